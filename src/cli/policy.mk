@@ -1,0 +1,1 @@
+shuttlectl_SOURCES += src/cli/cmd-policy.c

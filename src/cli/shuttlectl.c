@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shuttlectl: a thin main with a command table; each verb lives in its own
+ * cmd-*.c file. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/verbs.h"
+#include "common/log.h"
+
+static const Verb verbs[] = {
+        { "run", "Run a container in the foreground", verb_run },
+        { "policy", "Check, explain and show policy files", verb_policy },
+        { "help", "Show this help", verb_help },
+};
+
+int verb_help(int argc, char **argv) {
+        printf("Usage: shuttlectl [--debug] COMMAND [OPTIONS...]\n\n"
+               "Run isolated containers whose interactions are decided by policy.\n\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nOptions:\n"
+               "  --debug      log debugging messages\n"
+               "  --version    print the version and exit\n"
+               "  -h, --help   show this help\n\n"
+               "See 'shuttlectl COMMAND --help' and shuttlectl(1).\n");
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        int i = 1;
+
+        log_set_program("shuttlectl");
+        for (; i < argc && argv[i][0] == '-'; i++) {
+                if (streq(argv[i], "--debug"))
+                        log_set_max_level(LOG_LEVEL_DEBUG);
+                else if (streq(argv[i], "--version")) {
+                        printf("shuttlectl %s\n", PACKAGE_VERSION);
+                        return 0;
+                } else if (streq(argv[i], "-h") || streq(argv[i], "--help"))
+                        return verb_help(0, NULL);
+                else {
+                        log_error("unknown option '%s' (see 'shuttlectl --help')", argv[i]);
+                        return EXIT_USAGE;
+                }
+        }
+        if (i >= argc) {
+                verb_help(0, NULL);
+                return EXIT_USAGE;
+        }
+        for (size_t v = 0; v < ELEMENTSOF(verbs); v++)
+                if (streq(argv[i], verbs[v].name))
+                        return verbs[v].run(argc - i, argv + i);
+
+        log_error("unknown command '%s' (see 'shuttlectl --help')", argv[i]);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Each verb: int verb_X(int argc, char **argv) with argv[0] = the verb's
+ * name.  Exit codes: 0 success, 1 failure, 2 usage error (bad option or
+ * value); `run` exits with the container's status. */
+
+#define EXIT_USAGE 2
+
+typedef struct Verb {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv);
+} Verb;
+
+int verb_help(int argc, char **argv);
+int verb_run(int argc, char **argv);
+int verb_policy(int argc, char **argv);

@@ -1,0 +1,10 @@
+# Shared helpers: every other layer may include src/common, it includes none.
+noinst_LTLIBRARIES += libshuttle-common.la
+libshuttle_common_la_SOURCES = \
+	src/common/macro.h \
+	src/common/log.c src/common/log.h \
+	src/common/fdpass.c src/common/fdpass.h \
+	src/common/fileio.c src/common/fileio.h \
+	src/common/parse.c src/common/parse.h
+libshuttle_common_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+libshuttle_common_la_LIBADD = $(JANSSON_LIBS)

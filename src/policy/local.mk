@@ -1,0 +1,1 @@
+# Policy engine (src/policy): filled in by the policy work.

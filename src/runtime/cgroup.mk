@@ -1,0 +1,1 @@
+libshuttle_runtime_la_SOURCES += src/runtime/cgroup.h src/runtime/cgroup.c

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Running one container in the foreground. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/sandbox.h"
+
+typedef enum NetMode {
+        NET_LOOPBACK, /* new netns, lo up (default) */
+        NET_NONE,     /* new netns, nothing up */
+} NetMode;
+
+typedef struct Volume {
+        char *source;      /* host path, absolute */
+        char *destination; /* container path, absolute */
+        bool read_only;
+} Volume;
+
+typedef struct ContainerConfig {
+        char *name;     /* unique among running containers */
+        char *rootfs;   /* NULL = the built-in "host" rootfs */
+        char *hostname; /* NULL = name */
+        char **argv;
+        char **env;     /* extra K=V, after the defaults */
+        size_t n_env;
+        char *workdir;  /* NULL = "/" */
+
+        bool has_user;
+        uid_t uid;
+        gid_t gid;
+
+        uint64_t caps_add;
+        uint64_t caps_drop;
+
+        CgroupLimits limits;
+        RlimitSpec *rlimits;
+        size_t n_rlimits;
+
+        NetMode net;
+        Volume *volumes;
+        size_t n_volumes;
+
+        bool read_only; /* rootfs read-only (tmpfs /tmp, /run etc stay writable) */
+        bool tty;
+
+        char *state_dir; /* default /run/shuttle */
+        char *cgroup_root;       /* default /sys/fs/cgroup */
+        char *self_cgroup_file;  /* default /proc/self/cgroup */
+} ContainerConfig;
+
+void container_config_init(ContainerConfig *c);
+void container_config_done(ContainerConfig *c);
+
+/* How a container ended. */
+typedef struct ContainerResult {
+        int exit_status; /* what shuttlectl exits with: status, or 128+signal */
+        int signal;      /* > 0 if the command was killed by a signal */
+        bool oom_killed;
+} ContainerResult;
+
+/* Runs the container in the foreground and tears it down.  Returns 0 and
+ * fills *ret once the container ran (whatever its exit status), or a negative
+ * errno if it could not be started (nothing is left behind). */
+int container_run(const ContainerConfig *c, ContainerResult *ret);
+
+/* Removes what a crashed shuttlectl left for containers that are no longer
+ * running (mounts are gone with their namespaces; cgroups and state files are
+ * not).  Safe to call at every start. */
+int container_cleanup_stale(const ContainerConfig *c);

@@ -1,0 +1,1 @@
+libshuttle_runtime_la_SOURCES += src/runtime/container.h src/runtime/container.c

@@ -1,0 +1,11 @@
+# Unit tests (cmocka, one binary per module) and integration tests (TAP
+# shell scripts that start real containers; they skip unless run as root).
+TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+TEST_LIBS = $(CMOCKA_LIBS)
+
+include tests/unit/common.mk
+include tests/unit/cli.mk
+include tests/unit/policy.mk
+include tests/unit/cgroup.mk
+include tests/unit/sandbox.mk
+include tests/integration/local.mk

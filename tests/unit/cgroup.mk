@@ -1,0 +1,1 @@
+# cgroup unit tests

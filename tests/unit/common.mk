@@ -1,0 +1,8 @@
+check_PROGRAMS += tests/unit/test-parse tests/unit/test-fdpass
+TESTS += tests/unit/test-parse tests/unit/test-fdpass
+tests_unit_test_parse_SOURCES = tests/unit/test-parse.c
+tests_unit_test_parse_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_parse_LDADD = libshuttle-common.la $(TEST_LIBS)
+tests_unit_test_fdpass_SOURCES = tests/unit/test-fdpass.c
+tests_unit_test_fdpass_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_fdpass_LDADD = libshuttle-common.la $(TEST_LIBS)
