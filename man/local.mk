@@ -1,1 +1,2 @@
-# man pages
+# Manual pages.
+include man/policy.mk

@@ -1,0 +1,1 @@
+# policy decision benchmark: added by the policy work

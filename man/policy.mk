@@ -1,0 +1,1 @@
+# shuttle-policy(5): added by the policy work
