@@ -1,6 +1,6 @@
 # Benchmarks: `make bench` runs them; `make check` does not.
-BENCH_SCRIPTS =
+bench_scripts =
 include bench/policy.mk
-bench: all $(BENCH_SCRIPTS)
-	@for b in $(BENCH_SCRIPTS); do echo "== $$b"; $(SHELL) $(srcdir)/$$b || exit 1; done
+bench: all $(bench_scripts)
+	@for b in $(bench_scripts); do echo "== $$b"; $(SHELL) $(srcdir)/$$b || exit 1; done
 .PHONY: bench
