@@ -180,7 +180,7 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         *ret_error = NULL;
         optind = 0; /* reset getopt, also for repeated calls in tests */
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+n:m:v:e:u:tw:hf:", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+:n:m:v:e:u:tw:hf:", options, NULL)) >= 0) {
                 switch (opt) {
                 case 'n':
                         if (!container_name_is_valid(optarg))

@@ -44,3 +44,7 @@ int log_internal(LogLevel level, int error, const char *file, int line, const ch
 #define log_notice(...) log_full_errno(LOG_LEVEL_NOTICE, 0, __VA_ARGS__)
 #define log_info(...) log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__)
 #define log_debug(...) log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+
+static inline int log_oom(void) {
+        return log_error_errno(-ENOMEM, "out of memory");
+}

@@ -1,15 +1,728 @@
-/* Placeholder: replaced by the cgroup backends. */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cgroup: probing, the parts both backends share (creating, killing and
+ * removing directories), and the public entry points.  The v1 and v2 specific
+ * parts (where the directories go, which files hold the limits) live in
+ * cgroup-v1.c and cgroup-v2.c. */
+
 #include <errno.h>
-#include <stddef.h>
-#include "runtime/cgroup.h"
-int cgroup_probe(const char *root, CgroupVersion *ret) { return -ENOSYS; }
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/macro.h"
+#include "common/parse.h"
+#include "runtime/cgroup-internal.h"
+
+/* How long killing waits for processes to leave, and how often it looks. */
+#define KILL_TIMEOUT_NSEC (2ULL * 1000 * 1000 * 1000)
+#define KILL_POLL_USEC 10000
+/* How deep below a container's cgroup we follow child cgroups. */
+#define MAX_DEPTH 32
+/* Retries when a concurrent destroy removes the shared `shuttle` parent
+ * between our mkdir of it and our mkdir below it. */
+#define CREATE_ATTEMPTS 5
+
+static int kernel_mkdir(const CgroupOps *ops _unused_, int dirfd, const char *name) {
+        return mkdirat(dirfd, name, 0755) < 0 ? -errno : 0;
+}
+
+/* On cgroupfs, rmdir removes a cgroup whose only entries are the kernel's
+ * interface files. */
+static int kernel_rmdir(const CgroupOps *ops _unused_, int dirfd, const char *name) {
+        return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+const CgroupOps cgroup_kernel_ops = {
+        .mkdir = kernel_mkdir,
+        .rmdir = kernel_rmdir,
+};
+
+/* ---- small file helpers ---- */
+
+int cg_write(int dirfd, const char *file, const char *s) {
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(s);
+        ssize_t n;
+
+        /* Never O_CREAT: cgroupfs files exist or the controller is not there,
+         * and creating a plain file in their place would hide that. */
+        fd = openat(dirfd, file, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        do
+                n = write(fd, s, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EIO;
+        return 0;
+}
+
+int cg_write_u64(int dirfd, const char *file, uint64_t v) {
+        char buf[32];
+
+        snprintf(buf, sizeof buf, "%" PRIu64, v);
+        return cg_write(dirfd, file, buf);
+}
+
+int cg_read(int dirfd, const char *file, char **ret) {
+        return read_file_at(dirfd, file, 64 * 1024, ret, NULL);
+}
+
+int cg_parse_keyed(const char *text, const char *key, uint64_t *ret) {
+        size_t klen = strlen(key);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                char num[32];
+                size_t n;
+
+                if (!strneq(p, key, klen) || p[klen] != ' ')
+                        continue;
+                p += klen + 1;
+                n = strcspn(p, "\n");
+                if (n == 0 || n >= sizeof num)
+                        return -EINVAL;
+                memcpy(num, p, n);
+                num[n] = '\0';
+                return parse_uint64(num, ret);
+        }
+        return -ENODATA;
+}
+
+bool cg_file_exists(int dirfd, const char *file) {
+        return faccessat(dirfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+bool cg_list_has(const char *list, const char *word) {
+        size_t wlen = strlen(word);
+
+        for (const char *p = list; *p;) {
+                size_t n;
+
+                p += strspn(p, " \t\n");
+                n = strcspn(p, " \t\n");
+                if (n == wlen && strneq(p, word, n))
+                        return true;
+                p += n;
+        }
+        return false;
+}
+
+static uint64_t now_nsec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+/* ---- walking a cgroup and the cgroups below it ---- */
+
+/* Counts the processes listed in dirfd's cgroup.procs and in every cgroup
+ * below it, SIGKILLing each if kill is set.  Returns the count. */
+static int tree_procs(int dirfd, bool kill_them, unsigned depth) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        int fd, count = 0;
+
+        if (depth > MAX_DEPTH)
+                return -ELOOP;
+
+        fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0 && errno != ENOENT)
+                return -errno;
+        if (fd >= 0) {
+                f = fdopen(fd, "re");
+                if (!f) {
+                        safe_close(fd);
+                        return -ENOMEM;
+                }
+                while (getline(&line, &cap, f) > 0) {
+                        uint64_t v;
+
+                        line[strcspn(line, "\n")] = '\0';
+                        if (parse_uint64(line, &v) < 0 || v == 0 || v > INT32_MAX)
+                                continue; /* 0: a process outside our pid namespace */
+                        /* Never ourselves: if the caller ended up in the
+                         * container's cgroup something is badly wrong, and
+                         * killing it would leave the cgroup behind for good. */
+                        if ((pid_t) v == getpid())
+                                continue;
+                        if (kill_them && kill((pid_t) v, SIGKILL) < 0 && errno != ESRCH)
+                                return -errno;
+                        count++;
+                }
+                if (ferror(f))
+                        return -EIO;
+        }
+
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_close_ int sub = -1;
+                int r;
+
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (sub < 0) {
+                        if (errno == ENOENT || errno == ENOTDIR)
+                                continue;
+                        return -errno;
+                }
+                r = tree_procs(sub, kill_them, depth + 1);
+                if (r < 0)
+                        return r;
+                count += r;
+        }
+        return count;
+}
+
+/* rmdir parent_fd/name after every cgroup below it, deepest first. */
+static int tree_remove(const CgroupOps *ops, int parent_fd, const char *name, unsigned depth) {
+        _cleanup_closedir_ DIR *d = NULL;
+        int fd, r;
+
+        if (depth > MAX_DEPTH)
+                return -ELOOP;
+
+        fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                struct stat st;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (de->d_type == DT_UNKNOWN) {
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                continue;
+                        if (!S_ISDIR(st.st_mode))
+                                continue;
+                } else if (de->d_type != DT_DIR)
+                        continue;
+                r = tree_remove(ops, dirfd(d), de->d_name, depth + 1);
+                if (r < 0)
+                        return r;
+        }
+        closedir(TAKE_PTR(d));
+
+        r = ops->rmdir(ops, parent_fd, name);
+        return r == -ENOENT ? 0 : r;
+}
+
+/* SIGKILLs everything in d (and below) until it is empty or the deadline
+ * passes.  v2's cgroup.kill does it atomically, forks included; elsewhere a
+ * process may fork between our read and our kill, hence the rounds. */
+static int dir_kill(CgroupDir *d, bool use_kill_file, uint64_t deadline) {
+        for (;;) {
+                int n;
+
+                if (use_kill_file) {
+                        int r = cg_write(d->fd, "cgroup.kill", "1");
+                        if (r < 0)
+                                return r;
+                }
+                n = tree_procs(d->fd, !use_kill_file, 0);
+                if (n <= 0)
+                        return n;
+                if (now_nsec() > deadline)
+                        return -EBUSY;
+                usleep(KILL_POLL_USEC);
+        }
+}
+
+/* ---- Cgroup objects ---- */
+
+static Cgroup *cg_new(const CgroupOps *ops, CgroupVersion version, const char *name) {
+        Cgroup *cg = calloc(1, sizeof *cg);
+
+        if (!cg)
+                return NULL;
+        cg->name = strdup(name);
+        if (!cg->name) {
+                free(cg);
+                return NULL;
+        }
+        cg->ops = ops;
+        cg->version = version;
+        return cg;
+}
+
+Cgroup *cgroup_free(Cgroup *cg) {
+        int saved = errno;
+
+        if (!cg)
+                return NULL;
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                CgroupDir *d = &cg->dirs[i];
+                safe_close(d->fd);
+                safe_close(d->shuttle_fd);
+                safe_close(d->base_fd);
+                free(d->base);
+                free(d->path);
+        }
+        free(cg->name);
+        free(cg);
+        errno = saved;
+        return NULL;
+}
+
+int cg_add_dir(Cgroup *cg, unsigned mask, const char *base, int base_fd) {
+        CgroupDir *d;
+        char *b, *p;
+
+        if (cg->n_dirs >= CGROUP_MAX_DIRS)
+                return -E2BIG;
+        b = strdup(base);
+        if (!b)
+                return -ENOMEM;
+        if (asprintf(&p, "%s%sshuttle/%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
+                     cg->name) < 0) {
+                free(b);
+                return -ENOMEM;
+        }
+        d = &cg->dirs[cg->n_dirs++];
+        *d = (CgroupDir) {
+                .mask = mask,
+                .base = b,
+                .path = p,
+                .base_fd = base_fd,
+                .shuttle_fd = -1,
+                .fd = -1,
+        };
+        cg->paths[cg->n_dirs - 1] = p;
+        return 0;
+}
+
+CgroupDir *cg_find_dir(Cgroup *cg, unsigned controller) {
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                if (cg->dirs[i].mask & controller && cg->dirs[i].fd >= 0)
+                        return &cg->dirs[i];
+        return NULL;
+}
+
+static int open_shuttle(Cgroup *cg, CgroupDir *d, bool create) {
+        int r, fd;
+
+        if (create) {
+                r = cg->ops->mkdir(cg->ops, d->base_fd, "shuttle");
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+        fd = openat(d->base_fd, "shuttle", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        safe_close(d->shuttle_fd);
+        d->shuttle_fd = fd;
+        return 0;
+}
+
+int cg_dir_create(Cgroup *cg, CgroupDir *d, const char *subtree_control) {
+        for (unsigned attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+                int r, fd;
+
+                r = open_shuttle(cg, d, true);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+
+                if (subtree_control) {
+                        r = cg_write(d->shuttle_fd, "cgroup.subtree_control", subtree_control);
+                        if (r == -ENOENT || r == -ENODEV) /* parent removed under us */
+                                continue;
+                        if (r < 0)
+                                return r;
+                }
+
+                /* A directory of the same name: a leftover of a crash (the
+                 * caller made sure no live container has this name) unless
+                 * processes are still in it. */
+                if (cg_file_exists(d->shuttle_fd, cg->name)) {
+                        _cleanup_close_ int old = openat(d->shuttle_fd, cg->name,
+                                                         O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (old < 0)
+                                return -errno;
+                        r = tree_procs(old, false, 0);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                return -EBUSY;
+                        r = tree_remove(cg->ops, d->shuttle_fd, cg->name, 0);
+                        if (r < 0)
+                                return r == -ENOTEMPTY ? -EBUSY : r;
+                }
+
+                r = cg->ops->mkdir(cg->ops, d->shuttle_fd, cg->name);
+                if (r == -ENOENT)
+                        continue;
+                if (r == -EEXIST) /* someone creating the same name right now */
+                        return -EBUSY;
+                if (r < 0)
+                        return r;
+                fd = openat(d->shuttle_fd, cg->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0) {
+                        r = -errno;
+                        (void) cg->ops->rmdir(cg->ops, d->shuttle_fd, cg->name);
+                        return r;
+                }
+                d->fd = fd;
+                return 0;
+        }
+        return -EBUSY;
+}
+
+/* ---- public API ---- */
+
+int cgroup_probe(const char *root, CgroupVersion *ret) {
+        static const char *const v1_dirs[] = { "memory", "pids", "cpu", "cpu,cpuacct" };
+        _cleanup_close_ int fd = -1;
+
+        fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        /* Pure unified: the root itself is a cgroup2 root.  In the hybrid
+         * layout the root is a tmpfs and cgroup2 sits at <root>/unified,
+         * usually without the controllers we need, so it does not count. */
+        if (cg_file_exists(fd, "cgroup.controllers")) {
+                *ret = CGROUP_V2;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(v1_dirs); i++) {
+                struct stat st;
+
+                if (fstatat(fd, v1_dirs[i], &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+                        *ret = CGROUP_V1;
+                        return 0;
+                }
+        }
+        return -EOPNOTSUPP;
+}
+
+static int normalize_limits(const CgroupLimits *in, CgroupLimits *out) {
+        CgroupLimits l = in ? *in : (CgroupLimits) {};
+
+        if (l.cpu_quota_usec > 0) {
+                if (l.cpu_period_usec == 0)
+                        l.cpu_period_usec = 100000;
+                /* The kernel's bounds for CFS bandwidth, checked here so
+                 * both backends (and the fake trees) agree. */
+                if (l.cpu_quota_usec < 1000 || l.cpu_period_usec < 1000 ||
+                    l.cpu_period_usec > 1000000)
+                        return -EINVAL;
+        } else
+                l.cpu_period_usec = 0;
+        *out = l;
+        return 0;
+}
+
+/* Resolves where the directories go (not creating anything except, on v2
+ * and unless check_only, enabling controllers at the root). */
+static int plan(Cgroup *cg, const char *root, const char *self_cgroup_file,
+                const CgroupLimits *limits, bool check_only, bool all_controllers,
+                char **ret_subtree, const char **ret_missing) {
+        if (cg->version == CGROUP_V1)
+                return cgroup_v1_add_dirs(cg, root, self_cgroup_file, limits, all_controllers,
+                                          ret_missing);
+        return cgroup_v2_prepare(cg, root, limits, check_only, ret_subtree, ret_missing);
+}
+
+int cgroup_check_limits(const char *root, const char *self_cgroup_file,
+                        const CgroupLimits *limits, const char **ret_controller) {
+        _cleanup_cgroup_ Cgroup *cg = NULL;
+        CgroupLimits l;
+        CgroupVersion v;
+        int r;
+
+        r = normalize_limits(limits, &l);
+        if (r < 0)
+                return r;
+        r = cgroup_probe(root, &v);
+        if (r < 0)
+                return r;
+        cg = cg_new(&cgroup_kernel_ops, v, "check");
+        if (!cg)
+                return -ENOMEM;
+        return plan(cg, root, self_cgroup_file, &l, true, false, NULL, ret_controller);
+}
+
+int cgroup_create_ops(const CgroupOps *ops, const char *root, const char *self_cgroup_file,
+                      const char *name, const CgroupLimits *limits, Cgroup **ret) {
+        _cleanup_cgroup_ Cgroup *cg = NULL;
+        _cleanup_free_ char *subtree = NULL;
+        CgroupLimits l;
+        CgroupVersion v;
+        int r;
+
+        if (!container_name_is_valid(name))
+                return -EINVAL;
+        r = normalize_limits(limits, &l);
+        if (r < 0)
+                return r;
+        r = cgroup_probe(root, &v);
+        if (r < 0)
+                return r;
+        cg = cg_new(ops, v, name);
+        if (!cg)
+                return -ENOMEM;
+
+        /* Everything that can be checked is checked before the first mkdir. */
+        r = plan(cg, root, self_cgroup_file, &l, false, false, &subtree, NULL);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                r = cg_dir_create(cg, &cg->dirs[i], subtree);
+                if (r < 0)
+                        goto fail;
+        }
+        r = v == CGROUP_V1 ? cgroup_v1_apply(cg, &l) : cgroup_v2_apply(cg, &l);
+        if (r < 0)
+                goto fail;
+
+        *ret = TAKE_PTR(cg);
+        return 0;
+
+fail:
+        /* All or nothing: remove what we made, report the first error. */
+        (void) cgroup_destroy(cg);
+        return r;
+}
+
 int cgroup_create(const char *root, const char *self_cgroup_file, const char *name,
-                  const CgroupLimits *limits, Cgroup **ret) { return -ENOSYS; }
-CgroupVersion cgroup_version(const Cgroup *cg) { return CGROUP_V1; }
-const char *cgroup_path(const Cgroup *cg) { return ""; }
-int cgroup_attach(Cgroup *cg, pid_t pid) { return -ENOSYS; }
-int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret) { return -ENOSYS; }
-int cgroup_kill_all(Cgroup *cg) { return -ENOSYS; }
-int cgroup_destroy(Cgroup *cg) { return -ENOSYS; }
-Cgroup *cgroup_free(Cgroup *cg) { return NULL; }
-int cgroup_remove_stale(const char *root, const char *self_cgroup_file, const char *name) { return 0; }
+                  const CgroupLimits *limits, Cgroup **ret) {
+        return cgroup_create_ops(&cgroup_kernel_ops, root, self_cgroup_file, name, limits, ret);
+}
+
+CgroupVersion cgroup_version(const Cgroup *cg) {
+        return cg->version;
+}
+
+const char *cgroup_path(const Cgroup *cg) {
+        return cg->dirs[0].path;
+}
+
+const char *const *cgroup_paths(const Cgroup *cg) {
+        return cg->paths;
+}
+
+int cgroup_open_fd(const Cgroup *cg) {
+        int fd;
+
+        if (cg->version != CGROUP_V2)
+                return -EOPNOTSUPP;
+        if (cg->dirs[0].fd < 0)
+                return -ENOENT;
+        fd = openat(cg->dirs[0].fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int cgroup_attach(Cgroup *cg, pid_t pid) {
+        char buf[32];
+
+        if (pid <= 0)
+                return -EINVAL;
+        snprintf(buf, sizeof buf, "%d", (int) pid);
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                int r;
+
+                if (cg->dirs[i].fd < 0)
+                        return -ENOENT;
+                r = cg_write(cg->dirs[i].fd, "cgroup.procs", buf);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret) {
+        return cg->version == CGROUP_V1 ? cgroup_v1_oom_kill_count(cg, ret)
+                                        : cgroup_v2_oom_kill_count(cg, ret);
+}
+
+int cgroup_kill_all(Cgroup *cg) {
+        uint64_t deadline = now_nsec() + KILL_TIMEOUT_NSEC;
+
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                CgroupDir *d = &cg->dirs[i];
+                bool kill_file;
+                int r;
+
+                if (d->fd < 0)
+                        continue;
+                kill_file = cg->version == CGROUP_V2 && cg_file_exists(d->fd, "cgroup.kill");
+                r = dir_kill(d, kill_file, deadline);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cgroup_destroy(Cgroup *cg) {
+        int r, ret = 0;
+
+        if (!cg)
+                return 0;
+        r = cgroup_kill_all(cg);
+        if (r < 0)
+                return r;
+
+        for (size_t i = cg->n_dirs; i-- > 0;) {
+                CgroupDir *d = &cg->dirs[i];
+
+                if (d->fd >= 0) {
+                        r = tree_remove(cg->ops, d->shuttle_fd, cg->name, 0);
+                        if (r < 0) {
+                                if (ret == 0)
+                                        ret = r;
+                                continue;
+                        }
+                        d->fd = safe_close(d->fd);
+                }
+                if (d->shuttle_fd >= 0) {
+                        /* Shared by all containers: gone once the last one
+                         * is, so an outer cgroup (ours, on v1) can be removed
+                         * by whoever made it.  Busy or already gone is fine;
+                         * cg_dir_create() copes with the race. */
+                        (void) cg->ops->rmdir(cg->ops, d->base_fd, "shuttle");
+                        d->shuttle_fd = safe_close(d->shuttle_fd);
+                }
+        }
+        return ret;
+}
+
+int cgroup_remove_stale_ops(const CgroupOps *ops, const char *root, const char *self_cgroup_file,
+                            const char *name) {
+        _cleanup_cgroup_ Cgroup *cg = NULL;
+        bool found = false;
+        CgroupVersion v;
+        int r;
+
+        if (!container_name_is_valid(name))
+                return -EINVAL;
+        r = cgroup_probe(root, &v);
+        if (r < 0)
+                return r;
+        cg = cg_new(ops, v, name);
+        if (!cg)
+                return -ENOMEM;
+        r = plan(cg, root, self_cgroup_file, &(CgroupLimits) {}, true, true, NULL, NULL);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                CgroupDir *d = &cg->dirs[i];
+
+                r = open_shuttle(cg, d, false);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                d->fd = openat(d->shuttle_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (d->fd < 0) {
+                        if (errno != ENOENT)
+                                return -errno;
+                        /* Not ours, but an empty `shuttle` goes anyway. */
+                        continue;
+                }
+                found = true;
+        }
+
+        r = cgroup_destroy(cg);
+        if (r < 0)
+                return r;
+        return found ? 1 : 0;
+}
+
+int cgroup_remove_stale(const char *root, const char *self_cgroup_file, const char *name) {
+        return cgroup_remove_stale_ops(&cgroup_kernel_ops, root, self_cgroup_file, name);
+}
+
+int cgroup_remove_stale_path_ops(const CgroupOps *ops, const char *path) {
+        _cleanup_cgroup_ Cgroup *cg = NULL;
+        _cleanup_free_ char *base = NULL;
+        _cleanup_close_ int base_fd = -1;
+        const char *name, *slash;
+        bool found;
+        CgroupDir *d;
+        int r;
+
+        /* Only ".../shuttle/<valid name>" */
+        name = strrchr(path, '/');
+        if (!name || !container_name_is_valid(name + 1))
+                return -EINVAL;
+        slash = name;
+        name++;
+        if ((size_t) (slash - path) < STRLEN("/shuttle") ||
+            !strneq(slash - STRLEN("/shuttle"), "/shuttle", STRLEN("/shuttle")))
+                return -EINVAL;
+        base = strndup(path, (size_t) (slash - path) - STRLEN("/shuttle"));
+        if (!base)
+                return -ENOMEM;
+        if (base[0] == '\0') {
+                free(base);
+                base = strdup("/");
+                if (!base)
+                        return -ENOMEM;
+        }
+        base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (base_fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+
+        /* The version only decides whether cgroup.kill may be used. */
+        cg = cg_new(ops, cg_file_exists(base_fd, "cgroup.controllers") ? CGROUP_V2 : CGROUP_V1, name);
+        if (!cg)
+                return -ENOMEM;
+        r = cg_add_dir(cg, 0, base, base_fd);
+        if (r < 0)
+                return r;
+        TAKE_FD(base_fd);
+        d = &cg->dirs[0];
+
+        r = open_shuttle(cg, d, false);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        d->fd = openat(d->shuttle_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (d->fd < 0 && errno != ENOENT)
+                return -errno;
+        found = d->fd >= 0;
+        r = cgroup_destroy(cg);
+        return r < 0 ? r : found;
+}
+
+int cgroup_remove_stale_path(const char *path) {
+        struct statfs sfs;
+
+        /* The path comes from a state file: act only on a cgroupfs. */
+        if (statfs(path, &sfs) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+                return -EINVAL;
+        return cgroup_remove_stale_path_ops(&cgroup_kernel_ops, path);
+}

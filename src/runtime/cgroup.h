@@ -7,8 +7,29 @@
  * /sys/fs/cgroup; unit tests pass a fake tree).  The hybrid layout, where
  * cgroup2 is mounted at <root>/unified but holds no controllers, is v1.
  *
+ * Where a container's cgroup goes:
+ *  - v1: in every hierarchy it needs (memory and pids always, cpu when a cpu
+ *    limit is set), below the cgroup this process is in, as read from
+ *    self_cgroup_file: <root>/<hierarchy>/<own path>/shuttle/<name>.  v1 has
+ *    no "no internal processes" rule, so nesting below our own cgroup keeps
+ *    whatever limits the outside world put on us.  If our own cgroup is not
+ *    visible under root (a cgroupfs mounted from inside another container
+ *    without a cgroup namespace), the hierarchy's top is used instead.
+ *  - v2: <root>/shuttle/<name>.  The root is exempt from the "no internal
+ *    processes" rule, so it may hold processes and still delegate; `shuttle`
+ *    holds none.  Only the controllers the requested limits need are
+ *    enabled ("+memory +pids +cpu" in <root>/cgroup.subtree_control and
+ *    <root>/shuttle/cgroup.subtree_control), and only if cgroup.controllers
+ *    lists them.
+ * The cgroup is created even when no limit is requested, so the container's
+ * processes can always be found, killed and checked for OOM kills.
+ * The shared `shuttle` parent is removed again when it is empty.
+ *
  * Nothing is half-applied: cgroup_create() either returns a cgroup with every
- * requested limit written, or removes whatever it made and fails. */
+ * requested limit written, or removes whatever it made and fails.
+ *
+ * All functions return 0 (or a documented positive value) or a negative errno,
+ * and leave their outputs untouched on failure.  None of them logs. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,35 +43,82 @@ typedef enum CgroupVersion {
 typedef struct CgroupLimits {
         uint64_t memory_bytes;    /* 0 = no limit */
         uint64_t pids_max;        /* 0 = no limit */
-        uint64_t cpu_quota_usec;  /* 0 = no limit */
-        uint64_t cpu_period_usec; /* 0 = default (100000) */
+        uint64_t cpu_quota_usec;  /* 0 = no limit; else >= 1000 */
+        uint64_t cpu_period_usec; /* 0 = default (100000); else 1000..1000000 */
 } CgroupLimits;
 
 typedef struct Cgroup Cgroup;
 
 /* root: "/sys/fs/cgroup" or a test tree.
  * self_cgroup_file: "/proc/self/cgroup" or a test file, used to find where
- * this process sits (containers are created below it on v1). */
+ * this process sits (containers are created below it on v1).
+ *
+ * <root>/cgroup.controllers exists → v2 (pure unified); otherwise any of
+ * <root>/memory, <root>/pids, <root>/cpu, <root>/cpu,cpuacct is a directory →
+ * v1, whatever <root>/unified holds.  -EOPNOTSUPP if neither. */
 int cgroup_probe(const char *root, CgroupVersion *ret);
 
+/* Checks that every controller the limits need is available, without
+ * creating anything.  On -EOPNOTSUPP, *ret_controller (if not NULL) is set to
+ * the missing controller's name ("memory", "pids", "cpu"; a static string),
+ * for messages like "cgroup controller 'pids' is not available".
+ * cgroup_create() fails the same way (without naming it) when this fails. */
+int cgroup_check_limits(const char *root, const char *self_cgroup_file,
+                        const CgroupLimits *limits, const char **ret_controller);
+
+/* Creates the container's cgroup and writes the limits.
+ * -EINVAL: invalid name (see container_name_is_valid()) or limits.
+ * -EOPNOTSUPP: no known cgroup layout, or a needed controller is missing.
+ * -EBUSY: a cgroup of that name exists and still holds processes (a running
+ *   container, or a crash leftover: cgroup_remove_stale() clears those).  An
+ *   existing one without processes is removed and made afresh. */
 int cgroup_create(const char *root, const char *self_cgroup_file, const char *name,
                   const CgroupLimits *limits, Cgroup **ret);
 
 CgroupVersion cgroup_version(const Cgroup *cg);
-/* The cgroup's directory (v2) or the memory/pids controller's directory (v1),
+/* The cgroup's directory (v2) or the memory controller's directory (v1),
  * for messages and the state file. */
 const char *cgroup_path(const Cgroup *cg);
+/* Every directory created, NULL-terminated (one on v2; memory, pids and
+ * maybe cpu on v1). */
+const char *const *cgroup_paths(const Cgroup *cg);
+/* A new O_RDONLY|O_DIRECTORY|O_CLOEXEC fd on the v2 directory, e.g. for
+ * clone3(CLONE_INTO_CGROUP).  -EOPNOTSUPP on v1. */
+int cgroup_open_fd(const Cgroup *cg);
 
+/* Moves pid (its whole thread group) into the cgroup, in every hierarchy. */
 int cgroup_attach(Cgroup *cg, pid_t pid);
-/* How many processes the OOM killer took in this cgroup. */
+/* How many processes the OOM killer took in this cgroup (v1:
+ * memory.oom_control "oom_kill", kernel >= 4.13, else -ENODATA; v2:
+ * memory.events "oom_kill", 0 when no memory limit was set since then the
+ * memory controller is not enabled and the cgroup has no limit to hit). */
 int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret);
-/* SIGKILL every process still in the cgroup. */
+/* SIGKILLs every process in the cgroup (and in any cgroup below it) and
+ * waits until none is left, for up to 2 s: cgroup.kill where the kernel has
+ * it, else rounds of reading cgroup.procs and signalling what is listed.
+ * -EBUSY if processes remain (e.g. stuck in uninterruptible sleep). */
 int cgroup_kill_all(Cgroup *cg);
-/* Kill what remains, wait until empty, rmdir every directory created. */
+/* cgroup_kill_all(), then rmdir every directory created (leaf first; below
+ * it too) and the `shuttle` parents if they are empty.  Idempotent: a failed
+ * call may be retried, a second successful one does nothing. */
 int cgroup_destroy(Cgroup *cg);
+/* Frees memory and fds.  Does not remove anything: call cgroup_destroy()
+ * first.  Accepts NULL; returns NULL. */
 Cgroup *cgroup_free(Cgroup *cg);
 
 /* Removes the directories a crashed run left for `name` (killing any process
- * still in them).  Returns 0 if there was nothing to remove, 1 if something
- * was removed. */
+ * still in them), in every hierarchy a container may use.  Returns 0 if there
+ * was nothing to remove, 1 if something was removed.  Only call this for a
+ * name no live container uses. */
 int cgroup_remove_stale(const char *root, const char *self_cgroup_file, const char *name);
+/* The same for one directory recorded from cgroup_paths() in a state file,
+ * for when the next run sits in another cgroup (v1 nests below our own).
+ * Only acts on ".../shuttle/<valid name>" on a cgroupfs (-EINVAL otherwise);
+ * removes `shuttle` too if it is left empty.  0 if it was already gone, 1 if
+ * removed. */
+int cgroup_remove_stale_path(const char *path);
+
+static inline void cgroup_freep(Cgroup **cg) {
+        cgroup_free(*cg);
+}
+#define _cleanup_cgroup_ __attribute__((cleanup(cgroup_freep)))

@@ -61,11 +61,15 @@ typedef struct ContainerResult {
         int exit_status; /* what shuttlectl exits with: status, or 128+signal */
         int signal;      /* > 0 if the command was killed by a signal */
         bool oom_killed;
+        /* Why it could not start, or how it ended when that needs saying
+         * (out of memory, command not found).  Empty otherwise. */
+        char message[512];
 } ContainerResult;
 
 /* Runs the container in the foreground and tears it down.  Returns 0 and
  * fills *ret once the container ran (whatever its exit status), or a negative
- * errno if it could not be started (nothing is left behind). */
+ * errno if it could not be started: then nothing is left behind and only
+ * ret->message is set, naming what failed. */
 int container_run(const ContainerConfig *c, ContainerResult *ret);
 
 /* Removes what a crashed shuttlectl left for containers that are no longer

@@ -3,39 +3,125 @@
 
 /* Privilege reduction for the container's command: capabilities (libcap),
  * no_new_privs, the default seccomp profile (libseccomp), rlimits, and
- * bringing up loopback over netlink (libmnl). */
+ * bringing up loopback over netlink (libmnl).  What is dropped or denied, and
+ * why, is written down in docs/SANDBOX.md.
+ *
+ * Recommended order in the child, after mounts and pivot_root, before execve:
+ *
+ *     caps_drop_bounding(keep);     needs CAP_SETPCAP, so before anything else
+ *     rlimits_apply(...);           while CAP_SYS_RESOURCE is still effective
+ *                                   (where root has it), before the uid change
+ *     setgroups / setresgid / setresuid   (--user; the caller does this)
+ *     caps_apply(keep);
+ *     no_new_privs_set();
+ *     seccomp_program_load(prog);   prog built in the parent, before fork
+ *     execve(...);
+ *
+ * seccomp_load_default() builds and loads in one call, for callers that do
+ * not care about the cost of compiling the filter in the child.
+ *
+ * Every function returns 0 or a negative errno and leaves its ret_* outputs
+ * untouched on failure; none of them logs. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
 
+/* ---- capabilities (caps.c) ---------------------------------------------- */
+
 /* Capabilities as a bit mask (bit N = capability N). */
+#define CAP_MASK(cap) (UINT64_C(1) << (cap))
+
+/* The default set: CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID,
+ * SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, SETFCAP. */
 uint64_t caps_default_mask(void);
-/* "NET_ADMIN", "CAP_NET_ADMIN", "net_admin", "ALL", or a comma list. */
+/* Every capability the running kernel knows (what "ALL" means). */
+uint64_t caps_all_mask(void);
+/* "NET_ADMIN", "CAP_NET_ADMIN", "net_admin", "ALL", or a comma list of them.
+ * Empty names, numbers and unknown names: -EINVAL. */
 int caps_parse(const char *s, uint64_t *ret_mask);
-/* Comma-separated names of the caps in mask, e.g. "CHOWN,KILL". */
+/* Comma-separated names of the caps in mask in ascending order, e.g.
+ * "CHOWN,KILL"; "" for 0.  malloc'ed; NULL with errno = ENOMEM on failure. */
 char *caps_format(uint64_t mask);
-/* Drop every capability not in keep from the bounding set (needs CAP_SETPCAP). */
+/* Drop every capability not in keep from the bounding set (needs CAP_SETPCAP
+ * unless there is nothing left to drop). */
 int caps_drop_bounding(uint64_t keep);
-/* Permitted = effective = inheritable = keep, ambient cleared. */
+/* Permitted = effective = inheritable = keep ∩ current permitted; ambient
+ * cleared.  After a setresuid() to a non-root uid the kernel has already
+ * emptied the permitted set: then this only clears what is left. */
 int caps_apply(uint64_t keep);
+
+/* ---- no_new_privs (sandbox.c) ------------------------------------------- */
 
 int no_new_privs_set(void);
 
-/* Build and load the default profile into the calling thread. */
+/* ---- seccomp (seccomp.c) ------------------------------------------------ */
+
+/* One entry of the default deny list. */
+typedef struct SeccompDenial {
+        const char *syscall;
+        int error;         /* errno returned: EPERM, or ENOSYS for clone3 */
+        uint64_t flags;    /* != 0: denied only when the clone/unshare flags
+                            * argument has all these bits */
+        const char *reason;
+} SeccompDenial;
+
+/* The default deny list, for docs and tests.  Everything else is allowed. */
+const SeccompDenial *seccomp_default_denials(size_t *ret_n);
+
+/* The default profile compiled to classic BPF for the native architecture
+ * and its secondary ABIs (x86_64: also i386 and x32). */
+typedef struct SeccompProgram SeccompProgram;
+int seccomp_program_new_default(SeccompProgram **ret);
+void seccomp_program_free(SeccompProgram *p);
+/* Loads into the calling thread with seccomp(2).  Only a system call: safe
+ * in a forked child.  Needs no_new_privs (or CAP_SYS_ADMIN). */
+int seccomp_program_load(const SeccompProgram *p);
+
+/* Build and load the default profile into the calling thread (new + load +
+ * free).  Same requirement as seccomp_program_load(). */
 int seccomp_load_default(void);
+
+typedef enum SeccompExportFormat {
+        SECCOMP_EXPORT_PFC, /* libseccomp's human-readable pseudo filter code */
+        SECCOMP_EXPORT_BPF, /* raw struct sock_filter array, host byte order */
+} SeccompExportFormat;
+/* Writes the default profile to fd. */
+int seccomp_export_default(int fd, SeccompExportFormat format);
+
+/* ---- rlimits (rlimit.c) ------------------------------------------------- */
 
 typedef struct RlimitSpec {
         int resource;        /* RLIMIT_* */
         struct rlimit limit;
 } RlimitSpec;
 
-/* "nofile=1024", "nofile=1024:4096", "nproc=unlimited" */
+/* "nofile=1024", "nofile=1024:4096", "nproc=unlimited"; names are core, cpu,
+ * data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio,
+ * rttime, sigpending, stack, as.  A single value sets soft = hard; soft above
+ * hard is -EINVAL. */
 int rlimit_parse(const char *s, RlimitSpec *ret);
 const char *rlimit_name(int resource);
-/* Applies each; on failure *ret_failed names the one that failed.  EPERM when
- * raising a hard limit without CAP_SYS_RESOURCE. */
+/* Checks, without changing anything, that rlimits_apply() can succeed: a
+ * hard limit above the current one needs CAP_SYS_RESOURCE (and nofile never
+ * goes above fs.nr_open).  On -EPERM *ret_failed is the offending spec and
+ * *ret_max (if not NULL) the highest hard limit this process may set for it,
+ * so a caller can say "--ulimit nofile=...: cannot raise the hard limit above
+ * 20000 without CAP_SYS_RESOURCE".  Cheap: run it in the parent too, before
+ * creating anything. */
+int rlimits_check(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_failed,
+                  rlim_t *ret_max);
+/* rlimits_check(), then applies each.  On failure *ret_failed names the one
+ * that failed; the EPERM case is caught by the check before anything
+ * changed. */
 int rlimits_apply(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_failed);
+
+/* ---- netlink (netlink.c) ------------------------------------------------ */
 
 /* Set "lo" up in the current network namespace over rtnetlink. */
 int netlink_loopback_up(void);
+/* Sets a link up or down by name; -ENODEV if there is no such link. */
+int netlink_link_set_up(const char *ifname, bool up);
+/* Whether the link has IFF_UP, asked over rtnetlink; -ENODEV if absent. */
+int netlink_link_is_up(const char *ifname, bool *ret);

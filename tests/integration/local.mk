@@ -1,1 +1,15 @@
-# integration tests
+# Integration tests: TAP shell scripts that start real containers (root).
+integration_tests = \
+	tests/integration/run-basics.sh \
+	tests/integration/isolation.sh \
+	tests/integration/network.sh \
+	tests/integration/filesystem.sh \
+	tests/integration/security.sh \
+	tests/integration/limits.sh \
+	tests/integration/signals.sh \
+	tests/integration/volumes.sh \
+	tests/integration/teardown.sh \
+	tests/integration/tty.sh
+TESTS += $(integration_tests)
+dist_noinst_SCRIPTS += $(integration_tests)
+dist_noinst_DATA += tests/integration/lib.sh

@@ -6,3 +6,9 @@ tests_unit_test_parse_LDADD = libshuttle-common.la $(TEST_LIBS)
 tests_unit_test_fdpass_SOURCES = tests/unit/test-fdpass.c
 tests_unit_test_fdpass_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_fdpass_LDADD = libshuttle-common.la $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-mounts
+TESTS += tests/unit/test-mounts
+tests_unit_test_mounts_SOURCES = tests/unit/test-mounts.c
+tests_unit_test_mounts_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_mounts_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)

@@ -1,1 +1,7 @@
-# sandbox unit tests
+# sandbox unit tests (capabilities, no_new_privs, seccomp, rlimits, netlink).
+# The privileged parts run in forked children and skip unless run as root.
+check_PROGRAMS += tests/unit/test-sandbox
+TESTS += tests/unit/test-sandbox
+tests_unit_test_sandbox_SOURCES = tests/unit/test-sandbox.c
+tests_unit_test_sandbox_CFLAGS = $(TEST_CFLAGS) $(LIBCAP_CFLAGS) $(LIBSECCOMP_CFLAGS)
+tests_unit_test_sandbox_LDADD = libshuttle-runtime.la libshuttle-common.la $(LIBCAP_LIBS) $(TEST_LIBS)

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Inside the container: the first process of the new namespaces builds the
+ * filesystem, pivots into it, starts CMD, and stays as pid 1 to reap
+ * zombies and forward signals. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/fdpass.h"
+#include "common/fileio.h"
+#include "common/macro.h"
+#include "runtime/container-internal.h"
+#include "runtime/sandbox.h"
+
+void forwarded_signals(sigset_t *ret) {
+        sigemptyset(ret);
+        sigaddset(ret, SIGINT);
+        sigaddset(ret, SIGTERM);
+        sigaddset(ret, SIGHUP);
+        sigaddset(ret, SIGQUIT);
+        sigaddset(ret, SIGUSR1);
+        sigaddset(ret, SIGUSR2);
+        sigaddset(ret, SIGWINCH);
+}
+
+static void send_msg(int sock, int type, int err, int status, pid_t pid, const char *fmt, ...) {
+        InitMessage m = { .type = type, .err = err, .status = status, .pid = pid };
+        if (fmt) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(m.text, sizeof(m.text), fmt, ap);
+                va_end(ap);
+        }
+        (void) send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+}
+
+/* Reports a setup failure to shuttlectl and ends this process. */
+#define fail(a, r, ...)                                                         \
+        do {                                                                    \
+                send_msg((a)->sock, INIT_MSG_ERROR, -(r), 0, 0, __VA_ARGS__);   \
+                _exit(1);                                                       \
+        } while (0)
+
+static const char *mount_what(const MountEntry *e) {
+        static char buf[PATH_MAX + 64];
+        switch (e->kind) {
+        case MOUNT_BIND:
+                snprintf(buf, sizeof(buf), "binding '%s' at '%s'", e->source, e->target);
+                break;
+        case MOUNT_FS:
+                snprintf(buf, sizeof(buf), "mounting %s at '%s'", e->fstype, e->target);
+                break;
+        case MOUNT_DIR:
+                snprintf(buf, sizeof(buf), "creating directory '%s'", e->target);
+                break;
+        case MOUNT_SYMLINK:
+                snprintf(buf, sizeof(buf), "creating symlink '%s'", e->target);
+                break;
+        case MOUNT_MASK:
+                snprintf(buf, sizeof(buf), "masking '%s'", e->target);
+                break;
+        case MOUNT_READONLY:
+                snprintf(buf, sizeof(buf), "making '%s' read-only", e->target);
+                break;
+        }
+        return buf;
+}
+
+static void setup_root(const InitArgs *a) {
+        const ContainerConfig *c = a->config;
+        const MountEntry *failed = NULL;
+        _cleanup_close_ int staging = -1, root = -1;
+        int r;
+
+        /* Nothing we mount may propagate back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                fail(a, -errno, "making mounts private: %m");
+
+        staging = open(a->staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (staging < 0)
+                fail(a, -errno, "opening '%s': %m", a->staging);
+
+        if (a->plan->root_is_tmpfs) {
+                int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), mnt;
+                if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+                    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                        fail(a, -errno, "creating the root tmpfs: %m");
+                mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+                if (mnt < 0 || move_mount(mnt, "", staging, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        fail(a, -errno, "mounting the root tmpfs: %m");
+                close(mnt);
+                close(fs);
+        } else {
+                r = bind_mount_fd(c->rootfs, staging, 0);
+                if (r < 0)
+                        fail(a, r, "binding rootfs '%s': %m", c->rootfs);
+        }
+
+        root = open(a->staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                fail(a, -errno, "opening the new root: %m");
+
+        r = mount_plan_apply(a->plan, root, &failed);
+        if (r < 0)
+                fail(a, r, "%s: %m", mount_what(failed));
+
+        if (a->plan->root_read_only) {
+                struct mount_attr ma = { .attr_set = MOUNT_ATTR_RDONLY };
+                if (mount_setattr(root, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0)
+                        fail(a, -errno, "making the root read-only: %m");
+        }
+
+        /* pivot_root(".", ".") stacks the old root on top of the new one;
+         * detaching it leaves the container with no path to the host's. */
+        if (fchdir(root) < 0)
+                fail(a, -errno, "entering the new root: %m");
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                fail(a, -errno, "pivot_root: %m");
+        if (umount2(".", MNT_DETACH) < 0)
+                fail(a, -errno, "detaching the old root: %m");
+        if (chdir("/") < 0)
+                fail(a, -errno, "chdir /: %m");
+}
+
+/* --tty: the terminal comes from the container's own devpts, so CMD sees
+ * /dev/pts/0 and /dev/console as it would on a machine of its own; the
+ * master goes to shuttlectl over the socket. */
+static int setup_tty(const InitArgs *a) {
+        _cleanup_close_ int master = -1;
+        char path[64];
+        InitMessage m = { .type = INIT_MSG_TTY };
+        int slave, r;
+
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                fail(a, -errno, "--tty: opening /dev/ptmx: %m");
+        if (unlockpt(master) < 0 || ptsname_r(master, path, sizeof(path)) != 0)
+                fail(a, -errno, "--tty: unlocking the terminal: %m");
+        slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                fail(a, -errno, "--tty: opening %s: %m", path);
+        if (touch_at(AT_FDCWD, "/dev/console", 0600) < 0 ||
+            mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+                fail(a, -errno, "--tty: binding %s at /dev/console: %m", path);
+        r = (int) fd_send(a->sock, &m, sizeof(m), &master, 1);
+        if (r < 0)
+                fail(a, r, "--tty: passing the terminal: %m");
+        return slave;
+}
+
+/* ICMP echo ("ping") through datagram sockets for every group, as Podman
+ * does: the container has no CAP_NET_RAW.  Only this network namespace's
+ * value changes. */
+static void allow_ping(void) {
+        (void) write_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+}
+
+/* In the forked CMD process: reduce privileges and exec.  Failures go to
+ * the init over `errpipe` as an InitMessage. */
+_Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe) {
+        const ContainerConfig *c = a->config;
+        const RlimitSpec *failed_rlimit = NULL;
+        sigset_t all;
+        InitMessage m = { .type = INIT_MSG_ERROR };
+        int r;
+
+#define cmd_fail(type_, r_, ...)                                              \
+        do {                                                                  \
+                m.type = (type_);                                             \
+                m.err = -(r_);                                                \
+                errno = m.err;                                                \
+                snprintf(m.text, sizeof(m.text), __VA_ARGS__);                \
+                (void) write(errpipe, &m, sizeof(m));                         \
+                _exit(127);                                                   \
+        } while (0)
+
+        for (int s = 1; s < NSIG; s++)
+                (void) signal(s, SIG_DFL);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+
+        if (setsid() < 0)
+                cmd_fail(INIT_MSG_ERROR, -errno, "setsid: %m");
+        if (tty_slave >= 0) {
+                if (ioctl(tty_slave, TIOCSCTTY, 0) < 0)
+                        cmd_fail(INIT_MSG_ERROR, -errno, "acquiring the terminal: %m");
+                for (int fd = 0; fd < 3; fd++)
+                        if (dup2(tty_slave, fd) < 0)
+                                cmd_fail(INIT_MSG_ERROR, -errno, "dup2: %m");
+                if (tty_slave > 2)
+                        close(tty_slave);
+        }
+
+        /* The order matters: the bounding set needs CAP_SETPCAP, raising a
+         * hard rlimit needs CAP_SYS_RESOURCE (both gone after caps_apply),
+         * the filter needs no_new_privs, and seccomp comes last so nothing
+         * before it is refused by it. */
+        r = caps_drop_bounding(a->caps);
+        if (r < 0)
+                cmd_fail(INIT_MSG_ERROR, r, "dropping capabilities from the bounding set: %m");
+        r = rlimits_apply(c->rlimits, c->n_rlimits, &failed_rlimit);
+        if (r < 0)
+                cmd_fail(INIT_MSG_ERROR, r, "--ulimit %s: %m",
+                         failed_rlimit ? rlimit_name(failed_rlimit->resource) : "?");
+        if (setgroups(0, NULL) < 0)
+                cmd_fail(INIT_MSG_ERROR, -errno, "clearing supplementary groups: %m");
+        if (c->has_user) {
+                if (setresgid(c->gid, c->gid, c->gid) < 0)
+                        cmd_fail(INIT_MSG_ERROR, -errno, "--user: setting gid %u: %m", (unsigned) c->gid);
+                if (setresuid(c->uid, c->uid, c->uid) < 0)
+                        cmd_fail(INIT_MSG_ERROR, -errno, "--user: setting uid %u: %m", (unsigned) c->uid);
+        }
+        r = caps_apply(a->caps);
+        if (r < 0)
+                cmd_fail(INIT_MSG_ERROR, r, "setting capabilities: %m");
+
+        if (chdir(c->workdir ? c->workdir : "/") < 0)
+                cmd_fail(INIT_MSG_ERROR, -errno, "--workdir: cannot enter '%s': %m",
+                         c->workdir ? c->workdir : "/");
+
+        r = no_new_privs_set();
+        if (r < 0)
+                cmd_fail(INIT_MSG_ERROR, r, "setting no_new_privs: %m");
+        r = seccomp_program_load(a->seccomp);
+        if (r < 0)
+                cmd_fail(INIT_MSG_ERROR, r, "loading the seccomp profile: %m");
+
+        environ = (char **) a->envp;
+        execvp(c->argv[0], c->argv);
+        cmd_fail(INIT_MSG_EXEC_FAILED, -errno, "%s: %m", c->argv[0]);
+#undef cmd_fail
+}
+
+_Noreturn void container_init_main(const InitArgs *a) {
+        const ContainerConfig *c = a->config;
+        sigset_t fwd;
+        int errpipe[2], tty_slave = -1, r;
+        InitMessage m;
+        pid_t cmd;
+        char go;
+        ssize_t n;
+
+        /* If shuttlectl dies, so does the container (pid 1 takes the whole
+         * namespace with it); what it leaves on disk is cleaned at the next
+         * start.  (getppid() is 0 in the new pid namespace: if shuttlectl
+         * died before the prctl, the read below sees the socket closed.) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(1);
+        (void) prctl(PR_SET_NAME, "shuttle-init");
+
+        /* Wait until shuttlectl has put us into the container's cgroup. */
+        n = read(a->sock, &go, 1);
+        if (n != 1)
+                _exit(1);
+
+        /* Now the cgroup namespace's root is the container's cgroup. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                fail(a, -errno, "creating the cgroup namespace: %m");
+
+        umask(022);
+        allow_ping();
+        setup_root(a);
+
+        if (sethostname(a->hostname, strlen(a->hostname)) < 0)
+                fail(a, -errno, "setting the host name: %m");
+
+        if (c->net == NET_LOOPBACK) {
+                r = netlink_loopback_up();
+                if (r < 0)
+                        fail(a, r, "bringing up the loopback interface: %m");
+        }
+        if (c->tty)
+                tty_slave = setup_tty(a);
+
+        if (pipe2(errpipe, O_CLOEXEC) < 0)
+                fail(a, -errno, "pipe: %m");
+
+        cmd = fork();
+        if (cmd < 0)
+                fail(a, -errno, "fork: %m");
+        if (cmd == 0) {
+                close(errpipe[0]);
+                close(a->sock);
+                exec_command(a, tty_slave, errpipe[1]);
+        }
+        close(errpipe[1]);
+        safe_close(tty_slave);
+
+        /* The pipe closes on a successful exec, or carries why it failed. */
+        do
+                n = read(errpipe[0], &m, sizeof(m));
+        while (n < 0 && errno == EINTR);
+        close(errpipe[0]);
+        if (n == (ssize_t) sizeof(m)) {
+                (void) waitpid(cmd, NULL, 0);
+                send_msg(a->sock, m.type, m.err, 0, 0, "%s", m.text);
+                _exit(1);
+        }
+        send_msg(a->sock, INIT_MSG_STARTED, 0, 0, cmd, NULL);
+
+        /* pid 1's loop: the forwarded signals and SIGCHLD stay blocked (they
+         * were blocked before clone) and are taken with sigwaitinfo. */
+        forwarded_signals(&fwd);
+        sigaddset(&fwd, SIGCHLD);
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(&fwd, &si);
+
+                if (sig < 0)
+                        continue;
+                if (sig != SIGCHLD) {
+                        (void) kill(cmd, sig);
+                        continue;
+                }
+                for (;;) {
+                        int status;
+                        pid_t p = waitpid(-1, &status, WNOHANG);
+                        if (p <= 0)
+                                break;
+                        if (p == cmd) {
+                                send_msg(a->sock, INIT_MSG_EXITED, 0, status, cmd, NULL);
+                                /* Our exit kills whatever CMD left behind. */
+                                _exit(0);
+                        }
+                }
+        }
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared between the parent side (container.c) and the container's init
+ * (container-init.c).  Not part of the library's interface. */
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "runtime/container.h"
+#include "runtime/mounts.h"
+#include "runtime/sandbox.h"
+
+/* Messages from the container's init to shuttlectl over a SEQPACKET pair. */
+typedef enum InitMessageType {
+        INIT_MSG_ERROR = 1, /* setup failed before or while starting CMD */
+        INIT_MSG_EXEC_FAILED, /* CMD could not be executed (err = errno) */
+        INIT_MSG_STARTED,   /* CMD is running (pid = its pid inside) */
+        INIT_MSG_EXITED,    /* CMD ended (status = wait status) */
+        INIT_MSG_TTY,       /* carries the pty master (the only message with an fd) */
+} InitMessageType;
+
+typedef struct InitMessage {
+        int type;
+        int err;    /* positive errno for ERROR / EXEC_FAILED */
+        int status; /* wait status for EXITED */
+        pid_t pid;
+        char text[480];
+} InitMessage;
+
+typedef struct InitArgs {
+        const ContainerConfig *config;
+        const MountPlan *plan;
+        const char *hostname;
+        const char *staging;   /* host directory the root is built on */
+        const SeccompProgram *seccomp; /* built before cloning */
+        int sock;              /* our end of the pair */
+        pid_t parent;
+        char *const *envp;
+        uint64_t caps;         /* capabilities CMD keeps */
+} InitArgs;
+
+/* Signals shuttlectl and the init forward to CMD. */
+void forwarded_signals(sigset_t *ret);
+
+_Noreturn void container_init_main(const InitArgs *a);

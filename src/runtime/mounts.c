@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "runtime/container.h"
+#include "runtime/mounts.h"
+
+/* What the built-in "host" rootfs takes from the host, read-only. */
+static const char *const host_top_dirs[] = {
+        "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
+};
+
+/* /etc entries most programs need: users and groups, name resolution, the
+ * dynamic linker's cache, the time zone, and Debian's alternatives links
+ * (/usr/bin/awk -> /etc/alternatives/awk -> ...). */
+static const char *const host_etc_entries[] = {
+        "passwd", "group", "hosts", "resolv.conf", "nsswitch.conf", "host.conf",
+        "services", "protocols", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+        "localtime", "alternatives",
+};
+
+/* Kernel interfaces a container must not read (masked) or write
+ * (read-only), as in runc's and crun's defaults. */
+static const char *const masked_paths[] = {
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+        "/sys/firmware", "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static const char *const dev_nodes[] = {
+        "null", "zero", "full", "random", "urandom", "tty",
+};
+
+static const struct {
+        const char *target, *source;
+} dev_links[] = {
+        { "/dev/ptmx", "pts/ptmx" },
+        { "/dev/fd", "/proc/self/fd" },
+        { "/dev/stdin", "/proc/self/fd/0" },
+        { "/dev/stdout", "/proc/self/fd/1" },
+        { "/dev/stderr", "/proc/self/fd/2" },
+        { "/dev/core", "/proc/kcore" },
+};
+
+#define ATTR_SAFE (MNT_NOSUID | MNT_NODEV)
+#define ATTR_KERNEL (MNT_NOSUID | MNT_NODEV | MNT_NOEXEC)
+
+static int plan_add(MountPlan *p, MountKind kind, const char *source, const char *target,
+                    const char *fstype, const char *options, uint32_t attrs, unsigned mode,
+                    bool optional) {
+        MountEntry *e, *a;
+
+        a = reallocarray(p->entries, p->n + 1, sizeof(MountEntry));
+        if (!a)
+                return -ENOMEM;
+        p->entries = a;
+        e = &a[p->n];
+        *e = (MountEntry){ .kind = kind, .attrs = attrs, .mode = mode, .optional = optional };
+        if ((source && !(e->source = strdup(source))) || !(e->target = strdup(target)) ||
+            (fstype && !(e->fstype = strdup(fstype))) || (options && !(e->options = strdup(options)))) {
+                free(e->source);
+                free(e->target);
+                free(e->fstype);
+                free(e->options);
+                return -ENOMEM;
+        }
+        p->n++;
+        return 0;
+}
+
+void mount_plan_done(MountPlan *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                free(p->entries[i].source);
+                free(p->entries[i].target);
+                free(p->entries[i].fstype);
+                free(p->entries[i].options);
+        }
+        free(p->entries);
+        *p = (MountPlan){};
+}
+
+static char *host_path(const char *host_root, const char *rel) {
+        char *s;
+        if (asprintf(&s, "%s%s%s", host_root, streq(host_root, "/") ? "" : "/", rel) < 0)
+                return NULL;
+        return s;
+}
+
+/* A host top-level entry: a merged-/usr symlink is recreated as a symlink,
+ * a directory is bound read-only, anything missing is left out. */
+static int plan_host_entry(MountPlan *p, const char *host_root, const char *rel, const char *target,
+                           bool keep_usr_symlinks) {
+        _cleanup_free_ char *hp = host_path(host_root, rel);
+        struct stat st;
+        int r;
+
+        if (!hp)
+                return -ENOMEM;
+        if (lstat(hp, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+
+        if (S_ISLNK(st.st_mode)) {
+                char link[PATH_MAX];
+                ssize_t n = readlink(hp, link, sizeof(link) - 1);
+                if (n < 0)
+                        return -errno;
+                link[n] = '\0';
+                /* Keep links that resolve inside what the container sees
+                 * (relative ones like usr/bin, or into /usr); a link to
+                 * elsewhere (resolv.conf -> /run/...) becomes a bind of the
+                 * file it points to. */
+                if (keep_usr_symlinks && (link[0] != '/' || strneq(link, "/usr/", 5)))
+                        return plan_add(p, MOUNT_SYMLINK, link, target, NULL, NULL, 0, 0, false);
+                _cleanup_free_ char *real = realpath(hp, NULL);
+                if (!real)
+                        return errno == ENOENT ? 0 : -errno;
+                return plan_add(p, MOUNT_BIND, real, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
+        }
+        r = plan_add(p, MOUNT_BIND, hp, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
+        return r;
+}
+
+int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan *ret) {
+        MountPlan p = {};
+        char buf[PATH_MAX];
+        int r;
+
+#define ADD(...)                                       \
+        do {                                           \
+                r = plan_add(&p, __VA_ARGS__);         \
+                if (r < 0)                             \
+                        goto fail;                     \
+        } while (0)
+
+        if (!c->rootfs) {
+                p.root_is_tmpfs = true;
+                p.root_read_only = true;
+                for (size_t i = 0; i < ELEMENTSOF(host_top_dirs); i++) {
+                        snprintf(buf, sizeof(buf), "/%s", host_top_dirs[i]);
+                        r = plan_host_entry(&p, host_root, host_top_dirs[i], buf, true);
+                        if (r < 0)
+                                goto fail;
+                }
+                ADD(MOUNT_DIR, NULL, "/etc", NULL, NULL, 0, 0755, false);
+                for (size_t i = 0; i < ELEMENTSOF(host_etc_entries); i++) {
+                        char rel[64];
+                        snprintf(rel, sizeof(rel), "etc/%s", host_etc_entries[i]);
+                        snprintf(buf, sizeof(buf), "/etc/%s", host_etc_entries[i]);
+                        r = plan_host_entry(&p, host_root, rel, buf, true);
+                        if (r < 0)
+                                goto fail;
+                }
+                ADD(MOUNT_DIR, NULL, "/var", NULL, NULL, 0, 0755, false);
+                ADD(MOUNT_DIR, NULL, "/mnt", NULL, NULL, 0, 0755, false);
+                ADD(MOUNT_DIR, NULL, "/opt", NULL, NULL, 0, 0755, false);
+                ADD(MOUNT_DIR, NULL, "/srv", NULL, NULL, 0, 0755, false);
+        } else
+                p.root_read_only = c->read_only;
+
+        /* Kernel filesystems: a fresh /proc for the new pid namespace, a
+         * read-only /sys of the new network namespace. */
+        ADD(MOUNT_FS, NULL, "/proc", "proc", NULL, ATTR_KERNEL, 0, false);
+        ADD(MOUNT_FS, NULL, "/sys", "sysfs", NULL, ATTR_KERNEL | MNT_RDONLY, 0, false);
+
+        /* A minimal /dev: a few host device nodes bound in, a private devpts
+         * and shared-memory tmpfs. */
+        ADD(MOUNT_FS, NULL, "/dev", "tmpfs", "mode=755,size=65536k", MNT_NOSUID | MNT_NOEXEC, 0, false);
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                char src[64];
+                snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+                ADD(MOUNT_BIND, src, src, NULL, NULL, MNT_NOSUID | MNT_NOEXEC, 0, false);
+        }
+        ADD(MOUNT_FS, NULL, "/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
+            MNT_NOSUID | MNT_NOEXEC, 0, false);
+        ADD(MOUNT_FS, NULL, "/dev/shm", "tmpfs", "mode=1777,size=65536k", ATTR_KERNEL, 0, false);
+        ADD(MOUNT_FS, NULL, "/dev/mqueue", "mqueue", NULL, ATTR_KERNEL, 0, false);
+        for (size_t i = 0; i < ELEMENTSOF(dev_links); i++)
+                ADD(MOUNT_SYMLINK, dev_links[i].source, dev_links[i].target, NULL, NULL, 0, 0, false);
+
+        /* Private scratch space. */
+        ADD(MOUNT_FS, NULL, "/tmp", "tmpfs", "mode=1777", ATTR_SAFE, 0, false);
+        ADD(MOUNT_FS, NULL, "/run", "tmpfs", "mode=755", ATTR_SAFE, 0, false);
+        if (!c->rootfs) {
+                ADD(MOUNT_FS, NULL, "/var/tmp", "tmpfs", "mode=1777", ATTR_SAFE, 0, false);
+                ADD(MOUNT_FS, NULL, "/home", "tmpfs", "mode=755", ATTR_SAFE, 0, false);
+                ADD(MOUNT_FS, NULL, "/root", "tmpfs", "mode=700", ATTR_SAFE, 0, false);
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(masked_paths); i++)
+                ADD(MOUNT_MASK, NULL, masked_paths[i], NULL, NULL, 0, 0, true);
+        for (size_t i = 0; i < ELEMENTSOF(readonly_paths); i++)
+                ADD(MOUNT_READONLY, NULL, readonly_paths[i], NULL, NULL, 0, 0, true);
+
+        /* Volumes last, so that one below /tmp or /run lands on top of the
+         * tmpfs instead of under it. */
+        for (size_t i = 0; i < c->n_volumes; i++)
+                ADD(MOUNT_BIND, c->volumes[i].source, c->volumes[i].destination, NULL, NULL,
+                    ATTR_SAFE | (c->volumes[i].read_only ? MNT_RDONLY : 0), 0, false);
+#undef ADD
+
+        *ret = p;
+        return 0;
+fail:
+        mount_plan_done(&p);
+        return r;
+}
+
+static const char *kind_name(MountKind k) {
+        static const char *const names[] = {
+                [MOUNT_DIR] = "dir",     [MOUNT_SYMLINK] = "symlink", [MOUNT_BIND] = "bind",
+                [MOUNT_FS] = "fs",       [MOUNT_MASK] = "mask",       [MOUNT_READONLY] = "readonly",
+        };
+        return names[k];
+}
+
+char *mount_plan_format(const MountPlan *p) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < p->n; i++) {
+                const MountEntry *e = &p->entries[i];
+                fprintf(f, "%s %s", kind_name(e->kind), e->target);
+                if (e->source)
+                        fprintf(f, " <- %s", e->source);
+                if (e->fstype)
+                        fprintf(f, " type=%s", e->fstype);
+                if (e->options)
+                        fprintf(f, " opts=%s", e->options);
+                if (e->attrs & MNT_RDONLY)
+                        fputs(" ro", f);
+                if (e->attrs & MNT_NOSUID)
+                        fputs(" nosuid", f);
+                if (e->attrs & MNT_NODEV)
+                        fputs(" nodev", f);
+                if (e->attrs & MNT_NOEXEC)
+                        fputs(" noexec", f);
+                fputc('\n', f);
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+/* ---- applying ---- */
+
+static int resolve(int root_fd, const char *path, int flags, uint64_t resolve_flags) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC),
+                .resolve = resolve_flags,
+        };
+        int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+int open_in_root(int root_fd, const char *path, bool create, bool want_file) {
+        const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        int flags = O_PATH | (want_file ? 0 : O_DIRECTORY);
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_close_ int parent = -1;
+        char *slash, *base;
+        int fd;
+
+        while (*path == '/')
+                path++;
+        if (*path == '\0')
+                return want_file ? -EISDIR : resolve(root_fd, ".", flags, in_root);
+
+        fd = resolve(root_fd, path, flags, in_root);
+        if (fd != -ENOENT || !create)
+                return fd;
+
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        slash = strrchr(copy, '/');
+        if (slash) {
+                *slash = '\0';
+                base = slash + 1;
+                parent = open_in_root(root_fd, copy, true, false);
+        } else {
+                base = copy;
+                parent = resolve(root_fd, ".", O_PATH | O_DIRECTORY, in_root);
+        }
+        if (parent < 0)
+                return parent;
+        if (streq(base, "..") || streq(base, "."))
+                return -EINVAL;
+
+        if (want_file) {
+                /* O_PATH fds cannot create: go through /proc-free openat on a
+                 * real directory fd. */
+                _cleanup_close_ int dirfd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int f;
+                if (dirfd < 0)
+                        return -errno;
+                f = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+                if (f < 0 && errno != EEXIST)
+                        return -errno;
+                safe_close(f);
+        } else if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST)
+                return -errno;
+
+        /* The component we just made must not be a symlink now. */
+        return resolve(parent, base, flags | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+}
+
+static uint64_t to_mount_attr(uint32_t a) {
+        uint64_t r = 0;
+        if (a & MNT_RDONLY)
+                r |= MOUNT_ATTR_RDONLY;
+        if (a & MNT_NOSUID)
+                r |= MOUNT_ATTR_NOSUID;
+        if (a & MNT_NODEV)
+                r |= MOUNT_ATTR_NODEV;
+        if (a & MNT_NOEXEC)
+                r |= MOUNT_ATTR_NOEXEC;
+        return r;
+}
+
+static int set_attrs(int fd, uint32_t attrs) {
+        struct mount_attr ma = { .attr_set = to_mount_attr(attrs) };
+        if (ma.attr_set == 0)
+                return 0;
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+                return -errno;
+        return 0;
+}
+
+static int attach(int mnt_fd, int target_fd) {
+        if (move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+int bind_mount_fd(const char *source, int target_fd, uint32_t attrs) {
+        _cleanup_close_ int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        int r;
+
+        if (tree < 0)
+                return -errno;
+        r = set_attrs(tree, attrs);
+        if (r < 0)
+                return r;
+        return attach(tree, target_fd);
+}
+
+static int fs_mount_fd(const char *fstype, const char *options, int target_fd, uint32_t attrs) {
+        _cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+        _cleanup_close_ int mnt = -1;
+        _cleanup_free_ char *opts = NULL;
+
+        if (fs < 0)
+                return -errno;
+        if (options) {
+                char *save = NULL;
+                opts = strdup(options);
+                if (!opts)
+                        return -ENOMEM;
+                for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                        char *eq = strchr(o, '=');
+                        int k;
+                        if (eq) {
+                                *eq = '\0';
+                                k = fsconfig(fs, FSCONFIG_SET_STRING, o, eq + 1, 0);
+                        } else
+                                k = fsconfig(fs, FSCONFIG_SET_FLAG, o, NULL, 0);
+                        if (k < 0)
+                                return -errno;
+                }
+        }
+        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned) to_mount_attr(attrs));
+        if (mnt < 0)
+                return -errno;
+        return attach(mnt, target_fd);
+}
+
+static int apply_one(const MountEntry *e, int root_fd) {
+        _cleanup_close_ int target = -1;
+        struct stat st;
+        int r;
+
+        switch (e->kind) {
+        case MOUNT_DIR:
+                target = open_in_root(root_fd, e->target, true, false);
+                return target < 0 ? target : 0;
+
+        case MOUNT_SYMLINK: {
+                _cleanup_free_ char *copy = strdup(e->target);
+                _cleanup_close_ int parent = -1;
+                char *slash, link[PATH_MAX];
+                ssize_t n;
+
+                if (!copy)
+                        return -ENOMEM;
+                slash = strrchr(copy, '/');
+                *slash = '\0';
+                parent = open_in_root(root_fd, copy, true, false);
+                if (parent < 0)
+                        return parent;
+                if (symlinkat(e->source, parent, slash + 1) == 0)
+                        return 0;
+                if (errno != EEXIST)
+                        return -errno;
+                /* Already there (a rootfs directory): fine if it is the same link. */
+                n = readlinkat(parent, slash + 1, link, sizeof(link) - 1);
+                if (n < 0)
+                        return 0; /* a real file or directory: leave it */
+                link[n] = '\0';
+                return streq(link, e->source) ? 0 : -EEXIST;
+        }
+
+        case MOUNT_BIND:
+                if (stat(e->source, &st) < 0)
+                        return e->optional && errno == ENOENT ? 0 : -errno;
+                target = open_in_root(root_fd, e->target, true, !S_ISDIR(st.st_mode));
+                if (target < 0)
+                        return target;
+                return bind_mount_fd(e->source, target, e->attrs);
+
+        case MOUNT_FS:
+                target = open_in_root(root_fd, e->target, true, false);
+                if (target < 0)
+                        return target;
+                return fs_mount_fd(e->fstype, e->options, target, e->attrs);
+
+        case MOUNT_MASK:
+                target = open_in_root(root_fd, e->target, false, true);
+                if (target < 0)
+                        return e->optional && target == -ENOENT ? 0 : target;
+                if (fstat(target, &st) < 0)
+                        return -errno;
+                if (S_ISDIR(st.st_mode))
+                        return fs_mount_fd("tmpfs", "size=4k,nr_inodes=1", target, MNT_RDONLY | ATTR_KERNEL);
+                return bind_mount_fd("/dev/null", target, MNT_RDONLY | MNT_NOSUID | MNT_NOEXEC);
+
+        case MOUNT_READONLY: {
+                _cleanup_close_ int tree = -1;
+
+                target = open_in_root(root_fd, e->target, false, true);
+                if (target < 0)
+                        return e->optional && target == -ENOENT ? 0 : target;
+                tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+                if (tree < 0)
+                        return -errno;
+                r = set_attrs(tree, MNT_RDONLY | MNT_NOSUID | MNT_NODEV);
+                if (r < 0)
+                        return r;
+                return attach(tree, target);
+        }
+        }
+        return -EINVAL;
+}
+
+int mount_plan_apply(const MountPlan *p, int root_fd, const MountEntry **ret_failed) {
+        for (size_t i = 0; i < p->n; i++) {
+                int r = apply_one(&p->entries[i], root_fd);
+                if (r < 0) {
+                        if (ret_failed)
+                                *ret_failed = &p->entries[i];
+                        return r;
+                }
+        }
+        return 0;
+}

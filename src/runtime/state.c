@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/fileio.h"
+#include "common/macro.h"
+#include "common/parse.h"
+#include "runtime/cgroup.h"
+#include "runtime/state.h"
+
+static int entry_paths(StateEntry *e, const char *state_dir, const char *name) {
+        if ((size_t) snprintf(e->dir, sizeof(e->dir), "%s/containers/%s", state_dir, name) >= sizeof(e->dir) ||
+            (size_t) snprintf(e->root_dir, sizeof(e->root_dir), "%s/root", e->dir) >= sizeof(e->root_dir))
+                return -ENAMETOOLONG;
+        snprintf(e->name, sizeof(e->name), "%s", name);
+        return 0;
+}
+
+/* Removes the files of an entry whose lock we hold. */
+static void entry_remove_files(const StateEntry *e) {
+        _cleanup_close_ int dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return;
+        (void) unlinkat(dfd, "root", AT_REMOVEDIR);
+        (void) unlinkat(dfd, "state.json", 0);
+        (void) unlinkat(dfd, "state.json.tmp", 0);
+        (void) unlinkat(dfd, "lock", 0);
+        (void) rmdir(e->dir);
+}
+
+static int lock_entry(const StateEntry *e, bool create) {
+        char path[PATH_MAX + 8];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/lock", e->dir);
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = errno == EWOULDBLOCK ? -EEXIST : -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int state_entry_create(const char *state_dir, const char *name, StateEntry *ret) {
+        StateEntry e = { .lock_fd = -1 };
+        char base[PATH_MAX];
+        int r;
+
+        if (!container_name_is_valid(name))
+                return -EINVAL;
+        r = entry_paths(&e, state_dir, name);
+        if (r < 0)
+                return r;
+        snprintf(base, sizeof(base), "%s/containers", state_dir);
+        r = mkdir_p_at(AT_FDCWD, base, 0700);
+        if (r < 0)
+                return r;
+        if (mkdir(e.dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        e.lock_fd = lock_entry(&e, true);
+        if (e.lock_fd < 0)
+                return e.lock_fd;
+        /* We hold the lock: whatever else is in there is a dead run's. */
+        if (mkdir(e.root_dir, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                entry_remove_files(&e);
+                close(e.lock_fd);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+int state_entry_write(StateEntry *e, pid_t owner, pid_t init_pid, const char *const *cgroups) {
+        char tmp[PATH_MAX + 16], path[PATH_MAX + 16];
+        json_t *o, *cg;
+        int r;
+
+        cg = json_array();
+        for (size_t i = 0; cg && cgroups && cgroups[i]; i++)
+                if (json_array_append_new(cg, json_string(cgroups[i])) < 0) {
+                        json_decref(cg);
+                        cg = NULL;
+                }
+        if (!cg)
+                return -ENOMEM;
+        o = json_pack("{s:s, s:I, s:I, s:o, s:I}", "name", e->name, "owner_pid", (json_int_t) owner,
+                      "init_pid", (json_int_t) init_pid, "cgroups", cg, "created",
+                      (json_int_t) time(NULL));
+        if (!o)
+                return -ENOMEM;
+        snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", e->dir);
+        snprintf(path, sizeof(path), "%s/state.json", e->dir);
+        r = json_dump_file(o, tmp, JSON_COMPACT);
+        json_decref(o);
+        if (r < 0)
+                return -EIO;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        return 0;
+}
+
+void state_entry_remove(StateEntry *e) {
+        if (e->lock_fd < 0)
+                return;
+        entry_remove_files(e);
+        e->lock_fd = safe_close(e->lock_fd);
+}
+
+/* The cgroups a dead run recorded (it may have run from another cgroup than
+ * ours), then whatever is below our own cgroup under that name. */
+static void remove_stale_cgroups(const StateEntry *e, const char *cgroup_root, const char *self_cgroup_file) {
+        char path[PATH_MAX + 16];
+        json_t *o, *cg, *v;
+        size_t i;
+
+        snprintf(path, sizeof(path), "%s/state.json", e->dir);
+        o = json_load_file(path, 0, NULL);
+        cg = o ? json_object_get(o, "cgroups") : NULL;
+        json_array_foreach(cg, i, v)
+                if (json_is_string(v))
+                        (void) cgroup_remove_stale_path(json_string_value(v));
+        json_decref(o);
+        (void) cgroup_remove_stale(cgroup_root, self_cgroup_file, e->name);
+}
+
+int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const char *self_cgroup_file) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char base[PATH_MAX];
+        struct dirent *de;
+        int n = 0;
+
+        snprintf(base, sizeof(base), "%s/containers", state_dir);
+        d = opendir(base);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                StateEntry e = { .lock_fd = -1 };
+                int fd;
+
+                if (de->d_name[0] == '.' || !container_name_is_valid(de->d_name))
+                        continue;
+                if (entry_paths(&e, state_dir, de->d_name) < 0)
+                        continue;
+                fd = lock_entry(&e, false);
+                if (fd < 0 && fd != -ENOENT)
+                        continue; /* alive (-EEXIST) or unreadable */
+                remove_stale_cgroups(&e, cgroup_root, self_cgroup_file);
+                entry_remove_files(&e);
+                safe_close(fd);
+                n++;
+        }
+        return n;
+}

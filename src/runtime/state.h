@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What a running container leaves under the state directory, so that a
+ * crashed shuttlectl can be cleaned up after:
+ *
+ *   <state>/containers/<name>/lock        flock()-ed while shuttlectl runs
+ *   <state>/containers/<name>/state.json  name, pids, cgroup, start time
+ *   <state>/containers/<name>/root/       where the container's root is built
+ *                                         (mounted only in its own namespace)
+ *
+ * An entry whose lock can be taken belongs to nobody: it is stale. */
+
+#include <limits.h>
+#include <sys/types.h>
+
+typedef struct StateEntry {
+        char dir[PATH_MAX];
+        char root_dir[PATH_MAX];
+        char name[64];
+        int lock_fd;
+} StateEntry;
+
+/* -EEXIST when a live container holds the name. */
+int state_entry_create(const char *state_dir, const char *name, StateEntry *ret);
+/* cgroups: NULL-terminated list of the container's cgroup directories. */
+int state_entry_write(StateEntry *e, pid_t owner, pid_t init_pid, const char *const *cgroups);
+void state_entry_remove(StateEntry *e);
+
+/* Removes stale entries and their cgroups.  Returns how many. */
+int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const char *self_cgroup_file);

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared helpers for the TAP integration tests.  Each test script sources
+# this, calls plan N, then ok/not_ok (or the check helpers).  Tests need
+# root and skip (exit 77) without it.
+
+set -u
+
+: "${SHUTTLECTL:=${top_builddir:-.}/shuttlectl}"
+TEST_NAME=$(basename "$0" .sh)
+# Every test gets its own state directory, so runs never disturb a real
+# /run/shuttle nor each other.
+STATE_DIR=$(mktemp -d "/tmp/shuttle-it-$TEST_NAME.XXXXXX")
+T=$(mktemp -d "/tmp/shuttle-it-$TEST_NAME-work.XXXXXX")
+_n=0
+_failed=0
+
+cleanup_lib() {
+        # No container of a failed test may outlive it.
+        local j
+        for j in $(jobs -p); do kill -KILL "$j" 2>/dev/null; done
+        wait 2>/dev/null
+        rm -rf "$T"
+        rmdir "$STATE_DIR/containers" 2>/dev/null
+        rmdir "$STATE_DIR" 2>/dev/null
+}
+trap cleanup_lib EXIT
+
+require_root() {
+        if [ "$(id -u)" != 0 ]; then
+                echo "1..0 # SKIP integration tests need root"
+                exit 77
+        fi
+}
+
+plan() { echo "1..$1"; }
+
+ok() {
+        _n=$((_n + 1))
+        echo "ok $_n - $*"
+}
+
+not_ok() {
+        _n=$((_n + 1))
+        _failed=$((_failed + 1))
+        echo "not ok $_n - $*"
+}
+
+diag() { printf '# %s\n' "$@" | sed 's/^/# /;s/^# # /# /'; }
+
+# sctl ARGS...: shuttlectl with this test's state directory.
+sctl() { "$SHUTTLECTL" "$@"; }
+srun() { "$SHUTTLECTL" run --state-dir "$STATE_DIR" "$@"; }
+# For background runs, so that $! is shuttlectl itself, not a subshell:
+#   "${SRUN[@]}" --name x -- cmd &
+SRUN=("$SHUTTLECTL" run --state-dir "$STATE_DIR")
+
+# check DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "expected: $2" "actual:   $3"; fi
+}
+
+# check_match DESCRIPTION REGEX ACTUAL
+check_match() {
+        if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; diag "expected to match: $2" "actual: $3"; fi
+}
+
+check_nomatch() {
+        if printf '%s\n' "$3" | grep -Eq -- "$2"; then not_ok "$1"; diag "expected not to match: $2" "actual: $3"; else ok "$1"; fi
+}
+
+# check_status DESCRIPTION EXPECTED_STATUS CMD...
+check_status() {
+        local desc=$1 want=$2 got
+        shift 2
+        "$@" >"$T/out" 2>"$T/err"
+        got=$?
+        if [ "$got" = "$want" ]; then ok "$desc"; else
+                not_ok "$desc"
+                diag "expected exit $want, got $got" "stdout: $(head -c 600 "$T/out")" "stderr: $(head -c 600 "$T/err")"
+        fi
+}
+
+# Wait until FILE exists (up to ~5 s).
+wait_for_file() {
+        local i=0
+        while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+        [ -e "$1" ]
+}
+
+# The init pid of a running container, from its state file.
+container_init_pid() {
+        local f="$STATE_DIR/containers/$1/state.json" i=0
+        while [ $i -lt 100 ]; do
+                if [ -f "$f" ]; then
+                        local p
+                        p=$(sed -n 's/.*"init_pid":\([0-9]*\).*/\1/p' "$f")
+                        if [ -n "$p" ] && [ "$p" != 0 ]; then echo "$p"; return 0; fi
+                fi
+                sleep 0.05
+                i=$((i + 1))
+        done
+        return 1
+}
+
+# The host path of a container's cgroup for CONTROLLER (v1) or the unified
+# one, from its init's /proc/PID/cgroup.
+cgroup_dir_of_pid() {
+        local pid=$1 ctrl=$2 path
+        path=$(awk -F: -v c="$ctrl" '$2 ~ "(^|,)"c"(,|$)" {print $3}' "/proc/$pid/cgroup")
+        if [ -n "$path" ]; then echo "/sys/fs/cgroup/$ctrl$path"; return; fi
+        path=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+        echo "/sys/fs/cgroup$path"
+}
+
+# Anything a container named NAME could have left behind.
+leftovers() {
+        local name=$1
+        find /sys/fs/cgroup -maxdepth 6 -type d -name "$name" 2>/dev/null
+        grep -F "/containers/$name/" /proc/self/mountinfo 2>/dev/null
+        ls -d "$STATE_DIR/containers/$name" 2>/dev/null
+}
+
+finish() {
+        if [ "$_failed" -gt 0 ]; then exit 1; fi
+        exit 0
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Teardown leaves nothing behind, also after shuttlectl is SIGKILL-ed.
+. "$(dirname "$0")/lib.sh"
+require_root
+plan 6
+
+mounts_before=$(wc -l </proc/self/mountinfo)
+srun --name td1 --memory 64M -- true
+check_eq "a normal run leaves no cgroup, mount or state" "" "$(leftovers td1)"
+
+srun --name td2 --memory 64M -- sh -c 'kill -KILL $$'
+check_eq "a killed command leaves nothing either" "" "$(leftovers td2)"
+
+# SIGKILL shuttlectl itself: the container dies with it (the init has a
+# parent-death signal) and the next start cleans up what is left on disk.
+"${SRUN[@]}" --name td3 --memory 64M --pids 50 -- sleep 60 &
+bg=$!
+init=$(container_init_pid td3)
+kill -KILL $bg
+wait $bg 2>/dev/null
+sleep 0.3
+# Gone, or a zombie waiting for whoever adopted it.
+state=$(awk '/^State:/ {print $2}' "/proc/$init/status" 2>/dev/null)
+if [ -n "$init" ] && { [ -z "$state" ] || [ "$state" = Z ]; } && ! pgrep -f "^sleep 60$" >/dev/null; then
+        ok "the container dies with shuttlectl"
+else
+        not_ok "the container dies with shuttlectl"; diag "init $init state '$state'"
+fi
+check_match "its state is still on disk" "td3" "$(ls "$STATE_DIR/containers")"
+srun --name td4 -- true
+check_eq "the next start removes the stale cgroup and state" "" "$(leftovers td3; leftovers td4)"
+check_eq "the host's mount table is as before" "$mounts_before" "$(wc -l </proc/self/mountinfo)"
+finish

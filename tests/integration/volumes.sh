@@ -1,0 +1,27 @@
+#!/bin/bash
+# --volume, --env, --workdir, --user.
+. "$(dirname "$0")/lib.sh"
+require_root
+plan 11
+
+mkdir -p "$T/data"
+echo content >"$T/data/file"
+out=$(srun -v "$T/data:/data:ro" -- cat /data/file 2>&1)
+check_eq "a read-only volume is readable" "content" "$out"
+out=$(srun -v "$T/data:/data:ro" -- sh -c '(echo x > /data/new) 2>/dev/null && echo writable || echo refused' 2>&1)
+check_eq "a read-only volume is not writable" "refused" "$out"
+out=$(srun -v "$T/data:/data" -- sh -c 'echo written > /data/new && echo ok' 2>&1)
+check_eq "a read-write volume is writable" "ok" "$out"
+check_eq "... and the write reaches the host" "written" "$(cat "$T/data/new")"
+out=$(srun -v "$T/data/file:/tmp/in/file.txt:ro" -- cat /tmp/in/file.txt 2>&1)
+check_eq "a single file can be a volume, below /tmp" "content" "$out"
+check_status "a missing volume source is an error" 125 srun -v "$T/nope:/x" -- true
+check_match "... naming the volume" "--volume $T/nope:/x: No such file or directory" "$(cat "$T/err")"
+
+out=$(srun --name envt -e FOO=bar -e PATH=/bin -e FOO=baz -- /usr/bin/env 2>&1 | sort | tr '\n' ' ')
+check_eq "the environment is clean, --env applied, later wins" "FOO=baz HOME=/root HOSTNAME=envt PATH=/bin container=shuttle " "$out"
+out=$(srun -w /tmp -- pwd 2>&1)
+check_eq "--workdir sets the working directory" "/tmp" "$out"
+check_status "a missing --workdir is an error" 125 srun -w /nonexistent -- true
+check_match "... naming it" "--workdir: cannot enter '/nonexistent'" "$(cat "$T/err")"
+finish
