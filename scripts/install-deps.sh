@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs the Debian 12 packages Shuttle needs to build, test and run.
+# Usage: scripts/install-deps.sh [--bench]   (as root)
+set -eu
+
+packages="
+ build-essential autoconf automake libtool pkg-config
+ libcap-dev libseccomp-dev libmnl-dev libnl-3-dev libnl-route-3-dev
+ libyaml-dev libjansson-dev libssl-dev libcmocka-dev
+ procps util-linux iproute2 busybox-static
+"
+# Only for `make bench`: the reference tools it compares against.
+bench_packages="hyperfine bubblewrap crun"
+
+if [ "${1:-}" = "--bench" ]; then
+        packages="$packages $bench_packages"
+fi
+
+if [ "$(id -u)" != 0 ]; then
+        echo "install-deps: run as root (apt-get install needs it)" >&2
+        exit 1
+fi
+
+missing=""
+for p in $packages; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+        echo "install-deps: installing$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        # shellcheck disable=SC2086
+        apt-get install -y -q --no-install-recommends $missing
+fi
