@@ -9,3 +9,6 @@ include tests/unit/policy.mk
 include tests/unit/cgroup.mk
 include tests/unit/sandbox.mk
 include tests/integration/local.mk
+
+TESTS += tests/check-man.sh
+dist_noinst_SCRIPTS += tests/check-man.sh

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/close_range.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -240,6 +241,10 @@ _Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe
         if (r < 0)
                 cmd_fail(INIT_MSG_ERROR, r, "loading the seccomp profile: %m");
 
+        /* Nothing the caller had open beyond stdio leaks into the container. */
+        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                cmd_fail(INIT_MSG_ERROR, -errno, "closing inherited descriptors: %m");
+
         environ = (char **) a->envp;
         execvp(c->argv[0], c->argv);
         cmd_fail(INIT_MSG_EXEC_FAILED, -errno, "%s: %m", c->argv[0]);
@@ -312,6 +317,12 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 _exit(1);
         }
         send_msg(a->sock, INIT_MSG_STARTED, 0, 0, cmd, NULL);
+
+        /* From here on pid 1 only waits and forwards signals to a process of
+         * its own uid: it keeps no capability, and is not dumpable, so CMD
+         * cannot reach its memory or descriptors through /proc/1. */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        (void) caps_apply(0);
 
         /* pid 1's loop: the forwarded signals and SIGCHLD stay blocked (they
          * were blocked before clone) and are taken with sigwaitinfo. */

@@ -2,7 +2,7 @@
 # Capabilities, no_new_privs, seccomp, users.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 17
+plan 19
 
 capeff() { srun "$@" -- awk '/^CapEff/ {print $2}' /proc/self/status 2>&1; }
 capbnd() { srun "$@" -- awk '/^CapBnd/ {print $2}' /proc/self/status 2>&1; }
@@ -28,6 +28,10 @@ out=$(srun -- unshare -u true 2>&1; echo "rc=$?")
 check_match "no CAP_SYS_ADMIN by default: no new uts namespace" "rc=1" "$out"
 out=$(srun --cap-add SYS_ADMIN -- unshare -u true 2>&1; echo "rc=$?")
 check_match "other namespaces are allowed with --cap-add SYS_ADMIN" "rc=0" "$out"
+out=$(srun -- sh -c 'test -e /proc/self/fd/7 && echo leaked || echo closed' 7</etc/hostname 2>&1)
+check_eq "descriptors the caller had open beyond stdio do not leak in" "closed" "$out"
+out=$(srun -- awk '/^CapEff/ {print $2}' /proc/1/status 2>&1)
+check_eq "the container's init keeps no capability" "0000000000000000" "$out"
 out=$(srun -- sh -c 'kill -0 1 && echo can-signal-init' 2>&1)
 check_eq "the command can see its init" "can-signal-init" "$out"
 
