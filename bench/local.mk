@@ -1,6 +1,26 @@
 # Benchmarks: `make bench` runs them; `make check` does not.
+# A script whose first line names bash runs with bash, others with $(SHELL);
+# each gets SHUTTLECTL (the binary just built); exit 77 means skipped.
 bench_scripts =
+bench_scripts += bench/start-latency.sh
+EXTRA_DIST += bench/start-latency.sh
 include bench/policy.mk
+include bench/audit.mk
+# IPC benchmark: native vs fast path vs proxy, broker RSS (bench/ipc.sh).
+# ipc-bench runs inside containers; built only for 'make bench'.
+EXTRA_PROGRAMS = bench/ipc-bench
+bench_ipc_bench_SOURCES = bench/ipc-bench.c
+bench_ipc_bench_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+bench_ipc_bench_LDADD = libshuttle-broker.la libshuttle-policy.la libshuttle-common.la $(JANSSON_LIBS) -lpthread
+CLEANFILES += bench/ipc-bench$(EXEEXT)
+bench_scripts += bench/ipc.sh
+dist_noinst_SCRIPTS += bench/ipc.sh
+bench: bench/ipc-bench$(EXEEXT)
 bench: all $(bench_scripts)
-	@for b in $(bench_scripts); do echo "== $$b"; $(SHELL) $(srcdir)/$$b || exit 1; done
+	@for b in $(bench_scripts); do \
+	  echo "== $$b"; \
+	  if sed -n 1p '$(srcdir)/'"$$b" | grep -q bash; then sh=bash; else sh='$(SHELL)'; fi; \
+	  SHUTTLECTL='$(abs_top_builddir)/shuttlectl' $$sh '$(srcdir)/'"$$b"; rc=$$?; \
+	  case $$rc in 0) ;; 77) echo "== $$b: skipped" ;; *) exit 1 ;; esac; \
+	done
 .PHONY: bench

@@ -1,1 +1,8 @@
-# policy decision benchmark: added by the policy work
+# Policy decision benchmark: built with the rest (noinst), run by 'make
+# bench' through bench/policy-decide.sh, never by 'make check'.
+noinst_PROGRAMS += bench/policy-decide
+bench_policy_decide_SOURCES = bench/policy-decide.c
+bench_policy_decide_CFLAGS = $(AM_CFLAGS)
+bench_policy_decide_LDADD = libshuttle-policy.la
+bench_scripts += bench/policy-decide.sh
+dist_noinst_SCRIPTS += bench/policy-decide.sh

@@ -1,3 +1,3 @@
 # Manual pages.
-dist_man_MANS += man/shuttlectl.1
+dist_man_MANS += man/shuttlectl.1 man/shuttled.8
 include man/policy.mk

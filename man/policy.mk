@@ -1,1 +1,2 @@
-# shuttle-policy(5): added by the policy work
+# shuttle-policy(5): the policy language.
+dist_man_MANS += man/shuttle-policy.5

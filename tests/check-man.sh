@@ -1,19 +1,29 @@
 #!/bin/bash
-# Every option `shuttlectl run --help` lists is documented in shuttlectl(1),
-# and every option shuttlectl(1) documents for run is in --help.
+# Every option a --help lists is documented in the man page, and every
+# option the man page documents for that command is in --help.
 set -u
 : "${SHUTTLECTL:=./shuttlectl}"
-man="${top_srcdir:-.}/man/shuttlectl.1"
+: "${SHUTTLED:=./shuttled}"
+man=${top_srcdir:-.}/man
+n=0
+fail=0
 
-help_opts=$("$SHUTTLECTL" run --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
-# The RUN section, "\-\-name" -> "--name".
-man_opts=$(sed -n '/^\.SH RUN/,/^\.SH POLICY/p' "$man" | sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+# compare NAME HELP_TEXT MAN_FILE SED_RANGE
+compare() {
+        local name=$1 help=$2 file=$3 range=$4 help_opts man_opts missing extra
+        help_opts=$(echo "$help" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+        man_opts=$(sed -n "$range" "$file" | sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+        missing=$(comm -23 <(echo "$help_opts") <(echo "$man_opts"))
+        extra=$(comm -13 <(echo "$help_opts") <(echo "$man_opts"))
+        n=$((n + 1))
+        if [ -z "$missing" ]; then echo "ok $n - every $name option in --help is in $(basename "$file")"; else
+                echo "not ok $n - $name options in --help but not in $(basename "$file"): $(echo $missing)"; fail=1; fi
+        n=$((n + 1))
+        if [ -z "$extra" ]; then echo "ok $n - every $name option in $(basename "$file") is in --help"; else
+                echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
+}
 
-echo "1..2"
-missing=$(comm -23 <(echo "$help_opts") <(echo "$man_opts"))
-if [ -z "$missing" ]; then echo "ok 1 - every run option in --help is in shuttlectl(1)"; else
-        echo "not ok 1 - options in --help but not in shuttlectl(1): $(echo $missing)"; fail=1; fi
-extra=$(comm -13 <(echo "$help_opts") <(echo "$man_opts"))
-if [ -z "$extra" ]; then echo "ok 2 - every run option in shuttlectl(1) is in --help"; else
-        echo "not ok 2 - options in shuttlectl(1) but not in --help: $(echo $extra)"; fail=1; fi
-exit ${fail:-0}
+echo "1..4"
+compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
+compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
+exit $fail

@@ -8,7 +8,11 @@ include tests/unit/cli.mk
 include tests/unit/policy.mk
 include tests/unit/cgroup.mk
 include tests/unit/sandbox.mk
+include tests/helpers/local.mk
 include tests/integration/local.mk
 
 TESTS += tests/check-man.sh
 dist_noinst_SCRIPTS += tests/check-man.sh
+include tests/unit/protocol.mk
+include tests/fuzz/protocol.mk
+include tests/unit/audit.mk

@@ -1,9 +1,355 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Placeholder until the policy engine lands (issue 3). */
+/* shuttlectl policy check|explain|show: a thin front end to src/policy. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli/verbs.h"
 #include "common/log.h"
+#include "common/parse.h"
+#include "policy/policy.h"
+
+#define ARGS_MAX 256
+
+static void help_check(void) {
+        printf("Usage: shuttlectl policy check FILE...\n\n"
+               "Check each policy file (with its includes) on its own.  Prints a summary\n"
+               "per valid file; prints every error as FILE:LINE:COL: MESSAGE on stderr.\n"
+               "Exit status: 0 all valid, 1 any invalid, 2 usage error.\n");
+}
+
+static void help_explain(void) {
+        printf("Usage: shuttlectl policy explain FILE... --from A --to B --kind KIND [OBJECT] [--json]\n\n"
+               "Decide one request against the policy and explain the decision.\n\n"
+               "  --from NAME         calling container (name or group/name)\n"
+               "  --to NAME           target container\n"
+               "  --kind KIND         ipc, invoke, transfer, depend or signal\n"
+               "  --endpoint NAME     ipc: the service\n"
+               "  --type TYPE         ipc: unix, tcp, fifo, mq or shm\n"
+               "  --app PATH          invoke: the application; signal: the target process\n"
+               "  --arg ARG           invoke: an argument (repeat, in order)\n"
+               "  --env NAME          invoke: an environment variable to pass (repeat)\n"
+               "  --path PATH         transfer: the path in FROM; depend: the tree\n"
+               "  --service NAME      depend: an ordering-only dependency\n"
+               "  --mode ro|rw        transfer/depend: access wanted (default ro)\n"
+               "  --signal SIG        signal: the signal (TERM, SIGTERM, 15)\n"
+               "  --now TIME          decide as of TIME (RFC 3339), default now\n"
+               "  --json              print JSON\n"
+               "Exit status: 0 decided (allow or deny), 1 invalid policy, 2 usage error.\n");
+}
+
+static void help_show(void) {
+        printf("Usage: shuttlectl policy show FILE... [--json]\n\n"
+               "Print the normalised policy (includes resolved, defaults filled in) as\n"
+               "YAML, or as JSON with --json.\n");
+}
+
+static void help_policy(void) {
+        printf("Usage: shuttlectl policy COMMAND ...\n\n"
+               "Commands:\n"
+               "  check FILE...          validate policy files\n"
+               "  explain FILE... ...    decide a request and explain why\n"
+               "  show FILE... [--json]  print the normalised policy\n\n"
+               "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
+}
+
+static int load(char **paths, size_t n, Policy **ret) {
+        PolicyDiagnostics d = {};
+        int r;
+
+        r = policy_load((const char *const *) paths, n, ret, &d);
+        policy_diagnostics_print(&d, stderr);
+        policy_diagnostics_clear(&d);
+        if (r == -EINVAL)
+                return -EINVAL;
+        if (r < 0)
+                return log_error_errno(r, "Failed to load policy: %m");
+        return 0;
+}
+
+static int do_check(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        bool failed = false;
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help_check();
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind >= argc) {
+                log_error("policy check: no FILE given (see 'shuttlectl policy check --help')");
+                return EXIT_USAGE;
+        }
+        for (int i = optind; i < argc; i++) {
+                _cleanup_(policy_unrefp) Policy *p = NULL;
+                PolicyDiagnostics d = {};
+                int r;
+
+                r = policy_load((const char *const *) &argv[i], 1, &p, &d);
+                policy_diagnostics_print(&d, stderr);
+                if (r < 0) {
+                        if (r != -EINVAL)
+                                log_error_errno(r, "Failed to load '%s': %m", argv[i]);
+                        else
+                                fprintf(stderr, "%s: invalid policy (%zu error%s)\n", argv[i], d.n_errors,
+                                        d.n_errors == 1 ? "" : "s");
+                        failed = true;
+                } else {
+                        printf("%s: valid, %zu rule%s (", argv[i], policy_get_n_rules(p),
+                               policy_get_n_rules(p) == 1 ? "" : "s");
+                        for (PolicyKind k = 0; k < _POLICY_KIND_MAX; k++)
+                                printf("%s%s %zu", k ? ", " : "", policy_kind_to_string(k),
+                                       policy_get_n_rules_for_kind(p, k));
+                        printf("), default %s, audit %s, %zu warning%s\n",
+                               policy_verdict_to_string(policy_get_default(p)),
+                               policy_audit_to_string(policy_get_audit(p)), d.n_warnings,
+                               d.n_warnings == 1 ? "" : "s");
+                }
+                policy_diagnostics_clear(&d);
+        }
+        return failed ? 1 : 0;
+}
+
+static int do_explain(int argc, char **argv) {
+        enum {
+                ARG_FROM = 0x100, ARG_TO, ARG_KIND, ARG_ENDPOINT, ARG_TYPE, ARG_APP, ARG_ARG, ARG_ENV,
+                ARG_PATH, ARG_SERVICE, ARG_MODE, ARG_SIGNAL, ARG_NOW, ARG_JSON,
+        };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "from", required_argument, NULL, ARG_FROM },
+                { "to", required_argument, NULL, ARG_TO },
+                { "kind", required_argument, NULL, ARG_KIND },
+                { "endpoint", required_argument, NULL, ARG_ENDPOINT },
+                { "type", required_argument, NULL, ARG_TYPE },
+                { "app", required_argument, NULL, ARG_APP },
+                { "arg", required_argument, NULL, ARG_ARG },
+                { "env", required_argument, NULL, ARG_ENV },
+                { "path", required_argument, NULL, ARG_PATH },
+                { "service", required_argument, NULL, ARG_SERVICE },
+                { "mode", required_argument, NULL, ARG_MODE },
+                { "signal", required_argument, NULL, ARG_SIGNAL },
+                { "now", required_argument, NULL, ARG_NOW },
+                { "json", no_argument, NULL, ARG_JSON },
+                {},
+        };
+        _cleanup_(policy_unrefp) Policy *p = NULL;
+        PolicyExplanation e = {};
+        PolicyRequest req = { .kind = _POLICY_KIND_INVALID, .now = time(NULL) };
+        const char *args[ARGS_MAX], *env[ARGS_MAX];
+        const char *endpoint = NULL, *app = NULL, *path = NULL, *service = NULL, *signal = NULL;
+        bool json = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help_explain();
+                        return 0;
+                case ARG_FROM:
+                        req.from = optarg;
+                        break;
+                case ARG_TO:
+                        req.to = optarg;
+                        break;
+                case ARG_KIND:
+                        req.kind = policy_kind_from_string(optarg);
+                        if (req.kind < 0) {
+                                log_error("unknown kind '%s' (ipc, invoke, transfer, depend or signal)", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_ENDPOINT:
+                        endpoint = optarg;
+                        break;
+                case ARG_TYPE:
+                        req.ipc_type = policy_ipc_type_from_string(optarg);
+                        if (req.ipc_type <= POLICY_IPC_ANY) {
+                                log_error("unknown ipc type '%s' (unix, tcp, fifo, mq or shm)", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_APP:
+                        app = optarg;
+                        break;
+                case ARG_ARG:
+                        if (req.n_args >= ARGS_MAX) {
+                                log_error("too many --arg");
+                                return EXIT_USAGE;
+                        }
+                        args[req.n_args++] = optarg;
+                        break;
+                case ARG_ENV:
+                        if (req.n_env >= ARGS_MAX) {
+                                log_error("too many --env");
+                                return EXIT_USAGE;
+                        }
+                        env[req.n_env++] = optarg;
+                        break;
+                case ARG_PATH:
+                        path = optarg;
+                        break;
+                case ARG_SERVICE:
+                        service = optarg;
+                        break;
+                case ARG_MODE:
+                        req.mode = policy_mode_from_string(optarg);
+                        if (req.mode != POLICY_MODE_RO && req.mode != POLICY_MODE_RW) {
+                                log_error("--mode must be ro or rw, not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_SIGNAL:
+                        signal = optarg;
+                        if (parse_signal(optarg, &req.signal) < 0) {
+                                log_error("unknown signal '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_NOW:
+                        if (policy_parse_timestamp(optarg, &req.now) < 0) {
+                                log_error("--now must be RFC 3339 like 2026-01-31T12:00:00Z, not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+
+        if (optind >= argc) {
+                log_error("policy explain: no FILE given (see 'shuttlectl policy explain --help')");
+                return EXIT_USAGE;
+        }
+        if (!req.from || !req.to || req.kind < 0) {
+                log_error("policy explain needs --from, --to and --kind");
+                return EXIT_USAGE;
+        }
+
+        /* Exactly the object options that fit the kind. */
+        static const struct {
+                PolicyKind kind;
+                bool endpoint, app, args, path, service, signal, mode, type;
+        } fits[] = {
+                { POLICY_KIND_IPC, .endpoint = true, .type = true },
+                { POLICY_KIND_INVOKE, .app = true, .args = true },
+                { POLICY_KIND_TRANSFER, .path = true, .mode = true },
+                { POLICY_KIND_DEPEND, .path = true, .service = true, .mode = true },
+                { POLICY_KIND_SIGNAL, .app = true, .signal = true },
+        };
+        const char *bad = (endpoint && !fits[req.kind].endpoint) ? "--endpoint" :
+                          (app && !fits[req.kind].app) ? "--app" :
+                          ((req.n_args || req.n_env) && !fits[req.kind].args) ? "--arg/--env" :
+                          (path && !fits[req.kind].path) ? "--path" :
+                          (service && !fits[req.kind].service) ? "--service" :
+                          (signal && !fits[req.kind].signal) ? "--signal" :
+                          (req.mode && !fits[req.kind].mode) ? "--mode" :
+                          (req.ipc_type && !fits[req.kind].type) ? "--type" : NULL;
+        if (bad) {
+                log_error("%s does not apply to --kind %s", bad, policy_kind_to_string(req.kind));
+                return EXIT_USAGE;
+        }
+        if (path && service) {
+                log_error("--path and --service exclude each other");
+                return EXIT_USAGE;
+        }
+        req.object = endpoint ?: app ?: path ?: service;
+        req.args = args;
+        req.env = env;
+
+        r = load(argv + optind, (size_t) (argc - optind), &p);
+        if (r < 0)
+                return 1;
+        r = policy_explain(p, &req, &e);
+        if (r < 0) {
+                log_error_errno(r, "Failed to decide: %m");
+                return 1;
+        }
+        if (json)
+                r = policy_explanation_print_json(&e, &req, stdout);
+        else {
+                policy_explanation_print(&e, stdout);
+                for (size_t i = 0; i < req.n_env; i++)
+                        if (e.decision.verdict == POLICY_ALLOW)
+                                printf("env %s: %s\n", env[i],
+                                       policy_decision_env_allowed(&e.decision, env[i]) ? "passed" : "dropped");
+        }
+        policy_explanation_clear(&e);
+        return r < 0 ? 1 : 0;
+}
+
+static int do_show(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        _cleanup_(policy_unrefp) Policy *p = NULL;
+        bool json = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help_show();
+                        return 0;
+                case 'j':
+                        json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind >= argc) {
+                log_error("policy show: no FILE given (see 'shuttlectl policy show --help')");
+                return EXIT_USAGE;
+        }
+        r = load(argv + optind, (size_t) (argc - optind), &p);
+        if (r < 0)
+                return 1;
+        r = json ? policy_dump_json(p, stdout) : policy_dump_yaml(p, stdout);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write the policy: %m");
+                return 1;
+        }
+        return 0;
+}
 
 int verb_policy(int argc, char **argv) {
-        log_error("'policy' is not available yet");
-        return 1;
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char **argv);
+        } subs[] = {
+                { "check", do_check },
+                { "explain", do_explain },
+                { "show", do_show },
+        };
+
+        if (argc < 2) {
+                help_policy();
+                return EXIT_USAGE;
+        }
+        if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+                help_policy();
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(subs); i++)
+                if (streq(argv[1], subs[i].name))
+                        return subs[i].run(argc - 1, argv + 1);
+        log_error("unknown policy command '%s' (see 'shuttlectl policy --help')", argv[1]);
+        return EXIT_USAGE;
 }

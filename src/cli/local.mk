@@ -4,6 +4,8 @@ shuttlectl_SOURCES = \
 	src/cli/shuttlectl.c src/cli/verbs.h \
 	src/cli/run-options.c src/cli/run-options.h \
 	src/cli/cmd-run.c
+shuttlectl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+shuttlectl_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.la libshuttle-common.la \
+	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
 include src/cli/policy.mk
-shuttlectl_CFLAGS = $(AM_CFLAGS)
-shuttlectl_LDADD = libshuttle-runtime.la libshuttle-common.la
+include src/cli/audit.mk

@@ -36,6 +36,12 @@ const char run_usage[] =
         "      --read-only          mount the root filesystem read-only\n"
         "  -t, --tty                give CMD a terminal and relay this one\n"
         "  -w, --workdir DIR        working directory inside (default /)\n"
+        "      --export NAME=PATH|tcp:PORT\n"
+        "                           offer the unix socket PATH (inside) or the TCP\n"
+        "                           PORT on its loopback to other containers as\n"
+        "                           service NAME, subject to policy\n"
+        "      --isolated           do not register with the broker: no mediation,\n"
+        "                           and no notice about it\n"
         "      --state-dir DIR      runtime state (default /run/shuttle)\n"
         "  -h, --help               show this help\n";
 
@@ -51,6 +57,8 @@ enum {
         OPT_READ_ONLY,
         OPT_STATE_DIR,
         OPT_CGROUP_ROOT,
+        OPT_EXPORT,
+        OPT_ISOLATED,
 };
 
 static const struct option options[] = {
@@ -71,6 +79,8 @@ static const struct option options[] = {
         { "tty", no_argument, NULL, 't' },
         { "workdir", required_argument, NULL, 'w' },
         { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+        { "export", required_argument, NULL, OPT_EXPORT },
+        { "isolated", no_argument, NULL, OPT_ISOLATED },
         /* For tests: where cgroupfs is (a fake tree) - not documented. */
         { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
         { "file", required_argument, NULL, 'f' },
@@ -299,6 +309,10 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                         r = append((void **) &c->rlimits, &c->n_rlimits, sizeof(RlimitSpec), &s);
                         break;
                 }
+                case OPT_ISOLATED:
+                        o->isolated = true;
+                        r = 0;
+                        break;
                 case OPT_READ_ONLY:
                         c->read_only = true;
                         r = 0;
@@ -320,6 +334,50 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                                             optarg);
                         r = set_string(&c->state_dir, optarg);
                         break;
+                case OPT_EXPORT: {
+                        ContainerExport e = {};
+                        char *eq = strchr(optarg, '=');
+                        if (!eq)
+                                return fail(ret_error, "--export: '%s': expected NAME=/path/in/container.sock",
+                                            optarg);
+                        e.name = strndup(optarg, (size_t) (eq - optarg));
+                        if (!e.name)
+                                return -ENOMEM;
+                        if (strneq(eq + 1, "tcp:", 4)) {
+                                uint32_t port;
+                                if (parse_uint32(eq + 5, &port) < 0 || port == 0 || port > 65535) {
+                                        free(e.name);
+                                        return fail(ret_error, "--export: '%s': expected tcp:PORT with a port "
+                                                               "from 1 to 65535", optarg);
+                                }
+                                e.port = (uint16_t) port;
+                        }
+                        if (!container_name_is_valid(e.name) || (!e.port && !path_is_clean_absolute(eq + 1))) {
+                                free(e.name);
+                                return fail(ret_error,
+                                            "--export: '%s': expected NAME=/path/in/container.sock or "
+                                            "NAME=tcp:PORT (a name of A-Z a-z 0-9 _ . -, an absolute path "
+                                            "without '.' or '..')",
+                                            optarg);
+                        }
+                        for (size_t i = 0; i < c->n_exports; i++)
+                                if (streq(c->exports[i].name, e.name)) {
+                                        free(e.name);
+                                        return fail(ret_error, "--export: two services named '%.*s'",
+                                                    (int) (eq - optarg), optarg);
+                                }
+                        e.socket = e.port ? NULL : strdup(eq + 1);
+                        if (!e.port && !e.socket) {
+                                free(e.name);
+                                return -ENOMEM;
+                        }
+                        r = append((void **) &c->exports, &c->n_exports, sizeof(ContainerExport), &e);
+                        if (r < 0) {
+                                free(e.name);
+                                free(e.socket);
+                        }
+                        break;
+                }
                 case OPT_CGROUP_ROOT:
                         r = set_string(&c->cgroup_root, optarg);
                         break;
@@ -357,6 +415,8 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                         return set_string(&o->group_file, argv[optind]);
         }
 
+        if (o->isolated && c->n_exports > 0)
+                return fail(ret_error, "--export needs the broker: it cannot go with --isolated");
         if ((c->caps_add & c->caps_drop) != 0)
                 return fail(ret_error, "--cap-add and --cap-drop name the same capability");
 

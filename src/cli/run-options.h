@@ -8,6 +8,7 @@
 typedef struct RunOptions {
         ContainerConfig config;
         bool help;
+        bool isolated; /* --isolated: do not register with the broker */
         char *group_file; /* `run GROUP.yaml` / `-f FILE` (app groups) */
 } RunOptions;
 

@@ -11,6 +11,7 @@
 static const Verb verbs[] = {
         { "run", "Run a container in the foreground", verb_run },
         { "policy", "Check, explain and show policy files", verb_policy },
+        { "audit", "Show, follow and verify the audit log", verb_audit },
         { "help", "Show this help", verb_help },
 };
 

@@ -16,3 +16,4 @@ typedef struct Verb {
 int verb_help(int argc, char **argv);
 int verb_run(int argc, char **argv);
 int verb_policy(int argc, char **argv);
+int verb_audit(int argc, char **argv);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <termios.h>
 #include <unistd.h>
@@ -173,7 +174,7 @@ static void allow_ping(void) {
 
 /* In the forked CMD process: reduce privileges and exec.  Failures go to
  * the init over `errpipe` as an InitMessage. */
-_Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe) {
+_Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe, int release) {
         const ContainerConfig *c = a->config;
         const RlimitSpec *failed_rlimit = NULL;
         sigset_t all;
@@ -189,6 +190,19 @@ _Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe
                 (void) write(errpipe, &m, sizeof(m));                         \
                 _exit(127);                                                   \
         } while (0)
+
+        /* Wait until pid 1 has given up its privileges (below), so that
+         * nothing CMD runs ever sees a privileged init. */
+        {
+                char x;
+                ssize_t k;
+                do
+                        k = read(release, &x, 1);
+                while (k < 0 && errno == EINTR);
+                if (k != 1)
+                        _exit(127);
+                close(release);
+        }
 
         for (int s = 1; s < NSIG; s++)
                 (void) signal(s, SIG_DFL);
@@ -254,7 +268,7 @@ _Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe
 _Noreturn void container_init_main(const InitArgs *a) {
         const ContainerConfig *c = a->config;
         sigset_t fwd;
-        int errpipe[2], tty_slave = -1, r;
+        int errpipe[2], release[2], tty_slave = -1, r;
         InitMessage m;
         pid_t cmd;
         char go;
@@ -268,15 +282,9 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 _exit(1);
         (void) prctl(PR_SET_NAME, "shuttle-init");
 
-        /* Wait until shuttlectl has put us into the container's cgroup. */
-        n = read(a->sock, &go, 1);
-        if (n != 1)
-                _exit(1);
-
-        /* Now the cgroup namespace's root is the container's cgroup. */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                fail(a, -errno, "creating the cgroup namespace: %m");
-
+        /* The filesystem, host name and network are set up while shuttlectl
+         * puts us into the container's cgroup (on cgroup v1 the migration
+         * can take milliseconds); nothing of CMD runs before that is done. */
         umask(022);
         allow_ping();
         setup_root(a);
@@ -292,7 +300,17 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (c->tty)
                 tty_slave = setup_tty(a);
 
-        if (pipe2(errpipe, O_CLOEXEC) < 0)
+        /* Wait until shuttlectl has put us into the container's cgroup and
+         * registered us with the broker. */
+        n = read(a->sock, &go, 1);
+        if (n != 1)
+                _exit(1);
+
+        /* Now the cgroup namespace's root is the container's cgroup. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                fail(a, -errno, "creating the cgroup namespace: %m");
+
+        if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(release, O_CLOEXEC) < 0)
                 fail(a, -errno, "pipe: %m");
 
         cmd = fork();
@@ -300,11 +318,28 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 fail(a, -errno, "fork: %m");
         if (cmd == 0) {
                 close(errpipe[0]);
+                close(release[1]);
                 close(a->sock);
-                exec_command(a, tty_slave, errpipe[1]);
+                exec_command(a, tty_slave, errpipe[1], release[0]);
         }
         close(errpipe[1]);
+        close(release[0]);
         safe_close(tty_slave);
+
+        /* From here on pid 1 only waits and forwards signals: it keeps just
+         * CAP_KILL (CMD may run as another user) and is not dumpable, so CMD
+         * cannot reach its memory or descriptors through /proc/1. */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        r = caps_apply(UINT64_C(1) << CAP_KILL);
+        if (r < 0) {
+                (void) kill(cmd, SIGKILL);
+                fail(a, r, "dropping the init's capabilities: %m");
+        }
+        if (write(release[1], "x", 1) != 1) {
+                (void) kill(cmd, SIGKILL);
+                fail(a, -errno, "starting the command: %m");
+        }
+        close(release[1]);
 
         /* The pipe closes on a successful exec, or carries why it failed. */
         do
@@ -317,12 +352,6 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 _exit(1);
         }
         send_msg(a->sock, INIT_MSG_STARTED, 0, 0, cmd, NULL);
-
-        /* From here on pid 1 only waits and forwards signals to a process of
-         * its own uid: it keeps no capability, and is not dumpable, so CMD
-         * cannot reach its memory or descriptors through /proc/1. */
-        (void) prctl(PR_SET_DUMPABLE, 0);
-        (void) caps_apply(0);
 
         /* pid 1's loop: the forwarded signals and SIGCHLD stay blocked (they
          * were blocked before clone) and are taken with sigwaitinfo. */

@@ -51,6 +51,12 @@ void container_config_done(ContainerConfig *c) {
                 free(c->volumes[i].destination);
         }
         free(c->volumes);
+        for (size_t i = 0; i < c->n_exports; i++) {
+                free(c->exports[i].name);
+                free(c->exports[i].socket);
+        }
+        free(c->exports);
+        free(c->shuttle_dir);
         free(c->state_dir);
         free(c->cgroup_root);
         free(c->self_cgroup_file);
@@ -182,6 +188,7 @@ typedef struct Run {
         bool got_error;
         int error;
         bool exec_failed;
+        bool hooked;
 } Run;
 
 static pid_t clone_container(int *ret_pidfd) {
@@ -295,6 +302,9 @@ static int wait_loop(Run *run) {
 }
 
 static void teardown(Run *run) {
+        if (run->hooked && run->config->hooks.finished)
+                run->config->hooks.finished(run->config, run->config->hooks.userdata);
+        run->hooked = false;
         tty_relay_close(&run->tty);
         if (run->cgroup) {
                 (void) cgroup_destroy(run->cgroup);
@@ -442,8 +452,9 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
         run.sock = pair[0];
         run.init_pid = pid;
 
-        /* Into the cgroup before it does anything, so every limit applies
-         * to every process of the container from the start. */
+        /* Into the cgroup before CMD starts, so every limit applies to every
+         * process of the container.  (The init builds the filesystem
+         * meanwhile; the kernel memory that takes is charged to us.) */
         r = cgroup_attach(run.cgroup, pid);
         if (r < 0) {
                 set_message(&result, "adding the container to its cgroup: %s", strerror(-r));
@@ -453,9 +464,27 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
         }
         (void) state_entry_write(&run.state, getpid(), pid, cgroup_paths(run.cgroup));
 
-        if (write(run.sock, "g", 1) != 1) {
+        if (c->hooks.created) {
+                r = c->hooks.created(c, pid, c->hooks.userdata);
+                if (r < 0) {
+                        if (!result.message[0])
+                                set_message(&result, "container '%s': %s", c->name, strerror(-r));
+                        (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
+                        (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
+                        goto fail;
+                }
+                run.hooked = true;
+        }
+
+        if (send(run.sock, "g", 1, MSG_NOSIGNAL) != 1) {
                 r = -errno;
-                set_message(&result, "starting the container: %s", strerror(-r));
+                /* The init gave up during its setup: it said why. */
+                while (run.sock >= 0 && handle_init_message(&run) > 0)
+                        ;
+                if (!run.got_error)
+                        set_message(&result, "starting the container: %s", strerror(-r));
+                else
+                        r = -run.error;
                 (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
                 (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
                 goto fail;

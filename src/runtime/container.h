@@ -21,7 +21,28 @@ typedef struct Volume {
         bool read_only;
 } Volume;
 
-typedef struct ContainerConfig {
+typedef struct ContainerConfig ContainerConfig;
+
+/* Called by container_run() at points where a caller (shuttlectl) connects
+ * the container to the rest of the system, e.g. registers it with the
+ * broker.  Returning a negative errno from created() aborts the start. */
+typedef struct ContainerHooks {
+        /* The init exists and is in its cgroup; nothing is mounted yet. */
+        int (*created)(const ContainerConfig *c, pid_t init_pid, void *userdata);
+        /* The container has ended (also after a failed start). */
+        void (*finished)(const ContainerConfig *c, void *userdata);
+        void *userdata;
+} ContainerHooks;
+
+/* A service this container offers to others: `--export NAME=/path.sock`
+ * or `--export NAME=tcp:PORT`. */
+typedef struct ContainerExport {
+        char *name;
+        char *socket;  /* absolute path inside the container, or NULL */
+        uint16_t port; /* TCP port on the container's loopback */
+} ContainerExport;
+
+struct ContainerConfig {
         char *name;     /* unique among running containers */
         char *rootfs;   /* NULL = the built-in "host" rootfs */
         char *hostname; /* NULL = name */
@@ -48,10 +69,19 @@ typedef struct ContainerConfig {
         bool read_only; /* rootfs read-only (tmpfs /tmp, /run etc stay writable) */
         bool tty;
 
+        ContainerExport *exports;
+        size_t n_exports;
+
+        /* A host directory bound read-only at /run/shuttle inside (the
+         * broker's per-container directory: broker.sock, svc/).  Skipped
+         * when it does not exist at start: then mediation is off. */
+        char *shuttle_dir;
+        ContainerHooks hooks;
+
         char *state_dir; /* default /run/shuttle */
         char *cgroup_root;       /* default /sys/fs/cgroup */
         char *self_cgroup_file;  /* default /proc/self/cgroup */
-} ContainerConfig;
+};
 
 void container_config_init(ContainerConfig *c);
 void container_config_done(ContainerConfig *c);

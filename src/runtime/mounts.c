@@ -204,6 +204,11 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         for (size_t i = 0; i < ELEMENTSOF(readonly_paths); i++)
                 ADD(MOUNT_READONLY, NULL, readonly_paths[i], NULL, NULL, 0, 0, true);
 
+        /* The broker's directory for this container: broker.sock, svc/. */
+        if (c->shuttle_dir)
+                ADD(MOUNT_BIND, c->shuttle_dir, "/run/shuttle", NULL, NULL, ATTR_SAFE | MNT_NOEXEC | MNT_RDONLY,
+                    0, true);
+
         /* Volumes last, so that one below /tmp or /run lands on top of the
          * tmpfs instead of under it. */
         for (size_t i = 0; i < c->n_volumes; i++)

@@ -9,7 +9,9 @@ integration_tests = \
 	tests/integration/signals.sh \
 	tests/integration/volumes.sh \
 	tests/integration/teardown.sh \
-	tests/integration/tty.sh
+	tests/integration/tty.sh \
+	tests/integration/broker-ipc.sh \
+	tests/integration/broker-more.sh
 TESTS += $(integration_tests)
 dist_noinst_SCRIPTS += $(integration_tests)
 dist_noinst_DATA += tests/integration/lib.sh

@@ -2,7 +2,7 @@
 # The init: signal forwarding, zombie reaping.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 7
+plan 8
 
 # SIGTERM to shuttlectl reaches the command, which can handle it.
 "${SRUN[@]}" --name sig -- sh -c 'trap "echo got-TERM; exit 7" TERM; while :; do sleep 0.1; done' >"$T/sig.out" 2>&1 &
@@ -31,6 +31,15 @@ sleep 0.2
 kill -INT $bg
 wait $bg
 check_eq "an uncaught forwarded SIGINT gives 130" "130" "$?"
+
+# Forwarding also reaches a command running as another user.
+"${SRUN[@]}" --name sig4 --user 4242 -- sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done' &
+bg=$!
+container_init_pid sig4 >/dev/null
+sleep 0.3
+kill -TERM $bg
+wait $bg
+check_eq "signals reach a command running as a non-root user" "9" "$?"
 
 # Orphans are adopted and reaped by the init: no zombies.
 out=$(srun -- sh -c '(sleep 0.2 & sleep 0.2 & exit 0); sleep 1; ps -e -o stat= | grep -c "^Z"' 2>&1)

@@ -21,10 +21,11 @@ wait $bg 2>/dev/null
 sleep 0.3
 # Gone, or a zombie waiting for whoever adopted it.
 state=$(awk '/^State:/ {print $2}' "/proc/$init/status" 2>/dev/null)
-if [ -n "$init" ] && { [ -z "$state" ] || [ "$state" = Z ]; } && ! pgrep -f "^sleep 60$" >/dev/null; then
+live=$(ps -eo stat=,args= | awk '$1 !~ /^Z/ && $2 == "sleep" && $3 == "60"')
+if [ -n "$init" ] && { [ -z "$state" ] || [ "$state" = Z ]; } && [ -z "$live" ]; then
         ok "the container dies with shuttlectl"
 else
-        not_ok "the container dies with shuttlectl"; diag "init $init state '$state'"
+        not_ok "the container dies with shuttlectl"; diag "init $init state '$state'" "live: $live"
 fi
 check_match "its state is still on disk" "td3" "$(ls "$STATE_DIR/containers")"
 srun --name td4 -- true

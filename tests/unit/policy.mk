@@ -1,1 +1,31 @@
-# policy unit tests
+# Policy engine: unit tests (cmocka), the malformed-policy corpus and the
+# shipped-policies check (TAP shell), and the fuzz target.
+policy_test_programs = \
+	tests/unit/test-policy-glob \
+	tests/unit/test-policy-load \
+	tests/unit/test-policy-decide
+check_PROGRAMS += $(policy_test_programs)
+TESTS += $(policy_test_programs)
+
+policy_test_cflags = $(TEST_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS)
+policy_test_libs = libshuttle-policy.la $(TEST_LIBS)
+
+tests_unit_test_policy_glob_SOURCES = tests/unit/test-policy-glob.c
+tests_unit_test_policy_glob_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_glob_LDADD = $(policy_test_libs)
+
+tests_unit_test_policy_load_SOURCES = tests/unit/test-policy-load.c
+tests_unit_test_policy_load_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_load_LDADD = $(policy_test_libs)
+
+tests_unit_test_policy_decide_SOURCES = tests/unit/test-policy-decide.c
+tests_unit_test_policy_decide_CFLAGS = $(policy_test_cflags) -pthread
+tests_unit_test_policy_decide_LDADD = $(policy_test_libs) -lpthread
+
+# 'shuttlectl policy check' over policies/, examples/ and the malformed
+# corpus in tests/policy/bad/ (TAP).
+TESTS += tests/policy/check-policies.sh
+dist_noinst_SCRIPTS += tests/policy/check-policies.sh
+EXTRA_DIST += tests/policy/bad
+
+include tests/fuzz/policy.mk

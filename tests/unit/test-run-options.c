@@ -26,6 +26,8 @@ static void test_full(void **state) {
                                "-v", "/data:/data:ro", "--volume", "/a:/b", "-e", "A=1", "--env", "B=x=y",
                                "--user", "1000:100", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN",
                                "--read-only", "--tty", "--workdir", "/w", "--ulimit", "nofile=100:200",
+                               "--export", "kv=/run/kv.sock", "--export", "admin=/run/admin.sock",
+                               "--export", "web=tcp:8080",
                                "--", "/bin/echo", "--name", "x"),
                          0);
         assert_null(err);
@@ -53,6 +55,12 @@ static void test_full(void **state) {
         assert_true(o.config.tty);
         assert_string_equal(o.config.workdir, "/w");
         assert_int_equal(o.config.n_rlimits, 1);
+        assert_int_equal(o.config.n_exports, 3);
+        assert_null(o.config.exports[2].socket);
+        assert_int_equal(o.config.exports[2].port, 8080);
+        assert_string_equal(o.config.exports[0].name, "kv");
+        assert_string_equal(o.config.exports[0].socket, "/run/kv.sock");
+        assert_string_equal(o.config.exports[1].name, "admin");
         /* Options after the command belong to the command. */
         assert_string_equal(o.config.argv[0], "/bin/echo");
         assert_string_equal(o.config.argv[1], "--name");
@@ -139,6 +147,13 @@ static void test_errors(void **state) {
                 { { "--bogus", "true" }, "--bogus: unknown option" },
                 { { "--memory" }, "--memory: missing value" },
                 { { "--name", "x" }, "missing command" },
+                { { "--export", "kv", "true" }, "--export: 'kv': expected NAME=/path" },
+                { { "--export", "k/v=/run/kv.sock", "true" }, "--export: 'k/v=/run/kv.sock'" },
+                { { "--export", "kv=run/kv.sock", "true" }, "--export: 'kv=run/kv.sock'" },
+                { { "--export", "kv=/a", "--export", "kv=/b" }, "--export: two services named 'kv'" },
+                { { "--isolated", "--export", "kv=/a", "true" }, "--export needs the broker" },
+                { { "--export", "web=tcp:0", "true" }, "--export: 'web=tcp:0': expected tcp:PORT" },
+                { { "--export", "web=tcp:70000", "true" }, "expected tcp:PORT" },
                 { { "--cap-add", "NET_ADMIN", "--cap-drop", "NET_ADMIN" }, "name the same capability" },
         };
 
@@ -151,7 +166,7 @@ static void test_errors(void **state) {
 
                 for (size_t j = 0; j < 4 && t[i].args[j]; j++)
                         argv[argc++] = (char *) t[i].args[j];
-                if (i == ELEMENTSOF(t) - 1)
+                if (argc == 5)
                         argv[argc++] = (char *) "true";
                 run_options_init(&o);
                 r = run_options_parse(argc, argv, &o, &err);

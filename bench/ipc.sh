@@ -1,0 +1,254 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# IPC through the broker, side by side in one run: a direct unix socket
+# (native), the fast path (the broker passes a connected fd) and the proxy
+# path (the broker splices bytes): connect + 1-byte round trip, and
+# throughput of one stream; then the broker's RSS with 500 registered
+# containers.
+#
+# Run by `make bench` (not by `make check`) in the build directory, as root.
+# Reports; never asserts: a missed target is printed, not failed.  Exits
+# non-zero only when a measurement cannot run (77 = skipped, not root).
+#
+# A private shuttled runs on a temporary state directory.  Container b runs
+# `ipc-bench server` and exports echo and sink; every measurement runs in a
+# container a, from the build directory bound read-only at /opt/b.  The
+# native baseline runs client and server both inside a (fork), on a unix
+# socket in a's /run.  (a and b are named ipc-a-PID and ipc-b-PID: cgroups
+# are named shuttle/NAME whatever the state directory, so plain a and b
+# would collide with integration tests running at the same time.)
+#
+# Environment:
+#   SHUTTLECTL        the shuttlectl binary (default: ./shuttlectl)
+#   SHUTTLED          the shuttled binary (default: next to SHUTTLECTL)
+#   IPC_BENCH         the ipc-bench binary (default: bench/ipc-bench there)
+#   BENCH_IPC_BYTES   bytes per stream (default 1073741824 = 1 GiB)
+#   BENCH_IPC_RUNS    rounds (default 3): each runs every path once
+#   BENCH_IPC_CONNECTS  timed connections per path and round (default 2000)
+#   BENCH_IPC_CONTAINERS  containers registered for the RSS (default 500)
+
+set -u
+export LC_ALL=C
+
+BYTES=${BENCH_IPC_BYTES:-1073741824}
+RUNS=${BENCH_IPC_RUNS:-3}
+CONNECTS=${BENCH_IPC_CONNECTS:-2000}
+CONTAINERS=${BENCH_IPC_CONTAINERS:-500}
+T_CONNECT=1.5      # fast-path connect <= 1.5x native
+T_FAST_TPUT=0.95   # fast-path throughput >= 0.95x native
+T_PROXY_TPUT=0.5   # proxy throughput >= 0.5x native
+T_RSS_MB=20        # broker RSS with 500 containers < 20 MB
+
+say() { printf '%s\n' "$*"; }
+note() { printf 'ipc: %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+for v in BYTES RUNS CONNECTS CONTAINERS; do
+    case ${!v} in ''|*[!0-9]*|0) note "BENCH_IPC_$v must be a positive integer, got '${!v}'"; exit 2 ;; esac
+done
+
+SHUTTLECTL=${SHUTTLECTL:-./shuttlectl}
+if [ ! -x "$SHUTTLECTL" ]; then
+    note "shuttlectl not found at '$SHUTTLECTL' (set SHUTTLECTL or run from the build directory)"
+    exit 1
+fi
+BUILD=$(cd "$(dirname "$SHUTTLECTL")" && pwd)
+SHUTTLECTL=$BUILD/$(basename "$SHUTTLECTL")
+SHUTTLED=${SHUTTLED:-$BUILD/shuttled}
+IPC_BENCH=${IPC_BENCH:-$BUILD/bench/ipc-bench}
+for b in "$SHUTTLED" "$IPC_BENCH"; do
+    [ -x "$b" ] || { note "$b not found (make bench builds it; or set SHUTTLED / IPC_BENCH)"; exit 1; }
+done
+case $IPC_BENCH in
+"$BUILD"/*) ;;
+*) note "IPC_BENCH must be inside the build directory $BUILD (it is bound into the containers)"; exit 1 ;;
+esac
+IN_BENCH=/opt/b/${IPC_BENCH#"$BUILD"/}
+for t in awk mktemp; do
+    have "$t" || { note "$t is needed"; exit 1; }
+done
+
+if [ "$(id -u)" != 0 ]; then
+    note "skipped: containers and the broker need root (run 'make bench' as root)"
+    exit 77
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/shuttle-bench-ipc.XXXXXX") || exit 1
+A=ipc-a-$$
+B=ipc-b-$$
+STATE=$TMP/state
+BROKER_PID=
+B_PID=
+
+cleanup() {
+    if [ -n "$B_PID" ]; then
+        # shuttlectl forwards TERM to the container and tears it down.
+        kill -TERM "$B_PID" 2>/dev/null
+        wait "$B_PID" 2>/dev/null
+    fi
+    if [ -n "$BROKER_PID" ]; then
+        kill -TERM "$BROKER_PID" 2>/dev/null
+        wait "$BROKER_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+    note "$*"
+    for f in shuttled.log b.out a.out; do
+        [ -s "$TMP/$f" ] && { note "--- $f:"; tail -n 20 "$TMP/$f" >&2; }
+    done
+    exit 1
+}
+
+# wait_until CMD...: retry for ~10 s.
+wait_until() {
+    local i=0
+    until "$@" >/dev/null 2>&1; do
+        [ $i -ge 200 ] && return 1
+        sleep 0.05; i=$((i + 1))
+    done
+}
+
+# --- broker and server ---------------------------------------------------
+
+cat >"$TMP/policy.yaml" <<YAML
+version: 1
+default: deny
+audit: deny        # allows are not logged during the benchmark
+rules:
+  - id: a-echo
+    from: $A
+    to: $B
+    allow: ipc
+    endpoint: echo
+  - id: a-sink
+    from: $A
+    to: $B
+    allow: ipc
+    endpoint: sink
+YAML
+
+"$SHUTTLED" --foreground --state-dir "$STATE" --audit-log "$TMP/audit.jsonl" \
+    --policy "$TMP/policy.yaml" 2>"$TMP/shuttled.log" &
+BROKER_PID=$!
+wait_until test -S "$STATE/control.sock" || fail "shuttled did not start"
+
+VOL=(-v "$BUILD:/opt/b:ro")
+"$SHUTTLECTL" run --state-dir "$STATE" --name "$B" "${VOL[@]}" \
+    --export echo=/run/echo.sock --export sink=/run/sink.sock \
+    -- "$IN_BENCH" server /run/echo.sock /run/sink.sock >"$TMP/b.out" 2>&1 &
+B_PID=$!
+wait_until grep -q serving "$TMP/b.out" || fail "the server in container $B did not start"
+
+# a_run ARGS...: ipc-bench ARGS in a fresh container $A; its result lines.
+a_run() {
+    "$SHUTTLECTL" run --state-dir "$STATE" --name "$A" "${VOL[@]}" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
+        fail "ipc-bench $* failed in container $A"
+    cat "$TMP/a.out" >>"$TMP/results"
+}
+
+# --- measurements --------------------------------------------------------
+
+# rec KEY ROUND PREFIX FIELD: FIELD of the line of a.out that starts with
+# PREFIX, appended to the results as "KEY ROUND VALUE".
+rec() {
+    awk -v key="$1" -v r="$2" -v p="$3" -v f="$4" '
+        $1 == p { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print key, r, kv[2] } }' \
+        "$TMP/a.out" >>"$TMP/results"
+}
+
+load() { cut -d' ' -f1 /proc/loadavg; }
+say "ipc: $RUNS rounds; per round and path $CONNECTS connects and one stream of $BYTES bytes;" \
+    "$(nproc) CPUs, kernel $(uname -r), load average $(load) at start"
+say "policy: audit: deny (allows are not written to the audit log during the measurement)"
+: >"$TMP/results"
+# Rounds interleave the paths, so that other work on the machine weighs on
+# all of them alike; every value below is a median over the rounds.
+for ((r = 1; r <= RUNS; r++)); do
+    a_run native /run "$CONNECTS" "$BYTES" 1
+    rec lat_native $r connect-latency mean_us; rec p99_native $r connect-latency p99_us
+    rec tp_native $r throughput median_mbps
+    a_run connect-latency --fast "$B.echo" "$CONNECTS"
+    rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
+    a_run throughput --fast "$B.sink" "$BYTES" 1
+    rec tp_fast $r throughput median_mbps
+    a_run connect-latency --fast-fresh "$B.echo" "$CONNECTS"
+    rec lat_fresh $r connect-latency mean_us; rec p99_fresh $r connect-latency p99_us
+    a_run connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
+    rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
+    a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
+    rec tp_proxy $r throughput median_mbps
+done
+load_end=$(load)
+
+# med KEY: the median of KEY over the rounds.
+med() {
+    awk -v k="$1" '$1 == k { print $3 }' "$TMP/results" | sort -g |
+        awk '{ x[NR] = $1 } END { if (NR) printf "%.2f", NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2 }'
+}
+# rmed KEY BASE: the median over the rounds of KEY / BASE of the same round.
+rmed() {
+    awk -v k="$1" -v b="$2" '$1 == k { v[$2] = $3 } $1 == b { w[$2] = $3 }
+        END { for (r in v) if (w[r] > 0) print v[r] / w[r] }' "$TMP/results" | sort -g |
+        awk '{ x[NR] = $1 } END { if (NR) printf "%.3f", NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2 }'
+}
+rounds() { awk -v k="$1" '$1 == k { printf "%s%s", sep, $3; sep = " " }' "$TMP/results"; }
+x() { [ -n "$1" ] && printf '%.2fx' "$1" || echo "-"; }
+
+say ""
+printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' path "connect+RTT µs" "p99 µs" ratio "throughput MB/s" ratio
+printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------------" "---------------:" "----------:" "-------:" "----------------:" "-------:"
+row() { # row LABEL KEY-SUFFIX
+    local tp=-
+    [ "$2" != fresh ] && tp=$(med "tp_$2")
+    printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' "$1" "$(med "lat_$2")" "$(med "p99_$2")" \
+        "$(x "$(rmed "lat_$2" lat_native)")" "$tp" "$(x "$(rmed "tp_$2" tp_native)")"
+}
+row "native (direct unix)" native
+row "fast path" fast
+row "fast path, new client" fresh
+row "proxy path" proxy
+say ""
+say "connect+RTT: mean of $CONNECTS (connect, 1 byte there and back, close) after warm-up;"
+say "  fast path: one broker client per run (HELLO before timing), one CONNECT per connection;"
+say "  new client: a broker client opened (connect + HELLO) for every connection."
+say "throughput: one stream of $BYTES bytes in 256 KiB writes, timed until the sink acknowledges"
+say "  the byte count; MB = 10^6 bytes."
+say "values: medians over $RUNS rounds; ratio: median over the rounds of path / native of the same round."
+for k in lat_native lat_fast lat_fresh lat_proxy tp_native tp_fast tp_proxy; do
+    say "  rounds $k: $(rounds $k)"
+done
+say "load average $load_end at end$(awk -v a="$load_end" -v n="$(nproc)" 'BEGIN { if (a > n / 4) print " (other work was running: the numbers are noisy)" }')"
+
+# --- targets -------------------------------------------------------------
+
+judge() { # judge DESCRIPTION VALUE OP LIMIT
+    local verdict
+    if [ -z "$2" ]; then
+        verdict="not judged (no value)"
+    elif awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !(op == "<=" ? v <= l : op == ">=" ? v >= l : v < l) }'; then
+        verdict="met"
+    else
+        verdict="MISSED"
+    fi
+    say "target $1: $3 $4, got ${2:--}: $verdict"
+}
+say ""
+judge "fast-path connect / native" "$(rmed lat_fast lat_native)" "<=" "$T_CONNECT"
+judge "fast-path throughput / native" "$(rmed tp_fast tp_native)" ">=" "$T_FAST_TPUT"
+judge "proxy throughput / native" "$(rmed tp_proxy tp_native)" ">=" "$T_PROXY_TPUT"
+
+# --- broker RSS ----------------------------------------------------------
+
+say ""
+rss=$("$IPC_BENCH" register "$STATE" "$BROKER_PID" "$CONTAINERS" 2>"$TMP/rss.err") ||
+    fail "registering $CONTAINERS containers failed: $(cat "$TMP/rss.err")"
+kb() { printf '%s\n' "$rss" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+say "broker RSS: $(kb before_kb) kB with $A and $B registered, $(kb registered_kb) kB with $CONTAINERS more" \
+    "(idle host processes registered over control.sock, one export each), $(kb unregistered_kb) kB after unregistering them"
+say "  register: $(kb register_us) µs each, unregister: $(kb unregister_us) µs each"
+judge "broker RSS with $CONTAINERS containers (MB)" "$(awk -v k="$(kb registered_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" "<" "$T_RSS_MB"
+exit 0

@@ -1,0 +1,259 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Start latency: `shuttlectl run -- /bin/true` against bwrap and crun.
+#
+# Run by `make bench` (not by `make check`) in the build directory, as root.
+# Reports; never asserts: a missed target is printed, not failed.  Exits
+# non-zero only when shuttlectl itself cannot run /bin/true (77 = skipped,
+# not root).
+#
+# Environment:
+#   SHUTTLECTL   the shuttlectl binary (default: ./shuttlectl)
+#   BENCH_RUNS   timed runs per command (default 50)
+#   BENCH_WARMUP warm-up runs per command (default 3)
+#
+# Debian's crun refuses the hybrid cgroup layout (cgroup2 mounted without
+# controllers), so it runs in a private mount namespace with
+# /sys/fs/cgroup/unified unmounted; that wrapper (unshare + sh + umount) is
+# timed on its own too, and the target is judged against crun without it.
+
+set -u
+
+RUNS=${BENCH_RUNS:-50}
+WARMUP=${BENCH_WARMUP:-3}
+TARGET=0.5
+
+say() { printf '%s\n' "$*"; }
+note() { printf 'start-latency: %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+case $RUNS in ''|*[!0-9]*|0) note "BENCH_RUNS must be a positive integer, got '$RUNS'"; exit 2 ;; esac
+case $WARMUP in ''|*[!0-9]*) note "BENCH_WARMUP must be a non-negative integer, got '$WARMUP'"; exit 2 ;; esac
+
+SHUTTLECTL=${SHUTTLECTL:-./shuttlectl}
+if [ ! -x "$SHUTTLECTL" ]; then
+    note "shuttlectl not found at '$SHUTTLECTL' (set SHUTTLECTL or run from the build directory)"
+    exit 1
+fi
+SHUTTLECTL=$(cd "$(dirname "$SHUTTLECTL")" && pwd)/$(basename "$SHUTTLECTL")
+
+if [ "$(id -u)" != 0 ]; then
+    note "skipped: containers need root (run 'make bench' as root)"
+    exit 77
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/shuttle-bench.XXXXXX") || exit 1
+cleanup() {
+    # crun containers are run with `run` (foreground, removed on exit); a
+    # leftover would only exist after an interrupt.
+    if [ -d "$TMP/crun-root" ] && have crun; then
+        for c in $(crun --root "$TMP/crun-root" list -q 2>/dev/null); do
+            crun --root "$TMP/crun-root" delete -f "$c" >/dev/null 2>&1
+        done
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the commands ------------------------------------------------------------
+
+names=()     # row labels
+cmds=()      # command lines (hyperfine parses them with shell-words)
+skipped=()   # "label: reason" for columns that cannot run
+
+add() { names+=("$1"); cmds+=("$2"); }
+
+q() { printf '%q' "$1"; }   # quote one word for a command line
+
+SH_BASE="$(q "$SHUTTLECTL") run --state-dir $(q "$TMP/state")"
+add "shuttle"        "$SH_BASE -- /bin/true"
+add "shuttle+limits" "$SH_BASE --memory 64M --pids 64 -- /bin/true"
+
+# shuttlectl must work: this is the one failure that fails the benchmark.
+for i in 0 1; do
+    out=$(eval "${cmds[$i]}" 2>&1); rc=$?
+    if [ "$rc" != 0 ]; then
+        note "'${cmds[$i]}' failed (exit status $rc)${out:+: $out}"
+        exit 1
+    fi
+done
+
+# bwrap with a host-like root: /usr bound read-only, the top-level
+# directories that exist on this host as symlinks or binds.
+if have bwrap; then
+    bw="bwrap --unshare-all --die-with-parent --ro-bind /usr /usr"
+    for d in bin sbin lib lib32 lib64 libx32; do
+        if [ -L "/$d" ]; then
+            bw+=" --symlink $(q "$(readlink "/$d")") /$d"
+        elif [ -d "/$d" ]; then
+            bw+=" --ro-bind /$d /$d"
+        fi
+    done
+    bw+=" --proc /proc --dev /dev --tmpfs /tmp /bin/true"
+    if out=$(eval "$bw" 2>&1); then
+        add "bwrap" "$bw"
+    else
+        skipped+=("bwrap: '$bw' failed (exit status $?)${out:+: $out}")
+    fi
+else
+    skipped+=("bwrap: not installed (apt-get install bubblewrap)")
+fi
+
+# crun on a busybox bundle.
+crun_ok=
+prepare_crun() {
+    have crun || { echo "not installed (apt-get install crun)"; return 1; }
+    local bb
+    bb=$(command -v busybox) || { echo "busybox not installed (apt-get install busybox-static)"; return 1; }
+    # A dynamic busybox would need the host's libraries in the bundle.
+    if ! LC_ALL=C file -L "$bb" 2>/dev/null | grep -q 'statically linked' &&
+       ldd "$bb" >/dev/null 2>&1; then
+        echo "$bb is not statically linked (apt-get install busybox-static)"
+        return 1
+    fi
+    local b=$TMP/bundle
+    mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/dev" "$b/rootfs/sys" "$b/rootfs/tmp" &&
+        cp "$bb" "$b/rootfs/bin/busybox" &&
+        ln -s busybox "$b/rootfs/bin/true" || { echo "cannot build the bundle in $b"; return 1; }
+    (cd "$b" && crun spec >/dev/null 2>&1) || { echo "'crun spec' failed"; return 1; }
+    # Keep crun's default spec (namespaces, caps, masked paths, /dev, ...);
+    # only the process changes.
+    if have jq; then
+        jq '.process.args = ["/bin/true"] | .process.terminal = false' \
+            "$b/config.json" >"$b/config.json.new" &&
+            mv "$b/config.json.new" "$b/config.json" || { echo "jq could not edit config.json"; return 1; }
+    else
+        sed -i -e 's/"terminal": *true/"terminal": false/' \
+               -e '/"args": *\[/,/\]/{ /"args"/!{ /\]/!d; }; }' \
+               -e 's/"args": *\[.*/"args": [ "\/bin\/true"/' \
+               "$b/config.json" || { echo "sed could not edit config.json"; return 1; }
+    fi
+    mkdir -p "$TMP/crun-root"
+    local out rc
+    out=$(eval "$CRUN_CMD" 2>&1); rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "crun run failed on this machine (exit status $rc)${out:+: $out}"
+        return 1
+    fi
+    return 0
+}
+CRUN_WRAP="unshare -m sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null"
+CRUN_CMD="$CRUN_WRAP; exec crun --root $(q "$TMP/crun-root") run --bundle $(q "$TMP/bundle") shuttle-bench-\$\$'"
+if why=$(prepare_crun); then
+    add "crun" "$CRUN_CMD"
+    add "crun-wrapper" "$CRUN_WRAP; exec true'"
+    crun_ok=1
+else
+    skipped+=("crun: $why")
+fi
+
+# --- timing ------------------------------------------------------------------
+
+means=()     # seconds
+stddevs=()   # seconds
+medians=()   # seconds
+
+# hyperfine --export-json writes one key per line; pick mean, stddev and median in
+# result order.
+parse_hyperfine_json() {
+    awk '
+        /"mean":/   { v = $2; sub(/,$/, "", v); printf "mean %s\n", v }
+        /"stddev":/ { v = $2; sub(/,$/, "", v); printf "stddev %s\n", v }
+        /"median":/ { v = $2; sub(/,$/, "", v); printf "median %s\n", v }
+    ' "$1"
+}
+
+time_loop() {   # time_loop CMDLINE: prints "mean S", "stddev S" and "median S"
+    local i t0 t1 ts=()
+    for ((i = 0; i < WARMUP; i++)); do eval "$1" >/dev/null 2>&1; done
+    for ((i = 0; i < RUNS; i++)); do
+        t0=$(date +%s%N)
+        eval "$1" >/dev/null 2>&1
+        t1=$(date +%s%N)
+        ts+=($((t1 - t0)))
+    done
+    printf '%s\n' "${ts[@]}" | sort -n | awk '
+        { x[NR] = $1 / 1e9; s += x[NR] }
+        END {
+            m = s / NR; for (i = 1; i <= NR; i++) v += (x[i] - m) ^ 2
+            md = (NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2)
+            printf "mean %.9f\nstddev %.9f\nmedian %.9f\n", m, (NR > 1 ? sqrt(v / (NR - 1)) : 0), md
+        }'
+}
+
+say "start latency: $RUNS runs, $WARMUP warm-up, $(nproc) CPUs, kernel $(uname -r)"
+for s in "${skipped[@]}"; do say "skipped $s"; done
+
+if have hyperfine; then
+    args=(--warmup "$WARMUP" --runs "$RUNS" -N --style basic --export-json "$TMP/hf.json")
+    for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+    if ! hyperfine "${args[@]}" >"$TMP/hf.out" 2>&1; then
+        cat "$TMP/hf.out" >&2
+        note "hyperfine failed"
+        exit 1
+    fi
+    while read -r k v; do
+        case $k in
+        mean) means+=("$v") ;;
+        stddev) stddevs+=("${v/null/0}") ;;
+        median) medians+=("$v") ;;
+        esac
+    done < <(parse_hyperfine_json "$TMP/hf.json")
+    timer="hyperfine $(hyperfine --version | awk '{ print $2 }')"
+else
+    say "hyperfine not installed (apt-get install hyperfine): timing with a date +%s%N loop, which adds fork+exec of date"
+    for i in "${!cmds[@]}"; do
+        while read -r k v; do
+            case $k in mean) means+=("$v") ;; stddev) stddevs+=("$v") ;; median) medians+=("$v") ;; esac
+        done < <(time_loop "${cmds[$i]}")
+    done
+    timer="date loop"
+fi
+
+if [ "${#means[@]}" != "${#cmds[@]}" ]; then
+    note "could not read the timings (${#means[@]} means for ${#cmds[@]} commands)"
+    exit 1
+fi
+
+# --- report ------------------------------------------------------------------
+
+idx() { local i; for i in "${!names[@]}"; do [ "${names[$i]}" = "$1" ] && { echo "$i"; return; }; done; }
+i_crun=$(idx crun); i_bwrap=$(idx bwrap); i_wrap=$(idx crun-wrapper)
+crun_mean=${i_crun:+${means[$i_crun]}}
+bwrap_mean=${i_bwrap:+${means[$i_bwrap]}}
+# crun without the namespace/umount wrapper it needs here: the stricter
+# baseline for the target.
+crun_net=
+[ -n "$crun_ok" ] && crun_net=$(awk -v a="$crun_mean" -v b="${means[$i_wrap]}" 'BEGIN { d = a - b; printf "%.9f", (d > 0 ? d : a) }')
+
+ratio() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }' || echo "-"; }
+
+say ""
+say "timer: $timer"
+printf '%-15s %9s %11s %11s %9s %10s %9s\n' tool "mean ms" "stddev ms" "median ms" "/crun" "/crun net" "/bwrap"
+for i in "${!names[@]}"; do
+    printf '%-15s %9.2f %11.2f %11.2f %9s %10s %9s\n' "${names[$i]}" \
+        "$(awk -v x="${means[$i]}" 'BEGIN { print x * 1000 }')" \
+        "$(awk -v x="${stddevs[$i]}" 'BEGIN { print x * 1000 }')" \
+        "$(awk -v x="${medians[$i]}" 'BEGIN { print x * 1000 }')" \
+        "$(ratio "${means[$i]}" "$crun_mean")" \
+        "$(ratio "${means[$i]}" "$crun_net")" \
+        "$(ratio "${means[$i]}" "$bwrap_mean")"
+done
+say ""
+[ -n "$crun_ok" ] && say "crun net = crun - crun-wrapper (unshare -m + sh + umount of the cgroup2 mount, needed only for crun on this hybrid layout)"
+
+say "target: shuttle <= ${TARGET}x crun (full setup: namespaces, cgroups, seccomp, caps)"
+if [ -n "$crun_ok" ]; then
+    r=$(awk -v a="${means[0]}" -v b="$crun_net" 'BEGIN { printf "%.2f", a / b }')
+    r_raw=$(awk -v a="${means[0]}" -v b="$crun_mean" 'BEGIN { printf "%.2f", a / b }')
+    if awk -v r="$r" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then
+        say "target met: shuttle = ${r}x crun net (${r_raw}x crun with wrapper)"
+    else
+        say "target MISSED: shuttle = ${r}x crun net (${r_raw}x crun with wrapper)"
+    fi
+else
+    say "target not judged: crun did not run (see 'skipped' above)"
+fi
+exit 0

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Internals shared by the policy library's files (and its unit tests). */
+
+#include <stdarg.h>
+
+#include "common/macro.h"
+#include "policy/glob.h"
+#include "policy/policy.h"
+
+#define KIND_BIT(k) (1u << (k))
+#define ALL_KINDS ((1u << _POLICY_KIND_MAX) - 1)
+
+/* "name" or "group/name"; a pattern without '/' matches the name part of
+ * any container, grouped or not. */
+typedef struct ContainerPattern {
+        char *text;
+        bool has_group;
+        Glob group;
+        Glob name;
+} ContainerPattern;
+
+struct PolicyRule {
+        size_t index;                   /* file order across the policy */
+        char *id;
+        char *file;
+        unsigned line, column;
+        bool id_generated;
+
+        PolicyVerdict verdict;
+        unsigned kinds;                 /* KIND_BIT() mask */
+        ContainerPattern from, to;
+
+        Glob endpoint;                  /* ipc */
+        PolicyIpcType ipc_type;
+        Glob app;                       /* invoke, signal */
+        Glob *args;                     /* invoke */
+        size_t n_args;
+        bool has_args, args_rest;
+        char **env;                     /* invoke: NULL-terminated */
+        Glob *env_globs;
+        size_t n_env;
+        PolicyMode invoke_transfer;
+        Glob path;                      /* transfer, depend */
+        PolicyMode mode;                /* transfer, depend */
+        char *as;                       /* transfer */
+        char *at;                       /* depend */
+        Glob service;                   /* depend */
+        uint64_t signals;               /* signal: bit (n-1) per signal n; 0 = any */
+        char **signal_names;            /* as written, for show */
+
+        bool has_audit;
+        PolicyAudit audit;
+        PolicyLimits limits;
+        char *rate_text;
+        bool has_until;
+        time_t until;
+        char *until_text;
+
+        /* Specificity per kind: higher wins; see compile.c. */
+        uint64_t score[_POLICY_KIND_MAX];
+};
+
+/* An index bucket: rule indices in file order. */
+typedef struct RuleList {
+        uint32_t *items;
+        size_t n, allocated;
+} RuleList;
+
+typedef struct IndexEntry {
+        const char *k1, *k2;            /* k2 NULL for single-key tables */
+        uint32_t hash;
+        RuleList rules;
+} IndexEntry;
+
+typedef struct IndexTable {
+        IndexEntry *entries;            /* open addressing, power of two */
+        size_t n, size;
+} IndexTable;
+
+/* Rules of one kind, keyed by the literal name parts of from/to. */
+typedef struct KindIndex {
+        IndexTable pair;                /* from literal, to literal */
+        IndexTable from_only;           /* from literal, to glob */
+        IndexTable to_only;             /* from glob, to literal */
+        RuleList globs;                 /* both globs */
+        size_t n_rules;
+} KindIndex;
+
+struct Policy {
+        unsigned n_ref;
+        PolicyVerdict default_verdict;
+        PolicyAudit audit;
+        PolicyRule **rules;
+        size_t n_rules, allocated;
+        KindIndex index[_POLICY_KIND_MAX];
+};
+
+/* diag.c */
+int diags_addv(PolicyDiagnostics *d, bool warning, const char *file, unsigned line, unsigned column,
+               const char *fmt, va_list ap) _printf_(6, 0);
+int diags_add(PolicyDiagnostics *d, bool warning, const char *file, unsigned line, unsigned column,
+              const char *fmt, ...) _printf_(6, 7);
+void diags_move(PolicyDiagnostics *to, PolicyDiagnostics *from);
+
+/* rule.c */
+int container_pattern_compile(const char *text, ContainerPattern *ret, const char **ret_error);
+void container_pattern_done(ContainerPattern *p);
+bool container_pattern_match(const ContainerPattern *p, const char *group, const char *name);
+/* Splits "group/name" without allocating; group is NULL/0 for plain names. */
+void container_split(const char *s, const char **ret_group, size_t *ret_group_len, const char **ret_name);
+PolicyRule *policy_rule_free(PolicyRule *r);
+int parse_timestamp(const char *s, time_t *ret);
+int format_timestamp(time_t t, char *buf, size_t size);
+int parse_rate(const char *s, uint64_t *ret_count, uint64_t *ret_interval_usec);
+bool path_is_normalized(const char *p);
+
+/* compile.c */
+Policy *policy_new(void);
+void policy_free(Policy *p);
+int policy_compile(Policy *p);
+int policy_add_rule(Policy *p, PolicyRule *r);
+uint64_t rule_score(const PolicyRule *r, PolicyKind k);
+/* Calls f for every candidate rule of the request's kind (a superset of the
+ * matching rules, each once). */
+typedef void (*candidate_fn)(const PolicyRule *r, void *userdata);
+void policy_for_each_candidate(const Policy *p, PolicyKind k, const char *from_name,
+                               const char *to_name, candidate_fn f, void *userdata);
+
+/* load.c */
+int policy_load_internal(const char *const *paths, size_t n_paths, const char *name,
+                         const void *data, size_t size, PolicyLoadFlags flags, Policy **ret,
+                         PolicyDiagnostics *diags);

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shuttle policy engine: loads YAML policy files (see shuttle-policy(5)),
+ * compiles them into an immutable, reference-counted Policy, and answers
+ * decisions without any I/O.
+ *
+ * Layering: this library knows nothing of containers, sockets or the
+ * broker; it sees names and strings.  It depends on src/common only.
+ *
+ * Lifetime: everything a decision or explanation points to (rule ids, file
+ * names, limits, env lists) lives inside the Policy and stays valid for as
+ * long as the caller holds a reference.  policy_ref()/policy_unref() are
+ * atomic, so a broker can publish a new Policy while requests still hold
+ * the old one. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+typedef struct Policy Policy;
+typedef struct PolicyRule PolicyRule;
+
+typedef enum PolicyKind {
+        POLICY_KIND_IPC,
+        POLICY_KIND_INVOKE,
+        POLICY_KIND_TRANSFER,
+        POLICY_KIND_DEPEND,
+        POLICY_KIND_SIGNAL,
+        _POLICY_KIND_MAX,
+        _POLICY_KIND_INVALID = -1,
+} PolicyKind;
+
+typedef enum PolicyVerdict {
+        POLICY_DENY,
+        POLICY_ALLOW,
+} PolicyVerdict;
+
+typedef enum PolicyAudit {
+        POLICY_AUDIT_ALL,   /* log every decision */
+        POLICY_AUDIT_DENY,  /* log denials only */
+        POLICY_AUDIT_NONE,  /* log nothing */
+        _POLICY_AUDIT_MAX,
+        _POLICY_AUDIT_INVALID = -1,
+} PolicyAudit;
+
+/* Access granted to a crossing file or tree. */
+typedef enum PolicyMode {
+        POLICY_MODE_NONE,   /* invoke: file arguments do not cross */
+        POLICY_MODE_RO,
+        POLICY_MODE_RW,
+        _POLICY_MODE_MAX,
+        _POLICY_MODE_INVALID = -1,
+} PolicyMode;
+
+typedef enum PolicyIpcType {
+        POLICY_IPC_ANY,     /* rule: any type; request: not specified */
+        POLICY_IPC_UNIX,
+        POLICY_IPC_TCP,
+        POLICY_IPC_FIFO,
+        POLICY_IPC_MQ,
+        POLICY_IPC_SHM,
+        _POLICY_IPC_MAX,
+        _POLICY_IPC_INVALID = -1,
+} PolicyIpcType;
+
+const char *policy_kind_to_string(PolicyKind k);
+PolicyKind policy_kind_from_string(const char *s);
+const char *policy_audit_to_string(PolicyAudit a);
+PolicyAudit policy_audit_from_string(const char *s);
+const char *policy_mode_to_string(PolicyMode m);
+PolicyMode policy_mode_from_string(const char *s);
+const char *policy_ipc_type_to_string(PolicyIpcType t);
+PolicyIpcType policy_ipc_type_from_string(const char *s);
+const char *policy_verdict_to_string(PolicyVerdict v);
+
+/* RFC 3339 time as 'until' takes it ("2026-12-31T23:59:59Z", offsets and
+ * fractions allowed); reads no clock and no time zone database. */
+int policy_parse_timestamp(const char *s, time_t *ret);
+
+/* ---- Diagnostics -------------------------------------------------------
+ * One error or warning, printed as "file:line:col: message" (line and
+ * column are 1-based; 0 when the problem is the file as a whole, printed
+ * as "file: message"). */
+typedef struct PolicyDiagnostic {
+        char *file;
+        unsigned line;
+        unsigned column;
+        char *message;
+} PolicyDiagnostic;
+
+typedef struct PolicyDiagnostics {
+        PolicyDiagnostic *errors;
+        size_t n_errors;
+        PolicyDiagnostic *warnings;
+        size_t n_warnings;
+} PolicyDiagnostics;
+
+/* Frees the contents (not the struct) and zeroes it; accepts NULL. */
+void policy_diagnostics_clear(PolicyDiagnostics *d);
+/* Writes one diagnostic; warnings get "warning: " before the message. */
+void policy_diagnostic_print(const PolicyDiagnostic *d, bool warning, FILE *f);
+/* Writes every error, then every warning, one per line. */
+void policy_diagnostics_print(const PolicyDiagnostics *d, FILE *f);
+
+/* ---- Loading ----------------------------------------------------------- */
+
+/* Bounds enforced on every file; exceeding one is a policy error. */
+#define POLICY_FILE_SIZE_MAX (1024u * 1024u)
+#define POLICY_DEPTH_MAX 8u
+#define POLICY_SCALAR_MAX 4096u
+#define POLICY_INCLUDE_DEPTH_MAX 16u
+#define POLICY_ERRORS_MAX 200u
+
+typedef enum PolicyLoadFlags {
+        POLICY_LOAD_NO_INCLUDE = 1 << 0,  /* 'include' is an error (fuzzing) */
+} PolicyLoadFlags;
+
+/* Loads paths[0..n_paths) (files, or directories whose .yaml and .yml files
+ * are loaded in sorted order) as one policy.  On success returns 0 and a
+ * policy with one reference in *ret.  If any file has any error, returns
+ * -EINVAL, *ret is untouched, and every error found is in diags->errors.
+ * Warnings are added to diags->warnings in both cases.  diags may be NULL
+ * if the caller does not want them.  Other negative errnos: -ENOMEM. */
+int policy_load(const char *const *paths, size_t n_paths, Policy **ret,
+                PolicyDiagnostics *diags);
+/* Same, from memory; 'name' is used in diagnostics and as the base for
+ * relative includes. */
+int policy_load_buffer(const char *name, const void *data, size_t size,
+                       PolicyLoadFlags flags, Policy **ret, PolicyDiagnostics *diags);
+
+/* Atomic reference counting.  unref returns NULL so callers can write
+ * p = policy_unref(p). */
+Policy *policy_ref(Policy *p);
+Policy *policy_unref(Policy *p);
+static inline void policy_unrefp(Policy **p) {
+        if (*p)
+                policy_unref(*p);
+}
+
+/* ---- Inspection -------------------------------------------------------- */
+
+PolicyVerdict policy_get_default(const Policy *p);
+PolicyAudit policy_get_audit(const Policy *p);
+size_t policy_get_n_rules(const Policy *p);
+/* Number of rules that apply to a kind (a rule may list several kinds). */
+size_t policy_get_n_rules_for_kind(const Policy *p, PolicyKind k);
+const PolicyRule *policy_get_rule(const Policy *p, size_t i);
+const char *policy_rule_get_id(const PolicyRule *r);
+const char *policy_rule_get_file(const PolicyRule *r);
+unsigned policy_rule_get_line(const PolicyRule *r);
+PolicyVerdict policy_rule_get_verdict(const PolicyRule *r);
+
+/* Writes the normalised policy (includes resolved, defaults filled in) as
+ * YAML that policy_load() accepts, or as one JSON object. */
+int policy_dump_yaml(const Policy *p, FILE *f);
+int policy_dump_json(const Policy *p, FILE *f);
+
+/* ---- Deciding ---------------------------------------------------------- */
+
+typedef struct PolicyRequest {
+        const char *from;            /* "name" or "group/name" */
+        const char *to;
+        PolicyKind kind;
+        /* ipc: endpoint; invoke: app path; transfer: path in 'from';
+         * depend: tree path (absolute) or service name; signal: the target
+         * process's executable (optional). */
+        const char *object;
+        PolicyIpcType ipc_type;      /* ipc: POLICY_IPC_ANY if unknown */
+        PolicyMode mode;             /* transfer/depend: access wanted; NONE = ro */
+        int signal;                  /* signal: the signal number */
+        const char *const *args;     /* invoke: argv[1..] */
+        size_t n_args;
+        const char *const *env;      /* invoke: names the caller wants to pass */
+        size_t n_env;
+        time_t now;                  /* rules with 'until' < now do not match */
+} PolicyRequest;
+
+typedef struct PolicyLimits {
+        uint64_t rate_count;         /* 0: no rate limit */
+        uint64_t rate_interval_usec; /* per this many microseconds */
+        uint64_t max_open;           /* 0: no limit */
+} PolicyLimits;
+
+typedef struct PolicyDecision {
+        PolicyVerdict verdict;
+        const PolicyRule *rule;      /* NULL when 'default' decided */
+        const char *rule_id;         /* "default" when no rule matched */
+        const char *rule_file;       /* NULL when no rule matched */
+        unsigned rule_line;
+        const char *reason;          /* static text, for the audit log */
+        PolicyLimits limits;
+        PolicyMode mode;             /* transfer/depend: granted access;
+                                      * invoke: how file arguments cross */
+        const char *as;              /* transfer: target path, NULL = default
+                                      * /run/shuttle/xfer/<basename> */
+        const char *at;              /* depend: mount point in 'from' */
+        char *const *env;            /* invoke: NULL-terminated allowed names
+                                      * (globs); NULL = none pass */
+        PolicyAudit audit;           /* the audit setting that applies */
+        bool audited;                /* whether to log this decision */
+} PolicyDecision;
+
+/* Decides a request.  No I/O, no allocation.  Returns 0, or -EINVAL for a
+ * malformed request (NULL names, bad kind). */
+int policy_decide(const Policy *p, const PolicyRequest *req, PolicyDecision *ret);
+
+/* True if the environment variable 'name' may pass under this decision. */
+bool policy_decision_env_allowed(const PolicyDecision *d, const char *name);
+
+/* ---- Explaining -------------------------------------------------------- */
+
+typedef enum PolicyMatchStatus {
+        POLICY_MATCH,        /* every field matched */
+        POLICY_NEAR_MISS,    /* exactly one field did not match */
+        POLICY_EXPIRED,      /* matched, but 'until' has passed */
+} PolicyMatchStatus;
+
+typedef struct PolicyExplainEntry {
+        const PolicyRule *rule;
+        PolicyMatchStatus status;
+        const char *field;   /* near miss: the field that did not match */
+        char *detail;        /* human-readable, e.g. "'db' does not match 'db-*'" */
+        bool winner;
+} PolicyExplainEntry;
+
+typedef struct PolicyExplanation {
+        PolicyDecision decision;
+        PolicyExplainEntry *entries;  /* in file order */
+        size_t n_entries;
+        char *why;                    /* why the winner won */
+} PolicyExplanation;
+
+int policy_explain(const Policy *p, const PolicyRequest *req, PolicyExplanation *ret);
+void policy_explanation_clear(PolicyExplanation *e);
+void policy_explanation_print(const PolicyExplanation *e, FILE *f);
+int policy_explanation_print_json(const PolicyExplanation *e, const PolicyRequest *req, FILE *f);

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The broker's objects.  Every file descriptor in the event loop belongs to
+ * a Source embedded in an object; epoll's data.ptr points at the Source.
+ * Objects are never freed while events for them may still be pending in the
+ * current batch: they are marked dead and swept after it. */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "policy/policy.h"
+#include "shuttle/broker.h"
+
+/* Bounds on what one container may hold (invariant 5: a flooding container
+ * slows only itself). */
+#define BROKER_CLIENTS_PER_CONTAINER 64
+#define BROKER_RELAYS_PER_CONTAINER 256
+#define BROKER_EXPORTS_MAX 64
+#define BROKER_CONTAINERS_MAX 4096
+/* Requests handled per client per loop turn: round-robin fairness. */
+#define BROKER_REQUESTS_PER_TURN 1
+
+typedef enum SourceType {
+        SRC_CONTROL_LISTEN,
+        SRC_CONTROL_CONN,
+        SRC_SIGNAL,
+        SRC_TIMER,
+        SRC_CONTAINER_LISTEN, /* a container's broker.sock */
+        SRC_CONTAINER_PIDFD,  /* the container's init: readable when it exits */
+        SRC_CLIENT,           /* a connection on broker.sock */
+        SRC_PROXY_LISTEN,     /* /run/shuttle/svc/<exporter>.<service> */
+        SRC_RELAY,            /* one end of a proxied connection */
+} SourceType;
+
+typedef struct Source {
+        SourceType type;
+        int fd;
+        uint32_t events;
+        bool dead;
+} Source;
+
+typedef struct Container Container;
+typedef struct Broker Broker;
+
+typedef struct Export {
+        char *name;
+        char *socket;  /* unix socket path inside the exporter, or NULL */
+        uint16_t port; /* TCP port on the exporter's loopback, if no socket */
+} Export;
+
+typedef struct Proxy {
+        Source src;
+        Container *importer;
+        char *exporter;
+        char *service;
+        char *path; /* host path of the listening socket */
+        struct Proxy *next;
+} Proxy;
+
+struct Container {
+        Source listen;
+        Source pidfd;
+        Broker *broker;
+        char *name;
+        char *group;  /* NULL outside app groups */
+        char *qname;  /* "group/name" or "name": what the policy sees */
+        pid_t pid;
+        uint64_t start_time; /* /proc/PID/stat field 22, against pid reuse */
+        dev_t pidns_dev;
+        ino_t pidns_ino;
+        Export *exports;
+        size_t n_exports;
+        char dir[PATH_MAX];
+        unsigned n_clients;
+        unsigned n_relays;
+        Proxy *proxies;
+        bool dead;
+        Container *next;
+};
+
+typedef struct Client {
+        Source src;
+        Container *container;
+        pid_t peer_pid;
+        /* A reply the client has not taken yet (it stopped reading). */
+        char out[8192];
+        size_t out_len;
+        int out_fd;
+        struct Client *next;
+} Client;
+
+typedef struct Relay Relay;
+typedef struct RelayEnd {
+        Source src;
+        Relay *relay;
+        int side;
+} RelayEnd;
+
+struct Relay {
+        RelayEnd end[2];   /* 0: importer side, 1: exporter side */
+        int pipe[2][2];    /* pipe[d]: data flowing from end[d] to end[!d] */
+        size_t pending[2]; /* bytes in pipe[d] */
+        bool eof[2];       /* end[d] will send no more */
+        bool shut[2];      /* end[!d]'s write side shut down after eof[d] */
+        Container *importer;
+        char *exporter;
+        char *service;
+        bool dead;
+        Relay *next;
+};
+
+typedef struct ControlConn {
+        Source src;
+        struct ControlConn *next;
+} ControlConn;
+
+typedef struct Garbage {
+        void *ptr;
+        void (*free)(void *);
+        struct Garbage *next;
+} Garbage;
+
+struct AuditLog;
+
+struct Broker {
+        int epfd;
+        Source control;
+        Source signal;
+        Source timer;
+        char *state_dir;
+        char **policy_paths;
+        size_t n_policy_paths;
+        Policy *policy;
+        struct AuditLog *audit;
+        Container *containers;
+        size_t n_containers;
+        Client *clients;
+        Relay *relays;
+        ControlConn *controls;
+        Garbage *garbage;
+        bool quit;
+};
+
+/* broker.c */
+int broker_watch(Broker *b, Source *s, uint32_t events);
+void broker_unwatch(Broker *b, Source *s);
+void broker_defer_free(Broker *b, void *ptr, void (*free_fn)(void *));
+
+typedef struct AuditEvent {
+        const Container *from;
+        const char *to;
+        const char *kind;
+        const char *op;
+        const char *object;
+        bool allow;
+        const char *rule;
+        const char *reason;
+        json_t *extra; /* reference is taken */
+} AuditEvent;
+void broker_audit(Broker *b, const AuditEvent *e);
+/* Decides and audits one request.  Returns true if allowed. */
+bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
+                       const char *op);
+
+/* registry.c */
+Container *container_find(Broker *b, const char *name);
+int container_register(Broker *b, json_t *request, Container **ret, char **ret_error);
+void container_unregister(Broker *b, Container *c, const char *why);
+void container_free(void *c);
+int registry_readopt(Broker *b);
+const Export *container_find_export(const Container *c, const char *name);
+
+/* ipc.c */
+int ipc_connect_in_container(const Container *exporter, const char *path, int *ret_fd);
+int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd,
+                        const char *op);
+void ipc_sync_proxies(Broker *b);
+void ipc_drop_proxies(Broker *b, Container *c);
+void ipc_proxy_accept(Broker *b, Proxy *p);
+void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events);
+void ipc_relays_recheck(Broker *b);
+void ipc_drop_relays_of(Broker *b, const Container *c);
+
+/* client.c in the broker: requests on broker.sock */
+void broker_client_accept(Broker *b, Container *c);
+void broker_client_event(Broker *b, Client *cl, uint32_t events);
+void broker_drop_clients_of(Broker *b, Container *c);

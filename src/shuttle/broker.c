@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shuttled's event loop, control socket, policy and audit plumbing. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "shuttle/audit.h"
+#include "shuttle/broker-internal.h"
+#include "shuttle/control.h"
+
+int broker_watch(Broker *b, Source *s, uint32_t events) {
+        struct epoll_event ev = { .events = events, .data.ptr = s };
+
+        if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+                return -errno;
+        s->events = events;
+        s->dead = false;
+        return 0;
+}
+
+void broker_unwatch(Broker *b, Source *s) {
+        if (s->fd >= 0) {
+                (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+                s->fd = safe_close(s->fd);
+        }
+        s->dead = true;
+}
+
+void broker_defer_free(Broker *b, void *ptr, void (*free_fn)(void *)) {
+        Garbage *g = malloc(sizeof(*g));
+
+        if (!g) {
+                /* Leaking beats a use-after-free later in this batch. */
+                return;
+        }
+        *g = (Garbage){ .ptr = ptr, .free = free_fn, .next = b->garbage };
+        b->garbage = g;
+}
+
+static void sweep(Broker *b) {
+        while (b->garbage) {
+                Garbage *g = b->garbage;
+                b->garbage = g->next;
+                g->free(g->ptr);
+                free(g);
+        }
+}
+
+/* ---- audit ------------------------------------------------------------ */
+
+void broker_audit(Broker *b, const AuditEvent *e) {
+        AuditRecord r = {
+                .group = e->from ? e->from->group : NULL,
+                .from = e->from ? e->from->name : NULL,
+                .to = e->to,
+                .kind = e->kind,
+                .op = e->op,
+                .object = e->object,
+                .decision = e->allow ? "allow" : "deny",
+                .rule = e->rule,
+                .reason = e->reason,
+                .extra = e->extra,
+        };
+        int r2;
+
+        if (!b->audit) {
+                json_decref(e->extra);
+                return;
+        }
+        r2 = audit_log_append(b->audit, &r);
+        if (r2 < 0)
+                log_warning_errno(r2, "Failed to append to the audit log: %m");
+        json_decref(e->extra);
+}
+
+bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
+                       const char *op) {
+        PolicyRequest req = {
+                .from = from->qname,
+                .to = to ? to->qname : "",
+                .kind = POLICY_KIND_IPC,
+                .object = service,
+                .ipc_type = POLICY_IPC_UNIX,
+                .now = time(NULL),
+        };
+        PolicyDecision d = {};
+        char object[256];
+        bool allow;
+
+        snprintf(object, sizeof(object), "%s.%s", to ? to->name : "?", service);
+        if (policy_decide(b->policy, &req, &d) < 0)
+                d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
+                                      .audited = true };
+        allow = d.verdict == POLICY_ALLOW;
+        if (d.audited) {
+                json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
+                                                        (int) d.rule_line)
+                                            : NULL;
+                broker_audit(b, &(AuditEvent){
+                                        .from = from,
+                                        .to = to ? to->name : NULL,
+                                        .kind = "ipc",
+                                        .op = op,
+                                        .object = object,
+                                        .allow = allow,
+                                        .rule = d.rule_id,
+                                        .reason = d.reason,
+                                        .extra = extra,
+                                });
+        }
+        return allow;
+}
+
+/* ---- policy ----------------------------------------------------------- */
+
+static int load_policy(Broker *b, Policy **ret, char **ret_error) {
+        PolicyDiagnostics diags = {};
+        static const char *const empty_policy = "version: 1\ndefault: deny\naudit: all\nrules: []\n";
+        int r;
+
+        if (b->n_policy_paths == 0)
+                r = policy_load_buffer("<built-in: deny everything>", empty_policy, strlen(empty_policy), 0,
+                                       ret, &diags);
+        else
+                r = policy_load((const char *const *) b->policy_paths, b->n_policy_paths, ret, &diags);
+        if (r < 0 && ret_error) {
+                char *buf = NULL;
+                size_t size = 0;
+                FILE *f = open_memstream(&buf, &size);
+                if (f) {
+                        policy_diagnostics_print(&diags, f);
+                        fclose(f);
+                }
+                *ret_error = buf;
+        }
+        policy_diagnostics_clear(&diags);
+        return r;
+}
+
+int broker_reload(Broker *b, char **ret_error) {
+        Policy *p = NULL;
+        int r;
+
+        r = load_policy(b, &p, ret_error);
+        if (r < 0)
+                return r;
+        /* Swap: requests decided from now on see the new policy. */
+        policy_unref(b->policy);
+        b->policy = p;
+        ipc_sync_proxies(b);
+        ipc_relays_recheck(b);
+        return 0;
+}
+
+/* ---- control socket --------------------------------------------------- */
+
+static json_t *control_ps(Broker *b) {
+        json_t *list = json_array();
+
+        for (Container *c = b->containers; c && list; c = c->next) {
+                json_t *exports = json_array();
+                if (c->dead)
+                        continue;
+                for (size_t i = 0; exports && i < c->n_exports; i++)
+                        json_array_append_new(exports, json_pack("{s:s, s:s?, s:i}", "name", c->exports[i].name,
+                                                                 "socket", c->exports[i].socket, "port",
+                                                                 (int) c->exports[i].port));
+                json_array_append_new(list, json_pack("{s:s, s:s?, s:i, s:o*, s:i}", "name", c->name, "group",
+                                                      c->group, "pid", (int) c->pid, "exports", exports,
+                                                      "clients", (int) c->n_clients));
+        }
+        return json_pack("{s:b, s:o*}", "ok", 1, "containers", list);
+}
+
+static json_t *control_dispatch(Broker *b, json_t *req) {
+        const char *op = json_string_value(json_object_get(req, "op"));
+        char *error = NULL;
+        json_t *reply;
+        int r;
+
+        if (!op)
+                return control_reply_error(EINVAL, "request without \"op\"");
+        if (streq(op, "register")) {
+                Container *c = NULL;
+                r = container_register(b, req, &c, &error);
+                if (r < 0) {
+                        reply = control_reply_error(-r, "%s", error ?: strerror(-r));
+                        free(error);
+                        return reply;
+                }
+                return json_pack("{s:b, s:s}", "ok", 1, "dir", c->dir);
+        }
+        if (streq(op, "unregister")) {
+                const char *name = json_string_value(json_object_get(req, "name"));
+                Container *c = name ? container_find(b, name) : NULL;
+                if (!c)
+                        return control_reply_error(ENOENT, "no container named '%s'", name ?: "");
+                container_unregister(b, c, "unregistered");
+                return control_reply_ok();
+        }
+        if (streq(op, "ps"))
+                return control_ps(b);
+        if (streq(op, "reload")) {
+                r = broker_reload(b, &error);
+                if (r < 0) {
+                        log_error("Policy reload refused, keeping the old policy:\n%s", error ?: "");
+                        reply = control_reply_error(-r, "%s", error ?: strerror(-r));
+                        free(error);
+                        return reply;
+                }
+                log_info("Policy reloaded");
+                return control_reply_ok();
+        }
+        return control_reply_error(EOPNOTSUPP, "unknown op '%s'", op);
+}
+
+static void control_conn_free(void *p) {
+        free(p);
+}
+
+static void control_conn_close(Broker *b, ControlConn *cc) {
+        broker_unwatch(b, &cc->src);
+        for (ControlConn **i = &b->controls; *i; i = &(*i)->next)
+                if (*i == cc) {
+                        *i = cc->next;
+                        break;
+                }
+        broker_defer_free(b, cc, control_conn_free);
+}
+
+static void control_accept(Broker *b) {
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        ControlConn *cc;
+        int fd;
+
+        fd = accept4(b->control.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        /* Only root may drive the broker (the socket is 0600 too). */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+                log_warning("Refused a control connection from uid %d", (int) cred.uid);
+                close(fd);
+                return;
+        }
+        cc = calloc(1, sizeof(*cc));
+        if (!cc) {
+                close(fd);
+                return;
+        }
+        cc->src = (Source){ .type = SRC_CONTROL_CONN, .fd = fd };
+        if (broker_watch(b, &cc->src, EPOLLIN) < 0) {
+                close(fd);
+                free(cc);
+                return;
+        }
+        cc->next = b->controls;
+        b->controls = cc;
+}
+
+static void control_event(Broker *b, ControlConn *cc) {
+        json_t *req = NULL, *reply;
+        int r;
+
+        r = control_recv(cc->src.fd, &req);
+        if (r == -EAGAIN)
+                return;
+        if (r < 0) {
+                control_conn_close(b, cc);
+                return;
+        }
+        reply = control_dispatch(b, req);
+        json_decref(req);
+        if (reply) {
+                (void) control_send(cc->src.fd, reply);
+                json_decref(reply);
+        }
+}
+
+static int listen_control(Broker *b) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = control_socket_path(b->state_dir, sa.sun_path, sizeof(sa.sun_path));
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        /* A live broker answers on it: refuse to steal its socket. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                return -EADDRINUSE;
+        safe_close(fd);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        if (chmod(sa.sun_path, 0600) < 0 || listen(fd, 64) < 0)
+                return -errno;
+        b->control = (Source){ .type = SRC_CONTROL_LISTEN, .fd = TAKE_FD(fd) };
+        return broker_watch(b, &b->control, EPOLLIN);
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
+        Broker *b;
+        char path[PATH_MAX];
+        sigset_t mask;
+        int r;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->epfd = -1;
+        b->control.fd = b->signal.fd = b->timer.fd = -1;
+        b->state_dir = strdup(o->state_dir ?: "/run/shuttle");
+        b->policy_paths = calloc(o->n_policy + 1, sizeof(char *));
+        if (!b->state_dir || !b->policy_paths) {
+                broker_free(b);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < o->n_policy; i++) {
+                b->policy_paths[i] = strdup(o->policy[i]);
+                if (!b->policy_paths[i]) {
+                        broker_free(b);
+                        return -ENOMEM;
+                }
+                b->n_policy_paths++;
+        }
+
+        r = load_policy(b, &b->policy, ret_error);
+        if (r < 0)
+                goto fail;
+
+        r = mkdir_p_at(AT_FDCWD, b->state_dir, 0755);
+        if (r >= 0) {
+                snprintf(path, sizeof(path), "%s/broker", b->state_dir);
+                r = mkdir_p_at(AT_FDCWD, path, 0755);
+        }
+        if (r >= 0) {
+                snprintf(path, sizeof(path), "%s/registry", b->state_dir);
+                r = mkdir_p_at(AT_FDCWD, path, 0700);
+        }
+        if (r < 0) {
+                (void) asprintf(ret_error, "cannot create the state directory '%s': %s", b->state_dir,
+                                strerror(-r));
+                goto fail;
+        }
+
+        {
+                const char *audit = o->audit_log ?: "/var/log/shuttle/audit.jsonl";
+                _cleanup_free_ char *dir = strdup(audit);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
+                if (slash && slash != dir) {
+                        *slash = '\0';
+                        (void) mkdir_p_at(AT_FDCWD, dir, 0750);
+                }
+                r = audit_log_open(audit, NULL, &b->audit);
+                if (r < 0) {
+                        (void) asprintf(ret_error, "cannot open the audit log '%s': %s", audit, strerror(-r));
+                        goto fail;
+                }
+        }
+
+        b->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (b->epfd < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        b->signal = (Source){ .type = SRC_SIGNAL, .fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK) };
+        if (b->signal.fd < 0 || broker_watch(b, &b->signal, EPOLLIN) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* The audit log's fsync batching is driven from here. */
+        b->timer = (Source){ .type = SRC_TIMER, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
+        if (b->timer.fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        {
+                struct itimerspec its = { .it_interval = { 0, 100 * 1000 * 1000 }, .it_value = { 0, 100 * 1000 * 1000 } };
+                if (timerfd_settime(b->timer.fd, 0, &its, NULL) < 0 || broker_watch(b, &b->timer, EPOLLIN) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+        }
+
+        r = listen_control(b);
+        if (r == -EADDRINUSE) {
+                (void) asprintf(ret_error, "another shuttled is already running on '%s/%s'", b->state_dir,
+                                CONTROL_SOCKET);
+                goto fail;
+        }
+        if (r < 0) {
+                (void) asprintf(ret_error, "cannot listen on '%s/%s': %s", b->state_dir, CONTROL_SOCKET,
+                                strerror(-r));
+                goto fail;
+        }
+
+        (void) registry_readopt(b);
+        *ret = b;
+        return 0;
+
+fail:
+        broker_free(b);
+        return r < 0 ? r : -EIO;
+}
+
+static void handle_signal(Broker *b) {
+        struct signalfd_siginfo si;
+
+        while (read(b->signal.fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                        _cleanup_free_ char *error = NULL;
+                        if (broker_reload(b, &error) < 0)
+                                log_error("Policy reload refused, keeping the old policy:\n%s", error ?: "");
+                        else
+                                log_info("Policy reloaded");
+                } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+                        b->quit = true;
+        }
+}
+
+int broker_run(Broker *b) {
+        struct epoll_event ev[64];
+
+        while (!b->quit) {
+                int n = epoll_wait(b->epfd, ev, (int) ELEMENTSOF(ev), -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < n; i++) {
+                        Source *s = ev[i].data.ptr;
+                        if (s->dead)
+                                continue;
+                        switch (s->type) {
+                        case SRC_CONTROL_LISTEN:
+                                control_accept(b);
+                                break;
+                        case SRC_CONTROL_CONN:
+                                control_event(b, (ControlConn *) s);
+                                break;
+                        case SRC_SIGNAL:
+                                handle_signal(b);
+                                break;
+                        case SRC_TIMER: {
+                                uint64_t ticks;
+                                (void) read(s->fd, &ticks, sizeof(ticks));
+                                struct timespec now;
+                                clock_gettime(CLOCK_MONOTONIC, &now);
+                                if (b->audit)
+                                        (void) audit_log_tick(b->audit, (uint64_t) now.tv_sec * 1000000u +
+                                                                                (uint64_t) now.tv_nsec / 1000u);
+                                break;
+                        }
+                        case SRC_CONTAINER_LISTEN:
+                                broker_client_accept(b, (Container *) s);
+                                break;
+                        case SRC_CONTAINER_PIDFD:
+                                container_unregister(b, (Container *) ((char *) s - offsetof(Container, pidfd)),
+                                                     "exited");
+                                break;
+                        case SRC_CLIENT:
+                                broker_client_event(b, (Client *) s, ev[i].events);
+                                break;
+                        case SRC_PROXY_LISTEN:
+                                ipc_proxy_accept(b, (Proxy *) s);
+                                break;
+                        case SRC_RELAY:
+                                ipc_relay_event(b, (RelayEnd *) s, ev[i].events);
+                                break;
+                        }
+                }
+                sweep(b);
+        }
+        return 0;
+}
+
+Broker *broker_free(Broker *b) {
+        if (!b)
+                return NULL;
+        /* Containers keep running without us: their state stays on disk so
+         * a restarted broker re-adopts them.  Only our sockets go. */
+        while (b->relays) {
+                Relay *r = b->relays;
+                ipc_drop_relays_of(b, r->importer);
+                sweep(b);
+                if (b->relays == r)
+                        break;
+        }
+        while (b->containers) {
+                Container *c = b->containers;
+                broker_drop_clients_of(b, c);
+                ipc_drop_proxies(b, c);
+                broker_unwatch(b, &c->listen);
+                broker_unwatch(b, &c->pidfd);
+                b->containers = c->next;
+                container_free(c);
+        }
+        while (b->controls)
+                control_conn_close(b, b->controls);
+        sweep(b);
+        broker_unwatch(b, &b->control);
+        broker_unwatch(b, &b->signal);
+        broker_unwatch(b, &b->timer);
+        if (b->audit)
+                audit_log_close(b->audit);
+        policy_unref(b->policy);
+        for (size_t i = 0; i < b->n_policy_paths; i++)
+                free(b->policy_paths[i]);
+        free(b->policy_paths);
+        free(b->state_dir);
+        safe_close(b->epfd);
+        free(b);
+        return NULL;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The broker: one event loop that owns every container's channel, decides
+ * each request by policy, carries it out and audits it. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct Broker Broker;
+
+typedef struct BrokerOptions {
+        const char *state_dir;       /* default /run/shuttle */
+        const char *audit_log;       /* default /var/log/shuttle/audit.jsonl */
+        const char *const *policy;   /* policy files; none = deny everything */
+        size_t n_policy;
+} BrokerOptions;
+
+/* Loads the policy, opens the audit log, binds the control socket and
+ * re-adopts containers recorded under the state directory.  Errors are
+ * returned with a message in *ret_error (malloc'ed). */
+int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error);
+/* Runs until SIGTERM/SIGINT.  SIGHUP reloads the policy. */
+int broker_run(Broker *b);
+Broker *broker_free(Broker *b);
+
+/* Re-reads the policy files; a policy with errors is not applied and the
+ * errors are returned in *ret_error. */
+int broker_reload(Broker *b, char **ret_error);

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "shuttle/client.h"
+#include "shuttle/protocol.h"
+
+/* Library code that will run inside arbitrary programs (via the shim):
+ * libc and src/common only, no logging, no global state. */
+
+struct ShuttleClient {
+        pthread_mutex_t lock;
+        int fd;
+        uint32_t next_id;
+        bool broken;
+        bool welcomed;
+        uint32_t version;
+        char name[SHUTTLE_NAME_MAX + 1];
+        char last_message[SHUTTLE_MESSAGE_MAX + 1];
+};
+
+int shuttle_client_new_from_fd(int fd, ShuttleClient **ret) {
+        ShuttleClient *c;
+
+        if (fd < 0 || !ret)
+                return -EINVAL;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        if (pthread_mutex_init(&c->lock, NULL) != 0) {
+                free(c);
+                return -ENOMEM;
+        }
+        c->fd = fd;
+        c->next_id = 1;
+        *ret = c;
+        return 0;
+}
+
+int shuttle_client_open(const char *path, ShuttleClient **ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        size_t n;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        if (!path) {
+                /* secure_getenv: a setuid program inside the container must
+                 * not be steered to another socket by its caller. */
+                path = secure_getenv(SHUTTLE_BROKER_SOCKET_ENV);
+                if (!path || !*path)
+                        path = SHUTTLE_BROKER_SOCKET;
+        }
+        n = strlen(path);
+        if (n == 0)
+                return -EINVAL;
+        if (n >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, n);
+
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (const struct sockaddr *) &sa, offsetof(struct sockaddr_un, sun_path) + n + 1) < 0)
+                return -errno;
+
+        r = shuttle_client_new_from_fd(fd, ret);
+        if (r < 0)
+                return r;
+        TAKE_FD(fd);
+        return 0;
+}
+
+ShuttleClient *shuttle_client_free(ShuttleClient *c) {
+        if (!c)
+                return NULL;
+        safe_close(c->fd);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return NULL;
+}
+
+/* The stream is out of step with the broker (or gone): refuse everything
+ * from now on rather than risk pairing a later request with a stale
+ * answer. */
+static int client_break(ShuttleClient *c, int r) {
+        c->broken = true;
+        (void) shutdown(c->fd, SHUT_RDWR);
+        return r;
+}
+
+static uint32_t client_next_id(ShuttleClient *c) {
+        uint32_t id = c->next_id++;
+
+        if (c->next_id == 0) /* 0 is reserved for the broker's farewell */
+                c->next_id = 1;
+        return id;
+}
+
+static void close_all(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                fds[i] = safe_close(fds[i]);
+}
+
+/* Sends req and waits for its answer.  Returns 0 with *ans (whose strings
+ * point into buf, SHUTTLE_RECV_BUF_SIZE bytes) being the request's success
+ * reply and its descriptors in ret_fds; or the negative status the broker
+ * answered; or -EPROTO / -ECONNRESET / a socket error.  Called locked. */
+static int client_call(ShuttleClient *c, ShuttleMsg *req, const int *fds, size_t n_fds, uint8_t *buf,
+                       ShuttleMsg *ans, int ret_fds[static SHUTTLE_FDS_MAX], size_t *ret_n_fds) {
+        int got[SHUTTLE_FDS_MAX];
+        size_t n_got = 0;
+        uint16_t want = shuttle_msg_success_reply(req->type);
+        int r;
+
+        if (c->broken)
+                return -ENOTCONN;
+
+        c->last_message[0] = '\0';
+        req->id = client_next_id(c);
+        r = shuttle_msg_send(c->fd, req, fds, n_fds);
+        if (r == -EPIPE || r == -ECONNRESET)
+                return client_break(c, -ECONNRESET);
+        if (r < 0)
+                /* An invalid request (e.g. a name too long) was refused
+                 * before anything was sent: the stream is still in step. */
+                return r;
+
+        r = shuttle_msg_recv(c->fd, buf, SHUTTLE_RECV_BUF_SIZE, ans, got, SHUTTLE_FDS_MAX, &n_got,
+                             SHUTTLE_DECODE_REPLY, NULL);
+        if (r == 0 || r == -ECONNRESET)
+                return client_break(c, -ECONNRESET);
+        if (r == -EINTR || r == -EAGAIN)
+                /* The answer is still coming; we cannot wait for it and
+                 * must not mistake it for the next one's. */
+                return client_break(c, r);
+        if (r < 0)
+                /* Malformed, or wrong fd count for its type: everything
+                 * that arrived has been closed already. */
+                return client_break(c, -EPROTO);
+
+        if (ans->type == SHUTTLE_MSG_REPLY && ans->message)
+                strncpy(c->last_message, ans->message, sizeof(c->last_message) - 1);
+
+        if (ans->id == 0 && ans->type == SHUTTLE_MSG_REPLY) {
+                /* The broker's farewell before it drops us. */
+                close_all(got, n_got);
+                return client_break(c, ans->status < 0 ? ans->status : -EPROTO);
+        }
+        if (ans->id != req->id) {
+                close_all(got, n_got);
+                return client_break(c, -EPROTO);
+        }
+        if (ans->type == SHUTTLE_MSG_REPLY && ans->status < 0)
+                return ans->status; /* a refusal; REPLY carries no fds */
+        if (ans->type != want) {
+                /* E.g. "success" with no descriptor for a CONNECT. */
+                close_all(got, n_got);
+                return client_break(c, -EPROTO);
+        }
+
+        memcpy(ret_fds, got, n_got * sizeof(int));
+        *ret_n_fds = n_got;
+        return 0;
+}
+
+static int client_hello_locked(ShuttleClient *c) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg req, ans;
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds = 0;
+        int r;
+
+        if (c->welcomed)
+                return 0;
+        shuttle_msg_hello(&req, 0);
+        r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
+        if (r < 0)
+                return r;
+        if (ans.version != SHUTTLE_PROTOCOL_VERSION)
+                return client_break(c, -EPROTONOSUPPORT);
+        c->version = ans.version;
+        /* Validated by the decoder: at most SHUTTLE_NAME_MAX bytes. */
+        strcpy(c->name, ans.name);
+        c->welcomed = true;
+        return 0;
+}
+
+int shuttle_client_hello(ShuttleClient *c, uint32_t *ret_version, char *ret_name) {
+        int r;
+
+        if (!c)
+                return -EINVAL;
+        pthread_mutex_lock(&c->lock);
+        r = client_hello_locked(c);
+        if (r >= 0) {
+                if (ret_version)
+                        *ret_version = c->version;
+                if (ret_name)
+                        strcpy(ret_name, c->name);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+int shuttle_connect_service(ShuttleClient *c, const char *service, int *ret_fd) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg req, ans;
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds = 0;
+        int r;
+
+        if (!c || !service || !ret_fd)
+                return -EINVAL;
+        pthread_mutex_lock(&c->lock);
+        r = client_hello_locked(c);
+        if (r >= 0) {
+                shuttle_msg_connect(&req, 0, service);
+                r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (r < 0)
+                return r;
+        /* CONNECTED carries exactly one descriptor: the decoder saw to it. */
+        *ret_fd = fds[0];
+        return 0;
+}
+
+int shuttle_send_signal(ShuttleClient *c, const char *container, const char *app, int signo) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg req, ans;
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds = 0;
+        int r;
+
+        if (!c || !container || !app)
+                return -EINVAL;
+        pthread_mutex_lock(&c->lock);
+        r = client_hello_locked(c);
+        if (r >= 0) {
+                shuttle_msg_signal(&req, 0, container, app, signo);
+                r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+void shuttle_client_last_message(ShuttleClient *c, char *buf, size_t size) {
+        if (!c || !buf || size == 0)
+                return;
+        pthread_mutex_lock(&c->lock);
+        strncpy(buf, c->last_message, size - 1);
+        buf[size - 1] = '\0';
+        pthread_mutex_unlock(&c->lock);
+}

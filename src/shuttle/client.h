@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The client side of broker.sock, for programs inside a container (and
+ * later the preloaded shim): blocking, one request at a time per client
+ * object (a mutex serialises callers, so one object may be shared between
+ * threads), request ids matched, every descriptor close-on-exec.  Depends on
+ * libc and src/common only; never logs.
+ *
+ * Errors are negative errnos.  A request the broker refused returns the
+ * errno it answered (-EACCES: denied by policy, -ENOENT: no such
+ * container/service, -ECONNREFUSED: the exporter is not listening, …).
+ * A broker that breaks the protocol (wrong request id, wrong fd count,
+ * malformed frame, unexpected reply type) gives -EPROTO; a broker that
+ * closed the connection gives -ECONNRESET.  After either, the client is
+ * unusable and every later call returns -ENOTCONN: close it and open a new
+ * one.
+ *
+ * Not fork-safe: a child must not use its parent's client (replies would go
+ * to whichever process reads first); open a new one in the child. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shuttle/protocol.h"
+
+#define SHUTTLE_BROKER_SOCKET "/run/shuttle/broker.sock"
+#define SHUTTLE_BROKER_SOCKET_ENV "SHUTTLE_BROKER_SOCKET"
+
+typedef struct ShuttleClient ShuttleClient;
+
+/* Connects to path; NULL means $SHUTTLE_BROKER_SOCKET (read with
+ * secure_getenv(), so ignored in setuid programs) or else
+ * SHUTTLE_BROKER_SOCKET.  -ENOENT / -ECONNREFUSED: no broker here. */
+int shuttle_client_open(const char *path, ShuttleClient **ret);
+/* Adopts an already connected SOCK_SEQPACKET socket; on success the client
+ * owns it, on failure the caller still does. */
+int shuttle_client_new_from_fd(int fd, ShuttleClient **ret);
+ShuttleClient *shuttle_client_free(ShuttleClient *c);
+static inline void shuttle_client_freep(ShuttleClient **c) {
+        if (*c)
+                shuttle_client_free(*c);
+}
+#define _cleanup_shuttle_client_ __attribute__((cleanup(shuttle_client_freep)))
+
+/* Says hello (once; later calls return the cached answer).  Every request
+ * below says hello first if nobody did.  *ret_version: the protocol version
+ * the broker speaks; ret_name: this container's name as the broker knows it
+ * (a buffer of SHUTTLE_NAME_MAX + 1 bytes).  Both may be NULL. */
+int shuttle_client_hello(ShuttleClient *c, uint32_t *ret_version, char *ret_name);
+
+/* Asks the broker to connect this container to "container.service"; on
+ * success *ret_fd is the connected socket (close-on-exec). */
+int shuttle_connect_service(ShuttleClient *c, const char *service, int *ret_fd);
+
+/* Asks the broker to send signal signo to app in container. */
+int shuttle_send_signal(ShuttleClient *c, const char *container, const char *app, int signo);
+
+/* Copies the MESSAGE of the last refusal on this client ("" if it had
+ * none) into buf, truncated to size. */
+void shuttle_client_last_message(ShuttleClient *c, char *buf, size_t size);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The control channel between shuttlectl and shuttled: JSON objects, one
+ * per SOCK_SEQPACKET message, on <state>/control.sock (root only, checked
+ * with SO_PEERCRED).  Requests carry "op"; replies carry "ok" (true/false)
+ * and, on failure, "error" (text) and "errno".  Documented in
+ * docs/PROTOCOL.md. */
+
+#include <jansson.h>
+
+#define CONTROL_SOCKET "control.sock"
+#define CONTROL_MSG_MAX (256u * 1024u)
+
+/* <state_dir>/control.sock into ret (sizeof >= 108). */
+int control_socket_path(const char *state_dir, char *ret, size_t size);
+/* The broker's directory for a container: <state_dir>/broker/<name>. */
+int control_container_dir(const char *state_dir, const char *name, char *ret, size_t size);
+
+/* -ENOENT / -ECONNREFUSED: no broker is running. */
+int control_connect(const char *state_dir, int *ret_fd);
+int control_send(int fd, json_t *msg);
+/* Receives one message; -EBADMSG if it is not a JSON object. */
+int control_recv(int fd, json_t **ret);
+/* send + recv; a reply with "ok": false becomes its negated errno (or
+ * -EIO), with *ret_reply still set so the caller can show "error". */
+int control_call(int fd, json_t *request, json_t **ret_reply);
+
+json_t *control_reply_ok(void);
+json_t *control_reply_error(int error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IPC mediation: connecting to a service inside its exporter's root, the
+ * proxy sockets under /run/shuttle/svc/, and the byte relay behind them. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "shuttle/broker-internal.h"
+
+#define RELAY_CHUNK (256u * 1024u)
+
+/* Invariant 3: the exporter's socket path is resolved inside the exporter's
+ * root (its /proc/PID/root, with RESOLVE_IN_ROOT and no magic links), never
+ * by joining strings onto a host path: a symlink or ".." planted by the
+ * exporter cannot point the broker at a host socket. */
+int ipc_connect_in_container(const Container *exporter, const char *path, int *ret_fd) {
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int root = -1, sock_path = -1, fd = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+        char proc[64];
+        struct stat st;
+        int r = -ECONNREFUSED;
+
+        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) exporter->pid);
+        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        /* Still the same process?  (Its pidfd would tell if it had died and
+         * the pid been reused before we opened its root.) */
+        if (pidfd_send_signal(exporter->pidfd.fd, 0, NULL, 0) < 0)
+                return -ESRCH;
+
+        sock_path = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
+        if (sock_path < 0)
+                return -errno;
+        if (fstat(sock_path, &st) < 0)
+                return -errno;
+        if (!S_ISSOCK(st.st_mode))
+                return -ENOTSOCK;
+
+        /* Connect through the O_PATH descriptor: the name the kernel looks
+         * up is our own fd, the file is the one we resolved. */
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sock_path);
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (fd < 0)
+                        return -errno;
+                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+                        r = 0;
+                        break;
+                }
+                r = -errno;
+                fd = safe_close(fd);
+                if (r != -EPROTOTYPE)
+                        break;
+        }
+        if (r < 0)
+                return r == -EAGAIN ? -ECONNREFUSED : r;
+        /* The caller gets an ordinary blocking socket. */
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* A TCP service on the exporter's loopback: the socket is created inside
+ * the exporter's network namespace (setns there and back; the broker is
+ * single-threaded), so no network between the containers is needed. */
+static int ipc_connect_tcp_in_container(const Container *exporter, uint16_t port, int *ret_fd) {
+        struct sockaddr_in sin = {
+                .sin_family = AF_INET,
+                .sin_port = htons(port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        };
+        _cleanup_close_ int ns = -1, self = -1, fd = -1;
+        struct pollfd p;
+        socklen_t len = sizeof(int);
+        char path[64];
+        int err = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) exporter->pid);
+        ns = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns < 0)
+                return -errno;
+        if (pidfd_send_signal(exporter->pidfd.fd, 0, NULL, 0) < 0)
+                return -ESRCH;
+        self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (self < 0)
+                return -errno;
+        if (setns(ns, CLONE_NEWNET) < 0)
+                return -errno;
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        err = fd < 0 ? errno : 0;
+        if (setns(self, CLONE_NEWNET) < 0)
+                abort(); /* the broker must never stay in a container's namespace */
+        if (fd < 0)
+                return -err;
+        if (connect(fd, (struct sockaddr *) &sin, sizeof(sin)) < 0) {
+                if (errno != EINPROGRESS)
+                        return -errno;
+                p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+                if (poll(&p, 1, 1000) <= 0)
+                        return -ETIMEDOUT;
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                        return -errno;
+                if (err)
+                        return -err;
+        }
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* target: "<container>.<service>".  Decides, audits and connects. */
+int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd, const char *op) {
+        char name[64];
+        const char *dot = strchr(target, '.');
+        const Container *exporter;
+        const Export *e;
+        size_t n;
+
+        if (!dot || dot == target || (n = (size_t) (dot - target)) >= sizeof(name) || !dot[1])
+                return -EINVAL;
+        memcpy(name, target, n);
+        name[n] = '\0';
+        exporter = container_find(b, name);
+        /* The decision comes first and is audited whatever the target is, so
+         * probing for names is visible too. */
+        if (!broker_decide_ipc(b, importer, exporter, dot + 1, op))
+                return -EACCES;
+        if (!exporter || exporter == importer)
+                return -ENOENT;
+        e = container_find_export(exporter, dot + 1);
+        if (!e)
+                return -ENOENT;
+        if (!e->socket)
+                return ipc_connect_tcp_in_container(exporter, e->port, ret_fd);
+        return ipc_connect_in_container(exporter, e->socket, ret_fd);
+}
+
+/* ---- proxy sockets ---------------------------------------------------- */
+
+static void proxy_free(void *p) {
+        Proxy *x = p;
+        free(x->exporter);
+        free(x->service);
+        free(x->path);
+        free(x);
+}
+
+static void proxy_drop(Broker *b, Proxy *p) {
+        broker_unwatch(b, &p->src);
+        if (p->path)
+                (void) unlink(p->path);
+        broker_defer_free(b, p, proxy_free);
+}
+
+void ipc_drop_proxies(Broker *b, Container *c) {
+        while (c->proxies) {
+                Proxy *p = c->proxies;
+                c->proxies = p->next;
+                proxy_drop(b, p);
+        }
+}
+
+static bool allowed_quietly(Broker *b, const Container *from, const Container *to, const char *service) {
+        PolicyRequest req = {
+                .from = from->qname,
+                .to = to->qname,
+                .kind = POLICY_KIND_IPC,
+                .object = service,
+                .ipc_type = POLICY_IPC_UNIX,
+                .now = time(NULL),
+        };
+        PolicyDecision d = {};
+
+        return policy_decide(b->policy, &req, &d) == 0 && d.verdict == POLICY_ALLOW;
+}
+
+static Proxy *proxy_find(Container *c, const char *exporter, const char *service) {
+        for (Proxy *p = c->proxies; p; p = p->next)
+                if (streq(p->exporter, exporter) && streq(p->service, service))
+                        return p;
+        return NULL;
+}
+
+static int proxy_create(Broker *b, Container *importer, const Container *exporter, const char *service) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        Proxy *p;
+
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/svc/%s.%s", importer->dir, exporter->name,
+                              service) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
+            listen(fd, 64) < 0)
+                return -errno;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->importer = importer;
+        p->exporter = strdup(exporter->name);
+        p->service = strdup(service);
+        p->path = strdup(sa.sun_path);
+        p->src = (Source){ .type = SRC_PROXY_LISTEN, .fd = TAKE_FD(fd) };
+        if (!p->exporter || !p->service || !p->path || broker_watch(b, &p->src, EPOLLIN) < 0) {
+                (void) unlink(sa.sun_path);
+                safe_close(p->src.fd);
+                proxy_free(p);
+                return -ENOMEM;
+        }
+        p->next = importer->proxies;
+        importer->proxies = p;
+        return 0;
+}
+
+/* Makes /run/shuttle/svc/ of every container hold exactly the services the
+ * policy lets it reach: called on registration, exit and reload. */
+void ipc_sync_proxies(Broker *b) {
+        for (Container *a = b->containers; a; a = a->next) {
+                if (a->dead)
+                        continue;
+                /* Drop what is no longer allowed or no longer exists. */
+                for (Proxy **pp = &a->proxies; *pp;) {
+                        Proxy *p = *pp;
+                        Container *e = container_find(b, p->exporter);
+                        if (!e || !container_find_export(e, p->service) ||
+                            !allowed_quietly(b, a, e, p->service)) {
+                                *pp = p->next;
+                                proxy_drop(b, p);
+                        } else
+                                pp = &p->next;
+                }
+                for (Container *e = b->containers; e; e = e->next) {
+                        if (e == a || e->dead)
+                                continue;
+                        for (size_t i = 0; i < e->n_exports; i++)
+                                if (!proxy_find(a, e->name, e->exports[i].name) &&
+                                    allowed_quietly(b, a, e, e->exports[i].name)) {
+                                        int r = proxy_create(b, a, e, e->exports[i].name);
+                                        if (r < 0)
+                                                log_warning_errno(r, "Cannot create %s/svc/%s.%s: %m", a->dir,
+                                                                  e->name, e->exports[i].name);
+                                }
+                }
+        }
+}
+
+/* ---- relays ----------------------------------------------------------- */
+
+static void relay_free(void *p) {
+        Relay *r = p;
+        for (int d = 0; d < 2; d++)
+                for (int k = 0; k < 2; k++)
+                        safe_close(r->pipe[d][k]);
+        free(r->exporter);
+        free(r->service);
+        free(r);
+}
+
+static void relay_drop(Broker *b, Relay *r) {
+        if (r->dead)
+                return;
+        r->dead = true;
+        broker_unwatch(b, &r->end[0].src);
+        broker_unwatch(b, &r->end[1].src);
+        if (r->importer)
+                r->importer->n_relays--;
+        for (Relay **i = &b->relays; *i; i = &(*i)->next)
+                if (*i == r) {
+                        *i = r->next;
+                        break;
+                }
+        broker_defer_free(b, r, relay_free);
+}
+
+void ipc_drop_relays_of(Broker *b, const Container *c) {
+        for (Relay *r = b->relays, *next; r; r = next) {
+                next = r->next;
+                if (r->importer == c || streq(r->exporter, c->name))
+                        relay_drop(b, r);
+        }
+}
+
+/* After a policy reload: a proxied connection whose grant is gone is cut
+ * (descriptors already passed on the fast path cannot be pulled back; see
+ * shuttled(8)). */
+void ipc_relays_recheck(Broker *b) {
+        for (Relay *r = b->relays, *next; r; r = next) {
+                Container *e;
+                next = r->next;
+                e = container_find(b, r->exporter);
+                if (!e || !allowed_quietly(b, r->importer, e, r->service)) {
+                        broker_audit(b, &(AuditEvent){
+                                                .from = r->importer,
+                                                .to = r->exporter,
+                                                .kind = "ipc",
+                                                .op = "revoke",
+                                                .object = r->service,
+                                                .allow = false,
+                                                .rule = "-",
+                                                .reason = "policy reload revoked the grant; proxied connection closed",
+                                        });
+                        relay_drop(b, r);
+                }
+        }
+}
+
+static void relay_update_events(Broker *b, Relay *r) {
+        for (int s = 0; s < 2; s++) {
+                uint32_t ev = 0;
+                struct epoll_event e;
+                /* Read from end s while its outgoing pipe is empty and it
+                 * has not ended; write to it while data waits for it. */
+                if (!r->eof[s] && r->pending[s] == 0)
+                        ev |= EPOLLIN;
+                if (r->pending[!s] > 0)
+                        ev |= EPOLLOUT;
+                if (ev == r->end[s].src.events)
+                        continue;
+                e = (struct epoll_event){ .events = ev, .data.ptr = &r->end[s].src };
+                if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, r->end[s].src.fd, &e) == 0)
+                        r->end[s].src.events = ev;
+        }
+}
+
+/* Moves data from end d to end !d through pipe[d]. */
+static int relay_pump(Relay *r, int d) {
+        for (;;) {
+                ssize_t n;
+
+                if (r->pending[d] > 0) {
+                        n = splice(r->pipe[d][0], NULL, r->end[!d].src.fd, NULL, r->pending[d],
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        if (n < 0)
+                                return errno == EAGAIN ? 0 : -errno;
+                        r->pending[d] -= (size_t) n;
+                        if (r->pending[d] > 0)
+                                return 0;
+                }
+                if (r->eof[d])
+                        break;
+                n = splice(r->end[d].src.fd, NULL, r->pipe[d][1], NULL, RELAY_CHUNK,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                if (n < 0)
+                        return errno == EAGAIN ? 0 : -errno;
+                if (n == 0) {
+                        r->eof[d] = true;
+                        break;
+                }
+                r->pending[d] += (size_t) n;
+        }
+        if (r->eof[d] && r->pending[d] == 0 && !r->shut[d]) {
+                (void) shutdown(r->end[!d].src.fd, SHUT_WR);
+                r->shut[d] = true;
+        }
+        return 0;
+}
+
+void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
+        Relay *r = e->relay;
+
+        if (r->dead)
+                return;
+        if (relay_pump(r, 0) < 0 || relay_pump(r, 1) < 0 || (r->shut[0] && r->shut[1])) {
+                relay_drop(b, r);
+                return;
+        }
+        if ((events & (EPOLLHUP | EPOLLERR)) && r->pending[0] == 0 && r->pending[1] == 0 &&
+            (r->eof[0] || r->eof[1])) {
+                relay_drop(b, r);
+                return;
+        }
+        relay_update_events(b, r);
+}
+
+void ipc_proxy_accept(Broker *b, Proxy *p) {
+        Container *importer = p->importer;
+        _cleanup_close_ int in = -1, out = -1;
+        char target[160];
+        Relay *r;
+        int k;
+
+        in = accept4(p->src.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (in < 0)
+                return;
+        snprintf(target, sizeof(target), "%s.%s", p->exporter, p->service);
+        if (importer->n_relays >= BROKER_RELAYS_PER_CONTAINER) {
+                broker_audit(b, &(AuditEvent){ .from = importer, .to = p->exporter, .kind = "ipc",
+                                               .op = "proxy-connect", .object = target, .allow = false,
+                                               .rule = "-", .reason = "too many proxied connections" });
+                return;
+        }
+        /* Decided again on every connect: the socket existing is not a grant. */
+        k = ipc_connect_service(b, importer, target, &out, "proxy-connect");
+        if (k < 0)
+                return; /* closing `in` refuses the client at once */
+        if (fcntl(out, F_SETFL, O_NONBLOCK) < 0)
+                return;
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return;
+        for (int d = 0; d < 2; d++)
+                r->pipe[d][0] = r->pipe[d][1] = -1;
+        for (int d = 0; d < 2; d++)
+                if (pipe2(r->pipe[d], O_CLOEXEC | O_NONBLOCK) < 0) {
+                        relay_free(r);
+                        return;
+                }
+        r->importer = importer;
+        r->exporter = strdup(p->exporter);
+        r->service = strdup(p->service);
+        r->end[0] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = TAKE_FD(in) }, .relay = r, .side = 0 };
+        r->end[1] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = TAKE_FD(out) }, .relay = r, .side = 1 };
+        if (!r->exporter || !r->service || broker_watch(b, &r->end[0].src, EPOLLIN) < 0 ||
+            broker_watch(b, &r->end[1].src, EPOLLIN) < 0) {
+                (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, r->end[0].src.fd, NULL);
+                safe_close(r->end[0].src.fd);
+                safe_close(r->end[1].src.fd);
+                relay_free(r);
+                return;
+        }
+        importer->n_relays++;
+        r->next = b->relays;
+        b->relays = r;
+}

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The broker's registry of containers: registration from shuttlectl, the
+ * per-container directory and broker.sock, persistence for re-adoption
+ * after a broker restart. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/parse.h"
+#include "shuttle/broker-internal.h"
+#include "shuttle/control.h"
+
+#define SOCKET_NAME "broker.sock"
+
+/* Records live outside the directory the container sees: <state>/registry/. */
+static int record_path(const Broker *b, const char *name, char *ret, size_t size) {
+        if ((size_t) snprintf(ret, size, "%s/registry/%s.json", b->state_dir, name) >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+Container *container_find(Broker *b, const char *name) {
+        for (Container *c = b->containers; c; c = c->next)
+                if (!c->dead && streq(c->name, name))
+                        return c;
+        return NULL;
+}
+
+const Export *container_find_export(const Container *c, const char *name) {
+        for (size_t i = 0; i < c->n_exports; i++)
+                if (streq(c->exports[i].name, name))
+                        return &c->exports[i];
+        return NULL;
+}
+
+void container_free(void *p) {
+        Container *c = p;
+
+        if (!c)
+                return;
+        free(c->name);
+        free(c->group);
+        free(c->qname);
+        for (size_t i = 0; i < c->n_exports; i++) {
+                free(c->exports[i].name);
+                free(c->exports[i].socket);
+        }
+        free(c->exports);
+        free(c);
+}
+
+/* Field 22 of /proc/PID/stat: the start time, which tells a process from a
+ * later one that reused its pid. */
+static int read_start_time(pid_t pid, uint64_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        char path[64], *p;
+        unsigned long long v;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        r = read_file_at(AT_FDCWD, path, 4096, &buf, NULL);
+        if (r < 0)
+                return r;
+        p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+        if (!p)
+                return -EBADMSG;
+        if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+static bool path_is_clean_absolute(const char *p) {
+        if (!p || p[0] != '/' || strlen(p) >= PATH_MAX)
+                return false;
+        return !strstr(p, "/../") && !strstr(p, "/./") && strcmp(p + strlen(p) - MIN(strlen(p), 3), "/..") &&
+               strcmp(p + strlen(p) - MIN(strlen(p), 2), "/.");
+}
+
+static int save_record(const Container *c) {
+        char path[PATH_MAX + 32], tmp[PATH_MAX + 48];
+        json_t *exports = json_array(), *o;
+        int r;
+
+        r = record_path(c->broker, c->name, path, sizeof(path));
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; exports && i < c->n_exports; i++)
+                json_array_append_new(exports, c->exports[i].socket
+                                                       ? json_pack("{s:s, s:s}", "name", c->exports[i].name,
+                                                                   "socket", c->exports[i].socket)
+                                                       : json_pack("{s:s, s:i}", "name", c->exports[i].name,
+                                                                   "port", (int) c->exports[i].port));
+        o = json_pack("{s:s, s:s?, s:i, s:I, s:o*}", "name", c->name, "group", c->group, "pid", (int) c->pid,
+                      "start_time", (json_int_t) c->start_time, "exports", exports);
+        if (!o)
+                return -ENOMEM;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        r = json_dump_file(o, tmp, JSON_COMPACT);
+        json_decref(o);
+        if (r < 0)
+                return -EIO;
+        return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+static void remove_record(const Broker *b, const char *name) {
+        char path[PATH_MAX + 32];
+        if (record_path(b, name, path, sizeof(path)) >= 0)
+                (void) unlink(path);
+}
+
+static void remove_dir(const char *dir) {
+        char path[PATH_MAX + 32];
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        snprintf(path, sizeof(path), "%s/svc", dir);
+        d = opendir(path);
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        (void) rmdir(path);
+        snprintf(path, sizeof(path), "%s/%s", dir, SOCKET_NAME);
+        (void) unlink(path);
+        (void) rmdir(dir);
+}
+
+static int listen_container(Container *c) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", c->dir, SOCKET_NAME) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        /* Any user inside the container may talk to the broker: who they
+         * are is the channel, not the file mode. */
+        if (chmod(sa.sun_path, 0666) < 0 || listen(fd, 16) < 0)
+                return -errno;
+        c->listen = (Source){ .type = SRC_CONTAINER_LISTEN, .fd = TAKE_FD(fd) };
+        return 0;
+}
+
+/* Common to a new registration and a re-adoption.  Takes ownership of the
+ * exports array. */
+static int container_add(Broker *b, const char *name, const char *group, pid_t pid, uint64_t expect_start,
+                         Export *exports, size_t n_exports, Container **ret, char **ret_error) {
+        Container *c;
+        struct stat st;
+        char path[64];
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                for (size_t i = 0; i < n_exports; i++) {
+                        free(exports[i].name);
+                        free(exports[i].socket);
+                }
+                free(exports);
+                return -ENOMEM;
+        }
+        c->broker = b;
+        c->listen.fd = c->pidfd.fd = -1;
+        c->exports = exports;
+        c->n_exports = n_exports;
+        c->pid = pid;
+        c->name = strdup(name);
+        c->group = group ? strdup(group) : NULL;
+        if (group)
+                r = asprintf(&c->qname, "%s/%s", group, name);
+        else
+                r = (c->qname = strdup(name)) ? 0 : -1;
+        if (!c->name || (group && !c->group) || r < 0) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        c->pidfd = (Source){ .type = SRC_CONTAINER_PIDFD, .fd = pidfd_open(pid, 0) };
+        if (c->pidfd.fd < 0) {
+                r = -errno;
+                (void) asprintf(ret_error, "container '%s': no process %d", name, (int) pid);
+                goto fail;
+        }
+        r = read_start_time(pid, &c->start_time);
+        if (r < 0 || (expect_start && expect_start != c->start_time)) {
+                r = r < 0 ? r : -ESRCH;
+                (void) asprintf(ret_error, "container '%s': process %d is gone", name, (int) pid);
+                goto fail;
+        }
+        /* Requests are checked against the container's pid namespace. */
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) pid);
+        if (stat(path, &st) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        c->pidns_dev = st.st_dev;
+        c->pidns_ino = st.st_ino;
+
+        r = control_container_dir(b->state_dir, name, c->dir, sizeof(c->dir));
+        if (r < 0)
+                goto fail;
+        if (mkdir(c->dir, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                goto fail;
+        }
+        snprintf(path, sizeof(path), "svc");
+        {
+                char svc[PATH_MAX + 8];
+                snprintf(svc, sizeof(svc), "%s/svc", c->dir);
+                if (mkdir(svc, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto fail_dir;
+                }
+        }
+        r = listen_container(c);
+        if (r < 0)
+                goto fail_dir;
+        r = save_record(c);
+        if (r < 0)
+                goto fail_dir;
+        r = broker_watch(b, &c->listen, EPOLLIN);
+        if (r >= 0)
+                r = broker_watch(b, &c->pidfd, EPOLLIN);
+        if (r < 0)
+                goto fail_dir;
+
+        c->next = b->containers;
+        b->containers = c;
+        b->n_containers++;
+        *ret = c;
+        return 0;
+
+fail_dir:
+        remove_dir(c->dir);
+        remove_record(b, name);
+fail:
+        broker_unwatch(b, &c->listen);
+        broker_unwatch(b, &c->pidfd);
+        container_free(c);
+        return r;
+}
+
+static void audit_lifecycle(Broker *b, Container *c, const char *op, const char *reason) {
+        broker_audit(b, &(AuditEvent){
+                                .from = c,
+                                .to = c->name,
+                                .kind = "container",
+                                .op = op,
+                                .object = c->name,
+                                .allow = true,
+                                .rule = "-",
+                                .reason = reason,
+                                .extra = json_pack("{s:i}", "pid", (int) c->pid),
+                        });
+}
+
+int container_register(Broker *b, json_t *req, Container **ret, char **ret_error) {
+        const char *name = json_string_value(json_object_get(req, "name"));
+        const char *group = json_string_value(json_object_get(req, "group"));
+        json_t *pidj = json_object_get(req, "pid"), *exj = json_object_get(req, "exports"), *v;
+        Export *exports = NULL;
+        size_t n = 0, i;
+        Container *c;
+        int r;
+
+        if (!name || !container_name_is_valid(name))
+                return (void) asprintf(ret_error, "invalid container name"), -EINVAL;
+        if (group && !container_name_is_valid(group))
+                return (void) asprintf(ret_error, "invalid group name '%s'", group), -EINVAL;
+        if (!json_is_integer(pidj) || json_integer_value(pidj) <= 0 || json_integer_value(pidj) > INT32_MAX)
+                return (void) asprintf(ret_error, "invalid pid"), -EINVAL;
+        if (container_find(b, name))
+                return (void) asprintf(ret_error, "a container named '%s' is already registered", name), -EEXIST;
+        if (b->n_containers >= BROKER_CONTAINERS_MAX)
+                return (void) asprintf(ret_error, "too many containers"), -EUSERS;
+        if (exj && (!json_is_array(exj) || json_array_size(exj) > BROKER_EXPORTS_MAX))
+                return (void) asprintf(ret_error, "invalid exports (at most %d)", BROKER_EXPORTS_MAX), -EINVAL;
+
+        exports = calloc(json_array_size(exj) + 1, sizeof(Export));
+        if (!exports)
+                return -ENOMEM;
+        json_array_foreach(exj, i, v) {
+                const char *en = json_string_value(json_object_get(v, "name"));
+                const char *es = json_string_value(json_object_get(v, "socket"));
+                json_int_t port = json_integer_value(json_object_get(v, "port"));
+                if (!en || !container_name_is_valid(en) || (es ? !path_is_clean_absolute(es) : port <= 0 || port > 65535)) {
+                        r = -EINVAL;
+                        (void) asprintf(ret_error,
+                                        "export %zu: expected a name and an absolute socket path or a TCP port", i);
+                        goto fail;
+                }
+                for (size_t j = 0; j < n; j++)
+                        if (streq(exports[j].name, en)) {
+                                r = -EEXIST;
+                                (void) asprintf(ret_error, "two exports named '%s'", en);
+                                goto fail;
+                        }
+                exports[n].name = strdup(en);
+                exports[n].socket = es ? strdup(es) : NULL;
+                exports[n].port = (uint16_t) port;
+                n++;
+                if (!exports[n - 1].name || (es && !exports[n - 1].socket)) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+
+        r = container_add(b, name, group, (pid_t) json_integer_value(pidj), 0, exports, n, &c, ret_error);
+        if (r < 0)
+                return r;
+        log_info("Container '%s' registered (pid %d, %zu export%s)", c->qname, (int) c->pid, c->n_exports,
+                 c->n_exports == 1 ? "" : "s");
+        audit_lifecycle(b, c, "start", "registered");
+        ipc_sync_proxies(b);
+        *ret = c;
+        return 0;
+
+fail:
+        for (size_t j = 0; j < n; j++) {
+                free(exports[j].name);
+                free(exports[j].socket);
+        }
+        free(exports);
+        return r;
+}
+
+void container_unregister(Broker *b, Container *c, const char *why) {
+        if (c->dead)
+                return;
+        log_info("Container '%s' %s", c->qname, why);
+        audit_lifecycle(b, c, "stop", why);
+        broker_drop_clients_of(b, c);
+        ipc_drop_relays_of(b, c);
+        ipc_drop_proxies(b, c);
+        broker_unwatch(b, &c->listen);
+        broker_unwatch(b, &c->pidfd);
+        remove_dir(c->dir);
+        remove_record(b, c->name);
+        c->dead = true;
+        for (Container **i = &b->containers; *i; i = &(*i)->next)
+                if (*i == c) {
+                        *i = c->next;
+                        break;
+                }
+        b->n_containers--;
+        broker_defer_free(b, c, container_free);
+        /* Others' proxies to this container's services go too. */
+        ipc_sync_proxies(b);
+}
+
+static int readopt_one(Broker *b, const char *path) {
+        json_t *o, *exj, *v;
+        Export *exports = NULL;
+        size_t n = 0, i;
+        Container *c;
+        char *error = NULL;
+        int r;
+
+        o = json_load_file(path, 0, NULL);
+        if (!o)
+                return -EBADMSG;
+        exj = json_object_get(o, "exports");
+        exports = calloc(json_array_size(exj) + 1, sizeof(Export));
+        if (!exports) {
+                json_decref(o);
+                return -ENOMEM;
+        }
+        json_array_foreach(exj, i, v) {
+                const char *en = json_string_value(json_object_get(v, "name"));
+                const char *es = json_string_value(json_object_get(v, "socket"));
+                json_int_t port = json_integer_value(json_object_get(v, "port"));
+                if (!en || (!es && (port <= 0 || port > 65535)) || i >= BROKER_EXPORTS_MAX)
+                        continue;
+                exports[n].name = strdup(en);
+                exports[n].socket = es ? strdup(es) : NULL;
+                exports[n].port = (uint16_t) port;
+                if (exports[n].name && (!es || exports[n].socket))
+                        n++;
+        }
+        {
+                const char *name = json_string_value(json_object_get(o, "name"));
+                r = name && container_name_is_valid(name)
+                            ? container_add(b, name, json_string_value(json_object_get(o, "group")),
+                                            (pid_t) json_integer_value(json_object_get(o, "pid")),
+                                            (uint64_t) json_integer_value(json_object_get(o, "start_time")),
+                                            exports, n, &c, &error)
+                            : -EBADMSG;
+                if (r < 0 && name && container_name_is_valid(name)) {
+                        /* Its container is gone: so goes what it left. */
+                        char dir[PATH_MAX];
+                        if (control_container_dir(b->state_dir, name, dir, sizeof(dir)) >= 0)
+                                remove_dir(dir);
+                }
+        }
+        json_decref(o);
+        free(error);
+        if (r < 0)
+                return r;
+        log_info("Re-adopted container '%s' (pid %d)", c->qname, (int) c->pid);
+        audit_lifecycle(b, c, "adopt", "re-adopted after a broker restart");
+        return 0;
+}
+
+int registry_readopt(Broker *b) {
+        char base[PATH_MAX];
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int n = 0;
+
+        snprintf(base, sizeof(base), "%s/registry", b->state_dir);
+        d = opendir(base);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                char path[PATH_MAX + 256];
+                size_t len = strlen(de->d_name);
+                if (de->d_name[0] == '.' || len < 6 || !streq(de->d_name + len - 5, ".json"))
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
+                if (readopt_one(b, path) < 0)
+                        (void) unlink(path);
+                else
+                        n++;
+        }
+        if (n > 0)
+                ipc_sync_proxies(b);
+        return n;
+}

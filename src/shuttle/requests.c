@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Requests arriving on a container's broker.sock.  Everything here comes
+ * from an untrusted container: frames are decoded by the table-driven,
+ * bounds-checked decoder in protocol.c, a malformed one drops the peer and
+ * is audited, and the caller's identity is the socket it came in on. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fdpass.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/parse.h"
+#include "shuttle/broker-internal.h"
+#include "shuttle/protocol.h"
+
+_Static_assert(sizeof(((Client *) 0)->out) >= SHUTTLE_FRAME_MAX, "a reply must fit");
+
+static void client_free(void *p) {
+        Client *cl = p;
+        safe_close(cl->out_fd);
+        free(cl);
+}
+
+static void client_drop(Broker *b, Client *cl) {
+        if (cl->src.dead)
+                return;
+        broker_unwatch(b, &cl->src);
+        if (cl->container)
+                cl->container->n_clients--;
+        for (Client **i = &b->clients; *i; i = &(*i)->next)
+                if (*i == cl) {
+                        *i = cl->next;
+                        break;
+                }
+        broker_defer_free(b, cl, client_free);
+}
+
+void broker_drop_clients_of(Broker *b, Container *c) {
+        for (Client *cl = b->clients, *next; cl; cl = next) {
+                next = cl->next;
+                if (cl->container == c)
+                        client_drop(b, cl);
+        }
+}
+
+static void audit_refusal(Broker *b, const Container *c, const char *op, const char *reason, pid_t pid) {
+        broker_audit(b, &(AuditEvent){
+                                .from = c,
+                                .kind = "protocol",
+                                .op = op,
+                                .allow = false,
+                                .rule = "-",
+                                .reason = reason,
+                                .extra = json_pack("{s:i}", "peer_pid", (int) pid),
+                        });
+}
+
+/* Invariant 2: the peer must be a process of the container whose socket it
+ * connected to — its pid namespace is the container's. */
+static bool peer_in_container(const Container *c, pid_t pid) {
+        char path[64];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) pid);
+        if (stat(path, &st) < 0)
+                return false;
+        return st.st_dev == c->pidns_dev && st.st_ino == c->pidns_ino;
+}
+
+void broker_client_accept(Broker *b, Container *c) {
+        struct ucred cred = {};
+        socklen_t len = sizeof(cred);
+        Client *cl;
+        int fd;
+
+        fd = accept4(c->listen.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) {
+                close(fd);
+                return;
+        }
+        if (!peer_in_container(c, cred.pid)) {
+                audit_refusal(b, c, "accept", "peer is not a process of this container", cred.pid);
+                close(fd);
+                return;
+        }
+        if (c->n_clients >= BROKER_CLIENTS_PER_CONTAINER) {
+                audit_refusal(b, c, "accept", "too many connections from this container", cred.pid);
+                close(fd);
+                return;
+        }
+        cl = calloc(1, sizeof(*cl));
+        if (!cl) {
+                close(fd);
+                return;
+        }
+        cl->src = (Source){ .type = SRC_CLIENT, .fd = fd };
+        cl->out_fd = -1;
+        cl->container = c;
+        cl->peer_pid = cred.pid;
+        if (broker_watch(b, &cl->src, EPOLLIN) < 0) {
+                close(fd);
+                free(cl);
+                return;
+        }
+        c->n_clients++;
+        cl->next = b->clients;
+        b->clients = cl;
+}
+
+/* Sends a reply, or keeps it if the client is not reading: then the
+ * client's requests are not read either until it is gone (back-pressure
+ * on that client alone; the loop serves everyone else meanwhile). */
+static int client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
+        const char *reason = NULL;
+        ssize_t n;
+        int r;
+
+        r = shuttle_msg_encode(m, cl->out, sizeof(cl->out), &cl->out_len, &reason);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        n = fd_send(cl->src.fd, cl->out, cl->out_len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+        if (n == -EAGAIN) {
+                struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &cl->src };
+                cl->out_fd = fd; /* sent with the frame when the client reads */
+                if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, cl->src.fd, &ev) == 0)
+                        cl->src.events = EPOLLOUT;
+                return 0;
+        }
+        safe_close(fd);
+        cl->out_len = 0;
+        return n < 0 ? (int) n : 0;
+}
+
+static void client_flush(Broker *b, Client *cl) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &cl->src };
+        ssize_t n;
+
+        n = fd_send(cl->src.fd, cl->out, cl->out_len, cl->out_fd >= 0 ? &cl->out_fd : NULL,
+                    cl->out_fd >= 0 ? 1 : 0);
+        if (n == -EAGAIN)
+                return;
+        cl->out_fd = safe_close(cl->out_fd);
+        cl->out_len = 0;
+        if (n < 0 || epoll_ctl(b->epfd, EPOLL_CTL_MOD, cl->src.fd, &ev) < 0) {
+                client_drop(b, cl);
+                return;
+        }
+        cl->src.events = EPOLLIN;
+}
+
+static int reply_status(Broker *b, Client *cl, uint32_t id, int status, const char *message) {
+        ShuttleMsg m;
+        shuttle_msg_reply(&m, id, status, message);
+        return client_send(b, cl, &m, -1);
+}
+
+/* Processes of `target` whose executable, as the target sees it, is `app`
+ * (or whose name is, for a bare name). */
+static int signal_app(const Container *target, const char *app, int sig, unsigned *ret_n) {
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        struct dirent *de;
+        unsigned n = 0;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char path[300], exe[PATH_MAX], comm[64];
+                struct stat st;
+                ssize_t k;
+                int pfd;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/ns/pid", de->d_name);
+                if (stat(path, &st) < 0 || st.st_dev != target->pidns_dev || st.st_ino != target->pidns_ino)
+                        continue;
+                if (app[0] == '/') {
+                        snprintf(path, sizeof(path), "/proc/%s/exe", de->d_name);
+                        k = readlink(path, exe, sizeof(exe) - 1);
+                        if (k < 0)
+                                continue;
+                        exe[k] = '\0';
+                        if (!streq(exe, app))
+                                continue;
+                } else {
+                        _cleanup_fclose_ FILE *f = NULL;
+                        snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+                        f = fopen(path, "re");
+                        if (!f || !fgets(comm, sizeof(comm), f))
+                                continue;
+                        comm[strcspn(comm, "\n")] = '\0';
+                        if (!streq(comm, app))
+                                continue;
+                }
+                /* pidfd_open + send: no pid-reuse race between check and kill. */
+                pfd = pidfd_open((pid_t) atoi(de->d_name), 0);
+                if (pfd < 0)
+                        continue;
+                if (pidfd_send_signal(pfd, sig, NULL, 0) == 0)
+                        n++;
+                close(pfd);
+        }
+        *ret_n = n;
+        return n > 0 ? 0 : -ESRCH;
+}
+
+static int handle_signal(Broker *b, Client *cl, const ShuttleMsg *m) {
+        Container *target = container_find(b, m->container);
+        const char *signame = signal_to_name(m->signal);
+        PolicyRequest req = {
+                .from = cl->container->qname,
+                .to = target ? target->qname : m->container,
+                .kind = POLICY_KIND_SIGNAL,
+                .object = m->app,
+                .signal = m->signal,
+                .now = time(NULL),
+        };
+        PolicyDecision d = {};
+        char object[PATH_MAX + 16];
+        unsigned n = 0;
+        int r;
+
+        snprintf(object, sizeof(object), "%s:SIG%s", m->app, signame ?: "?");
+        if (policy_decide(b->policy, &req, &d) < 0)
+                d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
+                                      .audited = true };
+        if (d.audited)
+                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "signal",
+                                               .op = "kill", .object = object,
+                                               .allow = d.verdict == POLICY_ALLOW, .rule = d.rule_id,
+                                               .reason = d.reason });
+        if (d.verdict != POLICY_ALLOW)
+                return -EPERM;
+        if (!target)
+                return -ESRCH;
+        r = signal_app(target, m->app, m->signal, &n);
+        return r;
+}
+
+static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m) {
+        ShuttleMsg reply;
+        int fd = -1, r;
+
+        switch (m->type) {
+        case SHUTTLE_MSG_HELLO:
+                shuttle_msg_welcome(&reply, m->id, SHUTTLE_PROTOCOL_VERSION, cl->container->name);
+                (void) client_send(b, cl, &reply, -1);
+                return;
+
+        case SHUTTLE_MSG_CONNECT:
+                r = ipc_connect_service(b, cl->container, m->service, &fd, "connect");
+                if (r < 0) {
+                        (void) reply_status(b, cl, m->id, r, r == -EACCES ? "denied by policy" : NULL);
+                        return;
+                }
+                /* Invariant 7: after the yes, the broker steps aside. */
+                shuttle_msg_connected(&reply, m->id);
+                (void) client_send(b, cl, &reply, fd);
+                return;
+
+        case SHUTTLE_MSG_SIGNAL:
+                r = handle_signal(b, cl, m);
+                (void) reply_status(b, cl, m->id, r, r == -EPERM ? "denied by policy" : NULL);
+                return;
+
+        default:
+                /* Valid requests this broker does not carry out yet. */
+                broker_audit(b, &(AuditEvent){ .from = cl->container, .kind = "protocol",
+                                               .op = shuttle_msg_type_name(m->type), .allow = false, .rule = "-",
+                                               .reason = "not supported by this broker" });
+                (void) reply_status(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
+                return;
+        }
+}
+
+void broker_client_event(Broker *b, Client *cl, uint32_t events) {
+        char buf[SHUTTLE_RECV_BUF_SIZE];
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds = 0;
+        const char *reason = NULL;
+        ShuttleMsg m;
+        int r;
+
+        if (cl->out_len > 0) {
+                if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+                        client_flush(b, cl);
+                return;
+        }
+        r = shuttle_msg_recv(cl->src.fd, buf, sizeof(buf), &m, fds, SHUTTLE_FDS_MAX, &n_fds,
+                             SHUTTLE_DECODE_REQUEST | SHUTTLE_RECV_NONBLOCK, &reason);
+        if (r == -EAGAIN || r == -EINTR)
+                return;
+        if (r == 0 || r == -ECONNRESET || r == -EPIPE) {
+                /* The peer went away (with replies unread: ECONNRESET). */
+                client_drop(b, cl);
+                return;
+        }
+        if (r < 0) {
+                /* A malformed frame: the peer is dropped and that is audited. */
+                char why[160];
+                ShuttleMsg bye;
+                snprintf(why, sizeof(why), "malformed request: %s", reason ?: strerror(-r));
+                audit_refusal(b, cl->container, "malformed", why, cl->peer_pid);
+                /* Say goodbye (request id 0) so a client can tell why. */
+                shuttle_msg_reply(&bye, 0, r, reason);
+                (void) shuttle_msg_send(cl->src.fd, &bye, NULL, 0);
+                client_drop(b, cl);
+                return;
+        }
+        handle_message(b, cl, &m);
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shuttled: the broker daemon (a thin main over broker.c). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "shuttle/broker.h"
+
+static const char usage[] =
+        "Usage: shuttled [OPTIONS]\n"
+        "\n"
+        "The Shuttle broker: decides, carries out and audits every interaction\n"
+        "between containers.\n"
+        "\n"
+        "Options:\n"
+        "      --foreground         stay in the foreground, log to stderr\n"
+        "      --state-dir DIR      runtime state (default /run/shuttle)\n"
+        "      --audit-log FILE     audit log (default /var/log/shuttle/audit.jsonl)\n"
+        "      --policy FILE        policy file or directory (repeatable; default:\n"
+        "                           deny everything)\n"
+        "      --log-level LEVEL    error, warning, notice, info (default), debug\n"
+        "  -h, --help               show this help\n"
+        "      --version            print the version\n";
+
+int main(int argc, char **argv) {
+        enum { OPT_FOREGROUND = 0x100, OPT_STATE_DIR, OPT_AUDIT_LOG, OPT_POLICY, OPT_LOG_LEVEL, OPT_VERSION };
+        static const struct option options[] = {
+                { "foreground", no_argument, NULL, OPT_FOREGROUND },
+                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+                { "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+                { "policy", required_argument, NULL, OPT_POLICY },
+                { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {}
+        };
+        BrokerOptions o = {};
+        const char **policy = calloc((size_t) argc + 1, sizeof(char *));
+        bool foreground = false;
+        _cleanup_free_ char *error = NULL;
+        Broker *b = NULL;
+        LogLevel level;
+        int opt, r;
+
+        log_set_program("shuttled");
+        if (!policy)
+                return 1;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
+                switch (opt) {
+                case OPT_FOREGROUND:
+                        foreground = true;
+                        break;
+                case OPT_STATE_DIR:
+                        if (optarg[0] != '/') {
+                                log_error("--state-dir: '%s': expected an absolute path", optarg);
+                                return 2;
+                        }
+                        o.state_dir = optarg;
+                        break;
+                case OPT_AUDIT_LOG:
+                        o.audit_log = optarg;
+                        break;
+                case OPT_POLICY:
+                        policy[o.n_policy++] = optarg;
+                        break;
+                case OPT_LOG_LEVEL:
+                        if (log_parse_level(optarg, &level) < 0) {
+                                log_error("--log-level: '%s': expected error, warning, notice, info or debug",
+                                          optarg);
+                                return 2;
+                        }
+                        log_set_max_level(level);
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return 0;
+                case OPT_VERSION:
+                        printf("shuttled %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ':':
+                        log_error("%s: missing value", argv[optind - 1]);
+                        return 2;
+                default:
+                        log_error("%s: unknown option (see 'shuttled --help')", argv[optind - 1]);
+                        return 2;
+                }
+        if (optind < argc) {
+                log_error("unexpected argument '%s'", argv[optind]);
+                return 2;
+        }
+        if (geteuid() != 0) {
+                log_error("shuttled must run as root");
+                return 1;
+        }
+        o.policy = policy;
+        /* Under systemd (or with --foreground) we log to stderr, which the
+         * journal collects; started otherwise, to syslog. */
+        if (!foreground && !getenv("JOURNAL_STREAM") && !isatty(STDERR_FILENO))
+                log_set_target(LOG_TARGET_SYSLOG);
+
+        r = broker_new(&o, &b, &error);
+        free(policy);
+        if (r < 0) {
+                if (error)
+                        log_error("%s", error);
+                else
+                        log_error_errno(r, "Failed to start: %m");
+                return 1;
+        }
+        if (!foreground) {
+                /* Detach only once everything is set up, so a failure to
+                 * start is reported to whoever started us. */
+                pid_t pid = fork();
+                if (pid < 0) {
+                        log_error_errno(-errno, "fork: %m");
+                        return 1;
+                }
+                if (pid > 0)
+                        _exit(0);
+                (void) setsid();
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null >= 0) {
+                        dup2(null, STDIN_FILENO);
+                        dup2(null, STDOUT_FILENO);
+                        if (!getenv("JOURNAL_STREAM"))
+                                dup2(null, STDERR_FILENO);
+                        close(null);
+                }
+        }
+        log_info("Listening in %s", o.state_dir ?: "/run/shuttle");
+        r = broker_run(b);
+        broker_free(b);
+        if (r < 0) {
+                log_error_errno(r, "Event loop failed: %m");
+                return 1;
+        }
+        log_info("Stopped");
+        return 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Client-library calls for the integration tests, run inside containers:
+ *
+ *   brokercall hello                       print the name the broker knows us by
+ *   brokercall signal CONTAINER APP SIG    ask for a signal; print the result
+ *   brokercall hellos N                    N request/reply round trips; print "ok N"
+ *   brokercall flood SECONDS               open connections until refused and
+ *                                          send requests without reading replies
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/parse.h"
+#include "shuttle/client.h"
+#include "shuttle/protocol.h"
+
+int main(int argc, char **argv) {
+        ShuttleClient *c = NULL;
+        char name[SHUTTLE_NAME_MAX + 1] = "";
+        uint32_t version = 0;
+        int r, sig;
+
+        if (argc < 2)
+                return 2;
+        if (strcmp(argv[1], "flood") == 0 && argc == 3) {
+                /* Many connections, each stuffed with requests it never reads
+                 * the answers to. */
+                static char frame[SHUTTLE_FRAME_MAX];
+                time_t end = time(NULL) + atoi(argv[2]);
+                size_t len = 0;
+                ShuttleMsg m;
+                int conns = 0, refused = 0;
+
+                shuttle_msg_hello(&m, 1);
+                if (shuttle_msg_encode(&m, frame, sizeof(frame), &len, NULL) < 0)
+                        return 1;
+                signal(SIGPIPE, SIG_IGN);
+                while (time(NULL) < end && conns < 200) {
+                        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/shuttle/broker.sock" };
+                        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                        if (fd < 0)
+                                break;
+                        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                                close(fd);
+                                if (errno != EAGAIN)
+                                        break;
+                                usleep(10000); /* the backlog is full: the broker is behind */
+                                continue;
+                        }
+                        conns++;
+                        for (int i = 0; i < 2000; i++)
+                                if (send(fd, frame, len, MSG_DONTWAIT) < 0)
+                                        break;
+                }
+                while (time(NULL) < end)
+                        usleep(100000);
+                (void) refused;
+                printf("flooded with %d connections\n", conns);
+                return 0;
+        }
+
+        r = shuttle_client_open(NULL, &c);
+        if (r < 0) {
+                fprintf(stderr, "open: %s\n", strerror(-r));
+                return 1;
+        }
+        if (strcmp(argv[1], "hello") == 0) {
+                r = shuttle_client_hello(c, &version, name);
+                if (r < 0) {
+                        fprintf(stderr, "hello: %s\n", strerror(-r));
+                        return 1;
+                }
+                printf("%s\n", name);
+                return 0;
+        }
+        if (strcmp(argv[1], "hellos") == 0 && argc == 3) {
+                int n = atoi(argv[2]);
+                for (int i = 0; i < n; i++) {
+                        r = shuttle_client_hello(c, &version, name);
+                        if (r < 0) {
+                                fprintf(stderr, "hello %d: %s\n", i, strerror(-r));
+                                return 1;
+                        }
+                }
+                printf("ok %d\n", n);
+                return 0;
+        }
+        if (strcmp(argv[1], "signal") == 0 && argc == 5) {
+                if (parse_signal(argv[4], &sig) < 0)
+                        return 2;
+                r = shuttle_send_signal(c, argv[2], argv[3], sig);
+                printf("%s\n", r < 0 ? strerror(-r) : "sent");
+                return r < 0 ? 1 : 0;
+        }
+        return 2;
+}

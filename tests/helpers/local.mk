@@ -1,0 +1,7 @@
+# Programs the integration tests run inside containers.
+check_PROGRAMS += tests/helpers/sockecho tests/helpers/rawframe tests/helpers/brokercall
+tests_helpers_sockecho_SOURCES = tests/helpers/sockecho.c
+tests_helpers_rawframe_SOURCES = tests/helpers/rawframe.c
+tests_helpers_rawframe_LDADD = libshuttle-broker.la libshuttle-common.la
+tests_helpers_brokercall_SOURCES = tests/helpers/brokercall.c
+tests_helpers_brokercall_LDADD = libshuttle-broker.la libshuttle-common.la

@@ -1,0 +1,111 @@
+#!/bin/bash
+# shuttlectl audit: the table, --json, each filter, usage errors, --verify
+# before and after one flipped byte, --follow (also across a rotation).
+# Needs no root and no containers: the log comes from tests/unit/audit-gen,
+# which appends records with the same library the broker uses.
+. "$(dirname "$0")/lib.sh"
+
+GEN=${top_builddir:-.}/tests/unit/audit-gen
+LOG=$T/audit.jsonl
+FOLLOW_PID=
+
+stop_follow() {
+        [ -n "$FOLLOW_PID" ] || return 0
+        kill -TERM "$FOLLOW_PID" 2>/dev/null
+        wait "$FOLLOW_PID" 2>/dev/null
+        FOLLOW_PID=
+}
+trap 'stop_follow; cleanup_lib' EXIT
+
+count_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# wait_for_lines FILE N: until FILE has at least N lines (~5 s).
+wait_for_lines() {
+        local i=0
+        while [ "$(count_lines "$1")" -lt "$2" ] && [ $i -lt 100 ]; do
+                sleep 0.05; i=$((i + 1))
+        done
+        [ "$(count_lines "$1")" -ge "$2" ]
+}
+
+plan 34
+
+# Records i = 0..19: from web/db/cache/mail[i%4], kind
+# ipc/invoke/transfer/signal[i%4], allow for even i, ts 12:00:00 + i s.
+"$GEN" "$LOG" 20
+check_eq "audit-gen wrote 20 records" 20 "$(wc -l <"$LOG")"
+
+# ---- the table ----
+check_status "audit prints the table" 0 sctl audit --file "$LOG"
+check_eq "... a header and one line per record" 21 "$(wc -l <"$T/out")"
+check_match "... header names the columns" '^TIME +SEQ +DECISION +KIND +FROM → TO +OBJECT +RULE$' "$(head -1 "$T/out")"
+check_match "... first record: time, seq, decision, kind, route, object, rule" \
+        '^2024-05-01 12:00:00Z +1 allow +ipc +web → db +object-0 +fine$' "$(sed -n 2p "$T/out")"
+check_match "... a deny row" '^2024-05-01 12:00:01Z +2 deny +invoke +db → cache +object-1 +no-way$' \
+        "$(sed -n 3p "$T/out")"
+# Aligned: the OBJECT column starts at the same offset on every row.
+check_eq "... columns are aligned" 1 \
+        "$(tail -n +2 "$T/out" | awk '{ print index($0, "object-") }' | sort -u | wc -l)"
+
+# ---- --json ----
+check_status "--json" 0 sctl audit --file "$LOG" --json
+check_eq "... prints the lines unchanged" "$(cat "$LOG")" "$(cat "$T/out")"
+
+# ---- filters (through --json, counted) ----
+n() { sctl audit --file "$LOG" --json "$@" | wc -l; }
+check_eq "--from web" 5 "$(n --from web)"
+check_eq "--to db" 5 "$(n --to db)"
+check_eq "--kind invoke" 5 "$(n --kind invoke)"
+check_eq "--decision deny" 10 "$(n --decision deny)"
+check_eq "--decision allow --kind ipc" 5 "$(n --decision allow --kind ipc)"
+check_eq "--from 'c*' (a glob)" 5 "$(n --from 'c*')"
+check_eq "--since RFC 3339 keeps ts >= it" 5 "$(n --since 2024-05-01T12:00:15Z)"
+check_eq "--since with an offset" 5 "$(n --since 2024-05-01T14:00:15+02:00)"
+check_eq "--since 1h (records from 2024 are older)" 0 "$(n --since 1h)"
+check_eq "--from applies to the table too" 5 \
+        "$(sctl audit --file "$LOG" --from web | tail -n +2 | grep -c ' web → ')"
+
+# ---- usage errors and a missing file ----
+check_status "--decision maybe is a usage error" 2 sctl audit --file "$LOG" --decision maybe
+check_match "... naming the option" '--decision' "$(cat "$T/err")"
+check_status "an unknown option is a usage error" 2 sctl audit --file "$LOG" --bogus
+check_match "... naming it" "'--bogus'" "$(cat "$T/err")"
+check_status "--since garbage is a usage error" 2 sctl audit --file "$LOG" --since yesterday-ish
+check_status "a missing file fails" 1 sctl audit --file "$T/nope.jsonl"
+check_match "... naming the file" "$T/nope.jsonl" "$(cat "$T/err")"
+
+# ---- --verify ----
+check_status "--verify on an intact log" 0 sctl audit --file "$LOG" --verify
+check_match "... says so" '^audit log OK: 20 records, chain intact$' "$(head -1 "$T/out")"
+
+# Flip one byte inside record 7's object ("object-6" → "object-7").
+off=$(grep -b -o '"object":"object-6"' "$LOG" | cut -d: -f1)
+printf '7' | dd of="$LOG" bs=1 seek=$((off + 17)) conv=notrunc status=none
+check_status "--verify after one flipped byte" 1 sctl audit --file "$LOG" --verify
+check_match "... names the record and the problem" ':7: record seq 7: hash mismatch' "$(cat "$T/out")"
+
+# ---- --follow ----
+rm -f "$LOG"
+"$GEN" "$LOG" 20
+timeout 20 "$SHUTTLECTL" audit --file "$LOG" --follow --json >"$T/follow.out" 2>"$T/follow.err" &
+FOLLOW_PID=$!
+wait_for_lines "$T/follow.out" 20
+"$GEN" --now --object-prefix followed "$LOG" 1
+if wait_for_lines "$T/follow.out" 21 && grep -q '"object":"followed-20"' "$T/follow.out"; then
+        ok "--follow prints a record appended after it started"
+else
+        not_ok "--follow prints a record appended after it started"
+        diag "$(cat "$T/follow.out" "$T/follow.err")"
+fi
+# Enough records to rotate twice: the follower ends on the new file's last.
+"$GEN" --now --object-prefix rotated --max-size 3000 "$LOG" 20
+if [ -e "$LOG.1" ] && wait_until grep -q '"object":"rotated-40"' "$T/follow.out"; then
+        ok "--follow continues across a rotation"
+else
+        not_ok "--follow continues across a rotation"
+        diag "$(tail -3 "$T/follow.out")" "$(cat "$T/follow.err")"
+fi
+check_eq "... and it is still running (like tail -f)" 0 "$(kill -0 "$FOLLOW_PID" 2>/dev/null; echo $?)"
+stop_follow
+check_eq "... and no follower is left behind" "" "$(pgrep -f -- "--file $LOG --follow" || true)"
+
+finish

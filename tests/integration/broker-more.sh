@@ -1,0 +1,83 @@
+#!/bin/bash
+# The broker, continued: TCP exports, signals across containers, revocation
+# on reload, a flooding container, identity, and running without a broker.
+. "$(dirname "$0")/lib.sh"
+require_root
+plan 15
+
+H=/opt/t
+VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
+
+# Without a broker: isolated, and shuttlectl says mediation is off.
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --name lone -- sh -c 'ls -A /run/shuttle | wc -l' 2>"$T/err")
+check_eq "without a broker the container still runs" "0" "$out"
+check_match "... and shuttlectl says mediation is off" "no broker \(shuttled\) is running: container 'lone' runs isolated, mediation is off" "$(cat "$T/err")"
+
+cat >"$T/policy.yaml" <<'YAML'
+version: 1
+default: deny
+rules:
+  - id: a-web
+    from: a
+    to: b
+    allow: ipc
+    endpoint: web
+  - id: a-kv
+    from: a
+    to: b
+    allow: ipc
+    endpoint: kv
+  - id: a-signals-b
+    from: a
+    to: b
+    allow: signal
+    signals: [USR1]
+YAML
+start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
+
+"${SRUN[@]}" --name b "${VOL[@]}" --export web=tcp:8080 --export kv=/run/kv.sock -- \
+        sh -c "trap 'echo got-USR1 >> /tmp/sig' USR1; $H/sockecho serve web tcp:8080 kv /run/kv.sock & while :; do cat /tmp/sig 2>/dev/null; sleep 0.1; done" \
+        >"$T/b.out" 2>&1 &
+wait_until grep -q serving "$T/b.out" || diag "b did not start: $(cat "$T/b.out")"
+
+out=$(srun --name a "${VOL[@]}" -- /opt/t/brokercall hello 2>&1)
+check_eq "the broker knows a container by its channel" "a" "$out"
+
+out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.web over-tcp 2>&1)
+check_eq "a TCP service on b's loopback is reached through a unix path" "web:over-tcp" "$out"
+out=$(srun --name a "${VOL[@]}" -- bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>&1)
+check_match "... with no network between the containers" "refused" "$out"
+
+out=$(srun --name a "${VOL[@]}" -- $H/brokercall signal b sh USR1 2>&1)
+check_eq "a signal the policy allows is delivered" "sent" "$out"
+wait_until grep -q got-USR1 "$T/b.out"
+check_match "... and b's shell got it" "got-USR1" "$(cat "$T/b.out")"
+out=$(srun --name a "${VOL[@]}" -- $H/brokercall signal b sh TERM 2>&1)
+check_eq "a signal the policy does not list is refused" "Operation not permitted" "$out"
+check_match "... and audited" '"kind":"signal","op":"kill","object":"sh:SIGTERM","decision":"deny"' "$(audit_grep SIGTERM)"
+
+# Revocation: a proxied connection is cut when a reload takes its grant away.
+SOCKECHO_HOLD=2 "${SRUN[@]}" --name a -e SOCKECHO_HOLD=2 "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv first >"$T/hold" 2>&1 &
+hold=$!
+wait_until grep -q "kv:first" "$T/hold"
+sed -i 's/endpoint: kv/endpoint: kv-no-more/' "$T/policy.yaml"
+kill -HUP "$BROKER_PID"
+wait $hold
+check_eq "a reload that revokes a grant cuts its proxied connection" "kv:first cut" "$(tr '\n' ' ' <"$T/hold" | sed 's/ $//')"
+check_match "... audited as a revocation" '"op":"revoke"' "$(audit_grep revoke)"
+out=$(srun --name a "${VOL[@]}" -- sh -c 'ls /run/shuttle/svc' 2>&1 | tr '\n' ' ')
+check_eq "... and its proxy socket is gone" "b.web " "$out"
+
+# A flooding container slows only itself.
+"${SRUN[@]}" --name f "${VOL[@]}" -- $H/brokercall flood 4 >"$T/flood" 2>&1 &
+flood=$!
+sleep 1
+out=$(srun --name a "${VOL[@]}" -- $H/brokercall hellos 200 2>&1)
+check_eq "while another container floods the broker, a's 200 requests are answered" "ok 200" "$out"
+wait $flood
+check_match "the flooder's extra connections were refused" "too many connections from this container" "$(audit_grep '"from":"f"')"
+out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.web after-flood 2>&1)
+check_eq "the broker serves normally after the flood" "web:after-flood" "$out"
+
+stop_broker
+finish

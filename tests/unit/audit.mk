@@ -1,0 +1,18 @@
+# Audit log: unit tests (cmocka), the record generator the shell test uses,
+# and the `shuttlectl audit` integration test (no root needed).
+check_PROGRAMS += tests/unit/test-audit tests/unit/audit-gen
+TESTS += tests/unit/test-audit tests/integration/audit-cli.sh
+dist_noinst_SCRIPTS += tests/integration/audit-cli.sh
+
+audit_test_cflags = $(TEST_CFLAGS) $(JANSSON_CFLAGS) $(LIBCRYPTO_CFLAGS)
+audit_test_libs = libshuttle-broker.la libshuttle-common.la $(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
+
+tests_unit_test_audit_SOURCES = tests/unit/test-audit.c
+tests_unit_test_audit_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_LDADD = $(audit_test_libs) $(TEST_LIBS)
+# Counts the library's fdatasync() calls (test_close_syncs).
+tests_unit_test_audit_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=fdatasync
+
+tests_unit_audit_gen_SOURCES = tests/unit/audit-gen.c
+tests_unit_audit_gen_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_audit_gen_LDADD = $(audit_test_libs)

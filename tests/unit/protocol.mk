@@ -1,0 +1,14 @@
+# Wire protocol and client library: cmocka unit tests.
+protocol_test_programs = \
+	tests/unit/test-protocol \
+	tests/unit/test-client
+check_PROGRAMS += $(protocol_test_programs)
+TESTS += $(protocol_test_programs)
+
+tests_unit_test_protocol_SOURCES = tests/unit/test-protocol.c
+tests_unit_test_protocol_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_protocol_LDADD = libshuttle-broker.la libshuttle-common.la $(TEST_LIBS)
+
+tests_unit_test_client_SOURCES = tests/unit/test-client.c
+tests_unit_test_client_CFLAGS = $(TEST_CFLAGS) -pthread
+tests_unit_test_client_LDADD = libshuttle-broker.la libshuttle-common.la $(TEST_LIBS) -lpthread

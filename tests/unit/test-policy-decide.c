@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Decisions: precedence (deny beats allow, specificity, file order), each
+ * kind's fields, groups, expiry, limits, explain, and the atomic
+ * reference counting a broker relies on to swap policies. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "policy/policy-internal.h"
+
+#define HEAD "version: 1\nrules:\n"
+#define NOW ((time_t) 1800000000)  /* 2027-01-15 */
+
+static Policy *load_ok(const char *text) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+
+        if (policy_load_buffer("p.yaml", text, strlen(text), 0, &p, &d) < 0) {
+                policy_diagnostics_print(&d, stderr);
+                fail_msg("policy did not load");
+        }
+        policy_diagnostics_clear(&d);
+        return p;
+}
+
+/* Decides and returns the deciding rule's id ("default" if none). */
+static const char *decide(Policy *p, const char *from, const char *to, PolicyKind kind, const char *object,
+                          PolicyVerdict *ret) {
+        PolicyRequest req = { .from = from, .to = to, .kind = kind, .object = object, .now = NOW };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        *ret = d.verdict;
+        return d.rule_id;
+}
+
+#define assert_decision(p, from, to, kind, object, verdict, id)                          \
+        do {                                                                             \
+                PolicyVerdict _v;                                                        \
+                const char *_id = decide((p), (from), (to), (kind), (object), &_v);      \
+                assert_string_equal(_id, (id));                                          \
+                assert_int_equal(_v, (verdict));                                         \
+        } while (0)
+
+static void test_default(void **state) {
+        Policy *p = load_ok("version: 1\n");
+        assert_decision(p, "web", "db", POLICY_KIND_IPC, "kv", POLICY_DENY, "default");
+        policy_unref(p);
+        p = load_ok("version: 1\ndefault: allow\n");
+        assert_decision(p, "web", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "default");
+        policy_unref(p);
+}
+
+static void test_deny_beats_allow(void **state) {
+        /* The deny is less specific and comes later: it still wins. */
+        Policy *p = load_ok(HEAD
+                            "  - {id: allow-exact, from: web, to: db, allow: ipc, endpoint: kv}\n"
+                            "  - {id: deny-all, from: '*', to: '*', deny: ipc}\n");
+        assert_decision(p, "web", "db", POLICY_KIND_IPC, "kv", POLICY_DENY, "deny-all");
+        policy_unref(p);
+}
+
+static void test_specificity(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: any, from: '*', to: '*', allow: ipc}\n"
+                            "  - {id: glob-from, from: 'w*', to: db, allow: ipc}\n"
+                            "  - {id: longer-glob, from: 'web-*', to: db, allow: ipc}\n"
+                            "  - {id: exact, from: web-1, to: db, allow: ipc}\n"
+                            "  - {id: grouped, from: shop/web-1, to: db, allow: ipc}\n"
+                            "  - {id: obj-glob, from: api, to: db, allow: ipc, endpoint: 'k*'}\n"
+                            "  - {id: obj-exact, from: api, to: db, allow: ipc, endpoint: kv}\n"
+                            "  - {id: obj-any, from: api, to: db, allow: ipc}\n"
+                            "  - {id: tie-1, from: cron, to: db, allow: ipc}\n"
+                            "  - {id: tie-2, from: cron, to: db, allow: ipc}\n");
+        assert_decision(p, "x", "y", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "any");
+        assert_decision(p, "wx", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "glob-from");
+        assert_decision(p, "web-2", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "longer-glob");
+        assert_decision(p, "web-1", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "exact");
+        assert_decision(p, "blog/web-1", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "exact");
+        assert_decision(p, "shop/web-1", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "grouped");
+        assert_decision(p, "api", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "obj-exact");
+        assert_decision(p, "api", "db", POLICY_KIND_IPC, "k2", POLICY_ALLOW, "obj-glob");
+        assert_decision(p, "api", "db", POLICY_KIND_IPC, "zz", POLICY_ALLOW, "obj-any");
+        assert_decision(p, "cron", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "tie-1");
+        policy_unref(p);
+
+        /* Longer literal prefix beats shorter for paths. */
+        p = load_ok(HEAD
+                    "  - {id: short, from: a, to: b, allow: transfer, path: '/home/**', mode: rw}\n"
+                    "  - {id: long, from: a, to: b, allow: transfer, path: '/home/ann/**'}\n");
+        assert_decision(p, "a", "b", POLICY_KIND_TRANSFER, "/home/ann/x", POLICY_ALLOW, "long");
+        assert_decision(p, "a", "b", POLICY_KIND_TRANSFER, "/home/bob/x", POLICY_ALLOW, "short");
+        policy_unref(p);
+}
+
+static void test_groups(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: shop-web, from: shop/web, to: db, allow: ipc}\n"
+                            "  - {id: shop-any, from: 'shop/*', to: 'shop/*', allow: signal}\n");
+        assert_decision(p, "shop/web", "db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "shop-web");
+        assert_decision(p, "shop/web", "other/db", POLICY_KIND_IPC, "kv", POLICY_ALLOW, "shop-web");
+        assert_decision(p, "blog/web", "db", POLICY_KIND_IPC, "kv", POLICY_DENY, "default");
+        assert_decision(p, "web", "db", POLICY_KIND_IPC, "kv", POLICY_DENY, "default");
+        assert_decision(p, "shop/a", "shop/b", POLICY_KIND_SIGNAL, NULL, POLICY_ALLOW, "shop-any");
+        assert_decision(p, "shop/a", "b", POLICY_KIND_SIGNAL, NULL, POLICY_DENY, "default");
+        policy_unref(p);
+}
+
+static void test_kinds_are_separate(void **state) {
+        Policy *p = load_ok(HEAD "  - {id: r, from: a, to: b, allow: [ipc, depend]}\n");
+        assert_decision(p, "a", "b", POLICY_KIND_IPC, "x", POLICY_ALLOW, "r");
+        assert_decision(p, "a", "b", POLICY_KIND_DEPEND, "svc", POLICY_ALLOW, "r");
+        assert_decision(p, "a", "b", POLICY_KIND_INVOKE, "/bin/x", POLICY_DENY, "default");
+        assert_decision(p, "b", "a", POLICY_KIND_IPC, "x", POLICY_DENY, "default");
+        policy_unref(p);
+}
+
+static void test_ipc_type(void **state) {
+        Policy *p = load_ok(HEAD "  - {id: r, from: a, to: b, allow: ipc, endpoint: kv, type: unix}\n");
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_IPC, .object = "kv",
+                              .ipc_type = POLICY_IPC_UNIX };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        req.ipc_type = POLICY_IPC_TCP;
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        req.ipc_type = POLICY_IPC_ANY;
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        policy_unref(p);
+}
+
+static PolicyVerdict invoke(Policy *p, const char *app, const char *const *args, size_t n) {
+        PolicyRequest req = { .from = "mail", .to = "viewer", .kind = POLICY_KIND_INVOKE, .object = app,
+                              .args = args, .n_args = n };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        return d.verdict;
+}
+
+static void test_invoke_args(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: one, from: mail, to: viewer, allow: invoke, app: /usr/bin/pdfview, args: ['*.pdf'],\n"
+                            "     env: [LANG, 'LC_*'], transfer: ro, limit: {rate: 10/m, max_open: 2}}\n"
+                            "  - {id: rest, from: mail, to: viewer, allow: invoke, app: /usr/bin/less, args: ['-R', ...]}\n"
+                            "  - {id: none, from: mail, to: viewer, allow: invoke, app: /usr/bin/true, args: []}\n"
+                            "  - {id: any, from: mail, to: viewer, allow: invoke, app: '/opt/**'}\n");
+        const char *a1[] = { "/home/u/a.pdf" }, *a2[] = { "a.exe" }, *a3[] = { "a.pdf", "b.pdf" },
+                   *a4[] = { "-R", "x", "y" }, *a5[] = { "-X" }, *a6[] = { "-R" };
+
+        assert_int_equal(invoke(p, "/usr/bin/pdfview", a1, 1), POLICY_ALLOW);
+        assert_int_equal(invoke(p, "/usr/bin/pdfview", a2, 1), POLICY_DENY);
+        assert_int_equal(invoke(p, "/usr/bin/pdfview", a3, 2), POLICY_DENY);
+        assert_int_equal(invoke(p, "/usr/bin/pdfview", NULL, 0), POLICY_DENY);
+        assert_int_equal(invoke(p, "/usr/bin/pdfviewer", a1, 1), POLICY_DENY);
+        assert_int_equal(invoke(p, "/usr/bin/less", a4, 3), POLICY_ALLOW);
+        assert_int_equal(invoke(p, "/usr/bin/less", a6, 1), POLICY_ALLOW);
+        assert_int_equal(invoke(p, "/usr/bin/less", a5, 1), POLICY_DENY);
+        assert_int_equal(invoke(p, "/usr/bin/true", NULL, 0), POLICY_ALLOW);
+        assert_int_equal(invoke(p, "/usr/bin/true", a6, 1), POLICY_DENY);
+        assert_int_equal(invoke(p, "/opt/x/y/z", a4, 3), POLICY_ALLOW);
+
+        PolicyRequest req = { .from = "mail", .to = "viewer", .kind = POLICY_KIND_INVOKE,
+                              .object = "/usr/bin/pdfview", .args = a1, .n_args = 1 };
+        PolicyDecision d;
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "one");
+        assert_string_equal(d.rule_file, "p.yaml");
+        assert_int_equal(d.rule_line, 3);
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        assert_int_equal(d.limits.rate_count, 10);
+        assert_int_equal(d.limits.rate_interval_usec, 60000000);
+        assert_int_equal(d.limits.max_open, 2);
+        assert_string_equal(d.env[0], "LANG");
+        assert_string_equal(d.env[1], "LC_*");
+        assert_null(d.env[2]);
+        assert_true(policy_decision_env_allowed(&d, "LANG"));
+        assert_true(policy_decision_env_allowed(&d, "LC_ALL"));
+        assert_false(policy_decision_env_allowed(&d, "LD_PRELOAD"));
+        assert_string_equal(d.reason, "allowed by the most specific matching allow rule");
+        policy_unref(p);
+}
+
+static PolicyDecision transfer(Policy *p, const char *path, PolicyMode mode) {
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_TRANSFER, .object = path, .mode = mode };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        return d;
+}
+
+static void test_transfer_mode(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: ro, from: a, to: b, allow: transfer, path: '/docs/**'}\n"
+                            "  - {id: rw, from: a, to: b, allow: transfer, path: '/scratch/*', mode: rw, as: /in/scratch}\n");
+        PolicyDecision d;
+
+        d = transfer(p, "/docs/x", POLICY_MODE_NONE);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        assert_null(d.as);
+        d = transfer(p, "/docs/x", POLICY_MODE_RW);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        d = transfer(p, "/scratch/f", POLICY_MODE_RW);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_RW);
+        assert_string_equal(d.as, "/in/scratch");
+        /* Least privilege: an ro request under an rw rule gets ro. */
+        d = transfer(p, "/scratch/f", POLICY_MODE_RO);
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        d = transfer(p, "/scratch/d/f", POLICY_MODE_RO);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        policy_unref(p);
+}
+
+static void test_depend(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: tree, from: build, to: tc, allow: depend, path: /opt/tc, at: /tools}\n"
+                            "  - {id: order, from: build, to: tc, allow: depend, service: ready}\n");
+        PolicyRequest req = { .from = "build", .to = "tc", .kind = POLICY_KIND_DEPEND, .object = "/opt/tc" };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "tree");
+        assert_string_equal(d.at, "/tools");
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        req.mode = POLICY_MODE_RW;
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_decision(p, "build", "tc", POLICY_KIND_DEPEND, "ready", POLICY_ALLOW, "order");
+        assert_decision(p, "build", "tc", POLICY_KIND_DEPEND, "other", POLICY_DENY, "default");
+        assert_decision(p, "build", "tc", POLICY_KIND_DEPEND, "/opt/other", POLICY_DENY, "default");
+        policy_unref(p);
+}
+
+static PolicyVerdict sig(Policy *p, int s, const char *app) {
+        PolicyRequest req = { .from = "ops", .to = "db", .kind = POLICY_KIND_SIGNAL, .signal = s, .object = app };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        return d.verdict;
+}
+
+static void test_signal(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: hup, from: ops, to: db, allow: signal, signals: [HUP, USR1], app: /usr/bin/kvd}\n"
+                            "  - {id: term, from: ops, to: db, allow: signal, signals: [TERM]}\n"
+                            "  - {id: no-kill, from: '*', to: db, deny: signal, signals: [KILL]}\n");
+        assert_int_equal(sig(p, SIGHUP, "/usr/bin/kvd"), POLICY_ALLOW);
+        assert_int_equal(sig(p, SIGUSR1, "/usr/bin/kvd"), POLICY_ALLOW);
+        assert_int_equal(sig(p, SIGHUP, "/usr/bin/other"), POLICY_DENY);
+        assert_int_equal(sig(p, SIGHUP, NULL), POLICY_DENY);
+        assert_int_equal(sig(p, SIGTERM, NULL), POLICY_ALLOW);
+        assert_int_equal(sig(p, SIGKILL, NULL), POLICY_DENY);
+        assert_int_equal(sig(p, SIGUSR2, "/usr/bin/kvd"), POLICY_DENY);
+        policy_unref(p);
+}
+
+static void test_until(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: temp, from: a, to: b, allow: ipc, until: 2027-01-15T08:00:00Z}\n"
+                            "  - {id: temp-deny, from: a, to: c, deny: ipc, until: 2027-01-15T08:00:00Z}\n"
+                            "  - {id: base, from: '*', to: c, allow: ipc}\n");
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_IPC, .object = "x" };
+        PolicyDecision d;
+        time_t until = 1800000000 - 1800000000 % 86400 + 8 * 3600;
+
+        req.now = until;  /* the last second it is valid */
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        req.now = until + 1;
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "default");
+        /* An expired deny stops denying. */
+        req.to = "c";
+        req.now = until;
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "temp-deny");
+        req.now = until + 1;
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "base");
+        policy_unref(p);
+}
+
+static void test_audit(void **state) {
+        Policy *p = load_ok("version: 1\naudit: deny\nrules:\n"
+                            "  - {id: quiet, from: a, to: b, allow: ipc, audit: none}\n"
+                            "  - {id: loud, from: a, to: c, allow: ipc, audit: all}\n"
+                            "  - {id: plain, from: a, to: d, allow: ipc}\n");
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_IPC };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.audit, POLICY_AUDIT_NONE);
+        assert_false(d.audited);
+        req.to = "c";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_true(d.audited);
+        req.to = "d";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.audit, POLICY_AUDIT_DENY);
+        assert_false(d.audited);
+        req.to = "e";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_true(d.audited);
+        policy_unref(p);
+}
+
+static void test_bad_requests(void **state) {
+        Policy *p = load_ok("version: 1\n");
+        PolicyRequest req = { .from = "a", .to = NULL, .kind = POLICY_KIND_IPC };
+        PolicyDecision d = { .rule_id = "untouched" };
+        char longgroup[400];
+
+        assert_int_equal(policy_decide(p, &req, &d), -EINVAL);
+        req.to = "b";
+        req.kind = _POLICY_KIND_MAX;
+        assert_int_equal(policy_decide(p, &req, &d), -EINVAL);
+        req.kind = POLICY_KIND_IPC;
+        memset(longgroup, 'g', sizeof(longgroup));
+        strcpy(longgroup + 300, "/name");
+        req.from = longgroup;
+        assert_int_equal(policy_decide(p, &req, &d), -EINVAL);
+        assert_string_equal(d.rule_id, "untouched");
+        policy_unref(p);
+}
+
+/* The index finds the same answer as a scan, at scale. */
+static void test_index_many_rules(void **state) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        fprintf(f, HEAD);
+        for (int i = 0; i < 2000; i++)
+                fprintf(f, "  - {id: r%d, from: c%d, to: s%d, allow: ipc, endpoint: e%d}\n", i, i, i % 50, i % 7);
+        fprintf(f, "  - {id: g, from: 'c1*', to: 's*', allow: ipc, endpoint: special}\n");
+        fprintf(f, "  - {id: d, from: c7, to: '*', deny: ipc, endpoint: e0}\n");
+        fclose(f);
+        Policy *p = load_ok(text);
+        free(text);
+
+        assert_decision(p, "c123", "s23", POLICY_KIND_IPC, "e4", POLICY_ALLOW, "r123");
+        assert_decision(p, "c123", "s24", POLICY_KIND_IPC, "e4", POLICY_DENY, "default");
+        assert_decision(p, "c123", "s23", POLICY_KIND_IPC, "e5", POLICY_DENY, "default");
+        assert_decision(p, "c123", "s40", POLICY_KIND_IPC, "special", POLICY_ALLOW, "g");
+        assert_decision(p, "c7", "s7", POLICY_KIND_IPC, "e0", POLICY_DENY, "d");
+        assert_decision(p, "c1999", "s49", POLICY_KIND_IPC, "e4", POLICY_ALLOW, "r1999");
+        policy_unref(p);
+}
+
+static const PolicyExplainEntry *find_entry(const PolicyExplanation *e, const char *id) {
+        for (size_t i = 0; i < e->n_entries; i++)
+                if (streq(e->entries[i].rule->id, id))
+                        return &e->entries[i];
+        return NULL;
+}
+
+static void test_explain(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: broad, from: '*', to: db, allow: ipc}\n"
+                            "  - {id: narrow, from: web, to: db, allow: ipc, endpoint: kv}\n"
+                            "  - {id: wrong-endpoint, from: web, to: db, allow: ipc, endpoint: admin}\n"
+                            "  - {id: far, from: x, to: y, allow: ipc, endpoint: z}\n"
+                            "  - {id: old, from: web, to: db, allow: ipc, until: 2020-01-01T00:00:00Z}\n"
+                            "  - {id: other-kind, from: web, to: db, allow: invoke}\n");
+        PolicyRequest req = { .from = "web", .to = "db", .kind = POLICY_KIND_IPC, .object = "kv", .now = NOW };
+        PolicyExplanation e;
+        const PolicyExplainEntry *x;
+
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_int_equal(e.decision.verdict, POLICY_ALLOW);
+        assert_string_equal(e.decision.rule_id, "narrow");
+        assert_int_equal(e.n_entries, 4);
+        assert_non_null(x = find_entry(&e, "broad"));
+        assert_int_equal(x->status, POLICY_MATCH);
+        assert_false(x->winner);
+        assert_non_null(x = find_entry(&e, "narrow"));
+        assert_true(x->winner);
+        assert_non_null(x = find_entry(&e, "wrong-endpoint"));
+        assert_int_equal(x->status, POLICY_NEAR_MISS);
+        assert_string_equal(x->field, "endpoint");
+        assert_string_equal(x->detail, "endpoint 'kv' does not match 'admin'");
+        assert_non_null(x = find_entry(&e, "old"));
+        assert_int_equal(x->status, POLICY_EXPIRED);
+        assert_string_equal(x->detail, "expired at 2020-01-01T00:00:00Z");
+        assert_null(find_entry(&e, "far"));
+        assert_null(find_entry(&e, "other-kind"));
+        assert_string_equal(e.why, "allow rule 'narrow' is the most specific of 2 matching allow rules: "
+                                   "its 'from' pattern 'web' (an exact name) is more specific than '*' (a glob) "
+                                   "in rule 'broad'");
+
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        policy_explanation_print(&e, f);
+        fclose(f);
+        assert_non_null(strstr(out, "allow\nrule: narrow (p.yaml:4)\n"));
+        assert_non_null(strstr(out, "  * match     allow narrow (p.yaml:4)\n"));
+        assert_non_null(strstr(out, "    near-miss allow wrong-endpoint (p.yaml:5): endpoint 'kv' does not match 'admin'\n"));
+        free(out);
+
+        f = open_memstream(&out, &len);
+        assert_int_equal(policy_explanation_print_json(&e, &req, f), 0);
+        fclose(f);
+        assert_non_null(strstr(out, "\"decision\": \"allow\""));
+        assert_non_null(strstr(out, "\"field\": \"endpoint\""));
+        free(out);
+        policy_explanation_clear(&e);
+
+        /* Deny over allow, and the default, are explained too. */
+        policy_unref(p);
+        p = load_ok(HEAD "  - {id: ok, from: web, to: db, allow: ipc}\n  - {id: no-db, from: '*', to: db, deny: ipc}\n");
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_string_equal(e.why, "deny rule 'no-db' matched, and a matching deny beats every allow "
+                                   "(1 matching allow rule(s) overruled)");
+        policy_explanation_clear(&e);
+        req.to = "cache";
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_string_equal(e.why, "no rule of kind ipc matched, so the policy default (deny) applies");
+        assert_int_equal(e.n_entries, 2);
+        assert_string_equal(e.entries[0].field, "to");
+        policy_explanation_clear(&e);
+        policy_unref(p);
+}
+
+/* ---- Reference counting under concurrency --------------------------------*/
+
+typedef struct Slot {
+        pthread_mutex_t lock;
+        Policy *current;
+        unsigned long decisions, bad;
+} Slot;
+
+static Policy *slot_get(Slot *s) {
+        Policy *p;
+        pthread_mutex_lock(&s->lock);
+        p = policy_ref(s->current);
+        pthread_mutex_unlock(&s->lock);
+        return p;
+}
+
+static void *worker(void *arg) {
+        Slot *s = arg;
+        unsigned long n = 0, bad = 0;
+
+        /* cmocka's assertions are not thread-safe: count, check later. */
+        for (int i = 0; i < 20000; i++) {
+                Policy *p = slot_get(s);
+                PolicyRequest req = { .from = "web", .to = "db", .kind = POLICY_KIND_IPC, .object = "kv" };
+                PolicyDecision d;
+                /* Whichever policy the request holds, its answer is whole. */
+                if (policy_decide(p, &req, &d) < 0 ||
+                    !((streq(d.rule_id, "v1") && d.verdict == POLICY_ALLOW) ||
+                      (streq(d.rule_id, "v2") && d.verdict == POLICY_DENY)))
+                        bad++;
+                n++;
+                policy_unref(p);
+        }
+        __atomic_add_fetch(&s->decisions, n, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&s->bad, bad, __ATOMIC_RELAXED);
+        return NULL;
+}
+
+static void test_refcount_swap(void **state) {
+        Slot s = { .lock = PTHREAD_MUTEX_INITIALIZER };
+        const char *v[2] = { HEAD "  - {id: v1, from: web, to: db, allow: ipc}\n",
+                             HEAD "  - {id: v2, from: web, to: db, deny: ipc}\n" };
+        pthread_t t[4];
+
+        s.current = load_ok(v[0]);
+        assert_ptr_equal(policy_ref(s.current), s.current);
+        assert_int_equal(s.current->n_ref, 2);
+        policy_unref(s.current);
+        assert_int_equal(s.current->n_ref, 1);
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                assert_int_equal(pthread_create(&t[i], NULL, worker, &s), 0);
+        for (int i = 0; i < 200; i++) {
+                Policy *n = load_ok(v[(i + 1) % 2]), *old;
+                pthread_mutex_lock(&s.lock);
+                old = s.current;
+                s.current = n;
+                pthread_mutex_unlock(&s.lock);
+                policy_unref(old);  /* freed by whoever drops it last */
+        }
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(s.decisions, 4 * 20000);
+        assert_int_equal(s.bad, 0);
+        assert_int_equal(s.current->n_ref, 1);
+        assert_null(policy_unref(s.current));
+        assert_null(policy_unref(NULL));
+        assert_null(policy_ref(NULL));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_default),
+                cmocka_unit_test(test_deny_beats_allow),
+                cmocka_unit_test(test_specificity),
+                cmocka_unit_test(test_groups),
+                cmocka_unit_test(test_kinds_are_separate),
+                cmocka_unit_test(test_ipc_type),
+                cmocka_unit_test(test_invoke_args),
+                cmocka_unit_test(test_transfer_mode),
+                cmocka_unit_test(test_depend),
+                cmocka_unit_test(test_signal),
+                cmocka_unit_test(test_until),
+                cmocka_unit_test(test_audit),
+                cmocka_unit_test(test_bad_requests),
+                cmocka_unit_test(test_index_many_rules),
+                cmocka_unit_test(test_explain),
+                cmocka_unit_test(test_refcount_swap),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

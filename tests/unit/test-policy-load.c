@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Loading policies: every key, every error class with its exact
+ * line:column, all errors reported, whole-file refusal, includes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "policy/policy-internal.h"
+
+#define HEAD "version: 1\nrules:\n"
+
+static int load(const char *text, Policy **p, PolicyDiagnostics *d) {
+        return policy_load_buffer("t.yaml", text, strlen(text), 0, p, d);
+}
+
+static char *diag_text(const PolicyDiagnostic *x) {
+        char *s;
+        assert_true(asprintf(&s, "%s:%u:%u: %s", x->file, x->line, x->column, x->message) >= 0);
+        return s;
+}
+
+/* Asserts that loading 'text' fails with exactly these errors, in order. */
+static void expect_errors_v(const char *text, const char *const *want) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+        size_t n = 0;
+
+        while (want[n])
+                n++;
+        assert_int_equal(load(text, &p, &d), -EINVAL);
+        assert_null(p);
+        for (size_t i = 0; i < d.n_errors && i < n; i++) {
+                char *s = diag_text(&d.errors[i]);
+                if (strcmp(s, want[i]) != 0)
+                        fail_msg("error %zu: got '%s', want '%s'", i, s, want[i]);
+                free(s);
+        }
+        if (d.n_errors != n) {
+                for (size_t i = 0; i < d.n_errors; i++)
+                        print_message("got: %s:%u:%u: %s\n", d.errors[i].file, d.errors[i].line,
+                                      d.errors[i].column, d.errors[i].message);
+                fail_msg("got %zu errors, want %zu", d.n_errors, n);
+        }
+        policy_diagnostics_clear(&d);
+}
+#define expect_errors(text, ...) expect_errors_v(text, (const char *const[]) { __VA_ARGS__, NULL })
+
+static Policy *load_ok(const char *text) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+        int r = load(text, &p, &d);
+
+        if (r < 0) {
+                policy_diagnostics_print(&d, stderr);
+                fail_msg("load failed: %d", r);
+        }
+        assert_int_equal(d.n_errors, 0);
+        policy_diagnostics_clear(&d);
+        return p;
+}
+
+static void test_minimal(void **state) {
+        Policy *p = load_ok("version: 1\n");
+        assert_int_equal(policy_get_n_rules(p), 0);
+        assert_int_equal(policy_get_default(p), POLICY_DENY);
+        assert_int_equal(policy_get_audit(p), POLICY_AUDIT_ALL);
+        policy_unref(p);
+
+        p = load_ok("version: 1\ndefault: deny\naudit: none\nrules:\n");
+        assert_int_equal(policy_get_audit(p), POLICY_AUDIT_NONE);
+        policy_unref(p);
+}
+
+static void test_every_key(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: a, from: web, to: db, allow: ipc, endpoint: kv, type: unix,\n"
+                            "     audit: deny, limit: {rate: 100/s, max_open: 10}, until: 2030-01-01T00:00:00Z}\n"
+                            "  - {id: b, from: mail, to: viewer, allow: invoke, app: /usr/bin/pdfview,\n"
+                            "     args: ['*.pdf', ...], env: [LANG, 'LC_*'], transfer: ro}\n"
+                            "  - {id: c, from: a, to: b, allow: transfer, path: /home/**, mode: rw, as: /in}\n"
+                            "  - {id: d, from: build, to: tc, allow: depend, path: /opt/tc, at: /opt/tc, mode: ro}\n"
+                            "  - {id: e, from: build, to: tc, allow: depend, service: ready}\n"
+                            "  - {id: f, from: '*', to: db, deny: signal, signals: [KILL, SIGTERM, 1], app: /usr/bin/kvd}\n"
+                            "  - {id: g, from: x, to: y, allow: [ipc, signal]}\n");
+        PolicyDiagnostics d = {};
+
+        assert_int_equal(policy_get_n_rules(p), 7);
+        assert_int_equal(policy_get_n_rules_for_kind(p, POLICY_KIND_IPC), 2);
+        assert_int_equal(policy_get_n_rules_for_kind(p, POLICY_KIND_INVOKE), 1);
+        assert_int_equal(policy_get_n_rules_for_kind(p, POLICY_KIND_TRANSFER), 1);
+        assert_int_equal(policy_get_n_rules_for_kind(p, POLICY_KIND_DEPEND), 2);
+        assert_int_equal(policy_get_n_rules_for_kind(p, POLICY_KIND_SIGNAL), 2);
+
+        const PolicyRule *a = policy_get_rule(p, 0), *b = policy_get_rule(p, 1), *f = policy_get_rule(p, 5);
+        assert_string_equal(policy_rule_get_id(a), "a");
+        assert_string_equal(policy_rule_get_file(a), "t.yaml");
+        assert_int_equal(policy_rule_get_line(a), 3);
+        assert_int_equal(a->ipc_type, POLICY_IPC_UNIX);
+        assert_int_equal(a->audit, POLICY_AUDIT_DENY);
+        assert_int_equal(a->limits.rate_count, 100);
+        assert_int_equal(a->limits.max_open, 10);
+        assert_int_equal(a->until, 1893456000);
+        assert_true(b->has_args && b->args_rest);
+        assert_int_equal(b->n_args, 1);
+        assert_int_equal(b->n_env, 2);
+        assert_int_equal(b->invoke_transfer, POLICY_MODE_RO);
+        assert_int_equal(policy_rule_get_verdict(f), POLICY_DENY);
+        assert_int_equal(f->signals, (1u << (9 - 1)) | (1u << (15 - 1)) | 1u);
+        assert_int_equal(policy_get_rule(p, 2)->mode, POLICY_MODE_RW);
+        assert_string_equal(policy_get_rule(p, 2)->as, "/in");
+        assert_int_equal(policy_get_rule(p, 3)->mode, POLICY_MODE_RO);
+        assert_null(policy_get_rule(p, 7));
+        policy_unref(p);
+        policy_diagnostics_clear(&d);
+}
+
+static void test_generated_id(void **state) {
+        Policy *p = load_ok(HEAD "  - from: a\n    to: b\n    allow: ipc\n");
+        assert_string_equal(policy_rule_get_id(policy_get_rule(p, 0)), "t.yaml:3");
+        policy_unref(p);
+}
+
+static void test_default_allow_warns(void **state) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+
+        assert_int_equal(load("version: 1\ndefault: allow\n", &p, &d), 0);
+        assert_int_equal(policy_get_default(p), POLICY_ALLOW);
+        assert_int_equal(d.n_warnings, 1);
+        assert_int_equal(d.warnings[0].line, 2);
+        assert_int_equal(d.warnings[0].column, 10);
+        assert_string_equal(d.warnings[0].message, "'default: allow' lets through every interaction no rule denies");
+        policy_diagnostics_clear(&d);
+        policy_unref(p);
+
+        assert_int_equal(load(HEAD "  - {from: a, to: b, allow: ipc, until: 2001-01-01T00:00:00Z}\n", &p, &d), 0);
+        assert_int_equal(d.n_warnings, 1);
+        assert_string_equal(d.warnings[0].message,
+                            "rule 't.yaml:3' expired at 2001-01-01T00:00:00Z and will never match");
+        policy_diagnostics_clear(&d);
+        policy_unref(p);
+}
+
+static void test_top_level_errors(void **state) {
+        expect_errors("", "t.yaml:1:1: empty policy file (expected at least 'version: 1')");
+        expect_errors("# only a comment\n", "t.yaml:1:1: empty policy file (expected at least 'version: 1')");
+        expect_errors("- a\n- b\n",
+                      "t.yaml:1:1: a policy must be a mapping (version, default, audit, include, rules), not a list");
+        expect_errors("rules: []\n", "t.yaml:1:1: missing 'version: 1'");
+        expect_errors("version: 2\n", "t.yaml:1:10: unsupported policy version 2 (this build understands version 1)");
+        expect_errors("version: one\n", "t.yaml:1:10: 'version' must be a non-negative integer, not a string");
+        expect_errors("version: \"1\"\n", "t.yaml:1:10: 'version' must be a non-negative integer, not a string");
+        expect_errors("version: 1\nfoo: bar\n",
+                      "t.yaml:2:1: unknown key 'foo' at the top level (expected version, default, audit, include or rules)");
+        expect_errors("version: 1\ndefault: maybe\n", "t.yaml:2:10: 'default' must be deny or allow, not 'maybe'");
+        expect_errors("version: 1\naudit: some\n", "t.yaml:2:8: 'audit' must be all, deny or none, not 'some'");
+        expect_errors("version: 1\ndefault: deny\ndefault: deny\n",
+                      "t.yaml:3:1: duplicate key 'default' (first at line 2 column 1)");
+        expect_errors("version: 1\nrules: {a: b}\n", "t.yaml:2:8: 'rules' must be a list of rules, not a mapping");
+        expect_errors("version: 1\nrules:\n  - just a string\n", "t.yaml:3:5: a rule must be a mapping, not a string");
+        expect_errors("version: 1\ndefault: no\n", "t.yaml:2:10: 'default' must be a string, not a boolean "
+                                                   "(quote it if you mean the word)");
+        expect_errors("version: 1\n? [a, b]\n: c\n", "t.yaml:2:3: keys must be plain strings, not a list");
+}
+
+static void test_rule_errors(void **state) {
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: ipc\n    colour: red\n",
+                      "t.yaml:6:5: unknown key 'colour' in rule (see shuttle-policy(5))");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: ipc\n    from: c\n",
+                      "t.yaml:6:5: duplicate key 'from' (first at line 3 column 5)");
+        expect_errors(HEAD "  - from: [a]\n    to: b\n    allow: ipc\n", "t.yaml:3:11: 'from' must be a string, not a list");
+        expect_errors(HEAD "  - from: a\n    to: ~\n    allow: ipc\n", "t.yaml:4:9: 'to' must be a string, not nothing (null)");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: ipc\n    endpoint: \"\"\n",
+                      "t.yaml:6:15: 'endpoint': empty pattern");
+        expect_errors(HEAD "  - from: \"\"\n    to: b\n    allow: ipc\n", "t.yaml:3:11: 'from': empty pattern");
+        expect_errors(HEAD "  - from: a/b/c\n    to: b\n    allow: ipc\n",
+                      "t.yaml:3:11: 'from': a container pattern is 'name' or 'group/name' 'a/b/c'");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: ipc\n    endpoint: \"kv[\"\n",
+                      "t.yaml:6:15: 'endpoint': unterminated '[' in pattern 'kv['");
+        expect_errors(HEAD "  - from: a\n    to: b\n",
+                      "t.yaml:3:5: rule has neither 'allow' nor 'deny'");
+        expect_errors(HEAD "  - to: b\n    allow: ipc\n",
+                      "t.yaml:3:5: rule has no 'from' (use \"*\" for any container)");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: ipc\n    deny: ipc\n",
+                      "t.yaml:6:5: a rule has exactly one of 'allow' or 'deny'");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: chat\n",
+                      "t.yaml:5:12: unknown kind 'chat' (expected ipc, invoke, transfer, depend or signal)");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: [ipc, ipc]\n", "t.yaml:5:18: kind 'ipc' is listed twice");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: []\n", "t.yaml:5:12: 'allow' needs at least one kind");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: invoke\n    endpoint: kv\n",
+                      "t.yaml:6:5: 'endpoint' does not apply to invoke rules (it is for ipc)");
+        expect_errors(HEAD "  - from: a\n    to: b\n    allow: [ipc, depend]\n    signals: [TERM]\n",
+                      "t.yaml:6:5: 'signals' does not apply to ipc/depend rules (it is for signal)");
+        expect_errors(HEAD "  - from: a\n    to: b\n    deny: transfer\n    mode: rw\n",
+                      "t.yaml:6:5: 'mode' does not apply to deny rules");
+        expect_errors(HEAD "  - from: a\n    to: b\n    deny: ipc\n    limit: {max_open: 1}\n",
+                      "t.yaml:6:5: 'limit' does not apply to deny rules");
+        expect_errors(HEAD "  - {id: x, from: a, to: b, allow: ipc}\n  - {id: x, from: a, to: c, allow: ipc}\n",
+                      "t.yaml:4:10: duplicate rule id 'x' (first used at t.yaml:3:5)");
+        expect_errors(HEAD "  - {id: 'a b', from: a, to: b, allow: ipc}\n",
+                      "t.yaml:3:10: invalid rule id 'a b' (1-128 characters of A-Z a-z 0-9 _ . : / @ + -)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, type: pigeon}\n",
+                      "t.yaml:3:40: 'type' must be unix, tcp, fifo, mq or shm, not 'pigeon'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: invoke, app: bin/ls}\n",
+                      "t.yaml:3:42: 'app' must be an absolute, normalised path (no '.', '..', '//' or trailing '/'): 'bin/ls'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: invoke, args: [..., x]}\n",
+                      "t.yaml:3:44: '...' must be the last element of 'args'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: invoke, args: '*.pdf'}\n",
+                      "t.yaml:3:43: 'args' must be a list, not a string");
+        expect_errors(HEAD "  - {from: a, to: b, allow: invoke, env: ['1X']}\n",
+                      "t.yaml:3:43: 'env': invalid variable name '1X'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: invoke, transfer: yes}\n",
+                      "t.yaml:3:47: 'transfer' must be a string, not a boolean (quote it if you mean the word)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: invoke, transfer: maybe}\n",
+                      "t.yaml:3:47: 'transfer' must be none, ro or rw, not 'maybe'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, mode: none}\n",
+                      "t.yaml:3:45: 'mode' must be ro or rw, not 'none'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, as: '/x/*'}\n",
+                      "t.yaml:3:43: 'as' must be an absolute, normalised path without glob characters: '/x/*'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: depend, service: s, path: /p}\n",
+                      "t.yaml:3:46: 'service' cannot be combined with 'path', 'at' or 'mode'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: depend, at: /p}\n", "t.yaml:3:41: 'at' needs 'path'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: signal, signals: [TERM, WINTER]}\n",
+                      "t.yaml:3:53: unknown signal 'WINTER'");
+        /* A bad name before good ones (this once leaked the good ones). */
+        expect_errors(HEAD "  - {from: a, to: b, allow: signal, signals: [WINTER, TERM, HUP]}\n",
+                      "t.yaml:3:47: unknown signal 'WINTER'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: signal, signals: []}\n",
+                      "t.yaml:3:46: 'signals' is empty (leave it out to mean every signal)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, audit: loud}\n",
+                      "t.yaml:3:41: 'audit' must be all, deny or none, not 'loud'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, limit: {rate: fast, max_open: 0, burst: 3}}\n",
+                      "t.yaml:3:48: invalid rate 'fast' (expected COUNT/UNIT, like 100/s, 10/m or 5/1h)",
+                      "t.yaml:3:64: 'max_open' must be at least 1",
+                      "t.yaml:3:67: unknown key 'burst' in 'limit' (expected rate or max_open)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, limit: 5}\n", "t.yaml:3:41: 'limit' must be a mapping, not a string");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, until: tomorrow}\n",
+                      "t.yaml:3:41: invalid time 'tomorrow' (expected RFC 3339 like 2026-12-31T23:59:59Z)");
+}
+
+static void test_yaml_errors(void **state) {
+        /* Errors from reading the YAML come before errors in its meaning. */
+        expect_errors("version: 1\nx: &a [1]\ny: *a\n", "t.yaml:2:4: anchors are not allowed ('&a')",
+                      "t.yaml:3:4: aliases are not allowed ('*a')",
+                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include or rules)",
+                      "t.yaml:3:1: unknown key 'y' at the top level (expected version, default, audit, include or rules)");
+        expect_errors("version: !!int 1\n", "t.yaml:1:10: tags are not allowed ('tag:yaml.org,2002:int')");
+        expect_errors("version: 1\n---\nversion: 1\n", "t.yaml:2:1: only one YAML document per file is allowed");
+        expect_errors("version: 1\nrules:\n  - from: a\n   to: b\n",
+                      "t.yaml:4:4: syntax error: did not find expected '-' indicator while parsing a block collection "
+                      "(line 3 column 3)");
+        expect_errors("version: 1\nrules: [\n", "t.yaml:3:1: syntax error: did not find expected node content "
+                                                 "while parsing a flow node (line 3 column 1)");
+        expect_errors("version: 1\nx: \"a\\0b\"\n", "t.yaml:2:4: string contains a NUL character",
+                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include or rules)");
+        expect_errors("version: 1\nx: \xff\n", "t.yaml:2:4: invalid input: invalid leading UTF-8 octet (byte 0xff)");
+        expect_errors("version: 1\nrules: [[[[[[[[[[1]]]]]]]]]]\n", "t.yaml:2:15: nesting deeper than 8 levels",
+                      "t.yaml:2:9: a rule must be a mapping, not a list");
+
+        char *big = malloc(POLICY_SCALAR_MAX + 64);
+        int n = sprintf(big, "version: 1\nx: ");
+        memset(big + n, 'a', POLICY_SCALAR_MAX + 1);
+        strcpy(big + n + POLICY_SCALAR_MAX + 1, "\n");
+        expect_errors(big, "t.yaml:2:4: string too long (4097 bytes, at most 4096)",
+                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include or rules)");
+        free(big);
+}
+
+static void test_too_large(void **state) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+        size_t size = POLICY_FILE_SIZE_MAX + 1;
+        char *data = malloc(size);
+
+        memset(data, '#', size);
+        assert_int_equal(policy_load_buffer("big.yaml", data, size, 0, &p, &d), -EINVAL);
+        assert_null(p);
+        assert_int_equal(d.n_errors, 1);
+        char *s = diag_text(&d.errors[0]);
+        assert_string_equal(s, "big.yaml:1:1: file too large (1048577 bytes, at most 1048576)");
+        free(s);
+        free(data);
+        policy_diagnostics_clear(&d);
+}
+
+/* Every error is reported, not only the first, and nothing is loaded. */
+static void test_all_errors_reported(void **state) {
+        expect_errors("version: 1\n"
+                      "bogus: 1\n"
+                      "rules:\n"
+                      "  - {from: a, to: b, allow: ipc}\n"
+                      "  - {from: a, to: b, allow: ipc, endpoint: 'x/y'}\n"
+                      "  - {from: a, to: b, deny: ipc}\n"
+                      "  - {from: a, to: b, allow: invoke, app: /x, args: ['']}\n",
+                      "t.yaml:2:1: unknown key 'bogus' at the top level (expected version, default, audit, include or rules)",
+                      "t.yaml:5:44: 'endpoint' is a name and cannot contain '/': 'x/y'",
+                      "t.yaml:7:53: 'args': empty pattern");
+}
+
+static void test_error_cap(void **state) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        fprintf(f, "version: 1\n");
+        for (int i = 0; i < 1000; i++)
+                fprintf(f, "k%d: 1\n", i);
+        fclose(f);
+        assert_int_equal(load(text, &p, &d), -EINVAL);
+        assert_int_equal(d.n_errors, POLICY_ERRORS_MAX + 1);
+        assert_string_equal(d.errors[POLICY_ERRORS_MAX].message, "too many errors, giving up");
+        policy_diagnostics_clear(&d);
+        free(text);
+}
+
+static void test_no_include_flag(void **state) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+        const char *text = "version: 1\ninclude: other.yaml\n";
+
+        assert_int_equal(policy_load_buffer("t.yaml", text, strlen(text), POLICY_LOAD_NO_INCLUDE, &p, &d), -EINVAL);
+        assert_int_equal(d.n_errors, 1);
+        assert_string_equal(d.errors[0].message, "'include' is not allowed here");
+        policy_diagnostics_clear(&d);
+}
+
+/* ---- Includes, on real files ---------------------------------------------*/
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static int setup_dir(void **state) {
+        strcpy(tmpdir, "/tmp/test-policy-XXXXXX");
+        assert_non_null(mkdtemp(tmpdir));
+        return 0;
+}
+
+static int teardown_dir(void **state) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        assert_int_equal(system(cmd), 0);
+        return 0;
+}
+
+static int load_path(const char *name, Policy **p, PolicyDiagnostics *d) {
+        char path[256];
+        const char *paths[] = { path };
+        snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+        return policy_load(paths, 1, p, d);
+}
+
+static void test_include_dir(void **state) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+        char dir[128];
+
+        snprintf(dir, sizeof(dir), "%s/policy.d", tmpdir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        write_file("main.yaml", "version: 1\ndefault: deny\ninclude: policy.d\n"
+                                "rules:\n  - {id: main, from: a, to: b, allow: ipc}\n");
+        write_file("policy.d/20-b.yaml", "version: 1\nrules:\n  - {id: b, from: a, to: b, allow: ipc}\n");
+        write_file("policy.d/10-a.yml", "version: 1\naudit: deny\nrules:\n  - {id: a, from: a, to: b, allow: ipc}\n");
+        write_file("policy.d/README", "not a policy");
+        write_file("policy.d/.hidden.yaml", "garbage: [");
+
+        assert_int_equal(load_path("main.yaml", &p, &d), 0);
+        assert_int_equal(d.n_errors, 0);
+        assert_int_equal(policy_get_n_rules(p), 3);
+        /* Included where 'include' appears, directory entries sorted. */
+        assert_string_equal(policy_rule_get_id(policy_get_rule(p, 0)), "a");
+        assert_string_equal(policy_rule_get_id(policy_get_rule(p, 1)), "b");
+        assert_string_equal(policy_rule_get_id(policy_get_rule(p, 2)), "main");
+        assert_int_equal(policy_get_audit(p), POLICY_AUDIT_DENY);
+        assert_non_null(strstr(policy_rule_get_file(policy_get_rule(p, 0)), "/policy.d/10-a.yml"));
+        policy_unref(p);
+        policy_diagnostics_clear(&d);
+
+        /* An error in an included file names that file and rejects all. */
+        write_file("policy.d/30-bad.yaml", "version: 1\nrules:\n  - {id: c, from: a, to: b, allow: nope}\n");
+        p = NULL;
+        assert_int_equal(load_path("main.yaml", &p, &d), -EINVAL);
+        assert_null(p);
+        assert_int_equal(d.n_errors, 1);
+        assert_non_null(strstr(d.errors[0].file, "policy.d/30-bad.yaml"));
+        assert_int_equal(d.errors[0].line, 3);
+        assert_int_equal(d.errors[0].column, 36);
+        policy_diagnostics_clear(&d);
+
+        /* 'default' in several files: fine if they agree, else an error. */
+        write_file("policy.d/30-bad.yaml", "version: 1\ndefault: deny\n");
+        assert_int_equal(load_path("main.yaml", &p, &d), 0);
+        policy_unref(p);
+        p = NULL;
+        policy_diagnostics_clear(&d);
+        write_file("policy.d/30-bad.yaml", "version: 1\ndefault: allow\n");
+        assert_int_equal(load_path("main.yaml", &p, &d), -EINVAL);
+        assert_int_equal(d.n_errors, 1);
+        assert_int_equal(d.errors[0].line, 2);
+        assert_int_equal(d.errors[0].column, 10);
+        assert_non_null(strstr(d.errors[0].message, "'default: allow' conflicts with the value set at "));
+        assert_non_null(strstr(d.errors[0].message, "main.yaml:2:1"));
+        policy_diagnostics_clear(&d);
+        unlink(strcat(dir, "/30-bad.yaml"));
+}
+
+static void test_include_cycle_and_missing(void **state) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+
+        write_file("c1.yaml", "version: 1\ninclude: c2.yaml\n");
+        write_file("c2.yaml", "version: 1\ninclude: [c1.yaml]\n");
+        assert_int_equal(load_path("c1.yaml", &p, &d), -EINVAL);
+        assert_null(p);
+        assert_int_equal(d.n_errors, 1);
+        assert_non_null(strstr(d.errors[0].file, "c2.yaml"));
+        assert_int_equal(d.errors[0].line, 2);
+        assert_int_equal(d.errors[0].column, 11);
+        assert_non_null(strstr(d.errors[0].message, "c1.yaml: include cycle: this file is already being read"));
+        policy_diagnostics_clear(&d);
+
+        write_file("m.yaml", "version: 1\ninclude:\n  - nowhere.yaml\n");
+        assert_int_equal(load_path("m.yaml", &p, &d), -EINVAL);
+        assert_int_equal(d.n_errors, 1);
+        assert_int_equal(d.errors[0].line, 3);
+        assert_int_equal(d.errors[0].column, 5);
+        assert_non_null(strstr(d.errors[0].message, "nowhere.yaml: cannot open: No such file or directory"));
+        policy_diagnostics_clear(&d);
+
+        /* A missing top-level file has no position. */
+        assert_int_equal(load_path("absent.yaml", &p, &d), -EINVAL);
+        assert_int_equal(d.n_errors, 1);
+        assert_int_equal(d.errors[0].line, 0);
+        assert_string_equal(d.errors[0].message, "cannot open: No such file or directory");
+        policy_diagnostics_clear(&d);
+
+        /* Including the same file twice loads it once, with a warning. */
+        write_file("leaf.yaml", "version: 1\nrules:\n  - {id: leaf, from: a, to: b, allow: ipc}\n");
+        write_file("twice.yaml", "version: 1\ninclude: [leaf.yaml, leaf.yaml]\n");
+        assert_int_equal(load_path("twice.yaml", &p, &d), 0);
+        assert_int_equal(policy_get_n_rules(p), 1);
+        assert_int_equal(d.n_warnings, 1);
+        assert_non_null(strstr(d.warnings[0].message, "already loaded, skipped"));
+        policy_unref(p);
+        policy_diagnostics_clear(&d);
+}
+
+/* show's YAML reads back as the same policy. */
+static void test_dump_roundtrip(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {from: web, to: db, allow: ipc, endpoint: kv, limit: {rate: 10/s}}\n"
+                            "  - {id: 'yes', from: mail, to: viewer, allow: invoke, app: /usr/bin/v, args: ['*.pdf', ...]}\n"
+                            "  - {from: '*', to: db, deny: signal, signals: [KILL]}\n"
+                            "  - {from: b, to: t, allow: depend, path: /opt/t, until: 2030-01-01T00:00:00Z}\n");
+        char *text = NULL, *text2 = NULL;
+        size_t len = 0, len2 = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        assert_int_equal(policy_dump_yaml(p, f), 0);
+        fclose(f);
+        assert_non_null(strstr(text, "id: t.yaml:3\n"));
+        assert_non_null(strstr(text, "id: \"yes\"\n"));
+        assert_non_null(strstr(text, "transfer: none\n"));
+        assert_non_null(strstr(text, "mode: ro\n"));
+
+        Policy *q = load_ok(text);
+        assert_int_equal(policy_get_n_rules(q), 4);
+        f = open_memstream(&text2, &len2);
+        assert_int_equal(policy_dump_yaml(q, f), 0);
+        fclose(f);
+        assert_string_equal(text, text2);
+
+        free(text);
+        text = NULL;
+        f = open_memstream(&text, &len);
+        assert_int_equal(policy_dump_json(p, f), 0);
+        fclose(f);
+        assert_non_null(strstr(text, "\"source\": \"t.yaml:3:5\""));
+        assert_non_null(strstr(text, "\"deny\": [\n        \"signal\"\n      ]"));
+        free(text);
+        free(text2);
+        policy_unref(p);
+        policy_unref(q);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_minimal),
+                cmocka_unit_test(test_every_key),
+                cmocka_unit_test(test_generated_id),
+                cmocka_unit_test(test_default_allow_warns),
+                cmocka_unit_test(test_top_level_errors),
+                cmocka_unit_test(test_rule_errors),
+                cmocka_unit_test(test_yaml_errors),
+                cmocka_unit_test(test_too_large),
+                cmocka_unit_test(test_all_errors_reported),
+                cmocka_unit_test(test_error_cap),
+                cmocka_unit_test(test_no_include_flag),
+                cmocka_unit_test_setup_teardown(test_include_dir, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_include_cycle_and_missing, setup_dir, teardown_dir),
+                cmocka_unit_test(test_dump_roundtrip),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
