@@ -23,15 +23,23 @@
 #   SHUTTLED          the shuttled binary (default: next to SHUTTLECTL)
 #   IPC_BENCH         the ipc-bench binary (default: bench/ipc-bench there)
 #   BENCH_IPC_BYTES   bytes per stream (default 1073741824 = 1 GiB)
-#   BENCH_IPC_RUNS    rounds (default 3): each runs every path once
+#   BENCH_IPC_RUNS    rounds (default 5): each runs every path once
 #   BENCH_IPC_CONNECTS  timed connections per path and round (default 2000)
 #   BENCH_IPC_CONTAINERS  containers registered for the RSS (default 500)
+#   BENCH_IPC_CPUS    a CPU list for taskset: the broker and both containers
+#                     run on those CPUs only (default: not pinned)
+#
+# On a machine with few CPUs the numbers depend on where the scheduler puts
+# the two ends of a stream: on a 2-CPU VM one stream runs at ~6.4 GB/s with
+# both ends on one CPU and at ~3.5-4.4 GB/s across two, whichever path it
+# takes.  Rounds interleave the paths and report medians; BENCH_IPC_CPUS=0
+# removes the placement lottery (and measures everything on one CPU).
 
 set -u
 export LC_ALL=C
 
 BYTES=${BENCH_IPC_BYTES:-1073741824}
-RUNS=${BENCH_IPC_RUNS:-3}
+RUNS=${BENCH_IPC_RUNS:-5}
 CONNECTS=${BENCH_IPC_CONNECTS:-2000}
 CONTAINERS=${BENCH_IPC_CONTAINERS:-500}
 T_CONNECT=1.5      # fast-path connect <= 1.5x native
@@ -64,9 +72,15 @@ case $IPC_BENCH in
 *) note "IPC_BENCH must be inside the build directory $BUILD (it is bound into the containers)"; exit 1 ;;
 esac
 IN_BENCH=/opt/b/${IPC_BENCH#"$BUILD"/}
-for t in awk mktemp; do
+for t in awk mktemp sort; do
     have "$t" || { note "$t is needed"; exit 1; }
 done
+PIN=()
+if [ -n "${BENCH_IPC_CPUS:-}" ]; then
+    have taskset || { note "BENCH_IPC_CPUS needs taskset (util-linux)"; exit 1; }
+    taskset -c "$BENCH_IPC_CPUS" true 2>/dev/null || { note "BENCH_IPC_CPUS='$BENCH_IPC_CPUS' is not a usable CPU list"; exit 2; }
+    PIN=(taskset -c "$BENCH_IPC_CPUS")
+fi
 
 if [ "$(id -u)" != 0 ]; then
     note "skipped: containers and the broker need root (run 'make bench' as root)"
@@ -131,13 +145,13 @@ rules:
     endpoint: sink
 YAML
 
-"$SHUTTLED" --foreground --state-dir "$STATE" --audit-log "$TMP/audit.jsonl" \
+"${PIN[@]}" "$SHUTTLED" --foreground --state-dir "$STATE" --audit-log "$TMP/audit.jsonl" \
     --policy "$TMP/policy.yaml" 2>"$TMP/shuttled.log" &
 BROKER_PID=$!
 wait_until test -S "$STATE/control.sock" || fail "shuttled did not start"
 
 VOL=(-v "$BUILD:/opt/b:ro")
-"$SHUTTLECTL" run --state-dir "$STATE" --name "$B" "${VOL[@]}" \
+"${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE" --name "$B" "${VOL[@]}" \
     --export echo=/run/echo.sock --export sink=/run/sink.sock \
     -- "$IN_BENCH" server /run/echo.sock /run/sink.sock >"$TMP/b.out" 2>&1 &
 B_PID=$!
@@ -145,7 +159,7 @@ wait_until grep -q serving "$TMP/b.out" || fail "the server in container $B did 
 
 # a_run ARGS...: ipc-bench ARGS in a fresh container $A; its result lines.
 a_run() {
-    "$SHUTTLECTL" run --state-dir "$STATE" --name "$A" "${VOL[@]}" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
+    "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE" --name "$A" "${VOL[@]}" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
         fail "ipc-bench $* failed in container $A"
     cat "$TMP/a.out" >>"$TMP/results"
 }
@@ -160,9 +174,24 @@ rec() {
         "$TMP/a.out" >>"$TMP/results"
 }
 
-load() { cut -d' ' -f1 /proc/loadavg; }
+# busy: the percentage of CPU time the machine spent on anything over one
+# second (before the benchmark starts: other work skews every number).
+busy() {
+    local a b
+    a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+    sleep 1
+    b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); u = y[1] - x[1]; i = y[2] - x[2];
+        printf "%.0f", (u + i > 0 ? 100 * u / (u + i) : 0) }'
+}
+cpu_busy=$(busy)
 say "ipc: $RUNS rounds; per round and path $CONNECTS connects and one stream of $BYTES bytes;" \
-    "$(nproc) CPUs, kernel $(uname -r), load average $(load) at start"
+    "$(nproc) CPUs${BENCH_IPC_CPUS:+ (pinned to $BENCH_IPC_CPUS)}, kernel $(uname -r)"
+say "machine: ${cpu_busy}% CPU busy in the second before the start$([ "$cpu_busy" -gt 10 ] && echo " (other work is running: the numbers are noisy)")"
+if [ -z "${BENCH_IPC_CPUS:-}" ] && [ "$(nproc)" -le 4 ]; then
+    say "note: on $(nproc) CPUs a stream's speed depends on whether the scheduler puts its two ends on one CPU;"
+    say "  BENCH_IPC_CPUS=0 pins everything to CPU 0 for stable numbers"
+fi
 say "policy: audit: deny (allows are not written to the audit log during the measurement)"
 : >"$TMP/results"
 # Rounds interleave the paths, so that other work on the machine weighs on
@@ -182,7 +211,6 @@ for ((r = 1; r <= RUNS; r++)); do
     a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
     rec tp_proxy $r throughput median_mbps
 done
-load_end=$(load)
 
 # med KEY: the median of KEY over the rounds.
 med() {
@@ -221,7 +249,6 @@ say "values: medians over $RUNS rounds; ratio: median over the rounds of path / 
 for k in lat_native lat_fast lat_fresh lat_proxy tp_native tp_fast tp_proxy; do
     say "  rounds $k: $(rounds $k)"
 done
-say "load average $load_end at end$(awk -v a="$load_end" -v n="$(nproc)" 'BEGIN { if (a > n / 4) print " (other work was running: the numbers are noisy)" }')"
 
 # --- targets -------------------------------------------------------------
 

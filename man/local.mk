@@ -1,3 +1,4 @@
 # Manual pages.
 dist_man_MANS += man/shuttlectl.1 man/shuttled.8
 include man/policy.mk
+dist_man_MANS += man/shuttle-group.5

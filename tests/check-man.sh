@@ -23,7 +23,12 @@ compare() {
                 echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
 }
 
-echo "1..4"
+echo "1..14"
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
+# The verbs on running containers: each section runs to the next .SH.
+for verb in ps exec kill stop logs; do
+        upper=$(echo "$verb" | tr a-z A-Z)
+        compare "shuttlectl $verb" "$("$SHUTTLECTL" $verb --help)" "$man/shuttlectl.1" "/^\\.SH $upper\$/,/^\\.SH /p"
+done
 exit $fail

@@ -16,3 +16,6 @@ dist_noinst_SCRIPTS += tests/check-man.sh
 include tests/unit/protocol.mk
 include tests/fuzz/protocol.mk
 include tests/unit/audit.mk
+include tests/unit/group.mk
+include tests/unit/bridge.mk
+include tests/unit/state-info.mk

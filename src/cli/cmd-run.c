@@ -13,72 +13,48 @@
 #include "cli/verbs.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "shuttle/broker-client.h"
 #include "shuttle/control.h"
+#include "shuttle/group-run.h"
+#include "runtime/group.h"
 
 typedef struct Registration {
         const char *state_dir;
         bool registered;
 } Registration;
 
-/* Every container registers with the running broker, which creates its
- * broker.sock and svc/ before the container mounts them.  Without a broker
- * the container still runs, isolated, with mediation off. */
+/* Every container registers with the running broker, which fills its
+ * broker.sock and svc/ while the container sets up.  Without a broker the
+ * container still runs, isolated, with mediation off. */
 static int register_container(const ContainerConfig *c, pid_t init_pid, void *userdata) {
         Registration *reg = userdata;
-        _cleanup_close_ int fd = -1;
-        json_t *req, *exports, *reply = NULL;
+        _cleanup_free_ char *error = NULL;
         int r;
 
-        r = control_connect(reg->state_dir, &fd);
+        r = broker_register_container(reg->state_dir, c, init_pid, 0, &error);
         if (r == -ENOENT || r == -ECONNREFUSED) {
                 log_notice("no broker (shuttled) is running: container '%s' runs isolated, mediation is off",
                            c->name);
                 return 0;
         }
-        if (r < 0)
-                return log_error_errno(r, "Cannot reach the broker in '%s': %m", reg->state_dir);
-
-        exports = json_array();
-        for (size_t i = 0; exports && i < c->n_exports; i++)
-                json_array_append_new(exports, c->exports[i].socket
-                                                       ? json_pack("{s:s, s:s}", "name", c->exports[i].name,
-                                                                   "socket", c->exports[i].socket)
-                                                       : json_pack("{s:s, s:i}", "name", c->exports[i].name,
-                                                                   "port", (int) c->exports[i].port));
-        req = json_pack("{s:s, s:s, s:i, s:o*}", "op", "register", "name", c->name, "pid", (int) init_pid,
-                        "exports", exports);
-        if (!req)
-                return log_oom();
-        r = control_call(fd, req, &reply);
-        json_decref(req);
         if (r < 0) {
-                const char *e = reply ? json_string_value(json_object_get(reply, "error")) : NULL;
-                if (e)
-                        log_error("The broker refused container '%s': %s", c->name, e);
+                if (error)
+                        log_error("The broker refused container '%s': %s", c->name, error);
                 else
                         log_error_errno(r, "Registering container '%s' with the broker failed: %m", c->name);
-                json_decref(reply);
                 return r;
         }
-        json_decref(reply);
         reg->registered = true;
         return 0;
 }
 
 static void unregister_container(const ContainerConfig *c, void *userdata) {
         Registration *reg = userdata;
-        _cleanup_close_ int fd = -1;
-        json_t *req, *reply = NULL;
 
         /* The broker also notices the init's exit through its pidfd; this
          * just makes it immediate. */
-        if (!reg->registered || control_connect(reg->state_dir, &fd) < 0)
-                return;
-        req = json_pack("{s:s, s:s}", "op", "unregister", "name", c->name);
-        if (req && control_call(fd, req, &reply) >= 0)
+        if (reg->registered && broker_unregister_container(reg->state_dir, c->name) >= 0)
                 reg->registered = false;
-        json_decref(req);
-        json_decref(reply);
 }
 
 static void remove_shuttle_dir(const char *dir) {
@@ -88,6 +64,73 @@ static void remove_shuttle_dir(const char *dir) {
         snprintf(svc, sizeof(svc), "%s/svc", dir);
         (void) rmdir(svc);
         (void) rmdir(dir);
+}
+
+/* shuttlectl run GROUP.yaml */
+static int run_group(RunOptions *o) {
+        _cleanup_(policy_diagnostics_clear) PolicyDiagnostics diags = {};
+        _cleanup_(group_freep) Group *g = NULL;
+        _cleanup_free_ char *error = NULL;
+        const char *state = o->config.state_dir ?: "/run/shuttle";
+        GroupRunOptions gro = { .state_dir = state, .notify_fd = -1 };
+        bool started = false;
+        int r, pipefd[2];
+        pid_t pid;
+        char c;
+
+        r = group_load(o->group_file, &g, &diags);
+        policy_diagnostics_print(&diags, stderr);
+        if (r < 0) {
+                if (diags.n_errors == 0)
+                        log_error_errno(r, "run: cannot load '%s': %m", o->group_file);
+                return 1;
+        }
+        if (geteuid() != 0) {
+                log_error("run: starting an app group needs root");
+                return 1;
+        }
+
+        /* A group's interactions need the broker: start one if none runs. */
+        r = broker_ensure_running(state, &started, &error);
+        if (r < 0) {
+                log_error("run: no broker is running and none could be started: %s", error ?: strerror(-r));
+                return 1;
+        }
+        if (started)
+                log_notice("started shuttled (state in %s, audit log /var/log/shuttle/audit.jsonl)", state);
+
+        if (!o->detach)
+                return group_run(g, &gro);
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return log_error_errno(-errno, "run: pipe: %m"), 1;
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(-errno, "run: fork: %m"), 1;
+        if (pid == 0) {
+                /* The supervisor: its own session, no terminal; it reports
+                 * readiness (or dies with its errors on our stderr). */
+                close(pipefd[0]);
+                (void) setsid();
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null >= 0)
+                        dup2(null, STDIN_FILENO);
+                gro.notify_fd = pipefd[1];
+                _exit(group_run(g, &gro));
+        }
+        close(pipefd[1]);
+        r = (int) read(pipefd[0], &c, 1);
+        close(pipefd[0]);
+        if (r != 1 || c != 'R') {
+                log_error("run: group '%s' did not start", g->name);
+                return 1;
+        }
+        printf("group '%s' is up (supervisor pid %d); see 'shuttlectl ps', 'shuttlectl logs NAME', "
+               "'shuttlectl stop %s'\n",
+               g->name, (int) pid, g->name);
+        return 0;
 }
 
 int verb_run(int argc, char **argv) {
@@ -113,9 +156,9 @@ int verb_run(int argc, char **argv) {
                 return 0;
         }
         if (o.group_file) {
-                log_error("run: app groups (%s) are not supported yet", o.group_file);
+                r = run_group(&o);
                 run_options_done(&o);
-                return 1;
+                return r;
         }
         if (geteuid() != 0) {
                 log_error("run: creating containers needs root");

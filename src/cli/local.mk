@@ -9,3 +9,4 @@ shuttlectl_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.
 	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
 include src/cli/policy.mk
 include src/cli/audit.mk
+include src/cli/verbs.mk

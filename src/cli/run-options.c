@@ -12,9 +12,11 @@
 
 const char run_usage[] =
         "Usage: shuttlectl run [OPTIONS] [--] CMD [ARG...]\n"
+        "       shuttlectl run [--detach] [--state-dir DIR] GROUP.yaml\n"
         "\n"
         "Run CMD in a new container in the foreground and exit with its status\n"
-        "(128+N when it was killed by signal N).\n"
+        "(128+N when it was killed by signal N), or start the app group that\n"
+        "GROUP.yaml describes (see shuttle-group(5)).\n"
         "\n"
         "Options:\n"
         "  -n, --name NAME          container name (default: shuttle-PID)\n"
@@ -43,6 +45,10 @@ const char run_usage[] =
         "      --isolated           do not register with the broker: no mediation,\n"
         "                           and no notice about it\n"
         "      --state-dir DIR      runtime state (default /run/shuttle)\n"
+        "  -f, --file GROUP.yaml    the app group to start (also: a lone argument\n"
+        "                           ending in .yaml or .yml)\n"
+        "  -d, --detach             app groups: return once every container is\n"
+        "                           ready and leave the group running\n"
         "  -h, --help               show this help\n";
 
 enum {
@@ -84,9 +90,21 @@ static const struct option options[] = {
         /* For tests: where cgroupfs is (a fake tree) - not documented. */
         { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
         { "file", required_argument, NULL, 'f' },
+        { "detach", no_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         {}
 };
+
+/* "--memory" for the option whose getopt value is opt. */
+static const char *option_name(int opt) {
+        static char buf[64];
+        for (const struct option *i = options; i->name; i++)
+                if (i->val == opt) {
+                        snprintf(buf, sizeof(buf), "--%s", i->name);
+                        return buf;
+                }
+        return "?";
+}
 
 void run_options_init(RunOptions *o) {
         memset(o, 0, sizeof(*o));
@@ -190,7 +208,10 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         *ret_error = NULL;
         optind = 0; /* reset getopt, also for repeated calls in tests */
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:n:m:v:e:u:tw:hf:", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+:n:m:v:e:u:tw:hf:d", options, NULL)) >= 0) {
+                if (!o->container_option && opt != 'f' && opt != 'd' && opt != 'h' && opt != ':' && opt != '?' &&
+                    opt != OPT_STATE_DIR && opt != OPT_CGROUP_ROOT)
+                        o->container_option = option_name(opt);
                 switch (opt) {
                 case 'n':
                         if (!container_name_is_valid(optarg))
@@ -384,6 +405,10 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                 case 'f':
                         r = set_string(&o->group_file, optarg);
                         break;
+                case 'd':
+                        o->detach = true;
+                        r = 0;
+                        break;
                 case 'h':
                         o->help = true;
                         return 0;
@@ -402,7 +427,7 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         if (o->group_file) {
                 if (optind < argc)
                         return fail(ret_error, "-f: a group file takes no command");
-                return 0;
+                goto group;
         }
         if (optind >= argc)
                 return fail(ret_error, "missing command (usage: shuttlectl run [OPTIONS] -- CMD [ARG...])");
@@ -411,9 +436,15 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         if (optind == argc - 1 && optind > 0 && !streq(argv[optind - 1], "--")) {
                 size_t n = strlen(argv[optind]);
                 if ((n > 5 && streq(argv[optind] + n - 5, ".yaml")) ||
-                    (n > 4 && streq(argv[optind] + n - 4, ".yml")))
-                        return set_string(&o->group_file, argv[optind]);
+                    (n > 4 && streq(argv[optind] + n - 4, ".yml"))) {
+                        r = set_string(&o->group_file, argv[optind]);
+                        if (r < 0)
+                                return r;
+                        goto group;
+                }
         }
+        if (o->detach)
+                return fail(ret_error, "--detach: only app groups run detached (shuttlectl run --detach GROUP.yaml)");
 
         if (o->isolated && c->n_exports > 0)
                 return fail(ret_error, "--export needs the broker: it cannot go with --isolated");
@@ -428,5 +459,11 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                 if (!c->argv[i - optind])
                         return -ENOMEM;
         }
+        return 0;
+
+group:
+        if (o->container_option)
+                return fail(ret_error, "%s: set container options in the group file, not on the command line",
+                            o->container_option);
         return 0;
 }

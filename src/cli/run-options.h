@@ -9,6 +9,8 @@ typedef struct RunOptions {
         ContainerConfig config;
         bool help;
         bool isolated; /* --isolated: do not register with the broker */
+        bool detach;   /* --detach: app groups only */
+        const char *container_option; /* the first option that applies to a single container */
         char *group_file; /* `run GROUP.yaml` / `-f FILE` (app groups) */
 } RunOptions;
 

@@ -12,6 +12,11 @@ static const Verb verbs[] = {
         { "run", "Run a container in the foreground", verb_run },
         { "policy", "Check, explain and show policy files", verb_policy },
         { "audit", "Show, follow and verify the audit log", verb_audit },
+        { "ps", "List running containers", verb_ps },
+        { "exec", "Run a command inside a running container", verb_exec },
+        { "kill", "Send a signal to a container", verb_kill },
+        { "stop", "Stop a container or an app group", verb_stop },
+        { "logs", "Show the output of an app group's container", verb_logs },
         { "help", "Show this help", verb_help },
 };
 

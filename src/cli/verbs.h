@@ -17,3 +17,8 @@ int verb_help(int argc, char **argv);
 int verb_run(int argc, char **argv);
 int verb_policy(int argc, char **argv);
 int verb_audit(int argc, char **argv);
+int verb_ps(int argc, char **argv);
+int verb_exec(int argc, char **argv);
+int verb_kill(int argc, char **argv);
+int verb_stop(int argc, char **argv);
+int verb_logs(int argc, char **argv);

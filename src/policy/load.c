@@ -482,10 +482,27 @@ static void context_done(LoadContext *c) {
         free(c->audit_at);
 }
 
+/* Compiles what was read if there was no error; hands the diagnostics over
+ * either way. */
+static int load_finish(LoadContext *c, Policy **ret, PolicyDiagnostics *diags) {
+        int r;
+
+        if (c->oom)
+                r = c->oom;
+        else if (c->diags.n_errors > 0)
+                r = -EINVAL;
+        else
+                r = policy_compile(c->policy);
+        if (r >= 0)
+                *ret = TAKE_PTR(c->policy);
+        diags_move(diags, &c->diags);
+        context_done(c);
+        return r;
+}
+
 int policy_load_internal(const char *const *paths, size_t n_paths, const char *name, const void *data,
                          size_t size, PolicyLoadFlags flags, Policy **ret, PolicyDiagnostics *diags) {
         LoadContext c = { .flags = flags, .now = time(NULL) };
-        int r;
 
         c.policy = policy_new();
         if (!c.policy)
@@ -505,17 +522,7 @@ int policy_load_internal(const char *const *paths, size_t n_paths, const char *n
                         (void) load_path(&c, paths[i], NULL, NULL);
         }
 
-        if (c.oom)
-                r = c.oom;
-        else if (c.diags.n_errors > 0)
-                r = -EINVAL;
-        else
-                r = policy_compile(c.policy);
-        if (r >= 0)
-                *ret = TAKE_PTR(c.policy);
-        diags_move(diags, &c.diags);
-        context_done(&c);
-        return r;
+        return load_finish(&c, ret, diags);
 }
 
 int policy_load(const char *const *paths, size_t n_paths, Policy **ret, PolicyDiagnostics *diags) {
@@ -529,4 +536,23 @@ int policy_load_buffer(const char *name, const void *data, size_t size, PolicyLo
         if (!ret || (!data && size > 0))
                 return -EINVAL;
         return policy_load_internal(NULL, 0, name ?: "<buffer>", data ?: "", size, flags, ret, diags);
+}
+
+int policy_load_node(const char *file, const YNode *root, bool truncated, Policy **ret,
+                     PolicyDiagnostics *diags) {
+        LoadContext c = { .now = time(NULL) };
+        FileState fs = { .name = file, .truncated = truncated };
+
+        if (!file || !root || !ret)
+                return -EINVAL;
+        fs.dir = dirname_of(file);
+        c.policy = policy_new();
+        if (!fs.dir || !c.policy) {
+                free(fs.dir);
+                policy_unref(c.policy);
+                return -ENOMEM;
+        }
+        (void) load_tree(&c, &fs, root);
+        free(fs.dir);
+        return load_finish(&c, ret, diags);
 }

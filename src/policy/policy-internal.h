@@ -132,3 +132,13 @@ void policy_for_each_candidate(const Policy *p, PolicyKind k, const char *from_n
 int policy_load_internal(const char *const *paths, size_t n_paths, const char *name,
                          const void *data, size_t size, PolicyLoadFlags flags, Policy **ret,
                          PolicyDiagnostics *diags);
+
+/* Builds a policy from a YAML mapping that another file embeds (an app
+ * group's inline 'policy:'), with the policy loader's own rules, so every
+ * diagnostic keeps that file's name and positions.  'root' is the mapping
+ * holding version/default/audit/include/rules; relative includes are
+ * relative to file's directory; 'truncated' (from ytree_parse) suppresses
+ * "missing key" errors after a syntax error.  Returns like policy_load(). */
+typedef struct YNode YNode;
+int policy_load_node(const char *file, const YNode *root, bool truncated, Policy **ret,
+                     PolicyDiagnostics *diags);

@@ -292,7 +292,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (sethostname(a->hostname, strlen(a->hostname)) < 0)
                 fail(a, -errno, "setting the host name: %m");
 
-        if (c->net == NET_LOOPBACK) {
+        if (c->net == NET_LOOPBACK || c->net == NET_BRIDGE) {
                 r = netlink_loopback_up();
                 if (r < 0)
                         fail(a, r, "bringing up the loopback interface: %m");

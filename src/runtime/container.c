@@ -38,6 +38,7 @@ void container_config_init(ContainerConfig *c) {
 
 void container_config_done(ContainerConfig *c) {
         free(c->name);
+        free(c->group);
         free(c->rootfs);
         free(c->hostname);
         strv_free(c->argv);
@@ -392,7 +393,7 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                             cgroup_root_of(c), strerror(-r));
                 goto fail;
         }
-        r = state_entry_write(&run.state, getpid(), 0, cgroup_paths(run.cgroup));
+        r = state_entry_write(&run.state, c, getpid(), 0, cgroup_paths(run.cgroup), effective_caps(c));
         if (r < 0) {
                 set_message(&result, "writing state: %s", strerror(-r));
                 goto fail;
@@ -462,7 +463,7 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                 (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
                 goto fail;
         }
-        (void) state_entry_write(&run.state, getpid(), pid, cgroup_paths(run.cgroup));
+        (void) state_entry_write(&run.state, c, getpid(), pid, cgroup_paths(run.cgroup), effective_caps(c));
 
         if (c->hooks.created) {
                 r = c->hooks.created(c, pid, c->hooks.userdata);

@@ -13,6 +13,7 @@
 typedef enum NetMode {
         NET_LOOPBACK, /* new netns, lo up (default) */
         NET_NONE,     /* new netns, nothing up */
+        NET_BRIDGE,   /* app groups: lo up plus a veth on the group's bridge */
 } NetMode;
 
 typedef struct Volume {
@@ -44,6 +45,7 @@ typedef struct ContainerExport {
 
 struct ContainerConfig {
         char *name;     /* unique among running containers */
+        char *group;    /* the app group it belongs to, or NULL */
         char *rootfs;   /* NULL = the built-in "host" rootfs */
         char *hostname; /* NULL = name */
         char **argv;

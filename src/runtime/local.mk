@@ -8,3 +8,5 @@ libshuttle_runtime_la_LIBADD = libshuttle-common.la $(LIBCAP_LIBS) $(LIBSECCOMP_
 include src/runtime/core.mk
 include src/runtime/cgroup.mk
 include src/runtime/sandbox.mk
+include src/runtime/group.mk
+include src/runtime/bridge.mk

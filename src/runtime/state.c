@@ -15,6 +15,7 @@
 #include "common/macro.h"
 #include "common/parse.h"
 #include "runtime/cgroup.h"
+#include "runtime/container.h"
 #include "runtime/state.h"
 
 static int entry_paths(StateEntry *e, const char *state_dir, const char *name) {
@@ -83,22 +84,34 @@ int state_entry_create(const char *state_dir, const char *name, StateEntry *ret)
         return 0;
 }
 
-int state_entry_write(StateEntry *e, pid_t owner, pid_t init_pid, const char *const *cgroups) {
-        char tmp[PATH_MAX + 16], path[PATH_MAX + 16];
-        json_t *o, *cg;
+static json_t *strv_to_json(char *const *v) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && v && v[i]; i++)
+                if (json_array_append_new(a, json_string(v[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+int state_entry_write(StateEntry *e, const ContainerConfig *c, pid_t owner, pid_t init_pid,
+                      const char *const *cgroups, uint64_t caps) {
+        char tmp[PATH_MAX + 16], path[PATH_MAX + 16], capsbuf[32];
+        json_t *o;
         int r;
 
-        cg = json_array();
-        for (size_t i = 0; cg && cgroups && cgroups[i]; i++)
-                if (json_array_append_new(cg, json_string(cgroups[i])) < 0) {
-                        json_decref(cg);
-                        cg = NULL;
-                }
-        if (!cg)
-                return -ENOMEM;
-        o = json_pack("{s:s, s:I, s:I, s:o, s:I}", "name", e->name, "owner_pid", (json_int_t) owner,
-                      "init_pid", (json_int_t) init_pid, "cgroups", cg, "created",
-                      (json_int_t) time(NULL));
+        snprintf(capsbuf, sizeof(capsbuf), "%016llx", (unsigned long long) caps);
+        o = json_pack("{s:s, s:s?, s:I, s:I, s:o*, s:I, s:o*, s:s?, s:s?, s:{s:I, s:I, s:I, s:I}, s:s, s:b, s:I, "
+                      "s:I, s:s, s:s}",
+                      "name", e->name, "group", c->group, "owner_pid", (json_int_t) owner, "init_pid",
+                      (json_int_t) init_pid, "cgroups", strv_to_json((char *const *) cgroups), "created",
+                      (json_int_t) time(NULL), "command", strv_to_json(c->argv), "hostname", c->hostname,
+                      "rootfs", c->rootfs, "limits", "memory", (json_int_t) c->limits.memory_bytes, "pids",
+                      (json_int_t) c->limits.pids_max, "cpu_quota_usec", (json_int_t) c->limits.cpu_quota_usec,
+                      "cpu_period_usec", (json_int_t) c->limits.cpu_period_usec, "net",
+                      c->net == NET_NONE ? "none" : c->net == NET_BRIDGE ? "bridge" : "loopback", "has_user",
+                      c->has_user, "uid", (json_int_t) c->uid, "gid", (json_int_t) c->gid, "caps", capsbuf,
+                      "workdir", c->workdir ?: "/");
         if (!o)
                 return -ENOMEM;
         snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", e->dir);

@@ -5,13 +5,15 @@
  * crashed shuttlectl can be cleaned up after:
  *
  *   <state>/containers/<name>/lock        flock()-ed while shuttlectl runs
- *   <state>/containers/<name>/state.json  name, pids, cgroup, start time
+ *   <state>/containers/<name>/state.json  name, group, pids, cgroups, limits,
+ *                                         user, caps, command, start time
  *   <state>/containers/<name>/root/       where the container's root is built
  *                                         (mounted only in its own namespace)
  *
  * An entry whose lock can be taken belongs to nobody: it is stale. */
 
 #include <limits.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct StateEntry {
@@ -23,8 +25,13 @@ typedef struct StateEntry {
 
 /* -EEXIST when a live container holds the name. */
 int state_entry_create(const char *state_dir, const char *name, StateEntry *ret);
-/* cgroups: NULL-terminated list of the container's cgroup directories. */
-int state_entry_write(StateEntry *e, pid_t owner, pid_t init_pid, const char *const *cgroups);
+struct ContainerConfig;
+
+/* What `shuttlectl ps`, `exec`, `kill` and `stop` read about a running
+ * container.  cgroups: NULL-terminated list of its cgroup directories;
+ * caps: the capabilities CMD (and `exec`) get. */
+int state_entry_write(StateEntry *e, const struct ContainerConfig *c, pid_t owner, pid_t init_pid,
+                      const char *const *cgroups, uint64_t caps);
 void state_entry_remove(StateEntry *e);
 
 /* Removes stale entries and their cgroups.  Returns how many. */

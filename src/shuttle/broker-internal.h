@@ -119,6 +119,16 @@ typedef struct ControlConn {
         struct ControlConn *next;
 } ControlConn;
 
+/* An app group's own policy, loaded by `shuttlectl run GROUP.yaml` while
+ * the group runs.  Requests from the group's containers are decided by it;
+ * everything else by the broker's --policy. */
+typedef struct GroupPolicy {
+        char *group;
+        char *file;
+        Policy *policy;
+        struct GroupPolicy *next;
+} GroupPolicy;
+
 typedef struct Garbage {
         void *ptr;
         void (*free)(void *);
@@ -136,6 +146,7 @@ struct Broker {
         char **policy_paths;
         size_t n_policy_paths;
         Policy *policy;
+        GroupPolicy *group_policies;
         struct AuditLog *audit;
         Container *containers;
         size_t n_containers;
@@ -167,6 +178,9 @@ void broker_audit(Broker *b, const AuditEvent *e);
 bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
                        const char *op);
 
+/* The policy that decides requests from `from` (its group's, if loaded). */
+const Policy *broker_policy_for(const Broker *b, const Container *from);
+
 /* registry.c */
 Container *container_find(Broker *b, const char *name);
 int container_register(Broker *b, json_t *request, Container **ret, char **ret_error);
@@ -176,7 +190,6 @@ int registry_readopt(Broker *b);
 const Export *container_find_export(const Container *c, const char *name);
 
 /* ipc.c */
-int ipc_connect_in_container(const Container *exporter, const char *path, int *ret_fd);
 int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd,
                         const char *op);
 void ipc_sync_proxies(Broker *b);

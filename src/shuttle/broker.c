@@ -19,6 +19,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/parse.h"
 #include "shuttle/audit.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/control.h"
@@ -103,7 +104,7 @@ bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, co
         bool allow;
 
         snprintf(object, sizeof(object), "%s.%s", to ? to->name : "?", service);
-        if (policy_decide(b->policy, &req, &d) < 0)
+        if (policy_decide(broker_policy_for(b, from), &req, &d) < 0)
                 d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
                                       .audited = true };
         allow = d.verdict == POLICY_ALLOW;
@@ -128,6 +129,90 @@ bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, co
 
 /* ---- policy ----------------------------------------------------------- */
 
+const Policy *broker_policy_for(const Broker *b, const Container *from) {
+        if (from && from->group)
+                for (GroupPolicy *g = b->group_policies; g; g = g->next)
+                        if (streq(g->group, from->group))
+                                return g->policy;
+        return b->policy;
+}
+
+static GroupPolicy *group_policy_free(GroupPolicy *g) {
+        if (g) {
+                free(g->group);
+                free(g->file);
+                policy_unref(g->policy);
+                free(g);
+        }
+        return NULL;
+}
+
+static char *diagnostics_text(PolicyDiagnostics *diags) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        policy_diagnostics_print(diags, f);
+        fclose(f);
+        return buf;
+}
+
+/* Loads (or replaces) a group's policy from a file shuttlectl wrote. */
+static int group_policy_load(Broker *b, const char *group, const char *file, char **ret_error) {
+        PolicyDiagnostics diags = {};
+        const char *paths[] = { file };
+        GroupPolicy *g;
+        Policy *p = NULL;
+        int r;
+
+        if (!container_name_is_valid(group))
+                return (void) asprintf(ret_error, "invalid group name"), -EINVAL;
+        r = policy_load(paths, 1, &p, &diags);
+        if (r < 0) {
+                *ret_error = diagnostics_text(&diags);
+                policy_diagnostics_clear(&diags);
+                return r;
+        }
+        policy_diagnostics_clear(&diags);
+        for (g = b->group_policies; g; g = g->next)
+                if (streq(g->group, group))
+                        break;
+        if (!g) {
+                g = calloc(1, sizeof(*g));
+                if (!g || !(g->group = strdup(group))) {
+                        free(g);
+                        policy_unref(p);
+                        return -ENOMEM;
+                }
+                g->next = b->group_policies;
+                b->group_policies = g;
+        }
+        free(g->file);
+        g->file = strdup(file);
+        policy_unref(g->policy);
+        g->policy = p;
+        ipc_sync_proxies(b);
+        ipc_relays_recheck(b);
+        return 0;
+}
+
+static int group_policy_unload(Broker *b, const char *group) {
+        for (GroupPolicy **i = &b->group_policies; *i; i = &(*i)->next)
+                if (streq((*i)->group, group)) {
+                        GroupPolicy *g = *i;
+                        *i = g->next;
+                        group_policy_free(g);
+                        ipc_sync_proxies(b);
+                        ipc_relays_recheck(b);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static char *diagnostics_text(PolicyDiagnostics *diags);
+
 static int load_policy(Broker *b, Policy **ret, char **ret_error) {
         PolicyDiagnostics diags = {};
         static const char *const empty_policy = "version: 1\ndefault: deny\naudit: all\nrules: []\n";
@@ -138,16 +223,8 @@ static int load_policy(Broker *b, Policy **ret, char **ret_error) {
                                        ret, &diags);
         else
                 r = policy_load((const char *const *) b->policy_paths, b->n_policy_paths, ret, &diags);
-        if (r < 0 && ret_error) {
-                char *buf = NULL;
-                size_t size = 0;
-                FILE *f = open_memstream(&buf, &size);
-                if (f) {
-                        policy_diagnostics_print(&diags, f);
-                        fclose(f);
-                }
-                *ret_error = buf;
-        }
+        if (r < 0 && ret_error)
+                *ret_error = diagnostics_text(&diags);
         policy_diagnostics_clear(&diags);
         return r;
 }
@@ -159,6 +236,22 @@ int broker_reload(Broker *b, char **ret_error) {
         r = load_policy(b, &p, ret_error);
         if (r < 0)
                 return r;
+        /* Group policies are re-read too; one with errors keeps its old
+         * version (and the error is logged). */
+        for (GroupPolicy *g = b->group_policies; g; g = g->next) {
+                PolicyDiagnostics diags = {};
+                const char *paths[] = { g->file };
+                Policy *gp = NULL;
+                if (policy_load(paths, 1, &gp, &diags) < 0) {
+                        _cleanup_free_ char *text = diagnostics_text(&diags);
+                        log_error("Policy of group '%s' not reloaded, keeping the old one:\n%s", g->group,
+                                  text ?: "");
+                } else {
+                        policy_unref(g->policy);
+                        g->policy = gp;
+                }
+                policy_diagnostics_clear(&diags);
+        }
         /* Swap: requests decided from now on see the new policy. */
         policy_unref(b->policy);
         b->policy = p;
@@ -215,6 +308,27 @@ static json_t *control_dispatch(Broker *b, json_t *req) {
         }
         if (streq(op, "ps"))
                 return control_ps(b);
+        if (streq(op, "group-policy")) {
+                const char *group = json_string_value(json_object_get(req, "group"));
+                const char *file = json_string_value(json_object_get(req, "file"));
+                if (!group)
+                        return control_reply_error(EINVAL, "group-policy needs \"group\"");
+                if (!file) {
+                        r = group_policy_unload(b, group);
+                        if (r < 0)
+                                return control_reply_error(-r, "group '%s' has no policy loaded", group);
+                        log_info("Policy of group '%s' dropped", group);
+                        return control_reply_ok();
+                }
+                r = group_policy_load(b, group, file, &error);
+                if (r < 0) {
+                        reply = control_reply_error(-r, "%s", error ?: strerror(-r));
+                        free(error);
+                        return reply;
+                }
+                log_info("Policy of group '%s' loaded from %s", group, file);
+                return control_reply_ok();
+        }
         if (streq(op, "reload")) {
                 r = broker_reload(b, &error);
                 if (r < 0) {
@@ -534,6 +648,11 @@ Broker *broker_free(Broker *b) {
         broker_unwatch(b, &b->timer);
         if (b->audit)
                 audit_log_close(b->audit);
+        while (b->group_policies) {
+                GroupPolicy *g = b->group_policies;
+                b->group_policies = g->next;
+                group_policy_free(g);
+        }
         policy_unref(b->policy);
         for (size_t i = 0; i < b->n_policy_paths; i++)
                 free(b->policy_paths[i]);

@@ -2,7 +2,8 @@
 libshuttle_broker_la_SOURCES += \
 	src/shuttle/broker.h src/shuttle/broker.c src/shuttle/broker-internal.h \
 	src/shuttle/control.h src/shuttle/control.c \
-	src/shuttle/registry.c src/shuttle/ipc.c src/shuttle/requests.c
+	src/shuttle/registry.c src/shuttle/ipc.c src/shuttle/requests.c \
+	src/shuttle/nsconnect.h src/shuttle/nsconnect.c
 libshuttle_broker_la_CFLAGS += $(YAML_CFLAGS)
 libshuttle_broker_la_LIBADD += libshuttle-policy.la
 
@@ -10,3 +11,9 @@ sbin_PROGRAMS += shuttled
 shuttled_SOURCES = src/shuttle/shuttled.c
 shuttled_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 shuttled_LDADD = libshuttle-broker.la libshuttle-policy.la libshuttle-common.la
+
+# What shuttlectl asks of the broker (registration, group policies).
+libshuttle_broker_la_SOURCES += src/shuttle/broker-client.h src/shuttle/broker-client.c
+
+# App groups: the supervisor behind `shuttlectl run GROUP.yaml`.
+libshuttle_broker_la_SOURCES += src/shuttle/group-run.h src/shuttle/group-run.c

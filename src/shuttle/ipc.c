@@ -22,115 +22,9 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/nsconnect.h"
 
 #define RELAY_CHUNK (256u * 1024u)
-
-/* Invariant 3: the exporter's socket path is resolved inside the exporter's
- * root (its /proc/PID/root, with RESOLVE_IN_ROOT and no magic links), never
- * by joining strings onto a host path: a symlink or ".." planted by the
- * exporter cannot point the broker at a host socket. */
-int ipc_connect_in_container(const Container *exporter, const char *path, int *ret_fd) {
-        struct open_how how = {
-                .flags = O_PATH | O_CLOEXEC,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        _cleanup_close_ int root = -1, sock_path = -1, fd = -1;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
-        char proc[64];
-        struct stat st;
-        int r = -ECONNREFUSED;
-
-        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) exporter->pid);
-        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0)
-                return -errno;
-        /* Still the same process?  (Its pidfd would tell if it had died and
-         * the pid been reused before we opened its root.) */
-        if (pidfd_send_signal(exporter->pidfd.fd, 0, NULL, 0) < 0)
-                return -ESRCH;
-
-        sock_path = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
-        if (sock_path < 0)
-                return -errno;
-        if (fstat(sock_path, &st) < 0)
-                return -errno;
-        if (!S_ISSOCK(st.st_mode))
-                return -ENOTSOCK;
-
-        /* Connect through the O_PATH descriptor: the name the kernel looks
-         * up is our own fd, the file is the one we resolved. */
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sock_path);
-        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
-                fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-                if (fd < 0)
-                        return -errno;
-                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
-                        r = 0;
-                        break;
-                }
-                r = -errno;
-                fd = safe_close(fd);
-                if (r != -EPROTOTYPE)
-                        break;
-        }
-        if (r < 0)
-                return r == -EAGAIN ? -ECONNREFUSED : r;
-        /* The caller gets an ordinary blocking socket. */
-        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-/* A TCP service on the exporter's loopback: the socket is created inside
- * the exporter's network namespace (setns there and back; the broker is
- * single-threaded), so no network between the containers is needed. */
-static int ipc_connect_tcp_in_container(const Container *exporter, uint16_t port, int *ret_fd) {
-        struct sockaddr_in sin = {
-                .sin_family = AF_INET,
-                .sin_port = htons(port),
-                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-        };
-        _cleanup_close_ int ns = -1, self = -1, fd = -1;
-        struct pollfd p;
-        socklen_t len = sizeof(int);
-        char path[64];
-        int err = 0;
-
-        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) exporter->pid);
-        ns = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0)
-                return -errno;
-        if (pidfd_send_signal(exporter->pidfd.fd, 0, NULL, 0) < 0)
-                return -ESRCH;
-        self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (self < 0)
-                return -errno;
-        if (setns(ns, CLONE_NEWNET) < 0)
-                return -errno;
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        err = fd < 0 ? errno : 0;
-        if (setns(self, CLONE_NEWNET) < 0)
-                abort(); /* the broker must never stay in a container's namespace */
-        if (fd < 0)
-                return -err;
-        if (connect(fd, (struct sockaddr *) &sin, sizeof(sin)) < 0) {
-                if (errno != EINPROGRESS)
-                        return -errno;
-                p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-                if (poll(&p, 1, 1000) <= 0)
-                        return -ETIMEDOUT;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                        return -errno;
-                if (err)
-                        return -err;
-        }
-        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
 
 /* target: "<container>.<service>".  Decides, audits and connects. */
 int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd, const char *op) {
@@ -155,8 +49,8 @@ int ipc_connect_service(Broker *b, const Container *importer, const char *target
         if (!e)
                 return -ENOENT;
         if (!e->socket)
-                return ipc_connect_tcp_in_container(exporter, e->port, ret_fd);
-        return ipc_connect_in_container(exporter, e->socket, ret_fd);
+                return ns_connect_tcp(exporter->pid, exporter->pidfd.fd, e->port, ret_fd);
+        return ns_connect_unix(exporter->pid, exporter->pidfd.fd, e->socket, ret_fd);
 }
 
 /* ---- proxy sockets ---------------------------------------------------- */
@@ -195,7 +89,7 @@ static bool allowed_quietly(Broker *b, const Container *from, const Container *t
         };
         PolicyDecision d = {};
 
-        return policy_decide(b->policy, &req, &d) == 0 && d.verdict == POLICY_ALLOW;
+        return policy_decide(broker_policy_for(b, from), &req, &d) == 0 && d.verdict == POLICY_ALLOW;
 }
 
 static Proxy *proxy_find(Container *c, const char *exporter, const char *service) {

@@ -328,7 +328,14 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
                 return r;
         log_info("Container '%s' registered (pid %d, %zu export%s)", c->qname, (int) c->pid, c->n_exports,
                  c->n_exports == 1 ? "" : "s");
-        audit_lifecycle(b, c, "start", "registered");
+        {
+                json_int_t restarts = json_integer_value(json_object_get(req, "restarts"));
+                char why[96];
+                if (restarts > 0)
+                        snprintf(why, sizeof(why), "restarted by its group (restart %lld)", (long long) restarts);
+                /* Dependents learn of a restart from this record. */
+                audit_lifecycle(b, c, restarts > 0 ? "restart" : "start", restarts > 0 ? why : "registered");
+        }
         ipc_sync_proxies(b);
         *ret = c;
         return 0;

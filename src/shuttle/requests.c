@@ -238,7 +238,7 @@ static int handle_signal(Broker *b, Client *cl, const ShuttleMsg *m) {
         int r;
 
         snprintf(object, sizeof(object), "%s:SIG%s", m->app, signame ?: "?");
-        if (policy_decide(b->policy, &req, &d) < 0)
+        if (policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
                 d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
                                       .audited = true };
         if (d.audited)

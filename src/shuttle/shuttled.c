@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
                 {}
         };
         BrokerOptions o = {};
-        const char **policy = calloc((size_t) argc + 1, sizeof(char *));
+        _cleanup_free_ const char **policy = calloc((size_t) argc + 1, sizeof(char *));
         bool foreground = false;
         _cleanup_free_ char *error = NULL;
         Broker *b = NULL;
@@ -107,7 +107,6 @@ int main(int argc, char **argv) {
                 log_set_target(LOG_TARGET_SYSLOG);
 
         r = broker_new(&o, &b, &error);
-        free(policy);
         if (r < 0) {
                 if (error)
                         log_error("%s", error);

@@ -17,12 +17,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/macro.h"
 #include "common/parse.h"
 #include "shuttle/client.h"
 #include "shuttle/protocol.h"
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv) {
-        ShuttleClient *c = NULL;
+        int r = run(argc, argv);
+        fflush(stdout);
+        return r;
+}
+
+static int run(int argc, char **argv) {
+        _cleanup_(shuttle_client_freep) ShuttleClient *c = NULL;
         char name[SHUTTLE_NAME_MAX + 1] = "";
         uint32_t version = 0;
         int r, sig;

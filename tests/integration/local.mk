@@ -11,7 +11,10 @@ integration_tests = \
 	tests/integration/teardown.sh \
 	tests/integration/tty.sh \
 	tests/integration/broker-ipc.sh \
-	tests/integration/broker-more.sh
+	tests/integration/broker-more.sh \
+	tests/integration/group-webapp.sh \
+	tests/integration/group-lifecycle.sh
 TESTS += $(integration_tests)
 dist_noinst_SCRIPTS += $(integration_tests)
 dist_noinst_DATA += tests/integration/lib.sh
+integration_tests += tests/integration/verbs.sh

@@ -104,6 +104,12 @@ static void test_group_file(void **state) {
         assert_string_equal(o.group_file, "g.yml");
         run_options_done(&o);
 
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--detach", "--state-dir", "/tmp/s", "g.yaml"), 0);
+        assert_true(o.detach);
+        assert_string_equal(o.group_file, "g.yaml");
+        run_options_done(&o);
+
         /* After --, a .yaml argument is a command, not a group. */
         run_options_init(&o);
         assert_int_equal(PARSE(&o, &err, "--", "x.yaml"), 0);
@@ -152,6 +158,9 @@ static void test_errors(void **state) {
                 { { "--export", "kv=run/kv.sock", "true" }, "--export: 'kv=run/kv.sock'" },
                 { { "--export", "kv=/a", "--export", "kv=/b" }, "--export: two services named 'kv'" },
                 { { "--isolated", "--export", "kv=/a", "true" }, "--export needs the broker" },
+                { { "--memory", "64M", "g.yaml" }, "--memory: set container options in the group file" },
+                { { "-m64M", "-f", "g.yaml" }, "--memory: set container options in the group file" },
+                { { "--detach", "true" }, "--detach: only app groups run detached" },
                 { { "--export", "web=tcp:0", "true" }, "--export: 'web=tcp:0': expected tcp:PORT" },
                 { { "--export", "web=tcp:70000", "true" }, "expected tcp:PORT" },
                 { { "--cap-add", "NET_ADMIN", "--cap-drop", "NET_ADMIN" }, "name the same capability" },

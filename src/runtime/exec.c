@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `shuttlectl exec`: one more command inside a running container.  The
+ * three processes and why they are split so are described in exec.h. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/magic.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "runtime/exec.h"
+#include "runtime/sandbox.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+#define JOIN_NAMESPACES \
+        (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
+
+/* From the joiner and the command to the caller, over a CLOEXEC pipe: each
+ * message is written whole (smaller than PIPE_BUF, so atomic). */
+typedef enum ExecMessageType {
+        EXEC_MSG_PID = 1,     /* the command exists: pid (as the host sees it) */
+        EXEC_MSG_ERROR,       /* joining or dropping privileges failed */
+        EXEC_MSG_EXEC_FAILED, /* execvp failed: err */
+} ExecMessageType;
+
+typedef struct ExecMessage {
+        int type;
+        int err; /* positive errno */
+        pid_t pid;
+        char text[400];
+} ExecMessage;
+
+typedef struct Exec {
+        const StateInfo *info;
+        const ExecConfig *config;
+        const SeccompProgram *seccomp;
+        char **envp;
+        const char *workdir;
+        uid_t uid;
+        gid_t gid;
+        bool set_ids;
+        int init_pidfd;
+        int pipe; /* write end, in the joiner and the command */
+} Exec;
+
+static void forwarded(sigset_t *ret) {
+        sigemptyset(ret);
+        sigaddset(ret, SIGINT);
+        sigaddset(ret, SIGTERM);
+        sigaddset(ret, SIGHUP);
+        sigaddset(ret, SIGQUIT);
+        sigaddset(ret, SIGUSR1);
+        sigaddset(ret, SIGUSR2);
+}
+
+_printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, ...) {
+        ExecMessage m = { .type = type, .err = err };
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(m.text, sizeof(m.text), fmt, ap);
+        va_end(ap);
+        (void) !write(fd, &m, sizeof(m));
+}
+
+/* In the joiner and the command: report and end. */
+#define fail(x, r, ...)                                                          \
+        do {                                                                     \
+                errno = -(r);                                                    \
+                send_msg((x)->pipe, EXEC_MSG_ERROR, -(r), __VA_ARGS__);          \
+                _exit(125);                                                      \
+        } while (0)
+
+/* CMD's environment, as `run` builds it: a clean default set, then -e in
+ * order, later ones winning. */
+static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
+        size_t n = 0;
+        char **env = calloc(c->n_env + 5, sizeof(char *));
+
+        if (!env)
+                return NULL;
+        if (asprintf(&env[n++], "PATH=%s", DEFAULT_PATH) < 0 ||
+            asprintf(&env[n++], "HOME=%s", root ? "/root" : "/") < 0 ||
+            asprintf(&env[n++], "HOSTNAME=%s", info->hostname ?: info->name) < 0 ||
+            !(env[n++] = strdup("container=shuttle"))) {
+                env[n - 1] = NULL;
+                strv_free(env);
+                return NULL;
+        }
+        for (size_t i = 0; i < c->n_env; i++) {
+                const char *eq = strchr(c->env[i], '=');
+                size_t klen = eq ? (size_t) (eq - c->env[i]) + 1 : strlen(c->env[i]);
+                char *s = strdup(c->env[i]);
+                size_t j;
+
+                if (!s) {
+                        strv_free(env);
+                        return NULL;
+                }
+                for (j = 0; j < n; j++)
+                        if (strncmp(env[j], c->env[i], klen) == 0)
+                                break;
+                if (j < n)
+                        free(env[j]);
+                else
+                        n++;
+                env[j] = s;
+        }
+        env[n] = NULL;
+        return env;
+}
+
+/* Moves the calling process into each of the container's cgroup
+ * directories ("0" is the writer).  Each must be a cgroupfs directory: the
+ * paths come from the state file, and we write nothing anywhere else. */
+static int join_cgroups(char *const *paths, const char **ret_failed) {
+        for (size_t i = 0; paths && paths[i]; i++) {
+                _cleanup_close_ int dfd = -1, fd = -1;
+                struct statfs sf;
+
+                *ret_failed = paths[i];
+                dfd = open(paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0)
+                        return -errno;
+                if (fstatfs(dfd, &sf) < 0)
+                        return -errno;
+                if (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC)
+                        return -EMEDIUMTYPE;
+                fd = openat(dfd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return -errno;
+                if (write(fd, "0", 1) != 1)
+                        return -errno;
+        }
+        return 0;
+}
+
+/* The command, in the container's namespaces and cgroups.  The order is the
+ * one of sandbox.h, as for the container's own command. */
+_Noreturn static void command_main(const Exec *x) {
+        sigset_t none;
+        int r;
+
+        for (int s = 1; s < NSIG; s++)
+                (void) signal(s, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+
+        /* Our own session: a ^C on the terminal reaches the caller, which
+         * forwards it once, rather than both of us. */
+        if (setsid() < 0)
+                fail(x, -errno, "setsid: %m");
+
+        r = caps_drop_bounding(x->info->caps);
+        if (r < 0)
+                fail(x, r, "dropping capabilities from the bounding set: %m");
+        if (setgroups(0, NULL) < 0)
+                fail(x, -errno, "clearing supplementary groups: %m");
+        if (x->set_ids) {
+                if (setresgid(x->gid, x->gid, x->gid) < 0)
+                        fail(x, -errno, "setting gid %u: %m", (unsigned) x->gid);
+                if (setresuid(x->uid, x->uid, x->uid) < 0)
+                        fail(x, -errno, "setting uid %u: %m", (unsigned) x->uid);
+        }
+        r = caps_apply(x->info->caps);
+        if (r < 0)
+                fail(x, r, "setting capabilities: %m");
+        /* As the user the command runs as, like the container's command. */
+        if (chdir(x->workdir) < 0)
+                fail(x, -errno, "cannot enter working directory '%s': %m", x->workdir);
+        r = no_new_privs_set();
+        if (r < 0)
+                fail(x, r, "setting no_new_privs: %m");
+        r = seccomp_program_load(x->seccomp);
+        if (r < 0)
+                fail(x, r, "loading the seccomp profile: %m");
+        /* Nothing of ours beyond stdio goes into the container (the pipe is
+         * CLOEXEC already and closes on a successful exec). */
+        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                fail(x, -errno, "closing inherited descriptors: %m");
+
+        environ = x->envp;
+        execvp(x->config->argv[0], x->config->argv);
+        r = errno;
+        send_msg(x->pipe, EXEC_MSG_EXEC_FAILED, r, "%s: %s", x->config->argv[0], strerror(r));
+        _exit(r == ENOENT ? 127 : 126);
+}
+
+/* The joiner: enters the container, creates the command as the caller's
+ * child, reports its pid and leaves. */
+_Noreturn static void joiner_main(const Exec *x) {
+        struct clone_args args = { .flags = CLONE_PARENT };
+        const char *failed = NULL;
+        ExecMessage m = { .type = EXEC_MSG_PID };
+        pid_t pid;
+        int r;
+
+        /* Before anything of the container can see us: not dumpable, so no
+         * process in it can ptrace us or open our /proc files while we hold
+         * the host's privileges.  And if the caller dies, so do we. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                fail(x, -errno, "prctl: %m");
+
+        /* Cgroups first: the command must be born inside them so every limit
+         * counts it from its first instruction. */
+        r = join_cgroups(x->info->cgroups, &failed);
+        if (r < 0)
+                fail(x, r, "joining cgroup '%s': %s", failed,
+                     r == -EMEDIUMTYPE ? "not a cgroup file system" : strerror(-r));
+
+        /* All namespaces at once, through the init's pidfd (kernel >= 5.8):
+         * atomic, and no /proc path that could be swapped under us. */
+        if (setns(x->init_pidfd, JOIN_NAMESPACES) < 0)
+                fail(x, -errno, "joining the container's namespaces: %m");
+
+        /* The pid namespace applies to children only.  exit_signal must be 0
+         * with CLONE_PARENT: the child gets ours (SIGCHLD) and the caller as
+         * its parent, so nothing of ours has to stay to wait for it. */
+        pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+        if (pid < 0)
+                fail(x, -errno, "creating the command's process: %m");
+        if (pid == 0)
+                command_main(x);
+        m.pid = pid;
+        (void) !write(x->pipe, &m, sizeof(m));
+        _exit(0);
+}
+
+static void result_from_siginfo(const siginfo_t *si, ExecResult *ret) {
+        if (si->si_code == CLD_EXITED) {
+                ret->exit_status = si->si_status;
+                ret->signal = 0;
+        } else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
+                ret->signal = si->si_status;
+                ret->exit_status = 128 + si->si_status;
+        } else
+                ret->exit_status = 255;
+}
+
+_printf_(2, 3) static void set_message(ExecResult *ret, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ret->message, sizeof(ret->message), fmt, ap);
+        va_end(ap);
+}
+
+/* Waits for the command, forwarding signals to it. */
+static int wait_command(int pidfd, int sigfd, siginfo_t *ret) {
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = pidfd, .events = POLLIN },
+                        { .fd = sigfd, .events = POLLIN },
+                };
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si))
+                                if (si.ssi_signo != SIGCHLD)
+                                        (void) pidfd_send_signal(pidfd, (int) si.ssi_signo, NULL, 0);
+                }
+                if (p[0].revents & POLLIN) {
+                        *ret = (siginfo_t){};
+                        if (waitid(P_PIDFD, (id_t) pidfd, ret, WEXITED) < 0)
+                                return -errno;
+                        return 0;
+                }
+        }
+}
+
+/* Reads the joiner's and the command's messages until both have closed the
+ * pipe (the command's copy closes on exec). */
+static int read_messages(int fd, pid_t *ret_pid, ExecMessage *ret_error) {
+        for (;;) {
+                ExecMessage m;
+                ssize_t n = read(fd, &m, sizeof(m));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                if (n != (ssize_t) sizeof(m))
+                        return -EBADMSG;
+                m.text[sizeof(m.text) - 1] = '\0';
+                if (m.type == EXEC_MSG_PID)
+                        *ret_pid = m.pid;
+                else if (ret_error->type == 0)
+                        *ret_error = m;
+        }
+}
+
+int container_exec(const StateInfo *info, const char *state_dir, const ExecConfig *c, ExecResult *ret) {
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_close_ int init_pidfd = -1, sigfd = -1, cmd_pidfd = -1;
+        SeccompProgram *seccomp = NULL;
+        ExecResult result = {};
+        ExecMessage error = {};
+        sigset_t mask, old_mask;
+        siginfo_t si = {};
+        pid_t joiner, cmd = 0;
+        int pipefd[2] = { -1, -1 }, r;
+        Exec x;
+
+        if (!c->argv || !c->argv[0])
+                return -EINVAL;
+
+        r = state_info_open_init(info, state_dir, &init_pidfd);
+        if (r < 0) {
+                set_message(&result, "no running container named '%s'", info->name);
+                goto out;
+        }
+        x = (Exec){
+                .info = info,
+                .config = c,
+                .workdir = c->workdir ?: info->workdir ?: "/",
+                .set_ids = c->has_user || info->has_user,
+                .uid = c->has_user ? c->uid : info->uid,
+                .gid = c->has_user ? c->gid : info->gid,
+                .init_pidfd = init_pidfd,
+        };
+        env = build_env(info, c, !x.set_ids || x.uid == 0);
+        if (!env) {
+                r = -ENOMEM;
+                goto out;
+        }
+        x.envp = env;
+
+        /* Compiling the filter allocates: here, not in the children. */
+        r = seccomp_program_new_default(&seccomp);
+        if (r < 0) {
+                set_message(&result, "building the seccomp profile: %s", strerror(-r));
+                goto out;
+        }
+        x.seccomp = seccomp;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto out;
+        }
+
+        /* Blocked before forking, so none is lost before the command's pid
+         * is known; the command unblocks them. */
+        forwarded(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &old_mask);
+        sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sigfd < 0) {
+                r = -errno;
+                goto out_mask;
+        }
+
+        joiner = fork();
+        if (joiner < 0) {
+                r = -errno;
+                goto out_mask;
+        }
+        if (joiner == 0) {
+                close(pipefd[0]);
+                x.pipe = pipefd[1];
+                joiner_main(&x);
+        }
+        pipefd[1] = safe_close(pipefd[1]);
+
+        r = read_messages(pipefd[0], &cmd, &error);
+        (void) waitid(P_PID, (id_t) joiner, &si, WEXITED);
+        if (cmd > 0) {
+                /* Our child (CLONE_PARENT), not reaped yet: the pid is its. */
+                cmd_pidfd = pidfd_open(cmd, 0);
+                if (cmd_pidfd < 0) {
+                        r = -errno;
+                        (void) kill(cmd, SIGKILL);
+                        (void) waitpid(cmd, NULL, 0);
+                        goto out_mask;
+                }
+        }
+        if (r < 0 || cmd_pidfd < 0) {
+                if (cmd_pidfd >= 0) {
+                        (void) pidfd_send_signal(cmd_pidfd, SIGKILL, NULL, 0);
+                        (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
+                }
+                if (error.type != 0) {
+                        r = -(error.err > 0 ? error.err : EIO);
+                        set_message(&result, "%s", error.text);
+                } else if (r >= 0)
+                        r = -ESRCH;
+                if (r == -ESRCH && !result.message[0])
+                        set_message(&result, "no running container named '%s'", info->name);
+                goto out_mask;
+        }
+
+        r = wait_command(cmd_pidfd, sigfd, &si);
+        if (r < 0) {
+                (void) pidfd_send_signal(cmd_pidfd, SIGKILL, NULL, 0);
+                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
+                goto out_mask;
+        }
+        result_from_siginfo(&si, &result);
+        if (error.type == EXEC_MSG_EXEC_FAILED)
+                set_message(&result, "failed to execute %s", error.text);
+        else if (error.type == EXEC_MSG_ERROR) {
+                r = -(error.err > 0 ? error.err : EIO);
+                set_message(&result, "%s", error.text);
+        }
+
+out_mask:
+        sigfd = safe_close(sigfd);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+out:
+        safe_close(pipefd[0]);
+        safe_close(pipefd[1]);
+        seccomp_program_free(seccomp);
+        *ret = result;
+        return r;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Running one more command inside a running container (`shuttlectl exec`).
+ *
+ * The command gets everything the container's own command has: all its
+ * namespaces (mount, uts, ipc, net, pid, cgroup), its cgroups (so its
+ * limits count it), its capability set, no_new_privs and the default
+ * seccomp profile, and a clean environment.  How, in three processes:
+ *
+ *   caller     builds the seccomp program and the environment, blocks the
+ *              forwarded signals, forks the joiner; later waits for the
+ *              command and forwards signals to it; stays on the host.
+ *   joiner     sets itself non-dumpable, writes itself into the container's
+ *              cgroups, setns()-es into every namespace through a pidfd of
+ *              the container's init, and clone3()s the command with
+ *              CLONE_PARENT (the pid namespace applies to children only, and
+ *              CLONE_PARENT makes the command the caller's child); reports
+ *              the command's pid and exits, so nothing privileged of ours
+ *              stays in the container's cgroup.
+ *   command    in the container's pid namespace; chdir, bounding set, ids,
+ *              capabilities, no_new_privs, seccomp, close fds, execvp.
+ *
+ * Dumpability: the joiner and the command stay non-dumpable (inherited from
+ * the joiner's prctl(PR_SET_DUMPABLE, 0), and changing ids resets it to
+ * fs.suid_dumpable, 0 by default) until execve: while they hold host
+ * privileges, nothing in the container can ptrace them or open their
+ * /proc/PID/fd, mem or environ (that needs CAP_SYS_PTRACE, which containers
+ * do not get).  execve makes the process dumpable again (for a binary it can
+ * read) once it has only the container's privileges: from then on it is just
+ * another process of the container. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "runtime/state-info.h"
+
+typedef struct ExecConfig {
+        char **argv;            /* NULL-terminated; argv[0] looked up in PATH */
+        char **env;             /* extra K=V, after the defaults, later winning */
+        size_t n_env;
+        bool has_user;          /* run as uid:gid instead of the container's user */
+        uid_t uid;
+        gid_t gid;
+        const char *workdir;    /* NULL = the container's working directory */
+} ExecConfig;
+
+typedef struct ExecResult {
+        int exit_status;        /* the command's status, 128+N for signal N,
+                                 * 127 not found, 126 not executable */
+        int signal;
+        char message[512];      /* why it could not start; empty otherwise */
+} ExecResult;
+
+/* Runs the command in the container described by info (from
+ * state_info_load_running()) and waits for it, forwarding SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it.  Returns 0 once it ran or its
+ * exec failed (see exit_status), or a negative errno with ret->message set if
+ * it could not be started inside the container: -ESRCH when the container is
+ * gone. */
+int container_exec(const StateInfo *info, const char *state_dir, const ExecConfig *c, ExecResult *ret);

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "shuttle/broker-client.h"
+#include "shuttle/control.h"
+
+static int call(const char *state_dir, json_t *req, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        json_t *reply = NULL;
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        r = control_connect(state_dir, &fd);
+        if (r >= 0)
+                r = control_call(fd, req, &reply);
+        json_decref(req);
+        if (r < 0 && reply && ret_error) {
+                const char *e = json_string_value(json_object_get(reply, "error"));
+                if (e)
+                        *ret_error = strdup(e);
+        }
+        json_decref(reply);
+        return r;
+}
+
+int broker_register_container(const char *state_dir, const ContainerConfig *c, pid_t pid, unsigned restarts,
+                              char **ret_error) {
+        json_t *exports = json_array();
+
+        for (size_t i = 0; exports && i < c->n_exports; i++)
+                json_array_append_new(exports, c->exports[i].socket
+                                                       ? json_pack("{s:s, s:s}", "name", c->exports[i].name,
+                                                                   "socket", c->exports[i].socket)
+                                                       : json_pack("{s:s, s:i}", "name", c->exports[i].name,
+                                                                   "port", (int) c->exports[i].port));
+        return call(state_dir,
+                    json_pack("{s:s, s:s, s:s?, s:i, s:o*, s:i}", "op", "register", "name", c->name, "group",
+                              c->group, "pid", (int) pid, "exports", exports, "restarts", (int) restarts),
+                    ret_error);
+}
+
+int broker_unregister_container(const char *state_dir, const char *name) {
+        return call(state_dir, json_pack("{s:s, s:s}", "op", "unregister", "name", name), NULL);
+}
+
+int broker_set_group_policy(const char *state_dir, const char *group, const char *file, char **ret_error) {
+        return call(state_dir, json_pack("{s:s, s:s, s:s?}", "op", "group-policy", "group", group, "file", file),
+                    ret_error);
+}
+
+static bool broker_answers(const char *state_dir) {
+        _cleanup_close_ int fd = -1;
+        return control_connect(state_dir, &fd) >= 0;
+}
+
+static int find_shuttled(char *ret, size_t size) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (n > 0) {
+                self[n] = '\0';
+                snprintf(ret, size, "%s/shuttled", dirname(self));
+                if (access(ret, X_OK) == 0)
+                        return 0;
+        }
+        snprintf(ret, size, "%s/shuttled", SHUTTLE_SBINDIR);
+        return access(ret, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_error) {
+        char path[PATH_MAX];
+        pid_t pid;
+        int status;
+
+        *ret_started = false;
+        if (broker_answers(state_dir))
+                return 0;
+        if (find_shuttled(path, sizeof(path)) < 0) {
+                (void) asprintf(ret_error, "no shuttled to start (looked next to shuttlectl and in %s)",
+                                SHUTTLE_SBINDIR);
+                return -ENOENT;
+        }
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                /* shuttled detaches itself once it listens: its exit status
+                 * tells whether it started. */
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null >= 0) {
+                        dup2(null, STDIN_FILENO);
+                        dup2(null, STDOUT_FILENO);
+                }
+                execl(path, "shuttled", "--state-dir", state_dir, (char *) NULL);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                (void) asprintf(ret_error, "%s failed to start (status %d)", path,
+                                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                return -EIO;
+        }
+        for (int i = 0; i < 100 && !broker_answers(state_dir); i++)
+                usleep(20000);
+        if (!broker_answers(state_dir)) {
+                (void) asprintf(ret_error, "%s started but does not answer on %s/control.sock", path, state_dir);
+                return -ETIMEDOUT;
+        }
+        *ret_started = true;
+        return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What shuttlectl asks of the running broker over control.sock.  Errors
+ * come back as negative errno values and, where the broker said why, a
+ * message in *ret_error (malloc'ed). */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/container.h"
+
+/* Registers a container whose init is `pid`.  -ENOENT/-ECONNREFUSED: no
+ * broker runs.  restarts > 0 marks a restart by its group (audited). */
+int broker_register_container(const char *state_dir, const ContainerConfig *c, pid_t pid, unsigned restarts,
+                              char **ret_error);
+int broker_unregister_container(const char *state_dir, const char *name);
+
+/* Loads (file != NULL) or drops (file == NULL) a group's policy. */
+int broker_set_group_policy(const char *state_dir, const char *group, const char *file, char **ret_error);
+
+/* Starts shuttled (detached) if none answers on state_dir; *ret_started
+ * tells whether one was started.  The binary is looked for next to the
+ * running program first (a build tree), then in the install's sbindir. */
+int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_error);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Connecting to a socket that lives inside a container, from the host:
+ * used by the broker for exports and by group supervisors for readiness.
+ * `pidfd` must refer to `pid` (the container's init): it proves the pid was
+ * not reused while we looked at /proc/PID. */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A unix socket at `path` as the container sees it.  Invariant 3: the path
+ * is resolved inside the container's root (/proc/PID/root, with
+ * RESOLVE_IN_ROOT and no magic links), never joined onto a host path: a
+ * symlink or ".." planted in the container cannot lead to a host socket.
+ * Returns a connected, blocking socket. */
+int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd);
+
+/* A TCP port on the container's loopback, from a socket created inside
+ * its network namespace (setns there and back: the caller must be
+ * single-threaded).  Waits at most 1 s for the connection. */
+int ns_connect_tcp(pid_t pid, int pidfd, uint16_t port, int *ret_fd);

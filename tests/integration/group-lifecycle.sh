@@ -1,0 +1,98 @@
+#!/bin/bash
+# App groups: dependency order, readiness timeouts, foreground output with
+# prefixes, Ctrl-C stopping in reverse order, restart policy, validation.
+. "$(dirname "$0")/lib.sh"
+require_root
+plan 14
+
+start_broker
+g=$T/g.yaml
+
+# Order: c depends on b depends on a; each prints when it starts.
+cat >"$g" <<'YAML'
+group: order
+containers:
+  c:
+    command: ["sh", "-c", "echo c-up; sleep 0.3"]
+    depends_on: [b]
+  a:
+    command: ["sh", "-c", "echo a-up; touch /run/ready.sock; sleep 0.6"]
+  b:
+    command: ["sh", "-c", "echo b-up; sleep 0.5"]
+    depends_on: [a]
+YAML
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" 2>&1)
+check_match "containers start in dependency order" "a \| a-up.*b \| b-up.*c \| c-up" "$(echo $out)"
+check_match "the group ends when its containers have ended" "container 'c' exited with status 0" "$out"
+
+# A readiness timeout names the container and tears the group down.
+cat >"$g" <<'YAML'
+group: slow
+containers:
+  base:
+    command: ["sleep", "30"]
+  never:
+    command: ["sleep", "30"]
+    depends_on: [base]
+    ready: { socket: /run/never.sock, timeout: 1s }
+  after:
+    command: ["sleep", "30"]
+    depends_on: [never]
+YAML
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" 2>&1; echo "rc=$?")
+check_match "a readiness timeout is an error naming the container" "container 'never' was not ready within 1.0s \(socket /run/never.sock\)" "$out"
+check_match "... and the run fails" "rc=1" "$out"
+check_nomatch "... what depends on it never starts" "after \|" "$out"
+check_eq "... and nothing is left running" "" "$("$SHUTTLECTL" ps --state-dir "$STATE_DIR" 2>&1 | tail -n +2)"
+
+# A readiness command run inside the container.
+cat >"$g" <<'YAML'
+group: cmdready
+containers:
+  svc:
+    command: ["sh", "-c", "sleep 0.5; touch /tmp/ok; sleep 30"]
+    ready: { command: ["test", "-e", "/tmp/ok"], timeout: 5s }
+  user:
+    command: ["echo", "svc-was-ready"]
+    depends_on: [svc]
+YAML
+timeout 20 "$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" >"$T/cmd.out" 2>&1 &
+run=$!
+wait_until grep -q svc-was-ready "$T/cmd.out"
+check_match "a ready command that exits 0 inside the container lets dependents start" "user +\| svc-was-ready" "$(cat "$T/cmd.out")"
+
+# Ctrl-C (SIGINT to shuttlectl) stops the group in reverse order.
+kill -INT $run
+wait $run
+check_match "SIGINT stops the group" "stopping group 'cmdready'" "$(cat "$T/cmd.out")"
+
+# Restart on failure, with backoff; the broker's audit log says so.
+cat >"$g" <<'YAML'
+group: flaky
+containers:
+  f:
+    command: ["sh", "-c", "echo try; exit 3"]
+    restart: { policy: on-failure, backoff: 100ms, max: 2 }
+YAML
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" 2>&1; echo "rc=$?")
+check_eq "on-failure restarts up to max (3 runs)" "3" "$(echo "$out" | grep -c 'f | try')"
+check_match "... and the group's status is the container's" "rc=3" "$out"
+check_match "... restarts are in the audit log" '"kind":"container","op":"restart","object":"f"' "$(audit_grep '"op":"restart"')"
+
+# Validation: a cycle is refused with the cycle, and nothing starts.
+cat >"$g" <<'YAML'
+group: cyc
+containers:
+  x:
+    command: ["true"]
+    depends_on: [y]
+  y:
+    command: ["true"]
+    depends_on: [x]
+YAML
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" 2>&1; echo "rc=$?")
+check_match "a dependency cycle is refused, naming the cycle" "g.yaml:[0-9]+:[0-9]+: .*dependency cycle: x -> y -> x" "$out"
+check_match "... with exit 1" "rc=1" "$out"
+check_eq "... and nothing was started" "" "$(ls "$STATE_DIR/groups" 2>/dev/null)"
+stop_broker
+finish
