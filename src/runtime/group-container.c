@@ -11,7 +11,6 @@
 
 typedef struct ContainerState {
         size_t index;                   /* SIZE_MAX: a duplicate, checked only */
-        const YNode *name;
 } ContainerState;
 
 typedef int (*container_handler)(GroupContext *c, ContainerState *st, GroupContainer *gc, const YNode *key,
@@ -652,7 +651,7 @@ static const struct ContainerKey {
 
 int group_parse_container(GroupContext *c, size_t index, GroupContainer *gc, const YNode *name,
                           const YNode *node) {
-        ContainerState st = { .index = index, .name = name };
+        ContainerState st = { .index = index };
         GroupKeySeen seen = {};
         bool ok = true;
 

@@ -485,8 +485,9 @@ static void load_tree(GroupContext *c, const YNode *root) {
                         c->oom = -ENOMEM;
                         return;
                 }
-        if (group_check_graph(c) < 0 || group_check_policy(c) < 0)
-                return;
+        /* The policy warnings need a graph without cycles. */
+        if (group_check_graph(c) >= 0)
+                (void) group_check_policy(c);
 }
 
 /* ---- Entry points --------------------------------------------------------*/
