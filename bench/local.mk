@@ -24,3 +24,5 @@ bench: all $(bench_scripts)
 	  case $$rc in 0) ;; 77) echo "== $$b: skipped" ;; *) exit 1 ;; esac; \
 	done
 .PHONY: bench
+bench_scripts += bench/group-start.sh
+EXTRA_DIST += bench/group-start.sh

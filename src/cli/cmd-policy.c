@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "policy/policy.h"
+#include "shuttle/broker-client.h"
 
 #define ARGS_MAX 256
 
@@ -47,12 +48,22 @@ static void help_show(void) {
                "YAML, or as JSON with --json.\n");
 }
 
+static void help_reload(void) {
+        printf("Usage: shuttlectl policy reload [--state-dir DIR]\n\n"
+               "Ask the running shuttled to re-read its policy files.  A policy with any\n"
+               "error is not applied: the errors are printed and the old policy keeps\n"
+               "serving.  Exit status: 0 reloaded, 1 refused or no broker, 2 usage error.\n\n"
+               "  --state-dir DIR     the broker's state directory (default /run/shuttle)\n"
+               "  -h, --help          show this help\n");
+}
+
 static void help_policy(void) {
         printf("Usage: shuttlectl policy COMMAND ...\n\n"
                "Commands:\n"
                "  check FILE...          validate policy files\n"
                "  explain FILE... ...    decide a request and explain why\n"
-               "  show FILE... [--json]  print the normalised policy\n\n"
+               "  show FILE... [--json]  print the normalised policy\n"
+               "  reload                 make the running broker re-read its policy\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
 
@@ -329,6 +340,52 @@ static int do_show(int argc, char **argv) {
         return 0;
 }
 
+static int do_reload(int argc, char **argv) {
+        static const struct option options[] = {
+                { "state-dir", required_argument, NULL, 'S' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        const char *state = "/run/shuttle";
+        _cleanup_free_ char *error = NULL;
+        int opt, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
+                switch (opt) {
+                case 'S':
+                        state = optarg;
+                        break;
+                case 'h':
+                        help_reload();
+                        return 0;
+                case ':':
+                        log_error("policy reload: %s: missing value", argv[optind - 1]);
+                        return EXIT_USAGE;
+                default:
+                        log_error("policy reload: %s: unknown option", argv[optind - 1]);
+                        return EXIT_USAGE;
+                }
+        if (optind < argc) {
+                log_error("policy reload: unexpected argument '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        r = broker_reload_policy(state, &error);
+        if (r == -ENOENT || r == -ECONNREFUSED) {
+                log_error("policy reload: no broker is running on %s", state);
+                return 1;
+        }
+        if (r < 0) {
+                if (error)
+                        fprintf(stderr, "%s", error);
+                log_error_errno(r, "policy reload: refused, the old policy keeps serving: %m");
+                return 1;
+        }
+        printf("policy reloaded\n");
+        return 0;
+}
+
 int verb_policy(int argc, char **argv) {
         static const struct {
                 const char *name;
@@ -337,6 +394,7 @@ int verb_policy(int argc, char **argv) {
                 { "check", do_check },
                 { "explain", do_explain },
                 { "show", do_show },
+                { "reload", do_reload },
         };
 
         if (argc < 2) {

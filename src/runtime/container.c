@@ -329,6 +329,7 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
         const RlimitSpec *bad_rlimit = NULL;
         const char *controller = NULL;
         rlim_t max_rlimit = 0;
+        char cgname[64];
         const char *hostname = c->hostname ?: c->name;
         InitArgs args;
         sigset_t mask;
@@ -387,7 +388,8 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                 goto out_msg;
         }
 
-        r = cgroup_create(cgroup_root_of(c), self_cgroup_of(c), c->name, &c->limits, &run.cgroup);
+        state_cgroup_name(state_dir_of(c), c->name, cgname);
+        r = cgroup_create(cgroup_root_of(c), self_cgroup_of(c), cgname, &c->limits, &run.cgroup);
         if (r < 0) {
                 set_message(&result, "creating the cgroup for '%s' under %s: %s", c->name,
                             cgroup_root_of(c), strerror(-r));

@@ -132,10 +132,26 @@ void state_entry_remove(StateEntry *e) {
         e->lock_fd = safe_close(e->lock_fd);
 }
 
+void state_cgroup_name(const char *state_dir, const char *name, char ret[static 64]) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+
+        if (streq(state_dir, "/run/shuttle")) {
+                snprintf(ret, 64, "%s", name);
+                return;
+        }
+        for (const char *p = state_dir; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619u;
+        h = (h ^ '/') * 16777619u;
+        for (const char *p = name; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619u;
+        snprintf(ret, 64, "%.54s.%08x", name, h);
+}
+
 /* The cgroups a dead run recorded (it may have run from another cgroup than
  * ours), then whatever is below our own cgroup under that name. */
-static void remove_stale_cgroups(const StateEntry *e, const char *cgroup_root, const char *self_cgroup_file) {
-        char path[PATH_MAX + 16];
+static void remove_stale_cgroups(const char *state_dir, const StateEntry *e, const char *cgroup_root,
+                                 const char *self_cgroup_file) {
+        char path[PATH_MAX + 16], cgname[64];
         json_t *o, *cg, *v;
         size_t i;
 
@@ -146,7 +162,8 @@ static void remove_stale_cgroups(const StateEntry *e, const char *cgroup_root, c
                 if (json_is_string(v))
                         (void) cgroup_remove_stale_path(json_string_value(v));
         json_decref(o);
-        (void) cgroup_remove_stale(cgroup_root, self_cgroup_file, e->name);
+        state_cgroup_name(state_dir, e->name, cgname);
+        (void) cgroup_remove_stale(cgroup_root, self_cgroup_file, cgname);
 }
 
 int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const char *self_cgroup_file) {
@@ -170,7 +187,7 @@ int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const ch
                 fd = lock_entry(&e, false);
                 if (fd < 0 && fd != -ENOENT)
                         continue; /* alive (-EEXIST) or unreadable */
-                remove_stale_cgroups(&e, cgroup_root, self_cgroup_file);
+                remove_stale_cgroups(state_dir, &e, cgroup_root, self_cgroup_file);
                 entry_remove_files(&e);
                 safe_close(fd);
                 n++;

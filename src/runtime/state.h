@@ -34,5 +34,10 @@ int state_entry_write(StateEntry *e, const struct ContainerConfig *c, pid_t owne
                       const char *const *cgroups, uint64_t caps);
 void state_entry_remove(StateEntry *e);
 
+/* The cgroup name of a container: its name under the default state
+ * directory; with another state directory, "<name>.<hash>" (a hash of both),
+ * so that runs with separate state directories never share a cgroup. */
+void state_cgroup_name(const char *state_dir, const char *name, char ret[static 64]);
+
 /* Removes stale entries and their cgroups.  Returns how many. */
 int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const char *self_cgroup_file);

@@ -54,6 +54,10 @@ int broker_unregister_container(const char *state_dir, const char *name) {
         return call(state_dir, json_pack("{s:s, s:s}", "op", "unregister", "name", name), NULL);
 }
 
+int broker_reload_policy(const char *state_dir, char **ret_error) {
+        return call(state_dir, json_pack("{s:s}", "op", "reload"), ret_error);
+}
+
 int broker_set_group_policy(const char *state_dir, const char *group, const char *file, char **ret_error) {
         return call(state_dir, json_pack("{s:s, s:s, s:s?}", "op", "group-policy", "group", group, "file", file),
                     ret_error);

@@ -16,6 +16,10 @@ int broker_register_container(const char *state_dir, const ContainerConfig *c, p
                               char **ret_error);
 int broker_unregister_container(const char *state_dir, const char *name);
 
+/* Asks the broker to re-read its policy files (SIGHUP does the same).  On
+ * -EINVAL *ret_error holds every file:line:col error; the old policy stays. */
+int broker_reload_policy(const char *state_dir, char **ret_error);
+
 /* Loads (file != NULL) or drops (file == NULL) a group's policy. */
 int broker_set_group_policy(const char *state_dir, const char *group, const char *file, char **ret_error);
 

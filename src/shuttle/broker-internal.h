@@ -94,6 +94,22 @@ typedef struct Client {
         struct Client *next;
 } Client;
 
+/* The use a grant (a rule, for one caller) has had: `limit: { rate,
+ * max_open }` of the policy are enforced against it. */
+typedef struct LimitState {
+        char *rule;
+        char *from;
+        double tokens;      /* rate: a token bucket of rate_count per interval */
+        uint64_t last_usec;
+        unsigned open;      /* max_open: proxied connections open now */
+        struct LimitState *next;
+} LimitState;
+
+/* What a yes came with. */
+typedef struct IpcGrant {
+        LimitState *limit;  /* non-NULL: count this connection while it is open */
+} IpcGrant;
+
 typedef struct Relay Relay;
 typedef struct RelayEnd {
         Source src;
@@ -111,6 +127,7 @@ struct Relay {
         char *exporter;
         char *service;
         bool dead;
+        LimitState *limit;  /* counted against a max_open grant */
         Relay *next;
 };
 
@@ -147,6 +164,7 @@ struct Broker {
         size_t n_policy_paths;
         Policy *policy;
         GroupPolicy *group_policies;
+        LimitState *limits;
         struct AuditLog *audit;
         Container *containers;
         size_t n_containers;
@@ -174,9 +192,10 @@ typedef struct AuditEvent {
         json_t *extra; /* reference is taken */
 } AuditEvent;
 void broker_audit(Broker *b, const AuditEvent *e);
-/* Decides and audits one request.  Returns true if allowed. */
+/* Decides and audits one request, the policy's limits included.  Returns
+ * true if allowed; *ret_grant says whether the connection must be counted. */
 bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
-                       const char *op);
+                       const char *op, IpcGrant *ret_grant);
 
 /* The policy that decides requests from `from` (its group's, if loaded). */
 const Policy *broker_policy_for(const Broker *b, const Container *from);
@@ -191,8 +210,13 @@ const Export *container_find_export(const Container *c, const char *name);
 
 /* ipc.c */
 int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd,
-                        const char *op);
+                        const char *op, IpcGrant *ret_grant);
+/* Relays between in (the importer's side) and out (the exporter's). */
+int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
+                    LimitState *limit);
 void ipc_sync_proxies(Broker *b);
+void ipc_sync_proxies_added(Broker *b, Container *c);
+void ipc_sync_proxies_removed(Broker *b, Container *c);
 void ipc_drop_proxies(Broker *b, Container *c);
 void ipc_proxy_accept(Broker *b, Proxy *p);
 void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events);

@@ -89,8 +89,77 @@ void broker_audit(Broker *b, const AuditEvent *e) {
         json_decref(e->extra);
 }
 
+static uint64_t mono_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static LimitState *limit_get(Broker *b, const char *rule, const char *from) {
+        LimitState *l;
+
+        for (l = b->limits; l; l = l->next)
+                if (streq(l->rule, rule) && streq(l->from, from))
+                        return l;
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return NULL;
+        l->rule = strdup(rule);
+        l->from = strdup(from);
+        l->tokens = -1; /* full, on first use */
+        if (!l->rule || !l->from) {
+                free(l->rule);
+                free(l->from);
+                free(l);
+                return NULL;
+        }
+        l->next = b->limits;
+        b->limits = l;
+        return l;
+}
+
+/* Applies a grant's limits; NULL if within them (and then a token is
+ * taken), else why not.  *ret_limit is where to count an open connection. */
+static const char *limits_admit(Broker *b, const Container *from, const PolicyDecision *d, LimitState **ret_limit,
+                                char *why, size_t size) {
+        const PolicyLimits *lim = &d->limits;
+        LimitState *l;
+
+        *ret_limit = NULL;
+        if (!lim->rate_count && !lim->max_open)
+                return NULL;
+        l = limit_get(b, d->rule_id, from->qname);
+        if (!l)
+                return "out of memory";
+        if (lim->rate_count) {
+                uint64_t now = mono_usec();
+                double cap = (double) lim->rate_count;
+                if (l->tokens < 0)
+                        l->tokens = cap;
+                else
+                        l->tokens = MIN(cap, l->tokens + (double) (now - l->last_usec) * cap /
+                                                                 (double) lim->rate_interval_usec);
+                l->last_usec = now;
+                if (l->tokens < 1) {
+                        snprintf(why, size, "rate limit of rule '%s' reached (%llu per %.3gs)", d->rule_id,
+                                 (unsigned long long) lim->rate_count, (double) lim->rate_interval_usec / 1e6);
+                        return why;
+                }
+        }
+        if (lim->max_open && l->open >= lim->max_open) {
+                snprintf(why, size, "max_open of rule '%s' reached (%llu open)", d->rule_id,
+                         (unsigned long long) lim->max_open);
+                return why;
+        }
+        if (lim->rate_count)
+                l->tokens -= 1;
+        if (lim->max_open)
+                *ret_limit = l;
+        return NULL;
+}
+
 bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
-                       const char *op) {
+                       const char *op, IpcGrant *ret_grant) {
         PolicyRequest req = {
                 .from = from->qname,
                 .to = to ? to->qname : "",
@@ -100,7 +169,7 @@ bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, co
                 .now = time(NULL),
         };
         PolicyDecision d = {};
-        char object[256];
+        char object[256], why[192];
         bool allow;
 
         snprintf(object, sizeof(object), "%s.%s", to ? to->name : "?", service);
@@ -108,6 +177,17 @@ bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, co
                 d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
                                       .audited = true };
         allow = d.verdict == POLICY_ALLOW;
+        *ret_grant = (IpcGrant){};
+        if (allow) {
+                const char *over = limits_admit(b, from, &d, &ret_grant->limit, why, sizeof(why));
+                if (over) {
+                        /* Over its limits, an allowed request is refused, and that
+                         * is always worth a record. */
+                        allow = false;
+                        d.reason = over;
+                        d.audited = true;
+                }
+        }
         if (d.audited) {
                 json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
                                                         (int) d.rule_line)
@@ -648,6 +728,13 @@ Broker *broker_free(Broker *b) {
         broker_unwatch(b, &b->timer);
         if (b->audit)
                 audit_log_close(b->audit);
+        while (b->limits) {
+                LimitState *l = b->limits;
+                b->limits = l->next;
+                free(l->rule);
+                free(l->from);
+                free(l);
+        }
         while (b->group_policies) {
                 GroupPolicy *g = b->group_policies;
                 b->group_policies = g->next;

@@ -27,7 +27,8 @@
 #define RELAY_CHUNK (256u * 1024u)
 
 /* target: "<container>.<service>".  Decides, audits and connects. */
-int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd, const char *op) {
+int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd, const char *op,
+                        IpcGrant *ret_grant) {
         char name[64];
         const char *dot = strchr(target, '.');
         const Container *exporter;
@@ -41,7 +42,7 @@ int ipc_connect_service(Broker *b, const Container *importer, const char *target
         exporter = container_find(b, name);
         /* The decision comes first and is audited whatever the target is, so
          * probing for names is visible too. */
-        if (!broker_decide_ipc(b, importer, exporter, dot + 1, op))
+        if (!broker_decide_ipc(b, importer, exporter, dot + 1, op, ret_grant))
                 return -EACCES;
         if (!exporter || exporter == importer)
                 return -ENOENT;
@@ -133,8 +134,44 @@ static int proxy_create(Broker *b, Container *importer, const Container *exporte
         return 0;
 }
 
+static void create_allowed(Broker *b, Container *a, Container *e) {
+        for (size_t i = 0; i < e->n_exports; i++)
+                if (!proxy_find(a, e->name, e->exports[i].name) && allowed_quietly(b, a, e, e->exports[i].name)) {
+                        int r = proxy_create(b, a, e, e->exports[i].name);
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot create %s/svc/%s.%s: %m", a->dir, e->name,
+                                                  e->exports[i].name);
+                }
+}
+
+/* A new container: its own proxies, and others' proxies to its services.
+ * (Only the pairs it is part of are decided: registration stays cheap with
+ * many containers.) */
+void ipc_sync_proxies_added(Broker *b, Container *c) {
+        for (Container *a = b->containers; a; a = a->next) {
+                if (a == c || a->dead)
+                        continue;
+                create_allowed(b, c, a);
+                create_allowed(b, a, c);
+        }
+}
+
+/* A container that is gone: its proxies, and others' proxies to it. */
+void ipc_sync_proxies_removed(Broker *b, Container *c) {
+        ipc_drop_proxies(b, c);
+        for (Container *a = b->containers; a; a = a->next)
+                for (Proxy **pp = &a->proxies; *pp;) {
+                        Proxy *p = *pp;
+                        if (streq(p->exporter, c->name)) {
+                                *pp = p->next;
+                                proxy_drop(b, p);
+                        } else
+                                pp = &p->next;
+                }
+}
+
 /* Makes /run/shuttle/svc/ of every container hold exactly the services the
- * policy lets it reach: called on registration, exit and reload. */
+ * policy lets it reach: called when a policy changes. */
 void ipc_sync_proxies(Broker *b) {
         for (Container *a = b->containers; a; a = a->next) {
                 if (a->dead)
@@ -150,18 +187,9 @@ void ipc_sync_proxies(Broker *b) {
                         } else
                                 pp = &p->next;
                 }
-                for (Container *e = b->containers; e; e = e->next) {
-                        if (e == a || e->dead)
-                                continue;
-                        for (size_t i = 0; i < e->n_exports; i++)
-                                if (!proxy_find(a, e->name, e->exports[i].name) &&
-                                    allowed_quietly(b, a, e, e->exports[i].name)) {
-                                        int r = proxy_create(b, a, e, e->exports[i].name);
-                                        if (r < 0)
-                                                log_warning_errno(r, "Cannot create %s/svc/%s.%s: %m", a->dir,
-                                                                  e->name, e->exports[i].name);
-                                }
-                }
+                for (Container *e = b->containers; e; e = e->next)
+                        if (e != a && !e->dead)
+                                create_allowed(b, a, e);
         }
 }
 
@@ -185,6 +213,8 @@ static void relay_drop(Broker *b, Relay *r) {
         broker_unwatch(b, &r->end[1].src);
         if (r->importer)
                 r->importer->n_relays--;
+        if (r->limit && r->limit->open > 0)
+                r->limit->open--;
         for (Relay **i = &b->relays; *i; i = &(*i)->next)
                 if (*i == r) {
                         *i = r->next;
@@ -297,7 +327,7 @@ void ipc_proxy_accept(Broker *b, Proxy *p) {
         Container *importer = p->importer;
         _cleanup_close_ int in = -1, out = -1;
         char target[160];
-        Relay *r;
+        IpcGrant grant = {};
         int k;
 
         in = accept4(p->src.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -311,36 +341,55 @@ void ipc_proxy_accept(Broker *b, Proxy *p) {
                 return;
         }
         /* Decided again on every connect: the socket existing is not a grant. */
-        k = ipc_connect_service(b, importer, target, &out, "proxy-connect");
+        k = ipc_connect_service(b, importer, target, &out, "proxy-connect", &grant);
         if (k < 0)
                 return; /* closing `in` refuses the client at once */
-        if (fcntl(out, F_SETFL, O_NONBLOCK) < 0)
-                return;
+        (void) ipc_relay_start(b, importer, p->exporter, p->service, TAKE_FD(in), TAKE_FD(out), grant.limit);
+}
 
-        r = calloc(1, sizeof(*r));
-        if (!r)
-                return;
+int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
+                    LimitState *limit) {
+        Relay *r;
+
+        if (fcntl(in, F_SETFL, O_NONBLOCK) < 0 || fcntl(out, F_SETFL, O_NONBLOCK) < 0 ||
+            !(r = calloc(1, sizeof(*r)))) {
+                safe_close(in);
+                safe_close(out);
+                return -ENOMEM;
+        }
         for (int d = 0; d < 2; d++)
                 r->pipe[d][0] = r->pipe[d][1] = -1;
-        for (int d = 0; d < 2; d++)
-                if (pipe2(r->pipe[d], O_CLOEXEC | O_NONBLOCK) < 0) {
-                        relay_free(r);
-                        return;
-                }
+        r->end[0] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = in }, .relay = r, .side = 0 };
+        r->end[1] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = out }, .relay = r, .side = 1 };
+        for (int d = 0; d < 2; d++) {
+                if (pipe2(r->pipe[d], O_CLOEXEC | O_NONBLOCK) < 0)
+                        goto fail;
+                /* A pipe holds 64 KiB by default: make it hold a whole
+                 * chunk, halving splices and wakeups (best effort). */
+                (void) fcntl(r->pipe[d][1], F_SETPIPE_SZ, (int) RELAY_CHUNK);
+        }
         r->importer = importer;
-        r->exporter = strdup(p->exporter);
-        r->service = strdup(p->service);
-        r->end[0] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = TAKE_FD(in) }, .relay = r, .side = 0 };
-        r->end[1] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = TAKE_FD(out) }, .relay = r, .side = 1 };
-        if (!r->exporter || !r->service || broker_watch(b, &r->end[0].src, EPOLLIN) < 0 ||
-            broker_watch(b, &r->end[1].src, EPOLLIN) < 0) {
+        r->exporter = strdup(exporter);
+        r->service = strdup(service);
+        if (!r->exporter || !r->service)
+                goto fail;
+        if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0)
+                goto fail;
+        if (broker_watch(b, &r->end[1].src, EPOLLIN) < 0) {
                 (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, r->end[0].src.fd, NULL);
-                safe_close(r->end[0].src.fd);
-                safe_close(r->end[1].src.fd);
-                relay_free(r);
-                return;
+                goto fail;
         }
         importer->n_relays++;
+        r->limit = limit;
+        if (limit)
+                limit->open++;
         r->next = b->relays;
         b->relays = r;
+        return 0;
+
+fail:
+        safe_close(r->end[0].src.fd);
+        safe_close(r->end[1].src.fd);
+        relay_free(r);
+        return -ENOMEM;
 }

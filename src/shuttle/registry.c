@@ -336,7 +336,7 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
                 /* Dependents learn of a restart from this record. */
                 audit_lifecycle(b, c, restarts > 0 ? "restart" : "start", restarts > 0 ? why : "registered");
         }
-        ipc_sync_proxies(b);
+        ipc_sync_proxies_added(b, c);
         *ret = c;
         return 0;
 
@@ -356,7 +356,7 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         audit_lifecycle(b, c, "stop", why);
         broker_drop_clients_of(b, c);
         ipc_drop_relays_of(b, c);
-        ipc_drop_proxies(b, c);
+        ipc_sync_proxies_removed(b, c);
         broker_unwatch(b, &c->listen);
         broker_unwatch(b, &c->pidfd);
         remove_dir(c->dir);
@@ -369,8 +369,6 @@ void container_unregister(Broker *b, Container *c, const char *why) {
                 }
         b->n_containers--;
         broker_defer_free(b, c, container_free);
-        /* Others' proxies to this container's services go too. */
-        ipc_sync_proxies(b);
 }
 
 static int readopt_one(Broker *b, const char *path) {

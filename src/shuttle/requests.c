@@ -256,6 +256,7 @@ static int handle_signal(Broker *b, Client *cl, const ShuttleMsg *m) {
 
 static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m) {
         ShuttleMsg reply;
+        IpcGrant grant = {};
         int fd = -1, r;
 
         switch (m->type) {
@@ -265,10 +266,30 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m) {
                 return;
 
         case SHUTTLE_MSG_CONNECT:
-                r = ipc_connect_service(b, cl->container, m->service, &fd, "connect");
+                r = ipc_connect_service(b, cl->container, m->service, &fd, "connect", &grant);
                 if (r < 0) {
                         (void) reply_status(b, cl, m->id, r, r == -EACCES ? "denied by policy" : NULL);
                         return;
+                }
+                if (grant.limit) {
+                        /* A grant with max_open must be counted while it is
+                         * open: the client gets one end of a pair the broker
+                         * relays, not the exporter's socket itself. */
+                        int pair[2];
+                        const char *dot = strrchr(m->service, '.');
+                        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+                                close(fd);
+                                (void) reply_status(b, cl, m->id, -errno, NULL);
+                                return;
+                        }
+                        char exporter[64];
+                        snprintf(exporter, sizeof(exporter), "%.*s", (int) (dot - m->service), m->service);
+                        if (ipc_relay_start(b, cl->container, exporter, dot + 1, pair[1], fd, grant.limit) < 0) {
+                                close(pair[0]);
+                                (void) reply_status(b, cl, m->id, -ENOMEM, NULL);
+                                return;
+                        }
+                        fd = pair[0];
                 }
                 /* Invariant 7: after the yes, the broker steps aside. */
                 shuttle_msg_connected(&reply, m->id);

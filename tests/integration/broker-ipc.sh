@@ -3,7 +3,7 @@
 # socket and through the fast path, denials, audit records, hostile input.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 33
+plan 35
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -107,7 +107,11 @@ sleep 0.3
 out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv after-bad-reload 2>&1)
 check_eq "after a bad reload the old policy still serves" "kv:after-bad-reload" "$out"
 check_match "... and the refusal is logged with file:line:col" "policy.yaml:[0-9]+:[0-9]+:" "$(cat "$T/shuttled.log")"
+out=$("$SHUTTLECTL" policy reload --state-dir "$STATE_DIR" 2>&1; echo "rc=$?")
+check_match "shuttlectl policy reload reports the errors and fails" "policy.yaml:[0-9]+:[0-9]+:.*rc=1" "$(echo $out)"
 cp "$T/policy.good" "$T/policy.yaml"
+out=$("$SHUTTLECTL" policy reload --state-dir "$STATE_DIR" 2>&1; echo "rc=$?")
+check_eq "a good one reloads" "policy reloaded rc=0" "$(echo $out)"
 
 # Broker restart: running containers are re-adopted, channels recreated.
 "${SRUN[@]}" --name a2 "${VOL[@]}" -- sleep 30 >/dev/null 2>&1 &

@@ -3,7 +3,7 @@
 # on reload, a flooding container, identity, and running without a broker.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 15
+plan 19
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -27,6 +27,18 @@ rules:
     to: b
     allow: ipc
     endpoint: kv
+  - id: a-rate
+    from: a
+    to: b
+    allow: ipc
+    endpoint: rl
+    limit: { rate: 2/s }
+  - id: a-one-at-a-time
+    from: a
+    to: b
+    allow: ipc
+    endpoint: mo
+    limit: { max_open: 1 }
   - id: a-signals-b
     from: a
     to: b
@@ -35,8 +47,9 @@ rules:
 YAML
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 
-"${SRUN[@]}" --name b "${VOL[@]}" --export web=tcp:8080 --export kv=/run/kv.sock -- \
-        sh -c "trap 'echo got-USR1 >> /tmp/sig' USR1; $H/sockecho serve web tcp:8080 kv /run/kv.sock & while :; do cat /tmp/sig 2>/dev/null; sleep 0.1; done" \
+"${SRUN[@]}" --name b "${VOL[@]}" --export web=tcp:8080 --export kv=/run/kv.sock --export rl=/run/rl.sock \
+        --export mo=/run/mo.sock -- \
+        sh -c "trap 'echo got-USR1 >> /tmp/sig' USR1; $H/sockecho serve web tcp:8080 kv /run/kv.sock rl /run/rl.sock mo /run/mo.sock & while :; do cat /tmp/sig 2>/dev/null; sleep 0.1; done" \
         >"$T/b.out" 2>&1 &
 wait_until grep -q serving "$T/b.out" || diag "b did not start: $(cat "$T/b.out")"
 
@@ -56,6 +69,16 @@ out=$(srun --name a "${VOL[@]}" -- $H/brokercall signal b sh TERM 2>&1)
 check_eq "a signal the policy does not list is refused" "Operation not permitted" "$out"
 check_match "... and audited" '"kind":"signal","op":"kill","object":"sh:SIGTERM","decision":"deny"' "$(audit_grep SIGTERM)"
 
+# Limits: a rate and a number of open connections per grant.
+out=$(srun --name a "${VOL[@]}" -- sh -c 'for i in 1 2 3; do echo x | /opt/b/shuttle-connect b.rl >/dev/null 2>&1 && echo ok || echo refused; done' 2>&1 | tr '\n' ' ')
+check_eq "rate: 2/s lets two connections through and refuses the third" "ok ok refused " "$out"
+check_match "... audited with the rule and why" '"object":"b.rl","decision":"deny","rule":"a-rate","reason":"rate limit of rule .a-rate. reached' "$(audit_grep b.rl)"
+out=$(srun --name a "${VOL[@]}" -- sh -c "SOCKECHO_HOLD=2 $H/sockecho call /run/shuttle/svc/b.mo one & sleep 0.5; $H/sockecho call /run/shuttle/svc/b.mo two; echo rc=\$?; wait" 2>&1 | tr '\n' ' ')
+check_match "max_open: 1 refuses a second connection while the first is open" "mo:one .*rc=2" "$out"
+check_match "... audited with the rule and why" '"object":"b.mo","decision":"deny","rule":"a-one-at-a-time","reason":"max_open of rule .a-one-at-a-time. reached' "$(audit_grep b.mo)"
+out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.mo three 2>&1)
+check_eq "... and once it closed, the next one is allowed" "mo:three" "$out"
+
 # Revocation: a proxied connection is cut when a reload takes its grant away.
 SOCKECHO_HOLD=2 "${SRUN[@]}" --name a -e SOCKECHO_HOLD=2 "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv first >"$T/hold" 2>&1 &
 hold=$!
@@ -66,7 +89,7 @@ wait $hold
 check_eq "a reload that revokes a grant cuts its proxied connection" "kv:first cut" "$(tr '\n' ' ' <"$T/hold" | sed 's/ $//')"
 check_match "... audited as a revocation" '"op":"revoke"' "$(audit_grep revoke)"
 out=$(srun --name a "${VOL[@]}" -- sh -c 'ls /run/shuttle/svc' 2>&1 | tr '\n' ' ')
-check_eq "... and its proxy socket is gone" "b.web " "$out"
+check_eq "... and its proxy socket is gone" "b.mo b.rl b.web " "$out"
 
 # A flooding container slows only itself.
 "${SRUN[@]}" --name f "${VOL[@]}" -- $H/brokercall flood 4 >"$T/flood" 2>&1 &

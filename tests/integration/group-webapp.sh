@@ -42,7 +42,7 @@ check_match "db's log has its output" "kvd: serving 2 keys on /run/kv.sock" "$ou
 out=$("$SHUTTLECTL" stop --state-dir "$STATE_DIR" webapp 2>&1; echo "rc=$?")
 check_match "stop GROUP stops the group" "rc=0" "$out"
 check_eq "no container of the group is left" "" "$("$SHUTTLECTL" ps --state-dir "$STATE_DIR" 2>&1 | tail -n +2)"
-check_eq "no cgroup is left" "" "$(find /sys/fs/cgroup -maxdepth 6 -type d \( -name db -o -name web -o -name intruder \) -path '*shuttle*' 2>/dev/null)"
+check_eq "no cgroup is left" "" "$(leftovers db; leftovers web; leftovers intruder)"
 check_eq "no mount is left" "$mounts_before" "$(wc -l </proc/self/mountinfo)"
 check_eq "no network interface is left" "$links_before" "$(ls /sys/class/net | wc -l)"
 stop_broker
