@@ -223,7 +223,17 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events);
 void ipc_relays_recheck(Broker *b);
 void ipc_drop_relays_of(Broker *b, const Container *c);
 
-/* client.c in the broker: requests on broker.sock */
+/* requests.c: requests on broker.sock */
+struct ShuttleMsg;
+/* Sends a reply (with fd >= 0 passed and then closed), keeping it for later
+ * if the client is not reading. */
+int broker_client_send(Broker *b, Client *cl, const struct ShuttleMsg *m, int fd);
+int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const char *message);
+
+/* invoke.c, transfer.c */
+void broker_invoke_request(Broker *b, Client *cl, const struct ShuttleMsg *m, int *fds, size_t n_fds);
+void broker_transfer_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+
 void broker_client_accept(Broker *b, Container *c);
 void broker_client_event(Broker *b, Client *cl, uint32_t events);
 void broker_drop_clients_of(Broker *b, Container *c);

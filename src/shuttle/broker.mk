@@ -3,7 +3,8 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/broker.h src/shuttle/broker.c src/shuttle/broker-internal.h \
 	src/shuttle/control.h src/shuttle/control.c \
 	src/shuttle/registry.c src/shuttle/ipc.c src/shuttle/requests.c \
-	src/shuttle/nsconnect.h src/shuttle/nsconnect.c
+	src/shuttle/nsconnect.h src/shuttle/nsconnect.c \
+	src/shuttle/invoke.c src/shuttle/transfer.c
 libshuttle_broker_la_CFLAGS += $(YAML_CFLAGS)
 libshuttle_broker_la_LIBADD += libshuttle-policy.la
 

@@ -125,7 +125,7 @@ void broker_client_accept(Broker *b, Container *c) {
 /* Sends a reply, or keeps it if the client is not reading: then the
  * client's requests are not read either until it is gone (back-pressure
  * on that client alone; the loop serves everyone else meanwhile). */
-static int client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
+int broker_client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
         const char *reason = NULL;
         ssize_t n;
         int r;
@@ -165,10 +165,10 @@ static void client_flush(Broker *b, Client *cl) {
         cl->src.events = EPOLLIN;
 }
 
-static int reply_status(Broker *b, Client *cl, uint32_t id, int status, const char *message) {
+int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const char *message) {
         ShuttleMsg m;
         shuttle_msg_reply(&m, id, status, message);
-        return client_send(b, cl, &m, -1);
+        return broker_client_send(b, cl, &m, -1);
 }
 
 /* Processes of `target` whose executable, as the target sees it, is `app`
@@ -254,7 +254,7 @@ static int handle_signal(Broker *b, Client *cl, const ShuttleMsg *m) {
         return r;
 }
 
-static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m) {
+static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds, size_t n_fds) {
         ShuttleMsg reply;
         IpcGrant grant = {};
         int fd = -1, r;
@@ -262,13 +262,13 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m) {
         switch (m->type) {
         case SHUTTLE_MSG_HELLO:
                 shuttle_msg_welcome(&reply, m->id, SHUTTLE_PROTOCOL_VERSION, cl->container->name);
-                (void) client_send(b, cl, &reply, -1);
+                (void) broker_client_send(b, cl, &reply, -1);
                 return;
 
         case SHUTTLE_MSG_CONNECT:
                 r = ipc_connect_service(b, cl->container, m->service, &fd, "connect", &grant);
                 if (r < 0) {
-                        (void) reply_status(b, cl, m->id, r, r == -EACCES ? "denied by policy" : NULL);
+                        (void) broker_client_reply(b, cl, m->id, r, r == -EACCES ? "denied by policy" : NULL);
                         return;
                 }
                 if (grant.limit) {
@@ -279,26 +279,35 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m) {
                         const char *dot = strrchr(m->service, '.');
                         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
                                 close(fd);
-                                (void) reply_status(b, cl, m->id, -errno, NULL);
+                                (void) broker_client_reply(b, cl, m->id, -errno, NULL);
                                 return;
                         }
                         char exporter[64];
                         snprintf(exporter, sizeof(exporter), "%.*s", (int) (dot - m->service), m->service);
                         if (ipc_relay_start(b, cl->container, exporter, dot + 1, pair[1], fd, grant.limit) < 0) {
                                 close(pair[0]);
-                                (void) reply_status(b, cl, m->id, -ENOMEM, NULL);
+                                (void) broker_client_reply(b, cl, m->id, -ENOMEM, NULL);
                                 return;
                         }
                         fd = pair[0];
                 }
                 /* Invariant 7: after the yes, the broker steps aside. */
                 shuttle_msg_connected(&reply, m->id);
-                (void) client_send(b, cl, &reply, fd);
+                (void) broker_client_send(b, cl, &reply, fd);
                 return;
 
         case SHUTTLE_MSG_SIGNAL:
                 r = handle_signal(b, cl, m);
-                (void) reply_status(b, cl, m->id, r, r == -EPERM ? "denied by policy" : NULL);
+                (void) broker_client_reply(b, cl, m->id, r, r == -EPERM ? "denied by policy" : NULL);
+                return;
+
+        case SHUTTLE_MSG_INVOKE:
+                /* Takes the descriptors it keeps (setting them to -1). */
+                broker_invoke_request(b, cl, m, fds, n_fds);
+                return;
+
+        case SHUTTLE_MSG_TRANSFER:
+                broker_transfer_request(b, cl, m);
                 return;
 
         default:
@@ -306,7 +315,7 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m) {
                 broker_audit(b, &(AuditEvent){ .from = cl->container, .kind = "protocol",
                                                .op = shuttle_msg_type_name(m->type), .allow = false, .rule = "-",
                                                .reason = "not supported by this broker" });
-                (void) reply_status(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
+                (void) broker_client_reply(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
                 return;
         }
 }
@@ -345,7 +354,7 @@ void broker_client_event(Broker *b, Client *cl, uint32_t events) {
                 client_drop(b, cl);
                 return;
         }
-        handle_message(b, cl, &m);
+        handle_message(b, cl, &m, fds, n_fds);
         for (size_t i = 0; i < n_fds; i++)
                 safe_close(fds[i]);
 }
