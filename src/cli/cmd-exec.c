@@ -25,23 +25,6 @@ static const char exec_usage[] =
         "      --state-dir DIR      runtime state (default /run/shuttle)\n"
         "  -h, --help               show this help\n";
 
-static bool path_is_clean_absolute(const char *p) {
-        const char *s = p;
-
-        if (p[0] != '/')
-                return false;
-        while (*s) {
-                while (*s == '/')
-                        s++;
-                const char *e = strchrnul(s, '/');
-                size_t n = (size_t) (e - s);
-                if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-                        return false;
-                s = e;
-        }
-        return true;
-}
-
 int verb_exec(int argc, char **argv) {
         enum { ARG_STATE_DIR = 0x100 };
         static const struct option options[] = {

@@ -138,25 +138,6 @@ static int set_string(char **field, const char *value) {
         return 0;
 }
 
-static bool path_is_clean_absolute(const char *p) {
-        /* Absolute, no "." or ".." component: container paths are resolved
-         * inside the container's root, but we refuse ambiguous ones early. */
-        const char *s = p;
-
-        if (p[0] != '/')
-                return false;
-        while (*s) {
-                while (*s == '/')
-                        s++;
-                const char *e = strchrnul(s, '/');
-                size_t n = (size_t) (e - s);
-                if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-                        return false;
-                s = e;
-        }
-        return true;
-}
-
 static int parse_volume(const char *arg, Volume *ret, char **ret_error) {
         _cleanup_free_ char *copy = strdup(arg);
         char *src, *dst, *mode;

@@ -269,3 +269,23 @@ bool container_name_is_valid(const char *s) {
                         return false;
         return strstr(s, "..") == NULL;
 }
+
+bool path_is_clean_absolute(const char *p) {
+        const char *s = p;
+
+        if (!p || p[0] != '/')
+                return false;
+        while (*s) {
+                const char *e;
+                size_t n;
+
+                while (*s == '/')
+                        s++;
+                e = strchrnul(s, '/');
+                n = (size_t) (e - s);
+                if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+                        return false;
+                s = e;
+        }
+        return true;
+}

@@ -34,6 +34,11 @@ const char *signal_to_name(int sig);
 /* "5s", "250ms", "2m", "1h", bare number = seconds.  Microseconds out. */
 int parse_duration(const char *s, uint64_t *ret_usec);
 
+/* An absolute path without "." or ".." components (container paths are
+ * resolved inside the container's root, but ambiguous ones are refused
+ * early, with a clear message). */
+bool path_is_clean_absolute(const char *p);
+
 /* Container names: 1-63 characters of [A-Za-z0-9_.-], starting with an
  * alphanumeric, no "..".  Names end up in paths and cgroup names. */
 bool container_name_is_valid(const char *s);

@@ -147,7 +147,7 @@ static int parse_volume(GroupContext *c, const YNode *v, Volume *ret) {
         mode = strchr(dst, ':');
         if (mode)
                 *mode++ = '\0';
-        if (!group_path_is_clean_absolute(dst) || streq(dst, "/")) {
+        if (!path_is_clean_absolute(dst) || streq(dst, "/")) {
                 group_error(c, v,
                             "'volumes': '%s': destination must be an absolute path other than / "
                             "without '.' or '..'",

@@ -54,7 +54,6 @@ typedef struct GroupKeySeen {
 int group_lookup_key(GroupContext *c, const YNode *key, const void *table, size_t stride, size_t n,
                      GroupKeySeen *seen, const char *where);
 
-bool group_path_is_clean_absolute(const char *p);
 /* 'p' if absolute; else c->abs_dir joined with p, "." and ".." resolved
  * lexically. */
 int group_resolve_path(GroupContext *c, const char *p, char **ret);

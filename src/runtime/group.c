@@ -134,32 +134,12 @@ int group_want_duration(GroupContext *c, const char *key, const YNode *v, uint64
         return 0;
 }
 
-bool group_path_is_clean_absolute(const char *p) {
-        /* Absolute, no "." or ".." component: container paths are resolved
-         * inside the container's root, but ambiguous ones are refused early
-         * (as shuttlectl run does). */
-        const char *s = p;
-
-        if (p[0] != '/')
-                return false;
-        while (*s) {
-                while (*s == '/')
-                        s++;
-                const char *e = strchrnul(s, '/');
-                size_t n = (size_t) (e - s);
-                if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-                        return false;
-                s = e;
-        }
-        return true;
-}
-
 int group_want_clean_path(GroupContext *c, const char *key, const YNode *v, char **ret) {
         const char *s;
 
         if (group_want_string(c, key, v, &s) < 0)
                 return -EINVAL;
-        if (!group_path_is_clean_absolute(s)) {
+        if (!path_is_clean_absolute(s)) {
                 group_error(c, v, "'%s': '%s': expected an absolute path without '.' or '..'", key, s);
                 return -EINVAL;
         }

@@ -83,13 +83,6 @@ static int read_start_time(pid_t pid, uint64_t *ret) {
         return 0;
 }
 
-static bool path_is_clean_absolute(const char *p) {
-        if (!p || p[0] != '/' || strlen(p) >= PATH_MAX)
-                return false;
-        return !strstr(p, "/../") && !strstr(p, "/./") && strcmp(p + strlen(p) - MIN(strlen(p), 3), "/..") &&
-               strcmp(p + strlen(p) - MIN(strlen(p), 2), "/.");
-}
-
 static int save_record(const Container *c) {
         char path[PATH_MAX + 32], tmp[PATH_MAX + 48];
         json_t *exports = json_array(), *o;
@@ -301,7 +294,7 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
                 const char *en = json_string_value(json_object_get(v, "name"));
                 const char *es = json_string_value(json_object_get(v, "socket"));
                 json_int_t port = json_integer_value(json_object_get(v, "port"));
-                if (!en || !container_name_is_valid(en) || (es ? !path_is_clean_absolute(es) : port <= 0 || port > 65535)) {
+                if (!en || !container_name_is_valid(en) || (es ? !path_is_clean_absolute(es) || strlen(es) >= PATH_MAX : port <= 0 || port > 65535)) {
                         r = -EINVAL;
                         (void) asprintf(ret_error,
                                         "export %zu: expected a name and an absolute socket path or a TCP port", i);

@@ -132,12 +132,26 @@ static void test_names(void **state) {
         assert_true(container_name_is_valid("012345678901234567890123456789012345678901234567890123456789012"));
 }
 
+static void test_clean_paths(void **state) {
+        assert_true(path_is_clean_absolute("/"));
+        assert_true(path_is_clean_absolute("/run/kv.sock"));
+        assert_true(path_is_clean_absolute("//a///b/"));
+        assert_true(path_is_clean_absolute("/a/..b/c."));
+        assert_false(path_is_clean_absolute("run/kv.sock"));
+        assert_false(path_is_clean_absolute(""));
+        assert_false(path_is_clean_absolute(NULL));
+        assert_false(path_is_clean_absolute("/a/../b"));
+        assert_false(path_is_clean_absolute("/a/./b"));
+        assert_false(path_is_clean_absolute("/.."));
+        assert_false(path_is_clean_absolute("/a/."));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_size),     cmocka_unit_test(test_format_size),
                 cmocka_unit_test(test_cpus),     cmocka_unit_test(test_uid_gid),
                 cmocka_unit_test(test_signal),   cmocka_unit_test(test_duration),
-                cmocka_unit_test(test_names),
+                cmocka_unit_test(test_names),   cmocka_unit_test(test_clean_paths),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
