@@ -74,7 +74,7 @@ running() {
 
 left=0
 cleanup() {
-    local c pids
+    local c
     trap - EXIT INT TERM
     if [ -n "$group_up" ]; then
         sctl stop --time 2 "$group_up" >/dev/null 2>&1
@@ -101,20 +101,18 @@ cleanup() {
     fi
 }
 # After cleanup: no cgroup of ours may be left (those of other containers on
-# this machine may come and go meanwhile: they are only shown).
+# this machine may come and go meanwhile: they are not looked at).
+# Leaves are NAME.HASH with a state directory other than the default.
+OURS='/shuttle/(c[0-9]+|warmup)([.][0-9a-f]{8})?(/|$)'
 check_cgroups() {
     local new ours
     new=$(comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(cgroups))
     [ -n "$new" ] || return 0
-    ours=$(grep -E '/shuttle/(c[0-9]+|warmup)(/|$)' <<<"$new")
+    ours=$(grep -E "$OURS" <<<"$new")
     if [ -n "$ours" ]; then
         note "cgroups left behind:"
         sed 's/^/  /' <<<"$ours" >&2
         left=1
-    fi
-    if grep -vqE '/shuttle/(c[0-9]+|warmup)(/|$)' <<<"$new"; then
-        note "new cgroups of other containers (not ours):"
-        grep -vE '/shuttle/(c[0-9]+|warmup)(/|$)' <<<"$new" | sed 's/^/  /' >&2
     fi
 }
 on_exit() {

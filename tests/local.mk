@@ -19,3 +19,4 @@ include tests/unit/audit.mk
 include tests/unit/group.mk
 include tests/unit/bridge.mk
 include tests/unit/state-info.mk
+include tests/completion.mk

@@ -1,0 +1,4 @@
+# bash completion for shuttlectl, installed under the name of the command
+# (bash-completion loads completions/NAME on demand).
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = completion/shuttlectl

@@ -1,0 +1,107 @@
+#!/bin/bash
+# The bash completion (completion/shuttlectl): completions of a few command
+# lines, and every long option each verb's --help prints is in the script's
+# list for that verb, so that the lists cannot drift from the program.
+set -u
+: "${SHUTTLECTL:=./shuttlectl}"
+script=${top_srcdir:-.}/completion/shuttlectl
+n=0
+fail=0
+
+ok() {   # ok COND-STATUS DESCRIPTION [DIAGNOSTIC]
+        n=$((n + 1))
+        if [ "$1" = 0 ]; then echo "ok $n - $2"; else
+                echo "not ok $n - $2"; [ -n "${3-}" ] && echo "# $3"; fail=1; fi
+}
+
+if [ ! -r "$script" ]; then
+        echo "1..0 # SKIP $script not found"
+        exit 0
+fi
+# shellcheck source=/dev/null
+. "$script" || { echo "Bail out! cannot source $script"; exit 1; }
+
+# comp WORD...: complete the last word of "WORD..." into $reply (one per line).
+comp() {
+        COMP_WORDS=("$@")
+        COMP_CWORD=$(($# - 1))
+        COMP_LINE="$*"
+        COMP_POINT=${#COMP_LINE}
+        COMPREPLY=()
+        _shuttlectl shuttlectl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+        reply=$(printf '%s\n' "${COMPREPLY[@]}")
+}
+has() { grep -qxF -- "$1" <<<"$reply"; }   # has WORD: WORD is in $reply
+only() { [ "$(echo $reply)" = "$*" ]; }    # only WORD...: exactly these, in order
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-completion.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+verbs="run ps exec kill stop logs audit"
+policy_cmds=$("$SHUTTLECTL" policy --help 2>&1 | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p')
+echo "1..$((17 + $(echo $verbs $policy_cmds | wc -w) + 3))"
+
+comp shuttlectl r;                      has run;   ok $? "shuttlectl r<TAB> offers run" "got: $(echo $reply)"
+comp shuttlectl "";                     has stop && has logs && has policy; ok $? "shuttlectl <TAB> offers the verbs" "got: $(echo $reply)"
+comp shuttlectl run --ne;               only --net; ok $? "shuttlectl run --ne<TAB> gives --net" "got: $(echo $reply)"
+comp shuttlectl run --net "";           only none loopback; ok $? "shuttlectl run --net <TAB> gives none loopback" "got: $(echo $reply)"
+comp shuttlectl run --net = "";         only none loopback; ok $? "shuttlectl run --net=<TAB> gives none loopback" "got: $(echo $reply)"
+comp shuttlectl kill x "";              has TERM && has KILL; ok $? "shuttlectl kill x <TAB> includes TERM and KILL" "got: $(echo $reply)"
+comp shuttlectl ps --format "";         only table json; ok $? "shuttlectl ps --format <TAB> gives table json" "got: $(echo $reply)"
+comp shuttlectl audit --decision "";    only allow deny; ok $? "shuttlectl audit --decision <TAB> gives allow deny" "got: $(echo $reply)"
+comp shuttlectl audit --kind "";        only ipc invoke transfer depend signal; ok $? "shuttlectl audit --kind <TAB> gives the kinds" "got: $(echo $reply)"
+comp shuttlectl policy "";              has check && has explain; ok $? "shuttlectl policy <TAB> gives its commands" "got: $(echo $reply)"
+comp shuttlectl run -- sleep --ne;      ! has --net; ok $? "options after -- are CMD's, not run's" "got: $(echo $reply)"
+
+# Files: GROUP.yaml for run -f, directories for --rootfs (besides host).
+mkdir -p "$tmp/files/sub" && touch "$tmp/files/a.yaml" "$tmp/files/b.yml" "$tmp/files/c.txt"
+(cd "$tmp/files" && comp shuttlectl run -f ""; has a.yaml && has b.yml && has sub && ! has c.txt)
+ok $? "shuttlectl run -f <TAB> offers *.yaml, *.yml and directories only"
+(cd "$tmp/files" && comp shuttlectl run --rootfs ""; has host && has sub && ! has a.yaml)
+ok $? "shuttlectl run --rootfs <TAB> offers host and directories"
+
+# Names: a stand-in shuttlectl whose ps prints two containers, and a state
+# directory with a group; --state-dir on the command line must be used.
+mkdir -p "$tmp/bin" "$tmp/state/groups/webapp" "$tmp/other/groups/elsewhere"
+cat >"$tmp/bin/shuttlectl" <<EOF
+#!/bin/sh
+echo "\$*" >>"$tmp/calls"
+echo '[{"name":"db","group":"webapp","hostname":"nothere","command":["x","\\"name\\":\\"fake\\""]},{"name": "web-1","group":null}]'
+EOF
+chmod +x "$tmp/bin/shuttlectl"
+PATH=$tmp/bin:$PATH
+comp shuttlectl kill "";                only db web-1; ok $? "kill <TAB> offers the names from ps --format json" "got: $(echo $reply)"
+comp shuttlectl exec d;                 only db; ok $? "exec d<TAB> offers db" "got: $(echo $reply)"
+comp shuttlectl stop --state-dir "$tmp/state" "";
+has webapp && has db && has web-1 && ! has elsewhere; ok $? "stop --state-dir DIR <TAB> offers DIR's groups and the containers" "got: $(echo $reply)"
+grep -q -- "ps --state-dir $tmp/state --format json" "$tmp/calls"
+ok $? "ps is asked with the --state-dir of the command line" "calls: $(tr '\n' ';' <"$tmp/calls")"
+
+# Every long option of each verb's --help is completed for it.
+check_opts() {   # check_opts LABEL HELP-TEXT WORD...
+        local label=$1 help=$2 missing=
+        shift 2
+        comp "$@" --
+        for o in $(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u); do
+                has "$o" || missing="$missing $o"
+        done
+        [ -n "$help" ] && [ -z "$missing" ]
+        ok $? "every option of '$label --help' is completed" "missing from the script:$missing"
+}
+for verb in $verbs; do
+        check_opts "shuttlectl $verb" "$("$SHUTTLECTL" $verb --help 2>&1)" shuttlectl "$verb"
+done
+for sub in $policy_cmds; do
+        check_opts "shuttlectl policy $sub" "$("$SHUTTLECTL" policy $sub --help 2>&1)" shuttlectl policy "$sub"
+done
+# The global options (before the verb); the Commands: list is the verbs.
+help=$("$SHUTTLECTL" --help 2>&1)
+want=$(sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' <<<"$help" | sort)
+comp shuttlectl ""; reply=$(sort <<<"$reply")
+[ -n "$want" ] && [ "$reply" = "$want" ]
+ok $? "the verbs completed are the Commands of 'shuttlectl --help'" "--help: $(echo $want); script: $(echo $reply)"
+check_opts "shuttlectl" "$(sed -n '/^Options:/,$p' <<<"$help")" shuttlectl
+comp shuttlectl policy ""
+[ -n "$policy_cmds" ] && [ "$(echo $reply)" = "$(echo $policy_cmds)" ]
+ok $? "the policy commands completed are those of 'shuttlectl policy --help'" "--help: $(echo $policy_cmds); script: $(echo $reply)"
+exit $fail
