@@ -97,7 +97,8 @@ static int run_group(RunOptions *o) {
                 return 1;
         }
         if (started)
-                log_notice("started shuttled (state in %s, audit log /var/log/shuttle/audit.jsonl)", state);
+                log_notice("started shuttled (state in %s, audit log %s)", state,
+                           streq(state, "/run/shuttle") ? "/var/log/shuttle/audit.jsonl" : "<state>/audit.jsonl");
 
         if (!o->detach)
                 return group_run(g, &gro);

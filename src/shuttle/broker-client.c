@@ -106,7 +106,15 @@ int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_e
                         dup2(null, STDIN_FILENO);
                         dup2(null, STDOUT_FILENO);
                 }
-                execl(path, "shuttled", "--state-dir", state_dir, (char *) NULL);
+                /* Default paths; a private state directory gets a private
+                 * audit log beside it. */
+                if (streq(state_dir, "/run/shuttle"))
+                        execl(path, "shuttled", "--state-dir", state_dir, (char *) NULL);
+                else {
+                        char audit[PATH_MAX];
+                        snprintf(audit, sizeof(audit), "%s/audit.jsonl", state_dir);
+                        execl(path, "shuttled", "--state-dir", state_dir, "--audit-log", audit, (char *) NULL);
+                }
                 _exit(127);
         }
         if (waitpid(pid, &status, 0) < 0)

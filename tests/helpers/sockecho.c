@@ -22,15 +22,19 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 static int listen_on(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd;
 
-        if (strncmp(path, "tcp:", 4) == 0) {
-                struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t) atoi(path + 4)),
-                                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        if (strncmp(path, "tcp:", 4) == 0 || strncmp(path, "tcp0:", 5) == 0) {
+                /* tcp:PORT on 127.0.0.1, tcp0:PORT on every address */
+                bool any = path[3] == '0';
+                struct sockaddr_in sin = { .sin_family = AF_INET,
+                                           .sin_port = htons((uint16_t) atoi(path + (any ? 5 : 4))),
+                                           .sin_addr.s_addr = htonl(any ? INADDR_ANY : INADDR_LOOPBACK) };
                 int one = 1;
                 fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||

@@ -18,3 +18,4 @@ TESTS += $(integration_tests)
 dist_noinst_SCRIPTS += $(integration_tests)
 dist_noinst_DATA += tests/integration/lib.sh
 integration_tests += tests/integration/verbs.sh
+integration_tests += tests/integration/group-net.sh
