@@ -3,7 +3,7 @@
 # on reload, a flooding container, identity, and running without a broker.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 19
+plan 20
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
