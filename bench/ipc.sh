@@ -159,7 +159,7 @@ wait_until grep -q serving "$TMP/b.out" || fail "the server in container $B did 
 
 # a_run ARGS...: ipc-bench ARGS in a fresh container $A; its result lines.
 a_run() {
-    "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE" --name "$A" "${VOL[@]}" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
+    "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE" --name "$A" --no-shim "${VOL[@]}" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
         fail "ipc-bench $* failed in container $A"
     cat "$TMP/a.out" >>"$TMP/results"
 }

@@ -26,3 +26,19 @@ bench: all $(bench_scripts)
 .PHONY: bench
 bench_scripts += bench/group-start.sh
 EXTRA_DIST += bench/group-start.sh
+bench_scripts += bench/invoke.sh
+EXTRA_DIST += bench/invoke.sh
+# The shim's cost: non-redirected calls with and without it, a redirected
+# connect() against the client library (bench/shim.sh).  shim-bench is built
+# from the client sources alone, like the shim, and only for 'make bench'.
+EXTRA_PROGRAMS += bench/shim-bench
+bench_shim_bench_SOURCES = bench/shim.c \
+	src/shuttle/client.h src/shuttle/client.c \
+	src/shuttle/protocol.h src/shuttle/protocol.c \
+	src/common/fdpass.h src/common/fdpass.c
+bench_shim_bench_CFLAGS = $(AM_CFLAGS)
+bench_shim_bench_LDADD = -lpthread
+CLEANFILES += bench/shim-bench$(EXEEXT)
+bench_scripts += bench/shim.sh
+dist_noinst_SCRIPTS += bench/shim.sh
+bench: bench/shim-bench$(EXEEXT) libshuttle-shim.la

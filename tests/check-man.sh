@@ -23,12 +23,13 @@ compare() {
                 echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
 }
 
-echo "1..16"
+echo "1..18"
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
 compare "shuttlectl policy" "$(for sub in check explain show reload; do "$SHUTTLECTL" policy $sub --help; done)" \
-        "$man/shuttlectl.1" '/^\.SH POLICY/,/^\.SH PS/p'
+        "$man/shuttlectl.1" '/^\.SH POLICY/,/^\.SH TRANSFER/p'
+compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH PS/p'
 # The verbs on running containers: each section runs to the next .SH.
 for verb in ps exec kill stop logs; do
         upper=$(echo "$verb" | tr a-z A-Z)

@@ -20,3 +20,4 @@ include tests/unit/group.mk
 include tests/unit/bridge.mk
 include tests/unit/state-info.mk
 include tests/completion.mk
+include tests/unit/xfer.mk

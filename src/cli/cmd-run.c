@@ -16,6 +16,8 @@
 #include "shuttle/broker-client.h"
 #include "shuttle/control.h"
 #include "shuttle/group-run.h"
+#include "shuttle/invoke-locate.h"
+#include "shuttle/shim/shim-locate.h"
 #include "runtime/group.h"
 
 typedef struct Registration {
@@ -72,7 +74,7 @@ static int run_group(RunOptions *o) {
         _cleanup_(group_freep) Group *g = NULL;
         _cleanup_free_ char *error = NULL;
         const char *state = o->config.state_dir ?: "/run/shuttle";
-        GroupRunOptions gro = { .state_dir = state, .notify_fd = -1 };
+        GroupRunOptions gro = { .state_dir = state, .notify_fd = -1, .no_shim = o->no_shim };
         bool started = false;
         int r, pipefd[2];
         pid_t pid;
@@ -191,6 +193,26 @@ int verb_run(int argc, char **argv) {
                         run_options_done(&o);
                         return 125;
                 }
+        }
+        /* The shim makes the container's programs use the broker's fast
+         * path.  Only with a broker, and only on the host rootfs: the
+         * library was built against the host's libc, and a rootfs with
+         * another one (or an older glibc) would fail to load it in every
+         * program.  Not found (not built, not installed): the proxy
+         * sockets still serve. */
+        if (!o.isolated && !o.no_shim && !o.config.rootfs) {
+                r = shim_locate(&o.config.shim_path);
+                if (r < 0 && r != -ENOENT) {
+                        run_options_done(&o);
+                        (void) log_oom();
+                        return 125;
+                }
+        }
+        /* Not found (not built, not installed): no shuttle-invoke inside. */
+        if (!o.isolated && invoke_helper_locate(&o.config.invoke_path) == -ENOMEM) {
+                run_options_done(&o);
+                (void) log_oom();
+                return 125;
         }
         if (!o.isolated)
                 o.config.hooks = (ContainerHooks){

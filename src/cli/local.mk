@@ -10,3 +10,4 @@ shuttlectl_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.
 include src/cli/policy.mk
 include src/cli/audit.mk
 include src/cli/verbs.mk
+include src/cli/transfer.mk

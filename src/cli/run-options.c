@@ -44,6 +44,9 @@ const char run_usage[] =
         "                           service NAME, subject to policy\n"
         "      --isolated           do not register with the broker: no mediation,\n"
         "                           and no notice about it\n"
+        "      --no-shim            do not preload libshuttle-shim.so: programs\n"
+        "                           reach services through the broker's relay\n"
+        "                           only (also for app groups; see shuttle-shim(7))\n"
         "      --state-dir DIR      runtime state (default /run/shuttle)\n"
         "  -f, --file GROUP.yaml    the app group to start (also: a lone argument\n"
         "                           ending in .yaml or .yml)\n"
@@ -65,6 +68,7 @@ enum {
         OPT_CGROUP_ROOT,
         OPT_EXPORT,
         OPT_ISOLATED,
+        OPT_NO_SHIM,
 };
 
 static const struct option options[] = {
@@ -87,6 +91,7 @@ static const struct option options[] = {
         { "state-dir", required_argument, NULL, OPT_STATE_DIR },
         { "export", required_argument, NULL, OPT_EXPORT },
         { "isolated", no_argument, NULL, OPT_ISOLATED },
+        { "no-shim", no_argument, NULL, OPT_NO_SHIM },
         /* For tests: where cgroupfs is (a fake tree) - not documented. */
         { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
         { "file", required_argument, NULL, 'f' },
@@ -191,7 +196,7 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         opterr = 0;
         while ((opt = getopt_long(argc, argv, "+:n:m:v:e:u:tw:hf:d", options, NULL)) >= 0) {
                 if (!o->container_option && opt != 'f' && opt != 'd' && opt != 'h' && opt != ':' && opt != '?' &&
-                    opt != OPT_STATE_DIR && opt != OPT_CGROUP_ROOT)
+                    opt != OPT_STATE_DIR && opt != OPT_CGROUP_ROOT && opt != OPT_NO_SHIM)
                         o->container_option = option_name(opt);
                 switch (opt) {
                 case 'n':
@@ -315,6 +320,10 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                         o->isolated = true;
                         r = 0;
                         break;
+                case OPT_NO_SHIM:
+                        o->no_shim = true;
+                        r = 0;
+                        break;
                 case OPT_READ_ONLY:
                         c->read_only = true;
                         r = 0;
@@ -396,6 +405,10 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                 case ':':
                         return fail(ret_error, "%s: missing value", argv[optind - 1]);
                 default:
+                        /* getopt_long() reports "--flag=value" for a flag
+                         * with the flag's value in optopt. */
+                        if (optopt >= OPT_ROOTFS)
+                                return fail(ret_error, "%s: takes no value", option_name(optopt));
                         if (optopt)
                                 return fail(ret_error, "-%c: unknown option", optopt);
                         return fail(ret_error, "%s: unknown option (see 'shuttlectl run --help')",

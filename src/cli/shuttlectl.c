@@ -17,6 +17,7 @@ static const Verb verbs[] = {
         { "kill", "Send a signal to a container", verb_kill },
         { "stop", "Stop a container or an app group", verb_stop },
         { "logs", "Show the output of an app group's container", verb_logs },
+        { "transfer", "List and revoke paths handed between containers", verb_transfer },
         { "help", "Show this help", verb_help },
 };
 

@@ -22,3 +22,4 @@ int verb_exec(int argc, char **argv);
 int verb_kill(int argc, char **argv);
 int verb_stop(int argc, char **argv);
 int verb_logs(int argc, char **argv);
+int verb_transfer(int argc, char **argv);

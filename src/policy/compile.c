@@ -297,3 +297,9 @@ unsigned policy_rule_get_line(const PolicyRule *r) {
 PolicyVerdict policy_rule_get_verdict(const PolicyRule *r) {
         return r->verdict;
 }
+bool policy_rule_get_until(const PolicyRule *r, time_t *ret) {
+        if (!r || !r->has_until)
+                return false;
+        *ret = r->until;
+        return true;
+}

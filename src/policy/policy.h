@@ -152,6 +152,8 @@ const char *policy_rule_get_id(const PolicyRule *r);
 const char *policy_rule_get_file(const PolicyRule *r);
 unsigned policy_rule_get_line(const PolicyRule *r);
 PolicyVerdict policy_rule_get_verdict(const PolicyRule *r);
+/* The rule's 'until' into *ret; false if it has none. */
+bool policy_rule_get_until(const PolicyRule *r, time_t *ret);
 
 /* Writes the normalised policy (includes resolved, defaults filled in) as
  * YAML that policy_load() accepts, or as one JSON object. */

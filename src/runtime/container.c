@@ -58,6 +58,8 @@ void container_config_done(ContainerConfig *c) {
         }
         free(c->exports);
         free(c->shuttle_dir);
+        free(c->shim_path);
+        free(c->invoke_path);
         free(c->state_dir);
         free(c->cgroup_root);
         free(c->self_cgroup_file);
@@ -67,7 +69,8 @@ void container_config_done(ContainerConfig *c) {
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* CMD's environment: a clean default set (nothing leaks from the host
- * except TERM with --tty), then --env in order, later ones winning. */
+ * except TERM with --tty), then --env in order, later ones winning, then
+ * the shim appended to LD_PRELOAD. */
 static char **build_env(const ContainerConfig *c, const char *hostname) {
         const char *term = c->tty ? getenv("TERM") : NULL;
         size_t n = 0, cap = c->n_env + 8;
@@ -102,6 +105,29 @@ static char **build_env(const ContainerConfig *c, const char *hostname) {
                 for (j = 0; j < n; j++)
                         if (strncmp(env[j], c->env[i], klen) == 0)
                                 break;
+                if (j < n)
+                        free(env[j]);
+                else
+                        n++;
+                env[j] = s;
+        }
+        if (c->shim_path) {
+                size_t j;
+                char *s;
+
+                for (j = 0; j < n; j++)
+                        if (strneq(env[j], "LD_PRELOAD=", STRLEN("LD_PRELOAD=")))
+                                break;
+                if (j < n && env[j][STRLEN("LD_PRELOAD=")] != '\0') {
+                        if (asprintf(&s, "%s %s", env[j], CONTAINER_SHIM_PATH) < 0)
+                                s = NULL;
+                } else
+                        s = strdup("LD_PRELOAD=" CONTAINER_SHIM_PATH);
+                if (!s) {
+                        env[n] = NULL;
+                        strv_free(env);
+                        return NULL;
+                }
                 if (j < n)
                         free(env[j]);
                 else

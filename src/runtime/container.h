@@ -24,6 +24,14 @@ typedef struct Volume {
 
 typedef struct ContainerConfig ContainerConfig;
 
+/* Where the shim appears inside: on the container's private /run tmpfs,
+ * not under /run/shuttle (a read-only bind of the broker's directory). */
+#define CONTAINER_SHIM_DIR "/run/shuttle-shim"
+#define CONTAINER_SHIM_PATH CONTAINER_SHIM_DIR "/libshuttle-shim.so"
+/* Where the shuttle-invoke helper appears inside (the broker links
+ * /run/shuttle/bin/shuttle-invoke to it). */
+#define SHUTTLE_INVOKE_PATH "/run/shuttle-bin/shuttle-invoke"
+
 /* Called by container_run() at points where a caller (shuttlectl) connects
  * the container to the rest of the system, e.g. registers it with the
  * broker.  Returning a negative errno from created() aborts the start. */
@@ -78,6 +86,14 @@ struct ContainerConfig {
          * broker's per-container directory: broker.sock, svc/).  Skipped
          * when it does not exist at start: then mediation is off. */
         char *shuttle_dir;
+        /* The host path of libshuttle-shim.so, or NULL: bound read-only at
+         * CONTAINER_SHIM_PATH and added to LD_PRELOAD (after one given in
+         * env), so that the container's programs use the broker's fast
+         * path.  See shuttle-shim(7). */
+        char *shim_path;
+        /* The host path of the shuttle-invoke helper, or NULL: bound
+         * read-only at SHUTTLE_INVOKE_PATH. */
+        char *invoke_path;
         ContainerHooks hooks;
 
         char *state_dir; /* default /run/shuttle */

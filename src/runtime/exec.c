@@ -59,6 +59,7 @@ typedef struct Exec {
         bool set_ids;
         int init_pidfd;
         int pipe; /* write end, in the joiner and the command */
+        const int *stdio; /* NULL: inherit ours; else the command's 0, 1, 2 */
 } Exec;
 
 static void forwarded(sigset_t *ret) {
@@ -168,6 +169,20 @@ _Noreturn static void command_main(const Exec *x) {
          * forwards it once, rather than both of us. */
         if (setsid() < 0)
                 fail(x, -errno, "setsid: %m");
+
+        if (x->stdio) {
+                /* Copies above 2 first, so that one of them being 0-2
+                 * already cannot be clobbered by another's dup2. */
+                int tmp[3];
+                for (int i = 0; i < 3; i++) {
+                        tmp[i] = fcntl(x->stdio[i], F_DUPFD_CLOEXEC, 3);
+                        if (tmp[i] < 0)
+                                fail(x, -errno, "duplicating the standard descriptors: %m");
+                }
+                for (int i = 0; i < 3; i++)
+                        if (dup2(tmp[i], i) < 0)
+                                fail(x, -errno, "setting up the standard descriptors: %m");
+        }
 
         r = caps_drop_bounding(x->info->caps);
         if (r < 0)
@@ -313,13 +328,18 @@ static int read_messages(int fd, pid_t *ret_pid, ExecMessage *ret_error) {
         }
 }
 
-int container_exec(const StateInfo *info, const char *state_dir, const ExecConfig *c, ExecResult *ret) {
+/* What container_exec() and container_exec_spawn() share: builds what the
+ * children need, forks the joiner, and reads the reports until the command
+ * has exec'd (or failed).  On success *ret_pidfd refers to the command,
+ * which is our child (CLONE_PARENT): the caller reaps it; *ret_error holds
+ * an EXEC_MSG_EXEC_FAILED report if execvp failed (it then exits 127/126).
+ * On failure nothing is left running and ret->message says why. */
+static int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int *stdio,
+                      pid_t *ret_pid, int *ret_pidfd, ExecMessage *ret_error, ExecResult *ret) {
         _cleanup_strv_free_ char **env = NULL;
-        _cleanup_close_ int init_pidfd = -1, sigfd = -1, cmd_pidfd = -1;
+        _cleanup_close_ int init_pidfd = -1, cmd_pidfd = -1;
         SeccompProgram *seccomp = NULL;
-        ExecResult result = {};
         ExecMessage error = {};
-        sigset_t mask, old_mask;
         siginfo_t si = {};
         pid_t joiner, cmd = 0;
         int pipefd[2] = { -1, -1 }, r;
@@ -330,8 +350,8 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
 
         r = state_info_open_init(info, state_dir, &init_pidfd);
         if (r < 0) {
-                set_message(&result, "no running container named '%s'", info->name);
-                goto out;
+                set_message(ret, "no running container named '%s'", info->name);
+                return r;
         }
         x = (Exec){
                 .info = info,
@@ -341,19 +361,18 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
                 .uid = c->has_user ? c->uid : info->uid,
                 .gid = c->has_user ? c->gid : info->gid,
                 .init_pidfd = init_pidfd,
+                .stdio = stdio,
         };
         env = build_env(info, c, !x.set_ids || x.uid == 0);
-        if (!env) {
-                r = -ENOMEM;
-                goto out;
-        }
+        if (!env)
+                return -ENOMEM;
         x.envp = env;
 
         /* Compiling the filter allocates: here, not in the children. */
         r = seccomp_program_new_default(&seccomp);
         if (r < 0) {
-                set_message(&result, "building the seccomp profile: %s", strerror(-r));
-                goto out;
+                set_message(ret, "building the seccomp profile: %s", strerror(-r));
+                return r;
         }
         x.seccomp = seccomp;
 
@@ -361,22 +380,10 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
                 r = -errno;
                 goto out;
         }
-
-        /* Blocked before forking, so none is lost before the command's pid
-         * is known; the command unblocks them. */
-        forwarded(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &mask, &old_mask);
-        sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sigfd < 0) {
-                r = -errno;
-                goto out_mask;
-        }
-
         joiner = fork();
         if (joiner < 0) {
                 r = -errno;
-                goto out_mask;
+                goto out;
         }
         if (joiner == 0) {
                 close(pipefd[0]);
@@ -394,8 +401,15 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
                         r = -errno;
                         (void) kill(cmd, SIGKILL);
                         (void) waitpid(cmd, NULL, 0);
-                        goto out_mask;
+                        goto out;
                 }
+        }
+        if (r >= 0 && cmd_pidfd >= 0 && error.type == EXEC_MSG_ERROR) {
+                /* The command failed to drop privileges and is exiting. */
+                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
+                r = -(error.err > 0 ? error.err : EIO);
+                set_message(ret, "%s", error.text);
+                goto out;
         }
         if (r < 0 || cmd_pidfd < 0) {
                 if (cmd_pidfd >= 0) {
@@ -404,13 +418,50 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
                 }
                 if (error.type != 0) {
                         r = -(error.err > 0 ? error.err : EIO);
-                        set_message(&result, "%s", error.text);
+                        set_message(ret, "%s", error.text);
                 } else if (r >= 0)
                         r = -ESRCH;
-                if (r == -ESRCH && !result.message[0])
-                        set_message(&result, "no running container named '%s'", info->name);
+                if (r == -ESRCH && !ret->message[0])
+                        set_message(ret, "no running container named '%s'", info->name);
+                goto out;
+        }
+        *ret_pid = cmd;
+        *ret_pidfd = TAKE_FD(cmd_pidfd);
+        *ret_error = error;
+        r = 0;
+out:
+        safe_close(pipefd[0]);
+        safe_close(pipefd[1]);
+        seccomp_program_free(seccomp);
+        return r;
+}
+
+int container_exec(const StateInfo *info, const char *state_dir, const ExecConfig *c, ExecResult *ret) {
+        _cleanup_close_ int sigfd = -1, cmd_pidfd = -1;
+        ExecResult result = {};
+        ExecMessage error = {};
+        sigset_t mask, old_mask;
+        siginfo_t si = {};
+        pid_t cmd = 0;
+        int r;
+
+        if (!c->argv || !c->argv[0])
+                return -EINVAL;
+
+        /* Blocked before forking, so none is lost before the command's pid
+         * is known; the command unblocks them. */
+        forwarded(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &old_mask);
+        sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sigfd < 0) {
+                r = -errno;
                 goto out_mask;
         }
+
+        r = exec_start(info, state_dir, c, NULL, &cmd, &cmd_pidfd, &error, &result);
+        if (r < 0)
+                goto out_mask;
 
         r = wait_command(cmd_pidfd, sigfd, &si);
         if (r < 0) {
@@ -421,18 +472,31 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
         result_from_siginfo(&si, &result);
         if (error.type == EXEC_MSG_EXEC_FAILED)
                 set_message(&result, "failed to execute %s", error.text);
-        else if (error.type == EXEC_MSG_ERROR) {
-                r = -(error.err > 0 ? error.err : EIO);
-                set_message(&result, "%s", error.text);
-        }
 
 out_mask:
         sigfd = safe_close(sigfd);
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
-out:
-        safe_close(pipefd[0]);
-        safe_close(pipefd[1]);
-        seccomp_program_free(seccomp);
         *ret = result;
         return r;
+}
+
+int container_exec_spawn(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int stdio[3],
+                         pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size) {
+        ExecResult result = {};
+        ExecMessage error = {};
+        pid_t cmd = 0;
+        int pidfd = -1, r;
+
+        r = exec_start(info, state_dir, c, stdio, &cmd, &pidfd, &error, &result);
+        if (msg && msg_size > 0) {
+                if (r >= 0 && error.type == EXEC_MSG_EXEC_FAILED)
+                        snprintf(msg, msg_size, "failed to execute %s", error.text);
+                else
+                        snprintf(msg, msg_size, "%s", result.message);
+        }
+        if (r < 0)
+                return r;
+        *ret_pid = cmd;
+        *ret_pidfd = pidfd;
+        return 0;
 }

@@ -60,3 +60,15 @@ typedef struct ExecResult {
  * it could not be started inside the container: -ESRCH when the container is
  * gone. */
 int container_exec(const StateInfo *info, const char *state_dir, const ExecConfig *c, ExecResult *ret);
+
+/* Starts the command in the container like container_exec(), without
+ * waiting and without touching signals: for a single-threaded event loop
+ * (the broker's invoke).  stdio: the descriptors the command gets as its
+ * stdin, stdout and stderr (NULL: ours).  On success *ret_pid is the
+ * command (our child, which the caller must reap: waitid(P_PIDFD) on
+ * *ret_pidfd, readable once it has exited).  If execvp itself failed, the
+ * command exits 127 (not found) or 126 and msg says why; that is still a
+ * success here.  A negative errno with msg set if it could not be started
+ * inside the container. */
+int container_exec_spawn(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int stdio[3],
+                         pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size);

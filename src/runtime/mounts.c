@@ -208,6 +208,15 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         if (c->shuttle_dir)
                 ADD(MOUNT_BIND, c->shuttle_dir, "/run/shuttle", NULL, NULL, ATTR_SAFE | MNT_NOEXEC | MNT_RDONLY,
                     0, true);
+        /* The shim, preloaded by every program (see build_env()).  Not
+         * optional: LD_PRELOAD naming a missing file would have the
+         * dynamic linker complain on every program's stderr.  Executable:
+         * the dynamic linker maps it. */
+        if (c->shim_path)
+                ADD(MOUNT_BIND, c->shim_path, CONTAINER_SHIM_PATH, NULL, NULL, ATTR_SAFE | MNT_RDONLY, 0, false);
+        /* shuttle-invoke, for /run/shuttle/bin/shuttle-invoke. */
+        if (c->invoke_path)
+                ADD(MOUNT_BIND, c->invoke_path, SHUTTLE_INVOKE_PATH, NULL, NULL, ATTR_SAFE | MNT_RDONLY, 0, true);
 
         /* Volumes last, so that one below /tmp or /run lands on top of the
          * tmpfs instead of under it. */

@@ -22,6 +22,8 @@
 #define BROKER_RELAYS_PER_CONTAINER 256
 #define BROKER_EXPORTS_MAX 64
 #define BROKER_CONTAINERS_MAX 4096
+#define BROKER_INVOCATIONS_PER_CONTAINER 16 /* running invocations a container started */
+#define BROKER_TRANSFERS_PER_CONTAINER 256  /* live transfers a container made */
 /* Requests handled per client per loop turn: round-robin fairness. */
 #define BROKER_REQUESTS_PER_TURN 1
 
@@ -35,6 +37,7 @@ typedef enum SourceType {
         SRC_CLIENT,           /* a connection on broker.sock */
         SRC_PROXY_LISTEN,     /* /run/shuttle/svc/<exporter>.<service> */
         SRC_RELAY,            /* one end of a proxied connection */
+        SRC_INVOCATION,       /* an invoked app's pidfd: readable when it exits */
 } SourceType;
 
 typedef struct Source {
@@ -79,6 +82,8 @@ struct Container {
         unsigned n_clients;
         unsigned n_relays;
         Proxy *proxies;
+        unsigned n_invocations; /* running, started by this container */
+        unsigned n_transfers;   /* live, made by this container */
         bool dead;
         Container *next;
 };
@@ -91,6 +96,7 @@ typedef struct Client {
         char out[8192];
         size_t out_len;
         int out_fd;
+        struct Invocation *invocation; /* running on this connection, or NULL */
         struct Client *next;
 } Client;
 
@@ -152,6 +158,38 @@ typedef struct Garbage {
         struct Garbage *next;
 } Garbage;
 
+/* An app started by INVOKE, running inside its target container. */
+typedef struct Invocation {
+        Source src;          /* pidfd of the app (our child) */
+        Client *client;      /* the caller's connection; NULL once it is gone */
+        Container *caller;   /* NULL once it is unregistered */
+        char *target;
+        char *app;
+        uint32_t id;         /* the INVOKE's request id, for its EXIT event */
+        pid_t pid;
+        uint64_t *xfers;     /* transfers made for its file arguments */
+        size_t n_xfers;
+        struct Invocation *next;
+} Invocation;
+
+/* A path handed from one container to another: a bind mount inside the
+ * target at /run/shuttle/xfer/<id>/<basename>. */
+typedef struct Transfer {
+        uint64_t id;
+        Container *from;     /* NULL once unregistered (then it is revoked) */
+        Container *to;
+        char *from_name, *to_name;
+        char *path;          /* in from's view, normalised */
+        char *target_path;   /* in to's view */
+        char *rule;
+        int mode;            /* ShuttleTransferMode */
+        bool for_invoke;     /* made for an invocation's file argument */
+        bool is_dir;
+        int64_t created;     /* seconds since the epoch */
+        int64_t until;       /* 0: none */
+        struct Transfer *next;
+} Transfer;
+
 struct AuditLog;
 
 struct Broker {
@@ -171,6 +209,10 @@ struct Broker {
         Client *clients;
         Relay *relays;
         ControlConn *controls;
+        Invocation *invocations;
+        Transfer *transfers;
+        uint64_t next_xfer_id;
+        uint64_t next_xfer_check_usec;
         Garbage *garbage;
         bool quit;
 };
@@ -230,9 +272,40 @@ struct ShuttleMsg;
 int broker_client_send(Broker *b, Client *cl, const struct ShuttleMsg *m, int fd);
 int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const char *message);
 
-/* invoke.c, transfer.c */
+/* invoke.c */
 void broker_invoke_request(Broker *b, Client *cl, const struct ShuttleMsg *m, int *fds, size_t n_fds);
+void broker_kill_invoked_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+void invoke_exited(Broker *b, Invocation *inv);
+/* The caller's connection is going: its app is killed (and reaped later). */
+void invoke_client_gone(Broker *b, Client *cl);
+/* A container is being unregistered: what refers to it lets go. */
+void broker_forget_container(Broker *b, Container *c);
+void invoke_drop_all(Broker *b);
+
+/* transfer.c */
 void broker_transfer_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+/* Who is calling on a connection (SO_PEERCRED, and its groups). */
+typedef struct CallerCreds {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[64];
+        size_t n_groups;
+} CallerCreds;
+int broker_client_creds(const Client *cl, CallerCreds *ret);
+/* Makes path (normalised, in from's view) visible in to with mode, if the
+ * caller may access it so itself.  Returns 0 and the transfer, or a
+ * negative errno with *ret_why set (static text for the audit log). */
+int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
+                    int mode, const char *rule, int64_t until, bool for_invoke, Transfer **ret,
+                    const char **ret_why);
+void transfer_revoke(Broker *b, Transfer *t, const char *why);
+Transfer *transfer_find(Broker *b, uint64_t id);
+/* On the broker's timer: revokes transfers whose grant expired or that the
+ * policy no longer allows. */
+void transfer_tick(Broker *b, uint64_t now_usec);
+json_t *transfer_control_ls(Broker *b);
+json_t *transfer_control_revoke(Broker *b, json_t *req);
+void transfer_drop_all(Broker *b);
 
 void broker_client_accept(Broker *b, Container *c);
 void broker_client_event(Broker *b, Client *cl, uint32_t events);

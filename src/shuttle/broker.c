@@ -388,6 +388,10 @@ static json_t *control_dispatch(Broker *b, json_t *req) {
         }
         if (streq(op, "ps"))
                 return control_ps(b);
+        if (streq(op, "transfer-ls"))
+                return transfer_control_ls(b);
+        if (streq(op, "transfer-revoke"))
+                return transfer_control_revoke(b, req);
         if (streq(op, "group-policy")) {
                 const char *group = json_string_value(json_object_get(req, "group"));
                 const char *file = json_string_value(json_object_get(req, "file"));
@@ -674,6 +678,7 @@ int broker_run(Broker *b) {
                                 if (b->audit)
                                         (void) audit_log_tick(b->audit, (uint64_t) now.tv_sec * 1000000u +
                                                                                 (uint64_t) now.tv_nsec / 1000u);
+                                transfer_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
                                 break;
                         }
                         case SRC_CONTAINER_LISTEN:
@@ -692,6 +697,9 @@ int broker_run(Broker *b) {
                         case SRC_RELAY:
                                 ipc_relay_event(b, (RelayEnd *) s, ev[i].events);
                                 break;
+                        case SRC_INVOCATION:
+                                invoke_exited(b, (Invocation *) s);
+                                break;
                         }
                 }
                 sweep(b);
@@ -703,7 +711,11 @@ Broker *broker_free(Broker *b) {
         if (!b)
                 return NULL;
         /* Containers keep running without us: their state stays on disk so
-         * a restarted broker re-adopts them.  Only our sockets go. */
+         * a restarted broker re-adopts them.  Only our sockets go, and what
+         * we did for callers we can no longer answer: invoked apps and
+         * transfers. */
+        invoke_drop_all(b);
+        transfer_drop_all(b);
         while (b->relays) {
                 Relay *r = b->relays;
                 ipc_drop_relays_of(b, r->importer);

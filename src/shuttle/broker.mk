@@ -11,7 +11,7 @@ libshuttle_broker_la_LIBADD += libshuttle-policy.la
 sbin_PROGRAMS += shuttled
 shuttled_SOURCES = src/shuttle/shuttled.c
 shuttled_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-shuttled_LDADD = libshuttle-broker.la libshuttle-policy.la libshuttle-common.la
+shuttled_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.la libshuttle-common.la
 
 # What shuttlectl asks of the broker (registration, group policies).
 libshuttle_broker_la_SOURCES += src/shuttle/broker-client.h src/shuttle/broker-client.c

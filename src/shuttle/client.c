@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -248,6 +249,123 @@ int shuttle_send_signal(ShuttleClient *c, const char *container, const char *app
         if (r >= 0) {
                 shuttle_msg_signal(&req, 0, container, app, signo);
                 r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+/* After INVOKE was accepted: waits for its EXIT event, forwarding the
+ * signals read from interrupt_fd as KILL_INVOKED requests (each answered by
+ * a REPLY, in any order relative to the EXIT).  Called locked. */
+static int invoke_wait(ShuttleClient *c, uint32_t invoke_id, int interrupt_fd, int *ret_status) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        unsigned pending_kills = 0;
+        bool done = false;
+        int status = 0;
+
+        while (!done || pending_kills > 0) {
+                struct pollfd p[2] = {
+                        { .fd = c->fd, .events = POLLIN },
+                        { .fd = done ? -1 : interrupt_fd, .events = POLLIN },
+                };
+                int fds[SHUTTLE_FDS_MAX];
+                size_t n_fds = 0;
+                ShuttleMsg ans;
+                int r;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return client_break(c, -errno);
+                }
+                if (p[1].revents & POLLIN) {
+                        uint8_t sigs[16];
+                        ssize_t n = read(interrupt_fd, sigs, sizeof(sigs));
+                        for (ssize_t i = 0; i < n; i++) {
+                                ShuttleMsg k;
+                                if (sigs[i] < 1 || sigs[i] > SHUTTLE_SIGNAL_MAX)
+                                        continue;
+                                shuttle_msg_kill_invoked(&k, client_next_id(c), sigs[i]);
+                                r = shuttle_msg_send(c->fd, &k, NULL, 0);
+                                if (r < 0)
+                                        return client_break(c, r == -EPIPE ? -ECONNRESET : r);
+                                pending_kills++;
+                        }
+                } else if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))
+                        interrupt_fd = -1;
+                if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
+
+                r = shuttle_msg_recv(c->fd, buf, sizeof(buf), &ans, fds, SHUTTLE_FDS_MAX, &n_fds,
+                                     SHUTTLE_DECODE_REPLY, NULL);
+                if (r == 0 || r == -ECONNRESET)
+                        return client_break(c, -ECONNRESET);
+                if (r == -EINTR || r == -EAGAIN)
+                        continue; /* nothing was consumed */
+                if (r < 0)
+                        return client_break(c, -EPROTO);
+                if (ans.type == SHUTTLE_MSG_EXIT && ans.id == invoke_id && !done) {
+                        status = shuttle_msg_has(&ans, SHUTTLE_ATTR_EXIT_CODE) ? ans.exit_code
+                                                                                : 128 + ans.signal;
+                        done = true;
+                } else if (ans.type == SHUTTLE_MSG_REPLY && ans.id != 0 && pending_kills > 0)
+                        /* A kill that came too late (-ESRCH) is fine. */
+                        pending_kills--;
+                else if (ans.type == SHUTTLE_MSG_REPLY && ans.id == 0)
+                        return client_break(c, ans.status < 0 ? ans.status : -EPROTO);
+                else {
+                        close_all(fds, n_fds);
+                        return client_break(c, -EPROTO);
+                }
+        }
+        *ret_status = status;
+        return 0;
+}
+
+int shuttle_invoke(ShuttleClient *c, const char *container, const char *app, const char *const *args,
+                   const char *const *env, const int fds[3], int interrupt_fd, int *ret_status) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg req, ans;
+        int got[SHUTTLE_FDS_MAX];
+        size_t n_got = 0;
+        int r;
+
+        if (!c || !container || !app || !fds || !ret_status)
+                return -EINVAL;
+        pthread_mutex_lock(&c->lock);
+        r = client_hello_locked(c);
+        if (r >= 0)
+                r = shuttle_msg_invoke(&req, 0, container, app, args, env);
+        if (r >= 0)
+                r = client_call(c, &req, fds, 3, buf, &ans, got, &n_got);
+        if (r >= 0)
+                r = invoke_wait(c, req.id, interrupt_fd, ret_status);
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+int shuttle_transfer(ShuttleClient *c, const char *path, ShuttleTransferMode mode, const char *container,
+                     char *ret_path, uint64_t *ret_id) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg req, ans;
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds = 0;
+        int r;
+
+        if (!c || !path || !container)
+                return -EINVAL;
+        pthread_mutex_lock(&c->lock);
+        r = client_hello_locked(c);
+        if (r >= 0) {
+                shuttle_msg_transfer(&req, 0, path, mode, container);
+                r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
+        }
+        if (r >= 0) {
+                /* Validated by the decoder: at most SHUTTLE_PATH_MAX bytes. */
+                if (ret_path)
+                        strcpy(ret_path, ans.path);
+                if (ret_id)
+                        *ret_id = ans.xfer_id;
         }
         pthread_mutex_unlock(&c->lock);
         return r;

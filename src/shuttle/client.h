@@ -56,6 +56,26 @@ int shuttle_connect_service(ShuttleClient *c, const char *service, int *ret_fd);
 /* Asks the broker to send signal signo to app in container. */
 int shuttle_send_signal(ShuttleClient *c, const char *container, const char *app, int signo);
 
+/* Runs app inside container with fds[0], fds[1], fds[2] as its stdin,
+ * stdout and stderr, and waits until it ends.  args: argv[1…] and env:
+ * "NAME=value" entries offered to it, both NULL-terminated or NULL (the
+ * broker passes only the entries the policy's env allowlist names).  On
+ * success *ret_status is the app's exit code, or 128+N if signal N ended
+ * it.  interrupt_fd: -1, or the read end of a pipe (ideally non-blocking):
+ * each byte read from it is a signal number, forwarded to the app while it
+ * runs (a signal handler writes them: a self-pipe is async-signal-safe).
+ * The client is held (locked) for the whole run: use one client per
+ * concurrent invocation. */
+int shuttle_invoke(ShuttleClient *c, const char *container, const char *app, const char *const *args,
+                   const char *const *env, const int fds[3], int interrupt_fd, int *ret_status);
+
+/* Asks the broker to make path (absolute, in this container's view)
+ * visible in container with the given access.  On success ret_path (a
+ * buffer of SHUTTLE_PATH_MAX + 1 bytes, may be NULL) holds the name the
+ * target sees, and *ret_id (may be NULL) the transfer's id. */
+int shuttle_transfer(ShuttleClient *c, const char *path, ShuttleTransferMode mode, const char *container,
+                     char *ret_path, uint64_t *ret_id);
+
 /* Copies the MESSAGE of the last refusal on this client ("" if it had
  * none) into buf, truncated to size. */
 void shuttle_client_last_message(ShuttleClient *c, char *buf, size_t size);

@@ -29,7 +29,9 @@
 #include "shuttle/broker-client.h"
 #include "shuttle/control.h"
 #include "shuttle/group-run.h"
+#include "shuttle/invoke-locate.h"
 #include "shuttle/nsconnect.h"
+#include "shuttle/shim/shim-locate.h"
 
 #define READY_POLL_USEC UINT64_C(100000)
 #define BACKOFF_MAX_USEC UINT64_C(30000000)
@@ -77,6 +79,7 @@ typedef struct Supervisor {
         char dir[PATH_MAX];
         char policy_file[PATH_MAX + 16];
         bool policy_loaded;
+        bool no_shim;
 } Supervisor;
 
 static uint64_t now_usec(void) {
@@ -224,6 +227,11 @@ _Noreturn static void runner_main(Supervisor *s, Member *m, int out_w, int statu
             mkdir_p_at(AT_FDCWD, dir, 0755) < 0)
                 _exit(125);
         c.shuttle_dir = dir;
+        /* The shim, as for `shuttlectl run` (see cmd-run.c): the host
+         * rootfs only, whose libc it was built against. */
+        if (!s->no_shim && !c.rootfs)
+                (void) shim_locate(&c.shim_path);
+        (void) invoke_helper_locate(&c.invoke_path);
         c.hooks = (ContainerHooks){ .created = runner_created, .finished = runner_finished, .userdata = &x };
 
         r = container_run(&c, &res);
@@ -669,6 +677,7 @@ int group_run(const Group *g, const GroupRunOptions *o) {
                 .stop_timeout = o->stop_timeout_usec ?: UINT64_C(10000000),
                 .n = g->n_containers,
                 .foreground = o->notify_fd < 0,
+                .no_shim = o->no_shim,
                 .sigfd = -1,
                 .lock_fd = -1,
                 .bridge_lock = -1,

@@ -24,6 +24,8 @@ typedef struct GroupRunOptions {
          * output to <state>/groups/<group>/supervisor.log and writes "R"
          * here (-1: run in the foreground). */
         int notify_fd;
+        /* --no-shim: do not preload libshuttle-shim.so in the containers. */
+        bool no_shim;
 } GroupRunOptions;
 
 /* Returns the exit status for shuttlectl: 0 when every container ended

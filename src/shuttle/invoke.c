@@ -1,14 +1,353 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* invoke: running an application that lives in another container.
- * (Not carried out yet: refused and audited.) */
-#include <errno.h>
+ *
+ * The broker decides (app, each argument against the rule's predicates,
+ * the names of the offered environment), transfers file arguments as the
+ * rule's `transfer` says, and starts the app inside the target with
+ * container_exec_spawn(): the target's namespaces, cgroups, capabilities,
+ * seccomp and user (invariant 4), the caller's three descriptors as its
+ * stdio.  The app is the broker's child; its pidfd sits in the event loop
+ * and its exit becomes the EXIT event on the caller's connection.  The
+ * invocation is tied to that connection: if the caller goes, the app is
+ * killed.  Its transfers are revoked when it ends. */
 
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "runtime/exec.h"
+#include "runtime/state-info.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/protocol.h"
+#include "shuttle/xfer.h"
+
+/* How much of the argument list the audit record's object shows. */
+#define AUDIT_OBJECT_MAX 1024
+
+static void invocation_free(void *p) {
+        Invocation *inv = p;
+
+        if (!inv)
+                return;
+        free(inv->target);
+        free(inv->app);
+        free(inv->xfers);
+        free(inv);
+}
+
+static void revoke_xfers(Broker *b, Invocation *inv, const char *why) {
+        for (size_t i = 0; i < inv->n_xfers; i++) {
+                Transfer *t = inv->xfers[i] ? transfer_find(b, inv->xfers[i]) : NULL;
+                if (t)
+                        transfer_revoke(b, t, why);
+                inv->xfers[i] = 0;
+        }
+        inv->n_xfers = 0;
+}
+
+/* "APP ARG…", cut at AUDIT_OBJECT_MAX bytes. */
+static void audit_object(const ShuttleMsg *m, char *buf, size_t size) {
+        size_t len = (size_t) snprintf(buf, size, "%s", m->app);
+
+        for (size_t i = 0; i < m->n_args && len < size - 1; i++)
+                len += (size_t) snprintf(buf + len, size - len, " %s", m->args[i]);
+        if (len >= size - 1 && size > 4)
+                memcpy(buf + size - 4, "...", 4);
+}
+
+/* The names of the offered "NAME=value" entries, for the policy. */
+static int env_names(const ShuttleMsg *m, char **names) {
+        for (size_t i = 0; i < m->n_env; i++) {
+                const char *eq = strchr(m->env[i], '=');
+                names[i] = strndup(m->env[i], eq ? (size_t) (eq - m->env[i]) : strlen(m->env[i]));
+                if (!names[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* File arguments: each absolute path that exists in the caller crosses as
+ * the rule's `transfer` says, and the argument becomes the name the target
+ * sees.  Anything else passes unchanged.  An existing path that may not
+ * cross (a symlink in it, a hard link, a device, not the caller's to give)
+ * refuses the whole invocation: passing it on unchanged would name some
+ * other file in the target. */
+static int transfer_args(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, const PolicyDecision *d,
+                         char **argv, uint64_t *xfers, size_t *n_xfers, char *why, size_t why_size) {
+        int mode = d->mode == POLICY_MODE_RW ? SHUTTLE_TRANSFER_RW : SHUTTLE_TRANSFER_RO;
+        CallerCreds creds;
+        int r;
+
+        if (d->mode == POLICY_MODE_NONE)
+                return 0;
+        r = broker_client_creds(cl, &creds);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot tell who the caller is");
+                return r;
+        }
+        for (size_t i = 0; i < m->n_args; i++) {
+                char path[PATH_MAX];
+                const char *reason = NULL;
+                Transfer *t;
+
+                if (m->args[i][0] != '/' || xfer_path_normalize(m->args[i], path, sizeof(path)) < 0)
+                        continue;
+                r = transfer_create(b, cl->container, &creds, target, path, mode, d->rule_id, 0, true, &t, &reason);
+                if (r == -ENOENT)
+                        continue; /* not a file of the caller's: an ordinary argument */
+                if (r < 0) {
+                        snprintf(why, why_size, "file argument '%.200s': %s", path, reason ?: strerror(-r));
+                        return r;
+                }
+                xfers[(*n_xfers)++] = t->id;
+                free(argv[i + 1]);
+                argv[i + 1] = strdup(t->target_path);
+                if (!argv[i + 1]) {
+                        snprintf(why, why_size, "out of memory");
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* Starts the app; 0 and the running invocation, or a negative errno and
+ * why (for the caller and the audit log). */
+static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, const PolicyDecision *d,
+                 const int *fds, Invocation **ret, char *why, size_t why_size) {
+        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        _cleanup_(state_info_done) StateInfo info = {};
+        ExecConfig cfg = {};
+        Invocation *inv = NULL;
+        size_t n_env = 0;
+        pid_t pid = 0;
+        int pidfd = -1, r;
+
+        inv = calloc(1, sizeof(*inv));
+        argv = calloc(m->n_args + 2, sizeof(char *));
+        env = calloc(m->n_env + 1, sizeof(char *));
+        if (!inv || !argv || !env || !(argv[0] = strdup(m->app)) || !(inv->target = strdup(target->name)) ||
+            !(inv->app = strdup(m->app)) || !(inv->xfers = calloc(m->n_args + 1, sizeof(uint64_t)))) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < m->n_args; i++)
+                if (!(argv[i + 1] = strdup(m->args[i]))) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        for (size_t i = 0; i < m->n_env; i++) {
+                const char *eq = strchr(m->env[i], '=');
+                char name[256];
+                snprintf(name, sizeof(name), "%.*s", (int) (eq ? eq - m->env[i] : (ptrdiff_t) strlen(m->env[i])),
+                         m->env[i]);
+                if (!policy_decision_env_allowed(d, name))
+                        continue;
+                if (!(env[n_env++] = strdup(m->env[i]))) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+
+        /* The target as its runtime recorded it: caps, user, cgroups. */
+        r = state_info_load_running(b->state_dir, target->name, 0, &info);
+        if (r >= 0 && info.init_pid != target->pid)
+                r = -ESRCH;
+        if (r < 0) {
+                snprintf(why, why_size, "container '%s' is not running", target->name);
+                goto fail;
+        }
+
+        r = transfer_args(b, cl, target, m, d, argv, inv->xfers, &inv->n_xfers, why, why_size);
+        if (r < 0)
+                goto fail;
+
+        cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env };
+        r = container_exec_spawn(&info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
+        if (r < 0)
+                goto fail;
+
+        inv->src = (Source){ .type = SRC_INVOCATION, .fd = pidfd };
+        inv->pid = pid;
+        inv->id = m->id;
+        inv->client = cl;
+        inv->caller = cl->container;
+        r = broker_watch(b, &inv->src, EPOLLIN);
+        if (r < 0) {
+                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+                (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
+                close(pidfd);
+                snprintf(why, why_size, "cannot watch the app");
+                goto fail;
+        }
+        *ret = inv;
+        return 0;
+
+fail:
+        if (inv) {
+                revoke_xfers(b, inv, "invocation not started");
+                invocation_free(inv);
+        }
+        return r;
+}
 
 void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *m, int *fds, size_t n_fds) {
-        broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "invoke",
-                                       .op = "exec", .object = m->app, .allow = false, .rule = "-",
-                                       .reason = "not supported by this broker" });
-        (void) broker_client_reply(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
+        Container *target = container_find(b, m->container);
+        char *names[SHUTTLE_ARGS_MAX + 1] = {};
+        char object[AUDIT_OBJECT_MAX], why[512] = "";
+        PolicyRequest req = {
+                .from = cl->container->qname,
+                .to = target ? target->qname : m->container,
+                .kind = POLICY_KIND_INVOKE,
+                .object = m->app,
+                .args = m->args,
+                .n_args = m->n_args,
+                .env = (const char *const *) names,
+                .n_env = m->n_env,
+                .now = time(NULL),
+        };
+        PolicyDecision d = {};
+        Invocation *inv = NULL;
+        bool allow;
+        int r = 0;
+
+        audit_object(m, object, sizeof(object));
+        if (n_fds != 3 || env_names(m, names) < 0)
+                r = -ENOMEM;
+        if (r < 0 || policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
+                d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
+                                      .audited = true };
+        allow = d.verdict == POLICY_ALLOW;
+
+        if (!allow)
+                r = -EACCES;
+        else if (!target) {
+                r = -ENOENT;
+                snprintf(why, sizeof(why), "no such container");
+        } else if (cl->invocation) {
+                r = -EBUSY;
+                snprintf(why, sizeof(why), "an invocation is already running on this connection");
+        } else if (cl->container->n_invocations >= BROKER_INVOCATIONS_PER_CONTAINER) {
+                /* Invariant 5: a container may flood only itself. */
+                r = -EAGAIN;
+                snprintf(why, sizeof(why), "too many running invocations from this container (at most %d)",
+                         BROKER_INVOCATIONS_PER_CONTAINER);
+        } else
+                r = start(b, cl, target, m, &d, fds, &inv, why, sizeof(why));
+
+        if (r < 0 || d.audited) {
+                json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
+                                                        (int) d.rule_line)
+                                            : json_object();
+                if (extra && inv)
+                        json_object_set_new(extra, "pid", json_integer(inv->pid));
+                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "invoke",
+                                               .op = "exec", .object = object, .allow = r >= 0, .rule = d.rule_id,
+                                               .reason = r < 0 && why[0] ? why : d.reason, .extra = extra });
+        }
+        for (size_t i = 0; i < m->n_env; i++)
+                free(names[i]);
+
+        if (r < 0) {
+                (void) broker_client_reply(b, cl, m->id, r, r == -EACCES && !why[0] ? "denied by policy" : why);
+                return;
+        }
+        inv->next = b->invocations;
+        b->invocations = inv;
+        cl->invocation = inv;
+        cl->container->n_invocations++;
+        (void) broker_client_reply(b, cl, m->id, 0, NULL);
+        /* The descriptors were duplicated into the app; requests.c closes
+         * ours. */
+}
+
+void broker_kill_invoked_request(Broker *b, Client *cl, const ShuttleMsg *m) {
+        int r = 0;
+
+        /* Only the caller's own running app: nothing to decide beyond that
+         * (the invoke grant covers it), and nothing else is reachable. */
+        if (!cl->invocation)
+                r = -ESRCH;
+        else if (pidfd_send_signal(cl->invocation->src.fd, m->signal, NULL, 0) < 0)
+                r = -errno;
+        (void) broker_client_reply(b, cl, m->id, r, r == -ESRCH ? "no running invocation" : NULL);
+}
+
+static void invocation_end(Broker *b, Invocation *inv) {
+        for (Invocation **i = &b->invocations; *i; i = &(*i)->next)
+                if (*i == inv) {
+                        *i = inv->next;
+                        break;
+                }
+        broker_unwatch(b, &inv->src);
+        if (inv->client)
+                inv->client->invocation = NULL;
+        if (inv->caller && inv->caller->n_invocations > 0)
+                inv->caller->n_invocations--;
+        revoke_xfers(b, inv, "invocation ended");
+        broker_defer_free(b, inv, invocation_free);
+}
+
+void invoke_exited(Broker *b, Invocation *inv) {
+        siginfo_t si = {};
+        int status;
+
+        if (waitid(P_PIDFD, (id_t) inv->src.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+                return; /* not yet (spurious wake-up) */
+        /* Back to a wait status for shuttle_msg_exit(). */
+        status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+        if (inv->client) {
+                ShuttleMsg m;
+                if (shuttle_msg_exit(&m, inv->id, status) >= 0)
+                        (void) broker_client_send(b, inv->client, &m, -1);
+        }
+        invocation_end(b, inv);
+}
+
+void invoke_client_gone(Broker *b, Client *cl) {
+        Invocation *inv = cl->invocation;
+
+        (void) b;
+        if (!inv)
+                return;
+        /* The caller waits for it no more: it ends too (and is reaped when
+         * its pidfd says so). */
+        (void) pidfd_send_signal(inv->src.fd, SIGKILL, NULL, 0);
+        inv->client = NULL;
+        cl->invocation = NULL;
+}
+
+void broker_forget_container(Broker *b, Container *c) {
+        for (Invocation *inv = b->invocations; inv; inv = inv->next)
+                if (inv->caller == c)
+                        inv->caller = NULL;
+        for (Transfer *t = b->transfers, *next; t; t = next) {
+                next = t->next;
+                if (t->from == c || t->to == c) {
+                        for (Invocation *inv = b->invocations; inv; inv = inv->next)
+                                for (size_t i = 0; i < inv->n_xfers; i++)
+                                        if (inv->xfers[i] == t->id)
+                                                inv->xfers[i] = 0;
+                        transfer_revoke(b, t, "container stopped");
+                }
+        }
+}
+
+void invoke_drop_all(Broker *b) {
+        /* The broker is going: nothing it started may outlive it unwatched. */
+        while (b->invocations) {
+                Invocation *inv = b->invocations;
+                (void) pidfd_send_signal(inv->src.fd, SIGKILL, NULL, 0);
+                (void) waitid(P_PIDFD, (id_t) inv->src.fd, &(siginfo_t){}, WEXITED);
+                invocation_end(b, inv);
+        }
 }

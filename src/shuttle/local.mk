@@ -14,3 +14,5 @@ libshuttle_broker_la_LIBADD = libshuttle-common.la $(JANSSON_LIBS) $(LIBCRYPTO_L
 # The wire protocol and client library, then the daemon itself.
 include src/shuttle/protocol.mk
 include src/shuttle/broker.mk
+include src/shuttle/invoke.mk
+include src/shuttle/shim/local.mk

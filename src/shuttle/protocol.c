@@ -103,6 +103,7 @@ static const MsgDesc msg_table[] = {
           A(CONTAINER) | A(APP) | A(ARG) | A(ENV), SHUTTLE_MSG_REPLY, NULL },
         { SHUTTLE_MSG_TRANSFER, "transfer", true, 0, A(PATH) | A(MODE) | A(CONTAINER),
           A(PATH) | A(MODE) | A(CONTAINER), SHUTTLE_MSG_TRANSFERRED, NULL },
+        { SHUTTLE_MSG_KILL_INVOKED, "kill-invoked", true, 0, A(SIGNAL), A(SIGNAL), SHUTTLE_MSG_REPLY, NULL },
 
         { SHUTTLE_MSG_REPLY, "reply", false, 0, A(STATUS), A(STATUS) | A(MESSAGE), 0, NULL },
         { SHUTTLE_MSG_WELCOME, "welcome", false, 0, A(VERSION) | A(NAME), A(VERSION) | A(NAME), 0, NULL },
@@ -684,6 +685,12 @@ void shuttle_msg_transfer(ShuttleMsg *m, uint32_t id, const char *path, ShuttleT
         m->mode = mode;
         m->present |= A(MODE);
         set_string(m, SHUTTLE_ATTR_CONTAINER, container);
+}
+
+void shuttle_msg_kill_invoked(ShuttleMsg *m, uint32_t id, int signo) {
+        msg_init(m, SHUTTLE_MSG_KILL_INVOKED, id);
+        m->signal = signo;
+        m->present = A(SIGNAL);
 }
 
 void shuttle_msg_reply(ShuttleMsg *m, uint32_t id, int status, const char *message) {

@@ -53,6 +53,7 @@ typedef enum ShuttleMsgType {
         SHUTTLE_MSG_SIGNAL = 3,   /* CONTAINER APP SIGNAL → REPLY 0 */
         SHUTTLE_MSG_INVOKE = 4,   /* CONTAINER APP [ARG…] [ENV…], 3 fds → REPLY 0, later EXIT */
         SHUTTLE_MSG_TRANSFER = 5, /* PATH MODE CONTAINER → TRANSFERRED */
+        SHUTTLE_MSG_KILL_INVOKED = 6, /* SIGNAL → REPLY 0: to this connection's running invocation */
 
         /* broker → client: replies and events.  Any request may be answered
          * by REPLY with a negative STATUS. */
@@ -188,6 +189,7 @@ int shuttle_msg_invoke(ShuttleMsg *m, uint32_t id, const char *container, const 
                        const char *const *args, const char *const *env);
 void shuttle_msg_transfer(ShuttleMsg *m, uint32_t id, const char *path, ShuttleTransferMode mode,
                           const char *container);
+void shuttle_msg_kill_invoked(ShuttleMsg *m, uint32_t id, int signo);
 /* message may be NULL. */
 void shuttle_msg_reply(ShuttleMsg *m, uint32_t id, int status, const char *message);
 void shuttle_msg_welcome(ShuttleMsg *m, uint32_t id, uint32_t version, const char *name);

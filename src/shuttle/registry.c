@@ -22,6 +22,7 @@
 #include "common/parse.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/control.h"
+#include "runtime/container.h"
 
 #define SOCKET_NAME "broker.sock"
 
@@ -129,6 +130,12 @@ static void remove_dir(const char *dir) {
         (void) rmdir(path);
         snprintf(path, sizeof(path), "%s/%s", dir, SOCKET_NAME);
         (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/bin/shuttle-invoke", dir);
+        (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/bin", dir);
+        (void) rmdir(path);
+        snprintf(path, sizeof(path), "%s/xfer", dir); /* empty once transfers are revoked */
+        (void) rmdir(path);
         (void) rmdir(dir);
 }
 
@@ -216,9 +223,23 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
         }
         snprintf(path, sizeof(path), "svc");
         {
-                char svc[PATH_MAX + 8];
+                char svc[PATH_MAX + 32];
                 snprintf(svc, sizeof(svc), "%s/svc", c->dir);
                 if (mkdir(svc, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto fail_dir;
+                }
+                /* /run/shuttle/bin/shuttle-invoke: the runtime binds the
+                 * helper at /run/shuttle-bin/ (this directory is bound
+                 * read-only and noexec); a link makes the documented name
+                 * work. */
+                snprintf(svc, sizeof(svc), "%s/bin", c->dir);
+                if (mkdir(svc, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto fail_dir;
+                }
+                snprintf(svc, sizeof(svc), "%s/bin/shuttle-invoke", c->dir);
+                if (symlink(SHUTTLE_INVOKE_PATH, svc) < 0 && errno != EEXIST) {
                         r = -errno;
                         goto fail_dir;
                 }
@@ -348,6 +369,7 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         log_info("Container '%s' %s", c->qname, why);
         audit_lifecycle(b, c, "stop", why);
         broker_drop_clients_of(b, c);
+        broker_forget_container(b, c);
         ipc_drop_relays_of(b, c);
         ipc_sync_proxies_removed(b, c);
         broker_unwatch(b, &c->listen);

@@ -37,6 +37,7 @@ static void client_free(void *p) {
 static void client_drop(Broker *b, Client *cl) {
         if (cl->src.dead)
                 return;
+        invoke_client_gone(b, cl);
         broker_unwatch(b, &cl->src);
         if (cl->container)
                 cl->container->n_clients--;
@@ -308,6 +309,10 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
 
         case SHUTTLE_MSG_TRANSFER:
                 broker_transfer_request(b, cl, m);
+                return;
+
+        case SHUTTLE_MSG_KILL_INVOKED:
+                broker_kill_invoked_request(b, cl, m);
                 return;
 
         default:

@@ -1,14 +1,363 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* transfer: handing a name across, translated.
- * (Not carried out yet: refused and audited.) */
-#include <errno.h>
+/* transfer: handing a path across, translated.  A path in the caller's
+ * view is opened inside the caller's root (xfer.c), checked, and bound
+ * into the target at /run/shuttle/xfer/<id>/<basename>, read-only unless
+ * the policy grants rw.  The broker keeps a list of live transfers and
+ * revokes them: when their invocation ends, when their grant expires or
+ * the policy stops allowing them, on `shuttlectl transfer revoke`, and
+ * when either container goes. */
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/macro.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/control.h"
 #include "shuttle/protocol.h"
+#include "shuttle/xfer.h"
+
+/* How often live transfers are re-decided (expiry, policy changes). */
+#define XFER_CHECK_INTERVAL_USEC (1000u * 1000u)
+
+static void transfer_free(Transfer *t) {
+        if (!t)
+                return;
+        free(t->from_name);
+        free(t->to_name);
+        free(t->path);
+        free(t->target_path);
+        free(t->rule);
+        free(t);
+}
+
+Transfer *transfer_find(Broker *b, uint64_t id) {
+        for (Transfer *t = b->transfers; t; t = t->next)
+                if (t->id == id)
+                        return t;
+        return NULL;
+}
+
+/* <to's broker dir>/xfer/<id>[/<basename>]: the host side of what the
+ * target sees at /run/shuttle/xfer/<id>/<basename> (the broker's dir is
+ * bound read-only at /run/shuttle, so only the broker creates names). */
+static int host_path(const Container *to, uint64_t id, const char *base, char *ret, size_t size) {
+        int n = base ? snprintf(ret, size, "%s/xfer/%" PRIu64 "/%s", to->dir, id, base)
+                     : snprintf(ret, size, "%s/xfer/%" PRIu64, to->dir, id);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+static void remove_placeholder(const Container *to, uint64_t id, const char *base, bool is_dir) {
+        char path[PATH_MAX];
+
+        if (host_path(to, id, base, path, sizeof(path)) >= 0)
+                (void) unlinkat(AT_FDCWD, path, is_dir ? AT_REMOVEDIR : 0);
+        if (host_path(to, id, NULL, path, sizeof(path)) >= 0)
+                (void) rmdir(path);
+}
+
+static int make_placeholder(const Container *to, uint64_t id, const char *base, bool is_dir) {
+        char path[PATH_MAX];
+        int fd, r;
+
+        r = snprintf(path, sizeof(path), "%s/xfer", to->dir);
+        if (r < 0 || (size_t) r >= sizeof(path))
+                return -ENAMETOOLONG;
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        r = host_path(to, id, NULL, path, sizeof(path));
+        if (r < 0)
+                return r;
+        if (mkdir(path, 0755) < 0)
+                return -errno;
+        r = host_path(to, id, base, path, sizeof(path));
+        if (r < 0)
+                return r;
+        if (is_dir)
+                return mkdir(path, 0755) < 0 ? -errno : 0;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        return 0;
+}
+
+/* The caller's credentials: what it may hand over is what it may access
+ * itself (the broker opens as root; it must not lend the caller that). */
+int broker_client_creds(const Client *cl, CallerCreds *ret) {
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        int n;
+
+        if (getsockopt(cl->src.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        *ret = (CallerCreds){ .uid = cred.uid, .gid = cred.gid };
+        n = xfer_read_groups(cred.pid, ret->groups, ELEMENTSOF(ret->groups));
+        ret->n_groups = n > 0 ? (size_t) n : 0;
+        return 0;
+}
+
+int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
+                    int mode, const char *rule, int64_t until, bool for_invoke, Transfer **ret,
+                    const char **ret_why) {
+        char target[PATH_MAX];
+        _cleanup_close_ int fd = -1;
+        const char *base;
+        struct stat st;
+        Transfer *t;
+        uint64_t id;
+        int r;
+
+        if (from->n_transfers >= BROKER_TRANSFERS_PER_CONTAINER) {
+                *ret_why = "too many live transfers from this container";
+                return -EAGAIN;
+        }
+        r = xfer_open_in_root(from->pid, from->pidfd.fd, path, &fd, &st);
+        if (r < 0) {
+                *ret_why = r == -ELOOP   ? "a symlink or magic link in the path"
+                           : r == -ENOENT ? "no such file in the caller"
+                                          : "cannot open the path in the caller";
+                return r;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+                *ret_why = "not a regular file or directory";
+                return -EPERM;
+        }
+        /* Another name of the same file could lie outside the rule's path
+         * glob: only a file with exactly one name is the file the rule
+         * names. */
+        if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                *ret_why = "a file with more than one hard link";
+                return -EMLINK;
+        }
+        if (!xfer_may_access(&st, caller->uid, caller->gid, caller->groups, caller->n_groups,
+                             mode == SHUTTLE_TRANSFER_RW)) {
+                *ret_why = mode == SHUTTLE_TRANSFER_RW ? "the caller may not write it" : "the caller may not read it";
+                return -EACCES;
+        }
+
+        id = ++b->next_xfer_id;
+        r = xfer_target_path(id, path, target, sizeof(target));
+        if (r < 0) {
+                *ret_why = "no name to give it in the target";
+                return r;
+        }
+        base = strrchr(target, '/') + 1;
+        r = make_placeholder(to, id, base, S_ISDIR(st.st_mode));
+        if (r < 0) {
+                remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                *ret_why = "cannot create the mount point";
+                return r;
+        }
+        r = xfer_attach(from->pidfd.fd, fd, mode != SHUTTLE_TRANSFER_RW, to->pidfd.fd, target);
+        if (r < 0) {
+                remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                *ret_why = "cannot mount it into the target";
+                return r;
+        }
+
+        t = calloc(1, sizeof(*t));
+        if (!t || !(t->from_name = strdup(from->name)) || !(t->to_name = strdup(to->name)) ||
+            !(t->path = strdup(path)) || !(t->target_path = strdup(target)) || !(t->rule = strdup(rule))) {
+                (void) xfer_detach(to->pidfd.fd, target);
+                remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                transfer_free(t);
+                *ret_why = "out of memory";
+                return -ENOMEM;
+        }
+        t->id = id;
+        t->from = from;
+        t->to = to;
+        t->mode = mode;
+        t->for_invoke = for_invoke;
+        t->is_dir = S_ISDIR(st.st_mode);
+        t->created = (int64_t) time(NULL);
+        t->until = until;
+        t->next = b->transfers;
+        b->transfers = t;
+        from->n_transfers++;
+        *ret = t;
+        return 0;
+}
+
+void transfer_revoke(Broker *b, Transfer *t, const char *why) {
+        int r;
+
+        for (Transfer **i = &b->transfers; *i; i = &(*i)->next)
+                if (*i == t) {
+                        *i = t->next;
+                        break;
+                }
+        r = xfer_detach(t->to->pidfd.fd, t->target_path);
+        if (r < 0 && r != -ESRCH && r != -EINVAL && r != -ENOENT)
+                log_warning_errno(r, "Transfer %" PRIu64 ": cannot unmount '%s' in '%s': %m", t->id,
+                                  t->target_path, t->to_name);
+        remove_placeholder(t->to, t->id, strrchr(t->target_path, '/') + 1, t->is_dir);
+        if (t->from->n_transfers > 0)
+                t->from->n_transfers--;
+        broker_audit(b, &(AuditEvent){ .from = t->from, .to = t->to_name, .kind = "transfer", .op = "revoke",
+                                       .object = t->path, .allow = true, .rule = t->rule, .reason = why,
+                                       .extra = json_pack("{s:I}", "xfer_id", (json_int_t) t->id) });
+        transfer_free(t);
+}
+
+static PolicyMode policy_mode(int mode) {
+        return mode == SHUTTLE_TRANSFER_RW ? POLICY_MODE_RW : POLICY_MODE_RO;
+}
+
+/* Decides a transfer request; the decision's rule, mode and until. */
+static void decide(Broker *b, const Container *from, const char *to_qname, const char *path, int mode,
+                   PolicyDecision *d, int64_t *ret_until) {
+        PolicyRequest req = {
+                .from = from->qname,
+                .to = to_qname,
+                .kind = POLICY_KIND_TRANSFER,
+                .object = path,
+                .mode = policy_mode(mode),
+                .now = time(NULL),
+        };
+        time_t until = 0;
+
+        if (policy_decide(broker_policy_for(b, from), &req, d) < 0)
+                *d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
+                                       .audited = true };
+        /* "A request for rw does not match an ro rule": the engine sees to
+         * that; this is the belt to its braces. */
+        if (d->verdict == POLICY_ALLOW && mode == SHUTTLE_TRANSFER_RW && d->mode != POLICY_MODE_RW) {
+                d->verdict = POLICY_DENY;
+                d->reason = "rw asked, ro granted";
+                d->audited = true;
+        }
+        *ret_until = d->rule && policy_rule_get_until(d->rule, &until) ? (int64_t) until : 0;
+}
 
 void broker_transfer_request(Broker *b, Client *cl, const ShuttleMsg *m) {
-        broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "transfer",
-                                       .op = "open", .object = m->path, .allow = false, .rule = "-",
-                                       .reason = "not supported by this broker" });
-        (void) broker_client_reply(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
+        Container *target = container_find(b, m->container);
+        char path[PATH_MAX], why_buf[64];
+        const char *why = NULL;
+        PolicyDecision d = {};
+        Transfer *t = NULL;
+        int64_t until = 0;
+        bool allow;
+        int r;
+
+        r = xfer_path_normalize(m->path, path, sizeof(path));
+        if (r < 0) {
+                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "transfer",
+                                               .op = "open", .object = m->path, .allow = false, .rule = "-",
+                                               .reason = "invalid path" });
+                (void) broker_client_reply(b, cl, m->id, r, "invalid path");
+                return;
+        }
+        decide(b, cl->container, target ? target->qname : m->container, path, (int) m->mode, &d, &until);
+        allow = d.verdict == POLICY_ALLOW;
+        if (allow && !target) {
+                r = -ENOENT;
+                why = "no such container";
+        } else if (allow) {
+                CallerCreds creds;
+                r = broker_client_creds(cl, &creds);
+                if (r < 0)
+                        why = "cannot tell who the caller is";
+                else
+                        r = transfer_create(b, cl->container, &creds, target, path, (int) m->mode, d.rule_id,
+                                            until, false, &t, &why);
+                if (r < 0 && !why) {
+                        snprintf(why_buf, sizeof(why_buf), "%s", strerror(-r));
+                        why = why_buf;
+                }
+        } else
+                r = -EACCES;
+        if (r < 0 || d.audited) {
+                json_t *extra = json_pack("{s:s}", "mode", m->mode == SHUTTLE_TRANSFER_RW ? "rw" : "ro");
+                if (extra && d.rule_file) {
+                        json_object_set_new(extra, "rule_file", json_string(d.rule_file));
+                        json_object_set_new(extra, "rule_line", json_integer(d.rule_line));
+                }
+                if (extra && !streq(path, m->path))
+                        json_object_set_new(extra, "requested", json_string(m->path));
+                if (extra && t) {
+                        json_object_set_new(extra, "xfer_id", json_integer((json_int_t) t->id));
+                        json_object_set_new(extra, "target_path", json_string(t->target_path));
+                }
+                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "transfer",
+                                               .op = "open", .object = path, .allow = r >= 0, .rule = d.rule_id,
+                                               .reason = r >= 0 || !why ? d.reason : why, .extra = extra });
+        }
+        if (r < 0) {
+                (void) broker_client_reply(b, cl, m->id, r, r == -EACCES && !why ? "denied by policy" : why);
+                return;
+        }
+        {
+                ShuttleMsg reply;
+                shuttle_msg_transferred(&reply, m->id, t->target_path, t->id);
+                (void) broker_client_send(b, cl, &reply, -1);
+        }
+}
+
+void transfer_tick(Broker *b, uint64_t now_usec) {
+        if (now_usec < b->next_xfer_check_usec)
+                return;
+        b->next_xfer_check_usec = now_usec + XFER_CHECK_INTERVAL_USEC;
+        for (Transfer *t = b->transfers, *next; t; t = next) {
+                PolicyDecision d = {};
+                int64_t until = 0;
+                next = t->next;
+                if (t->for_invoke)
+                        continue; /* lives exactly as long as its invocation */
+                decide(b, t->from, t->to->qname, t->path, t->mode, &d, &until);
+                if (d.verdict != POLICY_ALLOW)
+                        transfer_revoke(b, t,
+                                        t->until && (int64_t) time(NULL) > t->until ? "grant expired"
+                                                                                     : "no longer allowed by the policy");
+        }
+}
+
+json_t *transfer_control_ls(Broker *b) {
+        json_t *list = json_array();
+
+        for (Transfer *t = b->transfers; t && list; t = t->next)
+                json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "id",
+                                                      (json_int_t) t->id, "from", t->from_name, "to", t->to_name,
+                                                      "path", t->path, "target_path", t->target_path, "mode",
+                                                      t->mode == SHUTTLE_TRANSFER_RW ? "rw" : "ro", "rule", t->rule,
+                                                      "invoke", t->for_invoke, "created", (json_int_t) t->created,
+                                                      "until", (json_int_t) t->until));
+        return json_pack("{s:b, s:o*}", "ok", 1, "transfers", list);
+}
+
+json_t *transfer_control_revoke(Broker *b, json_t *req) {
+        json_t *idj = json_object_get(req, "id");
+        Transfer *t;
+
+        if (!json_is_integer(idj) || json_integer_value(idj) <= 0)
+                return control_reply_error(EINVAL, "transfer-revoke needs a positive \"id\"");
+        t = transfer_find(b, (uint64_t) json_integer_value(idj));
+        if (!t)
+                return control_reply_error(ENOENT, "no transfer %" PRId64, (int64_t) json_integer_value(idj));
+        if (t->for_invoke)
+                /* Its invocation still holds the id; revoking now unmounts
+                 * the file under the running app, which is the point. */
+                for (Invocation *inv = b->invocations; inv; inv = inv->next)
+                        for (size_t i = 0; i < inv->n_xfers; i++)
+                                if (inv->xfers[i] == t->id)
+                                        inv->xfers[i] = 0;
+        transfer_revoke(b, t, "revoked by the operator");
+        return control_reply_ok();
+}
+
+void transfer_drop_all(Broker *b) {
+        /* The broker is going: its mounts go too (a restarted broker does
+         * not know them). */
+        while (b->transfers)
+                transfer_revoke(b, b->transfers, "broker stopped");
 }

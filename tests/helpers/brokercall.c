@@ -6,6 +6,9 @@
  *   brokercall hellos N                    N request/reply round trips; print "ok N"
  *   brokercall flood SECONDS               open connections until refused and
  *                                          send requests without reading replies
+ *   brokercall transfer PATH CONTAINER ro|rw [HOLD_SECONDS]
+ *                                          hand PATH to CONTAINER; print
+ *                                          "ID TARGET_PATH" or the refusal
  */
 #include <errno.h>
 #include <signal.h>
@@ -107,6 +110,22 @@ static int run(int argc, char **argv) {
                 r = shuttle_send_signal(c, argv[2], argv[3], sig);
                 printf("%s\n", r < 0 ? strerror(-r) : "sent");
                 return r < 0 ? 1 : 0;
+        }
+        if (strcmp(argv[1], "transfer") == 0 && (argc == 5 || argc == 6)) {
+                char path[SHUTTLE_PATH_MAX + 1], msg[SHUTTLE_MESSAGE_MAX + 1];
+                uint64_t id = 0;
+                r = shuttle_transfer(c, argv[2], strcmp(argv[4], "rw") == 0 ? SHUTTLE_TRANSFER_RW : SHUTTLE_TRANSFER_RO,
+                                     argv[3], path, &id);
+                if (r < 0) {
+                        shuttle_client_last_message(c, msg, sizeof(msg));
+                        printf("refused: %s: %s\n", strerror(-r), msg);
+                        return 1;
+                }
+                printf("%llu %s\n", (unsigned long long) id, path);
+                fflush(stdout);
+                if (argc == 6)
+                        sleep((unsigned) atoi(argv[5]));
+                return 0;
         }
         return 2;
 }

@@ -5,3 +5,7 @@ tests_helpers_rawframe_SOURCES = tests/helpers/rawframe.c
 tests_helpers_rawframe_LDADD = libshuttle-broker.la libshuttle-common.la
 tests_helpers_brokercall_SOURCES = tests/helpers/brokercall.c
 tests_helpers_brokercall_LDADD = libshuttle-broker.la libshuttle-common.la
+# libshuttle-shim.so from the program's side (tests/integration/shim.sh).
+check_PROGRAMS += tests/helpers/shimcall
+tests_helpers_shimcall_SOURCES = tests/helpers/shimcall.c
+tests_helpers_shimcall_LDADD = -lpthread

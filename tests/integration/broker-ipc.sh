@@ -37,9 +37,9 @@ host_sock=$T/host.sock
 wait_until grep -q serving "$T/b.out" || diag "b did not start: $(cat "$T/b.out")"
 
 out=$(srun --name a "${VOL[@]}" -- sh -c 'ls /run/shuttle; ls /run/shuttle/svc' 2>&1 | tr '\n' ' ')
-check_eq "a sees broker.sock and exactly the services the policy allows it" "broker.sock svc b.kv " "$out"
+check_eq "a sees broker.sock, bin/ and exactly the services the policy allows it" "bin broker.sock svc b.kv " "$out"
 
-out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv hello 2>&1)
+out=$(srun --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv hello 2>&1)
 check_eq "proxy path: a plain connect() to /run/shuttle/svc/b.kv reaches b's kv" "kv:hello" "$out"
 check_match "... audited as an allow by rule a-uses-kv" '"from":"a","to":"b","kind":"ipc","op":"proxy-connect","object":"b.kv","decision":"allow","rule":"a-uses-kv"' "$(audit_grep proxy-connect)"
 
@@ -50,7 +50,7 @@ check_match "... audited as an allow" '"op":"connect","object":"b.kv","decision"
 out=$(echo x | srun --name a "${VOL[@]}" -- /opt/b/shuttle-connect b.admin 2>&1; echo "rc=$?")
 check_match "admin is refused on the fast path" "ermission denied|denied" "$out"
 check_match "... audited as a deny by rule nobody-gets-admin" '"object":"b.admin","decision":"deny","rule":"nobody-gets-admin"' "$(audit_grep b.admin)"
-out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.admin x 2>&1; echo "rc=$?")
+out=$(srun --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.admin x 2>&1; echo "rc=$?")
 check_match "admin has no proxy socket in a" "rc=4" "$out"
 
 out=$(srun --name c "${VOL[@]}" -- sh -c 'ls /run/shuttle/svc | wc -l; echo x | /opt/b/shuttle-connect b.kv; echo rc=$?' 2>&1 | tr '\n' ' ')

@@ -15,7 +15,7 @@ start_broker
 mounts_before=$(wc -l </proc/self/mountinfo)
 links_before=$(ls /sys/class/net | wc -l)
 
-out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --detach "$ex/group.yaml" 2>&1)
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --no-shim --detach "$ex/group.yaml" 2>&1)
 check_match "run --detach brings the group up and returns" "group 'webapp' is up" "$out"
 
 out=$("$SHUTTLECTL" ps --state-dir "$STATE_DIR" 2>&1)

@@ -19,3 +19,5 @@ dist_noinst_SCRIPTS += $(integration_tests)
 dist_noinst_DATA += tests/integration/lib.sh
 integration_tests += tests/integration/verbs.sh
 integration_tests += tests/integration/group-net.sh
+integration_tests += tests/integration/shim.sh
+integration_tests += tests/integration/invoke.sh tests/integration/transfer.sh

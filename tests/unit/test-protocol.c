@@ -227,12 +227,19 @@ static void test_roundtrip_replies(void **state) {
         roundtrip(&in, &f, &out);
         assert_false(shuttle_msg_has(&out, SHUTTLE_ATTR_EXIT_CODE));
         assert_int_equal(out.signal, SIGKILL);
+
+        shuttle_msg_kill_invoked(&in, 11, SIGINT);
+        roundtrip(&in, &f, &out);
+        assert_int_equal(out.type, SHUTTLE_MSG_KILL_INVOKED);
+        assert_int_equal(out.signal, SIGINT);
+        assert_int_equal(out.present, SHUTTLE_ATTR_BIT(SHUTTLE_ATTR_SIGNAL));
         (void) state;
 }
 
 static void test_table(void **state) {
         static const uint16_t requests[] = { SHUTTLE_MSG_HELLO, SHUTTLE_MSG_CONNECT, SHUTTLE_MSG_SIGNAL,
-                                             SHUTTLE_MSG_INVOKE, SHUTTLE_MSG_TRANSFER };
+                                             SHUTTLE_MSG_INVOKE, SHUTTLE_MSG_TRANSFER,
+                                             SHUTTLE_MSG_KILL_INVOKED };
         for (size_t i = 0; i < ELEMENTSOF(requests); i++) {
                 assert_true(shuttle_msg_type_is_request(requests[i]));
                 assert_non_null(shuttle_msg_type_name(requests[i]));
@@ -243,6 +250,9 @@ static void test_table(void **state) {
         assert_int_equal(shuttle_msg_type_n_fds(SHUTTLE_MSG_CONNECT), 0);
         assert_int_equal(shuttle_msg_type_n_fds(SHUTTLE_MSG_CONNECTED), 1);
         assert_int_equal(shuttle_msg_type_n_fds(SHUTTLE_MSG_REPLY), 0);
+        assert_int_equal(shuttle_msg_type_n_fds(SHUTTLE_MSG_KILL_INVOKED), 0);
+        assert_int_equal(shuttle_msg_success_reply(SHUTTLE_MSG_KILL_INVOKED), SHUTTLE_MSG_REPLY);
+        assert_string_equal(shuttle_msg_type_name(SHUTTLE_MSG_KILL_INVOKED), "kill-invoked");
         assert_int_equal(shuttle_msg_type_n_fds(0x1234), -EBADRQC);
         assert_int_equal(shuttle_msg_success_reply(SHUTTLE_MSG_CONNECT), SHUTTLE_MSG_CONNECTED);
         assert_int_equal(shuttle_msg_success_reply(SHUTTLE_MSG_HELLO), SHUTTLE_MSG_WELCOME);
@@ -445,6 +455,26 @@ static void test_reject_strings(void **state) {
         frame_str(&f, SHUTTLE_ATTR_APP, "/bin/true");
         frame_str(&f, SHUTTLE_ATTR_ENV, "=value");
         assert_refused(&f, 3, SHUTTLE_DECODE_REQUEST, -EILSEQ);
+
+        /* KILL_INVOKED: a signal in range, no descriptors, nothing else. */
+        frame_begin(&f, SHUTTLE_MSG_KILL_INVOKED, 1);
+        frame_u32(&f, SHUTTLE_ATTR_SIGNAL, SIGINT);
+        {
+                ShuttleMsg m;
+                assert_int_equal(decode(&f, 0, SHUTTLE_DECODE_REQUEST, &m, NULL), 0);
+                assert_int_equal(m.signal, SIGINT);
+        }
+        assert_refused(&f, 1, SHUTTLE_DECODE_REQUEST, -EBADFD);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REPLY, -EBADE);
+        frame_begin(&f, SHUTTLE_MSG_KILL_INVOKED, 1);
+        frame_u32(&f, SHUTTLE_ATTR_SIGNAL, 65);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ERANGE);
+        frame_begin(&f, SHUTTLE_MSG_KILL_INVOKED, 1);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ENODATA);
+        frame_begin(&f, SHUTTLE_MSG_KILL_INVOKED, 1);
+        frame_u32(&f, SHUTTLE_ATTR_SIGNAL, SIGINT);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "viewer");
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ENOPROTOOPT);
 
         frame_begin(&f, SHUTTLE_MSG_REPLY, 1);
         frame_u32(&f, SHUTTLE_ATTR_STATUS, (uint32_t) -EACCES);
@@ -843,7 +873,7 @@ static bool known_error(int r) {
 static void test_mutations(void **state) {
         static const char *const args[] = { "-v", "/tmp/in.pdf", "", NULL };
         static const char *const env[] = { "LANG=C.UTF-8", "TERM=xterm", NULL };
-        Frame seeds[10];
+        Frame seeds[12];
         ShuttleMsg m;
         size_t n_seeds = 0, accepted = 0, refused = 0;
         const size_t rounds = 100000;
@@ -867,6 +897,8 @@ static void test_mutations(void **state) {
         shuttle_msg_transferred(&m, 9, "/run/shuttle/xfer/1/x.pdf", 1);
         encode(&m, &seeds[n_seeds++]);
         assert_int_equal(shuttle_msg_exit(&m, 10, 0), 0);
+        encode(&m, &seeds[n_seeds++]);
+        shuttle_msg_kill_invoked(&m, 11, SIGTERM);
         encode(&m, &seeds[n_seeds++]);
 
         rng_state = UINT64_C(0x5eed5eed5eed5eed);

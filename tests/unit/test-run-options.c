@@ -118,6 +118,40 @@ static void test_group_file(void **state) {
         run_options_done(&o);
 }
 
+/* --no-shim: off by default, for one container and for a group alike
+ * (it is not a container option a group file would have to carry), and it
+ * leaves the configuration alone (cmd-run decides on shim_path). */
+static void test_no_shim(void **state) {
+        RunOptions o;
+        char *err = NULL;
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "true"), 0);
+        assert_false(o.no_shim);
+        assert_null(o.config.shim_path);
+        run_options_done(&o);
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--no-shim", "--name", "a", "--", "true", "--no-shim"), 0);
+        assert_true(o.no_shim);
+        assert_null(o.config.shim_path);
+        assert_string_equal(o.config.argv[1], "--no-shim");
+        run_options_done(&o);
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--no-shim", "g.yaml"), 0);
+        assert_null(err);
+        assert_true(o.no_shim);
+        assert_string_equal(o.group_file, "g.yaml");
+        run_options_done(&o);
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--no-shim=1", "true"), -EINVAL);
+        assert_non_null(strstr(err, "--no-shim: takes no value"));
+        free(err);
+        run_options_done(&o);
+}
+
 /* Every bad value: -EINVAL and a one-line message naming the option. */
 static void test_errors(void **state) {
         static const struct {
@@ -193,6 +227,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_group_file),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_no_shim),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

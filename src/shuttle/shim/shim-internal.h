@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Inside libshuttle-shim.so: what its parts share.  Nothing here is
+ * exported from the library (-fvisibility=hidden); only the interposed libc
+ * functions are. */
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shuttle/client.h"
+#include "shuttle/protocol.h"
+
+#define SHIM_SVC_DIR "/run/shuttle/svc/"
+#define SHIM_APPS_DIR "/run/shuttle/apps/"
+#define SHIM_NAME_SUFFIX ".shuttle"
+#define SHIM_ENV "SHUTTLE_SHIM"
+
+/* The addresses the shim hands out for "<container>.<service>.shuttle":
+ * 127.77.0.0/16, inside the container's own loopback range, so that a
+ * program that bypasses the shim for its connect() gets ECONNREFUSED
+ * instead of reaching something else. */
+#define SHIM_NET UINT32_C(0x7f4d0000) /* 127.77.0.0 */
+#define SHIM_NET_MASK UINT32_C(0xffff0000)
+#define SHIM_NAMES_MAX 256u           /* addresses 127.77.0.1 … 127.77.1.0 */
+
+/* Set once by the constructor: SHUTTLE_SHIM=0 in the environment. */
+extern bool shim_disabled;
+
+/* Client objects shared by every thread of the process (one at a time),
+ * reference-counted so that one can be replaced while another thread still
+ * uses it.  shim_client_get() opens it on first use; NULL with *ret_error
+ * when no broker can be reached. */
+typedef struct ShimClient ShimClient;
+ShimClient *shim_client_get(int *ret_error);
+ShuttleClient *shim_client_raw(ShimClient *s);
+/* The broker broke the conversation (or went away): stop handing this
+ * one out.  Any holder may call it; the last put frees it. */
+void shim_client_retire(ShimClient *s);
+void shim_client_put(ShimClient *s);
+
+/* The name table behind getaddrinfo() (shim-names.c).
+ *
+ * shim_name_parse: "db.kv.shuttle" (suffix in any case) → "db.kv" in buf
+ * (SHUTTLE_SERVICE_MAX + 1 bytes); false for anything else, including
+ * names that are not valid SERVICE values. */
+bool shim_name_parse(const char *node, char buf[static SHUTTLE_SERVICE_MAX + 1]);
+/* The address for service (allocating one on first use): 0 or -ENOSPC. */
+int shim_name_address(const char *service, struct in_addr *ret);
+/* The service behind an address handed out before; false if none (cheap
+ * when no name was ever resolved). */
+bool shim_name_lookup(struct in_addr a, char buf[static SHUTTLE_SERVICE_MAX + 1]);
+/* After fork in the child: the table's lock may have been held. */
+void shim_names_atfork_child(void);
+void shim_names_atfork_prepare(void);
+void shim_names_atfork_parent(void);
+
+/* The hook point for exec of /run/shuttle/apps/<container>/<app> (an
+ * invoke request).  Not implemented yet: returns -ENOSYS, "not handled",
+ * and the caller goes on with the real exec.  A later implementation
+ * returns -ENOSYS for paths it does not take, and otherwise does not
+ * return on success (it becomes the invoked app's exit status). */
+int shim_exec_redirect(const char *path, char *const argv[], char *const envp[]);

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Transfers: opening in the caller's root, mounting into the target's. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "shuttle/xfer.h"
+
+int xfer_path_normalize(const char *path, char *ret, size_t size) {
+        size_t len = 0;
+        const char *p = path;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        if (size < 2)
+                return -ENAMETOOLONG;
+        while (*p) {
+                const char *start;
+                size_t n;
+
+                while (*p == '/')
+                        p++;
+                start = p;
+                while (*p && *p != '/')
+                        p++;
+                n = (size_t) (p - start);
+                if (n == 0 || (n == 1 && start[0] == '.'))
+                        continue;
+                if (n == 2 && start[0] == '.' && start[1] == '.') {
+                        /* Back to the previous '/', never above the root. */
+                        while (len > 0 && ret[len - 1] != '/')
+                                len--;
+                        if (len > 0)
+                                len--;
+                        continue;
+                }
+                if (len + 1 + n + 1 > size)
+                        return -ENAMETOOLONG;
+                ret[len++] = '/';
+                memcpy(ret + len, start, n);
+                len += n;
+        }
+        if (len == 0)
+                ret[len++] = '/';
+        ret[len] = '\0';
+        return 0;
+}
+
+int xfer_target_path(uint64_t id, const char *path, char *ret, size_t size) {
+        const char *base = strrchr(path, '/');
+        int n;
+
+        if (!base || !base[1] || streq(base + 1, ".") || streq(base + 1, ".."))
+                return -EINVAL;
+        n = snprintf(ret, size, "%s/%" PRIu64 "/%s", XFER_DIR_IN_CONTAINER, id, base + 1);
+        if (n < 0 || (size_t) n >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+bool xfer_may_access(const struct stat *st, uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
+                     bool write) {
+        mode_t want = S_IROTH | (write ? S_IWOTH : 0) | (S_ISDIR(st->st_mode) ? S_IXOTH : 0);
+        mode_t bits;
+        bool in_group = st->st_gid == gid;
+
+        if (uid == 0)
+                return true;
+        for (size_t i = 0; !in_group && i < n_groups; i++)
+                in_group = groups[i] == st->st_gid;
+        if (st->st_uid == uid)
+                bits = (st->st_mode >> 6) & 07;
+        else if (in_group)
+                bits = (st->st_mode >> 3) & 07;
+        else
+                bits = st->st_mode & 07;
+        return (bits & want) == want;
+}
+
+int xfer_open_in_root(pid_t pid, int pidfd, const char *path, int *ret_fd, struct stat *ret_st) {
+        struct open_how how = {
+                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+        };
+        _cleanup_close_ int root = -1, fd = -1;
+        struct stat st;
+        char proc[64];
+
+        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) pid);
+        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        /* Still the same process?  Its pidfd would tell if the pid had been
+         * reused before we opened its root. */
+        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                return -ESRCH;
+        fd = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP;
+        *ret_fd = TAKE_FD(fd);
+        *ret_st = st;
+        return 0;
+}
+
+/* Runs fn in a child that joined the mount namespace behind pidfd; returns
+ * what it returned (a negative errno travels as the exit code). */
+static int in_mount_ns(int pidfd, int (*fn)(const void *arg), const void *arg) {
+        siginfo_t si = {};
+        pid_t pid;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int r;
+                /* Nothing in the container may ptrace or inspect us while
+                 * we are in its namespace with the host's privileges. */
+                if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                        _exit(EPERM);
+                if (setns(pidfd, CLONE_NEWNS) < 0)
+                        _exit(errno & 0xff);
+                r = fn(arg);
+                _exit(r < 0 ? (-r & 0xff) : 0);
+        }
+        if (waitid(P_PID, (id_t) pid, &si, WEXITED) < 0)
+                return -errno;
+        if (si.si_code != CLD_EXITED)
+                return -EIO;
+        return si.si_status ? -si.si_status : 0;
+}
+
+typedef struct AttachArgs {
+        int fd;
+        bool read_only;
+        int target_pidfd;
+        const char *target_path;
+} AttachArgs;
+
+static int open_placeholder(const char *path) {
+        struct open_how how = {
+                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                /* The path is ours (under the read-only /run/shuttle), but
+                 * it is resolved in the container: no link may divert it. */
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+/* In the source's mount namespace: the kernel clones only mounts of the
+ * caller's own namespace.  Then in the target's, to attach the clone. */
+static int do_attach(const void *p) {
+        const AttachArgs *a = p;
+        struct mount_attr ma = {
+                .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (a->read_only ? MOUNT_ATTR_RDONLY : 0),
+        };
+        int tree, target;
+
+        /* Not recursive: mounts below a transferred directory stay behind. */
+        tree = open_tree(a->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (tree < 0)
+                return -errno;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0)
+                return -errno;
+        if (setns(a->target_pidfd, CLONE_NEWNS) < 0)
+                return -errno;
+        target = open_placeholder(a->target_path);
+        if (target < 0)
+                return target;
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+int xfer_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, const char *target_path) {
+        return in_mount_ns(source_pidfd, do_attach,
+                           &(AttachArgs){ .fd = fd, .read_only = read_only, .target_pidfd = target_pidfd,
+                                          .target_path = target_path });
+}
+
+static int do_detach(const void *p) {
+        if (umount2((const char *) p, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                return -errno;
+        return 0;
+}
+
+int xfer_detach(int pidfd, const char *target_path) {
+        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                return -ESRCH;
+        return in_mount_ns(pidfd, do_detach, target_path);
+}
+
+int xfer_read_groups(pid_t pid, gid_t *groups, size_t max) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[64], line[4096];
+        size_t n = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                char *p, *end;
+                if (strncmp(line, "Groups:", 7) != 0)
+                        continue;
+                p = line + 7;
+                while (n < max) {
+                        unsigned long v = strtoul(p, &end, 10);
+                        if (end == p)
+                                break;
+                        groups[n++] = (gid_t) v;
+                        p = end;
+                }
+                break;
+        }
+        return (int) n;
+}

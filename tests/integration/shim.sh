@@ -1,0 +1,178 @@
+#!/bin/bash
+# libshuttle-shim.so: preloaded by `shuttlectl run`, it turns connect() to
+# /run/shuttle/svc/X.Y and to the address of "X.Y.shuttle" into the broker's
+# fast path (audited as op "connect"); without it (--no-shim,
+# SHUTTLE_SHIM=0, no broker reachable) the same calls take the proxy path
+# (op "proxy-connect").  Everything else is left to libc, errno included.
+. "$(dirname "$0")/lib.sh"
+require_root
+plan 33
+
+SHIM=${top_builddir:-.}/.libs/libshuttle-shim.so
+if [ ! -f "$SHIM" ]; then
+        echo "Bail out! $SHIM was not built"
+        exit 1
+fi
+
+# The library itself: exports only its hooks, needs nothing but libc.
+check_eq "the shim exports exactly its hooks" "connect getaddrinfo" \
+        "$(nm -D --defined-only "$SHIM" | awk '$2 == "T" || $2 == "W" {print $3}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... and links nothing but libc" "[libc.so.6]" \
+        "$(readelf -d "$SHIM" | awk '/NEEDED/ {print $NF}' | tr '\n' ' ' | sed 's/ $//')"
+
+cat >"$T/policy.yaml" <<'YAML'
+version: 1
+default: deny
+audit: all
+rules:
+  - id: a-uses-kv
+    from: a
+    to: b
+    allow: ipc
+    endpoint: kv
+  - id: nobody-gets-admin
+    from: "*"
+    to: b
+    deny: ipc
+    endpoint: admin
+YAML
+
+start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
+H=/opt/t
+VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro")
+
+"${SRUN[@]}" --name b "${VOL[@]}" --export kv=/run/kv.sock --export admin=/run/admin.sock \
+        -- $H/sockecho serve kv /run/kv.sock admin /run/admin.sock >"$T/b.out" 2>&1 &
+bpid=$!
+wait_until grep -q serving "$T/b.out" || diag "b did not start: $(cat "$T/b.out")"
+
+# count PATTERN: how many audit records match.
+count() { audit_grep "$1" | wc -l; }
+FAST='"from":"a","to":"b","kind":"ipc","op":"connect","object":"b.kv","decision":"allow"'
+PROXY='"from":"a","to":"b","kind":"ipc","op":"proxy-connect","object":"b.kv","decision":"allow"'
+
+# ---- injection ----
+out=$(srun --name a "${VOL[@]}" -- sh -c 'echo "$LD_PRELOAD"; test -r /run/shuttle-shim/libshuttle-shim.so && echo present; touch /run/shuttle-shim/libshuttle-shim.so 2>/dev/null || echo read-only' 2>&1 | tr '\n' ' ')
+check_eq "run preloads the shim, bound read-only on the private /run" \
+        "/run/shuttle-shim/libshuttle-shim.so present read-only " "$out"
+out=$(srun --name a -e LD_PRELOAD=libm.so.6 -- sh -c 'echo "$LD_PRELOAD"' 2>&1)
+check_eq "an LD_PRELOAD given with --env comes first, the shim after it" \
+        "libm.so.6 /run/shuttle-shim/libshuttle-shim.so" "$out"
+out=$(srun --name a --no-shim -- sh -c 'echo "[$LD_PRELOAD]"; ls /run/shuttle-shim 2>&1 >/dev/null | wc -l' 2>&1 | tr '\n' ' ')
+check_eq "--no-shim: no LD_PRELOAD, nothing bound" "[] 1 " "$out"
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --isolated --name i -- sh -c 'echo "[$LD_PRELOAD]"' 2>&1)
+check_eq "--isolated (no broker, nothing to redirect to): no shim" "[]" "$out"
+
+# ---- connect() to a svc socket ----
+f0=$(count "$FAST"); p0=$(count "$PROXY")
+out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv hi 2>&1)
+check_eq "with the shim, connect() to /run/shuttle/svc/b.kv reaches b's kv" "kv:hi" "$out"
+check_eq "... over the fast path: one 'connect' record, no 'proxy-connect'" "1 0" \
+        "$(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+f0=$(count "$FAST"); p0=$(count "$PROXY")
+out=$(srun --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv hi 2>&1)
+check_eq "--no-shim: the same call still works" "kv:hi" "$out"
+check_eq "... through the proxy: 'proxy-connect', no 'connect'" "0 1" \
+        "$(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+f0=$(count "$FAST"); p0=$(count "$PROXY")
+out=$(srun --name a -e SHUTTLE_SHIM=0 "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv hi 2>&1)
+check_eq "SHUTTLE_SHIM=0: works, through the proxy" "kv:hi 0 1" \
+        "$out $(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+f0=$(count "$FAST"); p0=$(count "$PROXY")
+out=$(srun --name a -e SHUTTLE_BROKER_SOCKET=/nonexistent.sock "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv hi 2>&1)
+check_eq "broker unreachable for the shim: it falls back to the proxy socket" "kv:hi 0 1" \
+        "$out $(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+d0=$(count '"from":"a".*"object":"b.admin","decision":"deny","rule":"nobody-gets-admin"')
+out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.admin x 2>&1; echo "rc=$?")
+check_match "a denied service: connect() fails with ECONNREFUSED (exit 3)" "Connection refused.*rc=3" "$(echo $out)"
+check_eq "... and the denial is in the audit log" "1" \
+        "$(($(count '"from":"a".*"object":"b.admin","decision":"deny","rule":"nobody-gets-admin"') - d0))"
+out=$(srun --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.admin x 2>&1; echo "rc=$?")
+check_match "(without the shim there is no socket to connect to: ENOENT, exit 4)" "rc=4" "$(echo $out)"
+
+# ---- getaddrinfo("b.kv.shuttle") ----
+f0=$(count "$FAST")
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp b.kv.shuttle 7000 over-tcp 2>&1 | tr '\n' ' ')
+check_eq "getaddrinfo(b.kv.shuttle) + a TCP connect reach b's unix service" "address 127.77.0.1 kv:over-tcp " "$out"
+check_eq "... over the fast path" "1" "$(($(count "$FAST") - f0))"
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp B.KV.SHUTTLE. 80 x 2>&1; echo "rc=$?")
+check_match "names are exact: B.KV is another container (resolved, then refused)" "rc=3" "$(echo $out)"
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp b.admin.shuttle 80 x 2>&1; echo "rc=$?")
+check_match "a denied service by name: ECONNREFUSED" "Connection refused.*rc=3" "$(echo $out)"
+out=$(srun --name a --no-shim "${VOL[@]}" -- $H/shimcall tcp b.kv.shuttle 7000 x 2>&1; echo "rc=$?")
+check_match "without the shim the name does not resolve" "getaddrinfo b.kv.shuttle: .*rc=6" "$(echo $out)"
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp nosuchname.shuttle 80 x 2>&1; echo "rc=$?")
+check_match "a name that is not <container>.<service>.shuttle goes to the real resolver" "getaddrinfo nosuchname.shuttle: .*rc=6" "$(echo $out)"
+
+# ---- everything else is untouched ----
+out=$(srun --name a "${VOL[@]}" -- sh -c "$H/sockecho serve own /tmp/own.sock tcpown tcp:9000 >/tmp/s.out & p=\$!; for i in 1 2 3 4 5 6 7 8 9 10; do grep -q serving /tmp/s.out && break; sleep 0.1; done; $H/sockecho call /tmp/own.sock unix; $H/shimcall tcp 127.0.0.1 9000 tcp; $H/shimcall tcp localhost 9000 byname; kill \$p" 2>&1 | grep -v '^address' | tr '\n' ' ')
+check_eq "connect() to an ordinary unix socket, TCP address and name works unchanged" "own:unix tcpown:tcp tcpown:byname " "$out"
+
+out=$(srun --name a "${VOL[@]}" -- sh -c "$H/sockecho serve x /tmp/gone.sock >/dev/null & p=\$!; sleep 0.3; kill \$p; wait \$p; $H/shimcall errno /tmp/gone.sock; $H/shimcall errno /tmp/nothing.sock; $H/shimcall errno /run/shuttle/svc/not-a-service; $H/shimcall errno /run/shuttle/svc/b.kv/x" 2>/dev/null | tr '\n' '|')
+check_eq "errno after a connect() the shim does not redirect is exactly the real call's" \
+        "libc -1 ECONNREFUSED / syscall -1 ECONNREFUSED|libc -1 ENOENT / syscall -1 ENOENT|libc -1 ENOENT / syscall -1 ENOENT|libc -1 ENOTDIR / syscall -1 ENOTDIR|" "$out"
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall dgram /run/shuttle/svc/b.kv 2>&1)
+check_eq "a datagram socket is left to the real connect()" "dgram connect=-1 EPROTOTYPE" "$out"
+
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall keep /run/shuttle/svc/b.kv 2>&1)
+check_eq "a redirected connect() keeps errno, O_NONBLOCK and FD_CLOEXEC as they were" \
+        "connect=0 errno-kept=yes nonblock=1 cloexec=0 answer=kv:nb | connect=0 nonblock=0 cloexec=1" "$out"
+
+# ---- threads, fork ----
+f0=$(count "$FAST"); p0=$(count "$PROXY")
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall threads /run/shuttle/svc/b.kv 8 20 2>&1)
+check_eq "8 threads x 20 connects, all answered" "ok 160" "$out"
+check_eq "... all 160 over the fast path" "160 0" "$(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+f0=$(count "$FAST"); p0=$(count "$PROXY")
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall fork /run/shuttle/svc/b.kv 2>&1 | tr '\n' ' ')
+check_eq "after fork the child connects through the shim, and so does the parent" \
+        "kv:parent kv:child kv:child-again kv:parent-again " "$out"
+check_eq "... all four over the fast path" "4 0" "$(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+# A shell pipeline: every program of the container has the shim.
+f0=$(count "$FAST")
+out=$(srun --name a "${VOL[@]}" -- sh -c "$H/sockecho call /run/shuttle/svc/b.kv one; sh -c '$H/sockecho call /run/shuttle/svc/b.kv two'" 2>&1 | tr '\n' ' ')
+check_eq "programs started by programs have it too" "kv:one kv:two  2" "$out $(($(count "$FAST") - f0))"
+
+# An app group gets it as well (and --no-shim applies to the whole group).
+mkdir -p "$T/g"
+cat >"$T/g/group.yaml" <<YAML
+group: shimg
+policy: policy.yaml
+containers:
+  gb:
+    command: ["$H/sockecho", "serve", "gkv", "/run/kv.sock"]
+    exports:
+      - { name: kv, socket: /run/kv.sock }
+    ready: { socket: /run/kv.sock, timeout: 5s }
+    volumes: ["$(cd "$HELPERS" && pwd):$H:ro"]
+  ga:
+    command: ["sh", "-c", "$H/sockecho call /run/shuttle/svc/gb.kv from-group; echo preload=\$LD_PRELOAD"]
+    depends_on: [gb]
+    volumes: ["$(cd "$HELPERS" && pwd):$H:ro"]
+YAML
+cat >"$T/g/policy.yaml" <<'YAML'
+version: 1
+default: deny
+rules:
+  - { id: ga-kv, from: ga, to: gb, allow: ipc, endpoint: kv }
+YAML
+g0=$(count '"from":"ga","to":"gb","kind":"ipc","op":"connect"')
+timeout 20 "$SHUTTLECTL" run --state-dir "$STATE_DIR" -f "$T/g/group.yaml" >"$T/g.out" 2>&1 &
+gpid=$!
+wait_until grep -q "preload=" "$T/g.out"
+kill -TERM $gpid 2>/dev/null; wait $gpid 2>/dev/null
+check_match "a group container reaches its service through the shim" "gkv:from-group.*preload=/run/shuttle-shim/libshuttle-shim.so" "$(tr '\n' ' ' <"$T/g.out")"
+check_eq "... over the fast path" "1" "$(($(count '"from":"ga","to":"gb","kind":"ipc","op":"connect"') - g0))"
+
+kill -TERM $bpid 2>/dev/null
+wait $bpid 2>/dev/null
+"$SHUTTLECTL" audit --file "$AUDIT_LOG" --verify >"$T/verify" 2>&1
+check_eq "the audit chain verifies" "0" "$?"
+stop_broker
+finish

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The pure parts of transfers: path normalisation, the name a target sees
+ * (what a file argument is rewritten to), and the caller's own access. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/macro.h"
+#include "shuttle/xfer.h"
+
+static void test_normalize(void **state) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "/", "/" },
+                { "/tmp/x", "/tmp/x" },
+                { "//tmp///x//", "/tmp/x" },
+                { "/tmp/./x/.", "/tmp/x" },
+                { "/tmp/share/../secret", "/tmp/secret" },
+                /* ".." never climbs above the root, as RESOLVE_IN_ROOT. */
+                { "/../../etc/shadow", "/etc/shadow" },
+                { "/a/b/../../..", "/" },
+                { "/a/..b/c..", "/a/..b/c.." },
+                { "/a/.../b", "/a/.../b" },
+                { "/.hidden", "/.hidden" },
+        };
+        char buf[PATH_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_int_equal(xfer_path_normalize(cases[i].in, buf, sizeof(buf)), 0);
+                assert_string_equal(buf, cases[i].out);
+        }
+        assert_int_equal(xfer_path_normalize("tmp/x", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(xfer_path_normalize("", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(xfer_path_normalize("/abcdef", buf, 4), -ENAMETOOLONG);
+        assert_int_equal(xfer_path_normalize("/abc", buf, 5), 0);
+        assert_string_equal(buf, "/abc");
+        (void) state;
+}
+
+static void test_target_path(void **state) {
+        char buf[PATH_MAX];
+
+        assert_int_equal(xfer_target_path(12, "/home/u/report.pdf", buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/run/shuttle/xfer/12/report.pdf");
+        assert_int_equal(xfer_target_path(1, "/tmp/dir", buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/run/shuttle/xfer/1/dir");
+        assert_int_equal(xfer_target_path(1, "/", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(xfer_target_path(1, "/x/..", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(xfer_target_path(123456, "/a/b", buf, 20), -ENAMETOOLONG);
+        (void) state;
+}
+
+static void test_may_access(void **state) {
+        struct stat file = { .st_mode = S_IFREG | 0640, .st_uid = 1000, .st_gid = 100 };
+        struct stat dir = { .st_mode = S_IFDIR | 0755, .st_uid = 0, .st_gid = 0 };
+        struct stat noexec_dir = { .st_mode = S_IFDIR | 0644, .st_uid = 0, .st_gid = 0 };
+        gid_t groups[] = { 5, 100 };
+
+        assert_true(xfer_may_access(&file, 0, 0, NULL, 0, true));           /* root */
+        assert_true(xfer_may_access(&file, 1000, 1000, NULL, 0, true));     /* owner rw */
+        assert_true(xfer_may_access(&file, 2000, 100, NULL, 0, false));     /* group r */
+        assert_false(xfer_may_access(&file, 2000, 100, NULL, 0, true));     /* group not w */
+        assert_true(xfer_may_access(&file, 2000, 7, groups, 2, false));     /* supplementary */
+        assert_false(xfer_may_access(&file, 2000, 7, groups, 1, false));    /* other: nothing */
+        assert_true(xfer_may_access(&dir, 1000, 1000, NULL, 0, false));     /* r-x */
+        assert_false(xfer_may_access(&dir, 1000, 1000, NULL, 0, true));
+        assert_false(xfer_may_access(&noexec_dir, 1000, 1000, NULL, 0, false)); /* needs x */
+        (void) state;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_normalize),
+                cmocka_unit_test(test_target_path),
+                cmocka_unit_test(test_may_access),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
