@@ -29,6 +29,7 @@
 #include "common/macro.h"
 #include "common/parse.h"
 #include "runtime/container-internal.h"
+#include "runtime/env.h"
 #include "runtime/state.h"
 #include "runtime/tty.h"
 
@@ -66,76 +67,13 @@ void container_config_done(ContainerConfig *c) {
         *c = (ContainerConfig){};
 }
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 /* CMD's environment: a clean default set (nothing leaks from the host
  * except TERM with --tty), then --env in order, later ones winning, then
  * the shim appended to LD_PRELOAD. */
 static char **build_env(const ContainerConfig *c, const char *hostname) {
-        const char *term = c->tty ? getenv("TERM") : NULL;
-        size_t n = 0, cap = c->n_env + 8;
-        char **env = calloc(cap, sizeof(char *));
-
-        if (!env)
-                return NULL;
-#define PUSH(...)                                              \
-        do {                                                   \
-                if (asprintf(&env[n], __VA_ARGS__) < 0) {      \
-                        env[n] = NULL;                         \
-                        strv_free(env);                        \
-                        return NULL;                           \
-                }                                              \
-                n++;                                           \
-        } while (0)
-        PUSH("PATH=%s", DEFAULT_PATH);
-        PUSH("HOME=%s", c->has_user && c->uid != 0 ? "/" : "/root");
-        PUSH("HOSTNAME=%s", hostname);
-        PUSH("container=shuttle");
-        if (term)
-                PUSH("TERM=%s", term);
-#undef PUSH
-        for (size_t i = 0; i < c->n_env; i++) {
-                size_t klen = (size_t) (strchr(c->env[i], '=') - c->env[i]) + 1;
-                size_t j;
-                char *s = strdup(c->env[i]);
-                if (!s) {
-                        strv_free(env);
-                        return NULL;
-                }
-                for (j = 0; j < n; j++)
-                        if (strncmp(env[j], c->env[i], klen) == 0)
-                                break;
-                if (j < n)
-                        free(env[j]);
-                else
-                        n++;
-                env[j] = s;
-        }
-        if (c->shim_path) {
-                size_t j;
-                char *s;
-
-                for (j = 0; j < n; j++)
-                        if (strneq(env[j], "LD_PRELOAD=", STRLEN("LD_PRELOAD=")))
-                                break;
-                if (j < n && env[j][STRLEN("LD_PRELOAD=")] != '\0') {
-                        if (asprintf(&s, "%s %s", env[j], CONTAINER_SHIM_PATH) < 0)
-                                s = NULL;
-                } else
-                        s = strdup("LD_PRELOAD=" CONTAINER_SHIM_PATH);
-                if (!s) {
-                        env[n] = NULL;
-                        strv_free(env);
-                        return NULL;
-                }
-                if (j < n)
-                        free(env[j]);
-                else
-                        n++;
-                env[j] = s;
-        }
-        env[n] = NULL;
-        return env;
+        return container_env_new(c->has_user && c->uid != 0 ? "/" : "/root", hostname,
+                                 c->tty ? getenv("TERM") : NULL, c->env, c->n_env,
+                                 c->shim_path ? CONTAINER_SHIM_PATH : NULL);
 }
 
 static uint64_t effective_caps(const ContainerConfig *c) {

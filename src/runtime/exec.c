@@ -25,10 +25,10 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "runtime/env.h"
 #include "runtime/exec.h"
 #include "runtime/sandbox.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 #define JOIN_NAMESPACES \
         (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
@@ -93,40 +93,7 @@ _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, 
 /* CMD's environment, as `run` builds it: a clean default set, then -e in
  * order, later ones winning. */
 static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
-        size_t n = 0;
-        char **env = calloc(c->n_env + 5, sizeof(char *));
-
-        if (!env)
-                return NULL;
-        if (asprintf(&env[n++], "PATH=%s", DEFAULT_PATH) < 0 ||
-            asprintf(&env[n++], "HOME=%s", root ? "/root" : "/") < 0 ||
-            asprintf(&env[n++], "HOSTNAME=%s", info->hostname ?: info->name) < 0 ||
-            !(env[n++] = strdup("container=shuttle"))) {
-                env[n - 1] = NULL;
-                strv_free(env);
-                return NULL;
-        }
-        for (size_t i = 0; i < c->n_env; i++) {
-                const char *eq = strchr(c->env[i], '=');
-                size_t klen = eq ? (size_t) (eq - c->env[i]) + 1 : strlen(c->env[i]);
-                char *s = strdup(c->env[i]);
-                size_t j;
-
-                if (!s) {
-                        strv_free(env);
-                        return NULL;
-                }
-                for (j = 0; j < n; j++)
-                        if (strncmp(env[j], c->env[i], klen) == 0)
-                                break;
-                if (j < n)
-                        free(env[j]);
-                else
-                        n++;
-                env[j] = s;
-        }
-        env[n] = NULL;
-        return env;
+        return container_env_new(root ? "/root" : "/", info->hostname ?: info->name, NULL, c->env, c->n_env, NULL);
 }
 
 /* Moves the calling process into each of the container's cgroup

@@ -12,3 +12,9 @@ TESTS += tests/unit/test-mounts
 tests_unit_test_mounts_SOURCES = tests/unit/test-mounts.c
 tests_unit_test_mounts_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_mounts_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-env
+TESTS += tests/unit/test-env
+tests_unit_test_env_SOURCES = tests/unit/test-env.c
+tests_unit_test_env_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_env_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/macro.h"
+#include "runtime/env.h"
+
+/* Sets entry `s` ("K=V", taken over), replacing one with the same K. */
+static int env_put(char **env, size_t *n, char *s) {
+        const char *eq = strchr(s, '=');
+        size_t klen = eq ? (size_t) (eq - s) + 1 : strlen(s);
+        size_t j;
+
+        if (!s)
+                return -1;
+        for (j = 0; j < *n; j++)
+                if (strncmp(env[j], s, klen) == 0)
+                        break;
+        if (j < *n)
+                free(env[j]);
+        else
+                (*n)++;
+        env[j] = s;
+        return 0;
+}
+
+/* a + b + c, malloc'ed. */
+static char *concat(const char *a, const char *b, const char *c) {
+        size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+        char *s = malloc(la + lb + lc + 1);
+
+        if (s) {
+                memcpy(s, a, la);
+                memcpy(s + la, b, lb);
+                memcpy(s + la + lb, c, lc + 1);
+        }
+        return s;
+}
+
+char **container_env_new(const char *home, const char *hostname, const char *term, char *const *extra,
+                         size_t n_extra, const char *preload) {
+        char **env = calloc(n_extra + 7, sizeof(char *));
+        size_t n = 0;
+        int r = 0;
+
+        if (!env)
+                return NULL;
+        r |= env_put(env, &n, concat("PATH=", CONTAINER_DEFAULT_PATH, ""));
+        r |= env_put(env, &n, concat("HOME=", home, ""));
+        r |= env_put(env, &n, concat("HOSTNAME=", hostname, ""));
+        r |= env_put(env, &n, strdup("container=shuttle"));
+        if (term)
+                r |= env_put(env, &n, concat("TERM=", term, ""));
+        for (size_t i = 0; r == 0 && i < n_extra; i++)
+                r |= env_put(env, &n, strdup(extra[i]));
+        if (r == 0 && preload) {
+                char *s = NULL;
+                size_t j;
+
+                for (j = 0; j < n; j++)
+                        if (strneq(env[j], "LD_PRELOAD=", STRLEN("LD_PRELOAD=")))
+                                break;
+                if (j < n && env[j][STRLEN("LD_PRELOAD=")] != '\0')
+                        s = concat(env[j], " ", preload);
+                else
+                        s = concat("LD_PRELOAD=", preload, "");
+                r |= env_put(env, &n, s);
+        }
+        if (r != 0) {
+                strv_free(env);
+                return NULL;
+        }
+        return env;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/macro.h"
+#include "runtime/env.h"
+
+static char *joined(char **env) {
+        static char buf[2048];
+        buf[0] = '\0';
+        for (char **e = env; *e; e++) {
+                strcat(buf, *e);
+                strcat(buf, "|");
+        }
+        return buf;
+}
+
+static void test_defaults(void **state) {
+        char **env = container_env_new("/root", "web", NULL, NULL, 0, NULL);
+        assert_string_equal(joined(env), "PATH=" CONTAINER_DEFAULT_PATH "|HOME=/root|HOSTNAME=web|container=shuttle|");
+        strv_free(env);
+        env = container_env_new("/", "h", "xterm", NULL, 0, NULL);
+        assert_string_equal(joined(env), "PATH=" CONTAINER_DEFAULT_PATH "|HOME=/|HOSTNAME=h|container=shuttle|TERM=xterm|");
+        strv_free(env);
+}
+
+static void test_extra_later_wins(void **state) {
+        char *extra[] = { "FOO=1", "PATH=/bin", "FOO=2", "EMPTY=" };
+        char **env = container_env_new("/root", "h", NULL, extra, 4, NULL);
+        assert_string_equal(joined(env), "PATH=/bin|HOME=/root|HOSTNAME=h|container=shuttle|FOO=2|EMPTY=|");
+        strv_free(env);
+}
+
+static void test_preload(void **state) {
+        char *extra[] = { "LD_PRELOAD=/lib/mine.so" };
+        char *empty[] = { "LD_PRELOAD=" };
+        char **env = container_env_new("/root", "h", NULL, NULL, 0, "/run/shim.so");
+        assert_non_null(strstr(joined(env), "|LD_PRELOAD=/run/shim.so|"));
+        strv_free(env);
+        /* A preload of the user's own comes first, the shim after it. */
+        env = container_env_new("/root", "h", NULL, extra, 1, "/run/shim.so");
+        assert_non_null(strstr(joined(env), "|LD_PRELOAD=/lib/mine.so /run/shim.so|"));
+        strv_free(env);
+        env = container_env_new("/root", "h", NULL, empty, 1, "/run/shim.so");
+        assert_non_null(strstr(joined(env), "|LD_PRELOAD=/run/shim.so|"));
+        strv_free(env);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_extra_later_wins),
+                cmocka_unit_test(test_preload),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
