@@ -221,43 +221,36 @@ _Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe
                         close(tty_slave);
         }
 
-        /* The order matters: the bounding set needs CAP_SETPCAP, raising a
-         * hard rlimit needs CAP_SYS_RESOURCE (both gone after caps_apply),
-         * the filter needs no_new_privs, and seccomp comes last so nothing
-         * before it is refused by it. */
-        r = caps_drop_bounding(a->caps);
-        if (r < 0)
-                cmd_fail(INIT_MSG_ERROR, r, "dropping capabilities from the bounding set: %m");
-        r = rlimits_apply(c->rlimits, c->n_rlimits, &failed_rlimit);
-        if (r < 0)
-                cmd_fail(INIT_MSG_ERROR, r, "--ulimit %s: %m",
-                         failed_rlimit ? rlimit_name(failed_rlimit->resource) : "?");
-        if (setgroups(0, NULL) < 0)
-                cmd_fail(INIT_MSG_ERROR, -errno, "clearing supplementary groups: %m");
-        if (c->has_user) {
-                if (setresgid(c->gid, c->gid, c->gid) < 0)
-                        cmd_fail(INIT_MSG_ERROR, -errno, "--user: setting gid %u: %m", (unsigned) c->gid);
-                if (setresuid(c->uid, c->uid, c->uid) < 0)
-                        cmd_fail(INIT_MSG_ERROR, -errno, "--user: setting uid %u: %m", (unsigned) c->uid);
+        {
+                const SandboxSpec spec = {
+                        .caps = a->caps,
+                        .rlimits = c->rlimits,
+                        .n_rlimits = c->n_rlimits,
+                        .set_ids = c->has_user,
+                        .uid = c->uid,
+                        .gid = c->gid,
+                        .workdir = c->workdir,
+                        .seccomp = a->seccomp,
+                };
+                SandboxStep step;
+
+                r = sandbox_enter(&spec, &step, &failed_rlimit);
+                if (r < 0)
+                        switch (step) {
+                        case SANDBOX_STEP_RLIMITS:
+                                cmd_fail(INIT_MSG_ERROR, r, "--ulimit %s: %m",
+                                         failed_rlimit ? rlimit_name(failed_rlimit->resource) : "?");
+                        case SANDBOX_STEP_GID:
+                                cmd_fail(INIT_MSG_ERROR, r, "--user: setting gid %u: %m", (unsigned) c->gid);
+                        case SANDBOX_STEP_UID:
+                                cmd_fail(INIT_MSG_ERROR, r, "--user: setting uid %u: %m", (unsigned) c->uid);
+                        case SANDBOX_STEP_WORKDIR:
+                                cmd_fail(INIT_MSG_ERROR, r, "--workdir: cannot enter '%s': %m",
+                                         c->workdir ? c->workdir : "/");
+                        default:
+                                cmd_fail(INIT_MSG_ERROR, r, "%s: %m", sandbox_step_describe(step));
+                        }
         }
-        r = caps_apply(a->caps);
-        if (r < 0)
-                cmd_fail(INIT_MSG_ERROR, r, "setting capabilities: %m");
-
-        if (chdir(c->workdir ? c->workdir : "/") < 0)
-                cmd_fail(INIT_MSG_ERROR, -errno, "--workdir: cannot enter '%s': %m",
-                         c->workdir ? c->workdir : "/");
-
-        r = no_new_privs_set();
-        if (r < 0)
-                cmd_fail(INIT_MSG_ERROR, r, "setting no_new_privs: %m");
-        r = seccomp_program_load(a->seccomp);
-        if (r < 0)
-                cmd_fail(INIT_MSG_ERROR, r, "loading the seccomp profile: %m");
-
-        /* Nothing the caller had open beyond stdio leaks into the container. */
-        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                cmd_fail(INIT_MSG_ERROR, -errno, "closing inherited descriptors: %m");
 
         environ = (char **) a->envp;
         execvp(c->argv[0], c->argv);

@@ -151,33 +151,26 @@ _Noreturn static void command_main(const Exec *x) {
                                 fail(x, -errno, "setting up the standard descriptors: %m");
         }
 
-        r = caps_drop_bounding(x->info->caps);
-        if (r < 0)
-                fail(x, r, "dropping capabilities from the bounding set: %m");
-        if (setgroups(0, NULL) < 0)
-                fail(x, -errno, "clearing supplementary groups: %m");
-        if (x->set_ids) {
-                if (setresgid(x->gid, x->gid, x->gid) < 0)
-                        fail(x, -errno, "setting gid %u: %m", (unsigned) x->gid);
-                if (setresuid(x->uid, x->uid, x->uid) < 0)
-                        fail(x, -errno, "setting uid %u: %m", (unsigned) x->uid);
+        {
+                /* The same sequence as the container's own command; the
+                 * working directory is entered as the final user. */
+                const SandboxSpec spec = {
+                        .caps = x->info->caps,
+                        .set_ids = x->set_ids,
+                        .uid = x->uid,
+                        .gid = x->gid,
+                        .workdir = x->workdir,
+                        .seccomp = x->seccomp,
+                };
+                SandboxStep step;
+
+                r = sandbox_enter(&spec, &step, NULL);
+                if (r < 0) {
+                        if (step == SANDBOX_STEP_WORKDIR)
+                                fail(x, r, "cannot enter working directory '%s': %m", x->workdir);
+                        fail(x, r, "%s: %m", sandbox_step_describe(step));
+                }
         }
-        r = caps_apply(x->info->caps);
-        if (r < 0)
-                fail(x, r, "setting capabilities: %m");
-        /* As the user the command runs as, like the container's command. */
-        if (chdir(x->workdir) < 0)
-                fail(x, -errno, "cannot enter working directory '%s': %m", x->workdir);
-        r = no_new_privs_set();
-        if (r < 0)
-                fail(x, r, "setting no_new_privs: %m");
-        r = seccomp_program_load(x->seccomp);
-        if (r < 0)
-                fail(x, r, "loading the seccomp profile: %m");
-        /* Nothing of ours beyond stdio goes into the container (the pipe is
-         * CLOEXEC already and closes on a successful exec). */
-        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                fail(x, -errno, "closing inherited descriptors: %m");
 
         environ = x->envp;
         execvp(x->config->argv[0], x->config->argv);

@@ -5,6 +5,9 @@
  * is written at the top of sandbox.h. */
 
 #include <errno.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 
 #include "common/macro.h"
@@ -18,4 +21,54 @@ int no_new_privs_set(void) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return negative_errno();
         return 0;
+}
+
+int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec **ret_rlimit) {
+        int r;
+
+#define STEP(step, expr)                        \
+        do {                                    \
+                *ret_step = (step);             \
+                r = (expr);                     \
+                if (r < 0)                      \
+                        return r;               \
+        } while (0)
+#define SYS(call) ((call) < 0 ? -errno : 0)
+
+        /* The bounding set needs CAP_SETPCAP and raising a hard rlimit
+         * CAP_SYS_RESOURCE, both gone after caps_apply(); the working
+         * directory is entered as the final user; the filter needs
+         * no_new_privs, and comes last so nothing before it is refused. */
+        STEP(SANDBOX_STEP_BOUNDING, caps_drop_bounding(s->caps));
+        STEP(SANDBOX_STEP_RLIMITS, rlimits_apply(s->rlimits, s->n_rlimits, ret_rlimit));
+        STEP(SANDBOX_STEP_GROUPS, SYS(setgroups(0, NULL)));
+        if (s->set_ids) {
+                STEP(SANDBOX_STEP_GID, SYS(setresgid(s->gid, s->gid, s->gid)));
+                STEP(SANDBOX_STEP_UID, SYS(setresuid(s->uid, s->uid, s->uid)));
+        }
+        STEP(SANDBOX_STEP_CAPS, caps_apply(s->caps));
+        STEP(SANDBOX_STEP_WORKDIR, SYS(chdir(s->workdir ?: "/")));
+        STEP(SANDBOX_STEP_NO_NEW_PRIVS, no_new_privs_set());
+        STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));
+        /* Nothing the caller had open beyond stdio goes into the container. */
+        STEP(SANDBOX_STEP_FDS, SYS(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)));
+#undef SYS
+#undef STEP
+        return 0;
+}
+
+const char *sandbox_step_describe(SandboxStep step) {
+        static const char *const text[] = {
+                [SANDBOX_STEP_BOUNDING] = "dropping capabilities from the bounding set",
+                [SANDBOX_STEP_RLIMITS] = "setting resource limits",
+                [SANDBOX_STEP_GROUPS] = "clearing supplementary groups",
+                [SANDBOX_STEP_GID] = "setting the group id",
+                [SANDBOX_STEP_UID] = "setting the user id",
+                [SANDBOX_STEP_CAPS] = "setting capabilities",
+                [SANDBOX_STEP_WORKDIR] = "entering the working directory",
+                [SANDBOX_STEP_NO_NEW_PRIVS] = "setting no_new_privs",
+                [SANDBOX_STEP_SECCOMP] = "loading the seccomp profile",
+                [SANDBOX_STEP_FDS] = "closing inherited descriptors",
+        };
+        return step < ELEMENTSOF(text) && text[step] ? text[step] : "entering the sandbox";
 }

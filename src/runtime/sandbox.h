@@ -117,6 +117,42 @@ int rlimits_check(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_fail
  * changed. */
 int rlimits_apply(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_failed);
 
+/* ---- the whole sequence (sandbox.c) -------------------------------------- */
+
+/* What a process entering a container gives up, in the one order that
+ * works (see the top of this file): bounding set, rlimits, groups and ids,
+ * capabilities, working directory (as the final user), no_new_privs,
+ * seccomp, and descriptors beyond stdio marked close-on-exec. */
+typedef struct SandboxSpec {
+        uint64_t caps;
+        const RlimitSpec *rlimits;
+        size_t n_rlimits;
+        bool set_ids;
+        uid_t uid;
+        gid_t gid;
+        const char *workdir;
+        const SeccompProgram *seccomp;
+} SandboxSpec;
+
+typedef enum SandboxStep {
+        SANDBOX_STEP_BOUNDING,
+        SANDBOX_STEP_RLIMITS,
+        SANDBOX_STEP_GROUPS,
+        SANDBOX_STEP_GID,
+        SANDBOX_STEP_UID,
+        SANDBOX_STEP_CAPS,
+        SANDBOX_STEP_WORKDIR,
+        SANDBOX_STEP_NO_NEW_PRIVS,
+        SANDBOX_STEP_SECCOMP,
+        SANDBOX_STEP_FDS,
+} SandboxStep;
+
+/* Returns 0, or a negative errno with *ret_step naming the step that
+ * failed (and *ret_rlimit the limit, for SANDBOX_STEP_RLIMITS). */
+int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec **ret_rlimit);
+/* "setting capabilities", for messages. */
+const char *sandbox_step_describe(SandboxStep step);
+
 /* ---- netlink (netlink.c) ------------------------------------------------ */
 
 /* Set "lo" up in the current network namespace over rtnetlink. */
