@@ -71,8 +71,7 @@ cat >>"$T/policy.yaml" <<'YAML'
     allow: ipc
     endpoint: dots
 YAML
-kill -HUP "$BROKER_PID"
-sleep 0.3
+reload_broker
 out=$(echo x | srun --name a "${VOL[@]}" -- /opt/b/shuttle-connect b.evil 2>&1; echo "rc=$?")
 check_match "a symlink in the exporter pointing at a host socket resolves inside it (allowed, but not found)" "No such file or directory" "$out"
 check_nomatch "... and does not reach the host socket" "host:" "$out"
@@ -102,8 +101,7 @@ check_eq "the broker still serves after all that" "kv:still-alive" "$out"
 # A broken policy is not applied; the old one keeps serving.
 cp "$T/policy.yaml" "$T/policy.good"
 echo "rules: [ {{{" >>"$T/policy.yaml"
-kill -HUP "$BROKER_PID"
-sleep 0.3
+reload_broker
 out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv after-bad-reload 2>&1)
 check_eq "after a bad reload the old policy still serves" "kv:after-bad-reload" "$out"
 check_match "... and the refusal is logged with file:line:col" "policy.yaml:[0-9]+:[0-9]+:" "$(cat "$T/shuttled.log")"

@@ -144,6 +144,15 @@ start_broker() {
         [ -S "$STATE_DIR/control.sock" ]
 }
 
+# reload_broker: SIGHUP, then wait until the broker has dealt with it
+# (applied or refused).
+reload_broker() {
+        local before
+        before=$(grep -c "Policy reload" "$T/shuttled.log" 2>/dev/null)
+        kill -HUP "$BROKER_PID"
+        wait_until sh -c "[ \$(grep -c 'Policy reload' '$T/shuttled.log') -gt ${before:-0} ]"
+}
+
 stop_broker() {
         [ -n "$BROKER_PID" ] || return 0
         kill -TERM "$BROKER_PID" 2>/dev/null

@@ -5,38 +5,39 @@ require_root
 plan 8
 
 # SIGTERM to shuttlectl reaches the command, which can handle it.
-"${SRUN[@]}" --name sig -- sh -c 'trap "echo got-TERM; exit 7" TERM; while :; do sleep 0.1; done' >"$T/sig.out" 2>&1 &
+# Each command says "ready" once its traps are set: only then is a signal
+# sent (waiting a fixed time would race on a loaded machine).
+"${SRUN[@]}" --name sig -- sh -c 'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$T/sig.out" 2>&1 &
 bg=$!
-container_init_pid sig >/dev/null
-sleep 0.3
+wait_until grep -q ready "$T/sig.out"
 kill -TERM $bg
 wait $bg
 check_eq "SIGTERM is forwarded and the handler's status returned" "7" "$?"
-check_eq "... the handler ran" "got-TERM" "$(cat "$T/sig.out")"
+check_eq "... the handler ran" "got-TERM" "$(grep -v ready "$T/sig.out")"
 
 for s in INT HUP USR1 USR2 QUIT; do :; done
-"${SRUN[@]}" --name sig2 -- sh -c 'trap "echo USR1" USR1; trap "echo HUP" HUP; trap "exit 0" USR2; while :; do sleep 0.1; done' >"$T/sig2.out" 2>&1 &
+"${SRUN[@]}" --name sig2 -- sh -c 'trap "echo USR1" USR1; trap "echo HUP" HUP; trap "exit 0" USR2; echo ready; while :; do sleep 0.1; done' >"$T/sig2.out" 2>&1 &
 bg=$!
-container_init_pid sig2 >/dev/null
-sleep 0.3
-kill -USR1 $bg; sleep 0.3; kill -HUP $bg; sleep 0.3; kill -USR2 $bg
+wait_until grep -q ready "$T/sig2.out"
+kill -USR1 $bg; wait_until grep -q USR1 "$T/sig2.out"
+kill -HUP $bg; wait_until grep -q HUP "$T/sig2.out"
+kill -USR2 $bg
 wait $bg
-check_eq "SIGUSR1, SIGHUP and SIGUSR2 are forwarded in order" "USR1 HUP " "$(tr '\n' ' ' <"$T/sig2.out")"
+check_eq "SIGUSR1, SIGHUP and SIGUSR2 are forwarded in order" "USR1 HUP " "$(grep -v ready "$T/sig2.out" | tr '\n' ' ')"
 
 # An uncaught SIGINT ends the command with 130.
-"${SRUN[@]}" --name sig3 -- sleep 30 &
+"${SRUN[@]}" --name sig3 -- sh -c 'echo ready; exec sleep 30' >"$T/sig3.out" 2>&1 &
 bg=$!
-container_init_pid sig3 >/dev/null
-sleep 0.2
+wait_until grep -q ready "$T/sig3.out"
+sleep 0.1
 kill -INT $bg
 wait $bg
 check_eq "an uncaught forwarded SIGINT gives 130" "130" "$?"
 
 # Forwarding also reaches a command running as another user.
-"${SRUN[@]}" --name sig4 --user 4242 -- sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done' &
+"${SRUN[@]}" --name sig4 --user 4242 -- sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done' >"$T/sig4.out" 2>&1 &
 bg=$!
-container_init_pid sig4 >/dev/null
-sleep 0.3
+wait_until grep -q ready "$T/sig4.out"
 kill -TERM $bg
 wait $bg
 check_eq "signals reach a command running as a non-root user" "9" "$?"

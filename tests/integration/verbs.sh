@@ -13,10 +13,10 @@ check_eq "ps without containers prints just the header" "NAME GROUP STATE PID UP
 check_eq "... and an empty JSON array" "[]" "$(sctl ps "${S[@]}" --format json)"
 
 "${SRUN[@]}" --name web --hostname inbox --memory 64M --pids 32 --cpus 0.5 -- \
-        sh -c 'trap "echo got-USR1" USR1; while :; do sleep 0.1; done' >"$T/web.out" 2>&1 &
+        sh -c 'trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.1; done' >"$T/web.out" 2>&1 &
 web=$!
 pid=$(container_init_pid web)
-sleep 0.3
+wait_until grep -q ready "$T/web.out"
 
 out=$(sctl ps "${S[@]}")
 check_match "ps lists the container: no group, running, init pid, uptime, limits, command" \
@@ -100,7 +100,7 @@ check_eq "logs --follow prints lines as they are appended" "first second" "$(tr 
 # ---- kill ----
 check_status "kill USR1" 0 sctl kill "${S[@]}" web USR1
 wait_until grep -q got-USR1 "$T/web.out"
-check_eq "... reaches a trap in the container" "got-USR1" "$(cat "$T/web.out")"
+check_eq "... reaches a trap in the container" "got-USR1" "$(grep -v ready "$T/web.out")"
 check_status "kill with an unknown signal name is a usage error" 2 sctl kill "${S[@]}" web BOGUS
 check_status "kill of an unknown container exits 1" 1 sctl kill "${S[@]}" nope
 sctl kill "${S[@]}" web KILL
@@ -112,21 +112,19 @@ check_eq "logs --follow ends when the container is no longer running" "no" "$(ki
 wait $lf
 
 # ---- stop ----
-"${SRUN[@]}" --name trapper -- sh -c 'trap "echo bye; exit 3" TERM; while :; do sleep 0.1; done' >"$T/trapper.out" 2>&1 &
+"${SRUN[@]}" --name trapper -- sh -c 'trap "echo bye; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >"$T/trapper.out" 2>&1 &
 tr=$!
-container_init_pid trapper >/dev/null
-sleep 0.3
+wait_until grep -q ready "$T/trapper.out"
 out=$(sctl stop "${S[@]}" trapper 2>&1)
 rc=$?
 check_eq "stop prints the name and succeeds" "0 trapper" "$rc $out"
 check_eq "... the state entry is gone when stop returns" "" "$(leftovers trapper)"
 wait $tr
-check_eq "... the command handled SIGTERM" "3 bye" "$? $(cat "$T/trapper.out")"
+check_eq "... the command handled SIGTERM" "3 bye" "$? $(grep -v ready "$T/trapper.out")"
 
-"${SRUN[@]}" --name stubborn -- sh -c 'trap "" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 &
+"${SRUN[@]}" --name stubborn -- sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done' >"$T/stubborn.out" 2>&1 &
 st=$!
-container_init_pid stubborn >/dev/null
-sleep 0.3
+wait_until grep -q ready "$T/stubborn.out"
 t0=$(now_ms)
 sctl stop "${S[@]}" -t 1 stubborn >/dev/null 2>"$T/stop.err"
 rc=$?
