@@ -110,6 +110,21 @@ static int transfer_args(Broker *b, Client *cl, Container *target, const Shuttle
                         return r;
                 }
                 xfers[(*n_xfers)++] = t->id;
+                /* Every transfer is in the audit log, also one made for an
+                 * invocation's file argument. */
+                broker_audit(b, &(AuditEvent){
+                                        .from = cl->container,
+                                        .to = target->name,
+                                        .kind = "transfer",
+                                        .op = "open",
+                                        .object = path,
+                                        .allow = true,
+                                        .rule = d->rule_id,
+                                        .reason = "file argument of an invocation",
+                                        .extra = json_pack("{s:I, s:s, s:s}", "xfer_id", (json_int_t) t->id,
+                                                           "target_path", t->target_path, "mode",
+                                                           mode == SHUTTLE_TRANSFER_RW ? "rw" : "ro"),
+                                });
                 free(argv[i + 1]);
                 argv[i + 1] = strdup(t->target_path);
                 if (!argv[i + 1]) {

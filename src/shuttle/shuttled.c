@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
         bool foreground = false;
         _cleanup_free_ char *error = NULL;
         Broker *b = NULL;
+        int notify_fd = -1;
         LogLevel level;
         int opt, r;
 
@@ -101,10 +102,32 @@ int main(int argc, char **argv) {
                 return 1;
         }
         o.policy = policy;
-        /* Under systemd (or with --foreground) we log to stderr, which the
-         * journal collects; started otherwise, to syslog. */
-        if (!foreground && !getenv("JOURNAL_STREAM") && !isatty(STDERR_FILENO))
-                log_set_target(LOG_TARGET_SYSLOG);
+        /* Detach before anything is set up (a signalfd keeps waking only
+         * the process that created it), but report readiness or failure to
+         * whoever started us through a pipe, so a failure to start is still
+         * their exit status and on their terminal. */
+        if (!foreground) {
+                int ready[2];
+                pid_t pid;
+                char c;
+
+                if (pipe2(ready, O_CLOEXEC) < 0) {
+                        log_error_errno(-errno, "pipe: %m");
+                        return 1;
+                }
+                pid = fork();
+                if (pid < 0) {
+                        log_error_errno(-errno, "fork: %m");
+                        return 1;
+                }
+                if (pid > 0) {
+                        close(ready[1]);
+                        _exit(read(ready[0], &c, 1) == 1 && c == 'R' ? 0 : 1);
+                }
+                close(ready[0]);
+                (void) setsid();
+                notify_fd = ready[1];
+        }
 
         r = broker_new(&o, &b, &error);
         if (r < 0) {
@@ -114,17 +137,7 @@ int main(int argc, char **argv) {
                         log_error_errno(r, "Failed to start: %m");
                 return 1;
         }
-        if (!foreground) {
-                /* Detach only once everything is set up, so a failure to
-                 * start is reported to whoever started us. */
-                pid_t pid = fork();
-                if (pid < 0) {
-                        log_error_errno(-errno, "fork: %m");
-                        return 1;
-                }
-                if (pid > 0)
-                        _exit(0);
-                (void) setsid();
+        if (notify_fd >= 0) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null >= 0) {
                         dup2(null, STDIN_FILENO);
@@ -133,6 +146,12 @@ int main(int argc, char **argv) {
                                 dup2(null, STDERR_FILENO);
                         close(null);
                 }
+                (void) !write(notify_fd, "R", 1);
+                close(notify_fd);
+                /* Detached and started: from now on we log to syslog (under
+                 * systemd, JOURNAL_STREAM says stderr is the journal). */
+                if (!getenv("JOURNAL_STREAM"))
+                        log_set_target(LOG_TARGET_SYSLOG);
         }
         log_info("Listening in %s", o.state_dir ?: "/run/shuttle");
         r = broker_run(b);

@@ -3,7 +3,7 @@
 # on reload, a flooding container, identity, and running without a broker.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 20
+plan 21
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -12,6 +12,11 @@ VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/o
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --name lone -- sh -c 'ls -A /run/shuttle | wc -l' 2>"$T/err")
 check_eq "without a broker the container still runs" "0" "$out"
 check_match "... and shuttlectl says mediation is off" "no broker \(shuttled\) is running: container 'lone' runs isolated, mediation is off" "$(cat "$T/err")"
+
+# A shuttled that fails to start says why on the caller's terminal, and
+# its exit status says so, also when it would have detached.
+out=$("$SHUTTLED" --state-dir "$T/bad-state" --policy "$T/missing.yaml" 2>&1; echo "rc=$?")
+check_match "a broker that cannot start says why and exits 1" "missing.yaml: cannot open.*rc=1" "$(echo $out)"
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1

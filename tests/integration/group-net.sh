@@ -5,7 +5,7 @@
 # none runs, and says so.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 9
+plan 10
 
 H=/opt/t
 cat >"$T/g.yaml" <<YAML
@@ -45,5 +45,11 @@ check_eq "c has no interface but lo" "lo" "$(ex c -- ls /sys/class/net 2>&1)"
 check_eq "stopping the group removes its bridge" "$bridges_before" "$(ls /sys/class/net | grep -c '^shb')"
 check_eq "... and its veths" "0" "$(ls /sys/class/net | grep -c '^shv')"
 pkill -TERM -f "shuttled --state-dir $STATE_DIR" 2>/dev/null
-wait_until sh -c "! pgrep -f 'shuttled --state-dir $STATE_DIR'"
+# ("[s]" keeps pgrep from finding the sh -c that runs it.)
+if wait_until sh -c "! pgrep -f '[s]huttled --state-dir $STATE_DIR' >/dev/null"; then
+        ok "the broker it started (detached) stops on SIGTERM"
+else
+        not_ok "the broker it started (detached) stops on SIGTERM"
+        pkill -KILL -f "shuttled --state-dir $STATE_DIR"
+fi
 finish
