@@ -16,8 +16,7 @@
 #include "shuttle/broker-client.h"
 #include "shuttle/control.h"
 #include "shuttle/group-run.h"
-#include "shuttle/invoke-locate.h"
-#include "shuttle/shim/shim-locate.h"
+#include "shuttle/locate.h"
 #include "runtime/group.h"
 
 typedef struct Registration {

@@ -13,6 +13,7 @@
 #include "common/macro.h"
 #include "shuttle/broker-client.h"
 #include "shuttle/control.h"
+#include "shuttle/locate.h"
 
 static int call(const char *state_dir, json_t *req, char **ret_error) {
         _cleanup_close_ int fd = -1;
@@ -68,29 +69,15 @@ static bool broker_answers(const char *state_dir) {
         return control_connect(state_dir, &fd) >= 0;
 }
 
-static int find_shuttled(char *ret, size_t size) {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-        if (n > 0) {
-                self[n] = '\0';
-                snprintf(ret, size, "%s/shuttled", dirname(self));
-                if (access(ret, X_OK) == 0)
-                        return 0;
-        }
-        snprintf(ret, size, "%s/shuttled", SHUTTLE_SBINDIR);
-        return access(ret, X_OK) == 0 ? 0 : -ENOENT;
-}
-
 int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_error) {
-        char path[PATH_MAX];
+        _cleanup_free_ char *path = NULL;
         pid_t pid;
         int status;
 
         *ret_started = false;
         if (broker_answers(state_dir))
                 return 0;
-        if (find_shuttled(path, sizeof(path)) < 0) {
+        if (shuttled_locate(&path) < 0) {
                 (void) asprintf(ret_error, "no shuttled to start (looked next to shuttlectl and in %s)",
                                 SHUTTLE_SBINDIR);
                 return -ENOENT;

@@ -14,7 +14,8 @@ shuttled_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 shuttled_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.la libshuttle-common.la
 
 # What shuttlectl asks of the broker (registration, group policies).
-libshuttle_broker_la_SOURCES += src/shuttle/broker-client.h src/shuttle/broker-client.c
+libshuttle_broker_la_SOURCES += src/shuttle/broker-client.h src/shuttle/broker-client.c \
+	src/shuttle/locate.h src/shuttle/locate.c
 
 # App groups: the supervisor behind `shuttlectl run GROUP.yaml`.
 libshuttle_broker_la_SOURCES += src/shuttle/group-run.h src/shuttle/group-run.c

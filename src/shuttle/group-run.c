@@ -29,9 +29,8 @@
 #include "shuttle/broker-client.h"
 #include "shuttle/control.h"
 #include "shuttle/group-run.h"
-#include "shuttle/invoke-locate.h"
+#include "shuttle/locate.h"
 #include "shuttle/nsconnect.h"
-#include "shuttle/shim/shim-locate.h"
 
 #define READY_POLL_USEC UINT64_C(100000)
 #define BACKOFF_MAX_USEC UINT64_C(30000000)

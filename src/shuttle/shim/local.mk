@@ -14,5 +14,3 @@ libshuttle_shim_la_CFLAGS = $(WARN_CFLAGS) -fvisibility=hidden
 libshuttle_shim_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,defs
 libshuttle_shim_la_LIBADD = -ldl -lpthread
 
-# Where shuttlectl finds it (for run and app groups).
-libshuttle_broker_la_SOURCES += src/shuttle/shim/shim-locate.h src/shuttle/shim/shim-locate.c

@@ -6,14 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shuttle/invoke-locate.h"
+#include "shuttle/locate.h"
 
-#define INVOKE_HELPER "shuttle-invoke"
-
-static int found(const char *path, char **ret) {
+static int found(const char *path, bool want_exec, char **ret) {
         char *s;
 
-        if (access(path, X_OK) < 0)
+        if (access(path, want_exec ? X_OK : R_OK) < 0)
                 return -ENOENT;
         s = strdup(path);
         if (!s)
@@ -22,10 +20,9 @@ static int found(const char *path, char **ret) {
         return 0;
 }
 
-int invoke_helper_locate(char **ret) {
-        char exe[PATH_MAX], path[PATH_MAX + 32];
+int shuttle_locate(const char *build_path, const char *installed_path, bool want_exec, char **ret) {
+        char exe[PATH_MAX], path[PATH_MAX + 64];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        int r;
 
         if (n > 0) {
                 char *slash;
@@ -33,12 +30,14 @@ int invoke_helper_locate(char **ret) {
                 exe[n] = '\0';
                 slash = strrchr(exe, '/');
                 if (slash) {
+                        int r;
+
                         *slash = '\0';
-                        snprintf(path, sizeof(path), "%s/" INVOKE_HELPER, exe);
-                        r = found(path, ret);
+                        snprintf(path, sizeof(path), "%s/%s", exe, build_path);
+                        r = found(path, want_exec, ret);
                         if (r != -ENOENT)
                                 return r;
                 }
         }
-        return found(SHUTTLE_LIBEXECDIR "/" INVOKE_HELPER, ret);
+        return found(installed_path, want_exec, ret);
 }

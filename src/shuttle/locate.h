@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Finding the project's other files: next to the running program first
+ * (a build tree), then where `make install` put them. */
+
+#include <stdbool.h>
+
+/* <directory of /proc/self/exe>/<build_path>, else <installed_path>; the
+ * file must be executable (want_exec) or readable.  0 and a malloc'ed path,
+ * -ENOENT, or -ENOMEM. */
+int shuttle_locate(const char *build_path, const char *installed_path, bool want_exec, char **ret);
+
+/* The three the CLI and the group supervisor need. */
+#define shim_locate(ret) shuttle_locate(".libs/libshuttle-shim.so", SHUTTLE_LIBDIR "/libshuttle-shim.so", false, (ret))
+#define invoke_helper_locate(ret) \
+        shuttle_locate("shuttle-invoke", SHUTTLE_LIBEXECDIR "/shuttle-invoke", true, (ret))
+#define shuttled_locate(ret) shuttle_locate("shuttled", SHUTTLE_SBINDIR "/shuttled", true, (ret))
