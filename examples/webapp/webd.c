@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -82,6 +83,17 @@ int main(int argc, char **argv) {
                                 fflush(stdout);
                         } else
                                 respond(c, 404, "try GET /kv/greeting");
+                }
+                /* Closing with unread request bytes would reset the
+                 * connection under the client: say we are done, read what
+                 * is left (a second at most), then close. */
+                shutdown(c, SHUT_WR);
+                {
+                        struct timeval tv = { .tv_sec = 1 };
+                        char drain[512];
+                        (void) setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                        while (read(c, drain, sizeof(drain)) > 0)
+                                ;
                 }
                 close(c);
         }

@@ -268,3 +268,51 @@ bool policy_decision_env_allowed(const PolicyDecision *d, const char *name) {
                         return true;
         return false;
 }
+
+typedef struct DependState {
+        const Request *q;
+        time_t now;
+        PolicyDependGrantFn fn;
+        void *userdata;
+        int n;
+} DependState;
+
+static void depend_candidate(const PolicyRule *r, void *userdata) {
+        DependState *s = userdata;
+        const char *path;
+
+        if (r->verdict != POLICY_ALLOW || !glob_is_literal(&r->path) || glob_is_set(&r->service) ||
+            rule_expired(r, s->now))
+                return;
+        if (!container_pattern_match(&r->from, s->q->has_from_group ? s->q->from_group : NULL, s->q->from_name) ||
+            !container_pattern_match(&r->to, s->q->has_to_group ? s->q->to_group : NULL, s->q->to_name))
+                return;
+        path = r->path.literal;
+        if (!path || path[0] != '/')
+                return;
+        s->fn(&(PolicyDependGrant){ .path = path,
+                                    .at = r->at ?: path,
+                                    .mode = r->mode == POLICY_MODE_RW ? POLICY_MODE_RW : POLICY_MODE_RO,
+                                    .rule_id = r->id,
+                                    .rule_file = r->file,
+                                    .rule_line = r->line },
+              s->userdata);
+        s->n++;
+}
+
+int policy_for_each_depend(const Policy *p, const char *from, const char *to, time_t now,
+                           PolicyDependGrantFn fn, void *userdata) {
+        PolicyRequest req = { .from = from, .to = to, .kind = POLICY_KIND_DEPEND, .now = now };
+        DependState s = { .now = now, .fn = fn, .userdata = userdata };
+        Request q;
+        int r;
+
+        if (!p || !fn)
+                return -EINVAL;
+        r = request_prepare(&req, &q);
+        if (r < 0)
+                return r;
+        s.q = &q;
+        policy_for_each_candidate(p, POLICY_KIND_DEPEND, q.from_name, q.to_name, depend_candidate, &s);
+        return s.n;
+}

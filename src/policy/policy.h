@@ -209,6 +209,31 @@ typedef struct PolicyDecision {
  * malformed request (NULL names, bad kind). */
 int policy_decide(const Policy *p, const PolicyRequest *req, PolicyDecision *ret);
 
+/* ---- Depend grants ----------------------------------------------------
+ * A depend rule with a tree is something the broker acts on by itself
+ * (it mounts the tree while both containers run), so it needs to know the
+ * grants, not only answer requests. */
+typedef struct PolicyDependGrant {
+        const char *path;            /* the tree in 'to': an absolute path */
+        const char *at;              /* the mount point in 'from' (= path if
+                                      * the rule has no 'at') */
+        PolicyMode mode;             /* ro or rw */
+        const char *rule_id;
+        const char *rule_file;
+        unsigned rule_line;
+} PolicyDependGrant;
+
+typedef void (*PolicyDependGrantFn)(const PolicyDependGrant *g, void *userdata);
+
+/* Calls fn for every allow rule of kind depend whose from and to match,
+ * that is not expired at 'now' and whose 'path' is a literal path (a path
+ * glob names no one tree to mount; such rules only answer requests).
+ * Deny rules are not considered: confirm each grant with policy_decide()
+ * (object = path, mode = the grant's), so that a matching deny still
+ * wins.  Returns the number of grants, or -EINVAL. */
+int policy_for_each_depend(const Policy *p, const char *from, const char *to, time_t now,
+                           PolicyDependGrantFn fn, void *userdata);
+
 /* True if the environment variable 'name' may pass under this decision. */
 bool policy_decision_env_allowed(const PolicyDecision *d, const char *name);
 

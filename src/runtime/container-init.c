@@ -293,6 +293,10 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (c->tty)
                 tty_slave = setup_tty(a);
 
+        /* From now on whatever looks at us from outside (the broker
+         * resolving paths in /proc/PID/root) sees the container's root. */
+        send_msg(a->sock, INIT_MSG_ROOT_READY, 0, 0, 0, NULL);
+
         /* Wait until shuttlectl has put us into the container's cgroup and
          * registered us with the broker. */
         n = read(a->sock, &go, 1);

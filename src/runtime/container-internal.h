@@ -18,6 +18,7 @@ typedef enum InitMessageType {
         INIT_MSG_STARTED,   /* CMD is running (pid = its pid inside) */
         INIT_MSG_EXITED,    /* CMD ended (status = wait status) */
         INIT_MSG_TTY,       /* carries the pty master (the only message with an fd) */
+        INIT_MSG_ROOT_READY, /* pivoted into its own root: /proc/PID/root is the container's */
 } InitMessageType;
 
 typedef struct InitMessage {

@@ -153,6 +153,7 @@ typedef struct Run {
         bool got_error;
         int error;
         bool exec_failed;
+        bool root_ready;
         bool hooked;
 } Run;
 
@@ -190,6 +191,9 @@ static int handle_init_message(Run *run) {
         switch (m.type) {
         case INIT_MSG_TTY:
                 (void) tty_relay_attach(&run->tty, fd);
+                break;
+        case INIT_MSG_ROOT_READY:
+                run->root_ready = true;
                 break;
         case INIT_MSG_STARTED:
                 run->started = true;
@@ -430,6 +434,30 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                 goto fail;
         }
         (void) state_entry_write(&run.state, c, getpid(), pid, cgroup_paths(run.cgroup), effective_caps(c));
+
+        /* The hook (registration with the broker) waits until the container
+         * is in its own root: before that, /proc/PID/root is the host's, and
+         * nothing may be resolved there on the container's behalf. */
+        while (c->hooks.created && !run.root_ready && !run.got_error && run.sock >= 0) {
+                struct pollfd p = { .fd = run.sock, .events = POLLIN };
+                int k;
+
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                        break;
+                k = handle_init_message(&run);
+                if (k == -ECONNRESET)
+                        run.sock = safe_close(run.sock);
+                else if (k < 0)
+                        break;
+        }
+        if (c->hooks.created && !run.root_ready) {
+                r = run.got_error ? -run.error : -EIO;
+                if (!result.message[0])
+                        set_message(&result, "container '%s': its init ended during setup", c->name);
+                (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
+                (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
+                goto fail;
+        }
 
         if (c->hooks.created) {
                 r = c->hooks.created(c, pid, c->hooks.userdata);

@@ -190,6 +190,18 @@ typedef struct Transfer {
         struct Transfer *next;
 } Transfer;
 
+/* A tree that container `to` provides, mounted in `from` at `at` by a
+ * depend grant (depend.c). */
+typedef struct DependMount {
+        Container *from;     /* gets the tree */
+        Container *to;       /* provides it */
+        char *path;          /* in to's view */
+        char *at;            /* in from's view */
+        char *rule;
+        bool rw;
+        struct DependMount *next;
+} DependMount;
+
 struct AuditLog;
 
 struct Broker {
@@ -213,6 +225,8 @@ struct Broker {
         Transfer *transfers;
         uint64_t next_xfer_id;
         uint64_t next_xfer_check_usec;
+        DependMount *depend_mounts;
+        uint64_t next_depend_check_usec;
         Garbage *garbage;
         bool quit;
 };
@@ -306,6 +320,18 @@ void transfer_tick(Broker *b, uint64_t now_usec);
 json_t *transfer_control_ls(Broker *b);
 json_t *transfer_control_revoke(Broker *b, json_t *req);
 void transfer_drop_all(Broker *b);
+
+/* depend.c: trees mounted by depend grants while both containers run. */
+/* Mounts what the policy grants and takes away what it no longer does,
+ * for every pair of containers (after a policy change) or for the pairs
+ * that involve c (after c registered). */
+void depend_sync(Broker *b);
+void depend_sync_added(Broker *b, Container *c);
+/* c is being unregistered: its trees leave the containers that had them. */
+void depend_forget_container(Broker *b, Container *c);
+/* On the broker's timer: takes away trees whose grant expired ('until'). */
+void depend_tick(Broker *b, uint64_t now_usec);
+void depend_drop_all(Broker *b);
 
 void broker_client_accept(Broker *b, Container *c);
 void broker_client_event(Broker *b, Client *cl, uint32_t events);

@@ -275,6 +275,7 @@ static int group_policy_load(Broker *b, const char *group, const char *file, cha
         g->policy = p;
         ipc_sync_proxies(b);
         ipc_relays_recheck(b);
+        depend_sync(b);
         return 0;
 }
 
@@ -286,6 +287,7 @@ static int group_policy_unload(Broker *b, const char *group) {
                         group_policy_free(g);
                         ipc_sync_proxies(b);
                         ipc_relays_recheck(b);
+                        depend_sync(b);
                         return 0;
                 }
         return -ENOENT;
@@ -337,6 +339,7 @@ int broker_reload(Broker *b, char **ret_error) {
         b->policy = p;
         ipc_sync_proxies(b);
         ipc_relays_recheck(b);
+        depend_sync(b);
         return 0;
 }
 
@@ -679,6 +682,7 @@ int broker_run(Broker *b) {
                                         (void) audit_log_tick(b->audit, (uint64_t) now.tv_sec * 1000000u +
                                                                                 (uint64_t) now.tv_nsec / 1000u);
                                 transfer_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
+                                depend_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
                                 break;
                         }
                         case SRC_CONTAINER_LISTEN:
@@ -716,6 +720,7 @@ Broker *broker_free(Broker *b) {
          * transfers. */
         invoke_drop_all(b);
         transfer_drop_all(b);
+        depend_drop_all(b);
         while (b->relays) {
                 Relay *r = b->relays;
                 ipc_drop_relays_of(b, r->importer);

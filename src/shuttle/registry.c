@@ -351,6 +351,7 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
                 audit_lifecycle(b, c, restarts > 0 ? "restart" : "start", restarts > 0 ? why : "registered");
         }
         ipc_sync_proxies_added(b, c);
+        depend_sync_added(b, c);
         *ret = c;
         return 0;
 
@@ -370,6 +371,7 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         audit_lifecycle(b, c, "stop", why);
         broker_drop_clients_of(b, c);
         broker_forget_container(b, c);
+        depend_forget_container(b, c);
         ipc_drop_relays_of(b, c);
         ipc_sync_proxies_removed(b, c);
         broker_unwatch(b, &c->listen);
@@ -460,7 +462,9 @@ int registry_readopt(Broker *b) {
                 else
                         n++;
         }
-        if (n > 0)
+        if (n > 0) {
                 ipc_sync_proxies(b);
+                depend_sync(b);
+        }
         return n;
 }

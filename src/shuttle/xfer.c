@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -194,6 +195,165 @@ int xfer_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, cons
         return in_mount_ns(source_pidfd, do_attach,
                            &(AttachArgs){ .fd = fd, .read_only = read_only, .target_pidfd = target_pidfd,
                                           .target_path = target_path });
+}
+
+typedef struct TreeArgs {
+        const XferTree *t;
+        int report_fd; /* the child writes the failing XferTreeStage here */
+        dev_t host_dev; /* the broker's root, which a container's must not be */
+        ino_t host_ino;
+} TreeArgs;
+
+/* After setns(CLONE_NEWNS) our root is the namespace's: still the host's
+ * if the container's init has not pivoted into its own yet. */
+static bool ns_root_is_host(const TreeArgs *a) {
+        struct stat st;
+        return stat("/", &st) < 0 || (st.st_dev == a->host_dev && st.st_ino == a->host_ino);
+}
+
+static int tree_fail(const TreeArgs *a, XferTreeStage stage, int r) {
+        uint8_t c = (uint8_t) stage;
+        (void) !write(a->report_fd, &c, 1);
+        return r;
+}
+
+/* Opens path inside the current root, creating missing components (the
+ * last one as a directory or, !is_dir, an empty file).  Every step is one
+ * component, resolved beneath its parent with no symlink followed: the
+ * container owns its filesystem and may have planted links. */
+static int open_mount_point(const char *path, bool is_dir) {
+        struct open_how how = {
+                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int dir = -1;
+        char buf[PATH_MAX], *save = NULL, *comp, *next;
+        struct stat st;
+
+        if (path[0] != '/' || strlen(path) >= sizeof(buf))
+                return -EINVAL;
+        strcpy(buf, path);
+        dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        comp = strtok_r(buf, "/", &save);
+        if (!comp)
+                return -EINVAL; /* never over the root itself */
+        for (; comp; comp = next) {
+                int fd;
+                bool last;
+
+                next = strtok_r(NULL, "/", &save);
+                last = !next;
+                if (streq(comp, ".") || streq(comp, ".."))
+                        return -EINVAL;
+                fd = (int) syscall(SYS_openat2, dir, comp, &how, sizeof(how));
+                if (fd < 0 && errno == ENOENT) {
+                        if (!last || is_dir) {
+                                if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
+                                        return -errno;
+                        } else {
+                                int f = openat(dir, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                               0644);
+                                if (f < 0)
+                                        return -errno;
+                                close(f);
+                        }
+                        fd = (int) syscall(SYS_openat2, dir, comp, &how, sizeof(how));
+                }
+                if (fd < 0)
+                        return -errno;
+                safe_close(dir);
+                dir = fd;
+                if (fstat(dir, &st) < 0)
+                        return -errno;
+                if ((!last || is_dir) && !S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                if (last && !is_dir && !S_ISREG(st.st_mode))
+                        return -EISDIR;
+        }
+        return TAKE_FD(dir);
+}
+
+/* In the source's mount namespace (with its root as ours): resolve, clone,
+ * restrict; then in the target's: the mount point, and attach. */
+static int do_attach_tree(const void *p) {
+        const TreeArgs *a = p;
+        const XferTree *t = a->t;
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                /* Symlinks and ".." resolve as they would for the source
+                 * container itself, never to the host; /proc magic links
+                 * (which could name anything) are refused. */
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        struct mount_attr ma = {
+                .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (t->read_only ? MOUNT_ATTR_RDONLY : 0),
+        };
+        int root, fd, tree, target;
+        struct stat st;
+
+        if (ns_root_is_host(a))
+                return tree_fail(a, XFER_TREE_NOT_SET_UP, -EAGAIN);
+        root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return tree_fail(a, XFER_TREE_SOURCE, -errno);
+        fd = (int) syscall(SYS_openat2, root, t->source_path, &how, sizeof(how));
+        if (fd < 0)
+                return tree_fail(a, XFER_TREE_SOURCE, -errno);
+        if (fstat(fd, &st) < 0)
+                return tree_fail(a, XFER_TREE_SOURCE, -errno);
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                return tree_fail(a, XFER_TREE_TYPE, -EPERM);
+        tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        if (tree < 0)
+                return tree_fail(a, XFER_TREE_CLONE, -errno);
+        /* Every mount of the clone, not only its top: a writable mount
+         * below a read-only tree would otherwise stay writable. */
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+                return tree_fail(a, XFER_TREE_CLONE, -errno);
+        if (setns(t->target_pidfd, CLONE_NEWNS) < 0)
+                return tree_fail(a, XFER_TREE_TARGET, -errno);
+        if (ns_root_is_host(a))
+                return tree_fail(a, XFER_TREE_NOT_SET_UP, -EAGAIN);
+        target = open_mount_point(t->target_path, S_ISDIR(st.st_mode));
+        if (target < 0)
+                return tree_fail(a, XFER_TREE_TARGET, target);
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return tree_fail(a, XFER_TREE_ATTACH, -errno);
+        return 0;
+}
+
+int xfer_attach_tree(const XferTree *t, XferTreeStage *ret_stage) {
+        int report[2], r;
+        uint8_t c = XFER_TREE_OK;
+        struct stat host;
+
+        if (stat("/", &host) < 0)
+                return -errno;
+        if (!t->source_path || t->source_path[0] != '/' || !t->target_path || t->target_path[0] != '/')
+                return -EINVAL;
+        if (pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        r = in_mount_ns(t->source_pidfd, do_attach_tree,
+                        &(TreeArgs){ .t = t, .report_fd = report[1], .host_dev = host.st_dev, .host_ino = host.st_ino });
+        close(report[1]);
+        if (read(report[0], &c, 1) != 1)
+                c = r < 0 ? XFER_TREE_SOURCE : XFER_TREE_OK; /* setns into the source failed */
+        close(report[0]);
+        if (ret_stage)
+                *ret_stage = r < 0 ? (XferTreeStage) c : XFER_TREE_OK;
+        return r;
+}
+
+bool xfer_root_is_set_up(pid_t pid) {
+        struct stat host, st;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/root", (int) pid);
+        if (stat("/", &host) < 0 || stat(path, &st) < 0)
+                return false;
+        return st.st_dev != host.st_dev || st.st_ino != host.st_ino;
 }
 
 static int do_detach(const void *p) {

@@ -49,6 +49,44 @@ int xfer_open_in_root(pid_t pid, int pidfd, const char *path, int *ret_fd, struc
  * then into the target's; the broker itself never leaves its own. */
 int xfer_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, const char *target_path);
 
+/* Where xfer_attach_tree() failed, for the audit log. */
+typedef enum XferTreeStage {
+        XFER_TREE_OK,
+        XFER_TREE_SOURCE,  /* opening source_path in the source */
+        XFER_TREE_TYPE,    /* it is neither a directory nor a regular file */
+        XFER_TREE_CLONE,   /* cloning or restricting its mounts */
+        XFER_TREE_TARGET,  /* finding or creating the mount point */
+        XFER_TREE_ATTACH,  /* attaching it there */
+        XFER_TREE_NOT_SET_UP, /* a container's root is still the host's */
+} XferTreeStage;
+
+/* A tree (directory with every mount below it, or a regular file) that
+ * one container provides, placed into another's mount namespace. */
+typedef struct XferTree {
+        int source_pidfd;
+        const char *source_path; /* absolute, resolved inside the source's
+                                  * root: symlinks and ".." stay inside it,
+                                  * magic links are refused */
+        bool read_only;          /* else only nosuid and nodev */
+        int target_pidfd;
+        const char *target_path; /* absolute; missing components are
+                                  * created (no symlink is followed) */
+} XferTree;
+
+/* Like xfer_attach(), recursively (AT_RECURSIVE: mounts below the tree
+ * come along, and all of them get the attributes), with the source path
+ * resolved in the child that joined the source's mount namespace — the
+ * broker never resolves a container's name on the host.  A container
+ * whose mount namespace still has the host's root (its init has not
+ * pivoted yet: registration runs while it sets up) is refused with
+ * -EAGAIN, never resolved in.  On failure *ret_stage (may be NULL) says
+ * which step failed. */
+int xfer_attach_tree(const XferTree *t, XferTreeStage *ret_stage);
+
+/* Whether the init pid has left the host's root for its own (after
+ * pivot_root, everything of its root is mounted). */
+bool xfer_root_is_set_up(pid_t pid);
+
 /* Detaches (MNT_DETACH) whatever is mounted at target_path inside the
  * mount namespace of the process behind pidfd.  -ESRCH: that process (and
  * so its namespace) is gone, which also removed the mount. */

@@ -80,17 +80,17 @@ check_status() {
         fi
 }
 
-# Wait until FILE exists (up to ~5 s).
+# Wait until FILE exists (up to ~20 s: a loaded CI machine is slow).
 wait_for_file() {
         local i=0
-        while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+        while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
         [ -e "$1" ]
 }
 
 # The init pid of a running container, from its state file.
 container_init_pid() {
         local f="$STATE_DIR/containers/$1/state.json" i=0
-        while [ $i -lt 100 ]; do
+        while [ $i -lt 400 ]; do
                 if [ -f "$f" ]; then
                         local p
                         p=$(sed -n 's/.*"init_pid":\([0-9]*\).*/\1/p' "$f")
@@ -160,11 +160,11 @@ stop_broker() {
         BROKER_PID=
 }
 
-# wait_until CMD...: retry for ~5 s.
+# wait_until CMD...: retry for up to ~20 s.
 wait_until() {
         local i=0
         until "$@" >/dev/null 2>&1; do
-                [ $i -ge 100 ] && return 1
+                [ $i -ge 400 ] && return 1
                 sleep 0.05; i=$((i + 1))
         done
 }

@@ -244,6 +244,50 @@ static void test_depend(void **state) {
         policy_unref(p);
 }
 
+typedef struct Grants {
+        char text[512];
+        int n;
+} Grants;
+
+static void collect_grant(const PolicyDependGrant *g, void *userdata) {
+        Grants *s = userdata;
+        size_t len = strlen(s->text);
+        snprintf(s->text + len, sizeof(s->text) - len, "%s%s:%s>%s:%s", len ? " " : "", g->rule_id, g->path,
+                 g->at, policy_mode_to_string(g->mode));
+        s->n++;
+}
+
+/* The grants a broker mounts: allow rules with a literal path whose from
+ * and to match, unexpired; deny rules are the caller's to check (with
+ * policy_decide). */
+static void test_depend_grants(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: tree, from: build, to: tc, allow: depend, path: /opt/tc, at: /tools}\n"
+                            "  - {id: same, from: build, to: tc, allow: depend, path: /opt/lib, mode: rw}\n"
+                            "  - {id: glob, from: build, to: tc, allow: depend, path: \"/opt/*\"}\n"
+                            "  - {id: order, from: build, to: tc, allow: depend, service: ready}\n"
+                            "  - {id: gone, from: build, to: tc, allow: depend, path: /old, until: 2027-01-01T00:00:00Z}\n"
+                            "  - {id: other, from: test, to: tc, allow: depend, path: /opt/tc}\n"
+                            "  - {id: any, from: \"g/*\", to: tc, allow: depend, path: /shared}\n"
+                            "  - {id: nolib, from: build, to: tc, deny: depend, path: /opt/lib}\n");
+        Grants g = {};
+
+        assert_int_equal(policy_for_each_depend(p, "build", "tc", NOW, collect_grant, &g), 2);
+        /* Candidates come from several index buckets: compare as a set. */
+        assert_non_null(strstr(g.text, "tree:/opt/tc>/tools:ro"));
+        assert_non_null(strstr(g.text, "same:/opt/lib>/opt/lib:rw"));
+        g = (Grants){};
+        assert_int_equal(policy_for_each_depend(p, "g/build", "tc", NOW, collect_grant, &g), 3);
+        assert_non_null(strstr(g.text, "any:/shared>/shared:ro"));
+        g = (Grants){};
+        assert_int_equal(policy_for_each_depend(p, "nobody", "tc", NOW, collect_grant, &g), 0);
+        assert_string_equal(g.text, "");
+        /* The deny still wins when the grant is decided. */
+        assert_decision(p, "build", "tc", POLICY_KIND_DEPEND, "/opt/lib", POLICY_DENY, "nolib");
+        assert_int_equal(policy_for_each_depend(NULL, "build", "tc", NOW, collect_grant, &g), -EINVAL);
+        policy_unref(p);
+}
+
 static PolicyVerdict sig(Policy *p, int s, const char *app) {
         PolicyRequest req = { .from = "ops", .to = "db", .kind = POLICY_KIND_SIGNAL, .signal = s, .object = app };
         PolicyDecision d;
@@ -518,6 +562,7 @@ int main(void) {
                 cmocka_unit_test(test_invoke_args),
                 cmocka_unit_test(test_transfer_mode),
                 cmocka_unit_test(test_depend),
+                cmocka_unit_test(test_depend_grants),
                 cmocka_unit_test(test_signal),
                 cmocka_unit_test(test_until),
                 cmocka_unit_test(test_audit),

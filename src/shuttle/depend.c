@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* depend: a tree one container provides, mounted into another.  For every
+ * depend grant from A to B with a `path` (policy_for_each_depend, each one
+ * confirmed by policy_decide so that a deny still wins), while both run,
+ * B's tree is cloned recursively in B's mount namespace and attached in
+ * A's at `at` (xfer_attach_tree), read-only unless the rule says rw.  The
+ * broker keeps a record of each mount and takes it away from A when B
+ * stops, when the policy (a reload, a group's policy) stops granting it,
+ * and when the broker itself stops.  Ordering-only depend rules
+ * (`service`) need nothing here: app groups start containers in
+ * `depends_on` order. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "shuttle/broker-internal.h"
+#include "shuttle/xfer.h"
+
+/* How often live mounts are re-decided (rules with 'until' expire). */
+#define DEPEND_CHECK_INTERVAL_USEC (1000u * 1000u)
+/* How long a registration waits for a container's root (see below). */
+#define DEPEND_SETUP_WAIT_USEC (2000u * 1000u)
+#define DEPEND_SETUP_POLL_USEC (2u * 1000u)
+
+static void depend_mount_free(DependMount *m) {
+        if (!m)
+                return;
+        free(m->path);
+        free(m->at);
+        free(m->rule);
+        free(m);
+}
+
+static char *object_text(const Container *to, const char *path, const char *at, char *buf, size_t size) {
+        snprintf(buf, size, "%s:%s -> %s", to->name, path, at);
+        return buf;
+}
+
+static json_t *extra_for(const char *path, const char *at, bool rw, const char *rule_file, unsigned rule_line) {
+        json_t *extra = json_pack("{s:s, s:s, s:s}", "path", path, "at", at, "mode", rw ? "rw" : "ro");
+        if (extra && rule_file) {
+                json_object_set_new(extra, "rule_file", json_string(rule_file));
+                json_object_set_new(extra, "rule_line", json_integer(rule_line));
+        }
+        return extra;
+}
+
+static void unlink_mount(Broker *b, DependMount *m) {
+        for (DependMount **i = &b->depend_mounts; *i; i = &(*i)->next)
+                if (*i == m) {
+                        *i = m->next;
+                        return;
+                }
+}
+
+/* Takes the tree away from A (unless A is gone, and its mounts with it)
+ * and forgets the record. */
+static void depend_revoke(Broker *b, DependMount *m, const char *why, bool unmount) {
+        char object[PATH_MAX * 2 + 300];
+        int r;
+
+        unlink_mount(b, m);
+        if (unmount) {
+                r = xfer_detach(m->from->pidfd.fd, m->at);
+                if (r < 0 && r != -ESRCH && r != -EINVAL && r != -ENOENT)
+                        log_warning_errno(r, "Cannot unmount '%s' (from '%s') in '%s': %m", m->at, m->to->name,
+                                          m->from->name);
+        }
+        broker_audit(b, &(AuditEvent){ .from = m->from,
+                                       .to = m->to->name,
+                                       .kind = "depend",
+                                       .op = "revoke",
+                                       .object = object_text(m->to, m->path, m->at, object, sizeof(object)),
+                                       .allow = true,
+                                       .rule = m->rule,
+                                       .reason = why,
+                                       .extra = extra_for(m->path, m->at, m->rw, NULL, 0) });
+        depend_mount_free(m);
+}
+
+/* Whether A may have B's path at `at` with that mode now: the policy
+ * still has such a grant, and deciding it allows it. */
+static void decide(const Broker *b, const Container *from, const Container *to, const char *path, bool rw,
+                   PolicyDecision *d) {
+        PolicyRequest req = {
+                .from = from->qname,
+                .to = to->qname,
+                .kind = POLICY_KIND_DEPEND,
+                .object = path,
+                .mode = rw ? POLICY_MODE_RW : POLICY_MODE_RO,
+                .now = time(NULL),
+        };
+
+        if (policy_decide(broker_policy_for(b, from), &req, d) < 0)
+                *d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
+                                       .audited = true };
+}
+
+typedef struct StillState {
+        const DependMount *m;
+        bool found;
+} StillState;
+
+static void still_one(const PolicyDependGrant *g, void *userdata) {
+        StillState *s = userdata;
+        if (streq(g->path, s->m->path) && streq(g->at, s->m->at) && (g->mode == POLICY_MODE_RW) == s->m->rw)
+                s->found = true;
+}
+
+static bool still_granted(const Broker *b, const DependMount *m) {
+        StillState s = { .m = m };
+        PolicyDecision d = {};
+
+        if (policy_for_each_depend(broker_policy_for(b, m->from), m->from->qname, m->to->qname, time(NULL),
+                                   still_one, &s) < 0 ||
+            !s.found)
+                return false;
+        decide(b, m->from, m->to, m->path, m->rw, &d);
+        return d.verdict == POLICY_ALLOW;
+}
+
+static DependMount *find_at(Broker *b, const Container *from, const char *at) {
+        for (DependMount *m = b->depend_mounts; m; m = m->next)
+                if (m->from == from && streq(m->at, at))
+                        return m;
+        return NULL;
+}
+
+static const char *stage_reason(XferTreeStage stage, int r) {
+        switch (stage) {
+        case XFER_TREE_SOURCE:
+                return r == -ENOENT ? "no such path in the provider" : "cannot open the path in the provider";
+        case XFER_TREE_TYPE:
+                return "not a directory or regular file in the provider";
+        case XFER_TREE_CLONE:
+                return "cannot clone the tree in the provider";
+        case XFER_TREE_TARGET:
+                return r == -EROFS ? "cannot create the mount point: read-only file system"
+                                   : "cannot find or create the mount point";
+        case XFER_TREE_ATTACH:
+                return "cannot attach the tree at the mount point";
+        case XFER_TREE_NOT_SET_UP:
+                return "a container did not finish setting up";
+        default:
+                return "cannot mount the tree";
+        }
+}
+
+/* A container registers while its init still builds its root (the init
+ * waits for the go that follows the registration before it starts the
+ * command).  Its tree can be taken, or a tree placed in it, only once the
+ * init has pivoted into that root, which takes milliseconds: wait for
+ * it, bounded (registrations come from shuttlectl, as root). */
+static bool wait_set_up(const Container *c) {
+        for (unsigned waited = 0; !xfer_root_is_set_up(c->pid); waited += DEPEND_SETUP_POLL_USEC) {
+                if (waited >= DEPEND_SETUP_WAIT_USEC || pidfd_send_signal(c->pidfd.fd, 0, NULL, 0) < 0)
+                        return false;
+                (void) usleep(DEPEND_SETUP_POLL_USEC);
+        }
+        return true;
+}
+
+typedef struct AddState {
+        Broker *b;
+        Container *from, *to;
+} AddState;
+
+static void add_one(const PolicyDependGrant *g, void *userdata) {
+        AddState *s = userdata;
+        Broker *b = s->b;
+        bool rw = g->mode == POLICY_MODE_RW;
+        char object[PATH_MAX * 2 + 300];
+        const char *why = NULL;
+        XferTreeStage stage = XFER_TREE_OK;
+        PolicyDecision d = {};
+        DependMount *m, *old;
+        int r = 0;
+
+        old = find_at(b, s->from, g->at);
+        if (old && old->to == s->to && streq(old->path, g->path) && old->rw == rw)
+                return; /* mounted already */
+
+        object_text(s->to, g->path, g->at, object, sizeof(object));
+        decide(b, s->from, s->to, g->path, rw, &d);
+        if (d.verdict != POLICY_ALLOW) {
+                if (d.audited)
+                        broker_audit(b, &(AuditEvent){ .from = s->from,
+                                                       .to = s->to->name,
+                                                       .kind = "depend",
+                                                       .op = "mount",
+                                                       .object = object,
+                                                       .allow = false,
+                                                       .rule = d.rule_id,
+                                                       .reason = d.reason,
+                                                       .extra = extra_for(g->path, g->at, rw, d.rule_file,
+                                                                          d.rule_line) });
+                return;
+        }
+        if (old) {
+                /* Two trees on one mount point would stack, and taking one
+                 * away would expose or remove the wrong one. */
+                r = -EBUSY;
+                why = "the mount point holds another depend mount";
+        } else if (!wait_set_up(s->to) || !wait_set_up(s->from)) {
+                r = -EAGAIN;
+                why = "a container did not finish setting up";
+        } else {
+                r = xfer_attach_tree(&(XferTree){ .source_pidfd = s->to->pidfd.fd,
+                                                  .source_path = g->path,
+                                                  .read_only = !rw,
+                                                  .target_pidfd = s->from->pidfd.fd,
+                                                  .target_path = g->at },
+                                     &stage);
+                if (r < 0)
+                        why = stage_reason(stage, r);
+        }
+        m = NULL;
+        if (r >= 0) {
+                m = calloc(1, sizeof(*m));
+                if (!m || !(m->path = strdup(g->path)) || !(m->at = strdup(g->at)) ||
+                    !(m->rule = strdup(g->rule_id))) {
+                        depend_mount_free(m);
+                        m = NULL;
+                        (void) xfer_detach(s->from->pidfd.fd, g->at);
+                        r = -ENOMEM;
+                        why = "out of memory";
+                }
+        }
+        if (m) {
+                m->from = s->from;
+                m->to = s->to;
+                m->rw = rw;
+                m->next = b->depend_mounts;
+                b->depend_mounts = m;
+        }
+        if (r < 0)
+                log_warning_errno(r, "depend %s for '%s': %s: %m", object, s->from->qname, why);
+        if (r < 0 || d.audited)
+                broker_audit(b, &(AuditEvent){ .from = s->from,
+                                               .to = s->to->name,
+                                               .kind = "depend",
+                                               .op = "mount",
+                                               .object = object,
+                                               .allow = r >= 0,
+                                               /* The grant that says what to mount and where. */
+                                               .rule = g->rule_id,
+                                               .reason = r >= 0 ? d.reason : why,
+                                               .extra = extra_for(g->path, g->at, rw, g->rule_file,
+                                                                  g->rule_line) });
+}
+
+static void add_pair(Broker *b, Container *from, Container *to) {
+        const Policy *p = broker_policy_for(b, from);
+
+        if (from == to || from->dead || to->dead || policy_get_n_rules_for_kind(p, POLICY_KIND_DEPEND) == 0)
+                return;
+        (void) policy_for_each_depend(p, from->qname, to->qname, time(NULL), add_one,
+                                      &(AddState){ .b = b, .from = from, .to = to });
+}
+
+static void sync_for(Broker *b, Container *c) {
+        /* What the policy no longer grants goes first: a mount point it
+         * frees may be what a new grant needs. */
+        for (DependMount *m = b->depend_mounts, *next; m; m = next) {
+                next = m->next;
+                if ((!c || m->from == c || m->to == c) && !still_granted(b, m))
+                        depend_revoke(b, m, "no longer allowed by the policy", true);
+        }
+        for (Container *a = b->containers; a; a = a->next)
+                if (!c || a == c)
+                        for (Container *o = b->containers; o; o = o->next)
+                                add_pair(b, a, o);
+        if (c)
+                for (Container *a = b->containers; a; a = a->next)
+                        if (a != c)
+                                add_pair(b, a, c);
+}
+
+void depend_sync(Broker *b) {
+        sync_for(b, NULL);
+}
+
+void depend_sync_added(Broker *b, Container *c) {
+        sync_for(b, c);
+}
+
+void depend_tick(Broker *b, uint64_t now_usec) {
+        if (now_usec < b->next_depend_check_usec)
+                return;
+        b->next_depend_check_usec = now_usec + DEPEND_CHECK_INTERVAL_USEC;
+        /* Only takes away: deciding is cheap, mounting (a fork) is left to
+         * registrations and policy changes. */
+        for (DependMount *m = b->depend_mounts, *next; m; m = next) {
+                next = m->next;
+                if (!still_granted(b, m))
+                        depend_revoke(b, m, "grant expired", true);
+        }
+}
+
+void depend_forget_container(Broker *b, Container *c) {
+        for (DependMount *m = b->depend_mounts, *next; m; m = next) {
+                next = m->next;
+                if (m->to == c)
+                        depend_revoke(b, m, "provider stopped", true);
+                else if (m->from == c)
+                        /* Its mount namespace goes with it (or is about to:
+                         * an unregistered container keeps nothing of ours). */
+                        depend_revoke(b, m, "container stopped", true);
+        }
+}
+
+void depend_drop_all(Broker *b) {
+        /* The broker is going: a restarted one re-adopts the containers and
+         * mounts again what the policy grants then. */
+        while (b->depend_mounts)
+                depend_revoke(b, b->depend_mounts, "broker stopped", true);
+}
