@@ -15,10 +15,19 @@ _n=0
 _failed=0
 
 cleanup_lib() {
-        # No container of a failed test may outlive it.
-        local j
-        for j in $(jobs -p); do kill -KILL "$j" 2>/dev/null; done
+        # No container of a test may outlive it: background runs get
+        # SIGTERM (shuttlectl then tears its container down), and SIGKILL
+        # only if they are still there after a while.
+        local j i=0
+        for j in $(jobs -p); do kill -TERM "$j" 2>/dev/null; done
+        while [ -n "$(jobs -pr)" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+        for j in $(jobs -pr); do kill -KILL "$j" 2>/dev/null; done
         wait 2>/dev/null
+        # What a killed run left (cgroups, state) is removed by the next
+        # start in the same state directory: make that start.
+        if [ -d "$STATE_DIR/containers" ] && [ -n "$(ls -A "$STATE_DIR/containers" 2>/dev/null)" ]; then
+                "$SHUTTLECTL" run --state-dir "$STATE_DIR" --isolated --name cleanup -- true >/dev/null 2>&1
+        fi
         rm -rf "$T" "$STATE_DIR"
 }
 trap cleanup_lib EXIT
