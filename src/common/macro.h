@@ -87,6 +87,17 @@ static inline void strv_freep(char ***v) {
         strv_free(*v);
 }
 
+/* A cleaner for a library's own free function: DEFINE_TRIVIAL_CLEANUP_FUNC(
+ * struct nl_sock *, nl_socket_free) gives nl_socket_freep(). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)              \
+        static inline void func##p(type *p) {                \
+                if (*p) {                                    \
+                        int _saved = errno;                  \
+                        func(*p);                            \
+                        errno = _saved;                      \
+                }                                            \
+        }
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)

@@ -46,41 +46,11 @@
 
 /* ---- cleanup helpers ---------------------------------------------------- */
 
-static void nl_socket_freep(struct nl_sock **p) {
-        if (*p) {
-                int saved = errno;
-                nl_socket_free(*p);
-                errno = saved;
-        }
-}
-static void rtnl_link_putp(struct rtnl_link **p) {
-        if (*p) {
-                int saved = errno;
-                rtnl_link_put(*p);
-                errno = saved;
-        }
-}
-static void rtnl_addr_putp(struct rtnl_addr **p) {
-        if (*p) {
-                int saved = errno;
-                rtnl_addr_put(*p);
-                errno = saved;
-        }
-}
-static void nl_addr_putp(struct nl_addr **p) {
-        if (*p) {
-                int saved = errno;
-                nl_addr_put(*p);
-                errno = saved;
-        }
-}
-static void nl_cache_freep(struct nl_cache **p) {
-        if (*p) {
-                int saved = errno;
-                nl_cache_free(*p);
-                errno = saved;
-        }
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_addr *, rtnl_addr_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cache *, nl_cache_free)
 static void json_unrefp(json_t **p) {
         int saved = errno;
         json_decref(*p);
