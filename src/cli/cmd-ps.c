@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static void format_cpus(char *buf, size_t size, const StateInfo *s) {
 }
 
 /* Arguments joined by spaces; one with a space or quote, or an empty one,
- * in single quotes. */
+ * in single quotes; control characters escaped so a row stays one line. */
 static char *format_command(char *const *argv) {
         char *buf = NULL;
         size_t size = 0;
@@ -87,10 +88,21 @@ static char *format_command(char *const *argv) {
         for (size_t i = 0; argv && argv[i]; i++) {
                 if (i > 0)
                         fputc(' ', f);
-                if (!argv[i][0] || strpbrk(argv[i], " \t\n'\"\\$"))
-                        fprintf(f, "'%s'", argv[i]);
-                else
-                        fputs(argv[i], f);
+                bool quote = !argv[i][0] || strpbrk(argv[i], " \t\n'\"\\$");
+                if (quote)
+                        fputc('\'', f);
+                /* One line per container: control characters as \n, \t, \xNN. */
+                for (const unsigned char *c = (const unsigned char *) argv[i]; *c; c++)
+                        if (*c == '\n')
+                                fputs("\\n", f);
+                        else if (*c == '\t')
+                                fputs("\\t", f);
+                        else if (*c < 0x20 || *c == 0x7f)
+                                fprintf(f, "\\x%02x", *c);
+                        else
+                                fputc(*c, f);
+                if (quote)
+                        fputc('\'', f);
         }
         if (fclose(f) != 0) {
                 free(buf);

@@ -2,7 +2,7 @@
 # ps, exec, kill, stop and logs on running containers.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 56
+plan 57
 
 S=(--state-dir "$STATE_DIR")
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -184,4 +184,13 @@ for v in ps exec kill stop logs; do
         if [ $rc != 2 ] || ! grep -q -- "--bogus" "$T/err"; then bad=1; diag "$v --bogus: exit $rc: $(cat "$T/err")"; fi
 done
 check_eq "a bad option is a usage error (exit 2) naming the option" "0" "$bad"
+# A command with a newline is still one row of ps.
+"${SRUN[@]}" --name multi -- sh -c 'echo ready
+exec sleep 30' >"$T/multi.out" 2>&1 &
+ml=$!
+wait_until grep -q ready "$T/multi.out"
+out=$(sctl ps "${S[@]}" | grep -c .)
+check_eq "ps keeps a command with a newline on one row (header + 1)" "2" "$out"
+kill -TERM $ml 2>/dev/null; wait $ml 2>/dev/null
+
 finish
