@@ -103,7 +103,7 @@ out=$(srun --name a -- sh -c "FOO=foo $SI b /bin/sh -c 'echo \${FOO:-none}'" 2>&
 check_eq "env: nothing passes unless SHUTTLE_INVOKE_ENV offers it" "none" "$out"
 
 # Ctrl-C reaches the remote app.
-out=$(srun --name a -- sh -c "$SI b /bin/sh -c 'trap \"echo got-int; exit 130\" INT; echo ready; while :; do sleep 0.1; done' >/tmp/o 2>&1 &
+out=$(srun --name a -- sh -c ": >/tmp/o; $SI b /bin/sh -c 'trap \"echo got-int; exit 130\" INT; echo ready; while :; do sleep 0.1; done' >/tmp/o 2>&1 &
         p=\$!; i=0; while ! grep -q ready /tmp/o && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i+1)); done
         kill -INT \$p; wait \$p; echo rc=\$?; cat /tmp/o" 2>&1 | tr '\n' ' ')
 check_eq "SIGINT to shuttle-invoke reaches the app (its trap runs, exit 130)" "rc=130 ready got-int " "$out"

@@ -109,7 +109,7 @@ out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp nosuchname.shuttle 80 x 2>&1;
 check_match "a name that is not <container>.<service>.shuttle goes to the real resolver" "getaddrinfo nosuchname.shuttle: .*rc=6" "$(echo $out)"
 
 # ---- everything else is untouched ----
-out=$(srun --name a "${VOL[@]}" -- sh -c ": >/tmp/s.out; $H/sockecho serve own /tmp/own.sock tcpown tcp:9000 >/tmp/s.out & p=\$!; i=0; while [ \$i -lt 100 ] && ! grep -q serving /tmp/s.out; do sleep 0.05; i=\$((i+1)); done; $H/sockecho call /tmp/own.sock unix; $H/shimcall tcp 127.0.0.1 9000 tcp; $H/shimcall tcp localhost 9000 byname; kill \$p" 2>&1 | grep -v '^address' | tr '\n' ' ')
+out=$(srun --name a "${VOL[@]}" -- sh -c ": >/tmp/s.out; $H/sockecho serve own /tmp/own.sock tcpown tcp:9000 >/tmp/s.out & p=\$!; i=0; while [ \$i -lt 400 ] && ! grep -q serving /tmp/s.out; do sleep 0.05; i=\$((i+1)); done; $H/sockecho call /tmp/own.sock unix; $H/shimcall tcp 127.0.0.1 9000 tcp; $H/shimcall tcp localhost 9000 byname; kill \$p" 2>&1 | grep -v '^address' | tr '\n' ' ')
 check_eq "connect() to an ordinary unix socket, TCP address and name works unchanged" "own:unix tcpown:tcp tcpown:byname " "$out"
 
 out=$(srun --name a "${VOL[@]}" -- sh -c "$H/sockecho serve x /tmp/gone.sock >/dev/null & p=\$!; sleep 0.3; kill \$p; wait \$p; $H/shimcall errno /tmp/gone.sock; $H/shimcall errno /tmp/nothing.sock; $H/shimcall errno /run/shuttle/svc/not-a-service; $H/shimcall errno /run/shuttle/svc/b.kv/x" 2>/dev/null | tr '\n' '|')
