@@ -157,6 +157,8 @@ check_match "... audited" '"op":"revoke","object":"dpb:/data/tree -> /tmp/got/tr
         "$(audit_grep '"op":"revoke"')"
 
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
+# (Re-adoption goes on while the control socket already answers.)
+wait_until ina 'test -e /tmp/got/tree/hello.txt'
 check_eq "a restarted broker re-adopts both and mounts the tree again" "tree-content" "$(ina 'cat /tmp/got/tree/hello.txt')"
 check_eq "... once" "1" "$(ina "grep -c ' /tmp/got/tree ' /proc/self/mountinfo")"
 stop_broker
