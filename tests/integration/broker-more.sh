@@ -78,7 +78,7 @@ check_match "... and audited" '"kind":"signal","op":"kill","object":"sh:SIGTERM"
 out=$(srun --name a "${VOL[@]}" -- sh -c 'for i in 1 2 3; do echo x | /opt/b/shuttle-connect b.rl >/dev/null 2>&1 && echo ok || echo refused; done' 2>&1 | tr '\n' ' ')
 check_eq "rate: 2/s lets two connections through and refuses the third" "ok ok refused " "$out"
 check_match "... audited with the rule and why" '"object":"b.rl","decision":"deny","rule":"a-rate","reason":"rate limit of rule .a-rate. reached' "$(audit_grep b.rl)"
-out=$(srun --name a --no-shim "${VOL[@]}" -- sh -c "SOCKECHO_HOLD=2 $H/sockecho call /run/shuttle/svc/b.mo one & sleep 0.5; $H/sockecho call /run/shuttle/svc/b.mo two; echo rc=\$?; wait" 2>&1 | tr '\n' ' ')
+out=$(srun --name a --no-shim "${VOL[@]}" -- sh -c ": >/tmp/one; SOCKECHO_HOLD=2 $H/sockecho call /run/shuttle/svc/b.mo one >/tmp/one & i=0; while [ \$i -lt 400 ] && ! grep -q mo:one /tmp/one; do sleep 0.05; i=\$((i+1)); done; cat /tmp/one; $H/sockecho call /run/shuttle/svc/b.mo two; echo rc=\$?; wait" 2>&1 | tr '\n' ' ')
 check_match "max_open: 1 refuses a second connection while the first is open" "mo:one .*rc=2" "$out"
 check_match "... audited with the rule and why" '"object":"b.mo","decision":"deny","rule":"a-one-at-a-time","reason":"max_open of rule .a-one-at-a-time. reached' "$(audit_grep b.mo)"
 out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.mo three 2>&1)
