@@ -81,3 +81,18 @@ int touch_at(int dirfd, const char *path, mode_t mode) {
         close(fd);
         return 0;
 }
+
+int opendir_at(int dirfd, DIR **ret) {
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        *ret = d;
+        return 0;
+}

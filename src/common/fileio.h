@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -10,5 +11,8 @@ int write_file_at(int dirfd, const char *path, const char *s);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size);
 /* mkdir -p, relative to dirfd (AT_FDCWD for absolute paths). */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/* A DIR* on the directory dirfd refers to, through a new descriptor (the
+ * caller keeps dirfd). */
+int opendir_at(int dirfd, DIR **ret);
 /* Creates an empty file if it does not exist (for bind-mount targets). */
 int touch_at(int dirfd, const char *path, mode_t mode);

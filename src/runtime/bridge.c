@@ -533,16 +533,11 @@ static int host_prefixes(CidrList *ret) {
 /* Marks the /24 slots of base that other groups' state files record. */
 static int mark_recorded_subnets(int netfd, const char *group, Cidr base, uint8_t *used) {
         _cleanup_closedir_ DIR *d = NULL;
-        int fd;
+        int r;
 
-        fd = openat(netfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(netfd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (de = readdir(d));) {
                 char other[GROUP_FILE_MAX];
                 _cleanup_json_ json_t *st = NULL;
@@ -1125,16 +1120,11 @@ static int list_groups(int netfd, const char *suffix, char ***ret) {
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_strv_free_ char **v = NULL;
         size_t n = 0, k = strlen(suffix);
-        int fd;
+        int r;
 
-        fd = openat(netfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(netfd, &d);
+        if (r < 0)
+                return r;
         v = calloc(1, sizeof(char *));
         if (!v)
                 return -ENOMEM;

@@ -167,13 +167,10 @@ static int tree_procs(int dirfd, bool kill_them, unsigned depth) {
                         return -EIO;
         }
 
-        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
+        {
+                int r = opendir_at(dirfd, &d);
+                if (r < 0)
+                        return r;
         }
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_close_ int sub = -1;
