@@ -298,6 +298,15 @@ void invoke_drop_all(Broker *b);
 
 /* transfer.c */
 void broker_transfer_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+
+/* Names of another container in the caller's view (resolve.c): RESOLVE,
+ * and SIGNAL_PID to a process a RESOLVE named.  Each sends its answer. */
+void broker_resolve_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+void broker_signal_pid_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+
+/* Exported shared memory and message queues (shmq.c): OPEN_SHM and
+ * OPEN_MQ.  Sends its answer. */
+void broker_open_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
 /* Who is calling on a connection (SO_PEERCRED, and its groups). */
 typedef struct CallerCreds {
         uid_t uid;

@@ -212,46 +212,158 @@ int shuttle_client_hello(ShuttleClient *c, uint32_t *ret_version, char *ret_name
         return r;
 }
 
-int shuttle_connect_service(ShuttleClient *c, const char *service, int *ret_fd) {
+/* One request and its answer, with the lock held and hello said first:
+ * for every request that gets one answer.  ans's strings point into buf. */
+static int client_roundtrip(ShuttleClient *c, ShuttleMsg *req, uint8_t *buf, ShuttleMsg *ans,
+                            int fds[static SHUTTLE_FDS_MAX], size_t *n_fds) {
+        int r;
+
+        pthread_mutex_lock(&c->lock);
+        r = client_hello_locked(c);
+        if (r >= 0)
+                r = client_call(c, req, NULL, 0, buf, ans, fds, n_fds);
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+/* A request answered by a message carrying one descriptor. */
+static int client_fd_request(ShuttleClient *c, ShuttleMsg *req, int *ret_fd) {
         uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
-        ShuttleMsg req, ans;
+        ShuttleMsg ans;
         int fds[SHUTTLE_FDS_MAX];
         size_t n_fds = 0;
         int r;
 
-        if (!c || !service || !ret_fd)
-                return -EINVAL;
-        pthread_mutex_lock(&c->lock);
-        r = client_hello_locked(c);
-        if (r >= 0) {
-                shuttle_msg_connect(&req, 0, service);
-                r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
-        }
-        pthread_mutex_unlock(&c->lock);
+        r = client_roundtrip(c, req, buf, &ans, fds, &n_fds);
         if (r < 0)
                 return r;
-        /* CONNECTED carries exactly one descriptor: the decoder saw to it. */
+        /* The decoder saw to it that the answer carries exactly one. */
         *ret_fd = fds[0];
         return 0;
 }
 
-int shuttle_send_signal(ShuttleClient *c, const char *container, const char *app, int signo) {
+/* A request answered by REPLY 0 alone. */
+static int client_simple_request(ShuttleClient *c, ShuttleMsg *req) {
         uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
-        ShuttleMsg req, ans;
+        ShuttleMsg ans;
         int fds[SHUTTLE_FDS_MAX];
         size_t n_fds = 0;
-        int r;
+
+        return client_roundtrip(c, req, buf, &ans, fds, &n_fds);
+}
+
+int shuttle_connect_service(ShuttleClient *c, const char *service, int *ret_fd) {
+        ShuttleMsg req;
+
+        if (!c || !service || !ret_fd)
+                return -EINVAL;
+        shuttle_msg_connect(&req, 0, service);
+        return client_fd_request(c, &req, ret_fd);
+}
+
+int shuttle_send_signal(ShuttleClient *c, const char *container, const char *app, int signo) {
+        ShuttleMsg req;
 
         if (!c || !container || !app)
                 return -EINVAL;
-        pthread_mutex_lock(&c->lock);
-        r = client_hello_locked(c);
-        if (r >= 0) {
-                shuttle_msg_signal(&req, 0, container, app, signo);
-                r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
-        }
-        pthread_mutex_unlock(&c->lock);
-        return r;
+        shuttle_msg_signal(&req, 0, container, app, signo);
+        return client_simple_request(c, &req);
+}
+
+int shuttle_signal_pid(ShuttleClient *c, pid_t pid, int signo) {
+        ShuttleMsg req;
+
+        if (!c || pid < SHUTTLE_PID_BASE || signo < 0 || signo > SHUTTLE_SIGNAL_MAX)
+                return -EINVAL;
+        shuttle_msg_signal_pid(&req, 0, (int32_t) pid, signo, false, 0);
+        return client_simple_request(c, &req);
+}
+
+int shuttle_sigqueue_pid(ShuttleClient *c, pid_t pid, int signo, int value) {
+        ShuttleMsg req;
+
+        if (!c || pid < SHUTTLE_PID_BASE || signo < 0 || signo > SHUTTLE_SIGNAL_MAX)
+                return -EINVAL;
+        shuttle_msg_signal_pid(&req, 0, (int32_t) pid, signo, true, value);
+        return client_simple_request(c, &req);
+}
+
+static int client_resolve(ShuttleClient *c, const char *container, ShuttleNameKind what, const char *arg,
+                          uint8_t *buf, ShuttleMsg *ans) {
+        ShuttleMsg req;
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds = 0;
+
+        shuttle_msg_resolve(&req, 0, container, what, arg);
+        return client_roundtrip(c, &req, buf, ans, fds, &n_fds);
+}
+
+int shuttle_resolve_pid(ShuttleClient *c, const char *container, const char *app, pid_t *ret_pid) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg ans;
+        int r;
+
+        if (!c || !container || !app || !ret_pid)
+                return -EINVAL;
+        r = client_resolve(c, container, SHUTTLE_NAME_PID, app, buf, &ans);
+        if (r < 0)
+                return r;
+        if (!shuttle_msg_has(&ans, SHUTTLE_ATTR_PID))
+                return -EPROTO;
+        *ret_pid = (pid_t) ans.pid;
+        return 0;
+}
+
+int shuttle_resolve_service(ShuttleClient *c, const char *container, const char *service, char *ret_path) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg ans;
+        int r;
+
+        if (!c || !container || !service || !ret_path)
+                return -EINVAL;
+        r = client_resolve(c, container, SHUTTLE_NAME_SERVICE, service, buf, &ans);
+        if (r < 0)
+                return r;
+        if (!shuttle_msg_has(&ans, SHUTTLE_ATTR_PATH))
+                return -EPROTO;
+        /* Validated by the decoder: at most SHUTTLE_PATH_MAX bytes. */
+        strcpy(ret_path, ans.path);
+        return 0;
+}
+
+int shuttle_resolve_host(ShuttleClient *c, const char *container, char *ret_address) {
+        uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg ans;
+        int r;
+
+        if (!c || !container || !ret_address)
+                return -EINVAL;
+        r = client_resolve(c, container, SHUTTLE_NAME_HOST, NULL, buf, &ans);
+        if (r < 0)
+                return r;
+        if (!shuttle_msg_has(&ans, SHUTTLE_ATTR_ADDRESS))
+                return -EPROTO;
+        /* Validated by the decoder: at most SHUTTLE_ADDRESS_MAX bytes. */
+        strcpy(ret_address, ans.address);
+        return 0;
+}
+
+int shuttle_open_shm(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd) {
+        ShuttleMsg req;
+
+        if (!c || !service || !ret_fd)
+                return -EINVAL;
+        shuttle_msg_open(&req, SHUTTLE_MSG_OPEN_SHM, 0, service, flags);
+        return client_fd_request(c, &req, ret_fd);
+}
+
+int shuttle_open_mq(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd) {
+        ShuttleMsg req;
+
+        if (!c || !service || !ret_fd)
+                return -EINVAL;
+        shuttle_msg_open(&req, SHUTTLE_MSG_OPEN_MQ, 0, service, flags);
+        return client_fd_request(c, &req, ret_fd);
 }
 
 /* After INVOKE was accepted: waits for its EXIT event, forwarding the
@@ -354,21 +466,16 @@ int shuttle_transfer(ShuttleClient *c, const char *path, ShuttleTransferMode mod
 
         if (!c || !path || !container)
                 return -EINVAL;
-        pthread_mutex_lock(&c->lock);
-        r = client_hello_locked(c);
-        if (r >= 0) {
-                shuttle_msg_transfer(&req, 0, path, mode, container);
-                r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
-        }
-        if (r >= 0) {
-                /* Validated by the decoder: at most SHUTTLE_PATH_MAX bytes. */
-                if (ret_path)
-                        strcpy(ret_path, ans.path);
-                if (ret_id)
-                        *ret_id = ans.xfer_id;
-        }
-        pthread_mutex_unlock(&c->lock);
-        return r;
+        shuttle_msg_transfer(&req, 0, path, mode, container);
+        r = client_roundtrip(c, &req, buf, &ans, fds, &n_fds);
+        if (r < 0)
+                return r;
+        /* Validated by the decoder: at most SHUTTLE_PATH_MAX bytes. */
+        if (ret_path)
+                strcpy(ret_path, ans.path);
+        if (ret_id)
+                *ret_id = ans.xfer_id;
+        return 0;
 }
 
 void shuttle_client_last_message(ShuttleClient *c, char *buf, size_t size) {

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "shuttle/protocol.h"
 
@@ -55,6 +56,30 @@ int shuttle_connect_service(ShuttleClient *c, const char *service, int *ret_fd);
 
 /* Asks the broker to send signal signo to app in container. */
 int shuttle_send_signal(ShuttleClient *c, const char *container, const char *app, int signo);
+
+/* Sends signo to a process of another container that shuttle_resolve_pid()
+ * named (pid ≥ SHUTTLE_PID_BASE); signo 0 only asks whether it still
+ * exists.  sigqueue: the same, with a value (si_value.sival_int). */
+int shuttle_signal_pid(ShuttleClient *c, pid_t pid, int signo);
+int shuttle_sigqueue_pid(ShuttleClient *c, pid_t pid, int signo, int value);
+
+/* Names from another container, translated into this one's view (the
+ * policy's transfer rules decide; see shuttle-policy(5)):
+ * - a process of app in container → a pid for shuttle_signal_pid() and
+ *   for kill()/sigqueue() through the shim;
+ * - a service container exports → the path of its socket here (a buffer
+ *   of SHUTTLE_PATH_MAX + 1 bytes);
+ * - container's host name → its address on a network both share (a
+ *   buffer of SHUTTLE_ADDRESS_MAX + 1 bytes). */
+int shuttle_resolve_pid(ShuttleClient *c, const char *container, const char *app, pid_t *ret_pid);
+int shuttle_resolve_service(ShuttleClient *c, const char *container, const char *service, char *ret_path);
+int shuttle_resolve_host(ShuttleClient *c, const char *container, char *ret_address);
+
+/* Opens "container.service", a shared-memory object or a POSIX message
+ * queue that container exports, with flags SHUTTLE_OPEN_*; *ret_fd is the
+ * descriptor (for a queue, a mqd_t). */
+int shuttle_open_shm(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd);
+int shuttle_open_mq(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd);
 
 /* Runs app inside container with fds[0], fds[1], fds[2] as its stdin,
  * stdout and stderr, and waits until it ends.  args: argv[1…] and env:

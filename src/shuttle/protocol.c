@@ -69,6 +69,12 @@ static const AttrDesc attr_table[_SHUTTLE_ATTR_MAX] = {
                                    FIELD(message), 0 },
         [SHUTTLE_ATTR_EXIT_CODE] = { "exit_code", KIND_I32, 0, 0, 255, FIELD(exit_code), 0 },
         [SHUTTLE_ATTR_XFER_ID] = { "xfer_id", KIND_U64, 0, 1, INT64_MAX, FIELD(xfer_id), 0 },
+        [SHUTTLE_ATTR_PID] = { "pid", KIND_I32, 0, SHUTTLE_PID_BASE, INT32_MAX, FIELD(pid), 0 },
+        [SHUTTLE_ATTR_WHAT] = { "what", KIND_U32, 0, SHUTTLE_NAME_PID, SHUTTLE_NAME_HOST, FIELD(what), 0 },
+        [SHUTTLE_ATTR_ADDRESS] = { "address", KIND_STRING, STR_TEXT, 1, SHUTTLE_ADDRESS_MAX, FIELD(address),
+                                   0 },
+        [SHUTTLE_ATTR_FLAGS] = { "flags", KIND_U32, 0, 1, _SHUTTLE_OPEN_ALL, FIELD(flags), 0 },
+        [SHUTTLE_ATTR_VALUE] = { "value", KIND_I32, 0, INT32_MIN, INT32_MAX, FIELD(value), 0 },
 };
 
 typedef struct MsgDesc {
@@ -93,6 +99,37 @@ static int check_exit(const ShuttleMsg *m, const char **reason) {
         return 0;
 }
 
+/* RESOLVE: APP names a process, NAME a service, neither the host. */
+static int check_resolve(const ShuttleMsg *m, const char **reason) {
+        bool app = shuttle_msg_has(m, SHUTTLE_ATTR_APP), name = shuttle_msg_has(m, SHUTTLE_ATTR_NAME);
+
+        if ((m->what == SHUTTLE_NAME_PID && (!app || name)) ||
+            (m->what == SHUTTLE_NAME_SERVICE && (app || !name)) || (m->what == SHUTTLE_NAME_HOST && (app || name))) {
+                *reason = "resolve needs app for a pid, name for a service, neither for a host";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_open(const ShuttleMsg *m, const char **reason) {
+        if (!(m->flags & (SHUTTLE_OPEN_READ | SHUTTLE_OPEN_WRITE))) {
+                *reason = "open flags need read or write";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_resolved(const ShuttleMsg *m, const char **reason) {
+        int n = shuttle_msg_has(m, SHUTTLE_ATTR_PID) + shuttle_msg_has(m, SHUTTLE_ATTR_PATH) +
+                shuttle_msg_has(m, SHUTTLE_ATTR_ADDRESS);
+
+        if (n != 1) {
+                *reason = "resolved needs exactly one of pid, path and address";
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* The closed set of message types.  Anything not listed here is refused. */
 static const MsgDesc msg_table[] = {
         { SHUTTLE_MSG_HELLO, "hello", true, 0, A(VERSION), A(VERSION), SHUTTLE_MSG_WELCOME, NULL },
@@ -104,6 +141,14 @@ static const MsgDesc msg_table[] = {
         { SHUTTLE_MSG_TRANSFER, "transfer", true, 0, A(PATH) | A(MODE) | A(CONTAINER),
           A(PATH) | A(MODE) | A(CONTAINER), SHUTTLE_MSG_TRANSFERRED, NULL },
         { SHUTTLE_MSG_KILL_INVOKED, "kill-invoked", true, 0, A(SIGNAL), A(SIGNAL), SHUTTLE_MSG_REPLY, NULL },
+        { SHUTTLE_MSG_SIGNAL_PID, "signal-pid", true, 0, A(PID), A(PID) | A(SIGNAL) | A(VALUE), SHUTTLE_MSG_REPLY,
+          NULL },
+        { SHUTTLE_MSG_RESOLVE, "resolve", true, 0, A(CONTAINER) | A(WHAT), A(CONTAINER) | A(WHAT) | A(APP) | A(NAME),
+          SHUTTLE_MSG_RESOLVED, check_resolve },
+        { SHUTTLE_MSG_OPEN_SHM, "open-shm", true, 0, A(SERVICE) | A(FLAGS), A(SERVICE) | A(FLAGS), SHUTTLE_MSG_OPENED,
+          check_open },
+        { SHUTTLE_MSG_OPEN_MQ, "open-mq", true, 0, A(SERVICE) | A(FLAGS), A(SERVICE) | A(FLAGS), SHUTTLE_MSG_OPENED,
+          check_open },
 
         { SHUTTLE_MSG_REPLY, "reply", false, 0, A(STATUS), A(STATUS) | A(MESSAGE), 0, NULL },
         { SHUTTLE_MSG_WELCOME, "welcome", false, 0, A(VERSION) | A(NAME), A(VERSION) | A(NAME), 0, NULL },
@@ -111,6 +156,8 @@ static const MsgDesc msg_table[] = {
         { SHUTTLE_MSG_TRANSFERRED, "transferred", false, 0, A(PATH) | A(XFER_ID), A(PATH) | A(XFER_ID),
           0, NULL },
         { SHUTTLE_MSG_EXIT, "exit", false, 0, 0, A(EXIT_CODE) | A(SIGNAL), 0, check_exit },
+        { SHUTTLE_MSG_RESOLVED, "resolved", false, 0, 0, A(PID) | A(PATH) | A(ADDRESS), 0, check_resolved },
+        { SHUTTLE_MSG_OPENED, "opened", false, 1, 0, 0, 0, NULL },
 };
 
 static const MsgDesc *msg_desc(uint16_t type) {
@@ -691,6 +738,53 @@ void shuttle_msg_kill_invoked(ShuttleMsg *m, uint32_t id, int signo) {
         msg_init(m, SHUTTLE_MSG_KILL_INVOKED, id);
         m->signal = signo;
         m->present = A(SIGNAL);
+}
+
+void shuttle_msg_signal_pid(ShuttleMsg *m, uint32_t id, int32_t pid, int signo, bool with_value, int32_t value) {
+        msg_init(m, SHUTTLE_MSG_SIGNAL_PID, id);
+        m->pid = pid;
+        m->present = A(PID);
+        if (signo != 0) {
+                m->signal = signo;
+                m->present |= A(SIGNAL);
+        }
+        if (with_value) {
+                m->value = value;
+                m->present |= A(VALUE);
+        }
+}
+
+void shuttle_msg_resolve(ShuttleMsg *m, uint32_t id, const char *container, ShuttleNameKind what,
+                         const char *arg) {
+        msg_init(m, SHUTTLE_MSG_RESOLVE, id);
+        set_string(m, SHUTTLE_ATTR_CONTAINER, container);
+        m->what = what;
+        m->present |= A(WHAT);
+        if (what == SHUTTLE_NAME_PID)
+                set_string(m, SHUTTLE_ATTR_APP, arg);
+        else if (what == SHUTTLE_NAME_SERVICE)
+                set_string(m, SHUTTLE_ATTR_NAME, arg);
+}
+
+void shuttle_msg_open(ShuttleMsg *m, uint16_t type, uint32_t id, const char *service, uint32_t flags) {
+        msg_init(m, type, id);
+        set_string(m, SHUTTLE_ATTR_SERVICE, service);
+        m->flags = flags;
+        m->present |= A(FLAGS);
+}
+
+void shuttle_msg_resolved(ShuttleMsg *m, uint32_t id, int32_t pid, const char *path, const char *address) {
+        msg_init(m, SHUTTLE_MSG_RESOLVED, id);
+        if (pid > 0) {
+                m->pid = pid;
+                m->present = A(PID);
+        }
+        set_string(m, SHUTTLE_ATTR_PATH, path);
+        set_string(m, SHUTTLE_ATTR_ADDRESS, address);
+}
+
+void shuttle_msg_opened(ShuttleMsg *m, uint32_t id) {
+        msg_init(m, SHUTTLE_MSG_OPENED, id);
 }
 
 void shuttle_msg_reply(ShuttleMsg *m, uint32_t id, int status, const char *message) {

@@ -45,6 +45,12 @@
 #define SHUTTLE_MESSAGE_MAX 255
 #define SHUTTLE_ERRNO_MAX 4095   /* STATUS is 0 or -1 … -SHUTTLE_ERRNO_MAX */
 #define SHUTTLE_SIGNAL_MAX 64
+#define SHUTTLE_ADDRESS_MAX 63   /* a numeric host address */
+/* Process ids the broker hands out for another container's processes (see
+ * RESOLVE): above any pid the kernel can give (PID_MAX_LIMIT is 2^22), so
+ * that kill() of one without the shim fails with ESRCH instead of reaching
+ * a process of the caller's own. */
+#define SHUTTLE_PID_BASE INT32_C(0x40000000)
 
 typedef enum ShuttleMsgType {
         /* client → broker: requests */
@@ -54,6 +60,12 @@ typedef enum ShuttleMsgType {
         SHUTTLE_MSG_INVOKE = 4,   /* CONTAINER APP [ARG…] [ENV…], 3 fds → REPLY 0, later EXIT */
         SHUTTLE_MSG_TRANSFER = 5, /* PATH MODE CONTAINER → TRANSFERRED */
         SHUTTLE_MSG_KILL_INVOKED = 6, /* SIGNAL → REPLY 0: to this connection's running invocation */
+        SHUTTLE_MSG_SIGNAL_PID = 7, /* PID [SIGNAL] [VALUE] → REPLY 0: to a process RESOLVE named;
+                                     * no SIGNAL: only whether it still exists (kill(pid, 0)) */
+        SHUTTLE_MSG_RESOLVE = 8,    /* CONTAINER WHAT [APP | NAME] → RESOLVED: another container's
+                                     * name in the caller's view */
+        SHUTTLE_MSG_OPEN_SHM = 9,   /* SERVICE FLAGS → OPENED (1 fd): an exported shared-memory object */
+        SHUTTLE_MSG_OPEN_MQ = 10,   /* SERVICE FLAGS → OPENED (1 fd): an exported message queue */
 
         /* broker → client: replies and events.  Any request may be answered
          * by REPLY with a negative STATUS. */
@@ -62,6 +74,8 @@ typedef enum ShuttleMsgType {
         SHUTTLE_MSG_CONNECTED = 0x8003,   /* 1 fd: the connected socket */
         SHUTTLE_MSG_TRANSFERRED = 0x8004, /* PATH XFER_ID */
         SHUTTLE_MSG_EXIT = 0x8005,        /* EXIT_CODE | SIGNAL (exactly one) */
+        SHUTTLE_MSG_RESOLVED = 0x8006,    /* PID | PATH | ADDRESS (exactly one) */
+        SHUTTLE_MSG_OPENED = 0x8007,      /* 1 fd: the shared-memory object or message queue */
 } ShuttleMsgType;
 
 typedef enum ShuttleAttrType {
@@ -79,6 +93,11 @@ typedef enum ShuttleAttrType {
         SHUTTLE_ATTR_MESSAGE = 12,    /* string: human-readable detail */
         SHUTTLE_ATTR_EXIT_CODE = 13,  /* i32, 0…255 */
         SHUTTLE_ATTR_XFER_ID = 14,    /* u64, non-zero */
+        SHUTTLE_ATTR_PID = 15,        /* i32, SHUTTLE_PID_BASE…INT32_MAX: a pid RESOLVE handed out */
+        SHUTTLE_ATTR_WHAT = 16,       /* u32: ShuttleNameKind */
+        SHUTTLE_ATTR_ADDRESS = 17,    /* string: a numeric host address */
+        SHUTTLE_ATTR_FLAGS = 18,      /* u32: ShuttleOpenFlags, READ and/or WRITE set */
+        SHUTTLE_ATTR_VALUE = 19,      /* i32: sigqueue()'s value */
         _SHUTTLE_ATTR_MAX,
 } ShuttleAttrType;
 
@@ -86,6 +105,21 @@ typedef enum ShuttleTransferMode {
         SHUTTLE_TRANSFER_RO = 1,
         SHUTTLE_TRANSFER_RW = 2,
 } ShuttleTransferMode;
+
+/* What a RESOLVE names. */
+typedef enum ShuttleNameKind {
+        SHUTTLE_NAME_PID = 1,     /* APP: a process of that app → PID */
+        SHUTTLE_NAME_SERVICE = 2, /* NAME: a service the container exports → PATH of its socket */
+        SHUTTLE_NAME_HOST = 3,    /* the container itself → ADDRESS on a network both share */
+} ShuttleNameKind;
+
+/* How OPEN_SHM / OPEN_MQ open the object. */
+typedef enum ShuttleOpenFlags {
+        SHUTTLE_OPEN_READ = 1u << 0,
+        SHUTTLE_OPEN_WRITE = 1u << 1,
+        SHUTTLE_OPEN_NONBLOCK = 1u << 2, /* mq: O_NONBLOCK */
+        _SHUTTLE_OPEN_ALL = (1u << 3) - 1,
+} ShuttleOpenFlags;
 
 /* Which directions shuttle_msg_decode() accepts.  The broker passes
  * SHUTTLE_DECODE_REQUEST only: a container may never send a reply. */
@@ -119,6 +153,11 @@ typedef struct ShuttleMsg {
         const char *message;
         int32_t exit_code;
         uint64_t xfer_id;
+        int32_t pid;
+        uint32_t what;
+        const char *address;
+        uint32_t flags;
+        int32_t value;
 
         size_t n_args;
         const char *args[SHUTTLE_ARGS_MAX + 1];
@@ -190,11 +229,23 @@ int shuttle_msg_invoke(ShuttleMsg *m, uint32_t id, const char *container, const 
 void shuttle_msg_transfer(ShuttleMsg *m, uint32_t id, const char *path, ShuttleTransferMode mode,
                           const char *container);
 void shuttle_msg_kill_invoked(ShuttleMsg *m, uint32_t id, int signo);
+/* signo 0: no SIGNAL (does the process still exist?); with_value: carry
+ * VALUE (sigqueue()). */
+void shuttle_msg_signal_pid(ShuttleMsg *m, uint32_t id, int32_t pid, int signo, bool with_value, int32_t value);
+/* arg: APP for SHUTTLE_NAME_PID, NAME for SHUTTLE_NAME_SERVICE, NULL for
+ * SHUTTLE_NAME_HOST. */
+void shuttle_msg_resolve(ShuttleMsg *m, uint32_t id, const char *container, ShuttleNameKind what,
+                         const char *arg);
+/* type: SHUTTLE_MSG_OPEN_SHM or SHUTTLE_MSG_OPEN_MQ. */
+void shuttle_msg_open(ShuttleMsg *m, uint16_t type, uint32_t id, const char *service, uint32_t flags);
 /* message may be NULL. */
 void shuttle_msg_reply(ShuttleMsg *m, uint32_t id, int status, const char *message);
 void shuttle_msg_welcome(ShuttleMsg *m, uint32_t id, uint32_t version, const char *name);
 void shuttle_msg_connected(ShuttleMsg *m, uint32_t id);
 void shuttle_msg_transferred(ShuttleMsg *m, uint32_t id, const char *path, uint64_t xfer_id);
+/* Exactly one of pid (> 0), path, address. */
+void shuttle_msg_resolved(ShuttleMsg *m, uint32_t id, int32_t pid, const char *path, const char *address);
+void shuttle_msg_opened(ShuttleMsg *m, uint32_t id);
 /* From a waitpid() status: WIFEXITED → EXIT_CODE, WIFSIGNALED → SIGNAL. */
 int shuttle_msg_exit(ShuttleMsg *m, uint32_t id, int wait_status);
 

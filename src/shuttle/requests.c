@@ -315,6 +315,19 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
                 broker_kill_invoked_request(b, cl, m);
                 return;
 
+        case SHUTTLE_MSG_RESOLVE:
+                broker_resolve_request(b, cl, m);
+                return;
+
+        case SHUTTLE_MSG_SIGNAL_PID:
+                broker_signal_pid_request(b, cl, m);
+                return;
+
+        case SHUTTLE_MSG_OPEN_SHM:
+        case SHUTTLE_MSG_OPEN_MQ:
+                broker_open_request(b, cl, m);
+                return;
+
         default:
                 /* Valid requests this broker does not carry out yet. */
                 broker_audit(b, &(AuditEvent){ .from = cl->container, .kind = "protocol",
