@@ -25,6 +25,10 @@
 
 #include "shuttle/protocol.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SHUTTLE_BROKER_SOCKET "/run/shuttle/broker.sock"
 #define SHUTTLE_BROKER_SOCKET_ENV "SHUTTLE_BROKER_SOCKET"
 
@@ -104,3 +108,7 @@ int shuttle_transfer(ShuttleClient *c, const char *path, ShuttleTransferMode mod
 /* Copies the MESSAGE of the last refusal on this client ("" if it had
  * none) into buf, truncated to size. */
 void shuttle_client_last_message(ShuttleClient *c, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif

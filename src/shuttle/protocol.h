@@ -26,6 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Array parameters with a minimum size ([static N]) are C only. */
+#ifdef __cplusplus
+#define SHUTTLE_AT_LEAST(n) n
+extern "C" {
+#else
+#define SHUTTLE_AT_LEAST(n) static n
+#endif
+
 #define SHUTTLE_MAGIC UINT32_C(0x4c544853) /* the bytes "SHTL" on little-endian */
 #define SHUTTLE_PROTOCOL_VERSION 1
 #define SHUTTLE_HEADER_SIZE 16
@@ -252,8 +260,8 @@ int shuttle_msg_exit(ShuttleMsg *m, uint32_t id, int wait_status);
 /* Splits a SERVICE value "container.service" at its last dot into
  * caller-provided buffers of SHUTTLE_NAME_MAX + 1 bytes.  -EINVAL if it is
  * not a valid service value. */
-int shuttle_service_split(const char *s, char container[static SHUTTLE_NAME_MAX + 1],
-                          char service[static SHUTTLE_NAME_MAX + 1]);
+int shuttle_service_split(const char *s, char container[SHUTTLE_AT_LEAST(SHUTTLE_NAME_MAX + 1)],
+                          char service[SHUTTLE_AT_LEAST(SHUTTLE_NAME_MAX + 1)]);
 
 /* Encodes and sends m with exactly the fds its type carries (n_fds must
  * match, or -EBADFD).  Returns 0 or a negative errno (-EPIPE: peer gone). */
@@ -269,3 +277,7 @@ int shuttle_msg_send(int sock, const ShuttleMsg *m, const int *fds, size_t n_fds
  * SHUTTLE_RECV_NONBLOCK. */
 int shuttle_msg_recv(int sock, void *buf, size_t size, ShuttleMsg *ret, int *fds, size_t max_fds,
                      size_t *ret_n_fds, unsigned flags, const char **ret_reason);
+
+#ifdef __cplusplus
+}
+#endif

@@ -11,4 +11,9 @@ tests_unit_test_protocol_LDADD = libshuttle-broker.la libshuttle-common.la $(TES
 
 tests_unit_test_client_SOURCES = tests/unit/test-client.c
 tests_unit_test_client_CFLAGS = $(TEST_CFLAGS) -pthread
-tests_unit_test_client_LDADD = libshuttle-broker.la libshuttle-common.la $(TEST_LIBS) -lpthread
+# Against the public library, as a program inside a container would link it.
+tests_unit_test_client_LDADD = libshuttle.la libshuttle-common.la $(TEST_LIBS) -lpthread
+
+# libshuttle exports the shuttle_* functions and nothing else.
+TESTS += tests/unit/libshuttle-symbols.sh
+EXTRA_DIST += tests/unit/libshuttle-symbols.sh

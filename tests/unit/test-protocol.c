@@ -236,6 +236,108 @@ static void test_roundtrip_replies(void **state) {
         (void) state;
 }
 
+/* The requests that name another container's objects, and their answers. */
+static void test_names_and_open(void **state) {
+        ShuttleMsg in, out;
+        Frame f;
+
+        shuttle_msg_signal_pid(&in, 3, SHUTTLE_PID_BASE + 7, SIGTERM, false, 0);
+        roundtrip(&in, &f, &out);
+        assert_int_equal(out.type, SHUTTLE_MSG_SIGNAL_PID);
+        assert_int_equal(out.pid, SHUTTLE_PID_BASE + 7);
+        assert_int_equal(out.signal, SIGTERM);
+        assert_false(shuttle_msg_has(&out, SHUTTLE_ATTR_VALUE));
+        /* A probe carries no signal; sigqueue() a value, negative ones too. */
+        shuttle_msg_signal_pid(&in, 3, INT32_MAX, 0, true, -42);
+        roundtrip(&in, &f, &out);
+        assert_false(shuttle_msg_has(&out, SHUTTLE_ATTR_SIGNAL));
+        assert_int_equal(out.value, -42);
+        assert_int_equal(shuttle_msg_success_reply(SHUTTLE_MSG_SIGNAL_PID), SHUTTLE_MSG_REPLY);
+
+        /* A pid below the base is one of the caller's own: refused. */
+        frame_begin(&f, SHUTTLE_MSG_SIGNAL_PID, 1);
+        frame_u32(&f, SHUTTLE_ATTR_PID, 1);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ERANGE);
+        frame_begin(&f, SHUTTLE_MSG_SIGNAL_PID, 1);
+        frame_u32(&f, SHUTTLE_ATTR_PID, (uint32_t) -1);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ERANGE);
+
+        shuttle_msg_resolve(&in, 4, "viewer", SHUTTLE_NAME_PID, "/usr/bin/pdfview");
+        roundtrip(&in, &f, &out);
+        assert_int_equal(out.what, SHUTTLE_NAME_PID);
+        assert_string_equal(out.app, "/usr/bin/pdfview");
+        shuttle_msg_resolve(&in, 4, "db", SHUTTLE_NAME_SERVICE, "kv");
+        roundtrip(&in, &f, &out);
+        assert_string_equal(out.name, "kv");
+        assert_false(shuttle_msg_has(&out, SHUTTLE_ATTR_APP));
+        shuttle_msg_resolve(&in, 4, "db", SHUTTLE_NAME_HOST, "ignored");
+        roundtrip(&in, &f, &out);
+        assert_false(shuttle_msg_has(&out, SHUTTLE_ATTR_NAME) || shuttle_msg_has(&out, SHUTTLE_ATTR_APP));
+
+        /* What each kind of name needs, and nothing else. */
+        frame_begin(&f, SHUTTLE_MSG_RESOLVE, 1);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "db");
+        frame_u32(&f, SHUTTLE_ATTR_WHAT, SHUTTLE_NAME_PID);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -EINVAL);
+        frame_begin(&f, SHUTTLE_MSG_RESOLVE, 1);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "db");
+        frame_u32(&f, SHUTTLE_ATTR_WHAT, SHUTTLE_NAME_HOST);
+        frame_str(&f, SHUTTLE_ATTR_NAME, "kv");
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -EINVAL);
+        frame_begin(&f, SHUTTLE_MSG_RESOLVE, 1);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "db");
+        frame_u32(&f, SHUTTLE_ATTR_WHAT, 4);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ERANGE);
+        frame_begin(&f, SHUTTLE_MSG_RESOLVE, 1);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "db");
+        frame_u32(&f, SHUTTLE_ATTR_WHAT, SHUTTLE_NAME_SERVICE);
+        frame_str(&f, SHUTTLE_ATTR_NAME, "../kv");
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -EILSEQ);
+
+        /* Exactly one answer. */
+        shuttle_msg_resolved(&in, 4, SHUTTLE_PID_BASE, NULL, NULL);
+        roundtrip(&in, &f, &out);
+        assert_int_equal(out.pid, SHUTTLE_PID_BASE);
+        shuttle_msg_resolved(&in, 4, 0, NULL, "10.77.0.2");
+        roundtrip(&in, &f, &out);
+        assert_string_equal(out.address, "10.77.0.2");
+        shuttle_msg_resolved(&in, 4, 0, "/run/shuttle/svc/db.kv", NULL);
+        roundtrip(&in, &f, &out);
+        assert_string_equal(out.path, "/run/shuttle/svc/db.kv");
+        shuttle_msg_resolved(&in, 4, SHUTTLE_PID_BASE, "/x", NULL);
+        assert_int_equal(shuttle_msg_encode(&in, f.b, sizeof(f.b), &f.len, NULL), -EINVAL);
+        frame_begin(&f, SHUTTLE_MSG_RESOLVED, 1);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REPLY, -EINVAL);
+        frame_begin(&f, SHUTTLE_MSG_RESOLVED, 1);
+        frame_str(&f, SHUTTLE_ATTR_ADDRESS, "10.0.0.1\n");
+        assert_refused(&f, 0, SHUTTLE_DECODE_REPLY, -EILSEQ);
+
+        shuttle_msg_open(&in, SHUTTLE_MSG_OPEN_SHM, 5, "db.frames", SHUTTLE_OPEN_READ);
+        roundtrip(&in, &f, &out);
+        assert_int_equal(out.type, SHUTTLE_MSG_OPEN_SHM);
+        assert_int_equal(out.flags, SHUTTLE_OPEN_READ);
+        shuttle_msg_open(&in, SHUTTLE_MSG_OPEN_MQ, 5, "db.jobs", SHUTTLE_OPEN_WRITE | SHUTTLE_OPEN_NONBLOCK);
+        roundtrip(&in, &f, &out);
+        assert_string_equal(out.service, "db.jobs");
+        assert_int_equal(shuttle_msg_success_reply(SHUTTLE_MSG_OPEN_MQ), SHUTTLE_MSG_OPENED);
+        assert_int_equal(shuttle_msg_type_n_fds(SHUTTLE_MSG_OPENED), 1);
+        /* Neither read nor write; unknown bits. */
+        shuttle_msg_open(&in, SHUTTLE_MSG_OPEN_SHM, 5, "db.frames", SHUTTLE_OPEN_NONBLOCK);
+        assert_int_equal(shuttle_msg_encode(&in, f.b, sizeof(f.b), &f.len, NULL), -EINVAL);
+        frame_begin(&f, SHUTTLE_MSG_OPEN_MQ, 1);
+        frame_str(&f, SHUTTLE_ATTR_SERVICE, "db.jobs");
+        frame_u32(&f, SHUTTLE_ATTR_FLAGS, 8 | SHUTTLE_OPEN_READ);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ERANGE);
+        /* An open carries no descriptor; its answer exactly one. */
+        frame_begin(&f, SHUTTLE_MSG_OPEN_MQ, 1);
+        frame_str(&f, SHUTTLE_ATTR_SERVICE, "db.jobs");
+        frame_u32(&f, SHUTTLE_ATTR_FLAGS, SHUTTLE_OPEN_READ);
+        assert_refused(&f, 1, SHUTTLE_DECODE_REQUEST, -EBADFD);
+        frame_begin(&f, SHUTTLE_MSG_OPENED, 1);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REPLY, -EBADFD);
+        (void) state;
+}
+
 static void test_table(void **state) {
         static const uint16_t requests[] = { SHUTTLE_MSG_HELLO, SHUTTLE_MSG_CONNECT, SHUTTLE_MSG_SIGNAL,
                                              SHUTTLE_MSG_INVOKE, SHUTTLE_MSG_TRANSFER,
@@ -995,6 +1097,7 @@ int main(void) {
                 cmocka_unit_test(test_roundtrip_requests),
                 cmocka_unit_test(test_roundtrip_replies),
                 cmocka_unit_test(test_table),
+                cmocka_unit_test(test_names_and_open),
                 cmocka_unit_test(test_reject_header),
                 cmocka_unit_test(test_reject_direction),
                 cmocka_unit_test(test_reject_attr_bounds),
