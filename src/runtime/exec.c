@@ -172,6 +172,11 @@ _Noreturn static void command_main(const Exec *x) {
                 }
         }
 
+        /* After the credentials changed, which clears it.  Our parent is
+         * the caller (CLONE_PARENT). */
+        if (x->config->die_with_caller && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                fail(x, -errno, "prctl: %m");
+
         environ = x->envp;
         execvp(x->config->argv[0], x->config->argv);
         r = errno;

@@ -44,6 +44,8 @@ typedef struct ExecConfig {
         uid_t uid;
         gid_t gid;
         const char *workdir;    /* NULL = the container's working directory */
+        bool die_with_caller;   /* SIGKILL when the calling thread dies (the
+                                 * broker, for an invoked app) */
 } ExecConfig;
 
 typedef struct ExecResult {

@@ -88,14 +88,27 @@ struct Container {
         Container *next;
 };
 
+/* A frame waiting to be sent, with the descriptor it carries (or -1). */
+typedef struct OutFrame {
+        struct OutFrame *next;
+        int fd;
+        size_t len;
+        char buf[];
+} OutFrame;
+
+/* A client waits for one answer at a time, so it can owe at most a reply
+ * and an EXIT event (and a farewell); more means it is not reading. */
+#define BROKER_CLIENT_QUEUE_MAX 4u
+
 typedef struct Client {
         Source src;
         Container *container;
         pid_t peer_pid;
-        /* A reply the client has not taken yet (it stopped reading). */
-        char out[8192];
-        size_t out_len;
-        int out_fd;
+        /* Frames the client has not taken yet (it stopped reading), in
+         * order: a reply, and an invocation's EXIT event that came
+         * meanwhile.  At most BROKER_CLIENT_QUEUE_MAX. */
+        struct OutFrame *out_head, **out_tail;
+        unsigned n_out;
         struct Invocation *invocation; /* running on this connection, or NULL */
         struct Client *next;
 } Client;

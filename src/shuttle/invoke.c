@@ -186,7 +186,8 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         if (r < 0)
                 goto fail;
 
-        cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env };
+        /* If the broker dies, the app does not outlive it unwatched. */
+        cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env, .die_with_caller = true };
         r = container_exec_spawn(&info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
         if (r < 0)
                 goto fail;

@@ -26,11 +26,14 @@
 #include "shuttle/broker-internal.h"
 #include "shuttle/protocol.h"
 
-_Static_assert(sizeof(((Client *) 0)->out) >= SHUTTLE_FRAME_MAX, "a reply must fit");
-
 static void client_free(void *p) {
         Client *cl = p;
-        safe_close(cl->out_fd);
+
+        for (OutFrame *f = cl->out_head, *next; f; f = next) {
+                next = f->next;
+                safe_close(f->fd);
+                free(f);
+        }
         free(cl);
 }
 
@@ -110,7 +113,7 @@ void broker_client_accept(Broker *b, Container *c) {
                 return;
         }
         cl->src = (Source){ .type = SRC_CLIENT, .fd = fd };
-        cl->out_fd = -1;
+        cl->out_tail = &cl->out_head;
         cl->container = c;
         cl->peer_pid = cred.pid;
         if (broker_watch(b, &cl->src, EPOLLIN) < 0) {
@@ -123,47 +126,83 @@ void broker_client_accept(Broker *b, Container *c) {
         b->clients = cl;
 }
 
-/* Sends a reply, or keeps it if the client is not reading: then the
- * client's requests are not read either until it is gone (back-pressure
- * on that client alone; the loop serves everyone else meanwhile). */
+static int client_want(Broker *b, Client *cl, uint32_t events) {
+        struct epoll_event ev = { .events = events, .data.ptr = &cl->src };
+
+        if (cl->src.events == events)
+                return 0;
+        if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, cl->src.fd, &ev) < 0)
+                return -errno;
+        cl->src.events = events;
+        return 0;
+}
+
+/* Sends a reply, or queues it if the client is not reading (or frames are
+ * queued already: order is kept).  While frames wait, the client's
+ * requests are not read either (back-pressure on that client alone; the
+ * loop serves everyone else meanwhile).  A client owing more than
+ * BROKER_CLIENT_QUEUE_MAX frames is not reading at all: it is dropped. */
 int broker_client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
+        char buf[SHUTTLE_FRAME_MAX];
         const char *reason = NULL;
+        size_t len = 0;
+        OutFrame *f;
         ssize_t n;
         int r;
 
-        r = shuttle_msg_encode(m, cl->out, sizeof(cl->out), &cl->out_len, &reason);
+        r = shuttle_msg_encode(m, buf, sizeof(buf), &len, &reason);
         if (r < 0) {
                 safe_close(fd);
                 return r;
         }
-        n = fd_send(cl->src.fd, cl->out, cl->out_len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
-        if (n == -EAGAIN) {
-                struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &cl->src };
-                cl->out_fd = fd; /* sent with the frame when the client reads */
-                if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, cl->src.fd, &ev) == 0)
-                        cl->src.events = EPOLLOUT;
-                return 0;
+        if (!cl->out_head) {
+                n = fd_send(cl->src.fd, buf, len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+                if (n != -EAGAIN) {
+                        safe_close(fd);
+                        return n < 0 ? (int) n : 0;
+                }
         }
-        safe_close(fd);
-        cl->out_len = 0;
-        return n < 0 ? (int) n : 0;
+        if (cl->n_out >= BROKER_CLIENT_QUEUE_MAX) {
+                safe_close(fd);
+                client_drop(b, cl);
+                return -ENOBUFS;
+        }
+        f = malloc(sizeof(*f) + len);
+        if (!f) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        f->next = NULL;
+        f->fd = fd; /* sent with the frame when the client reads */
+        f->len = len;
+        memcpy(f->buf, buf, len);
+        *cl->out_tail = f;
+        cl->out_tail = &f->next;
+        cl->n_out++;
+        (void) client_want(b, cl, EPOLLOUT);
+        return 0;
 }
 
 static void client_flush(Broker *b, Client *cl) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &cl->src };
-        ssize_t n;
+        while (cl->out_head) {
+                OutFrame *f = cl->out_head;
+                ssize_t n = fd_send(cl->src.fd, f->buf, f->len, f->fd >= 0 ? &f->fd : NULL, f->fd >= 0 ? 1 : 0);
 
-        n = fd_send(cl->src.fd, cl->out, cl->out_len, cl->out_fd >= 0 ? &cl->out_fd : NULL,
-                    cl->out_fd >= 0 ? 1 : 0);
-        if (n == -EAGAIN)
-                return;
-        cl->out_fd = safe_close(cl->out_fd);
-        cl->out_len = 0;
-        if (n < 0 || epoll_ctl(b->epfd, EPOLL_CTL_MOD, cl->src.fd, &ev) < 0) {
-                client_drop(b, cl);
-                return;
+                if (n == -EAGAIN)
+                        return;
+                cl->out_head = f->next;
+                if (!cl->out_head)
+                        cl->out_tail = &cl->out_head;
+                cl->n_out--;
+                safe_close(f->fd);
+                free(f);
+                if (n < 0) {
+                        client_drop(b, cl);
+                        return;
+                }
         }
-        cl->src.events = EPOLLIN;
+        if (client_want(b, cl, EPOLLIN) < 0)
+                client_drop(b, cl);
 }
 
 int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const char *message) {
@@ -346,7 +385,7 @@ void broker_client_event(Broker *b, Client *cl, uint32_t events) {
         ShuttleMsg m;
         int r;
 
-        if (cl->out_len > 0) {
+        if (cl->out_head) {
                 if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
                         client_flush(b, cl);
                 return;

@@ -4,7 +4,7 @@
 # and exit status; file arguments transferred as the rule says.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 32
+plan 33
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -137,8 +137,29 @@ check_eq "transfer: rw lets the target write the caller's file" "one two " "$out
 out=$(srun --name a -- sh -c "echo x >/tmp/only-in-a; $SI b /bin/ls /tmp/only-in-a; echo rc=\$?" 2>&1 | tr '\n' ' ')
 check_match "without transfer the path passes as is (and b has no such file)" "only-in-a.*No such file.*rc=2" "$out"
 
-kill -TERM $b_job 2>/dev/null; wait $b_job 2>/dev/null
 "$SHUTTLECTL" audit --file "$AUDIT_LOG" --verify >"$T/verify" 2>&1
 check_eq "the audit chain verifies" "0" "$?"
+
+# A broker killed outright takes the apps it started with it: nothing runs
+# on in the target that nobody watches or can stop.
+"${SRUN[@]}" --name a -- $SI b /bin/sleep 1009 >/dev/null 2>&1 &
+inv_job=$!
+if wait_until pgrep -f "^/bin/sleep 1009" >/dev/null; then
+        kill -KILL "$BROKER_PID"
+        wait "$BROKER_PID" 2>/dev/null
+        BROKER_PID=
+        if wait_until sh -c '! pgrep -f "^/bin/sleep 1009" >/dev/null'; then
+                ok "an invoked app dies with a SIGKILLed broker"
+        else
+                not_ok "an invoked app dies with a SIGKILLed broker"
+                pkill -KILL -f "^/bin/sleep 1009"
+        fi
+else
+        not_ok "an invoked app dies with a SIGKILLed broker"
+        diag "the app did not start"
+fi
+wait $inv_job 2>/dev/null
+
+kill -TERM $b_job 2>/dev/null; wait $b_job 2>/dev/null
 stop_broker
 finish
