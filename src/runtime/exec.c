@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "runtime/container.h"
 #include "runtime/env.h"
 #include "runtime/exec.h"
 #include "runtime/sandbox.h"
@@ -92,8 +93,11 @@ _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, 
 
 /* CMD's environment, as `run` builds it: a clean default set, then -e in
  * order, later ones winning. */
+/* The environment of the container's own command: the same defaults, and
+ * the shim if its command has it. */
 static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
-        return container_env_new(root ? "/root" : "/", info->hostname ?: info->name, NULL, c->env, c->n_env, NULL);
+        return container_env_new(root ? "/root" : "/", info->hostname ?: info->name, NULL, c->env, c->n_env,
+                                 info->shim ? CONTAINER_SHIM_PATH : NULL);
 }
 
 /* Moves the calling process into each of the container's cgroup
@@ -156,6 +160,8 @@ _Noreturn static void command_main(const Exec *x) {
                  * working directory is entered as the final user. */
                 const SandboxSpec spec = {
                         .caps = x->info->caps,
+                        .rlimits = x->info->rlimits,
+                        .n_rlimits = x->info->n_rlimits,
                         .set_ids = x->set_ids,
                         .uid = x->uid,
                         .gid = x->gid,

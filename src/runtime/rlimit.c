@@ -42,6 +42,26 @@ const char *rlimit_name(int resource) {
         return NULL;
 }
 
+static void format_value(rlim_t v, char *buf, size_t size) {
+        if (v == RLIM_INFINITY)
+                snprintf(buf, size, "unlimited");
+        else
+                snprintf(buf, size, "%llu", (unsigned long long) v);
+}
+
+int rlimit_format(const RlimitSpec *s, char *buf, size_t size) {
+        const char *name = rlimit_name(s->resource);
+        char soft[32], hard[32];
+
+        if (!name)
+                return -EINVAL;
+        format_value(s->limit.rlim_cur, soft, sizeof(soft));
+        format_value(s->limit.rlim_max, hard, sizeof(hard));
+        if ((size_t) snprintf(buf, size, "%s=%s:%s", name, soft, hard) >= size)
+                return -ENOBUFS;
+        return 0;
+}
+
 static int rlimit_from_name(const char *name, size_t len) {
         for (size_t i = 0; i < ELEMENTSOF(rlimit_table); i++)
                 if (strlen(rlimit_table[i].name) == len &&

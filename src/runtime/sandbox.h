@@ -103,6 +103,9 @@ typedef struct RlimitSpec {
  * hard is -EINVAL. */
 int rlimit_parse(const char *s, RlimitSpec *ret);
 const char *rlimit_name(int resource);
+/* The inverse of rlimit_parse(): "nofile=1024:4096", "core=unlimited:unlimited".
+ * -ENOBUFS if size is too small, -EINVAL for an unknown resource. */
+int rlimit_format(const RlimitSpec *s, char *buf, size_t size);
 /* Checks, without changing anything, that rlimits_apply() can succeed: a
  * hard limit above the current one needs CAP_SYS_RESOURCE (and nofile never
  * goes above fs.nr_open).  On -EPERM *ret_failed is the offending spec and

@@ -38,6 +38,7 @@
 #include <sys/types.h>
 
 #include "runtime/cgroup.h"
+#include "runtime/sandbox.h"
 
 #define STATE_DIR_DEFAULT "/run/shuttle"
 
@@ -58,6 +59,9 @@ typedef struct StateInfo {
         gid_t gid;
         uint64_t caps;      /* capability mask of its command (and of exec) */
         char *workdir;      /* never NULL after a load ("/" by default) */
+        RlimitSpec *rlimits; /* its --ulimit values (exec applies them too) */
+        size_t n_rlimits;
+        bool shim;          /* the shim is preloaded into its programs */
 
         bool alive;         /* the lock is held */
 } StateInfo;

@@ -156,6 +156,7 @@ void state_info_done(StateInfo *i) {
         free(i->rootfs);
         free(i->net);
         free(i->workdir);
+        free(i->rlimits);
         *i = (StateInfo){};
 }
 
@@ -215,6 +216,28 @@ static int parse_state(json_t *o, StateInfo *s) {
                        (r = get_u64(limits, "cpu_quota_usec", &s->limits.cpu_quota_usec)) < 0 ||
                        (r = get_u64(limits, "cpu_period_usec", &s->limits.cpu_period_usec)) < 0))
                 return r;
+
+        v = json_object_get(o, "shim");
+        if (v && !json_is_boolean(v))
+                return -EBADMSG;
+        s->shim = v && json_is_true(v);
+
+        v = json_object_get(o, "rlimits");
+        if (v) {
+                size_t k;
+                json_t *e;
+
+                if (!json_is_array(v) || json_array_size(v) > 64)
+                        return -EBADMSG;
+                s->rlimits = calloc(json_array_size(v) + 1, sizeof(RlimitSpec));
+                if (!s->rlimits)
+                        return -ENOMEM;
+                json_array_foreach (v, k, e) {
+                        if (!json_is_string(e) || rlimit_parse(json_string_value(e), &s->rlimits[k]) < 0)
+                                return -EBADMSG;
+                        s->n_rlimits++;
+                }
+        }
 
         v = json_object_get(o, "caps");
         if (v) {

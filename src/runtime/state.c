@@ -114,6 +114,26 @@ int state_entry_write(StateEntry *e, const ContainerConfig *c, pid_t owner, pid_
                       "workdir", c->workdir ?: "/");
         if (!o)
                 return -ENOMEM;
+        /* What `exec` (and an invocation) must give its command as well. */
+        {
+                json_t *rl = json_array();
+                char buf[128];
+
+                r = rl ? 0 : -ENOMEM;
+                for (size_t i = 0; r >= 0 && i < c->n_rlimits; i++)
+                        if ((r = rlimit_format(&c->rlimits[i], buf, sizeof(buf))) >= 0 &&
+                            json_array_append_new(rl, json_string(buf)) < 0)
+                                r = -ENOMEM;
+                if (r >= 0 && (json_object_set_new(o, "rlimits", rl) < 0 ||
+                               json_object_set_new(o, "shim", json_boolean(c->shim_path != NULL)) < 0))
+                        r = -ENOMEM;
+                else if (r < 0)
+                        json_decref(rl);
+                if (r < 0) {
+                        json_decref(o);
+                        return r;
+                }
+        }
         snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", e->dir);
         snprintf(path, sizeof(path), "%s/state.json", e->dir);
         r = json_dump_file(o, tmp, JSON_COMPACT);

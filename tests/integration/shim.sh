@@ -6,7 +6,7 @@
 # (op "proxy-connect").  Everything else is left to libc, errno included.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 33
+plan 34
 
 SHIM=${top_builddir:-.}/.libs/libshuttle-shim.so
 if [ ! -f "$SHIM" ]; then
@@ -62,6 +62,9 @@ out=$(srun --name a --no-shim -- sh -c 'echo "[$LD_PRELOAD]"; ls /run/shuttle-sh
 check_eq "--no-shim: no LD_PRELOAD, nothing bound" "[] 1 " "$out"
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --isolated --name i -- sh -c 'echo "[$LD_PRELOAD]"' 2>&1)
 check_eq "--isolated (no broker, nothing to redirect to): no shim" "[]" "$out"
+out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" b -- sh -c 'echo "$LD_PRELOAD"' 2>&1)
+check_eq "exec into a container whose command has the shim preloads it too" \
+        "/run/shuttle-shim/libshuttle-shim.so" "$out"
 
 # ---- connect() to a svc socket ----
 f0=$(count "$FAST"); p0=$(count "$PROXY")

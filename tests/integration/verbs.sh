@@ -2,7 +2,7 @@
 # ps, exec, kill, stop and logs on running containers.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 57
+plan 58
 
 S=(--state-dir "$STATE_DIR")
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -12,7 +12,7 @@ out=$(sctl ps "${S[@]}")
 check_eq "ps without containers prints just the header" "NAME GROUP STATE PID UPTIME MEMORY PIDS CPUS COMMAND" "$(echo $out)"
 check_eq "... and an empty JSON array" "[]" "$(sctl ps "${S[@]}" --format json)"
 
-"${SRUN[@]}" --name web --hostname inbox --memory 64M --pids 32 --cpus 0.5 -- \
+"${SRUN[@]}" --name web --hostname inbox --memory 64M --pids 32 --cpus 0.5 --ulimit nofile=512:1024 -- \
         sh -c 'trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.1; done' >"$T/web.out" 2>&1 &
 web=$!
 pid=$(container_init_pid web)
@@ -67,6 +67,8 @@ check_eq "... a clean environment plus --env, later ones winning" \
         "$(sctl exec "${S[@]}" -e FOO=foo -e FOO=bar web -- env 2>&1 | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 check_eq "--user sets uid and gid" "uid=4242 gid=4243 groups=4243" "$(sctl exec "${S[@]}" -u 4242:4243 web -- id 2>&1)"
 check_eq "--workdir" "/tmp" "$(sctl exec "${S[@]}" -w /tmp web -- pwd 2>&1)"
+check_eq "... the container's --ulimit values (nofile=512:1024)" "512 1024" \
+        "$(sctl exec "${S[@]}" web -- sh -c 'echo $(ulimit -Sn) $(ulimit -Hn)' 2>&1)"
 out=$(sctl exec "${S[@]}" web -- sh -c 'test -e /proc/self/fd/7 && echo leaked || echo closed' 7</etc/hostname 2>&1)
 check_eq "descriptors beyond stdio do not leak into the container" "closed" "$out"
 check_status "exec exits with the command's status" 7 sctl exec "${S[@]}" web -- sh -c 'exit 7'

@@ -621,6 +621,28 @@ static void test_rlimit_parse(void **state) {
                 assert_int_equal(s.resource, good[i].resource);
                 assert_true(s.limit.rlim_cur == good[i].soft);
                 assert_true(s.limit.rlim_max == good[i].hard);
+                /* What the state file records parses back to the same. */
+                {
+                        RlimitSpec back = {};
+                        char buf[96];
+                        assert_int_equal(rlimit_format(&s, buf, sizeof(buf)), 0);
+                        assert_int_equal(rlimit_parse(buf, &back), 0);
+                        assert_memory_equal(&back, &s, sizeof(s));
+                }
+        }
+        {
+                char small[8];
+                assert_int_equal(rlimit_format(&s, small, sizeof(small)), -ENOBUFS);
+                s.resource = 4242;
+                assert_int_equal(rlimit_format(&s, small, sizeof(small)), -EINVAL);
+        }
+        {
+                char buf[32];
+                assert_int_equal(rlimit_format(&(RlimitSpec){ .resource = RLIMIT_CORE,
+                                                              .limit = { 0, RLIM_INFINITY } },
+                                               buf, sizeof(buf)),
+                                 0);
+                assert_string_equal(buf, "core=0:unlimited");
         }
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 s = (RlimitSpec) { .resource = 4242 };

@@ -31,7 +31,7 @@ static const char sample[] =
         "\"created\":1795327580,\"command\":[\"sleep\",\"1\"],\"hostname\":null,\"rootfs\":null,"
         "\"limits\":{\"memory\":67108864,\"pids\":16,\"cpu_quota_usec\":50000,\"cpu_period_usec\":100000},"
         "\"net\":\"loopback\",\"has_user\":true,\"uid\":1000,\"gid\":100,\"caps\":\"00000000800405fb\","
-        "\"workdir\":\"/srv\"}";
+        "\"workdir\":\"/srv\",\"rlimits\":[\"nofile=512:1024\",\"core=0:unlimited\"],\"shim\":true}";
 
 static void test_parse(void **state _unused_) {
         StateInfo s = {};
@@ -61,6 +61,13 @@ static void test_parse(void **state _unused_) {
         assert_int_equal(s.gid, 100);
         assert_int_equal(s.caps, UINT64_C(0x800405fb));
         assert_string_equal(s.workdir, "/srv");
+        assert_int_equal(s.n_rlimits, 2);
+        assert_int_equal(s.rlimits[0].resource, RLIMIT_NOFILE);
+        assert_int_equal(s.rlimits[0].limit.rlim_cur, 512);
+        assert_int_equal(s.rlimits[0].limit.rlim_max, 1024);
+        assert_int_equal(s.rlimits[1].resource, RLIMIT_CORE);
+        assert_true(s.rlimits[1].limit.rlim_max == RLIM_INFINITY);
+        assert_true(s.shim);
         assert_false(s.alive);
         state_info_done(&s);
         assert_null(s.name);
@@ -96,6 +103,11 @@ static void test_parse_bad(void **state _unused_) {
                 "{\"name\":\"x\",\"caps\":12}",
                 "{\"name\":\"x\",\"limits\":{\"memory\":-5}}",
                 "{\"name\":\"x\",\"has_user\":1}",
+                "{\"name\":\"x\",\"shim\":\"yes\"}",
+                "{\"name\":\"x\",\"rlimits\":\"nofile=1\"}",
+                "{\"name\":\"x\",\"rlimits\":[\"nofiles=1\"]}",
+                "{\"name\":\"x\",\"rlimits\":[\"nofile=2:1\"]}",
+                "{\"name\":\"x\",\"rlimits\":[7]}",
                 "{\"name\":\"x\",\"name\":\"y\"}",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
