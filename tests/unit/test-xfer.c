@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The pure parts of transfers: path normalisation, the name a target sees
- * (what a file argument is rewritten to), and the caller's own access. */
+ * (what a file argument is rewritten to), the caller's own access, where
+ * `as` places may not overlap; and that a mount point is never made in a
+ * root that is still the host's. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +12,8 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/macro.h"
 #include "shuttle/xfer.h"
@@ -75,11 +79,44 @@ static void test_may_access(void **state) {
         (void) state;
 }
 
+static void test_paths_overlap(void **state) {
+        assert_true(xfer_paths_overlap("/tmp/in", "/tmp/in"));
+        assert_true(xfer_paths_overlap("/tmp/in", "/tmp/in/x"));
+        assert_true(xfer_paths_overlap("/tmp/in/x/y", "/tmp/in"));
+        assert_true(xfer_paths_overlap("/", "/tmp"));
+        assert_true(xfer_paths_overlap("/run", "/run/shuttle"));
+        assert_false(xfer_paths_overlap("/tmp/in", "/tmp/inbox"));
+        assert_false(xfer_paths_overlap("/tmp/inbox", "/tmp/in"));
+        assert_false(xfer_paths_overlap("/tmp/a", "/tmp/b"));
+        assert_false(xfer_paths_overlap("/run/shuttle-shim", "/run/shuttle"));
+        (void) state;
+}
+
+/* A process whose root is the host's (ours, here) never gets a mount
+ * point made: that would be on the host. */
+static void test_place_refuses_host_root(void **state) {
+        XferPlace p = { .dir_fd = -1 };
+        int pidfd = (int) syscall(SYS_pidfd_open, getpid(), 0), fd = -1;
+
+        assert_true(pidfd >= 0);
+        assert_int_equal(xfer_place_open(getpid(), pidfd, "/tmp/shuttle-test-place", false, &p, &fd), -EAGAIN);
+        assert_int_equal(p.dir_fd, -1);
+        assert_int_equal(fd, -1);
+        assert_int_equal(access("/tmp/shuttle-test-place", F_OK), -1);
+        assert_int_equal(xfer_place_open(getpid(), pidfd, "/", false, &p, &fd), -EINVAL);
+        assert_int_equal(xfer_place_open(getpid(), pidfd, "relative/x", false, &p, &fd), -EINVAL);
+        assert_int_equal(xfer_place_release(pidfd, NULL), 0);
+        close(pidfd);
+        (void) state;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_normalize),
                 cmocka_unit_test(test_target_path),
                 cmocka_unit_test(test_may_access),
+                cmocka_unit_test(test_paths_overlap),
+                cmocka_unit_test(test_place_refuses_host_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
