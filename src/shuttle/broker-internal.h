@@ -199,6 +199,8 @@ typedef struct DependMount {
         Container *to;       /* provides it */
         char *path;          /* in to's view */
         char *at;            /* in from's view */
+        char *glob;          /* the rule's path glob that path matched, or NULL */
+        char *glob_at;       /* ... and that rule's `at`, or NULL */
         char *rule;
         bool rw;
         struct DependMount *next;

@@ -143,3 +143,23 @@ int xfer_detach(int pidfd, const char *target_path);
 /* Reads the supplementary groups of pid from /proc/PID/status into groups
  * (at most max); returns how many. */
 int xfer_read_groups(pid_t pid, gid_t *groups, size_t max);
+
+/* Expanding a depend rule's path glob (xfer-glob.c). */
+#define XFER_GLOB_SCAN_MAX 65536u  /* directory entries read per expansion */
+#define XFER_GLOB_DEPTH_MAX 128u   /* components of a pattern */
+
+/* The directories that pattern (absolute; each component literal or an
+ * fnmatch(3) pattern, which is what a policy path glob is within one
+ * component; no "**") names beneath root_fd, taken as "/": each step
+ * beneath the directory before it, no symlink followed (a symlink is no
+ * match), in name order.  At most max; *ret_truncated (may be NULL) says
+ * whether there were more (or more than XFER_GLOB_SCAN_MAX entries to
+ * read).  Returns 0 and a heap array of n absolute paths (free with
+ * xfer_glob_free()), -EINVAL for a pattern it does not expand, or another
+ * negative errno.  A directory that cannot be read is no match. */
+int xfer_glob_dirs(int root_fd, const char *pattern, size_t max, char ***ret, size_t *ret_n, bool *ret_truncated);
+/* The same in the root of process pid (pidfd proves it is the same one);
+ * -EAGAIN while that root is still the host's. */
+int xfer_glob_dirs_in(pid_t pid, int pidfd, const char *pattern, size_t max, char ***ret, size_t *ret_n,
+                      bool *ret_truncated);
+void xfer_glob_free(char **matches, size_t n);
