@@ -281,17 +281,20 @@ static void depend_candidate(const PolicyRule *r, void *userdata) {
         DependState *s = userdata;
         const char *path;
 
-        if (r->verdict != POLICY_ALLOW || !glob_is_literal(&r->path) || glob_is_set(&r->service) ||
+        bool literal = glob_is_literal(&r->path);
+
+        if (r->verdict != POLICY_ALLOW || !glob_is_set(&r->path) || glob_is_set(&r->service) ||
             rule_expired(r, s->now))
                 return;
         if (!container_pattern_match(&r->from, s->q->has_from_group ? s->q->from_group : NULL, s->q->from_name) ||
             !container_pattern_match(&r->to, s->q->has_to_group ? s->q->to_group : NULL, s->q->to_name))
                 return;
-        path = r->path.literal;
+        path = literal ? r->path.literal : r->path.pattern;
         if (!path || path[0] != '/')
                 return;
         s->fn(&(PolicyDependGrant){ .path = path,
-                                    .at = r->at ?: path,
+                                    .at = literal ? r->at ?: path : r->at,
+                                    .glob = !literal,
                                     .mode = r->mode == POLICY_MODE_RW ? POLICY_MODE_RW : POLICY_MODE_RO,
                                     .rule_id = r->id,
                                     .rule_file = r->file,

@@ -214,9 +214,12 @@ int policy_decide(const Policy *p, const PolicyRequest *req, PolicyDecision *ret
  * (it mounts the tree while both containers run), so it needs to know the
  * grants, not only answer requests. */
 typedef struct PolicyDependGrant {
-        const char *path;            /* the tree in 'to': an absolute path */
+        const char *path;            /* the tree in 'to': an absolute path,
+                                      * or (glob) the path glob as written */
         const char *at;              /* the mount point in 'from' (= path if
-                                      * the rule has no 'at') */
+                                      * the rule has no 'at'); glob: the
+                                      * rule's 'at' or NULL */
+        bool glob;                   /* path is a path glob */
         PolicyMode mode;             /* ro or rw */
         const char *rule_id;
         const char *rule_file;
@@ -226,11 +229,12 @@ typedef struct PolicyDependGrant {
 typedef void (*PolicyDependGrantFn)(const PolicyDependGrant *g, void *userdata);
 
 /* Calls fn for every allow rule of kind depend whose from and to match,
- * that is not expired at 'now' and whose 'path' is a literal path (a path
- * glob names no one tree to mount; such rules only answer requests).
- * Deny rules are not considered: confirm each grant with policy_decide()
- * (object = path, mode = the grant's), so that a matching deny still
- * wins.  Returns the number of grants, or -EINVAL. */
+ * that is not expired at 'now' and that has a 'path', literal or a path
+ * glob (which the caller expands in 'to' itself: the policy does no I/O).
+ * Deny rules are not considered: confirm each grant (for a glob, each
+ * path it expands to) with policy_decide() (object = path, mode = the
+ * grant's), so that a matching deny still wins.  Returns the number of
+ * grants, or -EINVAL. */
 int policy_for_each_depend(const Policy *p, const char *from, const char *to, time_t now,
                            PolicyDependGrantFn fn, void *userdata);
 

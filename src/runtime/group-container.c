@@ -613,6 +613,24 @@ static int ck_restart(GroupContext *c, ContainerState *st, GroupContainer *gc, c
         return ok ? 0 : -EINVAL;
 }
 
+/* 'shim: true|false'.  Only the two YAML 1.2 words, unquoted: a quoted
+ * "false" is a string, and YAML 1.1's yes/no/on/off are words here too
+ * (as for every other key), so neither passes for a boolean by mistake. */
+static int ck_shim(GroupContext *c, ContainerState *st, GroupContainer *gc, const YNode *key, const YNode *v) {
+        if (v->bad)
+                return -EINVAL;
+        if (v->type == YNODE_SCALAR && v->plain && (streq(v->value, "true") || streq(v->value, "false"))) {
+                gc->no_shim = streq(v->value, "false");
+                return 0;
+        }
+        if (v->type == YNODE_SCALAR && !ynode_is_null(v))
+                group_error(c, v, "'shim' must be true or false, not %s'%s'", v->plain ? "" : "the quoted string ",
+                            v->value);
+        else
+                group_error(c, v, "'shim' must be true or false, not %s", ynode_type_name(v));
+        return -EINVAL;
+}
+
 enum {
         CK_COMMAND,
         CK_ROOTFS,
@@ -627,6 +645,7 @@ enum {
         CK_DEPENDS_ON,
         CK_READY,
         CK_RESTART,
+        CK_SHIM,
         _CK_MAX,
 };
 
@@ -647,6 +666,7 @@ static const struct ContainerKey {
         [CK_DEPENDS_ON] = { "depends_on", ck_depends_on },
         [CK_READY] = { "ready", ck_ready },
         [CK_RESTART] = { "restart", ck_restart },
+        [CK_SHIM] = { "shim", ck_shim },
 };
 
 int group_parse_container(GroupContext *c, size_t index, GroupContainer *gc, const YNode *name,

@@ -100,6 +100,8 @@ typedef struct GroupContainer {
         GroupRestart restart;
         uint64_t restart_backoff_usec;  /* first delay; default 1s, doubling, capped at 30s */
         unsigned restart_max;           /* restarts in a row; 0 = unlimited */
+
+        bool no_shim;                   /* 'shim: false': libshuttle-shim.so is not preloaded */
 } GroupContainer;
 
 typedef struct Group {

@@ -194,6 +194,8 @@ typedef struct Transfer {
         char *from_name, *to_name;
         char *path;          /* in from's view, normalised */
         char *target_path;   /* in to's view */
+        char *as;            /* the rule's `as` it was placed at, or NULL */
+        struct XferPlace *place; /* with `as`: what was done there (xfer.h) */
         char *rule;
         int mode;            /* ShuttleTransferMode */
         bool for_invoke;     /* made for an invocation's file argument */
@@ -210,6 +212,8 @@ typedef struct DependMount {
         Container *to;       /* provides it */
         char *path;          /* in to's view */
         char *at;            /* in from's view */
+        char *glob;          /* the rule's path glob that path matched, or NULL */
+        char *glob_at;       /* ... and that rule's `at`, or NULL */
         char *rule;
         bool rw;
         struct DependMount *next;
@@ -334,6 +338,11 @@ int broker_client_creds(const Client *cl, CallerCreds *ret);
 int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
                     int mode, const char *rule, int64_t until, bool for_invoke, Transfer **ret,
                     const char **ret_why);
+/* The same, placed at `as` (absolute, normalised; NULL: at
+ * /run/shuttle/xfer/<id>/<basename>) in to's root. */
+int transfer_create_as(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
+                       int mode, const char *as, const char *rule, int64_t until, bool for_invoke,
+                       Transfer **ret, const char **ret_why);
 void transfer_revoke(Broker *b, Transfer *t, const char *why);
 Transfer *transfer_find(Broker *b, uint64_t id);
 /* On the broker's timer: revokes transfers whose grant expired or that the

@@ -3,10 +3,15 @@
  * depend grant from A to B with a `path` (policy_for_each_depend, each one
  * confirmed by policy_decide so that a deny still wins), while both run,
  * B's tree is cloned recursively in B's mount namespace and attached in
- * A's at `at` (xfer_attach_tree), read-only unless the rule says rw.  The
- * broker keeps a record of each mount and takes it away from A when B
- * stops, when the policy (a reload, a group's policy) stops granting it,
- * and when the broker itself stops.  Ordering-only depend rules
+ * A's at `at` (xfer_attach_tree), read-only unless the rule says rw.  A
+ * path glob is expanded in B's root (xfer_glob_dirs: directories only, no
+ * symlink followed, at most DEPEND_GLOB_MAX) whenever mounts are synced —
+ * a registration, a policy change — and each match is mounted as a
+ * literal path would be: at the same path, or under `at` by its
+ * basename; a match that is gone is unmounted then.  The broker keeps a
+ * record of each mount and takes it away from A when B stops, when the
+ * policy (a reload, a group's policy) stops granting it, and when the
+ * broker itself stops.  Ordering-only depend rules
  * (`service`) need nothing here: app groups start containers in
  * `depends_on` order. */
 
@@ -29,12 +34,16 @@
 /* How long a registration waits for a container's root (see below). */
 #define DEPEND_SETUP_WAIT_USEC (2000u * 1000u)
 #define DEPEND_SETUP_POLL_USEC (2u * 1000u)
+/* Matches of one path glob that are mounted; more are audited. */
+#define DEPEND_GLOB_MAX 64u
 
 static void depend_mount_free(DependMount *m) {
         if (!m)
                 return;
         free(m->path);
         free(m->at);
+        free(m->glob);
+        free(m->glob_at);
         free(m->rule);
         free(m);
 }
@@ -109,9 +118,20 @@ typedef struct StillState {
         bool found;
 } StillState;
 
+static bool streq_null(const char *a, const char *b) {
+        return a && b ? streq(a, b) : a == b;
+}
+
 static void still_one(const PolicyDependGrant *g, void *userdata) {
         StillState *s = userdata;
-        if (streq(g->path, s->m->path) && streq(g->at, s->m->at) && (g->mode == POLICY_MODE_RW) == s->m->rw)
+        const DependMount *m = s->m;
+
+        if ((g->mode == POLICY_MODE_RW) != m->rw || g->glob != !!m->glob)
+                return;
+        /* A glob's match: the same glob and `at` still grant it (whether it
+         * still matches in the provider is for the next expansion). */
+        if (m->glob ? streq(g->path, m->glob) && streq_null(g->at, m->glob_at)
+                    : streq(g->path, m->path) && streq(g->at, m->at))
                 s->found = true;
 }
 
@@ -173,8 +193,17 @@ typedef struct AddState {
         Container *from, *to;
 } AddState;
 
-static void add_one(const PolicyDependGrant *g, void *userdata) {
-        AddState *s = userdata;
+static json_t *grant_extra(const PolicyDependGrant *g, const char *path, const char *at, bool rw,
+                           const char *rule_file, unsigned rule_line) {
+        json_t *extra = extra_for(path, at, rw, rule_file, rule_line);
+        if (extra && g->glob)
+                json_object_set_new(extra, "glob", json_string(g->path));
+        return extra;
+}
+
+/* B's tree at path, mounted in A at `at`, under grant g (whose path is
+ * path, or a glob path matched). */
+static void add_tree(AddState *s, const PolicyDependGrant *g, const char *path, const char *at) {
         Broker *b = s->b;
         bool rw = g->mode == POLICY_MODE_RW;
         char object[PATH_MAX * 2 + 300];
@@ -184,12 +213,12 @@ static void add_one(const PolicyDependGrant *g, void *userdata) {
         DependMount *m, *old;
         int r = 0;
 
-        old = find_at(b, s->from, g->at);
-        if (old && old->to == s->to && streq(old->path, g->path) && old->rw == rw)
+        old = find_at(b, s->from, at);
+        if (old && old->to == s->to && streq(old->path, path) && old->rw == rw)
                 return; /* mounted already */
 
-        object_text(s->to, g->path, g->at, object, sizeof(object));
-        decide(b, s->from, s->to, g->path, rw, &d);
+        object_text(s->to, path, at, object, sizeof(object));
+        decide(b, s->from, s->to, path, rw, &d);
         if (d.verdict != POLICY_ALLOW) {
                 if (d.audited)
                         broker_audit(b, &(AuditEvent){ .from = s->from,
@@ -200,8 +229,8 @@ static void add_one(const PolicyDependGrant *g, void *userdata) {
                                                        .allow = false,
                                                        .rule = d.rule_id,
                                                        .reason = d.reason,
-                                                       .extra = extra_for(g->path, g->at, rw, d.rule_file,
-                                                                          d.rule_line) });
+                                                       .extra = grant_extra(g, path, at, rw, d.rule_file,
+                                                                            d.rule_line) });
                 return;
         }
         if (old) {
@@ -214,10 +243,10 @@ static void add_one(const PolicyDependGrant *g, void *userdata) {
                 why = "a container did not finish setting up";
         } else {
                 r = xfer_attach_tree(&(XferTree){ .source_pidfd = s->to->pidfd.fd,
-                                                  .source_path = g->path,
+                                                  .source_path = path,
                                                   .read_only = !rw,
                                                   .target_pidfd = s->from->pidfd.fd,
-                                                  .target_path = g->at },
+                                                  .target_path = at },
                                      &stage);
                 if (r < 0)
                         why = stage_reason(stage, r);
@@ -225,11 +254,12 @@ static void add_one(const PolicyDependGrant *g, void *userdata) {
         m = NULL;
         if (r >= 0) {
                 m = calloc(1, sizeof(*m));
-                if (!m || !(m->path = strdup(g->path)) || !(m->at = strdup(g->at)) ||
-                    !(m->rule = strdup(g->rule_id))) {
+                if (!m || !(m->path = strdup(path)) || !(m->at = strdup(at)) ||
+                    !(m->rule = strdup(g->rule_id)) || (g->glob && !(m->glob = strdup(g->path))) ||
+                    (g->glob && g->at && !(m->glob_at = strdup(g->at)))) {
                         depend_mount_free(m);
                         m = NULL;
-                        (void) xfer_detach(s->from->pidfd.fd, g->at);
+                        (void) xfer_detach(s->from->pidfd.fd, at);
                         r = -ENOMEM;
                         why = "out of memory";
                 }
@@ -253,8 +283,108 @@ static void add_one(const PolicyDependGrant *g, void *userdata) {
                                                /* The grant that says what to mount and where. */
                                                .rule = g->rule_id,
                                                .reason = r >= 0 ? d.reason : why,
-                                               .extra = extra_for(g->path, g->at, rw, g->rule_file,
-                                                                  g->rule_line) });
+                                               .extra = grant_extra(g, path, at, rw, g->rule_file,
+                                                                    g->rule_line) });
+}
+
+static bool is_match(char **matches, size_t n, const char *path) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(matches[i], path))
+                        return true;
+        return false;
+}
+
+/* A path glob: expanded in B's root now, each match mounted; what it
+ * mounted before and no longer matches goes. */
+static void add_glob(AddState *s, const PolicyDependGrant *g) {
+        Broker *b = s->b;
+        bool rw = g->mode == POLICY_MODE_RW, truncated = false;
+        char object[PATH_MAX * 2 + 300], at[PATH_MAX];
+        _cleanup_free_ char *why_buf = NULL;
+        const char *why = NULL;
+        char **matches = NULL;
+        size_t n = 0;
+        int r;
+
+        /* "**" would match directories inside each other: such a rule
+         * only answers requests (shuttle-policy(5)). */
+        if (strstr(g->path, "**"))
+                return;
+        object_text(s->to, g->path, g->at ?: g->path, object, sizeof(object));
+        if (!wait_set_up(s->to) || !wait_set_up(s->from)) {
+                r = -EAGAIN;
+                why = "a container did not finish setting up";
+        } else {
+                r = xfer_glob_dirs_in(s->to->pid, s->to->pidfd.fd, g->path, DEPEND_GLOB_MAX, &matches, &n,
+                                      &truncated);
+                if (r < 0)
+                        why = r == -EINVAL ? "the path glob cannot be expanded"
+                                           : "cannot expand the path glob in the provider";
+        }
+        if (r < 0) {
+                log_warning_errno(r, "depend %s for '%s': %s: %m", object, s->from->qname, why);
+                broker_audit(b, &(AuditEvent){ .from = s->from,
+                                               .to = s->to->name,
+                                               .kind = "depend",
+                                               .op = "mount",
+                                               .object = object,
+                                               .allow = false,
+                                               .rule = g->rule_id,
+                                               .reason = why,
+                                               .extra = grant_extra(g, g->path, g->at ?: g->path, rw,
+                                                                    g->rule_file, g->rule_line) });
+                return;
+        }
+        for (DependMount *m = b->depend_mounts, *next; m; m = next) {
+                next = m->next;
+                if (m->glob && m->from == s->from && m->to == s->to && m->rw == rw && streq(m->glob, g->path) &&
+                    streq_null(m->glob_at, g->at) && !is_match(matches, n, m->path))
+                        depend_revoke(b, m, "no longer matches in the provider", true);
+        }
+        if (truncated) {
+                /* Not silently: the operator learns that the glob names
+                 * more than is mounted. */
+                if (asprintf(&why_buf,
+                             "more than %u directories match in the provider: only the first %u in name order are mounted",
+                             DEPEND_GLOB_MAX, DEPEND_GLOB_MAX) < 0)
+                        why_buf = NULL;
+                log_warning("depend %s for '%s': %s", object, s->from->qname,
+                            why_buf ?: "too many matches");
+                broker_audit(b, &(AuditEvent){ .from = s->from,
+                                               .to = s->to->name,
+                                               .kind = "depend",
+                                               .op = "mount",
+                                               .object = object,
+                                               .allow = false,
+                                               .rule = g->rule_id,
+                                               .reason = why_buf ?: "too many matches",
+                                               .extra = grant_extra(g, g->path, g->at ?: g->path, rw,
+                                                                    g->rule_file, g->rule_line) });
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *base = strrchr(matches[i], '/') + 1;
+                int k;
+
+                if (!g->at) {
+                        add_tree(s, g, matches[i], matches[i]);
+                        continue;
+                }
+                /* Under `at`, by the match's basename. */
+                k = snprintf(at, sizeof(at), "%s/%s", streq(g->at, "/") ? "" : g->at, base);
+                if (k < 0 || (size_t) k >= sizeof(at))
+                        continue;
+                add_tree(s, g, matches[i], at);
+        }
+        xfer_glob_free(matches, n);
+}
+
+static void add_one(const PolicyDependGrant *g, void *userdata) {
+        AddState *s = userdata;
+
+        if (g->glob)
+                add_glob(s, g);
+        else
+                add_tree(s, g, g->path, g->at);
 }
 
 static void add_pair(Broker *b, Container *from, Container *to) {

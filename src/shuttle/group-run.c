@@ -227,8 +227,9 @@ _Noreturn static void runner_main(Supervisor *s, Member *m, int out_w, int statu
                 _exit(125);
         c.shuttle_dir = dir;
         /* The shim, as for `shuttlectl run` (see cmd-run.c): the host
-         * rootfs only, whose libc it was built against. */
-        if (!s->no_shim && !c.rootfs)
+         * rootfs only, whose libc it was built against; not where the
+         * group file says 'shim: false' (nor with --no-shim). */
+        if (!s->no_shim && !m->gc->no_shim && !c.rootfs)
                 (void) shim_locate(&c.shim_path);
         (void) invoke_helper_locate(&c.invoke_path);
         c.hooks = (ContainerHooks){ .created = runner_created, .finished = runner_finished, .userdata = &x };

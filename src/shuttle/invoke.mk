@@ -1,7 +1,7 @@
 # invoke and transfer: the broker's side (invoke.c and transfer.c are in
 # broker.mk), the mount work of transfers, and the helper containers run.
 libshuttle_broker_la_SOURCES += \
-	src/shuttle/xfer.h src/shuttle/xfer.c
+	src/shuttle/xfer.h src/shuttle/xfer.c src/shuttle/xfer-glob.c
 
 # shuttle-invoke TARGET APP [ARG...]: bound into every container at
 # /run/shuttle-bin/shuttle-invoke (and linked from /run/shuttle/bin/).  It

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* transfer: handing a path across, translated.  A path in the caller's
  * view is opened inside the caller's root (xfer.c), checked, and bound
- * into the target at /run/shuttle/xfer/<id>/<basename>, read-only unless
- * the policy grants rw.  The broker keeps a list of live transfers and
- * revokes them: when their invocation ends, when their grant expires or
- * the policy stops allowing them, on `shuttlectl transfer revoke`, and
- * when either container goes. */
+ * into the target at /run/shuttle/xfer/<id>/<basename> — or, when the
+ * rule says `as`, at that path in the target's root instead — read-only
+ * unless the policy grants rw.  The broker keeps a list of live transfers
+ * and revokes them: when their invocation ends, when their grant expires
+ * or the policy stops allowing them (or places them elsewhere), on
+ * `shuttlectl transfer revoke`, and when either container goes. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,8 @@ static void transfer_free(Transfer *t) {
         free(t->to_name);
         free(t->path);
         free(t->target_path);
+        free(t->as);
+        free(t->place); /* released by whoever attached or revoked it */
         free(t->rule);
         free(t);
 }
@@ -106,12 +109,59 @@ int broker_client_creds(const Client *cl, CallerCreds *ret) {
         return 0;
 }
 
+static const char *place_reason(int r) {
+        switch (r) {
+        case -EAGAIN:
+                return "the target has not finished setting up";
+        case -ENOENT:
+                return "the directory of 'as' does not exist in the target";
+        case -ELOOP:
+                return "a symlink on the way to 'as' in the target";
+        case -ENOTDIR:
+                return "'as' (or a directory above it) is not a directory in the target";
+        case -EISDIR:
+                return "'as' is a directory in the target, and what is transferred is not";
+        case -EPERM:
+                return "'as' is neither a regular file nor a directory in the target";
+        case -EROFS:
+                return "'as' is on a read-only file system in the target (nothing is created or shadowed there)";
+        case -ESRCH:
+                return "the target is gone";
+        default:
+                return "cannot find or create 'as' in the target";
+        }
+}
+
+/* Where `as` may not go: the broker's own directory (a mount there, or
+ * over /run, would take the target's broker socket away), and a place
+ * another live transfer into the same target holds (mounts would stack
+ * or nest, and revoking one would take the wrong one or leave a hole). */
+static int check_as(Broker *b, const Container *to, const char *as, const char **ret_why) {
+        if (xfer_paths_overlap(as, "/run/shuttle")) {
+                *ret_why = "'as' overlaps /run/shuttle, which is the broker's";
+                return -EPERM;
+        }
+        for (Transfer *o = b->transfers; o; o = o->next)
+                if (o->to == to && o->as && xfer_paths_overlap(o->as, as)) {
+                        *ret_why = "another live transfer holds 'as' (or a path around it) in the target";
+                        return -EBUSY;
+                }
+        return 0;
+}
+
 int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
                     int mode, const char *rule, int64_t until, bool for_invoke, Transfer **ret,
                     const char **ret_why) {
+        return transfer_create_as(b, from, caller, to, path, mode, NULL, rule, until, for_invoke, ret, ret_why);
+}
+
+int transfer_create_as(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
+                       int mode, const char *as, const char *rule, int64_t until, bool for_invoke,
+                       Transfer **ret, const char **ret_why) {
         char target[PATH_MAX];
-        _cleanup_close_ int fd = -1;
-        const char *base;
+        _cleanup_close_ int fd = -1, mp = -1;
+        _cleanup_free_ XferPlace *place = NULL;
+        const char *base = NULL;
         struct stat st;
         Transfer *t;
         uint64_t id;
@@ -120,6 +170,11 @@ int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Conta
         if (from->n_transfers >= BROKER_TRANSFERS_PER_CONTAINER) {
                 *ret_why = "too many live transfers from this container";
                 return -EAGAIN;
+        }
+        if (as) {
+                r = check_as(b, to, as, ret_why);
+                if (r < 0)
+                        return r;
         }
         r = xfer_open_in_root(from->pid, from->pidfd.fd, path, &fd, &st);
         if (r < 0) {
@@ -146,34 +201,63 @@ int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Conta
         }
 
         id = ++b->next_xfer_id;
-        r = xfer_target_path(id, path, target, sizeof(target));
-        if (r < 0) {
-                *ret_why = "no name to give it in the target";
-                return r;
-        }
-        base = strrchr(target, '/') + 1;
-        r = make_placeholder(to, id, base, S_ISDIR(st.st_mode));
-        if (r < 0) {
-                remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
-                *ret_why = "cannot create the mount point";
-                return r;
-        }
-        r = xfer_attach(from->pidfd.fd, fd, mode != SHUTTLE_TRANSFER_RW, to->pidfd.fd, target);
-        if (r < 0) {
-                remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
-                *ret_why = "cannot mount it into the target";
-                return r;
+        if (as) {
+                /* At `as`, resolved and made inside the target's root. */
+                if (strlen(as) >= sizeof(target))
+                        return -ENAMETOOLONG;
+                strcpy(target, as);
+                place = malloc(sizeof(*place));
+                if (!place) {
+                        *ret_why = "out of memory";
+                        return -ENOMEM;
+                }
+                r = xfer_place_open(to->pid, to->pidfd.fd, as, S_ISDIR(st.st_mode), place, &mp);
+                if (r < 0) {
+                        *ret_why = place_reason(r);
+                        return r;
+                }
+                r = xfer_place_attach(from->pidfd.fd, fd, mode != SHUTTLE_TRANSFER_RW, to->pidfd.fd, place, mp);
+                if (r < 0) {
+                        (void) xfer_place_release(to->pidfd.fd, place);
+                        *ret_why = "cannot mount it into the target";
+                        return r;
+                }
+        } else {
+                r = xfer_target_path(id, path, target, sizeof(target));
+                if (r < 0) {
+                        *ret_why = "no name to give it in the target";
+                        return r;
+                }
+                base = strrchr(target, '/') + 1;
+                r = make_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                if (r < 0) {
+                        remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                        *ret_why = "cannot create the mount point";
+                        return r;
+                }
+                r = xfer_attach(from->pidfd.fd, fd, mode != SHUTTLE_TRANSFER_RW, to->pidfd.fd, target);
+                if (r < 0) {
+                        remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                        *ret_why = "cannot mount it into the target";
+                        return r;
+                }
         }
 
         t = calloc(1, sizeof(*t));
         if (!t || !(t->from_name = strdup(from->name)) || !(t->to_name = strdup(to->name)) ||
-            !(t->path = strdup(path)) || !(t->target_path = strdup(target)) || !(t->rule = strdup(rule))) {
-                (void) xfer_detach(to->pidfd.fd, target);
-                remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+            !(t->path = strdup(path)) || !(t->target_path = strdup(target)) || !(t->rule = strdup(rule)) ||
+            (as && !(t->as = strdup(as)))) {
+                if (place)
+                        (void) xfer_place_release(to->pidfd.fd, place);
+                else {
+                        (void) xfer_detach(to->pidfd.fd, target);
+                        remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                }
                 transfer_free(t);
                 *ret_why = "out of memory";
                 return -ENOMEM;
         }
+        t->place = TAKE_PTR(place);
         t->id = id;
         t->from = from;
         t->to = to;
@@ -197,11 +281,20 @@ void transfer_revoke(Broker *b, Transfer *t, const char *why) {
                         *i = t->next;
                         break;
                 }
-        r = xfer_detach(t->to->pidfd.fd, t->target_path);
-        if (r < 0 && r != -ESRCH && r != -EINVAL && r != -ENOENT)
-                log_warning_errno(r, "Transfer %" PRIu64 ": cannot unmount '%s' in '%s': %m", t->id,
-                                  t->target_path, t->to_name);
-        remove_placeholder(t->to, t->id, strrchr(t->target_path, '/') + 1, t->is_dir);
+        if (t->place) {
+                /* The mount at `as` goes, and the mount point if the broker
+                 * made it. */
+                r = xfer_place_release(t->to->pidfd.fd, t->place);
+                if (r < 0 && r != -ESRCH)
+                        log_warning_errno(r, "Transfer %" PRIu64 ": cannot unmount '%s' in '%s': %m", t->id,
+                                          t->target_path, t->to_name);
+        } else {
+                r = xfer_detach(t->to->pidfd.fd, t->target_path);
+                if (r < 0 && r != -ESRCH && r != -EINVAL && r != -ENOENT)
+                        log_warning_errno(r, "Transfer %" PRIu64 ": cannot unmount '%s' in '%s': %m", t->id,
+                                          t->target_path, t->to_name);
+                remove_placeholder(t->to, t->id, strrchr(t->target_path, '/') + 1, t->is_dir);
+        }
         if (t->from->n_transfers > 0)
                 t->from->n_transfers--;
         broker_audit(b, &(AuditEvent){ .from = t->from, .to = t->to_name, .kind = "transfer", .op = "revoke",
@@ -269,8 +362,8 @@ void broker_transfer_request(Broker *b, Client *cl, const ShuttleMsg *m) {
                 if (r < 0)
                         why = "cannot tell who the caller is";
                 else
-                        r = transfer_create(b, cl->container, &creds, target, path, (int) m->mode, d.rule_id,
-                                            until, false, &t, &why);
+                        r = transfer_create_as(b, cl->container, &creds, target, path, (int) m->mode, d.as,
+                                               d.rule_id, until, false, &t, &why);
                 if (r < 0 && !why) {
                         snprintf(why_buf, sizeof(why_buf), "%s", strerror(-r));
                         why = why_buf;
@@ -285,6 +378,8 @@ void broker_transfer_request(Broker *b, Client *cl, const ShuttleMsg *m) {
                 }
                 if (extra && !streq(path, m->path))
                         json_object_set_new(extra, "requested", json_string(m->path));
+                if (extra && allow && d.as)
+                        json_object_set_new(extra, "as", json_string(d.as));
                 if (extra && t) {
                         json_object_set_new(extra, "xfer_id", json_integer((json_int_t) t->id));
                         json_object_set_new(extra, "target_path", json_string(t->target_path));
@@ -319,6 +414,8 @@ void transfer_tick(Broker *b, uint64_t now_usec) {
                         transfer_revoke(b, t,
                                         t->until && (int64_t) time(NULL) > t->until ? "grant expired"
                                                                                      : "no longer allowed by the policy");
+                else if (!streq(d.as ?: "", t->as ?: ""))
+                        transfer_revoke(b, t, "the policy now places it elsewhere ('as')");
         }
 }
 

@@ -14,6 +14,8 @@
 #include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -153,6 +155,7 @@ typedef struct AttachArgs {
         bool read_only;
         int target_pidfd;
         const char *target_path;
+        int target_fd; /* if >= 0, the mount point, instead of target_path */
 } AttachArgs;
 
 static int open_placeholder(const char *path) {
@@ -183,7 +186,7 @@ static int do_attach(const void *p) {
                 return -errno;
         if (setns(a->target_pidfd, CLONE_NEWNS) < 0)
                 return -errno;
-        target = open_placeholder(a->target_path);
+        target = a->target_fd >= 0 ? a->target_fd : open_placeholder(a->target_path);
         if (target < 0)
                 return target;
         if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -194,7 +197,189 @@ static int do_attach(const void *p) {
 int xfer_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, const char *target_path) {
         return in_mount_ns(source_pidfd, do_attach,
                            &(AttachArgs){ .fd = fd, .read_only = read_only, .target_pidfd = target_pidfd,
-                                          .target_path = target_path });
+                                          .target_path = target_path, .target_fd = -1 });
+}
+
+bool xfer_paths_overlap(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+
+        if (la > lb)
+                return xfer_paths_overlap(b, a);
+        /* a is the shorter: equal, or a directory above b. */
+        return strneq(a, b, la) && (la == lb || streq(a, "/") || b[la] == '/');
+}
+
+int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPlace *ret, int *ret_fd) {
+        /* The directory: resolved as the container would see it, but with
+         * no symlink at all, so a link it planted (even one that stays in
+         * its root) cannot move the mount point somewhere the policy did
+         * not name; and never into the host. */
+        struct open_how dir_how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        struct open_how how = {
+                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int root = -1, dir = -1, fd = -1;
+        _cleanup_free_ char *parent = NULL, *name = NULL;
+        const char *slash = path ? strrchr(path, '/') : NULL;
+        struct stat host, st;
+        struct statvfs sv;
+        bool created = false;
+        char proc[64];
+        int r = 0;
+
+        if (!slash || path[0] != '/' || !slash[1] || streq(slash + 1, ".") || streq(slash + 1, ".."))
+                return -EINVAL;
+        parent = slash == path ? strdup("/") : strndup(path, (size_t) (slash - path));
+        name = strdup(slash + 1);
+        if (!parent || !name)
+                return -ENOMEM;
+
+        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) pid);
+        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                return -ESRCH;
+        /* Until the container's init has pivoted into its own root, its
+         * root is the host's: nothing may be created or mounted there. */
+        if (stat("/", &host) < 0 || fstat(root, &st) < 0)
+                return -errno;
+        if (st.st_dev == host.st_dev && st.st_ino == host.st_ino)
+                return -EAGAIN;
+        dir = (int) syscall(SYS_openat2, root, parent, &dir_how, sizeof(dir_how));
+        if (dir < 0)
+                return -errno;
+        fd = (int) syscall(SYS_openat2, dir, name, &how, sizeof(how));
+        if (fd < 0 && errno == ENOENT) {
+                /* Where the container's file system is read-only, the
+                 * kernel refuses (EROFS): nothing is created there. */
+                if (is_dir) {
+                        if (mkdirat(dir, name, 0755) < 0)
+                                return -errno;
+                } else {
+                        int f = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                        if (f < 0)
+                                return -errno;
+                        close(f);
+                }
+                created = true;
+                fd = (int) syscall(SYS_openat2, dir, name, &how, sizeof(how));
+        }
+        if (fd < 0)
+                r = -errno;
+        else if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (S_ISLNK(st.st_mode))
+                r = -ELOOP;
+        else if (is_dir && !S_ISDIR(st.st_mode))
+                r = -ENOTDIR;
+        else if (!is_dir && S_ISDIR(st.st_mode))
+                r = -EISDIR;
+        else if (!is_dir && !S_ISREG(st.st_mode))
+                r = -EPERM;
+        /* An existing name only on a writable file system: shadowing what
+         * the container cannot change itself (its read-only /usr, /etc
+         * files) would hand the caller a way to change it. */
+        else if (!created && (fstatvfs(fd, &sv) < 0 || (sv.f_flag & ST_RDONLY)))
+                r = -EROFS;
+        if (r < 0) {
+                if (created)
+                        (void) unlinkat(dir, name, is_dir ? AT_REMOVEDIR : 0);
+                return r;
+        }
+        *ret = (XferPlace){
+                .dir_fd = TAKE_FD(dir),
+                .name = TAKE_PTR(name),
+                .is_dir = is_dir,
+                .created = created,
+                .dev = st.st_dev,
+                .ino = st.st_ino,
+        };
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* The id of the mount on top at dir_fd/name (looked up in the mount
+ * namespace dir_fd belongs to, whatever ours is). */
+static int mount_id_at(int dir_fd, const char *name, uint64_t *ret) {
+        struct statx sx;
+
+        if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &sx) < 0)
+                return -errno;
+        if (!(sx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret = sx.stx_mnt_id;
+        return 0;
+}
+
+/* The mount is attached, but its id is not known: detach what is on top. */
+#define PLACE_MNT_ID_UNKNOWN UINT64_MAX
+
+int xfer_place_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, XferPlace *place, int mp_fd) {
+        uint64_t before = 0;
+        int r;
+
+        (void) mount_id_at(place->dir_fd, place->name, &before);
+        r = in_mount_ns(source_pidfd, do_attach,
+                        &(AttachArgs){ .fd = fd, .read_only = read_only, .target_pidfd = target_pidfd,
+                                       .target_fd = mp_fd });
+        if (r < 0)
+                return r;
+        if (mount_id_at(place->dir_fd, place->name, &place->mnt_id) < 0 || place->mnt_id == before)
+                place->mnt_id = PLACE_MNT_ID_UNKNOWN;
+        return 0;
+}
+
+/* In the target's mount namespace: detach the mount at the place, if it
+ * is still the broker's (something mounted over it stays, and so does
+ * ours under it, rather than take away the wrong one). */
+static int do_detach_place(const void *arg) {
+        const XferPlace *p = arg;
+        uint64_t id;
+        int r;
+
+        if (p->mnt_id != PLACE_MNT_ID_UNKNOWN) {
+                r = mount_id_at(p->dir_fd, p->name, &id);
+                if (r < 0)
+                        return r;
+                if (id != p->mnt_id)
+                        return -EBUSY;
+        }
+        /* By the directory's fd, not by a path the container could have
+         * changed since: umount2() takes no fd, a working directory does. */
+        if (fchdir(p->dir_fd) < 0)
+                return -errno;
+        if (umount2(p->name, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                return -errno;
+        return 0;
+}
+
+int xfer_place_release(int target_pidfd, XferPlace *place) {
+        struct stat st;
+        int r = 0;
+
+        if (!place)
+                return 0;
+        if (place->dir_fd >= 0 && place->name) {
+                if (place->mnt_id != 0)
+                        r = pidfd_send_signal(target_pidfd, 0, NULL, 0) < 0
+                                    ? -ESRCH
+                                    : in_mount_ns(target_pidfd, do_detach_place, place);
+                /* Only the object it made, and only once nothing covers it
+                 * (a lookup through dir_fd crosses the target's mounts). */
+                if (place->created && fstatat(place->dir_fd, place->name, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
+                    st.st_dev == place->dev && st.st_ino == place->ino)
+                        (void) unlinkat(place->dir_fd, place->name, place->is_dir ? AT_REMOVEDIR : 0);
+        }
+        place->dir_fd = safe_close(place->dir_fd);
+        free(place->name);
+        place->name = NULL;
+        place->mnt_id = 0;
+        return r;
 }
 
 typedef struct TreeArgs {

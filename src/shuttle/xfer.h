@@ -49,6 +49,54 @@ int xfer_open_in_root(pid_t pid, int pidfd, const char *path, int *ret_fd, struc
  * then into the target's; the broker itself never leaves its own. */
 int xfer_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, const char *target_path);
 
+/* Whether a and b (normalised, absolute) are the same path or one lies
+ * beneath the other: two mounts there would stack or nest. */
+bool xfer_paths_overlap(const char *a, const char *b);
+
+/* A place in a container's root where a transfer is attached (a transfer
+ * rule's `as`): the directory that holds it, opened in that root, and what
+ * the broker did there, so that revoking undoes exactly that. */
+typedef struct XferPlace {
+        int dir_fd;        /* O_PATH, in the target's root */
+        char *name;        /* the last component of the path */
+        bool is_dir;
+        bool created;      /* the broker made it, and removes it */
+        dev_t dev;         /* ... this one */
+        ino_t ino;
+        uint64_t mnt_id;   /* the mount attached there (0: none yet) */
+} XferPlace;
+
+/* Finds or creates the mount point path (normalised, absolute, not "/")
+ * inside the root of process pid (pidfd proves it is the same one), for a
+ * directory (is_dir) or a regular file.  The directory that holds it is
+ * opened with RESOLVE_IN_ROOT and no symlink or magic link followed, the
+ * last component beneath it the same way: nothing the container planted
+ * can lead out of its root or elsewhere in it.  A missing last component
+ * is created (an empty file or a directory; a missing directory above it
+ * is not).  An existing one must be of the same type, on a file system
+ * that is not read-only (what the container could replace itself: the
+ * broker never shadows what the container cannot change).  Returns 0,
+ * *ret filled and an O_PATH fd of the mount point in *ret_fd; or -EAGAIN
+ * (the container's root is still the host's), -ENOENT (no such directory),
+ * -ELOOP (a symlink on the way, or at path), -ENOTDIR / -EISDIR (a
+ * component is not a directory; the place is not of the object's type),
+ * -EROFS (read-only file system), -ESRCH, or another negative errno.
+ * On failure nothing is left behind. */
+int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPlace *ret, int *ret_fd);
+
+/* Like xfer_attach(), onto the mount point mp_fd that xfer_place_open()
+ * returned for place; records the new mount's id in place. */
+int xfer_place_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, XferPlace *place, int mp_fd);
+
+/* Undoes xfer_place_open() and xfer_place_attach(): detaches the mount
+ * the broker attached (only if it is still the one on top there), removes
+ * the mount point if the broker created it (and it is still that one),
+ * and closes and frees what place holds (not place itself).  Returns 0,
+ * -ESRCH (the process, and so its namespace and mounts, are gone: only
+ * the mount point is removed), or another negative errno (the mount could
+ * not be detached; the mount point then stays).  place may be NULL. */
+int xfer_place_release(int target_pidfd, XferPlace *place);
+
 /* Where xfer_attach_tree() failed, for the audit log. */
 typedef enum XferTreeStage {
         XFER_TREE_OK,
@@ -95,3 +143,23 @@ int xfer_detach(int pidfd, const char *target_path);
 /* Reads the supplementary groups of pid from /proc/PID/status into groups
  * (at most max); returns how many. */
 int xfer_read_groups(pid_t pid, gid_t *groups, size_t max);
+
+/* Expanding a depend rule's path glob (xfer-glob.c). */
+#define XFER_GLOB_SCAN_MAX 65536u  /* directory entries read per expansion */
+#define XFER_GLOB_DEPTH_MAX 128u   /* components of a pattern */
+
+/* The directories that pattern (absolute; each component literal or an
+ * fnmatch(3) pattern, which is what a policy path glob is within one
+ * component; no "**") names beneath root_fd, taken as "/": each step
+ * beneath the directory before it, no symlink followed (a symlink is no
+ * match), in name order.  At most max; *ret_truncated (may be NULL) says
+ * whether there were more (or more than XFER_GLOB_SCAN_MAX entries to
+ * read).  Returns 0 and a heap array of n absolute paths (free with
+ * xfer_glob_free()), -EINVAL for a pattern it does not expand, or another
+ * negative errno.  A directory that cannot be read is no match. */
+int xfer_glob_dirs(int root_fd, const char *pattern, size_t max, char ***ret, size_t *ret_n, bool *ret_truncated);
+/* The same in the root of process pid (pidfd proves it is the same one);
+ * -EAGAIN while that root is still the host's. */
+int xfer_glob_dirs_in(pid_t pid, int pidfd, const char *pattern, size_t max, char ***ret, size_t *ret_n,
+                      bool *ret_truncated);
+void xfer_glob_free(char **matches, size_t n);

@@ -3,11 +3,13 @@
 # `at` while both run — read-only unless the rule says rw, every mount
 # below it included; resolved inside b (a symlink never reaches the host);
 # a deny beats the allow; taken away when b stops and when a reload stops
-# granting it; in whichever order the two start; audited throughout.
+# granting it; in whichever order the two start; audited throughout.  A
+# path glob mounts each directory it matches in b (under `at` by basename,
+# or at the same path), at most 64, re-expanded on a reload.
 # (a, b and c are named dpa, dpb and dpc, which no other test uses.)
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 35
+plan 51
 
 mkdir -p "$T/tree/sub" "$T/tree/inner" "$T/inner" "$T/rw" "$T/hostdir"
 echo tree-content >"$T/tree/hello.txt"
@@ -17,6 +19,15 @@ echo HOST-SECRET >"$T/hostdir/secret"
 # Links that name host paths: inside b (and a) they mean b's (a's) paths.
 ln -s "$T/hostdir/secret" "$T/tree/esc"
 ln -s "$T/hostdir" "$T/tree/uplink"
+# For the globs: directories that match, and what must not (a file, a
+# link to a host directory, a link to a matching directory, a denied one).
+mkdir -p "$T/tools/t1" "$T/tools/t2" "$T/tools/secret" "$T/bopt/p1" "$T/bopt/p2" "$T/bopt/q" "$T/aopt" "$T/many"
+for d in t1 t2 secret; do echo $d >"$T/tools/$d/id"; done
+for d in p1 p2 q; do echo $d >"$T/bopt/$d/id"; done
+echo file >"$T/tools/notdir"
+ln -s "$T/hostdir" "$T/tools/hostlink"
+ln -s t1 "$T/tools/t1link"
+for i in $(seq -w 1 66); do mkdir "$T/many/d$i"; done
 
 soon=$(date -u -d '+8 seconds' +%Y-%m-%dT%H:%M:%SZ)
 rules_common='
@@ -49,7 +60,29 @@ rules_common='
     from: "*"
     to: dpb
     deny: depend
-    path: /data/tree/sub'
+    path: /data/tree/sub
+  - id: a-tools
+    from: dpa
+    to: dpb
+    allow: depend
+    path: "/data/tools/*"
+    at: /tmp/tools
+  - id: no-secret
+    from: "*"
+    to: dpb
+    deny: depend
+    path: /data/tools/secret
+  - id: a-opt
+    from: dpa
+    to: dpb
+    allow: depend
+    path: "/data/opt/p*"
+  - id: a-many
+    from: dpa
+    to: dpb
+    allow: depend
+    path: "/data/many/*"
+    at: /tmp/many'
 rule_rw='
   - id: a-rw
     from: dpa
@@ -66,14 +99,14 @@ mounts_before=$(wc -l </proc/self/mountinfo)
 
 start_b() {
         "${SRUN[@]}" --name dpb -v "$T/tree:/data/tree" -v "$T/inner:/data/tree/inner" -v "$T/rw:/data/rw" \
-                -- sh -c 'touch /tmp/started; exec sleep 600' >"$T/b.out" 2>&1 &
+                -v "$T/tools:/data/tools" -v "$T/bopt:/data/opt" -v "$T/many:/data/many" -- sh -c 'touch /tmp/started; exec sleep 600' >"$T/b.out" 2>&1 &
         b_job=$!
         # A command starts once its container's registration is done, and
         # with it every depend mount that registration made.
         wait_until "${SX[@]}" dpb -- test -e /tmp/started || diag "b did not start: $(cat "$T/b.out")"
 }
 start_a() {
-        "${SRUN[@]}" --name dpa -- sh -c 'touch /tmp/started; exec sleep 600' >"$T/a.out" 2>&1 &
+        "${SRUN[@]}" --name dpa -v "$T/aopt:/data/opt" -- sh -c 'touch /tmp/started; exec sleep 600' >"$T/a.out" 2>&1 &
         a_job=$!
         wait_until "${SX[@]}" dpa -- test -e /tmp/started || diag "a did not start: $(cat "$T/a.out")"
 }
@@ -111,6 +144,26 @@ check_eq "a deny rule beats the allow: nothing at /srv" "" "$(ina 'ls -A /srv')"
 check_match "... audited as a deny by the deny rule" \
         '"object":"dpb:/data/tree/sub -> /srv","decision":"deny","rule":"no-sub"' "$(audit_grep '/srv')"
 
+# Path globs.
+check_eq "a path glob with 'at': each directory it matches in b is under 'at' by its basename" "t1 t2" \
+        "$(ina 'cat /tmp/tools/t1/id /tmp/tools/t2/id' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... directories only: no file, no symlink (to a host directory or to a match)" "t1 t2" \
+        "$(ina 'ls /tmp/tools' | tr '\n' ' ' | sed 's/ $//')"
+check_match "... a deny rule beats the glob for its match" \
+        '"object":"dpb:/data/tools/secret -> /tmp/tools/secret","decision":"deny","rule":"no-secret"' "$(audit_grep 'secret')"
+check_match "... read-only" "Read-only file system" "$(ina 'echo x >/tmp/tools/t1/new')"
+check_match "... each match audited with its rule and the glob" \
+        '"object":"dpb:/data/tools/t1 -> /tmp/tools/t1","decision":"allow","rule":"a-tools".*"glob":"/data/tools/\*"' \
+        "$(audit_grep '/tmp/tools/t1')"
+check_eq "a path glob without 'at': each match at the same path in a" "p1 p2" \
+        "$(ina 'cat /data/opt/p1/id /data/opt/p2/id' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... and only the matches" "absent" "$(ina 'test -e /data/opt/q && echo present || echo absent')"
+check_eq "more than 64 matches: 64 are mounted" "64" "$(ina 'ls /tmp/many | wc -l')"
+check_eq "... the first 64 in name order" "d01 d64" "$(ina 'ls /tmp/many | sed -n "1p;\$p"' | tr '\n' ' ' | sed 's/ $//')"
+check_match "... and the rest is an audited refusal" \
+        '"object":"dpb:/data/many/\* -> /tmp/many","decision":"deny","rule":"a-many","reason":"more than 64 directories match' \
+        "$(audit_grep '/data/many/\*')"
+
 wait_until_long() { local i=0; until "$@" >/dev/null 2>&1; do [ $i -ge 300 ] && return 1; sleep 0.05; i=$((i + 1)); done; }
 wait_until_long grep -q 'grant expired' "$AUDIT_LOG"
 check_eq "the grant with 'until' is taken away when it expires" "absent" "$(ina 'test -e /tmp/soon/x.txt && echo present || echo absent')"
@@ -125,7 +178,10 @@ check_eq "... and nothing was mounted for it" "" "$(audit_grep '"from":"dpc".*"k
 "$SHUTTLECTL" stop --state-dir "$STATE_DIR" dpc >/dev/null 2>&1
 wait $c_job 2>/dev/null
 
-# A reload that drops the rw rule takes that tree away, and only that one.
+# A reload that drops the rw rule takes that tree away, and only that one;
+# it also expands the globs again.
+mkdir "$T/tools/t3" && echo t3 >"$T/tools/t3/id"
+rm -rf "$T/tools/t2"
 printf 'version: 1\ndefault: deny\naudit: all\nrules:%s\n' "$rules_common" >"$T/policy.yaml"
 out=$("$SHUTTLECTL" policy reload --state-dir "$STATE_DIR" 2>&1; echo "rc=$?")
 check_match "policy reload" "rc=0" "$out"
@@ -134,6 +190,11 @@ check_match "... the revocation is audited" \
         '"from":"dpa","to":"dpb","kind":"depend","op":"revoke","object":"dpb:/data/rw -> /tmp/rw","decision":"allow","rule":"a-rw","reason":"no longer allowed by the policy"' \
         "$(audit_grep '"op":"revoke"')"
 check_eq "... the other tree stays" "tree-content" "$(ina 'cat /tmp/got/tree/hello.txt')"
+check_eq "... a directory new in b that the glob matches is mounted" "t3" "$(ina 'cat /tmp/tools/t3/id')"
+check_eq "... one that is gone from b is unmounted" "0" "$(ina "grep -c ' /tmp/tools/t2 ' /proc/self/mountinfo")"
+check_match "... audited" '"op":"revoke","object":"dpb:/data/tools/t2 -> /tmp/tools/t2".*"reason":"no longer matches in the provider"' \
+        "$(audit_grep '"op":"revoke"')"
+check_eq "... the matches that stay are mounted once" "1" "$(ina "grep -c ' /tmp/tools/t1 ' /proc/self/mountinfo")"
 
 # b stops: its tree leaves a.
 "$SHUTTLECTL" stop --state-dir "$STATE_DIR" dpb >/dev/null 2>&1
@@ -142,12 +203,15 @@ check_match "when b stops, the tree disappears from a" "No such file" "$(ina 'ca
 check_eq "... nothing is mounted at /tmp/got/tree any more" "0" "$(ina "grep -c ' /tmp/got/tree ' /proc/self/mountinfo")"
 check_match "... audited" '"kind":"depend","op":"revoke","object":"dpb:/data/tree -> /tmp/got/tree".*"reason":"provider stopped"' \
         "$(audit_grep '"op":"revoke"')"
+check_eq "... and so do the glob's matches" "0" "$(ina "grep -cE ' /tmp/tools/| /tmp/many/| /data/opt/' /proc/self/mountinfo")"
 
 # b starts again, after a: a gets the tree when b registers.
 start_b
 check_eq "b starting after a: a gets the tree" "tree-content" "$(ina 'cat /tmp/got/tree/hello.txt')"
 check_eq "... once" "1" "$(ina "grep -c ' /tmp/got/tree ' /proc/self/mountinfo")"
 check_eq "the dropped rw grant stays dropped" "absent" "$(ina 'test -e /tmp/rw/from-b && echo present || echo absent')"
+check_eq "... and the glob's matches come back" "/tmp/tools/t1 /tmp/tools/t3" \
+        "$(ina "grep -oE ' /tmp/tools/[^ ]+ ' /proc/self/mountinfo" | sort | tr -d ' ' | tr '\n' ' ' | sed 's/ $//')"
 
 # The broker stops: it takes its mounts with it (a restarted one re-adopts
 # the containers and mounts again).

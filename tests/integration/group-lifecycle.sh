@@ -1,9 +1,10 @@
 #!/bin/bash
 # App groups: dependency order, readiness timeouts, foreground output with
-# prefixes, Ctrl-C stopping in reverse order, restart policy, validation.
+# prefixes, Ctrl-C stopping in reverse order, restart policy, validation,
+# a container opting out of the shim.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 17
+plan 22
 
 start_broker
 g=$T/g.yaml
@@ -100,5 +101,24 @@ out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" 2>&1; echo "rc=$?")
 check_match "a dependency cycle is refused, naming the cycle" "g.yaml:[0-9]+:[0-9]+: .*dependency cycle: x -> y -> x" "$out"
 check_match "... with exit 1" "rc=1" "$out"
 check_eq "... and nothing was started" "" "$(ls "$STATE_DIR/groups" 2>/dev/null)"
+
+# shim: false leaves one container without the shim; its sibling has it.
+# Each looks at its own environment and at what a program of it has
+# mapped (the grep reading /proc/self/maps is that program).
+cat >"$g" <<'YAML'
+group: shimsel
+containers:
+  withshim:
+    command: ["sh", "-c", "echo env=$LD_PRELOAD; grep -q libshuttle-shim /proc/self/maps && echo mapped || echo unmapped"]
+  noshim:
+    shim: false
+    command: ["sh", "-c", "echo env=$LD_PRELOAD; grep -q libshuttle-shim /proc/self/maps && echo mapped || echo unmapped"]
+YAML
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" 2>&1; echo "rc=$?")
+check_match "the group with a 'shim: false' container runs" "rc=0" "$out"
+check_match "a container without 'shim' has the shim in LD_PRELOAD" "withshim +\| env=.*/run/shuttle-shim/libshuttle-shim.so" "$out"
+check_match "... and mapped" "withshim +\| mapped" "$out"
+check_nomatch "the one with 'shim: false' has no shim in LD_PRELOAD" "noshim +\| env=.*libshuttle-shim" "$out"
+check_match "... nor mapped" "noshim +\| unmapped" "$out"
 stop_broker
 finish

@@ -535,6 +535,31 @@ static void test_restart(void **state) {
                       "g.yaml:7:67: 'max' must be an integer from 0 to 1000000, not '-1'");
 }
 
+/* 'shim: false' opts one container out of the preloaded shim; only the
+ * two unquoted words are booleans. */
+static void test_shim(void **state) {
+        Group *g = load_ok(HEAD "  a: { command: [x] }\n"
+                                "  b: { command: [x], shim: false }\n"
+                                "  c: { command: [x], shim: true }\n");
+        assert_false(container(g, "a")->no_shim);
+        assert_true(container(g, "b")->no_shim);
+        assert_false(container(g, "c")->no_shim);
+        group_free(g);
+
+        expect_errors(HEAD "  a: { command: [x], shim: no }\n"
+                           "  b: { command: [x], shim: \"false\" }\n"
+                           "  c: { command: [x], shim: 0 }\n"
+                           "  d: { command: [x], shim: }\n"
+                           "  e: { command: [x], shim: [false] }\n"
+                           "  f: { command: [x], shim: true, shim: false }\n",
+                      "g.yaml:3:28: 'shim' must be true or false, not 'no'",
+                      "g.yaml:4:28: 'shim' must be true or false, not the quoted string 'false'",
+                      "g.yaml:5:28: 'shim' must be true or false, not '0'",
+                      "g.yaml:6:28: 'shim' must be true or false, not nothing (null)",
+                      "g.yaml:7:28: 'shim' must be true or false, not a list",
+                      "g.yaml:8:34: duplicate key 'shim' (first at line 8 column 22)");
+}
+
 static void test_many_errors_reported(void **state) {
         /* Errors in several containers and at several levels: all of them,
          * in file order, then the graph's. */
@@ -779,6 +804,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_export_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ready_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_shim, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_many_errors_reported, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_depends_on_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),

@@ -252,19 +252,21 @@ typedef struct Grants {
 static void collect_grant(const PolicyDependGrant *g, void *userdata) {
         Grants *s = userdata;
         size_t len = strlen(s->text);
-        snprintf(s->text + len, sizeof(s->text) - len, "%s%s:%s>%s:%s", len ? " " : "", g->rule_id, g->path,
-                 g->at, policy_mode_to_string(g->mode));
+        snprintf(s->text + len, sizeof(s->text) - len, "%s%s:%s%s>%s:%s", len ? " " : "", g->rule_id,
+                 g->glob ? "glob:" : "", g->path, g->at ?: "-", policy_mode_to_string(g->mode));
         s->n++;
 }
 
-/* The grants a broker mounts: allow rules with a literal path whose from
- * and to match, unexpired; deny rules are the caller's to check (with
+/* The grants a broker mounts: allow rules with a path whose from and to
+ * match, unexpired (a glob as written, for the broker to expand, with its
+ * 'at' or none); deny rules are the caller's to check (with
  * policy_decide). */
 static void test_depend_grants(void **state) {
         Policy *p = load_ok(HEAD
                             "  - {id: tree, from: build, to: tc, allow: depend, path: /opt/tc, at: /tools}\n"
                             "  - {id: same, from: build, to: tc, allow: depend, path: /opt/lib, mode: rw}\n"
                             "  - {id: glob, from: build, to: tc, allow: depend, path: \"/opt/*\"}\n"
+                            "  - {id: globat, from: build, to: tc, allow: depend, path: \"/x/t[0-9]\", at: /t}\n"
                             "  - {id: order, from: build, to: tc, allow: depend, service: ready}\n"
                             "  - {id: gone, from: build, to: tc, allow: depend, path: /old, until: 2027-01-01T00:00:00Z}\n"
                             "  - {id: other, from: test, to: tc, allow: depend, path: /opt/tc}\n"
@@ -272,12 +274,15 @@ static void test_depend_grants(void **state) {
                             "  - {id: nolib, from: build, to: tc, deny: depend, path: /opt/lib}\n");
         Grants g = {};
 
-        assert_int_equal(policy_for_each_depend(p, "build", "tc", NOW, collect_grant, &g), 2);
+        assert_int_equal(policy_for_each_depend(p, "build", "tc", NOW, collect_grant, &g), 4);
         /* Candidates come from several index buckets: compare as a set. */
         assert_non_null(strstr(g.text, "tree:/opt/tc>/tools:ro"));
         assert_non_null(strstr(g.text, "same:/opt/lib>/opt/lib:rw"));
+        assert_non_null(strstr(g.text, "glob:glob:/opt/*>-:ro"));
+        assert_non_null(strstr(g.text, "globat:glob:/x/t[0-9]>/t:ro"));
+        assert_null(strstr(g.text, "order"));
         g = (Grants){};
-        assert_int_equal(policy_for_each_depend(p, "g/build", "tc", NOW, collect_grant, &g), 3);
+        assert_int_equal(policy_for_each_depend(p, "g/build", "tc", NOW, collect_grant, &g), 5);
         assert_non_null(strstr(g.text, "any:/shared>/shared:ro"));
         g = (Grants){};
         assert_int_equal(policy_for_each_depend(p, "nobody", "tc", NOW, collect_grant, &g), 0);
