@@ -8,7 +8,7 @@
 # allows) into shuttle-invoke's.  Either way the broker decides and audits.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 54
+plan 56
 
 SHIM=${top_builddir:-.}/.libs/libshuttle-shim.so
 if [ ! -f "$SHIM" ]; then
@@ -178,6 +178,15 @@ wait_until test -S "$STATE_DIR/broker/b/broker.sock"
 if wait_until test -L "$STATE_DIR/broker/a/apps/b/echo"; then ok "when b comes back, so do a's entries for it"; else
         not_ok "when b comes back, so do a's entries for it"; fi
 check_eq "... and they work" "bee" "$(ax $APPS/sh -c hostname 2>&1)"
+
+# A broker restarted with another policy re-adopts a and b and brings a's
+# entries in step with it.
+stop_broker
+write_policy with-id
+start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
+if wait_until test -L "$STATE_DIR/broker/a/apps/b/id"; then ok "a restarted broker re-adopts a and b, with the entries its policy names"; else
+        not_ok "a restarted broker re-adopts a and b, with the entries its policy names"; diag "$(ls -lR "$STATE_DIR/broker/a")"; fi
+check_eq "... as a sees them" "echo id sh true " "$(ax ls -A $APPS 2>&1 | tr '\n' ' ')"
 
 kill -TERM $a_job 2>/dev/null
 wait $a_job 2>/dev/null
