@@ -9,7 +9,9 @@
  * stdio.  The app is the broker's child; its pidfd sits in the event loop
  * and its exit becomes the EXIT event on the caller's connection.  The
  * invocation is tied to that connection: if the caller goes, the app is
- * killed.  Its transfers are revoked when it ends. */
+ * killed.  Its transfers are revoked when it ends.  An app named by a bare
+ * name (exec of an apps/ entry) is first resolved to the path of the rule
+ * that names it (apps.c). */
 
 #include <errno.h>
 #include <limits.h>
@@ -285,6 +287,9 @@ void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *request, int
                                             : json_object();
                 if (extra && inv)
                         json_object_set_new(extra, "pid", json_integer(inv->pid));
+                /* What the caller asked for, when object is what it resolved to. */
+                if (extra && resolved)
+                        json_object_set_new(extra, "app_name", json_string(request->app));
                 broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "invoke",
                                                .op = "exec", .object = object, .allow = r >= 0, .rule = d.rule_id,
                                                .reason = r < 0 && why[0] ? why : d.reason, .extra = extra });

@@ -107,8 +107,9 @@ execvp exit 0" "$out"
 # ---- (c) without the shim ----
 out=$(arun --no-shim -- sh -c "$APPS/sh -c 'hostname; exit 4'; echo rc=\$?" 2>&1 | tr '\n' ' ')
 check_eq "--no-shim: the entry alone (a link to shuttle-invoke) runs the app in b, status and all" "bee rc=4 " "$out"
-check_match "... the broker resolved the bare name: /bin/sh, rule a-sh" \
-        '"object":"/bin/sh -c hostname; exit 4","decision":"allow","rule":"a-sh"' "$(audit_grep '"kind":"invoke"')"
+check_match "... the broker resolved the bare name: /bin/sh, rule a-sh (the name asked for is in app_name)" \
+        '"object":"/bin/sh -c hostname; exit 4","decision":"allow","rule":"a-sh".*"app_name":"sh"' \
+        "$(audit_grep '"kind":"invoke"')"
 out=$(arun --no-shim -- sh -c "cd $APPS && ./echo by relative name" 2>&1)
 check_eq "... also run by a relative name" "by relative name" "$out"
 out=$(arun --no-shim -- sh -c "$APPS/echo -n no-options; echo; $APPS/echo --socket=x -- y" 2>&1 | tr '\n' ' ')
