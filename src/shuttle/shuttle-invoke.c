@@ -84,17 +84,12 @@ static char **offered_env(void) {
         return env;
 }
 
-/* Started as an app entry, /run/shuttle/apps/TARGET/APP: true, and the
- * target and app that name says.  The name is the one the kernel executed
- * (AT_EXECFN; argv[0] only if the kernel does not say), made absolute if
- * it was relative (cd /run/shuttle/apps/b && ./echo).  A name that is not
- * an entry's (this program under its own name) gives false. */
-static bool app_entry(char **argv, char target[static SHUTTLE_NAME_MAX + 1], char app[static SHUTTLE_PATH_MAX + 1]) {
-        const char *name = (const char *) getauxval(AT_EXECFN);
+/* name, made absolute if it is relative (cd /run/shuttle/apps/b && ./echo),
+ * as an app entry: true, and the target and app it says. */
+static bool entry_name(const char *name, char target[static SHUTTLE_NAME_MAX + 1],
+                       char app[static SHUTTLE_PATH_MAX + 1]) {
         char buf[PATH_MAX];
 
-        if (!name || !*name)
-                name = argv[0];
         if (!name || !*name)
                 return false;
         if (name[0] != '/') {
@@ -113,6 +108,18 @@ static bool app_entry(char **argv, char target[static SHUTTLE_NAME_MAX + 1], cha
         return shuttle_app_entry_parse(name, target, app) >= 0;
 }
 
+/* Started as an app entry, /run/shuttle/apps/TARGET/APP: true, and the
+ * target and app that name says.  The name is the one the kernel executed
+ * (AT_EXECFN), else argv[0]: a script whose first line is
+ * "#!/run/shuttle/apps/TARGET/APP" runs this program with the script's
+ * name as AT_EXECFN, the line's as argv[0] and the script's as argv[1].
+ * Neither an entry's (this program under its own name): false. */
+static bool app_entry(int argc, char **argv, char target[static SHUTTLE_NAME_MAX + 1],
+                      char app[static SHUTTLE_PATH_MAX + 1]) {
+        return entry_name((const char *) getauxval(AT_EXECFN), target, app) ||
+               (argc > 0 && entry_name(argv[0], target, app));
+}
+
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "socket", required_argument, NULL, 's' },
@@ -128,7 +135,7 @@ int main(int argc, char **argv) {
         char **args, **env;
         int pipefd[2], opt, status = 0, r;
 
-        if (app_entry(argv, entry_target, entry_app)) {
+        if (app_entry(argc, argv, entry_target, entry_app)) {
                 /* Every argument is the app's: no options in this form. */
                 target = entry_target;
                 app = entry_app;

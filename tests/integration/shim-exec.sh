@@ -8,7 +8,7 @@
 # allows) into shuttle-invoke's.  Either way the broker decides and audits.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 56
+plan 57
 
 SHIM=${top_builddir:-.}/.libs/libshuttle-shim.so
 if [ ! -f "$SHIM" ]; then
@@ -23,7 +23,7 @@ default: deny
 audit: all
 rules:
   - { id: a-echo, from: a, to: b, allow: invoke, app: /bin/echo }
-  - { id: a-sh, from: a, to: b, allow: invoke, app: /bin/sh, env: [FOO] }
+  - { id: a-sh, from: a, to: b, allow: invoke, app: /bin/sh, env: [FOO], transfer: ro }
   - { id: a-host, from: a, to: b, allow: invoke, app: "/usr/bin/host*" }
   - { id: a-true, from: a, to: b, allow: invoke, app: /bin/true }
   - { id: a-usr-true, from: a, to: b, allow: invoke, app: /usr/bin/true }
@@ -114,6 +114,9 @@ out=$(arun --no-shim -- sh -c "cd $APPS && ./echo by relative name" 2>&1)
 check_eq "... also run by a relative name" "by relative name" "$out"
 out=$(arun --no-shim -- sh -c "$APPS/echo -n no-options; echo; $APPS/echo --socket=x -- y" 2>&1 | tr '\n' ' ')
 check_eq "... every argument is the app's (no options of shuttle-invoke)" "no-options --socket=x -- y " "$out"
+out=$(arun --no-shim -- sh -c "echo '#!$APPS/sh' >/tmp/s.sh; echo 'hostname; echo \$0' >>/tmp/s.sh; chmod +x /tmp/s.sh; /tmp/s.sh" 2>&1 | tr '\n' ' ')
+check_match "... also as a script's #! line (the script crosses as a file argument)" \
+        "^bee /run/shuttle/xfer/[0-9]+/s.sh $" "$out"
 out=$(arun -- busybox sh -c "$APPS/echo static; echo rc=\$?" 2>&1 | tr '\n' ' ')
 check_eq "a static binary (busybox sh, which the shim is not loaded into) uses the entry too" "static rc=0 " "$out"
 out=$(arun --no-shim -- sh -c "$APPS/usr/bin/hostname; echo rc=\$?" 2>&1)
