@@ -298,6 +298,10 @@ void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *request, int
                 free(names[i]);
 
         if (r < 0) {
+                /* The audit record has it whole; a MESSAGE longer than the
+                 * protocol allows would not be sent at all, and the caller
+                 * would wait for an answer forever. */
+                why[SHUTTLE_MESSAGE_MAX] = '\0';
                 (void) broker_client_reply(b, cl, m->id, r, r == -EACCES && !why[0] ? "denied by policy" : why);
                 return;
         }
