@@ -319,3 +319,79 @@ int policy_for_each_depend(const Policy *p, const char *from, const char *to, ti
         policy_for_each_candidate(p, POLICY_KIND_DEPEND, q.from_name, q.to_name, depend_candidate, &s);
         return s.n;
 }
+
+typedef struct InvokeAppState {
+        const Policy *p;
+        const Request *q;
+        time_t now;
+        PolicyInvokeAppFn fn;
+        void *userdata;
+        int n;
+        /* While looking for a deny rule for one app: */
+        const Request *app_q;
+        bool denied;
+} InvokeAppState;
+
+static void invoke_deny_candidate(const PolicyRule *r, void *userdata) {
+        InvokeAppState *s = userdata;
+
+        /* A deny rule with 'args' refuses only some argument lists. */
+        if (s->denied || r->verdict != POLICY_DENY || r->has_args || rule_expired(r, s->now))
+                return;
+        if (!rule_check(r, s->app_q, false, NULL, NULL))
+                s->denied = true;
+}
+
+static void invoke_app_candidate(const PolicyRule *r, void *userdata) {
+        InvokeAppState *s = userdata;
+        PolicyRequest req;
+        Request q;
+        const char *path, *name;
+
+        if (r->verdict != POLICY_ALLOW || !glob_is_literal(&r->app) || rule_expired(r, s->now))
+                return;
+        path = r->app.literal;
+        if (!path || path[0] != '/')
+                return;
+        name = strrchr(path, '/') + 1;
+        if (!*name)
+                return;
+        if (!container_pattern_match(&r->from, s->q->has_from_group ? s->q->from_group : NULL, s->q->from_name) ||
+            !container_pattern_match(&r->to, s->q->has_to_group ? s->q->to_group : NULL, s->q->to_name))
+                return;
+        /* Is there a deny rule for every invocation of this app?  Decided
+         * as a request for it would be, arguments aside. */
+        req = *s->q->req;
+        req.object = path;
+        q = *s->q;
+        q.req = &req;
+        s->app_q = &q;
+        s->denied = false;
+        policy_for_each_candidate(s->p, POLICY_KIND_INVOKE, q.from_name, q.to_name, invoke_deny_candidate, s);
+        s->app_q = NULL;
+        s->fn(&(PolicyInvokeApp){ .path = path,
+                                  .name = name,
+                                  .denied = s->denied,
+                                  .rule_id = r->id,
+                                  .rule_file = r->file,
+                                  .rule_line = r->line },
+              s->userdata);
+        s->n++;
+}
+
+int policy_for_each_invoke_app(const Policy *p, const char *from, const char *to, time_t now,
+                               PolicyInvokeAppFn fn, void *userdata) {
+        PolicyRequest req = { .from = from, .to = to, .kind = POLICY_KIND_INVOKE, .now = now };
+        InvokeAppState s = { .p = p, .now = now, .fn = fn, .userdata = userdata };
+        Request q;
+        int r;
+
+        if (!p || !fn)
+                return -EINVAL;
+        r = request_prepare(&req, &q);
+        if (r < 0)
+                return r;
+        s.q = &q;
+        policy_for_each_candidate(p, POLICY_KIND_INVOKE, q.from_name, q.to_name, invoke_app_candidate, &s);
+        return s.n;
+}

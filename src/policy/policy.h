@@ -238,6 +238,33 @@ typedef void (*PolicyDependGrantFn)(const PolicyDependGrant *g, void *userdata);
 int policy_for_each_depend(const Policy *p, const char *from, const char *to, time_t now,
                            PolicyDependGrantFn fn, void *userdata);
 
+/* ---- Invoke apps -------------------------------------------------------
+ * The broker shows a container the apps it may invoke in another one as
+ * /run/shuttle/apps/<target>/<name>, and resolves the bare name an INVOKE
+ * may give to one of them: both need the apps the rules name. */
+typedef struct PolicyInvokeApp {
+        const char *path;            /* the app in 'to': an absolute path */
+        const char *name;            /* its last component (points into path) */
+        bool denied;                 /* a deny rule that looks at no argument
+                                      * matches from, to and path: every
+                                      * invocation of it is refused */
+        const char *rule_id;         /* the allow rule that names it */
+        const char *rule_file;
+        unsigned rule_line;
+} PolicyInvokeApp;
+
+typedef void (*PolicyInvokeAppFn)(const PolicyInvokeApp *a, void *userdata);
+
+/* Calls fn for every allow rule of kind invoke whose from and to match,
+ * that is not expired at 'now' and whose 'app' is a literal absolute path
+ * (an app glob names no one app; such rules only answer requests).  'args'
+ * and 'env' are not considered: an app is listed when some invocation of it
+ * may be allowed, and policy_decide() still decides each one.  A path named
+ * by several rules comes once per rule.  Returns the number of calls, or
+ * -EINVAL. */
+int policy_for_each_invoke_app(const Policy *p, const char *from, const char *to, time_t now,
+                               PolicyInvokeAppFn fn, void *userdata);
+
 /* True if the environment variable 'name' may pass under this decision. */
 bool policy_decision_env_allowed(const PolicyDecision *d, const char *name);
 

@@ -296,6 +296,23 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events);
 void ipc_relays_recheck(Broker *b);
 void ipc_drop_relays_of(Broker *b, const Container *c);
 
+/* apps.c: /run/shuttle/apps/<target>/<name>, the apps each container may
+ * invoke in another by a literal path, as links to shuttle-invoke. */
+/* Makes every container's apps/ match the policy (after a policy change or
+ * a re-adoption), or the pairs that involve c (after c registered). */
+void apps_sync(Broker *b);
+void apps_sync_added(Broker *b, Container *c);
+/* c is being unregistered: the others' entries for it go. */
+void apps_sync_removed(Broker *b, Container *c);
+/* Removes <dir>/apps/ and everything in it (a container's directory). */
+void apps_remove_dir(const char *dir);
+/* An INVOKE's bare app name (no '/'): the literal path of an allow invoke
+ * rule from caller to `to` whose last component is name.  0 and the path
+ * (malloc'd) in *ret, or 0 and NULL if no rule names one; -ENOENT and why
+ * if the rules name several paths. */
+int apps_resolve(Broker *b, const Container *caller, const char *to, const char *name, char **ret,
+                 char *why, size_t why_size);
+
 /* requests.c: requests on broker.sock */
 struct ShuttleMsg;
 /* Sends a reply (with fd >= 0 passed and then closed), keeping it for later

@@ -276,6 +276,7 @@ static int group_policy_load(Broker *b, const char *group, const char *file, cha
         ipc_sync_proxies(b);
         ipc_relays_recheck(b);
         depend_sync(b);
+        apps_sync(b);
         return 0;
 }
 
@@ -288,6 +289,7 @@ static int group_policy_unload(Broker *b, const char *group) {
                         ipc_sync_proxies(b);
                         ipc_relays_recheck(b);
                         depend_sync(b);
+                        apps_sync(b);
                         return 0;
                 }
         return -ENOENT;
@@ -340,6 +342,7 @@ int broker_reload(Broker *b, char **ret_error) {
         ipc_sync_proxies(b);
         ipc_relays_recheck(b);
         depend_sync(b);
+        apps_sync(b);
         return 0;
 }
 

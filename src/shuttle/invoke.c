@@ -9,7 +9,9 @@
  * stdio.  The app is the broker's child; its pidfd sits in the event loop
  * and its exit becomes the EXIT event on the caller's connection.  The
  * invocation is tied to that connection: if the caller goes, the app is
- * killed.  Its transfers are revoked when it ends. */
+ * killed.  Its transfers are revoked when it ends.  An app named by a bare
+ * name (exec of an apps/ entry) is first resolved to the path of the rule
+ * that names it (apps.c). */
 
 #include <errno.h>
 #include <limits.h>
@@ -216,35 +218,55 @@ fail:
         return r;
 }
 
-void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *m, int *fds, size_t n_fds) {
-        Container *target = container_find(b, m->container);
+void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *request, int *fds, size_t n_fds) {
+        Container *target = container_find(b, request->container);
+        _cleanup_free_ char *resolved = NULL;
         char *names[SHUTTLE_ARGS_MAX + 1] = {};
         char object[AUDIT_OBJECT_MAX], why[512] = "";
+        const ShuttleMsg *m = request;
+        ShuttleMsg with_path;
         PolicyRequest req = {
                 .from = cl->container->qname,
-                .to = target ? target->qname : m->container,
+                .to = target ? target->qname : request->container,
                 .kind = POLICY_KIND_INVOKE,
-                .object = m->app,
-                .args = m->args,
-                .n_args = m->n_args,
+                .args = request->args,
+                .n_args = request->n_args,
                 .env = (const char *const *) names,
-                .n_env = m->n_env,
+                .n_env = request->n_env,
                 .now = time(NULL),
         };
         PolicyDecision d = {};
         Invocation *inv = NULL;
         bool allow;
-        int r = 0;
+        int r = 0, resolve_r = 0;
+
+        /* A bare name (what exec of an apps/ entry sends): the path of the
+         * rule that names it, decided, audited and run as if the caller
+         * had given it.  Several paths: refused rather than guessed. */
+        if (!strchr(request->app, '/')) {
+                /* why is the REPLY's MESSAGE too: at most 255 bytes. */
+                resolve_r = apps_resolve(b, cl->container, req.to, request->app, &resolved, why,
+                                         SHUTTLE_MESSAGE_MAX + 1);
+                if (resolved) {
+                        with_path = *request;
+                        with_path.app = resolved;
+                        m = &with_path;
+                }
+        }
+        req.object = m->app;
 
         audit_object(m, object, sizeof(object));
-        if (n_fds != 3 || env_names(m, names) < 0)
-                r = -ENOMEM;
-        if (r < 0 || policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
+        if (resolve_r < 0)
+                d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "-", .reason = why, .audited = true };
+        else if (n_fds != 3 || env_names(m, names) < 0 ||
+                 policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
                 d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
                                       .audited = true };
         allow = d.verdict == POLICY_ALLOW;
 
-        if (!allow)
+        if (resolve_r < 0)
+                r = resolve_r;
+        else if (!allow)
                 r = -EACCES;
         else if (!target) {
                 r = -ENOENT;
@@ -266,6 +288,9 @@ void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
                                             : json_object();
                 if (extra && inv)
                         json_object_set_new(extra, "pid", json_integer(inv->pid));
+                /* What the caller asked for, when object is what it resolved to. */
+                if (extra && resolved)
+                        json_object_set_new(extra, "app_name", json_string(request->app));
                 broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "invoke",
                                                .op = "exec", .object = object, .allow = r >= 0, .rule = d.rule_id,
                                                .reason = r < 0 && why[0] ? why : d.reason, .extra = extra });
@@ -274,6 +299,10 @@ void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
                 free(names[i]);
 
         if (r < 0) {
+                /* The audit record has it whole; a MESSAGE longer than the
+                 * protocol allows would not be sent at all, and the caller
+                 * would wait for an answer forever. */
+                why[SHUTTLE_MESSAGE_MAX] = '\0';
                 (void) broker_client_reply(b, cl, m->id, r, r == -EACCES && !why[0] ? "denied by policy" : why);
                 return;
         }

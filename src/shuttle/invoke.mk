@@ -10,7 +10,7 @@ libshuttle_broker_la_SOURCES += \
 # enough: it resolves no names and loads nothing); no sanitizers, whose
 # runtimes do not link statically.
 pkglibexec_PROGRAMS = shuttle-invoke
-shuttle_invoke_SOURCES = src/shuttle/shuttle-invoke.c \
+shuttle_invoke_SOURCES = src/shuttle/shuttle-invoke.c src/shuttle/app-entry.h \
 	src/shuttle/protocol.h src/shuttle/protocol.c \
 	src/shuttle/client.h src/shuttle/client.c \
 	src/common/fdpass.h src/common/fdpass.c

@@ -130,6 +130,7 @@ static void remove_dir(const char *dir) {
         (void) rmdir(path);
         snprintf(path, sizeof(path), "%s/%s", dir, SOCKET_NAME);
         (void) unlink(path);
+        apps_remove_dir(dir);
         snprintf(path, sizeof(path), "%s/bin/shuttle-invoke", dir);
         (void) unlink(path);
         snprintf(path, sizeof(path), "%s/bin", dir);
@@ -243,6 +244,13 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
                         r = -errno;
                         goto fail_dir;
                 }
+                /* apps/<target>/<name>: links to the same helper, kept in
+                 * step with the policy by apps.c. */
+                snprintf(svc, sizeof(svc), "%s/apps", c->dir);
+                if (mkdir(svc, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto fail_dir;
+                }
         }
         r = listen_container(c);
         if (r < 0)
@@ -352,6 +360,7 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
         }
         ipc_sync_proxies_added(b, c);
         depend_sync_added(b, c);
+        apps_sync_added(b, c);
         *ret = c;
         return 0;
 
@@ -374,6 +383,7 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         depend_forget_container(b, c);
         ipc_drop_relays_of(b, c);
         ipc_sync_proxies_removed(b, c);
+        apps_sync_removed(b, c);
         broker_unwatch(b, &c->listen);
         broker_unwatch(b, &c->pidfd);
         remove_dir(c->dir);
@@ -465,6 +475,7 @@ int registry_readopt(Broker *b) {
         if (n > 0) {
                 ipc_sync_proxies(b);
                 depend_sync(b);
+                apps_sync(b);
         }
         return n;
 }

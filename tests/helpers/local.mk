@@ -9,3 +9,6 @@ tests_helpers_brokercall_LDADD = libshuttle-broker.la libshuttle-common.la
 check_PROGRAMS += tests/helpers/shimcall
 tests_helpers_shimcall_SOURCES = tests/helpers/shimcall.c
 tests_helpers_shimcall_LDADD = -lpthread
+# The shim's exec hooks from the program's side (tests/integration/shim-exec.sh).
+check_PROGRAMS += tests/helpers/execcall
+tests_helpers_execcall_SOURCES = tests/helpers/execcall.c

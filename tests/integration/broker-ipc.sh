@@ -37,7 +37,7 @@ host_sock=$T/host.sock
 wait_until grep -q serving "$T/b.out" || diag "b did not start: $(cat "$T/b.out")"
 
 out=$(srun --name a "${VOL[@]}" -- sh -c 'ls /run/shuttle; ls /run/shuttle/svc' 2>&1 | tr '\n' ' ')
-check_eq "a sees broker.sock, bin/ and exactly the services the policy allows it" "bin broker.sock svc b.kv " "$out"
+check_eq "a sees broker.sock, apps/, bin/ and exactly the services the policy allows it" "apps bin broker.sock svc b.kv " "$out"
 
 out=$(srun --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv hello 2>&1)
 check_eq "proxy path: a plain connect() to /run/shuttle/svc/b.kv reaches b's kv" "kv:hello" "$out"

@@ -6,7 +6,7 @@
 # the transfer is gone afterwards and stop leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 23
+plan 26
 # A detached group outlives this script unless stopped: stop it on any exit.
 cleanup_example() {
         "$SHUTTLECTL" stop --state-dir "$STATE_DIR" --time 2 mailviewer >/dev/null 2>&1
@@ -46,6 +46,16 @@ check_match "the write-back (pdfview --annotate FILE) is refused by the broker" 
 check_match "... with exit status 125" "mail: the write-back exited with status 125" "$out"
 check_nomatch "... and the viewer never ran for it" "annotate" "$(echo "$out" | grep '^pdfview')"
 check_match "... the attachment is unchanged" "mail: the attachment is unchanged" "$out"
+
+# The group's policy gives mail an apps/ entry for the viewer.
+mx() { "$SHUTTLECTL" exec --state-dir "$STATE_DIR" "$@"; }
+check_eq "mail has /run/shuttle/apps/viewer/pdfview (the group policy's rule), a link to shuttle-invoke" \
+        "pdfview /run/shuttle-bin/shuttle-invoke" \
+        "$(mx mail -- sh -c 'ls -A /run/shuttle/apps/viewer; readlink /run/shuttle/apps/viewer/pdfview' 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... viewer, which may invoke nothing, has no entries" "0" \
+        "$(mx viewer -- sh -c 'ls -A /run/shuttle/apps | wc -l' 2>&1)"
+check_match "exec of the entry opens the attachment in the viewer" "^pdfview: /run/shuttle/xfer/[0-9]+/invoice.pdf" \
+        "$(mx mail -- /run/shuttle/apps/viewer/pdfview /home/user/invoice.pdf 2>&1)"
 
 check_match "the audit log has the invoke, allowed by mail-opens-pdf" \
         '"group":"mailviewer","from":"mail","to":"viewer","kind":"invoke","op":"exec","object":"/opt/viewer/pdfview /home/user/invoice.pdf","decision":"allow","rule":"mail-opens-pdf"' \

@@ -1,7 +1,8 @@
 # Wire protocol and client library: cmocka unit tests.
 protocol_test_programs = \
 	tests/unit/test-protocol \
-	tests/unit/test-client
+	tests/unit/test-client \
+	tests/unit/test-app-entry
 check_PROGRAMS += $(protocol_test_programs)
 TESTS += $(protocol_test_programs)
 
@@ -17,3 +18,8 @@ tests_unit_test_client_LDADD = libshuttle.la libshuttle-common.la $(TEST_LIBS) -
 # libshuttle exports the shuttle_* functions and nothing else.
 TESTS += tests/unit/libshuttle-symbols.sh
 EXTRA_DIST += tests/unit/libshuttle-symbols.sh
+
+# The names under /run/shuttle/apps/ (src/shuttle/app-entry.h, header-only).
+tests_unit_test_app_entry_SOURCES = tests/unit/test-app-entry.c src/shuttle/app-entry.h
+tests_unit_test_app_entry_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_app_entry_LDADD = $(TEST_LIBS)

@@ -293,6 +293,81 @@ static void test_depend_grants(void **state) {
         policy_unref(p);
 }
 
+static void collect_app(const PolicyInvokeApp *a, void *userdata) {
+        Grants *s = userdata;
+        size_t len = strlen(s->text);
+
+        /* name points into path, at its last component. */
+        assert_ptr_equal(a->name, strrchr(a->path, '/') + 1);
+        snprintf(s->text + len, sizeof(s->text) - len, "%s%s:%s:%s%s", len ? " " : "", a->rule_id, a->path,
+                 a->name, a->denied ? ":denied" : "");
+        s->n++;
+}
+
+/* The apps a broker shows under /run/shuttle/apps/<to>/: allow rules of
+ * kind invoke with a literal absolute app whose from and to match,
+ * unexpired, whatever their args and env; 'denied' when a deny rule that
+ * looks at no argument refuses every invocation of the app. */
+static void test_invoke_apps(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: echo, from: a, to: b, allow: invoke, app: /bin/echo, args: ['ok-*']}\n"
+                            "  - {id: sh, from: a, to: b, allow: [invoke, signal], app: /bin/sh, env: [FOO]}\n"
+                            "  - {id: usr-echo, from: '*', to: b, allow: invoke, app: /usr/bin/echo}\n"
+                            "  - {id: glob, from: a, to: b, allow: invoke, app: '/opt/*'}\n"
+                            "  - {id: anyapp, from: a, to: c, allow: invoke}\n"
+                            "  - {id: star, from: a, to: b, allow: invoke, app: '/x/a\\*b'}\n"
+                            "  - {id: gone, from: a, to: b, allow: invoke, app: /bin/old, until: 2027-01-01T00:00:00Z}\n"
+                            "  - {id: grp, from: 'g/*', to: b, allow: invoke, app: /bin/true}\n"
+                            "  - {id: rm, from: a, to: b, allow: invoke, app: /bin/rm}\n"
+                            "  - {id: no-rm, from: '*', to: b, deny: invoke, app: /bin/rm}\n"
+                            "  - {id: no-sh-c, from: a, to: b, deny: invoke, app: /bin/sh, args: ['-c', ...]}\n"
+                            "  - {id: no-old-deny, from: a, to: b, deny: invoke, app: /usr/bin/echo,\n"
+                            "     until: 2027-01-01T00:00:00Z}\n"
+                            "  - {id: kill, from: a, to: b, allow: signal, app: /bin/kill}\n"
+                            "  - {id: nothing-to-d, from: a, to: d, allow: invoke, app: /bin/cat}\n"
+                            "  - {id: no-d, from: a, to: d, deny: invoke}\n");
+        Grants g = {};
+
+        assert_int_equal(policy_for_each_invoke_app(p, "a", "b", NOW, collect_app, &g), 5);
+        /* Candidates come from several index buckets: compare as a set. */
+        assert_non_null(strstr(g.text, "echo:/bin/echo:echo"));
+        assert_null(strstr(g.text, "echo:/bin/echo:echo:denied"));
+        /* A deny rule with args refuses only some invocations. */
+        assert_non_null(strstr(g.text, "sh:/bin/sh:sh"));
+        assert_null(strstr(g.text, "sh:/bin/sh:sh:denied"));
+        /* An expired deny rule denies nothing. */
+        assert_non_null(strstr(g.text, "usr-echo:/usr/bin/echo:echo"));
+        assert_null(strstr(g.text, "echo:denied"));
+        /* An escaped glob character is a literal. */
+        assert_non_null(strstr(g.text, "star:/x/a*b:a*b"));
+        assert_non_null(strstr(g.text, "rm:/bin/rm:rm:denied"));
+        /* Globs, no app, expired rules, other kinds: none. */
+        assert_null(strstr(g.text, "glob"));
+        assert_null(strstr(g.text, "gone"));
+        assert_null(strstr(g.text, "kill"));
+        assert_null(strstr(g.text, "grp"));
+
+        g = (Grants){};
+        assert_int_equal(policy_for_each_invoke_app(p, "g/x", "b", NOW, collect_app, &g), 2);
+        assert_non_null(strstr(g.text, "grp:/bin/true:true"));
+        assert_non_null(strstr(g.text, "usr-echo:/usr/bin/echo:echo"));
+        g = (Grants){};
+        assert_int_equal(policy_for_each_invoke_app(p, "a", "c", NOW, collect_app, &g), 0);
+        g = (Grants){};
+        /* A deny rule without an app refuses every app. */
+        assert_int_equal(policy_for_each_invoke_app(p, "a", "d", NOW, collect_app, &g), 1);
+        assert_string_equal(g.text, "nothing-to-d:/bin/cat:cat:denied");
+        g = (Grants){};
+        /* Before it expired, the deny rule for /usr/bin/echo denied it. */
+        assert_int_equal(policy_for_each_invoke_app(p, "a", "b", NOW - 400 * 86400, collect_app, &g), 6);
+        assert_non_null(strstr(g.text, "usr-echo:/usr/bin/echo:echo:denied"));
+        assert_non_null(strstr(g.text, "gone:/bin/old:old"));
+        assert_int_equal(policy_for_each_invoke_app(NULL, "a", "b", NOW, collect_app, &g), -EINVAL);
+        assert_int_equal(policy_for_each_invoke_app(p, NULL, "b", NOW, collect_app, &g), -EINVAL);
+        assert_int_equal(policy_for_each_invoke_app(p, "a", "b", NOW, NULL, NULL), -EINVAL);
+        policy_unref(p);
+}
+
 static PolicyVerdict sig(Policy *p, int s, const char *app) {
         PolicyRequest req = { .from = "ops", .to = "db", .kind = POLICY_KIND_SIGNAL, .signal = s, .object = app };
         PolicyDecision d;
@@ -568,6 +643,7 @@ int main(void) {
                 cmocka_unit_test(test_transfer_mode),
                 cmocka_unit_test(test_depend),
                 cmocka_unit_test(test_depend_grants),
+                cmocka_unit_test(test_invoke_apps),
                 cmocka_unit_test(test_signal),
                 cmocka_unit_test(test_until),
                 cmocka_unit_test(test_audit),

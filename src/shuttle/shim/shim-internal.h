@@ -9,11 +9,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shuttle/app-entry.h"
 #include "shuttle/client.h"
 #include "shuttle/protocol.h"
 
 #define SHIM_SVC_DIR "/run/shuttle/svc/"
-#define SHIM_APPS_DIR "/run/shuttle/apps/"
+#define SHIM_APPS_DIR SHUTTLE_APPS_DIR /* app entries: shuttle/app-entry.h */
 #define SHIM_NAME_SUFFIX ".shuttle"
 #define SHIM_ENV "SHUTTLE_SHIM"
 
@@ -56,9 +57,14 @@ void shim_names_atfork_child(void);
 void shim_names_atfork_prepare(void);
 void shim_names_atfork_parent(void);
 
-/* The hook point for exec of /run/shuttle/apps/<container>/<app> (an
- * invoke request).  Not implemented yet: returns -ENOSYS, "not handled",
- * and the caller goes on with the real exec.  A later implementation
- * returns -ENOSYS for paths it does not take, and otherwise does not
- * return on success (it becomes the invoked app's exit status). */
+/* The exec hooks (shim-exec.c).  shim_exec_init() looks up the real
+ * functions; the constructor calls it.
+ *
+ * shim_exec_redirect: exec of the app entry path
+ * (SHIM_APPS_DIR "<container>/<app>") as shuttle-invoke, which makes the
+ * INVOKE request.  Returns -ENOSYS if path is not an entry's name (the
+ * caller goes on with the real call), -E2BIG if argv has more arguments
+ * than an INVOKE takes, else does not return unless the exec failed (a
+ * negative errno).  Async-signal-safe. */
+void shim_exec_init(void);
 int shim_exec_redirect(const char *path, char *const argv[], char *const envp[]);

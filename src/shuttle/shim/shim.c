@@ -5,7 +5,8 @@
  * CONNECT request on /run/shuttle/broker.sock, and dup3()s the connected
  * socket the broker passes back onto the caller's descriptor: the program
  * sees an ordinary connected socket and its data no longer goes through the
- * broker's relay.  See man/shuttle-shim.7.
+ * broker's relay.  Exec of /run/shuttle/apps/<container>/<app> becomes
+ * shuttle-invoke's (shim-exec.c).  See man/shuttle-shim.7.
  *
  * The shim is a convenience inside an untrusted container, never an
  * enforcement point: the broker decides every request, and a program
@@ -203,6 +204,7 @@ __attribute__((constructor)) static void shim_init(void) {
 
         shim_disabled = e && streq(e, "0");
         resolve_real();
+        shim_exec_init();
         (void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
         errno = saved;
 }
@@ -435,17 +437,4 @@ _hook_ int getaddrinfo(const char *node, const char *service, const struct addri
         r = shim_getaddrinfo(node, service, name, hints, res);
         errno = saved;
         return r;
-}
-
-/* ---- exec (hook point only) ------------------------------------------- */
-
-int shim_exec_redirect(const char *path, char *const argv[], char *const envp[]) {
-        /* TODO(invoke): exec of SHIM_APPS_DIR "<container>/<app>" becomes
-         * an INVOKE request.  The shim does not interpose execve() and
-         * friends yet; whoever implements invoke adds the hooks and calls
-         * this first, going on with the real call on -ENOSYS. */
-        (void) path;
-        (void) argv;
-        (void) envp;
-        return -ENOSYS;
 }
