@@ -7,12 +7,13 @@
 
 /* Sets entry `s` ("K=V", taken over), replacing one with the same K. */
 static int env_put(char **env, size_t *n, char *s) {
-        const char *eq = strchr(s, '=');
-        size_t klen = eq ? (size_t) (eq - s) + 1 : strlen(s);
-        size_t j;
+        const char *eq;
+        size_t klen, j;
 
         if (!s)
                 return -1;
+        eq = strchr(s, '=');
+        klen = eq ? (size_t) (eq - s) + 1 : strlen(s);
         for (j = 0; j < *n; j++)
                 if (strncmp(env[j], s, klen) == 0)
                         break;

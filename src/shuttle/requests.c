@@ -206,7 +206,15 @@ static void client_flush(Broker *b, Client *cl) {
 }
 
 int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const char *message) {
+        char cut[SHUTTLE_MESSAGE_MAX + 1];
         ShuttleMsg m;
+
+        /* A reason longer than the protocol carries is cut, never a reason
+         * for the reply not to go out (the caller would wait forever). */
+        if (message && strlen(message) > SHUTTLE_MESSAGE_MAX) {
+                snprintf(cut, sizeof(cut), "%s", message);
+                message = cut;
+        }
         shuttle_msg_reply(&m, id, status, message);
         return broker_client_send(b, cl, &m, -1);
 }
