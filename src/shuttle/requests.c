@@ -212,7 +212,8 @@ int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const ch
         /* A reason longer than the protocol carries is cut, never a reason
          * for the reply not to go out (the caller would wait forever). */
         if (message && strlen(message) > SHUTTLE_MESSAGE_MAX) {
-                snprintf(cut, sizeof(cut), "%s", message);
+                memcpy(cut, message, SHUTTLE_MESSAGE_MAX);
+                cut[SHUTTLE_MESSAGE_MAX] = '\0';
                 message = cut;
         }
         shuttle_msg_reply(&m, id, status, message);
