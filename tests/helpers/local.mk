@@ -9,3 +9,6 @@ tests_helpers_brokercall_LDADD = libshuttle-broker.la libshuttle-common.la
 check_PROGRAMS += tests/helpers/shimcall
 tests_helpers_shimcall_SOURCES = tests/helpers/shimcall.c
 tests_helpers_shimcall_LDADD = -lpthread
+# shm_open()/mq_open() through the shim (tests/integration/shm-mq.sh).
+check_PROGRAMS += tests/helpers/shmqcall
+tests_helpers_shmqcall_SOURCES = tests/helpers/shmqcall.c
