@@ -38,10 +38,12 @@ const char run_usage[] =
         "      --read-only          mount the root filesystem read-only\n"
         "  -t, --tty                give CMD a terminal and relay this one\n"
         "  -w, --workdir DIR        working directory inside (default /)\n"
-        "      --export NAME=PATH|tcp:PORT\n"
-        "                           offer the unix socket PATH (inside) or the TCP\n"
-        "                           PORT on its loopback to other containers as\n"
-        "                           service NAME, subject to policy\n"
+        "      --export NAME=PATH|tcp:PORT|mq:/QUEUE|shm:SIZE\n"
+        "                           offer the unix socket PATH (inside), the TCP\n"
+        "                           PORT on its loopback, the POSIX message queue\n"
+        "                           QUEUE or a shared-memory object of SIZE bytes\n"
+        "                           to other containers as service NAME, subject\n"
+        "                           to policy\n"
         "      --isolated           do not register with the broker: no mediation,\n"
         "                           and no notice about it\n"
         "      --no-shim            do not preload libshuttle-shim.so: programs\n"
@@ -140,6 +142,72 @@ static int set_string(char **field, const char *value) {
                 return -ENOMEM;
         free(*field);
         *field = s;
+        return 0;
+}
+
+/* NAME=/path.sock, NAME=tcp:PORT, NAME=mq:/QUEUE or NAME=shm:SIZE. */
+static int parse_export(const char *arg, ContainerExport *ret, char **ret_error) {
+        const char *eq = strchr(arg, '='), *v;
+        ContainerExport e = {};
+
+        if (!eq)
+                return fail(ret_error, "--export: '%s': expected NAME=/path/in/container.sock", arg);
+        v = eq + 1;
+        e.name = strndup(arg, (size_t) (eq - arg));
+        if (!e.name)
+                return -ENOMEM;
+        if (!container_name_is_valid(e.name)) {
+                free(e.name);
+                return fail(ret_error,
+                            "--export: '%s': expected NAME=/path/in/container.sock, NAME=tcp:PORT, "
+                            "NAME=mq:/QUEUE or NAME=shm:SIZE (a name of A-Z a-z 0-9 _ . -)",
+                            arg);
+        }
+        if (strneq(v, "tcp:", 4)) {
+                uint32_t port;
+                if (parse_uint32(v + 4, &port) < 0 || port == 0 || port > 65535) {
+                        free(e.name);
+                        return fail(ret_error, "--export: '%s': expected tcp:PORT with a port from 1 to 65535",
+                                    arg);
+                }
+                e.port = (uint16_t) port;
+        } else if (strneq(v, "mq:", 3)) {
+                if (!mq_name_is_valid(v + 3)) {
+                        free(e.name);
+                        return fail(ret_error,
+                                    "--export: '%s': expected mq:/QUEUE, a queue name as mq_open() takes it "
+                                    "(one leading '/', at most %d more characters, no other '/')",
+                                    arg, MQ_NAME_MAX);
+                }
+                e.mq = strdup(v + 3);
+                if (!e.mq) {
+                        free(e.name);
+                        return -ENOMEM;
+                }
+        } else if (strneq(v, "shm:", 4)) {
+                if (parse_size(v + 4, &e.shm_size) < 0 || e.shm_size == 0 ||
+                    e.shm_size > CONTAINER_EXPORT_SHM_MAX) {
+                        free(e.name);
+                        return fail(ret_error, "--export: '%s': expected shm:SIZE, e.g. shm:16M (1 byte to 64G)",
+                                    arg);
+                }
+        } else if (strneq(v, "fifo:", 5)) {
+                free(e.name);
+                return fail(ret_error, "--export: '%s': exports of type fifo are not supported", arg);
+        } else if (path_is_clean_absolute(v)) {
+                e.socket = strdup(v);
+                if (!e.socket) {
+                        free(e.name);
+                        return -ENOMEM;
+                }
+        } else {
+                free(e.name);
+                return fail(ret_error,
+                            "--export: '%s': expected NAME=/path/in/container.sock (an absolute path without "
+                            "'.' or '..'), NAME=tcp:PORT, NAME=mq:/QUEUE or NAME=shm:SIZE",
+                            arg);
+        }
+        *ret = e;
         return 0;
 }
 
@@ -347,45 +415,20 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                         break;
                 case OPT_EXPORT: {
                         ContainerExport e = {};
-                        char *eq = strchr(optarg, '=');
-                        if (!eq)
-                                return fail(ret_error, "--export: '%s': expected NAME=/path/in/container.sock",
-                                            optarg);
-                        e.name = strndup(optarg, (size_t) (eq - optarg));
-                        if (!e.name)
-                                return -ENOMEM;
-                        if (strneq(eq + 1, "tcp:", 4)) {
-                                uint32_t port;
-                                if (parse_uint32(eq + 5, &port) < 0 || port == 0 || port > 65535) {
-                                        free(e.name);
-                                        return fail(ret_error, "--export: '%s': expected tcp:PORT with a port "
-                                                               "from 1 to 65535", optarg);
-                                }
-                                e.port = (uint16_t) port;
-                        }
-                        if (!container_name_is_valid(e.name) || (!e.port && !path_is_clean_absolute(eq + 1))) {
-                                free(e.name);
-                                return fail(ret_error,
-                                            "--export: '%s': expected NAME=/path/in/container.sock or "
-                                            "NAME=tcp:PORT (a name of A-Z a-z 0-9 _ . -, an absolute path "
-                                            "without '.' or '..')",
-                                            optarg);
-                        }
+                        r = parse_export(optarg, &e, ret_error);
+                        if (r < 0)
+                                return r;
                         for (size_t i = 0; i < c->n_exports; i++)
                                 if (streq(c->exports[i].name, e.name)) {
-                                        free(e.name);
-                                        return fail(ret_error, "--export: two services named '%.*s'",
-                                                    (int) (eq - optarg), optarg);
+                                        r = fail(ret_error, "--export: two services named '%s'", e.name);
+                                        break;
                                 }
-                        e.socket = e.port ? NULL : strdup(eq + 1);
-                        if (!e.port && !e.socket) {
-                                free(e.name);
-                                return -ENOMEM;
-                        }
-                        r = append((void **) &c->exports, &c->n_exports, sizeof(ContainerExport), &e);
+                        if (r >= 0)
+                                r = append((void **) &c->exports, &c->n_exports, sizeof(ContainerExport), &e);
                         if (r < 0) {
                                 free(e.name);
                                 free(e.socket);
+                                free(e.mq);
                         }
                         break;
                 }

@@ -289,3 +289,21 @@ bool path_is_clean_absolute(const char *p) {
         }
         return true;
 }
+
+bool mq_name_is_valid(const char *s) {
+        size_t n;
+
+        /* What mq_open(3) takes: one leading slash, then a name the kernel
+         * looks up in the queue file system (no slash, not "." or "..").
+         * Control characters are refused too: the name ends up in the audit
+         * log and on terminals. */
+        if (!s || s[0] != '/')
+                return false;
+        n = strlen(s + 1);
+        if (n == 0 || n > MQ_NAME_MAX || streq(s + 1, ".") || streq(s + 1, ".."))
+                return false;
+        for (size_t i = 1; i <= n; i++)
+                if (s[i] == '/' || (unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+                        return false;
+        return true;
+}

@@ -42,3 +42,8 @@ bool path_is_clean_absolute(const char *p);
 /* Container names: 1-63 characters of [A-Za-z0-9_.-], starting with an
  * alphanumeric, no "..".  Names end up in paths and cgroup names. */
 bool container_name_is_valid(const char *s);
+
+/* A POSIX message queue name as mq_open(3) takes it: "/" and 1-255 more
+ * bytes, none of them "/" or a control character, not "/." or "/..". */
+#define MQ_NAME_MAX 255
+bool mq_name_is_valid(const char *s);

@@ -56,6 +56,7 @@ void container_config_done(ContainerConfig *c) {
         for (size_t i = 0; i < c->n_exports; i++) {
                 free(c->exports[i].name);
                 free(c->exports[i].socket);
+                free(c->exports[i].mq);
         }
         free(c->exports);
         free(c->shuttle_dir);

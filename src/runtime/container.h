@@ -43,13 +43,20 @@ typedef struct ContainerHooks {
         void *userdata;
 } ContainerHooks;
 
-/* A service this container offers to others: `--export NAME=/path.sock`
- * or `--export NAME=tcp:PORT`. */
+/* A service this container offers to others: `--export NAME=/path.sock`,
+ * `NAME=tcp:PORT`, `NAME=mq:/QUEUE` or `NAME=shm:SIZE`.  Exactly one of
+ * socket, port, mq and shm_size is set. */
 typedef struct ContainerExport {
         char *name;
-        char *socket;  /* absolute path inside the container, or NULL */
-        uint16_t port; /* TCP port on the container's loopback */
+        char *socket;      /* absolute path inside the container, or NULL */
+        uint16_t port;     /* TCP port on the container's loopback */
+        char *mq;          /* POSIX message queue in its IPC namespace ("/jobs"), or NULL */
+        uint64_t shm_size; /* a shared-memory object of this many bytes, kept by the broker */
 } ContainerExport;
+
+/* The largest shared-memory export (its pages are allocated, and charged to
+ * the exporter's memory cgroup, when it is first opened). */
+#define CONTAINER_EXPORT_SHM_MAX (UINT64_C(64) << 30)
 
 struct ContainerConfig {
         char *name;     /* unique among running containers */

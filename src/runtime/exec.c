@@ -103,7 +103,7 @@ static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
 /* Moves the calling process into each of the container's cgroup
  * directories ("0" is the writer).  Each must be a cgroupfs directory: the
  * paths come from the state file, and we write nothing anywhere else. */
-static int join_cgroups(char *const *paths, const char **ret_failed) {
+int container_join_cgroups(char *const *paths, const char **ret_failed) {
         for (size_t i = 0; paths && paths[i]; i++) {
                 _cleanup_close_ int dfd = -1, fd = -1;
                 struct statfs sf;
@@ -207,7 +207,7 @@ _Noreturn static void joiner_main(const Exec *x) {
 
         /* Cgroups first: the command must be born inside them so every limit
          * counts it from its first instruction. */
-        r = join_cgroups(x->info->cgroups, &failed);
+        r = container_join_cgroups(x->info->cgroups, &failed);
         if (r < 0)
                 fail(x, r, "joining cgroup '%s': %s", failed,
                      r == -EMEDIUMTYPE ? "not a cgroup file system" : strerror(-r));

@@ -74,3 +74,10 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
  * inside the container. */
 int container_exec_spawn(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int stdio[3],
                          pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size);
+
+/* Moves the calling process into each of the container's cgroup
+ * directories (StateInfo.cgroups, from the state file), so that what it
+ * allocates counts against the container's limits.  Each must be a cgroupfs
+ * directory (-EMEDIUMTYPE otherwise); *ret_failed names the one that
+ * failed. */
+int container_join_cgroups(char *const *paths, const char **ret_failed);

@@ -285,8 +285,9 @@ static int ck_net(GroupContext *c, ContainerState *st, GroupContainer *gc, const
         return 0;
 }
 
-/* exports: - { name: kv, socket: /run/kv.sock } | { name: web, tcp: 8080 } */
-enum { EK_NAME, EK_SOCKET, EK_TCP, EK_FIFO, EK_MQ, _EK_MAX };
+/* exports: - { name: kv, socket: /run/kv.sock } | { name: web, tcp: 8080 } |
+ *            { name: jobs, mq: /jobs } | { name: frames, shm: 16M } */
+enum { EK_NAME, EK_SOCKET, EK_TCP, EK_FIFO, EK_MQ, EK_SHM, _EK_MAX };
 
 static const struct ExportKey {
         const char *name;
@@ -297,6 +298,7 @@ static const struct ExportKey {
         [EK_TCP] = { "tcp", GROUP_EXPORT_TCP },
         [EK_FIFO] = { "fifo", GROUP_EXPORT_FIFO },
         [EK_MQ] = { "mq", GROUP_EXPORT_MQ },
+        [EK_SHM] = { "shm", GROUP_EXPORT_SHM },
 };
 
 static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret, const YNode **ret_name) {
@@ -317,13 +319,13 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
         for (size_t i = 0; i + 1 < node->n_items; i += 2) {
                 const YNode *key = node->items[i];
                 int k = group_lookup_key(c, key, export_keys, sizeof(export_keys[0]), ELEMENTSOF(export_keys), &seen,
-                                         "in an export (expected name and one of socket, tcp, fifo or mq)");
+                                         "in an export (expected name and one of socket, tcp, mq or shm)");
                 if (k < 0)
                         ok = false;
                 else if (k == EK_NAME)
                         name = node->items[i + 1];
                 else if (type_key) {
-                        group_error(c, key, "an export has exactly one of socket, tcp, fifo or mq ('%s' and '%s')",
+                        group_error(c, key, "an export has exactly one of socket, tcp, mq or shm ('%s' and '%s')",
                                     type_key->value, key->value);
                         ok = false;
                 } else {
@@ -349,7 +351,7 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
         }
         if (!type_key) {
                 if (!c->truncated)
-                        group_error(c, node, "export needs one of socket, tcp, fifo or mq");
+                        group_error(c, node, "export needs one of socket, tcp, mq or shm");
                 return -EINVAL;
         }
         switch (type) {
@@ -361,6 +363,27 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
                 if (group_want_port(c, "tcp", type_value, &e.port) < 0)
                         ok = false;
                 break;
+        case GROUP_EXPORT_MQ:
+                if (group_want_string(c, "mq", type_value, &s) < 0)
+                        ok = false;
+                else if (!mq_name_is_valid(s)) {
+                        group_error(c, type_value,
+                                    "'mq': '%s': expected a queue name as mq_open() takes it (one leading '/', "
+                                    "at most %d more characters, no other '/')",
+                                    s, MQ_NAME_MAX);
+                        ok = false;
+                } else if (!(e.mq = strdup(s)))
+                        return (c->oom = -ENOMEM);
+                break;
+        case GROUP_EXPORT_SHM:
+                if (group_want_string(c, "shm", type_value, &s) < 0)
+                        ok = false;
+                else if (parse_size(s, &e.shm_size) < 0 || e.shm_size == 0 ||
+                         e.shm_size > CONTAINER_EXPORT_SHM_MAX) {
+                        group_error(c, type_value, "'shm': invalid size '%s' (expected e.g. 16M, 1 byte to 64G)", s);
+                        ok = false;
+                }
+                break;
         default:
                 /* Known to the syntax, not carried yet: refuse rather than
                  * start a group where the export silently does nothing. */
@@ -370,10 +393,12 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
         }
         if (!ok) {
                 free(e.socket);
+                free(e.mq);
                 return -EINVAL;
         }
         if (!(e.name = strdup(name->value))) {
                 free(e.socket);
+                free(e.mq);
                 return (c->oom = -ENOMEM);
         }
         *ret = e;
@@ -415,6 +440,7 @@ static int ck_exports(GroupContext *c, ContainerState *st, GroupContainer *gc, c
                 ok = false;
                 free(e.name);
                 free(e.socket);
+                free(e.mq);
         }
         return c->oom ?: ok ? 0 : -EINVAL;
 }

@@ -187,7 +187,10 @@ int group_check_policy(GroupContext *c) {
                                         .to = to,
                                         .kind = POLICY_KIND_IPC,
                                         .object = e->name,
-                                        .ipc_type = e->socket ? POLICY_IPC_UNIX : POLICY_IPC_TCP,
+                                        .ipc_type = e->socket ? POLICY_IPC_UNIX
+                                                    : e->mq   ? POLICY_IPC_MQ
+                                                    : e->shm_size ? POLICY_IPC_SHM
+                                                                  : POLICY_IPC_TCP,
                                         .now = now,
                                 };
                                 PolicyDecision d;

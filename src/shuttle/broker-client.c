@@ -35,16 +35,24 @@ static int call(const char *state_dir, json_t *req, char **ret_error) {
         return r;
 }
 
+/* One export as registration carries it: the name and exactly one of
+ * socket, port, mq and shm (its size in bytes). */
+static json_t *export_json(const ContainerExport *e) {
+        if (e->socket)
+                return json_pack("{s:s, s:s}", "name", e->name, "socket", e->socket);
+        if (e->mq)
+                return json_pack("{s:s, s:s}", "name", e->name, "mq", e->mq);
+        if (e->shm_size)
+                return json_pack("{s:s, s:I}", "name", e->name, "shm", (json_int_t) e->shm_size);
+        return json_pack("{s:s, s:i}", "name", e->name, "port", (int) e->port);
+}
+
 int broker_register_container(const char *state_dir, const ContainerConfig *c, pid_t pid, unsigned restarts,
                               char **ret_error) {
         json_t *exports = json_array();
 
         for (size_t i = 0; exports && i < c->n_exports; i++)
-                json_array_append_new(exports, c->exports[i].socket
-                                                       ? json_pack("{s:s, s:s}", "name", c->exports[i].name,
-                                                                   "socket", c->exports[i].socket)
-                                                       : json_pack("{s:s, s:i}", "name", c->exports[i].name,
-                                                                   "port", (int) c->exports[i].port));
+                json_array_append_new(exports, export_json(&c->exports[i]));
         return call(state_dir,
                     json_pack("{s:s, s:s, s:s?, s:i, s:o*, s:i}", "op", "register", "name", c->name, "group",
                               c->group, "pid", (int) pid, "exports", exports, "restarts", (int) restarts),

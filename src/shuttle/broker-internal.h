@@ -54,7 +54,17 @@ typedef struct Export {
         char *name;
         char *socket;  /* unix socket path inside the exporter, or NULL */
         uint16_t port; /* TCP port on the exporter's loopback, if no socket */
+        char *mq;      /* a POSIX message queue in the exporter's IPC namespace, or NULL */
+        uint64_t shm_size; /* > 0: a shared-memory object of this size (shmq.c) */
+        int shm_fd;    /* its memfd, made when it is first opened; -1 before */
 } Export;
+
+/* Exports reached with CONNECT and the proxy sockets: unix sockets and TCP
+ * ports (message queues and shared memory are opened with OPEN_MQ and
+ * OPEN_SHM instead). */
+static inline bool export_is_stream(const Export *e) {
+        return e->socket || e->port > 0;
+}
 
 typedef struct Proxy {
         Source src;
@@ -269,6 +279,9 @@ void broker_audit(Broker *b, const AuditEvent *e);
  * true if allowed; *ret_grant says whether the connection must be counted. */
 bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
                        const char *op, IpcGrant *ret_grant);
+/* The same for an ipc request of a given type (POLICY_IPC_MQ, _SHM, ...). */
+bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
+                            const char *op, PolicyIpcType type, IpcGrant *ret_grant);
 
 /* The policy that decides requests from `from` (its group's, if loaded). */
 const Policy *broker_policy_for(const Broker *b, const Container *from);
@@ -341,6 +354,8 @@ void broker_signal_pid_request(Broker *b, Client *cl, const struct ShuttleMsg *m
 /* Exported shared memory and message queues (shmq.c): OPEN_SHM and
  * OPEN_MQ.  Sends its answer. */
 void broker_open_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+/* Frees what an export holds (its memfd too): the first n of exports. */
+void exports_free(Export *exports, size_t n);
 /* Who is calling on a connection (SO_PEERCRED, and its groups). */
 typedef struct CallerCreds {
         uid_t uid;

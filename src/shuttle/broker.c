@@ -160,12 +160,17 @@ static const char *limits_admit(Broker *b, const Container *from, const PolicyDe
 
 bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
                        const char *op, IpcGrant *ret_grant) {
+        return broker_decide_ipc_type(b, from, to, service, op, POLICY_IPC_UNIX, ret_grant);
+}
+
+bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
+                            const char *op, PolicyIpcType type, IpcGrant *ret_grant) {
         PolicyRequest req = {
                 .from = from->qname,
                 .to = to ? to->qname : "",
                 .kind = POLICY_KIND_IPC,
                 .object = service,
-                .ipc_type = POLICY_IPC_UNIX,
+                .ipc_type = type,
                 .now = time(NULL),
         };
         PolicyDecision d = {};
@@ -356,9 +361,11 @@ static json_t *control_ps(Broker *b) {
                 if (c->dead)
                         continue;
                 for (size_t i = 0; exports && i < c->n_exports; i++)
-                        json_array_append_new(exports, json_pack("{s:s, s:s?, s:i}", "name", c->exports[i].name,
-                                                                 "socket", c->exports[i].socket, "port",
-                                                                 (int) c->exports[i].port));
+                        json_array_append_new(exports, json_pack("{s:s, s:s?, s:i, s:s?, s:I}", "name",
+                                                                 c->exports[i].name, "socket", c->exports[i].socket,
+                                                                 "port", (int) c->exports[i].port, "mq",
+                                                                 c->exports[i].mq, "shm",
+                                                                 (json_int_t) c->exports[i].shm_size));
                 json_array_append_new(list, json_pack("{s:s, s:s?, s:i, s:o*, s:i}", "name", c->name, "group",
                                                       c->group, "pid", (int) c->pid, "exports", exports,
                                                       "clients", (int) c->n_clients));

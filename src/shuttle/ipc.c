@@ -47,8 +47,8 @@ int ipc_connect_service(Broker *b, const Container *importer, const char *target
         if (!exporter || exporter == importer)
                 return -ENOENT;
         e = container_find_export(exporter, dot + 1);
-        if (!e)
-                return -ENOENT;
+        if (!e || !export_is_stream(e))
+                return -ENOENT; /* message queues and shared memory are not connected to */
         if (!e->socket)
                 return ns_connect_tcp(exporter->pid, exporter->pidfd.fd, e->port, ret_fd);
         return ns_connect_unix(exporter->pid, exporter->pidfd.fd, e->socket, ret_fd);
@@ -136,7 +136,8 @@ static int proxy_create(Broker *b, Container *importer, const Container *exporte
 
 static void create_allowed(Broker *b, Container *a, Container *e) {
         for (size_t i = 0; i < e->n_exports; i++)
-                if (!proxy_find(a, e->name, e->exports[i].name) && allowed_quietly(b, a, e, e->exports[i].name)) {
+                if (export_is_stream(&e->exports[i]) && !proxy_find(a, e->name, e->exports[i].name) &&
+                    allowed_quietly(b, a, e, e->exports[i].name)) {
                         int r = proxy_create(b, a, e, e->exports[i].name);
                         if (r < 0)
                                 log_warning_errno(r, "Cannot create %s/svc/%s.%s: %m", a->dir, e->name,

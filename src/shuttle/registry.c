@@ -47,6 +47,60 @@ const Export *container_find_export(const Container *c, const char *name) {
         return NULL;
 }
 
+void exports_free(Export *exports, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(exports[i].name);
+                free(exports[i].socket);
+                free(exports[i].mq);
+                /* A shared-memory object lives as long as its exporter is
+                 * registered (and in the mappings of whoever holds it). */
+                safe_close(exports[i].shm_fd);
+        }
+        free(exports);
+}
+
+/* One export from a registration or a saved record: a valid name and
+ * exactly one of socket, port, mq and shm.  -EINVAL if it is not that. */
+static int export_parse(json_t *v, Export *ret) {
+        const char *en = json_string_value(json_object_get(v, "name"));
+        const char *es = json_string_value(json_object_get(v, "socket"));
+        const char *eq = json_string_value(json_object_get(v, "mq"));
+        json_t *pj = json_object_get(v, "port"), *sj = json_object_get(v, "shm");
+        json_int_t port = json_integer_value(pj), shm = json_integer_value(sj);
+        Export e = { .shm_fd = -1 };
+
+        if (!en || !container_name_is_valid(en) || !!es + !!eq + !!pj + !!sj != 1)
+                return -EINVAL;
+        if (es ? !path_is_clean_absolute(es) || strlen(es) >= PATH_MAX
+            : eq ? !mq_name_is_valid(eq)
+            : sj ? !json_is_integer(sj) || shm <= 0 || (uint64_t) shm > CONTAINER_EXPORT_SHM_MAX
+                 : !json_is_integer(pj) || port <= 0 || port > 65535)
+                return -EINVAL;
+        e.name = strdup(en);
+        e.socket = es ? strdup(es) : NULL;
+        e.mq = eq ? strdup(eq) : NULL;
+        e.port = pj ? (uint16_t) port : 0;
+        e.shm_size = sj ? (uint64_t) shm : 0;
+        if (!e.name || (es && !e.socket) || (eq && !e.mq)) {
+                free(e.name);
+                free(e.socket);
+                free(e.mq);
+                return -ENOMEM;
+        }
+        *ret = e;
+        return 0;
+}
+
+static json_t *export_record(const Export *e) {
+        if (e->socket)
+                return json_pack("{s:s, s:s}", "name", e->name, "socket", e->socket);
+        if (e->mq)
+                return json_pack("{s:s, s:s}", "name", e->name, "mq", e->mq);
+        if (e->shm_size)
+                return json_pack("{s:s, s:I}", "name", e->name, "shm", (json_int_t) e->shm_size);
+        return json_pack("{s:s, s:i}", "name", e->name, "port", (int) e->port);
+}
+
 void container_free(void *p) {
         Container *c = p;
 
@@ -55,11 +109,7 @@ void container_free(void *p) {
         free(c->name);
         free(c->group);
         free(c->qname);
-        for (size_t i = 0; i < c->n_exports; i++) {
-                free(c->exports[i].name);
-                free(c->exports[i].socket);
-        }
-        free(c->exports);
+        exports_free(c->exports, c->n_exports);
         free(c);
 }
 
@@ -94,11 +144,7 @@ static int save_record(const Container *c) {
                 return r;
 
         for (size_t i = 0; exports && i < c->n_exports; i++)
-                json_array_append_new(exports, c->exports[i].socket
-                                                       ? json_pack("{s:s, s:s}", "name", c->exports[i].name,
-                                                                   "socket", c->exports[i].socket)
-                                                       : json_pack("{s:s, s:i}", "name", c->exports[i].name,
-                                                                   "port", (int) c->exports[i].port));
+                json_array_append_new(exports, export_record(&c->exports[i]));
         o = json_pack("{s:s, s:s?, s:i, s:I, s:o*}", "name", c->name, "group", c->group, "pid", (int) c->pid,
                       "start_time", (json_int_t) c->start_time, "exports", exports);
         if (!o)
@@ -171,11 +217,7 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
 
         c = calloc(1, sizeof(*c));
         if (!c) {
-                for (size_t i = 0; i < n_exports; i++) {
-                        free(exports[i].name);
-                        free(exports[i].socket);
-                }
-                free(exports);
+                exports_free(exports, n_exports);
                 return -ENOMEM;
         }
         c->broker = b;
@@ -320,29 +362,22 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
         if (!exports)
                 return -ENOMEM;
         json_array_foreach(exj, i, v) {
-                const char *en = json_string_value(json_object_get(v, "name"));
-                const char *es = json_string_value(json_object_get(v, "socket"));
-                json_int_t port = json_integer_value(json_object_get(v, "port"));
-                if (!en || !container_name_is_valid(en) || (es ? !path_is_clean_absolute(es) || strlen(es) >= PATH_MAX : port <= 0 || port > 65535)) {
-                        r = -EINVAL;
-                        (void) asprintf(ret_error,
-                                        "export %zu: expected a name and an absolute socket path or a TCP port", i);
+                r = export_parse(v, &exports[n]);
+                if (r < 0) {
+                        if (r == -EINVAL)
+                                (void) asprintf(ret_error,
+                                                "export %zu: expected a name and one of an absolute socket path, "
+                                                "a TCP port, a queue name (mq) or a size (shm)",
+                                                i);
                         goto fail;
                 }
-                for (size_t j = 0; j < n; j++)
-                        if (streq(exports[j].name, en)) {
+                n++;
+                for (size_t j = 0; j + 1 < n; j++)
+                        if (streq(exports[j].name, exports[n - 1].name)) {
                                 r = -EEXIST;
-                                (void) asprintf(ret_error, "two exports named '%s'", en);
+                                (void) asprintf(ret_error, "two exports named '%s'", exports[j].name);
                                 goto fail;
                         }
-                exports[n].name = strdup(en);
-                exports[n].socket = es ? strdup(es) : NULL;
-                exports[n].port = (uint16_t) port;
-                n++;
-                if (!exports[n - 1].name || (es && !exports[n - 1].socket)) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
         }
 
         r = container_add(b, name, group, (pid_t) json_integer_value(pidj), 0, exports, n, &c, ret_error);
@@ -365,11 +400,7 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
         return 0;
 
 fail:
-        for (size_t j = 0; j < n; j++) {
-                free(exports[j].name);
-                free(exports[j].socket);
-        }
-        free(exports);
+        exports_free(exports, n);
         return r;
 }
 
@@ -415,18 +446,9 @@ static int readopt_one(Broker *b, const char *path) {
                 json_decref(o);
                 return -ENOMEM;
         }
-        json_array_foreach(exj, i, v) {
-                const char *en = json_string_value(json_object_get(v, "name"));
-                const char *es = json_string_value(json_object_get(v, "socket"));
-                json_int_t port = json_integer_value(json_object_get(v, "port"));
-                if (!en || (!es && (port <= 0 || port > 65535)) || i >= BROKER_EXPORTS_MAX)
-                        continue;
-                exports[n].name = strdup(en);
-                exports[n].socket = es ? strdup(es) : NULL;
-                exports[n].port = (uint16_t) port;
-                if (exports[n].name && (!es || exports[n].socket))
+        json_array_foreach(exj, i, v)
+                if (i < BROKER_EXPORTS_MAX && export_parse(v, &exports[n]) >= 0)
                         n++;
-        }
         {
                 const char *name = json_string_value(json_object_get(o, "name"));
                 r = name && container_name_is_valid(name)

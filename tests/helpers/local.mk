@@ -12,3 +12,6 @@ tests_helpers_shimcall_LDADD = -lpthread
 # The shim's exec hooks from the program's side (tests/integration/shim-exec.sh).
 check_PROGRAMS += tests/helpers/execcall
 tests_helpers_execcall_SOURCES = tests/helpers/execcall.c
+# shm_open()/mq_open() through the shim (tests/integration/shm-mq.sh).
+check_PROGRAMS += tests/helpers/shmqcall
+tests_helpers_shmqcall_SOURCES = tests/helpers/shmqcall.c

@@ -4,6 +4,9 @@
  * "answered <status>".
  *
  *   rawframe SOCKET oversize|badmagic|badversion|unknown|reply|fds|spoof|truncated|ok
+ *   rawframe SOCKET open-noflags|open-badflags|open-fd|open-ok
+ *                   OPEN_SHM of "db.kv" with flags 0, with flags outside the
+ *                   defined bits, carrying a descriptor, or well-formed
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,20 @@
 
 #include "common/fdpass.h"
 #include "shuttle/protocol.h"
+
+/* Overwrites the value of a u32 attribute in an encoded frame. */
+static void patch_u32(char *frame, size_t len, uint16_t attr, uint32_t v) {
+        for (size_t off = SHUTTLE_HEADER_SIZE; off + 4 <= len;) {
+                uint16_t t, l;
+                memcpy(&t, frame + off, 2);
+                memcpy(&l, frame + off + 2, 2);
+                if (t == attr && l == 4) {
+                        memcpy(frame + off + 4, &v, 4);
+                        return;
+                }
+                off += 4 + ((l + 3u) & ~3u);
+        }
+}
 
 int main(int argc, char **argv) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -85,6 +102,21 @@ int main(int argc, char **argv) {
                         memcpy(&body, frame + 12, 4);
                         body += 8;
                         memcpy(frame + 12, &body, 4);
+                }
+        } else if (strncmp(mode, "open-", 5) == 0) {
+                shuttle_msg_open(&m, SHUTTLE_MSG_OPEN_SHM, 7, "db.kv", SHUTTLE_OPEN_READ);
+                if (shuttle_msg_encode(&m, frame, sizeof(frame), &len, NULL) < 0)
+                        return 1;
+                if (strcmp(mode, "open-noflags") == 0)
+                        patch_u32(frame, len, SHUTTLE_ATTR_FLAGS, 0);
+                else if (strcmp(mode, "open-badflags") == 0)
+                        patch_u32(frame, len, SHUTTLE_ATTR_FLAGS, 0x80000001u);
+                else if (strcmp(mode, "open-fd") == 0) {
+                        fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        n_fds = 1;
+                } else if (strcmp(mode, "open-ok") != 0) {
+                        fprintf(stderr, "unknown mode %s\n", mode);
+                        return 2;
                 }
         } else if (strcmp(mode, "ok") != 0) {
                 fprintf(stderr, "unknown mode %s\n", mode);

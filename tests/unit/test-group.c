@@ -464,8 +464,8 @@ static void test_export_errors(void **state) {
                            "      - { name: kv, socket: /run/kv.sock }\n"
                            "      - { name: kv, tcp: 80 }\n"
                            "      - { name: f, fifo: /run/f }\n"
-                           "      - { name: q, mq: /q }\n"
-                           "      - { name: both, socket: /a, tcp: 1 }\n"
+                           "      - { name: q, mq: q }\n"
+                           "      - { name: both, socket: /a, shm: 1M }\n"
                            "      - { name: p, tcp: 65536 }\n"
                            "      - { name: r, socket: run/x }\n"
                            "      - { socket: /x }\n"
@@ -474,16 +474,60 @@ static void test_export_errors(void **state) {
                            "      - kv=/run/kv.sock\n",
                       "g.yaml:7:17: two exports named 'kv' (first at line 6 column 17)",
                       "g.yaml:8:20: exports of type fifo are not supported yet",
-                      "g.yaml:9:20: exports of type mq are not supported yet",
-                      "g.yaml:10:35: an export has exactly one of socket, tcp, fifo or mq ('socket' and 'tcp')",
+                      "g.yaml:9:24: 'mq': 'q': expected a queue name as mq_open() takes it (one leading '/', at "
+                      "most 255 more characters, no other '/')",
+                      "g.yaml:10:35: an export has exactly one of socket, tcp, mq or shm ('socket' and 'shm')",
                       "g.yaml:11:25: 'tcp' must be a port from 1 to 65535, not '65536'",
                       "g.yaml:12:28: 'socket': 'run/x': expected an absolute path without '.' or '..'",
                       "g.yaml:13:9: export has no 'name'",
-                      "g.yaml:14:9: export needs one of socket, tcp, fifo or mq",
-                      "g.yaml:15:32: unknown key 'port' in an export (expected name and one of socket, tcp, fifo or mq)",
+                      "g.yaml:14:9: export needs one of socket, tcp, mq or shm",
+                      "g.yaml:15:32: unknown key 'port' in an export (expected name and one of socket, tcp, mq or shm)",
                       "g.yaml:15:17: export name 'a b' is not valid (1-63 characters of A-Z a-z 0-9 _ . -, "
                       "starting with a letter or digit)",
                       "g.yaml:16:9: an export must be a mapping like { name: kv, socket: /run/kv.sock }, not a string");
+}
+
+static void test_export_kinds(void **state) {
+        Group *g = load_ok(HEAD "  a:\n"
+                                "    command: [x]\n"
+                                "    exports:\n"
+                                "      - { name: jobs, mq: /jobs }\n"
+                                "      - { name: frames, shm: 16M }\n"
+                                "      - { name: page, shm: 4096 }\n");
+        const GroupContainer *a = container(g, "a");
+
+        assert_int_equal(a->config.n_exports, 3);
+        assert_string_equal(a->config.exports[0].name, "jobs");
+        assert_string_equal(a->config.exports[0].mq, "/jobs");
+        assert_null(a->config.exports[0].socket);
+        assert_int_equal(a->config.exports[0].port, 0);
+        assert_int_equal(a->config.exports[0].shm_size, 0);
+        assert_string_equal(a->config.exports[1].name, "frames");
+        assert_int_equal(a->config.exports[1].shm_size, 16 << 20);
+        assert_null(a->config.exports[1].mq);
+        assert_null(a->config.exports[1].socket);
+        assert_int_equal(a->config.exports[2].shm_size, 4096);
+        group_free(g);
+
+        expect_errors(HEAD "  a:\n"
+                           "    command: [x]\n"
+                           "    exports:\n"
+                           "      - { name: a, mq: /a/b }\n"
+                           "      - { name: b, mq: / }\n"
+                           "      - { name: c, mq: [x] }\n"
+                           "      - { name: d, shm: 0 }\n"
+                           "      - { name: e, shm: 65G }\n"
+                           "      - { name: f, shm: lots }\n"
+                           "      - { name: g, mq: /g, shm: 1M }\n",
+                      "g.yaml:6:24: 'mq': '/a/b': expected a queue name as mq_open() takes it (one leading '/', at "
+                      "most 255 more characters, no other '/')",
+                      "g.yaml:7:24: 'mq': '/': expected a queue name as mq_open() takes it (one leading '/', at "
+                      "most 255 more characters, no other '/')",
+                      "g.yaml:8:24: 'mq' must be a string, not a list",
+                      "g.yaml:9:25: 'shm': invalid size '0' (expected e.g. 16M, 1 byte to 64G)",
+                      "g.yaml:10:25: 'shm': invalid size '65G' (expected e.g. 16M, 1 byte to 64G)",
+                      "g.yaml:11:25: 'shm': invalid size 'lots' (expected e.g. 16M, 1 byte to 64G)",
+                      "g.yaml:12:28: an export has exactly one of socket, tcp, mq or shm ('mq' and 'shm')");
 }
 
 static void test_ready_errors(void **state) {
@@ -572,11 +616,11 @@ static void test_many_errors_reported(void **state) {
                       "    depends_on: [ghost]\n"
                       "  b:\n"
                       "    limits: { pids: lots }\n"
-                      "    exports: [{ name: s, mq: /s }]\n",
+                      "    exports: [{ name: s, fifo: /s }]\n",
                       "g.yaml:2:1: unknown key 'bogus' at the top level (expected group, policy or containers)",
                       "g.yaml:6:10: 'net': 'wifi': expected 'none', 'loopback' or 'bridge'",
                       "g.yaml:9:21: 'pids': invalid count 'lots' (expected a positive number)",
-                      "g.yaml:10:26: exports of type mq are not supported yet",
+                      "g.yaml:10:26: exports of type fifo are not supported yet",
                       "g.yaml:8:3: container 'b' has no 'command'",
                       "g.yaml:7:18: 'depends_on': no container named 'ghost' in this group");
 }
@@ -802,6 +846,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_volume_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_limit_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_export_errors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_export_kinds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ready_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_shim, setup, teardown),

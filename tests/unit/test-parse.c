@@ -146,12 +146,38 @@ static void test_clean_paths(void **state) {
         assert_false(path_is_clean_absolute("/a/."));
 }
 
+static void test_mq_names(void **state) {
+        char name[MQ_NAME_MAX + 3];
+
+        assert_true(mq_name_is_valid("/jobs"));
+        assert_true(mq_name_is_valid("/a.b-c_d"));
+        assert_true(mq_name_is_valid("/..x"));
+        assert_false(mq_name_is_valid(NULL));
+        assert_false(mq_name_is_valid(""));
+        assert_false(mq_name_is_valid("/"));
+        assert_false(mq_name_is_valid("jobs"));
+        assert_false(mq_name_is_valid("//jobs"));
+        assert_false(mq_name_is_valid("/a/b"));
+        assert_false(mq_name_is_valid("/."));
+        assert_false(mq_name_is_valid("/.."));
+        assert_false(mq_name_is_valid("/a\nb"));
+        assert_false(mq_name_is_valid("/a\x7f"));
+        name[0] = '/';
+        memset(name + 1, 'q', MQ_NAME_MAX);
+        name[MQ_NAME_MAX + 1] = '\0';
+        assert_true(mq_name_is_valid(name));
+        name[MQ_NAME_MAX + 1] = 'q';
+        name[MQ_NAME_MAX + 2] = '\0';
+        assert_false(mq_name_is_valid(name));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_size),     cmocka_unit_test(test_format_size),
                 cmocka_unit_test(test_cpus),     cmocka_unit_test(test_uid_gid),
                 cmocka_unit_test(test_signal),   cmocka_unit_test(test_duration),
                 cmocka_unit_test(test_names),   cmocka_unit_test(test_clean_paths),
+                cmocka_unit_test(test_mq_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,8 @@ static void test_full(void **state) {
                                "--user", "1000:100", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN",
                                "--read-only", "--tty", "--workdir", "/w", "--ulimit", "nofile=100:200",
                                "--export", "kv=/run/kv.sock", "--export", "admin=/run/admin.sock",
-                               "--export", "web=tcp:8080",
+                               "--export", "web=tcp:8080", "--export", "jobs=mq:/jobs",
+                               "--export", "frames=shm:16M",
                                "--", "/bin/echo", "--name", "x"),
                          0);
         assert_null(err);
@@ -55,12 +56,24 @@ static void test_full(void **state) {
         assert_true(o.config.tty);
         assert_string_equal(o.config.workdir, "/w");
         assert_int_equal(o.config.n_rlimits, 1);
-        assert_int_equal(o.config.n_exports, 3);
+        assert_int_equal(o.config.n_exports, 5);
         assert_null(o.config.exports[2].socket);
+        assert_null(o.config.exports[2].mq);
+        assert_int_equal(o.config.exports[2].shm_size, 0);
         assert_int_equal(o.config.exports[2].port, 8080);
         assert_string_equal(o.config.exports[0].name, "kv");
         assert_string_equal(o.config.exports[0].socket, "/run/kv.sock");
         assert_string_equal(o.config.exports[1].name, "admin");
+        assert_string_equal(o.config.exports[3].name, "jobs");
+        assert_string_equal(o.config.exports[3].mq, "/jobs");
+        assert_null(o.config.exports[3].socket);
+        assert_int_equal(o.config.exports[3].port, 0);
+        assert_int_equal(o.config.exports[3].shm_size, 0);
+        assert_string_equal(o.config.exports[4].name, "frames");
+        assert_int_equal(o.config.exports[4].shm_size, 16 << 20);
+        assert_null(o.config.exports[4].socket);
+        assert_null(o.config.exports[4].mq);
+        assert_int_equal(o.config.exports[4].port, 0);
         /* Options after the command belong to the command. */
         assert_string_equal(o.config.argv[0], "/bin/echo");
         assert_string_equal(o.config.argv[1], "--name");
@@ -197,6 +210,16 @@ static void test_errors(void **state) {
                 { { "--detach", "true" }, "--detach: only app groups run detached" },
                 { { "--export", "web=tcp:0", "true" }, "--export: 'web=tcp:0': expected tcp:PORT" },
                 { { "--export", "web=tcp:70000", "true" }, "expected tcp:PORT" },
+                { { "--export", "q=mq:jobs", "true" }, "--export: 'q=mq:jobs': expected mq:/QUEUE" },
+                { { "--export", "q=mq:/a/b", "true" }, "expected mq:/QUEUE" },
+                { { "--export", "q=mq:/", "true" }, "expected mq:/QUEUE" },
+                { { "--export", "q=mq:", "true" }, "expected mq:/QUEUE" },
+                { { "--export", "m=shm:0", "true" }, "--export: 'm=shm:0': expected shm:SIZE" },
+                { { "--export", "m=shm:lots", "true" }, "expected shm:SIZE" },
+                { { "--export", "m=shm:65G", "true" }, "expected shm:SIZE" },
+                { { "--export", "m=shm:", "true" }, "expected shm:SIZE" },
+                { { "--export", "f=fifo:/run/f", "true" }, "exports of type fifo are not supported" },
+                { { "--export", "q=mq:/a", "--export", "q=shm:1M" }, "--export: two services named 'q'" },
                 { { "--cap-add", "NET_ADMIN", "--cap-drop", "NET_ADMIN" }, "name the same capability" },
         };
 

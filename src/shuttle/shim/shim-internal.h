@@ -29,6 +29,11 @@
 /* Set once by the constructor: SHUTTLE_SHIM=0 in the environment. */
 extern bool shim_disabled;
 
+/* Set while this thread is inside a redirection (any hook's): a hook
+ * called again meanwhile, from a signal handler, takes the real call
+ * instead of waiting for a lock its own thread holds. */
+extern __thread bool in_redirect __attribute__((tls_model("initial-exec")));
+
 /* Client objects shared by every thread of the process (one at a time),
  * reference-counted so that one can be replaced while another thread still
  * uses it.  shim_client_get() opens it on first use; NULL with *ret_error

@@ -49,8 +49,8 @@ bool shim_disabled;
  * connect()s during one falls through to the real call (the proxy path)
  * instead of waiting for a lock its own thread holds.  initial-exec: a
  * preloaded library's TLS is static, and reading it is then a plain,
- * async-signal-safe load. */
-static __thread bool in_redirect __attribute__((tls_model("initial-exec")));
+ * async-signal-safe load.  Shared by every hook (shim-internal.h). */
+__thread bool in_redirect __attribute__((tls_model("initial-exec")));
 
 static void resolve_real(void) {
         /* Normally done by the constructor; this is for a program (or
