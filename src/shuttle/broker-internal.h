@@ -66,6 +66,14 @@ static inline bool export_is_stream(const Export *e) {
         return e->socket || e->port > 0;
 }
 
+/* The type a policy's ipc rule names for it (`type: unix|tcp|mq|shm`). */
+static inline PolicyIpcType export_ipc_type(const Export *e) {
+        return e->socket ? POLICY_IPC_UNIX
+             : e->mq     ? POLICY_IPC_MQ
+             : e->shm_size > 0 ? POLICY_IPC_SHM
+                               : POLICY_IPC_TCP;
+}
+
 typedef struct Proxy {
         Source src;
         Container *importer;
@@ -275,11 +283,10 @@ typedef struct AuditEvent {
         json_t *extra; /* reference is taken */
 } AuditEvent;
 void broker_audit(Broker *b, const AuditEvent *e);
-/* Decides and audits one request, the policy's limits included.  Returns
- * true if allowed; *ret_grant says whether the connection must be counted. */
-bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
-                       const char *op, IpcGrant *ret_grant);
-/* The same for an ipc request of a given type (POLICY_IPC_MQ, _SHM, ...). */
+/* Decides and audits one ipc request for an export of the given type
+ * (export_ipc_type(); POLICY_IPC_ANY when there is no such export), the
+ * policy's limits included.  Returns true if allowed; *ret_grant says
+ * whether the connection must be counted. */
 bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
                             const char *op, PolicyIpcType type, IpcGrant *ret_grant);
 

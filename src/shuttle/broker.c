@@ -158,11 +158,6 @@ static const char *limits_admit(Broker *b, const Container *from, const PolicyDe
         return NULL;
 }
 
-bool broker_decide_ipc(Broker *b, const Container *from, const Container *to, const char *service,
-                       const char *op, IpcGrant *ret_grant) {
-        return broker_decide_ipc_type(b, from, to, service, op, POLICY_IPC_UNIX, ret_grant);
-}
-
 bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
                             const char *op, PolicyIpcType type, IpcGrant *ret_grant) {
         PolicyRequest req = {

@@ -23,30 +23,31 @@
 #include "common/macro.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/nsconnect.h"
+#include "shuttle/protocol.h"
 
 #define RELAY_CHUNK (256u * 1024u)
 
 /* target: "<container>.<service>".  Decides, audits and connects. */
 int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd, const char *op,
                         IpcGrant *ret_grant) {
-        char name[64];
-        const char *dot = strchr(target, '.');
+        char name[SHUTTLE_NAME_MAX + 1], service[SHUTTLE_NAME_MAX + 1];
         const Container *exporter;
         const Export *e;
-        size_t n;
 
-        if (!dot || dot == target || (n = (size_t) (dot - target)) >= sizeof(name) || !dot[1])
+        /* At the last dot, as the protocol says: container names may have
+         * dots, service names not. */
+        if (shuttle_service_split(target, name, service) < 0)
                 return -EINVAL;
-        memcpy(name, target, n);
-        name[n] = '\0';
         exporter = container_find(b, name);
+        e = exporter ? container_find_export(exporter, service) : NULL;
         /* The decision comes first and is audited whatever the target is, so
-         * probing for names is visible too. */
-        if (!broker_decide_ipc(b, importer, exporter, dot + 1, op, ret_grant))
+         * probing for names is visible too.  The type is the export's: a
+         * rule for `type: tcp` matches a connection to a TCP export. */
+        if (!broker_decide_ipc_type(b, importer, exporter, service, op, e ? export_ipc_type(e) : POLICY_IPC_ANY,
+                                    ret_grant))
                 return -EACCES;
         if (!exporter || exporter == importer)
                 return -ENOENT;
-        e = container_find_export(exporter, dot + 1);
         if (!e || !export_is_stream(e))
                 return -ENOENT; /* message queues and shared memory are not connected to */
         if (!e->socket)
@@ -80,12 +81,13 @@ void ipc_drop_proxies(Broker *b, Container *c) {
 }
 
 static bool allowed_quietly(Broker *b, const Container *from, const Container *to, const char *service) {
+        const Export *e = container_find_export(to, service);
         PolicyRequest req = {
                 .from = from->qname,
                 .to = to->qname,
                 .kind = POLICY_KIND_IPC,
                 .object = service,
-                .ipc_type = POLICY_IPC_UNIX,
+                .ipc_type = e ? export_ipc_type(e) : POLICY_IPC_ANY,
                 .now = time(NULL),
         };
         PolicyDecision d = {};

@@ -3,7 +3,7 @@
 # on reload, a flooding container, identity, and running without a broker.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 21
+plan 24
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -27,9 +27,22 @@ rules:
     to: b
     allow: ipc
     endpoint: web
+    type: tcp
   - id: a-kv
     from: a
     to: b
+    allow: ipc
+    endpoint: kv
+    type: unix
+  - id: a-web-as-unix
+    from: a
+    to: b.two
+    allow: ipc
+    endpoint: web
+    type: unix
+  - id: a-dotted
+    from: a
+    to: b.two
     allow: ipc
     endpoint: kv
   - id: a-rate
@@ -65,6 +78,20 @@ out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.web over-
 check_eq "a TCP service on b's loopback is reached through a unix path" "web:over-tcp" "$out"
 out=$(srun --name a "${VOL[@]}" -- bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>&1)
 check_match "... with no network between the containers" "refused" "$out"
+
+# The type a rule names is the export's: a TCP export is not granted by a
+# `type: unix` rule.  And a container name may have dots: the service is
+# what follows the last one.
+"${SRUN[@]}" --name b.two "${VOL[@]}" --export web=tcp:8081 --export kv=/run/kv.sock -- \
+        $H/sockecho serve web tcp:8081 kv /run/kv.sock >"$T/b2.out" 2>&1 &
+b2=$!
+wait_until grep -q serving "$T/b2.out" || diag "b.two did not start: $(cat "$T/b2.out")"
+out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.two.kv dotted 2>&1)
+check_eq "a container named b.two is reached at b.two.kv" "kv:dotted" "$out"
+out=$(srun --name a "${VOL[@]}" -- sh -c "ls /run/shuttle/svc | grep '^b.two'; /opt/b/shuttle-connect b.two.web </dev/null; echo rc=\$?" 2>&1 | tr '\n' ' ')
+check_match "a 'type: unix' rule does not grant b.two's TCP export" "^b.two.kv .*rc=[1-9]" "$out"
+check_match "... audited as denied for the tcp export" '"to":"b.two","kind":"ipc","op":"connect","object":"b.two.web","decision":"deny"' "$(audit_grep b.two.web)"
+kill -TERM $b2 2>/dev/null; wait $b2 2>/dev/null
 
 out=$(srun --name a "${VOL[@]}" -- $H/brokercall signal b sh USR1 2>&1)
 check_eq "a signal the policy allows is delivered" "sent" "$out"
