@@ -17,6 +17,9 @@
 #define SHIM_NAME_SUFFIX ".shuttle"
 #define SHIM_ENV "SHUTTLE_SHIM"
 
+/* The interposed libc functions: the only symbols the library exports. */
+#define _hook_ __attribute__((visibility("default")))
+
 /* The addresses the shim hands out for "<container>.<service>.shuttle":
  * 127.77.0.0/16, inside the container's own loopback range, so that a
  * program that bypasses the shim for its connect() gets ECONNREFUSED
@@ -27,6 +30,10 @@
 
 /* Set once by the constructor: SHUTTLE_SHIM=0 in the environment. */
 extern bool shim_disabled;
+/* This thread is inside a redirection (shim.c): a hook called meanwhile
+ * (from a signal handler) must not use the client, and takes the real
+ * call instead. */
+extern __thread bool shim_in_redirect __attribute__((tls_model("initial-exec")));
 
 /* Client objects shared by every thread of the process (one at a time),
  * reference-counted so that one can be replaced while another thread still
@@ -39,6 +46,9 @@ ShuttleClient *shim_client_raw(ShimClient *s);
  * one out.  Any holder may call it; the last put frees it. */
 void shim_client_retire(ShimClient *s);
 void shim_client_put(ShimClient *s);
+/* The conversation broke rather than the broker saying no (the client is
+ * to be retired, and the request may be tried once more on a new one). */
+bool shim_transport_error(int r);
 
 /* The name table behind getaddrinfo() (shim-names.c).
  *
