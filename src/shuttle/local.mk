@@ -16,3 +16,4 @@ include src/shuttle/protocol.mk
 include src/shuttle/broker.mk
 include src/shuttle/invoke.mk
 include src/shuttle/shim/local.mk
+include src/shuttle/name.mk

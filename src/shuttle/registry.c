@@ -131,6 +131,8 @@ static void remove_dir(const char *dir) {
         (void) unlink(path);
         snprintf(path, sizeof(path), "%s/bin/shuttle-invoke", dir);
         (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/bin/shuttle-name", dir);
+        (void) unlink(path);
         snprintf(path, sizeof(path), "%s/bin", dir);
         (void) rmdir(path);
         snprintf(path, sizeof(path), "%s/xfer", dir); /* empty once transfers are revoked */
@@ -239,6 +241,11 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
                 }
                 snprintf(svc, sizeof(svc), "%s/bin/shuttle-invoke", c->dir);
                 if (symlink(SHUTTLE_INVOKE_PATH, svc) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto fail_dir;
+                }
+                snprintf(svc, sizeof(svc), "%s/bin/shuttle-name", c->dir);
+                if (symlink(SHUTTLE_NAME_PATH, svc) < 0 && errno != EEXIST) {
                         r = -errno;
                         goto fail_dir;
                 }
