@@ -3,3 +3,4 @@ dist_man_MANS += man/shuttlectl.1 man/shuttled.8
 include man/policy.mk
 dist_man_MANS += man/shuttle-group.5
 dist_man_MANS += man/shuttle-shim.7
+dist_man_MANS += man/shuttle-name.1

@@ -9,3 +9,7 @@ tests_helpers_brokercall_LDADD = libshuttle-broker.la libshuttle-common.la
 check_PROGRAMS += tests/helpers/shimcall
 tests_helpers_shimcall_SOURCES = tests/helpers/shimcall.c
 tests_helpers_shimcall_LDADD = -lpthread
+# kill() and sigqueue() through the shim (tests/integration/names.sh).
+check_PROGRAMS += tests/helpers/sigcall
+tests_helpers_sigcall_SOURCES = tests/helpers/sigcall.c
+tests_helpers_sigcall_LDADD = -lpthread

@@ -23,3 +23,4 @@ integration_tests += tests/integration/shim.sh
 integration_tests += tests/integration/invoke.sh tests/integration/transfer.sh
 integration_tests += tests/integration/example-mail-viewer.sh
 integration_tests += tests/integration/depend.sh tests/integration/example-build-toolchain.sh
+integration_tests += tests/integration/names.sh
