@@ -291,7 +291,7 @@ static int do_explain(int argc, char **argv) {
                 log_error("--path, --pid, --service and --host exclude each other");
                 return EXIT_USAGE;
         }
-        if (req.mode && (service || pid || host)) {
+        if (req.kind == POLICY_KIND_TRANSFER && req.mode && (service || pid || host)) {
                 log_error("--mode is for paths only");
                 return EXIT_USAGE;
         }
