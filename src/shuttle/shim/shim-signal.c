@@ -8,12 +8,14 @@
  * What the program sees is what kill() would say: 0; EPERM when the
  * policy refuses the signal; ESRCH when the broker knows no such process
  * (never named, gone, named before a broker restart) or cannot be
- * reached; EINVAL for a bad signal number.  sig 0 only asks whether the
+ * reached; EINVAL for a bad signal number; EAGAIN when the receiver's
+ * queue of real-time signals is full.  sig 0 only asks whether the
  * process still exists.  sigqueue() carries value.sival_int (a pointer
  * means nothing in another process). */
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -41,34 +43,41 @@ __attribute__((constructor)) static void shim_signal_init(void) {
         errno = saved;
 }
 
-/* Returns 0 or a negative errno for the program. */
+/* Returns 0 or a negative errno for the program.  One attempt only: the
+ * signal may have gone out before the conversation broke, and a broker
+ * that restarted knows none of the pids handed out before (ESRCH). */
 static int signal_redirect(pid_t pid, int sig, bool with_value, int value) {
-        int r = -ESRCH;
+        sigset_t all, old;
+        ShimClient *s;
+        int err = 0, r;
 
-        /* Twice at most: a broker that restarted costs one new connection
-         * (and then knows no pid it handed out before: ESRCH). */
-        for (int attempt = 0; attempt < 2; attempt++) {
-                int err = 0;
-                ShimClient *s = shim_client_get(&err);
-
-                if (!s)
-                        return -ESRCH; /* no broker: no such process */
-                r = with_value ? shuttle_sigqueue_pid(shim_client_raw(s), pid, sig, value)
-                               : shuttle_signal_pid(shim_client_raw(s), pid, sig);
-                if (shim_transport_error(r))
-                        shim_client_retire(s);
-                shim_client_put(s);
-                if (!shim_transport_error(r))
-                        break;
+        s = shim_client_get(&err);
+        if (!s)
+                return -ESRCH; /* no broker: no such process */
+        /* Uninterruptible, as kill() itself is: a handler running in the
+         * middle would cut the conversation short (the client cannot wait
+         * for an answer after EINTR) with the signal perhaps sent. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        r = with_value ? shuttle_sigqueue_pid(shim_client_raw(s), pid, sig, value)
+                       : shuttle_signal_pid(shim_client_raw(s), pid, sig);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        /* With every signal blocked on a blocking socket, EAGAIN is the
+         * broker's answer (a full queue of real-time signals), not the
+         * conversation's. */
+        if (r != -EAGAIN && shim_transport_error(r)) {
+                shim_client_retire(s);
+                r = -ESRCH;
         }
+        shim_client_put(s);
         switch (r) {
         case 0:
-                return 0;
+        case -EINVAL:
+        case -EAGAIN:
+                return r;
         case -EPERM:
         case -EACCES:
                 return -EPERM;
-        case -EINVAL:
-                return -EINVAL;
         default:
                 return -ESRCH;
         }
