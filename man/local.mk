@@ -4,3 +4,4 @@ include man/policy.mk
 dist_man_MANS += man/shuttle-group.5
 dist_man_MANS += man/shuttle-shim.7
 dist_man_MANS += man/libshuttle.3
+dist_man_MANS += man/shuttle-name.1

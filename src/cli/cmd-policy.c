@@ -34,7 +34,10 @@ static void help_explain(void) {
                "  --arg ARG           invoke: an argument (repeat, in order)\n"
                "  --env NAME          invoke: an environment variable to pass (repeat)\n"
                "  --path PATH         transfer: the path in FROM; depend: the tree\n"
-               "  --service NAME      depend: an ordering-only dependency\n"
+               "  --pid APP           transfer: a process of APP (its executable in TO)\n"
+               "  --service NAME      transfer: a service TO exports;\n"
+               "                      depend: an ordering-only dependency\n"
+               "  --host              transfer: the host name of TO\n"
                "  --mode ro|rw        transfer/depend: access wanted (default ro)\n"
                "  --signal SIG        signal: the signal (TERM, SIGTERM, 15)\n"
                "  --now TIME          decide as of TIME (RFC 3339), default now\n"
@@ -135,7 +138,7 @@ static int do_check(int argc, char **argv) {
 static int do_explain(int argc, char **argv) {
         enum {
                 ARG_FROM = 0x100, ARG_TO, ARG_KIND, ARG_ENDPOINT, ARG_TYPE, ARG_APP, ARG_ARG, ARG_ENV,
-                ARG_PATH, ARG_SERVICE, ARG_MODE, ARG_SIGNAL, ARG_NOW, ARG_JSON,
+                ARG_PATH, ARG_SERVICE, ARG_MODE, ARG_SIGNAL, ARG_NOW, ARG_JSON, ARG_PID, ARG_HOST,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -149,6 +152,8 @@ static int do_explain(int argc, char **argv) {
                 { "env", required_argument, NULL, ARG_ENV },
                 { "path", required_argument, NULL, ARG_PATH },
                 { "service", required_argument, NULL, ARG_SERVICE },
+                { "pid", required_argument, NULL, ARG_PID },
+                { "host", no_argument, NULL, ARG_HOST },
                 { "mode", required_argument, NULL, ARG_MODE },
                 { "signal", required_argument, NULL, ARG_SIGNAL },
                 { "now", required_argument, NULL, ARG_NOW },
@@ -159,8 +164,8 @@ static int do_explain(int argc, char **argv) {
         PolicyExplanation e = {};
         PolicyRequest req = { .kind = _POLICY_KIND_INVALID, .now = time(NULL) };
         const char *args[ARGS_MAX], *env[ARGS_MAX];
-        const char *endpoint = NULL, *app = NULL, *path = NULL, *service = NULL, *signal = NULL;
-        bool json = false;
+        const char *endpoint = NULL, *app = NULL, *path = NULL, *service = NULL, *signal = NULL, *pid = NULL;
+        bool json = false, host = false;
         int c, r;
 
         optind = 0;
@@ -215,6 +220,12 @@ static int do_explain(int argc, char **argv) {
                 case ARG_SERVICE:
                         service = optarg;
                         break;
+                case ARG_PID:
+                        pid = optarg;
+                        break;
+                case ARG_HOST:
+                        host = true;
+                        break;
                 case ARG_MODE:
                         req.mode = policy_mode_from_string(optarg);
                         if (req.mode != POLICY_MODE_RO && req.mode != POLICY_MODE_RW) {
@@ -254,11 +265,11 @@ static int do_explain(int argc, char **argv) {
         /* Exactly the object options that fit the kind. */
         static const struct {
                 PolicyKind kind;
-                bool endpoint, app, args, path, service, signal, mode, type;
+                bool endpoint, app, args, path, service, signal, mode, type, pid, host;
         } fits[] = {
                 { POLICY_KIND_IPC, .endpoint = true, .type = true },
                 { POLICY_KIND_INVOKE, .app = true, .args = true },
-                { POLICY_KIND_TRANSFER, .path = true, .mode = true },
+                { POLICY_KIND_TRANSFER, .path = true, .mode = true, .service = true, .pid = true, .host = true },
                 { POLICY_KIND_DEPEND, .path = true, .service = true, .mode = true },
                 { POLICY_KIND_SIGNAL, .app = true, .signal = true },
         };
@@ -269,16 +280,25 @@ static int do_explain(int argc, char **argv) {
                           (service && !fits[req.kind].service) ? "--service" :
                           (signal && !fits[req.kind].signal) ? "--signal" :
                           (req.mode && !fits[req.kind].mode) ? "--mode" :
-                          (req.ipc_type && !fits[req.kind].type) ? "--type" : NULL;
+                          (req.ipc_type && !fits[req.kind].type) ? "--type" :
+                          (pid && !fits[req.kind].pid) ? "--pid" :
+                          (host && !fits[req.kind].host) ? "--host" : NULL;
         if (bad) {
                 log_error("%s does not apply to --kind %s", bad, policy_kind_to_string(req.kind));
                 return EXIT_USAGE;
         }
-        if (path && service) {
-                log_error("--path and --service exclude each other");
+        if (!!path + !!service + !!pid + host > 1) {
+                log_error("--path, --pid, --service and --host exclude each other");
                 return EXIT_USAGE;
         }
-        req.object = endpoint ?: app ?: path ?: service;
+        if (req.kind == POLICY_KIND_TRANSFER && req.mode && (service || pid || host)) {
+                log_error("--mode is for paths only");
+                return EXIT_USAGE;
+        }
+        if (req.kind == POLICY_KIND_TRANSFER)
+                req.name_kind = pid ? POLICY_NAME_PID : service ? POLICY_NAME_SERVICE :
+                                host ? POLICY_NAME_HOST : POLICY_NAME_PATH;
+        req.object = endpoint ?: app ?: path ?: service ?: pid;
         req.args = args;
         req.env = env;
 

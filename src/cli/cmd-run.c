@@ -207,8 +207,10 @@ int verb_run(int argc, char **argv) {
                         return 125;
                 }
         }
-        /* Not found (not built, not installed): no shuttle-invoke inside. */
-        if (!o.isolated && invoke_helper_locate(&o.config.invoke_path) == -ENOMEM) {
+        /* Not found (not built, not installed): no shuttle-invoke or
+         * shuttle-name inside. */
+        if (!o.isolated && (invoke_helper_locate(&o.config.invoke_path) == -ENOMEM ||
+                            name_helper_locate(&o.config.name_path) == -ENOMEM)) {
                 run_options_done(&o);
                 (void) log_oom();
                 return 125;

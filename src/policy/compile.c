@@ -75,7 +75,8 @@ int policy_add_rule(Policy *p, PolicyRule *r) {
  *   to:   the same, 9 bits
  *   object: set (1), literal (1), literal prefix length (12, capped),
  *         literal characters (12, capped)
- *   extra constraints (4 bits): ipc type, argument predicates, signal set
+ *   extra constraints (4 bits): ipc type, argument predicates, signal set,
+ *         a transfer rule's host
  * Higher is more specific.  Equal scores: the earlier rule wins. */
 
 static uint64_t cap(size_t v, unsigned bits) {
@@ -104,7 +105,9 @@ static const Glob *rule_object(const PolicyRule *r, PolicyKind k) {
         case POLICY_KIND_SIGNAL:
                 return &r->app;
         case POLICY_KIND_TRANSFER:
-                return &r->path;
+                return r->transfer_name == POLICY_NAME_PID       ? &r->pid :
+                       r->transfer_name == POLICY_NAME_SERVICE ? &r->service :
+                                                                 &r->path;
         case POLICY_KIND_DEPEND:
         default:
                 return glob_is_set(&r->service) ? &r->service : &r->path;
@@ -123,6 +126,9 @@ uint64_t rule_score(const PolicyRule *r, PolicyKind k) {
                 break;
         case POLICY_KIND_SIGNAL:
                 extra = r->signals != 0;
+                break;
+        case POLICY_KIND_TRANSFER:
+                extra = r->host; /* host has no object: being about it is its constraint */
                 break;
         default:
                 break;

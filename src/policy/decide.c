@@ -16,7 +16,8 @@ int request_prepare(const PolicyRequest *req, Request *q) {
         const char *g;
         size_t glen;
 
-        if (!req || !req->from || !req->to || req->kind < 0 || req->kind >= _POLICY_KIND_MAX)
+        if (!req || !req->from || !req->to || req->kind < 0 || req->kind >= _POLICY_KIND_MAX ||
+            req->name_kind < 0 || req->name_kind >= _POLICY_NAME_MAX)
                 return -EINVAL;
         if (req->n_args > 0 && !req->args)
                 return -EINVAL;
@@ -110,11 +111,35 @@ const char *rule_check(const PolicyRule *r, const Request *q, bool all, unsigned
                 break;
 
         case POLICY_KIND_TRANSFER:
-                if (!glob_match_or_unset(&r->path, o))
-                        MISS("path", "path '%s' does not match '%s'", str_or(o, "(none)"), r->path.pattern);
-                if (r->verdict == POLICY_ALLOW && wanted_mode(req) > r->mode)
-                        MISS("mode", "rule grants %s, request wants %s", policy_mode_to_string(r->mode),
-                             policy_mode_to_string(wanted_mode(req)));
+                /* A rule with a name key is about that kind of name only. */
+                if (r->transfer_name >= 0 && r->transfer_name != req->name_kind) {
+                        MISS(policy_name_to_string(r->transfer_name), "request is for a %s, rule is for a %s",
+                             str_or(policy_name_to_string(req->name_kind), "?"),
+                             policy_name_to_string(r->transfer_name));
+                        break;
+                }
+                switch (req->name_kind) {
+                case POLICY_NAME_PATH:
+                        if (!glob_match_or_unset(&r->path, o))
+                                MISS("path", "path '%s' does not match '%s'", str_or(o, "(none)"), r->path.pattern);
+                        if (r->verdict == POLICY_ALLOW && wanted_mode(req) > r->mode)
+                                MISS("mode", "rule grants %s, request wants %s", policy_mode_to_string(r->mode),
+                                     policy_mode_to_string(wanted_mode(req)));
+                        break;
+                case POLICY_NAME_PID:
+                        if (!glob_match_or_unset(&r->pid, o))
+                                MISS("pid", "app '%s' does not match '%s'", str_or(o, "(none)"), r->pid.pattern);
+                        break;
+                case POLICY_NAME_SERVICE:
+                        if (!glob_match_or_unset(&r->service, o))
+                                MISS("service", "service '%s' does not match '%s'", str_or(o, "(none)"),
+                                     r->service.pattern);
+                        break;
+                case POLICY_NAME_HOST:
+                        break;
+                default:
+                        MISS("name", "unknown kind of name");
+                }
                 break;
 
         case POLICY_KIND_DEPEND:
@@ -225,8 +250,10 @@ void decision_fill(const Policy *p, const PolicyRequest *req, const PolicyRule *
                         d.env = allow->env;
                         break;
                 case POLICY_KIND_TRANSFER:
-                        d.mode = wanted_mode(req);
-                        d.as = allow->as;
+                        if (req->name_kind == POLICY_NAME_PATH) {
+                                d.mode = wanted_mode(req);
+                                d.as = allow->as;
+                        }
                         break;
                 case POLICY_KIND_DEPEND:
                         if (!glob_is_set(&allow->service) && req->object && req->object[0] == '/') {

@@ -33,6 +33,12 @@ static const char *const ipc_names[_POLICY_IPC_MAX] = {
         [POLICY_IPC_MQ] = "mq",
         [POLICY_IPC_SHM] = "shm",
 };
+static const char *const name_names[_POLICY_NAME_MAX] = {
+        [POLICY_NAME_PATH] = "path",
+        [POLICY_NAME_PID] = "pid",
+        [POLICY_NAME_SERVICE] = "service",
+        [POLICY_NAME_HOST] = "host",
+};
 
 static int lookup(const char *const *table, int n, const char *s) {
         if (!s)
@@ -55,6 +61,7 @@ DEFINE_STRING_TABLE(policy_kind, PolicyKind, kind_names, _POLICY_KIND_MAX)
 DEFINE_STRING_TABLE(policy_audit, PolicyAudit, audit_names, _POLICY_AUDIT_MAX)
 DEFINE_STRING_TABLE(policy_mode, PolicyMode, mode_names, _POLICY_MODE_MAX)
 DEFINE_STRING_TABLE(policy_ipc_type, PolicyIpcType, ipc_names, _POLICY_IPC_MAX)
+DEFINE_STRING_TABLE(policy_name, PolicyName, name_names, _POLICY_NAME_MAX)
 
 const char *policy_verdict_to_string(PolicyVerdict v) {
         return v == POLICY_ALLOW ? "allow" : "deny";

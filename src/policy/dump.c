@@ -68,7 +68,7 @@ static json_t *rule_json(const Policy *p, const PolicyRule *r, bool with_source)
         if (glob_is_set(&r->path))
                 set_str(o, "path", r->path.pattern);
         if (r->verdict == POLICY_ALLOW && (r->kinds & (KIND_BIT(POLICY_KIND_TRANSFER) | KIND_BIT(POLICY_KIND_DEPEND))) &&
-            !glob_is_set(&r->service))
+            !glob_is_set(&r->service) && !glob_is_set(&r->pid) && !r->host)
                 set_str(o, "mode", policy_mode_to_string(r->mode));
         if (r->as)
                 set_str(o, "as", r->as);
@@ -76,6 +76,10 @@ static json_t *rule_json(const Policy *p, const PolicyRule *r, bool with_source)
                 set_str(o, "at", r->at);
         if (glob_is_set(&r->service))
                 set_str(o, "service", r->service.pattern);
+        if (glob_is_set(&r->pid))
+                set_str(o, "pid", r->pid.pattern);
+        if (r->host)
+                json_object_set_new(o, "host", json_true());
         if (r->signal_names)
                 json_object_set_new(o, "signals", strv_json(r->signal_names));
         set_str(o, "audit", policy_audit_to_string(r->has_audit ? r->audit : p->audit));
@@ -171,6 +175,12 @@ static int emit_json(yaml_emitter_t *e, json_t *j) {
         case JSON_INTEGER:
                 snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
                 yaml_scalar_event_initialize(&ev, NULL, NULL, (const yaml_char_t *) buf, -1, 1, 1,
+                                             YAML_PLAIN_SCALAR_STYLE);
+                return emit(e, &ev);
+        case JSON_TRUE:
+        case JSON_FALSE:
+                yaml_scalar_event_initialize(&ev, NULL, NULL,
+                                             (const yaml_char_t *) (json_is_true(j) ? "true" : "false"), -1, 1, 1,
                                              YAML_PLAIN_SCALAR_STYLE);
                 return emit(e, &ev);
         case JSON_STRING: {

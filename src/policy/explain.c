@@ -35,7 +35,7 @@ static char *why_beats(const PolicyRule *a, const PolicyRule *b, PolicyKind k) {
                 { 48, 9, "'from'" },
                 { 30, 9, "'to'" },
                 { 4, 26, "object" },
-                { 0, 4, "extra constraints (type, args, signals)" },
+                { 0, 4, "extra constraints (type, args, signals, host)" },
         };
         char *s = NULL;
 
@@ -229,12 +229,15 @@ int policy_explanation_print_json(const PolicyExplanation *e, const PolicyReques
                          "kind", policy_kind_to_string(req->kind), "reason", d->reason, "audited", d->audited);
         if (!root)
                 return -ENOMEM;
+        if (req->kind == POLICY_KIND_TRANSFER)
+                json_object_set_new(root, "name", json_string(policy_name_to_string(req->name_kind)));
         json_object_set_new(root, "rule", d->rule ? rule_ref_json(d->rule) : json_string("default"));
         json_object_set_new(root, "audit", json_string(policy_audit_to_string(d->audit)));
         json_object_set_new(root, "why", json_string(e->why));
         if (d->verdict == POLICY_ALLOW && d->rule) {
                 grant = json_object();
-                json_object_set_new(grant, "mode", json_string(policy_mode_to_string(d->mode)));
+                if (req->kind != POLICY_KIND_TRANSFER || req->name_kind == POLICY_NAME_PATH)
+                        json_object_set_new(grant, "mode", json_string(policy_mode_to_string(d->mode)));
                 if (d->as)
                         json_object_set_new(grant, "as", json_string(d->as));
                 if (d->at)

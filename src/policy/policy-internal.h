@@ -43,10 +43,14 @@ struct PolicyRule {
         size_t n_env;
         PolicyMode invoke_transfer;
         Glob path;                      /* transfer, depend */
-        PolicyMode mode;                /* transfer, depend */
-        char *as;                       /* transfer */
+        PolicyMode mode;                /* transfer (paths), depend */
+        char *as;                       /* transfer (paths) */
         char *at;                       /* depend */
-        Glob service;                   /* depend */
+        Glob service;                   /* depend; transfer: services of 'to' */
+        Glob pid;                       /* transfer: processes of these apps */
+        bool host;                      /* transfer: the host name of 'to' */
+        PolicyName transfer_name;       /* transfer: the name kind its key says;
+                                         * _POLICY_NAME_INVALID = no key, any */
         uint64_t signals;               /* signal: bit (n-1) per signal n; 0 = any */
         char **signal_names;            /* as written, for show */
 

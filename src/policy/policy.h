@@ -66,6 +66,18 @@ typedef enum PolicyIpcType {
         _POLICY_IPC_INVALID = -1,
 } PolicyIpcType;
 
+/* What a transfer hands across.  A transfer rule names at most one of
+ * these by its key (path, pid, service, host); a rule naming none matches
+ * every one. */
+typedef enum PolicyName {
+        POLICY_NAME_PATH,    /* a file or directory: object = its path in 'from' */
+        POLICY_NAME_PID,     /* a process of 'to': object = its executable, as 'to' sees it */
+        POLICY_NAME_SERVICE, /* a service 'to' exports: object = its name */
+        POLICY_NAME_HOST,    /* the host name of 'to': no object */
+        _POLICY_NAME_MAX,
+        _POLICY_NAME_INVALID = -1,
+} PolicyName;
+
 const char *policy_kind_to_string(PolicyKind k);
 PolicyKind policy_kind_from_string(const char *s);
 const char *policy_audit_to_string(PolicyAudit a);
@@ -74,6 +86,9 @@ const char *policy_mode_to_string(PolicyMode m);
 PolicyMode policy_mode_from_string(const char *s);
 const char *policy_ipc_type_to_string(PolicyIpcType t);
 PolicyIpcType policy_ipc_type_from_string(const char *s);
+/* "path", "pid", "service", "host": the rule keys. */
+const char *policy_name_to_string(PolicyName n);
+PolicyName policy_name_from_string(const char *s);
 const char *policy_verdict_to_string(PolicyVerdict v);
 
 /* RFC 3339 time as 'until' takes it ("2026-12-31T23:59:59Z", offsets and
@@ -166,10 +181,12 @@ typedef struct PolicyRequest {
         const char *from;            /* "name" or "group/name" */
         const char *to;
         PolicyKind kind;
-        /* ipc: endpoint; invoke: app path; transfer: path in 'from';
+        /* ipc: endpoint; invoke: app path; transfer: path in 'from' (or,
+         * by name_kind, a process's executable, a service name, nothing);
          * depend: tree path (absolute) or service name; signal: the target
          * process's executable (optional). */
         const char *object;
+        PolicyName name_kind;        /* transfer: what crosses; PATH (0) unless set */
         PolicyIpcType ipc_type;      /* ipc: POLICY_IPC_ANY if unknown */
         PolicyMode mode;             /* transfer/depend: access wanted; NONE = ro */
         int signal;                  /* signal: the signal number */

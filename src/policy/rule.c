@@ -130,6 +130,7 @@ PolicyRule *policy_rule_free(PolicyRule *r) {
         free(r->as);
         free(r->at);
         glob_done(&r->service);
+        glob_done(&r->pid);
         strv_free(r->signal_names);
         free(r->rate_text);
         free(r->until_text);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/parse.h"
 #include "policy/load.h"
@@ -131,6 +132,26 @@ static int rk_endpoint(LoadContext *c, FileState *fs, PolicyRule *r, const YNode
 
 static int rk_service(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
         return compile_glob(c, fs, "service", v, GLOB_NAME, &r->service);
+}
+
+static int rk_pid(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
+        return compile_glob(c, fs, "pid", v, GLOB_PATH, &r->pid);
+}
+
+static int rk_host(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
+        if (v->bad)
+                return -EINVAL;
+        if (!ynode_is_bool(v)) {
+                load_error(c, fs, v, "'host' must be true, not %s", ynode_type_name(v));
+                return -EINVAL;
+        }
+        if (strcasecmp(v->value, "true") != 0 && strcasecmp(v->value, "yes") != 0 &&
+            strcasecmp(v->value, "on") != 0) {
+                load_error(c, fs, v, "'host' can only be true (leave it out for a rule about other names)");
+                return -EINVAL;
+        }
+        r->host = true;
+        return 0;
 }
 
 static int rk_app(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
@@ -398,6 +419,8 @@ enum {
         RK_AS,
         RK_AT,
         RK_SERVICE,
+        RK_PID,
+        RK_HOST,
         RK_SIGNALS,
         RK_AUDIT,
         RK_LIMIT,
@@ -423,7 +446,9 @@ static const RuleKey rule_keys[_RK_MAX] = {
         [RK_MODE] = { "mode", rk_mode, K(TRANSFER) | K(DEPEND), true },
         [RK_AS] = { "as", rk_as, K(TRANSFER), true },
         [RK_AT] = { "at", rk_at, K(DEPEND), true },
-        [RK_SERVICE] = { "service", rk_service, K(DEPEND), false },
+        [RK_SERVICE] = { "service", rk_service, K(TRANSFER) | K(DEPEND), false },
+        [RK_PID] = { "pid", rk_pid, K(TRANSFER), false },
+        [RK_HOST] = { "host", rk_host, K(TRANSFER), false },
         [RK_SIGNALS] = { "signals", rk_signals, K(SIGNAL), false },
         [RK_AUDIT] = { "audit", rk_audit, 0, false },
         [RK_LIMIT] = { "limit", rk_limit, 0, true },
@@ -508,6 +533,33 @@ static bool rule_finish(LoadContext *c, FileState *fs, PolicyRule *r, const YNod
                 load_error(c, fs, at[RK_AT], "'at' needs 'path'");
                 ok = false;
         }
+        /* A transfer rule is about one kind of name at most (path with
+         * service is reported above), and mode and as are about paths. */
+        for (int k = RK_PID; k <= RK_HOST; k++) {
+                static const int before[] = { RK_PATH, RK_SERVICE, RK_PID };
+                if (!at[k])
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(before) && before[i] != k; i++)
+                        if (at[before[i]]) {
+                                load_error(c, fs, at[k], "'%s' cannot be combined with '%s' (a transfer rule "
+                                           "names at most one of path, pid, service and host)",
+                                           rule_keys[k].name, rule_keys[before[i]].name);
+                                ok = false;
+                                break;
+                        }
+        }
+        for (int k = RK_MODE; k <= RK_AS; k++) {
+                const int name = at[RK_PID] ? RK_PID : at[RK_HOST] ? RK_HOST : RK_SERVICE;
+                /* (In a deny rule they are reported as such already.) */
+                if (!at[k] || !at[name] || r->verdict != POLICY_ALLOW || (k == RK_MODE && name == RK_SERVICE))
+                        continue;
+                load_error(c, fs, at[k], "'%s' is for paths and cannot be combined with '%s'",
+                           rule_keys[k].name, rule_keys[name].name);
+                ok = false;
+        }
+        r->transfer_name = at[RK_PATH] ? POLICY_NAME_PATH : at[RK_PID] ? POLICY_NAME_PID :
+                           at[RK_SERVICE] ? POLICY_NAME_SERVICE : at[RK_HOST] ? POLICY_NAME_HOST :
+                           _POLICY_NAME_INVALID;
         if (r->kinds & (K(TRANSFER) | K(DEPEND)) && r->mode == POLICY_MODE_NONE)
                 r->mode = POLICY_MODE_RO;
         if (!r->id) {

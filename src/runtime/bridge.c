@@ -998,6 +998,37 @@ fail:
         return r;
 }
 
+int bridge_container_address(const char *state_dir, const char *group, const char *container,
+                             char ret_addr[static BRIDGE_ADDR_MAX]) {
+        _cleanup_json_ json_t *st = NULL;
+        _cleanup_close_ int netfd = -1;
+        const json_t *e;
+        const char *a;
+        uint32_t addr;
+        int r;
+
+        if (!container_name_is_valid(group) || !container_name_is_valid(container))
+                return -EINVAL;
+        /* No lock: the state is replaced whole (renameat), so this sees
+         * either the old or the new one. */
+        r = net_dir_open(state_dir, false, &netfd);
+        if (r < 0)
+                return r;
+        r = state_load(netfd, group, &st);
+        if (r < 0)
+                return r;
+        e = json_object_get(json_object_get(st, "containers"), container);
+        if (!json_is_object(e))
+                return -ENOENT;
+        if (!json_is_true(json_object_get(e, "attached")))
+                return -ENOLINK;
+        a = json_str(e, "address");
+        if (!a || addr_parse(a, &addr) < 0)
+                return -EBADMSG;
+        addr_format(addr, ret_addr);
+        return 0;
+}
+
 int bridge_detach(const char *state_dir, const char *group, const char *container) {
         _cleanup_nl_socket_ struct nl_sock *sk = NULL;
         _cleanup_json_ json_t *st = NULL;

@@ -144,6 +144,13 @@ int bridge_ensure(const char *state_dir, const char *group, const char *base_cid
  * address; -EEXIST: the namespace already has an eth0. */
 int bridge_attach(const BridgeInfo *b, const char *container, pid_t pid, char ret_addr[static BRIDGE_ADDR_MAX]);
 
+/* The address bridge_attach() gave container, while it is attached (from
+ * the group's state, without the net/ lock: for a reader such as the
+ * broker).  -ENOENT: no such group or container recorded; -ENOLINK:
+ * recorded but not attached now. */
+int bridge_container_address(const char *state_dir, const char *group, const char *container,
+                             char ret_addr[static BRIDGE_ADDR_MAX]);
+
 /* Deletes the container's host veth (its peer goes with it; fine if it is
  * already gone with the namespace) and marks its address free for reuse.
  * -ENOENT if the group or the container is not recorded. */

@@ -31,6 +31,9 @@ typedef struct ContainerConfig ContainerConfig;
 /* Where the shuttle-invoke helper appears inside (the broker links
  * /run/shuttle/bin/shuttle-invoke to it). */
 #define SHUTTLE_INVOKE_PATH "/run/shuttle-bin/shuttle-invoke"
+/* And the shuttle-name helper, beside it (linked from
+ * /run/shuttle/bin/shuttle-name). */
+#define SHUTTLE_NAME_PATH "/run/shuttle-bin/shuttle-name"
 
 /* Called by container_run() at points where a caller (shuttlectl) connects
  * the container to the rest of the system, e.g. registers it with the
@@ -101,6 +104,9 @@ struct ContainerConfig {
         /* The host path of the shuttle-invoke helper, or NULL: bound
          * read-only at SHUTTLE_INVOKE_PATH. */
         char *invoke_path;
+        /* The host path of the shuttle-name helper, or NULL: bound
+         * read-only at SHUTTLE_NAME_PATH. */
+        char *name_path;
         ContainerHooks hooks;
 
         char *state_dir; /* default /run/shuttle */

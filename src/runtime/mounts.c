@@ -217,6 +217,9 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         /* shuttle-invoke, for /run/shuttle/bin/shuttle-invoke. */
         if (c->invoke_path)
                 ADD(MOUNT_BIND, c->invoke_path, SHUTTLE_INVOKE_PATH, NULL, NULL, ATTR_SAFE | MNT_RDONLY, 0, true);
+        /* shuttle-name, for /run/shuttle/bin/shuttle-name. */
+        if (c->name_path)
+                ADD(MOUNT_BIND, c->name_path, SHUTTLE_NAME_PATH, NULL, NULL, ATTR_SAFE | MNT_RDONLY, 0, true);
 
         /* Volumes last, so that one below /tmp or /run lands on top of the
          * tmpfs instead of under it. */

@@ -102,6 +102,7 @@ struct Container {
         Proxy *proxies;
         unsigned n_invocations; /* running, started by this container */
         unsigned n_transfers;   /* live, made by this container */
+        struct NameTable *names; /* processes of others RESOLVE named for it (resolve.c) */
         bool dead;
         Container *next;
 };
@@ -300,6 +301,9 @@ void container_unregister(Broker *b, Container *c, const char *why);
 void container_free(void *c);
 int registry_readopt(Broker *b);
 const Export *container_find_export(const Container *c, const char *name);
+/* Field 22 of /proc/PID/stat, the start time: tells a process from a later
+ * one that reused its pid. */
+int proc_start_time(pid_t pid, uint64_t *ret);
 
 /* ipc.c */
 int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd,
@@ -357,6 +361,17 @@ void broker_transfer_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
  * and SIGNAL_PID to a process a RESOLVE named.  Each sends its answer. */
 void broker_resolve_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
 void broker_signal_pid_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+/* c is being unregistered: the processes of c named for others, and those
+ * named for c, are forgotten. */
+void resolve_forget_container(Broker *b, Container *c);
+/* Frees a container's table (container_free()). */
+void resolve_table_free(struct NameTable *t);
+/* Calls fn for every process of target (its pid namespace exactly) whose
+ * executable, as the target sees it, is app (an absolute path), or whose
+ * name (/proc/PID/comm) is app (a bare name), with its pid as the broker
+ * sees it.  Returns how many there were, or a negative errno. */
+typedef void (*AppProcessFn)(pid_t pid, void *userdata);
+int broker_for_each_app_process(const Container *target, const char *app, AppProcessFn fn, void *userdata);
 
 /* Exported shared memory and message queues (shmq.c): OPEN_SHM and
  * OPEN_MQ.  Sends its answer. */

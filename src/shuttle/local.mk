@@ -17,3 +17,4 @@ include src/shuttle/broker.mk
 include src/shuttle/invoke.mk
 include src/shuttle/shim/local.mk
 include src/shuttle/libshuttle.mk
+include src/shuttle/name.mk

@@ -11,8 +11,9 @@
  * -ENOENT, or -ENOMEM. */
 int shuttle_locate(const char *build_path, const char *installed_path, bool want_exec, char **ret);
 
-/* The three the CLI and the group supervisor need. */
+/* The ones the CLI and the group supervisor need. */
 #define shim_locate(ret) shuttle_locate(".libs/libshuttle-shim.so", SHUTTLE_LIBDIR "/libshuttle-shim.so", false, (ret))
 #define invoke_helper_locate(ret) \
         shuttle_locate("shuttle-invoke", SHUTTLE_LIBEXECDIR "/shuttle-invoke", true, (ret))
+#define name_helper_locate(ret) shuttle_locate("shuttle-name", SHUTTLE_LIBEXECDIR "/shuttle-name", true, (ret))
 #define shuttled_locate(ret) shuttle_locate("shuttled", SHUTTLE_SBINDIR "/shuttled", true, (ret))

@@ -110,12 +110,11 @@ void container_free(void *p) {
         free(c->group);
         free(c->qname);
         exports_free(c->exports, c->n_exports);
+        resolve_table_free(c->names);
         free(c);
 }
 
-/* Field 22 of /proc/PID/stat: the start time, which tells a process from a
- * later one that reused its pid. */
-static int read_start_time(pid_t pid, uint64_t *ret) {
+int proc_start_time(pid_t pid, uint64_t *ret) {
         _cleanup_free_ char *buf = NULL;
         char path[64], *p;
         unsigned long long v;
@@ -178,6 +177,8 @@ static void remove_dir(const char *dir) {
         (void) unlink(path);
         apps_remove_dir(dir);
         snprintf(path, sizeof(path), "%s/bin/shuttle-invoke", dir);
+        (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/bin/shuttle-name", dir);
         (void) unlink(path);
         snprintf(path, sizeof(path), "%s/bin", dir);
         (void) rmdir(path);
@@ -242,7 +243,7 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
                 (void) asprintf(ret_error, "container '%s': no process %d", name, (int) pid);
                 goto fail;
         }
-        r = read_start_time(pid, &c->start_time);
+        r = proc_start_time(pid, &c->start_time);
         if (r < 0 || (expect_start && expect_start != c->start_time)) {
                 r = r < 0 ? r : -ESRCH;
                 (void) asprintf(ret_error, "container '%s': process %d is gone", name, (int) pid);
@@ -283,6 +284,11 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
                 }
                 snprintf(svc, sizeof(svc), "%s/bin/shuttle-invoke", c->dir);
                 if (symlink(SHUTTLE_INVOKE_PATH, svc) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto fail_dir;
+                }
+                snprintf(svc, sizeof(svc), "%s/bin/shuttle-name", c->dir);
+                if (symlink(SHUTTLE_NAME_PATH, svc) < 0 && errno != EEXIST) {
                         r = -errno;
                         goto fail_dir;
                 }
@@ -411,6 +417,7 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         audit_lifecycle(b, c, "stop", why);
         broker_drop_clients_of(b, c);
         broker_forget_container(b, c);
+        resolve_forget_container(b, c);
         depend_forget_container(b, c);
         ipc_drop_relays_of(b, c);
         ipc_sync_proxies_removed(b, c);

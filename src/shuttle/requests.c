@@ -4,7 +4,6 @@
  * bounds-checked decoder in protocol.c, a malformed one drops the peer and
  * is audited, and the caller's identity is the socket it came in on. */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -220,54 +219,35 @@ int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const ch
         return broker_client_send(b, cl, &m, -1);
 }
 
-/* Processes of `target` whose executable, as the target sees it, is `app`
- * (or whose name is, for a bare name). */
+typedef struct SignalApp {
+        int sig;
+        unsigned n;
+} SignalApp;
+
+static void signal_one(pid_t pid, void *userdata) {
+        SignalApp *s = userdata;
+        int pfd;
+
+        /* pidfd_open + send: no pid-reuse race between check and kill. */
+        pfd = pidfd_open(pid, 0);
+        if (pfd < 0)
+                return;
+        if (pidfd_send_signal(pfd, s->sig, NULL, 0) == 0)
+                s->n++;
+        close(pfd);
+}
+
+/* Every process of `target` running `app` (see
+ * broker_for_each_app_process()). */
 static int signal_app(const Container *target, const char *app, int sig, unsigned *ret_n) {
-        _cleanup_closedir_ DIR *d = opendir("/proc");
-        struct dirent *de;
-        unsigned n = 0;
+        SignalApp s = { .sig = sig };
+        int r;
 
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
-                char path[300], exe[PATH_MAX], comm[64];
-                struct stat st;
-                ssize_t k;
-                int pfd;
-
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/ns/pid", de->d_name);
-                if (stat(path, &st) < 0 || st.st_dev != target->pidns_dev || st.st_ino != target->pidns_ino)
-                        continue;
-                if (app[0] == '/') {
-                        snprintf(path, sizeof(path), "/proc/%s/exe", de->d_name);
-                        k = readlink(path, exe, sizeof(exe) - 1);
-                        if (k < 0)
-                                continue;
-                        exe[k] = '\0';
-                        if (!streq(exe, app))
-                                continue;
-                } else {
-                        _cleanup_fclose_ FILE *f = NULL;
-                        snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-                        f = fopen(path, "re");
-                        if (!f || !fgets(comm, sizeof(comm), f))
-                                continue;
-                        comm[strcspn(comm, "\n")] = '\0';
-                        if (!streq(comm, app))
-                                continue;
-                }
-                /* pidfd_open + send: no pid-reuse race between check and kill. */
-                pfd = pidfd_open((pid_t) atoi(de->d_name), 0);
-                if (pfd < 0)
-                        continue;
-                if (pidfd_send_signal(pfd, sig, NULL, 0) == 0)
-                        n++;
-                close(pfd);
-        }
-        *ret_n = n;
-        return n > 0 ? 0 : -ESRCH;
+        r = broker_for_each_app_process(target, app, signal_one, &s);
+        if (r < 0)
+                return r;
+        *ret_n = s.n;
+        return s.n > 0 ? 0 : -ESRCH;
 }
 
 static int handle_signal(Broker *b, Client *cl, const ShuttleMsg *m) {

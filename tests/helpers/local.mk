@@ -15,3 +15,7 @@ tests_helpers_execcall_SOURCES = tests/helpers/execcall.c
 # shm_open()/mq_open() through the shim (tests/integration/shm-mq.sh).
 check_PROGRAMS += tests/helpers/shmqcall
 tests_helpers_shmqcall_SOURCES = tests/helpers/shmqcall.c
+# kill() and sigqueue() through the shim (tests/integration/names.sh).
+check_PROGRAMS += tests/helpers/sigcall
+tests_helpers_sigcall_SOURCES = tests/helpers/sigcall.c
+tests_helpers_sigcall_LDADD = -lpthread

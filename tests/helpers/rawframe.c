@@ -7,10 +7,20 @@
  *   rawframe SOCKET open-noflags|open-badflags|open-fd|open-ok
  *                   OPEN_SHM of "db.kv" with flags 0, with flags outside the
  *                   defined bits, carrying a descriptor, or well-formed
+ *
+ *   rawframe SOCKET resolve-both|resolve-what|resolve-noname|resolve-nowhat|signal-pid-low|resolve-ok
+ *
+ * The resolve-* and signal-pid-* frames are built by hand (the encoder
+ * refuses to make the broken ones): RESOLVE with both APP and NAME, a
+ * WHAT out of range, a service without NAME, no WHAT at all, SIGNAL_PID
+ * below SHUTTLE_PID_BASE; resolve-ok is a well-formed RESOLVE of a host.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +43,63 @@ static void patch_u32(char *frame, size_t len, uint16_t attr, uint32_t v) {
                 }
                 off += 4 + ((l + 3u) & ~3u);
         }
+}
+
+/* Appends one attribute (header, value, zero padding) to a hand-built frame. */
+static void put_attr(char *frame, size_t *len, uint16_t type, const void *value, uint16_t n) {
+        memcpy(frame + *len, &type, 2);
+        memcpy(frame + *len + 2, &n, 2);
+        memcpy(frame + *len + 4, value, n);
+        *len += 4 + n;
+        while (*len % 4)
+                frame[(*len)++] = 0;
+}
+
+static void put_u32(char *frame, size_t *len, uint16_t type, uint32_t v) {
+        put_attr(frame, len, type, &v, 4);
+}
+
+static void put_str(char *frame, size_t *len, uint16_t type, const char *s) {
+        put_attr(frame, len, type, s, (uint16_t) (strlen(s) + 1));
+}
+
+/* A frame of type with the attributes a mode names. */
+static bool hand_built(const char *mode, char *frame, size_t *len) {
+        uint32_t magic = SHUTTLE_MAGIC, id = 7, body;
+        uint16_t version = SHUTTLE_PROTOCOL_VERSION, type = SHUTTLE_MSG_RESOLVE;
+
+        memset(frame, 0, SHUTTLE_HEADER_SIZE);
+        *len = SHUTTLE_HEADER_SIZE;
+        if (strcmp(mode, "resolve-both") == 0) {
+                put_str(frame, len, SHUTTLE_ATTR_CONTAINER, "db");
+                put_u32(frame, len, SHUTTLE_ATTR_WHAT, SHUTTLE_NAME_PID);
+                put_str(frame, len, SHUTTLE_ATTR_APP, "/usr/bin/kvd");
+                put_str(frame, len, SHUTTLE_ATTR_NAME, "kv");
+        } else if (strcmp(mode, "resolve-what") == 0) {
+                put_str(frame, len, SHUTTLE_ATTR_CONTAINER, "db");
+                put_u32(frame, len, SHUTTLE_ATTR_WHAT, 9);
+        } else if (strcmp(mode, "resolve-noname") == 0) {
+                put_str(frame, len, SHUTTLE_ATTR_CONTAINER, "db");
+                put_u32(frame, len, SHUTTLE_ATTR_WHAT, SHUTTLE_NAME_SERVICE);
+        } else if (strcmp(mode, "resolve-nowhat") == 0) {
+                put_str(frame, len, SHUTTLE_ATTR_CONTAINER, "db");
+                put_str(frame, len, SHUTTLE_ATTR_APP, "/usr/bin/kvd");
+        } else if (strcmp(mode, "signal-pid-low") == 0) {
+                type = SHUTTLE_MSG_SIGNAL_PID;
+                put_u32(frame, len, SHUTTLE_ATTR_PID, 1234);
+                put_u32(frame, len, SHUTTLE_ATTR_SIGNAL, SIGTERM);
+        } else if (strcmp(mode, "resolve-ok") == 0) {
+                put_str(frame, len, SHUTTLE_ATTR_CONTAINER, "db");
+                put_u32(frame, len, SHUTTLE_ATTR_WHAT, SHUTTLE_NAME_HOST);
+        } else
+                return false;
+        body = (uint32_t) (*len - SHUTTLE_HEADER_SIZE);
+        memcpy(frame, &magic, 4);
+        memcpy(frame + 4, &version, 2);
+        memcpy(frame + 6, &type, 2);
+        memcpy(frame + 8, &id, 4);
+        memcpy(frame + 12, &body, 4);
+        return true;
 }
 
 int main(int argc, char **argv) {
@@ -118,7 +185,7 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "unknown mode %s\n", mode);
                         return 2;
                 }
-        } else if (strcmp(mode, "ok") != 0) {
+        } else if (strcmp(mode, "ok") != 0 && !hand_built(mode, frame, &len)) {
                 fprintf(stderr, "unknown mode %s\n", mode);
                 return 2;
         }

@@ -26,3 +26,4 @@ integration_tests += tests/integration/example-mail-viewer.sh
 integration_tests += tests/integration/depend.sh tests/integration/example-build-toolchain.sh
 integration_tests += tests/integration/shim-exec.sh
 integration_tests += tests/integration/shm-mq.sh
+integration_tests += tests/integration/names.sh

@@ -175,6 +175,30 @@ else
         not_ok "explain: ungrouped web is not webapp/web"
         diag "$tmp/out"
 fi
+# Transfer of names: --pid, --service and --host pick the kind of name.
+printf '%s\n' 'version: 1' 'rules:' \
+        '  - {id: pids, from: a, to: b, allow: transfer, pid: "/usr/bin/*"}' \
+        '  - {id: hosts, from: a, to: b, allow: transfer, host: true}' >"$tmp/names.yaml"
+if "$SHUTTLECTL" policy explain "$tmp/names.yaml" --from a --to b --kind transfer --pid /usr/bin/sleep \
+        >"$tmp/out" 2>&1 && [ "$(sed -n 1p "$tmp/out")" = "allow" ] && grep -q "^rule: pids " "$tmp/out" &&
+   grep -q "near-miss allow hosts .*: request is for a pid, rule is for a host" "$tmp/out" &&
+   "$SHUTTLECTL" policy explain "$tmp/names.yaml" --from a --to b --kind transfer --host --json >"$tmp/out" 2>&1 &&
+   grep -q '"name": "host"' "$tmp/out" && grep -q '"decision": "allow"' "$tmp/out" &&
+   "$SHUTTLECTL" policy explain "$tmp/names.yaml" --from a --to b --kind transfer --path /usr/bin/sleep \
+        >"$tmp/out" 2>&1 && [ "$(sed -n 1p "$tmp/out")" = "deny" ]; then
+        ok "explain --pid/--host: a rule is about its kind of name only"
+else
+        not_ok "explain --pid/--host: a rule is about its kind of name only"
+        diag "$tmp/out"
+fi
+"$SHUTTLECTL" policy explain "$tmp/names.yaml" --from a --to b --kind transfer --pid /x --mode rw >/dev/null 2>&1
+rc1=$?
+"$SHUTTLECTL" policy explain "$tmp/names.yaml" --from a --to b --kind transfer --pid /x --host >/dev/null 2>&1
+rc2=$?
+"$SHUTTLECTL" policy explain "$tmp/names.yaml" --from a --to b --kind signal --host >/dev/null 2>&1
+rc3=$?
+if [ "$rc1 $rc2 $rc3" = "2 2 2" ]; then ok "explain: --mode with --pid, two names, --host for signal: exit 2"; else
+        not_ok "explain: --mode with --pid, two names, --host for signal: exit $rc1 $rc2 $rc3"; fi
 # show's YAML is itself a valid policy with the same rules.
 for f in "$top_srcdir"/policies/*.yaml; do
         [ -e "$f" ] || continue

@@ -224,6 +224,110 @@ static void test_transfer_mode(void **state) {
         policy_unref(p);
 }
 
+static PolicyDecision name_request(Policy *p, const char *from, PolicyName name, const char *object) {
+        PolicyRequest req = { .from = from, .to = "b", .kind = POLICY_KIND_TRANSFER, .name_kind = name,
+                              .object = object, .now = NOW };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        return d;
+}
+
+/* Transfer of names: a rule with a name key is about that kind of name
+ * only, one without any key about every kind; path stays the default. */
+static void test_transfer_names(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: pids, from: a, to: b, allow: transfer, pid: '/usr/bin/*'}\n"
+                            "  - {id: no-kvd, from: a, to: b, deny: transfer, pid: /usr/bin/kvd}\n"
+                            "  - {id: svc, from: a, to: b, allow: transfer, service: 'kv*'}\n"
+                            "  - {id: host, from: a, to: b, allow: transfer, host: true}\n"
+                            "  - {id: files, from: a, to: b, allow: transfer, path: '/tmp/**', mode: rw, as: /in}\n"
+                            "  - {id: anything, from: c, to: b, allow: transfer}\n"
+                            "  - {id: c-host, from: c, to: b, deny: transfer, host: true}\n");
+        PolicyDecision d;
+
+        d = name_request(p, "a", POLICY_NAME_PID, "/usr/bin/sleep");
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "pids");
+        /* Only paths have a mode or a target path. */
+        assert_int_equal(d.mode, POLICY_MODE_NONE);
+        assert_null(d.as);
+        d = name_request(p, "a", POLICY_NAME_PID, "/usr/sbin/sleep");
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "default");
+        d = name_request(p, "a", POLICY_NAME_PID, "/usr/bin/kvd");
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "no-kvd");
+        /* The pid rules say nothing about a path of the same name. */
+        d = name_request(p, "a", POLICY_NAME_PATH, "/usr/bin/sleep");
+        assert_string_equal(d.rule_id, "default");
+
+        d = name_request(p, "a", POLICY_NAME_SERVICE, "kv");
+        assert_string_equal(d.rule_id, "svc");
+        d = name_request(p, "a", POLICY_NAME_SERVICE, "admin");
+        assert_string_equal(d.rule_id, "default");
+        d = name_request(p, "a", POLICY_NAME_HOST, NULL);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "host");
+
+        /* Path requests (name_kind left 0) work as before, and match
+         * only the path rule. */
+        d = name_request(p, "a", POLICY_NAME_PATH, "/tmp/x");
+        assert_string_equal(d.rule_id, "files");
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        assert_string_equal(d.as, "/in");
+        d = name_request(p, "a", POLICY_NAME_PATH, "kv");
+        assert_string_equal(d.rule_id, "default");
+
+        /* A rule without a name key matches every kind of name. */
+        d = name_request(p, "c", POLICY_NAME_PID, "/opt/x");
+        assert_string_equal(d.rule_id, "anything");
+        d = name_request(p, "c", POLICY_NAME_SERVICE, "admin");
+        assert_string_equal(d.rule_id, "anything");
+        d = name_request(p, "c", POLICY_NAME_PATH, "/etc/passwd");
+        assert_string_equal(d.rule_id, "anything");
+        d = name_request(p, "c", POLICY_NAME_HOST, NULL);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "c-host");
+
+        /* Explained: the rule about another kind of name is a near miss
+         * on its key. */
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_TRANSFER, .name_kind = POLICY_NAME_HOST,
+                              .now = NOW };
+        PolicyExplanation e;
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_string_equal(e.decision.rule_id, "host");
+        for (size_t i = 0; i < e.n_entries; i++)
+                if (streq(e.entries[i].rule->id, "pids")) {
+                        assert_string_equal(e.entries[i].field, "pid");
+                        assert_string_equal(e.entries[i].detail, "request is for a host, rule is for a pid");
+                }
+        policy_explanation_clear(&e);
+
+        req.name_kind = _POLICY_NAME_MAX;
+        assert_int_equal(policy_decide(p, &req, &d), -EINVAL);
+        policy_unref(p);
+}
+
+/* Specificity among transfer rules of different name keys: a rule about
+ * the kind of name beats one about any name. */
+static void test_transfer_names_specificity(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: any, from: a, to: b, allow: transfer, audit: none}\n"
+                            "  - {id: host, from: a, to: b, allow: transfer, host: true}\n"
+                            "  - {id: pid, from: a, to: b, allow: transfer, pid: '/usr/**'}\n");
+        PolicyDecision d;
+
+        d = name_request(p, "a", POLICY_NAME_HOST, NULL);
+        assert_string_equal(d.rule_id, "host");
+        d = name_request(p, "a", POLICY_NAME_PID, "/usr/bin/x");
+        assert_string_equal(d.rule_id, "pid");
+        d = name_request(p, "a", POLICY_NAME_PID, "/opt/x");
+        assert_string_equal(d.rule_id, "any");
+        assert_false(d.audited);
+        policy_unref(p);
+}
+
 static void test_depend(void **state) {
         Policy *p = load_ok(HEAD
                             "  - {id: tree, from: build, to: tc, allow: depend, path: /opt/tc, at: /tools}\n"
@@ -641,6 +745,8 @@ int main(void) {
                 cmocka_unit_test(test_ipc_type),
                 cmocka_unit_test(test_invoke_args),
                 cmocka_unit_test(test_transfer_mode),
+                cmocka_unit_test(test_transfer_names),
+                cmocka_unit_test(test_transfer_names_specificity),
                 cmocka_unit_test(test_depend),
                 cmocka_unit_test(test_depend_grants),
                 cmocka_unit_test(test_invoke_apps),

@@ -247,6 +247,69 @@ static void test_rule_errors(void **state) {
                       "t.yaml:3:41: invalid time 'tomorrow' (expected RFC 3339 like 2026-12-31T23:59:59Z)");
 }
 
+/* Transfer of names: pid, service and host beside path, at most one per
+ * rule; mode and as stay with paths. */
+static void test_transfer_names(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: p, from: a, to: b, allow: transfer, pid: '/usr/bin/*'}\n"
+                            "  - {id: s, from: a, to: b, allow: transfer, service: 'kv*'}\n"
+                            "  - {id: h, from: a, to: b, allow: transfer, host: yes}\n"
+                            "  - {id: f, from: a, to: b, allow: transfer, path: /tmp/x, mode: rw}\n"
+                            "  - {id: n, from: a, to: b, allow: transfer}\n"
+                            "  - {id: d, from: a, to: b, deny: transfer, pid: /usr/bin/kvd}\n"
+                            "  - {id: e, from: a, to: b, allow: [transfer, depend], service: ready}\n");
+        const PolicyRule *r;
+
+        assert_int_equal(policy_get_n_rules_for_kind(p, POLICY_KIND_TRANSFER), 7);
+        r = policy_get_rule(p, 0);
+        assert_int_equal(r->transfer_name, POLICY_NAME_PID);
+        assert_string_equal(r->pid.pattern, "/usr/bin/*");
+        assert_int_equal(policy_get_rule(p, 1)->transfer_name, POLICY_NAME_SERVICE);
+        r = policy_get_rule(p, 2);
+        assert_int_equal(r->transfer_name, POLICY_NAME_HOST);
+        assert_true(r->host);
+        assert_int_equal(policy_get_rule(p, 3)->transfer_name, POLICY_NAME_PATH);
+        assert_int_equal(policy_get_rule(p, 4)->transfer_name, _POLICY_NAME_INVALID);
+        assert_int_equal(policy_get_rule(p, 5)->transfer_name, POLICY_NAME_PID);
+        assert_int_equal(policy_get_rule(p, 6)->transfer_name, POLICY_NAME_SERVICE);
+        policy_unref(p);
+
+        assert_string_equal(policy_name_to_string(POLICY_NAME_PID), "pid");
+        assert_int_equal(policy_name_from_string("host"), POLICY_NAME_HOST);
+        assert_int_equal(policy_name_from_string("uid"), _POLICY_NAME_INVALID);
+
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, path: /tmp, pid: /usr/bin/x}\n",
+                      "t.yaml:3:56: 'pid' cannot be combined with 'path' (a transfer rule names at most one of "
+                      "path, pid, service and host)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, service: kv, host: true}\n",
+                      "t.yaml:3:58: 'host' cannot be combined with 'service' (a transfer rule names at most one "
+                      "of path, pid, service and host)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, host: true, pid: /x}\n",
+                      "t.yaml:3:45: 'host' cannot be combined with 'pid' (a transfer rule names at most one of "
+                      "path, pid, service and host)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, service: kv, path: /p}\n",
+                      "t.yaml:3:48: 'service' cannot be combined with 'path', 'at' or 'mode'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, pid: /usr/bin/x, mode: rw}\n",
+                      "t.yaml:3:62: 'mode' is for paths and cannot be combined with 'pid'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, host: true, as: /in}\n",
+                      "t.yaml:3:55: 'as' is for paths and cannot be combined with 'host'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, service: kv, as: /in}\n",
+                      "t.yaml:3:56: 'as' is for paths and cannot be combined with 'service'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, host: false}\n",
+                      "t.yaml:3:45: 'host' can only be true (leave it out for a rule about other names)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, host: b}\n",
+                      "t.yaml:3:45: 'host' must be true, not a string");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, pid: sleep}\n",
+                      "t.yaml:3:44: 'pid' must be an absolute, normalised path (no '.', '..', '//' or trailing "
+                      "'/'): 'sleep'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: signal, pid: /usr/bin/x}\n",
+                      "t.yaml:3:37: 'pid' does not apply to signal rules (it is for transfer)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, host: true}\n",
+                      "t.yaml:3:34: 'host' does not apply to ipc rules (it is for transfer)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: invoke, service: kv}\n",
+                      "t.yaml:3:37: 'service' does not apply to invoke rules (it is for transfer/depend)");
+}
+
 static void test_yaml_errors(void **state) {
         /* Errors from reading the YAML come before errors in its meaning. */
         expect_errors("version: 1\nx: &a [1]\ny: *a\n", "t.yaml:2:4: anchors are not allowed ('&a')",
@@ -469,7 +532,10 @@ static void test_dump_roundtrip(void **state) {
                             "  - {from: web, to: db, allow: ipc, endpoint: kv, limit: {rate: 10/s}}\n"
                             "  - {id: 'yes', from: mail, to: viewer, allow: invoke, app: /usr/bin/v, args: ['*.pdf', ...]}\n"
                             "  - {from: '*', to: db, deny: signal, signals: [KILL]}\n"
-                            "  - {from: b, to: t, allow: depend, path: /opt/t, until: 2030-01-01T00:00:00Z}\n");
+                            "  - {from: b, to: t, allow: depend, path: /opt/t, until: 2030-01-01T00:00:00Z}\n"
+                            "  - {from: c, to: d, allow: transfer, pid: '/usr/bin/*'}\n"
+                            "  - {from: c, to: d, allow: transfer, service: kv}\n"
+                            "  - {from: c, to: d, allow: transfer, host: true}\n");
         char *text = NULL, *text2 = NULL;
         size_t len = 0, len2 = 0;
         FILE *f = open_memstream(&text, &len);
@@ -480,9 +546,14 @@ static void test_dump_roundtrip(void **state) {
         assert_non_null(strstr(text, "id: \"yes\"\n"));
         assert_non_null(strstr(text, "transfer: none\n"));
         assert_non_null(strstr(text, "mode: ro\n"));
+        /* Names other than paths have no mode (it would not load back). */
+        assert_non_null(strstr(text, "  pid: /usr/bin/*\n  audit: all\n"));
+        assert_non_null(strstr(text, "  service: kv\n  audit: all\n"));
+        assert_non_null(strstr(text, "  host: true\n  audit: all\n"));
 
         Policy *q = load_ok(text);
-        assert_int_equal(policy_get_n_rules(q), 4);
+        assert_int_equal(policy_get_n_rules(q), 7);
+        assert_true(policy_get_rule(q, 6)->host);
         f = open_memstream(&text2, &len2);
         assert_int_equal(policy_dump_yaml(q, f), 0);
         fclose(f);
@@ -509,6 +580,7 @@ int main(void) {
                 cmocka_unit_test(test_default_allow_warns),
                 cmocka_unit_test(test_top_level_errors),
                 cmocka_unit_test(test_rule_errors),
+                cmocka_unit_test(test_transfer_names),
                 cmocka_unit_test(test_yaml_errors),
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_all_errors_reported),

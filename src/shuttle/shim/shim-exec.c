@@ -21,7 +21,7 @@
  * called in vfork() children): their hooks allocate nothing, take no lock
  * and keep everything on the stack, with bounded arrays (an argument list
  * too long for an INVOKE fails with E2BIG, as would the broker).  They do
- * not talk to the broker either, so the in_redirect flag of shim.c is not
+ * not talk to the broker either, so the shim_in_redirect flag of shim.c is not
  * needed here.  A call that is not for an app entry costs a comparison of
  * the path's first bytes before the real one. */
 
@@ -39,8 +39,6 @@
 #include "common/macro.h"
 #include "shuttle/app-entry.h"
 #include "shuttle/shim/shim-internal.h"
-
-#define _hook_ __attribute__((visibility("default")))
 
 /* The documented name (a link the broker makes to the helper it binds in). */
 #define SHIM_INVOKE_PATH "/run/shuttle/bin/shuttle-invoke"

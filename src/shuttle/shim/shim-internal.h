@@ -18,6 +18,9 @@
 #define SHIM_NAME_SUFFIX ".shuttle"
 #define SHIM_ENV "SHUTTLE_SHIM"
 
+/* The interposed libc functions: the only symbols the library exports. */
+#define _hook_ __attribute__((visibility("default")))
+
 /* The addresses the shim hands out for "<container>.<service>.shuttle":
  * 127.77.0.0/16, inside the container's own loopback range, so that a
  * program that bypasses the shim for its connect() gets ECONNREFUSED
@@ -28,11 +31,10 @@
 
 /* Set once by the constructor: SHUTTLE_SHIM=0 in the environment. */
 extern bool shim_disabled;
-
-/* Set while this thread is inside a redirection (any hook's): a hook
- * called again meanwhile, from a signal handler, takes the real call
- * instead of waiting for a lock its own thread holds. */
-extern __thread bool in_redirect __attribute__((tls_model("initial-exec")));
+/* This thread is inside a redirection (shim.c): a hook called meanwhile
+ * (from a signal handler) must not use the client, and takes the real
+ * call instead. */
+extern __thread bool shim_in_redirect __attribute__((tls_model("initial-exec")));
 
 /* Client objects shared by every thread of the process (one at a time),
  * reference-counted so that one can be replaced while another thread still
@@ -45,6 +47,9 @@ ShuttleClient *shim_client_raw(ShimClient *s);
  * one out.  Any holder may call it; the last put frees it. */
 void shim_client_retire(ShimClient *s);
 void shim_client_put(ShimClient *s);
+/* The conversation broke rather than the broker saying no (the client is
+ * to be retired, and the request may be tried once more on a new one). */
+bool shim_transport_error(int r);
 
 /* The name table behind getaddrinfo() (shim-names.c).
  *

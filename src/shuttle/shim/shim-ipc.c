@@ -24,7 +24,7 @@
  *
  * The house rules of shim.c apply: errno restored unless the hook fails,
  * nothing written to stdout/stderr, no exit, secure_getenv() only (through
- * the shared client), in_redirect against re-entry from a signal handler. */
+ * the shared client), shim_in_redirect against re-entry from a signal handler. */
 
 /* This file defines mq_open() itself: fortify's inline wrapper of it in
  * <bits/mqueue2.h> must not be there. */
@@ -43,7 +43,6 @@
 #include "common/macro.h"
 #include "shuttle/shim/shim-internal.h"
 
-#define _hook_ __attribute__((visibility("default")))
 
 typedef int (*shm_open_fn)(const char *, int, mode_t);
 typedef mqd_t (*mq_open_fn)(const char *, int, ...);
@@ -87,12 +86,6 @@ static bool ipc_name(const char *name, char buf[static SHUTTLE_SERVICE_MAX + 1])
         return shuttle_service_split(buf, c, s) >= 0;
 }
 
-/* As connect()'s: the conversation broke, a new connection may help. */
-static bool is_transport_error(int r) {
-        return r == -ENOTCONN || r == -ECONNRESET || r == -EPROTO || r == -EPIPE || r == -EINTR ||
-               r == -EAGAIN || r == -EPROTONOSUPPORT;
-}
-
 /* Asks the broker for the object.  0 and *ret_fd; a negative errno for the
  * program; or 1: not for us (no broker, no such export, a broker that does
  * not know the request), call the real function. */
@@ -108,13 +101,13 @@ static int open_redirect(bool shm, const char *service, unsigned flags, int ofla
                         return 1;
                 r = shm ? shuttle_open_shm(shim_client_raw(s), service, flags, &fd)
                         : shuttle_open_mq(shim_client_raw(s), service, flags, &fd);
-                if (is_transport_error(r))
+                if (shim_transport_error(r))
                         shim_client_retire(s);
                 shim_client_put(s);
-                if (!is_transport_error(r))
+                if (!shim_transport_error(r))
                         break;
         }
-        if (is_transport_error(r) || r == -ENOENT || r == -EOPNOTSUPP)
+        if (shim_transport_error(r) || r == -ENOENT || r == -EOPNOTSUPP)
                 return 1;
         if (r == -EPERM)
                 return -EACCES;
@@ -135,14 +128,14 @@ static int open_redirect(bool shm, const char *service, unsigned flags, int ofla
         return 0;
 }
 
-/* Runs open_redirect() with errno and in_redirect kept as the rules want:
+/* Runs open_redirect() with errno and shim_in_redirect kept as the rules want:
  * 1 means "call the real function" (errno as the caller had it). */
 static int redirect(bool shm, const char *service, unsigned flags, int oflag, int *ret_fd) {
         int saved = errno, r;
 
-        in_redirect = true;
+        shim_in_redirect = true;
         r = open_redirect(shm, service, flags, oflag, ret_fd);
-        in_redirect = false;
+        shim_in_redirect = false;
         errno = r < 0 ? -r : saved;
         return r;
 }
@@ -159,7 +152,7 @@ _hook_ int shm_open(const char *name, int oflag, mode_t mode) {
                         return -1;
                 }
         }
-        if (shim_disabled || in_redirect || !ipc_name(name, service))
+        if (shim_disabled || shim_in_redirect || !ipc_name(name, service))
                 return real_shm_open(name, oflag, mode);
 
         switch (oflag & O_ACCMODE) {
@@ -220,7 +213,7 @@ _hook_ mqd_t mq_open(const char *name, int oflag, ...) {
                         return (mqd_t) -1;
                 }
         }
-        if (shim_disabled || in_redirect || !ipc_name(name, service) ||
+        if (shim_disabled || shim_in_redirect || !ipc_name(name, service) ||
             (r = redirect(false, service, mq_flags(oflag), oflag, &fd)) > 0)
                 return (oflag & O_CREAT) ? real_mq_open(name, oflag, mode, attr) : real_mq_open(name, oflag);
         return r < 0 ? (mqd_t) -1 : (mqd_t) fd;
@@ -238,7 +231,7 @@ _hook_ mqd_t __mq_open_2(const char *name, int oflag) {
                 }
         }
         /* O_CREAT without a mode is the real function's to refuse. */
-        if (shim_disabled || in_redirect || (oflag & O_CREAT) || !ipc_name(name, service) ||
+        if (shim_disabled || shim_in_redirect || (oflag & O_CREAT) || !ipc_name(name, service) ||
             (r = redirect(false, service, mq_flags(oflag), oflag, &fd)) > 0)
                 return real_mq_open_2(name, oflag);
         return r < 0 ? (mqd_t) -1 : (mqd_t) fd;

@@ -36,8 +36,6 @@
 #include "common/macro.h"
 #include "shuttle/shim/shim-internal.h"
 
-#define _hook_ __attribute__((visibility("default")))
-
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
 typedef int (*getaddrinfo_fn)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
 
@@ -45,12 +43,12 @@ static connect_fn real_connect;
 static getaddrinfo_fn real_getaddrinfo;
 bool shim_disabled;
 
-/* Set while this thread is inside a redirection.  A signal handler that
- * connect()s during one falls through to the real call (the proxy path)
- * instead of waiting for a lock its own thread holds.  initial-exec: a
- * preloaded library's TLS is static, and reading it is then a plain,
- * async-signal-safe load.  Shared by every hook (shim-internal.h). */
-__thread bool in_redirect __attribute__((tls_model("initial-exec")));
+/* Set while this thread is inside a redirection (any hook's).  A signal
+ * handler that connect()s during one falls through to the real call (the
+ * proxy path) instead of waiting for a lock its own thread holds.
+ * initial-exec: a preloaded library's TLS is static, and reading it is
+ * then a plain, async-signal-safe load. */
+__thread bool shim_in_redirect __attribute__((tls_model("initial-exec")));
 
 static void resolve_real(void) {
         /* Normally done by the constructor; this is for a program (or
@@ -176,7 +174,7 @@ void shim_client_put(ShimClient *s) {
 static void atfork_prepare(void) {
         /* fork() from a signal handler that interrupted this thread inside
          * a redirection: the lock may be ours already. */
-        fork_locked = !in_redirect;
+        fork_locked = !shim_in_redirect;
         if (fork_locked)
                 pthread_mutex_lock(&client_lock);
         shim_names_atfork_prepare();
@@ -227,7 +225,7 @@ static bool svc_name(const struct sockaddr *addr, socklen_t len, char buf[static
         return !strchr(buf, '/') && shuttle_service_split(buf, c, s) >= 0;
 }
 
-static bool is_transport_error(int r) {
+bool shim_transport_error(int r) {
         return r == -ENOTCONN || r == -ECONNRESET || r == -EPROTO || r == -EPIPE || r == -EINTR ||
                r == -EAGAIN || r == -EPROTONOSUPPORT;
 }
@@ -267,13 +265,13 @@ static int connect_redirect(int fd, int family, const char *service) {
                 if (!s)
                         return 1; /* no broker here: the proxy socket, if any */
                 r = shuttle_connect_service(shim_client_raw(s), service, &newfd);
-                if (is_transport_error(r))
+                if (shim_transport_error(r))
                         shim_client_retire(s);
                 shim_client_put(s);
-                if (!is_transport_error(r))
+                if (!shim_transport_error(r))
                         break;
         }
-        if (is_transport_error(r))
+        if (shim_transport_error(r))
                 return 1;
         /* A connect() that the other side refuses fails with ECONNREFUSED,
          * which is what programs handle; the broker's "denied by policy"
@@ -315,12 +313,12 @@ _hook_ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
                 return real_connect(fd, addr, len);
         if (len > offsetof(struct sockaddr_un, sun_path) + STRLEN(SHIM_SVC_DIR) && addr->sa_family == AF_UNIX &&
             memcmp(((const struct sockaddr_un *) addr)->sun_path, SHIM_SVC_DIR, STRLEN(SHIM_SVC_DIR)) == 0) {
-                if (shim_disabled || in_redirect || !svc_name(addr, len, service))
+                if (shim_disabled || shim_in_redirect || !svc_name(addr, len, service))
                         return real_connect(fd, addr, len);
                 family = AF_UNIX;
         } else if (len >= sizeof(struct sockaddr_in) && addr->sa_family == AF_INET &&
                    (ntohl(((const struct sockaddr_in *) addr)->sin_addr.s_addr) & SHIM_NET_MASK) == SHIM_NET) {
-                if (shim_disabled || in_redirect ||
+                if (shim_disabled || shim_in_redirect ||
                     !shim_name_lookup(((const struct sockaddr_in *) addr)->sin_addr, service))
                         return real_connect(fd, addr, len);
                 family = AF_INET;
@@ -328,9 +326,9 @@ _hook_ int connect(int fd, const struct sockaddr *addr, socklen_t len) {
                 return real_connect(fd, addr, len);
 
         saved = errno;
-        in_redirect = true;
+        shim_in_redirect = true;
         r = connect_redirect(fd, family, service);
-        in_redirect = false;
+        shim_in_redirect = false;
         if (r > 0) {
                 errno = saved; /* our probes may have set it */
                 return real_connect(fd, addr, len);
