@@ -38,8 +38,13 @@ static void entry_remove_files(const StateEntry *e) {
         (void) rmdir(e->dir);
 }
 
+/* Locks <entry>/lock (creating it if asked).  -EEXIST: someone holds it.
+ * -ESTALE: we got the lock of a file that is no longer the entry's (a
+ * cleaner removed the entry between our open and our flock): the caller
+ * may start again. */
 static int lock_entry(const StateEntry *e, bool create) {
         char path[PATH_MAX + 8];
+        struct stat a, b;
         int fd;
 
         snprintf(path, sizeof(path), "%s/lock", e->dir);
@@ -50,6 +55,10 @@ static int lock_entry(const StateEntry *e, bool create) {
                 int r = errno == EWOULDBLOCK ? -EEXIST : -errno;
                 close(fd);
                 return r;
+        }
+        if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+                close(fd);
+                return -ESTALE;
         }
         return fd;
 }
@@ -68,11 +77,17 @@ int state_entry_create(const char *state_dir, const char *name, StateEntry *ret)
         r = mkdir_p_at(AT_FDCWD, base, 0700);
         if (r < 0)
                 return r;
-        if (mkdir(e.dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        e.lock_fd = lock_entry(&e, true);
-        if (e.lock_fd < 0)
-                return e.lock_fd;
+        /* Another start's cleanup may remove a dead entry of this name
+         * just as we make ours: then we try again. */
+        for (int attempt = 0;; attempt++) {
+                if (mkdir(e.dir, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                e.lock_fd = lock_entry(&e, true);
+                if (e.lock_fd >= 0)
+                        break;
+                if ((e.lock_fd != -ESTALE && e.lock_fd != -ENOENT) || attempt >= 8)
+                        return e.lock_fd == -ESTALE ? -EBUSY : e.lock_fd;
+        }
         /* We hold the lock: whatever else is in there is a dead run's. */
         if (mkdir(e.root_dir, 0755) < 0 && errno != EEXIST) {
                 r = -errno;
@@ -204,9 +219,14 @@ int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const ch
                         continue;
                 if (entry_paths(&e, state_dir, de->d_name) < 0)
                         continue;
+                /* No lock file: an entry being created right now (its
+                 * lock comes a moment after its directory), or the rare
+                 * leftover of a start killed in between, which the next
+                 * start of that name takes over.  Either way not ours to
+                 * remove. */
                 fd = lock_entry(&e, false);
-                if (fd < 0 && fd != -ENOENT)
-                        continue; /* alive (-EEXIST) or unreadable */
+                if (fd < 0)
+                        continue; /* alive (-EEXIST), being created, gone or unreadable */
                 remove_stale_cgroups(state_dir, &e, cgroup_root, self_cgroup_file);
                 entry_remove_files(&e);
                 safe_close(fd);
