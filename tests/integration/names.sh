@@ -153,17 +153,14 @@ out=$(in_a "$SN pid nosuch sleep; echo rc=\$?")
 check_match "no such container: refused by the policy first (nothing is told)" "Permission denied.*rc=1" "$(echo $out)"
 
 # A process named, then its container goes: the pid goes with it.
-# (One after the other: two containers starting at once in one state
-# directory can remove each other's fresh state entry, see state.c.)
 "${SRUN[@]}" --name b2 -- sleep 600 >"$T/b2.out" 2>&1 &
 b2_job=$!
 wait_until test -S "$STATE_DIR/broker/b2/broker.sock" || diag "b2 did not start: $(cat "$T/b2.out")"
 "${SRUN[@]}" --name a "${VOL[@]}" -- sleep 600 >"$T/a.out" 2>&1 &
 a_job=$!
 wait_until test -S "$STATE_DIR/broker/a/broker.sock" || diag "a did not start: $(cat "$T/a.out")"
-# exec does not preload the shim: ask for it (ASAN_OPTIONS as run sets it
-# in a sanitizer build, for the helpers built with it).
-AX=("${SX[@]}" -e LD_PRELOAD=/run/shuttle-shim/libshuttle-shim.so -e ASAN_OPTIONS=verify_asan_link_order=0 a --)
+# exec preloads the shim as the container's command has it.
+AX=("${SX[@]}" a --)
 wait_until "${SX[@]}" b2 -- true
 p=$("${AX[@]}" $SN pid b2 /usr/bin/sleep 2>&1)
 out=$("${AX[@]}" $H/sigcall kill "$p" 0 2>&1)
