@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -153,6 +154,14 @@ _Noreturn static void command_main(const Exec *x) {
                 for (int i = 0; i < 3; i++)
                         if (dup2(tmp[i], i) < 0)
                                 fail(x, -errno, "setting up the standard descriptors: %m");
+        }
+
+        if (x->config->nofile_cur > 0) {
+                struct rlimit rl;
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > x->config->nofile_cur) {
+                        rl.rlim_cur = (rlim_t) x->config->nofile_cur;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
         }
 
         {

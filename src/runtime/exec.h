@@ -46,6 +46,9 @@ typedef struct ExecConfig {
         const char *workdir;    /* NULL = the container's working directory */
         bool die_with_caller;   /* SIGKILL when the calling thread dies (the
                                  * broker, for an invoked app) */
+        uint64_t nofile_cur;    /* > 0: the command's soft RLIMIT_NOFILE, when
+                                 * the caller raised its own (the broker); the
+                                 * container's --ulimit still wins */
 } ExecConfig;
 
 typedef struct ExecResult {

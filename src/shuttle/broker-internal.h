@@ -242,6 +242,7 @@ struct AuditLog;
 
 struct Broker {
         int epfd;
+        uint64_t child_nofile; /* BrokerOptions.child_nofile */
         Source control;
         Source signal;
         Source timer;

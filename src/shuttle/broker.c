@@ -538,6 +538,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                 return -ENOMEM;
         b->epfd = -1;
         b->control.fd = b->signal.fd = b->timer.fd = -1;
+        b->child_nofile = o->child_nofile;
         b->state_dir = strdup(o->state_dir ?: "/run/shuttle");
         b->policy_paths = calloc(o->n_policy + 1, sizeof(char *));
         if (!b->state_dir || !b->policy_paths) {

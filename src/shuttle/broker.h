@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct Broker Broker;
 
@@ -14,6 +15,8 @@ typedef struct BrokerOptions {
         const char *audit_log;       /* default /var/log/shuttle/audit.jsonl */
         const char *const *policy;   /* policy files; none = deny everything */
         size_t n_policy;
+        uint64_t child_nofile;       /* > 0: the soft RLIMIT_NOFILE of the apps it
+                                      * starts (the one it had before raising its own) */
 } BrokerOptions;
 
 /* Loads the policy, opens the audit log, binds the control socket and

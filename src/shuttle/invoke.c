@@ -189,7 +189,8 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
                 goto fail;
 
         /* If the broker dies, the app does not outlive it unwatched. */
-        cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env, .die_with_caller = true };
+        cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env, .die_with_caller = true,
+                            .nofile_cur = b->child_nofile };
         r = container_exec_spawn(&info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
         if (r < 0)
                 goto fail;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -102,6 +103,19 @@ int main(int argc, char **argv) {
                 return 1;
         }
         o.policy = policy;
+        /* Every container costs the broker descriptors (its socket, its
+         * pidfd, its clients, named processes, transfers): take all the
+         * hard limit allows, and give the apps it starts the soft limit we
+         * were started with. */
+        {
+                struct rlimit rl;
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                        o.child_nofile = rl.rlim_cur;
+                        rl.rlim_cur = rl.rlim_max;
+                        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                                o.child_nofile = 0;
+                }
+        }
         /* Detach before anything is set up (a signalfd keeps waking only
          * the process that created it), but report readiness or failure to
          * whoever started us through a pipe, so a failure to start is still

@@ -4,7 +4,7 @@
 # and exit status; file arguments transferred as the rule says.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 33
+plan 35
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -48,6 +48,9 @@ rules:
     app: /bin/sleep
 YAML
 
+# A soft descriptor limit below the hard one, as on a stock system: the
+# broker takes the hard one for itself, the apps it starts get ours.
+ulimit -Sn 1000
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 SI=/run/shuttle/bin/shuttle-invoke
 
@@ -69,6 +72,11 @@ out=$(srun --name a -- sh -c "$SI b /bin/sh -c 'echo to-stderr >&2; exit 7' 2>/t
 check_eq "the exit status propagates (exit 7) and stderr is the caller's" "rc=7 to-stderr " "$out"
 out=$(srun --name a -- sh -c "$SI b /bin/sh -c 'kill -TERM \$\$'; echo rc=\$?" 2>&1)
 check_eq "an app killed by a signal gives 128+N" "rc=143" "$out"
+hard=$(ulimit -Hn)
+check_eq "the broker raised its own soft descriptor limit to the hard one" "$hard" \
+        "$(awk '/^Max open files/ {print $4}' "/proc/$BROKER_PID/limits")"
+out=$(srun --name a -- $SI b /bin/sh -c 'ulimit -Sn' 2>&1)
+check_eq "... and the apps it starts have the soft limit it was started with" "1000" "$out"
 
 # Inside b: b's host name, b's pid namespace, b's capabilities.
 out=$(srun --name a --hostname ay -- sh -c "hostname; readlink /proc/self/ns/pid; grep CapEff /proc/self/status; $SI b /bin/sh -c 'hostname; readlink /proc/self/ns/pid; grep CapEff /proc/self/status'" 2>&1)
