@@ -148,11 +148,14 @@ smallpid=$!
 wait_until test -S "$STATE_DIR/broker/small/broker.sock" || diag "small did not register: $(cat "$T/small.out")"
 memdir=$(cgroup_dir_of_pid "$(container_init_pid small)" memory)
 mem_usage() { cat "$memdir/memory.usage_in_bytes" 2>/dev/null || cat "$memdir/memory.current"; }
+# The usage moves by itself a little (page cache comes and goes): the
+# 16M object must show as most of it, and without the charge it would
+# not show at all.
 u0=$(mem_usage)
 out=$(imp -- $H/shmqcall shm-write /small.fits 0 charged)
 u1=$(mem_usage)
 check_eq "an object opened from another container..." "wrote 16777216" "$out"
-if [ $((u1 - u0)) -ge $((15 << 20)) ]; then ok "... is charged to its exporter's memory cgroup"; else
+if [ $((u1 - u0)) -ge $((12 << 20)) ]; then ok "... is charged to its exporter's memory cgroup"; else
         not_ok "... is charged to its exporter's memory cgroup"; diag "usage before $u0, after $u1"; fi
 out=$(imp -- $H/shmqcall shm-read /small.big 0)
 check_eq "one beyond the exporter's memory limit cannot be opened" "shm_open: ENOMEM" "$out"
