@@ -12,6 +12,9 @@
  *
  * Each timing is the best of 5 runs of N calls, in ns per call. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +84,29 @@ static int gai_localhost(void *arg) {
         return 0;
 }
 
+/* The other hooks on calls they leave alone: a signal 0 to ourselves, an
+ * exec of a file that does not exist, a shared-memory name that is no
+ * container's service. */
+static int kill_self(void *arg) {
+        (void) arg;
+        return kill(getpid(), 0);
+}
+
+static int execve_missing(void *arg) {
+        static char *const argv[] = { (char *) "x", NULL };
+        (void) arg;
+        if (execve("/nonexistent/shim-bench", argv, environ) == 0 || errno != ENOENT)
+                return -1;
+        return 0;
+}
+
+static int shm_open_missing(void *arg) {
+        (void) arg;
+        if (shm_open("/shim-bench-none", O_RDONLY, 0) >= 0 || errno != ENOENT)
+                return -1;
+        return 0;
+}
+
 static void report(const char *name, double ns) {
         if (ns < 0) {
                 fprintf(stderr, "%s: the call did not behave as expected\n", name);
@@ -133,6 +159,9 @@ static int cmd_local(long n) {
                 report("connect-tcp-refused", b[1]);
         }
         report("getaddrinfo-localhost", best(gai_localhost, NULL, n / 10 ?: 1));
+        report("kill-self-0", best(kill_self, NULL, n));
+        report("execve-enoent", best(execve_missing, NULL, n));
+        report("shm_open-enoent", best(shm_open_missing, NULL, n));
 
         close(fd);
         close(bound);

@@ -3,7 +3,8 @@
 # What libshuttle-shim.so costs and saves.
 #
 # 1. Calls it does not redirect (connect() that fails at once, a refused TCP
-#    connect, getaddrinfo("localhost")), ns per call, in one process without
+#    connect, getaddrinfo("localhost"), kill(self, 0), an execve() and a
+#    shm_open() that fail with ENOENT), ns per call, in one process without
 #    and one with LD_PRELOAD, alternating over rounds; medians of each
 #    round's best.  Target: <= 5 ns added to a non-redirected connect().
 # 2. (root) A redirected connect() to /run/shuttle/svc/B.echo inside a
@@ -60,7 +61,7 @@ med() { awk -v w="$1" -v k="$2" '$1 == w && $2 == k {print $3}' "$TMP/local" | m
 
 echo "Calls the shim does not redirect, ns per call (median of $RUNS rounds, each the best of 5 x $CALLS):"
 printf '  %-34s %10s %10s %10s %8s\n' "call" "no shim" "shim" "added" "target"
-for k in connect-ebadf connect-unix-refused connect-tcp-refused getaddrinfo-localhost; do
+for k in connect-ebadf connect-unix-refused connect-tcp-refused getaddrinfo-localhost kill-self-0 execve-enoent shm_open-enoent; do
     bare=$(med bare "$k"); shim=$(med shim "$k")
     delta=$(awk -v a="$bare" -v b="$shim" 'BEGIN {printf "%.1f", b - a}')
     target=
