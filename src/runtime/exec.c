@@ -126,11 +126,42 @@ int container_join_cgroups(char *const *paths, const char **ret_failed) {
         return 0;
 }
 
+int exec_place_fds(const int *fds, size_t n, int *keep) {
+        int lowest = 3 + (int) n, tmp[EXEC_PASS_FDS_MAX];
+
+        if (n > EXEC_PASS_FDS_MAX)
+                return -E2BIG;
+        /* keep (the report pipe) out of the way first, then copies of all
+         * the descriptors above the range, so that none of them sitting at
+         * 3…3+n-1 already is clobbered by another's dup2. */
+        if (keep && *keep >= 0 && *keep < lowest) {
+                int k = fcntl(*keep, F_DUPFD_CLOEXEC, lowest);
+                if (k < 0)
+                        return -errno;
+                *keep = k;
+        }
+        for (size_t i = 0; i < n; i++) {
+                tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, lowest);
+                if (tmp[i] < 0)
+                        return -errno;
+        }
+        for (size_t i = 0; i < n; i++) {
+                /* dup2() clears close-on-exec on the copy: it is passed on. */
+                if (dup2(tmp[i], 3 + (int) i) < 0)
+                        return -errno;
+                close(tmp[i]);
+        }
+        return 0;
+}
+
 /* The command, in the container's namespaces and cgroups.  The order is the
  * one of sandbox.h, as for the container's own command. */
 _Noreturn static void command_main(const Exec *x) {
+        Exec self = *x;
         sigset_t none;
         int r;
+
+        x = &self; /* its report pipe may move (exec_place_fds()) */
 
         for (int s = 1; s < NSIG; s++)
                 (void) signal(s, SIG_DFL);
@@ -156,6 +187,13 @@ _Noreturn static void command_main(const Exec *x) {
                                 fail(x, -errno, "setting up the standard descriptors: %m");
         }
 
+        if (x->config->n_pass_fds > 0) {
+                /* After stdio (exec_start() refused passing 0-2). */
+                r = exec_place_fds(x->config->pass_fds, x->config->n_pass_fds, &self.pipe);
+                if (r < 0)
+                        fail(x, r, "placing the passed descriptors: %m");
+        }
+
         if (x->config->nofile_cur > 0) {
                 struct rlimit rl;
                 if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > x->config->nofile_cur) {
@@ -176,6 +214,7 @@ _Noreturn static void command_main(const Exec *x) {
                         .gid = x->gid,
                         .workdir = x->workdir,
                         .seccomp = x->seccomp,
+                        .n_pass_fds = (unsigned) x->config->n_pass_fds,
                 };
                 SandboxStep step;
 
@@ -327,6 +366,11 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
 
         if (!c->argv || !c->argv[0])
                 return -EINVAL;
+        if (c->n_pass_fds > EXEC_PASS_FDS_MAX || (c->n_pass_fds > 0 && !c->pass_fds))
+                return -EINVAL;
+        for (size_t i = 0; i < c->n_pass_fds; i++)
+                if (c->pass_fds[i] < 3) /* stdio is placed first */
+                        return -EBADF;
 
         r = state_info_open_init(info, state_dir, &init_pidfd);
         if (r < 0) {

@@ -49,7 +49,13 @@ typedef struct ExecConfig {
         uint64_t nofile_cur;    /* > 0: the command's soft RLIMIT_NOFILE, when
                                  * the caller raised its own (the broker); the
                                  * container's --ulimit still wins */
+        const int *pass_fds;    /* become the command's descriptors 3, 4, …,
+                                 * in this order (the caller keeps and closes
+                                 * its own); at most EXEC_PASS_FDS_MAX */
+        size_t n_pass_fds;
 } ExecConfig;
+
+#define EXEC_PASS_FDS_MAX 256
 
 typedef struct ExecResult {
         int exit_status;        /* the command's status, 128+N for signal N,
@@ -77,6 +83,13 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
  * inside the container. */
 int container_exec_spawn(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int stdio[3],
                          pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size);
+
+/* In the command, after stdio: makes fds[0…n-1] (none of them 0-2)
+ * descriptors 3…3+n-1, without close-on-exec, whatever numbers they have
+ * (also if some already sit in that range).  *keep (may be NULL), a
+ * descriptor still needed until exec, is moved above the range if it is in
+ * it.  The copies made on the way are close-on-exec.  Exposed for tests. */
+int exec_place_fds(const int *fds, size_t n, int *keep);
 
 /* Moves the calling process into each of the container's cgroup
  * directories (StateInfo.cgroups, from the state file), so that what it

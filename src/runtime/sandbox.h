@@ -125,7 +125,8 @@ int rlimits_apply(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_fail
 /* What a process entering a container gives up, in the one order that
  * works (see the top of this file): bounding set, rlimits, groups and ids,
  * capabilities, working directory (as the final user), no_new_privs,
- * seccomp, and descriptors beyond stdio marked close-on-exec. */
+ * seccomp, and descriptors beyond stdio (and n_pass_fds) marked
+ * close-on-exec. */
 typedef struct SandboxSpec {
         uint64_t caps;
         const RlimitSpec *rlimits;
@@ -135,6 +136,8 @@ typedef struct SandboxSpec {
         gid_t gid;
         const char *workdir;
         const SeccompProgram *seccomp;
+        unsigned n_pass_fds;    /* descriptors 3 … 3+n-1 are passed on on
+                                 * purpose: left open (0: only stdio) */
 } SandboxSpec;
 
 typedef enum SandboxStep {

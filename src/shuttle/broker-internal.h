@@ -23,6 +23,7 @@
 #define BROKER_EXPORTS_MAX 64
 #define BROKER_CONTAINERS_MAX 4096
 #define BROKER_INVOCATIONS_PER_CONTAINER 16 /* running invocations a container started */
+#define BROKER_INVOKE_FDS_MAX 64 /* file arguments passed as descriptors per invocation */
 #define BROKER_TRANSFERS_PER_CONTAINER 256  /* live transfers a container made */
 /* Requests handled per client per loop turn: round-robin fairness. */
 #define BROKER_REQUESTS_PER_TURN 1
@@ -398,6 +399,13 @@ int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Conta
 int transfer_create_as(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
                        int mode, const char *as, const char *rule, int64_t until, bool for_invoke,
                        Transfer **ret, const char **ret_why);
+/* The same checks, but instead of a mount a descriptor of it, for an
+ * invoked app (INVOKE's SHUTTLE_INVOKE_FILES_AS_FDS): O_RDONLY (ro),
+ * O_RDWR (rw), O_RDONLY | O_DIRECTORY for a directory; opened through a
+ * detached clone of its mount (xfer_open_detached()).  Nothing is kept of
+ * it: the descriptor cannot be revoked. */
+int transfer_open_fd(Container *from, const CallerCreds *caller, const char *path, int mode, int *ret_fd,
+                     const char **ret_why);
 void transfer_revoke(Broker *b, Transfer *t, const char *why);
 Transfer *transfer_find(Broker *b, uint64_t id);
 /* On the broker's timer: revokes transfers whose grant expired or that the

@@ -436,6 +436,12 @@ static int invoke_wait(ShuttleClient *c, uint32_t invoke_id, int interrupt_fd, i
 
 int shuttle_invoke(ShuttleClient *c, const char *container, const char *app, const char *const *args,
                    const char *const *env, const int fds[3], int interrupt_fd, int *ret_status) {
+        return shuttle_invoke_ex(c, container, app, args, env, fds, interrupt_fd, 0, ret_status);
+}
+
+int shuttle_invoke_ex(ShuttleClient *c, const char *container, const char *app, const char *const *args,
+                      const char *const *env, const int fds[3], int interrupt_fd, unsigned flags,
+                      int *ret_status) {
         uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
         ShuttleMsg req, ans;
         int got[SHUTTLE_FDS_MAX];
@@ -448,6 +454,10 @@ int shuttle_invoke(ShuttleClient *c, const char *container, const char *app, con
         r = client_hello_locked(c);
         if (r >= 0)
                 r = shuttle_msg_invoke(&req, 0, container, app, args, env);
+        if (r >= 0)
+                /* Flags this protocol does not know fail in the encoder,
+                 * before anything is sent (-ERANGE). */
+                shuttle_msg_invoke_set_flags(&req, flags);
         if (r >= 0)
                 r = client_call(c, &req, fds, 3, buf, &ans, got, &n_got);
         if (r >= 0)

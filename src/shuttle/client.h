@@ -97,6 +97,14 @@ int shuttle_open_mq(ShuttleClient *c, const char *service, unsigned flags, int *
  * concurrent invocation. */
 int shuttle_invoke(ShuttleClient *c, const char *container, const char *app, const char *const *args,
                    const char *const *env, const int fds[3], int interrupt_fd, int *ret_status);
+/* shuttle_invoke() with flags (ShuttleInvokeFlags; 0 is shuttle_invoke()):
+ * SHUTTLE_INVOKE_FILES_AS_FDS asks the broker to hand the app its file
+ * arguments as open descriptors 3, 4, … (the arguments become /dev/fd/N)
+ * instead of mounting them, where the rule transfers files at all.  An
+ * unknown flag: -ERANGE, nothing sent. */
+int shuttle_invoke_ex(ShuttleClient *c, const char *container, const char *app, const char *const *args,
+                      const char *const *env, const int fds[3], int interrupt_fd, unsigned flags,
+                      int *ret_status);
 
 /* Asks the broker to make path (absolute, in this container's view)
  * visible in container with the given access.  On success ret_path (a

@@ -9,7 +9,9 @@
  * stdio.  The app is the broker's child; its pidfd sits in the event loop
  * and its exit becomes the EXIT event on the caller's connection.  The
  * invocation is tied to that connection: if the caller goes, the app is
- * killed.  Its transfers are revoked when it ends.  An app named by a bare
+ * killed.  Its transfers are revoked when it ends (file arguments asked
+ * for as descriptors are no transfers to revoke: nothing is mounted, and
+ * the app's descriptors go with it).  An app named by a bare
  * name (exec of an apps/ entry) is first resolved to the path of the rule
  * that names it (apps.c). */
 
@@ -78,15 +80,70 @@ static int env_names(const ShuttleMsg *m, char **names) {
         return 0;
 }
 
+/* The argument that names descriptor fd in the app.  /dev/fd is a link to
+ * /proc/self/fd in every container's /dev (mounts.c). */
+#define ARG_FD_FORMAT "/dev/fd/%d"
+
+/* A file argument as a descriptor (SHUTTLE_INVOKE_FILES_AS_FDS): opened
+ * with the same checks as a transfer, nothing mounted; it becomes the
+ * app's next descriptor (3, 4, …) and the argument its /dev/fd name. */
+static int pass_arg_fd(Broker *b, Client *cl, Container *target, const CallerCreds *creds, const char *path,
+                       int mode, const PolicyDecision *d, char **arg, int *fds, size_t *n_fds, char *why,
+                       size_t why_size) {
+        const char *reason = NULL;
+        char name[32];
+        int fd, r;
+
+        /* Invariant 5: each one is a descriptor in the broker until the
+         * app starts. */
+        if (*n_fds >= BROKER_INVOKE_FDS_MAX) {
+                snprintf(why, why_size, "more than %d file arguments to pass as descriptors",
+                         BROKER_INVOKE_FDS_MAX);
+                return -E2BIG;
+        }
+        r = transfer_open_fd(cl->container, creds, path, mode, &fd, &reason);
+        if (r == -ENOENT)
+                return 0; /* not a file of the caller's: an ordinary argument */
+        if (r < 0) {
+                snprintf(why, why_size, "file argument '%.200s': %s", path, reason ?: strerror(-r));
+                return r;
+        }
+        fds[(*n_fds)++] = fd;
+        snprintf(name, sizeof(name), ARG_FD_FORMAT, 3 + (int) (*n_fds - 1));
+        broker_audit(b, &(AuditEvent){
+                                .from = cl->container,
+                                .to = target->name,
+                                .kind = "transfer",
+                                .op = "open-fd",
+                                .object = path,
+                                .allow = true,
+                                .rule = d->rule_id,
+                                .reason = "file argument of an invocation, as a descriptor",
+                                .extra = json_pack("{s:i, s:s, s:s}", "fd", 3 + (int) (*n_fds - 1), "target_path",
+                                                   name, "mode", mode == SHUTTLE_TRANSFER_RW ? "rw" : "ro"),
+                        });
+        free(*arg);
+        *arg = strdup(name);
+        if (!*arg) {
+                snprintf(why, why_size, "out of memory");
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* File arguments: each absolute path that exists in the caller crosses as
  * the rule's `transfer` says, and the argument becomes the name the target
- * sees.  Anything else passes unchanged.  An existing path that may not
- * cross (a symlink in it, a hard link, a device, not the caller's to give)
- * refuses the whole invocation: passing it on unchanged would name some
- * other file in the target. */
+ * sees: a mount under /run/shuttle/xfer, or with SHUTTLE_INVOKE_FILES_AS_FDS
+ * a descriptor (fds, in argument order).  Anything else passes unchanged.
+ * An existing path that may not cross (a symlink in it, a hard link, a
+ * device, not the caller's to give) refuses the whole invocation: passing
+ * it on unchanged would name some other file in the target. */
 static int transfer_args(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, const PolicyDecision *d,
-                         char **argv, uint64_t *xfers, size_t *n_xfers, char *why, size_t why_size) {
+                         char **argv, uint64_t *xfers, size_t *n_xfers, int *fds, size_t *n_fds, char *why,
+                         size_t why_size) {
         int mode = d->mode == POLICY_MODE_RW ? SHUTTLE_TRANSFER_RW : SHUTTLE_TRANSFER_RO;
+        bool as_fds = shuttle_msg_has(m, SHUTTLE_ATTR_INVOKE_FLAGS) &&
+                      (m->invoke_flags & SHUTTLE_INVOKE_FILES_AS_FDS);
         CallerCreds creds;
         int r;
 
@@ -104,6 +161,13 @@ static int transfer_args(Broker *b, Client *cl, Container *target, const Shuttle
 
                 if (m->args[i][0] != '/' || xfer_path_normalize(m->args[i], path, sizeof(path)) < 0)
                         continue;
+                if (as_fds) {
+                        r = pass_arg_fd(b, cl, target, &creds, path, mode, d, &argv[i + 1], fds, n_fds, why,
+                                        why_size);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 r = transfer_create(b, cl->container, &creds, target, path, mode, d->rule_id, 0, true, &t, &reason);
                 if (r == -ENOENT)
                         continue; /* not a file of the caller's: an ordinary argument */
@@ -143,9 +207,10 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
                  const int *fds, Invocation **ret, char *why, size_t why_size) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
         _cleanup_(state_info_done) StateInfo info = {};
+        int pass_fds[BROKER_INVOKE_FDS_MAX];
         ExecConfig cfg = {};
         Invocation *inv = NULL;
-        size_t n_env = 0;
+        size_t n_env = 0, n_pass_fds = 0;
         pid_t pid = 0;
         int pidfd = -1, r;
 
@@ -184,14 +249,19 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
                 goto fail;
         }
 
-        r = transfer_args(b, cl, target, m, d, argv, inv->xfers, &inv->n_xfers, why, why_size);
+        r = transfer_args(b, cl, target, m, d, argv, inv->xfers, &inv->n_xfers, pass_fds, &n_pass_fds, why,
+                          why_size);
         if (r < 0)
                 goto fail;
 
         /* If the broker dies, the app does not outlive it unwatched. */
         cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env, .die_with_caller = true,
-                            .nofile_cur = b->child_nofile };
+                            .nofile_cur = b->child_nofile, .pass_fds = pass_fds, .n_pass_fds = n_pass_fds };
         r = container_exec_spawn(&info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
+        /* The app has its own copies now (or none, if it did not start). */
+        for (size_t i = 0; i < n_pass_fds; i++)
+                safe_close(pass_fds[i]);
+        n_pass_fds = 0;
         if (r < 0)
                 goto fail;
 
@@ -212,6 +282,8 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         return 0;
 
 fail:
+        for (size_t i = 0; i < n_pass_fds; i++)
+                safe_close(pass_fds[i]);
         if (inv) {
                 revoke_xfers(b, inv, "invocation not started");
                 invocation_free(inv);

@@ -75,6 +75,8 @@ static const AttrDesc attr_table[_SHUTTLE_ATTR_MAX] = {
                                    0 },
         [SHUTTLE_ATTR_FLAGS] = { "flags", KIND_U32, 0, 1, _SHUTTLE_OPEN_ALL, FIELD(flags), 0 },
         [SHUTTLE_ATTR_VALUE] = { "value", KIND_I32, 0, INT32_MIN, INT32_MAX, FIELD(value), 0 },
+        [SHUTTLE_ATTR_INVOKE_FLAGS] = { "invoke_flags", KIND_U32, 0, 1, _SHUTTLE_INVOKE_ALL, FIELD(invoke_flags),
+                                        0 },
 };
 
 typedef struct MsgDesc {
@@ -137,7 +139,7 @@ static const MsgDesc msg_table[] = {
         { SHUTTLE_MSG_SIGNAL, "signal", true, 0, A(CONTAINER) | A(APP) | A(SIGNAL),
           A(CONTAINER) | A(APP) | A(SIGNAL), SHUTTLE_MSG_REPLY, NULL },
         { SHUTTLE_MSG_INVOKE, "invoke", true, 3, A(CONTAINER) | A(APP),
-          A(CONTAINER) | A(APP) | A(ARG) | A(ENV), SHUTTLE_MSG_REPLY, NULL },
+          A(CONTAINER) | A(APP) | A(ARG) | A(ENV) | A(INVOKE_FLAGS), SHUTTLE_MSG_REPLY, NULL },
         { SHUTTLE_MSG_TRANSFER, "transfer", true, 0, A(PATH) | A(MODE) | A(CONTAINER),
           A(PATH) | A(MODE) | A(CONTAINER), SHUTTLE_MSG_TRANSFERRED, NULL },
         { SHUTTLE_MSG_KILL_INVOKED, "kill-invoked", true, 0, A(SIGNAL), A(SIGNAL), SHUTTLE_MSG_REPLY, NULL },
@@ -723,6 +725,13 @@ int shuttle_msg_invoke(ShuttleMsg *m, uint32_t id, const char *container, const 
         if (r < 0)
                 return r;
         return set_list(m, SHUTTLE_ATTR_ENV, env);
+}
+
+void shuttle_msg_invoke_set_flags(ShuttleMsg *m, uint32_t flags) {
+        if (flags == 0)
+                return;
+        m->invoke_flags = flags;
+        m->present |= A(INVOKE_FLAGS);
 }
 
 void shuttle_msg_transfer(ShuttleMsg *m, uint32_t id, const char *path, ShuttleTransferMode mode,

@@ -65,7 +65,8 @@ typedef enum ShuttleMsgType {
         SHUTTLE_MSG_HELLO = 1,    /* VERSION → WELCOME */
         SHUTTLE_MSG_CONNECT = 2,  /* SERVICE → CONNECTED (1 fd) */
         SHUTTLE_MSG_SIGNAL = 3,   /* CONTAINER APP SIGNAL → REPLY 0 */
-        SHUTTLE_MSG_INVOKE = 4,   /* CONTAINER APP [ARG…] [ENV…], 3 fds → REPLY 0, later EXIT */
+        SHUTTLE_MSG_INVOKE = 4,   /* CONTAINER APP [ARG…] [ENV…] [INVOKE_FLAGS], 3 fds → REPLY 0,
+                                   * later EXIT */
         SHUTTLE_MSG_TRANSFER = 5, /* PATH MODE CONTAINER → TRANSFERRED */
         SHUTTLE_MSG_KILL_INVOKED = 6, /* SIGNAL → REPLY 0: to this connection's running invocation */
         SHUTTLE_MSG_SIGNAL_PID = 7, /* PID [SIGNAL] [VALUE] → REPLY 0: to a process RESOLVE named;
@@ -106,6 +107,7 @@ typedef enum ShuttleAttrType {
         SHUTTLE_ATTR_ADDRESS = 17,    /* string: a numeric host address */
         SHUTTLE_ATTR_FLAGS = 18,      /* u32: ShuttleOpenFlags, READ and/or WRITE set */
         SHUTTLE_ATTR_VALUE = 19,      /* i32: sigqueue()'s value */
+        SHUTTLE_ATTR_INVOKE_FLAGS = 20, /* u32: ShuttleInvokeFlags */
         _SHUTTLE_ATTR_MAX,
 } ShuttleAttrType;
 
@@ -128,6 +130,13 @@ typedef enum ShuttleOpenFlags {
         SHUTTLE_OPEN_NONBLOCK = 1u << 2, /* mq: O_NONBLOCK */
         _SHUTTLE_OPEN_ALL = (1u << 3) - 1,
 } ShuttleOpenFlags;
+
+/* How INVOKE passes the app its file arguments. */
+typedef enum ShuttleInvokeFlags {
+        SHUTTLE_INVOKE_FILES_AS_FDS = 1u << 0, /* as open descriptors 3, 4, … named /dev/fd/N in
+                                                * argv, instead of mounted under /run/shuttle/xfer */
+        _SHUTTLE_INVOKE_ALL = (1u << 1) - 1,
+} ShuttleInvokeFlags;
 
 /* Which directions shuttle_msg_decode() accepts.  The broker passes
  * SHUTTLE_DECODE_REQUEST only: a container may never send a reply. */
@@ -166,6 +175,7 @@ typedef struct ShuttleMsg {
         const char *address;
         uint32_t flags;
         int32_t value;
+        uint32_t invoke_flags;
 
         size_t n_args;
         const char *args[SHUTTLE_ARGS_MAX + 1];
@@ -234,6 +244,9 @@ void shuttle_msg_connect(ShuttleMsg *m, uint32_t id, const char *service);
 void shuttle_msg_signal(ShuttleMsg *m, uint32_t id, const char *container, const char *app, int signo);
 int shuttle_msg_invoke(ShuttleMsg *m, uint32_t id, const char *container, const char *app,
                        const char *const *args, const char *const *env);
+/* After shuttle_msg_invoke(): INVOKE_FLAGS, if flags is not 0 (0 leaves
+ * the attribute out, which is what an INVOKE without flags means). */
+void shuttle_msg_invoke_set_flags(ShuttleMsg *m, uint32_t flags);
 void shuttle_msg_transfer(ShuttleMsg *m, uint32_t id, const char *path, ShuttleTransferMode mode,
                           const char *container);
 void shuttle_msg_kill_invoked(ShuttleMsg *m, uint32_t id, int signo);

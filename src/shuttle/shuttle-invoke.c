@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* shuttle-invoke [--socket PATH] [--] TARGET APP [ARG...]
+/* shuttle-invoke [--socket PATH] [--fd] [--] TARGET APP [ARG...]
  * /run/shuttle/apps/TARGET/APP [ARG...]
  *
  * Runs APP inside container TARGET through the broker, with this
@@ -8,8 +8,10 @@
  * SIGUSR1, SIGUSR2 and SIGWINCH are forwarded to it.  Environment
  * variables named in $SHUTTLE_INVOKE_ENV (separated by spaces, commas or
  * colons) are offered to it; the broker passes only those the policy
- * allows.  Exit status 125: it could not be invoked (refused, no broker, no
- * such container).
+ * allows.  With --fd, file arguments the rule lets cross reach APP as
+ * open descriptors 3, 4, … (named /dev/fd/N in its arguments) instead of
+ * mounts under /run/shuttle/xfer.  Exit status 125: it could not be
+ * invoked (refused, no broker, no such container).
  *
  * Run as an app entry the broker made, /run/shuttle/apps/TARGET/NAME (a
  * symbolic link to this program: the name it was executed by, AT_EXECFN,
@@ -40,12 +42,14 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 static int interrupt_w = -1;
 
 static void usage(FILE *f) {
-        fprintf(f, "Usage: shuttle-invoke [--socket PATH] [--] TARGET APP [ARG...]\n"
+        fprintf(f, "Usage: shuttle-invoke [--socket PATH] [--fd] [--] TARGET APP [ARG...]\n"
                    "       " SHUTTLE_APPS_DIR "TARGET/APP [ARG...]\n"
                    "Run APP inside container TARGET, through the Shuttle broker, with this\n"
                    "terminal's stdin/stdout/stderr; exit with its status.\n\n"
                    "  -s, --socket PATH  broker socket (default $" SHUTTLE_BROKER_SOCKET_ENV
                    " or " SHUTTLE_BROKER_SOCKET ")\n"
+                   "      --fd           pass file arguments as open descriptors (/dev/fd/N)\n"
+                   "                     instead of mounting them in TARGET\n"
                    "  -h, --help         show this help\n\n"
                    "Environment variables named in $" INVOKE_ENV " (e.g. \"LANG LC_ALL\") are\n"
                    "offered to APP; the policy's env allowlist decides which pass.\n");
@@ -123,6 +127,7 @@ static bool app_entry(int argc, char **argv, char target[static SHUTTLE_NAME_MAX
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "socket", required_argument, NULL, 's' },
+                { "fd", no_argument, NULL, 'F' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -132,6 +137,7 @@ int main(int argc, char **argv) {
         char msg[SHUTTLE_MESSAGE_MAX + 1] = "";
         char entry_target[SHUTTLE_NAME_MAX + 1], entry_app[SHUTTLE_PATH_MAX + 1];
         const char *target, *app;
+        unsigned flags = 0;
         char **args, **env;
         int pipefd[2], opt, status = 0, r;
 
@@ -145,6 +151,9 @@ int main(int argc, char **argv) {
                         switch (opt) {
                         case 's':
                                 socket_path = optarg;
+                                break;
+                        case 'F':
+                                flags |= SHUTTLE_INVOKE_FILES_AS_FDS;
                                 break;
                         case 'h':
                                 usage(stdout);
@@ -181,8 +190,8 @@ int main(int argc, char **argv) {
                 return 125;
         }
         env = offered_env();
-        r = shuttle_invoke(c, target, app, (const char *const *) args, (const char *const *) env, stdio,
-                           pipefd[0], &status);
+        r = shuttle_invoke_ex(c, target, app, (const char *const *) args, (const char *const *) env, stdio,
+                              pipefd[0], flags, &status);
         if (r < 0) {
                 shuttle_client_last_message(c, msg, sizeof(msg));
                 fprintf(stderr, "shuttle-invoke: %s in '%s': %s%s%s\n", app, target, strerror(-r),

@@ -149,6 +149,59 @@ static int check_as(Broker *b, const Container *to, const char *as, const char *
         return 0;
 }
 
+/* Opens path in from's root (O_PATH) and checks that it may cross: what
+ * every transfer, mounted or as a descriptor, goes through. */
+static int open_checked(Container *from, const CallerCreds *caller, const char *path, int mode, int *ret_fd,
+                        struct stat *ret_st, const char **ret_why) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        r = xfer_open_in_root(from->pid, from->pidfd.fd, path, &fd, &st);
+        if (r < 0) {
+                *ret_why = r == -ELOOP   ? "a symlink or magic link in the path"
+                           : r == -ENOENT ? "no such file in the caller"
+                                          : "cannot open the path in the caller";
+                return r;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+                *ret_why = "not a regular file or directory";
+                return -EPERM;
+        }
+        /* Another name of the same file could lie outside the rule's path
+         * glob: only a file with exactly one name is the file the rule
+         * names. */
+        if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                *ret_why = "a file with more than one hard link";
+                return -EMLINK;
+        }
+        if (!xfer_may_access(&st, caller->uid, caller->gid, caller->groups, caller->n_groups,
+                             mode == SHUTTLE_TRANSFER_RW)) {
+                *ret_why = mode == SHUTTLE_TRANSFER_RW ? "the caller may not write it" : "the caller may not read it";
+                return -EACCES;
+        }
+        *ret_fd = TAKE_FD(fd);
+        *ret_st = st;
+        return 0;
+}
+
+int transfer_open_fd(Container *from, const CallerCreds *caller, const char *path, int mode, int *ret_fd,
+                     const char **ret_why) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        r = open_checked(from, caller, path, mode, &fd, &st, ret_why);
+        if (r < 0)
+                return r;
+        r = xfer_open_detached(from->pidfd.fd, fd, mode != SHUTTLE_TRANSFER_RW, S_ISDIR(st.st_mode), ret_fd);
+        if (r < 0) {
+                *ret_why = r == -EROFS ? "read-only file system in the caller" : "cannot open it for the target";
+                return r;
+        }
+        return 0;
+}
+
 int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
                     int mode, const char *rule, int64_t until, bool for_invoke, Transfer **ret,
                     const char **ret_why) {
@@ -176,29 +229,9 @@ int transfer_create_as(Broker *b, Container *from, const CallerCreds *caller, Co
                 if (r < 0)
                         return r;
         }
-        r = xfer_open_in_root(from->pid, from->pidfd.fd, path, &fd, &st);
-        if (r < 0) {
-                *ret_why = r == -ELOOP   ? "a symlink or magic link in the path"
-                           : r == -ENOENT ? "no such file in the caller"
-                                          : "cannot open the path in the caller";
+        r = open_checked(from, caller, path, mode, &fd, &st, ret_why);
+        if (r < 0)
                 return r;
-        }
-        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-                *ret_why = "not a regular file or directory";
-                return -EPERM;
-        }
-        /* Another name of the same file could lie outside the rule's path
-         * glob: only a file with exactly one name is the file the rule
-         * names. */
-        if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-                *ret_why = "a file with more than one hard link";
-                return -EMLINK;
-        }
-        if (!xfer_may_access(&st, caller->uid, caller->gid, caller->groups, caller->n_groups,
-                             mode == SHUTTLE_TRANSFER_RW)) {
-                *ret_why = mode == SHUTTLE_TRANSFER_RW ? "the caller may not write it" : "the caller may not read it";
-                return -EACCES;
-        }
 
         id = ++b->next_xfer_id;
         if (as) {

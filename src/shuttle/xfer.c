@@ -14,12 +14,14 @@
 #include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/macro.h"
 #include "shuttle/xfer.h"
 
@@ -198,6 +200,72 @@ int xfer_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, cons
         return in_mount_ns(source_pidfd, do_attach,
                            &(AttachArgs){ .fd = fd, .read_only = read_only, .target_pidfd = target_pidfd,
                                           .target_path = target_path, .target_fd = -1 });
+}
+
+/* In a child in the source's mount namespace (the kernel clones only mounts
+ * of one's own): the clone, restricted, sent back on sock. */
+_noreturn_ static void detached_child(int source_pidfd, int fd, bool read_only, int sock) {
+        struct mount_attr ma = {
+                .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0),
+        };
+        int32_t status = 0;
+        int tree = -1;
+
+        /* Nothing in the container may ptrace or inspect us while we are in
+         * its namespace with the host's privileges. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                status = -errno;
+        else if (setns(source_pidfd, CLONE_NEWNS) < 0)
+                status = -errno;
+        else if ((tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)) < 0)
+                status = -errno;
+        else if (mount_setattr(tree, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0)
+                status = -errno;
+        (void) fd_send(sock, &status, sizeof(status), status == 0 ? &tree : NULL, status == 0 ? 1 : 0);
+        _exit(0);
+}
+
+int xfer_open_detached(int source_pidfd, int fd, bool read_only, bool is_dir, int *ret_fd) {
+        _cleanup_close_ int mine = -1, theirs = -1, tree = -1;
+        int pair[2], flags, opened;
+        int32_t status = -EIO;
+        size_t n_fds = 0;
+        char proc[64];
+        ssize_t n;
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                return -errno;
+        mine = pair[0];
+        theirs = pair[1];
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                mine = safe_close(mine);
+                detached_child(source_pidfd, fd, read_only, theirs);
+        }
+        theirs = safe_close(theirs);
+        /* The child does nothing that waits on anyone: it answers or dies,
+         * and then the socket reads as closed. */
+        do
+                n = fd_recv_upto(mine, &status, sizeof(status), &tree, 1, &n_fds, 0);
+        while (n == -EINTR);
+        (void) waitid(P_PID, (id_t) pid, &(siginfo_t){}, WEXITED);
+        if (n != (ssize_t) sizeof(status) || (status == 0) != (n_fds == 1) || status > 0)
+                return n < 0 ? (int) n : -EIO;
+        if (status < 0)
+                return status;
+
+        /* The clone is detached: ours to open like any file, from the
+         * host's /proc, through its mount. */
+        flags = is_dir ? O_RDONLY | O_DIRECTORY : read_only ? O_RDONLY : O_RDWR;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", tree);
+        opened = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+        if (opened < 0)
+                return -errno;
+        *ret_fd = opened;
+        return 0;
 }
 
 bool xfer_paths_overlap(const char *a, const char *b) {

@@ -49,6 +49,19 @@ int xfer_open_in_root(pid_t pid, int pidfd, const char *path, int *ret_fd, struc
  * then into the target's; the broker itself never leaves its own. */
 int xfer_attach(int source_pidfd, int fd, bool read_only, int target_pidfd, const char *target_path);
 
+/* A descriptor of fd (an O_PATH fd of a file or directory opened in the
+ * root of the process behind source_pidfd) to hand to another container's
+ * process: opened through a detached clone of its mount, made nosuid,
+ * nodev and (read_only) read-only, like xfer_attach()'s.  The mount
+ * matters: reopening /proc/self/fd/N for writing goes through it (EROFS),
+ * and ".." from a directory stops at its root instead of climbing into
+ * the rest of the source's tree.  Not recursive.  A regular file is
+ * opened O_RDONLY (read_only) or O_RDWR, a directory (is_dir) O_RDONLY |
+ * O_DIRECTORY; all O_CLOEXEC.  The clone is made in a short-lived child
+ * in the source's mount namespace (as for xfer_attach()), and handed back
+ * over a socket. */
+int xfer_open_detached(int source_pidfd, int fd, bool read_only, bool is_dir, int *ret_fd);
+
 /* Whether a and b (normalised, absolute) are the same path or one lies
  * beneath the other: two mounts there would stack or nest. */
 bool xfer_paths_overlap(const char *a, const char *b);

@@ -185,6 +185,53 @@ static void test_roundtrip_requests(void **state) {
         (void) state;
 }
 
+/* INVOKE_FLAGS: optional in INVOKE, one bit today, nowhere else. */
+static void test_invoke_flags(void **state) {
+        static const char *const args[] = { "/tmp/doc.txt", NULL };
+        const char *reason = NULL;
+        ShuttleMsg in, out;
+        size_t len = 12345;
+        Frame f;
+
+        assert_int_equal(shuttle_msg_invoke(&in, 5, "viewer", "/bin/cat", args, NULL), 0);
+        shuttle_msg_invoke_set_flags(&in, SHUTTLE_INVOKE_FILES_AS_FDS);
+        roundtrip(&in, &f, &out);
+        assert_true(shuttle_msg_has(&out, SHUTTLE_ATTR_INVOKE_FLAGS));
+        assert_int_equal(out.invoke_flags, SHUTTLE_INVOKE_FILES_AS_FDS);
+        assert_string_equal(out.args[0], "/tmp/doc.txt");
+        assert_string_equal(shuttle_attr_name(SHUTTLE_ATTR_INVOKE_FLAGS), "invoke_flags");
+
+        /* 0 leaves it out: the INVOKE of before. */
+        assert_int_equal(shuttle_msg_invoke(&in, 6, "viewer", "/bin/cat", args, NULL), 0);
+        shuttle_msg_invoke_set_flags(&in, 0);
+        roundtrip(&in, &f, &out);
+        assert_false(shuttle_msg_has(&out, SHUTTLE_ATTR_INVOKE_FLAGS));
+
+        /* An unknown bit: refused by the encoder, and by the decoder. */
+        assert_int_equal(shuttle_msg_invoke(&in, 7, "viewer", "/bin/cat", args, NULL), 0);
+        shuttle_msg_invoke_set_flags(&in, 2);
+        assert_int_equal(shuttle_msg_encode(&in, f.b, sizeof(f.b), &len, &reason), -ERANGE);
+        assert_int_equal(len, 12345);
+        frame_begin(&f, SHUTTLE_MSG_INVOKE, 1);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "viewer");
+        frame_str(&f, SHUTTLE_ATTR_APP, "/bin/cat");
+        frame_u32(&f, SHUTTLE_ATTR_INVOKE_FLAGS, 2);
+        assert_refused(&f, 3, SHUTTLE_DECODE_REQUEST, -ERANGE);
+        frame_begin(&f, SHUTTLE_MSG_INVOKE, 1);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "viewer");
+        frame_str(&f, SHUTTLE_ATTR_APP, "/bin/cat");
+        frame_u32(&f, SHUTTLE_ATTR_INVOKE_FLAGS, 0);
+        assert_refused(&f, 3, SHUTTLE_DECODE_REQUEST, -ERANGE);
+        /* Only INVOKE takes it. */
+        frame_begin(&f, SHUTTLE_MSG_TRANSFER, 1);
+        frame_str(&f, SHUTTLE_ATTR_PATH, "/tmp/doc.txt");
+        frame_u32(&f, SHUTTLE_ATTR_MODE, SHUTTLE_TRANSFER_RO);
+        frame_str(&f, SHUTTLE_ATTR_CONTAINER, "viewer");
+        frame_u32(&f, SHUTTLE_ATTR_INVOKE_FLAGS, SHUTTLE_INVOKE_FILES_AS_FDS);
+        assert_refused(&f, 0, SHUTTLE_DECODE_REQUEST, -ENOPROTOOPT);
+        (void) state;
+}
+
 static void test_roundtrip_replies(void **state) {
         ShuttleMsg in, out;
         Frame f;
@@ -1096,6 +1143,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip_requests),
                 cmocka_unit_test(test_roundtrip_replies),
+                cmocka_unit_test(test_invoke_flags),
                 cmocka_unit_test(test_table),
                 cmocka_unit_test(test_names_and_open),
                 cmocka_unit_test(test_reject_header),

@@ -40,6 +40,7 @@
 #include <cmocka.h>
 
 #include "common/macro.h"
+#include "runtime/exec.h"
 #include "runtime/sandbox.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -325,6 +326,46 @@ static void child_no_new_privs(void) {
         int status;
         CHILD_CHECK(waitpid(pid, &status, 0) == pid);
         CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* exec_place_fds(): descriptors passed to an invoked app land at 3, 4, …
+ * in order, also when some of them (and the report pipe) already sit in
+ * that range; the report pipe moves above it.  No root needed. */
+static ino_t ino_of(int fd) {
+        struct stat st;
+        return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+static void child_place_fds(void) {
+        ino_t x, keep, y, z;
+        int fds[3], k = 4;
+
+        /* 3 = x, 4 = keep (the pipe), 5 = y, 6 = z. */
+        CHILD_CHECK(close_range(3, ~0U, 0) == 0);
+        CHILD_CHECK(memfd_create("x", MFD_CLOEXEC) == 3);
+        CHILD_CHECK(memfd_create("keep", MFD_CLOEXEC) == 4);
+        CHILD_CHECK(memfd_create("y", MFD_CLOEXEC) == 5);
+        CHILD_CHECK(memfd_create("z", MFD_CLOEXEC) == 6);
+        x = ino_of(3), keep = ino_of(4), y = ino_of(5), z = ino_of(6);
+        fds[0] = 6, fds[1] = 3, fds[2] = 5; /* z, x, y */
+        CHILD_CHECK(exec_place_fds(fds, 3, &k) == 0);
+        CHILD_CHECK(ino_of(3) == z && ino_of(4) == x && ino_of(5) == y);
+        for (int fd = 3; fd <= 5; fd++)
+                CHILD_CHECK(fcntl(fd, F_GETFD) == 0); /* passed on: no close-on-exec */
+        CHILD_CHECK(k >= 6 && ino_of(k) == keep);
+        CHILD_CHECK(fcntl(k, F_GETFD) == FD_CLOEXEC);
+        /* Nothing else is left open without close-on-exec. */
+        for (int fd = 6; fd < 64; fd++)
+                CHILD_CHECK(fcntl(fd, F_GETFD) < 0 || fcntl(fd, F_GETFD) == FD_CLOEXEC);
+        /* None: nothing changes. */
+        CHILD_CHECK(exec_place_fds(NULL, 0, &k) == 0);
+        CHILD_CHECK(ino_of(k) == keep);
+        CHILD_CHECK(exec_place_fds(fds, EXEC_PASS_FDS_MAX + 1, NULL) == -E2BIG);
+}
+
+static void test_place_fds(void **state) {
+        run_in_child(child_place_fds);
+        (void) state;
 }
 
 static void test_no_new_privs(void **state) {
@@ -829,6 +870,7 @@ int main(void) {
                 cmocka_unit_test(test_caps_apply_nonroot),
                 cmocka_unit_test(test_caps_apply_keepcaps),
                 cmocka_unit_test(test_no_new_privs),
+                cmocka_unit_test(test_place_fds),
                 cmocka_unit_test(test_seccomp_table),
                 cmocka_unit_test(test_seccomp_documented),
                 cmocka_unit_test(test_seccomp_export),
