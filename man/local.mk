@@ -5,3 +5,4 @@ dist_man_MANS += man/shuttle-group.5
 dist_man_MANS += man/shuttle-shim.7
 dist_man_MANS += man/libshuttle.3
 dist_man_MANS += man/shuttle-name.1
+dist_man_MANS += man/shuttle-invoke.1

@@ -23,7 +23,7 @@ compare() {
                 echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
 }
 
-echo "1..18"
+echo "1..22"
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
@@ -35,4 +35,8 @@ for verb in ps exec kill stop logs; do
         upper=$(echo "$verb" | tr a-z A-Z)
         compare "shuttlectl $verb" "$("$SHUTTLECTL" $verb --help)" "$man/shuttlectl.1" "/^\\.SH $upper\$/,/^\\.SH /p"
 done
+# The helpers inside containers, each with its own page.
+bin=$(dirname "$SHUTTLECTL")
+compare "shuttle-invoke" "$("$bin/shuttle-invoke" --help)" "$man/shuttle-invoke.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
+compare "shuttle-name" "$("$bin/shuttle-name" --help)" "$man/shuttle-name.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
 exit $fail
