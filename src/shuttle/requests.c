@@ -266,7 +266,12 @@ static int handle_signal(Broker *b, Client *cl, const ShuttleMsg *m) {
         unsigned n = 0;
         int r;
 
-        snprintf(object, sizeof(object), "%s:SIG%s", m->app, signame ?: "?");
+        /* "…:SIGTERM"; a signal without a name (real-time ones) by number,
+         * as resolve.c writes it. */
+        if (signame)
+                snprintf(object, sizeof(object), "%s:SIG%s", m->app, signame);
+        else
+                snprintf(object, sizeof(object), "%s:%d", m->app, (int) m->signal);
         if (policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
                 d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
                                       .audited = true };
