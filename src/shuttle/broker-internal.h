@@ -202,6 +202,7 @@ typedef struct Invocation {
         pid_t pid;
         uint64_t *xfers;     /* transfers made for its file arguments */
         size_t n_xfers;
+        LimitState *limit;   /* counted against its rule's max_open */
         struct Invocation *next;
 } Invocation;
 
@@ -220,6 +221,7 @@ typedef struct Transfer {
         int mode;            /* ShuttleTransferMode */
         bool for_invoke;     /* made for an invocation's file argument */
         bool is_dir;
+        LimitState *limit;   /* counted against its rule's max_open */
         int64_t created;     /* seconds since the epoch */
         int64_t until;       /* 0: none */
         struct Transfer *next;
@@ -243,6 +245,7 @@ struct AuditLog;
 
 struct Broker {
         int epfd;
+        char limit_why[192];   /* broker_limit_rate()'s last reason */
         uint64_t child_nofile; /* BrokerOptions.child_nofile */
         Source control;
         Source signal;
@@ -286,6 +289,16 @@ typedef struct AuditEvent {
         json_t *extra; /* reference is taken */
 } AuditEvent;
 void broker_audit(Broker *b, const AuditEvent *e);
+/* The rule's `limit` for one caller: NULL if the request it allowed is
+ * within them (a rate token is taken), else why not (in why, or a static
+ * text).  With max_open, *ret_limit is the count to raise while the grant
+ * is in use (and lower when it ends); NULL otherwise. */
+const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDecision *d, LimitState **ret_limit,
+                                char *why, size_t size);
+/* For requests that leave nothing open (signals, names): an allow that
+ * is over its rule's rate becomes a deny, audited, with the reason (which
+ * lives until the next call). */
+void broker_limit_rate(Broker *b, const Container *from, PolicyDecision *d);
 /* Decides and audits one ipc request for an export of the given type
  * (export_ipc_type(); POLICY_IPC_ANY when there is no such export), the
  * policy's limits included.  Returns true if allowed; *ret_grant says

@@ -119,8 +119,8 @@ static LimitState *limit_get(Broker *b, const char *rule, const char *from) {
 }
 
 /* Applies a grant's limits; NULL if within them (and then a token is
- * taken), else why not.  *ret_limit is where to count an open connection. */
-static const char *limits_admit(Broker *b, const Container *from, const PolicyDecision *d, LimitState **ret_limit,
+ * taken), else why not.  *ret_limit is where to count an open grant. */
+const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDecision *d, LimitState **ret_limit,
                                 char *why, size_t size) {
         const PolicyLimits *lim = &d->limits;
         LimitState *l;
@@ -158,6 +158,22 @@ static const char *limits_admit(Broker *b, const Container *from, const PolicyDe
         return NULL;
 }
 
+void broker_limit_rate(Broker *b, const Container *from, PolicyDecision *d) {
+        LimitState *unused = NULL;
+        const char *over;
+
+        if (d->verdict != POLICY_ALLOW)
+                return;
+        over = broker_limits_admit(b, from, d, &unused, b->limit_why, sizeof(b->limit_why));
+        if (!over)
+                return;
+        if (over != b->limit_why)
+                snprintf(b->limit_why, sizeof(b->limit_why), "%s", over);
+        d->verdict = POLICY_DENY;
+        d->reason = b->limit_why;
+        d->audited = true;
+}
+
 bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
                             const char *op, PolicyIpcType type, IpcGrant *ret_grant) {
         PolicyRequest req = {
@@ -179,7 +195,7 @@ bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *t
         allow = d.verdict == POLICY_ALLOW;
         *ret_grant = (IpcGrant){};
         if (allow) {
-                const char *over = limits_admit(b, from, &d, &ret_grant->limit, why, sizeof(why));
+                const char *over = broker_limits_admit(b, from, &d, &ret_grant->limit, why, sizeof(why));
                 if (over) {
                         /* Over its limits, an allowed request is refused, and that
                          * is always worth a record. */

@@ -352,8 +352,23 @@ void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *request, int
                 r = -EAGAIN;
                 snprintf(why, sizeof(why), "too many running invocations from this container (at most %d)",
                          BROKER_INVOCATIONS_PER_CONTAINER);
-        } else
-                r = start(b, cl, target, m, &d, fds, &inv, why, sizeof(why));
+        } else {
+                /* The rule's limit: rate per request, max_open on running
+                 * invocations. */
+                LimitState *limit = NULL;
+                const char *over = broker_limits_admit(b, cl->container, &d, &limit, why, sizeof(why));
+                if (over) {
+                        if (over != why)
+                                snprintf(why, sizeof(why), "%s", over);
+                        r = -EACCES;
+                } else {
+                        r = start(b, cl, target, m, &d, fds, &inv, why, sizeof(why));
+                        if (r >= 0 && limit) {
+                                inv->limit = limit;
+                                limit->open++;
+                        }
+                }
+        }
 
         if (r < 0 || d.audited) {
                 json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
@@ -411,6 +426,9 @@ static void invocation_end(Broker *b, Invocation *inv) {
                 inv->client->invocation = NULL;
         if (inv->caller && inv->caller->n_invocations > 0)
                 inv->caller->n_invocations--;
+        if (inv->limit && inv->limit->open > 0)
+                inv->limit->open--;
+        inv->limit = NULL;
         revoke_xfers(b, inv, "invocation ended");
         broker_defer_free(b, inv, invocation_free);
 }

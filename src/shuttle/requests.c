@@ -275,6 +275,7 @@ static int handle_signal(Broker *b, Client *cl, const ShuttleMsg *m) {
         if (policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
                 d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
                                       .audited = true };
+        broker_limit_rate(b, cl->container, &d);
         if (d.audited)
                 broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "signal",
                                                .op = "kill", .object = object,

@@ -249,6 +249,7 @@ static void decide_name(Broker *b, const Container *from, const Container *targe
         if (policy_decide(broker_policy_for(b, from), &req, ret) < 0)
                 *ret = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
                                          .reason = "malformed request", .audited = true };
+        broker_limit_rate(b, from, ret);
 }
 
 /* A process of app: by its executable (an absolute path) or its name.
@@ -442,6 +443,7 @@ void broker_signal_pid_request(Broker *b, Client *cl, const ShuttleMsg *m) {
                 if (policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
                         d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
                                               .reason = "malformed request", .audited = true };
+                broker_limit_rate(b, cl->container, &d);
         }
         if (d.verdict != POLICY_ALLOW) {
                 r = -EPERM;

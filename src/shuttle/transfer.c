@@ -330,6 +330,8 @@ void transfer_revoke(Broker *b, Transfer *t, const char *why) {
         }
         if (t->from->n_transfers > 0)
                 t->from->n_transfers--;
+        if (t->limit && t->limit->open > 0)
+                t->limit->open--;
         broker_audit(b, &(AuditEvent){ .from = t->from, .to = t->to_name, .kind = "transfer", .op = "revoke",
                                        .object = t->path, .allow = true, .rule = t->rule, .reason = why,
                                        .extra = json_pack("{s:I}", "xfer_id", (json_int_t) t->id) });
@@ -368,7 +370,7 @@ static void decide(Broker *b, const Container *from, const char *to_qname, const
 
 void broker_transfer_request(Broker *b, Client *cl, const ShuttleMsg *m) {
         Container *target = container_find(b, m->container);
-        char path[PATH_MAX], why_buf[64];
+        char path[PATH_MAX], why_buf[160];
         const char *why = NULL;
         PolicyDecision d = {};
         Transfer *t = NULL;
@@ -390,13 +392,24 @@ void broker_transfer_request(Broker *b, Client *cl, const ShuttleMsg *m) {
                 r = -ENOENT;
                 why = "no such container";
         } else if (allow) {
+                /* The rule's limit: rate per request, max_open on live
+                 * transfers. */
+                LimitState *limit = NULL;
                 CallerCreds creds;
-                r = broker_client_creds(cl, &creds);
-                if (r < 0)
+                const char *over = broker_limits_admit(b, cl->container, &d, &limit, why_buf, sizeof(why_buf));
+                if (over) {
+                        r = -EACCES;
+                        why = over;
+                } else if ((r = broker_client_creds(cl, &creds)) < 0)
                         why = "cannot tell who the caller is";
-                else
+                else {
                         r = transfer_create_as(b, cl->container, &creds, target, path, (int) m->mode, d.as,
                                                d.rule_id, until, false, &t, &why);
+                        if (r >= 0 && limit) {
+                                t->limit = limit;
+                                limit->open++;
+                        }
+                }
                 if (r < 0 && !why) {
                         snprintf(why_buf, sizeof(why_buf), "%s", strerror(-r));
                         why = why_buf;

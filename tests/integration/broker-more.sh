@@ -3,7 +3,7 @@
 # on reload, a flooding container, identity, and running without a broker.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 24
+plan 26
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -62,6 +62,7 @@ rules:
     to: b
     allow: signal
     signals: [USR1]
+    limit: { rate: 1/m }
 YAML
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 
@@ -97,6 +98,10 @@ out=$(srun --name a "${VOL[@]}" -- $H/brokercall signal b sh USR1 2>&1)
 check_eq "a signal the policy allows is delivered" "sent" "$out"
 wait_until grep -q got-USR1 "$T/b.out"
 check_match "... and b's shell got it" "got-USR1" "$(cat "$T/b.out")"
+out=$(srun --name a "${VOL[@]}" -- $H/brokercall signal b sh USR1 2>&1)
+check_eq "a second one within the rule's rate (1/m) is refused" "Operation not permitted" "$out"
+check_match "... audited with the reason" '"object":"sh:SIGUSR1","decision":"deny","rule":"a-signals-b","reason":"rate limit of rule .a-signals-b. reached' \
+        "$(audit_grep 'sh:SIGUSR1')"
 out=$(srun --name a "${VOL[@]}" -- $H/brokercall signal b sh TERM 2>&1)
 check_eq "a signal the policy does not list is refused" "Operation not permitted" "$out"
 check_match "... and audited" '"kind":"signal","op":"kill","object":"sh:SIGTERM","decision":"deny"' "$(audit_grep SIGTERM)"

@@ -4,7 +4,7 @@
 # and exit status; file arguments transferred as the rule says.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 35
+plan 37
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -17,6 +17,12 @@ rules:
     allow: invoke
     app: /bin/cat
     transfer: ro
+  - id: lim-one
+    from: lim
+    to: b
+    allow: invoke
+    app: /bin/sh
+    limit: { max_open: 1 }
   - id: a-sh
     from: a
     to: b
@@ -120,6 +126,15 @@ check_eq "SIGINT to shuttle-invoke reaches the app (its trap runs, exit 130)" "r
 srun --name a -- sh -c "$SI b /bin/sleep 1007 & p=\$!; sleep 0.5; kill -KILL \$p; sleep 0.2" >/dev/null 2>&1
 if wait_until sh -c '! pgrep -f "^/bin/sleep 1007" >/dev/null'; then ok "the app dies when its caller goes"; else
         not_ok "the app dies when its caller goes"; pkill -KILL -f "^/bin/sleep 1007"; fi
+
+# The rule's limit: max_open counts running invocations.
+out=$(srun --name lim -- sh -c ": >/tmp/o; $SI b /bin/sh -c 'echo started; exec sleep 30' >/tmp/o 2>&1 & p=\$!
+        i=0; while ! grep -q started /tmp/o && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i+1)); done
+        $SI b /bin/sh -c 'echo second'; echo rc=\$?; kill -TERM \$p; wait \$p; $SI b /bin/sh -c 'echo third'" 2>&1 | tr '\n' ' ')
+check_match "max_open: 1 refuses a second running invocation, and allows one after the first ended" \
+        "max_open of rule .lim-one. reached.*rc=125 third" "$out"
+check_match "... audited" '"from":"lim","to":"b","kind":"invoke","op":"exec","object":"/bin/sh -c echo second","decision":"deny","rule":"lim-one","reason":"max_open of rule' \
+        "$(audit_grep 'echo second')"
 
 # Bounded: at most 16 running invocations per container.
 out=$(srun --name a -- sh -c "for i in \$(seq 16); do $SI b /bin/sleep 30 & done; sleep 1; $SI b /bin/sleep 0; echo rc=\$?" 2>&1)

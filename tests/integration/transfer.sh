@@ -5,7 +5,7 @@
 # way of naming something else refused and audited.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 39
+plan 43
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -34,6 +34,12 @@ rules:
     to: b
     allow: transfer
     path: "/proc/**"
+  - id: a-lim
+    from: a
+    to: b
+    allow: transfer
+    path: "/tmp/lim/*"
+    limit: { max_open: 1 }
 YAML
 
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
@@ -44,7 +50,8 @@ SX=("$SHUTTLECTL" exec --state-dir "$STATE_DIR")
 "${SRUN[@]}" --name b "${VOL[@]}" -- sleep 600 >"$T/b.out" 2>&1 &
 b_job=$!
 "${SRUN[@]}" --name a "${VOL[@]}" -- sh -c '
-        mkdir -p /tmp/share/dir /tmp/rw /tmp/other /tmp/brief
+        mkdir -p /tmp/share/dir /tmp/rw /tmp/other /tmp/brief /tmp/lim
+        echo one >/tmp/lim/1; echo two >/tmp/lim/2
         echo shared-doc >/tmp/share/doc.txt
         echo in-dir >/tmp/share/dir/file
         echo top-secret >/tmp/secret.txt
@@ -146,6 +153,19 @@ i=0
 while inb "test -e $brief" >/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 check_match "... is revoked once it has passed" "No such file" "$(inb "cat $brief")"
 check_match "... audited as expired" '"object":"/tmp/brief/x".*"reason":"grant expired"' "$(audit_grep '"op":"revoke"')"
+
+# The rule's limit: max_open counts live transfers.
+out=$(xfer /tmp/lim/1 b ro)
+check_match "max_open: 1 lets one live transfer through" "^[0-9]+ /run/shuttle/xfer/" "$out"
+lim1=${out%% *}
+out=$(xfer /tmp/lim/2 b ro)
+check_match "... refuses a second while the first lives (audited)" \
+        "^refused: Permission denied: max_open of rule .a-lim. reached" "$out"
+check_match "... in the audit log" '"object":"/tmp/lim/2","decision":"deny","rule":"a-lim","reason":"max_open of rule' \
+        "$(audit_grep '/tmp/lim/2')"
+"$SHUTTLECTL" transfer revoke --state-dir "$STATE_DIR" "$lim1" >/dev/null 2>&1
+out=$(xfer /tmp/lim/2 b ro)
+check_match "... and lets it through once the first is revoked" "^[0-9]+ /run/shuttle/xfer/" "$out"
 
 # A transfer lives no longer than its containers.
 out=$(xfer /tmp/share/dir b ro)
