@@ -77,16 +77,30 @@ int state_entry_create(const char *state_dir, const char *name, StateEntry *ret)
         r = mkdir_p_at(AT_FDCWD, base, 0700);
         if (r < 0)
                 return r;
-        /* Another start's cleanup may remove a dead entry of this name
-         * just as we make ours: then we try again. */
+        /* Another start's cleanup of dead entries may look at ours just as
+         * we make it: it may remove the directory under us (ENOENT), or
+         * lock our new lock file before we do (EEXIST while there is no
+         * state.json yet: it then removes it, and we start again), or
+         * remove it between our open and our flock (ESTALE).  A container
+         * of this name that really runs holds the lock and has its
+         * state.json within moments: after a few tries EEXIST stands. */
         for (int attempt = 0;; attempt++) {
+                char state[PATH_MAX + 16];
+
                 if (mkdir(e.dir, 0700) < 0 && errno != EEXIST)
                         return -errno;
                 e.lock_fd = lock_entry(&e, true);
                 if (e.lock_fd >= 0)
                         break;
-                if ((e.lock_fd != -ESTALE && e.lock_fd != -ENOENT) || attempt >= 8)
+                if (attempt >= 20)
                         return e.lock_fd == -ESTALE ? -EBUSY : e.lock_fd;
+                if (e.lock_fd == -EEXIST) {
+                        snprintf(state, sizeof(state), "%s/state.json", e.dir);
+                        if (access(state, F_OK) == 0)
+                                return -EEXIST;
+                        (void) usleep(10 * 1000);
+                } else if (e.lock_fd != -ESTALE && e.lock_fd != -ENOENT)
+                        return e.lock_fd;
         }
         /* We hold the lock: whatever else is in there is a dead run's. */
         if (mkdir(e.root_dir, 0755) < 0 && errno != EEXIST) {
