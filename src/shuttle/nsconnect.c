@@ -17,17 +17,10 @@
 #include "common/macro.h"
 #include "shuttle/nsconnect.h"
 
-int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd) {
-        struct open_how how = {
-                .flags = O_PATH | O_CLOEXEC,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        _cleanup_close_ int root = -1, sock_path = -1, fd = -1;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+int ns_open_root(pid_t pid, int pidfd, bool set_up) {
+        _cleanup_close_ int root = -1;
+        struct stat host, st;
         char proc[64];
-        struct stat st;
-        int r = -ECONNREFUSED;
 
         snprintf(proc, sizeof(proc), "/proc/%d/root", (int) pid);
         root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -37,6 +30,29 @@ int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd) {
          * the pid been reused before we opened its root.) */
         if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
                 return -ESRCH;
+        if (set_up) {
+                if (stat("/", &host) < 0 || fstat(root, &st) < 0)
+                        return -errno;
+                if (st.st_dev == host.st_dev && st.st_ino == host.st_ino)
+                        return -EAGAIN;
+        }
+        return TAKE_FD(root);
+}
+
+int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd) {
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int root = -1, sock_path = -1, fd = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+        struct stat st;
+        int r = -ECONNREFUSED;
+
+        root = ns_open_root(pid, pidfd, false);
+        if (root < 0)
+                return root;
 
         sock_path = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
         if (sock_path < 0)

@@ -6,8 +6,17 @@
  * `pidfd` must refer to `pid` (the container's init): it proves the pid was
  * not reused while we looked at /proc/PID. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* An O_PATH descriptor of the container's root directory
+ * (/proc/PID/root), checked against pidfd (-ESRCH: the process is gone and
+ * the pid may name another).  set_up: refuse (-EAGAIN) while the root is
+ * still the host's, as it is until the container's init has pivoted, so
+ * that nothing is created or looked for on the host.  Returns the
+ * descriptor or a negative errno. */
+int ns_open_root(pid_t pid, int pidfd, bool set_up);
 
 /* A unix socket at `path` as the container sees it.  Invariant 3: the path
  * is resolved inside the container's root (/proc/PID/root, with

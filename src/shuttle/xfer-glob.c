@@ -19,6 +19,7 @@
 
 #include "common/fileio.h"
 #include "common/macro.h"
+#include "shuttle/nsconnect.h"
 #include "shuttle/xfer.h"
 
 typedef struct GlobWalk {
@@ -168,21 +169,12 @@ int xfer_glob_dirs(int root_fd, const char *pattern, size_t max, char ***ret, si
 int xfer_glob_dirs_in(pid_t pid, int pidfd, const char *pattern, size_t max, char ***ret, size_t *ret_n,
                       bool *ret_truncated) {
         _cleanup_close_ int root = -1;
-        struct stat host, st;
-        char proc[64];
 
-        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) pid);
-        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0)
-                return -errno;
-        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
-                return -ESRCH;
         /* Not the host's root, which the container has until its init
          * pivots. */
-        if (stat("/", &host) < 0 || fstat(root, &st) < 0)
-                return -errno;
-        if (st.st_dev == host.st_dev && st.st_ino == host.st_ino)
-                return -EAGAIN;
+        root = ns_open_root(pid, pidfd, true);
+        if (root < 0)
+                return root;
         return xfer_glob_dirs(root, pattern, max, ret, ret_n, ret_truncated);
 }
 

@@ -23,6 +23,7 @@
 
 #include "common/fdpass.h"
 #include "common/macro.h"
+#include "shuttle/nsconnect.h"
 #include "shuttle/xfer.h"
 
 int xfer_path_normalize(const char *path, char *ret, size_t size) {
@@ -103,16 +104,10 @@ int xfer_open_in_root(pid_t pid, int pidfd, const char *path, int *ret_fd, struc
         };
         _cleanup_close_ int root = -1, fd = -1;
         struct stat st;
-        char proc[64];
 
-        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) pid);
-        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        root = ns_open_root(pid, pidfd, false);
         if (root < 0)
-                return -errno;
-        /* Still the same process?  Its pidfd would tell if the pid had been
-         * reused before we opened its root. */
-        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
-                return -ESRCH;
+                return root;
         fd = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
         if (fd < 0)
                 return -errno;
@@ -293,10 +288,9 @@ int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPla
         _cleanup_close_ int root = -1, dir = -1, fd = -1;
         _cleanup_free_ char *parent = NULL, *name = NULL;
         const char *slash = path ? strrchr(path, '/') : NULL;
-        struct stat host, st;
+        struct stat st;
         struct statvfs sv;
         bool created = false;
-        char proc[64];
         int r = 0;
 
         if (!slash || path[0] != '/' || !slash[1] || streq(slash + 1, ".") || streq(slash + 1, ".."))
@@ -306,18 +300,11 @@ int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPla
         if (!parent || !name)
                 return -ENOMEM;
 
-        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) pid);
-        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0)
-                return -errno;
-        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
-                return -ESRCH;
         /* Until the container's init has pivoted into its own root, its
          * root is the host's: nothing may be created or mounted there. */
-        if (stat("/", &host) < 0 || fstat(root, &st) < 0)
-                return -errno;
-        if (st.st_dev == host.st_dev && st.st_ino == host.st_ino)
-                return -EAGAIN;
+        root = ns_open_root(pid, pidfd, true);
+        if (root < 0)
+                return root;
         dir = (int) syscall(SYS_openat2, root, parent, &dir_how, sizeof(dir_how));
         if (dir < 0)
                 return -errno;
