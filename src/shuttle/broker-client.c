@@ -35,16 +35,8 @@ static int call(const char *state_dir, json_t *req, char **ret_error) {
         return r;
 }
 
-/* One export as registration carries it: the name and exactly one of
- * socket, port, mq and shm (its size in bytes). */
 static json_t *export_json(const ContainerExport *e) {
-        if (e->socket)
-                return json_pack("{s:s, s:s}", "name", e->name, "socket", e->socket);
-        if (e->mq)
-                return json_pack("{s:s, s:s}", "name", e->name, "mq", e->mq);
-        if (e->shm_size)
-                return json_pack("{s:s, s:I}", "name", e->name, "shm", (json_int_t) e->shm_size);
-        return json_pack("{s:s, s:i}", "name", e->name, "port", (int) e->port);
+        return control_export_json(e->name, e->socket, e->mq, e->shm_size, e->port);
 }
 
 int broker_register_container(const char *state_dir, const ContainerConfig *c, pid_t pid, unsigned restarts,

@@ -8,6 +8,7 @@
  * docs/PROTOCOL.md. */
 
 #include <jansson.h>
+#include <stdint.h>
 
 #define CONTROL_SOCKET "control.sock"
 #define CONTROL_MSG_MAX (256u * 1024u)
@@ -25,6 +26,12 @@ int control_recv(int fd, json_t **ret);
 /* send + recv; a reply with "ok": false becomes its negated errno (or
  * -EIO), with *ret_reply still set so the caller can show "error". */
 int control_call(int fd, json_t *request, json_t **ret_reply);
+
+/* One export as registration carries it (and the broker's record of a
+ * container keeps it): the name and exactly one of socket, mq, shm (its
+ * size in bytes; > 0) and port, the first of them that is set. */
+json_t *control_export_json(const char *name, const char *socket, const char *mq, uint64_t shm_size,
+                            uint16_t port);
 
 json_t *control_reply_ok(void);
 json_t *control_reply_error(int error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

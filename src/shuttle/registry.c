@@ -92,13 +92,7 @@ static int export_parse(json_t *v, Export *ret) {
 }
 
 static json_t *export_record(const Export *e) {
-        if (e->socket)
-                return json_pack("{s:s, s:s}", "name", e->name, "socket", e->socket);
-        if (e->mq)
-                return json_pack("{s:s, s:s}", "name", e->name, "mq", e->mq);
-        if (e->shm_size)
-                return json_pack("{s:s, s:I}", "name", e->name, "shm", (json_int_t) e->shm_size);
-        return json_pack("{s:s, s:i}", "name", e->name, "port", (int) e->port);
+        return control_export_json(e->name, e->socket, e->mq, e->shm_size, e->port);
 }
 
 void container_free(void *p) {
