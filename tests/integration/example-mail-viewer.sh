@@ -22,7 +22,7 @@ cp "${top_builddir:-.}/examples/mail-viewer/pdfview" "$ex/bin/"
 # What the viewer shows for the attachment, run here on the original.
 details=$("$ex/bin/pdfview" "$ex/invoice.pdf" | sed -n 2p | sed 's/[][\\.*^$()+?{}|]/\\&/g')
 start_broker || { echo "Bail out! shuttled did not start"; exit 1; }
-mounts_before=$(wc -l </proc/self/mountinfo)
+mount_points >"$T/mounts-before"
 
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --detach "$ex/group.yaml" 2>&1)
 check_match "run --detach brings the group up and returns" "group 'mailviewer' is up" "$out"
@@ -79,7 +79,7 @@ out=$("$SHUTTLECTL" stop --state-dir "$STATE_DIR" mailviewer 2>&1; echo "rc=$?")
 check_match "stop GROUP stops the group" "rc=0" "$out"
 check_eq "no container of the group is left" "" "$("$SHUTTLECTL" ps --state-dir "$STATE_DIR" 2>&1 | tail -n +2)"
 check_eq "no cgroup, container mount or state is left" "" "$(leftovers mail; leftovers viewer)"
-check_eq "no mount is left" "$mounts_before" "$(wc -l </proc/self/mountinfo)"
+check_eq "no mount is left" "" "$(mounts_left "$T/mounts-before")"
 "$SHUTTLECTL" audit --file "$AUDIT_LOG" --verify >"$T/verify" 2>&1
 check_eq "the audit chain verifies" "0" "$?"
 stop_broker

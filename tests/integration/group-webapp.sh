@@ -12,7 +12,7 @@ cp "${top_srcdir:-.}/examples/webapp/group.yaml" "${top_srcdir:-.}/examples/weba
 cp "${top_builddir:-.}/examples/webapp/kvd" "${top_builddir:-.}/examples/webapp/webd" \
    "${top_builddir:-.}/examples/webapp/kvcli" "$ex/bin/"
 start_broker
-mounts_before=$(wc -l </proc/self/mountinfo)
+mount_points >"$T/mounts-before"
 links_before=$(ls /sys/class/net | wc -l)
 
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --no-shim --detach "$ex/group.yaml" 2>&1)
@@ -43,7 +43,7 @@ out=$("$SHUTTLECTL" stop --state-dir "$STATE_DIR" webapp 2>&1; echo "rc=$?")
 check_match "stop GROUP stops the group" "rc=0" "$out"
 check_eq "no container of the group is left" "" "$("$SHUTTLECTL" ps --state-dir "$STATE_DIR" 2>&1 | tail -n +2)"
 check_eq "no cgroup is left" "" "$(leftovers db; leftovers web; leftovers intruder)"
-check_eq "no mount is left" "$mounts_before" "$(wc -l </proc/self/mountinfo)"
+check_eq "no mount is left" "" "$(mounts_left "$T/mounts-before")"
 check_eq "no network interface is left" "$links_before" "$(ls /sys/class/net | wc -l)"
 stop_broker
 finish

@@ -129,6 +129,18 @@ leftovers() {
         ls -d "$STATE_DIR/containers/$name" 2>/dev/null
 }
 
+# Mount points on the host, one a line, for mounts_left.
+mount_points() { awk '{ print $5 }' /proc/self/mountinfo | sort; }
+
+# mounts_left BEFORE_FILE: the host mount points that are new since
+# BEFORE_FILE (saved with mount_points) and belong to this test: under its
+# state or work directory, or a path of Shuttle's.  Other processes may
+# mount and unmount at any time on a shared machine: counting the whole
+# table would blame us for them.
+mounts_left() {
+        mount_points | comm -13 "$1" - | grep -E -e "^($STATE_DIR|$T)(/|$)" -e shuttle
+}
+
 finish() {
         if [ "$_failed" -gt 0 ]; then exit 1; fi
         exit 0
