@@ -16,3 +16,5 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 int opendir_at(int dirfd, DIR **ret);
 /* Creates an empty file if it does not exist (for bind-mount targets). */
 int touch_at(int dirfd, const char *path, mode_t mode);
+/* Writes all of buf, again after EINTR and short writes. */
+int loop_write(int fd, const void *buf, size_t len);

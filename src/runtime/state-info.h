@@ -20,8 +20,11 @@
  *   <state>/groups/<group>/supervisor.json
  *                                         {"group":G,"pid":P,"containers":
  *                                          [names in start order]}
- *   <state>/logs/<name>.log               output of a group's container,
- *                                         appended by the supervisor
+ *   <state>/logs/<name>.log               output of a group's container in
+ *                                         the group's last run, each line
+ *                                         stamped by the supervisor
+ *                                         (shuttle/logline.h)
+ *   <state>/logs/<name>.log.1             the same of the run before
  *
  * An entry is alive while someone holds its lock.  The check takes a shared
  * lock without blocking and releases it at once: EWOULDBLOCK means alive.

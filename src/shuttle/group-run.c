@@ -30,6 +30,7 @@
 #include "shuttle/control.h"
 #include "shuttle/group-run.h"
 #include "shuttle/locate.h"
+#include "shuttle/logline.h"
 #include "shuttle/nsconnect.h"
 
 #define READY_POLL_USEC UINT64_C(100000)
@@ -41,6 +42,7 @@ typedef struct Member {
         int out_fd;         /* the runner's stdout+stderr */
         int status_fd;      /* "P <init pid>" when created, "K" when asked to stop */
         int log_fd;
+        bool log_at_line_start;   /* the next byte logged starts a line */
         pid_t init_pid;
         int init_pidfd;
         bool ready;
@@ -105,6 +107,24 @@ static void emit_line(Supervisor *s, Member *m, const char *line, size_t len) {
         }
 }
 
+/* Appends what the container wrote to its log, each line stamped with the
+ * time it was read (logline.h). */
+static void log_append(Member *m, const char *buf, size_t n) {
+        char out[16384], stamp[LOGLINE_STAMP_LEN + 1];
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        logline_format_stamp((uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U, stamp);
+        while (n > 0) {
+                size_t used, o = logline_stamp(buf, n, stamp, &m->log_at_line_start, out, sizeof(out), &used);
+
+                if (loop_write(m->log_fd, out, o) < 0)
+                        return;
+                buf += used;
+                n -= used;
+        }
+}
+
 static void pump_output(Supervisor *s, Member *m) {
         char buf[8192];
         ssize_t n = read(m->out_fd, buf, sizeof(buf));
@@ -119,7 +139,7 @@ static void pump_output(Supervisor *s, Member *m) {
                 return;
         }
         if (m->log_fd >= 0)
-                (void) !write(m->log_fd, buf, (size_t) n);
+                log_append(m, buf, (size_t) n);
         for (ssize_t i = 0; i < n; i++) {
                 if (buf[i] == '\n' || m->line_len == sizeof(m->line)) {
                         emit_line(s, m, m->line, m->line_len);
@@ -259,8 +279,15 @@ static int member_start(Supervisor *s, Member *m) {
                 return -errno;
         }
         if (m->log_fd < 0) {
+                /* A fresh log for each run of the group (restarts within
+                 * the run append to it); the previous run's is kept as
+                 * NAME.log.1. */
+                char old[PATH_MAX + 2];
                 snprintf(path, sizeof(path), "%s/logs/%s.log", s->state_dir, m->gc->name);
-                m->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+                snprintf(old, sizeof(old), "%s.1", path);
+                (void) rename(path, old);
+                m->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+                m->log_at_line_start = true;
         }
         fflush(stdout);
         fflush(stderr);

@@ -18,3 +18,5 @@ include src/shuttle/invoke.mk
 include src/shuttle/shim/local.mk
 include src/shuttle/libshuttle.mk
 include src/shuttle/name.mk
+# Time stamps on group container logs (the supervisor writes, `logs` reads).
+libshuttle_broker_la_SOURCES += src/shuttle/logline.h src/shuttle/logline.c

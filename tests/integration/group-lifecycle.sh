@@ -4,7 +4,7 @@
 # a container opting out of the shim.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 22
+plan 33
 
 start_broker
 g=$T/g.yaml
@@ -120,5 +120,56 @@ check_match "a container without 'shim' has the shim in LD_PRELOAD" "withshim +\
 check_match "... and mapped" "withshim +\| mapped" "$out"
 check_nomatch "the one with 'shim: false' has no shim in LD_PRELOAD" "noshim +\| env=.*libshuttle-shim" "$out"
 check_match "... nor mapped" "noshim +\| unmapped" "$out"
+
+# Logs: each run of a group starts a fresh log, stamped line by line; the
+# run before stays readable with --previous.
+cat >"$g" <<'YAML'
+group: logged
+containers:
+  lg:
+    command: ["sh", "-c", "echo run-one"]
+YAML
+"$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" >/dev/null 2>&1
+sed -i 's/run-one/run-two/' "$g"
+"$SHUTTLECTL" run --state-dir "$STATE_DIR" "$g" >/dev/null 2>&1
+L=(logs --state-dir "$STATE_DIR")
+check_eq "logs prints the output of the group's last run only" "run-two" "$(sctl "${L[@]}" lg 2>&1)"
+check_eq "logs --previous prints the run before" "run-one" "$(sctl "${L[@]}" --previous lg 2>&1)"
+out=$(sctl "${L[@]}" --timestamps lg 2>&1)
+check_match "logs --timestamps starts each line with the time it was written" \
+        '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z run-two$' "$out"
+check_eq "logs --since TIME leaves out earlier lines" "" "$(sctl "${L[@]}" --since 2099-01-01T00:00:00Z lg 2>&1)"
+check_eq "... and keeps the line written at TIME" "run-two" "$(sctl "${L[@]}" --since "${out%% *}" lg 2>&1)"
+check_eq "... TIME may be an age" "run-two" "$(sctl "${L[@]}" --since 1h lg 2>&1)"
+check_status "logs --since with a bad time is a usage error" 2 sctl "${L[@]}" --since yesterday lg
+
+# --follow prints what is appended while the container runs, and ends with it.
+cat >"$g" <<'YAML'
+group: followed
+containers:
+  fl:
+    command: ["sh", "-c", "echo first; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo second; sleep 30"]
+YAML
+"$SHUTTLECTL" run --state-dir "$STATE_DIR" --detach "$g" >/dev/null 2>&1
+wait_until sh -c "'$SHUTTLECTL' logs --state-dir '$STATE_DIR' fl | grep -q first"
+"$SHUTTLECTL" logs --state-dir "$STATE_DIR" --follow fl >"$T/follow.out" 2>&1 &
+lf=$!
+wait_until grep -q first "$T/follow.out"
+"$SHUTTLECTL" exec --state-dir "$STATE_DIR" fl -- touch /tmp/go
+wait_until grep -q second "$T/follow.out"
+check_eq "logs --follow prints lines as they are appended" "first second" "$(tr '\n' ' ' <"$T/follow.out" | sed 's/ $//')"
+"$SHUTTLECTL" stop --state-dir "$STATE_DIR" followed >/dev/null 2>&1
+wait_until sh -c "! kill -0 $lf"
+check_eq "logs --follow ends when the container is no longer running" "no" "$(kill -0 $lf 2>/dev/null && echo yes || echo no)"
+wait $lf
+
+# A plain container now running under the name did not write that log.
+"${SRUN[@]}" --name lg -- sh -c 'echo ready; sleep 30' >"$T/lg.out" 2>&1 &
+plain=$!
+wait_until grep -q ready "$T/lg.out"
+check_status "logs of a plain container that has a group container's name exits 1" 1 sctl "${L[@]}" lg
+check_match "... and says why" "container 'lg' has no log: it is not of an app group" "$(cat "$T/err")"
+kill -TERM $plain
+wait $plain
 stop_broker
 finish
