@@ -20,7 +20,8 @@ static const char logs_usage[] =
         "Usage: shuttlectl logs [OPTIONS] NAME\n"
         "\n"
         "Print the output of the app group container NAME, as its group's\n"
-        "supervisor saved it in the group's last run.\n"
+        "supervisor saved it in the group's last run, or of a container that\n"
+        "'shuttlectl run' started detached.\n"
         "\n"
         "Options:\n"
         "  -n, --lines N         only the last N lines\n"
@@ -161,11 +162,11 @@ static int open_log(const char *state_dir, const char *name, bool previous, char
                 log_error("logs: no container named '%s'", name);
                 return -1;
         }
-        plain_running = state_info_load(state_dir, name, &info) >= 0 && info.alive && !info.group;
+        plain_running = state_info_load(state_dir, name, &info) >= 0 && info.alive && !info.group && !info.detached;
         state_info_done(&info);
         if (plain_running) {
-                log_error("container '%s' has no log: it is not of an app group, and a plain `shuttlectl run` "
-                          "writes to its terminal",
+                log_error("container '%s' has no log: it is not of an app group nor detached, and a plain "
+                          "`shuttlectl run` writes to its terminal",
                           name);
                 return -1;
         }
@@ -174,8 +175,8 @@ static int open_log(const char *state_dir, const char *name, bool previous, char
                 if (previous)
                         log_error("container '%s' has no log of an earlier run", name);
                 else
-                        log_error("container '%s' has no log: only containers of app groups are logged; a plain "
-                                  "`shuttlectl run` writes to its terminal",
+                        log_error("container '%s' has no log: only containers of app groups and detached ones are "
+                                  "logged; a plain `shuttlectl run` writes to its terminal",
                                   name);
                 return -1;
         }

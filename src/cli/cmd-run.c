@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/run-options.h"
@@ -17,11 +18,14 @@
 #include "shuttle/control.h"
 #include "shuttle/group-run.h"
 #include "shuttle/locate.h"
+#include "shuttle/logline.h"
 #include "runtime/group.h"
 
 typedef struct Registration {
         const char *state_dir;
         bool registered;
+        int ready_fd;   /* run --detach: told 'R' once the command runs */
+        int logger_fd;  /* run --detach: told 'L' once the name is ours */
 } Registration;
 
 /* Every container registers with the running broker, which fills its
@@ -47,6 +51,29 @@ static int register_container(const ContainerConfig *c, pid_t init_pid, void *us
         }
         reg->registered = true;
         return 0;
+}
+
+static int container_created(const ContainerConfig *c, pid_t init_pid, void *userdata) {
+        Registration *reg = userdata;
+
+        /* The name is ours now: a detached container's log may be started
+         * (rotating the one of the previous container of that name, which
+         * a start refused for a name in use must not do). */
+        if (reg->logger_fd >= 0) {
+                (void) !write(reg->logger_fd, "L", 1);
+                reg->logger_fd = safe_close(reg->logger_fd);
+        }
+        return reg->state_dir ? register_container(c, init_pid, userdata) : 0;
+}
+
+static void container_started(const ContainerConfig *c, void *userdata) {
+        Registration *reg = userdata;
+        (void) c;
+
+        if (reg->ready_fd >= 0) {
+                (void) !write(reg->ready_fd, "R", 1);
+                reg->ready_fd = safe_close(reg->ready_fd);
+        }
 }
 
 static void unregister_container(const ContainerConfig *c, void *userdata) {
@@ -135,11 +162,184 @@ static int run_group(RunOptions *o) {
         return 0;
 }
 
+/* Runs a single container to its end; returns what shuttlectl exits with.
+ * ready_fd (-1: none) is told 'R' once the command runs, or gets the reason
+ * it could not start; logger_fd (-1: none) is told 'L' once the container's
+ * name is ours. */
+static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
+        ContainerResult result = {};
+        Registration reg = { .ready_fd = ready_fd, .logger_fd = logger_fd };
+        int r;
+
+        if (!o->isolated) {
+                const char *state = o->config.state_dir ?: "/run/shuttle";
+                char dir[PATH_MAX];
+                if (control_container_dir(state, o->config.name, dir, sizeof(dir)) < 0 ||
+                    !(o->config.shuttle_dir = strdup(dir)))
+                        return log_oom(), 125;
+                reg.state_dir = state;
+                /* The container mounts this while it registers: it must
+                 * exist first (the broker fills it; without one it stays
+                 * empty and is removed at the end). */
+                r = mkdir_p_at(AT_FDCWD, dir, 0755);
+                if (r < 0)
+                        return log_error_errno(r, "run: cannot create '%s': %m", dir), 125;
+        }
+        /* The shim makes the container's programs use the broker's fast
+         * path.  Only with a broker, and only on the host rootfs: the
+         * library was built against the host's libc, and a rootfs with
+         * another one (or an older glibc) would fail to load it in every
+         * program.  Not found (not built, not installed): the proxy
+         * sockets still serve. */
+        if (!o->isolated && !o->no_shim && !o->config.rootfs) {
+                r = shim_locate(&o->config.shim_path);
+                if (r < 0 && r != -ENOENT)
+                        return log_oom(), 125;
+        }
+        /* Not found (not built, not installed): no shuttle-invoke or
+         * shuttle-name inside. */
+        if (!o->isolated && (invoke_helper_locate(&o->config.invoke_path) == -ENOMEM ||
+                             name_helper_locate(&o->config.name_path) == -ENOMEM))
+                return log_oom(), 125;
+        o->config.hooks = (ContainerHooks){
+                .created = container_created,
+                .started = container_started,
+                .userdata = &reg,
+        };
+        if (!o->isolated)
+                o->config.hooks.finished = unregister_container;
+
+        r = container_run(&o->config, &result);
+        if (o->config.shuttle_dir)
+                remove_shuttle_dir(o->config.shuttle_dir);
+        if (r < 0) {
+                if (!result.message[0])
+                        snprintf(result.message, sizeof(result.message), "container '%s' could not be started: %s",
+                                 o->config.name, strerror(-r));
+                if (reg.ready_fd >= 0)
+                        (void) !write(reg.ready_fd, result.message, strlen(result.message));
+                log_error("%s", result.message);
+                safe_close(reg.ready_fd);
+                safe_close(reg.logger_fd);
+                return 125;
+        }
+        if (result.message[0]) {
+                /* Exited before it ran (exec failed): the waiting front end
+                 * says why. */
+                if (reg.ready_fd >= 0)
+                        (void) !write(reg.ready_fd, result.message, strlen(result.message));
+                log_error("%s", result.message);
+        }
+        safe_close(reg.ready_fd);
+        safe_close(reg.logger_fd);
+        return result.exit_status;
+}
+
+/* The logger of a detached container: once the name is ours (an 'L' on
+ * ctl), what the container writes, stamped line by line into its log, until
+ * every writer has closed the pipe.  A start that fails before (the name is
+ * in use) leaves the log of the container that has the name alone. */
+_Noreturn static void log_pump(int ctl, int in, const char *state_dir, const char *name) {
+        bool at_line_start = true;
+        char buf[8192], go;
+        ssize_t k;
+        int log_fd;
+
+        do
+                k = read(ctl, &go, 1);
+        while (k < 0 && errno == EINTR);
+        if (k != 1)
+                _exit(0);
+        close(ctl);
+        log_fd = logline_open(state_dir, name);
+        if (log_fd < 0)
+                _exit(1);
+
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        _exit(0);
+                (void) logline_append(log_fd, buf, (size_t) n, &at_line_start);
+        }
+}
+
+/* shuttlectl run --detach -- CMD: the container runs under a process in a
+ * session of its own (its owner, holding its state entry as in the
+ * foreground), with no terminal: stdin is /dev/null, and what it writes goes
+ * through a logger that stamps each line into <state>/logs/NAME.log.  We
+ * return once its command runs, or with the reason it did not start. */
+static int run_detached(RunOptions *o) {
+        const char *state = o->config.state_dir ?: "/run/shuttle";
+        int ready[2], out[2], ctl[2], status;
+        char msg[512];
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(ready, O_CLOEXEC) < 0)
+                return log_error_errno(-errno, "run: pipe: %m"), 125;
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(ctl, O_CLOEXEC) < 0)
+                return log_error_errno(-errno, "run: pipe: %m"), 125;
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(-errno, "run: fork: %m"), 125;
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+                pid_t logger;
+
+                /* Nothing of ours may keep the caller's stdio (a shell's
+                 * $(...) would wait for the container's end). */
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+                        _exit(125);
+                close(ready[0]);
+                (void) setsid();
+                logger = fork();
+                if (logger < 0)
+                        _exit(125);
+                if (logger == 0) {
+                        (void) dup2(null, STDOUT_FILENO);
+                        (void) dup2(null, STDERR_FILENO);
+                        close(ready[1]);
+                        close(out[1]);
+                        close(ctl[1]);
+                        log_pump(ctl[0], out[0], state, o->config.name);
+                }
+                close(out[0]);
+                close(ctl[0]);
+                if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(out[1], STDERR_FILENO) < 0)
+                        _exit(125);
+                safe_close(null);
+                close(out[1]);
+                _exit(run_container(o, ready[1], ctl[1]));
+        }
+        close(ready[1]);
+        close(out[0]);
+        close(out[1]);
+        close(ctl[0]);
+        close(ctl[1]);
+        do
+                n = read(ready[0], msg, sizeof(msg) - 1);
+        while (n < 0 && errno == EINTR);
+        close(ready[0]);
+        if (n == 1 && msg[0] == 'R') {
+                printf("%s\n", o->config.name);
+                return 0;
+        }
+        /* It did not start: its owner has ended or is ending, with the
+         * status a foreground run would have had (127: no such command). */
+        msg[n > 0 ? n : 0] = 0;
+        log_error("%s", n > 0 ? msg : "run: the container did not start");
+        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+                return WEXITSTATUS(status);
+        return 125;
+}
+
 int verb_run(int argc, char **argv) {
         _cleanup_free_ char *error = NULL;
         RunOptions o;
-        ContainerResult result = {};
-        Registration reg = {};
         int r;
 
         run_options_init(&o);
@@ -172,69 +372,7 @@ int verb_run(int argc, char **argv) {
                 (void) log_oom();
                 return 125;
         }
-
-        if (!o.isolated) {
-                const char *state = o.config.state_dir ?: "/run/shuttle";
-                char dir[PATH_MAX];
-                if (control_container_dir(state, o.config.name, dir, sizeof(dir)) < 0 ||
-                    !(o.config.shuttle_dir = strdup(dir))) {
-                        run_options_done(&o);
-                        (void) log_oom();
-                        return 125;
-                }
-                reg.state_dir = state;
-                /* The container mounts this while it registers: it must
-                 * exist first (the broker fills it; without one it stays
-                 * empty and is removed at the end). */
-                r = mkdir_p_at(AT_FDCWD, dir, 0755);
-                if (r < 0) {
-                        log_error_errno(r, "run: cannot create '%s': %m", dir);
-                        run_options_done(&o);
-                        return 125;
-                }
-        }
-        /* The shim makes the container's programs use the broker's fast
-         * path.  Only with a broker, and only on the host rootfs: the
-         * library was built against the host's libc, and a rootfs with
-         * another one (or an older glibc) would fail to load it in every
-         * program.  Not found (not built, not installed): the proxy
-         * sockets still serve. */
-        if (!o.isolated && !o.no_shim && !o.config.rootfs) {
-                r = shim_locate(&o.config.shim_path);
-                if (r < 0 && r != -ENOENT) {
-                        run_options_done(&o);
-                        (void) log_oom();
-                        return 125;
-                }
-        }
-        /* Not found (not built, not installed): no shuttle-invoke or
-         * shuttle-name inside. */
-        if (!o.isolated && (invoke_helper_locate(&o.config.invoke_path) == -ENOMEM ||
-                            name_helper_locate(&o.config.name_path) == -ENOMEM)) {
-                run_options_done(&o);
-                (void) log_oom();
-                return 125;
-        }
-        if (!o.isolated)
-                o.config.hooks = (ContainerHooks){
-                        .created = register_container,
-                        .finished = unregister_container,
-                        .userdata = &reg,
-                };
-
-        r = container_run(&o.config, &result);
-        if (o.config.shuttle_dir)
-                remove_shuttle_dir(o.config.shuttle_dir);
-        if (r < 0) {
-                if (result.message[0])
-                        log_error("%s", result.message);
-                else
-                        log_error_errno(r, "container '%s' could not be started: %m", o.config.name);
-                run_options_done(&o);
-                return 125;
-        }
-        if (result.message[0])
-                log_error("%s", result.message);
+        r = o.detach ? run_detached(&o) : run_container(&o, -1, -1);
         run_options_done(&o);
-        return result.exit_status;
+        return r;
 }

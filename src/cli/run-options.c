@@ -52,8 +52,10 @@ const char run_usage[] =
         "      --state-dir DIR      runtime state (default /run/shuttle)\n"
         "  -f, --file GROUP.yaml    the app group to start (also: a lone argument\n"
         "                           ending in .yaml or .yml)\n"
-        "  -d, --detach             app groups: return once every container is\n"
-        "                           ready and leave the group running\n"
+        "  -d, --detach             return once the container has started (app\n"
+        "                           groups: once every container is ready) and\n"
+        "                           leave it running; its output goes to\n"
+        "                           'shuttlectl logs NAME'\n"
         "  -h, --help               show this help\n";
 
 enum {
@@ -480,8 +482,9 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                         goto group;
                 }
         }
-        if (o->detach)
-                return fail(ret_error, "--detach: only app groups run detached (shuttlectl run --detach GROUP.yaml)");
+        if (o->detach && c->tty)
+                return fail(ret_error, "--detach and --tty do not go together: a detached container has no terminal");
+        c->detached = o->detach;
 
         if (o->isolated && c->n_exports > 0)
                 return fail(ret_error, "--export needs the broker: it cannot go with --isolated");

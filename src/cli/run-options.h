@@ -9,7 +9,7 @@ typedef struct RunOptions {
         ContainerConfig config;
         bool help;
         bool isolated; /* --isolated: do not register with the broker */
-        bool detach;   /* --detach: app groups only */
+        bool detach;   /* --detach */
         bool no_shim;  /* --no-shim: do not preload libshuttle-shim.so */
         const char *container_option; /* the first option that applies to a single container */
         char *group_file; /* `run GROUP.yaml` / `-f FILE` (app groups) */

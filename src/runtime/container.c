@@ -198,6 +198,8 @@ static int handle_init_message(Run *run) {
                 run->root_ready = true;
                 break;
         case INIT_MSG_STARTED:
+                if (!run->started && run->config->hooks.started)
+                        run->config->hooks.started(run->config, run->config->hooks.userdata);
                 run->started = true;
                 break;
         case INIT_MSG_EXITED:

@@ -41,6 +41,8 @@ typedef struct ContainerConfig ContainerConfig;
 typedef struct ContainerHooks {
         /* The init exists and is in its cgroup; nothing is mounted yet. */
         int (*created)(const ContainerConfig *c, pid_t init_pid, void *userdata);
+        /* The command runs (its exec succeeded). */
+        void (*started)(const ContainerConfig *c, void *userdata);
         /* The container has ended (also after a failed start). */
         void (*finished)(const ContainerConfig *c, void *userdata);
         void *userdata;
@@ -88,6 +90,9 @@ struct ContainerConfig {
 
         bool read_only; /* rootfs read-only (tmpfs /tmp, /run etc stay writable) */
         bool tty;
+        /* Runs without a terminal (`run --detach`); its output goes to
+         * <state>/logs/<name>.log.  Recorded in the state, nothing more. */
+        bool detached;
 
         ContainerExport *exports;
         size_t n_exports;

@@ -65,6 +65,7 @@ typedef struct StateInfo {
         RlimitSpec *rlimits; /* its --ulimit values (exec applies them too) */
         size_t n_rlimits;
         bool shim;          /* the shim is preloaded into its programs */
+        bool detached;      /* run --detach: its output is in logs/<name>.log */
 
         bool alive;         /* the lock is held */
 } StateInfo;

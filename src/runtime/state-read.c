@@ -222,6 +222,11 @@ static int parse_state(json_t *o, StateInfo *s) {
                 return -EBADMSG;
         s->shim = v && json_is_true(v);
 
+        v = json_object_get(o, "detached");
+        if (v && !json_is_boolean(v))
+                return -EBADMSG;
+        s->detached = v && json_is_true(v);
+
         v = json_object_get(o, "rlimits");
         if (v) {
                 size_t k;

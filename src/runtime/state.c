@@ -154,7 +154,8 @@ int state_entry_write(StateEntry *e, const ContainerConfig *c, pid_t owner, pid_
                             json_array_append_new(rl, json_string(buf)) < 0)
                                 r = -ENOMEM;
                 if (r >= 0 && (json_object_set_new(o, "rlimits", rl) < 0 ||
-                               json_object_set_new(o, "shim", json_boolean(c->shim_path != NULL)) < 0))
+                               json_object_set_new(o, "shim", json_boolean(c->shim_path != NULL)) < 0 ||
+                               json_object_set_new(o, "detached", json_boolean(c->detached)) < 0))
                         r = -ENOMEM;
                 else if (r < 0)
                         json_decref(rl);

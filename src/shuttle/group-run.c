@@ -107,24 +107,6 @@ static void emit_line(Supervisor *s, Member *m, const char *line, size_t len) {
         }
 }
 
-/* Appends what the container wrote to its log, each line stamped with the
- * time it was read (logline.h). */
-static void log_append(Member *m, const char *buf, size_t n) {
-        char out[16384], stamp[LOGLINE_STAMP_LEN + 1];
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        logline_format_stamp((uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U, stamp);
-        while (n > 0) {
-                size_t used, o = logline_stamp(buf, n, stamp, &m->log_at_line_start, out, sizeof(out), &used);
-
-                if (loop_write(m->log_fd, out, o) < 0)
-                        return;
-                buf += used;
-                n -= used;
-        }
-}
-
 static void pump_output(Supervisor *s, Member *m) {
         char buf[8192];
         ssize_t n = read(m->out_fd, buf, sizeof(buf));
@@ -139,7 +121,7 @@ static void pump_output(Supervisor *s, Member *m) {
                 return;
         }
         if (m->log_fd >= 0)
-                log_append(m, buf, (size_t) n);
+                (void) logline_append(m->log_fd, buf, (size_t) n, &m->log_at_line_start);
         for (ssize_t i = 0; i < n; i++) {
                 if (buf[i] == '\n' || m->line_len == sizeof(m->line)) {
                         emit_line(s, m, m->line, m->line_len);
@@ -268,7 +250,6 @@ _Noreturn static void runner_main(Supervisor *s, Member *m, int out_w, int statu
 
 static int member_start(Supervisor *s, Member *m) {
         int out[2], st[2];
-        char path[PATH_MAX];
         pid_t pid;
 
         if (pipe2(out, O_CLOEXEC) < 0)
@@ -278,15 +259,10 @@ static int member_start(Supervisor *s, Member *m) {
                 close(out[1]);
                 return -errno;
         }
+        /* A fresh log for each run of the group (restarts within the run
+         * append to it). */
         if (m->log_fd < 0) {
-                /* A fresh log for each run of the group (restarts within
-                 * the run append to it); the previous run's is kept as
-                 * NAME.log.1. */
-                char old[PATH_MAX + 2];
-                snprintf(path, sizeof(path), "%s/logs/%s.log", s->state_dir, m->gc->name);
-                snprintf(old, sizeof(old), "%s.1", path);
-                (void) rename(path, old);
-                m->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+                m->log_fd = logline_open(s->state_dir, m->gc->name);
                 m->log_at_line_start = true;
         }
         fflush(stdout);

@@ -2,8 +2,13 @@
 /* Time stamps on the lines of group container logs (logline.h). */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
 #include "shuttle/audit.h"
@@ -136,5 +141,41 @@ _public_ int parse_time_or_age(const char *s, uint64_t now_usec, uint64_t *ret_u
                 return -EINVAL;
         /* 1, not 0: 0 means "no bound" to the filters. */
         *ret_usec = usec >= now_usec ? 1 : now_usec - usec;
+        return 0;
+}
+
+_public_ int logline_open(const char *state_dir, const char *name) {
+        char path[PATH_MAX], old[PATH_MAX];
+        int fd, r;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/logs", state_dir) >= sizeof(path))
+                return -ENAMETOOLONG;
+        r = mkdir_p_at(AT_FDCWD, path, 0750);
+        if (r < 0)
+                return r;
+        if ((size_t) snprintf(path, sizeof(path), "%s/logs/%s.log", state_dir, name) >= sizeof(path) ||
+            (size_t) snprintf(old, sizeof(old), "%s.1", path) >= sizeof(old))
+                return -ENAMETOOLONG;
+        if (rename(path, old) < 0 && errno != ENOENT)
+                return -errno;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+        return fd < 0 ? -errno : fd;
+}
+
+_public_ int logline_append(int fd, const char *buf, size_t n, bool *at_line_start) {
+        char out[16384], stamp[LOGLINE_STAMP_LEN + 1];
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        logline_format_stamp((uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U, stamp);
+        while (n > 0) {
+                size_t used, o = logline_stamp(buf, n, stamp, at_line_start, out, sizeof(out), &used);
+                int r = loop_write(fd, out, o);
+
+                if (r < 0)
+                        return r;
+                buf += used;
+                n -= used;
+        }
         return 0;
 }

@@ -13,7 +13,9 @@
  * stamped with the time it began.  Lines without a stamp (logs written by
  * an older supervisor) pass unchanged and are never left out.
  *
- * Pure functions, no I/O: the callers read and write. */
+ * The stamping and the filter are pure functions; logline_open() and
+ * logline_append() are the two I/O steps the writers (the group
+ * supervisor, a detached `shuttlectl run`) share. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,3 +56,12 @@ int logline_filter_end(LoglineFilter *f, LoglineSink sink, void *userdata);
  * (2024-05-01T12:00:00Z) or an age before now_usec (30s, 10m, 1h).
  * -EINVAL for anything else. */
 int parse_time_or_age(const char *s, uint64_t now_usec, uint64_t *ret_usec);
+
+/* Opens <state_dir>/logs/<name>.log for a new run: the previous run's log
+ * becomes <name>.log.1 (replacing the one before), and the new one starts
+ * empty.  Returns the fd or a negative errno. */
+int logline_open(const char *state_dir, const char *name);
+
+/* Appends output read from a container to its log, each line stamped with
+ * the time now.  Returns 0 or a negative errno. */
+int logline_append(int fd, const char *buf, size_t n, bool *at_line_start);

@@ -2,7 +2,7 @@
 # ps, exec, kill, stop and logs on running containers.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 56
+plan 68
 
 S=(--state-dir "$STATE_DIR")
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -151,6 +151,26 @@ check_eq "... which got SIGTERM" "0" "$?"
 
 check_status "stop of an unknown name exits 1" 1 sctl stop "${S[@]}" nope
 check_match "... and names it" "no running container or group named 'nope'" "$(cat "$T/err")"
+
+# ---- run --detach ----
+out=$("${SRUN[@]}" --detach --name bg -- sh -c 'cat; echo "stdin-closed"; echo to-stderr >&2; exec sleep 60' 2>&1)
+check_eq "run --detach returns at once with the container's name" "0 bg" "$? $out"
+check_match "... and leaves it running" "^bg +- +running " "$(sctl ps "${S[@]}" | grep '^bg ')"
+wait_until sh -c "'$SHUTTLECTL' logs --state-dir '$STATE_DIR' bg | grep -q to-stderr"
+check_eq "its stdin is empty and its output (stdout and stderr) is in its log" "stdin-closed to-stderr" \
+        "$(sctl logs "${S[@]}" bg | tr '\n' ' ' | sed 's/ $//')"
+owner=$(sed -n 's/.*"owner_pid":\([0-9]*\).*/\1/p' "$STATE_DIR/containers/bg/state.json")
+check_eq "... its owner runs in a session of its own, without a terminal" "$owner ?" \
+        "$(ps -o sid=,tty= -p "$owner" | awk '{print $1, $2}')"
+check_status "a second container of the same name is refused" 125 "${SRUN[@]}" --detach --name bg -- true
+check_eq "... and leaves the running one's log alone" "stdin-closed to-stderr" \
+        "$(sctl logs "${S[@]}" bg | tr '\n' ' ' | sed 's/ $//')"
+check_status "run --detach of a command that does not exist exits 127" 127 "${SRUN[@]}" --detach --name bad -- /nonexistent
+check_match "... naming it" "nonexistent" "$(cat "$T/err")"
+check_status "--detach with --tty is a usage error" 2 "${SRUN[@]}" --detach --tty --name x -- true
+check_eq "stop ends a detached container" "bg" "$(sctl stop "${S[@]}" bg 2>&1)"
+check_eq "... its log stays readable" "stdin-closed to-stderr" "$(sctl logs "${S[@]}" bg | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... nothing is left behind" "" "$(leftovers bg)"
 
 # ---- logs ----
 mkdir -p "$STATE_DIR/logs"

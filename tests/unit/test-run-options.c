@@ -207,7 +207,7 @@ static void test_errors(void **state) {
                 { { "--isolated", "--export", "kv=/a", "true" }, "--export needs the broker" },
                 { { "--memory", "64M", "g.yaml" }, "--memory: set container options in the group file" },
                 { { "-m64M", "-f", "g.yaml" }, "--memory: set container options in the group file" },
-                { { "--detach", "true" }, "--detach: only app groups run detached" },
+                { { "--detach", "--tty", "sh" }, "--detach and --tty do not go together" },
                 { { "--export", "web=tcp:0", "true" }, "--export: 'web=tcp:0': expected tcp:PORT" },
                 { { "--export", "web=tcp:70000", "true" }, "expected tcp:PORT" },
                 { { "--export", "q=mq:jobs", "true" }, "--export: 'q=mq:jobs': expected mq:/QUEUE" },
