@@ -44,6 +44,8 @@ typedef struct ExecConfig {
         uid_t uid;
         gid_t gid;
         const char *workdir;    /* NULL = the container's working directory */
+        bool tty;               /* container_exec(): a terminal of the
+                                 * container's devpts for stdio (else pipes) */
         bool die_with_caller;   /* SIGKILL when the calling thread dies (the
                                  * broker, for an invoked app) */
         uint64_t nofile_cur;    /* > 0: the command's soft RLIMIT_NOFILE, when

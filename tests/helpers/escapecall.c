@@ -13,6 +13,9 @@
  *                                    process that refers to one of these
  *                                    files or to a terminal of another
  *                                    devpts than /dev/pts; try TIOCSCTTY on it
+ *   escapecall onpty CMD [ARG...]    run CMD with a new pty as its stdio that
+ *                                    no session owns (not its controlling
+ *                                    terminal), copying its output to ours
  *
  * Each prints one line saying what happened; exit 0 when the attempt
  * worked, 1 when it was refused. */
@@ -22,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +240,39 @@ static int fds(int argc, char **argv) {
         return found ? 0 : 1;
 }
 
+static int onpty(char **argv) {
+        int master = posix_openpt(O_RDWR | O_NOCTTY), slave, status = 0;
+        pid_t pid;
+
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+                return 2;
+        slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+        if (slave < 0)
+                return 2;
+        pid = fork();
+        if (pid == 0) {
+                dup2(slave, 0), dup2(slave, 1), dup2(slave, 2);
+                close(slave), close(master);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        for (;;) {
+                struct pollfd p = { .fd = master, .events = POLLIN };
+                char buf[4096];
+                int done = waitpid(pid, &status, WNOHANG) == pid;
+
+                while (poll(&p, 1, done ? 0 : 100) > 0) {
+                        ssize_t n = read(master, buf, sizeof(buf));
+                        if (n <= 0)
+                                break;
+                        (void) !write(1, buf, (size_t) n);
+                }
+                if (done)
+                        break;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int main(int argc, char **argv) {
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc == 4 && strcmp(argv[1], "inject") == 0)
@@ -246,9 +283,11 @@ int main(int argc, char **argv) {
                 return openhandle(argv[2], argv[3]);
         if (argc == 3 && strcmp(argv[1], "mount") == 0)
                 return do_mount(argv[2]);
+        if (argc >= 3 && strcmp(argv[1], "onpty") == 0)
+                return onpty(argv + 2);
         if (argc >= 2 && strcmp(argv[1], "fds") == 0)
                 return fds(argc - 2, argv + 2);
         fprintf(stderr, "usage: escapecall inject PID SCRIPT | handle PATH | openhandle DIR HANDLE | "
-                        "mount DIR | fds DEV:INO...\n");
+                        "mount DIR | fds DEV:INO... | onpty CMD...\n");
         return 2;
 }

@@ -5,7 +5,7 @@
 # caller's (its terminal, its files) enters the container through exec.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 14
+plan 22
 
 H=/h
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro")
@@ -80,3 +80,39 @@ else
         fi
         check_match "... and mount is refused" "^mount: " "$(cat "$T/out/mount" 2>&1)"
 fi
+
+# ---- exec hands nothing of the caller's to the container (item 6) ----
+"${SRUN[@]}" --name box "${VOL[@]}" -- sleep 60 >/dev/null 2>&1 &
+box=$!
+container_init_pid box >/dev/null
+S=(--state-dir "$STATE_DIR")
+devino() { stat -L -c '%d:%i' "$1"; }
+echo "caller's input" >"$T/in"
+: >"$T/o"; : >"$T/e"
+# A command that leaves a process behind, holding whatever it was given.
+sctl exec "${S[@]}" box -- sh -c 'sleep 60 & exit 0' <"$T/in" >"$T/o" 2>"$T/e"
+out=$(sctl exec "${S[@]}" box -- $H/escapecall fds "$(devino "$T/in")" "$(devino "$T/o")" "$(devino "$T/e")" </dev/null 2>&1)
+check_eq "after exec returned, no process in the container holds the caller's files" "none held" "$out"
+# The same from a terminal that no session owns (TIOCSCTTY would work on it).
+out=$("$HELPERS/escapecall" onpty sh -c "'$SHUTTLECTL' exec --state-dir '$STATE_DIR' box -- sh -c 'sleep 60 & exit 0'; \
+        '$SHUTTLECTL' exec --state-dir '$STATE_DIR' box -- $H/escapecall fds" </dev/null 2>&1 | tr -d '\r')
+check_eq "... nor the caller's terminal, which it could make its own" "none held" "$out"
+
+# What the relay must keep: input to EOF, output, status, --tty.
+out=$(printf 'one\ntwo\n' | sctl exec "${S[@]}" box -- sh -c 'cat; echo err >&2; exit 3' 2>"$T/err"; echo "rc=$?")
+check_eq "exec relays stdin to EOF, stdout and the exit status" "one two rc=3" "$(echo $out)"
+check_eq "... and stderr, separately" "err" "$(cat "$T/err")"
+out=$(sctl exec "${S[@]}" box -- sh -c 'test -t 0 || test -t 1 || echo no-tty' </dev/null 2>&1)
+check_eq "without --tty the command has no terminal" "no-tty" "$out"
+out=$(sctl exec "${S[@]}" --tty box -- sh -c 'tty; test -t 0 && test -t 1 && echo is-a-tty' </dev/null 2>&1 | tr -d '\r' | tr '\n' ' ')
+check_match "--tty gives it a terminal of the container's devpts" "^/dev/pts/[0-9]+ is-a-tty $" "$out"
+out=$(printf 'hello\n' | sctl exec "${S[@]}" -t box -- sh -c 'read l; echo "got $l"; exit 4' 2>&1 | tr -d '\r' | tail -1; echo "rc=${PIPESTATUS[1]}")
+check_eq "... relays input and returns the status" "got hello rc=4" "$(echo $out)"
+if command -v script >/dev/null; then
+        out=$(script -qec "stty rows 33 cols 101; $SHUTTLECTL exec --state-dir $STATE_DIR -t box -- stty size" /dev/null </dev/null 2>&1 | tr -d '\r' | tail -1)
+        check_match "... and the window size" "(^|[^0-9])33 101$" "$out"
+else
+        ok "# SKIP script(1) not installed"
+fi
+kill -TERM $box; wait $box
+finish
