@@ -88,7 +88,8 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
 /* Starts the command in the container like container_exec(), without
  * waiting and without touching signals: for a single-threaded event loop
  * (the broker's invoke).  stdio: the descriptors the command gets as its
- * stdin, stdout and stderr (NULL: /dev/null); c->tty is refused.  On success *ret_pid is the
+ * stdin, stdout and stderr (NULL: /dev/null); c->tty is refused.
+ * On success *ret_pid is the
  * command (our child, which the caller must reap: waitid(P_PIDFD) on
  * *ret_pidfd, readable once it has exited).  If execvp itself failed, the
  * command exits 127 (not found) or 126 and msg says why; that is still a
