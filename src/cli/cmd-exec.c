@@ -16,10 +16,14 @@ static const char exec_usage[] =
         "\n"
         "Run CMD inside the running container NAME: in all its namespaces and\n"
         "cgroups, with its capabilities, no_new_privs and seccomp profile, and\n"
-        "exit with CMD's status (128+N when it was killed by signal N).\n"
+        "exit with CMD's status (128+N when it was killed by signal N).  CMD's\n"
+        "stdin, stdout and stderr are pipes (or, with --tty, a terminal of the\n"
+        "container's own) that shuttlectl relays: none of its own descriptors\n"
+        "enters the container.\n"
         "\n"
         "Options:\n"
         "  -e, --env K=V            set an environment variable\n"
+        "  -t, --tty                give CMD a terminal of the container's devpts\n"
         "  -u, --user UID[:GID]     run CMD as this user (default: the container's)\n"
         "  -w, --workdir DIR        working directory inside (default: the container's)\n"
         "      --state-dir DIR      runtime state (default /run/shuttle)\n"
@@ -29,6 +33,7 @@ int verb_exec(int argc, char **argv) {
         enum { ARG_STATE_DIR = 0x100 };
         static const struct option options[] = {
                 { "env", required_argument, NULL, 'e' },
+                { "tty", no_argument, NULL, 't' },
                 { "user", required_argument, NULL, 'u' },
                 { "workdir", required_argument, NULL, 'w' },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
@@ -47,7 +52,7 @@ int verb_exec(int argc, char **argv) {
                 return log_oom(), 1;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:e:u:w:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:e:tu:w:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'e':
                         if (!strchr(optarg, '=') || optarg[0] == '=') {
@@ -55,6 +60,9 @@ int verb_exec(int argc, char **argv) {
                                 return EXIT_USAGE;
                         }
                         env[config.n_env++] = optarg;
+                        break;
+                case 't':
+                        config.tty = true;
                         break;
                 case 'u':
                         if (parse_uid_gid(optarg, &config.uid, &config.gid, NULL) < 0) {

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Inside the container: the first process of the new namespaces builds the
- * filesystem, pivots into it, starts CMD, and stays as pid 1 to reap
- * zombies and forward signals. */
+ * filesystem, pivots into it, enters the container's sandbox, starts CMD,
+ * and stays as pid 1 to reap zombies and forward signals.  What pid 1 holds
+ * once CMD runs, and why, is in docs/SANDBOX.md ("What of ours lives in a
+ * container"). */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -172,14 +175,65 @@ static void allow_ping(void) {
         (void) write_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
 }
 
-/* In the forked CMD process: reduce privileges and exec.  Failures go to
- * the init over `errpipe` as an InitMessage. */
-_Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe, int release) {
+/* The sandbox of the container, entered by pid 1 itself before CMD
+ * exists (invariant 8): the container's bounding set, rlimits, user, working
+ * directory, no_new_privs and seccomp program.  CMD is forked from it and
+ * inherits all of it, so nothing of ours in the container ever holds more
+ * than the container, even for an instant.  Failures end the init with a
+ * message to shuttlectl. */
+static void enter_sandbox(const InitArgs *a) {
         const ContainerConfig *c = a->config;
         const RlimitSpec *failed_rlimit = NULL;
+        const SandboxSpec spec = {
+                .caps = a->caps,
+                .rlimits = c->rlimits,
+                .n_rlimits = c->n_rlimits,
+                .set_ids = c->has_user,
+                .uid = c->uid,
+                .gid = c->gid,
+                .workdir = c->workdir,
+                .seccomp = a->seccomp,
+                /* a->sock stays usable: sandbox_enter() only marks the
+                 * rest close-on-exec, and pid 1 never execs. */
+        };
+        SandboxStep step;
+        int r;
+
+        r = sandbox_enter(&spec, &step, &failed_rlimit);
+        if (r < 0)
+                switch (step) {
+                case SANDBOX_STEP_RLIMITS:
+                        fail(a, r, "--ulimit %s: %m",
+                             failed_rlimit ? rlimit_name(failed_rlimit->resource) : "?");
+                case SANDBOX_STEP_GID:
+                        fail(a, r, "--user: setting gid %u: %m", (unsigned) c->gid);
+                case SANDBOX_STEP_UID:
+                        fail(a, r, "--user: setting uid %u: %m", (unsigned) c->uid);
+                case SANDBOX_STEP_WORKDIR:
+                        fail(a, r, "--workdir: cannot enter '%s': %m", c->workdir ? c->workdir : "/");
+                default:
+                        fail(a, r, "%s: %m", sandbox_step_describe(step));
+                }
+
+        /* Changing ids resets both: no container process may ptrace us
+         * without CAP_SYS_PTRACE, and we still die with shuttlectl.  If it
+         * died while the signal was disarmed, the socket says so. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                fail(a, -errno, "prctl: %m");
+        {
+                struct pollfd p = { .fd = a->sock, .events = POLLIN };
+                if (poll(&p, 1, 0) != 0)
+                        _exit(1);
+        }
+}
+
+/* In the forked CMD process, already in the sandbox: its own session, the
+ * terminal, exec.  Failures go to the init over `errpipe` as an
+ * InitMessage. */
+_Noreturn static void exec_command(const InitArgs *a, int errpipe) {
+        const ContainerConfig *c = a->config;
         sigset_t all;
         InitMessage m = { .type = INIT_MSG_ERROR };
-        int r;
 
 #define cmd_fail(type_, r_, ...)                                              \
         do {                                                                  \
@@ -191,19 +245,6 @@ _Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe
                 _exit(127);                                                   \
         } while (0)
 
-        /* Wait until pid 1 has given up its privileges (below), so that
-         * nothing CMD runs ever sees a privileged init. */
-        {
-                char x;
-                ssize_t k;
-                do
-                        k = read(release, &x, 1);
-                while (k < 0 && errno == EINTR);
-                if (k != 1)
-                        _exit(127);
-                close(release);
-        }
-
         for (int s = 1; s < NSIG; s++)
                 (void) signal(s, SIG_DFL);
         sigemptyset(&all);
@@ -211,46 +252,10 @@ _Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe
 
         if (setsid() < 0)
                 cmd_fail(INIT_MSG_ERROR, -errno, "setsid: %m");
-        if (tty_slave >= 0) {
-                if (ioctl(tty_slave, TIOCSCTTY, 0) < 0)
-                        cmd_fail(INIT_MSG_ERROR, -errno, "acquiring the terminal: %m");
-                for (int fd = 0; fd < 3; fd++)
-                        if (dup2(tty_slave, fd) < 0)
-                                cmd_fail(INIT_MSG_ERROR, -errno, "dup2: %m");
-                if (tty_slave > 2)
-                        close(tty_slave);
-        }
-
-        {
-                const SandboxSpec spec = {
-                        .caps = a->caps,
-                        .rlimits = c->rlimits,
-                        .n_rlimits = c->n_rlimits,
-                        .set_ids = c->has_user,
-                        .uid = c->uid,
-                        .gid = c->gid,
-                        .workdir = c->workdir,
-                        .seccomp = a->seccomp,
-                };
-                SandboxStep step;
-
-                r = sandbox_enter(&spec, &step, &failed_rlimit);
-                if (r < 0)
-                        switch (step) {
-                        case SANDBOX_STEP_RLIMITS:
-                                cmd_fail(INIT_MSG_ERROR, r, "--ulimit %s: %m",
-                                         failed_rlimit ? rlimit_name(failed_rlimit->resource) : "?");
-                        case SANDBOX_STEP_GID:
-                                cmd_fail(INIT_MSG_ERROR, r, "--user: setting gid %u: %m", (unsigned) c->gid);
-                        case SANDBOX_STEP_UID:
-                                cmd_fail(INIT_MSG_ERROR, r, "--user: setting uid %u: %m", (unsigned) c->uid);
-                        case SANDBOX_STEP_WORKDIR:
-                                cmd_fail(INIT_MSG_ERROR, r, "--workdir: cannot enter '%s': %m",
-                                         c->workdir ? c->workdir : "/");
-                        default:
-                                cmd_fail(INIT_MSG_ERROR, r, "%s: %m", sandbox_step_describe(step));
-                        }
-        }
+        /* --tty: stdio is the container's terminal already (pid 1 put it
+         * there); make it ours. */
+        if (c->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                cmd_fail(INIT_MSG_ERROR, -errno, "acquiring the terminal: %m");
 
         environ = (char **) a->envp;
         execvp(c->argv[0], c->argv);
@@ -258,10 +263,19 @@ _Noreturn static void exec_command(const InitArgs *a, int tty_slave, int errpipe
 #undef cmd_fail
 }
 
+/* Everything pid 1 got from shuttlectl's descriptor table (the state lock,
+ * the cgroup directories, the signalfd, whatever the caller of shuttlectl
+ * left open) is host state: none of it may be held inside the container.
+ * Only stdio, for CMD, and our socket stay. */
+static void close_inherited(const InitArgs *a) {
+        if (a->sock > 3)
+                (void) close_range(3, (unsigned) a->sock - 1, 0);
+        (void) close_range((unsigned) a->sock + 1, ~0U, 0);
+}
+
 _Noreturn void container_init_main(const InitArgs *a) {
-        const ContainerConfig *c = a->config;
         sigset_t fwd;
-        int errpipe[2], release[2], tty_slave = -1, r;
+        int errpipe[2], r;
         InitMessage m;
         pid_t cmd;
         char go;
@@ -270,10 +284,12 @@ _Noreturn void container_init_main(const InitArgs *a) {
         /* If shuttlectl dies, so does the container (pid 1 takes the whole
          * namespace with it); what it leaves on disk is cleaned at the next
          * start.  (getppid() is 0 in the new pid namespace: if shuttlectl
-         * died before the prctl, the read below sees the socket closed.) */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+         * died before the prctl, the read below sees the socket closed.)
+         * Not dumpable from the start: only CAP_SYS_PTRACE reaches us. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
                 _exit(1);
         (void) prctl(PR_SET_NAME, "shuttle-init");
+        close_inherited(a);
 
         /* The filesystem, host name and network are set up while shuttlectl
          * puts us into the container's cgroup (on cgroup v1 the migration
@@ -285,13 +301,22 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (sethostname(a->hostname, strlen(a->hostname)) < 0)
                 fail(a, -errno, "setting the host name: %m");
 
-        if (c->net == NET_LOOPBACK || c->net == NET_BRIDGE) {
+        if (a->config->net == NET_LOOPBACK || a->config->net == NET_BRIDGE) {
                 r = netlink_loopback_up();
                 if (r < 0)
                         fail(a, r, "bringing up the loopback interface: %m");
         }
-        if (c->tty)
-                tty_slave = setup_tty(a);
+        if (a->config->tty) {
+                /* The caller's stdio (the operator's terminal) is not CMD's
+                 * with --tty: from now on pid 1 holds only the container's
+                 * own terminal, which CMD inherits. */
+                int tty_slave = setup_tty(a);
+                for (int fd = 0; fd < 3; fd++)
+                        if (dup2(tty_slave, fd) < 0)
+                                fail(a, -errno, "--tty: dup2: %m");
+                if (tty_slave > 2)
+                        safe_close(tty_slave);
+        }
 
         /* From now on whatever looks at us from outside (the broker
          * resolving paths in /proc/PID/root) sees the container's root. */
@@ -307,36 +332,34 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (unshare(CLONE_NEWCGROUP) < 0)
                 fail(a, -errno, "creating the cgroup namespace: %m");
 
-        if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(release, O_CLOEXEC) < 0)
+        if (pipe2(errpipe, O_CLOEXEC) < 0)
                 fail(a, -errno, "pipe: %m");
+
+        /* pid 1 enters the container's sandbox before CMD exists: an execve
+         * forced on it (ptrace, with --cap-add SYS_PTRACE) can never gain
+         * more than the bounding set, no_new_privs and seccomp allow. */
+        enter_sandbox(a);
 
         cmd = fork();
         if (cmd < 0)
                 fail(a, -errno, "fork: %m");
         if (cmd == 0) {
                 close(errpipe[0]);
-                close(release[1]);
                 close(a->sock);
-                exec_command(a, tty_slave, errpipe[1], release[0]);
+                exec_command(a, errpipe[1]);
         }
         close(errpipe[1]);
-        close(release[0]);
-        safe_close(tty_slave);
 
-        /* From here on pid 1 only waits and forwards signals: it keeps just
-         * CAP_KILL (CMD may run as another user) and is not dumpable, so CMD
-         * cannot reach its memory or descriptors through /proc/1. */
-        (void) prctl(PR_SET_DUMPABLE, 0);
-        r = caps_apply(UINT64_C(1) << CAP_KILL);
+        /* From here on pid 1 only waits and forwards signals.  It keeps
+         * CAP_KILL if the container has it (CMD may switch to another user
+         * and must still get the signals shuttlectl forwards), nothing else;
+         * and not the caller's stdio, which is CMD's alone. */
+        r = caps_apply(a->caps & CAP_MASK(CAP_KILL));
         if (r < 0) {
                 (void) kill(cmd, SIGKILL);
                 fail(a, r, "dropping the init's capabilities: %m");
         }
-        if (write(release[1], "x", 1) != 1) {
-                (void) kill(cmd, SIGKILL);
-                fail(a, -errno, "starting the command: %m");
-        }
-        close(release[1]);
+        (void) close_range(0, 2, 0);
 
         /* The pipe closes on a successful exec, or carries why it failed. */
         do

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -189,17 +190,37 @@ static int handle_init_message(Run *run) {
                 safe_close(fd);
                 return -EBADMSG;
         }
+        /* The init is inside the container: once CMD runs, a process there
+         * with CAP_SYS_PTRACE can make it say anything.  Nothing here may
+         * trust more than a setup step's order: the terminal only once, only
+         * with --tty, only during setup, and only a pty master. */
         m.text[sizeof(m.text) - 1] = '\0';
+        if (m.err < 0 || m.err > 4095)
+                m.err = EIO;
         switch (m.type) {
-        case INIT_MSG_TTY:
+        case INIT_MSG_TTY: {
+                int ptn;
+                if (!run->config->tty || run->tty.master >= 0 || run->root_ready ||
+                    ioctl(fd, TIOCGPTN, &ptn) < 0) {
+                        safe_close(fd);
+                        return -EBADMSG;
+                }
                 (void) tty_relay_attach(&run->tty, fd);
                 break;
+        }
         case INIT_MSG_ROOT_READY:
                 run->root_ready = true;
                 break;
         case INIT_MSG_STARTED:
-                if (!run->started && run->config->hooks.started)
-                        run->config->hooks.started(run->config, run->config->hooks.userdata);
+                if (!run->started) {
+                        /* Only now does exec find the container: before,
+                         * its pid 1 was not yet in the sandbox (and its root
+                         * maybe not yet the container's). */
+                        (void) state_entry_write(&run->state, run->config, getpid(), run->init_pid,
+                                                 cgroup_paths(run->cgroup), effective_caps(run->config));
+                        if (run->config->hooks.started)
+                                run->config->hooks.started(run->config, run->config->hooks.userdata);
+                }
                 run->started = true;
                 break;
         case INIT_MSG_EXITED:
@@ -437,7 +458,6 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                 (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
                 goto fail;
         }
-        (void) state_entry_write(&run.state, c, getpid(), pid, cgroup_paths(run.cgroup), effective_caps(c));
 
         /* The hook (registration with the broker) waits until the container
          * is in its own root: before that, /proc/PID/root is the host's, and

@@ -19,28 +19,35 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/macro.h"
 #include "runtime/container.h"
 #include "runtime/env.h"
 #include "runtime/exec.h"
 #include "runtime/sandbox.h"
+#include "runtime/tty.h"
 
 
 #define JOIN_NAMESPACES \
         (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
 
-/* From the joiner and the command to the caller, over a CLOEXEC pipe: each
- * message is written whole (smaller than PIPE_BUF, so atomic). */
+/* From the joiner and the command to the caller, over a CLOEXEC
+ * SOCK_SEQPACKET pair: one message per packet.  The command is in the
+ * container before it execs, so the caller believes no more of what arrives
+ * than it can check (read_messages(), check_command()). */
 typedef enum ExecMessageType {
         EXEC_MSG_PID = 1,     /* the command exists: pid (as the host sees it) */
         EXEC_MSG_ERROR,       /* joining or dropping privileges failed */
         EXEC_MSG_EXEC_FAILED, /* execvp failed: err */
+        EXEC_MSG_TTY,         /* --tty: carries the pty master (the only fd) */
 } ExecMessageType;
 
 typedef struct ExecMessage {
@@ -60,8 +67,9 @@ typedef struct Exec {
         gid_t gid;
         bool set_ids;
         int init_pidfd;
-        int pipe; /* write end, in the joiner and the command */
-        const int *stdio; /* NULL: inherit ours; else the command's 0, 1, 2 */
+        int report; /* our end of the report pair, in the joiner and the command */
+        const int *stdio; /* the command's 0, 1, 2 (NULL with tty) */
+        bool tty; /* a terminal of the container's devpts instead */
 } Exec;
 
 static void forwarded(sigset_t *ret) {
@@ -81,14 +89,14 @@ _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, 
         va_start(ap, fmt);
         vsnprintf(m.text, sizeof(m.text), fmt, ap);
         va_end(ap);
-        (void) !write(fd, &m, sizeof(m));
+        (void) send(fd, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
 /* In the joiner and the command: report and end. */
 #define fail(x, r, ...)                                                          \
         do {                                                                     \
                 errno = -(r);                                                    \
-                send_msg((x)->pipe, EXEC_MSG_ERROR, -(r), __VA_ARGS__);          \
+                send_msg((x)->report, EXEC_MSG_ERROR, -(r), __VA_ARGS__);        \
                 _exit(125);                                                      \
         } while (0)
 
@@ -97,7 +105,8 @@ _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, 
 /* The environment of the container's own command: the same defaults, and
  * the shim if its command has it. */
 static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
-        return container_env_new(root ? "/root" : "/", info->hostname ?: info->name, NULL, c->env, c->n_env,
+        return container_env_new(root ? "/root" : "/", info->hostname ?: info->name,
+                                 c->tty ? getenv("TERM") : NULL, c->env, c->n_env,
                                  info->shim ? CONTAINER_SHIM_PATH : NULL);
 }
 
@@ -131,7 +140,7 @@ int exec_place_fds(const int *fds, size_t n, int *keep) {
 
         if (n > EXEC_PASS_FDS_MAX)
                 return -E2BIG;
-        /* keep (the report pipe) out of the way first, then copies of all
+        /* keep (the report socket) out of the way first, then copies of all
          * the descriptors above the range, so that none of them sitting at
          * 3…3+n-1 already is clobbered by another's dup2. */
         if (keep && *keep >= 0 && *keep < lowest) {
@@ -154,25 +163,19 @@ int exec_place_fds(const int *fds, size_t n, int *keep) {
         return 0;
 }
 
-/* The command, in the container's namespaces and cgroups.  The order is the
- * one of sandbox.h, as for the container's own command. */
-_Noreturn static void command_main(const Exec *x) {
-        Exec self = *x;
-        sigset_t none;
-        int r;
+/* In the joiner, in the container's namespaces: the command's stdio and
+ * passed descriptors at 0…2+n, the report socket above them, and nothing
+ * else.  Whatever the caller had open (for the broker: every container's
+ * socket, the audit log, cgroup directories) is closed here, not merely
+ * marked close-on-exec: the command lives in the container before it
+ * execs. */
+static int place_fds(Exec *x) {
+        int lowest = 3 + (int) x->config->n_pass_fds, k;
 
-        x = &self; /* its report pipe may move (exec_place_fds()) */
-
-        for (int s = 1; s < NSIG; s++)
-                (void) signal(s, SIG_DFL);
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-
-        /* Our own session: a ^C on the terminal reaches the caller, which
-         * forwards it once, rather than both of us. */
-        if (setsid() < 0)
-                fail(x, -errno, "setsid: %m");
-
+        k = fcntl(x->report, F_DUPFD_CLOEXEC, lowest);
+        if (k < 0)
+                return -errno;
+        x->report = k;
         if (x->stdio) {
                 /* Copies above 2 first, so that one of them being 0-2
                  * already cannot be clobbered by another's dup2. */
@@ -180,76 +183,96 @@ _Noreturn static void command_main(const Exec *x) {
                 for (int i = 0; i < 3; i++) {
                         tmp[i] = fcntl(x->stdio[i], F_DUPFD_CLOEXEC, 3);
                         if (tmp[i] < 0)
-                                fail(x, -errno, "duplicating the standard descriptors: %m");
+                                return -errno;
                 }
                 for (int i = 0; i < 3; i++)
                         if (dup2(tmp[i], i) < 0)
-                                fail(x, -errno, "setting up the standard descriptors: %m");
+                                return -errno;
         }
-
         if (x->config->n_pass_fds > 0) {
-                /* After stdio (exec_start() refused passing 0-2). */
-                r = exec_place_fds(x->config->pass_fds, x->config->n_pass_fds, &self.pipe);
+                int r = exec_place_fds(x->config->pass_fds, x->config->n_pass_fds, &x->report);
                 if (r < 0)
-                        fail(x, r, "placing the passed descriptors: %m");
+                        return r;
         }
+        if (x->report > lowest)
+                (void) close_range((unsigned) lowest, (unsigned) x->report - 1, 0);
+        (void) close_range((unsigned) x->report + 1, ~0U, 0);
+        return 0;
+}
 
-        if (x->config->nofile_cur > 0) {
-                struct rlimit rl;
-                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > x->config->nofile_cur) {
-                        rl.rlim_cur = (rlim_t) x->config->nofile_cur;
-                        (void) setrlimit(RLIMIT_NOFILE, &rl);
-                }
-        }
+/* --tty, in the joiner once it is in the sandbox: a terminal of the
+ * container's own devpts (what the container's /dev/ptmx leads to, opened
+ * with no more privilege than the container has), its slave as stdio, its
+ * master to the caller. */
+static int open_tty(const Exec *x) {
+        _cleanup_close_ int master = -1, slave = -1;
+        ExecMessage m = { .type = EXEC_MSG_TTY };
+        char path[64];
+        ssize_t k;
 
-        {
-                /* The same sequence as the container's own command; the
-                 * working directory is entered as the final user. */
-                const SandboxSpec spec = {
-                        .caps = x->info->caps,
-                        .rlimits = x->info->rlimits,
-                        .n_rlimits = x->info->n_rlimits,
-                        .set_ids = x->set_ids,
-                        .uid = x->uid,
-                        .gid = x->gid,
-                        .workdir = x->workdir,
-                        .seccomp = x->seccomp,
-                        .n_pass_fds = (unsigned) x->config->n_pass_fds,
-                };
-                SandboxStep step;
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return -errno;
+        if (unlockpt(master) < 0 || ptsname_r(master, path, sizeof(path)) != 0)
+                return -errno;
+        slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return -errno;
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(slave, fd) < 0)
+                        return -errno;
+        k = fd_send(x->report, &m, sizeof(m), &master, 1);
+        return k < 0 ? (int) k : 0;
+}
 
-                r = sandbox_enter(&spec, &step, NULL);
-                if (r < 0) {
-                        if (step == SANDBOX_STEP_WORKDIR)
-                                fail(x, r, "cannot enter working directory '%s': %m", x->workdir);
-                        fail(x, r, "%s: %m", sandbox_step_describe(step));
-                }
-        }
+/* The command: forked by the joiner already inside the sandbox, so from its
+ * first instruction in the container's pid namespace it holds no more than
+ * the container (invariant 8).  Only what needs its own process is left. */
+_Noreturn static void command_main(const Exec *x) {
+        sigset_t none;
+        int r;
 
-        /* After the credentials changed, which clears it.  Our parent is
-         * the caller (CLONE_PARENT). */
+        for (int s = 1; s < NSIG; s++)
+                (void) signal(s, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+
+        /* Our own session: a ^C on the terminal reaches the caller, which
+         * forwards it once, rather than both of us.  With --tty, the
+         * container's terminal becomes the session's. */
+        if (setsid() < 0)
+                fail(x, -errno, "setsid: %m");
+        if (x->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                fail(x, -errno, "acquiring the terminal: %m");
+
+        /* Our parent is the caller (CLONE_PARENT); a fork clears it. */
         if (x->config->die_with_caller && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 fail(x, -errno, "prctl: %m");
 
         environ = x->envp;
         execvp(x->config->argv[0], x->config->argv);
         r = errno;
-        send_msg(x->pipe, EXEC_MSG_EXEC_FAILED, r, "%s: %s", x->config->argv[0], strerror(r));
+        send_msg(x->report, EXEC_MSG_EXEC_FAILED, r, "%s: %s", x->config->argv[0], strerror(r));
         _exit(r == ENOENT ? 127 : 126);
 }
 
-/* The joiner: enters the container, creates the command as the caller's
- * child, reports its pid and leaves. */
+/* The joiner: enters the container, takes on its sandbox, creates the
+ * command as the caller's child, reports its pid and leaves.  It is never
+ * in the container's pid namespace itself (setns() on a pid namespace
+ * applies to children only), so no process of the container can see it,
+ * let alone ptrace it, while it holds the host's privileges. */
 _Noreturn static void joiner_main(const Exec *x) {
-        struct clone_args args = { .flags = CLONE_PARENT };
+        Exec self = *x;
         const char *failed = NULL;
         ExecMessage m = { .type = EXEC_MSG_PID };
+        SandboxStep step;
         pid_t pid;
         int r;
 
-        /* Before anything of the container can see us: not dumpable, so no
-         * process in it can ptrace us or open our /proc files while we hold
-         * the host's privileges.  And if the caller dies, so do we. */
+        x = &self; /* the report socket moves (place_fds()) */
+
+        /* Not dumpable (nothing that shares our mount namespace can open
+         * our /proc files), and if the caller dies, so do we. */
         if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 fail(x, -errno, "prctl: %m");
 
@@ -265,16 +288,66 @@ _Noreturn static void joiner_main(const Exec *x) {
         if (setns(x->init_pidfd, JOIN_NAMESPACES) < 0)
                 fail(x, -errno, "joining the container's namespaces: %m");
 
-        /* The pid namespace applies to children only.  exit_signal must be 0
-         * with CLONE_PARENT: the child gets ours (SIGCHLD) and the caller as
-         * its parent, so nothing of ours has to stay to wait for it. */
-        pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+        r = place_fds(&self);
+        if (r < 0)
+                fail(x, r, "setting up the command's descriptors: %m");
+
+        if (x->config->nofile_cur > 0) {
+                struct rlimit rl;
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > x->config->nofile_cur) {
+                        rl.rlim_cur = (rlim_t) x->config->nofile_cur;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
+        }
+
+        {
+                /* The container's own sequence (sandbox.h), here, before
+                 * the command exists: an execve forced on the command by a
+                 * container process with CAP_SYS_PTRACE gains nothing. */
+                const SandboxSpec spec = {
+                        .caps = x->info->caps,
+                        .rlimits = x->info->rlimits,
+                        .n_rlimits = x->info->n_rlimits,
+                        .set_ids = x->set_ids,
+                        .uid = x->uid,
+                        .gid = x->gid,
+                        .workdir = x->workdir,
+                        .seccomp = x->seccomp,
+                        .n_pass_fds = (unsigned) x->config->n_pass_fds,
+                };
+
+                r = sandbox_enter(&spec, &step, NULL);
+                if (r < 0) {
+                        if (step == SANDBOX_STEP_WORKDIR)
+                                fail(x, r, "cannot enter working directory '%s': %m", x->workdir);
+                        fail(x, r, "%s: %m", sandbox_step_describe(step));
+                }
+        }
+        /* Changing ids resets both. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                fail(x, -errno, "prctl: %m");
+
+        if (x->tty) {
+                r = open_tty(x);
+                if (r < 0)
+                        fail(x, r, "--tty: opening a terminal in the container: %m");
+        }
+
+        /* The pid namespace applies to children only.  clone(), not clone3():
+         * the container's seccomp profile answers clone3 with ENOSYS.  With
+         * CLONE_PARENT the command is the caller's child and gets our exit
+         * signal (SIGCHLD), so nothing of ours has to stay to wait for it. */
+#if defined(__s390__) || defined(__CRIS__)
+        pid = (pid_t) syscall(SYS_clone, NULL, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL);
+#else
+        pid = (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+#endif
         if (pid < 0)
                 fail(x, -errno, "creating the command's process: %m");
         if (pid == 0)
                 command_main(x);
         m.pid = pid;
-        (void) !write(x->pipe, &m, sizeof(m));
+        (void) send(x->report, &m, sizeof(m), MSG_NOSIGNAL);
         _exit(0);
 }
 
@@ -296,75 +369,160 @@ _printf_(2, 3) static void set_message(ExecResult *ret, const char *fmt, ...) {
         va_end(ap);
 }
 
-/* Waits for the command, forwarding signals to it. */
-static int wait_command(int pidfd, int sigfd, siginfo_t *ret) {
+/* Our side of the command's stdio: pipes, or the pty with --tty. */
+typedef struct Relay {
+        bool tty;
+        PipeRelay pipes;
+        TtyRelay term;
+} Relay;
+
+/* Waits for the command, relaying its stdio and forwarding signals to it;
+ * then copies what it wrote before it ended. */
+static int wait_command(int pidfd, int sigfd, Relay *io, siginfo_t *ret) {
+        enum { W_PIDFD, W_SIG, W_IO, W_MAX = W_IO + PIPE_RELAY_NFDS };
+
         for (;;) {
-                struct pollfd p[2] = {
-                        { .fd = pidfd, .events = POLLIN },
-                        { .fd = sigfd, .events = POLLIN },
+                struct pollfd p[W_MAX] = {
+                        [W_PIDFD] = { .fd = pidfd, .events = POLLIN },
+                        [W_SIG] = { .fd = sigfd, .events = POLLIN },
                 };
 
-                if (poll(p, 2, -1) < 0) {
+                if (io->tty) {
+                        p[W_IO] = (struct pollfd){ .fd = io->term.master, .events = POLLIN };
+                        p[W_IO + 1] = (struct pollfd){
+                                .fd = io->term.master >= 0 && io->term.stdin_open ? STDIN_FILENO : -1,
+                                .events = POLLIN };
+                        p[W_IO + 2].fd = p[W_IO + 3].fd = -1;
+                } else
+                        pipe_relay_poll_fds(&io->pipes, p + W_IO);
+
+                if (poll(p, W_MAX, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
                 }
-                if (p[1].revents & POLLIN) {
+                if (p[W_SIG].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         while (read(sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si))
-                                if (si.ssi_signo != SIGCHLD)
+                                if (si.ssi_signo == SIGWINCH)
+                                        tty_relay_resize(&io->term);
+                                else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE)
                                         (void) pidfd_send_signal(pidfd, (int) si.ssi_signo, NULL, 0);
                 }
-                if (p[0].revents & POLLIN) {
+                if (!io->tty)
+                        pipe_relay_handle(&io->pipes, p + W_IO);
+                else {
+                        if (p[W_IO].fd >= 0 && p[W_IO].revents && tty_relay_from_master(&io->term) < 0)
+                                /* Every holder of the terminal closed it. */
+                                io->term.master = safe_close(io->term.master);
+                        if (p[W_IO + 1].fd >= 0 && p[W_IO + 1].revents)
+                                (void) tty_relay_from_stdin(&io->term);
+                }
+                if (p[W_PIDFD].revents & POLLIN) {
                         *ret = (siginfo_t){};
                         if (waitid(P_PIDFD, (id_t) pidfd, ret, WEXITED) < 0)
                                 return -errno;
+                        if (io->tty)
+                                tty_relay_drain(&io->term);
+                        else
+                                pipe_relay_drain(&io->pipes);
                         return 0;
                 }
         }
 }
 
-/* Reads the joiner's and the command's messages until both have closed the
- * pipe (the command's copy closes on exec). */
-static int read_messages(int fd, pid_t *ret_pid, ExecMessage *ret_error) {
+/* Reads the joiner's and the command's messages until both have closed
+ * their ends (the command's closes on exec).  The first pid counts (a
+ * second, different one is an error); a terminal only if one was asked
+ * for, once, and only a pty master. */
+static int read_messages(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty, ExecMessage *ret_error) {
         for (;;) {
                 ExecMessage m;
-                ssize_t n = read(fd, &m, sizeof(m));
+                size_t n_fds = 0;
+                int tty = -1, ptn;
+                ssize_t n = fd_recv_upto(fd, &m, sizeof(m), &tty, 1, &n_fds, 0);
 
-                if (n < 0 && errno == EINTR)
+                if (n == -EINTR)
                         continue;
                 if (n < 0)
-                        return -errno;
+                        return (int) n;
                 if (n == 0)
                         return 0;
-                if (n != (ssize_t) sizeof(m))
+                if (n != (ssize_t) sizeof(m) || (n_fds == 1) != (m.type == EXEC_MSG_TTY)) {
+                        safe_close(tty);
                         return -EBADMSG;
+                }
                 m.text[sizeof(m.text) - 1] = '\0';
-                if (m.type == EXEC_MSG_PID)
-                        *ret_pid = m.pid;
-                else if (ret_error->type == 0)
-                        *ret_error = m;
+                switch (m.type) {
+                case EXEC_MSG_PID:
+                        if (m.pid <= 0)
+                                return -EBADMSG;
+                        if (ret_pids[0] > 0 && ret_pids[0] != m.pid) {
+                                ret_pids[1] = m.pid;
+                                return -EBADMSG;
+                        }
+                        ret_pids[0] = m.pid;
+                        break;
+                case EXEC_MSG_TTY:
+                        if (!want_tty || *ret_tty >= 0 || ioctl(tty, TIOCGPTN, &ptn) < 0) {
+                                safe_close(tty);
+                                return -EBADMSG;
+                        }
+                        *ret_tty = tty;
+                        break;
+                default:
+                        if (ret_error->type == 0)
+                                *ret_error = m;
+                }
         }
+}
+
+/* The pid in a report is only a claim: the command could have been made to
+ * send another before it exec'd.  It must be our child (which also pins the
+ * pid: nobody else can reap it) and live in the container's pid namespace,
+ * so at worst it names another process of the same container. */
+static int check_command(pid_t pid, pid_t init_pid, int *ret_pidfd) {
+        _cleanup_close_ int pidfd = -1;
+        char path[64];
+        struct stat ours, theirs;
+        siginfo_t si = {};
+
+        pidfd = pidfd_open(pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+                return -errno; /* ECHILD: not ours */
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) pid);
+        if (stat(path, &theirs) < 0)
+                return -errno;
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) init_pid);
+        if (stat(path, &ours) < 0)
+                return -errno;
+        if (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
+                return -EBADMSG;
+        *ret_pidfd = TAKE_FD(pidfd);
+        return 0;
 }
 
 /* What container_exec() and container_exec_spawn() share: builds what the
  * children need, forks the joiner, and reads the reports until the command
  * has exec'd (or failed).  On success *ret_pidfd refers to the command,
- * which is our child (CLONE_PARENT): the caller reaps it; *ret_error holds
- * an EXEC_MSG_EXEC_FAILED report if execvp failed (it then exits 127/126).
- * On failure nothing is left running and ret->message says why. */
+ * which is our child (CLONE_PARENT): the caller reaps it; *ret_tty is the
+ * pty master with c->tty; *ret_error holds an EXEC_MSG_EXEC_FAILED report if
+ * execvp failed (it then exits 127/126).  On failure nothing is left running
+ * and ret->message says why. */
 static int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int *stdio,
-                      pid_t *ret_pid, int *ret_pidfd, ExecMessage *ret_error, ExecResult *ret) {
+                      pid_t *ret_pid, int *ret_pidfd, int *ret_tty, ExecMessage *ret_error, ExecResult *ret) {
         _cleanup_strv_free_ char **env = NULL;
-        _cleanup_close_ int init_pidfd = -1, cmd_pidfd = -1;
+        _cleanup_close_ int init_pidfd = -1, cmd_pidfd = -1, tty = -1;
         SeccompProgram *seccomp = NULL;
         ExecMessage error = {};
         siginfo_t si = {};
-        pid_t joiner, cmd = 0;
-        int pipefd[2] = { -1, -1 }, r;
+        pid_t joiner, cmd = 0, pids[2] = { 0, 0 };
+        int pair[2] = { -1, -1 }, r;
         Exec x;
 
-        if (!c->argv || !c->argv[0])
+        if (!c->argv || !c->argv[0] || (!stdio && !c->tty))
                 return -EINVAL;
         if (c->n_pass_fds > EXEC_PASS_FDS_MAX || (c->n_pass_fds > 0 && !c->pass_fds))
                 return -EINVAL;
@@ -385,7 +543,8 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 .uid = c->has_user ? c->uid : info->uid,
                 .gid = c->has_user ? c->gid : info->gid,
                 .init_pidfd = init_pidfd,
-                .stdio = stdio,
+                .stdio = c->tty ? NULL : stdio,
+                .tty = c->tty,
         };
         env = build_env(info, c, !x.set_ids || x.uid == 0);
         if (!env)
@@ -400,7 +559,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         }
         x.seccomp = seccomp;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
                 r = -errno;
                 goto out;
         }
@@ -410,38 +569,46 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 goto out;
         }
         if (joiner == 0) {
-                close(pipefd[0]);
-                x.pipe = pipefd[1];
+                close(pair[0]);
+                x.report = pair[1];
                 joiner_main(&x);
         }
-        pipefd[1] = safe_close(pipefd[1]);
+        pair[1] = safe_close(pair[1]);
 
-        r = read_messages(pipefd[0], &cmd, &error);
+        r = read_messages(pair[0], c->tty, pids, &tty, &error);
         (void) waitid(P_PID, (id_t) joiner, &si, WEXITED);
-        if (cmd > 0) {
-                /* Our child (CLONE_PARENT), not reaped yet: the pid is its. */
-                cmd_pidfd = pidfd_open(cmd, 0);
-                if (cmd_pidfd < 0) {
-                        r = -errno;
-                        (void) kill(cmd, SIGKILL);
-                        (void) waitpid(cmd, NULL, 0);
-                        goto out;
+        if (pids[1] > 0) {
+                /* Two claims, one forged: end whichever of them is our
+                 * child in the container, and give up. */
+                for (int i = 0; i < 2; i++) {
+                        _cleanup_close_ int fd = -1;
+                        if (check_command(pids[i], info->init_pid, &fd) < 0)
+                                continue;
+                        (void) pidfd_send_signal(fd, SIGKILL, NULL, 0);
+                        (void) waitid(P_PIDFD, (id_t) fd, &si, WEXITED);
                 }
+        } else if (pids[0] > 0) {
+                int k = check_command(pids[0], info->init_pid, &cmd_pidfd);
+                if (k < 0 && r >= 0)
+                        r = k;
+                cmd = pids[0];
         }
         if (r >= 0 && cmd_pidfd >= 0 && error.type == EXEC_MSG_ERROR) {
-                /* The command failed to drop privileges and is exiting. */
+                /* The command failed before its exec and is exiting. */
                 (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
-                r = -(error.err > 0 ? error.err : EIO);
+                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
                 set_message(ret, "%s", error.text);
                 goto out;
         }
+        if (r >= 0 && c->tty && tty < 0)
+                r = -EBADMSG;
         if (r < 0 || cmd_pidfd < 0) {
                 if (cmd_pidfd >= 0) {
                         (void) pidfd_send_signal(cmd_pidfd, SIGKILL, NULL, 0);
                         (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
                 }
                 if (error.type != 0) {
-                        r = -(error.err > 0 ? error.err : EIO);
+                        r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
                         set_message(ret, "%s", error.text);
                 } else if (r >= 0)
                         r = -ESRCH;
@@ -451,31 +618,40 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         }
         *ret_pid = cmd;
         *ret_pidfd = TAKE_FD(cmd_pidfd);
+        if (ret_tty)
+                *ret_tty = TAKE_FD(tty);
         *ret_error = error;
         r = 0;
 out:
-        safe_close(pipefd[0]);
-        safe_close(pipefd[1]);
+        safe_close(pair[0]);
+        safe_close(pair[1]);
         seccomp_program_free(seccomp);
         return r;
 }
 
 int container_exec(const StateInfo *info, const char *state_dir, const ExecConfig *c, ExecResult *ret) {
-        _cleanup_close_ int sigfd = -1, cmd_pidfd = -1;
+        _cleanup_close_ int sigfd = -1, cmd_pidfd = -1, master = -1;
         ExecResult result = {};
         ExecMessage error = {};
         sigset_t mask, old_mask;
         siginfo_t si = {};
+        Relay io = { .tty = c->tty };
         pid_t cmd = 0;
         int r;
 
         if (!c->argv || !c->argv[0])
                 return -EINVAL;
+        pipe_relay_init(&io.pipes);
+        tty_relay_init(&io.term);
 
         /* Blocked before forking, so none is lost before the command's pid
-         * is known; the command unblocks them. */
+         * is known; the command unblocks them.  SIGPIPE too: a closed
+         * stdout of ours is the relay's to handle, not a reason to die. */
         forwarded(&mask);
         sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGPIPE);
+        if (c->tty)
+                sigaddset(&mask, SIGWINCH);
         sigprocmask(SIG_BLOCK, &mask, &old_mask);
         sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sigfd < 0) {
@@ -483,11 +659,25 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
                 goto out_mask;
         }
 
-        r = exec_start(info, state_dir, c, NULL, &cmd, &cmd_pidfd, &error, &result);
+        /* The command never gets our own descriptors: a process of the
+         * container could copy them (pidfd_getfd) and keep our terminal
+         * after we returned.  It gets pipes, or a terminal of its own. */
+        if (!c->tty) {
+                r = pipe_relay_open(&io.pipes);
+                if (r < 0) {
+                        set_message(&result, "creating pipes for the command: %s", strerror(-r));
+                        goto out_mask;
+                }
+        }
+        r = exec_start(info, state_dir, c, c->tty ? NULL : io.pipes.child, &cmd, &cmd_pidfd, &master, &error,
+                       &result);
+        pipe_relay_close_child(&io.pipes);
         if (r < 0)
                 goto out_mask;
+        if (c->tty)
+                (void) tty_relay_attach(&io.term, TAKE_FD(master));
 
-        r = wait_command(cmd_pidfd, sigfd, &si);
+        r = wait_command(cmd_pidfd, sigfd, &io, &si);
         if (r < 0) {
                 (void) pidfd_send_signal(cmd_pidfd, SIGKILL, NULL, 0);
                 (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
@@ -498,6 +688,15 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
                 set_message(&result, "failed to execute %s", error.text);
 
 out_mask:
+        pipe_relay_close(&io.pipes);
+        tty_relay_close(&io.term);
+        /* What is still pending (SIGPIPE from the relay, SIGCHLD) is
+         * ours: taken here rather than delivered once unblocked. */
+        if (sigfd >= 0) {
+                struct signalfd_siginfo ssi;
+                while (read(sigfd, &ssi, sizeof(ssi)) == (ssize_t) sizeof(ssi))
+                        ;
+        }
         sigfd = safe_close(sigfd);
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         *ret = result;
@@ -511,7 +710,20 @@ int container_exec_spawn(const StateInfo *info, const char *state_dir, const Exe
         pid_t cmd = 0;
         int pidfd = -1, r;
 
-        r = exec_start(info, state_dir, c, stdio, &cmd, &pidfd, &error, &result);
+        _cleanup_close_ int null = -1;
+        int null3[3];
+
+        if (c->tty)
+                return -EINVAL;
+        if (!stdio) {
+                /* Nothing of ours goes in, not even our stdio. */
+                null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null < 0)
+                        return -errno;
+                null3[0] = null3[1] = null3[2] = null;
+                stdio = null3;
+        }
+        r = exec_start(info, state_dir, c, stdio, &cmd, &pidfd, NULL, &error, &result);
         if (msg && msg_size > 0) {
                 if (r >= 0 && error.type == EXEC_MSG_EXEC_FAILED)
                         snprintf(msg, msg_size, "failed to execute %s", error.text);

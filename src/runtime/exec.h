@@ -10,25 +10,34 @@
  *
  *   caller     builds the seccomp program and the environment, blocks the
  *              forwarded signals, forks the joiner; later waits for the
- *              command and forwards signals to it; stays on the host.
+ *              command, relays its stdio (container_exec()) and forwards
+ *              signals to it; stays on the host.
  *   joiner     sets itself non-dumpable, writes itself into the container's
  *              cgroups, setns()-es into every namespace through a pidfd of
- *              the container's init, and clone3()s the command with
+ *              the container's init, places the command's stdio and passed
+ *              descriptors and closes every other one, enters the sandbox
+ *              (bounding set, rlimits, ids, capabilities, working directory,
+ *              no_new_privs, seccomp; with --tty then opens a pty of the
+ *              container's devpts), and only then clone()s the command with
  *              CLONE_PARENT (the pid namespace applies to children only, and
  *              CLONE_PARENT makes the command the caller's child); reports
- *              the command's pid and exits, so nothing privileged of ours
- *              stays in the container's cgroup.
- *   command    in the container's pid namespace; chdir, bounding set, ids,
- *              capabilities, no_new_privs, seccomp, close fds, execvp.
+ *              the command's pid and exits.
+ *   command    in the container's pid namespace; setsid, execvp.
  *
- * Dumpability: the joiner and the command stay non-dumpable (inherited from
- * the joiner's prctl(PR_SET_DUMPABLE, 0), and changing ids resets it to
- * fs.suid_dumpable, 0 by default) until execve: while they hold host
- * privileges, nothing in the container can ptrace them or open their
- * /proc/PID/fd, mem or environ (that needs CAP_SYS_PTRACE, which containers
- * do not get).  execve makes the process dumpable again (for a binary it can
- * read) once it has only the container's privileges: from then on it is just
- * another process of the container. */
+ * Invariant 8: the joiner, which holds the host's privileges, is never in
+ * the container's pid namespace, so no process of the container can see,
+ * signal or ptrace it.  The command is born inside the sandbox: a process of
+ * the container with CAP_SYS_PTRACE that takes it over before its execve
+ * finds the container's privileges, its stdio and passed descriptors, and a
+ * copy of the caller's memory (see docs/SANDBOX.md), nothing more.  Its
+ * reports are checked accordingly: the pid must be our child in the
+ * container's pid namespace, a terminal must be a pty master.
+ *
+ * container_exec() never passes the caller's own descriptors in: a process
+ * of the container could copy them (pidfd_getfd) and keep the operator's
+ * terminal after the exec returned.  The command gets pipes, or with
+ * ExecConfig.tty a terminal of the container's own devpts, and the caller
+ * copies bytes. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,6 +53,8 @@ typedef struct ExecConfig {
         uid_t uid;
         gid_t gid;
         const char *workdir;    /* NULL = the container's working directory */
+        bool tty;               /* container_exec(): a terminal of the
+                                 * container's devpts for stdio (else pipes) */
         bool die_with_caller;   /* SIGKILL when the calling thread dies (the
                                  * broker, for an invoked app) */
         uint64_t nofile_cur;    /* > 0: the command's soft RLIMIT_NOFILE, when
@@ -65,8 +76,10 @@ typedef struct ExecResult {
 } ExecResult;
 
 /* Runs the command in the container described by info (from
- * state_info_load_running()) and waits for it, forwarding SIGINT, SIGTERM,
- * SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it.  Returns 0 once it ran or its
+ * state_info_load_running()) and waits for it, relaying our stdin, stdout
+ * and stderr to and from it (pipes, or the pty with c->tty: our terminal in
+ * raw mode, SIGWINCH resizes) and forwarding SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT, SIGUSR1 and SIGUSR2 to it.  Returns 0 once it ran or its
  * exec failed (see exit_status), or a negative errno with ret->message set if
  * it could not be started inside the container: -ESRCH when the container is
  * gone. */
@@ -75,7 +88,8 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
 /* Starts the command in the container like container_exec(), without
  * waiting and without touching signals: for a single-threaded event loop
  * (the broker's invoke).  stdio: the descriptors the command gets as its
- * stdin, stdout and stderr (NULL: ours).  On success *ret_pid is the
+ * stdin, stdout and stderr (NULL: /dev/null); c->tty is refused.
+ * On success *ret_pid is the
  * command (our child, which the caller must reap: waitid(P_PIDFD) on
  * *ret_pidfd, readable once it has exited).  If execvp itself failed, the
  * command exits 127 (not found) or 126 and msg says why; that is still a
