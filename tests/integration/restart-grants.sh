@@ -9,7 +9,7 @@
 # (Containers are named rg*, which no other test uses.)
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 34
+plan 36
 
 mkdir -p "$T/tree"
 echo tree-content >"$T/tree/hello.txt"
@@ -80,6 +80,11 @@ rm -f "$STATE_DIR/control.sock"
 kill -TERM $c_job $q_job
 wait $c_job $q_job 2>/dev/null
 echo '{"id": 999, "from": ' >"$STATE_DIR/grants/xfer-999.json"
+# A well-formed record that names a place the broker never mounts at: it
+# must not make a restarted broker unmount what is there.
+sed -e 's/"id":[0-9]*,/"id":998,/' -e 's|"target_path":"[^"]*"|"target_path":"/etc/hosts"|' \
+        "$STATE_DIR/grants/xfer-$id_a.json" >"$STATE_DIR/grants/xfer-998.json"
+hosts_before=$(mounts_at /etc/hosts)
 check_eq "with the broker gone, rgb still has rgc's transfer (nobody took it down)" "doc-of-rgc" "$(inb "cat $tp_c")"
 
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
@@ -97,8 +102,12 @@ check_match "the restored ones are audited as such" \
 check_match "the damaged record is audited" \
         '"kind":"transfer","op":"revoke".*"reason":"its record in the state directory is unreadable".*"xfer_id":999' \
         "$(audit_grep '"op":"revoke"')"
-check_eq "... and gone, with rgc's" "absent absent" \
-        "$(for i in 999 "$id_c"; do test -e "$STATE_DIR/grants/xfer-$i.json" && echo present || echo absent; done | tr '\n' ' ' | sed 's/ $//')"
+check_match "... and so is one that names another place" \
+        '"kind":"transfer","op":"revoke".*"reason":"its record in the state directory is unreadable".*"xfer_id":998' \
+        "$(audit_grep '"op":"revoke"')"
+check_eq "... which stays as it was in rgb" "$hosts_before" "$(mounts_at /etc/hosts)"
+check_eq "... and gone, with rgc's" "absent absent absent" \
+        "$(for i in 999 998 "$id_c"; do test -e "$STATE_DIR/grants/xfer-$i.json" && echo present || echo absent; done | tr '\n' ' ' | sed 's/ $//')"
 check_eq "rgb still reads rga's transfers" "doc-of-rga placed" \
         "$(inb "cat $tp_a /tmp/inbox/placed.txt" | tr '\n' ' ' | sed 's/ $//')"
 
