@@ -25,6 +25,10 @@
 #define BROKER_INVOCATIONS_PER_CONTAINER 16 /* running invocations a container started */
 #define BROKER_INVOKE_FDS_MAX 64 /* file arguments passed as descriptors per invocation */
 #define BROKER_TRANSFERS_PER_CONTAINER 256  /* live transfers a container made */
+/* Live transfers into one container: each is a mount in its namespace, and
+ * many callers together must not fill it up to the kernel's mount limit
+ * (fs.mount-max). */
+#define BROKER_TRANSFERS_PER_TARGET 1024
 /* Requests handled per client per loop turn: round-robin fairness. */
 #define BROKER_REQUESTS_PER_TURN 1
 
@@ -103,6 +107,7 @@ struct Container {
         Proxy *proxies;
         unsigned n_invocations; /* running, started by this container */
         unsigned n_transfers;   /* live, made by this container */
+        unsigned n_transfers_in; /* live, into this container */
         struct NameTable *names; /* processes of others RESOLVE named for it (resolve.c) */
         bool dead;
         Container *next;
@@ -224,6 +229,7 @@ typedef struct Transfer {
         LimitState *limit;   /* counted against its rule's max_open */
         int64_t created;     /* seconds since the epoch */
         int64_t until;       /* 0: none */
+        uint64_t mnt_id;     /* the mount it made in the target (grants.c), 0: unknown */
         struct Transfer *next;
 } Transfer;
 
@@ -238,6 +244,8 @@ typedef struct DependMount {
         char *glob_at;       /* ... and that rule's `at`, or NULL */
         char *rule;
         bool rw;
+        uint64_t id;         /* names its record under <state>/grants/ */
+        uint64_t mnt_id;     /* the mount it made in from */
         struct DependMount *next;
 } DependMount;
 
@@ -267,6 +275,7 @@ struct Broker {
         uint64_t next_xfer_id;
         uint64_t next_xfer_check_usec;
         DependMount *depend_mounts;
+        uint64_t next_depend_id;
         uint64_t next_depend_check_usec;
         Garbage *garbage;
         bool quit;
@@ -439,6 +448,42 @@ void depend_forget_container(Broker *b, Container *c);
 /* On the broker's timer: takes away trees whose grant expired ('until'). */
 void depend_tick(Broker *b, uint64_t now_usec);
 void depend_drop_all(Broker *b);
+
+/* grants.c: the books of live grants (transfers, depend mounts) kept on
+ * disk under <state>/grants/, so that a broker restarted after a crash
+ * lists and revokes them again (invariant 11).  A record is written when
+ * the grant is made, before the caller hears yes, and removed when it is
+ * revoked. */
+typedef enum GrantKind {
+        GRANT_TRANSFER,
+        GRANT_DEPEND,
+} GrantKind;
+/* Writes (replaces) the record of grant id of kind; o's reference is
+ * taken.  A negative errno if it could not be written: the grant is then
+ * not made (a grant the broker would forget in a crash is not given). */
+int grant_save(Broker *b, GrantKind kind, uint64_t id, json_t *o);
+void grant_remove(Broker *b, GrantKind kind, uint64_t id);
+/* A container as a record names it: name, group, pid and the pid's start
+ * time (a later process with the same pid or a new container with the
+ * same name is not it). */
+json_t *grant_container_json(const Container *c);
+/* The registered container a record's object names, or NULL. */
+Container *grant_container_find(Broker *b, const json_t *o);
+/* At start, after the containers were re-adopted (registry_readopt):
+ * every record is read back and handed to transfer_restore() or
+ * depend_restore(), which restore the grant to the books or tear down
+ * what is left of it, audited.  The ids of new grants come after every
+ * id found. */
+void grants_restore(Broker *b);
+/* One record (o; NULL if it could not be read or parsed): 0 if restored
+ * to the books, else torn down (what could be found) and audited. */
+int transfer_restore(Broker *b, uint64_t id, const json_t *o);
+int depend_restore(Broker *b, uint64_t id, const json_t *o);
+/* After the records: what is mounted under a container's
+ * /run/shuttle/xfer/<id>/ with no transfer in the books (its record was
+ * unreadable, or the broker died between the mount and the record) is
+ * taken down and audited. */
+void transfer_sweep_unrecorded(Broker *b);
 
 void broker_client_accept(Broker *b, Container *c);
 void broker_client_event(Broker *b, Client *cl, uint32_t events);

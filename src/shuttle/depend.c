@@ -16,6 +16,7 @@
  * `depends_on` order. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/parse.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/xfer.h"
 
@@ -46,6 +48,15 @@ static void depend_mount_free(DependMount *m) {
         free(m->glob_at);
         free(m->rule);
         free(m);
+}
+
+/* The record of m under <state>/grants/ (grants.c). */
+static int depend_save(Broker *b, const DependMount *m) {
+        return grant_save(b, GRANT_DEPEND, m->id,
+                          json_pack("{s:I, s:o, s:o, s:s, s:s, s:s?, s:s?, s:s, s:b, s:I}", "id", (json_int_t) m->id,
+                                    "from", grant_container_json(m->from), "to", grant_container_json(m->to), "path",
+                                    m->path, "at", m->at, "glob", m->glob, "glob_at", m->glob_at, "rule", m->rule,
+                                    "rw", m->rw, "mnt_id", (json_int_t) m->mnt_id));
 }
 
 static char *object_text(const Container *to, const char *path, const char *at, char *buf, size_t size) {
@@ -77,6 +88,7 @@ static void depend_revoke(Broker *b, DependMount *m, const char *why, bool unmou
         int r;
 
         unlink_mount(b, m);
+        grant_remove(b, GRANT_DEPEND, m->id);
         if (unmount) {
                 r = xfer_detach(m->from->pidfd.fd, m->at);
                 if (r < 0 && r != -ESRCH && r != -EINVAL && r != -ENOENT)
@@ -268,6 +280,22 @@ static void add_tree(AddState *s, const PolicyDependGrant *g, const char *path, 
                 m->from = s->from;
                 m->to = s->to;
                 m->rw = rw;
+                m->id = ++b->next_depend_id;
+                /* Which mount is ours, for a restarted broker to tell. */
+                if (xfer_mount_id_in(s->from->pid, s->from->pidfd.fd, at, &m->mnt_id) < 0)
+                        m->mnt_id = 0;
+                /* On disk before the command of a registering container
+                 * starts (invariant 11): a mount the broker could forget
+                 * in a crash is not left in place. */
+                r = depend_save(b, m);
+                if (r < 0) {
+                        (void) xfer_detach(s->from->pidfd.fd, at);
+                        depend_mount_free(m);
+                        m = NULL;
+                        why = "cannot record the grant in the state directory";
+                }
+        }
+        if (m) {
                 m->next = b->depend_mounts;
                 b->depend_mounts = m;
         }
@@ -452,4 +480,115 @@ void depend_drop_all(Broker *b) {
          * mounts again what the policy grants then. */
         while (b->depend_mounts)
                 depend_revoke(b, b->depend_mounts, "broker stopped", true);
+}
+
+/* A path from a record: normalised and absolute, or NULL. */
+static const char *record_path(const json_t *o, const char *key) {
+        const char *p = json_string_value(json_object_get(o, key));
+        char norm[PATH_MAX];
+
+        return p && xfer_path_normalize(p, norm, sizeof(norm)) >= 0 && streq(norm, p) && !streq(p, "/") ? p : NULL;
+}
+
+/* Absent, null or a string. */
+static bool opt_string_ok(const json_t *o, const char *key) {
+        const json_t *v = json_object_get(o, key);
+        return !v || json_is_null(v) || json_is_string(v);
+}
+
+int depend_restore(Broker *b, uint64_t id, const json_t *o) {
+        const json_t *fo = json_object_get(o, "from"), *to_o = json_object_get(o, "to");
+        const char *path = record_path(o, "path"), *at = record_path(o, "at");
+        const char *glob = json_string_value(json_object_get(o, "glob"));
+        const char *glob_at = json_string_value(json_object_get(o, "glob_at"));
+        const char *rule = json_string_value(json_object_get(o, "rule"));
+        const char *from_name = json_string_value(json_object_get(fo, "name"));
+        const char *to_name = json_string_value(json_object_get(to_o, "name"));
+        json_t *rw = json_object_get(o, "rw"), *mnt = json_object_get(o, "mnt_id");
+        char object[PATH_MAX * 2 + 300];
+        Container *from, *to;
+        const char *why = NULL;
+        uint64_t mnt_id = 0;
+        DependMount *m;
+        int r;
+
+        if (json_integer_value(json_object_get(o, "id")) != (json_int_t) id || !path || !at || !rule || !rule[0] ||
+            !json_is_boolean(rw) || !json_is_integer(mnt) || !from_name || !container_name_is_valid(from_name) ||
+            !to_name || !container_name_is_valid(to_name) || !opt_string_ok(o, "glob") || !opt_string_ok(o, "glob_at")) {
+                /* Nothing can be found by it: where the tree is is what
+                 * the record would have said. */
+                log_warning("Depend mount %" PRIu64 ": its record is unreadable", id);
+                broker_audit(b, &(AuditEvent){ .from = &(Container){ .name = (char *) "-" },
+                                               .to = "-",
+                                               .kind = "depend",
+                                               .op = "revoke",
+                                               .object = "-",
+                                               .allow = true,
+                                               .rule = "-",
+                                               .reason = "its record in the state directory is unreadable",
+                                               .extra = json_pack("{s:I}", "depend_id", (json_int_t) id) });
+                return -EBADMSG;
+        }
+        from = grant_container_find(b, fo);
+        to = grant_container_find(b, to_o);
+        snprintf(object, sizeof(object), "%s:%s -> %s", to_name, path, at);
+        if (from && (xfer_mount_id_in(from->pid, from->pidfd.fd, at, &mnt_id) < 0 ||
+                     json_integer_value(mnt) == 0 || mnt_id != (uint64_t) json_integer_value(mnt)))
+                why = "its mount is gone from the container";
+        else if (!from)
+                why = "the container stopped while the broker was down";
+        else if (!to)
+                why = "the provider stopped while the broker was down";
+        else if (find_at(b, from, at))
+                why = "the mount point holds another depend mount";
+
+        m = why ? NULL : calloc(1, sizeof(*m));
+        if (m && (!(m->path = strdup(path)) || !(m->at = strdup(at)) || !(m->rule = strdup(rule)) ||
+                  (glob && !(m->glob = strdup(glob))) || (glob_at && !(m->glob_at = strdup(glob_at))))) {
+                depend_mount_free(m);
+                m = NULL;
+                why = "out of memory";
+        }
+        if (!m && !why)
+                why = "out of memory";
+        if (why) {
+                /* Only the mount the record names: another on top there is
+                 * not the broker's to take away. */
+                if (from) {
+                        r = xfer_detach_if(from->pidfd.fd, at, (uint64_t) json_integer_value(mnt));
+                        if (r < 0 && r != -ESRCH && r != -ESTALE && r != -ENOENT)
+                                log_warning_errno(r, "Cannot unmount '%s' (from '%s') in '%s': %m", at, to_name,
+                                                  from->name);
+                }
+                broker_audit(b, &(AuditEvent){ .from = from ?: &(Container){ .name = (char *) from_name,
+                                                                            .group = (char *) json_string_value(json_object_get(fo, "group")) },
+                                               .to = to_name,
+                                               .kind = "depend",
+                                               .op = "revoke",
+                                               .object = object,
+                                               .allow = true,
+                                               .rule = rule,
+                                               .reason = why,
+                                               .extra = extra_for(path, at, json_is_true(rw), NULL, 0) });
+                return -ESTALE;
+        }
+        m->from = from;
+        m->to = to;
+        m->rw = json_is_true(rw);
+        m->id = id;
+        m->mnt_id = mnt_id;
+        m->next = b->depend_mounts;
+        b->depend_mounts = m;
+        /* Whether the policy still grants it is for the depend_sync()
+         * that follows the re-adoption. */
+        broker_audit(b, &(AuditEvent){ .from = from,
+                                       .to = to_name,
+                                       .kind = "depend",
+                                       .op = "adopt",
+                                       .object = object,
+                                       .allow = true,
+                                       .rule = rule,
+                                       .reason = "restored after a broker restart",
+                                       .extra = extra_for(path, at, m->rw, NULL, 0) });
+        return 0;
 }

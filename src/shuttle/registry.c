@@ -495,6 +495,9 @@ int registry_readopt(Broker *b) {
                 else
                         n++;
         }
+        /* What the containers were granted comes back to the books, or
+         * goes (invariant 11), before the policy is applied to them. */
+        grants_restore(b);
         if (n > 0) {
                 ipc_sync_proxies(b);
                 depend_sync(b);

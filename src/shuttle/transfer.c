@@ -8,6 +8,7 @@
  * or the policy stops allowing them (or places them elsewhere), on
  * `shuttlectl transfer revoke`, and when either container goes. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,10 +23,14 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/parse.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/control.h"
 #include "shuttle/protocol.h"
 #include "shuttle/xfer.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* How often live transfers are re-decided (expiry, policy changes). */
 #define XFER_CHECK_INTERVAL_USEC (1000u * 1000u)
@@ -53,18 +58,18 @@ Transfer *transfer_find(Broker *b, uint64_t id) {
 /* <to's broker dir>/xfer/<id>[/<basename>]: the host side of what the
  * target sees at /run/shuttle/xfer/<id>/<basename> (the broker's dir is
  * bound read-only at /run/shuttle, so only the broker creates names). */
-static int host_path(const Container *to, uint64_t id, const char *base, char *ret, size_t size) {
-        int n = base ? snprintf(ret, size, "%s/xfer/%" PRIu64 "/%s", to->dir, id, base)
-                     : snprintf(ret, size, "%s/xfer/%" PRIu64, to->dir, id);
+static int host_path(const char *to_dir, uint64_t id, const char *base, char *ret, size_t size) {
+        int n = base ? snprintf(ret, size, "%s/xfer/%" PRIu64 "/%s", to_dir, id, base)
+                     : snprintf(ret, size, "%s/xfer/%" PRIu64, to_dir, id);
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
-static void remove_placeholder(const Container *to, uint64_t id, const char *base, bool is_dir) {
+static void remove_placeholder(const char *to_dir, uint64_t id, const char *base, bool is_dir) {
         char path[PATH_MAX];
 
-        if (host_path(to, id, base, path, sizeof(path)) >= 0)
+        if (host_path(to_dir, id, base, path, sizeof(path)) >= 0)
                 (void) unlinkat(AT_FDCWD, path, is_dir ? AT_REMOVEDIR : 0);
-        if (host_path(to, id, NULL, path, sizeof(path)) >= 0)
+        if (host_path(to_dir, id, NULL, path, sizeof(path)) >= 0)
                 (void) rmdir(path);
 }
 
@@ -77,12 +82,12 @@ static int make_placeholder(const Container *to, uint64_t id, const char *base, 
                 return -ENAMETOOLONG;
         if (mkdir(path, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        r = host_path(to, id, NULL, path, sizeof(path));
+        r = host_path(to->dir, id, NULL, path, sizeof(path));
         if (r < 0)
                 return r;
         if (mkdir(path, 0755) < 0)
                 return -errno;
-        r = host_path(to, id, base, path, sizeof(path));
+        r = host_path(to->dir, id, base, path, sizeof(path));
         if (r < 0)
                 return r;
         if (is_dir)
@@ -202,6 +207,26 @@ int transfer_open_fd(Container *from, const CallerCreds *caller, const char *pat
         return 0;
 }
 
+/* The record of t under <state>/grants/ (grants.c), with what a restarted
+ * broker needs to find its mount again and to tell it is still ours. */
+static int transfer_save(Broker *b, const Transfer *t) {
+        json_t *o = json_pack("{s:I, s:o, s:o, s:s, s:s, s:s?, s:s, s:s, s:b, s:b, s:I, s:I, s:I}", "id",
+                              (json_int_t) t->id, "from", grant_container_json(t->from), "to",
+                              grant_container_json(t->to), "path", t->path, "target_path", t->target_path, "as",
+                              t->as, "mode", t->mode == SHUTTLE_TRANSFER_RW ? "rw" : "ro", "rule", t->rule, "invoke",
+                              t->for_invoke, "is_dir", t->is_dir, "created", (json_int_t) t->created, "until",
+                              (json_int_t) t->until, "mnt_id", (json_int_t) t->mnt_id);
+
+        if (o && t->place &&
+            json_object_set_new(o, "place",
+                                json_pack("{s:b, s:I, s:I}", "created", t->place->created, "dev",
+                                          (json_int_t) t->place->dev, "ino", (json_int_t) t->place->ino)) < 0) {
+                json_decref(o);
+                o = NULL;
+        }
+        return grant_save(b, GRANT_TRANSFER, t->id, o);
+}
+
 int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
                     int mode, const char *rule, int64_t until, bool for_invoke, Transfer **ret,
                     const char **ret_why) {
@@ -222,6 +247,13 @@ int transfer_create_as(Broker *b, Container *from, const CallerCreds *caller, Co
 
         if (from->n_transfers >= BROKER_TRANSFERS_PER_CONTAINER) {
                 *ret_why = "too many live transfers from this container";
+                return -EAGAIN;
+        }
+        /* Each transfer is a mount in the target's namespace: callers
+         * together must not fill it (the kernel's fs.mount-max counts
+         * per namespace, and a full one fails the target's own mounts). */
+        if (to->n_transfers_in >= BROKER_TRANSFERS_PER_TARGET) {
+                *ret_why = "too many live transfers into the target (at most " STR(BROKER_TRANSFERS_PER_TARGET) ")";
                 return -EAGAIN;
         }
         if (as) {
@@ -264,44 +296,67 @@ int transfer_create_as(Broker *b, Container *from, const CallerCreds *caller, Co
                 base = strrchr(target, '/') + 1;
                 r = make_placeholder(to, id, base, S_ISDIR(st.st_mode));
                 if (r < 0) {
-                        remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                        remove_placeholder(to->dir, id, base, S_ISDIR(st.st_mode));
                         *ret_why = "cannot create the mount point";
                         return r;
                 }
                 r = xfer_attach(from->pidfd.fd, fd, mode != SHUTTLE_TRANSFER_RW, to->pidfd.fd, target);
                 if (r < 0) {
-                        remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                        remove_placeholder(to->dir, id, base, S_ISDIR(st.st_mode));
                         *ret_why = "cannot mount it into the target";
                         return r;
                 }
         }
 
         t = calloc(1, sizeof(*t));
-        if (!t || !(t->from_name = strdup(from->name)) || !(t->to_name = strdup(to->name)) ||
-            !(t->path = strdup(path)) || !(t->target_path = strdup(target)) || !(t->rule = strdup(rule)) ||
-            (as && !(t->as = strdup(as)))) {
+        if (t && (!(t->from_name = strdup(from->name)) || !(t->to_name = strdup(to->name)) ||
+                  !(t->path = strdup(path)) || !(t->target_path = strdup(target)) || !(t->rule = strdup(rule)) ||
+                  (as && !(t->as = strdup(as))))) {
+                transfer_free(t);
+                t = NULL;
+        }
+        if (t) {
+                t->id = id;
+                t->from = from;
+                t->to = to;
+                t->mode = mode;
+                t->for_invoke = for_invoke;
+                t->is_dir = S_ISDIR(st.st_mode);
+                t->created = (int64_t) time(NULL);
+                t->until = until;
+                t->place = place;
+                /* Which mount is ours, for a restarted broker to tell. */
+                if (place)
+                        t->mnt_id = place->mnt_id;
+                else if (xfer_mount_id_in(to->pid, to->pidfd.fd, target, &t->mnt_id) < 0)
+                        t->mnt_id = 0;
+                /* On disk before the caller hears yes (invariant 11): a
+                 * grant the broker could forget in a crash is not made. */
+                r = transfer_save(b, t);
+                t->place = NULL;
+                if (r < 0) {
+                        transfer_free(t);
+                        t = NULL;
+                        *ret_why = "cannot record the grant in the state directory";
+                }
+        } else
+                r = -ENOMEM;
+        if (!t) {
                 if (place)
                         (void) xfer_place_release(to->pidfd.fd, place);
                 else {
                         (void) xfer_detach(to->pidfd.fd, target);
-                        remove_placeholder(to, id, base, S_ISDIR(st.st_mode));
+                        remove_placeholder(to->dir, id, base, S_ISDIR(st.st_mode));
                 }
-                transfer_free(t);
-                *ret_why = "out of memory";
-                return -ENOMEM;
+                if (r == -ENOMEM)
+                        *ret_why = "out of memory";
+                return r;
         }
         t->place = TAKE_PTR(place);
-        t->id = id;
-        t->from = from;
-        t->to = to;
-        t->mode = mode;
-        t->for_invoke = for_invoke;
-        t->is_dir = S_ISDIR(st.st_mode);
-        t->created = (int64_t) time(NULL);
-        t->until = until;
         t->next = b->transfers;
         b->transfers = t;
         from->n_transfers++;
+        to->n_transfers_in++;
         *ret = t;
         return 0;
 }
@@ -326,10 +381,13 @@ void transfer_revoke(Broker *b, Transfer *t, const char *why) {
                 if (r < 0 && r != -ESRCH && r != -EINVAL && r != -ENOENT)
                         log_warning_errno(r, "Transfer %" PRIu64 ": cannot unmount '%s' in '%s': %m", t->id,
                                           t->target_path, t->to_name);
-                remove_placeholder(t->to, t->id, strrchr(t->target_path, '/') + 1, t->is_dir);
+                remove_placeholder(t->to->dir, t->id, strrchr(t->target_path, '/') + 1, t->is_dir);
         }
+        grant_remove(b, GRANT_TRANSFER, t->id);
         if (t->from->n_transfers > 0)
                 t->from->n_transfers--;
+        if (t->to->n_transfers_in > 0)
+                t->to->n_transfers_in--;
         if (t->limit && t->limit->open > 0)
                 t->limit->open--;
         broker_audit(b, &(AuditEvent){ .from = t->from, .to = t->to_name, .kind = "transfer", .op = "revoke",
@@ -445,23 +503,31 @@ void broker_transfer_request(Broker *b, Client *cl, const ShuttleMsg *m) {
         }
 }
 
+/* Why a live transfer may stay no longer (the policy now), or NULL. */
+static const char *why_not_now(Broker *b, const Transfer *t) {
+        PolicyDecision d = {};
+        int64_t until = 0;
+
+        decide(b, t->from, t->to->qname, t->path, t->mode, &d, &until);
+        if (d.verdict != POLICY_ALLOW)
+                return t->until && (int64_t) time(NULL) > t->until ? "grant expired" : "no longer allowed by the policy";
+        if (!streq(d.as ?: "", t->as ?: ""))
+                return "the policy now places it elsewhere ('as')";
+        return NULL;
+}
+
 void transfer_tick(Broker *b, uint64_t now_usec) {
         if (now_usec < b->next_xfer_check_usec)
                 return;
         b->next_xfer_check_usec = now_usec + XFER_CHECK_INTERVAL_USEC;
         for (Transfer *t = b->transfers, *next; t; t = next) {
-                PolicyDecision d = {};
-                int64_t until = 0;
+                const char *why;
                 next = t->next;
                 if (t->for_invoke)
                         continue; /* lives exactly as long as its invocation */
-                decide(b, t->from, t->to->qname, t->path, t->mode, &d, &until);
-                if (d.verdict != POLICY_ALLOW)
-                        transfer_revoke(b, t,
-                                        t->until && (int64_t) time(NULL) > t->until ? "grant expired"
-                                                                                     : "no longer allowed by the policy");
-                else if (!streq(d.as ?: "", t->as ?: ""))
-                        transfer_revoke(b, t, "the policy now places it elsewhere ('as')");
+                why = why_not_now(b, t);
+                if (why)
+                        transfer_revoke(b, t, why);
         }
 }
 
@@ -503,4 +569,284 @@ void transfer_drop_all(Broker *b) {
          * not know them). */
         while (b->transfers)
                 transfer_revoke(b, b->transfers, "broker stopped");
+}
+
+/* ---- after a broker restart (grants.c reads the records back) ---- */
+
+/* What a record says, checked: every field of the type it must have, the
+ * paths normalised and absolute, and the target path the one the broker
+ * gives (at /run/shuttle/xfer/<id>/, or the `as` it was placed at). */
+typedef struct Recorded {
+        const json_t *from, *to;
+        const char *from_name, *from_group, *to_name;
+        const char *path, *target_path, *as, *rule;
+        int mode;
+        bool for_invoke, is_dir;
+        int64_t created, until;
+        uint64_t mnt_id;
+        XferPlace place; /* with `as`: created, dev, ino, mnt_id */
+} Recorded;
+
+static const char *record_str(const json_t *o, const char *key) {
+        return json_string_value(json_object_get(o, key));
+}
+
+static bool record_path_ok(const char *p) {
+        char norm[PATH_MAX];
+        return p && xfer_path_normalize(p, norm, sizeof(norm)) >= 0 && streq(norm, p);
+}
+
+static bool record_container_ok(const json_t *o) {
+        const char *group = record_str(o, "group");
+        json_t *g = json_object_get(o, "group");
+        return json_is_object(o) && container_name_is_valid(record_str(o, "name") ?: "") &&
+               (!g || json_is_null(g) || (group && container_name_is_valid(group)));
+}
+
+static int parse_record(uint64_t id, const json_t *o, Recorded *ret) {
+        const json_t *pl = json_object_get(o, "place");
+        const char *mode = record_str(o, "mode");
+        char expect[PATH_MAX];
+        Recorded r = {
+                .from = json_object_get(o, "from"),
+                .to = json_object_get(o, "to"),
+                .path = record_str(o, "path"),
+                .target_path = record_str(o, "target_path"),
+                .as = record_str(o, "as"),
+                .rule = record_str(o, "rule"),
+        };
+
+        if (!o || json_integer_value(json_object_get(o, "id")) != (json_int_t) id ||
+            !record_container_ok(r.from) || !record_container_ok(r.to) || !record_path_ok(r.path) ||
+            !record_path_ok(r.target_path) || !r.rule || !r.rule[0] || strlen(r.rule) > 256 || !mode ||
+            (!streq(mode, "ro") && !streq(mode, "rw")) || !json_is_boolean(json_object_get(o, "invoke")) ||
+            !json_is_boolean(json_object_get(o, "is_dir")) || !json_is_integer(json_object_get(o, "created")) ||
+            !json_is_integer(json_object_get(o, "until")) || !json_is_integer(json_object_get(o, "mnt_id")) ||
+            (json_object_get(o, "as") && !json_is_null(json_object_get(o, "as")) && !r.as))
+                return -EBADMSG;
+        if (r.as) {
+                /* Where `as` may never be (check_as()): a record that says
+                 * otherwise is not the broker's. */
+                if (!record_path_ok(r.as) || !streq(r.as, r.target_path) || streq(r.as, "/") ||
+                    xfer_paths_overlap(r.as, "/run/shuttle") || !json_is_object(pl) ||
+                    !json_is_boolean(json_object_get(pl, "created")) ||
+                    !json_is_integer(json_object_get(pl, "dev")) || !json_is_integer(json_object_get(pl, "ino")))
+                        return -EBADMSG;
+        } else if (pl || xfer_target_path(id, r.path, expect, sizeof(expect)) < 0 || !streq(expect, r.target_path))
+                return -EBADMSG;
+        r.from_name = record_str(r.from, "name");
+        r.from_group = record_str(r.from, "group");
+        r.to_name = record_str(r.to, "name");
+        r.mode = streq(mode, "rw") ? SHUTTLE_TRANSFER_RW : SHUTTLE_TRANSFER_RO;
+        r.for_invoke = json_is_true(json_object_get(o, "invoke"));
+        r.is_dir = json_is_true(json_object_get(o, "is_dir"));
+        r.created = json_integer_value(json_object_get(o, "created"));
+        r.until = json_integer_value(json_object_get(o, "until"));
+        r.mnt_id = (uint64_t) json_integer_value(json_object_get(o, "mnt_id"));
+        r.place = (XferPlace){
+                .dir_fd = -1,
+                .is_dir = r.is_dir,
+                .created = json_is_true(json_object_get(pl, "created")),
+                .dev = (dev_t) json_integer_value(json_object_get(pl, "dev")),
+                .ino = (ino_t) json_integer_value(json_object_get(pl, "ino")),
+                .mnt_id = r.mnt_id,
+        };
+        *ret = r;
+        return 0;
+}
+
+static void audit_restore(Broker *b, const Container *from, const Recorded *rec, uint64_t id, const char *op,
+                          const char *why) {
+        /* A source that is gone is named as the record named it. */
+        Container ghost = { .name = (char *) (rec->from_name ?: "-"), .group = (char *) rec->from_group };
+
+        broker_audit(b, &(AuditEvent){ .from = from ?: &ghost, .to = rec->to_name ?: "-", .kind = "transfer",
+                                       .op = op, .object = rec->path ?: "-", .allow = true,
+                                       .rule = rec->rule ?: "-", .reason = why,
+                                       .extra = json_pack("{s:I, s:s?}", "xfer_id", (json_int_t) id,
+                                                          "target_path", rec->target_path) });
+}
+
+/* The grant cannot be restored: what is left of it goes.  to is the
+ * re-adopted target or NULL (then its mounts went with it); place, with
+ * `as`, what xfer_place_reopen() found (or NULL). */
+static void teardown(Broker *b, const Recorded *rec, uint64_t id, Container *from, Container *to,
+                     XferPlace *place, const char *why) {
+        char dir[PATH_MAX];
+        int r = 0;
+
+        if (rec->as) {
+                /* Only the mount the record names, and the mount point
+                 * only if the broker made it. */
+                if (to && place)
+                        r = xfer_place_release(to->pidfd.fd, place);
+        } else {
+                /* /run/shuttle/xfer/<id>/ is the broker's (read-only in
+                 * the target): what is mounted there is this grant. */
+                if (to)
+                        r = xfer_detach(to->pidfd.fd, rec->target_path);
+                if (to)
+                        snprintf(dir, sizeof(dir), "%s", to->dir);
+                if (to || control_container_dir(b->state_dir, rec->to_name, dir, sizeof(dir)) >= 0)
+                        remove_placeholder(dir, id, strrchr(rec->target_path, '/') + 1, rec->is_dir);
+                if (!to && !container_find(b, rec->to_name)) {
+                        /* What the gone target's directory still held. */
+                        char sub[PATH_MAX + 8];
+                        snprintf(sub, sizeof(sub), "%s/xfer", dir);
+                        (void) rmdir(sub);
+                        (void) rmdir(dir);
+                }
+        }
+        if (r < 0 && r != -ESRCH && r != -EINVAL && r != -ENOENT)
+                log_warning_errno(r, "Transfer %" PRIu64 ": cannot unmount '%s' in '%s': %m", id, rec->target_path,
+                                  rec->to_name);
+        audit_restore(b, from, rec, id, "revoke", why);
+}
+
+int transfer_restore(Broker *b, uint64_t id, const json_t *o) {
+        _cleanup_free_ XferPlace *place = NULL;
+        Container *from, *to;
+        PolicyDecision d = {};
+        const char *why = NULL;
+        Recorded rec = {};
+        int64_t until = 0;
+        uint64_t mnt_id = 0;
+        Transfer *t;
+        int r;
+
+        if (parse_record(id, o, &rec) < 0) {
+                /* Its placeholder, if any, is found by the sweep. */
+                log_warning("Transfer %" PRIu64 ": its record is unreadable; taking down what is left of it", id);
+                audit_restore(b, NULL, &(Recorded){}, id, "revoke",
+                              "its record in the state directory is unreadable");
+                return -EBADMSG;
+        }
+        from = grant_container_find(b, rec.from);
+        to = grant_container_find(b, rec.to);
+        if (to && rec.as) {
+                /* Filled even if the mount there is not ours (-ENOENT), so
+                 * that the mount point the broker made can go; not if the
+                 * directory itself is gone. */
+                place = calloc(1, sizeof(*place));
+                r = place ? xfer_place_reopen(to->pid, to->pidfd.fd, rec.as, &rec.place, place) : -ENOMEM;
+                if (r == -ENOENT)
+                        why = "its mount is gone from the target";
+                else if (r < 0)
+                        place = (free(place), NULL);
+        }
+        if (rec.for_invoke)
+                /* Its invocation's books did not survive: nothing would end
+                 * it, and the operator could not find it. */
+                why = "its invocation did not survive the broker restart";
+        else if (!to)
+                why = "the target stopped while the broker was down";
+        else if (!from)
+                why = "the source stopped while the broker was down";
+        else if (!rec.as && (xfer_mount_id_in(to->pid, to->pidfd.fd, rec.target_path, &mnt_id) < 0 ||
+                             rec.mnt_id == 0 || mnt_id != rec.mnt_id))
+                why = "its mount is gone from the target";
+        else if (rec.as && !place)
+                why = "its mount is gone from the target";
+        if (why) {
+                teardown(b, &rec, id, from, to, place, why);
+                return -ESTALE;
+        }
+
+        t = calloc(1, sizeof(*t));
+        if (!t || !(t->from_name = strdup(from->name)) || !(t->to_name = strdup(to->name)) ||
+            !(t->path = strdup(rec.path)) || !(t->target_path = strdup(rec.target_path)) ||
+            !(t->rule = strdup(rec.rule)) || (rec.as && !(t->as = strdup(rec.as)))) {
+                transfer_free(t);
+                teardown(b, &rec, id, from, to, place, "out of memory");
+                return -ENOMEM;
+        }
+        t->id = id;
+        t->from = from;
+        t->to = to;
+        t->mode = rec.mode;
+        t->is_dir = rec.is_dir;
+        t->created = rec.created;
+        t->until = rec.until;
+        t->mnt_id = rec.mnt_id;
+        t->place = TAKE_PTR(place);
+        t->next = b->transfers;
+        b->transfers = t;
+        from->n_transfers++;
+        to->n_transfers_in++;
+        audit_restore(b, from, &rec, id, "adopt", "restored after a broker restart");
+
+        /* Decided again now, as the timer would within a second: the
+         * policy may have changed while the broker was down. */
+        decide(b, from, to->qname, t->path, t->mode, &d, &until);
+        why = why_not_now(b, t);
+        if (why) {
+                transfer_revoke(b, t, why);
+                return 0;
+        }
+        if (d.limits.max_open) {
+                /* Counted against max_open again, never refused: it was
+                 * admitted when it was made. */
+                PolicyDecision count = d;
+                char buf[8];
+                count.limits.rate_count = 0;
+                count.limits.max_open = UINT64_MAX;
+                if (!broker_limits_admit(b, from, &count, &t->limit, buf, sizeof(buf)) && t->limit)
+                        t->limit->open++;
+        }
+        return 0;
+}
+
+void transfer_sweep_unrecorded(Broker *b) {
+        /* Whoever made it is not known any more. */
+        Container ghost = { .name = (char *) "-" };
+
+        for (Container *c = b->containers; c; c = c->next) {
+                _cleanup_closedir_ DIR *d = NULL;
+                char path[PATH_MAX + 8];
+                struct dirent *de;
+
+                snprintf(path, sizeof(path), "%s/xfer", c->dir);
+                d = opendir(path);
+                while (d && (de = readdir(d))) {
+                        _cleanup_closedir_ DIR *sub = NULL;
+                        struct dirent *e;
+                        Transfer *t;
+                        uint64_t id;
+                        int fd;
+
+                        if (de->d_name[0] == '.' || parse_uint64(de->d_name, &id) < 0 || id == 0 ||
+                            id > INT64_MAX)
+                                continue;
+                        t = transfer_find(b, id);
+                        if (t && t->to == c && !t->as)
+                                continue;
+                        b->next_xfer_id = MAX(b->next_xfer_id, id);
+                        fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        sub = fd >= 0 ? fdopendir(fd) : NULL;
+                        if (!sub)
+                                safe_close(fd);
+                        while (sub && (e = readdir(sub))) {
+                                char target[PATH_MAX];
+                                struct stat st;
+                                int r;
+
+                                if (e->d_name[0] == '.' && (!e->d_name[1] || streq(e->d_name, "..")))
+                                        continue;
+                                if (snprintf(target, sizeof(target), "%s/%" PRIu64 "/%s", XFER_DIR_IN_CONTAINER, id,
+                                             e->d_name) >= (int) sizeof(target))
+                                        continue;
+                                r = xfer_detach(c->pidfd.fd, target);
+                                if (r < 0 && r != -EINVAL && r != -ENOENT)
+                                        log_warning_errno(r, "Cannot unmount '%s' in '%s': %m", target, c->name);
+                                if (fstatat(dirfd(sub), e->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                                        (void) unlinkat(dirfd(sub), e->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
+                                broker_audit(b, &(AuditEvent){ .from = &ghost,
+                                                               .to = c->name, .kind = "transfer", .op = "revoke",
+                                                               .object = target, .allow = true, .rule = "-",
+                                                               .reason = "no record of it survived the broker restart",
+                                                               .extra = json_pack("{s:I}", "xfer_id", (json_int_t) id) });
+                        }
+                        (void) unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+                }
+        }
 }

@@ -272,7 +272,9 @@ bool xfer_paths_overlap(const char *a, const char *b) {
         return strneq(a, b, la) && (la == lb || streq(a, "/") || b[la] == '/');
 }
 
-int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPlace *ret, int *ret_fd) {
+/* The directory that holds path (normalised, absolute, not "/") in the
+ * root of process pid, and path's last component. */
+static int place_dir_open(pid_t pid, int pidfd, const char *path, int *ret_dir, char **ret_name) {
         /* The directory: resolved as the container would see it, but with
          * no symlink at all, so a link it planted (even one that stays in
          * its root) cannot move the mount point somewhere the policy did
@@ -281,17 +283,9 @@ int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPla
                 .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
-        struct open_how how = {
-                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-        };
-        _cleanup_close_ int root = -1, dir = -1, fd = -1;
+        _cleanup_close_ int root = -1, dir = -1;
         _cleanup_free_ char *parent = NULL, *name = NULL;
         const char *slash = path ? strrchr(path, '/') : NULL;
-        struct stat st;
-        struct statvfs sv;
-        bool created = false;
-        int r = 0;
 
         if (!slash || path[0] != '/' || !slash[1] || streq(slash + 1, ".") || streq(slash + 1, ".."))
                 return -EINVAL;
@@ -308,6 +302,26 @@ int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPla
         dir = (int) syscall(SYS_openat2, root, parent, &dir_how, sizeof(dir_how));
         if (dir < 0)
                 return -errno;
+        *ret_dir = TAKE_FD(dir);
+        *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
+int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPlace *ret, int *ret_fd) {
+        struct open_how how = {
+                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int dir = -1, fd = -1;
+        _cleanup_free_ char *name = NULL;
+        struct stat st;
+        struct statvfs sv;
+        bool created = false;
+        int r;
+
+        r = place_dir_open(pid, pidfd, path, &dir, &name);
+        if (r < 0)
+                return r;
         fd = (int) syscall(SYS_openat2, dir, name, &how, sizeof(how));
         if (fd < 0 && errno == ENOENT) {
                 /* Where the container's file system is read-only, the
@@ -358,14 +372,22 @@ int xfer_place_open(pid_t pid, int pidfd, const char *path, bool is_dir, XferPla
         return 0;
 }
 
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+
 /* The id of the mount on top at dir_fd/name (looked up in the mount
- * namespace dir_fd belongs to, whatever ours is). */
+ * namespace dir_fd belongs to, whatever ours is).  The unique id where
+ * the kernel has one (6.8): a short id is reused once its mount is gone,
+ * and a record that outlives a broker restart must not take another
+ * mount for its own. */
 static int mount_id_at(int dir_fd, const char *name, uint64_t *ret) {
+        int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] ? 0 : AT_EMPTY_PATH);
         struct statx sx;
 
-        if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &sx) < 0)
+        if (statx(dir_fd, name, flags, STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0)
                 return -errno;
-        if (!(sx.stx_mask & STATX_MNT_ID))
+        if (!(sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)))
                 return -EOPNOTSUPP;
         *ret = sx.stx_mnt_id;
         return 0;
@@ -435,6 +457,90 @@ int xfer_place_release(int target_pidfd, XferPlace *place) {
         place->name = NULL;
         place->mnt_id = 0;
         return r;
+}
+
+int xfer_place_reopen(pid_t pid, int pidfd, const char *path, const XferPlace *recorded, XferPlace *ret) {
+        _cleanup_close_ int dir = -1;
+        _cleanup_free_ char *name = NULL;
+        uint64_t id = 0;
+        int r;
+
+        /* Found again the way xfer_place_open() found it, creating
+         * nothing: the record says where, the container's root says
+         * what is there now. */
+        r = place_dir_open(pid, pidfd, path, &dir, &name);
+        if (r < 0)
+                return r;
+        *ret = (XferPlace){
+                .dir_fd = TAKE_FD(dir),
+                .name = TAKE_PTR(name),
+                .is_dir = recorded->is_dir,
+                .created = recorded->created,
+                .dev = recorded->dev,
+                .ino = recorded->ino,
+                .mnt_id = recorded->mnt_id,
+        };
+        /* Only the mount the broker attached is the broker's to detach:
+         * if another is on top there (or none), nothing is. */
+        if (recorded->mnt_id == 0 || recorded->mnt_id == PLACE_MNT_ID_UNKNOWN ||
+            mount_id_at(ret->dir_fd, ret->name, &id) < 0 || id != recorded->mnt_id) {
+                ret->mnt_id = 0;
+                return -ENOENT;
+        }
+        return 0;
+}
+
+int xfer_mount_id_in(pid_t pid, int pidfd, const char *path, uint64_t *ret) {
+        struct open_how how = {
+                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int root = -1, fd = -1;
+
+        /* Through /proc/PID/root, a lookup crosses the mounts of that
+         * container's namespace: the last component is what is mounted
+         * there, as the container sees it. */
+        root = ns_open_root(pid, pidfd, true);
+        if (root < 0)
+                return root;
+        fd = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
+        if (fd < 0)
+                return -errno;
+        return mount_id_at(fd, "", ret);
+}
+
+typedef struct DetachIfArgs {
+        const char *path;
+        uint64_t mnt_id;
+} DetachIfArgs;
+
+static int do_detach_if(const void *p) {
+        const DetachIfArgs *a = p;
+        struct open_how how = {
+                .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int fd = -1;
+        uint64_t id;
+        int r;
+
+        fd = (int) syscall(SYS_openat2, AT_FDCWD, a->path, &how, sizeof(how));
+        if (fd < 0)
+                return -errno;
+        r = mount_id_at(fd, "", &id);
+        if (r < 0)
+                return r;
+        if (id != a->mnt_id)
+                return -ESTALE;
+        if (umount2(a->path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                return -errno;
+        return 0;
+}
+
+int xfer_detach_if(int pidfd, const char *target_path, uint64_t mnt_id) {
+        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                return -ESRCH;
+        return in_mount_ns(pidfd, do_detach_if, &(DetachIfArgs){ .path = target_path, .mnt_id = mnt_id });
 }
 
 typedef struct TreeArgs {

@@ -110,6 +110,23 @@ int xfer_place_attach(int source_pidfd, int fd, bool read_only, int target_pidfd
  * not be detached; the mount point then stays).  place may be NULL. */
 int xfer_place_release(int target_pidfd, XferPlace *place);
 
+/* A place found again after a broker restart, from what its record kept
+ * of it (recorded: is_dir, created, dev, ino, mnt_id): the directory that
+ * holds path is opened as xfer_place_open() opens it, nothing is created.
+ * Returns 0 and *ret filled if the mount on top there is still
+ * recorded->mnt_id; -ENOENT if it is not (*ret is filled all the same,
+ * with mnt_id 0, so that xfer_place_release() removes only the mount
+ * point the broker created); another negative errno (nothing filled) if
+ * the directory cannot be opened. */
+int xfer_place_reopen(pid_t pid, int pidfd, const char *path, const XferPlace *recorded, XferPlace *ret);
+
+/* The id of the mount on top at path (normalised, absolute) as the
+ * container of process pid sees it (resolved in its root, no symlink
+ * followed): the kernel's unique mount id where it has one.  A record
+ * keeps it to tell, after a broker restart, the mount the broker made
+ * from any other. */
+int xfer_mount_id_in(pid_t pid, int pidfd, const char *path, uint64_t *ret);
+
 /* Where xfer_attach_tree() failed, for the audit log. */
 typedef enum XferTreeStage {
         XFER_TREE_OK,
@@ -152,6 +169,11 @@ bool xfer_root_is_set_up(pid_t pid);
  * mount namespace of the process behind pidfd.  -ESRCH: that process (and
  * so its namespace) is gone, which also removed the mount. */
 int xfer_detach(int pidfd, const char *target_path);
+
+/* Like xfer_detach(), but only if the mount on top at target_path is
+ * mnt_id (xfer_mount_id_in()): -ESTALE, nothing detached, if it is
+ * another. */
+int xfer_detach_if(int pidfd, const char *target_path, uint64_t mnt_id);
 
 /* Reads the supplementary groups of pid from /proc/PID/status into groups
  * (at most max); returns how many. */

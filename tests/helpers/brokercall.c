@@ -9,6 +9,9 @@
  *   brokercall transfer PATH CONTAINER ro|rw [HOLD_SECONDS]
  *                                          hand PATH to CONTAINER; print
  *                                          "ID TARGET_PATH" or the refusal
+ *   brokercall transfers PATH CONTAINER N  hand PATH to CONTAINER read-only N
+ *                                          times; print "ok N", or "refused
+ *                                          after K: ..." at the first refusal
  */
 #include <errno.h>
 #include <signal.h>
@@ -110,6 +113,21 @@ static int run(int argc, char **argv) {
                 r = shuttle_send_signal(c, argv[2], argv[3], sig);
                 printf("%s\n", r < 0 ? strerror(-r) : "sent");
                 return r < 0 ? 1 : 0;
+        }
+        if (strcmp(argv[1], "transfers") == 0 && argc == 5) {
+                char path[SHUTTLE_PATH_MAX + 1], msg[SHUTTLE_MESSAGE_MAX + 1];
+                int n = atoi(argv[4]);
+                for (int i = 0; i < n; i++) {
+                        uint64_t id = 0;
+                        r = shuttle_transfer(c, argv[2], SHUTTLE_TRANSFER_RO, argv[3], path, &id);
+                        if (r < 0) {
+                                shuttle_client_last_message(c, msg, sizeof(msg));
+                                printf("refused after %d: %s: %s\n", i, strerror(-r), msg);
+                                return 1;
+                        }
+                }
+                printf("ok %d\n", n);
+                return 0;
         }
         if (strcmp(argv[1], "transfer") == 0 && (argc == 5 || argc == 6)) {
                 char path[SHUTTLE_PATH_MAX + 1], msg[SHUTTLE_MESSAGE_MAX + 1];
