@@ -23,6 +23,7 @@ static const char ps_usage[] =
         "\n"
         "Options:\n"
         "      --format FORMAT   table (default) or json: an array of objects\n"
+        "      --json            the same as --format json\n"
         "  -a, --all             also list stale entries (their shuttlectl died)\n"
         "      --state-dir DIR   runtime state (default /run/shuttle)\n"
         "  -h, --help            show this help\n";
@@ -187,7 +188,7 @@ static int print_json(const StateInfo *a, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 const StateInfo *s = &a[i];
                 json_t *o = json_pack(
-                        "{s:s, s:s?, s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s?, s:s?, s:s?}", "name",
+                        "{s:s, s:s?, s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:b}", "name",
                         s->name, "group", s->group, "state", state_of(s), "pid",
                         NULL_OR_INT(s->init_pid > 0, s->init_pid), "owner_pid",
                         NULL_OR_INT(s->owner_pid > 0, s->owner_pid), "created", (json_int_t) s->created,
@@ -196,7 +197,7 @@ static int print_json(const StateInfo *a, size_t n) {
                         NULL_OR_INT(s->limits.pids_max, s->limits.pids_max), "cpus",
                         s->limits.cpu_quota_usec ? json_real(cpus_of(s)) : json_null(), "command",
                         strv_json(s->command), "hostname", s->hostname ?: s->name, "net", s->net, "workdir",
-                        s->workdir);
+                        s->workdir, "detached", s->detached);
                 if (!o || json_array_append_new(arr, o) < 0) {
                         json_decref(arr);
                         return log_oom();
@@ -212,9 +213,10 @@ static int print_json(const StateInfo *a, size_t n) {
 }
 
 int verb_ps(int argc, char **argv) {
-        enum { ARG_FORMAT = 0x100, ARG_STATE_DIR };
+        enum { ARG_FORMAT = 0x100, ARG_JSON, ARG_STATE_DIR };
         static const struct option options[] = {
                 { "format", required_argument, NULL, ARG_FORMAT },
+                { "json", no_argument, NULL, ARG_JSON },
                 { "all", no_argument, NULL, 'a' },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "help", no_argument, NULL, 'h' },
@@ -239,6 +241,9 @@ int verb_ps(int argc, char **argv) {
                                 log_error("ps: --format: '%s': expected 'table' or 'json'", optarg);
                                 return EXIT_USAGE;
                         }
+                        break;
+                case ARG_JSON:
+                        json = true;
                         break;
                 case 'a':
                         all = true;

@@ -273,7 +273,55 @@ static void close_inherited(const InitArgs *a) {
         (void) close_range((unsigned) a->sock + 1, ~0U, 0);
 }
 
+/* pid 1 is a fork of shuttlectl: /proc/1/cmdline (world-readable in the
+ * container) would show the host's path of shuttlectl and the operator's
+ * command line, and /proc/1/environ (to a container process with
+ * CAP_SYS_PTRACE) the operator's environment.  Both are overwritten in
+ * place once CMD is forked: until then the configuration (CMD's argv, --env
+ * values) may point into them; after, pid 1 only waits and forwards
+ * signals.  (PR_SET_MM would need CAP_SYS_RESOURCE, which not every root
+ * has.)  The areas are found in /proc/self/stat (fields 48 to 51) while
+ * /proc is still the host's. */
+typedef struct ProcAreas {
+        unsigned long arg_start, arg_end, env_start, env_end;
+} ProcAreas;
+
+static void find_proc_areas(ProcAreas *ret) {
+        _cleanup_free_ char *stat = NULL;
+        ProcAreas v;
+        const char *p;
+        size_t size;
+
+        *ret = (ProcAreas){};
+        if (read_file_at(AT_FDCWD, "/proc/self/stat", 4096, &stat, &size) < 0 || !(p = strrchr(stat, ')')))
+                return;
+        /* p is at the comm's ')': each space found moves to the next field,
+         * the first to field 3 (state); 46 of them, to field 48. */
+        for (int field = 2; field < 48 && p; field++)
+                p = strchr(p + 1, ' ');
+        if (!p || sscanf(p, " %lu %lu %lu %lu", &v.arg_start, &v.arg_end, &v.env_start, &v.env_end) != 4)
+                return;
+        /* The kernel lays out the argument strings and right after them the
+         * environment's: anything else, and nothing is touched. */
+        if (v.arg_start == 0 || v.arg_end < v.arg_start + sizeof("shuttle-init") + 1 || v.env_start < v.arg_end ||
+            v.env_end < v.env_start || v.env_end - v.arg_start > (UINT64_C(1) << 24))
+                return;
+        *ret = v;
+}
+
+static void hide_host_cmdline(const ProcAreas *v) {
+        if (v->arg_start == 0)
+                return;
+        memset((void *) v->env_start, 0, v->env_end - v->env_start);
+        memset((void *) v->arg_start, 0, v->arg_end - v->arg_start);
+        strcpy((char *) v->arg_start, "shuttle-init");
+        /* Not NUL: the kernel then reads the command line only up to the
+         * first NUL, as after setproctitle(). */
+        ((char *) v->arg_end)[-1] = ' ';
+}
+
 _Noreturn void container_init_main(const InitArgs *a) {
+        ProcAreas areas;
         sigset_t fwd;
         int errpipe[2], r;
         InitMessage m;
@@ -289,6 +337,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
                 _exit(1);
         (void) prctl(PR_SET_NAME, "shuttle-init");
+        find_proc_areas(&areas);
         close_inherited(a);
 
         /* The filesystem, host name and network are set up while shuttlectl
@@ -349,6 +398,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 exec_command(a, errpipe[1]);
         }
         close(errpipe[1]);
+        hide_host_cmdline(&areas);
 
         /* From here on pid 1 only waits and forwards signals.  It keeps
          * CAP_KILL if the container has it (CMD may switch to another user

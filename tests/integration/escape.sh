@@ -5,7 +5,7 @@
 # caller's (its terminal, its files) enters the container through exec.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 22
+plan 23
 
 H=/h
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro")
@@ -25,6 +25,12 @@ out=$(srun --cap-drop KILL -- awk '/^CapEff/ {print $2}' /proc/1/status 2>&1)
 check_eq "... and not even that when the container has no CAP_KILL" "0000000000000000" "$out"
 out=$(srun --user 4242:4243 -- awk '/^(Uid|Gid|CapEff):/ {printf "%s %s ", $1, $2}' /proc/1/status 2>&1)
 check_eq "with --user, pid 1 runs as that user with no capabilities" "Uid: 4242 Gid: 4243 CapEff: 0000000000000000 " "$out"
+
+# Nor the host's view of how it was started: pid 1 is a fork of shuttlectl,
+# whose command line and environment are the operator's.
+out=$(SHUTTLE_TEST_MARK=host-env-secret srun --cap-add SYS_PTRACE -- sh -c 'tr "\0" " " </proc/1/cmdline; echo; grep -c host-env-secret /proc/1/environ' 2>&1)
+check_eq "pid 1's command line is 'shuttle-init', not shuttlectl's; its environment is not the operator's" \
+        "shuttle-init 0" "$(echo $out)"
 
 # What pid 1 holds, seen from the host: its socket to shuttlectl only (no
 # cgroup directory, state lock or caller's descriptor; with --tty not the

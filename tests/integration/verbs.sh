@@ -2,7 +2,7 @@
 # ps, exec, kill, stop and logs on running containers.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 68
+plan 69
 
 S=(--state-dir "$STATE_DIR")
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -156,6 +156,7 @@ check_match "... and names it" "no running container or group named 'nope'" "$(c
 out=$("${SRUN[@]}" --detach --name bg -- sh -c 'cat; echo "stdin-closed"; echo to-stderr >&2; exec sleep 60' 2>&1)
 check_eq "run --detach returns at once with the container's name" "0 bg" "$? $out"
 check_match "... and leaves it running" "^bg +- +running " "$(sctl ps "${S[@]}" | grep '^bg ')"
+check_match "ps --json (--format json) says it is detached" '"name":"bg",.*"detached":true' "$(sctl ps "${S[@]}" --json)"
 wait_until sh -c "'$SHUTTLECTL' logs --state-dir '$STATE_DIR' bg | grep -q to-stderr"
 check_eq "its stdin is empty and its output (stdout and stderr) is in its log" "stdin-closed to-stderr" \
         "$(sctl logs "${S[@]}" bg | tr '\n' ' ' | sed 's/ $//')"
