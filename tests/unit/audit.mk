@@ -16,3 +16,10 @@ tests_unit_test_audit_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=fdatasync
 tests_unit_audit_gen_SOURCES = tests/unit/audit-gen.c
 tests_unit_audit_gen_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_audit_gen_LDADD = $(audit_test_libs)
+
+# Invariant 10 (aggregated denials, recorded drops, gaps) and escaping.
+check_PROGRAMS += tests/unit/test-audit-bounds
+TESTS += tests/unit/test-audit-bounds
+tests_unit_test_audit_bounds_SOURCES = tests/unit/test-audit-bounds.c
+tests_unit_test_audit_bounds_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_bounds_LDADD = $(audit_test_libs) $(TEST_LIBS)
