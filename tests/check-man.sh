@@ -23,13 +23,14 @@ compare() {
                 echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
 }
 
-echo "1..22"
+echo "1..24"
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
 compare "shuttlectl policy" "$(for sub in check explain show reload; do "$SHUTTLECTL" policy $sub --help; done)" \
         "$man/shuttlectl.1" '/^\.SH POLICY/,/^\.SH TRANSFER/p'
 compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH PS/p'
+compare "shuttlectl audit" "$("$SHUTTLECTL" audit --help)" "$man/shuttlectl.1" '/^\.SH AUDIT/,/^\.SH EXIT/p'
 # The verbs on running containers: each section runs to the next .SH.
 for verb in ps exec kill stop logs; do
         upper=$(echo "$verb" | tr a-z A-Z)

@@ -32,8 +32,11 @@ static void help(void) {
                "  --since TIME           only records at or after TIME: RFC 3339\n"
                "                         (2024-05-01T12:00:00Z) or an age (30s, 10m, 1h)\n"
                "  --follow               keep printing records as they are appended\n"
-               "  --json                 print the records' JSON lines unchanged\n"
-               "  --verify               check the hash chain instead of printing records\n"
+               "  --json                 print the records' JSON lines (as written; control and\n"
+               "                         format characters an older version left raw escaped)\n"
+               "  --verify               check the hash chain instead of printing records;\n"
+               "                         records missing at the start (deleted by rotation)\n"
+               "                         are a failure too\n"
                "  -h, --help             show this help\n\n"
                "Exit status: 0 success (--verify: chain intact), 1 failure (--verify: chain\n"
                "broken), 2 usage error.\n");
@@ -147,9 +150,10 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
         return 1;
 }
 
-/* Terminal-safe, width-limited: control characters become '?', values
- * longer than width code points end in "…".  Returns the code points
- * written. */
+/* Terminal-safe, width-limited: controls, bidi and other format
+ * characters and bytes that are not UTF-8 are escaped (\u202e, \xff: see
+ * audit_text_unit()), values longer than width code points end in "…".
+ * Returns the code points written. */
 static size_t put_cell(const char *s, size_t width, bool pad) {
         size_t cps = 0, n = s ? strlen(s) : 0, i = 0;
 
@@ -158,23 +162,18 @@ static size_t put_cell(const char *s, size_t width, bool pad) {
                 n = 1;
         }
         while (i < n) {
-                unsigned char c = (unsigned char) s[i];
-                size_t l = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-                if (cps + 1 == width && i + l < n) {
+                char unit[AUDIT_TEXT_UNIT_MAX];
+                size_t in, len = audit_text_unit(s + i, n - i, unit, &in);
+                /* An escape is as wide as its ASCII; a character, one. */
+                size_t w = in == len ? 1 : len;
+                if (cps + w > width || (cps + w == width && i + in < n)) {
                         fputs("…", stdout);
                         cps++;
                         break;
                 }
-                if (i + l > n)
-                        l = n - i;
-                if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xC0))
-                        putchar('?');
-                else if (c == 0xC2 && l == 2 && (unsigned char) s[i + 1] < 0xA0)
-                        putchar('?'); /* C1 controls */
-                else
-                        fwrite(s + i, 1, l, stdout);
-                cps++;
-                i += l;
+                fwrite(unit, 1, len, stdout);
+                cps += w;
+                i += in;
         }
         if (pad)
                 for (; cps < width; cps++)
@@ -193,19 +192,58 @@ static void print_header(void) {
         printf(" %-28s %s\n", "OBJECT", "RULE");
 }
 
+/* 2024-05-01T12:34:56.123456Z → "2024-05-01 12:34:56Z", or "12:34:56Z"
+ * when on the day of ref (the same form). */
+static void short_ts(const char *ts, const char *ref, char out[static 21]) {
+        snprintf(out, 21, "-");
+        if (!ts || strlen(ts) < 19)
+                return;
+        memcpy(out, ts, 19);
+        out[10] = ' ';
+        out[19] = 'Z';
+        out[20] = 0;
+        if (ref && strneq(ref, out, 11))
+                memmove(out, out + 11, 10);
+}
+
+/* What the RULE column says: the rule, and for a summary of counted
+ * denials how many and when (audit-agg.h), for a drop record what went. */
+static void print_rule(json_t *rec, const char *day) {
+        json_t *sup = json_object_get(rec, "suppressed"), *drop = json_object_get(rec, "dropped");
+        char first[21], last[21], buf[256];
+
+        if (json_is_object(drop)) {
+                json_t *a = json_object_get(drop, "first_seq"), *z = json_object_get(drop, "last_seq");
+                if (json_is_integer(a) && json_is_integer(z))
+                        snprintf(buf, sizeof(buf), "seq %" JSON_INTEGER_FORMAT "..%" JSON_INTEGER_FORMAT
+                                 " deleted by rotation", json_integer_value(a), json_integer_value(z));
+                else
+                        snprintf(buf, sizeof(buf), "deleted by rotation");
+                put_cell(buf, 64, false);
+                return;
+        }
+        if (!json_is_integer(sup)) {
+                put_cell(field(rec, "rule") ?: "(default)", 64, false);
+                return;
+        }
+        short_ts(field(rec, "first"), day, first);
+        short_ts(field(rec, "last"), day, last);
+        if (json_is_true(json_object_get(rec, "over_budget")))
+                snprintf(buf, sizeof(buf), "(+%" JSON_INTEGER_FORMAT " more denied, over the budget, %s…%s)",
+                         json_integer_value(sup), first, last);
+        else
+                snprintf(buf, sizeof(buf), "%.64s (+%" JSON_INTEGER_FORMAT " more like this, %s…%s)",
+                         field(rec, "rule") ?: "(default)", json_integer_value(sup), first, last);
+        put_cell(buf, 160, false);
+}
+
 static void print_row(json_t *rec) {
-        const char *ts = field(rec, "ts");
-        char tsbuf[21] = "-";
+        char tsbuf[21];
         char route[256];
 
-        /* 2024-05-01T12:34:56.123456Z → 2024-05-01 12:34:56Z */
-        if (ts && strlen(ts) >= 19) {
-                memcpy(tsbuf, ts, 19);
-                tsbuf[10] = ' ';
-                tsbuf[19] = 'Z';
-                tsbuf[20] = 0;
-        }
-        printf("%-20s %7" JSON_INTEGER_FORMAT " ", tsbuf, json_integer_value(json_object_get(rec, "seq")));
+        short_ts(field(rec, "ts"), NULL, tsbuf);
+        put_cell(tsbuf, 20, true);
+        printf(" %7" JSON_INTEGER_FORMAT " ", json_integer_value(json_object_get(rec, "seq")));
         put_cell(field(rec, "decision"), 8, true);
         putchar(' ');
         put_cell(field(rec, "kind"), 9, true);
@@ -215,7 +253,24 @@ static void print_row(json_t *rec) {
         putchar(' ');
         put_cell(field(rec, "object"), 28, true);
         putchar(' ');
-        put_cell(field(rec, "rule") ?: "(default)", 64, false);
+        print_rule(rec, tsbuf);
+        putchar('\n');
+}
+
+/* The line as written, except that what an older writer left raw (C1
+ * controls, bidi and other format characters) is \u-escaped: the
+ * output is meant for terminals and pipes too. */
+static void put_json_line(const char *line, size_t len) {
+        size_t m = audit_json_escape(line, len, NULL);
+        _cleanup_free_ char *buf = m == len ? NULL : malloc(m);
+
+        if (buf) {
+                audit_json_escape(line, len, buf);
+                fwrite(buf, 1, m, stdout);
+        } else if (m == len)
+                fwrite(line, 1, len, stdout);
+        else
+                return; /* out of memory: never print it raw */
         putchar('\n');
 }
 
@@ -251,10 +306,9 @@ static int show(const AuditArgs *a) {
                         continue;
                 }
                 if (audit_filter_match(&a->filter, rec)) {
-                        if (a->json) {
-                                fwrite(line, 1, len, stdout);
-                                putchar('\n');
-                        } else
+                        if (a->json)
+                                put_json_line(line, len);
+                        else
                                 print_row(rec);
                 }
                 json_decref(rec);
@@ -301,9 +355,20 @@ static int verify(const AuditArgs *a) {
                 else
                         printf("audit log BROKEN: %s:%" PRIu64 ": %s\n", res.file, res.line, res.reason);
                 print_broken_line(&res);
+                if (res.gap && strneq(res.reason, "gap:", 4)) {
+                        /* Nothing else is wrong: what is kept is intact. */
+                        if (res.n_records > 0)
+                                printf("(the %" PRIu64 " record%s checked, seq %" PRIu64 "..%" PRIu64
+                                       ", chain intact, last hash %s)\n",
+                                       res.n_records, res.n_records == 1 ? "" : "s", res.first_seq, res.last_seq,
+                                       res.last_hash);
+                        return 1;
+                }
                 if (res.n_records > 0)
                         printf("(%" PRIu64 " record%s before it verified, seq %" PRIu64 "..%" PRIu64 ")\n",
                                res.n_records, res.n_records == 1 ? "" : "s", res.first_seq, res.last_seq);
+                if (res.gap)
+                        printf("(and records seq 1..%" PRIu64 " are not in the log)\n", res.gap_last_seq);
                 return 1;
         }
         printf("audit log OK: %" PRIu64 " record%s, chain intact\n", res.n_records, res.n_records == 1 ? "" : "s");
@@ -311,9 +376,9 @@ static int verify(const AuditArgs *a) {
                 printf("  seq %" PRIu64 "..%" PRIu64 " in %" PRIu64 " file%s, last hash %s\n", res.first_seq,
                        res.last_seq, res.n_files, res.n_files == 1 ? "" : "s", res.last_hash);
         if (res.n_records > 0 && !res.starts_at_genesis)
-                printf("  the chain continues an earlier file (rotated or removed): its first record, seq %" PRIu64
-                       ", was not checked against it%s\n",
-                       res.first_seq, a->all ? "" : " (--all checks the rotated files too)");
+                printf("  the chain continues %s.1: its first record, seq %" PRIu64
+                       ", was not checked against it (--all checks the rotated files too)\n",
+                       a->file, res.first_seq);
         if (res.n_torn_recovered > 0)
                 printf("  %" PRIu64 " torn line%s left by a crash, recovered by the writer\n", res.n_torn_recovered,
                        res.n_torn_recovered == 1 ? "" : "s");

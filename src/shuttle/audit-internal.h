@@ -55,6 +55,14 @@ int audit_parse_line(AuditHasher *h, const char *line, size_t len, AuditParsedLi
                      const char **ret_problem);
 void audit_parsed_line_clear(AuditParsedLine *p);
 
+/* The code point at s (*ret_cp) and its length in bytes, or 0 if s does
+ * not start with a valid UTF-8 sequence (overlong forms, surrogates and
+ * values above U+10FFFF are invalid) or n is 0. */
+size_t audit_utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
+/* C0, DEL, C1, format characters (Cf: bidi controls, zero-width ones,
+ * tags) and the line/paragraph separators. */
+bool audit_codepoint_is_unsafe(uint32_t cp);
+
 /* PATH.i */
 int audit_rotated_path(const char *path, unsigned i, char **ret);
 

@@ -4,6 +4,7 @@
  * the chain.  The format is in audit.h and docs/AUDIT.md. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,7 +42,9 @@ struct AuditLog {
 
         unsigned unsynced;
         uint64_t first_unsynced_usec;
-        uint64_t n_syncs, n_rotations;
+        uint64_t n_syncs, n_rotations, n_drops;
+        /* Writing the record that announces a drop (no rotation for it). */
+        bool dropping;
 
         char *buf;
         size_t buf_size;
@@ -367,6 +370,9 @@ _public_ uint64_t audit_log_get_n_syncs(const AuditLog *log) {
 _public_ uint64_t audit_log_get_n_rotations(const AuditLog *log) {
         return log->n_rotations;
 }
+_public_ uint64_t audit_log_get_n_drops(const AuditLog *log) {
+        return log->n_drops;
+}
 
 /* PATH → PATH.1 → ... → PATH.keep (the old PATH.keep is replaced, i.e.
  * deleted), then a new PATH.  The chain state is untouched: the first
@@ -406,6 +412,69 @@ static int rotate(AuditLog *log) {
         return 0;
 }
 
+/* What deleting the rotated file `name` (open as fd) loses: its first and
+ * last seq, the hash of its last record (the prev of the first record
+ * kept) and its size.  Whatever cannot be read is null: the record that
+ * announces the drop is written anyway. */
+static json_t *drop_info(AuditLog *log, const char *name, int fd) {
+        AuditLineReader lr = {};
+        json_t *first = json_null(), *last = json_null(), *hash = json_null();
+        const char *line;
+        size_t len;
+        uint64_t offset, line_no;
+        struct stat st;
+        TailState t;
+
+        if (fstat(fd, &st) < 0)
+                st.st_size = 0;
+        audit_line_reader_reset(&lr, fd);
+        if (audit_line_reader_next(&lr, &line, &len, &offset, &line_no) > 0) {
+                AuditParsedLine p;
+                const char *problem;
+                if (audit_parse_line(&log->hasher, line, len, &p, &problem) == 0) {
+                        first = json_integer((json_int_t) p.seq);
+                        audit_parsed_line_clear(&p);
+                }
+        }
+        audit_line_reader_done(&lr);
+        if (read_tail(&log->hasher, fd, (uint64_t) st.st_size, &t) == 0 && t.have_record) {
+                last = json_integer((json_int_t) t.seq);
+                hash = json_string(t.hash);
+        }
+        return json_pack("{s:s,s:o*,s:o*,s:o*,s:I}", "file", name, "first_seq", first, "last_seq", last,
+                         "last_hash", hash, "bytes", (json_int_t) st.st_size);
+}
+
+/* Invariant 10: a rotation that deletes the oldest file says so first, in
+ * the chain, so the log never loses records silently (and --verify can
+ * name what is gone).  Written before the deletion: a crash in between
+ * leaves a record of a drop that did not happen yet, never the reverse.
+ * Returns 1 if a record was written, 0 if nothing is deleted. */
+static int note_drop(AuditLog *log) {
+        char name[NAME_MAX + 16], reason[160];
+        _cleanup_close_ int fd = -1;
+        _cleanup_(json_decrefp) json_t *extra = NULL;
+        int r;
+
+        snprintf(name, sizeof(name), "%s.%u", log->base, log->opts.keep);
+        fd = openat(log->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        extra = json_pack("{s:o*}", "dropped", drop_info(log, name, fd));
+        if (!extra)
+                return -ENOMEM;
+        snprintf(reason, sizeof(reason), "retention: %u rotated files of at most %" PRIu64 " bytes are kept",
+                 log->opts.keep, log->opts.max_size);
+        log->dropping = true;
+        r = audit_log_append(log, &(AuditRecord) { .kind = "audit", .op = "drop", .object = name,
+                                                    .decision = "dropped", .reason = reason, .extra = extra });
+        log->dropping = false;
+        if (r < 0)
+                return r;
+        log->n_drops++;
+        return 1;
+}
+
 static void format_ts(AuditLog *log, uint64_t usec, char out[static AUDIT_TIMESTAMP_MAX]) {
         time_t sec = (time_t) (usec / 1000000U);
 
@@ -424,34 +493,8 @@ static void format_ts(AuditLog *log, uint64_t usec, char out[static AUDIT_TIMEST
         snprintf(out + 19, AUDIT_TIMESTAMP_MAX - 19, ".%06uZ", (unsigned) (usec % 1000000U));
 }
 
-/* Replaces every byte that does not start a valid UTF-8 sequence (overlong
- * forms, surrogates and values above U+10FFFF are invalid) by U+FFFD, and
- * stops before the output would exceed max bytes. */
-static size_t utf8_sequence_length(const unsigned char *s, size_t n) {
-        unsigned char c = s[0];
-        size_t len;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF)
-                len = 2;
-        else if (c >= 0xE0 && c <= 0xEF)
-                len = 3;
-        else if (c >= 0xF0 && c <= 0xF4)
-                len = 4;
-        else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++)
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-            (c == 0xF4 && s[1] > 0x8F))
-                return 0;
-        return len;
-}
-
+/* Replaces every byte that does not start a valid UTF-8 sequence by
+ * U+FFFD, and stops before the output would exceed max bytes. */
 static json_t *sanitized_string(const char *s, size_t n, size_t max, bool *ret_cut) {
         _cleanup_free_ char *out = malloc(max + 1);
         size_t o = 0, i = 0;
@@ -459,7 +502,8 @@ static json_t *sanitized_string(const char *s, size_t n, size_t max, bool *ret_c
         if (!out)
                 return NULL;
         while (i < n) {
-                size_t l = utf8_sequence_length((const unsigned char *) s + i, n - i);
+                uint32_t cp;
+                size_t l = audit_utf8_decode(s + i, n - i, &cp);
                 size_t ol = l ? l : 3;
                 if (o + ol > max)
                         break;
@@ -620,6 +664,41 @@ static int write_all(int fd, const char *p, size_t n, size_t *ret_written) {
         return 0;
 }
 
+/* Text from a container may hold C1 controls, bidi overrides and other
+ * characters that are harmless in JSON but not on a terminal (a `grep` or
+ * `tail` of the log shows them raw): they go into the line as \u escapes.
+ * Most lines are ASCII, so the check is one pass over the bytes. */
+static int escape_unsafe(AuditLog *log, size_t *n) {
+        const unsigned char *p = (const unsigned char *) log->buf + 1;
+        _cleanup_free_ char *tmp = NULL;
+        size_t i, m;
+
+        for (i = 0; i < *n; i++)
+                if (p[i] >= 0x7F)
+                        break;
+        if (i == *n)
+                return 0;
+        m = audit_json_escape(log->buf + 1, *n, NULL);
+        if (m == *n)
+                return 0;
+        if (m > AUDIT_LINE_MAX - AUDIT_HASH_SUFFIX_LEN - 2)
+                return -E2BIG;
+        tmp = malloc(m);
+        if (!tmp)
+                return -ENOMEM;
+        audit_json_escape(log->buf + 1, *n, tmp);
+        if (m + AUDIT_HASH_SUFFIX_LEN + 2 > log->buf_size) {
+                char *nb = realloc(log->buf, m + AUDIT_HASH_SUFFIX_LEN + 2);
+                if (!nb)
+                        return -ENOMEM;
+                log->buf = nb;
+                log->buf_size = m + AUDIT_HASH_SUFFIX_LEN + 2;
+        }
+        memcpy(log->buf + 1, tmp, m);
+        *n = m;
+        return 0;
+}
+
 _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
         _cleanup_(json_decrefp) json_t *o = NULL;
         char hash[AUDIT_HASH_HEX_LEN + 1];
@@ -657,6 +736,9 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
                 log->buf = nb;
                 log->buf_size = sz;
         }
+        r = escape_unsafe(log, &n);
+        if (r < 0)
+                return r;
         r = audit_hash_body(&log->hasher, log->last_hash, log->buf + 1, n, hash);
         if (r < 0)
                 return r;
@@ -676,11 +758,20 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
 
         /* A torn fragment stays in the file it is in, with the record that
          * names it right after it, so no rotation until that is written. */
-        if (!log->torn && log->size > 0 && log->opts.max_size != UINT64_MAX &&
+        if (!log->torn && !log->dropping && log->size > 0 && log->opts.max_size != UINT64_MAX &&
             log->size + len > log->opts.max_size) {
+                bool dropped;
+                r = note_drop(log);
+                if (r < 0)
+                        return r;
+                dropped = r > 0;
                 r = rotate(log);
                 if (r < 0)
                         return r;
+                /* The drop record moved the chain on: build this one again
+                 * (into the new, empty file: no second rotation). */
+                if (dropped)
+                        return audit_log_append(log, rec);
         }
 
         r = write_all(log->fd, line, len, &written);

@@ -68,13 +68,21 @@
 #define AUDIT_DEFAULT_SYNC_INTERVAL_USEC UINT64_C(100000)
 #define AUDIT_DEFAULT_SYNC_RECORDS 1024
 #define AUDIT_KEEP_MAX 999
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" and a NUL. */
+#define AUDIT_TIMESTAMP_MAX 28
 
 typedef struct AuditLogOptions {
         /* Rotate before a record would make the file larger than this.
-         * 0 = AUDIT_DEFAULT_MAX_SIZE; UINT64_MAX = never rotate. */
+         * 0 = AUDIT_DEFAULT_MAX_SIZE; UINT64_MAX = never rotate.  (A file
+         * that ends in a drop record, below, is larger by that record.) */
         uint64_t max_size;
         /* Rotated files kept: PATH.1 (newest) ... PATH.keep (oldest); older
-         * ones are deleted.  0 = AUDIT_DEFAULT_KEEP; at most AUDIT_KEEP_MAX. */
+         * ones are deleted.  0 = AUDIT_DEFAULT_KEEP; at most AUDIT_KEEP_MAX.
+         * Never silently (invariant 10): before a rotation deletes PATH.keep
+         * the writer appends a record {"kind":"audit","op":"drop",
+         * "object":"<base>.<keep>","decision":"dropped",...,"dropped":{"file",
+         * "first_seq","last_seq","last_hash","bytes"}} to the current file,
+         * and audit_verify() reports the gap it leaves as a failure. */
         unsigned keep;
         /* fdatasync batching: at the latest this long after the first
          * unsynced record, or after this many unsynced records.
@@ -146,11 +154,35 @@ const char *audit_log_get_last_hash(const AuditLog *log); /* prev of the next re
 unsigned audit_log_get_unsynced(const AuditLog *log);     /* records not yet fdatasync()ed */
 uint64_t audit_log_get_n_syncs(const AuditLog *log);      /* fdatasync() calls so far */
 uint64_t audit_log_get_n_rotations(const AuditLog *log);
+uint64_t audit_log_get_n_drops(const AuditLog *log);      /* rotations that deleted a file */
 
 /* Hash of one line (without its newline), as defined above.  ret_hex gets
  * 64 hex digits and a NUL.  -EBADMSG if the line does not end with a
  * well-formed "hash" member. */
 int audit_line_hash(const char *prev_hex, const char *line, size_t len, char ret_hex[static AUDIT_HASH_HEX_LEN + 1]);
+
+/* ---- showing text from containers ---- */
+
+/* Unsafe characters (C0 and C1 controls, DEL, bidi controls such as U+202E,
+ * other format characters of category Cf, U+2028/U+2029) are never shown
+ * raw: the writer stores them as JSON \u escapes, the table shows them as
+ * \u202e (\U000e0001 beyond the BMP), bytes that are not UTF-8 as \xff,
+ * and a backslash as \\ (so the escapes are unambiguous). */
+
+/* One display unit of s (n > 0): writes what to print into out (NUL-
+ * terminated) and returns its length; *ret_in gets the input bytes it
+ * stands for. */
+#define AUDIT_TEXT_UNIT_MAX 11
+size_t audit_text_unit(const char *s, size_t n, char out[static AUDIT_TEXT_UNIT_MAX], size_t *ret_in);
+/* The whole of s[0..n) escaped like that, malloc'ed. */
+int audit_escape_text(const char *s, size_t n, char **ret);
+/* A JSON text with every unsafe character (from DEL up) replaced by its
+ * \u escape (a surrogate pair beyond the BMP), and bytes that are not UTF-8
+ * by \ufffd.  Writes to out (if not NULL; at most 12 bytes per input byte)
+ * and returns the output length; equal to n exactly when nothing needed
+ * escaping.  Only correct on JSON: raw bytes from DEL up are only ever
+ * inside strings. */
+size_t audit_json_escape(const char *in, size_t n, char *out);
 
 /* ---- verification ---- */
 
@@ -175,11 +207,28 @@ typedef struct AuditVerifyResult {
         uint64_t line;            /* 1-based, within file */
         uint64_t seq;             /* seq of the broken record if it has one, else 0 */
         char reason[256];         /* "hash mismatch", "seq jumps from 41 to 43", ... */
+        /* A gap (invariant 10): the oldest record present does not start
+         * the chain (seq 1, genesis prev), so seq 1..gap_last_seq are not
+         * in the log.  Always a failure; when nothing else is broken, file,
+         * line and seq name the first record after the gap.  If a drop
+         * record accounts for the last of the missing records (its
+         * last_seq and last_hash are what that first record continues),
+         * gap_drop_record_seq is its seq, gap_drop_ts its time and
+         * gap_drop_first_seq the first seq of the file it deleted (0 if it
+         * could not say). */
+        bool gap;
+        uint64_t gap_last_seq;
+        uint64_t gap_drop_record_seq;
+        uint64_t gap_drop_first_seq;
+        char gap_drop_ts[AUDIT_TIMESTAMP_MAX];
 } AuditVerifyResult;
 
 /* Verifies the chain in path (see flags).  Returns 0 when the files could
  * be read, with ret->ok telling the verdict; -ENOENT if path is missing,
- * another negative errno on I/O errors.  Problems it names: "not JSON",
+ * another negative errno on I/O errors.  Without AUDIT_VERIFY_ROTATED only
+ * path is checked, but a gap is still found: the first record of the
+ * oldest rotated file (or of path, if there is none) is read to see
+ * whether the retained history starts the chain.  Problems it names: "not JSON",
  * "not a record (missing or invalid KEY)", "no hash at end of line",
  * "line longer than N bytes", "torn last line (no newline)", "hash
  * mismatch", "prev does not match previous hash", "seq jumps from A to B",
@@ -204,8 +253,8 @@ bool audit_filter_match(const AuditFilter *filter, json_t *record);
 /* "2024-05-01T12:00:00Z", "2024-05-01T12:00:00.5+02:00", "2024-05-01 12:00:00"
  * (UTC) → microseconds since the epoch. */
 int audit_parse_timestamp(const char *s, uint64_t *ret_usec);
-/* Writes "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (28 bytes with the NUL). */
-#define AUDIT_TIMESTAMP_MAX 28
+/* Writes "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (AUDIT_TIMESTAMP_MAX bytes with
+ * the NUL). */
 char *audit_format_timestamp(uint64_t usec, char buf[static AUDIT_TIMESTAMP_MAX]);
 
 typedef struct AuditReader AuditReader;

@@ -265,6 +265,7 @@ struct Broker {
         GroupPolicy *group_policies;
         LimitState *limits;
         struct AuditLog *audit;
+        struct AuditAgg *audit_agg; /* repeated denials, counted (audit-agg.h) */
         Container *containers;
         size_t n_containers;
         Client *clients;

@@ -13,6 +13,8 @@ typedef struct Broker Broker;
 typedef struct BrokerOptions {
         const char *state_dir;       /* default /run/shuttle */
         const char *audit_log;       /* default /var/log/shuttle/audit.jsonl */
+        uint64_t audit_max_size;     /* rotate at; 0 = AUDIT_DEFAULT_MAX_SIZE */
+        unsigned audit_keep;         /* rotated files kept; 0 = AUDIT_DEFAULT_KEEP */
         const char *const *policy;   /* policy files; none = deny everything */
         size_t n_policy;
         uint64_t child_nofile;       /* > 0: the soft RLIMIT_NOFILE of the apps it

@@ -8,7 +8,10 @@ libshuttle_broker_la_SOURCES = \
 	src/shuttle/audit-line.c \
 	src/shuttle/audit.c \
 	src/shuttle/audit-read.c \
-	src/shuttle/audit-verify.c
+	src/shuttle/audit-verify.c \
+	src/shuttle/audit-text.c \
+	src/shuttle/audit-agg.h \
+	src/shuttle/audit-agg.c
 libshuttle_broker_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCRYPTO_CFLAGS)
 libshuttle_broker_la_LIBADD = libshuttle-common.la $(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
 # The wire protocol and client library, then the daemon itself.

@@ -12,6 +12,8 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/parse.h"
+#include "shuttle/audit.h"
 #include "shuttle/broker.h"
 
 static const char usage[] =
@@ -24,6 +26,11 @@ static const char usage[] =
         "      --foreground         stay in the foreground, log to stderr\n"
         "      --state-dir DIR      runtime state (default /run/shuttle)\n"
         "      --audit-log FILE     audit log (default /var/log/shuttle/audit.jsonl)\n"
+        "      --audit-max-size SIZE\n"
+        "                           rotate the audit log at SIZE bytes (K, M, G\n"
+        "                           suffixes; default 64M)\n"
+        "      --audit-keep N       rotated audit files kept (1-999, default 8); the\n"
+        "                           log records what rotation deletes\n"
         "      --policy FILE        policy file or directory (repeatable; default:\n"
         "                           deny everything)\n"
         "      --log-level LEVEL    error, warning, notice, info (default), debug\n"
@@ -31,11 +38,16 @@ static const char usage[] =
         "      --version            print the version\n";
 
 int main(int argc, char **argv) {
-        enum { OPT_FOREGROUND = 0x100, OPT_STATE_DIR, OPT_AUDIT_LOG, OPT_POLICY, OPT_LOG_LEVEL, OPT_VERSION };
+        enum {
+                OPT_FOREGROUND = 0x100, OPT_STATE_DIR, OPT_AUDIT_LOG, OPT_AUDIT_MAX_SIZE, OPT_AUDIT_KEEP, OPT_POLICY,
+                OPT_LOG_LEVEL, OPT_VERSION
+        };
         static const struct option options[] = {
                 { "foreground", no_argument, NULL, OPT_FOREGROUND },
                 { "state-dir", required_argument, NULL, OPT_STATE_DIR },
                 { "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+                { "audit-max-size", required_argument, NULL, OPT_AUDIT_MAX_SIZE },
+                { "audit-keep", required_argument, NULL, OPT_AUDIT_KEEP },
                 { "policy", required_argument, NULL, OPT_POLICY },
                 { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
                 { "help", no_argument, NULL, 'h' },
@@ -70,6 +82,23 @@ int main(int argc, char **argv) {
                 case OPT_AUDIT_LOG:
                         o.audit_log = optarg;
                         break;
+                case OPT_AUDIT_MAX_SIZE:
+                        /* Below a few KiB every record would rotate. */
+                        if (parse_size(optarg, &o.audit_max_size) < 0 || o.audit_max_size < 4096) {
+                                log_error("--audit-max-size: '%s': expected a size of at least 4K", optarg);
+                                return 2;
+                        }
+                        break;
+                case OPT_AUDIT_KEEP: {
+                        uint32_t n;
+                        if (parse_uint32(optarg, &n) < 0 || n < 1 || n > AUDIT_KEEP_MAX) {
+                                log_error("--audit-keep: '%s': expected a number from 1 to %u", optarg,
+                                          AUDIT_KEEP_MAX);
+                                return 2;
+                        }
+                        o.audit_keep = n;
+                        break;
+                }
                 case OPT_POLICY:
                         policy[o.n_policy++] = optarg;
                         break;

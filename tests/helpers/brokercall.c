@@ -4,6 +4,8 @@
  *   brokercall hello                       print the name the broker knows us by
  *   brokercall signal CONTAINER APP SIG    ask for a signal; print the result
  *   brokercall hellos N                    N request/reply round trips; print "ok N"
+ *   brokercall connects SERVICE N [vary]   N CONNECTs to SERVICE (SERVICE0, SERVICE1,
+ *                                          ... with vary); print "denied D other O"
  *   brokercall flood SECONDS               open connections until refused and
  *                                          send requests without reading replies
  *   brokercall transfer PATH CONTAINER ro|rw [HOLD_SECONDS]
@@ -105,6 +107,26 @@ static int run(int argc, char **argv) {
                         }
                 }
                 printf("ok %d\n", n);
+                return 0;
+        }
+        if (strcmp(argv[1], "connects") == 0 && (argc == 4 || argc == 5)) {
+                unsigned long n = strtoul(argv[3], NULL, 10), denied = 0, other = 0;
+                char service[SHUTTLE_SERVICE_MAX + 1];
+                for (unsigned long i = 0; i < n; i++) {
+                        int fd = -1;
+                        if (argc == 5)
+                                snprintf(service, sizeof(service), "%s%lu", argv[2], i);
+                        else
+                                snprintf(service, sizeof(service), "%s", argv[2]);
+                        r = shuttle_connect_service(c, service, &fd);
+                        if (fd >= 0)
+                                close(fd);
+                        if (r == -EACCES)
+                                denied++;
+                        else
+                                other++;
+                }
+                printf("denied %lu other %lu\n", denied, other);
                 return 0;
         }
         if (strcmp(argv[1], "signal") == 0 && argc == 5) {

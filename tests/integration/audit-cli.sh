@@ -27,7 +27,7 @@ wait_for_lines() {
         [ "$(count_lines "$1")" -ge "$2" ]
 }
 
-plan 34
+plan 49
 
 # Records i = 0..19: from web/db/cache/mail[i%4], kind
 # ipc/invoke/transfer/signal[i%4], allow for even i, ts 12:00:00 + i s.
@@ -82,6 +82,38 @@ off=$(grep -b -o '"object":"object-6"' "$LOG" | cut -d: -f1)
 printf '7' | dd of="$LOG" bs=1 seek=$((off + 17)) conv=notrunc status=none
 check_status "--verify after one flipped byte" 1 sctl audit --file "$LOG" --verify
 check_match "... names the record and the problem" ':7: record seq 7: hash mismatch' "$(cat "$T/out")"
+
+# ---- text a terminal would misread ----
+# A record as an older writer left it: U+202E and a C1 control (CSI) raw
+# in the object, with a correct hash.
+OLD=$T/old.jsonl
+G=0000000000000000000000000000000000000000000000000000000000000000
+body='{"ts":"2024-05-01T12:00:00.000000Z","seq":1,"group":null,"from":"web","to":"db","kind":"transfer","op":"open","object":"/x'$'\u202e''fdp'$'\xc2\x9b''m","decision":"deny","rule":null,"reason":null,"prev":"'$G'"'
+h=$({ printf '%s\n%s}' "$G" "$body"; } | sha256sum | cut -d' ' -f1)
+printf '%s,"hash":"%s"}\n' "$body" "$h" >"$OLD"
+check_status "(the hand-made record verifies)" 0 sctl audit --file "$OLD" --verify
+check_status "the table of a record with U+202E and a C1 control" 0 sctl audit --file "$OLD"
+check_match "... shows both escaped" ' web → db +/x\\u202efdp\\u009bm +\(default\)$' "$(cat "$T/out")"
+check_eq "... and neither raw" "0" "$(LC_ALL=C grep -c -P '\xe2\x80\xae|\xc2[\x80-\x9f]' "$T/out")"
+check_status "--json of it" 0 sctl audit --file "$OLD" --json
+check_match "... escapes both as JSON \\u escapes" '"object":"/x\\u202efdp\\u009bm"' "$(cat "$T/out")"
+check_eq "... and prints neither raw" "0" "$(LC_ALL=C grep -c -P '\xe2\x80\xae|\xc2[\x80-\x9f]' "$T/out")"
+check_eq "... which is the same string to a JSON reader" "$(jq -r .object "$OLD" 2>/dev/null)" "$(jq -r .object "$T/out" 2>/dev/null)"
+
+# ---- retention: what rotation deletes is recorded, and a gap fails ----
+R=$T/ret/audit.jsonl
+mkdir -p "$T/ret"
+"$GEN" --max-size 2048 --keep 2 "$R" 60
+check_eq "only --keep rotated files are left" "audit.jsonl audit.jsonl.1 audit.jsonl.2" "$(cd "$T/ret" && echo *)"
+check_status "--verify --all fails on the gap rotation left" 1 sctl audit --file "$R" --all --verify
+check_match "... naming what is gone and the rotation that deleted it" \
+        'audit.jsonl.2:1: record seq ([0-9]+): gap: records seq 1\.\.[0-9]+ are not in the log; seq [0-9]+\.\.[0-9]+ were deleted by rotation at 20[0-9T:.-]+Z \(record seq [0-9]+\)' \
+        "$(head -1 "$T/out")"
+check_match "... and that the rest is intact" '^\(the [0-9]+ records checked, seq [0-9]+\.\.[0-9]+, chain intact, last hash [0-9a-f]{64}\)$' \
+        "$(tail -1 "$T/out")"
+check_status "plain --verify fails on it too" 1 sctl audit --file "$R" --verify
+check_status "the table shows the drop record" 0 sctl audit --file "$R" --all
+check_match "... as what was deleted" ' dropped +audit .* audit\.jsonl\.2 +seq [0-9]+\.\.[0-9]+ deleted by rotation$' "$(cat "$T/out")"
 
 # ---- --follow ----
 rm -f "$LOG"

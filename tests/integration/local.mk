@@ -30,3 +30,4 @@ integration_tests += tests/integration/shim-exec.sh
 integration_tests += tests/integration/shm-mq.sh
 integration_tests += tests/integration/names.sh
 integration_tests += tests/integration/escape.sh
+integration_tests += tests/integration/audit-flood.sh

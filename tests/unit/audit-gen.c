@@ -2,7 +2,7 @@
 /* audit-gen: appends records to an audit log with the library, for the
  * shell tests and by hand.
  *
- *   audit-gen [--now] [--object-prefix P] [--max-size BYTES] FILE COUNT
+ *   audit-gen [--now] [--object-prefix P] [--max-size BYTES] [--keep N] FILE COUNT
  *
  * Record number i (its seq minus one, so numbering continues across runs)
  * goes from web/db/cache/mail[i%4] to the next name, kind
@@ -27,6 +27,7 @@ int main(int argc, char **argv) {
                 { "now", no_argument, NULL, 'n' },
                 { "object-prefix", required_argument, NULL, 'p' },
                 { "max-size", required_argument, NULL, 's' },
+                { "keep", required_argument, NULL, 'k' },
                 {},
         };
         AuditLogOptions o = {};
@@ -50,11 +51,20 @@ int main(int argc, char **argv) {
                                 return 2;
                         }
                         break;
+                case 'k': {
+                        uint32_t k;
+                        if (parse_uint32(optarg, &k) < 0) {
+                                fprintf(stderr, "audit-gen: bad --keep '%s'\n", optarg);
+                                return 2;
+                        }
+                        o.keep = k;
+                        break;
+                }
                 default:
                         return 2;
                 }
         if (argc - optind != 2 || parse_uint64(argv[optind + 1], &count) < 0) {
-                fprintf(stderr, "Usage: audit-gen [--now] [--object-prefix P] [--max-size BYTES] FILE COUNT\n");
+                fprintf(stderr, "Usage: audit-gen [--now] [--object-prefix P] [--max-size BYTES] [--keep N] FILE COUNT\n");
                 return 2;
         }
         r = audit_log_open(argv[optind], &o, &log);

@@ -23,3 +23,10 @@ TESTS += tests/unit/test-logline
 tests_unit_test_logline_SOURCES = tests/unit/test-logline.c
 tests_unit_test_logline_CFLAGS = $(audit_test_cflags)
 tests_unit_test_logline_LDADD = $(audit_test_libs) $(TEST_LIBS)
+
+# Invariant 10 (aggregated denials, recorded drops, gaps) and escaping.
+check_PROGRAMS += tests/unit/test-audit-bounds
+TESTS += tests/unit/test-audit-bounds
+tests_unit_test_audit_bounds_SOURCES = tests/unit/test-audit-bounds.c
+tests_unit_test_audit_bounds_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_bounds_LDADD = $(audit_test_libs) $(TEST_LIBS)

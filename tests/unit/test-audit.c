@@ -370,10 +370,18 @@ static void test_verify_deleted_line(void **state) {
                 AuditVerifyResult r;
                 assert_int_equal(audit_verify(f->path, 0, &r), 0);
                 /* The chain is consistent from seq 2 on, but it no longer
-                 * starts at the genesis: reported, not hidden. */
-                assert_true(r.ok);
+                 * starts at the genesis: a gap, and a failure (invariant
+                 * 10), with no record of a rotation to explain it. */
+                assert_false(r.ok);
                 assert_false(r.starts_at_genesis);
                 assert_int_equal(r.first_seq, 2);
+                assert_true(r.gap);
+                assert_int_equal(r.gap_last_seq, 1);
+                assert_int_equal(r.gap_drop_record_seq, 0);
+                assert_int_equal(r.seq, 2);
+                assert_int_equal(r.line, 1);
+                assert_string_equal(r.reason, "gap: records seq 1..1 are not in the log (--all looks for the "
+                                              "record of their removal)");
         }
         lines_free(&l);
 }
@@ -557,13 +565,18 @@ static void test_rotation_keep(void **state) {
         assert_int_equal(access(p, F_OK), 0);
         snprintf(p, sizeof(p), "%s.3", f->path);
         assert_int_equal(access(p, F_OK), -1);
-        /* What is kept still verifies; it no longer reaches the genesis. */
+        /* What is kept is intact but no longer reaches the genesis: the
+         * gap is a failure that names the rotation that made it. */
         AuditVerifyResult r;
         assert_int_equal(audit_verify(f->path, AUDIT_VERIFY_ROTATED, &r), 0);
-        assert_true(r.ok);
+        assert_false(r.ok);
         assert_false(r.starts_at_genesis);
-        assert_int_equal(r.last_seq, 100);
+        assert_true(r.gap);
+        assert_true(r.gap_drop_record_seq > r.gap_last_seq);
+        assert_true(r.gap_drop_first_seq > 1);
+        assert_non_null(strstr(r.reason, "were deleted by rotation at 20"));
         assert_int_equal(r.n_files, 3);
+        assert_int_equal(r.seq, r.gap_last_seq + 1);
 }
 
 static void test_crash_after_rotation_rename(void **state) {
