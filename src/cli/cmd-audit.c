@@ -42,20 +42,11 @@ static void help(void) {
                "broken), 2 usage error.\n");
 }
 
-static int parse_since(const char *s, uint64_t *ret) {
+static uint64_t now_usec(void) {
         struct timespec ts;
-        uint64_t usec, now;
 
-        if (audit_parse_timestamp(s, &usec) == 0) {
-                *ret = usec;
-                return 0;
-        }
-        if (parse_duration(s, &usec) < 0)
-                return -EINVAL;
         clock_gettime(CLOCK_REALTIME, &ts);
-        now = (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
-        *ret = usec >= now ? 1 : now - usec;
-        return 0;
+        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
 }
 
 static int parse_args(int argc, char **argv, AuditArgs *a) {
@@ -113,7 +104,7 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
                         a->filter.decision = optarg;
                         break;
                 case ARG_SINCE:
-                        if (parse_since(optarg, &a->filter.since_usec) < 0) {
+                        if (audit_parse_since(optarg, now_usec(), &a->filter.since_usec) < 0) {
                                 log_error("audit: invalid --since '%s' (expected an RFC 3339 time such as "
                                           "2024-05-01T12:00:00Z, or an age such as 10m or 1h)",
                                           optarg);

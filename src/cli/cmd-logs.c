@@ -14,6 +14,7 @@
 #include "cli/verb-options.h"
 #include "common/fileio.h"
 #include "common/parse.h"
+#include "shuttle/audit.h"
 #include "shuttle/logline.h"
 
 static const char logs_usage[] =
@@ -226,7 +227,7 @@ int verb_logs(int argc, char **argv) {
                         filter.timestamps = true;
                         break;
                 case ARG_SINCE:
-                        if (parse_time_or_age(optarg, now_usec(), &filter.since_usec) < 0) {
+                        if (audit_parse_since(optarg, now_usec(), &filter.since_usec) < 0) {
                                 log_error("logs: --since: '%s': expected an RFC 3339 time such as "
                                           "2024-05-01T12:00:00Z or an age such as 10m",
                                           optarg);

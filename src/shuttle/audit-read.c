@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/parse.h"
 #include "shuttle/audit-internal.h"
 
 #define READ_CHUNK (64U * 1024U)
@@ -183,6 +184,20 @@ _public_ int audit_parse_timestamp(const char *s, uint64_t *ret) {
         if (t < 0)
                 return -ERANGE;
         *ret = (uint64_t) t * 1000000U + (uint64_t) frac;
+        return 0;
+}
+
+_public_ int audit_parse_since(const char *s, uint64_t now_usec, uint64_t *ret_usec) {
+        uint64_t usec;
+
+        if (audit_parse_timestamp(s, &usec) == 0) {
+                *ret_usec = usec;
+                return 0;
+        }
+        if (parse_duration(s, &usec) < 0)
+                return -EINVAL;
+        /* 1, not 0: 0 means "no bound" to the filters. */
+        *ret_usec = usec >= now_usec ? 1 : now_usec - usec;
         return 0;
 }
 

@@ -253,6 +253,10 @@ bool audit_filter_match(const AuditFilter *filter, json_t *record);
 /* "2024-05-01T12:00:00Z", "2024-05-01T12:00:00.5+02:00", "2024-05-01 12:00:00"
  * (UTC) → microseconds since the epoch. */
 int audit_parse_timestamp(const char *s, uint64_t *ret_usec);
+/* A point in time as operators write it for --since (`audit`, `logs`):
+ * RFC 3339 (2024-05-01T12:00:00Z) or an age before now_usec (30s, 10m,
+ * 1h).  -EINVAL for anything else. */
+int audit_parse_since(const char *s, uint64_t now_usec, uint64_t *ret_usec);
 /* Writes "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (AUDIT_TIMESTAMP_MAX bytes with
  * the NUL). */
 char *audit_format_timestamp(uint64_t usec, char buf[static AUDIT_TIMESTAMP_MAX]);

@@ -10,7 +10,6 @@
 
 #include "common/fileio.h"
 #include "common/macro.h"
-#include "common/parse.h"
 #include "shuttle/audit.h"
 #include "shuttle/logline.h"
 
@@ -128,20 +127,6 @@ _public_ int logline_filter_end(LoglineFilter *f, LoglineSink sink, void *userda
                 r = sink(f->pre, f->pre_len, userdata);
         f->pre_len = 0;
         return r;
-}
-
-_public_ int parse_time_or_age(const char *s, uint64_t now_usec, uint64_t *ret_usec) {
-        uint64_t usec;
-
-        if (audit_parse_timestamp(s, &usec) == 0) {
-                *ret_usec = usec;
-                return 0;
-        }
-        if (parse_duration(s, &usec) < 0)
-                return -EINVAL;
-        /* 1, not 0: 0 means "no bound" to the filters. */
-        *ret_usec = usec >= now_usec ? 1 : now_usec - usec;
-        return 0;
 }
 
 _public_ int logline_open(const char *state_dir, const char *name) {

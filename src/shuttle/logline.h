@@ -52,11 +52,6 @@ int logline_filter(LoglineFilter *f, const char *buf, size_t n, LoglineSink sink
  * shorter than a stamp) goes to sink. */
 int logline_filter_end(LoglineFilter *f, LoglineSink sink, void *userdata);
 
-/* A point in time as operators write it for --since: RFC 3339
- * (2024-05-01T12:00:00Z) or an age before now_usec (30s, 10m, 1h).
- * -EINVAL for anything else. */
-int parse_time_or_age(const char *s, uint64_t now_usec, uint64_t *ret_usec);
-
 /* Opens <state_dir>/logs/<name>.log for a new run: the previous run's log
  * becomes <name>.log.1 (replacing the one before), and the new one starts
  * empty.  Returns the fd or a negative errno. */

@@ -65,7 +65,7 @@ srun() { "${SRUN[@]}" "$@"; }
 
 # check DESCRIPTION EXPECTED ACTUAL
 check_eq() {
-        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "expected: $2" "actual:   $3"; fi
+        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "expected: $2" "actual:   $3"; return 1; fi
 }
 
 # check_match DESCRIPTION REGEX ACTUAL

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shuttle/audit.h"
 #include "shuttle/logline.h"
 
 /* 2026-12-06T03:58:01.123456Z and one minute later */
@@ -156,14 +157,14 @@ static void test_since(void **state) {
         uint64_t t;
         (void) state;
 
-        assert_int_equal(parse_time_or_age("2026-12-06T03:58:01.123456Z", 0, &t), 0);
+        assert_int_equal(audit_parse_since("2026-12-06T03:58:01.123456Z", 0, &t), 0);
         assert_true(t == T0);
-        assert_int_equal(parse_time_or_age("10m", T0, &t), 0);
+        assert_int_equal(audit_parse_since("10m", T0, &t), 0);
         assert_true(t == T0 - 600000000U);
-        assert_int_equal(parse_time_or_age("1000000h", T0, &t), 0);
+        assert_int_equal(audit_parse_since("1000000h", T0, &t), 0);
         assert_true(t == 1);
-        assert_int_equal(parse_time_or_age("yesterday", T0, &t), -EINVAL);
-        assert_int_equal(parse_time_or_age("", T0, &t), -EINVAL);
+        assert_int_equal(audit_parse_since("yesterday", T0, &t), -EINVAL);
+        assert_int_equal(audit_parse_since("", T0, &t), -EINVAL);
 }
 
 int main(void) {
