@@ -77,8 +77,7 @@ static void audit_refused_peer(Broker *b, const Container *owner, const char *so
                 rb->suppressed++;
                 return;
         }
-        extra = json_pack("{s:i, s:i, s:s}", "peer_pid", (int) peer->pid, "peer_uid", (int) peer->uid, "socket",
-                          socket);
+        extra = json_pack("{s:i, s:i}", "peer_pid", (int) peer->pid, "peer_uid", (int) peer->uid);
         if (extra && rb->suppressed > 0)
                 json_object_set_new(extra, "suppressed", json_integer((json_int_t) rb->suppressed));
         rb->suppressed = 0;

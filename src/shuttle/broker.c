@@ -570,7 +570,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         r = control_state_dir_create(b->state_dir);
         if (r >= 0) {
                 snprintf(path, sizeof(path), "%s/registry", b->state_dir);
-                r = mkdir_p_at(AT_FDCWD, path, 0700);
+                r = control_dir_ensure(AT_FDCWD, path, 0700);
         }
         if (r < 0) {
                 (void) asprintf(ret_error, "cannot create the state directory '%s': %s", b->state_dir,

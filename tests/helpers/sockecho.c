@@ -10,8 +10,9 @@
  *                                           4 on ENOENT, 5 on EACCES, 1 else
  *   sockecho stream PATH BYTES              send BYTES zeros to a sink and
  *                                           print how many came back
- *   sockecho knock PATH N                   connect N times, one after the
- *                                           other, each waiting for the
+ *   sockecho knock PATH N                   connect and send a line N times,
+ *                                           one after the other, each
+ *                                           waiting for an answer or the
  *                                           close; print how many were
  *                                           closed without an answer
  */
@@ -128,6 +129,8 @@ static int knock(const char *path, long n) {
         signal(SIGPIPE, SIG_IGN);
         for (long i = 0; i < n; i++) {
                 int fd = connect_to(path);
+                /* A line, so that a service that is reached answers. */
+                dprintf(fd, "knock\n");
                 if (read(fd, &c, 1) <= 0)
                         closed++;
                 close(fd);
