@@ -11,8 +11,8 @@
  *     process of that container, i.e. of its pid namespace exactly;
  *   - control.sock: root in the broker's own pid namespace (the host).
  *
- * The file modes (0700 parents on the host, see control_container_dir_
- * create()) keep the paths out of reach; this check is what holds when a
+ * The file modes (0700 parents on the host, see control.h) keep the
+ * paths out of reach; this check is what holds when a
  * path is reached anyway: through /proc/PID/root of a container process
  * by a host user with the same uid, a volume that exposes the state
  * directory, or a mode an operator loosened.
