@@ -12,7 +12,6 @@
 
 #include "cli/run-options.h"
 #include "cli/verbs.h"
-#include "common/fileio.h"
 #include "common/log.h"
 #include "shuttle/broker-client.h"
 #include "shuttle/control.h"
@@ -180,8 +179,9 @@ static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
                 reg.state_dir = state;
                 /* The container mounts this while it registers: it must
                  * exist first (the broker fills it; without one it stays
-                 * empty and is removed at the end). */
-                r = mkdir_p_at(AT_FDCWD, dir, 0755);
+                 * empty and is removed at the end).  Closed on the host:
+                 * see control.h. */
+                r = control_container_dir_create(state, o->config.name, dir, sizeof(dir));
                 if (r < 0)
                         return log_error_errno(r, "run: cannot create '%s': %m", dir), 125;
         }

@@ -251,6 +251,14 @@ typedef struct DependMount {
 
 struct AuditLog;
 
+/* Records of refused peers (accept.c): a token bucket, and how many were
+ * left out since the last record. */
+typedef struct RefusalBudget {
+        double tokens;
+        uint64_t last_usec;
+        uint64_t suppressed;
+} RefusalBudget;
+
 struct Broker {
         int epfd;
         char limit_why[192];   /* broker_limit_rate()'s last reason */
@@ -279,8 +287,27 @@ struct Broker {
         uint64_t next_depend_id;
         uint64_t next_depend_check_usec;
         Garbage *garbage;
+        RefusalBudget refusals;
         bool quit;
 };
+
+/* accept.c: the only place a listening socket of the broker is accepted
+ * (control.sock, every broker.sock, every proxy socket).  The peer is
+ * checked first (a process of the container the socket belongs to; root
+ * on the host for control.sock); a refused one is closed and audited
+ * (rate-bounded), and only a checked one reaches the handlers below. */
+typedef struct BrokerPeer {
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+} BrokerPeer;
+void broker_listener_event(Broker *b, Source *s);
+/* On the broker's timer: says how many refusals were left unrecorded. */
+void broker_refusals_tick(Broker *b, uint64_t now_usec);
+/* The handlers of a checked connection; each takes fd. */
+void broker_control_add(Broker *b, int fd);
+void broker_client_add(Broker *b, Container *c, int fd, const BrokerPeer *peer);
+void ipc_proxy_add(Broker *b, Proxy *p, int fd);
 
 /* broker.c */
 int broker_watch(Broker *b, Source *s, uint32_t events);
@@ -340,7 +367,6 @@ void ipc_sync_proxies(Broker *b);
 void ipc_sync_proxies_added(Broker *b, Container *c);
 void ipc_sync_proxies_removed(Broker *b, Container *c);
 void ipc_drop_proxies(Broker *b, Container *c);
-void ipc_proxy_accept(Broker *b, Proxy *p);
 void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events);
 void ipc_relays_recheck(Broker *b);
 void ipc_drop_relays_of(Broker *b, const Container *c);
@@ -486,6 +512,5 @@ int depend_restore(Broker *b, uint64_t id, const json_t *o);
  * taken down and audited. */
 void transfer_sweep_unrecorded(Broker *b);
 
-void broker_client_accept(Broker *b, Container *c);
 void broker_client_event(Broker *b, Client *cl, uint32_t events);
 void broker_drop_clients_of(Broker *b, Container *c);

@@ -485,21 +485,12 @@ static void control_conn_close(Broker *b, ControlConn *cc) {
         broker_defer_free(b, cc, control_conn_free);
 }
 
-static void control_accept(Broker *b) {
-        struct ucred cred;
-        socklen_t len = sizeof(cred);
+/* A control connection whose peer broker_listener_event() found to be
+ * root on the host: only root drives the broker (the socket is 0600 in a
+ * 0700 directory too). */
+void broker_control_add(Broker *b, int fd) {
         ControlConn *cc;
-        int fd;
 
-        fd = accept4(b->control.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-                return;
-        /* Only root may drive the broker (the socket is 0600 too). */
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
-                log_warning("Refused a control connection from uid %d", (int) cred.uid);
-                close(fd);
-                return;
-        }
         cc = calloc(1, sizeof(*cc));
         if (!cc) {
                 close(fd);
@@ -594,14 +585,12 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         if (r < 0)
                 goto fail;
 
-        r = mkdir_p_at(AT_FDCWD, b->state_dir, 0755);
-        if (r >= 0) {
-                snprintf(path, sizeof(path), "%s/broker", b->state_dir);
-                r = mkdir_p_at(AT_FDCWD, path, 0755);
-        }
+        /* The state directory and broker/ are closed to everyone but us
+         * (invariant 9; see control.h). */
+        r = control_state_dir_create(b->state_dir);
         if (r >= 0) {
                 snprintf(path, sizeof(path), "%s/registry", b->state_dir);
-                r = mkdir_p_at(AT_FDCWD, path, 0700);
+                r = control_dir_ensure(AT_FDCWD, path, 0700);
         }
         if (r < 0) {
                 (void) asprintf(ret_error, "cannot create the state directory '%s': %s", b->state_dir,
@@ -711,7 +700,10 @@ int broker_run(Broker *b) {
                                 continue;
                         switch (s->type) {
                         case SRC_CONTROL_LISTEN:
-                                control_accept(b);
+                        case SRC_CONTAINER_LISTEN:
+                        case SRC_PROXY_LISTEN:
+                                /* Every listening socket: one door, with its peer check. */
+                                broker_listener_event(b, s);
                                 break;
                         case SRC_CONTROL_CONN:
                                 control_event(b, (ControlConn *) s);
@@ -735,20 +727,15 @@ int broker_run(Broker *b) {
                                                                                 (uint64_t) now.tv_nsec / 1000u);
                                 transfer_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
                                 depend_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
+                                broker_refusals_tick(b, mono_usec());
                                 break;
                         }
-                        case SRC_CONTAINER_LISTEN:
-                                broker_client_accept(b, (Container *) s);
-                                break;
                         case SRC_CONTAINER_PIDFD:
                                 container_unregister(b, (Container *) ((char *) s - offsetof(Container, pidfd)),
                                                      "exited");
                                 break;
                         case SRC_CLIENT:
                                 broker_client_event(b, (Client *) s, ev[i].events);
-                                break;
-                        case SRC_PROXY_LISTEN:
-                                ipc_proxy_accept(b, (Proxy *) s);
                                 break;
                         case SRC_RELAY:
                                 ipc_relay_event(b, (RelayEnd *) s, ev[i].events);

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/macro.h"
 #include "shuttle/control.h"
 
@@ -21,6 +25,70 @@ int control_container_dir(const char *state_dir, const char *name, char *ret, si
         if ((size_t) snprintf(ret, size, "%s/broker/%s", state_dir, name) >= size)
                 return -ENAMETOOLONG;
         return 0;
+}
+
+int control_dir_ensure(int dirfd, const char *name, mode_t mode) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+                return -errno;
+        /* Checked on what was opened, not on the name: a directory
+         * someone else owns could be emptied and swapped under us. */
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid())
+                return -EPERM;
+        /* mkdir() left the umask's mark; an older version left 0755. */
+        if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
+                return -errno;
+        return 0;
+}
+
+int control_state_dir_create(const char *state_dir) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        r = mkdir_p_at(AT_FDCWD, state_dir, 0700);
+        if (r < 0)
+                return r;
+        fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* An existing state directory of ours (an older version made it
+         * 0755) is closed too; one that is shared (sticky, like /tmp) or
+         * not ours is left as it is: broker/ below is what must be
+         * closed, and is. */
+        if (st.st_uid == geteuid() && !(st.st_mode & S_ISVTX) && (st.st_mode & 077) &&
+            fchmod(fd, st.st_mode & 0700) < 0)
+                return -errno;
+        return control_dir_ensure(fd, "broker", 0700);
+}
+
+int control_container_dir_create(const char *state_dir, const char *name, char *ret, size_t size) {
+        _cleanup_close_ int fd = -1;
+        char path[PATH_MAX];
+        int r;
+
+        r = control_container_dir(state_dir, name, ret, size);
+        if (r < 0)
+                return r;
+        r = control_state_dir_create(state_dir);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "%s/broker", state_dir);
+        fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* 0755: the container's users reach it (through the bind mount
+         * only; broker/ above is 0700). */
+        return control_dir_ensure(fd, name, 0755);
 }
 
 int control_connect(const char *state_dir, int *ret_fd) {

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CONTROL_SOCKET "control.sock"
 #define CONTROL_MSG_MAX (256u * 1024u)
@@ -17,6 +18,26 @@
 int control_socket_path(const char *state_dir, char *ret, size_t size);
 /* The broker's directory for a container: <state_dir>/broker/<name>. */
 int control_container_dir(const char *state_dir, const char *name, char *ret, size_t size);
+
+/* The host side of what the broker makes for containers (invariant 9):
+ *
+ *   <state_dir>/                 0700 (made so; tightened if it is ours)
+ *   <state_dir>/broker/          0700, ours: nobody else walks below it
+ *   <state_dir>/broker/<name>/   0755, and svc/ bin/ apps/ xfer/ in it,
+ *                                with broker.sock and svc/ sockets 0666
+ *
+ * A container reaches its own directory through the bind mount at
+ * /run/shuttle, which does not walk the 0700 parents: there "everyone"
+ * is the container's own users (one started with --user 1000 must
+ * connect too), and on the host nobody but root gets that far.  Who
+ * connects is checked again at accept, on every socket (accept.c). */
+int control_state_dir_create(const char *state_dir);
+/* control_container_dir(), made as above (with its parents). */
+int control_container_dir_create(const char *state_dir, const char *name, char *ret, size_t size);
+/* dirfd/name as a directory we own with exactly mode: made so, or an
+ * existing one (an older version's) brought to it.  A symlink or someone
+ * else's directory is refused (-ELOOP/-ENOTDIR, -EPERM). */
+int control_dir_ensure(int dirfd, const char *name, mode_t mode);
 
 /* -ENOENT / -ECONNREFUSED: no broker is running. */
 int control_connect(const char *state_dir, int *ret_fd);

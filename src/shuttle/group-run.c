@@ -224,8 +224,7 @@ _Noreturn static void runner_main(Supervisor *s, Member *m, int out_w, int statu
         log_set_program(m->gc->name);
 
         c.state_dir = (char *) s->state_dir;
-        if (control_container_dir(s->state_dir, c.name, dir, sizeof(dir)) < 0 ||
-            mkdir_p_at(AT_FDCWD, dir, 0755) < 0)
+        if (control_container_dir_create(s->state_dir, c.name, dir, sizeof(dir)) < 0)
                 _exit(125);
         c.shuttle_dir = dir;
         /* The shim, as for `shuttlectl run` (see cmd-run.c): the host
@@ -620,12 +619,16 @@ static int setup(Supervisor *s) {
         FILE *f;
         int r;
 
+        /* Made closed before anything is made in it (see control.h). */
+        r = control_state_dir_create(s->state_dir);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create '%s': %m", s->state_dir);
         snprintf(path, sizeof(path), "%s/logs", s->state_dir);
         r = mkdir_p_at(AT_FDCWD, path, 0750);
         if (r < 0)
                 return log_error_errno(r, "Cannot create '%s': %m", path);
         snprintf(s->dir, sizeof(s->dir), "%s/groups/%s", s->state_dir, s->g->name);
-        r = mkdir_p_at(AT_FDCWD, s->dir, 0755);
+        r = mkdir_p_at(AT_FDCWD, s->dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Cannot create '%s': %m", s->dir);
         snprintf(path, sizeof(path), "%s/lock", s->dir);

@@ -114,6 +114,10 @@ static int proxy_create(Broker *b, Container *importer, const Container *exporte
         if (fd < 0)
                 return -errno;
         (void) unlink(sa.sun_path);
+        /* 0666 for the importer's users, whatever their uid (--user): the
+         * path is reached through its bind mount only (broker/ is 0700 on
+         * the host), and whoever connects must still be a process of the
+         * importer (accept.c): the grant is the importer's alone. */
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
             listen(fd, 64) < 0)
                 return -errno;
@@ -326,16 +330,16 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
         relay_update_events(b, r);
 }
 
-void ipc_proxy_accept(Broker *b, Proxy *p) {
+/* A connection on one of the importer's proxy sockets, whose peer
+ * broker_listener_event() found to be a process of the importer: only
+ * then may it use the importer's grant. */
+void ipc_proxy_add(Broker *b, Proxy *p, int fd) {
         Container *importer = p->importer;
-        _cleanup_close_ int in = -1, out = -1;
+        _cleanup_close_ int in = fd, out = -1;
         char target[160];
         IpcGrant grant = {};
         int k;
 
-        in = accept4(p->src.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (in < 0)
-                return;
         snprintf(target, sizeof(target), "%s.%s", p->exporter, p->service);
         if (importer->n_relays >= BROKER_RELAYS_PER_CONTAINER) {
                 broker_audit(b, &(AuditEvent){ .from = importer, .to = p->exporter, .kind = "ipc",

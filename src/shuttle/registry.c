@@ -194,7 +194,9 @@ static int listen_container(Container *c) {
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
         /* Any user inside the container may talk to the broker: who they
-         * are is the channel, not the file mode. */
+         * are is the channel, not the file mode.  On the host the path is
+         * closed by broker/ (0700), and a peer that reaches it anyway is
+         * refused at accept unless it is a process of this container. */
         if (chmod(sa.sun_path, 0666) < 0 || listen(fd, 16) < 0)
                 return -errno;
         c->listen = (Source){ .type = SRC_CONTAINER_LISTEN, .fd = TAKE_FD(fd) };
@@ -251,45 +253,39 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
         }
         c->pidns_dev = st.st_dev;
         c->pidns_ino = st.st_ino;
-
-        r = control_container_dir(b->state_dir, name, c->dir, sizeof(c->dir));
-        if (r < 0)
-                goto fail;
-        if (mkdir(c->dir, 0755) < 0 && errno != EEXIST) {
-                r = -errno;
+        /* The peer check on its sockets (accept.c) tells its processes
+         * from everyone else's by this namespace: one the host shares
+         * would let every host process pass as the container. */
+        if (stat("/proc/self/ns/pid", &st) < 0 || (st.st_dev == c->pidns_dev && st.st_ino == c->pidns_ino)) {
+                r = -EPERM;
+                (void) asprintf(ret_error, "container '%s': process %d is in the host's pid namespace", name,
+                                (int) pid);
                 goto fail;
         }
-        snprintf(path, sizeof(path), "svc");
+
+        /* Its directory, closed on the host (see control.h): 0755 for the
+         * container's users inside, under a 0700 broker/. */
+        r = control_container_dir_create(b->state_dir, name, c->dir, sizeof(c->dir));
+        if (r < 0)
+                goto fail;
         {
-                char svc[PATH_MAX + 32];
-                snprintf(svc, sizeof(svc), "%s/svc", c->dir);
-                if (mkdir(svc, 0755) < 0 && errno != EEXIST) {
+                _cleanup_close_ int dfd = open(c->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dfd < 0) {
                         r = -errno;
                         goto fail_dir;
                 }
-                /* /run/shuttle/bin/shuttle-invoke: the runtime binds the
-                 * helper at /run/shuttle-bin/ (this directory is bound
-                 * read-only and noexec); a link makes the documented name
-                 * work. */
-                snprintf(svc, sizeof(svc), "%s/bin", c->dir);
-                if (mkdir(svc, 0755) < 0 && errno != EEXIST) {
-                        r = -errno;
+                /* svc/: the proxy sockets.  bin/: /run/shuttle/bin/shuttle-
+                 * invoke; the runtime binds the helper at /run/shuttle-bin/
+                 * (this directory is bound read-only and noexec), a link
+                 * makes the documented name work.  apps/<target>/<name>:
+                 * links to the same helper, kept in step with the policy by
+                 * apps.c. */
+                if ((r = control_dir_ensure(dfd, "svc", 0755)) < 0 ||
+                    (r = control_dir_ensure(dfd, "bin", 0755)) < 0 ||
+                    (r = control_dir_ensure(dfd, "apps", 0755)) < 0)
                         goto fail_dir;
-                }
-                snprintf(svc, sizeof(svc), "%s/bin/shuttle-invoke", c->dir);
-                if (symlink(SHUTTLE_INVOKE_PATH, svc) < 0 && errno != EEXIST) {
-                        r = -errno;
-                        goto fail_dir;
-                }
-                snprintf(svc, sizeof(svc), "%s/bin/shuttle-name", c->dir);
-                if (symlink(SHUTTLE_NAME_PATH, svc) < 0 && errno != EEXIST) {
-                        r = -errno;
-                        goto fail_dir;
-                }
-                /* apps/<target>/<name>: links to the same helper, kept in
-                 * step with the policy by apps.c. */
-                snprintf(svc, sizeof(svc), "%s/apps", c->dir);
-                if (mkdir(svc, 0755) < 0 && errno != EEXIST) {
+                if ((symlinkat(SHUTTLE_INVOKE_PATH, dfd, "bin/shuttle-invoke") < 0 && errno != EEXIST) ||
+                    (symlinkat(SHUTTLE_NAME_PATH, dfd, "bin/shuttle-name") < 0 && errno != EEXIST)) {
                         r = -errno;
                         goto fail_dir;
                 }

@@ -71,38 +71,14 @@ static void audit_refusal(Broker *b, const Container *c, const char *op, const c
                         });
 }
 
-/* Invariant 2: the peer must be a process of the container whose socket it
- * connected to — its pid namespace is the container's. */
-static bool peer_in_container(const Container *c, pid_t pid) {
-        char path[64];
-        struct stat st;
-
-        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) pid);
-        if (stat(path, &st) < 0)
-                return false;
-        return st.st_dev == c->pidns_dev && st.st_ino == c->pidns_ino;
-}
-
-void broker_client_accept(Broker *b, Container *c) {
-        struct ucred cred = {};
-        socklen_t len = sizeof(cred);
+/* A connection on c's broker.sock whose peer broker_listener_event()
+ * found to be a process of c (invariant 2: who calls is the socket it
+ * came in on, and only c's processes come in on it). */
+void broker_client_add(Broker *b, Container *c, int fd, const BrokerPeer *peer) {
         Client *cl;
-        int fd;
 
-        fd = accept4(c->listen.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-                return;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) {
-                close(fd);
-                return;
-        }
-        if (!peer_in_container(c, cred.pid)) {
-                audit_refusal(b, c, "accept", "peer is not a process of this container", cred.pid);
-                close(fd);
-                return;
-        }
         if (c->n_clients >= BROKER_CLIENTS_PER_CONTAINER) {
-                audit_refusal(b, c, "accept", "too many connections from this container", cred.pid);
+                audit_refusal(b, c, "accept", "too many connections from this container", peer->pid);
                 close(fd);
                 return;
         }
@@ -114,7 +90,7 @@ void broker_client_accept(Broker *b, Container *c) {
         cl->src = (Source){ .type = SRC_CLIENT, .fd = fd };
         cl->out_tail = &cl->out_head;
         cl->container = c;
-        cl->peer_pid = cred.pid;
+        cl->peer_pid = peer->pid;
         if (broker_watch(b, &cl->src, EPOLLIN) < 0) {
                 close(fd);
                 free(cl);

@@ -10,6 +10,11 @@
  *                                           4 on ENOENT, 5 on EACCES, 1 else
  *   sockecho stream PATH BYTES              send BYTES zeros to a sink and
  *                                           print how many came back
+ *   sockecho knock PATH N                   connect and send a line N times,
+ *                                           one after the other, each
+ *                                           waiting for an answer or the
+ *                                           close; print how many were
+ *                                           closed without an answer
  */
 #include <errno.h>
 #include <poll.h>
@@ -117,6 +122,23 @@ static int connect_to(const char *path) {
         return fd;
 }
 
+static int knock(const char *path, long n) {
+        long closed = 0;
+        char c;
+
+        signal(SIGPIPE, SIG_IGN);
+        for (long i = 0; i < n; i++) {
+                int fd = connect_to(path);
+                /* A line, so that a service that is reached answers. */
+                dprintf(fd, "knock\n");
+                if (read(fd, &c, 1) <= 0)
+                        closed++;
+                close(fd);
+        }
+        printf("%ld\n", closed);
+        return 0;
+}
+
 static int call(const char *path, const char *msg) {
         char buf[4096];
         int fd;
@@ -177,6 +199,8 @@ int main(int argc, char **argv) {
                 return serve(argc - 2, argv + 2);
         if (argc == 4 && strcmp(argv[1], "call") == 0)
                 return call(argv[2], argv[3]);
+        if (argc == 4 && strcmp(argv[1], "knock") == 0)
+                return knock(argv[2], atol(argv[3]));
         if (argc == 4 && strcmp(argv[1], "stream") == 0)
                 return stream(argv[2], atoll(argv[3]));
         fprintf(stderr, "usage: sockecho serve TAG PATH... | call PATH MSG | stream PATH BYTES\n");

@@ -93,7 +93,7 @@ out=$("$HELPERS/rawframe" "$STATE_DIR/broker/b/broker.sock" ok 2>&1)
 check_eq "a host process on b's broker.sock is refused" "dropped" "$out"
 out=$(srun --name a "${VOL[@]}" -- $H/rawframe /run/shuttle/broker.sock ok 2>&1)
 check_match "(the same well-formed frame from inside a is answered)" "^answered" "$out"
-check_match "... and audited" '"from":"b".*"reason":"peer is not a process of this container"' "$(audit_grep 'not a process')"
+check_match "... and audited against b's socket, not as b's doing" '"from":null,"to":"b","kind":"protocol","op":"accept","object":"/run/shuttle/broker.sock","decision":"deny".*"reason":"peer is not a process of this container"' "$(audit_grep 'not a process')"
 
 out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv still-alive 2>&1)
 check_eq "the broker still serves after all that" "kv:still-alive" "$out"
