@@ -93,6 +93,7 @@ static void audit_refused_peer(Broker *b, const Container *owner, const char *so
                                 .rule = "-",
                                 .reason = reason,
                                 .extra = extra,
+                                .self_bounded = true,
                         });
 }
 
@@ -108,6 +109,7 @@ void broker_refusals_tick(Broker *b, uint64_t now) {
                                 .rule = "-",
                                 .reason = "more connections refused by the peer check (not recorded one by one)",
                                 .extra = json_pack("{s:I}", "suppressed", (json_int_t) rb->suppressed),
+                                .self_bounded = true,
                         });
         rb->suppressed = 0;
 }

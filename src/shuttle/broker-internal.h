@@ -324,6 +324,9 @@ typedef struct AuditEvent {
         const char *rule;
         const char *reason;
         json_t *extra; /* reference is taken */
+        /* Its producer bounds such records itself and counts the ones it
+         * leaves out (the peer check's refusals): not aggregated again. */
+        bool self_bounded;
 } AuditEvent;
 void broker_audit(Broker *b, const AuditEvent *e);
 /* The rule's `limit` for one caller: NULL if the request it allowed is

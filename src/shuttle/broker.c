@@ -97,7 +97,7 @@ void broker_audit(Broker *b, const AuditEvent *e) {
         /* Invariant 10: a container flooding denied requests must not push
          * history out of the log; its repeats are counted, and written as
          * summaries (audit-agg.h).  Allows are always written. */
-        if (!e->allow && b->audit_agg) {
+        if (!e->allow && !e->self_bounded && b->audit_agg) {
                 struct timespec rt;
                 clock_gettime(CLOCK_REALTIME, &rt);
                 r2 = audit_agg_submit(b->audit_agg, &r, mono_usec(),
