@@ -25,12 +25,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! -S "$state/control.sock" ]; then
+# A broker runs if one answers on control.sock (a file left by one that
+# was killed is not a broker); then it is the operator's and stays.
+broker_answers() { ctl transfer ls --state-dir "$state" >/dev/null 2>&1; }
+if ! broker_answers; then
         echo "== starting the broker (audit log: /var/log/shuttle/audit.jsonl)"
         "$build/shuttled" --foreground --state-dir "$state" 2>/tmp/shuttled-example.log &
         broker_pid=$!
         i=0
-        while [ ! -S "$state/control.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+        until broker_answers || [ $i -ge 200 ]; do
+                kill -0 "$broker_pid" 2>/dev/null || { cat /tmp/shuttled-example.log >&2; exit 1; }
+                sleep 0.05; i=$((i + 1))
+        done
 fi
 
 echo "== shuttlectl run --detach examples/webapp/group.yaml"

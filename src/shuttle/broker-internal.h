@@ -9,11 +9,13 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <jansson.h>
 
 #include "policy/policy.h"
+
 #include "shuttle/broker.h"
 
 /* Bounds on what one container may hold (invariant 5: a flooding container
@@ -264,6 +266,7 @@ struct Broker {
         char limit_why[192];   /* broker_limit_rate()'s last reason */
         uint64_t child_nofile; /* BrokerOptions.child_nofile */
         Source control;
+        struct stat control_st; /* control.sock as bound: removed at exit if still ours */
         Source signal;
         Source timer;
         char *state_dir;

@@ -546,10 +546,24 @@ static int listen_control(Broker *b) {
         (void) unlink(sa.sun_path);
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
-        if (chmod(sa.sun_path, 0600) < 0 || listen(fd, 64) < 0)
+        if (chmod(sa.sun_path, 0600) < 0 || listen(fd, 64) < 0 || lstat(sa.sun_path, &b->control_st) < 0)
                 return -errno;
         b->control = (Source){ .type = SRC_CONTROL_LISTEN, .fd = TAKE_FD(fd) };
         return broker_watch(b, &b->control, EPOLLIN);
+}
+
+/* A stopped broker leaves no control.sock behind: scripts that test for
+ * the file would take it for a live broker.  Only the socket we bound: a
+ * broker started after us (ours refused to stop in time, say) may have
+ * replaced it. */
+static void remove_control_socket(Broker *b) {
+        char path[PATH_MAX];
+        struct stat st;
+
+        if (control_socket_path(b->state_dir, path, sizeof(path)) < 0 || lstat(path, &st) < 0)
+                return;
+        if (st.st_dev == b->control_st.st_dev && st.st_ino == b->control_st.st_ino)
+                (void) unlink(path);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -779,6 +793,8 @@ Broker *broker_free(Broker *b) {
         while (b->controls)
                 control_conn_close(b, b->controls);
         sweep(b);
+        if (b->control.fd >= 0)
+                remove_control_socket(b);
         broker_unwatch(b, &b->control);
         broker_unwatch(b, &b->signal);
         broker_unwatch(b, &b->timer);

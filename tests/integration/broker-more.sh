@@ -3,7 +3,7 @@
 # on reload, a flooding container, identity, and running without a broker.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 26
+plan 30
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -139,5 +139,18 @@ check_match "the flooder's extra connections were refused" "too many connections
 out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.web after-flood 2>&1)
 check_eq "the broker serves normally after the flood" "web:after-flood" "$out"
 
+stop_broker
+check_eq "a broker stopped by SIGTERM removes its control.sock" "no" "$(test -e "$STATE_DIR/control.sock" && echo yes || echo no)"
+# One killed leaves it: the next broker takes it over, and a client that
+# connects is told no broker runs (the file alone is no broker).
+start_broker
+kill -KILL "$BROKER_PID"
+wait "$BROKER_PID" 2>/dev/null
+BROKER_PID=
+check_status "after kill -9, control.sock is stale: a client says no broker runs" 1 \
+        "$SHUTTLECTL" transfer ls --state-dir "$STATE_DIR"
+check_match "... naming the state directory" "no broker is running on $STATE_DIR" "$(cat "$T/err")"
+start_broker
+check_status "a new broker takes the stale socket over" 0 "$SHUTTLECTL" transfer ls --state-dir "$STATE_DIR"
 stop_broker
 finish

@@ -157,13 +157,16 @@ start_broker() {
         SRUN=("$SHUTTLECTL" run --state-dir "$STATE_DIR")
         "$SHUTTLED" --foreground --state-dir "$STATE_DIR" --audit-log "$AUDIT_LOG" "$@" 2>>"$T/shuttled.log" &
         BROKER_PID=$!
+        # Ready once it answers (a control.sock left by a killed broker is a
+        # file, not a broker).
         local i=0
-        while [ ! -S "$STATE_DIR/control.sock" ] && [ $i -lt 100 ]; do
+        until broker_answers; do
                 kill -0 "$BROKER_PID" 2>/dev/null || { cat "$T/shuttled.log" >&2; return 1; }
+                [ $i -ge 400 ] && return 1
                 sleep 0.05; i=$((i + 1))
         done
-        [ -S "$STATE_DIR/control.sock" ]
 }
+broker_answers() { "$SHUTTLECTL" transfer ls --state-dir "$STATE_DIR" >/dev/null 2>&1; }
 
 # reload_broker: SIGHUP, then wait until the broker has dealt with it
 # (applied or refused).
