@@ -371,7 +371,7 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                 goto fail;
         }
 
-        r = seccomp_program_new_default(&seccomp);
+        r = seccomp_program_new(effective_caps(c), &seccomp);
         if (r < 0) {
                 set_message(&result, "building the seccomp profile: %s", strerror(-r));
                 goto fail;
