@@ -19,3 +19,8 @@ tests_helpers_shmqcall_SOURCES = tests/helpers/shmqcall.c
 check_PROGRAMS += tests/helpers/sigcall
 tests_helpers_sigcall_SOURCES = tests/helpers/sigcall.c
 tests_helpers_sigcall_LDADD = -lpthread
+# Raw system calls, for the seccomp profile (tests/integration/seccomp.sh).
+check_PROGRAMS += tests/helpers/syscalls
+tests_helpers_syscalls_SOURCES = tests/helpers/syscalls.c
+tests_helpers_syscalls_CFLAGS = $(AM_CFLAGS) $(LIBSECCOMP_CFLAGS)
+tests_helpers_syscalls_LDADD = $(LIBSECCOMP_LIBS)

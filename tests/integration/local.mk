@@ -20,6 +20,7 @@ dist_noinst_DATA += tests/integration/lib.sh
 integration_tests += tests/integration/verbs.sh
 integration_tests += tests/integration/group-net.sh
 integration_tests += tests/integration/shim.sh
+integration_tests += tests/integration/seccomp.sh
 integration_tests += tests/integration/invoke.sh tests/integration/transfer.sh
 integration_tests += tests/integration/invoke-fd.sh
 integration_tests += tests/integration/transfer-as.sh
