@@ -34,7 +34,12 @@
 #include "runtime/tty.h"
 
 void container_config_init(ContainerConfig *c) {
-        *c = (ContainerConfig){ .net = NET_LOOPBACK };
+        /* A fork bomb in a container stops at its own limit, not the
+         * host's (see CONTAINER_DEFAULT_PIDS). */
+        *c = (ContainerConfig){
+                .net = NET_LOOPBACK,
+                .limits = { .pids_max = CONTAINER_DEFAULT_PIDS, .pids_default = true },
+        };
 }
 
 void container_config_done(ContainerConfig *c) {
