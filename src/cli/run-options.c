@@ -24,7 +24,7 @@ const char run_usage[] =
         "                           /bin, /sbin, /lib* and a few /etc files, read-only)\n"
         "      --hostname NAME      host name inside (default: the container name)\n"
         "  -m, --memory SIZE        memory limit, e.g. 64M, 1G\n"
-        "      --pids N             maximum number of processes\n"
+        "      --pids N|max         maximum number of processes (default 2048)\n"
         "      --cpus N             CPU time limit in CPUs, e.g. 0.5, 2\n"
         "      --net MODE           loopback (default): lo up; none: no interface up\n"
         "  -v, --volume SRC:DST[:ro|rw]\n"
@@ -305,9 +305,17 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                                             optarg);
                         break;
                 case OPT_PIDS:
+                        c->limits.pids_default = false;
+                        /* "max" (the cgroup's own word) turns the default
+                         * limit off. */
+                        if (streq(optarg, "max")) {
+                                c->limits.pids_max = 0;
+                                break;
+                        }
                         r = parse_uint64(optarg, &c->limits.pids_max);
                         if (r < 0 || c->limits.pids_max == 0)
-                                return fail(ret_error, "--pids: invalid count '%s' (expected a positive number)",
+                                return fail(ret_error,
+                                            "--pids: invalid count '%s' (expected a positive number or max)",
                                             optarg);
                         break;
                 case OPT_CPUS:

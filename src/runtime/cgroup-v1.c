@@ -202,9 +202,9 @@ int cgroup_v1_apply(Cgroup *cg, const CgroupLimits *limits) {
         }
         if (limits->pids_max > 0) {
                 d = cg_find_dir(cg, CG_PIDS);
-                if (!d)
+                if (!d && !limits->pids_default)
                         return -ENOENT;
-                r = cg_write_u64(d->fd, "pids.max", limits->pids_max);
+                r = d ? cg_write_u64(d->fd, "pids.max", limits->pids_max) : 0;
                 if (r < 0)
                         return r;
         }

@@ -46,6 +46,13 @@ int cgroup_v2_prepare(Cgroup *cg, const char *root, const CgroupLimits *limits,
                 for (size_t i = 0; i < ELEMENTSOF(v2_controllers); i++) {
                         if (!(mask & v2_controllers[i].bit))
                                 continue;
+                        if (!cg_list_has(available, v2_controllers[i].name) &&
+                            v2_controllers[i].bit == CG_PIDS && limits->pids_default) {
+                                /* The default limit is a safety net, not a
+                                 * requirement: no pids controller, no net. */
+                                mask &= ~(unsigned) CG_PIDS;
+                                continue;
+                        }
                         if (!cg_list_has(available, v2_controllers[i].name)) {
                                 if (ret_missing)
                                         *ret_missing = v2_controllers[i].name;
@@ -97,7 +104,7 @@ int cgroup_v2_apply(Cgroup *cg, const CgroupLimits *limits) {
                                 return r;
                 }
         }
-        if (limits->pids_max > 0) {
+        if (limits->pids_max > 0 && (!limits->pids_default || cg_file_exists(d->fd, "pids.max"))) {
                 r = cg_write_u64(d->fd, "pids.max", limits->pids_max);
                 if (r < 0)
                         return r;

@@ -40,9 +40,20 @@ typedef enum CgroupVersion {
         CGROUP_V2 = 2,
 } CgroupVersion;
 
+/* The pids limit of a container that sets none (--pids, limits.pids): the
+ * default of Podman and CRI-O (containers.conf pids_limit).  Far above what
+ * a service or a build needs (a parallel build with a few hundred compiler
+ * processes fits), far below the host's pid_max (4194304 on 64-bit) and
+ * threads-max, so a fork bomb in one container stops at its own limit and
+ * leaves the host and the other containers able to fork.  "max" turns the
+ * limit off. */
+#define CONTAINER_DEFAULT_PIDS 2048
+
 typedef struct CgroupLimits {
         uint64_t memory_bytes;    /* 0 = no limit */
         uint64_t pids_max;        /* 0 = no limit */
+        bool pids_default;        /* pids_max is the default, CONTAINER_DEFAULT_PIDS:
+                                   * skipped where there is no pids controller */
         uint64_t cpu_quota_usec;  /* 0 = no limit; else >= 1000 */
         uint64_t cpu_period_usec; /* 0 = default (100000); else 1000..1000000 */
 } CgroupLimits;

@@ -35,7 +35,12 @@
 #include "runtime/tty.h"
 
 void container_config_init(ContainerConfig *c) {
-        *c = (ContainerConfig){ .net = NET_LOOPBACK };
+        /* A fork bomb in a container stops at its own limit, not the
+         * host's (see CONTAINER_DEFAULT_PIDS). */
+        *c = (ContainerConfig){
+                .net = NET_LOOPBACK,
+                .limits = { .pids_max = CONTAINER_DEFAULT_PIDS, .pids_default = true },
+        };
 }
 
 void container_config_done(ContainerConfig *c) {
@@ -394,7 +399,7 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                 goto fail;
         }
 
-        r = seccomp_program_new_default(&seccomp);
+        r = seccomp_program_new(effective_caps(c), &seccomp);
         if (r < 0) {
                 set_message(&result, "building the seccomp profile: %s", strerror(-r));
                 goto fail;

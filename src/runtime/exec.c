@@ -552,7 +552,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         x.envp = env;
 
         /* Compiling the filter allocates: here, not in the children. */
-        r = seccomp_program_new_default(&seccomp);
+        r = seccomp_program_new(info->caps, &seccomp);
         if (r < 0) {
                 set_message(ret, "building the seccomp profile: %s", strerror(-r));
                 return r;

@@ -218,8 +218,13 @@ static int lk_pids(GroupContext *c, GroupContainer *gc, const YNode *v) {
 
         if (group_want_string(c, "pids", v, &s) < 0)
                 return -EINVAL;
+        gc->config.limits.pids_default = false;
+        if (streq(s, "max")) { /* no limit, not even the default */
+                gc->config.limits.pids_max = 0;
+                return 0;
+        }
         if (parse_uint64(s, &n) < 0 || n == 0) {
-                group_error(c, v, "'pids': invalid count '%s' (expected a positive number)", s);
+                group_error(c, v, "'pids': invalid count '%s' (expected a positive number or max)", s);
                 return -EINVAL;
         }
         gc->config.limits.pids_max = n;

@@ -56,38 +56,74 @@ int caps_apply(uint64_t keep);
 
 int no_new_privs_set(void);
 
-/* ---- seccomp (seccomp.c) ------------------------------------------------ */
+/* ---- seccomp (seccomp.c, seccomp-table.c) ------------------------------ */
 
-/* One entry of the default deny list. */
+/* The default profile is an allow list (docs/SANDBOX.md has the tables):
+ * a call is allowed when a group lists it and the container holds the
+ * group's capability; clone, unshare, socket and personality are allowed
+ * for some arguments only; known calls that are not allowed get EPERM, and
+ * everything else (new or unknown calls) ENOSYS, so programs fall back as
+ * on an older kernel. */
+
+/* A group of allowed calls.  cap < 0: in every container; otherwise only
+ * in one that holds capability cap (EPERM without it). */
+typedef struct SeccompGroup {
+        const char *name;
+        int cap;
+        const char *reason;
+        const char *const *syscalls; /* NULL-terminated */
+} SeccompGroup;
+const SeccompGroup *seccomp_allow_groups(size_t *ret_n);
+
+/* Calls refused whatever the capabilities. */
 typedef struct SeccompDenial {
         const char *syscall;
         int error;         /* errno returned: EPERM, or ENOSYS for clone3 */
-        uint64_t flags;    /* != 0: denied only when the clone/unshare flags
-                            * argument has all these bits */
         const char *reason;
 } SeccompDenial;
-
-/* The default deny list, for docs and tests.  Everything else is allowed. */
 const SeccompDenial *seccomp_default_denials(size_t *ret_n);
 
-/* The default profile compiled to classic BPF for the native architecture
- * and its secondary ABIs (x86_64: also i386 and x32). */
+typedef enum SeccompVerdict {
+        SECCOMP_VERDICT_ALLOW,
+        SECCOMP_VERDICT_ARGS, /* depends on the arguments: clone, unshare, socket, personality */
+        SECCOMP_VERDICT_DENY, /* *ret_error: EPERM (known, refused) or ENOSYS */
+} SeccompVerdict;
+/* What the profile built for capability set caps does with a call, by name. */
+SeccompVerdict seccomp_verdict(const char *syscall, uint64_t caps, int *ret_error);
+/* Namespace flags clone() (unshare = false) or unshare() refuse with EPERM. */
+uint64_t seccomp_clone_denied_flags(uint64_t caps, bool unshare);
+/* Whether socket(family, *, protocol) is allowed; protocol matters for
+ * AF_NETLINK only.  Refused ones get EPERM. */
+bool seccomp_socket_allowed(int family, int protocol, uint64_t caps);
+/* Whether personality(persona) is allowed; other values get ENOSYS. */
+bool seccomp_personality_allowed(uint64_t persona);
+/* The allowed personality values, for the filter: fills up to size of them,
+ * returns how many there are. */
+size_t seccomp_personality_values(uint64_t *ret, size_t size);
+
+/* The profile compiled to classic BPF for the native architecture and its
+ * secondary ABIs (x86_64: also i386 and x32), for a container whose
+ * capability set is caps. */
 typedef struct SeccompProgram SeccompProgram;
+int seccomp_program_new(uint64_t caps, SeccompProgram **ret);
+/* The same for caps_default_mask(). */
 int seccomp_program_new_default(SeccompProgram **ret);
 void seccomp_program_free(SeccompProgram *p);
 /* Loads into the calling thread with seccomp(2).  Only a system call: safe
  * in a forked child.  Needs no_new_privs (or CAP_SYS_ADMIN). */
 int seccomp_program_load(const SeccompProgram *p);
 
-/* Build and load the default profile into the calling thread (new + load +
- * free).  Same requirement as seccomp_program_load(). */
+/* Build and load the profile into the calling thread (new + load + free).
+ * Same requirement as seccomp_program_load(). */
+int seccomp_load_profile(uint64_t caps);
 int seccomp_load_default(void);
 
 typedef enum SeccompExportFormat {
         SECCOMP_EXPORT_PFC, /* libseccomp's human-readable pseudo filter code */
         SECCOMP_EXPORT_BPF, /* raw struct sock_filter array, host byte order */
 } SeccompExportFormat;
-/* Writes the default profile to fd. */
+/* Writes the profile for caps (or the default set) to fd. */
+int seccomp_export(uint64_t caps, int fd, SeccompExportFormat format);
 int seccomp_export_default(int fd, SeccompExportFormat format);
 
 /* ---- rlimits (rlimit.c) ------------------------------------------------- */

@@ -4,5 +4,6 @@ libshuttle_runtime_la_SOURCES += \
 	src/runtime/sandbox.c \
 	src/runtime/caps.c \
 	src/runtime/seccomp.c \
+	src/runtime/seccomp-table.c \
 	src/runtime/rlimit.c \
 	src/runtime/netlink.c

@@ -1,105 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The default seccomp profile, built with libseccomp.
- *
- * Default action ALLOW plus a deny list: the capability set already keeps a
- * container away from most of these calls, and this is the second wall, for
- * the day a capability is added with --cap-add or a kernel check has a bug.
- * Each entry carries its reason; docs/SANDBOX.md shows the same table. */
+/* The default seccomp profile compiled with libseccomp, from the tables of
+ * seccomp-table.c: default action ENOSYS, then the allowed groups, the
+ * refused calls (EPERM) and the argument rules.  Each ABI of the
+ * architecture gets its own filter, merged into one program. */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/macro.h"
 #include "runtime/sandbox.h"
-
-#define DENY(name, why) { name, EPERM, 0, why }
-
-static const SeccompDenial denials[] = {
-        /* The kernel itself. */
-        DENY("init_module", "loads code into the host kernel"),
-        DENY("finit_module", "loads code into the host kernel"),
-        DENY("delete_module", "unloads host kernel modules"),
-        DENY("create_module", "obsolete module interface"),
-        DENY("kexec_load", "replaces the running host kernel"),
-        DENY("kexec_file_load", "replaces the running host kernel"),
-        DENY("reboot", "reboots the host, or kills the container's pid 1"),
-        DENY("swapon", "changes host swap"),
-        DENY("swapoff", "changes host swap"),
-        DENY("acct", "process accounting is host-wide"),
-        DENY("syslog", "reads or clears the host kernel log (dmesg_restrict may be 0)"),
-        DENY("iopl", "raw I/O port access"),
-        DENY("ioperm", "raw I/O port access"),
-        DENY("vm86", "virtual 8086 mode, a history of kernel bugs"),
-        DENY("vm86old", "virtual 8086 mode, a history of kernel bugs"),
-        DENY("lookup_dcookie", "kernel profiling interface"),
-        DENY("nfsservctl", "obsolete kernel NFS server control"),
-        DENY("_sysctl", "obsolete binary sysctl interface"),
-        DENY("uselib", "obsolete library loading, a history of kernel bugs"),
-        DENY("quotactl", "changes filesystem quotas shared with the host"),
-        DENY("quotactl_fd", "changes filesystem quotas shared with the host"),
-        DENY("vhangup", "hangs up the controlling terminal"),
-
-        /* Time is not namespaced. */
-        DENY("settimeofday", "sets the host clock"),
-        DENY("stime", "sets the host clock"),
-        DENY("clock_settime", "sets the host clock"),
-        DENY("clock_settime64", "sets the host clock"),
-        DENY("clock_adjtime", "adjusts the host clock"),
-        DENY("clock_adjtime64", "adjusts the host clock"),
-
-        /* The mount table was built by the runtime and stays as it is. */
-        DENY("mount", "changes the mount table (could undo read-only and masked paths)"),
-        DENY("umount", "changes the mount table (could uncover masked paths)"),
-        DENY("umount2", "changes the mount table (could uncover masked paths)"),
-        DENY("pivot_root", "changes the root the runtime set up"),
-        DENY("fsopen", "new mount API"),
-        DENY("fsconfig", "new mount API"),
-        DENY("fsmount", "new mount API"),
-        DENY("fspick", "new mount API"),
-        DENY("move_mount", "new mount API"),
-        DENY("open_tree", "new mount API (clones mount trees)"),
-        DENY("mount_setattr", "new mount API (could clear read-only)"),
-
-        /* Namespaces: the runtime made them, the container does not make
-         * user namespaces (they hand out a full capability set and open a
-         * large kernel attack surface) nor join others. */
-        { "unshare", EPERM, CLONE_NEWUSER, "new user namespace" },
-        { "clone", EPERM, CLONE_NEWUSER, "new user namespace" },
-        { "clone3", ENOSYS, 0,
-          "flags sit in memory where a filter cannot read them: ENOSYS makes glibc fall back to clone" },
-        DENY("setns", "joins another namespace"),
-
-        /* Kernel subsystems that are not namespaced, or too large to expose. */
-        DENY("bpf", "eBPF programs and maps"),
-        DENY("perf_event_open", "performance counters: host-wide information, side channels"),
-        DENY("keyctl", "the kernel keyring is not namespaced"),
-        DENY("add_key", "the kernel keyring is not namespaced"),
-        DENY("request_key", "the kernel keyring is not namespaced"),
-        DENY("userfaultfd", "stalls kernel page faults, a common exploit primitive"),
-        DENY("io_uring_setup", "io_uring operations bypass seccomp, a history of kernel bugs"),
-        DENY("io_uring_enter", "io_uring operations bypass seccomp, a history of kernel bugs"),
-        DENY("io_uring_register", "io_uring operations bypass seccomp, a history of kernel bugs"),
-
-        /* Files by handle skip path lookup and so the container's root. */
-        DENY("open_by_handle_at", "opens any file of a host filesystem by handle (\"shocker\")"),
-        DENY("name_to_handle_at", "produces handles for open_by_handle_at"),
-};
-
-const SeccompDenial *seccomp_default_denials(size_t *ret_n) {
-        *ret_n = ELEMENTSOF(denials);
-        return denials;
-}
 
 struct SeccompProgram {
         struct sock_fprog fprog;
@@ -118,45 +40,177 @@ static void seccomp_releasep(scmp_filter_ctx *ctx) {
  * through.  Each gets the same rules; without this, "int $0x80" on x86_64
  * would reach i386 system calls the filter never looked at.  Architectures
  * not in the filter are killed (bad-arch action). */
-static int add_secondary_archs(scmp_filter_ctx ctx) {
-        static const struct {
-                uint32_t native, secondary;
-        } table[] = {
-                { SCMP_ARCH_X86_64, SCMP_ARCH_X86 },
-                { SCMP_ARCH_X86_64, SCMP_ARCH_X32 },
-                { SCMP_ARCH_AARCH64, SCMP_ARCH_ARM },
-                { SCMP_ARCH_S390X, SCMP_ARCH_S390 },
-                { SCMP_ARCH_PPC64, SCMP_ARCH_PPC },
-                { SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS },
-                { SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS64N32 },
-                { SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL },
-                { SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL64N32 },
-        };
-        uint32_t native = seccomp_arch_native();
+static const struct {
+        uint32_t native, secondary;
+} secondary_archs[] = {
+        { SCMP_ARCH_X86_64, SCMP_ARCH_X86 },
+        { SCMP_ARCH_X86_64, SCMP_ARCH_X32 },
+        { SCMP_ARCH_AARCH64, SCMP_ARCH_ARM },
+        { SCMP_ARCH_S390X, SCMP_ARCH_S390 },
+        { SCMP_ARCH_PPC64, SCMP_ARCH_PPC },
+        { SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS },
+        { SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS64N32 },
+        { SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL },
+        { SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL64N32 },
+};
 
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                int r;
+/* Adds one rule.  A name this libseccomp does not know (older than the
+ * kernel, or a call of another architecture family) is skipped and so stays
+ * at the default, ENOSYS.  Names known to libseccomp but absent on this ABI
+ * (vm86 on x86_64, mmap2 on x86_64) resolve to a pseudo number that it
+ * leaves out of the ABI's filter. */
+static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
+                const struct scmp_arg_cmp *cmp) {
+        int nr = seccomp_syscall_resolve_name(name);
 
-                if (table[i].native != native)
+        /* ENOSYS is the default action, which libseccomp refuses as a rule
+         * (EACCES): nothing to add. */
+        if (nr == __NR_SCMP_ERROR || action == SCMP_ACT_ERRNO(ENOSYS))
+                return 0;
+        return seccomp_rule_add_array(ctx, action, nr, n, cmp);
+}
+
+#define CMP(a, o, x, y) ((struct scmp_arg_cmp){ .arg = (a), .op = (o), .datum_a = (x), .datum_b = (y) })
+
+/* clone and unshare: allowed when no refused namespace flag is set; each
+ * refused flag has its own EPERM rule, so every value matches exactly one
+ * of the rules (libseccomp gives a call with rules on its arguments the
+ * default action, ENOSYS, when none matches). */
+static int add_flag_rules(scmp_filter_ctx ctx, const char *name, unsigned arg, uint64_t denied) {
+        struct scmp_arg_cmp c = CMP(arg, SCMP_CMP_MASKED_EQ, denied, 0);
+        int r;
+
+        r = rule(ctx, SCMP_ACT_ALLOW, name, 1, &c);
+        if (r < 0)
+                return r;
+        for (unsigned bit = 0; bit < 64; bit++) {
+                uint64_t f = UINT64_C(1) << bit;
+
+                if (!(denied & f))
                         continue;
-                r = seccomp_arch_add(ctx, table[i].secondary);
-                if (r < 0 && r != -EEXIST)
+                c = CMP(arg, SCMP_CMP_MASKED_EQ, f, f);
+                r = rule(ctx, SCMP_ACT_ERRNO(EPERM), name, 1, &c);
+                if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int build_default(scmp_filter_ctx *ret) {
-        _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-        uint32_t native = seccomp_arch_native();
-        /* On s390 clone() takes the stack first and the flags second. */
-        unsigned clone_flags_arg = native == SCMP_ARCH_S390X || native == SCMP_ARCH_S390 ? 1 : 0;
+/* socket(): one rule per address family below AF_MAX (per netlink protocol
+ * for AF_NETLINK) and one for everything above, ALLOW or EPERM as
+ * seccomp_socket_allowed() says.  The comparisons are on all 64 bits: a
+ * value with high bits set (which the kernel would truncate) is above
+ * AF_MAX and refused. */
+static int add_socket_rules(scmp_filter_ctx ctx, uint64_t caps) {
+        struct scmp_arg_cmp c[2];
         int r;
 
-        ctx = seccomp_init(SCMP_ACT_ALLOW);
+        for (int family = 0; family < AF_MAX; family++) {
+                if (family == AF_NETLINK) {
+                        for (int proto = 0; proto < MAX_LINKS; proto++) {
+                                c[0] = CMP(0, SCMP_CMP_EQ, family, 0);
+                                c[1] = CMP(2, SCMP_CMP_EQ, (uint64_t) proto, 0);
+                                r = rule(ctx,
+                                         seccomp_socket_allowed(family, proto, caps) ?
+                                                 SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EPERM),
+                                         "socket", 2, c);
+                                if (r < 0)
+                                        return r;
+                        }
+                        c[0] = CMP(0, SCMP_CMP_EQ, family, 0);
+                        c[1] = CMP(2, SCMP_CMP_GE, MAX_LINKS, 0);
+                        r = rule(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 2, c);
+                } else {
+                        c[0] = CMP(0, SCMP_CMP_EQ, (uint64_t) family, 0);
+                        r = rule(ctx,
+                                 seccomp_socket_allowed(family, 0, caps) ? SCMP_ACT_ALLOW :
+                                                                           SCMP_ACT_ERRNO(EPERM),
+                                 "socket", 1, c);
+                }
+                if (r < 0)
+                        return r;
+        }
+        c[0] = CMP(0, SCMP_CMP_GE, AF_MAX, 0);
+        return rule(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 1, c);
+}
+
+/* Whether libseccomp routes socket calls of this ABI through socketcall(2)
+ * too (i386, s390, ppc, mips o32).  Its arguments sit in memory, where a
+ * filter cannot read them, and libseccomp turns any rule for socket() into
+ * an unconditional rule for socketcall(SYS_SOCKET): a family check there
+ * would be a check on one door of two. */
+static bool arch_muxes_sockets(uint32_t arch) {
+        return seccomp_syscall_resolve_name_arch(arch, "socketcall") >= 0;
+}
+
+static int add_rules(scmp_filter_ctx ctx, uint32_t arch, uint64_t caps) {
+        size_t n_groups, n_denials;
+        const SeccompGroup *groups = seccomp_allow_groups(&n_groups);
+        const SeccompDenial *denials = seccomp_default_denials(&n_denials);
+        /* On s390 clone() takes the stack first and the flags second. */
+        unsigned clone_flags_arg = arch == SCMP_ARCH_S390X || arch == SCMP_ARCH_S390 ? 1 : 0;
+        uint64_t personas[16];
+        size_t n_personas;
+        int r;
+
+        for (size_t i = 0; i < n_groups; i++)
+                for (const char *const *s = groups[i].syscalls; *s; s++) {
+                        int error = 0;
+                        SeccompVerdict v = seccomp_verdict(*s, caps, &error);
+
+                        r = rule(ctx, v == SECCOMP_VERDICT_ALLOW ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(error),
+                                 *s, 0, NULL);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < n_denials; i++) {
+                r = rule(ctx, SCMP_ACT_ERRNO(denials[i].error), denials[i].syscall, 0, NULL);
+                if (r < 0)
+                        return r;
+        }
+
+        r = add_flag_rules(ctx, "clone", clone_flags_arg, seccomp_clone_denied_flags(caps, false));
+        if (r < 0)
+                return r;
+        r = add_flag_rules(ctx, "unshare", 0, seccomp_clone_denied_flags(caps, true));
+        if (r < 0)
+                return r;
+
+        /* Other personality values fall to the default (ENOSYS): their
+         * complement cannot be written as rules that never overlap. */
+        n_personas = seccomp_personality_values(personas, ELEMENTSOF(personas));
+        if (n_personas > ELEMENTSOF(personas))
+                return -ENOBUFS;
+        for (size_t i = 0; i < n_personas; i++) {
+                struct scmp_arg_cmp c = CMP(0, SCMP_CMP_EQ, personas[i], 0);
+                r = rule(ctx, SCMP_ACT_ALLOW, "personality", 1, &c);
+                if (r < 0)
+                        return r;
+        }
+
+        if (!arch_muxes_sockets(arch))
+                return add_socket_rules(ctx, caps);
+        if (arch != seccomp_arch_native())
+                /* A secondary ABI (i386 on x86_64): no new sockets at all,
+                 * rather than sockets of any family.  socketpair() and the
+                 * calls on existing sockets still work. */
+                return rule(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 0, NULL);
+        /* The native ABI of such an architecture cannot live without
+         * sockets: every family (as Docker's profile on these). */
+        return rule(ctx, SCMP_ACT_ALLOW, "socket", 0, NULL);
+}
+
+/* An empty filter for one ABI with the profile's attributes; seccomp_merge()
+ * needs them equal. */
+static int filter_new(uint32_t arch, scmp_filter_ctx *ret) {
+        _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+        uint32_t native = seccomp_arch_native();
+        int r;
+
+        /* A call the tables do not know: ENOSYS, as on an older kernel. */
+        ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
         if (!ctx)
                 return -ENOMEM;
-
         /* no_new_privs is set explicitly by no_new_privs_set(); the filter is
          * loaded by seccomp_program_load(), not by libseccomp. */
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
@@ -169,36 +223,51 @@ static int build_default(scmp_filter_ctx *ret) {
                 if (r < 0)
                         return r;
         }
+        /* A binary tree over the system call numbers: a few hundred allowed
+         * calls would otherwise be a linear search on every call. */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+        if (r < 0 && r != -EOPNOTSUPP && r != -EINVAL)
+                return r;
+        if (arch != native) {
+                r = seccomp_arch_add(ctx, arch);
+                if (r < 0)
+                        return r;
+                r = seccomp_arch_remove(ctx, native);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
 
-        r = add_secondary_archs(ctx);
+static int build_profile(uint64_t caps, scmp_filter_ctx *ret) {
+        _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+        uint32_t native = seccomp_arch_native();
+        int r;
+
+        r = filter_new(native, &ctx);
+        if (r < 0)
+                return r;
+        r = add_rules(ctx, native, caps);
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < ELEMENTSOF(denials); i++) {
-                const SeccompDenial *d = &denials[i];
-                int nr = seccomp_syscall_resolve_name(d->syscall);
+        for (size_t i = 0; i < ELEMENTSOF(secondary_archs); i++) {
+                _cleanup_seccomp_ scmp_filter_ctx sub = NULL;
 
-                /* A name this libseccomp does not know (older than the kernel,
-                 * or a call of another architecture family) is skipped, so the
-                 * profile still loads.  Names known to libseccomp but absent on
-                 * one ABI (vm86 on x86_64) resolve to a pseudo number that it
-                 * leaves out of that ABI's filter. */
-                if (nr == __NR_SCMP_ERROR)
+                if (secondary_archs[i].native != native)
                         continue;
-
-                if (d->flags != 0) {
-                        unsigned arg = streq(d->syscall, "clone") ? clone_flags_arg : 0;
-                        struct scmp_arg_cmp cmp = {
-                                .arg = arg,
-                                .op = SCMP_CMP_MASKED_EQ,
-                                .datum_a = d->flags,
-                                .datum_b = d->flags,
-                        };
-                        r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(d->error), nr, 1, &cmp);
-                } else
-                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(d->error), nr, 0);
+                r = filter_new(secondary_archs[i].secondary, &sub);
                 if (r < 0)
                         return r;
+                r = add_rules(sub, secondary_archs[i].secondary, caps);
+                if (r < 0)
+                        return r;
+                /* seccomp_merge() releases sub on success only. */
+                r = seccomp_merge(ctx, sub);
+                if (r < 0)
+                        return r;
+                sub = NULL;
         }
 
         *ret = TAKE_PTR(ctx);
@@ -233,7 +302,7 @@ static int memfd_read_all(int fd, void **ret, size_t *ret_size) {
         return 0;
 }
 
-int seccomp_program_new_default(SeccompProgram **ret) {
+int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
         _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
         _cleanup_close_ int fd = -1;
         _cleanup_free_ SeccompProgram *p = NULL;
@@ -241,7 +310,7 @@ int seccomp_program_new_default(SeccompProgram **ret) {
         size_t size;
         int r;
 
-        r = build_default(&ctx);
+        r = build_profile(caps, &ctx);
         if (r < 0)
                 return r;
 
@@ -268,6 +337,10 @@ int seccomp_program_new_default(SeccompProgram **ret) {
         return 0;
 }
 
+int seccomp_program_new_default(SeccompProgram **ret) {
+        return seccomp_program_new(caps_default_mask(), ret);
+}
+
 void seccomp_program_free(SeccompProgram *p) {
         if (!p)
                 return;
@@ -290,11 +363,11 @@ int seccomp_program_load(const SeccompProgram *p) {
         return 0;
 }
 
-int seccomp_load_default(void) {
+int seccomp_load_profile(uint64_t caps) {
         SeccompProgram *p = NULL;
         int r;
 
-        r = seccomp_program_new_default(&p);
+        r = seccomp_program_new(caps, &p);
         if (r < 0)
                 return r;
         r = seccomp_program_load(p);
@@ -302,11 +375,15 @@ int seccomp_load_default(void) {
         return r;
 }
 
-int seccomp_export_default(int fd, SeccompExportFormat format) {
+int seccomp_load_default(void) {
+        return seccomp_load_profile(caps_default_mask());
+}
+
+int seccomp_export(uint64_t caps, int fd, SeccompExportFormat format) {
         _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
         int r;
 
-        r = build_default(&ctx);
+        r = build_profile(caps, &ctx);
         if (r < 0)
                 return r;
         switch (format) {
@@ -316,4 +393,8 @@ int seccomp_export_default(int fd, SeccompExportFormat format) {
                 return seccomp_export_bpf(ctx, fd);
         }
         return -EINVAL;
+}
+
+int seccomp_export_default(int fd, SeccompExportFormat format) {
+        return seccomp_export(caps_default_mask(), fd, format);
 }

@@ -22,3 +22,8 @@ tests_helpers_sigcall_LDADD = -lpthread
 # Escapes through what of ours lives in a container (tests/integration/escape.sh).
 check_PROGRAMS += tests/helpers/escapecall
 tests_helpers_escapecall_SOURCES = tests/helpers/escapecall.c
+# Raw system calls, for the seccomp profile (tests/integration/seccomp.sh).
+check_PROGRAMS += tests/helpers/syscalls
+tests_helpers_syscalls_SOURCES = tests/helpers/syscalls.c
+tests_helpers_syscalls_CFLAGS = $(AM_CFLAGS) $(LIBSECCOMP_CFLAGS)
+tests_helpers_syscalls_LDADD = $(LIBSECCOMP_LIBS)

@@ -21,6 +21,7 @@ integration_tests += tests/integration/verbs.sh
 integration_tests += tests/integration/group-net.sh
 integration_tests += tests/integration/shim.sh
 integration_tests += tests/integration/peer-check.sh
+integration_tests += tests/integration/seccomp.sh
 integration_tests += tests/integration/invoke.sh tests/integration/transfer.sh
 integration_tests += tests/integration/invoke-fd.sh
 integration_tests += tests/integration/transfer-as.sh

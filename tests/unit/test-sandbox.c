@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -386,38 +388,140 @@ static const SeccompDenial *find_denial(const char *name) {
         return NULL;
 }
 
+static int verdict(const char *name, uint64_t caps) {
+        int error = 0;
+        SeccompVerdict v = seccomp_verdict(name, caps, &error);
+
+        if (v == SECCOMP_VERDICT_ALLOW)
+                return 0;
+        if (v == SECCOMP_VERDICT_ARGS)
+                return -1;
+        return error;
+}
+
 static void test_seccomp_table(void **state) {
+        /* Refused whatever the capabilities (the old deny list). */
         static const char *const required[] = {
                 "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
                 "reboot", "mount", "umount2", "pivot_root", "swapon", "swapoff", "bpf",
-                "perf_event_open", "keyctl", "add_key", "request_key", "unshare", "clone",
-                "clone3", "setns", "open_by_handle_at", "name_to_handle_at", "userfaultfd",
-                "acct", "settimeofday", "clock_settime", "iopl", "ioperm", "lookup_dcookie",
-                "quotactl", "syslog", "vhangup", "fsopen", "fsmount", "move_mount",
-                "open_tree", "fsconfig", "fspick", "mount_setattr",
+                "perf_event_open", "keyctl", "add_key", "request_key", "setns",
+                "open_by_handle_at", "name_to_handle_at", "userfaultfd", "acct", "settimeofday",
+                "clock_settime", "iopl", "ioperm", "lookup_dcookie", "quotactl", "syslog",
+                "vhangup", "fsopen", "fsmount", "move_mount", "open_tree", "fsconfig", "fspick",
+                "mount_setattr", "io_uring_setup",
         };
-        /* Deliberately allowed; see docs/SANDBOX.md. */
-        static const char *const allowed[] = {
-                "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "personality",
-                "chroot", "adjtimex",
+        /* What every program needs. */
+        static const char *const base[] = {
+                "read", "write", "openat", "close", "mmap", "brk", "execve", "exit_group",
+                "futex", "rseq", "rt_sigaction", "epoll_wait", "getrandom", "prctl", "wait4",
+                "socketpair", "connect", "clock_gettime", "statx", "getdents64", "pidfd_open",
+                "pidfd_send_signal", "close_range", "memfd_create", "landlock_create_ruleset",
         };
-        size_t n;
+        static const char *const ptrace_family[] = {
+                "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+                "process_madvise",
+        };
+        uint64_t def = caps_default_mask(), all = caps_all_mask();
+        size_t n, n_groups;
         const SeccompDenial *d = seccomp_default_denials(&n);
+        const SeccompGroup *g = seccomp_allow_groups(&n_groups);
 
-        for (size_t i = 0; i < ELEMENTSOF(required); i++)
+        for (size_t i = 0; i < ELEMENTSOF(required); i++) {
                 if (!find_denial(required[i]))
                         fail_msg("%s is not in the deny list", required[i]);
-        for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
-                assert_null(find_denial(allowed[i]));
+                /* No capability reopens it. */
+                assert_int_equal(verdict(required[i], all), EPERM);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(base); i++)
+                if (verdict(base[i], 0) != 0)
+                        fail_msg("%s is not allowed without capabilities", base[i]);
+        for (size_t i = 0; i < ELEMENTSOF(ptrace_family); i++) {
+                assert_int_equal(verdict(ptrace_family[i], def), EPERM);
+                assert_int_equal(verdict(ptrace_family[i], def | CAP_MASK(CAP_SYS_PTRACE)), 0);
+        }
+        /* Which group a capability opens. */
+        assert_int_equal(verdict("sethostname", def), EPERM);
+        assert_int_equal(verdict("sethostname", CAP_MASK(CAP_SYS_ADMIN)), 0);
+        assert_int_equal(verdict("chroot", def), 0);
+        assert_int_equal(verdict("chroot", def & ~CAP_MASK(CAP_SYS_CHROOT)), EPERM);
+        assert_int_equal(verdict("mbind", def), EPERM);
+        assert_int_equal(verdict("mbind", CAP_MASK(CAP_SYS_NICE)), 0);
+        assert_int_equal(verdict("mount", CAP_MASK(CAP_SYS_ADMIN)), EPERM);
+        /* Unknown, and known to nobody: ENOSYS. */
+        assert_int_equal(verdict("clone3", all), ENOSYS);
+        assert_int_equal(verdict("no_such_call", all), ENOSYS);
+        assert_int_equal(verdict("socketcall", all), ENOSYS);
+        assert_int_equal(verdict("clone", 0), -1);
+        assert_int_equal(verdict("socket", 0), -1);
+        assert_int_equal(verdict("personality", 0), -1);
+
         for (size_t i = 0; i < n; i++) {
                 assert_non_null(d[i].reason);
                 assert_true(strlen(d[i].reason) > 0);
                 assert_true(d[i].error == EPERM || d[i].error == ENOSYS);
         }
         assert_int_equal(find_denial("clone3")->error, ENOSYS);
-        assert_int_equal(find_denial("unshare")->flags, CLONE_NEWUSER);
-        assert_int_equal(find_denial("clone")->flags, CLONE_NEWUSER);
-        assert_int_equal(find_denial("mount")->flags, 0);
+        /* A call is in one place only: a group, or the deny list. */
+        for (size_t i = 0; i < n_groups; i++) {
+                assert_true(strlen(g[i].reason) > 0);
+                for (const char *const *s = g[i].syscalls; *s; s++) {
+                        if (find_denial(*s))
+                                fail_msg("%s is both allowed (%s) and denied", *s, g[i].name);
+                        for (size_t j = 0; j < n_groups; j++)
+                                for (const char *const *t = g[j].syscalls; *t; t++)
+                                        if (t != s && streq(*t, *s))
+                                                fail_msg("%s is listed twice", *s);
+                }
+        }
+}
+
+static void test_seccomp_args(void **state) {
+        uint64_t def = caps_default_mask();
+        uint64_t buf[16];
+        size_t n;
+
+        /* Namespaces need CAP_SYS_ADMIN; user namespaces are never made. */
+        assert_true(seccomp_clone_denied_flags(def, false) & CLONE_NEWUTS);
+        assert_true(seccomp_clone_denied_flags(def, false) & CLONE_NEWUSER);
+        assert_false(seccomp_clone_denied_flags(def, false) & CLONE_NEWTIME); /* exit signal bits */
+        assert_true(seccomp_clone_denied_flags(def, true) & CLONE_NEWTIME);
+        assert_int_equal(seccomp_clone_denied_flags(def | CAP_MASK(CAP_SYS_ADMIN), true), CLONE_NEWUSER);
+        assert_false(seccomp_clone_denied_flags(caps_all_mask(), false) & (CLONE_FILES | CLONE_VM | CLONE_THREAD));
+
+        assert_true(seccomp_socket_allowed(AF_UNIX, 0, 0));
+        assert_true(seccomp_socket_allowed(AF_INET, 0, 0));
+        assert_true(seccomp_socket_allowed(AF_INET6, 0, 0));
+        assert_true(seccomp_socket_allowed(AF_NETLINK, NETLINK_ROUTE, 0));
+        assert_true(seccomp_socket_allowed(AF_NETLINK, NETLINK_SOCK_DIAG, 0));
+        assert_false(seccomp_socket_allowed(AF_NETLINK, NETLINK_AUDIT, def));
+        assert_true(seccomp_socket_allowed(AF_NETLINK, NETLINK_AUDIT, CAP_MASK(CAP_AUDIT_WRITE)));
+        assert_false(seccomp_socket_allowed(AF_NETLINK, NETLINK_KOBJECT_UEVENT, caps_all_mask()));
+        assert_false(seccomp_socket_allowed(AF_NETLINK, NETLINK_XFRM, def));
+        assert_true(seccomp_socket_allowed(AF_NETLINK, NETLINK_XFRM, CAP_MASK(CAP_NET_ADMIN)));
+        assert_false(seccomp_socket_allowed(AF_VSOCK, 0, caps_all_mask()));
+        assert_false(seccomp_socket_allowed(AF_ALG, 0, caps_all_mask()));
+        assert_false(seccomp_socket_allowed(AF_PACKET, 0, def));
+        assert_true(seccomp_socket_allowed(AF_PACKET, 0, CAP_MASK(CAP_NET_RAW)));
+
+        assert_true(seccomp_personality_allowed(0));
+        assert_true(seccomp_personality_allowed(0xffffffff));
+        assert_true(seccomp_personality_allowed(ADDR_NO_RANDOMIZE | PER_LINUX32));
+        assert_false(seccomp_personality_allowed(MMAP_PAGE_ZERO));
+        assert_false(seccomp_personality_allowed(READ_IMPLIES_EXEC));
+        assert_false(seccomp_personality_allowed(PER_SVR4));
+        assert_false(seccomp_personality_allowed(UINT64_C(0x100000000)));
+        /* The filter's list is exactly what the predicate allows. */
+        n = seccomp_personality_values(buf, ELEMENTSOF(buf));
+        assert_true(n <= ELEMENTSOF(buf));
+        for (size_t i = 0; i < n; i++)
+                assert_true(seccomp_personality_allowed(buf[i]));
+        for (uint64_t v = 0; v < 0x80000; v++) {
+                bool listed = false;
+                for (size_t i = 0; i < n; i++)
+                        listed |= buf[i] == v;
+                assert_int_equal(listed, seccomp_personality_allowed(v));
+        }
+        (void) state;
 }
 
 /* docs/SANDBOX.md lists every denied call, so the two cannot drift apart. */
@@ -449,6 +553,15 @@ static void test_seccomp_documented(void **state) {
                 if (!strstr(doc, needle))
                         fail_msg("%s: %s is not documented", path, needle);
         }
+        size_t n_groups;
+        const SeccompGroup *g = seccomp_allow_groups(&n_groups);
+        for (size_t i = 0; i < n_groups; i++)
+                for (const char *const *sc = g[i].syscalls; *sc; sc++) {
+                        char needle[128];
+                        snprintf(needle, sizeof(needle), "`%s`", *sc);
+                        if (!strstr(doc, needle))
+                                fail_msg("%s: %s (group %s) is not documented", path, needle, g[i].name);
+                }
         char *names = caps_format(caps_default_mask());
         assert_non_null(names);
         for (char *tok = strtok(names, ","); tok; tok = strtok(NULL, ",")) {
@@ -529,6 +642,8 @@ static int userns_probe(void) {
         return unshare(CLONE_NEWUSER) == 0 ? 0 : 1;
 }
 
+#define PTRACE_PEEKDATA_ 2
+
 #define CHECK_ERRNO(call, err)                                                          \
         do {                                                                            \
                 errno = 0;                                                              \
@@ -582,6 +697,21 @@ static void child_seccomp(void) {
         CHECK_ERRNO(syscall(SYS_io_uring_setup, 0, NULL), EPERM);
         CHECK_ERRNO(syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), EPERM);
         CHECK_ERRNO(syscall(SYS_userfaultfd, 0), EPERM);
+        /* Not in the default capability set: the ptrace family and
+         * namespaces other than user ones are refused by the filter too. */
+        CHECK_ERRNO(syscall(SYS_kcmp, getpid(), getpid(), 0, 0, 0), EPERM);
+        CHECK_ERRNO(syscall(SYS_pidfd_getfd, -1, 0, 0), EPERM);
+        CHECK_ERRNO(syscall(SYS_process_madvise, -1, NULL, 0, 0, 0), EPERM);
+        CHECK_ERRNO(syscall(SYS_ptrace, PTRACE_PEEKDATA_, getppid(), 0, 0), EPERM);
+        CHECK_ERRNO(unshare(CLONE_NEWUTS), EPERM);
+        CHECK_ERRNO(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT), EPERM);
+        CHECK_ERRNO(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT), EPERM);
+        CHECK_ERRNO(socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), EPERM);
+        CHECK_ERRNO(syscall(SYS_socket, (long) (UINT64_C(1) << 32 | AF_UNIX), SOCK_STREAM, 0), EPERM);
+        CHECK_ERRNO(personality(MMAP_PAGE_ZERO), ENOSYS);
+        /* Unknown numbers: ENOSYS, as from a kernel that lacks them. */
+        CHECK_ERRNO(syscall(1000), ENOSYS);
+        CHECK_ERRNO(syscall(0x3ffffff), ENOSYS);
 
         /* Still allowed. */
         CHILD_CHECK(getpid() > 0);
@@ -591,9 +721,10 @@ static void child_seccomp(void) {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         CHILD_CHECK(fd >= 0);
         close(fd);
-        /* Namespaces other than user ones are left to the capability check
-         * (we are still root with CAP_SYS_ADMIN here). */
-        CHILD_CHECK(unshare(CLONE_NEWUTS) == 0);
+        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        CHILD_CHECK(fd >= 0);
+        close(fd);
+        CHILD_CHECK(personality(0xffffffff) >= 0);
         /* fork() uses clone(); threads fall back from clone3 to clone. */
         pid_t pid = fork();
         CHILD_CHECK(pid >= 0);
@@ -616,6 +747,10 @@ static void child_seccomp(void) {
                 CHILD_CHECK(syscall_i386(288, 0, 0, 0) == -EPERM);          /* keyctl */
                 CHILD_CHECK(syscall_i386(21, 0, 0, 0) == -EPERM);           /* mount */
                 CHILD_CHECK(syscall_i386(435, 0, 0, 0) == -ENOSYS);         /* clone3 */
+                CHILD_CHECK(syscall_i386(349, 0, 0, 0) == -EPERM);          /* kcmp */
+                CHILD_CHECK(syscall_i386(359, AF_UNIX, SOCK_STREAM, 0) == -EPERM); /* socket */
+                CHILD_CHECK(syscall_i386(102, 1 /* SYS_SOCKET */, 0, 0) == -EPERM); /* socketcall */
+                CHILD_CHECK(syscall_i386(2000, 0, 0, 0) == -ENOSYS);
         } else
                 fprintf(stderr, "note: no i386 ABI on this kernel, not checked\n");
 #endif
@@ -872,6 +1007,7 @@ int main(void) {
                 cmocka_unit_test(test_no_new_privs),
                 cmocka_unit_test(test_place_fds),
                 cmocka_unit_test(test_seccomp_table),
+                cmocka_unit_test(test_seccomp_args),
                 cmocka_unit_test(test_seccomp_documented),
                 cmocka_unit_test(test_seccomp_export),
                 cmocka_unit_test(test_seccomp_default),
