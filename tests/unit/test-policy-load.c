@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "policy/policy-internal.h"
+#include "policy/ytree.h"
 
 #define HEAD "version: 1\nrules:\n"
 
@@ -338,6 +339,98 @@ static void test_yaml_errors(void **state) {
         free(big);
 }
 
+/* "[[[[..." n levels deep, then an alias on the next line. */
+static char *deep_text(size_t n, const char *open, const char *close) {
+        size_t lo = strlen(open), lc = strlen(close);
+        char *s = malloc(32 + n * (lo + lc) + 16), *q = s;
+
+        q = stpcpy(q, "version: 1\nrules: ");
+        for (size_t i = 0; i < n; i++)
+                q = stpcpy(q, open);
+        for (size_t i = 0; i < n; i++)
+                q = stpcpy(q, close);
+        strcpy(q, "\nx: *a\n");
+        return s;
+}
+
+static size_t deep_events(size_t n, const char *open, const char *close, const char *want) {
+        char *text = deep_text(n, open, close);
+        PolicyDiagnostics d = {};
+        YNode *root = NULL;
+        bool truncated = false;
+        size_t events = 0;
+
+        assert_int_equal(ytree_parse_counted("t.yaml", text, strlen(text), &d, &root, &truncated, &events),
+                         -EINVAL);
+        /* One error, at the first collection past the cap: the alias after
+         * the nesting is never reached, so reading stopped there. */
+        assert_int_equal(d.n_errors, 1);
+        char *s = diag_text(&d.errors[0]);
+        assert_string_equal(s, want);
+        free(s);
+        assert_true(truncated);
+        assert_non_null(root);
+        ytree_free(root);
+        policy_diagnostics_clear(&d);
+        free(text);
+        return events;
+}
+
+/* Nesting past the cap stops the reader at the first too-deep collection,
+ * so the work does not grow with what follows (libyaml's scanner is
+ * quadratic in the nesting it is made to go through). */
+static void test_deep_nesting_stops_reading(void **state) {
+        size_t e1 = deep_events(1000, "[", "]", "t.yaml:2:15: nesting deeper than 8 levels");
+        size_t e4 = deep_events(4000, "[", "]", "t.yaml:2:15: nesting deeper than 8 levels");
+
+        /* stream, document, "version", "1", "rules"; the mapping (level 1),
+         * 7 '[' (levels 2-8) and the '[' past the cap: nothing after it. */
+        assert_int_equal(e1, 2 + 3 + 1 + 7 + 1);
+        assert_int_equal(POLICY_DEPTH_MAX, 8);
+        assert_int_equal(e4, e1);
+        e1 = deep_events(1000, "{a: ", "}", "t.yaml:2:36: nesting deeper than 8 levels");
+        e4 = deep_events(4000, "{a: ", "}", "t.yaml:2:36: nesting deeper than 8 levels");
+        assert_int_equal(e4, e1);
+
+        /* Block nesting too. */
+        char text[1024], *q = stpcpy(text, "version: 1\nrules:\n");
+        for (unsigned i = 0; i < 2 * POLICY_DEPTH_MAX; i++) {
+                memset(q, ' ', 2 * i);
+                q = stpcpy(q + 2 * i, "-\n");
+        }
+        strcpy(q, "x: *a\n");
+        expect_errors(text, "t.yaml:10:15: nesting deeper than 8 levels",
+                      "t.yaml:4:3: a rule must be a mapping, not a list");
+
+        /* Within the cap, reading is linear: four times the items, four
+         * times the events (5 an item, plus a frame of 9: stream, document,
+         * mapping, "x" and the outer list). */
+        size_t n1, n4;
+        for (unsigned k = 1; k <= 4; k *= 4) {
+                size_t n = 1000 * k, len = 0;
+                char *t = malloc(32 + n * 8), *p = t;
+                PolicyDiagnostics d = {};
+                YNode *root = NULL;
+                bool truncated;
+                size_t events = 0;
+
+                p = stpcpy(p, "x: [");
+                for (size_t i = 0; i < n; i++)
+                        p = stpcpy(p, "[[a]],");
+                p = stpcpy(p, "]\n");
+                len = (size_t) (p - t);
+                assert_int_equal(ytree_parse_counted("t.yaml", t, len, &d, &root, &truncated, &events), 0);
+                ytree_free(root);
+                free(t);
+                if (k == 1)
+                        n1 = events;
+                else
+                        n4 = events;
+        }
+        assert_int_equal(n1, 5 * 1000 + 9);
+        assert_int_equal(n4 - n1, 3 * (n1 - 9));
+}
+
 static void test_too_large(void **state) {
         PolicyDiagnostics d = {};
         Policy *p = NULL;
@@ -582,6 +675,7 @@ int main(void) {
                 cmocka_unit_test(test_rule_errors),
                 cmocka_unit_test(test_transfer_names),
                 cmocka_unit_test(test_yaml_errors),
+                cmocka_unit_test(test_deep_nesting_stops_reading),
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_all_errors_reported),
                 cmocka_unit_test(test_error_cap),
