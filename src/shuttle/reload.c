@@ -111,19 +111,29 @@ int reload_load_main(Broker *b, Policy **ret, char **ret_error) {
         return load_files((const char *const *) b->policy_paths, b->n_policy_paths, ret, ret_error);
 }
 
-/* SHUTTLED_TEST_RELOAD_GATE: the worker waits until a line arrives on this
- * FIFO (or the broker goes away), so that a test can hold a reload in
- * flight and check that the loop answers meanwhile, without timing. */
+/* SHUTTLED_TEST_RELOAD_GATE: the worker waits until a writer has opened
+ * and closed this FIFO (`echo go >FIFO`; or the broker goes away), so that
+ * a test can hold a load in flight and check that the loop answers
+ * meanwhile, without timing.  Reading to the end leaves nothing in the
+ * FIFO for the next load. */
 static void wait_gate(const ReloadJob *j) {
         _cleanup_close_ int fd = open(j->gate, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = j->cancel_fd, .events = POLLIN } };
-        char c;
+        char buf[64];
 
         if (fd < 0)
                 return;
-        while (poll(p, 2, -1) < 0 && errno == EINTR)
-                ;
-        (void) !read(fd, &c, 1);
+        for (;;) {
+                ssize_t n;
+
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        return;
+                if (p[1].revents)
+                        return;
+                n = read(fd, buf, sizeof(buf));
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                        return;
+        }
 }
 
 static void *worker(void *userdata) {
@@ -409,8 +419,12 @@ int reload_request(Broker *b, ControlConn *cc) {
         /* A full reload that has not started yet reads the files after
          * this request too: join it. */
         for (j = rl->queue; j; j = j->next)
-                if (j->kind == RELOAD_ALL)
+                if (j->kind == RELOAD_ALL) {
+                        log_info("Reload of the policy joins the one already queued");
                         return job_add_waiter(j, cc);
+                }
+        if (rl->running)
+                log_info("Reload of the policy queued behind a policy load in progress");
         j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;

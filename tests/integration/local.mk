@@ -28,3 +28,4 @@ integration_tests += tests/integration/depend.sh tests/integration/example-build
 integration_tests += tests/integration/shim-exec.sh
 integration_tests += tests/integration/shm-mq.sh
 integration_tests += tests/integration/names.sh
+integration_tests += tests/integration/reload-async.sh
