@@ -325,7 +325,6 @@ void reload_event(Broker *b);
 void reload_forget(Broker *b, ControlConn *cc);
 /* Loads the --policy files (or the built-in deny-all) now, for startup. */
 int reload_load_main(Broker *b, Policy **ret, char **ret_error);
-char *reload_diagnostics_text(const PolicyDiagnostics *diags);
 GroupPolicy *group_policy_free(GroupPolicy *g);
 
 /* registry.c */

@@ -79,7 +79,7 @@ struct Reloader {
 
 /* ---- loading (any thread) ---------------------------------------------- */
 
-char *reload_diagnostics_text(const PolicyDiagnostics *diags) {
+static char *diagnostics_text(const PolicyDiagnostics *diags) {
         char *buf = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&buf, &size);
@@ -102,7 +102,7 @@ static int load_files(const char *const *paths, size_t n_paths, Policy **ret, ch
         else
                 r = policy_load(paths, n_paths, ret, &diags);
         if (r < 0 && ret_error)
-                *ret_error = reload_diagnostics_text(&diags);
+                *ret_error = diagnostics_text(&diags);
         policy_diagnostics_clear(&diags);
         return r;
 }
