@@ -216,7 +216,7 @@ static int load_dir(LoadContext *c, const char *path, int fd, const FileState *s
 
                 if (!is_policy_name(de->d_name))
                         continue;
-                if (n >= 10000) {
+                if (n >= POLICY_FILES_MAX) {
                         site_error(c, path, site_fs, site, "too many files in directory");
                         return 0;
                 }
@@ -288,6 +288,17 @@ static int load_path(LoadContext *c, const char *path, const FileState *site_fs,
                                 load_warning(c, site_fs, site, "%s: already loaded, skipped", path);
                         return 0;
                 }
+        /* Bounds on the whole load, not only on each file: includes and
+         * directories must not multiply the work past them.  Reported once;
+         * the rest is not read. */
+        if (c->over_limit)
+                return 0;
+        if (c->n_loaded >= POLICY_FILES_MAX) {
+                c->over_limit = true;
+                site_error(c, path, site_fs, site, "too many policy files (at most %u in a policy)",
+                           POLICY_FILES_MAX);
+                return 0;
+        }
         if (st.st_size > (off_t) POLICY_FILE_SIZE_MAX) {
                 if (diags_add(&c->diags, false, path, 1, 1, "file too large (%lld bytes, at most %u)",
                               (long long) st.st_size, POLICY_FILE_SIZE_MAX) < 0)
@@ -315,6 +326,13 @@ static int load_path(LoadContext *c, const char *path, const FileState *site_fs,
                                 c->oom = -ENOMEM;
                         return c->oom;
                 }
+        }
+        c->total_size += size;
+        if (c->total_size > POLICY_TOTAL_SIZE_MAX) {
+                c->over_limit = true;
+                site_error(c, path, site_fs, site, "policy too large (its files add up to more than %u bytes)",
+                           POLICY_TOTAL_SIZE_MAX);
+                return 0;
         }
         FileId *nl = realloc(c->loaded, (c->n_loaded + 1) * sizeof(FileId));
         if (!nl)
@@ -434,8 +452,17 @@ static int top_rules(LoadContext *c, FileState *fs, const YNode *key, const YNod
                 load_error(c, fs, v, "'rules' must be a list of rules, not %s", ynode_type_name(v));
                 return -EINVAL;
         }
-        for (size_t i = 0; i < v->n_items && !c->oom; i++)
+        for (size_t i = 0; i < v->n_items && !c->oom; i++) {
+                if (c->n_rules >= POLICY_RULES_MAX) {
+                        if (!c->over_limit)
+                                load_error(c, fs, v->items[i], "too many rules (at most %u in a policy)",
+                                           POLICY_RULES_MAX);
+                        c->over_limit = true;
+                        break;
+                }
+                c->n_rules++;
                 (void) parse_rule(c, fs, v->items[i]);
+        }
         return c->oom;
 }
 

@@ -24,6 +24,9 @@ typedef struct LoadContext {
         unsigned depth;
         FileId *loaded;
         size_t n_loaded;
+        size_t total_size;              /* bytes of every file read */
+        size_t n_rules;                 /* rules seen, valid or not */
+        bool over_limit;                /* a whole-load bound was hit */
 
         PolicyRule **ids;               /* open-addressing set of rules by id */
         size_t n_ids, ids_size;

@@ -122,12 +122,17 @@ void policy_diagnostics_print(const PolicyDiagnostics *d, FILE *f);
 
 /* ---- Loading ----------------------------------------------------------- */
 
-/* Bounds enforced on every file; exceeding one is a policy error. */
+/* Bounds enforced on every file; exceeding one is a policy error.  Nesting
+ * past POLICY_DEPTH_MAX stops the reading of that file at that point. */
 #define POLICY_FILE_SIZE_MAX (1024u * 1024u)
 #define POLICY_DEPTH_MAX 8u
 #define POLICY_SCALAR_MAX 4096u
 #define POLICY_INCLUDE_DEPTH_MAX 16u
 #define POLICY_ERRORS_MAX 200u
+/* ...and on a whole load (a file with its includes and directories). */
+#define POLICY_FILES_MAX 10000u
+#define POLICY_TOTAL_SIZE_MAX (16u * 1024u * 1024u)
+#define POLICY_RULES_MAX 100000u
 
 typedef enum PolicyLoadFlags {
         POLICY_LOAD_NO_INCLUDE = 1 << 0,  /* 'include' is an error (fuzzing) */

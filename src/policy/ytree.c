@@ -16,9 +16,9 @@ typedef struct Builder {
         YNode *root;
         YNode *stack[POLICY_DEPTH_MAX + 1];
         unsigned depth;
-        unsigned skip;                  /* depth inside a dropped subtree */
         unsigned documents;
         bool failed;
+        bool stop;                      /* nested too deep: read no further */
         int oom;
 } Builder;
 
@@ -145,8 +145,6 @@ static void on_scalar(Builder *b, const yaml_event_t *e) {
         size_t len = e->data.scalar.length;
         YNode *n;
 
-        if (b->skip)
-                return;
         check_anchor_tag(b, m, e->data.scalar.anchor, e->data.scalar.tag,
                          e->data.scalar.plain_implicit || e->data.scalar.quoted_implicit);
         n = node_new(b, YNODE_SCALAR, m);
@@ -177,10 +175,6 @@ static void on_collection_start(Builder *b, const yaml_event_t *e, YNodeType typ
         const yaml_mark_t *m = &e->start_mark;
         YNode *n;
 
-        if (b->skip) {
-                b->skip++;
-                return;
-        }
         if (type == YNODE_MAPPING)
                 check_anchor_tag(b, m, e->data.mapping_start.anchor, e->data.mapping_start.tag,
                                  e->data.mapping_start.implicit);
@@ -188,10 +182,17 @@ static void on_collection_start(Builder *b, const yaml_event_t *e, YNodeType typ
                 check_anchor_tag(b, m, e->data.sequence_start.anchor, e->data.sequence_start.tag,
                                  e->data.sequence_start.implicit);
         if (b->depth >= POLICY_DEPTH_MAX) {
-                /* Drop the subtree; the parent gets a placeholder so that
-                 * mappings keep their key/value pairing. */
+                /* Stop reading here rather than skip the subtree: libyaml's
+                 * scanner costs O(flow depth) per token (it walks its stack
+                 * of possible simple keys for every token), so going on
+                 * through "[[[[..." is quadratic in the file (20 s for 80,000
+                 * levels).  Stopping at the first too-deep collection bounds
+                 * the scanner's stack by the cap plus its look-ahead of one
+                 * simple key (1024 characters at most), so reading stays
+                 * linear.  The parent gets a placeholder so that mappings
+                 * keep their key/value pairing. */
                 berror(b, MARK_LINE(*m), MARK_COL(*m), "nesting deeper than %u levels", POLICY_DEPTH_MAX);
-                b->skip = 1;
+                b->stop = true;
                 (void) attach_bad(b, m);
                 return;
         }
@@ -204,10 +205,6 @@ static void on_collection_start(Builder *b, const yaml_event_t *e, YNodeType typ
 }
 
 static void on_collection_end(Builder *b) {
-        if (b->skip) {
-                b->skip--;
-                return;
-        }
         if (b->depth > 0)
                 b->depth--;
 }
@@ -258,9 +255,10 @@ static void report_parser_error(Builder *b, const yaml_parser_t *p) {
         }
 }
 
-int ytree_parse(const char *file, const char *data, size_t size, PolicyDiagnostics *diags, YNode **ret,
-                bool *ret_truncated) {
+int ytree_parse_counted(const char *file, const char *data, size_t size, PolicyDiagnostics *diags,
+                        YNode **ret, bool *ret_truncated, size_t *ret_events) {
         bool truncated = false;
+        size_t events = 0;
         Builder b = { .file = file, .data = data, .size = size, .diags = diags };
         yaml_parser_t parser;
         bool done = false;
@@ -278,6 +276,7 @@ int ytree_parse(const char *file, const char *data, size_t size, PolicyDiagnosti
                         truncated = true;
                         break;
                 }
+                events++;
                 switch (e.type) {
                 case YAML_STREAM_END_EVENT:
                         done = true;
@@ -290,11 +289,9 @@ int ytree_parse(const char *file, const char *data, size_t size, PolicyDiagnosti
                         }
                         break;
                 case YAML_ALIAS_EVENT:
-                        if (!b.skip) {
-                                berror(&b, MARK_LINE(e.start_mark), MARK_COL(e.start_mark),
-                                       "aliases are not allowed ('*%s')", (const char *) e.data.alias.anchor);
-                                (void) attach_bad(&b, &e.start_mark);
-                        }
+                        berror(&b, MARK_LINE(e.start_mark), MARK_COL(e.start_mark),
+                               "aliases are not allowed ('*%s')", (const char *) e.data.alias.anchor);
+                        (void) attach_bad(&b, &e.start_mark);
                         break;
                 case YAML_SCALAR_EVENT:
                         on_scalar(&b, &e);
@@ -313,6 +310,10 @@ int ytree_parse(const char *file, const char *data, size_t size, PolicyDiagnosti
                         break;
                 }
                 yaml_event_delete(&e);
+                if (b.stop) {
+                        truncated = true;
+                        break;
+                }
         }
         yaml_parser_delete(&parser);
 
@@ -322,5 +323,12 @@ int ytree_parse(const char *file, const char *data, size_t size, PolicyDiagnosti
         }
         *ret = b.root;
         *ret_truncated = truncated;
+        if (ret_events)
+                *ret_events = events;
         return b.failed ? -EINVAL : 0;
+}
+
+int ytree_parse(const char *file, const char *data, size_t size, PolicyDiagnostics *diags, YNode **ret,
+                bool *ret_truncated) {
+        return ytree_parse_counted(file, data, size, diags, ret, ret_truncated, NULL);
 }

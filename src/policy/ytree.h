@@ -5,8 +5,12 @@
  * with 1-based positions.  Anchors, aliases, tags, several documents, NUL
  * bytes in strings, over-long strings and nesting deeper than
  * POLICY_DEPTH_MAX are reported as errors; where it can, the reader goes on
- * so that every problem in a file is reported at once.  The tree reading
- * is separate from the policy semantics so both can be tested alone. */
+ * so that every problem in a file is reported at once.  Nesting too deep
+ * is the exception: reading stops at the first collection past the cap,
+ * which keeps the work linear in the input (see on_collection_start()).
+ * Every YAML file of the project (policies, app groups) is read here.  The
+ * tree reading is separate from the policy semantics so both can be tested
+ * alone. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +42,10 @@ typedef struct YNode {
  * short), or -ENOMEM. */
 int ytree_parse(const char *file, const char *data, size_t size, PolicyDiagnostics *diags, YNode **ret,
                 bool *ret_truncated);
+/* Same, and counts the libyaml events read into *ret_events (for tests
+ * that check the reader's work against the input's size). */
+int ytree_parse_counted(const char *file, const char *data, size_t size, PolicyDiagnostics *diags,
+                        YNode **ret, bool *ret_truncated, size_t *ret_events);
 YNode *ytree_free(YNode *n);
 
 /* Plain scalars "", "~", "null", "Null", "NULL". */

@@ -45,6 +45,7 @@ typedef enum SourceType {
         SRC_PROXY_LISTEN,     /* /run/shuttle/svc/<exporter>.<service> */
         SRC_RELAY,            /* one end of a proxied connection */
         SRC_INVOCATION,       /* an invoked app's pidfd: readable when it exits */
+        SRC_RELOAD,           /* eventfd: a policy load finished (reload.c) */
 } SourceType;
 
 typedef struct Source {
@@ -179,6 +180,7 @@ struct Relay {
 
 typedef struct ControlConn {
         Source src;
+        bool waiting;   /* its request waits for a policy load (reload.c) */
         struct ControlConn *next;
 } ControlConn;
 
@@ -291,6 +293,7 @@ struct Broker {
         uint64_t next_depend_check_usec;
         Garbage *garbage;
         RefusalBudget refusals;
+        struct Reloader *reloader;
         bool quit;
 };
 
@@ -351,6 +354,21 @@ bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *t
 
 /* The policy that decides requests from `from` (its group's, if loaded). */
 const Policy *broker_policy_for(const Broker *b, const Container *from);
+
+/* reload.c: policy loads run on a worker thread, never on the loop.  The
+ * requests queue a job and answer cc (if not NULL) when it is applied;
+ * they return < 0 only if it could not be queued.  file NULL drops the
+ * group's policy (in turn with the loads). */
+typedef struct Reloader Reloader;
+int reloader_new(Broker *b);
+void reloader_free(Broker *b);
+int reload_request(Broker *b, ControlConn *cc);
+int reload_group_request(Broker *b, ControlConn *cc, const char *group, const char *file);
+void reload_event(Broker *b);
+void reload_forget(Broker *b, ControlConn *cc);
+/* Loads the --policy files (or the built-in deny-all) now, for startup. */
+int reload_load_main(Broker *b, Policy **ret, char **ret_error);
+GroupPolicy *group_policy_free(GroupPolicy *g);
 
 /* registry.c */
 Container *container_find(Broker *b, const char *name);

@@ -253,135 +253,6 @@ const Policy *broker_policy_for(const Broker *b, const Container *from) {
         return b->policy;
 }
 
-static GroupPolicy *group_policy_free(GroupPolicy *g) {
-        if (g) {
-                free(g->group);
-                free(g->file);
-                policy_unref(g->policy);
-                free(g);
-        }
-        return NULL;
-}
-
-static char *diagnostics_text(PolicyDiagnostics *diags) {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-
-        if (!f)
-                return NULL;
-        policy_diagnostics_print(diags, f);
-        fclose(f);
-        return buf;
-}
-
-/* Loads (or replaces) a group's policy from a file shuttlectl wrote. */
-static int group_policy_load(Broker *b, const char *group, const char *file, char **ret_error) {
-        PolicyDiagnostics diags = {};
-        const char *paths[] = { file };
-        GroupPolicy *g;
-        Policy *p = NULL;
-        int r;
-
-        if (!container_name_is_valid(group))
-                return (void) asprintf(ret_error, "invalid group name"), -EINVAL;
-        r = policy_load(paths, 1, &p, &diags);
-        if (r < 0) {
-                *ret_error = diagnostics_text(&diags);
-                policy_diagnostics_clear(&diags);
-                return r;
-        }
-        policy_diagnostics_clear(&diags);
-        for (g = b->group_policies; g; g = g->next)
-                if (streq(g->group, group))
-                        break;
-        if (!g) {
-                g = calloc(1, sizeof(*g));
-                if (!g || !(g->group = strdup(group))) {
-                        free(g);
-                        policy_unref(p);
-                        return -ENOMEM;
-                }
-                g->next = b->group_policies;
-                b->group_policies = g;
-        }
-        free(g->file);
-        g->file = strdup(file);
-        policy_unref(g->policy);
-        g->policy = p;
-        ipc_sync_proxies(b);
-        ipc_relays_recheck(b);
-        depend_sync(b);
-        apps_sync(b);
-        return 0;
-}
-
-static int group_policy_unload(Broker *b, const char *group) {
-        for (GroupPolicy **i = &b->group_policies; *i; i = &(*i)->next)
-                if (streq((*i)->group, group)) {
-                        GroupPolicy *g = *i;
-                        *i = g->next;
-                        group_policy_free(g);
-                        ipc_sync_proxies(b);
-                        ipc_relays_recheck(b);
-                        depend_sync(b);
-                        apps_sync(b);
-                        return 0;
-                }
-        return -ENOENT;
-}
-
-static char *diagnostics_text(PolicyDiagnostics *diags);
-
-static int load_policy(Broker *b, Policy **ret, char **ret_error) {
-        PolicyDiagnostics diags = {};
-        static const char *const empty_policy = "version: 1\ndefault: deny\naudit: all\nrules: []\n";
-        int r;
-
-        if (b->n_policy_paths == 0)
-                r = policy_load_buffer("<built-in: deny everything>", empty_policy, strlen(empty_policy), 0,
-                                       ret, &diags);
-        else
-                r = policy_load((const char *const *) b->policy_paths, b->n_policy_paths, ret, &diags);
-        if (r < 0 && ret_error)
-                *ret_error = diagnostics_text(&diags);
-        policy_diagnostics_clear(&diags);
-        return r;
-}
-
-int broker_reload(Broker *b, char **ret_error) {
-        Policy *p = NULL;
-        int r;
-
-        r = load_policy(b, &p, ret_error);
-        if (r < 0)
-                return r;
-        /* Group policies are re-read too; one with errors keeps its old
-         * version (and the error is logged). */
-        for (GroupPolicy *g = b->group_policies; g; g = g->next) {
-                PolicyDiagnostics diags = {};
-                const char *paths[] = { g->file };
-                Policy *gp = NULL;
-                if (policy_load(paths, 1, &gp, &diags) < 0) {
-                        _cleanup_free_ char *text = diagnostics_text(&diags);
-                        log_error("Policy of group '%s' not reloaded, keeping the old one:\n%s", g->group,
-                                  text ?: "");
-                } else {
-                        policy_unref(g->policy);
-                        g->policy = gp;
-                }
-                policy_diagnostics_clear(&diags);
-        }
-        /* Swap: requests decided from now on see the new policy. */
-        policy_unref(b->policy);
-        b->policy = p;
-        ipc_sync_proxies(b);
-        ipc_relays_recheck(b);
-        depend_sync(b);
-        apps_sync(b);
-        return 0;
-}
-
 /* ---- control socket --------------------------------------------------- */
 
 static json_t *control_ps(Broker *b) {
@@ -404,7 +275,7 @@ static json_t *control_ps(Broker *b) {
         return json_pack("{s:b, s:o*}", "ok", 1, "containers", list);
 }
 
-static json_t *control_dispatch(Broker *b, json_t *req) {
+static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
         const char *op = json_string_value(json_object_get(req, "op"));
         char *error = NULL;
         json_t *reply;
@@ -436,37 +307,21 @@ static json_t *control_dispatch(Broker *b, json_t *req) {
                 return transfer_control_ls(b);
         if (streq(op, "transfer-revoke"))
                 return transfer_control_revoke(b, req);
+        /* Policy loads run off the loop; the reply comes when the new
+         * policy is in place (or refused). */
         if (streq(op, "group-policy")) {
                 const char *group = json_string_value(json_object_get(req, "group"));
                 const char *file = json_string_value(json_object_get(req, "file"));
                 if (!group)
                         return control_reply_error(EINVAL, "group-policy needs \"group\"");
-                if (!file) {
-                        r = group_policy_unload(b, group);
-                        if (r < 0)
-                                return control_reply_error(-r, "group '%s' has no policy loaded", group);
-                        log_info("Policy of group '%s' dropped", group);
-                        return control_reply_ok();
-                }
-                r = group_policy_load(b, group, file, &error);
-                if (r < 0) {
-                        reply = control_reply_error(-r, "%s", error ?: strerror(-r));
-                        free(error);
-                        return reply;
-                }
-                log_info("Policy of group '%s' loaded from %s", group, file);
-                return control_reply_ok();
+                if (!container_name_is_valid(group))
+                        return control_reply_error(EINVAL, "invalid group name");
+                r = reload_group_request(b, cc, group, file);
+                return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
         }
         if (streq(op, "reload")) {
-                r = broker_reload(b, &error);
-                if (r < 0) {
-                        log_error("Policy reload refused, keeping the old policy:\n%s", error ?: "");
-                        reply = control_reply_error(-r, "%s", error ?: strerror(-r));
-                        free(error);
-                        return reply;
-                }
-                log_info("Policy reloaded");
-                return control_reply_ok();
+                r = reload_request(b, cc);
+                return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
         }
         return control_reply_error(EOPNOTSUPP, "unknown op '%s'", op);
 }
@@ -476,6 +331,7 @@ static void control_conn_free(void *p) {
 }
 
 static void control_conn_close(Broker *b, ControlConn *cc) {
+        reload_forget(b, cc);
         broker_unwatch(b, &cc->src);
         for (ControlConn **i = &b->controls; *i; i = &(*i)->next)
                 if (*i == cc) {
@@ -510,6 +366,12 @@ static void control_event(Broker *b, ControlConn *cc) {
         json_t *req = NULL, *reply;
         int r;
 
+        /* One request at a time: a client that sends another (or hangs
+         * up) while its reload is pending is dropped. */
+        if (cc->waiting) {
+                control_conn_close(b, cc);
+                return;
+        }
         r = control_recv(cc->src.fd, &req);
         if (r == -EAGAIN)
                 return;
@@ -517,7 +379,7 @@ static void control_event(Broker *b, ControlConn *cc) {
                 control_conn_close(b, cc);
                 return;
         }
-        reply = control_dispatch(b, req);
+        reply = control_dispatch(b, cc, req);
         json_decref(req);
         if (reply) {
                 (void) control_send(cc->src.fd, reply);
@@ -595,7 +457,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                 b->n_policy_paths++;
         }
 
-        r = load_policy(b, &b->policy, ret_error);
+        r = reload_load_main(b, &b->policy, ret_error);
         if (r < 0)
                 goto fail;
 
@@ -662,6 +524,9 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                 }
         }
 
+        r = reloader_new(b);
+        if (r < 0)
+                goto fail;
         r = listen_control(b);
         if (r == -EADDRINUSE) {
                 (void) asprintf(ret_error, "another shuttled is already running on '%s/%s'", b->state_dir,
@@ -688,11 +553,9 @@ static void handle_signal(Broker *b) {
 
         while (read(b->signal.fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
-                        _cleanup_free_ char *error = NULL;
-                        if (broker_reload(b, &error) < 0)
-                                log_error("Policy reload refused, keeping the old policy:\n%s", error ?: "");
-                        else
-                                log_info("Policy reloaded");
+                        int r = reload_request(b, NULL);
+                        if (r < 0)
+                                log_error_errno(r, "Policy reload failed: %m");
                 } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
                         b->quit = true;
         }
@@ -757,6 +620,9 @@ int broker_run(Broker *b) {
                         case SRC_INVOCATION:
                                 invoke_exited(b, (Invocation *) s);
                                 break;
+                        case SRC_RELOAD:
+                                reload_event(b);
+                                break;
                         }
                 }
                 sweep(b);
@@ -767,6 +633,7 @@ int broker_run(Broker *b) {
 Broker *broker_free(Broker *b) {
         if (!b)
                 return NULL;
+        reloader_free(b);
         /* Containers keep running without us: their state stays on disk so
          * a restarted broker re-adopts them.  Only our sockets go, and what
          * we did for callers we can no longer answer: invoked apps and

@@ -25,10 +25,9 @@ typedef struct BrokerOptions {
  * re-adopts containers recorded under the state directory.  Errors are
  * returned with a message in *ret_error (malloc'ed). */
 int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error);
-/* Runs until SIGTERM/SIGINT.  SIGHUP reloads the policy. */
+/* Runs until SIGTERM/SIGINT.  SIGHUP reloads the policy: it is read and
+ * compiled on a worker thread while the loop goes on answering, then
+ * swapped in; a policy with errors is not applied (and the errors are
+ * logged). */
 int broker_run(Broker *b);
 Broker *broker_free(Broker *b);
-
-/* Re-reads the policy files; a policy with errors is not applied and the
- * errors are returned in *ret_error. */
-int broker_reload(Broker *b, char **ret_error);

@@ -104,9 +104,18 @@ nul="$tmp/nul.yaml"
 printf 'version: 1\nrules: []\0\n' >"$nul"
 check_bad "$nul" "2:10: invalid input: control characters are not allowed (byte 0x00)"
 
+# Reading stops at the first level past the cap (an alias after the
+# nesting is never reached): the nesting costs nothing past the cap.
 deep="$tmp/deep.yaml"
-{ printf 'version: 1\nrules: '; head -c 200000 /dev/zero | tr '\0' '['; head -c 200000 /dev/zero | tr '\0' ']'; echo; } >"$deep"
+{ printf 'version: 1\nrules: '; head -c 400000 /dev/zero | tr '\0' '['; head -c 400000 /dev/zero | tr '\0' ']'
+  echo; echo 'x: *a'; } >"$deep"
 check_bad "$deep" "2:15: nesting deeper than 8 levels"
+if grep -q "aliases are not allowed" "$tmp/err"; then
+        not_ok "deep nesting: reading stopped at the cap"
+        diag "$tmp/err"
+else
+        ok "deep nesting: reading stopped at the cap"
+fi
 
 deepmap="$tmp/deep-map.yaml"
 { printf 'version: 1\nrules: '; i=0; while [ $i -lt 2000 ]; do printf '{a: '; i=$((i + 1)); done

@@ -375,6 +375,11 @@ static void test_yaml_errors(void **state) {
         expect_errors(HEAD "  a: { command: [x]\n",
                       "g.yaml:4:1: syntax error: did not find expected ',' or '}' while parsing a flow mapping "
                       "(line 3 column 6)");
+        /* Nesting past the cap stops the reading there (the alias after
+         * it is never reached), as for a policy. */
+        expect_errors(HEAD "  a: { command: [[[[[[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]]]]]] }\n  b: *x\n",
+                      "g.yaml:3:22: nesting deeper than 8 levels",
+                      "g.yaml:3:18: 'command' must be a string, not a list");
 }
 
 static void test_command_errors(void **state) {

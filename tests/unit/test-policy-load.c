@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "policy/policy-internal.h"
+#include "policy/ytree.h"
 
 #define HEAD "version: 1\nrules:\n"
 
@@ -338,6 +339,98 @@ static void test_yaml_errors(void **state) {
         free(big);
 }
 
+/* "[[[[..." n levels deep, then an alias on the next line. */
+static char *deep_text(size_t n, const char *open, const char *close) {
+        size_t lo = strlen(open), lc = strlen(close);
+        char *s = malloc(32 + n * (lo + lc) + 16), *q = s;
+
+        q = stpcpy(q, "version: 1\nrules: ");
+        for (size_t i = 0; i < n; i++)
+                q = stpcpy(q, open);
+        for (size_t i = 0; i < n; i++)
+                q = stpcpy(q, close);
+        strcpy(q, "\nx: *a\n");
+        return s;
+}
+
+static size_t deep_events(size_t n, const char *open, const char *close, const char *want) {
+        char *text = deep_text(n, open, close);
+        PolicyDiagnostics d = {};
+        YNode *root = NULL;
+        bool truncated = false;
+        size_t events = 0;
+
+        assert_int_equal(ytree_parse_counted("t.yaml", text, strlen(text), &d, &root, &truncated, &events),
+                         -EINVAL);
+        /* One error, at the first collection past the cap: the alias after
+         * the nesting is never reached, so reading stopped there. */
+        assert_int_equal(d.n_errors, 1);
+        char *s = diag_text(&d.errors[0]);
+        assert_string_equal(s, want);
+        free(s);
+        assert_true(truncated);
+        assert_non_null(root);
+        ytree_free(root);
+        policy_diagnostics_clear(&d);
+        free(text);
+        return events;
+}
+
+/* Nesting past the cap stops the reader at the first too-deep collection,
+ * so the work does not grow with what follows (libyaml's scanner is
+ * quadratic in the nesting it is made to go through). */
+static void test_deep_nesting_stops_reading(void **state) {
+        size_t e1 = deep_events(1000, "[", "]", "t.yaml:2:15: nesting deeper than 8 levels");
+        size_t e4 = deep_events(4000, "[", "]", "t.yaml:2:15: nesting deeper than 8 levels");
+
+        /* stream, document, "version", "1", "rules"; the mapping (level 1),
+         * 7 '[' (levels 2-8) and the '[' past the cap: nothing after it. */
+        assert_int_equal(e1, 2 + 3 + 1 + 7 + 1);
+        assert_int_equal(POLICY_DEPTH_MAX, 8);
+        assert_int_equal(e4, e1);
+        e1 = deep_events(1000, "{a: ", "}", "t.yaml:2:36: nesting deeper than 8 levels");
+        e4 = deep_events(4000, "{a: ", "}", "t.yaml:2:36: nesting deeper than 8 levels");
+        assert_int_equal(e4, e1);
+
+        /* Block nesting too. */
+        char text[1024], *q = stpcpy(text, "version: 1\nrules:\n");
+        for (unsigned i = 0; i < 2 * POLICY_DEPTH_MAX; i++) {
+                memset(q, ' ', 2 * i);
+                q = stpcpy(q + 2 * i, "-\n");
+        }
+        strcpy(q, "x: *a\n");
+        expect_errors(text, "t.yaml:10:15: nesting deeper than 8 levels",
+                      "t.yaml:4:3: a rule must be a mapping, not a list");
+
+        /* Within the cap, reading is linear: four times the items, four
+         * times the events (5 an item, plus a frame of 9: stream, document,
+         * mapping, "x" and the outer list). */
+        size_t n1 = 0, n4 = 0;
+        for (unsigned k = 1; k <= 4; k *= 4) {
+                size_t n = 1000 * k, len = 0;
+                char *t = malloc(32 + n * 8), *p = t;
+                PolicyDiagnostics d = {};
+                YNode *root = NULL;
+                bool truncated;
+                size_t events = 0;
+
+                p = stpcpy(p, "x: [");
+                for (size_t i = 0; i < n; i++)
+                        p = stpcpy(p, "[[a]],");
+                p = stpcpy(p, "]\n");
+                len = (size_t) (p - t);
+                assert_int_equal(ytree_parse_counted("t.yaml", t, len, &d, &root, &truncated, &events), 0);
+                ytree_free(root);
+                free(t);
+                if (k == 1)
+                        n1 = events;
+                else
+                        n4 = events;
+        }
+        assert_int_equal(n1, 5 * 1000 + 9);
+        assert_int_equal(n4 - n1, 3 * (n1 - 9));
+}
+
 static void test_too_large(void **state) {
         PolicyDiagnostics d = {};
         Policy *p = NULL;
@@ -429,6 +522,89 @@ static int load_path(const char *name, Policy **p, PolicyDiagnostics *d) {
         const char *paths[] = { path };
         snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
         return policy_load(paths, 1, p, d);
+}
+
+static void make_dir(const char *name) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+        assert_int_equal(mkdir(path, 0700), 0);
+}
+
+/* Loads main.yaml; expects one error, whose message contains 'want'. */
+static void expect_one_error(const char *want) {
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+
+        assert_int_equal(load_path("main.yaml", &p, &d), -EINVAL);
+        assert_null(p);
+        if (d.n_errors != 1 || !strstr(d.errors[0].message, want)) {
+                policy_diagnostics_print(&d, stderr);
+                fail_msg("want one error with '%s'", want);
+        }
+        policy_diagnostics_clear(&d);
+}
+
+/* Bounds on a whole load: includes and directories do not multiply the
+ * per-file bounds into unbounded work. */
+static void test_whole_load_bounds(void **state) {
+        const char *rule = "  - {from: a, to: b, allow: ipc}\n";
+        size_t per_file = POLICY_RULES_MAX / 4 + 1;
+        char *text = malloc(32 + per_file * strlen(rule)), *q;
+        char name[64];
+
+        /* Rules: four files of a quarter of the cap and one more each. */
+        make_dir("r.d");
+        q = stpcpy(text, "version: 1\nrules:\n");
+        for (size_t i = 0; i < per_file; i++)
+                q = stpcpy(q, rule);
+        for (unsigned k = 0; k < 4; k++) {
+                snprintf(name, sizeof(name), "r.d/%u.yaml", k);
+                write_file(name, text);
+        }
+        write_file("main.yaml", "version: 1\ninclude: r.d\n");
+        PolicyDiagnostics d = {};
+        Policy *p = NULL;
+        assert_int_equal(load_path("main.yaml", &p, &d), -EINVAL);
+        assert_int_equal(d.n_errors, 1);
+        assert_string_equal(d.errors[0].message, "too many rules (at most 100000 in a policy)");
+        assert_non_null(strstr(d.errors[0].file, "r.d/3.yaml"));
+        /* The 100,001st: past 3 * 25,001 rules, the 24,998th of the last
+         * file (on line 3 + 24,997). */
+        assert_int_equal(d.errors[0].line, 3 + (POLICY_RULES_MAX - 3 * per_file));
+        assert_int_equal(d.errors[0].column, 5);
+        policy_diagnostics_clear(&d);
+        free(text);
+
+        /* Bytes: seventeen files of a million bytes each (the cap is 16 MiB). */
+        text = malloc(1000000 + 1);
+        q = stpcpy(text, "version: 1\n#");
+        memset(q, '#', 1000000 - (size_t) (q - text) - 1);
+        strcpy(text + 1000000 - 1, "\n");
+        make_dir("s.d");
+        for (unsigned k = 0; k < 17; k++) {
+                snprintf(name, sizeof(name), "s.d/%02u.yaml", k);
+                write_file(name, text);
+        }
+        free(text);
+        write_file("main.yaml", "version: 1\ninclude: s.d\n");
+        expect_one_error("/s.d/16.yaml: policy too large (its files add up to more than 16777216 bytes)");
+
+        /* Files: two directories within the per-directory cap, too many
+         * together. */
+        make_dir("a.d");
+        make_dir("b.d");
+        for (unsigned k = 0; k < POLICY_FILES_MAX; k++) {
+                snprintf(name, sizeof(name), "%s/%05u.yaml", k < POLICY_FILES_MAX / 2 ? "a.d" : "b.d", k);
+                write_file(name, "version: 1\n");
+        }
+        write_file("main.yaml", "version: 1\ninclude: [a.d, b.d]\n");
+        PolicyDiagnostics d2 = {};
+        p = NULL;
+        assert_int_equal(load_path("main.yaml", &p, &d2), -EINVAL);
+        assert_int_equal(d2.n_errors, 1);
+        assert_non_null(strstr(d2.errors[0].message, "/b.d/09999.yaml: too many policy files (at most 10000 in a policy)"));
+        assert_int_equal(d2.errors[0].line, 2);
+        policy_diagnostics_clear(&d2);
 }
 
 static void test_include_dir(void **state) {
@@ -582,11 +758,13 @@ int main(void) {
                 cmocka_unit_test(test_rule_errors),
                 cmocka_unit_test(test_transfer_names),
                 cmocka_unit_test(test_yaml_errors),
+                cmocka_unit_test(test_deep_nesting_stops_reading),
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_all_errors_reported),
                 cmocka_unit_test(test_error_cap),
                 cmocka_unit_test(test_no_include_flag),
                 cmocka_unit_test_setup_teardown(test_include_dir, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_whole_load_bounds, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_include_cycle_and_missing, setup_dir, teardown_dir),
                 cmocka_unit_test(test_dump_roundtrip),
         };
