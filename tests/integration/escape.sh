@@ -115,8 +115,10 @@ check_match "--tty gives it a terminal of the container's devpts" "^/dev/pts/[0-
 out=$(printf 'hello\n' | sctl exec "${S[@]}" -t box -- sh -c 'read l; echo "got $l"; exit 4' 2>&1 | tr -d '\r' | tail -1; echo "rc=${PIPESTATUS[1]}")
 check_eq "... relays input and returns the status" "got hello rc=4" "$(echo $out)"
 if command -v script >/dev/null; then
-        out=$(script -qec "stty rows 33 cols 101; $SHUTTLECTL exec --state-dir $STATE_DIR -t box -- stty size" /dev/null </dev/null 2>&1 | tr -d '\r' | tail -1)
-        check_match "... and the window size" "(^|[^0-9])33 101$" "$out"
+        # (script echoes what it sends at the EOF of its stdin after the
+        # command's output: look for the line, not at the last one.)
+        out=$(script -qec "stty rows 33 cols 101; $SHUTTLECTL exec --state-dir $STATE_DIR -t box -- stty size" /dev/null </dev/null 2>&1 | tr -d '\r\000' | tr '\n' ' ')
+        check_match "... and the window size" "(^|[^0-9])33 101 " "$out"
 else
         ok "# SKIP script(1) not installed"
 fi

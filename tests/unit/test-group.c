@@ -455,7 +455,7 @@ static void test_limit_errors(void **state) {
                            "    command: [x]\n"
                            "    limits: { memory: 1k, pids: 0, cpus: 2000, swap: 1G }\n",
                       "g.yaml:5:23: 'memory': invalid size '1k' (expected e.g. 64M or 1G, at least 4K)",
-                      "g.yaml:5:33: 'pids': invalid count '0' (expected a positive number)",
+                      "g.yaml:5:33: 'pids': invalid count '0' (expected a positive number or max)",
                       "g.yaml:5:42: 'cpus': invalid CPU count '2000' (expected e.g. 0.5 or 2, between 0.01 and 1024)",
                       "g.yaml:5:48: unknown key 'swap' in 'limits' (expected memory, pids or cpus)");
         expect_errors(HEAD "  a: { command: [x], limits: 64M }\n",
@@ -624,7 +624,7 @@ static void test_many_errors_reported(void **state) {
                       "    exports: [{ name: s, fifo: /s }]\n",
                       "g.yaml:2:1: unknown key 'bogus' at the top level (expected group, policy or containers)",
                       "g.yaml:6:10: 'net': 'wifi': expected 'none', 'loopback' or 'bridge'",
-                      "g.yaml:9:21: 'pids': invalid count 'lots' (expected a positive number)",
+                      "g.yaml:9:21: 'pids': invalid count 'lots' (expected a positive number or max)",
                       "g.yaml:10:26: exports of type fifo are not supported yet",
                       "g.yaml:8:3: container 'b' has no 'command'",
                       "g.yaml:7:18: 'depends_on': no container named 'ghost' in this group");
