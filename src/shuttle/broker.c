@@ -705,6 +705,7 @@ int broker_run(Broker *b) {
                                                                                 (uint64_t) now.tv_nsec / 1000u);
                                 transfer_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
                                 depend_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
+                                invoke_tick(b);
                                 break;
                         }
                         case SRC_CONTAINER_LISTEN:
