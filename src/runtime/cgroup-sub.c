@@ -392,36 +392,39 @@ int cgroup_sub_remove_stale_ops(const CgroupOps *ops, char *const *parents, unsi
         char **names = NULL;
         unsigned killed = 0;
         size_t n = 0;
-        int r, removed = 0;
+        int r, error = 0, removed = 0;
 
         r = stale_names(parents, &names, &n);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n && r >= 0; i++) {
+        /* One that cannot be ended does not keep the others. */
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_cgroup_sub_ CgroupSub *s = NULL;
 
                 r = sub_new(ops, parents, names[i], false, &s);
-                if (r < 0)
-                        break;
-                /* Nobody waits for these: a bounded wait here, at start-up. */
-                while ((r = cgroup_sub_kill(s, 0)) > 0 && now_nsec() < deadline)
-                        usleep(SUB_STALE_POLL_USEC);
-                killed += cgroup_sub_killed(s);
-                if (r > 0)
-                        r = -EBUSY;
-                if (r < 0)
-                        break;
-                while ((r = cgroup_sub_remove(s)) == -EBUSY && now_nsec() < deadline)
-                        usleep(SUB_STALE_POLL_USEC);
+                if (r >= 0) {
+                        /* Nobody waits for these: a bounded wait here, at
+                         * start-up. */
+                        while ((r = cgroup_sub_kill(s, 0)) > 0 && now_nsec() < deadline)
+                                usleep(SUB_STALE_POLL_USEC);
+                        killed += cgroup_sub_killed(s);
+                        if (r > 0)
+                                r = -EBUSY;
+                }
+                if (r >= 0)
+                        while ((r = cgroup_sub_remove(s)) == -EBUSY && now_nsec() < deadline)
+                                usleep(SUB_STALE_POLL_USEC);
                 if (r >= 0)
                         removed++;
+                else if (error == 0)
+                        error = r;
         }
         for (size_t j = 0; j < n; j++)
                 free(names[j]);
         free(names);
         if (ret_killed)
                 *ret_killed = killed;
-        return r < 0 ? r : removed;
+        return error < 0 ? error : removed;
 }
 
 int cgroup_sub_remove_stale(char *const *parents, unsigned *ret_killed) {

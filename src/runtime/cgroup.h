@@ -164,8 +164,8 @@ CgroupSub *cgroup_sub_free(CgroupSub *s);
 
 /* After a crash of whoever ended them (the broker): kills what is in every
  * CGROUP_SUB_PREFIX cgroup below parents (waiting up to 2 s in all) and
- * removes them.  The number removed, and in *ret_killed how many
- * processes were found in them. */
+ * removes them.  The number removed (or the first error, after trying
+ * every one), and in *ret_killed how many processes were found in them. */
 int cgroup_sub_remove_stale(char *const *parents, unsigned *ret_killed);
 
 static inline void cgroup_sub_freep(CgroupSub **s) {
