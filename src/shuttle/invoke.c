@@ -15,11 +15,11 @@
  * daemon that left its session included, and only once the cgroup is
  * empty and removed is the invocation counted no more, audited (op
  * "end") and answered with EXIT.  The kill runs in rounds on the event
- * loop's timer, never waiting in it.  Its transfers are revoked when it ends (file arguments asked
- * for as descriptors are no transfers to revoke: nothing is mounted, and
- * the app's descriptors go with it).  An app named by a bare
- * name (exec of an apps/ entry) is first resolved to the path of the rule
- * that names it (apps.c). */
+ * loop's timer, never waiting in it.  Its transfers are revoked when it
+ * ends (file arguments asked for as descriptors are no transfers to
+ * revoke: nothing is mounted, and the app's descriptors go with it).  An
+ * app named by a bare name (exec of an apps/ entry) is first resolved to
+ * the path of the rule that names it (apps.c). */
 
 #include <errno.h>
 #include <inttypes.h>
