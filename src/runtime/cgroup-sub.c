@@ -202,7 +202,8 @@ static int list_procs(CgroupSub *s, pid_t **pids, size_t *n) {
                 if (ferror(f))
                         return -EIO;
         }
-        qsort(*pids, *n, sizeof(pid_t), cmp_pid);
+        if (*n > 1)
+                qsort(*pids, *n, sizeof(pid_t), cmp_pid);
         return 0;
 }
 
@@ -211,7 +212,7 @@ static void remember(CgroupSub *s, pid_t pid) {
         size_t i;
 
         if (pid == s->spare_pid || s->n_seen >= SUB_PIDS_MAX ||
-            bsearch(&pid, s->seen, s->n_seen, sizeof(pid_t), cmp_pid))
+            (s->n_seen > 0 && bsearch(&pid, s->seen, s->n_seen, sizeof(pid_t), cmp_pid)))
                 return;
         p = realloc(s->seen, (s->n_seen + 1) * sizeof(pid_t));
         if (!p)
@@ -295,7 +296,7 @@ int cgroup_sub_kill(CgroupSub *s, pid_t spare_pid) {
         for (size_t i = 0; i < n_before; i++) {
                 if (pidfds[i] < 0)
                         continue;
-                if (r >= 0 && bsearch(&before[i], after, n_after, sizeof(pid_t), cmp_pid) &&
+                if (r >= 0 && n_after > 0 && bsearch(&before[i], after, n_after, sizeof(pid_t), cmp_pid) &&
                     pidfd_send_signal(pidfds[i], SIGKILL, NULL, 0) < 0 && errno != ESRCH && r >= 0)
                         r = -errno;
                 safe_close(pidfds[i]);
