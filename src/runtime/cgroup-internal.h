@@ -81,6 +81,15 @@ CgroupDir *cg_find_dir(Cgroup *cg, unsigned controller);
  * one with processes gives -EBUSY. */
 int cg_dir_create(Cgroup *cg, CgroupDir *d, const char *subtree_control);
 
+/* rmdir parent_fd/name after every cgroup below it, deepest first; 0 if
+ * it is not there. */
+int cg_tree_remove(const CgroupOps *ops, int parent_fd, const char *name);
+
+/* --- cgroup-sub.c --- */
+
+int cgroup_sub_create_ops(const CgroupOps *ops, char *const *parents, const char *name, CgroupSub **ret);
+int cgroup_sub_remove_stale_ops(const CgroupOps *ops, char *const *parents, unsigned *ret_killed);
+
 /* --- cgroup-v1.c --- */
 
 /* Resolves the hierarchies and adds one CgroupDir per hierarchy needed (all

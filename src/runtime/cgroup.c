@@ -232,6 +232,10 @@ static int tree_remove(const CgroupOps *ops, int parent_fd, const char *name, un
         return r == -ENOENT ? 0 : r;
 }
 
+int cg_tree_remove(const CgroupOps *ops, int parent_fd, const char *name) {
+        return tree_remove(ops, parent_fd, name, 0);
+}
+
 /* SIGKILLs everything in d (and below) until it is empty or the deadline
  * passes.  v2's cgroup.kill does it atomically, forks included; elsewhere a
  * process may fork between our read and our kill, hence the rounds. */

@@ -129,6 +129,61 @@ int cgroup_remove_stale(const char *root, const char *self_cgroup_file, const ch
  * removed. */
 int cgroup_remove_stale_path(const char *path);
 
+/* ---- an invocation's own cgroup ----
+ *
+ * A child of each of a running container's cgroup directories (the paths
+ * its state file records, StateInfo.cgroups), for an app the broker starts
+ * in the container and everything that app starts: joined before the app
+ * exists (ExecConfig.cgroups), so nothing of it is ever outside; below the
+ * container's, so the container's limits still count all of it.  v2 allows
+ * it under a cgroup that holds processes because the runtime enables no
+ * controller in a container's own cgroup.subtree_control; `shuttlectl
+ * stop` removes it with the container's (cgroup_destroy() kills and
+ * removes everything below).
+ *
+ * Ending it never waits: cgroup_sub_kill() is one round, to be repeated
+ * (from an event loop's timer) until it returns 0, then
+ * cgroup_sub_remove() until it stops saying -EBUSY. */
+
+typedef struct CgroupSub CgroupSub;
+
+/* Names are CGROUP_SUB_PREFIX and digits or dashes, so leftovers can be
+ * told from anything else below a container's cgroup. */
+#define CGROUP_SUB_PREFIX "shuttle-invoke-"
+bool cgroup_sub_name_is_valid(const char *name);
+
+/* Creates <parent>/<name> below each of the NULL-terminated parents (each
+ * must be on a cgroupfs: -EMEDIUMTYPE otherwise).  -EEXIST if one is
+ * there already (pick another name); nothing is left behind on failure. */
+int cgroup_sub_create(char *const *parents, const char *name, CgroupSub **ret);
+/* Its directories, NULL-terminated, in the order of the parents. */
+char *const *cgroup_sub_paths(const CgroupSub *s);
+/* One round of ending it: the first round stops every process in it from
+ * forking (v1: pids.max 0; v2: cgroup.freeze where cgroup.kill is
+ * missing), then each round SIGKILLs what cgroup.procs lists (v2:
+ * cgroup.kill).  Returns how many processes were listed (0: it is empty).
+ * A process that dies of it does not leave at once: call again later. */
+int cgroup_sub_kill(CgroupSub *s, pid_t spare_pid);
+/* How many processes the rounds found, spare_pid (the app itself) not
+ * counted: what outlived it, or would have. */
+unsigned cgroup_sub_killed(const CgroupSub *s);
+/* rmdir of every directory (and anything below); -EBUSY while processes
+ * are left.  May be retried; once it succeeded, does nothing. */
+int cgroup_sub_remove(CgroupSub *s);
+/* Frees memory and fds; removes nothing.  Accepts NULL; returns NULL. */
+CgroupSub *cgroup_sub_free(CgroupSub *s);
+
+/* After a crash of whoever ended them (the broker): kills what is in every
+ * CGROUP_SUB_PREFIX cgroup below parents (waiting up to 2 s in all) and
+ * removes them.  The number removed (or the first error, after trying
+ * every one), and in *ret_killed how many processes were found in them. */
+int cgroup_sub_remove_stale(char *const *parents, unsigned *ret_killed);
+
+static inline void cgroup_sub_freep(CgroupSub **s) {
+        cgroup_sub_free(*s);
+}
+#define _cleanup_cgroup_sub_ __attribute__((cleanup(cgroup_sub_freep)))
+
 static inline void cgroup_freep(Cgroup **cg) {
         cgroup_free(*cg);
 }

@@ -1,4 +1,5 @@
 # cgroup limits: v1 and v2 backends (see src/runtime/cgroup.h).
 libshuttle_runtime_la_SOURCES += \
 	src/runtime/cgroup.h src/runtime/cgroup-internal.h \
-	src/runtime/cgroup.c src/runtime/cgroup-v1.c src/runtime/cgroup-v2.c
+	src/runtime/cgroup.c src/runtime/cgroup-v1.c src/runtime/cgroup-v2.c \
+	src/runtime/cgroup-sub.c

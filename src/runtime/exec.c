@@ -278,7 +278,7 @@ _Noreturn static void joiner_main(const Exec *x) {
 
         /* Cgroups first: the command must be born inside them so every limit
          * counts it from its first instruction. */
-        r = container_join_cgroups(x->info->cgroups, &failed);
+        r = container_join_cgroups(x->config->cgroups ?: x->info->cgroups, &failed);
         if (r < 0)
                 fail(x, r, "joining cgroup '%s': %s", failed,
                      r == -EMEDIUMTYPE ? "not a cgroup file system" : strerror(-r));

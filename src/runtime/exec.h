@@ -64,6 +64,10 @@ typedef struct ExecConfig {
                                  * in this order (the caller keeps and closes
                                  * its own); at most EXEC_PASS_FDS_MAX */
         size_t n_pass_fds;
+        char *const *cgroups;   /* NULL-terminated cgroup directories to join
+                                 * instead of the container's own (an
+                                 * invocation's, each below one of them);
+                                 * NULL: StateInfo.cgroups */
 } ExecConfig;
 
 #define EXEC_PASS_FDS_MAX 256

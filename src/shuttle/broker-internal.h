@@ -200,15 +200,30 @@ typedef struct Garbage {
         struct Garbage *next;
 } Garbage;
 
-/* An app started by INVOKE, running inside its target container. */
+struct CgroupSub;
+
+/* An app started by INVOKE, running inside its target container, in a
+ * cgroup of its own below the target's (with everything it starts).  It
+ * runs until the app exits or its caller goes (or the target, or the
+ * broker); then it is ending: its cgroup is killed in rounds (invoke_tick)
+ * until empty and removed, and only then is it counted no more, audited
+ * and answered with EXIT. */
 typedef struct Invocation {
-        Source src;          /* pidfd of the app (our child) */
+        Source src;          /* pidfd of the app (our child); fd -1 once reaped */
         Client *client;      /* the caller's connection; NULL once it is gone */
         Container *caller;   /* NULL once it is unregistered */
+        char *caller_name, *caller_group; /* for the audit record of its end */
         char *target;
         char *app;
+        char *rule;
         uint32_t id;         /* the INVOKE's request id, for its EXIT event */
         pid_t pid;
+        struct CgroupSub *cgroup; /* NULL once removed */
+        bool ending;
+        const char *end_why; /* static: why it ends */
+        int status;          /* the app's wait status, once reaped */
+        int cgroup_error;    /* < 0: its cgroup could not be ended */
+        unsigned killed;     /* processes found in its cgroup besides the app */
         uint64_t *xfers;     /* transfers made for its file arguments */
         size_t n_xfers;
         LimitState *limit;   /* counted against its rule's max_open */
@@ -285,6 +300,7 @@ struct Broker {
         Relay *relays;
         ControlConn *controls;
         Invocation *invocations;
+        uint64_t next_invocation_cgroup; /* for the names of their cgroups */
         Transfer *transfers;
         uint64_t next_xfer_id;
         uint64_t next_xfer_check_usec;
@@ -427,6 +443,12 @@ void invoke_exited(Broker *b, Invocation *inv);
 void invoke_client_gone(Broker *b, Client *cl);
 /* A container is being unregistered: what refers to it lets go. */
 void broker_forget_container(Broker *b, Container *c);
+/* Kills and removes what is left of ending invocations (one round each,
+ * on the broker's timer). */
+void invoke_tick(Broker *b);
+/* Every invocation cgroup a previous broker left in c's cgroups: killed,
+ * removed and audited (at re-adoption). */
+void invoke_reap_leftovers(Broker *b, Container *c);
 void invoke_drop_all(Broker *b);
 
 /* transfer.c */

@@ -605,6 +605,7 @@ int broker_run(Broker *b) {
                                 transfer_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
                                 depend_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
                                 broker_refusals_tick(b, mono_usec());
+                                invoke_tick(b);
                                 break;
                         }
                         case SRC_CONTAINER_PIDFD:

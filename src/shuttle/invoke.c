@@ -8,14 +8,21 @@
  * seccomp and user (invariant 4), the caller's three descriptors as its
  * stdio.  The app is the broker's child; its pidfd sits in the event loop
  * and its exit becomes the EXIT event on the caller's connection.  The
- * invocation is tied to that connection: if the caller goes, the app is
- * killed.  Its transfers are revoked when it ends (file arguments asked
- * for as descriptors are no transfers to revoke: nothing is mounted, and
- * the app's descriptors go with it).  An app named by a bare
- * name (exec of an apps/ entry) is first resolved to the path of the rule
- * that names it (apps.c). */
+ * app is born in a cgroup of its own below the target's (cgroup.h,
+ * CgroupSub), so whatever it starts is found again: when the invocation
+ * ends (the app exits, its caller goes, the target stops, the broker
+ * stops) everything in that cgroup is killed, a background child or a
+ * daemon that left its session included, and only once the cgroup is
+ * empty and removed is the invocation counted no more, audited (op
+ * "end") and answered with EXIT.  The kill runs in rounds on the event
+ * loop's timer, never waiting in it.  Its transfers are revoked when it
+ * ends (file arguments asked for as descriptors are no transfers to
+ * revoke: nothing is mounted, and the app's descriptors go with it).  An
+ * app named by a bare name (exec of an apps/ entry) is first resolved to
+ * the path of the rule that names it (apps.c). */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +36,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "runtime/cgroup.h"
 #include "runtime/exec.h"
 #include "runtime/state-info.h"
 #include "shuttle/broker-internal.h"
@@ -37,16 +45,84 @@
 
 /* How much of the argument list the audit record's object shows. */
 #define AUDIT_OBJECT_MAX 1024
+/* When the broker stops, how long it waits for invocations' cgroups to
+ * empty (in all), and how often it looks. */
+#define DROP_TIMEOUT_USEC (2 * 1000 * 1000)
+#define DROP_POLL_USEC 10000
 
 static void invocation_free(void *p) {
         Invocation *inv = p;
 
         if (!inv)
                 return;
+        cgroup_sub_free(inv->cgroup);
+        free(inv->caller_name);
+        free(inv->caller_group);
         free(inv->target);
         free(inv->app);
+        free(inv->rule);
         free(inv->xfers);
         free(inv);
+}
+
+/* The invocation's own cgroup below each of the target's; a name taken
+ * already (a previous broker's with the same pid) means the next one. */
+static int make_cgroup(Broker *b, const StateInfo *info, CgroupSub **ret) {
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                char name[64];
+                int r;
+
+                snprintf(name, sizeof(name), CGROUP_SUB_PREFIX "%d-%" PRIu64, (int) getpid(),
+                         ++b->next_invocation_cgroup);
+                r = cgroup_sub_create(info->cgroups, name, ret);
+                if (r != -EEXIST)
+                        return r;
+        }
+        return -EEXIST;
+}
+
+/* One round of ending an invocation's cgroup: 0 once it is gone, > 0 (or
+ * -EBUSY) while processes are left, another negative errno if it cannot
+ * be ended (the invocation then ends without it, and says so). */
+static int cgroup_round(Invocation *inv) {
+        int r;
+
+        if (!inv->cgroup)
+                return 0;
+        r = cgroup_sub_kill(inv->cgroup, inv->pid);
+        if (r == 0)
+                r = cgroup_sub_remove(inv->cgroup);
+        if (r > 0 || r == -EBUSY)
+                return r;
+        inv->killed = cgroup_sub_killed(inv->cgroup);
+        inv->cgroup_error = r;
+        inv->cgroup = cgroup_sub_free(inv->cgroup);
+        return r;
+}
+
+/* Until nothing is left, waiting here: only where no event loop runs on
+ * (start-up failures, the broker's exit); bounded by deadline. */
+static void cgroup_end_now(Invocation *inv, uint64_t deadline_usec) {
+        struct timespec ts;
+        int r;
+
+        while ((r = cgroup_round(inv)) > 0 || r == -EBUSY) {
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                if ((uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u > deadline_usec) {
+                        inv->killed = cgroup_sub_killed(inv->cgroup);
+                        inv->cgroup_error = -EBUSY;
+                        inv->cgroup = cgroup_sub_free(inv->cgroup);
+                        return;
+                }
+                usleep(DROP_POLL_USEC);
+        }
+}
+
+static uint64_t deadline_from_now(uint64_t usec) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u + usec;
 }
 
 static void revoke_xfers(Broker *b, Invocation *inv, const char *why) {
@@ -218,7 +294,9 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         argv = calloc(m->n_args + 2, sizeof(char *));
         env = calloc(m->n_env + 1, sizeof(char *));
         if (!inv || !argv || !env || !(argv[0] = strdup(m->app)) || !(inv->target = strdup(target->name)) ||
-            !(inv->app = strdup(m->app)) || !(inv->xfers = calloc(m->n_args + 1, sizeof(uint64_t)))) {
+            !(inv->app = strdup(m->app)) || !(inv->xfers = calloc(m->n_args + 1, sizeof(uint64_t))) ||
+            !(inv->rule = strdup(d->rule_id ?: "-")) || !(inv->caller_name = strdup(cl->container->name)) ||
+            (cl->container->group && !(inv->caller_group = strdup(cl->container->group)))) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -254,9 +332,21 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         if (r < 0)
                 goto fail;
 
-        /* If the broker dies, the app does not outlive it unwatched. */
+        /* Everything the app will start must be found again when the
+         * invocation ends: it is born in a cgroup of its own (below the
+         * target's, so the target's limits count it), never started
+         * without one. */
+        r = make_cgroup(b, &info, &inv->cgroup);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot create the invocation's cgroup: %s", strerror(-r));
+                goto fail;
+        }
+
+        /* If the broker dies, the app does not outlive it unwatched (what
+         * it started is ended by the next broker: invoke_reap_leftovers). */
         cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env, .die_with_caller = true,
-                            .nofile_cur = b->child_nofile, .pass_fds = pass_fds, .n_pass_fds = n_pass_fds };
+                            .nofile_cur = b->child_nofile, .pass_fds = pass_fds, .n_pass_fds = n_pass_fds,
+                            .cgroups = cgroup_sub_paths(inv->cgroup) };
         r = container_exec_spawn(&info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
         /* The app has its own copies now (or none, if it did not start). */
         for (size_t i = 0; i < n_pass_fds; i++)
@@ -285,6 +375,8 @@ fail:
         for (size_t i = 0; i < n_pass_fds; i++)
                 safe_close(pass_fds[i]);
         if (inv) {
+                /* Nothing ran in it, or what did is gone: quick. */
+                cgroup_end_now(inv, deadline_from_now(DROP_TIMEOUT_USEC));
                 revoke_xfers(b, inv, "invocation not started");
                 invocation_free(inv);
         }
@@ -408,14 +500,35 @@ void broker_kill_invoked_request(Broker *b, Client *cl, const ShuttleMsg *m) {
 
         /* Only the caller's own running app: nothing to decide beyond that
          * (the invoke grant covers it), and nothing else is reachable. */
-        if (!cl->invocation)
+        if (!cl->invocation || cl->invocation->src.fd < 0)
                 r = -ESRCH;
         else if (pidfd_send_signal(cl->invocation->src.fd, m->signal, NULL, 0) < 0)
                 r = -errno;
         (void) broker_client_reply(b, cl, m->id, r, r == -ESRCH ? "no running invocation" : NULL);
 }
 
-static void invocation_end(Broker *b, Invocation *inv) {
+/* The end, once the app is reaped and its cgroup gone: EXIT for the
+ * caller (now that nothing of the invocation holds its stdio any more),
+ * the audit record, and the books. */
+static void invocation_end(Broker *b, Invocation *inv, bool send_exit) {
+        /* The caller may be unregistered by now; the record still names it. */
+        Container caller = { .name = inv->caller_name, .group = inv->caller_group };
+        json_t *extra;
+
+        if (send_exit && inv->client) {
+                ShuttleMsg m;
+                if (shuttle_msg_exit(&m, inv->id, inv->status) >= 0)
+                        (void) broker_client_send(b, inv->client, &m, -1);
+        }
+        extra = json_pack("{s:i, s:i, s:i}", "pid", (int) inv->pid, WIFSIGNALED(inv->status) ? "signal" : "exit_code",
+                          WIFSIGNALED(inv->status) ? WTERMSIG(inv->status) : WEXITSTATUS(inv->status), "killed",
+                          (int) inv->killed);
+        if (extra && inv->cgroup_error < 0)
+                json_object_set_new(extra, "cgroup_errno", json_integer(-inv->cgroup_error));
+        broker_audit(b, &(AuditEvent){ .from = inv->caller ?: &caller, .to = inv->target, .kind = "invoke",
+                                       .op = "end", .object = inv->app, .allow = true, .rule = inv->rule,
+                                       .reason = inv->end_why, .extra = extra });
+
         for (Invocation **i = &b->invocations; *i; i = &(*i)->next)
                 if (*i == inv) {
                         *i = inv->next;
@@ -433,39 +546,76 @@ static void invocation_end(Broker *b, Invocation *inv) {
         broker_defer_free(b, inv, invocation_free);
 }
 
+/* One step towards the end: a round on its cgroup; the end once that is
+ * gone and the app reaped.  Otherwise the next round comes with the timer
+ * (invoke_tick) or the app's pidfd. */
+static void end_step(Broker *b, Invocation *inv) {
+        int r = cgroup_round(inv);
+
+        if (r > 0 || r == -EBUSY)
+                return;
+        if (inv->src.fd >= 0)
+                return; /* killed with its cgroup; reaped when its pidfd says so */
+        invocation_end(b, inv, true);
+}
+
+static void begin_end(Broker *b, Invocation *inv, const char *why) {
+        if (!inv->ending) {
+                inv->ending = true;
+                inv->end_why = why;
+        }
+        /* The app itself at once, also if its cgroup could not be ended. */
+        if (inv->src.fd >= 0)
+                (void) pidfd_send_signal(inv->src.fd, SIGKILL, NULL, 0);
+        end_step(b, inv);
+}
+
 void invoke_exited(Broker *b, Invocation *inv) {
         siginfo_t si = {};
-        int status;
 
         if (waitid(P_PIDFD, (id_t) inv->src.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
                 return; /* not yet (spurious wake-up) */
         /* Back to a wait status for shuttle_msg_exit(). */
-        status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
-        if (inv->client) {
-                ShuttleMsg m;
-                if (shuttle_msg_exit(&m, inv->id, status) >= 0)
-                        (void) broker_client_send(b, inv->client, &m, -1);
+        inv->status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+        /* The Invocation lives on (src.fd -1) until its cgroup is gone. */
+        broker_unwatch(b, &inv->src);
+        if (!inv->ending) {
+                inv->ending = true;
+                inv->end_why = "app exited";
         }
-        invocation_end(b, inv);
+        /* Whatever it left running ends with it. */
+        end_step(b, inv);
 }
 
 void invoke_client_gone(Broker *b, Client *cl) {
         Invocation *inv = cl->invocation;
 
-        (void) b;
         if (!inv)
                 return;
-        /* The caller waits for it no more: it ends too (and is reaped when
-         * its pidfd says so). */
-        (void) pidfd_send_signal(inv->src.fd, SIGKILL, NULL, 0);
+        /* The caller waits for it no more: it ends, with all it started. */
         inv->client = NULL;
         cl->invocation = NULL;
+        begin_end(b, inv, "caller gone");
+}
+
+void invoke_tick(Broker *b) {
+        for (Invocation *inv = b->invocations, *next; inv; inv = next) {
+                next = inv->next;
+                if (inv->ending)
+                        end_step(b, inv);
+        }
 }
 
 void broker_forget_container(Broker *b, Container *c) {
-        for (Invocation *inv = b->invocations; inv; inv = inv->next)
+        for (Invocation *inv = b->invocations, *next; inv; inv = next) {
+                next = inv->next;
                 if (inv->caller == c)
                         inv->caller = NULL;
+                /* Its runtime kills its cgroup, ours included; the books
+                 * close as soon as that is done. */
+                if (streq(inv->target, c->name))
+                        begin_end(b, inv, "target stopped");
+        }
         for (Transfer *t = b->transfers, *next; t; t = next) {
                 next = t->next;
                 if (t->from == c || t->to == c) {
@@ -478,12 +628,48 @@ void broker_forget_container(Broker *b, Container *c) {
         }
 }
 
+void invoke_reap_leftovers(Broker *b, Container *c) {
+        _cleanup_(state_info_done) StateInfo info = {};
+        unsigned killed = 0;
+        int r;
+
+        r = state_info_load_running(b->state_dir, c->name, 0, &info);
+        if (r < 0 || info.init_pid != c->pid)
+                return;
+        /* Invocations of a broker that died: nobody answers for them any
+         * more, so nothing of them may go on running (and holding its
+         * caller's stdio). */
+        r = cgroup_sub_remove_stale(info.cgroups, &killed);
+        if (r == 0)
+                return;
+        if (r < 0)
+                log_warning_errno(r, "Failed to end invocations a previous broker left in '%s': %m", c->qname);
+        broker_audit(b, &(AuditEvent){ .to = c->name, .kind = "invoke", .op = "end", .allow = true,
+                                       .reason = r < 0 ? "invocations left by a previous broker could not be ended"
+                                                       : "invocations left by a previous broker",
+                                       .extra = r < 0 ? json_pack("{s:i, s:i}", "killed", (int) killed, "errno", -r)
+                                                      : json_pack("{s:i, s:i}", "killed", (int) killed, "cgroups", r) });
+}
+
 void invoke_drop_all(Broker *b) {
+        uint64_t deadline = deadline_from_now(DROP_TIMEOUT_USEC);
+
         /* The broker is going: nothing it started may outlive it unwatched. */
         while (b->invocations) {
                 Invocation *inv = b->invocations;
-                (void) pidfd_send_signal(inv->src.fd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, (id_t) inv->src.fd, &(siginfo_t){}, WEXITED);
-                invocation_end(b, inv);
+                if (!inv->ending) {
+                        inv->ending = true;
+                        inv->end_why = "broker stopping";
+                }
+                if (inv->src.fd >= 0)
+                        (void) pidfd_send_signal(inv->src.fd, SIGKILL, NULL, 0);
+                cgroup_end_now(inv, deadline);
+                if (inv->src.fd >= 0) {
+                        siginfo_t si = {};
+                        if (waitid(P_PIDFD, (id_t) inv->src.fd, &si, WEXITED) >= 0)
+                                inv->status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
+                                                                       : si.si_status & 0x7f;
+                }
+                invocation_end(b, inv, false);
         }
 }

@@ -467,6 +467,7 @@ static int readopt_one(Broker *b, const char *path) {
                 return r;
         log_info("Re-adopted container '%s' (pid %d)", c->qname, (int) c->pid);
         audit_lifecycle(b, c, "adopt", "re-adopted after a broker restart");
+        invoke_reap_leftovers(b, c);
         return 0;
 }
 

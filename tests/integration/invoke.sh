@@ -95,8 +95,11 @@ if [ "${lines[1]:-x}" != "${lines[4]:-x}" ]; then ok "... which is not the calle
 b_caps=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" b -- grep CapEff /proc/self/status 2>&1)
 check_eq "... with the target's capabilities (b has NET_ADMIN)" "$b_caps" "${lines[5]:-}"
 if [ "${lines[2]:-x}" != "${lines[5]:-x}" ]; then ok "... which differ from the caller's"; else not_ok "... which differ from the caller's"; diag "$out"; fi
-out=$(srun --name a -- $SI b /bin/sh -c 'cmp /proc/self/cgroup /proc/1/cgroup && echo same' 2>&1)
-check_eq "... in the target's cgroups" "same" "$out"
+# Each hierarchy's line of the app's /proc/self/cgroup is the target init's
+# plus /shuttle-invoke-N: a cgroup of its own below the target's.
+out=$(srun --name a -- $SI b /bin/sh -c 'sed "s|/shuttle-invoke-[0-9-]*\$||; s|:\$|:/|" /proc/self/cgroup | cmp - /proc/1/cgroup && grep -c "/shuttle-invoke-[0-9-]*\$" /proc/self/cgroup' 2>&1)
+case $out in [1-9]*) ok "... in a cgroup of its own below each of the target's cgroups" ;;
+*) not_ok "... in a cgroup of its own below each of the target's cgroups"; diag "$out" ;; esac
 
 # Arguments against the rule's predicates.
 out=$(srun --name a -- $SI b /bin/echo ok-1 more 2>&1)
