@@ -16,16 +16,25 @@ check_eq "a killed command leaves nothing either" "" "$(leftovers td2)"
 "${SRUN[@]}" --name td3 --memory 64M --pids 50 -- sleep 60 &
 bg=$!
 init=$(container_init_pid td3)
+ns=$(readlink "/proc/$init/ns/pid")
 kill -KILL $bg
 wait $bg 2>/dev/null
-sleep 0.3
-# Gone, or a zombie waiting for whoever adopted it.
-state=$(awk '/^State:/ {print $2}' "/proc/$init/status" 2>/dev/null)
-live=$(ps -eo stat=,args= | awk '$1 !~ /^Z/ && $2 == "sleep" && $3 == "60"')
-if [ -n "$init" ] && { [ -z "$state" ] || [ "$state" = Z ]; } && [ -z "$live" ]; then
+# Gone: no process of its pid namespace is alive (a zombie waiting for
+# whoever adopted it does not count).  Only this container's namespace is
+# looked at: other processes of the host are not this test's business.
+alive_in_ns() {
+        local p st
+        for p in /proc/[0-9]*; do
+                [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] || continue
+                st=$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)
+                [ -n "$st" ] && [ "$st" != Z ] && echo "${p#/proc/}"
+        done
+}
+none_alive() { [ -z "$(alive_in_ns)" ]; }
+if [ -n "$ns" ] && wait_until none_alive; then
         ok "the container dies with shuttlectl"
 else
-        not_ok "the container dies with shuttlectl"; diag "init $init state '$state'" "live: $live"
+        not_ok "the container dies with shuttlectl"; diag "pid namespace '$ns': alive: $(alive_in_ns)"
 fi
 check_match "its state is still on disk" "td3" "$(ls "$STATE_DIR/containers")"
 srun --name td4 -- true
