@@ -384,6 +384,11 @@ void reload_event(Broker *b);
 void reload_forget(Broker *b, ControlConn *cc);
 /* Loads the --policy files (or the built-in deny-all) now, for startup. */
 int reload_load_main(Broker *b, Policy **ret, char **ret_error);
+/* At start, before the containers and their grants are re-adopted: the
+ * policies of the app groups whose supervisor still runs, from the copies
+ * the supervisors wrote (<state>/groups/G/policy.yaml), so that a restarted
+ * broker decides for them as before (invariant 11). */
+void reload_restore_groups(Broker *b);
 GroupPolicy *group_policy_free(GroupPolicy *g);
 
 /* registry.c */

@@ -539,6 +539,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                 goto fail;
         }
 
+        reload_restore_groups(b);
         (void) registry_readopt(b);
         *ret = b;
         return 0;

@@ -29,6 +29,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "runtime/state-info.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/control.h"
 
@@ -110,6 +111,7 @@ static int load_files(const char *const *paths, size_t n_paths, Policy **ret, ch
 int reload_load_main(Broker *b, Policy **ret, char **ret_error) {
         return load_files((const char *const *) b->policy_paths, b->n_policy_paths, ret, ret_error);
 }
+
 
 /* SHUTTLED_TEST_RELOAD_GATE: the worker waits until a writer has opened
  * and closed this FIFO (`echo go >FIFO`; or the broker goes away), so that
@@ -241,6 +243,46 @@ GroupPolicy *group_policy_free(GroupPolicy *g) {
                 free(g);
         }
         return NULL;
+}
+
+/* Loaded on the spot: the loop serves nothing yet.  A copy that no longer
+ * loads is said and left: the group's containers are then decided by the
+ * main policy, which is what a group without a policy gets. */
+void reload_restore_groups(Broker *b) {
+        GroupInfo *groups = NULL;
+        size_t n = 0;
+
+        if (group_info_list(b->state_dir, &groups, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL, *error = NULL;
+                const char *paths[1];
+                Policy *p = NULL;
+                GroupPolicy *g;
+
+                if (!groups[i].alive || group_find(b, groups[i].group) ||
+                    asprintf(&path, "%s/groups/%s/policy.yaml", b->state_dir, groups[i].group) < 0 ||
+                    access(path, F_OK) < 0)
+                        continue;
+                paths[0] = path;
+                if (load_files(paths, 1, &p, &error) < 0) {
+                        log_warning("Policy of group '%s' not restored from %s: %s", groups[i].group, path,
+                                    error ?: "cannot load it");
+                        continue;
+                }
+                g = calloc(1, sizeof(*g));
+                if (!g || !(g->group = strdup(groups[i].group))) {
+                        free(g);
+                        policy_unref(p);
+                        break;
+                }
+                g->file = TAKE_PTR(path);
+                g->policy = p;
+                g->next = b->group_policies;
+                b->group_policies = g;
+                log_info("Policy of group '%s' restored from %s", g->group, g->file);
+        }
+        group_info_free_array(groups, n);
 }
 
 static void apply_all(Broker *b, ReloadJob *j) {
