@@ -27,11 +27,11 @@ int control_container_dir(const char *state_dir, const char *name, char *ret, si
         return 0;
 }
 
-int control_dir_ensure(int dirfd, const char *name, mode_t mode) {
+int control_dir_open(int dirfd, const char *name, mode_t mode, bool create) {
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+        if (create && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
                 return -errno;
         /* Checked on what was opened, not on the name: a directory
          * someone else owns could be emptied and swapped under us. */
@@ -45,6 +45,15 @@ int control_dir_ensure(int dirfd, const char *name, mode_t mode) {
         /* mkdir() left the umask's mark; an older version left 0755. */
         if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
                 return -errno;
+        return TAKE_FD(fd);
+}
+
+int control_dir_ensure(int dirfd, const char *name, mode_t mode) {
+        int fd = control_dir_open(dirfd, name, mode, true);
+
+        if (fd < 0)
+                return fd;
+        close(fd);
         return 0;
 }
 

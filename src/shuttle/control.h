@@ -7,6 +7,8 @@
  * and, on failure, "error" (text) and "errno".  Documented in
  * docs/PROTOCOL.md. */
 
+#include <stdbool.h>
+
 #include <jansson.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,6 +40,8 @@ int control_container_dir_create(const char *state_dir, const char *name, char *
  * existing one (an older version's) brought to it.  A symlink or someone
  * else's directory is refused (-ELOOP/-ENOTDIR, -EPERM). */
 int control_dir_ensure(int dirfd, const char *name, mode_t mode);
+/* The same, made only if create, and open: returns the directory's fd. */
+int control_dir_open(int dirfd, const char *name, mode_t mode, bool create);
 
 /* -ENOENT / -ECONNREFUSED: no broker is running. */
 int control_connect(const char *state_dir, int *ret_fd);

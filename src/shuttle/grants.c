@@ -26,6 +26,7 @@
 #include "common/macro.h"
 #include "common/parse.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/control.h"
 
 #define GRANTS_DIR "grants"
 /* A record is a few hundred bytes: two paths, names, numbers. */
@@ -41,26 +42,14 @@ static const char *const kind_prefix[] = {
 /* <state>/grants/, made if asked: a directory only root may enter (the
  * records name what containers were given). */
 static int grants_dir_open(const Broker *b, bool create) {
-        _cleanup_close_ int state = -1, fd = -1;
-        struct stat st;
+        _cleanup_close_ int state = -1;
 
         state = open(b->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (state < 0)
                 return -errno;
-        if (create && mkdirat(state, GRANTS_DIR, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        fd = openat(state, GRANTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
         /* Made by someone else (a state directory shared by mistake): not
          * a place to keep or to believe records in. */
-        if (st.st_uid != geteuid())
-                return -EPERM;
-        if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
-                return -errno;
-        return TAKE_FD(fd);
+        return control_dir_open(state, GRANTS_DIR, 0700, create);
 }
 
 static void record_name(GrantKind kind, uint64_t id, const char *suffix, char *buf, size_t size) {
