@@ -70,6 +70,7 @@ typedef struct Exec {
         int report; /* our end of the report pair, in the joiner and the command */
         const int *stdio; /* the command's 0, 1, 2 (NULL with tty) */
         bool tty; /* a terminal of the container's devpts instead */
+        struct winsize winsize; /* with tty: the caller's, if it has one (else 0x0) */
 } Exec;
 
 static void forwarded(sigset_t *ret) {
@@ -217,6 +218,8 @@ static int open_tty(const Exec *x) {
                 return -errno;
         slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (slave < 0)
+                return -errno;
+        if ((x->winsize.ws_row > 0 || x->winsize.ws_col > 0) && ioctl(master, TIOCSWINSZ, &x->winsize) < 0)
                 return -errno;
         for (int fd = 0; fd < 3; fd++)
                 if (dup2(slave, fd) < 0)
@@ -546,6 +549,11 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 .stdio = c->tty ? NULL : stdio,
                 .tty = c->tty,
         };
+        /* The terminal's size is set before the command exists: a command
+         * that asks at once (stty size, a full-screen program) must not see
+         * 0x0.  Later changes follow through the relay (SIGWINCH). */
+        if (c->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &x.winsize) < 0)
+                x.winsize = (struct winsize){};
         env = build_env(info, c, !x.set_ids || x.uid == 0);
         if (!env)
                 return -ENOMEM;
