@@ -140,10 +140,13 @@ check_match "... audited" '"from":"lim","to":"b","kind":"invoke","op":"exec","ob
         "$(audit_grep 'echo second')"
 
 # Bounded: at most 16 running invocations per container.
-out=$(srun --name a -- sh -c "for i in \$(seq 16); do $SI b /bin/sleep 30 & done; sleep 1; $SI b /bin/sleep 0; echo rc=\$?" 2>&1)
+# (The 17th starts once all 16 apps said they run: no fixed sleep.)
+out=$(srun --name a -- sh -c ": >/tmp/ups; for i in \$(seq 16); do $SI b /bin/sh -c 'echo up; exec sleep 31' >>/tmp/ups 2>&1 & done
+        i=0; while [ \$(grep -c up /tmp/ups) -lt 16 ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i+1)); done
+        $SI b /bin/sleep 0; echo rc=\$?" 2>&1)
 check_match "a 17th running invocation is refused" "too many running invocations.*rc=125" "$(echo $out)"
 check_match "... and audited" '"decision":"deny","rule":"a-sleep","reason":"too many running invocations' "$(audit_grep 'too many running')"
-wait_until sh -c '! pgrep -f "^/bin/sleep 30$" >/dev/null' || diag "sleeps left behind"
+wait_until sh -c '! pgrep -f "^sleep 31$" >/dev/null' || diag "sleeps left behind"
 
 # File arguments: ro.
 out=$(srun --name a -- sh -c "echo secret-data >/tmp/doc.txt; $SI b /bin/sh -c 'echo \$0; cat \$0; echo x >>\$0 && echo wrote; grep -c \" /run/shuttle/xfer/\" /proc/self/mountinfo' /tmp/doc.txt 2>&1" 2>&1)
