@@ -12,6 +12,7 @@
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/time-util.h"
 #include "shuttle/audit.h"
 
 typedef struct AuditArgs {
@@ -40,13 +41,6 @@ static void help(void) {
                "  -h, --help             show this help\n\n"
                "Exit status: 0 success (--verify: chain intact), 1 failure (--verify: chain\n"
                "broken), 2 usage error.\n");
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
 }
 
 static int parse_args(int argc, char **argv, AuditArgs *a) {
@@ -104,7 +98,7 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
                         a->filter.decision = optarg;
                         break;
                 case ARG_SINCE:
-                        if (audit_parse_since(optarg, now_usec(), &a->filter.since_usec) < 0) {
+                        if (audit_parse_since(optarg, clock_usec(CLOCK_REALTIME), &a->filter.since_usec) < 0) {
                                 log_error("audit: invalid --since '%s' (expected an RFC 3339 time such as "
                                           "2024-05-01T12:00:00Z, or an age such as 10m or 1h)",
                                           optarg);

@@ -14,6 +14,7 @@
 #include "cli/verb-options.h"
 #include "common/fileio.h"
 #include "common/parse.h"
+#include "common/time-util.h"
 #include "shuttle/audit.h"
 #include "shuttle/logline.h"
 
@@ -142,13 +143,6 @@ static int follow(int fd, LoglineFilter *f, const char *state_dir, const char *n
         }
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
-}
-
 /* Opens the log of name's last run (or the one before, with previous).
  * The log outlives its container, so that what a container wrote before it
  * ended can be read; but a plain container running under the same name
@@ -227,7 +221,7 @@ int verb_logs(int argc, char **argv) {
                         filter.timestamps = true;
                         break;
                 case ARG_SINCE:
-                        if (audit_parse_since(optarg, now_usec(), &filter.since_usec) < 0) {
+                        if (audit_parse_since(optarg, clock_usec(CLOCK_REALTIME), &filter.since_usec) < 0) {
                                 log_error("logs: --since: '%s': expected an RFC 3339 time such as "
                                           "2024-05-01T12:00:00Z or an age such as 10m",
                                           optarg);

@@ -2,6 +2,7 @@
 noinst_LTLIBRARIES += libshuttle-common.la
 libshuttle_common_la_SOURCES = \
 	src/common/macro.h \
+	src/common/time-util.h \
 	src/common/log.c src/common/log.h \
 	src/common/fdpass.c src/common/fdpass.h \
 	src/common/fileio.c src/common/fileio.h \

@@ -12,15 +12,8 @@
 #include <time.h>
 
 #include "common/macro.h"
+#include "common/time-util.h"
 #include "runtime/lifecycle.h"
-
-#define USEC_PER_SEC UINT64_C(1000000)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
-}
 
 bool container_signal_is_deliverable(int sig) {
         switch (sig) {
@@ -54,11 +47,11 @@ int container_kill(const StateInfo *i, const char *state_dir, int sig) {
 
 /* 1 once the process behind pidfd has exited, 0 on timeout. */
 static int wait_exit(int pidfd, uint64_t timeout_usec) {
-        uint64_t end = now_usec() + timeout_usec;
+        uint64_t end = clock_usec(CLOCK_MONOTONIC) + timeout_usec;
 
         for (;;) {
                 struct pollfd p = { .fd = pidfd, .events = POLLIN };
-                uint64_t now = now_usec();
+                uint64_t now = clock_usec(CLOCK_MONOTONIC);
                 int ms = now >= end ? 0 : (int) MIN((end - now + 999) / 1000, (uint64_t) INT_MAX);
                 int n = poll(&p, 1, ms);
 
@@ -68,7 +61,7 @@ static int wait_exit(int pidfd, uint64_t timeout_usec) {
                         return -errno;
                 if (n > 0)
                         return 1;
-                if (now_usec() >= end)
+                if (clock_usec(CLOCK_MONOTONIC) >= end)
                         return 0;
         }
 }

@@ -21,16 +21,11 @@
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/time-util.h"
 #include "runtime/state-info.h"
 
 /* state.json is small; anything bigger is not ours. */
 #define STATE_FILE_MAX (256 * 1024)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
-}
 
 static void sleep_usec(uint64_t usec) {
         struct timespec ts = { .tv_sec = (time_t) (usec / 1000000U), .tv_nsec = (long) (usec % 1000000U) * 1000 };
@@ -114,13 +109,13 @@ int state_lock_is_held(const char *path) {
 }
 
 int state_lock_wait_released(const char *path, uint64_t timeout_usec) {
-        uint64_t end = now_usec() + timeout_usec;
+        uint64_t end = clock_usec(CLOCK_MONOTONIC) + timeout_usec;
 
         for (;;) {
                 int r = state_lock_is_held(path);
                 if (r <= 0)
                         return r;
-                if (now_usec() >= end)
+                if (clock_usec(CLOCK_MONOTONIC) >= end)
                         return -ETIMEDOUT;
                 sleep_usec(20000);
         }
@@ -326,7 +321,7 @@ int state_info_load(const char *state_dir, const char *name, StateInfo *ret) {
 }
 
 int state_info_load_running(const char *state_dir, const char *name, uint64_t timeout_usec, StateInfo *ret) {
-        uint64_t end = now_usec() + timeout_usec;
+        uint64_t end = clock_usec(CLOCK_MONOTONIC) + timeout_usec;
         char lock[PATH_MAX];
         int r;
 
@@ -345,7 +340,7 @@ int state_info_load_running(const char *state_dir, const char *name, uint64_t ti
                 if (r < 0 && r != -ENOENT && r != -EBADMSG)
                         return r;
                 /* Starting: the lock is held but the state is not complete. */
-                if (state_lock_is_held(lock) <= 0 || now_usec() >= end)
+                if (state_lock_is_held(lock) <= 0 || clock_usec(CLOCK_MONOTONIC) >= end)
                         return -ESRCH;
                 sleep_usec(20000);
         }

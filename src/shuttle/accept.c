@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "common/time-util.h"
 #include "shuttle/broker-internal.h"
 
 #ifndef SO_PEERPIDFD
@@ -48,12 +49,6 @@
  * said in the next record, or on the timer once the flood stops. */
 #define REFUSALS_BURST 20.0
 #define REFUSALS_PER_SEC 10.0
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 static bool refusal_budget_take(RefusalBudget *rb, uint64_t now) {
         if (rb->last_usec == 0)
@@ -73,7 +68,7 @@ static void audit_refused_peer(Broker *b, const Container *owner, const char *so
         RefusalBudget *rb = &b->refusals;
         json_t *extra;
 
-        if (!refusal_budget_take(rb, now_usec())) {
+        if (!refusal_budget_take(rb, clock_usec(CLOCK_MONOTONIC))) {
                 rb->suppressed++;
                 return;
         }

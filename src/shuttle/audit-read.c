@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/parse.h"
+#include "common/time-util.h"
 #include "shuttle/audit-internal.h"
 
 #define READ_CHUNK (64U * 1024U)
@@ -409,7 +410,6 @@ static bool grown(AuditReader *r) {
 }
 
 _public_ int audit_reader_wait(AuditReader *r, uint64_t timeout_usec) {
-        struct timespec ts;
         uint64_t start, now;
 
         /* (After a rotation was seen, replaced() below keeps returning true
@@ -430,8 +430,7 @@ _public_ int audit_reader_wait(AuditReader *r, uint64_t timeout_usec) {
                                       IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0)
                         r->inotify_fd = safe_close(r->inotify_fd);
         }
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        start = (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
+        start = clock_usec(CLOCK_MONOTONIC);
         for (;;) {
                 struct pollfd pfd = { .fd = r->inotify_fd, .events = POLLIN };
                 uint64_t left;
@@ -443,8 +442,7 @@ _public_ int audit_reader_wait(AuditReader *r, uint64_t timeout_usec) {
                         r->switch_pending = true;
                         return 1;
                 }
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
+                now = clock_usec(CLOCK_MONOTONIC);
                 if (timeout_usec != UINT64_MAX && now - start >= timeout_usec)
                         return 0;
                 left = timeout_usec == UINT64_MAX ? UINT64_MAX : timeout_usec - (now - start);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/time-util.h"
 #include "shuttle/audit-internal.h"
 
 #define TAIL_CHUNK (64U * 1024U)
@@ -71,13 +72,6 @@ static const struct {
         { "rule", offsetof(AuditRecord, rule) },
         { "reason", offsetof(AuditRecord, reason) },
 };
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
-}
 
 static int read_full_at(int fd, char *buf, size_t n, uint64_t offset) {
         size_t done = 0;
@@ -605,7 +599,7 @@ static int build_record(AuditLog *log, const AuditRecord *rec, json_t **ret) {
         json_t *v;
         int r;
 
-        format_ts(log, rec->ts_usec ? rec->ts_usec : now_usec(CLOCK_REALTIME), ts);
+        format_ts(log, rec->ts_usec ? rec->ts_usec : clock_usec(CLOCK_REALTIME), ts);
         o = json_object();
         if (!o || json_object_set_new(o, "ts", json_string(ts)) < 0 ||
             json_object_set_new(o, "seq", json_integer((json_int_t) (log->seq + 1))) < 0)
@@ -787,7 +781,7 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
         memcpy(log->last_hash, hash, sizeof(hash));
         log->torn = false;
 
-        mono = now_usec(CLOCK_MONOTONIC);
+        mono = clock_usec(CLOCK_MONOTONIC);
         if (log->unsynced++ == 0)
                 log->first_unsynced_usec = mono;
         /* The record is in the chain from here on; a sync error only puts

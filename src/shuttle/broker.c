@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/time-util.h"
 #include "shuttle/audit-agg.h"
 #include "shuttle/audit.h"
 #include "shuttle/broker-internal.h"
@@ -65,12 +66,6 @@ static void sweep(Broker *b) {
 
 /* ---- audit ------------------------------------------------------------ */
 
-static uint64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 static int audit_write(void *userdata, const AuditRecord *rec) {
         return audit_log_append(userdata, rec);
 }
@@ -98,10 +93,7 @@ void broker_audit(Broker *b, const AuditEvent *e) {
          * history out of the log; its repeats are counted, and written as
          * summaries (audit-agg.h).  Allows are always written. */
         if (!e->allow && !e->self_bounded && b->audit_agg) {
-                struct timespec rt;
-                clock_gettime(CLOCK_REALTIME, &rt);
-                r2 = audit_agg_submit(b->audit_agg, &r, mono_usec(),
-                                      (uint64_t) rt.tv_sec * 1000000u + (uint64_t) rt.tv_nsec / 1000u);
+                r2 = audit_agg_submit(b->audit_agg, &r, clock_usec(CLOCK_MONOTONIC), clock_usec(CLOCK_REALTIME));
                 if (r2 < 0)
                         log_warning_errno(r2, "Failed to append to the audit log: %m");
                 if (r2 == 0) {
@@ -152,7 +144,7 @@ const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDe
         if (!l)
                 return "out of memory";
         if (lim->rate_count) {
-                uint64_t now = mono_usec();
+                uint64_t now = clock_usec(CLOCK_MONOTONIC);
                 double cap = (double) lim->rate_count;
                 if (l->tokens < 0)
                         l->tokens = cap;
@@ -592,20 +584,17 @@ int broker_run(Broker *b) {
                         case SRC_TIMER: {
                                 uint64_t ticks;
                                 (void) read(s->fd, &ticks, sizeof(ticks));
-                                struct timespec now;
-                                clock_gettime(CLOCK_MONOTONIC, &now);
+                                uint64_t now = clock_usec(CLOCK_MONOTONIC);
                                 if (b->audit_agg) {
-                                        int r = audit_agg_tick(b->audit_agg, (uint64_t) now.tv_sec * 1000000u +
-                                                                                     (uint64_t) now.tv_nsec / 1000u);
+                                        int r = audit_agg_tick(b->audit_agg, now);
                                         if (r < 0)
                                                 log_warning_errno(r, "Failed to append to the audit log: %m");
                                 }
                                 if (b->audit)
-                                        (void) audit_log_tick(b->audit, (uint64_t) now.tv_sec * 1000000u +
-                                                                                (uint64_t) now.tv_nsec / 1000u);
-                                transfer_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
-                                depend_tick(b, (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u);
-                                broker_refusals_tick(b, mono_usec());
+                                        (void) audit_log_tick(b->audit, now);
+                                transfer_tick(b, now);
+                                depend_tick(b, now);
+                                broker_refusals_tick(b, now);
                                 invoke_tick(b);
                                 break;
                         }

@@ -22,6 +22,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/time-util.h"
 #include "runtime/bridge.h"
 #include "runtime/container.h"
 #include "runtime/exec.h"
@@ -82,12 +83,6 @@ typedef struct Supervisor {
         bool policy_loaded;
         bool no_shim;
 } Supervisor;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 _printf_(2, 3) static void say(Supervisor *s, const char *fmt, ...) {
         va_list ap;
@@ -291,7 +286,7 @@ static int member_start(Supervisor *s, Member *m) {
         m->init_pidfd = safe_close(m->init_pidfd);
         m->ready = false;
         m->stop_requested = false;
-        m->ready_deadline = now_usec() + (m->gc->ready.kind != GROUP_READY_NONE ? m->gc->ready.timeout_usec : 0);
+        m->ready_deadline = clock_usec(CLOCK_MONOTONIC) + (m->gc->ready.kind != GROUP_READY_NONE ? m->gc->ready.timeout_usec : 0);
         m->next_ready_check = 0;
         return 0;
 }
@@ -417,7 +412,7 @@ static void reap(Supervisor *s) {
                                         m->backoff_usec = gc->restart_backoff_usec;
                                 say(s, "container '%s' exited with status %d; restarting in %.1fs", gc->name,
                                     m->exit_status, (double) m->backoff_usec / 1e6);
-                                m->restart_at = now_usec() + m->backoff_usec;
+                                m->restart_at = clock_usec(CLOCK_MONOTONIC) + m->backoff_usec;
                                 m->backoff_usec = MIN(m->backoff_usec * 2, BACKOFF_MAX_USEC);
                         } else {
                                 if (!s->stopping)
@@ -447,7 +442,7 @@ static void turn(Supervisor *s, uint64_t timeout_usec) {
         struct pollfd *p = s->pfd;
         Member **who = s->pwho;
         size_t np = 0;
-        uint64_t now = now_usec(), wake = now + timeout_usec;
+        uint64_t now = clock_usec(CLOCK_MONOTONIC), wake = now + timeout_usec;
 
         p[np] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
         who[np++] = NULL;
@@ -476,7 +471,7 @@ static void turn(Supervisor *s, uint64_t timeout_usec) {
         if (p[0].revents)
                 handle_signals(s);
 
-        now = now_usec();
+        now = clock_usec(CLOCK_MONOTONIC);
         for (size_t i = 0; i < s->n && !s->stopping; i++) {
                 Member *m = &s->m[i];
                 if (m->restart_at && m->restart_at <= now) {
@@ -502,7 +497,7 @@ static int start_and_wait(Supervisor *s, Member *m) {
                 return r;
         }
         for (;;) {
-                uint64_t now = now_usec();
+                uint64_t now = clock_usec(CLOCK_MONOTONIC);
 
                 if (s->stopping)
                         return -EINTR;
@@ -552,8 +547,8 @@ static void stop_all(Supervisor *s) {
                 if (!m->runner)
                         continue;
                 (void) kill(m->runner, SIGTERM);
-                deadline = now_usec() + s->stop_timeout;
-                while (m->runner && now_usec() < deadline)
+                deadline = clock_usec(CLOCK_MONOTONIC) + s->stop_timeout;
+                while (m->runner && clock_usec(CLOCK_MONOTONIC) < deadline)
                         turn(s, 100000);
                 if (m->runner) {
                         say(s, "container '%s' did not stop within %.0fs: killing it", m->gc->name,

@@ -36,6 +36,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/time-util.h"
 #include "runtime/cgroup.h"
 #include "runtime/exec.h"
 #include "runtime/state-info.h"
@@ -103,12 +104,10 @@ static int cgroup_round(Invocation *inv) {
 /* Until nothing is left, waiting here: only where no event loop runs on
  * (start-up failures, the broker's exit); bounded by deadline. */
 static void cgroup_end_now(Invocation *inv, uint64_t deadline_usec) {
-        struct timespec ts;
         int r;
 
         while ((r = cgroup_round(inv)) > 0 || r == -EBUSY) {
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                if ((uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u > deadline_usec) {
+                if (clock_usec(CLOCK_MONOTONIC) > deadline_usec) {
                         inv->killed = cgroup_sub_killed(inv->cgroup);
                         inv->cgroup_error = -EBUSY;
                         inv->cgroup = cgroup_sub_free(inv->cgroup);
@@ -119,10 +118,7 @@ static void cgroup_end_now(Invocation *inv, uint64_t deadline_usec) {
 }
 
 static uint64_t deadline_from_now(uint64_t usec) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u + usec;
+        return clock_usec(CLOCK_MONOTONIC) + usec;
 }
 
 static void revoke_xfers(Broker *b, Invocation *inv, const char *why) {

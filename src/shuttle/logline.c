@@ -10,6 +10,7 @@
 
 #include "common/fileio.h"
 #include "common/macro.h"
+#include "common/time-util.h"
 #include "shuttle/audit.h"
 #include "shuttle/logline.h"
 
@@ -149,10 +150,7 @@ _public_ int logline_open(const char *state_dir, const char *name) {
 
 _public_ int logline_append(int fd, const char *buf, size_t n, bool *at_line_start) {
         char out[16384], stamp[LOGLINE_STAMP_LEN + 1];
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        logline_format_stamp((uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U, stamp);
+        logline_format_stamp(clock_usec(CLOCK_REALTIME), stamp);
         while (n > 0) {
                 size_t used, o = logline_stamp(buf, n, stamp, at_line_start, out, sizeof(out), &used);
                 int r = loop_write(fd, out, o);
