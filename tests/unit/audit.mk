@@ -7,7 +7,7 @@ dist_noinst_SCRIPTS += tests/integration/audit-cli.sh
 audit_test_cflags = $(TEST_CFLAGS) $(JANSSON_CFLAGS) $(LIBCRYPTO_CFLAGS)
 audit_test_libs = libshuttle-broker.la libshuttle-common.la $(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
 
-tests_unit_test_audit_SOURCES = tests/unit/test-audit.c
+tests_unit_test_audit_SOURCES = tests/unit/test-audit.c tests/unit/audit-fixture.h
 tests_unit_test_audit_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_LDADD = $(audit_test_libs) $(TEST_LIBS)
 # Counts the library's fdatasync() calls (test_close_syncs).
@@ -27,6 +27,6 @@ tests_unit_test_logline_LDADD = $(audit_test_libs) $(TEST_LIBS)
 # Invariant 10 (aggregated denials, recorded drops, gaps) and escaping.
 check_PROGRAMS += tests/unit/test-audit-bounds
 TESTS += tests/unit/test-audit-bounds
-tests_unit_test_audit_bounds_SOURCES = tests/unit/test-audit-bounds.c
+tests_unit_test_audit_bounds_SOURCES = tests/unit/test-audit-bounds.c tests/unit/audit-fixture.h
 tests_unit_test_audit_bounds_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_bounds_LDADD = $(audit_test_libs) $(TEST_LIBS)

@@ -19,6 +19,8 @@
 #include "shuttle/audit-agg.h"
 #include "shuttle/audit.h"
 
+#include "audit-fixture.h"
+
 /* ---- escaping ---- */
 
 static void expect_text(const char *in, const char *out) {
@@ -71,40 +73,6 @@ static void test_escape_json(void **state) {
         assert_int_equal(audit_json_escape("{\"a\":\"\xc3\xa9\"}", 10, NULL), 10);
 }
 
-/* ---- a log in a temporary directory ---- */
-
-typedef struct Fixture {
-        char dir[64];
-        char path[128];
-} Fixture;
-
-static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(*f));
-        assert_non_null(f);
-        snprintf(f->dir, sizeof(f->dir), "/tmp/test-audit-bounds.XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->path, sizeof(f->path), "%s/audit.jsonl", f->dir);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        Fixture *f = *state;
-        DIR *d = opendir(f->dir);
-        struct dirent *de;
-
-        assert_non_null(d);
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.') {
-                        char p[512];
-                        snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-                        unlink(p);
-                }
-        closedir(d);
-        rmdir(f->dir);
-        free(f);
-        return 0;
-}
 
 /* Every record of PATH.N ... PATH, oldest first. */
 static json_t *read_records(const char *path) {
