@@ -84,6 +84,11 @@ int cg_dir_create(Cgroup *cg, CgroupDir *d, const char *subtree_control);
 /* rmdir parent_fd/name after every cgroup below it, deepest first; 0 if
  * it is not there. */
 int cg_tree_remove(const CgroupOps *ops, int parent_fd, const char *name);
+/* Calls fn for each pid listed in dirfd's cgroup.procs, leaving out 0 (a
+ * process outside our pid namespace) and ourselves.  fn returns 0 to go
+ * on, < 0 to stop with that error, > 0 to stop (returned).  -ENOENT or
+ * -ENODEV when there is no cgroup.procs (the cgroup is going). */
+int cg_procs_foreach(int dirfd, int (*fn)(pid_t pid, void *userdata), void *userdata);
 
 /* --- cgroup-sub.c --- */
 

@@ -163,45 +163,41 @@ static int cmp_pid(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
+typedef struct PidList {
+        pid_t *pids;
+        size_t n;
+} PidList;
+
+static int append_pid(pid_t pid, void *userdata) {
+        PidList *l = userdata;
+        pid_t *p;
+
+        if (l->n >= SUB_PIDS_MAX * CGROUP_MAX_DIRS)
+                return 1; /* the rest in the next round */
+        p = realloc(l->pids, (l->n + 1) * sizeof(pid_t));
+        if (!p)
+                return -ENOMEM;
+        l->pids = p;
+        l->pids[l->n++] = pid;
+        return 0;
+}
+
 /* Appends the pids listed in every directory's cgroup.procs to *pids. */
 static int list_procs(CgroupSub *s, pid_t **pids, size_t *n) {
-        for (size_t i = 0; i < s->n; i++) {
-                _cleanup_fclose_ FILE *f = NULL;
-                _cleanup_free_ char *line = NULL;
-                size_t cap = 0;
-                int fd;
+        PidList l = { .pids = *pids, .n = *n };
+        int r = 0;
 
+        for (size_t i = 0; i < s->n && r >= 0; i++) {
                 if (s->fd[i] < 0)
                         continue;
-                fd = openat(s->fd[i], "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-                if (fd < 0) {
-                        if (errno == ENOENT || errno == ENODEV) /* removed under us */
-                                continue;
-                        return -errno;
-                }
-                f = fdopen(fd, "re");
-                if (!f) {
-                        safe_close(fd);
-                        return -ENOMEM;
-                }
-                while (getline(&line, &cap, f) > 0) {
-                        uint64_t v;
-                        pid_t *p;
-
-                        line[strcspn(line, "\n")] = '\0';
-                        if (parse_uint64(line, &v) < 0 || v == 0 || v > INT32_MAX || (pid_t) v == getpid())
-                                continue;
-                        if (*n >= SUB_PIDS_MAX * CGROUP_MAX_DIRS)
-                                break; /* the rest in the next round */
-                        p = realloc(*pids, (*n + 1) * sizeof(pid_t));
-                        if (!p)
-                                return -ENOMEM;
-                        *pids = p;
-                        (*pids)[(*n)++] = (pid_t) v;
-                }
-                if (ferror(f))
-                        return -EIO;
+                r = cg_procs_foreach(s->fd[i], append_pid, &l);
+                if (r == -ENOENT || r == -ENODEV) /* removed under us */
+                        r = 0;
         }
+        *pids = l.pids;
+        *n = l.n;
+        if (r < 0)
+                return r;
         if (*n > 1)
                 qsort(*pids, *n, sizeof(pid_t), cmp_pid);
         return 0;

@@ -127,54 +127,73 @@ static uint64_t now_nsec(void) {
 
 /* ---- walking a cgroup and the cgroups below it ---- */
 
+int cg_procs_foreach(int dirfd, int (*fn)(pid_t pid, void *userdata), void *userdata) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        int fd;
+
+        fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "re");
+        if (!f) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        while (getline(&line, &cap, f) > 0) {
+                uint64_t v;
+                int r;
+
+                line[strcspn(line, "\n")] = '\0';
+                if (parse_uint64(line, &v) < 0 || v == 0 || v > INT32_MAX)
+                        continue; /* 0: a process outside our pid namespace */
+                /* Never ourselves: if the caller ended up in the cgroup
+                 * something is badly wrong, and killing it would leave the
+                 * cgroup behind for good. */
+                if ((pid_t) v == getpid())
+                        continue;
+                r = fn((pid_t) v, userdata);
+                if (r != 0)
+                        return r;
+        }
+        return ferror(f) ? -EIO : 0;
+}
+
+typedef struct TreeCount {
+        bool kill_them;
+        int count;
+} TreeCount;
+
+static int count_proc(pid_t pid, void *userdata) {
+        TreeCount *t = userdata;
+
+        if (t->kill_them && kill(pid, SIGKILL) < 0 && errno != ESRCH)
+                return -errno;
+        t->count++;
+        return 0;
+}
+
 /* Counts the processes listed in dirfd's cgroup.procs and in every cgroup
  * below it, SIGKILLing each if kill is set.  Returns the count. */
 static int tree_procs(int dirfd, bool kill_them, unsigned depth) {
-        _cleanup_fclose_ FILE *f = NULL;
         _cleanup_closedir_ DIR *d = NULL;
-        _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        int fd, count = 0;
+        TreeCount t = { .kill_them = kill_them };
+        int count, r;
 
         if (depth > MAX_DEPTH)
                 return -ELOOP;
 
-        fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-        if (fd < 0 && errno != ENOENT)
-                return -errno;
-        if (fd >= 0) {
-                f = fdopen(fd, "re");
-                if (!f) {
-                        safe_close(fd);
-                        return -ENOMEM;
-                }
-                while (getline(&line, &cap, f) > 0) {
-                        uint64_t v;
+        r = cg_procs_foreach(dirfd, count_proc, &t);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        count = t.count;
 
-                        line[strcspn(line, "\n")] = '\0';
-                        if (parse_uint64(line, &v) < 0 || v == 0 || v > INT32_MAX)
-                                continue; /* 0: a process outside our pid namespace */
-                        /* Never ourselves: if the caller ended up in the
-                         * container's cgroup something is badly wrong, and
-                         * killing it would leave the cgroup behind for good. */
-                        if ((pid_t) v == getpid())
-                                continue;
-                        if (kill_them && kill((pid_t) v, SIGKILL) < 0 && errno != ESRCH)
-                                return -errno;
-                        count++;
-                }
-                if (ferror(f))
-                        return -EIO;
-        }
-
-        {
-                int r = opendir_at(dirfd, &d);
-                if (r < 0)
-                        return r;
-        }
+        r = opendir_at(dirfd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_close_ int sub = -1;
-                int r;
 
                 if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
                         continue;
