@@ -41,11 +41,13 @@ typedef struct Member {
         const GroupContainer *gc;
         pid_t runner;       /* 0: not running */
         int out_fd;         /* the runner's stdout+stderr */
-        int status_fd;      /* "P <init pid>" when created, "K" when asked to stop */
+        int status_fd;      /* "P <init pid>" when created, "S" when its command runs,
+                             * "K" when asked to stop */
         int log_fd;
         bool log_at_line_start;   /* the next byte logged starts a line */
         pid_t init_pid;
         int init_pidfd;
+        bool started;       /* its command runs (state.json says so: ps shows "running") */
         bool ready;
         bool stop_requested;
         bool done;          /* ended for good */
@@ -143,7 +145,9 @@ static void read_status(Supervisor *s, Member *m) {
                         m->init_pid = (pid_t) atoi(line + 2);
                         safe_close(m->init_pidfd);
                         m->init_pidfd = pidfd_open(m->init_pid, 0);
-                } else if (line[0] == 'K')
+                } else if (line[0] == 'S')
+                        m->started = true;
+                else if (line[0] == 'K')
                         m->stop_requested = true;
         }
 }
@@ -180,6 +184,13 @@ static int runner_created(const ContainerConfig *c, pid_t pid, void *userdata) {
         snprintf(msg, sizeof(msg), "P %d\n", (int) pid);
         (void) !write(x->status_w, msg, strlen(msg));
         return 0;
+}
+
+static void runner_started(const ContainerConfig *c, void *userdata) {
+        RunnerCtx *x = userdata;
+
+        (void) c;
+        (void) !write(x->status_w, "S\n", 2);
 }
 
 static void runner_finished(const ContainerConfig *c, void *userdata) {
@@ -229,7 +240,7 @@ _Noreturn static void runner_main(Supervisor *s, Member *m, int out_w, int statu
                 (void) shim_locate(&c.shim_path);
         (void) invoke_helper_locate(&c.invoke_path);
         (void) name_helper_locate(&c.name_path);
-        c.hooks = (ContainerHooks){ .created = runner_created, .finished = runner_finished, .userdata = &x };
+        c.hooks = (ContainerHooks){ .created = runner_created, .started = runner_started, .finished = runner_finished, .userdata = &x };
 
         r = container_run(&c, &res);
         (void) rmdir(dir);
@@ -284,6 +295,7 @@ static int member_start(Supervisor *s, Member *m) {
         m->status_fd = st[0];
         m->init_pid = 0;
         m->init_pidfd = safe_close(m->init_pidfd);
+        m->started = false;
         m->ready = false;
         m->stop_requested = false;
         m->ready_deadline = clock_usec(CLOCK_MONOTONIC) + (m->gc->ready.kind != GROUP_READY_NONE ? m->gc->ready.timeout_usec : 0);
@@ -501,9 +513,11 @@ static int start_and_wait(Supervisor *s, Member *m) {
 
                 if (s->stopping)
                         return -EINTR;
-                /* Without a ready condition, started is ready (even if it
-                 * has already ended: its restart policy takes it from here). */
-                if (m->gc->ready.kind == GROUP_READY_NONE && m->init_pid > 0) {
+                /* Without a ready condition, started is ready: its command
+                 * runs (so `ps` already says "running" when the group is
+                 * said to be up), or it has already ended (its restart
+                 * policy takes it from here). */
+                if (m->gc->ready.kind == GROUP_READY_NONE && m->init_pid > 0 && (m->started || !m->runner)) {
                         m->ready = true;
                         return 0;
                 }
