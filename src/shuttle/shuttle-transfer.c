@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "shuttle/abs-path.h"
 #include "shuttle/client.h"
 
 static void usage(FILE *f) {
@@ -46,38 +47,17 @@ static void usage(FILE *f) {
                    "Exit status: 0 printed, 1 refused, no broker or failed, 2 usage error.\n");
 }
 
-/* path, made absolute against the current directory if it is relative
- * (leading "./" dropped; the broker normalises the rest, "..", and audits
- * both).  0, or a negative errno: the current directory is unknown
+/* arg, made absolute against the current directory if it is relative
+ * (abs-path.h).  0, or a negative errno: the current directory is unknown
  * (deleted, or outside this root), or the result is too long. */
-static int absolute(const char *path, char ret[static SHUTTLE_PATH_MAX + 1]) {
+static int absolute(const char *arg, char ret[static SHUTTLE_PATH_MAX + 1]) {
         char cwd[PATH_MAX];
-        size_t n;
 
-        if (path[0] == '/') {
-                if (strlen(path) > SHUTTLE_PATH_MAX)
-                        return -ENAMETOOLONG;
-                strcpy(ret, path);
-                return 0;
-        }
-        while (path[0] == '.' && path[1] == '/') {
-                path += 2;
-                while (path[0] == '/')
-                        path++;
-        }
-        if (streq(path, "."))
-                path = "";
-        /* getcwd() fails (ENOENT) rather than return "(unreachable)/..." for a
-         * directory outside this process's root. */
-        if (!getcwd(cwd, sizeof(cwd)))
+        /* getcwd() fails (ENOENT) rather than return "(unreachable)/..."
+         * for a directory outside this process's root. */
+        if (arg[0] != '/' && !getcwd(cwd, sizeof(cwd)))
                 return -errno;
-        if (cwd[0] != '/')
-                return -ENOENT;
-        n = strlen(cwd);
-        if ((size_t) snprintf(ret, SHUTTLE_PATH_MAX + 1, "%s%s%s", cwd, n > 1 && path[0] ? "/" : "", path) >
-            SHUTTLE_PATH_MAX)
-                return -ENAMETOOLONG;
-        return 0;
+        return shuttle_path_absolute(arg[0] == '/' ? NULL : cwd, arg, ret, SHUTTLE_PATH_MAX + 1);
 }
 
 int main(int argc, char **argv) {

@@ -5,7 +5,7 @@
 # built the same way: client sources alone, statically, no sanitizers (see
 # invoke.mk).
 pkglibexec_PROGRAMS += shuttle-transfer
-shuttle_transfer_SOURCES = src/shuttle/shuttle-transfer.c \
+shuttle_transfer_SOURCES = src/shuttle/shuttle-transfer.c src/shuttle/abs-path.h \
 	src/shuttle/protocol.h src/shuttle/protocol.c \
 	src/shuttle/client.h src/shuttle/client.c \
 	src/common/fdpass.h src/common/fdpass.c
