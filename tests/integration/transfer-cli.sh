@@ -37,6 +37,9 @@ SX=("$SHUTTLECTL" exec --state-dir "$STATE_DIR")
         echo any >/tmp/anyone/x
         echo as >/tmp/as.txt
         touch /tmp/ready; exec sleep 600' >"$T/a.out" 2>&1 &
+for c in tca tcb; do
+        wait_until test -S "$STATE_DIR/broker/$c/broker.sock" || diag "$c did not register: $(cat "$T"/?.out)"
+done
 wait_until "${SX[@]}" tcb -- test -e /tmp/ready || diag "tcb did not start: $(cat "$T/b.out")"
 wait_until "${SX[@]}" tca -- test -e /tmp/ready || diag "tca did not start: $(cat "$T/a.out")"
 
@@ -177,6 +180,7 @@ rules:
   - { id: x-gives-y, from: tcx, to: tcy, allow: transfer, path: /tmp/note }
 YAML
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --detach "$T/g/group.yaml" 2>&1)
+wait_until test -S "$STATE_DIR/broker/tcy/broker.sock" || diag "tcy did not register: $out"
 wait_until "${SX[@]}" tcx -- test -e /tmp/note || diag "group did not start: $out"
 tp=$("${SX[@]}" tcx -- $ST tcy /tmp/note 2>&1)
 check_eq "in an app group, tcx hands /tmp/note to tcy, which reads it" "from-x" "$("${SX[@]}" tcy -- cat "$tp" 2>&1)"
