@@ -196,10 +196,11 @@ static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
                 if (r < 0 && r != -ENOENT)
                         return log_oom(), 125;
         }
-        /* Not found (not built, not installed): no shuttle-invoke or
-         * shuttle-name inside. */
+        /* Not found (not built, not installed): no shuttle-invoke,
+         * shuttle-name or shuttle-transfer inside. */
         if (!o->isolated && (invoke_helper_locate(&o->config.invoke_path) == -ENOMEM ||
-                             name_helper_locate(&o->config.name_path) == -ENOMEM))
+                             name_helper_locate(&o->config.name_path) == -ENOMEM ||
+                             transfer_helper_locate(&o->config.transfer_path) == -ENOMEM))
                 return log_oom(), 125;
         o->config.hooks = (ContainerHooks){
                 .created = container_created,

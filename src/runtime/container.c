@@ -69,6 +69,7 @@ void container_config_done(ContainerConfig *c) {
         free(c->shim_path);
         free(c->invoke_path);
         free(c->name_path);
+        free(c->transfer_path);
         free(c->state_dir);
         free(c->cgroup_root);
         free(c->self_cgroup_file);

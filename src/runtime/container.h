@@ -34,6 +34,9 @@ typedef struct ContainerConfig ContainerConfig;
 /* And the shuttle-name helper, beside it (linked from
  * /run/shuttle/bin/shuttle-name). */
 #define SHUTTLE_NAME_PATH "/run/shuttle-bin/shuttle-name"
+/* And the shuttle-transfer helper (linked from
+ * /run/shuttle/bin/shuttle-transfer). */
+#define SHUTTLE_TRANSFER_PATH "/run/shuttle-bin/shuttle-transfer"
 
 /* Called by container_run() at points where a caller (shuttlectl) connects
  * the container to the rest of the system, e.g. registers it with the
@@ -112,6 +115,9 @@ struct ContainerConfig {
         /* The host path of the shuttle-name helper, or NULL: bound
          * read-only at SHUTTLE_NAME_PATH. */
         char *name_path;
+        /* The host path of the shuttle-transfer helper, or NULL: bound
+         * read-only at SHUTTLE_TRANSFER_PATH. */
+        char *transfer_path;
         ContainerHooks hooks;
 
         char *state_dir; /* default /run/shuttle */

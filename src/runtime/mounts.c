@@ -220,6 +220,10 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         /* shuttle-name, for /run/shuttle/bin/shuttle-name. */
         if (c->name_path)
                 ADD(MOUNT_BIND, c->name_path, SHUTTLE_NAME_PATH, NULL, NULL, ATTR_SAFE | MNT_RDONLY, 0, true);
+        /* shuttle-transfer, for /run/shuttle/bin/shuttle-transfer. */
+        if (c->transfer_path)
+                ADD(MOUNT_BIND, c->transfer_path, SHUTTLE_TRANSFER_PATH, NULL, NULL, ATTR_SAFE | MNT_RDONLY, 0,
+                    true);
 
         /* Volumes last, so that one below /tmp or /run lands on top of the
          * tmpfs instead of under it. */

@@ -240,6 +240,7 @@ _Noreturn static void runner_main(Supervisor *s, Member *m, int out_w, int statu
                 (void) shim_locate(&c.shim_path);
         (void) invoke_helper_locate(&c.invoke_path);
         (void) name_helper_locate(&c.name_path);
+        (void) transfer_helper_locate(&c.transfer_path);
         c.hooks = (ContainerHooks){ .created = runner_created, .started = runner_started, .finished = runner_finished, .userdata = &x };
 
         r = container_run(&c, &res);

@@ -21,5 +21,6 @@ include src/shuttle/invoke.mk
 include src/shuttle/shim/local.mk
 include src/shuttle/libshuttle.mk
 include src/shuttle/name.mk
+include src/shuttle/transfer.mk
 # Time stamps on group container logs (the supervisor writes, `logs` reads).
 libshuttle_broker_la_SOURCES += src/shuttle/logline.h src/shuttle/logline.c

@@ -16,4 +16,6 @@ int shuttle_locate(const char *build_path, const char *installed_path, bool want
 #define invoke_helper_locate(ret) \
         shuttle_locate("shuttle-invoke", SHUTTLE_LIBEXECDIR "/shuttle-invoke", true, (ret))
 #define name_helper_locate(ret) shuttle_locate("shuttle-name", SHUTTLE_LIBEXECDIR "/shuttle-name", true, (ret))
+#define transfer_helper_locate(ret) \
+        shuttle_locate("shuttle-transfer", SHUTTLE_LIBEXECDIR "/shuttle-transfer", true, (ret))
 #define shuttled_locate(ret) shuttle_locate("shuttled", SHUTTLE_SBINDIR "/shuttled", true, (ret))

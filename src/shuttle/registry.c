@@ -174,6 +174,8 @@ static void remove_dir(const char *dir) {
         (void) unlink(path);
         snprintf(path, sizeof(path), "%s/bin/shuttle-name", dir);
         (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/bin/shuttle-transfer", dir);
+        (void) unlink(path);
         snprintf(path, sizeof(path), "%s/bin", dir);
         (void) rmdir(path);
         snprintf(path, sizeof(path), "%s/xfer", dir); /* empty once transfers are revoked */
@@ -275,9 +277,10 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
                         goto fail_dir;
                 }
                 /* svc/: the proxy sockets.  bin/: /run/shuttle/bin/shuttle-
-                 * invoke; the runtime binds the helper at /run/shuttle-bin/
-                 * (this directory is bound read-only and noexec), a link
-                 * makes the documented name work.  apps/<target>/<name>:
+                 * invoke, shuttle-name and shuttle-transfer; the runtime
+                 * binds the helpers at /run/shuttle-bin/ (this directory is
+                 * bound read-only and noexec), links make the documented
+                 * names work.  apps/<target>/<name>:
                  * links to the same helper, kept in step with the policy by
                  * apps.c. */
                 if ((r = control_dir_ensure(dfd, "svc", 0755)) < 0 ||
@@ -285,7 +288,8 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
                     (r = control_dir_ensure(dfd, "apps", 0755)) < 0)
                         goto fail_dir;
                 if ((symlinkat(SHUTTLE_INVOKE_PATH, dfd, "bin/shuttle-invoke") < 0 && errno != EEXIST) ||
-                    (symlinkat(SHUTTLE_NAME_PATH, dfd, "bin/shuttle-name") < 0 && errno != EEXIST)) {
+                    (symlinkat(SHUTTLE_NAME_PATH, dfd, "bin/shuttle-name") < 0 && errno != EEXIST) ||
+                    (symlinkat(SHUTTLE_TRANSFER_PATH, dfd, "bin/shuttle-transfer") < 0 && errno != EEXIST)) {
                         r = -errno;
                         goto fail_dir;
                 }

@@ -23,3 +23,10 @@ EXTRA_DIST += tests/unit/libshuttle-symbols.sh
 tests_unit_test_app_entry_SOURCES = tests/unit/test-app-entry.c src/shuttle/app-entry.h
 tests_unit_test_app_entry_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_app_entry_LDADD = $(TEST_LIBS)
+
+# shuttle-transfer's relative paths (src/shuttle/abs-path.h, header-only).
+check_PROGRAMS += tests/unit/test-abs-path
+TESTS += tests/unit/test-abs-path
+tests_unit_test_abs_path_SOURCES = tests/unit/test-abs-path.c src/shuttle/abs-path.h
+tests_unit_test_abs_path_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_abs_path_LDADD = $(TEST_LIBS)
