@@ -39,7 +39,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 verbs="run ps exec kill stop logs audit"
 policy_cmds=$("$SHUTTLECTL" policy --help 2>&1 | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p')
-echo "1..$((17 + $(echo $verbs $policy_cmds | wc -w) + 3))"
+echo "1..$((18 + $(echo $verbs $policy_cmds | wc -w) + 3))"
 
 comp shuttlectl r;                      has run;   ok $? "shuttlectl r<TAB> offers run" "got: $(echo $reply)"
 comp shuttlectl "";                     has stop && has logs && has policy; ok $? "shuttlectl <TAB> offers the verbs" "got: $(echo $reply)"
@@ -76,6 +76,10 @@ comp shuttlectl stop --state-dir "$tmp/state" "";
 has webapp && has db && has web-1 && ! has elsewhere; ok $? "stop --state-dir DIR <TAB> offers DIR's groups and the containers" "got: $(echo $reply)"
 grep -q -- "ps --state-dir $tmp/state --format json" "$tmp/calls"
 ok $? "ps is asked with the --state-dir of the command line" "calls: $(tr '\n' ';' <"$tmp/calls")"
+rm -f "$tmp/calls"
+comp shuttlectl audit --state-dir "$tmp/other" --from "";
+only db web-1 && grep -q -- "ps --state-dir $tmp/other --format json" "$tmp/calls"
+ok $? "audit --state-dir DIR --from <TAB> offers DIR's containers" "got: $(echo $reply); calls: $(tr '\n' ';' <"$tmp/calls" 2>/dev/null)"
 
 # Every long option of each verb's --help is completed for it.
 check_opts() {   # check_opts LABEL HELP-TEXT WORD...

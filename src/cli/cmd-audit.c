@@ -4,19 +4,24 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/time-util.h"
 #include "shuttle/audit.h"
+#include "shuttle/broker-client.h"
 
 typedef struct AuditArgs {
-        const char *file;
+        const char *file;      /* --file, or what the state directory resolved to */
+        const char *state_dir; /* --state-dir (NULL: the default, unless --file) */
+        char origin[PATH_MAX + 64]; /* how a state directory led to file, for errors */
         bool follow, json, verify, all;
         AuditFilter filter;
 } AuditArgs;
@@ -24,7 +29,12 @@ typedef struct AuditArgs {
 static void help(void) {
         printf("Usage: shuttlectl audit [OPTIONS...]\n\n"
                "Show the broker's audit log: every decision and every refused request.\n\n"
-               "  --file PATH            the log (default " AUDIT_DEFAULT_PATH ")\n"
+               "  --file PATH            the log to read (default: see --state-dir)\n"
+               "  --state-dir DIR        the log of the broker whose state is in DIR (default\n"
+               "                         /run/shuttle): the file it says it writes while it\n"
+               "                         runs, else the one a broker shuttlectl starts there\n"
+               "                         writes: DIR/audit.jsonl (for /run/shuttle,\n"
+               "                         " AUDIT_DEFAULT_PATH ")\n"
                "  --all                  also read the rotated files PATH.N ... PATH.1 first\n"
                "  --from NAME            only requests from NAME (a glob)\n"
                "  --to NAME              only requests to NAME (a glob)\n"
@@ -45,12 +55,13 @@ static void help(void) {
 
 static int parse_args(int argc, char **argv, AuditArgs *a) {
         enum {
-                ARG_FILE = 0x100, ARG_ALL, ARG_FROM, ARG_TO, ARG_KIND, ARG_DECISION, ARG_SINCE,
+                ARG_FILE = 0x100, ARG_STATE_DIR, ARG_ALL, ARG_FROM, ARG_TO, ARG_KIND, ARG_DECISION, ARG_SINCE,
                 ARG_FOLLOW, ARG_JSON, ARG_VERIFY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "file", required_argument, NULL, ARG_FILE },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "all", no_argument, NULL, ARG_ALL },
                 { "from", required_argument, NULL, ARG_FROM },
                 { "to", required_argument, NULL, ARG_TO },
@@ -77,6 +88,10 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
                                 return -EINVAL;
                         }
                         a->file = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        if (verb_state_dir("audit", optarg, &a->state_dir) != 0)
+                                return -EINVAL;
                         break;
                 case ARG_ALL:
                         a->all = true;
@@ -128,6 +143,10 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
                 log_error("audit: unexpected argument '%s' (see 'shuttlectl audit --help')", argv[optind]);
                 return -EINVAL;
         }
+        if (a->file && a->state_dir) {
+                log_error("audit: --file and --state-dir cannot be combined (--file names the log itself)");
+                return -EINVAL;
+        }
         if (a->verify && (a->follow || a->json)) {
                 log_error("audit: --verify cannot be combined with %s", a->follow ? "--follow" : "--json");
                 return -EINVAL;
@@ -172,7 +191,7 @@ static const char *field(json_t *rec, const char *key) {
 
 static void print_header(void) {
         /* put_cell pads by characters, printf by bytes: "→" is 3 bytes. */
-        printf("%-20s %7s %-8s %-9s ", "TIME", "SEQ", "DECISION", "KIND");
+        printf("%-20s %7s %-8s %-9s %-13s ", "TIME", "SEQ", "DECISION", "KIND", "OP");
         put_cell("FROM → TO", 29, true);
         printf(" %-28s %s\n", "OBJECT", "RULE");
 }
@@ -191,8 +210,11 @@ static void short_ts(const char *ts, const char *ref, char out[static 21]) {
                 memmove(out, out + 11, 10);
 }
 
-/* What the RULE column says: the rule, and for a summary of counted
- * denials how many and when (audit-agg.h), for a drop record what went. */
+/* What the RULE column says: the rule as recorded (its id; "default" when
+ * the policy's default decided; "-" when the broker refused on its own;
+ * null, shown as "-", on records that decide nothing), and for a summary
+ * of counted denials how many and when (audit-agg.h), for a drop record
+ * what went. */
 static void print_rule(json_t *rec, const char *day) {
         json_t *sup = json_object_get(rec, "suppressed"), *drop = json_object_get(rec, "dropped");
         char first[21], last[21], buf[256];
@@ -208,7 +230,7 @@ static void print_rule(json_t *rec, const char *day) {
                 return;
         }
         if (!json_is_integer(sup)) {
-                put_cell(field(rec, "rule") ?: "(default)", 64, false);
+                put_cell(field(rec, "rule"), 64, false);
                 return;
         }
         short_ts(field(rec, "first"), day, first);
@@ -218,7 +240,7 @@ static void print_rule(json_t *rec, const char *day) {
                          json_integer_value(sup), first, last);
         else
                 snprintf(buf, sizeof(buf), "%.64s (+%" JSON_INTEGER_FORMAT " more like this, %s…%s)",
-                         field(rec, "rule") ?: "(default)", json_integer_value(sup), first, last);
+                         field(rec, "rule") ?: "-", json_integer_value(sup), first, last);
         put_cell(buf, 160, false);
 }
 
@@ -232,6 +254,8 @@ static void print_row(json_t *rec) {
         put_cell(field(rec, "decision"), 8, true);
         putchar(' ');
         put_cell(field(rec, "kind"), 9, true);
+        putchar(' ');
+        put_cell(field(rec, "op"), 13, true);
         putchar(' ');
         snprintf(route, sizeof(route), "%.120s → %.120s", field(rec, "from") ?: "-", field(rec, "to") ?: "-");
         put_cell(route, 29, true);
@@ -265,7 +289,7 @@ static int show(const AuditArgs *a) {
 
         k = audit_reader_open(a->file, a->all, &r);
         if (k < 0)
-                return log_error_errno(k, "Failed to open audit log '%s': %m", a->file);
+                return log_error_errno(k, "Failed to open audit log '%s'%s: %m", a->file, a->origin);
         if (!a->json)
                 print_header();
         for (;;) {
@@ -332,7 +356,7 @@ static int verify(const AuditArgs *a) {
 
         k = audit_verify(a->file, a->all ? AUDIT_VERIFY_ROTATED : 0, &res);
         if (k < 0)
-                return log_error_errno(k, "Failed to verify audit log '%s': %m", a->file);
+                return log_error_errno(k, "Failed to verify audit log '%s'%s: %m", a->file, a->origin);
         if (!res.ok) {
                 if (res.seq > 0)
                         printf("audit log BROKEN: %s:%" PRIu64 ": record seq %" PRIu64 ": %s\n", res.file, res.line,
@@ -370,8 +394,42 @@ static int verify(const AuditArgs *a) {
         return 0;
 }
 
+/* Without --file: the log the broker on the state directory says it
+ * writes (it may have been started with --audit-log); when none answers
+ * (or we may not ask: only root may), the one shuttlectl starts a broker
+ * on that directory with.  *ret_path is malloc'ed. */
+static int resolve_log(const char *state_dir, char **ret_path, char *origin, size_t size) {
+        const char *why;
+        char *path = NULL;
+        int r;
+
+        r = broker_audit_log_path(state_dir, &path);
+        if (r >= 0) {
+                snprintf(origin, size, " (the broker on %s writes it)", state_dir);
+                *ret_path = path;
+                return 0;
+        }
+        path = broker_default_audit_log(state_dir);
+        if (!path)
+                return log_oom();
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                why = "no broker answers on";
+        else if (r == -EACCES || r == -EPERM)
+                why = "only root may ask the broker on";
+        else {
+                if (r != -EOPNOTSUPP)
+                        log_warning_errno(r, "audit: the broker on %s did not say where its audit log is (%m); "
+                                          "reading %s", state_dir, path);
+                why = "no answer from the broker on";
+        }
+        snprintf(origin, size, " (%s %s; a broker shuttlectl starts there writes this file)", why, state_dir);
+        *ret_path = path;
+        return 0;
+}
+
 int verb_audit(int argc, char **argv) {
-        AuditArgs a = { .file = AUDIT_DEFAULT_PATH };
+        _cleanup_free_ char *resolved = NULL;
+        AuditArgs a = {};
         int r;
 
         r = parse_args(argc, argv, &a);
@@ -379,6 +437,11 @@ int verb_audit(int argc, char **argv) {
                 return EXIT_USAGE;
         if (r == 0)
                 return 0;
+        if (!a.file) {
+                if (resolve_log(a.state_dir ?: STATE_DIR_DEFAULT, &resolved, a.origin, sizeof(a.origin)) < 0)
+                        return 1;
+                a.file = resolved;
+        }
         if (a.verify)
                 return verify(&a);
         return show(&a) < 0 ? 1 : 0;

@@ -123,9 +123,10 @@ static int run_group(RunOptions *o) {
                 log_error("run: no broker is running and none could be started: %s", error ?: strerror(-r));
                 return 1;
         }
-        if (started)
-                log_notice("started shuttled (state in %s, audit log %s)", state,
-                           streq(state, "/run/shuttle") ? "/var/log/shuttle/audit.jsonl" : "<state>/audit.jsonl");
+        if (started) {
+                _cleanup_free_ char *audit = broker_default_audit_log(state);
+                log_notice("started shuttled (state in %s, audit log %s)", state, audit ?: "?");
+        }
 
         if (!o->detach)
                 return group_run(g, &gro);

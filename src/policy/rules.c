@@ -60,6 +60,13 @@ static int rk_id(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key,
                            RULE_ID_MAX);
                 return -EINVAL;
         }
+        /* The audit log's names for "no rule": a rule so named would look
+         * like the default's decision or the broker's own (docs/AUDIT.md). */
+        if (streq(s, "default") || streq(s, "-")) {
+                load_error(c, fs, v, "rule id '%s' is reserved (the audit log's name for %s)", s,
+                           streq(s, "-") ? "the broker's own decisions" : "the policy's default");
+                return -EINVAL;
+        }
         r->id = strdup(s);
         return r->id ? 0 : (c->oom = -ENOMEM);
 }

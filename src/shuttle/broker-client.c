@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "shuttle/audit.h"
 #include "shuttle/broker-client.h"
 #include "shuttle/control.h"
 #include "shuttle/locate.h"
@@ -69,14 +72,60 @@ static bool broker_answers(const char *state_dir) {
         return control_connect(state_dir, &fd) >= 0;
 }
 
+char *broker_default_audit_log(const char *state_dir) {
+        char *p = NULL;
+
+        if (streq(state_dir, "/run/shuttle"))
+                return strdup(AUDIT_DEFAULT_PATH);
+        return asprintf(&p, "%s/audit.jsonl", state_dir) < 0 ? NULL : p;
+}
+
+int broker_audit_log_path(const char *state_dir, char **ret_path) {
+        /* A broker that is stuck must not hang `shuttlectl audit`. */
+        const struct timeval tv = { .tv_sec = 5 };
+        _cleanup_close_ int fd = -1;
+        json_t *reply = NULL;
+        const char *p;
+        char *copy;
+        int r;
+
+        r = control_connect(state_dir, &fd);
+        if (r < 0)
+                return r;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                return -errno;
+        json_t *req = json_pack("{s:s}", "op", "audit-log");
+        if (!req)
+                return -ENOMEM;
+        r = control_call(fd, req, &reply);
+        json_decref(req);
+        if (r == -EAGAIN)
+                r = -ETIMEDOUT;
+        p = r >= 0 ? json_string_value(json_object_get(reply, "path")) : NULL;
+        if (r >= 0 && (!p || p[0] != '/'))
+                r = -EBADMSG;
+        copy = r >= 0 ? strdup(p) : NULL;
+        if (r >= 0 && !copy)
+                r = -ENOMEM;
+        json_decref(reply);
+        if (r < 0)
+                return r;
+        *ret_path = copy;
+        return 0;
+}
+
 int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_error) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *audit = NULL;
         pid_t pid;
         int status;
 
         *ret_started = false;
         if (broker_answers(state_dir))
                 return 0;
+        audit = broker_default_audit_log(state_dir);
+        if (!audit)
+                return -ENOMEM;
         if (shuttled_locate(&path) < 0) {
                 (void) asprintf(ret_error, "no shuttled to start (looked next to shuttlectl and in %s)",
                                 SHUTTLE_SBINDIR);
@@ -94,14 +143,11 @@ int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_e
                         dup2(null, STDOUT_FILENO);
                 }
                 /* Default paths; a private state directory gets a private
-                 * audit log beside it. */
+                 * audit log beside it (broker_default_audit_log()). */
                 if (streq(state_dir, "/run/shuttle"))
                         execl(path, "shuttled", "--state-dir", state_dir, (char *) NULL);
-                else {
-                        char audit[PATH_MAX];
-                        snprintf(audit, sizeof(audit), "%s/audit.jsonl", state_dir);
+                else
                         execl(path, "shuttled", "--state-dir", state_dir, "--audit-log", audit, (char *) NULL);
-                }
                 _exit(127);
         }
         if (waitpid(pid, &status, 0) < 0)

@@ -27,3 +27,15 @@ int broker_set_group_policy(const char *state_dir, const char *group, const char
  * tells whether one was started.  The binary is looked for next to the
  * running program first (a build tree), then in the install's sbindir. */
 int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_error);
+
+/* The audit log of a broker that shuttlectl starts on state_dir: the
+ * default (/var/log/shuttle/audit.jsonl) for /run/shuttle, else
+ * <state_dir>/audit.jsonl beside its private state.  Malloc'ed, NULL when
+ * out of memory. */
+char *broker_default_audit_log(const char *state_dir);
+
+/* Asks the broker on state_dir where it writes its audit log (an absolute
+ * path, malloc'ed).  -ENOENT/-ECONNREFUSED: no broker answers; -EACCES: not
+ * allowed to ask (not root); -EOPNOTSUPP: a broker that does not say;
+ * -ETIMEDOUT (EAGAIN): it did not answer within a few seconds. */
+int broker_audit_log_path(const char *state_dir, char **ret_path);

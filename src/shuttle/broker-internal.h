@@ -293,6 +293,7 @@ struct Broker {
         GroupPolicy *group_policies;
         LimitState *limits;
         struct AuditLog *audit;
+        char *audit_path;           /* absolute: what control's "audit-log" answers */
         struct AuditAgg *audit_agg; /* repeated denials, counted (audit-agg.h) */
         Container *containers;
         size_t n_containers;

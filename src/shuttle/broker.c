@@ -295,6 +295,8 @@ static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
         }
         if (streq(op, "ps"))
                 return control_ps(b);
+        if (streq(op, "audit-log"))
+                return json_pack("{s:b, s:s}", "ok", 1, "path", b->audit_path);
         if (streq(op, "transfer-ls"))
                 return transfer_control_ls(b);
         if (streq(op, "transfer-revoke"))
@@ -478,6 +480,19 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                                    &b->audit);
                 if (r < 0) {
                         (void) asprintf(ret_error, "cannot open the audit log '%s': %s", audit, strerror(-r));
+                        goto fail;
+                }
+                /* Absolute, for `shuttlectl audit --state-dir`, which
+                 * asks us where the log is and runs elsewhere. */
+                if (audit[0] == '/')
+                        b->audit_path = strdup(audit);
+                else {
+                        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+                        if (cwd)
+                                (void) asprintf(&b->audit_path, "%s/%s", cwd, audit);
+                }
+                if (!b->audit_path) {
+                        r = -ENOMEM;
                         goto fail;
                 }
                 r = audit_agg_new(NULL, audit_write, b->audit, &b->audit_agg);
@@ -677,6 +692,7 @@ Broker *broker_free(Broker *b) {
                 free(b->policy_paths[i]);
         free(b->policy_paths);
         free(b->state_dir);
+        free(b->audit_path);
         safe_close(b->epfd);
         free(b);
         return NULL;

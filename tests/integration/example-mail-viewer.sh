@@ -68,7 +68,7 @@ check_match "... and the transfer's revocation when the viewer ended" \
         "$(audit_grep '"op":"revoke"')"
 out=$("$SHUTTLECTL" audit --file "$AUDIT_LOG" --kind invoke 2>&1)
 check_match "shuttlectl audit --kind invoke shows the allow and the deny" \
-        "allow +invoke +mail → viewer .*mail-opens-pdf.*deny +invoke +mail → viewer .*default" "$(echo $out)"
+        "allow +invoke +exec +mail → viewer .*mail-opens-pdf.*deny +invoke +exec +mail → viewer .*default" "$(echo $out)"
 
 check_eq "no transfer is left (transfer ls --json)" "[]" \
         "$("$SHUTTLECTL" transfer ls --state-dir "$STATE_DIR" --json 2>&1 | tr -d ' \n')"

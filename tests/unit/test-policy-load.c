@@ -209,6 +209,10 @@ static void test_rule_errors(void **state) {
                       "t.yaml:4:10: duplicate rule id 'x' (first used at t.yaml:3:5)");
         expect_errors(HEAD "  - {id: 'a b', from: a, to: b, allow: ipc}\n",
                       "t.yaml:3:10: invalid rule id 'a b' (1-128 characters of A-Z a-z 0-9 _ . : / @ + -)");
+        expect_errors(HEAD "  - {id: default, from: a, to: b, allow: ipc}\n",
+                      "t.yaml:3:10: rule id 'default' is reserved (the audit log's name for the policy's default)");
+        expect_errors(HEAD "  - {id: '-', from: a, to: b, allow: ipc}\n",
+                      "t.yaml:3:10: rule id '-' is reserved (the audit log's name for the broker's own decisions)");
         expect_errors(HEAD "  - {from: a, to: b, allow: ipc, type: pigeon}\n",
                       "t.yaml:3:40: 'type' must be unix, tcp, fifo, mq or shm, not 'pigeon'");
         expect_errors(HEAD "  - {from: a, to: b, allow: invoke, app: bin/ls}\n",
