@@ -452,12 +452,14 @@ static int do_reload(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         r = broker_reload_policy(state, &reply);
-        if (r == -ENOENT || r == -ECONNREFUSED) {
+        if (!reply && (r == -ENOENT || r == -ECONNREFUSED)) {
                 log_error("policy reload: no broker is running on %s", state);
                 json_decref(reply);
                 return 1;
         }
-        if (json && reply) {
+        if (r < 0 && !reply)
+                log_error_errno(r, "policy reload: no answer from the broker on %s: %m", state);
+        else if (json) {
                 json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 putchar('\n');
         } else if (r < 0) {

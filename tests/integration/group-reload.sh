@@ -8,7 +8,7 @@
 # reload is audited.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 35
+plan 39
 
 H=/opt/t
 G=$T/g
@@ -26,15 +26,15 @@ group_file() {   # group_file [NAME]: the group file with `policy: policy.yaml`
 group: ${1:-rg}
 policy: policy.yaml
 containers:
-  gb:
+  rlb:
     command: ["$H/sockecho", "serve", "gkv", "/run/kv.sock"]
     exports:
       - { name: kv, socket: /run/kv.sock }
     ready: { socket: /run/kv.sock, timeout: 5s }
     volumes: ["$(cd "$HELPERS" && pwd):$H:ro"]
-  ga:
+  rla:
     command: ["sleep", "infinity"]
-    depends_on: [gb]
+    depends_on: [rlb]
     volumes: ["$(cd "$HELPERS" && pwd):$H:ro"]
 YAML
 }
@@ -43,7 +43,7 @@ deny_policy() {
 version: 1
 default: deny
 rules:
-  - { id: unrelated, from: gb, to: ga, allow: ipc, endpoint: none }
+  - { id: unrelated, from: rlb, to: rla, allow: ipc, endpoint: none }
 YAML
 }
 allow_policy() {
@@ -51,30 +51,30 @@ allow_policy() {
 version: 1
 default: deny
 rules:
-  - { id: ga-kv, from: ga, to: gb, allow: ipc, endpoint: kv }
-  - { id: unrelated, from: gb, to: ga, allow: ipc, endpoint: none }
+  - { id: rla-kv, from: rla, to: rlb, allow: ipc, endpoint: kv }
+  - { id: unrelated, from: rlb, to: rla, allow: ipc, endpoint: none }
 YAML
 }
 reload() { "$SHUTTLECTL" policy reload --state-dir "$STATE_DIR" "$@" 2>&1; echo "rc=$?"; }
-# What ga sees of gb's service: its proxy socket and what a call returns.
-svc() { "$SHUTTLECTL" exec --state-dir "$STATE_DIR" ga -- sh -c 'ls -A /run/shuttle/svc' 2>&1 | tr '\n' ' '; }
-call() { "$SHUTTLECTL" exec --state-dir "$STATE_DIR" ga -- $H/sockecho call /run/shuttle/svc/gb.kv "$1" 2>&1; }
+# What rla sees of rlb's service: its proxy socket and what a call returns.
+svc() { "$SHUTTLECTL" exec --state-dir "$STATE_DIR" rla -- sh -c 'ls -A /run/shuttle/svc' 2>&1 | tr '\n' ' '; }
+call() { "$SHUTTLECTL" exec --state-dir "$STATE_DIR" rla -- $H/sockecho call /run/shuttle/svc/rlb.kv "$1" 2>&1; }
 
 group_file
 deny_policy
 start_broker --policy "$T/node.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --no-shim --detach "$G/group.yaml" 2>&1)
 check_match "the group starts" "group 'rg' is up" "$out"
-check_eq "its policy gives ga no way to gb" "" "$(svc)"
+check_eq "its policy gives rla no way to rlb" "" "$(svc)"
 
-# An edit of the group's policy file, then a reload: ga now reaches gb.
+# An edit of the group's policy file, then a reload: rla now reaches rlb.
 allow_policy
 out=$(reload)
 check_eq "reload says what it read: the node's file and the group's, with their rules" \
         "policy reloaded|  shuttled: $T/node.yaml: 1 rules|  group rg: $G/policy.yaml (named in $G/group.yaml): 2 rules|rc=0" \
         "$(echo "$out" | paste -sd'|')"
-check_eq "... and the group's new policy is in force: ga reaches gb's service" "gkv:after-reload" "$(call after-reload)"
-check_match "... the copy a restarted broker restores is the new one" "id: ga-kv" "$(cat "$COPY")"
+check_eq "... and the group's new policy is in force: rla reaches rlb's service" "gkv:after-reload" "$(call after-reload)"
+check_match "... the copy a restarted broker restores is the new one" "id: rla-kv" "$(cat "$COPY")"
 check_eq "... no temporary copy is left" "" "$(ls "$STATE_DIR/groups/rg" | grep -v -x -e lock -e supervisor.json -e supervisor.log -e policy.yaml)"
 check_match "... audited for the node's policy" \
         '"group":null,"from":null,"to":null,"kind":"policy","op":"reload","object":"'"$T"'/node.yaml","decision":"allow","rule":"-","reason":"reloaded","files":\["'"$T"'/node.yaml"\],"rules":1' \
@@ -90,7 +90,7 @@ cat >"$G/policy.yaml" <<'YAML'
 version: 1
 default: deny
 rules:
-  - { id: ga-kv, from: ga, to: gb, allow: talk, endpoint: kv }
+  - { id: rla-kv, from: rla, to: rlb, allow: talk, endpoint: kv }
 YAML
 printf '  - { id: node-two, from: x, to: z, allow: ipc }\n' >>"$T/node.yaml"
 out=$(reload)
@@ -113,7 +113,7 @@ check_match "... and logged by the broker" "Policy reload refused, keeping the o
 # renamed, a group file gone: refused the same way.
 deny_policy
 cp "$G/group.yaml" "$T/group.yaml.good"
-sed -i 's/^    depends_on: \[gb\]$/    depends_om: [gb]/' "$G/group.yaml"
+sed -i 's/^    depends_on: \[rlb\]$/    depends_om: [rlb]/' "$G/group.yaml"
 line=$(grep -n depends_om "$G/group.yaml" | cut -d: -f1)
 out=$(reload)
 check_match "an error in the group file is refused at its line, exit 1" \
@@ -135,7 +135,7 @@ check_match "a group file that names no policy any more is refused" \
 
 # Inline: the group file holds the policy.
 { sed -e '/^policy:/,$d' "$T/group.yaml.good"
-  printf 'policy:\n  version: 1\n  default: deny\n  rules:\n    - { id: in-kv, from: ga, to: gb, allwo: ipc }\n'
+  printf 'policy:\n  version: 1\n  default: deny\n  rules:\n    - { id: in-kv, from: rla, to: rlb, allwo: ipc }\n'
   sed -n '/^containers:/,$p' "$T/group.yaml.good"
 } >"$G/group.yaml"
 out=$(reload)
@@ -145,7 +145,7 @@ sed -i 's/allwo: ipc }/allow: ipc, endpoint: other }/' "$G/group.yaml"
 out=$(reload)
 check_match "an inline policy reloads, named as such" \
          "group rg: inline in $G/group.yaml: 1 rules rc=0" "$(echo $out)"
-check_eq "... and is in force: ga's way to gb is gone" "" "$(svc)"
+check_eq "... and is in force: rla's way to rlb is gone" "" "$(svc)"
 check_match "... the copy follows it" "id: in-kv" "$(cat "$COPY")"
 
 # SIGHUP re-reads the group the same way.
@@ -173,14 +173,34 @@ check_match "... --json also gives the node's policy" \
 check_eq "... in force" "" "$(svc)"
 
 # A refused reload with --json: the errors and each item's status.
+cp "$T/node.yaml" "$T/policy-node.good"
 printf 'version: 1\nrules: [\n' >"$T/node.yaml"
 out=$("$SHUTTLECTL" policy reload --state-dir "$STATE_DIR" --json 2>&1; echo "rc=$?")
 check_match "a refused reload with --json: ok false, the node's file refused, the group not applied, exit 1" \
         '"ok": false,.*"status": "refused",.*"group": "rg",.*"status": "not-applied",.*"error": "'"$T"'/node.yaml:[0-9]+:.*rc=1' "$(echo $out)"
 
+# A supervisor killed (it cannot drop its policy) takes its containers
+# with it; its group file may be gone too, and must not stop reloads.
+cp "$T/policy-node.good" "$T/node.yaml"
+sup=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$STATE_DIR/groups/rg/supervisor.json")
+kill -KILL "$sup"
+wait_until sh -c "! \"$SHUTTLECTL\" ps --state-dir '$STATE_DIR' | grep -q -w rg"
+mv "$G/group.yaml" "$T/group.yaml.last"
+out=$(reload)
+check_match "a group whose supervisor was killed is left out of a reload, and its policy dropped" \
+        "^policy reloaded shuttled: $T/node.yaml: 2 rules group rg: its supervisor is gone: its policy is dropped rc=0$" \
+        "$(echo $out)"
+out=$(reload)
+check_eq "... once" "policy reloaded|  shuttled: $T/node.yaml: 2 rules|rc=0" "$(echo "$out" | paste -sd'|')"
+
+# Run again over what the killed one left, and stopped.
+mv "$T/group.yaml.last" "$G/group.yaml"
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --no-shim --detach "$G/group.yaml" 2>&1)
+check_match "the group runs again after its supervisor was killed" "group 'rg' is up" "$out"
 out=$("$SHUTTLECTL" stop --state-dir "$STATE_DIR" rg 2>&1; echo "rc=$?")
 check_match "the group stops" "rc=0" "$out"
 check_eq "... and its copy of the policy is gone" "" "$(ls "$STATE_DIR/groups/rg" 2>/dev/null | grep policy)"
+check_eq "... and nothing of its containers is left" "" "$(leftovers rla; leftovers rlb)"
 "$SHUTTLECTL" audit --file "$AUDIT_LOG" --verify >"$T/verify" 2>&1
 check_eq "the audit chain verifies" "0" "$?"
 stop_broker
