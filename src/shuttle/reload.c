@@ -560,6 +560,22 @@ static void audit_item(Broker *b, const char *group, const char *object, ItemSta
         json_decref(extra);
 }
 
+/* The errors of every file of a full reload, one after the other. */
+static char *all_errors(const ReloadJob *j) {
+        char *all = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&all, &size);
+
+        if (!f)
+                return NULL;
+        fputs(j->error ?: "", f);
+        for (size_t i = 0; i < j->n_groups; i++)
+                fputs(j->groups[i].error ?: "", f);
+        if (fclose(f) != 0)
+                free(TAKE_PTR(all));
+        return all;
+}
+
 /* The reply: the node's policy and each group's, with what was read, how
  * many rules, and what became of it.  Audits each item on the way. */
 static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
@@ -597,16 +613,8 @@ static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
         if (reply && !ok) {
                 /* Every error, as the log has them (the first bytes of
                  * them if there are very many). */
-                _cleanup_free_ char *all = NULL;
-                size_t size = 0;
-                FILE *f = open_memstream(&all, &size);
+                _cleanup_free_ char *all = all_errors(j);
 
-                if (f) {
-                        fputs(j->error ?: "", f);
-                        for (size_t i = 0; i < j->n_groups; i++)
-                                fputs(j->groups[i].error ?: "", f);
-                        fclose(f);
-                }
                 json_object_set_new(reply, "error", all ? text_json(all, 4 * REPLY_ERROR_MAX)
                                                         : json_string("out of memory"));
                 json_object_set_new(reply, "errno", json_integer(-j->r));
@@ -616,16 +624,8 @@ static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
 
 static void log_all(const ReloadJob *j, bool ok) {
         if (!ok) {
-                _cleanup_free_ char *all = NULL;
-                size_t size = 0;
-                FILE *f = open_memstream(&all, &size);
+                _cleanup_free_ char *all = all_errors(j);
 
-                if (f) {
-                        fputs(j->error ?: "", f);
-                        for (size_t i = 0; i < j->n_groups; i++)
-                                fputs(j->groups[i].error ?: "", f);
-                        fclose(f);
-                }
                 log_error("Policy reload refused, keeping the old policies:\n%s", all ?: "");
                 return;
         }
