@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -52,11 +54,15 @@ static void help_show(void) {
 }
 
 static void help_reload(void) {
-        printf("Usage: shuttlectl policy reload [--state-dir DIR]\n\n"
-               "Ask the running shuttled to re-read its policy files.  A policy with any\n"
-               "error is not applied: the errors are printed and the old policy keeps\n"
-               "serving.  Exit status: 0 reloaded, 1 refused or no broker, 2 usage error.\n\n"
+        printf("Usage: shuttlectl policy reload [--state-dir DIR] [--json]\n\n"
+               "Ask the running shuttled to re-read its policy files, and each running\n"
+               "group's policy from its group file (inline, or the file it names), and\n"
+               "print what was read: each file and its number of rules.  All or nothing:\n"
+               "if any file has an error, none is applied, the errors are printed and\n"
+               "every old policy keeps serving.\n"
+               "Exit status: 0 reloaded, 1 refused or no broker, 2 usage error.\n\n"
                "  --state-dir DIR     the broker's state directory (default /run/shuttle)\n"
+               "  --json              print the broker's answer as JSON\n"
                "  -h, --help          show this help\n");
 }
 
@@ -66,7 +72,7 @@ static void help_policy(void) {
                "  check FILE...          validate policy files\n"
                "  explain FILE... ...    decide a request and explain why\n"
                "  show FILE... [--json]  print the normalised policy\n"
-               "  reload                 make the running broker re-read its policy\n\n"
+               "  reload                 make the running broker re-read its policies\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
 
@@ -360,14 +366,65 @@ static int do_show(int argc, char **argv) {
         return 0;
 }
 
+/* One line per policy of the reload's reply: what was read, how many
+ * rules, and what became of it. */
+static void print_reload_items(json_t *reply, FILE *f) {
+        json_t *node = json_object_get(reply, "policy"), *groups = json_object_get(reply, "groups"), *g, *v;
+        size_t i;
+
+        if (node) {
+                json_t *files = json_object_get(node, "files");
+                const char *st = json_string_value(json_object_get(node, "status")) ?: "";
+
+                fprintf(f, "  shuttled: ");
+                if (json_array_size(files) == 0)
+                        fprintf(f, "built-in policy (no --policy: deny everything)");
+                json_array_foreach(files, i, v)
+                        fprintf(f, "%s%s", i ? ", " : "", json_string_value(v) ?: "?");
+                if (streq(st, "refused"))
+                        fprintf(f, ": refused\n");
+                else
+                        fprintf(f, ": %" JSON_INTEGER_FORMAT " rules%s\n",
+                                json_integer_value(json_object_get(node, "rules")),
+                                streq(st, "reloaded") ? "" : ", not applied");
+        }
+        json_array_foreach(groups, i, g) {
+                const char *name = json_string_value(json_object_get(g, "group")) ?: "?";
+                const char *source = json_string_value(json_object_get(g, "source"));
+                const char *pfile = json_string_value(json_object_get(g, "policy_file"));
+                const char *st = json_string_value(json_object_get(g, "status")) ?: "";
+                json_int_t rules = json_integer_value(json_object_get(g, "rules"));
+
+                if (streq(st, "refused"))
+                        fprintf(f, "  group %s (%s): refused\n", name, source ?: "?");
+                else if (streq(st, "not-read"))
+                        fprintf(f,
+                                "  group %s: %" JSON_INTEGER_FORMAT " rules, kept: not read again (its group file is "
+                                "not known; stop the group and run it again)\n",
+                                name, rules);
+                else if (streq(st, "stopped"))
+                        fprintf(f, "  group %s: its supervisor is gone%s\n", name,
+                                json_is_true(json_object_get(reply, "ok")) ? ": its policy is dropped" : "");
+                else if (pfile)
+                        fprintf(f, "  group %s: %s (named in %s): %" JSON_INTEGER_FORMAT " rules%s\n", name, pfile,
+                                source ?: "?", rules, streq(st, "reloaded") ? "" : ", not applied");
+                else
+                        fprintf(f, "  group %s: inline in %s: %" JSON_INTEGER_FORMAT " rules%s\n", name,
+                                source ?: "?", rules, streq(st, "reloaded") ? "" : ", not applied");
+        }
+}
+
 static int do_reload(int argc, char **argv) {
+        enum { ARG_JSON = 0x100 };
         static const struct option options[] = {
                 { "state-dir", required_argument, NULL, 'S' },
+                { "json", no_argument, NULL, ARG_JSON },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
         const char *state = "/run/shuttle";
-        _cleanup_free_ char *error = NULL;
+        json_t *reply = NULL;
+        bool json = false;
         int opt, r;
 
         optind = 0;
@@ -376,6 +433,9 @@ static int do_reload(int argc, char **argv) {
                 switch (opt) {
                 case 'S':
                         state = optarg;
+                        break;
+                case ARG_JSON:
+                        json = true;
                         break;
                 case 'h':
                         help_reload();
@@ -391,19 +451,33 @@ static int do_reload(int argc, char **argv) {
                 log_error("policy reload: unexpected argument '%s'", argv[optind]);
                 return EXIT_USAGE;
         }
-        r = broker_reload_policy(state, &error);
-        if (r == -ENOENT || r == -ECONNREFUSED) {
+        r = broker_reload_policy(state, &reply);
+        if (!reply && (r == -ENOENT || r == -ECONNREFUSED)) {
                 log_error("policy reload: no broker is running on %s", state);
+                json_decref(reply);
                 return 1;
         }
-        if (r < 0) {
-                if (error)
-                        fprintf(stderr, "%s", error);
-                log_error_errno(r, "policy reload: refused, the old policy keeps serving: %m");
-                return 1;
+        if (r < 0 && !reply)
+                log_error_errno(r, "policy reload: no answer from the broker on %s: %m", state);
+        else if (json) {
+                json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+        } else if (r < 0) {
+                const char *error = json_string_value(json_object_get(reply, "error"));
+
+                if (error && *error)
+                        fprintf(stderr, "%s%s", error, error[strlen(error) - 1] == '\n' ? "" : "\n");
+                if (json_object_get(reply, "policy")) {
+                        log_error("policy reload: refused, nothing applied; the old policies keep serving:");
+                        print_reload_items(reply, stderr);
+                } else
+                        log_error_errno(r, "policy reload: refused, the old policies keep serving: %m");
+        } else {
+                printf("policy reloaded\n");
+                print_reload_items(reply, stdout);
         }
-        printf("policy reloaded\n");
-        return 0;
+        json_decref(reply);
+        return r < 0 ? 1 : 0;
 }
 
 int verb_policy(int argc, char **argv) {

@@ -545,6 +545,11 @@ static int context_init(GroupContext *c, const char *path) {
         c->group = calloc(1, sizeof(Group));
         if (!c->group || !(c->group->file = strdup(path)))
                 return -ENOMEM;
+        if (asprintf(&c->group->file_abs, "%s%s%s", c->abs_dir, streq(c->abs_dir, "/") ? "" : "/",
+                     slash ? slash + 1 : path) < 0) {
+                c->group->file_abs = NULL;
+                return -ENOMEM;
+        }
         return 0;
 }
 
@@ -612,6 +617,7 @@ Group *group_free(Group *g) {
         free(g->policy_file);
         free(g->name);
         free(g->file);
+        free(g->file_abs);
         free(g);
         return NULL;
 }

@@ -107,6 +107,11 @@ typedef struct GroupContainer {
 
 typedef struct Group {
         char *file;                     /* as given to group_load() */
+        char *file_abs;                 /* the same, absolute: its directory
+                                         * resolved with realpath(3), its own
+                                         * name kept (a symlink swapped for
+                                         * a new version is followed when
+                                         * the file is read again) */
         char *name;
         Policy *policy;                 /* NULL if the group names none: its
                                          * containers fall under shuttled --policy */

@@ -19,7 +19,12 @@
  *   <state>/groups/<group>/lock           flock()-ed by the group's supervisor
  *   <state>/groups/<group>/supervisor.json
  *                                         {"group":G,"pid":P,"containers":
- *                                          [names in start order]}
+ *                                          [names in start order],
+ *                                          "file":F}, F the group file as an
+ *                                          absolute path (its directory
+ *                                          resolved, its own name kept): where
+ *                                          a policy reload re-reads the
+ *                                          group's policy
  *   <state>/logs/<name>.log               output of a group's container in
  *                                         the group's last run, each line
  *                                         stamped by the supervisor
@@ -112,6 +117,9 @@ typedef struct GroupInfo {
         char *group;
         pid_t pid;          /* the supervisor */
         char **containers;  /* NULL-terminated, in start order */
+        char *file;         /* the group file, absolute; NULL if not
+                             * recorded so (an older supervisor wrote the
+                             * name it was given) */
         bool alive;         /* the group's lock is held */
 } GroupInfo;
 

@@ -451,6 +451,7 @@ void group_info_done(GroupInfo *g) {
                 return;
         free(g->group);
         strv_free(g->containers);
+        free(g->file);
         *g = (GroupInfo){};
 }
 
@@ -474,6 +475,10 @@ static int group_info_from_json(json_t *o, GroupInfo *ret) {
                 r = get_int(o, "pid", 0, INT32_MAX, &pid);
         if (r == 0)
                 r = get_strv(o, "containers", &g.containers);
+        if (r == 0)
+                r = dup_string(o, "file", &g.file);
+        if (r == 0 && g.file && g.file[0] != '/')
+                free(TAKE_PTR(g.file));
         if (r < 0) {
                 group_info_done(&g);
                 return r;

@@ -58,12 +58,29 @@ int broker_unregister_container(const char *state_dir, const char *name) {
         return call(state_dir, json_pack("{s:s, s:s}", "op", "unregister", "name", name), NULL);
 }
 
-int broker_reload_policy(const char *state_dir, char **ret_error) {
-        return call(state_dir, json_pack("{s:s}", "op", "reload"), ret_error);
+int broker_reload_policy(const char *state_dir, json_t **ret_reply) {
+        _cleanup_close_ int fd = -1;
+        json_t *req = json_pack("{s:s}", "op", "reload"), *reply = NULL;
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        r = control_connect(state_dir, &fd);
+        if (r >= 0)
+                r = control_call(fd, req, &reply);
+        json_decref(req);
+        if (reply && ret_reply)
+                *ret_reply = reply;
+        else
+                json_decref(reply);
+        return r;
 }
 
-int broker_set_group_policy(const char *state_dir, const char *group, const char *file, char **ret_error) {
-        return call(state_dir, json_pack("{s:s, s:s, s:s?}", "op", "group-policy", "group", group, "file", file),
+int broker_set_group_policy(const char *state_dir, const char *group, const char *file, const char *source,
+                            char **ret_error) {
+        return call(state_dir,
+                    json_pack("{s:s, s:s, s:s?, s:s?}", "op", "group-policy", "group", group, "file", file, "source",
+                              source),
                     ret_error);
 }
 

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "runtime/container.h"
 
 /* Registers a container whose init is `pid`.  -ENOENT/-ECONNREFUSED: no
@@ -16,12 +18,20 @@ int broker_register_container(const char *state_dir, const ContainerConfig *c, p
                               char **ret_error);
 int broker_unregister_container(const char *state_dir, const char *name);
 
-/* Asks the broker to re-read its policy files (SIGHUP does the same).  On
- * -EINVAL *ret_error holds every file:line:col error; the old policy stays. */
-int broker_reload_policy(const char *state_dir, char **ret_error);
+/* Asks the broker to re-read its policy files and each running group's
+ * policy (SIGHUP does the same), and waits until it is done.  Whenever the
+ * broker answered, *ret_reply is its reply (see "reload" in
+ * docs/PROTOCOL.md: what was read, per group, with rule counts; on
+ * -EINVAL, "error" holds every file:line:col error and nothing was
+ * applied). */
+int broker_reload_policy(const char *state_dir, json_t **ret_reply);
 
-/* Loads (file != NULL) or drops (file == NULL) a group's policy. */
-int broker_set_group_policy(const char *state_dir, const char *group, const char *file, char **ret_error);
+/* Loads (file != NULL) or drops (file == NULL) a group's policy.  file is
+ * the supervisor's copy (the broker keeps it up to date); source, the
+ * group file by its absolute name, is where a reload reads the group's
+ * policy again (NULL: the group's policy is never re-read). */
+int broker_set_group_policy(const char *state_dir, const char *group, const char *file, const char *source,
+                            char **ret_error);
 
 /* Starts shuttled (detached) if none answers on state_dir; *ret_started
  * tells whether one was started.  The binary is looked for next to the

@@ -189,7 +189,9 @@ typedef struct ControlConn {
  * everything else by the broker's --policy. */
 typedef struct GroupPolicy {
         char *group;
-        char *file;
+        char *file;         /* the supervisor's copy, <state>/groups/G/policy.yaml */
+        char *source;       /* the group file, absolute: what a reload reads
+                             * again; NULL if not known */
         Policy *policy;
         struct GroupPolicy *next;
 } GroupPolicy;
@@ -375,12 +377,13 @@ const Policy *broker_policy_for(const Broker *b, const Container *from);
 /* reload.c: policy loads run on a worker thread, never on the loop.  The
  * requests queue a job and answer cc (if not NULL) when it is applied;
  * they return < 0 only if it could not be queued.  file NULL drops the
- * group's policy (in turn with the loads). */
+ * group's policy (in turn with the loads); source is the group file a
+ * full reload reads the group's policy from again (NULL: never). */
 typedef struct Reloader Reloader;
 int reloader_new(Broker *b);
 void reloader_free(Broker *b);
 int reload_request(Broker *b, ControlConn *cc);
-int reload_group_request(Broker *b, ControlConn *cc, const char *group, const char *file);
+int reload_group_request(Broker *b, ControlConn *cc, const char *group, const char *file, const char *source);
 void reload_event(Broker *b);
 void reload_forget(Broker *b, ControlConn *cc);
 /* Loads the --policy files (or the built-in deny-all) now, for startup. */

@@ -306,11 +306,16 @@ static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
         if (streq(op, "group-policy")) {
                 const char *group = json_string_value(json_object_get(req, "group"));
                 const char *file = json_string_value(json_object_get(req, "file"));
+                const char *source = json_string_value(json_object_get(req, "source"));
                 if (!group)
                         return control_reply_error(EINVAL, "group-policy needs \"group\"");
                 if (!container_name_is_valid(group))
                         return control_reply_error(EINVAL, "invalid group name");
-                r = reload_group_request(b, cc, group, file);
+                /* Read again by every reload, whatever our working
+                 * directory: only an absolute name will do. */
+                if (source && source[0] != '/')
+                        return control_reply_error(EINVAL, "\"source\" must be an absolute path");
+                r = reload_group_request(b, cc, group, file, source);
                 return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
         }
         if (streq(op, "reload")) {

@@ -584,8 +584,10 @@ static int write_supervisor_json(Supervisor *s) {
 
         for (size_t k = 0; names && k < s->n; k++)
                 json_array_append_new(names, json_string(s->g->containers[s->g->start_order[k]].name));
+        /* The group file by its absolute name: a policy reload (in the
+         * broker, whose working directory is not ours) reads it again. */
         o = json_pack("{s:s, s:i, s:o*, s:s}", "group", s->g->name, "pid", (int) getpid(), "containers", names,
-                      "file", s->g->file);
+                      "file", s->g->file_abs);
         if (!o)
                 return -ENOMEM;
         snprintf(path, sizeof(path), "%s/supervisor.json", s->dir);
@@ -601,7 +603,7 @@ static void cleanup(Supervisor *s) {
         char path[PATH_MAX + 32];
 
         if (s->policy_loaded)
-                (void) broker_set_group_policy(s->state_dir, s->g->name, NULL, NULL);
+                (void) broker_set_group_policy(s->state_dir, s->g->name, NULL, NULL, NULL);
         if (s->bridged)
                 (void) bridge_remove(s->state_dir, s->g->name);
         if (s->bridge_lock >= 0)
@@ -654,13 +656,16 @@ static int setup(Supervisor *s) {
         if (r < 0)
                 return log_error_errno(r, "Cannot write %s/supervisor.json: %m", s->dir);
 
-        /* The group's policy, as the broker will load it. */
+        /* The group's policy, as the broker will load it (and load again
+         * after a restart of its own).  With it goes the group file, which
+         * a policy reload reads again: the group's policy is what that
+         * file says then, and the broker keeps this copy up to date. */
         if (s->g->policy) {
                 snprintf(s->policy_file, sizeof(s->policy_file), "%s/policy.yaml", s->dir);
                 f = fopen(s->policy_file, "we");
                 if (!f || policy_dump_yaml(s->g->policy, f) < 0 || fclose(f) != 0)
                         return log_error_errno(-EIO, "Cannot write the group's policy to %s", s->policy_file);
-                r = broker_set_group_policy(s->state_dir, s->g->name, s->policy_file, &error);
+                r = broker_set_group_policy(s->state_dir, s->g->name, s->policy_file, s->g->file_abs, &error);
                 if (r < 0) {
                         log_error("The broker did not take group '%s''s policy: %s", s->g->name,
                                   error ?: strerror(-r));

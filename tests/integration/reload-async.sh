@@ -60,11 +60,13 @@ check_status "... a second reload is queued, a third joins it" 0 grep -q "joins 
 
 release
 gone $r1
-check_eq "the held reload answers as before once it is let go" "policy reloaded rc=0" "$(echo $(cat "$T/r1"))"
+check_eq "the held reload answers as before once it is let go, with what it read" \
+        "policy reloaded shuttled: $T/policy.yaml: 20001 rules rc=0" "$(echo $(cat "$T/r1"))"
 check_status "... while the queued ones still wait" 0 pending $r2
 release
 gone $r2; gone $r3
-check_eq "one load answers both queued reloads" "policy reloaded rc=0 policy reloaded rc=0" \
+check_eq "one load answers both queued reloads" \
+        "policy reloaded shuttled: $T/policy.yaml: 20001 rules rc=0 policy reloaded shuttled: $T/policy.yaml: 20001 rules rc=0" \
         "$(echo $(cat "$T/r2" "$T/r3"))"
 check_eq "... with the new policy in place" "20001" \
         "$("$SHUTTLECTL" policy check "$T/policy.yaml" | sed -n 's/.*valid, \([0-9]*\) rules.*/\1/p')"
@@ -81,7 +83,7 @@ release
 gone $r4
 check_match "the refused reload reports file:line:col and fails" \
         "policy.yaml:2:15: nesting deeper than 8 levels.*rc=1" "$(echo $(cat "$T/r4"))"
-check_match "... logged by the broker" "Policy reload refused, keeping the old policy" "$(cat "$T/shuttled.log")"
+check_match "... logged by the broker" "Policy reload refused, keeping the old policies" "$(cat "$T/shuttled.log")"
 out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv after-bad-reload 2>&1)
 check_eq "... and the old policy still serves" "kv:after-bad-reload" "$out"
 

@@ -211,6 +211,8 @@ static void test_full(void **state) {
         g = load_ok(full_file);
 
         assert_string_equal(g->file, "g.yaml");
+        snprintf(want, sizeof(want), "%s/g.yaml", f->dir);
+        assert_string_equal(g->file_abs, want);
         assert_string_equal(g->name, "webapp");
         assert_non_null(g->policy);
         snprintf(want, sizeof(want), "%s/policy.yaml", f->dir);
@@ -707,6 +709,10 @@ static void test_policy_path(void **state) {
         assert_int_equal(group_load("sub/g.yaml", &g, &d), 0);
         snprintf(want, sizeof(want), "%s/sub/pol/p.yaml", f->dir);
         assert_string_equal(g->policy_file, want);
+        /* The group file itself, absolute (where a policy reload reads it
+         * again, whatever the broker's working directory). */
+        snprintf(want, sizeof(want), "%s/sub/g.yaml", f->dir);
+        assert_string_equal(g->file_abs, want);
         assert_int_equal(policy_get_n_rules(g->policy), 1);
         assert_int_equal(d.n_errors + d.n_warnings, 0);
         g = group_free(g);

@@ -127,7 +127,19 @@ static void test_group_parse(void **state _unused_) {
         assert_string_equal(g.containers[0], "db");
         assert_string_equal(g.containers[1], "web");
         assert_null(g.containers[2]);
+        assert_null(g.file);
         group_info_done(&g);
+        /* The group file, where a reload re-reads the group's policy: only
+         * an absolute name is taken (an older supervisor wrote the one it
+         * was given, relative to a directory nobody knows now). */
+        assert_int_equal(group_info_parse("{\"group\":\"webapp\",\"pid\":42,\"file\":\"/srv/webapp/group.yaml\"}", &g),
+                         0);
+        assert_string_equal(g.file, "/srv/webapp/group.yaml");
+        group_info_done(&g);
+        assert_int_equal(group_info_parse("{\"group\":\"webapp\",\"pid\":42,\"file\":\"webapp/group.yaml\"}", &g), 0);
+        assert_null(g.file);
+        group_info_done(&g);
+        assert_int_equal(group_info_parse("{\"group\":\"webapp\",\"pid\":42,\"file\":7}", &g), -EBADMSG);
         assert_int_equal(group_info_parse("{\"group\":\"a/b\",\"pid\":1}", &g), -EBADMSG);
         assert_int_equal(group_info_parse("{\"pid\":1}", &g), -EBADMSG);
 }
