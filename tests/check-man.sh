@@ -23,7 +23,7 @@ compare() {
                 echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
 }
 
-echo "1..24"
+echo "1..26"
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
@@ -40,4 +40,5 @@ done
 bin=$(dirname "$SHUTTLECTL")
 compare "shuttle-invoke" "$("$bin/shuttle-invoke" --help)" "$man/shuttle-invoke.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
 compare "shuttle-name" "$("$bin/shuttle-name" --help)" "$man/shuttle-name.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
+compare "shuttle-connect" "$("$bin/shuttle-connect" --help)" "$man/shuttle-connect.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
 exit $fail

@@ -22,3 +22,4 @@ include tests/unit/state-info.mk
 include tests/completion.mk
 include tests/unit/xfer.mk
 include tests/unit/notify.mk
+include tests/dist.mk
