@@ -135,9 +135,13 @@ int main(int argc, char **argv) {
         }
         o.policy = policy;
         /* The service manager's readiness socket (Type=notify): kept for
-         * us alone, out of the environment of what we start. */
+         * us alone, out of the environment of what we start.  Only a
+         * broker in the foreground is the service's main process; one
+         * that detaches (started by shuttlectl, say, in whatever unit that
+         * runs in) reports to whoever started it through the pipe below,
+         * and tells that unit's manager nothing. */
         notify_socket = notify_socket_take();
-        o.notify_socket = notify_socket;
+        o.notify_socket = foreground ? notify_socket : NULL;
         /* Every container costs the broker descriptors (its socket, its
          * pidfd, its clients, named processes, transfers): take all the
          * hard limit allows, and give the apps it starts the soft limit we

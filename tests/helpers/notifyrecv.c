@@ -8,7 +8,12 @@
  * message: "pid=SENDER TEXT" (newlines in TEXT as spaces).  On a message
  * with READY=1 it connects to CONTROL_SOCK at once and appends
  * "control=ok" or "control=<error>": whether the sender was really ready.
- * Exits after STOPPING=1, or after 60 s without a message. */
+ * Exits after STOPPING=1 or DONE=1, or after 60 s without a message.
+ *
+ *   notifyrecv send SOCKET TEXT
+ *
+ * sends one datagram (a marker: a receiver that printed it has printed
+ * everything sent before). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -34,8 +39,17 @@ int main(int argc, char **argv) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd, one = 1;
 
+        if (argc == 4 && strcmp(argv[1], "send") == 0) {
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[2]);
+                fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || sendto(fd, argv[3], strlen(argv[3]), 0, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                        perror("notifyrecv: send");
+                        return 1;
+                }
+                return 0;
+        }
         if (argc != 3) {
-                fprintf(stderr, "usage: notifyrecv SOCKET CONTROL_SOCK\n");
+                fprintf(stderr, "usage: notifyrecv SOCKET CONTROL_SOCK | send SOCKET TEXT\n");
                 return 2;
         }
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
@@ -73,7 +87,7 @@ int main(int argc, char **argv) {
                                 *s = ' ';
                 printf("pid=%d %s%s%s\n", (int) cred.pid, buf, control ? " control=" : "", control ?: "");
                 fflush(stdout);
-                if (strstr(buf, "STOPPING=1"))
+                if (strstr(buf, "STOPPING=1") || strstr(buf, "DONE=1"))
                         return 0;
         }
 }

@@ -7,7 +7,7 @@
 # systemd-analyze verify, where systemd is installed.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 11
+plan 12
 
 NOTIFY=$T/notify.sock
 GATE=$T/gate
@@ -65,6 +65,21 @@ check_eq "SIGTERM: STOPPING=1, and shuttled exits 0" "pid=$BROKER_PID STOPPING=1
 BROKER_PID=
 wait "$recv"
 check_eq "(nothing else was sent)" "7" "$(wc -l <"$T/notify.out")"
+
+# A broker that detaches is not the service's main process: it says
+# nothing (and the detached child's pid would be refused anyway).
+"$HELPERS/notifyrecv" "$T/notify2.sock" "$STATE_DIR/control.sock" >"$T/notify2.out" 2>&1 &
+recv=$!
+wait_until grep -q listening "$T/notify2.out"
+NOTIFY_SOCKET=$T/notify2.sock "$SHUTTLED" --state-dir "$STATE_DIR" --audit-log "$AUDIT_LOG" 2>>"$T/shuttled.log"
+rc=$?
+detached=$(pgrep -f -x -- "$SHUTTLED --state-dir $STATE_DIR --audit-log $AUDIT_LOG")
+[ -n "$detached" ] && kill -TERM $detached
+wait_until sh -c "! kill -0 ${detached:-0} 2>/dev/null"
+"$HELPERS/notifyrecv" send "$T/notify2.sock" DONE=1
+wait "$recv"
+check_eq "without --foreground: started (exit 0), stopped, and nothing sent" "0 listening pid=$$ DONE=1" \
+        "$rc $(echo $(sed "s/^pid=[0-9]*/pid=$$/" "$T/notify2.out"))"
 
 # Nobody listening on NOTIFY_SOCKET: shuttled starts all the same.
 NOTIFY_SOCKET=$T/nobody.sock start_broker
