@@ -7,3 +7,4 @@ dist_man_MANS += man/libshuttle.3
 dist_man_MANS += man/shuttle-name.1
 dist_man_MANS += man/shuttle-invoke.1
 dist_man_MANS += man/shuttle-transfer.1
+dist_man_MANS += man/shuttle-connect.1

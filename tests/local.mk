@@ -21,3 +21,5 @@ include tests/unit/bridge.mk
 include tests/unit/state-info.mk
 include tests/completion.mk
 include tests/unit/xfer.mk
+include tests/unit/notify.mk
+include tests/dist.mk

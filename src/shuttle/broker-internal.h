@@ -313,6 +313,8 @@ struct Broker {
         Garbage *garbage;
         RefusalBudget refusals;
         struct Reloader *reloader;
+        char *notify_socket;    /* BrokerOptions.notify_socket */
+        bool notify_reloading;  /* RELOADING=1 said, READY=1 not yet */
         bool quit;
 };
 
@@ -386,6 +388,9 @@ int reload_request(Broker *b, ControlConn *cc);
 int reload_group_request(Broker *b, ControlConn *cc, const char *group, const char *file, const char *source);
 void reload_event(Broker *b);
 void reload_forget(Broker *b, ControlConn *cc);
+/* A reload of the main policy (SIGHUP, `policy reload`) is queued or
+ * running. */
+bool reload_all_pending(const Broker *b);
 /* Loads the --policy files (or the built-in deny-all) now, for startup. */
 int reload_load_main(Broker *b, Policy **ret, char **ret_error);
 /* At start, before the containers and their grants are re-adopted: the

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "shuttle/audit.h"
 #include "shuttle/broker-internal.h"
 #include "shuttle/control.h"
+#include "shuttle/notify.h"
 
 int broker_watch(Broker *b, Source *s, uint32_t events) {
         struct epoll_event ev = { .events = events, .data.ptr = s };
@@ -267,6 +269,31 @@ static json_t *control_ps(Broker *b) {
         return json_pack("{s:b, s:o*}", "ok", 1, "containers", list);
 }
 
+/* ---- the service manager ---------------------------------------------- */
+
+void broker_notify(Broker *b, const char *state) {
+        int r = notify_send(b->notify_socket, state);
+        if (r < 0)
+                log_debug_errno(r, "Cannot notify the service manager on '%s': %m", b->notify_socket);
+}
+
+/* Around reloads of the main policy: RELOADING=1 when one is asked for,
+ * READY=1 once none is left to apply (applied or refused), so that the
+ * service manager shows the unit reloading meanwhile.  Called after every
+ * change to the reload queue. */
+static void reload_notify(Broker *b) {
+        bool pending = reload_all_pending(b);
+        char text[64];
+
+        if (pending && !b->notify_reloading) {
+                snprintf(text, sizeof(text), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+                         clock_usec(CLOCK_MONOTONIC));
+                broker_notify(b, text);
+        } else if (!pending && b->notify_reloading)
+                broker_notify(b, "READY=1");
+        b->notify_reloading = pending;
+}
+
 static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
         const char *op = json_string_value(json_object_get(req, "op"));
         char *error = NULL;
@@ -320,6 +347,7 @@ static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
         }
         if (streq(op, "reload")) {
                 r = reload_request(b, cc);
+                reload_notify(b);
                 return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
         }
         return control_reply_error(EOPNOTSUPP, "unknown op '%s'", op);
@@ -442,6 +470,10 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         b->control.fd = b->signal.fd = b->timer.fd = -1;
         b->child_nofile = o->child_nofile;
         b->state_dir = strdup(o->state_dir ?: "/run/shuttle");
+        if (o->notify_socket && !(b->notify_socket = strdup(o->notify_socket))) {
+                broker_free(b);
+                return -ENOMEM;
+        }
         b->policy_paths = calloc(o->n_policy + 1, sizeof(char *));
         if (!b->state_dir || !b->policy_paths) {
                 broker_free(b);
@@ -567,6 +599,7 @@ static void handle_signal(Broker *b) {
         while (read(b->signal.fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
                         int r = reload_request(b, NULL);
+                        reload_notify(b);
                         if (r < 0)
                                 log_error_errno(r, "Policy reload failed: %m");
                 } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
@@ -633,6 +666,7 @@ int broker_run(Broker *b) {
                                 break;
                         case SRC_RELOAD:
                                 reload_event(b);
+                                reload_notify(b);
                                 break;
                         }
                 }
@@ -698,6 +732,7 @@ Broker *broker_free(Broker *b) {
         free(b->policy_paths);
         free(b->state_dir);
         free(b->audit_path);
+        free(b->notify_socket);
         safe_close(b->epfd);
         free(b);
         return NULL;

@@ -19,6 +19,8 @@ typedef struct BrokerOptions {
         size_t n_policy;
         uint64_t child_nofile;       /* > 0: the soft RLIMIT_NOFILE of the apps it
                                       * starts (the one it had before raising its own) */
+        const char *notify_socket;   /* the service manager's ($NOTIFY_SOCKET), or NULL:
+                                      * told of reloads (RELOADING=1, then READY=1) */
 } BrokerOptions;
 
 /* Loads the policy, opens the audit log, binds the control socket and
@@ -31,3 +33,6 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error);
  * logged). */
 int broker_run(Broker *b);
 Broker *broker_free(Broker *b);
+/* Tells the service manager (BrokerOptions.notify_socket) a state, e.g.
+ * "READY=1" (sd_notify(3)); nothing without one. */
+void broker_notify(Broker *b, const char *state);

@@ -5,7 +5,8 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/registry.c src/shuttle/ipc.c src/shuttle/requests.c src/shuttle/accept.c \
 	src/shuttle/nsconnect.h src/shuttle/nsconnect.c \
 	src/shuttle/invoke.c src/shuttle/apps.c src/shuttle/transfer.c src/shuttle/depend.c src/shuttle/grants.c \
-	src/shuttle/resolve.c src/shuttle/shmq.c src/shuttle/reload.c
+	src/shuttle/resolve.c src/shuttle/shmq.c src/shuttle/reload.c \
+	src/shuttle/notify.h src/shuttle/notify.c
 libshuttle_broker_la_CFLAGS += $(YAML_CFLAGS) -pthread
 libshuttle_broker_la_LIBADD += libshuttle-policy.la -lpthread
 

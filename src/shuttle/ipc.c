@@ -33,6 +33,7 @@ int ipc_connect_service(Broker *b, const Container *importer, const char *target
         char name[SHUTTLE_NAME_MAX + 1], service[SHUTTLE_NAME_MAX + 1];
         const Container *exporter;
         const Export *e;
+        int r;
 
         /* At the last dot, as the protocol says: container names may have
          * dots, service names not. */
@@ -51,8 +52,26 @@ int ipc_connect_service(Broker *b, const Container *importer, const char *target
         if (!e || !export_is_stream(e))
                 return -ENOENT; /* message queues and shared memory are not connected to */
         if (!e->socket)
-                return ns_connect_tcp(exporter->pid, exporter->pidfd.fd, e->port, ret_fd);
-        return ns_connect_unix(exporter->pid, exporter->pidfd.fd, e->socket, ret_fd);
+                r = ns_connect_tcp(exporter->pid, exporter->pidfd.fd, e->port, ret_fd);
+        else
+                r = ns_connect_unix(exporter->pid, exporter->pidfd.fd, e->socket, ret_fd);
+        /* The policy said yes: whatever keeps the exporter from answering
+         * (its socket not there yet or any more, not a socket, nobody
+         * listening, the exporter exiting) is one answer to the caller,
+         * the one connect(2) gives for a server that is not there, and
+         * never EACCES, which means the policy refused. */
+        switch (r) {
+        case -ENOENT:
+        case -ENOTDIR:
+        case -ELOOP:
+        case -ENOTSOCK:
+        case -ESRCH:
+        case -EACCES:
+        case -EPERM:
+                return -ECONNREFUSED;
+        default:
+                return r;
+        }
 }
 
 /* ---- proxy sockets ---------------------------------------------------- */

@@ -5,12 +5,16 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/protocol.h src/shuttle/protocol.c \
 	src/shuttle/client.h src/shuttle/client.c
 
-# shuttle-connect SERVICE: connect through the broker, relay stdin/stdout.
-# It runs inside containers, so it is built from the client sources alone
-# (own CFLAGS: its objects are separate from the libtool ones).
-noinst_PROGRAMS += shuttle-connect
+# shuttle-connect CONTAINER.SERVICE: connect through the broker, relay
+# stdin/stdout (man/shuttle-connect.1).  It runs inside containers,
+# whatever their rootfs, so it is built like shuttle-invoke (invoke.mk):
+# from the client sources alone, statically, no sanitizers.  Installed in
+# bindir: containers on the host rootfs find it on their PATH.
+bin_PROGRAMS += shuttle-connect
 shuttle_connect_SOURCES = src/shuttle/shuttle-connect.c \
 	src/shuttle/protocol.h src/shuttle/protocol.c \
-	src/shuttle/client.h src/shuttle/client.c
-shuttle_connect_CFLAGS = $(AM_CFLAGS)
-shuttle_connect_LDADD = libshuttle-common.la -lpthread
+	src/shuttle/client.h src/shuttle/client.c \
+	src/common/fdpass.h src/common/fdpass.c
+shuttle_connect_CFLAGS = $(WARN_CFLAGS)
+shuttle_connect_LDFLAGS = -all-static
+shuttle_connect_LDADD = -lpthread

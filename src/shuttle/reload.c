@@ -941,3 +941,16 @@ void reloader_free(Broker *b) {
         free(rl);
         b->reloader = NULL;
 }
+
+bool reload_all_pending(const Broker *b) {
+        const Reloader *rl = b->reloader;
+
+        if (!rl)
+                return false;
+        if (rl->running && rl->running->kind == RELOAD_ALL)
+                return true;
+        for (const ReloadJob *j = rl->queue; j; j = j->next)
+                if (j->kind == RELOAD_ALL)
+                        return true;
+        return false;
+}

@@ -15,6 +15,7 @@
 #include "common/parse.h"
 #include "shuttle/audit.h"
 #include "shuttle/broker.h"
+#include "shuttle/notify.h"
 
 static const char usage[] =
         "Usage: shuttled [OPTIONS]\n"
@@ -58,6 +59,7 @@ int main(int argc, char **argv) {
         _cleanup_free_ const char **policy = calloc((size_t) argc + 1, sizeof(char *));
         bool foreground = false;
         _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *notify_socket = NULL;
         Broker *b = NULL;
         int notify_fd = -1;
         LogLevel level;
@@ -132,6 +134,14 @@ int main(int argc, char **argv) {
                 return 1;
         }
         o.policy = policy;
+        /* The service manager's readiness socket (Type=notify): kept for
+         * us alone, out of the environment of what we start.  Only a
+         * broker in the foreground is the service's main process; one
+         * that detaches (started by shuttlectl, say, in whatever unit that
+         * runs in) reports to whoever started it through the pipe below,
+         * and tells that unit's manager nothing. */
+        notify_socket = notify_socket_take();
+        o.notify_socket = foreground ? notify_socket : NULL;
         /* Every container costs the broker descriptors (its socket, its
          * pidfd, its clients, named processes, transfers): take all the
          * hard limit allows, and give the apps it starts the soft limit we
@@ -197,7 +207,12 @@ int main(int argc, char **argv) {
                         log_set_target(LOG_TARGET_SYSLOG);
         }
         log_info("Listening in %s", o.state_dir ?: "/run/shuttle");
+        /* Ready: control.sock listens, every re-adopted container's
+         * broker.sock too, and the groups' policies are restored, so a
+         * client started after us (After=shuttled.service) finds it all. */
+        broker_notify(b, "READY=1");
         r = broker_run(b);
+        broker_notify(b, "STOPPING=1");
         broker_free(b);
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");

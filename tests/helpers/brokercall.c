@@ -4,6 +4,8 @@
  *   brokercall hello                       print the name the broker knows us by
  *   brokercall signal CONTAINER APP SIG    ask for a signal; print the result
  *   brokercall hellos N                    N request/reply round trips; print "ok N"
+ *   brokercall connect SERVICE             one CONNECT; print "connected" or the
+ *                                          errno's name (EACCES, ECONNREFUSED, ...)
  *   brokercall connects SERVICE N [vary]   N CONNECTs to SERVICE (SERVICE0, SERVICE1,
  *                                          ... with vary); print "denied D other O"
  *   brokercall flood SECONDS               open connections until refused and
@@ -107,6 +109,15 @@ static int run(int argc, char **argv) {
                         }
                 }
                 printf("ok %d\n", n);
+                return 0;
+        }
+        if (strcmp(argv[1], "connect") == 0 && argc == 3) {
+                int fd = -1;
+                r = shuttle_connect_service(c, argv[2], &fd);
+                if (fd >= 0)
+                        close(fd);
+                printf("%s\n", r == 0 ? "connected" : r == -EACCES ? "EACCES" : r == -ECONNREFUSED ? "ECONNREFUSED" :
+                                                     r == -ENOENT ? "ENOENT" : strerror(-r));
                 return 0;
         }
         if (strcmp(argv[1], "connects") == 0 && (argc == 4 || argc == 5)) {

@@ -27,3 +27,6 @@ check_PROGRAMS += tests/helpers/syscalls
 tests_helpers_syscalls_SOURCES = tests/helpers/syscalls.c
 tests_helpers_syscalls_CFLAGS = $(AM_CFLAGS) $(LIBSECCOMP_CFLAGS)
 tests_helpers_syscalls_LDADD = $(LIBSECCOMP_LIBS)
+# The service manager's end of sd_notify(3) (tests/integration/notify.sh).
+check_PROGRAMS += tests/helpers/notifyrecv
+tests_helpers_notifyrecv_SOURCES = tests/helpers/notifyrecv.c

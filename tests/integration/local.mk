@@ -35,3 +35,4 @@ integration_tests += tests/integration/names.sh
 integration_tests += tests/integration/escape.sh
 integration_tests += tests/integration/audit-flood.sh
 integration_tests += tests/integration/reload-async.sh
+integration_tests += tests/integration/notify.sh

@@ -6,7 +6,7 @@
 # (op "proxy-connect").  Everything else is left to libc, errno included.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 34
+plan 38
 
 SHIM=${top_builddir:-.}/.libs/libshuttle-shim.so
 if [ ! -f "$SHIM" ]; then
@@ -36,14 +36,19 @@ rules:
     to: b
     deny: ipc
     endpoint: admin
+  - { id: a-uses-gone, from: a, to: b, allow: ipc, endpoint: gone }
+  - { id: a-uses-stale, from: a, to: b, allow: ipc, endpoint: stale }
 YAML
 
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro")
 
+# b also exports two services whose server is down: 'gone' has no socket,
+# 'stale' a socket nobody listens on any more (a server that was killed).
 "${SRUN[@]}" --name b "${VOL[@]}" --export kv=/run/kv.sock --export admin=/run/admin.sock \
-        -- $H/sockecho serve kv /run/kv.sock admin /run/admin.sock >"$T/b.out" 2>&1 &
+        --export gone=/run/gone.sock --export stale=/run/stale.sock \
+        -- sh -c "$H/sockecho serve stale /run/stale.sock >/tmp/st & p=\$!; i=0; while [ \$i -lt 400 ] && ! grep -q serving /tmp/st; do sleep 0.05; i=\$((i+1)); done; kill \$p; wait \$p; exec $H/sockecho serve kv /run/kv.sock admin /run/admin.sock" >"$T/b.out" 2>&1 &
 bpid=$!
 wait_until grep -q serving "$T/b.out" || diag "b did not start: $(cat "$T/b.out")"
 
@@ -92,11 +97,26 @@ check_eq "broker unreachable for the shim: it falls back to the proxy socket" "k
 
 d0=$(count '"from":"a".*"object":"b.admin","decision":"deny","rule":"nobody-gets-admin"')
 out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.admin x 2>&1; echo "rc=$?")
-check_match "a denied service: connect() fails with ECONNREFUSED (exit 3)" "Connection refused.*rc=3" "$(echo $out)"
+check_match "a denied service: connect() fails with EACCES (exit 5)" "Permission denied.*rc=5" "$(echo $out)"
 check_eq "... and the denial is in the audit log" "1" \
         "$(($(count '"from":"a".*"object":"b.admin","decision":"deny","rule":"nobody-gets-admin"') - d0))"
 out=$(srun --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.admin x 2>&1; echo "rc=$?")
 check_match "(without the shim there is no socket to connect to: ENOENT, exit 4)" "rc=4" "$(echo $out)"
+
+# An allowed service whose server is down is ECONNREFUSED, as for a plain
+# socket: programs tell it from a refusal.
+out=$(srun --name a "${VOL[@]}" -- sh -c "$H/sockecho call /run/shuttle/svc/b.gone x; echo rc=\$?; $H/sockecho call /run/shuttle/svc/b.stale x; echo rc=\$?" 2>&1)
+check_match "an allowed service with no server (no socket, a stale one): ECONNREFUSED (exit 3) both" \
+        "Connection refused rc=3 .*Connection refused rc=3" "$(echo $out)"
+out=$(srun --name a "${VOL[@]}" -- sh -c "for s in b.admin b.gone b.stale b.kv; do $H/brokercall connect \$s; done" 2>&1)
+check_eq "libshuttle's shuttle_connect_service(): -EACCES for the policy, -ECONNREFUSED for no server" \
+        "EACCES ECONNREFUSED ECONNREFUSED connected" "$(echo $out)"
+# Without the shim the proxy socket accepts before the broker decides and
+# connects (the kernel completes connect() on the listening socket); the
+# broker then closes it: the program reads end-of-file.
+out=$(srun --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.gone x 2>&1; echo "rc=$?")
+check_match "--no-shim, no server behind an allowed service: connected, then closed (no answer, exit 2)" \
+        "no answer.*rc=2" "$(echo $out)"
 
 # ---- getaddrinfo("b.kv.shuttle") ----
 f0=$(count "$FAST")
@@ -104,9 +124,11 @@ out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp b.kv.shuttle 7000 over-tcp 2>
 check_eq "getaddrinfo(b.kv.shuttle) + a TCP connect reach b's unix service" "address 127.77.0.1 kv:over-tcp " "$out"
 check_eq "... over the fast path" "1" "$(($(count "$FAST") - f0))"
 out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp B.KV.SHUTTLE. 80 x 2>&1; echo "rc=$?")
-check_match "names are exact: B.KV is another container (resolved, then refused)" "rc=3" "$(echo $out)"
+check_match "names are exact: B.KV is another container (resolved, then refused by the policy)" "Permission denied.*rc=5" "$(echo $out)"
 out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp b.admin.shuttle 80 x 2>&1; echo "rc=$?")
-check_match "a denied service by name: ECONNREFUSED" "Connection refused.*rc=3" "$(echo $out)"
+check_match "a denied service by name: EACCES" "Permission denied.*rc=5" "$(echo $out)"
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp b.gone.shuttle 80 x 2>&1; echo "rc=$?")
+check_match "an allowed service by name with no server: ECONNREFUSED" "Connection refused.*rc=3" "$(echo $out)"
 out=$(srun --name a --no-shim "${VOL[@]}" -- $H/shimcall tcp b.kv.shuttle 7000 x 2>&1; echo "rc=$?")
 check_match "without the shim the name does not resolve" "getaddrinfo b.kv.shuttle: .*rc=6" "$(echo $out)"
 out=$(srun --name a "${VOL[@]}" -- $H/shimcall tcp nosuchname.shuttle 80 x 2>&1; echo "rc=$?")

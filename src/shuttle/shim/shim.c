@@ -273,10 +273,18 @@ static int connect_redirect(int fd, int family, const char *service) {
         }
         if (shim_transport_error(r))
                 return 1;
-        /* A connect() that the other side refuses fails with ECONNREFUSED,
-         * which is what programs handle; the broker's "denied by policy"
-         * is in the audit log. */
-        if (r == -EACCES || r == -EPERM)
+        /* A policy refusal is EACCES, as connect(2) answers for a socket
+         * the caller may not write to: a program can tell it from a
+         * server that is not there (ECONNREFUSED, which the broker
+         * answers when the exporter does not listen).  The broker's
+         * reason is in the audit log. */
+        if (r == -EPERM)
+                return -EACCES;
+        /* No such container or service behind a .shuttle address: to a
+         * TCP connect() that is nobody listening (ENOENT is no answer a
+         * TCP connect gives; a unix one keeps it, as for a missing
+         * socket file). */
+        if (r == -ENOENT && family == AF_INET)
                 return -ECONNREFUSED;
         if (r < 0)
                 return r;
