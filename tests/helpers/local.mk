@@ -27,3 +27,7 @@ check_PROGRAMS += tests/helpers/syscalls
 tests_helpers_syscalls_SOURCES = tests/helpers/syscalls.c
 tests_helpers_syscalls_CFLAGS = $(AM_CFLAGS) $(LIBSECCOMP_CFLAGS)
 tests_helpers_syscalls_LDADD = $(LIBSECCOMP_LIBS)
+# FIFO exports through the shim's open() and the client library (tests/integration/fifo.sh).
+check_PROGRAMS += tests/helpers/fifocall
+tests_helpers_fifocall_SOURCES = tests/helpers/fifocall.c
+tests_helpers_fifocall_LDADD = libshuttle-broker.la libshuttle-common.la
