@@ -38,6 +38,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -84,9 +85,29 @@ static void resolve_real_open(void) {
         }
 }
 
+/* Before the real functions are known (an open() from another library's
+ * constructor, or from inside dlsym() itself, say through an allocator
+ * that reads a file): the system call, which is what they come down to.
+ * Never ENOSYS for something as basic as open(). */
+static int sys_openat(int dirfd, const char *path, int oflag, mode_t mode) {
+        return (int) syscall(SYS_openat, dirfd, path, oflag, mode);
+}
+
+/* This thread is inside resolve_real_open(): a nested open() must not
+ * start another lookup. */
+static __thread bool resolving __attribute__((tls_model("initial-exec")));
+
+static void resolve_once(void) {
+        if (resolving)
+                return;
+        resolving = true;
+        resolve_real_open();
+        resolving = false;
+}
+
 __attribute__((constructor)) static void shim_fifo_init(void) {
         int saved = errno;
-        resolve_real_open();
+        resolve_once();
         errno = saved;
 }
 
@@ -208,11 +229,9 @@ static int do_open(unsigned which, const char *path, int oflag, mode_t mode) {
         int fd;
 
         if (__builtin_expect(!real_open[which], 0)) {
-                resolve_real_open();
-                if (!real_open[which]) {
-                        errno = ENOSYS;
-                        return -1;
-                }
+                resolve_once();
+                if (!real_open[which])
+                        return sys_openat(AT_FDCWD, path, oflag, mode);
         }
         fd = hook(path, oflag);
         return fd != -2 ? fd : real_open[which](path, oflag, mode);
@@ -222,11 +241,9 @@ static int do_openat(unsigned which, int dirfd, const char *path, int oflag, mod
         int fd;
 
         if (__builtin_expect(!real_openat[which], 0)) {
-                resolve_real_open();
-                if (!real_openat[which]) {
-                        errno = ENOSYS;
-                        return -1;
-                }
+                resolve_once();
+                if (!real_openat[which])
+                        return sys_openat(dirfd, path, oflag, mode);
         }
         fd = hook(path, oflag);
         return fd != -2 ? fd : real_openat[which](dirfd, path, oflag, mode);
@@ -264,11 +281,9 @@ static int do_open_2(unsigned which, const char *path, int oflag) {
         int fd;
 
         if (__builtin_expect(!real_open_2[which], 0)) {
-                resolve_real_open();
-                if (!real_open_2[which]) {
-                        errno = ENOSYS;
-                        return -1;
-                }
+                resolve_once();
+                if (!real_open_2[which])
+                        return sys_openat(AT_FDCWD, path, oflag, 0);
         }
         /* O_CREAT without a mode is the real function's to refuse. */
         fd = (oflag & O_CREAT) ? -2 : hook(path, oflag);
@@ -279,11 +294,9 @@ static int do_openat_2(unsigned which, int dirfd, const char *path, int oflag) {
         int fd;
 
         if (__builtin_expect(!real_openat_2[which], 0)) {
-                resolve_real_open();
-                if (!real_openat_2[which]) {
-                        errno = ENOSYS;
-                        return -1;
-                }
+                resolve_once();
+                if (!real_openat_2[which])
+                        return sys_openat(dirfd, path, oflag, 0);
         }
         fd = (oflag & O_CREAT) ? -2 : hook(path, oflag);
         return fd != -2 ? fd : real_openat_2[which](dirfd, path, oflag);
