@@ -6,7 +6,7 @@
 # client library's shuttle_open_fifo() (OPEN_FIFO on broker.sock).
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 30
+plan 31
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -139,6 +139,37 @@ check_eq "200 opens in a row" "ok 200" "$out"
 wait_until test ! -e "$STATE_DIR/broker/imp"
 wait_until test "$(broker_fds)" -le "$fds0"
 check_eq "the broker holds no more descriptors than before" "$fds0" "$(broker_fds)"
+
+# ---- an app group ----
+mkdir -p "$T/g"
+cat >"$T/g/group.yaml" <<YAML
+group: fifog
+policy: policy.yaml
+containers:
+  prod:
+    command: ["sh", "-c", "mkfifo /tmp/g.fifo && $H/fifocall read /tmp/g.fifo /tmp/ready"]
+    exports:
+      - { name: logs, fifo: /tmp/g.fifo }
+    ready: { command: [test, -e, /tmp/ready], timeout: 20s }
+    volumes: ["$(cd "$HELPERS" && pwd):$H:ro"]
+  cons:
+    command: ["sh", "-c", "echo hi-group >/run/shuttle/svc/prod.logs && echo sent"]
+    depends_on: [prod]
+    volumes: ["$(cd "$HELPERS" && pwd):$H:ro"]
+YAML
+cat >"$T/g/policy.yaml" <<'YAML'
+version: 1
+default: deny
+rules:
+  - { id: cons-logs, from: cons, to: prod, allow: ipc, endpoint: logs, type: fifo, mode: wo }
+YAML
+timeout 60 "$SHUTTLECTL" run --state-dir "$STATE_DIR" -f "$T/g/group.yaml" >"$T/g.out" 2>&1 &
+gpid=$!
+wait_until grep -Eq "^prod +\| hi-group" "$T/g.out"
+kill -TERM $gpid 2>/dev/null; wait $gpid 2>/dev/null
+check_eq "a group's 'fifo' export reaches the container the group's policy allows" \
+        "cons | sent prod | hi-group " \
+        "$(grep -E '^(cons|prod) +\| (hi-group|sent)$' "$T/g.out" | LC_ALL=C sort | sed 's/  *|/ |/' | tr '\n' ' ')"
 
 kill -TERM $ownpid 2>/dev/null
 wait $ownpid 2>/dev/null
