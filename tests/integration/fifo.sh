@@ -6,7 +6,7 @@
 # client library's shuttle_open_fifo() (OPEN_FIFO on broker.sock).
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 31
+plan 33
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -19,6 +19,7 @@ rules:
   - { id: imp-odd, from: imp, to: own, allow: ipc, endpoint: "x-*", type: fifo }
   # The right endpoint, but for unix sockets only: no FIFO.
   - { id: oth-logs-unix, from: oth, to: own, allow: ipc, endpoint: logs, type: unix }
+  - { id: imp-usr, from: imp, to: usr, allow: ipc, type: fifo }
 YAML
 
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
@@ -106,7 +107,7 @@ if broker_answers; then ok "the broker still answers"; else not_ok "the broker s
 
 # ---- what is not a FIFO, or not in the exporter's root ----
 d0=$(count '"object":"own.x-file","decision":"deny","rule":"-","reason":"the export.s path is not a FIFO"')
-out=$(imp -- sh -c "$H/fifocall open /run/shuttle/svc/own.x-file wronly; $H/fifocall open /run/shuttle/svc/own.x-file rdonly" | tr '\n' ' ')
+out=$(imp -- sh -c "$H/fifocall write /run/shuttle/svc/own.x-file overwritten; $H/fifocall open /run/shuttle/svc/own.x-file rdonly" | tr '\n' ' ')
 check_eq "a regular file at the export's path is not opened, for writing or reading" "open: ENODEV open: ENODEV " "$out"
 check_eq "... refused on the record" "2" \
         "$(($(count '"object":"own.x-file","decision":"deny","rule":"-","reason":"the export.s path is not a FIFO"') - d0))"
@@ -114,13 +115,27 @@ check_eq "... and left as it was" "regular" "$(cat "$OWN_ROOT/tmp/regular")"
 
 timeout 15 cat "$T/host.fifo" >"$T/host.out" 2>/dev/null &
 catpid=$!
-out=$(imp -- sh -c "$H/fifocall lib-open own.x-link write; $H/fifocall lib-open own.x-link read" | tr '\n' ' ')
+out=$(imp -- sh -c "$H/fifocall lib-write own.x-link escaped; $H/fifocall lib-open own.x-link read" | tr '\n' ' ')
 check_eq "a symlink to a host FIFO resolves inside the exporter's root (nothing there)" \
         "shuttle_open_fifo: ENOENT shuttle_open_fifo: ENOENT " "$out"
 kill $catpid 2>/dev/null; wait $catpid 2>/dev/null
 check_eq "... and the host FIFO saw no one" "" "$(cat "$T/host.out")"
 out=$(imp -- $H/fifocall lib-open own.x-missing read)
 check_eq "an exported FIFO the exporter has not made: ENOENT" "shuttle_open_fifo: ENOENT" "$out"
+
+# ---- the exporter's user ----
+"${SRUN[@]}" --name usr --user 1000:1000 "${VOL[@]}" --export p=fifo:/tmp/p.fifo -- sleep 600 >"$T/usr.out" 2>&1 &
+usrpid=$!
+wait_until test -S "$STATE_DIR/broker/usr/broker.sock" || diag "usr did not register: $(cat "$T/usr.out")"
+USR_ROOT=/proc/$(container_init_pid usr)/root
+mkfifo -m 600 "$USR_ROOT/tmp/p.fifo"
+out=$(imp -- $H/fifocall lib-open usr.p read)
+check_eq "the FIFO's mode is checked as the exporter's user, not as root" "shuttle_open_fifo: EACCES" "$out"
+chown 1000:1000 "$USR_ROOT/tmp/p.fifo"
+out=$(imp -- $H/fifocall lib-open usr.p read)
+check_eq "... which may open its own FIFO" "fifo mode=rdonly nonblock=0 cloexec=1 write=EBADF" "$out"
+kill -TERM $usrpid 2>/dev/null
+wait $usrpid 2>/dev/null
 
 # ---- not allowed ----
 d0=$(count '"from":"nob","to":"own","kind":"ipc","op":"open-fifo","object":"own.logs","decision":"deny","rule":"default"')
