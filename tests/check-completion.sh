@@ -39,7 +39,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 verbs="run ps exec kill stop logs audit"
 policy_cmds=$("$SHUTTLECTL" policy --help 2>&1 | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p')
-echo "1..$((17 + $(echo $verbs $policy_cmds | wc -w) + 3))"
+echo "1..$((18 + $(echo $verbs $policy_cmds | wc -w) + 3))"
 
 comp shuttlectl r;                      has run;   ok $? "shuttlectl r<TAB> offers run" "got: $(echo $reply)"
 comp shuttlectl "";                     has stop && has logs && has policy; ok $? "shuttlectl <TAB> offers the verbs" "got: $(echo $reply)"
@@ -51,6 +51,7 @@ comp shuttlectl ps --format "";         only table json; ok $? "shuttlectl ps --
 comp shuttlectl audit --decision "";    only allow deny; ok $? "shuttlectl audit --decision <TAB> gives allow deny" "got: $(echo $reply)"
 comp shuttlectl audit --kind "";        only ipc invoke transfer depend signal; ok $? "shuttlectl audit --kind <TAB> gives the kinds" "got: $(echo $reply)"
 comp shuttlectl policy "";              has check && has explain; ok $? "shuttlectl policy <TAB> gives its commands" "got: $(echo $reply)"
+comp shuttlectl policy explain --mode ""; only ro wo rw; ok $? "shuttlectl policy explain --mode <TAB> gives ro wo rw" "got: $(echo $reply)"
 comp shuttlectl run -- sleep --ne;      ! has --net; ok $? "options after -- are CMD's, not run's" "got: $(echo $reply)"
 
 # Files: GROUP.yaml for run -f, directories for --rootfs (besides host).
