@@ -6,7 +6,7 @@
 # client library's shuttle_open_fifo() (OPEN_FIFO on broker.sock).
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 33
+plan 34
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -154,6 +154,14 @@ check_eq "200 opens in a row" "ok 200" "$out"
 wait_until test ! -e "$STATE_DIR/broker/imp"
 wait_until test "$(broker_fds)" -le "$fds0"
 check_eq "the broker holds no more descriptors than before" "$fds0" "$(broker_fds)"
+
+# ---- a broker restart ----
+stop_broker
+start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
+wait_until audit_grep '"kind":"container","op":"adopt","object":"own"'
+out=$(imp -- $H/fifocall lib-open own.feed read)
+check_eq "a restarted broker re-adopts the exporter with its FIFO exports" \
+        "fifo mode=rdonly nonblock=0 cloexec=1 write=EBADF" "$out"
 
 # ---- an app group ----
 mkdir -p "$T/g"
