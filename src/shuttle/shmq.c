@@ -383,14 +383,13 @@ static void audit_open(Broker *b, const Container *from, const char *to, const c
 /* What each request opens, and how it is named in the audit log and in
  * replies. */
 static const struct {
-        uint16_t type;
         const char *op;
         PolicyIpcType ipc_type;
         const char *missing;
 } open_kinds[] = {
-        [OPEN_SHM] = { SHUTTLE_MSG_OPEN_SHM, "open-shm", POLICY_IPC_SHM, "no such shared-memory export" },
-        [OPEN_MQ] = { SHUTTLE_MSG_OPEN_MQ, "open-mq", POLICY_IPC_MQ, "no such message-queue export" },
-        [OPEN_FIFO] = { SHUTTLE_MSG_OPEN_FIFO, "open-fifo", POLICY_IPC_FIFO, "no such FIFO export" },
+        [OPEN_SHM] = { "open-shm", POLICY_IPC_SHM, "no such shared-memory export" },
+        [OPEN_MQ] = { "open-mq", POLICY_IPC_MQ, "no such message-queue export" },
+        [OPEN_FIFO] = { "open-fifo", POLICY_IPC_FIFO, "no such FIFO export" },
 };
 
 static bool export_is_kind(const Export *e, OpenKind k) {
