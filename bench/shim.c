@@ -100,6 +100,13 @@ static int execve_missing(void *arg) {
         return 0;
 }
 
+static int open_missing(void *arg) {
+        (void) arg;
+        if (open("/shim-bench-none", O_RDONLY) >= 0 || errno != ENOENT)
+                return -1;
+        return 0;
+}
+
 static int shm_open_missing(void *arg) {
         (void) arg;
         if (shm_open("/shim-bench-none", O_RDONLY, 0) >= 0 || errno != ENOENT)
@@ -162,6 +169,7 @@ static int cmd_local(long n) {
         report("kill-self-0", best(kill_self, NULL, n));
         report("execve-enoent", best(execve_missing, NULL, n));
         report("shm_open-enoent", best(shm_open_missing, NULL, n));
+        report("open-enoent", best(open_missing, NULL, n));
 
         close(fd);
         close(bound);

@@ -3,10 +3,11 @@
 # What libshuttle-shim.so costs and saves.
 #
 # 1. Calls it does not redirect (connect() that fails at once, a refused TCP
-#    connect, getaddrinfo("localhost"), kill(self, 0), an execve() and a
-#    shm_open() that fail with ENOENT), ns per call, in one process without
-#    and one with LD_PRELOAD, alternating over rounds; medians of each
-#    round's best.  Target: <= 5 ns added to a non-redirected connect().
+#    connect, getaddrinfo("localhost"), kill(self, 0), an execve(), a
+#    shm_open() and an open() that fail with ENOENT), ns per call, in one
+#    process without and one with LD_PRELOAD, alternating over rounds;
+#    medians of each round's best.  Target: <= 5 ns added to a
+#    non-redirected connect().
 # 2. (root) A redirected connect() to /run/shuttle/svc/B.echo inside a
 #    container, against the client library asking the broker directly and
 #    against the proxy path (--no-shim): socket + connect + close, us each.
@@ -61,7 +62,7 @@ med() { awk -v w="$1" -v k="$2" '$1 == w && $2 == k {print $3}' "$TMP/local" | m
 
 echo "Calls the shim does not redirect, ns per call (median of $RUNS rounds, each the best of 5 x $CALLS):"
 printf '  %-34s %10s %10s %10s %8s\n' "call" "no shim" "shim" "added" "target"
-for k in connect-ebadf connect-unix-refused connect-tcp-refused getaddrinfo-localhost kill-self-0 execve-enoent shm_open-enoent; do
+for k in connect-ebadf connect-unix-refused connect-tcp-refused getaddrinfo-localhost kill-self-0 execve-enoent shm_open-enoent open-enoent; do
     bare=$(med bare "$k"); shim=$(med shim "$k")
     delta=$(awk -v a="$bare" -v b="$shim" 'BEGIN {printf "%.1f", b - a}')
     target=

@@ -40,7 +40,8 @@ static void help_explain(void) {
                "  --service NAME      transfer: a service TO exports;\n"
                "                      depend: an ordering-only dependency\n"
                "  --host              transfer: the host name of TO\n"
-               "  --mode ro|rw        transfer/depend: access wanted (default ro)\n"
+               "  --mode ro|wo|rw     transfer/depend: access wanted, ro or rw (default ro);\n"
+               "                      ipc: the end of a FIFO wanted, ro or wo\n"
                "  --signal SIG        signal: the signal (TERM, SIGTERM, 15)\n"
                "  --now TIME          decide as of TIME (RFC 3339), default now\n"
                "  --json              print JSON\n"
@@ -234,8 +235,8 @@ static int do_explain(int argc, char **argv) {
                         break;
                 case ARG_MODE:
                         req.mode = policy_mode_from_string(optarg);
-                        if (req.mode != POLICY_MODE_RO && req.mode != POLICY_MODE_RW) {
-                                log_error("--mode must be ro or rw, not '%s'", optarg);
+                        if (req.mode <= POLICY_MODE_NONE) {
+                                log_error("--mode must be ro, wo or rw, not '%s'", optarg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -273,7 +274,7 @@ static int do_explain(int argc, char **argv) {
                 PolicyKind kind;
                 bool endpoint, app, args, path, service, signal, mode, type, pid, host;
         } fits[] = {
-                { POLICY_KIND_IPC, .endpoint = true, .type = true },
+                { POLICY_KIND_IPC, .endpoint = true, .type = true, .mode = true },
                 { POLICY_KIND_INVOKE, .app = true, .args = true },
                 { POLICY_KIND_TRANSFER, .path = true, .mode = true, .service = true, .pid = true, .host = true },
                 { POLICY_KIND_DEPEND, .path = true, .service = true, .mode = true },
@@ -295,6 +296,10 @@ static int do_explain(int argc, char **argv) {
         }
         if (!!path + !!service + !!pid + host > 1) {
                 log_error("--path, --pid, --service and --host exclude each other");
+                return EXIT_USAGE;
+        }
+        if (req.mode == POLICY_MODE_WO && req.kind != POLICY_KIND_IPC) {
+                log_error("--mode wo is for --kind ipc (the write end of a FIFO)");
                 return EXIT_USAGE;
         }
         if (req.kind == POLICY_KIND_TRANSFER && req.mode && (service || pid || host)) {

@@ -38,12 +38,12 @@ const char run_usage[] =
         "      --read-only          mount the root filesystem read-only\n"
         "  -t, --tty                give CMD a terminal and relay this one\n"
         "  -w, --workdir DIR        working directory inside (default /)\n"
-        "      --export NAME=PATH|tcp:PORT|mq:/QUEUE|shm:SIZE\n"
+        "      --export NAME=PATH|tcp:PORT|mq:/QUEUE|shm:SIZE|fifo:/PATH\n"
         "                           offer the unix socket PATH (inside), the TCP\n"
         "                           PORT on its loopback, the POSIX message queue\n"
-        "                           QUEUE or a shared-memory object of SIZE bytes\n"
-        "                           to other containers as service NAME, subject\n"
-        "                           to policy\n"
+        "                           QUEUE, a shared-memory object of SIZE bytes or\n"
+        "                           the FIFO at PATH (inside) to other containers\n"
+        "                           as service NAME, subject to policy\n"
         "      --isolated           do not register with the broker: no mediation,\n"
         "                           and no notice about it\n"
         "      --no-shim            do not preload libshuttle-shim.so: programs\n"
@@ -147,7 +147,8 @@ static int set_string(char **field, const char *value) {
         return 0;
 }
 
-/* NAME=/path.sock, NAME=tcp:PORT, NAME=mq:/QUEUE or NAME=shm:SIZE. */
+/* NAME=/path.sock, NAME=tcp:PORT, NAME=mq:/QUEUE, NAME=shm:SIZE or
+ * NAME=fifo:/path. */
 static int parse_export(const char *arg, ContainerExport *ret, char **ret_error) {
         const char *eq = strchr(arg, '='), *v;
         ContainerExport e = {};
@@ -162,7 +163,7 @@ static int parse_export(const char *arg, ContainerExport *ret, char **ret_error)
                 free(e.name);
                 return fail(ret_error,
                             "--export: '%s': expected NAME=/path/in/container.sock, NAME=tcp:PORT, "
-                            "NAME=mq:/QUEUE or NAME=shm:SIZE (a name of A-Z a-z 0-9 _ . -)",
+                            "NAME=mq:/QUEUE, NAME=shm:SIZE or NAME=fifo:/PATH (a name of A-Z a-z 0-9 _ . -)",
                             arg);
         }
         if (strneq(v, "tcp:", 4)) {
@@ -194,8 +195,18 @@ static int parse_export(const char *arg, ContainerExport *ret, char **ret_error)
                                     arg);
                 }
         } else if (strneq(v, "fifo:", 5)) {
-                free(e.name);
-                return fail(ret_error, "--export: '%s': exports of type fifo are not supported", arg);
+                if (!path_is_clean_absolute(v + 5)) {
+                        free(e.name);
+                        return fail(ret_error,
+                                    "--export: '%s': expected fifo:/PATH, the FIFO's absolute path inside "
+                                    "(without '.' or '..')",
+                                    arg);
+                }
+                e.fifo = strdup(v + 5);
+                if (!e.fifo) {
+                        free(e.name);
+                        return -ENOMEM;
+                }
         } else if (path_is_clean_absolute(v)) {
                 e.socket = strdup(v);
                 if (!e.socket) {
@@ -206,7 +217,7 @@ static int parse_export(const char *arg, ContainerExport *ret, char **ret_error)
                 free(e.name);
                 return fail(ret_error,
                             "--export: '%s': expected NAME=/path/in/container.sock (an absolute path without "
-                            "'.' or '..'), NAME=tcp:PORT, NAME=mq:/QUEUE or NAME=shm:SIZE",
+                            "'.' or '..'), NAME=tcp:PORT, NAME=mq:/QUEUE, NAME=shm:SIZE or NAME=fifo:/PATH",
                             arg);
         }
         *ret = e;
@@ -439,6 +450,7 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                                 free(e.name);
                                 free(e.socket);
                                 free(e.mq);
+                                free(e.fifo);
                         }
                         break;
                 }

@@ -91,6 +91,11 @@ const char *rule_check(const PolicyRule *r, const Request *q, bool all, unsigned
                 if (r->ipc_type != POLICY_IPC_ANY && r->ipc_type != req->ipc_type)
                         MISS("type", "rule is for type %s, request is %s", policy_ipc_type_to_string(r->ipc_type),
                              str_or(policy_ipc_type_to_string(req->ipc_type), "?"));
+                /* A FIFO's end: rw grants either, ro and wo only theirs. */
+                if (r->verdict == POLICY_ALLOW && r->ipc_mode != POLICY_MODE_NONE && r->ipc_mode != POLICY_MODE_RW &&
+                    req->mode != POLICY_MODE_NONE && req->mode != r->ipc_mode)
+                        MISS("mode", "rule grants %s, request wants %s", policy_mode_to_string(r->ipc_mode),
+                             str_or(policy_mode_to_string(req->mode), "?"));
                 break;
 
         case POLICY_KIND_INVOKE:
@@ -245,6 +250,9 @@ void decision_fill(const Policy *p, const PolicyRequest *req, const PolicyRule *
         if (!deny && allow) {
                 d.limits = allow->limits;
                 switch (req->kind) {
+                case POLICY_KIND_IPC:
+                        d.mode = req->mode != POLICY_MODE_NONE ? req->mode : allow->ipc_mode;
+                        break;
                 case POLICY_KIND_INVOKE:
                         d.mode = allow->invoke_transfer;
                         d.env = allow->env;

@@ -24,6 +24,7 @@ static const char *const mode_names[_POLICY_MODE_MAX] = {
         [POLICY_MODE_NONE] = "none",
         [POLICY_MODE_RO] = "ro",
         [POLICY_MODE_RW] = "rw",
+        [POLICY_MODE_WO] = "wo",
 };
 static const char *const ipc_names[_POLICY_IPC_MAX] = {
         [POLICY_IPC_ANY] = "any",

@@ -70,6 +70,8 @@ static json_t *rule_json(const Policy *p, const PolicyRule *r, bool with_source)
         if (r->verdict == POLICY_ALLOW && (r->kinds & (KIND_BIT(POLICY_KIND_TRANSFER) | KIND_BIT(POLICY_KIND_DEPEND))) &&
             !glob_is_set(&r->service) && !glob_is_set(&r->pid) && !r->host)
                 set_str(o, "mode", policy_mode_to_string(r->mode));
+        else if (r->verdict == POLICY_ALLOW && (r->kinds & KIND_BIT(POLICY_KIND_IPC)) && r->ipc_mode != POLICY_MODE_NONE)
+                set_str(o, "mode", policy_mode_to_string(r->ipc_mode));
         if (r->as)
                 set_str(o, "as", r->as);
         if (r->at)

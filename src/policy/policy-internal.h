@@ -34,6 +34,7 @@ struct PolicyRule {
 
         Glob endpoint;                  /* ipc */
         PolicyIpcType ipc_type;
+        PolicyMode ipc_mode;            /* ipc, type fifo: RO, WO or RW; NONE = either end */
         Glob app;                       /* invoke, signal */
         Glob *args;                     /* invoke */
         size_t n_args;

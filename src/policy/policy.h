@@ -46,11 +46,13 @@ typedef enum PolicyAudit {
         _POLICY_AUDIT_INVALID = -1,
 } PolicyAudit;
 
-/* Access granted to a crossing file or tree. */
+/* Access granted to a crossing file or tree; for a FIFO export (ipc, type
+ * fifo), the end of it: RO the read end, WO the write end, RW either. */
 typedef enum PolicyMode {
-        POLICY_MODE_NONE,   /* invoke: file arguments do not cross */
+        POLICY_MODE_NONE,   /* invoke: file arguments do not cross; ipc: not said */
         POLICY_MODE_RO,
         POLICY_MODE_RW,
+        POLICY_MODE_WO,     /* ipc, type fifo only */
         _POLICY_MODE_MAX,
         _POLICY_MODE_INVALID = -1,
 } PolicyMode;
@@ -193,7 +195,9 @@ typedef struct PolicyRequest {
         const char *object;
         PolicyName name_kind;        /* transfer: what crosses; PATH (0) unless set */
         PolicyIpcType ipc_type;      /* ipc: POLICY_IPC_ANY if unknown */
-        PolicyMode mode;             /* transfer/depend: access wanted; NONE = ro */
+        PolicyMode mode;             /* transfer/depend: access wanted; NONE = ro;
+                                      * ipc (fifo): the end wanted, RO or WO;
+                                      * NONE = not said (any rule's mode fits) */
         int signal;                  /* signal: the signal number */
         const char *const *args;     /* invoke: argv[1..] */
         size_t n_args;
@@ -217,7 +221,9 @@ typedef struct PolicyDecision {
         const char *reason;          /* static text, for the audit log */
         PolicyLimits limits;
         PolicyMode mode;             /* transfer/depend: granted access;
-                                      * invoke: how file arguments cross */
+                                      * invoke: how file arguments cross;
+                                      * ipc: the FIFO end granted (the one
+                                      * asked for, else the rule's mode) */
         const char *as;              /* transfer: target path, NULL = default
                                       * /run/shuttle/xfer/<basename> */
         const char *at;              /* depend: mount point in 'from' */

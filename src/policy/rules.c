@@ -200,8 +200,30 @@ static int want_mode(LoadContext *c, FileState *fs, const char *key, const YNode
         return 0;
 }
 
+/* mode: ro|rw for paths (transfer, depend); ro|wo|rw for a FIFO export
+ * (ipc): which end of it the rule grants. */
 static int rk_mode(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
-        return want_mode(c, fs, "mode", v, false, &r->mode);
+        bool ipc = r->kinds & KIND_BIT(POLICY_KIND_IPC),
+             paths = r->kinds & (KIND_BIT(POLICY_KIND_TRANSFER) | KIND_BIT(POLICY_KIND_DEPEND));
+        const char *s;
+        PolicyMode m;
+
+        if (want_string(c, fs, "mode", v, &s) < 0)
+                return -EINVAL;
+        m = policy_mode_from_string(s);
+        if (m == POLICY_MODE_WO && paths) {
+                load_error(c, fs, v, "'mode' must be ro or rw, not 'wo' (wo is for FIFO exports, in ipc rules)");
+                return -EINVAL;
+        }
+        if (m <= POLICY_MODE_NONE) {
+                load_error(c, fs, v, "'mode' must be %s, not '%s'", paths ? "ro or rw" : "ro, wo or rw", s);
+                return -EINVAL;
+        }
+        if (paths)
+                r->mode = m;
+        if (ipc)
+                r->ipc_mode = m;
+        return 0;
 }
 
 static int rk_transfer(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
@@ -450,7 +472,7 @@ static const RuleKey rule_keys[_RK_MAX] = {
         [RK_ENV] = { "env", rk_env, K(INVOKE), true },
         [RK_TRANSFER] = { "transfer", rk_transfer, K(INVOKE), true },
         [RK_PATH] = { "path", rk_path, K(TRANSFER) | K(DEPEND), false },
-        [RK_MODE] = { "mode", rk_mode, K(TRANSFER) | K(DEPEND), true },
+        [RK_MODE] = { "mode", rk_mode, K(IPC) | K(TRANSFER) | K(DEPEND), true },
         [RK_AS] = { "as", rk_as, K(TRANSFER), true },
         [RK_AT] = { "at", rk_at, K(DEPEND), true },
         [RK_SERVICE] = { "service", rk_service, K(TRANSFER) | K(DEPEND), false },
@@ -534,6 +556,14 @@ static bool rule_finish(LoadContext *c, FileState *fs, PolicyRule *r, const YNod
         }
         if (at[RK_SERVICE] && (at[RK_PATH] || at[RK_MODE] || at[RK_AT])) {
                 load_error(c, fs, at[RK_SERVICE], "'service' cannot be combined with 'path', 'at' or 'mode'");
+                ok = false;
+        }
+        /* A socket, queue or shared-memory object has no ends: a mode on a
+         * rule that could match one would grant something it does not say. */
+        if (at[RK_MODE] && r->ipc_mode != POLICY_MODE_NONE && r->ipc_type != POLICY_IPC_FIFO &&
+            !(at[RK_TYPE] && r->ipc_type == POLICY_IPC_ANY)) {
+                load_error(c, fs, at[RK_MODE], "'mode' in an ipc rule needs 'type: fifo' (it says which end "
+                                               "of the FIFO the rule grants)");
                 ok = false;
         }
         if (at[RK_AT] && !at[RK_PATH]) {

@@ -63,6 +63,7 @@ void container_config_done(ContainerConfig *c) {
                 free(c->exports[i].name);
                 free(c->exports[i].socket);
                 free(c->exports[i].mq);
+                free(c->exports[i].fifo);
         }
         free(c->exports);
         free(c->shuttle_dir);

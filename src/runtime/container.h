@@ -52,14 +52,16 @@ typedef struct ContainerHooks {
 } ContainerHooks;
 
 /* A service this container offers to others: `--export NAME=/path.sock`,
- * `NAME=tcp:PORT`, `NAME=mq:/QUEUE` or `NAME=shm:SIZE`.  Exactly one of
- * socket, port, mq and shm_size is set. */
+ * `NAME=tcp:PORT`, `NAME=mq:/QUEUE`, `NAME=shm:SIZE` or
+ * `NAME=fifo:/path`.  Exactly one of socket, port, mq, shm_size and fifo
+ * is set. */
 typedef struct ContainerExport {
         char *name;
         char *socket;      /* absolute path inside the container, or NULL */
         uint16_t port;     /* TCP port on the container's loopback */
         char *mq;          /* POSIX message queue in its IPC namespace ("/jobs"), or NULL */
         uint64_t shm_size; /* a shared-memory object of this many bytes, kept by the broker */
+        char *fifo;        /* a FIFO (named pipe) the container creates at this absolute path, or NULL */
 } ContainerExport;
 
 /* The largest shared-memory export (its pages are allocated, and charged to

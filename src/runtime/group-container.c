@@ -291,7 +291,8 @@ static int ck_net(GroupContext *c, ContainerState *st, GroupContainer *gc, const
 }
 
 /* exports: - { name: kv, socket: /run/kv.sock } | { name: web, tcp: 8080 } |
- *            { name: jobs, mq: /jobs } | { name: frames, shm: 16M } */
+ *            { name: jobs, mq: /jobs } | { name: frames, shm: 16M } |
+ *            { name: logs, fifo: /run/logs.fifo } */
 enum { EK_NAME, EK_SOCKET, EK_TCP, EK_FIFO, EK_MQ, EK_SHM, _EK_MAX };
 
 static const struct ExportKey {
@@ -324,13 +325,13 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
         for (size_t i = 0; i + 1 < node->n_items; i += 2) {
                 const YNode *key = node->items[i];
                 int k = group_lookup_key(c, key, export_keys, sizeof(export_keys[0]), ELEMENTSOF(export_keys), &seen,
-                                         "in an export (expected name and one of socket, tcp, mq or shm)");
+                                         "in an export (expected name and one of socket, tcp, fifo, mq or shm)");
                 if (k < 0)
                         ok = false;
                 else if (k == EK_NAME)
                         name = node->items[i + 1];
                 else if (type_key) {
-                        group_error(c, key, "an export has exactly one of socket, tcp, mq or shm ('%s' and '%s')",
+                        group_error(c, key, "an export has exactly one of socket, tcp, fifo, mq or shm ('%s' and '%s')",
                                     type_key->value, key->value);
                         ok = false;
                 } else {
@@ -356,7 +357,7 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
         }
         if (!type_key) {
                 if (!c->truncated)
-                        group_error(c, node, "export needs one of socket, tcp, mq or shm");
+                        group_error(c, node, "export needs one of socket, tcp, fifo, mq or shm");
                 return -EINVAL;
         }
         switch (type) {
@@ -366,6 +367,10 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
                 break;
         case GROUP_EXPORT_TCP:
                 if (group_want_port(c, "tcp", type_value, &e.port) < 0)
+                        ok = false;
+                break;
+        case GROUP_EXPORT_FIFO:
+                if (group_want_clean_path(c, "fifo", type_value, &e.fifo) < 0)
                         ok = false;
                 break;
         case GROUP_EXPORT_MQ:
@@ -389,21 +394,17 @@ static int parse_export(GroupContext *c, const YNode *node, ContainerExport *ret
                         ok = false;
                 }
                 break;
-        default:
-                /* Known to the syntax, not carried yet: refuse rather than
-                 * start a group where the export silently does nothing. */
-                group_error(c, type_key, "exports of type %s are not supported yet", type_key->value);
-                ok = false;
-                break;
         }
         if (!ok) {
                 free(e.socket);
                 free(e.mq);
+                free(e.fifo);
                 return -EINVAL;
         }
         if (!(e.name = strdup(name->value))) {
                 free(e.socket);
                 free(e.mq);
+                free(e.fifo);
                 return (c->oom = -ENOMEM);
         }
         *ret = e;
@@ -446,6 +447,7 @@ static int ck_exports(GroupContext *c, ContainerState *st, GroupContainer *gc, c
                 free(e.name);
                 free(e.socket);
                 free(e.mq);
+                free(e.fifo);
         }
         return c->oom ?: ok ? 0 : -EINVAL;
 }

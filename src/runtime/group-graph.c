@@ -190,6 +190,7 @@ int group_check_policy(GroupContext *c) {
                                         .ipc_type = e->socket ? POLICY_IPC_UNIX
                                                     : e->mq   ? POLICY_IPC_MQ
                                                     : e->shm_size ? POLICY_IPC_SHM
+                                                    : e->fifo     ? POLICY_IPC_FIFO
                                                                   : POLICY_IPC_TCP,
                                         .now = now,
                                 };

@@ -27,8 +27,6 @@
  *    the policy shuttled was started with.
  *  - 'restart: no' is accepted as written (YAML 1.1 would read a bare "no"
  *    as a boolean; for this one key it means the word).
- *  - Exports of type fifo are understood by the syntax but refused
- *    ("not supported yet"), so nothing silently does nothing.
  *  - Warnings (group still loads): a container depends on another that
  *    exports services the group's policy never lets it reach. */
 
@@ -73,8 +71,7 @@ typedef enum GroupRestart {
         GROUP_RESTART_ALWAYS,
 } GroupRestart;
 
-/* Export types the syntax knows; all but fifo are carried (in
- * ContainerConfig.exports), fifo is refused for now. */
+/* Export types the syntax knows, all carried in ContainerConfig.exports. */
 typedef enum GroupExportType {
         GROUP_EXPORT_SOCKET,
         GROUP_EXPORT_TCP,

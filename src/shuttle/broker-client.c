@@ -39,7 +39,7 @@ static int call(const char *state_dir, json_t *req, char **ret_error) {
 }
 
 static json_t *export_json(const ContainerExport *e) {
-        return control_export_json(e->name, e->socket, e->mq, e->shm_size, e->port);
+        return control_export_json(e->name, e->socket, e->mq, e->shm_size, e->fifo, e->port);
 }
 
 int broker_register_container(const char *state_dir, const ContainerConfig *c, pid_t pid, unsigned restarts,

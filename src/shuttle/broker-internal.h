@@ -65,20 +65,22 @@ typedef struct Export {
         char *mq;      /* a POSIX message queue in the exporter's IPC namespace, or NULL */
         uint64_t shm_size; /* > 0: a shared-memory object of this size (shmq.c) */
         int shm_fd;    /* its memfd, made when it is first opened; -1 before */
+        char *fifo;    /* a FIFO's path inside the exporter (it makes the FIFO), or NULL */
 } Export;
 
 /* Exports reached with CONNECT and the proxy sockets: unix sockets and TCP
- * ports (message queues and shared memory are opened with OPEN_MQ and
- * OPEN_SHM instead). */
+ * ports (message queues, shared memory and FIFOs are opened with OPEN_MQ,
+ * OPEN_SHM and OPEN_FIFO instead). */
 static inline bool export_is_stream(const Export *e) {
         return e->socket || e->port > 0;
 }
 
-/* The type a policy's ipc rule names for it (`type: unix|tcp|mq|shm`). */
+/* The type a policy's ipc rule names for it (`type: unix|tcp|fifo|mq|shm`). */
 static inline PolicyIpcType export_ipc_type(const Export *e) {
         return e->socket ? POLICY_IPC_UNIX
              : e->mq     ? POLICY_IPC_MQ
              : e->shm_size > 0 ? POLICY_IPC_SHM
+             : e->fifo   ? POLICY_IPC_FIFO
                                : POLICY_IPC_TCP;
 }
 
@@ -372,6 +374,10 @@ void broker_limit_rate(Broker *b, const Container *from, PolicyDecision *d);
  * whether the connection must be counted. */
 bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
                             const char *op, PolicyIpcType type, IpcGrant *ret_grant);
+/* The same, for the end of a FIFO wanted (POLICY_MODE_RO or _WO; the
+ * audit record says which, as "mode"). */
+bool broker_decide_ipc_mode(Broker *b, const Container *from, const Container *to, const char *service,
+                            const char *op, PolicyIpcType type, PolicyMode mode, IpcGrant *ret_grant);
 
 /* The policy that decides requests from `from` (its group's, if loaded). */
 const Policy *broker_policy_for(const Broker *b, const Container *from);
@@ -484,8 +490,8 @@ void resolve_table_free(struct NameTable *t);
 typedef void (*AppProcessFn)(pid_t pid, void *userdata);
 int broker_for_each_app_process(const Container *target, const char *app, AppProcessFn fn, void *userdata);
 
-/* Exported shared memory and message queues (shmq.c): OPEN_SHM and
- * OPEN_MQ.  Sends its answer. */
+/* Exported shared memory, message queues and FIFOs (shmq.c): OPEN_SHM,
+ * OPEN_MQ and OPEN_FIFO.  Sends its answer. */
 void broker_open_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
 /* Frees what an export holds (its memfd too): the first n of exports. */
 void exports_free(Export *exports, size_t n);

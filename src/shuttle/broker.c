@@ -190,12 +190,18 @@ void broker_limit_rate(Broker *b, const Container *from, PolicyDecision *d) {
 
 bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
                             const char *op, PolicyIpcType type, IpcGrant *ret_grant) {
+        return broker_decide_ipc_mode(b, from, to, service, op, type, POLICY_MODE_NONE, ret_grant);
+}
+
+bool broker_decide_ipc_mode(Broker *b, const Container *from, const Container *to, const char *service,
+                            const char *op, PolicyIpcType type, PolicyMode mode, IpcGrant *ret_grant) {
         PolicyRequest req = {
                 .from = from->qname,
                 .to = to ? to->qname : "",
                 .kind = POLICY_KIND_IPC,
                 .object = service,
                 .ipc_type = type,
+                .mode = mode,
                 .now = time(NULL),
         };
         PolicyDecision d = {};
@@ -222,6 +228,9 @@ bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *t
                 json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
                                                         (int) d.rule_line)
                                             : NULL;
+                /* Which end of a FIFO was asked for. */
+                if (mode != POLICY_MODE_NONE && (extra || (extra = json_object())))
+                        json_object_set_new(extra, "mode", json_string(policy_mode_to_string(mode)));
                 broker_audit(b, &(AuditEvent){
                                         .from = from,
                                         .to = to ? to->name : NULL,
@@ -257,11 +266,12 @@ static json_t *control_ps(Broker *b) {
                 if (c->dead)
                         continue;
                 for (size_t i = 0; exports && i < c->n_exports; i++)
-                        json_array_append_new(exports, json_pack("{s:s, s:s?, s:i, s:s?, s:I}", "name",
+                        json_array_append_new(exports, json_pack("{s:s, s:s?, s:i, s:s?, s:I, s:s?}", "name",
                                                                  c->exports[i].name, "socket", c->exports[i].socket,
                                                                  "port", (int) c->exports[i].port, "mq",
                                                                  c->exports[i].mq, "shm",
-                                                                 (json_int_t) c->exports[i].shm_size));
+                                                                 (json_int_t) c->exports[i].shm_size, "fifo",
+                                                                 c->exports[i].fifo));
                 json_array_append_new(list, json_pack("{s:s, s:s?, s:i, s:o*, s:i}", "name", c->name, "group",
                                                       c->group, "pid", (int) c->pid, "exports", exports,
                                                       "clients", (int) c->n_clients));

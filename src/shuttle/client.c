@@ -366,6 +366,15 @@ int shuttle_open_mq(ShuttleClient *c, const char *service, unsigned flags, int *
         return client_fd_request(c, &req, ret_fd);
 }
 
+int shuttle_open_fifo(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd) {
+        ShuttleMsg req;
+
+        if (!c || !service || !ret_fd)
+                return -EINVAL;
+        shuttle_msg_open(&req, SHUTTLE_MSG_OPEN_FIFO, 0, service, flags);
+        return client_fd_request(c, &req, ret_fd);
+}
+
 /* After INVOKE was accepted: waits for its EXIT event, forwarding the
  * signals read from interrupt_fd as KILL_INVOKED requests (each answered by
  * a REPLY, in any order relative to the EXIT).  Called locked. */

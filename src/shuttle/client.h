@@ -84,6 +84,15 @@ int shuttle_resolve_host(ShuttleClient *c, const char *container, char *ret_addr
  * descriptor (for a queue, a mqd_t). */
 int shuttle_open_shm(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd);
 int shuttle_open_mq(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd);
+/* Opens one end of the FIFO "container.service" exports: flags are
+ * SHUTTLE_OPEN_READ or SHUTTLE_OPEN_WRITE (exactly one; the policy's
+ * rule may grant only one of them), with SHUTTLE_OPEN_NONBLOCK if the
+ * descriptor is to be non-blocking.  The broker opens the FIFO without
+ * waiting for the other end: the write end fails with -ENXIO while no one
+ * has the read end open, and a read end opened before any writer reads
+ * end-of-file until one comes (poll() for POLLIN waits for it).  The
+ * descriptor is close-on-exec. */
+int shuttle_open_fifo(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd);
 
 /* Runs app inside container with fds[0], fds[1], fds[2] as its stdin,
  * stdout and stderr, and waits until it ends.  args: argv[1…] and env:

@@ -178,13 +178,15 @@ int control_call(int fd, json_t *request, json_t **ret_reply) {
 }
 
 json_t *control_export_json(const char *name, const char *socket, const char *mq, uint64_t shm_size,
-                            uint16_t port) {
+                            const char *fifo, uint16_t port) {
         if (socket)
                 return json_pack("{s:s, s:s}", "name", name, "socket", socket);
         if (mq)
                 return json_pack("{s:s, s:s}", "name", name, "mq", mq);
         if (shm_size)
                 return json_pack("{s:s, s:I}", "name", name, "shm", (json_int_t) shm_size);
+        if (fifo)
+                return json_pack("{s:s, s:s}", "name", name, "fifo", fifo);
         return json_pack("{s:s, s:i}", "name", name, "port", (int) port);
 }
 

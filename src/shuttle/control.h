@@ -54,9 +54,9 @@ int control_call(int fd, json_t *request, json_t **ret_reply);
 
 /* One export as registration carries it (and the broker's record of a
  * container keeps it): the name and exactly one of socket, mq, shm (its
- * size in bytes; > 0) and port, the first of them that is set. */
+ * size in bytes; > 0), fifo and port, the first of them that is set. */
 json_t *control_export_json(const char *name, const char *socket, const char *mq, uint64_t shm_size,
-                            uint16_t port);
+                            const char *fifo, uint16_t port);
 
 json_t *control_reply_ok(void);
 json_t *control_reply_error(int error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -151,6 +151,8 @@ static const MsgDesc msg_table[] = {
           check_open },
         { SHUTTLE_MSG_OPEN_MQ, "open-mq", true, 0, A(SERVICE) | A(FLAGS), A(SERVICE) | A(FLAGS), SHUTTLE_MSG_OPENED,
           check_open },
+        { SHUTTLE_MSG_OPEN_FIFO, "open-fifo", true, 0, A(SERVICE) | A(FLAGS), A(SERVICE) | A(FLAGS),
+          SHUTTLE_MSG_OPENED, check_open },
 
         { SHUTTLE_MSG_REPLY, "reply", false, 0, A(STATUS), A(STATUS) | A(MESSAGE), 0, NULL },
         { SHUTTLE_MSG_WELCOME, "welcome", false, 0, A(VERSION) | A(NAME), A(VERSION) | A(NAME), 0, NULL },

@@ -75,6 +75,7 @@ typedef enum ShuttleMsgType {
                                      * name in the caller's view */
         SHUTTLE_MSG_OPEN_SHM = 9,   /* SERVICE FLAGS → OPENED (1 fd): an exported shared-memory object */
         SHUTTLE_MSG_OPEN_MQ = 10,   /* SERVICE FLAGS → OPENED (1 fd): an exported message queue */
+        SHUTTLE_MSG_OPEN_FIFO = 11, /* SERVICE FLAGS → OPENED (1 fd): one end of an exported FIFO */
 
         /* broker → client: replies and events.  Any request may be answered
          * by REPLY with a negative STATUS. */
@@ -84,7 +85,7 @@ typedef enum ShuttleMsgType {
         SHUTTLE_MSG_TRANSFERRED = 0x8004, /* PATH XFER_ID */
         SHUTTLE_MSG_EXIT = 0x8005,        /* EXIT_CODE | SIGNAL (exactly one) */
         SHUTTLE_MSG_RESOLVED = 0x8006,    /* PID | PATH | ADDRESS (exactly one) */
-        SHUTTLE_MSG_OPENED = 0x8007,      /* 1 fd: the shared-memory object or message queue */
+        SHUTTLE_MSG_OPENED = 0x8007,      /* 1 fd: the shared-memory object, message queue or FIFO end */
 } ShuttleMsgType;
 
 typedef enum ShuttleAttrType {
@@ -123,11 +124,12 @@ typedef enum ShuttleNameKind {
         SHUTTLE_NAME_HOST = 3,    /* the container itself → ADDRESS on a network both share */
 } ShuttleNameKind;
 
-/* How OPEN_SHM / OPEN_MQ open the object. */
+/* How OPEN_SHM / OPEN_MQ / OPEN_FIFO open the object.  OPEN_FIFO takes
+ * exactly one of READ (the read end) and WRITE (the write end). */
 typedef enum ShuttleOpenFlags {
         SHUTTLE_OPEN_READ = 1u << 0,
         SHUTTLE_OPEN_WRITE = 1u << 1,
-        SHUTTLE_OPEN_NONBLOCK = 1u << 2, /* mq: O_NONBLOCK */
+        SHUTTLE_OPEN_NONBLOCK = 1u << 2, /* mq, fifo: O_NONBLOCK */
         _SHUTTLE_OPEN_ALL = (1u << 3) - 1,
 } ShuttleOpenFlags;
 
@@ -257,7 +259,7 @@ void shuttle_msg_signal_pid(ShuttleMsg *m, uint32_t id, int32_t pid, int signo, 
  * SHUTTLE_NAME_HOST. */
 void shuttle_msg_resolve(ShuttleMsg *m, uint32_t id, const char *container, ShuttleNameKind what,
                          const char *arg);
-/* type: SHUTTLE_MSG_OPEN_SHM or SHUTTLE_MSG_OPEN_MQ. */
+/* type: SHUTTLE_MSG_OPEN_SHM, SHUTTLE_MSG_OPEN_MQ or SHUTTLE_MSG_OPEN_FIFO. */
 void shuttle_msg_open(ShuttleMsg *m, uint16_t type, uint32_t id, const char *service, uint32_t flags);
 /* message may be NULL. */
 void shuttle_msg_reply(ShuttleMsg *m, uint32_t id, int status, const char *message);

@@ -52,6 +52,7 @@ void exports_free(Export *exports, size_t n) {
                 free(exports[i].name);
                 free(exports[i].socket);
                 free(exports[i].mq);
+                free(exports[i].fifo);
                 /* A shared-memory object lives as long as its exporter is
                  * registered (and in the mappings of whoever holds it). */
                 safe_close(exports[i].shm_fd);
@@ -60,18 +61,21 @@ void exports_free(Export *exports, size_t n) {
 }
 
 /* One export from a registration or a saved record: a valid name and
- * exactly one of socket, port, mq and shm.  -EINVAL if it is not that. */
+ * exactly one of socket, port, mq, shm and fifo.  -EINVAL if it is not
+ * that. */
 static int export_parse(json_t *v, Export *ret) {
         const char *en = json_string_value(json_object_get(v, "name"));
         const char *es = json_string_value(json_object_get(v, "socket"));
         const char *eq = json_string_value(json_object_get(v, "mq"));
+        const char *ef = json_string_value(json_object_get(v, "fifo"));
         json_t *pj = json_object_get(v, "port"), *sj = json_object_get(v, "shm");
         json_int_t port = json_integer_value(pj), shm = json_integer_value(sj);
         Export e = { .shm_fd = -1 };
 
-        if (!en || !container_name_is_valid(en) || !!es + !!eq + !!pj + !!sj != 1)
+        if (!en || !container_name_is_valid(en) || !!es + !!eq + !!pj + !!sj + !!ef != 1)
                 return -EINVAL;
         if (es ? !path_is_clean_absolute(es) || strlen(es) >= PATH_MAX
+            : ef ? !path_is_clean_absolute(ef) || strlen(ef) >= PATH_MAX
             : eq ? !mq_name_is_valid(eq)
             : sj ? !json_is_integer(sj) || shm <= 0 || (uint64_t) shm > CONTAINER_EXPORT_SHM_MAX
                  : !json_is_integer(pj) || port <= 0 || port > 65535)
@@ -79,12 +83,14 @@ static int export_parse(json_t *v, Export *ret) {
         e.name = strdup(en);
         e.socket = es ? strdup(es) : NULL;
         e.mq = eq ? strdup(eq) : NULL;
+        e.fifo = ef ? strdup(ef) : NULL;
         e.port = pj ? (uint16_t) port : 0;
         e.shm_size = sj ? (uint64_t) shm : 0;
-        if (!e.name || (es && !e.socket) || (eq && !e.mq)) {
+        if (!e.name || (es && !e.socket) || (eq && !e.mq) || (ef && !e.fifo)) {
                 free(e.name);
                 free(e.socket);
                 free(e.mq);
+                free(e.fifo);
                 return -ENOMEM;
         }
         *ret = e;
@@ -92,7 +98,7 @@ static int export_parse(json_t *v, Export *ret) {
 }
 
 static json_t *export_record(const Export *e) {
-        return control_export_json(e->name, e->socket, e->mq, e->shm_size, e->port);
+        return control_export_json(e->name, e->socket, e->mq, e->shm_size, e->fifo, e->port);
 }
 
 void container_free(void *p) {
@@ -367,7 +373,7 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
                         if (r == -EINVAL)
                                 (void) asprintf(ret_error,
                                                 "export %zu: expected a name and one of an absolute socket path, "
-                                                "a TCP port, a queue name (mq) or a size (shm)",
+                                                "a TCP port, a queue name (mq), a size (shm) or a FIFO path",
                                                 i);
                         goto fail;
                 }

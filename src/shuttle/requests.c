@@ -335,6 +335,7 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
 
         case SHUTTLE_MSG_OPEN_SHM:
         case SHUTTLE_MSG_OPEN_MQ:
+        case SHUTTLE_MSG_OPEN_FIFO:
                 broker_open_request(b, cl, m);
                 return;
 

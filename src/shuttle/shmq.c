@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Exported shared-memory objects and POSIX message queues: OPEN_SHM and
- * OPEN_MQ of "C.NAME" (see docs/PROTOCOL.md and shuttle-shim(7)).
+/* Exported shared-memory objects, POSIX message queues and FIFOs: OPEN_SHM,
+ * OPEN_MQ and OPEN_FIFO of "C.NAME" (see docs/PROTOCOL.md and
+ * shuttle-shim(7)).
  *
  * - A shared-memory export (`shm: 16M`) is a memfd the broker makes the
  *   first time the export is opened, sized and sealed (it can neither grow
@@ -12,15 +13,28 @@
  * - A message-queue export (`mq: /jobs`) is a queue the exporter creates
  *   itself with mq_open(O_CREAT) in its own IPC namespace.  The broker opens
  *   it there, never creating it, and hands the descriptor over.
+ * - A FIFO export (`fifo: /run/logs.fifo`) is a named pipe the exporter
+ *   creates itself (mkfifo) at that path.  The broker opens one end of it,
+ *   never creating it: the read end or the write end, whichever the
+ *   request asks for and the rule's mode grants, never both (O_RDWR).
  *
- * Invariant 4 (work done for a container runs inside a container): both are
+ * Invariant 4 (work done for a container runs inside a container): all are
  * opened by a short-lived child of the broker that joins the exporter's
  * cgroups first, so the memfd's pages (allocated right there) are charged
  * to the exporter's memory cgroup, not to the broker nor to whoever touches
  * them first; for a queue it also joins the exporter's IPC namespace and
  * takes its user and capabilities, so mq_open()'s permission check is the
- * exporter's, not root's.  The child passes the descriptor back over a
- * socketpair and exits.
+ * exporter's, not root's.  A FIFO is opened the same way, as the
+ * exporter's user (its mode is checked as for the exporter's own
+ * programs), with the path resolved inside the exporter's root (invariant
+ * 3: RESOLVE_IN_ROOT, no magic links; a symlink planted there cannot lead
+ * out of it), and only if it is a FIFO: a regular file or a device at the
+ * path is never opened, not even for a moment (the path is resolved with
+ * O_PATH and checked before anything is opened through it).  The open
+ * never waits for the other end (O_NONBLOCK): a write end with no reader
+ * fails with ENXIO, as open(O_WRONLY | O_NONBLOCK) does, and a stuck
+ * FIFO never stalls the broker.  The child passes the descriptor back over
+ * a socketpair and exits.
  *
  * Bounds (invariant 5): one memfd per shm export (at most
  * BROKER_EXPORTS_MAX per container), freed with the container; every other
@@ -30,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <sched.h>
@@ -39,6 +54,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +66,7 @@
 #include "runtime/sandbox.h"
 #include "runtime/state-info.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/nsconnect.h"
 #include "shuttle/protocol.h"
 
 /* How long a child inside the exporter may take.  The broker waits for it
@@ -56,14 +74,23 @@
  * long a first open of a large object holds up everyone else. */
 #define OPEN_CHILD_TIMEOUT_MSEC 5000
 
+typedef enum OpenKind {
+        OPEN_SHM,
+        OPEN_MQ,
+        OPEN_FIFO,
+} OpenKind;
+
 typedef struct OpenJob {
         const StateInfo *info; /* the exporter as its runtime recorded it */
         int pidfd;             /* the exporter's init */
-        bool shm;
+        OpenKind kind;
         const char *label;     /* shm: the memfd's name, "shuttle:C.NAME" */
         uint64_t size;         /* shm */
         const char *queue;     /* mq: "/jobs" */
-        int oflag;             /* mq: O_RDONLY | O_WRONLY | O_RDWR [| O_NONBLOCK] */
+        int root;              /* fifo: O_PATH of the exporter's root, opened by the broker */
+        const char *path;      /* fifo: its path inside */
+        int oflag;             /* mq: O_RDONLY | O_WRONLY | O_RDWR [| O_NONBLOCK];
+                                * fifo: O_RDONLY | O_WRONLY [| O_NONBLOCK] */
 } OpenJob;
 
 /* In the child, in the exporter's cgroups: the object, sized and sealed.
@@ -85,6 +112,19 @@ static int make_memfd(const OpenJob *j, int *ret_fd) {
         return 0;
 }
 
+/* In the child: the same ids and capabilities as the exporter's own
+ * programs (sandbox.h's order; the bounding set, no_new_privs and seccomp
+ * only matter across an execve, which this child never does). */
+static int become_exporter(const OpenJob *j) {
+        if (setgroups(0, NULL) < 0)
+                return -errno;
+        if (j->info->has_user &&
+            (setresgid(j->info->gid, j->info->gid, j->info->gid) < 0 ||
+             setresuid(j->info->uid, j->info->uid, j->info->uid) < 0))
+                return -errno;
+        return caps_apply(j->info->caps);
+}
+
 /* In the child: the queue, in the exporter's IPC namespace, as its user. */
 static int open_queue(const OpenJob *j, int *ret_fd) {
         mqd_t q;
@@ -92,16 +132,7 @@ static int open_queue(const OpenJob *j, int *ret_fd) {
 
         if (setns(j->pidfd, CLONE_NEWIPC) < 0)
                 return -errno;
-        /* The same ids and capabilities as the exporter's own programs
-         * (sandbox.h's order; the bounding set, no_new_privs and seccomp
-         * only matter across an execve, which this child never does). */
-        if (setgroups(0, NULL) < 0)
-                return -errno;
-        if (j->info->has_user &&
-            (setresgid(j->info->gid, j->info->gid, j->info->gid) < 0 ||
-             setresuid(j->info->uid, j->info->uid, j->info->uid) < 0))
-                return -errno;
-        r = caps_apply(j->info->caps);
+        r = become_exporter(j);
         if (r < 0)
                 return r;
         /* Never O_CREAT: the exporter creates its queue, with its mode. */
@@ -109,6 +140,50 @@ static int open_queue(const OpenJob *j, int *ret_fd) {
         if (q == (mqd_t) -1)
                 return -errno;
         *ret_fd = (int) q;
+        return 0;
+}
+
+/* In the child, as the exporter's user: one end of the FIFO at j->path in
+ * its root. */
+static int open_fifo_end(const OpenJob *j, int *ret_fd) {
+        /* Invariant 3: resolved inside the exporter's root; symlinks and
+         * ".." stay in it, /proc's magic links are refused.  O_PATH opens
+         * nothing: whatever the path names, nothing of it runs yet (a
+         * device's open, a FIFO's wait for its other end). */
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int path_fd = -1, fd = -1;
+        char proc[64];
+        struct stat st;
+        int r;
+
+        r = become_exporter(j);
+        if (r < 0)
+                return r;
+        path_fd = (int) syscall(SYS_openat2, j->root, j->path, &how, sizeof(how));
+        if (path_fd < 0)
+                return -errno;
+        if (fstat(path_fd, &st) < 0)
+                return -errno;
+        /* A FIFO export opens FIFOs: never a regular file, a device or a
+         * socket the exporter put there instead. */
+        if (!S_ISFIFO(st.st_mode))
+                return -ENODEV;
+        /* The very inode checked above, reopened with the one access mode
+         * asked for (never O_RDWR), its permission checked as the
+         * exporter's user.  O_NONBLOCK: the open does not wait for the
+         * other end (a write end with no reader is ENXIO). */
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+        fd = open(proc, (j->oflag & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* The description is new and the opener's alone: it gets the
+         * blocking behaviour it asked for. */
+        if (!(j->oflag & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
@@ -138,7 +213,8 @@ _noreturn_ static void child_main(const OpenJob *j, int sock) {
                 r = container_join_cgroups(j->info->cgroups, &failed);
         }
         if (r >= 0)
-                r = j->shm ? make_memfd(j, &fd) : open_queue(j, &fd);
+                r = j->kind == OPEN_SHM ? make_memfd(j, &fd) : j->kind == OPEN_MQ ? open_queue(j, &fd)
+                                                                                 : open_fifo_end(j, &fd);
         status = r < 0 ? r : 0;
         (void) fd_send(sock, &status, sizeof(status), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
         _exit(0);
@@ -226,7 +302,7 @@ static int open_shm(Broker *b, Container *owner, Export *e, uint32_t flags, int 
                 if (r < 0)
                         return r;
                 snprintf(label, sizeof(label), "shuttle:%s.%s", owner->name, e->name);
-                j = (OpenJob){ .info = &info, .pidfd = owner->pidfd.fd, .shm = true, .label = label,
+                j = (OpenJob){ .info = &info, .pidfd = owner->pidfd.fd, .kind = OPEN_SHM, .label = label,
                                .size = e->shm_size };
                 r = run_in_exporter(&j, &e->shm_fd);
                 if (r < 0)
@@ -264,7 +340,30 @@ static int open_mq(Broker *b, Container *owner, const Export *e, uint32_t flags,
         r = load_exporter(b, owner, &info);
         if (r < 0)
                 return r;
-        return run_in_exporter(&(OpenJob){ .info = &info, .pidfd = owner->pidfd.fd, .queue = e->mq, .oflag = oflag },
+        return run_in_exporter(&(OpenJob){ .info = &info, .pidfd = owner->pidfd.fd, .kind = OPEN_MQ, .queue = e->mq,
+                                           .oflag = oflag },
+                               ret_fd);
+}
+
+static int open_fifo(Broker *b, Container *owner, const Export *e, uint32_t flags, int *ret_fd) {
+        _cleanup_(state_info_done) StateInfo info = {};
+        _cleanup_close_ int root = -1;
+        int oflag, r;
+
+        oflag = (flags & SHUTTLE_OPEN_WRITE) ? O_WRONLY : O_RDONLY;
+        if (flags & SHUTTLE_OPEN_NONBLOCK)
+                oflag |= O_NONBLOCK;
+        r = load_exporter(b, owner, &info);
+        if (r < 0)
+                return r;
+        /* Its root, opened here (the child, once it is the exporter's
+         * user, may not look into /proc/PID of the exporter's init), and
+         * only once the container has its own root. */
+        root = ns_open_root(owner->pid, owner->pidfd.fd, true);
+        if (root < 0)
+                return root == -EAGAIN ? -ENOENT : root;
+        return run_in_exporter(&(OpenJob){ .info = &info, .pidfd = owner->pidfd.fd, .kind = OPEN_FIFO, .root = root,
+                                           .path = e->fifo, .oflag = oflag },
                                ret_fd);
 }
 
@@ -281,10 +380,35 @@ static void audit_open(Broker *b, const Container *from, const char *to, const c
                                        .allow = allow, .rule = "-", .reason = reason });
 }
 
+/* What each request opens, and how it is named in the audit log and in
+ * replies. */
+static const struct {
+        const char *op;
+        PolicyIpcType ipc_type;
+        const char *missing;
+} open_kinds[] = {
+        [OPEN_SHM] = { "open-shm", POLICY_IPC_SHM, "no such shared-memory export" },
+        [OPEN_MQ] = { "open-mq", POLICY_IPC_MQ, "no such message-queue export" },
+        [OPEN_FIFO] = { "open-fifo", POLICY_IPC_FIFO, "no such FIFO export" },
+};
+
+static bool export_is_kind(const Export *e, OpenKind k) {
+        switch (k) {
+        case OPEN_SHM:
+                return e->shm_size > 0;
+        case OPEN_MQ:
+                return e->mq;
+        case OPEN_FIFO:
+                return e->fifo;
+        }
+        return false;
+}
+
 void broker_open_request(Broker *b, Client *cl, const ShuttleMsg *m) {
-        bool shm = m->type == SHUTTLE_MSG_OPEN_SHM;
-        const char *op = shm ? "open-shm" : "open-mq";
+        OpenKind kind = m->type == SHUTTLE_MSG_OPEN_SHM ? OPEN_SHM : m->type == SHUTTLE_MSG_OPEN_MQ ? OPEN_MQ : OPEN_FIFO;
+        const char *op = open_kinds[kind].op;
         char cname[SHUTTLE_NAME_MAX + 1], ename[SHUTTLE_NAME_MAX + 1];
+        PolicyMode mode = POLICY_MODE_NONE;
         IpcGrant grant = {};
         ShuttleMsg reply;
         Container *owner;
@@ -295,6 +419,23 @@ void broker_open_request(Broker *b, Client *cl, const ShuttleMsg *m) {
         if (shuttle_service_split(m->service, cname, ename) < 0) {
                 (void) broker_client_reply(b, cl, m->id, -EINVAL, NULL);
                 return;
+        }
+        if (kind == OPEN_FIFO) {
+                /* One end or the other: a descriptor with both would let
+                 * the holder read back what it writes, and more than any
+                 * rule's mode grants. */
+                switch (m->flags & (SHUTTLE_OPEN_READ | SHUTTLE_OPEN_WRITE)) {
+                case SHUTTLE_OPEN_READ:
+                        mode = POLICY_MODE_RO;
+                        break;
+                case SHUTTLE_OPEN_WRITE:
+                        mode = POLICY_MODE_WO;
+                        break;
+                default:
+                        (void) broker_client_reply(b, cl, m->id, -EINVAL,
+                                                   "a FIFO is opened for reading or for writing, not both");
+                        return;
+                }
         }
         owner = container_find(b, cname);
         if (!owner) {
@@ -310,7 +451,7 @@ void broker_open_request(Broker *b, Client *cl, const ShuttleMsg *m) {
                 /* Its own export: the owner reaches the object (for shm, the
                  * only way to) with no rule needed. */
                 audit_open(b, cl->container, owner->name, op, m->service, true, "a container's own export");
-        else if (!broker_decide_ipc_type(b, cl->container, owner, ename, op, shm ? POLICY_IPC_SHM : POLICY_IPC_MQ,
+        else if (!broker_decide_ipc_mode(b, cl->container, owner, ename, op, open_kinds[kind].ipc_type, mode,
                                          &grant)) {
                 /* Decided before looking at the export, as CONNECT is: a
                  * denied container learns nothing about what exists. */
@@ -321,18 +462,28 @@ void broker_open_request(Broker *b, Client *cl, const ShuttleMsg *m) {
          * never seen again, so it cannot be counted (shuttle-policy(5)). */
 
         e = find_export(owner, ename);
-        if (!e || (shm ? e->shm_size == 0 : !e->mq)) {
-                /* No such export, or one of the other kind: shared memory
-                 * and queues are separate name spaces, as in POSIX. */
-                (void) broker_client_reply(b, cl, m->id, -ENOENT,
-                                           shm ? "no such shared-memory export" : "no such message-queue export");
+        if (!e || !export_is_kind(e, kind)) {
+                /* No such export, or one of another kind: shared memory,
+                 * queues and FIFOs are separate name spaces, as in POSIX. */
+                (void) broker_client_reply(b, cl, m->id, -ENOENT, open_kinds[kind].missing);
                 return;
         }
-        r = shm ? open_shm(b, owner, e, m->flags, &fd) : open_mq(b, owner, e, m->flags, &fd);
+        r = kind == OPEN_SHM ? open_shm(b, owner, e, m->flags, &fd)
+          : kind == OPEN_MQ  ? open_mq(b, owner, e, m->flags, &fd)
+                             : open_fifo(b, owner, e, m->flags, &fd);
         if (r < 0) {
-                if (r != -ENOENT && r != -EACCES)
+                const char *msg = NULL;
+
+                if (kind == OPEN_FIFO && r == -ENXIO)
+                        msg = "no one has the FIFO open for reading";
+                else if (kind == OPEN_FIFO && r == -ENODEV) {
+                        /* The exporter put something else at its FIFO's
+                         * path (or a symlink to it): refused, and on record. */
+                        msg = "the export's path is not a FIFO";
+                        audit_open(b, cl->container, owner->name, op, m->service, false, msg);
+                } else if (r != -ENOENT && r != -EACCES)
                         log_warning_errno(r, "Cannot open %s for '%s': %m", m->service, cl->container->qname);
-                (void) broker_client_reply(b, cl, m->id, r, NULL);
+                (void) broker_client_reply(b, cl, m->id, r, msg);
                 return;
         }
         /* Invariant 7: after the yes, the broker steps aside. */

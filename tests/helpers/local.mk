@@ -30,3 +30,7 @@ tests_helpers_syscalls_LDADD = $(LIBSECCOMP_LIBS)
 # The service manager's end of sd_notify(3) (tests/integration/notify.sh).
 check_PROGRAMS += tests/helpers/notifyrecv
 tests_helpers_notifyrecv_SOURCES = tests/helpers/notifyrecv.c
+# FIFO exports through the shim's open() and the client library (tests/integration/fifo.sh).
+check_PROGRAMS += tests/helpers/fifocall
+tests_helpers_fifocall_SOURCES = tests/helpers/fifocall.c
+tests_helpers_fifocall_LDADD = libshuttle-broker.la libshuttle-common.la

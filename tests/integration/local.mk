@@ -31,6 +31,7 @@ integration_tests += tests/integration/example-mail-viewer.sh
 integration_tests += tests/integration/depend.sh tests/integration/example-build-toolchain.sh
 integration_tests += tests/integration/shim-exec.sh
 integration_tests += tests/integration/shm-mq.sh
+integration_tests += tests/integration/fifo.sh
 integration_tests += tests/integration/names.sh
 integration_tests += tests/integration/escape.sh
 integration_tests += tests/integration/audit-flood.sh

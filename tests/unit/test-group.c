@@ -470,7 +470,7 @@ static void test_export_errors(void **state) {
                            "    exports:\n"
                            "      - { name: kv, socket: /run/kv.sock }\n"
                            "      - { name: kv, tcp: 80 }\n"
-                           "      - { name: f, fifo: /run/f }\n"
+                           "      - { name: f, fifo: run/f }\n"
                            "      - { name: q, mq: q }\n"
                            "      - { name: both, socket: /a, shm: 1M }\n"
                            "      - { name: p, tcp: 65536 }\n"
@@ -480,15 +480,15 @@ static void test_export_errors(void **state) {
                            "      - { name: \"a b\", tcp: 1, port: 2 }\n"
                            "      - kv=/run/kv.sock\n",
                       "g.yaml:7:17: two exports named 'kv' (first at line 6 column 17)",
-                      "g.yaml:8:20: exports of type fifo are not supported yet",
+                      "g.yaml:8:26: 'fifo': 'run/f': expected an absolute path without '.' or '..'",
                       "g.yaml:9:24: 'mq': 'q': expected a queue name as mq_open() takes it (one leading '/', at "
                       "most 255 more characters, no other '/')",
-                      "g.yaml:10:35: an export has exactly one of socket, tcp, mq or shm ('socket' and 'shm')",
+                      "g.yaml:10:35: an export has exactly one of socket, tcp, fifo, mq or shm ('socket' and 'shm')",
                       "g.yaml:11:25: 'tcp' must be a port from 1 to 65535, not '65536'",
                       "g.yaml:12:28: 'socket': 'run/x': expected an absolute path without '.' or '..'",
                       "g.yaml:13:9: export has no 'name'",
-                      "g.yaml:14:9: export needs one of socket, tcp, mq or shm",
-                      "g.yaml:15:32: unknown key 'port' in an export (expected name and one of socket, tcp, mq or shm)",
+                      "g.yaml:14:9: export needs one of socket, tcp, fifo, mq or shm",
+                      "g.yaml:15:32: unknown key 'port' in an export (expected name and one of socket, tcp, fifo, mq or shm)",
                       "g.yaml:15:17: export name 'a b' is not valid (1-63 characters of A-Z a-z 0-9 _ . -, "
                       "starting with a letter or digit)",
                       "g.yaml:16:9: an export must be a mapping like { name: kv, socket: /run/kv.sock }, not a string");
@@ -500,10 +500,11 @@ static void test_export_kinds(void **state) {
                                 "    exports:\n"
                                 "      - { name: jobs, mq: /jobs }\n"
                                 "      - { name: frames, shm: 16M }\n"
-                                "      - { name: page, shm: 4096 }\n");
+                                "      - { name: page, shm: 4096 }\n"
+                                "      - { name: logs, fifo: /run/logs.fifo }\n");
         const GroupContainer *a = container(g, "a");
 
-        assert_int_equal(a->config.n_exports, 3);
+        assert_int_equal(a->config.n_exports, 4);
         assert_string_equal(a->config.exports[0].name, "jobs");
         assert_string_equal(a->config.exports[0].mq, "/jobs");
         assert_null(a->config.exports[0].socket);
@@ -514,6 +515,13 @@ static void test_export_kinds(void **state) {
         assert_null(a->config.exports[1].mq);
         assert_null(a->config.exports[1].socket);
         assert_int_equal(a->config.exports[2].shm_size, 4096);
+        assert_null(a->config.exports[2].fifo);
+        assert_string_equal(a->config.exports[3].name, "logs");
+        assert_string_equal(a->config.exports[3].fifo, "/run/logs.fifo");
+        assert_null(a->config.exports[3].socket);
+        assert_null(a->config.exports[3].mq);
+        assert_int_equal(a->config.exports[3].shm_size, 0);
+        assert_int_equal(a->config.exports[3].port, 0);
         group_free(g);
 
         expect_errors(HEAD "  a:\n"
@@ -525,7 +533,10 @@ static void test_export_kinds(void **state) {
                            "      - { name: d, shm: 0 }\n"
                            "      - { name: e, shm: 65G }\n"
                            "      - { name: f, shm: lots }\n"
-                           "      - { name: g, mq: /g, shm: 1M }\n",
+                           "      - { name: g, mq: /g, shm: 1M }\n"
+                           "      - { name: h, fifo: /run/../h }\n"
+                           "      - { name: i, fifo: [x] }\n"
+                           "      - { name: j, fifo: /j, socket: /k }\n",
                       "g.yaml:6:24: 'mq': '/a/b': expected a queue name as mq_open() takes it (one leading '/', at "
                       "most 255 more characters, no other '/')",
                       "g.yaml:7:24: 'mq': '/': expected a queue name as mq_open() takes it (one leading '/', at "
@@ -534,7 +545,10 @@ static void test_export_kinds(void **state) {
                       "g.yaml:9:25: 'shm': invalid size '0' (expected e.g. 16M, 1 byte to 64G)",
                       "g.yaml:10:25: 'shm': invalid size '65G' (expected e.g. 16M, 1 byte to 64G)",
                       "g.yaml:11:25: 'shm': invalid size 'lots' (expected e.g. 16M, 1 byte to 64G)",
-                      "g.yaml:12:28: an export has exactly one of socket, tcp, mq or shm ('mq' and 'shm')");
+                      "g.yaml:12:28: an export has exactly one of socket, tcp, fifo, mq or shm ('mq' and 'shm')",
+                      "g.yaml:13:26: 'fifo': '/run/../h': expected an absolute path without '.' or '..'",
+                      "g.yaml:14:26: 'fifo' must be a string, not a list",
+                      "g.yaml:15:30: an export has exactly one of socket, tcp, fifo, mq or shm ('fifo' and 'socket')");
 }
 
 static void test_ready_errors(void **state) {
@@ -623,11 +637,11 @@ static void test_many_errors_reported(void **state) {
                       "    depends_on: [ghost]\n"
                       "  b:\n"
                       "    limits: { pids: lots }\n"
-                      "    exports: [{ name: s, fifo: /s }]\n",
+                      "    exports: [{ name: s, fifo: s }]\n",
                       "g.yaml:2:1: unknown key 'bogus' at the top level (expected group, policy or containers)",
                       "g.yaml:6:10: 'net': 'wifi': expected 'none', 'loopback' or 'bridge'",
                       "g.yaml:9:21: 'pids': invalid count 'lots' (expected a positive number or max)",
-                      "g.yaml:10:26: exports of type fifo are not supported yet",
+                      "g.yaml:10:32: 'fifo': 's': expected an absolute path without '.' or '..'",
                       "g.yaml:8:3: container 'b' has no 'command'",
                       "g.yaml:7:18: 'depends_on': no container named 'ghost' in this group");
 }

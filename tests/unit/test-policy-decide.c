@@ -140,6 +140,81 @@ static void test_ipc_type(void **state) {
         policy_unref(p);
 }
 
+static PolicyDecision fifo(Policy *p, const char *from, const char *endpoint, PolicyMode mode) {
+        PolicyRequest req = { .from = from, .to = "b", .kind = POLICY_KIND_IPC, .object = endpoint,
+                              .ipc_type = POLICY_IPC_FIFO, .mode = mode, .now = NOW };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        return d;
+}
+
+/* A FIFO export's end: mode ro grants the read end only, wo the write end
+ * only, rw (or no mode) either; never more than the rule says. */
+static void test_fifo_mode(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: w, from: a, to: b, allow: ipc, endpoint: logs, type: fifo, mode: wo}\n"
+                            "  - {id: r, from: a, to: b, allow: ipc, endpoint: feed, type: fifo, mode: ro}\n"
+                            "  - {id: rw, from: a, to: b, allow: ipc, endpoint: both, type: fifo, mode: rw}\n"
+                            "  - {id: any, from: c, to: b, allow: ipc, type: fifo}\n"
+                            "  - {id: nope, from: c, to: b, deny: ipc, endpoint: secret}\n");
+        PolicyDecision d;
+
+        d = fifo(p, "a", "logs", POLICY_MODE_WO);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "w");
+        assert_int_equal(d.mode, POLICY_MODE_WO);
+        d = fifo(p, "a", "logs", POLICY_MODE_RO);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "default");
+        d = fifo(p, "a", "logs", POLICY_MODE_RW);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        d = fifo(p, "a", "feed", POLICY_MODE_RO);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        d = fifo(p, "a", "feed", POLICY_MODE_WO);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        d = fifo(p, "a", "both", POLICY_MODE_RO);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        d = fifo(p, "a", "both", POLICY_MODE_WO);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_WO);
+        /* No mode in the rule: either end, the one asked for. */
+        d = fifo(p, "c", "anything", POLICY_MODE_WO);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_WO);
+        d = fifo(p, "c", "anything", POLICY_MODE_RO);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_RO);
+        /* A deny has no mode: it denies both ends. */
+        d = fifo(p, "c", "secret", POLICY_MODE_RO);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "nope");
+        /* A request that names no end (a group's reachability check) is
+         * allowed by a rule for one end. */
+        d = fifo(p, "a", "logs", POLICY_MODE_NONE);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.mode, POLICY_MODE_WO);
+
+        /* explain names the field that missed. */
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_IPC, .object = "logs",
+                              .ipc_type = POLICY_IPC_FIFO, .mode = POLICY_MODE_RO, .now = NOW };
+        PolicyExplanation e;
+        bool seen = false;
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        for (size_t i = 0; i < e.n_entries; i++)
+                if (streq(e.entries[i].rule->id, "w")) {
+                        assert_int_equal(e.entries[i].status, POLICY_NEAR_MISS);
+                        assert_string_equal(e.entries[i].field, "mode");
+                        assert_string_equal(e.entries[i].detail, "rule grants wo, request wants ro");
+                        seen = true;
+                }
+        assert_true(seen);
+        policy_explanation_clear(&e);
+        policy_unref(p);
+}
+
 static PolicyVerdict invoke(Policy *p, const char *app, const char *const *args, size_t n) {
         PolicyRequest req = { .from = "mail", .to = "viewer", .kind = POLICY_KIND_INVOKE, .object = app,
                               .args = args, .n_args = n };
@@ -743,6 +818,7 @@ int main(void) {
                 cmocka_unit_test(test_groups),
                 cmocka_unit_test(test_kinds_are_separate),
                 cmocka_unit_test(test_ipc_type),
+                cmocka_unit_test(test_fifo_mode),
                 cmocka_unit_test(test_invoke_args),
                 cmocka_unit_test(test_transfer_mode),
                 cmocka_unit_test(test_transfer_names),

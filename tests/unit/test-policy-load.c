@@ -215,6 +215,18 @@ static void test_rule_errors(void **state) {
                       "t.yaml:3:10: rule id '-' is reserved (the audit log's name for the broker's own decisions)");
         expect_errors(HEAD "  - {from: a, to: b, allow: ipc, type: pigeon}\n",
                       "t.yaml:3:40: 'type' must be unix, tcp, fifo, mq or shm, not 'pigeon'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, endpoint: kv, mode: ro}\n",
+                      "t.yaml:3:54: 'mode' in an ipc rule needs 'type: fifo' (it says which end of the FIFO the "
+                      "rule grants)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, type: unix, mode: rw}\n",
+                      "t.yaml:3:52: 'mode' in an ipc rule needs 'type: fifo' (it says which end of the FIFO the "
+                      "rule grants)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, type: fifo, mode: both}\n",
+                      "t.yaml:3:52: 'mode' must be ro, wo or rw, not 'both'");
+        expect_errors(HEAD "  - {from: a, to: b, allow: transfer, path: /x, mode: wo}\n",
+                      "t.yaml:3:55: 'mode' must be ro or rw, not 'wo' (wo is for FIFO exports, in ipc rules)");
+        expect_errors(HEAD "  - {from: a, to: b, deny: ipc, type: fifo, mode: wo}\n",
+                      "t.yaml:3:45: 'mode' does not apply to deny rules");
         expect_errors(HEAD "  - {from: a, to: b, allow: invoke, app: bin/ls}\n",
                       "t.yaml:3:42: 'app' must be an absolute, normalised path (no '.', '..', '//' or trailing '/'): 'bin/ls'");
         expect_errors(HEAD "  - {from: a, to: b, allow: invoke, args: [..., x]}\n",
@@ -715,7 +727,8 @@ static void test_dump_roundtrip(void **state) {
                             "  - {from: b, to: t, allow: depend, path: /opt/t, until: 2030-01-01T00:00:00Z}\n"
                             "  - {from: c, to: d, allow: transfer, pid: '/usr/bin/*'}\n"
                             "  - {from: c, to: d, allow: transfer, service: kv}\n"
-                            "  - {from: c, to: d, allow: transfer, host: true}\n");
+                            "  - {from: c, to: d, allow: transfer, host: true}\n"
+                            "  - {from: c, to: d, allow: ipc, endpoint: logs, type: fifo, mode: wo}\n");
         char *text = NULL, *text2 = NULL;
         size_t len = 0, len2 = 0;
         FILE *f = open_memstream(&text, &len);
@@ -730,9 +743,10 @@ static void test_dump_roundtrip(void **state) {
         assert_non_null(strstr(text, "  pid: /usr/bin/*\n  audit: all\n"));
         assert_non_null(strstr(text, "  service: kv\n  audit: all\n"));
         assert_non_null(strstr(text, "  host: true\n  audit: all\n"));
+        assert_non_null(strstr(text, "  type: fifo\n  mode: wo\n"));
 
         Policy *q = load_ok(text);
-        assert_int_equal(policy_get_n_rules(q), 7);
+        assert_int_equal(policy_get_n_rules(q), 8);
         assert_true(policy_get_rule(q, 6)->host);
         f = open_memstream(&text2, &len2);
         assert_int_equal(policy_dump_yaml(q, f), 0);

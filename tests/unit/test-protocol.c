@@ -368,6 +368,19 @@ static void test_names_and_open(void **state) {
         assert_string_equal(out.service, "db.jobs");
         assert_int_equal(shuttle_msg_success_reply(SHUTTLE_MSG_OPEN_MQ), SHUTTLE_MSG_OPENED);
         assert_int_equal(shuttle_msg_type_n_fds(SHUTTLE_MSG_OPENED), 1);
+        shuttle_msg_open(&in, SHUTTLE_MSG_OPEN_FIFO, 6, "db.logs", SHUTTLE_OPEN_WRITE | SHUTTLE_OPEN_NONBLOCK);
+        roundtrip(&in, &f, &out);
+        assert_int_equal(out.type, SHUTTLE_MSG_OPEN_FIFO);
+        assert_string_equal(out.service, "db.logs");
+        assert_int_equal(out.flags, SHUTTLE_OPEN_WRITE | SHUTTLE_OPEN_NONBLOCK);
+        assert_string_equal(shuttle_msg_type_name(SHUTTLE_MSG_OPEN_FIFO), "open-fifo");
+        assert_int_equal(shuttle_msg_success_reply(SHUTTLE_MSG_OPEN_FIFO), SHUTTLE_MSG_OPENED);
+        shuttle_msg_open(&in, SHUTTLE_MSG_OPEN_FIFO, 6, "db.logs", SHUTTLE_OPEN_NONBLOCK);
+        assert_int_equal(shuttle_msg_encode(&in, f.b, sizeof(f.b), &f.len, NULL), -EINVAL);
+        frame_begin(&f, SHUTTLE_MSG_OPEN_FIFO, 1);
+        frame_str(&f, SHUTTLE_ATTR_SERVICE, "db.logs");
+        frame_u32(&f, SHUTTLE_ATTR_FLAGS, SHUTTLE_OPEN_READ);
+        assert_refused(&f, 1, SHUTTLE_DECODE_REQUEST, -EBADFD);
         /* Neither read nor write; unknown bits. */
         shuttle_msg_open(&in, SHUTTLE_MSG_OPEN_SHM, 5, "db.frames", SHUTTLE_OPEN_NONBLOCK);
         assert_int_equal(shuttle_msg_encode(&in, f.b, sizeof(f.b), &f.len, NULL), -EINVAL);

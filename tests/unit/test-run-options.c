@@ -28,7 +28,7 @@ static void test_full(void **state) {
                                "--read-only", "--tty", "--workdir", "/w", "--ulimit", "nofile=100:200",
                                "--export", "kv=/run/kv.sock", "--export", "admin=/run/admin.sock",
                                "--export", "web=tcp:8080", "--export", "jobs=mq:/jobs",
-                               "--export", "frames=shm:16M",
+                               "--export", "frames=shm:16M", "--export", "logs=fifo:/run/logs.fifo",
                                "--", "/bin/echo", "--name", "x"),
                          0);
         assert_null(err);
@@ -56,7 +56,7 @@ static void test_full(void **state) {
         assert_true(o.config.tty);
         assert_string_equal(o.config.workdir, "/w");
         assert_int_equal(o.config.n_rlimits, 1);
-        assert_int_equal(o.config.n_exports, 5);
+        assert_int_equal(o.config.n_exports, 6);
         assert_null(o.config.exports[2].socket);
         assert_null(o.config.exports[2].mq);
         assert_int_equal(o.config.exports[2].shm_size, 0);
@@ -74,6 +74,14 @@ static void test_full(void **state) {
         assert_null(o.config.exports[4].socket);
         assert_null(o.config.exports[4].mq);
         assert_int_equal(o.config.exports[4].port, 0);
+        assert_null(o.config.exports[4].fifo);
+        assert_string_equal(o.config.exports[5].name, "logs");
+        assert_string_equal(o.config.exports[5].fifo, "/run/logs.fifo");
+        assert_null(o.config.exports[5].socket);
+        assert_null(o.config.exports[5].mq);
+        assert_int_equal(o.config.exports[5].shm_size, 0);
+        assert_int_equal(o.config.exports[5].port, 0);
+        assert_null(o.config.exports[0].fifo);
         /* Options after the command belong to the command. */
         assert_string_equal(o.config.argv[0], "/bin/echo");
         assert_string_equal(o.config.argv[1], "--name");
@@ -218,7 +226,10 @@ static void test_errors(void **state) {
                 { { "--export", "m=shm:lots", "true" }, "expected shm:SIZE" },
                 { { "--export", "m=shm:65G", "true" }, "expected shm:SIZE" },
                 { { "--export", "m=shm:", "true" }, "expected shm:SIZE" },
-                { { "--export", "f=fifo:/run/f", "true" }, "exports of type fifo are not supported" },
+                { { "--export", "f=fifo:run/f", "true" }, "--export: 'f=fifo:run/f': expected fifo:/PATH" },
+                { { "--export", "f=fifo:", "true" }, "expected fifo:/PATH" },
+                { { "--export", "f=fifo:/run/../etc/f", "true" }, "expected fifo:/PATH" },
+                { { "--export", "f=fifo:/run/f", "--export", "f=mq:/f" }, "--export: two services named 'f'" },
                 { { "--export", "q=mq:/a", "--export", "q=shm:1M" }, "--export: two services named 'q'" },
                 { { "--cap-add", "NET_ADMIN", "--cap-drop", "NET_ADMIN" }, "name the same capability" },
         };

@@ -8,7 +8,7 @@ pkglib_LTLIBRARIES = libshuttle-shim.la
 libshuttle_shim_la_SOURCES = \
 	src/shuttle/shim/shim.c src/shuttle/shim/shim-names.c src/shuttle/shim/shim-internal.h \
 	src/shuttle/shim/shim-exec.c src/shuttle/app-entry.h \
-	src/shuttle/shim/shim-ipc.c \
+	src/shuttle/shim/shim-ipc.c src/shuttle/shim/shim-fifo.c \
 	src/shuttle/shim/shim-signal.c \
 	src/shuttle/client.h src/shuttle/client.c \
 	src/shuttle/protocol.h src/shuttle/protocol.c \
