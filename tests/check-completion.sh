@@ -39,7 +39,6 @@ trap 'rm -rf "$tmp"' EXIT
 
 verbs="run ps exec kill stop logs audit"
 policy_cmds=$("$SHUTTLECTL" policy --help 2>&1 | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p')
-echo "1..$((18 + $(echo $verbs $policy_cmds | wc -w) + 3))"
 
 comp shuttlectl r;                      has run;   ok $? "shuttlectl r<TAB> offers run" "got: $(echo $reply)"
 comp shuttlectl "";                     has stop && has logs && has policy; ok $? "shuttlectl <TAB> offers the verbs" "got: $(echo $reply)"
@@ -109,4 +108,6 @@ check_opts "shuttlectl" "$(sed -n '/^Options:/,$p' <<<"$help")" shuttlectl
 comp shuttlectl policy ""
 [ -n "$policy_cmds" ] && [ "$(echo $reply)" = "$(echo $policy_cmds)" ]
 ok $? "the policy commands completed are those of 'shuttlectl policy --help'" "--help: $(echo $policy_cmds); script: $(echo $reply)"
+# The plan comes last (TAP allows it): no count to keep in step.
+echo "1..$n"
 exit $fail
