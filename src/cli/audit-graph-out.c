@@ -97,8 +97,8 @@ static void put_window(FILE *f, const char *what, uint64_t usec) {
 
 int audit_graph_write_dot(const AuditGraph *g, FILE *f) {
         fputs("digraph shuttle {\n"
-              "  graph [rankdir=LR, fontname=\"sans-serif\", fontsize=11, nodesep=0.12, ranksep=0.9,\n"
-              "         newrank=true, labelloc=b, labeljust=l];\n"
+              "  graph [rankdir=LR, fontname=\"sans-serif\", fontsize=11, nodesep=0.3, ranksep=0.9,\n"
+              "         labelloc=b, labeljust=l];\n"
               "  node [shape=box, style=rounded, fontname=\"sans-serif\", fontsize=10, height=0.3];\n"
               "  edge [fontname=\"sans-serif\", fontsize=8, arrowsize=0.6];\n",
               f);
@@ -107,6 +107,10 @@ int audit_graph_write_dot(const AuditGraph *g, FILE *f) {
          * members are one run. */
         for (size_t i = 0; i < g->n_nodes;) {
                 const char *group = g->nodes[i].group;
+                if (!g->nodes[i].shown) {
+                        i++;
+                        continue;
+                }
                 if (!group) {
                         put_node(f, g, i++, "  ");
                         continue;
@@ -115,7 +119,8 @@ int audit_graph_write_dot(const AuditGraph *g, FILE *f) {
                 put_dot_text(f, group);
                 fputs("\";\n    style=\"rounded,filled\"; fillcolor=\"#f2f5fa\"; color=\"#8da0bf\";\n", f);
                 for (; i < g->n_nodes && g->nodes[i].group && streq(g->nodes[i].group, group); i++)
-                        put_node(f, g, i, "    ");
+                        if (g->nodes[i].shown)
+                                put_node(f, g, i, "    ");
                 fputs("  }\n", f);
         }
 
@@ -194,6 +199,8 @@ json_t *audit_graph_to_json(const AuditGraph *g) {
                 goto fail;
         for (size_t i = 0; i < g->n_nodes; i++) {
                 const GraphNode *n = &g->nodes[i];
+                if (!n->shown)
+                        continue;
                 o = json_pack("{s:s, s:s?, s:b, s:I}", "name", n->name, "group", n->group, "seen", n->seen,
                               "deny_unattributed", (json_int_t) n->deny_unattributed);
                 if (!o || json_array_append_new(nodes, o) < 0)

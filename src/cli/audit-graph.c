@@ -142,7 +142,7 @@ static int grow(void **array, size_t *allocated, size_t n, size_t item) {
 
 /* The node called name (created, with group if given); its group is the
  * first one a record or the policy names. */
-static ssize_t node_get(AuditGraph *g, const char *name, const char *group, bool seen) {
+static ssize_t node_get(AuditGraph *g, const char *name, const char *group, bool seen, bool shown) {
         ssize_t i = node_find(g, name);
         GraphNode *n;
 
@@ -162,6 +162,7 @@ static ssize_t node_get(AuditGraph *g, const char *name, const char *group, bool
         }
         n = &g->nodes[i];
         n->seen = n->seen || seen;
+        n->shown = n->shown || shown;
         if (group && !n->group) {
                 n->group = strdup(group);
                 if (!n->group)
@@ -240,6 +241,13 @@ int audit_graph_add_record(AuditGraph *g, json_t *rec) {
 
         if (!json_is_object(rec) || !kind)
                 return 0;
+        /* Whatever else, the record says which group 'from' is in: its
+         * node is clustered right even when its own records are left out. */
+        if (from && group) {
+                a = node_get(g, from, group, false, false);
+                if (a < 0)
+                        return (int) a;
+        }
         if (g->since_usec > 0 || g->until_usec > 0) {
                 const char *s = str_field(rec, "ts");
                 if (!s || audit_parse_timestamp(s, &ts) < 0)
@@ -253,7 +261,7 @@ int audit_graph_add_record(AuditGraph *g, json_t *rec) {
         if (streq(kind, "container")) {
                 if (!from || g->from_glob || g->to_glob || g->kind_glob)
                         return 0;
-                a = node_get(g, from, group, true);
+                a = node_get(g, from, group, true, true);
                 return a < 0 ? (int) a : 1;
         }
 
@@ -283,7 +291,7 @@ int audit_graph_add_record(AuditGraph *g, json_t *rec) {
                  * with no target; they stay with the container. */
                 if (allow || g->to_glob)
                         return 0;
-                a = node_get(g, from, group, true);
+                a = node_get(g, from, group, true, true);
                 if (a < 0)
                         return (int) a;
                 g->nodes[a].deny_unattributed += n;
@@ -293,10 +301,10 @@ int audit_graph_add_record(AuditGraph *g, json_t *rec) {
         if (!glob_ok(g->to_glob, to))
                 return 0;
 
-        a = node_get(g, from, group, true);
+        a = node_get(g, from, group, true, true);
         if (a < 0)
                 return (int) a;
-        b = node_get(g, to, NULL, true);
+        b = node_get(g, to, NULL, true, true);
         if (b < 0)
                 return (int) b;
         i = edge_get(g, (size_t) a, (size_t) b, k);
@@ -340,7 +348,7 @@ static void overlay_named(const char *group, const char *name, void *userdata) {
                 return;
         if (!glob_ok(s->g->from_glob, name) && !glob_ok(s->g->to_glob, name))
                 return;
-        i = node_get(s->g, name, literal_group ? group : NULL, false);
+        i = node_get(s->g, name, literal_group ? group : NULL, false, true);
         if (i < 0)
                 s->error = (int) i;
 }
@@ -392,10 +400,10 @@ int audit_graph_add_policy(AuditGraph *g, const Policy *p, time_t now) {
         for (size_t i = 0; i < n && r >= 0; i++)
                 r = qualified(&g->nodes[i], &names[i]);
         for (size_t a = 0; a < n && r >= 0; a++) {
-                if (!glob_ok(g->from_glob, g->nodes[a].name))
+                if (!g->nodes[a].shown || !glob_ok(g->from_glob, g->nodes[a].name))
                         continue;
                 for (size_t b = 0; b < n && r >= 0; b++) {
-                        if (a == b || !glob_ok(g->to_glob, g->nodes[b].name))
+                        if (a == b || !g->nodes[b].shown || !glob_ok(g->to_glob, g->nodes[b].name))
                                 continue;
                         s.from = a;
                         s.to = b;
@@ -453,8 +461,17 @@ void audit_graph_sort(AuditGraph *g) {
         }
         /* Out of memory: edges sorted, nodes in their first order. */
         if (ranked && rank) {
+                size_t n = 0;
+
+                /* The hidden nodes go: no edge ends at one. */
                 for (size_t i = 0; i < g->n_nodes; i++)
-                        ranked[i] = (Ranked){ .node = g->nodes[i], .old = i };
+                        if (g->nodes[i].shown)
+                                ranked[n++] = (Ranked){ .node = g->nodes[i], .old = i };
+                        else {
+                                free(g->nodes[i].name);
+                                free(g->nodes[i].group);
+                        }
+                g->n_nodes = n;
                 qsort(ranked, g->n_nodes, sizeof(Ranked), ranked_cmp);
                 for (size_t i = 0; i < g->n_nodes; i++) {
                         g->nodes[i] = ranked[i].node;

@@ -45,6 +45,9 @@ typedef struct GraphNode {
         char *group;        /* NULL: no record named one */
         uint64_t deny_unattributed; /* over-budget denials (no 'to' recorded) */
         bool seen;          /* in a record (not only named by the policy) */
+        bool shown;         /* drawn; a node that is not only says which group a
+                             * container is in (from a record outside the window
+                             * or the filters): audit_graph_sort() drops it */
 } GraphNode;
 
 typedef struct GraphEdge {
@@ -89,8 +92,9 @@ int audit_graph_add_record(AuditGraph *g, json_t *rec);
  * used (GRAPH_UNUSED).  Call after the last record.  0 or -ENOMEM. */
 int audit_graph_add_policy(AuditGraph *g, const Policy *p, time_t now);
 
-/* Sorts nodes by group then name and edges by from, to, kind (stable
- * output for the same input).  Call before reading or writing. */
+/* Drops the nodes not shown, sorts nodes by group then name and edges by
+ * from, to, kind (stable output for the same input).  Call once, after
+ * the last record and the policy, before reading or writing. */
 void audit_graph_sort(AuditGraph *g);
 
 GraphStyle audit_graph_edge_style(const GraphEdge *e);
