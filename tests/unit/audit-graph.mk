@@ -8,3 +8,5 @@ tests_unit_test_audit_graph_SOURCES = tests/unit/test-audit-graph.c src/cli/audi
 tests_unit_test_audit_graph_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_audit_graph_LDADD = libshuttle-broker.la libshuttle-policy.la libshuttle-common.la \
 	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS) $(YAML_LIBS) $(TEST_LIBS)
+TESTS += tests/integration/audit-graph.sh
+dist_noinst_SCRIPTS += tests/integration/audit-graph.sh tests/integration/audit-graph-gen.py
