@@ -178,17 +178,19 @@ static json_t *edge_json(const AuditGraph *g, const GraphEdge *e) {
                         return NULL;
                 }
         }
-        o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o}", "from", g->nodes[e->from].name, "to",
+        o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "from", g->nodes[e->from].name, "to",
                       g->nodes[e->to].name, "kind", policy_kind_to_string(e->kind), "allow", (json_int_t) e->allow,
-                      "deny", (json_int_t) e->deny, "style", graph_style_to_string(audit_graph_edge_style(e)),
-                      "rules", rules);
-        if (!o)
+                      "deny", (json_int_t) e->deny, "style", graph_style_to_string(audit_graph_edge_style(e)));
+        if (!o) {
+                json_decref(rules);
                 return NULL;
+        }
+        if (g->has_policy)
+                json_object_set_new(o, "declared", json_boolean(e->declared));
+        json_object_set_new(o, "rules", rules);
         if (e->other_allow + e->other_deny > 0)
                 json_object_set_new(o, "other_rules", json_pack("{s:I, s:I}", "allow", (json_int_t) e->other_allow,
                                                                 "deny", (json_int_t) e->other_deny));
-        if (g->has_policy)
-                json_object_set_new(o, "declared", json_boolean(e->declared));
         return o;
 }
 

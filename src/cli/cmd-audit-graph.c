@@ -361,7 +361,7 @@ static int write_out(const GraphArgs *a, int fd) {
                 json_t *j = audit_graph_to_json(a->graph);
                 if (!j)
                         return log_oom();
-                r = json_dumpf(j, f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ? -EIO : 0;
+                r = json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
                 json_decref(j);
                 if (r >= 0)
                         fputc('\n', f);
