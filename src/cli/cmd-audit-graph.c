@@ -333,10 +333,11 @@ static int render(const AuditGraph *g, GraphFormat format, int out_fd) {
                 audit_graph_write_dot(g, f);
                 fclose(f);
         }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return log_error_errno(-errno, "Failed to wait for dot: %m");
+        while ((r = waitpid(pid, &status, 0) < 0 ? -errno : 0) == -EINTR)
+                ;
         sigaction(SIGPIPE, &old, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to wait for dot: %m");
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 if (WIFSIGNALED(status))
                         log_error("audit graph: dot was killed by signal %d", WTERMSIG(status));

@@ -10,7 +10,7 @@
 GEN=${top_srcdir:-.}/tests/integration/audit-graph-gen.py
 LOG=$T/hand.jsonl
 
-plan 57
+plan 62
 
 # json_edges FILE: "from to kind allow deny style[ declared]" per edge.
 json_edges() {
@@ -111,6 +111,10 @@ check_status "... as DOT" 0 sctl audit graph --file "$LOG" --policy "$T/policy.y
 check_match "... never used: dashed, grey" \
         'label="transfer: never used\\nweb-finds-db", color="#8c8c8c", fontcolor="#8c8c8c", style=dashed' "$(cat "$T/out")"
 check_match "... a node only the policy names: dashed" 'label="logger", style="rounded,dashed"' "$(cat "$T/out")"
+# A policy that no longer allows the invocation that happened.
+printf 'version: 1\nrules:\n  - { id: web-db, from: web, to: db, allow: ipc, endpoint: kv }\n' >"$T/narrow.yaml"
+check_status "--policy that does not allow a used edge" 0 sctl audit graph --file "$LOG" --policy "$T/narrow.yaml"
+check_match "... says so on it" 'label="invoke: 1 allowed\\nmail-opens-pdf\\n\(not allowed by this policy\)"' "$(cat "$T/out")"
 printf 'version: 1\nrules:\n  - { id: x, from: a, to: b, allow: ipcc }\n' >"$T/bad.yaml"
 check_status "a refused policy fails" 1 sctl audit graph --file "$LOG" --policy "$T/bad.yaml"
 check_match "... with file:line:col" "$T/bad.yaml:3:[0-9]+: " "$(cat "$T/err")"
@@ -124,6 +128,11 @@ check_status "an unknown option is a usage error" 2 sctl audit graph --file "$LO
 check_match "... naming it" "'--follow'" "$(cat "$T/err")"
 check_status "a missing log fails" 1 sctl audit graph --file "$T/nope.jsonl"
 check_match "... naming it" "$T/nope.jsonl" "$(cat "$T/err")"
+{ cat "$LOG"; echo 'not json'; echo '[1,2]'; } >"$T/junk.jsonl"
+check_status "lines that are not records are skipped" 0 sctl audit graph --file "$T/junk.jsonl" --format json
+check_match "... with one warning that counts them" "$T/junk.jsonl: 2 lines not JSON records, skipped \(the first: line 14\)" \
+        "$(cat "$T/err")"
+check_eq "... the graph the same" "$(cat "$T/small.json")" "$(cat "$T/out")"
 check_status "plain 'audit' still shows the table" 0 sctl audit --file "$LOG"
 check_match "... its header" '^TIME +SEQ +DECISION' "$(head -1 "$T/out")"
 
@@ -172,7 +181,7 @@ fi
 
 # ---- what a real broker decided (root) ----
 if [ "$(id -u)" != 0 ]; then
-        for i in $(seq $((_n + 1)) 57); do ok "# SKIP the broker part needs root"; done
+        for i in $(seq $((_n + 1)) 62); do ok "# SKIP the broker part needs root"; done
         finish
 fi
 cat >"$T/rpolicy.yaml" <<'YAML'
