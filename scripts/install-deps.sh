@@ -3,11 +3,14 @@
 # Usage: scripts/install-deps.sh [--bench]   (as root)
 set -eu
 
+# graphviz: dot, which `shuttlectl audit graph` runs for SVG and PNG (not
+# linked; the rest works without it, its tests skip those parts).
 packages="
  build-essential autoconf automake libtool pkg-config
  libcap-dev libseccomp-dev libmnl-dev libnl-3-dev libnl-route-3-dev
  libyaml-dev libjansson-dev libssl-dev libcmocka-dev
  procps util-linux iproute2 busybox-static
+ graphviz
 "
 # Only for `make bench`: the reference tools it compares against.
 bench_packages="hyperfine bubblewrap crun"

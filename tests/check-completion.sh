@@ -50,6 +50,10 @@ comp shuttlectl ps --format "";         only table json; ok $? "shuttlectl ps --
 comp shuttlectl audit --decision "";    only allow deny; ok $? "shuttlectl audit --decision <TAB> gives allow deny" "got: $(echo $reply)"
 comp shuttlectl audit --kind "";        only ipc invoke transfer depend signal; ok $? "shuttlectl audit --kind <TAB> gives the kinds" "got: $(echo $reply)"
 comp shuttlectl policy "";              has check && has explain; ok $? "shuttlectl policy <TAB> gives its commands" "got: $(echo $reply)"
+comp shuttlectl audit "";               only graph; ok $? "shuttlectl audit <TAB> gives graph" "got: $(echo $reply)"
+comp shuttlectl audit graph --format ""; only dot svg png json; ok $? "shuttlectl audit graph --format <TAB> gives dot svg png json" "got: $(echo $reply)"
+comp shuttlectl audit graph --po;       only --policy; ok $? "shuttlectl audit graph --po<TAB> gives --policy" "got: $(echo $reply)"
+comp shuttlectl audit --po;             ! has --policy; ok $? "plain audit does not offer graph's --policy" "got: $(echo $reply)"
 comp shuttlectl policy explain --mode ""; only ro wo rw; ok $? "shuttlectl policy explain --mode <TAB> gives ro wo rw" "got: $(echo $reply)"
 comp shuttlectl run -- sleep --ne;      ! has --net; ok $? "options after -- are CMD's, not run's" "got: $(echo $reply)"
 
@@ -95,6 +99,7 @@ check_opts() {   # check_opts LABEL HELP-TEXT WORD...
 for verb in $verbs; do
         check_opts "shuttlectl $verb" "$("$SHUTTLECTL" $verb --help 2>&1)" shuttlectl "$verb"
 done
+check_opts "shuttlectl audit graph" "$("$SHUTTLECTL" audit graph --help 2>&1)" shuttlectl audit graph
 for sub in $policy_cmds; do
         check_opts "shuttlectl policy $sub" "$("$SHUTTLECTL" policy $sub --help 2>&1)" shuttlectl policy "$sub"
 done

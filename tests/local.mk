@@ -23,3 +23,4 @@ include tests/completion.mk
 include tests/unit/xfer.mk
 include tests/unit/notify.mk
 include tests/dist.mk
+include tests/unit/audit-graph.mk

@@ -4,3 +4,6 @@
 shuttlectl_SOURCES += src/cli/cmd-audit.c
 shuttlectl_audit_cflags = $(JANSSON_CFLAGS)
 shuttlectl_audit_libs = libshuttle-broker.la $(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
+# shuttlectl audit graph: the interaction graph (pure) and its verb.
+shuttlectl_SOURCES += src/cli/cmd-audit-graph.c src/cli/audit-graph.c src/cli/audit-graph-out.c \
+	src/cli/audit-graph.h

@@ -27,7 +27,8 @@ typedef struct AuditArgs {
 } AuditArgs;
 
 static void help(void) {
-        printf("Usage: shuttlectl audit [OPTIONS...]\n\n"
+        printf("Usage: shuttlectl audit [OPTIONS...]\n"
+               "       shuttlectl audit graph [OPTIONS...]   (see 'shuttlectl audit graph --help')\n\n"
                "Show the broker's audit log: every decision and every refused request.\n\n"
                "  --file PATH            the log to read (default: see --state-dir)\n"
                "  --state-dir DIR        the log of the broker whose state is in DIR (default\n"
@@ -398,7 +399,7 @@ static int verify(const AuditArgs *a) {
  * writes (it may have been started with --audit-log); when none answers
  * (or we may not ask: only root may), the one shuttlectl starts a broker
  * on that directory with.  *ret_path is malloc'ed. */
-static int resolve_log(const char *state_dir, char **ret_path, char *origin, size_t size) {
+int audit_resolve_log(const char *state_dir, char **ret_path, char *origin, size_t size) {
         const char *why;
         char *path = NULL;
         int r;
@@ -432,13 +433,15 @@ int verb_audit(int argc, char **argv) {
         AuditArgs a = {};
         int r;
 
+        if (argc > 1 && streq(argv[1], "graph"))
+                return verb_audit_graph(argc - 1, argv + 1);
         r = parse_args(argc, argv, &a);
         if (r < 0)
                 return EXIT_USAGE;
         if (r == 0)
                 return 0;
         if (!a.file) {
-                if (resolve_log(a.state_dir ?: STATE_DIR_DEFAULT, &resolved, a.origin, sizeof(a.origin)) < 0)
+                if (audit_resolve_log(a.state_dir ?: STATE_DIR_DEFAULT, &resolved, a.origin, sizeof(a.origin)) < 0)
                         return 1;
                 a.file = resolved;
         }

@@ -5,6 +5,8 @@
  * name.  Exit codes: 0 success, 1 failure, 2 usage error (bad option or
  * value); `run` exits with the container's status. */
 
+#include <stddef.h>
+
 #define EXIT_USAGE 2
 
 typedef struct Verb {
@@ -23,3 +25,8 @@ int verb_kill(int argc, char **argv);
 int verb_stop(int argc, char **argv);
 int verb_logs(int argc, char **argv);
 int verb_transfer(int argc, char **argv);
+
+/* `audit graph` (cmd-audit-graph.c), reached through verb_audit(); the
+ * log `audit` reads without --file (cmd-audit.c), and how it was found. */
+int verb_audit_graph(int argc, char **argv);
+int audit_resolve_log(const char *state_dir, char **ret_path, char *origin, size_t size);

@@ -16,3 +16,5 @@ libshuttle_policy_la_SOURCES = \
 	src/policy/dump.c
 libshuttle_policy_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS)
 libshuttle_policy_la_LIBADD = libshuttle-common.la $(YAML_LIBS) $(JANSSON_LIBS)
+# The declared graph, for `audit graph --policy`.
+libshuttle_policy_la_SOURCES += src/policy/declared.c src/policy/declared.h
