@@ -23,3 +23,6 @@ int verb_kill(int argc, char **argv);
 int verb_stop(int argc, char **argv);
 int verb_logs(int argc, char **argv);
 int verb_transfer(int argc, char **argv);
+
+/* Subcommands of policy and audit that live in files of their own. */
+int policy_reach_main(int argc, char **argv);

@@ -1,0 +1,844 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reachability: the policy as a graph of "X can affect Y" hops between
+ * containers (the hops each kind gives are in policy.h and
+ * shuttle-policy(5)).
+ *
+ * The graph is never materialised pair by pair: a rule '*' to '*' over a
+ * few thousand containers is millions of edges.  Each node keeps the
+ * rules it is on one side of ("slots"); a rule's other side is its node
+ * set, computed once.  A breadth-first search expands a rule that no deny
+ * rule can cut at most once per side, since its targets do not depend on
+ * which of its sources reached it first: linear in nodes plus rule sides.
+ * Paths to one target are enumerated shortest first (iterative
+ * deepening), pruned by the distance to the target, with a bound on the
+ * work. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/decide.h"
+
+/* Expansions a path enumeration may make before it says "truncated". */
+#define REACH_WORK_MAX 2000000u
+
+static const char *const hop_names[_POLICY_HOP_MAX] = {
+        [POLICY_HOP_IPC] = "ipc",
+        [POLICY_HOP_IPC_REPLY] = "ipc-reply",
+        [POLICY_HOP_INVOKE] = "invoke",
+        [POLICY_HOP_INVOKE_REPLY] = "invoke-reply",
+        [POLICY_HOP_TRANSFER] = "transfer",
+        [POLICY_HOP_TRANSFER_RW] = "transfer-rw",
+        [POLICY_HOP_DEPEND] = "depend",
+        [POLICY_HOP_DEPEND_RW] = "depend-rw",
+        [POLICY_HOP_SIGNAL] = "signal",
+};
+
+static const PolicyKind hop_kind[_POLICY_HOP_MAX] = {
+        [POLICY_HOP_IPC] = POLICY_KIND_IPC,
+        [POLICY_HOP_IPC_REPLY] = POLICY_KIND_IPC,
+        [POLICY_HOP_INVOKE] = POLICY_KIND_INVOKE,
+        [POLICY_HOP_INVOKE_REPLY] = POLICY_KIND_INVOKE,
+        [POLICY_HOP_TRANSFER] = POLICY_KIND_TRANSFER,
+        [POLICY_HOP_TRANSFER_RW] = POLICY_KIND_TRANSFER,
+        [POLICY_HOP_DEPEND] = POLICY_KIND_DEPEND,
+        [POLICY_HOP_DEPEND_RW] = POLICY_KIND_DEPEND,
+        [POLICY_HOP_SIGNAL] = POLICY_KIND_SIGNAL,
+};
+
+const char *policy_hop_to_string(PolicyHop h) {
+        return h >= 0 && h < _POLICY_HOP_MAX ? hop_names[h] : NULL;
+}
+
+PolicyHop policy_hop_from_string(const char *s) {
+        for (PolicyHop h = 0; s && h < _POLICY_HOP_MAX; h++)
+                if (streq(hop_names[h], s))
+                        return h;
+        return _POLICY_HOP_INVALID;
+}
+
+#define HOP_BIT(h) (1u << (h))
+
+typedef struct U32Vec {
+        uint32_t *v;
+        size_t n, allocated;
+} U32Vec;
+
+static int vec_push(U32Vec *a, uint32_t x) {
+        if (a->n == a->allocated) {
+                size_t m = a->allocated ? a->allocated * 2 : 4;
+                uint32_t *v = realloc(a->v, m * sizeof(uint32_t));
+                if (!v)
+                        return -ENOMEM;
+                a->v = v;
+                a->allocated = m;
+        }
+        a->v[a->n++] = x;
+        return 0;
+}
+
+typedef struct Node {
+        char *name;     /* "name" or "group/name" */
+        char *group;    /* NULL: ungrouped */
+        const char *bare;
+} Node;
+
+/* A deny rule that may cut some of an allow rule's hops: it covers the
+ * allow rule's object for these kinds; whether it cuts a pair is its
+ * from/to. */
+typedef struct Cut {
+        const PolicyRule *rule;
+        unsigned kinds;
+} Cut;
+
+/* An allow rule as the graph sees it. */
+typedef struct Edge {
+        const PolicyRule *rule;
+        unsigned fwd, rev;      /* hop masks: from -> to, to -> from */
+        U32Vec side[2];         /* nodes: [0] its from matches, [1] its to */
+        Cut *cuts;
+        size_t n_cuts;
+        bool expanded[2];       /* this query's BFS expanded side [s] already */
+} Edge;
+
+struct PolicyReach {
+        Policy *policy;
+        time_t now;
+        Node *nodes;            /* sorted by name */
+        size_t n_nodes;
+        uint32_t *by_bare;      /* node indices sorted by bare name */
+        Edge *edges;
+        size_t n_edges;
+        U32Vec *slots;          /* per node: edge << 1 | side the node is on */
+        PolicyRule *default_rule;
+};
+
+/* ---- building ------------------------------------------------------------ */
+
+static bool name_part_ok(const char *s, size_t n) {
+        if (n < 1 || n > 63 || !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", s[0]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-", s[i]) || !s[i])
+                        return false;
+        return true;
+}
+
+bool policy_container_name_is_valid(const char *s) {
+        const char *slash = strchr(s, '/');
+
+        if (!slash)
+                return name_part_ok(s, strlen(s));
+        return name_part_ok(s, (size_t) (slash - s)) && name_part_ok(slash + 1, strlen(slash + 1));
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The literal container a pattern names, or NULL. */
+static char *pattern_literal(const ContainerPattern *c) {
+        char *s = NULL;
+
+        if (!glob_is_literal(&c->name) || (c->has_group && !glob_is_literal(&c->group)))
+                return NULL;
+        if (c->has_group)
+                return asprintf(&s, "%s/%s", c->group.literal, c->name.literal) < 0 ? NULL : s;
+        return strdup(c->name.literal);
+}
+
+static int cmp_bare(const void *a, const void *b, void *userdata) {
+        const Node *n = userdata;
+        int c = strcmp(n[*(const uint32_t *) a].bare, n[*(const uint32_t *) b].bare);
+        return c ?: (int) (*(const uint32_t *) a) - (int) (*(const uint32_t *) b);
+}
+
+static int build_nodes(PolicyReach *g, const char *const *names, size_t n_names) {
+        _cleanup_free_ char **all = NULL;
+        size_t n = 0, m = 2 * g->policy->n_rules + n_names;
+        int r = 0;
+
+        all = calloc(m ? m : 1, sizeof(char *));
+        if (!all)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->policy->n_rules; i++) {
+                const PolicyRule *rule = g->policy->rules[i];
+                char *a = pattern_literal(&rule->from), *b = pattern_literal(&rule->to);
+                if (a)
+                        all[n++] = a;
+                if (b)
+                        all[n++] = b;
+        }
+        for (size_t i = 0; i < n_names; i++) {
+                if (!policy_container_name_is_valid(names[i])) {
+                        r = -EINVAL;
+                        goto out;
+                }
+                if (!(all[n] = strdup(names[i]))) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                n++;
+        }
+        qsort(all, n, sizeof(char *), cmp_str);
+        g->nodes = calloc(n ? n : 1, sizeof(Node));
+        g->by_bare = calloc(n ? n : 1, sizeof(uint32_t));
+        if (!g->nodes || !g->by_bare) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                Node *node;
+                const char *slash;
+
+                if (g->n_nodes > 0 && streq(g->nodes[g->n_nodes - 1].name, all[i]))
+                        continue;
+                node = &g->nodes[g->n_nodes];
+                node->name = TAKE_PTR(all[i]);
+                slash = strchr(node->name, '/');
+                if (slash) {
+                        node->group = strndup(node->name, (size_t) (slash - node->name));
+                        if (!node->group) {
+                                free(node->name);
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        node->bare = slash + 1;
+                } else
+                        node->bare = node->name;
+                g->by_bare[g->n_nodes] = (uint32_t) g->n_nodes;
+                g->n_nodes++;
+        }
+        qsort_r(g->by_bare, g->n_nodes, sizeof(uint32_t), cmp_bare, g->nodes);
+out:
+        for (size_t i = 0; i < n; i++)
+                free(all[i]);
+        return r;
+}
+
+/* Nodes a pattern matches, in node order... or by bare name for a literal
+ * name part (looked up, not scanned). */
+static int match_nodes(const PolicyReach *g, const ContainerPattern *c, U32Vec *ret) {
+        if (glob_is_literal(&c->name)) {
+                const char *want = c->name.literal;
+                size_t lo = 0, hi = g->n_nodes;
+
+                while (lo < hi) {
+                        size_t mid = (lo + hi) / 2;
+                        if (strcmp(g->nodes[g->by_bare[mid]].bare, want) < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                for (; lo < g->n_nodes && streq(g->nodes[g->by_bare[lo]].bare, want); lo++) {
+                        const Node *n = &g->nodes[g->by_bare[lo]];
+                        if (container_pattern_match(c, n->group, n->bare) && vec_push(ret, g->by_bare[lo]) < 0)
+                                return -ENOMEM;
+                }
+                return 0;
+        }
+        for (size_t i = 0; i < g->n_nodes; i++)
+                if (container_pattern_match(c, g->nodes[i].group, g->nodes[i].bare) && vec_push(ret, (uint32_t) i) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* The hops an allow rule gives, from -> to and to -> from. */
+static void rule_hops(const PolicyRule *r, unsigned *ret_fwd, unsigned *ret_rev) {
+        unsigned fwd = 0, rev = 0;
+
+        if (r->kinds & KIND_BIT(POLICY_KIND_IPC)) {
+                bool fifo = r->ipc_type == POLICY_IPC_FIFO;
+                if (!fifo || r->ipc_mode != POLICY_MODE_RO)
+                        fwd |= HOP_BIT(POLICY_HOP_IPC);
+                if (!fifo || r->ipc_mode != POLICY_MODE_WO)
+                        rev |= HOP_BIT(POLICY_HOP_IPC_REPLY);
+        }
+        if (r->kinds & KIND_BIT(POLICY_KIND_INVOKE)) {
+                fwd |= HOP_BIT(POLICY_HOP_INVOKE);
+                rev |= HOP_BIT(POLICY_HOP_INVOKE_REPLY);
+        }
+        if ((r->kinds & KIND_BIT(POLICY_KIND_TRANSFER)) &&
+            (r->transfer_name == POLICY_NAME_PATH || r->transfer_name == _POLICY_NAME_INVALID)) {
+                fwd |= HOP_BIT(POLICY_HOP_TRANSFER);
+                if (r->mode == POLICY_MODE_RW)
+                        rev |= HOP_BIT(POLICY_HOP_TRANSFER_RW);
+        }
+        if ((r->kinds & KIND_BIT(POLICY_KIND_DEPEND)) && !glob_is_set(&r->service)) {
+                rev |= HOP_BIT(POLICY_HOP_DEPEND);
+                if (r->mode == POLICY_MODE_RW)
+                        fwd |= HOP_BIT(POLICY_HOP_DEPEND_RW);
+        }
+        if (r->kinds & KIND_BIT(POLICY_KIND_SIGNAL))
+                fwd |= HOP_BIT(POLICY_HOP_SIGNAL);
+        *ret_fwd = fwd;
+        *ret_rev = rev;
+}
+
+static bool glob_universal(const Glob *d) {
+        return streq(d->pattern, "*") || streq(d->pattern, "**") || streq(d->pattern, "/**");
+}
+
+/* Whether deny pattern d refuses every object allow pattern a grants. */
+static bool glob_covers(const Glob *d, const Glob *a) {
+        if (!glob_is_set(d))
+                return true;
+        if (!glob_is_set(a))
+                return glob_universal(d);
+        if (streq(d->pattern, a->pattern) || glob_universal(d))
+                return true;
+        return glob_is_literal(a) && glob_match(d, a->literal);
+}
+
+static bool args_equal(const PolicyRule *d, const PolicyRule *a) {
+        if (!a->has_args || d->n_args != a->n_args || d->args_rest != a->args_rest)
+                return false;
+        for (size_t i = 0; i < d->n_args; i++)
+                if (!streq(d->args[i].pattern, a->args[i].pattern))
+                        return false;
+        return true;
+}
+
+/* Whether deny d refuses everything allow a grants of kind k (between the
+ * containers both match). */
+static bool rule_covers(const PolicyRule *d, const PolicyRule *a, PolicyKind k) {
+        switch (k) {
+        case POLICY_KIND_IPC:
+                return glob_covers(&d->endpoint, &a->endpoint) &&
+                       (d->ipc_type == POLICY_IPC_ANY || d->ipc_type == a->ipc_type);
+        case POLICY_KIND_INVOKE:
+                return glob_covers(&d->app, &a->app) && (!d->has_args || args_equal(d, a));
+        case POLICY_KIND_TRANSFER:
+                if (d->transfer_name != _POLICY_NAME_INVALID && d->transfer_name != a->transfer_name)
+                        return false;
+                return glob_covers(&d->path, &a->path);
+        case POLICY_KIND_DEPEND:
+                return glob_covers(&d->path, &a->path);
+        case POLICY_KIND_SIGNAL:
+                return glob_covers(&d->app, &a->app) &&
+                       (d->signals == 0 || (a->signals != 0 && (a->signals & ~d->signals) == 0));
+        default:
+                return false;
+        }
+}
+
+static int edge_add(PolicyReach *g, const PolicyRule *r, const PolicyRule *const *denies, size_t n_denies) {
+        unsigned fwd, rev, kinds = 0;
+        Edge *e;
+        int k;
+
+        rule_hops(r, &fwd, &rev);
+        if (!fwd && !rev)
+                return 0;
+        e = &g->edges[g->n_edges];
+        *e = (Edge){ .rule = r, .fwd = fwd, .rev = rev };
+        g->n_edges++;
+        if ((k = match_nodes(g, &r->from, &e->side[0])) < 0 || (k = match_nodes(g, &r->to, &e->side[1])) < 0)
+                return k;
+
+        for (PolicyHop h = 0; h < _POLICY_HOP_MAX; h++)
+                if ((fwd | rev) & HOP_BIT(h))
+                        kinds |= KIND_BIT(hop_kind[h]);
+        for (size_t i = 0; i < n_denies; i++) {
+                const PolicyRule *d = denies[i];
+                unsigned covered = 0;
+
+                if (!(d->kinds & kinds))
+                        continue;
+                for (PolicyKind kk = 0; kk < _POLICY_KIND_MAX; kk++)
+                        if ((d->kinds & kinds & KIND_BIT(kk)) && rule_covers(d, r, kk))
+                                covered |= KIND_BIT(kk);
+                if (!covered)
+                        continue;
+                Cut *n = realloc(e->cuts, (e->n_cuts + 1) * sizeof(Cut));
+                if (!n)
+                        return -ENOMEM;
+                e->cuts = n;
+                e->cuts[e->n_cuts++] = (Cut){ .rule = d, .kinds = covered };
+        }
+        for (int s = 0; s < 2; s++)
+                for (size_t i = 0; i < e->side[s].n; i++)
+                        if (vec_push(&g->slots[e->side[s].v[i]], (uint32_t) ((g->n_edges - 1) << 1 | (unsigned) s)) < 0)
+                                return -ENOMEM;
+        return 0;
+}
+
+static PolicyRule *default_rule_new(void) {
+        PolicyRule *r = calloc(1, sizeof(PolicyRule));
+        const char *error;
+
+        if (!r)
+                return NULL;
+        r->id = strdup("default");
+        r->verdict = POLICY_ALLOW;
+        r->kinds = ALL_KINDS;
+        r->mode = POLICY_MODE_RW;
+        r->transfer_name = _POLICY_NAME_INVALID;
+        r->index = SIZE_MAX;
+        if (!r->id || container_pattern_compile("*", &r->from, &error) < 0 ||
+            container_pattern_compile("*", &r->to, &error) < 0)
+                return policy_rule_free(r);
+        return r;
+}
+
+int policy_reach_new(Policy *p, const char *const *names, size_t n_names, time_t now, unsigned hops,
+                     PolicyReach **ret) {
+        _cleanup_free_ const PolicyRule **denies = NULL;
+        size_t n_denies = 0;
+        PolicyReach *g;
+        int r;
+
+        if (!p || !ret || (n_names && !names))
+                return -EINVAL;
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        g->policy = policy_ref(p);
+        g->now = now;
+        r = build_nodes(g, names, n_names);
+        if (r < 0)
+                goto fail;
+        g->slots = calloc(g->n_nodes ? g->n_nodes : 1, sizeof(U32Vec));
+        g->edges = calloc(p->n_rules + 1, sizeof(Edge));
+        /* Each allow rule is checked against the live deny rules only. */
+        denies = calloc(p->n_rules + 1, sizeof(PolicyRule *));
+        if (!g->slots || !g->edges || !denies) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i]->verdict == POLICY_DENY && !rule_expired(p->rules[i], now))
+                        denies[n_denies++] = p->rules[i];
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const PolicyRule *rule = p->rules[i];
+
+                if (rule->verdict != POLICY_ALLOW || rule_expired(rule, now))
+                        continue;
+                r = edge_add(g, rule, denies, n_denies);
+                if (r < 0)
+                        goto fail;
+        }
+        if (p->default_verdict == POLICY_ALLOW) {
+                g->default_rule = default_rule_new();
+                if (!g->default_rule) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = edge_add(g, g->default_rule, denies, n_denies);
+                if (r < 0)
+                        goto fail;
+        }
+        if (hops)
+                for (size_t i = 0; i < g->n_edges; i++) {
+                        g->edges[i].fwd &= hops;
+                        g->edges[i].rev &= hops;
+                }
+        *ret = g;
+        return 0;
+fail:
+        policy_reach_free(g);
+        return r;
+}
+
+PolicyReach *policy_reach_free(PolicyReach *g) {
+        if (!g)
+                return NULL;
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                free(g->nodes[i].name);
+                free(g->nodes[i].group);
+                if (g->slots)
+                        free(g->slots[i].v);
+        }
+        for (size_t i = 0; g->edges && i < g->n_edges; i++) {
+                free(g->edges[i].side[0].v);
+                free(g->edges[i].side[1].v);
+                free(g->edges[i].cuts);
+        }
+        free(g->nodes);
+        free(g->by_bare);
+        free(g->slots);
+        free(g->edges);
+        policy_rule_free(g->default_rule);
+        policy_unref(g->policy);
+        free(g);
+        return NULL;
+}
+
+/* ---- hops ---------------------------------------------------------------- */
+
+static int node_find(const PolicyReach *g, const char *name) {
+        size_t lo = 0, hi = g->n_nodes;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int c = strcmp(g->nodes[mid].name, name);
+                if (c == 0)
+                        return (int) mid;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -ENOENT;
+}
+
+/* The hops of mask that no cut of e refuses for the request pair
+ * (req_from, req_to): those are the rule's from and to sides. */
+static unsigned hops_left(const PolicyReach *g, const Edge *e, unsigned mask, uint32_t req_from, uint32_t req_to) {
+        const Node *f = &g->nodes[req_from], *t = &g->nodes[req_to];
+
+        for (size_t i = 0; mask && i < e->n_cuts; i++) {
+                const Cut *c = &e->cuts[i];
+
+                if (!container_pattern_match(&c->rule->from, f->group, f->bare) ||
+                    !container_pattern_match(&c->rule->to, t->group, t->bare))
+                        continue;
+                for (PolicyHop h = 0; h < _POLICY_HOP_MAX; h++)
+                        if ((mask & HOP_BIT(h)) && (c->kinds & KIND_BIT(hop_kind[h])))
+                                mask &= ~HOP_BIT(h);
+        }
+        return mask;
+}
+
+/* Hops of edge slot (node x on side s) towards y, on y's side 1-s.
+ * Forward (s = 0): x is the rule's from; backward (s = 1): its to. */
+static unsigned slot_hops(const PolicyReach *g, const Edge *e, int s, uint32_t x, uint32_t y) {
+        unsigned mask = s == 0 ? e->fwd : e->rev;
+
+        if (!mask || x == y)
+                return 0;
+        return e->n_cuts == 0 ? mask : s == 0 ? hops_left(g, e, mask, x, y) : hops_left(g, e, mask, y, x);
+}
+
+static bool node_on(const PolicyReach *g, const Edge *e, int side, uint32_t y) {
+        const ContainerPattern *c = side == 0 ? &e->rule->from : &e->rule->to;
+        return container_pattern_match(c, g->nodes[y].group, g->nodes[y].bare);
+}
+
+static int cmp_via(const void *a, const void *b) {
+        const PolicyReachVia *x = a, *y = b;
+        if (x->hop != y->hop)
+                return x->hop < y->hop ? -1 : 1;
+        if (!x->rule_file != !y->rule_file)
+                return x->rule_file ? -1 : 1;
+        return 0;
+}
+
+/* Every hop from x to y, as a step. */
+static int step_fill(const PolicyReach *g, uint32_t x, uint32_t y, PolicyReachStep *ret) {
+        const U32Vec *sl = &g->slots[x];
+        PolicyReachStep st = { .from = g->nodes[x].name, .to = g->nodes[y].name };
+
+        for (size_t i = 0; i < sl->n; i++) {
+                const Edge *e = &g->edges[sl->v[i] >> 1];
+                int s = (int) (sl->v[i] & 1);
+                unsigned mask;
+
+                if (!node_on(g, e, 1 - s, y) || !(mask = slot_hops(g, e, s, x, y)))
+                        continue;
+                for (PolicyHop h = 0; h < _POLICY_HOP_MAX; h++) {
+                        PolicyReachVia *n;
+
+                        if (!(mask & HOP_BIT(h)))
+                                continue;
+                        n = realloc(st.via, (st.n_via + 1) * sizeof(PolicyReachVia));
+                        if (!n) {
+                                free(st.via);
+                                return -ENOMEM;
+                        }
+                        st.via = n;
+                        st.via[st.n_via++] = (PolicyReachVia){
+                                .hop = h,
+                                .rule_id = e->rule->id,
+                                .rule_file = e->rule->file,
+                                .rule_line = e->rule->line,
+                        };
+                }
+        }
+        /* Slots are in rule order already: a stable sort by hop keeps it. */
+        for (size_t i = 1; i < st.n_via; i++)
+                for (size_t j = i; j > 0 && cmp_via(&st.via[j - 1], &st.via[j]) > 0; j--) {
+                        PolicyReachVia t = st.via[j];
+                        st.via[j] = st.via[j - 1];
+                        st.via[j - 1] = t;
+                }
+        *ret = st;
+        return 0;
+}
+
+static int path_new(const PolicyReach *g, const uint32_t *nodes, size_t n, PolicyReachResult *res) {
+        PolicyReachPath *paths = realloc(res->paths, (res->n_paths + 1) * sizeof(PolicyReachPath));
+        PolicyReachPath *p;
+        int r;
+
+        if (!paths)
+                return -ENOMEM;
+        res->paths = paths;
+        p = &paths[res->n_paths];
+        *p = (PolicyReachPath){ .to = g->nodes[nodes[n - 1]].name };
+        p->steps = calloc(n - 1, sizeof(PolicyReachStep));
+        if (!p->steps)
+                return -ENOMEM;
+        res->n_paths++;
+        for (size_t i = 0; i + 1 < n; i++) {
+                r = step_fill(g, nodes[i], nodes[i + 1], &p->steps[i]);
+                if (r < 0)
+                        return r;
+                p->n_steps++;
+        }
+        return 0;
+}
+
+void policy_reach_result_clear(PolicyReachResult *r) {
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n_paths; i++) {
+                for (size_t j = 0; j < r->paths[i].n_steps; j++)
+                        free(r->paths[i].steps[j].via);
+                free(r->paths[i].steps);
+        }
+        free(r->paths);
+        *r = (PolicyReachResult){};
+}
+
+/* ---- searching ----------------------------------------------------------- */
+
+#define UNSEEN UINT32_MAX
+
+/* Breadth-first from src, forward (or, reverse, along hops into a node),
+ * at most max_hops deep (0: no bound); dist[] and (if parent) parent[]
+ * filled, UNSEEN for the rest. */
+static int bfs(PolicyReach *g, uint32_t src, bool reverse, unsigned max_hops, uint32_t *dist, uint32_t *parent) {
+        _cleanup_free_ uint32_t *queue = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof(uint32_t));
+        size_t head = 0, tail = 0;
+
+        if (!queue)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                dist[i] = UNSEEN;
+                if (parent)
+                        parent[i] = UNSEEN;
+        }
+        for (size_t i = 0; i < g->n_edges; i++)
+                g->edges[i].expanded[0] = g->edges[i].expanded[1] = false;
+        dist[src] = 0;
+        queue[tail++] = src;
+        while (head < tail) {
+                uint32_t x = queue[head++];
+                const U32Vec *sl = &g->slots[x];
+
+                if (max_hops && dist[x] >= max_hops)
+                        continue;
+                for (size_t i = 0; i < sl->n; i++) {
+                        Edge *e = &g->edges[sl->v[i] >> 1];
+                        int s = (int) (sl->v[i] & 1);
+                        /* Forward from x on side s: hops s==0 ? fwd : rev,
+                         * to the other side.  Reverse: hops into x come
+                         * from the other side with the other direction's
+                         * mask. */
+                        int hs = reverse ? 1 - s : s;
+                        unsigned mask = hs == 0 ? e->fwd : e->rev;
+                        const U32Vec *other = &e->side[1 - s];
+
+                        if (!mask || (e->n_cuts == 0 && e->expanded[s]))
+                                continue;
+                        if (e->n_cuts == 0)
+                                e->expanded[s] = true;
+                        for (size_t j = 0; j < other->n; j++) {
+                                uint32_t y = other->v[j];
+
+                                if (dist[y] != UNSEEN)
+                                        continue;
+                                /* The hop is y -> x when reverse: y on side 1-s is
+                                 * the hop's start (side hs' = 1-s, i.e. slot of y). */
+                                if (e->n_cuts > 0 &&
+                                    !(reverse ? slot_hops(g, e, 1 - s, y, x) : slot_hops(g, e, s, x, y)))
+                                        continue;
+                                dist[y] = dist[x] + 1;
+                                if (parent)
+                                        parent[y] = x;
+                                queue[tail++] = y;
+                        }
+                }
+        }
+        return 0;
+}
+
+typedef struct ReachCmp {
+        const PolicyReach *g;
+        const uint32_t *dist;
+} ReachCmp;
+
+static int cmp_reached(const void *a, const void *b, void *userdata) {
+        const ReachCmp *c = userdata;
+        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+        if (c->dist[x] != c->dist[y])
+                return c->dist[x] < c->dist[y] ? -1 : 1;
+        return strcmp(c->g->nodes[x].name, c->g->nodes[y].name);
+}
+
+int policy_reach_from(PolicyReach *g, const char *from, unsigned max_hops, PolicyReachResult *ret) {
+        _cleanup_free_ uint32_t *dist = NULL, *parent = NULL, *order = NULL, *chain = NULL;
+        PolicyReachResult res = { .n_containers = g ? g->n_nodes : 0 };
+        size_t n = 0;
+        int src, r;
+
+        if (!g || !from || !ret)
+                return -EINVAL;
+        src = node_find(g, from);
+        if (src < 0)
+                return src;
+        dist = malloc(g->n_nodes * sizeof(uint32_t));
+        parent = malloc(g->n_nodes * sizeof(uint32_t));
+        order = malloc(g->n_nodes * sizeof(uint32_t));
+        chain = malloc((g->n_nodes + 1) * sizeof(uint32_t));
+        if (!dist || !parent || !order || !chain)
+                return -ENOMEM;
+        r = bfs(g, (uint32_t) src, false, max_hops, dist, parent);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < g->n_nodes; i++)
+                if (dist[i] != UNSEEN && dist[i] > 0)
+                        order[n++] = (uint32_t) i;
+        qsort_r(order, n, sizeof(uint32_t), cmp_reached, &(ReachCmp){ g, dist });
+        for (size_t i = 0; i < n; i++) {
+                size_t len = dist[order[i]] + 1;
+
+                for (uint32_t x = order[i], k = (uint32_t) len; k > 0; x = parent[x])
+                        chain[--k] = x;
+                r = path_new(g, chain, len, &res);
+                if (r < 0) {
+                        policy_reach_result_clear(&res);
+                        return r;
+                }
+        }
+        *ret = res;
+        return 0;
+}
+
+typedef struct Walk {
+        PolicyReach *g;
+        uint32_t target;
+        const uint32_t *to_dist;   /* hops from each node to target */
+        uint8_t *on_path;
+        uint32_t *path;
+        unsigned length;           /* the length this round enumerates */
+        size_t max_paths;
+        size_t work;
+        uint32_t *stamp;
+        uint32_t next_stamp;
+        PolicyReachResult *res;
+        bool stop;
+} Walk;
+
+static int walk(Walk *w, uint32_t x, unsigned depth) {
+        PolicyReach *g = w->g;
+        const U32Vec *sl = &g->slots[x];
+        _cleanup_free_ uint32_t *next = NULL;
+        size_t n_next = 0, allocated = 0;
+        uint32_t stamp;
+        int r;
+
+        if (x == w->target) {
+                if (depth != w->length)
+                        return 0;
+                if (w->res->n_paths >= w->max_paths) {
+                        w->res->truncated = true;
+                        w->stop = true;
+                        return 0;
+                }
+                return path_new(g, w->path, depth + 1, w->res);
+        }
+        if (++w->work > REACH_WORK_MAX) {
+                w->res->truncated = true;
+                w->stop = true;
+                return 0;
+        }
+        /* Successors once each (several rules may lead to one). */
+        stamp = ++w->next_stamp;
+        for (size_t i = 0; i < sl->n; i++) {
+                const Edge *e = &g->edges[sl->v[i] >> 1];
+                int s = (int) (sl->v[i] & 1);
+                const U32Vec *other = &e->side[1 - s];
+
+                if (!(s == 0 ? e->fwd : e->rev))
+                        continue;
+                for (size_t j = 0; j < other->n; j++) {
+                        uint32_t y = other->v[j];
+
+                        if (w->on_path[y] || w->stamp[y] == stamp || w->to_dist[y] == UNSEEN ||
+                            depth + 1 + w->to_dist[y] > w->length || !slot_hops(g, e, s, x, y))
+                                continue;
+                        w->stamp[y] = stamp;
+                        if (n_next == allocated) {
+                                size_t m = allocated ? allocated * 2 : 8;
+                                uint32_t *t = realloc(next, m * sizeof(uint32_t));
+                                if (!t)
+                                        return -ENOMEM;
+                                next = t;
+                                allocated = m;
+                        }
+                        next[n_next++] = y;
+                }
+        }
+        /* In name order, so the output is stable. */
+        for (size_t i = 1; i < n_next; i++)
+                for (size_t j = i; j > 0 && next[j - 1] > next[j]; j--) {
+                        uint32_t t = next[j];
+                        next[j] = next[j - 1];
+                        next[j - 1] = t;
+                }
+        for (size_t i = 0; i < n_next && !w->stop; i++) {
+                uint32_t y = next[i];
+
+                w->on_path[y] = 1;
+                w->path[depth + 1] = y;
+                r = walk(w, y, depth + 1);
+                w->on_path[y] = 0;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int policy_reach_paths(PolicyReach *g, const char *from, const char *to, unsigned max_hops, size_t max_paths,
+                       PolicyReachResult *ret) {
+        _cleanup_free_ uint32_t *to_dist = NULL, *path = NULL, *stamp = NULL;
+        _cleanup_free_ uint8_t *on_path = NULL;
+        PolicyReachResult res = { .n_containers = g ? g->n_nodes : 0 };
+        int src, dst, r = 0;
+
+        if (!g || !from || !to || !ret || max_hops < 1)
+                return -EINVAL;
+        src = node_find(g, from);
+        if (src < 0)
+                return src;
+        dst = node_find(g, to);
+        if (dst < 0)
+                return dst;
+        to_dist = malloc(g->n_nodes * sizeof(uint32_t));
+        path = malloc((max_hops + 1) * sizeof(uint32_t));
+        stamp = calloc(g->n_nodes, sizeof(uint32_t));
+        on_path = calloc(g->n_nodes, 1);
+        if (!to_dist || !path || !stamp || !on_path)
+                return -ENOMEM;
+        r = bfs(g, (uint32_t) dst, true, max_hops, to_dist, NULL);
+        if (r < 0)
+                return r;
+        if (src != dst && to_dist[src] != UNSEEN) {
+                Walk w = {
+                        .g = g, .target = (uint32_t) dst, .to_dist = to_dist, .on_path = on_path, .path = path,
+                        .max_paths = max_paths, .stamp = stamp, .res = &res,
+                };
+
+                on_path[src] = 1;
+                path[0] = (uint32_t) src;
+                for (w.length = to_dist[src]; w.length <= max_hops && !w.stop && r >= 0; w.length++)
+                        r = walk(&w, (uint32_t) src, 0);
+                if (r < 0) {
+                        policy_reach_result_clear(&res);
+                        return r;
+                }
+        }
+        *ret = res;
+        return 0;
+}
