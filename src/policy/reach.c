@@ -321,8 +321,59 @@ static bool rule_covers(const PolicyRule *d, const PolicyRule *a, PolicyKind k) 
         }
 }
 
-static int edge_add(PolicyReach *g, const PolicyRule *r, const PolicyRule *const *denies, size_t n_denies) {
+static bool side_hit(const PolicyReach *g, const ContainerPattern *c, const U32Vec *side) {
+        for (size_t i = 0; i < side->n; i++)
+                if (container_pattern_match(c, g->nodes[side->v[i]].group, g->nodes[side->v[i]].bare))
+                        return true;
+        return false;
+}
+
+/* The live deny rules, and for each node the ones whose from matches it:
+ * an allow rule is only checked against the denies of its own callers. */
+typedef struct Denies {
+        const PolicyRule **rules;
+        size_t n;
+        U32Vec *by_node;
+        uint32_t *stamp;        /* per deny: the edge that last looked at it */
+} Denies;
+
+static void denies_done(Denies *d, size_t n_nodes) {
+        for (size_t i = 0; d->by_node && i < n_nodes; i++)
+                free(d->by_node[i].v);
+        free(d->by_node);
+        free(d->rules);
+        free(d->stamp);
+}
+
+static int denies_build(const PolicyReach *g, Denies *d) {
+        const Policy *p = g->policy;
+
+        d->rules = calloc(p->n_rules + 1, sizeof(PolicyRule *));
+        d->stamp = calloc(p->n_rules + 1, sizeof(uint32_t));
+        d->by_node = calloc(g->n_nodes + 1, sizeof(U32Vec));
+        if (!d->rules || !d->stamp || !d->by_node)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_rules; i++) {
+                U32Vec nodes = {};
+
+                if (p->rules[i]->verdict != POLICY_DENY || rule_expired(p->rules[i], g->now))
+                        continue;
+                if (match_nodes(g, &p->rules[i]->from, &nodes) < 0)
+                        return -ENOMEM;
+                for (size_t j = 0; j < nodes.n; j++)
+                        if (vec_push(&d->by_node[nodes.v[j]], (uint32_t) d->n) < 0) {
+                                free(nodes.v);
+                                return -ENOMEM;
+                        }
+                free(nodes.v);
+                d->rules[d->n++] = p->rules[i];
+        }
+        return 0;
+}
+
+static int edge_add(PolicyReach *g, const PolicyRule *r, Denies *denies) {
         unsigned fwd, rev, kinds = 0;
+        uint32_t id;
         Edge *e;
         int k;
 
@@ -331,29 +382,37 @@ static int edge_add(PolicyReach *g, const PolicyRule *r, const PolicyRule *const
                 return 0;
         e = &g->edges[g->n_edges];
         *e = (Edge){ .rule = r, .fwd = fwd, .rev = rev };
-        g->n_edges++;
+        id = (uint32_t) ++g->n_edges;
         if ((k = match_nodes(g, &r->from, &e->side[0])) < 0 || (k = match_nodes(g, &r->to, &e->side[1])) < 0)
                 return k;
 
         for (PolicyHop h = 0; h < _POLICY_HOP_MAX; h++)
                 if ((fwd | rev) & HOP_BIT(h))
                         kinds |= KIND_BIT(hop_kind[h]);
-        for (size_t i = 0; i < n_denies; i++) {
-                const PolicyRule *d = denies[i];
-                unsigned covered = 0;
+        for (size_t i = 0; i < e->side[0].n; i++) {
+                const U32Vec *dl = &denies->by_node[e->side[0].v[i]];
 
-                if (!(d->kinds & kinds))
-                        continue;
-                for (PolicyKind kk = 0; kk < _POLICY_KIND_MAX; kk++)
-                        if ((d->kinds & kinds & KIND_BIT(kk)) && rule_covers(d, r, kk))
-                                covered |= KIND_BIT(kk);
-                if (!covered)
-                        continue;
-                Cut *n = realloc(e->cuts, (e->n_cuts + 1) * sizeof(Cut));
-                if (!n)
-                        return -ENOMEM;
-                e->cuts = n;
-                e->cuts[e->n_cuts++] = (Cut){ .rule = d, .kinds = covered };
+                for (size_t j = 0; j < dl->n; j++) {
+                        const PolicyRule *d = denies->rules[dl->v[j]];
+                        unsigned covered = 0;
+
+                        if (denies->stamp[dl->v[j]] == id)
+                                continue;
+                        denies->stamp[dl->v[j]] = id;
+                        if (!(d->kinds & kinds))
+                                continue;
+                        for (PolicyKind kk = 0; kk < _POLICY_KIND_MAX; kk++)
+                                if ((d->kinds & kinds & KIND_BIT(kk)) && rule_covers(d, r, kk))
+                                        covered |= KIND_BIT(kk);
+                        /* It must match some target of the rule too. */
+                        if (!covered || !side_hit(g, &d->to, &e->side[1]))
+                                continue;
+                        Cut *n = realloc(e->cuts, (e->n_cuts + 1) * sizeof(Cut));
+                        if (!n)
+                                return -ENOMEM;
+                        e->cuts = n;
+                        e->cuts[e->n_cuts++] = (Cut){ .rule = d, .kinds = covered };
+                }
         }
         for (int s = 0; s < 2; s++)
                 for (size_t i = 0; i < e->side[s].n; i++)
@@ -382,8 +441,7 @@ static PolicyRule *default_rule_new(void) {
 
 int policy_reach_new(Policy *p, const char *const *names, size_t n_names, time_t now, unsigned hops,
                      PolicyReach **ret) {
-        _cleanup_free_ const PolicyRule **denies = NULL;
-        size_t n_denies = 0;
+        Denies denies = {};
         PolicyReach *g;
         int r;
 
@@ -399,21 +457,19 @@ int policy_reach_new(Policy *p, const char *const *names, size_t n_names, time_t
                 goto fail;
         g->slots = calloc(g->n_nodes ? g->n_nodes : 1, sizeof(U32Vec));
         g->edges = calloc(p->n_rules + 1, sizeof(Edge));
-        /* Each allow rule is checked against the live deny rules only. */
-        denies = calloc(p->n_rules + 1, sizeof(PolicyRule *));
-        if (!g->slots || !g->edges || !denies) {
+        if (!g->slots || !g->edges) {
                 r = -ENOMEM;
                 goto fail;
         }
-        for (size_t i = 0; i < p->n_rules; i++)
-                if (p->rules[i]->verdict == POLICY_DENY && !rule_expired(p->rules[i], now))
-                        denies[n_denies++] = p->rules[i];
+        r = denies_build(g, &denies);
+        if (r < 0)
+                goto fail;
         for (size_t i = 0; i < p->n_rules; i++) {
                 const PolicyRule *rule = p->rules[i];
 
                 if (rule->verdict != POLICY_ALLOW || rule_expired(rule, now))
                         continue;
-                r = edge_add(g, rule, denies, n_denies);
+                r = edge_add(g, rule, &denies);
                 if (r < 0)
                         goto fail;
         }
@@ -423,7 +479,7 @@ int policy_reach_new(Policy *p, const char *const *names, size_t n_names, time_t
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = edge_add(g, g->default_rule, denies, n_denies);
+                r = edge_add(g, g->default_rule, &denies);
                 if (r < 0)
                         goto fail;
         }
@@ -432,9 +488,11 @@ int policy_reach_new(Policy *p, const char *const *names, size_t n_names, time_t
                         g->edges[i].fwd &= hops;
                         g->edges[i].rev &= hops;
                 }
+        denies_done(&denies, g->n_nodes);
         *ret = g;
         return 0;
 fail:
+        denies_done(&denies, g->n_nodes);
         policy_reach_free(g);
         return r;
 }

@@ -3,7 +3,8 @@
 policy_test_programs = \
 	tests/unit/test-policy-glob \
 	tests/unit/test-policy-load \
-	tests/unit/test-policy-decide
+	tests/unit/test-policy-decide \
+	tests/unit/test-policy-reach
 check_PROGRAMS += $(policy_test_programs)
 TESTS += $(policy_test_programs)
 
@@ -21,6 +22,10 @@ tests_unit_test_policy_load_LDADD = $(policy_test_libs)
 tests_unit_test_policy_decide_SOURCES = tests/unit/test-policy-decide.c
 tests_unit_test_policy_decide_CFLAGS = $(policy_test_cflags) -pthread
 tests_unit_test_policy_decide_LDADD = $(policy_test_libs) -lpthread
+
+tests_unit_test_policy_reach_SOURCES = tests/unit/test-policy-reach.c
+tests_unit_test_policy_reach_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_reach_LDADD = $(policy_test_libs)
 
 # 'shuttlectl policy check' over policies/, examples/ and the malformed
 # corpus in tests/policy/bad/ (TAP).
