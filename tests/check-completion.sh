@@ -51,6 +51,7 @@ comp shuttlectl audit --decision "";    only allow deny; ok $? "shuttlectl audit
 comp shuttlectl audit --kind "";        only ipc invoke transfer depend signal; ok $? "shuttlectl audit --kind <TAB> gives the kinds" "got: $(echo $reply)"
 comp shuttlectl policy "";              has check && has explain; ok $? "shuttlectl policy <TAB> gives its commands" "got: $(echo $reply)"
 comp shuttlectl policy explain --mode ""; only ro wo rw; ok $? "shuttlectl policy explain --mode <TAB> gives ro wo rw" "got: $(echo $reply)"
+comp shuttlectl policy reach --hops "";  has ipc-reply && has depend-rw; ok $? "shuttlectl policy reach --hops <TAB> gives the hops" "got: $(echo $reply)"
 comp shuttlectl run -- sleep --ne;      ! has --net; ok $? "options after -- are CMD's, not run's" "got: $(echo $reply)"
 
 # Files: GROUP.yaml for run -f, directories for --rootfs (besides host).

@@ -26,7 +26,7 @@ compare() {
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
-compare "shuttlectl policy" "$(for sub in check explain show reload; do "$SHUTTLECTL" policy $sub --help; done)" \
+compare "shuttlectl policy" "$(for sub in check explain show reload reach; do "$SHUTTLECTL" policy $sub --help; done)" \
         "$man/shuttlectl.1" '/^\.SH POLICY/,/^\.SH TRANSFER/p'
 compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH PS/p'
 compare "shuttlectl audit" "$("$SHUTTLECTL" audit --help)" "$man/shuttlectl.1" '/^\.SH AUDIT/,/^\.SH EXIT/p'

@@ -33,4 +33,9 @@ TESTS += tests/policy/check-policies.sh
 dist_noinst_SCRIPTS += tests/policy/check-policies.sh
 EXTRA_DIST += tests/policy/bad
 
+# 'shuttlectl policy reach' on a policy worked out by hand (TAP).
+TESTS += tests/policy/check-reach.sh
+dist_noinst_SCRIPTS += tests/policy/check-reach.sh
+EXTRA_DIST += tests/policy/reach
+
 include tests/fuzz/policy.mk
