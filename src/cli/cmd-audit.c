@@ -432,6 +432,9 @@ int verb_audit(int argc, char **argv) {
         AuditArgs a = {};
         int r;
 
+        if (argc > 1 && streq(argv[1], "explain"))
+                return audit_explain_main(argc - 1, argv + 1);
+
         r = parse_args(argc, argv, &a);
         if (r < 0)
                 return EXIT_USAGE;

@@ -26,3 +26,4 @@ int verb_transfer(int argc, char **argv);
 
 /* Subcommands of policy and audit that live in files of their own. */
 int policy_reach_main(int argc, char **argv);
+int audit_explain_main(int argc, char **argv);
