@@ -50,7 +50,9 @@ static void help(void) {
                "                         are a failure too\n"
                "  -h, --help             show this help\n\n"
                "Exit status: 0 success (--verify: chain intact), 1 failure (--verify: chain\n"
-               "broken), 2 usage error.\n");
+               "broken), 2 usage error.\n\n"
+               "shuttlectl audit explain SEQ: decide a record's request again, against the\n"
+               "policy that decided it and the one in force now (see its --help).\n");
 }
 
 static int parse_args(int argc, char **argv, AuditArgs *a) {

@@ -542,7 +542,7 @@ static ItemStatus group_status(Broker *b, const GroupLoad *l, bool ok) {
 
 /* One record per policy read (invariant 6: what decides is on record). */
 static void audit_item(Broker *b, const char *group, const char *object, ItemStatus st, const char *error,
-                       json_t *extra, const Policy *p) {
+                       json_t *extra, const Policy *p, const char *digest) {
         _cleanup_free_ char *reason = NULL;
         AuditRecord rec = {
                 .group = group,
@@ -564,6 +564,9 @@ static void audit_item(Broker *b, const char *group, const char *object, ItemSta
         rec.reason = reason;
         if (extra && p)
                 json_object_set_new(extra, "rules", json_integer((json_int_t) policy_get_n_rules(p)));
+        /* What is in force now, by the digest its requests' records carry. */
+        if (extra && digest && digest[0])
+                json_object_set_new(extra, "policy", json_string(digest));
         if (b->audit) {
                 r = audit_log_append(b->audit, &rec);
                 if (r < 0)
@@ -601,8 +604,8 @@ static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
                          error_json(st == ITEM_REFUSED ? j->error : NULL));
         if (node && j->policy)
                 json_object_set_new(node, "rules", json_integer((json_int_t) policy_get_n_rules(j->policy)));
-        audit_item(b, NULL, object, st, j->error,
-                   json_pack("{s:O*, s:s*}", "files", files, "policy", j->digest[0] ? j->digest : NULL), j->policy);
+        audit_item(b, NULL, object, st, j->error, json_pack("{s:O*}", "files", files), j->policy,
+                   ok ? j->digest : NULL);
         json_decref(files);
 
         for (size_t i = 0; groups && i < j->n_groups; i++) {
@@ -620,9 +623,8 @@ static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
                         json_array_append_new(groups, o);
                 if (gs == ITEM_RELOADED || gs == ITEM_REFUSED || gs == ITEM_NOT_APPLIED)
                         audit_item(b, l->group, l->policy_file ?: l->source, gs, l->error,
-                                   json_pack("{s:s, s:s*}", "group_file", l->source, "policy",
-                                             l->digest[0] ? l->digest : NULL),
-                                   p);
+                                   json_pack("{s:s}", "group_file", l->source), p,
+                                   gs == ITEM_RELOADED ? l->digest : NULL);
         }
         reply = json_pack("{s:b, s:o*, s:o*}", "ok", ok, "policy", node, "groups", groups);
         if (reply && !ok) {

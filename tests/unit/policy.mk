@@ -27,6 +27,14 @@ tests_unit_test_policy_reach_SOURCES = tests/unit/test-policy-reach.c
 tests_unit_test_policy_reach_CFLAGS = $(policy_test_cflags)
 tests_unit_test_policy_reach_LDADD = $(policy_test_libs)
 
+# The policies a broker keeps by digest (src/shuttle/policy-store.c).
+check_PROGRAMS += tests/unit/test-policy-store
+TESTS += tests/unit/test-policy-store
+tests_unit_test_policy_store_SOURCES = tests/unit/test-policy-store.c
+tests_unit_test_policy_store_CFLAGS = $(policy_test_cflags) $(LIBCRYPTO_CFLAGS)
+tests_unit_test_policy_store_LDADD = libshuttle-broker.la $(policy_test_libs) libshuttle-common.la \
+	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
+
 # 'shuttlectl policy check' over policies/, examples/ and the malformed
 # corpus in tests/policy/bad/ (TAP).
 TESTS += tests/policy/check-policies.sh
