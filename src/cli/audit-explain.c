@@ -112,8 +112,10 @@ static int record_request(json_t *rec, Asked *a, const char **why) {
                         *why = "it records no invocation asked for (op exec)";
                         return -EINVAL;
                 }
-                /* object is the app and its arguments, joined by spaces;
-                 * "args" has the arguments one by one. */
+                /* object is the app and its arguments, joined by spaces (cut
+                 * if long); "args" has the arguments one by one (null if
+                 * they were too long to record, absent if one was not
+                 * UTF-8). */
                 json_array_foreach(args, i, v) {
                         if (!json_is_string(v) || n >= EXPLAIN_ARGS_MAX)
                                 return -EINVAL;
@@ -126,11 +128,15 @@ static int record_request(json_t *rec, Asked *a, const char **why) {
                                 break;
                         len -= l + 1;
                 }
-                if (i > 0)
-                        a->note = "the arguments as recorded do not match the record's object";
+                if (i > 0 || (!json_is_array(args) && strchr(a->object, ' '))) {
+                        /* Best effort: the app is what comes before the
+                         * first space, with no arguments. */
+                        a->note = "the record does not have the arguments exactly: decided with none, and the "
+                                  "app as the object's first word";
+                        len = strcspn(a->object, " ");
+                        n = 0;
+                }
                 a->object[len] = 0;
-                if (!args && strchr(a->object, ' '))
-                        a->note = "the record does not list the arguments: decided as if there were none";
                 a->req.args = a->args;
                 a->req.n_args = n;
                 break;
@@ -302,8 +308,15 @@ static bool compare(const Side *then, const Side *now, char **why, size_t max) {
 
         if (streq(then->digest, now->digest)) {
                 why[n++] = strdup("the policy is the same as then");
+                if (a->verdict == b->verdict && streq(a->rule_id, b->rule_id)) {
+                        why[n] = NULL;
+                        return false;
+                }
+                /* The same rules, at another time: an 'until' has passed. */
+                if (!streq(a->rule_id, "default"))
+                        why[n++] = rule_fate(a->rule_id, now->policy, &now->e, true);
                 why[n] = NULL;
-                return a->verdict != b->verdict || !streq(a->rule_id, b->rule_id); /* only by 'until' */
+                return true;
         }
         if (a->verdict == b->verdict && streq(a->rule_id, b->rule_id)) {
                 why[n++] = strdup("the policy changed, but not for this request");

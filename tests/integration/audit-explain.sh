@@ -7,7 +7,7 @@
 # policy no longer kept are errors.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 25
+plan 28
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro")
@@ -91,6 +91,25 @@ assert o["now"]["explanation"]["decision"] == "allow" and o["now"]["explanation"
 assert o["then"]["policy"] == sys.argv[3] and o["now"]["policy"] == sys.argv[4], o
 assert o["why"] == ["rule a-adm was not in the policy then"], o["why"]
 ' "$T/x2" "$denied" "$digest1" "$digest2"
+
+# The same policy at another time: a rule that has expired since.
+until=$(date -u -d "@$(( $(date +%s) + 5 ))" +%Y-%m-%dT%H:%M:%SZ)
+cat >"$T/policy.yaml" <<YAML
+version: 1
+rules:
+  - {id: adm-brief, from: a, to: b, allow: ipc, endpoint: adm, until: $until}
+YAML
+sctl policy reload --state-dir "$STATE_DIR" >/dev/null 2>&1
+out=$(srun --name a "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.adm three 2>&1)
+check_eq "a rule with an until lets a reach b.adm" "adm:three" "$out"
+brief=$(seq_of '"object":"b.adm","decision":"allow","rule":"adm-brief"')
+# Past its until (whole seconds: it still matches during the second it names).
+wait_until sh -c "[ \$(date +%s) -gt \$(date -d '$until' +%s) ]"
+check_status "once it has expired, audit explain of its record" 0 sctl audit explain "$brief" --state-dir "$STATE_DIR"
+cp "$T/out" "$T/x3"
+check_status "... differs under the same policy: the rule has expired" 0 \
+        sh -c "grep -qx 'differs: allow by adm-brief then, deny by default now' '$T/x3' &&
+               grep -qx '  the policy is the same as then' '$T/x3' && grep -qx '  rule adm-brief has expired' '$T/x3'"
 
 # Errors: a record that decides nothing, no such record, bad SEQ, and a
 # policy the broker no longer keeps.
