@@ -415,7 +415,10 @@ static inline void policy_reach_freep(PolicyReach **g) {
  * if 'from' is not a container of the graph. */
 int policy_reach_from(PolicyReach *g, const char *from, unsigned max_hops, PolicyReachResult *ret);
 /* Every path without a repeated container from 'from' to 'to' of at most
- * max_hops hops (>= 1), shortest first, at most max_paths of them. */
+ * max_hops hops (>= 1; more than POLICY_REACH_PATH_HOPS_MAX counts as that
+ * many), shortest first, at most max_paths of them; 'truncated' if there
+ * were more, or if the search took more than a bounded amount of work. */
+#define POLICY_REACH_PATH_HOPS_MAX 256u
 int policy_reach_paths(PolicyReach *g, const char *from, const char *to, unsigned max_hops, size_t max_paths,
                        PolicyReachResult *ret);
 void policy_reach_result_clear(PolicyReachResult *r);

@@ -867,6 +867,8 @@ int policy_reach_paths(PolicyReach *g, const char *from, const char *to, unsigne
 
         if (!g || !from || !to || !ret || max_hops < 1)
                 return -EINVAL;
+        /* The walk recurses once per hop. */
+        max_hops = MIN(max_hops, POLICY_REACH_PATH_HOPS_MAX);
         src = node_find(g, from);
         if (src < 0)
                 return src;
