@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "cli/audit-request.h"
 #include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
@@ -23,8 +24,6 @@
 #include "shuttle/audit.h"
 #include "shuttle/broker-client.h"
 #include "shuttle/policy-store.h"
-
-#define EXPLAIN_ARGS_MAX 256
 
 static void help_explain(void) {
         printf("Usage: shuttlectl audit explain SEQ [OPTIONS...]\n\n"
@@ -43,14 +42,6 @@ static void help_explain(void) {
                "broker, 2 usage error.\n");
 }
 
-/* What the record asked, as a PolicyRequest (pointing into rec and buf). */
-typedef struct Asked {
-        PolicyRequest req;
-        char from[256], to[256], object[4096];
-        const char *args[EXPLAIN_ARGS_MAX];
-        const char *note;       /* what the record does not say exactly */
-} Asked;
-
 static bool streq_ptr(const char *a, const char *b) {
         return a && b ? streq(a, b) : a == b;
 }
@@ -59,132 +50,8 @@ static const char *str(json_t *rec, const char *key) {
         return json_string_value(json_object_get(rec, key));
 }
 
-static void qualify(char *buf, size_t size, const char *group, const char *name) {
-        if (group && !strchr(name, '/'))
-                snprintf(buf, size, "%s/%s", group, name);
-        else
-                snprintf(buf, size, "%s", name);
-}
-
-/* The request of a record the policy decided; -EINVAL with *why for one
- * that decides nothing the policy can be asked again. */
-static int record_request(json_t *rec, Asked *a, const char **why) {
-        const char *from = str(rec, "from"), *to = str(rec, "to"), *kind = str(rec, "kind"), *op = str(rec, "op"),
-                   *object = str(rec, "object"), *mode = str(rec, "mode");
-        PolicyKind k = kind ? policy_kind_from_string(kind) : _POLICY_KIND_INVALID;
-        char *sep;
-
-        *why = "it records no request the policy decides (only ipc, invoke, transfer, depend and signal "
-               "requests are)";
-        if (!from || !to || !op || !object || k < 0 || streq(from, "-"))
-                return -EINVAL;
-        if (streq(op, "revoke") || streq(op, "end") || streq(op, "adopt") || streq(op, "restore")) {
-                *why = "it records a grant that ends or is restored, not a request";
-                return -EINVAL;
-        }
-        qualify(a->from, sizeof(a->from), str(rec, "group"), from);
-        qualify(a->to, sizeof(a->to), str(rec, "to_group"), to);
-        snprintf(a->object, sizeof(a->object), "%s", object);
-        a->req = (PolicyRequest){ .from = a->from, .to = a->to, .kind = k, .object = a->object };
-
-        switch (k) {
-        case POLICY_KIND_IPC:
-                /* "target.endpoint": service names have no dot. */
-                sep = strrchr(a->object, '.');
-                if (!sep)
-                        return -EINVAL;
-                a->req.object = sep + 1;
-                if (str(rec, "type"))
-                        a->req.ipc_type = policy_ipc_type_from_string(str(rec, "type"));
-                if (a->req.ipc_type < 0)
-                        a->req.ipc_type = POLICY_IPC_ANY;
-                if (mode)
-                        a->req.mode = policy_mode_from_string(mode);
-                if (a->req.mode < 0)
-                        a->req.mode = POLICY_MODE_NONE;
-                break;
-        case POLICY_KIND_INVOKE: {
-                json_t *args = json_object_get(rec, "args");
-                size_t i, n = 0, len;
-                json_t *v;
-
-                if (!streq(op, "exec")) {
-                        *why = "it records no invocation asked for (op exec)";
-                        return -EINVAL;
-                }
-                /* object is the app and its arguments, joined by spaces (cut
-                 * if long); "args" has the arguments one by one (null if
-                 * they were too long to record, absent if one was not
-                 * UTF-8). */
-                json_array_foreach(args, i, v) {
-                        if (!json_is_string(v) || n >= EXPLAIN_ARGS_MAX)
-                                return -EINVAL;
-                        a->args[n++] = json_string_value(v);
-                }
-                len = strlen(a->object);
-                for (i = n; i > 0; i--) {
-                        size_t l = strlen(a->args[i - 1]);
-                        if (l + 1 > len || a->object[len - l - 1] != ' ' || !streq(a->object + len - l, a->args[i - 1]))
-                                break;
-                        len -= l + 1;
-                }
-                if (i > 0 || (!json_is_array(args) && strchr(a->object, ' '))) {
-                        /* Best effort: the app is what comes before the
-                         * first space, with no arguments. */
-                        a->note = "the record does not have the arguments exactly: decided with none, and the "
-                                  "app as the object's first word";
-                        len = strcspn(a->object, " ");
-                        n = 0;
-                }
-                a->object[len] = 0;
-                a->req.args = a->args;
-                a->req.n_args = n;
-                break;
-        }
-        case POLICY_KIND_TRANSFER:
-                if (streq(op, "open")) {
-                        a->req.name_kind = POLICY_NAME_PATH;
-                        a->req.mode = mode && streq(mode, "rw") ? POLICY_MODE_RW : POLICY_MODE_RO;
-                } else if (streq(op, "resolve")) {
-                        if (strneq(a->object, "pid:", 4)) {
-                                a->req.name_kind = POLICY_NAME_PID;
-                                a->req.object = a->object + 4;
-                        } else if (strneq(a->object, "service:", 8)) {
-                                a->req.name_kind = POLICY_NAME_SERVICE;
-                                a->req.object = a->object + 8;
-                        } else if (streq(a->object, "host")) {
-                                a->req.name_kind = POLICY_NAME_HOST;
-                                a->req.object = NULL;
-                        } else
-                                return -EINVAL;
-                } else {
-                        *why = "it records no transfer asked for (op open or resolve)";
-                        return -EINVAL;
-                }
-                break;
-        case POLICY_KIND_DEPEND:
-                if (!streq(op, "mount") || !str(rec, "path")) {
-                        *why = "it records no tree mounted (op mount)";
-                        return -EINVAL;
-                }
-                snprintf(a->object, sizeof(a->object), "%s", str(rec, "path"));
-                a->req.mode = mode && streq(mode, "rw") ? POLICY_MODE_RW : POLICY_MODE_RO;
-                break;
-        case POLICY_KIND_SIGNAL:
-                /* "executable:SIGTERM", or a number for a signal without a name. */
-                sep = strrchr(a->object, ':');
-                if (!sep || parse_signal(sep + 1, &a->req.signal) < 0)
-                        return -EINVAL;
-                *sep = 0;
-                break;
-        default:
-                return -EINVAL;
-        }
-        return 0;
-}
-
 /* The request as `policy explain` options, to replay by hand. */
-static void print_request(const Asked *a) {
+static void print_request(const AuditRequest *a) {
         const PolicyRequest *q = &a->req;
 
         printf("request: --from %s --to %s --kind %s", q->from, q->to, policy_kind_to_string(q->kind));
@@ -234,7 +101,7 @@ static void side_done(Side *s) {
         policy_explanation_clear(&s->e);
 }
 
-static int side_load(Side *s, const char *state_dir, const Asked *a, time_t now) {
+static int side_load(Side *s, const char *state_dir, const AuditRequest *a, time_t now) {
         PolicyDiagnostics d = {};
         const char *paths[1];
         PolicyRequest req = a->req;
@@ -433,7 +300,7 @@ int audit_explain_main(int argc, char **argv) {
         Side then = { .label = "then" }, now = { .label = "now" };
         char *why[8] = {};
         bool json = false, all = false, differs;
-        Asked asked = {};
+        AuditRequest asked = {};
         json_t *rec = NULL;
         time_t then_time;
         uint64_t seq;
@@ -492,7 +359,7 @@ int audit_explain_main(int argc, char **argv) {
                 return 1;
         digest = str(rec, "policy");
         ts = str(rec, "ts");
-        if (record_request(rec, &asked, &why_not) < 0) {
+        if (audit_record_request(rec, &asked, &why_not) < 0) {
                 log_error("audit explain: record %" PRIu64 " (%s %s) cannot be decided again: %s", seq,
                           str(rec, "kind") ?: "?", str(rec, "op") ?: "?", why_not);
                 goto out;
