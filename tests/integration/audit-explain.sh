@@ -7,7 +7,7 @@
 # policy no longer kept are errors.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 28
+plan 31
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro")
@@ -17,6 +17,7 @@ version: 1
 default: deny
 rules:
   - {id: a-kv, from: a, to: b, allow: ipc, endpoint: kv}
+  - {id: a-echo, from: a, to: b, allow: invoke, app: /bin/echo, args: ["ok-*", "..."]}
 YAML
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 
@@ -44,6 +45,11 @@ check_eq "... and its digest is that of its normalised text" "$digest1" \
 check_eq "... the normalised text of the policy in force" \
         "$(sctl policy show "$T/policy.yaml")" "$(cat "$STATE_DIR/policies/$digest1.yaml")"
 
+SI=/run/shuttle/bin/shuttle-invoke
+out=$(srun --name a -- $SI b /bin/echo ok-1 "two words" 2>&1)
+check_eq "a invokes echo in b with two arguments" "ok-1 two words" "$out"
+echoed=$(seq_of '"kind":"invoke","op":"exec","object":"/bin/echo ok-1 two words","decision":"allow"')
+
 # Nothing changed yet.
 check_status "audit explain of the allowed record" 0 sctl audit explain "$allowed" --state-dir "$STATE_DIR"
 check_match "... same: allow by a-kv then and now" '^same: allow by a-kv then, allow by a-kv now$' \
@@ -59,6 +65,7 @@ default: deny
 rules:
   - {id: a-adm, from: a, to: b, allow: ipc, endpoint: adm}
   - {id: kv-closed, from: "*", to: b, deny: ipc, endpoint: kv}
+  - {id: a-echo, from: a, to: b, allow: invoke, app: /bin/echo, args: ["ok-*"]}
 YAML
 check_status "the policy is reloaded" 0 sctl policy reload --state-dir "$STATE_DIR"
 digest2=$(audit_grep '"kind":"policy","op":"reload".*"decision":"allow"' | tail -n 1 |
@@ -91,6 +98,15 @@ assert o["now"]["explanation"]["decision"] == "allow" and o["now"]["explanation"
 assert o["then"]["policy"] == sys.argv[3] and o["now"]["policy"] == sys.argv[4], o
 assert o["why"] == ["rule a-adm was not in the policy then"], o["why"]
 ' "$T/x2" "$denied" "$digest1" "$digest2"
+
+# The arguments are recorded one by one and asked again: a-echo now takes
+# one argument only.
+check_status "audit explain of the invocation" 0 sctl audit explain "$echoed" --state-dir "$STATE_DIR"
+cp "$T/out" "$T/x4"
+check_status "... its request has both arguments; a-echo no longer matches it" 0 \
+        sh -c "grep -qx \"request: --from a --to b --kind invoke --app /bin/echo --arg 'ok-1' --arg 'two words'\" '$T/x4' &&
+               grep -qx 'differs: allow by a-echo then, deny by default now' '$T/x4' &&
+               grep -q '^  rule a-echo no longer matches: ' '$T/x4'"
 
 # The same policy at another time: a rule that has expired since.
 until=$(date -u -d "@$(( $(date +%s) + 5 ))" +%Y-%m-%dT%H:%M:%SZ)
