@@ -343,7 +343,8 @@ int policy_explanation_print_json(const PolicyExplanation *e, const PolicyReques
  * Names (transfer of pid, service, host) and ordering-only depend rules
  * give no hop.  A hop exists for a pair unless a deny rule that matches the
  * pair refuses everything the allow rule grants (any object, the same
- * pattern, or a literal the deny's pattern matches).  With 'default: allow'
+ * pattern, a literal the deny's pattern matches, or a glob inside a deny
+ * that is a prefix and a star); when in doubt the hop is kept.  With 'default: allow'
  * every pair has every hop a deny rule does not take away, with rule id
  * "default".  Rules expired at 'now' give nothing.
  *

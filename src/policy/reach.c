@@ -236,7 +236,11 @@ static bool glob_universal(const Glob *d) {
         return streq(d->pattern, "*") || streq(d->pattern, "**") || streq(d->pattern, "/**");
 }
 
-/* Whether deny pattern d refuses every object allow pattern a grants. */
+/* Whether deny pattern d refuses every object allow pattern a grants.
+ * Sound, not complete: "no" when in doubt, so a hop is kept rather than
+ * lost.  Every string a matches starts with a's literal prefix; a deny
+ * that is a prefix and a star takes all of them if that prefix starts with
+ * its own (and, for a star that stops at '/', if no '/' can follow). */
 static bool glob_covers(const Glob *d, const Glob *a) {
         if (!glob_is_set(d))
                 return true;
@@ -244,7 +248,17 @@ static bool glob_covers(const Glob *d, const Glob *a) {
                 return glob_universal(d);
         if (streq(d->pattern, a->pattern) || glob_universal(d))
                 return true;
-        return glob_is_literal(a) && glob_match(d, a->literal);
+        if (glob_is_literal(a))
+                return glob_match(d, a->literal);
+        if (a->literal_len < d->literal_len || !strneq(a->literal, d->literal, d->literal_len))
+                return false;
+        if (d->fast == GLOB_FAST_PREFIX_ANY)
+                return true;
+        if (d->fast == GLOB_FAST_PREFIX_SEG)
+                return d->mode == GLOB_STRING ||
+                       (a->fast == GLOB_FAST_PREFIX_SEG && a->mode != GLOB_STRING &&
+                        !strchr(a->literal + d->literal_len, '/'));
+        return false;
 }
 
 static bool args_equal(const PolicyRule *d, const PolicyRule *a) {

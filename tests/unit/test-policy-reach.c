@@ -282,6 +282,27 @@ static void test_denies(void **state) {
                                NULL, 0, 1u << POLICY_HOP_INVOKE);
         assert_string_equal(reach_str(g, "a", 0), "a > b; a > e");
         policy_reach_free(g);
+
+        /* A glob under a broader deny glob: taken; a broader one under a
+         * narrower: kept.  By hand: '/usr/bin/*' takes '/usr/bin/s*' (a
+         * star that stops at '/' after a longer prefix); '/usr/**' takes
+         * '/usr/bin/*'; '/usr/*' does not take '/usr/**' (which reaches
+         * /usr/a/b); 'k*' takes the endpoints 'kv*'; '/opt/*' does not
+         * take '/opt/a/*'. */
+        g = graph("version: 1\nrules:\n"
+                  "  - { from: a, to: b, allow: invoke, app: '/usr/bin/s*' }\n"
+                  "  - { from: a, to: b, deny: invoke, app: '/usr/bin/*' }\n"
+                  "  - { from: a, to: c, allow: invoke, app: '/usr/bin/*' }\n"
+                  "  - { from: a, to: c, deny: invoke, app: '/usr/**' }\n"
+                  "  - { from: a, to: d, allow: invoke, app: '/usr/**' }\n"
+                  "  - { from: a, to: d, deny: invoke, app: '/usr/*' }\n"
+                  "  - { from: a, to: e, allow: ipc, endpoint: 'kv*' }\n"
+                  "  - { from: a, to: e, deny: ipc, endpoint: 'k*' }\n"
+                  "  - { from: a, to: f, allow: transfer, path: '/opt/a/*' }\n"
+                  "  - { from: a, to: f, deny: transfer, path: '/opt/*' }\n",
+                  NULL, 0, 1u << POLICY_HOP_INVOKE | 1u << POLICY_HOP_IPC | 1u << POLICY_HOP_TRANSFER);
+        assert_string_equal(reach_str(g, "a", 0), "a > d; a > f");
+        policy_reach_free(g);
 }
 
 /* Globs are expanded against the literal names of the rules and the names
