@@ -26,12 +26,13 @@ compare() {
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
-compare "shuttlectl policy" "$(for sub in check explain show reload; do "$SHUTTLECTL" policy $sub --help; done)" \
+compare "shuttlectl policy" "$(for sub in check explain show reload reach; do "$SHUTTLECTL" policy $sub --help; done)" \
         "$man/shuttlectl.1" '/^\.SH POLICY/,/^\.SH TRANSFER/p'
 compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH PS/p'
 # audit up to its first subcommand's .SS; each subcommand to the next .SS or .SH.
 compare "shuttlectl audit" "$("$SHUTTLECTL" audit --help)" "$man/shuttlectl.1" '/^\.SH AUDIT/,/^\.S[SH] /p'
 compare "shuttlectl audit graph" "$("$SHUTTLECTL" audit graph --help)" "$man/shuttlectl.1" '/^\.SS audit graph/,/^\.S[SH] /p'
+compare "shuttlectl audit explain" "$("$SHUTTLECTL" audit explain --help)" "$man/shuttlectl.1" '/^\.SS audit explain/,/^\.S[SH] /p'
 # The verbs on running containers: each section runs to the next .SH.
 for verb in ps exec kill stop logs; do
         upper=$(echo "$verb" | tr a-z A-Z)

@@ -51,7 +51,9 @@ static void help(void) {
                "                         are a failure too\n"
                "  -h, --help             show this help\n\n"
                "Exit status: 0 success (--verify: chain intact), 1 failure (--verify: chain\n"
-               "broken), 2 usage error.\n");
+               "broken), 2 usage error.\n\n"
+               "shuttlectl audit explain SEQ: decide a record's request again, against the\n"
+               "policy that decided it and the one in force now (see its --help).\n");
 }
 
 static int parse_args(int argc, char **argv, AuditArgs *a) {
@@ -435,6 +437,8 @@ int verb_audit(int argc, char **argv) {
 
         if (argc > 1 && streq(argv[1], "graph"))
                 return verb_audit_graph(argc - 1, argv + 1);
+        if (argc > 1 && streq(argv[1], "explain"))
+                return audit_explain_main(argc - 1, argv + 1);
         r = parse_args(argc, argv, &a);
         if (r < 0)
                 return EXIT_USAGE;

@@ -73,7 +73,9 @@ static void help_policy(void) {
                "  check FILE...          validate policy files\n"
                "  explain FILE... ...    decide a request and explain why\n"
                "  show FILE... [--json]  print the normalised policy\n"
-               "  reload                 make the running broker re-read its policies\n\n"
+               "  reload                 make the running broker re-read its policies\n"
+               "  reach FILE... --from A [--to B]\n"
+               "                         what A can affect, directly or through others\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
 
@@ -494,6 +496,7 @@ int verb_policy(int argc, char **argv) {
                 { "explain", do_explain },
                 { "show", do_show },
                 { "reload", do_reload },
+                { "reach", policy_reach_main },
         };
 
         if (argc < 2) {

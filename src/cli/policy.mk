@@ -1,4 +1,5 @@
 # shuttlectl policy: the front end to libshuttle-policy.la (which
 # src/cli/local.mk links; libtool carries its libyaml/jansson along).
 shuttlectl_SOURCES += src/cli/cmd-policy.c
+shuttlectl_SOURCES += src/cli/policy-reach.c
 shuttlectl_LDADD += $(YAML_LIBS)

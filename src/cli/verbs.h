@@ -30,3 +30,6 @@ int verb_transfer(int argc, char **argv);
  * log `audit` reads without --file (cmd-audit.c), and how it was found. */
 int verb_audit_graph(int argc, char **argv);
 int audit_resolve_log(const char *state_dir, char **ret_path, char *origin, size_t size);
+/* Subcommands of policy and audit that live in files of their own. */
+int policy_reach_main(int argc, char **argv);
+int audit_explain_main(int argc, char **argv);

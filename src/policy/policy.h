@@ -323,3 +323,103 @@ int policy_explain(const Policy *p, const PolicyRequest *req, PolicyExplanation 
 void policy_explanation_clear(PolicyExplanation *e);
 void policy_explanation_print(const PolicyExplanation *e, FILE *f);
 int policy_explanation_print_json(const PolicyExplanation *e, const PolicyRequest *req, FILE *f);
+
+/* ---- Reachability ------------------------------------------------------
+ * The policy as a graph over containers: an edge X -> Y (a "hop") for every
+ * way an allowed interaction lets X affect Y, with the rule that allows it.
+ * Which hops each kind of rule gives is in shuttle-policy(5), REACHABILITY;
+ * in short (F, T the rule's from and to):
+ *   ipc           F -> T  F's requests reach T's service (not for a FIFO
+ *                         rule with mode ro: F only reads)
+ *   ipc-reply     T -> F  T's answers, queue or memory reach F (not for a
+ *                         FIFO rule with mode wo: F only writes)
+ *   invoke        F -> T  F runs an app in T, with its args, stdin, env
+ *   invoke-reply  T -> F  the app's output and exit status reach F
+ *   transfer      F -> T  a file of F's is visible in T (path rules)
+ *   transfer-rw   T -> F  ... and T may write it (mode rw)
+ *   depend        T -> F  a tree of T's is mounted in F (tree rules)
+ *   depend-rw     F -> T  ... and F may write it (mode rw)
+ *   signal        F -> T  F signals T's processes
+ * Names (transfer of pid, service, host) and ordering-only depend rules
+ * give no hop.  A hop exists for a pair unless a deny rule that matches the
+ * pair refuses everything the allow rule grants (any object, the same
+ * pattern, a literal the deny's pattern matches, or a glob inside a deny
+ * that is a prefix and a star); when in doubt the hop is kept.  With 'default: allow'
+ * every pair has every hop a deny rule does not take away, with rule id
+ * "default".  Rules expired at 'now' give nothing.
+ *
+ * Containers are the literal names of the rules' from/to and the names the
+ * caller adds (an app group's containers, the names asked about); globs are
+ * expanded against them. */
+typedef enum PolicyHop {
+        POLICY_HOP_IPC,
+        POLICY_HOP_IPC_REPLY,
+        POLICY_HOP_INVOKE,
+        POLICY_HOP_INVOKE_REPLY,
+        POLICY_HOP_TRANSFER,
+        POLICY_HOP_TRANSFER_RW,
+        POLICY_HOP_DEPEND,
+        POLICY_HOP_DEPEND_RW,
+        POLICY_HOP_SIGNAL,
+        _POLICY_HOP_MAX,
+        _POLICY_HOP_INVALID = -1,
+} PolicyHop;
+
+const char *policy_hop_to_string(PolicyHop h);
+/* "name" or "group/name", each part as container names are. */
+bool policy_container_name_is_valid(const char *s);
+PolicyHop policy_hop_from_string(const char *s);
+
+typedef struct PolicyReach PolicyReach;
+
+/* One way X affects Y: the hop and the allow rule (rule_file NULL and
+ * rule_id "default" for the policy's default). */
+typedef struct PolicyReachVia {
+        PolicyHop hop;
+        const char *rule_id;
+        const char *rule_file;
+        unsigned rule_line;
+} PolicyReachVia;
+
+typedef struct PolicyReachStep {
+        const char *from, *to;
+        PolicyReachVia *via;         /* every hop from 'from' to 'to', by hop then file order */
+        size_t n_via;
+} PolicyReachStep;
+
+typedef struct PolicyReachPath {
+        const char *to;              /* the last container */
+        PolicyReachStep *steps;
+        size_t n_steps;
+} PolicyReachPath;
+
+typedef struct PolicyReachResult {
+        PolicyReachPath *paths;
+        size_t n_paths;
+        bool truncated;              /* more paths than asked for (or the work bound hit) */
+        size_t n_containers;         /* nodes of the graph */
+} PolicyReachResult;
+
+/* Builds the graph of p at 'now' over its literal container names and
+ * names[0..n_names) ("name" or "group/name"; -EINVAL for one that is not a
+ * container name).  Holds a reference on p.  hops: a mask of
+ * 1 << PolicyHop to follow, 0 for all. */
+int policy_reach_new(Policy *p, const char *const *names, size_t n_names, time_t now, unsigned hops,
+                     PolicyReach **ret);
+PolicyReach *policy_reach_free(PolicyReach *g);
+static inline void policy_reach_freep(PolicyReach **g) {
+        if (*g)
+                policy_reach_free(*g);
+}
+/* Everything 'from' reaches in at most max_hops hops (0: no bound): one
+ * shortest path to each container, by number of hops, then name.  -ENOENT
+ * if 'from' is not a container of the graph. */
+int policy_reach_from(PolicyReach *g, const char *from, unsigned max_hops, PolicyReachResult *ret);
+/* Every path without a repeated container from 'from' to 'to' of at most
+ * max_hops hops (>= 1; more than POLICY_REACH_PATH_HOPS_MAX counts as that
+ * many), shortest first, at most max_paths of them; 'truncated' if there
+ * were more, or if the search took more than a bounded amount of work. */
+#define POLICY_REACH_PATH_HOPS_MAX 256u
+int policy_reach_paths(PolicyReach *g, const char *from, const char *to, unsigned max_hops, size_t max_paths,
+                       PolicyReachResult *ret);
+void policy_reach_result_clear(PolicyReachResult *r);

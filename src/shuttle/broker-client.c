@@ -132,6 +132,33 @@ int broker_audit_log_path(const char *state_dir, char **ret_path) {
         return 0;
 }
 
+int broker_policies(const char *state_dir, json_t **ret_reply) {
+        const struct timeval tv = { .tv_sec = 5 };
+        _cleanup_close_ int fd = -1;
+        json_t *req, *reply = NULL;
+        int r;
+
+        r = control_connect(state_dir, &fd);
+        if (r < 0)
+                return r;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                return -errno;
+        req = json_pack("{s:s}", "op", "policies");
+        if (!req)
+                return -ENOMEM;
+        r = control_call(fd, req, &reply);
+        json_decref(req);
+        if (r == -EAGAIN)
+                r = -ETIMEDOUT;
+        if (r < 0) {
+                json_decref(reply);
+                return r;
+        }
+        *ret_reply = reply;
+        return 0;
+}
+
 int broker_ensure_running(const char *state_dir, bool *ret_started, char **ret_error) {
         _cleanup_free_ char *path = NULL, *audit = NULL;
         pid_t pid;

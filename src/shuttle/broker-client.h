@@ -49,3 +49,8 @@ char *broker_default_audit_log(const char *state_dir);
  * allowed to ask (not root); -EOPNOTSUPP: a broker that does not say;
  * -ETIMEDOUT (EAGAIN): it did not answer within a few seconds. */
 int broker_audit_log_path(const char *state_dir, char **ret_path);
+
+/* Asks the broker on state_dir for the digests of the policies in force
+ * ("policies" in docs/PROTOCOL.md: "digest", and "groups" with each
+ * group's).  Errors as broker_audit_log_path(). */
+int broker_policies(const char *state_dir, json_t **ret_reply);

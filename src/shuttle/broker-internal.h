@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "policy/policy.h"
+#include "shuttle/policy-store.h"
 
 #include "shuttle/broker.h"
 
@@ -195,6 +196,7 @@ typedef struct GroupPolicy {
         char *source;       /* the group file, absolute: what a reload reads
                              * again; NULL if not known */
         Policy *policy;
+        char digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
         struct GroupPolicy *next;
 } GroupPolicy;
 
@@ -294,6 +296,7 @@ struct Broker {
         char **policy_paths;
         size_t n_policy_paths;
         Policy *policy;
+        char policy_digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
         GroupPolicy *group_policies;
         LimitState *limits;
         struct AuditLog *audit;
@@ -381,6 +384,9 @@ bool broker_decide_ipc_mode(Broker *b, const Container *from, const Container *t
 
 /* The policy that decides requests from `from` (its group's, if loaded). */
 const Policy *broker_policy_for(const Broker *b, const Container *from);
+/* Its digest (policy-store.h), which audit records carry as "policy";
+ * NULL if not known. */
+const char *broker_policy_digest_for(const Broker *b, const Container *from);
 
 /* reload.c: policy loads run on a worker thread, never on the loop.  The
  * requests queue a job and answer cc (if not NULL) when it is applied;

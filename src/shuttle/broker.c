@@ -73,6 +73,11 @@ static int audit_write(void *userdata, const AuditRecord *rec) {
 }
 
 void broker_audit(Broker *b, const AuditEvent *e) {
+        /* The policy that decides the caller's requests, by digest, so
+         * that `shuttlectl audit explain` can decide this one again
+         * against it (policy-store.h). */
+        const char *digest = e->from && e->from->qname ? broker_policy_digest_for(b, e->from) : NULL;
+        json_t *extra = e->extra;
         AuditRecord r = {
                 .group = e->from ? e->from->group : NULL,
                 .from = e->from ? e->from->name : NULL,
@@ -83,14 +88,22 @@ void broker_audit(Broker *b, const AuditEvent *e) {
                 .decision = e->allow ? "allow" : "deny",
                 .rule = e->rule,
                 .reason = e->reason,
-                .extra = e->extra,
         };
         int r2;
 
         if (!b->audit) {
-                json_decref(e->extra);
+                json_decref(extra);
                 return;
         }
+        if (digest && (extra || (extra = json_object()))) {
+                /* The target as the policy saw it: "to" is its bare name. */
+                const Container *to = e->to ? container_find(b, e->to) : NULL;
+
+                json_object_set_new(extra, "policy", json_string(digest));
+                if (to && to->group)
+                        json_object_set_new(extra, "to_group", json_string(to->group));
+        }
+        r.extra = extra;
         /* Invariant 10: a container flooding denied requests must not push
          * history out of the log; its repeats are counted, and written as
          * summaries (audit-agg.h).  Allows are always written. */
@@ -99,14 +112,14 @@ void broker_audit(Broker *b, const AuditEvent *e) {
                 if (r2 < 0)
                         log_warning_errno(r2, "Failed to append to the audit log: %m");
                 if (r2 == 0) {
-                        json_decref(e->extra);
+                        json_decref(extra);
                         return;
                 }
         }
         r2 = audit_log_append(b->audit, &r);
         if (r2 < 0)
                 log_warning_errno(r2, "Failed to append to the audit log: %m");
-        json_decref(e->extra);
+        json_decref(extra);
 }
 
 static LimitState *limit_get(Broker *b, const char *rule, const char *from) {
@@ -228,9 +241,12 @@ bool broker_decide_ipc_mode(Broker *b, const Container *from, const Container *t
                 json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
                                                         (int) d.rule_line)
                                             : NULL;
-                /* Which end of a FIFO was asked for. */
+                /* Which end of a FIFO was asked for, and the type decided
+                 * on (what `audit explain` asks again). */
                 if (mode != POLICY_MODE_NONE && (extra || (extra = json_object())))
                         json_object_set_new(extra, "mode", json_string(policy_mode_to_string(mode)));
+                if (type != POLICY_IPC_ANY && (extra || (extra = json_object())))
+                        json_object_set_new(extra, "type", json_string(policy_ipc_type_to_string(type)));
                 broker_audit(b, &(AuditEvent){
                                         .from = from,
                                         .to = to ? to->name : NULL,
@@ -254,6 +270,18 @@ const Policy *broker_policy_for(const Broker *b, const Container *from) {
                         if (streq(g->group, from->group))
                                 return g->policy;
         return b->policy;
+}
+
+const char *broker_policy_digest_for(const Broker *b, const Container *from) {
+        const char *d = b->policy_digest;
+
+        if (from && from->group)
+                for (GroupPolicy *g = b->group_policies; g; g = g->next)
+                        if (streq(g->group, from->group)) {
+                                d = g->digest;
+                                break;
+                        }
+        return d[0] ? d : NULL;
 }
 
 /* ---- control socket --------------------------------------------------- */
@@ -304,6 +332,18 @@ static void reload_notify(Broker *b) {
         b->notify_reloading = pending;
 }
 
+/* The policies in force, by digest (kept under <state>/policies/): the
+ * broker's and each group's.  What `audit explain` decides again with. */
+static json_t *control_policies(Broker *b) {
+        json_t *groups = json_array();
+
+        for (GroupPolicy *g = b->group_policies; g && groups; g = g->next)
+                json_array_append_new(groups, json_pack("{s:s, s:s*}", "group", g->group, "digest",
+                                                        g->digest[0] ? g->digest : NULL));
+        return json_pack("{s:b, s:s*, s:o*}", "ok", 1, "digest", b->policy_digest[0] ? b->policy_digest : NULL,
+                         "groups", groups);
+}
+
 static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
         const char *op = json_string_value(json_object_get(req, "op"));
         char *error = NULL;
@@ -334,6 +374,8 @@ static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
                 return control_ps(b);
         if (streq(op, "audit-log"))
                 return json_pack("{s:b, s:s}", "ok", 1, "path", b->audit_path);
+        if (streq(op, "policies"))
+                return control_policies(b);
         if (streq(op, "transfer-ls"))
                 return transfer_control_ls(b);
         if (streq(op, "transfer-revoke"))
@@ -514,6 +556,10 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                                 strerror(-r));
                 goto fail;
         }
+        /* Kept by digest for the records it decides (policy-store.h). */
+        if (policy_store_save(b->state_dir, b->policy, b->policy_digest) < 0)
+                log_warning("Cannot keep the policy under %s/" POLICY_STORE_DIR ": audit explain will not find "
+                            "it", b->state_dir);
 
         {
                 const char *audit = o->audit_log ?: "/var/log/shuttle/audit.jsonl";

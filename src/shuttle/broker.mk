@@ -6,7 +6,8 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/nsconnect.h src/shuttle/nsconnect.c \
 	src/shuttle/invoke.c src/shuttle/apps.c src/shuttle/transfer.c src/shuttle/depend.c src/shuttle/grants.c \
 	src/shuttle/resolve.c src/shuttle/shmq.c src/shuttle/reload.c \
-	src/shuttle/notify.h src/shuttle/notify.c
+	src/shuttle/notify.h src/shuttle/notify.c \
+	src/shuttle/policy-store.h src/shuttle/policy-store.c
 libshuttle_broker_la_CFLAGS += $(YAML_CFLAGS) -pthread
 libshuttle_broker_la_LIBADD += libshuttle-policy.la -lpthread
 

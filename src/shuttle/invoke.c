@@ -467,6 +467,22 @@ void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *request, int
                 /* What the caller asked for, when object is what it resolved to. */
                 if (extra && resolved)
                         json_object_set_new(extra, "app_name", json_string(request->app));
+                /* The arguments one by one (object joins them with spaces),
+                 * as they were decided: what `audit explain` asks again.
+                 * Only if each is UTF-8 (JSON strings are): the writer
+                 * mends strings, not the ones inside an array. */
+                if (extra && m->n_args > 0) {
+                        json_t *args = json_array();
+                        for (size_t i = 0; args && i < m->n_args; i++) {
+                                json_t *a = json_string(m->args[i]);
+                                if (!a || json_array_append_new(args, a) < 0) {
+                                        json_decref(args);
+                                        args = NULL;
+                                }
+                        }
+                        if (args)
+                                json_object_set_new(extra, "args", args);
+                }
                 broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "invoke",
                                                .op = "exec", .object = object, .allow = r >= 0, .rule = d.rule_id,
                                                .reason = r < 0 && why[0] ? why : d.reason, .extra = extra });

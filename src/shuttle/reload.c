@@ -65,6 +65,7 @@ typedef struct GroupLoad {
         char *source;       /* the group file; NULL: not read again */
         Policy *policy;     /* out */
         char *policy_file;  /* out: the file the group file names; NULL: inline */
+        char digest[POLICY_DIGEST_LEN + 1]; /* out: policy's, kept (policy-store.h) */
         char *error;        /* out */
         bool copied;        /* out: <file>.new holds the new copy */
         bool gone;          /* out: its supervisor is gone (killed) */
@@ -88,6 +89,7 @@ typedef struct ReloadJob {
         /* Out. */
         int r;
         Policy *policy;
+        char digest[POLICY_DIGEST_LEN + 1]; /* policy's, kept (policy-store.h) */
         char *error;
 
         struct ReloadJob *next;
@@ -282,7 +284,14 @@ static void load_all(ReloadJob *j) {
                         unlink_copy(&j->groups[i]);
                 if (j->r >= 0)
                         j->r = -EINVAL;
+                return;
         }
+        /* Kept by digest for the records they will decide; a policy that
+         * cannot be kept still serves (its records name it all the same). */
+        (void) policy_store_save(j->state_dir, j->policy, j->digest);
+        for (size_t i = 0; i < j->n_groups; i++)
+                if (j->groups[i].policy)
+                        (void) policy_store_save(j->state_dir, j->groups[i].policy, j->groups[i].digest);
 }
 
 static void *worker(void *userdata) {
@@ -296,6 +305,8 @@ static void *worker(void *userdata) {
         else if (j->kind == RELOAD_GROUP) {
                 const char *p[] = { j->groups[0].file };
                 j->r = load_files(p, 1, &j->groups[0].policy, &j->error);
+                if (j->r >= 0)
+                        (void) policy_store_save(j->state_dir, j->groups[0].policy, j->groups[0].digest);
         }
         /* Last: the loop may free j as soon as it sees this. */
         (void) !write(j->done_fd, &one, sizeof(one));
@@ -480,6 +491,7 @@ void reload_restore_groups(Broker *b) {
                 }
                 g->file = TAKE_PTR(path);
                 g->policy = p;
+                (void) policy_store_save(b->state_dir, p, g->digest);
                 /* Where a reload reads the group's policy again (not known
                  * for a group an older supervisor runs). */
                 g->source = groups[i].file ? strdup(groups[i].file) : NULL;
@@ -530,7 +542,7 @@ static ItemStatus group_status(Broker *b, const GroupLoad *l, bool ok) {
 
 /* One record per policy read (invariant 6: what decides is on record). */
 static void audit_item(Broker *b, const char *group, const char *object, ItemStatus st, const char *error,
-                       json_t *extra, const Policy *p) {
+                       json_t *extra, const Policy *p, const char *digest) {
         _cleanup_free_ char *reason = NULL;
         AuditRecord rec = {
                 .group = group,
@@ -552,6 +564,9 @@ static void audit_item(Broker *b, const char *group, const char *object, ItemSta
         rec.reason = reason;
         if (extra && p)
                 json_object_set_new(extra, "rules", json_integer((json_int_t) policy_get_n_rules(p)));
+        /* What is in force now, by the digest its requests' records carry. */
+        if (extra && digest && digest[0])
+                json_object_set_new(extra, "policy", json_string(digest));
         if (b->audit) {
                 r = audit_log_append(b->audit, &rec);
                 if (r < 0)
@@ -589,7 +604,8 @@ static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
                          error_json(st == ITEM_REFUSED ? j->error : NULL));
         if (node && j->policy)
                 json_object_set_new(node, "rules", json_integer((json_int_t) policy_get_n_rules(j->policy)));
-        audit_item(b, NULL, object, st, j->error, json_pack("{s:O*}", "files", files), j->policy);
+        audit_item(b, NULL, object, st, j->error, json_pack("{s:O*}", "files", files), j->policy,
+                   ok ? j->digest : NULL);
         json_decref(files);
 
         for (size_t i = 0; groups && i < j->n_groups; i++) {
@@ -607,7 +623,8 @@ static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
                         json_array_append_new(groups, o);
                 if (gs == ITEM_RELOADED || gs == ITEM_REFUSED || gs == ITEM_NOT_APPLIED)
                         audit_item(b, l->group, l->policy_file ?: l->source, gs, l->error,
-                                   json_pack("{s:s}", "group_file", l->source), p);
+                                   json_pack("{s:s}", "group_file", l->source), p,
+                                   gs == ITEM_RELOADED ? l->digest : NULL);
         }
         reply = json_pack("{s:b, s:o*, s:o*}", "ok", ok, "policy", node, "groups", groups);
         if (reply && !ok) {
@@ -672,6 +689,7 @@ static void apply_all(Broker *b, ReloadJob *j) {
                         }
                         policy_unref(g->policy);
                         g->policy = TAKE_PTR(l->policy);
+                        memcpy(g->digest, l->digest, sizeof(g->digest));
                         /* A restarted broker restores the new one. */
                         copy = copy_new_path(l);
                         if (!copy || rename(copy, l->file) < 0)
@@ -684,6 +702,7 @@ static void apply_all(Broker *b, ReloadJob *j) {
                 /* Swap: requests decided from now on see the new policy. */
                 policy_unref(b->policy);
                 b->policy = TAKE_PTR(j->policy);
+                memcpy(b->policy_digest, j->digest, sizeof(b->policy_digest));
                 policies_changed(b);
         }
         job_reply_json(j, reply);
@@ -715,6 +734,7 @@ static void apply_group(Broker *b, ReloadJob *j) {
         g->source = TAKE_PTR(l->source);
         policy_unref(g->policy);
         g->policy = TAKE_PTR(l->policy);
+        memcpy(g->digest, l->digest, sizeof(g->digest));
         policies_changed(b);
         log_info("Policy of group '%s' loaded from %s", l->group, g->file);
         job_reply(j, 0, NULL);
@@ -754,9 +774,11 @@ static void apply(Broker *b, ReloadJob *j) {
 
 /* Fills in what the job reads, now that every earlier job is applied. */
 static int job_prepare(Broker *b, ReloadJob *j) {
+        j->state_dir = strdup(b->state_dir);
+        if (!j->state_dir)
+                return -ENOMEM;
         if (j->kind != RELOAD_ALL)
                 return 0;
-        j->state_dir = strdup(b->state_dir);
         j->paths = calloc(b->n_policy_paths + 1, sizeof(char *));
         if (!j->state_dir || !j->paths)
                 return -ENOMEM;

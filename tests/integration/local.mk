@@ -37,3 +37,4 @@ integration_tests += tests/integration/escape.sh
 integration_tests += tests/integration/audit-flood.sh
 integration_tests += tests/integration/reload-async.sh
 integration_tests += tests/integration/notify.sh
+integration_tests += tests/integration/audit-explain.sh

@@ -3,7 +3,8 @@
 policy_test_programs = \
 	tests/unit/test-policy-glob \
 	tests/unit/test-policy-load \
-	tests/unit/test-policy-decide
+	tests/unit/test-policy-decide \
+	tests/unit/test-policy-reach
 check_PROGRAMS += $(policy_test_programs)
 TESTS += $(policy_test_programs)
 
@@ -22,10 +23,27 @@ tests_unit_test_policy_decide_SOURCES = tests/unit/test-policy-decide.c
 tests_unit_test_policy_decide_CFLAGS = $(policy_test_cflags) -pthread
 tests_unit_test_policy_decide_LDADD = $(policy_test_libs) -lpthread
 
+tests_unit_test_policy_reach_SOURCES = tests/unit/test-policy-reach.c
+tests_unit_test_policy_reach_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_reach_LDADD = $(policy_test_libs)
+
+# The policies a broker keeps by digest (src/shuttle/policy-store.c).
+check_PROGRAMS += tests/unit/test-policy-store
+TESTS += tests/unit/test-policy-store
+tests_unit_test_policy_store_SOURCES = tests/unit/test-policy-store.c
+tests_unit_test_policy_store_CFLAGS = $(policy_test_cflags) $(LIBCRYPTO_CFLAGS)
+tests_unit_test_policy_store_LDADD = libshuttle-broker.la $(policy_test_libs) libshuttle-common.la \
+	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
+
 # 'shuttlectl policy check' over policies/, examples/ and the malformed
 # corpus in tests/policy/bad/ (TAP).
 TESTS += tests/policy/check-policies.sh
 dist_noinst_SCRIPTS += tests/policy/check-policies.sh
 EXTRA_DIST += tests/policy/bad
+
+# 'shuttlectl policy reach' on a policy worked out by hand (TAP).
+TESTS += tests/policy/check-reach.sh
+dist_noinst_SCRIPTS += tests/policy/check-reach.sh
+EXTRA_DIST += tests/policy/reach
 
 include tests/fuzz/policy.mk
