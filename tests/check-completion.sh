@@ -50,7 +50,7 @@ comp shuttlectl ps --format "";         only table json; ok $? "shuttlectl ps --
 comp shuttlectl audit --decision "";    only allow deny; ok $? "shuttlectl audit --decision <TAB> gives allow deny" "got: $(echo $reply)"
 comp shuttlectl audit --kind "";        only ipc invoke transfer depend signal; ok $? "shuttlectl audit --kind <TAB> gives the kinds" "got: $(echo $reply)"
 comp shuttlectl policy "";              has check && has explain; ok $? "shuttlectl policy <TAB> gives its commands" "got: $(echo $reply)"
-comp shuttlectl audit "";               only graph; ok $? "shuttlectl audit <TAB> gives graph" "got: $(echo $reply)"
+comp shuttlectl audit "";               only graph explain; ok $? "shuttlectl audit <TAB> gives graph and explain" "got: $(echo $reply)"
 comp shuttlectl audit graph --format ""; only dot svg png json; ok $? "shuttlectl audit graph --format <TAB> gives dot svg png json" "got: $(echo $reply)"
 comp shuttlectl audit graph --po;       only --policy; ok $? "shuttlectl audit graph --po<TAB> gives --policy" "got: $(echo $reply)"
 comp shuttlectl audit --po;             ! has --policy; ok $? "plain audit does not offer graph's --policy" "got: $(echo $reply)"
