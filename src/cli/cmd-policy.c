@@ -73,6 +73,8 @@ static void help_policy(void) {
                "  check FILE...          validate policy files\n"
                "  explain FILE... ...    decide a request and explain why\n"
                "  show FILE... [--json]  print the normalised policy\n"
+               "  test FILE... [--json]  run the policy's tests\n"
+               "  lint FILE...           find rules that never decide, or are unused\n"
                "  reload                 make the running broker re-read its policies\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
@@ -81,7 +83,8 @@ static int load(char **paths, size_t n, Policy **ret) {
         PolicyDiagnostics d = {};
         int r;
 
-        r = policy_load((const char *const *) paths, n, ret, &d);
+        /* Tests are not run here: explain is how a failing one is looked into. */
+        r = policy_load_flags((const char *const *) paths, n, POLICY_LOAD_NO_TESTS, ret, &d);
         policy_diagnostics_print(&d, stderr);
         policy_diagnostics_clear(&d);
         if (r == -EINVAL)
@@ -494,6 +497,8 @@ int verb_policy(int argc, char **argv) {
                 { "explain", do_explain },
                 { "show", do_show },
                 { "reload", do_reload },
+                { "test", policy_verb_test },
+                { "lint", policy_verb_lint },
         };
 
         if (argc < 2) {

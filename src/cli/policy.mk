@@ -2,3 +2,5 @@
 # src/cli/local.mk links; libtool carries its libyaml/jansson along).
 shuttlectl_SOURCES += src/cli/cmd-policy.c
 shuttlectl_LDADD += $(YAML_LIBS)
+# policy test and policy lint (lint reads group files and the audit log).
+shuttlectl_SOURCES += src/cli/cmd-policy-test.c src/cli/cmd-policy-lint.c

@@ -23,3 +23,7 @@ int verb_kill(int argc, char **argv);
 int verb_stop(int argc, char **argv);
 int verb_logs(int argc, char **argv);
 int verb_transfer(int argc, char **argv);
+
+/* policy test, policy lint (cmd-policy-test.c, cmd-policy-lint.c) */
+int policy_verb_test(int argc, char **argv);
+int policy_verb_lint(int argc, char **argv);

@@ -13,6 +13,8 @@ libshuttle_policy_la_SOURCES = \
 	src/policy/compile.c \
 	src/policy/decide.c src/policy/decide.h \
 	src/policy/explain.c \
+	src/policy/tests.c \
+	src/policy/lint.c \
 	src/policy/dump.c
 libshuttle_policy_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS)
 libshuttle_policy_la_LIBADD = libshuttle-common.la $(YAML_LIBS) $(JANSSON_LIBS)
