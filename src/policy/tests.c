@@ -233,7 +233,7 @@ static int parse_test(LoadContext *c, FileState *fs, const YNode *node) {
         for (k = TK_ENDPOINT; k < _TK_MAX; k++) {
                 if (!at[k] || t->req.kind < 0 || (test_keys[k].kinds & KIND_BIT(t->req.kind)))
                         continue;
-                load_error(c, fs, at[k], "'%s' does not apply to a %s request", test_keys[k].name,
+                load_error(c, fs, at[k], "'%s' does not apply to %s requests", test_keys[k].name,
                            policy_kind_to_string(t->req.kind));
                 ok = false;
                 at[k] = NULL;

@@ -3,7 +3,9 @@
 policy_test_programs = \
 	tests/unit/test-policy-glob \
 	tests/unit/test-policy-load \
-	tests/unit/test-policy-decide
+	tests/unit/test-policy-decide \
+	tests/unit/test-policy-tests \
+	tests/unit/test-policy-lint
 check_PROGRAMS += $(policy_test_programs)
 TESTS += $(policy_test_programs)
 
@@ -21,6 +23,14 @@ tests_unit_test_policy_load_LDADD = $(policy_test_libs)
 tests_unit_test_policy_decide_SOURCES = tests/unit/test-policy-decide.c
 tests_unit_test_policy_decide_CFLAGS = $(policy_test_cflags) -pthread
 tests_unit_test_policy_decide_LDADD = $(policy_test_libs) -lpthread
+
+tests_unit_test_policy_tests_SOURCES = tests/unit/test-policy-tests.c
+tests_unit_test_policy_tests_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_tests_LDADD = $(policy_test_libs)
+
+tests_unit_test_policy_lint_SOURCES = tests/unit/test-policy-lint.c
+tests_unit_test_policy_lint_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_lint_LDADD = $(policy_test_libs)
 
 # 'shuttlectl policy check' over policies/, examples/ and the malformed
 # corpus in tests/policy/bad/ (TAP).
