@@ -19,8 +19,9 @@
 
 static void help_check(void) {
         printf("Usage: shuttlectl policy check FILE...\n\n"
-               "Check each policy file (with its includes) on its own.  Prints a summary\n"
-               "per valid file; prints every error as FILE:LINE:COL: MESSAGE on stderr.\n"
+               "Check each policy file (with its includes) on its own, and run its tests.\n"
+               "Prints a summary per valid file; prints every error (a failing test too)\n"
+               "as FILE:LINE:COL: MESSAGE on stderr.\n"
                "Exit status: 0 all valid, 1 any invalid, 2 usage error.\n");
 }
 
@@ -135,10 +136,13 @@ static int do_check(int argc, char **argv) {
                         for (PolicyKind k = 0; k < _POLICY_KIND_MAX; k++)
                                 printf("%s%s %zu", k ? ", " : "", policy_kind_to_string(k),
                                        policy_get_n_rules_for_kind(p, k));
-                        printf("), default %s, audit %s, %zu warning%s\n",
-                               policy_verdict_to_string(policy_get_default(p)),
-                               policy_audit_to_string(policy_get_audit(p)), d.n_warnings,
-                               d.n_warnings == 1 ? "" : "s");
+                        printf("), default %s, audit %s, ", policy_verdict_to_string(policy_get_default(p)),
+                               policy_audit_to_string(policy_get_audit(p)));
+                        /* (A failing test is an error: these passed.) */
+                        if (policy_get_n_tests(p) > 0)
+                                printf("%zu test%s passed, ", policy_get_n_tests(p),
+                                       policy_get_n_tests(p) == 1 ? "" : "s");
+                        printf("%zu warning%s\n", d.n_warnings, d.n_warnings == 1 ? "" : "s");
                 }
                 policy_diagnostics_clear(&d);
         }

@@ -38,4 +38,8 @@ TESTS += tests/policy/check-policies.sh
 dist_noinst_SCRIPTS += tests/policy/check-policies.sh
 EXTRA_DIST += tests/policy/bad
 
+# 'shuttlectl policy test' and 'policy lint' on policies worked out by hand.
+TESTS += tests/policy/check-tests-lint.sh
+dist_noinst_SCRIPTS += tests/policy/check-tests-lint.sh
+
 include tests/fuzz/policy.mk
