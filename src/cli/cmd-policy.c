@@ -74,9 +74,9 @@ static void help_policy(void) {
                "  check FILE...          validate policy files\n"
                "  explain FILE... ...    decide a request and explain why\n"
                "  show FILE... [--json]  print the normalised policy\n"
+               "  reload                 make the running broker re-read its policies\n"
                "  test FILE... [--json]  run the policy's tests\n"
-               "  lint FILE...           find rules that never decide, or are unused\n"
-               "  reload                 make the running broker re-read its policies\n\n"
+               "  lint FILE...           find rules that never decide, or are unused\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
 
