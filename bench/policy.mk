@@ -6,3 +6,7 @@ bench_policy_decide_CFLAGS = $(AM_CFLAGS)
 bench_policy_decide_LDADD = libshuttle-policy.la
 bench_scripts += bench/policy-decide.sh
 dist_noinst_SCRIPTS += bench/policy-decide.sh
+# policy lint and policy test beside policy check on generated 1,000- and
+# 10,000-rule policies (bench/policy-lint.sh, through shuttlectl).
+bench_scripts += bench/policy-lint.sh
+dist_noinst_SCRIPTS += bench/policy-lint.sh

@@ -316,6 +316,21 @@ void policy_for_each_candidate(const Policy *p, PolicyKind k, const char *from_n
         visit(p, &idx->globs, f, userdata);
 }
 
+void policy_for_each_literal_from(const Policy *p, PolicyKind k, const char *from_name, const char *to_name,
+                                  candidate_fn f, void *userdata) {
+        const KindIndex *idx = &p->index[k];
+        const IndexEntry *e;
+
+        if (to_name) {
+                e = table_find(&idx->pair, from_name, to_name, hash_keys(from_name, to_name));
+                if (e)
+                        visit(p, &e->rules, f, userdata);
+        }
+        e = table_find(&idx->from_only, from_name, NULL, hash_keys(from_name, NULL));
+        if (e)
+                visit(p, &e->rules, f, userdata);
+}
+
 /* ---- Inspection ----------------------------------------------------------*/
 
 PolicyVerdict policy_get_default(const Policy *p) {

@@ -320,7 +320,8 @@ static bool token_absorbs(const Glob *b, const GlobToken *tb, const Glob *a, con
 }
 
 bool glob_covers(const Glob *b, const Glob *a) {
-        _cleanup_free_ bool *dp = NULL;
+        _cleanup_free_ bool *heap = NULL;
+        bool stack[1024], *dp;
         size_t nb, na;
 
         if (!b->pattern || !a->pattern)
@@ -333,12 +334,19 @@ bool glob_covers(const Glob *b, const Glob *a) {
                 return true;
         if (b->fast == GLOB_FAST_LITERAL)
                 return false;
+        /* Every string of a starts with a's literal prefix: b's must be a
+         * prefix of it (a longer one could only fit through a's next
+         * token; "could not tell" is fine).  Keeps most comparisons to a
+         * string compare. */
+        if (b->literal_len > a->literal_len || !strneq(a->literal, b->literal, b->literal_len))
+                return false;
         nb = b->n_tokens;
         na = a->n_tokens;
         if ((nb + 1) * (na + 1) > (size_t) 1 << 20)
                 return false;  /* "don't know" is "no": callers must stay sound */
-        dp = calloc((nb + 1) * (na + 1), sizeof(bool));
-        if (!dp)
+        if ((nb + 1) * (na + 1) <= ELEMENTSOF(stack))
+                dp = stack;
+        else if (!(dp = heap = calloc((nb + 1) * (na + 1), sizeof(bool))))
                 return false;
 #define D(j, i) dp[(j) * (na + 1) + (i)]
         /* D(j, i): b's tokens from j on match every string a's tokens from

@@ -9,9 +9,10 @@
  * has A's verdict and beats A.  Coverage is checked field by field with
  * glob_covers(), which may say "no" when the answer is "yes" but never the
  * other way round: every finding is true, some shadowed rules may go
- * unreported.  Candidates for B come from the decision index, keyed on A's
- * literal names: a literal name never covers a glob, so a rule whose name
- * is a glob is only compared with rules whose name is one too. */
+ * unreported.  Candidates for B come from the decision index (rules naming
+ * A's literal 'from') and from an index of glob 'from' names by their
+ * literal prefix: a literal name never covers a glob, and a glob covers
+ * only names that start with its literal prefix. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,14 +140,116 @@ static void shadow_candidate(const PolicyRule *b, void *userdata) {
         s->by = b;
 }
 
-static const PolicyRule *shadowed_by(const Policy *p, const PolicyRule *a, PolicyKind k, time_t now) {
-        ShadowState s = { .a = a, .k = k, .now = now };
+/* Rules whose 'from' name is a glob, per kind, by the literal prefix of
+ * that glob.  A glob covers a name (or another glob) only if its literal
+ * prefix is a prefix of the name's (glob_covers()), so the candidates for
+ * rule A are found under each prefix of A's 'from': a few lookups, not a
+ * walk over every glob rule. */
+typedef struct PrefixEntry {
+        char *key;              /* NULL: free slot */
+        uint32_t hash;
+        size_t *rules, n, allocated;
+} PrefixEntry;
 
-        /* A glob name is passed as it is written: no index key (a literal
-         * container name) can equal it, so only glob-named rules come. */
-        policy_for_each_candidate(p, k, glob_is_literal(&a->from.name) ? a->from.name.literal : a->from.name.pattern,
-                                  glob_is_literal(&a->to.name) ? a->to.name.literal : a->to.name.pattern,
-                                  shadow_candidate, &s);
+typedef struct PrefixIndex {
+        PrefixEntry *entries;   /* open addressing, power of two */
+        size_t n, size;
+} PrefixIndex;
+
+static uint32_t prefix_hash(const char *s, size_t len) {
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char) s[i]) * 16777619u;
+        return h;
+}
+
+static PrefixEntry *prefix_find(const PrefixIndex *x, const char *s, size_t len, uint32_t h) {
+        if (x->size == 0)
+                return NULL;
+        for (size_t i = h & (x->size - 1);; i = (i + 1) & (x->size - 1)) {
+                PrefixEntry *e = &x->entries[i];
+                if (!e->key)
+                        return e;
+                if (e->hash == h && strlen(e->key) == len && strneq(e->key, s, len))
+                        return e;
+        }
+}
+
+static int prefix_add(PrefixIndex *x, const char *s, size_t len, size_t rule) {
+        uint32_t h = prefix_hash(s, len);
+        PrefixEntry *e;
+
+        if ((x->n + 1) * 2 > x->size) {
+                PrefixIndex bigger = { .size = MAX(x->size * 2, (size_t) 64), .n = x->n };
+                bigger.entries = calloc(bigger.size, sizeof(PrefixEntry));
+                if (!bigger.entries)
+                        return -ENOMEM;
+                for (size_t i = 0; i < x->size; i++)
+                        if (x->entries[i].key)
+                                *prefix_find(&bigger, x->entries[i].key, strlen(x->entries[i].key),
+                                             x->entries[i].hash) = x->entries[i];
+                free(x->entries);
+                *x = bigger;
+        }
+        e = prefix_find(x, s, len, h);
+        if (!e->key) {
+                if (!(e->key = strndup(s, len)))
+                        return -ENOMEM;
+                e->hash = h;
+                x->n++;
+        }
+        if (e->n == e->allocated) {
+                size_t n = MAX(e->allocated * 2, (size_t) 4), *l = realloc(e->rules, n * sizeof(size_t));
+                if (!l)
+                        return -ENOMEM;
+                e->rules = l;
+                e->allocated = n;
+        }
+        e->rules[e->n++] = rule;
+        return 0;
+}
+
+static void prefix_index_done(PrefixIndex *x) {
+        for (size_t i = 0; i < x->size; i++) {
+                free(x->entries[i].key);
+                free(x->entries[i].rules);
+        }
+        free(x->entries);
+        *x = (PrefixIndex) {};
+}
+
+static int prefix_index_build(const Policy *p, PrefixIndex index[static _POLICY_KIND_MAX]) {
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const PolicyRule *r = p->rules[i];
+
+                if (glob_is_literal(&r->from.name))
+                        continue;
+                for (PolicyKind k = 0; k < _POLICY_KIND_MAX; k++)
+                        if (r->kinds & KIND_BIT(k)) {
+                                int e = prefix_add(&index[k], r->from.name.literal, r->from.name.literal_len, i);
+                                if (e < 0)
+                                        return e;
+                        }
+        }
+        return 0;
+}
+
+static const PolicyRule *shadowed_by(const Policy *p, const PrefixIndex *index, const PolicyRule *a, PolicyKind k,
+                                     time_t now) {
+        ShadowState s = { .a = a, .k = k, .now = now };
+        const char *from = a->from.name.literal;
+        size_t len = a->from.name.literal_len;
+
+        /* A literal name is covered by rules naming it and by globs; a
+         * glob only by globs. */
+        if (glob_is_literal(&a->from.name))
+                policy_for_each_literal_from(p, k, from, glob_is_literal(&a->to.name) ? a->to.name.literal : NULL,
+                                             shadow_candidate, &s);
+        for (size_t l = 0; l <= len; l++) {
+                const PrefixEntry *e = prefix_find(&index[k], from, l, prefix_hash(from, l));
+                for (size_t i = 0; e && e->key && i < e->n; i++)
+                        shadow_candidate(p->rules[e->rules[i]], &s);
+        }
         return s.by;
 }
 
@@ -180,7 +283,8 @@ static const char *verdict_word(const PolicyRule *r) {
         return policy_verdict_to_string(r->verdict);
 }
 
-static int lint_shadowed(const Policy *p, const PolicyRule *a, time_t now, PolicyLintResult *res, bool *ret) {
+static int lint_shadowed(const Policy *p, const PrefixIndex *index, const PolicyRule *a, time_t now,
+                         PolicyLintResult *res, bool *ret) {
         const PolicyRule *first = NULL;
         PolicyKind first_kind = 0;
         char dead[64] = "", alive[64] = "";
@@ -191,7 +295,7 @@ static int lint_shadowed(const Policy *p, const PolicyRule *a, time_t now, Polic
 
                 if (!(a->kinds & KIND_BIT(k)))
                         continue;
-                by = shadowed_by(p, a, k, now);
+                by = shadowed_by(p, index, a, k, now);
                 if (by && !first) {
                         first = by;
                         first_kind = k;
@@ -277,13 +381,15 @@ static bool rule_audited(const Policy *p, const PolicyRule *r) {
 
 int policy_lint(const Policy *p, const PolicyLintOptions *opts, PolicyLintResult *ret) {
         PolicyLintOptions o = opts ? *opts : (PolicyLintOptions) {};
+        PrefixIndex index[_POLICY_KIND_MAX] = {};
         PolicyLintResult res = {};
-        int r = 0;
+        int r;
 
         if (!p || !ret || (o.n_groups > 0 && !o.groups))
                 return -EINVAL;
         if (o.now == 0)
                 o.now = time(NULL);
+        r = prefix_index_build(p, index);
         for (size_t i = 0; i < p->n_rules && r >= 0; i++) {
                 const PolicyRule *rule = p->rules[i];
                 bool shadowed = false;
@@ -291,7 +397,7 @@ int policy_lint(const Policy *p, const PolicyLintOptions *opts, PolicyLintResult
                 /* The loader warned already; it matches nothing. */
                 if (rule_expired(rule, o.now))
                         continue;
-                r = lint_shadowed(p, rule, o.now, &res, &shadowed);
+                r = lint_shadowed(p, index, rule, o.now, &res, &shadowed);
                 if (r >= 0)
                         r = lint_pattern(&o, rule, "from", &rule->from, &res);
                 if (r >= 0)
@@ -305,6 +411,8 @@ int policy_lint(const Policy *p, const PolicyLintOptions *opts, PolicyLintResult
                                         "%s rule '%s' decided nothing in the audit records read", verdict_word(rule),
                                         rule->id);
         }
+        for (PolicyKind k = 0; k < _POLICY_KIND_MAX; k++)
+                prefix_index_done(&index[k]);
         if (r < 0) {
                 policy_lint_result_clear(&res);
                 return r;

@@ -149,6 +149,11 @@ uint64_t rule_score(const PolicyRule *r, PolicyKind k);
 typedef void (*candidate_fn)(const PolicyRule *r, void *userdata);
 void policy_for_each_candidate(const Policy *p, PolicyKind k, const char *from_name,
                                const char *to_name, candidate_fn f, void *userdata);
+/* Only the rules whose 'from' name is the literal from_name: those whose
+ * 'to' name is the literal to_name (none if to_name is NULL) and those
+ * whose 'to' name is a glob. */
+void policy_for_each_literal_from(const Policy *p, PolicyKind k, const char *from_name, const char *to_name,
+                                  candidate_fn f, void *userdata);
 
 /* tests.c */
 PolicyTest *policy_test_free(PolicyTest *t);
