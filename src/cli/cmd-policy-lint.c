@@ -33,7 +33,7 @@ static void help_lint(void) {
                "  --group FILE        an app group file: its containers are known (repeat)\n"
                "  --audit LOG         the audit log (and its rotated files) to look for use in\n"
                "  --since TIME        only records at or after TIME: RFC 3339 or an age\n"
-               "                      (30s, 10m, 7d...)\n"
+               "                      (30s, 10m, 168h)\n"
                "  --json              print a JSON array, one object per finding\n"
                "  -h, --help          show this help\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage error, 3 a file or the log\n"
@@ -179,7 +179,7 @@ int policy_verb_lint(int argc, char **argv) {
                         since = optarg;
                         if (audit_parse_since(optarg, clock_usec(CLOCK_REALTIME), &a.since_usec) < 0) {
                                 log_error("policy lint: invalid --since '%s' (expected an RFC 3339 time such as "
-                                          "2026-05-01T12:00:00Z, or an age such as 10m, 1h, 7d)", optarg);
+                                          "2026-05-01T12:00:00Z, or an age such as 10m, 1h, 168h)", optarg);
                                 return EXIT_USAGE;
                         }
                         break;
