@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -57,6 +59,96 @@ static json_t *result_json(const PolicyTestResult *t) {
                          request_json(t->request), "expect", policy_verdict_to_string(t->expect), "expect_rule",
                          t->expect_rule, "decision", policy_verdict_to_string(d->verdict), "rule", d->rule_id,
                          "rule_file", d->rule_file, "rule_line", (json_int_t) d->rule_line, "passed", t->passed);
+}
+
+/* TAP reads " # " in a test line as a directive (SKIP, TODO). */
+static void print_tap_text(const char *s) {
+        for (; *s; s++) {
+                if (*s == '#' || *s == '\\')
+                        putchar('\\');
+                putchar(*s);
+        }
+}
+
+/* A word as the shell reads it back. */
+static void print_shell_word(const char *s) {
+        if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=@%+,-") == strlen(s)) {
+                fputs(s, stdout);
+                return;
+        }
+        putchar('\'');
+        for (; *s; s++)
+                if (*s == '\'')
+                        fputs("'\\''", stdout);
+                else
+                        putchar(*s);
+        putchar('\'');
+}
+
+static void print_opt(const char *opt, const char *value) {
+        printf(" %s", opt);
+        if (value) {
+                putchar(' ');
+                print_shell_word(value);
+        }
+}
+
+/* The 'policy explain' command line that looks into a case. */
+static void print_explain_hint(const PolicyRequest *req, char **files, size_t n_files) {
+        static const char *const name_opts[_POLICY_NAME_MAX] = {
+                [POLICY_NAME_PATH] = "--path",
+                [POLICY_NAME_PID] = "--pid",
+                [POLICY_NAME_SERVICE] = "--service",
+        };
+        const char *object_opt = NULL;
+
+        printf("# look into it: shuttlectl policy explain");
+        for (size_t i = 0; i < n_files; i++) {
+                putchar(' ');
+                print_shell_word(files[i]);
+        }
+        print_opt("--from", req->from);
+        print_opt("--to", req->to);
+        print_opt("--kind", policy_kind_to_string(req->kind));
+        switch (req->kind) {
+        case POLICY_KIND_IPC:
+                object_opt = "--endpoint";
+                break;
+        case POLICY_KIND_INVOKE:
+        case POLICY_KIND_SIGNAL:
+                object_opt = "--app";
+                break;
+        case POLICY_KIND_TRANSFER:
+                if (req->name_kind == POLICY_NAME_HOST)
+                        print_opt("--host", NULL);
+                else
+                        object_opt = name_opts[req->name_kind];
+                break;
+        case POLICY_KIND_DEPEND:
+                object_opt = req->object && req->object[0] == '/' ? "--path" : "--service";
+                break;
+        default:
+                break;
+        }
+        if (object_opt && req->object)
+                print_opt(object_opt, req->object);
+        if (req->kind == POLICY_KIND_IPC && req->ipc_type != POLICY_IPC_ANY)
+                print_opt("--type", policy_ipc_type_to_string(req->ipc_type));
+        for (size_t i = 0; i < req->n_args; i++)
+                print_opt("--arg", req->args[i]);
+        for (size_t i = 0; i < req->n_env; i++)
+                print_opt("--env", req->env[i]);
+        if (req->mode != POLICY_MODE_NONE)
+                print_opt("--mode", policy_mode_to_string(req->mode));
+        if (req->signal > 0)
+                printf(" --signal %d", req->signal);
+        if (req->now != 0) {
+                char ts[64];
+                struct tm tm;
+                if (gmtime_r(&req->now, &tm) && strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+                        print_opt("--now", ts);
+        }
+        putchar('\n');
 }
 
 int policy_verb_test(int argc, char **argv) {
@@ -122,10 +214,20 @@ int policy_verb_test(int argc, char **argv) {
                 }
                 policy_request_format(t.request, what, sizeof(what));
                 policy_test_result_format(&t, got, sizeof(got));
-                printf("%s %zu - %s:%u:%u: %s%s%s: %s\n", t.passed ? "ok" : "not ok", i + 1, t.file, t.line,
-                       t.column, t.name ?: "", t.name ? ": " : "", what, got);
-                if (!t.passed && t.expect_rule && !policy_find_rule(p, t.expect_rule))
+                printf("%s %zu - %s:%u:%u: ", t.passed ? "ok" : "not ok", i + 1, t.file, t.line, t.column);
+                if (t.name) {
+                        print_tap_text(t.name);
+                        fputs(": ", stdout);
+                }
+                print_tap_text(what);
+                fputs(": ", stdout);
+                print_tap_text(got);
+                putchar('\n');
+                if (t.passed)
+                        continue;
+                if (t.expect_rule && !policy_find_rule(p, t.expect_rule))
                         printf("# the policy has no rule '%s'\n", t.expect_rule);
+                print_explain_hint(t.request, argv + optind, (size_t) (argc - optind));
         }
         if (json) {
                 json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -70,7 +70,21 @@ ok 1 - $T/p.yaml:8:5: web uses kv: web -> db ipc endpoint=kv: allow by rule 'web
 ok 2 - $T/p.yaml:9:5: web -> db ipc endpoint=admin: deny by rule 'no-admin' ($T/p.yaml:5)
 ok 3 - $T/t.yaml:3:5: cron -> db ipc endpoint=kv: deny by the default (no rule matched)
 not ok 4 - $T/t.yaml:4:5: the admin allow never wins: web -> db ipc endpoint=admin: expected allow, got deny by rule 'no-admin' ($T/p.yaml:5)
+# look into it: shuttlectl policy explain $T/p.yaml $T/t.yaml --from web --to db --kind ipc --endpoint admin
 # 1 of 4 tests failed rc=1" "$out rc=$rc"
+hint=$(echo "$out" | sed -n 's/^# look into it: shuttlectl //p')
+run eval "\"\$SHUTTLECTL\" $hint"
+case "$out" in
+"deny"*"rule: no-admin ($T/p.yaml:5)"*) ok "... and the explain command it suggests shows that decision" ;;
+*) not_ok "the suggested explain command"; diag "$hint" "$out" ;;
+esac
+printf 'version: 1\ntests:\n  - {name: "a # b", from: a, to: b, kind: invoke, args: ["x y", "it'"'"'s"], expect: allow}\n' >"$T/q.yaml"
+run "$SHUTTLECTL" policy test "$T/q.yaml"
+check_eq "policy test: '#' escaped for TAP, arguments quoted for the shell" \
+"1..1
+not ok 1 - $T/q.yaml:3:5: a \\# b: a -> b invoke x y it's: expected allow, got deny by the default (no rule matched)
+# look into it: shuttlectl policy explain $T/q.yaml --from a --to b --kind invoke --arg 'x y' --arg 'it'\\''s'
+# 1 of 1 test failed rc=1" "$out rc=$rc"
 
 run "$SHUTTLECTL" policy test --json "$T/p.yaml" "$T/t.yaml"
 case "$out" in
