@@ -10,3 +10,7 @@ dist_noinst_SCRIPTS += bench/policy-decide.sh
 # shuttlectl, best of 5; bench/policy-reach.sh).
 bench_scripts += bench/policy-reach.sh
 dist_noinst_SCRIPTS += bench/policy-reach.sh
+# policy lint and policy test beside policy check on generated 1,000- and
+# 10,000-rule policies (bench/policy-lint.sh, through shuttlectl).
+bench_scripts += bench/policy-lint.sh
+dist_noinst_SCRIPTS += bench/policy-lint.sh

@@ -64,6 +64,8 @@ mkdir -p "$tmp/files/sub" && touch "$tmp/files/a.yaml" "$tmp/files/b.yml" "$tmp/
 ok $? "shuttlectl run -f <TAB> offers *.yaml, *.yml and directories only"
 (cd "$tmp/files" && comp shuttlectl run --rootfs ""; has host && has sub && ! has a.yaml)
 ok $? "shuttlectl run --rootfs <TAB> offers host and directories"
+(cd "$tmp/files" && comp shuttlectl policy lint --group ""; has a.yaml && has b.yml && ! has c.txt)
+ok $? "shuttlectl policy lint --group <TAB> offers group files"
 
 # Names: a stand-in shuttlectl whose ps prints two containers, and a state
 # directory with a group; --state-dir on the command line must be used.

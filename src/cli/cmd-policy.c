@@ -19,8 +19,9 @@
 
 static void help_check(void) {
         printf("Usage: shuttlectl policy check FILE...\n\n"
-               "Check each policy file (with its includes) on its own.  Prints a summary\n"
-               "per valid file; prints every error as FILE:LINE:COL: MESSAGE on stderr.\n"
+               "Check each policy file (with its includes) on its own, and run its tests.\n"
+               "Prints a summary per valid file; prints every error (a failing test too)\n"
+               "as FILE:LINE:COL: MESSAGE on stderr.\n"
                "Exit status: 0 all valid, 1 any invalid, 2 usage error.\n");
 }
 
@@ -75,7 +76,9 @@ static void help_policy(void) {
                "  show FILE... [--json]  print the normalised policy\n"
                "  reload                 make the running broker re-read its policies\n"
                "  reach FILE... --from A [--to B]\n"
-               "                         what A can affect, directly or through others\n\n"
+               "                         what A can affect, directly or through others\n"
+               "  test FILE... [--json]  run the policy's tests\n"
+               "  lint FILE...           find rules that never decide, or are unused\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
 
@@ -83,7 +86,8 @@ static int load(char **paths, size_t n, Policy **ret) {
         PolicyDiagnostics d = {};
         int r;
 
-        r = policy_load((const char *const *) paths, n, ret, &d);
+        /* Tests are not run here: explain is how a failing one is looked into. */
+        r = policy_load_flags((const char *const *) paths, n, POLICY_LOAD_NO_TESTS, ret, &d);
         policy_diagnostics_print(&d, stderr);
         policy_diagnostics_clear(&d);
         if (r == -EINVAL)
@@ -134,10 +138,13 @@ static int do_check(int argc, char **argv) {
                         for (PolicyKind k = 0; k < _POLICY_KIND_MAX; k++)
                                 printf("%s%s %zu", k ? ", " : "", policy_kind_to_string(k),
                                        policy_get_n_rules_for_kind(p, k));
-                        printf("), default %s, audit %s, %zu warning%s\n",
-                               policy_verdict_to_string(policy_get_default(p)),
-                               policy_audit_to_string(policy_get_audit(p)), d.n_warnings,
-                               d.n_warnings == 1 ? "" : "s");
+                        printf("), default %s, audit %s, ", policy_verdict_to_string(policy_get_default(p)),
+                               policy_audit_to_string(policy_get_audit(p)));
+                        /* (A failing test is an error: these passed.) */
+                        if (policy_get_n_tests(p) > 0)
+                                printf("%zu test%s passed, ", policy_get_n_tests(p),
+                                       policy_get_n_tests(p) == 1 ? "" : "s");
+                        printf("%zu warning%s\n", d.n_warnings, d.n_warnings == 1 ? "" : "s");
                 }
                 policy_diagnostics_clear(&d);
         }
@@ -497,6 +504,8 @@ int verb_policy(int argc, char **argv) {
                 { "show", do_show },
                 { "reload", do_reload },
                 { "reach", policy_reach_main },
+                { "test", policy_verb_test },
+                { "lint", policy_verb_lint },
         };
 
         if (argc < 2) {

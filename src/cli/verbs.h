@@ -33,3 +33,6 @@ int audit_resolve_log(const char *state_dir, char **ret_path, char *origin, size
 /* Subcommands of policy and audit that live in files of their own. */
 int policy_reach_main(int argc, char **argv);
 int audit_explain_main(int argc, char **argv);
+/* policy test, policy lint (cmd-policy-test.c, cmd-policy-lint.c) */
+int policy_verb_test(int argc, char **argv);
+int policy_verb_lint(int argc, char **argv);

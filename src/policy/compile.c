@@ -31,6 +31,10 @@ void policy_free(Policy *p) {
         for (size_t i = 0; i < p->n_rules; i++)
                 policy_rule_free(p->rules[i]);
         free(p->rules);
+        for (size_t i = 0; i < p->n_tests; i++)
+                policy_test_free(p->tests[i]);
+        free(p->tests);
+        free(p->ids);
         for (size_t k = 0; k < _POLICY_KIND_MAX; k++) {
                 table_done(&p->index[k].pair);
                 table_done(&p->index[k].from_only);
@@ -221,8 +225,46 @@ static int table_add(IndexTable *t, const char *k1, const char *k2, uint32_t rul
         return list_push(&e->rules, rule);
 }
 
+static uint32_t id_hash(const char *s) {
+        return hash_str(2166136261u, s);
+}
+
+/* Rules by id, for tests that name the rule they expect. */
+static int ids_build(Policy *p) {
+        size_t size = 16;
+
+        while (size < p->n_rules * 2)
+                size *= 2;
+        p->ids = calloc(size, sizeof(PolicyRule *));
+        if (!p->ids)
+                return -ENOMEM;
+        p->ids_size = size;
+        for (size_t i = 0; i < p->n_rules; i++) {
+                size_t j = id_hash(p->rules[i]->id) & (size - 1);
+                while (p->ids[j])
+                        j = (j + 1) & (size - 1);
+                p->ids[j] = p->rules[i];
+        }
+        return 0;
+}
+
+const PolicyRule *policy_find_rule(const Policy *p, const char *id) {
+        if (!p || !id || p->ids_size == 0)
+                return NULL;
+        for (size_t j = id_hash(id) & (p->ids_size - 1);; j = (j + 1) & (p->ids_size - 1)) {
+                if (!p->ids[j])
+                        return NULL;
+                if (streq(p->ids[j]->id, id))
+                        return p->ids[j];
+        }
+}
+
 int policy_compile(Policy *p) {
         int r;
+
+        r = ids_build(p);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < p->n_rules; i++) {
                 PolicyRule *rule = p->rules[i];
@@ -274,6 +316,21 @@ void policy_for_each_candidate(const Policy *p, PolicyKind k, const char *from_n
         visit(p, &idx->globs, f, userdata);
 }
 
+void policy_for_each_literal_from(const Policy *p, PolicyKind k, const char *from_name, const char *to_name,
+                                  candidate_fn f, void *userdata) {
+        const KindIndex *idx = &p->index[k];
+        const IndexEntry *e;
+
+        if (to_name) {
+                e = table_find(&idx->pair, from_name, to_name, hash_keys(from_name, to_name));
+                if (e)
+                        visit(p, &e->rules, f, userdata);
+        }
+        e = table_find(&idx->from_only, from_name, NULL, hash_keys(from_name, NULL));
+        if (e)
+                visit(p, &e->rules, f, userdata);
+}
+
 /* ---- Inspection ----------------------------------------------------------*/
 
 PolicyVerdict policy_get_default(const Policy *p) {
@@ -299,6 +356,9 @@ const char *policy_rule_get_file(const PolicyRule *r) {
 }
 unsigned policy_rule_get_line(const PolicyRule *r) {
         return r->line;
+}
+unsigned policy_rule_get_column(const PolicyRule *r) {
+        return r->column;
 }
 PolicyVerdict policy_rule_get_verdict(const PolicyRule *r) {
         return r->verdict;

@@ -285,3 +285,91 @@ bool glob_match(const Glob *g, const char *s) {
                 return glob_match_nfa(g, s);
         }
 }
+
+/* Whether token tb of b matches every string token ta of a matches (both
+ * single tokens; a star's "strings" are its runs). */
+static bool token_absorbs(const Glob *b, const GlobToken *tb, const Glob *a, const GlobToken *ta) {
+        bool sep = glob_separates(b->mode);
+
+        switch (tb->type) {
+        case TOK_STARSTAR:
+                return true;
+        case TOK_STAR:
+                return (ta->type == TOK_LIT && !(sep && ta->c == '/')) || ta->type == TOK_ANY ||
+                       ta->type == TOK_CLASS || ta->type == TOK_STAR;
+        case TOK_ANY:
+                return (ta->type == TOK_LIT && !(sep && ta->c == '/')) || ta->type == TOK_ANY ||
+                       ta->type == TOK_CLASS;
+        case TOK_CLASS: {
+                const uint8_t *set = b->classes[tb->cls];
+                if (ta->type == TOK_LIT)
+                        return set[ta->c / 8] & (1u << (ta->c % 8));
+                if (ta->type == TOK_CLASS) {
+                        const uint8_t *sub = a->classes[ta->cls];
+                        for (size_t k = 0; k < 32; k++)
+                                if (sub[k] & ~set[k])
+                                        return false;
+                        return true;
+                }
+                return false;
+        }
+        case TOK_LIT:
+        default:
+                return ta->type == TOK_LIT && ta->c == tb->c;
+        }
+}
+
+bool glob_covers(const Glob *b, const Glob *a) {
+        _cleanup_free_ bool *heap = NULL;
+        bool stack[1024], *dp;
+        size_t nb, na;
+
+        if (!b->pattern || !a->pattern)
+                return false;
+        if (a->fast == GLOB_FAST_LITERAL)
+                return glob_match(b, a->literal);
+        if (b->mode != a->mode)
+                return false;
+        if (streq(b->pattern, a->pattern))
+                return true;
+        if (b->fast == GLOB_FAST_LITERAL)
+                return false;
+        /* Every string of a starts with a's literal prefix: b's must be a
+         * prefix of it (a longer one could only fit through a's next
+         * token; "could not tell" is fine).  Keeps most comparisons to a
+         * string compare. */
+        if (b->literal_len > a->literal_len || !strneq(a->literal, b->literal, b->literal_len))
+                return false;
+        nb = b->n_tokens;
+        na = a->n_tokens;
+        if ((nb + 1) * (na + 1) > (size_t) 1 << 20)
+                return false;  /* "don't know" is "no": callers must stay sound */
+        if ((nb + 1) * (na + 1) <= ELEMENTSOF(stack))
+                dp = stack;
+        else if (!(dp = heap = calloc((nb + 1) * (na + 1), sizeof(bool))))
+                return false;
+#define D(j, i) dp[(j) * (na + 1) + (i)]
+        /* D(j, i): b's tokens from j on match every string a's tokens from
+         * i on match, by an alignment in which each token of b stands for
+         * whole tokens of a (stars for any run of them).  Sound, not
+         * complete: "no" may be wrong, "yes" is not. */
+        for (size_t j = nb + 1; j-- > 0;)
+                for (size_t i = na + 1; i-- > 0;) {
+                        bool v;
+
+                        if (j == nb)
+                                v = i == na;
+                        else if (b->tokens[j].type == TOK_STAR || b->tokens[j].type == TOK_STARSTAR)
+                                v = D(j + 1, i) ||
+                                    (i < na && token_absorbs(b, &b->tokens[j], a, &a->tokens[i]) && D(j, i + 1));
+                        else
+                                v = i < na && token_absorbs(b, &b->tokens[j], a, &a->tokens[i]) && D(j + 1, i + 1);
+                        /* A whole-component "**" of a may also match nothing,
+                         * '/' after it included: b must cover that too. */
+                        if (v && i < na && is_dir_star(a, i))
+                                v = D(j, i + 2);
+                        D(j, i) = v;
+                }
+        return D(0, 0);
+#undef D
+}

@@ -64,6 +64,9 @@ typedef struct Glob {
 int glob_compile(const char *pattern, GlobMode mode, Glob *ret, const char **ret_error);
 void glob_done(Glob *g);
 bool glob_match(const Glob *g, const char *s);
+/* True only if b matches every string a matches (both set, same mode).
+ * Sound, not complete: false may also mean "could not tell". */
+bool glob_covers(const Glob *b, const Glob *a);
 
 static inline bool glob_is_set(const Glob *g) {
         return g->pattern != NULL;

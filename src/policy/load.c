@@ -466,6 +466,10 @@ static int top_rules(LoadContext *c, FileState *fs, const YNode *key, const YNod
         return c->oom;
 }
 
+static int top_tests(LoadContext *c, FileState *fs, const YNode *key, const YNode *v) {
+        return parse_tests(c, fs, v);
+}
+
 static const struct TopKey {
         const char *name;
         int (*handler)(LoadContext *c, FileState *fs, const YNode *key, const YNode *value);
@@ -475,6 +479,7 @@ static const struct TopKey {
         { "audit", top_audit },
         { "include", top_include },
         { "rules", top_rules },
+        { "tests", top_tests },
 };
 
 static int load_tree(LoadContext *c, FileState *fs, const YNode *root) {
@@ -483,13 +488,15 @@ static int load_tree(LoadContext *c, FileState *fs, const YNode *root) {
         if (root->bad)
                 return 0;
         if (root->type != YNODE_MAPPING) {
-                load_error(c, fs, root, "a policy must be a mapping (version, default, audit, include, rules), "
+                load_error(c, fs, root, "a policy must be a mapping (version, default, audit, include, rules, "
+                                        "tests), "
                                         "not %s", ynode_type_name(root));
                 return 0;
         }
         for (size_t i = 0; i + 1 < root->n_items && !c->oom; i += 2) {
                 int k = lookup_key(c, fs, root->items[i], top_keys, sizeof(top_keys[0]), ELEMENTSOF(top_keys),
-                                   &seen, "at the top level (expected version, default, audit, include or rules)");
+                                   &seen, "at the top level (expected version, default, audit, include, rules "
+                                   "or tests)");
                 if (k >= 0)
                         (void) top_keys[k].handler(c, fs, root->items[i], root->items[i + 1]);
         }
@@ -520,6 +527,13 @@ static int load_finish(LoadContext *c, Policy **ret, PolicyDiagnostics *diags) {
                 r = -EINVAL;
         else
                 r = policy_compile(c->policy);
+        /* Tests run on the compiled policy; a failing one is an error like
+         * any other, so the policy is not handed out. */
+        if (r >= 0 && !(c->flags & POLICY_LOAD_NO_TESTS)) {
+                r = run_tests(c->policy, &c->diags);
+                if (r >= 0 && c->diags.n_errors > 0)
+                        r = -EINVAL;
+        }
         if (r >= 0)
                 *ret = TAKE_PTR(c->policy);
         diags_move(diags, &c->diags);
@@ -552,10 +566,15 @@ int policy_load_internal(const char *const *paths, size_t n_paths, const char *n
         return load_finish(&c, ret, diags);
 }
 
-int policy_load(const char *const *paths, size_t n_paths, Policy **ret, PolicyDiagnostics *diags) {
+int policy_load_flags(const char *const *paths, size_t n_paths, PolicyLoadFlags flags, Policy **ret,
+                      PolicyDiagnostics *diags) {
         if (!ret || (n_paths > 0 && !paths))
                 return -EINVAL;
-        return policy_load_internal(paths, n_paths, NULL, NULL, 0, 0, ret, diags);
+        return policy_load_internal(paths, n_paths, NULL, NULL, 0, flags, ret, diags);
+}
+
+int policy_load(const char *const *paths, size_t n_paths, Policy **ret, PolicyDiagnostics *diags) {
+        return policy_load_flags(paths, n_paths, 0, ret, diags);
 }
 
 int policy_load_buffer(const char *name, const void *data, size_t size, PolicyLoadFlags flags, Policy **ret,

@@ -26,6 +26,7 @@ typedef struct LoadContext {
         size_t n_loaded;
         size_t total_size;              /* bytes of every file read */
         size_t n_rules;                 /* rules seen, valid or not */
+        size_t n_tests;                 /* test cases seen, valid or not */
         bool over_limit;                /* a whole-load bound was hit */
 
         PolicyRule **ids;               /* open-addressing set of rules by id */
@@ -64,3 +65,8 @@ int lookup_key(LoadContext *c, const FileState *fs, const YNode *key, const void
                size_t n, KeySeen *seen, const char *where);
 
 int parse_rule(LoadContext *c, FileState *fs, const YNode *node);
+
+/* tests.c: the 'tests' list of one file; running every case of a compiled
+ * policy, each failure an error in diags. */
+int parse_tests(LoadContext *c, FileState *fs, const YNode *v);
+int run_tests(Policy *p, PolicyDiagnostics *diags);

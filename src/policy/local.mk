@@ -13,6 +13,8 @@ libshuttle_policy_la_SOURCES = \
 	src/policy/compile.c \
 	src/policy/decide.c src/policy/decide.h \
 	src/policy/explain.c \
+	src/policy/tests.c \
+	src/policy/lint.c \
 	src/policy/dump.c \
 	src/policy/reach.c src/policy/reach-internal.h src/policy/reach-search.c
 libshuttle_policy_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS)

@@ -93,8 +93,25 @@ typedef struct KindIndex {
         size_t n_rules;
 } KindIndex;
 
+/* One case of a 'tests' list: a request and what it must get. */
+typedef struct PolicyTest {
+        char *file;
+        unsigned line, column;
+        char *name;
+        PolicyRequest req;              /* its strings point into 'strings' */
+        bool has_now;
+        PolicyVerdict expect;
+        char *expect_rule;
+        char *from, *to, *object;       /* what req points to */
+        char **args, **env;             /* NULL-terminated */
+} PolicyTest;
+
 struct Policy {
         unsigned n_ref;
+        PolicyTest **tests;
+        size_t n_tests, allocated_tests;
+        PolicyRule **ids;               /* open addressing by id, power of two */
+        size_t ids_size;
         PolicyVerdict default_verdict;
         PolicyAudit audit;
         PolicyRule **rules;
@@ -132,6 +149,14 @@ uint64_t rule_score(const PolicyRule *r, PolicyKind k);
 typedef void (*candidate_fn)(const PolicyRule *r, void *userdata);
 void policy_for_each_candidate(const Policy *p, PolicyKind k, const char *from_name,
                                const char *to_name, candidate_fn f, void *userdata);
+/* Only the rules whose 'from' name is the literal from_name: those whose
+ * 'to' name is the literal to_name (none if to_name is NULL) and those
+ * whose 'to' name is a glob. */
+void policy_for_each_literal_from(const Policy *p, PolicyKind k, const char *from_name, const char *to_name,
+                                  candidate_fn f, void *userdata);
+
+/* tests.c */
+PolicyTest *policy_test_free(PolicyTest *t);
 
 /* load.c */
 int policy_load_internal(const char *const *paths, size_t n_paths, const char *name,

@@ -136,8 +136,11 @@ void policy_diagnostics_print(const PolicyDiagnostics *d, FILE *f);
 #define POLICY_TOTAL_SIZE_MAX (16u * 1024u * 1024u)
 #define POLICY_RULES_MAX 100000u
 
+#define POLICY_TESTS_MAX 100000u
+
 typedef enum PolicyLoadFlags {
         POLICY_LOAD_NO_INCLUDE = 1 << 0,  /* 'include' is an error (fuzzing) */
+        POLICY_LOAD_NO_TESTS = 1 << 1,    /* read the 'tests' cases, do not run them */
 } PolicyLoadFlags;
 
 /* Loads paths[0..n_paths) (files, or directories whose .yaml and .yml files
@@ -148,6 +151,12 @@ typedef enum PolicyLoadFlags {
  * if the caller does not want them.  Other negative errnos: -ENOMEM. */
 int policy_load(const char *const *paths, size_t n_paths, Policy **ret,
                 PolicyDiagnostics *diags);
+/* Same, with flags.  Without POLICY_LOAD_NO_TESTS (and in policy_load())
+ * every case of the files' 'tests' lists is decided once the policy is
+ * compiled, and each case that fails is an error at its position: a
+ * policy whose tests fail is not returned. */
+int policy_load_flags(const char *const *paths, size_t n_paths, PolicyLoadFlags flags, Policy **ret,
+                      PolicyDiagnostics *diags);
 /* Same, from memory; 'name' is used in diagnostics and as the base for
  * relative includes. */
 int policy_load_buffer(const char *name, const void *data, size_t size,
@@ -173,6 +182,9 @@ const PolicyRule *policy_get_rule(const Policy *p, size_t i);
 const char *policy_rule_get_id(const PolicyRule *r);
 const char *policy_rule_get_file(const PolicyRule *r);
 unsigned policy_rule_get_line(const PolicyRule *r);
+unsigned policy_rule_get_column(const PolicyRule *r);
+/* The rule that has this id, or NULL. */
+const PolicyRule *policy_find_rule(const Policy *p, const char *id);
 PolicyVerdict policy_rule_get_verdict(const PolicyRule *r);
 /* The rule's 'until' into *ret; false if it has none. */
 bool policy_rule_get_until(const PolicyRule *r, time_t *ret);
@@ -295,6 +307,82 @@ int policy_for_each_invoke_app(const Policy *p, const char *from, const char *to
 
 /* True if the environment variable 'name' may pass under this decision. */
 bool policy_decision_env_allowed(const PolicyDecision *d, const char *name);
+
+/* ---- Tests -------------------------------------------------------------
+ * A policy file may carry a 'tests' list: requests with the decision they
+ * must get (shuttle-policy(5)).  They are kept in the policy in file
+ * order. */
+size_t policy_get_n_tests(const Policy *p);
+
+typedef struct PolicyTestResult {
+        const char *file;            /* where the case is */
+        unsigned line, column;
+        const char *name;            /* its 'name', or NULL */
+        const PolicyRequest *request;
+        PolicyVerdict expect;
+        const char *expect_rule;     /* its 'rule', or NULL: any rule */
+        PolicyDecision decision;     /* what the policy decided */
+        bool passed;
+} PolicyTestResult;
+
+/* Decides case i (no I/O, no allocation): its 'now', else the clock.
+ * Returns 0 (the verdict in ret->passed), or -EINVAL. */
+int policy_test_run(const Policy *p, size_t i, PolicyTestResult *ret);
+/* "web -> db ipc endpoint=kv" into buf (truncated to size). */
+void policy_request_format(const PolicyRequest *req, char *buf, size_t size);
+/* Why a result failed, one line ("expected allow by rule 'a', got deny by
+ * rule 'b' (p.yaml:12)"), or what it got. */
+void policy_test_result_format(const PolicyTestResult *t, char *buf, size_t size);
+
+/* ---- Lint ----------------------------------------------------------------
+ * Rules that can never decide anything, patterns that name no container
+ * of the groups known, rules no audit record shows deciding. */
+typedef enum PolicyLintKind {
+        POLICY_LINT_SHADOWED,        /* another rule decides every request it matches */
+        POLICY_LINT_NO_CONTAINER,    /* from/to matches no container of a known group */
+        POLICY_LINT_UNUSED,          /* decided nothing in the audit window */
+        _POLICY_LINT_KIND_MAX,
+} PolicyLintKind;
+
+const char *policy_lint_kind_to_string(PolicyLintKind k);
+
+typedef struct PolicyLintGroup {
+        const char *name;
+        const char *const *containers;
+        size_t n_containers;
+} PolicyLintGroup;
+
+typedef struct PolicyLintOptions {
+        /* Groups whose containers are known.  A pattern 'G/N' with a literal
+         * group G among them must match one of G's containers. */
+        const PolicyLintGroup *groups;
+        size_t n_groups;
+        /* The policy is this group's own (it decides only requests from its
+         * containers): every 'from' must match one of them.  NULL: none. */
+        const char *own_group;
+        /* With used != NULL, every rule whose decisions are audited and for
+         * which used(id) is false is reported as unused. */
+        bool (*used)(const char *rule_id, void *userdata);
+        void *userdata;
+        time_t now;                  /* rules expired at 'now' are left alone */
+} PolicyLintOptions;
+
+typedef struct PolicyLintFinding {
+        PolicyLintKind kind;
+        const PolicyRule *rule;      /* the rule at fault */
+        const PolicyRule *by;        /* shadowed: the rule that decides instead */
+        char *message;               /* one line, without the position */
+} PolicyLintFinding;
+
+typedef struct PolicyLintResult {
+        PolicyLintFinding *findings; /* in rule order */
+        size_t n_findings;
+        size_t n_not_audited;        /* rules 'used' could not judge (their
+                                      * decisions are not audited) */
+} PolicyLintResult;
+
+int policy_lint(const Policy *p, const PolicyLintOptions *opts, PolicyLintResult *ret);
+void policy_lint_result_clear(PolicyLintResult *r);
 
 /* ---- Explaining -------------------------------------------------------- */
 

@@ -36,5 +36,6 @@ integration_tests += tests/integration/names.sh
 integration_tests += tests/integration/escape.sh
 integration_tests += tests/integration/audit-flood.sh
 integration_tests += tests/integration/reload-async.sh
+integration_tests += tests/integration/reload-tests.sh
 integration_tests += tests/integration/notify.sh
 integration_tests += tests/integration/audit-explain.sh

@@ -4,7 +4,9 @@ policy_test_programs = \
 	tests/unit/test-policy-glob \
 	tests/unit/test-policy-load \
 	tests/unit/test-policy-decide \
-	tests/unit/test-policy-reach
+	tests/unit/test-policy-reach \
+	tests/unit/test-policy-tests \
+	tests/unit/test-policy-lint
 check_PROGRAMS += $(policy_test_programs)
 TESTS += $(policy_test_programs)
 
@@ -35,6 +37,14 @@ tests_unit_test_policy_store_CFLAGS = $(policy_test_cflags) $(LIBCRYPTO_CFLAGS)
 tests_unit_test_policy_store_LDADD = libshuttle-broker.la $(policy_test_libs) libshuttle-common.la \
 	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
 
+tests_unit_test_policy_tests_SOURCES = tests/unit/test-policy-tests.c
+tests_unit_test_policy_tests_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_tests_LDADD = $(policy_test_libs)
+
+tests_unit_test_policy_lint_SOURCES = tests/unit/test-policy-lint.c
+tests_unit_test_policy_lint_CFLAGS = $(policy_test_cflags)
+tests_unit_test_policy_lint_LDADD = $(policy_test_libs)
+
 # 'shuttlectl policy check' over policies/, examples/ and the malformed
 # corpus in tests/policy/bad/ (TAP).
 TESTS += tests/policy/check-policies.sh
@@ -45,5 +55,9 @@ EXTRA_DIST += tests/policy/bad
 TESTS += tests/policy/check-reach.sh
 dist_noinst_SCRIPTS += tests/policy/check-reach.sh
 EXTRA_DIST += tests/policy/reach
+
+# 'shuttlectl policy test' and 'policy lint' on policies worked out by hand.
+TESTS += tests/policy/check-tests-lint.sh
+dist_noinst_SCRIPTS += tests/policy/check-tests-lint.sh
 
 include tests/fuzz/policy.mk

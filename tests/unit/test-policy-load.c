@@ -155,13 +155,13 @@ static void test_top_level_errors(void **state) {
         expect_errors("", "t.yaml:1:1: empty policy file (expected at least 'version: 1')");
         expect_errors("# only a comment\n", "t.yaml:1:1: empty policy file (expected at least 'version: 1')");
         expect_errors("- a\n- b\n",
-                      "t.yaml:1:1: a policy must be a mapping (version, default, audit, include, rules), not a list");
+                      "t.yaml:1:1: a policy must be a mapping (version, default, audit, include, rules, tests), not a list");
         expect_errors("rules: []\n", "t.yaml:1:1: missing 'version: 1'");
         expect_errors("version: 2\n", "t.yaml:1:10: unsupported policy version 2 (this build understands version 1)");
         expect_errors("version: one\n", "t.yaml:1:10: 'version' must be a non-negative integer, not a string");
         expect_errors("version: \"1\"\n", "t.yaml:1:10: 'version' must be a non-negative integer, not a string");
         expect_errors("version: 1\nfoo: bar\n",
-                      "t.yaml:2:1: unknown key 'foo' at the top level (expected version, default, audit, include or rules)");
+                      "t.yaml:2:1: unknown key 'foo' at the top level (expected version, default, audit, include, rules or tests)");
         expect_errors("version: 1\ndefault: maybe\n", "t.yaml:2:10: 'default' must be deny or allow, not 'maybe'");
         expect_errors("version: 1\naudit: some\n", "t.yaml:2:8: 'audit' must be all, deny or none, not 'some'");
         expect_errors("version: 1\ndefault: deny\ndefault: deny\n",
@@ -331,8 +331,8 @@ static void test_yaml_errors(void **state) {
         /* Errors from reading the YAML come before errors in its meaning. */
         expect_errors("version: 1\nx: &a [1]\ny: *a\n", "t.yaml:2:4: anchors are not allowed ('&a')",
                       "t.yaml:3:4: aliases are not allowed ('*a')",
-                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include or rules)",
-                      "t.yaml:3:1: unknown key 'y' at the top level (expected version, default, audit, include or rules)");
+                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include, rules or tests)",
+                      "t.yaml:3:1: unknown key 'y' at the top level (expected version, default, audit, include, rules or tests)");
         expect_errors("version: !!int 1\n", "t.yaml:1:10: tags are not allowed ('tag:yaml.org,2002:int')");
         expect_errors("version: 1\n---\nversion: 1\n", "t.yaml:2:1: only one YAML document per file is allowed");
         expect_errors("version: 1\nrules:\n  - from: a\n   to: b\n",
@@ -341,7 +341,7 @@ static void test_yaml_errors(void **state) {
         expect_errors("version: 1\nrules: [\n", "t.yaml:3:1: syntax error: did not find expected node content "
                                                  "while parsing a flow node (line 3 column 1)");
         expect_errors("version: 1\nx: \"a\\0b\"\n", "t.yaml:2:4: string contains a NUL character",
-                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include or rules)");
+                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include, rules or tests)");
         expect_errors("version: 1\nx: \xff\n", "t.yaml:2:4: invalid input: invalid leading UTF-8 octet (byte 0xff)");
         expect_errors("version: 1\nrules: [[[[[[[[[[1]]]]]]]]]]\n", "t.yaml:2:15: nesting deeper than 8 levels",
                       "t.yaml:2:9: a rule must be a mapping, not a list");
@@ -351,7 +351,7 @@ static void test_yaml_errors(void **state) {
         memset(big + n, 'a', POLICY_SCALAR_MAX + 1);
         strcpy(big + n + POLICY_SCALAR_MAX + 1, "\n");
         expect_errors(big, "t.yaml:2:4: string too long (4097 bytes, at most 4096)",
-                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include or rules)");
+                      "t.yaml:2:1: unknown key 'x' at the top level (expected version, default, audit, include, rules or tests)");
         free(big);
 }
 
@@ -473,7 +473,7 @@ static void test_all_errors_reported(void **state) {
                       "  - {from: a, to: b, allow: ipc, endpoint: 'x/y'}\n"
                       "  - {from: a, to: b, deny: ipc}\n"
                       "  - {from: a, to: b, allow: invoke, app: /x, args: ['']}\n",
-                      "t.yaml:2:1: unknown key 'bogus' at the top level (expected version, default, audit, include or rules)",
+                      "t.yaml:2:1: unknown key 'bogus' at the top level (expected version, default, audit, include, rules or tests)",
                       "t.yaml:5:44: 'endpoint' is a name and cannot contain '/': 'x/y'",
                       "t.yaml:7:53: 'args': empty pattern");
 }
