@@ -236,29 +236,16 @@ static bool glob_universal(const Glob *d) {
         return streq(d->pattern, "*") || streq(d->pattern, "**") || streq(d->pattern, "/**");
 }
 
-/* Whether deny pattern d refuses every object allow pattern a grants.
- * Sound, not complete: "no" when in doubt, so a hop is kept rather than
- * lost.  Every string a matches starts with a's literal prefix; a deny
- * that is a prefix and a star takes all of them if that prefix starts with
- * its own (and, for a star that stops at '/', if no '/' can follow). */
-static bool glob_covers(const Glob *d, const Glob *a) {
+/* Whether deny pattern d refuses every object allow pattern a grants: an
+ * unset pattern matches everything; two patterns are compared by
+ * glob_covers(), the one comparison lint uses too (sound, not complete:
+ * "no" when in doubt, so a hop is kept rather than lost). */
+static bool deny_covers(const Glob *d, const Glob *a) {
         if (!glob_is_set(d))
                 return true;
         if (!glob_is_set(a))
                 return glob_universal(d);
-        if (streq(d->pattern, a->pattern) || glob_universal(d))
-                return true;
-        if (glob_is_literal(a))
-                return glob_match(d, a->literal);
-        if (a->literal_len < d->literal_len || !strneq(a->literal, d->literal, d->literal_len))
-                return false;
-        if (d->fast == GLOB_FAST_PREFIX_ANY)
-                return true;
-        if (d->fast == GLOB_FAST_PREFIX_SEG)
-                return d->mode == GLOB_STRING ||
-                       (a->fast == GLOB_FAST_PREFIX_SEG && a->mode != GLOB_STRING &&
-                        !strchr(a->literal + d->literal_len, '/'));
-        return false;
+        return glob_universal(d) || glob_covers(d, a);
 }
 
 static bool args_equal(const PolicyRule *d, const PolicyRule *a) {
@@ -275,18 +262,18 @@ static bool args_equal(const PolicyRule *d, const PolicyRule *a) {
 static bool rule_covers(const PolicyRule *d, const PolicyRule *a, PolicyKind k) {
         switch (k) {
         case POLICY_KIND_IPC:
-                return glob_covers(&d->endpoint, &a->endpoint) &&
+                return deny_covers(&d->endpoint, &a->endpoint) &&
                        (d->ipc_type == POLICY_IPC_ANY || d->ipc_type == a->ipc_type);
         case POLICY_KIND_INVOKE:
-                return glob_covers(&d->app, &a->app) && (!d->has_args || args_equal(d, a));
+                return deny_covers(&d->app, &a->app) && (!d->has_args || args_equal(d, a));
         case POLICY_KIND_TRANSFER:
                 if (d->transfer_name != _POLICY_NAME_INVALID && d->transfer_name != a->transfer_name)
                         return false;
-                return glob_covers(&d->path, &a->path);
+                return deny_covers(&d->path, &a->path);
         case POLICY_KIND_DEPEND:
-                return glob_covers(&d->path, &a->path);
+                return deny_covers(&d->path, &a->path);
         case POLICY_KIND_SIGNAL:
-                return glob_covers(&d->app, &a->app) &&
+                return deny_covers(&d->app, &a->app) &&
                        (d->signals == 0 || (a->signals != 0 && (a->signals & ~d->signals) == 0));
         default:
                 return false;
