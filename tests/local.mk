@@ -22,4 +22,5 @@ include tests/unit/state-info.mk
 include tests/completion.mk
 include tests/unit/xfer.mk
 include tests/unit/notify.mk
+include tests/unit/pipeline.mk
 include tests/dist.mk

@@ -79,7 +79,7 @@ static void audit_refused_peer(Broker *b, const Container *owner, const char *so
         /* The record is about the socket's owner being reached, not about
          * anything it did: `to` names it, `from` stays empty (the peer is
          * nobody the policy knows). */
-        broker_audit(b, &(AuditEvent){
+        broker_audit_event(b, &(AuditEvent){
                                 .to = owner ? owner->name : NULL,
                                 .kind = "protocol",
                                 .op = "accept",
@@ -97,7 +97,7 @@ void broker_refusals_tick(Broker *b, uint64_t now) {
 
         if (rb->suppressed == 0 || !refusal_budget_take(rb, now))
                 return;
-        broker_audit(b, &(AuditEvent){
+        broker_audit_event(b, &(AuditEvent){
                                 .kind = "protocol",
                                 .op = "accept",
                                 .allow = false,
@@ -215,7 +215,7 @@ void broker_listener_event(Broker *b, Source *s) {
                 broker_client_add(b, owner, fd, &peer);
                 break;
         default:
-                ipc_proxy_add(b, proxy, fd);
+                pipeline_proxy_connect(b, proxy, fd);
                 break;
         }
 }

@@ -154,10 +154,6 @@ typedef struct LimitState {
         struct LimitState *next;
 } LimitState;
 
-/* What a yes came with. */
-typedef struct IpcGrant {
-        LimitState *limit;  /* non-NULL: count this connection while it is open */
-} IpcGrant;
 
 typedef struct Relay Relay;
 typedef struct RelayEnd {
@@ -336,7 +332,21 @@ void broker_refusals_tick(Broker *b, uint64_t now_usec);
 /* The handlers of a checked connection; each takes fd. */
 void broker_control_add(Broker *b, int fd);
 void broker_client_add(Broker *b, Container *c, int fd, const BrokerPeer *peer);
-void ipc_proxy_add(Broker *b, Proxy *p, int fd);
+/* The control socket's operations (broker.c), run by the pipeline's
+ * control path: each answers with a reply, or NULL when the answer comes
+ * later (a policy load). */
+typedef struct ControlOp {
+        const char *name;
+        json_t *(*run)(Broker *b, ControlConn *cc, json_t *req);
+} ControlOp;
+extern const ControlOp broker_control_ops[];
+void control_conn_close(Broker *b, ControlConn *cc);
+/* pipeline.c: a request on a control connection. */
+void pipeline_control_event(Broker *b, ControlConn *cc);
+/* pipeline.c: a proxy socket's connection, as a CONNECT request. */
+void pipeline_proxy_connect(Broker *b, Proxy *p, int fd);
+/* pipeline.c: an invocation's EXIT event (the only frame not a reply). */
+void pipeline_send_exit(Broker *b, Client *cl, uint32_t id, int wait_status);
 
 /* broker.c */
 int broker_watch(Broker *b, Source *s, uint32_t events);
@@ -357,7 +367,10 @@ typedef struct AuditEvent {
          * leaves out (the peer check's refusals): not aggregated again. */
         bool self_bounded;
 } AuditEvent;
-void broker_audit(Broker *b, const AuditEvent *e);
+/* Writes a record of what happens to a grant outside any request (a
+ * revoke, an end, a restore, a refused peer).  The record of a request is
+ * the pipeline's (mediator.h): mediators never write it. */
+void broker_audit_event(Broker *b, const AuditEvent *e);
 /* The rule's `limit` for one caller: NULL if the request it allowed is
  * within them (a rate token is taken), else why not (in why, or a static
  * text).  With max_open, *ret_limit is the count to raise while the grant
@@ -368,17 +381,6 @@ const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDe
  * is over its rule's rate becomes a deny, audited, with the reason (which
  * lives until the next call). */
 void broker_limit_rate(Broker *b, const Container *from, PolicyDecision *d);
-/* Decides and audits one ipc request for an export of the given type
- * (export_ipc_type(); POLICY_IPC_ANY when there is no such export), the
- * policy's limits included.  Returns true if allowed; *ret_grant says
- * whether the connection must be counted. */
-bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
-                            const char *op, PolicyIpcType type, IpcGrant *ret_grant);
-/* The same, for the end of a FIFO wanted (POLICY_MODE_RO or _WO; the
- * audit record says which, as "mode"). */
-bool broker_decide_ipc_mode(Broker *b, const Container *from, const Container *to, const char *service,
-                            const char *op, PolicyIpcType type, PolicyMode mode, IpcGrant *ret_grant);
-
 /* The policy that decides requests from `from` (its group's, if loaded). */
 const Policy *broker_policy_for(const Broker *b, const Container *from);
 
@@ -418,8 +420,6 @@ const Export *container_find_export(const Container *c, const char *name);
 int proc_start_time(pid_t pid, uint64_t *ret);
 
 /* ipc.c */
-int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd,
-                        const char *op, IpcGrant *ret_grant);
 /* Relays between in (the importer's side) and out (the exporter's). */
 int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
                     LimitState *limit);
@@ -448,16 +448,7 @@ void apps_remove_dir(const char *dir);
 int apps_resolve(Broker *b, const Container *caller, const char *to, const char *name, char **ret,
                  char *why, size_t why_size);
 
-/* requests.c: requests on broker.sock */
-struct ShuttleMsg;
-/* Sends a reply (with fd >= 0 passed and then closed), keeping it for later
- * if the client is not reading. */
-int broker_client_send(Broker *b, Client *cl, const struct ShuttleMsg *m, int fd);
-int broker_client_reply(Broker *b, Client *cl, uint32_t id, int status, const char *message);
-
 /* invoke.c */
-void broker_invoke_request(Broker *b, Client *cl, const struct ShuttleMsg *m, int *fds, size_t n_fds);
-void broker_kill_invoked_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
 void invoke_exited(Broker *b, Invocation *inv);
 /* The caller's connection is going: its app is killed (and reaped later). */
 void invoke_client_gone(Broker *b, Client *cl);
@@ -471,13 +462,9 @@ void invoke_tick(Broker *b);
 void invoke_reap_leftovers(Broker *b, Container *c);
 void invoke_drop_all(Broker *b);
 
-/* transfer.c */
-void broker_transfer_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
 
 /* Names of another container in the caller's view (resolve.c): RESOLVE,
- * and SIGNAL_PID to a process a RESOLVE named.  Each sends its answer. */
-void broker_resolve_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
-void broker_signal_pid_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+ * and SIGNAL_PID to a process a RESOLVE named (mediator.h). */
 /* c is being unregistered: the processes of c named for others, and those
  * named for c, are forgotten. */
 void resolve_forget_container(Broker *b, Container *c);
@@ -491,8 +478,7 @@ typedef void (*AppProcessFn)(pid_t pid, void *userdata);
 int broker_for_each_app_process(const Container *target, const char *app, AppProcessFn fn, void *userdata);
 
 /* Exported shared memory, message queues and FIFOs (shmq.c): OPEN_SHM,
- * OPEN_MQ and OPEN_FIFO.  Sends its answer. */
-void broker_open_request(Broker *b, Client *cl, const struct ShuttleMsg *m);
+ * OPEN_MQ and OPEN_FIFO (mediator.h). */
 /* Frees what an export holds (its memfd too): the first n of exports. */
 void exports_free(Export *exports, size_t n);
 /* Who is calling on a connection (SO_PEERCRED, and its groups). */

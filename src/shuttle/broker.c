@@ -72,7 +72,7 @@ static int audit_write(void *userdata, const AuditRecord *rec) {
         return audit_log_append(userdata, rec);
 }
 
-void broker_audit(Broker *b, const AuditEvent *e) {
+void broker_audit_event(Broker *b, const AuditEvent *e) {
         AuditRecord r = {
                 .group = e->from ? e->from->group : NULL,
                 .from = e->from ? e->from->name : NULL,
@@ -188,64 +188,6 @@ void broker_limit_rate(Broker *b, const Container *from, PolicyDecision *d) {
         d->audited = true;
 }
 
-bool broker_decide_ipc_type(Broker *b, const Container *from, const Container *to, const char *service,
-                            const char *op, PolicyIpcType type, IpcGrant *ret_grant) {
-        return broker_decide_ipc_mode(b, from, to, service, op, type, POLICY_MODE_NONE, ret_grant);
-}
-
-bool broker_decide_ipc_mode(Broker *b, const Container *from, const Container *to, const char *service,
-                            const char *op, PolicyIpcType type, PolicyMode mode, IpcGrant *ret_grant) {
-        PolicyRequest req = {
-                .from = from->qname,
-                .to = to ? to->qname : "",
-                .kind = POLICY_KIND_IPC,
-                .object = service,
-                .ipc_type = type,
-                .mode = mode,
-                .now = time(NULL),
-        };
-        PolicyDecision d = {};
-        char object[256], why[192];
-        bool allow;
-
-        snprintf(object, sizeof(object), "%s.%s", to ? to->name : "?", service);
-        if (policy_decide(broker_policy_for(b, from), &req, &d) < 0)
-                d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
-                                      .audited = true };
-        allow = d.verdict == POLICY_ALLOW;
-        *ret_grant = (IpcGrant){};
-        if (allow) {
-                const char *over = broker_limits_admit(b, from, &d, &ret_grant->limit, why, sizeof(why));
-                if (over) {
-                        /* Over its limits, an allowed request is refused, and that
-                         * is always worth a record. */
-                        allow = false;
-                        d.reason = over;
-                        d.audited = true;
-                }
-        }
-        if (d.audited) {
-                json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
-                                                        (int) d.rule_line)
-                                            : NULL;
-                /* Which end of a FIFO was asked for. */
-                if (mode != POLICY_MODE_NONE && (extra || (extra = json_object())))
-                        json_object_set_new(extra, "mode", json_string(policy_mode_to_string(mode)));
-                broker_audit(b, &(AuditEvent){
-                                        .from = from,
-                                        .to = to ? to->name : NULL,
-                                        .kind = "ipc",
-                                        .op = op,
-                                        .object = object,
-                                        .allow = allow,
-                                        .rule = d.rule_id,
-                                        .reason = d.reason,
-                                        .extra = extra,
-                                });
-        }
-        return allow;
-}
-
 /* ---- policy ----------------------------------------------------------- */
 
 const Policy *broker_policy_for(const Broker *b, const Container *from) {
@@ -304,70 +246,107 @@ static void reload_notify(Broker *b) {
         b->notify_reloading = pending;
 }
 
-static json_t *control_dispatch(Broker *b, ControlConn *cc, json_t *req) {
-        const char *op = json_string_value(json_object_get(req, "op"));
+/* The control socket's operations: requests of the operator (root on the
+ * host, as accept.c checked), carried out by the pipeline's control path
+ * (pipeline_control_event()).  None is decided by the policy: the policy
+ * says what containers may do to each other, and these say what the
+ * operator does to the broker (register, reload, list, revoke).  What
+ * they change in a container's grants is audited where it happens
+ * (transfer_revoke(), container_unregister()). */
+
+static json_t *op_register(Broker *b, ControlConn *cc, json_t *req) {
+        Container *c = NULL;
         char *error = NULL;
         json_t *reply;
         int r;
 
-        if (!op)
-                return control_reply_error(EINVAL, "request without \"op\"");
-        if (streq(op, "register")) {
-                Container *c = NULL;
-                r = container_register(b, req, &c, &error);
-                if (r < 0) {
-                        reply = control_reply_error(-r, "%s", error ?: strerror(-r));
-                        free(error);
-                        return reply;
-                }
-                return json_pack("{s:b, s:s}", "ok", 1, "dir", c->dir);
+        (void) cc;
+        r = container_register(b, req, &c, &error);
+        if (r < 0) {
+                reply = control_reply_error(-r, "%s", error ?: strerror(-r));
+                free(error);
+                return reply;
         }
-        if (streq(op, "unregister")) {
-                const char *name = json_string_value(json_object_get(req, "name"));
-                Container *c = name ? container_find(b, name) : NULL;
-                if (!c)
-                        return control_reply_error(ENOENT, "no container named '%s'", name ?: "");
-                container_unregister(b, c, "unregistered");
-                return control_reply_ok();
-        }
-        if (streq(op, "ps"))
-                return control_ps(b);
-        if (streq(op, "audit-log"))
-                return json_pack("{s:b, s:s}", "ok", 1, "path", b->audit_path);
-        if (streq(op, "transfer-ls"))
-                return transfer_control_ls(b);
-        if (streq(op, "transfer-revoke"))
-                return transfer_control_revoke(b, req);
-        /* Policy loads run off the loop; the reply comes when the new
-         * policy is in place (or refused). */
-        if (streq(op, "group-policy")) {
-                const char *group = json_string_value(json_object_get(req, "group"));
-                const char *file = json_string_value(json_object_get(req, "file"));
-                const char *source = json_string_value(json_object_get(req, "source"));
-                if (!group)
-                        return control_reply_error(EINVAL, "group-policy needs \"group\"");
-                if (!container_name_is_valid(group))
-                        return control_reply_error(EINVAL, "invalid group name");
-                /* Read again by every reload, whatever our working
-                 * directory: only an absolute name will do. */
-                if (source && source[0] != '/')
-                        return control_reply_error(EINVAL, "\"source\" must be an absolute path");
-                r = reload_group_request(b, cc, group, file, source);
-                return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
-        }
-        if (streq(op, "reload")) {
-                r = reload_request(b, cc);
-                reload_notify(b);
-                return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
-        }
-        return control_reply_error(EOPNOTSUPP, "unknown op '%s'", op);
+        return json_pack("{s:b, s:s}", "ok", 1, "dir", c->dir);
 }
+
+static json_t *op_unregister(Broker *b, ControlConn *cc, json_t *req) {
+        const char *name = json_string_value(json_object_get(req, "name"));
+        Container *c = name ? container_find(b, name) : NULL;
+
+        (void) cc;
+        if (!c)
+                return control_reply_error(ENOENT, "no container named '%s'", name ?: "");
+        container_unregister(b, c, "unregistered");
+        return control_reply_ok();
+}
+
+static json_t *op_ps(Broker *b, ControlConn *cc, json_t *req) {
+        (void) cc, (void) req;
+        return control_ps(b);
+}
+
+static json_t *op_audit_log(Broker *b, ControlConn *cc, json_t *req) {
+        (void) cc, (void) req;
+        return json_pack("{s:b, s:s}", "ok", 1, "path", b->audit_path);
+}
+
+static json_t *op_transfer_ls(Broker *b, ControlConn *cc, json_t *req) {
+        (void) cc, (void) req;
+        return transfer_control_ls(b);
+}
+
+static json_t *op_transfer_revoke(Broker *b, ControlConn *cc, json_t *req) {
+        (void) cc;
+        return transfer_control_revoke(b, req);
+}
+
+/* Policy loads run off the loop; the reply comes when the new policy is in
+ * place (or refused). */
+static json_t *op_group_policy(Broker *b, ControlConn *cc, json_t *req) {
+        const char *group = json_string_value(json_object_get(req, "group"));
+        const char *file = json_string_value(json_object_get(req, "file"));
+        const char *source = json_string_value(json_object_get(req, "source"));
+        int r;
+
+        if (!group)
+                return control_reply_error(EINVAL, "group-policy needs \"group\"");
+        if (!container_name_is_valid(group))
+                return control_reply_error(EINVAL, "invalid group name");
+        /* Read again by every reload, whatever our working directory: only
+         * an absolute name will do. */
+        if (source && source[0] != '/')
+                return control_reply_error(EINVAL, "\"source\" must be an absolute path");
+        r = reload_group_request(b, cc, group, file, source);
+        return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
+}
+
+static json_t *op_reload(Broker *b, ControlConn *cc, json_t *req) {
+        int r;
+
+        (void) req;
+        r = reload_request(b, cc);
+        reload_notify(b);
+        return r < 0 ? control_reply_error(-r, "%s", strerror(-r)) : NULL;
+}
+
+const ControlOp broker_control_ops[] = {
+        { "register", op_register },
+        { "unregister", op_unregister },
+        { "ps", op_ps },
+        { "audit-log", op_audit_log },
+        { "transfer-ls", op_transfer_ls },
+        { "transfer-revoke", op_transfer_revoke },
+        { "group-policy", op_group_policy },
+        { "reload", op_reload },
+        {},
+};
 
 static void control_conn_free(void *p) {
         free(p);
 }
 
-static void control_conn_close(Broker *b, ControlConn *cc) {
+void control_conn_close(Broker *b, ControlConn *cc) {
         reload_forget(b, cc);
         broker_unwatch(b, &cc->src);
         for (ControlConn **i = &b->controls; *i; i = &(*i)->next)
@@ -397,31 +376,6 @@ void broker_control_add(Broker *b, int fd) {
         }
         cc->next = b->controls;
         b->controls = cc;
-}
-
-static void control_event(Broker *b, ControlConn *cc) {
-        json_t *req = NULL, *reply;
-        int r;
-
-        /* One request at a time: a client that sends another (or hangs
-         * up) while its reload is pending is dropped. */
-        if (cc->waiting) {
-                control_conn_close(b, cc);
-                return;
-        }
-        r = control_recv(cc->src.fd, &req);
-        if (r == -EAGAIN)
-                return;
-        if (r < 0) {
-                control_conn_close(b, cc);
-                return;
-        }
-        reply = control_dispatch(b, cc, req);
-        json_decref(req);
-        if (reply) {
-                (void) control_send(cc->src.fd, reply);
-                json_decref(reply);
-        }
 }
 
 static int listen_control(Broker *b) {
@@ -639,7 +593,7 @@ int broker_run(Broker *b) {
                                 broker_listener_event(b, s);
                                 break;
                         case SRC_CONTROL_CONN:
-                                control_event(b, (ControlConn *) s);
+                                pipeline_control_event(b, (ControlConn *) s);
                                 break;
                         case SRC_SIGNAL:
                                 handle_signal(b);

@@ -2,7 +2,7 @@
 libshuttle_broker_la_SOURCES += \
 	src/shuttle/broker.h src/shuttle/broker.c src/shuttle/broker-internal.h \
 	src/shuttle/control.h src/shuttle/control.c \
-	src/shuttle/registry.c src/shuttle/ipc.c src/shuttle/requests.c src/shuttle/accept.c \
+	src/shuttle/registry.c src/shuttle/ipc.c src/shuttle/pipeline.c src/shuttle/mediator.h src/shuttle/signal.c src/shuttle/accept.c \
 	src/shuttle/nsconnect.h src/shuttle/nsconnect.c \
 	src/shuttle/invoke.c src/shuttle/apps.c src/shuttle/transfer.c src/shuttle/depend.c src/shuttle/grants.c \
 	src/shuttle/resolve.c src/shuttle/shmq.c src/shuttle/reload.c \

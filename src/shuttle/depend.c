@@ -95,7 +95,7 @@ static void depend_revoke(Broker *b, DependMount *m, const char *why, bool unmou
                         log_warning_errno(r, "Cannot unmount '%s' (from '%s') in '%s': %m", m->at, m->to->name,
                                           m->from->name);
         }
-        broker_audit(b, &(AuditEvent){ .from = m->from,
+        broker_audit_event(b, &(AuditEvent){ .from = m->from,
                                        .to = m->to->name,
                                        .kind = "depend",
                                        .op = "revoke",
@@ -233,7 +233,7 @@ static void add_tree(AddState *s, const PolicyDependGrant *g, const char *path, 
         decide(b, s->from, s->to, path, rw, &d);
         if (d.verdict != POLICY_ALLOW) {
                 if (d.audited)
-                        broker_audit(b, &(AuditEvent){ .from = s->from,
+                        broker_audit_event(b, &(AuditEvent){ .from = s->from,
                                                        .to = s->to->name,
                                                        .kind = "depend",
                                                        .op = "mount",
@@ -302,7 +302,7 @@ static void add_tree(AddState *s, const PolicyDependGrant *g, const char *path, 
         if (r < 0)
                 log_warning_errno(r, "depend %s for '%s': %s: %m", object, s->from->qname, why);
         if (r < 0 || d.audited)
-                broker_audit(b, &(AuditEvent){ .from = s->from,
+                broker_audit_event(b, &(AuditEvent){ .from = s->from,
                                                .to = s->to->name,
                                                .kind = "depend",
                                                .op = "mount",
@@ -351,7 +351,7 @@ static void add_glob(AddState *s, const PolicyDependGrant *g) {
         }
         if (r < 0) {
                 log_warning_errno(r, "depend %s for '%s': %s: %m", object, s->from->qname, why);
-                broker_audit(b, &(AuditEvent){ .from = s->from,
+                broker_audit_event(b, &(AuditEvent){ .from = s->from,
                                                .to = s->to->name,
                                                .kind = "depend",
                                                .op = "mount",
@@ -378,7 +378,7 @@ static void add_glob(AddState *s, const PolicyDependGrant *g) {
                         why_buf = NULL;
                 log_warning("depend %s for '%s': %s", object, s->from->qname,
                             why_buf ?: "too many matches");
-                broker_audit(b, &(AuditEvent){ .from = s->from,
+                broker_audit_event(b, &(AuditEvent){ .from = s->from,
                                                .to = s->to->name,
                                                .kind = "depend",
                                                .op = "mount",
@@ -518,7 +518,7 @@ int depend_restore(Broker *b, uint64_t id, const json_t *o) {
                 /* Nothing can be found by it: where the tree is is what
                  * the record would have said. */
                 log_warning("Depend mount %" PRIu64 ": its record is unreadable", id);
-                broker_audit(b, &(AuditEvent){ .from = &(Container){ .name = (char *) "-" },
+                broker_audit_event(b, &(AuditEvent){ .from = &(Container){ .name = (char *) "-" },
                                                .to = "-",
                                                .kind = "depend",
                                                .op = "revoke",
@@ -560,7 +560,7 @@ int depend_restore(Broker *b, uint64_t id, const json_t *o) {
                                 log_warning_errno(r, "Cannot unmount '%s' (from '%s') in '%s': %m", at, to_name,
                                                   from->name);
                 }
-                broker_audit(b, &(AuditEvent){ .from = from ?: &(Container){ .name = (char *) from_name,
+                broker_audit_event(b, &(AuditEvent){ .from = from ?: &(Container){ .name = (char *) from_name,
                                                                             .group = (char *) json_string_value(json_object_get(fo, "group")) },
                                                .to = to_name,
                                                .kind = "depend",
@@ -581,7 +581,7 @@ int depend_restore(Broker *b, uint64_t id, const json_t *o) {
         b->depend_mounts = m;
         /* Whether the policy still grants it is for the depend_sync()
          * that follows the re-adoption. */
-        broker_audit(b, &(AuditEvent){ .from = from,
+        broker_audit_event(b, &(AuditEvent){ .from = from,
                                        .to = to_name,
                                        .kind = "depend",
                                        .op = "adopt",

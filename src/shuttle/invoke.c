@@ -41,6 +41,7 @@
 #include "runtime/exec.h"
 #include "runtime/state-info.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/mediator.h"
 #include "shuttle/protocol.h"
 #include "shuttle/xfer.h"
 
@@ -182,7 +183,7 @@ static int pass_arg_fd(Broker *b, Client *cl, Container *target, const CallerCre
         }
         fds[(*n_fds)++] = fd;
         snprintf(name, sizeof(name), ARG_FD_FORMAT, 3 + (int) (*n_fds - 1));
-        broker_audit(b, &(AuditEvent){
+        broker_audit_event(b, &(AuditEvent){
                                 .from = cl->container,
                                 .to = target->name,
                                 .kind = "transfer",
@@ -250,7 +251,7 @@ static int transfer_args(Broker *b, Client *cl, Container *target, const Shuttle
                 xfers[(*n_xfers)++] = t->id;
                 /* Every transfer is in the audit log, also one made for an
                  * invocation's file argument. */
-                broker_audit(b, &(AuditEvent){
+                broker_audit_event(b, &(AuditEvent){
                                         .from = cl->container,
                                         .to = target->name,
                                         .kind = "transfer",
@@ -379,129 +380,149 @@ fail:
         return r;
 }
 
-void broker_invoke_request(Broker *b, Client *cl, const ShuttleMsg *request, int *fds, size_t n_fds) {
-        Container *target = container_find(b, request->container);
-        _cleanup_free_ char *resolved = NULL;
-        char *names[SHUTTLE_ARGS_MAX + 1] = {};
-        char object[AUDIT_OBJECT_MAX], why[512] = "";
-        const ShuttleMsg *m = request;
-        ShuttleMsg with_path;
-        PolicyRequest req = {
-                .from = cl->container->qname,
-                .to = target ? target->qname : request->container,
-                .kind = POLICY_KIND_INVOKE,
-                .args = request->args,
-                .n_args = request->n_args,
-                .env = (const char *const *) names,
-                .n_env = request->n_env,
-                .now = time(NULL),
-        };
-        PolicyDecision d = {};
-        Invocation *inv = NULL;
-        bool allow;
-        int r = 0, resolve_r = 0;
+typedef struct InvokeState {
+        Container *target;
+        char *resolved;                     /* a bare app name's rule path (malloc'd) */
+        ShuttleMsg with_path;               /* the request with it, if so */
+        const ShuttleMsg *m;                /* the request as decided */
+        char *names[SHUTTLE_ARGS_MAX + 1];  /* the offered environment's names */
+        Invocation *inv;
+} InvokeState;
+
+static int invoke_build(Request *r) {
+        InvokeState *s = REQUEST_STATE(r, InvokeState);
+        const ShuttleMsg *request = r->msg;
+        int k;
+
+        s->target = container_find(r->broker, request->container);
+        s->resolved = NULL;
+        s->m = request;
+        s->inv = NULL;
+        memset(s->names, 0, sizeof(s->names));
+        r->to = request->container;
+        r->policy.to = s->target ? s->target->qname : request->container;
+        r->policy.kind = POLICY_KIND_INVOKE;
 
         /* A bare name (what exec of an apps/ entry sends): the path of the
          * rule that names it, decided, audited and run as if the caller
          * had given it.  Several paths: refused rather than guessed. */
         if (!strchr(request->app, '/')) {
                 /* why is the REPLY's MESSAGE too: at most 255 bytes. */
-                resolve_r = apps_resolve(b, cl->container, req.to, request->app, &resolved, why,
-                                         SHUTTLE_MESSAGE_MAX + 1);
-                if (resolved) {
-                        with_path = *request;
-                        with_path.app = resolved;
-                        m = &with_path;
+                k = apps_resolve(r->broker, r->from, r->policy.to, request->app, &s->resolved, r->why,
+                                 SHUTTLE_MESSAGE_MAX + 1);
+                if (s->resolved) {
+                        s->with_path = *request;
+                        s->with_path.app = s->resolved;
+                        s->m = &s->with_path;
+                        /* What the caller asked for, when object is what it resolved to. */
+                        if (request_extra(r))
+                                json_object_set_new(r->extra, "app_name", json_string(request->app));
+                }
+                if (k < 0) {
+                        audit_object(s->m, r->object, sizeof(r->object));
+                        return k;
                 }
         }
-        req.object = m->app;
+        audit_object(s->m, r->object, sizeof(r->object));
+        r->policy.object = s->m->app;
+        r->policy.args = s->m->args;
+        r->policy.n_args = s->m->n_args;
+        r->policy.env = (const char *const *) s->names;
+        r->policy.n_env = s->m->n_env;
+        if (r->n_fds != 3 || env_names(s->m, s->names) < 0) {
+                r->d.rule_id = "default";
+                snprintf(r->why, sizeof(r->why), "malformed request");
+                return -EACCES;
+        }
+        return 0;
+}
 
-        audit_object(m, object, sizeof(object));
-        if (resolve_r < 0)
-                d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "-", .reason = why, .audited = true };
-        else if (n_fds != 3 || env_names(m, names) < 0 ||
-                 policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
-                d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
-                                      .audited = true };
-        allow = d.verdict == POLICY_ALLOW;
+static int invoke_carry_out(Request *r) {
+        InvokeState *s = REQUEST_STATE(r, InvokeState);
+        Client *cl = r->client;
+        int k;
 
-        if (resolve_r < 0)
-                r = resolve_r;
-        else if (!allow)
-                r = -EACCES;
-        else if (!target) {
-                r = -ENOENT;
-                snprintf(why, sizeof(why), "no such container");
-        } else if (cl->invocation) {
-                r = -EBUSY;
-                snprintf(why, sizeof(why), "an invocation is already running on this connection");
-        } else if (cl->container->n_invocations >= BROKER_INVOCATIONS_PER_CONTAINER) {
+        if (!s->target) {
+                snprintf(r->why, sizeof(r->why), "no such container");
+                return -ENOENT;
+        }
+        if (cl->invocation) {
+                snprintf(r->why, sizeof(r->why), "an invocation is already running on this connection");
+                return -EBUSY;
+        }
+        if (r->from->n_invocations >= BROKER_INVOCATIONS_PER_CONTAINER) {
                 /* Invariant 5: a container may flood only itself. */
-                r = -EAGAIN;
-                snprintf(why, sizeof(why), "too many running invocations from this container (at most %d)",
+                snprintf(r->why, sizeof(r->why), "too many running invocations from this container (at most %d)",
                          BROKER_INVOCATIONS_PER_CONTAINER);
-        } else {
-                /* The rule's limit: rate per request, max_open on running
-                 * invocations. */
-                LimitState *limit = NULL;
-                const char *over = broker_limits_admit(b, cl->container, &d, &limit, why, sizeof(why));
-                if (over) {
-                        if (over != why)
-                                snprintf(why, sizeof(why), "%s", over);
-                        r = -EACCES;
-                } else {
-                        r = start(b, cl, target, m, &d, fds, &inv, why, sizeof(why));
-                        if (r >= 0 && limit) {
-                                inv->limit = limit;
-                                limit->open++;
-                        }
-                }
+                return -EAGAIN;
         }
-
-        if (r < 0 || d.audited) {
-                json_t *extra = d.rule_file ? json_pack("{s:s, s:i}", "rule_file", d.rule_file, "rule_line",
-                                                        (int) d.rule_line)
-                                            : json_object();
-                if (extra && inv)
-                        json_object_set_new(extra, "pid", json_integer(inv->pid));
-                /* What the caller asked for, when object is what it resolved to. */
-                if (extra && resolved)
-                        json_object_set_new(extra, "app_name", json_string(request->app));
-                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "invoke",
-                                               .op = "exec", .object = object, .allow = r >= 0, .rule = d.rule_id,
-                                               .reason = r < 0 && why[0] ? why : d.reason, .extra = extra });
+        k = start(r->broker, cl, s->target, s->m, &r->d, r->fds, &s->inv, r->why, sizeof(r->why));
+        if (k < 0)
+                return k;
+        /* The rule's max_open counts running invocations. */
+        if (r->limit) {
+                s->inv->limit = r->limit;
+                r->limit->open++;
         }
-        for (size_t i = 0; i < m->n_env; i++)
-                free(names[i]);
-
-        if (r < 0) {
-                /* The audit record has it whole; a MESSAGE longer than the
-                 * protocol allows would not be sent at all, and the caller
-                 * would wait for an answer forever. */
-                why[SHUTTLE_MESSAGE_MAX] = '\0';
-                (void) broker_client_reply(b, cl, m->id, r, r == -EACCES && !why[0] ? "denied by policy" : why);
-                return;
-        }
-        inv->next = b->invocations;
-        b->invocations = inv;
-        cl->invocation = inv;
-        cl->container->n_invocations++;
-        (void) broker_client_reply(b, cl, m->id, 0, NULL);
-        /* The descriptors were duplicated into the app; requests.c closes
-         * ours. */
+        if (request_extra(r))
+                json_object_set_new(r->extra, "pid", json_integer(s->inv->pid));
+        s->inv->next = r->broker->invocations;
+        r->broker->invocations = s->inv;
+        cl->invocation = s->inv;
+        r->from->n_invocations++;
+        /* The descriptors were duplicated into the app; the pipeline
+         * closes ours. */
+        return 0;
 }
 
-void broker_kill_invoked_request(Broker *b, Client *cl, const ShuttleMsg *m) {
-        int r = 0;
+static void invoke_done(Request *r) {
+        InvokeState *s = REQUEST_STATE(r, InvokeState);
 
-        /* Only the caller's own running app: nothing to decide beyond that
-         * (the invoke grant covers it), and nothing else is reachable. */
-        if (!cl->invocation || cl->invocation->src.fd < 0)
-                r = -ESRCH;
-        else if (pidfd_send_signal(cl->invocation->src.fd, m->signal, NULL, 0) < 0)
-                r = -errno;
-        (void) broker_client_reply(b, cl, m->id, r, r == -ESRCH ? "no running invocation" : NULL);
+        for (size_t i = 0; i < SHUTTLE_ARGS_MAX + 1 && s->names[i]; i++)
+                free(s->names[i]);
+        free(s->resolved);
 }
+
+const MediatorOps invoke_ops = {
+        .type = SHUTTLE_MSG_INVOKE,
+        .kind = "invoke",
+        .op = "exec",
+        .denied_errno = EACCES,
+        .build = invoke_build,
+        .carry_out = invoke_carry_out,
+        /* No undo: an answer that cannot be delivered means the caller's
+         * connection is going, and its app ends with it
+         * (invoke_client_gone()). */
+        .done = invoke_done,
+};
+
+/* Only the caller's own running app: nothing to decide beyond that (the
+ * invoke grant covers it), and nothing else is reachable. */
+static int kill_invoked_build(Request *r) {
+        (void) r;
+        return REQUEST_UNDECIDED;
+}
+
+static int kill_invoked_carry_out(Request *r) {
+        Client *cl = r->client;
+
+        if (!cl || !cl->invocation || cl->invocation->src.fd < 0) {
+                snprintf(r->why, sizeof(r->why), "no running invocation");
+                return -ESRCH;
+        }
+        if (pidfd_send_signal(cl->invocation->src.fd, r->msg->signal, NULL, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+const MediatorOps kill_invoked_ops = {
+        .type = SHUTTLE_MSG_KILL_INVOKED,
+        .kind = "invoke",
+        .op = "kill",
+        .denied_errno = EACCES,
+        .build = kill_invoked_build,
+        .carry_out = kill_invoked_carry_out,
+};
 
 /* The end, once the app is reaped and its cgroup gone: EXIT for the
  * caller (now that nothing of the invocation holds its stdio any more),
@@ -511,17 +532,14 @@ static void invocation_end(Broker *b, Invocation *inv, bool send_exit) {
         Container caller = { .name = inv->caller_name, .group = inv->caller_group };
         json_t *extra;
 
-        if (send_exit && inv->client) {
-                ShuttleMsg m;
-                if (shuttle_msg_exit(&m, inv->id, inv->status) >= 0)
-                        (void) broker_client_send(b, inv->client, &m, -1);
-        }
+        if (send_exit && inv->client)
+                pipeline_send_exit(b, inv->client, inv->id, inv->status);
         extra = json_pack("{s:i, s:i, s:i}", "pid", (int) inv->pid, WIFSIGNALED(inv->status) ? "signal" : "exit_code",
                           WIFSIGNALED(inv->status) ? WTERMSIG(inv->status) : WEXITSTATUS(inv->status), "killed",
                           (int) inv->killed);
         if (extra && inv->cgroup_error < 0)
                 json_object_set_new(extra, "cgroup_errno", json_integer(-inv->cgroup_error));
-        broker_audit(b, &(AuditEvent){ .from = inv->caller ?: &caller, .to = inv->target, .kind = "invoke",
+        broker_audit_event(b, &(AuditEvent){ .from = inv->caller ?: &caller, .to = inv->target, .kind = "invoke",
                                        .op = "end", .object = inv->app, .allow = true, .rule = inv->rule,
                                        .reason = inv->end_why, .extra = extra });
 
@@ -640,7 +658,7 @@ void invoke_reap_leftovers(Broker *b, Container *c) {
                 return;
         if (r < 0)
                 log_warning_errno(r, "Failed to end invocations a previous broker left in '%s': %m", c->qname);
-        broker_audit(b, &(AuditEvent){ .to = c->name, .kind = "invoke", .op = "end", .allow = true,
+        broker_audit_event(b, &(AuditEvent){ .to = c->name, .kind = "invoke", .op = "end", .allow = true,
                                        .reason = r < 0 ? "invocations left by a previous broker could not be ended"
                                                        : "invocations left by a previous broker",
                                        .extra = r < 0 ? json_pack("{s:i, s:i}", "killed", (int) killed, "errno", -r)

@@ -22,39 +22,62 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/mediator.h"
 #include "shuttle/nsconnect.h"
 #include "shuttle/protocol.h"
 
 #define RELAY_CHUNK (256u * 1024u)
 
-/* target: "<container>.<service>".  Decides, audits and connects. */
-int ipc_connect_service(Broker *b, const Container *importer, const char *target, int *ret_fd, const char *op,
-                        IpcGrant *ret_grant) {
-        char name[SHUTTLE_NAME_MAX + 1], service[SHUTTLE_NAME_MAX + 1];
-        const Container *exporter;
-        const Export *e;
-        int r;
+/* ---- CONNECT: the mediator ---------------------------------------------- */
 
+typedef struct ConnectState {
+        char name[SHUTTLE_NAME_MAX + 1], service[SHUTTLE_NAME_MAX + 1];
+        Container *exporter;
+        const Export *export;
+} ConnectState;
+
+/* SERVICE "<container>.<service>", on broker.sock or (r->client NULL) a
+ * proxy socket's connection.  The decision comes first and is recorded
+ * whatever the target is, so probing for names is visible too. */
+static int connect_build(Request *r) {
+        ConnectState *s = REQUEST_STATE(r, ConnectState);
+        Container *importer = r->from;
+
+        *s = (ConnectState){};
+        if (!r->client) {
+                r->op = "proxy-connect";
+                snprintf(r->object, sizeof(r->object), "%s", r->msg->service);
+                if (importer->n_relays >= BROKER_RELAYS_PER_CONTAINER) {
+                        snprintf(r->why, sizeof(r->why), "too many proxied connections");
+                        return -EAGAIN;
+                }
+        }
         /* At the last dot, as the protocol says: container names may have
          * dots, service names not. */
-        if (shuttle_service_split(target, name, service) < 0)
+        if (shuttle_service_split(r->msg->service, s->name, s->service) < 0) {
+                snprintf(r->why, sizeof(r->why), "invalid service name");
                 return -EINVAL;
-        exporter = container_find(b, name);
-        e = exporter ? container_find_export(exporter, service) : NULL;
-        /* The decision comes first and is audited whatever the target is, so
-         * probing for names is visible too.  The type is the export's: a
-         * rule for `type: tcp` matches a connection to a TCP export. */
-        if (!broker_decide_ipc_type(b, importer, exporter, service, op, e ? export_ipc_type(e) : POLICY_IPC_ANY,
-                                    ret_grant))
-                return -EACCES;
-        if (!exporter || exporter == importer)
-                return -ENOENT;
-        if (!e || !export_is_stream(e))
-                return -ENOENT; /* message queues and shared memory are not connected to */
-        if (!e->socket)
-                r = ns_connect_tcp(exporter->pid, exporter->pidfd.fd, e->port, ret_fd);
+        }
+        s->exporter = container_find(r->broker, s->name);
+        s->export = s->exporter ? container_find_export(s->exporter, s->service) : NULL;
+        snprintf(r->object, sizeof(r->object), "%s.%s", s->exporter ? s->exporter->name : "?", s->service);
+        r->to = s->exporter ? s->exporter->name : NULL;
+        /* The type is the export's: a rule for `type: tcp` matches a
+         * connection to a TCP export. */
+        r->policy.to = s->exporter ? s->exporter->qname : "";
+        r->policy.kind = POLICY_KIND_IPC;
+        r->policy.object = s->service;
+        r->policy.ipc_type = s->export ? export_ipc_type(s->export) : POLICY_IPC_ANY;
+        return 0;
+}
+
+static int connect_export(const ConnectState *s, int *ret_fd) {
+        int r;
+
+        if (!s->export->socket)
+                r = ns_connect_tcp(s->exporter->pid, s->exporter->pidfd.fd, s->export->port, ret_fd);
         else
-                r = ns_connect_unix(exporter->pid, exporter->pidfd.fd, e->socket, ret_fd);
+                r = ns_connect_unix(s->exporter->pid, s->exporter->pidfd.fd, s->export->socket, ret_fd);
         /* The policy said yes: whatever keeps the exporter from answering
          * (its socket not there yet or any more, not a socket, nobody
          * listening, the exporter exiting) is one answer to the caller,
@@ -73,6 +96,60 @@ int ipc_connect_service(Broker *b, const Container *importer, const char *target
                 return r;
         }
 }
+
+static int connect_carry_out(Request *r) {
+        ConnectState *s = REQUEST_STATE(r, ConnectState);
+        int fd = -1, k;
+
+        if (!s->exporter || s->exporter == r->from) {
+                snprintf(r->why, sizeof(r->why), "no such container");
+                return -ENOENT;
+        }
+        if (!s->export || !export_is_stream(s->export)) {
+                /* message queues, shared memory and FIFOs are not connected to */
+                snprintf(r->why, sizeof(r->why), "no such service");
+                return -ENOENT;
+        }
+        k = connect_export(s, &fd);
+        if (k < 0)
+                return k;
+        if (!r->client) {
+                /* A proxy socket's: relayed, and counted while open. */
+                int in = r->fds[0];
+                r->fds[0] = -1;
+                return ipc_relay_start(r->broker, r->from, s->exporter->name, s->service, in, fd, r->limit);
+        }
+        if (r->limit) {
+                /* A grant with max_open must be counted while it is open:
+                 * the client gets one end of a pair the broker relays, not
+                 * the exporter's socket itself. */
+                int pair[2];
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+                        k = -errno;
+                        close(fd);
+                        return k;
+                }
+                k = ipc_relay_start(r->broker, r->from, s->exporter->name, s->service, pair[1], fd, r->limit);
+                if (k < 0) {
+                        close(pair[0]);
+                        return k;
+                }
+                fd = pair[0];
+        }
+        /* Invariant 7: after the yes, the broker steps aside. */
+        shuttle_msg_connected(&r->reply, r->msg->id);
+        r->reply_fd = fd;
+        return 0;
+}
+
+const MediatorOps ipc_connect_ops = {
+        .type = SHUTTLE_MSG_CONNECT,
+        .kind = "ipc",
+        .op = "connect",
+        .denied_errno = EACCES,
+        .build = connect_build,
+        .carry_out = connect_carry_out,
+};
 
 /* ---- proxy sockets ---------------------------------------------------- */
 
@@ -266,7 +343,7 @@ void ipc_relays_recheck(Broker *b) {
                 next = r->next;
                 e = container_find(b, r->exporter);
                 if (!e || !allowed_quietly(b, r->importer, e, r->service)) {
-                        broker_audit(b, &(AuditEvent){
+                        broker_audit_event(b, &(AuditEvent){
                                                 .from = r->importer,
                                                 .to = r->exporter,
                                                 .kind = "ipc",
@@ -347,30 +424,6 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
                 return;
         }
         relay_update_events(b, r);
-}
-
-/* A connection on one of the importer's proxy sockets, whose peer
- * broker_listener_event() found to be a process of the importer: only
- * then may it use the importer's grant. */
-void ipc_proxy_add(Broker *b, Proxy *p, int fd) {
-        Container *importer = p->importer;
-        _cleanup_close_ int in = fd, out = -1;
-        char target[160];
-        IpcGrant grant = {};
-        int k;
-
-        snprintf(target, sizeof(target), "%s.%s", p->exporter, p->service);
-        if (importer->n_relays >= BROKER_RELAYS_PER_CONTAINER) {
-                broker_audit(b, &(AuditEvent){ .from = importer, .to = p->exporter, .kind = "ipc",
-                                               .op = "proxy-connect", .object = target, .allow = false,
-                                               .rule = "-", .reason = "too many proxied connections" });
-                return;
-        }
-        /* Decided again on every connect: the socket existing is not a grant. */
-        k = ipc_connect_service(b, importer, target, &out, "proxy-connect", &grant);
-        if (k < 0)
-                return; /* closing `in` refuses the client at once */
-        (void) ipc_relay_start(b, importer, p->exporter, p->service, TAKE_FD(in), TAKE_FD(out), grant.limit);
 }
 
 int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,

@@ -329,7 +329,7 @@ fail:
 }
 
 static void audit_lifecycle(Broker *b, Container *c, const char *op, const char *reason) {
-        broker_audit(b, &(AuditEvent){
+        broker_audit_event(b, &(AuditEvent){
                                 .from = c,
                                 .to = c->name,
                                 .kind = "container",

@@ -29,6 +29,7 @@
 #include "common/parse.h"
 #include "runtime/bridge.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/mediator.h"
 #include "shuttle/protocol.h"
 
 /* Processes one container may hold named at once (invariant 5). */
@@ -227,228 +228,229 @@ static int named_add(Container *caller, Container *target, pid_t pid, uint64_t s
 /* ---- RESOLVE ----------------------------------------------------------- */
 
 typedef struct Resolution {
-        PolicyDecision d;
-        char object[PATH_MAX + 16];  /* for the audit log: "pid:/usr/bin/x", "service:kv", "host" */
-        const char *why;             /* a refusal other than the policy's: static text */
+        Container *target;
+        Oldest oldest;               /* a bare app name's process, found before deciding */
+        char exe[PATH_MAX];
         int32_t pid;
         char path[SHUTTLE_PATH_MAX + 1];
         char address[BRIDGE_ADDR_MAX];
 } Resolution;
 
-static void decide_name(Broker *b, const Container *from, const Container *target, const char *to,
-                        PolicyName kind, const char *object, PolicyDecision *ret) {
-        PolicyRequest req = {
-                .from = from->qname,
-                .to = target ? target->qname : to,
-                .kind = POLICY_KIND_TRANSFER,
-                .name_kind = kind,
-                .object = object,
-                .now = time(NULL),
-        };
-
-        if (policy_decide(broker_policy_for(b, from), &req, ret) < 0)
-                *ret = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
-                                         .reason = "malformed request", .audited = true };
-        broker_limit_rate(b, from, ret);
-}
-
 /* A process of app: by its executable (an absolute path) or its name.
  * The rule is matched against the executable of the process that would
- * be named, so a bare name is decided like the path it stands for. */
-static int resolve_pid(Broker *b, Container *caller, Container *target, const ShuttleMsg *m, Resolution *res) {
-        const char *app = m->app, *object = app;
-        char exe[PATH_MAX], pid[32];
-        Oldest o = {};
-        int r;
+ * be named, so a bare name is decided like the path it stands for.  A
+ * caller the policy lets name nothing learns nothing: for a path the
+ * decision comes before looking; for a name the answer is the same
+ * refusal whether a process was found or not (a name matches no pid
+ * glob). */
+static void build_pid(Request *r, Resolution *res) {
+        const char *app = r->msg->app, *object = app;
+        char pid[32];
 
-        /* A caller the policy lets name nothing learns nothing: for a path
-         * the decision comes before looking; for a name the answer is the
-         * same refusal whether a process was found or not (a name matches
-         * no pid glob). */
-        if (app[0] != '/' && target) {
-                (void) broker_for_each_app_process(target, app, pick_oldest, &o);
-                snprintf(pid, sizeof(pid), "%d", (int) o.pid);
-                if (o.pid > 0 && proc_exe(pid, exe, sizeof(exe)) == 0)
-                        object = exe;
+        if (app[0] != '/' && res->target) {
+                (void) broker_for_each_app_process(res->target, app, pick_oldest, &res->oldest);
+                snprintf(pid, sizeof(pid), "%d", (int) res->oldest.pid);
+                if (res->oldest.pid > 0 && proc_exe(pid, res->exe, sizeof(res->exe)) == 0)
+                        object = res->exe;
                 else
-                        o.pid = 0;
+                        res->oldest.pid = 0;
         }
-        snprintf(res->object, sizeof(res->object), "pid:%s", object);
-        decide_name(b, caller, target, m->container, POLICY_NAME_PID, object, &res->d);
-        if (res->d.verdict != POLICY_ALLOW)
-                return -EACCES;
-        if (!target) {
-                res->why = "no such container";
-                return -ENOENT;
-        }
-        if (app[0] == '/')
-                (void) broker_for_each_app_process(target, app, pick_oldest, &o);
-        if (o.pid == 0) {
-                res->why = "no process of that app";
+        if (object != res->exe)
+                snprintf(res->exe, sizeof(res->exe), "%s", object);
+        snprintf(r->object, sizeof(r->object), "pid:%s", res->exe);
+        r->policy.name_kind = POLICY_NAME_PID;
+        r->policy.object = res->exe;
+}
+
+static int carry_out_pid(Request *r, Resolution *res) {
+        int k;
+
+        if (r->msg->app[0] == '/')
+                (void) broker_for_each_app_process(res->target, r->msg->app, pick_oldest, &res->oldest);
+        if (res->oldest.pid == 0) {
+                snprintf(r->why, sizeof(r->why), "no process of that app");
                 return -ESRCH;
         }
-        r = named_add(caller, target, o.pid, o.start, object, &res->pid);
-        if (r == -EAGAIN)
-                res->why = "too many processes named (256 at most)";
-        else if (r == -ESRCH)
-                res->why = "the process is gone";
-        return r;
+        k = named_add(r->from, res->target, res->oldest.pid, res->oldest.start, res->exe, &res->pid);
+        if (k == -EAGAIN)
+                snprintf(r->why, sizeof(r->why), "too many processes named (256 at most)");
+        else if (k == -ESRCH)
+                snprintf(r->why, sizeof(r->why), "the process is gone");
+        return k;
 }
 
 /* A service target exports → its proxy socket in the caller, which exists
  * exactly when the ipc rules let the caller reach it. */
-static int resolve_service(Broker *b, Container *caller, Container *target, const ShuttleMsg *m,
-                           Resolution *res) {
-        snprintf(res->object, sizeof(res->object), "service:%s", m->name);
-        decide_name(b, caller, target, m->container, POLICY_NAME_SERVICE, m->name, &res->d);
-        if (res->d.verdict != POLICY_ALLOW)
-                return -EACCES;
-        if (!target) {
-                res->why = "no such container";
+static int carry_out_service(Request *r, Resolution *res) {
+        if (!container_find_export(res->target, r->msg->name)) {
+                snprintf(r->why, sizeof(r->why), "no such service");
                 return -ENOENT;
         }
-        if (!container_find_export(target, m->name)) {
-                res->why = "no such service";
-                return -ENOENT;
-        }
-        for (const Proxy *p = caller->proxies; p; p = p->next)
-                if (streq(p->exporter, target->name) && streq(p->service, m->name)) {
-                        snprintf(res->path, sizeof(res->path), "/run/shuttle/svc/%s.%s", target->name, m->name);
+        for (const Proxy *p = r->from->proxies; p; p = p->next)
+                if (streq(p->exporter, res->target->name) && streq(p->service, r->msg->name)) {
+                        snprintf(res->path, sizeof(res->path), "/run/shuttle/svc/%s.%s", res->target->name,
+                                 r->msg->name);
                         return 0;
                 }
-        res->why = "ipc to that service is not allowed";
+        snprintf(r->why, sizeof(r->why), "ipc to that service is not allowed");
         return -EACCES;
 }
 
 /* The target's address on a bridge both are attached to: their group's
  * (the only networks containers share today). */
-static int resolve_host(Broker *b, Container *caller, Container *target, const ShuttleMsg *m, Resolution *res) {
+static int carry_out_host(Request *r, Resolution *res) {
+        const Container *caller = r->from, *target = res->target;
         char mine[BRIDGE_ADDR_MAX];
 
-        snprintf(res->object, sizeof(res->object), "host");
-        decide_name(b, caller, target, m->container, POLICY_NAME_HOST, NULL, &res->d);
-        if (res->d.verdict != POLICY_ALLOW)
-                return -EACCES;
-        if (!target) {
-                res->why = "no such container";
-                return -ENOENT;
-        }
         if (!caller->group || !target->group || !streq(caller->group, target->group) ||
-            bridge_container_address(b->state_dir, caller->group, caller->name, mine) < 0 ||
-            bridge_container_address(b->state_dir, target->group, target->name, res->address) < 0) {
-                res->why = "no network shared with that container";
+            bridge_container_address(r->broker->state_dir, caller->group, caller->name, mine) < 0 ||
+            bridge_container_address(r->broker->state_dir, target->group, target->name, res->address) < 0) {
+                snprintf(r->why, sizeof(r->why), "no network shared with that container");
                 return -ENETUNREACH;
         }
         return 0;
 }
 
-void broker_resolve_request(Broker *b, Client *cl, const ShuttleMsg *m) {
-        Container *target = container_find(b, m->container);
-        Resolution res = {};
-        ShuttleMsg reply;
-        json_t *extra;
-        int r;
+static int resolve_build(Request *r) {
+        Resolution *res = REQUEST_STATE(r, Resolution);
+        const ShuttleMsg *m = r->msg;
 
+        res->target = container_find(r->broker, m->container);
+        res->oldest = (Oldest){};
+        res->pid = 0;
+        res->path[0] = res->address[0] = '\0';
+        r->to = m->container;
+        r->policy.to = res->target ? res->target->qname : m->container;
+        r->policy.kind = POLICY_KIND_TRANSFER;
         switch (m->what) {
         case SHUTTLE_NAME_PID:
-                r = resolve_pid(b, cl->container, target, m, &res);
+                build_pid(r, res);
                 break;
         case SHUTTLE_NAME_SERVICE:
-                r = resolve_service(b, cl->container, target, m, &res);
+                snprintf(r->object, sizeof(r->object), "service:%s", m->name);
+                r->policy.name_kind = POLICY_NAME_SERVICE;
+                r->policy.object = m->name;
                 break;
         case SHUTTLE_NAME_HOST:
         default: /* the decoder let nothing else through */
-                r = resolve_host(b, cl->container, target, m, &res);
+                snprintf(r->object, sizeof(r->object), "host");
+                r->policy.name_kind = POLICY_NAME_HOST;
                 break;
         }
-        if (r < 0 && r != -EACCES && r != -ENOENT && r != -ESRCH && r != -ENETUNREACH && r != -EAGAIN &&
-            !res.why)
-                res.why = "internal error";
-
-        if (r < 0 || res.d.audited) {
-                extra = json_object();
-                if (extra && res.d.rule_file) {
-                        json_object_set_new(extra, "rule_file", json_string(res.d.rule_file));
-                        json_object_set_new(extra, "rule_line", json_integer(res.d.rule_line));
-                }
-                if (extra && r >= 0 && res.pid)
-                        json_object_set_new(extra, "pid", json_integer(res.pid));
-                if (extra && r >= 0 && res.path[0])
-                        json_object_set_new(extra, "path", json_string(res.path));
-                if (extra && r >= 0 && res.address[0])
-                        json_object_set_new(extra, "address", json_string(res.address));
-                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "transfer",
-                                               .op = "resolve", .object = res.object, .allow = r >= 0,
-                                               .rule = res.d.rule_id ?: "-",
-                                               .reason = r >= 0 || !res.why ? res.d.reason : res.why,
-                                               .extra = extra });
-        }
-        if (r < 0) {
-                (void) broker_client_reply(b, cl, m->id, r, res.why ?: "denied by policy");
-                return;
-        }
-        shuttle_msg_resolved(&reply, m->id, res.pid, res.path[0] ? res.path : NULL,
-                             res.address[0] ? res.address : NULL);
-        (void) broker_client_send(b, cl, &reply, -1);
+        return 0;
 }
+
+static int resolve_carry_out(Request *r) {
+        Resolution *res = REQUEST_STATE(r, Resolution);
+        json_t *extra;
+        int k;
+
+        if (!res->target) {
+                snprintf(r->why, sizeof(r->why), "no such container");
+                return -ENOENT;
+        }
+        switch (r->msg->what) {
+        case SHUTTLE_NAME_PID:
+                k = carry_out_pid(r, res);
+                break;
+        case SHUTTLE_NAME_SERVICE:
+                k = carry_out_service(r, res);
+                break;
+        default:
+                k = carry_out_host(r, res);
+                break;
+        }
+        if (k < 0) {
+                if (!r->why[0] && k != -EACCES && k != -ENOENT && k != -ESRCH && k != -ENETUNREACH && k != -EAGAIN)
+                        snprintf(r->why, sizeof(r->why), "internal error");
+                return k;
+        }
+        extra = request_extra(r);
+        if (extra && res->pid)
+                json_object_set_new(extra, "pid", json_integer(res->pid));
+        if (extra && res->path[0])
+                json_object_set_new(extra, "path", json_string(res->path));
+        if (extra && res->address[0])
+                json_object_set_new(extra, "address", json_string(res->address));
+        shuttle_msg_resolved(&r->reply, r->msg->id, res->pid, res->path[0] ? res->path : NULL,
+                             res->address[0] ? res->address : NULL);
+        return 0;
+}
+
+const MediatorOps resolve_ops = {
+        .type = SHUTTLE_MSG_RESOLVE,
+        .kind = "transfer",
+        .op = "resolve",
+        .denied_errno = EACCES,
+        .build = resolve_build,
+        .carry_out = resolve_carry_out,
+};
 
 /* ---- SIGNAL_PID -------------------------------------------------------- */
 
-void broker_signal_pid_request(Broker *b, Client *cl, const ShuttleMsg *m) {
-        bool with_signal = shuttle_msg_has(m, SHUTTLE_ATTR_SIGNAL), with_value = shuttle_msg_has(m, SHUTTLE_ATTR_VALUE);
-        char exe[PATH_MAX], pid[32], object[PATH_MAX + 16];
-        const char *signame, *why = NULL;
-        PolicyDecision d = {};
+typedef struct SignalPid {
         NamedPid *e;
         size_t i;
-        int r;
+        char exe[PATH_MAX];
+} SignalPid;
 
-        e = named_find(cl->container, m->pid, &i);
-        if (e && !named_alive(e)) {
-                named_drop(cl->container->names, i);
-                e = NULL;
+static int signal_pid_build(Request *r) {
+        SignalPid *s = REQUEST_STATE(r, SignalPid);
+        const ShuttleMsg *m = r->msg;
+        const char *signame;
+        char pid[32];
+
+        s->e = named_find(r->from, m->pid, &s->i);
+        if (s->e && !named_alive(s->e)) {
+                named_drop(r->from->names, s->i);
+                s->e = NULL;
         }
-        if (!e) {
-                (void) broker_client_reply(b, cl, m->id, -ESRCH, "no such process");
-                return;
-        }
-        /* No SIGNAL: kill(pid, 0), whether it still exists.  Not decided
-         * (the caller learns no more than it was told when it was allowed
-         * to name the process) and not audited. */
-        if (!with_signal) {
-                (void) broker_client_reply(b, cl, m->id, 0, NULL);
-                return;
-        }
+        /* Not one of the caller's named processes, or no SIGNAL (kill(pid,
+         * 0), whether it still exists): not decided (the caller learns no
+         * more than it was told when it was allowed to name the process)
+         * and not audited. */
+        if (!s->e || !shuttle_msg_has(m, SHUTTLE_ATTR_SIGNAL))
+                return REQUEST_UNDECIDED;
 
         /* Decided by the signal rules with the executable it has now (it
          * may have exec'd since it was named). */
-        snprintf(pid, sizeof(pid), "%d", (int) e->pid);
-        if (proc_exe(pid, exe, sizeof(exe)) < 0 || !named_alive(e))
-                snprintf(exe, sizeof(exe), "%s", e->app);
+        snprintf(pid, sizeof(pid), "%d", (int) s->e->pid);
+        if (proc_exe(pid, s->exe, sizeof(s->exe)) < 0 || !named_alive(s->e))
+                snprintf(s->exe, sizeof(s->exe), "%s", s->e->app);
         /* "…:SIGTERM"; a signal without a name (real-time ones) by number. */
         signame = signal_to_name(m->signal);
         if (signame)
-                snprintf(object, sizeof(object), "%s:SIG%s", exe, signame);
+                snprintf(r->object, sizeof(r->object), "%s:SIG%s", s->exe, signame);
         else
-                snprintf(object, sizeof(object), "%s:%d", exe, m->signal);
-        {
-                PolicyRequest req = {
-                        .from = cl->container->qname,
-                        .to = e->target->qname,
-                        .kind = POLICY_KIND_SIGNAL,
-                        .object = exe,
-                        .signal = m->signal,
-                        .now = time(NULL),
-                };
-                if (policy_decide(broker_policy_for(b, cl->container), &req, &d) < 0)
-                        d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
-                                              .reason = "malformed request", .audited = true };
-                broker_limit_rate(b, cl->container, &d);
+                snprintf(r->object, sizeof(r->object), "%s:%d", s->exe, m->signal);
+        if (shuttle_msg_has(m, SHUTTLE_ATTR_VALUE)) {
+                json_t *extra = request_extra(r);
+                r->op = "sigqueue";
+                if (extra)
+                        json_object_set_new(extra, "value", json_integer(m->value));
         }
-        if (d.verdict != POLICY_ALLOW) {
-                r = -EPERM;
-                why = "denied by policy";
-        } else if (with_value) {
+        if (request_extra(r))
+                json_object_set_new(r->extra, "pid", json_integer(m->pid));
+        r->to = s->e->target->name;
+        r->policy.to = s->e->target->qname;
+        r->policy.kind = POLICY_KIND_SIGNAL;
+        r->policy.object = s->exe;
+        r->policy.signal = m->signal;
+        return 0;
+}
+
+static int signal_pid_carry_out(Request *r) {
+        SignalPid *s = REQUEST_STATE(r, SignalPid);
+        const ShuttleMsg *m = r->msg;
+        int k;
+
+        if (!s->e) {
+                snprintf(r->why, sizeof(r->why), "no such process");
+                return -ESRCH;
+        }
+        if (!shuttle_msg_has(m, SHUTTLE_ATTR_SIGNAL))
+                return 0;
+        if (shuttle_msg_has(m, SHUTTLE_ATTR_VALUE)) {
                 /* sigqueue(): SI_QUEUE, which the kernel lets anyone send to
                  * another process.  From the broker's (ancestor) pid
                  * namespace the receiver sees si_pid 0; si_uid is the
@@ -459,25 +461,22 @@ void broker_signal_pid_request(Broker *b, Client *cl, const ShuttleMsg *m) {
                 si.si_pid = 0;
                 si.si_uid = getuid();
                 si.si_value.sival_int = m->value;
-                r = pidfd_send_signal(e->pidfd, m->signal, &si, 0) < 0 ? -errno : 0;
+                k = pidfd_send_signal(s->e->pidfd, m->signal, &si, 0) < 0 ? -errno : 0;
         } else
-                r = pidfd_send_signal(e->pidfd, m->signal, NULL, 0) < 0 ? -errno : 0;
-        if (r == -ESRCH)
-                why = "the process is gone";
-        else if (r < 0 && !why)
-                why = "the kernel refused the signal";
-
-        if (d.audited || (r < 0 && d.verdict == POLICY_ALLOW)) {
-                json_t *extra = json_pack("{s:i}", "pid", (int) m->pid);
-                if (extra && with_value)
-                        json_object_set_new(extra, "value", json_integer(m->value));
-                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = e->target->name, .kind = "signal",
-                                               .op = with_value ? "sigqueue" : "kill", .object = object,
-                                               .allow = r >= 0, .rule = d.rule_id,
-                                               .reason = d.verdict == POLICY_ALLOW && why ? why : d.reason,
-                                               .extra = extra });
-        }
-        if (r == -ESRCH)
-                named_drop(cl->container->names, i);
-        (void) broker_client_reply(b, cl, m->id, r, why);
+                k = pidfd_send_signal(s->e->pidfd, m->signal, NULL, 0) < 0 ? -errno : 0;
+        if (k == -ESRCH) {
+                snprintf(r->why, sizeof(r->why), "the process is gone");
+                named_drop(r->from->names, s->i);
+        } else if (k < 0)
+                snprintf(r->why, sizeof(r->why), "the kernel refused the signal");
+        return k;
 }
+
+const MediatorOps signal_pid_ops = {
+        .type = SHUTTLE_MSG_SIGNAL_PID,
+        .kind = "signal",
+        .op = "kill",
+        .denied_errno = EPERM,
+        .build = signal_pid_build,
+        .carry_out = signal_pid_carry_out,
+};

@@ -38,7 +38,7 @@
  *
  * Bounds (invariant 5): one memfd per shm export (at most
  * BROKER_EXPORTS_MAX per container), freed with the container; every other
- * descriptor made here is sent and closed at once (broker_client_send());
+ * descriptor made here is sent and closed at once (by the pipeline);
  * a child gets OPEN_CHILD_TIMEOUT_MSEC before it is killed. */
 
 #include <errno.h>
@@ -66,6 +66,7 @@
 #include "runtime/sandbox.h"
 #include "runtime/state-info.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/mediator.h"
 #include "shuttle/nsconnect.h"
 #include "shuttle/protocol.h"
 
@@ -374,12 +375,6 @@ static Export *find_export(Container *c, const char *name) {
         return NULL;
 }
 
-static void audit_open(Broker *b, const Container *from, const char *to, const char *op, const char *object,
-                       bool allow, const char *reason) {
-        broker_audit(b, &(AuditEvent){ .from = from, .to = to, .kind = "ipc", .op = op, .object = object,
-                                       .allow = allow, .rule = "-", .reason = reason });
-}
-
 /* What each request opens, and how it is named in the audit log and in
  * replies. */
 static const struct {
@@ -404,23 +399,27 @@ static bool export_is_kind(const Export *e, OpenKind k) {
         return false;
 }
 
-void broker_open_request(Broker *b, Client *cl, const ShuttleMsg *m) {
-        OpenKind kind = m->type == SHUTTLE_MSG_OPEN_SHM ? OPEN_SHM : m->type == SHUTTLE_MSG_OPEN_MQ ? OPEN_MQ : OPEN_FIFO;
-        const char *op = open_kinds[kind].op;
+typedef struct OpenState {
+        OpenKind kind;
         char cname[SHUTTLE_NAME_MAX + 1], ename[SHUTTLE_NAME_MAX + 1];
-        PolicyMode mode = POLICY_MODE_NONE;
-        IpcGrant grant = {};
-        ShuttleMsg reply;
         Container *owner;
-        Export *e;
-        int fd = -1, r;
+} OpenState;
 
+static int open_build(Request *r) {
+        OpenState *s = REQUEST_STATE(r, OpenState);
+        const ShuttleMsg *m = r->msg;
+        PolicyMode mode = POLICY_MODE_NONE;
+
+        s->kind = m->type == SHUTTLE_MSG_OPEN_SHM ? OPEN_SHM : m->type == SHUTTLE_MSG_OPEN_MQ ? OPEN_MQ : OPEN_FIFO;
+        s->owner = NULL;
+        snprintf(r->object, sizeof(r->object), "%s", m->service);
         /* The decoder checked SERVICE already. */
-        if (shuttle_service_split(m->service, cname, ename) < 0) {
-                (void) broker_client_reply(b, cl, m->id, -EINVAL, NULL);
-                return;
+        if (shuttle_service_split(m->service, s->cname, s->ename) < 0) {
+                snprintf(r->why, sizeof(r->why), "invalid service name");
+                return -EINVAL;
         }
-        if (kind == OPEN_FIFO) {
+        r->to = s->cname;
+        if (s->kind == OPEN_FIFO) {
                 /* One end or the other: a descriptor with both would let
                  * the holder read back what it writes, and more than any
                  * rule's mode grants. */
@@ -432,61 +431,100 @@ void broker_open_request(Broker *b, Client *cl, const ShuttleMsg *m) {
                         mode = POLICY_MODE_WO;
                         break;
                 default:
-                        (void) broker_client_reply(b, cl, m->id, -EINVAL,
-                                                   "a FIFO is opened for reading or for writing, not both");
-                        return;
+                        snprintf(r->why, sizeof(r->why), "a FIFO is opened for reading or for writing, not both");
+                        return -EINVAL;
                 }
+                /* Which end of a FIFO was asked for. */
+                if (request_extra(r))
+                        json_object_set_new(r->extra, "mode", json_string(policy_mode_to_string(mode)));
         }
-        owner = container_find(b, cname);
-        if (!owner) {
+        s->owner = container_find(r->broker, s->cname);
+        if (!s->owner) {
                 /* Before any decision: a program whose own objects are named
                  * like "PostgreSQL.1234" gets ENOENT, and the shim then
                  * leaves the name to the real call, instead of EACCES from
                  * a default-deny policy for a container that does not exist. */
-                audit_open(b, cl->container, cname, op, m->service, false, "no such container");
-                (void) broker_client_reply(b, cl, m->id, -ENOENT, "no such container");
-                return;
+                snprintf(r->why, sizeof(r->why), "no such container");
+                return -ENOENT;
         }
-        if (owner == cl->container)
+        r->to = s->owner->name;
+        if (s->owner == r->from) {
                 /* Its own export: the owner reaches the object (for shm, the
                  * only way to) with no rule needed. */
-                audit_open(b, cl->container, owner->name, op, m->service, true, "a container's own export");
-        else if (!broker_decide_ipc_mode(b, cl->container, owner, ename, op, open_kinds[kind].ipc_type, mode,
-                                         &grant)) {
-                /* Decided before looking at the export, as CONNECT is: a
-                 * denied container learns nothing about what exists. */
-                (void) broker_client_reply(b, cl, m->id, -EACCES, "denied by policy");
-                return;
+                r->preset = true;
+                r->d = (PolicyDecision){ .verdict = POLICY_ALLOW, .rule_id = "-",
+                                         .reason = "a container's own export", .audited = true };
+                return 0;
         }
-        /* max_open (grant.limit) cannot apply: a descriptor handed out is
-         * never seen again, so it cannot be counted (shuttle-policy(5)). */
+        /* Decided before looking at the export, as CONNECT is: a denied
+         * container learns nothing about what exists.  max_open cannot
+         * apply: a descriptor handed out is never seen again, so it cannot
+         * be counted (shuttle-policy(5)). */
+        snprintf(r->object, sizeof(r->object), "%s.%s", s->owner->name, s->ename);
+        r->policy.to = s->owner->qname;
+        r->policy.kind = POLICY_KIND_IPC;
+        r->policy.object = s->ename;
+        r->policy.ipc_type = open_kinds[s->kind].ipc_type;
+        r->policy.mode = mode;
+        return 0;
+}
 
-        e = find_export(owner, ename);
-        if (!e || !export_is_kind(e, kind)) {
+static int open_carry_out(Request *r) {
+        OpenState *s = REQUEST_STATE(r, OpenState);
+        const ShuttleMsg *m = r->msg;
+        Export *e;
+        int fd = -1, k;
+
+        e = find_export(s->owner, s->ename);
+        if (!e || !export_is_kind(e, s->kind)) {
                 /* No such export, or one of another kind: shared memory,
                  * queues and FIFOs are separate name spaces, as in POSIX. */
-                (void) broker_client_reply(b, cl, m->id, -ENOENT, open_kinds[kind].missing);
-                return;
+                snprintf(r->why, sizeof(r->why), "%s", open_kinds[s->kind].missing);
+                return -ENOENT;
         }
-        r = kind == OPEN_SHM ? open_shm(b, owner, e, m->flags, &fd)
-          : kind == OPEN_MQ  ? open_mq(b, owner, e, m->flags, &fd)
-                             : open_fifo(b, owner, e, m->flags, &fd);
-        if (r < 0) {
-                const char *msg = NULL;
-
-                if (kind == OPEN_FIFO && r == -ENXIO)
-                        msg = "no one has the FIFO open for reading";
-                else if (kind == OPEN_FIFO && r == -ENODEV) {
+        k = s->kind == OPEN_SHM ? open_shm(r->broker, s->owner, e, m->flags, &fd)
+          : s->kind == OPEN_MQ  ? open_mq(r->broker, s->owner, e, m->flags, &fd)
+                                : open_fifo(r->broker, s->owner, e, m->flags, &fd);
+        if (k < 0) {
+                if (s->kind == OPEN_FIFO && k == -ENXIO)
+                        snprintf(r->why, sizeof(r->why), "no one has the FIFO open for reading");
+                else if (s->kind == OPEN_FIFO && k == -ENODEV)
                         /* The exporter put something else at its FIFO's
                          * path (or a symlink to it): refused, and on record. */
-                        msg = "the export's path is not a FIFO";
-                        audit_open(b, cl->container, owner->name, op, m->service, false, msg);
-                } else if (r != -ENOENT && r != -EACCES)
-                        log_warning_errno(r, "Cannot open %s for '%s': %m", m->service, cl->container->qname);
-                (void) broker_client_reply(b, cl, m->id, r, msg);
-                return;
+                        snprintf(r->why, sizeof(r->why), "the export's path is not a FIFO");
+                else if (k != -ENOENT && k != -EACCES)
+                        log_warning_errno(k, "Cannot open %s for '%s': %m", m->service, r->from->qname);
+                return k;
         }
         /* Invariant 7: after the yes, the broker steps aside. */
-        shuttle_msg_opened(&reply, m->id);
-        (void) broker_client_send(b, cl, &reply, fd);
+        shuttle_msg_opened(&r->reply, m->id);
+        r->reply_fd = fd;
+        return 0;
 }
+
+const MediatorOps open_shm_ops = {
+        .type = SHUTTLE_MSG_OPEN_SHM,
+        .kind = "ipc",
+        .op = "open-shm",
+        .denied_errno = EACCES,
+        .build = open_build,
+        .carry_out = open_carry_out,
+};
+
+const MediatorOps open_mq_ops = {
+        .type = SHUTTLE_MSG_OPEN_MQ,
+        .kind = "ipc",
+        .op = "open-mq",
+        .denied_errno = EACCES,
+        .build = open_build,
+        .carry_out = open_carry_out,
+};
+
+const MediatorOps open_fifo_ops = {
+        .type = SHUTTLE_MSG_OPEN_FIFO,
+        .kind = "ipc",
+        .op = "open-fifo",
+        .denied_errno = EACCES,
+        .build = open_build,
+        .carry_out = open_carry_out,
+};

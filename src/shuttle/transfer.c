@@ -25,6 +25,7 @@
 #include "common/macro.h"
 #include "common/parse.h"
 #include "shuttle/broker-internal.h"
+#include "shuttle/mediator.h"
 #include "shuttle/control.h"
 #include "shuttle/protocol.h"
 #include "shuttle/xfer.h"
@@ -390,7 +391,7 @@ void transfer_revoke(Broker *b, Transfer *t, const char *why) {
                 t->to->n_transfers_in--;
         if (t->limit && t->limit->open > 0)
                 t->limit->open--;
-        broker_audit(b, &(AuditEvent){ .from = t->from, .to = t->to_name, .kind = "transfer", .op = "revoke",
+        broker_audit_event(b, &(AuditEvent){ .from = t->from, .to = t->to_name, .kind = "transfer", .op = "revoke",
                                        .object = t->path, .allow = true, .rule = t->rule, .reason = why,
                                        .extra = json_pack("{s:I}", "xfer_id", (json_int_t) t->id) });
         transfer_free(t);
@@ -400,7 +401,16 @@ static PolicyMode policy_mode(int mode) {
         return mode == SHUTTLE_TRANSFER_RW ? POLICY_MODE_RW : POLICY_MODE_RO;
 }
 
-/* Decides a transfer request; the decision's rule, mode and until. */
+/* The decision's until, 0: none. */
+static int64_t decision_until(const PolicyDecision *d) {
+        time_t until = 0;
+
+        return d->rule && policy_rule_get_until(d->rule, &until) ? (int64_t) until : 0;
+}
+
+/* A live transfer decided again (the policy changed, or a restart
+ * restores it): not a request, so not through the pipeline; the
+ * decision's rule, mode and until. */
 static void decide(Broker *b, const Container *from, const char *to_qname, const char *path, int mode,
                    PolicyDecision *d, int64_t *ret_until) {
         PolicyRequest req = {
@@ -411,97 +421,111 @@ static void decide(Broker *b, const Container *from, const char *to_qname, const
                 .mode = policy_mode(mode),
                 .now = time(NULL),
         };
-        time_t until = 0;
 
         if (policy_decide(broker_policy_for(b, from), &req, d) < 0)
                 *d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default", .reason = "malformed request",
                                        .audited = true };
-        /* "A request for rw does not match an ro rule": the engine sees to
-         * that; this is the belt to its braces. */
         if (d->verdict == POLICY_ALLOW && mode == SHUTTLE_TRANSFER_RW && d->mode != POLICY_MODE_RW) {
                 d->verdict = POLICY_DENY;
                 d->reason = "rw asked, ro granted";
                 d->audited = true;
         }
-        *ret_until = d->rule && policy_rule_get_until(d->rule, &until) ? (int64_t) until : 0;
+        *ret_until = decision_until(d);
 }
 
-void broker_transfer_request(Broker *b, Client *cl, const ShuttleMsg *m) {
-        Container *target = container_find(b, m->container);
-        char path[PATH_MAX], why_buf[160];
+typedef struct TransferState {
+        Container *target;
+        Transfer *t;
+        char path[PATH_MAX];
+} TransferState;
+
+static int transfer_build(Request *r) {
+        TransferState *s = REQUEST_STATE(r, TransferState);
+        const ShuttleMsg *m = r->msg;
+        json_t *extra;
+        int k;
+
+        s->target = container_find(r->broker, m->container);
+        s->t = NULL;
+        r->to = m->container;
+        extra = request_extra(r);
+        if (extra)
+                json_object_set_new(extra, "mode", json_string(m->mode == SHUTTLE_TRANSFER_RW ? "rw" : "ro"));
+        k = xfer_path_normalize(m->path, s->path, sizeof(s->path));
+        if (k < 0) {
+                snprintf(r->object, sizeof(r->object), "%s", m->path);
+                snprintf(r->why, sizeof(r->why), "invalid path");
+                return k;
+        }
+        snprintf(r->object, sizeof(r->object), "%s", s->path);
+        if (extra && !streq(s->path, m->path))
+                json_object_set_new(extra, "requested", json_string(m->path));
+        r->policy.to = s->target ? s->target->qname : m->container;
+        r->policy.kind = POLICY_KIND_TRANSFER;
+        r->policy.object = s->path;
+        /* A request for rw matches no ro rule (the pipeline checks again). */
+        r->policy.mode = policy_mode((int) m->mode);
+        return 0;
+}
+
+static int transfer_carry_out(Request *r) {
+        TransferState *s = REQUEST_STATE(r, TransferState);
+        const ShuttleMsg *m = r->msg;
         const char *why = NULL;
-        PolicyDecision d = {};
-        Transfer *t = NULL;
-        int64_t until = 0;
-        bool allow;
-        int r;
+        CallerCreds creds;
+        json_t *extra;
+        int k;
 
-        r = xfer_path_normalize(m->path, path, sizeof(path));
-        if (r < 0) {
-                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "transfer",
-                                               .op = "open", .object = m->path, .allow = false, .rule = "-",
-                                               .reason = "invalid path" });
-                (void) broker_client_reply(b, cl, m->id, r, "invalid path");
-                return;
+        if (r->d.as && request_extra(r))
+                json_object_set_new(r->extra, "as", json_string(r->d.as));
+        if (!s->target) {
+                snprintf(r->why, sizeof(r->why), "no such container");
+                return -ENOENT;
         }
-        decide(b, cl->container, target ? target->qname : m->container, path, (int) m->mode, &d, &until);
-        allow = d.verdict == POLICY_ALLOW;
-        if (allow && !target) {
-                r = -ENOENT;
-                why = "no such container";
-        } else if (allow) {
-                /* The rule's limit: rate per request, max_open on live
-                 * transfers. */
-                LimitState *limit = NULL;
-                CallerCreds creds;
-                const char *over = broker_limits_admit(b, cl->container, &d, &limit, why_buf, sizeof(why_buf));
-                if (over) {
-                        r = -EACCES;
-                        why = over;
-                } else if ((r = broker_client_creds(cl, &creds)) < 0)
-                        why = "cannot tell who the caller is";
-                else {
-                        r = transfer_create_as(b, cl->container, &creds, target, path, (int) m->mode, d.as,
-                                               d.rule_id, until, false, &t, &why);
-                        if (r >= 0 && limit) {
-                                t->limit = limit;
-                                limit->open++;
-                        }
-                }
-                if (r < 0 && !why) {
-                        snprintf(why_buf, sizeof(why_buf), "%s", strerror(-r));
-                        why = why_buf;
-                }
-        } else
-                r = -EACCES;
-        if (r < 0 || d.audited) {
-                json_t *extra = json_pack("{s:s}", "mode", m->mode == SHUTTLE_TRANSFER_RW ? "rw" : "ro");
-                if (extra && d.rule_file) {
-                        json_object_set_new(extra, "rule_file", json_string(d.rule_file));
-                        json_object_set_new(extra, "rule_line", json_integer(d.rule_line));
-                }
-                if (extra && !streq(path, m->path))
-                        json_object_set_new(extra, "requested", json_string(m->path));
-                if (extra && allow && d.as)
-                        json_object_set_new(extra, "as", json_string(d.as));
-                if (extra && t) {
-                        json_object_set_new(extra, "xfer_id", json_integer((json_int_t) t->id));
-                        json_object_set_new(extra, "target_path", json_string(t->target_path));
-                }
-                broker_audit(b, &(AuditEvent){ .from = cl->container, .to = m->container, .kind = "transfer",
-                                               .op = "open", .object = path, .allow = r >= 0, .rule = d.rule_id,
-                                               .reason = r >= 0 || !why ? d.reason : why, .extra = extra });
+        k = broker_client_creds(r->client, &creds);
+        if (k < 0) {
+                snprintf(r->why, sizeof(r->why), "cannot tell who the caller is");
+                return k;
         }
-        if (r < 0) {
-                (void) broker_client_reply(b, cl, m->id, r, r == -EACCES && !why ? "denied by policy" : why);
-                return;
+        k = transfer_create_as(r->broker, r->from, &creds, s->target, s->path, (int) m->mode, r->d.as,
+                               r->d.rule_id, decision_until(&r->d), false, &s->t, &why);
+        if (k < 0) {
+                if (why)
+                        snprintf(r->why, sizeof(r->why), "%s", why);
+                return k;
         }
-        {
-                ShuttleMsg reply;
-                shuttle_msg_transferred(&reply, m->id, t->target_path, t->id);
-                (void) broker_client_send(b, cl, &reply, -1);
+        /* The rule's max_open counts live transfers. */
+        if (r->limit) {
+                s->t->limit = r->limit;
+                r->limit->open++;
         }
+        extra = request_extra(r);
+        if (extra) {
+                json_object_set_new(extra, "xfer_id", json_integer((json_int_t) s->t->id));
+                json_object_set_new(extra, "target_path", json_string(s->t->target_path));
+        }
+        shuttle_msg_transferred(&r->reply, m->id, s->t->target_path, s->t->id);
+        return 0;
 }
+
+/* The caller did not get its answer: it would not know the name. */
+static void transfer_undo(Request *r) {
+        TransferState *s = REQUEST_STATE(r, TransferState);
+
+        if (s->t)
+                transfer_revoke(r->broker, s->t, "the answer could not be delivered");
+        s->t = NULL;
+}
+
+const MediatorOps transfer_ops = {
+        .type = SHUTTLE_MSG_TRANSFER,
+        .kind = "transfer",
+        .op = "open",
+        .denied_errno = EACCES,
+        .build = transfer_build,
+        .carry_out = transfer_carry_out,
+        .undo = transfer_undo,
+};
 
 /* Why a live transfer may stay no longer (the policy now), or NULL. */
 static const char *why_not_now(Broker *b, const Transfer *t) {
@@ -660,7 +684,7 @@ static void audit_restore(Broker *b, const Container *from, const Recorded *rec,
         /* A source that is gone is named as the record named it. */
         Container ghost = { .name = (char *) (rec->from_name ?: "-"), .group = (char *) rec->from_group };
 
-        broker_audit(b, &(AuditEvent){ .from = from ?: &ghost, .to = rec->to_name ?: "-", .kind = "transfer",
+        broker_audit_event(b, &(AuditEvent){ .from = from ?: &ghost, .to = rec->to_name ?: "-", .kind = "transfer",
                                        .op = op, .object = rec->path ?: "-", .allow = true,
                                        .rule = rec->rule ?: "-", .reason = why,
                                        .extra = json_pack("{s:I, s:s?}", "xfer_id", (json_int_t) id,
@@ -840,7 +864,7 @@ void transfer_sweep_unrecorded(Broker *b) {
                                         log_warning_errno(r, "Cannot unmount '%s' in '%s': %m", target, c->name);
                                 if (fstatat(dirfd(sub), e->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
                                         (void) unlinkat(dirfd(sub), e->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
-                                broker_audit(b, &(AuditEvent){ .from = &ghost,
+                                broker_audit_event(b, &(AuditEvent){ .from = &ghost,
                                                                .to = c->name, .kind = "transfer", .op = "revoke",
                                                                .object = target, .allow = true, .rule = "-",
                                                                .reason = "no record of it survived the broker restart",
