@@ -1,4 +1,4 @@
-# The one pipeline of broker requests (src/shuttle/pipeline.c): every
+# The one pipeline of broker requests (src/shuttle/daemon/pipeline.c): every
 # request type through it, one audit record each (needs root: skipped
 # otherwise).
 check_PROGRAMS += tests/unit/test-pipeline

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The one pipeline of requests (src/shuttle/pipeline.c, mediator.h), table
+/* The one pipeline of requests (src/shuttle/daemon/pipeline.c, mediator.h), table
  * driven: every request type of the protocol is sent as a frame on a
  * broker.sock connection of a broker built here (no containers run: the
  * ones registered have no process, so every allowed request fails when it
@@ -26,10 +26,10 @@
 #include <unistd.h>
 
 #include "common/macro.h"
-#include "shuttle/audit.h"
-#include "shuttle/broker-internal.h"
-#include "shuttle/mediator.h"
-#include "shuttle/protocol.h"
+#include "shuttle/audit/audit.h"
+#include "shuttle/daemon/core.h"
+#include "shuttle/daemon/mediator.h"
+#include "shuttle/client/protocol.h"
 
 /* Not a pid any process can have (above PID_MAX_LIMIT). */
 #define NO_PID ((pid_t) 0x7ffffff0)
