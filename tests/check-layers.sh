@@ -24,11 +24,14 @@
 # mount helpers (daemon/xfer.h), never the core's own header
 # (daemon/core.h).
 #
+# Also: no source file under src/ is over 1,000 lines (files a person can
+# hold in their head; split along a seam a reader would name).
+#
 # CHECK_LAYERS_SRC points at another tree (the test of this test plants a
 # bad include in a copy).
 set -u
 src=${CHECK_LAYERS_SRC:-${top_srcdir:-.}/src}
-echo "1..3"
+echo "1..4"
 
 rank() {
         case $1 in
@@ -123,4 +126,9 @@ else
         for b in $bad_mediator; do echo "#   $b"; done
 fi
 
-[ -z "$bad_layer$bad_room$bad_mediator" ]
+long=$(cd "$src" && find . -name '*.[ch]' -exec wc -l {} + | awk '$2 != "total" && $1 > 1000 { sub(/^\.\//, "", $2); print $2 ":" $1 }')
+if [ -z "$long" ]; then echo "ok 4 - no file under src/ is over 1,000 lines"; else
+        echo "not ok 4 - files over 1,000 lines (split along a seam a reader would name):"
+        for l in $long; do echo "#   $l"; done
+fi
+[ -z "$bad_layer$bad_room$bad_mediator$long" ]
