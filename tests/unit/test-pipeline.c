@@ -355,6 +355,8 @@ static void test_proxy_connect(void **state) {
         rec = json_array_get(after, json_array_size(after) - 1);
         assert_string_equal(json_string_value(json_object_get(rec, "rule")), "-");
         assert_string_equal(json_string_value(json_object_get(rec, "reason")), "too many proxied connections");
+        assert_string_equal(json_string_value(json_object_get(rec, "to")), "b");
+        assert_string_equal(json_string_value(json_object_get(rec, "object")), "b.kv");
         json_decref(before);
         json_decref(after);
 }

@@ -44,19 +44,20 @@ static int connect_build(Request *r) {
         Container *importer = r->from;
 
         *s = (ConnectState){};
-        if (!r->client) {
-                r->op = "proxy-connect";
-                snprintf(r->object, sizeof(r->object), "%s", r->msg->service);
-                if (importer->n_relays >= BROKER_RELAYS_PER_CONTAINER) {
-                        snprintf(r->why, sizeof(r->why), "too many proxied connections");
-                        return -EAGAIN;
-                }
-        }
+        snprintf(r->object, sizeof(r->object), "%s", r->msg->service);
         /* At the last dot, as the protocol says: container names may have
          * dots, service names not. */
         if (shuttle_service_split(r->msg->service, s->name, s->service) < 0) {
                 snprintf(r->why, sizeof(r->why), "invalid service name");
                 return -EINVAL;
+        }
+        if (!r->client) {
+                r->op = "proxy-connect";
+                r->to = s->name;
+                if (importer->n_relays >= BROKER_RELAYS_PER_CONTAINER) {
+                        snprintf(r->why, sizeof(r->why), "too many proxied connections");
+                        return -EAGAIN;
+                }
         }
         s->exporter = container_find(r->broker, s->name);
         s->export = s->exporter ? container_find_export(s->exporter, s->service) : NULL;
