@@ -19,7 +19,7 @@
 
 #include "common/macro.h"
 #include "common/parse.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 #define TARGET 100000.0
 

@@ -49,8 +49,8 @@
 
 #include "common/macro.h"
 #include "common/parse.h"
-#include "shuttle/client.h"
-#include "shuttle/control.h"
+#include "shuttle/client/client.h"
+#include "shuttle/host/control.h"
 
 #define STREAM_CHUNK (256u * 1024u)
 #define LATENCY_MAX 10000000u

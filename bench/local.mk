@@ -33,8 +33,8 @@ EXTRA_DIST += bench/invoke.sh
 # from the client sources alone, like the shim, and only for 'make bench'.
 EXTRA_PROGRAMS += bench/shim-bench
 bench_shim_bench_SOURCES = bench/shim.c \
-	src/shuttle/client.h src/shuttle/client.c \
-	src/shuttle/protocol.h src/shuttle/protocol.c \
+	src/shuttle/client/client.h src/shuttle/client/client.c \
+	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
 	src/common/fdpass.h src/common/fdpass.c
 bench_shim_bench_CFLAGS = $(AM_CFLAGS)
 bench_shim_bench_LDADD = -lpthread

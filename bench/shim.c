@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shuttle/client.h"
+#include "shuttle/client/client.h"
 
 #define REPS 5
 

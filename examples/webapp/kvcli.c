@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "shuttle/client.h"
+#include "shuttle/client/client.h"
 
 int main(int argc, char **argv) {
         char req[1024] = "", buf[1024];

@@ -23,7 +23,7 @@
 #include "runtime/state-info.h"
 #include "shuttle/audit.h"
 #include "shuttle/broker-client.h"
-#include "shuttle/policy-store.h"
+#include "shuttle/host/policy-store.h"
 
 static void help_explain(void) {
         printf("Usage: shuttlectl audit explain SEQ [OPTIONS...]\n\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* shuttlectl audit: show, filter, follow and verify the broker's audit log
- * (a thin front end to src/shuttle/audit.h). */
+ * (a thin front end to src/shuttle/audit/audit.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,8 +15,8 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/time-util.h"
-#include "shuttle/audit.h"
-#include "shuttle/broker-client.h"
+#include "shuttle/audit/audit.h"
+#include "shuttle/host/broker-client.h"
 
 typedef struct AuditArgs {
         const char *file;      /* --file, or what the state directory resolved to */

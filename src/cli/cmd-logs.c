@@ -15,8 +15,8 @@
 #include "common/fileio.h"
 #include "common/parse.h"
 #include "common/time-util.h"
-#include "shuttle/audit.h"
-#include "shuttle/logline.h"
+#include "shuttle/audit/audit.h"
+#include "shuttle/supervisor/logline.h"
 
 static const char logs_usage[] =
         "Usage: shuttlectl logs [OPTIONS] NAME\n"

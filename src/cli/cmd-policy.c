@@ -13,7 +13,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "policy/policy.h"
-#include "shuttle/broker-client.h"
+#include "shuttle/host/broker-client.h"
 
 #define ARGS_MAX 256
 

@@ -13,11 +13,11 @@
 #include "cli/run-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
-#include "shuttle/broker-client.h"
-#include "shuttle/control.h"
-#include "shuttle/group-run.h"
-#include "shuttle/locate.h"
-#include "shuttle/logline.h"
+#include "shuttle/host/broker-client.h"
+#include "shuttle/host/control.h"
+#include "shuttle/supervisor/group-run.h"
+#include "shuttle/host/locate.h"
+#include "shuttle/supervisor/logline.h"
 #include "runtime/group.h"
 
 typedef struct Registration {

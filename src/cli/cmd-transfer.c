@@ -13,7 +13,7 @@
 #include "cli/verb-options.h"
 #include "common/macro.h"
 #include "common/parse.h"
-#include "shuttle/control.h"
+#include "shuttle/host/control.h"
 
 static const char transfer_usage[] =
         "Usage: shuttlectl transfer ls [--json] [--state-dir DIR]\n"

@@ -37,34 +37,12 @@
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "runtime/bridge-internal.h"
 #include "runtime/bridge.h"
 #include "runtime/sandbox.h"
 
-#define CONTAINER_IFNAME "eth0"
-#define VETH_PREFIX "shv"
-#define GROUP_FILE_MAX 80 /* a valid group name (<= 63) + ".json.tmp" */
-
-/* ---- cleanup helpers ---------------------------------------------------- */
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_addr *, rtnl_addr_put)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cache *, nl_cache_free)
-static void json_unrefp(json_t **p) {
-        int saved = errno;
-        json_decref(*p);
-        errno = saved;
-}
-#define _cleanup_nl_socket_ _cleanup_(nl_socket_freep)
-#define _cleanup_rtnl_link_ _cleanup_(rtnl_link_putp)
-#define _cleanup_rtnl_addr_ _cleanup_(rtnl_addr_putp)
-#define _cleanup_nl_addr_ _cleanup_(nl_addr_putp)
-#define _cleanup_nl_cache_ _cleanup_(nl_cache_freep)
-#define _cleanup_json_ _cleanup_(json_unrefp)
-
 /* libnl turns the kernel's errno into its own NLE_* codes; back again. */
-static int nlerr(int e) {
+int bridge_nlerr(int e) {
         switch (e < 0 ? -e : e) {
         case NLE_SUCCESS:
                 return 0;
@@ -107,7 +85,7 @@ static int nlerr(int e) {
         }
 }
 
-static int rtnl_open(struct nl_sock **ret) {
+int bridge_rtnl_open(struct nl_sock **ret) {
         struct nl_sock *sk = nl_socket_alloc();
         int r;
 
@@ -117,529 +95,9 @@ static int rtnl_open(struct nl_sock **ret) {
         r = nl_connect(sk, NETLINK_ROUTE);
         if (r < 0) {
                 nl_socket_free(sk);
-                return nlerr(r);
+                return bridge_nlerr(r);
         }
         *ret = sk;
-        return 0;
-}
-
-/* ---- names -------------------------------------------------------------- */
-
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
-
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                h ^= (unsigned char) s[i];
-                h *= FNV_PRIME;
-        }
-        return h;
-}
-
-/* The kernel takes anything but '/', ':' and whitespace; we keep to what no
- * tool will misread. */
-static bool ifname_char_ok(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-' || c == '.';
-}
-
-int bridge_name_for_group(const char *group, char ret[static BRIDGE_IFNAMSIZ]) {
-        char name[BRIDGE_IFNAMSIZ];
-        size_t n;
-        bool literal;
-
-        if (!group || !*group)
-                return -EINVAL;
-        n = strlen(group);
-        literal = n <= BRIDGE_IFNAMSIZ - 1 - STRLEN("shb-");
-        for (size_t i = 0; literal && i < n; i++)
-                literal = ifname_char_ok(group[i]);
-
-        if (literal) {
-                memcpy(name, "shb-", STRLEN("shb-"));
-                memcpy(name + STRLEN("shb-"), group, n + 1);
-        } else {
-                uint64_t h = fnv1a(FNV_OFFSET, group, n);
-                char prefix[4];
-                size_t k = MIN(n, (size_t) 3);
-
-                for (size_t i = 0; i < k; i++)
-                        prefix[i] = ifname_char_ok(group[i]) ? group[i] : 'x';
-                prefix[k] = '\0';
-                snprintf(name, sizeof(name), "shb_%s%08" PRIx32, prefix, (uint32_t) (h ^ (h >> 32)));
-        }
-        memcpy(ret, name, sizeof(name));
-        return 0;
-}
-
-int veth_name_for_container(const char *group, const char *container, char ret[static BRIDGE_IFNAMSIZ]) {
-        char name[BRIDGE_IFNAMSIZ];
-        uint64_t h;
-
-        if (!group || !*group || !container || !*container)
-                return -EINVAL;
-        /* The group's NUL is hashed too: ("ab", "c") and ("a", "bc") differ. */
-        h = fnv1a(FNV_OFFSET, group, strlen(group) + 1);
-        h = fnv1a(h, container, strlen(container));
-        snprintf(name, sizeof(name), VETH_PREFIX "%012" PRIx64, h & UINT64_C(0xffffffffffff));
-        memcpy(ret, name, sizeof(name));
-        return 0;
-}
-
-/* ---- IPv4 prefixes (host byte order) ------------------------------------ */
-
-typedef struct Cidr {
-        uint32_t addr;
-        unsigned prefix;
-} Cidr;
-
-static uint32_t prefix_mask(unsigned p) {
-        return p == 0 ? 0 : UINT32_MAX << (32 - p);
-}
-
-static bool cidr_overlap(Cidr a, Cidr b) {
-        uint32_t m = prefix_mask(MIN(a.prefix, b.prefix));
-        return (a.addr & m) == (b.addr & m);
-}
-
-static bool cidr_contains(Cidr outer, Cidr inner) {
-        return inner.prefix >= outer.prefix && ((inner.addr ^ outer.addr) & prefix_mask(outer.prefix)) == 0;
-}
-
-/* "a.b.c.d/p" with no host bits set. */
-static int cidr_parse(const char *s, Cidr *ret) {
-        char buf[BRIDGE_ADDR_MAX];
-        const char *slash;
-        struct in_addr in;
-        unsigned p = 0;
-        uint32_t a;
-        size_t n;
-
-        if (!s)
-                return -EINVAL;
-        slash = strchr(s, '/');
-        if (!slash)
-                return -EINVAL;
-        n = (size_t) (slash - s);
-        if (n >= sizeof(buf))
-                return -EINVAL;
-        memcpy(buf, s, n);
-        buf[n] = '\0';
-        if (inet_pton(AF_INET, buf, &in) != 1)
-                return -EINVAL;
-        n = strlen(slash + 1);
-        if (n == 0 || n > 2)
-                return -EINVAL;
-        for (const char *c = slash + 1; *c; c++) {
-                if (*c < '0' || *c > '9')
-                        return -EINVAL;
-                p = p * 10 + (unsigned) (*c - '0');
-        }
-        if (p > 32)
-                return -EINVAL;
-        a = ntohl(in.s_addr);
-        if (a & ~prefix_mask(p))
-                return -EINVAL;
-        *ret = (Cidr) { .addr = a, .prefix = p };
-        return 0;
-}
-
-static int addr_parse(const char *s, uint32_t *ret) {
-        struct in_addr in;
-
-        if (!s || inet_pton(AF_INET, s, &in) != 1)
-                return -EINVAL;
-        *ret = ntohl(in.s_addr);
-        return 0;
-}
-
-static void addr_format(uint32_t a, char ret[static BRIDGE_ADDR_MAX]) {
-        struct in_addr in = { .s_addr = htonl(a) };
-        inet_ntop(AF_INET, &in, ret, BRIDGE_ADDR_MAX);
-}
-
-static void cidr_format(Cidr c, char ret[static BRIDGE_CIDR_MAX]) {
-        char a[BRIDGE_ADDR_MAX];
-
-        addr_format(c.addr, a);
-        snprintf(ret, BRIDGE_CIDR_MAX, "%s/%u", a, c.prefix);
-}
-
-static int base_parse(const char *s, Cidr *ret) {
-        static const Cidr private_ranges[] = {
-                { 0x0a000000, 8 },  /* 10.0.0.0/8 */
-                { 0xac100000, 12 }, /* 172.16.0.0/12 */
-                { 0xc0a80000, 16 }, /* 192.168.0.0/16 */
-        };
-        Cidr c;
-        int r;
-
-        r = cidr_parse(s ?: BRIDGE_DEFAULT_BASE, &c);
-        if (r < 0)
-                return r;
-        if (c.prefix < 8 || c.prefix > 24)
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(private_ranges); i++)
-                if (cidr_contains(private_ranges[i], c)) {
-                        *ret = c;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
-/* ---- state files -------------------------------------------------------- */
-
-static int group_file(const char *group, const char *suffix, char ret[static GROUP_FILE_MAX]) {
-        /* Valid names start with an alphanumeric and have no '/': always a
-         * plain, visible file name inside net/. */
-        if (!container_name_is_valid(group))
-                return -EINVAL;
-        snprintf(ret, GROUP_FILE_MAX, "%s%s", group, suffix);
-        return 0;
-}
-
-static int net_dir_open(const char *state_dir, bool create, int *ret) {
-        char path[PATH_MAX];
-        int fd, r;
-
-        if (!state_dir || !*state_dir)
-                return -EINVAL;
-        if ((size_t) snprintf(path, sizeof(path), "%s/net", state_dir) >= sizeof(path))
-                return -ENAMETOOLONG;
-        if (create) {
-                r = mkdir_p_at(AT_FDCWD, path, 0700);
-                if (r < 0)
-                        return r;
-        }
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        *ret = fd;
-        return 0;
-}
-
-/* net/ itself is flock()-ed around every read-modify-write of a group's
- * state, so two supervisors never hand out the same /24. */
-static int net_dir_lock(const char *state_dir, bool create, int *ret) {
-        _cleanup_close_ int fd = -1;
-        int r;
-
-        r = net_dir_open(state_dir, create, &fd);
-        if (r < 0)
-                return r;
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        *ret = TAKE_FD(fd);
-        return 0;
-}
-
-static int state_load(int netfd, const char *group, json_t **ret) {
-        char name[GROUP_FILE_MAX];
-        _cleanup_close_ int fd = -1;
-        json_t *o;
-        int r;
-
-        r = group_file(group, ".json", name);
-        if (r < 0)
-                return r;
-        fd = openat(netfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        o = json_loadfd(fd, 0, NULL);
-        if (!json_is_object(o)) {
-                json_decref(o);
-                return -EBADMSG;
-        }
-        *ret = o;
-        return 0;
-}
-
-static int state_save(int netfd, const char *group, const json_t *o) {
-        char name[GROUP_FILE_MAX], tmp[GROUP_FILE_MAX];
-        _cleanup_close_ int fd = -1;
-        int r;
-
-        r = group_file(group, ".json", name);
-        if (r < 0)
-                return r;
-        (void) group_file(group, ".json.tmp", tmp);
-        fd = openat(netfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        if (json_dumpfd(o, fd, JSON_COMPACT) < 0 || close(TAKE_FD(fd)) < 0) {
-                (void) unlinkat(netfd, tmp, 0);
-                return -EIO;
-        }
-        if (renameat(netfd, tmp, netfd, name) < 0) {
-                r = -errno;
-                (void) unlinkat(netfd, tmp, 0);
-                return r;
-        }
-        return 0;
-}
-
-static const char *json_str(const json_t *o, const char *key) {
-        const json_t *v = json_object_get(o, key);
-        return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static json_t *state_containers(json_t *st) {
-        json_t *c = json_object_get(st, "containers");
-
-        if (json_is_object(c))
-                return c;
-        c = json_object();
-        if (!c || json_object_set_new(st, "containers", c) < 0)
-                return NULL;
-        return c;
-}
-
-static int lock_group_at(int netfd, const char *group) {
-        char name[GROUP_FILE_MAX];
-        int r;
-
-        r = group_file(group, ".lock", name);
-        if (r < 0)
-                return r;
-        for (;;) {
-                _cleanup_close_ int fd = -1;
-                struct stat a, b;
-
-                fd = openat(netfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd < 0)
-                        return -errno;
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                        return errno == EWOULDBLOCK ? -EBUSY : -errno;
-                if (fstat(fd, &a) < 0)
-                        return -errno;
-                /* The previous holder unlinks the file before it lets go:
-                 * if it did so between our open and our flock, we hold a
-                 * lock on a file nobody else will ever open.  Start over. */
-                if (fstatat(netfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0) {
-                        if (errno == ENOENT)
-                                continue;
-                        return -errno;
-                }
-                if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-                        continue;
-                return TAKE_FD(fd);
-        }
-}
-
-int bridge_lock_group(const char *state_dir, const char *group) {
-        _cleanup_close_ int netfd = -1;
-        int r;
-
-        if (!container_name_is_valid(group))
-                return -EINVAL;
-        r = net_dir_open(state_dir, true, &netfd);
-        if (r < 0)
-                return r;
-        return lock_group_at(netfd, group);
-}
-
-void bridge_unlock_group(const char *state_dir, const char *group, int fd) {
-        _cleanup_close_ int netfd = -1;
-        char name[GROUP_FILE_MAX];
-        int saved = errno;
-
-        if (fd < 0)
-                return;
-        if (group_file(group, ".lock", name) >= 0 && net_dir_open(state_dir, false, &netfd) >= 0)
-                (void) unlinkat(netfd, name, 0);
-        safe_close(fd);
-        errno = saved;
-}
-
-/* ---- subnet allocation -------------------------------------------------- */
-
-typedef struct CidrList {
-        Cidr *v;
-        size_t n, allocated;
-} CidrList;
-
-static int cidr_list_add(CidrList *l, Cidr c) {
-        if (l->n == l->allocated) {
-                size_t k = l->allocated ? l->allocated * 2 : 16;
-                Cidr *v = reallocarray(l->v, k, sizeof(Cidr));
-                if (!v)
-                        return -ENOMEM;
-                l->v = v;
-                l->allocated = k;
-        }
-        l->v[l->n++] = c;
-        return 0;
-}
-
-static void cidr_list_freep(CidrList *l) {
-        free(l->v);
-}
-
-static bool nl_addr_to_cidr(struct nl_addr *a, Cidr *ret) {
-        uint32_t be;
-
-        if (!a || nl_addr_get_family(a) != AF_INET || nl_addr_get_len(a) != sizeof(be))
-                return false;
-        memcpy(&be, nl_addr_get_binary_addr(a), sizeof(be));
-        *ret = (Cidr) { .addr = ntohl(be), .prefix = nl_addr_get_prefixlen(a) };
-        return true;
-}
-
-/* Every IPv4 prefix this network namespace already uses: its addresses (with
- * their prefix length) and its routes outside the local table.  Routes
- * shorter than /8 are default-like (VPNs split 0/0 into two /1s) and would
- * otherwise forbid every private range. */
-static int host_prefixes(CidrList *ret) {
-        _cleanup_nl_socket_ struct nl_sock *sk = NULL;
-        _cleanup_nl_cache_ struct nl_cache *addrs = NULL, *routes = NULL;
-        Cidr c;
-        int r;
-
-        r = rtnl_open(&sk);
-        if (r < 0)
-                return r;
-        r = rtnl_addr_alloc_cache(sk, &addrs);
-        if (r < 0)
-                return nlerr(r);
-        for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
-                struct rtnl_addr *a = (struct rtnl_addr *) o;
-
-                if (rtnl_addr_get_family(a) != AF_INET || !nl_addr_to_cidr(rtnl_addr_get_local(a), &c))
-                        continue;
-                c.prefix = (unsigned) rtnl_addr_get_prefixlen(a);
-                if (c.prefix > 32)
-                        continue;
-                r = cidr_list_add(ret, c);
-                if (r < 0)
-                        return r;
-        }
-        r = rtnl_route_alloc_cache(sk, AF_INET, 0, &routes);
-        if (r < 0)
-                return nlerr(r);
-        for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
-                struct rtnl_route *rt = (struct rtnl_route *) o;
-
-                if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL || !nl_addr_to_cidr(rtnl_route_get_dst(rt), &c) ||
-                    c.prefix < 8 || c.prefix > 32)
-                        continue;
-                r = cidr_list_add(ret, c);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* Marks the /24 slots of base that other groups' state files record. */
-static int mark_recorded_subnets(int netfd, const char *group, Cidr base, uint8_t *used) {
-        _cleanup_closedir_ DIR *d = NULL;
-        int r;
-
-        r = opendir_at(netfd, &d);
-        if (r < 0)
-                return r;
-        for (struct dirent *de; (de = readdir(d));) {
-                char other[GROUP_FILE_MAX];
-                _cleanup_json_ json_t *st = NULL;
-                size_t n = strlen(de->d_name);
-                Cidr s;
-
-                if (n <= STRLEN(".json") || n >= sizeof(other) || !streq(de->d_name + n - STRLEN(".json"), ".json"))
-                        continue;
-                memcpy(other, de->d_name, n - STRLEN(".json"));
-                other[n - STRLEN(".json")] = '\0';
-                if (streq(other, group) || state_load(netfd, other, &st) < 0)
-                        continue;
-                if (cidr_parse(json_str(st, "subnet"), &s) < 0 || s.prefix != 24 || !cidr_contains(base, s))
-                        continue;
-                used[(s.addr - base.addr) >> 8] = 1;
-        }
-        return 0;
-}
-
-static int reserve_subnet_locked(int netfd, const char *group, Cidr base, Cidr *ret) {
-        _cleanup_(cidr_list_freep) CidrList host = {};
-        _cleanup_json_ json_t *st = NULL;
-        _cleanup_free_ uint8_t *used = NULL;
-        char ifname[BRIDGE_IFNAMSIZ], base_s[BRIDGE_CIDR_MAX], subnet_s[BRIDGE_CIDR_MAX];
-        size_t nslots = (size_t) 1 << (24 - base.prefix), start;
-        Cidr found = {};
-        bool ok = false;
-        int r;
-
-        r = state_load(netfd, group, &st);
-        if (r >= 0) {
-                Cidr s;
-
-                if (cidr_parse(json_str(st, "subnet"), &s) < 0 || s.prefix != 24)
-                        return -EBADMSG;
-                if (!cidr_contains(base, s))
-                        return -EBUSY;
-                *ret = s;
-                return 0;
-        }
-        if (r != -ENOENT)
-                return r;
-
-        used = calloc(nslots, 1);
-        if (!used)
-                return -ENOMEM;
-        r = mark_recorded_subnets(netfd, group, base, used);
-        if (r < 0)
-                return r;
-        r = host_prefixes(&host);
-        if (r < 0)
-                return r;
-
-        /* Start where the name hashes to, so a group tends to get the same
-         * /24 every time, then probe linearly. */
-        start = (size_t) (fnv1a(FNV_OFFSET, group, strlen(group)) % nslots);
-        for (size_t i = 0; i < nslots && !ok; i++) {
-                size_t slot = (start + i) % nslots;
-                Cidr c = { .addr = base.addr + ((uint32_t) slot << 8), .prefix = 24 };
-
-                if (used[slot])
-                        continue;
-                ok = true;
-                for (size_t j = 0; j < host.n && ok; j++)
-                        ok = !cidr_overlap(c, host.v[j]);
-                found = c;
-        }
-        if (!ok)
-                return -ENOSPC;
-
-        (void) bridge_name_for_group(group, ifname);
-        cidr_format(base, base_s);
-        cidr_format(found, subnet_s);
-        st = json_pack("{s:s, s:s, s:s, s:s, s:{}}", "group", group, "bridge", ifname, "base", base_s, "subnet",
-                       subnet_s, "containers");
-        if (!st)
-                return -ENOMEM;
-        r = state_save(netfd, group, st);
-        if (r < 0)
-                return r;
-        *ret = found;
-        return 0;
-}
-
-int bridge_reserve_subnet(const char *state_dir, const char *group, const char *base_cidr,
-                          char ret[static BRIDGE_CIDR_MAX]) {
-        _cleanup_close_ int netfd = -1;
-        Cidr base, s;
-        int r;
-
-        if (!container_name_is_valid(group))
-                return -EINVAL;
-        r = base_parse(base_cidr, &base);
-        if (r < 0)
-                return r;
-        r = net_dir_lock(state_dir, true, &netfd);
-        if (r < 0)
-                return r;
-        r = reserve_subnet_locked(netfd, group, base, &s);
-        if (r < 0)
-                return r;
-        cidr_format(s, ret);
         return 0;
 }
 
@@ -651,7 +109,7 @@ static int link_get(struct nl_sock *sk, const char *name, struct rtnl_link **ret
 
         r = rtnl_link_get_kernel(sk, 0, name, &l);
         if (r < 0)
-                return nlerr(r);
+                return bridge_nlerr(r);
         *ret = l;
         return 0;
 }
@@ -664,14 +122,14 @@ static int link_delete(struct nl_sock *sk, const char *name) {
         if (!l)
                 return -ENOMEM;
         rtnl_link_set_name(l, name);
-        r = nlerr(rtnl_link_delete(sk, l));
+        r = bridge_nlerr(rtnl_link_delete(sk, l));
         return r == -ENODEV ? 0 : r;
 }
 
 static int addr_add(struct nl_sock *sk, int ifindex, uint32_t a, unsigned prefix) {
         _cleanup_rtnl_addr_ struct rtnl_addr *ra = rtnl_addr_alloc();
         _cleanup_nl_addr_ struct nl_addr *local = NULL, *bcast = NULL;
-        uint32_t be = htonl(a), bcast_be = htonl(a | ~prefix_mask(prefix));
+        uint32_t be = htonl(a), bcast_be = htonl(a | ~bridge_prefix_mask(prefix));
         int r;
 
         local = nl_addr_build(AF_INET, &be, sizeof(be));
@@ -682,21 +140,21 @@ static int addr_add(struct nl_sock *sk, int ifindex, uint32_t a, unsigned prefix
         rtnl_addr_set_ifindex(ra, ifindex);
         r = rtnl_addr_set_local(ra, local);
         if (r < 0)
-                return nlerr(r);
+                return bridge_nlerr(r);
         rtnl_addr_set_prefixlen(ra, (int) prefix);
         r = rtnl_addr_set_broadcast(ra, bcast);
         if (r < 0)
-                return nlerr(r);
+                return bridge_nlerr(r);
         /* With the address comes the kernel's link route for the prefix:
          * the only route a container gets. */
-        r = nlerr(rtnl_addr_add(sk, ra, 0));
+        r = bridge_nlerr(rtnl_addr_add(sk, ra, 0));
         return r == -EEXIST ? 0 : r;
 }
 
 static int bridge_link_create(struct nl_sock *sk, const char *ifname, struct rtnl_link **ret) {
         _cleanup_rtnl_link_ struct rtnl_link *l = rtnl_link_bridge_alloc();
         _cleanup_nl_addr_ struct nl_addr *mac = NULL;
-        uint64_t h = fnv1a(FNV_OFFSET, ifname, strlen(ifname));
+        uint64_t h = bridge_fnv1a(FNV_OFFSET, ifname, strlen(ifname));
         uint8_t m[6] = { 0x02 }; /* locally administered, unicast */
         int r;
 
@@ -712,7 +170,7 @@ static int bridge_link_create(struct nl_sock *sk, const char *ifname, struct rtn
                 return -ENOMEM;
         rtnl_link_set_name(l, ifname);
         rtnl_link_set_addr(l, mac);
-        r = nlerr(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        r = bridge_nlerr(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
         if (r < 0 && r != -EEXIST)
                 return r;
         rtnl_link_put(TAKE_PTR(l));
@@ -736,8 +194,8 @@ static int link_disable_forwarding(struct nl_sock *sk, struct rtnl_link *orig) {
                 return -ENOMEM;
         r = rtnl_link_inet_set_conf(changes, IPV4_DEVCONF_FORWARDING, 0);
         if (r < 0)
-                return nlerr(r);
-        return nlerr(rtnl_link_change(sk, orig, changes, 0));
+                return bridge_nlerr(r);
+        return bridge_nlerr(rtnl_link_change(sk, orig, changes, 0));
 }
 
 int bridge_ensure(const char *state_dir, const char *group, const char *base_cidr, BridgeInfo *ret) {
@@ -754,11 +212,11 @@ int bridge_ensure(const char *state_dir, const char *group, const char *base_cid
         r = bridge_reserve_subnet(state_dir, group, base_cidr, b.subnet);
         if (r < 0)
                 return r;
-        if (cidr_parse(b.subnet, &subnet) < 0)
+        if (bridge_cidr_parse(b.subnet, &subnet) < 0)
                 return -EBADMSG;
         (void) bridge_name_for_group(group, b.ifname);
 
-        r = rtnl_open(&sk);
+        r = bridge_rtnl_open(&sk);
         if (r < 0)
                 return r;
         r = bridge_link_create(sk, b.ifname, &l);
@@ -777,7 +235,7 @@ int bridge_ensure(const char *state_dir, const char *group, const char *base_cid
         snprintf(b.state_dir, sizeof(b.state_dir), "%s", state_dir);
         snprintf(b.group, sizeof(b.group), "%s", group);
         b.ifindex = rtnl_link_get_ifindex(l);
-        addr_format(subnet.addr + 1, b.gateway);
+        bridge_addr_format(subnet.addr + 1, b.gateway);
         *ret = b;
         return 0;
 }
@@ -796,10 +254,10 @@ static int address_pick(json_t *containers, const char *container, Cidr subnet, 
         json_object_foreach(containers, key, v) {
                 Cidr c;
 
-                if (addr_parse(json_str(v, "address"), &a) < 0)
+                if (bridge_addr_parse(bridge_json_str(v, "address"), &a) < 0)
                         continue;
                 c = (Cidr) { .addr = a, .prefix = 32 };
-                if (!cidr_contains(subnet, c))
+                if (!bridge_cidr_contains(subnet, c))
                         continue;
                 any[a & 0xff] = true;
                 if (!streq(key, container) && json_is_true(json_object_get(v, "attached")))
@@ -807,8 +265,8 @@ static int address_pick(json_t *containers, const char *container, Cidr subnet, 
         }
 
         mine = json_object_get(containers, container);
-        if (mine && addr_parse(json_str(mine, "address"), &a) >= 0 &&
-            cidr_contains(subnet, (Cidr) { .addr = a, .prefix = 32 }) && (a & 0xff) >= 2 && (a & 0xff) <= 254 &&
+        if (mine && bridge_addr_parse(bridge_json_str(mine, "address"), &a) >= 0 &&
+            bridge_cidr_contains(subnet, (Cidr) { .addr = a, .prefix = 32 }) && (a & 0xff) >= 2 && (a & 0xff) <= 254 &&
             !attached[a & 0xff]) {
                 *ret = a;
                 return 0;
@@ -822,7 +280,7 @@ static int address_pick(json_t *containers, const char *container, Cidr subnet, 
                 if (attached[h])
                         continue;
                 json_object_foreach(containers, key, v)
-                        if (!streq(key, container) && addr_parse(json_str(v, "address"), &a) >= 0 &&
+                        if (!streq(key, container) && bridge_addr_parse(bridge_json_str(v, "address"), &a) >= 0 &&
                             a == subnet.addr + h)
                                 evict = key;
                 if (evict)
@@ -838,7 +296,7 @@ static int container_record(json_t *containers, const char *container, uint32_t 
         char as[BRIDGE_ADDR_MAX];
         json_t *e;
 
-        addr_format(a, as);
+        bridge_addr_format(a, as);
         e = json_pack("{s:s, s:s, s:b}", "address", as, "veth", veth, "attached", is_attached);
         if (!e || json_object_set_new(containers, container, e) < 0)
                 return -ENOMEM;
@@ -861,7 +319,7 @@ static int veth_create(struct nl_sock *sk, const char *host_name, int bridge_ifi
         rtnl_link_set_flags(l, IFF_UP);
         rtnl_link_set_name(peer, CONTAINER_IFNAME);
         rtnl_link_set_ns_fd(peer, nsfd);
-        return nlerr(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        return bridge_nlerr(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
 }
 
 typedef struct NetnsJob {
@@ -875,7 +333,7 @@ static int configure_inside(const NetnsJob *j) {
         _cleanup_rtnl_link_ struct rtnl_link *l = NULL;
         int r;
 
-        r = rtnl_open(&sk);
+        r = bridge_rtnl_open(&sk);
         if (r < 0)
                 return r;
         r = link_get(sk, CONTAINER_IFNAME, &l);
@@ -931,7 +389,7 @@ int bridge_attach(const BridgeInfo *b, const char *container, pid_t pid, char re
 
         if (!b || !container_name_is_valid(b->group) || !container_name_is_valid(container) || pid <= 0)
                 return -EINVAL;
-        if (cidr_parse(b->subnet, &subnet) < 0 || subnet.prefix != 24)
+        if (bridge_cidr_parse(b->subnet, &subnet) < 0 || subnet.prefix != 24)
                 return -EINVAL;
         (void) veth_name_for_container(b->group, container, veth);
 
@@ -940,13 +398,13 @@ int bridge_attach(const BridgeInfo *b, const char *container, pid_t pid, char re
         if (nsfd < 0)
                 return errno == ENOENT ? -ESRCH : -errno;
 
-        r = net_dir_lock(b->state_dir, false, &netfd);
+        r = bridge_net_dir_lock(b->state_dir, false, &netfd);
         if (r < 0)
                 return r;
-        r = state_load(netfd, b->group, &st);
+        r = bridge_state_load(netfd, b->group, &st);
         if (r < 0)
                 return r;
-        containers = state_containers(st);
+        containers = bridge_state_containers(st);
         if (!containers)
                 return -ENOMEM;
         known = json_object_get(containers, container);
@@ -958,11 +416,11 @@ int bridge_attach(const BridgeInfo *b, const char *container, pid_t pid, char re
         r = container_record(containers, container, a, veth, true);
         if (r < 0)
                 return r;
-        r = state_save(netfd, b->group, st);
+        r = bridge_state_save(netfd, b->group, st);
         if (r < 0)
                 return r;
 
-        r = rtnl_open(&sk);
+        r = bridge_rtnl_open(&sk);
         if (r < 0)
                 goto fail;
         r = link_get(sk, b->ifname, &br);
@@ -984,7 +442,7 @@ int bridge_attach(const BridgeInfo *b, const char *container, pid_t pid, char re
         if (r < 0)
                 goto fail;
 
-        addr_format(a, ret_addr);
+        bridge_addr_format(a, ret_addr);
         return 0;
 
 fail:
@@ -994,7 +452,7 @@ fail:
          * one. */
         if (known ? container_record(containers, container, a, veth, false) >= 0
                   : json_object_del(containers, container) == 0)
-                (void) state_save(netfd, b->group, st);
+                (void) bridge_state_save(netfd, b->group, st);
         return r;
 }
 
@@ -1011,10 +469,10 @@ int bridge_container_address(const char *state_dir, const char *group, const cha
                 return -EINVAL;
         /* No lock: the state is replaced whole (renameat), so this sees
          * either the old or the new one. */
-        r = net_dir_open(state_dir, false, &netfd);
+        r = bridge_net_dir_open(state_dir, false, &netfd);
         if (r < 0)
                 return r;
-        r = state_load(netfd, group, &st);
+        r = bridge_state_load(netfd, group, &st);
         if (r < 0)
                 return r;
         e = json_object_get(json_object_get(st, "containers"), container);
@@ -1022,10 +480,10 @@ int bridge_container_address(const char *state_dir, const char *group, const cha
                 return -ENOENT;
         if (!json_is_true(json_object_get(e, "attached")))
                 return -ENOLINK;
-        a = json_str(e, "address");
-        if (!a || addr_parse(a, &addr) < 0)
+        a = bridge_json_str(e, "address");
+        if (!a || bridge_addr_parse(a, &addr) < 0)
                 return -EBADMSG;
-        addr_format(addr, ret_addr);
+        bridge_addr_format(addr, ret_addr);
         return 0;
 }
 
@@ -1041,17 +499,17 @@ int bridge_detach(const char *state_dir, const char *group, const char *containe
                 return -EINVAL;
         (void) veth_name_for_container(group, container, veth);
 
-        r = net_dir_lock(state_dir, false, &netfd);
+        r = bridge_net_dir_lock(state_dir, false, &netfd);
         if (r < 0)
                 return r;
-        r = state_load(netfd, group, &st);
+        r = bridge_state_load(netfd, group, &st);
         if (r < 0)
                 return r;
         e = json_object_get(json_object_get(st, "containers"), container);
         if (!json_is_object(e))
                 return -ENOENT;
 
-        r = rtnl_open(&sk);
+        r = bridge_rtnl_open(&sk);
         if (r < 0)
                 return r;
         r = link_delete(sk, veth);
@@ -1059,7 +517,7 @@ int bridge_detach(const char *state_dir, const char *group, const char *containe
                 return r;
         if (json_object_set_new(e, "attached", json_false()) < 0)
                 return -ENOMEM;
-        return state_save(netfd, group, st);
+        return bridge_state_save(netfd, group, st);
 }
 
 static bool is_our_veth(const char *name) {
@@ -1073,7 +531,7 @@ static int bridge_delete_ports(struct nl_sock *sk, int bridge_ifindex) {
 
         r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
         if (r < 0)
-                return nlerr(r);
+                return bridge_nlerr(r);
         for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *) o;
 
@@ -1100,20 +558,20 @@ int bridge_remove(const char *state_dir, const char *group) {
                 return -EINVAL;
         (void) bridge_name_for_group(group, ifname);
 
-        r = net_dir_lock(state_dir, false, &netfd);
+        r = bridge_net_dir_lock(state_dir, false, &netfd);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (netfd >= 0) {
-                r = state_load(netfd, group, &st);
+                r = bridge_state_load(netfd, group, &st);
                 if (r < 0 && r != -ENOENT && r != -EBADMSG)
                         return r;
         }
 
-        r = rtnl_open(&sk);
+        r = bridge_rtnl_open(&sk);
         if (r < 0)
                 return r;
         json_object_foreach(json_object_get(st, "containers"), key, v) {
-                const char *veth = json_str(v, "veth");
+                const char *veth = bridge_json_str(v, "veth");
 
                 /* Only names we could have made: a damaged state file does
                  * not get to delete arbitrary links. */
@@ -1136,9 +594,9 @@ int bridge_remove(const char *state_dir, const char *group) {
         if (ret < 0 || netfd < 0)
                 return ret;
 
-        (void) group_file(group, ".json.tmp", name);
+        (void) bridge_group_file(group, ".json.tmp", name);
         (void) unlinkat(netfd, name, 0);
-        (void) group_file(group, ".json", name);
+        (void) bridge_group_file(group, ".json", name);
         if (unlinkat(netfd, name, 0) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
@@ -1183,7 +641,7 @@ int bridge_cleanup_stale(const char *state_dir) {
         _cleanup_close_ int netfd = -1;
         int r, removed = 0, ret = 0;
 
-        r = net_dir_open(state_dir, false, &netfd);
+        r = bridge_net_dir_open(state_dir, false, &netfd);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -1200,7 +658,7 @@ int bridge_cleanup_stale(const char *state_dir) {
 
                 if (!container_name_is_valid(*g))
                         continue;
-                fd = lock_group_at(netfd, *g);
+                fd = bridge_lock_group_at(netfd, *g);
                 if (fd == -EBUSY) /* a live supervisor holds it */
                         continue;
                 if (fd < 0) {
@@ -1223,10 +681,10 @@ int bridge_cleanup_stale(const char *state_dir) {
                 char name[GROUP_FILE_MAX];
                 int fd;
 
-                if (!container_name_is_valid(*g) || group_file(*g, ".json", name) < 0 ||
+                if (!container_name_is_valid(*g) || bridge_group_file(*g, ".json", name) < 0 ||
                     faccessat(netfd, name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                         continue;
-                fd = lock_group_at(netfd, *g);
+                fd = bridge_lock_group_at(netfd, *g);
                 if (fd >= 0)
                         bridge_unlock_group(state_dir, *g, fd);
         }

@@ -5,7 +5,7 @@
 if ENABLE_FUZZING
 noinst_PROGRAMS += fuzz-protocol
 fuzz_protocol_SOURCES = tests/fuzz/fuzz-protocol.c \
-	src/shuttle/protocol.h src/shuttle/protocol.c
+	src/shuttle/client/protocol.h src/shuttle/client/protocol.c
 fuzz_protocol_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address
 fuzz_protocol_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address
 fuzz_protocol_LDADD = libshuttle-common.la

@@ -29,8 +29,8 @@
 
 #include "common/macro.h"
 #include "common/parse.h"
-#include "shuttle/client.h"
-#include "shuttle/protocol.h"
+#include "shuttle/client/client.h"
+#include "shuttle/client/protocol.h"
 
 static int run(int argc, char **argv);
 

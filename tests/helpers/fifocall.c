@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shuttle/client.h"
+#include "shuttle/client/client.h"
 
 static int failed(const char *what, int err) {
         const char *name = strerrorname_np(err);

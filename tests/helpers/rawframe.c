@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "common/fdpass.h"
-#include "shuttle/protocol.h"
+#include "shuttle/client/protocol.h"
 
 /* Overwrites the value of a u32 attribute in an encoded frame. */
 static void patch_u32(char *frame, size_t len, uint16_t attr, uint32_t v) {

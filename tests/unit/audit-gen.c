@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "common/parse.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 static const char *const names[] = { "web", "db", "cache", "mail" };
 static const char *const kinds[] = { "ipc", "invoke", "transfer", "signal" };

@@ -17,7 +17,7 @@ tests_unit_audit_gen_SOURCES = tests/unit/audit-gen.c
 tests_unit_audit_gen_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_audit_gen_LDADD = $(audit_test_libs)
 
-# Time stamps on group container logs (src/shuttle/logline.c).
+# Time stamps on group container logs (src/shuttle/supervisor/logline.c).
 check_PROGRAMS += tests/unit/test-logline
 TESTS += tests/unit/test-logline
 tests_unit_test_logline_SOURCES = tests/unit/test-logline.c

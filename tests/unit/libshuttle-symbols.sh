@@ -26,7 +26,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/inc/shuttle"
-cp "$top_srcdir/src/shuttle/client.h" "$top_srcdir/src/shuttle/protocol.h" "$tmp/inc/shuttle/"
+cp "$top_srcdir/src/shuttle/client/client.h" "$top_srcdir/src/shuttle/client/protocol.h" "$tmp/inc/shuttle/"
 printf '#include <shuttle/client.h>\nint main(void) { ShuttleClient *c = 0; return shuttle_client_open("/nonexistent", &c) == -2 ? 0 : 1; }\n' >"$tmp/t.c"
 cc=${CC:-cc}
 if $cc -std=c11 -Wall -Werror -I"$tmp/inc" "$tmp/t.c" -L"$top_builddir/.libs" -lshuttle -o "$tmp/t" 2>"$tmp/err" &&

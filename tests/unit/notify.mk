@@ -1,4 +1,4 @@
-# The service manager's readiness protocol (src/shuttle/notify.c).
+# The service manager's readiness protocol (src/shuttle/daemon/notify.c).
 check_PROGRAMS += tests/unit/test-notify
 TESTS += tests/unit/test-notify
 tests_unit_test_notify_SOURCES = tests/unit/test-notify.c

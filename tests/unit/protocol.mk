@@ -19,14 +19,14 @@ tests_unit_test_client_LDADD = libshuttle.la libshuttle-common.la $(TEST_LIBS) -
 TESTS += tests/unit/libshuttle-symbols.sh
 EXTRA_DIST += tests/unit/libshuttle-symbols.sh
 
-# The names under /run/shuttle/apps/ (src/shuttle/app-entry.h, header-only).
-tests_unit_test_app_entry_SOURCES = tests/unit/test-app-entry.c src/shuttle/app-entry.h
+# The names under /run/shuttle/apps/ (src/shuttle/client/app-entry.h, header-only).
+tests_unit_test_app_entry_SOURCES = tests/unit/test-app-entry.c src/shuttle/client/app-entry.h
 tests_unit_test_app_entry_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_app_entry_LDADD = $(TEST_LIBS)
 
-# shuttle-transfer's relative paths (src/shuttle/abs-path.h, header-only).
+# shuttle-transfer's relative paths (src/shuttle/client/abs-path.h, header-only).
 check_PROGRAMS += tests/unit/test-abs-path
 TESTS += tests/unit/test-abs-path
-tests_unit_test_abs_path_SOURCES = tests/unit/test-abs-path.c src/shuttle/abs-path.h
+tests_unit_test_abs_path_SOURCES = tests/unit/test-abs-path.c src/shuttle/client/abs-path.h
 tests_unit_test_abs_path_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_abs_path_LDADD = $(TEST_LIBS)

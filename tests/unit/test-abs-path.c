@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/macro.h"
-#include "shuttle/abs-path.h"
+#include "shuttle/client/abs-path.h"
 
 static char buf[64];
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/macro.h"
-#include "shuttle/app-entry.h"
+#include "shuttle/client/app-entry.h"
 
 static int parse(const char *path, char target[static SHUTTLE_NAME_MAX + 1],
                  char app[static SHUTTLE_PATH_MAX + 1]) {

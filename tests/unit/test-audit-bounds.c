@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "common/macro.h"
-#include "shuttle/audit-agg.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit-agg.h"
+#include "shuttle/audit/audit.h"
 
 #include "audit-fixture.h"
 

@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 
 #include "common/macro.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 #include "audit-fixture.h"
 

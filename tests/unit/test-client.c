@@ -20,8 +20,8 @@
 
 #include "common/fdpass.h"
 #include "common/macro.h"
-#include "shuttle/client.h"
-#include "shuttle/protocol.h"
+#include "shuttle/client/client.h"
+#include "shuttle/client/protocol.h"
 
 /* A fake broker in a forked child, scripted by Mode, speaking the real
  * protocol on one end of a socketpair (or an accepted connection). */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shuttle/audit.h"
-#include "shuttle/logline.h"
+#include "shuttle/audit/audit.h"
+#include "shuttle/supervisor/logline.h"
 
 /* 2026-12-06T03:58:01.123456Z and one minute later */
 #define T0 UINT64_C(1796529481123456)

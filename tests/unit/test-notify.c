@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The service manager's readiness protocol (src/shuttle/notify.c): a
+/* The service manager's readiness protocol (src/shuttle/daemon/notify.c): a
  * datagram to a path or an abstract name, nothing without a socket,
  * addresses of other kinds refused, the variable taken out of the
  * environment. */
@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "shuttle/notify.h"
+#include "shuttle/daemon/notify.h"
 
 /* A datagram socket bound at name ("/path" or "@abstract"). */
 static int listener(const char *name) {

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "common/macro.h"
-#include "shuttle/policy-store.h"
+#include "shuttle/host/policy-store.h"
 
 static Policy *load_ok(const char *text) {
         PolicyDiagnostics d = {};

@@ -15,7 +15,7 @@
 
 #include "common/fdpass.h"
 #include "common/macro.h"
-#include "shuttle/protocol.h"
+#include "shuttle/client/protocol.h"
 
 #define ALL_DIRECTIONS (SHUTTLE_DECODE_REQUEST | SHUTTLE_DECODE_REPLY)
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
-#include "shuttle/xfer.h"
+#include "shuttle/daemon/xfer.h"
 
 static void test_normalize(void **state) {
         static const struct {

@@ -7,11 +7,11 @@
 pkglib_LTLIBRARIES = libshuttle-shim.la
 libshuttle_shim_la_SOURCES = \
 	src/shuttle/shim/shim.c src/shuttle/shim/shim-names.c src/shuttle/shim/shim-internal.h \
-	src/shuttle/shim/shim-exec.c src/shuttle/app-entry.h \
+	src/shuttle/shim/shim-exec.c src/shuttle/client/app-entry.h \
 	src/shuttle/shim/shim-ipc.c src/shuttle/shim/shim-fifo.c \
 	src/shuttle/shim/shim-signal.c \
-	src/shuttle/client.h src/shuttle/client.c \
-	src/shuttle/protocol.h src/shuttle/protocol.c \
+	src/shuttle/client/client.h src/shuttle/client/client.c \
+	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
 	src/common/fdpass.h src/common/fdpass.c
 libshuttle_shim_la_CFLAGS = $(WARN_CFLAGS) -fvisibility=hidden
 libshuttle_shim_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,defs

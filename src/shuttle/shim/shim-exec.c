@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
-#include "shuttle/app-entry.h"
+#include "shuttle/client/app-entry.h"
 #include "shuttle/shim/shim-internal.h"
 
 /* The documented name (a link the broker makes to the helper it binds in). */

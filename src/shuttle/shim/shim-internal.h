@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "shuttle/app-entry.h"
-#include "shuttle/client.h"
-#include "shuttle/protocol.h"
+#include "shuttle/client/app-entry.h"
+#include "shuttle/client/client.h"
+#include "shuttle/client/protocol.h"
 
 #define SHIM_SVC_DIR "/run/shuttle/svc/"
 #define SHIM_APPS_DIR SHUTTLE_APPS_DIR /* app entries: shuttle/app-entry.h */

@@ -1,0 +1,13 @@
+# shuttle-name pid|service|host CONTAINER ...: another container's names in
+# this one's view (RESOLVE).  Bound into every container beside
+# shuttle-invoke (/run/shuttle-bin/shuttle-name, linked from
+# /run/shuttle/bin/), so built the same way: client sources alone,
+# statically, no sanitizers (see invoke.mk).
+pkglibexec_PROGRAMS += shuttle-name
+shuttle_name_SOURCES = src/shuttle/client/shuttle-name.c \
+	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
+	src/shuttle/client/client.h src/shuttle/client/client.c \
+	src/common/fdpass.h src/common/fdpass.c
+shuttle_name_CFLAGS = $(WARN_CFLAGS)
+shuttle_name_LDFLAGS = -all-static
+shuttle_name_LDADD = -lpthread

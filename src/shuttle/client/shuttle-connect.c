@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shuttle-connect [--socket PATH] CONTAINER.SERVICE
+ *
+ * Asks the broker for a connection to a service and relays stdin/stdout
+ * over it, like "socat - UNIX-CONNECT:…" but through the broker.  When
+ * stdin ends, the write side of the connection is shut down and output is
+ * relayed until the service closes. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "shuttle/client/client.h"
+
+static void usage(FILE *f) {
+        fprintf(f, "Usage: shuttle-connect [--socket PATH] CONTAINER.SERVICE\n"
+                   "Connect to a service through the Shuttle broker and relay stdin/stdout.\n\n"
+                   "  -s, --socket PATH  broker socket (default $" SHUTTLE_BROKER_SOCKET_ENV
+                   " or " SHUTTLE_BROKER_SOCKET ")\n"
+                   "  -h, --help         show this help\n");
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Copies one chunk from 'from' to 'to'.  Returns bytes copied, 0 at end of
+ * input, or a negative errno. */
+static ssize_t pump(int from, int to) {
+        char buf[65536];
+        ssize_t n;
+        int r;
+
+        do
+                n = read(from, buf, sizeof(buf));
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return n < 0 ? -errno : 0;
+        r = write_all(to, buf, (size_t) n);
+        return r < 0 ? r : n;
+}
+
+static int relay(int sock) {
+        bool in_open = true;
+
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = sock, .events = POLLIN },
+                        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
+                };
+                ssize_t n;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[0].revents) {
+                        n = pump(sock, STDOUT_FILENO);
+                        if (n < 0)
+                                return (int) n;
+                        if (n == 0)
+                                return 0; /* the service is done */
+                }
+                if (p[1].revents) {
+                        n = pump(STDIN_FILENO, sock);
+                        if (n < 0)
+                                return (int) n;
+                        if (n == 0) {
+                                in_open = false;
+                                if (shutdown(sock, SHUT_WR) < 0 && errno != ENOTCONN)
+                                        return -errno;
+                        }
+                }
+        }
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "socket", required_argument, NULL, 's' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_shuttle_client_ ShuttleClient *c = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *socket_path = NULL;
+        char message[SHUTTLE_MESSAGE_MAX + 1];
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) >= 0)
+                switch (opt) {
+                case 's':
+                        socket_path = optarg;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        if (optind != argc - 1) {
+                usage(stderr);
+                return 2;
+        }
+
+        /* A peer that goes away must give EPIPE, not kill us. */
+        signal(SIGPIPE, SIG_IGN);
+
+        r = shuttle_client_open(socket_path, &c);
+        if (r < 0) {
+                fprintf(stderr, "shuttle-connect: cannot reach the broker: %s\n", strerror(-r));
+                return 1;
+        }
+        r = shuttle_connect_service(c, argv[optind], &fd);
+        if (r < 0) {
+                shuttle_client_last_message(c, message, sizeof(message));
+                fprintf(stderr, "shuttle-connect: %s: %s%s%s\n", argv[optind], strerror(-r),
+                        message[0] ? ": " : "", message);
+                return 1;
+        }
+        c = shuttle_client_free(c);
+
+        r = relay(fd);
+        if (r < 0) {
+                fprintf(stderr, "shuttle-connect: %s: %s\n", argv[optind], strerror(-r));
+                return 1;
+        }
+        return 0;
+}

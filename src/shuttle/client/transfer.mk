@@ -1,0 +1,14 @@
+# shuttle-transfer [--mode ro|rw] TARGET PATH: hands a file or directory of
+# this container to another (TRANSFER) and prints its name there.  Bound
+# into every container beside shuttle-invoke
+# (/run/shuttle-bin/shuttle-transfer, linked from /run/shuttle/bin/), so
+# built the same way: client sources alone, statically, no sanitizers (see
+# invoke.mk).
+pkglibexec_PROGRAMS += shuttle-transfer
+shuttle_transfer_SOURCES = src/shuttle/client/shuttle-transfer.c src/shuttle/client/abs-path.h \
+	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
+	src/shuttle/client/client.h src/shuttle/client/client.c \
+	src/common/fdpass.h src/common/fdpass.c
+shuttle_transfer_CFLAGS = $(WARN_CFLAGS)
+shuttle_transfer_LDFLAGS = -all-static
+shuttle_transfer_LDADD = -lpthread

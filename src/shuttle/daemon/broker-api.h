@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The broker's API: what the mediators (mediator.h) may use of the
+ * broker, and its objects.  The core's own declarations are in core.h,
+ * which no mediator includes (tests/check-layers.sh).
+ *
+ * The broker's objects.  Every file descriptor in the event loop belongs to
+ * a Source embedded in an object; epoll's data.ptr points at the Source.
+ * Objects are never freed while events for them may still be pending in the
+ * current batch: they are marked dead and swept after it. */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "policy/policy.h"
+#include "shuttle/host/policy-store.h"
+
+#include "shuttle/daemon/broker.h"
+
+/* Bounds on what one container may hold (invariant 5: a flooding container
+ * slows only itself). */
+#define BROKER_CLIENTS_PER_CONTAINER 64
+#define BROKER_RELAYS_PER_CONTAINER 256
+#define BROKER_EXPORTS_MAX 64
+#define BROKER_CONTAINERS_MAX 4096
+#define BROKER_INVOCATIONS_PER_CONTAINER 16 /* running invocations a container started */
+#define BROKER_INVOKE_FDS_MAX 64 /* file arguments passed as descriptors per invocation */
+#define BROKER_TRANSFERS_PER_CONTAINER 256  /* live transfers a container made */
+/* Live transfers into one container: each is a mount in its namespace, and
+ * many callers together must not fill it up to the kernel's mount limit
+ * (fs.mount-max). */
+#define BROKER_TRANSFERS_PER_TARGET 1024
+/* Requests handled per client per loop turn: round-robin fairness. */
+#define BROKER_REQUESTS_PER_TURN 1
+
+typedef enum SourceType {
+        SRC_CONTROL_LISTEN,
+        SRC_CONTROL_CONN,
+        SRC_SIGNAL,
+        SRC_TIMER,
+        SRC_CONTAINER_LISTEN, /* a container's broker.sock */
+        SRC_CONTAINER_PIDFD,  /* the container's init: readable when it exits */
+        SRC_CLIENT,           /* a connection on broker.sock */
+        SRC_PROXY_LISTEN,     /* /run/shuttle/svc/<exporter>.<service> */
+        SRC_RELAY,            /* one end of a proxied connection */
+        SRC_INVOCATION,       /* an invoked app's pidfd: readable when it exits */
+        SRC_RELOAD,           /* eventfd: a policy load finished (reload.c) */
+} SourceType;
+
+typedef struct Source {
+        SourceType type;
+        int fd;
+        uint32_t events;
+        bool dead;
+} Source;
+
+typedef struct Container Container;
+typedef struct Broker Broker;
+
+typedef struct Export {
+        char *name;
+        char *socket;  /* unix socket path inside the exporter, or NULL */
+        uint16_t port; /* TCP port on the exporter's loopback, if no socket */
+        char *mq;      /* a POSIX message queue in the exporter's IPC namespace, or NULL */
+        uint64_t shm_size; /* > 0: a shared-memory object of this size (shmq.c) */
+        int shm_fd;    /* its memfd, made when it is first opened; -1 before */
+        char *fifo;    /* a FIFO's path inside the exporter (it makes the FIFO), or NULL */
+} Export;
+
+/* Exports reached with CONNECT and the proxy sockets: unix sockets and TCP
+ * ports (message queues, shared memory and FIFOs are opened with OPEN_MQ,
+ * OPEN_SHM and OPEN_FIFO instead). */
+static inline bool export_is_stream(const Export *e) {
+        return e->socket || e->port > 0;
+}
+
+/* The type a policy's ipc rule names for it (`type: unix|tcp|fifo|mq|shm`). */
+static inline PolicyIpcType export_ipc_type(const Export *e) {
+        return e->socket ? POLICY_IPC_UNIX
+             : e->mq     ? POLICY_IPC_MQ
+             : e->shm_size > 0 ? POLICY_IPC_SHM
+             : e->fifo   ? POLICY_IPC_FIFO
+                               : POLICY_IPC_TCP;
+}
+
+typedef struct Proxy {
+        Source src;
+        Container *importer;
+        char *exporter;
+        char *service;
+        char *path; /* host path of the listening socket */
+        struct Proxy *next;
+} Proxy;
+
+struct Container {
+        Source listen;
+        Source pidfd;
+        Broker *broker;
+        char *name;
+        char *group;  /* NULL outside app groups */
+        char *qname;  /* "group/name" or "name": what the policy sees */
+        pid_t pid;
+        uint64_t start_time; /* /proc/PID/stat field 22, against pid reuse */
+        dev_t pidns_dev;
+        ino_t pidns_ino;
+        Export *exports;
+        size_t n_exports;
+        char dir[PATH_MAX];
+        unsigned n_clients;
+        unsigned n_relays;
+        Proxy *proxies;
+        unsigned n_invocations; /* running, started by this container */
+        unsigned n_transfers;   /* live, made by this container */
+        unsigned n_transfers_in; /* live, into this container */
+        struct NameTable *names; /* processes of others RESOLVE named for it (resolve.c) */
+        bool dead;
+        Container *next;
+};
+
+/* A frame waiting to be sent, with the descriptor it carries (or -1). */
+typedef struct OutFrame {
+        struct OutFrame *next;
+        int fd;
+        size_t len;
+        char buf[];
+} OutFrame;
+
+/* A client waits for one answer at a time, so it can owe at most a reply
+ * and an EXIT event (and a farewell); more means it is not reading. */
+#define BROKER_CLIENT_QUEUE_MAX 4u
+
+typedef struct Client {
+        Source src;
+        Container *container;
+        pid_t peer_pid;
+        /* Frames the client has not taken yet (it stopped reading), in
+         * order: a reply, and an invocation's EXIT event that came
+         * meanwhile.  At most BROKER_CLIENT_QUEUE_MAX. */
+        struct OutFrame *out_head, **out_tail;
+        unsigned n_out;
+        struct Invocation *invocation; /* running on this connection, or NULL */
+        struct Client *next;
+} Client;
+
+/* The use a grant (a rule, for one caller) has had: `limit: { rate,
+ * max_open }` of the policy are enforced against it. */
+typedef struct LimitState {
+        char *rule;
+        char *from;
+        double tokens;      /* rate: a token bucket of rate_count per interval */
+        uint64_t last_usec;
+        unsigned open;      /* max_open: proxied connections open now */
+        struct LimitState *next;
+} LimitState;
+
+
+typedef struct Relay Relay;
+typedef struct RelayEnd {
+        Source src;
+        Relay *relay;
+        int side;
+} RelayEnd;
+
+struct Relay {
+        RelayEnd end[2];   /* 0: importer side, 1: exporter side */
+        int pipe[2][2];    /* pipe[d]: data flowing from end[d] to end[!d] */
+        size_t pending[2]; /* bytes in pipe[d] */
+        bool eof[2];       /* end[d] will send no more */
+        bool shut[2];      /* end[!d]'s write side shut down after eof[d] */
+        Container *importer;
+        char *exporter;
+        char *service;
+        bool dead;
+        LimitState *limit;  /* counted against a max_open grant */
+        Relay *next;
+};
+
+typedef struct ControlConn {
+        Source src;
+        bool waiting;   /* its request waits for a policy load (reload.c) */
+        struct ControlConn *next;
+} ControlConn;
+
+/* An app group's own policy, loaded by `shuttlectl run GROUP.yaml` while
+ * the group runs.  Requests from the group's containers are decided by it;
+ * everything else by the broker's --policy. */
+typedef struct GroupPolicy {
+        char *group;
+        char *file;         /* the supervisor's copy, <state>/groups/G/policy.yaml */
+        char *source;       /* the group file, absolute: what a reload reads
+                             * again; NULL if not known */
+        Policy *policy;
+        char digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
+        struct GroupPolicy *next;
+} GroupPolicy;
+
+typedef struct Garbage {
+        void *ptr;
+        void (*free)(void *);
+        struct Garbage *next;
+} Garbage;
+
+struct CgroupSub;
+
+/* An app started by INVOKE, running inside its target container, in a
+ * cgroup of its own below the target's (with everything it starts).  It
+ * runs until the app exits or its caller goes (or the target, or the
+ * broker); then it is ending: its cgroup is killed in rounds (invoke_tick)
+ * until empty and removed, and only then is it counted no more, audited
+ * and answered with EXIT. */
+typedef struct Invocation {
+        Source src;          /* pidfd of the app (our child); fd -1 once reaped */
+        Client *client;      /* the caller's connection; NULL once it is gone */
+        Container *caller;   /* NULL once it is unregistered */
+        char *caller_name, *caller_group; /* for the audit record of its end */
+        char *target;
+        char *app;
+        char *rule;
+        uint32_t id;         /* the INVOKE's request id, for its EXIT event */
+        pid_t pid;
+        struct CgroupSub *cgroup; /* NULL once removed */
+        bool ending;
+        const char *end_why; /* static: why it ends */
+        int status;          /* the app's wait status, once reaped */
+        int cgroup_error;    /* < 0: its cgroup could not be ended */
+        unsigned killed;     /* processes found in its cgroup besides the app */
+        uint64_t *xfers;     /* transfers made for its file arguments */
+        size_t n_xfers;
+        LimitState *limit;   /* counted against its rule's max_open */
+        struct Invocation *next;
+} Invocation;
+
+/* A path handed from one container to another: a bind mount inside the
+ * target at /run/shuttle/xfer/<id>/<basename>. */
+typedef struct Transfer {
+        uint64_t id;
+        Container *from;     /* NULL once unregistered (then it is revoked) */
+        Container *to;
+        char *from_name, *to_name;
+        char *path;          /* in from's view, normalised */
+        char *target_path;   /* in to's view */
+        char *as;            /* the rule's `as` it was placed at, or NULL */
+        struct XferPlace *place; /* with `as`: what was done there (xfer.h) */
+        char *rule;
+        int mode;            /* ShuttleTransferMode */
+        bool for_invoke;     /* made for an invocation's file argument */
+        bool is_dir;
+        LimitState *limit;   /* counted against its rule's max_open */
+        int64_t created;     /* seconds since the epoch */
+        int64_t until;       /* 0: none */
+        uint64_t mnt_id;     /* the mount it made in the target (grants.c), 0: unknown */
+        struct Transfer *next;
+} Transfer;
+
+/* A tree that container `to` provides, mounted in `from` at `at` by a
+ * depend grant (depend.c). */
+typedef struct DependMount {
+        Container *from;     /* gets the tree */
+        Container *to;       /* provides it */
+        char *path;          /* in to's view */
+        char *at;            /* in from's view */
+        char *glob;          /* the rule's path glob that path matched, or NULL */
+        char *glob_at;       /* ... and that rule's `at`, or NULL */
+        char *rule;
+        bool rw;
+        uint64_t id;         /* names its record under <state>/grants/ */
+        uint64_t mnt_id;     /* the mount it made in from */
+        struct DependMount *next;
+} DependMount;
+
+struct AuditLog;
+
+/* Records of refused peers (accept.c): a token bucket, and how many were
+ * left out since the last record. */
+typedef struct RefusalBudget {
+        double tokens;
+        uint64_t last_usec;
+        uint64_t suppressed;
+} RefusalBudget;
+
+struct Broker {
+        int epfd;
+        char limit_why[192];   /* broker_limit_rate()'s last reason */
+        uint64_t child_nofile; /* BrokerOptions.child_nofile */
+        Source control;
+        struct stat control_st; /* control.sock as bound: removed at exit if still ours */
+        Source signal;
+        Source timer;
+        char *state_dir;
+        char **policy_paths;
+        size_t n_policy_paths;
+        Policy *policy;
+        char policy_digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
+        GroupPolicy *group_policies;
+        LimitState *limits;
+        struct AuditLog *audit;
+        char *audit_path;           /* absolute: what control's "audit-log" answers */
+        struct AuditAgg *audit_agg; /* repeated denials, counted (audit-agg.h) */
+        Container *containers;
+        size_t n_containers;
+        Client *clients;
+        Relay *relays;
+        ControlConn *controls;
+        Invocation *invocations;
+        uint64_t next_invocation_cgroup; /* for the names of their cgroups */
+        Transfer *transfers;
+        uint64_t next_xfer_id;
+        uint64_t next_xfer_check_usec;
+        DependMount *depend_mounts;
+        uint64_t next_depend_id;
+        uint64_t next_depend_check_usec;
+        Garbage *garbage;
+        RefusalBudget refusals;
+        struct Reloader *reloader;
+        char *notify_socket;    /* BrokerOptions.notify_socket */
+        bool notify_reloading;  /* RELOADING=1 said, READY=1 not yet */
+        bool quit;
+};
+
+/* pipeline.c: an invocation's EXIT event (the only frame not a reply). */
+void pipeline_send_exit(Broker *b, Client *cl, uint32_t id, int wait_status);
+
+/* broker.c */
+int broker_watch(Broker *b, Source *s, uint32_t events);
+void broker_unwatch(Broker *b, Source *s);
+void broker_defer_free(Broker *b, void *ptr, void (*free_fn)(void *));
+
+typedef struct AuditEvent {
+        const Container *from;
+        const char *to;
+        const char *kind;
+        const char *op;
+        const char *object;
+        bool allow;
+        const char *rule;
+        const char *reason;
+        json_t *extra; /* reference is taken */
+        /* Its producer bounds such records itself and counts the ones it
+         * leaves out (the peer check's refusals): not aggregated again. */
+        bool self_bounded;
+} AuditEvent;
+/* Writes a record of what happens to a grant outside any request (a
+ * revoke, an end, a restore, a refused peer).  The record of a request is
+ * the pipeline's (mediator.h): mediators never write it. */
+void broker_audit_event(Broker *b, const AuditEvent *e);
+/* The rule's `limit` for one caller: NULL if the request it allowed is
+ * within them (a rate token is taken), else why not (in why, or a static
+ * text).  With max_open, *ret_limit is the count to raise while the grant
+ * is in use (and lower when it ends); NULL otherwise. */
+const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDecision *d, LimitState **ret_limit,
+                                char *why, size_t size);
+/* For requests that leave nothing open (signals, names): an allow that
+ * is over its rule's rate becomes a deny, audited, with the reason (which
+ * lives until the next call). */
+void broker_limit_rate(Broker *b, const Container *from, PolicyDecision *d);
+/* The policy that decides requests from `from` (its group's, if loaded). */
+const Policy *broker_policy_for(const Broker *b, const Container *from);
+/* Its digest (policy-store.h), which audit records carry as "policy";
+ * NULL if not known. */
+const char *broker_policy_digest_for(const Broker *b, const Container *from);
+
+/* registry.c */
+Container *container_find(Broker *b, const char *name);
+const Export *container_find_export(const Container *c, const char *name);
+/* Field 22 of /proc/PID/stat, the start time: tells a process from a later
+ * one that reused its pid. */
+int proc_start_time(pid_t pid, uint64_t *ret);
+
+/* An INVOKE's bare app name (no '/'): the literal path of an allow invoke
+ * rule from caller to `to` whose last component is name.  0 and the path
+ * (malloc'd) in *ret, or 0 and NULL if no rule names one; -ENOENT and why
+ * if the rules name several paths. */
+int apps_resolve(Broker *b, const Container *caller, const char *to, const char *name, char **ret,
+                 char *why, size_t why_size);
+
+/* procs.c: */
+/* Calls fn for every process of target (its pid namespace exactly) whose
+ * executable, as the target sees it, is app (an absolute path), or whose
+ * name (/proc/PID/comm) is app (a bare name), with its pid as the broker
+ * sees it.  Returns how many there were, or a negative errno. */
+typedef void (*AppProcessFn)(pid_t pid, void *userdata);
+int broker_for_each_app_process(const Container *target, const char *app, AppProcessFn fn, void *userdata);
+
+/* Whether process pid (as a /proc name) is in c's pid namespace. */
+bool broker_proc_in_pidns(const char *pid, const Container *c);
+/* Its executable as its own container sees it (/proc/PID/exe). */
+int broker_proc_exe(const char *pid, char *buf, size_t size);
+
+/* Who is calling on a connection (SO_PEERCRED, and its groups). */
+typedef struct CallerCreds {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[64];
+        size_t n_groups;
+} CallerCreds;
+int broker_client_creds(const Client *cl, CallerCreds *ret);
+/* Makes path (normalised, in from's view) visible in to with mode, if the
+ * caller may access it so itself.  Returns 0 and the transfer, or a
+ * negative errno with *ret_why set (static text for the audit log). */
+int transfer_create(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
+                    int mode, const char *rule, int64_t until, bool for_invoke, Transfer **ret,
+                    const char **ret_why);
+/* The same, placed at `as` (absolute, normalised; NULL: at
+ * /run/shuttle/xfer/<id>/<basename>) in to's root. */
+int transfer_create_as(Broker *b, Container *from, const CallerCreds *caller, Container *to, const char *path,
+                       int mode, const char *as, const char *rule, int64_t until, bool for_invoke,
+                       Transfer **ret, const char **ret_why);
+/* The same checks, but instead of a mount a descriptor of it, for an
+ * invoked app (INVOKE's SHUTTLE_INVOKE_FILES_AS_FDS): O_RDONLY (ro),
+ * O_RDWR (rw), O_RDONLY | O_DIRECTORY for a directory; opened through a
+ * detached clone of its mount (xfer_open_detached()).  Nothing is kept of
+ * it: the descriptor cannot be revoked. */
+int transfer_open_fd(Container *from, const CallerCreds *caller, const char *path, int mode, int *ret_fd,
+                     const char **ret_why);
+void transfer_revoke(Broker *b, Transfer *t, const char *why);
+Transfer *transfer_find(Broker *b, uint64_t id);
+/* The `until` of the rule that allowed it (0: none). */
+int64_t transfer_rule_until(const PolicyDecision *d);
+/* grants.c: the books of live grants (transfers, depend mounts) kept on
+ * disk under <state>/grants/, so that a broker restarted after a crash
+ * lists and revokes them again (invariant 11).  A record is written when
+ * the grant is made, before the caller hears yes, and removed when it is
+ * revoked. */
+typedef enum GrantKind {
+        GRANT_TRANSFER,
+        GRANT_DEPEND,
+} GrantKind;
+/* Writes (replaces) the record of grant id of kind; o's reference is
+ * taken.  A negative errno if it could not be written: the grant is then
+ * not made (a grant the broker would forget in a crash is not given). */
+int grant_save(Broker *b, GrantKind kind, uint64_t id, json_t *o);
+void grant_remove(Broker *b, GrantKind kind, uint64_t id);
+/* A container as a record names it: name, group, pid and the pid's start
+ * time (a later process with the same pid or a new container with the
+ * same name is not it). */
+json_t *grant_container_json(const Container *c);
+/* The registered container a record's object names, or NULL. */
+Container *grant_container_find(Broker *b, const json_t *o);

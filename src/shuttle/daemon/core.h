@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The broker's core: the event loop (broker.c), the one door of its
+ * sockets (accept.c), the pipeline of requests (pipeline.c), containers'
+ * registration (registry.c), policy loads (reload.c), the books of grants
+ * on disk (grants.c) and of transfers (transfers.c), the apps/ links
+ * (apps.c).  Mediators never include this: they see the broker through
+ * broker-api.h, and the core sees them through mediator.h. */
+
+#include "shuttle/daemon/broker-api.h"
+#include "shuttle/daemon/mediator.h"
+
+/* accept.c: the only place a listening socket of the broker is accepted
+ * (control.sock, every broker.sock, every proxy socket).  The peer is
+ * checked first (a process of the container the socket belongs to; root
+ * on the host for control.sock); a refused one is closed and audited
+ * (rate-bounded), and only a checked one reaches the handlers below. */
+typedef struct BrokerPeer {
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+} BrokerPeer;
+void broker_listener_event(Broker *b, Source *s);
+/* On the broker's timer: says how many refusals were left unrecorded. */
+void broker_refusals_tick(Broker *b, uint64_t now_usec);
+/* The handlers of a checked connection; each takes fd. */
+void broker_control_add(Broker *b, int fd);
+void broker_client_add(Broker *b, Container *c, int fd, const BrokerPeer *peer);
+/* The control socket's operations (broker.c), run by the pipeline's
+ * control path: each answers with a reply, or NULL when the answer comes
+ * later (a policy load). */
+typedef struct ControlOp {
+        const char *name;
+        json_t *(*run)(Broker *b, ControlConn *cc, json_t *req);
+} ControlOp;
+extern const ControlOp broker_control_ops[];
+void control_conn_close(Broker *b, ControlConn *cc);
+/* pipeline.c: a request on a control connection. */
+void pipeline_control_event(Broker *b, ControlConn *cc);
+/* pipeline.c: a proxy socket's connection, as a CONNECT request. */
+void pipeline_proxy_connect(Broker *b, Proxy *p, int fd);
+
+/* reload.c: policy loads run on a worker thread, never on the loop.  The
+ * requests queue a job and answer cc (if not NULL) when it is applied;
+ * they return < 0 only if it could not be queued.  file NULL drops the
+ * group's policy (in turn with the loads); source is the group file a
+ * full reload reads the group's policy from again (NULL: never). */
+typedef struct Reloader Reloader;
+int reloader_new(Broker *b);
+void reloader_free(Broker *b);
+int reload_request(Broker *b, ControlConn *cc);
+int reload_group_request(Broker *b, ControlConn *cc, const char *group, const char *file, const char *source);
+void reload_event(Broker *b);
+void reload_forget(Broker *b, ControlConn *cc);
+/* A reload of the main policy (SIGHUP, `policy reload`) is queued or
+ * running. */
+bool reload_all_pending(const Broker *b);
+/* Loads the --policy files (or the built-in deny-all) now, for startup. */
+int reload_load_main(Broker *b, Policy **ret, char **ret_error);
+/* At start, before the containers and their grants are re-adopted: the
+ * policies of the app groups whose supervisor still runs, from the copies
+ * the supervisors wrote (<state>/groups/G/policy.yaml), so that a restarted
+ * broker decides for them as before (invariant 11). */
+void reload_restore_groups(Broker *b);
+GroupPolicy *group_policy_free(GroupPolicy *g);
+
+
+/* registry.c */
+int container_register(Broker *b, json_t *request, Container **ret, char **ret_error);
+void container_unregister(Broker *b, Container *c, const char *why);
+void container_free(void *c);
+int registry_readopt(Broker *b);
+
+/* apps.c: /run/shuttle/apps/<target>/<name>, the apps each container may
+ * invoke in another by a literal path, as links to shuttle-invoke. */
+/* Makes every container's apps/ match the policy (after a policy change or
+ * a re-adoption), or the pairs that involve c (after c registered). */
+void apps_sync(Broker *b);
+void apps_sync_added(Broker *b, Container *c);
+/* c is being unregistered: the others' entries for it go. */
+void apps_sync_removed(Broker *b, Container *c);
+/* Removes <dir>/apps/ and everything in it (a container's directory). */
+void apps_remove_dir(const char *dir);
+
+/* grants.c */
+/* At start, after the containers were re-adopted (registry_readopt):
+ * every record is read back and handed to transfer_restore() or
+ * depend_restore(), which restore the grant to the books or tear down
+ * what is left of it, audited.  The ids of new grants come after every
+ * id found. */
+void grants_restore(Broker *b);
+/* One record (o; NULL if it could not be read or parsed): 0 if restored
+ * to the books, else torn down (what could be found) and audited. */
+int transfer_restore(Broker *b, uint64_t id, const json_t *o);
+/* After the records: what is mounted under a container's
+ * /run/shuttle/xfer/<id>/ with no transfer in the books (its record was
+ * unreadable, or the broker died between the mount and the record) is
+ * taken down and audited. */
+void transfer_sweep_unrecorded(Broker *b);
+
+
+/* pipeline.c: broker.sock connections */
+void broker_client_event(Broker *b, Client *cl, uint32_t events);
+void broker_drop_clients_of(Broker *b, Container *c);
+
+/* transfers.c: the books of live transfers, on the loop. */
+/* On the broker's timer: revokes transfers whose grant expired or that the
+ * policy no longer allows. */
+void transfer_tick(Broker *b, uint64_t now_usec);
+json_t *transfer_control_ls(Broker *b);
+json_t *transfer_control_revoke(Broker *b, json_t *req);
+void transfer_drop_all(Broker *b);
+
+

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The one path of every request (see mediator.h): on a container's
+ * broker.sock and on its proxy sockets.  Everything here comes from an
+ * untrusted container: frames are decoded by the table-driven,
+ * bounds-checked decoder in protocol.c, a malformed one drops the peer and
+ * is audited, and the caller's identity is the socket it came in on.
+ * Answers (client_send(), client_reply()) and the records of requests
+ * (audit_request()) are static here: no mediator can reply or audit a
+ * request on its own. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fdpass.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/parse.h"
+#include "shuttle/daemon/core.h"
+#include "shuttle/host/control.h"
+#include "shuttle/daemon/mediator.h"
+#include "shuttle/daemon/xfer.h"
+#include "shuttle/client/protocol.h"
+
+static void client_free(void *p) {
+        Client *cl = p;
+
+        for (OutFrame *f = cl->out_head, *next; f; f = next) {
+                next = f->next;
+                safe_close(f->fd);
+                free(f);
+        }
+        free(cl);
+}
+
+static void client_drop(Broker *b, Client *cl) {
+        if (cl->src.dead)
+                return;
+        invoke_client_gone(b, cl);
+        broker_unwatch(b, &cl->src);
+        if (cl->container)
+                cl->container->n_clients--;
+        for (Client **i = &b->clients; *i; i = &(*i)->next)
+                if (*i == cl) {
+                        *i = cl->next;
+                        break;
+                }
+        broker_defer_free(b, cl, client_free);
+}
+
+void broker_drop_clients_of(Broker *b, Container *c) {
+        for (Client *cl = b->clients, *next; cl; cl = next) {
+                next = cl->next;
+                if (cl->container == c)
+                        client_drop(b, cl);
+        }
+}
+
+static void audit_refusal(Broker *b, const Container *c, const char *op, const char *reason, pid_t pid) {
+        broker_audit_event(b, &(AuditEvent){
+                                .from = c,
+                                .kind = "protocol",
+                                .op = op,
+                                .allow = false,
+                                .rule = "-",
+                                .reason = reason,
+                                .extra = json_pack("{s:i}", "peer_pid", (int) pid),
+                        });
+}
+
+/* A connection on c's broker.sock whose peer broker_listener_event()
+ * found to be a process of c (invariant 2: who calls is the socket it
+ * came in on, and only c's processes come in on it). */
+void broker_client_add(Broker *b, Container *c, int fd, const BrokerPeer *peer) {
+        Client *cl;
+
+        if (c->n_clients >= BROKER_CLIENTS_PER_CONTAINER) {
+                audit_refusal(b, c, "accept", "too many connections from this container", peer->pid);
+                close(fd);
+                return;
+        }
+        cl = calloc(1, sizeof(*cl));
+        if (!cl) {
+                close(fd);
+                return;
+        }
+        cl->src = (Source){ .type = SRC_CLIENT, .fd = fd };
+        cl->out_tail = &cl->out_head;
+        cl->container = c;
+        cl->peer_pid = peer->pid;
+        if (broker_watch(b, &cl->src, EPOLLIN) < 0) {
+                close(fd);
+                free(cl);
+                return;
+        }
+        c->n_clients++;
+        cl->next = b->clients;
+        b->clients = cl;
+}
+
+static int client_want(Broker *b, Client *cl, uint32_t events) {
+        struct epoll_event ev = { .events = events, .data.ptr = &cl->src };
+
+        if (cl->src.events == events)
+                return 0;
+        if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, cl->src.fd, &ev) < 0)
+                return -errno;
+        cl->src.events = events;
+        return 0;
+}
+
+/* Sends a reply, or queues it if the client is not reading (or frames are
+ * queued already: order is kept).  While frames wait, the client's
+ * requests are not read either (back-pressure on that client alone; the
+ * loop serves everyone else meanwhile).  A client owing more than
+ * BROKER_CLIENT_QUEUE_MAX frames is not reading at all: it is dropped. */
+static int client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
+        char buf[SHUTTLE_FRAME_MAX];
+        const char *reason = NULL;
+        size_t len = 0;
+        OutFrame *f;
+        ssize_t n;
+        int r;
+
+        r = shuttle_msg_encode(m, buf, sizeof(buf), &len, &reason);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        if (!cl->out_head) {
+                n = fd_send(cl->src.fd, buf, len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+                if (n != -EAGAIN) {
+                        safe_close(fd);
+                        return n < 0 ? (int) n : 0;
+                }
+        }
+        if (cl->n_out >= BROKER_CLIENT_QUEUE_MAX) {
+                safe_close(fd);
+                client_drop(b, cl);
+                return -ENOBUFS;
+        }
+        f = malloc(sizeof(*f) + len);
+        if (!f) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        f->next = NULL;
+        f->fd = fd; /* sent with the frame when the client reads */
+        f->len = len;
+        memcpy(f->buf, buf, len);
+        *cl->out_tail = f;
+        cl->out_tail = &f->next;
+        cl->n_out++;
+        (void) client_want(b, cl, EPOLLOUT);
+        return 0;
+}
+
+static void client_flush(Broker *b, Client *cl) {
+        while (cl->out_head) {
+                OutFrame *f = cl->out_head;
+                ssize_t n = fd_send(cl->src.fd, f->buf, f->len, f->fd >= 0 ? &f->fd : NULL, f->fd >= 0 ? 1 : 0);
+
+                if (n == -EAGAIN)
+                        return;
+                cl->out_head = f->next;
+                if (!cl->out_head)
+                        cl->out_tail = &cl->out_head;
+                cl->n_out--;
+                safe_close(f->fd);
+                free(f);
+                if (n < 0) {
+                        client_drop(b, cl);
+                        return;
+                }
+        }
+        if (client_want(b, cl, EPOLLIN) < 0)
+                client_drop(b, cl);
+}
+
+static int client_reply(Broker *b, Client *cl, uint32_t id, int status, const char *message) {
+        char cut[SHUTTLE_MESSAGE_MAX + 1];
+        ShuttleMsg m;
+
+        /* A reason longer than the protocol carries is cut, never a reason
+         * for the reply not to go out (the caller would wait forever). */
+        if (message && strlen(message) > SHUTTLE_MESSAGE_MAX) {
+                memcpy(cut, message, SHUTTLE_MESSAGE_MAX);
+                cut[SHUTTLE_MESSAGE_MAX] = '\0';
+                message = cut;
+        }
+        shuttle_msg_reply(&m, id, status, message);
+        return client_send(b, cl, &m, -1);
+}
+
+/* The caller's credentials: what it may hand over is what it may access
+ * itself (the broker opens as root; it must not lend the caller that). */
+int broker_client_creds(const Client *cl, CallerCreds *ret) {
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        int n;
+
+        if (getsockopt(cl->src.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        *ret = (CallerCreds){ .uid = cred.uid, .gid = cred.gid };
+        n = xfer_read_groups(cred.pid, ret->groups, ELEMENTSOF(ret->groups));
+        ret->n_groups = n > 0 ? (size_t) n : 0;
+        return 0;
+}
+
+/* ---- the pipeline ------------------------------------------------------ */
+
+static const MediatorOps hello_ops;
+
+/* Every kind of request the broker carries out: one entry each. */
+static const MediatorOps *const mediators[] = {
+        &hello_ops,
+        &ipc_connect_ops,
+        &signal_ops,
+        &invoke_ops,
+        &kill_invoked_ops,
+        &transfer_ops,
+        &resolve_ops,
+        &signal_pid_ops,
+        &open_shm_ops,
+        &open_mq_ops,
+        &open_fifo_ops,
+};
+
+const MediatorOps *pipeline_ops_for(uint16_t type) {
+        for (size_t i = 0; i < ELEMENTSOF(mediators); i++)
+                if (mediators[i]->type == type)
+                        return mediators[i];
+        return NULL;
+}
+
+json_t *request_extra(Request *r) {
+        if (!r->extra)
+                r->extra = json_object();
+        return r->extra;
+}
+
+/* The one record of a decided request: the deciding rule (with where it
+ * is written), and the outcome, so that a failure after an allow is on
+ * record as such. */
+static void audit_request(Request *r, int status) {
+        bool allow = status >= 0;
+        json_t *extra = r->extra;
+
+        r->extra = NULL;
+        if (r->d.rule_file && (extra || (extra = json_object()))) {
+                json_object_set_new(extra, "rule_file", json_string(r->d.rule_file));
+                json_object_set_new(extra, "rule_line", json_integer(r->d.rule_line));
+        }
+        /* What `audit explain` asks again, beside the object: the IPC type
+         * decided on, and an invocation's arguments one by one (object
+         * joins them with spaces).  Arguments only if each is UTF-8 (JSON
+         * strings are; the writer mends strings, not those in an array). */
+        if (r->policy.kind == POLICY_KIND_IPC && r->policy.ipc_type != POLICY_IPC_ANY &&
+            (extra || (extra = json_object())))
+                json_object_set_new(extra, "type", json_string(policy_ipc_type_to_string(r->policy.ipc_type)));
+        if (r->policy.kind == POLICY_KIND_INVOKE && r->policy.n_args > 0 && (extra || (extra = json_object()))) {
+                json_t *args = json_array();
+
+                for (size_t i = 0; args && i < r->policy.n_args; i++) {
+                        json_t *a = json_string(r->policy.args[i]);
+
+                        if (!a || json_array_append_new(args, a) < 0) {
+                                json_decref(args);
+                                args = NULL;
+                        }
+                }
+                if (args)
+                        json_object_set_new(extra, "args", args);
+        }
+        broker_audit_event(r->broker, &(AuditEvent){
+                                              .from = r->from,
+                                              .to = r->to,
+                                              .kind = r->kind,
+                                              .op = r->op,
+                                              .object = r->object,
+                                              .allow = allow,
+                                              .rule = r->d.rule_id ?: "-",
+                                              .reason = !allow && r->why[0] ? r->why : r->d.reason,
+                                              .extra = extra,
+                                      });
+}
+
+static void reply_request(Request *r, const MediatorOps *ops, int status) {
+        const char *message = r->why[0] ? r->why : NULL;
+        int fd = r->reply_fd;
+
+        r->reply_fd = -1;
+        if (!r->client) {
+                /* A proxy socket's connection has no frames: carry_out
+                 * relays it, and a refusal is the pipeline closing it. */
+                safe_close(fd);
+                return;
+        }
+        if (status < 0) {
+                safe_close(fd);
+                if (!message && status == -ops->denied_errno && r->d.verdict != POLICY_ALLOW)
+                        message = "denied by policy";
+                (void) client_reply(r->broker, r->client, r->msg->id, status, message);
+                return;
+        }
+        if (r->reply.type == 0)
+                shuttle_msg_reply(&r->reply, r->msg->id, 0, NULL);
+        if (client_send(r->broker, r->client, &r->reply, fd) < 0 && ops->undo)
+                ops->undo(r);
+}
+
+/* Identify (done: r->from is the channel's), build, decide with the
+ * limits, carry out, audit, reply: for every request on every socket. */
+static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Client *cl, const ShuttleMsg *m,
+                         int *fds, size_t n_fds) {
+        Request req, *r = &req;
+        bool decided = false;
+        int status;
+
+        /* Not zeroed past the header: state is the mediator's to set. */
+        memset(r, 0, offsetof(Request, state));
+        r->broker = b;
+        r->from = from;
+        r->client = cl;
+        r->msg = m;
+        r->fds = fds;
+        r->n_fds = n_fds;
+        r->kind = ops->kind;
+        r->op = ops->op;
+        r->reply_fd = -1;
+        r->policy.from = from->qname;
+        r->policy.now = time(NULL);
+
+        status = ops->build(r);
+        if (status < 0) {
+                /* Refused before the policy is asked: still on record. */
+                r->d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = r->d.rule_id ?: "-",
+                                         .reason = r->why[0] ? r->why : "refused", .audited = true };
+                decided = true;
+        } else if (status == REQUEST_UNDECIDED) {
+                status = ops->carry_out(r);
+        } else {
+                decided = true;
+                if (!r->preset && policy_decide(broker_policy_for(b, from), &r->policy, &r->d) < 0)
+                        r->d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
+                                                 .reason = "malformed request", .audited = true };
+                /* "A request for rw does not match an ro rule": the engine
+                 * sees to that; this is the belt to its braces. */
+                if (!r->preset && r->d.verdict == POLICY_ALLOW && r->policy.mode == POLICY_MODE_RW &&
+                    r->d.mode != POLICY_MODE_RW) {
+                        r->d.verdict = POLICY_DENY;
+                        r->d.reason = "rw asked, ro granted";
+                        r->d.audited = true;
+                }
+                if (!r->preset && r->d.verdict == POLICY_ALLOW) {
+                        /* The rule's limit: over it, an allowed request is
+                         * refused, and that is always worth a record. */
+                        const char *over = broker_limits_admit(b, from, &r->d, &r->limit, r->why, sizeof(r->why));
+                        if (over) {
+                                if (over != r->why)
+                                        snprintf(r->why, sizeof(r->why), "%s", over);
+                                r->d.verdict = POLICY_DENY;
+                                r->d.reason = r->why;
+                                r->d.audited = true;
+                        }
+                }
+                if (r->d.verdict == POLICY_ALLOW) {
+                        status = ops->carry_out(r);
+                        if (status < 0 && !r->why[0])
+                                snprintf(r->why, sizeof(r->why), "%s", strerror(-status));
+                } else
+                        status = -ops->denied_errno;
+        }
+        if (decided && (r->d.audited || status < 0))
+                audit_request(r, status);
+        json_decref(r->extra);
+        r->extra = NULL;
+        /* The audit record has the reason whole; a MESSAGE longer than
+         * the protocol carries is cut (client_reply()). */
+        reply_request(r, ops, status);
+        if (ops->done)
+                ops->done(r);
+}
+
+static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds, size_t n_fds) {
+        const MediatorOps *ops = pipeline_ops_for(m->type);
+
+        if (!ops) {
+                /* Valid requests this broker does not carry out yet. */
+                broker_audit_event(b, &(AuditEvent){ .from = cl->container, .kind = "protocol",
+                                                     .op = shuttle_msg_type_name(m->type), .allow = false,
+                                                     .rule = "-", .reason = "not supported by this broker" });
+                (void) client_reply(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
+                return;
+        }
+        pipeline_run(b, ops, cl->container, cl, m, fds, n_fds);
+}
+
+/* A connection on one of the importer's proxy sockets, whose peer
+ * broker_listener_event() found to be a process of the importer: only
+ * then may it use the importer's grant.  It goes through the pipeline as
+ * a CONNECT to the socket's service, decided again on every connect (the
+ * socket existing is not a grant); the accepted connection is the
+ * request's descriptor, relayed if allowed, closed (refused) if not. */
+void pipeline_proxy_connect(Broker *b, Proxy *p, int fd) {
+        char service[SHUTTLE_SERVICE_MAX + 2];
+        ShuttleMsg m = {};
+        int fds[1] = { fd };
+
+        snprintf(service, sizeof(service), "%s.%s", p->exporter, p->service);
+        shuttle_msg_connect(&m, 0, service);
+        pipeline_run(b, &ipc_connect_ops, p->importer, NULL, &m, fds, 1);
+        safe_close(fds[0]);
+}
+
+/* The control socket: the same steps for the operator's requests.  The
+ * peer was identified at accept (root on the host); the frame is decoded
+ * (one JSON object with "op"); the op is looked up in one table
+ * (broker_control_ops); nothing is decided by the policy, which governs
+ * containers, not the operator; the op is carried out and answered here
+ * (or, for a policy load, when it is applied: reload.c). */
+void pipeline_control_event(Broker *b, ControlConn *cc) {
+        json_t *req = NULL, *reply = NULL;
+        const char *op;
+        int r;
+
+        /* One request at a time: a client that sends another (or hangs
+         * up) while its reload is pending is dropped. */
+        if (cc->waiting) {
+                control_conn_close(b, cc);
+                return;
+        }
+        r = control_recv(cc->src.fd, &req);
+        if (r == -EAGAIN)
+                return;
+        if (r < 0) {
+                control_conn_close(b, cc);
+                return;
+        }
+        op = json_string_value(json_object_get(req, "op"));
+        if (!op)
+                reply = control_reply_error(EINVAL, "request without \"op\"");
+        else {
+                const ControlOp *o = broker_control_ops;
+                while (o->name && !streq(o->name, op))
+                        o++;
+                reply = o->name ? o->run(b, cc, req) : control_reply_error(EOPNOTSUPP, "unknown op '%s'", op);
+        }
+        json_decref(req);
+        if (reply) {
+                (void) control_send(cc->src.fd, reply);
+                json_decref(reply);
+        }
+}
+
+/* HELLO: the session's own business, nothing to decide. */
+static int hello_build(Request *r) {
+        (void) r;
+        return REQUEST_UNDECIDED;
+}
+
+static int hello_carry_out(Request *r) {
+        shuttle_msg_welcome(&r->reply, r->msg->id, SHUTTLE_PROTOCOL_VERSION, r->from->name);
+        return 0;
+}
+
+static const MediatorOps hello_ops = {
+        .type = SHUTTLE_MSG_HELLO,
+        .kind = "protocol",
+        .op = "hello",
+        .denied_errno = EACCES,
+        .build = hello_build,
+        .carry_out = hello_carry_out,
+};
+
+/* An invocation's EXIT, which comes after its reply: the only frame a
+ * mediator sends (invoke.c), and nothing but an event. */
+void pipeline_send_exit(Broker *b, Client *cl, uint32_t id, int wait_status) {
+        ShuttleMsg m;
+
+        if (shuttle_msg_exit(&m, id, wait_status) >= 0)
+                (void) client_send(b, cl, &m, -1);
+}
+
+void broker_client_event(Broker *b, Client *cl, uint32_t events) {
+        char buf[SHUTTLE_RECV_BUF_SIZE];
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds = 0;
+        const char *reason = NULL;
+        ShuttleMsg m;
+        int r;
+
+        if (cl->out_head) {
+                if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+                        client_flush(b, cl);
+                return;
+        }
+        r = shuttle_msg_recv(cl->src.fd, buf, sizeof(buf), &m, fds, SHUTTLE_FDS_MAX, &n_fds,
+                             SHUTTLE_DECODE_REQUEST | SHUTTLE_RECV_NONBLOCK, &reason);
+        if (r == -EAGAIN || r == -EINTR)
+                return;
+        if (r == 0 || r == -ECONNRESET || r == -EPIPE) {
+                /* The peer went away (with replies unread: ECONNRESET). */
+                client_drop(b, cl);
+                return;
+        }
+        if (r < 0) {
+                /* A malformed frame: the peer is dropped and that is audited. */
+                char why[160];
+                ShuttleMsg bye;
+                snprintf(why, sizeof(why), "malformed request: %s", reason ?: strerror(-r));
+                audit_refusal(b, cl->container, "malformed", why, cl->peer_pid);
+                /* Say goodbye (request id 0) so a client can tell why. */
+                shuttle_msg_reply(&bye, 0, r, reason);
+                (void) shuttle_msg_send(cl->src.fd, &bye, NULL, 0);
+                client_drop(b, cl);
+                return;
+        }
+        handle_message(b, cl, &m, fds, n_fds);
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
+}

@@ -1,0 +1,978 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Policy loads off the event loop.  Reading and compiling a policy is
+ * linear but not free (a 10,000-rule file takes tens of milliseconds, a
+ * directory of them more), and the loop answers every container: a reload
+ * (SIGHUP, `shuttlectl policy reload`) or a group's policy (`shuttlectl run
+ * GROUP.yaml`) must never make them wait (invariant 12).  So the loop only
+ * queues a job; a worker thread reads and compiles; the loop is woken
+ * through an eventfd, swaps the new policy in and answers whoever asked.
+ *
+ * One job runs at a time and results are applied in the order they were
+ * asked for, so a group's load, drop and a full reload never overtake each
+ * other.  A full reload asked for while another one waits in the queue
+ * joins it (the files are read when it starts, after both requests).
+ *
+ * A full reload reads the --policy files and, for every group whose
+ * policy the broker holds, the group file again (the supervisor told us
+ * where it is): the group's policy is what that file names now, inline or
+ * as a file beside it.  It is all or nothing, like a daemon's config
+ * reload: one refused file (the node's, a group file or a group's policy
+ * file) and nothing is applied, every old policy keeps serving, and the
+ * answer says for each one what it read and why it refused.  When all
+ * load, all are swapped in at once, each group's copy under
+ * <state>/groups/G/ is replaced (written by the worker beside it, renamed
+ * on the loop) so that a restarted broker restores the newest, and the
+ * reload is audited (kind policy, op reload: one record for the node's
+ * policy, one per group).
+ *
+ * The worker touches nothing of the Broker: its job carries copies of what
+ * it reads and gets back policies and error text.  The policy library keeps
+ * no global state (libyaml parsers are per call, compiled policies are
+ * refcounted atomically), and the worker does not log. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "runtime/group.h"
+#include "runtime/state-info.h"
+#include "shuttle/audit/audit.h"
+#include "shuttle/daemon/core.h"
+#include "shuttle/host/control.h"
+
+/* What one item's error may take of a reply (the log has it all); the
+ * reply must fit CONTROL_MSG_MAX whatever the number of groups. */
+#define REPLY_ERROR_MAX 16384u
+
+typedef enum ReloadKind {
+        RELOAD_ALL,         /* --policy files, then every group's */
+        RELOAD_GROUP,       /* one group's policy file */
+        RELOAD_GROUP_DROP,  /* forget a group's policy (nothing to read) */
+} ReloadKind;
+
+typedef struct GroupLoad {
+        char *group;
+        char *file;         /* RELOAD_GROUP: what to load; RELOAD_ALL: the
+                             * copy that stands for the group's policy */
+        char *source;       /* the group file; NULL: not read again */
+        Policy *policy;     /* out */
+        char *policy_file;  /* out: the file the group file names; NULL: inline */
+        char digest[POLICY_DIGEST_LEN + 1]; /* out: policy's, kept (policy-store.h) */
+        char *error;        /* out */
+        bool copied;        /* out: <file>.new holds the new copy */
+        bool gone;          /* out: its supervisor is gone (killed) */
+} GroupLoad;
+
+typedef struct ReloadJob {
+        ReloadKind kind;
+        ControlConn **waiters;  /* NULL entries: gone since they asked */
+        size_t n_waiters;
+
+        /* In, copied on the loop when the job starts. */
+        char *state_dir;
+        char **paths;
+        size_t n_paths;
+        GroupLoad *groups;      /* RELOAD_ALL: every group; RELOAD_GROUP: the one */
+        size_t n_groups;
+        const char *gate;       /* test hook, see reloader_new() */
+        int cancel_fd;
+        int done_fd;
+
+        /* Out. */
+        int r;
+        Policy *policy;
+        char digest[POLICY_DIGEST_LEN + 1]; /* policy's, kept (policy-store.h) */
+        char *error;
+
+        struct ReloadJob *next;
+} ReloadJob;
+
+struct Reloader {
+        Source done;            /* eventfd: the running job is finished */
+        int cancel_fd;          /* eventfd: the broker is going away */
+        char *gate;
+        ReloadJob *running;
+        bool threaded;          /* running has a thread to join */
+        pthread_t thread;
+        ReloadJob *queue;       /* FIFO */
+};
+
+/* ---- loading (any thread) ---------------------------------------------- */
+
+static char *diagnostics_text(const PolicyDiagnostics *diags) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        policy_diagnostics_print(diags, f);
+        fclose(f);
+        return buf;
+}
+
+static int load_files(const char *const *paths, size_t n_paths, Policy **ret, char **ret_error) {
+        static const char *const empty_policy = "version: 1\ndefault: deny\naudit: all\nrules: []\n";
+        PolicyDiagnostics diags = {};
+        int r;
+
+        if (n_paths == 0)
+                r = policy_load_buffer("<built-in: deny everything>", empty_policy, strlen(empty_policy), 0, ret,
+                                       &diags);
+        else
+                r = policy_load(paths, n_paths, ret, &diags);
+        if (r < 0 && ret_error)
+                *ret_error = diagnostics_text(&diags);
+        policy_diagnostics_clear(&diags);
+        return r;
+}
+
+int reload_load_main(Broker *b, Policy **ret, char **ret_error) {
+        return load_files((const char *const *) b->policy_paths, b->n_policy_paths, ret, ret_error);
+}
+
+
+/* SHUTTLED_TEST_RELOAD_GATE: the worker waits until a writer has opened
+ * and closed this FIFO (`echo go >FIFO`; or the broker goes away), so that
+ * a test can hold a load in flight and check that the loop answers
+ * meanwhile, without timing.  Reading to the end leaves nothing in the
+ * FIFO for the next load. */
+static void wait_gate(const ReloadJob *j) {
+        _cleanup_close_ int fd = open(j->gate, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = j->cancel_fd, .events = POLLIN } };
+        char buf[64];
+
+        if (fd < 0)
+                return;
+        for (;;) {
+                ssize_t n;
+
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        return;
+                if (p[1].revents)
+                        return;
+                n = read(fd, buf, sizeof(buf));
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                        return;
+        }
+}
+
+static char *copy_new_path(const GroupLoad *l) {
+        char *p = NULL;
+
+        return asprintf(&p, "%s.new", l->file) < 0 ? NULL : p;
+}
+
+/* A group's policy as its group file names it now.  The whole group file
+ * is checked again (a group file with any error is refused, as `shuttlectl
+ * run` would), and must still be this group's and still name a policy:
+ * a running group is neither renamed nor moved under shuttled's own
+ * policy by a reload. */
+static void load_group(GroupLoad *l) {
+        _cleanup_(group_freep) Group *g = NULL;
+        PolicyDiagnostics diags = {};
+        int r;
+
+        r = group_load(l->source, &g, &diags);
+        if (r < 0) {
+                l->error = r == -EINVAL ? diagnostics_text(&diags) : NULL;
+                if (!l->error && asprintf(&l->error, "%s: cannot load: %s\n", l->source, strerror(-r)) < 0)
+                        l->error = NULL;
+                policy_diagnostics_clear(&diags);
+                return;
+        }
+        policy_diagnostics_clear(&diags);
+        if (!streq(g->name, l->group)) {
+                if (asprintf(&l->error,
+                             "%s: names group '%s', not '%s' (a running group keeps its name: stop it and run "
+                             "the file to rename it)\n",
+                             l->source, g->name, l->group) < 0)
+                        l->error = NULL;
+                return;
+        }
+        if (!g->policy) {
+                if (asprintf(&l->error,
+                             "%s: names no policy any more (group '%s' keeps its own until it is stopped; run "
+                             "it again to put it under shuttled's policy)\n",
+                             l->source, l->group) < 0)
+                        l->error = NULL;
+                return;
+        }
+        if (g->policy_file && !(l->policy_file = strdup(g->policy_file)))
+                return;
+        l->policy = policy_ref(g->policy);
+}
+
+/* <copy>.new, renamed over the copy when the job is applied. */
+static int write_copy(GroupLoad *l) {
+        _cleanup_free_ char *path = copy_new_path(l);
+        _cleanup_close_ int fd = -1;
+        FILE *f;
+        int r = 0;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                r = -errno;
+        else if (!(f = fdopen(TAKE_FD(fd), "w")))
+                r = -errno;
+        else {
+                l->copied = true;
+                if (policy_dump_yaml(l->policy, f) < 0)
+                        r = -EIO;
+                if (fclose(f) != 0 && r == 0)
+                        r = -errno;
+        }
+        if (r < 0 && asprintf(&l->error, "%s: cannot write the group's copy of its policy: %s\n", path,
+                              strerror(-r)) < 0)
+                l->error = NULL;
+        return r;
+}
+
+static void unlink_copy(GroupLoad *l) {
+        _cleanup_free_ char *path = NULL;
+
+        if (!l->copied)
+                return;
+        path = copy_new_path(l);
+        if (path)
+                (void) unlink(path);
+        l->copied = false;
+}
+
+static void load_all(ReloadJob *j) {
+        bool ok;
+
+        /* Everything is read, whatever fails first: the answer lists every
+         * error at once. */
+        j->r = load_files((const char *const *) j->paths, j->n_paths, &j->policy, &j->error);
+        ok = j->r >= 0;
+        for (size_t i = 0; i < j->n_groups; i++) {
+                GroupLoad *l = &j->groups[i];
+                GroupInfo info = {};
+
+                if (!l->source)
+                        continue;
+                /* A supervisor killed (SIGKILL: it could not drop its
+                 * policy) takes its containers with it; the group file it
+                 * ran may be gone too, and must not stop every reload. */
+                if (group_info_load(j->state_dir, l->group, &info) < 0 || !info.alive) {
+                        group_info_done(&info);
+                        l->gone = true;
+                        continue;
+                }
+                group_info_done(&info);
+                load_group(l);
+                if (!l->policy)
+                        ok = false;
+        }
+        /* The copies only once all loaded; none is left if one fails. */
+        for (size_t i = 0; ok && i < j->n_groups; i++)
+                if (j->groups[i].policy && write_copy(&j->groups[i]) < 0)
+                        ok = false;
+        if (!ok) {
+                for (size_t i = 0; i < j->n_groups; i++)
+                        unlink_copy(&j->groups[i]);
+                if (j->r >= 0)
+                        j->r = -EINVAL;
+                return;
+        }
+        /* Kept by digest for the records they will decide; a policy that
+         * cannot be kept still serves (its records name it all the same). */
+        (void) policy_store_save(j->state_dir, j->policy, j->digest);
+        for (size_t i = 0; i < j->n_groups; i++)
+                if (j->groups[i].policy)
+                        (void) policy_store_save(j->state_dir, j->groups[i].policy, j->groups[i].digest);
+}
+
+static void *worker(void *userdata) {
+        ReloadJob *j = userdata;
+        uint64_t one = 1;
+
+        if (j->gate)
+                wait_gate(j);
+        if (j->kind == RELOAD_ALL)
+                load_all(j);
+        else if (j->kind == RELOAD_GROUP) {
+                const char *p[] = { j->groups[0].file };
+                j->r = load_files(p, 1, &j->groups[0].policy, &j->error);
+                if (j->r >= 0)
+                        (void) policy_store_save(j->state_dir, j->groups[0].policy, j->groups[0].digest);
+        }
+        /* Last: the loop may free j as soon as it sees this. */
+        (void) !write(j->done_fd, &one, sizeof(one));
+        return NULL;
+}
+
+/* ---- the loop's side ----------------------------------------------------- */
+
+static ReloadJob *job_free(ReloadJob *j) {
+        if (!j)
+                return NULL;
+        free(j->waiters);
+        free(j->state_dir);
+        strv_free(j->paths);
+        for (size_t i = 0; i < j->n_groups; i++) {
+                /* Never applied (the broker is going away). */
+                unlink_copy(&j->groups[i]);
+                free(j->groups[i].group);
+                free(j->groups[i].file);
+                free(j->groups[i].source);
+                policy_unref(j->groups[i].policy);
+                free(j->groups[i].policy_file);
+                free(j->groups[i].error);
+        }
+        free(j->groups);
+        policy_unref(j->policy);
+        free(j->error);
+        free(j);
+        return NULL;
+}
+
+static int job_add_group(ReloadJob *j, const char *group, const char *file, const char *source) {
+        GroupLoad *n = realloc(j->groups, (j->n_groups + 1) * sizeof(GroupLoad));
+        GroupLoad *l;
+
+        if (!n)
+                return -ENOMEM;
+        j->groups = n;
+        l = &n[j->n_groups++];
+        *l = (GroupLoad){ .group = strdup(group), .file = strdup(file), .source = source ? strdup(source) : NULL };
+        return l->group && l->file && (!source || l->source) ? 0 : -ENOMEM;
+}
+
+static int job_add_waiter(ReloadJob *j, ControlConn *cc) {
+        ControlConn **n;
+
+        if (!cc)
+                return 0;
+        n = realloc(j->waiters, (j->n_waiters + 1) * sizeof(ControlConn *));
+        if (!n)
+                return -ENOMEM;
+        j->waiters = n;
+        n[j->n_waiters++] = cc;
+        cc->waiting = true;
+        return 0;
+}
+
+/* The length of s cut to at most max bytes, on a character boundary. */
+static size_t utf8_cut(const char *s, size_t max) {
+        size_t n = strlen(s);
+
+        if (n <= max)
+                return n;
+        n = max;
+        while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
+                n--;
+        return n;
+}
+
+/* Text for a reply, at most max bytes of it.  A file name in it may not
+ * be UTF-8, which JSON strings must be: then its other bytes become '?'. */
+static json_t *text_json(const char *text, size_t max) {
+        size_t n = utf8_cut(text, max);
+        _cleanup_free_ char *ascii = NULL;
+        json_t *v = json_stringn(text, n);
+
+        if (v || !(ascii = strndup(text, n)))
+                return v;
+        for (char *c = ascii; *c; c++)
+                if ((unsigned char) *c >= 0x80)
+                        *c = '?';
+        return json_string(ascii);
+}
+
+static json_t *error_json(const char *error) {
+        return error ? text_json(error, REPLY_ERROR_MAX) : json_null();
+}
+
+/* Sends reply to every waiter.  A reply too big for one message (errors
+ * of very many groups) goes as its first REPLY_ERROR_MAX bytes of error
+ * text: the asker must never be left waiting. */
+static void job_reply_json(ReloadJob *j, json_t *reply) {
+        for (size_t i = 0; i < j->n_waiters; i++) {
+                ControlConn *cc = j->waiters[i];
+                int r;
+
+                if (!cc)
+                        continue;
+                cc->waiting = false;
+                r = reply ? control_send(cc->src.fd, reply) : -ENOMEM;
+                if (r == -EMSGSIZE || r == -ENOMEM) {
+                        const char *e = json_string_value(json_object_get(reply, "error")) ?: "";
+                        int error = (int) json_integer_value(json_object_get(reply, "errno"));
+                        json_t *s;
+
+                        if (json_is_true(json_object_get(reply, "ok")))
+                                s = control_reply_ok();
+                        else
+                                s = json_pack("{s:b, s:o, s:i}", "ok", 0, "error", text_json(e, REPLY_ERROR_MAX),
+                                              "errno", error > 0 ? error : EIO);
+                        if (!s)
+                                s = control_reply_error(error > 0 ? error : EIO, "policy reload refused");
+                        if (s)
+                                (void) control_send(cc->src.fd, s);
+                        json_decref(s);
+                }
+        }
+}
+
+static void job_reply(ReloadJob *j, int r, const char *error) {
+        json_t *reply = r < 0 ? control_reply_error(-r, "%s", error ?: strerror(-r)) : control_reply_ok();
+
+        job_reply_json(j, reply);
+        json_decref(reply);
+}
+
+static void policies_changed(Broker *b) {
+        ipc_sync_proxies(b);
+        ipc_relays_recheck(b);
+        depend_sync(b);
+        apps_sync(b);
+}
+
+static GroupPolicy *group_find(Broker *b, const char *group) {
+        for (GroupPolicy *g = b->group_policies; g; g = g->next)
+                if (streq(g->group, group))
+                        return g;
+        return NULL;
+}
+
+GroupPolicy *group_policy_free(GroupPolicy *g) {
+        if (g) {
+                free(g->group);
+                free(g->file);
+                free(g->source);
+                policy_unref(g->policy);
+                free(g);
+        }
+        return NULL;
+}
+
+/* Loaded on the spot: the loop serves nothing yet.  A copy that no longer
+ * loads is said and left: the group's containers are then decided by the
+ * main policy, which is what a group without a policy gets. */
+void reload_restore_groups(Broker *b) {
+        GroupInfo *groups = NULL;
+        size_t n = 0;
+
+        if (group_info_list(b->state_dir, &groups, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL, *error = NULL;
+                const char *paths[1];
+                Policy *p = NULL;
+                GroupPolicy *g;
+
+                if (!groups[i].alive || group_find(b, groups[i].group) ||
+                    asprintf(&path, "%s/groups/%s/policy.yaml", b->state_dir, groups[i].group) < 0 ||
+                    access(path, F_OK) < 0)
+                        continue;
+                paths[0] = path;
+                if (load_files(paths, 1, &p, &error) < 0) {
+                        log_warning("Policy of group '%s' not restored from %s: %s", groups[i].group, path,
+                                    error ?: "cannot load it");
+                        continue;
+                }
+                g = calloc(1, sizeof(*g));
+                if (!g || !(g->group = strdup(groups[i].group))) {
+                        free(g);
+                        policy_unref(p);
+                        break;
+                }
+                g->file = TAKE_PTR(path);
+                g->policy = p;
+                (void) policy_store_save(b->state_dir, p, g->digest);
+                /* Where a reload reads the group's policy again (not known
+                 * for a group an older supervisor runs). */
+                g->source = groups[i].file ? strdup(groups[i].file) : NULL;
+                g->next = b->group_policies;
+                b->group_policies = g;
+                log_info("Policy of group '%s' restored from %s", g->group, g->file);
+        }
+        group_info_free_array(groups, n);
+}
+
+/* ---- a full reload's answer ---------------------------------------------- */
+
+/* What happened to one policy of a full reload (the "status" of the
+ * reply, see docs/PROTOCOL.md). */
+typedef enum ItemStatus {
+        ITEM_RELOADED,     /* read, and in place now */
+        ITEM_REFUSED,      /* has errors: this one stops the reload */
+        ITEM_NOT_APPLIED,  /* read fine, but another one was refused */
+        ITEM_NOT_READ,     /* a group whose group file is not known */
+        ITEM_STOPPED,      /* a group whose supervisor is gone */
+} ItemStatus;
+
+static const char *const item_status_names[] = {
+        [ITEM_RELOADED] = "reloaded",
+        [ITEM_REFUSED] = "refused",
+        [ITEM_NOT_APPLIED] = "not-applied",
+        [ITEM_NOT_READ] = "not-read",
+        [ITEM_STOPPED] = "stopped",
+};
+
+static bool streq_null(const char *a, const char *b) {
+        return a && b ? streq(a, b) : a == b;
+}
+
+static ItemStatus group_status(Broker *b, const GroupLoad *l, bool ok) {
+        GroupPolicy *g = group_find(b, l->group);
+
+        /* Dropped or loaded anew since the job started (jobs are applied
+         * in turn, so this is only for safety): left as it is now. */
+        if (l->gone || !g || !streq(g->file, l->file) || !streq_null(g->source, l->source))
+                return ITEM_STOPPED;
+        if (!l->source)
+                return ITEM_NOT_READ;
+        if (!l->policy)
+                return ITEM_REFUSED;
+        return ok ? ITEM_RELOADED : ITEM_NOT_APPLIED;
+}
+
+/* One record per policy read (invariant 6: what decides is on record). */
+static void audit_item(Broker *b, const char *group, const char *object, ItemStatus st, const char *error,
+                       json_t *extra, const Policy *p, const char *digest) {
+        _cleanup_free_ char *reason = NULL;
+        AuditRecord rec = {
+                .group = group,
+                .kind = "policy",
+                .op = "reload",
+                .object = object,
+                .decision = st == ITEM_RELOADED ? "allow" : "deny",
+                .rule = "-",
+                .extra = extra,
+        };
+        int r;
+
+        if (st == ITEM_REFUSED)
+                /* Its first error: the log and the reply have them all. */
+                reason = error ? strndup(error, strcspn(error, "\n")) : strdup("refused");
+        else
+                reason = strdup(st == ITEM_RELOADED ? "reloaded"
+                                                    : "not applied: another policy of the reload was refused");
+        rec.reason = reason;
+        if (extra && p)
+                json_object_set_new(extra, "rules", json_integer((json_int_t) policy_get_n_rules(p)));
+        /* What is in force now, by the digest its requests' records carry. */
+        if (extra && digest && digest[0])
+                json_object_set_new(extra, "policy", json_string(digest));
+        if (b->audit) {
+                r = audit_log_append(b->audit, &rec);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to append to the audit log: %m");
+        }
+        json_decref(extra);
+}
+
+/* The errors of every file of a full reload, one after the other. */
+static char *all_errors(const ReloadJob *j) {
+        char *all = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&all, &size);
+
+        if (!f)
+                return NULL;
+        fputs(j->error ?: "", f);
+        for (size_t i = 0; i < j->n_groups; i++)
+                fputs(j->groups[i].error ?: "", f);
+        if (fclose(f) != 0)
+                free(TAKE_PTR(all));
+        return all;
+}
+
+/* The reply: the node's policy and each group's, with what was read, how
+ * many rules, and what became of it.  Audits each item on the way. */
+static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
+        ItemStatus st = j->policy ? (ok ? ITEM_RELOADED : ITEM_NOT_APPLIED) : ITEM_REFUSED;
+        const char *object = j->n_paths > 0 ? j->paths[0] : "<built-in: deny everything>";
+        json_t *files = json_array(), *groups = json_array(), *node, *reply;
+
+        for (size_t i = 0; files && i < j->n_paths; i++)
+                json_array_append_new(files, json_string(j->paths[i]));
+        node = json_pack("{s:O*, s:s, s:o}", "files", files, "status", item_status_names[st], "error",
+                         error_json(st == ITEM_REFUSED ? j->error : NULL));
+        if (node && j->policy)
+                json_object_set_new(node, "rules", json_integer((json_int_t) policy_get_n_rules(j->policy)));
+        audit_item(b, NULL, object, st, j->error, json_pack("{s:O*}", "files", files), j->policy,
+                   ok ? j->digest : NULL);
+        json_decref(files);
+
+        for (size_t i = 0; groups && i < j->n_groups; i++) {
+                GroupLoad *l = &j->groups[i];
+                GroupPolicy *g = group_find(b, l->group);
+                ItemStatus gs = group_status(b, l, ok);
+                const Policy *p = gs == ITEM_NOT_READ ? g->policy : l->policy;
+                json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:o}", "group", l->group, "source", l->source,
+                                      "policy_file", l->policy_file, "status", item_status_names[gs], "error",
+                                      error_json(gs == ITEM_REFUSED ? l->error : NULL));
+
+                if (o && p)
+                        json_object_set_new(o, "rules", json_integer((json_int_t) policy_get_n_rules(p)));
+                if (o)
+                        json_array_append_new(groups, o);
+                if (gs == ITEM_RELOADED || gs == ITEM_REFUSED || gs == ITEM_NOT_APPLIED)
+                        audit_item(b, l->group, l->policy_file ?: l->source, gs, l->error,
+                                   json_pack("{s:s}", "group_file", l->source), p,
+                                   gs == ITEM_RELOADED ? l->digest : NULL);
+        }
+        reply = json_pack("{s:b, s:o*, s:o*}", "ok", ok, "policy", node, "groups", groups);
+        if (reply && !ok) {
+                /* Every error, as the log has them (the first bytes of
+                 * them if there are very many). */
+                _cleanup_free_ char *all = all_errors(j);
+
+                json_object_set_new(reply, "error", all ? text_json(all, 4 * REPLY_ERROR_MAX)
+                                                        : json_string("out of memory"));
+                json_object_set_new(reply, "errno", json_integer(-j->r));
+        }
+        return reply;
+}
+
+static void log_all(const ReloadJob *j, bool ok) {
+        if (!ok) {
+                _cleanup_free_ char *all = all_errors(j);
+
+                log_error("Policy reload refused, keeping the old policies:\n%s", all ?: "");
+                return;
+        }
+        log_info("Policy reloaded: %s%s: %zu rules", j->n_paths > 0 ? j->paths[0] : "built-in (deny everything)",
+                 j->n_paths > 1 ? " and more" : "", policy_get_n_rules(j->policy));
+        for (size_t i = 0; i < j->n_groups; i++) {
+                const GroupLoad *l = &j->groups[i];
+                if (l->policy)
+                        log_info("Policy of group '%s' reloaded from %s%s: %zu rules", l->group,
+                                 l->policy_file ? "" : "inline in ", l->policy_file ?: l->source,
+                                 policy_get_n_rules(l->policy));
+                else if (!l->source)
+                        log_info("Policy of group '%s' not read again: its group file is not known", l->group);
+        }
+}
+
+static void apply_all(Broker *b, ReloadJob *j) {
+        bool ok = j->r >= 0;
+        json_t *reply;
+
+        /* All or nothing: one refused file and every old policy stays. */
+        log_all(j, ok);
+        reply = all_reply(b, j, ok);
+        if (ok) {
+                for (size_t i = 0; i < j->n_groups; i++) {
+                        GroupLoad *l = &j->groups[i];
+                        GroupPolicy *g = group_find(b, l->group);
+                        _cleanup_free_ char *copy = NULL;
+
+                        if (l->gone && g) {
+                                /* Its containers went with it. */
+                                for (GroupPolicy **k = &b->group_policies; *k; k = &(*k)->next)
+                                        if (*k == g) {
+                                                *k = g->next;
+                                                break;
+                                        }
+                                group_policy_free(g);
+                                log_info("Policy of group '%s' dropped: its supervisor is gone", l->group);
+                                continue;
+                        }
+                        if (group_status(b, l, ok) != ITEM_RELOADED) {
+                                unlink_copy(l);
+                                continue;
+                        }
+                        policy_unref(g->policy);
+                        g->policy = TAKE_PTR(l->policy);
+                        memcpy(g->digest, l->digest, sizeof(g->digest));
+                        /* A restarted broker restores the new one. */
+                        copy = copy_new_path(l);
+                        if (!copy || rename(copy, l->file) < 0)
+                                log_warning("Cannot replace %s, the copy of group '%s''s policy: %s", l->file,
+                                            l->group, strerror(copy ? errno : ENOMEM));
+                        else
+                                l->copied = false;
+                        unlink_copy(l);
+                }
+                /* Swap: requests decided from now on see the new policy. */
+                policy_unref(b->policy);
+                b->policy = TAKE_PTR(j->policy);
+                memcpy(b->policy_digest, j->digest, sizeof(b->policy_digest));
+                policies_changed(b);
+        }
+        job_reply_json(j, reply);
+        json_decref(reply);
+}
+
+static void apply_group(Broker *b, ReloadJob *j) {
+        GroupLoad *l = &j->groups[0];
+        GroupPolicy *g;
+
+        if (j->r < 0) {
+                job_reply(j, j->r, j->error);
+                return;
+        }
+        g = group_find(b, l->group);
+        if (!g) {
+                g = calloc(1, sizeof(*g));
+                if (!g || !(g->group = strdup(l->group))) {
+                        free(g);
+                        job_reply(j, -ENOMEM, NULL);
+                        return;
+                }
+                g->next = b->group_policies;
+                b->group_policies = g;
+        }
+        free(g->file);
+        g->file = TAKE_PTR(l->file);
+        free(g->source);
+        g->source = TAKE_PTR(l->source);
+        policy_unref(g->policy);
+        g->policy = TAKE_PTR(l->policy);
+        memcpy(g->digest, l->digest, sizeof(g->digest));
+        policies_changed(b);
+        log_info("Policy of group '%s' loaded from %s", l->group, g->file);
+        job_reply(j, 0, NULL);
+}
+
+static void apply_drop(Broker *b, ReloadJob *j) {
+        const char *group = j->groups[0].group;
+
+        for (GroupPolicy **i = &b->group_policies; *i; i = &(*i)->next)
+                if (streq((*i)->group, group)) {
+                        GroupPolicy *g = *i;
+                        *i = g->next;
+                        group_policy_free(g);
+                        policies_changed(b);
+                        log_info("Policy of group '%s' dropped", group);
+                        job_reply(j, 0, NULL);
+                        return;
+                }
+        char msg[128];
+        snprintf(msg, sizeof(msg), "group '%s' has no policy loaded", group);
+        job_reply(j, -ENOENT, msg);
+}
+
+static void apply(Broker *b, ReloadJob *j) {
+        switch (j->kind) {
+        case RELOAD_ALL:
+                apply_all(b, j);
+                break;
+        case RELOAD_GROUP:
+                apply_group(b, j);
+                break;
+        case RELOAD_GROUP_DROP:
+                apply_drop(b, j);
+                break;
+        }
+}
+
+/* Fills in what the job reads, now that every earlier job is applied. */
+static int job_prepare(Broker *b, ReloadJob *j) {
+        j->state_dir = strdup(b->state_dir);
+        if (!j->state_dir)
+                return -ENOMEM;
+        if (j->kind != RELOAD_ALL)
+                return 0;
+        j->paths = calloc(b->n_policy_paths + 1, sizeof(char *));
+        if (!j->state_dir || !j->paths)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_policy_paths; i++) {
+                j->paths[i] = strdup(b->policy_paths[i]);
+                if (!j->paths[i])
+                        return -ENOMEM;
+                j->n_paths++;
+        }
+        for (GroupPolicy *g = b->group_policies; g; g = g->next)
+                if (g->file && job_add_group(j, g->group, g->file, g->source) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Starts the next queued job (if none runs); drop jobs are applied at
+ * once since they read nothing. */
+static void start_next(Broker *b) {
+        Reloader *rl = b->reloader;
+
+        while (!rl->running && rl->queue) {
+                ReloadJob *j = rl->queue;
+                int r;
+
+                rl->queue = j->next;
+                j->next = NULL;
+                if (j->kind == RELOAD_GROUP_DROP) {
+                        apply(b, j);
+                        job_free(j);
+                        continue;
+                }
+                r = job_prepare(b, j);
+                if (r < 0) {
+                        log_error_errno(r, "Policy reload failed: %m");
+                        job_reply(j, r, NULL);
+                        job_free(j);
+                        continue;
+                }
+                j->gate = rl->gate;
+                j->cancel_fd = rl->cancel_fd;
+                j->done_fd = rl->done.fd;
+                rl->running = j;
+                rl->threaded = pthread_create(&rl->thread, NULL, worker, j) == 0;
+                if (!rl->threaded)
+                        /* No thread to be had: load here rather than not at
+                         * all; completion still comes through the eventfd. */
+                        (void) worker(j);
+        }
+}
+
+void reload_event(Broker *b) {
+        Reloader *rl = b->reloader;
+        uint64_t n;
+        ReloadJob *j;
+
+        if (read(rl->done.fd, &n, sizeof(n)) != (ssize_t) sizeof(n) || !rl->running)
+                return;
+        if (rl->threaded)
+                (void) pthread_join(rl->thread, NULL);
+        rl->threaded = false;
+        j = TAKE_PTR(rl->running);
+        apply(b, j);
+        job_free(j);
+        start_next(b);
+}
+
+static void enqueue(Reloader *rl, ReloadJob *j) {
+        ReloadJob **i = &rl->queue;
+
+        while (*i)
+                i = &(*i)->next;
+        *i = j;
+}
+
+int reload_request(Broker *b, ControlConn *cc) {
+        Reloader *rl = b->reloader;
+        ReloadJob *j;
+
+        /* A full reload that has not started yet reads the files after
+         * this request too: join it. */
+        for (j = rl->queue; j; j = j->next)
+                if (j->kind == RELOAD_ALL) {
+                        log_info("Reload of the policy joins the one already queued");
+                        return job_add_waiter(j, cc);
+                }
+        if (rl->running)
+                log_info("Reload of the policy queued behind a policy load in progress");
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        j->kind = RELOAD_ALL;
+        if (job_add_waiter(j, cc) < 0) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        enqueue(rl, j);
+        start_next(b);
+        return 0;
+}
+
+int reload_group_request(Broker *b, ControlConn *cc, const char *group, const char *file, const char *source) {
+        Reloader *rl = b->reloader;
+        ReloadJob *j = calloc(1, sizeof(*j));
+
+        if (!j)
+                return -ENOMEM;
+        j->kind = file ? RELOAD_GROUP : RELOAD_GROUP_DROP;
+        if (job_add_group(j, group, file ?: "", file ? source : NULL) < 0 || job_add_waiter(j, cc) < 0) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        enqueue(rl, j);
+        start_next(b);
+        return 0;
+}
+
+void reload_forget(Broker *b, ControlConn *cc) {
+        Reloader *rl = b->reloader;
+
+        if (!rl || !cc->waiting)
+                return;
+        for (ReloadJob *j = rl->queue; j; j = j->next)
+                for (size_t i = 0; i < j->n_waiters; i++)
+                        if (j->waiters[i] == cc)
+                                j->waiters[i] = NULL;
+        for (size_t i = 0; rl->running && i < rl->running->n_waiters; i++)
+                if (rl->running->waiters[i] == cc)
+                        rl->running->waiters[i] = NULL;
+        cc->waiting = false;
+}
+
+int reloader_new(Broker *b) {
+        Reloader *rl = calloc(1, sizeof(*rl));
+        const char *gate = secure_getenv("SHUTTLED_TEST_RELOAD_GATE");
+        int r;
+
+        if (!rl)
+                return -ENOMEM;
+        rl->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        rl->done = (Source){ .type = SRC_RELOAD, .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+        if (rl->cancel_fd < 0 || rl->done.fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (gate && gate[0] && !(rl->gate = strdup(gate))) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = broker_watch(b, &rl->done, EPOLLIN);
+        if (r < 0)
+                goto fail;
+        b->reloader = rl;
+        return 0;
+fail:
+        safe_close(rl->cancel_fd);
+        safe_close(rl->done.fd);
+        free(rl->gate);
+        free(rl);
+        return r;
+}
+
+void reloader_free(Broker *b) {
+        Reloader *rl = b->reloader;
+        uint64_t one = 1;
+
+        if (!rl)
+                return;
+        /* A load in flight is bounded; only a test's gate could hold it,
+         * and the cancel eventfd opens that. */
+        (void) !write(rl->cancel_fd, &one, sizeof(one));
+        if (rl->threaded)
+                (void) pthread_join(rl->thread, NULL);
+        job_free(rl->running);
+        while (rl->queue) {
+                ReloadJob *j = rl->queue;
+                rl->queue = j->next;
+                job_free(j);
+        }
+        broker_unwatch(b, &rl->done);
+        safe_close(rl->cancel_fd);
+        free(rl->gate);
+        free(rl);
+        b->reloader = NULL;
+}
+
+bool reload_all_pending(const Broker *b) {
+        const Reloader *rl = b->reloader;
+
+        if (!rl)
+                return false;
+        if (rl->running && rl->running->kind == RELOAD_ALL)
+                return true;
+        for (const ReloadJob *j = rl->queue; j; j = j->next)
+                if (j->kind == RELOAD_ALL)
+                        return true;
+        return false;
+}
