@@ -21,8 +21,8 @@
 #include "common/parse.h"
 #include "policy/policy.h"
 #include "runtime/state-info.h"
-#include "shuttle/audit.h"
-#include "shuttle/broker-client.h"
+#include "shuttle/audit/audit.h"
+#include "shuttle/host/broker-client.h"
 #include "shuttle/host/policy-store.h"
 
 static void help_explain(void) {

@@ -7,7 +7,7 @@
 
 #include "cli/audit-graph.h"
 #include "common/macro.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 /* Colours of the styles, and the line style. */
 static const struct {

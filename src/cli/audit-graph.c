@@ -9,7 +9,7 @@
 #include "cli/audit-graph.h"
 #include "common/macro.h"
 #include "policy/declared.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 static const char *const style_names[_GRAPH_STYLE_MAX] = {
         [GRAPH_USED] = "used",

@@ -22,7 +22,7 @@
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/time-util.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 extern char **environ;
 

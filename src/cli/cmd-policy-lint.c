@@ -17,7 +17,7 @@
 #include "common/time-util.h"
 #include "policy/policy.h"
 #include "runtime/group.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 #define EXIT_CANNOT 3
 

@@ -161,7 +161,9 @@ reload_broker
 check_eq "after a reload that allows /usr/bin/id (with an argument predicate), apps/b/id appears" \
         "echo id sh true " "$(ax ls -A $APPS 2>&1 | tr '\n' ' ')"
 check_eq "... and works (the broker still checks the arguments)" "root" "$(ax $APPS/id -un 2>&1)"
-out=$(ax sh -c "$APPS/id -u; echo rc=\$?" 2>&1 | tr '\n' ' ')
+# 2>&1 inside: exec relays the command's stdout and stderr each on its own
+# pipe, so their order is only kept when they are one stream in there.
+out=$(ax sh -c "$APPS/id -u 2>&1; echo rc=\$?" 2>&1 | tr '\n' ' ')
 check_match "... arguments the rule does not allow are refused" "Permission denied.* rc=125 " "$out"
 write_policy
 reload_broker

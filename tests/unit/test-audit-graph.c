@@ -13,7 +13,7 @@
 
 #include "cli/audit-graph.h"
 #include "common/macro.h"
-#include "shuttle/audit.h"
+#include "shuttle/audit/audit.h"
 
 #define TS(s) "\"ts\":\"2024-05-01T12:" s ".000000Z\""
 
