@@ -2,23 +2,14 @@
 /* The declared graph (declared.h): the allow rules between two containers
  * that no deny rule takes back whole. */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 
 #include "policy/declared.h"
 #include "policy/decide.h"
 #include "policy/policy-internal.h"
 
-/* What stands for all of a glob: the literal itself, or the pattern,
- * which its own '*' and '?' match. */
-static const char *stand_in(const Glob *g) {
-        if (!glob_is_set(g))
-                return NULL;
-        return glob_is_literal(g) ? g->literal : g->pattern;
-}
-
-static const Glob *rule_object_glob(const PolicyRule *r, PolicyKind k, PolicyName *ret_name) {
-        *ret_name = POLICY_NAME_PATH;
+/* The object pattern an edge shows for rule r's kind k. */
+static const Glob *rule_object_glob(const PolicyRule *r, PolicyKind k) {
         switch (k) {
         case POLICY_KIND_IPC:
                 return &r->endpoint;
@@ -26,8 +17,7 @@ static const Glob *rule_object_glob(const PolicyRule *r, PolicyKind k, PolicyNam
         case POLICY_KIND_SIGNAL:
                 return &r->app;
         case POLICY_KIND_TRANSFER:
-                *ret_name = r->transfer_name >= 0 ? r->transfer_name : POLICY_NAME_PATH;
-                switch (*ret_name) {
+                switch (r->transfer_name) {
                 case POLICY_NAME_PID:
                         return &r->pid;
                 case POLICY_NAME_SERVICE:
@@ -44,13 +34,6 @@ static const Glob *rule_object_glob(const PolicyRule *r, PolicyKind k, PolicyNam
         }
 }
 
-static int first_signal(uint64_t mask) {
-        for (int s = 1; s <= 64; s++)
-                if (mask & (UINT64_C(1) << (s - 1)))
-                        return s;
-        return SIGTERM;
-}
-
 typedef struct DeclaredState {
         const Policy *p;
         const Request *q;
@@ -59,41 +42,41 @@ typedef struct DeclaredState {
         PolicyDeclaredEdgeFn fn;
         void *userdata;
         int n;
+        /* While looking for a deny that takes back one allow: */
+        const PolicyRule *allow;
+        bool taken;
 } DeclaredState;
+
+static bool pair_match(const PolicyRule *r, const Request *q) {
+        return container_pattern_match(&r->from, q->has_from_group ? q->from_group : NULL, q->from_name) &&
+               container_pattern_match(&r->to, q->has_to_group ? q->to_group : NULL, q->to_name);
+}
+
+/* A deny matching the pair beats every allow (decide.c): one that matches
+ * every request of the kind the allow matches leaves it nothing. */
+static void deny_candidate(const PolicyRule *d, void *userdata) {
+        DeclaredState *s = userdata;
+
+        if (s->taken || d->verdict != POLICY_DENY || rule_expired(d, s->now) || !pair_match(d, s->q))
+                return;
+        if (rule_kind_covers(d, s->allow, s->kind, _POLICY_NAME_INVALID))
+                s->taken = true;
+}
 
 static void declared_candidate(const PolicyRule *r, void *userdata) {
         DeclaredState *s = userdata;
-        const char *args[r->n_args > 0 ? r->n_args : 1];
-        PolicyRequest req = *s->q->req;
-        PolicyDecision d;
         const Glob *g;
-        Request q;
 
-        if (r->verdict != POLICY_ALLOW || rule_expired(r, s->now))
+        if (r->verdict != POLICY_ALLOW || rule_expired(r, s->now) || !pair_match(r, s->q))
                 return;
-        if (!container_pattern_match(&r->from, s->q->has_from_group ? s->q->from_group : NULL, s->q->from_name) ||
-            !container_pattern_match(&r->to, s->q->has_to_group ? s->q->to_group : NULL, s->q->to_name))
-                return;
-
-        /* The request that stands for all the rule grants. */
-        g = rule_object_glob(r, s->kind, &req.name_kind);
-        req.object = g ? stand_in(g) : NULL;
-        req.ipc_type = r->ipc_type;
-        req.mode = POLICY_MODE_NONE;
-        req.signal = first_signal(r->signals);
-        for (size_t i = 0; i < r->n_args; i++)
-                args[i] = r->args[i].pattern;
-        req.args = r->n_args > 0 ? args : NULL;
-        req.n_args = r->n_args;
-        q = *s->q;
-        q.req = &req;
-        /* Only when the stand-in fits the rule itself (a class such as
-         * [ab] does not match its own text) does the decision on it say
-         * anything; otherwise the rule counts as declared. */
-        if (!rule_check(r, &q, false, NULL, NULL) && policy_decide(s->p, &req, &d) >= 0 &&
-            d.verdict != POLICY_ALLOW)
+        s->allow = r;
+        s->taken = false;
+        policy_for_each_candidate(s->p, s->kind, s->q->from_name, s->q->to_name, deny_candidate, s);
+        s->allow = NULL;
+        if (s->taken)
                 return;
 
+        g = rule_object_glob(r, s->kind);
         s->fn(&(PolicyDeclaredEdge){ .kind = s->kind,
                                      .object = g ? g->pattern : NULL,
                                      .rule_id = r->id,

@@ -25,14 +25,14 @@ typedef void (*PolicyDeclaredEdgeFn)(const PolicyDeclaredEdge *e, void *userdata
 
 /* Calls fn once per allow rule and kind for which the rule's from and to
  * match from and to ("name" or "group/name"), the rule is not expired at
- * now, and the rule is not taken back whole by a deny rule.  "Whole" is
- * decided on one request that stands for everything the rule grants: its
- * object patterns as the object ('*' and '?' match themselves, so a deny
- * whose pattern matches the allow's pattern covers all it allows), its
- * ipc type, its arguments, its first signal (SIGTERM when it names none),
- * the least access (ro), decided with policy_decide().  A deny that
- * refuses only part of what the rule grants leaves the edge declared.
- * Returns the number of calls, or -EINVAL. */
+ * now, and the rule is not taken back whole: no deny rule that matches
+ * from and to and is not expired at now matches every request of that
+ * kind the rule matches (a deny beats any allow, decide.c), as
+ * rule_kind_covers() compares them, key by key, the comparison of policy
+ * reach and policy lint.  Sound, not complete: a deny that refuses only
+ * part of what the rule grants leaves the edge declared, and so does one
+ * the comparison cannot tell covers all of it.  Returns the number of
+ * calls, or -EINVAL. */
 int policy_for_each_declared(const Policy *p, const char *from, const char *to, time_t now,
                              PolicyDeclaredEdgeFn fn, void *userdata);
 

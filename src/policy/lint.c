@@ -6,9 +6,11 @@
  * rules of one verdict the highest score wins, then the earlier rule.  So
  * rule A never decides a kind of request if some rule B matches every
  * request A matches (B "covers" A) and B is a deny over an allow A, or B
- * has A's verdict and beats A.  Coverage is checked field by field with
- * glob_covers(), which may say "no" when the answer is "yes" but never the
- * other way round: every finding is true, some shadowed rules may go
+ * has A's verdict and beats A.  Coverage is checked field by field: the
+ * kind's own fields by rule_kind_covers() (cover.c, which answers policy
+ * reach and the declared graph too), containers and time here, patterns
+ * with glob_covers(), which may say "no" when the answer is "yes" but
+ * never the other way round: every finding is true, some shadowed rules may go
  * unreported.  Candidates for B come from the decision index (rules naming
  * A's literal 'from') and from an index of glob 'from' names by their
  * literal prefix: a literal name never covers a glob, and a glob covers
@@ -34,13 +36,6 @@ const char *policy_lint_kind_to_string(PolicyLintKind k) {
 
 /* ---- Coverage ------------------------------------------------------------*/
 
-/* Unset globs match everything, a missing object included. */
-static bool object_covers(const Glob *b, const Glob *a) {
-        if (!glob_is_set(b))
-                return true;
-        return glob_is_set(a) && glob_covers(b, a);
-}
-
 static bool container_covers(const ContainerPattern *b, const ContainerPattern *a) {
         if (!glob_covers(&b->name, &a->name))
                 return false;
@@ -52,62 +47,6 @@ static bool container_covers(const ContainerPattern *b, const ContainerPattern *
 /* b matches at least as long as a does. */
 static bool time_covers(const PolicyRule *b, const PolicyRule *a) {
         return !b->has_until || (a->has_until && a->until <= b->until);
-}
-
-/* The fields of kind k (rule_check() in decide.c, field by field). */
-static bool kind_covers(const PolicyRule *b, const PolicyRule *a, PolicyKind k) {
-        bool grant = b->verdict == POLICY_ALLOW;   /* then a is an allow too */
-
-        switch (k) {
-        case POLICY_KIND_IPC:
-                if (!object_covers(&b->endpoint, &a->endpoint))
-                        return false;
-                if (b->ipc_type != POLICY_IPC_ANY && b->ipc_type != a->ipc_type)
-                        return false;
-                /* An allow with ro or wo takes only that end (or none said). */
-                if (grant && b->ipc_mode != POLICY_MODE_NONE && b->ipc_mode != POLICY_MODE_RW &&
-                    a->ipc_mode != b->ipc_mode)
-                        return false;
-                return true;
-
-        case POLICY_KIND_INVOKE:
-                if (!object_covers(&b->app, &a->app))
-                        return false;
-                if (!b->has_args)
-                        return true;
-                if (!a->has_args)
-                        return false;
-                if (b->args_rest ? a->n_args < b->n_args : a->args_rest || a->n_args != b->n_args)
-                        return false;
-                for (size_t i = 0; i < b->n_args; i++)
-                        if (!glob_covers(&b->args[i], &a->args[i]))
-                                return false;
-                return true;
-
-        case POLICY_KIND_TRANSFER:
-                if (b->transfer_name >= 0 && b->transfer_name != a->transfer_name)
-                        return false;
-                if (!object_covers(&b->path, &a->path) || !object_covers(&b->pid, &a->pid) ||
-                    !object_covers(&b->service, &a->service))
-                        return false;
-                /* Paths: an allow grants up to its mode. */
-                return !grant || b->mode >= a->mode;
-
-        case POLICY_KIND_DEPEND:
-                if (glob_is_set(&b->path) && !(glob_is_set(&a->path) && glob_covers(&b->path, &a->path)))
-                        return false;
-                if (glob_is_set(&b->service) && !(glob_is_set(&a->service) && glob_covers(&b->service, &a->service)))
-                        return false;
-                return !grant || !glob_is_set(&b->path) || b->mode >= a->mode;
-
-        case POLICY_KIND_SIGNAL:
-                if (b->signals != 0 && (a->signals == 0 || (a->signals & ~b->signals)))
-                        return false;
-                return object_covers(&b->app, &a->app);
-
-        default:
-                return false;
-        }
 }
 
 typedef struct ShadowState {
@@ -135,7 +74,7 @@ static void shadow_candidate(const PolicyRule *b, void *userdata) {
                         return;
         }
         if (!time_covers(b, a) || !container_covers(&b->from, &a->from) || !container_covers(&b->to, &a->to) ||
-            !kind_covers(b, a, s->k))
+            !rule_kind_covers(b, a, s->k, _POLICY_NAME_INVALID))
                 return;
         s->by = b;
 }

@@ -14,6 +14,7 @@ libshuttle_policy_la_SOURCES = \
 	src/policy/decide.c src/policy/decide.h \
 	src/policy/explain.c \
 	src/policy/tests.c \
+	src/policy/cover.c \
 	src/policy/lint.c \
 	src/policy/dump.c \
 	src/policy/reach.c src/policy/reach-internal.h src/policy/reach-search.c

@@ -155,6 +155,23 @@ void policy_for_each_candidate(const Policy *p, PolicyKind k, const char *from_n
 void policy_for_each_literal_from(const Policy *p, PolicyKind k, const char *from_name, const char *to_name,
                                   candidate_fn f, void *userdata);
 
+/* cover.c: whether one rule matches every request another matches (the
+ * fields of a kind; from, to and until are the caller's).  Sound, not
+ * complete: "yes" is true, "no" may mean "could not tell".  Shared by
+ * lint.c, reach.c and declared.c, so that "does this deny take back that
+ * allow whole" has one answer. */
+/* Pattern b matches every object pattern a matches.  An unset pattern
+ * matches every object, none included: only an unset b covers it. */
+bool object_covers(const Glob *b, const Glob *a);
+/* Rule b matches every request of kind k that rule a matches; if b is an
+ * allow (a then is one too), b also grants all a grants (a FIFO's end, a
+ * path's or tree's mode).  'part' narrows the requests to those naming
+ * one kind of object: transfer, by name kind; depend, POLICY_NAME_PATH for
+ * trees and POLICY_NAME_SERVICE for services; _POLICY_NAME_INVALID for
+ * every request of the kind.  A rule a with no request of that part is
+ * covered by any b. */
+bool rule_kind_covers(const PolicyRule *b, const PolicyRule *a, PolicyKind k, PolicyName part);
+
 /* tests.c */
 PolicyTest *policy_test_free(PolicyTest *t);
 

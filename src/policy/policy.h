@@ -430,9 +430,11 @@ int policy_explanation_print_json(const PolicyExplanation *e, const PolicyReques
  *   signal        F -> T  F signals T's processes
  * Names (transfer of pid, service, host) and ordering-only depend rules
  * give no hop.  A hop exists for a pair unless a deny rule that matches the
- * pair refuses everything the allow rule grants (any object, the same
- * pattern, a literal the deny's pattern matches, or a glob inside a deny
- * that is a prefix and a star); when in doubt the hop is kept.  With 'default: allow'
+ * pair refuses everything the allow rule grants that makes the hop (its
+ * paths, its trees), key by key as policy lint and the declared graph
+ * compare rules (cover.c: an object key left out, the same pattern, a
+ * literal the deny's pattern matches, a glob the deny's glob matches all
+ * of); when in doubt the hop is kept.  With 'default: allow'
  * every pair has every hop a deny rule does not take away, with rule id
  * "default".  Rules expired at 'now' give nothing.
  *

@@ -232,52 +232,14 @@ static void rule_hops(const PolicyRule *r, unsigned *ret_fwd, unsigned *ret_rev)
         *ret_rev = rev;
 }
 
-static bool glob_universal(const Glob *d) {
-        return streq(d->pattern, "*") || streq(d->pattern, "**") || streq(d->pattern, "/**");
-}
-
-/* Whether deny pattern d refuses every object allow pattern a grants: an
- * unset pattern matches everything; two patterns are compared by
- * glob_covers(), the one comparison lint uses too (sound, not complete:
- * "no" when in doubt, so a hop is kept rather than lost). */
-static bool deny_covers(const Glob *d, const Glob *a) {
-        if (!glob_is_set(d))
-                return true;
-        if (!glob_is_set(a))
-                return glob_universal(d);
-        return glob_universal(d) || glob_covers(d, a);
-}
-
-static bool args_equal(const PolicyRule *d, const PolicyRule *a) {
-        if (!a->has_args || d->n_args != a->n_args || d->args_rest != a->args_rest)
-                return false;
-        for (size_t i = 0; i < d->n_args; i++)
-                if (!streq(d->args[i].pattern, a->args[i].pattern))
-                        return false;
-        return true;
-}
-
 /* Whether deny d refuses everything allow a grants of kind k (between the
- * containers both match). */
+ * containers both match) that gives a hop: the one answer of cover.c,
+ * narrowed for transfer and depend to the paths and trees their hops are
+ * made of.  "No" when in doubt, so a hop is kept rather than lost. */
 static bool rule_covers(const PolicyRule *d, const PolicyRule *a, PolicyKind k) {
-        switch (k) {
-        case POLICY_KIND_IPC:
-                return deny_covers(&d->endpoint, &a->endpoint) &&
-                       (d->ipc_type == POLICY_IPC_ANY || d->ipc_type == a->ipc_type);
-        case POLICY_KIND_INVOKE:
-                return deny_covers(&d->app, &a->app) && (!d->has_args || args_equal(d, a));
-        case POLICY_KIND_TRANSFER:
-                if (d->transfer_name != _POLICY_NAME_INVALID && d->transfer_name != a->transfer_name)
-                        return false;
-                return deny_covers(&d->path, &a->path);
-        case POLICY_KIND_DEPEND:
-                return deny_covers(&d->path, &a->path);
-        case POLICY_KIND_SIGNAL:
-                return deny_covers(&d->app, &a->app) &&
-                       (d->signals == 0 || (a->signals != 0 && (a->signals & ~d->signals) == 0));
-        default:
-                return false;
-        }
+        bool paths = k == POLICY_KIND_TRANSFER || k == POLICY_KIND_DEPEND;
+
+        return rule_kind_covers(d, a, k, paths ? POLICY_NAME_PATH : _POLICY_NAME_INVALID);
 }
 
 static bool side_hit(const PolicyReach *g, const ContainerPattern *c, const U32Vec *side) {

@@ -13,6 +13,7 @@
 
 #include "cli/audit-graph.h"
 #include "common/macro.h"
+#include "policy/declared.h"
 #include "shuttle/audit/audit.h"
 
 #define TS(s) "\"ts\":\"2024-05-01T12:" s ".000000Z\""
@@ -388,12 +389,122 @@ static void test_many(void **state) {
         audit_graph_done(&g);
 }
 
+static void count_edge(const PolicyDeclaredEdge *e, void *userdata) {
+        char *out = userdata;
+        size_t n = strlen(out);
+
+        snprintf(out + n, 256 - n, "%s%s:%s", n ? " " : "", policy_kind_to_string(e->kind), e->rule_id);
+}
+
+/* The edges the policy declares from a to b ("kind:rule" each), at 1700000000. */
+static const char *declared(const char *rules, char out[static 256]) {
+        _cleanup_(policy_unrefp) Policy *p = NULL;
+        char text[1024];
+
+        snprintf(text, sizeof(text), "version: 1\nrules:\n%s", rules);
+        out[0] = 0;
+        if (policy_load_buffer("declared.yaml", text, strlen(text), 0, &p, NULL) < 0) {
+                print_message("%s", text);
+                fail_msg("the policy does not load");
+        }
+        assert_true(policy_for_each_declared(p, "a", "b", 1700000000, count_edge, out) >= 0);
+        return out;
+}
+
+/* An allow is declared unless one deny that matches the pair (and is not
+ * expired) matches every request of the kind the allow matches: a deny
+ * beats every allow, whatever their specificity.  Each answer by hand. */
+static void test_declared_cover(void **state) {
+        static const struct {
+                const char *allow, *deny;
+                bool declared;
+        } cases[] = {
+                /* A star-star after /usr allows /usr/a/b, which one star
+                 * after /usr does not match; the same pattern, or a
+                 * star-star after the root, takes it all. */
+                { "allow: transfer, path: '/usr/**'", "deny: transfer, path: '/usr/*'", true },
+                { "allow: transfer, path: '/usr/**'", "deny: transfer, path: '/usr/**'", false },
+                { "allow: transfer, path: '/usr/**'", "deny: transfer, path: '/**'", false },
+                { "allow: invoke, app: '/usr/**'", "deny: invoke, app: '/usr/*'", true },
+                { "allow: invoke, app: '/usr/bin/*'", "deny: invoke, app: '/usr/**'", false },
+                /* A class: [ab] is a and b; 'a' leaves b, '[a-c]' and '?'
+                 * take both. */
+                { "allow: ipc, endpoint: '[ab]'", "deny: ipc, endpoint: a", true },
+                { "allow: ipc, endpoint: '[ab]'", "deny: ipc, endpoint: '[a-c]'", false },
+                { "allow: ipc, endpoint: '[ab]'", "deny: ipc, endpoint: '?'", false },
+                { "allow: ipc, endpoint: 'kv-*'", "deny: ipc, endpoint: '*'", false },
+                { "allow: ipc, endpoint: '*'", "deny: ipc, endpoint: admin", true },
+                /* No endpoint: every one, and requests naming none; only a
+                 * deny naming none takes them all. */
+                { "allow: ipc", "deny: ipc, endpoint: '*'", true },
+                { "allow: ipc", "deny: ipc", false },
+                /* ipc types; a FIFO's end: a deny refuses both. */
+                { "allow: ipc, endpoint: kv, type: unix", "deny: ipc, type: tcp", true },
+                { "allow: ipc, endpoint: kv, type: unix", "deny: ipc, endpoint: 'k*'", false },
+                { "allow: ipc, endpoint: kv", "deny: ipc, endpoint: kv, type: unix", true },
+                { "allow: ipc, endpoint: log, type: fifo, mode: wo", "deny: ipc, endpoint: log, type: fifo", false },
+                /* Signals: a mask the deny's does not hold stays. */
+                { "allow: signal, signals: [HUP, TERM]", "deny: signal, signals: [HUP]", true },
+                { "allow: signal, signals: [TERM]", "deny: signal, signals: [TERM, KILL]", false },
+                { "allow: signal", "deny: signal, signals: [TERM]", true },
+                { "allow: signal, app: /usr/bin/kvd", "deny: signal", false },
+                /* Invoke arguments: '*' allows "ab", which '?' does not
+                 * match; '-[ab]' is "-a" and "-b", both '-?'. */
+                { "allow: invoke, app: /bin/x, args: ['*']", "deny: invoke, args: ['?']", true },
+                { "allow: invoke, app: /bin/x, args: ['-[ab]']", "deny: invoke, args: ['-?']", false },
+                { "allow: invoke, app: /bin/x, args: ['-v', ...]", "deny: invoke, args: ['-v', ...]", false },
+                { "allow: invoke, app: /bin/x, args: ['-v', ...]", "deny: invoke, args: ['-v']", true },
+                { "allow: invoke, app: /bin/x", "deny: invoke, args: ['-v']", true },
+                /* Transfer's names: a deny of paths leaves pids, services
+                 * and the host name; one with no name key takes them all. */
+                { "allow: transfer, pid: '/usr/bin/*'", "deny: transfer, path: '/**'", true },
+                { "allow: transfer, pid: '/usr/bin/*'", "deny: transfer, pid: '/usr/**'", false },
+                { "allow: transfer, service: 'kv*'", "deny: transfer, service: 'k*'", false },
+                { "allow: transfer, host: true", "deny: transfer, path: '/**'", true },
+                { "allow: transfer, host: true", "deny: transfer", false },
+                { "allow: transfer", "deny: transfer, path: '/**'", true },
+                /* Depend: trees and services are apart. */
+                { "allow: depend, service: db", "deny: depend, path: '/**'", true },
+                { "allow: depend, path: /srv", "deny: depend, service: '*'", true },
+                { "allow: depend, path: '/srv/**'", "deny: depend, path: '/srv/**'", false },
+                { "allow: depend", "deny: depend, path: '/**'", true },
+                { "allow: depend, path: /srv", "deny: depend", false },
+                /* Kinds, containers, time. */
+                { "allow: ipc, endpoint: kv", "deny: signal", true },
+                { "allow: ipc, endpoint: kv", "deny: ipc, until: '2020-01-01T00:00:00Z'", true },
+        };
+        char out[256], rules[512], kind[16], want[32];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                snprintf(rules, sizeof(rules), "  - { id: it, from: a, to: b, %s }\n  - { from: a, to: b, %s }\n",
+                         cases[i].allow, cases[i].deny);
+                print_message("%s\n", rules);
+                assert_int_equal(sscanf(cases[i].allow, "allow: %15[a-z]", kind), 1);
+                snprintf(want, sizeof(want), "%s:it", kind);
+                assert_string_equal(declared(rules, out), cases[i].declared ? want : "");
+        }
+
+        /* The deny must match the pair; one from any container does,
+         * however less specific than the allow. */
+        assert_string_equal(declared("  - { id: it, from: a, to: b, allow: ipc, endpoint: kv }\n"
+                                     "  - { from: c, to: b, deny: ipc }\n", out), "ipc:it");
+        assert_string_equal(declared("  - { id: it, from: a, to: b, allow: ipc, endpoint: kv }\n"
+                                     "  - { from: '*', to: '*', deny: ipc, endpoint: '*' }\n", out), "");
+        /* A rule of several kinds: one edge per kind the denies leave. */
+        assert_string_equal(declared("  - { id: it, from: a, to: b, allow: [ipc, signal, invoke] }\n"
+                                     "  - { from: a, to: b, deny: signal }\n", out), "ipc:it invoke:it");
+        /* An expired allow draws nothing. */
+        assert_string_equal(declared("  - { id: it, from: a, to: b, allow: ipc, until: '2020-01-01T00:00:00Z' }\n",
+                                     out), "");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_records),    cmocka_unit_test(test_window_and_filters),
                 cmocka_unit_test(test_policy),     cmocka_unit_test(test_dot),
                 cmocka_unit_test(test_dot_escaping), cmocka_unit_test(test_json),
                 cmocka_unit_test(test_rule_cap),   cmocka_unit_test(test_many),
+                cmocka_unit_test(test_declared_cover),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -303,6 +303,24 @@ static void test_denies(void **state) {
                   NULL, 0, 1u << POLICY_HOP_INVOKE | 1u << POLICY_HOP_IPC | 1u << POLICY_HOP_TRANSFER);
         assert_string_equal(reach_str(g, "a", 0), "a > d; a > f");
         policy_reach_free(g);
+
+        /* Trees and services are apart: a deny of a service takes no
+         * tree (b's hop stays); one of every tree takes the trees of a
+         * rule naming none (c's hop goes: its services give no hop).  An
+         * allow naming no endpoint also allows requests naming none (or
+         * one a '*' does not match): a deny of '*' leaves it (d). */
+        g = graph("version: 1\nrules:\n"
+                  "  - { from: a, to: b, allow: depend, path: /srv }\n"
+                  "  - { from: a, to: b, deny: depend, service: db }\n"
+                  "  - { from: a, to: c, allow: depend }\n"
+                  "  - { from: a, to: c, deny: depend, path: '/**' }\n"
+                  "  - { from: a, to: d, allow: ipc }\n"
+                  "  - { from: a, to: d, deny: ipc, endpoint: '*' }\n",
+                  NULL, 0, 1u << POLICY_HOP_DEPEND | 1u << POLICY_HOP_IPC);
+        assert_string_equal(reach_str(g, "a", 0), "a > d");
+        assert_string_equal(reach_str(g, "b", 0), "b > a; b > a > d");
+        assert_string_equal(reach_str(g, "c", 0), "");
+        policy_reach_free(g);
 }
 
 /* Globs are expanded against the literal names of the rules and the names
