@@ -58,7 +58,7 @@ static const struct {
 #define ATTR_SAFE (MNT_NOSUID | MNT_NODEV)
 #define ATTR_KERNEL (MNT_NOSUID | MNT_NODEV | MNT_NOEXEC)
 
-static int plan_add(MountPlan *p, MountKind kind, const char *source, const char *target,
+int mount_plan_add(MountPlan *p, MountKind kind, const char *source, const char *target,
                     const char *fstype, const char *options, uint32_t attrs, unsigned mode,
                     bool optional) {
         MountEntry *e, *a;
@@ -123,13 +123,13 @@ static int plan_host_entry(MountPlan *p, const char *host_root, const char *rel,
                  * elsewhere (resolv.conf -> /run/...) becomes a bind of the
                  * file it points to. */
                 if (keep_usr_symlinks && (link[0] != '/' || strneq(link, "/usr/", 5)))
-                        return plan_add(p, MOUNT_SYMLINK, link, target, NULL, NULL, 0, 0, false);
+                        return mount_plan_add(p, MOUNT_SYMLINK, link, target, NULL, NULL, 0, 0, false);
                 _cleanup_free_ char *real = realpath(hp, NULL);
                 if (!real)
                         return errno == ENOENT ? 0 : -errno;
-                return plan_add(p, MOUNT_BIND, real, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
+                return mount_plan_add(p, MOUNT_BIND, real, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
         }
-        r = plan_add(p, MOUNT_BIND, hp, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
+        r = mount_plan_add(p, MOUNT_BIND, hp, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
         return r;
 }
 
@@ -140,7 +140,7 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
 
 #define ADD(...)                                       \
         do {                                           \
-                r = plan_add(&p, __VA_ARGS__);         \
+                r = mount_plan_add(&p, __VA_ARGS__);   \
                 if (r < 0)                             \
                         goto fail;                     \
         } while (0)
@@ -170,6 +170,16 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         } else
                 p.root_read_only = c->read_only;
 
+        if (c->own_mounts) {
+                /* The caller's list (shuttle-oci: config.json's mounts,
+                 * masked and read-only paths) replaces the defaults. */
+                for (size_t i = 0; i < c->n_mounts; i++) {
+                        const MountEntry *e = &c->mounts[i];
+                        ADD(e->kind, e->source, e->target, e->fstype, e->options, e->attrs, e->mode, e->optional);
+                }
+                goto shuttle;
+        }
+
         /* Kernel filesystems: a fresh /proc for the new pid namespace, a
          * read-only /sys of the new network namespace. */
         ADD(MOUNT_FS, NULL, "/proc", "proc", NULL, ATTR_KERNEL, 0, false);
@@ -178,17 +188,13 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         /* A minimal /dev: a few host device nodes bound in, a private devpts
          * and shared-memory tmpfs. */
         ADD(MOUNT_FS, NULL, "/dev", "tmpfs", "mode=755,size=65536k", MNT_NOSUID | MNT_NOEXEC, 0, false);
-        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
-                char src[64];
-                snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
-                ADD(MOUNT_BIND, src, src, NULL, NULL, MNT_NOSUID | MNT_NOEXEC, 0, false);
-        }
         ADD(MOUNT_FS, NULL, "/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
             MNT_NOSUID | MNT_NOEXEC, 0, false);
         ADD(MOUNT_FS, NULL, "/dev/shm", "tmpfs", "mode=1777,size=65536k", ATTR_KERNEL, 0, false);
         ADD(MOUNT_FS, NULL, "/dev/mqueue", "mqueue", NULL, ATTR_KERNEL, 0, false);
-        for (size_t i = 0; i < ELEMENTSOF(dev_links); i++)
-                ADD(MOUNT_SYMLINK, dev_links[i].source, dev_links[i].target, NULL, NULL, 0, 0, false);
+        r = mount_plan_add_devices(&p);
+        if (r < 0)
+                goto fail;
 
         /* Private scratch space. */
         ADD(MOUNT_FS, NULL, "/tmp", "tmpfs", "mode=1777", ATTR_SAFE, 0, false);
@@ -204,6 +210,7 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         for (size_t i = 0; i < ELEMENTSOF(readonly_paths); i++)
                 ADD(MOUNT_READONLY, NULL, readonly_paths[i], NULL, NULL, 0, 0, true);
 
+shuttle:
         /* The broker's directory for this container: broker.sock, svc/. */
         if (c->shuttle_dir)
                 ADD(MOUNT_BIND, c->shuttle_dir, "/run/shuttle", NULL, NULL, ATTR_SAFE | MNT_NOEXEC | MNT_RDONLY,
@@ -235,10 +242,94 @@ fail:
         return r;
 }
 
+int mount_plan_add_devices(MountPlan *p) {
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                char src[64];
+                snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+                r = mount_plan_add(p, MOUNT_BIND, src, src, NULL, NULL, MNT_NOSUID | MNT_NOEXEC, 0, false);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(dev_links); i++) {
+                r = mount_plan_add(p, MOUNT_SYMLINK, dev_links[i].source, dev_links[i].target, NULL, NULL, 0, 0,
+                                   false);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int mount_plan_expand_cgroup(MountPlan *p, bool unified, const char *cgroup_root, const char *const *paths) {
+        MountPlan out = {};
+        size_t rootlen = strlen(cgroup_root);
+        size_t n_paths = 0;
+        int r = 0;
+
+        while (paths && paths[n_paths])
+                n_paths++;
+        for (size_t i = 0; i < p->n; i++) {
+                const MountEntry *e = &p->entries[i];
+
+                if (e->kind != MOUNT_CGROUP) {
+                        r = mount_plan_add(&out, e->kind, e->source, e->target, e->fstype, e->options, e->attrs,
+                                           e->mode, e->optional);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+                if (unified) {
+                        if (n_paths == 1) {
+                                r = mount_plan_add(&out, MOUNT_BIND, paths[0], e->target, NULL, NULL,
+                                                   e->attrs | ATTR_KERNEL, 0, false);
+                                if (r < 0)
+                                        goto fail;
+                        }
+                        continue;
+                }
+                r = mount_plan_add(&out, MOUNT_FS, NULL, e->target, "tmpfs", "mode=755,size=4k",
+                                   ATTR_KERNEL, 0, false);
+                if (r < 0)
+                        goto fail;
+                for (size_t k = 0; k < n_paths; k++) {
+                        char target[PATH_MAX];
+                        const char *h;
+                        size_t hl;
+
+                        if (!strneq(paths[k], cgroup_root, rootlen) || paths[k][rootlen] != '/') {
+                                r = -EINVAL;
+                                goto fail;
+                        }
+                        h = paths[k] + rootlen + 1;
+                        hl = strcspn(h, "/");
+                        if (hl == 0 ||
+                            snprintf(target, sizeof(target), "%s/%.*s", e->target, (int) hl, h) >= (int) sizeof(target)) {
+                                r = -EINVAL;
+                                goto fail;
+                        }
+                        r = mount_plan_add(&out, MOUNT_BIND, paths[k], target, NULL, NULL, e->attrs | ATTR_KERNEL,
+                                           0, false);
+                        if (r < 0)
+                                goto fail;
+                }
+        }
+        out.root_is_tmpfs = p->root_is_tmpfs;
+        out.root_read_only = p->root_read_only;
+        mount_plan_done(p);
+        *p = out;
+        return 0;
+fail:
+        mount_plan_done(&out);
+        return r;
+}
+
 static const char *kind_name(MountKind k) {
         static const char *const names[] = {
                 [MOUNT_DIR] = "dir",     [MOUNT_SYMLINK] = "symlink", [MOUNT_BIND] = "bind",
                 [MOUNT_FS] = "fs",       [MOUNT_MASK] = "mask",       [MOUNT_READONLY] = "readonly",
+                [MOUNT_CGROUP] = "cgroup",
+                [MOUNT_SYSCTL] = "sysctl",
         };
         return names[k];
 }
@@ -484,6 +575,23 @@ static int apply_one(const MountEntry *e, int root_fd) {
                         return r;
                 return attach(tree, target);
         }
+        case MOUNT_SYSCTL: {
+                size_t n = e->options ? strlen(e->options) : 0;
+                ssize_t k;
+
+                /* A file of the container's own /proc, mounted by an
+                 * earlier entry: never a magic link, never outside. */
+                target = resolve(root_fd, e->target, O_WRONLY | O_NOFOLLOW,
+                                 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS);
+                if (target < 0)
+                        return target;
+                k = write(target, e->options ?: "", n);
+                if (k < 0)
+                        return -errno;
+                return (size_t) k == n ? 0 : -EIO;
+        }
+        case MOUNT_CGROUP:
+                break;
         }
         return -EINVAL;
 }

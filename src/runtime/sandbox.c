@@ -41,7 +41,7 @@ int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec 
          * no_new_privs, and comes last so nothing before it is refused. */
         STEP(SANDBOX_STEP_BOUNDING, caps_drop_bounding(s->caps));
         STEP(SANDBOX_STEP_RLIMITS, rlimits_apply(s->rlimits, s->n_rlimits, ret_rlimit));
-        STEP(SANDBOX_STEP_GROUPS, SYS(setgroups(0, NULL)));
+        STEP(SANDBOX_STEP_GROUPS, SYS(setgroups(s->n_groups, s->n_groups ? s->groups : NULL)));
         if (s->set_ids) {
                 STEP(SANDBOX_STEP_GID, SYS(setresgid(s->gid, s->gid, s->gid)));
                 STEP(SANDBOX_STEP_UID, SYS(setresuid(s->uid, s->uid, s->uid)));

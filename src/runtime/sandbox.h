@@ -170,6 +170,8 @@ typedef struct SandboxSpec {
         bool set_ids;
         uid_t uid;
         gid_t gid;
+        const gid_t *groups;    /* supplementary groups (none if n_groups is 0) */
+        size_t n_groups;
         const char *workdir;
         const SeccompProgram *seccomp;
         unsigned n_pass_fds;    /* descriptors 3 … 3+n-1 are passed on on
