@@ -21,3 +21,4 @@ include tests/unit/bridge.mk
 include tests/unit/state-info.mk
 include tests/completion.mk
 include tests/unit/xfer.mk
+include tests/unit/oci.mk

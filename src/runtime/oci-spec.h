@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <seccomp.h>
 #include <sys/types.h>
 
 typedef struct OciIdMap {
@@ -204,3 +205,44 @@ const char *oci_spec_annotation(const OciSpec *s, const char *key);
 /* The namespace entry of this type, or NULL when the spec does not list it
  * (then the container shares the runtime's). */
 const OciNamespace *oci_spec_namespace(const OciSpec *s, OciNsType type);
+
+/* Names of the spec's values: "RLIMIT_NOFILE", "CAP_SYS_ADMIN" (through
+ * libcap; the "CAP_" prefix is required), "network", "createRuntime".
+ * The *_from_name ones return -EINVAL for an unknown name, the others NULL
+ * for an unknown value. */
+int oci_rlimit_from_name(const char *name);
+const char *oci_rlimit_to_name(int resource);
+int oci_cap_from_name(const char *name);
+int oci_ns_type_from_name(const char *name);
+const char *oci_ns_type_name(OciNsType t);
+const char *oci_hook_kind_name(OciHookKind k);
+
+/* ---- seccomp (oci-seccomp.c) -------------------------------------------- */
+
+void oci_seccomp_done(OciSeccomp *s);
+/* The profile as a libseccomp filter: the default action, the listed
+ * architectures besides the native one (those this libseccomp or kernel
+ * cannot filter are skipped), one rule per known system call (unknown
+ * names are skipped, as runc does; rules whose action is the default one
+ * too), argument conditions (several on one argument: one rule each, any
+ * may match), the flags as filter attributes.  no_new_privs is left to the
+ * caller.  Errors name the JSON path ("linux.seccomp.syscalls[3].names"). */
+int oci_seccomp_build(const OciSeccomp *s, scmp_filter_ctx *ret, char *err, size_t errlen);
+/* SECCOMP_FILTER_FLAG_* for seccomp(2): the profile's flags, and
+ * NEW_LISTENER when a rule's action is SCMP_ACT_NOTIFY. */
+unsigned oci_seccomp_kernel_flags(const OciSeccomp *s);
+/* oci_seccomp_build() compiled to BPF with those flags, for
+ * seccomp_program_load() (sandbox.h) in the container's child, which then
+ * returns the notification fd when there is one. */
+typedef struct SeccompProgram SeccompProgram;
+int oci_seccomp_program_new(const OciSeccomp *s, SeccompProgram **ret, char *err, size_t errlen);
+
+/* The names this build accepts (for `features`): fills up to size of them,
+ * returns how many there are. */
+typedef enum OciSeccompNames {
+        OCI_SECCOMP_ACTIONS,
+        OCI_SECCOMP_ARCHS,
+        OCI_SECCOMP_OPERATORS,
+        OCI_SECCOMP_FLAGS,
+} OciSeccompNames;
+size_t oci_seccomp_names(OciSeccompNames kind, const char **ret, size_t size);

@@ -109,8 +109,14 @@ int seccomp_program_new(uint64_t caps, SeccompProgram **ret);
 /* The same for caps_default_mask(). */
 int seccomp_program_new_default(SeccompProgram **ret);
 void seccomp_program_free(SeccompProgram *p);
-/* Loads into the calling thread with seccomp(2).  Only a system call: safe
- * in a forked child.  Needs no_new_privs (or CAP_SYS_ADMIN). */
+/* Any libseccomp filter (a scmp_filter_ctx, which the caller keeps)
+ * compiled to classic BPF, to be loaded with seccomp(2) flags
+ * (SECCOMP_FILTER_FLAG_*: the OCI profile's flags). */
+int seccomp_program_new_from_filter(void *filter, unsigned flags, SeccompProgram **ret);
+/* Loads into the calling thread with seccomp(2) and the program's flags.
+ * Only a system call: safe in a forked child.  Needs no_new_privs (or
+ * CAP_SYS_ADMIN).  Returns 0, or the notification fd when the flags have
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER. */
 int seccomp_program_load(const SeccompProgram *p);
 
 /* Build and load the profile into the calling thread (new + load + free).
