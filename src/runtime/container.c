@@ -83,6 +83,7 @@ void container_config_done(ContainerConfig *c) {
         free(c->groups);
         free(c->staging_dir);
         free(c->cgroup_name);
+        seccomp_program_free(c->seccomp);
         free(c->state_dir);
         free(c->cgroup_root);
         free(c->self_cgroup_file);
@@ -175,7 +176,7 @@ struct Container {
         ContainerResult result;
         MountPlan plan;
         char **env;
-        SeccompProgram *seccomp;
+        SeccompProgram *seccomp; /* the default profile, when the config has none */
         StateEntry state;
         bool has_state;
         Cgroup *cgroup;
@@ -588,10 +589,12 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 }
         }
 
-        r = seccomp_program_new(effective_caps(c), &ct->seccomp);
-        if (r < 0) {
-                set_message(&ct->result, "building the seccomp profile: %s", strerror(-r));
-                goto fail;
+        if (!c->seccomp) {
+                r = seccomp_program_new(effective_caps(c), &ct->seccomp);
+                if (r < 0) {
+                        set_message(&ct->result, "building the seccomp profile: %s", strerror(-r));
+                        goto fail;
+                }
         }
 
         if (c->exec_fifo) {
@@ -640,7 +643,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 .plan = &ct->plan,
                 .hostname = hostname,
                 .staging = staging,
-                .seccomp = ct->seccomp,
+                .seccomp = c->seccomp ?: ct->seccomp,
                 .sock = pair[1],
                 .exec_fifo = fifo,
                 .namespaces = ns_new,

@@ -173,6 +173,9 @@ struct ContainerConfig {
          * entry under state_dir is made: the caller keeps its own state. */
         char *staging_dir;
         char *cgroup_name; /* NULL = derived from the name and state_dir */
+        /* The seccomp program instead of the default profile (shuttle-oci:
+         * config.json's); freed with the configuration. */
+        SeccompProgram *seccomp;
 
         char *state_dir; /* default /run/shuttle */
         char *cgroup_root;       /* default /sys/fs/cgroup */

@@ -6,4 +6,3 @@ libshuttle_runtime_la_SOURCES += \
 	src/runtime/tty.h src/runtime/tty.c
 libshuttle_runtime_la_SOURCES += src/runtime/state-info.h src/runtime/state-read.c src/runtime/exec.h src/runtime/exec.c src/runtime/lifecycle.h src/runtime/lifecycle.c
 libshuttle_runtime_la_SOURCES += src/runtime/env.h src/runtime/env.c
-libshuttle_runtime_la_SOURCES += src/runtime/oci-spec.h src/runtime/oci-config.h src/runtime/oci-config.c

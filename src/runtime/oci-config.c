@@ -373,6 +373,11 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                 if (r < 0)
                         return r;
         }
+        if (s->has_seccomp) {
+                r = oci_seccomp_program_new(&s->seccomp, &c->seccomp, err, errlen);
+                if (r < 0)
+                        return r;
+        }
         r = sysctls_from_spec(s, c, err, errlen);
         if (r < 0)
                 return r;

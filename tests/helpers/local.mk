@@ -27,3 +27,9 @@ check_PROGRAMS += tests/helpers/syscalls
 tests_helpers_syscalls_SOURCES = tests/helpers/syscalls.c
 tests_helpers_syscalls_CFLAGS = $(AM_CFLAGS) $(LIBSECCOMP_CFLAGS)
 tests_helpers_syscalls_LDADD = $(LIBSECCOMP_LIBS)
+# A subreaper and a console socket's listener, as conmon and containerd's
+# shim are to shuttle-oci (tests/integration/oci-lifecycle.sh).
+check_PROGRAMS += tests/helpers/subreaper tests/helpers/consock
+tests_helpers_subreaper_SOURCES = tests/helpers/subreaper.c
+tests_helpers_consock_SOURCES = tests/helpers/consock.c
+tests_helpers_consock_LDADD = libshuttle-common.la

@@ -34,3 +34,4 @@ integration_tests += tests/integration/names.sh
 integration_tests += tests/integration/escape.sh
 integration_tests += tests/integration/audit-flood.sh
 integration_tests += tests/integration/reload-async.sh
+integration_tests += tests/integration/oci-lifecycle.sh
