@@ -6,3 +6,4 @@ dist_man_MANS += man/shuttle-shim.7
 dist_man_MANS += man/libshuttle.3
 dist_man_MANS += man/shuttle-name.1
 dist_man_MANS += man/shuttle-invoke.1
+dist_man_MANS += man/shuttle-oci.8

@@ -23,7 +23,7 @@ compare() {
                 echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
 }
 
-echo "1..24"
+echo "1..42"
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
@@ -40,4 +40,11 @@ done
 bin=$(dirname "$SHUTTLECTL")
 compare "shuttle-invoke" "$("$bin/shuttle-invoke" --help)" "$man/shuttle-invoke.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
 compare "shuttle-name" "$("$bin/shuttle-name" --help)" "$man/shuttle-name.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
+# shuttle-oci: the global options, then each verb's section.
+oci=$bin/shuttle-oci
+compare "shuttle-oci" "$("$oci" --help)" "$man/shuttle-oci.8" '/^\.SH GLOBAL OPTIONS/,/^\.SH CREATE/p'
+for verb in create start state kill delete run list ps; do
+        upper=$(echo "$verb" | tr a-z A-Z)
+        compare "shuttle-oci $verb" "$("$oci" $verb --help)" "$man/shuttle-oci.8" "/^\\.SH $upper\$/,/^\\.SH /p"
+done
 exit $fail

@@ -371,7 +371,9 @@ int oci_start(int argc, char **argv) {
         int r;
 
         if (argc == 2 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
-                printf("Usage: shuttle-oci start ID\n\nStart a created container's process.\n");
+                printf("Usage: shuttle-oci start ID\n\nStart a created container's process.\n\n"
+                       "Options:\n"
+                       "  -h, --help   show this help\n");
                 return 0;
         }
         if (argc != 2 || argv[1][0] == '-') {

@@ -40,7 +40,9 @@ int oci_state(int argc, char **argv) {
         OciState st = {};
 
         if (is_help(argc, argv)) {
-                printf("Usage: shuttle-oci state ID\n\nPrint the container's state (runtime-spec JSON).\n");
+                printf("Usage: shuttle-oci state ID\n\nPrint the container's state (runtime-spec JSON).\n\n"
+                       "Options:\n"
+                       "  -h, --help   show this help\n");
                 return 0;
         }
         if (argc != 2 || argv[1][0] == '-') {
@@ -251,7 +253,7 @@ int oci_delete(int argc, char **argv) {
         return 0;
 }
 
-static int parse_format(const char *verb, int argc, char **argv, int *i, bool *ret_json) {
+static int parse_format(const char *verb, int argc, char **argv, int *i, bool *ret_json, bool quiet_ok) {
         *ret_json = false;
         for (; *i < argc && argv[*i][0] == '-'; (*i)++) {
                 const char *v = NULL;
@@ -261,7 +263,7 @@ static int parse_format(const char *verb, int argc, char **argv, int *i, bool *r
                         v = argv[++*i];
                 } else if (strneq(argv[*i], "--format=", 9))
                         v = argv[*i] + 9;
-                else if (streq(argv[*i], "-q") || streq(argv[*i], "--quiet"))
+                else if (quiet_ok && (streq(argv[*i], "-q") || streq(argv[*i], "--quiet")))
                         continue;
                 else
                         goto bad;
@@ -284,11 +286,15 @@ int oci_list(int argc, char **argv) {
         int i = 1;
 
         if (is_help(argc, argv)) {
-                printf("Usage: shuttle-oci list [--format table|json]\n\nList the containers under --root.\n");
+                printf("Usage: shuttle-oci list [OPTIONS]\n\nList the containers under --root.\n\n"
+                       "Options:\n"
+                       "  -f, --format table|json   how to print them (default table)\n"
+                       "  -q, --quiet               accepted, no effect\n"
+                       "  -h, --help                show this help\n");
                 json_decref(all);
                 return 0;
         }
-        if (parse_format("list", argc, argv, &i, &json) < 0 || i != argc) {
+        if (parse_format("list", argc, argv, &i, &json, true) < 0 || i != argc) {
                 json_decref(all);
                 return EXIT_FAILURE;
         }
@@ -333,11 +339,14 @@ int oci_ps(int argc, char **argv) {
         int i = 1, r;
 
         if (is_help(argc, argv)) {
-                printf("Usage: shuttle-oci ps [--format table|json] ID\n\n"
-                       "List the processes of the container (their pids on the host).\n");
+                printf("Usage: shuttle-oci ps [OPTIONS] ID\n\n"
+                       "List the processes of the container (their pids on the host).\n\n"
+                       "Options:\n"
+                       "  -f, --format table|json   how to print them (default table)\n"
+                       "  -h, --help                show this help\n");
                 return 0;
         }
-        if (parse_format("ps", argc, argv, &i, &json) < 0 || i != argc - 1) {
+        if (parse_format("ps", argc, argv, &i, &json, false) < 0 || i != argc - 1) {
                 fprintf(stderr, "shuttle-oci: ps: expected [--format table|json] ID\n");
                 return EXIT_FAILURE;
         }

@@ -35,7 +35,7 @@ static const OciVerb verbs[] = {
         { "start", "Start a created container's process", oci_start },
         { "state", "Print a container's state as JSON", oci_state },
         { "kill", "Send a signal to a container's process", oci_kill },
-        { "delete", "Delete a stopped container (--force: any)", oci_delete },
+        { "delete", "Delete a stopped or created container", oci_delete },
         { "run", "Create and start a container, and wait for it", oci_run },
         { "list", "List the containers", oci_list },
         { "ps", "List a container's processes", oci_ps },
