@@ -136,29 +136,6 @@ static int connect_console(const char *path) {
         return TAKE_FD(fd);
 }
 
-static int write_pid_file(const char *path, pid_t pid) {
-        _cleanup_free_ char *tmp = NULL;
-        char buf[32];
-        int fd, r = 0;
-
-        /* Written whole or not at all: the caller may read it at once. */
-        if (asprintf(&tmp, "%s.shuttle-oci.tmp", path) < 0)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        snprintf(buf, sizeof(buf), "%d", (int) pid);
-        if (write(fd, buf, strlen(buf)) != (ssize_t) strlen(buf))
-                r = errno ? -errno : -EIO;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
-}
-
 static void rfc3339_now(char buf[static 40]) {
         struct timespec ts;
         struct tm tm;
@@ -305,7 +282,7 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 goto fail_container;
         }
         if (pid_file) {
-                r = write_pid_file(pid_file, container_pid(ct));
+                r = oci_write_pid_file(pid_file, container_pid(ct));
                 if (r < 0) {
                         oci_error(verb, o->id, "--pid-file '%s': %s", pid_file, strerror(-r));
                         goto fail_container;

@@ -389,3 +389,26 @@ void oci_cgroup_name(const char *root, const char *id, char ret[static 64]) {
         else
                 snprintf(ret, 64, "%s.%08x", prefix, h);
 }
+
+int oci_write_pid_file(const char *path, pid_t pid) {
+        _cleanup_free_ char *tmp = NULL;
+        char buf[32];
+        int fd, r = 0;
+
+        /* Written whole or not at all: the caller may read it at once. */
+        if (asprintf(&tmp, "%s.shuttle-oci.tmp", path) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        snprintf(buf, sizeof(buf), "%d", (int) pid);
+        if (write(fd, buf, strlen(buf)) != (ssize_t) strlen(buf))
+                r = errno ? -errno : -EIO;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}

@@ -232,6 +232,9 @@ int oci_delete(int argc, char **argv) {
                 return oci_error("delete", id, "the container is %s: stop it first, or use --force",
                                 oci_status_name(status));
         }
+        if (status == OCI_STATUS_PAUSED)
+                /* A frozen process takes no signal, not even KILL. */
+                (void) cgroup_freeze_path((const char *const *) st.cgroups, false);
         if (status != OCI_STATUS_STOPPED) {
                 (void) oci_state_signal(&st, SIGKILL);
                 wait_stopped(&st);
@@ -367,4 +370,54 @@ int oci_ps(int argc, char **argv) {
                         printf("%d\n", (int) pids[k]);
         }
         return 0;
+}
+
+static int pause_resume(int argc, char **argv, bool freeze) {
+        const char *verb = argv[0];
+        _cleanup_close_ int lock = -1;
+        OciState st = {};
+        OciStatus status;
+        int r;
+
+        if (is_help(argc, argv)) {
+                printf("Usage: shuttle-oci %s ID\n\n%s\n\n"
+                       "Options:\n"
+                       "  -h, --help   show this help\n",
+                       verb, freeze ? "Freeze every process of a running container (its cgroup's freezer)."
+                                    : "Thaw a paused container.");
+                return 0;
+        }
+        if (argc != 2 || argv[1][0] == '-') {
+                fprintf(stderr, "shuttle-oci: %s: expected one container ID (see 'shuttle-oci %s --help')\n", verb,
+                        verb);
+                return EXIT_FAILURE;
+        }
+        if (read_state(verb, argv[1], &st) != 0)
+                return EXIT_FAILURE;
+        r = oci_state_lock(argv[1], &lock);
+        if (r < 0) {
+                oci_state_done(&st);
+                return oci_error(verb, argv[1], "locking its state: %s", strerror(-r));
+        }
+        status = oci_state_status(&st);
+        if (status != (freeze ? OCI_STATUS_RUNNING : OCI_STATUS_PAUSED)) {
+                oci_state_done(&st);
+                return oci_error(verb, argv[1], "the container is %s, not %s", oci_status_name(status),
+                                 freeze ? "running" : "paused");
+        }
+        r = cgroup_freeze_path((const char *const *) st.cgroups, freeze);
+        oci_state_done(&st);
+        if (r == -EOPNOTSUPP)
+                return oci_error(verb, argv[1], "its cgroup has no freezer");
+        if (r < 0)
+                return oci_error(verb, argv[1], "writing its cgroup's freezer: %s", strerror(-r));
+        return 0;
+}
+
+int oci_pause(int argc, char **argv) {
+        return pause_resume(argc, argv, true);
+}
+
+int oci_resume(int argc, char **argv) {
+        return pause_resume(argc, argv, false);
 }

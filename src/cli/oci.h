@@ -89,6 +89,8 @@ int oci_state_signal(const OciState *s, int sig);
 int oci_state_signal_all(const OciState *s, int sig);
 /* The processes in the container's cgroup (host pids), malloc'ed. */
 int oci_state_pids(const OciState *s, pid_t **ret, size_t *ret_n);
+/* Writes pid to path whole or not at all (a temporary file renamed). */
+int oci_write_pid_file(const char *path, pid_t pid);
 /* The cgroup name for a container id under --root: the id's safe
  * characters and a hash of both. */
 void oci_cgroup_name(const char *root, const char *id, char ret[static 64]);
@@ -102,5 +104,8 @@ int oci_kill(int argc, char **argv);
 int oci_delete(int argc, char **argv);
 int oci_list(int argc, char **argv);
 int oci_ps(int argc, char **argv);
+int oci_exec(int argc, char **argv);
+int oci_pause(int argc, char **argv);
+int oci_resume(int argc, char **argv);
 /* Signal names as kill takes them: "TERM", "SIGTERM", "15". */
 int oci_parse_signal(const char *s, int *ret);

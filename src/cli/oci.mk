@@ -6,6 +6,7 @@ shuttle_oci_SOURCES = \
 	src/cli/shuttle-oci.c \
 	src/cli/oci-state.c \
 	src/cli/oci-create.c \
-	src/cli/oci-verbs.c
+	src/cli/oci-verbs.c \
+	src/cli/oci-exec.c
 shuttle_oci_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 shuttle_oci_LDADD = libshuttle-runtime.la libshuttle-common.la $(JANSSON_LIBS)

@@ -39,6 +39,9 @@ static const OciVerb verbs[] = {
         { "run", "Create and start a container, and wait for it", oci_run },
         { "list", "List the containers", oci_list },
         { "ps", "List a container's processes", oci_ps },
+        { "exec", "Run one more process in a running container", oci_exec },
+        { "pause", "Freeze a running container", oci_pause },
+        { "resume", "Thaw a paused container", oci_resume },
         { "help", "Show this help", oci_help },
 };
 

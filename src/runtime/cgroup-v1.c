@@ -19,6 +19,7 @@ static const struct {
         { CG_MEMORY, "memory" },
         { CG_PIDS, "pids" },
         { CG_CPU, "cpu" },
+        { CG_FREEZER, "freezer" },
 };
 
 /* Finds controller in the /proc/self/cgroup format ("4:memory:/a/b",
@@ -152,10 +153,14 @@ int cgroup_v1_add_dirs(Cgroup *cg, const char *root, const char *self_cgroup_fil
                 if (v1_controllers[i].bit == CG_CPU && limits->cpu_quota_usec == 0 &&
                     !all_controllers)
                         continue;
+                /* freezer only when asked for (shuttle-oci pause), and
+                 * only where there is one. */
+                if (v1_controllers[i].bit == CG_FREEZER && !limits->freezer && !all_controllers)
+                        continue;
 
                 r = resolve(root, root_fd, self_text, v1_controllers[i].name, &base, &fd);
                 if (r == -ENOENT) {
-                        if (all_controllers)
+                        if (all_controllers || v1_controllers[i].bit == CG_FREEZER)
                                 continue;
                         if (ret_missing)
                                 *ret_missing = v1_controllers[i].name;

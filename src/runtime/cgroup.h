@@ -56,6 +56,8 @@ typedef struct CgroupLimits {
                                    * skipped where there is no pids controller */
         uint64_t cpu_quota_usec;  /* 0 = no limit; else >= 1000 */
         uint64_t cpu_period_usec; /* 0 = default (100000); else 1000..1000000 */
+        bool freezer;             /* v1: a directory in the freezer hierarchy too, where
+                                   * there is one (v2 always has cgroup.freeze) */
 } CgroupLimits;
 
 typedef struct Cgroup Cgroup;
@@ -104,6 +106,10 @@ int cgroup_attach(Cgroup *cg, pid_t pid);
  * memory.events "oom_kill", 0 when no memory limit was set since then the
  * memory controller is not enabled and the cgroup has no limit to hit). */
 int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret);
+/* Freezes (or thaws) every process in the cgroup: v1 freezer.state (with
+ * limits.freezer; -EOPNOTSUPP without a freezer directory), v2
+ * cgroup.freeze.  Does not wait for the state to settle. */
+int cgroup_freeze_path(const char *const *paths, bool freeze);
 /* SIGKILLs every process in the cgroup (and in any cgroup below it) and
  * waits until none is left, for up to 2 s: cgroup.kill where the kernel has
  * it, else rounds of reading cgroup.procs and signalling what is listed.

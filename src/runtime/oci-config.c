@@ -306,7 +306,9 @@ static int process_from_spec(const OciProcess *p, ContainerConfig *c, char *err,
 }
 
 static int resources_from_spec(const OciResources *res, ContainerConfig *c, char *err, size_t errlen) {
-        c->limits = (CgroupLimits){};
+        /* pause and resume need a freezer; no default pids limit (the
+         * caller's, e.g. podman's pids_limit, is in the spec). */
+        c->limits = (CgroupLimits){ .freezer = true };
         if (res->has_memory_limit && res->memory_limit > 0)
                 c->limits.memory_bytes = (uint64_t) res->memory_limit;
         if (res->has_pids_limit && res->pids_limit > 0)

@@ -3,9 +3,10 @@
  *
  * What podman's conmon and containerd's shim are to an OCI runtime: a
  * child subreaper.  Runs each command in turn (stopping at the first that
- * fails: exit 100), then reaps whatever was left to it, the container's
- * process that `shuttle-oci create` left behind, and prints how it ended:
- * "exited N" or "killed SIG".  Gives up after 20 s (exit 101). */
+ * fails: exit 100), then reaps whatever was left to it (the container's
+ * process that `shuttle-oci create` left behind, a process of `exec
+ * --detach`) until nothing is, and prints how each ended, one a line:
+ * "exited N" or "killed SIG".  Gives up after 20 s. */
 
 #include <errno.h>
 #include <signal.h>
@@ -44,14 +45,11 @@ int main(int argc, char **argv) {
                 i = j + 1;
         }
         alarm(20);
-        p = wait(&status);
-        if (p < 0) {
-                printf("nothing to reap\n");
-                return 0;
-        }
-        if (WIFEXITED(status))
-                printf("exited %d\n", WEXITSTATUS(status));
-        else if (WIFSIGNALED(status))
-                printf("killed %d\n", WTERMSIG(status));
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        while ((p = wait(&status)) > 0)
+                if (WIFEXITED(status))
+                        printf("exited %d\n", WEXITSTATUS(status));
+                else if (WIFSIGNALED(status))
+                        printf("killed %d\n", WTERMSIG(status));
         return 0;
 }

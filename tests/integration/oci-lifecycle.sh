@@ -15,6 +15,14 @@ fi
 ROOT=$T/oci-root
 SUB=$HELPERS/subreaper
 oci() { "$OCI" --root "$ROOT" "$@"; }
+# Whatever a failed check left running is deleted (killed) before lib.sh
+# removes the work directory.
+oci_cleanup() {
+        local d
+        for d in "$ROOT"/*; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
+        cleanup_lib
+}
+trap oci_cleanup EXIT
 
 # make_bundle DIR TERMINAL ARGS-JSON [EXTRA-JSON-KEYS]
 make_bundle() {
@@ -59,7 +67,7 @@ JSON
 state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
-plan 32
+plan 40
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
@@ -106,6 +114,27 @@ check_eq "delete --force kills a running container" "killed 9" "$(cat "$T/reaped
 check_eq "... and leaves no state" "" "$(ls -d "$ROOT/c3" 2>/dev/null)"
 check_eq "a second create with the same ID fails" "1" "$(cat "$T/dup.rc")"
 check_match "... saying it exists" "create c3: .*exists" "$(cat "$T/dup.err")"
+
+# ---- exec (--process, runc style, --detach), pause and resume ----
+cat > "$T/proc.json" <<JSON
+{ "args": ["sh", "-c", "echo in-exec \$(id -u) \$PWD \$FOO; exit 4"], "env": ["PATH=/bin", "FOO=bar"],
+  "cwd": "/shared", "user": { "uid": 1000, "gid": 1000 } }
+JSON
+"$SUB" "$OCI" --root "$ROOT" create --bundle "$B2" c7 \; "$OCI" --root "$ROOT" start c7 \; \
+        sh -c "'$OCI' --root '$ROOT' exec --process '$T/proc.json' c7 > '$T/exec.out' 2>&1; echo \$? > '$T/exec.rc'; \
+               '$OCI' --root '$ROOT' exec c7 hostname > '$T/exec2.out' 2>&1; \
+               '$OCI' --root '$ROOT' exec --detach --pid-file '$T/epid' c7 sleep 0.2 > '$T/exec3.out' 2>&1; \
+               '$OCI' --root '$ROOT' pause c7; '$OCI' --root '$ROOT' state c7 > '$T/paused'; \
+               sleep 0.3; '$OCI' --root '$ROOT' resume c7; '$OCI' --root '$ROOT' state c7 > '$T/resumed'" \; \
+        "$OCI" --root "$ROOT" delete --force c7 > "$T/reaped7"
+check_eq "exec --process runs the process as its user, in its cwd, with its env" "in-exec 1000 /shared bar" "$(cat "$T/exec.out")"
+check_eq "... and exits with its status" "4" "$(cat "$T/exec.rc")"
+check_eq "exec ID COMMAND runs it in the container's namespaces" "ocitest" "$(cat "$T/exec2.out")"
+check_match "exec --detach --pid-file writes the process's pid" '^[0-9]+$' "$(cat "$T/epid" 2>/dev/null)"
+check_match "pause: the state says paused" '"status": "paused"' "$(cat "$T/paused")"
+check_match "resume: running again" '"status": "running"' "$(cat "$T/resumed")"
+check_eq "delete --force after all that (the detached process ended first)" "exited 0 killed 9" "$(tr '\n' ' ' < "$T/reaped7" | sed 's/ $//')"
+check_eq "... leaves nothing under --root" "" "$(ls "$ROOT" 2>/dev/null)"
 
 # ---- console socket: the pty master reaches the caller ----
 B4=$T/b4
