@@ -2,6 +2,7 @@
 /* config.json's values as a ContainerConfig (see oci-config.h). */
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -165,6 +166,10 @@ static int sysctl_namespace(const char *key) {
         return 0;
 }
 
+static ContainerNs ns_index(int flag) {
+        return flag == CLONE_NEWNET ? CONTAINER_NS_NET : flag == CLONE_NEWIPC ? CONTAINER_NS_IPC : CONTAINER_NS_UTS;
+}
+
 static int sysctls_from_spec(const OciSpec *s, ContainerConfig *c, char *err, size_t errlen) {
         for (size_t i = 0; i < s->n_sysctl; i++) {
                 const char *k = s->sysctl_keys[i];
@@ -174,7 +179,9 @@ static int sysctls_from_spec(const OciSpec *s, ContainerConfig *c, char *err, si
 
                 if (ns == 0)
                         return bad(err, errlen, "linux.sysctl.%s: not in a namespace of the container's", k);
-                if (!(c->namespaces & (uint64_t) ns))
+                /* Its own namespace, new or joined by path (podman's
+                 * network namespace), never one shared with us. */
+                if (!(c->namespaces & (uint64_t) ns) && !c->ns_path[ns_index(ns)])
                         return bad(err, errlen, "linux.sysctl.%s: the container shares that namespace", k);
                 if (strlen(k) > 200 || strstr(k, "..") || strchr(k, '/'))
                         return bad(err, errlen, "linux.sysctl.%s: not a sysctl name", k);
@@ -279,7 +286,11 @@ static int process_from_spec(const OciProcess *p, ContainerConfig *c, char *err,
          * permitted sets' common part.  No capabilities object: none. */
         c->has_caps = true;
         c->caps = p->has_caps ? p->caps.bounding & p->caps.permitted : 0;
-        if (p->has_caps && p->caps.ambient != 0 && (p->caps.ambient & ~c->caps) != 0)
+        /* Until the devices cgroup is carried (linux.resources.devices),
+         * nothing else stops a process that may mknod from making the
+         * host's disks its own: CAP_MKNOD is never given (docs/OCI.md). */
+        c->caps &= ~CAP_MASK(CAP_MKNOD);
+        if (p->has_caps && p->caps.ambient != 0 && (p->caps.ambient & ~(c->caps | CAP_MASK(CAP_MKNOD))) != 0)
                 return bad(err, errlen, "process.capabilities.ambient: not within the bounding and permitted sets");
 
         if (p->n_rlimits > 0) {
