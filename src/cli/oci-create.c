@@ -329,7 +329,7 @@ static int start_locked(const char *verb, const char *id) {
                 return oci_error(verb, id, "out of memory");
         r = oci_state_read(id, &st);
         if (r < 0)
-                return oci_error(verb, id, "%s", r == -ENOENT ? "no such container" : strerror(-r));
+                return oci_error(verb, id, "%s", r == -ENOENT ? "container does not exist" : strerror(-r));
         status = oci_state_status(&st);
         oci_state_done(&st);
         if (status != OCI_STATUS_CREATED)
@@ -359,7 +359,7 @@ int oci_start(int argc, char **argv) {
         }
         r = oci_state_lock(argv[1], &lock);
         if (r < 0)
-                return oci_error("start", argv[1], "%s", r == -ENOENT ? "no such container" : strerror(-r));
+                return oci_error("start", argv[1], "%s", r == -ENOENT ? "container does not exist" : strerror(-r));
         return start_locked("start", argv[1]);
 }
 

@@ -186,7 +186,7 @@ int oci_exec(int argc, char **argv) {
         r = oci_state_read(o.id, &st);
         if (r < 0) {
                 free(o.env);
-                return oci_error("exec", o.id, "%s", r == -ENOENT ? "no such container" : strerror(-r));
+                return oci_error("exec", o.id, "%s", r == -ENOENT ? "container does not exist" : strerror(-r));
         }
         if (oci_state_status(&st) != OCI_STATUS_RUNNING) {
                 oci_error("exec", o.id, "the container is %s, not running", oci_status_name(oci_state_status(&st)));

@@ -29,7 +29,7 @@ static int read_state(const char *verb, const char *id, OciState *ret) {
                 return oci_error(verb, id, "not a valid container ID");
         r = oci_state_read(id, ret);
         if (r == -ENOENT)
-                return oci_error(verb, id, "no such container (under %s)", oci_globals.root);
+                return oci_error(verb, id, "container does not exist (under %s)", oci_globals.root);
         if (r < 0)
                 return oci_error(verb, id, "reading its state: %s", strerror(-r));
         return 0;
@@ -217,7 +217,7 @@ int oci_delete(int argc, char **argv) {
                 return oci_error("delete", id, "not a valid container ID");
         r = oci_state_lock(id, &lock);
         if (r == -ENOENT)
-                return force ? 0 : oci_error("delete", id, "no such container (under %s)", oci_globals.root);
+                return force ? 0 : oci_error("delete", id, "container does not exist (under %s)", oci_globals.root);
         if (r < 0)
                 return oci_error("delete", id, "locking its state: %s", strerror(-r));
         r = oci_state_read(id, &st);

@@ -48,11 +48,12 @@ int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec 
         }
         STEP(SANDBOX_STEP_CAPS, caps_apply(s->caps));
         STEP(SANDBOX_STEP_WORKDIR, SYS(chdir(s->workdir ?: "/")));
+        /* Nothing the caller had open beyond stdio (and what it placed at
+         * 3… to pass on) goes into the container.  Before the filter: a
+         * profile (an OCI one) may not know close_range. */
+        STEP(SANDBOX_STEP_FDS, SYS(close_range(3 + s->n_pass_fds, ~0U, CLOSE_RANGE_CLOEXEC)));
         STEP(SANDBOX_STEP_NO_NEW_PRIVS, no_new_privs_set());
         STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));
-        /* Nothing the caller had open beyond stdio (and what it placed at
-         * 3… to pass on) goes into the container. */
-        STEP(SANDBOX_STEP_FDS, SYS(close_range(3 + s->n_pass_fds, ~0U, CLOSE_RANGE_CLOEXEC)));
 #undef SYS
 #undef STEP
         return 0;

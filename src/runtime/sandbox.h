@@ -166,9 +166,9 @@ int rlimits_apply(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_fail
 
 /* What a process entering a container gives up, in the one order that
  * works (see the top of this file): bounding set, rlimits, groups and ids,
- * capabilities, working directory (as the final user), no_new_privs,
- * seccomp, and descriptors beyond stdio (and n_pass_fds) marked
- * close-on-exec. */
+ * capabilities, working directory (as the final user), descriptors
+ * beyond stdio (and n_pass_fds) marked close-on-exec, no_new_privs,
+ * seccomp. */
 typedef struct SandboxSpec {
         uint64_t caps;
         const RlimitSpec *rlimits;
