@@ -769,3 +769,10 @@ int cgroup_freeze_path(const char *const *paths, bool freeze) {
         }
         return found ? 0 : -EOPNOTSUPP;
 }
+
+bool cgroup_enforces_devices(const Cgroup *cg) {
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                if (cg->dirs[i].mask & CG_DEVICES)
+                        return true;
+        return false;
+}

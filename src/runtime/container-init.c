@@ -85,6 +85,9 @@ static const char *mount_what(const MountEntry *e) {
         case MOUNT_CGROUP:
                 snprintf(buf, sizeof(buf), "mounting the cgroups at '%s'", e->target);
                 break;
+        case MOUNT_DEVICE:
+                snprintf(buf, sizeof(buf), "creating the device '%s'", e->target);
+                break;
         case MOUNT_SYSCTL:
                 snprintf(buf, sizeof(buf), "writing '%s' to '%s'", e->options ? e->options : "", e->target);
                 break;
@@ -209,6 +212,9 @@ static void enter_sandbox(const InitArgs *a) {
                 /* a->sock stays usable: sandbox_enter() only marks the
                  * rest close-on-exec, and pid 1 never execs. */
                 .n_pass_fds = c->preserve_fds,
+                .ambient = c->caps_ambient,
+                .keep_caps = c->cmd_is_pid1,
+                .new_privs = c->new_privs,
         };
         SandboxStep step;
         int r;
@@ -440,6 +446,9 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 fail(a, -errno, "setting the host name: %m");
         if (a->hostname && !(a->namespaces & CLONE_NEWUTS) && a->config->hostname)
                 fail(a, -EINVAL, "a host name needs a UTS namespace of the container's own");
+        if (a->config->domainname && (a->namespaces & CLONE_NEWUTS) &&
+            setdomainname(a->config->domainname, strlen(a->config->domainname)) < 0)
+                fail(a, -errno, "setting the domain name: %m");
 
         if ((a->namespaces & CLONE_NEWNET) && (a->config->net == NET_LOOPBACK || a->config->net == NET_BRIDGE)) {
                 r = netlink_loopback_up();

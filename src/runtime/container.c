@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <linux/capability.h>
 
 #include "common/fdpass.h"
 #include "common/fileio.h"
@@ -55,6 +56,7 @@ void container_config_done(ContainerConfig *c) {
         free(c->env);
         free(c->workdir);
         free(c->rlimits);
+        free((void *) c->limits.devices);
         for (size_t i = 0; i < c->n_volumes; i++) {
                 free(c->volumes[i].source);
                 free(c->volumes[i].destination);
@@ -81,6 +83,7 @@ void container_config_done(ContainerConfig *c) {
         }
         free(c->mounts);
         free(c->groups);
+        free(c->domainname);
         free(c->staging_dir);
         free(c->cgroup_name);
         seccomp_program_free(c->seccomp);
@@ -177,6 +180,8 @@ struct Container {
         MountPlan plan;
         char **env;
         SeccompProgram *seccomp; /* the default profile, when the config has none */
+        uint64_t caps;           /* what CMD keeps: effective_caps(), less CAP_MKNOD where
+                                  * the devices cgroup asked for is not enforced */
         StateEntry state;
         bool has_state;
         Cgroup *cgroup;
@@ -288,7 +293,7 @@ static int handle_init_message(Container *ct) {
                          * maybe not yet the container's). */
                         if (ct->has_state)
                                 (void) state_entry_write(&ct->state, ct->config, getpid(), ct->init_pid,
-                                                         cgroup_paths(ct->cgroup), effective_caps(ct->config));
+                                                         cgroup_paths(ct->cgroup), ct->caps);
                         if (ct->config->hooks.started)
                                 ct->config->hooks.started(ct->config, ct->config->hooks.userdata);
                 }
@@ -573,8 +578,13 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                             cgroup_root_of(c), strerror(-r));
                 goto fail;
         }
+        ct->caps = effective_caps(c);
+        if (c->limits.has_devices && !cgroup_enforces_devices(ct->cgroup))
+                /* Nothing else would stop a process that may mknod from
+                 * opening the host's disks (cgroup v2: no BPF program yet). */
+                ct->caps &= ~CAP_MASK(CAP_MKNOD);
         if (ct->has_state) {
-                r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), effective_caps(c));
+                r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), ct->caps);
                 if (r < 0) {
                         set_message(&ct->result, "writing state: %s", strerror(-r));
                         goto fail;
@@ -590,7 +600,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         }
 
         if (!c->seccomp) {
-                r = seccomp_program_new(effective_caps(c), &ct->seccomp);
+                r = seccomp_program_new(ct->caps, &ct->seccomp);
                 if (r < 0) {
                         set_message(&ct->result, "building the seccomp profile: %s", strerror(-r));
                         goto fail;
@@ -649,7 +659,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 .namespaces = ns_new,
                 .parent = getpid(),
                 .envp = ct->env,
-                .caps = effective_caps(c),
+                .caps = ct->caps,
         };
         memcpy(args.ns_fds, ns_fds, sizeof(ns_fds));
         pid = clone_container(ns_new, &ct->pidfd);

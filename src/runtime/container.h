@@ -96,7 +96,7 @@ struct ContainerConfig {
         uint64_t caps_add;
         uint64_t caps_drop;
 
-        CgroupLimits limits;
+        CgroupLimits limits; /* limits.devices is freed with the configuration */
         RlimitSpec *rlimits;
         size_t n_rlimits;
 
@@ -159,6 +159,10 @@ struct ContainerConfig {
          * caps_add and caps_drop. */
         bool has_caps;
         uint64_t caps;
+        uint64_t caps_ambient; /* raised for CMD (within caps); kept across its uid change */
+        /* No no_new_privs (config.json's noNewPrivileges false): setuid
+         * programs work; the filter is loaded before the ids change. */
+        bool new_privs;
         gid_t *groups; /* supplementary groups (with has_user) */
         size_t n_groups;
         bool has_umask;
@@ -168,6 +172,7 @@ struct ContainerConfig {
         /* The host name is set only if hostname is given (no default to
          * the name). */
         bool hostname_exact;
+        char *domainname; /* NIS domain name (with a UTS namespace of its own), or NULL */
         unsigned console_rows, console_cols; /* the terminal's size, 0 = leave */
         /* Where the root is built (an empty host directory).  When set, no
          * entry under state_dir is made: the caller keeps its own state. */

@@ -176,6 +176,9 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
                 for (size_t i = 0; i < c->n_mounts; i++) {
                         const MountEntry *e = &c->mounts[i];
                         ADD(e->kind, e->source, e->target, e->fstype, e->options, e->attrs, e->mode, e->optional);
+                        p.entries[p.n - 1].dev = e->dev;
+                        p.entries[p.n - 1].uid = e->uid;
+                        p.entries[p.n - 1].gid = e->gid;
                 }
                 goto shuttle;
         }
@@ -277,6 +280,9 @@ int mount_plan_expand_cgroup(MountPlan *p, bool unified, const char *cgroup_root
                                            e->mode, e->optional);
                         if (r < 0)
                                 goto fail;
+                        out.entries[out.n - 1].dev = e->dev;
+                        out.entries[out.n - 1].uid = e->uid;
+                        out.entries[out.n - 1].gid = e->gid;
                         continue;
                 }
                 if (unified) {
@@ -330,6 +336,7 @@ static const char *kind_name(MountKind k) {
                 [MOUNT_FS] = "fs",       [MOUNT_MASK] = "mask",       [MOUNT_READONLY] = "readonly",
                 [MOUNT_CGROUP] = "cgroup",
                 [MOUNT_SYSCTL] = "sysctl",
+                [MOUNT_DEVICE] = "device",
         };
         return names[k];
 }
@@ -470,12 +477,15 @@ int bind_mount_fd(const char *source, int target_fd, uint32_t attrs) {
         return attach(tree, target_fd);
 }
 
-static int fs_mount_fd(const char *fstype, const char *options, int target_fd, uint32_t attrs) {
+static int fs_mount_fd(const char *fstype, const char *source, const char *options, int target_fd, uint32_t attrs) {
         _cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
         _cleanup_close_ int mnt = -1;
         _cleanup_free_ char *opts = NULL;
 
         if (fs < 0)
+                return -errno;
+        /* What mountinfo shows as the source ("proc", "tmpfs", "shm"). */
+        if (source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
                 return -errno;
         if (options) {
                 char *save = NULL;
@@ -549,7 +559,7 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 target = open_in_root(root_fd, e->target, true, false);
                 if (target < 0)
                         return target;
-                return fs_mount_fd(e->fstype, e->options, target, e->attrs);
+                return fs_mount_fd(e->fstype, e->source, e->options, target, e->attrs);
 
         case MOUNT_MASK:
                 target = open_in_root(root_fd, e->target, false, true);
@@ -558,7 +568,7 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 if (fstat(target, &st) < 0)
                         return -errno;
                 if (S_ISDIR(st.st_mode))
-                        return fs_mount_fd("tmpfs", "size=4k,nr_inodes=1", target, MNT_RDONLY | ATTR_KERNEL);
+                        return fs_mount_fd("tmpfs", NULL, "size=4k,nr_inodes=1", target, MNT_RDONLY | ATTR_KERNEL);
                 return bind_mount_fd("/dev/null", target, MNT_RDONLY | MNT_NOSUID | MNT_NOEXEC);
 
         case MOUNT_READONLY: {
@@ -589,6 +599,34 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 if (k < 0)
                         return -errno;
                 return (size_t) k == n ? 0 : -EIO;
+        }
+        case MOUNT_DEVICE: {
+                _cleanup_free_ char *copy = strdup(e->target);
+                _cleanup_close_ int parent = -1;
+                char *slash;
+
+                if (!copy)
+                        return -ENOMEM;
+                slash = strrchr(copy, '/');
+                if (!slash || slash[1] == '\0' || streq(slash + 1, "..") || streq(slash + 1, "."))
+                        return -EINVAL;
+                *slash = '\0';
+                /* The directory resolved inside the root; the node made in
+                 * it by name, never through a link. */
+                parent = open_in_root(root_fd, copy[0] ? copy : "/", true, false);
+                if (parent < 0)
+                        return parent;
+                if (mknodat(parent, slash + 1, (mode_t) e->mode, (dev_t) e->dev) < 0) {
+                        if (errno != EEXIST)
+                                return -errno;
+                        if (unlinkat(parent, slash + 1, 0) < 0 ||
+                            mknodat(parent, slash + 1, (mode_t) e->mode, (dev_t) e->dev) < 0)
+                                return -errno;
+                }
+                if (fchownat(parent, slash + 1, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    fchmodat(parent, slash + 1, (mode_t) e->mode & 07777, 0) < 0)
+                        return -errno;
+                return 0;
         }
         case MOUNT_CGROUP:
                 break;

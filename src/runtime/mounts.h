@@ -22,6 +22,8 @@ typedef enum MountKind {
         MOUNT_CGROUP,   /* the container's own cgroup directories at target (a placeholder
                          * until mount_plan_expand_cgroup(): never applied as such) */
         MOUNT_SYSCTL,   /* write options into the existing file target (/proc/sys/...) */
+        MOUNT_DEVICE,   /* mknod target: mode (S_IFCHR/S_IFBLK/S_IFIFO and permissions),
+                         * dev, owned by uid:gid */
 } MountKind;
 
 /* MOUNT_ATTR_* flags, repeated here so the plan stays free of mount headers. */
@@ -34,13 +36,15 @@ typedef enum MountKind {
 
 typedef struct MountEntry {
         MountKind kind;
-        char *source;  /* host path (BIND), link text (SYMLINK) */
+        char *source;  /* host path (BIND), link text (SYMLINK), the source mountinfo shows (FS, or NULL) */
         char *target;  /* absolute path inside the container */
         char *fstype;  /* FS */
         char *options; /* FS: comma-separated key=value for fsconfig */
         uint32_t attrs;
-        unsigned mode; /* DIR */
+        unsigned mode; /* DIR, DEVICE */
         bool optional; /* BIND/MASK/READONLY: skip silently if source/target is missing */
+        uint64_t dev;  /* DEVICE: makedev(major, minor) */
+        uint32_t uid, gid; /* DEVICE */
 } MountEntry;
 
 typedef struct MountPlan {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "common/macro.h"
 #include "runtime/oci-config.h"
@@ -143,11 +145,48 @@ static int mounts_from_spec(const OciSpec *s, const char *bundle, ContainerConfi
                 } else if (streq(m->type, "cgroup") || streq(m->type, "cgroup2"))
                         r = add_mount(c, MOUNT_CGROUP, NULL, m->destination, NULL, NULL, attrs, false);
                 else if (in_list(m->type, fs_types))
-                        r = add_mount(c, MOUNT_FS, NULL, m->destination, m->type, fsopts, attrs, false);
+                        r = add_mount(c, MOUNT_FS, m->source, m->destination, m->type, fsopts, attrs, false);
                 else
                         return bad(err, errlen, "mounts[%zu].type: '%s' is not supported", i, m->type);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+/* linux.devices: nodes made in the container's root (after the mounts:
+ * normally on /dev's tmpfs), owned and with the mode the spec says. */
+static int devices_from_spec(const OciSpec *s, ContainerConfig *c, char *err, size_t errlen) {
+        for (size_t i = 0; i < s->n_devices; i++) {
+                const OciDevice *d = &s->devices[i];
+                mode_t type;
+                int r;
+
+                switch (d->type) {
+                case 'c':
+                case 'u':
+                        type = S_IFCHR;
+                        break;
+                case 'b':
+                        type = S_IFBLK;
+                        break;
+                case 'p':
+                        type = S_IFIFO;
+                        break;
+                default:
+                        return bad(err, errlen, "linux.devices[%zu].type: unknown", i);
+                }
+                if (!d->path || d->path[0] != '/')
+                        return bad(err, errlen, "linux.devices[%zu].path: not an absolute path", i);
+                if (type != S_IFIFO && (d->major < 0 || d->minor < 0 || d->major > 0xfff || d->minor > 0xfffff))
+                        return bad(err, errlen, "linux.devices[%zu]: major and minor are needed", i);
+                r = add_mount(c, MOUNT_DEVICE, NULL, d->path, NULL, NULL, 0, false);
+                if (r < 0)
+                        return r;
+                c->mounts[c->n_mounts - 1].mode = type | (d->has_mode ? d->file_mode & 07777 : 0666);
+                c->mounts[c->n_mounts - 1].dev = type == S_IFIFO ? 0 : makedev((unsigned) d->major, (unsigned) d->minor);
+                c->mounts[c->n_mounts - 1].uid = d->has_uid ? d->uid : 0;
+                c->mounts[c->n_mounts - 1].gid = d->has_gid ? d->gid : 0;
         }
         return 0;
 }
@@ -286,12 +325,10 @@ static int process_from_spec(const OciProcess *p, ContainerConfig *c, char *err,
          * permitted sets' common part.  No capabilities object: none. */
         c->has_caps = true;
         c->caps = p->has_caps ? p->caps.bounding & p->caps.permitted : 0;
-        /* Until the devices cgroup is carried (linux.resources.devices),
-         * nothing else stops a process that may mknod from making the
-         * host's disks its own: CAP_MKNOD is never given (docs/OCI.md). */
-        c->caps &= ~CAP_MASK(CAP_MKNOD);
-        if (p->has_caps && p->caps.ambient != 0 && (p->caps.ambient & ~(c->caps | CAP_MASK(CAP_MKNOD))) != 0)
+        if (p->has_caps && p->caps.ambient != 0 && (p->caps.ambient & ~c->caps) != 0)
                 return bad(err, errlen, "process.capabilities.ambient: not within the bounding and permitted sets");
+        c->caps_ambient = p->has_caps ? p->caps.ambient & c->caps : 0;
+        c->new_privs = !p->no_new_privileges;
 
         if (p->n_rlimits > 0) {
                 c->rlimits = calloc(p->n_rlimits, sizeof(RlimitSpec));
@@ -313,6 +350,44 @@ static int process_from_spec(const OciProcess *p, ContainerConfig *c, char *err,
         c->tty = p->terminal;
         c->console_rows = p->console_height;
         c->console_cols = p->console_width;
+        return 0;
+}
+
+/* The devices cgroup: everything denied, then linux.resources.devices in
+ * order, then what every container may use (as runc): mknod of any node,
+ * the default devices and the ptys, and linux.devices' nodes. */
+static int device_rules_from_spec(const OciSpec *s, ContainerConfig *c) {
+        static const CgroupDeviceRule defaults[] = {
+                { true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },
+                { true, 'c', 1, 3, "rwm" },  { true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 7, "rwm" },
+                { true, 'c', 1, 8, "rwm" },  { true, 'c', 1, 9, "rwm" },  { true, 'c', 5, 0, "rwm" },
+                { true, 'c', 5, 1, "rwm" },  { true, 'c', 5, 2, "rwm" },  { true, 'c', 136, -1, "rwm" },
+        };
+        const OciResources *res = &s->resources;
+        size_t n = res->n_devices + ELEMENTSOF(defaults) + s->n_devices, k = 0;
+        CgroupDeviceRule *v = calloc(n, sizeof(CgroupDeviceRule));
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < res->n_devices; i++) {
+                const OciDeviceRule *d = &res->devices[i];
+                v[k] = (CgroupDeviceRule){ .allow = d->allow, .type = d->type, .major = d->major, .minor = d->minor };
+                memcpy(v[k].access, d->access[0] ? d->access : "rwm", 4);
+                v[k].access[3] = '\0';
+                k++;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
+                v[k++] = defaults[i];
+        for (size_t i = 0; i < s->n_devices; i++) {
+                const OciDevice *d = &s->devices[i];
+                if (d->type == 'p')
+                        continue;
+                v[k++] = (CgroupDeviceRule){ .allow = true, .type = d->type == 'b' ? 'b' : 'c', .major = d->major,
+                                             .minor = d->minor, .access = "rwm" };
+        }
+        c->limits.devices = v;
+        c->limits.n_devices = k;
+        c->limits.has_devices = true;
         return 0;
 }
 
@@ -348,8 +423,6 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
         for (size_t k = 0; k < _OCI_HOOK_MAX; k++)
                 if (s->n_hooks[k] > 0)
                         return bad(err, errlen, "hooks: not supported yet");
-        if (s->n_devices > 0)
-                return bad(err, errlen, "linux.devices: not supported yet");
 
         c->cmd_is_pid1 = true;
         c->own_mounts = true;
@@ -369,7 +442,16 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                 return r;
         if (c->hostname && !(c->namespaces & CLONE_NEWUTS))
                 return bad(err, errlen, "hostname: needs a uts namespace of the container's own");
+        if (s->domainname && s->domainname[0]) {
+                if (!(c->namespaces & CLONE_NEWUTS))
+                        return bad(err, errlen, "domainname: needs a uts namespace of the container's own");
+                if (!(c->domainname = strdup(s->domainname)))
+                        return -ENOMEM;
+        }
         r = resources_from_spec(&s->resources, c, err, errlen);
+        if (r < 0)
+                return r;
+        r = device_rules_from_spec(s, c);
         if (r < 0)
                 return r;
 
@@ -391,6 +473,9 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                 if (r < 0)
                         return r;
         }
+        r = devices_from_spec(s, c, err, errlen);
+        if (r < 0)
+                return r;
         r = sysctls_from_spec(s, c, err, errlen);
         if (r < 0)
                 return r;

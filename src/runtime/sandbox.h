@@ -168,7 +168,8 @@ int rlimits_apply(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_fail
  * works (see the top of this file): bounding set, rlimits, groups and ids,
  * capabilities, working directory (as the final user), descriptors
  * beyond stdio (and n_pass_fds) marked close-on-exec, no_new_privs,
- * seccomp. */
+ * seccomp (with new_privs: the descriptors and the filter right after the
+ * rlimits, no no_new_privs). */
 typedef struct SandboxSpec {
         uint64_t caps;
         const RlimitSpec *rlimits;
@@ -182,6 +183,13 @@ typedef struct SandboxSpec {
         const SeccompProgram *seccomp;
         unsigned n_pass_fds;    /* descriptors 3 … 3+n-1 are passed on on
                                  * purpose: left open (0: only stdio) */
+        /* For shuttle-oci, as config.json asks (defaults: off): */
+        uint64_t ambient;       /* raised after the capabilities (within caps) */
+        bool keep_caps;         /* caps survive the change to a non-root uid */
+        bool new_privs;         /* no no_new_privs: the filter is loaded right
+                                 * after the rlimits, while CAP_SYS_ADMIN is
+                                 * still held; the ids, capabilities and
+                                 * working directory are set under it */
 } SandboxSpec;
 
 typedef enum SandboxStep {

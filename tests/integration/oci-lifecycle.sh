@@ -67,7 +67,7 @@ JSON
 state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
-plan 40
+plan 43
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
@@ -156,6 +156,15 @@ check_status "create with user namespace mappings fails" 1 "$OCI" --root "$ROOT"
 check_match "... naming config.json and the key" "shuttle-oci: create c5: $B5/config.json: linux.uidMappings" "$(cat "$T/err")"
 check_match "the --log file's last line is JSON with level error and the message" '^\{"level": ?"error", ?"msg": ?"create c5: .*linux.uidMappings.*", ?"time": ?"[0-9T:.-]+Z"\}$' "$(tail -1 "$T/log.json")"
 check_eq "... and nothing is left under --root" "" "$(ls "$ROOT" 2>/dev/null)"
+
+# ---- CAP_MKNOD: nodes can be made, but the devices cgroup keeps them shut ----
+B8=$T/b8
+make_bundle "$B8" false '["sh", "-c", "mknod /dev/l0 b 7 0; head -c 1 /dev/l0; head -c 3 /dev/zero | wc -c"]'
+sed -i 's/"CAP_KILL"/"CAP_KILL", "CAP_MKNOD"/g' "$B8/config.json"
+oci run --bundle "$B8" c8 > "$T/mknod.out" 2> "$T/mknod.err"
+check_match "a block device the container makes cannot be opened" "/dev/l0: Operation not permitted" "$(cat "$T/mknod.err")"
+check_eq "... while /dev/zero can" "3" "$(tr -d ' ' < "$T/mknod.out")"
+check_eq "... and nothing is left" "" "$(ls "$ROOT" 2>/dev/null)"
 
 # ---- run in the foreground: the container's status, nothing left ----
 B6=$T/b6

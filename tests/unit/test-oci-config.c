@@ -85,6 +85,15 @@ static void test_runc_spec(void **state) {
         assert_non_null(find(&c, MOUNT_MASK, "/proc/kcore"));
         assert_true(find(&c, MOUNT_MASK, "/proc/kcore")->optional);
         assert_non_null(find(&c, MOUNT_READONLY, "/proc/sys"));
+        /* The devices cgroup: the spec's deny-all, then the defaults. */
+        assert_true(c.limits.has_devices);
+        assert_true(c.limits.n_devices > 3);
+        assert_false(c.limits.devices[0].allow);
+        assert_int_equal(c.limits.devices[0].type, 'a');
+        assert_true(c.limits.devices[1].allow);
+        assert_int_equal(c.limits.devices[3].major, 1);
+        assert_int_equal(c.limits.devices[3].minor, 3);
+        assert_true(c.limits.freezer);
         container_config_done(&c);
         oci_spec_free(s);
 }
@@ -120,9 +129,9 @@ static void test_podman_spec(void **state) {
         assert_non_null(e);
         assert_true(e->source[0] == '/');
         assert_null(c.seccomp);
-        /* CAP_MKNOD never (the devices cgroup is not carried). */
-        assert_false(c.caps & CAP_MASK(CAP_MKNOD));
         assert_true(c.caps & CAP_MASK(CAP_CHOWN));
+        /* podman's noNewPrivileges false is honoured. */
+        assert_true(c.new_privs);
         container_config_done(&c);
         oci_spec_free(s);
 }
