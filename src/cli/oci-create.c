@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -281,6 +282,29 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 oci_error(verb, o->id, "writing '%s/state.json': %s", dir, strerror(-r));
                 goto fail_container;
         }
+        {
+                /* prestart and createRuntime in our namespaces,
+                 * createContainer in the container's; the container is
+                 * created by then (its process waits on the FIFO). */
+                static const OciHookKind kinds[] = { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME,
+                                                     OCI_HOOK_CREATE_CONTAINER };
+                for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                        _cleanup_close_ int nsfd = -1;
+
+                        if (spec->n_hooks[kinds[k]] == 0)
+                                continue;
+                        if (kinds[k] == OCI_HOOK_CREATE_CONTAINER &&
+                            (nsfd = (int) syscall(SYS_pidfd_open, container_pid(ct), 0)) < 0) {
+                                oci_error(verb, o->id, "opening the container's process: %m");
+                                goto fail_container;
+                        }
+                        r = oci_hooks_run(spec, kinds[k], &st, OCI_STATUS_CREATED, nsfd, true, err, sizeof(err));
+                        if (r < 0) {
+                                oci_error(verb, o->id, "%s", err);
+                                goto fail_container;
+                        }
+                }
+        }
         if (pid_file) {
                 r = oci_write_pid_file(pid_file, container_pid(ct));
                 if (r < 0) {
@@ -331,15 +355,29 @@ static int start_locked(const char *verb, const char *id) {
         if (r < 0)
                 return oci_error(verb, id, "%s", r == -ENOENT ? "container does not exist" : strerror(-r));
         status = oci_state_status(&st);
-        oci_state_done(&st);
-        if (status != OCI_STATUS_CREATED)
+        if (status != OCI_STATUS_CREATED) {
+                oci_state_done(&st);
                 return oci_error(verb, id, "the container is %s, not created", oci_status_name(status));
+        }
         r = container_start_fifo(fifo);
-        if (r == -ESRCH)
-                return oci_error(verb, id, "the container's process is gone");
-        if (r < 0)
+        if (r < 0) {
+                oci_state_done(&st);
+                if (r == -ESRCH)
+                        return oci_error(verb, id, "the container's process is gone");
                 return oci_error(verb, id, "writing '%s': %s", fifo, strerror(-r));
+        }
         (void) unlink(fifo);
+        {
+                /* poststart: failures are warnings, start succeeded. */
+                OciSpec *spec = NULL;
+                char err[512];
+                if (oci_spec_load(st.bundle, &spec, err, sizeof(err)) >= 0) {
+                        (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, false, err,
+                                             sizeof(err));
+                        oci_spec_free(spec);
+                }
+        }
+        oci_state_done(&st);
         return 0;
 }
 
@@ -393,6 +431,13 @@ int oci_run(int argc, char **argv) {
          * it; its end is ours, and so is the deletion. */
         r = container_wait(ct, &res);
         container_destroy(ct);
+        {
+                OciState st = {};
+                if (oci_state_read(o.id, &st) >= 0) {
+                        oci_hooks_poststop(&st);
+                        oci_state_done(&st);
+                }
+        }
         (void) oci_state_remove(o.id);
         container_config_done(&cfg);
         if (r < 0)

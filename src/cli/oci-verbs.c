@@ -247,9 +247,12 @@ int oci_delete(int argc, char **argv) {
                         failed = 1;
                 }
         }
-        oci_state_done(&st);
-        if (failed)
+        if (failed) {
+                oci_state_done(&st);
                 return EXIT_FAILURE;
+        }
+        oci_hooks_poststop(&st);
+        oci_state_done(&st);
         r = oci_state_remove(id);
         if (r < 0)
                 return oci_error("delete", id, "removing its state: %s", strerror(-r));

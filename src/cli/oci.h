@@ -28,6 +28,8 @@ extern OciGlobals oci_globals;
  * exit status of a failed verb. */
 int oci_error(const char *verb, const char *id, const char *fmt, ...) _printf_(3, 4);
 void oci_debug(const char *fmt, ...) _printf_(1, 2);
+/* A warning on stderr and in the log; the verb goes on. */
+void oci_warning(const char *fmt, ...) _printf_(1, 2);
 
 /* ---- the state directory: <root>/<id>/ (oci-state.c) ----
  *
@@ -94,6 +96,17 @@ int oci_write_pid_file(const char *path, pid_t pid);
 /* The cgroup name for a container id under --root: the id's safe
  * characters and a hash of both. */
 void oci_cgroup_name(const char *root, const char *id, char ret[static 64]);
+
+/* Runs config.json's hooks of one kind with the state (as `state` prints
+ * it, with status) on their stdin, in order, each within its timeout; with
+ * ns_pidfd >= 0 in the namespaces of that process (createContainer).
+ * stop_at_failure: the first failure ends it (-errno, err names the hook);
+ * else failures are warnings (poststart, poststop) and 0 is returned. */
+#include "runtime/oci-spec.h"
+int oci_hooks_run(const OciSpec *spec, OciHookKind kind, const OciState *st, OciStatus status, int ns_pidfd,
+                  bool stop_at_failure, char *err, size_t errlen);
+/* The poststop hooks of the container's bundle (warnings only). */
+void oci_hooks_poststop(const OciState *st);
 
 /* Verbs (argv[0] is the verb). */
 int oci_create(int argc, char **argv);

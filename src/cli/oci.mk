@@ -7,6 +7,7 @@ shuttle_oci_SOURCES = \
 	src/cli/oci-state.c \
 	src/cli/oci-create.c \
 	src/cli/oci-verbs.c \
-	src/cli/oci-exec.c
+	src/cli/oci-exec.c \
+	src/cli/oci-hooks.c
 shuttle_oci_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 shuttle_oci_LDADD = libshuttle-runtime.la libshuttle-common.la $(JANSSON_LIBS)

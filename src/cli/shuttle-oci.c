@@ -114,6 +114,17 @@ int oci_error(const char *verb, const char *id, const char *fmt, ...) {
         return EXIT_FAILURE;
 }
 
+void oci_warning(const char *fmt, ...) {
+        char msg[2048];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "shuttle-oci: warning: %s\n", msg);
+        log_line("warning", msg);
+}
+
 void oci_debug(const char *fmt, ...) {
         char msg[2048];
         va_list ap;

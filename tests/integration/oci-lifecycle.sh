@@ -67,7 +67,7 @@ JSON
 state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
-plan 43
+plan 48
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
@@ -165,6 +165,23 @@ oci run --bundle "$B8" c8 > "$T/mknod.out" 2> "$T/mknod.err"
 check_match "a block device the container makes cannot be opened" "/dev/l0: Operation not permitted" "$(cat "$T/mknod.err")"
 check_eq "... while /dev/zero can" "3" "$(tr -d ' ' < "$T/mknod.out")"
 check_eq "... and nothing is left" "" "$(ls "$ROOT" 2>/dev/null)"
+
+# ---- hooks: prestart, createContainer, poststart, poststop with the state on stdin ----
+B9=$T/b9
+make_bundle "$B9" false '["true"]'
+hook() { printf '{ "path": "/bin/sh", "args": ["sh", "-c", "%s"] }' "$1"; }
+sed -i "s|\"hostname\": \"ocitest\",|\"hostname\": \"ocitest\", \"hooks\": { \
+  \"prestart\": [ $(hook "cat > $T/prestart.json") ], \
+  \"createContainer\": [ $(hook "hostname > /shared/createcontainer.out") ], \
+  \"poststart\": [ $(hook "cat > $T/poststart.json") ], \
+  \"poststop\": [ $(hook "cat > $T/poststop.json"), $(hook "exit 3"), $(hook "echo after > $T/poststop2.out") ] },|" "$B9/config.json"
+"$SUB" "$OCI" --root "$ROOT" create --bundle "$B9" c9 \; "$OCI" --root "$ROOT" start c9 \; \
+        sh -c "sleep 0.2; '$OCI' --root '$ROOT' delete c9 2> '$T/del9.err'" > /dev/null
+check_match "prestart gets the created state on stdin" '"id":"c9".*"status":"created".*"bundle":"'"$B9"'"' "$(cat "$T/prestart.json" 2>/dev/null)"
+check_eq "createContainer runs in the container's namespaces (its root, its host name)" "ocitest" "$(cat "$B9/shared/createcontainer.out" 2>/dev/null)"
+check_match "poststart gets the running state" '"status":"running"' "$(cat "$T/poststart.json" 2>/dev/null)"
+check_match "poststop gets the stopped state at delete" '"status":"stopped"' "$(cat "$T/poststop.json" 2>/dev/null)"
+check_eq "a failing poststop hook is a warning; the next one still runs" "after" "$(cat "$T/poststop2.out" 2>/dev/null)$(grep -q 'warning: hooks.poststop\[1\]' "$T/del9.err" || echo ' (no warning)')"
 
 # ---- run in the foreground: the container's status, nothing left ----
 B6=$T/b6
