@@ -283,11 +283,10 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 goto fail_container;
         }
         {
-                /* prestart and createRuntime in our namespaces,
-                 * createContainer in the container's; the container is
-                 * created by then (its process waits on the FIFO). */
-                static const OciHookKind kinds[] = { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME,
-                                                     OCI_HOOK_CREATE_CONTAINER };
+                /* createRuntime in our namespaces, createContainer in the
+                 * container's; the container is created by then (its
+                 * process waits on the FIFO).  prestart: at start. */
+                static const OciHookKind kinds[] = { OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_CREATE_CONTAINER };
                 for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                         _cleanup_close_ int nsfd = -1;
 
@@ -345,9 +344,11 @@ int oci_create(int argc, char **argv) {
 /* Starts a created container: its process execs the command. */
 static int start_locked(const char *verb, const char *id) {
         _cleanup_free_ char *dir = oci_state_dir(id), *fifo = NULL;
+        OciSpec *spec = NULL;
         OciState st = {};
         OciStatus status;
-        int r;
+        char err[512] = "";
+        int r, spec_r;
 
         if (!dir || asprintf(&fifo, "%s/exec.fifo", dir) < 0)
                 return oci_error(verb, id, "out of memory");
@@ -359,24 +360,32 @@ static int start_locked(const char *verb, const char *id) {
                 oci_state_done(&st);
                 return oci_error(verb, id, "the container is %s, not created", oci_status_name(status));
         }
+        spec_r = oci_spec_load(st.bundle, &spec, err, sizeof(err));
+        if (spec_r >= 0 && spec->n_hooks[OCI_HOOK_PRESTART] > 0) {
+                /* prestart: after start was asked, before the command runs
+                 * (runtime-spec 1.0); one failing stops the container. */
+                r = oci_hooks_run(spec, OCI_HOOK_PRESTART, &st, OCI_STATUS_CREATED, -1, true, err, sizeof(err));
+                if (r < 0) {
+                        (void) oci_state_signal(&st, SIGKILL);
+                        oci_state_done(&st);
+                        oci_spec_free(spec);
+                        return oci_error(verb, id, "%s", err);
+                }
+        }
         r = container_start_fifo(fifo);
         if (r < 0) {
+                oci_spec_free(spec);
                 oci_state_done(&st);
                 if (r == -ESRCH)
                         return oci_error(verb, id, "the container's process is gone");
                 return oci_error(verb, id, "writing '%s': %s", fifo, strerror(-r));
         }
         (void) unlink(fifo);
-        {
-                /* poststart: failures are warnings, start succeeded. */
-                OciSpec *spec = NULL;
-                char err[512];
-                if (oci_spec_load(st.bundle, &spec, err, sizeof(err)) >= 0) {
-                        (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, false, err,
-                                             sizeof(err));
-                        oci_spec_free(spec);
-                }
-        }
+        /* poststart: the command runs (container_start_fifo() waited for
+         * its exec); failures are warnings, start succeeded. */
+        if (spec_r >= 0)
+                (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, false, err, sizeof(err));
+        oci_spec_free(spec);
         oci_state_done(&st);
         return 0;
 }

@@ -348,7 +348,8 @@ _Noreturn static void become_command(const InitArgs *a) {
         while (n < 0 && errno == EINTR);
         if (n != 1)
                 _exit(1);
-        (void) close(a->exec_fifo);
+        /* The FIFO stays open until execve() closes it (close-on-exec):
+         * container_start_fifo() waits for that. */
 
         for (int s = 1; s < NSIG; s++)
                 (void) signal(s, SIG_DFL);

@@ -765,6 +765,15 @@ int container_start_fifo(const char *exec_fifo) {
                 return errno == ENXIO || errno == ENOENT ? -ESRCH : -errno;
         if (write(fd, "0", 1) != 1)
                 return errno == EPIPE ? -ESRCH : -errno;
+        /* The process holds the FIFO until its execve() closes it (or it
+         * exits): then the write end reports POLLERR, no reader left.
+         * Returning only then lets a caller run what must come after the
+         * command started (poststart hooks). */
+        for (int i = 0; i < 100; i++) {
+                struct pollfd p = { .fd = fd, .events = 0 };
+                if (poll(&p, 1, 100) > 0 && (p.revents & (POLLERR | POLLHUP)))
+                        break;
+        }
         return 0;
 }
 

@@ -227,8 +227,9 @@ Container *container_destroy(Container *ct);
  * only our side of it.  Accepts NULL; returns NULL. */
 Container *container_release(Container *ct);
 
-/* Releases a cmd_is_pid1 container waiting on exec_fifo: CMD is exec'ed.
- * -ESRCH if nothing waits there (not created, or started already). */
+/* Releases a cmd_is_pid1 container waiting on exec_fifo: CMD is exec'ed;
+ * returns once it was (or it failed to), within about 10 s.  -ESRCH if
+ * nothing waits there (not created, or started already). */
 int container_start_fifo(const char *exec_fifo);
 
 /* create + start + wait + destroy: runs the container in the foreground

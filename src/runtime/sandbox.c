@@ -58,8 +58,12 @@ int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec 
                 STEP(SANDBOX_STEP_UID, SYS(setresuid(s->uid, s->uid, s->uid)));
         }
         STEP(SANDBOX_STEP_CAPS, caps_apply(s->caps));
+        /* Only what the kernel knows (a spec may list newer ones) and what
+         * we held ourselves (still in the bounding set): a capability the
+         * host withheld from us is not ours to give (caps_apply() leaves
+         * it out of the permitted set too). */
         for (unsigned c = 0; c < 64; c++)
-                if (s->ambient & s->caps & CAP_MASK(c))
+                if ((s->ambient & s->caps & caps_all_mask() & CAP_MASK(c)) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
                         STEP(SANDBOX_STEP_CAPS, SYS(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0)));
         STEP(SANDBOX_STEP_WORKDIR, SYS(chdir(s->workdir ?: "/")));
         if (!s->new_privs) {
