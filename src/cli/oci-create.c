@@ -273,6 +273,7 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 .pid = container_pid(ct),
                 .start_time = start_time,
                 .cgroups = (char **) container_cgroup_paths(ct),
+                .no_process = !spec->has_process,
                 .annotation_keys = spec->annotation_keys,
                 .annotation_values = spec->annotation_values,
                 .n_annotations = spec->n_annotations,
@@ -359,6 +360,10 @@ static int start_locked(const char *verb, const char *id) {
         if (status != OCI_STATUS_CREATED) {
                 oci_state_done(&st);
                 return oci_error(verb, id, "the container is %s, not created", oci_status_name(status));
+        }
+        if (st.no_process) {
+                oci_state_done(&st);
+                return oci_error(verb, id, "its config.json has no process: there is nothing to start");
         }
         spec_r = oci_spec_load(st.bundle, &spec, err, sizeof(err));
         if (spec_r >= 0 && spec->n_hooks[OCI_HOOK_PRESTART] > 0) {

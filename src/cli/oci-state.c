@@ -113,6 +113,7 @@ int oci_state_read(const char *id, OciState *ret) {
         s.pid = (pid_t) json_integer_value(v);
         v = json_object_get(o, "start_time");
         s.start_time = json_is_integer(v) ? (uint64_t) json_integer_value(v) : 0;
+        s.no_process = json_is_true(json_object_get(o, "no_process"));
         a = json_object_get(o, "cgroups");
         s.cgroups = calloc(json_array_size(a) + 1, sizeof(char *));
         if (!s.cgroups) {
@@ -176,6 +177,8 @@ int oci_state_write(const OciState *s) {
                       (json_int_t) s->start_time, "cgroups", cg, "annotations", annotations_json(s));
         if (!o)
                 return -ENOMEM;
+        if (s->no_process)
+                json_object_set_new(o, "no_process", json_true());
         if (json_dump_file(o, tmp, JSON_COMPACT) < 0)
                 r = -EIO;
         else if (rename(tmp, path) < 0)

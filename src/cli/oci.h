@@ -56,6 +56,7 @@ typedef struct OciState {
         char *created; /* RFC 3339 */
         pid_t pid;
         uint64_t start_time; /* /proc/PID/stat field 22, to tell a reused pid */
+        bool no_process;     /* config.json has no process: it cannot be started */
         char **cgroups;      /* NULL-terminated */
         char **annotation_keys, **annotation_values;
         size_t n_annotations;

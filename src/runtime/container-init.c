@@ -443,11 +443,14 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 allow_ping();
         setup_root(a);
 
-        if (a->hostname && (a->namespaces & CLONE_NEWUTS) && sethostname(a->hostname, strlen(a->hostname)) < 0)
+        /* A UTS namespace of the container's own: new, or one it was
+         * given by path (never ours, the host's). */
+        bool own_uts = (a->namespaces & CLONE_NEWUTS) || a->config->ns_path[CONTAINER_NS_UTS];
+        if (a->hostname && own_uts && sethostname(a->hostname, strlen(a->hostname)) < 0)
                 fail(a, -errno, "setting the host name: %m");
-        if (a->hostname && !(a->namespaces & CLONE_NEWUTS) && a->config->hostname)
+        if (a->hostname && !own_uts && a->config->hostname)
                 fail(a, -EINVAL, "a host name needs a UTS namespace of the container's own");
-        if (a->config->domainname && (a->namespaces & CLONE_NEWUTS) &&
+        if (a->config->domainname && own_uts &&
             setdomainname(a->config->domainname, strlen(a->config->domainname)) < 0)
                 fail(a, -errno, "setting the domain name: %m");
 

@@ -416,8 +416,6 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                          size_t errlen) {
         int r;
 
-        if (!s->has_process)
-                return bad(err, errlen, "process: missing");
         if (!s->root_path)
                 return bad(err, errlen, "root.path: missing");
         /* The others are run by shuttle-oci (oci-hooks.c); this one would
@@ -435,16 +433,29 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
         if (s->hostname && s->hostname[0] && !(c->hostname = strdup(s->hostname)))
                 return -ENOMEM;
 
-        r = process_from_spec(&s->process, c, err, errlen);
-        if (r < 0)
-                return r;
+        if (s->has_process) {
+                r = process_from_spec(&s->process, c, err, errlen);
+                if (r < 0)
+                        return r;
+        } else {
+                /* No process: the container can be created (its first
+                 * process waits, as root with nothing else) but never
+                 * started; shuttle-oci's start refuses it. */
+                static const OciProcess none = { .cwd = (char *) "/" };
+                char *args[] = { (char *) "/", NULL };
+                OciProcess p = none;
+                p.args = args;
+                r = process_from_spec(&p, c, err, errlen);
+                if (r < 0)
+                        return r;
+        }
         r = namespaces_from_spec(s, c, err, errlen);
         if (r < 0)
                 return r;
-        if (c->hostname && !(c->namespaces & CLONE_NEWUTS))
+        if (c->hostname && !(c->namespaces & CLONE_NEWUTS) && !c->ns_path[CONTAINER_NS_UTS])
                 return bad(err, errlen, "hostname: needs a uts namespace of the container's own");
         if (s->domainname && s->domainname[0]) {
-                if (!(c->namespaces & CLONE_NEWUTS))
+                if (!(c->namespaces & CLONE_NEWUTS) && !c->ns_path[CONTAINER_NS_UTS])
                         return bad(err, errlen, "domainname: needs a uts namespace of the container's own");
                 if (!(c->domainname = strdup(s->domainname)))
                         return -ENOMEM;

@@ -22,7 +22,9 @@
  * with container_config_done() in any case) for container id from spec s
  * of the bundle directory bundle (absolute).  Sets cmd_is_pid1, own_mounts,
  * env_exact, hostname_exact and the rest of what the spec says; not
- * exec_fifo, staging_dir nor cgroup_name, which are the caller's.  On
+ * exec_fifo, staging_dir nor cgroup_name, which are the caller's.  Without
+ * a process (the spec allows it for create), argv is "/" with no
+ * capabilities: the caller must never start it.  On
  * -EINVAL (or -ENOMEM) err names the key at fault. */
 int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, ContainerConfig *c, char *err,
                          size_t errlen);

@@ -67,7 +67,7 @@ JSON
 state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
-plan 48
+plan 51
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
@@ -182,6 +182,15 @@ check_eq "createContainer runs in the container's namespaces (its root, its host
 check_match "poststart gets the running state" '"status":"running"' "$(cat "$T/poststart.json" 2>/dev/null)"
 check_match "poststop gets the stopped state at delete" '"status":"stopped"' "$(cat "$T/poststop.json" 2>/dev/null)"
 check_eq "a failing poststop hook is a warning; the next one still runs" "after" "$(cat "$T/poststop2.out" 2>/dev/null)$(grep -q 'warning: hooks.poststop\[1\]' "$T/del9.err" || echo ' (no warning)')"
+
+# ---- a config.json without a process: created, never started ----
+B10=$T/b10
+make_bundle "$B10" false '["true"]'
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); del c['process']; json.dump(c, open(sys.argv[1], 'w'))" "$B10/config.json"
+check_status "create without a process" 0 oci create --bundle "$B10" c10
+check_status "... start fails" 1 oci start c10
+check_match "... saying there is nothing to start" "start c10: .*no process" "$(cat "$T/err")"
+oci delete --force c10 >/dev/null 2>&1
 
 # ---- run in the foreground: the container's status, nothing left ----
 B6=$T/b6
