@@ -371,10 +371,13 @@ static int start_locked(const char *verb, const char *id) {
                  * (runtime-spec 1.0); one failing stops the container. */
                 r = oci_hooks_run(spec, OCI_HOOK_PRESTART, &st, OCI_STATUS_CREATED, -1, true, err, sizeof(err));
                 if (r < 0) {
-                        (void) oci_state_signal(&st, SIGKILL);
+                        /* The container is stopped and deleted, as the
+                         * spec's lifecycle goes on after a failed prestart. */
+                        oci_error(verb, id, "%s", err);
+                        (void) oci_state_destroy(verb, &st, status);
                         oci_state_done(&st);
                         oci_spec_free(spec);
-                        return oci_error(verb, id, "%s", err);
+                        return EXIT_FAILURE;
                 }
         }
         r = container_start_fifo(fifo);

@@ -197,12 +197,10 @@ int oci_exec(int argc, char **argv) {
                 oci_error("exec", o.id, "%s", err[0] ? err : strerror(-r));
                 goto out;
         }
-        if (o.process) {
-                if (load_process("exec", &o, spec, &proc) != 0)
-                        goto out;
-                own_proc = true;
-        } else if (load_process("exec", &o, spec, &proc) != 0)
+        if (load_process("exec", &o, spec, &proc) != 0)
                 goto out;
+        /* --process: ours to free; else the spec's, with our args. */
+        own_proc = o.process != NULL;
 
         /* The environment: the process's, then -e. */
         for (char **e = proc.env; e && *e; e++)

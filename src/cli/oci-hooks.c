@@ -53,9 +53,15 @@ static int run_hook(const OciHook *h, const char *state, int ns_pidfd, char *err
         close(in[0]);
         pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
         /* The state is small: the pipe takes it whole (a hook that does
-         * not read it does not block us). */
-        if (write(in[1], state, len) < 0 && errno != EPIPE)
-                (void) 0;
+         * not read it does not block us); one that exited already must
+         * not kill us with SIGPIPE (ignored only here: the hook was
+         * forked with the default). */
+        {
+                struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+                sigaction(SIGPIPE, &ign, &old);
+                (void) !write(in[1], state, len);
+                sigaction(SIGPIPE, &old, NULL);
+        }
         close(in[1]);
 
         if (h->timeout > 0 && pidfd >= 0) {

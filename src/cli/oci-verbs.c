@@ -189,7 +189,7 @@ int oci_delete(int argc, char **argv) {
         OciStatus status;
         bool force = false;
         const char *id = NULL;
-        int r, failed = 0;
+        int r;
 
         if (is_help(argc, argv)) {
                 printf("Usage: shuttle-oci delete [--force] ID\n\n"
@@ -232,30 +232,35 @@ int oci_delete(int argc, char **argv) {
                 return oci_error("delete", id, "the container is %s: stop it first, or use --force",
                                 oci_status_name(status));
         }
+        r = oci_state_destroy("delete", &st, status);
+        oci_state_done(&st);
+        return r;
+}
+
+int oci_state_destroy(const char *verb, const OciState *st, OciStatus status) {
+        int r, failed = 0;
+
         if (status == OCI_STATUS_PAUSED)
                 /* A frozen process takes no signal, not even KILL. */
-                (void) cgroup_freeze_path((const char *const *) st.cgroups, false);
+                (void) cgroup_freeze_path((const char *const *) st->cgroups, false);
         if (status != OCI_STATUS_STOPPED) {
-                (void) oci_state_signal(&st, SIGKILL);
-                wait_stopped(&st);
+                (void) oci_state_signal(st, SIGKILL);
+                wait_stopped(st);
         }
         /* Whatever is left in its cgroups is killed with them. */
-        for (char **p = st.cgroups; p && *p; p++) {
+        for (char **p = st->cgroups; p && *p; p++) {
                 r = cgroup_remove_stale_path(*p);
                 if (r < 0 && r != -ENOENT) {
-                        oci_error("delete", id, "removing the cgroup '%s': %s", *p, strerror(-r));
+                        oci_error(verb, st->id, "removing the cgroup '%s': %s", *p, strerror(-r));
                         failed = 1;
                 }
         }
-        if (failed) {
-                oci_state_done(&st);
+        if (failed)
                 return EXIT_FAILURE;
-        }
-        oci_hooks_poststop(&st);
-        oci_state_done(&st);
-        r = oci_state_remove(id);
+        oci_hooks_poststop(st);
+        r = oci_state_remove(st->id);
         if (r < 0)
-                return oci_error("delete", id, "removing its state: %s", strerror(-r));
+                return oci_error(verb, st->id, "removing its state: %s", strerror(-r));
         return 0;
 }
 

@@ -86,6 +86,10 @@ int oci_state_remove(const char *id);
 /* The start time of a process (field 22 of /proc/PID/stat), and whether it
  * is a zombie. */
 int oci_proc_start_time(pid_t pid, uint64_t *ret, bool *ret_zombie);
+/* What delete does, with the lock held: kills what is left (thawed
+ * first), removes the cgroups, runs the poststop hooks, removes the state.
+ * 0, or EXIT_FAILURE after logging why. */
+int oci_state_destroy(const char *verb, const OciState *st, OciStatus status);
 /* Sends sig to the container's process if it is still the one recorded. */
 int oci_state_signal(const OciState *s, int sig);
 /* Sends sig to every process in the container's cgroup. */

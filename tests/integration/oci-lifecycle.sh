@@ -67,7 +67,7 @@ JSON
 state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
-plan 51
+plan 54
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
@@ -182,6 +182,15 @@ check_eq "createContainer runs in the container's namespaces (its root, its host
 check_match "poststart gets the running state" '"status":"running"' "$(cat "$T/poststart.json" 2>/dev/null)"
 check_match "poststop gets the stopped state at delete" '"status":"stopped"' "$(cat "$T/poststop.json" 2>/dev/null)"
 check_eq "a failing poststop hook is a warning; the next one still runs" "after" "$(cat "$T/poststop2.out" 2>/dev/null)$(grep -q 'warning: hooks.poststop\[1\]' "$T/del9.err" || echo ' (no warning)')"
+
+# ---- a failing prestart hook: start fails, the container is stopped and deleted ----
+B11=$T/b11
+make_bundle "$B11" false '["touch", "/shared/ran"]'
+sed -i "s|\"hostname\": \"ocitest\",|\"hostname\": \"ocitest\", \"hooks\": { \"prestart\": [ $(hook "exit 1") ] },|" "$B11/config.json"
+oci create --bundle "$B11" c11 >/dev/null 2>&1
+check_status "start with a failing prestart hook fails" 1 oci start c11
+check_match "... naming the hook" "start c11: hooks.prestart\[0\]: hook '/bin/sh' exited with 1" "$(cat "$T/err")"
+check_eq "... the command never ran and the container is gone" "" "$(ls -A "$B11/shared" 2>/dev/null)$(ls -A "$ROOT" 2>/dev/null)"
 
 # ---- a config.json without a process: created, never started ----
 B10=$T/b10
