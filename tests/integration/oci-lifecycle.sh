@@ -71,7 +71,9 @@ plan 54
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
-make_bundle "$B" false '["sh", "-c", "touch /shared/started; hostname > /shared/hostname; trap \"exit 7\" TERM; while :; do sleep 0.1; done"]'
+# (started is touched once the trap is set: as pid 1, sh ignores a TERM
+# it has no handler for.)
+make_bundle "$B" false '["sh", "-c", "trap \"exit 7\" TERM; hostname > /shared/hostname; touch /shared/started; while :; do sleep 0.1; done"]'
 "$SUB" "$OCI" --root "$ROOT" create --bundle "$B" --pid-file "$T/pid1" c1 \; \
         sh -c "'$OCI' --root '$ROOT' state c1 > '$T/state-created'; ls '$B/shared' > '$T/before-start'" \; \
         "$OCI" --root "$ROOT" start c1 \; \
