@@ -380,7 +380,7 @@ static int add_call(scmp_filter_ctx ctx, const OciSeccompRule *rule, int nr) {
                         .datum_b = rule->args[i].value_two,
                 };
                 int r = seccomp_rule_add_array(ctx, rule->action, nr, 1, &one);
-                if (r < 0)
+                if (r < 0 && r != -EEXIST)
                         return r;
         }
         return 0;
@@ -443,6 +443,13 @@ int oci_seccomp_build(const OciSeccomp *s, scmp_filter_ctx *ret, char *err, size
                         if (nr == __NR_SCMP_ERROR)
                                 continue;
                         r = add_call(ctx, rule, nr);
+                        /* -EEXIST: the same rule is in already.  On i386,
+                         * socket() also goes through socketcall(), whose
+                         * arguments libseccomp cannot compare, so two
+                         * ALLOW rules differing only in socket()'s
+                         * arguments meet there (podman's profile). */
+                        if (r == -EEXIST)
+                                r = 0;
                         if (r == -ENOMEM)
                                 return r;
                         if (r < 0) {
