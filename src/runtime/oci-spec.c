@@ -68,6 +68,16 @@ const char *oci_rlimit_to_name(int resource) {
         return NULL;
 }
 
+/* A limit; 2^64 - 1 (RLIM_INFINITY as Go writes it) is unlimited (read as
+ * a double, so is anything within 2^11 of it: as good as unlimited). */
+static int get_rlim(Ctx *c, json_t *obj, const char *parent, const char *key, uint64_t *ret) {
+        if (oci_uint_infinity(c, oci_member(obj, key))) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        return GET_UINT(c, obj, parent, key, true, INT64_MAX, NULL, ret);
+}
+
 static int parse_rlimit(Ctx *c, json_t *v, const char *path, void *ret) {
         OciRlimit *rl = ret;
         _cleanup_free_ char *type = NULL;
@@ -83,15 +93,10 @@ static int parse_rlimit(Ctx *c, json_t *v, const char *path, void *ret) {
         rl->resource = oci_rlimit_from_name(type);
         if (rl->resource < 0)
                 return oci_fail(c, oci_jpath_sub(p, path, "type"), "unknown rlimit '%s'", type);
-        r = GET_UINT(c, v, path, "soft", true, INT64_MAX, NULL, &rl->soft);
+        r = get_rlim(c, v, path, "soft", &rl->soft);
         if (r < 0)
                 return r;
-        r = GET_UINT(c, v, path, "hard", true, INT64_MAX, NULL, &rl->hard);
-        if (r < 0)
-                return r;
-        /* Go's runc and crun send RLIM_INFINITY as 2^64-1, which jansson
-         * cannot read; nothing to map here for it. */
-        return 0;
+        return get_rlim(c, v, path, "hard", &rl->hard);
 }
 
 /* "CAP_SYS_ADMIN" into its number through libcap. */

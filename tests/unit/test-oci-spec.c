@@ -332,6 +332,49 @@ static void test_lenient(void **state _unused_) {
         oci_spec_free(s);
 }
 
+static void assert_prefix(const char *s, const char *prefix) {
+        if (!strneq(s, prefix, strlen(prefix)))
+                fail_msg("'%s' does not start with '%s'", s, prefix);
+}
+
+/* Go writes RLIM_INFINITY as 2^64 - 1, above what jansson's integers
+ * hold: the document is read again with integers as doubles, the limit is
+ * unlimited and the other integers still exact; one that is not exact as a
+ * double is refused, naming its path. */
+static void test_big_integers(void **state _unused_) {
+        static const char json[] =
+                "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":1000,\"gid\":1000},"
+                "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":18446744073709551615},"
+                "{\"type\":\"RLIMIT_CORE\",\"soft\":18446744073709551615,\"hard\":18446744073709551615}]},"
+                "\"linux\":{\"resources\":{\"memory\":{\"limit\":9007199254740991}}}}";
+        static const char inexact[] =
+                "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\","
+                "\"soft\":1024,\"hard\":18446744073709551615}]},"
+                "\"linux\":{\"resources\":{\"memory\":{\"limit\":9007199254740993}}}}";
+        static const char fraction[] =
+                "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\","
+                "\"soft\":1024.5,\"hard\":18446744073709551615}]}}";
+        char err[512] = "";
+        OciSpec *s = NULL;
+
+        if (oci_spec_parse(json, strlen(json), &s, err, sizeof(err)) < 0)
+                fail_msg("%s", err);
+        assert_int_equal(s->process.uid, 1000);
+        assert_int_equal(s->process.rlimits[0].soft, 1024);
+        assert_true(s->process.rlimits[0].hard == UINT64_MAX);
+        assert_true(s->process.rlimits[1].soft == UINT64_MAX);
+        assert_int_equal(s->resources.memory_limit, INT64_C(9007199254740991));
+        oci_spec_free(s);
+
+        assert_int_equal(oci_spec_parse(inexact, strlen(inexact), &s, err, sizeof(err)), -EINVAL);
+        assert_prefix(err, "linux.resources.memory.limit: must be an integer, exact:");
+        assert_int_equal(oci_spec_parse(fraction, strlen(fraction), &s, err, sizeof(err)), -EINVAL);
+        assert_prefix(err, "process.rlimits[0].soft: must be an integer, exact:");
+}
+
 /* `exec --process F.json`: the same rules, paths from the object's top. */
 static void test_process(void **state _unused_) {
         static const char ok[] =
@@ -526,6 +569,7 @@ int main(void) {
                 cmocka_unit_test(test_crun_spec),   cmocka_unit_test(test_podman),
                 cmocka_unit_test(test_long),        cmocka_unit_test(test_prefixes),
                 cmocka_unit_test(test_lenient),     cmocka_unit_test(test_process),
+                cmocka_unit_test(test_big_integers),
                 cmocka_unit_test(test_load),        cmocka_unit_test(test_names),
         };
         struct CMUnitTest tests[ELEMENTSOF(fixed) + ELEMENTSOF(refusals)];
