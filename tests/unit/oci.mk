@@ -21,3 +21,4 @@ tests_unit_test_oci_default_LDADD = libshuttle-runtime.la libshuttle-common.la $
 tests_unit_test_oci_shuttle_SOURCES = tests/unit/test-oci-shuttle.c
 tests_unit_test_oci_shuttle_CFLAGS = $(OCI_TEST_CFLAGS)
 tests_unit_test_oci_shuttle_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)
+include tests/fuzz/oci.mk
