@@ -270,7 +270,9 @@ int oci_features_json(char **ret) {
                 "org.shuttle.version", PACKAGE_VERSION,
                 OCI_ANNOTATION_NAME, "the container's name for Shuttle's broker (default: the container's id)",
                 OCI_ANNOTATION_GROUP, "the Shuttle app group it belongs to",
-                OCI_ANNOTATION_EXPORTS, "services it offers: NAME=/path.sock, NAME=tcp:PORT, NAME=mq:/QUEUE or NAME=shm:SIZE, separated by commas",
+                OCI_ANNOTATION_EXPORTS,
+                "services it offers: NAME=/path.sock, NAME=tcp:PORT, NAME=mq:/QUEUE or NAME=shm:SIZE, "
+                "separated by commas",
                 OCI_ANNOTATION_SHIM, "\"true\" to preload Shuttle's shim into the container's programs");
         return dump(root, ret);
 }

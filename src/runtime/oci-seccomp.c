@@ -453,8 +453,8 @@ int oci_seccomp_build(const OciSeccomp *s, scmp_filter_ctx *ret, char *err, size
                         if (r == -ENOMEM)
                                 return r;
                         if (r < 0) {
-                                JPath e;
-                                return oci_fail(&c, oci_jpath_sub(e, oci_jpath_idx(q, "linux.seccomp.syscalls", i), "names"),
+                                oci_jpath_idx(q, "linux.seccomp.syscalls", i);
+                                return oci_fail(&c, oci_jpath_sub(q, q, "names"),
                                                 "libseccomp refused the rule for '%s': %s", *name,
                                                 strerror(-r));
                         }

@@ -177,8 +177,8 @@ int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t
                         /* A misspelt key would quietly leave the container
                          * outside the policy it was meant for. */
                         r = fail(err, errlen, k,
-                                 "unknown Shuttle annotation (known: " OCI_ANNOTATION_NAME ", " OCI_ANNOTATION_GROUP
-                                 ", " OCI_ANNOTATION_EXPORTS ", " OCI_ANNOTATION_SHIM ")");
+                                 "unknown Shuttle annotation (known: " OCI_ANNOTATION_NAME ", "
+                                 OCI_ANNOTATION_GROUP ", " OCI_ANNOTATION_EXPORTS ", " OCI_ANNOTATION_SHIM ")");
         }
         if (r < 0) {
                 oci_shuttle_done(&a);

@@ -184,7 +184,9 @@ typedef struct OciSpec {
         OciSeccomp seccomp;
         char **sysctl_keys, **sysctl_values;
         size_t n_sysctl;
-        char *rootfs_propagation; /* NULL, "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable" */
+        /* NULL, "private", "rprivate", "slave", "rslave", "shared",
+         * "rshared", "unbindable", "runbindable" */
+        char *rootfs_propagation;
         char **masked_paths, **readonly_paths; /* NULL-terminated, may be NULL */
         char *mount_label;
         /* personality, intelRdt, timeOffsets...: not carried (ignored). */
@@ -255,7 +257,8 @@ typedef struct OciMountOptions {
         unsigned long flags;       /* MS_* to set ("ro", "nosuid", "bind"; MS_BIND|MS_REC for "rbind") */
         unsigned long clear;       /* MS_* an option turned off ("rw", "suid", "exec"), for a remount */
         unsigned long propagation; /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE (| MS_REC for "r..."), 0 = none */
-        uint64_t rec_attr_set, rec_attr_clr; /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE): "rro", "rnosuid"... */
+        /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE): "rro", "rnosuid"... */
+        uint64_t rec_attr_set, rec_attr_clr;
         bool tmpcopyup, idmap, recursive_idmap;
         char *data; /* the filesystem's options joined by commas ("mode=755,size=65536k"), NULL if none */
 } OciMountOptions;

@@ -487,6 +487,7 @@ static const Refusal refusals[] = {
         { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1},{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1}]") "}", "process.rlimits[1].type: duplicate rlimit 'RLIMIT_CORE'" },
         { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":-1,\"hard\":1}]") "}", "process.rlimits[0].soft: -1 is out of range ..." },
         { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1}]") "}", "process.rlimits[0].hard: required" },
+        { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":2,\"hard\":1}]") "}", "process.rlimits[0]: soft limit 2 is above the hard limit 1" },
         { "{" V "," R "," P(",\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_FOO\"]}") "}", "process.capabilities.bounding[1]: unknown capability 'CAP_FOO'" },
         { "{" V "," R "," P(",\"capabilities\":{\"ambient\":[\"kill\"]}") "}", "process.capabilities.ambient[0]: unknown capability 'kill'" },
         { "{" V "," R "," P(",\"capabilities\":[]") "}", "process.capabilities: must be an object" },
