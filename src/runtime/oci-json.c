@@ -215,6 +215,8 @@ int oci_get_string_map(Ctx *c, json_t *obj, const char *parent, const char *key,
                 return -ENOMEM;
         json_object_foreach(v, k, val) {
                 oci_jpath_key(q, p, k);
+                if (k[0] == '\0')
+                        return oci_fail(c, q, "the key must not be empty");
                 if (!json_is_string(val))
                         return oci_fail(c, q, "must be a string");
                 keys[i] = strdup(k);

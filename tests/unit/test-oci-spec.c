@@ -503,6 +503,7 @@ static const Refusal refusals[] = {
         { "{" V "," R ",\"hooks\":{\"createRuntime\":[{}]}}", "hooks.createRuntime[0].path: required" },
         { "{" V "," R ",\"annotations\":{\"a.b\":\"x\",\"c\":3}}", "annotations[\"c\"]: must be a string" },
         { "{" V "," R ",\"annotations\":[]}", "annotations: must be an object" },
+        { "{" V "," R ",\"annotations\":{\"\":\"x\"}}", "annotations[\"\"]: the key must not be empty" },
         { "{" V "," R "," L("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"net\"}]") "}", "linux.namespaces[1].type: unknown namespace type 'net'" },
         { "{" V "," R "," L("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"pid\"}]") "}", "linux.namespaces[2].type: duplicate namespace type 'pid'" },
         { "{" V "," R "," L("\"namespaces\":[{\"type\":\"network\",\"path\":\"netns\"}]") "}", "linux.namespaces[0].path: must be an absolute path (is 'netns')" },
