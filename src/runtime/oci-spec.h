@@ -8,7 +8,12 @@
  *
  * Errors name the JSON path at fault ("process.rlimits[2].type: unknown
  * rlimit 'RLIMIT_FOO'"); unknown keys are ignored as the spec asks, wrong
- * types and out-of-range values are refused. */
+ * types and out-of-range values are refused.
+ *
+ * Below the reader, the other pure parts of shuttle-oci: the seccomp
+ * profile compiled with libseccomp (oci-seccomp.c), mount options
+ * (oci-mount.c), what `spec` and `features` print (oci-default.c) and
+ * Shuttle's org.shuttle.* annotations (oci-shuttle.c). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,8 +26,8 @@ typedef struct OciIdMap {
 } OciIdMap;
 
 typedef struct OciRlimit {
-        int resource; /* RLIMIT_* */
-        uint64_t soft, hard;
+        int resource;        /* RLIMIT_* */
+        uint64_t soft, hard; /* soft <= hard; UINT64_MAX (RLIM_INFINITY) = unlimited */
 } OciRlimit;
 
 /* The five capability sets as bit masks (bit N = capability N). */
