@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -401,6 +402,13 @@ int oci_seccomp_build(const OciSeccomp *s, scmp_filter_ctx *ret, char *err, size
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
         if (r < 0)
                 return r;
+        /* A binary tree over the system call numbers, as for our own
+         * profile: podman's allows some 350 calls, which would otherwise be
+         * a linear search on every call (1415 instructions instead of 1140
+         * for it, far below the kernel's 4096). */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+        if (r < 0 && r != -EOPNOTSUPP && r != -EINVAL)
+                return r;
 
         for (size_t i = 0; s->flags && s->flags[i]; i++) {
                 enum scmp_filter_attr attr;
@@ -474,7 +482,13 @@ int oci_seccomp_program_new(const OciSeccomp *s, SeccompProgram **ret, char *err
         r = seccomp_program_new_from_filter(ctx, oci_seccomp_kernel_flags(s), ret);
         if (r < 0) {
                 Ctx c = { err, errlen };
-                oci_fail(&c, "linux.seccomp", "cannot compile the filter: %s", strerror(-r));
+
+                if (r == -EBADMSG)
+                        oci_fail(&c, "linux.seccomp",
+                                 "the compiled filter is longer than the kernel takes (%d instructions)",
+                                 BPF_MAXINSNS);
+                else
+                        oci_fail(&c, "linux.seccomp", "cannot compile the filter: %s", strerror(-r));
                 return r;
         }
         return 0;
