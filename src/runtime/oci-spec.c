@@ -544,9 +544,12 @@ static int parse_device(Ctx *c, json_t *v, const char *path, void *ret) {
         if (r < 0)
                 return r;
         has = false;
-        r = GET_UINT(c, v, path, "fileMode", false, 07777, &has, &d->file_mode);
+        /* podman writes the whole st_mode (8630 = S_IFCHR | 0666); the
+         * type comes from "type", the permission bits are kept. */
+        r = GET_UINT(c, v, path, "fileMode", false, 0177777, &has, &d->file_mode);
         if (r < 0)
                 return r;
+        d->file_mode &= 07777;
         d->has_mode = has;
         has = false;
         r = GET_UINT(c, v, path, "uid", false, UINT32_MAX - 1, &has, &d->uid);

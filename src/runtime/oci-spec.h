@@ -89,7 +89,7 @@ typedef struct OciDevice {
         char *path;
         int64_t major, minor; /* -1 if absent (only for 'p') */
         bool has_mode;
-        mode_t file_mode;
+        mode_t file_mode; /* permission bits only (podman also sends the type's) */
         bool has_uid, has_gid;
         uid_t uid;
         gid_t gid;

@@ -252,6 +252,45 @@ static void test_podman(void **state _unused_) {
         oci_spec_free(s);
 }
 
+/* What podman 4.3 wrote for `podman create --network none --memory 64m
+ * --pids-limit 100 --ulimit nofile=1024:2048 --cap-add SYS_PTRACE
+ * -v /tmp/pm:/data:ro --device /dev/null:/dev/xnull
+ * --annotation org.shuttle.name=web IMAGE /bin/sh -c 'echo hi'`. */
+static void test_podman_real(void **state _unused_) {
+        OciSpec *s = parse_fixture("podman-4.3.json");
+        const OciSeccompRule *r;
+
+        assert_string_equal(s->process.args[2], "echo hi");
+        assert_int_equal(s->process.umask, 022);
+        assert_int_equal(s->process.n_additional_gids, 10);
+        assert_int_equal(s->process.rlimits[0].soft, 1024);
+        assert_int_equal(s->process.rlimits[0].hard, 2048);
+        assert_true(s->process.caps.bounding & CAP(CAP_SYS_PTRACE));
+        assert_int_equal(s->process.caps.ambient, 0);
+        assert_false(s->process.no_new_privileges);
+        assert_string_equal(s->mounts[0].destination, "/data");
+        assert_string_equal(s->mounts[0].source, "/tmp/pm");
+        assert_true(strv_contains(s->mounts[0].options, "rbind"));
+        assert_true(strv_contains(s->mounts[0].options, "ro"));
+        assert_string_equal(oci_spec_annotation(s, "org.shuttle.name"), "web");
+        assert_int_equal(s->resources.memory_limit, 64 << 20);
+        assert_int_equal(s->resources.pids_limit, 100);
+        assert_int_equal(s->resources.n_devices, 2);
+        assert_true(s->resources.devices[1].allow);
+        assert_int_equal(s->resources.devices[1].major, 1);
+        assert_int_equal(s->resources.devices[1].minor, 3);
+        /* fileMode 8630 = S_IFCHR | 0666. */
+        assert_int_equal(s->n_devices, 1);
+        assert_string_equal(s->devices[0].path, "/dev/xnull");
+        assert_int_equal(s->devices[0].type, 'c');
+        assert_int_equal(s->devices[0].file_mode, 0666);
+        assert_null(oci_spec_namespace(s, OCI_NS_NETWORK)->path);
+        assert_int_equal(s->seccomp.default_action, SCMP_ACT_ERRNO(38));
+        r = find_rule(&s->seccomp, "socket", 0);
+        assert_int_equal(r->action, SCMP_ACT_ERRNO(22));
+        oci_spec_free(s);
+}
+
 static void test_long(void **state _unused_) {
         OciSpec *s = parse_fixture("long.json");
 
@@ -522,6 +561,7 @@ static const Refusal refusals[] = {
         { "{" V "," R "," L("\"resources\":{\"unified\":{\"memory.max\":1}}") "}", "linux.resources.unified[\"memory.max\"]: must be a string" },
         { "{" V "," R "," L("\"devices\":[{\"type\":\"x\",\"path\":\"/dev/x\"}]") "}", "linux.devices[0].type: must be one of c, b, u, p (is 'x')" },
         { "{" V "," R "," L("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/null\",\"minor\":3}]") "}", "linux.devices[0].major: required" },
+        { "{" V "," R "," L("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/null\",\"major\":1,\"minor\":3,\"fileMode\":65536}]") "}", "linux.devices[0].fileMode: 65536 is out of range (0 to 65535)" },
         { "{" V "," R "," L("\"devices\":[{\"type\":\"c\",\"path\":\"dev/null\",\"major\":1,\"minor\":3}]") "}", "linux.devices[0].path: must be an absolute path (is 'dev/null')" },
         { "{" V "," R "," L("\"sysctl\":{\"net.ipv4.ip_forward\":1}") "}", "linux.sysctl[\"net.ipv4.ip_forward\"]: must be a string" },
         { "{" V "," R "," L("\"rootfsPropagation\":\"weird\"") "}", "linux.rootfsPropagation: unknown propagation 'weird'" },
@@ -569,6 +609,7 @@ int main(void) {
         const struct CMUnitTest fixed[] = {
                 cmocka_unit_test(test_runc_spec),   cmocka_unit_test(test_runc_spec_rootless),
                 cmocka_unit_test(test_crun_spec),   cmocka_unit_test(test_podman),
+                cmocka_unit_test(test_podman_real),
                 cmocka_unit_test(test_long),        cmocka_unit_test(test_prefixes),
                 cmocka_unit_test(test_lenient),     cmocka_unit_test(test_process),
                 cmocka_unit_test(test_big_integers),
