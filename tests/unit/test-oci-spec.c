@@ -161,6 +161,32 @@ static void test_crun_spec(void **state _unused_) {
         oci_spec_free(s);
 }
 
+/* containerd's default spec (`ctr oci spec`) has no process.args: the
+ * image gives them.  As a bundle it is refused; with args it is read. */
+static void test_containerd_spec(void **state _unused_) {
+        _cleanup_free_ char *text = NULL, *with_args = NULL;
+        char err[512] = "", *cwd;
+        OciSpec *s = NULL;
+        size_t len;
+
+        text = fixture("containerd-spec.json", &len);
+        assert_int_equal(oci_spec_parse(text, len, &s, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "process.args: required");
+
+        cwd = strstr(text, "\"cwd\"");
+        assert_non_null(cwd);
+        assert_true(asprintf(&with_args, "%.*s\"args\": [\"/pause\"], %s", (int) (cwd - text), text, cwd) > 0);
+        if (oci_spec_parse(with_args, strlen(with_args), &s, err, sizeof(err)) < 0)
+                fail_msg("%s", err);
+        assert_string_equal(s->process.args[0], "/pause");
+        assert_null(s->process.args[1]);
+        assert_true(s->process.caps.bounding & CAP(CAP_MKNOD));
+        assert_string_equal(s->mounts[6].destination, "/run");
+        assert_string_equal(s->cgroups_path, "/default");
+        assert_non_null(oci_spec_namespace(s, OCI_NS_NETWORK));
+        oci_spec_free(s);
+}
+
 static const OciSeccompRule *find_rule(const OciSeccomp *sc, const char *name, size_t nth) {
         for (size_t i = 0; i < sc->n_rules; i++)
                 if (strv_contains(sc->rules[i].names, name) && nth-- == 0)
@@ -609,7 +635,7 @@ int main(void) {
         const struct CMUnitTest fixed[] = {
                 cmocka_unit_test(test_runc_spec),   cmocka_unit_test(test_runc_spec_rootless),
                 cmocka_unit_test(test_crun_spec),   cmocka_unit_test(test_podman),
-                cmocka_unit_test(test_podman_real),
+                cmocka_unit_test(test_podman_real), cmocka_unit_test(test_containerd_spec),
                 cmocka_unit_test(test_long),        cmocka_unit_test(test_prefixes),
                 cmocka_unit_test(test_lenient),     cmocka_unit_test(test_process),
                 cmocka_unit_test(test_big_integers),
