@@ -15,6 +15,7 @@
 typedef struct Ctx {
         char *err;
         size_t errlen;
+        bool ints_as_reals; /* integers were read as doubles (oci_load_json()) */
 } Ctx;
 
 /* A JSON path ("linux.resources.memory.limit", "process.rlimits[2]");
@@ -77,6 +78,11 @@ int oci_get_array(Ctx *c, json_t *obj, const char *parent, const char *key, size
 
 /* JSON text into a tree; a syntax error names its line and column. */
 int oci_load_json(Ctx *c, const char *json, size_t len, json_t **ret);
+
+/* Whether v is 2^64 - 1 (Go's way of writing RLIM_INFINITY and other
+ * "all ones" values), which only a document read with integers as
+ * doubles can hold. */
+bool oci_uint_infinity(Ctx *c, json_t *v);
 
 /* linux.seccomp (oci-seccomp.c). */
 int oci_seccomp_from_json(Ctx *c, json_t *v, const char *path, OciSeccomp *ret);

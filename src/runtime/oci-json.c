@@ -119,9 +119,20 @@ int oci_get_bool(Ctx *c, json_t *obj, const char *parent, const char *key, bool 
 int oci_int_value(Ctx *c, json_t *v, const char *path, int64_t min, int64_t max, int64_t *ret) {
         json_int_t n;
 
-        if (!json_is_integer(v))
+        if (c->ints_as_reals && json_is_real(v)) {
+                /* The document was read again with every integer as a
+                 * double (see oci_load_json()): exact below 2^53. */
+                double d = json_real_value(v);
+
+                if (!(d > -9007199254740992.0 && d < 9007199254740992.0) || d != (double) (int64_t) d)
+                        return oci_fail(c, path,
+                                        "must be an integer, exact: the document has an integer above "
+                                        "2^63, so its integers are read as doubles, exact only below 2^53");
+                n = (json_int_t) d;
+        } else if (!json_is_integer(v))
                 return oci_fail(c, path, "must be an integer");
-        n = json_integer_value(v);
+        else
+                n = json_integer_value(v);
         if (n < min || n > max)
                 return oci_fail(c, path, "%lld is out of range (%lld to %lld)", (long long) n,
                             (long long) min, (long long) max);
@@ -204,6 +215,8 @@ int oci_get_string_map(Ctx *c, json_t *obj, const char *parent, const char *key,
                 return -ENOMEM;
         json_object_foreach(v, k, val) {
                 oci_jpath_key(q, p, k);
+                if (k[0] == '\0')
+                        return oci_fail(c, q, "the key must not be empty");
                 if (!json_is_string(val))
                         return oci_fail(c, q, "must be a string");
                 keys[i] = strdup(k);
@@ -263,8 +276,22 @@ int oci_load_json(Ctx *c, const char *json, size_t len, json_t **ret) {
         if (!json)
                 return oci_fail(c, NULL, "no JSON text");
         root = json_loadb(json, len, 0, &e);
+        if (!root && json_error_code(&e) == json_error_numeric_overflow) {
+                /* An integer above 2^63 (Go writes RLIM_INFINITY as
+                 * 18446744073709551615), which jansson's integers cannot
+                 * hold: read every integer as a double instead.  The
+                 * readers then take exact values only (below 2^53) and
+                 * 2^64 - 1 where it means "unlimited" (oci_uint_infinity()). */
+                root = json_loadb(json, len, JSON_DECODE_INT_AS_REAL, &e);
+                c->ints_as_reals = root != NULL;
+        }
         if (!root)
                 return oci_fail(c, NULL, "line %d column %d: %s", e.line, e.column, e.text);
         *ret = root;
         return 0;
+}
+
+bool oci_uint_infinity(Ctx *c, json_t *v) {
+        /* 2^64 - 1 rounds to 2^64 as a double. */
+        return c->ints_as_reals && json_is_real(v) && json_real_value(v) == 18446744073709551616.0;
 }

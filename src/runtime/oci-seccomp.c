@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -380,7 +381,7 @@ static int add_call(scmp_filter_ctx ctx, const OciSeccompRule *rule, int nr) {
                         .datum_b = rule->args[i].value_two,
                 };
                 int r = seccomp_rule_add_array(ctx, rule->action, nr, 1, &one);
-                if (r < 0)
+                if (r < 0 && r != -EEXIST)
                         return r;
         }
         return 0;
@@ -400,6 +401,13 @@ int oci_seccomp_build(const OciSeccomp *s, scmp_filter_ctx *ret, char *err, size
          * (without it, loading the filter needs CAP_SYS_ADMIN). */
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
         if (r < 0)
+                return r;
+        /* A binary tree over the system call numbers, as for our own
+         * profile: podman's allows some 350 calls, which would otherwise be
+         * a linear search on every call (1415 instructions instead of 1140
+         * for it, far below the kernel's 4096). */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+        if (r < 0 && r != -EOPNOTSUPP && r != -EINVAL)
                 return r;
 
         for (size_t i = 0; s->flags && s->flags[i]; i++) {
@@ -443,11 +451,18 @@ int oci_seccomp_build(const OciSeccomp *s, scmp_filter_ctx *ret, char *err, size
                         if (nr == __NR_SCMP_ERROR)
                                 continue;
                         r = add_call(ctx, rule, nr);
+                        /* -EEXIST: the same rule is in already.  On i386,
+                         * socket() also goes through socketcall(), whose
+                         * arguments libseccomp cannot compare, so two
+                         * ALLOW rules differing only in socket()'s
+                         * arguments meet there (podman's profile). */
+                        if (r == -EEXIST)
+                                r = 0;
                         if (r == -ENOMEM)
                                 return r;
                         if (r < 0) {
-                                JPath e;
-                                return oci_fail(&c, oci_jpath_sub(e, oci_jpath_idx(q, "linux.seccomp.syscalls", i), "names"),
+                                oci_jpath_idx(q, "linux.seccomp.syscalls", i);
+                                return oci_fail(&c, oci_jpath_sub(q, q, "names"),
                                                 "libseccomp refused the rule for '%s': %s", *name,
                                                 strerror(-r));
                         }
@@ -467,7 +482,13 @@ int oci_seccomp_program_new(const OciSeccomp *s, SeccompProgram **ret, char *err
         r = seccomp_program_new_from_filter(ctx, oci_seccomp_kernel_flags(s), ret);
         if (r < 0) {
                 Ctx c = { err, errlen };
-                oci_fail(&c, "linux.seccomp", "cannot compile the filter: %s", strerror(-r));
+
+                if (r == -EBADMSG)
+                        oci_fail(&c, "linux.seccomp",
+                                 "the compiled filter is longer than the kernel takes (%d instructions)",
+                                 BPF_MAXINSNS);
+                else
+                        oci_fail(&c, "linux.seccomp", "cannot compile the filter: %s", strerror(-r));
                 return r;
         }
         return 0;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <seccomp.h>
@@ -68,6 +69,16 @@ const char *oci_rlimit_to_name(int resource) {
         return NULL;
 }
 
+/* A limit; 2^64 - 1 (RLIM_INFINITY as Go writes it) is unlimited (read as
+ * a double, so is anything within 2^11 of it: as good as unlimited). */
+static int get_rlim(Ctx *c, json_t *obj, const char *parent, const char *key, uint64_t *ret) {
+        if (oci_uint_infinity(c, oci_member(obj, key))) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        return GET_UINT(c, obj, parent, key, true, INT64_MAX, NULL, ret);
+}
+
 static int parse_rlimit(Ctx *c, json_t *v, const char *path, void *ret) {
         OciRlimit *rl = ret;
         _cleanup_free_ char *type = NULL;
@@ -83,14 +94,16 @@ static int parse_rlimit(Ctx *c, json_t *v, const char *path, void *ret) {
         rl->resource = oci_rlimit_from_name(type);
         if (rl->resource < 0)
                 return oci_fail(c, oci_jpath_sub(p, path, "type"), "unknown rlimit '%s'", type);
-        r = GET_UINT(c, v, path, "soft", true, INT64_MAX, NULL, &rl->soft);
+        r = get_rlim(c, v, path, "soft", &rl->soft);
         if (r < 0)
                 return r;
-        r = GET_UINT(c, v, path, "hard", true, INT64_MAX, NULL, &rl->hard);
+        r = get_rlim(c, v, path, "hard", &rl->hard);
         if (r < 0)
                 return r;
-        /* Go's runc and crun send RLIM_INFINITY as 2^64-1, which jansson
-         * cannot read; nothing to map here for it. */
+        /* setrlimit() would refuse it, after the container was made. */
+        if (rl->soft > rl->hard)
+                return oci_fail(c, path, "soft limit %" PRIu64 " is above the hard limit %" PRIu64,
+                                rl->soft, rl->hard);
         return 0;
 }
 
@@ -172,7 +185,8 @@ static int parse_user(Ctx *c, json_t *proc, const char *parent, OciProcess *p) {
                 for (size_t i = 0; i < json_array_size(gids); i++) {
                         int64_t g;
 
-                        r = oci_int_value(c, json_array_get(gids, i), oci_jpath_idx(e, q, i), 0, UINT32_MAX - 1, &g);
+                        r = oci_int_value(c, json_array_get(gids, i), oci_jpath_idx(e, q, i), 0,
+                                          UINT32_MAX - 1, &g);
                         if (r < 0)
                                 return r;
                         p->additional_gids[p->n_additional_gids++] = (gid_t) g;
@@ -233,8 +247,8 @@ static int process_from_json(Ctx *c, json_t *proc, const char *path, OciProcess 
         }
         for (size_t i = 0; p->env[i]; i++)
                 if (!strchr(p->env[i], '=')) {
-                        JPath e;
-                        return oci_fail(c, oci_jpath_idx(e, oci_jpath_sub(q, path, "env"), i), "'%s' is not NAME=VALUE", p->env[i]);
+                        oci_jpath_sub(q, path, "env");
+                        return oci_fail(c, oci_jpath_idx(q, q, i), "'%s' is not NAME=VALUE", p->env[i]);
                 }
 
         r = oci_get_string(c, proc, path, "cwd", true, &p->cwd);
@@ -266,8 +280,8 @@ static int process_from_json(Ctx *c, json_t *proc, const char *path, OciProcess 
         for (size_t i = 0; i < p->n_rlimits; i++)
                 for (size_t j = 0; j < i; j++)
                         if (p->rlimits[i].resource == p->rlimits[j].resource) {
-                                JPath e;
-                                return oci_fail(c, oci_jpath_sub(q, oci_jpath_idx(e, oci_jpath_sub(q, path, "rlimits"), i), "type"),
+                                oci_jpath_idx(q, oci_jpath_sub(q, path, "rlimits"), i);
+                                return oci_fail(c, oci_jpath_sub(q, q, "type"),
                                             "duplicate rlimit '%s'",
                                             oci_rlimit_to_name(p->rlimits[i].resource));
                         }
@@ -530,9 +544,12 @@ static int parse_device(Ctx *c, json_t *v, const char *path, void *ret) {
         if (r < 0)
                 return r;
         has = false;
-        r = GET_UINT(c, v, path, "fileMode", false, 07777, &has, &d->file_mode);
+        /* podman writes the whole st_mode (8630 = S_IFCHR | 0666); the
+         * type comes from "type", the permission bits are kept. */
+        r = GET_UINT(c, v, path, "fileMode", false, 0177777, &has, &d->file_mode);
         if (r < 0)
                 return r;
+        d->file_mode &= 07777;
         d->has_mode = has;
         has = false;
         r = GET_UINT(c, v, path, "uid", false, UINT32_MAX - 1, &has, &d->uid);
@@ -700,8 +717,8 @@ static int parse_linux(Ctx *c, json_t *root, OciSpec *s) {
         for (size_t i = 0; i < s->n_namespaces; i++)
                 for (size_t j = 0; j < i; j++)
                         if (s->namespaces[i].type == s->namespaces[j].type) {
-                                JPath e;
-                                return oci_fail(c, oci_jpath_sub(q, oci_jpath_idx(e, "linux.namespaces", i), "type"),
+                                oci_jpath_idx(q, "linux.namespaces", i);
+                                return oci_fail(c, oci_jpath_sub(q, q, "type"),
                                             "duplicate namespace type '%s'",
                                             ns_names[s->namespaces[i].type]);
                         }
@@ -754,7 +771,8 @@ static int parse_linux(Ctx *c, json_t *root, OciSpec *s) {
                 return r;
         for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++)
                 if (!path_is_absolute(s->masked_paths[i]))
-                        return oci_fail(c, oci_jpath_idx(q, "linux.maskedPaths", i), "must be an absolute path (is '%s')",
+                        return oci_fail(c, oci_jpath_idx(q, "linux.maskedPaths", i),
+                                        "must be an absolute path (is '%s')",
                                     s->masked_paths[i]);
         for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++)
                 if (!path_is_absolute(s->readonly_paths[i]))

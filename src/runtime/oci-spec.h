@@ -8,7 +8,12 @@
  *
  * Errors name the JSON path at fault ("process.rlimits[2].type: unknown
  * rlimit 'RLIMIT_FOO'"); unknown keys are ignored as the spec asks, wrong
- * types and out-of-range values are refused. */
+ * types and out-of-range values are refused.
+ *
+ * Below the reader, the other pure parts of shuttle-oci: the seccomp
+ * profile compiled with libseccomp (oci-seccomp.c), mount options
+ * (oci-mount.c), what `spec` and `features` print (oci-default.c) and
+ * Shuttle's org.shuttle.* annotations (oci-shuttle.c). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,8 +26,8 @@ typedef struct OciIdMap {
 } OciIdMap;
 
 typedef struct OciRlimit {
-        int resource; /* RLIMIT_* */
-        uint64_t soft, hard;
+        int resource;        /* RLIMIT_* */
+        uint64_t soft, hard; /* soft <= hard; UINT64_MAX (RLIM_INFINITY) = unlimited */
 } OciRlimit;
 
 /* The five capability sets as bit masks (bit N = capability N). */
@@ -84,7 +89,7 @@ typedef struct OciDevice {
         char *path;
         int64_t major, minor; /* -1 if absent (only for 'p') */
         bool has_mode;
-        mode_t file_mode;
+        mode_t file_mode; /* permission bits only (podman also sends the type's) */
         bool has_uid, has_gid;
         uid_t uid;
         gid_t gid;
@@ -184,7 +189,9 @@ typedef struct OciSpec {
         OciSeccomp seccomp;
         char **sysctl_keys, **sysctl_values;
         size_t n_sysctl;
-        char *rootfs_propagation; /* NULL, "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable" */
+        /* NULL, "private", "rprivate", "slave", "rslave", "shared",
+         * "rshared", "unbindable", "runbindable" */
+        char *rootfs_propagation;
         char **masked_paths, **readonly_paths; /* NULL-terminated, may be NULL */
         char *mount_label;
         /* personality, intelRdt, timeOffsets...: not carried (ignored). */
@@ -246,3 +253,64 @@ typedef enum OciSeccompNames {
         OCI_SECCOMP_FLAGS,
 } OciSeccompNames;
 size_t oci_seccomp_names(OciSeccompNames kind, const char **ret, size_t size);
+
+/* ---- mount options (oci-mount.c) ---------------------------------------- */
+
+/* A mount's options as mount(2) and mount_setattr(2) take them, with the
+ * meaning runc and crun give them; later options override earlier ones. */
+typedef struct OciMountOptions {
+        unsigned long flags;       /* MS_* to set ("ro", "nosuid", "bind"; MS_BIND|MS_REC for "rbind") */
+        unsigned long clear;       /* MS_* an option turned off ("rw", "suid", "exec"), for a remount */
+        unsigned long propagation; /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE (| MS_REC for "r..."), 0 = none */
+        /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE): "rro", "rnosuid"... */
+        uint64_t rec_attr_set, rec_attr_clr;
+        bool tmpcopyup, idmap, recursive_idmap;
+        char *data; /* the filesystem's options joined by commas ("mode=755,size=65536k"), NULL if none */
+} OciMountOptions;
+int oci_mount_options_parse(char *const *options, OciMountOptions *ret);
+void oci_mount_options_done(OciMountOptions *o);
+/* The option names understood (not the data ones): fills up to size,
+ * returns how many there are. */
+size_t oci_mount_option_names(const char **ret, size_t size);
+
+/* ---- `spec` and `features` (oci-default.c) ------------------------------ */
+
+/* The ociVersion `spec` writes, and the newest this reader takes. */
+#define OCI_SPEC_VERSION "1.0.2"
+#define OCI_SPEC_VERSION_MAX "1.2.0"
+
+/* A default config.json as `runc spec` writes it (hostname "shuttle",
+ * rootfs "rootfs", sh on a terminal); rootless: a user namespace mapping
+ * root to uid/gid, no network namespace, /sys bound from the host, no
+ * devices cgroup.  *ret is malloc()ed JSON text. */
+int oci_spec_default_json(bool rootless, uid_t uid, gid_t gid, char **ret);
+/* The runtime-spec features document (features.md) of this build:
+ * versions, hooks, mount options, namespaces, capabilities, cgroup v1/v2,
+ * seccomp actions/operators/architectures/flags (supportedFlags probed
+ * from the kernel without loading anything), no AppArmor/SELinux, and
+ * Shuttle's annotations. */
+int oci_features_json(char **ret);
+
+/* ---- Shuttle's annotations (oci-shuttle.c) ------------------------------ */
+
+#define OCI_ANNOTATION_NAME "org.shuttle.name"
+#define OCI_ANNOTATION_GROUP "org.shuttle.group"
+#define OCI_ANNOTATION_EXPORTS "org.shuttle.exports"
+#define OCI_ANNOTATION_SHIM "org.shuttle.shim"
+
+typedef struct ContainerExport ContainerExport; /* runtime/container.h */
+
+/* The org.shuttle.* annotations of a config.json. */
+typedef struct OciShuttle {
+        bool present;  /* any org.shuttle.* annotation: a Shuttle container */
+        char *name;    /* org.shuttle.name; NULL: the runtime uses the container's id */
+        char *group;   /* org.shuttle.group, or NULL */
+        ContainerExport *exports; /* org.shuttle.exports: "NAME=VALUE,..." as shuttlectl's --export */
+        size_t n_exports;
+        bool shim;     /* org.shuttle.shim: "true" or "false" (default) */
+} OciShuttle;
+/* Reads them; an unknown org.shuttle.* key, a bad name or export, a shim
+ * value other than "true"/"false" is refused with the annotation named
+ * ('annotations["org.shuttle.exports"]: 'db=tcp:0': expected tcp:PORT ...'). */
+int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t errlen);
+void oci_shuttle_done(OciShuttle *a);

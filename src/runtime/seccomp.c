@@ -367,6 +367,10 @@ int seccomp_program_load(const SeccompProgram *p) {
          * SECCOMP_FILTER_FLAG_NEW_LISTENER the kernel returns the
          * notification fd. */
         r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &p->fprog);
+        /* With TSYNC alone, a positive value is the thread that could not
+         * take the filter. */
+        if (r > 0 && !(p->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+                return -ESRCH;
         if (r >= 0)
                 return (int) r;
         if (errno != ENOSYS || p->flags != 0)

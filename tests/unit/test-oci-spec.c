@@ -161,6 +161,32 @@ static void test_crun_spec(void **state _unused_) {
         oci_spec_free(s);
 }
 
+/* containerd's default spec (`ctr oci spec`) has no process.args: the
+ * image gives them.  As a bundle it is refused; with args it is read. */
+static void test_containerd_spec(void **state _unused_) {
+        _cleanup_free_ char *text = NULL, *with_args = NULL;
+        char err[512] = "", *cwd;
+        OciSpec *s = NULL;
+        size_t len;
+
+        text = fixture("containerd-spec.json", &len);
+        assert_int_equal(oci_spec_parse(text, len, &s, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "process.args: required");
+
+        cwd = strstr(text, "\"cwd\"");
+        assert_non_null(cwd);
+        assert_true(asprintf(&with_args, "%.*s\"args\": [\"/pause\"], %s", (int) (cwd - text), text, cwd) > 0);
+        if (oci_spec_parse(with_args, strlen(with_args), &s, err, sizeof(err)) < 0)
+                fail_msg("%s", err);
+        assert_string_equal(s->process.args[0], "/pause");
+        assert_null(s->process.args[1]);
+        assert_true(s->process.caps.bounding & CAP(CAP_MKNOD));
+        assert_string_equal(s->mounts[6].destination, "/run");
+        assert_string_equal(s->cgroups_path, "/default");
+        assert_non_null(oci_spec_namespace(s, OCI_NS_NETWORK));
+        oci_spec_free(s);
+}
+
 static const OciSeccompRule *find_rule(const OciSeccomp *sc, const char *name, size_t nth) {
         for (size_t i = 0; i < sc->n_rules; i++)
                 if (strv_contains(sc->rules[i].names, name) && nth-- == 0)
@@ -252,6 +278,45 @@ static void test_podman(void **state _unused_) {
         oci_spec_free(s);
 }
 
+/* What podman 4.3 wrote for `podman create --network none --memory 64m
+ * --pids-limit 100 --ulimit nofile=1024:2048 --cap-add SYS_PTRACE
+ * -v /tmp/pm:/data:ro --device /dev/null:/dev/xnull
+ * --annotation org.shuttle.name=web IMAGE /bin/sh -c 'echo hi'`. */
+static void test_podman_real(void **state _unused_) {
+        OciSpec *s = parse_fixture("podman-4.3.json");
+        const OciSeccompRule *r;
+
+        assert_string_equal(s->process.args[2], "echo hi");
+        assert_int_equal(s->process.umask, 022);
+        assert_int_equal(s->process.n_additional_gids, 10);
+        assert_int_equal(s->process.rlimits[0].soft, 1024);
+        assert_int_equal(s->process.rlimits[0].hard, 2048);
+        assert_true(s->process.caps.bounding & CAP(CAP_SYS_PTRACE));
+        assert_int_equal(s->process.caps.ambient, 0);
+        assert_false(s->process.no_new_privileges);
+        assert_string_equal(s->mounts[0].destination, "/data");
+        assert_string_equal(s->mounts[0].source, "/tmp/pm");
+        assert_true(strv_contains(s->mounts[0].options, "rbind"));
+        assert_true(strv_contains(s->mounts[0].options, "ro"));
+        assert_string_equal(oci_spec_annotation(s, "org.shuttle.name"), "web");
+        assert_int_equal(s->resources.memory_limit, 64 << 20);
+        assert_int_equal(s->resources.pids_limit, 100);
+        assert_int_equal(s->resources.n_devices, 2);
+        assert_true(s->resources.devices[1].allow);
+        assert_int_equal(s->resources.devices[1].major, 1);
+        assert_int_equal(s->resources.devices[1].minor, 3);
+        /* fileMode 8630 = S_IFCHR | 0666. */
+        assert_int_equal(s->n_devices, 1);
+        assert_string_equal(s->devices[0].path, "/dev/xnull");
+        assert_int_equal(s->devices[0].type, 'c');
+        assert_int_equal(s->devices[0].file_mode, 0666);
+        assert_null(oci_spec_namespace(s, OCI_NS_NETWORK)->path);
+        assert_int_equal(s->seccomp.default_action, SCMP_ACT_ERRNO(38));
+        r = find_rule(&s->seccomp, "socket", 0);
+        assert_int_equal(r->action, SCMP_ACT_ERRNO(22));
+        oci_spec_free(s);
+}
+
 static void test_long(void **state _unused_) {
         OciSpec *s = parse_fixture("long.json");
 
@@ -330,6 +395,49 @@ static void test_lenient(void **state _unused_) {
         assert_non_null(oci_spec_namespace(s, OCI_NS_TIME));
         assert_string_equal(oci_spec_namespace(s, OCI_NS_USER)->path, "/proc/1/ns/user");
         oci_spec_free(s);
+}
+
+static void assert_prefix(const char *s, const char *prefix) {
+        if (!strneq(s, prefix, strlen(prefix)))
+                fail_msg("'%s' does not start with '%s'", s, prefix);
+}
+
+/* Go writes RLIM_INFINITY as 2^64 - 1, above what jansson's integers
+ * hold: the document is read again with integers as doubles, the limit is
+ * unlimited and the other integers still exact; one that is not exact as a
+ * double is refused, naming its path. */
+static void test_big_integers(void **state _unused_) {
+        static const char json[] =
+                "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":1000,\"gid\":1000},"
+                "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":18446744073709551615},"
+                "{\"type\":\"RLIMIT_CORE\",\"soft\":18446744073709551615,\"hard\":18446744073709551615}]},"
+                "\"linux\":{\"resources\":{\"memory\":{\"limit\":9007199254740991}}}}";
+        static const char inexact[] =
+                "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\","
+                "\"soft\":1024,\"hard\":18446744073709551615}]},"
+                "\"linux\":{\"resources\":{\"memory\":{\"limit\":9007199254740993}}}}";
+        static const char fraction[] =
+                "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\","
+                "\"soft\":1024.5,\"hard\":18446744073709551615}]}}";
+        char err[512] = "";
+        OciSpec *s = NULL;
+
+        if (oci_spec_parse(json, strlen(json), &s, err, sizeof(err)) < 0)
+                fail_msg("%s", err);
+        assert_int_equal(s->process.uid, 1000);
+        assert_int_equal(s->process.rlimits[0].soft, 1024);
+        assert_true(s->process.rlimits[0].hard == UINT64_MAX);
+        assert_true(s->process.rlimits[1].soft == UINT64_MAX);
+        assert_int_equal(s->resources.memory_limit, INT64_C(9007199254740991));
+        oci_spec_free(s);
+
+        assert_int_equal(oci_spec_parse(inexact, strlen(inexact), &s, err, sizeof(err)), -EINVAL);
+        assert_prefix(err, "linux.resources.memory.limit: must be an integer, exact:");
+        assert_int_equal(oci_spec_parse(fraction, strlen(fraction), &s, err, sizeof(err)), -EINVAL);
+        assert_prefix(err, "process.rlimits[0].soft: must be an integer, exact:");
 }
 
 /* `exec --process F.json`: the same rules, paths from the object's top. */
@@ -444,6 +552,7 @@ static const Refusal refusals[] = {
         { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1},{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1}]") "}", "process.rlimits[1].type: duplicate rlimit 'RLIMIT_CORE'" },
         { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":-1,\"hard\":1}]") "}", "process.rlimits[0].soft: -1 is out of range ..." },
         { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1}]") "}", "process.rlimits[0].hard: required" },
+        { "{" V "," R "," P(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":2,\"hard\":1}]") "}", "process.rlimits[0]: soft limit 2 is above the hard limit 1" },
         { "{" V "," R "," P(",\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_FOO\"]}") "}", "process.capabilities.bounding[1]: unknown capability 'CAP_FOO'" },
         { "{" V "," R "," P(",\"capabilities\":{\"ambient\":[\"kill\"]}") "}", "process.capabilities.ambient[0]: unknown capability 'kill'" },
         { "{" V "," R "," P(",\"capabilities\":[]") "}", "process.capabilities: must be an object" },
@@ -459,6 +568,7 @@ static const Refusal refusals[] = {
         { "{" V "," R ",\"hooks\":{\"createRuntime\":[{}]}}", "hooks.createRuntime[0].path: required" },
         { "{" V "," R ",\"annotations\":{\"a.b\":\"x\",\"c\":3}}", "annotations[\"c\"]: must be a string" },
         { "{" V "," R ",\"annotations\":[]}", "annotations: must be an object" },
+        { "{" V "," R ",\"annotations\":{\"\":\"x\"}}", "annotations[\"\"]: the key must not be empty" },
         { "{" V "," R "," L("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"net\"}]") "}", "linux.namespaces[1].type: unknown namespace type 'net'" },
         { "{" V "," R "," L("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"pid\"}]") "}", "linux.namespaces[2].type: duplicate namespace type 'pid'" },
         { "{" V "," R "," L("\"namespaces\":[{\"type\":\"network\",\"path\":\"netns\"}]") "}", "linux.namespaces[0].path: must be an absolute path (is 'netns')" },
@@ -477,6 +587,7 @@ static const Refusal refusals[] = {
         { "{" V "," R "," L("\"resources\":{\"unified\":{\"memory.max\":1}}") "}", "linux.resources.unified[\"memory.max\"]: must be a string" },
         { "{" V "," R "," L("\"devices\":[{\"type\":\"x\",\"path\":\"/dev/x\"}]") "}", "linux.devices[0].type: must be one of c, b, u, p (is 'x')" },
         { "{" V "," R "," L("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/null\",\"minor\":3}]") "}", "linux.devices[0].major: required" },
+        { "{" V "," R "," L("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/null\",\"major\":1,\"minor\":3,\"fileMode\":65536}]") "}", "linux.devices[0].fileMode: 65536 is out of range (0 to 65535)" },
         { "{" V "," R "," L("\"devices\":[{\"type\":\"c\",\"path\":\"dev/null\",\"major\":1,\"minor\":3}]") "}", "linux.devices[0].path: must be an absolute path (is 'dev/null')" },
         { "{" V "," R "," L("\"sysctl\":{\"net.ipv4.ip_forward\":1}") "}", "linux.sysctl[\"net.ipv4.ip_forward\"]: must be a string" },
         { "{" V "," R "," L("\"rootfsPropagation\":\"weird\"") "}", "linux.rootfsPropagation: unknown propagation 'weird'" },
@@ -524,8 +635,10 @@ int main(void) {
         const struct CMUnitTest fixed[] = {
                 cmocka_unit_test(test_runc_spec),   cmocka_unit_test(test_runc_spec_rootless),
                 cmocka_unit_test(test_crun_spec),   cmocka_unit_test(test_podman),
+                cmocka_unit_test(test_podman_real), cmocka_unit_test(test_containerd_spec),
                 cmocka_unit_test(test_long),        cmocka_unit_test(test_prefixes),
                 cmocka_unit_test(test_lenient),     cmocka_unit_test(test_process),
+                cmocka_unit_test(test_big_integers),
                 cmocka_unit_test(test_load),        cmocka_unit_test(test_names),
         };
         struct CMUnitTest tests[ELEMENTSOF(fixed) + ELEMENTSOF(refusals)];
