@@ -23,7 +23,7 @@ compare() {
                 echo "not ok $n - $name options in $(basename "$file") but not in --help: $(echo $extra)"; fail=1; fi
 }
 
-echo "1..48"
+echo "1..52"
 compare "shuttlectl run" "$("$SHUTTLECTL" run --help)" "$man/shuttlectl.1" '/^\.SH RUN/,/^\.SH POLICY/p'
 compare "shuttled" "$("$SHUTTLED" --help)" "$man/shuttled.8" '/^\.SH OPTIONS/,/^\.SH SIGNALS/p'
 # policy: every subcommand's options, against the POLICY section.
@@ -43,7 +43,7 @@ compare "shuttle-name" "$("$bin/shuttle-name" --help)" "$man/shuttle-name.1" '/^
 # shuttle-oci: the global options, then each verb's section.
 oci=$bin/shuttle-oci
 compare "shuttle-oci" "$("$oci" --help)" "$man/shuttle-oci.8" '/^\.SH GLOBAL OPTIONS/,/^\.SH CREATE/p'
-for verb in create start state kill delete run list ps exec pause resume; do
+for verb in create start state kill delete run list ps exec pause resume spec features; do
         upper=$(echo "$verb" | tr a-z A-Z)
         compare "shuttle-oci $verb" "$("$oci" $verb --help)" "$man/shuttle-oci.8" "/^\\.SH $upper\$/,/^\\.SH /p"
 done

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "cli/oci.h"
 #include "runtime/cgroup.h"
+#include "runtime/oci-spec.h"
 
 static bool is_help(int argc, char **argv) {
         for (int i = 1; i < argc; i++)
@@ -428,4 +430,72 @@ int oci_pause(int argc, char **argv) {
 
 int oci_resume(int argc, char **argv) {
         return pause_resume(argc, argv, false);
+}
+
+int oci_spec(int argc, char **argv) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        const char *bundle = ".";
+        bool rootless = false;
+        int fd, r;
+
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+                        printf("Usage: shuttle-oci spec [OPTIONS]\n\n"
+                               "Write a default config.json into the bundle directory.\n\n"
+                               "Options:\n"
+                               "  -b, --bundle DIR   where (default .)\n"
+                               "      --rootless     one for a user without root: a user namespace\n"
+                               "  -h, --help         show this help\n");
+                        return 0;
+                }
+                if ((streq(argv[i], "--bundle") || streq(argv[i], "-b")) && i + 1 < argc)
+                        bundle = argv[++i];
+                else if (strneq(argv[i], "--bundle=", 9))
+                        bundle = argv[i] + 9;
+                else if (streq(argv[i], "--rootless"))
+                        rootless = true;
+                else {
+                        fprintf(stderr, "shuttle-oci: spec: unexpected '%s' (see 'shuttle-oci spec --help')\n", argv[i]);
+                        return EXIT_FAILURE;
+                }
+        }
+        r = oci_spec_default_json(rootless, getuid(), getgid(), &text);
+        if (r < 0)
+                return oci_error("spec", NULL, "%s", strerror(-r));
+        if (asprintf(&path, "%s/config.json", bundle) < 0)
+                return oci_error("spec", NULL, "out of memory");
+        /* As runc: an existing config.json is never overwritten. */
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return oci_error("spec", NULL, "'%s': %m", path);
+        if (write(fd, text, strlen(text)) != (ssize_t) strlen(text) || write(fd, "\n", 1) != 1) {
+                r = -errno;
+                close(fd);
+                (void) unlink(path);
+                return oci_error("spec", NULL, "writing '%s': %s", path, strerror(-r));
+        }
+        close(fd);
+        return 0;
+}
+
+int oci_features(int argc, char **argv) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        if (argc > 1 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
+                printf("Usage: shuttle-oci features\n\n"
+                       "Print what this build supports (the runtime-spec features document).\n\n"
+                       "Options:\n"
+                       "  -h, --help   show this help\n");
+                return 0;
+        }
+        if (argc > 1) {
+                fprintf(stderr, "shuttle-oci: features: unexpected '%s'\n", argv[1]);
+                return EXIT_FAILURE;
+        }
+        r = oci_features_json(&text);
+        if (r < 0)
+                return oci_error("features", NULL, "%s", strerror(-r));
+        printf("%s\n", text);
+        return 0;
 }

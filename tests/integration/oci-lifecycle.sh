@@ -67,7 +67,7 @@ JSON
 state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
-plan 54
+plan 57
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
@@ -202,6 +202,15 @@ check_status "create without a process" 0 oci create --bundle "$B10" c10
 check_status "... start fails" 1 oci start c10
 check_match "... saying there is nothing to start" "start c10: .*no process" "$(cat "$T/err")"
 oci delete --force c10 >/dev/null 2>&1
+
+# ---- spec and features ----
+B12=$T/b12
+mkdir -p "$B12" && cp -a "$B/rootfs" "$B12/rootfs"
+oci spec --bundle "$B12" > /dev/null 2>&1
+sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"hostname"/' "$B12/config.json"
+check_status "the config.json of spec runs" 0 oci run --bundle "$B12" c12
+check_status "spec never overwrites a config.json" 1 oci spec --bundle "$B12"
+check_match "features says which spec versions it reads" '"ociVersionMax": ?"1\.' "$(oci features | tr -d '\n')"
 
 # ---- run in the foreground: the container's status, nothing left ----
 B6=$T/b6
