@@ -8,3 +8,4 @@ dist_man_MANS += man/shuttle-name.1
 dist_man_MANS += man/shuttle-invoke.1
 dist_man_MANS += man/shuttle-transfer.1
 dist_man_MANS += man/shuttle-connect.1
+dist_man_MANS += man/shuttle-oci.8

@@ -46,6 +46,13 @@ compare "shuttle-invoke" "$("$bin/shuttle-invoke" --help)" "$man/shuttle-invoke.
 compare "shuttle-name" "$("$bin/shuttle-name" --help)" "$man/shuttle-name.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
 compare "shuttle-transfer" "$("$bin/shuttle-transfer" --help)" "$man/shuttle-transfer.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
 compare "shuttle-connect" "$("$bin/shuttle-connect" --help)" "$man/shuttle-connect.1" '/^\.SH OPTIONS/,/^\.SH EXIT/p'
+# shuttle-oci: the global options, then each verb's section.
+oci=$bin/shuttle-oci
+compare "shuttle-oci" "$("$oci" --help)" "$man/shuttle-oci.8" '/^\.SH GLOBAL OPTIONS/,/^\.SH CREATE/p'
+for verb in create start state kill delete run list ps exec pause resume spec features; do
+        upper=$(echo "$verb" | tr a-z A-Z)
+        compare "shuttle-oci $verb" "$("$oci" $verb --help)" "$man/shuttle-oci.8" "/^\\.SH $upper\$/,/^\\.SH /p"
+done
 # The plan comes last (TAP allows it): one number fewer to keep in step.
 echo "1..$n"
 exit $fail

@@ -25,3 +25,4 @@ include tests/unit/notify.mk
 include tests/unit/pipeline.mk
 include tests/dist.mk
 include tests/unit/audit-graph.mk
+include tests/unit/oci.mk

@@ -11,3 +11,4 @@ include src/cli/policy.mk
 include src/cli/audit.mk
 include src/cli/verbs.mk
 include src/cli/transfer.mk
+include src/cli/oci.mk

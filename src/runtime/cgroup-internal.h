@@ -24,17 +24,19 @@ typedef struct CgroupOps {
 
 extern const CgroupOps cgroup_kernel_ops;
 
-#define CGROUP_MAX_DIRS 3
+#define CGROUP_MAX_DIRS 5
 
 enum {
         CG_MEMORY = 1 << 0,
         CG_PIDS = 1 << 1,
         CG_CPU = 1 << 2,
+        CG_FREEZER = 1 << 3,
+        CG_DEVICES = 1 << 4,
 };
 
 /* One directory of the container's cgroup: per hierarchy on v1, one on v2. */
 typedef struct CgroupDir {
-        unsigned mask;          /* CG_MEMORY | CG_PIDS | CG_CPU it serves */
+        unsigned mask;          /* CG_* controllers it serves */
         char *base;             /* the directory that holds "shuttle" */
         char *path;             /* <base>/shuttle/<name> */
         int base_fd;

@@ -2,6 +2,7 @@
 /* cgroup v1 backend: one directory per hierarchy, below our own cgroup. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ static const struct {
         { CG_MEMORY, "memory" },
         { CG_PIDS, "pids" },
         { CG_CPU, "cpu" },
+        { CG_FREEZER, "freezer" },
+        { CG_DEVICES, "devices" },
 };
 
 /* Finds controller in the /proc/self/cgroup format ("4:memory:/a/b",
@@ -152,10 +155,19 @@ int cgroup_v1_add_dirs(Cgroup *cg, const char *root, const char *self_cgroup_fil
                 if (v1_controllers[i].bit == CG_CPU && limits->cpu_quota_usec == 0 &&
                     !all_controllers)
                         continue;
+                /* freezer only when asked for (shuttle-oci pause), and
+                 * only where there is one. */
+                if (v1_controllers[i].bit == CG_FREEZER && !limits->freezer && !all_controllers)
+                        continue;
+                if (v1_controllers[i].bit == CG_DEVICES && !limits->has_devices && !all_controllers)
+                        continue;
 
                 r = resolve(root, root_fd, self_text, v1_controllers[i].name, &base, &fd);
                 if (r == -ENOENT) {
-                        if (all_controllers)
+                        /* Without a devices hierarchy the rules are not
+                         * enforced: cgroup_enforces_devices() says so. */
+                        if (all_controllers || v1_controllers[i].bit == CG_FREEZER ||
+                            v1_controllers[i].bit == CG_DEVICES)
                                 continue;
                         if (ret_missing)
                                 *ret_missing = v1_controllers[i].name;
@@ -207,6 +219,29 @@ int cgroup_v1_apply(Cgroup *cg, const CgroupLimits *limits) {
                 r = d ? cg_write_u64(d->fd, "pids.max", limits->pids_max) : 0;
                 if (r < 0)
                         return r;
+        }
+        if (limits->has_devices && (d = cg_find_dir(cg, CG_DEVICES))) {
+                /* Everything denied, then the rules in order. */
+                r = cg_write(d->fd, "devices.deny", "a");
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < limits->n_devices; i++) {
+                        const CgroupDeviceRule *e = &limits->devices[i];
+                        char line[96], maj[24] = "*", min[24] = "*";
+
+                        if (e->major >= 0)
+                                snprintf(maj, sizeof(maj), "%" PRId64, e->major);
+                        if (e->minor >= 0)
+                                snprintf(min, sizeof(min), "%" PRId64, e->minor);
+                        if (e->type == 'a')
+                                snprintf(line, sizeof(line), "a");
+                        else
+                                snprintf(line, sizeof(line), "%c %s:%s %s", e->type, maj, min,
+                                         e->access[0] ? e->access : "rwm");
+                        r = cg_write(d->fd, e->allow ? "devices.allow" : "devices.deny", line);
+                        if (r < 0)
+                                return r;
+                }
         }
         if (limits->cpu_quota_usec > 0) {
                 d = cg_find_dir(cg, CG_CPU);

@@ -746,3 +746,33 @@ int cgroup_remove_stale_path(const char *path) {
                 return -EINVAL;
         return cgroup_remove_stale_path_ops(&cgroup_kernel_ops, path);
 }
+
+int cgroup_freeze_path(const char *const *paths, bool freeze) {
+        bool found = false;
+
+        for (const char *const *p = paths; p && *p; p++) {
+                _cleanup_close_ int fd = open(*p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int r;
+
+                if (fd < 0)
+                        return -errno;
+                /* v1: the freezer hierarchy's directory; v2: any. */
+                if (faccessat(fd, "freezer.state", F_OK, 0) == 0)
+                        r = write_file_at(fd, "freezer.state", freeze ? "FROZEN" : "THAWED");
+                else if (faccessat(fd, "cgroup.freeze", F_OK, 0) == 0)
+                        r = write_file_at(fd, "cgroup.freeze", freeze ? "1" : "0");
+                else
+                        continue;
+                if (r < 0)
+                        return r;
+                found = true;
+        }
+        return found ? 0 : -EOPNOTSUPP;
+}
+
+bool cgroup_enforces_devices(const Cgroup *cg) {
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                if (cg->dirs[i].mask & CG_DEVICES)
+                        return true;
+        return false;
+}

@@ -56,7 +56,22 @@ typedef struct CgroupLimits {
                                    * skipped where there is no pids controller */
         uint64_t cpu_quota_usec;  /* 0 = no limit; else >= 1000 */
         uint64_t cpu_period_usec; /* 0 = default (100000); else 1000..1000000 */
+        bool freezer;             /* v1: a directory in the freezer hierarchy too, where
+                                   * there is one (v2 always has cgroup.freeze) */
+        /* The devices the container may use (v1 devices controller; v2
+         * would need a BPF program and ignores them: cgroup_enforces_devices()
+         * says so).  Applied in order after denying everything; not owned. */
+        const struct CgroupDeviceRule *devices;
+        size_t n_devices;
+        bool has_devices;
 } CgroupLimits;
+
+typedef struct CgroupDeviceRule {
+        bool allow;
+        char type;            /* 'a', 'c' or 'b' */
+        int64_t major, minor; /* -1 = any */
+        char access[4];       /* subset of "rwm" */
+} CgroupDeviceRule;
 
 typedef struct Cgroup Cgroup;
 
@@ -87,6 +102,10 @@ int cgroup_create(const char *root, const char *self_cgroup_file, const char *na
                   const CgroupLimits *limits, Cgroup **ret);
 
 CgroupVersion cgroup_version(const Cgroup *cg);
+/* Whether limits.devices is enforced for this cgroup (v1 with a devices
+ * hierarchy): if not, nothing stops a process with CAP_MKNOD from opening
+ * the host's devices. */
+bool cgroup_enforces_devices(const Cgroup *cg);
 /* The cgroup's directory (v2) or the memory controller's directory (v1),
  * for messages and the state file. */
 const char *cgroup_path(const Cgroup *cg);
@@ -104,6 +123,10 @@ int cgroup_attach(Cgroup *cg, pid_t pid);
  * memory.events "oom_kill", 0 when no memory limit was set since then the
  * memory controller is not enabled and the cgroup has no limit to hit). */
 int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret);
+/* Freezes (or thaws) every process in the cgroup: v1 freezer.state (with
+ * limits.freezer; -EOPNOTSUPP without a freezer directory), v2
+ * cgroup.freeze.  Does not wait for the state to settle. */
+int cgroup_freeze_path(const char *const *paths, bool freeze);
 /* SIGKILLs every process in the cgroup (and in any cgroup below it) and
  * waits until none is left, for up to 2 s: cgroup.kill where the kernel has
  * it, else rounds of reading cgroup.procs and signalling what is listed.

@@ -82,6 +82,15 @@ static const char *mount_what(const MountEntry *e) {
         case MOUNT_READONLY:
                 snprintf(buf, sizeof(buf), "making '%s' read-only", e->target);
                 break;
+        case MOUNT_CGROUP:
+                snprintf(buf, sizeof(buf), "mounting the cgroups at '%s'", e->target);
+                break;
+        case MOUNT_DEVICE:
+                snprintf(buf, sizeof(buf), "creating the device '%s'", e->target);
+                break;
+        case MOUNT_SYSCTL:
+                snprintf(buf, sizeof(buf), "writing '%s' to '%s'", e->options ? e->options : "", e->target);
+                break;
         }
         return buf;
 }
@@ -111,7 +120,10 @@ static void setup_root(const InitArgs *a) {
                 close(mnt);
                 close(fs);
         } else {
-                r = bind_mount_fd(c->rootfs, staging, 0);
+                /* shuttle-oci: no device node of the bundle's root works
+                 * (the devices cgroup is not carried yet: docs/OCI.md);
+                 * /dev is a mount of its own on top. */
+                r = bind_mount_fd(c->rootfs, staging, c->own_mounts ? MNT_NODEV : 0);
                 if (r < 0)
                         fail(a, r, "binding rootfs '%s': %m", c->rootfs);
         }
@@ -184,6 +196,8 @@ static void allow_ping(void) {
 static void enter_sandbox(const InitArgs *a) {
         const ContainerConfig *c = a->config;
         const RlimitSpec *failed_rlimit = NULL;
+        /* shuttle-oci's errors name config.json's keys, not shuttlectl's options. */
+        const bool oci = c->cmd_is_pid1;
         const SandboxSpec spec = {
                 .caps = a->caps,
                 .rlimits = c->rlimits,
@@ -191,10 +205,16 @@ static void enter_sandbox(const InitArgs *a) {
                 .set_ids = c->has_user,
                 .uid = c->uid,
                 .gid = c->gid,
+                .groups = c->groups,
+                .n_groups = c->has_user ? c->n_groups : 0,
                 .workdir = c->workdir,
                 .seccomp = a->seccomp,
                 /* a->sock stays usable: sandbox_enter() only marks the
                  * rest close-on-exec, and pid 1 never execs. */
+                .n_pass_fds = c->preserve_fds,
+                .ambient = c->caps_ambient,
+                .keep_caps = c->cmd_is_pid1,
+                .new_privs = c->new_privs,
         };
         SandboxStep step;
         int r;
@@ -203,22 +223,28 @@ static void enter_sandbox(const InitArgs *a) {
         if (r < 0)
                 switch (step) {
                 case SANDBOX_STEP_RLIMITS:
-                        fail(a, r, "--ulimit %s: %m",
+                        fail(a, r, "%s %s: %m", oci ? "process.rlimits" : "--ulimit",
                              failed_rlimit ? rlimit_name(failed_rlimit->resource) : "?");
+                case SANDBOX_STEP_GROUPS:
+                        fail(a, r, "%s: setting the supplementary groups: %m",
+                             oci ? "process.user.additionalGids" : "--user");
                 case SANDBOX_STEP_GID:
-                        fail(a, r, "--user: setting gid %u: %m", (unsigned) c->gid);
+                        fail(a, r, "%s: setting gid %u: %m", oci ? "process.user" : "--user", (unsigned) c->gid);
                 case SANDBOX_STEP_UID:
-                        fail(a, r, "--user: setting uid %u: %m", (unsigned) c->uid);
+                        fail(a, r, "%s: setting uid %u: %m", oci ? "process.user" : "--user", (unsigned) c->uid);
                 case SANDBOX_STEP_WORKDIR:
-                        fail(a, r, "--workdir: cannot enter '%s': %m", c->workdir ? c->workdir : "/");
+                        fail(a, r, "%s: cannot enter '%s': %m", oci ? "process.cwd" : "--workdir",
+                             c->workdir ? c->workdir : "/");
                 default:
                         fail(a, r, "%s: %m", sandbox_step_describe(step));
                 }
 
         /* Changing ids resets both: no container process may ptrace us
          * without CAP_SYS_PTRACE, and we still die with shuttlectl.  If it
-         * died while the signal was disarmed, the socket says so. */
-        if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+         * died while the signal was disarmed, the socket says so.  (With
+         * cmd_is_pid1 the caller leaves once we said we are created: then
+         * we must outlive it, and the socket tells us if it went first.) */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, c->cmd_is_pid1 ? 0 : SIGKILL) < 0)
                 fail(a, -errno, "prctl: %m");
         {
                 struct pollfd p = { .fd = a->sock, .events = POLLIN };
@@ -268,9 +294,75 @@ _Noreturn static void exec_command(const InitArgs *a, int errpipe) {
  * left open) is host state: none of it may be held inside the container.
  * Only stdio, for CMD, and our socket stay. */
 static void close_inherited(const InitArgs *a) {
-        if (a->sock > 3)
-                (void) close_range(3, (unsigned) a->sock - 1, 0);
-        (void) close_range((unsigned) a->sock + 1, ~0U, 0);
+        /* Kept: the socket, the exec FIFO, and what the caller passes on
+         * on purpose (3 … 3+preserve_fds-1). */
+        int keep[2] = { a->sock, a->exec_fifo }, lo = 3 + (int) a->config->preserve_fds;
+
+        if (keep[1] >= 0 && keep[1] < keep[0]) {
+                keep[1] = a->sock;
+                keep[0] = a->exec_fifo;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                if (keep[i] < 0 || keep[i] < lo)
+                        continue;
+                if (keep[i] > lo)
+                        (void) close_range((unsigned) lo, (unsigned) keep[i] - 1, 0);
+                lo = keep[i] + 1;
+        }
+        (void) close_range((unsigned) lo, ~0U, 0);
+}
+
+/* Namespaces given by path, entered before anything is set up in them
+ * (the pid namespace was entered by the parent, for us; the cgroup one
+ * waits until we are in our cgroup). */
+static void join_namespaces(const InitArgs *a) {
+        static const int types[_CONTAINER_NS_MAX] = {
+                [CONTAINER_NS_NET] = CLONE_NEWNET,
+                [CONTAINER_NS_IPC] = CLONE_NEWIPC,
+                [CONTAINER_NS_UTS] = CLONE_NEWUTS,
+        };
+
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++) {
+                if (a->ns_fds[i] < 0 || types[i] == 0)
+                        continue;
+                if (setns(a->ns_fds[i], types[i]) < 0)
+                        fail(a, -errno, "joining the namespace '%s': %m", a->config->ns_path[i]);
+        }
+}
+
+/* cmd_is_pid1 (shuttle-oci): in the sandbox already, we say we are
+ * created, wait for container_start_fifo()'s byte on the FIFO, and become
+ * CMD.  Nothing else of ours is in the container, ever. */
+_Noreturn static void become_command(const InitArgs *a) {
+        const ContainerConfig *c = a->config;
+        sigset_t none;
+        char b;
+        ssize_t n;
+
+        send_msg(a->sock, INIT_MSG_CREATED, 0, 0, 0, NULL);
+        /* The caller leaves now; nobody hears us any more but stderr. */
+        (void) close(a->sock);
+
+        do
+                n = read(a->exec_fifo, &b, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(1);
+        /* The FIFO stays open until execve() closes it (close-on-exec):
+         * container_start_fifo() waits for that. */
+
+        for (int s = 1; s < NSIG; s++)
+                (void) signal(s, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (c->tty && (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)) {
+                dprintf(STDERR_FILENO, "shuttle-oci: acquiring the terminal: %m\n");
+                _exit(127);
+        }
+        environ = (char **) a->envp;
+        execvp(c->argv[0], c->argv);
+        dprintf(STDERR_FILENO, "shuttle-oci: exec '%s': %m\n", c->argv[0]);
+        _exit(errno == ENOENT ? 127 : 126);
 }
 
 /* pid 1 is a fork of shuttlectl: /proc/1/cmdline (world-readable in the
@@ -338,19 +430,31 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 _exit(1);
         (void) prctl(PR_SET_NAME, "shuttle-init");
         find_proc_areas(&areas);
+        join_namespaces(a);
         close_inherited(a);
 
         /* The filesystem, host name and network are set up while shuttlectl
          * puts us into the container's cgroup (on cgroup v1 the migration
          * can take milliseconds); nothing of CMD runs before that is done. */
         umask(022);
-        allow_ping();
+        /* Only in a network namespace of our own: in a joined one (or the
+         * host's) the value is someone else's. */
+        if (a->namespaces & CLONE_NEWNET)
+                allow_ping();
         setup_root(a);
 
-        if (sethostname(a->hostname, strlen(a->hostname)) < 0)
+        /* A UTS namespace of the container's own: new, or one it was
+         * given by path (never ours, the host's). */
+        bool own_uts = (a->namespaces & CLONE_NEWUTS) || a->config->ns_path[CONTAINER_NS_UTS];
+        if (a->hostname && own_uts && sethostname(a->hostname, strlen(a->hostname)) < 0)
                 fail(a, -errno, "setting the host name: %m");
+        if (a->hostname && !own_uts && a->config->hostname)
+                fail(a, -EINVAL, "a host name needs a UTS namespace of the container's own");
+        if (a->config->domainname && own_uts &&
+            setdomainname(a->config->domainname, strlen(a->config->domainname)) < 0)
+                fail(a, -errno, "setting the domain name: %m");
 
-        if (a->config->net == NET_LOOPBACK || a->config->net == NET_BRIDGE) {
+        if ((a->namespaces & CLONE_NEWNET) && (a->config->net == NET_LOOPBACK || a->config->net == NET_BRIDGE)) {
                 r = netlink_loopback_up();
                 if (r < 0)
                         fail(a, r, "bringing up the loopback interface: %m");
@@ -360,6 +464,11 @@ _Noreturn void container_init_main(const InitArgs *a) {
                  * with --tty: from now on pid 1 holds only the container's
                  * own terminal, which CMD inherits. */
                 int tty_slave = setup_tty(a);
+                if (a->config->console_rows > 0 && a->config->console_cols > 0) {
+                        struct winsize ws = { .ws_row = (unsigned short) a->config->console_rows,
+                                              .ws_col = (unsigned short) a->config->console_cols };
+                        (void) ioctl(tty_slave, TIOCSWINSZ, &ws);
+                }
                 for (int fd = 0; fd < 3; fd++)
                         if (dup2(tty_slave, fd) < 0)
                                 fail(a, -errno, "--tty: dup2: %m");
@@ -378,8 +487,26 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 _exit(1);
 
         /* Now the cgroup namespace's root is the container's cgroup. */
-        if (unshare(CLONE_NEWCGROUP) < 0)
+        if (a->ns_fds[CONTAINER_NS_CGROUP] >= 0) {
+                if (setns(a->ns_fds[CONTAINER_NS_CGROUP], CLONE_NEWCGROUP) < 0)
+                        fail(a, -errno, "joining the namespace '%s': %m", a->config->ns_path[CONTAINER_NS_CGROUP]);
+        } else if ((a->namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
                 fail(a, -errno, "creating the cgroup namespace: %m");
+
+        if (a->config->has_oom_score_adj) {
+                char v[16];
+                snprintf(v, sizeof(v), "%d", a->config->oom_score_adj);
+                r = write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", v);
+                if (r < 0)
+                        fail(a, r, "process.oomScoreAdj %d: %m", a->config->oom_score_adj);
+        }
+        if (a->config->has_umask)
+                umask(a->config->umask);
+
+        if (a->config->cmd_is_pid1) {
+                enter_sandbox(a);
+                become_command(a);
+        }
 
         if (pipe2(errpipe, O_CLOEXEC) < 0)
                 fail(a, -errno, "pipe: %m");

@@ -19,6 +19,7 @@ typedef enum InitMessageType {
         INIT_MSG_EXITED,    /* CMD ended (status = wait status) */
         INIT_MSG_TTY,       /* carries the pty master (the only message with an fd) */
         INIT_MSG_ROOT_READY, /* pivoted into its own root: /proc/PID/root is the container's */
+        INIT_MSG_CREATED,   /* cmd_is_pid1: in the sandbox, waiting on the exec FIFO */
 } InitMessageType;
 
 typedef struct InitMessage {
@@ -36,6 +37,9 @@ typedef struct InitArgs {
         const char *staging;   /* host directory the root is built on */
         const SeccompProgram *seccomp; /* built before cloning */
         int sock;              /* our end of the pair */
+        int exec_fifo;         /* cmd_is_pid1: the FIFO, open for reading and writing */
+        uint64_t namespaces;   /* the CLONE_NEW* flags of the new ones */
+        int ns_fds[_CONTAINER_NS_MAX]; /* namespaces to join, or -1 */
         pid_t parent;
         char *const *envp;
         uint64_t caps;         /* capabilities CMD keeps */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The parent side of a container: state, cgroup, namespaces, the wait, and
- * a teardown that leaves nothing behind. */
+ * a teardown that leaves nothing behind.  container_run() is create, start,
+ * wait and destroy; shuttle-oci(8) uses the steps apart. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <linux/capability.h>
 
 #include "common/fdpass.h"
 #include "common/fileio.h"
@@ -54,6 +56,7 @@ void container_config_done(ContainerConfig *c) {
         free(c->env);
         free(c->workdir);
         free(c->rlimits);
+        free((void *) c->limits.devices);
         for (size_t i = 0; i < c->n_volumes; i++) {
                 free(c->volumes[i].source);
                 free(c->volumes[i].destination);
@@ -71,6 +74,21 @@ void container_config_done(ContainerConfig *c) {
         free(c->invoke_path);
         free(c->name_path);
         free(c->transfer_path);
+        free(c->exec_fifo);
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
+                free(c->ns_path[i]);
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                free(c->mounts[i].source);
+                free(c->mounts[i].target);
+                free(c->mounts[i].fstype);
+                free(c->mounts[i].options);
+        }
+        free(c->mounts);
+        free(c->groups);
+        free(c->domainname);
+        free(c->staging_dir);
+        free(c->cgroup_name);
+        seccomp_program_free(c->seccomp);
         free(c->state_dir);
         free(c->cgroup_root);
         free(c->self_cgroup_file);
@@ -81,12 +99,25 @@ void container_config_done(ContainerConfig *c) {
  * except TERM with --tty), then --env in order, later ones winning, then
  * the shim appended to LD_PRELOAD. */
 static char **build_env(const ContainerConfig *c, const char *hostname) {
+        if (c->env_exact) {
+                char **v = calloc(c->n_env + 1, sizeof(char *));
+                if (!v)
+                        return NULL;
+                for (size_t i = 0; i < c->n_env; i++)
+                        if (!(v[i] = strdup(c->env[i]))) {
+                                strv_free(v);
+                                return NULL;
+                        }
+                return v;
+        }
         return container_env_new(c->has_user && c->uid != 0 ? "/" : "/root", hostname,
                                  c->tty ? getenv("TERM") : NULL, c->env, c->n_env,
                                  c->shim_path ? CONTAINER_SHIM_PATH : NULL);
 }
 
 static uint64_t effective_caps(const ContainerConfig *c) {
+        if (c->has_caps)
+                return c->caps;
         return (caps_default_mask() | c->caps_add) & ~c->caps_drop;
 }
 
@@ -137,7 +168,7 @@ static int check_volumes(const ContainerConfig *c, ContainerResult *ret) {
         if (c->rootfs) {
                 struct stat st;
                 if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        set_message(ret, "--rootfs %s: %s", c->rootfs,
+                        set_message(ret, "%s %s: %s", c->staging_dir ? "root" : "--rootfs", c->rootfs,
                                     errno ? strerror(errno) : "not a directory");
                         return -ENOTDIR;
                 }
@@ -145,32 +176,61 @@ static int check_volumes(const ContainerConfig *c, ContainerResult *ret) {
         return 0;
 }
 
-typedef struct Run {
+struct Container {
         const ContainerConfig *config;
-        ContainerResult *result;
+        ContainerResult result;
+        MountPlan plan;
+        char **env;
+        SeccompProgram *seccomp; /* the default profile, when the config has none */
+        uint64_t caps;           /* what CMD keeps: effective_caps(), less CAP_MKNOD where
+                                  * the devices cgroup asked for is not enforced */
         StateEntry state;
+        bool has_state;
         Cgroup *cgroup;
         TtyRelay tty;
+        int console; /* cmd_is_pid1 with tty: the master, for the caller */
         int sock;
         int sigfd;
         int pidfd;
         pid_t init_pid;
         sigset_t old_mask;
         bool mask_set;
+        bool created; /* cmd_is_pid1: in its sandbox, waiting on the FIFO */
         bool started;
         bool exited;
+        bool reaped;
         int cmd_status;
         bool got_error;
         int error;
         bool exec_failed;
         bool root_ready;
         bool hooked;
-} Run;
+};
 
-static pid_t clone_container(int *ret_pidfd) {
+static uint64_t new_namespaces(const ContainerConfig *c) {
+        uint64_t f = c->has_namespaces ? c->namespaces
+                                       : (uint64_t) (CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP);
+        /* The root is built in a mount namespace of its own, always; and
+         * one joined is not also created. */
+        f |= CLONE_NEWNS;
+        if (c->ns_path[CONTAINER_NS_NET])
+                f &= ~(uint64_t) CLONE_NEWNET;
+        if (c->ns_path[CONTAINER_NS_IPC])
+                f &= ~(uint64_t) CLONE_NEWIPC;
+        if (c->ns_path[CONTAINER_NS_UTS])
+                f &= ~(uint64_t) CLONE_NEWUTS;
+        if (c->ns_path[CONTAINER_NS_PID])
+                f &= ~(uint64_t) CLONE_NEWPID;
+        if (c->ns_path[CONTAINER_NS_CGROUP])
+                f &= ~(uint64_t) CLONE_NEWCGROUP;
+        return f;
+}
+
+static pid_t clone_container(uint64_t flags, int *ret_pidfd) {
         struct clone_args args = {
-                .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                         CLONE_NEWNET | CLONE_PIDFD,
+                /* The cgroup namespace is made by the init, once it is in
+                 * its cgroup. */
+                .flags = (flags & ~(uint64_t) CLONE_NEWCGROUP) | CLONE_PIDFD,
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -180,11 +240,11 @@ static pid_t clone_container(int *ret_pidfd) {
 }
 
 /* Returns 1 if a message was handled, 0 if none was waiting. */
-static int handle_init_message(Run *run) {
+static int handle_init_message(Container *ct) {
         InitMessage m;
         int fd = -1;
         size_t n_fds = 0;
-        ssize_t n = fd_recv_upto(run->sock, &m, sizeof(m), &fd, 1, &n_fds, MSG_DONTWAIT);
+        ssize_t n = fd_recv_upto(ct->sock, &m, sizeof(m), &fd, 1, &n_fds, MSG_DONTWAIT);
 
         if (n == -EAGAIN || n == -EINTR)
                 return 0;
@@ -207,69 +267,115 @@ static int handle_init_message(Run *run) {
         switch (m.type) {
         case INIT_MSG_TTY: {
                 int ptn;
-                if (!run->config->tty || run->tty.master >= 0 || run->root_ready ||
+                if (!ct->config->tty || ct->tty.master >= 0 || ct->console >= 0 || ct->root_ready ||
                     ioctl(fd, TIOCGPTN, &ptn) < 0) {
                         safe_close(fd);
                         return -EBADMSG;
                 }
-                (void) tty_relay_attach(&run->tty, fd);
+                if (ct->config->cmd_is_pid1)
+                        ct->console = fd;
+                else
+                        (void) tty_relay_attach(&ct->tty, fd);
                 break;
         }
         case INIT_MSG_ROOT_READY:
-                run->root_ready = true;
+                ct->root_ready = true;
+                break;
+        case INIT_MSG_CREATED:
+                if (!ct->config->cmd_is_pid1 || !ct->root_ready)
+                        return -EBADMSG;
+                ct->created = true;
                 break;
         case INIT_MSG_STARTED:
-                if (!run->started) {
+                if (ct->config->cmd_is_pid1)
+                        return -EBADMSG;
+                if (!ct->started) {
                         /* Only now does exec find the container: before,
                          * its pid 1 was not yet in the sandbox (and its root
                          * maybe not yet the container's). */
-                        (void) state_entry_write(&run->state, run->config, getpid(), run->init_pid,
-                                                 cgroup_paths(run->cgroup), effective_caps(run->config));
-                        if (run->config->hooks.started)
-                                run->config->hooks.started(run->config, run->config->hooks.userdata);
+                        if (ct->has_state)
+                                (void) state_entry_write(&ct->state, ct->config, getpid(), ct->init_pid,
+                                                         cgroup_paths(ct->cgroup), ct->caps);
+                        if (ct->config->hooks.started)
+                                ct->config->hooks.started(ct->config, ct->config->hooks.userdata);
                 }
-                run->started = true;
+                ct->started = true;
                 break;
         case INIT_MSG_EXITED:
-                run->exited = true;
-                run->cmd_status = m.status;
+                ct->exited = true;
+                ct->cmd_status = m.status;
                 break;
         case INIT_MSG_EXEC_FAILED:
-                run->exec_failed = true;
-                run->error = m.err;
-                set_message(run->result, "failed to execute %s", m.text);
+                ct->exec_failed = true;
+                ct->error = m.err;
+                set_message(&ct->result, "failed to execute %s", m.text);
                 break;
         case INIT_MSG_ERROR:
         default:
-                run->got_error = true;
-                run->error = m.err > 0 ? m.err : EIO;
-                set_message(run->result, "container '%s': %s", run->config->name, m.text);
+                ct->got_error = true;
+                ct->error = m.err > 0 ? m.err : EIO;
+                set_message(&ct->result, "container '%s': %s", ct->config->name, m.text);
                 break;
         }
         return 1;
 }
 
-static void forward_signal(Run *run, int sig) {
-        if (sig == SIGWINCH && run->tty.master >= 0) {
-                tty_relay_resize(&run->tty);
+/* Reads the init's messages until done(ct) holds, it reported an error or
+ * its socket closed. */
+static void wait_for(Container *ct, bool (*done)(const Container *ct)) {
+        while (!done(ct) && !ct->got_error && ct->sock >= 0) {
+                struct pollfd p = { .fd = ct->sock, .events = POLLIN };
+                int k;
+
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                        break;
+                k = handle_init_message(ct);
+                if (k == -ECONNRESET)
+                        ct->sock = safe_close(ct->sock);
+                else if (k < 0)
+                        break;
+        }
+}
+
+static bool is_root_ready(const Container *ct) {
+        return ct->root_ready;
+}
+
+static bool is_created(const Container *ct) {
+        return ct->created;
+}
+
+static void kill_init(Container *ct) {
+        siginfo_t si = {};
+
+        if (ct->pidfd < 0 || ct->reaped)
+                return;
+        (void) pidfd_send_signal(ct->pidfd, SIGKILL, NULL, 0);
+        (void) waitid(P_PIDFD, (id_t) ct->pidfd, &si, WEXITED);
+        ct->reaped = true;
+}
+
+static void forward_signal(Container *ct, int sig) {
+        if (sig == SIGWINCH && ct->tty.master >= 0) {
+                tty_relay_resize(&ct->tty);
                 return;
         }
-        (void) pidfd_send_signal(run->pidfd, sig, NULL, 0);
+        (void) pidfd_send_signal(ct->pidfd, sig, NULL, 0);
 }
 
 /* Waits for the container's init to end, relaying the terminal and
  * forwarding signals meanwhile. */
-static int wait_loop(Run *run) {
+static int wait_loop(Container *ct) {
         enum { P_PIDFD, P_SOCK, P_SIG, P_MASTER, P_STDIN, P_MAX };
 
         for (;;) {
                 struct pollfd p[P_MAX] = {
-                        [P_PIDFD] = { .fd = run->pidfd, .events = POLLIN },
-                        [P_SOCK] = { .fd = run->sock, .events = POLLIN },
-                        [P_SIG] = { .fd = run->sigfd, .events = POLLIN },
+                        [P_PIDFD] = { .fd = ct->pidfd, .events = POLLIN },
+                        [P_SOCK] = { .fd = ct->sock, .events = POLLIN },
+                        [P_SIG] = { .fd = ct->sigfd, .events = POLLIN },
                         /* poll() ignores negative fds */
-                        [P_MASTER] = { .fd = run->tty.master, .events = POLLIN },
-                        [P_STDIN] = { .fd = run->tty.master >= 0 && run->tty.stdin_open ? STDIN_FILENO : -1,
+                        [P_MASTER] = { .fd = ct->tty.master, .events = POLLIN },
+                        [P_STDIN] = { .fd = ct->tty.master >= 0 && ct->tty.stdin_open ? STDIN_FILENO : -1,
                                       .events = POLLIN },
                 };
 
@@ -280,290 +386,462 @@ static int wait_loop(Run *run) {
                 }
                 if (p[P_SIG].revents & POLLIN) {
                         struct signalfd_siginfo si;
-                        while (read(run->sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si))
+                        while (read(ct->sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si))
                                 if (si.ssi_signo != SIGCHLD)
-                                        forward_signal(run, (int) si.ssi_signo);
+                                        forward_signal(ct, (int) si.ssi_signo);
                 }
                 if (p[P_SOCK].revents & (POLLIN | POLLHUP)) {
-                        int r = handle_init_message(run);
+                        int r = handle_init_message(ct);
                         if (r < 0 && r != -ECONNRESET)
                                 return r;
                         if (r == -ECONNRESET)
-                                run->sock = safe_close(run->sock);
+                                ct->sock = safe_close(ct->sock);
                 }
                 if (p[P_MASTER].revents & (POLLIN | POLLHUP | POLLERR))
-                        if (tty_relay_from_master(&run->tty) < 0)
+                        if (tty_relay_from_master(&ct->tty) < 0)
                                 /* Every holder of the terminal closed it. */
-                                run->tty.master = safe_close(run->tty.master);
+                                ct->tty.master = safe_close(ct->tty.master);
                 if (p[P_STDIN].revents & (POLLIN | POLLHUP | POLLERR))
-                        (void) tty_relay_from_stdin(&run->tty);
+                        (void) tty_relay_from_stdin(&ct->tty);
                 if (p[P_PIDFD].revents & POLLIN)
                         return 0;
         }
 }
 
-static void teardown(Run *run) {
-        if (run->hooked && run->config->hooks.finished)
-                run->config->hooks.finished(run->config, run->config->hooks.userdata);
-        run->hooked = false;
-        tty_relay_close(&run->tty);
-        if (run->cgroup) {
-                (void) cgroup_destroy(run->cgroup);
-                run->cgroup = cgroup_free(run->cgroup);
-        }
-        state_entry_remove(&run->state);
-        run->sock = safe_close(run->sock);
-        run->sigfd = safe_close(run->sigfd);
-        run->pidfd = safe_close(run->pidfd);
-        if (run->mask_set)
-                sigprocmask(SIG_SETMASK, &run->old_mask, NULL);
+static void container_free(Container *ct) {
+        tty_relay_close(&ct->tty);
+        if (ct->cgroup)
+                ct->cgroup = cgroup_free(ct->cgroup);
+        ct->console = safe_close(ct->console);
+        ct->sock = safe_close(ct->sock);
+        ct->sigfd = safe_close(ct->sigfd);
+        ct->pidfd = safe_close(ct->pidfd);
+        if (ct->mask_set)
+                sigprocmask(SIG_SETMASK, &ct->old_mask, NULL);
+        seccomp_program_free(ct->seccomp);
+        mount_plan_done(&ct->plan);
+        strv_free(ct->env);
+        free(ct);
 }
 
-int container_run(const ContainerConfig *c, ContainerResult *ret) {
-        _cleanup_(mount_plan_done) MountPlan plan = {};
-        _cleanup_strv_free_ char **env = NULL;
-        ContainerResult result = {};
-        Run run = { .config = c, .result = &result, .sock = -1, .sigfd = -1, .pidfd = -1,
-                    .tty = { .master = -1 } };
-        SeccompProgram *seccomp = NULL;
+Container *container_destroy(Container *ct) {
+        if (!ct)
+                return NULL;
+        if (ct->hooked && ct->config->hooks.finished)
+                ct->config->hooks.finished(ct->config, ct->config->hooks.userdata);
+        ct->hooked = false;
+        kill_init(ct);
+        tty_relay_close(&ct->tty);
+        if (ct->cgroup)
+                (void) cgroup_destroy(ct->cgroup);
+        if (ct->has_state)
+                state_entry_remove(&ct->state);
+        container_free(ct);
+        return NULL;
+}
+
+Container *container_release(Container *ct) {
+        if (ct)
+                container_free(ct);
+        return NULL;
+}
+
+pid_t container_pid(const Container *ct) {
+        return ct->init_pid;
+}
+
+const char *const *container_cgroup_paths(const Container *ct) {
+        return cgroup_paths(ct->cgroup);
+}
+
+int container_take_console(Container *ct) {
+        return TAKE_FD(ct->console);
+}
+
+static bool has_cgroup_mount(const MountPlan *p) {
+        for (size_t i = 0; i < p->n; i++)
+                if (p->entries[i].kind == MOUNT_CGROUP)
+                        return true;
+        return false;
+}
+
+/* Namespaces to join, opened here (the paths are the host's); the init
+ * enters them before it closes what it inherited. */
+static int open_ns_paths(const ContainerConfig *c, int fds[static _CONTAINER_NS_MAX], ContainerResult *result) {
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++) {
+                fds[i] = -1;
+                if (!c->ns_path[i])
+                        continue;
+                fds[i] = open(c->ns_path[i], O_RDONLY | O_CLOEXEC);
+                if (fds[i] < 0) {
+                        int r = -errno;
+                        set_message(result, "namespace '%s': %s", c->ns_path[i], strerror(-r));
+                        for (size_t k = 0; k < i; k++)
+                                fds[k] = safe_close(fds[k]);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int container_create(const ContainerConfig *c, Container **ret, ContainerResult *result) {
+        Container *ct = NULL;
         const RlimitSpec *bad_rlimit = NULL;
         const char *controller = NULL;
         rlim_t max_rlimit = 0;
         char cgname[64];
-        const char *hostname = c->hostname ?: c->name;
+        const char *hostname = c->hostname ?: (c->hostname_exact ? NULL : c->name);
+        const char *staging;
         InitArgs args;
         sigset_t mask;
-        int pair[2], r;
-        siginfo_t si = {};
-        uint64_t ooms = 0;
+        int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], r;
+        _cleanup_close_ int fifo = -1;
+        uint64_t ns_new = new_namespaces(c);
         pid_t pid;
 
-        if (!c->name || !c->argv || !c->argv[0])
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
+                ns_fds[i] = -1;
+        *result = (ContainerResult){};
+        if (!c->name || !c->argv || !c->argv[0] || (c->cmd_is_pid1 && !c->exec_fifo) ||
+            (c->own_mounts && !c->rootfs))
                 return -EINVAL;
 
+        ct = calloc(1, sizeof(*ct));
+        if (!ct)
+                return -ENOMEM;
+        ct->config = c;
+        ct->sock = ct->sigfd = ct->pidfd = ct->console = -1;
+        ct->tty.master = -1;
+        ct->state.lock_fd = -1;
+
         /* Everything that can be checked without creating anything first. */
-        r = check_volumes(c, &result);
+        r = check_volumes(c, &ct->result);
         if (r < 0)
-                goto out_msg;
-        r = mount_plan_build(c, "/", &plan);
+                goto fail;
+        r = mount_plan_build(c, "/", &ct->plan);
         if (r < 0) {
-                set_message(&result, "building the mount plan: %s", strerror(-r));
-                goto out_msg;
+                set_message(&ct->result, "building the mount plan: %s", strerror(-r));
+                goto fail;
         }
         r = rlimits_check(c->rlimits, c->n_rlimits, &bad_rlimit, &max_rlimit);
         if (r == -EPERM && bad_rlimit) {
-                set_message(&result,
-                            "--ulimit %s: cannot raise the hard limit above %llu without CAP_SYS_RESOURCE",
-                            rlimit_name(bad_rlimit->resource), (unsigned long long) max_rlimit);
-                goto out_msg;
+                set_message(&ct->result,
+                            "%s %s: cannot raise the hard limit above %llu without CAP_SYS_RESOURCE",
+                            c->staging_dir ? "rlimit" : "--ulimit", rlimit_name(bad_rlimit->resource),
+                            (unsigned long long) max_rlimit);
+                goto fail;
         }
         if (r < 0) {
-                set_message(&result, "--ulimit: %s", strerror(-r));
-                goto out_msg;
+                set_message(&ct->result, "%s: %s", c->staging_dir ? "rlimits" : "--ulimit", strerror(-r));
+                goto fail;
         }
         r = cgroup_check_limits(cgroup_root_of(c), self_cgroup_of(c), &c->limits, &controller);
         if (r < 0) {
                 if (controller)
-                        set_message(&result, "cgroup controller '%s' is not available under %s",
+                        set_message(&ct->result, "cgroup controller '%s' is not available under %s",
                                     controller, cgroup_root_of(c));
                 else
-                        set_message(&result, "no usable cgroup hierarchy under %s: %s",
+                        set_message(&ct->result, "no usable cgroup hierarchy under %s: %s",
                                     cgroup_root_of(c), strerror(-r));
-                goto out_msg;
+                goto fail;
         }
-        env = build_env(c, hostname);
-        if (!env)
-                return -ENOMEM;
-        tty_relay_init(&run.tty);
-
-        (void) container_cleanup_stale(c);
-
-        r = state_entry_create(state_dir_of(c), c->name, &run.state);
-        if (r == -EEXIST) {
-                set_message(&result, "a container named '%s' is already running", c->name);
-                goto out_msg;
+        ct->env = build_env(c, hostname ?: c->name);
+        if (!ct->env) {
+                r = -ENOMEM;
+                goto fail;
         }
+        tty_relay_init(&ct->tty);
+
+        if (c->staging_dir)
+                staging = c->staging_dir;
+        else {
+                (void) container_cleanup_stale(c);
+
+                r = state_entry_create(state_dir_of(c), c->name, &ct->state);
+                if (r == -EEXIST) {
+                        set_message(&ct->result, "a container named '%s' is already running", c->name);
+                        goto fail;
+                }
+                if (r < 0) {
+                        set_message(&ct->result, "creating state under '%s': %s", state_dir_of(c), strerror(-r));
+                        goto fail;
+                }
+                ct->has_state = true;
+                staging = ct->state.root_dir;
+        }
+
+        if (c->cgroup_name)
+                snprintf(cgname, sizeof(cgname), "%s", c->cgroup_name);
+        else
+                state_cgroup_name(state_dir_of(c), c->name, cgname);
+        r = cgroup_create(cgroup_root_of(c), self_cgroup_of(c), cgname, &c->limits, &ct->cgroup);
         if (r < 0) {
-                set_message(&result, "creating state under '%s': %s", state_dir_of(c), strerror(-r));
-                goto out_msg;
-        }
-
-        state_cgroup_name(state_dir_of(c), c->name, cgname);
-        r = cgroup_create(cgroup_root_of(c), self_cgroup_of(c), cgname, &c->limits, &run.cgroup);
-        if (r < 0) {
-                set_message(&result, "creating the cgroup for '%s' under %s: %s", c->name,
+                set_message(&ct->result, "creating the cgroup for '%s' under %s: %s", c->name,
                             cgroup_root_of(c), strerror(-r));
                 goto fail;
         }
-        r = state_entry_write(&run.state, c, getpid(), 0, cgroup_paths(run.cgroup), effective_caps(c));
-        if (r < 0) {
-                set_message(&result, "writing state: %s", strerror(-r));
-                goto fail;
+        ct->caps = effective_caps(c);
+        if (c->limits.has_devices && !cgroup_enforces_devices(ct->cgroup))
+                /* Nothing else would stop a process that may mknod from
+                 * opening the host's disks (cgroup v2: no BPF program yet). */
+                ct->caps &= ~CAP_MASK(CAP_MKNOD);
+        if (ct->has_state) {
+                r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), ct->caps);
+                if (r < 0) {
+                        set_message(&ct->result, "writing state: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+        if (has_cgroup_mount(&ct->plan)) {
+                r = mount_plan_expand_cgroup(&ct->plan, cgroup_version(ct->cgroup) == CGROUP_V2,
+                                             cgroup_root_of(c), cgroup_paths(ct->cgroup));
+                if (r < 0) {
+                        set_message(&ct->result, "mounting the cgroups: %s", strerror(-r));
+                        goto fail;
+                }
         }
 
-        r = seccomp_program_new(effective_caps(c), &seccomp);
-        if (r < 0) {
-                set_message(&result, "building the seccomp profile: %s", strerror(-r));
+        if (!c->seccomp) {
+                r = seccomp_program_new(ct->caps, &ct->seccomp);
+                if (r < 0) {
+                        set_message(&ct->result, "building the seccomp profile: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+
+        if (c->exec_fifo) {
+                /* Read and write: opening does not wait for a writer, and
+                 * the init's read waits for container_start_fifo()'s byte
+                 * (docs/OCI.md). */
+                fifo = open(c->exec_fifo, O_RDWR | O_CLOEXEC);
+                if (fifo < 0) {
+                        r = -errno;
+                        set_message(&ct->result, "opening '%s': %s", c->exec_fifo, strerror(-r));
+                        goto fail;
+                }
+        }
+        r = open_ns_paths(c, ns_fds, &ct->result);
+        if (r < 0)
                 goto fail;
+        if (ns_fds[CONTAINER_NS_PID] >= 0 && setns(ns_fds[CONTAINER_NS_PID], CLONE_NEWPID) < 0) {
+                /* Only our children enter it: the init, cloned below. */
+                r = -errno;
+                set_message(&ct->result, "joining the pid namespace '%s': %s", c->ns_path[CONTAINER_NS_PID],
+                            strerror(-r));
+                goto fail_ns;
         }
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
                 r = -errno;
-                set_message(&result, "socketpair: %s", strerror(-r));
-                goto fail;
+                set_message(&ct->result, "socketpair: %s", strerror(-r));
+                goto fail_ns;
         }
 
         /* Block the signals we forward (and SIGCHLD) before cloning: the
          * init inherits the mask and takes them with sigwaitinfo. */
         forwarded_signals(&mask);
         sigaddset(&mask, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &mask, &run.old_mask);
-        run.mask_set = true;
-        run.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (run.sigfd < 0) {
+        sigprocmask(SIG_BLOCK, &mask, &ct->old_mask);
+        ct->mask_set = true;
+        ct->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (ct->sigfd < 0) {
                 r = -errno;
-                close(pair[0]);
-                close(pair[1]);
-                set_message(&result, "signalfd: %s", strerror(-r));
-                goto fail;
+                set_message(&ct->result, "signalfd: %s", strerror(-r));
+                goto fail_ns;
         }
 
         args = (InitArgs){
                 .config = c,
-                .plan = &plan,
+                .plan = &ct->plan,
                 .hostname = hostname,
-                .staging = run.state.root_dir,
-                .seccomp = seccomp,
+                .staging = staging,
+                .seccomp = c->seccomp ?: ct->seccomp,
                 .sock = pair[1],
+                .exec_fifo = fifo,
+                .namespaces = ns_new,
                 .parent = getpid(),
-                .envp = env,
-                .caps = effective_caps(c),
+                .envp = ct->env,
+                .caps = ct->caps,
         };
-        pid = clone_container(&run.pidfd);
+        memcpy(args.ns_fds, ns_fds, sizeof(ns_fds));
+        pid = clone_container(ns_new, &ct->pidfd);
         if (pid < 0) {
                 r = -errno;
-                close(pair[0]);
-                close(pair[1]);
-                set_message(&result, "creating namespaces: %s", strerror(-r));
-                goto fail;
+                set_message(&ct->result, "creating namespaces: %s", strerror(-r));
+                goto fail_ns;
         }
         if (pid == 0) {
-                close(pair[0]);
+                pair[0] = safe_close(pair[0]);
                 container_init_main(&args);
         }
-        close(pair[1]);
-        run.sock = pair[0];
-        run.init_pid = pid;
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
+                ns_fds[i] = safe_close(ns_fds[i]);
+        fifo = safe_close(fifo);
+        pair[1] = safe_close(pair[1]);
+        ct->sock = TAKE_FD(pair[0]);
+        ct->init_pid = pid;
 
         /* Into the cgroup before CMD starts, so every limit applies to every
          * process of the container.  (The init builds the filesystem
          * meanwhile; the kernel memory that takes is charged to us.) */
-        r = cgroup_attach(run.cgroup, pid);
+        r = cgroup_attach(ct->cgroup, pid);
         if (r < 0) {
-                set_message(&result, "adding the container to its cgroup: %s", strerror(-r));
-                (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
+                set_message(&ct->result, "adding the container to its cgroup: %s", strerror(-r));
                 goto fail;
         }
 
         /* The hook (registration with the broker) waits until the container
          * is in its own root: before that, /proc/PID/root is the host's, and
          * nothing may be resolved there on the container's behalf. */
-        while (c->hooks.created && !run.root_ready && !run.got_error && run.sock >= 0) {
-                struct pollfd p = { .fd = run.sock, .events = POLLIN };
-                int k;
-
-                if (poll(&p, 1, -1) < 0 && errno != EINTR)
-                        break;
-                k = handle_init_message(&run);
-                if (k == -ECONNRESET)
-                        run.sock = safe_close(run.sock);
-                else if (k < 0)
-                        break;
-        }
-        if (c->hooks.created && !run.root_ready) {
-                r = run.got_error ? -run.error : -EIO;
-                if (!result.message[0])
-                        set_message(&result, "container '%s': its init ended during setup", c->name);
-                (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
+        wait_for(ct, is_root_ready);
+        if (!ct->root_ready) {
+                r = ct->got_error ? -ct->error : -EIO;
+                if (!ct->result.message[0])
+                        set_message(&ct->result, "container '%s': its init ended during setup", c->name);
                 goto fail;
         }
 
         if (c->hooks.created) {
                 r = c->hooks.created(c, pid, c->hooks.userdata);
                 if (r < 0) {
-                        if (!result.message[0])
-                                set_message(&result, "container '%s': %s", c->name, strerror(-r));
-                        (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
-                        (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
+                        if (!ct->result.message[0])
+                                set_message(&ct->result, "container '%s': %s", c->name, strerror(-r));
                         goto fail;
                 }
-                run.hooked = true;
+                ct->hooked = true;
         }
 
-        if (send(run.sock, "g", 1, MSG_NOSIGNAL) != 1) {
-                r = -errno;
-                /* The init gave up during its setup: it said why. */
-                while (run.sock >= 0 && handle_init_message(&run) > 0)
-                        ;
-                if (!run.got_error)
-                        set_message(&result, "starting the container: %s", strerror(-r));
-                else
-                        r = -run.error;
-                (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
-                goto fail;
+        if (c->cmd_is_pid1) {
+                /* The init enters the sandbox now and says when it waits
+                 * on the FIFO: then the container is "created". */
+                r = container_start(ct, &ct->result);
+                if (r < 0)
+                        goto fail;
+                wait_for(ct, is_created);
+                if (!ct->created) {
+                        r = ct->got_error ? -ct->error : -EIO;
+                        if (!ct->result.message[0])
+                                set_message(&ct->result, "container '%s': its init ended during setup", c->name);
+                        goto fail;
+                }
         }
 
-        r = wait_loop(&run);
-        if (r < 0)
-                (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
-        if (waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED) < 0)
-                si = (siginfo_t){};
-        /* Messages sent just before the init exited. */
-        while (run.sock >= 0 && handle_init_message(&run) > 0)
-                ;
-        tty_relay_drain(&run.tty);
-
-        if (run.got_error) {
-                r = -run.error;
-                goto fail;
-        }
-        (void) cgroup_oom_kill_count(run.cgroup, &ooms);
-
-        if (run.exec_failed)
-                result.exit_status = run.error == ENOENT ? 127 : 126;
-        else if (run.exited)
-                result_from_status(run.cmd_status, &result);
-        else {
-                /* The init itself died (killed from outside, or by the OOM
-                 * killer): report how. */
-                if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
-                        result.signal = si.si_status;
-                        result.exit_status = 128 + si.si_status;
-                } else
-                        result.exit_status = 255;
-        }
-        if (ooms > 0 && result.signal == SIGKILL) {
-                char sz[32];
-                result.oom_killed = true;
-                if (c->limits.memory_bytes)
-                        set_message(&result, "container '%s' was killed: out of memory (limit %s)",
-                                    c->name, format_size(sz, sizeof(sz), c->limits.memory_bytes));
-                else
-                        set_message(&result, "container '%s' was killed: out of memory", c->name);
-        }
-
-        teardown(&run);
-        seccomp_program_free(seccomp);
-        *ret = result;
+        *ret = ct;
         return 0;
 
+fail_ns:
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
+                ns_fds[i] = safe_close(ns_fds[i]);
+        safe_close(pair[0]);
+        safe_close(pair[1]);
 fail:
-        teardown(&run);
-        seccomp_program_free(seccomp);
-out_msg:
-        *ret = result;
+        *result = ct->result;
+        container_destroy(ct);
         return r < 0 ? r : -EIO;
+}
+
+int container_start(Container *ct, ContainerResult *result) {
+        if (send(ct->sock, "g", 1, MSG_NOSIGNAL) != 1) {
+                int r = -errno;
+                /* The init gave up during its setup: it said why. */
+                while (ct->sock >= 0 && handle_init_message(ct) > 0)
+                        ;
+                if (!ct->got_error)
+                        set_message(&ct->result, "starting the container: %s", strerror(-r));
+                else
+                        r = -ct->error;
+                if (result != &ct->result)
+                        *result = ct->result;
+                return r;
+        }
+        return 0;
+}
+
+int container_start_fifo(const char *exec_fifo) {
+        _cleanup_close_ int fd = -1;
+
+        /* Without a reader (the init waiting on it), opening for writing
+         * without blocking fails with ENXIO: nobody to start. */
+        fd = open(exec_fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENXIO || errno == ENOENT ? -ESRCH : -errno;
+        if (write(fd, "0", 1) != 1)
+                return errno == EPIPE ? -ESRCH : -errno;
+        /* The process holds the FIFO until its execve() closes it (or it
+         * exits): then the write end reports POLLERR, no reader left.
+         * Returning only then lets a caller run what must come after the
+         * command started (poststart hooks). */
+        for (int i = 0; i < 100; i++) {
+                struct pollfd p = { .fd = fd, .events = 0 };
+                if (poll(&p, 1, 100) > 0 && (p.revents & (POLLERR | POLLHUP)))
+                        break;
+        }
+        return 0;
+}
+
+int container_wait(Container *ct, ContainerResult *ret) {
+        const ContainerConfig *c = ct->config;
+        siginfo_t si = {};
+        uint64_t ooms = 0;
+        int r;
+
+        r = wait_loop(ct);
+        if (r < 0)
+                (void) pidfd_send_signal(ct->pidfd, SIGKILL, NULL, 0);
+        if (waitid(P_PIDFD, (id_t) ct->pidfd, &si, WEXITED) < 0)
+                si = (siginfo_t){};
+        ct->reaped = true;
+        /* Messages sent just before the init exited. */
+        while (ct->sock >= 0 && handle_init_message(ct) > 0)
+                ;
+        tty_relay_drain(&ct->tty);
+
+        if (ct->got_error) {
+                *ret = ct->result;
+                return -ct->error;
+        }
+        (void) cgroup_oom_kill_count(ct->cgroup, &ooms);
+
+        if (ct->exec_failed)
+                ct->result.exit_status = ct->error == ENOENT ? 127 : 126;
+        else if (ct->exited)
+                result_from_status(ct->cmd_status, &ct->result);
+        else {
+                /* The init itself died (killed from outside, or by the OOM
+                 * killer), or it was CMD (cmd_is_pid1): report how. */
+                if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+                        ct->result.signal = si.si_status;
+                        ct->result.exit_status = 128 + si.si_status;
+                } else if (si.si_code == CLD_EXITED && c->cmd_is_pid1)
+                        ct->result.exit_status = si.si_status;
+                else
+                        ct->result.exit_status = 255;
+        }
+        if (ooms > 0 && ct->result.signal == SIGKILL) {
+                char sz[32];
+                ct->result.oom_killed = true;
+                if (c->limits.memory_bytes)
+                        set_message(&ct->result, "container '%s' was killed: out of memory (limit %s)",
+                                    c->name, format_size(sz, sizeof(sz), c->limits.memory_bytes));
+                else
+                        set_message(&ct->result, "container '%s' was killed: out of memory", c->name);
+        }
+        *ret = ct->result;
+        return 0;
+}
+
+int container_run(const ContainerConfig *c, ContainerResult *ret) {
+        Container *ct = NULL;
+        int r;
+
+        if (c->cmd_is_pid1)
+                return -EINVAL;
+        r = container_create(c, &ct, ret);
+        if (r < 0)
+                return r;
+        r = container_start(ct, ret);
+        if (r >= 0)
+                r = container_wait(ct, ret);
+        container_destroy(ct);
+        return r;
 }

@@ -1,14 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Running one container in the foreground. */
+/* Creating a container and running it: container_create() builds it up to
+ * the point where its command would start, container_start() lets it
+ * start, container_wait() waits for it, container_destroy() takes it
+ * down.  `shuttlectl run` goes through all four (container_run());
+ * shuttle-oci(8) creates in one process and starts from another (see
+ * docs/OCI.md), with the command as the container's pid 1. */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "runtime/cgroup.h"
+#include "runtime/mounts.h"
 #include "runtime/sandbox.h"
+
+/* Namespaces a container may join by path instead of creating them. */
+typedef enum ContainerNs {
+        CONTAINER_NS_NET,
+        CONTAINER_NS_IPC,
+        CONTAINER_NS_UTS,
+        CONTAINER_NS_PID,
+        CONTAINER_NS_CGROUP,
+        _CONTAINER_NS_MAX,
+} ContainerNs;
 
 typedef enum NetMode {
         NET_LOOPBACK, /* new netns, lo up (default) */
@@ -85,7 +101,7 @@ struct ContainerConfig {
         uint64_t caps_add;
         uint64_t caps_drop;
 
-        CgroupLimits limits;
+        CgroupLimits limits; /* limits.devices is freed with the configuration */
         RlimitSpec *rlimits;
         size_t n_rlimits;
 
@@ -122,6 +138,58 @@ struct ContainerConfig {
         char *transfer_path;
         ContainerHooks hooks;
 
+        /* ---- beyond shuttlectl's options: for shuttle-oci (docs/OCI.md) ---- */
+
+        /* CMD is the container's pid 1: no init of ours stays.  The first
+         * process builds the container, enters the sandbox, says so to
+         * container_create(), then waits until container_start_fifo() is
+         * called on exec_fifo (from any process) and execs CMD.  The
+         * caller of container_create() then leaves with
+         * container_release(): whoever reaps CMD is its subreaper. */
+        bool cmd_is_pid1;
+        char *exec_fifo;       /* host path of a FIFO (mkfifo'ed by the caller); with cmd_is_pid1 */
+        unsigned preserve_fds; /* descriptors 3 … 3+n-1 are passed on to CMD */
+        /* Which namespaces are new (CLONE_NEW* flags) when has_namespaces;
+         * else mount, pid, uts, ipc, net and cgroup.  A mount namespace is always
+         * new.  Those in ns_path are joined instead (setns). */
+        bool has_namespaces;
+        uint64_t namespaces;
+        char *ns_path[_CONTAINER_NS_MAX];
+        /* The mounts after the root, replacing the default /proc, /sys,
+         * /dev, /tmp and /run (MOUNT_CGROUP entries become the container's
+         * own cgroup directories, read-only unless asked otherwise). */
+        bool own_mounts;
+        MountEntry *mounts;
+        size_t n_mounts;
+        /* env is CMD's whole environment: no defaults, no TERM. */
+        bool env_exact;
+        /* The capabilities CMD keeps, instead of the default set with
+         * caps_add and caps_drop. */
+        bool has_caps;
+        uint64_t caps;
+        uint64_t caps_ambient; /* raised for CMD (within caps); kept across its uid change */
+        /* No no_new_privs (config.json's noNewPrivileges false): setuid
+         * programs work; the filter is loaded before the ids change. */
+        bool new_privs;
+        gid_t *groups; /* supplementary groups (with has_user) */
+        size_t n_groups;
+        bool has_umask;
+        mode_t umask;
+        bool has_oom_score_adj;
+        int oom_score_adj;
+        /* The host name is set only if hostname is given (no default to
+         * the name). */
+        bool hostname_exact;
+        char *domainname; /* NIS domain name (with a UTS namespace of its own), or NULL */
+        unsigned console_rows, console_cols; /* the terminal's size, 0 = leave */
+        /* Where the root is built (an empty host directory).  When set, no
+         * entry under state_dir is made: the caller keeps its own state. */
+        char *staging_dir;
+        char *cgroup_name; /* NULL = derived from the name and state_dir */
+        /* The seccomp program instead of the default profile (shuttle-oci:
+         * config.json's); freed with the configuration. */
+        SeccompProgram *seccomp;
+
         char *state_dir; /* default /run/shuttle */
         char *cgroup_root;       /* default /sys/fs/cgroup */
         char *self_cgroup_file;  /* default /proc/self/cgroup */
@@ -140,10 +208,43 @@ typedef struct ContainerResult {
         char message[512];
 } ContainerResult;
 
-/* Runs the container in the foreground and tears it down.  Returns 0 and
- * fills *ret once the container ran (whatever its exit status), or a negative
- * errno if it could not be started: then nothing is left behind and only
- * ret->message is set, naming what failed. */
+typedef struct Container Container;
+
+/* Creates the container: checks, state entry, cgroup, namespaces, root,
+ * and (with cmd_is_pid1) the sandbox, up to CMD's start; calls
+ * hooks.created.  Returns 0 and *ret, or a negative errno with
+ * result->message naming what failed: then nothing is left behind.  Needs
+ * the signals forwarded to CMD blocked in the caller's other threads. */
+int container_create(const ContainerConfig *c, Container **ret, ContainerResult *result);
+/* The container's first process, in the caller's pid namespace. */
+pid_t container_pid(const Container *ct);
+/* Its cgroup directories, NULL-terminated. */
+const char *const *container_cgroup_paths(const Container *ct);
+/* With tty and cmd_is_pid1: the terminal's master, now the caller's (-1 if
+ * none). */
+int container_take_console(Container *ct);
+/* Lets the init start CMD (not with cmd_is_pid1). */
+int container_start(Container *ct, ContainerResult *result);
+/* Waits until the container ended, relaying the terminal and forwarding
+ * signals; fills *ret as container_run() does. */
+int container_wait(Container *ct, ContainerResult *ret);
+/* Kills what is left of it, removes its cgroup and state entry, frees.
+ * Accepts NULL; returns NULL. */
+Container *container_destroy(Container *ct);
+/* Leaves the container as it is (created, waiting on exec_fifo) and frees
+ * only our side of it.  Accepts NULL; returns NULL. */
+Container *container_release(Container *ct);
+
+/* Releases a cmd_is_pid1 container waiting on exec_fifo: CMD is exec'ed;
+ * returns once it was (or it failed to), within about 10 s.  -ESRCH if
+ * nothing waits there (not created, or started already). */
+int container_start_fifo(const char *exec_fifo);
+
+/* create + start + wait + destroy: runs the container in the foreground
+ * and tears it down.  Returns 0 and fills *ret once the container ran
+ * (whatever its exit status), or a negative errno if it could not be
+ * started: then nothing is left behind and only ret->message is set,
+ * naming what failed. */
 int container_run(const ContainerConfig *c, ContainerResult *ret);
 
 /* Removes what a crashed shuttlectl left for containers that are no longer

@@ -106,6 +106,15 @@ _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, 
 /* The environment of the container's own command: the same defaults, and
  * the shim if its command has it. */
 static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
+        if (c->env_exact) {
+                char **v = calloc(c->n_env + 1, sizeof(char *));
+                for (size_t i = 0; v && i < c->n_env; i++)
+                        if (!(v[i] = strdup(c->env[i]))) {
+                                strv_free(v);
+                                return NULL;
+                        }
+                return v;
+        }
         return container_env_new(root ? "/root" : "/", info->hostname ?: info->name,
                                  c->tty ? getenv("TERM") : NULL, c->env, c->n_env,
                                  info->shim ? CONTAINER_SHIM_PATH : NULL);
@@ -533,7 +542,11 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 if (c->pass_fds[i] < 3) /* stdio is placed first */
                         return -EBADF;
 
-        r = state_info_open_init(info, state_dir, &init_pidfd);
+        if (c->has_init_pidfd) {
+                init_pidfd = fcntl(c->init_pidfd, F_DUPFD_CLOEXEC, 3);
+                r = init_pidfd < 0 ? -errno : 0;
+        } else
+                r = state_info_open_init(info, state_dir, &init_pidfd);
         if (r < 0) {
                 set_message(ret, "no running container named '%s'", info->name);
                 return r;
@@ -560,12 +573,16 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         x.envp = env;
 
         /* Compiling the filter allocates: here, not in the children. */
-        r = seccomp_program_new(info->caps, &seccomp);
-        if (r < 0) {
-                set_message(ret, "building the seccomp profile: %s", strerror(-r));
-                return r;
+        if (c->seccomp)
+                x.seccomp = c->seccomp;
+        else {
+                r = seccomp_program_new(info->caps, &seccomp);
+                if (r < 0) {
+                        set_message(ret, "building the seccomp profile: %s", strerror(-r));
+                        return r;
+                }
+                x.seccomp = seccomp;
         }
-        x.seccomp = seccomp;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
                 r = -errno;

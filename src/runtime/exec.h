@@ -68,6 +68,15 @@ typedef struct ExecConfig {
                                  * instead of the container's own (an
                                  * invocation's, each below one of them);
                                  * NULL: StateInfo.cgroups */
+        /* shuttle-oci exec: its containers have no owner holding a lock
+         * under a state directory. */
+        bool has_init_pidfd;    /* init_pidfd is a pidfd of the container's
+                                 * pid 1, checked by the caller (else it is
+                                 * found through the state directory) */
+        int init_pidfd;
+        bool env_exact;         /* env is the whole environment (no defaults) */
+        const SeccompProgram *seccomp; /* instead of the default profile
+                                 * for StateInfo.caps (the caller's) */
 } ExecConfig;
 
 #define EXEC_PASS_FDS_MAX 256

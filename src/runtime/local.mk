@@ -10,3 +10,4 @@ include src/runtime/cgroup.mk
 include src/runtime/sandbox.mk
 include src/runtime/group.mk
 include src/runtime/bridge.mk
+include src/runtime/oci.mk

@@ -58,7 +58,7 @@ static const struct {
 #define ATTR_SAFE (MNT_NOSUID | MNT_NODEV)
 #define ATTR_KERNEL (MNT_NOSUID | MNT_NODEV | MNT_NOEXEC)
 
-static int plan_add(MountPlan *p, MountKind kind, const char *source, const char *target,
+int mount_plan_add(MountPlan *p, MountKind kind, const char *source, const char *target,
                     const char *fstype, const char *options, uint32_t attrs, unsigned mode,
                     bool optional) {
         MountEntry *e, *a;
@@ -123,13 +123,13 @@ static int plan_host_entry(MountPlan *p, const char *host_root, const char *rel,
                  * elsewhere (resolv.conf -> /run/...) becomes a bind of the
                  * file it points to. */
                 if (keep_usr_symlinks && (link[0] != '/' || strneq(link, "/usr/", 5)))
-                        return plan_add(p, MOUNT_SYMLINK, link, target, NULL, NULL, 0, 0, false);
+                        return mount_plan_add(p, MOUNT_SYMLINK, link, target, NULL, NULL, 0, 0, false);
                 _cleanup_free_ char *real = realpath(hp, NULL);
                 if (!real)
                         return errno == ENOENT ? 0 : -errno;
-                return plan_add(p, MOUNT_BIND, real, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
+                return mount_plan_add(p, MOUNT_BIND, real, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
         }
-        r = plan_add(p, MOUNT_BIND, hp, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
+        r = mount_plan_add(p, MOUNT_BIND, hp, target, NULL, NULL, MNT_RDONLY | ATTR_SAFE, 0, true);
         return r;
 }
 
@@ -140,7 +140,7 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
 
 #define ADD(...)                                       \
         do {                                           \
-                r = plan_add(&p, __VA_ARGS__);         \
+                r = mount_plan_add(&p, __VA_ARGS__);   \
                 if (r < 0)                             \
                         goto fail;                     \
         } while (0)
@@ -170,6 +170,19 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         } else
                 p.root_read_only = c->read_only;
 
+        if (c->own_mounts) {
+                /* The caller's list (shuttle-oci: config.json's mounts,
+                 * masked and read-only paths) replaces the defaults. */
+                for (size_t i = 0; i < c->n_mounts; i++) {
+                        const MountEntry *e = &c->mounts[i];
+                        ADD(e->kind, e->source, e->target, e->fstype, e->options, e->attrs, e->mode, e->optional);
+                        p.entries[p.n - 1].dev = e->dev;
+                        p.entries[p.n - 1].uid = e->uid;
+                        p.entries[p.n - 1].gid = e->gid;
+                }
+                goto shuttle;
+        }
+
         /* Kernel filesystems: a fresh /proc for the new pid namespace, a
          * read-only /sys of the new network namespace. */
         ADD(MOUNT_FS, NULL, "/proc", "proc", NULL, ATTR_KERNEL, 0, false);
@@ -178,17 +191,13 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         /* A minimal /dev: a few host device nodes bound in, a private devpts
          * and shared-memory tmpfs. */
         ADD(MOUNT_FS, NULL, "/dev", "tmpfs", "mode=755,size=65536k", MNT_NOSUID | MNT_NOEXEC, 0, false);
-        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
-                char src[64];
-                snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
-                ADD(MOUNT_BIND, src, src, NULL, NULL, MNT_NOSUID | MNT_NOEXEC, 0, false);
-        }
         ADD(MOUNT_FS, NULL, "/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
             MNT_NOSUID | MNT_NOEXEC, 0, false);
         ADD(MOUNT_FS, NULL, "/dev/shm", "tmpfs", "mode=1777,size=65536k", ATTR_KERNEL, 0, false);
         ADD(MOUNT_FS, NULL, "/dev/mqueue", "mqueue", NULL, ATTR_KERNEL, 0, false);
-        for (size_t i = 0; i < ELEMENTSOF(dev_links); i++)
-                ADD(MOUNT_SYMLINK, dev_links[i].source, dev_links[i].target, NULL, NULL, 0, 0, false);
+        r = mount_plan_add_devices(&p);
+        if (r < 0)
+                goto fail;
 
         /* Private scratch space. */
         ADD(MOUNT_FS, NULL, "/tmp", "tmpfs", "mode=1777", ATTR_SAFE, 0, false);
@@ -204,6 +213,7 @@ int mount_plan_build(const ContainerConfig *c, const char *host_root, MountPlan 
         for (size_t i = 0; i < ELEMENTSOF(readonly_paths); i++)
                 ADD(MOUNT_READONLY, NULL, readonly_paths[i], NULL, NULL, 0, 0, true);
 
+shuttle:
         /* The broker's directory for this container: broker.sock, svc/. */
         if (c->shuttle_dir)
                 ADD(MOUNT_BIND, c->shuttle_dir, "/run/shuttle", NULL, NULL, ATTR_SAFE | MNT_NOEXEC | MNT_RDONLY,
@@ -239,10 +249,98 @@ fail:
         return r;
 }
 
+int mount_plan_add_devices(MountPlan *p) {
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                char src[64];
+                snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+                r = mount_plan_add(p, MOUNT_BIND, src, src, NULL, NULL, MNT_NOSUID | MNT_NOEXEC, 0, false);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(dev_links); i++) {
+                r = mount_plan_add(p, MOUNT_SYMLINK, dev_links[i].source, dev_links[i].target, NULL, NULL, 0, 0,
+                                   false);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int mount_plan_expand_cgroup(MountPlan *p, bool unified, const char *cgroup_root, const char *const *paths) {
+        MountPlan out = {};
+        size_t rootlen = strlen(cgroup_root);
+        size_t n_paths = 0;
+        int r = 0;
+
+        while (paths && paths[n_paths])
+                n_paths++;
+        for (size_t i = 0; i < p->n; i++) {
+                const MountEntry *e = &p->entries[i];
+
+                if (e->kind != MOUNT_CGROUP) {
+                        r = mount_plan_add(&out, e->kind, e->source, e->target, e->fstype, e->options, e->attrs,
+                                           e->mode, e->optional);
+                        if (r < 0)
+                                goto fail;
+                        out.entries[out.n - 1].dev = e->dev;
+                        out.entries[out.n - 1].uid = e->uid;
+                        out.entries[out.n - 1].gid = e->gid;
+                        continue;
+                }
+                if (unified) {
+                        if (n_paths == 1) {
+                                r = mount_plan_add(&out, MOUNT_BIND, paths[0], e->target, NULL, NULL,
+                                                   e->attrs | ATTR_KERNEL, 0, false);
+                                if (r < 0)
+                                        goto fail;
+                        }
+                        continue;
+                }
+                r = mount_plan_add(&out, MOUNT_FS, NULL, e->target, "tmpfs", "mode=755,size=4k",
+                                   ATTR_KERNEL, 0, false);
+                if (r < 0)
+                        goto fail;
+                for (size_t k = 0; k < n_paths; k++) {
+                        char target[PATH_MAX];
+                        const char *h;
+                        size_t hl;
+
+                        if (!strneq(paths[k], cgroup_root, rootlen) || paths[k][rootlen] != '/') {
+                                r = -EINVAL;
+                                goto fail;
+                        }
+                        h = paths[k] + rootlen + 1;
+                        hl = strcspn(h, "/");
+                        if (hl == 0 ||
+                            snprintf(target, sizeof(target), "%s/%.*s", e->target, (int) hl, h) >= (int) sizeof(target)) {
+                                r = -EINVAL;
+                                goto fail;
+                        }
+                        r = mount_plan_add(&out, MOUNT_BIND, paths[k], target, NULL, NULL, e->attrs | ATTR_KERNEL,
+                                           0, false);
+                        if (r < 0)
+                                goto fail;
+                }
+        }
+        out.root_is_tmpfs = p->root_is_tmpfs;
+        out.root_read_only = p->root_read_only;
+        mount_plan_done(p);
+        *p = out;
+        return 0;
+fail:
+        mount_plan_done(&out);
+        return r;
+}
+
 static const char *kind_name(MountKind k) {
         static const char *const names[] = {
                 [MOUNT_DIR] = "dir",     [MOUNT_SYMLINK] = "symlink", [MOUNT_BIND] = "bind",
                 [MOUNT_FS] = "fs",       [MOUNT_MASK] = "mask",       [MOUNT_READONLY] = "readonly",
+                [MOUNT_CGROUP] = "cgroup",
+                [MOUNT_SYSCTL] = "sysctl",
+                [MOUNT_DEVICE] = "device",
         };
         return names[k];
 }
@@ -383,12 +481,15 @@ int bind_mount_fd(const char *source, int target_fd, uint32_t attrs) {
         return attach(tree, target_fd);
 }
 
-static int fs_mount_fd(const char *fstype, const char *options, int target_fd, uint32_t attrs) {
+static int fs_mount_fd(const char *fstype, const char *source, const char *options, int target_fd, uint32_t attrs) {
         _cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
         _cleanup_close_ int mnt = -1;
         _cleanup_free_ char *opts = NULL;
 
         if (fs < 0)
+                return -errno;
+        /* What mountinfo shows as the source ("proc", "tmpfs", "shm"). */
+        if (source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
                 return -errno;
         if (options) {
                 char *save = NULL;
@@ -462,7 +563,7 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 target = open_in_root(root_fd, e->target, true, false);
                 if (target < 0)
                         return target;
-                return fs_mount_fd(e->fstype, e->options, target, e->attrs);
+                return fs_mount_fd(e->fstype, e->source, e->options, target, e->attrs);
 
         case MOUNT_MASK:
                 target = open_in_root(root_fd, e->target, false, true);
@@ -471,7 +572,7 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 if (fstat(target, &st) < 0)
                         return -errno;
                 if (S_ISDIR(st.st_mode))
-                        return fs_mount_fd("tmpfs", "size=4k,nr_inodes=1", target, MNT_RDONLY | ATTR_KERNEL);
+                        return fs_mount_fd("tmpfs", NULL, "size=4k,nr_inodes=1", target, MNT_RDONLY | ATTR_KERNEL);
                 return bind_mount_fd("/dev/null", target, MNT_RDONLY | MNT_NOSUID | MNT_NOEXEC);
 
         case MOUNT_READONLY: {
@@ -488,6 +589,51 @@ static int apply_one(const MountEntry *e, int root_fd) {
                         return r;
                 return attach(tree, target);
         }
+        case MOUNT_SYSCTL: {
+                size_t n = e->options ? strlen(e->options) : 0;
+                ssize_t k;
+
+                /* A file of the container's own /proc, mounted by an
+                 * earlier entry: never a magic link, never outside. */
+                target = resolve(root_fd, e->target, O_WRONLY | O_NOFOLLOW,
+                                 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS);
+                if (target < 0)
+                        return target;
+                k = write(target, e->options ?: "", n);
+                if (k < 0)
+                        return -errno;
+                return (size_t) k == n ? 0 : -EIO;
+        }
+        case MOUNT_DEVICE: {
+                _cleanup_free_ char *copy = strdup(e->target);
+                _cleanup_close_ int parent = -1;
+                char *slash;
+
+                if (!copy)
+                        return -ENOMEM;
+                slash = strrchr(copy, '/');
+                if (!slash || slash[1] == '\0' || streq(slash + 1, "..") || streq(slash + 1, "."))
+                        return -EINVAL;
+                *slash = '\0';
+                /* The directory resolved inside the root; the node made in
+                 * it by name, never through a link. */
+                parent = open_in_root(root_fd, copy[0] ? copy : "/", true, false);
+                if (parent < 0)
+                        return parent;
+                if (mknodat(parent, slash + 1, (mode_t) e->mode, (dev_t) e->dev) < 0) {
+                        if (errno != EEXIST)
+                                return -errno;
+                        if (unlinkat(parent, slash + 1, 0) < 0 ||
+                            mknodat(parent, slash + 1, (mode_t) e->mode, (dev_t) e->dev) < 0)
+                                return -errno;
+                }
+                if (fchownat(parent, slash + 1, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    fchmodat(parent, slash + 1, (mode_t) e->mode & 07777, 0) < 0)
+                        return -errno;
+                return 0;
+        }
+        case MOUNT_CGROUP:
+                break;
         }
         return -EINVAL;
 }

@@ -19,6 +19,11 @@ typedef enum MountKind {
         MOUNT_FS,       /* a new filesystem instance: fstype + options */
         MOUNT_MASK,     /* hide target: /dev/null over a file, empty ro tmpfs over a dir */
         MOUNT_READONLY, /* make the existing target (recursively) read-only */
+        MOUNT_CGROUP,   /* the container's own cgroup directories at target (a placeholder
+                         * until mount_plan_expand_cgroup(): never applied as such) */
+        MOUNT_SYSCTL,   /* write options into the existing file target (/proc/sys/...) */
+        MOUNT_DEVICE,   /* mknod target: mode (S_IFCHR/S_IFBLK/S_IFIFO and permissions),
+                         * dev, owned by uid:gid */
 } MountKind;
 
 /* MOUNT_ATTR_* flags, repeated here so the plan stays free of mount headers. */
@@ -31,13 +36,15 @@ typedef enum MountKind {
 
 typedef struct MountEntry {
         MountKind kind;
-        char *source;  /* host path (BIND), link text (SYMLINK) */
+        char *source;  /* host path (BIND), link text (SYMLINK), the source mountinfo shows (FS, or NULL) */
         char *target;  /* absolute path inside the container */
         char *fstype;  /* FS */
         char *options; /* FS: comma-separated key=value for fsconfig */
         uint32_t attrs;
-        unsigned mode; /* DIR */
+        unsigned mode; /* DIR, DEVICE */
         bool optional; /* BIND/MASK/READONLY: skip silently if source/target is missing */
+        uint64_t dev;  /* DEVICE: makedev(major, minor) */
+        uint32_t uid, gid; /* DEVICE */
 } MountEntry;
 
 typedef struct MountPlan {
@@ -54,6 +61,18 @@ struct ContainerConfig;
  * /lib* directories exist, which /etc files exist). */
 int mount_plan_build(const struct ContainerConfig *c, const char *host_root, MountPlan *ret);
 void mount_plan_done(MountPlan *p);
+/* Appends one entry (copying the strings). */
+int mount_plan_add(MountPlan *p, MountKind kind, const char *source, const char *target, const char *fstype,
+                   const char *options, uint32_t attrs, unsigned mode, bool optional);
+/* The /dev entries every container gets: null, zero, full, random,
+ * urandom and tty bound from the host, and the ptmx, fd and std* links. */
+int mount_plan_add_devices(MountPlan *p);
+/* Replaces each MOUNT_CGROUP entry by the container's cgroup directories
+ * (cgroup_paths(), below cgroup_root): unified (v2), the one directory
+ * bound at the target; on v1 a tmpfs at the target and each hierarchy's
+ * directory bound at target/<hierarchy>.  The entry's attrs (and nosuid,
+ * nodev, noexec) apply to each bind. */
+int mount_plan_expand_cgroup(MountPlan *p, bool unified, const char *cgroup_root, const char *const *paths);
 /* For debugging and tests: one line per entry. */
 char *mount_plan_format(const MountPlan *p);
 

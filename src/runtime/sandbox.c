@@ -41,18 +41,40 @@ int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec 
          * no_new_privs, and comes last so nothing before it is refused. */
         STEP(SANDBOX_STEP_BOUNDING, caps_drop_bounding(s->caps));
         STEP(SANDBOX_STEP_RLIMITS, rlimits_apply(s->rlimits, s->n_rlimits, ret_rlimit));
-        STEP(SANDBOX_STEP_GROUPS, SYS(setgroups(0, NULL)));
+        if (s->new_privs) {
+                /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN:
+                 * now, while we hold it.  What follows runs under the
+                 * filter (an OCI profile allows what the runtime needs). */
+                STEP(SANDBOX_STEP_FDS, SYS(close_range(3 + s->n_pass_fds, ~0U, CLOSE_RANGE_CLOEXEC)));
+                STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));
+        }
+        if (s->keep_caps)
+                /* setresuid() to a non-root uid empties the permitted set
+                 * unless asked not to; execve() clears the flag again. */
+                STEP(SANDBOX_STEP_CAPS, SYS(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)));
+        STEP(SANDBOX_STEP_GROUPS, SYS(setgroups(s->n_groups, s->n_groups ? s->groups : NULL)));
         if (s->set_ids) {
                 STEP(SANDBOX_STEP_GID, SYS(setresgid(s->gid, s->gid, s->gid)));
                 STEP(SANDBOX_STEP_UID, SYS(setresuid(s->uid, s->uid, s->uid)));
         }
         STEP(SANDBOX_STEP_CAPS, caps_apply(s->caps));
+        /* Only what the kernel knows (a spec may list newer ones) and what
+         * we held ourselves (still in the bounding set): a capability the
+         * host withheld from us is not ours to give (caps_apply() leaves
+         * it out of the permitted set too). */
+        for (unsigned c = 0; c < 64; c++)
+                if ((s->ambient & s->caps & caps_all_mask() & CAP_MASK(c)) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+                        STEP(SANDBOX_STEP_CAPS, SYS(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0)));
         STEP(SANDBOX_STEP_WORKDIR, SYS(chdir(s->workdir ?: "/")));
-        STEP(SANDBOX_STEP_NO_NEW_PRIVS, no_new_privs_set());
-        STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));
-        /* Nothing the caller had open beyond stdio (and what it placed at
-         * 3… to pass on) goes into the container. */
-        STEP(SANDBOX_STEP_FDS, SYS(close_range(3 + s->n_pass_fds, ~0U, CLOSE_RANGE_CLOEXEC)));
+        if (!s->new_privs) {
+                /* Nothing the caller had open beyond stdio (and what it
+                 * placed at 3… to pass on) goes into the container.  Before
+                 * the filter: a profile (an OCI one) may not know
+                 * close_range. */
+                STEP(SANDBOX_STEP_FDS, SYS(close_range(3 + s->n_pass_fds, ~0U, CLOSE_RANGE_CLOEXEC)));
+                STEP(SANDBOX_STEP_NO_NEW_PRIVS, no_new_privs_set());
+                STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));
+        }
 #undef SYS
 #undef STEP
         return 0;

@@ -109,8 +109,14 @@ int seccomp_program_new(uint64_t caps, SeccompProgram **ret);
 /* The same for caps_default_mask(). */
 int seccomp_program_new_default(SeccompProgram **ret);
 void seccomp_program_free(SeccompProgram *p);
-/* Loads into the calling thread with seccomp(2).  Only a system call: safe
- * in a forked child.  Needs no_new_privs (or CAP_SYS_ADMIN). */
+/* Any libseccomp filter (a scmp_filter_ctx, which the caller keeps)
+ * compiled to classic BPF, to be loaded with seccomp(2) flags
+ * (SECCOMP_FILTER_FLAG_*: the OCI profile's flags). */
+int seccomp_program_new_from_filter(void *filter, unsigned flags, SeccompProgram **ret);
+/* Loads into the calling thread with seccomp(2) and the program's flags.
+ * Only a system call: safe in a forked child.  Needs no_new_privs (or
+ * CAP_SYS_ADMIN).  Returns 0, or the notification fd when the flags have
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER. */
 int seccomp_program_load(const SeccompProgram *p);
 
 /* Build and load the profile into the calling thread (new + load + free).
@@ -160,9 +166,10 @@ int rlimits_apply(const RlimitSpec *specs, size_t n, const RlimitSpec **ret_fail
 
 /* What a process entering a container gives up, in the one order that
  * works (see the top of this file): bounding set, rlimits, groups and ids,
- * capabilities, working directory (as the final user), no_new_privs,
- * seccomp, and descriptors beyond stdio (and n_pass_fds) marked
- * close-on-exec. */
+ * capabilities, working directory (as the final user), descriptors
+ * beyond stdio (and n_pass_fds) marked close-on-exec, no_new_privs,
+ * seccomp (with new_privs: the descriptors and the filter right after the
+ * rlimits, no no_new_privs). */
 typedef struct SandboxSpec {
         uint64_t caps;
         const RlimitSpec *rlimits;
@@ -170,10 +177,19 @@ typedef struct SandboxSpec {
         bool set_ids;
         uid_t uid;
         gid_t gid;
+        const gid_t *groups;    /* supplementary groups (none if n_groups is 0) */
+        size_t n_groups;
         const char *workdir;
         const SeccompProgram *seccomp;
         unsigned n_pass_fds;    /* descriptors 3 … 3+n-1 are passed on on
                                  * purpose: left open (0: only stdio) */
+        /* For shuttle-oci, as config.json asks (defaults: off): */
+        uint64_t ambient;       /* raised after the capabilities (within caps) */
+        bool keep_caps;         /* caps survive the change to a non-root uid */
+        bool new_privs;         /* no no_new_privs: the filter is loaded right
+                                 * after the rlimits, while CAP_SYS_ADMIN is
+                                 * still held; the ids, capabilities and
+                                 * working directory are set under it */
 } SandboxSpec;
 
 typedef enum SandboxStep {

@@ -25,6 +25,7 @@
 
 struct SeccompProgram {
         struct sock_fprog fprog;
+        unsigned flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 };
 
 static void seccomp_releasep(scmp_filter_ctx *ctx) {
@@ -302,17 +303,13 @@ static int memfd_read_all(int fd, void **ret, size_t *ret_size) {
         return 0;
 }
 
-int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
-        _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+int seccomp_program_new_from_filter(void *filter, unsigned flags, SeccompProgram **ret) {
+        scmp_filter_ctx ctx = filter;
         _cleanup_close_ int fd = -1;
         _cleanup_free_ SeccompProgram *p = NULL;
         _cleanup_free_ void *code = NULL;
         size_t size;
         int r;
-
-        r = build_profile(caps, &ctx);
-        if (r < 0)
-                return r;
 
         /* libseccomp 2.5 exports BPF only to an fd. */
         fd = memfd_create("shuttle-seccomp", MFD_CLOEXEC);
@@ -333,8 +330,19 @@ int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
                 return -ENOMEM;
         p->fprog.len = (unsigned short) (size / sizeof(struct sock_filter));
         p->fprog.filter = TAKE_PTR(code);
+        p->flags = flags;
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
+        _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+        int r;
+
+        r = build_profile(caps, &ctx);
+        if (r < 0)
+                return r;
+        return seccomp_program_new_from_filter(ctx, 0, ret);
 }
 
 int seccomp_program_new_default(SeccompProgram **ret) {
@@ -349,14 +357,23 @@ void seccomp_program_free(SeccompProgram *p) {
 }
 
 int seccomp_program_load(const SeccompProgram *p) {
+        long r;
+
         if (!p)
                 return -EINVAL;
-        /* seccomp(2) (3.17+), else the older prctl() form.  No flags: the
-         * filter applies to this thread and is inherited by its children;
-         * the child calling this is single-threaded. */
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->fprog) == 0)
-                return 0;
-        if (errno != ENOSYS)
+        /* seccomp(2) (3.17+), else the older prctl() form.  Without flags
+         * the filter applies to this thread and is inherited by its
+         * children; the child calling this is single-threaded.  With
+         * SECCOMP_FILTER_FLAG_NEW_LISTENER the kernel returns the
+         * notification fd. */
+        r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &p->fprog);
+        /* With TSYNC alone, a positive value is the thread that could not
+         * take the filter. */
+        if (r > 0 && !(p->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+                return -ESRCH;
+        if (r >= 0)
+                return (int) r;
+        if (errno != ENOSYS || p->flags != 0)
                 return negative_errno();
         if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->fprog, 0, 0) < 0)
                 return negative_errno();

@@ -34,3 +34,9 @@ tests_helpers_notifyrecv_SOURCES = tests/helpers/notifyrecv.c
 check_PROGRAMS += tests/helpers/fifocall
 tests_helpers_fifocall_SOURCES = tests/helpers/fifocall.c
 tests_helpers_fifocall_LDADD = libshuttle-broker.la libshuttle-common.la
+# A subreaper and a console socket's listener, as conmon and containerd's
+# shim are to shuttle-oci (tests/integration/oci-lifecycle.sh).
+check_PROGRAMS += tests/helpers/subreaper tests/helpers/consock
+tests_helpers_subreaper_SOURCES = tests/helpers/subreaper.c
+tests_helpers_consock_SOURCES = tests/helpers/consock.c
+tests_helpers_consock_LDADD = libshuttle-common.la

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shuttle-oci create, start and run: the container is made by the runtime
+ * library's container_create(), as for `shuttlectl run`, with its command
+ * as pid 1 waiting on <root>/<id>/exec.fifo until `start` (docs/OCI.md). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/oci.h"
+#include "common/fdpass.h"
+#include "common/fileio.h"
+#include "runtime/container.h"
+#include "runtime/oci-config.h"
+#include "runtime/oci-spec.h"
+
+typedef struct CreateOptions {
+        const char *id;
+        const char *bundle;
+        const char *pid_file;
+        const char *console_socket;
+        unsigned preserve_fds;
+        bool detach; /* run */
+} CreateOptions;
+
+static int parse_create(int argc, char **argv, bool run, CreateOptions *o) {
+        enum { OPT_PID_FILE = 0x100, OPT_CONSOLE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_PRESERVE, OPT_NO_SUBREAPER };
+        static const struct option opts[] = {
+                { "bundle", required_argument, NULL, 'b' },
+                { "pid-file", required_argument, NULL, OPT_PID_FILE },
+                { "console-socket", required_argument, NULL, OPT_CONSOLE },
+                { "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
+                { "no-new-keyring", no_argument, NULL, OPT_NO_KEYRING },
+                { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
+                { "detach", no_argument, NULL, 'd' },
+                { "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        *o = (CreateOptions){ .bundle = "." };
+        optind = 1;
+        while ((c = getopt_long(argc, argv, run ? "b:dh" : "b:h", opts, NULL)) >= 0)
+                switch (c) {
+                case 'b':
+                        o->bundle = optarg;
+                        break;
+                case OPT_PID_FILE:
+                        o->pid_file = optarg;
+                        break;
+                case OPT_CONSOLE:
+                        o->console_socket = optarg;
+                        break;
+                case OPT_NO_PIVOT:
+                case OPT_NO_KEYRING:
+                case OPT_NO_SUBREAPER:
+                        /* Accepted: pivot_root is always used (a rootfs on
+                         * a ramfs is refused), no keyring is ever made, and
+                         * `run` always waits as the parent. */
+                        break;
+                case OPT_PRESERVE: {
+                        char *end;
+                        unsigned long v;
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno || *end || end == optarg || v > 4096) {
+                                fprintf(stderr, "shuttle-oci: %s: --preserve-fds '%s': not a number of descriptors\n",
+                                        argv[0], optarg);
+                                return -EINVAL;
+                        }
+                        o->preserve_fds = (unsigned) v;
+                        break;
+                }
+                case 'd':
+                        if (!run)
+                                goto usage;
+                        o->detach = true;
+                        break;
+                case 'h':
+                        printf("Usage: shuttle-oci %s [OPTIONS] ID\n\n"
+                               "%s\n\n"
+                               "Options:\n"
+                               "  -b, --bundle DIR        the bundle (config.json and its root; default .)\n"
+                               "      --pid-file FILE     write the container's pid there\n"
+                               "      --console-socket S  send the terminal's master to the unix socket S\n"
+                               "      --preserve-fds N    pass descriptors 3 … 3+N-1 on to the container\n"
+                               "      --no-pivot          accepted, no effect (pivot_root is always used)\n"
+                               "      --no-new-keyring    accepted, no effect (no session keyring is made)\n"
+                               "%s"
+                               "  -h, --help              show this help\n",
+                               argv[0],
+                               run ? "Create and start a container; without --detach wait for it and delete it."
+                                   : "Create a container: everything up to its process, which waits for 'start'.",
+                               run ? "  -d, --detach            leave it running and exit\n"
+                                     "      --no-subreaper      accepted, no effect\n"
+                                   : "");
+                        return 1;
+                default:
+                usage:
+                        fprintf(stderr, "shuttle-oci: %s: see 'shuttle-oci %s --help'\n", argv[0], argv[0]);
+                        return -EINVAL;
+                }
+        if (optind != argc - 1) {
+                fprintf(stderr, "shuttle-oci: %s: expected one container ID (see 'shuttle-oci %s --help')\n", argv[0],
+                        argv[0]);
+                return -EINVAL;
+        }
+        o->id = argv[optind];
+        return 0;
+}
+
+static int connect_console(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+static void rfc3339_now(char buf[static 40]) {
+        struct timespec ts;
+        struct tm tm;
+        size_t n;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, 40 - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static char *absolute(const char *p) {
+        char cwd[PATH_MAX], *s;
+
+        if (p[0] == '/')
+                return strdup(p);
+        if (!getcwd(cwd, sizeof(cwd)) || asprintf(&s, "%s/%s", cwd, p) < 0)
+                return NULL;
+        return s;
+}
+
+/* Everything of create; on success *ret is the created container (the
+ * caller releases it, or starts and waits for it with `run`). */
+static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *cfg, Container **ret) {
+        _cleanup_free_ char *bundle = NULL, *dir = NULL, *fifo = NULL, *staging = NULL, *pid_file = NULL;
+        _cleanup_close_ int lock = -1, console = -1;
+        OciSpec *spec = NULL;
+        OciState st = {};
+        ContainerResult result = {};
+        Container *ct = NULL;
+        char err[512] = "", cgname[64], created[40];
+        uint64_t start_time = 0;
+        bool zombie;
+        int r;
+
+        if (!oci_id_is_valid(o->id))
+                return oci_error(verb, o->id, "not a valid container ID (letters, digits, '_', '+', '-', '.')");
+        bundle = realpath(o->bundle, NULL);
+        if (!bundle)
+                return oci_error(verb, o->id, "bundle '%s': %m", o->bundle);
+        if (o->pid_file && !(pid_file = absolute(o->pid_file)))
+                return oci_error(verb, o->id, "--pid-file '%s': %m", o->pid_file);
+
+        r = oci_spec_load(bundle, &spec, err, sizeof(err));
+        if (r < 0)
+                return oci_error(verb, o->id, "%s", err[0] ? err : strerror(-r));
+        container_config_init(cfg);
+        r = oci_config_from_spec(spec, bundle, o->id, cfg, err, sizeof(err));
+        if (r < 0) {
+                oci_spec_free(spec);
+                return oci_error(verb, o->id, "%s/config.json: %s", bundle, r == -ENOMEM ? "out of memory" : err);
+        }
+        if (cfg->tty && !o->console_socket) {
+                oci_spec_free(spec);
+                return oci_error(verb, o->id, "process.terminal is true: --console-socket is needed");
+        }
+        if (!cfg->tty && o->console_socket) {
+                oci_spec_free(spec);
+                return oci_error(verb, o->id, "--console-socket given but process.terminal is false");
+        }
+        if (o->console_socket) {
+                console = connect_console(o->console_socket);
+                if (console < 0) {
+                        oci_spec_free(spec);
+                        return oci_error(verb, o->id, "--console-socket '%s': %s", o->console_socket,
+                                        strerror(-console));
+                }
+        }
+
+        /* The directory is the container's name: mkdir is the one atomic
+         * step that decides who creates it. */
+        if (mkdir(oci_globals.root, 0700) < 0 && errno != EEXIST) {
+                oci_spec_free(spec);
+                return oci_error(verb, o->id, "--root '%s': %m", oci_globals.root);
+        }
+        dir = oci_state_dir(o->id);
+        if (!dir || asprintf(&fifo, "%s/exec.fifo", dir) < 0 || asprintf(&staging, "%s/root", dir) < 0) {
+                oci_spec_free(spec);
+                return oci_error(verb, o->id, "out of memory");
+        }
+        if (mkdir(dir, 0700) < 0) {
+                r = -errno;
+                oci_spec_free(spec);
+                if (r == -EEXIST)
+                        return oci_error(verb, o->id, "a container with this ID exists already (under %s)",
+                                        oci_globals.root);
+                return oci_error(verb, o->id, "creating '%s': %s", dir, strerror(-r));
+        }
+        r = oci_state_lock(o->id, &lock);
+        if (r < 0) {
+                oci_error(verb, o->id, "locking '%s': %s", dir, strerror(-r));
+                goto fail_dir;
+        }
+        if (mkdir(staging, 0700) < 0 || mkfifo(fifo, 0600) < 0) {
+                oci_error(verb, o->id, "creating '%s': %m", dir);
+                goto fail_dir;
+        }
+
+        oci_cgroup_name(oci_globals.root, o->id, cgname);
+        if (!(cfg->exec_fifo = strdup(fifo)) || !(cfg->staging_dir = strdup(staging)) ||
+            !(cfg->cgroup_name = strdup(cgname))) {
+                oci_error(verb, o->id, "out of memory");
+                goto fail_dir;
+        }
+        cfg->preserve_fds = o->preserve_fds;
+
+        r = container_create(cfg, &ct, &result);
+        if (r < 0) {
+                oci_error(verb, o->id, "%s", result.message[0] ? result.message : strerror(-r));
+                goto fail_dir;
+        }
+
+        if (console >= 0) {
+                _cleanup_close_ int master = container_take_console(ct);
+                ssize_t n = master < 0 ? -EBADF : fd_send(console, "/dev/ptmx", 9, &master, 1);
+                if (n < 0) {
+                        oci_error(verb, o->id, "--console-socket '%s': passing the terminal: %s", o->console_socket,
+                                 strerror((int) -n));
+                        goto fail_container;
+                }
+        }
+
+        r = oci_proc_start_time(container_pid(ct), &start_time, &zombie);
+        if (r < 0) {
+                oci_error(verb, o->id, "reading /proc/%d/stat: %s", (int) container_pid(ct), strerror(-r));
+                goto fail_container;
+        }
+        rfc3339_now(created);
+        st = (OciState){
+                .id = (char *) o->id,
+                .bundle = bundle,
+                .rootfs = cfg->rootfs,
+                .created = created,
+                .pid = container_pid(ct),
+                .start_time = start_time,
+                .cgroups = (char **) container_cgroup_paths(ct),
+                .no_process = !spec->has_process,
+                .annotation_keys = spec->annotation_keys,
+                .annotation_values = spec->annotation_values,
+                .n_annotations = spec->n_annotations,
+        };
+        r = oci_state_write(&st);
+        if (r < 0) {
+                oci_error(verb, o->id, "writing '%s/state.json': %s", dir, strerror(-r));
+                goto fail_container;
+        }
+        {
+                /* createRuntime in our namespaces, createContainer in the
+                 * container's; the container is created by then (its
+                 * process waits on the FIFO).  prestart: at start. */
+                static const OciHookKind kinds[] = { OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_CREATE_CONTAINER };
+                for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                        _cleanup_close_ int nsfd = -1;
+
+                        if (spec->n_hooks[kinds[k]] == 0)
+                                continue;
+                        if (kinds[k] == OCI_HOOK_CREATE_CONTAINER &&
+                            (nsfd = (int) syscall(SYS_pidfd_open, container_pid(ct), 0)) < 0) {
+                                oci_error(verb, o->id, "opening the container's process: %m");
+                                goto fail_container;
+                        }
+                        r = oci_hooks_run(spec, kinds[k], &st, OCI_STATUS_CREATED, nsfd, true, err, sizeof(err));
+                        if (r < 0) {
+                                oci_error(verb, o->id, "%s", err);
+                                goto fail_container;
+                        }
+                }
+        }
+        if (pid_file) {
+                r = oci_write_pid_file(pid_file, container_pid(ct));
+                if (r < 0) {
+                        oci_error(verb, o->id, "--pid-file '%s': %s", pid_file, strerror(-r));
+                        goto fail_container;
+                }
+        }
+        oci_debug("created %s: pid %d", o->id, (int) container_pid(ct));
+        oci_spec_free(spec);
+        *ret = ct;
+        return 0;
+
+fail_container:
+        container_destroy(ct);
+fail_dir:
+        oci_spec_free(spec);
+        (void) oci_state_remove(o->id);
+        return 1;
+}
+
+int oci_create(int argc, char **argv) {
+        ContainerConfig cfg = {};
+        CreateOptions o;
+        Container *ct = NULL;
+        int r = parse_create(argc, argv, false, &o);
+
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_FAILURE;
+        r = do_create("create", &o, &cfg, &ct);
+        if (r == 0)
+                /* The container's process stays, waiting on exec.fifo; we
+                 * leave, and whoever is our subreaper becomes its parent. */
+                container_release(ct);
+        container_config_done(&cfg);
+        return r;
+}
+
+/* Starts a created container: its process execs the command. */
+static int start_locked(const char *verb, const char *id) {
+        _cleanup_free_ char *dir = oci_state_dir(id), *fifo = NULL;
+        OciSpec *spec = NULL;
+        OciState st = {};
+        OciStatus status;
+        char err[512] = "";
+        int r, spec_r;
+
+        if (!dir || asprintf(&fifo, "%s/exec.fifo", dir) < 0)
+                return oci_error(verb, id, "out of memory");
+        r = oci_state_read(id, &st);
+        if (r < 0)
+                return oci_error(verb, id, "%s", r == -ENOENT ? "container does not exist" : strerror(-r));
+        status = oci_state_status(&st);
+        if (status != OCI_STATUS_CREATED) {
+                oci_state_done(&st);
+                return oci_error(verb, id, "the container is %s, not created", oci_status_name(status));
+        }
+        if (st.no_process) {
+                oci_state_done(&st);
+                return oci_error(verb, id, "its config.json has no process: there is nothing to start");
+        }
+        spec_r = oci_spec_load(st.bundle, &spec, err, sizeof(err));
+        if (spec_r >= 0 && spec->n_hooks[OCI_HOOK_PRESTART] > 0) {
+                /* prestart: after start was asked, before the command runs
+                 * (runtime-spec 1.0); one failing stops the container. */
+                r = oci_hooks_run(spec, OCI_HOOK_PRESTART, &st, OCI_STATUS_CREATED, -1, true, err, sizeof(err));
+                if (r < 0) {
+                        /* The container is stopped and deleted, as the
+                         * spec's lifecycle goes on after a failed prestart. */
+                        oci_error(verb, id, "%s", err);
+                        (void) oci_state_destroy(verb, &st, status);
+                        oci_state_done(&st);
+                        oci_spec_free(spec);
+                        return EXIT_FAILURE;
+                }
+        }
+        r = container_start_fifo(fifo);
+        if (r < 0) {
+                oci_spec_free(spec);
+                oci_state_done(&st);
+                if (r == -ESRCH)
+                        return oci_error(verb, id, "the container's process is gone");
+                return oci_error(verb, id, "writing '%s': %s", fifo, strerror(-r));
+        }
+        (void) unlink(fifo);
+        /* poststart: the command runs (container_start_fifo() waited for
+         * its exec); failures are warnings, start succeeded. */
+        if (spec_r >= 0)
+                (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, false, err, sizeof(err));
+        oci_spec_free(spec);
+        oci_state_done(&st);
+        return 0;
+}
+
+int oci_start(int argc, char **argv) {
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        if (argc == 2 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
+                printf("Usage: shuttle-oci start ID\n\nStart a created container's process.\n\n"
+                       "Options:\n"
+                       "  -h, --help   show this help\n");
+                return 0;
+        }
+        if (argc != 2 || argv[1][0] == '-') {
+                fprintf(stderr, "shuttle-oci: start: expected one container ID (see 'shuttle-oci start --help')\n");
+                return EXIT_FAILURE;
+        }
+        r = oci_state_lock(argv[1], &lock);
+        if (r < 0)
+                return oci_error("start", argv[1], "%s", r == -ENOENT ? "container does not exist" : strerror(-r));
+        return start_locked("start", argv[1]);
+}
+
+int oci_run(int argc, char **argv) {
+        ContainerConfig cfg = {};
+        ContainerResult res = {};
+        CreateOptions o;
+        Container *ct = NULL;
+        int r = parse_create(argc, argv, true, &o);
+
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_FAILURE;
+        r = do_create("run", &o, &cfg, &ct);
+        if (r != 0) {
+                container_config_done(&cfg);
+                return r;
+        }
+        r = start_locked("run", o.id);
+        if (r != 0) {
+                container_destroy(ct);
+                (void) oci_state_remove(o.id);
+                container_config_done(&cfg);
+                return r;
+        }
+        if (o.detach) {
+                container_release(ct);
+                container_config_done(&cfg);
+                return 0;
+        }
+        /* In the foreground: we are its parent; signals are forwarded to
+         * it; its end is ours, and so is the deletion. */
+        r = container_wait(ct, &res);
+        container_destroy(ct);
+        {
+                OciState st = {};
+                if (oci_state_read(o.id, &st) >= 0) {
+                        oci_hooks_poststop(&st);
+                        oci_state_done(&st);
+                }
+        }
+        (void) oci_state_remove(o.id);
+        container_config_done(&cfg);
+        if (r < 0)
+                return oci_error("run", o.id, "%s", res.message[0] ? res.message : strerror(-r));
+        return res.exit_status;
+}

@@ -1,0 +1,30 @@
+# The OCI readers (src/runtime/oci-spec.h): config.json fixtures in
+# tests/unit/oci/, one test per refusal; seccomp profiles loaded in children;
+# `spec`, `features` and mount options; Shuttle's annotations.
+check_PROGRAMS += tests/unit/test-oci-spec tests/unit/test-oci-seccomp \
+	tests/unit/test-oci-default tests/unit/test-oci-shuttle
+TESTS += tests/unit/test-oci-spec tests/unit/test-oci-seccomp \
+	tests/unit/test-oci-default tests/unit/test-oci-shuttle
+EXTRA_DIST += tests/unit/oci
+OCI_TEST_CFLAGS = $(TEST_CFLAGS) -DOCI_FIXTURE_DIR='"$(abs_top_srcdir)/tests/unit/oci"' \
+	$(JANSSON_CFLAGS) $(LIBSECCOMP_CFLAGS)
+tests_unit_test_oci_spec_SOURCES = tests/unit/test-oci-spec.c
+tests_unit_test_oci_spec_CFLAGS = $(OCI_TEST_CFLAGS)
+tests_unit_test_oci_spec_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)
+tests_unit_test_oci_seccomp_SOURCES = tests/unit/test-oci-seccomp.c
+tests_unit_test_oci_seccomp_CFLAGS = $(OCI_TEST_CFLAGS)
+tests_unit_test_oci_seccomp_LDADD = libshuttle-runtime.la libshuttle-common.la $(LIBSECCOMP_LIBS) $(TEST_LIBS)
+tests_unit_test_oci_default_SOURCES = tests/unit/test-oci-default.c
+tests_unit_test_oci_default_CFLAGS = $(OCI_TEST_CFLAGS)
+tests_unit_test_oci_default_LDADD = libshuttle-runtime.la libshuttle-common.la $(JANSSON_LIBS) \
+	$(LIBSECCOMP_LIBS) $(TEST_LIBS)
+tests_unit_test_oci_shuttle_SOURCES = tests/unit/test-oci-shuttle.c
+tests_unit_test_oci_shuttle_CFLAGS = $(OCI_TEST_CFLAGS)
+tests_unit_test_oci_shuttle_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)
+include tests/fuzz/oci.mk
+# What config.json asks of a container, as a ContainerConfig (oci-config.c).
+check_PROGRAMS += tests/unit/test-oci-config
+TESTS += tests/unit/test-oci-config
+tests_unit_test_oci_config_SOURCES = tests/unit/test-oci-config.c
+tests_unit_test_oci_config_CFLAGS = $(OCI_TEST_CFLAGS)
+tests_unit_test_oci_config_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* config.json's values as a ContainerConfig (oci-config.c): the configs
+ * runc and podman write, mount options, and each refusal by the key it
+ * names. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fileio.h"
+#include "common/macro.h"
+#include "runtime/mounts.h"
+#include "runtime/oci-config.h"
+
+static OciSpec *parse(const char *name) {
+        _cleanup_free_ char *text = NULL;
+        char path[4096], err[512] = "";
+        OciSpec *s = NULL;
+        size_t len;
+
+        snprintf(path, sizeof(path), "%s/%s", OCI_FIXTURE_DIR, name);
+        assert_int_equal(read_file_at(AT_FDCWD, path, 1 << 20, &text, &len), 0);
+        if (oci_spec_parse(text, len, &s, err, sizeof(err)) < 0)
+                fail_msg("%s: %s", name, err);
+        return s;
+}
+
+static const MountEntry *find(const ContainerConfig *c, MountKind kind, const char *target) {
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (c->mounts[i].kind == kind && streq(c->mounts[i].target, target))
+                        return &c->mounts[i];
+        return NULL;
+}
+
+static void test_runc_spec(void **state) {
+        OciSpec *s = parse("runc-spec.json");
+        ContainerConfig c;
+        char err[512] = "";
+        const MountEntry *e;
+
+        (void) state;
+        container_config_init(&c);
+        assert_int_equal(oci_config_from_spec(s, "/b", "abc", &c, err, sizeof(err)), 0);
+        assert_true(c.cmd_is_pid1 && c.own_mounts && c.env_exact && c.hostname_exact);
+        assert_string_equal(c.name, "abc");
+        assert_string_equal(c.rootfs, "/b/rootfs");
+        assert_string_equal(c.hostname, "runc");
+        assert_string_equal(c.argv[0], "sh");
+        assert_true(c.tty);
+        /* pid, network, ipc, uts, mount: new; no cgroup namespace listed. */
+        assert_true(c.has_namespaces);
+        assert_int_equal(c.namespaces, CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS);
+        /* bounding ∩ permitted. */
+        assert_int_equal(c.caps, CAP_MASK(CAP_AUDIT_WRITE) | CAP_MASK(CAP_KILL) | CAP_MASK(CAP_NET_BIND_SERVICE));
+        /* No pids limit by default: the spec's, or none. */
+        assert_int_equal(c.limits.pids_max, 0);
+        assert_true(c.limits.freezer);
+
+        e = find(&c, MOUNT_FS, "/dev");
+        assert_non_null(e);
+        assert_string_equal(e->fstype, "tmpfs");
+        assert_string_equal(e->options, "mode=755,size=65536k");
+        assert_int_equal(e->attrs, MNT_NOSUID);
+        e = find(&c, MOUNT_FS, "/sys");
+        assert_non_null(e);
+        assert_int_equal(e->attrs, MNT_NOSUID | MNT_NOEXEC | MNT_NODEV | MNT_RDONLY);
+        assert_null(e->options);
+        e = find(&c, MOUNT_CGROUP, "/sys/fs/cgroup");
+        assert_non_null(e);
+        assert_true(e->attrs & MNT_RDONLY);
+        /* The default devices come after /dev's tmpfs. */
+        assert_non_null(find(&c, MOUNT_BIND, "/dev/null"));
+        assert_true(find(&c, MOUNT_BIND, "/dev/null") > find(&c, MOUNT_FS, "/dev"));
+        assert_non_null(find(&c, MOUNT_MASK, "/proc/kcore"));
+        assert_true(find(&c, MOUNT_MASK, "/proc/kcore")->optional);
+        assert_non_null(find(&c, MOUNT_READONLY, "/proc/sys"));
+        /* The devices cgroup: the spec's deny-all, then the defaults. */
+        assert_true(c.limits.has_devices);
+        assert_true(c.limits.n_devices > 3);
+        assert_false(c.limits.devices[0].allow);
+        assert_int_equal(c.limits.devices[0].type, 'a');
+        assert_true(c.limits.devices[1].allow);
+        assert_int_equal(c.limits.devices[3].major, 1);
+        assert_int_equal(c.limits.devices[3].minor, 3);
+        assert_true(c.limits.freezer);
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
+static void test_podman_spec(void **state) {
+        OciSpec *s = parse("podman.json");
+        ContainerConfig c;
+        char err[512] = "";
+        const MountEntry *e;
+
+        (void) state;
+        /* Its hooks are shuttle-oci's to run (oci-hooks.c): accepted. */
+        container_config_init(&c);
+        if (oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        /* Its sysctl, written into the container's own /proc before the
+         * read-only paths. */
+        e = find(&c, MOUNT_SYSCTL, "/proc/sys/net/ipv4/ping_group_range");
+        assert_non_null(e);
+        assert_string_equal(e->options, "0 0");
+        assert_true(e < find(&c, MOUNT_READONLY, "/proc/sys"));
+        /* A bind mount: "rbind" with propagation and "z" dropped. */
+        e = find(&c, MOUNT_BIND, "/etc/hosts");
+        assert_non_null(e);
+        assert_true(e->source[0] == '/');
+        assert_non_null(c.seccomp); /* its profile replaces the default one */
+        assert_true(c.caps & CAP_MASK(CAP_CHOWN));
+        /* podman's noNewPrivileges false is honoured. */
+        assert_true(c.new_privs);
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
+/* One refusal: the spec edited by fn, the message naming key. */
+static void refused(void (*fn)(OciSpec *s), const char *key) {
+        OciSpec *s = parse("runc-spec.json");
+        ContainerConfig c;
+        char err[512] = "";
+
+        fn(s);
+        container_config_init(&c);
+        assert_int_equal(oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)), -EINVAL);
+        if (!strstr(err, key))
+                fail_msg("expected '%s' in: %s", key, err);
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
+static void edit_user_ns(OciSpec *s) {
+        s->namespaces[0].type = OCI_NS_USER;
+}
+static void edit_no_mount_ns(OciSpec *s) {
+        for (size_t i = 0; i < s->n_namespaces; i++)
+                if (s->namespaces[i].type == OCI_NS_MOUNT)
+                        s->namespaces[i].type = OCI_NS_IPC;
+}
+static void edit_join_mount(OciSpec *s) {
+        for (size_t i = 0; i < s->n_namespaces; i++)
+                if (s->namespaces[i].type == OCI_NS_MOUNT)
+                        s->namespaces[i].path = strdup("/proc/1/ns/mnt");
+}
+static void edit_mount_idmap(OciSpec *s) {
+        free(s->mounts[0].options);
+        s->mounts[0].options = calloc(3, sizeof(char *));
+        s->mounts[0].options[0] = strdup("ro");
+        s->mounts[0].options[1] = strdup("idmap");
+}
+static void edit_mount_type(OciSpec *s) {
+        free(s->mounts[0].type);
+        s->mounts[0].type = strdup("overlay");
+}
+static void edit_sysctl_host(OciSpec *s) {
+        s->sysctl_keys = calloc(2, sizeof(char *));
+        s->sysctl_values = calloc(2, sizeof(char *));
+        s->sysctl_keys[0] = strdup("vm.swappiness");
+        s->sysctl_values[0] = strdup("10");
+        s->n_sysctl = 1;
+}
+static void edit_start_container_hook(OciSpec *s) {
+        s->hooks[OCI_HOOK_START_CONTAINER] = calloc(1, sizeof(OciHook));
+        s->hooks[OCI_HOOK_START_CONTAINER][0].path = strdup("/bin/true");
+        s->n_hooks[OCI_HOOK_START_CONTAINER] = 1;
+}
+static void edit_hostname_shared_uts(OciSpec *s) {
+        for (size_t i = 0; i < s->n_namespaces; i++)
+                if (s->namespaces[i].type == OCI_NS_UTS)
+                        s->namespaces[i].type = OCI_NS_CGROUP;
+}
+
+static void test_refusals(void **state) {
+        (void) state;
+        refused(edit_user_ns, "linux.namespaces[0]: user namespaces are not supported");
+        refused(edit_no_mount_ns, "a mount namespace of its own");
+        refused(edit_join_mount, "joining a mount namespace is not supported");
+        refused(edit_mount_idmap, "mounts[0].options: 'idmap' is not supported");
+        refused(edit_mount_type, "mounts[0].type: 'overlay' is not supported");
+        refused(edit_sysctl_host, "linux.sysctl.vm.swappiness: not in a namespace of the container's");
+        refused(edit_hostname_shared_uts, "hostname: needs a uts namespace");
+        refused(edit_start_container_hook, "hooks.startContainer: not supported yet");
+}
+
+static void test_mount_options(void **state) {
+        char *const opts[] = { "nosuid", "rbind", "rprivate", "ro", "rw", "noexec", "mode=700", "newinstance",
+                               "strictatime", NULL };
+        char *const bad[] = { "ro", "remount", NULL };
+        _cleanup_free_ char *fs = NULL;
+        const char *which = NULL;
+        uint32_t attrs;
+        bool bind;
+
+        (void) state;
+        assert_int_equal(oci_mount_options(opts, &attrs, &bind, &fs, &which), 0);
+        /* Later options win: "rw" after "ro". */
+        assert_int_equal(attrs, MNT_NOSUID | MNT_NOEXEC);
+        assert_true(bind);
+        assert_string_equal(fs, "mode=700,newinstance");
+        assert_int_equal(oci_mount_options(bad, &attrs, &bind, &fs, &which), -EOPNOTSUPP);
+        assert_string_equal(which, "remount");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_runc_spec),
+                cmocka_unit_test(test_podman_spec),
+                cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_mount_options),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shuttle's annotations in config.json (oci-shuttle.c): name, group,
+ * exports with shuttlectl's --export syntax, shim; each refusal names the
+ * annotation. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/macro.h"
+#include "runtime/container.h"
+#include "runtime/oci-spec.h"
+
+/* A config.json whose annotations are the given JSON object members. */
+static int parse(const char *annotations, OciShuttle *ret, char *err, size_t errlen) {
+        _cleanup_free_ char *json = NULL;
+        char perr[512] = "";
+        OciSpec *s = NULL;
+        int r;
+
+        assert_true(asprintf(&json, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                                    "\"annotations\":{%s}}", annotations) > 0);
+        if (oci_spec_parse(json, strlen(json), &s, perr, sizeof(perr)) < 0)
+                fail_msg("%s", perr);
+        r = oci_shuttle_annotations(s, ret, err, errlen);
+        oci_spec_free(s);
+        return r;
+}
+
+static void test_none(void **state _unused_) {
+        OciShuttle a;
+        char err[256] = "";
+
+        assert_int_equal(parse("\"io.container.manager\":\"libpod\",\"org.shuttlex\":\"1\"", &a, err,
+                               sizeof(err)), 0);
+        assert_false(a.present);
+        assert_null(a.name);
+        assert_null(a.group);
+        assert_int_equal(a.n_exports, 0);
+        assert_false(a.shim);
+        oci_shuttle_done(&a);
+}
+
+static void test_all(void **state _unused_) {
+        OciShuttle a;
+        char err[256] = "";
+
+        assert_int_equal(parse("\"org.shuttle.name\":\"web-1\",\"org.shuttle.group\":\"shop\","
+                               "\"org.shuttle.shim\":\"true\",\"io.kubernetes.pod.name\":\"web\","
+                               "\"org.shuttle.exports\":\"http=tcp:8080, api=/run/api.sock,\\n"
+                               "jobs=mq:/jobs,cache=shm:16M\"",
+                               &a, err, sizeof(err)),
+                         0);
+        assert_true(a.present);
+        assert_string_equal(a.name, "web-1");
+        assert_string_equal(a.group, "shop");
+        assert_true(a.shim);
+        assert_int_equal(a.n_exports, 4);
+        assert_string_equal(a.exports[0].name, "http");
+        assert_int_equal(a.exports[0].port, 8080);
+        assert_null(a.exports[0].socket);
+        assert_string_equal(a.exports[1].name, "api");
+        assert_string_equal(a.exports[1].socket, "/run/api.sock");
+        assert_string_equal(a.exports[2].mq, "/jobs");
+        assert_int_equal(a.exports[3].shm_size, 16 << 20);
+        oci_shuttle_done(&a);
+        assert_null(a.exports);
+
+        assert_int_equal(parse("\"org.shuttle.shim\":\"false\"", &a, err, sizeof(err)), 0);
+        assert_true(a.present);
+        assert_false(a.shim);
+        oci_shuttle_done(&a);
+}
+
+static const struct {
+        const char *annotations, *message;
+} refusals[] = {
+        { "\"org.shuttle.nmae\":\"web\"",
+          "annotations[\"org.shuttle.nmae\"]: unknown Shuttle annotation (known: org.shuttle.name, "
+          "org.shuttle.group, org.shuttle.exports, org.shuttle.shim)" },
+        { "\"org.shuttle.name\":\"../etc\"",
+          "annotations[\"org.shuttle.name\"]: '../etc' is not a valid name (1-63 characters of A-Z a-z "
+          "0-9 _ . -, starting with a letter or digit)" },
+        { "\"org.shuttle.group\":\"\"", "annotations[\"org.shuttle.group\"]: '' is not a valid name ..." },
+        { "\"org.shuttle.shim\":\"yes\"", "annotations[\"org.shuttle.shim\"]: 'yes': expected \"true\" or \"false\"" },
+        { "\"org.shuttle.exports\":\" , \"",
+          "annotations[\"org.shuttle.exports\"]: empty: expected NAME=/path/in/container.sock, "
+          "NAME=tcp:PORT, NAME=mq:/QUEUE or NAME=shm:SIZE" },
+        { "\"org.shuttle.exports\":\"web=tcp:80,db=tcp:0\"",
+          "annotations[\"org.shuttle.exports\"]: 'db=tcp:0': expected tcp:PORT with a port from 1 to 65535" },
+        { "\"org.shuttle.exports\":\"web\"", "annotations[\"org.shuttle.exports\"]: 'web': expected NAME=..." },
+        { "\"org.shuttle.exports\":\"a/b=tcp:1\"", "annotations[\"org.shuttle.exports\"]: 'a/b=tcp:1': expected NAME=..." },
+        { "\"org.shuttle.exports\":\"q=mq:jobs\"", "annotations[\"org.shuttle.exports\"]: 'q=mq:jobs': expected mq:/QUEUE..." },
+        { "\"org.shuttle.exports\":\"m=shm:0\"", "annotations[\"org.shuttle.exports\"]: 'm=shm:0': expected shm:SIZE..." },
+        { "\"org.shuttle.exports\":\"s=/run/../x.sock\"", "annotations[\"org.shuttle.exports\"]: 's=/run/../x.sock': expected NAME=..." },
+        { "\"org.shuttle.exports\":\"s=/a.sock,s=tcp:9\"", "annotations[\"org.shuttle.exports\"]: two services named 's'" },
+};
+
+static void test_refusals(void **state _unused_) {
+        for (size_t i = 0; i < ELEMENTSOF(refusals); i++) {
+                const char *m = refusals[i].message;
+                size_t n = strlen(m);
+                char err[512] = "";
+                OciShuttle a = {};
+
+                assert_int_equal(parse(refusals[i].annotations, &a, err, sizeof(err)), -EINVAL);
+                assert_false(a.present);
+                assert_null(a.exports);
+                if (n > 3 && streq(m + n - 3, "..."))
+                        n -= 3;
+                else
+                        n++;
+                if (strncmp(err, m, n) != 0)
+                        fail_msg("%s\n  got:      %s\n  expected: %s", refusals[i].annotations, err, m);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_none),
+                cmocka_unit_test(test_all),
+                cmocka_unit_test(test_refusals),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
