@@ -23,3 +23,6 @@ include tests/completion.mk
 include tests/unit/xfer.mk
 include tests/unit/notify.mk
 include tests/dist.mk
+# What shuttlectl maps at start (issue 14 item 3).
+TESTS += tests/check-start-libs.sh
+dist_noinst_SCRIPTS += tests/check-start-libs.sh
