@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +40,110 @@
 #include "common/parse.h"
 #include "runtime/bridge.h"
 #include "runtime/sandbox.h"
+
+/* ---- libnl, loaded when a bridge is first touched ------------------------
+ *
+ * Only app groups with bridge networking use libnl: every other start of
+ * shuttlectl (and the broker) need not map and relocate it.  The functions
+ * below are called through pointers that rtnl_open() fills from
+ * libnl-route-3 (which brings libnl-3) on first use; every other libnl call
+ * here works on a socket or an object that came from such a socket.  The
+ * build still links against libnl to check the prototypes, but with
+ * --as-needed nothing references it. */
+
+#define LIBNL_ROUTE_SONAME "libnl-route-3.so.200"
+
+#define NL_FUNCS(X)                                                                                       \
+        X(nl_addr_build) X(nl_addr_get_binary_addr) X(nl_addr_get_family) X(nl_addr_get_len)             \
+        X(nl_addr_get_prefixlen) X(nl_addr_put) X(nl_addr_set_prefixlen) X(nl_cache_free)                \
+        X(nl_cache_get_first) X(nl_cache_get_next) X(nl_connect) X(nl_socket_alloc) X(nl_socket_free)    \
+        X(rtnl_addr_add) X(rtnl_addr_alloc) X(rtnl_addr_alloc_cache) X(rtnl_addr_get_family)             \
+        X(rtnl_addr_get_local) X(rtnl_addr_get_prefixlen) X(rtnl_addr_put) X(rtnl_addr_set_broadcast)    \
+        X(rtnl_addr_set_ifindex) X(rtnl_addr_set_local) X(rtnl_addr_set_prefixlen) X(rtnl_link_add)      \
+        X(rtnl_link_alloc) X(rtnl_link_alloc_cache) X(rtnl_link_bridge_alloc) X(rtnl_link_change)        \
+        X(rtnl_link_delete) X(rtnl_link_get_ifindex) X(rtnl_link_get_kernel) X(rtnl_link_get_master)     \
+        X(rtnl_link_get_name) X(rtnl_link_inet_set_conf) X(rtnl_link_is_bridge) X(rtnl_link_put)         \
+        X(rtnl_link_set_addr) X(rtnl_link_set_flags) X(rtnl_link_set_master) X(rtnl_link_set_name)       \
+        X(rtnl_link_set_ns_fd) X(rtnl_link_veth_alloc) X(rtnl_link_veth_get_peer)                        \
+        X(rtnl_route_alloc_cache) X(rtnl_route_get_dst) X(rtnl_route_get_table)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+        NL_FUNCS(X)
+#undef X
+} libnl;
+static bool libnl_loaded;
+static pthread_once_t libnl_once = PTHREAD_ONCE_INIT;
+
+static void libnl_load_once(void) {
+        void *h = dlopen(LIBNL_ROUTE_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+        if (!h)
+                return;
+#define X(f)                                                   \
+        libnl.f = (__typeof__(libnl.f)) dlsym(h, #f);          \
+        if (!libnl.f) {                                        \
+                dlclose(h);                                    \
+                return;                                        \
+        }
+        NL_FUNCS(X)
+#undef X
+        libnl_loaded = true; /* h stays open for the life of the process */
+}
+
+static int libnl_load(void) {
+        (void) pthread_once(&libnl_once, libnl_load_once);
+        return libnl_loaded ? 0 : -ELIBACC;
+}
+
+/* From here on, each libnl function is the pointer. */
+#define nl_addr_build (libnl.nl_addr_build)
+#define nl_addr_get_binary_addr (libnl.nl_addr_get_binary_addr)
+#define nl_addr_get_family (libnl.nl_addr_get_family)
+#define nl_addr_get_len (libnl.nl_addr_get_len)
+#define nl_addr_get_prefixlen (libnl.nl_addr_get_prefixlen)
+#define nl_addr_put (libnl.nl_addr_put)
+#define nl_addr_set_prefixlen (libnl.nl_addr_set_prefixlen)
+#define nl_cache_free (libnl.nl_cache_free)
+#define nl_cache_get_first (libnl.nl_cache_get_first)
+#define nl_cache_get_next (libnl.nl_cache_get_next)
+#define nl_connect (libnl.nl_connect)
+#define nl_socket_alloc (libnl.nl_socket_alloc)
+#define nl_socket_free (libnl.nl_socket_free)
+#define rtnl_addr_add (libnl.rtnl_addr_add)
+#define rtnl_addr_alloc (libnl.rtnl_addr_alloc)
+#define rtnl_addr_alloc_cache (libnl.rtnl_addr_alloc_cache)
+#define rtnl_addr_get_family (libnl.rtnl_addr_get_family)
+#define rtnl_addr_get_local (libnl.rtnl_addr_get_local)
+#define rtnl_addr_get_prefixlen (libnl.rtnl_addr_get_prefixlen)
+#define rtnl_addr_put (libnl.rtnl_addr_put)
+#define rtnl_addr_set_broadcast (libnl.rtnl_addr_set_broadcast)
+#define rtnl_addr_set_ifindex (libnl.rtnl_addr_set_ifindex)
+#define rtnl_addr_set_local (libnl.rtnl_addr_set_local)
+#define rtnl_addr_set_prefixlen (libnl.rtnl_addr_set_prefixlen)
+#define rtnl_link_add (libnl.rtnl_link_add)
+#define rtnl_link_alloc (libnl.rtnl_link_alloc)
+#define rtnl_link_alloc_cache (libnl.rtnl_link_alloc_cache)
+#define rtnl_link_bridge_alloc (libnl.rtnl_link_bridge_alloc)
+#define rtnl_link_change (libnl.rtnl_link_change)
+#define rtnl_link_delete (libnl.rtnl_link_delete)
+#define rtnl_link_get_ifindex (libnl.rtnl_link_get_ifindex)
+#define rtnl_link_get_kernel (libnl.rtnl_link_get_kernel)
+#define rtnl_link_get_master (libnl.rtnl_link_get_master)
+#define rtnl_link_get_name (libnl.rtnl_link_get_name)
+#define rtnl_link_inet_set_conf (libnl.rtnl_link_inet_set_conf)
+#define rtnl_link_is_bridge (libnl.rtnl_link_is_bridge)
+#define rtnl_link_put (libnl.rtnl_link_put)
+#define rtnl_link_set_addr (libnl.rtnl_link_set_addr)
+#define rtnl_link_set_flags (libnl.rtnl_link_set_flags)
+#define rtnl_link_set_master (libnl.rtnl_link_set_master)
+#define rtnl_link_set_name (libnl.rtnl_link_set_name)
+#define rtnl_link_set_ns_fd (libnl.rtnl_link_set_ns_fd)
+#define rtnl_link_veth_alloc (libnl.rtnl_link_veth_alloc)
+#define rtnl_link_veth_get_peer (libnl.rtnl_link_veth_get_peer)
+#define rtnl_route_alloc_cache (libnl.rtnl_route_alloc_cache)
+#define rtnl_route_get_dst (libnl.rtnl_route_get_dst)
+#define rtnl_route_get_table (libnl.rtnl_route_get_table)
 
 #define CONTAINER_IFNAME "eth0"
 #define VETH_PREFIX "shv"
@@ -108,9 +213,13 @@ static int nlerr(int e) {
 }
 
 static int rtnl_open(struct nl_sock **ret) {
-        struct nl_sock *sk = nl_socket_alloc();
+        struct nl_sock *sk;
         int r;
 
+        r = libnl_load();
+        if (r < 0)
+                return r;
+        sk = nl_socket_alloc();
         if (!sk)
                 return -ENOMEM;
         /* nl_connect() opens the socket with SOCK_CLOEXEC. */
