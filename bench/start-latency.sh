@@ -11,6 +11,8 @@
 #   SHUTTLECTL   the shuttlectl binary (default: ./shuttlectl)
 #   BENCH_RUNS   timed runs per command (default 50)
 #   BENCH_WARMUP warm-up runs per command (default 3)
+#   SHUTTLECTL_BASELINE  another build's shuttlectl, timed in the same run
+#                as "baseline" (before/after a change)
 #
 # Debian's crun refuses the hybrid cgroup layout (cgroup2 mounted without
 # controllers), so it runs through bench/crun-wrap.sh (on such a host: a
@@ -72,6 +74,14 @@ q() { printf '%q' "$1"; }   # quote one word for a command line
 SH_BASE="$(q "$SHUTTLECTL") run --state-dir $(q "$TMP/state")"
 add "shuttle"        "$SH_BASE -- /bin/true"
 add "shuttle+limits" "$SH_BASE --memory 64M --pids 64 -- /bin/true"
+if [ -n "${SHUTTLECTL_BASELINE:-}" ]; then
+    if [ -x "$SHUTTLECTL_BASELINE" ]; then
+        add "baseline" "$(q "$SHUTTLECTL_BASELINE") run --state-dir $(q "$TMP/state-baseline") -- /bin/true"
+    else
+        note "SHUTTLECTL_BASELINE: '$SHUTTLECTL_BASELINE' is not an executable"
+        exit 2
+    fi
+fi
 
 # shuttlectl must work: this is the one failure that fails the benchmark.
 for i in 0 1; do
