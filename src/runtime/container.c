@@ -438,6 +438,7 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
                 .parent = getpid(),
                 .envp = env,
                 .caps = effective_caps(c),
+                .cgroup = run.cgroup,
         };
         pid = clone_container(&run.pidfd);
         if (pid < 0) {
@@ -455,16 +456,8 @@ int container_run(const ContainerConfig *c, ContainerResult *ret) {
         run.sock = pair[0];
         run.init_pid = pid;
 
-        /* Into the cgroup before CMD starts, so every limit applies to every
-         * process of the container.  (The init builds the filesystem
-         * meanwhile; the kernel memory that takes is charged to us.) */
-        r = cgroup_attach(run.cgroup, pid);
-        if (r < 0) {
-                set_message(&result, "adding the container to its cgroup: %s", strerror(-r));
-                (void) pidfd_send_signal(run.pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, (id_t) run.pidfd, &si, WEXITED);
-                goto fail;
-        }
+        /* The init moves itself into the cgroup first thing (and says so
+         * if it cannot): see container_init_main(). */
 
         /* The hook (registration with the broker) waits until the container
          * is in its own root: before that, /proc/PID/root is the host's, and
