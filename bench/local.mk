@@ -16,13 +16,24 @@ CLEANFILES += bench/ipc-bench$(EXEEXT)
 bench_scripts += bench/ipc.sh
 dist_noinst_SCRIPTS += bench/ipc.sh
 bench: bench/ipc-bench$(EXEEXT)
+# Each script may add figures to one table (bench/results.sh), printed at the
+# end by bench/summary.sh: the rows of issue 14 with their goals.
+# `make bench BENCH='bench/start-latency.sh bench/invoke.sh'` runs some only.
+# The reference tools (hyperfine, crun, bubblewrap): scripts/install-deps.sh --bench.
+BENCH = $(bench_scripts)
 bench: all $(bench_scripts)
-	@for b in $(bench_scripts); do \
+	@results='$(abs_top_builddir)/bench-results.txt'; : >"$$results"; failed=; \
+	for b in $(BENCH); do \
 	  echo "== $$b"; \
 	  if sed -n 1p '$(srcdir)/'"$$b" | grep -q bash; then sh=bash; else sh='$(SHELL)'; fi; \
-	  SHUTTLECTL='$(abs_top_builddir)/shuttlectl' $$sh '$(srcdir)/'"$$b"; rc=$$?; \
-	  case $$rc in 0) ;; 77) echo "== $$b: skipped" ;; *) exit 1 ;; esac; \
-	done
+	  BENCH_RESULTS=$$results SHUTTLECTL='$(abs_top_builddir)/shuttlectl' $$sh '$(srcdir)/'"$$b"; rc=$$?; \
+	  case $$rc in 0) ;; 77) echo "== $$b: skipped" ;; *) echo "== $$b: FAILED (exit status $$rc)"; failed="$$failed $$b" ;; esac; \
+	done; \
+	echo "== summary (issue 14): Shuttle / reference, measured side by side in this run"; \
+	bash '$(srcdir)/bench/summary.sh' "$$results"; \
+	test -z "$$failed" || { echo "failed:$$failed"; exit 1; }
+EXTRA_DIST += bench/results.sh bench/summary.sh bench/crun-wrap.sh
+CLEANFILES += bench-results.txt
 .PHONY: bench
 bench_scripts += bench/group-start.sh
 EXTRA_DIST += bench/group-start.sh

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Policy decision benchmark: decisions per second on one core for 10,
- * 1,000 and 10,000 rules (a mix of exact and glob rules), and the time to
- * load a 10,000-rule file.  Targets: >= 1,000,000 decisions/s at 10,000
- * rules, load < 100 ms.  Prints a table; does not fail on targets. */
+/* Policy decision benchmark: decisions per second of CPU time for 10,
+ * 1,000 and 10,000 rules (a mix of exact and glob rules), and the CPU time
+ * to load a 10,000-rule file.  CPU time of this thread, not wall time: on a
+ * loaded machine wall time counts the time other processes had the CPU (it
+ * swung 4x).  Targets: >= 1,000,000 decisions/s at 10,000 rules, load
+ * < 100 ms.  Prints a table; does not fail on targets. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +16,23 @@
 
 #define N_REQUESTS 4096
 
-static double now_sec(void) {
+#define SAMPLES 7
+
+/* CPU time this thread has used. */
+static double cpu_sec(void) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n) {
+        qsort(v, n, sizeof(double), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Deterministic xorshift, so every run measures the same policy. */
@@ -104,26 +119,32 @@ static int bench(unsigned n_rules, double *ret_rate, unsigned *ret_allowed) {
                                             .object = ep[i], .now = 1800000000 };
         }
 
-        /* Run for at least 0.5 s. */
-        unsigned long n = 0;
-        double start = now_sec(), elapsed;
-        do {
-                for (unsigned i = 0; i < N_REQUESTS; i++) {
-                        PolicyDecision dec;
-                        if (policy_decide(p, &reqs[i], &dec) < 0) {
-                                free(tuples);
-                                policy_unref(p);
-                                return -EIO;
+        /* SAMPLES samples of at least 0.1 s of CPU time each; the median. */
+        unsigned long total = 0;
+        double rates[SAMPLES];
+        for (unsigned k = 0; k < SAMPLES; k++) {
+                unsigned long n = 0;
+                double start = cpu_sec(), elapsed;
+                do {
+                        for (unsigned i = 0; i < N_REQUESTS; i++) {
+                                PolicyDecision dec;
+                                if (policy_decide(p, &reqs[i], &dec) < 0) {
+                                        free(tuples);
+                                        policy_unref(p);
+                                        return -EIO;
+                                }
+                                allowed += dec.verdict == POLICY_ALLOW;
                         }
-                        allowed += dec.verdict == POLICY_ALLOW;
-                }
-                n += N_REQUESTS;
-                elapsed = now_sec() - start;
-        } while (elapsed < 0.5);
+                        n += N_REQUESTS;
+                        elapsed = cpu_sec() - start;
+                } while (elapsed < 0.1);
+                rates[k] = (double) n / elapsed;
+                total += n;
+        }
 
         free(tuples);
-        *ret_rate = (double) n / elapsed;
-        *ret_allowed = (unsigned) ((double) allowed * 100.0 / (double) n);
+        *ret_rate = median(rates, SAMPLES);
+        *ret_allowed = (unsigned) ((double) allowed * 100.0 / (double) total);
         policy_unref(p);
         return 0;
 }
@@ -148,9 +169,9 @@ static int bench_load(unsigned n_rules, double *ret_ms, size_t *ret_bytes) {
         free(text);
         for (int i = 0; i < 5 && r >= 0; i++) {
                 Policy *p = NULL;
-                double start = now_sec();
+                double start = cpu_sec();
                 r = policy_load(paths, 1, &p, &d);
-                double ms = (now_sec() - start) * 1000;
+                double ms = (cpu_sec() - start) * 1000;
                 if (ms < best)
                         best = ms;
                 policy_diagnostics_clear(&d);
@@ -168,6 +189,7 @@ int main(int argc, char **argv) {
         size_t bytes = 0;
         int r;
 
+        printf("CPU time of one thread, median of %d samples of >= 0.1 s each\n", SAMPLES);
         printf("%-10s %16s %10s\n", "rules", "decisions/s", "allowed");
         for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
                 double rate;
@@ -185,7 +207,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "policy-decide: load failed: %s\n", strerror(-r));
                 return 1;
         }
-        printf("\nload of a 10000-rule file (%zu bytes): %.1f ms (best of 5)\n", bytes, ms);
+        printf("\nload of a 10000-rule file (%zu bytes): %.1f ms of CPU time (best of 5)\n", bytes, ms);
         printf("targets: >= 1000000 decisions/s at 10000 rules, load < 100 ms\n");
         return 0;
 }

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The shim's cost (bench/shim.sh runs this with and without LD_PRELOAD).
  *
- *   shim-bench local N           ns per call of calls the shim does not
+ *   shim-bench local [SAMPLES]   ns per call of calls the shim does not
  *                                redirect, through libc (so through the
- *                                shim when it is preloaded) and, for
- *                                connect(), as a raw system call
+ *                                shim when it is preloaded) and as the raw
+ *                                system call, interleaved: sample after
+ *                                sample, a batch of each, timed with the
+ *                                CPU's cycle counter; the medians, and the
+ *                                median of each sample's difference
  *   shim-bench serve PATH        accept and close connections, forever
  *   shim-bench connect PATH N    socket + connect + close, N times, through
  *                                libc: the shim's fast path, or the proxy
  *   shim-bench client SERVICE N  the same through the client library
  *
- * Each timing is the best of 5 runs of N calls, in ns per call. */
+ * connect and client: the best of 5 runs of N calls, in ns per call. */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -122,12 +126,158 @@ static void report(const char *name, double ns) {
         printf("%s %.1f\n", name, ns);
 }
 
-static int cmd_local(long n) {
-        struct sockaddr_un un = { .sun_family = AF_UNIX };
-        struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(1), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        char dir[] = "/tmp/shim-bench.XXXXXX";
-        int bound, fd, tfd;
+/* ---- local: the cycle counter, interleaved samples ---- */
 
+/* The CPU's time-stamp counter (constant rate on any CPU of the last
+ * decade), else CLOCK_MONOTONIC in ns. */
+static inline uint64_t cycles(void) {
+#if defined(__x86_64__) || defined(__i386__)
+        uint32_t lo, hi;
+        __asm__ volatile("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
+        return ((uint64_t) hi << 32) | lo;
+#else
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+#endif
+}
+
+static double ns_per_cycle = 1.0;
+
+static void calibrate(void) {
+        struct timespec d = { 0, 50 * 1000 * 1000 };
+        double t0 = now_ns();
+        uint64_t c0 = cycles();
+        nanosleep(&d, NULL);
+        ns_per_cycle = (now_ns() - t0) / (double) (cycles() - c0);
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n) {
+        qsort(v, n, sizeof(double), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ns per call of one batch of k calls. */
+static double batch(bench_fn f, void *arg, long k) {
+        uint64_t c0 = cycles();
+        for (long i = 0; i < k; i++)
+                if (f(arg) < 0)
+                        return -1;
+        return (double) (cycles() - c0) * ns_per_cycle / (double) k;
+}
+
+/* Per sample, a batch of f and one of g (the raw system call; NULL: none),
+ * in alternating order; batches of about 100 us.  Prints NAME (f),
+ * NAME-syscall (g) and NAME-delta (f - g, the median of the per-sample
+ * differences), in ns per call. */
+static void measure(const char *name, bench_fn f, bench_fn g, void *arg, long samples) {
+        double *a = calloc((size_t) samples, sizeof(double)), *b = calloc((size_t) samples, sizeof(double)),
+               *d = calloc((size_t) samples, sizeof(double)), t;
+        char buf[128];
+        long k;
+
+        if (!a || !b || !d)
+                exit(1);
+        /* Warm up, and size a batch. */
+        t = batch(f, arg, 10);
+        if (t < 0 || (g && batch(g, arg, 10) < 0))
+                report(name, -1);
+        t = batch(f, arg, 100);
+        k = t > 0 ? (long) (100000.0 / t) : 1000;
+        if (k < 1)
+                k = 1;
+        if (k > 100000)
+                k = 100000;
+        for (long i = 0; i < samples; i++) {
+                if (i % 2 == 0) {
+                        a[i] = batch(f, arg, k);
+                        b[i] = g ? batch(g, arg, k) : 0;
+                } else {
+                        b[i] = g ? batch(g, arg, k) : 0;
+                        a[i] = batch(f, arg, k);
+                }
+                if (a[i] < 0 || b[i] < 0)
+                        report(name, -1);
+                d[i] = a[i] - b[i];
+        }
+        report(name, median(a, (size_t) samples));
+        if (g) {
+                snprintf(buf, sizeof(buf), "%s-syscall", name);
+                report(buf, median(b, (size_t) samples));
+                snprintf(buf, sizeof(buf), "%s-delta", name);
+                printf("%s %.2f\n", buf, median(d, (size_t) samples));
+        }
+        free(a);
+        free(b);
+        free(d);
+}
+
+static struct sockaddr_in g_tcp;
+
+/* TCP: a refused socket is dead, so each call makes a fresh one; the
+ * socket() and close() are in both twins. */
+static int tcp_libc(void *arg) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+        Target t = { fd, (struct sockaddr *) &g_tcp, sizeof(g_tcp), ECONNREFUSED };
+        (void) arg;
+        r = via_libc(&t);
+        close(fd);
+        return r;
+}
+
+static int tcp_syscall(void *arg) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+        Target t = { fd, (struct sockaddr *) &g_tcp, sizeof(g_tcp), ECONNREFUSED };
+        (void) arg;
+        r = via_syscall(&t);
+        close(fd);
+        return r;
+}
+
+static int kill_self_syscall(void *arg) {
+        (void) arg;
+        return (int) syscall(SYS_kill, getpid(), 0);
+}
+
+static int execve_missing_syscall(void *arg) {
+        static char *const argv[] = { (char *) "x", NULL };
+        (void) arg;
+        if (syscall(SYS_execve, "/nonexistent/shim-bench", argv, environ) == 0 || errno != ENOENT)
+                return -1;
+        return 0;
+}
+
+static int open_missing_syscall(void *arg) {
+        (void) arg;
+        if (syscall(SYS_openat, AT_FDCWD, "/shim-bench-none", O_RDONLY) >= 0 || errno != ENOENT)
+                return -1;
+        return 0;
+}
+
+/* What glibc's shm_open() does underneath. */
+static int shm_open_missing_syscall(void *arg) {
+        (void) arg;
+        if (syscall(SYS_openat, AT_FDCWD, "/dev/shm/shim-bench-none", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) >= 0 ||
+            errno != ENOENT)
+                return -1;
+        return 0;
+}
+
+static int cmd_local(long samples) {
+        struct sockaddr_un un = { .sun_family = AF_UNIX };
+        char dir[] = "/tmp/shim-bench.XXXXXX";
+        int bound, fd;
+
+        if (samples < 1)
+                samples = 1;
+        calibrate();
+        g_tcp = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons(1),
+                                       .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         if (!mkdtemp(dir))
                 return 1;
         snprintf(un.sun_path, sizeof(un.sun_path), "%s/refuse.sock", dir);
@@ -140,36 +290,14 @@ static int cmd_local(long n) {
 
         Target ebadf = { -1, (struct sockaddr *) &un, sizeof(un), EBADF };
         Target refused = { fd, (struct sockaddr *) &un, sizeof(un), ECONNREFUSED };
-        report("connect-ebadf-syscall", best(via_syscall, &ebadf, n));
-        report("connect-ebadf", best(via_libc, &ebadf, n));
-        report("connect-unix-refused-syscall", best(via_syscall, &refused, n));
-        report("connect-unix-refused", best(via_libc, &refused, n));
-        /* TCP: every attempt needs a fresh socket (a refused one is dead);
-         * the socket() is part of both timings. */
-        {
-                double b[2] = { 0, 0 };
-                for (int mode = 0; mode < 2; mode++)
-                        for (int r = 0; r < REPS; r++) {
-                                double t0 = now_ns(), t;
-                                for (long i = 0; i < n; i++) {
-                                        tfd = socket(AF_INET, SOCK_STREAM, 0);
-                                        Target tcp = { tfd, (struct sockaddr *) &in, sizeof(in), ECONNREFUSED };
-                                        if ((mode == 0 ? via_syscall : via_libc)(&tcp) < 0)
-                                                report(mode == 0 ? "connect-tcp-refused-syscall" : "connect-tcp-refused", -1);
-                                        close(tfd);
-                                }
-                                t = (now_ns() - t0) / (double) n;
-                                if (r == 0 || t < b[mode])
-                                        b[mode] = t;
-                        }
-                report("connect-tcp-refused-syscall", b[0]);
-                report("connect-tcp-refused", b[1]);
-        }
-        report("getaddrinfo-localhost", best(gai_localhost, NULL, n / 10 ?: 1));
-        report("kill-self-0", best(kill_self, NULL, n));
-        report("execve-enoent", best(execve_missing, NULL, n));
-        report("shm_open-enoent", best(shm_open_missing, NULL, n));
-        report("open-enoent", best(open_missing, NULL, n));
+        measure("connect-ebadf", via_libc, via_syscall, &ebadf, samples);
+        measure("connect-unix-refused", via_libc, via_syscall, &refused, samples);
+        measure("connect-tcp-refused", tcp_libc, tcp_syscall, NULL, samples);
+        measure("getaddrinfo-localhost", gai_localhost, NULL, NULL, samples);
+        measure("kill-self-0", kill_self, kill_self_syscall, NULL, samples);
+        measure("execve-enoent", execve_missing, execve_missing_syscall, NULL, samples);
+        measure("shm_open-enoent", shm_open_missing, shm_open_missing_syscall, NULL, samples);
+        measure("open-enoent", open_missing, open_missing_syscall, NULL, samples);
 
         close(fd);
         close(bound);
@@ -228,8 +356,8 @@ static int one_client(void *arg) {
 }
 
 int main(int argc, char **argv) {
-        if (argc == 3 && strcmp(argv[1], "local") == 0)
-                return cmd_local(atol(argv[2]));
+        if ((argc == 2 || argc == 3) && strcmp(argv[1], "local") == 0)
+                return cmd_local(argc == 3 ? atol(argv[2]) : 301);
         if (argc == 3 && strcmp(argv[1], "serve") == 0)
                 return cmd_serve(argv[2]);
         if (argc == 4 && strcmp(argv[1], "connect") == 0) {
@@ -248,6 +376,6 @@ int main(int argc, char **argv) {
                 shuttle_client_free(g_client);
                 return 0;
         }
-        fprintf(stderr, "usage: shim-bench local N | serve PATH | connect PATH N | client SERVICE N\n");
+        fprintf(stderr, "usage: shim-bench local [SAMPLES] | serve PATH | connect PATH N | client SERVICE N\n");
         return 2;
 }

@@ -11,13 +11,18 @@
 #   SHUTTLECTL   the shuttlectl binary (default: ./shuttlectl)
 #   BENCH_RUNS   timed runs per command (default 50)
 #   BENCH_WARMUP warm-up runs per command (default 3)
+#   SHUTTLECTL_BASELINE  another build's shuttlectl, timed in the same run
+#                as "baseline" (before/after a change)
 #
 # Debian's crun refuses the hybrid cgroup layout (cgroup2 mounted without
-# controllers), so it runs in a private mount namespace with
-# /sys/fs/cgroup/unified unmounted; that wrapper (unshare + sh + umount) is
-# timed on its own too, and the target is judged against crun without it.
+# controllers), so it runs through bench/crun-wrap.sh (on such a host: a
+# private mount namespace with /sys/fs/cgroup/unified unmounted); that
+# wrapper is timed on its own too, and the target is judged against crun
+# without it.
 
 set -u
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$BENCH_DIR/results.sh"
 
 RUNS=${BENCH_RUNS:-50}
 WARMUP=${BENCH_WARMUP:-3}
@@ -69,6 +74,14 @@ q() { printf '%q' "$1"; }   # quote one word for a command line
 SH_BASE="$(q "$SHUTTLECTL") run --state-dir $(q "$TMP/state")"
 add "shuttle"        "$SH_BASE -- /bin/true"
 add "shuttle+limits" "$SH_BASE --memory 64M --pids 64 -- /bin/true"
+if [ -n "${SHUTTLECTL_BASELINE:-}" ]; then
+    if [ -x "$SHUTTLECTL_BASELINE" ]; then
+        add "baseline" "$(q "$SHUTTLECTL_BASELINE") run --state-dir $(q "$TMP/state-baseline") -- /bin/true"
+    else
+        note "SHUTTLECTL_BASELINE: '$SHUTTLECTL_BASELINE' is not an executable"
+        exit 2
+    fi
+fi
 
 # shuttlectl must work: this is the one failure that fails the benchmark.
 for i in 0 1; do
@@ -138,11 +151,11 @@ prepare_crun() {
     fi
     return 0
 }
-CRUN_WRAP="unshare -m sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null"
-CRUN_CMD="$CRUN_WRAP; exec crun --root $(q "$TMP/crun-root") run --bundle $(q "$TMP/bundle") shuttle-bench-\$\$'"
+CRUN_WRAP="$(q "$BENCH_DIR/crun-wrap.sh")"
+CRUN_CMD="$CRUN_WRAP crun --root $(q "$TMP/crun-root") run --bundle $(q "$TMP/bundle") shuttle-bench-$$"
 if why=$(prepare_crun); then
     add "crun" "$CRUN_CMD"
-    add "crun-wrapper" "$CRUN_WRAP; exec true'"
+    add "crun-wrapper" "$CRUN_WRAP true"
     crun_ok=1
 else
     skipped+=("crun: $why")
@@ -242,12 +255,13 @@ for i in "${!names[@]}"; do
         "$(ratio "${means[$i]}" "$bwrap_mean")"
 done
 say ""
-[ -n "$crun_ok" ] && say "crun net = crun - crun-wrapper (unshare -m + sh + umount of the cgroup2 mount, needed only for crun on this hybrid layout)"
+[ -n "$crun_ok" ] && say "crun net = crun - crun-wrapper (bench/crun-wrap.sh: on a hybrid cgroup layout, unshare -m + sh + umount of the cgroup2 mount, needed only for crun)"
 
 say "target: shuttle <= ${TARGET}x crun (full setup: namespaces, cgroups, seccomp, caps)"
 if [ -n "$crun_ok" ]; then
     r=$(awk -v a="${means[0]}" -v b="$crun_net" 'BEGIN { printf "%.2f", a / b }')
     r_raw=$(awk -v a="${means[0]}" -v b="$crun_mean" 'BEGIN { printf "%.2f", a / b }')
+    bench_result start "$r" "crun net $(awk -v x="$crun_net" 'BEGIN { printf "%.1f", x * 1000 }') ms, shuttle $(awk -v x="${means[0]}" 'BEGIN { printf "%.1f", x * 1000 }') ms, means of $RUNS"
     if awk -v r="$r" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then
         say "target met: shuttle = ${r}x crun net (${r_raw}x crun with wrapper)"
     else
@@ -255,5 +269,6 @@ if [ -n "$crun_ok" ]; then
     fi
 else
     say "target not judged: crun did not run (see 'skipped' above)"
+    bench_result start - "crun did not run"
 fi
 exit 0

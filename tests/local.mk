@@ -26,3 +26,6 @@ include tests/unit/pipeline.mk
 include tests/dist.mk
 include tests/unit/audit-graph.mk
 include tests/unit/oci.mk
+# What shuttlectl maps at start (issue 14 item 3).
+TESTS += tests/check-start-libs.sh
+dist_noinst_SCRIPTS += tests/check-start-libs.sh

@@ -18,6 +18,7 @@
 #include <netlink/route/link.h>
 
 #include "common/macro.h"
+#include "runtime/bridge-nl.h"
 #include "runtime/bridge.h"
 
 #define CONTAINER_IFNAME "eth0"

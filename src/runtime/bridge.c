@@ -86,9 +86,13 @@ int bridge_nlerr(int e) {
 }
 
 int bridge_rtnl_open(struct nl_sock **ret) {
-        struct nl_sock *sk = nl_socket_alloc();
+        struct nl_sock *sk;
         int r;
 
+        r = bridge_libnl_load();
+        if (r < 0)
+                return r;
+        sk = nl_socket_alloc();
         if (!sk)
                 return -ENOMEM;
         /* nl_connect() opens the socket with SOCK_CLOEXEC. */

@@ -581,6 +581,44 @@ int cgroup_attach(Cgroup *cg, pid_t pid) {
         return 0;
 }
 
+/* Only system calls, no allocation: the container's init calls this right
+ * after clone(). */
+static int write_zero(int dirfd, const char *file) {
+        int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, "0", 1) != 1)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+int cgroup_attach_self(const Cgroup *cg) {
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                int r;
+
+                if (cg->dirs[i].fd < 0)
+                        return -ENOENT;
+                r = write_zero(cg->dirs[i].fd, cg->version == CGROUP_V1 ? "tasks" : "cgroup.procs");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cgroup_dir_attach_self(int dirfd) {
+        struct statfs sf;
+
+        if (fstatfs(dirfd, &sf) < 0)
+                return -errno;
+        if (sf.f_type == CGROUP_SUPER_MAGIC)
+                return write_zero(dirfd, "tasks");
+        if (sf.f_type == CGROUP2_SUPER_MAGIC)
+                return write_zero(dirfd, "cgroup.procs");
+        return -EMEDIUMTYPE;
+}
+
 int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret) {
         return cg->version == CGROUP_V1 ? cgroup_v1_oom_kill_count(cg, ret)
                                         : cgroup_v2_oom_kill_count(cg, ret);

@@ -429,6 +429,18 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
                 _exit(1);
         (void) prctl(PR_SET_NAME, "shuttle-init");
+
+        /* Into the container's cgroup before anything else, so that every
+         * limit applies to every process of the container.  We move
+         * ourselves (shuttlectl writing our pid would wait for an RCU grace
+         * period on cgroup v1: see cgroup_attach_self()); the directories'
+         * fds come from shuttlectl. */
+        r = cgroup_attach_self(a->cgroup);
+        if (r < 0) {
+                errno = -r;
+                fail(a, r, "adding the container to its cgroup: %m");
+        }
+
         find_proc_areas(&areas);
         join_namespaces(a);
         close_inherited(a);

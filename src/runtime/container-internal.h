@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/mounts.h"
 #include "runtime/sandbox.h"
@@ -43,6 +44,7 @@ typedef struct InitArgs {
         pid_t parent;
         char *const *envp;
         uint64_t caps;         /* capabilities CMD keeps */
+        const Cgroup *cgroup;  /* the init moves itself in first thing */
 } InitArgs;
 
 /* Signals shuttlectl and the init forward to CMD. */

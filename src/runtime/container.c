@@ -662,6 +662,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 .parent = getpid(),
                 .envp = ct->env,
                 .caps = ct->caps,
+                .cgroup = ct->cgroup,
         };
         memcpy(args.ns_fds, ns_fds, sizeof(ns_fds));
         pid = clone_container(ns_new, &ct->pidfd);
@@ -681,14 +682,8 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         ct->sock = TAKE_FD(pair[0]);
         ct->init_pid = pid;
 
-        /* Into the cgroup before CMD starts, so every limit applies to every
-         * process of the container.  (The init builds the filesystem
-         * meanwhile; the kernel memory that takes is charged to us.) */
-        r = cgroup_attach(ct->cgroup, pid);
-        if (r < 0) {
-                set_message(&ct->result, "adding the container to its cgroup: %s", strerror(-r));
-                goto fail;
-        }
+        /* The init moves itself into the cgroup first thing (and says so
+         * if it cannot): see container_init_main(). */
 
         /* The hook (registration with the broker) waits until the container
          * is in its own root: before that, /proc/PID/root is the host's, and

@@ -29,6 +29,7 @@
 
 #include "common/fdpass.h"
 #include "common/macro.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/env.h"
 #include "runtime/exec.h"
@@ -120,27 +121,23 @@ static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
                                  info->shim ? CONTAINER_SHIM_PATH : NULL);
 }
 
-/* Moves the calling process into each of the container's cgroup
- * directories ("0" is the writer).  Each must be a cgroupfs directory: the
- * paths come from the state file, and we write nothing anywhere else. */
+/* Moves the calling process (one thread: a forked child) into each of the
+ * container's cgroup directories ("0" is the writer; on v1 through "tasks",
+ * which spares the wait for an RCU grace period that cgroup.procs takes:
+ * cgroup_dir_attach_self()).  Each must be a cgroupfs directory: the paths
+ * come from the state file, and we write nothing anywhere else. */
 int container_join_cgroups(char *const *paths, const char **ret_failed) {
         for (size_t i = 0; paths && paths[i]; i++) {
-                _cleanup_close_ int dfd = -1, fd = -1;
-                struct statfs sf;
+                _cleanup_close_ int dfd = -1;
+                int r;
 
                 *ret_failed = paths[i];
                 dfd = open(paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dfd < 0)
                         return -errno;
-                if (fstatfs(dfd, &sf) < 0)
-                        return -errno;
-                if (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC)
-                        return -EMEDIUMTYPE;
-                fd = openat(dfd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-                if (fd < 0)
-                        return -errno;
-                if (write(fd, "0", 1) != 1)
-                        return -errno;
+                r = cgroup_dir_attach_self(dfd);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

@@ -106,6 +106,12 @@ size_t seccomp_personality_values(uint64_t *ret, size_t size);
  * capability set is caps. */
 typedef struct SeccompProgram SeccompProgram;
 int seccomp_program_new(uint64_t caps, SeccompProgram **ret);
+/* The same, always compiled now with libseccomp (seccomp_program_new() takes
+ * the program compiled at build time for the default set where it fits). */
+int seccomp_program_compile(uint64_t caps, SeccompProgram **ret);
+/* Its instructions. */
+struct sock_filter;
+const struct sock_filter *seccomp_program_code(const SeccompProgram *p, size_t *ret_len);
 /* The same for caps_default_mask(). */
 int seccomp_program_new_default(SeccompProgram **ret);
 void seccomp_program_free(SeccompProgram *p);

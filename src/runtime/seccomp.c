@@ -22,6 +22,9 @@
 
 #include "common/macro.h"
 #include "runtime/sandbox.h"
+#ifndef SECCOMP_GENERATOR
+#include "runtime/seccomp-builtin.h"
+#endif
 
 struct SeccompProgram {
         struct sock_fprog fprog;
@@ -335,7 +338,7 @@ int seccomp_program_new_from_filter(void *filter, unsigned flags, SeccompProgram
         return 0;
 }
 
-int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
+int seccomp_program_compile(uint64_t caps, SeccompProgram **ret) {
         _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
         int r;
 
@@ -343,6 +346,52 @@ int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
         if (r < 0)
                 return r;
         return seccomp_program_new_from_filter(ctx, 0, ret);
+}
+
+#ifndef SECCOMP_GENERATOR
+/* The program for the default capability set was compiled when Shuttle was
+ * built (seccomp-gen): libseccomp takes a good part of a second of CPU for
+ * this profile, every start.  It is used only where compiling now would
+ * give the same program: same set, native architecture, kernel API level
+ * (which decides the bad-architecture action) and libseccomp version. */
+static bool builtin_fits(uint64_t caps) {
+        const struct scmp_version *v;
+
+        if (seccomp_builtin.len == 0 || caps != seccomp_builtin.caps ||
+            seccomp_arch_native() != seccomp_builtin.arch || seccomp_api_get() != seccomp_builtin.api)
+                return false;
+        v = seccomp_version();
+        return v && v->major == seccomp_builtin.version[0] && v->minor == seccomp_builtin.version[1] &&
+               v->micro == seccomp_builtin.version[2];
+}
+
+int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
+        _cleanup_free_ SeccompProgram *p = NULL;
+        size_t size;
+
+        if (!builtin_fits(caps))
+                return seccomp_program_compile(caps, ret);
+        size = seccomp_builtin.len * sizeof(struct sock_filter);
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->fprog.filter = malloc(size);
+        if (!p->fprog.filter)
+                return -ENOMEM;
+        memcpy(p->fprog.filter, seccomp_builtin.code, size);
+        p->fprog.len = (unsigned short) seccomp_builtin.len;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+#else
+int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
+        return seccomp_program_compile(caps, ret);
+}
+#endif
+
+const struct sock_filter *seccomp_program_code(const SeccompProgram *p, size_t *ret_len) {
+        *ret_len = p->fprog.len;
+        return p->fprog.filter;
 }
 
 int seccomp_program_new_default(SeccompProgram **ret) {

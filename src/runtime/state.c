@@ -26,46 +26,162 @@ static int entry_paths(StateEntry *e, const char *state_dir, const char *name) {
         return 0;
 }
 
-/* Removes the files of an entry whose lock we hold. */
-static void entry_remove_files(const StateEntry *e) {
-        _cleanup_close_ int dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return;
+/* Removes what an entry's directory holds, through its descriptor (so that
+ * a directory that has meanwhile been put at the entry's path by a new start
+ * is never touched), then the directory itself, by path: rmdir() fails on a
+ * new start's directory, which is never empty. */
+static void entry_remove_at(int dfd, const char *dir) {
         (void) unlinkat(dfd, "root", AT_REMOVEDIR);
         (void) unlinkat(dfd, "state.json", 0);
         (void) unlinkat(dfd, "state.json.tmp", 0);
+        (void) unlinkat(dfd, "stopping", 0);
         (void) unlinkat(dfd, "lock", 0);
-        (void) rmdir(e->dir);
+        (void) rmdir(dir);
 }
 
-/* Locks <entry>/lock (creating it if asked).  -EEXIST: someone holds it.
- * -ESTALE: we got the lock of a file that is no longer the entry's (a
- * cleaner removed the entry between our open and our flock): the caller
- * may start again. */
-static int lock_entry(const StateEntry *e, bool create) {
-        char path[PATH_MAX + 8];
-        struct stat a, b;
-        int fd;
+/* Removes the files of an entry whose lock we hold. */
+static void entry_remove_files(const StateEntry *e) {
+        _cleanup_close_ int dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return;
+        entry_remove_at(dfd, e->dir);
+}
 
-        snprintf(path, sizeof(path), "%s/lock", e->dir);
-        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+/* Who holds what:
+ *
+ *   - the owner (the shuttlectl that runs the container) holds <entry>/lock
+ *     with LOCK_EX from before the entry appears under its name until after
+ *     it is gone; nobody else ever takes LOCK_EX on a lock file;
+ *   - anyone asking whether an entry is live (readers, the cleanup of stale
+ *     entries, a start that finds its name taken) takes LOCK_SH without
+ *     waiting: it gets it exactly when no owner holds the lock, and since a
+ *     lock file never gets an owner again once its owner is gone, such an
+ *     entry stays stale;
+ *   - whoever removes a stale entry holds LOCK_EX on the entry's directory
+ *     (not its lock file), so that two removers take turns.
+ *
+ * An entry appears complete (directory, lock held, root/) by one rename()
+ * from a private ".new-XXXXXX" directory: nobody can see it half made, and
+ * no check ever mistakes a passing reader or cleaner for a live owner. */
+
+static void remove_stale_cgroups(const char *state_dir, const StateEntry *e, const char *cgroup_root,
+                                 const char *self_cgroup_file);
+
+enum {
+        ENTRY_GONE,  /* nothing at that path (any more) */
+        ENTRY_LIVE,  /* its owner holds the lock */
+        ENTRY_CLEAN, /* was stale or lockless, and is removed */
+};
+
+/* Removes the entry at DIR if no owner holds it.  NAME: the container name
+ * for its cgroups, NULL for a ".new-" directory or for no cgroup cleanup. */
+static int entry_reap(const char *state_dir, const char *dir, const char *name, const char *cgroup_root,
+                      const char *self_cgroup_file, bool lockless_too) {
+        _cleanup_close_ int dfd = -1, lfd = -1;
+        struct stat a, b;
+
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return errno == ENOENT ? ENTRY_GONE : -errno;
+        lfd = openat(dfd, "lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (lfd < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                /* No lock file: an owner removing its own entry (the lock
+                 * goes just before the directory), or what a killed or
+                 * older run left.  Never a start: entries appear with their
+                 * lock. */
+                if (!lockless_too)
+                        return ENTRY_LIVE;
+        } else {
+                if (flock(lfd, LOCK_SH | LOCK_NB) < 0)
+                        return errno == EWOULDBLOCK ? ENTRY_LIVE : -errno;
+                /* Stale for good.  Keep LOCK_SH while we remove it: a live
+                 * owner's lock file is a new one anyway. */
+        }
+        if (flock(dfd, LOCK_EX) < 0)
+                return -errno;
+        /* Another remover may have been first while we waited. */
+        if (lfd >= 0 && (fstat(lfd, &a) < 0 || fstatat(dfd, "lock", &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+                         a.st_dev != b.st_dev || a.st_ino != b.st_ino))
+                return ENTRY_GONE;
+        if (name) {
+                StateEntry e = {};
+                if (entry_paths(&e, state_dir, name) >= 0)
+                        remove_stale_cgroups(state_dir, &e, cgroup_root, self_cgroup_file);
+        }
+        entry_remove_at(dfd, dir);
+        return ENTRY_CLEAN;
+}
+
+/* A lock file that is locked before anyone can see it: an O_TMPFILE locked,
+ * then linked in.  Where the file system has no O_TMPFILE, an ordinary file
+ * in our private directory, which only the stale-entry cleanup could touch
+ * (-EAGAIN: it did, start again with another directory). */
+static int make_locked_lock(int dfd) {
+        _cleanup_close_ int fd = -1;
+        char proc[64];
+        struct stat a, b;
+
+        fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        return -errno;
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                if (linkat(AT_FDCWD, proc, dfd, "lock", AT_SYMLINK_FOLLOW) >= 0)
+                        return TAKE_FD(fd);
+                if (errno != ENOENT)
+                        return -errno;
+                fd = safe_close(fd); /* no /proc */
+        } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+                return -errno;
+
+        fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = errno == EWOULDBLOCK ? -EEXIST : -errno;
-                close(fd);
-                return r;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        if (fstat(fd, &a) < 0 || fstatat(dfd, "lock", &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino)
+                return -EAGAIN;
+        return TAKE_FD(fd);
+}
+
+/* A private directory holding a locked lock file and root/. */
+static int make_new_entry(const char *base, char ret_dir[static PATH_MAX], int *ret_lock) {
+        for (int attempt = 0; attempt < 16; attempt++) {
+                _cleanup_close_ int dfd = -1;
+                int fd;
+
+                if ((size_t) snprintf(ret_dir, PATH_MAX, "%s/.new-XXXXXX", base) >= PATH_MAX)
+                        return -ENAMETOOLONG;
+                if (!mkdtemp(ret_dir))
+                        return -errno;
+                dfd = open(ret_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (dfd < 0)
+                        return errno == ENOENT ? -EAGAIN : -errno;
+                fd = make_locked_lock(dfd);
+                if (fd == -EAGAIN || fd == -ENOENT)
+                        continue; /* the cleanup took it: leave it to it */
+                if (fd < 0) {
+                        (void) rmdir(ret_dir);
+                        return fd;
+                }
+                if (mkdirat(dfd, "root", 0755) < 0) {
+                        int r = -errno;
+                        entry_remove_at(dfd, ret_dir);
+                        close(fd);
+                        return r;
+                }
+                *ret_lock = fd;
+                return 0;
         }
-        if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-                close(fd);
-                return -ESTALE;
-        }
-        return fd;
+        return -EBUSY;
 }
 
 int state_entry_create(const char *state_dir, const char *name, StateEntry *ret) {
         StateEntry e = { .lock_fd = -1 };
-        char base[PATH_MAX];
+        char base[PATH_MAX], tmp[PATH_MAX];
         int r;
 
         if (!container_name_is_valid(name))
@@ -77,36 +193,32 @@ int state_entry_create(const char *state_dir, const char *name, StateEntry *ret)
         r = mkdir_p_at(AT_FDCWD, base, 0700);
         if (r < 0)
                 return r;
-        /* Another start's cleanup of dead entries may look at ours just as
-         * we make it: it may remove the directory under us (ENOENT), or
-         * lock our new lock file before we do (EEXIST while there is no
-         * state.json yet: it then removes it, and we start again), or
-         * remove it between our open and our flock (ESTALE).  A container
-         * of this name that really runs holds the lock and has its
-         * state.json within moments: after a few tries EEXIST stands. */
+        r = make_new_entry(base, tmp, &e.lock_fd);
+        if (r < 0)
+                return r;
+        /* Each round either puts ours in place, or finds a live owner, or
+         * removes a stale entry (or sees another remover do so): only
+         * other starts of the same name, each taking it in turn, could make
+         * it go round more than twice. */
         for (int attempt = 0;; attempt++) {
-                char state[PATH_MAX + 16];
-
-                if (mkdir(e.dir, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-                e.lock_fd = lock_entry(&e, true);
-                if (e.lock_fd >= 0)
+                if (rename(tmp, e.dir) >= 0)
                         break;
-                if (attempt >= 20)
-                        return e.lock_fd == -ESTALE ? -EBUSY : e.lock_fd;
-                if (e.lock_fd == -EEXIST) {
-                        snprintf(state, sizeof(state), "%s/state.json", e.dir);
-                        if (access(state, F_OK) == 0)
-                                return -EEXIST;
-                        (void) usleep(10 * 1000);
-                } else if (e.lock_fd != -ESTALE && e.lock_fd != -ENOENT)
-                        return e.lock_fd;
-        }
-        /* We hold the lock: whatever else is in there is a dead run's. */
-        if (mkdir(e.root_dir, 0755) < 0 && errno != EEXIST) {
                 r = -errno;
-                entry_remove_files(&e);
-                close(e.lock_fd);
+                if (r == -EEXIST || r == -ENOTEMPTY) {
+                        r = entry_reap(state_dir, e.dir, NULL, NULL, NULL, true);
+                        if (r == ENTRY_LIVE)
+                                r = -EEXIST;
+                        else if (r >= 0)
+                                r = attempt < 64 ? 0 : -EBUSY;
+                        if (r == 0)
+                                continue;
+                }
+                {
+                        _cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (dfd >= 0)
+                                entry_remove_at(dfd, tmp);
+                }
+                e.lock_fd = safe_close(e.lock_fd);
                 return r;
         }
         *ret = e;
@@ -227,25 +339,19 @@ int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const ch
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
         while ((de = readdir(d))) {
-                StateEntry e = { .lock_fd = -1 };
-                int fd;
+                char dir[PATH_MAX];
+                bool is_new = strncmp(de->d_name, ".new-", 5) == 0;
 
-                if (de->d_name[0] == '.' || !container_name_is_valid(de->d_name))
+                if (!is_new && (de->d_name[0] == '.' || !container_name_is_valid(de->d_name)))
                         continue;
-                if (entry_paths(&e, state_dir, de->d_name) < 0)
+                if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name) >= sizeof(dir))
                         continue;
-                /* No lock file: an entry being created right now (its
-                 * lock comes a moment after its directory), or the rare
-                 * leftover of a start killed in between, which the next
-                 * start of that name takes over.  Either way not ours to
-                 * remove. */
-                fd = lock_entry(&e, false);
-                if (fd < 0)
-                        continue; /* alive (-EEXIST), being created, gone or unreadable */
-                remove_stale_cgroups(state_dir, &e, cgroup_root, self_cgroup_file);
-                entry_remove_files(&e);
-                safe_close(fd);
-                n++;
+                /* A lockless entry is left alone: an owner is removing it
+                 * (or a ".new-" one is being made); a start of that name
+                 * takes over what a killed run left. */
+                if (entry_reap(state_dir, dir, is_new ? NULL : de->d_name, cgroup_root, self_cgroup_file,
+                               false) == ENTRY_CLEAN)
+                        n++;
         }
         return n;
 }

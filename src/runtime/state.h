@@ -9,8 +9,12 @@
  *                                         user, caps, command, start time
  *   <state>/containers/<name>/root/       where the container's root is built
  *                                         (mounted only in its own namespace)
+ *   <state>/containers/.new-XXXXXX/       an entry being made, renamed to its
+ *                                         name once its lock is held
  *
- * An entry whose lock can be taken belongs to nobody: it is stale. */
+ * The owner holds the lock with LOCK_EX; everyone else only ever asks with
+ * LOCK_SH (without waiting).  An entry whose lock can be shared belongs to
+ * nobody: it is stale, for good. */
 
 #include <limits.h>
 #include <stdint.h>
@@ -23,7 +27,8 @@ typedef struct StateEntry {
         int lock_fd;
 } StateEntry;
 
-/* -EEXIST when a live container holds the name. */
+/* -EEXIST when a live container holds the name (and only then: a stale
+ * or lockless entry of that name is removed and the name taken). */
 int state_entry_create(const char *state_dir, const char *name, StateEntry *ret);
 struct ContainerConfig;
 

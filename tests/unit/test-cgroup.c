@@ -450,6 +450,10 @@ static void test_v2_attach_kill_destroy(void **state) {
         snprintf(pid, sizeof pid, "%d", (int) getpid());
         assert_file(leaf, "cgroup.procs", pid);
         assert_int_equal(cgroup_attach(cg, 0), -EINVAL);
+        put(leaf, "cgroup.procs", "");
+        /* v2 has no per-thread file outside threaded cgroups: "0" to cgroup.procs */
+        assert_int_equal(cgroup_attach_self(cg), 0);
+        assert_file(leaf, "cgroup.procs", "0");
 
         /* the "kernel" moved it away again; cgroup.kill is used when present */
         put(leaf, "cgroup.procs", "");
@@ -553,6 +557,17 @@ static void test_v1_create_limits(void **state) {
         put(mem, "cgroup.procs", "");
         put(pids, "cgroup.procs", "");
         put(cpu, "cgroup.procs", "");
+
+        /* The init moving itself: "0" to tasks (the writer's thread, without
+         * the kernel's global thread-group lock), never to cgroup.procs. */
+        assert_int_equal(cgroup_attach_self(cg), 0);
+        assert_file(mem, "tasks", "0");
+        assert_file(pids, "tasks", "0");
+        assert_file(cpu, "tasks", "0");
+        assert_file(mem, "cgroup.procs", "");
+        put(mem, "tasks", "");
+        put(pids, "tasks", "");
+        put(cpu, "tasks", "");
 
         assert_int_equal(cgroup_oom_kill_count(cg, &n), 0);
         assert_int_equal(n, 0);
@@ -803,6 +818,8 @@ static void allocate_too_much(void) {
         _exit(12);
 }
 
+static Cgroup *g_real_cg;
+
 static bool in_cgroup(pid_t pid, const char *suffix) {
         char p[64];
         _cleanup_free_ char *s = NULL;
@@ -810,6 +827,47 @@ static bool in_cgroup(pid_t pid, const char *suffix) {
         snprintf(p, sizeof p, "/proc/%d/cgroup", (int) pid);
         assert_int_equal(read_file_at(AT_FDCWD, p, 8192, &s, NULL), 0);
         return strstr(s, suffix) != NULL;
+}
+
+static void attach_self_and_wait(void) {
+        if (cgroup_attach_self(g_real_cg) < 0)
+                _exit(12);
+        sleep_forever();
+}
+
+/* The kernel moves a process that writes "0" to tasks, and so its children. */
+static void test_real_v1_attach_self(void **state _unused_) {
+        char name[64], suffix[80];
+        int go, status;
+        pid_t pid;
+
+        skip_unless_real_v1();
+        real_name(name, sizeof name, "self");
+        assert_int_equal(cgroup_create(REAL_ROOT, REAL_SELF, name, &full_limits, &g_real_cg), 0);
+        pid = spawn(&go, attach_self_and_wait);
+        assert_int_equal(write(go, "x", 1), 1);
+        close(go);
+        snprintf(suffix, sizeof suffix, "/shuttle/%s\n", name);
+        for (int i = 0; i < 200 && !in_cgroup(pid, suffix); i++)
+                usleep(10000);
+        /* in every hierarchy of the cgroup: memory, pids, cpu */
+        {
+                char p[64];
+                _cleanup_free_ char *s = NULL;
+                int n = 0;
+
+                snprintf(p, sizeof p, "/proc/%d/cgroup", (int) pid);
+                assert_int_equal(read_file_at(AT_FDCWD, p, 8192, &s, NULL), 0);
+                for (const char *q = s; (q = strstr(q, suffix)); q++)
+                        n++;
+                assert_int_equal(n, (int) (cgroup_paths(g_real_cg)[2] ? 3 : cgroup_paths(g_real_cg)[1] ? 2 : 1));
+        }
+        assert_int_equal(cgroup_kill_all(g_real_cg), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        assert_int_equal(cgroup_destroy(g_real_cg), 0);
+        cgroup_free(g_real_cg);
+        g_real_cg = NULL;
 }
 
 static void test_real_v1_limits(void **state _unused_) {
@@ -960,6 +1018,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_v1_stale, setup_v1, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v1_stale_path, setup_v1, teardown_tree),
                 cmocka_unit_test(test_real_v1_limits),
+                cmocka_unit_test(test_real_v1_attach_self),
                 cmocka_unit_test(test_real_v1_oom),
                 cmocka_unit_test(test_real_v1_stale),
         };

@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <linux/netlink.h>
 #include <net/if.h>
@@ -820,6 +821,31 @@ static void test_seccomp_i386(void **state) {
 #endif
 }
 
+/* The program compiled at build time for the default set is what
+ * libseccomp compiles now, instruction for instruction, and is the one a
+ * start gets; another set is compiled. */
+static void test_seccomp_builtin(void **state) {
+        SeccompProgram *built = NULL, *now = NULL, *other = NULL;
+        const struct sock_filter *a, *b, *c;
+        size_t na, nb, nc;
+
+        assert_int_equal(seccomp_program_new_default(&built), 0);
+        assert_int_equal(seccomp_program_compile(caps_default_mask(), &now), 0);
+        a = seccomp_program_code(built, &na);
+        b = seccomp_program_code(now, &nb);
+        assert_true(na > 0);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na * sizeof(struct sock_filter));
+
+        /* With CAP_SYS_ADMIN more calls are allowed: another program. */
+        assert_int_equal(seccomp_program_new(caps_default_mask() | (UINT64_C(1) << CAP_SYS_ADMIN), &other), 0);
+        c = seccomp_program_code(other, &nc);
+        assert_true(nc != na || memcmp(a, c, na * sizeof(struct sock_filter)) != 0);
+        seccomp_program_free(built);
+        seccomp_program_free(now);
+        seccomp_program_free(other);
+}
+
 /* ---- rlimits ------------------------------------------------------------ */
 
 static void test_rlimit_parse(void **state) {
@@ -1071,6 +1097,7 @@ int main(void) {
                 cmocka_unit_test(test_seccomp_export),
                 cmocka_unit_test(test_seccomp_default),
                 cmocka_unit_test(test_seccomp_i386),
+                cmocka_unit_test(test_seccomp_builtin),
                 cmocka_unit_test(test_rlimit_parse),
                 cmocka_unit_test(test_rlimits_apply),
                 cmocka_unit_test(test_netlink),
