@@ -69,6 +69,8 @@ typedef struct Request {
         bool preset;              /* build decided itself (d): a grant that needs no rule, or
                                    * a refusal the policy is not asked about */
         PolicyDecision d;         /* the decision (the pipeline's unless preset) */
+        PolicyDecision shadow;    /* the candidate's, never enforced (shadow.c) */
+        bool has_shadow;          /* there is a candidate and shadow is its decision */
 
         /* Set by the pipeline when it allows: the grant's max_open count,
          * for carry_out to raise while what it opens lives (NULL: none). */
