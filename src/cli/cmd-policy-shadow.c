@@ -18,13 +18,14 @@
 
 static void help_shadow(void) {
         printf("Usage: shuttlectl policy shadow [FILE...] [--clear] [--state-dir DIR] [--json]\n\n"
-               "Load the policy FILE... (files or directories, as shuttled --policy takes\n"
-               "them) in shadow beside the broker's policy: it decides every request the\n"
+               "Load the policy FILE... (files or directories, as the broker reads its\n"
+               "own) in shadow beside the broker's policy: it decides every request the\n"
                "broker's policy decides, its decision is recorded in the same audit\n"
                "record (shadow_decision, shadow_rule) and is never enforced.  A shadow\n"
                "policy loaded before is replaced; one that does not load is refused and\n"
                "the one before stays.  Without FILE, print the shadow policy loaded.\n"
-               "See what it would change with 'shuttlectl audit --shadow-diff'.\n"
+               "List the requests it decides otherwise with the audit verb's shadow-diff\n"
+               "option (see 'shuttlectl audit --help').\n"
                "Exit status: 0 done, 1 refused, nothing loaded or no broker, 2 usage error.\n\n"
                "  --clear             drop the shadow policy\n"
                "  --state-dir DIR     the broker's state directory (default /run/shuttle)\n"
