@@ -23,7 +23,8 @@
  * <state>/groups/G/ is replaced (written by the worker beside it, renamed
  * on the loop) so that a restarted broker restores the newest, and the
  * reload is audited (kind policy, op reload: one record for the node's
- * policy, one per group).
+ * policy, one per group).  The shadow policy (shadow.c) is loaded here in
+ * turn too, and is not touched by a full reload.
  *
  * The worker touches nothing of the Broker: its job carries copies of what
  * it reads and gets back policies and error text.  The policy library keeps
