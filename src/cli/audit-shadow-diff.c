@@ -63,7 +63,8 @@ static int table_add(DiffTable *t, json_t *rec, const char *decision, const char
         const char *f[] = { str(rec, "from") ?: "", str(rec, "to") ?: "", str(rec, "kind") ?: "",
                             str(rec, "object") ?: "", decision, shadow };
         json_t *sup = json_object_get(rec, "suppressed");
-        uint64_t n = 1 + (json_is_integer(sup) && json_integer_value(sup) > 0 ? (uint64_t) json_integer_value(sup) : 0);
+        /* A summary stands for the denials it counted (not written). */
+        uint64_t n = json_is_integer(sup) && json_integer_value(sup) > 0 ? (uint64_t) json_integer_value(sup) : 1;
         char *key = NULL;
         size_t len = 0, j;
         FILE *m;

@@ -7,7 +7,7 @@
 # grants (reason expired), audited as such.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 29
+plan 30
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -97,7 +97,13 @@ out=$(sctl policy reload --state-dir "$STATE_DIR" 2>&1)
 check_match "policy reload reloads the enforcing policy" "policy reloaded" "$out"
 check_match "... and keeps the shadow policy" "^shadow policy: $T/candidate.yaml: 2 rules$" \
         "$(sctl policy shadow --state-dir "$STATE_DIR" 2>&1)"
+# Four more denials of extra: past the first three alike they are counted
+# into a summary (written at the latest when the broker stops), which
+# carries the shadow decision too.
+connect extra extra extra extra >/dev/null
 stop_broker
+check_eq "audit --shadow-diff counts the denials a summary stands for: extra 6 times" "6" \
+        "$(sctl audit --file "$AUDIT_LOG" --shadow-diff --json | python3 -c 'import json,sys; print(sum(r["count"] for r in json.load(sys.stdin) if r["object"] == "b.extra"))')"
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
 check_match "a restarted broker restores the shadow policy (from its copy)" "^shadow policy: $STATE_DIR/shadow.yaml: 2 rules$" \
         "$(sctl policy shadow --state-dir "$STATE_DIR" 2>&1)"
