@@ -13,7 +13,8 @@
  *   2. decode the frame (protocol.c; a malformed one drops the peer);
  *   3. build the policy request        (MediatorOps.build)
  *   4. decide, with the rule's limits  (pipeline: policy_decide(),
- *                                       broker_limits_admit())
+ *                                       shadow_decide() beside it, never
+ *                                       enforced; broker_limits_admit())
  *   5. carry out an allowed request    (MediatorOps.carry_out)
  *   6. audit: one record per decided request, with the deciding rule, and
  *      with the outcome: an error after an allow is on record too
