@@ -111,6 +111,28 @@ static int row_cmp(const void *a, const void *b) {
         return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
+/* s as the audit table shows text from containers: controls, bidi and
+ * other format characters, bytes that are not UTF-8 escaped
+ * (audit_text_unit()), padded to width code points. */
+static void put_text(const char *s, size_t width) {
+        size_t n = s ? strlen(s) : 0, i = 0, cps = 0;
+
+        if (!s) {
+                s = "-";
+                n = 1;
+        }
+        while (i < n) {
+                char unit[AUDIT_TEXT_UNIT_MAX];
+                size_t in, len = audit_text_unit(s + i, n - i, unit, &in);
+
+                fwrite(unit, 1, len, stdout);
+                cps += in == len ? 1 : len;
+                i += in;
+        }
+        for (; cps < width; cps++)
+                putchar(' ');
+}
+
 static void print_table(DiffRow **rows, size_t n) {
         if (n == 0) {
                 printf("no request decided differently by the shadow policy\n");
@@ -125,8 +147,17 @@ static void print_table(DiffRow **rows, size_t n) {
                 snprintf(route, sizeof(route), "%s -> %s", str(o, "from") ?: "-", str(o, "to") ?: "-");
                 snprintf(change, sizeof(change), "%s -> %s", str(o, "decision"), str(o, "shadow_decision"));
                 snprintf(rules, sizeof(rules), "%s -> %s", str(o, "rule"), str(o, "shadow_rule"));
-                printf("%7" PRIu64 "  %-9s %-32s %-28s %-16s %s\n", rows[i]->count, str(o, "kind") ?: "-", route,
-                       str(o, "object") ?: "-", change, rules);
+                printf("%7" PRIu64 "  ", rows[i]->count);
+                put_text(str(o, "kind"), 9);
+                putchar(' ');
+                put_text(route, 32);
+                putchar(' ');
+                put_text(str(o, "object"), 28);
+                putchar(' ');
+                put_text(change, 16);
+                putchar(' ');
+                put_text(rules, 0);
+                putchar('\n');
         }
 }
 

@@ -7,7 +7,7 @@
 # grants (reason expired), audited as such.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 30
+plan 31
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -83,6 +83,11 @@ check_eq "audit --shadow-diff --json: the groups with their counts" "b.kv allow 
         "$(echo "$json" | python3 -c 'import json,sys; print("".join("%s %s %s %d|" % (r["object"], r["decision"], r["shadow_decision"], r["count"]) for r in json.load(sys.stdin)))')"
 check_match "audit --shadow-diff --from takes the usual filters" "no request decided differently" \
         "$(sctl audit --file "$AUDIT_LOG" --shadow-diff --from nobody 2>&1)"
+
+# Text from a container is shown escaped (a record as the writer leaves it).
+printf '%s\n' '{"ts":"2024-05-01T12:00:00Z","seq":1,"from":"a","to":"b","kind":"ipc","op":"connect","object":"evil\u202efdp\u001b[2J","decision":"deny","rule":"default","reason":"x","shadow_decision":"allow","shadow_rule":"r"}' >"$T/forged.jsonl"
+check_match "audit --shadow-diff escapes controls and bidi characters in the table" 'evil\\u202efdp\\u001b\[2J +deny -> allow' \
+        "$(sctl audit --file "$T/forged.jsonl" --shadow-diff)"
 
 # Refused: errors with their place, the candidate before stays.
 printf 'version: 1\nrules:\n  - {from: a, to: b, allow: ipc, bogus: 1}\n' >"$T/bad.yaml"
