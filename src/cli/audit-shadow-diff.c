@@ -208,7 +208,8 @@ int audit_shadow_diff(const char *file, bool rotated, const AuditFilter *filter,
                         json_object_set_new(sorted[i]->row, "count", json_integer((json_int_t) sorted[i]->count));
                         json_array_append(a, sorted[i]->row);
                 }
-                json_dumpf(a, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                /* ASCII: text from containers reaches a terminal escaped. */
+                json_dumpf(a, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
                 putchar('\n');
                 json_decref(a);
         } else
