@@ -56,6 +56,8 @@ comp shuttlectl audit graph --po;       only --policy; ok $? "shuttlectl audit g
 comp shuttlectl audit --po;             ! has --policy; ok $? "plain audit does not offer graph's --policy" "got: $(echo $reply)"
 comp shuttlectl policy explain --mode ""; only ro wo rw; ok $? "shuttlectl policy explain --mode <TAB> gives ro wo rw" "got: $(echo $reply)"
 comp shuttlectl policy reach --hops "";  has ipc-reply && has depend-rw; ok $? "shuttlectl policy reach --hops <TAB> gives the hops" "got: $(echo $reply)"
+comp shuttlectl policy shadow --cl;    only --clear; ok $? "shuttlectl policy shadow --cl<TAB> gives --clear" "got: $(echo $reply)"
+comp shuttlectl audit --sha;           only --shadow-diff; ok $? "shuttlectl audit --sha<TAB> gives --shadow-diff" "got: $(echo $reply)"
 comp shuttlectl run -- sleep --ne;      ! has --net; ok $? "options after -- are CMD's, not run's" "got: $(echo $reply)"
 
 # Files: GROUP.yaml for run -f, directories for --rootfs (besides host).

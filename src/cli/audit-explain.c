@@ -144,6 +144,12 @@ static const PolicyExplainEntry *entry_for(const PolicyExplanation *e, const cha
         return NULL;
 }
 
+/* What decided: a default deny that names an expired rule (reason
+ * expired) was decided by the default; the why says the rule expired. */
+static const char *winner(const PolicyDecision *d) {
+        return d->reason && streq(d->reason, POLICY_REASON_EXPIRED) ? "default" : d->rule_id;
+}
+
 /* Why the winner of one side is not the winner of the other: a line
  * about rule id as the other side (o, in policy op) sees it. */
 static char *rule_fate(const char *id, const Policy *op, const PolicyExplanation *o, bool now) {
@@ -163,7 +169,7 @@ static char *rule_fate(const char *id, const Policy *op, const PolicyExplanation
                              x->detail ?: x->field);
         else
                 r = asprintf(&s, "rule %s %s, but %s wins", id, now ? "still matches" : "matched then too",
-                             o->decision.rule_id);
+                             winner(&o->decision));
         return r < 0 ? NULL : s;
 }
 
@@ -171,30 +177,31 @@ static char *rule_fate(const char *id, const Policy *op, const PolicyExplanation
  * NULL-terminated list). */
 static bool compare(const Side *then, const Side *now, char **why, size_t max) {
         const PolicyDecision *a = &then->e.decision, *b = &now->e.decision;
+        const char *wa = winner(a), *wb = winner(b);
         size_t n = 0;
 
         if (streq(then->digest, now->digest)) {
                 why[n++] = strdup("the policy is the same as then");
-                if (a->verdict == b->verdict && streq(a->rule_id, b->rule_id)) {
+                if (a->verdict == b->verdict && streq(wa, wb)) {
                         why[n] = NULL;
                         return false;
                 }
                 /* The same rules, at another time: an 'until' has passed. */
-                if (!streq(a->rule_id, "default"))
-                        why[n++] = rule_fate(a->rule_id, now->policy, &now->e, true);
+                if (!streq(wa, "default"))
+                        why[n++] = rule_fate(wa, now->policy, &now->e, true);
                 why[n] = NULL;
                 return true;
         }
-        if (a->verdict == b->verdict && streq(a->rule_id, b->rule_id)) {
+        if (a->verdict == b->verdict && streq(wa, wb)) {
                 why[n++] = strdup("the policy changed, but not for this request");
                 why[n] = NULL;
                 return false;
         }
-        if (!streq(a->rule_id, "default") && n < max)
-                why[n++] = rule_fate(a->rule_id, now->policy, &now->e, true);
-        if (!streq(b->rule_id, "default") && !streq(a->rule_id, b->rule_id) && n < max)
-                why[n++] = rule_fate(b->rule_id, then->policy, &then->e, false);
-        if (streq(b->rule_id, "default") && n < max)
+        if (!streq(wa, "default") && n < max)
+                why[n++] = rule_fate(wa, now->policy, &now->e, true);
+        if (!streq(wb, "default") && !streq(wa, wb) && n < max)
+                why[n++] = rule_fate(wb, then->policy, &then->e, false);
+        if (streq(wb, "default") && n < max)
                 why[n++] = strdup(b->verdict == POLICY_ALLOW ? "now no rule matches: default allow decides"
                                                               : "now no rule matches: default deny decides");
         why[n] = NULL;
@@ -416,8 +423,8 @@ int audit_explain_main(int argc, char **argv) {
                 print_side(&then);
                 print_side(&now);
                 printf("\n%s: %s by %s then, %s by %s now\n", differs ? "differs" : "same",
-                       policy_verdict_to_string(then.e.decision.verdict), then.e.decision.rule_id,
-                       policy_verdict_to_string(now.e.decision.verdict), now.e.decision.rule_id);
+                       policy_verdict_to_string(then.e.decision.verdict), winner(&then.e.decision),
+                       policy_verdict_to_string(now.e.decision.verdict), winner(&now.e.decision));
                 for (size_t i = 0; why[i]; i++)
                         printf("  %s\n", why[i]);
         }

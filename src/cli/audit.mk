@@ -3,6 +3,7 @@
 # shuttlectl_LDADD and $(shuttlectl_audit_cflags) to shuttlectl_CFLAGS.
 shuttlectl_SOURCES += src/cli/cmd-audit.c
 shuttlectl_SOURCES += src/cli/audit-explain.c src/cli/audit-request.c src/cli/audit-request.h
+shuttlectl_SOURCES += src/cli/audit-shadow-diff.c src/cli/audit-shadow-diff.h
 shuttlectl_audit_cflags = $(JANSSON_CFLAGS)
 shuttlectl_audit_libs = libshuttle-broker.la $(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
 # shuttlectl audit graph: the interaction graph (pure) and its verb.

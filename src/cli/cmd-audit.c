@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/audit-shadow-diff.h"
 #include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
@@ -22,7 +23,7 @@ typedef struct AuditArgs {
         const char *file;      /* --file, or what the state directory resolved to */
         const char *state_dir; /* --state-dir (NULL: the default, unless --file) */
         char origin[PATH_MAX + 64]; /* how a state directory led to file, for errors */
-        bool follow, json, verify, all;
+        bool follow, json, verify, all, shadow_diff;
         AuditFilter filter;
 } AuditArgs;
 
@@ -49,6 +50,10 @@ static void help(void) {
                "  --verify               check the hash chain instead of printing records;\n"
                "                         records missing at the start (deleted by rotation)\n"
                "                         are a failure too\n"
+               "  --shadow-diff          instead of records, the requests the shadow policy\n"
+               "                         decided otherwise than the policy in force, grouped\n"
+               "                         by from, to, kind, object and the two decisions,\n"
+               "                         with counts, most first (--json: a JSON array)\n"
                "  -h, --help             show this help\n\n"
                "Exit status: 0 success (--verify: chain intact), 1 failure (--verify: chain\n"
                "broken), 2 usage error.\n\n"
@@ -59,7 +64,7 @@ static void help(void) {
 static int parse_args(int argc, char **argv, AuditArgs *a) {
         enum {
                 ARG_FILE = 0x100, ARG_STATE_DIR, ARG_ALL, ARG_FROM, ARG_TO, ARG_KIND, ARG_DECISION, ARG_SINCE,
-                ARG_FOLLOW, ARG_JSON, ARG_VERIFY,
+                ARG_FOLLOW, ARG_JSON, ARG_VERIFY, ARG_SHADOW_DIFF,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -74,6 +79,7 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
                 { "follow", no_argument, NULL, ARG_FOLLOW },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "verify", no_argument, NULL, ARG_VERIFY },
+                { "shadow-diff", no_argument, NULL, ARG_SHADOW_DIFF },
                 {},
         };
         int c;
@@ -132,6 +138,9 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
                 case ARG_VERIFY:
                         a->verify = true;
                         break;
+                case ARG_SHADOW_DIFF:
+                        a->shadow_diff = true;
+                        break;
                 case '?':
                 default:
                         if (optopt >= ARG_FILE)
@@ -148,6 +157,10 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
         }
         if (a->file && a->state_dir) {
                 log_error("audit: --file and --state-dir cannot be combined (--file names the log itself)");
+                return -EINVAL;
+        }
+        if (a->shadow_diff && (a->follow || a->verify)) {
+                log_error("audit: --shadow-diff cannot be combined with %s", a->follow ? "--follow" : "--verify");
                 return -EINVAL;
         }
         if (a->verify && (a->follow || a->json)) {
@@ -451,5 +464,7 @@ int verb_audit(int argc, char **argv) {
         }
         if (a.verify)
                 return verify(&a);
+        if (a.shadow_diff)
+                return audit_shadow_diff(a.file, a.all, &a.filter, a.json) < 0 ? 1 : 0;
         return show(&a) < 0 ? 1 : 0;
 }

@@ -5,3 +5,5 @@ shuttlectl_SOURCES += src/cli/policy-reach.c
 shuttlectl_LDADD += $(YAML_LIBS)
 # policy test and policy lint (lint reads group files and the audit log).
 shuttlectl_SOURCES += src/cli/cmd-policy-test.c src/cli/cmd-policy-lint.c
+# policy shadow (a candidate beside the policy in force, in the broker).
+shuttlectl_SOURCES += src/cli/cmd-policy-shadow.c

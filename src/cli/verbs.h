@@ -36,3 +36,5 @@ int audit_explain_main(int argc, char **argv);
 /* policy test, policy lint (cmd-policy-test.c, cmd-policy-lint.c) */
 int policy_verb_test(int argc, char **argv);
 int policy_verb_lint(int argc, char **argv);
+/* policy shadow (cmd-policy-shadow.c) */
+int policy_verb_shadow(int argc, char **argv);

@@ -69,6 +69,8 @@ int policy_add_rule(Policy *p, PolicyRule *r) {
         }
         r->index = p->n_rules;
         p->rules[p->n_rules++] = r;
+        if (r->shadow)
+                p->n_shadow++;
         return 0;
 }
 
@@ -363,6 +365,14 @@ unsigned policy_rule_get_column(const PolicyRule *r) {
 PolicyVerdict policy_rule_get_verdict(const PolicyRule *r) {
         return r->verdict;
 }
+bool policy_rule_get_shadow(const PolicyRule *r) {
+        return r && r->shadow;
+}
+
+size_t policy_get_n_shadow_rules(const Policy *p) {
+        return p ? p->n_shadow : 0;
+}
+
 bool policy_rule_get_until(const PolicyRule *r, time_t *ret) {
         if (!r || !r->has_until)
                 return false;

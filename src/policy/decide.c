@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Deciding: no I/O, no allocation.  A matching deny beats any allow; else
  * the most specific matching allow decides (score, then file order); else
- * the policy's default. */
+ * the policy's default.  Rules marked 'shadow' count only for the shadow
+ * decision (policy_decide_shadow()); every other walk over the rules
+ * (grants, apps, explain, reach, lint) leaves them out as it leaves
+ * expired rules out. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,15 +207,23 @@ bool rule_beats(const PolicyRule *a, const PolicyRule *b, PolicyKind k) {
 
 typedef struct DecideState {
         const Request *q;
+        bool shadow;                /* rules marked 'shadow' count too */
         const PolicyRule *best[2];  /* indexed by PolicyVerdict */
+        const PolicyRule *expired;  /* the best expired allow that matches */
 } DecideState;
 
 static void consider(const PolicyRule *r, void *userdata) {
         DecideState *s = userdata;
         PolicyKind k = s->q->req->kind;
 
-        if (rule_expired(r, s->q->req->now))
+        if (r->shadow && !s->shadow)
                 return;
+        if (rule_expired(r, s->q->req->now)) {
+                if (r->verdict == POLICY_ALLOW && rule_beats(r, s->expired, k) &&
+                    !rule_check(r, s->q, false, NULL, NULL))
+                        s->expired = r;
+                return;
+        }
         /* Cheap test first: a rule can only improve on the current best. */
         if (s->best[r->verdict] && !rule_beats(r, s->best[r->verdict], k))
                 return;
@@ -277,8 +288,17 @@ void decision_fill(const Policy *p, const PolicyRequest *req, const PolicyRule *
         *ret = d;
 }
 
-int policy_decide(const Policy *p, const PolicyRequest *req, PolicyDecision *ret) {
-        DecideState s = {};
+void decision_note_expired(PolicyDecision *d, const PolicyRule *expired) {
+        if (!expired || d->rule || d->verdict != POLICY_DENY)
+                return;
+        d->rule_id = expired->id;
+        d->rule_file = expired->file;
+        d->rule_line = expired->line;
+        d->reason = POLICY_REASON_EXPIRED;
+}
+
+static int decide(const Policy *p, const PolicyRequest *req, bool shadow, PolicyDecision *ret) {
+        DecideState s = { .shadow = shadow };
         Request q;
         int r;
 
@@ -290,7 +310,16 @@ int policy_decide(const Policy *p, const PolicyRequest *req, PolicyDecision *ret
         s.q = &q;
         policy_for_each_candidate(p, req->kind, q.from_name, q.to_name, consider, &s);
         decision_fill(p, req, s.best[POLICY_DENY], s.best[POLICY_ALLOW], ret);
+        decision_note_expired(ret, s.expired);
         return 0;
+}
+
+int policy_decide(const Policy *p, const PolicyRequest *req, PolicyDecision *ret) {
+        return decide(p, req, false, ret);
+}
+
+int policy_decide_shadow(const Policy *p, const PolicyRequest *req, PolicyDecision *ret) {
+        return decide(p, req, true, ret);
 }
 
 bool policy_decision_env_allowed(const PolicyDecision *d, const char *name) {
@@ -319,7 +348,7 @@ static void depend_candidate(const PolicyRule *r, void *userdata) {
         bool literal = glob_is_literal(&r->path);
 
         if (r->verdict != POLICY_ALLOW || !glob_is_set(&r->path) || glob_is_set(&r->service) ||
-            rule_expired(r, s->now))
+            rule_expired(r, s->now) || r->shadow)
                 return;
         if (!container_pattern_match(&r->from, s->q->has_from_group ? s->q->from_group : NULL, s->q->from_name) ||
             !container_pattern_match(&r->to, s->q->has_to_group ? s->q->to_group : NULL, s->q->to_name))
@@ -371,7 +400,7 @@ static void invoke_deny_candidate(const PolicyRule *r, void *userdata) {
         InvokeAppState *s = userdata;
 
         /* A deny rule with 'args' refuses only some argument lists. */
-        if (s->denied || r->verdict != POLICY_DENY || r->has_args || rule_expired(r, s->now))
+        if (s->denied || r->verdict != POLICY_DENY || r->has_args || rule_expired(r, s->now) || r->shadow)
                 return;
         if (!rule_check(r, s->app_q, false, NULL, NULL))
                 s->denied = true;
@@ -383,7 +412,7 @@ static void invoke_app_candidate(const PolicyRule *r, void *userdata) {
         Request q;
         const char *path, *name;
 
-        if (r->verdict != POLICY_ALLOW || !glob_is_literal(&r->app) || rule_expired(r, s->now))
+        if (r->verdict != POLICY_ALLOW || !glob_is_literal(&r->app) || rule_expired(r, s->now) || r->shadow)
                 return;
         path = r->app.literal;
         if (!path || path[0] != '/')

@@ -23,3 +23,6 @@ bool rule_expired(const PolicyRule *r, time_t now);
 bool rule_beats(const PolicyRule *a, const PolicyRule *b, PolicyKind k);
 void decision_fill(const Policy *p, const PolicyRequest *req, const PolicyRule *deny,
                    const PolicyRule *allow, PolicyDecision *ret);
+/* A default deny that the expired allow rule 'expired' would have turned
+ * into an allow: reason POLICY_REASON_EXPIRED, that rule's id and place. */
+void decision_note_expired(PolicyDecision *d, const PolicyRule *expired);

@@ -85,16 +85,20 @@ static json_t *rule_json(const Policy *p, const PolicyRule *r, bool with_source)
         if (r->signal_names)
                 json_object_set_new(o, "signals", strv_json(r->signal_names));
         set_str(o, "audit", policy_audit_to_string(r->has_audit ? r->audit : p->audit));
-        if (r->rate_text || r->limits.max_open) {
+        if (r->rate_text || r->limits.max_open || r->limits.uses) {
                 json_t *l = json_object();
                 if (r->rate_text)
                         set_str(l, "rate", r->rate_text);
                 if (r->limits.max_open)
                         json_object_set_new(l, "max_open", json_integer((json_int_t) r->limits.max_open));
+                if (r->limits.uses)
+                        json_object_set_new(l, "uses", json_integer((json_int_t) r->limits.uses));
                 json_object_set_new(o, "limit", l);
         }
         if (r->has_until && format_timestamp(r->until, buf, sizeof(buf)) >= 0)
                 set_str(o, "until", buf);
+        if (r->shadow)
+                json_object_set_new(o, "shadow", json_true());
         return o;
 }
 

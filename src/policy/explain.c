@@ -76,7 +76,7 @@ static int add_entry(PolicyExplanation *e, const PolicyRule *r, PolicyMatchStatu
 int policy_explain(const Policy *p, const PolicyRequest *req, PolicyExplanation *ret) {
         _cleanup_free_ char *sub = NULL;
         PolicyExplanation e = {};
-        const PolicyRule *best[2] = {}, *second[2] = {};
+        const PolicyRule *best[2] = {}, *second[2] = {}, *expired = NULL;
         size_t n_match[2] = {};
         Request q;
         int r;
@@ -93,7 +93,7 @@ int policy_explain(const Policy *p, const PolicyRequest *req, PolicyExplanation 
                 const char *field;
                 unsigned n;
 
-                if (!(rule->kinds & KIND_BIT(req->kind)))
+                if (!(rule->kinds & KIND_BIT(req->kind)) || rule->shadow)
                         continue;
                 field = rule_check(rule, &q, true, &n, &detail);
                 if (n > 1) {
@@ -108,6 +108,8 @@ int policy_explain(const Policy *p, const PolicyRequest *req, PolicyExplanation 
                         if (asprintf(&detail, "expired at %s", ts) < 0)
                                 detail = NULL;
                         r = add_entry(&e, rule, POLICY_EXPIRED, "until", detail);
+                        if (rule->verdict == POLICY_ALLOW && rule_beats(rule, expired, req->kind))
+                                expired = rule;
                 } else {
                         PolicyVerdict v = rule->verdict;
                         n_match[v]++;
@@ -123,12 +125,17 @@ int policy_explain(const Policy *p, const PolicyRequest *req, PolicyExplanation 
         }
 
         decision_fill(p, req, best[POLICY_DENY], best[POLICY_ALLOW], &e.decision);
+        decision_note_expired(&e.decision, expired);
         for (size_t i = 0; i < e.n_entries; i++)
                 e.entries[i].winner = e.entries[i].rule == e.decision.rule;
 
         const PolicyRule *w = e.decision.rule;
 
-        if (!w)
+        if (!w && expired)
+                r = asprintf(&e.why, "no rule of kind %s matched; allow rule '%s' would have, but it has expired "
+                                     "(reason '%s')",
+                             policy_kind_to_string(req->kind), expired->id, POLICY_REASON_EXPIRED);
+        else if (!w)
                 r = asprintf(&e.why, "no rule of kind %s matched, so the policy default (%s) applies",
                              policy_kind_to_string(req->kind), policy_verdict_to_string(p->default_verdict));
         else if (w->verdict == POLICY_DENY && n_match[POLICY_ALLOW] > 0)

@@ -60,7 +60,7 @@ static void shadow_candidate(const PolicyRule *b, void *userdata) {
         ShadowState *s = userdata;
         const PolicyRule *a = s->a;
 
-        if (b == a || (s->by && s->by->verdict == POLICY_DENY) || rule_expired(b, s->now))
+        if (b == a || (s->by && s->by->verdict == POLICY_DENY) || rule_expired(b, s->now) || b->shadow)
                 return;
         if (b->verdict != a->verdict) {
                 if (b->verdict != POLICY_DENY)
@@ -333,8 +333,9 @@ int policy_lint(const Policy *p, const PolicyLintOptions *opts, PolicyLintResult
                 const PolicyRule *rule = p->rules[i];
                 bool shadowed = false;
 
-                /* The loader warned already; it matches nothing. */
-                if (rule_expired(rule, o.now))
+                /* The loader warned already; it matches nothing.  A shadow
+                 * rule decides nothing that is enforced. */
+                if (rule_expired(rule, o.now) || rule->shadow)
                         continue;
                 r = lint_shadowed(p, index, rule, o.now, &res, &shadowed);
                 if (r >= 0)

@@ -62,6 +62,7 @@ struct PolicyRule {
         bool has_until;
         time_t until;
         char *until_text;
+        bool shadow;                    /* decides only the shadow decision */
 
         /* Specificity per kind: higher wins; see compile.c. */
         uint64_t score[_POLICY_KIND_MAX];
@@ -116,6 +117,7 @@ struct Policy {
         PolicyAudit audit;
         PolicyRule **rules;
         size_t n_rules, allocated;
+        size_t n_shadow;                /* rules with 'shadow: true' */
         KindIndex index[_POLICY_KIND_MAX];
 };
 

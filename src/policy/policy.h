@@ -188,6 +188,11 @@ const PolicyRule *policy_find_rule(const Policy *p, const char *id);
 PolicyVerdict policy_rule_get_verdict(const PolicyRule *r);
 /* The rule's 'until' into *ret; false if it has none. */
 bool policy_rule_get_until(const PolicyRule *r, time_t *ret);
+/* 'shadow: true': the rule decides only the shadow decision
+ * (policy_decide_shadow()), never what is enforced. */
+bool policy_rule_get_shadow(const PolicyRule *r);
+/* Number of rules with 'shadow: true'. */
+size_t policy_get_n_shadow_rules(const Policy *p);
 
 /* Writes the normalised policy (includes resolved, defaults filled in) as
  * YAML that policy_load() accepts, or as one JSON object. */
@@ -215,19 +220,33 @@ typedef struct PolicyRequest {
         size_t n_args;
         const char *const *env;      /* invoke: names the caller wants to pass */
         size_t n_env;
-        time_t now;                  /* rules with 'until' < now do not match */
+        time_t now;                  /* rules with 'until' < now do not match
+                                      * (an allow rule that would have is
+                                      * the reason of a default deny:
+                                      * POLICY_REASON_EXPIRED) */
 } PolicyRequest;
 
 typedef struct PolicyLimits {
         uint64_t rate_count;         /* 0: no rate limit */
         uint64_t rate_interval_usec; /* per this many microseconds */
         uint64_t max_open;           /* 0: no limit */
+        uint64_t uses;               /* 0: no limit; else allowed requests per
+                                      * calling container (the broker counts) */
 } PolicyLimits;
+
+/* The reasons of a deny that an expired rule, or a rule whose uses are
+ * spent, would have allowed: audited as such, distinct from a deny. */
+#define POLICY_REASON_EXPIRED "expired"
+#define POLICY_REASON_USED_UP "used-up"
+
 
 typedef struct PolicyDecision {
         PolicyVerdict verdict;
         const PolicyRule *rule;      /* NULL when 'default' decided */
-        const char *rule_id;         /* "default" when no rule matched */
+        const char *rule_id;         /* "default" when no rule matched, but
+                                      * for reason POLICY_REASON_EXPIRED the
+                                      * expired allow rule that would have
+                                      * matched (rule_file, rule_line too) */
         const char *rule_file;       /* NULL when no rule matched */
         unsigned rule_line;
         const char *reason;          /* static text, for the audit log */
@@ -248,6 +267,10 @@ typedef struct PolicyDecision {
 /* Decides a request.  No I/O, no allocation.  Returns 0, or -EINVAL for a
  * malformed request (NULL names, bad kind). */
 int policy_decide(const Policy *p, const PolicyRequest *req, PolicyDecision *ret);
+/* The same with the rules marked 'shadow: true' counted as if they were
+ * not marked: what the policy would decide with them enforced.  Limits
+ * are the broker's and are not applied to it. */
+int policy_decide_shadow(const Policy *p, const PolicyRequest *req, PolicyDecision *ret);
 
 /* ---- Depend grants ----------------------------------------------------
  * A depend rule with a tree is something the broker acts on by itself

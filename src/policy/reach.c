@@ -277,7 +277,7 @@ static int denies_build(const PolicyReach *g, Denies *d) {
         for (size_t i = 0; i < p->n_rules; i++) {
                 U32Vec nodes = {};
 
-                if (p->rules[i]->verdict != POLICY_DENY || rule_expired(p->rules[i], g->now))
+                if (p->rules[i]->verdict != POLICY_DENY || rule_expired(p->rules[i], g->now) || p->rules[i]->shadow)
                         continue;
                 if (match_nodes(g, &p->rules[i]->from, &nodes) < 0)
                         return -ENOMEM;
@@ -388,7 +388,7 @@ int policy_reach_new(Policy *p, const char *const *names, size_t n_names, time_t
         for (size_t i = 0; i < p->n_rules; i++) {
                 const PolicyRule *rule = p->rules[i];
 
-                if (rule->verdict != POLICY_ALLOW || rule_expired(rule, now))
+                if (rule->verdict != POLICY_ALLOW || rule_expired(rule, now) || rule->shadow)
                         continue;
                 r = edge_add(g, rule, &denies);
                 if (r < 0)

@@ -375,7 +375,7 @@ static int rk_audit(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *k
 static int rk_limit(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
         static const struct {
                 const char *name;
-        } limit_keys[] = { { "rate" }, { "max_open" } };
+        } limit_keys[] = { { "rate" }, { "max_open" }, { "uses" } };
         KeySeen seen = {};
         bool ok = true;
 
@@ -385,7 +385,7 @@ static int rk_limit(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *k
                 const YNode *val = v->items[i + 1];
                 const char *s;
                 int k = lookup_key(c, fs, v->items[i], limit_keys, sizeof(limit_keys[0]), ELEMENTSOF(limit_keys),
-                                   &seen, "in 'limit' (expected rate or max_open)");
+                                   &seen, "in 'limit' (expected rate, max_open or uses)");
                 if (k < 0) {
                         ok = false;
                         continue;
@@ -404,12 +404,13 @@ static int rk_limit(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *k
                         if (!(r->rate_text = strdup(s)))
                                 return (c->oom = -ENOMEM);
                 } else {
-                        if (want_uint(c, fs, "max_open", val, &r->limits.max_open) < 0) {
+                        uint64_t *u = k == 1 ? &r->limits.max_open : &r->limits.uses;
+                        if (want_uint(c, fs, limit_keys[k].name, val, u) < 0) {
                                 ok = false;
                                 continue;
                         }
-                        if (r->limits.max_open == 0) {
-                                load_error(c, fs, val, "'max_open' must be at least 1");
+                        if (*u == 0) {
+                                load_error(c, fs, val, "'%s' must be at least 1", limit_keys[k].name);
                                 ok = false;
                         }
                 }
@@ -429,6 +430,18 @@ static int rk_until(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *k
         r->has_until = true;
         r->until_text = strdup(s);
         return r->until_text ? 0 : (c->oom = -ENOMEM);
+}
+
+static int rk_shadow(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
+        if (v->bad)
+                return -EINVAL;
+        if (!ynode_is_bool(v)) {
+                load_error(c, fs, v, "'shadow' must be true or false, not %s", ynode_type_name(v));
+                return -EINVAL;
+        }
+        r->shadow = strcasecmp(v->value, "true") == 0 || strcasecmp(v->value, "yes") == 0 ||
+                    strcasecmp(v->value, "on") == 0;
+        return 0;
 }
 
 enum {
@@ -454,6 +467,7 @@ enum {
         RK_AUDIT,
         RK_LIMIT,
         RK_UNTIL,
+        RK_SHADOW,
         _RK_MAX,
 };
 
@@ -482,6 +496,7 @@ static const RuleKey rule_keys[_RK_MAX] = {
         [RK_AUDIT] = { "audit", rk_audit, 0, false },
         [RK_LIMIT] = { "limit", rk_limit, 0, true },
         [RK_UNTIL] = { "until", rk_until, 0, false },
+        [RK_SHADOW] = { "shadow", rk_shadow, 0, false },
 };
 
 static const char *kinds_text(unsigned kinds, char *buf, size_t size) {

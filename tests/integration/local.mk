@@ -27,6 +27,7 @@ integration_tests += tests/integration/invoke.sh tests/integration/transfer.sh
 integration_tests += tests/integration/invoke-fd.sh tests/integration/invoke-tree.sh
 integration_tests += tests/integration/transfer-as.sh tests/integration/transfer-cli.sh
 integration_tests += tests/integration/group-reload.sh
+integration_tests += tests/integration/shadow.sh
 integration_tests += tests/integration/restart-grants.sh
 integration_tests += tests/integration/example-mail-viewer.sh
 integration_tests += tests/integration/depend.sh tests/integration/example-build-toolchain.sh

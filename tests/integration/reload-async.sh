@@ -8,7 +8,7 @@
 # stopped mid-reload exits.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 16
+plan 19
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro")
@@ -97,6 +97,24 @@ release
 wait_until sh -c "[ \$(grep -c 'Policy reloaded' '$T/shuttled.log') -gt $before ]"
 out=$(srun --name a "${VOL[@]}" -- sh -c 'ls -A /run/shuttle/svc' 2>&1)
 check_eq "... and once applied, the grant it dropped is gone" "" "$out"
+
+# A shadow policy is loaded by the worker too (issue 16): held at the
+# gate, the broker answers meanwhile, and a --clear asked after it waits
+# its turn.
+printf 'version: 1\nrules:\n  - {id: s, from: a, to: b, deny: ipc}\n' >"$T/shadow.yaml"
+"$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" "$T/shadow.yaml" >"$T/s1" 2>&1 &
+s1=$!
+wait_until sh -c "[ \$(ls /proc/$BROKER_PID/task | wc -l) -ge 2 ]"
+check_status "a control request is answered while a shadow policy load is held" 0 \
+        "$SHUTTLECTL" transfer ls --state-dir "$STATE_DIR"
+"$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --clear >"$T/s2" 2>&1 &
+s2=$!
+check_status "... the load and a --clear asked after it both wait" 0 sh -c "kill -0 $s1 && kill -0 $s2"
+release
+gone $s1; gone $s2
+check_eq "... let go, the load is applied, then the clear" \
+        "shadow policy: $T/shadow.yaml: 1 rules|shadow policy cleared no shadow policy" \
+        "$(echo $(cat "$T/s1"))|$(echo $(cat "$T/s2"))"
 
 # A client that hangs up while its reload waits does not disturb the
 # broker, and a broker stopped with a reload in flight exits.  The worker

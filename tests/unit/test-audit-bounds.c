@@ -314,6 +314,43 @@ static void test_agg_repeats(void **state) {
         json_decref(s.records);
 }
 
+/* A shadow decision (extra keys shadow_decision, shadow_rule) is part of
+ * the key, and the summary carries it, so that audit --shadow-diff counts
+ * the denials it stands for. */
+static void test_agg_shadow(void **state) {
+        Sink s = { .records = json_array() };
+        json_t *x = json_pack("{s:s,s:s}", "shadow_decision", "allow", "shadow_rule", "try");
+        json_t *y = json_pack("{s:s,s:s}", "shadow_decision", "deny", "shadow_rule", "default");
+        AuditAgg *a = NULL;
+        unsigned written = 0;
+        AuditRecord r;
+        json_t *j;
+        (void) state;
+
+        assert_int_equal(audit_agg_new(NULL, sink_write, &s, &a), 0);
+        r = deny("f", "ipc", "b.x");
+        r.extra = x;
+        for (unsigned i = 0; i < 10; i++)
+                submit(a, r, T0 + i, &written);
+        r.extra = y;
+        for (unsigned i = 0; i < 5; i++)
+                submit(a, r, T0 + 100 + i, &written);
+        assert_int_equal(written, 2 * AUDIT_AGG_KEY_BURST);
+        assert_int_equal(audit_agg_tick(a, T0 + AUDIT_AGG_WINDOW_USEC + SEC), 0);
+        assert_int_equal(json_array_size(s.records), 2);
+        j = json_array_get(s.records, 0);
+        assert_int_equal(json_integer_value(json_object_get(j, "suppressed")), 10 - AUDIT_AGG_KEY_BURST);
+        assert_string_equal(json_string_value(json_object_get(j, "shadow_decision")), "allow");
+        assert_string_equal(json_string_value(json_object_get(j, "shadow_rule")), "try");
+        j = json_array_get(s.records, 1);
+        assert_int_equal(json_integer_value(json_object_get(j, "suppressed")), 5 - AUDIT_AGG_KEY_BURST);
+        assert_string_equal(json_string_value(json_object_get(j, "shadow_decision")), "deny");
+        audit_agg_free(a);
+        json_decref(x);
+        json_decref(y);
+        json_decref(s.records);
+}
+
 static void test_agg_budget(void **state) {
         Sink s = { .records = json_array() };
         AuditAgg *a = NULL;
@@ -387,6 +424,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_retention_records_drop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_retention_unrecorded_gap, setup, teardown),
                 cmocka_unit_test(test_agg_repeats),
+                cmocka_unit_test(test_agg_shadow),
                 cmocka_unit_test(test_agg_budget),
                 cmocka_unit_test(test_agg_evicts_and_accounts),
         };

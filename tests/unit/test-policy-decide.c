@@ -585,7 +585,13 @@ static void test_until(void **state) {
         req.now = until + 1;
         assert_int_equal(policy_decide(p, &req, &d), 0);
         assert_int_equal(d.verdict, POLICY_DENY);
-        assert_string_equal(d.rule_id, "default");
+        /* Denied by default, but said as what it is: the grant expired. */
+        assert_null(d.rule);
+        assert_string_equal(d.rule_id, "temp");
+        assert_string_equal(d.reason, POLICY_REASON_EXPIRED);
+        assert_string_equal(d.rule_file, "p.yaml");
+        assert_int_equal(d.rule_line, 3);
+        assert_true(d.audited);
         /* An expired deny stops denying. */
         req.to = "c";
         req.now = until;
@@ -594,6 +600,149 @@ static void test_until(void **state) {
         req.now = until + 1;
         assert_int_equal(policy_decide(p, &req, &d), 0);
         assert_string_equal(d.rule_id, "base");
+        policy_unref(p);
+}
+
+static const PolicyExplainEntry *find_entry(const PolicyExplanation *e, const char *id);
+
+/* An expired allow rule that would have matched is the reason of a
+ * default deny; not when another rule decides, nor when the default
+ * allows, nor for an expired deny. */
+static void test_expired_reason(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: old, from: a, to: b, allow: ipc, endpoint: kv, until: 2020-01-01T00:00:00Z}\n"
+                            "  - {id: older, from: '*', to: b, allow: ipc, until: 2019-01-01T00:00:00Z}\n"
+                            "  - {id: live, from: a, to: b, allow: ipc, endpoint: live}\n"
+                            "  - {id: nope, from: a, to: b, deny: ipc, endpoint: 'd*'}\n"
+                            "  - {id: old-deny, from: a, to: c, deny: ipc, until: 2020-01-01T00:00:00Z}\n");
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_IPC, .object = "kv", .now = NOW };
+        PolicyExplanation e;
+        PolicyDecision d;
+
+        /* Both expired rules match: the more specific one is named. */
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "old");
+        assert_string_equal(d.reason, POLICY_REASON_EXPIRED);
+        req.object = "other";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "older");
+        assert_string_equal(d.reason, POLICY_REASON_EXPIRED);
+        /* Another rule decides: its decision, its reason. */
+        req.object = "live";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "live");
+        req.object = "db";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "nope");
+        assert_string_equal(d.reason, "denied by a matching deny rule");
+        /* An expired deny is no reason: a plain default deny. */
+        req.to = "c";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "default");
+        assert_string_equal(d.reason, "no rule matched: default deny");
+        /* explain says the same. */
+        req.to = "b";
+        req.object = "kv";
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_string_equal(e.decision.rule_id, "old");
+        assert_string_equal(e.decision.reason, POLICY_REASON_EXPIRED);
+        assert_non_null(strstr(e.why, "allow rule 'old' would have, but it has expired"));
+        policy_explanation_clear(&e);
+        policy_unref(p);
+
+        /* Under default allow, an expired rule changes nothing. */
+        p = load_ok("version: 1\ndefault: allow\nrules:\n"
+                    "  - {id: old, from: a, to: b, allow: ipc, until: 2020-01-01T00:00:00Z}\n");
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "default");
+        policy_unref(p);
+}
+
+/* 'shadow: true': decides the shadow decision only; the enforcing one and
+ * every grant the broker derives from the policy are made without it. */
+static void test_shadow_rules(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: open, from: web, to: db, allow: ipc, endpoint: kv}\n"
+                            "  - {id: try-close, from: web, to: db, deny: ipc, endpoint: kv, shadow: true}\n"
+                            "  - {id: try-admin, from: web, to: db, allow: ipc, endpoint: admin, shadow: yes}\n"
+                            "  - {id: try-app, from: web, to: db, allow: invoke, app: /bin/new, shadow: true}\n"
+                            "  - {id: app, from: web, to: db, allow: invoke, app: /bin/old}\n"
+                            "  - {id: try-deny-app, from: web, to: db, deny: invoke, app: /bin/old, shadow: true}\n"
+                            "  - {id: try-tree, from: web, to: db, allow: depend, path: /srv, shadow: true}\n");
+        PolicyRequest req = { .from = "web", .to = "db", .kind = POLICY_KIND_IPC, .object = "kv", .now = NOW };
+        PolicyExplanation e;
+        PolicyDecision d;
+        Grants g = {};
+
+        assert_int_equal(policy_get_n_shadow_rules(p), 5);
+        assert_true(policy_rule_get_shadow(policy_find_rule(p, "try-close")));
+        assert_false(policy_rule_get_shadow(policy_find_rule(p, "open")));
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "open");
+        assert_int_equal(policy_decide_shadow(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "try-close");
+
+        req.object = "admin";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_string_equal(d.rule_id, "default");
+        assert_int_equal(policy_decide_shadow(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "try-admin");
+
+        /* No shadow allow grants an app or a tree, no shadow deny hides one. */
+        assert_int_equal(policy_for_each_invoke_app(p, "web", "db", NOW, collect_app, &g), 1);
+        assert_string_equal(g.text, "app:/bin/old:old");
+        g = (Grants){};
+        assert_int_equal(policy_for_each_depend(p, "web", "db", NOW, collect_grant, &g), 0);
+        assert_string_equal(g.text, "");
+
+        /* explain explains what is enforced. */
+        req.object = "kv";
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_string_equal(e.decision.rule_id, "open");
+        assert_null(find_entry(&e, "try-close"));
+        policy_explanation_clear(&e);
+
+        /* The normalised policy keeps the mark. */
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        assert_int_equal(policy_dump_yaml(p, f), 0);
+        fclose(f);
+        Policy *again = load_ok(out);
+        free(out);
+        assert_int_equal(policy_get_n_shadow_rules(again), 5);
+        req.object = "kv";
+        assert_int_equal(policy_decide(again, &req, &d), 0);
+        assert_string_equal(d.rule_id, "open");
+        policy_unref(again);
+        policy_unref(p);
+}
+
+static void test_limit_uses(void **state) {
+        Policy *p = load_ok(HEAD "  - {id: once, from: a, to: b, allow: ipc, limit: {uses: 2, rate: 5/s}}\n");
+        PolicyRequest req = { .from = "a", .to = "b", .kind = POLICY_KIND_IPC, .object = "x", .now = NOW };
+        PolicyDecision d;
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_int_equal(d.limits.uses, 2);
+        assert_int_equal(d.limits.rate_count, 5);
+        f = open_memstream(&out, &len);
+        assert_int_equal(policy_dump_json(p, f), 0);
+        fclose(f);
+        assert_non_null(strstr(out, "\"uses\": 2"));
+        free(out);
         policy_unref(p);
 }
 
@@ -828,6 +977,9 @@ int main(void) {
                 cmocka_unit_test(test_invoke_apps),
                 cmocka_unit_test(test_signal),
                 cmocka_unit_test(test_until),
+                cmocka_unit_test(test_expired_reason),
+                cmocka_unit_test(test_shadow_rules),
+                cmocka_unit_test(test_limit_uses),
                 cmocka_unit_test(test_audit),
                 cmocka_unit_test(test_bad_requests),
                 cmocka_unit_test(test_index_many_rules),

@@ -84,7 +84,8 @@ static void test_minimal(void **state) {
 static void test_every_key(void **state) {
         Policy *p = load_ok(HEAD
                             "  - {id: a, from: web, to: db, allow: ipc, endpoint: kv, type: unix,\n"
-                            "     audit: deny, limit: {rate: 100/s, max_open: 10}, until: 2030-01-01T00:00:00Z}\n"
+                            "     audit: deny, limit: {rate: 100/s, max_open: 10, uses: 3}, until: 2030-01-01T00:00:00Z,\n"
+                            "     shadow: false}\n"
                             "  - {id: b, from: mail, to: viewer, allow: invoke, app: /usr/bin/pdfview,\n"
                             "     args: ['*.pdf', ...], env: [LANG, 'LC_*'], transfer: ro}\n"
                             "  - {id: c, from: a, to: b, allow: transfer, path: /home/**, mode: rw, as: /in}\n"
@@ -109,6 +110,9 @@ static void test_every_key(void **state) {
         assert_int_equal(a->audit, POLICY_AUDIT_DENY);
         assert_int_equal(a->limits.rate_count, 100);
         assert_int_equal(a->limits.max_open, 10);
+        assert_int_equal(a->limits.uses, 3);
+        assert_false(policy_rule_get_shadow(a));
+        assert_int_equal(policy_get_n_shadow_rules(p), 0);
         assert_int_equal(a->until, 1893456000);
         assert_true(b->has_args && b->args_rest);
         assert_int_equal(b->n_args, 1);
@@ -258,7 +262,15 @@ static void test_rule_errors(void **state) {
         expect_errors(HEAD "  - {from: a, to: b, allow: ipc, limit: {rate: fast, max_open: 0, burst: 3}}\n",
                       "t.yaml:3:48: invalid rate 'fast' (expected COUNT/UNIT, like 100/s, 10/m or 5/1h)",
                       "t.yaml:3:64: 'max_open' must be at least 1",
-                      "t.yaml:3:67: unknown key 'burst' in 'limit' (expected rate or max_open)");
+                      "t.yaml:3:67: unknown key 'burst' in 'limit' (expected rate, max_open or uses)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, limit: {uses: 0}}\n",
+                      "t.yaml:3:48: 'uses' must be at least 1");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, limit: {uses: -2}}\n",
+                      "t.yaml:3:48: 'uses' must be a non-negative integer, not a string");
+        expect_errors(HEAD "  - {from: a, to: b, deny: ipc, limit: {uses: 1}}\n",
+                      "t.yaml:3:33: 'limit' does not apply to deny rules");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, shadow: maybe}\n",
+                      "t.yaml:3:42: 'shadow' must be true or false, not a string");
         expect_errors(HEAD "  - {from: a, to: b, allow: ipc, limit: 5}\n", "t.yaml:3:41: 'limit' must be a mapping, not a string");
         expect_errors(HEAD "  - {from: a, to: b, allow: ipc, until: tomorrow}\n",
                       "t.yaml:3:41: invalid time 'tomorrow' (expected RFC 3339 like 2026-12-31T23:59:59Z)");

@@ -184,6 +184,12 @@ static void test_kinds_and_time(void **state) {
                   "deny" },
                 { "{ from: mail, to: viewer, kind: signal, signal: KILL, now: \"2026-06-01T00:00:00Z\", expect: ",
                   "deny" },
+                /* Expired: denied by the default, reason expired, naming
+                 * the rule; a case may expect either. */
+                { "{ from: mail, to: viewer, kind: signal, signal: TERM, now: \"2027-06-01T00:00:00Z\", rule: default, "
+                  "expect: ", "deny" },
+                { "{ from: mail, to: viewer, kind: signal, signal: TERM, now: \"2027-06-01T00:00:00Z\", rule: term, "
+                  "expect: ", "deny" },
                 { "{ from: web, to: lib, kind: depend, path: /usr/lib/x, expect: ", "allow" },
                 { "{ from: web, to: lib, kind: depend, path: /usr/lib/x, mode: rw, expect: ", "deny" },
                 { "{ from: web, to: lib, kind: depend, service: lib, expect: ", "deny" },

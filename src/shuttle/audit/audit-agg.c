@@ -10,8 +10,10 @@
 #include "common/macro.h"
 #include "shuttle/audit/audit-agg.h"
 
-/* The key fields besides the source, in AuditRecord order. */
-enum { F_TO, F_KIND, F_OP, F_OBJECT, F_RULE, F_REASON, N_FIELDS };
+/* The key fields besides the source, in AuditRecord order, then the
+ * shadow decision (extra keys shadow_decision, shadow_rule), which the
+ * summary carries on. */
+enum { F_TO, F_KIND, F_OP, F_OBJECT, F_RULE, F_REASON, F_SHADOW_DECISION, F_SHADOW_RULE, N_FIELDS };
 
 typedef struct AggKey {
         bool used;
@@ -60,8 +62,12 @@ static const char *field_of(const AuditRecord *r, unsigned i) {
                 return r->object;
         case F_RULE:
                 return r->rule;
-        default:
+        case F_REASON:
                 return r->reason;
+        case F_SHADOW_DECISION:
+                return json_string_value(json_object_get(r->extra, "shadow_decision"));
+        default:
+                return json_string_value(json_object_get(r->extra, "shadow_rule"));
         }
 }
 
@@ -138,6 +144,10 @@ static int write_summary(AuditAgg *a, const AggSource *s, const char *const f[N_
         extra = json_pack("{s:I,s:s,s:s}", "suppressed", (json_int_t) n, "first",
                           audit_format_timestamp(first, t1), "last", audit_format_timestamp(last, t2));
         if (!extra || (over && json_object_set_new(extra, "over_budget", json_true()) < 0))
+                return -ENOMEM;
+        if (f[F_SHADOW_DECISION] && f[F_SHADOW_RULE] &&
+            (json_object_set_new(extra, "shadow_decision", json_string(f[F_SHADOW_DECISION])) < 0 ||
+             json_object_set_new(extra, "shadow_rule", json_string(f[F_SHADOW_RULE])) < 0))
                 return -ENOMEM;
         return a->write(a->userdata, &(AuditRecord) {
                                              .group = s->group,

@@ -7,7 +7,8 @@
  * a record; nothing here does I/O or logs.
  *
  * A denial's key is its source (group, from) and what was asked (to, kind,
- * op, object, rule, reason).  Per source and window (10 s):
+ * op, object, rule, reason; and the extra keys shadow_decision and
+ * shadow_rule, which a summary carries on).  Per source and window (10 s):
  *  - the first key_burst denials of a key are written in full, the rest
  *    are counted; when the window closes a summary is written with the
  *    same fields and "suppressed":N,"first":TS,"last":TS (the times of the

@@ -156,6 +156,8 @@ typedef struct LimitState {
         double tokens;      /* rate: a token bucket of rate_count per interval */
         uint64_t last_usec;
         unsigned open;      /* max_open: proxied connections open now */
+        uint64_t used;      /* uses: requests allowed so far (kept across
+                             * reloads while the rule keeps its id) */
         struct LimitState *next;
 } LimitState;
 
@@ -298,6 +300,10 @@ struct Broker {
         Policy *policy;
         char policy_digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
         GroupPolicy *group_policies;
+        Policy *shadow_policy;      /* the candidate beside the node's policy (shadow.c) */
+        char shadow_digest[POLICY_DIGEST_LEN + 1];
+        char **shadow_files;        /* what it was loaded from */
+        size_t n_shadow_files;
         LimitState *limits;
         struct AuditLog *audit;
         char *audit_path;           /* absolute: what control's "audit-log" answers */

@@ -153,11 +153,16 @@ const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDe
         LimitState *l;
 
         *ret_limit = NULL;
-        if (!lim->rate_count && !lim->max_open)
+        if (!lim->rate_count && !lim->max_open && !lim->uses)
                 return NULL;
         l = limit_get(b, d->rule_id, from->qname);
         if (!l)
                 return "out of memory";
+        /* Spent: said as such (reason used-up), before any token is taken. */
+        if (lim->uses && l->used >= lim->uses) {
+                snprintf(why, size, "%s", POLICY_REASON_USED_UP);
+                return why;
+        }
         if (lim->rate_count) {
                 uint64_t now = clock_usec(CLOCK_MONOTONIC);
                 double cap = (double) lim->rate_count;
@@ -180,6 +185,8 @@ const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDe
         }
         if (lim->rate_count)
                 l->tokens -= 1;
+        if (lim->uses)
+                l->used++;
         if (lim->max_open)
                 *ret_limit = l;
         return NULL;
@@ -379,6 +386,7 @@ const ControlOp broker_control_ops[] = {
         { "transfer-revoke", op_transfer_revoke },
         { "group-policy", op_group_policy },
         { "reload", op_reload },
+        { "policy-shadow", shadow_control_op },
         {},
 };
 
@@ -592,6 +600,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         }
 
         reload_restore_groups(b);
+        shadow_restore(b);
         (void) registry_readopt(b);
         *ret = b;
         return 0;
@@ -735,6 +744,8 @@ Broker *broker_free(Broker *b) {
                 group_policy_free(g);
         }
         policy_unref(b->policy);
+        policy_unref(b->shadow_policy);
+        strv_free(b->shadow_files);
         for (size_t i = 0; i < b->n_policy_paths; i++)
                 free(b->policy_paths[i]);
         free(b->policy_paths);

@@ -64,6 +64,25 @@ int reload_load_main(Broker *b, Policy **ret, char **ret_error);
  * broker decides for them as before (invariant 11). */
 void reload_restore_groups(Broker *b);
 GroupPolicy *group_policy_free(GroupPolicy *g);
+/* The shadow policy's load (paths, taken) or, with NULL, its drop, in turn
+ * with the other loads. */
+int reload_shadow_request(Broker *b, ControlConn *cc, char **paths);
+
+/* shadow.c: the candidate's decision beside the enforcing one. */
+/* Worker: loads paths and writes <state>/shadow.yaml.new. */
+int shadow_load(const char *state_dir, const char *const *paths, size_t n_paths, Policy **ret,
+                char ret_digest[static POLICY_DIGEST_LEN + 1], char **ret_error);
+/* Loop: puts a load's result in place (or says why not), audited; the
+ * reply.  Takes *policy and *paths_take when it succeeds. */
+json_t *shadow_apply(Broker *b, int r, Policy **policy, char ***paths_take, size_t n_paths,
+                     const char digest[static POLICY_DIGEST_LEN + 1], const char *error);
+json_t *shadow_clear(Broker *b);
+json_t *shadow_status_json(Broker *b);
+/* At start: the copy under <state>/, if any. */
+void shadow_restore(Broker *b);
+json_t *shadow_control_op(Broker *b, ControlConn *cc, json_t *req);
+/* r->shadow and r->has_shadow, after the enforcing policy decided r->d. */
+void shadow_decide(Broker *b, const Policy *enforcing, Request *r);
 
 
 /* registry.c */

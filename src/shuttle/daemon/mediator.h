@@ -13,7 +13,8 @@
  *   2. decode the frame (protocol.c; a malformed one drops the peer);
  *   3. build the policy request        (MediatorOps.build)
  *   4. decide, with the rule's limits  (pipeline: policy_decide(),
- *                                       broker_limits_admit())
+ *                                       shadow_decide() beside it, never
+ *                                       enforced; broker_limits_admit())
  *   5. carry out an allowed request    (MediatorOps.carry_out)
  *   6. audit: one record per decided request, with the deciding rule, and
  *      with the outcome: an error after an allow is on record too
@@ -69,6 +70,8 @@ typedef struct Request {
         bool preset;              /* build decided itself (d): a grant that needs no rule, or
                                    * a refusal the policy is not asked about */
         PolicyDecision d;         /* the decision (the pipeline's unless preset) */
+        PolicyDecision shadow;    /* the candidate's, never enforced (shadow.c) */
+        bool has_shadow;          /* there is a candidate and shadow is its decision */
 
         /* Set by the pipeline when it allows: the grant's max_open count,
          * for carry_out to raise while what it opens lives (NULL: none). */

@@ -261,6 +261,12 @@ static void audit_request(Request *r, int status) {
                 json_object_set_new(extra, "rule_file", json_string(r->d.rule_file));
                 json_object_set_new(extra, "rule_line", json_integer(r->d.rule_line));
         }
+        /* The candidate's decision, never enforced (shadow.c). */
+        if (r->has_shadow && (extra || (extra = json_object()))) {
+                json_object_set_new(extra, "shadow_decision",
+                                    json_string(policy_verdict_to_string(r->shadow.verdict)));
+                json_object_set_new(extra, "shadow_rule", json_string(r->shadow.rule_id ?: "default"));
+        }
         /* What `audit explain` asks again, beside the object: the IPC type
          * decided on, and an invocation's arguments one by one (object
          * joins them with spaces).  Arguments only if each is UTF-8 (JSON
@@ -350,10 +356,14 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
         } else if (status == REQUEST_UNDECIDED) {
                 status = ops->carry_out(r);
         } else {
+                const Policy *policy = broker_policy_for(b, from);
+
                 decided = true;
-                if (!r->preset && policy_decide(broker_policy_for(b, from), &r->policy, &r->d) < 0)
+                if (!r->preset && policy_decide(policy, &r->policy, &r->d) < 0)
                         r->d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
                                                  .reason = "malformed request", .audited = true };
+                else if (!r->preset)
+                        shadow_decide(b, policy, r);
                 /* "A request for rw does not match an ro rule": the engine
                  * sees to that; this is the belt to its braces. */
                 if (!r->preset && r->d.verdict == POLICY_ALLOW && r->policy.mode == POLICY_MODE_RW &&

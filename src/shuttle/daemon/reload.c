@@ -23,7 +23,8 @@
  * <state>/groups/G/ is replaced (written by the worker beside it, renamed
  * on the loop) so that a restarted broker restores the newest, and the
  * reload is audited (kind policy, op reload: one record for the node's
- * policy, one per group).
+ * policy, one per group).  The shadow policy (shadow.c) is loaded here in
+ * turn too, and is not touched by a full reload.
  *
  * The worker touches nothing of the Broker: its job carries copies of what
  * it reads and gets back policies and error text.  The policy library keeps
@@ -56,6 +57,7 @@ typedef enum ReloadKind {
         RELOAD_ALL,         /* --policy files, then every group's */
         RELOAD_GROUP,       /* one group's policy file */
         RELOAD_GROUP_DROP,  /* forget a group's policy (nothing to read) */
+        RELOAD_SHADOW,      /* the shadow policy's files (shadow.c); none: drop it */
 } ReloadKind;
 
 typedef struct GroupLoad {
@@ -307,7 +309,9 @@ static void *worker(void *userdata) {
                 j->r = load_files(p, 1, &j->groups[0].policy, &j->error);
                 if (j->r >= 0)
                         (void) policy_store_save(j->state_dir, j->groups[0].policy, j->groups[0].digest);
-        }
+        } else if (j->kind == RELOAD_SHADOW)
+                j->r = shadow_load(j->state_dir, (const char *const *) j->paths, j->n_paths, &j->policy, j->digest,
+                                   &j->error);
         /* Last: the loop may free j as soon as it sees this. */
         (void) !write(j->done_fd, &one, sizeof(one));
         return NULL;
@@ -759,7 +763,15 @@ static void apply_drop(Broker *b, ReloadJob *j) {
 }
 
 static void apply(Broker *b, ReloadJob *j) {
+        json_t *reply;
+
         switch (j->kind) {
+        case RELOAD_SHADOW:
+                reply = j->n_paths ? shadow_apply(b, j->r, &j->policy, &j->paths, j->n_paths, j->digest, j->error)
+                                   : shadow_clear(b);
+                job_reply_json(j, reply);
+                json_decref(reply);
+                break;
         case RELOAD_ALL:
                 apply_all(b, j);
                 break;
@@ -805,7 +817,7 @@ static void start_next(Broker *b) {
 
                 rl->queue = j->next;
                 j->next = NULL;
-                if (j->kind == RELOAD_GROUP_DROP) {
+                if (j->kind == RELOAD_GROUP_DROP || (j->kind == RELOAD_SHADOW && !j->n_paths)) {
                         apply(b, j);
                         job_free(j);
                         continue;
@@ -845,12 +857,17 @@ void reload_event(Broker *b) {
         start_next(b);
 }
 
-static void enqueue(Reloader *rl, ReloadJob *j) {
-        ReloadJob **i = &rl->queue;
+/* Queues j, or frees it if what the caller filled in is not ok. */
+static int enqueue(Broker *b, ReloadJob *j, ControlConn *cc, bool ok) {
+        ReloadJob **i = &b->reloader->queue;
 
+        if (!ok || job_add_waiter(j, cc) < 0)
+                return job_free(j), -ENOMEM;
         while (*i)
                 i = &(*i)->next;
         *i = j;
+        start_next(b);
+        return 0;
 }
 
 int reload_request(Broker *b, ControlConn *cc) {
@@ -870,29 +887,27 @@ int reload_request(Broker *b, ControlConn *cc) {
         if (!j)
                 return -ENOMEM;
         j->kind = RELOAD_ALL;
-        if (job_add_waiter(j, cc) < 0) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        enqueue(rl, j);
-        start_next(b);
-        return 0;
+        return enqueue(b, j, cc, true);
 }
 
 int reload_group_request(Broker *b, ControlConn *cc, const char *group, const char *file, const char *source) {
-        Reloader *rl = b->reloader;
         ReloadJob *j = calloc(1, sizeof(*j));
 
         if (!j)
                 return -ENOMEM;
         j->kind = file ? RELOAD_GROUP : RELOAD_GROUP_DROP;
-        if (job_add_group(j, group, file ?: "", file ? source : NULL) < 0 || job_add_waiter(j, cc) < 0) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        enqueue(rl, j);
-        start_next(b);
-        return 0;
+        return enqueue(b, j, cc, job_add_group(j, group, file ?: "", file ? source : NULL) >= 0);
+}
+
+int reload_shadow_request(Broker *b, ControlConn *cc, char **paths) {
+        ReloadJob *j = calloc(1, sizeof(*j));
+
+        if (!j)
+                return strv_free(paths), -ENOMEM;
+        *j = (ReloadJob){ .kind = RELOAD_SHADOW, .paths = paths };
+        while (paths && paths[j->n_paths])
+                j->n_paths++;
+        return enqueue(b, j, cc, true);
 }
 
 void reload_forget(Broker *b, ControlConn *cc) {

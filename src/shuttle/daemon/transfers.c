@@ -705,6 +705,7 @@ int transfer_restore(Broker *b, uint64_t id, const json_t *o) {
                 PolicyDecision count = d;
                 char buf[8];
                 count.limits.rate_count = 0;
+                count.limits.uses = 0;  /* used when it was made */
                 count.limits.max_open = UINT64_MAX;
                 if (!broker_limits_admit(b, from, &count, &t->limit, buf, sizeof(buf)) && t->limit)
                         t->limit->open++;
