@@ -344,7 +344,7 @@ static void test_top_level_errors(void **state) {
         expect_errors("group: app\n", "g.yaml:1:1: missing 'containers'");
         expect_errors("containers:\n  a: { command: [x] }\n", "g.yaml:1:1: missing 'group' (the group's name)");
         expect_errors(HEAD "  a: { command: [x] }\nversion: 1\n",
-                      "g.yaml:4:1: unknown key 'version' at the top level (expected group, policy or containers)");
+                      "g.yaml:4:1: unknown key 'version' at the top level (expected group, policy, containers or learn)");
         expect_errors(HEAD "  a: { command: [x] }\ngroup: b\n",
                       "g.yaml:4:1: duplicate key 'group' (first at line 1 column 1)");
         expect_errors("group: \"bad name\"\ncontainers:\n  a: { command: [x] }\n",
@@ -638,7 +638,7 @@ static void test_many_errors_reported(void **state) {
                       "  b:\n"
                       "    limits: { pids: lots }\n"
                       "    exports: [{ name: s, fifo: s }]\n",
-                      "g.yaml:2:1: unknown key 'bogus' at the top level (expected group, policy or containers)",
+                      "g.yaml:2:1: unknown key 'bogus' at the top level (expected group, policy, containers or learn)",
                       "g.yaml:6:10: 'net': 'wifi': expected 'none', 'loopback' or 'bridge'",
                       "g.yaml:9:21: 'pids': invalid count 'lots' (expected a positive number or max)",
                       "g.yaml:10:32: 'fifo': 's': expected an absolute path without '.' or '..'",

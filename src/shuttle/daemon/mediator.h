@@ -69,6 +69,7 @@ typedef struct Request {
         bool preset;              /* build decided itself (d): a grant that needs no rule, or
                                    * a refusal the policy is not asked about */
         PolicyDecision d;         /* the decision (the pipeline's unless preset) */
+        bool learned;             /* allowed by the caller's learn mode, not by d's rule */
 
         /* Set by the pipeline when it allows: the grant's max_open count,
          * for carry_out to raise while what it opens lives (NULL: none). */

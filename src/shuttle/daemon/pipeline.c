@@ -289,6 +289,7 @@ static void audit_request(Request *r, int status) {
                                               .op = r->op,
                                               .object = r->object,
                                               .allow = allow,
+                                              .learn = allow && r->learned,
                                               .rule = r->d.rule_id ?: "-",
                                               .reason = !allow && r->why[0] ? r->why : r->d.reason,
                                               .extra = extra,
@@ -317,6 +318,23 @@ static void reply_request(Request *r, const MediatorOps *ops, int status) {
                 shuttle_msg_reply(&r->reply, r->msg->id, 0, NULL);
         if (client_send(r->broker, r->client, &r->reply, fd) < 0 && ops->undo)
                 ops->undo(r);
+}
+
+/* Learn mode (the caller's registration, never anything it sends): a
+ * request the policy denies because no rule matched is allowed, and its
+ * record says "learn".  Only that: a deny rule the operator wrote still
+ * denies, and what is refused for other reasons (malformed, refused while
+ * it was built, over a rule's limit, rw asked of an ro grant) never reaches
+ * here as a policy deny.  What is granted is what was asked: the mode the
+ * request names (read-only if it names none). */
+static bool learn_adjust(Request *r) {
+        if (!r->from->learn || r->d.verdict != POLICY_DENY || r->d.rule)
+                return false;
+        r->d.verdict = POLICY_ALLOW;
+        r->d.reason = "learn mode: no rule matched";
+        r->d.mode = r->policy.mode != POLICY_MODE_NONE ? r->policy.mode : POLICY_MODE_RO;
+        r->d.audited = true;
+        return true;
 }
 
 /* Identify (done: r->from is the channel's), build, decide with the
@@ -354,6 +372,8 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                 if (!r->preset && policy_decide(broker_policy_for(b, from), &r->policy, &r->d) < 0)
                         r->d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
                                                  .reason = "malformed request", .audited = true };
+                else if (!r->preset)
+                        r->learned = learn_adjust(r);
                 /* "A request for rw does not match an ro rule": the engine
                  * sees to that; this is the belt to its braces. */
                 if (!r->preset && r->d.verdict == POLICY_ALLOW && r->policy.mode == POLICY_MODE_RW &&
