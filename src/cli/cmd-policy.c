@@ -78,7 +78,8 @@ static void help_policy(void) {
                "  reach FILE... --from A [--to B]\n"
                "                         what A can affect, directly or through others\n"
                "  test FILE... [--json]  run the policy's tests\n"
-               "  lint FILE...           find rules that never decide, or are unused\n\n"
+               "  lint FILE...           find rules that never decide, or are unused\n"
+               "  draft --audit LOG      write the policy that allows what the log shows\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
 
@@ -506,6 +507,7 @@ int verb_policy(int argc, char **argv) {
                 { "reach", policy_reach_main },
                 { "test", policy_verb_test },
                 { "lint", policy_verb_lint },
+                { "draft", policy_verb_draft },
         };
 
         if (argc < 2) {

@@ -5,3 +5,5 @@ shuttlectl_SOURCES += src/cli/policy-reach.c
 shuttlectl_LDADD += $(YAML_LIBS)
 # policy test and policy lint (lint reads group files and the audit log).
 shuttlectl_SOURCES += src/cli/cmd-policy-test.c src/cli/cmd-policy-lint.c
+# policy draft: the records → rules part is pure (policy-draft.c, unit-tested).
+shuttlectl_SOURCES += src/cli/cmd-policy-draft.c src/cli/policy-draft.c src/cli/policy-draft.h

@@ -283,7 +283,8 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         opterr = 0;
         while ((opt = getopt_long(argc, argv, "+:n:m:v:e:u:tw:hf:d", options, NULL)) >= 0) {
                 if (!o->container_option && opt != 'f' && opt != 'd' && opt != 'h' && opt != ':' && opt != '?' &&
-                    opt != OPT_STATE_DIR && opt != OPT_CGROUP_ROOT && opt != OPT_NO_SHIM)
+                    opt != OPT_STATE_DIR && opt != OPT_CGROUP_ROOT && opt != OPT_NO_SHIM &&
+                    opt != OPT_LEARN)
                         o->container_option = option_name(opt);
                 switch (opt) {
                 case 'n':

@@ -36,3 +36,4 @@ int audit_explain_main(int argc, char **argv);
 /* policy test, policy lint (cmd-policy-test.c, cmd-policy-lint.c) */
 int policy_verb_test(int argc, char **argv);
 int policy_verb_lint(int argc, char **argv);
+int policy_verb_draft(int argc, char **argv);
