@@ -7,7 +7,7 @@
 # never observed denied.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 29
+plan 31
 
 ex=$T/walkthrough
 mkdir -p "$ex/bin"
@@ -54,6 +54,15 @@ out=$("$SHUTTLECTL" audit --file "$AUDIT_LOG" --decision learn 2>&1)
 check_match "audit --decision learn lists them" "learn +ipc +proxy-connect +web → db" "$out"
 check_nomatch "... and nothing else" " allow | deny " "$out"
 
+# Learn mode is the registration's: a broker killed and started again
+# re-adopts the group's containers in it.
+kill -KILL "$BROKER_PID"
+wait "$BROKER_PID" 2>/dev/null
+start_broker
+out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /opt/webapp/kvcli --broker db.kv GET greeting 2>&1)
+check_eq "after kill -9 and a restart of the broker, web still learns" "VALUE hello from db" "$out"
+check_eq "... recorded as learn" "2" "$(audit_grep '"from":"web","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"learn"' | wc -l)"
+
 # A container not in learn mode is not helped by the group's.
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --name outsider \
         -v "$ex/bin:/opt/webapp:ro" -- /opt/webapp/kvcli --broker db.kv GET greeting 2>&1; echo "rc=$?")
@@ -63,9 +72,9 @@ check_match "... recorded as a deny" '"from":"outsider","to":"db","kind":"ipc","
 
 # 2. Draft.
 out=$("$SHUTTLECTL" policy draft --audit "$AUDIT_LOG" --group webapp -o "$ex/draft.yaml" 2>&1; echo "rc=$?")
-check_match "policy draft writes a draft" "wrote .*draft.yaml: 1 rule for 2 requests.*rc=0" "$(echo $out)"
+check_match "policy draft writes a draft" "wrote .*draft.yaml: 1 rule for 3 requests.*rc=0" "$(echo $out)"
 check_match "... one rule, web to db's kv, commented with its counts" \
-        "# seen 2 times \(2 learned\), first .*, last .*
+        "# seen 3 times \(3 learned\), first .*, last .*
   - id: web-ipc-db
     from: \"webapp/web\"
     to: \"webapp/db\"
