@@ -131,6 +131,38 @@ static int entry_init(Entry *e, const AuditRequest *a, json_t *rec) {
         return 0;
 }
 
+/* A path a rule can name: absolute and normalised (no ".", "..", "//" or
+ * trailing '/'), as the policy loader wants it. */
+static bool path_ok(const char *p) {
+        size_t n;
+
+        if (!p || p[0] != '/')
+                return false;
+        if (streq(p, "/"))
+                return true;
+        n = strlen(p);
+        if (p[n - 1] == '/' || strstr(p, "//") || strstr(p, "/./") || strstr(p, "/../"))
+                return false;
+        return !(n >= 2 && streq(p + n - 2, "/.")) && !(n >= 3 && streq(p + n - 3, "/.."));
+}
+
+/* Whether a rule can name the object of a request exactly. */
+static bool nameable(const AuditRequest *a) {
+        switch (a->req.kind) {
+        case POLICY_KIND_INVOKE:
+                return path_ok(a->req.object);
+        case POLICY_KIND_TRANSFER:
+                return (a->req.name_kind != POLICY_NAME_PATH && a->req.name_kind != POLICY_NAME_PID) ||
+                       path_ok(a->req.object);
+        case POLICY_KIND_SIGNAL:
+                return !a->req.object || !a->req.object[0] || path_ok(a->req.object);
+        case POLICY_KIND_IPC:
+                return a->req.object && a->req.object[0];
+        default:
+                return false;
+        }
+}
+
 int policy_draft_add(PolicyDraft *d, json_t *rec) {
         _cleanup_free_ char *key = NULL;
         const char *why, *decision, *ts;
@@ -145,11 +177,10 @@ int policy_draft_add(PolicyDraft *d, json_t *rec) {
         memset(&a, 0, sizeof(a));
         if (audit_record_request(rec, &a, &why) < 0 || a.note)
                 return 0;
-        /* Only what a rule can name exactly: a transfer of a path or of
-         * a process by its executable must name one (the broker refuses
-         * relative paths before the policy is asked). */
-        if (a.req.kind == POLICY_KIND_TRANSFER && a.req.name_kind == POLICY_NAME_PATH &&
-            (!a.req.object || a.req.object[0] != '/'))
+        /* Only what a rule can name exactly (the broker refuses such
+         * requests before the policy is asked; a record that says
+         * otherwise is not drafted rather than spoil the draft). */
+        if (!nameable(&a))
                 return 0;
         r = key_of(&a, rec, &key);
         if (r < 0)

@@ -15,8 +15,10 @@
  * a peer check), denials over a rule's limit (they name the allow rule but
  * the policy allowed them: the allow record of the same request counts),
  * records that are no request (a container's start, a revocation, a
- * reload), depend records (trees are granted by rules, not asked for), and
- * records audit_record_request() cannot read back.
+ * reload), depend records (trees are granted by rules, not asked for),
+ * records audit_record_request() cannot read back, or only in part, and
+ * requests whose path (an app, a transferred path, an executable) is not
+ * absolute and normalised, which no rule can name.
  *
  * One allow rule per (from, to, kind, object) as audit_record_request()
  * reads it (an invocation's object is its app with its arguments, a

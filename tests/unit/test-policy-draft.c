@@ -89,6 +89,12 @@ static const struct {
         { "{" TS "\"from\":\"b\",\"to\":\"tools\",\"kind\":\"depend\",\"op\":\"mount\",\"object\":\"/opt/t\","
           "\"path\":\"/opt/t\",\"decision\":\"allow\",\"rule\":\"b-tools\"}",
           0 },
+        { "{" TS "\"from\":\"a\",\"to\":\"b\",\"kind\":\"transfer\",\"op\":\"open\",\"object\":\"/srv/../etc\","
+          "\"mode\":\"ro\",\"decision\":\"learn\",\"rule\":\"default\"}",
+          0 },
+        { "{" TS "\"from\":\"a\",\"to\":\"b\",\"kind\":\"invoke\",\"op\":\"exec\",\"object\":\"pdfview\","
+          "\"args\":[],\"decision\":\"learn\",\"rule\":\"default\"}",
+          0 },
         { "{" TS "\"from\":\"web\",\"to\":\"db\",\"kind\":\"protocol\",\"op\":\"malformed\",\"object\":null,"
           "\"decision\":\"deny\",\"rule\":\"-\"}",
           0 },
