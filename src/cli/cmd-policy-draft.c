@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,13 @@ static int read_log(PolicyDraft *d, const char *path, uint64_t since_usec, const
                 r = audit_reader_next(reader, &rec, NULL, NULL);
                 if (r == 0)
                         break;
+                if (r == -EBADMSG) {
+                        /* One damaged line (audit --verify says more)
+                         * does not hide the others. */
+                        log_warning("policy draft: %s:%" PRIu64 ": not a JSON object, skipped",
+                                    audit_reader_get_file(reader), audit_reader_get_line_number(reader));
+                        continue;
+                }
                 if (r < 0)
                         return log_error_errno(r, "policy draft: cannot read '%s': %m", audit_reader_get_file(reader));
                 g = json_string_value(json_object_get(rec, "group"));
