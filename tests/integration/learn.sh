@@ -1,19 +1,23 @@
 #!/bin/bash
 # Learn mode and policy draft, as examples/webapp-policy-walkthrough does
-# them: the webapp in learn mode under an empty policy (what it asks is
-# allowed and recorded as learn, a container not in learn mode is still
-# denied, a deny rule still denies), a draft made from the audit log, and
-# the draft enforced: the same request allowed by the drafted rule, one
-# never observed denied.
+# them: the webapp in learn mode under a policy with one deny rule (what
+# it asks is allowed and recorded as learn, the deny rule still denies, a
+# container not in learn mode is still denied), a draft made from the
+# audit log, and the draft enforced: the same request allowed by the
+# drafted rule, tools (denied by a rule, not drafted) denied.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 31
+plan 33
 
 ex=$T/walkthrough
 mkdir -p "$ex/bin"
 src=${top_srcdir:-.}/examples/webapp-policy-walkthrough
 cp "$src/group.yaml" "$src/policy-empty.yaml" "$ex/"
-cp "$src/policy-empty.yaml" "$ex/policy.yaml"
+# The walkthrough's empty policy, and one deny rule the operator wrote.
+cat "$src/policy-empty.yaml" - >"$ex/policy.yaml" <<'EOF2'
+  - { id: tools-not-db, from: webapp/tools, to: webapp/db, deny: ipc }
+EOF2
+sed -i 's/^rules: \[\]$/rules:/' "$ex/policy.yaml"
 cp "${top_builddir:-.}/examples/webapp/kvd" "${top_builddir:-.}/examples/webapp/webd" \
    "${top_builddir:-.}/examples/webapp/kvcli" "$ex/bin/"
 start_broker
@@ -54,6 +58,13 @@ out=$("$SHUTTLECTL" audit --file "$AUDIT_LOG" --decision learn 2>&1)
 check_match "audit --decision learn lists them" "learn +ipc +proxy-connect +web → db" "$out"
 check_nomatch "... and nothing else" " allow | deny " "$out"
 
+# A deny rule still denies a container in learn mode.
+out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" tools -- /opt/webapp/kvcli --broker db.kv GET greeting 2>&1; echo "rc=$?")
+check_match "a deny rule still denies tools, in learn mode too" "rc=3" "$(echo $out)"
+check_match "... recorded as a deny by that rule" \
+        '"from":"tools","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"deny","rule":"tools-not-db"' \
+        "$(audit_grep '"from":"tools"')"
+
 # Learn mode is the registration's: a broker killed and started again
 # re-adopts the group's containers in it.
 kill -KILL "$BROKER_PID"
@@ -82,7 +93,7 @@ check_match "... one rule, web to db's kv, commented with its counts" \
     endpoint: \"kv\"" "$(cat "$ex/draft.yaml")"
 check_match "... which policy check accepts" "valid, 1 rule" "$("$SHUTTLECTL" policy check "$ex/draft.yaml" 2>&1)"
 check_match "... and which denies what was not observed" "deny" \
-        "$("$SHUTTLECTL" policy explain "$ex/draft.yaml" --from webapp/tools --to webapp/db --kind ipc --endpoint kv 2>&1)"
+        "$("$SHUTTLECTL" policy explain "$ex/draft.yaml" --from webapp/web --to webapp/db --kind ipc --endpoint admin 2>&1)"
 out=$("$SHUTTLECTL" policy draft --audit "$AUDIT_LOG" --group nosuchgroup 2>&1; echo "rc=$?")
 check_match "a draft of nothing is an error" "nothing to draft.*rc=1" "$(echo $out)"
 
@@ -98,9 +109,9 @@ check_match "... allowed by the drafted rule" \
         '"from":"web","to":"db","kind":"ipc","op":"proxy-connect","object":"db.kv","decision":"allow","rule":"web-ipc-db"' \
         "$(audit_grep proxy-connect)"
 out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" tools -- /opt/webapp/kvcli --broker db.kv GET greeting 2>&1; echo "rc=$?")
-check_match "tools, which asked nothing while learning, is denied" "rc=3" "$(echo $out)"
+check_match "tools, which the draft gives nothing, is denied" "rc=3" "$(echo $out)"
 check_match "... by default" '"from":"tools","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"deny","rule":"default"' \
-        "$(audit_grep '"from":"tools"')"
+        "$(audit_grep '"from":"tools"' | tail -1)"
 
 "$SHUTTLECTL" stop --state-dir "$STATE_DIR" webapp >/dev/null 2>&1
 check_eq "no container of the group is left" "" "$("$SHUTTLECTL" ps --state-dir "$STATE_DIR" 2>&1 | tail -n +2)"
