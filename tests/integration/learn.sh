@@ -7,7 +7,7 @@
 # drafted rule, tools (denied by a rule, not drafted) denied.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 33
+plan 39
 
 ex=$T/walkthrough
 mkdir -p "$ex/bin"
@@ -54,6 +54,10 @@ out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /opt/webapp/kvcli --bro
 check_eq "the broker's fast path is learned too" "VALUE hello from db" "$out"
 check_match "... recorded as learn" '"from":"web","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"learn"' \
         "$(audit_grep '"op":"connect"')"
+out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /run/shuttle/bin/shuttle-invoke db /bin/uname -n 2>&1)
+check_eq "an invocation is learned: uname runs in db" "db" "$out"
+check_match "... recorded as learn" '"from":"web","to":"db","kind":"invoke","op":"exec","object":"/bin/uname -n","decision":"learn"' \
+        "$(audit_grep '"op":"exec"')"
 out=$("$SHUTTLECTL" audit --file "$AUDIT_LOG" --decision learn 2>&1)
 check_match "audit --decision learn lists them" "learn +ipc +proxy-connect +web → db" "$out"
 check_nomatch "... and nothing else" " allow | deny " "$out"
@@ -83,7 +87,7 @@ check_match "... recorded as a deny" '"from":"outsider","to":"db","kind":"ipc","
 
 # 2. Draft.
 out=$("$SHUTTLECTL" policy draft --audit "$AUDIT_LOG" --group webapp -o "$ex/draft.yaml" 2>&1; echo "rc=$?")
-check_match "policy draft writes a draft" "wrote .*draft.yaml: 1 rule for 3 requests.*rc=0" "$(echo $out)"
+check_match "policy draft writes a draft" "wrote .*draft.yaml: 2 rules for 4 requests.*rc=0" "$(echo $out)"
 check_match "... one rule, web to db's kv, commented with its counts" \
         "# seen 3 times \(3 learned\), first .*, last .*
   - id: web-ipc-db
@@ -91,7 +95,15 @@ check_match "... one rule, web to db's kv, commented with its counts" \
     to: \"webapp/db\"
     allow: ipc
     endpoint: \"kv\"" "$(cat "$ex/draft.yaml")"
-check_match "... which policy check accepts" "valid, 1 rule" "$("$SHUTTLECTL" policy check "$ex/draft.yaml" 2>&1)"
+check_match "... and one for the invocation, with its argument" \
+        "# seen 1 time \(1 learned\), first .*, last .*
+  - id: web-invoke-db
+    from: \"webapp/web\"
+    to: \"webapp/db\"
+    allow: invoke
+    app: \"/bin/uname\"
+    args: \[\"-n\"\]" "$(cat "$ex/draft.yaml")"
+check_match "... which policy check accepts" "valid, 2 rules" "$("$SHUTTLECTL" policy check "$ex/draft.yaml" 2>&1)"
 check_match "... and which denies what was not observed" "deny" \
         "$("$SHUTTLECTL" policy explain "$ex/draft.yaml" --from webapp/web --to webapp/db --kind ipc --endpoint admin 2>&1)"
 out=$("$SHUTTLECTL" policy draft --audit "$AUDIT_LOG" --group nosuchgroup 2>&1; echo "rc=$?")
@@ -108,6 +120,12 @@ check_eq "web still reads db's value" "hello from db" "$out"
 check_match "... allowed by the drafted rule" \
         '"from":"web","to":"db","kind":"ipc","op":"proxy-connect","object":"db.kv","decision":"allow","rule":"web-ipc-db"' \
         "$(audit_grep proxy-connect)"
+out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /run/shuttle/bin/shuttle-invoke db /bin/uname -n 2>&1)
+check_eq "the invocation is allowed as drafted" "db" "$out"
+out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /run/shuttle/bin/shuttle-invoke db /bin/uname -s 2>&1; echo "rc=$?")
+check_nomatch "... with another argument, it is not" "Linux" "$out"
+check_match "... denied by default" '"from":"web","to":"db","kind":"invoke","op":"exec","object":"/bin/uname -s","decision":"deny","rule":"default"' \
+        "$(audit_grep '"op":"exec"')"
 out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" tools -- /opt/webapp/kvcli --broker db.kv GET greeting 2>&1; echo "rc=$?")
 check_match "tools, which the draft gives nothing, is denied" "rc=3" "$(echo $out)"
 check_match "... by default" '"from":"tools","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"deny","rule":"default"' \

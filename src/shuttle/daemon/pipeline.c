@@ -325,14 +325,27 @@ static void reply_request(Request *r, const MediatorOps *ops, int status) {
  * record says "learn".  Only that: a deny rule the operator wrote still
  * denies, and what is refused for other reasons (malformed, refused while
  * it was built, over a rule's limit, rw asked of an ro grant) never reaches
- * here as a policy deny.  What is granted is what was asked: the mode the
- * request names (read-only if it names none). */
+ * here as a policy deny.  What is granted is what was asked and no more:
+ * a transfer's access as asked (read-only if not said), a FIFO's end as
+ * asked, an invocation without its file arguments crossing and without
+ * the caller's environment (as a rule that says neither). */
 static bool learn_adjust(Request *r) {
         if (!r->from->learn || r->d.verdict != POLICY_DENY || r->d.rule)
                 return false;
         r->d.verdict = POLICY_ALLOW;
         r->d.reason = "learn mode: no rule matched";
-        r->d.mode = r->policy.mode != POLICY_MODE_NONE ? r->policy.mode : POLICY_MODE_RO;
+        switch (r->policy.kind) {
+        case POLICY_KIND_TRANSFER:
+        case POLICY_KIND_DEPEND:
+                r->d.mode = r->policy.mode == POLICY_MODE_RW ? POLICY_MODE_RW : POLICY_MODE_RO;
+                break;
+        case POLICY_KIND_IPC:
+                r->d.mode = r->policy.mode;
+                break;
+        default:
+                r->d.mode = POLICY_MODE_NONE;
+                break;
+        }
         r->d.audited = true;
         return true;
 }
