@@ -7,7 +7,7 @@
 # drafted rule, tools (denied by a rule, not drafted) denied.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 39
+plan 42
 
 ex=$T/walkthrough
 mkdir -p "$ex/bin"
@@ -84,6 +84,16 @@ out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --name outsider \
 check_match "a container run without --learn is denied" "rc=3" "$(echo $out)"
 check_match "... recorded as a deny" '"from":"outsider","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"deny","rule":"default"' \
         "$(audit_grep '"from":"outsider"')"
+
+# A single container in learn mode, and one that cannot learn (no broker).
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --learn --name solo \
+        -v "$ex/bin:/opt/webapp:ro" -- /opt/webapp/kvcli --broker db.kv GET greeting 2>&1; echo "rc=$?")
+check_match "run --learn -- CMD learns too" "LEARN MODE.*VALUE hello from db rc=0" "$(echo $out)"
+check_match "... recorded as learn" '"from":"solo","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"learn"' \
+        "$(audit_grep '"from":"solo"')"
+mkdir -p "$T/nobroker"
+out=$("$SHUTTLECTL" run --state-dir "$T/nobroker" --learn --name nolearn -- true 2>&1; echo "rc=$?")
+check_match "run --learn without a broker does not run the command" "no broker .* to learn for container 'nolearn'.*rc=125" "$(echo $out)"
 
 # 2. Draft.
 out=$("$SHUTTLECTL" policy draft --audit "$AUDIT_LOG" --group webapp -o "$ex/draft.yaml" 2>&1; echo "rc=$?")
