@@ -47,7 +47,7 @@ comp shuttlectl run --net "";           only none loopback; ok $? "shuttlectl ru
 comp shuttlectl run --net = "";         only none loopback; ok $? "shuttlectl run --net=<TAB> gives none loopback" "got: $(echo $reply)"
 comp shuttlectl kill x "";              has TERM && has KILL; ok $? "shuttlectl kill x <TAB> includes TERM and KILL" "got: $(echo $reply)"
 comp shuttlectl ps --format "";         only table json; ok $? "shuttlectl ps --format <TAB> gives table json" "got: $(echo $reply)"
-comp shuttlectl audit --decision "";    only allow deny; ok $? "shuttlectl audit --decision <TAB> gives allow deny" "got: $(echo $reply)"
+comp shuttlectl audit --decision "";    only allow deny learn; ok $? "shuttlectl audit --decision <TAB> gives allow deny learn" "got: $(echo $reply)"
 comp shuttlectl audit --kind "";        only ipc invoke transfer depend signal; ok $? "shuttlectl audit --kind <TAB> gives the kinds" "got: $(echo $reply)"
 comp shuttlectl policy "";              has check && has explain; ok $? "shuttlectl policy <TAB> gives its commands" "got: $(echo $reply)"
 comp shuttlectl audit "";               only graph explain; ok $? "shuttlectl audit <TAB> gives graph and explain" "got: $(echo $reply)"
@@ -68,6 +68,8 @@ ok $? "shuttlectl run -f <TAB> offers *.yaml, *.yml and directories only"
 ok $? "shuttlectl run --rootfs <TAB> offers host and directories"
 (cd "$tmp/files" && comp shuttlectl policy lint --group ""; has a.yaml && has b.yml && ! has c.txt)
 ok $? "shuttlectl policy lint --group <TAB> offers group files"
+(cd "$tmp/files" && comp shuttlectl policy draft --group ""; ! has a.yaml)
+ok $? "shuttlectl policy draft --group <TAB> offers no files (it takes a group's name)"
 
 # Names: a stand-in shuttlectl whose ps prints two containers, and a state
 # directory with a group; --state-dir on the command line must be used.

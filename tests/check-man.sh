@@ -31,6 +31,7 @@ compare "shuttlectl policy" "$(for sub in check explain show reload reach; do "$
 compare "shuttlectl policy test" "$("$SHUTTLECTL" policy test --help)" "$man/shuttlectl.1" '/^\.SH POLICY TEST$/,/^\.SH /p'
 compare "shuttlectl policy lint" "$("$SHUTTLECTL" policy lint --help)" "$man/shuttlectl.1" '/^\.SH POLICY LINT$/,/^\.SH /p'
 compare "shuttlectl policy shadow" "$("$SHUTTLECTL" policy shadow --help)" "$man/shuttlectl.1" '/^\.SH POLICY SHADOW$/,/^\.SH /p'
+compare "shuttlectl policy draft" "$("$SHUTTLECTL" policy draft --help)" "$man/shuttlectl.1" '/^\.SH POLICY DRAFT$/,/^\.SH /p'
 compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH PS/p'
 # audit up to its first subcommand's .SS; each subcommand to the next .SS or .SH.
 compare "shuttlectl audit" "$("$SHUTTLECTL" audit --help)" "$man/shuttlectl.1" '/^\.SH AUDIT/,/^\.S[SH] /p'

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli/audit-shadow-diff.h"
@@ -41,7 +42,9 @@ static void help(void) {
                "  --from NAME            only requests from NAME (a glob)\n"
                "  --to NAME              only requests to NAME (a glob)\n"
                "  --kind KIND            only this kind (a glob): ipc, invoke, transfer, ...\n"
-               "  --decision allow|deny  only allowed or only denied requests\n"
+               "  --decision allow|deny|learn\n"
+               "                         only allowed, only denied or only learned requests\n"
+               "                         (learn: allowed by learn mode; red on a terminal)\n"
                "  --since TIME           only records at or after TIME: RFC 3339\n"
                "                         (2024-05-01T12:00:00Z) or an age (30s, 10m, 1h)\n"
                "  --follow               keep printing records as they are appended\n"
@@ -115,8 +118,8 @@ static int parse_args(int argc, char **argv, AuditArgs *a) {
                         a->filter.kind = optarg;
                         break;
                 case ARG_DECISION:
-                        if (!streq(optarg, "allow") && !streq(optarg, "deny")) {
-                                log_error("audit: invalid --decision '%s' (expected allow or deny)", optarg);
+                        if (!streq(optarg, "allow") && !streq(optarg, "deny") && !streq(optarg, "learn")) {
+                                log_error("audit: invalid --decision '%s' (expected allow, deny or learn)", optarg);
                                 return -EINVAL;
                         }
                         a->filter.decision = optarg;
@@ -260,6 +263,8 @@ static void print_rule(json_t *rec, const char *day) {
         put_cell(buf, 160, false);
 }
 
+static bool learn_color;
+
 static void print_row(json_t *rec) {
         char tsbuf[21];
         char route[256];
@@ -267,7 +272,14 @@ static void print_row(json_t *rec) {
         short_ts(field(rec, "ts"), NULL, tsbuf);
         put_cell(tsbuf, 20, true);
         printf(" %7" JSON_INTEGER_FORMAT " ", json_integer_value(json_object_get(rec, "seq")));
-        put_cell(field(rec, "decision"), 8, true);
+        /* Learn mode allowed what the policy would deny: red on a
+         * terminal, so that it is not read as an allow. */
+        if (learn_color && field(rec, "decision") && streq(field(rec, "decision"), "learn")) {
+                fputs("\033[1;31m", stdout);
+                put_cell(field(rec, "decision"), 8, true);
+                fputs("\033[0m", stdout);
+        } else
+                put_cell(field(rec, "decision"), 8, true);
         putchar(' ');
         put_cell(field(rec, "kind"), 9, true);
         putchar(' ');
@@ -306,6 +318,7 @@ static int show(const AuditArgs *a) {
         k = audit_reader_open(a->file, a->all, &r);
         if (k < 0)
                 return log_error_errno(k, "Failed to open audit log '%s'%s: %m", a->file, a->origin);
+        learn_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
         if (!a->json)
                 print_header();
         for (;;) {

@@ -80,7 +80,8 @@ static void help_policy(void) {
                "  test FILE... [--json]  run the policy's tests\n"
                "  lint FILE...           find rules that never decide, or are unused\n"
                "  shadow [FILE...|--clear]\n"
-               "                         try a policy in shadow beside the broker's\n\n"
+               "                         try a policy in shadow beside the broker's\n"
+               "  draft --audit LOG      write the policy that allows what the log shows\n\n"
                "See 'shuttlectl policy COMMAND --help' and shuttle-policy(5).\n");
 }
 
@@ -509,6 +510,7 @@ int verb_policy(int argc, char **argv) {
                 { "test", policy_verb_test },
                 { "lint", policy_verb_lint },
                 { "shadow", policy_verb_shadow },
+                { "draft", policy_verb_draft },
         };
 
         if (argc < 2) {

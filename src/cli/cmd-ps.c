@@ -8,18 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli/verb-options.h"
 #include "common/parse.h"
+#include "shuttle/host/broker-client.h"
 
 static const char ps_usage[] =
         "Usage: shuttlectl ps [OPTIONS]\n"
         "\n"
         "List running containers: name, app group, state, pid of the init (as the\n"
         "host sees it), uptime, limits (memory, processes, CPUs; - for none) and\n"
-        "command.\n"
+        "command.  A container the broker mediates in learn mode (see 'shuttlectl\n"
+        "run') is in state LEARNING, in red on a terminal.\n"
         "\n"
         "Options:\n"
         "      --format FORMAT   table (default) or json: an array of objects\n"
@@ -31,6 +34,7 @@ static const char ps_usage[] =
 typedef struct Row {
         char uptime[32], memory[32], pids[32], cpus[32], pid[16];
         const char *state;
+        bool learn;
         char *command;
 } Row;
 
@@ -112,7 +116,13 @@ static char *format_command(char *const *argv) {
         return buf;
 }
 
-static int print_table(const StateInfo *a, size_t n) {
+/* Running, and the broker lets it do what the policy would deny. */
+static bool learning(const char *state_dir, const StateInfo *s) {
+        return s->alive && s->init_pid > 0 && broker_container_learns(state_dir, s->name);
+}
+
+static int print_table(const char *state_dir, const StateInfo *a, size_t n) {
+        bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
         static const char *const head[] = { "NAME", "GROUP", "STATE", "PID", "UPTIME", "MEMORY", "PIDS", "CPUS" };
         size_t w[ELEMENTSOF(head)];
         Row *rows = calloc(n ? n : 1, sizeof(Row));
@@ -127,6 +137,9 @@ static int print_table(const StateInfo *a, size_t n) {
                 const char *cells[ELEMENTSOF(head)];
 
                 r->state = state_of(s);
+                r->learn = learning(state_dir, s);
+                if (r->learn)
+                        r->state = "LEARNING";
                 if (s->init_pid > 0)
                         snprintf(r->pid, sizeof(r->pid), "%d", (int) s->init_pid);
                 else
@@ -160,8 +173,9 @@ static int print_table(const StateInfo *a, size_t n) {
         printf("COMMAND\n");
         for (size_t i = 0; i < n; i++) {
                 const Row *r = &rows[i];
-                printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int) w[0], a[i].name, (int) w[1],
-                       a[i].group ?: "-", (int) w[2], r->state, (int) w[3], r->pid, (int) w[4], r->uptime,
+                printf("%-*s  %-*s  %s%-*s%s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int) w[0], a[i].name, (int) w[1],
+                       a[i].group ?: "-", r->learn && color ? "\033[1;31m" : "", (int) w[2], r->state,
+                       r->learn && color ? "\033[0m" : "", (int) w[3], r->pid, (int) w[4], r->uptime,
                        (int) w[5], r->memory, (int) w[6], r->pids, (int) w[7], r->cpus, r->command ?: "");
         }
         for (size_t i = 0; i < n; i++)
@@ -179,7 +193,7 @@ static json_t *strv_json(char *const *v) {
 
 #define NULL_OR_INT(cond, v) ((cond) ? json_integer((json_int_t) (v)) : json_null())
 
-static int print_json(const StateInfo *a, size_t n) {
+static int print_json(const char *state_dir, const StateInfo *a, size_t n) {
         json_t *arr = json_array();
         char *text;
 
@@ -188,7 +202,7 @@ static int print_json(const StateInfo *a, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 const StateInfo *s = &a[i];
                 json_t *o = json_pack(
-                        "{s:s, s:s?, s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:b}", "name",
+                        "{s:s, s:s?, s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:b, s:b}", "name",
                         s->name, "group", s->group, "state", state_of(s), "pid",
                         NULL_OR_INT(s->init_pid > 0, s->init_pid), "owner_pid",
                         NULL_OR_INT(s->owner_pid > 0, s->owner_pid), "created", (json_int_t) s->created,
@@ -197,7 +211,7 @@ static int print_json(const StateInfo *a, size_t n) {
                         NULL_OR_INT(s->limits.pids_max, s->limits.pids_max), "cpus",
                         s->limits.cpu_quota_usec ? json_real(cpus_of(s)) : json_null(), "command",
                         strv_json(s->command), "hostname", s->hostname ?: s->name, "net", s->net, "workdir",
-                        s->workdir, "detached", s->detached);
+                        s->workdir, "detached", s->detached, "learn", learning(state_dir, s));
                 if (!o || json_array_append_new(arr, o) < 0) {
                         json_decref(arr);
                         return log_oom();
@@ -280,7 +294,7 @@ int verb_ps(int argc, char **argv) {
                 }
                 kept++;
         }
-        r = json ? print_json(a, kept) : print_table(a, kept);
+        r = json ? print_json(state_dir, a, kept) : print_table(state_dir, a, kept);
         state_info_free_array(a, n);
         return r < 0 ? 1 : 0;
 }

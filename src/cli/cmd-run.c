@@ -36,6 +36,9 @@ static int register_container(const ContainerConfig *c, pid_t init_pid, void *us
         int r;
 
         r = broker_register_container(reg->state_dir, c, init_pid, 0, &error);
+        if ((r == -ENOENT || r == -ECONNREFUSED) && c->learn)
+                return log_error_errno(r, "--learn: no broker (shuttled) is running on '%s' to learn for container '%s'",
+                                       reg->state_dir, c->name);
         if (r == -ENOENT || r == -ECONNREFUSED) {
                 log_notice("no broker (shuttled) is running: container '%s' runs isolated, mediation is off",
                            c->name);
@@ -93,6 +96,37 @@ static void remove_shuttle_dir(const char *dir) {
         (void) rmdir(dir);
 }
 
+/* Learn mode is never started by a file alone: the operator names it on
+ * the command line.  With --learn, the containers the file marks learn;
+ * if it marks none (no 'learn' key anywhere), all of them do. */
+static int group_learn_check(Group *g, bool learn) {
+        size_t n = 0;
+
+        if (g->learn_line && !learn) {
+                log_error("%s:%u:%u: 'learn: true' puts containers in learn mode, which must be named on the "
+                          "command line too: shuttlectl run --learn %s",
+                          g->file, g->learn_line, g->learn_column, g->file);
+                return -EPERM;
+        }
+        if (!learn)
+                return 0;
+        if (!g->learn_keys)
+                for (size_t i = 0; i < g->n_containers; i++)
+                        g->containers[i].config.learn = true;
+        for (size_t i = 0; i < g->n_containers; i++)
+                if (g->containers[i].config.learn) {
+                        log_warning("container '%s' of group '%s' runs in LEARN MODE: what the policy denies by "
+                                    "default is allowed and recorded as 'learn'",
+                                    g->containers[i].name, g->name);
+                        n++;
+                }
+        if (n == 0) {
+                log_error("run: --learn: '%s' sets 'learn: false' for every container", g->file);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* shuttlectl run GROUP.yaml */
 static int run_group(RunOptions *o) {
         _cleanup_(policy_diagnostics_clear) PolicyDiagnostics diags = {};
@@ -112,6 +146,8 @@ static int run_group(RunOptions *o) {
                         log_error_errno(r, "run: cannot load '%s': %m", o->group_file);
                 return 1;
         }
+        if (group_learn_check(g, o->learn) < 0)
+                return 1;
         if (geteuid() != 0) {
                 log_error("run: starting an app group needs root");
                 return 1;
@@ -211,6 +247,10 @@ static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
         if (!o->isolated)
                 o->config.hooks.finished = unregister_container;
 
+        if (o->config.learn)
+                log_warning("container '%s' runs in LEARN MODE: what the policy denies by default is allowed and "
+                            "recorded as 'learn'",
+                            o->config.name);
         r = container_run(&o->config, &result);
         if (o->config.shuttle_dir)
                 remove_shuttle_dir(o->config.shuttle_dir);

@@ -7,3 +7,5 @@ shuttlectl_LDADD += $(YAML_LIBS)
 shuttlectl_SOURCES += src/cli/cmd-policy-test.c src/cli/cmd-policy-lint.c
 # policy shadow (a candidate beside the policy in force, in the broker).
 shuttlectl_SOURCES += src/cli/cmd-policy-shadow.c
+# policy draft: the records → rules part is pure (policy-draft.c, unit-tested).
+shuttlectl_SOURCES += src/cli/cmd-policy-draft.c src/cli/policy-draft.c src/cli/policy-draft.h

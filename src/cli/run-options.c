@@ -12,7 +12,7 @@
 
 const char run_usage[] =
         "Usage: shuttlectl run [OPTIONS] [--] CMD [ARG...]\n"
-        "       shuttlectl run [--detach] [--state-dir DIR] GROUP.yaml\n"
+        "       shuttlectl run [--detach] [--learn] [--state-dir DIR] GROUP.yaml\n"
         "\n"
         "Run CMD in a new container in the foreground and exit with its status\n"
         "(128+N when it was killed by signal N), or start the app group that\n"
@@ -56,6 +56,10 @@ const char run_usage[] =
         "                           groups: once every container is ready) and\n"
         "                           leave it running; its output goes to\n"
         "                           'shuttlectl logs NAME'\n"
+        "      --learn              learn mode: what the policy denies because no rule\n"
+        "                           matched is allowed and recorded as 'learn'\n"
+        "                           (app groups: the containers the group file marks\n"
+        "                           with learn: true, or all if it marks none)\n"
         "  -h, --help               show this help\n";
 
 enum {
@@ -73,6 +77,7 @@ enum {
         OPT_EXPORT,
         OPT_ISOLATED,
         OPT_NO_SHIM,
+        OPT_LEARN,
 };
 
 static const struct option options[] = {
@@ -96,6 +101,7 @@ static const struct option options[] = {
         { "export", required_argument, NULL, OPT_EXPORT },
         { "isolated", no_argument, NULL, OPT_ISOLATED },
         { "no-shim", no_argument, NULL, OPT_NO_SHIM },
+        { "learn", no_argument, NULL, OPT_LEARN },
         /* For tests: where cgroupfs is (a fake tree) - not documented. */
         { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
         { "file", required_argument, NULL, 'f' },
@@ -277,7 +283,8 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         opterr = 0;
         while ((opt = getopt_long(argc, argv, "+:n:m:v:e:u:tw:hf:d", options, NULL)) >= 0) {
                 if (!o->container_option && opt != 'f' && opt != 'd' && opt != 'h' && opt != ':' && opt != '?' &&
-                    opt != OPT_STATE_DIR && opt != OPT_CGROUP_ROOT && opt != OPT_NO_SHIM)
+                    opt != OPT_STATE_DIR && opt != OPT_CGROUP_ROOT && opt != OPT_NO_SHIM &&
+                    opt != OPT_LEARN)
                         o->container_option = option_name(opt);
                 switch (opt) {
                 case 'n':
@@ -464,6 +471,10 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                         o->detach = true;
                         r = 0;
                         break;
+                case OPT_LEARN:
+                        o->learn = true;
+                        r = 0;
+                        break;
                 case 'h':
                         o->help = true;
                         return 0;
@@ -506,6 +517,9 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                 return fail(ret_error, "--detach and --tty do not go together: a detached container has no terminal");
         c->detached = o->detach;
 
+        if (o->isolated && o->learn)
+                return fail(ret_error, "--learn needs the broker: it cannot go with --isolated");
+        c->learn = o->learn;
         if (o->isolated && c->n_exports > 0)
                 return fail(ret_error, "--export needs the broker: it cannot go with --isolated");
         if ((c->caps_add & c->caps_drop) != 0)

@@ -11,6 +11,7 @@ typedef struct RunOptions {
         bool isolated; /* --isolated: do not register with the broker */
         bool detach;   /* --detach */
         bool no_shim;  /* --no-shim: do not preload libshuttle-shim.so */
+        bool learn;    /* --learn: the operator names learn mode (shuttle-group(5)) */
         const char *container_option; /* the first option that applies to a single container */
         char *group_file; /* `run GROUP.yaml` / `-f FILE` (app groups) */
 } RunOptions;

@@ -38,3 +38,5 @@ int policy_verb_test(int argc, char **argv);
 int policy_verb_lint(int argc, char **argv);
 /* policy shadow (cmd-policy-shadow.c) */
 int policy_verb_shadow(int argc, char **argv);
+/* policy draft (cmd-policy-draft.c) */
+int policy_verb_draft(int argc, char **argv);

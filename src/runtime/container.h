@@ -114,6 +114,10 @@ struct ContainerConfig {
         /* Runs without a terminal (`run --detach`); its output goes to
          * <state>/logs/<name>.log.  Recorded in the state, nothing more. */
         bool detached;
+        /* Learn mode: told to the broker when it registers (shuttlectl
+         * run --learn, a group's `learn`); the runtime does nothing else
+         * with it. */
+        bool learn;
 
         ContainerExport *exports;
         size_t n_exports;

@@ -664,6 +664,16 @@ static int ck_shim(GroupContext *c, ContainerState *st, GroupContainer *gc, cons
         return -EINVAL;
 }
 
+/* 'learn: true|false': this container's learn mode, over the group's. */
+static int ck_learn(GroupContext *c, ContainerState *st, GroupContainer *gc, const YNode *key, const YNode *v) {
+        (void) st;
+        (void) key;
+        if (group_want_learn(c, v, &gc->config.learn) < 0)
+                return -EINVAL;
+        gc->learn_set = true;
+        return 0;
+}
+
 enum {
         CK_COMMAND,
         CK_ROOTFS,
@@ -679,6 +689,7 @@ enum {
         CK_READY,
         CK_RESTART,
         CK_SHIM,
+        CK_LEARN,
         _CK_MAX,
 };
 
@@ -700,6 +711,7 @@ static const struct ContainerKey {
         [CK_READY] = { "ready", ck_ready },
         [CK_RESTART] = { "restart", ck_restart },
         [CK_SHIM] = { "shim", ck_shim },
+        [CK_LEARN] = { "learn", ck_learn },
 };
 
 int group_parse_container(GroupContext *c, size_t index, GroupContainer *gc, const YNode *name,

@@ -39,6 +39,10 @@ int group_want_uint(GroupContext *c, const char *key, const YNode *v, uint64_t m
 int group_want_port(GroupContext *c, const char *key, const YNode *v, uint16_t *ret);
 int group_want_duration(GroupContext *c, const char *key, const YNode *v, uint64_t min, uint64_t max,
                         uint64_t *ret);
+/* true or false, unquoted (YAML 1.2's words only). */
+int group_want_bool(GroupContext *c, const char *key, const YNode *v, bool *ret);
+/* A 'learn' key's value: also remembers where the first 'learn: true' is. */
+int group_want_learn(GroupContext *c, const YNode *v, bool *ret);
 /* An absolute path without "." or ".." components. */
 int group_want_clean_path(GroupContext *c, const char *key, const YNode *v, char **ret);
 /* A non-empty list of strings (argv), or one string run with /bin/sh -c. */

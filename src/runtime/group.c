@@ -51,6 +51,34 @@ int group_want_string(GroupContext *c, const char *key, const YNode *v, const ch
         return 0;
 }
 
+int group_want_bool(GroupContext *c, const char *key, const YNode *v, bool *ret) {
+        if (v->bad)
+                return -EINVAL;
+        if (v->type == YNODE_SCALAR && v->plain && (streq(v->value, "true") || streq(v->value, "false"))) {
+                *ret = streq(v->value, "true");
+                return 0;
+        }
+        if (v->type == YNODE_SCALAR && !ynode_is_null(v))
+                group_error(c, v, "'%s' must be true or false, not %s'%s'", key, v->plain ? "" : "the quoted string ",
+                            v->value);
+        else
+                group_error(c, v, "'%s' must be true or false, not %s", key, ynode_type_name(v));
+        return -EINVAL;
+}
+
+int group_want_learn(GroupContext *c, const YNode *v, bool *ret) {
+        int r = group_want_bool(c, "learn", v, ret);
+
+        if (r < 0)
+                return r;
+        c->group->learn_keys = true;
+        if (*ret && !c->group->learn_line) {
+                c->group->learn_line = v->line;
+                c->group->learn_column = v->column;
+        }
+        return 0;
+}
+
 int group_want_mapping(GroupContext *c, const char *key, const YNode *v) {
         if (v->bad)
                 return -EINVAL;
@@ -426,6 +454,14 @@ static int top_containers(GroupContext *c, TopState *t, const YNode *key, const 
         return c->oom;
 }
 
+/* 'learn: true': the group's containers (those without a 'learn' of their
+ * own) in learn mode, which `shuttlectl run --learn` must name too. */
+static int top_learn(GroupContext *c, TopState *t, const YNode *key, const YNode *v) {
+        (void) t;
+        (void) key;
+        return group_want_learn(c, v, &c->group->learn);
+}
+
 static const struct TopKey {
         const char *name;
         int (*handler)(GroupContext *c, TopState *t, const YNode *key, const YNode *value);
@@ -433,6 +469,7 @@ static const struct TopKey {
         { "group", top_group },
         { "policy", top_policy },
         { "containers", top_containers },
+        { "learn", top_learn },
 };
 
 static void load_tree(GroupContext *c, const YNode *root) {
@@ -449,7 +486,7 @@ static void load_tree(GroupContext *c, const YNode *root) {
         }
         for (size_t i = 0; i + 1 < root->n_items && !c->oom; i += 2) {
                 int k = group_lookup_key(c, root->items[i], top_keys, sizeof(top_keys[0]), ELEMENTSOF(top_keys),
-                                         &seen, "at the top level (expected group, policy or containers)");
+                                         &seen, "at the top level (expected group, policy, containers or learn)");
                 if (k >= 0)
                         (void) top_keys[k].handler(c, &t, root->items[i], root->items[i + 1]);
         }
@@ -460,6 +497,9 @@ static void load_tree(GroupContext *c, const YNode *root) {
         if (!t.containers)
                 group_error(c, root, "missing 'containers'");
 
+        for (size_t i = 0; i < g->n_containers; i++)
+                if (!g->containers[i].learn_set)
+                        g->containers[i].config.learn = g->learn;
         for (size_t i = 0; i < g->n_containers && g->name; i++)
                 if (!(g->containers[i].config.group = strdup(g->name))) {
                         c->oom = -ENOMEM;

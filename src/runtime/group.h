@@ -100,6 +100,8 @@ typedef struct GroupContainer {
         unsigned restart_max;           /* restarts in a row; 0 = unlimited */
 
         bool no_shim;                   /* 'shim: false': libshuttle-shim.so is not preloaded */
+        bool learn_set;                 /* it has a 'learn' key (config.learn is its value;
+                                         * without one, config.learn is the group's 'learn') */
 } GroupContainer;
 
 typedef struct Group {
@@ -117,6 +119,9 @@ typedef struct Group {
         size_t n_containers;
         size_t *start_order;            /* n_containers indices, dependencies first
                                          * (topological, ties in file order) */
+        bool learn;                     /* top-level 'learn' */
+        bool learn_keys;                /* some 'learn' key, at the top or in a container */
+        unsigned learn_line, learn_column; /* the first 'learn: true', 0 if none */
 } Group;
 
 /* Reads and checks the group file at 'path'.  Returns 0 and a Group in

@@ -42,3 +42,4 @@ integration_tests += tests/integration/reload-tests.sh
 integration_tests += tests/integration/notify.sh
 integration_tests += tests/integration/audit-explain.sh
 integration_tests += tests/integration/oci-lifecycle.sh
+integration_tests += tests/integration/learn.sh

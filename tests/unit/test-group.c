@@ -344,7 +344,7 @@ static void test_top_level_errors(void **state) {
         expect_errors("group: app\n", "g.yaml:1:1: missing 'containers'");
         expect_errors("containers:\n  a: { command: [x] }\n", "g.yaml:1:1: missing 'group' (the group's name)");
         expect_errors(HEAD "  a: { command: [x] }\nversion: 1\n",
-                      "g.yaml:4:1: unknown key 'version' at the top level (expected group, policy or containers)");
+                      "g.yaml:4:1: unknown key 'version' at the top level (expected group, policy, containers or learn)");
         expect_errors(HEAD "  a: { command: [x] }\ngroup: b\n",
                       "g.yaml:4:1: duplicate key 'group' (first at line 1 column 1)");
         expect_errors("group: \"bad name\"\ncontainers:\n  a: { command: [x] }\n",
@@ -625,6 +625,39 @@ static void test_shim(void **state) {
                       "g.yaml:8:34: duplicate key 'shim' (first at line 8 column 22)");
 }
 
+/* 'learn': at the top for every container, per container over it; where
+ * the first 'learn: true' is (shuttlectl run refuses it without --learn). */
+static void test_learn(void **state) {
+        Group *g = load_ok(HEAD "  a: { command: [x] }\n");
+        assert_false(g->learn_keys);
+        assert_int_equal(g->learn_line, 0);
+        assert_false(container(g, "a")->config.learn);
+        group_free(g);
+
+        g = load_ok("group: app\nlearn: true\ncontainers:\n"
+                    "  a: { command: [x] }\n"
+                    "  b: { command: [x], learn: false }\n");
+        assert_true(g->learn_keys);
+        assert_int_equal(g->learn_line, 2);
+        assert_int_equal(g->learn_column, 8);
+        assert_true(container(g, "a")->config.learn);
+        assert_false(container(g, "b")->config.learn);
+        group_free(g);
+
+        g = load_ok(HEAD "  a: { command: [x], learn: false }\n"
+                         "  b: { command: [x], learn: true }\n");
+        assert_true(g->learn_keys);
+        assert_int_equal(g->learn_line, 4);
+        assert_false(container(g, "a")->config.learn);
+        assert_true(container(g, "b")->config.learn);
+        group_free(g);
+
+        expect_errors("group: app\nlearn: yes\ncontainers:\n"
+                      "  a: { command: [x], learn: \"true\" }\n",
+                      "g.yaml:2:8: 'learn' must be true or false, not 'yes'",
+                      "g.yaml:4:29: 'learn' must be true or false, not the quoted string 'true'");
+}
+
 static void test_many_errors_reported(void **state) {
         /* Errors in several containers and at several levels: all of them,
          * in file order, then the graph's. */
@@ -638,7 +671,7 @@ static void test_many_errors_reported(void **state) {
                       "  b:\n"
                       "    limits: { pids: lots }\n"
                       "    exports: [{ name: s, fifo: s }]\n",
-                      "g.yaml:2:1: unknown key 'bogus' at the top level (expected group, policy or containers)",
+                      "g.yaml:2:1: unknown key 'bogus' at the top level (expected group, policy, containers or learn)",
                       "g.yaml:6:10: 'net': 'wifi': expected 'none', 'loopback' or 'bridge'",
                       "g.yaml:9:21: 'pids': invalid count 'lots' (expected a positive number or max)",
                       "g.yaml:10:32: 'fifo': 's': expected an absolute path without '.' or '..'",
@@ -875,6 +908,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ready_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_shim, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_learn, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_many_errors_reported, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_depends_on_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),

@@ -173,6 +173,38 @@ static void test_no_shim(void **state) {
         run_options_done(&o);
 }
 
+/* --learn: the container's registration says so; for a group, the
+ * supervisor's business (not a container option); never --isolated. */
+static void test_learn(void **state) {
+        RunOptions o;
+        char *err = NULL;
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "true"), 0);
+        assert_false(o.learn);
+        assert_false(o.config.learn);
+        run_options_done(&o);
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--learn", "--", "true"), 0);
+        assert_true(o.learn);
+        assert_true(o.config.learn);
+        run_options_done(&o);
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--learn", "--detach", "g.yaml"), 0);
+        assert_null(err);
+        assert_true(o.learn);
+        assert_string_equal(o.group_file, "g.yaml");
+        run_options_done(&o);
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--learn", "--isolated", "true"), -EINVAL);
+        assert_non_null(strstr(err, "--learn needs the broker"));
+        free(err);
+        run_options_done(&o);
+}
+
 /* Every bad value: -EINVAL and a one-line message naming the option. */
 static void test_errors(void **state) {
         static const struct {
@@ -262,6 +294,7 @@ int main(void) {
                 cmocka_unit_test(test_group_file),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_no_shim),
+                cmocka_unit_test(test_learn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

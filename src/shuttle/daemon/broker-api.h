@@ -119,6 +119,10 @@ struct Container {
         unsigned n_transfers;   /* live, made by this container */
         unsigned n_transfers_in; /* live, into this container */
         struct NameTable *names; /* processes of others RESOLVE named for it (resolve.c) */
+        /* Learn mode, set by its registration (the operator's, never the
+         * container's): what the policy denies by default is allowed and
+         * recorded as "learn" (pipeline.c, learn_adjust()). */
+        bool learn;
         bool dead;
         Container *next;
 };
@@ -344,6 +348,7 @@ typedef struct AuditEvent {
         const char *op;
         const char *object;
         bool allow;
+        bool learn; /* allowed only by learn mode: decision "learn" */
         const char *rule;
         const char *reason;
         json_t *extra; /* reference is taken */

@@ -85,7 +85,7 @@ void broker_audit_event(Broker *b, const AuditEvent *e) {
                 .kind = e->kind,
                 .op = e->op,
                 .object = e->object,
-                .decision = e->allow ? "allow" : "deny",
+                .decision = e->learn ? "learn" : e->allow ? "allow" : "deny",
                 .rule = e->rule,
                 .reason = e->reason,
         };
@@ -246,9 +246,9 @@ static json_t *control_ps(Broker *b) {
                                                                  c->exports[i].mq, "shm",
                                                                  (json_int_t) c->exports[i].shm_size, "fifo",
                                                                  c->exports[i].fifo));
-                json_array_append_new(list, json_pack("{s:s, s:s?, s:i, s:o*, s:i}", "name", c->name, "group",
+                json_array_append_new(list, json_pack("{s:s, s:s?, s:i, s:o*, s:i, s:b}", "name", c->name, "group",
                                                       c->group, "pid", (int) c->pid, "exports", exports,
-                                                      "clients", (int) c->n_clients));
+                                                      "clients", (int) c->n_clients, "learn", c->learn));
         }
         return json_pack("{s:b, s:o*}", "ok", 1, "containers", list);
 }

@@ -189,7 +189,11 @@ static bool allowed_quietly(Broker *b, const Container *from, const Container *t
         };
         PolicyDecision d = {};
 
-        return policy_decide(broker_policy_for(b, from), &req, &d) == 0 && d.verdict == POLICY_ALLOW;
+        if (policy_decide(broker_policy_for(b, from), &req, &d) < 0)
+                return false;
+        /* A container in learn mode sees every service no deny rule takes
+         * from it: each connect is decided (and learned) when it comes. */
+        return d.verdict == POLICY_ALLOW || (from->learn && !d.rule);
 }
 
 static Proxy *proxy_find(Container *c, const char *exporter, const char *service) {

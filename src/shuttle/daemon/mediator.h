@@ -72,6 +72,7 @@ typedef struct Request {
         PolicyDecision d;         /* the decision (the pipeline's unless preset) */
         PolicyDecision shadow;    /* the candidate's, never enforced (shadow.c) */
         bool has_shadow;          /* there is a candidate and shadow is its decision */
+        bool learned;             /* allowed by the caller's learn mode, not by d's rule */
 
         /* Set by the pipeline when it allows: the grant's max_open count,
          * for carry_out to raise while what it opens lives (NULL: none). */

@@ -295,6 +295,7 @@ static void audit_request(Request *r, int status) {
                                               .op = r->op,
                                               .object = r->object,
                                               .allow = allow,
+                                              .learn = allow && r->learned,
                                               .rule = r->d.rule_id ?: "-",
                                               .reason = !allow && r->why[0] ? r->why : r->d.reason,
                                               .extra = extra,
@@ -323,6 +324,36 @@ static void reply_request(Request *r, const MediatorOps *ops, int status) {
                 shuttle_msg_reply(&r->reply, r->msg->id, 0, NULL);
         if (client_send(r->broker, r->client, &r->reply, fd) < 0 && ops->undo)
                 ops->undo(r);
+}
+
+/* Learn mode (the caller's registration, never anything it sends): a
+ * request the policy denies because no rule matched is allowed, and its
+ * record says "learn".  Only that: a deny rule the operator wrote still
+ * denies, and what is refused for other reasons (malformed, refused while
+ * it was built, over a rule's limit, rw asked of an ro grant) never reaches
+ * here as a policy deny.  What is granted is what was asked and no more:
+ * a transfer's access as asked (read-only if not said), a FIFO's end as
+ * asked, an invocation without its file arguments crossing and without
+ * the caller's environment (as a rule that says neither). */
+static bool learn_adjust(Request *r) {
+        if (!r->from->learn || r->d.verdict != POLICY_DENY || r->d.rule)
+                return false;
+        r->d.verdict = POLICY_ALLOW;
+        r->d.reason = "learn mode: no rule matched";
+        switch (r->policy.kind) {
+        case POLICY_KIND_TRANSFER:
+        case POLICY_KIND_DEPEND:
+                r->d.mode = r->policy.mode == POLICY_MODE_RW ? POLICY_MODE_RW : POLICY_MODE_RO;
+                break;
+        case POLICY_KIND_IPC:
+                r->d.mode = r->policy.mode;
+                break;
+        default:
+                r->d.mode = POLICY_MODE_NONE;
+                break;
+        }
+        r->d.audited = true;
+        return true;
 }
 
 /* Identify (done: r->from is the channel's), build, decide with the
@@ -362,8 +393,13 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                 if (!r->preset && policy_decide(policy, &r->policy, &r->d) < 0)
                         r->d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = "default",
                                                  .reason = "malformed request", .audited = true };
-                else if (!r->preset)
+                else if (!r->preset) {
+                        /* The candidate decides first, on the request as
+                         * the policy sees it; learn mode then may allow
+                         * what no rule matched. */
                         shadow_decide(b, policy, r);
+                        r->learned = learn_adjust(r);
+                }
                 /* "A request for rw does not match an ro rule": the engine
                  * sees to that; this is the belt to its braces. */
                 if (!r->preset && r->d.verdict == POLICY_ALLOW && r->policy.mode == POLICY_MODE_RW &&

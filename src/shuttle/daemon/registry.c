@@ -144,8 +144,8 @@ static int save_record(const Container *c) {
 
         for (size_t i = 0; exports && i < c->n_exports; i++)
                 json_array_append_new(exports, export_record(&c->exports[i]));
-        o = json_pack("{s:s, s:s?, s:i, s:I, s:o*}", "name", c->name, "group", c->group, "pid", (int) c->pid,
-                      "start_time", (json_int_t) c->start_time, "exports", exports);
+        o = json_pack("{s:s, s:s?, s:i, s:I, s:o*, s:b}", "name", c->name, "group", c->group, "pid", (int) c->pid,
+                      "start_time", (json_int_t) c->start_time, "exports", exports, "learn", c->learn);
         if (!o)
                 return -ENOMEM;
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -213,8 +213,9 @@ static int listen_container(Container *c) {
 
 /* Common to a new registration and a re-adoption.  Takes ownership of the
  * exports array. */
-static int container_add(Broker *b, const char *name, const char *group, pid_t pid, uint64_t expect_start,
-                         Export *exports, size_t n_exports, Container **ret, char **ret_error) {
+static int container_add(Broker *b, const char *name, const char *group, bool learn, pid_t pid,
+                         uint64_t expect_start, Export *exports, size_t n_exports, Container **ret,
+                         char **ret_error) {
         Container *c;
         struct stat st;
         char path[64];
@@ -230,6 +231,7 @@ static int container_add(Broker *b, const char *name, const char *group, pid_t p
         c->exports = exports;
         c->n_exports = n_exports;
         c->pid = pid;
+        c->learn = learn;
         c->name = strdup(name);
         c->group = group ? strdup(group) : NULL;
         if (group)
@@ -338,7 +340,8 @@ static void audit_lifecycle(Broker *b, Container *c, const char *op, const char 
                                 .allow = true,
                                 .rule = "-",
                                 .reason = reason,
-                                .extra = json_pack("{s:i}", "pid", (int) c->pid),
+                                .extra = c->learn ? json_pack("{s:i, s:b}", "pid", (int) c->pid, "learn", 1)
+                                                  : json_pack("{s:i}", "pid", (int) c->pid),
                         });
 }
 
@@ -346,6 +349,7 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
         const char *name = json_string_value(json_object_get(req, "name"));
         const char *group = json_string_value(json_object_get(req, "group"));
         json_t *pidj = json_object_get(req, "pid"), *exj = json_object_get(req, "exports"), *v;
+        json_t *learnj = json_object_get(req, "learn");
         Export *exports = NULL;
         size_t n = 0, i;
         Container *c;
@@ -361,6 +365,11 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
                 return (void) asprintf(ret_error, "a container named '%s' is already registered", name), -EEXIST;
         if (b->n_containers >= BROKER_CONTAINERS_MAX)
                 return (void) asprintf(ret_error, "too many containers"), -EUSERS;
+        /* Learn mode is the registration's: only the operator (root on
+         * the control socket, through shuttlectl) sets it; nothing a
+         * container sends on its broker.sock can. */
+        if (learnj && !json_is_boolean(learnj))
+                return (void) asprintf(ret_error, "invalid learn (a boolean)"), -EINVAL;
         if (exj && (!json_is_array(exj) || json_array_size(exj) > BROKER_EXPORTS_MAX))
                 return (void) asprintf(ret_error, "invalid exports (at most %d)", BROKER_EXPORTS_MAX), -EINVAL;
 
@@ -386,11 +395,12 @@ int container_register(Broker *b, json_t *req, Container **ret, char **ret_error
                         }
         }
 
-        r = container_add(b, name, group, (pid_t) json_integer_value(pidj), 0, exports, n, &c, ret_error);
+        r = container_add(b, name, group, json_is_true(learnj), (pid_t) json_integer_value(pidj), 0, exports, n, &c,
+                          ret_error);
         if (r < 0)
                 return r;
-        log_info("Container '%s' registered (pid %d, %zu export%s)", c->qname, (int) c->pid, c->n_exports,
-                 c->n_exports == 1 ? "" : "s");
+        log_info("Container '%s' registered (pid %d, %zu export%s%s)", c->qname, (int) c->pid, c->n_exports,
+                 c->n_exports == 1 ? "" : "s", c->learn ? ", in learn mode" : "");
         {
                 json_int_t restarts = json_integer_value(json_object_get(req, "restarts"));
                 char why[96];
@@ -460,6 +470,7 @@ static int readopt_one(Broker *b, const char *path) {
                 const char *name = json_string_value(json_object_get(o, "name"));
                 r = name && container_name_is_valid(name)
                             ? container_add(b, name, json_string_value(json_object_get(o, "group")),
+                                            json_is_true(json_object_get(o, "learn")),
                                             (pid_t) json_integer_value(json_object_get(o, "pid")),
                                             (uint64_t) json_integer_value(json_object_get(o, "start_time")),
                                             exports, n, &c, &error)

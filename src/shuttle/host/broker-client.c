@@ -49,9 +49,23 @@ int broker_register_container(const char *state_dir, const ContainerConfig *c, p
         for (size_t i = 0; exports && i < c->n_exports; i++)
                 json_array_append_new(exports, export_json(&c->exports[i]));
         return call(state_dir,
-                    json_pack("{s:s, s:s, s:s?, s:i, s:o*, s:i}", "op", "register", "name", c->name, "group",
-                              c->group, "pid", (int) pid, "exports", exports, "restarts", (int) restarts),
+                    json_pack("{s:s, s:s, s:s?, s:i, s:o*, s:i, s:b}", "op", "register", "name", c->name, "group",
+                              c->group, "pid", (int) pid, "exports", exports, "restarts", (int) restarts, "learn",
+                              c->learn),
                     ret_error);
+}
+
+bool broker_container_learns(const char *state_dir, const char *name) {
+        char path[PATH_MAX];
+        json_t *o;
+        bool learn;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/registry/%s.json", state_dir, name) >= sizeof(path))
+                return false;
+        o = json_load_file(path, 0, NULL);
+        learn = json_is_true(json_object_get(o, "learn"));
+        json_decref(o);
+        return learn;
 }
 
 int broker_unregister_container(const char *state_dir, const char *name) {

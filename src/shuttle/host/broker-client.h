@@ -17,6 +17,10 @@
 int broker_register_container(const char *state_dir, const ContainerConfig *c, pid_t pid, unsigned restarts,
                               char **ret_error);
 int broker_unregister_container(const char *state_dir, const char *name);
+/* Whether the broker on state_dir registered the container `name` in learn
+ * mode (its record, <state_dir>/registry/NAME.json); false if it cannot
+ * tell (no record, not allowed to read it). */
+bool broker_container_learns(const char *state_dir, const char *name);
 
 /* Asks the broker to re-read its policy files and each running group's
  * policy (SIGHUP does the same), and waits until it is done.  Whenever the
