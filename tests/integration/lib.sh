@@ -130,6 +130,19 @@ leftovers() {
 }
 
 # Mount points on the host, one a line, for mounts_left.
+# alive_in_pidns NS: the pids alive in pid namespace NS (the readlink of
+# a /proc/PID/ns/pid), one a line; a zombie waiting for whoever adopted it
+# does not count.  Only the namespace a test's container had is looked at:
+# other processes of the host are not a test's business.
+alive_in_pidns() {
+        local p st
+        for p in /proc/[0-9]*; do
+                [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$1" ] || continue
+                st=$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)
+                [ -n "$st" ] && [ "$st" != Z ] && echo "${p#/proc/}"
+        done
+}
+
 mount_points() { awk '{ print $5 }' /proc/self/mountinfo | sort; }
 
 # mounts_left BEFORE_FILE: the host mount points that are new since

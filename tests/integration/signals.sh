@@ -47,11 +47,18 @@ out=$(srun -- sh -c '(sleep 0.2 & sleep 0.2 & exit 0); sleep 1; ps -e -o stat= |
 check_eq "orphaned children are reaped (no zombies)" "0" "$out"
 
 # When the command exits, its leftover background processes go too.
-"${SRUN[@]}" --name bgkids -- sh -c 'sleep 100 & exit 0' &
+# The command waits for the test to have seen its pid namespace, then
+# leaves a child behind and exits.
+mkdir -p "$T/gate"
+"${SRUN[@]}" --name bgkids --volume "$T/gate:/gate" -- \
+        sh -c 'sleep 100 & while [ ! -e /gate/go ]; do sleep 0.05; done; exit 0' &
 bg=$!
 pid=$(container_init_pid bgkids)
+ns=$(readlink "/proc/$pid/ns/pid" 2>/dev/null)
+touch "$T/gate/go"
 wait $bg
 check_eq "the command's exit ends the container" "0" "$?"
-sleep 0.2
-check_eq "no process of the container survives" "" "$(pgrep -f 'sleep 100' | head -1)"
+none_alive() { [ -z "$(alive_in_pidns "$ns")" ]; }
+if [ -n "$ns" ] && wait_until none_alive; then ok "no process of the container survives"; else
+        not_ok "no process of the container survives"; diag "pid namespace '$ns': alive: $(alive_in_pidns "$ns")"; fi
 finish

@@ -19,22 +19,12 @@ init=$(container_init_pid td3)
 ns=$(readlink "/proc/$init/ns/pid")
 kill -KILL $bg
 wait $bg 2>/dev/null
-# Gone: no process of its pid namespace is alive (a zombie waiting for
-# whoever adopted it does not count).  Only this container's namespace is
-# looked at: other processes of the host are not this test's business.
-alive_in_ns() {
-        local p st
-        for p in /proc/[0-9]*; do
-                [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] || continue
-                st=$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)
-                [ -n "$st" ] && [ "$st" != Z ] && echo "${p#/proc/}"
-        done
-}
-none_alive() { [ -z "$(alive_in_ns)" ]; }
+# Gone: no process of its pid namespace is alive (lib.sh).
+none_alive() { [ -z "$(alive_in_pidns "$ns")" ]; }
 if [ -n "$ns" ] && wait_until none_alive; then
         ok "the container dies with shuttlectl"
 else
-        not_ok "the container dies with shuttlectl"; diag "pid namespace '$ns': alive: $(alive_in_ns)"
+        not_ok "the container dies with shuttlectl"; diag "pid namespace '$ns': alive: $(alive_in_pidns "$ns")"
 fi
 check_match "its state is still on disk" "td3" "$(ls "$STATE_DIR/containers")"
 srun --name td4 -- true
