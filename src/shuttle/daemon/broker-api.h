@@ -291,7 +291,9 @@ struct Broker {
         Source control;
         struct stat control_st; /* control.sock as bound: removed at exit if still ours */
         Source signal;
-        Source timer;
+        Source timer;           /* one-shot, armed only while a tick has work (broker_timer_rearm()) */
+        uint64_t timer_armed_usec; /* CLOCK_MONOTONIC deadline it is armed for, 0: disarmed */
+        uint64_t n_wakeups;     /* turns of the loop, for status and tests */
         char *state_dir;
         char **policy_paths;
         size_t n_policy_paths;
