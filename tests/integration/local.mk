@@ -40,3 +40,5 @@ integration_tests += tests/integration/reload-tests.sh
 integration_tests += tests/integration/notify.sh
 integration_tests += tests/integration/audit-explain.sh
 integration_tests += tests/integration/broker-idle.sh
+integration_tests += tests/integration/connect-handles.sh
+integration_tests += tests/integration/audit-sync.sh

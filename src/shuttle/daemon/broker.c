@@ -471,7 +471,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         if (!b)
                 return -ENOMEM;
         b->epfd = -1;
-        b->control.fd = b->signal.fd = b->timer.fd = -1;
+        b->control.fd = b->signal.fd = b->timer.fd = b->self_netns = -1;
         b->child_nofile = o->child_nofile;
         b->state_dir = strdup(o->state_dir ?: "/run/shuttle");
         if (o->notify_socket && !(b->notify_socket = strdup(o->notify_socket))) {
@@ -521,7 +521,9 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                         *slash = '\0';
                         (void) mkdir_p_at(AT_FDCWD, dir, 0750);
                 }
-                r = audit_log_open(audit, &(AuditLogOptions) { .max_size = o->audit_max_size, .keep = o->audit_keep },
+                r = audit_log_open(audit,
+                                   &(AuditLogOptions) { .max_size = o->audit_max_size, .keep = o->audit_keep,
+                                                        .defer_sync = !o->audit_batch },
                                    &b->audit);
                 if (r < 0) {
                         (void) asprintf(ret_error, "cannot open the audit log '%s': %s", audit, strerror(-r));
@@ -562,6 +564,13 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                 r = -errno;
                 goto fail;
         }
+        /* Where ns_connect_tcp_at() comes back to after connecting inside
+         * a container's network namespace. */
+        b->self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (b->self_netns < 0) {
+                r = -errno;
+                goto fail;
+        }
         /* The ticks (the audit log's fsync batching, grants that expire,
          * invocations ending): armed by broker_timer_rearm() only while one
          * of them has work, so an idle broker sleeps. */
@@ -571,6 +580,13 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                 goto fail;
         }
 
+        if (!o->audit_batch) {
+                r = audit_syncer_start(b);
+                if (r < 0) {
+                        (void) asprintf(ret_error, "cannot start the audit log's sync thread: %s", strerror(-r));
+                        goto fail;
+                }
+        }
         r = reloader_new(b);
         if (r < 0)
                 goto fail;
@@ -664,6 +680,7 @@ int broker_run(Broker *b) {
         while (!b->quit) {
                 int n;
 
+                audit_syncer_kick(b);
                 broker_timer_rearm(b);
                 n = epoll_wait(b->epfd, ev, (int) ELEMENTSOF(ev), -1);
                 b->n_wakeups++;
@@ -724,6 +741,9 @@ int broker_run(Broker *b) {
                                 reload_event(b);
                                 reload_notify(b);
                                 break;
+                        case SRC_AUDIT_SYNC:
+                                audit_syncer_event(b);
+                                break;
                         }
                 }
                 sweep(b);
@@ -766,6 +786,8 @@ Broker *broker_free(Broker *b) {
         broker_unwatch(b, &b->control);
         broker_unwatch(b, &b->signal);
         broker_unwatch(b, &b->timer);
+        audit_syncer_stop(b);
+        b->self_netns = safe_close(b->self_netns);
         /* The counted denials are written before the log closes. */
         audit_agg_free(b->audit_agg);
         if (b->audit)
