@@ -25,7 +25,10 @@
 #include "common/macro.h"
 #include "common/parse.h"
 #include "shuttle/audit/audit.h"
+#include "common/time-util.h"
 #include "shuttle/daemon/core.h"
+
+#define AUDIT_SYNC_RETRY_USEC (100u * 1000u)
 
 struct AuditSyncer {
         Source src;             /* eventfd: a batch is on disk */
@@ -38,6 +41,7 @@ struct AuditSyncer {
         uint64_t done;
         int error;
         bool busy;              /* a batch is with the thread (loop's view) */
+        uint64_t retry_usec;    /* after a failed sync: not again before (CLOCK_MONOTONIC) */
         bool quit;
         uint64_t delay_usec;    /* SHUTTLED_TEST_AUDIT_SYNC_DELAY_MS: before each fdatasync */
         char *synced_file;      /* SHUTTLED_TEST_AUDIT_SYNCED_FILE: the synced seq, written
@@ -149,6 +153,11 @@ void audit_syncer_kick(Broker *b) {
 
         if (!s || s->busy)
                 return;
+        if (s->retry_usec) {
+                if (clock_usec(CLOCK_MONOTONIC) < s->retry_usec)
+                        return; /* the broker's timer wakes it (audit_syncer_next_usec()) */
+                s->retry_usec = 0;
+        }
         r = audit_log_sync_begin(b->audit, &fd, &seq);
         if (r <= 0) {
                 if (r < 0)
@@ -177,8 +186,10 @@ void audit_syncer_event(Broker *b) {
         pthread_mutex_unlock(&s->lock);
         s->busy = false;
         if (error < 0) {
-                /* What waits keeps waiting: the next batch tries again. */
+                /* What waits keeps waiting: tried again in a while (not at
+                 * once: a failing disk must not make the loop spin). */
                 log_warning_errno(error, "Failed to sync the audit log: %m");
+                s->retry_usec = clock_usec(CLOCK_MONOTONIC) + AUDIT_SYNC_RETRY_USEC;
                 return;
         }
         audit_log_sync_done(b->audit, done);
@@ -191,6 +202,10 @@ void audit_syncer_event(Broker *b) {
         }
         pipeline_release_held(b);
         ipc_release_held(b);
+}
+
+uint64_t audit_syncer_next_usec(const Broker *b) {
+        return b->syncer && b->syncer->retry_usec ? b->syncer->retry_usec : UINT64_MAX;
 }
 
 uint64_t broker_audit_hold_seq(const Broker *b) {

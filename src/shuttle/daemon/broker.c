@@ -637,6 +637,7 @@ static uint64_t timer_deadline(Broker *b, uint64_t now) {
 
         if (b->audit)
                 t = MIN(t, audit_log_next_sync_usec(b->audit));
+        t = MIN(t, audit_syncer_next_usec(b));
         if (!audit_agg_idle(b->audit_agg) || b->refusals.suppressed > 0)
                 t = MIN(t, now + TICK_USEC);
         if (b->transfers)

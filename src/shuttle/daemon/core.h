@@ -52,6 +52,8 @@ int audit_syncer_start(Broker *b);
 void audit_syncer_stop(Broker *b);
 void audit_syncer_kick(Broker *b);
 void audit_syncer_event(Broker *b);
+/* When a failed sync is tried again (the broker's timer), UINT64_MAX: none. */
+uint64_t audit_syncer_next_usec(const Broker *b);
 
 /* reload.c: policy loads run on a worker thread, never on the loop.  The
  * requests queue a job and answer cc (if not NULL) when it is applied;
