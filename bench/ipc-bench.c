@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -523,16 +525,18 @@ static int register_many(const char *state_dir, pid_t broker, uint32_t count) {
         if (r < 0)
                 return fail_errno(r, "cannot reach the control socket in", state_dir);
 
-        /* Idle stand-ins for containers: the broker wants a live pid. */
+        /* Idle stand-ins for containers: the broker wants a live pid, in a
+         * pid namespace of its own (it refuses the host's). */
         for (; forked < count; forked++) {
-                pid_t pid = fork();
+                pid_t pid = (pid_t) syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
                 if (pid < 0) {
                         fail_errno(-errno, "cannot fork", "a stand-in");
                         goto out;
                 }
                 if (pid == 0) {
                         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                        if (getppid() != parent)
+                        /* Our parent is outside our pid namespace: 0. */
+                        if (getppid() != 0 && getppid() != parent)
                                 _exit(0);
                         for (;;)
                                 pause();

@@ -9,7 +9,7 @@ packages="
  build-essential autoconf automake libtool pkg-config
  libcap-dev libseccomp-dev libmnl-dev libnl-3-dev libnl-route-3-dev
  libyaml-dev libjansson-dev libssl-dev libcmocka-dev
- procps util-linux iproute2 busybox-static
+ procps util-linux iproute2 busybox-static strace
  graphviz
 "
 # Only for `make bench`: the reference tools it compares against.

@@ -156,16 +156,16 @@ int caps_drop_bounding(uint64_t keep) {
         for (unsigned c = 0; c < n; c++) {
                 if (keep & CAP_MASK(c))
                         continue;
-                int r = cap_get_bound((cap_value_t) c);
-                if (r < 0) {
-                        if (errno == EINVAL) /* not known to this kernel */
-                                continue;
-                        return negative_errno();
-                }
-                if (r == 0)
+                /* One call per capability: dropping one that is gone
+                 * already is no error.  Only when the drop is refused is
+                 * it asked whether there was anything to drop. */
+                if (cap_drop_bound((cap_value_t) c) == 0)
                         continue;
-                if (cap_drop_bound((cap_value_t) c) < 0)
-                        return negative_errno();
+                if (errno == EINVAL) /* not known to this kernel */
+                        continue;
+                if (errno == EPERM && cap_get_bound((cap_value_t) c) == 0)
+                        continue;
+                return negative_errno();
         }
         return 0;
 }

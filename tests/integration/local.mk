@@ -43,3 +43,6 @@ integration_tests += tests/integration/notify.sh
 integration_tests += tests/integration/audit-explain.sh
 integration_tests += tests/integration/oci-lifecycle.sh
 integration_tests += tests/integration/learn.sh
+integration_tests += tests/integration/broker-idle.sh
+integration_tests += tests/integration/connect-handles.sh
+integration_tests += tests/integration/audit-sync.sh

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ typedef enum Mode {
         FAKE_HANG_UP,     /* closes instead of answering connect */
         FAKE_GOODBYE,     /* REPLY with id 0 before hanging up */
         FAKE_BAD_VERSION, /* welcome with version 2 */
+        FAKE_PIPELINED,   /* as NORMAL, but answers HELLO only once the next request is there */
 } Mode;
 
 static int count_open_fds(void) {
@@ -76,6 +78,7 @@ static void handle_connect(int sock, Mode mode, const ShuttleMsg *m) {
 
         switch (mode) {
         case FAKE_NORMAL:
+        case FAKE_PIPELINED:
                 if (strcmp(m->service, "db.kv") != 0) {
                         shuttle_msg_reply(&a, m->id, -ENOENT, "no such service");
                         (void) shuttle_msg_send(sock, &a, NULL, 0);
@@ -122,7 +125,9 @@ static void handle_connect(int sock, Mode mode, const ShuttleMsg *m) {
                 (void) shuttle_msg_send(sock, &a, NULL, 0);
                 _exit(0);
         case FAKE_BAD_VERSION:
-                break;
+                /* Sent behind the HELLO, before the client saw the
+                 * version: left unanswered (the client hangs up). */
+                return;
         }
         _exit(24);
 }
@@ -144,6 +149,11 @@ static _noreturn_ void fake_broker_main(int sock, Mode mode) {
                 case SHUTTLE_MSG_HELLO:
                         if (m.version != SHUTTLE_PROTOCOL_VERSION)
                                 _exit(11);
+                        /* One round trip: the first request came right
+                         * behind the HELLO, before any WELCOME. */
+                        if (mode == FAKE_PIPELINED &&
+                            poll(&(struct pollfd){ .fd = sock, .events = POLLIN }, 1, 2000) != 1)
+                                _exit(13);
                         shuttle_msg_welcome(&a, m.id, mode == FAKE_BAD_VERSION ? 2 : 1, "web");
                         (void) shuttle_msg_send(sock, &a, NULL, 0);
                         break;
@@ -242,6 +252,29 @@ static void test_connect_works(void **state) {
         assert_int_equal(shutdown(fd, SHUT_WR), 0);
         assert_int_equal(read(fd, buf, sizeof(buf)), 0);
         close(fd);
+        fake_stop(&f);
+        (void) state;
+}
+
+/* A new connection's first request is sent behind its HELLO, not after
+ * the WELCOME: one round trip (the fake waits for the request before it
+ * welcomes, and exits 13 if it does not come). */
+static void test_connect_one_round_trip(void **state) {
+        char name[SHUTTLE_NAME_MAX + 1] = "";
+        int fd = -1;
+        Fake f;
+
+        fake_start(&f, FAKE_PIPELINED);
+        assert_int_equal(shuttle_connect_service(f.client, "db.kv", &fd), 0);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "rt", 2), 2);
+        assert_int_equal(shutdown(fd, SHUT_WR), 0);
+        assert_int_equal(read(fd, name, sizeof(name)), 2);
+        assert_memory_equal(name, "RT", 2);
+        close(fd);
+        /* Welcomed on the way: the name is known, no second HELLO. */
+        assert_int_equal(shuttle_client_hello(f.client, NULL, name), 0);
+        assert_string_equal(name, "web");
         fake_stop(&f);
         (void) state;
 }
@@ -507,6 +540,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hello),
                 cmocka_unit_test(test_connect_works),
+                cmocka_unit_test(test_connect_one_round_trip),
                 cmocka_unit_test(test_denied),
                 cmocka_unit_test(test_signal),
                 cmocka_unit_test(test_wrong_id),

@@ -62,7 +62,7 @@ static Container *add_container(Broker *b, const char *name) {
         c->name = strdup(name);
         c->qname = strdup(name);
         c->pid = NO_PID;
-        c->listen.fd = c->pidfd.fd = -1;
+        c->listen.fd = c->pidfd.fd = c->root_fd = c->netns_fd = -1;
         snprintf(c->dir, sizeof(c->dir), "/nonexistent/%s", name);
         c->next = b->containers;
         b->containers = c;
@@ -94,7 +94,7 @@ static int setup(void **state) {
         assert_non_null(b);
         b->epfd = epoll_create1(EPOLL_CLOEXEC);
         assert_true(b->epfd >= 0);
-        b->control.fd = b->signal.fd = b->timer.fd = -1;
+        b->control.fd = b->signal.fd = b->timer.fd = b->self_netns = -1;
         b->state_dir = strdup(f->dir);
         assert_int_equal(policy_load_buffer("test.yaml", policy_yaml, strlen(policy_yaml), 0, &b->policy, NULL), 0);
         assert_int_equal(audit_log_open(f->log, &(AuditLogOptions){}, &b->audit), 0);

@@ -399,6 +399,10 @@ _public_ void audit_agg_free(AuditAgg *a) {
         free(a);
 }
 
+_public_ bool audit_agg_idle(const AuditAgg *a) {
+        return !a || !a->sources;
+}
+
 _public_ uint64_t audit_agg_get_pending(const AuditAgg *a) {
         uint64_t n = 0;
 

@@ -64,5 +64,9 @@ int audit_agg_tick(AuditAgg *a, uint64_t now_usec);
 /* Writes every pending summary now (shutdown). */
 int audit_agg_flush(AuditAgg *a);
 
+/* Whether no window is open (nothing for audit_agg_tick() to close): the
+ * broker's loop keeps its timer armed only while one is. */
+bool audit_agg_idle(const AuditAgg *a);
+
 /* Denials counted and not yet in a summary, for tests. */
 uint64_t audit_agg_get_pending(const AuditAgg *a);

@@ -43,6 +43,7 @@ struct AuditLog {
 
         unsigned unsynced;
         uint64_t first_unsynced_usec;
+        uint64_t synced_seq; /* every record up to it is on disk */
         uint64_t n_syncs, n_rotations, n_drops;
         /* Writing the record that announces a drop (no rotation for it). */
         bool dropping;
@@ -297,6 +298,7 @@ _public_ int audit_log_open(const char *path, const AuditLogOptions *opts, Audit
                 }
         }
         log->seq = t.have_record ? t.seq : 0;
+        log->synced_seq = log->seq;
         memcpy(log->last_hash, t.have_record ? t.hash : AUDIT_GENESIS_HASH, sizeof(log->last_hash));
         log->torn = t.torn;
         log->torn_offset = t.torn_offset;
@@ -311,8 +313,37 @@ static int log_sync(AuditLog *log) {
         if (fdatasync(log->fd) < 0)
                 return -errno;
         log->unsynced = 0;
+        log->synced_seq = log->seq;
         log->n_syncs++;
         return 0;
+}
+
+_public_ int audit_log_sync_begin(AuditLog *log, int *ret_fd, uint64_t *ret_seq) {
+        int fd;
+
+        if (!log || !ret_fd || !ret_seq)
+                return -EINVAL;
+        if (log->synced_seq >= log->seq)
+                return 0;
+        fd = fcntl(log->fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        *ret_seq = log->seq;
+        return 1;
+}
+
+_public_ void audit_log_sync_done(AuditLog *log, uint64_t seq) {
+        if (!log || seq <= log->synced_seq || seq > log->seq)
+                return;
+        log->synced_seq = seq;
+        log->n_syncs++;
+        if (seq == log->seq)
+                log->unsynced = 0;
+}
+
+_public_ uint64_t audit_log_get_synced_seq(const AuditLog *log) {
+        return log ? log->synced_seq : 0;
 }
 
 _public_ int audit_log_flush(AuditLog *log) {
@@ -324,13 +355,14 @@ _public_ int audit_log_flush(AuditLog *log) {
 _public_ int audit_log_tick(AuditLog *log, uint64_t now) {
         if (!log)
                 return -EINVAL;
-        if (log->unsynced > 0 && now >= log->first_unsynced_usec + log->opts.sync_interval_usec)
+        if (!log->opts.defer_sync && log->unsynced > 0 &&
+            now >= log->first_unsynced_usec + log->opts.sync_interval_usec)
                 return log_sync(log);
         return 0;
 }
 
 _public_ uint64_t audit_log_next_sync_usec(const AuditLog *log) {
-        if (!log || log->unsynced == 0)
+        if (!log || log->unsynced == 0 || log->opts.defer_sync)
                 return UINT64_MAX;
         return log->first_unsynced_usec + log->opts.sync_interval_usec;
 }
@@ -383,6 +415,7 @@ static int rotate(AuditLog *log) {
         if (log->unsynced > 0)
                 log->n_syncs++;
         log->unsynced = 0;
+        log->synced_seq = log->seq;
         for (unsigned i = log->opts.keep; i > 1; i--) {
                 snprintf(from, n, "%s.%u", log->base, i - 1);
                 snprintf(to, n, "%s.%u", log->base, i);
@@ -786,8 +819,8 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
                 log->first_unsynced_usec = mono;
         /* The record is in the chain from here on; a sync error only puts
          * its durability in doubt, and is returned. */
-        if (log->unsynced >= log->opts.sync_records ||
-            mono >= log->first_unsynced_usec + log->opts.sync_interval_usec)
+        if (!log->opts.defer_sync && (log->unsynced >= log->opts.sync_records ||
+                                      mono >= log->first_unsynced_usec + log->opts.sync_interval_usec))
                 return log_sync(log);
         return 0;
 }

@@ -89,6 +89,11 @@ typedef struct AuditLogOptions {
          * 0 = the defaults; sync_records = 1 syncs every record. */
         uint64_t sync_interval_usec;
         unsigned sync_records;
+        /* Group commit: audit_log_append() never syncs (nor does
+         * audit_log_tick()); the caller syncs off its own thread with
+         * audit_log_sync_begin() and audit_log_sync_done().  Rotation and
+         * close still sync first. */
+        bool defer_sync;
         /* Mode of created files; 0 = 0640. */
         mode_t mode;
 } AuditLogOptions;
@@ -147,6 +152,17 @@ int audit_log_append(AuditLog *log, const AuditRecord *record);
 int audit_log_tick(AuditLog *log, uint64_t now_usec);
 uint64_t audit_log_next_sync_usec(const AuditLog *log);
 int audit_log_flush(AuditLog *log);
+
+/* Group commit (defer_sync): audit_log_sync_begin() returns 0 if every
+ * record is synced, else 1 with a new descriptor of the current file (the
+ * caller closes it) and the seq of the last record written; once
+ * fdatasync() of that descriptor succeeded, audit_log_sync_done() marks
+ * every record up to that seq durable.  The fdatasync() may run on
+ * another thread; the log itself is not touched meanwhile.
+ * audit_log_get_synced_seq(): the last seq known to be on disk. */
+int audit_log_sync_begin(AuditLog *log, int *ret_fd, uint64_t *ret_seq);
+void audit_log_sync_done(AuditLog *log, uint64_t seq);
+uint64_t audit_log_get_synced_seq(const AuditLog *log);
 
 /* State, for status output and tests. */
 uint64_t audit_log_get_seq(const AuditLog *log);         /* last seq written, 0 if none */

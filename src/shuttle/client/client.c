@@ -115,25 +115,28 @@ static void close_all(int *fds, size_t n) {
  * point into buf, SHUTTLE_RECV_BUF_SIZE bytes) being the request's success
  * reply and its descriptors in ret_fds; or the negative status the broker
  * answered; or -EPROTO / -ECONNRESET / a socket error.  Called locked. */
-static int client_call(ShuttleClient *c, ShuttleMsg *req, const int *fds, size_t n_fds, uint8_t *buf,
-                       ShuttleMsg *ans, int ret_fds[static SHUTTLE_FDS_MAX], size_t *ret_n_fds) {
-        int got[SHUTTLE_FDS_MAX];
-        size_t n_got = 0;
-        uint16_t want = shuttle_msg_success_reply(req->type);
+/* The two halves of client_call(), for requests sent back to back. */
+static int client_send_request(ShuttleClient *c, ShuttleMsg *req, const int *fds, size_t n_fds) {
         int r;
 
         if (c->broken)
                 return -ENOTCONN;
-
         c->last_message[0] = '\0';
         req->id = client_next_id(c);
         r = shuttle_msg_send(c->fd, req, fds, n_fds);
         if (r == -EPIPE || r == -ECONNRESET)
                 return client_break(c, -ECONNRESET);
-        if (r < 0)
-                /* An invalid request (e.g. a name too long) was refused
-                 * before anything was sent: the stream is still in step. */
-                return r;
+        /* < 0 otherwise: an invalid request (e.g. a name too long) was
+         * refused before anything was sent: the stream is still in step. */
+        return r < 0 ? r : 0;
+}
+
+static int client_recv_answer(ShuttleClient *c, const ShuttleMsg *req, uint8_t *buf, ShuttleMsg *ans,
+                              int ret_fds[static SHUTTLE_FDS_MAX], size_t *ret_n_fds) {
+        int got[SHUTTLE_FDS_MAX];
+        size_t n_got = 0;
+        uint16_t want = shuttle_msg_success_reply(req->type);
+        int r;
 
         r = shuttle_msg_recv(c->fd, buf, SHUTTLE_RECV_BUF_SIZE, ans, got, SHUTTLE_FDS_MAX, &n_got,
                              SHUTTLE_DECODE_REPLY, NULL);
@@ -173,6 +176,26 @@ static int client_call(ShuttleClient *c, ShuttleMsg *req, const int *fds, size_t
         return 0;
 }
 
+static int client_call(ShuttleClient *c, ShuttleMsg *req, const int *fds, size_t n_fds, uint8_t *buf,
+                       ShuttleMsg *ans, int ret_fds[static SHUTTLE_FDS_MAX], size_t *ret_n_fds) {
+        int r = client_send_request(c, req, fds, n_fds);
+
+        if (r < 0)
+                return r;
+        return client_recv_answer(c, req, buf, ans, ret_fds, ret_n_fds);
+}
+
+/* The broker's WELCOME: its version and our container's name. */
+static int client_welcomed(ShuttleClient *c, const ShuttleMsg *ans) {
+        if (ans->version != SHUTTLE_PROTOCOL_VERSION)
+                return client_break(c, -EPROTONOSUPPORT);
+        c->version = ans->version;
+        /* Validated by the decoder: at most SHUTTLE_NAME_MAX bytes. */
+        strcpy(c->name, ans->name);
+        c->welcomed = true;
+        return 0;
+}
+
 static int client_hello_locked(ShuttleClient *c) {
         uint8_t buf[SHUTTLE_RECV_BUF_SIZE];
         ShuttleMsg req, ans;
@@ -186,13 +209,33 @@ static int client_hello_locked(ShuttleClient *c) {
         r = client_call(c, &req, NULL, 0, buf, &ans, fds, &n_fds);
         if (r < 0)
                 return r;
-        if (ans.version != SHUTTLE_PROTOCOL_VERSION)
-                return client_break(c, -EPROTONOSUPPORT);
-        c->version = ans.version;
-        /* Validated by the decoder: at most SHUTTLE_NAME_MAX bytes. */
-        strcpy(c->name, ans.name);
-        c->welcomed = true;
-        return 0;
+        return client_welcomed(c, &ans);
+}
+
+/* A first request on a new connection goes right behind its HELLO, without
+ * waiting for the WELCOME: one round trip, not two. */
+static int client_hello_and_call(ShuttleClient *c, ShuttleMsg *req, uint8_t *buf, ShuttleMsg *ans,
+                                 int ret_fds[static SHUTTLE_FDS_MAX], size_t *ret_n_fds) {
+        uint8_t hbuf[SHUTTLE_RECV_BUF_SIZE];
+        ShuttleMsg hello, hans;
+        int hfds[SHUTTLE_FDS_MAX];
+        size_t n_hfds = 0;
+        int r, sent;
+
+        shuttle_msg_hello(&hello, 0);
+        r = client_send_request(c, &hello, NULL, 0);
+        if (r < 0)
+                return r;
+        sent = client_send_request(c, req, NULL, 0);
+        r = client_recv_answer(c, &hello, hbuf, &hans, hfds, &n_hfds);
+        if (r >= 0)
+                r = client_welcomed(c, &hans);
+        if (r < 0)
+                /* The answer to req (if sent) would be out of step. */
+                return c->broken ? r : client_break(c, r);
+        if (sent < 0)
+                return sent;
+        return client_recv_answer(c, req, buf, ans, ret_fds, ret_n_fds);
 }
 
 int shuttle_client_hello(ShuttleClient *c, uint32_t *ret_version, char *ret_name) {
@@ -219,8 +262,9 @@ static int client_roundtrip(ShuttleClient *c, ShuttleMsg *req, uint8_t *buf, Shu
         int r;
 
         pthread_mutex_lock(&c->lock);
-        r = client_hello_locked(c);
-        if (r >= 0)
+        if (!c->welcomed)
+                r = client_hello_and_call(c, req, buf, ans, fds, n_fds);
+        else
                 r = client_call(c, req, NULL, 0, buf, ans, fds, n_fds);
         pthread_mutex_unlock(&c->lock);
         return r;

@@ -137,19 +137,23 @@ static bool is_entry(int dirfd, const char *name) {
         return n == (ssize_t) STRLEN(SHUTTLE_INVOKE_PATH) && memcmp(buf, SHUTTLE_INVOKE_PATH, (size_t) n) == 0;
 }
 
-/* Makes <a's apps>/<t> hold exactly the entries the policy names. */
-static void sync_pair(Broker *b, Container *a, const Container *t, int appsfd) {
-        _cleanup_(app_list_done) AppList want = {};
+/* The entries of <a's apps>/<t> the policy names, in *want: 0, or < 0
+ * (said) if they cannot be listed. */
+static int pair_wanted(Broker *b, const Container *a, const Container *t, AppList *want) {
+        int r = entry_names(b, a, t, want);
+
+        if (r < 0)
+                log_warning_errno(r, "Cannot list the apps '%s' may invoke in '%s': %m", a->qname, t->qname);
+        return r;
+}
+
+/* Makes <a's apps>/<t> hold exactly the entries in want. */
+static void sync_pair_to(const Container *a, const Container *t, int appsfd, const AppList *want_) {
+        const AppList want = *want_;
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_close_ int fd = -1;
         struct dirent *de;
-        int r;
 
-        r = entry_names(b, a, t, &want);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot list the apps '%s' may invoke in '%s': %m", a->qname, t->qname);
-                return;
-        }
         if (want.n == 0) {
                 remove_target_dir(appsfd, t->name);
                 return;
@@ -173,6 +177,14 @@ static void sync_pair(Broker *b, Container *a, const Container *t, int appsfd) {
                 if (symlinkat(SHUTTLE_INVOKE_PATH, fd, want.items[i]) < 0 && errno != EEXIST)
                         log_warning_errno(-errno, "Cannot create %s/" APPS_DIR "/%s/%s: %m", a->dir, t->name,
                                           want.items[i]);
+}
+
+/* Makes <a's apps>/<t> hold exactly the entries the policy names. */
+static void sync_pair(Broker *b, Container *a, const Container *t, int appsfd) {
+        _cleanup_(app_list_done) AppList want = {};
+
+        if (pair_wanted(b, a, t, &want) >= 0)
+                sync_pair_to(a, t, appsfd, &want);
 }
 
 /* Every entry of a: one directory per other running container that it may
@@ -209,17 +221,40 @@ void apps_sync(Broker *b) {
                         sync_container(b, a);
 }
 
-/* A new container: its own entries, and the others' entries for it. */
+/* A new container: its own entries, and the others' entries for it.
+ * Between the syncs of everything (apps_sync(), at every policy change
+ * and re-adoption) <a's apps>/<t> exists exactly when the policy names
+ * entries for the pair: so only the pairs it names touch the file system
+ * here, and registration costs no system call per other container. */
 void apps_sync_added(Broker *b, Container *c) {
-        sync_container(b, c);
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_close_ int own = -1;
+        struct dirent *de;
+
+        /* Its own directory: new, or left by a broker that crashed (then
+         * what is in it goes). */
+        own = open_apps_dir(c);
+        if (own < 0) {
+                log_warning_errno(own, "Cannot open %s/" APPS_DIR ": %m", c->dir);
+                return;
+        }
+        if (opendir_at(own, &d) >= 0)
+                while ((de = readdir(d)))
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                remove_target_dir(own, de->d_name);
         for (Container *a = b->containers; a; a = a->next) {
+                _cleanup_(app_list_done) AppList want = {}, back = {};
                 _cleanup_close_ int fd = -1;
 
                 if (a == c || a->dead)
                         continue;
-                fd = open_apps_dir(a);
-                if (fd >= 0)
-                        sync_pair(b, a, c, fd);
+                if (pair_wanted(b, c, a, &want) >= 0 && want.n > 0)
+                        sync_pair_to(c, a, own, &want);
+                if (pair_wanted(b, a, c, &back) >= 0 && back.n > 0) {
+                        fd = open_apps_dir(a);
+                        if (fd >= 0)
+                                sync_pair_to(a, c, fd, &back);
+                }
         }
 }
 
@@ -227,10 +262,15 @@ void apps_sync_added(Broker *b, Container *c) {
  * its directory: apps_remove_dir().) */
 void apps_sync_removed(Broker *b, Container *c) {
         for (Container *a = b->containers; a; a = a->next) {
+                _cleanup_(app_list_done) AppList want = {};
                 _cleanup_close_ int fd = -1;
                 char path[PATH_MAX + 16];
 
                 if (a == c || a->dead)
+                        continue;
+                /* Only a pair the policy names has a directory (see
+                 * apps_sync_added()); if it cannot say, look. */
+                if (pair_wanted(b, a, c, &want) >= 0 && want.n == 0)
                         continue;
                 snprintf(path, sizeof(path), "%s/" APPS_DIR, a->dir);
                 fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -51,6 +51,7 @@ typedef enum SourceType {
         SRC_RELAY,            /* one end of a proxied connection */
         SRC_INVOCATION,       /* an invoked app's pidfd: readable when it exits */
         SRC_RELOAD,           /* eventfd: a policy load finished (reload.c) */
+        SRC_AUDIT_SYNC,       /* eventfd: a batch of audit records is on disk (audit-sync.c) */
 } SourceType;
 
 typedef struct Source {
@@ -123,6 +124,10 @@ struct Container {
          * container's): what the policy denies by default is allowed and
          * recorded as "learn" (pipeline.c, learn_adjust()). */
         bool learn;
+        /* Handles of its init, opened on first use, closed with it
+         * (container_root_fd(), container_netns_fd()); -1 until then. */
+        int root_fd;
+        int netns_fd;
         bool dead;
         Container *next;
 };
@@ -131,6 +136,7 @@ struct Container {
 typedef struct OutFrame {
         struct OutFrame *next;
         int fd;
+        uint64_t durable_seq; /* not sent before this audit record is on disk (0: no wait) */
         size_t len;
         char buf[];
 } OutFrame;
@@ -149,6 +155,8 @@ typedef struct Client {
         struct OutFrame *out_head, **out_tail;
         unsigned n_out;
         struct Invocation *invocation; /* running on this connection, or NULL */
+        bool held;                     /* a frame waits for the audit log (on b->held_clients) */
+        struct Client *held_next;
         struct Client *next;
 } Client;
 
@@ -184,6 +192,7 @@ struct Relay {
         char *service;
         bool dead;
         LimitState *limit;  /* counted against a max_open grant */
+        uint64_t durable_seq; /* not relayed before this audit record is on disk (0: no wait) */
         Relay *next;
 };
 
@@ -297,7 +306,10 @@ struct Broker {
         Source control;
         struct stat control_st; /* control.sock as bound: removed at exit if still ours */
         Source signal;
-        Source timer;
+        int self_netns;         /* the broker's own network namespace, to come back to */
+        Source timer;           /* one-shot, armed only while a tick has work (broker_timer_rearm()) */
+        uint64_t timer_armed_usec; /* CLOCK_MONOTONIC deadline it is armed for, 0: disarmed */
+        uint64_t n_wakeups;     /* turns of the loop, for status and tests */
         char *state_dir;
         char **policy_paths;
         size_t n_policy_paths;
@@ -327,6 +339,8 @@ struct Broker {
         uint64_t next_depend_check_usec;
         Garbage *garbage;
         RefusalBudget refusals;
+        struct AuditSyncer *syncer; /* --audit-sync sync: the group commit (audit-sync.c); NULL: batch */
+        Client *held_clients;       /* with a reply waiting for the audit log */
         struct Reloader *reloader;
         char *notify_socket;    /* BrokerOptions.notify_socket */
         bool notify_reloading;  /* RELOADING=1 said, READY=1 not yet */
@@ -376,9 +390,26 @@ const Policy *broker_policy_for(const Broker *b, const Container *from);
  * NULL if not known. */
 const char *broker_policy_digest_for(const Broker *b, const Container *from);
 
+/* audit-sync.c: with --audit-sync sync, the seq of the last record written
+ * if it is not on disk yet (what an allowed action done now must wait
+ * for), else 0; and whether a seq is on disk (0 always is). */
+uint64_t broker_audit_hold_seq(const Broker *b);
+bool broker_audit_durable(const Broker *b, uint64_t seq);
+
 /* registry.c */
 Container *container_find(Broker *b, const char *name);
 const Export *container_find_export(const Container *c, const char *name);
+/* Handles of a container's init for connecting inside it, opened on the
+ * first use through /proc/PID and checked against the pidfd taken when it
+ * registered (so they are that very process's, never a later one's that
+ * reused its pid), then kept while it stays registered: closed with it,
+ * so a container registered again (restarted, re-adopted by a restarted
+ * broker) gets new ones.  container_root_fd(): its root directory
+ * (O_PATH), taken only once it is no longer the host's (-EAGAIN before
+ * its init has pivoted); container_netns_fd(): its network namespace.
+ * The descriptor stays the container's; a negative errno on failure. */
+int container_root_fd(Container *c);
+int container_netns_fd(Container *c);
 /* Field 22 of /proc/PID/stat, the start time: tells a process from a later
  * one that reused its pid. */
 int proc_start_time(pid_t pid, uint64_t *ret);

@@ -479,7 +479,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         if (!b)
                 return -ENOMEM;
         b->epfd = -1;
-        b->control.fd = b->signal.fd = b->timer.fd = -1;
+        b->control.fd = b->signal.fd = b->timer.fd = b->self_netns = -1;
         b->child_nofile = o->child_nofile;
         b->state_dir = strdup(o->state_dir ?: "/run/shuttle");
         if (o->notify_socket && !(b->notify_socket = strdup(o->notify_socket))) {
@@ -529,7 +529,9 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                         *slash = '\0';
                         (void) mkdir_p_at(AT_FDCWD, dir, 0750);
                 }
-                r = audit_log_open(audit, &(AuditLogOptions) { .max_size = o->audit_max_size, .keep = o->audit_keep },
+                r = audit_log_open(audit,
+                                   &(AuditLogOptions) { .max_size = o->audit_max_size, .keep = o->audit_keep,
+                                                        .defer_sync = !o->audit_batch },
                                    &b->audit);
                 if (r < 0) {
                         (void) asprintf(ret_error, "cannot open the audit log '%s': %s", audit, strerror(-r));
@@ -570,20 +572,29 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                 r = -errno;
                 goto fail;
         }
-        /* The audit log's fsync batching is driven from here. */
-        b->timer = (Source){ .type = SRC_TIMER, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
-        if (b->timer.fd < 0) {
+        /* Where ns_connect_tcp_at() comes back to after connecting inside
+         * a container's network namespace. */
+        b->self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (b->self_netns < 0) {
                 r = -errno;
                 goto fail;
         }
-        {
-                struct itimerspec its = { .it_interval = { 0, 100 * 1000 * 1000 }, .it_value = { 0, 100 * 1000 * 1000 } };
-                if (timerfd_settime(b->timer.fd, 0, &its, NULL) < 0 || broker_watch(b, &b->timer, EPOLLIN) < 0) {
-                        r = -errno;
+        /* The ticks (the audit log's fsync batching, grants that expire,
+         * invocations ending): armed by broker_timer_rearm() only while one
+         * of them has work, so an idle broker sleeps. */
+        b->timer = (Source){ .type = SRC_TIMER, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
+        if (b->timer.fd < 0 || broker_watch(b, &b->timer, EPOLLIN) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        if (!o->audit_batch) {
+                r = audit_syncer_start(b);
+                if (r < 0) {
+                        (void) asprintf(ret_error, "cannot start the audit log's sync thread: %s", strerror(-r));
                         goto fail;
                 }
         }
-
         r = reloader_new(b);
         if (r < 0)
                 goto fail;
@@ -624,11 +635,65 @@ static void handle_signal(Broker *b) {
         }
 }
 
+/* The ticks' granularity: what has no deadline of its own (windows of the
+ * denial counter, refusals, invocations being ended) is looked at again
+ * this long after the turn that found it. */
+#define TICK_USEC (100u * 1000u)
+
+/* When the timer must next fire, UINT64_MAX if no tick has anything to do. */
+static uint64_t timer_deadline(Broker *b, uint64_t now) {
+        uint64_t t = UINT64_MAX;
+
+        if (b->audit)
+                t = MIN(t, audit_log_next_sync_usec(b->audit));
+        t = MIN(t, audit_syncer_next_usec(b));
+        if (!audit_agg_idle(b->audit_agg) || b->refusals.suppressed > 0)
+                t = MIN(t, now + TICK_USEC);
+        if (b->transfers)
+                t = MIN(t, MAX(b->next_xfer_check_usec, now));
+        if (b->depend_mounts)
+                t = MIN(t, MAX(b->next_depend_check_usec, now));
+        for (Invocation *inv = b->invocations; inv && t > now + TICK_USEC; inv = inv->next)
+                if (inv->ending)
+                        t = now + TICK_USEC;
+        return t;
+}
+
+/* Arms the one-shot timer for the earliest deadline, or disarms it.  A
+ * timer already armed earlier is left alone (a tick that finds nothing due
+ * does nothing), so a busy loop does not reset it every turn. */
+static void broker_timer_rearm(Broker *b) {
+        uint64_t now = clock_usec(CLOCK_MONOTONIC);
+        uint64_t t = timer_deadline(b, now);
+        struct itimerspec its = {};
+
+        if (t == UINT64_MAX) {
+                if (b->timer_armed_usec == 0)
+                        return;
+        } else {
+                if (b->timer_armed_usec != 0 && b->timer_armed_usec <= t)
+                        return;
+                t = MAX(t, now + 1); /* 0 would disarm it */
+                its.it_value = (struct timespec){ .tv_sec = (time_t) (t / 1000000u),
+                                                  .tv_nsec = (long) (t % 1000000u) * 1000 };
+        }
+        if (timerfd_settime(b->timer.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+                log_warning_errno(-errno, "Cannot arm the broker's timer: %m");
+                return;
+        }
+        b->timer_armed_usec = t == UINT64_MAX ? 0 : t;
+}
+
 int broker_run(Broker *b) {
         struct epoll_event ev[64];
 
         while (!b->quit) {
-                int n = epoll_wait(b->epfd, ev, (int) ELEMENTSOF(ev), -1);
+                int n;
+
+                audit_syncer_kick(b);
+                broker_timer_rearm(b);
+                n = epoll_wait(b->epfd, ev, (int) ELEMENTSOF(ev), -1);
+                b->n_wakeups++;
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -654,6 +719,7 @@ int broker_run(Broker *b) {
                         case SRC_TIMER: {
                                 uint64_t ticks;
                                 (void) read(s->fd, &ticks, sizeof(ticks));
+                                b->timer_armed_usec = 0; /* one-shot: spent */
                                 uint64_t now = clock_usec(CLOCK_MONOTONIC);
                                 if (b->audit_agg) {
                                         int r = audit_agg_tick(b->audit_agg, now);
@@ -684,6 +750,9 @@ int broker_run(Broker *b) {
                         case SRC_RELOAD:
                                 reload_event(b);
                                 reload_notify(b);
+                                break;
+                        case SRC_AUDIT_SYNC:
+                                audit_syncer_event(b);
                                 break;
                         }
                 }
@@ -727,6 +796,8 @@ Broker *broker_free(Broker *b) {
         broker_unwatch(b, &b->control);
         broker_unwatch(b, &b->signal);
         broker_unwatch(b, &b->timer);
+        audit_syncer_stop(b);
+        b->self_netns = safe_close(b->self_netns);
         /* The counted denials are written before the log closes. */
         audit_agg_free(b->audit_agg);
         if (b->audit)

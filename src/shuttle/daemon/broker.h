@@ -15,6 +15,10 @@ typedef struct BrokerOptions {
         const char *audit_log;       /* default /var/log/shuttle/audit.jsonl */
         uint64_t audit_max_size;     /* rotate at; 0 = AUDIT_DEFAULT_MAX_SIZE */
         unsigned audit_keep;         /* rotated files kept; 0 = AUDIT_DEFAULT_KEEP */
+        bool audit_batch;            /* --audit-sync batch: records synced every 100 ms or
+                                      * 1024 records, allowed actions not waiting for them;
+                                      * false (sync): an allowed request's answer waits until
+                                      * its record is on disk (group commit, audit-sync.c) */
         const char *const *policy;   /* policy files; none = deny everything */
         size_t n_policy;
         uint64_t child_nofile;       /* > 0: the soft RLIMIT_NOFILE of the apps it

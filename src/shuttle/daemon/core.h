@@ -40,6 +40,20 @@ void control_conn_close(Broker *b, ControlConn *cc);
 void pipeline_control_event(Broker *b, ControlConn *cc);
 /* pipeline.c: a proxy socket's connection, as a CONNECT request. */
 void pipeline_proxy_connect(Broker *b, Proxy *p, int fd);
+/* pipeline.c: sends the replies whose audit records are now on disk. */
+void pipeline_release_held(Broker *b);
+
+/* audit-sync.c: the group commit of --audit-sync sync, with a thread that
+ * fdatasync()s the batches.  start/stop with the broker; kick at the end of
+ * each turn of the loop (hands over what was written); event when the
+ * thread's eventfd is readable (lets go of what waited). */
+typedef struct AuditSyncer AuditSyncer;
+int audit_syncer_start(Broker *b);
+void audit_syncer_stop(Broker *b);
+void audit_syncer_kick(Broker *b);
+void audit_syncer_event(Broker *b);
+/* When a failed sync is tried again (the broker's timer), UINT64_MAX: none. */
+uint64_t audit_syncer_next_usec(const Broker *b);
 
 /* reload.c: policy loads run on a worker thread, never on the loop.  The
  * requests queue a job and answer cc (if not NULL) when it is applied;

@@ -28,12 +28,17 @@
 
 #define RELAY_CHUNK (256u * 1024u)
 
+static int relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
+                       LimitState *limit, Relay **ret_held);
+static void relay_watch(Broker *b, Relay *r);
+
 /* ---- CONNECT: the mediator ---------------------------------------------- */
 
 typedef struct ConnectState {
         char name[SHUTTLE_NAME_MAX + 1], service[SHUTTLE_NAME_MAX + 1];
         Container *exporter;
         const Export *export;
+        Relay *held;    /* a proxied connection's relay, not started before its record is on disk */
 } ConnectState;
 
 /* SERVICE "<container>.<service>", on broker.sock or (r->client NULL) a
@@ -72,13 +77,20 @@ static int connect_build(Request *r) {
         return 0;
 }
 
-static int connect_export(const ConnectState *s, int *ret_fd) {
+static int connect_export(Broker *b, const ConnectState *s, int *ret_fd) {
         int r;
 
-        if (!s->export->socket)
-                r = ns_connect_tcp(s->exporter->pid, s->exporter->pidfd.fd, s->export->port, ret_fd);
-        else
-                r = ns_connect_unix(s->exporter->pid, s->exporter->pidfd.fd, s->export->socket, ret_fd);
+        /* Through the exporter's handles, opened once (registry.c): no
+         * /proc lookups per connection. */
+        if (!s->export->socket) {
+                r = container_netns_fd(s->exporter);
+                if (r >= 0)
+                        r = ns_connect_tcp_at(r, b->self_netns, s->export->port, ret_fd);
+        } else {
+                r = container_root_fd(s->exporter);
+                if (r >= 0)
+                        r = ns_connect_unix_at(r, s->export->socket, ret_fd);
+        }
         /* The policy said yes: whatever keeps the exporter from answering
          * (its socket not there yet or any more, not a socket, nobody
          * listening, the exporter exiting) is one answer to the caller,
@@ -90,6 +102,7 @@ static int connect_export(const ConnectState *s, int *ret_fd) {
         case -ELOOP:
         case -ENOTSOCK:
         case -ESRCH:
+        case -EAGAIN: /* its init has not pivoted yet */
         case -EACCES:
         case -EPERM:
                 return -ECONNREFUSED;
@@ -111,14 +124,17 @@ static int connect_carry_out(Request *r) {
                 snprintf(r->why, sizeof(r->why), "no such service");
                 return -ENOENT;
         }
-        k = connect_export(s, &fd);
+        k = connect_export(r->broker, s, &fd);
         if (k < 0)
                 return k;
         if (!r->client) {
                 /* A proxy socket's: relayed, and counted while open. */
                 int in = r->fds[0];
                 r->fds[0] = -1;
-                return ipc_relay_start(r->broker, r->from, s->exporter->name, s->service, in, fd, r->limit);
+                /* With --audit-sync sync, no byte goes either way before
+                 * the connection's record is on disk (connect_done()). */
+                return relay_start(r->broker, r->from, s->exporter->name, s->service, in, fd, r->limit,
+                                   r->broker->syncer ? &s->held : NULL);
         }
         if (r->limit) {
                 /* A grant with max_open must be counted while it is open:
@@ -143,6 +159,20 @@ static int connect_carry_out(Request *r) {
         return 0;
 }
 
+/* After the record: a held relay starts now, or once the record is on
+ * disk (ipc_release_held()). */
+static void connect_done(Request *r) {
+        ConnectState *s = REQUEST_STATE(r, ConnectState);
+        Relay *x = s->held;
+
+        if (!x)
+                return;
+        s->held = NULL;
+        x->durable_seq = broker_audit_hold_seq(r->broker);
+        if (x->durable_seq == 0)
+                relay_watch(r->broker, x);
+}
+
 const MediatorOps ipc_connect_ops = {
         .type = SHUTTLE_MSG_CONNECT,
         .kind = "ipc",
@@ -150,6 +180,7 @@ const MediatorOps ipc_connect_ops = {
         .denied_errno = EACCES,
         .build = connect_build,
         .carry_out = connect_carry_out,
+        .done = connect_done,
 };
 
 /* ---- proxy sockets ---------------------------------------------------- */
@@ -431,8 +462,26 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
         relay_update_events(b, r);
 }
 
-int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
-                    LimitState *limit) {
+/* Both ends watched: the relay runs. */
+static void relay_watch(Broker *b, Relay *r) {
+        if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0 || broker_watch(b, &r->end[1].src, EPOLLIN) < 0)
+                relay_drop(b, r);
+}
+
+void ipc_release_held(Broker *b) {
+        for (Relay *r = b->relays, *next; r; r = next) {
+                next = r->next;
+                if (r->durable_seq && broker_audit_durable(b, r->durable_seq)) {
+                        r->durable_seq = 0;
+                        relay_watch(b, r);
+                }
+        }
+}
+
+/* ret_held: the relay is made but not watched (its ends wait), and
+ * returned there for the caller to start with relay_watch(). */
+static int relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
+                       LimitState *limit, Relay **ret_held) {
         Relay *r;
 
         if (fcntl(in, F_SETFL, O_NONBLOCK) < 0 || fcntl(out, F_SETFL, O_NONBLOCK) < 0 ||
@@ -457,11 +506,18 @@ int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const 
         r->service = strdup(service);
         if (!r->exporter || !r->service)
                 goto fail;
-        if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0)
-                goto fail;
-        if (broker_watch(b, &r->end[1].src, EPOLLIN) < 0) {
-                (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, r->end[0].src.fd, NULL);
-                goto fail;
+        if (ret_held) {
+                /* Not watched yet: relay_watch() later.  Held until told
+                 * which record it waits for. */
+                r->durable_seq = UINT64_MAX;
+                *ret_held = r;
+        } else {
+                if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0)
+                        goto fail;
+                if (broker_watch(b, &r->end[1].src, EPOLLIN) < 0) {
+                        (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, r->end[0].src.fd, NULL);
+                        goto fail;
+                }
         }
         importer->n_relays++;
         r->limit = limit;
@@ -476,4 +532,9 @@ fail:
         safe_close(r->end[1].src.fd);
         relay_free(r);
         return -ENOMEM;
+}
+
+int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
+                    LimitState *limit) {
+        return relay_start(b, importer, exporter, service, in, out, limit, NULL);
 }

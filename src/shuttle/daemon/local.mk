@@ -10,7 +10,7 @@
 libshuttle_broker_la_SOURCES += \
 	src/shuttle/daemon/broker.h src/shuttle/daemon/broker.c \
 	src/shuttle/daemon/broker-api.h src/shuttle/daemon/core.h src/shuttle/daemon/mediator.h \
-	src/shuttle/daemon/accept.c src/shuttle/daemon/pipeline.c src/shuttle/daemon/registry.c \
+	src/shuttle/daemon/accept.c src/shuttle/daemon/pipeline.c src/shuttle/daemon/audit-sync.c src/shuttle/daemon/registry.c \
 	src/shuttle/daemon/reload.c src/shuttle/daemon/grants.c src/shuttle/daemon/transfers.c \
 	src/shuttle/daemon/apps.c src/shuttle/daemon/procs.c src/shuttle/daemon/shadow.c \
 	src/shuttle/daemon/notify.h src/shuttle/daemon/notify.c \

@@ -141,6 +141,9 @@ void ipc_sync_proxies_removed(Broker *b, Container *c);
 void ipc_drop_proxies(Broker *b, Container *c);
 void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events);
 void ipc_relays_recheck(Broker *b);
+/* Starts the proxied connections whose records are now on disk
+ * (--audit-sync sync). */
+void ipc_release_held(Broker *b);
 void ipc_drop_relays_of(Broker *b, const Container *c);
 
 

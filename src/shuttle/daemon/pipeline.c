@@ -47,6 +47,13 @@ static void client_drop(Broker *b, Client *cl) {
         if (cl->src.dead)
                 return;
         invoke_client_gone(b, cl);
+        if (cl->held)
+                for (Client **i = &b->held_clients; *i; i = &(*i)->held_next)
+                        if (*i == cl) {
+                                *i = cl->held_next;
+                                break;
+                        }
+        cl->held = false;
         broker_unwatch(b, &cl->src);
         if (cl->container)
                 cl->container->n_clients--;
@@ -124,7 +131,17 @@ static int client_want(Broker *b, Client *cl, uint32_t events) {
  * requests are not read either (back-pressure on that client alone; the
  * loop serves everyone else meanwhile).  A client owing more than
  * BROKER_CLIENT_QUEUE_MAX frames is not reading at all: it is dropped. */
-static int client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
+static void client_hold(Broker *b, Client *cl) {
+        if (!cl->held) {
+                cl->held = true;
+                cl->held_next = b->held_clients;
+                b->held_clients = cl;
+        }
+        /* Neither its next request nor EPOLLOUT while the frame waits. */
+        (void) client_want(b, cl, 0);
+}
+
+static int client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd, uint64_t durable_seq) {
         char buf[SHUTTLE_FRAME_MAX];
         const char *reason = NULL;
         size_t len = 0;
@@ -137,7 +154,9 @@ static int client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
                 safe_close(fd);
                 return r;
         }
-        if (!cl->out_head) {
+        if (!broker_audit_durable(b, durable_seq))
+                ; /* queued below, sent once its record is on disk */
+        else if (!cl->out_head) {
                 n = fd_send(cl->src.fd, buf, len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
                 if (n != -EAGAIN) {
                         safe_close(fd);
@@ -156,22 +175,34 @@ static int client_send(Broker *b, Client *cl, const ShuttleMsg *m, int fd) {
         }
         f->next = NULL;
         f->fd = fd; /* sent with the frame when the client reads */
+        f->durable_seq = durable_seq;
         f->len = len;
         memcpy(f->buf, buf, len);
         *cl->out_tail = f;
         cl->out_tail = &f->next;
         cl->n_out++;
-        (void) client_want(b, cl, EPOLLOUT);
+        if (!broker_audit_durable(b, cl->out_head->durable_seq))
+                client_hold(b, cl);
+        else
+                (void) client_want(b, cl, EPOLLOUT);
         return 0;
 }
 
 static void client_flush(Broker *b, Client *cl) {
         while (cl->out_head) {
                 OutFrame *f = cl->out_head;
-                ssize_t n = fd_send(cl->src.fd, f->buf, f->len, f->fd >= 0 ? &f->fd : NULL, f->fd >= 0 ? 1 : 0);
+                ssize_t n;
 
-                if (n == -EAGAIN)
+                if (!broker_audit_durable(b, f->durable_seq)) {
+                        client_hold(b, cl);
                         return;
+                }
+                n = fd_send(cl->src.fd, f->buf, f->len, f->fd >= 0 ? &f->fd : NULL, f->fd >= 0 ? 1 : 0);
+                if (n == -EAGAIN) {
+                        if (client_want(b, cl, EPOLLOUT) < 0)
+                                client_drop(b, cl);
+                        return;
+                }
                 cl->out_head = f->next;
                 if (!cl->out_head)
                         cl->out_tail = &cl->out_head;
@@ -199,7 +230,20 @@ static int client_reply(Broker *b, Client *cl, uint32_t id, int status, const ch
                 message = cut;
         }
         shuttle_msg_reply(&m, id, status, message);
-        return client_send(b, cl, &m, -1);
+        return client_send(b, cl, &m, -1, 0);
+}
+
+void pipeline_release_held(Broker *b) {
+        Client *list = b->held_clients;
+
+        b->held_clients = NULL;
+        while (list) {
+                Client *cl = list;
+                list = cl->held_next;
+                cl->held = false;
+                if (!cl->src.dead)
+                        client_flush(b, cl); /* holds it again if its frame still waits */
+        }
 }
 
 /* The caller's credentials: what it may hand over is what it may access
@@ -302,7 +346,9 @@ static void audit_request(Request *r, int status) {
                                       });
 }
 
-static void reply_request(Request *r, const MediatorOps *ops, int status) {
+/* durable_seq: an allowed request's record, if the answer must wait until
+ * it is on disk (--audit-sync sync), else 0. */
+static void reply_request(Request *r, const MediatorOps *ops, int status, uint64_t durable_seq) {
         const char *message = r->why[0] ? r->why : NULL;
         int fd = r->reply_fd;
 
@@ -322,7 +368,7 @@ static void reply_request(Request *r, const MediatorOps *ops, int status) {
         }
         if (r->reply.type == 0)
                 shuttle_msg_reply(&r->reply, r->msg->id, 0, NULL);
-        if (client_send(r->broker, r->client, &r->reply, fd) < 0 && ops->undo)
+        if (client_send(r->broker, r->client, &r->reply, fd, durable_seq) < 0 && ops->undo)
                 ops->undo(r);
 }
 
@@ -361,6 +407,7 @@ static bool learn_adjust(Request *r) {
 static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Client *cl, const ShuttleMsg *m,
                          int *fds, size_t n_fds) {
         Request req, *r = &req;
+        uint64_t durable_seq = 0;
         bool decided = false;
         int status;
 
@@ -427,13 +474,18 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                 } else
                         status = -ops->denied_errno;
         }
-        if (decided && (r->d.audited || status < 0))
+        if (decided && (r->d.audited || status < 0)) {
                 audit_request(r, status);
+                /* Group commit: what the caller is given waits for its
+                 * record to be on disk. */
+                if (status >= 0)
+                        durable_seq = broker_audit_hold_seq(b);
+        }
         json_decref(r->extra);
         r->extra = NULL;
         /* The audit record has the reason whole; a MESSAGE longer than
          * the protocol carries is cut (client_reply()). */
-        reply_request(r, ops, status);
+        reply_request(r, ops, status, durable_seq);
         if (ops->done)
                 ops->done(r);
 }
@@ -535,7 +587,7 @@ void pipeline_send_exit(Broker *b, Client *cl, uint32_t id, int wait_status) {
         ShuttleMsg m;
 
         if (shuttle_msg_exit(&m, id, wait_status) >= 0)
-                (void) client_send(b, cl, &m, -1);
+                (void) client_send(b, cl, &m, -1, 0);
 }
 
 void broker_client_event(Broker *b, Client *cl, uint32_t events) {
@@ -546,6 +598,12 @@ void broker_client_event(Broker *b, Client *cl, uint32_t events) {
         ShuttleMsg m;
         int r;
 
+        if (cl->held && (events & (EPOLLERR | EPOLLHUP))) {
+                /* Gone while its answer waited for the audit log (epoll
+                 * reports a hangup even with no events asked). */
+                client_drop(b, cl);
+                return;
+        }
         if (cl->out_head) {
                 if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
                         client_flush(b, cl);

@@ -22,6 +22,7 @@
 #include "common/parse.h"
 #include "shuttle/daemon/core.h"
 #include "shuttle/host/control.h"
+#include "shuttle/host/nsconnect.h"
 #include "runtime/container.h"
 
 #define SOCKET_NAME "broker.sock"
@@ -101,11 +102,33 @@ static json_t *export_record(const Export *e) {
         return control_export_json(e->name, e->socket, e->mq, e->shm_size, e->fifo, e->port);
 }
 
+int container_root_fd(Container *c) {
+        if (c->root_fd < 0 && !c->dead) {
+                int fd = ns_open_root(c->pid, c->pidfd.fd, true);
+                if (fd < 0)
+                        return fd;
+                c->root_fd = fd;
+        }
+        return c->root_fd >= 0 ? c->root_fd : -ESRCH;
+}
+
+int container_netns_fd(Container *c) {
+        if (c->netns_fd < 0 && !c->dead) {
+                int fd = ns_open_netns(c->pid, c->pidfd.fd);
+                if (fd < 0)
+                        return fd;
+                c->netns_fd = fd;
+        }
+        return c->netns_fd >= 0 ? c->netns_fd : -ESRCH;
+}
+
 void container_free(void *p) {
         Container *c = p;
 
         if (!c)
                 return;
+        safe_close(c->root_fd);
+        safe_close(c->netns_fd);
         free(c->name);
         free(c->group);
         free(c->qname);
@@ -227,7 +250,7 @@ static int container_add(Broker *b, const char *name, const char *group, bool le
                 return -ENOMEM;
         }
         c->broker = b;
-        c->listen.fd = c->pidfd.fd = -1;
+        c->listen.fd = c->pidfd.fd = c->root_fd = c->netns_fd = -1;
         c->exports = exports;
         c->n_exports = n_exports;
         c->pid = pid;
@@ -434,6 +457,8 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         apps_sync_removed(b, c);
         broker_unwatch(b, &c->listen);
         broker_unwatch(b, &c->pidfd);
+        c->root_fd = safe_close(c->root_fd);
+        c->netns_fd = safe_close(c->netns_fd);
         remove_dir(c->dir);
         remove_record(b, c->name);
         c->dead = true;

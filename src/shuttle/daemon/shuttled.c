@@ -32,6 +32,10 @@ static const char usage[] =
         "                           suffixes; default 64M)\n"
         "      --audit-keep N       rotated audit files kept (1-999, default 8); the\n"
         "                           log records what rotation deletes\n"
+        "      --audit-sync MODE    sync (default): an allowed request is answered\n"
+        "                           once its record is on disk (group commit);\n"
+        "                           batch: records synced every 100 ms or 1024\n"
+        "                           records, answers not waiting for them\n"
         "      --policy FILE        policy file or directory (repeatable; default:\n"
         "                           deny everything)\n"
         "      --log-level LEVEL    error, warning, notice, info (default), debug\n"
@@ -41,7 +45,7 @@ static const char usage[] =
 int main(int argc, char **argv) {
         enum {
                 OPT_FOREGROUND = 0x100, OPT_STATE_DIR, OPT_AUDIT_LOG, OPT_AUDIT_MAX_SIZE, OPT_AUDIT_KEEP, OPT_POLICY,
-                OPT_LOG_LEVEL, OPT_VERSION
+                OPT_LOG_LEVEL, OPT_VERSION, OPT_AUDIT_SYNC
         };
         static const struct option options[] = {
                 { "foreground", no_argument, NULL, OPT_FOREGROUND },
@@ -49,6 +53,7 @@ int main(int argc, char **argv) {
                 { "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
                 { "audit-max-size", required_argument, NULL, OPT_AUDIT_MAX_SIZE },
                 { "audit-keep", required_argument, NULL, OPT_AUDIT_KEEP },
+                { "audit-sync", required_argument, NULL, OPT_AUDIT_SYNC },
                 { "policy", required_argument, NULL, OPT_POLICY },
                 { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
                 { "help", no_argument, NULL, 'h' },
@@ -101,6 +106,16 @@ int main(int argc, char **argv) {
                         o.audit_keep = n;
                         break;
                 }
+                case OPT_AUDIT_SYNC:
+                        if (streq(optarg, "sync"))
+                                o.audit_batch = false;
+                        else if (streq(optarg, "batch"))
+                                o.audit_batch = true;
+                        else {
+                                log_error("--audit-sync: '%s': expected sync or batch", optarg);
+                                return 2;
+                        }
+                        break;
                 case OPT_POLICY:
                         policy[o.n_policy++] = optarg;
                         break;

@@ -39,20 +39,16 @@ int ns_open_root(pid_t pid, int pidfd, bool set_up) {
         return TAKE_FD(root);
 }
 
-int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd) {
+int ns_connect_unix_at(int root, const char *path, int *ret_fd) {
         struct open_how how = {
                 .flags = O_PATH | O_CLOEXEC,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        _cleanup_close_ int root = -1, sock_path = -1, fd = -1;
+        _cleanup_close_ int sock_path = -1, fd = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
         struct stat st;
         int r = -ECONNREFUSED;
-
-        root = ns_open_root(pid, pidfd, false);
-        if (root < 0)
-                return root;
 
         sock_path = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
         if (sock_path < 0)
@@ -80,24 +76,26 @@ int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd) {
         }
         if (r < 0)
                 return r == -EAGAIN ? -ECONNREFUSED : r;
-        /* The caller gets an ordinary blocking socket. */
-        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+        /* The caller gets an ordinary blocking socket (O_NONBLOCK is the
+         * only status flag socket() set). */
+        if (fcntl(fd, F_SETFL, 0) < 0)
                 return -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
-int ns_connect_tcp(pid_t pid, int pidfd, uint16_t port, int *ret_fd) {
-        struct sockaddr_in sin = {
-                .sin_family = AF_INET,
-                .sin_port = htons(port),
-                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-        };
-        _cleanup_close_ int ns = -1, self = -1, fd = -1;
-        struct pollfd p;
-        socklen_t len = sizeof(int);
+int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd) {
+        _cleanup_close_ int root = -1;
+
+        root = ns_open_root(pid, pidfd, false);
+        if (root < 0)
+                return root;
+        return ns_connect_unix_at(root, path, ret_fd);
+}
+
+int ns_open_netns(pid_t pid, int pidfd) {
+        _cleanup_close_ int ns = -1;
         char path[64];
-        int err = 0;
 
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) pid);
         ns = open(path, O_RDONLY | O_CLOEXEC);
@@ -105,10 +103,21 @@ int ns_connect_tcp(pid_t pid, int pidfd, uint16_t port, int *ret_fd) {
                 return -errno;
         if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
                 return -ESRCH;
-        self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (self < 0)
-                return -errno;
-        if (setns(ns, CLONE_NEWNET) < 0)
+        return TAKE_FD(ns);
+}
+
+int ns_connect_tcp_at(int netns, int self, uint16_t port, int *ret_fd) {
+        struct sockaddr_in sin = {
+                .sin_family = AF_INET,
+                .sin_port = htons(port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        };
+        _cleanup_close_ int fd = -1;
+        struct pollfd p;
+        socklen_t len = sizeof(int);
+        int err = 0;
+
+        if (setns(netns, CLONE_NEWNET) < 0)
                 return -errno;
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         err = fd < 0 ? errno : 0;
@@ -127,8 +136,20 @@ int ns_connect_tcp(pid_t pid, int pidfd, uint16_t port, int *ret_fd) {
                 if (err)
                         return -err;
         }
-        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+        if (fcntl(fd, F_SETFL, 0) < 0)
                 return -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+int ns_connect_tcp(pid_t pid, int pidfd, uint16_t port, int *ret_fd) {
+        _cleanup_close_ int ns = -1, self = -1;
+
+        ns = ns_open_netns(pid, pidfd);
+        if (ns < 0)
+                return ns;
+        self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (self < 0)
+                return -errno;
+        return ns_connect_tcp_at(ns, self, port, ret_fd);
 }
