@@ -126,6 +126,7 @@ JSON
         sh -c "'$OCI' --root '$ROOT' exec --process '$T/proc.json' c7 > '$T/exec.out' 2>&1; echo \$? > '$T/exec.rc'; \
                '$OCI' --root '$ROOT' exec c7 hostname > '$T/exec2.out' 2>&1; \
                '$OCI' --root '$ROOT' exec --detach --pid-file '$T/epid' c7 sleep 0.2 > '$T/exec3.out' 2>&1; \
+               i=0; while [ -e /proc/\$(cat '$T/epid') ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i + 1)); done; \
                '$OCI' --root '$ROOT' pause c7; '$OCI' --root '$ROOT' state c7 > '$T/paused'; \
                sleep 0.3; '$OCI' --root '$ROOT' resume c7; '$OCI' --root '$ROOT' state c7 > '$T/resumed'" \; \
         "$OCI" --root "$ROOT" delete --force c7 > "$T/reaped7"
@@ -135,7 +136,7 @@ check_eq "exec ID COMMAND runs it in the container's namespaces" "ocitest" "$(ca
 check_match "exec --detach --pid-file writes the process's pid" '^[0-9]+$' "$(cat "$T/epid" 2>/dev/null)"
 check_match "pause: the state says paused" '"status": "paused"' "$(cat "$T/paused")"
 check_match "resume: running again" '"status": "running"' "$(cat "$T/resumed")"
-check_eq "delete --force after all that (the detached process ended first)" "exited 0 killed 9" "$(tr '\n' ' ' < "$T/reaped7" | sed 's/ $//')"
+check_eq "delete --force after all that (the detached process ended first: waited for before the pause)" "exited 0 killed 9" "$(tr '\n' ' ' < "$T/reaped7" | sed 's/ $//')"
 check_eq "... leaves nothing under --root" "" "$(ls "$ROOT" 2>/dev/null)"
 
 # ---- console socket: the pty master reaches the caller ----
