@@ -249,6 +249,7 @@ void decision_fill(const Policy *p, const PolicyRequest *req, const PolicyRule *
 
         if (!deny && allow) {
                 d.limits = allow->limits;
+                d.ask_usec = allow->ask_usec;
                 switch (req->kind) {
                 case POLICY_KIND_IPC:
                         d.mode = req->mode != POLICY_MODE_NONE ? req->mode : allow->ipc_mode;

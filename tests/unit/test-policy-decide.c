@@ -597,6 +597,42 @@ static void test_until(void **state) {
         policy_unref(p);
 }
 
+/* 'ask': an allow rule whose requests wait for an operator; the decision
+ * says how long (the broker parks them); a deny still beats it, and a more
+ * specific plain allow takes the request without asking. */
+static void test_ask(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: ask-any, from: a, to: '*', allow: ipc, ask: true}\n"
+                            "  - {id: ask-short, from: a, to: b, allow: [ipc, invoke], ask: {timeout: 1500ms}}\n"
+                            "  - {id: plain, from: a, to: b, allow: ipc, endpoint: kv}\n"
+                            "  - {id: not-asked, from: a, to: e, allow: ipc, ask: false}\n"
+                            "  - {id: never, from: a, to: d, deny: ipc}\n");
+        PolicyRequest req = { .from = "a", .to = "c", .kind = POLICY_KIND_IPC, .object = "x", .now = NOW };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "ask-any");
+        assert_int_equal(d.ask_usec, POLICY_ASK_TIMEOUT_DEFAULT_USEC);
+        req.to = "b";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "ask-short");
+        assert_int_equal(d.ask_usec, 1500000);
+        req.object = "kv";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "plain");
+        assert_int_equal(d.ask_usec, 0);
+        req.to = "d";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_int_equal(d.ask_usec, 0);
+        req.to = "e";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "not-asked");
+        assert_int_equal(d.ask_usec, 0);
+        policy_unref(p);
+}
+
 static void test_audit(void **state) {
         Policy *p = load_ok("version: 1\naudit: deny\nrules:\n"
                             "  - {id: quiet, from: a, to: b, allow: ipc, audit: none}\n"
@@ -832,6 +868,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_requests),
                 cmocka_unit_test(test_index_many_rules),
                 cmocka_unit_test(test_explain),
+                cmocka_unit_test(test_ask),
                 cmocka_unit_test(test_refcount_swap),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
