@@ -39,3 +39,4 @@ integration_tests += tests/integration/reload-async.sh
 integration_tests += tests/integration/reload-tests.sh
 integration_tests += tests/integration/notify.sh
 integration_tests += tests/integration/audit-explain.sh
+integration_tests += tests/integration/ask.sh

@@ -118,6 +118,7 @@ struct Container {
         unsigned n_invocations; /* running, started by this container */
         unsigned n_transfers;   /* live, made by this container */
         unsigned n_transfers_in; /* live, into this container */
+        unsigned n_asks;         /* its requests waiting for an operator (ask.c) */
         struct NameTable *names; /* processes of others RESOLVE named for it (resolve.c) */
         bool dead;
         Container *next;
@@ -183,6 +184,8 @@ struct Relay {
 
 typedef struct ControlConn {
         Source src;
+        uid_t peer_uid;  /* who drives it (accept.c checked): audited with */
+        pid_t peer_pid;  /* an answer to an ask (ask.c) */
         bool waiting;   /* its request waits for a policy load (reload.c) */
         struct ControlConn *next;
 } ControlConn;
@@ -316,6 +319,11 @@ struct Broker {
         uint64_t next_depend_id;
         uint64_t next_depend_check_usec;
         Garbage *garbage;
+        struct Ask *asks;             /* requests waiting for an operator (ask.c) */
+        unsigned n_asks;
+        uint64_t next_ask_id;
+        struct AskGrant *ask_grants;  /* `ask allow --for`: until they expire */
+        uint64_t next_ask_grant_id;
         RefusalBudget refusals;
         struct Reloader *reloader;
         char *notify_socket;    /* BrokerOptions.notify_socket */

@@ -321,6 +321,15 @@ static json_t *op_transfer_ls(Broker *b, ControlConn *cc, json_t *req) {
         return transfer_control_ls(b);
 }
 
+static json_t *op_ask_ls(Broker *b, ControlConn *cc, json_t *req) {
+        (void) cc, (void) req;
+        return ask_control_ls(b);
+}
+
+static json_t *op_ask_answer(Broker *b, ControlConn *cc, json_t *req) {
+        return ask_control_answer(b, cc, req);
+}
+
 static json_t *op_transfer_revoke(Broker *b, ControlConn *cc, json_t *req) {
         (void) cc;
         return transfer_control_revoke(b, req);
@@ -377,6 +386,8 @@ const ControlOp broker_control_ops[] = {
         { "policies", op_policies },
         { "transfer-ls", op_transfer_ls },
         { "transfer-revoke", op_transfer_revoke },
+        { "ask-ls", op_ask_ls },
+        { "ask-answer", op_ask_answer },
         { "group-policy", op_group_policy },
         { "reload", op_reload },
         {},
@@ -400,7 +411,7 @@ void control_conn_close(Broker *b, ControlConn *cc) {
 /* A control connection whose peer broker_listener_event() found to be
  * root on the host: only root drives the broker (the socket is 0600 in a
  * 0700 directory too). */
-void broker_control_add(Broker *b, int fd) {
+void broker_control_add(Broker *b, int fd, const BrokerPeer *peer) {
         ControlConn *cc;
 
         cc = calloc(1, sizeof(*cc));
@@ -409,6 +420,8 @@ void broker_control_add(Broker *b, int fd) {
                 return;
         }
         cc->src = (Source){ .type = SRC_CONTROL_CONN, .fd = fd };
+        cc->peer_uid = peer->uid;
+        cc->peer_pid = peer->pid;
         if (broker_watch(b, &cc->src, EPOLLIN) < 0) {
                 close(fd);
                 free(cc);
@@ -657,6 +670,7 @@ int broker_run(Broker *b) {
                                 depend_tick(b, now);
                                 broker_refusals_tick(b, now);
                                 invoke_tick(b);
+                                ask_tick(b, now);
                                 break;
                         }
                         case SRC_CONTAINER_PIDFD:
@@ -693,6 +707,7 @@ Broker *broker_free(Broker *b) {
          * transfers. */
         invoke_drop_all(b);
         transfer_drop_all(b);
+        ask_drop_all(b);
         depend_drop_all(b);
         while (b->relays) {
                 Relay *r = b->relays;

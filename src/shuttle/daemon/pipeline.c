@@ -47,6 +47,7 @@ static void client_drop(Broker *b, Client *cl) {
         if (cl->src.dead)
                 return;
         invoke_client_gone(b, cl);
+        ask_client_gone(b, cl);
         broker_unwatch(b, &cl->src);
         if (cl->container)
                 cl->container->n_clients--;
@@ -322,7 +323,7 @@ static void reply_request(Request *r, const MediatorOps *ops, int status) {
 /* Identify (done: r->from is the channel's), build, decide with the
  * limits, carry out, audit, reply: for every request on every socket. */
 static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Client *cl, const ShuttleMsg *m,
-                         int *fds, size_t n_fds) {
+                         int *fds, size_t n_fds, const AskAnswer *answer) {
         Request req, *r = &req;
         bool decided = false;
         int status;
@@ -361,6 +362,15 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                         r->d.verdict = POLICY_DENY;
                         r->d.reason = "rw asked, ro granted";
                         r->d.audited = true;
+                }
+                /* An ask rule's allow waits for an operator: parked, and
+                 * back here when answered (ask.c). */
+                if (!r->preset && ask_decide(b, r, answer) > 0) {
+                        json_decref(r->extra);
+                        r->extra = NULL;
+                        if (ops->done)
+                                ops->done(r);
+                        return;
                 }
                 if (!r->preset && r->d.verdict == POLICY_ALLOW) {
                         /* The rule's limit: over it, an allowed request is
@@ -403,7 +413,21 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
                 (void) client_reply(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
                 return;
         }
-        pipeline_run(b, ops, cl->container, cl, m, fds, n_fds);
+        pipeline_run(b, ops, cl->container, cl, m, fds, n_fds, NULL);
+}
+
+/* A parked request (ask.c), answered: decoded again from the frame it came
+ * in (re-encoded when it was parked), with the descriptors it carried. */
+void pipeline_resume(Broker *b, Container *from, Client *cl, const void *frame, size_t len, int *fds, size_t n_fds,
+                     const AskAnswer *a) {
+        const MediatorOps *ops;
+        ShuttleMsg m;
+
+        if (shuttle_msg_decode(frame, len, n_fds, SHUTTLE_DECODE_REQUEST, &m, NULL) < 0)
+                return;
+        ops = pipeline_ops_for(m.type);
+        if (ops)
+                pipeline_run(b, ops, from, cl, &m, fds, n_fds, a);
 }
 
 /* A connection on one of the importer's proxy sockets, whose peer
@@ -419,7 +443,7 @@ void pipeline_proxy_connect(Broker *b, Proxy *p, int fd) {
 
         snprintf(service, sizeof(service), "%s.%s", p->exporter, p->service);
         shuttle_msg_connect(&m, 0, service);
-        pipeline_run(b, &ipc_connect_ops, p->importer, NULL, &m, fds, 1);
+        pipeline_run(b, &ipc_connect_ops, p->importer, NULL, &m, fds, 1, NULL);
         safe_close(fds[0]);
 }
 
