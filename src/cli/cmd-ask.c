@@ -137,7 +137,11 @@ static int do_answer(const char *state, const char *verb, const char *arg, const
                 json_decref(reply);
                 return 1;
         }
-        if (json_integer_value(json_object_get(reply, "grant")) > 0)
+        if (json_object_get(reply, "rule"))
+                printf("ask %" PRIu64 " allowed; rule %s written to %s\n", id,
+                       json_string_value(json_object_get(reply, "rule")),
+                       json_string_value(json_object_get(reply, "file")));
+        else if (json_integer_value(json_object_get(reply, "grant")) > 0)
                 printf("ask %" PRIu64 " allowed; grant %" JSON_INTEGER_FORMAT " for %s\n", id,
                        json_integer_value(json_object_get(reply, "grant")), dur);
         else

@@ -199,6 +199,10 @@ bool rule_beats(const PolicyRule *a, const PolicyRule *b, PolicyKind k) {
                 return true;
         if (a->score[k] != b->score[k])
                 return a->score[k] > b->score[k];
+        /* As specific: an allow that needs no asking beats an ask rule
+         * (what an operator approved for good is allowed outright). */
+        if ((a->ask_usec != 0) != (b->ask_usec != 0))
+                return !a->ask_usec;
         return a->index < b->index;
 }
 

@@ -56,6 +56,12 @@ static char *why_beats(const PolicyRule *a, const PolicyRule *b, PolicyKind k) {
                         return NULL;
                 return s;
         }
+        if ((a->ask_usec != 0) != (b->ask_usec != 0)) {
+                if (asprintf(&s, "it is as specific as rule '%s', which asks an operator: an allow that does not "
+                                 "ask comes first", b->id) < 0)
+                        return NULL;
+                return s;
+        }
         if (asprintf(&s, "it is as specific as rule '%s' and comes first in file order", b->id) < 0)
                 return NULL;
         return s;

@@ -6,7 +6,7 @@
 # answered and how.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 33
+plan 41
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -138,6 +138,36 @@ wait_until has_ask a b.kv
 check_match "after it expired, the request asks again" "a-asks-kv" "$(ask_line a b.kv)"
 sctl ask deny "$(ask_line a b.kv | awk '{ print $1 }')" --state-dir "$STATE_DIR" >/dev/null
 wait $cpid
+
+# ---- allow --always: a rule in the drop-in file next to the policy
+connect_bg a "$T/always.out" b.kv
+cpid=$!
+wait_until has_ask a b.kv
+id=$(ask_line a b.kv | awk '{ print $1 }')
+before=$(grep -c 'Policy reload' "$T/shuttled.log")
+out=$(sctl ask allow "$id" --always --state-dir "$STATE_DIR" 2>&1)
+check_match "ask allow --always writes a rule into policy.d/50-approved.yaml next to the policy" \
+        "^ask $id allowed; rule approved-$id-[0-9]+ written to /.*/policy.d/50-approved.yaml$" "$out"
+rule=$(echo "$out" | awk '{ print $5 }')
+wait $cpid
+check_eq "... the request goes through" "kv:hello-b.kv" "$(cat "$T/always.out")"
+check_match "... audited with the rule written" \
+        '"reason":"ask allowed always by the operator".*"answer":"always".*"rule_written":"'"$rule"'","file":"/.*/policy.d/50-approved.yaml"' \
+        "$(audit_grep '"answer":"always"')"
+check_match "... the file has the rule, for exactly that request" \
+        "- id: $rule from: \"a\" to: \"b\" allow: ipc endpoint: \"kv\" type: unix" \
+        "$(echo $(grep -v '^ *#' "$T/policy.d/50-approved.yaml"))"
+out=$(sctl policy check "$T/policy.yaml" "$T/policy.d" 2>&1; echo "rc=$?")
+check_match "... and the policy with its drop-ins passes policy check" "rc=0" "$out"
+wait_until sh -c "[ \$(grep -c 'Policy reload' '$T/shuttled.log') -gt $before ]"
+out=$(echo approved | timeout 10 "${SRUN[@]}" --name a "${VOL[@]}" -- /opt/b/shuttle-connect b.kv 2>&1)
+check_eq "the broker reloaded with it: the next request is allowed without asking" "kv:approved" "$out"
+check_match "... by the rule written (a plain allow beats an ask rule as specific)" \
+        '"object":"b.kv","decision":"allow","rule":"'"$rule"'"' "$(audit_grep '"rule":"'"$rule"'"')"
+stop_broker
+start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
+out=$(echo restarted | timeout 10 "${SRUN[@]}" --name a "${VOL[@]}" -- /opt/b/shuttle-connect b.kv 2>&1)
+check_eq "a restarted broker loads the drop-in too" "kv:restarted" "$out"
 
 # ---- a flood: bounded per container, and only the asker waits
 "${SRUN[@]}" --name f "${VOL[@]}" -- sh -c \

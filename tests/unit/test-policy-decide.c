@@ -631,6 +631,18 @@ static void test_ask(void **state) {
         assert_string_equal(d.rule_id, "not-asked");
         assert_int_equal(d.ask_usec, 0);
         policy_unref(p);
+
+        /* As specific, and later in the files: the plain allow still wins
+         * (a rule `ask allow --always` wrote in a drop-in). */
+        p = load_ok(HEAD
+                    "  - {id: asked, from: a, to: b, allow: ipc, endpoint: kv, ask: true}\n"
+                    "  - {id: approved, from: a, to: b, allow: ipc, endpoint: kv}\n");
+        req.to = "b";
+        req.object = "kv";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "approved");
+        assert_int_equal(d.ask_usec, 0);
+        policy_unref(p);
 }
 
 static void test_audit(void **state) {

@@ -19,13 +19,16 @@
  * takes them out of use) and not a restart of the broker. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/parse.h"
@@ -39,6 +42,11 @@ typedef struct Ask {
         Container *from;
         Client *client;        /* NULL: a proxy socket's connection (fds[0]) */
         char *to, *kind, *op, *object, *rule;
+        /* What the policy was asked (for the rule `--always` writes). */
+        PolicyKind pkind;
+        PolicyIpcType ipc_type;
+        char *pto, *pobject;
+        char **args;           /* invoke: NULL-terminated */
         void *frame;
         size_t frame_len;
         int fds[SHUTTLE_FDS_MAX];
@@ -72,6 +80,11 @@ static void ask_free(Ask *a) {
         free(a->op);
         free(a->object);
         free(a->rule);
+        free(a->pto);
+        free(a->pobject);
+        for (char **i = a->args; i && *i; i++)
+                free(*i);
+        free(a->args);
         free(a->frame);
         free(a);
 }
@@ -126,6 +139,10 @@ static json_t *answer_json(const AskAnswer *a) {
                 json_object_set_new(o, "by_uid", json_integer((json_int_t) a->uid));
                 json_object_set_new(o, "by_pid", json_integer((json_int_t) a->pid));
         }
+        if (o && a->how == ASK_ALWAYS && a->rule_written) {
+                json_object_set_new(o, "rule_written", json_string(a->rule_written));
+                json_object_set_new(o, "file", json_string(a->file));
+        }
         if (o && a->how == ASK_FOR) {
                 json_object_set_new(o, "grant", json_integer((json_int_t) a->grant_id));
                 json_object_set_new(o, "for_s", json_integer((json_int_t) (a->for_usec / 1000000)));
@@ -154,6 +171,20 @@ static int ask_park(Broker *b, Request *r) {
                 ask_free(a);
                 return -ENOMEM;
         }
+        a->pkind = r->policy.kind;
+        a->ipc_type = r->policy.ipc_type;
+        a->pto = strdup(r->policy.to ?: "");
+        a->pobject = r->policy.object ? strdup(r->policy.object) : NULL;
+        a->args = calloc(r->policy.n_args + 1, sizeof(char *));
+        if (!a->pto || (r->policy.object && !a->pobject) || !a->args) {
+                ask_free(a);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < r->policy.n_args; i++)
+                if (!(a->args[i] = strdup(r->policy.args[i]))) {
+                        ask_free(a);
+                        return -ENOMEM;
+                }
         memcpy(a->frame, buf, len);
         a->frame_len = len;
         a->id = ++b->next_ask_id;
@@ -386,6 +417,192 @@ static int grant_add(Broker *b, const Ask *a, const ControlConn *cc, uint64_t fo
         return 0;
 }
 
+/* ---- --always: a rule in the drop-in file ------------------------------ */
+
+/* s as a YAML double-quoted scalar; as a glob that matches only s if glob. */
+static int put_literal(FILE *f, const char *s, bool glob) {
+        _cleanup_free_ char *esc = malloc(strlen(s) * 2 + 1);
+        char *t, *o;
+        json_t *j;
+
+        if (!esc)
+                return -ENOMEM;
+        o = esc;
+        for (const char *i = s; *i; i++) {
+                if (glob && strchr("*?[]\\", *i))
+                        *o++ = '\\';
+                *o++ = *i;
+        }
+        *o = 0;
+        j = json_string(esc);
+        t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+        json_decref(j);
+        if (!t)
+                return -ENOMEM;
+        fputs(t, f);
+        free(t);
+        return 0;
+}
+
+/* The rule that allows exactly a's request, or NULL with why. */
+static char *approve_rule(const Ask *a, const char *id, const ControlConn *cc, char *why, size_t size) {
+        char *text = NULL, when[32];
+        size_t len = 0;
+        time_t now = time(NULL);
+        struct tm tm;
+        FILE *f;
+        bool ok = true;
+
+        if (a->pkind != POLICY_KIND_IPC && a->pkind != POLICY_KIND_INVOKE) {
+                snprintf(why, size, "--always writes ipc and invoke rules only (this is %s): use --for, or write "
+                                    "the rule yourself", a->kind);
+                return NULL;
+        }
+        if (!a->pobject || !a->pto[0]) {
+                snprintf(why, size, "the request names no target to write a rule for");
+                return NULL;
+        }
+        for (char **i = a->args; i && *i; i++)
+                if (streq(*i, "...")) {
+                        snprintf(why, size, "an argument '...' cannot be written as a literal: write the rule "
+                                            "yourself");
+                        return NULL;
+                }
+        f = open_memstream(&text, &len);
+        if (!f)
+                return NULL;
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+        fprintf(f, "  # ask %" PRIu64 ", allowed always at %s by uid %u (pid %d)\n", a->id, when,
+                (unsigned) cc->peer_uid, (int) cc->peer_pid);
+        fprintf(f, "  - id: %s\n    from: ", id);
+        ok = put_literal(f, a->from->qname, true) >= 0;
+        fputs("\n    to: ", f);
+        ok = ok && put_literal(f, a->pto, true) >= 0;
+        if (a->pkind == POLICY_KIND_IPC) {
+                fputs("\n    allow: ipc\n    endpoint: ", f);
+                ok = ok && put_literal(f, a->pobject, true) >= 0;
+                if (a->ipc_type != POLICY_IPC_ANY)
+                        fprintf(f, "\n    type: %s", policy_ipc_type_to_string(a->ipc_type));
+        } else {
+                fputs("\n    allow: invoke\n    app: ", f);
+                ok = ok && put_literal(f, a->pobject, true) >= 0;
+                fputs("\n    args: [", f);
+                for (char **i = a->args; ok && i && *i; i++) {
+                        if (i != a->args)
+                                fputs(", ", f);
+                        ok = put_literal(f, *i, true) >= 0;
+                }
+                fputs("]", f);
+        }
+        fputs("\n", f);
+        if (fclose(f) != 0 || !ok) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+/* Adds rule to the drop-in file: written whole to a temporary file next to
+ * it and renamed over it, and only if the result loads as a policy. */
+static int approve_write(Broker *b, const char *rule, char *why, size_t size) {
+        static const char header[] = "# Rules allowed always with 'shuttlectl ask allow --always', written by\n"
+                                     "# shuttled (see shuttled(8)).  Rules are added at the end of the list.\n"
+                                     "version: 1\nrules:\n";
+        _cleanup_free_ char *old = NULL, *dir = NULL, *tmp = NULL, *text = NULL;
+        _cleanup_close_ int fd = -1;
+        PolicyDiagnostics diags = {};
+        Policy *p = NULL;
+        size_t old_size = 0;
+        char *slash;
+        int k;
+
+        dir = strdup(b->approved_file);
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash)
+                return -EINVAL;
+        *slash = 0;
+        k = read_file_at(AT_FDCWD, b->approved_file, POLICY_FILE_SIZE_MAX, &old, &old_size);
+        if (k < 0 && k != -ENOENT) {
+                snprintf(why, size, "cannot read %s: %s", b->approved_file, strerror(-k));
+                return k;
+        }
+        if (asprintf(&text, "%s%s%s", old ?: header, old && old_size > 0 && old[old_size - 1] != '\n' ? "\n" : "",
+                     rule) < 0) {
+                text = NULL;
+                return -ENOMEM;
+        }
+        k = policy_load_buffer(b->approved_file, text, strlen(text), POLICY_LOAD_NO_INCLUDE, &p, &diags);
+        if (k < 0) {
+                if (diags.n_errors > 0)
+                        snprintf(why, size, "the rule would not load: %s:%u:%u: %s", diags.errors[0].file,
+                                 diags.errors[0].line, diags.errors[0].column, diags.errors[0].message);
+                else
+                        snprintf(why, size, "the rule would not load: %s", strerror(-k));
+                policy_diagnostics_clear(&diags);
+                return k;
+        }
+        policy_diagnostics_clear(&diags);
+        policy_unref(p);
+        k = mkdir_p_at(AT_FDCWD, dir, 0755);
+        if (k < 0) {
+                snprintf(why, size, "cannot make %s: %s", dir, strerror(-k));
+                return k;
+        }
+        if (asprintf(&tmp, "%s/.approved.XXXXXX", dir) < 0) {
+                tmp = NULL;
+                return -ENOMEM;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                k = -errno;
+                snprintf(why, size, "cannot write in %s: %s", dir, strerror(-k));
+                return k;
+        }
+        k = loop_write(fd, text, strlen(text));
+        if (k >= 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+                k = -errno;
+        if (k >= 0 && rename(tmp, b->approved_file) < 0)
+                k = -errno;
+        if (k < 0) {
+                (void) unlink(tmp);
+                snprintf(why, size, "cannot write %s: %s", b->approved_file, strerror(-k));
+                return k;
+        }
+        return 0;
+}
+
+static int approve(Broker *b, const Ask *a, const ControlConn *cc, char *id, size_t id_size, char *why,
+                   size_t size) {
+        _cleanup_free_ char *rule = NULL;
+        int k;
+
+        if (!b->approved_file) {
+                snprintf(why, size, "this broker has no drop-in policy file (it runs without --policy; see "
+                                    "shuttled --approved)");
+                return -EOPNOTSUPP;
+        }
+        if (a->from->group) {
+                snprintf(why, size, "'%s' is in app group '%s', whose policy is its group file's: use --for, or "
+                                    "add the rule to the group file", a->from->qname, a->from->group);
+                return -EOPNOTSUPP;
+        }
+        snprintf(id, id_size, "approved-%" PRIu64 "-%lld", a->id, (long long) time(NULL));
+        rule = approve_rule(a, id, cc, why, size);
+        if (!rule)
+                return why[0] ? -EOPNOTSUPP : -ENOMEM;
+        k = approve_write(b, rule, why, size);
+        if (k < 0)
+                return k;
+        /* The file is in place: the main policy is read again (off the
+         * loop); the request itself is answered now. */
+        k = reload_request(b, NULL);
+        if (k < 0)
+                log_warning_errno(k, "Failed to queue a policy reload after writing %s: %m", b->approved_file);
+        return 0;
+}
+
 /* {"op": "ask-answer", "id": N, "answer": "once"|"for"|"always"|"deny",
  *  "for": "10m" (with "for")} */
 json_t *ask_control_answer(Broker *b, ControlConn *cc, json_t *req) {
@@ -393,6 +610,7 @@ json_t *ask_control_answer(Broker *b, ControlConn *cc, json_t *req) {
         const char *how = json_string_value(json_object_get(req, "answer"));
         const char *dur = json_string_value(json_object_get(req, "for"));
         AskAnswer ans = { .uid = cc->peer_uid, .pid = cc->peer_pid };
+        char rule_id[64], why[512] = "";
         Ask *a;
         int k;
 
@@ -418,14 +636,19 @@ json_t *ask_control_answer(Broker *b, ControlConn *cc, json_t *req) {
                                                            "like 10m or 2h)", dur ?: "");
         } else if (dur)
                 return control_reply_error(EINVAL, "\"for\" goes with the answer \"for\" only");
-        if (ans.how == ASK_ALWAYS)
-                return control_reply_error(EOPNOTSUPP, "ask allow --always is not supported by this broker yet");
         for (a = b->asks; a && a->id != ans.id; a = a->next)
                 ;
         if (!a)
                 return control_reply_error(ENOENT, "no pending ask %" PRIu64 " (answered, timed out or dropped: "
                                                    "see the audit log)", ans.id);
         ans.waited_usec = clock_usec(CLOCK_MONOTONIC) - a->since_usec;
+        if (ans.how == ASK_ALWAYS) {
+                k = approve(b, a, cc, rule_id, sizeof(rule_id), why, sizeof(why));
+                if (k < 0)
+                        return control_reply_error(-k, "ask %" PRIu64 ": %s", ans.id, why[0] ? why : strerror(-k));
+                ans.rule_written = rule_id;
+                ans.file = b->approved_file;
+        }
         if (ans.how == ASK_FOR) {
                 k = grant_add(b, a, cc, ans.for_usec, &ans.grant_id);
                 if (k < 0)
@@ -435,5 +658,9 @@ json_t *ask_control_answer(Broker *b, ControlConn *cc, json_t *req) {
         json_t *reply = control_reply_ok();
         if (reply && ans.grant_id)
                 json_object_set_new(reply, "grant", json_integer((json_int_t) ans.grant_id));
+        if (reply && ans.rule_written) {
+                json_object_set_new(reply, "rule", json_string(ans.rule_written));
+                json_object_set_new(reply, "file", json_string(ans.file));
+        }
         return reply;
 }

@@ -298,6 +298,9 @@ struct Broker {
         char *state_dir;
         char **policy_paths;
         size_t n_policy_paths;
+        char *approved_file;    /* BrokerOptions.approved_file, absolute; NULL: none */
+        char *dropin_dir;       /* its directory: loaded after policy_paths when it
+                                 * has *.yaml or *.yml files */
         Policy *policy;
         char policy_digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
         GroupPolicy *group_policies;

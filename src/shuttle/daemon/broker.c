@@ -474,6 +474,40 @@ static void remove_control_socket(Broker *b) {
 
 /* ---- life cycle ------------------------------------------------------- */
 
+/* Where `ask allow --always` writes, and the drop-in directory it is in. */
+static int approved_file_init(Broker *b, const BrokerOptions *o) {
+        _cleanup_free_ char *base = NULL;
+        struct stat st;
+        char *slash;
+
+        if (o->approved_file)
+                b->approved_file = strdup(o->approved_file);
+        else if (o->n_policy > 0) {
+                /* Next to the first policy: in it, if it is a directory. */
+                base = realpath(o->policy[0], NULL);
+                if (!base && !(base = strdup(o->policy[0])))
+                        return -ENOMEM;
+                if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        slash = strrchr(base, '/');
+                        if (slash && slash != base)
+                                *slash = 0;
+                        else if (slash)
+                                slash[1] = 0;
+                        else
+                                strcpy(base, ".");
+                }
+                if (asprintf(&b->approved_file, "%s/policy.d/50-approved.yaml", streq(base, "/") ? "" : base) < 0)
+                        b->approved_file = NULL;
+        } else
+                return 0;
+        if (!b->approved_file || !(b->dropin_dir = strdup(b->approved_file)))
+                return -ENOMEM;
+        slash = strrchr(b->dropin_dir, '/');
+        if (slash && slash != b->dropin_dir)
+                *slash = 0;
+        return 0;
+}
+
 int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         Broker *b;
         char path[PATH_MAX];
@@ -503,6 +537,12 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                         return -ENOMEM;
                 }
                 b->n_policy_paths++;
+        }
+
+        r = approved_file_init(b, o);
+        if (r < 0) {
+                broker_free(b);
+                return r;
         }
 
         r = reload_load_main(b, &b->policy, ret_error);
@@ -753,6 +793,8 @@ Broker *broker_free(Broker *b) {
         for (size_t i = 0; i < b->n_policy_paths; i++)
                 free(b->policy_paths[i]);
         free(b->policy_paths);
+        free(b->approved_file);
+        free(b->dropin_dir);
         free(b->state_dir);
         free(b->audit_path);
         free(b->notify_socket);

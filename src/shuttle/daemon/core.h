@@ -122,6 +122,8 @@ typedef struct AskAnswer {
         uint64_t waited_usec;
         uint64_t grant_id;     /* ASK_FOR: the grant made */
         uint64_t for_usec;
+        const char *rule_written; /* ASK_ALWAYS: the rule's id, in file */
+        const char *file;
 } AskAnswer;
 /* In the pipeline, after the decision (a != NULL: the request is answered).
  * Returns 1 if r was parked (the pipeline neither answers nor audits it
