@@ -30,7 +30,8 @@ compare "shuttlectl policy" "$(for sub in check explain show reload reach; do "$
         "$man/shuttlectl.1" '/^\.SH POLICY$/,/^\.SH /p'
 compare "shuttlectl policy test" "$("$SHUTTLECTL" policy test --help)" "$man/shuttlectl.1" '/^\.SH POLICY TEST$/,/^\.SH /p'
 compare "shuttlectl policy lint" "$("$SHUTTLECTL" policy lint --help)" "$man/shuttlectl.1" '/^\.SH POLICY LINT$/,/^\.SH /p'
-compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH PS/p'
+compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH ASK/p'
+compare "shuttlectl ask" "$("$SHUTTLECTL" ask --help)" "$man/shuttlectl.1" '/^\.SH ASK/,/^\.SH PS/p'
 # audit up to its first subcommand's .SS; each subcommand to the next .SS or .SH.
 compare "shuttlectl audit" "$("$SHUTTLECTL" audit --help)" "$man/shuttlectl.1" '/^\.SH AUDIT/,/^\.S[SH] /p'
 compare "shuttlectl audit graph" "$("$SHUTTLECTL" audit graph --help)" "$man/shuttlectl.1" '/^\.SS audit graph/,/^\.S[SH] /p'
