@@ -208,6 +208,9 @@ void policy_explanation_print(const PolicyExplanation *e, FILE *f) {
                         for (char *const *i = d->env; *i; i++)
                                 fprintf(f, "env: %s\n", *i);
                 print_limits(d, f);
+                if (d->ask_usec)
+                        fprintf(f, "ask: an operator answers first (shuttlectl ask), denied after %llu ms\n",
+                                (unsigned long long) (d->ask_usec / 1000));
         }
         fprintf(f, "audit: %s (%s)\n", policy_audit_to_string(d->audit), d->audited ? "logged" : "not logged");
         if (e->n_entries > 0)
@@ -248,6 +251,8 @@ int policy_explanation_print_json(const PolicyExplanation *e, const PolicyReques
                         json_object_set_new(grant, "as", json_string(d->as));
                 if (d->at)
                         json_object_set_new(grant, "at", json_string(d->at));
+                if (d->ask_usec)
+                        json_object_set_new(grant, "ask_timeout_ms", json_integer((json_int_t) (d->ask_usec / 1000)));
                 if (d->env) {
                         json_t *env = json_array();
                         for (char *const *i = d->env; *i; i++)

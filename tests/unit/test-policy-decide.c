@@ -642,6 +642,12 @@ static void test_ask(void **state) {
         assert_int_equal(policy_decide(p, &req, &d), 0);
         assert_string_equal(d.rule_id, "approved");
         assert_int_equal(d.ask_usec, 0);
+        PolicyExplanation e;
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_string_equal(e.why, "allow rule 'approved' is the most specific of 2 matching allow rules: it is as "
+                                   "specific as rule 'asked', which asks an operator: an allow that does not ask "
+                                   "comes first");
+        policy_explanation_clear(&e);
         policy_unref(p);
 }
 

@@ -18,6 +18,7 @@
  * reloads (they answer asks only, so a reload that takes the ask rule away
  * takes them out of use) and not a restart of the broker. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -601,6 +602,30 @@ static int approve(Broker *b, const Ask *a, const ControlConn *cc, char *id, siz
         if (k < 0)
                 log_warning_errno(k, "Failed to queue a policy reload after writing %s: %m", b->approved_file);
         return 0;
+}
+
+/* The drop-in directory of the main policy (ask.c writes in it), loaded
+ * after the --policy files when it holds policy files: an empty or missing
+ * one is no error. */
+bool ask_dropin_wanted(const Broker *b) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (!b->dropin_dir || b->n_policy_paths == 0)
+                return false;
+        for (size_t i = 0; i < b->n_policy_paths; i++)
+                if (streq(b->policy_paths[i], b->dropin_dir))
+                        return false;
+        d = opendir(b->dropin_dir);
+        if (!d)
+                return false;
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (de->d_name[0] != '.' && ((l > 5 && streq(de->d_name + l - 5, ".yaml")) ||
+                                             (l > 4 && streq(de->d_name + l - 4, ".yml"))))
+                        return true;
+        }
+        return false;
 }
 
 /* {"op": "ask-answer", "id": N, "answer": "once"|"for"|"always"|"deny",

@@ -137,6 +137,9 @@ void ask_container_gone(Broker *b, Container *c);
 json_t *ask_control_ls(Broker *b);
 json_t *ask_control_answer(Broker *b, ControlConn *cc, json_t *req);
 void ask_drop_all(Broker *b);
+/* The drop-in directory (b->dropin_dir) is loaded after the --policy files
+ * (reload.c): when it holds *.yaml or *.yml files. */
+bool ask_dropin_wanted(const Broker *b);
 /* pipeline.c: an answered request through the pipeline again. */
 void pipeline_resume(Broker *b, Container *from, Client *cl, const void *frame, size_t len, int *fds, size_t n_fds,
                      const AskAnswer *a);

@@ -135,30 +135,6 @@ static int load_files(const char *const *paths, size_t n_paths, Policy **ret, ch
         return r;
 }
 
-/* The drop-in directory of the main policy (ask.c writes in it), loaded
- * after the --policy files when it holds policy files: an empty or missing
- * one is no error. */
-static bool dropin_wanted(const Broker *b) {
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-
-        if (!b->dropin_dir || b->n_policy_paths == 0)
-                return false;
-        for (size_t i = 0; i < b->n_policy_paths; i++)
-                if (streq(b->policy_paths[i], b->dropin_dir))
-                        return false;
-        d = opendir(b->dropin_dir);
-        if (!d)
-                return false;
-        while ((de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                if (de->d_name[0] != '.' && ((l > 5 && streq(de->d_name + l - 5, ".yaml")) ||
-                                             (l > 4 && streq(de->d_name + l - 4, ".yml"))))
-                        return true;
-        }
-        return false;
-}
-
 int reload_load_main(Broker *b, Policy **ret, char **ret_error) {
         _cleanup_free_ const char **paths = calloc(b->n_policy_paths + 2, sizeof(char *));
         size_t n = b->n_policy_paths;
@@ -166,7 +142,7 @@ int reload_load_main(Broker *b, Policy **ret, char **ret_error) {
         if (!paths)
                 return -ENOMEM;
         memcpy(paths, b->policy_paths, n * sizeof(char *));
-        if (dropin_wanted(b))
+        if (ask_dropin_wanted(b))
                 paths[n++] = b->dropin_dir;
         return load_files(paths, n, ret, ret_error);
 }
@@ -820,7 +796,7 @@ static int job_prepare(Broker *b, ReloadJob *j) {
                         return -ENOMEM;
                 j->n_paths++;
         }
-        if (dropin_wanted(b)) {
+        if (ask_dropin_wanted(b)) {
                 j->paths[j->n_paths] = strdup(b->dropin_dir);
                 if (!j->paths[j->n_paths])
                         return -ENOMEM;
