@@ -6,7 +6,7 @@
 # answered and how.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 41
+plan 46
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -30,6 +30,12 @@ rules:
     to: b
     allow: ipc
     endpoint: kv
+    ask: {timeout: 20s}
+  - id: a-asks-cat
+    from: a
+    to: b
+    allow: invoke
+    app: /bin/cat
     ask: {timeout: 20s}
   - id: c-uses-kv
     from: c
@@ -83,6 +89,29 @@ check_match "... audited as an allow by the ask rule, with who answered and how"
 check_eq "... and it is no longer pending" "" "$(ask_line a b.kv)"
 out=$(sctl ask allow "$id" --state-dir "$STATE_DIR" 2>&1; echo "rc=$?")
 check_match "answering it again is refused, naming the id" "no pending ask $id .*rc=1" "$(echo $out)"
+
+# A plain connect() to the proxy socket asks too; the connection waits.
+"${SRUN[@]}" --name a --no-shim "${VOL[@]}" -- $H/sockecho call /run/shuttle/svc/b.kv via-proxy >"$T/proxy.out" 2>&1 &
+cpid=$!
+wait_until has_ask a b.kv
+check_match "a connection on the proxy socket /run/shuttle/svc/b.kv waits for an answer too" \
+        '"from":"a","to":"b","kind":"ipc","op":"proxy-connect","object":"b.kv","rule":"a-asks-kv"' \
+        "$(sctl ask ls --json --state-dir "$STATE_DIR")"
+sctl ask allow "$(ask_line a b.kv | awk '{ print $1 }')" --state-dir "$STATE_DIR" >/dev/null
+wait $cpid
+check_eq "... and is relayed once allowed" "kv:via-proxy" "$(cat "$T/proxy.out")"
+
+# An invocation waits with its descriptors (stdin, stdout, stderr) kept.
+printf 'via invoke\n' | "${SRUN[@]}" --name a -- /run/shuttle/bin/shuttle-invoke b /bin/cat >"$T/invoke.out" 2>&1 &
+cpid=$!
+wait_until has_ask a /bin/cat
+check_match "an invocation waits for an answer" '^[0-9]+ +a +b +invoke +/bin/cat +a-asks-cat ' "$(ask_line a /bin/cat)"
+sctl ask allow "$(ask_line a /bin/cat | awk '{ print $1 }')" --state-dir "$STATE_DIR" >/dev/null
+wait $cpid
+check_eq "... and runs once allowed, on the caller's stdin and stdout" "via invoke" "$(cat "$T/invoke.out")"
+check_match "... audited as an allowed exec by the ask rule" \
+        '"kind":"invoke","op":"exec","object":"/bin/cat","decision":"allow","rule":"a-asks-cat","reason":"ask allowed once by the operator"' \
+        "$(audit_grep '"rule":"a-asks-cat"')"
 
 # ---- deny
 connect_bg a "$T/deny.out" b.kv

@@ -157,7 +157,13 @@ static int ask_park(Broker *b, Request *r) {
         size_t len = 0;
         Ask *a;
 
-        if (shuttle_msg_encode(r->msg, buf, sizeof(buf), &len, NULL) < 0)
+        ShuttleMsg m = *r->msg;
+
+        /* A proxy socket's connection is a CONNECT without a request id
+         * (nothing is sent back on it), which the encoder refuses. */
+        if (!r->client && m.id == 0)
+                m.id = 1;
+        if (shuttle_msg_encode(&m, buf, sizeof(buf), &len, NULL) < 0)
                 return -EINVAL;
         a = calloc(1, sizeof(*a));
         if (!a)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -423,8 +424,13 @@ void pipeline_resume(Broker *b, Container *from, Client *cl, const void *frame, 
         const MediatorOps *ops;
         ShuttleMsg m;
 
-        if (shuttle_msg_decode(frame, len, n_fds, SHUTTLE_DECODE_REQUEST, &m, NULL) < 0)
+        /* A proxy socket's connection is a CONNECT, which carries no
+         * descriptor in a frame: the connection is the request's own. */
+        if (shuttle_msg_decode(frame, len, cl ? n_fds : 0, SHUTTLE_DECODE_REQUEST, &m, NULL) < 0) {
+                log_warning("Request %" PRIu64 " of '%s' could not be decoded again after its ask", a->id,
+                            from->qname);
                 return;
+        }
         ops = pipeline_ops_for(m.type);
         if (ops)
                 pipeline_run(b, ops, from, cl, &m, fds, n_fds, a);
