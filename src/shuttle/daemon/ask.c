@@ -154,10 +154,10 @@ static json_t *answer_json(const AskAnswer *a) {
 static int ask_park(Broker *b, Request *r) {
         char buf[SHUTTLE_FRAME_MAX];
         uint64_t now = clock_usec(CLOCK_MONOTONIC);
-        size_t len = 0;
-        Ask *a;
-
         ShuttleMsg m = *r->msg;
+        size_t len = 0;
+        Ask **tail;
+        Ask *a;
 
         /* A proxy socket's connection is a CONNECT without a request id
          * (nothing is sent back on it), which the encoder refuses. */
@@ -208,7 +208,7 @@ static int ask_park(Broker *b, Request *r) {
         }
         a->n_fds = MIN(r->n_fds, (size_t) SHUTTLE_FDS_MAX);
         /* In order of arrival: ls lists them so. */
-        Ask **tail = &b->asks;
+        tail = &b->asks;
         while (*tail)
                 tail = &(*tail)->next;
         *tail = a;
