@@ -147,14 +147,15 @@ connect_bg a "$T/for.out" b.kv
 cpid=$!
 wait_until has_ask a b.kv
 id=$(ask_line a b.kv | awk '{ print $1 }')
-out=$(sctl ask allow "$id" --for 3s --state-dir "$STATE_DIR" 2>&1)
-check_match "ask allow --for makes a grant" "^ask $id allowed; grant [0-9]+ for 3s$" "$out"
+out=$(sctl ask allow "$id" --for 5s --state-dir "$STATE_DIR" 2>&1)
+check_match "ask allow --for makes a grant" "^ask $id allowed; grant [0-9]+ for 5s$" "$out"
 wait $cpid
 check_eq "... the request goes through" "kv:hello-b.kv" "$(cat "$T/for.out")"
 check_match "... ask ls lists the grant until it expires" '^[0-9]+ +a +b +ipc +b\.kv +[0-9T:-]+Z$' \
         "$(sctl ask ls --state-dir "$STATE_DIR" | sed -n '/^GRANT/,$p' | tail -n +2)"
+reload_broker
 out=$(echo again | timeout 10 "${SRUN[@]}" --name a "${VOL[@]}" -- /opt/b/shuttle-connect b.kv 2>&1)
-check_eq "the same request again is allowed without asking" "kv:again" "$out"
+check_eq "the same request again, after a policy reload, is allowed without asking" "kv:again" "$out"
 check_match "... audited as allowed by the grant" \
         '"object":"b.kv","decision":"allow","rule":"a-asks-kv","reason":"allowed by an ask grant".*"ask_grant":[0-9]+' \
         "$(audit_grep 'allowed by an ask grant')"
