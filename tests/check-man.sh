@@ -32,7 +32,8 @@ compare "shuttlectl policy test" "$("$SHUTTLECTL" policy test --help)" "$man/shu
 compare "shuttlectl policy lint" "$("$SHUTTLECTL" policy lint --help)" "$man/shuttlectl.1" '/^\.SH POLICY LINT$/,/^\.SH /p'
 compare "shuttlectl policy shadow" "$("$SHUTTLECTL" policy shadow --help)" "$man/shuttlectl.1" '/^\.SH POLICY SHADOW$/,/^\.SH /p'
 compare "shuttlectl policy draft" "$("$SHUTTLECTL" policy draft --help)" "$man/shuttlectl.1" '/^\.SH POLICY DRAFT$/,/^\.SH /p'
-compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH PS/p'
+compare "shuttlectl transfer" "$("$SHUTTLECTL" transfer --help)" "$man/shuttlectl.1" '/^\.SH TRANSFER/,/^\.SH ASK/p'
+compare "shuttlectl ask" "$("$SHUTTLECTL" ask --help)" "$man/shuttlectl.1" '/^\.SH ASK/,/^\.SH PS/p'
 # audit up to its first subcommand's .SS; each subcommand to the next .SS or .SH.
 compare "shuttlectl audit" "$("$SHUTTLECTL" audit --help)" "$man/shuttlectl.1" '/^\.SH AUDIT/,/^\.S[SH] /p'
 compare "shuttlectl audit graph" "$("$SHUTTLECTL" audit graph --help)" "$man/shuttlectl.1" '/^\.SS audit graph/,/^\.S[SH] /p'

@@ -18,6 +18,7 @@ static const Verb verbs[] = {
         { "stop", "Stop a container or an app group", verb_stop },
         { "logs", "Show the output of an app group's container", verb_logs },
         { "transfer", "List and revoke paths handed between containers", verb_transfer },
+        { "ask", "List and answer requests that wait for an operator", verb_ask },
         { "help", "Show this help", verb_help },
 };
 

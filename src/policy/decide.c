@@ -202,6 +202,10 @@ bool rule_beats(const PolicyRule *a, const PolicyRule *b, PolicyKind k) {
                 return true;
         if (a->score[k] != b->score[k])
                 return a->score[k] > b->score[k];
+        /* As specific: an allow that needs no asking beats an ask rule
+         * (what an operator approved for good is allowed outright). */
+        if ((a->ask_usec != 0) != (b->ask_usec != 0))
+                return !a->ask_usec;
         return a->index < b->index;
 }
 
@@ -260,6 +264,7 @@ void decision_fill(const Policy *p, const PolicyRequest *req, const PolicyRule *
 
         if (!deny && allow) {
                 d.limits = allow->limits;
+                d.ask_usec = allow->ask_usec;
                 switch (req->kind) {
                 case POLICY_KIND_IPC:
                         d.mode = req->mode != POLICY_MODE_NONE ? req->mode : allow->ipc_mode;

@@ -95,6 +95,14 @@ static json_t *rule_json(const Policy *p, const PolicyRule *r, bool with_source)
                         json_object_set_new(l, "uses", json_integer((json_int_t) r->limits.uses));
                 json_object_set_new(o, "limit", l);
         }
+        if (r->ask_usec) {
+                char t[32];
+                if (r->ask_usec % 1000000 == 0)
+                        snprintf(t, sizeof(t), "%llus", (unsigned long long) (r->ask_usec / 1000000));
+                else
+                        snprintf(t, sizeof(t), "%llums", (unsigned long long) (r->ask_usec / 1000));
+                json_object_set_new(o, "ask", json_pack("{s:s}", "timeout", t));
+        }
         if (r->has_until && format_timestamp(r->until, buf, sizeof(buf)) >= 0)
                 set_str(o, "until", buf);
         if (r->shadow)

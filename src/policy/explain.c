@@ -56,6 +56,12 @@ static char *why_beats(const PolicyRule *a, const PolicyRule *b, PolicyKind k) {
                         return NULL;
                 return s;
         }
+        if ((a->ask_usec != 0) != (b->ask_usec != 0)) {
+                if (asprintf(&s, "it is as specific as rule '%s', which asks an operator: an allow that does not "
+                                 "ask comes first", b->id) < 0)
+                        return NULL;
+                return s;
+        }
         if (asprintf(&s, "it is as specific as rule '%s' and comes first in file order", b->id) < 0)
                 return NULL;
         return s;
@@ -209,6 +215,9 @@ void policy_explanation_print(const PolicyExplanation *e, FILE *f) {
                         for (char *const *i = d->env; *i; i++)
                                 fprintf(f, "env: %s\n", *i);
                 print_limits(d, f);
+                if (d->ask_usec)
+                        fprintf(f, "ask: an operator answers first (shuttlectl ask), denied after %llu ms\n",
+                                (unsigned long long) (d->ask_usec / 1000));
         }
         fprintf(f, "audit: %s (%s)\n", policy_audit_to_string(d->audit), d->audited ? "logged" : "not logged");
         if (e->n_entries > 0)
@@ -249,6 +258,8 @@ int policy_explanation_print_json(const PolicyExplanation *e, const PolicyReques
                         json_object_set_new(grant, "as", json_string(d->as));
                 if (d->at)
                         json_object_set_new(grant, "at", json_string(d->at));
+                if (d->ask_usec)
+                        json_object_set_new(grant, "ask_timeout_ms", json_integer((json_int_t) (d->ask_usec / 1000)));
                 if (d->env) {
                         json_t *env = json_array();
                         for (char *const *i = d->env; *i; i++)

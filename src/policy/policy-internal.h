@@ -63,6 +63,8 @@ struct PolicyRule {
         time_t until;
         char *until_text;
         bool shadow;                    /* decides only the shadow decision */
+        uint64_t ask_usec;              /* 'ask': how long a request waits for an
+                                         * operator's answer; 0 = not an ask rule */
 
         /* Specificity per kind: higher wins; see compile.c. */
         uint64_t score[_POLICY_KIND_MAX];

@@ -262,7 +262,14 @@ typedef struct PolicyDecision {
                                       * (globs); NULL = none pass */
         PolicyAudit audit;           /* the audit setting that applies */
         bool audited;                /* whether to log this decision */
+        uint64_t ask_usec;           /* allowed by an 'ask' rule: the request waits
+                                      * this long for an operator's answer (then it
+                                      * is denied); 0 = allowed outright */
 } PolicyDecision;
+
+/* 'ask' on an allow rule: how long a request waits by default and at most. */
+#define POLICY_ASK_TIMEOUT_DEFAULT_USEC (UINT64_C(30) * 1000000)
+#define POLICY_ASK_TIMEOUT_MAX_USEC (UINT64_C(3600) * 1000000)
 
 /* Decides a request.  No I/O, no allocation.  Returns 0, or -EINVAL for a
  * malformed request (NULL names, bad kind). */

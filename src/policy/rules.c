@@ -444,6 +444,54 @@ static int rk_shadow(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *
         return 0;
 }
 
+/* ask: true | false | { timeout: DURATION }: an allow rule whose requests
+ * wait for an operator's answer (the broker's `shuttlectl ask`). */
+static int rk_ask(LoadContext *c, FileState *fs, PolicyRule *r, const YNode *key, const YNode *v) {
+        uint64_t usec = POLICY_ASK_TIMEOUT_DEFAULT_USEC;
+        KeySeen seen = {};
+        const char *s;
+
+        if (r->kinds & KIND_BIT(POLICY_KIND_DEPEND)) {
+                /* Nobody waits on a depend grant: the broker mounts it. */
+                load_error(c, fs, key, "'ask' does not apply to depend rules (the broker grants them by itself)");
+                return -EINVAL;
+        }
+        if (v->bad)
+                return -EINVAL;
+        if (v->type == YNODE_SCALAR) {
+                bool yes = ynode_is_bool(v) && (strcasecmp(v->value, "true") == 0 || strcasecmp(v->value, "yes") == 0 ||
+                                                strcasecmp(v->value, "on") == 0);
+                if (!ynode_is_bool(v)) {
+                        load_error(c, fs, v, "invalid ask '%s' (expected true, false or { timeout: DURATION })",
+                                   v->value);
+                        return -EINVAL;
+                }
+                r->ask_usec = yes ? usec : 0;
+                return 0;
+        }
+        if (want_mapping(c, fs, "ask", v) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i + 1 < v->n_items; i += 2) {
+                static const struct {
+                        const char *name;
+                } ask_keys[] = { { "timeout" } };
+                const YNode *val = v->items[i + 1];
+                int k = lookup_key(c, fs, v->items[i], ask_keys, sizeof(ask_keys[0]), ELEMENTSOF(ask_keys), &seen,
+                                   "in 'ask' (expected timeout)");
+                if (k < 0)
+                        return -EINVAL;
+                if (want_string(c, fs, "timeout", val, &s) < 0)
+                        return -EINVAL;
+                if (parse_duration(s, &usec) < 0 || usec == 0 || usec > POLICY_ASK_TIMEOUT_MAX_USEC) {
+                        load_error(c, fs, val, "invalid ask timeout '%s' (expected a duration from 1ms to 1h, "
+                                               "like 30s or 5m)", s);
+                        return -EINVAL;
+                }
+        }
+        r->ask_usec = usec;
+        return 0;
+}
+
 enum {
         RK_ALLOW,
         RK_DENY,
@@ -468,6 +516,7 @@ enum {
         RK_LIMIT,
         RK_UNTIL,
         RK_SHADOW,
+        RK_ASK,
         _RK_MAX,
 };
 
@@ -497,6 +546,7 @@ static const RuleKey rule_keys[_RK_MAX] = {
         [RK_LIMIT] = { "limit", rk_limit, 0, true },
         [RK_UNTIL] = { "until", rk_until, 0, false },
         [RK_SHADOW] = { "shadow", rk_shadow, 0, false },
+        [RK_ASK] = { "ask", rk_ask, K(IPC) | K(INVOKE) | K(TRANSFER) | K(SIGNAL), true },
 };
 
 static const char *kinds_text(unsigned kinds, char *buf, size_t size) {

@@ -25,9 +25,9 @@ esac
 sed -E 's/^#(  - |    )/\1/' "$shipped" >"$tmp/examples.yaml"
 out=$("$SHUTTLECTL" policy check "$tmp/examples.yaml" 2>&1)
 case $out in
-*": valid, 13 rules (ipc 3, invoke 1, transfer 5, depend 2, signal 2), default deny, "*)
-        ok "its 13 examples, uncommented, are a valid policy" ;;
-*) not_ok "its 13 examples, uncommented, are a valid policy"; echo "$out" | diag ;;
+*": valid, 14 rules (ipc 4, invoke 1, transfer 5, depend 2, signal 2), default deny, "*)
+        ok "its 14 examples, uncommented, are a valid policy" ;;
+*) not_ok "its 14 examples, uncommented, are a valid policy"; echo "$out" | diag ;;
 esac
 
 # decide FILE WANT RULE ARGS...: explain's decision and rule (a function
@@ -51,6 +51,7 @@ while read -r rule args; do
 done <<'REQUESTS'
 web-uses-kv --from web --to db --kind ipc --endpoint kv --type unix
 web-reads-frames --from web --to db --kind ipc --endpoint frames --type shm
+web-asks-admin --from web --to db --kind ipc --endpoint admin --type unix
 mail-opens-pdf --from mail --to viewer --kind invoke --app /usr/bin/pdfview --arg /tmp/bill.pdf --env LANG
 build-hands-artifacts --from build --to publish --kind transfer --path /srv/outbox/app.tar
 web-finds-db --from web --to db --kind transfer --host
@@ -58,6 +59,12 @@ build-uses-toolchain --from build --to toolchain --kind depend --path /opt/toolc
 ui-controls-player --from ui --to media --kind signal --app /usr/bin/mpv --signal TERM
 REQUESTS
 decide "$tmp/examples.yaml" deny nobody-kills-db --from ui --to db --kind signal --signal KILL
+"$SHUTTLECTL" policy explain "$tmp/examples.yaml" --from web --to db --kind ipc --endpoint admin >"$tmp/out" 2>&1
+if grep -q "^ask: an operator answers first (shuttlectl ask), denied after 120000 ms$" "$tmp/out"; then
+        ok "web-asks-admin asks an operator, for 2 minutes"
+else
+        not_ok "web-asks-admin asks an operator, for 2 minutes"; diag "$tmp/out"
+fi
 
 echo "1..$n"
 exit $failed

@@ -746,6 +746,60 @@ static void test_limit_uses(void **state) {
         policy_unref(p);
 }
 
+/* 'ask': an allow rule whose requests wait for an operator; the decision
+ * says how long (the broker parks them); a deny still beats it, and a more
+ * specific plain allow takes the request without asking. */
+static void test_ask(void **state) {
+        Policy *p = load_ok(HEAD
+                            "  - {id: ask-any, from: a, to: '*', allow: ipc, ask: true}\n"
+                            "  - {id: ask-short, from: a, to: b, allow: [ipc, invoke], ask: {timeout: 1500ms}}\n"
+                            "  - {id: plain, from: a, to: b, allow: ipc, endpoint: kv}\n"
+                            "  - {id: not-asked, from: a, to: e, allow: ipc, ask: false}\n"
+                            "  - {id: never, from: a, to: d, deny: ipc}\n");
+        PolicyRequest req = { .from = "a", .to = "c", .kind = POLICY_KIND_IPC, .object = "x", .now = NOW };
+        PolicyDecision d;
+
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_ALLOW);
+        assert_string_equal(d.rule_id, "ask-any");
+        assert_int_equal(d.ask_usec, POLICY_ASK_TIMEOUT_DEFAULT_USEC);
+        req.to = "b";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "ask-short");
+        assert_int_equal(d.ask_usec, 1500000);
+        req.object = "kv";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "plain");
+        assert_int_equal(d.ask_usec, 0);
+        req.to = "d";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_int_equal(d.verdict, POLICY_DENY);
+        assert_int_equal(d.ask_usec, 0);
+        req.to = "e";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "not-asked");
+        assert_int_equal(d.ask_usec, 0);
+        policy_unref(p);
+
+        /* As specific, and later in the files: the plain allow still wins
+         * (a rule `ask allow --always` wrote in a drop-in). */
+        p = load_ok(HEAD
+                    "  - {id: asked, from: a, to: b, allow: ipc, endpoint: kv, ask: true}\n"
+                    "  - {id: approved, from: a, to: b, allow: ipc, endpoint: kv}\n");
+        req.to = "b";
+        req.object = "kv";
+        assert_int_equal(policy_decide(p, &req, &d), 0);
+        assert_string_equal(d.rule_id, "approved");
+        assert_int_equal(d.ask_usec, 0);
+        PolicyExplanation e;
+        assert_int_equal(policy_explain(p, &req, &e), 0);
+        assert_string_equal(e.why, "allow rule 'approved' is the most specific of 2 matching allow rules: it is as "
+                                   "specific as rule 'asked', which asks an operator: an allow that does not ask "
+                                   "comes first");
+        policy_explanation_clear(&e);
+        policy_unref(p);
+}
+
 static void test_audit(void **state) {
         Policy *p = load_ok("version: 1\naudit: deny\nrules:\n"
                             "  - {id: quiet, from: a, to: b, allow: ipc, audit: none}\n"
@@ -984,6 +1038,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_requests),
                 cmocka_unit_test(test_index_many_rules),
                 cmocka_unit_test(test_explain),
+                cmocka_unit_test(test_ask),
                 cmocka_unit_test(test_refcount_swap),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -209,6 +209,20 @@ static void test_rule_errors(void **state) {
                       "t.yaml:6:5: 'mode' does not apply to deny rules");
         expect_errors(HEAD "  - from: a\n    to: b\n    deny: ipc\n    limit: {max_open: 1}\n",
                       "t.yaml:6:5: 'limit' does not apply to deny rules");
+        expect_errors(HEAD "  - from: a\n    to: b\n    deny: ipc\n    ask: true\n",
+                      "t.yaml:6:5: 'ask' does not apply to deny rules");
+        expect_errors(HEAD "  - {from: a, to: b, allow: depend, path: /x, ask: true}\n",
+                      "t.yaml:3:47: 'ask' does not apply to depend rules (it is for ipc/invoke/transfer/signal)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: [ipc, depend], ask: true}\n",
+                      "t.yaml:3:44: 'ask' does not apply to depend rules (the broker grants them by itself)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, ask: sure}\n",
+                      "t.yaml:3:39: invalid ask 'sure' (expected true, false or { timeout: DURATION })");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, ask: {timeout: 2h}}\n",
+                      "t.yaml:3:49: invalid ask timeout '2h' (expected a duration from 1ms to 1h, like 30s or 5m)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, ask: {timeout: 0}}\n",
+                      "t.yaml:3:49: invalid ask timeout '0' (expected a duration from 1ms to 1h, like 30s or 5m)");
+        expect_errors(HEAD "  - {from: a, to: b, allow: ipc, ask: {wait: 1s}}\n",
+                      "t.yaml:3:40: unknown key 'wait' in 'ask' (expected timeout)");
         expect_errors(HEAD "  - {id: x, from: a, to: b, allow: ipc}\n  - {id: x, from: a, to: c, allow: ipc}\n",
                       "t.yaml:4:10: duplicate rule id 'x' (first used at t.yaml:3:5)");
         expect_errors(HEAD "  - {id: 'a b', from: a, to: b, allow: ipc}\n",
@@ -740,7 +754,9 @@ static void test_dump_roundtrip(void **state) {
                             "  - {from: c, to: d, allow: transfer, pid: '/usr/bin/*'}\n"
                             "  - {from: c, to: d, allow: transfer, service: kv}\n"
                             "  - {from: c, to: d, allow: transfer, host: true}\n"
-                            "  - {from: c, to: d, allow: ipc, endpoint: logs, type: fifo, mode: wo}\n");
+                            "  - {from: c, to: d, allow: ipc, endpoint: logs, type: fifo, mode: wo}\n"
+                            "  - {from: e, to: d, allow: ipc, ask: {timeout: 1500ms}}\n"
+                            "  - {from: f, to: d, allow: ipc, ask: true}\n");
         char *text = NULL, *text2 = NULL;
         size_t len = 0, len2 = 0;
         FILE *f = open_memstream(&text, &len);
@@ -756,9 +772,12 @@ static void test_dump_roundtrip(void **state) {
         assert_non_null(strstr(text, "  service: kv\n  audit: all\n"));
         assert_non_null(strstr(text, "  host: true\n  audit: all\n"));
         assert_non_null(strstr(text, "  type: fifo\n  mode: wo\n"));
+        assert_non_null(strstr(text, "  ask:\n    timeout: 1500ms\n"));
+        assert_non_null(strstr(text, "  ask:\n    timeout: 30s\n"));
 
         Policy *q = load_ok(text);
-        assert_int_equal(policy_get_n_rules(q), 8);
+        assert_int_equal(policy_get_n_rules(q), 10);
+        assert_int_equal(policy_get_rule(q, 8)->ask_usec, 1500000);
         assert_true(policy_get_rule(q, 6)->host);
         f = open_memstream(&text2, &len2);
         assert_int_equal(policy_dump_yaml(q, f), 0);

@@ -209,7 +209,7 @@ void broker_listener_event(Broker *b, Source *s) {
         }
         switch (s->type) {
         case SRC_CONTROL_LISTEN:
-                broker_control_add(b, fd);
+                broker_control_add(b, fd, &peer);
                 break;
         case SRC_CONTAINER_LISTEN:
                 broker_client_add(b, owner, fd, &peer);

@@ -119,6 +119,7 @@ struct Container {
         unsigned n_invocations; /* running, started by this container */
         unsigned n_transfers;   /* live, made by this container */
         unsigned n_transfers_in; /* live, into this container */
+        unsigned n_asks;         /* its requests waiting for an operator (ask.c) */
         struct NameTable *names; /* processes of others RESOLVE named for it (resolve.c) */
         /* Learn mode, set by its registration (the operator's, never the
          * container's): what the policy denies by default is allowed and
@@ -198,6 +199,8 @@ struct Relay {
 
 typedef struct ControlConn {
         Source src;
+        uid_t peer_uid;  /* who drives it (accept.c checked): audited with */
+        pid_t peer_pid;  /* an answer to an ask (ask.c) */
         bool waiting;   /* its request waits for a policy load (reload.c) */
         struct ControlConn *next;
 } ControlConn;
@@ -313,6 +316,9 @@ struct Broker {
         char *state_dir;
         char **policy_paths;
         size_t n_policy_paths;
+        char *approved_file;    /* BrokerOptions.approved_file, absolute; NULL: none */
+        char *dropin_dir;       /* its directory: loaded after policy_paths when it
+                                 * has *.yaml or *.yml files */
         Policy *policy;
         char policy_digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
         GroupPolicy *group_policies;
@@ -338,6 +344,11 @@ struct Broker {
         uint64_t next_depend_id;
         uint64_t next_depend_check_usec;
         Garbage *garbage;
+        struct Ask *asks;             /* requests waiting for an operator (ask.c) */
+        unsigned n_asks;
+        uint64_t next_ask_id;
+        struct AskGrant *ask_grants;  /* `ask allow --for`: until they expire */
+        uint64_t next_ask_grant_id;
         RefusalBudget refusals;
         struct AuditSyncer *syncer; /* --audit-sync sync: the group commit (audit-sync.c); NULL: batch */
         Client *held_clients;       /* with a reply waiting for the audit log */

@@ -328,6 +328,15 @@ static json_t *op_transfer_ls(Broker *b, ControlConn *cc, json_t *req) {
         return transfer_control_ls(b);
 }
 
+static json_t *op_ask_ls(Broker *b, ControlConn *cc, json_t *req) {
+        (void) cc, (void) req;
+        return ask_control_ls(b);
+}
+
+static json_t *op_ask_answer(Broker *b, ControlConn *cc, json_t *req) {
+        return ask_control_answer(b, cc, req);
+}
+
 static json_t *op_transfer_revoke(Broker *b, ControlConn *cc, json_t *req) {
         (void) cc;
         return transfer_control_revoke(b, req);
@@ -384,6 +393,8 @@ const ControlOp broker_control_ops[] = {
         { "policies", op_policies },
         { "transfer-ls", op_transfer_ls },
         { "transfer-revoke", op_transfer_revoke },
+        { "ask-ls", op_ask_ls },
+        { "ask-answer", op_ask_answer },
         { "group-policy", op_group_policy },
         { "reload", op_reload },
         { "policy-shadow", shadow_control_op },
@@ -408,7 +419,7 @@ void control_conn_close(Broker *b, ControlConn *cc) {
 /* A control connection whose peer broker_listener_event() found to be
  * root on the host: only root drives the broker (the socket is 0600 in a
  * 0700 directory too). */
-void broker_control_add(Broker *b, int fd) {
+void broker_control_add(Broker *b, int fd, const BrokerPeer *peer) {
         ControlConn *cc;
 
         cc = calloc(1, sizeof(*cc));
@@ -417,6 +428,8 @@ void broker_control_add(Broker *b, int fd) {
                 return;
         }
         cc->src = (Source){ .type = SRC_CONTROL_CONN, .fd = fd };
+        cc->peer_uid = peer->uid;
+        cc->peer_pid = peer->pid;
         if (broker_watch(b, &cc->src, EPOLLIN) < 0) {
                 close(fd);
                 free(cc);
@@ -469,6 +482,40 @@ static void remove_control_socket(Broker *b) {
 
 /* ---- life cycle ------------------------------------------------------- */
 
+/* Where `ask allow --always` writes, and the drop-in directory it is in. */
+static int approved_file_init(Broker *b, const BrokerOptions *o) {
+        _cleanup_free_ char *base = NULL;
+        struct stat st;
+        char *slash;
+
+        if (o->approved_file)
+                b->approved_file = strdup(o->approved_file);
+        else if (o->n_policy > 0) {
+                /* Next to the first policy: in it, if it is a directory. */
+                base = realpath(o->policy[0], NULL);
+                if (!base && !(base = strdup(o->policy[0])))
+                        return -ENOMEM;
+                if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        slash = strrchr(base, '/');
+                        if (slash && slash != base)
+                                *slash = 0;
+                        else if (slash)
+                                slash[1] = 0;
+                        else
+                                strcpy(base, ".");
+                }
+                if (asprintf(&b->approved_file, "%s/policy.d/50-approved.yaml", streq(base, "/") ? "" : base) < 0)
+                        b->approved_file = NULL;
+        } else
+                return 0;
+        if (!b->approved_file || !(b->dropin_dir = strdup(b->approved_file)))
+                return -ENOMEM;
+        slash = strrchr(b->dropin_dir, '/');
+        if (slash && slash != b->dropin_dir)
+                *slash = 0;
+        return 0;
+}
+
 int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         Broker *b;
         char path[PATH_MAX];
@@ -498,6 +545,12 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
                         return -ENOMEM;
                 }
                 b->n_policy_paths++;
+        }
+
+        r = approved_file_init(b, o);
+        if (r < 0) {
+                broker_free(b);
+                return r;
         }
 
         r = reload_load_main(b, &b->policy, ret_error);
@@ -732,6 +785,7 @@ int broker_run(Broker *b) {
                                 depend_tick(b, now);
                                 broker_refusals_tick(b, now);
                                 invoke_tick(b);
+                                ask_tick(b, now);
                                 break;
                         }
                         case SRC_CONTAINER_PIDFD:
@@ -771,6 +825,7 @@ Broker *broker_free(Broker *b) {
          * transfers. */
         invoke_drop_all(b);
         transfer_drop_all(b);
+        ask_drop_all(b);
         depend_drop_all(b);
         while (b->relays) {
                 Relay *r = b->relays;
@@ -820,6 +875,8 @@ Broker *broker_free(Broker *b) {
         for (size_t i = 0; i < b->n_policy_paths; i++)
                 free(b->policy_paths[i]);
         free(b->policy_paths);
+        free(b->approved_file);
+        free(b->dropin_dir);
         free(b->state_dir);
         free(b->audit_path);
         free(b->notify_socket);

@@ -21,6 +21,10 @@ typedef struct BrokerOptions {
                                       * its record is on disk (group commit, audit-sync.c) */
         const char *const *policy;   /* policy files; none = deny everything */
         size_t n_policy;
+        const char *approved_file;   /* `ask allow --always` writes here; NULL: <dir of
+                                      * policy[0]>/policy.d/50-approved.yaml (none
+                                      * without a policy).  Its directory is loaded
+                                      * after the policy files, as drop-ins. */
         uint64_t child_nofile;       /* > 0: the soft RLIMIT_NOFILE of the apps it
                                       * starts (the one it had before raising its own) */
         const char *notify_socket;   /* the service manager's ($NOTIFY_SOCKET), or NULL:

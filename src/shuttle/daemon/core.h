@@ -25,7 +25,7 @@ void broker_listener_event(Broker *b, Source *s);
 /* On the broker's timer: says how many refusals were left unrecorded. */
 void broker_refusals_tick(Broker *b, uint64_t now_usec);
 /* The handlers of a checked connection; each takes fd. */
-void broker_control_add(Broker *b, int fd);
+void broker_control_add(Broker *b, int fd, const BrokerPeer *peer);
 void broker_client_add(Broker *b, Container *c, int fd, const BrokerPeer *peer);
 /* The control socket's operations (broker.c), run by the pipeline's
  * control path: each answers with a reply, or NULL when the answer comes
@@ -132,6 +132,50 @@ int transfer_restore(Broker *b, uint64_t id, const json_t *o);
  * taken down and audited. */
 void transfer_sweep_unrecorded(Broker *b);
 
+
+/* ask.c: requests an 'ask' rule allowed wait for an operator's answer
+ * without holding up the loop: the request is parked (its frame and
+ * descriptors kept, no reply sent), and goes through the pipeline again
+ * when it is answered (`shuttlectl ask allow|deny`) or times out. */
+#define BROKER_ASKS_PER_CONTAINER 16u
+#define BROKER_ASKS_MAX 256u
+typedef enum AskHow {
+        ASK_ONCE,    /* allow this request */
+        ASK_FOR,     /* allow it, and the same requests until a grant expires */
+        ASK_ALWAYS,  /* allow it, and write a rule into the drop-in file */
+        ASK_DENY,
+        ASK_TIMEOUT,
+        _ASK_HOW_MAX,
+} AskHow;
+typedef struct AskAnswer {
+        uint64_t id;
+        AskHow how;
+        uid_t uid;             /* who answered: the control peer (-1: the timer) */
+        pid_t pid;
+        uint64_t waited_usec;
+        uint64_t grant_id;     /* ASK_FOR: the grant made */
+        uint64_t for_usec;
+        const char *rule_written; /* ASK_ALWAYS: the rule's id, in file */
+        const char *file;
+} AskAnswer;
+/* In the pipeline, after the decision (a != NULL: the request is answered).
+ * Returns 1 if r was parked (the pipeline neither answers nor audits it
+ * now), else 0 with r->d final as far as asking goes. */
+int ask_decide(Broker *b, Request *r, const AskAnswer *a);
+void ask_tick(Broker *b, uint64_t now_usec);
+/* A broker.sock connection is going: its pending asks are dropped, audited. */
+void ask_client_gone(Broker *b, Client *cl);
+/* A container is going: the asks of its proxy sockets' connections too. */
+void ask_container_gone(Broker *b, Container *c);
+json_t *ask_control_ls(Broker *b);
+json_t *ask_control_answer(Broker *b, ControlConn *cc, json_t *req);
+void ask_drop_all(Broker *b);
+/* The drop-in directory (b->dropin_dir) is loaded after the --policy files
+ * (reload.c): when it holds *.yaml or *.yml files. */
+bool ask_dropin_wanted(const Broker *b);
+/* pipeline.c: an answered request through the pipeline again. */
+void pipeline_resume(Broker *b, Container *from, Client *cl, const void *frame, size_t len, int *fds, size_t n_fds,
+                     const AskAnswer *a);
 
 /* pipeline.c: broker.sock connections */
 void broker_client_event(Broker *b, Client *cl, uint32_t events);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@ static void client_drop(Broker *b, Client *cl) {
                                 break;
                         }
         cl->held = false;
+        ask_client_gone(b, cl);
         broker_unwatch(b, &cl->src);
         if (cl->container)
                 cl->container->n_clients--;
@@ -405,7 +407,7 @@ static bool learn_adjust(Request *r) {
 /* Identify (done: r->from is the channel's), build, decide with the
  * limits, carry out, audit, reply: for every request on every socket. */
 static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Client *cl, const ShuttleMsg *m,
-                         int *fds, size_t n_fds) {
+                         int *fds, size_t n_fds, const AskAnswer *answer) {
         Request req, *r = &req;
         uint64_t durable_seq = 0;
         bool decided = false;
@@ -455,6 +457,15 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                         r->d.reason = "rw asked, ro granted";
                         r->d.audited = true;
                 }
+                /* An ask rule's allow waits for an operator: parked, and
+                 * back here when answered (ask.c). */
+                if (!r->preset && ask_decide(b, r, answer) > 0) {
+                        json_decref(r->extra);
+                        r->extra = NULL;
+                        if (ops->done)
+                                ops->done(r);
+                        return;
+                }
                 if (!r->preset && r->d.verdict == POLICY_ALLOW) {
                         /* The rule's limit: over it, an allowed request is
                          * refused, and that is always worth a record. */
@@ -501,7 +512,26 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
                 (void) client_reply(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
                 return;
         }
-        pipeline_run(b, ops, cl->container, cl, m, fds, n_fds);
+        pipeline_run(b, ops, cl->container, cl, m, fds, n_fds, NULL);
+}
+
+/* A parked request (ask.c), answered: decoded again from the frame it came
+ * in (re-encoded when it was parked), with the descriptors it carried. */
+void pipeline_resume(Broker *b, Container *from, Client *cl, const void *frame, size_t len, int *fds, size_t n_fds,
+                     const AskAnswer *a) {
+        const MediatorOps *ops;
+        ShuttleMsg m;
+
+        /* A proxy socket's connection is a CONNECT, which carries no
+         * descriptor in a frame: the connection is the request's own. */
+        if (shuttle_msg_decode(frame, len, cl ? n_fds : 0, SHUTTLE_DECODE_REQUEST, &m, NULL) < 0) {
+                log_warning("Request %" PRIu64 " of '%s' could not be decoded again after its ask", a->id,
+                            from->qname);
+                return;
+        }
+        ops = pipeline_ops_for(m.type);
+        if (ops)
+                pipeline_run(b, ops, from, cl, &m, fds, n_fds, a);
 }
 
 /* A connection on one of the importer's proxy sockets, whose peer
@@ -517,7 +547,7 @@ void pipeline_proxy_connect(Broker *b, Proxy *p, int fd) {
 
         snprintf(service, sizeof(service), "%s.%s", p->exporter, p->service);
         shuttle_msg_connect(&m, 0, service);
-        pipeline_run(b, &ipc_connect_ops, p->importer, NULL, &m, fds, 1);
+        pipeline_run(b, &ipc_connect_ops, p->importer, NULL, &m, fds, 1, NULL);
         safe_close(fds[0]);
 }
 

@@ -449,6 +449,7 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         log_info("Container '%s' %s", c->qname, why);
         audit_lifecycle(b, c, "stop", why);
         broker_drop_clients_of(b, c);
+        ask_container_gone(b, c);
         broker_forget_container(b, c);
         resolve_forget_container(b, c);
         depend_forget_container(b, c);

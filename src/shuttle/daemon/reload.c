@@ -48,54 +48,7 @@
 #include "shuttle/audit/audit.h"
 #include "shuttle/daemon/core.h"
 #include "shuttle/host/control.h"
-
-/* What one item's error may take of a reply (the log has it all); the
- * reply must fit CONTROL_MSG_MAX whatever the number of groups. */
-#define REPLY_ERROR_MAX 16384u
-
-typedef enum ReloadKind {
-        RELOAD_ALL,         /* --policy files, then every group's */
-        RELOAD_GROUP,       /* one group's policy file */
-        RELOAD_GROUP_DROP,  /* forget a group's policy (nothing to read) */
-        RELOAD_SHADOW,      /* the shadow policy's files (shadow.c); none: drop it */
-} ReloadKind;
-
-typedef struct GroupLoad {
-        char *group;
-        char *file;         /* RELOAD_GROUP: what to load; RELOAD_ALL: the
-                             * copy that stands for the group's policy */
-        char *source;       /* the group file; NULL: not read again */
-        Policy *policy;     /* out */
-        char *policy_file;  /* out: the file the group file names; NULL: inline */
-        char digest[POLICY_DIGEST_LEN + 1]; /* out: policy's, kept (policy-store.h) */
-        char *error;        /* out */
-        bool copied;        /* out: <file>.new holds the new copy */
-        bool gone;          /* out: its supervisor is gone (killed) */
-} GroupLoad;
-
-typedef struct ReloadJob {
-        ReloadKind kind;
-        ControlConn **waiters;  /* NULL entries: gone since they asked */
-        size_t n_waiters;
-
-        /* In, copied on the loop when the job starts. */
-        char *state_dir;
-        char **paths;
-        size_t n_paths;
-        GroupLoad *groups;      /* RELOAD_ALL: every group; RELOAD_GROUP: the one */
-        size_t n_groups;
-        const char *gate;       /* test hook, see reloader_new() */
-        int cancel_fd;
-        int done_fd;
-
-        /* Out. */
-        int r;
-        Policy *policy;
-        char digest[POLICY_DIGEST_LEN + 1]; /* policy's, kept (policy-store.h) */
-        char *error;
-
-        struct ReloadJob *next;
-} ReloadJob;
+#include "shuttle/daemon/reload-internal.h"
 
 struct Reloader {
         Source done;            /* eventfd: the running job is finished */
@@ -138,7 +91,15 @@ static int load_files(const char *const *paths, size_t n_paths, Policy **ret, ch
 }
 
 int reload_load_main(Broker *b, Policy **ret, char **ret_error) {
-        return load_files((const char *const *) b->policy_paths, b->n_policy_paths, ret, ret_error);
+        _cleanup_free_ const char **paths = calloc(b->n_policy_paths + 2, sizeof(char *));
+        size_t n = b->n_policy_paths;
+
+        if (!paths)
+                return -ENOMEM;
+        memcpy(paths, b->policy_paths, n * sizeof(char *));
+        if (ask_dropin_wanted(b))
+                paths[n++] = b->dropin_dir;
+        return load_files(paths, n, ret, ret_error);
 }
 
 
@@ -368,75 +329,6 @@ static int job_add_waiter(ReloadJob *j, ControlConn *cc) {
         return 0;
 }
 
-/* The length of s cut to at most max bytes, on a character boundary. */
-static size_t utf8_cut(const char *s, size_t max) {
-        size_t n = strlen(s);
-
-        if (n <= max)
-                return n;
-        n = max;
-        while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
-                n--;
-        return n;
-}
-
-/* Text for a reply, at most max bytes of it.  A file name in it may not
- * be UTF-8, which JSON strings must be: then its other bytes become '?'. */
-static json_t *text_json(const char *text, size_t max) {
-        size_t n = utf8_cut(text, max);
-        _cleanup_free_ char *ascii = NULL;
-        json_t *v = json_stringn(text, n);
-
-        if (v || !(ascii = strndup(text, n)))
-                return v;
-        for (char *c = ascii; *c; c++)
-                if ((unsigned char) *c >= 0x80)
-                        *c = '?';
-        return json_string(ascii);
-}
-
-static json_t *error_json(const char *error) {
-        return error ? text_json(error, REPLY_ERROR_MAX) : json_null();
-}
-
-/* Sends reply to every waiter.  A reply too big for one message (errors
- * of very many groups) goes as its first REPLY_ERROR_MAX bytes of error
- * text: the asker must never be left waiting. */
-static void job_reply_json(ReloadJob *j, json_t *reply) {
-        for (size_t i = 0; i < j->n_waiters; i++) {
-                ControlConn *cc = j->waiters[i];
-                int r;
-
-                if (!cc)
-                        continue;
-                cc->waiting = false;
-                r = reply ? control_send(cc->src.fd, reply) : -ENOMEM;
-                if (r == -EMSGSIZE || r == -ENOMEM) {
-                        const char *e = json_string_value(json_object_get(reply, "error")) ?: "";
-                        int error = (int) json_integer_value(json_object_get(reply, "errno"));
-                        json_t *s;
-
-                        if (json_is_true(json_object_get(reply, "ok")))
-                                s = control_reply_ok();
-                        else
-                                s = json_pack("{s:b, s:o, s:i}", "ok", 0, "error", text_json(e, REPLY_ERROR_MAX),
-                                              "errno", error > 0 ? error : EIO);
-                        if (!s)
-                                s = control_reply_error(error > 0 ? error : EIO, "policy reload refused");
-                        if (s)
-                                (void) control_send(cc->src.fd, s);
-                        json_decref(s);
-                }
-        }
-}
-
-static void job_reply(ReloadJob *j, int r, const char *error) {
-        json_t *reply = r < 0 ? control_reply_error(-r, "%s", error ?: strerror(-r)) : control_reply_ok();
-
-        job_reply_json(j, reply);
-        json_decref(reply);
-}
-
 static void policies_changed(Broker *b) {
         ipc_sync_proxies(b);
         ipc_relays_recheck(b);
@@ -444,7 +336,7 @@ static void policies_changed(Broker *b) {
         apps_sync(b);
 }
 
-static GroupPolicy *group_find(Broker *b, const char *group) {
+GroupPolicy *reload_group_find(Broker *b, const char *group) {
         for (GroupPolicy *g = b->group_policies; g; g = g->next)
                 if (streq(g->group, group))
                         return g;
@@ -477,7 +369,7 @@ void reload_restore_groups(Broker *b) {
                 Policy *p = NULL;
                 GroupPolicy *g;
 
-                if (!groups[i].alive || group_find(b, groups[i].group) ||
+                if (!groups[i].alive || reload_group_find(b, groups[i].group) ||
                     asprintf(&path, "%s/groups/%s/policy.yaml", b->state_dir, groups[i].group) < 0 ||
                     access(path, F_OK) < 0)
                         continue;
@@ -506,174 +398,17 @@ void reload_restore_groups(Broker *b) {
         group_info_free_array(groups, n);
 }
 
-/* ---- a full reload's answer ---------------------------------------------- */
-
-/* What happened to one policy of a full reload (the "status" of the
- * reply, see docs/PROTOCOL.md). */
-typedef enum ItemStatus {
-        ITEM_RELOADED,     /* read, and in place now */
-        ITEM_REFUSED,      /* has errors: this one stops the reload */
-        ITEM_NOT_APPLIED,  /* read fine, but another one was refused */
-        ITEM_NOT_READ,     /* a group whose group file is not known */
-        ITEM_STOPPED,      /* a group whose supervisor is gone */
-} ItemStatus;
-
-static const char *const item_status_names[] = {
-        [ITEM_RELOADED] = "reloaded",
-        [ITEM_REFUSED] = "refused",
-        [ITEM_NOT_APPLIED] = "not-applied",
-        [ITEM_NOT_READ] = "not-read",
-        [ITEM_STOPPED] = "stopped",
-};
-
-static bool streq_null(const char *a, const char *b) {
-        return a && b ? streq(a, b) : a == b;
-}
-
-static ItemStatus group_status(Broker *b, const GroupLoad *l, bool ok) {
-        GroupPolicy *g = group_find(b, l->group);
-
-        /* Dropped or loaded anew since the job started (jobs are applied
-         * in turn, so this is only for safety): left as it is now. */
-        if (l->gone || !g || !streq(g->file, l->file) || !streq_null(g->source, l->source))
-                return ITEM_STOPPED;
-        if (!l->source)
-                return ITEM_NOT_READ;
-        if (!l->policy)
-                return ITEM_REFUSED;
-        return ok ? ITEM_RELOADED : ITEM_NOT_APPLIED;
-}
-
-/* One record per policy read (invariant 6: what decides is on record). */
-static void audit_item(Broker *b, const char *group, const char *object, ItemStatus st, const char *error,
-                       json_t *extra, const Policy *p, const char *digest) {
-        _cleanup_free_ char *reason = NULL;
-        AuditRecord rec = {
-                .group = group,
-                .kind = "policy",
-                .op = "reload",
-                .object = object,
-                .decision = st == ITEM_RELOADED ? "allow" : "deny",
-                .rule = "-",
-                .extra = extra,
-        };
-        int r;
-
-        if (st == ITEM_REFUSED)
-                /* Its first error: the log and the reply have them all. */
-                reason = error ? strndup(error, strcspn(error, "\n")) : strdup("refused");
-        else
-                reason = strdup(st == ITEM_RELOADED ? "reloaded"
-                                                    : "not applied: another policy of the reload was refused");
-        rec.reason = reason;
-        if (extra && p)
-                json_object_set_new(extra, "rules", json_integer((json_int_t) policy_get_n_rules(p)));
-        /* What is in force now, by the digest its requests' records carry. */
-        if (extra && digest && digest[0])
-                json_object_set_new(extra, "policy", json_string(digest));
-        if (b->audit) {
-                r = audit_log_append(b->audit, &rec);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to append to the audit log: %m");
-        }
-        json_decref(extra);
-}
-
-/* The errors of every file of a full reload, one after the other. */
-static char *all_errors(const ReloadJob *j) {
-        char *all = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&all, &size);
-
-        if (!f)
-                return NULL;
-        fputs(j->error ?: "", f);
-        for (size_t i = 0; i < j->n_groups; i++)
-                fputs(j->groups[i].error ?: "", f);
-        if (fclose(f) != 0)
-                free(TAKE_PTR(all));
-        return all;
-}
-
-/* The reply: the node's policy and each group's, with what was read, how
- * many rules, and what became of it.  Audits each item on the way. */
-static json_t *all_reply(Broker *b, ReloadJob *j, bool ok) {
-        ItemStatus st = j->policy ? (ok ? ITEM_RELOADED : ITEM_NOT_APPLIED) : ITEM_REFUSED;
-        const char *object = j->n_paths > 0 ? j->paths[0] : "<built-in: deny everything>";
-        json_t *files = json_array(), *groups = json_array(), *node, *reply;
-
-        for (size_t i = 0; files && i < j->n_paths; i++)
-                json_array_append_new(files, json_string(j->paths[i]));
-        node = json_pack("{s:O*, s:s, s:o}", "files", files, "status", item_status_names[st], "error",
-                         error_json(st == ITEM_REFUSED ? j->error : NULL));
-        if (node && j->policy)
-                json_object_set_new(node, "rules", json_integer((json_int_t) policy_get_n_rules(j->policy)));
-        audit_item(b, NULL, object, st, j->error, json_pack("{s:O*}", "files", files), j->policy,
-                   ok ? j->digest : NULL);
-        json_decref(files);
-
-        for (size_t i = 0; groups && i < j->n_groups; i++) {
-                GroupLoad *l = &j->groups[i];
-                GroupPolicy *g = group_find(b, l->group);
-                ItemStatus gs = group_status(b, l, ok);
-                const Policy *p = gs == ITEM_NOT_READ ? g->policy : l->policy;
-                json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:o}", "group", l->group, "source", l->source,
-                                      "policy_file", l->policy_file, "status", item_status_names[gs], "error",
-                                      error_json(gs == ITEM_REFUSED ? l->error : NULL));
-
-                if (o && p)
-                        json_object_set_new(o, "rules", json_integer((json_int_t) policy_get_n_rules(p)));
-                if (o)
-                        json_array_append_new(groups, o);
-                if (gs == ITEM_RELOADED || gs == ITEM_REFUSED || gs == ITEM_NOT_APPLIED)
-                        audit_item(b, l->group, l->policy_file ?: l->source, gs, l->error,
-                                   json_pack("{s:s}", "group_file", l->source), p,
-                                   gs == ITEM_RELOADED ? l->digest : NULL);
-        }
-        reply = json_pack("{s:b, s:o*, s:o*}", "ok", ok, "policy", node, "groups", groups);
-        if (reply && !ok) {
-                /* Every error, as the log has them (the first bytes of
-                 * them if there are very many). */
-                _cleanup_free_ char *all = all_errors(j);
-
-                json_object_set_new(reply, "error", all ? text_json(all, 4 * REPLY_ERROR_MAX)
-                                                        : json_string("out of memory"));
-                json_object_set_new(reply, "errno", json_integer(-j->r));
-        }
-        return reply;
-}
-
-static void log_all(const ReloadJob *j, bool ok) {
-        if (!ok) {
-                _cleanup_free_ char *all = all_errors(j);
-
-                log_error("Policy reload refused, keeping the old policies:\n%s", all ?: "");
-                return;
-        }
-        log_info("Policy reloaded: %s%s: %zu rules", j->n_paths > 0 ? j->paths[0] : "built-in (deny everything)",
-                 j->n_paths > 1 ? " and more" : "", policy_get_n_rules(j->policy));
-        for (size_t i = 0; i < j->n_groups; i++) {
-                const GroupLoad *l = &j->groups[i];
-                if (l->policy)
-                        log_info("Policy of group '%s' reloaded from %s%s: %zu rules", l->group,
-                                 l->policy_file ? "" : "inline in ", l->policy_file ?: l->source,
-                                 policy_get_n_rules(l->policy));
-                else if (!l->source)
-                        log_info("Policy of group '%s' not read again: its group file is not known", l->group);
-        }
-}
-
 static void apply_all(Broker *b, ReloadJob *j) {
         bool ok = j->r >= 0;
         json_t *reply;
 
         /* All or nothing: one refused file and every old policy stays. */
-        log_all(j, ok);
-        reply = all_reply(b, j, ok);
+        reload_log_all(j, ok);
+        reply = reload_all_reply(b, j, ok);
         if (ok) {
                 for (size_t i = 0; i < j->n_groups; i++) {
                         GroupLoad *l = &j->groups[i];
-                        GroupPolicy *g = group_find(b, l->group);
+                        GroupPolicy *g = reload_group_find(b, l->group);
                         _cleanup_free_ char *copy = NULL;
 
                         if (l->gone && g) {
@@ -687,7 +422,7 @@ static void apply_all(Broker *b, ReloadJob *j) {
                                 log_info("Policy of group '%s' dropped: its supervisor is gone", l->group);
                                 continue;
                         }
-                        if (group_status(b, l, ok) != ITEM_RELOADED) {
+                        if (reload_group_status(b, l, ok) != ITEM_RELOADED) {
                                 unlink_copy(l);
                                 continue;
                         }
@@ -709,7 +444,7 @@ static void apply_all(Broker *b, ReloadJob *j) {
                 memcpy(b->policy_digest, j->digest, sizeof(b->policy_digest));
                 policies_changed(b);
         }
-        job_reply_json(j, reply);
+        reload_job_reply_json(j, reply);
         json_decref(reply);
 }
 
@@ -718,15 +453,15 @@ static void apply_group(Broker *b, ReloadJob *j) {
         GroupPolicy *g;
 
         if (j->r < 0) {
-                job_reply(j, j->r, j->error);
+                reload_job_reply(j, j->r, j->error);
                 return;
         }
-        g = group_find(b, l->group);
+        g = reload_group_find(b, l->group);
         if (!g) {
                 g = calloc(1, sizeof(*g));
                 if (!g || !(g->group = strdup(l->group))) {
                         free(g);
-                        job_reply(j, -ENOMEM, NULL);
+                        reload_job_reply(j, -ENOMEM, NULL);
                         return;
                 }
                 g->next = b->group_policies;
@@ -741,7 +476,7 @@ static void apply_group(Broker *b, ReloadJob *j) {
         memcpy(g->digest, l->digest, sizeof(g->digest));
         policies_changed(b);
         log_info("Policy of group '%s' loaded from %s", l->group, g->file);
-        job_reply(j, 0, NULL);
+        reload_job_reply(j, 0, NULL);
 }
 
 static void apply_drop(Broker *b, ReloadJob *j) {
@@ -754,12 +489,12 @@ static void apply_drop(Broker *b, ReloadJob *j) {
                         group_policy_free(g);
                         policies_changed(b);
                         log_info("Policy of group '%s' dropped", group);
-                        job_reply(j, 0, NULL);
+                        reload_job_reply(j, 0, NULL);
                         return;
                 }
         char msg[128];
         snprintf(msg, sizeof(msg), "group '%s' has no policy loaded", group);
-        job_reply(j, -ENOENT, msg);
+        reload_job_reply(j, -ENOENT, msg);
 }
 
 static void apply(Broker *b, ReloadJob *j) {
@@ -769,7 +504,7 @@ static void apply(Broker *b, ReloadJob *j) {
         case RELOAD_SHADOW:
                 reply = j->n_paths ? shadow_apply(b, j->r, &j->policy, &j->paths, j->n_paths, j->digest, j->error)
                                    : shadow_clear(b);
-                job_reply_json(j, reply);
+                reload_job_reply_json(j, reply);
                 json_decref(reply);
                 break;
         case RELOAD_ALL:
@@ -791,12 +526,18 @@ static int job_prepare(Broker *b, ReloadJob *j) {
                 return -ENOMEM;
         if (j->kind != RELOAD_ALL)
                 return 0;
-        j->paths = calloc(b->n_policy_paths + 1, sizeof(char *));
+        j->paths = calloc(b->n_policy_paths + 2, sizeof(char *));
         if (!j->state_dir || !j->paths)
                 return -ENOMEM;
         for (size_t i = 0; i < b->n_policy_paths; i++) {
                 j->paths[i] = strdup(b->policy_paths[i]);
                 if (!j->paths[i])
+                        return -ENOMEM;
+                j->n_paths++;
+        }
+        if (ask_dropin_wanted(b)) {
+                j->paths[j->n_paths] = strdup(b->dropin_dir);
+                if (!j->paths[j->n_paths])
                         return -ENOMEM;
                 j->n_paths++;
         }
@@ -825,7 +566,7 @@ static void start_next(Broker *b) {
                 r = job_prepare(b, j);
                 if (r < 0) {
                         log_error_errno(r, "Policy reload failed: %m");
-                        job_reply(j, r, NULL);
+                        reload_job_reply(j, r, NULL);
                         job_free(j);
                         continue;
                 }

@@ -38,6 +38,11 @@ static const char usage[] =
         "                           records, answers not waiting for them\n"
         "      --policy FILE        policy file or directory (repeatable; default:\n"
         "                           deny everything)\n"
+        "      --approved FILE      where 'shuttlectl ask allow --always' writes rules\n"
+        "                           (default: policy.d/50-approved.yaml next to the\n"
+        "                           first --policy, in it if it is a directory); the\n"
+        "                           *.yaml files of its directory are loaded after\n"
+        "                           the --policy files\n"
         "      --log-level LEVEL    error, warning, notice, info (default), debug\n"
         "  -h, --help               show this help\n"
         "      --version            print the version\n";
@@ -45,7 +50,7 @@ static const char usage[] =
 int main(int argc, char **argv) {
         enum {
                 OPT_FOREGROUND = 0x100, OPT_STATE_DIR, OPT_AUDIT_LOG, OPT_AUDIT_MAX_SIZE, OPT_AUDIT_KEEP, OPT_POLICY,
-                OPT_LOG_LEVEL, OPT_VERSION, OPT_AUDIT_SYNC
+                OPT_LOG_LEVEL, OPT_VERSION, OPT_AUDIT_SYNC, OPT_APPROVED
         };
         static const struct option options[] = {
                 { "foreground", no_argument, NULL, OPT_FOREGROUND },
@@ -55,6 +60,7 @@ int main(int argc, char **argv) {
                 { "audit-keep", required_argument, NULL, OPT_AUDIT_KEEP },
                 { "audit-sync", required_argument, NULL, OPT_AUDIT_SYNC },
                 { "policy", required_argument, NULL, OPT_POLICY },
+                { "approved", required_argument, NULL, OPT_APPROVED },
                 { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -118,6 +124,13 @@ int main(int argc, char **argv) {
                         break;
                 case OPT_POLICY:
                         policy[o.n_policy++] = optarg;
+                        break;
+                case OPT_APPROVED:
+                        if (optarg[0] != '/' || optarg[strlen(optarg) - 1] == '/') {
+                                log_error("--approved: '%s': expected the absolute path of a file", optarg);
+                                return 2;
+                        }
+                        o.approved_file = optarg;
                         break;
                 case OPT_LOG_LEVEL:
                         if (log_parse_level(optarg, &level) < 0) {
