@@ -90,39 +90,15 @@ static bool ipc_name(const char *name, char buf[static SHUTTLE_SERVICE_MAX + 1])
  * program; or 1: not for us (no broker, no such export, a broker that does
  * not know the request), call the real function. */
 static int open_redirect(bool shm, const char *service, unsigned flags, int oflag, int *ret_fd) {
-        int fd = -1, r = -ECONNRESET;
+        int fd = -1, r;
 
-        /* Twice at most: a broker that restarted costs one new connection. */
-        for (int attempt = 0; attempt < 2; attempt++) {
-                int err = 0;
-                ShimClient *s = shim_client_get(&err);
-
-                if (!s)
-                        return 1;
-                r = shm ? shuttle_open_shm(shim_client_raw(s), service, flags, &fd)
-                        : shuttle_open_mq(shim_client_raw(s), service, flags, &fd);
-                if (shim_transport_error(r))
-                        shim_client_retire(s);
-                shim_client_put(s);
-                if (!shim_transport_error(r))
-                        break;
-        }
-        if (shim_transport_error(r) || r == -ENOENT || r == -EOPNOTSUPP)
-                return 1;
-        if (r == -EPERM)
-                return -EACCES;
-        if (r < 0)
+        r = shim_open_export(shm ? shuttle_open_shm : shuttle_open_mq, service, flags, oflag, &fd);
+        if (r != 0)
                 return r;
-
-        /* The object exists, so creating it exclusively fails as it would;
-         * a shared-memory object keeps its size. */
-        if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-                r = -EEXIST;
-        else if (shm && (oflag & O_TRUNC))
-                r = -EINVAL;
-        if (r < 0) {
+        /* A shared-memory object keeps its size. */
+        if (shm && (oflag & O_TRUNC)) {
                 close(fd);
-                return r;
+                return -EINVAL;
         }
         *ret_fd = fd;
         return 0;
