@@ -49,6 +49,7 @@
 
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/socket-util.h"
 #include "shuttle/client/client.h"
 #include "shuttle/host/control.h"
 
@@ -110,22 +111,6 @@ static int read_all(int fd, void *p, size_t n) {
         return 0;
 }
 
-static int unix_connect(const char *path, int *ret_fd) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 static int unix_listen(const char *path, int *ret_fd) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
@@ -149,7 +134,7 @@ static int target_connect(Target *t, int *ret_fd) {
 
         switch (t->kind) {
         case TARGET_PATH:
-                return unix_connect(t->name, ret_fd);
+                return unix_connect(t->name, SOCK_STREAM, ret_fd);
         case TARGET_FAST:
                 return shuttle_connect_service(t->client, t->name, ret_fd);
         case TARGET_FAST_FRESH:
