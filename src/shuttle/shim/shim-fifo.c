@@ -138,24 +138,12 @@ static bool fifo_flags(int oflag) {
  * program; or 1: not for us (no broker, no such FIFO export, a broker that
  * does not know the request), call the real function. */
 static int fifo_redirect(const char *service, int oflag, int *ret_fd) {
-        unsigned flags;
         int fd = -1, r;
 
-        switch (oflag & O_ACCMODE) {
-        case O_RDONLY:
-                flags = SHUTTLE_OPEN_READ;
-                break;
-        case O_WRONLY:
-                flags = SHUTTLE_OPEN_WRITE;
-                break;
-        default:
-                /* Both ends at once is more than any export hands out. */
+        /* Both ends at once is more than any export hands out. */
+        if ((oflag & O_ACCMODE) != O_RDONLY && (oflag & O_ACCMODE) != O_WRONLY)
                 return -EINVAL;
-        }
-        if (oflag & O_NONBLOCK)
-                flags |= SHUTTLE_OPEN_NONBLOCK;
-
-        r = shim_open_export(shuttle_open_fifo, service, flags, oflag, &fd);
+        r = shim_open_export(shuttle_open_fifo, service, shim_open_flags(oflag), oflag, &fd);
         if (r != 0)
                 return r;
         /* The client's descriptors are close-on-exec; open()'s are not

@@ -63,6 +63,9 @@ int shim_ask_broker(ShimAsk ask, const char *service, unsigned flags, int *ret_f
  * for us (no broker, no such export, a broker that does not know the
  * request), the real call. */
 int shim_open_export(ShimAsk ask, const char *service, unsigned flags, int oflag, int *ret_fd);
+/* The ends open()'s or mq_open()'s oflag asks for (O_RDONLY read,
+ * O_WRONLY write, else both), with SHUTTLE_OPEN_NONBLOCK for O_NONBLOCK. */
+unsigned shim_open_flags(int oflag);
 
 /* The name table behind getaddrinfo() (shim-names.c).
  *

@@ -149,25 +149,6 @@ _hook_ int shm_open(const char *name, int oflag, mode_t mode) {
         return r < 0 ? -1 : fd;
 }
 
-static unsigned mq_flags(int oflag) {
-        unsigned flags;
-
-        switch (oflag & O_ACCMODE) {
-        case O_RDONLY:
-                flags = SHUTTLE_OPEN_READ;
-                break;
-        case O_WRONLY:
-                flags = SHUTTLE_OPEN_WRITE;
-                break;
-        default:
-                flags = SHUTTLE_OPEN_READ | SHUTTLE_OPEN_WRITE;
-                break;
-        }
-        if (oflag & O_NONBLOCK)
-                flags |= SHUTTLE_OPEN_NONBLOCK;
-        return flags;
-}
-
 _hook_ mqd_t mq_open(const char *name, int oflag, ...) {
         char service[SHUTTLE_SERVICE_MAX + 1];
         struct mq_attr *attr = NULL;
@@ -190,7 +171,7 @@ _hook_ mqd_t mq_open(const char *name, int oflag, ...) {
                 }
         }
         if (shim_disabled || shim_in_redirect || !ipc_name(name, service) ||
-            (r = redirect(false, service, mq_flags(oflag), oflag, &fd)) > 0)
+            (r = redirect(false, service, shim_open_flags(oflag), oflag, &fd)) > 0)
                 return (oflag & O_CREAT) ? real_mq_open(name, oflag, mode, attr) : real_mq_open(name, oflag);
         return r < 0 ? (mqd_t) -1 : (mqd_t) fd;
 }
@@ -208,7 +189,7 @@ _hook_ mqd_t __mq_open_2(const char *name, int oflag) {
         }
         /* O_CREAT without a mode is the real function's to refuse. */
         if (shim_disabled || shim_in_redirect || (oflag & O_CREAT) || !ipc_name(name, service) ||
-            (r = redirect(false, service, mq_flags(oflag), oflag, &fd)) > 0)
+            (r = redirect(false, service, shim_open_flags(oflag), oflag, &fd)) > 0)
                 return real_mq_open_2(name, oflag);
         return r < 0 ? (mqd_t) -1 : (mqd_t) fd;
 }

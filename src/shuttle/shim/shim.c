@@ -251,6 +251,25 @@ int shim_ask_broker(ShimAsk ask, const char *service, unsigned flags, int *ret_f
         return shim_transport_error(r) ? 1 : r;
 }
 
+unsigned shim_open_flags(int oflag) {
+        unsigned flags;
+
+        switch (oflag & O_ACCMODE) {
+        case O_RDONLY:
+                flags = SHUTTLE_OPEN_READ;
+                break;
+        case O_WRONLY:
+                flags = SHUTTLE_OPEN_WRITE;
+                break;
+        default:
+                flags = SHUTTLE_OPEN_READ | SHUTTLE_OPEN_WRITE;
+                break;
+        }
+        if (oflag & O_NONBLOCK)
+                flags |= SHUTTLE_OPEN_NONBLOCK;
+        return flags;
+}
+
 int shim_open_export(ShimAsk ask, const char *service, unsigned flags, int oflag, int *ret_fd) {
         int fd = -1, r;
 
