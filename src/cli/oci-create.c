@@ -388,16 +388,9 @@ int oci_start(int argc, char **argv) {
         _cleanup_close_ int lock = -1;
         int r;
 
-        if (argc == 2 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
-                printf("Usage: shuttle-oci start ID\n\nStart a created container's process.\n\n"
-                       "Options:\n"
-                       "  -h, --help   show this help\n");
-                return 0;
-        }
-        if (argc != 2 || argv[1][0] == '-') {
-                fprintf(stderr, "shuttle-oci: start: expected one container ID (see 'shuttle-oci start --help')\n");
-                return EXIT_FAILURE;
-        }
+        r = oci_verb_id(argc, argv, "Start a created container's process.");
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_FAILURE;
         r = oci_state_lock(argv[1], &lock);
         if (r < 0)
                 return oci_error("start", argv[1], "%s", r == -ENOENT ? "container does not exist" : strerror(-r));
