@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
 #include "common/socket-util.h"
@@ -76,21 +77,6 @@ static uint64_t now_nsec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
-}
-
-static int write_all(int fd, const void *p, size_t n) {
-        const char *c = p;
-        while (n > 0) {
-                ssize_t k = write(fd, c, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                c += k;
-                n -= (size_t) k;
-        }
-        return 0;
 }
 
 /* Reads exactly n bytes; -EPIPE if the stream ends first. */
@@ -218,7 +204,7 @@ static void serve_echo(int fd) {
         ssize_t n;
 
         while ((n = read(fd, buf, sizeof(buf))) > 0)
-                if (write_all(fd, buf, (size_t) n) < 0)
+                if (loop_write(fd, buf, (size_t) n) < 0)
                         break;
 }
 
@@ -235,7 +221,7 @@ static void serve_sink(int fd, char *buf) {
                 total += (uint64_t) n;
         }
         if (n == 0)
-                (void) write_all(fd, &total, sizeof(total));
+                (void) loop_write(fd, &total, sizeof(total));
 }
 
 static void *serve_thread(void *p) {
@@ -278,7 +264,7 @@ static int run_server(const char *echo_path, const char *sink_path, int ready_fd
         if (r != 0)
                 return fail_errno(-r, "cannot start a thread for", sink_path);
         if (ready_fd >= 0) {
-                (void) write_all(ready_fd, "R", 1);
+                (void) loop_write(ready_fd, "R", 1);
                 safe_close(ready_fd);
         } else {
                 printf("serving\n");
@@ -303,7 +289,7 @@ static int round_trip(Target *t) {
         r = target_connect(t, &fd);
         if (r < 0)
                 return r;
-        r = write_all(fd, &c, 1);
+        r = loop_write(fd, &c, 1);
         if (r < 0)
                 return r;
         r = read_all(fd, &c, 1);
@@ -354,7 +340,7 @@ static int stream_once(Target *t, uint64_t bytes, const char *buf, double *ret_s
         t0 = now_nsec();
         while (left > 0) {
                 size_t k = (size_t) MIN(left, (uint64_t) STREAM_CHUNK);
-                r = write_all(fd, buf, k);
+                r = loop_write(fd, buf, k);
                 if (r < 0)
                         return r;
                 left -= k;

@@ -18,7 +18,8 @@ shuttle_helper_sources = src/shuttle/client/helper-common.h src/shuttle/client/h
 	src/common/fdpass.h src/common/fdpass.c
 
 bin_PROGRAMS += shuttle-connect
-shuttle_connect_SOURCES = src/shuttle/client/shuttle-connect.c $(shuttle_helper_sources)
+shuttle_connect_SOURCES = src/shuttle/client/shuttle-connect.c $(shuttle_helper_sources) \
+	src/common/fileio.h src/common/fileio.c
 shuttle_connect_CFLAGS = $(WARN_CFLAGS)
 shuttle_connect_LDFLAGS = -all-static
 shuttle_connect_LDADD = -lpthread

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/macro.h"
 #include "shuttle/client/client.h"
 #include "shuttle/client/helper-common.h"
@@ -29,20 +30,6 @@ static void usage(FILE *f) {
                    "  -h, --help         show this help\n");
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 /* Copies one chunk from 'from' to 'to'.  Returns bytes copied, 0 at end of
  * input, or a negative errno. */
 static ssize_t pump(int from, int to) {
@@ -55,7 +42,7 @@ static ssize_t pump(int from, int to) {
         while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return n < 0 ? -errno : 0;
-        r = write_all(to, buf, (size_t) n);
+        r = loop_write(to, buf, (size_t) n);
         return r < 0 ? r : n;
 }
 
