@@ -49,8 +49,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/socket-util.h"
 #include "shuttle/client/client.h"
 #include "shuttle/host/control.h"
 
@@ -79,21 +81,6 @@ static uint64_t now_nsec(void) {
         return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
 }
 
-static int write_all(int fd, const void *p, size_t n) {
-        const char *c = p;
-        while (n > 0) {
-                ssize_t k = write(fd, c, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                c += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 /* Reads exactly n bytes; -EPIPE if the stream ends first. */
 static int read_all(int fd, void *p, size_t n) {
         char *c = p;
@@ -109,22 +96,6 @@ static int read_all(int fd, void *p, size_t n) {
                 c += k;
                 n -= (size_t) k;
         }
-        return 0;
-}
-
-static int unix_connect(const char *path, int *ret_fd) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
@@ -151,7 +122,7 @@ static int target_connect(Target *t, int *ret_fd) {
 
         switch (t->kind) {
         case TARGET_PATH:
-                return unix_connect(t->name, ret_fd);
+                return unix_connect(t->name, SOCK_STREAM, ret_fd);
         case TARGET_FAST:
                 return shuttle_connect_service(t->client, t->name, ret_fd);
         case TARGET_FAST_FRESH:
@@ -235,7 +206,7 @@ static void serve_echo(int fd) {
         ssize_t n;
 
         while ((n = read(fd, buf, sizeof(buf))) > 0)
-                if (write_all(fd, buf, (size_t) n) < 0)
+                if (loop_write(fd, buf, (size_t) n) < 0)
                         break;
 }
 
@@ -252,7 +223,7 @@ static void serve_sink(int fd, char *buf) {
                 total += (uint64_t) n;
         }
         if (n == 0)
-                (void) write_all(fd, &total, sizeof(total));
+                (void) loop_write(fd, &total, sizeof(total));
 }
 
 static void *serve_thread(void *p) {
@@ -295,7 +266,7 @@ static int run_server(const char *echo_path, const char *sink_path, int ready_fd
         if (r != 0)
                 return fail_errno(-r, "cannot start a thread for", sink_path);
         if (ready_fd >= 0) {
-                (void) write_all(ready_fd, "R", 1);
+                (void) loop_write(ready_fd, "R", 1);
                 safe_close(ready_fd);
         } else {
                 printf("serving\n");
@@ -320,7 +291,7 @@ static int round_trip(Target *t) {
         r = target_connect(t, &fd);
         if (r < 0)
                 return r;
-        r = write_all(fd, &c, 1);
+        r = loop_write(fd, &c, 1);
         if (r < 0)
                 return r;
         r = read_all(fd, &c, 1);
@@ -371,7 +342,7 @@ static int stream_once(Target *t, uint64_t bytes, const char *buf, double *ret_s
         t0 = now_nsec();
         while (left > 0) {
                 size_t k = (size_t) MIN(left, (uint64_t) STREAM_CHUNK);
-                r = write_all(fd, buf, k);
+                r = loop_write(fd, buf, k);
                 if (r < 0)
                         return r;
                 left -= k;

@@ -22,6 +22,7 @@
 #include "cli/oci.h"
 #include "common/fdpass.h"
 #include "common/fileio.h"
+#include "common/socket-util.h"
 #include "runtime/container.h"
 #include "runtime/oci-config.h"
 #include "runtime/oci-spec.h"
@@ -122,21 +123,6 @@ static int parse_create(int argc, char **argv, bool run, CreateOptions *o) {
         return 0;
 }
 
-static int connect_console(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
-
 static void rfc3339_now(char buf[static 40]) {
         struct timespec ts;
         struct tm tm;
@@ -198,11 +184,11 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 return oci_error(verb, o->id, "--console-socket given but process.terminal is false");
         }
         if (o->console_socket) {
-                console = connect_console(o->console_socket);
-                if (console < 0) {
+                r = unix_connect(o->console_socket, SOCK_STREAM, &console);
+                if (r < 0) {
                         oci_spec_free(spec);
                         return oci_error(verb, o->id, "--console-socket '%s': %s", o->console_socket,
-                                        strerror(-console));
+                                        strerror(-r));
                 }
         }
 
@@ -402,16 +388,9 @@ int oci_start(int argc, char **argv) {
         _cleanup_close_ int lock = -1;
         int r;
 
-        if (argc == 2 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
-                printf("Usage: shuttle-oci start ID\n\nStart a created container's process.\n\n"
-                       "Options:\n"
-                       "  -h, --help   show this help\n");
-                return 0;
-        }
-        if (argc != 2 || argv[1][0] == '-') {
-                fprintf(stderr, "shuttle-oci: start: expected one container ID (see 'shuttle-oci start --help')\n");
-                return EXIT_FAILURE;
-        }
+        r = oci_verb_id(argc, argv, "Start a created container's process.");
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_FAILURE;
         r = oci_state_lock(argv[1], &lock);
         if (r < 0)
                 return oci_error("start", argv[1], "%s", r == -ENOENT ? "container does not exist" : strerror(-r));

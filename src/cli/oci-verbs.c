@@ -17,12 +17,6 @@
 #include "runtime/cgroup.h"
 #include "runtime/oci-spec.h"
 
-static bool is_help(int argc, char **argv) {
-        for (int i = 1; i < argc; i++)
-                if (streq(argv[i], "-h") || streq(argv[i], "--help"))
-                        return true;
-        return false;
-}
 
 static int read_state(const char *verb, const char *id, OciState *ret) {
         int r;
@@ -40,17 +34,11 @@ static int read_state(const char *verb, const char *id, OciState *ret) {
 int oci_state(int argc, char **argv) {
         _cleanup_free_ char *text = NULL;
         OciState st = {};
+        int r;
 
-        if (is_help(argc, argv)) {
-                printf("Usage: shuttle-oci state ID\n\nPrint the container's state (runtime-spec JSON).\n\n"
-                       "Options:\n"
-                       "  -h, --help   show this help\n");
-                return 0;
-        }
-        if (argc != 2 || argv[1][0] == '-') {
-                fprintf(stderr, "shuttle-oci: state: expected one container ID (see 'shuttle-oci state --help')\n");
-                return EXIT_FAILURE;
-        }
+        r = oci_verb_id(argc, argv, "Print the container's state (runtime-spec JSON).");
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_FAILURE;
         if (read_state("state", argv[1], &st) != 0)
                 return EXIT_FAILURE;
         text = oci_state_format(&st, oci_state_status(&st), false);
@@ -126,7 +114,7 @@ int oci_kill(int argc, char **argv) {
         bool all = false;
         int sig, i = 1, r;
 
-        if (is_help(argc, argv)) {
+        if (oci_is_help(argc, argv)) {
                 printf("Usage: shuttle-oci kill [--all] ID [SIGNAL]\n\n"
                        "Send SIGNAL (a name, with or without SIG, or a number; default TERM) to the\n"
                        "container's process.\n\n"
@@ -193,7 +181,7 @@ int oci_delete(int argc, char **argv) {
         const char *id = NULL;
         int r;
 
-        if (is_help(argc, argv)) {
+        if (oci_is_help(argc, argv)) {
                 printf("Usage: shuttle-oci delete [--force] ID\n\n"
                        "Delete a stopped or created container: its cgroup and state.\n\n"
                        "Options:\n"
@@ -298,7 +286,7 @@ int oci_list(int argc, char **argv) {
         bool json;
         int i = 1;
 
-        if (is_help(argc, argv)) {
+        if (oci_is_help(argc, argv)) {
                 printf("Usage: shuttle-oci list [OPTIONS]\n\nList the containers under --root.\n\n"
                        "Options:\n"
                        "  -f, --format table|json   how to print them (default table)\n"
@@ -351,7 +339,7 @@ int oci_ps(int argc, char **argv) {
         bool json;
         int i = 1, r;
 
-        if (is_help(argc, argv)) {
+        if (oci_is_help(argc, argv)) {
                 printf("Usage: shuttle-oci ps [OPTIONS] ID\n\n"
                        "List the processes of the container (their pids on the host).\n\n"
                        "Options:\n"
@@ -389,19 +377,11 @@ static int pause_resume(int argc, char **argv, bool freeze) {
         OciStatus status;
         int r;
 
-        if (is_help(argc, argv)) {
-                printf("Usage: shuttle-oci %s ID\n\n%s\n\n"
-                       "Options:\n"
-                       "  -h, --help   show this help\n",
-                       verb, freeze ? "Freeze every process of a running container (its cgroup's freezer)."
-                                    : "Thaw a paused container.");
-                return 0;
-        }
-        if (argc != 2 || argv[1][0] == '-') {
-                fprintf(stderr, "shuttle-oci: %s: expected one container ID (see 'shuttle-oci %s --help')\n", verb,
-                        verb);
-                return EXIT_FAILURE;
-        }
+        r = oci_verb_id(argc, argv,
+                        freeze ? "Freeze every process of a running container (its cgroup's freezer)."
+                               : "Thaw a paused container.");
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_FAILURE;
         if (read_state(verb, argv[1], &st) != 0)
                 return EXIT_FAILURE;
         r = oci_state_lock(argv[1], &lock);

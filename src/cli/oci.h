@@ -31,6 +31,14 @@ void oci_debug(const char *fmt, ...) _printf_(1, 2);
 /* A warning on stderr and in the log; the verb goes on. */
 void oci_warning(const char *fmt, ...) _printf_(1, 2);
 
+/* Whether any argument is -h or --help. */
+bool oci_is_help(int argc, char **argv);
+/* The arguments of a verb that takes a container ID and no options
+ * (argv[0] is the verb): 0, argv[1] is the ID; 1 after --help (its usage,
+ * with the line about, on stdout); -EINVAL after "expected one container
+ * ID" on stderr. */
+int oci_verb_id(int argc, char **argv, const char *about);
+
 /* ---- the state directory: <root>/<id>/ (oci-state.c) ----
  *
  *   state.json   written atomically (rename) under the lock

@@ -116,6 +116,31 @@ int oci_error(const char *verb, const char *id, const char *fmt, ...) {
         return EXIT_FAILURE;
 }
 
+bool oci_is_help(int argc, char **argv) {
+        for (int i = 1; i < argc; i++)
+                if (streq(argv[i], "-h") || streq(argv[i], "--help"))
+                        return true;
+        return false;
+}
+
+int oci_verb_id(int argc, char **argv, const char *about) {
+        const char *verb = argv[0];
+
+        if (oci_is_help(argc, argv)) {
+                printf("Usage: shuttle-oci %s ID\n\n%s\n\n"
+                       "Options:\n"
+                       "  -h, --help   show this help\n",
+                       verb, about);
+                return 1;
+        }
+        if (argc != 2 || argv[1][0] == '-') {
+                fprintf(stderr, "shuttle-oci: %s: expected one container ID (see 'shuttle-oci %s --help')\n", verb,
+                        verb);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 void oci_warning(const char *fmt, ...) {
         char msg[2048];
         va_list ap;

@@ -38,10 +38,26 @@ json_t *oci_member(json_t *obj, const char *key);
 int oci_want_object(Ctx *c, json_t *v, const char *path);
 int oci_want_array(Ctx *c, json_t *v, const char *path);
 
+/* obj.key, an object (an array): its path into p, the value into *ret, and
+ * 1; 0 when absent (or null) and not required. */
+int oci_get_object(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
+                   JPath p, json_t **ret);
+int oci_get_array_value(Ctx *c, json_t *obj, const char *parent, const char *key, JPath p,
+                        json_t **ret);
+
+static inline bool oci_path_is_absolute(const char *s) {
+        return s && s[0] == '/';
+}
+
 /* A string value (no NUL inside) into *ret (the old value freed). */
 int oci_dup_string(Ctx *c, json_t *v, const char *path, char **ret);
 /* obj.key into *ret if present; a missing required one is an error. */
 int oci_get_string(Ctx *c, json_t *obj, const char *parent, const char *key, bool required, char **ret);
+/* oci_get_string() of a path that must be absolute when there. */
+int oci_get_abs_path(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
+                     char **ret);
+/* Every path of l (path's elements) absolute. */
+int oci_check_abs_paths(Ctx *c, char **l, const char *path);
 int oci_get_bool(Ctx *c, json_t *obj, const char *parent, const char *key, bool *ret);
 int oci_int_value(Ctx *c, json_t *v, const char *path, int64_t min, int64_t max, int64_t *ret);
 /* obj.key into *ret, within [min, max]; *has (if given) set when present. */
@@ -64,14 +80,15 @@ int oci_get_int(Ctx *c, json_t *obj, const char *parent, const char *key, bool r
 
 /* An array of strings into a NULL-terminated vector (the old one freed). */
 int oci_strv_value(Ctx *c, json_t *v, const char *path, char ***ret);
-int oci_get_strv(Ctx *c, json_t *obj, const char *parent, const char *key, char ***ret);
+int oci_get_strv(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
+                 char ***ret);
 /* An object of strings into two parallel NULL-terminated vectors. */
 int oci_get_string_map(Ctx *c, json_t *obj, const char *parent, const char *key,
                        char ***ret_keys, char ***ret_values, size_t *ret_n);
 
-/* parse_one on each element of the array obj.key, into a new array of
- * elsize elements; on failure done_one (if any) is called on each element
- * begun and nothing is returned. */
+/* parse_one on each element of the array obj.key (each must be an object),
+ * into a new array of elsize elements; on failure done_one (if any) is
+ * called on each element begun and nothing is returned. */
 typedef int (*OciElemParser)(Ctx *c, json_t *v, const char *path, void *ret);
 int oci_get_array(Ctx *c, json_t *obj, const char *parent, const char *key, size_t elsize,
                   OciElemParser parse_one, void (*done_one)(void *), void **ret, size_t *ret_n);

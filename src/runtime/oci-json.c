@@ -92,16 +92,68 @@ int oci_dup_string(Ctx *c, json_t *v, const char *path, char **ret) {
         return 0;
 }
 
+/* obj.key: its path into p and the value into *ret; 1 when there, 0 when
+ * absent (or null) and not required.  An object or an array when type says
+ * so (JSON_OBJECT, JSON_ARRAY; JSON_NULL takes any). */
+static int get_value(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
+                     json_type type, JPath p, json_t **ret) {
+        int r = 0;
+
+        oci_jpath_sub(p, parent, key);
+        *ret = oci_member(obj, key);
+        if (!*ret)
+                return required ? oci_fail(c, p, "required") : 0;
+        if (type == JSON_OBJECT)
+                r = oci_want_object(c, *ret, p);
+        else if (type == JSON_ARRAY)
+                r = oci_want_array(c, *ret, p);
+        return r < 0 ? r : 1;
+}
+
+int oci_get_object(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
+                   JPath p, json_t **ret) {
+        return get_value(c, obj, parent, key, required, JSON_OBJECT, p, ret);
+}
+
+int oci_get_array_value(Ctx *c, json_t *obj, const char *parent, const char *key, JPath p,
+                        json_t **ret) {
+        return get_value(c, obj, parent, key, false, JSON_ARRAY, p, ret);
+}
+
 /* obj.key into *ret if present; a missing required one is an error. */
 int oci_get_string(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
                       char **ret) {
-        json_t *v = oci_member(obj, key);
+        json_t *v;
+        JPath p;
+        int r;
+
+        r = get_value(c, obj, parent, key, required, JSON_NULL, p, &v);
+        if (r <= 0)
+                return r;
+        return oci_dup_string(c, v, p, ret);
+}
+
+int oci_get_abs_path(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
+                     char **ret) {
+        JPath p;
+        int r;
+
+        r = oci_get_string(c, obj, parent, key, required, ret);
+        if (r < 0)
+                return r;
+        if (*ret && !oci_path_is_absolute(*ret))
+                return oci_fail(c, oci_jpath_sub(p, parent, key), "must be an absolute path (is '%s')", *ret);
+        return 0;
+}
+
+int oci_check_abs_paths(Ctx *c, char **l, const char *path) {
         JPath p;
 
-        oci_jpath_sub(p, parent, key);
-        if (!v)
-                return required ? oci_fail(c, p, "required") : 0;
-        return oci_dup_string(c, v, p, ret);
+        for (size_t i = 0; l && l[i]; i++)
+                if (!oci_path_is_absolute(l[i]))
+                        return oci_fail(c, oci_jpath_idx(p, path, i), "must be an absolute path (is '%s')",
+                                        l[i]);
+        return 0;
 }
 
 int oci_get_bool(Ctx *c, json_t *obj, const char *parent, const char *key, bool *ret) {
@@ -143,13 +195,13 @@ int oci_int_value(Ctx *c, json_t *v, const char *path, int64_t min, int64_t max,
 /* obj.key into *ret; *has (if given) says whether it was there. */
 int oci_get_int(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
                    int64_t min, int64_t max, bool *has, int64_t *ret) {
-        json_t *v = oci_member(obj, key);
+        json_t *v;
         JPath p;
         int r;
 
-        oci_jpath_sub(p, parent, key);
-        if (!v)
-                return required ? oci_fail(c, p, "required") : 0;
+        r = get_value(c, obj, parent, key, required, JSON_NULL, p, &v);
+        if (r <= 0)
+                return r;
         r = oci_int_value(c, v, p, min, max, ret);
         if (r < 0)
                 return r;
@@ -183,30 +235,30 @@ int oci_strv_value(Ctx *c, json_t *v, const char *path, char ***ret) {
         return 0;
 }
 
-int oci_get_strv(Ctx *c, json_t *obj, const char *parent, const char *key, char ***ret) {
-        json_t *v = oci_member(obj, key);
+int oci_get_strv(Ctx *c, json_t *obj, const char *parent, const char *key, bool required,
+                 char ***ret) {
+        json_t *v;
         JPath p;
+        int r;
 
-        if (!v)
-                return 0;
-        return oci_strv_value(c, v, oci_jpath_sub(p, parent, key), ret);
+        r = get_value(c, obj, parent, key, required, JSON_NULL, p, &v);
+        if (r <= 0)
+                return r;
+        return oci_strv_value(c, v, p, ret);
 }
 
 /* An object of strings into two parallel vectors. */
 int oci_get_string_map(Ctx *c, json_t *obj, const char *parent, const char *key,
                           char ***ret_keys, char ***ret_values, size_t *ret_n) {
-        json_t *v = oci_member(obj, key), *val;
         _cleanup_strv_free_ char **keys = NULL, **values = NULL;
+        json_t *v, *val;
         const char *k;
         size_t n, i = 0;
         JPath p, q;
         int r;
 
-        if (!v)
-                return 0;
-        oci_jpath_sub(p, parent, key);
-        r = oci_want_object(c, v, p);
-        if (r < 0)
+        r = oci_get_object(c, obj, parent, key, false, p, &v);
+        if (r <= 0)
                 return r;
         n = json_object_size(v);
         keys = calloc(n + 1, sizeof(char *));
@@ -233,21 +285,18 @@ int oci_get_string_map(Ctx *c, json_t *obj, const char *parent, const char *key,
         return 0;
 }
 
-/* Runs parse_one on each element of obj.key (an array), into a fresh array
- * of n elements of size elsize. */
+/* Runs parse_one on each element of obj.key (an array of objects), into a
+ * fresh array of n elements of size elsize. */
 int oci_get_array(Ctx *c, json_t *obj, const char *parent, const char *key, size_t elsize,
                      OciElemParser parse_one, void (*done_one)(void *), void **ret, size_t *ret_n) {
-        json_t *v = oci_member(obj, key);
         _cleanup_free_ char *a = NULL;
+        json_t *v;
         size_t n;
         JPath p, q;
         int r = 0;
 
-        if (!v)
-                return 0;
-        oci_jpath_sub(p, parent, key);
-        r = oci_want_array(c, v, p);
-        if (r < 0)
+        r = oci_get_array_value(c, obj, parent, key, p, &v);
+        if (r <= 0)
                 return r;
         n = json_array_size(v);
         if (n == 0)
@@ -256,7 +305,12 @@ int oci_get_array(Ctx *c, json_t *obj, const char *parent, const char *key, size
         if (!a)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                r = parse_one(c, json_array_get(v, i), oci_jpath_idx(q, p, i), a + i * elsize);
+                json_t *e = json_array_get(v, i);
+
+                oci_jpath_idx(q, p, i);
+                r = oci_want_object(c, e, q);
+                if (r >= 0)
+                        r = parse_one(c, e, q, a + i * elsize);
                 if (r < 0) {
                         if (done_one)
                                 for (size_t j = 0; j <= i; j++)

@@ -184,9 +184,6 @@ static int parse_arg(Ctx *c, json_t *v, const char *path, void *ret) {
         JPath q;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
         if ((r = GET_UINT(c, v, path, "index", true, 5, NULL, &a->index)) < 0 ||
             (r = GET_UINT(c, v, path, "value", true, INT64_MAX, NULL, &a->value)) < 0 ||
             (r = GET_UINT(c, v, path, "valueTwo", false, INT64_MAX, NULL, &a->value_two)) < 0 ||
@@ -209,22 +206,14 @@ static void rule_done(void *r_) {
 
 static int parse_rule(Ctx *c, json_t *v, const char *path, void *ret) {
         OciSeccompRule *rule = ret;
-        json_t *names;
         JPath q;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
-        names = oci_member(v, "names");
-        oci_jpath_sub(q, path, "names");
-        if (!names)
-                return oci_fail(c, q, "required");
-        r = oci_strv_value(c, names, q, &rule->names);
+        r = oci_get_strv(c, v, path, "names", true, &rule->names);
         if (r < 0)
                 return r;
         if (!rule->names[0])
-                return oci_fail(c, q, "must name at least one system call");
+                return oci_fail(c, oci_jpath_sub(q, path, "names"), "must name at least one system call");
         r = parse_action(c, v, path, "action", "errnoRet", &rule->action);
         if (r < 0)
                 return r;
@@ -253,12 +242,10 @@ int oci_seccomp_from_json(Ctx *c, json_t *v, const char *path, OciSeccomp *ret) 
                 return oci_fail(c, oci_jpath_sub(q, path, "defaultAction"),
                                 "SCMP_ACT_NOTIFY cannot be the default action");
 
-        archs = oci_member(v, "architectures");
-        if (archs) {
-                oci_jpath_sub(q, path, "architectures");
-                r = oci_want_array(c, archs, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_array_value(c, v, path, "architectures", q, &archs);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 s.architectures = calloc(json_array_size(archs) + 1, sizeof(uint32_t));
                 if (!s.architectures)
                         return -ENOMEM;
@@ -280,7 +267,7 @@ int oci_seccomp_from_json(Ctx *c, json_t *v, const char *path, OciSeccomp *ret) 
                 }
         }
 
-        r = oci_get_strv(c, v, path, "flags", &s.flags);
+        r = oci_get_strv(c, v, path, "flags", false, &s.flags);
         if (r < 0)
                 return r;
         for (size_t i = 0; s.flags && s.flags[i]; i++) {

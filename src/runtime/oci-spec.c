@@ -27,10 +27,6 @@
 /* A config.json larger than this is refused before parsing. */
 #define OCI_SPEC_MAX_SIZE (16U * 1024 * 1024)
 
-static bool path_is_absolute(const char *s) {
-        return s && s[0] == '/';
-}
-
 /* ---- process ------------------------------------------------------------ */
 
 static const struct {
@@ -85,9 +81,6 @@ static int parse_rlimit(Ctx *c, json_t *v, const char *path, void *ret) {
         JPath p;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
         r = oci_get_string(c, v, path, "type", true, &type);
         if (r < 0)
                 return r;
@@ -119,16 +112,13 @@ int oci_cap_from_name(const char *name) {
 }
 
 static int parse_cap_set(Ctx *c, json_t *caps, const char *parent, const char *key, uint64_t *ret) {
-        json_t *v = oci_member(caps, key);
+        json_t *v;
         JPath p, q;
         uint64_t mask = 0;
         int r;
 
-        if (!v)
-                return 0;
-        oci_jpath_sub(p, parent, key);
-        r = oci_want_array(c, v, p);
-        if (r < 0)
+        r = oci_get_array_value(c, caps, parent, key, p, &v);
+        if (r <= 0)
                 return r;
         for (size_t i = 0; i < json_array_size(v); i++) {
                 json_t *e = json_array_get(v, i);
@@ -147,16 +137,13 @@ static int parse_cap_set(Ctx *c, json_t *caps, const char *parent, const char *k
 }
 
 static int parse_user(Ctx *c, json_t *proc, const char *parent, OciProcess *p) {
-        json_t *u = oci_member(proc, "user"), *gids;
+        json_t *u, *gids;
         JPath path, q, e;
         bool has = false;
         int r;
 
-        if (!u)
-                return 0;
-        oci_jpath_sub(path, parent, "user");
-        r = oci_want_object(c, u, path);
-        if (r < 0)
+        r = oci_get_object(c, proc, parent, "user", false, path, &u);
+        if (r <= 0)
                 return r;
         r = GET_UINT(c, u, path, "uid", true, UINT32_MAX - 1, NULL, &p->uid);
         if (r < 0)
@@ -168,12 +155,10 @@ static int parse_user(Ctx *c, json_t *proc, const char *parent, OciProcess *p) {
         if (r < 0)
                 return r;
         p->has_umask = has;
-        gids = oci_member(u, "additionalGids");
-        if (gids) {
-                oci_jpath_sub(q, path, "additionalGids");
-                r = oci_want_array(c, gids, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_array_value(c, u, path, "additionalGids", q, &gids);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 free(p->additional_gids);
                 p->additional_gids = NULL;
                 p->n_additional_gids = 0;
@@ -208,12 +193,10 @@ static int process_from_json(Ctx *c, json_t *proc, const char *path, OciProcess 
         r = oci_get_bool(c, proc, path, "terminal", &p->terminal);
         if (r < 0)
                 return r;
-        v = oci_member(proc, "consoleSize");
-        if (v) {
-                oci_jpath_sub(q, path, "consoleSize");
-                r = oci_want_object(c, v, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_object(c, proc, path, "consoleSize", false, q, &v);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 r = GET_UINT(c, v, q, "height", true, UINT16_MAX, NULL, &p->console_height);
                 if (r < 0)
                         return r;
@@ -225,19 +208,16 @@ static int process_from_json(Ctx *c, json_t *proc, const char *path, OciProcess 
         if (r < 0)
                 return r;
 
-        v = oci_member(proc, "args");
-        oci_jpath_sub(q, path, "args");
-        if (!v)
-                return oci_fail(c, q, "required");
-        r = oci_strv_value(c, v, q, &p->args);
+        r = oci_get_strv(c, proc, path, "args", true, &p->args);
         if (r < 0)
                 return r;
+        oci_jpath_sub(q, path, "args");
         if (!p->args[0])
                 return oci_fail(c, q, "must name a program (empty)");
         if (p->args[0][0] == '\0')
                 return oci_fail(c, oci_jpath_idx(q, q, 0), "must not be empty");
 
-        r = oci_get_strv(c, proc, path, "env", &p->env);
+        r = oci_get_strv(c, proc, path, "env", false, &p->env);
         if (r < 0)
                 return r;
         if (!p->env) {
@@ -251,18 +231,14 @@ static int process_from_json(Ctx *c, json_t *proc, const char *path, OciProcess 
                         return oci_fail(c, oci_jpath_idx(q, q, i), "'%s' is not NAME=VALUE", p->env[i]);
                 }
 
-        r = oci_get_string(c, proc, path, "cwd", true, &p->cwd);
+        r = oci_get_abs_path(c, proc, path, "cwd", true, &p->cwd);
         if (r < 0)
                 return r;
-        if (!path_is_absolute(p->cwd))
-                return oci_fail(c, oci_jpath_sub(q, path, "cwd"), "must be an absolute path (is '%s')", p->cwd);
 
-        v = oci_member(proc, "capabilities");
-        if (v) {
-                oci_jpath_sub(q, path, "capabilities");
-                r = oci_want_object(c, v, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_object(c, proc, path, "capabilities", false, q, &v);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 p->caps = (OciCaps){};
                 if ((r = parse_cap_set(c, v, q, "bounding", &p->caps.bounding)) < 0 ||
                     (r = parse_cap_set(c, v, q, "effective", &p->caps.effective)) < 0 ||
@@ -337,9 +313,6 @@ static int parse_idmap(Ctx *c, json_t *v, const char *path, void *ret) {
         OciIdMap *m = ret;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
         if ((r = GET_UINT(c, v, path, "containerID", true, UINT32_MAX, NULL, &m->container_id)) < 0 ||
             (r = GET_UINT(c, v, path, "hostID", true, UINT32_MAX, NULL, &m->host_id)) < 0 ||
             (r = GET_UINT(c, v, path, "size", true, UINT32_MAX, NULL, &m->size)) < 0)
@@ -368,16 +341,13 @@ static int parse_mount(Ctx *c, json_t *v, const char *path, void *ret) {
         JPath q;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
         r = oci_get_string(c, v, path, "destination", true, &m->destination);
         if (r < 0)
                 return r;
         if (m->destination[0] == '\0')
                 return oci_fail(c, oci_jpath_sub(q, path, "destination"), "must not be empty");
         /* 1.0.2 on: a relative destination is relative to "/". */
-        if (!path_is_absolute(m->destination)) {
+        if (!oci_path_is_absolute(m->destination)) {
                 char *a;
 
                 if (asprintf(&a, "/%s", m->destination) < 0)
@@ -387,7 +357,7 @@ static int parse_mount(Ctx *c, json_t *v, const char *path, void *ret) {
         }
         if ((r = oci_get_string(c, v, path, "type", false, &m->type)) < 0 ||
             (r = oci_get_string(c, v, path, "source", false, &m->source)) < 0 ||
-            (r = oci_get_strv(c, v, path, "options", &m->options)) < 0)
+            (r = oci_get_strv(c, v, path, "options", false, &m->options)) < 0)
                 return r;
         r = oci_get_array(c, v, path, "uidMappings", sizeof(OciIdMap), parse_idmap, NULL,
                       (void **) &m->uid_mappings, &m->n_uid_mappings);
@@ -412,16 +382,9 @@ static int parse_hook(Ctx *c, json_t *v, const char *path, void *ret) {
         bool has = false;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
-        r = oci_get_string(c, v, path, "path", true, &h->path);
-        if (r < 0)
-                return r;
-        if (!path_is_absolute(h->path))
-                return oci_fail(c, oci_jpath_sub(q, path, "path"), "must be an absolute path (is '%s')", h->path);
-        if ((r = oci_get_strv(c, v, path, "args", &h->args)) < 0 ||
-            (r = oci_get_strv(c, v, path, "env", &h->env)) < 0)
+        if ((r = oci_get_abs_path(c, v, path, "path", true, &h->path)) < 0 ||
+            (r = oci_get_strv(c, v, path, "args", false, &h->args)) < 0 ||
+            (r = oci_get_strv(c, v, path, "env", false, &h->env)) < 0)
                 return r;
         r = oci_get_int(c, v, path, "timeout", false, INT_MIN, INT_MAX, &has, &t);
         if (r < 0)
@@ -446,13 +409,12 @@ const char *oci_hook_kind_name(OciHookKind k) {
 }
 
 static int parse_hooks(Ctx *c, json_t *root, OciSpec *s) {
-        json_t *v = oci_member(root, "hooks");
+        json_t *v;
+        JPath p;
         int r;
 
-        if (!v)
-                return 0;
-        r = oci_want_object(c, v, "hooks");
-        if (r < 0)
+        r = oci_get_object(c, root, "", "hooks", false, p, &v);
+        if (r <= 0)
                 return r;
         for (OciHookKind k = 0; k < _OCI_HOOK_MAX; k++) {
                 r = oci_get_array(c, v, "hooks", hook_names[k], sizeof(OciHook), parse_hook, hook_done,
@@ -492,9 +454,6 @@ static int parse_namespace(Ctx *c, json_t *v, const char *path, void *ret) {
         JPath q;
         int r, t;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
         r = oci_get_string(c, v, path, "type", true, &type);
         if (r < 0)
                 return r;
@@ -502,12 +461,7 @@ static int parse_namespace(Ctx *c, json_t *v, const char *path, void *ret) {
         if (t < 0)
                 return oci_fail(c, oci_jpath_sub(q, path, "type"), "unknown namespace type '%s'", type);
         ns->type = t;
-        r = oci_get_string(c, v, path, "path", false, &ns->path);
-        if (r < 0)
-                return r;
-        if (ns->path && !path_is_absolute(ns->path))
-                return oci_fail(c, oci_jpath_sub(q, path, "path"), "must be an absolute path (is '%s')", ns->path);
-        return 0;
+        return oci_get_abs_path(c, v, path, "path", false, &ns->path);
 }
 
 static void device_done(void *d_) {
@@ -521,20 +475,15 @@ static int parse_device(Ctx *c, json_t *v, const char *path, void *ret) {
         bool has;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
         r = oci_get_string(c, v, path, "type", true, &type);
         if (r < 0)
                 return r;
         if (strlen(type) != 1 || !strchr("cbup", type[0]))
                 return oci_fail(c, oci_jpath_sub(q, path, "type"), "must be one of c, b, u, p (is '%s')", type);
         d->type = type[0];
-        r = oci_get_string(c, v, path, "path", true, &d->path);
+        r = oci_get_abs_path(c, v, path, "path", true, &d->path);
         if (r < 0)
                 return r;
-        if (!path_is_absolute(d->path))
-                return oci_fail(c, oci_jpath_sub(q, path, "path"), "must be an absolute path (is '%s')", d->path);
         d->major = d->minor = -1;
         /* major and minor: required except for FIFOs. */
         r = oci_get_int(c, v, path, "major", d->type != 'p', 0, UINT32_MAX, NULL, &d->major);
@@ -570,9 +519,6 @@ static int parse_device_rule(Ctx *c, json_t *v, const char *path, void *ret) {
         JPath q;
         int r;
 
-        r = oci_want_object(c, v, path);
-        if (r < 0)
-                return r;
         if (!oci_member(v, "allow"))
                 return oci_fail(c, oci_jpath_sub(q, path, "allow"), "required");
         r = oci_get_bool(c, v, path, "allow", &d->allow);
@@ -608,25 +554,20 @@ static int parse_device_rule(Ctx *c, json_t *v, const char *path, void *ret) {
 }
 
 static int parse_resources(Ctx *c, json_t *linux_, OciResources *res) {
-        json_t *v = oci_member(linux_, "resources"), *o;
-        const char *path = "linux.resources";
-        JPath q;
+        json_t *v, *o;
+        JPath path, q;
         int64_t n;
         bool has;
         int r;
 
-        if (!v)
-                return 0;
-        r = oci_want_object(c, v, path);
-        if (r < 0)
+        r = oci_get_object(c, linux_, "linux", "resources", false, path, &v);
+        if (r <= 0)
                 return r;
 
-        o = oci_member(v, "memory");
-        if (o) {
-                oci_jpath_sub(q, path, "memory");
-                r = oci_want_object(c, o, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_object(c, v, path, "memory", false, q, &o);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 if ((r = oci_get_int(c, o, q, "limit", false, -1, INT64_MAX, &res->has_memory_limit,
                                  &res->memory_limit)) < 0 ||
                     (r = oci_get_int(c, o, q, "reservation", false, -1, INT64_MAX,
@@ -645,12 +586,10 @@ static int parse_resources(Ctx *c, json_t *linux_, OciResources *res) {
                         return r;
         }
 
-        o = oci_member(v, "cpu");
-        if (o) {
-                oci_jpath_sub(q, path, "cpu");
-                r = oci_want_object(c, o, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_object(c, v, path, "cpu", false, q, &o);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 if ((r = GET_UINT(c, o, q, "shares", false, INT64_MAX, &res->has_cpu_shares,
                                   &res->cpu_shares)) < 0 ||
                     (r = oci_get_int(c, o, q, "quota", false, -1, INT64_MAX, &res->has_cpu_quota,
@@ -664,24 +603,20 @@ static int parse_resources(Ctx *c, json_t *linux_, OciResources *res) {
                         return r;
         }
 
-        o = oci_member(v, "pids");
-        if (o) {
-                oci_jpath_sub(q, path, "pids");
-                r = oci_want_object(c, o, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_object(c, v, path, "pids", false, q, &o);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 r = oci_get_int(c, o, q, "limit", true, INT64_MIN, INT64_MAX, &res->has_pids_limit,
                             &res->pids_limit);
                 if (r < 0)
                         return r;
         }
 
-        o = oci_member(v, "blockIO");
-        if (o) {
-                oci_jpath_sub(q, path, "blockIO");
-                r = oci_want_object(c, o, q);
-                if (r < 0)
-                        return r;
+        r = oci_get_object(c, v, path, "blockIO", false, q, &o);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 r = GET_UINT(c, o, q, "weight", false, 1000, &res->has_blkio_weight, &res->blkio_weight);
                 if (r < 0)
                         return r;
@@ -700,14 +635,12 @@ static const char *const propagations[] = {
 };
 
 static int parse_linux(Ctx *c, json_t *root, OciSpec *s) {
-        json_t *l = oci_member(root, "linux"), *v;
+        json_t *l, *v;
         JPath q;
         int r;
 
-        if (!l)
-                return 0;
-        r = oci_want_object(c, l, "linux");
-        if (r < 0)
+        r = oci_get_object(c, root, "", "linux", false, q, &l);
+        if (r <= 0)
                 return r;
 
         r = oci_get_array(c, l, "linux", "namespaces", sizeof(OciNamespace), parse_namespace,
@@ -766,18 +699,11 @@ static int parse_linux(Ctx *c, json_t *root, OciSpec *s) {
                         return oci_fail(c, "linux.rootfsPropagation", "unknown propagation '%s'",
                                     s->rootfs_propagation);
         }
-        if ((r = oci_get_strv(c, l, "linux", "maskedPaths", &s->masked_paths)) < 0 ||
-            (r = oci_get_strv(c, l, "linux", "readonlyPaths", &s->readonly_paths)) < 0)
+        if ((r = oci_get_strv(c, l, "linux", "maskedPaths", false, &s->masked_paths)) < 0 ||
+            (r = oci_get_strv(c, l, "linux", "readonlyPaths", false, &s->readonly_paths)) < 0 ||
+            (r = oci_check_abs_paths(c, s->masked_paths, "linux.maskedPaths")) < 0 ||
+            (r = oci_check_abs_paths(c, s->readonly_paths, "linux.readonlyPaths")) < 0)
                 return r;
-        for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++)
-                if (!path_is_absolute(s->masked_paths[i]))
-                        return oci_fail(c, oci_jpath_idx(q, "linux.maskedPaths", i),
-                                        "must be an absolute path (is '%s')",
-                                    s->masked_paths[i]);
-        for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++)
-                if (!path_is_absolute(s->readonly_paths[i]))
-                        return oci_fail(c, oci_jpath_idx(q, "linux.readonlyPaths", i),
-                                    "must be an absolute path (is '%s')", s->readonly_paths[i]);
         return oci_get_string(c, l, "linux", "mountLabel", false, &s->mount_label);
 }
 
@@ -785,6 +711,7 @@ static int parse_linux(Ctx *c, json_t *root, OciSpec *s) {
 
 static int spec_from_json(Ctx *c, json_t *root, OciSpec *s) {
         json_t *v;
+        JPath p;
         int r;
 
         r = oci_want_object(c, root, "");
@@ -798,10 +725,7 @@ static int spec_from_json(Ctx *c, json_t *root, OciSpec *s) {
                 return oci_fail(c, "ociVersion", "unsupported version '%s' (1.x is supported)",
                             s->oci_version);
 
-        v = oci_member(root, "root");
-        if (!v)
-                return oci_fail(c, "root", "required");
-        r = oci_want_object(c, v, "root");
+        r = oci_get_object(c, root, "", "root", true, p, &v);
         if (r < 0)
                 return r;
         r = oci_get_string(c, v, "root", "path", true, &s->root_path);

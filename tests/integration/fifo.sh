@@ -186,13 +186,10 @@ default: deny
 rules:
   - { id: cons-logs, from: cons, to: prod, allow: ipc, endpoint: logs, type: fifo, mode: wo }
 YAML
-timeout 60 "$SHUTTLECTL" run --state-dir "$STATE_DIR" -f "$T/g/group.yaml" >"$T/g.out" 2>&1 &
-gpid=$!
-wait_until grep -Eq "^prod +\| hi-group" "$T/g.out"
-kill -TERM $gpid 2>/dev/null; wait $gpid 2>/dev/null
+run_group_until "$T/g" "^prod +\| hi-group"
 check_eq "a group's 'fifo' export reaches the container the group's policy allows" \
         "cons | sent prod | hi-group " \
-        "$(grep -E '^(cons|prod) +\| (hi-group|sent)$' "$T/g.out" | LC_ALL=C sort | sed 's/  *|/ |/' | tr '\n' ' ')"
+        "$(group_lines '^(cons|prod) +\| (hi-group|sent)$' "$T/g.out")"
 
 kill -TERM $ownpid 2>/dev/null
 wait $ownpid 2>/dev/null

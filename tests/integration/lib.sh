@@ -206,5 +206,23 @@ wait_until() {
         done
 }
 
+# ---- app groups ----
+
+# run_group_until DIR ERE [SECONDS]: runs the app group DIR/group.yaml (its
+# output in DIR.out, SECONDS at most, 60 by default) until a line of its
+# output matches ERE (~20 s at most), then stops it.
+run_group_until() {
+        timeout "${3:-60}" "$SHUTTLECTL" run --state-dir "$STATE_DIR" -f "$1/group.yaml" >"$1.out" 2>&1 &
+        local gpid=$!
+        wait_until grep -Eq -- "$2" "$1.out"
+        kill -TERM "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null
+}
+
+# group_lines ERE FILE: the lines of a group's output FILE that match ERE,
+# sorted, "name   |" squeezed to "name |", on one line.
+group_lines() {
+        grep -E -- "$1" "$2" | LC_ALL=C sort | sed 's/  *|/ |/' | tr '\n' ' '
+}
+
 # The audit records (JSON lines) matching a grep -E pattern.
 audit_grep() { grep -E -- "$1" "$AUDIT_LOG" 2>/dev/null; }

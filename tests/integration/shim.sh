@@ -189,10 +189,7 @@ rules:
   - { id: ga-kv, from: ga, to: gb, allow: ipc, endpoint: kv }
 YAML
 g0=$(count '"from":"ga","to":"gb","kind":"ipc","op":"connect"')
-timeout 20 "$SHUTTLECTL" run --state-dir "$STATE_DIR" -f "$T/g/group.yaml" >"$T/g.out" 2>&1 &
-gpid=$!
-wait_until grep -q "preload=" "$T/g.out"
-kill -TERM $gpid 2>/dev/null; wait $gpid 2>/dev/null
+run_group_until "$T/g" "preload=" 20
 check_match "a group container reaches its service through the shim" "gkv:from-group.*preload=/run/shuttle-shim/libshuttle-shim.so" "$(tr '\n' ' ' <"$T/g.out")"
 check_eq "... over the fast path" "1" "$(($(count '"from":"ga","to":"gb","kind":"ipc","op":"connect"') - g0))"
 

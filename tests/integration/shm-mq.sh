@@ -189,13 +189,10 @@ rules:
   - { id: cons-frames, from: cons, to: prod, allow: ipc, endpoint: frames, type: shm }
   - { id: cons-q, from: cons, to: prod, allow: ipc, endpoint: q, type: mq }
 YAML
-timeout 60 "$SHUTTLECTL" run --state-dir "$STATE_DIR" -f "$T/g/group.yaml" >"$T/g.out" 2>&1 &
-gpid=$!
-wait_until grep -Eq "^prod +\| bye" "$T/g.out"
-kill -TERM $gpid 2>/dev/null; wait $gpid 2>/dev/null
+run_group_until "$T/g" "^prod +\| bye"
 check_eq "group exports 'shm:' and 'mq:' reach the container the group's policy allows" \
         "cons | hi-group cons | sent prod | bye " \
-        "$(grep -E '^(cons|prod) +\| (hi-group|sent|bye)$' "$T/g.out" | LC_ALL=C sort | sed 's/  *|/ |/' | tr '\n' ' ')"
+        "$(group_lines '^(cons|prod) +\| (hi-group|sent|bye)$' "$T/g.out")"
 
 # ---- a broker restart ----
 stop_broker

@@ -21,18 +21,18 @@ tests_unit_test_policy_load_SOURCES = tests/unit/test-policy-load.c
 tests_unit_test_policy_load_CFLAGS = $(policy_test_cflags)
 tests_unit_test_policy_load_LDADD = $(policy_test_libs)
 
-tests_unit_test_policy_decide_SOURCES = tests/unit/test-policy-decide.c
+tests_unit_test_policy_decide_SOURCES = tests/unit/test-policy-decide.c tests/unit/policy-fixture.h
 tests_unit_test_policy_decide_CFLAGS = $(policy_test_cflags) -pthread
 tests_unit_test_policy_decide_LDADD = $(policy_test_libs) -lpthread
 
-tests_unit_test_policy_reach_SOURCES = tests/unit/test-policy-reach.c
+tests_unit_test_policy_reach_SOURCES = tests/unit/test-policy-reach.c tests/unit/policy-fixture.h
 tests_unit_test_policy_reach_CFLAGS = $(policy_test_cflags)
 tests_unit_test_policy_reach_LDADD = $(policy_test_libs)
 
 # The policies a broker keeps by digest (src/shuttle/policy-store.c).
 check_PROGRAMS += tests/unit/test-policy-store
 TESTS += tests/unit/test-policy-store
-tests_unit_test_policy_store_SOURCES = tests/unit/test-policy-store.c
+tests_unit_test_policy_store_SOURCES = tests/unit/test-policy-store.c tests/unit/policy-fixture.h
 tests_unit_test_policy_store_CFLAGS = $(policy_test_cflags) $(LIBCRYPTO_CFLAGS)
 tests_unit_test_policy_store_LDADD = libshuttle-broker.la $(policy_test_libs) libshuttle-common.la \
 	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
@@ -41,7 +41,7 @@ tests_unit_test_policy_tests_SOURCES = tests/unit/test-policy-tests.c
 tests_unit_test_policy_tests_CFLAGS = $(policy_test_cflags)
 tests_unit_test_policy_tests_LDADD = $(policy_test_libs)
 
-tests_unit_test_policy_lint_SOURCES = tests/unit/test-policy-lint.c
+tests_unit_test_policy_lint_SOURCES = tests/unit/test-policy-lint.c tests/unit/policy-fixture.h
 tests_unit_test_policy_lint_CFLAGS = $(policy_test_cflags)
 tests_unit_test_policy_lint_LDADD = $(policy_test_libs)
 

@@ -13,46 +13,67 @@
 #include "common/macro.h"
 #include "shuttle/client/abs-path.h"
 
-static char buf[64];
+/* What each path comes to against cwd. */
+typedef struct Case {
+        const char *cwd, *path, *want;
+} Case;
 
-static const char *abs_of(const char *cwd, const char *path) {
-        memset(buf, 'x', sizeof(buf));
-        assert_int_equal(shuttle_path_absolute(cwd, path, buf, sizeof(buf)), 0);
-        return buf;
+static void check(const Case *c, size_t n) {
+        char buf[64];
+
+        for (size_t i = 0; i < n; i++) {
+                memset(buf, 'x', sizeof(buf));
+                assert_int_equal(shuttle_path_absolute(c[i].cwd, c[i].path, buf, sizeof(buf)), 0);
+                assert_string_equal(buf, c[i].want);
+        }
 }
 
 static void test_absolute_as_is(void **state) {
-        assert_string_equal(abs_of("/tmp", "/etc/hosts"), "/etc/hosts");
-        assert_string_equal(abs_of(NULL, "/etc/hosts"), "/etc/hosts");
-        /* Not normalised here: the broker does, and audits both. */
-        assert_string_equal(abs_of("/tmp", "/a/./b/../c"), "/a/./b/../c");
-        assert_string_equal(abs_of("/tmp", "/"), "/");
+        static const Case cases[] = {
+                { "/tmp", "/etc/hosts", "/etc/hosts" },
+                { NULL, "/etc/hosts", "/etc/hosts" },
+                /* Not normalised here: the broker does, and audits both. */
+                { "/tmp", "/a/./b/../c", "/a/./b/../c" },
+                { "/tmp", "/", "/" },
+        };
+
+        check(cases, ELEMENTSOF(cases));
 }
 
 static void test_relative(void **state) {
-        assert_string_equal(abs_of("/tmp/share", "doc.txt"), "/tmp/share/doc.txt");
-        assert_string_equal(abs_of("/tmp/share", "dir/file"), "/tmp/share/dir/file");
-        assert_string_equal(abs_of("/", "tmp/x"), "/tmp/x");
-        assert_string_equal(abs_of("/tmp", "../etc/x"), "/tmp/../etc/x");
-        assert_string_equal(abs_of("/tmp", "-dash"), "/tmp/-dash");
-        /* Names that only start with a dot are names. */
-        assert_string_equal(abs_of("/tmp", ".hidden"), "/tmp/.hidden");
-        assert_string_equal(abs_of("/tmp", "..x"), "/tmp/..x");
-        assert_string_equal(abs_of("/tmp", "..."), "/tmp/...");
+        static const Case cases[] = {
+                { "/tmp/share", "doc.txt", "/tmp/share/doc.txt" },
+                { "/tmp/share", "dir/file", "/tmp/share/dir/file" },
+                { "/", "tmp/x", "/tmp/x" },
+                { "/tmp", "../etc/x", "/tmp/../etc/x" },
+                { "/tmp", "-dash", "/tmp/-dash" },
+                /* Names that only start with a dot are names. */
+                { "/tmp", ".hidden", "/tmp/.hidden" },
+                { "/tmp", "..x", "/tmp/..x" },
+                { "/tmp", "...", "/tmp/..." },
+        };
+
+        check(cases, ELEMENTSOF(cases));
 }
 
 static void test_dot(void **state) {
-        assert_string_equal(abs_of("/tmp", "."), "/tmp");
-        assert_string_equal(abs_of("/tmp", "./"), "/tmp");
-        assert_string_equal(abs_of("/", "."), "/");
-        assert_string_equal(abs_of("/tmp", "./x"), "/tmp/x");
-        assert_string_equal(abs_of("/tmp", "././x"), "/tmp/x");
-        assert_string_equal(abs_of("/tmp", ".//x"), "/tmp/x");
-        assert_string_equal(abs_of("/tmp", "./."), "/tmp");
-        assert_string_equal(abs_of("/tmp", "x/./y"), "/tmp/x/./y");
+        static const Case cases[] = {
+                { "/tmp", ".", "/tmp" },
+                { "/tmp", "./", "/tmp" },
+                { "/", ".", "/" },
+                { "/tmp", "./x", "/tmp/x" },
+                { "/tmp", "././x", "/tmp/x" },
+                { "/tmp", ".//x", "/tmp/x" },
+                { "/tmp", "./.", "/tmp" },
+                { "/tmp", "x/./y", "/tmp/x/./y" },
+        };
+
+        check(cases, ELEMENTSOF(cases));
 }
 
 static void test_refused(void **state) {
+        char buf[64];
+
         memset(buf, 'x', sizeof(buf));
         assert_int_equal(shuttle_path_absolute("/tmp", "", buf, sizeof(buf)), -EINVAL);
         assert_int_equal(shuttle_path_absolute("/tmp", NULL, buf, sizeof(buf)), -EINVAL);

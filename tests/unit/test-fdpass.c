@@ -6,12 +6,16 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/fdpass.h"
 #include "common/macro.h"
+#include "common/socket-util.h"
 
 static int count_open_fds(void) {
         int n = 0;
@@ -120,6 +124,48 @@ static void test_too_many(void **state) {
         close(sv[1]);
 }
 
+/* unix_connect() (socket-util.c): a close-on-exec socket of the type
+ * asked, connected; a path too long or not there is an error, with
+ * *ret_fd left alone. */
+static void test_unix_connect(void **state) {
+        char dir[] = "/tmp/test-fdpass-XXXXXX", path[64], longpath[200];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int l = -1, fd = -1, a = -1;
+        int type = 0, out = -7;
+        socklen_t len = sizeof(type);
+
+        (void) state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/s", dir);
+        strcpy(sa.sun_path, path);
+        l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        assert_true(l >= 0);
+        assert_int_equal(bind(l, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(l, 1), 0);
+
+        assert_int_equal(unix_connect(path, SOCK_SEQPACKET, &fd), 0);
+        assert_true(fd >= 0);
+        assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+        assert_int_equal(type, SOCK_SEQPACKET);
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        assert_true(a >= 0);
+        assert_int_equal(write(fd, "x", 1), 1);
+
+        memset(longpath, 'a', sizeof(longpath) - 1);
+        longpath[0] = '/';
+        longpath[sizeof(longpath) - 1] = '\0';
+        assert_int_equal(unix_connect(longpath, SOCK_STREAM, &out), -ENAMETOOLONG);
+        assert_int_equal(out, -7);
+        snprintf(path, sizeof(path), "%s/none", dir);
+        assert_int_equal(unix_connect(path, SOCK_STREAM, &out), -ENOENT);
+        assert_int_equal(out, -7);
+
+        snprintf(path, sizeof(path), "%s/s", dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
@@ -127,6 +173,7 @@ int main(void) {
                 cmocka_unit_test(test_truncated_payload),
                 cmocka_unit_test(test_upto),
                 cmocka_unit_test(test_too_many),
+                cmocka_unit_test(test_unix_connect),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

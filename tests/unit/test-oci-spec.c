@@ -36,16 +36,22 @@ static char *fixture(const char *name, size_t *ret_len) {
         return text;
 }
 
-static OciSpec *parse_fixture(const char *name) {
-        _cleanup_free_ char *text = NULL;
+/* text, which must parse (what names it in the failure). */
+static OciSpec *parse_ok(const char *what, const char *text, size_t len) {
         char err[512] = "";
         OciSpec *s = NULL;
+
+        if (oci_spec_parse(text, len, &s, err, sizeof(err)) < 0)
+                fail_msg("%s: %s", what, err);
+        return s;
+}
+
+static OciSpec *parse_fixture(const char *name) {
+        _cleanup_free_ char *text = NULL;
         size_t len;
 
         text = fixture(name, &len);
-        if (oci_spec_parse(text, len, &s, err, sizeof(err)) < 0)
-                fail_msg("%s: %s", name, err);
-        return s;
+        return parse_ok(name, text, len);
 }
 
 static size_t strv_length(char **l) {
@@ -176,8 +182,7 @@ static void test_containerd_spec(void **state _unused_) {
         cwd = strstr(text, "\"cwd\"");
         assert_non_null(cwd);
         assert_true(asprintf(&with_args, "%.*s\"args\": [\"/pause\"], %s", (int) (cwd - text), text, cwd) > 0);
-        if (oci_spec_parse(with_args, strlen(with_args), &s, err, sizeof(err)) < 0)
-                fail_msg("%s", err);
+        s = parse_ok("containerd-spec.json with args", with_args, strlen(with_args));
         assert_string_equal(s->process.args[0], "/pause");
         assert_null(s->process.args[1]);
         assert_true(s->process.caps.bounding & CAP(CAP_MKNOD));
@@ -368,11 +373,8 @@ static void test_lenient(void **state _unused_) {
                 "\"quota\":-1,\"period\":100000,\"cpus\":\"0-1\"},\"memory\":{\"limit\":-1},"
                 "\"blockIO\":{\"weight\":500},\"unified\":{\"memory.high\":\"1G\"}},"
                 "\"namespaces\":[{\"type\":\"time\"},{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]}}";
-        char err[512] = "";
-        OciSpec *s = NULL;
+        OciSpec *s = parse_ok("lenient", json, strlen(json));
 
-        if (oci_spec_parse(json, strlen(json), &s, err, sizeof(err)) < 0)
-                fail_msg("%s", err);
         assert_non_null(s->process.env);
         assert_null(s->process.env[0]);
         assert_int_equal(s->process.uid, 1);
@@ -422,11 +424,9 @@ static void test_big_integers(void **state _unused_) {
                 "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
                 "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\","
                 "\"soft\":1024.5,\"hard\":18446744073709551615}]}}";
+        OciSpec *s = parse_ok("big integers", json, strlen(json));
         char err[512] = "";
-        OciSpec *s = NULL;
 
-        if (oci_spec_parse(json, strlen(json), &s, err, sizeof(err)) < 0)
-                fail_msg("%s", err);
         assert_int_equal(s->process.uid, 1000);
         assert_int_equal(s->process.rlimits[0].soft, 1024);
         assert_true(s->process.rlimits[0].hard == UINT64_MAX);
@@ -560,6 +560,11 @@ static const Refusal refusals[] = {
         { "{" V "," R "," P(",\"consoleSize\":{\"height\":24}") "}", "process.consoleSize.width: required" },
         { "{" V "," R ",\"hostname\":[]}", "hostname: must be a string" },
         { "{" V "," R ",\"mounts\":{}}", "mounts: must be an array" },
+        { "{" V "," R ",\"mounts\":[{\"destination\":\"/a\"},1]}", "mounts[1]: must be an object" },
+        { "{" V "," R "," P(",\"user\":[]") "}", "process.user: must be an object" },
+        { "{" V "," R "," P(",\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":{}}") "}", "process.user.additionalGids: must be an array" },
+        { "{" V "," R "," L("\"resources\":{\"cpu\":7}") "}", "linux.resources.cpu: must be an object" },
+        { "{" V "," R "," RULE("\"action\":\"SCMP_ACT_ALLOW\",\"args\":[null]") "}", "linux.seccomp.syscalls[0].args[0]: must be an object" },
         { "{" V "," R ",\"mounts\":[{\"type\":\"tmpfs\"}]}", "mounts[0].destination: required" },
         { "{" V "," R ",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"/b\",\"options\":[\"ro\",false]}]}", "mounts[1].options[1]: must be a string" },
         { "{" V "," R ",\"mounts\":[{\"destination\":\"/a\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":0}]}]}", "mounts[0].uidMappings[0]: size must not be 0" },

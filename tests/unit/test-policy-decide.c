@@ -15,21 +15,10 @@
 #include <cmocka.h>
 
 #include "policy/policy-internal.h"
+#include "policy-fixture.h"
 
 #define HEAD "version: 1\nrules:\n"
 #define NOW ((time_t) 1800000000)  /* 2027-01-15 */
-
-static Policy *load_ok(const char *text) {
-        PolicyDiagnostics d = {};
-        Policy *p = NULL;
-
-        if (policy_load_buffer("p.yaml", text, strlen(text), 0, &p, &d) < 0) {
-                policy_diagnostics_print(&d, stderr);
-                fail_msg("policy did not load");
-        }
-        policy_diagnostics_clear(&d);
-        return p;
-}
 
 /* Decides and returns the deciding rule's id ("default" if none). */
 static const char *decide(Policy *p, const char *from, const char *to, PolicyKind kind, const char *object,

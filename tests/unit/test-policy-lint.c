@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "policy/policy-internal.h"
+#include "policy-fixture.h"
 
 static bool covers(const char *b, const char *a, GlobMode mode) {
         const char *err = NULL;
@@ -65,18 +66,6 @@ static void test_glob_covers(void **state) {
         assert_false(covers("*.pdf", "*.pd?", GLOB_STRING));
 }
 
-static Policy *load_ok(const char *text) {
-        PolicyDiagnostics d = {};
-        Policy *p = NULL;
-
-        if (policy_load_buffer("l.yaml", text, strlen(text), 0, &p, &d) < 0) {
-                policy_diagnostics_print(&d, stderr);
-                fail_msg("policy did not load");
-        }
-        policy_diagnostics_clear(&d);
-        return p;
-}
-
 /* "kind id line:col: message" per finding, one string. */
 static char *findings_text(const PolicyLintResult *res) {
         char *buf = NULL;
@@ -122,7 +111,7 @@ static void test_shadowed_and_containers(void **state) {
         static const PolicyLintGroup groups[] = { { "webapp", webapp, 2 } };
         PolicyLintOptions o = { .groups = groups, .n_groups = 1, .now = (time_t) 1780000000 /* 2026-05 */ };
         PolicyLintResult res = {};
-        Policy *p = load_ok(shadow_policy);
+        Policy *p = load_ok_as("l.yaml", shadow_policy);
         char *text;
 
         assert_int_equal(policy_lint(p, &o, &res), 0);
@@ -178,7 +167,7 @@ static void test_shadowed_and_containers(void **state) {
 }
 
 static void test_deny_shadowed_by_deny(void **state) {
-        Policy *p = load_ok("version: 1\n"
+        Policy *p = load_ok_as("l.yaml", "version: 1\n"
                             "rules:\n"
                             "  - { id: no-tmp, from: \"*\", to: \"*\", deny: transfer, path: \"/tmp/**\" }\n"
                             "  - { id: no-tmp-x, from: \"*\", to: \"*\", deny: transfer, path: \"/tmp/x/*\" }\n"
@@ -193,7 +182,7 @@ static void test_deny_shadowed_by_deny(void **state) {
         policy_lint_result_clear(&res);
         policy_unref(p);
 
-        p = load_ok("version: 1\n"
+        p = load_ok_as("l.yaml", "version: 1\n"
                     "rules:\n"
                     "  - { id: first, from: \"*\", to: \"*\", deny: transfer, path: \"/tmp/*\" }\n"
                     "  - { id: second, from: \"*\", to: \"*\", deny: transfer, path: \"/tmp/?\" }\n");
@@ -212,7 +201,7 @@ static bool used_a(const char *id, void *userdata) {
 }
 
 static void test_unused(void **state) {
-        Policy *p = load_ok("version: 1\n"
+        Policy *p = load_ok_as("l.yaml", "version: 1\n"
                             "rules:\n"
                             "  - { id: a, from: web, to: db, allow: ipc, endpoint: kv }\n"
                             "  - { id: b, from: web, to: db, allow: ipc, endpoint: kv2 }\n"
@@ -243,7 +232,7 @@ static void test_own_group(void **state) {
         static const PolicyLintGroup groups[] = { { "webapp", webapp, 2 } };
         PolicyLintOptions o = { .groups = groups, .n_groups = 1, .own_group = "webapp" };
         PolicyLintResult res = {};
-        Policy *p = load_ok("version: 1\n"
+        Policy *p = load_ok_as("l.yaml", "version: 1\n"
                             "rules:\n"
                             "  - { id: ok, from: web, to: db, allow: ipc }\n"
                             "  - { id: cron, from: cron, to: db, allow: ipc }\n"

@@ -14,20 +14,9 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "policy-fixture.h"
 
 #define NOW ((time_t) 1800000000) /* 2027-01-15 */
-
-static Policy *load_ok(const char *text) {
-        PolicyDiagnostics d = {};
-        Policy *p = NULL;
-
-        if (policy_load_buffer("p.yaml", text, strlen(text), 0, &p, &d) < 0) {
-                policy_diagnostics_print(&d, stderr);
-                fail_msg("policy did not load");
-        }
-        policy_diagnostics_clear(&d);
-        return p;
-}
 
 static PolicyReach *graph(const char *text, const char *const *names, size_t n, unsigned hops) {
         Policy *p = load_ok(text);

@@ -19,18 +19,7 @@
 
 #include "common/macro.h"
 #include "shuttle/host/policy-store.h"
-
-static Policy *load_ok(const char *text) {
-        PolicyDiagnostics d = {};
-        Policy *p = NULL;
-
-        if (policy_load_buffer("p.yaml", text, strlen(text), 0, &p, &d) < 0) {
-                policy_diagnostics_print(&d, stderr);
-                fail_msg("policy did not load");
-        }
-        policy_diagnostics_clear(&d);
-        return p;
-}
+#include "policy-fixture.h"
 
 static const char *rich =
         "version: 1\n"

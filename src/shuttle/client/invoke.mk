@@ -6,9 +6,7 @@
 # runtimes do not link statically.
 pkglibexec_PROGRAMS = shuttle-invoke
 shuttle_invoke_SOURCES = src/shuttle/client/shuttle-invoke.c src/shuttle/client/app-entry.h \
-	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
-	src/shuttle/client/client.h src/shuttle/client/client.c \
-	src/common/fdpass.h src/common/fdpass.c
+	$(shuttle_helper_sources)
 shuttle_invoke_CFLAGS = $(WARN_CFLAGS)
 shuttle_invoke_LDFLAGS = -all-static
 shuttle_invoke_LDADD = -lpthread

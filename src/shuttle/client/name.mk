@@ -5,9 +5,7 @@
 # statically, no sanitizers (see invoke.mk).
 pkglibexec_PROGRAMS += shuttle-name
 shuttle_name_SOURCES = src/shuttle/client/shuttle-name.c \
-	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
-	src/shuttle/client/client.h src/shuttle/client/client.c \
-	src/common/fdpass.h src/common/fdpass.c
+	$(shuttle_helper_sources)
 shuttle_name_CFLAGS = $(WARN_CFLAGS)
 shuttle_name_LDFLAGS = -all-static
 shuttle_name_LDADD = -lpthread

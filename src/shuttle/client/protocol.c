@@ -338,47 +338,41 @@ static int attr_store(ShuttleMsg *m, uint16_t type, const uint8_t *value, size_t
                 (*count)++;
                 break;
         }
-        case KIND_U32: {
-                uint32_t v;
-                if (len != sizeof(v)) {
-                        *reason = "integer of the wrong size";
-                        return -EILSEQ;
-                }
-                memcpy(&v, value, sizeof(v));
-                r = check_int(d, v, reason);
-                if (r < 0)
-                        return r;
-                memcpy(field, &v, sizeof(v));
-                break;
-        }
-        case KIND_I32: {
-                int32_t v;
-                if (len != sizeof(v)) {
-                        *reason = "integer of the wrong size";
-                        return -EILSEQ;
-                }
-                memcpy(&v, value, sizeof(v));
-                r = check_int(d, v, reason);
-                if (r < 0)
-                        return r;
-                memcpy(field, &v, sizeof(v));
-                break;
-        }
+        case KIND_U32:
+        case KIND_I32:
         case KIND_U64: {
-                uint64_t v;
-                if (len != sizeof(v)) {
+                size_t size = d->kind == KIND_U64 ? sizeof(uint64_t) : sizeof(uint32_t);
+                int64_t n;
+
+                if (len != size) {
                         *reason = "integer of the wrong size";
                         return -EILSEQ;
                 }
-                memcpy(&v, value, sizeof(v));
-                if (v > INT64_MAX) {
-                        *reason = "integer out of range";
-                        return -ERANGE;
+                if (d->kind == KIND_U32) {
+                        uint32_t v;
+
+                        memcpy(&v, value, sizeof(v));
+                        n = v;
+                } else if (d->kind == KIND_I32) {
+                        int32_t v;
+
+                        memcpy(&v, value, sizeof(v));
+                        n = v;
+                } else {
+                        uint64_t v;
+
+                        memcpy(&v, value, sizeof(v));
+                        if (v > INT64_MAX) {
+                                *reason = "integer out of range";
+                                return -ERANGE;
+                        }
+                        n = (int64_t) v;
                 }
-                r = check_int(d, (int64_t) v, reason);
+                r = check_int(d, n, reason);
                 if (r < 0)
                         return r;
-                memcpy(field, &v, sizeof(v));
+                /* The field has the wire's width and byte order. */
+                memcpy(field, value, size);
                 break;
         }
         }

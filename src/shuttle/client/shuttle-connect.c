@@ -15,8 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/macro.h"
 #include "shuttle/client/client.h"
+#include "shuttle/client/helper-common.h"
+
+const char helper_name[] = "shuttle-connect";
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: shuttle-connect [--socket PATH] CONTAINER.SERVICE\n"
@@ -24,20 +28,6 @@ static void usage(FILE *f) {
                    "  -s, --socket PATH  broker socket (default $" SHUTTLE_BROKER_SOCKET_ENV
                    " or " SHUTTLE_BROKER_SOCKET ")\n"
                    "  -h, --help         show this help\n");
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
 }
 
 /* Copies one chunk from 'from' to 'to'.  Returns bytes copied, 0 at end of
@@ -52,7 +42,7 @@ static ssize_t pump(int from, int to) {
         while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return n < 0 ? -errno : 0;
-        r = write_all(to, buf, (size_t) n);
+        r = loop_write(to, buf, (size_t) n);
         return r < 0 ? r : n;
 }
 
@@ -93,28 +83,19 @@ static int relay(int sock) {
 
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "socket", required_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
+                HELPER_OPTIONS,
                 {},
         };
         _cleanup_shuttle_client_ ShuttleClient *c = NULL;
         _cleanup_close_ int fd = -1;
         const char *socket_path = NULL;
-        char message[SHUTTLE_MESSAGE_MAX + 1];
         int opt, r;
 
-        while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) >= 0)
-                switch (opt) {
-                case 's':
-                        socket_path = optarg;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                default:
-                        usage(stderr);
-                        return 2;
-                }
+        while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) >= 0) {
+                r = helper_option(opt, &socket_path, usage, 2);
+                if (r >= 0)
+                        return r;
+        }
         if (optind != argc - 1) {
                 usage(stderr);
                 return 2;
@@ -123,16 +104,11 @@ int main(int argc, char *argv[]) {
         /* A peer that goes away must give EPIPE, not kill us. */
         signal(SIGPIPE, SIG_IGN);
 
-        r = shuttle_client_open(socket_path, &c);
-        if (r < 0) {
-                fprintf(stderr, "shuttle-connect: cannot reach the broker: %s\n", strerror(-r));
+        if (helper_open(socket_path, &c) < 0)
                 return 1;
-        }
         r = shuttle_connect_service(c, argv[optind], &fd);
         if (r < 0) {
-                shuttle_client_last_message(c, message, sizeof(message));
-                fprintf(stderr, "shuttle-connect: %s: %s%s%s\n", argv[optind], strerror(-r),
-                        message[0] ? ": " : "", message);
+                helper_failed(c, r, "%s", argv[optind]);
                 return 1;
         }
         c = shuttle_client_free(c);

@@ -35,6 +35,9 @@
 #include "common/macro.h"
 #include "shuttle/client/app-entry.h"
 #include "shuttle/client/client.h"
+#include "shuttle/client/helper-common.h"
+
+const char helper_name[] = "shuttle-invoke";
 
 #define INVOKE_ENV "SHUTTLE_INVOKE_ENV"
 
@@ -126,15 +129,13 @@ static bool app_entry(int argc, char **argv, char target[static SHUTTLE_NAME_MAX
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-                { "socket", required_argument, NULL, 's' },
+                HELPER_OPTIONS,
                 { "fd", no_argument, NULL, 'F' },
-                { "help", no_argument, NULL, 'h' },
                 {},
         };
         _cleanup_shuttle_client_ ShuttleClient *c = NULL;
         const char *socket_path = NULL;
         static const int stdio[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
-        char msg[SHUTTLE_MESSAGE_MAX + 1] = "";
         char entry_target[SHUTTLE_NAME_MAX + 1], entry_app[SHUTTLE_PATH_MAX + 1];
         const char *target, *app;
         unsigned flags = 0;
@@ -147,21 +148,15 @@ int main(int argc, char **argv) {
                 app = entry_app;
                 args = argc > 0 ? argv + 1 : argv;
         } else {
-                while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) >= 0)
-                        switch (opt) {
-                        case 's':
-                                socket_path = optarg;
-                                break;
-                        case 'F':
+                while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) >= 0) {
+                        if (opt == 'F') {
                                 flags |= SHUTTLE_INVOKE_FILES_AS_FDS;
-                                break;
-                        case 'h':
-                                usage(stdout);
-                                return 0;
-                        default:
-                                usage(stderr);
-                                return 125;
+                                continue;
                         }
+                        r = helper_option(opt, &socket_path, usage, 125);
+                        if (r >= 0)
+                                return r;
+                }
                 /* "--" ends the options (getopt_long() takes it), so that
                  * a target or app starting with '-' can be named. */
                 if (argc - optind < 2) {
@@ -184,18 +179,13 @@ int main(int argc, char **argv) {
                 (void) sigaction(forwarded[i], &sa, NULL);
         }
 
-        r = shuttle_client_open(socket_path, &c);
-        if (r < 0) {
-                fprintf(stderr, "shuttle-invoke: cannot reach the broker: %s\n", strerror(-r));
+        if (helper_open(socket_path, &c) < 0)
                 return 125;
-        }
         env = offered_env();
         r = shuttle_invoke_ex(c, target, app, (const char *const *) args, (const char *const *) env, stdio,
                               pipefd[0], flags, &status);
         if (r < 0) {
-                shuttle_client_last_message(c, msg, sizeof(msg));
-                fprintf(stderr, "shuttle-invoke: %s in '%s': %s%s%s\n", app, target, strerror(-r),
-                        msg[0] ? ": " : "", msg);
+                helper_failed(c, r, "%s in '%s'", app, target);
                 return 125;
         }
         return status;

@@ -24,6 +24,9 @@
 
 #include "common/macro.h"
 #include "shuttle/client/client.h"
+#include "shuttle/client/helper-common.h"
+
+const char helper_name[] = "shuttle-name";
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: shuttle-name [--socket PATH] pid CONTAINER APP\n"
@@ -43,27 +46,19 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-                { "socket", required_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
+                HELPER_OPTIONS,
                 {},
         };
         _cleanup_shuttle_client_ ShuttleClient *c = NULL;
-        char out[SHUTTLE_PATH_MAX + 1], msg[SHUTTLE_MESSAGE_MAX + 1] = "";
+        char out[SHUTTLE_PATH_MAX + 1];
         const char *socket_path = NULL, *what, *container, *arg = NULL;
         int opt, r;
 
-        while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) >= 0)
-                switch (opt) {
-                case 's':
-                        socket_path = optarg;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                default:
-                        usage(stderr);
-                        return 2;
-                }
+        while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) >= 0) {
+                r = helper_option(opt, &socket_path, usage, 2);
+                if (r >= 0)
+                        return r;
+        }
         if (argc - optind < 2) {
                 usage(stderr);
                 return 2;
@@ -87,11 +82,8 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        r = shuttle_client_open(socket_path, &c);
-        if (r < 0) {
-                fprintf(stderr, "shuttle-name: cannot reach the broker: %s\n", strerror(-r));
+        if (helper_open(socket_path, &c) < 0)
                 return 1;
-        }
         if (streq(what, "pid")) {
                 pid_t pid = 0;
                 r = shuttle_resolve_pid(c, container, arg, &pid);
@@ -102,14 +94,8 @@ int main(int argc, char **argv) {
         else
                 r = shuttle_resolve_host(c, container, out);
         if (r < 0) {
-                shuttle_client_last_message(c, msg, sizeof(msg));
-                fprintf(stderr, "shuttle-name: %s%s%s in '%s': %s%s%s\n", what, arg ? " " : "", arg ?: "",
-                        container, strerror(-r), msg[0] ? ": " : "", msg);
+                helper_failed(c, r, "%s%s%s in '%s'", what, arg ? " " : "", arg ?: "", container);
                 return 1;
         }
-        if (printf("%s\n", out) < 0 || fflush(stdout) != 0) {
-                fprintf(stderr, "shuttle-name: cannot write: %s\n", strerror(errno));
-                return 1;
-        }
-        return 0;
+        return helper_print(out);
 }

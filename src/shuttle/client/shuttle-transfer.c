@@ -33,6 +33,9 @@
 #include "common/macro.h"
 #include "shuttle/client/abs-path.h"
 #include "shuttle/client/client.h"
+#include "shuttle/client/helper-common.h"
+
+const char helper_name[] = "shuttle-transfer";
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: shuttle-transfer [--socket PATH] [--mode ro|rw] [--] TARGET PATH\n"
@@ -63,9 +66,8 @@ static int absolute(const char *arg, char ret[static SHUTTLE_PATH_MAX + 1]) {
 int main(int argc, char **argv) {
         enum { OPT_VERSION = 0x100 };
         static const struct option opts[] = {
-                { "socket", required_argument, NULL, 's' },
+                HELPER_OPTIONS,
                 { "mode", required_argument, NULL, 'm' },
-                { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
         };
@@ -80,9 +82,6 @@ int main(int argc, char **argv) {
 
         while ((opt = getopt_long(argc, argv, "s:m:h", opts, NULL)) >= 0)
                 switch (opt) {
-                case 's':
-                        socket_path = optarg;
-                        break;
                 case 'm':
                         if (streq(optarg, "ro"))
                                 mode = SHUTTLE_TRANSFER_RO;
@@ -93,15 +92,13 @@ int main(int argc, char **argv) {
                                 return 2;
                         }
                         break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
                 case OPT_VERSION:
                         printf("shuttle-transfer %s\n", PACKAGE_VERSION);
                         return 0;
                 default:
-                        usage(stderr);
-                        return 2;
+                        r = helper_option(opt, &socket_path, usage, 2);
+                        if (r >= 0)
+                                return r;
                 }
         if (argc - optind != 2) {
                 if (argc - optind > 2)
@@ -156,9 +153,5 @@ int main(int argc, char **argv) {
                         msg[0] ? ": " : "", msg);
                 return 1;
         }
-        if (printf("%s\n", out) < 0 || fflush(stdout) != 0) {
-                fprintf(stderr, "shuttle-transfer: cannot write: %s\n", strerror(errno));
-                return 1;
-        }
-        return 0;
+        return helper_print(out);
 }

@@ -6,9 +6,7 @@
 # invoke.mk).
 pkglibexec_PROGRAMS += shuttle-transfer
 shuttle_transfer_SOURCES = src/shuttle/client/shuttle-transfer.c src/shuttle/client/abs-path.h \
-	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
-	src/shuttle/client/client.h src/shuttle/client/client.c \
-	src/common/fdpass.h src/common/fdpass.c
+	$(shuttle_helper_sources)
 shuttle_transfer_CFLAGS = $(WARN_CFLAGS)
 shuttle_transfer_LDFLAGS = -all-static
 shuttle_transfer_LDADD = -lpthread

@@ -18,7 +18,13 @@
 #include "shuttle/host/control.h"
 #include "shuttle/host/locate.h"
 
-static int call(const char *state_dir, json_t *req, char **ret_error) {
+/* Sends req (taken; NULL: out of memory) to the broker on state_dir and
+ * waits for its reply, a few seconds at most when bounded (-ETIMEDOUT
+ * then).  Whenever the broker answered, its reply goes to *ret_reply (if
+ * given, else it is freed), and the "error" of a refusal to *ret_error. */
+static int request(const char *state_dir, json_t *req, bool bounded, char **ret_error, json_t **ret_reply) {
+        /* A broker that is stuck must not hang `shuttlectl audit`. */
+        const struct timeval tv = { .tv_sec = 5 };
         _cleanup_close_ int fd = -1;
         json_t *reply = NULL;
         int r;
@@ -26,16 +32,29 @@ static int call(const char *state_dir, json_t *req, char **ret_error) {
         if (!req)
                 return -ENOMEM;
         r = control_connect(state_dir, &fd);
+        if (r >= 0 && bounded &&
+            (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0))
+                r = -errno;
         if (r >= 0)
                 r = control_call(fd, req, &reply);
+        if (bounded && r == -EAGAIN)
+                r = -ETIMEDOUT;
         json_decref(req);
         if (r < 0 && reply && ret_error) {
                 const char *e = json_string_value(json_object_get(reply, "error"));
                 if (e)
                         *ret_error = strdup(e);
         }
-        json_decref(reply);
+        if (reply && ret_reply)
+                *ret_reply = reply;
+        else
+                json_decref(reply);
         return r;
+}
+
+static int call(const char *state_dir, json_t *req, char **ret_error) {
+        return request(state_dir, req, false, ret_error, NULL);
 }
 
 static json_t *export_json(const ContainerExport *e) {
@@ -73,21 +92,7 @@ int broker_unregister_container(const char *state_dir, const char *name) {
 }
 
 int broker_reload_policy(const char *state_dir, json_t **ret_reply) {
-        _cleanup_close_ int fd = -1;
-        json_t *req = json_pack("{s:s}", "op", "reload"), *reply = NULL;
-        int r;
-
-        if (!req)
-                return -ENOMEM;
-        r = control_connect(state_dir, &fd);
-        if (r >= 0)
-                r = control_call(fd, req, &reply);
-        json_decref(req);
-        if (reply && ret_reply)
-                *ret_reply = reply;
-        else
-                json_decref(reply);
-        return r;
+        return request(state_dir, json_pack("{s:s}", "op", "reload"), false, NULL, ret_reply);
 }
 
 int broker_set_group_policy(const char *state_dir, const char *group, const char *file, const char *source,
@@ -112,27 +117,12 @@ char *broker_default_audit_log(const char *state_dir) {
 }
 
 int broker_audit_log_path(const char *state_dir, char **ret_path) {
-        /* A broker that is stuck must not hang `shuttlectl audit`. */
-        const struct timeval tv = { .tv_sec = 5 };
-        _cleanup_close_ int fd = -1;
         json_t *reply = NULL;
         const char *p;
         char *copy;
         int r;
 
-        r = control_connect(state_dir, &fd);
-        if (r < 0)
-                return r;
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-                return -errno;
-        json_t *req = json_pack("{s:s}", "op", "audit-log");
-        if (!req)
-                return -ENOMEM;
-        r = control_call(fd, req, &reply);
-        json_decref(req);
-        if (r == -EAGAIN)
-                r = -ETIMEDOUT;
+        r = request(state_dir, json_pack("{s:s}", "op", "audit-log"), true, NULL, &reply);
         p = r >= 0 ? json_string_value(json_object_get(reply, "path")) : NULL;
         if (r >= 0 && (!p || p[0] != '/'))
                 r = -EBADMSG;
@@ -147,24 +137,10 @@ int broker_audit_log_path(const char *state_dir, char **ret_path) {
 }
 
 int broker_policies(const char *state_dir, json_t **ret_reply) {
-        const struct timeval tv = { .tv_sec = 5 };
-        _cleanup_close_ int fd = -1;
-        json_t *req, *reply = NULL;
+        json_t *reply = NULL;
         int r;
 
-        r = control_connect(state_dir, &fd);
-        if (r < 0)
-                return r;
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-                return -errno;
-        req = json_pack("{s:s}", "op", "policies");
-        if (!req)
-                return -ENOMEM;
-        r = control_call(fd, req, &reply);
-        json_decref(req);
-        if (r == -EAGAIN)
-                r = -ETIMEDOUT;
+        r = request(state_dir, json_pack("{s:s}", "op", "policies"), true, NULL, &reply);
         if (r < 0) {
                 json_decref(reply);
                 return r;

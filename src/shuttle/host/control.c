@@ -13,6 +13,7 @@
 
 #include "common/fileio.h"
 #include "common/macro.h"
+#include "common/socket-util.h"
 #include "shuttle/host/control.h"
 
 int control_socket_path(const char *state_dir, char *ret, size_t size) {
@@ -101,20 +102,13 @@ int control_container_dir_create(const char *state_dir, const char *name, char *
 }
 
 int control_connect(const char *state_dir, int *ret_fd) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
+        char path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
         int r;
 
-        r = control_socket_path(state_dir, sa.sun_path, sizeof(sa.sun_path));
+        r = control_socket_path(state_dir, path, sizeof(path));
         if (r < 0)
                 return r;
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return unix_connect(path, SOCK_SEQPACKET, ret_fd);
 }
 
 int control_send(int fd, json_t *msg) {

@@ -138,52 +138,18 @@ static bool fifo_flags(int oflag) {
  * program; or 1: not for us (no broker, no such FIFO export, a broker that
  * does not know the request), call the real function. */
 static int fifo_redirect(const char *service, int oflag, int *ret_fd) {
-        unsigned flags;
-        int fd = -1, r = -ECONNRESET;
+        int fd = -1, r;
 
-        switch (oflag & O_ACCMODE) {
-        case O_RDONLY:
-                flags = SHUTTLE_OPEN_READ;
-                break;
-        case O_WRONLY:
-                flags = SHUTTLE_OPEN_WRITE;
-                break;
-        default:
-                /* Both ends at once is more than any export hands out. */
+        /* Both ends at once is more than any export hands out. */
+        if ((oflag & O_ACCMODE) != O_RDONLY && (oflag & O_ACCMODE) != O_WRONLY)
                 return -EINVAL;
-        }
-        if (oflag & O_NONBLOCK)
-                flags |= SHUTTLE_OPEN_NONBLOCK;
-
-        /* Twice at most: a broker that restarted costs one new connection. */
-        for (int attempt = 0; attempt < 2; attempt++) {
-                int err = 0;
-                ShimClient *s = shim_client_get(&err);
-
-                if (!s)
-                        return 1;
-                r = shuttle_open_fifo(shim_client_raw(s), service, flags, &fd);
-                if (shim_transport_error(r))
-                        shim_client_retire(s);
-                shim_client_put(s);
-                if (!shim_transport_error(r))
-                        break;
-        }
-        if (shim_transport_error(r) || r == -ENOENT || r == -EOPNOTSUPP)
-                return 1;
-        if (r == -EPERM)
-                return -EACCES;
-        if (r < 0)
+        r = shim_open_export(shuttle_open_fifo, service, shim_open_flags(oflag), oflag, &fd);
+        if (r != 0)
                 return r;
-
-        /* The FIFO exists, so creating it exclusively fails as it would. */
-        if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-                r = -EEXIST;
         /* The client's descriptors are close-on-exec; open()'s are not
          * unless asked. */
-        else if (!(oflag & O_CLOEXEC) && fcntl(fd, F_SETFD, 0) < 0)
+        if (!(oflag & O_CLOEXEC) && fcntl(fd, F_SETFD, 0) < 0) {
                 r = -errno;
-        if (r < 0) {
                 close(fd);
                 return r;
         }

@@ -51,6 +51,22 @@ void shim_client_put(ShimClient *s);
  * to be retired, and the request may be tried once more on a new one). */
 bool shim_transport_error(int r);
 
+/* A request for service on the shared client: shuttle_open_fifo(),
+ * shuttle_open_shm(), shuttle_open_mq(). */
+typedef int (*ShimAsk)(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd);
+/* ask's answer, asked twice at most (a broker that restarted costs one new
+ * connection); 1: no broker, or the conversation broke both times. */
+int shim_ask_broker(ShimAsk ask, const char *service, unsigned flags, int *ret_fd);
+/* An exported FIFO, shared-memory object or queue through the broker: 0
+ * and *ret_fd; a negative errno for the program (a denial is -EACCES;
+ * O_CREAT|O_EXCL in oflag -EEXIST, as for any existing object); or 1: not
+ * for us (no broker, no such export, a broker that does not know the
+ * request), the real call. */
+int shim_open_export(ShimAsk ask, const char *service, unsigned flags, int oflag, int *ret_fd);
+/* The ends open()'s or mq_open()'s oflag asks for (O_RDONLY read,
+ * O_WRONLY write, else both), with SHUTTLE_OPEN_NONBLOCK for O_NONBLOCK. */
+unsigned shim_open_flags(int oflag);
+
 /* The name table behind getaddrinfo() (shim-names.c).
  *
  * shim_name_parse: "db.kv.shuttle" (suffix in any case) → "db.kv" in buf

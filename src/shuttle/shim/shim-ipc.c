@@ -90,39 +90,15 @@ static bool ipc_name(const char *name, char buf[static SHUTTLE_SERVICE_MAX + 1])
  * program; or 1: not for us (no broker, no such export, a broker that does
  * not know the request), call the real function. */
 static int open_redirect(bool shm, const char *service, unsigned flags, int oflag, int *ret_fd) {
-        int fd = -1, r = -ECONNRESET;
+        int fd = -1, r;
 
-        /* Twice at most: a broker that restarted costs one new connection. */
-        for (int attempt = 0; attempt < 2; attempt++) {
-                int err = 0;
-                ShimClient *s = shim_client_get(&err);
-
-                if (!s)
-                        return 1;
-                r = shm ? shuttle_open_shm(shim_client_raw(s), service, flags, &fd)
-                        : shuttle_open_mq(shim_client_raw(s), service, flags, &fd);
-                if (shim_transport_error(r))
-                        shim_client_retire(s);
-                shim_client_put(s);
-                if (!shim_transport_error(r))
-                        break;
-        }
-        if (shim_transport_error(r) || r == -ENOENT || r == -EOPNOTSUPP)
-                return 1;
-        if (r == -EPERM)
-                return -EACCES;
-        if (r < 0)
+        r = shim_open_export(shm ? shuttle_open_shm : shuttle_open_mq, service, flags, oflag, &fd);
+        if (r != 0)
                 return r;
-
-        /* The object exists, so creating it exclusively fails as it would;
-         * a shared-memory object keeps its size. */
-        if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-                r = -EEXIST;
-        else if (shm && (oflag & O_TRUNC))
-                r = -EINVAL;
-        if (r < 0) {
+        /* A shared-memory object keeps its size. */
+        if (shm && (oflag & O_TRUNC)) {
                 close(fd);
-                return r;
+                return -EINVAL;
         }
         *ret_fd = fd;
         return 0;
@@ -173,25 +149,6 @@ _hook_ int shm_open(const char *name, int oflag, mode_t mode) {
         return r < 0 ? -1 : fd;
 }
 
-static unsigned mq_flags(int oflag) {
-        unsigned flags;
-
-        switch (oflag & O_ACCMODE) {
-        case O_RDONLY:
-                flags = SHUTTLE_OPEN_READ;
-                break;
-        case O_WRONLY:
-                flags = SHUTTLE_OPEN_WRITE;
-                break;
-        default:
-                flags = SHUTTLE_OPEN_READ | SHUTTLE_OPEN_WRITE;
-                break;
-        }
-        if (oflag & O_NONBLOCK)
-                flags |= SHUTTLE_OPEN_NONBLOCK;
-        return flags;
-}
-
 _hook_ mqd_t mq_open(const char *name, int oflag, ...) {
         char service[SHUTTLE_SERVICE_MAX + 1];
         struct mq_attr *attr = NULL;
@@ -214,7 +171,7 @@ _hook_ mqd_t mq_open(const char *name, int oflag, ...) {
                 }
         }
         if (shim_disabled || shim_in_redirect || !ipc_name(name, service) ||
-            (r = redirect(false, service, mq_flags(oflag), oflag, &fd)) > 0)
+            (r = redirect(false, service, shim_open_flags(oflag), oflag, &fd)) > 0)
                 return (oflag & O_CREAT) ? real_mq_open(name, oflag, mode, attr) : real_mq_open(name, oflag);
         return r < 0 ? (mqd_t) -1 : (mqd_t) fd;
 }
@@ -232,7 +189,7 @@ _hook_ mqd_t __mq_open_2(const char *name, int oflag) {
         }
         /* O_CREAT without a mode is the real function's to refuse. */
         if (shim_disabled || shim_in_redirect || (oflag & O_CREAT) || !ipc_name(name, service) ||
-            (r = redirect(false, service, mq_flags(oflag), oflag, &fd)) > 0)
+            (r = redirect(false, service, shim_open_flags(oflag), oflag, &fd)) > 0)
                 return real_mq_open_2(name, oflag);
         return r < 0 ? (mqd_t) -1 : (mqd_t) fd;
 }

@@ -230,10 +230,74 @@ bool shim_transport_error(int r) {
                r == -EAGAIN || r == -EPROTONOSUPPORT;
 }
 
+int shim_ask_broker(ShimAsk ask, const char *service, unsigned flags, int *ret_fd) {
+        int r = -ECONNRESET;
+
+        /* Twice at most: a broker that restarted (or a signal that cut
+         * the conversation short) costs one new connection. */
+        for (int attempt = 0; attempt < 2; attempt++) {
+                int err = 0;
+                ShimClient *s = shim_client_get(&err);
+
+                if (!s)
+                        return 1;
+                r = ask(shim_client_raw(s), service, flags, ret_fd);
+                if (shim_transport_error(r))
+                        shim_client_retire(s);
+                shim_client_put(s);
+                if (!shim_transport_error(r))
+                        break;
+        }
+        return shim_transport_error(r) ? 1 : r;
+}
+
+unsigned shim_open_flags(int oflag) {
+        unsigned flags;
+
+        switch (oflag & O_ACCMODE) {
+        case O_RDONLY:
+                flags = SHUTTLE_OPEN_READ;
+                break;
+        case O_WRONLY:
+                flags = SHUTTLE_OPEN_WRITE;
+                break;
+        default:
+                flags = SHUTTLE_OPEN_READ | SHUTTLE_OPEN_WRITE;
+                break;
+        }
+        if (oflag & O_NONBLOCK)
+                flags |= SHUTTLE_OPEN_NONBLOCK;
+        return flags;
+}
+
+int shim_open_export(ShimAsk ask, const char *service, unsigned flags, int oflag, int *ret_fd) {
+        int fd = -1, r;
+
+        r = shim_ask_broker(ask, service, flags, &fd);
+        if (r > 0 || r == -ENOENT || r == -EOPNOTSUPP)
+                return 1;
+        if (r == -EPERM)
+                return -EACCES;
+        if (r < 0)
+                return r;
+        /* The export exists, so creating it exclusively fails as it would. */
+        if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+                close(fd);
+                return -EEXIST;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+static int ask_connect(ShuttleClient *c, const char *service, unsigned flags, int *ret_fd) {
+        (void) flags;
+        return shuttle_connect_service(c, service, ret_fd);
+}
+
 /* Returns 0 when fd is now connected to service, a negative errno for the
  * program, or 1: not for us after all, call the real connect(). */
 static int connect_redirect(int fd, int family, const char *service) {
-        int type = 0, domain = 0, listening = 0, fl, fdfl, newfd = -1, r = -ECONNRESET;
+        int type = 0, domain = 0, listening = 0, fl, fdfl, newfd = -1, r;
         socklen_t l = sizeof(int);
         struct sockaddr_storage peer;
         socklen_t pl = sizeof(peer);
@@ -256,22 +320,9 @@ static int connect_redirect(int fd, int family, const char *service) {
         if (fl < 0 || fdfl < 0)
                 return 1;
 
-        /* Twice at most: a broker that restarted (or a signal that cut
-         * the conversation short) costs one new connection. */
-        for (int attempt = 0; attempt < 2; attempt++) {
-                int err = 0;
-                ShimClient *s = shim_client_get(&err);
-
-                if (!s)
-                        return 1; /* no broker here: the proxy socket, if any */
-                r = shuttle_connect_service(shim_client_raw(s), service, &newfd);
-                if (shim_transport_error(r))
-                        shim_client_retire(s);
-                shim_client_put(s);
-                if (!shim_transport_error(r))
-                        break;
-        }
-        if (shim_transport_error(r))
+        /* No broker here: the proxy socket, if any. */
+        r = shim_ask_broker(ask_connect, service, 0, &newfd);
+        if (r > 0)
                 return 1;
         /* A policy refusal is EACCES, as connect(2) answers for a socket
          * the caller may not write to: a program can tell it from a
