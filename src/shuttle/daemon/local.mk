@@ -1,6 +1,7 @@
 # The broker daemon shuttled.  The core: the event loop (broker.c), the one
 # door of its sockets (accept.c), the pipeline every request takes
 # (pipeline.c), registration (registry.c), policy loads (reload.c), the
+# app groups' own policies (groups.c), the
 # shadow decisions beside the policy in force (shadow.c), the
 # books of grants (grants.c, transfers.c), the apps/ links (apps.c), the
 # processes of a container (procs.c), readiness (notify.c).  The mediators,
@@ -12,7 +13,7 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/daemon/broker-api.h src/shuttle/daemon/core.h src/shuttle/daemon/mediator.h \
 	src/shuttle/daemon/accept.c src/shuttle/daemon/pipeline.c src/shuttle/daemon/registry.c \
 	src/shuttle/daemon/reload.c src/shuttle/daemon/grants.c src/shuttle/daemon/transfers.c \
-	src/shuttle/daemon/apps.c src/shuttle/daemon/procs.c src/shuttle/daemon/shadow.c \
+	src/shuttle/daemon/apps.c src/shuttle/daemon/procs.c src/shuttle/daemon/shadow.c src/shuttle/daemon/groups.c \
 	src/shuttle/daemon/notify.h src/shuttle/daemon/notify.c \
 	src/shuttle/daemon/ipc.c src/shuttle/daemon/signal.c src/shuttle/daemon/invoke.c \
 	src/shuttle/daemon/transfer.c src/shuttle/daemon/resolve.c src/shuttle/daemon/shmq.c \
