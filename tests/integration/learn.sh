@@ -11,7 +11,7 @@
 # denied.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 59
+plan 61
 
 ex=$T/walkthrough
 mkdir -p "$ex/bin"
@@ -152,6 +152,10 @@ check_eq "... and the draft stays" "shadow policy of group 'webapp': $ex/draft.y
         "$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp 2>&1)"
 check_eq "policy shadow lists it beside the broker's (none)" "shadow policy of group 'webapp': $ex/draft.yaml: 2 rules" \
         "$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" 2>&1)"
+out=$("$SHUTTLECTL" policy reload --state-dir "$STATE_DIR" 2>&1)
+check_match "policy reload reads the group's policy again" "policy reloaded" "$out"
+check_eq "... and keeps its shadow policy" "shadow policy of group 'webapp': $ex/draft.yaml: 2 rules" \
+        "$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp 2>&1)"
 stop_broker
 start_broker
 check_eq "a restarted broker restores the group's shadow policy" \
