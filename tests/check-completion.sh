@@ -88,6 +88,8 @@ has webapp && has db && has web-1 && ! has elsewhere; ok $? "stop --state-dir DI
 grep -q -- "ps --state-dir $tmp/state --format json" "$tmp/calls"
 ok $? "ps is asked with the --state-dir of the command line" "calls: $(tr '\n' ';' <"$tmp/calls")"
 rm -f "$tmp/calls"
+comp shuttlectl policy shadow --state-dir "$tmp/state" --group "";
+only webapp; ok $? "policy shadow --state-dir DIR --group <TAB> offers DIR's groups" "got: $(echo $reply)"
 comp shuttlectl audit --state-dir "$tmp/other" --from "";
 only db web-1 && grep -q -- "ps --state-dir $tmp/other --format json" "$tmp/calls"
 ok $? "audit --state-dir DIR --from <TAB> offers DIR's containers" "got: $(echo $reply); calls: $(tr '\n' ';' <"$tmp/calls" 2>/dev/null)"

@@ -181,12 +181,13 @@ int policy_verb_draft(int argc, char **argv) {
         if (asprintf(&header,
                      "Drafted by 'shuttlectl policy draft' from %s%s%s%s%s%s: %zu request%s in %zu rule%s.\n"
                      "Review every rule: each allows what was asked (learned, denied because no\n"
-                     "rule matched, or allowed); then try it in shadow (shuttlectl policy shadow\n"
-                     "FILE) before you enforce it.",
+                     "rule matched, or allowed); then try it in shadow before you enforce it:\n"
+                     "shuttlectl policy shadow %s%s%sFILE%s.",
                      audit, since ? " since " : "", since ?: "", group ? ", group " : "", group ?: "",
                      generalize ? ", generalized" : "", policy_draft_n_requests(d),
                      policy_draft_n_requests(d) == 1 ? "" : "s", policy_draft_n_rules(d),
-                     policy_draft_n_rules(d) == 1 ? "" : "s") < 0)
+                     policy_draft_n_rules(d) == 1 ? "" : "s", group ? "--group " : "", group ?: "",
+                     group ? " " : "", group ? " (beside the group's own policy)" : "") < 0)
                 return log_oom(), EXIT_CANNOT;
 
         f = open_memstream(&text, &len);

@@ -3,11 +3,15 @@
 # them: the webapp in learn mode under a policy with one deny rule (what
 # it asks is allowed and recorded as learn, the deny rule still denies, a
 # container not in learn mode is still denied), a draft made from the
-# audit log, and the draft enforced: the same request allowed by the
-# drafted rule, tools (denied by a rule, not drafted) denied.
+# audit log, the draft tried in shadow as the group's shadow policy
+# (policy shadow --group: recorded beside the decisions, listed by audit
+# --shadow-diff, kept across a restart of the broker, dropped by --clear
+# and when the group stops), and the draft enforced: the same request
+# allowed by the drafted rule, tools (denied by a rule, not drafted)
+# denied.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 42
+plan 61
 
 ex=$T/walkthrough
 mkdir -p "$ex/bin"
@@ -119,8 +123,62 @@ check_match "... and which denies what was not observed" "deny" \
 out=$("$SHUTTLECTL" policy draft --audit "$AUDIT_LOG" --group nosuchgroup 2>&1; echo "rc=$?")
 check_match "a draft of nothing is an error" "nothing to draft.*rc=1" "$(echo $out)"
 
-# 3. Enforce: the draft becomes the group's policy, without learn mode.
+# 3. Shadow: the group runs as it will (not learning) under the empty
+# policy, the draft loaded as the group's shadow policy.
 "$SHUTTLECTL" stop --state-dir "$STATE_DIR" webapp >/dev/null 2>&1
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --no-shim --detach "$ex/group.yaml" 2>&1)
+check_match "the group runs again under the empty policy" "group 'webapp' is up" "$out"
+out=$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group nosuch "$ex/draft.yaml" 2>&1; echo "rc=$?")
+check_match "policy shadow --group of a group not running is refused" "group 'nosuch' has no policy of its own.*rc=1" \
+        "$(echo $out)"
+out=$(cd "$ex" && "$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp draft.yaml 2>&1)
+check_eq "policy shadow --group webapp draft.yaml loads the draft beside the group's policy" \
+        "shadow policy of group 'webapp': $ex/draft.yaml: 2 rules" "$out"
+check_match "... audited, with the group" '"group":"webapp",.*"kind":"policy","op":"shadow","object":"[^"]*draft.yaml","decision":"allow"' \
+        "$(audit_grep '"op":"shadow"' | tail -1)"
+out=$("$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /opt/webapp/kvcli --broker db.kv GET greeting 2>&1; echo "rc=$?")
+check_match "the draft is not enforced: web is refused under the empty policy" "rc=3" "$(echo $out)"
+check_match "... the record has the draft's decision beside the policy's" \
+        '"from":"web","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"deny","rule":"default".*"shadow_decision":"allow","shadow_rule":"web-ipc-db"' \
+        "$(audit_grep '"op":"connect"' | tail -1)"
+diff=$("$SHUTTLECTL" audit --file "$AUDIT_LOG" --shadow-diff 2>&1)
+check_match "audit --shadow-diff lists it, with the draft's rule" \
+        "^ +1  ipc +web -> db +db\.kv +deny -> allow +default -> web-ipc-db$" "$diff"
+printf 'version: 1\nrules:\n  - {from: a, to: b, allow: ipc, bogus: 1}\n' >"$ex/bad.yaml"
+out=$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp "$ex/bad.yaml" 2>&1; echo "rc=$?")
+check_match "a group's shadow policy with an error is refused at its place, exit 1" \
+        "bad.yaml:3:[0-9]+: unknown key 'bogus'.*rc=1" "$(echo $out)"
+check_eq "... and the draft stays" "shadow policy of group 'webapp': $ex/draft.yaml: 2 rules" \
+        "$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp 2>&1)"
+check_eq "policy shadow lists it beside the broker's (none)" "shadow policy of group 'webapp': $ex/draft.yaml: 2 rules" \
+        "$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" 2>&1)"
+out=$("$SHUTTLECTL" policy reload --state-dir "$STATE_DIR" 2>&1)
+check_match "policy reload reads the group's policy again" "policy reloaded" "$out"
+check_eq "... and keeps its shadow policy" "shadow policy of group 'webapp': $ex/draft.yaml: 2 rules" \
+        "$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp 2>&1)"
+stop_broker
+start_broker
+check_eq "a restarted broker restores the group's shadow policy" \
+        "shadow policy of group 'webapp': $STATE_DIR/groups/webapp/shadow.yaml: 2 rules" \
+        "$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp 2>&1)"
+"$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /opt/webapp/kvcli --broker db.kv GET greeting >/dev/null 2>&1
+check_match "... and decides in shadow with it" \
+        '"from":"web","to":"db","kind":"ipc","op":"connect","object":"db.kv","decision":"deny","rule":"default".*"shadow_decision":"allow","shadow_rule":"web-ipc-db"' \
+        "$(audit_grep '"op":"connect"' | tail -1)"
+out=$("$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp --clear 2>&1)
+check_eq "policy shadow --group webapp --clear drops it" "shadow policy of group 'webapp' cleared
+no shadow policy for group 'webapp'" "$out"
+"$SHUTTLECTL" exec --state-dir "$STATE_DIR" web -- /opt/webapp/kvcli --broker db.kv GET greeting >/dev/null 2>&1
+check_nomatch "... requests are no longer decided in shadow" 'shadow_decision' "$(audit_grep '"op":"connect"' | tail -1)"
+check_eq "... and its copy is gone" "no" "$([ -e "$STATE_DIR/groups/webapp/shadow.yaml" ] && echo yes || echo no)"
+"$SHUTTLECTL" policy shadow --state-dir "$STATE_DIR" --group webapp "$ex/draft.yaml" >/dev/null 2>&1
+"$SHUTTLECTL" stop --state-dir "$STATE_DIR" webapp >/dev/null 2>&1
+check_match "a group's shadow policy is dropped when the group stops, audited" \
+        '"group":"webapp",.*"kind":"policy","op":"shadow","object":"-","decision":"allow","rule":"-","reason":"dropped with the group.s policy"' \
+        "$(audit_grep '"op":"shadow"' | tail -1)"
+check_eq "... its copy with it" "no" "$([ -e "$STATE_DIR/groups/webapp/shadow.yaml" ] && echo yes || echo no)"
+
+# 4. Enforce: the draft becomes the group's policy, without learn mode.
 cp "$ex/draft.yaml" "$ex/policy.yaml"
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --no-shim --detach "$ex/group.yaml" 2>&1)
 check_match "the group runs under the draft" "group 'webapp' is up" "$out"

@@ -205,6 +205,15 @@ typedef struct ControlConn {
         struct ControlConn *next;
 } ControlConn;
 
+/* A candidate policy loaded in shadow beside one in force (shadow.c): the
+ * node's, or an app group's. */
+typedef struct ShadowPolicy {
+        Policy *policy;     /* NULL: none loaded */
+        char digest[POLICY_DIGEST_LEN + 1];
+        char **files;       /* what it was loaded from */
+        size_t n_files;
+} ShadowPolicy;
+
 /* An app group's own policy, loaded by `shuttlectl run GROUP.yaml` while
  * the group runs.  Requests from the group's containers are decided by it;
  * everything else by the broker's --policy. */
@@ -215,6 +224,7 @@ typedef struct GroupPolicy {
                              * again; NULL if not known */
         Policy *policy;
         char digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
+        ShadowPolicy shadow; /* `policy shadow --group`, copied to <state>/groups/G/shadow.yaml */
         struct GroupPolicy *next;
 } GroupPolicy;
 
@@ -322,10 +332,7 @@ struct Broker {
         Policy *policy;
         char policy_digest[POLICY_DIGEST_LEN + 1]; /* policy-store.h; "" if not known */
         GroupPolicy *group_policies;
-        Policy *shadow_policy;      /* the candidate beside the node's policy (shadow.c) */
-        char shadow_digest[POLICY_DIGEST_LEN + 1];
-        char **shadow_files;        /* what it was loaded from */
-        size_t n_shadow_files;
+        ShadowPolicy shadow;        /* the candidate beside the node's policy (shadow.c) */
         LimitState *limits;
         struct AuditLog *audit;
         char *audit_path;           /* absolute: what control's "audit-log" answers */

@@ -664,7 +664,7 @@ int broker_new(const BrokerOptions *o, Broker **ret, char **ret_error) {
         }
 
         reload_restore_groups(b);
-        shadow_restore(b);
+        shadow_restore(b, NULL);
         (void) registry_readopt(b);
         *ret = b;
         return 0;
@@ -870,8 +870,7 @@ Broker *broker_free(Broker *b) {
                 group_policy_free(g);
         }
         policy_unref(b->policy);
-        policy_unref(b->shadow_policy);
-        strv_free(b->shadow_files);
+        shadow_policy_done(&b->shadow);
         for (size_t i = 0; i < b->n_policy_paths; i++)
                 free(b->policy_paths[i]);
         free(b->policy_paths);

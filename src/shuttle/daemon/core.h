@@ -72,28 +72,45 @@ void reload_forget(Broker *b, ControlConn *cc);
 bool reload_all_pending(const Broker *b);
 /* Loads the --policy files (or the built-in deny-all) now, for startup. */
 int reload_load_main(Broker *b, Policy **ret, char **ret_error);
+/* Loads paths (none: the built-in deny-all); on error, *ret_error the
+ * diagnostics as text.  Any thread. */
+int reload_load_files(const char *const *paths, size_t n_paths, Policy **ret, char **ret_error);
+/* A shadow policy's load (paths, taken) or, with NULL, its drop, in turn
+ * with the other loads: the node's (group NULL) or a group's. */
+int reload_shadow_request(Broker *b, ControlConn *cc, const char *group, char **paths);
+
+/* groups.c: the app groups' own policies the broker holds. */
+GroupPolicy *group_policy_find(Broker *b, const char *group);
+GroupPolicy *group_policy_free(GroupPolicy *g);
+/* The group's policy is dropped (its group stopped): out of the list, its
+ * shadow policy dropped with it (audited, its copy removed), freed. */
+void group_policy_drop(Broker *b, GroupPolicy *g, const char *why);
 /* At start, before the containers and their grants are re-adopted: the
  * policies of the app groups whose supervisor still runs, from the copies
- * the supervisors wrote (<state>/groups/G/policy.yaml), so that a restarted
- * broker decides for them as before (invariant 11). */
+ * the supervisors wrote (<state>/groups/G/policy.yaml), and their shadow
+ * policies (<state>/groups/G/shadow.yaml), so that a restarted broker
+ * decides for them as before (invariant 11). */
 void reload_restore_groups(Broker *b);
-GroupPolicy *group_policy_free(GroupPolicy *g);
-/* The shadow policy's load (paths, taken) or, with NULL, its drop, in turn
- * with the other loads. */
-int reload_shadow_request(Broker *b, ControlConn *cc, char **paths);
 
-/* shadow.c: the candidate's decision beside the enforcing one. */
-/* Worker: loads paths and writes <state>/shadow.yaml.new. */
-int shadow_load(const char *state_dir, const char *const *paths, size_t n_paths, Policy **ret,
+/* shadow.c: the candidate's decision beside the enforcing one, the node's
+ * (group NULL) or a group's. */
+/* Worker: loads paths and writes the copy's .new beside it. */
+int shadow_load(const char *state_dir, const char *group, const char *const *paths, size_t n_paths, Policy **ret,
                 char ret_digest[static POLICY_DIGEST_LEN + 1], char **ret_error);
 /* Loop: puts a load's result in place (or says why not), audited; the
  * reply.  Takes *policy and *paths_take when it succeeds. */
-json_t *shadow_apply(Broker *b, int r, Policy **policy, char ***paths_take, size_t n_paths,
+json_t *shadow_apply(Broker *b, const char *group, int r, Policy **policy, char ***paths_take, size_t n_paths,
                      const char digest[static POLICY_DIGEST_LEN + 1], const char *error);
-json_t *shadow_clear(Broker *b);
-json_t *shadow_status_json(Broker *b);
-/* At start: the copy under <state>/, if any. */
-void shadow_restore(Broker *b);
+json_t *shadow_clear(Broker *b, const char *group);
+/* A group's shadow policy goes with its policy: audited (reason why), the
+ * copy removed. */
+void shadow_drop_group(Broker *b, GroupPolicy *g, const char *why);
+/* The reply saying what is loaded: the node's and every group's (group
+ * NULL), or the group's. */
+json_t *shadow_status_json(Broker *b, const char *group);
+void shadow_policy_done(ShadowPolicy *s);
+/* At start: the copy under <state>/ (g NULL) or <state>/groups/G/, if any. */
+void shadow_restore(Broker *b, GroupPolicy *g);
 json_t *shadow_control_op(Broker *b, ControlConn *cc, json_t *req);
 /* r->shadow and r->has_shadow, after the enforcing policy decided r->d. */
 void shadow_decide(Broker *b, const Policy *enforcing, Request *r);

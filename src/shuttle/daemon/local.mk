@@ -2,6 +2,7 @@
 # door of its sockets (accept.c), the pipeline every request takes
 # (pipeline.c), requests waiting for an operator (ask.c), registration
 # (registry.c), policy loads (reload.c, their answers reload-answer.c), the
+# app groups' own policies (groups.c), the
 # shadow decisions beside the policy in force (shadow.c), the
 # books of grants (grants.c, transfers.c), the apps/ links (apps.c), the
 # processes of a container (procs.c), readiness (notify.c).  The mediators,
@@ -13,7 +14,7 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/daemon/broker-api.h src/shuttle/daemon/core.h src/shuttle/daemon/mediator.h \
 	src/shuttle/daemon/accept.c src/shuttle/daemon/pipeline.c src/shuttle/daemon/audit-sync.c src/shuttle/daemon/registry.c \
 	src/shuttle/daemon/reload.c src/shuttle/daemon/reload-internal.h src/shuttle/daemon/reload-answer.c src/shuttle/daemon/grants.c src/shuttle/daemon/transfers.c \
-	src/shuttle/daemon/apps.c src/shuttle/daemon/procs.c src/shuttle/daemon/shadow.c \
+	src/shuttle/daemon/apps.c src/shuttle/daemon/procs.c src/shuttle/daemon/shadow.c src/shuttle/daemon/groups.c \
 	src/shuttle/daemon/ask.c \
 	src/shuttle/daemon/notify.h src/shuttle/daemon/notify.c \
 	src/shuttle/daemon/ipc.c src/shuttle/daemon/signal.c src/shuttle/daemon/invoke.c \

@@ -96,7 +96,7 @@ static bool streq_null(const char *a, const char *b) {
 }
 
 ItemStatus reload_group_status(Broker *b, const GroupLoad *l, bool ok) {
-        GroupPolicy *g = reload_group_find(b, l->group);
+        GroupPolicy *g = group_policy_find(b, l->group);
 
         /* Dropped or loaded anew since the job started (jobs are applied
          * in turn, so this is only for safety): left as it is now. */
@@ -179,7 +179,7 @@ json_t *reload_all_reply(Broker *b, ReloadJob *j, bool ok) {
 
         for (size_t i = 0; groups && i < j->n_groups; i++) {
                 GroupLoad *l = &j->groups[i];
-                GroupPolicy *g = reload_group_find(b, l->group);
+                GroupPolicy *g = group_policy_find(b, l->group);
                 ItemStatus gs = reload_group_status(b, l, ok);
                 const Policy *p = gs == ITEM_NOT_READ ? g->policy : l->policy;
                 json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:o}", "group", l->group, "source", l->source,

@@ -45,6 +45,7 @@ typedef struct ReloadJob {
         char *state_dir;
         char **paths;
         size_t n_paths;
+        char *shadow_group;     /* RELOAD_SHADOW: the group's (NULL: the node's) */
         GroupLoad *groups;      /* RELOAD_ALL: every group; RELOAD_GROUP: the one */
         size_t n_groups;
         const char *gate;       /* test hook, see reloader_new() */
@@ -70,7 +71,6 @@ typedef enum ItemStatus {
         ITEM_STOPPED,      /* a group whose supervisor is gone */
 } ItemStatus;
 
-GroupPolicy *reload_group_find(Broker *b, const char *group);
 
 /* reload-answer.c */
 json_t *reload_error_json(const char *error);

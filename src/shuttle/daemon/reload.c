@@ -23,8 +23,9 @@
  * <state>/groups/G/ is replaced (written by the worker beside it, renamed
  * on the loop) so that a restarted broker restores the newest, and the
  * reload is audited (kind policy, op reload: one record for the node's
- * policy, one per group).  The shadow policy (shadow.c) is loaded here in
- * turn too, and is not touched by a full reload.
+ * policy, one per group).  The shadow policies (shadow.c: the node's and
+ * the groups') are loaded here in turn too, and are not touched by a full
+ * reload.
  *
  * The worker touches nothing of the Broker: its job carries copies of what
  * it reads and gets back policies and error text.  The policy library keeps
@@ -74,7 +75,7 @@ static char *diagnostics_text(const PolicyDiagnostics *diags) {
         return buf;
 }
 
-static int load_files(const char *const *paths, size_t n_paths, Policy **ret, char **ret_error) {
+int reload_load_files(const char *const *paths, size_t n_paths, Policy **ret, char **ret_error) {
         static const char *const empty_policy = "version: 1\ndefault: deny\naudit: all\nrules: []\n";
         PolicyDiagnostics diags = {};
         int r;
@@ -99,7 +100,7 @@ int reload_load_main(Broker *b, Policy **ret, char **ret_error) {
         memcpy(paths, b->policy_paths, n * sizeof(char *));
         if (ask_dropin_wanted(b))
                 paths[n++] = b->dropin_dir;
-        return load_files(paths, n, ret, ret_error);
+        return reload_load_files(paths, n, ret, ret_error);
 }
 
 
@@ -217,7 +218,7 @@ static void load_all(ReloadJob *j) {
 
         /* Everything is read, whatever fails first: the answer lists every
          * error at once. */
-        j->r = load_files((const char *const *) j->paths, j->n_paths, &j->policy, &j->error);
+        j->r = reload_load_files((const char *const *) j->paths, j->n_paths, &j->policy, &j->error);
         ok = j->r >= 0;
         for (size_t i = 0; i < j->n_groups; i++) {
                 GroupLoad *l = &j->groups[i];
@@ -267,12 +268,12 @@ static void *worker(void *userdata) {
                 load_all(j);
         else if (j->kind == RELOAD_GROUP) {
                 const char *p[] = { j->groups[0].file };
-                j->r = load_files(p, 1, &j->groups[0].policy, &j->error);
+                j->r = reload_load_files(p, 1, &j->groups[0].policy, &j->error);
                 if (j->r >= 0)
                         (void) policy_store_save(j->state_dir, j->groups[0].policy, j->groups[0].digest);
         } else if (j->kind == RELOAD_SHADOW)
-                j->r = shadow_load(j->state_dir, (const char *const *) j->paths, j->n_paths, &j->policy, j->digest,
-                                   &j->error);
+                j->r = shadow_load(j->state_dir, j->shadow_group, (const char *const *) j->paths, j->n_paths,
+                                   &j->policy, j->digest, &j->error);
         /* Last: the loop may free j as soon as it sees this. */
         (void) !write(j->done_fd, &one, sizeof(one));
         return NULL;
@@ -286,6 +287,7 @@ static ReloadJob *job_free(ReloadJob *j) {
         free(j->waiters);
         free(j->state_dir);
         strv_free(j->paths);
+        free(j->shadow_group);
         for (size_t i = 0; i < j->n_groups; i++) {
                 /* Never applied (the broker is going away). */
                 unlink_copy(&j->groups[i]);
@@ -336,68 +338,6 @@ static void policies_changed(Broker *b) {
         apps_sync(b);
 }
 
-GroupPolicy *reload_group_find(Broker *b, const char *group) {
-        for (GroupPolicy *g = b->group_policies; g; g = g->next)
-                if (streq(g->group, group))
-                        return g;
-        return NULL;
-}
-
-GroupPolicy *group_policy_free(GroupPolicy *g) {
-        if (g) {
-                free(g->group);
-                free(g->file);
-                free(g->source);
-                policy_unref(g->policy);
-                free(g);
-        }
-        return NULL;
-}
-
-/* Loaded on the spot: the loop serves nothing yet.  A copy that no longer
- * loads is said and left: the group's containers are then decided by the
- * main policy, which is what a group without a policy gets. */
-void reload_restore_groups(Broker *b) {
-        GroupInfo *groups = NULL;
-        size_t n = 0;
-
-        if (group_info_list(b->state_dir, &groups, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL, *error = NULL;
-                const char *paths[1];
-                Policy *p = NULL;
-                GroupPolicy *g;
-
-                if (!groups[i].alive || reload_group_find(b, groups[i].group) ||
-                    asprintf(&path, "%s/groups/%s/policy.yaml", b->state_dir, groups[i].group) < 0 ||
-                    access(path, F_OK) < 0)
-                        continue;
-                paths[0] = path;
-                if (load_files(paths, 1, &p, &error) < 0) {
-                        log_warning("Policy of group '%s' not restored from %s: %s", groups[i].group, path,
-                                    error ?: "cannot load it");
-                        continue;
-                }
-                g = calloc(1, sizeof(*g));
-                if (!g || !(g->group = strdup(groups[i].group))) {
-                        free(g);
-                        policy_unref(p);
-                        break;
-                }
-                g->file = TAKE_PTR(path);
-                g->policy = p;
-                (void) policy_store_save(b->state_dir, p, g->digest);
-                /* Where a reload reads the group's policy again (not known
-                 * for a group an older supervisor runs). */
-                g->source = groups[i].file ? strdup(groups[i].file) : NULL;
-                g->next = b->group_policies;
-                b->group_policies = g;
-                log_info("Policy of group '%s' restored from %s", g->group, g->file);
-        }
-        group_info_free_array(groups, n);
-}
-
 static void apply_all(Broker *b, ReloadJob *j) {
         bool ok = j->r >= 0;
         json_t *reply;
@@ -408,18 +348,12 @@ static void apply_all(Broker *b, ReloadJob *j) {
         if (ok) {
                 for (size_t i = 0; i < j->n_groups; i++) {
                         GroupLoad *l = &j->groups[i];
-                        GroupPolicy *g = reload_group_find(b, l->group);
+                        GroupPolicy *g = group_policy_find(b, l->group);
                         _cleanup_free_ char *copy = NULL;
 
                         if (l->gone && g) {
                                 /* Its containers went with it. */
-                                for (GroupPolicy **k = &b->group_policies; *k; k = &(*k)->next)
-                                        if (*k == g) {
-                                                *k = g->next;
-                                                break;
-                                        }
-                                group_policy_free(g);
-                                log_info("Policy of group '%s' dropped: its supervisor is gone", l->group);
+                                group_policy_drop(b, g, "its supervisor is gone");
                                 continue;
                         }
                         if (reload_group_status(b, l, ok) != ITEM_RELOADED) {
@@ -456,7 +390,7 @@ static void apply_group(Broker *b, ReloadJob *j) {
                 reload_job_reply(j, j->r, j->error);
                 return;
         }
-        g = reload_group_find(b, l->group);
+        g = group_policy_find(b, l->group);
         if (!g) {
                 g = calloc(1, sizeof(*g));
                 if (!g || !(g->group = strdup(l->group))) {
@@ -466,7 +400,10 @@ static void apply_group(Broker *b, ReloadJob *j) {
                 }
                 g->next = b->group_policies;
                 b->group_policies = g;
-        }
+        } else if (g->shadow.policy)
+                /* Only a group started again loads anew: its supervisor
+                 * before was killed.  The candidate was that run's. */
+                shadow_drop_group(b, g, "the group was started again");
         free(g->file);
         g->file = TAKE_PTR(l->file);
         free(g->source);
@@ -481,17 +418,14 @@ static void apply_group(Broker *b, ReloadJob *j) {
 
 static void apply_drop(Broker *b, ReloadJob *j) {
         const char *group = j->groups[0].group;
+        GroupPolicy *g = group_policy_find(b, group);
 
-        for (GroupPolicy **i = &b->group_policies; *i; i = &(*i)->next)
-                if (streq((*i)->group, group)) {
-                        GroupPolicy *g = *i;
-                        *i = g->next;
-                        group_policy_free(g);
-                        policies_changed(b);
-                        log_info("Policy of group '%s' dropped", group);
-                        reload_job_reply(j, 0, NULL);
-                        return;
-                }
+        if (g) {
+                group_policy_drop(b, g, "the group stopped");
+                policies_changed(b);
+                reload_job_reply(j, 0, NULL);
+                return;
+        }
         char msg[128];
         snprintf(msg, sizeof(msg), "group '%s' has no policy loaded", group);
         reload_job_reply(j, -ENOENT, msg);
@@ -502,8 +436,9 @@ static void apply(Broker *b, ReloadJob *j) {
 
         switch (j->kind) {
         case RELOAD_SHADOW:
-                reply = j->n_paths ? shadow_apply(b, j->r, &j->policy, &j->paths, j->n_paths, j->digest, j->error)
-                                   : shadow_clear(b);
+                reply = j->n_paths ? shadow_apply(b, j->shadow_group, j->r, &j->policy, &j->paths, j->n_paths,
+                                                  j->digest, j->error)
+                                   : shadow_clear(b, j->shadow_group);
                 reload_job_reply_json(j, reply);
                 json_decref(reply);
                 break;
@@ -524,6 +459,10 @@ static int job_prepare(Broker *b, ReloadJob *j) {
         j->state_dir = strdup(b->state_dir);
         if (!j->state_dir)
                 return -ENOMEM;
+        /* Its copy goes into the group's directory: not for a group that
+         * stopped since (its drop came first). */
+        if (j->kind == RELOAD_SHADOW && j->shadow_group && !group_policy_find(b, j->shadow_group))
+                return -ESRCH;
         if (j->kind != RELOAD_ALL)
                 return 0;
         j->paths = calloc(b->n_policy_paths + 2, sizeof(char *));
@@ -566,7 +505,7 @@ static void start_next(Broker *b) {
                 r = job_prepare(b, j);
                 if (r < 0) {
                         log_error_errno(r, "Policy reload failed: %m");
-                        reload_job_reply(j, r, NULL);
+                        reload_job_reply(j, r, r == -ESRCH ? "the group's policy was dropped: the group stopped" : NULL);
                         job_free(j);
                         continue;
                 }
@@ -640,15 +579,15 @@ int reload_group_request(Broker *b, ControlConn *cc, const char *group, const ch
         return enqueue(b, j, cc, job_add_group(j, group, file ?: "", file ? source : NULL) >= 0);
 }
 
-int reload_shadow_request(Broker *b, ControlConn *cc, char **paths) {
+int reload_shadow_request(Broker *b, ControlConn *cc, const char *group, char **paths) {
         ReloadJob *j = calloc(1, sizeof(*j));
 
         if (!j)
                 return strv_free(paths), -ENOMEM;
-        *j = (ReloadJob){ .kind = RELOAD_SHADOW, .paths = paths };
+        *j = (ReloadJob){ .kind = RELOAD_SHADOW, .paths = paths, .shadow_group = group ? strdup(group) : NULL };
         while (paths && paths[j->n_paths])
                 j->n_paths++;
-        return enqueue(b, j, cc, true);
+        return enqueue(b, j, cc, !group || j->shadow_group);
 }
 
 void reload_forget(Broker *b, ControlConn *cc) {

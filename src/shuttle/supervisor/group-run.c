@@ -618,6 +618,10 @@ static void cleanup(Supervisor *s) {
         snprintf(path, sizeof(path), "%s/supervisor.json", s->dir);
         (void) unlink(path);
         (void) unlink(s->policy_file);
+        /* The broker removes its copy of the group's shadow policy when it
+         * drops the group's policy; not if it is not running. */
+        snprintf(path, sizeof(path), "%s/shadow.yaml", s->dir);
+        (void) unlink(path);
         snprintf(path, sizeof(path), "%s/lock", s->dir);
         (void) unlink(path);
         (void) rmdir(s->dir);
@@ -660,6 +664,10 @@ static int setup(Supervisor *s) {
          * after a restart of its own).  With it goes the group file, which
          * a policy reload reads again: the group's policy is what that
          * file says then, and the broker keeps this copy up to date. */
+        /* A shadow policy is one run's: what a killed supervisor's run
+         * left must not be restored for this one by a restarted broker. */
+        snprintf(path, sizeof(path), "%s/shadow.yaml", s->dir);
+        (void) unlink(path);
         if (s->g->policy) {
                 snprintf(s->policy_file, sizeof(s->policy_file), "%s/policy.yaml", s->dir);
                 f = fopen(s->policy_file, "we");
