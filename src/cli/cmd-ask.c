@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "cli/control-call.h"
 #include "cli/verb-options.h"
 #include "common/macro.h"
 #include "common/parse.h"
@@ -36,34 +37,6 @@ static const char ask_usage[] =
         "      --state-dir DIR   runtime state (default /run/shuttle)\n"
         "  -h, --help            show this help\n";
 
-static int call(const char *state, json_t *req, json_t **ret_reply) {
-        _cleanup_close_ int fd = -1;
-        int r;
-
-        if (!req)
-                return log_oom();
-        r = control_connect(state, &fd);
-        if (r == -ENOENT || r == -ECONNREFUSED) {
-                json_decref(req);
-                log_error("ask: no broker is running on %s", state);
-                return r;
-        }
-        if (r >= 0)
-                r = control_call(fd, req, ret_reply);
-        json_decref(req);
-        return r;
-}
-
-static void format_time(char *buf, size_t size, json_int_t t) {
-        struct tm tm;
-        time_t tt = (time_t) t;
-
-        if (t <= 0 || !gmtime_r(&tt, &tm))
-                snprintf(buf, size, "-");
-        else
-                strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static const char *str(json_t *o, const char *key) {
         return json_string_value(json_object_get(o, key)) ?: "-";
 }
@@ -73,7 +46,7 @@ static int do_ls(const char *state, bool json) {
         size_t i;
         int r;
 
-        r = call(state, json_pack("{s:s}", "op", "ask-ls"), &reply);
+        r = cli_control_call("ask", state, json_pack("{s:s}", "op", "ask-ls"), &reply);
         if (r < 0) {
                 if (r != -ENOENT && r != -ECONNREFUSED)
                         log_error("ask ls: %s", json_string_value(json_object_get(reply, "error")) ?: strerror(-r));
@@ -95,7 +68,7 @@ static int do_ls(const char *state, bool json) {
                "DEADLINE");
         json_array_foreach(json_object_get(reply, "asks"), i, t) {
                 char deadline[32], age[32];
-                format_time(deadline, sizeof(deadline), json_integer_value(json_object_get(t, "deadline")));
+                cli_format_time(deadline, sizeof(deadline), json_integer_value(json_object_get(t, "deadline")));
                 snprintf(age, sizeof(age), "%" JSON_INTEGER_FORMAT "s",
                          json_integer_value(json_object_get(t, "age_ms")) / 1000);
                 printf("%-6" JSON_INTEGER_FORMAT " %-16s %-16s %-8s %-24s %-16s %-7s %s\n",
@@ -106,7 +79,7 @@ static int do_ls(const char *state, bool json) {
                 printf("\n%-6s %-16s %-16s %-8s %-24s %s\n", "GRANT", "FROM", "TO", "KIND", "OBJECT", "UNTIL");
                 json_array_foreach(json_object_get(reply, "grants"), i, t) {
                         char until[32];
-                        format_time(until, sizeof(until), json_integer_value(json_object_get(t, "until")));
+                        cli_format_time(until, sizeof(until), json_integer_value(json_object_get(t, "until")));
                         printf("%-6" JSON_INTEGER_FORMAT " %-16s %-16s %-8s %-24s %s\n",
                                json_integer_value(json_object_get(t, "id")), str(t, "from"), str(t, "to"),
                                str(t, "kind"), str(t, "object"), until);
@@ -129,7 +102,7 @@ static int do_answer(const char *state, const char *verb, const char *arg, const
         req = json_pack("{s:s, s:I, s:s}", "op", "ask-answer", "id", (json_int_t) id, "answer", how);
         if (req && dur)
                 json_object_set_new(req, "for", json_string(dur));
-        r = call(state, req, &reply);
+        r = cli_control_call("ask", state, req, &reply);
         if (r < 0) {
                 const char *e = json_string_value(json_object_get(reply, "error"));
                 if ((r != -ENOENT && r != -ECONNREFUSED) || e)

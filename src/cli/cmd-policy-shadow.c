@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "cli/control-call.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -81,7 +82,6 @@ int policy_verb_shadow(int argc, char **argv) {
                 {}
         };
         const char *state = "/run/shuttle", *group = NULL;
-        _cleanup_close_ int fd = -1;
         json_t *req = NULL, *files = NULL, *reply = NULL;
         bool json = false, clear = false, any = false;
         int opt, r;
@@ -143,15 +143,9 @@ int policy_verb_shadow(int argc, char **argv) {
                 }
                 json_object_set_new(req, "files", files);
         }
-        r = control_connect(state, &fd);
-        if (r == -ENOENT || r == -ECONNREFUSED) {
-                log_error("policy shadow: no broker is running on %s", state);
-                json_decref(req);
-                return 1;
-        }
-        if (r >= 0)
-                r = control_call(fd, req, &reply);
-        json_decref(req);
+        r = cli_control_call("policy shadow", state, req, &reply);
+        if ((r == -ENOENT || r == -ECONNREFUSED) && !reply)
+                return 1; /* no broker: said */
         if (r < 0 && !reply)
                 log_error_errno(r, "policy shadow: no answer from the broker on %s: %m", state);
         else if (json) {

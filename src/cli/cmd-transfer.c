@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cli/control-call.h"
 #include "cli/verb-options.h"
 #include "common/macro.h"
 #include "common/parse.h"
@@ -28,41 +29,12 @@ static const char transfer_usage[] =
         "      --state-dir DIR   runtime state (default /run/shuttle)\n"
         "  -h, --help            show this help\n";
 
-/* One control request; the reply (ok or not) in *ret_reply. */
-static int call(const char *state, json_t *req, json_t **ret_reply) {
-        _cleanup_close_ int fd = -1;
-        int r;
-
-        if (!req)
-                return log_oom();
-        r = control_connect(state, &fd);
-        if (r == -ENOENT || r == -ECONNREFUSED) {
-                json_decref(req);
-                log_error("transfer: no broker is running on %s", state);
-                return r;
-        }
-        if (r >= 0)
-                r = control_call(fd, req, ret_reply);
-        json_decref(req);
-        return r;
-}
-
-static void format_time(char *buf, size_t size, json_int_t t) {
-        struct tm tm;
-        time_t tt = (time_t) t;
-
-        if (t <= 0 || !gmtime_r(&tt, &tm))
-                snprintf(buf, size, "-");
-        else
-                strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int do_ls(const char *state, bool json) {
         json_t *reply = NULL, *list, *t;
         size_t i;
         int r;
 
-        r = call(state, json_pack("{s:s}", "op", "transfer-ls"), &reply);
+        r = cli_control_call("transfer", state, json_pack("{s:s}", "op", "transfer-ls"), &reply);
         if (r < 0) {
                 if (r != -ENOENT && r != -ECONNREFUSED)
                         log_error_errno(r, "transfer ls: %m");
@@ -82,7 +54,7 @@ static int do_ls(const char *state, bool json) {
                "AS");
         json_array_foreach(list, i, t) {
                 char until[32];
-                format_time(until, sizeof(until), json_integer_value(json_object_get(t, "until")));
+                cli_format_time(until, sizeof(until), json_integer_value(json_object_get(t, "until")));
                 printf("%-6" JSON_INTEGER_FORMAT " %-12s %-12s %-4s %-10s %-20s %-30s %s\n",
                        json_integer_value(json_object_get(t, "id")),
                        json_string_value(json_object_get(t, "from")), json_string_value(json_object_get(t, "to")),
@@ -105,7 +77,7 @@ static int do_revoke(const char *state, const char *arg) {
                 log_error("transfer revoke: '%s': expected a transfer id (see 'shuttlectl transfer ls')", arg);
                 return EXIT_USAGE;
         }
-        r = call(state, json_pack("{s:s, s:I}", "op", "transfer-revoke", "id", (json_int_t) id), &reply);
+        r = cli_control_call("transfer", state, json_pack("{s:s, s:I}", "op", "transfer-revoke", "id", (json_int_t) id), &reply);
         if (r < 0) {
                 const char *e = json_string_value(json_object_get(reply, "error"));
                 if (r != -ENOENT || e)
