@@ -61,7 +61,9 @@ typedef struct CgroupLimits {
         const char *cpus, *mems;  /* cpuset.cpus / cpuset.mems, NULL = inherit; not owned */
         /* Where the cgroup goes (OCI linux.cgroupsPath): NULL = shuttle/<name>
          * as described above; "/a/b" = a/b below each hierarchy's root (v1)
-         * or the root (v2); "a/b" = a/b below this process's own cgroup.
+         * or the root (v2); "a/b" = a/b below this process's own cgroup on
+         * v1, below the root on v2 (as for shuttle/<name>: our own v2 cgroup
+         * holds us, so it could not delegate controllers).
          * Missing parents are made (and left, as runc leaves them); the last
          * component replaces the name.  With a path, v1 also uses the cpu
          * and cpuset hierarchies where they exist.  Not owned. */
