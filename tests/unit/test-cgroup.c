@@ -883,6 +883,15 @@ static void test_v2_path_cpu(void **state) {
         assert_true(exists(t->root, "a/b"));
         cg = cgroup_free(cg);
 
+        /* relative: below the root too (our own v2 cgroup holds us) */
+        put(t->root, "self-cgroup", "0::/user.slice/me\n");
+        l = (CgroupLimits) { .path = "rel/x" };
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        assert_string_equal(cgroup_path(cg), PATH(leaf, t, "rel/x"));
+        assert_int_equal(cgroup_destroy(cg), 0);
+        assert_false(exists(leaf, "."));
+        cg = cgroup_free(cg);
+
         /* the extremes of the conversion */
         l = (CgroupLimits) { .cpu_shares = 2 };
         assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
