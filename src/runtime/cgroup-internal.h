@@ -43,6 +43,8 @@ typedef struct CgroupDir {
         int base_fd;
         int shuttle_fd;         /* -1 until created/opened */
         int fd;                 /* the leaf, -1 unless created */
+        int made_from;          /* the first component of the parent that this
+                                 * create made (-1: none), removed on failure */
 } CgroupDir;
 
 struct Cgroup {
@@ -52,7 +54,6 @@ struct Cgroup {
         char *parent;           /* below each base: "shuttle", or limits.path's
                                  * parents ("" for none) */
         bool custom;            /* parent comes from limits.path: never removed */
-        bool relative;          /* limits.path is relative (below our own cgroup) */
         size_t n_dirs;
         CgroupDir dirs[CGROUP_MAX_DIRS];
         const char *paths[CGROUP_MAX_DIRS + 1];

@@ -310,7 +310,6 @@ static int cg_set_path(Cgroup *cg, const char *path) {
         const char *p = path, *last;
         size_t n;
 
-        cg->relative = path[0] != '/';
         p += strspn(p, "/");
         if (!*p)
                 return -EINVAL;
@@ -411,6 +410,7 @@ int cg_add_dir(Cgroup *cg, unsigned mask, const char *base, int base_fd) {
                 .base_fd = base_fd,
                 .shuttle_fd = -1,
                 .fd = -1,
+                .made_from = -1,
         };
         cg->paths[cg->n_dirs - 1] = p;
         return 0;
@@ -433,7 +433,7 @@ static int open_shuttle(Cgroup *cg, CgroupDir *d, bool create, const char *subtr
         cur = fcntl(d->base_fd, F_DUPFD_CLOEXEC, 3);
         if (cur < 0)
                 return -errno;
-        while (*p) {
+        for (int depth = 0; *p; depth++) {
                 _cleanup_free_ char *comp = NULL;
                 size_t n = strcspn(p, "/");
                 int r, fd;
@@ -447,6 +447,8 @@ static int open_shuttle(Cgroup *cg, CgroupDir *d, bool create, const char *subtr
                         r = cg->ops->mkdir(cg->ops, cur, comp);
                         if (r < 0 && r != -EEXIST)
                                 return r;
+                        if (r == 0 && d->made_from < 0)
+                                d->made_from = depth;
                 }
                 fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (fd < 0)
@@ -602,6 +604,37 @@ int cgroup_check_limits(const char *root, const char *self_cgroup_file,
         return plan(cg, root, self_cgroup_file, &l, true, false, NULL, ret_controller);
 }
 
+/* After a failed create at a limits.path: the parents it made, deepest
+ * first (best effort: a concurrent create may be using them). */
+static void remove_made_parents(Cgroup *cg) {
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                CgroupDir *d = &cg->dirs[i];
+                int n = 0;
+
+                if (d->made_from < 0)
+                        continue;
+                for (const char *p = cg->parent; *p; n++) {
+                        p += strcspn(p, "/");
+                        p += strspn(p, "/");
+                }
+                for (int k = n; k > d->made_from; k--) {
+                        _cleanup_free_ char *prefix = NULL;
+                        const char *p = cg->parent;
+
+                        /* the first k components */
+                        for (int j = 0; j < k; j++) {
+                                p += strcspn(p, "/");
+                                if (j + 1 < k)
+                                        p += strspn(p, "/");
+                        }
+                        prefix = strndup(cg->parent, (size_t) (p - cg->parent));
+                        if (!prefix || cg->ops->rmdir(cg->ops, d->base_fd, prefix) < 0)
+                                break;
+                }
+                d->made_from = -1;
+        }
+}
+
 int cgroup_create_ops(const CgroupOps *ops, const char *root, const char *self_cgroup_file,
                       const char *name, const CgroupLimits *limits, Cgroup **ret) {
         _cleanup_cgroup_ Cgroup *cg = NULL;
@@ -646,7 +679,8 @@ int cgroup_create_ops(const CgroupOps *ops, const char *root, const char *self_c
 
 fail:
         /* All or nothing: remove what we made, report the first error. */
-        (void) cgroup_destroy(cg);
+        if (cgroup_destroy(cg) == 0 && cg->custom)
+                remove_made_parents(cg);
         return r;
 }
 

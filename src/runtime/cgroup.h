@@ -64,7 +64,8 @@ typedef struct CgroupLimits {
          * or the root (v2); "a/b" = a/b below this process's own cgroup on
          * v1, below the root on v2 (as for shuttle/<name>: our own v2 cgroup
          * holds us, so it could not delegate controllers).
-         * Missing parents are made (and left, as runc leaves them); the last
+         * Missing parents are made (and left after the container, as runc
+         * leaves them; removed again if cgroup_create() fails); the last
          * component replaces the name.  With a path, v1 also uses the cpu
          * and cpuset hierarchies where they exist.  Not owned. */
         const char *path;

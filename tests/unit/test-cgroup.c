@@ -883,6 +883,16 @@ static void test_v2_path_cpu(void **state) {
         assert_true(exists(t->root, "a/b"));
         cg = cgroup_free(cg);
 
+        /* a failed write: the leaf and the parents this create made go,
+         * the one that was there (a) stays */
+        fake.broken = "cpuset.mems";
+        l = (CgroupLimits) { .mems = "0", .path = "/a/new/deeper/c" };
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), -EISDIR);
+        assert_null(cg);
+        assert_false(exists(t->root, "a/new"));
+        assert_true(exists(t->root, "a/b"));
+        fake.broken = NULL;
+
         /* relative: below the root too (our own v2 cgroup holds us) */
         put(t->root, "self-cgroup", "0::/user.slice/me\n");
         l = (CgroupLimits) { .path = "rel/x" };
