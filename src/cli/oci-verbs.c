@@ -239,7 +239,7 @@ int oci_state_destroy(const char *verb, const OciState *st, OciStatus status) {
         }
         /* Whatever is left in its cgroups is killed with them. */
         for (char **p = st->cgroups; p && *p; p++) {
-                r = cgroup_remove_stale_path(*p);
+                r = cgroup_remove_path(*p);
                 if (r < 0 && r != -ENOENT) {
                         oci_error(verb, st->id, "removing the cgroup '%s': %s", *p, strerror(-r));
                         failed = 1;

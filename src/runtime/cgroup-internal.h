@@ -24,7 +24,7 @@ typedef struct CgroupOps {
 
 extern const CgroupOps cgroup_kernel_ops;
 
-#define CGROUP_MAX_DIRS 5
+#define CGROUP_MAX_DIRS 7
 
 enum {
         CG_MEMORY = 1 << 0,
@@ -32,22 +32,28 @@ enum {
         CG_CPU = 1 << 2,
         CG_FREEZER = 1 << 3,
         CG_DEVICES = 1 << 4,
+        CG_CPUSET = 1 << 5,
 };
 
 /* One directory of the container's cgroup: per hierarchy on v1, one on v2. */
 typedef struct CgroupDir {
         unsigned mask;          /* CG_* controllers it serves */
-        char *base;             /* the directory that holds "shuttle" */
-        char *path;             /* <base>/shuttle/<name> */
+        char *base;             /* the directory that holds "shuttle" (or limits.path) */
+        char *path;             /* <base>/<parent>/<name> */
         int base_fd;
         int shuttle_fd;         /* -1 until created/opened */
         int fd;                 /* the leaf, -1 unless created */
+        int made_from;          /* the first component of the parent that this
+                                 * create made (-1: none), removed on failure */
 } CgroupDir;
 
 struct Cgroup {
         CgroupVersion version;
         const CgroupOps *ops;
-        char *name;
+        char *name;             /* the leaf's name */
+        char *parent;           /* below each base: "shuttle", or limits.path's
+                                 * parents ("" for none) */
+        bool custom;            /* parent comes from limits.path: never removed */
         size_t n_dirs;
         CgroupDir dirs[CGROUP_MAX_DIRS];
         const char *paths[CGROUP_MAX_DIRS + 1];
@@ -60,6 +66,7 @@ int cgroup_create_ops(const CgroupOps *ops, const char *root, const char *self_c
 int cgroup_remove_stale_ops(const CgroupOps *ops, const char *root,
                             const char *self_cgroup_file, const char *name);
 int cgroup_remove_stale_path_ops(const CgroupOps *ops, const char *path);
+int cgroup_remove_path_ops(const CgroupOps *ops, const char *path);
 
 /* --- cgroup.c: helpers for the backends --- */
 

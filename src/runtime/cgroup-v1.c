@@ -22,6 +22,7 @@ static const struct {
         { CG_CPU, "cpu" },
         { CG_FREEZER, "freezer" },
         { CG_DEVICES, "devices" },
+        { CG_CPUSET, "cpuset" },
 };
 
 /* Finds controller in the /proc/self/cgroup format ("4:memory:/a/b",
@@ -91,7 +92,7 @@ static bool is_dir_at(int dirfd, const char *path) {
  * (cgroupfs mounted from a cgroup below the hierarchy's root, without a
  * cgroup namespace).  -ENOENT if the controller is not mounted. */
 static int resolve(const char *root, int root_fd, const char *self_text, const char *controller,
-                   char **ret_base, int *ret_fd) {
+                   bool top, char **ret_base, int *ret_fd) {
         _cleanup_free_ char *list = NULL, *path = NULL, *rel = NULL, *base = NULL;
         const char *hier;
         int r, fd;
@@ -110,7 +111,8 @@ static int resolve(const char *root, int root_fd, const char *self_text, const c
         if (!cgroup_path_is_sane(path))
                 return -EINVAL;
 
-        if (asprintf(&rel, "%s%s", hier, streq(path, "/") ? "" : path) < 0)
+        /* top: an absolute limits.path, taken from the hierarchy's root. */
+        if (asprintf(&rel, "%s%s", hier, top || streq(path, "/") ? "" : path) < 0)
                 return -ENOMEM;
         fd = openat(root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) {
@@ -150,11 +152,22 @@ int cgroup_v1_add_dirs(Cgroup *cg, const char *root, const char *self_cgroup_fil
                 _cleanup_close_ int fd = -1;
                 bool merged = false;
 
+                bool wanted = all_controllers || limits->path;
+                bool needed = true;
+
                 /* memory and pids always (to kill everything and see OOM
-                 * kills), cpu only for a cpu limit. */
-                if (v1_controllers[i].bit == CG_CPU && limits->cpu_quota_usec == 0 &&
-                    !all_controllers)
-                        continue;
+                 * kills), cpu and cpuset only for their limits or a
+                 * limits.path (where a caller will look for them). */
+                if (v1_controllers[i].bit == CG_CPU) {
+                        needed = limits->cpu_quota_usec > 0 || limits->cpu_shares > 0;
+                        if (!needed && !wanted)
+                                continue;
+                }
+                if (v1_controllers[i].bit == CG_CPUSET) {
+                        needed = limits->cpus || limits->mems;
+                        if (!needed && !wanted)
+                                continue;
+                }
                 /* freezer only when asked for (shuttle-oci pause), and
                  * only where there is one. */
                 if (v1_controllers[i].bit == CG_FREEZER && !limits->freezer && !all_controllers)
@@ -162,11 +175,12 @@ int cgroup_v1_add_dirs(Cgroup *cg, const char *root, const char *self_cgroup_fil
                 if (v1_controllers[i].bit == CG_DEVICES && !limits->has_devices && !all_controllers)
                         continue;
 
-                r = resolve(root, root_fd, self_text, v1_controllers[i].name, &base, &fd);
+                r = resolve(root, root_fd, self_text, v1_controllers[i].name,
+                            limits->path && limits->path[0] == '/', &base, &fd);
                 if (r == -ENOENT) {
                         /* Without a devices hierarchy the rules are not
                          * enforced: cgroup_enforces_devices() says so. */
-                        if (all_controllers || v1_controllers[i].bit == CG_FREEZER ||
+                        if (all_controllers || !needed || v1_controllers[i].bit == CG_FREEZER ||
                             v1_controllers[i].bit == CG_DEVICES)
                                 continue;
                         if (ret_missing)
@@ -252,6 +266,23 @@ int cgroup_v1_apply(Cgroup *cg, const CgroupLimits *limits) {
                         return r;
                 r = cg_write_u64(d->fd, "cpu.cfs_quota_us", limits->cpu_quota_usec);
                 if (r < 0)
+                        return r;
+        }
+        if (limits->cpu_shares > 0) {
+                d = cg_find_dir(cg, CG_CPU);
+                if (!d)
+                        return -ENOENT;
+                r = cg_write_u64(d->fd, "cpu.shares", limits->cpu_shares);
+                if (r < 0)
+                        return r;
+        }
+        if (limits->cpus || limits->mems) {
+                d = cg_find_dir(cg, CG_CPUSET);
+                if (!d)
+                        return -ENOENT;
+                if (limits->cpus && (r = cg_write(d->fd, "cpuset.cpus", limits->cpus)) < 0)
+                        return r;
+                if (limits->mems && (r = cg_write(d->fd, "cpuset.mems", limits->mems)) < 0)
                         return r;
         }
         return 0;

@@ -19,11 +19,13 @@ static const struct {
         { CG_MEMORY, "memory" },
         { CG_PIDS, "pids" },
         { CG_CPU, "cpu" },
+        { CG_CPUSET, "cpuset" },
 };
 
 static unsigned needed_mask(const CgroupLimits *l) {
         return (l->memory_bytes > 0 ? CG_MEMORY : 0) | (l->pids_max > 0 ? CG_PIDS : 0) |
-               (l->cpu_quota_usec > 0 ? CG_CPU : 0);
+               (l->cpu_quota_usec > 0 || l->cpu_shares > 0 ? CG_CPU : 0) |
+               (l->cpus || l->mems ? CG_CPUSET : 0);
 }
 
 int cgroup_v2_prepare(Cgroup *cg, const char *root, const CgroupLimits *limits,
@@ -38,7 +40,7 @@ int cgroup_v2_prepare(Cgroup *cg, const char *root, const CgroupLimits *limits,
                 return -errno;
 
         if (mask != 0) {
-                char buf[64] = "";
+                char buf[96] = "";
 
                 r = cg_read(root_fd, "cgroup.controllers", &available);
                 if (r < 0)
@@ -118,6 +120,16 @@ int cgroup_v2_apply(Cgroup *cg, const CgroupLimits *limits) {
                 if (r < 0)
                         return r;
         }
+        if (limits->cpu_shares > 0) {
+                /* runc's and crun's conversion: 2..262144 onto 1..10000. */
+                r = cg_write_u64(d->fd, "cpu.weight", 1 + ((limits->cpu_shares - 2) * 9999) / 262142);
+                if (r < 0)
+                        return r;
+        }
+        if (limits->cpus && (r = cg_write(d->fd, "cpuset.cpus", limits->cpus)) < 0)
+                return r;
+        if (limits->mems && (r = cg_write(d->fd, "cpuset.mems", limits->mems)) < 0)
+                return r;
         return 0;
 }
 

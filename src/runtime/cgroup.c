@@ -288,9 +288,84 @@ static Cgroup *cg_new(const CgroupOps *ops, CgroupVersion version, const char *n
                 free(cg);
                 return NULL;
         }
+        cg->parent = strdup("shuttle");
+        if (!cg->parent) {
+                free(cg->name);
+                free(cg);
+                return NULL;
+        }
         cg->ops = ops;
         cg->version = version;
         return cg;
+}
+
+/* Is s one sane path component (what may be joined onto a cgroup)? */
+static bool component_is_sane(const char *s, size_t n) {
+        return n > 0 && n < 256 && !(n == 1 && s[0] == '.') && !(n == 2 && strneq(s, "..", 2));
+}
+
+/* limits.path: "/a/b/c" or "a/b/c" → parent "a/b", name "c". */
+static int cg_set_path(Cgroup *cg, const char *path) {
+        _cleanup_free_ char *parent = NULL, *name = NULL;
+        const char *p = path, *last;
+        size_t n;
+
+        p += strspn(p, "/");
+        if (!*p)
+                return -EINVAL;
+        for (const char *q = p; *q;) {
+                n = strcspn(q, "/");
+                if (!component_is_sane(q, n))
+                        return -EINVAL;
+                q += n;
+                q += strspn(q, "/");
+        }
+        n = strlen(p);
+        while (n > 0 && p[n - 1] == '/')
+                n--;
+        last = p + n;
+        while (last > p && last[-1] != '/')
+                last--;
+        name = strndup(last, (size_t) (p + n - last));
+        n = (size_t) (last - p);
+        while (n > 0 && p[n - 1] == '/')
+                n--;
+        parent = strndup(p, n);
+        if (!name || !parent)
+                return -ENOMEM;
+        free(cg->name);
+        cg->name = TAKE_PTR(name);
+        free(cg->parent);
+        cg->parent = TAKE_PTR(parent);
+        cg->custom = true;
+        return 0;
+}
+
+/* v1 cpuset: a new cgroup's cpuset.cpus and cpuset.mems start empty, and no
+ * task may join it until they are set: copy the parent's down (as runc). */
+static int cpuset_copy_down(int parent_fd, int child_fd) {
+        static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *mine = NULL, *theirs = NULL;
+                int r;
+
+                r = cg_read(child_fd, files[i], &mine);
+                if (r < 0)
+                        return r == -ENOENT ? 0 : r;
+                if (mine[strspn(mine, " \n")] != '\0')
+                        continue;
+                r = cg_read(parent_fd, files[i], &theirs);
+                if (r < 0)
+                        return r;
+                theirs[strcspn(theirs, "\n")] = '\0';
+                if (!theirs[0])
+                        continue;
+                r = cg_write(child_fd, files[i], theirs);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 Cgroup *cgroup_free(Cgroup *cg) {
@@ -307,6 +382,7 @@ Cgroup *cgroup_free(Cgroup *cg) {
                 free(d->path);
         }
         free(cg->name);
+        free(cg->parent);
         free(cg);
         errno = saved;
         return NULL;
@@ -321,8 +397,8 @@ int cg_add_dir(Cgroup *cg, unsigned mask, const char *base, int base_fd) {
         b = strdup(base);
         if (!b)
                 return -ENOMEM;
-        if (asprintf(&p, "%s%sshuttle/%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
-                     cg->name) < 0) {
+        if (asprintf(&p, "%s%s%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
+                     cg->parent, cg->parent[0] ? "/" : "", cg->name) < 0) {
                 free(b);
                 return -ENOMEM;
         }
@@ -334,6 +410,7 @@ int cg_add_dir(Cgroup *cg, unsigned mask, const char *base, int base_fd) {
                 .base_fd = base_fd,
                 .shuttle_fd = -1,
                 .fd = -1,
+                .made_from = -1,
         };
         cg->paths[cg->n_dirs - 1] = p;
         return 0;
@@ -346,19 +423,55 @@ CgroupDir *cg_find_dir(Cgroup *cg, unsigned controller) {
         return NULL;
 }
 
-static int open_shuttle(Cgroup *cg, CgroupDir *d, bool create) {
-        int r, fd;
+/* Opens (with create: makes first) cg->parent below d's base, one
+ * component at a time; with create, each made component gets
+ * subtree_control (v2) or its parent's cpuset (v1). */
+static int open_shuttle(Cgroup *cg, CgroupDir *d, bool create, const char *subtree_control) {
+        _cleanup_close_ int cur = -1;
+        const char *p = cg->parent;
 
-        if (create) {
-                r = cg->ops->mkdir(cg->ops, d->base_fd, "shuttle");
-                if (r < 0 && r != -EEXIST)
-                        return r;
-        }
-        fd = openat(d->base_fd, "shuttle", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
+        cur = fcntl(d->base_fd, F_DUPFD_CLOEXEC, 3);
+        if (cur < 0)
                 return -errno;
+        for (int depth = 0; *p; depth++) {
+                _cleanup_free_ char *comp = NULL;
+                size_t n = strcspn(p, "/");
+                int r, fd;
+
+                comp = strndup(p, n);
+                if (!comp)
+                        return -ENOMEM;
+                p += n;
+                p += strspn(p, "/");
+                if (create) {
+                        r = cg->ops->mkdir(cg->ops, cur, comp);
+                        if (r < 0 && r != -EEXIST)
+                                return r;
+                        if (r == 0 && d->made_from < 0)
+                                d->made_from = depth;
+                }
+                fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return -errno;
+                if (create && cg->version == CGROUP_V1 && d->mask & CG_CPUSET) {
+                        r = cpuset_copy_down(cur, fd);
+                        if (r < 0) {
+                                safe_close(fd);
+                                return r;
+                        }
+                }
+                if (create && subtree_control) {
+                        r = cg_write(fd, "cgroup.subtree_control", subtree_control);
+                        if (r < 0) {
+                                safe_close(fd);
+                                return r;
+                        }
+                }
+                safe_close(cur);
+                cur = fd;
+        }
         safe_close(d->shuttle_fd);
-        d->shuttle_fd = fd;
+        d->shuttle_fd = TAKE_FD(cur);
         return 0;
 }
 
@@ -366,19 +479,11 @@ int cg_dir_create(Cgroup *cg, CgroupDir *d, const char *subtree_control) {
         for (unsigned attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
                 int r, fd;
 
-                r = open_shuttle(cg, d, true);
-                if (r == -ENOENT)
+                r = open_shuttle(cg, d, true, subtree_control);
+                if (r == -ENOENT || r == -ENODEV) /* parent removed under us */
                         continue;
                 if (r < 0)
                         return r;
-
-                if (subtree_control) {
-                        r = cg_write(d->shuttle_fd, "cgroup.subtree_control", subtree_control);
-                        if (r == -ENOENT || r == -ENODEV) /* parent removed under us */
-                                continue;
-                        if (r < 0)
-                                return r;
-                }
 
                 /* A directory of the same name: a leftover of a crash (the
                  * caller made sure no live container has this name) unless
@@ -412,6 +517,11 @@ int cg_dir_create(Cgroup *cg, CgroupDir *d, const char *subtree_control) {
                         return r;
                 }
                 d->fd = fd;
+                if (cg->version == CGROUP_V1 && d->mask & CG_CPUSET) {
+                        r = cpuset_copy_down(d->shuttle_fd, d->fd);
+                        if (r < 0)
+                                return r;
+                }
                 return 0;
         }
         return -EBUSY;
@@ -448,6 +558,8 @@ int cgroup_probe(const char *root, CgroupVersion *ret) {
 static int normalize_limits(const CgroupLimits *in, CgroupLimits *out) {
         CgroupLimits l = in ? *in : (CgroupLimits) {};
 
+        if (l.cpu_shares > 0 && (l.cpu_shares < 2 || l.cpu_shares > 262144))
+                return -EINVAL;
         if (l.cpu_quota_usec > 0) {
                 if (l.cpu_period_usec == 0)
                         l.cpu_period_usec = 100000;
@@ -492,6 +604,37 @@ int cgroup_check_limits(const char *root, const char *self_cgroup_file,
         return plan(cg, root, self_cgroup_file, &l, true, false, NULL, ret_controller);
 }
 
+/* After a failed create at a limits.path: the parents it made, deepest
+ * first (best effort: a concurrent create may be using them). */
+static void remove_made_parents(Cgroup *cg) {
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                CgroupDir *d = &cg->dirs[i];
+                int n = 0;
+
+                if (d->made_from < 0)
+                        continue;
+                for (const char *p = cg->parent; *p; n++) {
+                        p += strcspn(p, "/");
+                        p += strspn(p, "/");
+                }
+                for (int k = n; k > d->made_from; k--) {
+                        _cleanup_free_ char *prefix = NULL;
+                        const char *p = cg->parent;
+
+                        /* the first k components */
+                        for (int j = 0; j < k; j++) {
+                                p += strcspn(p, "/");
+                                if (j + 1 < k)
+                                        p += strspn(p, "/");
+                        }
+                        prefix = strndup(cg->parent, (size_t) (p - cg->parent));
+                        if (!prefix || cg->ops->rmdir(cg->ops, d->base_fd, prefix) < 0)
+                                break;
+                }
+                d->made_from = -1;
+        }
+}
+
 int cgroup_create_ops(const CgroupOps *ops, const char *root, const char *self_cgroup_file,
                       const char *name, const CgroupLimits *limits, Cgroup **ret) {
         _cleanup_cgroup_ Cgroup *cg = NULL;
@@ -511,6 +654,11 @@ int cgroup_create_ops(const CgroupOps *ops, const char *root, const char *self_c
         cg = cg_new(ops, v, name);
         if (!cg)
                 return -ENOMEM;
+        if (l.path) {
+                r = cg_set_path(cg, l.path);
+                if (r < 0)
+                        return r;
+        }
 
         /* Everything that can be checked is checked before the first mkdir. */
         r = plan(cg, root, self_cgroup_file, &l, false, false, &subtree, NULL);
@@ -531,7 +679,8 @@ int cgroup_create_ops(const CgroupOps *ops, const char *root, const char *self_c
 
 fail:
         /* All or nothing: remove what we made, report the first error. */
-        (void) cgroup_destroy(cg);
+        if (cgroup_destroy(cg) == 0 && cg->custom)
+                remove_made_parents(cg);
         return r;
 }
 
@@ -663,7 +812,7 @@ int cgroup_destroy(Cgroup *cg) {
                         }
                         d->fd = safe_close(d->fd);
                 }
-                if (d->shuttle_fd >= 0) {
+                if (d->shuttle_fd >= 0 && !cg->custom) {
                         /* Shared by all containers: gone once the last one
                          * is, so an outer cgroup (ours, on v1) can be removed
                          * by whoever made it.  Busy or already gone is fine;
@@ -697,7 +846,7 @@ int cgroup_remove_stale_ops(const CgroupOps *ops, const char *root, const char *
         for (size_t i = 0; i < cg->n_dirs; i++) {
                 CgroupDir *d = &cg->dirs[i];
 
-                r = open_shuttle(cg, d, false);
+                r = open_shuttle(cg, d, false, NULL);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
@@ -722,25 +871,27 @@ int cgroup_remove_stale(const char *root, const char *self_cgroup_file, const ch
         return cgroup_remove_stale_ops(&cgroup_kernel_ops, root, self_cgroup_file, name);
 }
 
-int cgroup_remove_stale_path_ops(const CgroupOps *ops, const char *path) {
+static int remove_path(const CgroupOps *ops, const char *path, bool any) {
         _cleanup_cgroup_ Cgroup *cg = NULL;
         _cleanup_free_ char *base = NULL;
         _cleanup_close_ int base_fd = -1;
         const char *name, *slash;
-        bool found;
+        bool found, custom;
         CgroupDir *d;
         int r;
 
-        /* Only ".../shuttle/<valid name>" */
+        /* ".../shuttle/<valid name>", or the leaf of a limits.path (whose
+         * parents are left alone). */
         name = strrchr(path, '/');
-        if (!name || !container_name_is_valid(name + 1))
+        if (!name || !component_is_sane(name + 1, strlen(name + 1)))
                 return -EINVAL;
         slash = name;
         name++;
-        if ((size_t) (slash - path) < STRLEN("/shuttle") ||
-            !strneq(slash - STRLEN("/shuttle"), "/shuttle", STRLEN("/shuttle")))
+        custom = !container_name_is_valid(name) || (size_t) (slash - path) < STRLEN("/shuttle") ||
+                 !strneq(slash - STRLEN("/shuttle"), "/shuttle", STRLEN("/shuttle"));
+        if (custom && !any)
                 return -EINVAL;
-        base = strndup(path, (size_t) (slash - path) - STRLEN("/shuttle"));
+        base = strndup(path, (size_t) (slash - path) - (custom ? 0 : STRLEN("/shuttle")));
         if (!base)
                 return -ENOMEM;
         if (base[0] == '\0') {
@@ -757,13 +908,17 @@ int cgroup_remove_stale_path_ops(const CgroupOps *ops, const char *path) {
         cg = cg_new(ops, cg_file_exists(base_fd, "cgroup.controllers") ? CGROUP_V2 : CGROUP_V1, name);
         if (!cg)
                 return -ENOMEM;
+        if (custom) {
+                cg->custom = true;
+                cg->parent[0] = '\0';
+        }
         r = cg_add_dir(cg, 0, base, base_fd);
         if (r < 0)
                 return r;
         TAKE_FD(base_fd);
         d = &cg->dirs[0];
 
-        r = open_shuttle(cg, d, false);
+        r = open_shuttle(cg, d, false, NULL);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
         d->fd = openat(d->shuttle_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -774,7 +929,15 @@ int cgroup_remove_stale_path_ops(const CgroupOps *ops, const char *path) {
         return r < 0 ? r : found;
 }
 
-int cgroup_remove_stale_path(const char *path) {
+int cgroup_remove_stale_path_ops(const CgroupOps *ops, const char *path) {
+        return remove_path(ops, path, false);
+}
+
+int cgroup_remove_path_ops(const CgroupOps *ops, const char *path) {
+        return remove_path(ops, path, true);
+}
+
+static int on_cgroupfs(const char *path) {
         struct statfs sfs;
 
         /* The path comes from a state file: act only on a cgroupfs. */
@@ -782,7 +945,19 @@ int cgroup_remove_stale_path(const char *path) {
                 return errno == ENOENT ? 0 : -errno;
         if (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
                 return -EINVAL;
-        return cgroup_remove_stale_path_ops(&cgroup_kernel_ops, path);
+        return 1;
+}
+
+int cgroup_remove_stale_path(const char *path) {
+        int r = on_cgroupfs(path);
+
+        return r <= 0 ? r : cgroup_remove_stale_path_ops(&cgroup_kernel_ops, path);
+}
+
+int cgroup_remove_path(const char *path) {
+        int r = on_cgroupfs(path);
+
+        return r <= 0 ? r : cgroup_remove_path_ops(&cgroup_kernel_ops, path);
 }
 
 int cgroup_freeze_path(const char *const *paths, bool freeze) {

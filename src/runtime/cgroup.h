@@ -56,6 +56,19 @@ typedef struct CgroupLimits {
                                    * skipped where there is no pids controller */
         uint64_t cpu_quota_usec;  /* 0 = no limit; else >= 1000 */
         uint64_t cpu_period_usec; /* 0 = default (100000); else 1000..1000000 */
+        uint64_t cpu_shares;      /* 0 = unset; else 2..262144 (v1 cpu.shares; v2
+                                   * cpu.weight = 1 + (shares - 2) * 9999 / 262142) */
+        const char *cpus, *mems;  /* cpuset.cpus / cpuset.mems, NULL = inherit; not owned */
+        /* Where the cgroup goes (OCI linux.cgroupsPath): NULL = shuttle/<name>
+         * as described above; "/a/b" = a/b below each hierarchy's root (v1)
+         * or the root (v2); "a/b" = a/b below this process's own cgroup on
+         * v1, below the root on v2 (as for shuttle/<name>: our own v2 cgroup
+         * holds us, so it could not delegate controllers).
+         * Missing parents are made (and left after the container, as runc
+         * leaves them; removed again if cgroup_create() fails); the last
+         * component replaces the name.  With a path, v1 also uses the cpu
+         * and cpuset hierarchies where they exist.  Not owned. */
+        const char *path;
         bool freezer;             /* v1: a directory in the freezer hierarchy too, where
                                    * there is one (v2 always has cgroup.freeze) */
         /* The devices the container may use (v1 devices controller; v2
@@ -93,7 +106,8 @@ int cgroup_check_limits(const char *root, const char *self_cgroup_file,
                         const CgroupLimits *limits, const char **ret_controller);
 
 /* Creates the container's cgroup and writes the limits.
- * -EINVAL: invalid name (see container_name_is_valid()) or limits.
+ * -EINVAL: invalid name (see container_name_is_valid()) or limits (a
+ *   limits.path with an empty, "." or ".." component).
  * -EOPNOTSUPP: no known cgroup layout, or a needed controller is missing.
  * -EBUSY: a cgroup of that name exists and still holds processes (a running
  *   container, or a crash leftover: cgroup_remove_stale() clears those).  An
@@ -160,6 +174,11 @@ int cgroup_remove_stale(const char *root, const char *self_cgroup_file, const ch
  * removes `shuttle` too if it is left empty.  0 if it was already gone, 1 if
  * removed. */
 int cgroup_remove_stale_path(const char *path);
+/* The same for any directory on a cgroupfs, for a cgroup made at a
+ * limits.path (shuttle-oci's linux.cgroupsPath, recorded in its own
+ * state): removes it and everything below it, leaves its parents (as runc
+ * does); ".../shuttle/<valid name>" is treated as above. */
+int cgroup_remove_path(const char *path);
 
 /* ---- an invocation's own cgroup ----
  *

@@ -57,6 +57,9 @@ void container_config_done(ContainerConfig *c) {
         free(c->workdir);
         free(c->rlimits);
         free((void *) c->limits.devices);
+        free((void *) c->limits.path);
+        free((void *) c->limits.cpus);
+        free((void *) c->limits.mems);
         for (size_t i = 0; i < c->n_volumes; i++) {
                 free(c->volumes[i].source);
                 free(c->volumes[i].destination);

@@ -101,7 +101,8 @@ struct ContainerConfig {
         uint64_t caps_add;
         uint64_t caps_drop;
 
-        CgroupLimits limits; /* limits.devices is freed with the configuration */
+        CgroupLimits limits; /* limits.devices, .path, .cpus and .mems are freed
+                              * with the configuration */
         RlimitSpec *rlimits;
         size_t n_rlimits;
 

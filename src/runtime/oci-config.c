@@ -391,7 +391,9 @@ static int device_rules_from_spec(const OciSpec *s, ContainerConfig *c) {
         return 0;
 }
 
-static int resources_from_spec(const OciResources *res, ContainerConfig *c, char *err, size_t errlen) {
+static int resources_from_spec(const OciSpec *s, ContainerConfig *c, char *err, size_t errlen) {
+        const OciResources *res = &s->resources;
+
         /* pause and resume need a freezer; no default pids limit (the
          * caller's, e.g. podman's pids_limit, is in the spec). */
         c->limits = (CgroupLimits){ .freezer = true };
@@ -408,6 +410,34 @@ static int resources_from_spec(const OciResources *res, ContainerConfig *c, char
                                 return bad(err, errlen, "linux.resources.cpu.period: not within 1000..1000000");
                         c->limits.cpu_period_usec = res->cpu_period;
                 }
+        }
+        if (res->has_cpu_shares && res->cpu_shares > 0) {
+                if (res->cpu_shares < 2 || res->cpu_shares > 262144)
+                        return bad(err, errlen, "linux.resources.cpu.shares: not within 2..262144");
+                c->limits.cpu_shares = res->cpu_shares;
+        }
+        if (res->cpu_cpus && res->cpu_cpus[0] && !(c->limits.cpus = strdup(res->cpu_cpus)))
+                return -ENOMEM;
+        if (res->cpu_mems && res->cpu_mems[0] && !(c->limits.mems = strdup(res->cpu_mems)))
+                return -ENOMEM;
+        /* linux.cgroupsPath: "/a/b" from each hierarchy's root, "a/b"
+         * below our own cgroup (as runc); no "." or ".." components. */
+        if (s->cgroups_path && s->cgroups_path[0]) {
+                const char *p = s->cgroups_path;
+
+                for (p += strspn(p, "/"); *p;) {
+                        size_t n = strcspn(p, "/");
+
+                        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.') || n > 255)
+                                return bad(err, errlen, "linux.cgroupsPath: '%s': '.', '..' or a name over 255 bytes",
+                                           s->cgroups_path);
+                        p += n;
+                        p += strspn(p, "/");
+                }
+                if (s->cgroups_path[strspn(s->cgroups_path, "/")] == '\0')
+                        return bad(err, errlen, "linux.cgroupsPath: '%s': names no cgroup", s->cgroups_path);
+                if (!(c->limits.path = strdup(s->cgroups_path)))
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -460,7 +490,7 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                 if (!(c->domainname = strdup(s->domainname)))
                         return -ENOMEM;
         }
-        r = resources_from_spec(&s->resources, c, err, errlen);
+        r = resources_from_spec(s, c, err, errlen);
         if (r < 0)
                 return r;
         r = device_rules_from_spec(s, c);

@@ -67,7 +67,7 @@ JSON
 state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
-plan 57
+plan 61
 
 # ---- create, state, start, kill TERM, delete, with the exit status reaped ----
 B=$T/b1
@@ -212,6 +212,23 @@ sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"hostname"/' "$B12/config
 check_status "the config.json of spec runs" 0 oci run --bundle "$B12" c12
 check_status "spec never overwrites a config.json" 1 oci spec --bundle "$B12"
 check_match "features says which spec versions it reads" '"ociVersionMax": ?"1\.' "$(oci features | tr -d '\n')"
+
+# ---- linux.cgroupsPath (absolute) with cpu shares and a cpuset ----
+# From each hierarchy's root; the parent this test names is its own, made
+# by create, left by delete (as runc), removed here.
+CGP=shuttle-test-ocicg-$$
+B9=$T/b9
+make_bundle "$B9" false '["sh", "-c", "touch /shared/started; exec sleep 1000"]' ", \"cgroupsPath\": \"/$CGP/c9\""
+sed -i 's/"pids": { "limit": 77 } }/"pids": { "limit": 77 }, "cpu": { "shares": 512, "cpus": "0" } }/' "$B9/config.json"
+"$SUB" "$OCI" --root "$ROOT" create --bundle "$B9" c9 \; "$OCI" --root "$ROOT" start c9 \; \
+        sh -c "i=0; while [ ! -e '$B9/shared/started' ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i+1)); done; cat /sys/fs/cgroup/cpu/$CGP/c9/cpu.shares /sys/fs/cgroup/cpuset/$CGP/c9/cpuset.cpus > '$T/cg9' 2>&1; cat /sys/fs/cgroup/memory/$CGP/c9/cgroup.procs > '$T/procs9' 2>&1; cat '$ROOT/c9/state.json' > '$T/state9'; '$OCI' --root '$ROOT' state c9 > '$T/st9'" \; \
+        "$OCI" --root "$ROOT" delete --force c9 > "$T/reaped9"
+PID9=$(sed -n 's/.*"pid": \([0-9]*\),.*/\1/p' "$T/st9")
+check_eq "cgroupsPath: cpu.shares and cpuset.cpus written at /sys/fs/cgroup/{cpu,cpuset}/PATH" "512 0" "$(tr '\n' ' ' < "$T/cg9" | sed 's/ $//')"
+check_match "... the container's process is in the memory cgroup at PATH" "^$PID9\$" "$(cat "$T/procs9")"
+check_match "... and the state records it" "/sys/fs/cgroup/memory/$CGP/c9" "$(cat "$T/state9")"
+check_eq "delete --force removes the cgroup at PATH in every hierarchy" "" "$(ls -d /sys/fs/cgroup/*/"$CGP"/c9 2>/dev/null)"
+for d in /sys/fs/cgroup/*/"$CGP"; do [ -d "$d" ] && rmdir "$d"; done
 
 # ---- run in the foreground: the container's status, nothing left ----
 B6=$T/b6

@@ -64,6 +64,10 @@ static int fake_mkdir(const CgroupOps *ops _unused_, int dirfd, const char *name
                 fake_file(fd, "pids.max", "");
                 fake_file(fd, "cpu.cfs_period_us", "");
                 fake_file(fd, "cpu.cfs_quota_us", "");
+                fake_file(fd, "cpu.shares", "1024");
+                /* v1 cpuset: empty in a new cgroup */
+                fake_file(fd, "cpuset.cpus", "");
+                fake_file(fd, "cpuset.mems", "");
                 return 0;
         }
 
@@ -89,8 +93,14 @@ static int fake_mkdir(const CgroupOps *ops _unused_, int dirfd, const char *name
         }
         if (cg_list_has(controllers, "pids"))
                 fake_file(fd, "pids.max", "");
-        if (cg_list_has(controllers, "cpu"))
+        if (cg_list_has(controllers, "cpu")) {
                 fake_file(fd, "cpu.max", "");
+                fake_file(fd, "cpu.weight", "100");
+        }
+        if (cg_list_has(controllers, "cpuset")) {
+                fake_file(fd, "cpuset.cpus", "");
+                fake_file(fd, "cpuset.mems", "");
+        }
         return 0;
 }
 
@@ -753,6 +763,159 @@ static void test_v1_stale_path(void **state) {
         cgroup_free(other);
 }
 
+/* ---- linux.cgroupsPath and cpu shares/cpusets ---- */
+
+/* v1, absolute: from each hierarchy's top (not below our own memory
+ * cgroup), in cpu and cpuset too; cpuset copied down to the parents. */
+static void test_v1_path_absolute(void **state) {
+        Tree *t = *state;
+        Cgroup *cg = NULL;
+        char mem[256], pids[256], cpu[256], cpuset[256], p[256];
+        CgroupLimits l = { .memory_bytes = 8192, .cpu_shares = 512, .cpus = "1", .path = "/ct/abc" };
+
+        sub(t, "cpuset");
+        put(PATH(p, t, "cpuset"), "cpuset.cpus", "0-1\n");
+        put(p, "cpuset.mems", "0\n");
+        put(t->root, "self-cgroup",
+            "8:pids:/\n5:cpuset:/\n4:memory:/process_api/abc\n2:cpu,cpuacct:/\n0::/\n");
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        PATH(mem, t, "memory/ct/abc");
+        PATH(pids, t, "pids/ct/abc");
+        PATH(cpu, t, "cpu,cpuacct/ct/abc");
+        PATH(cpuset, t, "cpuset/ct/abc");
+        assert_string_equal(cgroup_paths(cg)[0], mem);
+        assert_string_equal(cgroup_paths(cg)[1], pids);
+        assert_string_equal(cgroup_paths(cg)[2], cpu);
+        assert_string_equal(cgroup_paths(cg)[3], cpuset);
+        assert_null(cgroup_paths(cg)[4]);
+        assert_file(mem, "memory.limit_in_bytes", "8192");
+        assert_file(cpu, "cpu.shares", "512");
+        assert_file(cpu, "cpu.cfs_quota_us", ""); /* no quota asked */
+        assert_file(cpuset, "cpuset.cpus", "1");
+        assert_file(cpuset, "cpuset.mems", "0");
+        assert_file(PATH(p, t, "cpuset/ct"), "cpuset.cpus", "0-1");
+        assert_file(p, "cpuset.mems", "0");
+
+        /* destroy removes the leaf, leaves the parents (as runc) */
+        assert_int_equal(cgroup_destroy(cg), 0);
+        assert_false(exists(mem, "."));
+        assert_false(exists(cpuset, "."));
+        assert_true(exists(t->root, "memory/ct"));
+        assert_true(exists(t->root, "cpuset/ct"));
+        cg = cgroup_free(cg);
+
+        /* after a crash: its recorded paths, removed by path */
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        cg = cgroup_free(cg);
+        assert_int_equal(cgroup_remove_stale_path_ops(&fake_ops, mem), -EINVAL); /* not shuttle/<name> */
+        assert_true(exists(mem, "."));
+        assert_int_equal(cgroup_remove_path_ops(&fake_ops, mem), 1);
+        assert_int_equal(cgroup_remove_path_ops(&fake_ops, cpuset), 1);
+        assert_false(exists(mem, "."));
+        assert_false(exists(cpuset, "."));
+        assert_true(exists(t->root, "memory/ct"));
+        assert_int_equal(cgroup_remove_path_ops(&fake_ops, mem), 0);
+        assert_int_equal(cgroup_remove_path_ops(&fake_ops, PATH(p, t, "memory/..")), -EINVAL);
+}
+
+/* v1, relative: below our own cgroup in each hierarchy; a hierarchy that
+ * is not there (cpuset here) is left out unless a limit needs it. */
+static void test_v1_path_relative(void **state) {
+        Tree *t = *state;
+        Cgroup *cg = NULL;
+        char p[256];
+        CgroupLimits l = { .path = "ct/abc" };
+
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        assert_string_equal(cgroup_paths(cg)[0], PATH(p, t, "memory/process_api/abc/ct/abc"));
+        assert_string_equal(cgroup_paths(cg)[1], PATH(p, t, "pids/ct/abc"));
+        assert_string_equal(cgroup_paths(cg)[2], PATH(p, t, "cpu,cpuacct/ct/abc"));
+        assert_null(cgroup_paths(cg)[3]);
+        assert_int_equal(cgroup_destroy(cg), 0);
+        assert_false(exists(t->root, "memory/process_api/abc/ct/abc"));
+        assert_true(exists(t->root, "memory/process_api/abc/ct"));
+        cg = cgroup_free(cg);
+
+        l.cpus = "0";
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), -EOPNOTSUPP);
+        assert_null(cg);
+}
+
+static void test_path_invalid(void **state) {
+        Tree *t = *state;
+        Cgroup *cg = NULL;
+        static const char *const bad[] = { "/", "", "/a/../b", "a/./b", "..", "/a//..", NULL };
+
+        for (const char *const *b = bad; *b; b++) {
+                CgroupLimits l = { .path = *b };
+
+                if (cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg) != -EINVAL)
+                        fail_msg("path '%s' accepted", *b);
+                assert_null(cg);
+        }
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x",
+                                           &(CgroupLimits) { .cpu_shares = 1 }, &cg), -EINVAL);
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x",
+                                           &(CgroupLimits) { .cpu_shares = 262145 }, &cg), -EINVAL);
+        assert_false(exists(t->root, "memory/a"));
+        assert_false(exists(t->root, "pids/shuttle"));
+}
+
+/* v2: the path below the root, controllers enabled on the way down; shares
+ * as cpu.weight (runc's formula), cpuset.cpus/mems. */
+static void test_v2_path_cpu(void **state) {
+        Tree *t = *state;
+        Cgroup *cg = NULL;
+        char leaf[256], p[256];
+        CgroupLimits l = { .cpu_shares = 1024, .cpus = "0", .mems = "0", .path = "/a/b/c" };
+
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        PATH(leaf, t, "a/b/c");
+        assert_string_equal(cgroup_path(cg), leaf);
+        assert_file(t->root, "cgroup.subtree_control", "+cpu +cpuset");
+        assert_file(PATH(p, t, "a"), "cgroup.subtree_control", "+cpu +cpuset");
+        assert_file(PATH(p, t, "a/b"), "cgroup.subtree_control", "+cpu +cpuset");
+        assert_file(leaf, "cpu.weight", "39"); /* 1 + (1024 - 2) * 9999 / 262142 */
+        assert_file(leaf, "cpuset.cpus", "0");
+        assert_file(leaf, "cpuset.mems", "0");
+        assert_int_equal(cgroup_destroy(cg), 0);
+        assert_false(exists(leaf, "."));
+        assert_true(exists(t->root, "a/b"));
+        cg = cgroup_free(cg);
+
+        /* a failed write: the leaf and the parents this create made go,
+         * the one that was there (a) stays */
+        fake.broken = "cpuset.mems";
+        l = (CgroupLimits) { .mems = "0", .path = "/a/new/deeper/c" };
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), -EISDIR);
+        assert_null(cg);
+        assert_false(exists(t->root, "a/new"));
+        assert_true(exists(t->root, "a/b"));
+        fake.broken = NULL;
+
+        /* relative: below the root too (our own v2 cgroup holds us) */
+        put(t->root, "self-cgroup", "0::/user.slice/me\n");
+        l = (CgroupLimits) { .path = "rel/x" };
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        assert_string_equal(cgroup_path(cg), PATH(leaf, t, "rel/x"));
+        assert_int_equal(cgroup_destroy(cg), 0);
+        assert_false(exists(leaf, "."));
+        cg = cgroup_free(cg);
+
+        /* the extremes of the conversion */
+        l = (CgroupLimits) { .cpu_shares = 2 };
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        assert_file(PATH(leaf, t, "shuttle/x"), "cpu.weight", "1");
+        assert_int_equal(cgroup_destroy(cg), 0);
+        cg = cgroup_free(cg);
+        l = (CgroupLimits) { .cpu_shares = 262144 };
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "x", &l, &cg), 0);
+        assert_file(leaf, "cpu.weight", "10000");
+        assert_int_equal(cgroup_destroy(cg), 0);
+        assert_false(exists(t->root, "shuttle"));
+        cgroup_free(cg);
+}
+
 /* ---- v1: the real hierarchy (root only) ---- */
 
 #define REAL_ROOT "/sys/fs/cgroup"
@@ -1017,6 +1180,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_v1_self_path, setup_v1, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v1_stale, setup_v1, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v1_stale_path, setup_v1, teardown_tree),
+                cmocka_unit_test_setup_teardown(test_v1_path_absolute, setup_v1, teardown_tree),
+                cmocka_unit_test_setup_teardown(test_v1_path_relative, setup_v1, teardown_tree),
+                cmocka_unit_test_setup_teardown(test_path_invalid, setup_v1, teardown_tree),
+                cmocka_unit_test_setup_teardown(test_v2_path_cpu, setup_v2, teardown_tree),
                 cmocka_unit_test(test_real_v1_limits),
                 cmocka_unit_test(test_real_v1_attach_self),
                 cmocka_unit_test(test_real_v1_oom),

@@ -183,6 +183,48 @@ static void edit_hostname_shared_uts(OciSpec *s) {
                         s->namespaces[i].type = OCI_NS_CGROUP;
 }
 
+static void edit_cgroups_path_dotdot(OciSpec *s) {
+        s->cgroups_path = strdup("/a/../b");
+}
+static void edit_cpu_shares(OciSpec *s) {
+        s->resources.has_cpu_shares = true;
+        s->resources.cpu_shares = 1;
+}
+
+/* linux.cgroupsPath and the cpu resources reach CgroupLimits. */
+static void test_cgroups(void **state) {
+        OciSpec *s = parse("runc-spec.json");
+        ContainerConfig c;
+        char err[512] = "";
+
+        (void) state;
+        container_config_init(&c);
+        assert_int_equal(oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)), 0);
+        assert_null(c.limits.path); /* none: shuttle/<name> */
+        container_config_done(&c);
+
+        s->cgroups_path = strdup("/machine/x");
+        s->resources.has_cpu_shares = true;
+        s->resources.cpu_shares = 512;
+        s->resources.has_cpu_quota = true;
+        s->resources.cpu_quota = 20000;
+        s->resources.has_cpu_period = true;
+        s->resources.cpu_period = 50000;
+        s->resources.cpu_cpus = strdup("0-1");
+        s->resources.cpu_mems = strdup("0");
+        container_config_init(&c);
+        if (oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_string_equal(c.limits.path, "/machine/x");
+        assert_int_equal(c.limits.cpu_shares, 512);
+        assert_int_equal(c.limits.cpu_quota_usec, 20000);
+        assert_int_equal(c.limits.cpu_period_usec, 50000);
+        assert_string_equal(c.limits.cpus, "0-1");
+        assert_string_equal(c.limits.mems, "0");
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
 static void test_refusals(void **state) {
         (void) state;
         refused(edit_user_ns, "linux.namespaces[0]: user namespaces are not supported");
@@ -193,6 +235,8 @@ static void test_refusals(void **state) {
         refused(edit_sysctl_host, "linux.sysctl.vm.swappiness: not in a namespace of the container's");
         refused(edit_hostname_shared_uts, "hostname: needs a uts namespace");
         refused(edit_start_container_hook, "hooks.startContainer: not supported yet");
+        refused(edit_cgroups_path_dotdot, "linux.cgroupsPath: '/a/../b'");
+        refused(edit_cpu_shares, "linux.resources.cpu.shares: not within 2..262144");
 }
 
 static void test_mount_options(void **state) {
@@ -219,6 +263,7 @@ int main(void) {
                 cmocka_unit_test(test_runc_spec),
                 cmocka_unit_test(test_podman_spec),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_cgroups),
                 cmocka_unit_test(test_mount_options),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
