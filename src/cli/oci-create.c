@@ -151,6 +151,7 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
         _cleanup_close_ int lock = -1, console = -1;
         OciSpec *spec = NULL;
         OciState st = {};
+        OciBroker broker = {};
         ContainerResult result = {};
         Container *ct = NULL;
         char err[512] = "", cgname[64], created[40];
@@ -228,10 +229,20 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 goto fail_dir;
         }
         cfg->preserve_fds = o->preserve_fds;
+        /* With org.shuttle.* annotations: registered with the node's
+         * broker once its init exists (oci-broker.c). */
+        r = oci_broker_prepare(spec, o->id, cfg, &broker);
+        if (r < 0) {
+                oci_error(verb, o->id, "%s/config.json: %s", bundle, broker.message);
+                goto fail_dir;
+        }
 
         r = container_create(cfg, &ct, &result);
         if (r < 0) {
-                oci_error(verb, o->id, "%s", result.message[0] ? result.message : strerror(-r));
+                if (broker.message[0])
+                        oci_error(verb, o->id, "%s", broker.message);
+                else
+                        oci_error(verb, o->id, "%s", result.message[0] ? result.message : strerror(-r));
                 goto fail_dir;
         }
 
@@ -300,6 +311,7 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
         }
         oci_debug("created %s: pid %d", o->id, (int) container_pid(ct));
         oci_spec_free(spec);
+        oci_broker_done(&broker);
         *ret = ct;
         return 0;
 
@@ -307,7 +319,9 @@ fail_container:
         container_destroy(ct);
 fail_dir:
         oci_spec_free(spec);
+        /* Forgets a registration (its record is in the state directory). */
         (void) oci_state_remove(o->id);
+        oci_broker_abandon(&broker);
         return 1;
 }
 

@@ -283,6 +283,7 @@ static int remove_tree_at(int parent, const char *name) {
 int oci_state_remove(const char *id) {
         _cleanup_close_ int root = open(oci_globals.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+        oci_broker_forget(id);
         if (root < 0)
                 return -errno;
         return remove_tree_at(root, id);

@@ -15,12 +15,14 @@
 /* What the global options chose. */
 typedef struct OciGlobals {
         const char *root; /* --root, default /run/shuttle-oci */
+        const char *shuttle_state; /* --shuttle-state: the node's shuttled, default /run/shuttle */
         bool systemd_cgroup;
 } OciGlobals;
 
 extern OciGlobals oci_globals;
 
 #define OCI_DEFAULT_ROOT "/run/shuttle-oci"
+#define OCI_DEFAULT_SHUTTLE_STATE "/run/shuttle"
 
 /* Logs "shuttle-oci: VERB ID: message" on stderr and, with --log, to the
  * log file (text, or one JSON object {"level","msg","time"} per line with
@@ -137,3 +139,35 @@ int oci_spec(int argc, char **argv);
 int oci_features(int argc, char **argv);
 /* Signal names as kill takes them: "TERM", "SIGTERM", "15". */
 int oci_parse_signal(const char *s, int *ret);
+
+/* ---- the node's broker (oci-broker.c) ----
+ *
+ * A container with org.shuttle.* annotations registers with the shuttled
+ * on --shuttle-state at create, from the runtime's created hook; once the
+ * broker took it, <root>/<id>/shuttle.json records where and as what. */
+
+typedef struct ContainerConfig ContainerConfig;
+typedef struct OciSpec OciSpec;
+
+typedef struct OciBroker {
+        const char *id;
+        const char *state_dir;
+        const char *annotation; /* the one an error names */
+        char *name;             /* the Shuttle name; NULL: no annotations */
+        const char *shuttle_dir; /* cfg->shuttle_dir, made here */
+        bool registered;
+        char message[512];      /* why it failed */
+} OciBroker;
+
+/* Reads the annotations; with any, fills cfg's group, exports, shim and
+ * helpers, creates the directory bound at /run/shuttle, and sets cfg's
+ * created hook to register (b is its userdata and must outlive the
+ * create).  Negative errno and b->message on failure. */
+int oci_broker_prepare(const OciSpec *spec, const char *id, ContainerConfig *cfg, OciBroker *b);
+/* After a failed create: removes what prepare made, unless registered. */
+void oci_broker_abandon(OciBroker *b);
+void oci_broker_done(OciBroker *b);
+/* Undoes the registration recorded in <root>/<id>/shuttle.json, if any:
+ * unregisters it, removes its /run/shuttle directory.  Called by
+ * oci_state_remove(). */
+void oci_broker_forget(const char *id);

@@ -16,7 +16,7 @@
 
 #include "cli/oci.h"
 
-OciGlobals oci_globals = { .root = OCI_DEFAULT_ROOT };
+OciGlobals oci_globals = { .root = OCI_DEFAULT_ROOT, .shuttle_state = OCI_DEFAULT_SHUTTLE_STATE };
 
 static const char *log_path;
 static bool log_json;
@@ -57,6 +57,9 @@ static int oci_help(int argc, char **argv) {
                 printf("  %-8s %s\n", verbs[i].name, verbs[i].summary);
         printf("\nGlobal options:\n"
                "  --root DIR                state directory (default " OCI_DEFAULT_ROOT ")\n"
+               "  --shuttle-state DIR       the node's broker (shuttled) that containers with\n"
+               "                            org.shuttle.* annotations register with\n"
+               "                            (default " OCI_DEFAULT_SHUTTLE_STATE ")\n"
                "  --log FILE                also write messages to FILE\n"
                "  --log-format text|json    how messages are written to the --log file\n"
                "  --systemd-cgroup          accepted; cgroups are made by Shuttle either way\n"
@@ -193,6 +196,8 @@ int main(int argc, char **argv) {
 
                 if (global_value(argc, argv, &i, "root", &v))
                         oci_globals.root = v;
+                else if (global_value(argc, argv, &i, "shuttle-state", &v))
+                        oci_globals.shuttle_state = v;
                 else if (global_value(argc, argv, &i, "log", &v))
                         log_path = v;
                 else if (global_value(argc, argv, &i, "log-format", &v)) {
@@ -226,6 +231,10 @@ int main(int argc, char **argv) {
         }
         if (oci_globals.root[0] != '/') {
                 fprintf(stderr, "shuttle-oci: --root '%s': not an absolute path\n", oci_globals.root);
+                return EXIT_FAILURE;
+        }
+        if (oci_globals.shuttle_state[0] != '/') {
+                fprintf(stderr, "shuttle-oci: --shuttle-state '%s': not an absolute path\n", oci_globals.shuttle_state);
                 return EXIT_FAILURE;
         }
         if (i >= argc) {

@@ -100,19 +100,11 @@ void container_config_done(ContainerConfig *c) {
 
 /* CMD's environment: a clean default set (nothing leaks from the host
  * except TERM with --tty), then --env in order, later ones winning, then
- * the shim appended to LD_PRELOAD. */
+ * the shim appended to LD_PRELOAD.  An OCI process.env is taken as it is,
+ * with the shim (org.shuttle.shim) appended to LD_PRELOAD. */
 static char **build_env(const ContainerConfig *c, const char *hostname) {
-        if (c->env_exact) {
-                char **v = calloc(c->n_env + 1, sizeof(char *));
-                if (!v)
-                        return NULL;
-                for (size_t i = 0; i < c->n_env; i++)
-                        if (!(v[i] = strdup(c->env[i]))) {
-                                strv_free(v);
-                                return NULL;
-                        }
-                return v;
-        }
+        if (c->env_exact)
+                return container_env_exact(c->env, c->n_env, c->shim_path ? CONTAINER_SHIM_PATH : NULL);
         return container_env_new(c->has_user && c->uid != 0 ? "/" : "/root", hostname,
                                  c->tty ? getenv("TERM") : NULL, c->env, c->n_env,
                                  c->shim_path ? CONTAINER_SHIM_PATH : NULL);

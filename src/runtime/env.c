@@ -38,6 +38,19 @@ static char *concat(const char *a, const char *b, const char *c) {
         return s;
 }
 
+/* Appends preload to LD_PRELOAD (or sets LD_PRELOAD=preload); env has
+ * room for one more. */
+static int add_preload(char **env, size_t *n, const char *preload) {
+        size_t j;
+
+        for (j = 0; j < *n; j++)
+                if (strneq(env[j], "LD_PRELOAD=", STRLEN("LD_PRELOAD=")))
+                        break;
+        if (j < *n && env[j][STRLEN("LD_PRELOAD=")] != '\0')
+                return env_put(env, n, concat(env[j], " ", preload));
+        return env_put(env, n, concat("LD_PRELOAD=", preload, ""));
+}
+
 char **container_env_new(const char *home, const char *hostname, const char *term, char *const *extra,
                          size_t n_extra, const char *preload) {
         char **env = calloc(n_extra + 8, sizeof(char *));
@@ -64,22 +77,32 @@ char **container_env_new(const char *home, const char *hostname, const char *ter
 #endif
         for (size_t i = 0; r == 0 && i < n_extra; i++)
                 r |= env_put(env, &n, strdup(extra[i]));
-        if (r == 0 && preload) {
-                char *s = NULL;
-                size_t j;
-
-                for (j = 0; j < n; j++)
-                        if (strneq(env[j], "LD_PRELOAD=", STRLEN("LD_PRELOAD=")))
-                                break;
-                if (j < n && env[j][STRLEN("LD_PRELOAD=")] != '\0')
-                        s = concat(env[j], " ", preload);
-                else
-                        s = concat("LD_PRELOAD=", preload, "");
-                r |= env_put(env, &n, s);
-        }
+        if (r == 0 && preload)
+                r |= add_preload(env, &n, preload);
         if (r != 0) {
                 strv_free(env);
                 return NULL;
         }
         return env;
+}
+
+char **container_env_exact(char *const *env, size_t n_env, const char *preload) {
+        char **v = calloc(n_env + 2, sizeof(char *));
+        size_t n = 0;
+        int r = 0;
+
+        if (!v)
+                return NULL;
+        for (; n < n_env; n++)
+                if (!(v[n] = strdup(env[n]))) {
+                        strv_free(v);
+                        return NULL;
+                }
+        if (preload)
+                r |= add_preload(v, &n, preload);
+        if (r != 0) {
+                strv_free(v);
+                return NULL;
+        }
+        return v;
 }

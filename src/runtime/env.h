@@ -14,3 +14,7 @@
  * appended to LD_PRELOAD (or LD_PRELOAD=preload).  NULL on ENOMEM. */
 char **container_env_new(const char *home, const char *hostname, const char *term, char *const *extra,
                          size_t n_extra, const char *preload);
+
+/* env as given (an OCI process.env), then, if preload, preload appended to
+ * LD_PRELOAD as above.  NULL on ENOMEM. */
+char **container_env_exact(char *const *env, size_t n_env, const char *preload);

@@ -59,11 +59,29 @@ static void test_preload(void **state) {
         strv_free(env);
 }
 
+static void test_exact(void **state) {
+        char *oci[] = { "PATH=/bin", "A=1", "A=2", "LD_PRELOAD=/lib/mine.so" };
+        char **env = container_env_exact(oci, 3, NULL);
+        /* As given: nothing added, nothing merged. */
+        assert_string_equal(joined(env), "PATH=/bin|A=1|A=2|");
+        strv_free(env);
+        env = container_env_exact(oci, 3, "/run/shim.so");
+        assert_string_equal(joined(env), "PATH=/bin|A=1|A=2|LD_PRELOAD=/run/shim.so|");
+        strv_free(env);
+        env = container_env_exact(oci, 4, "/run/shim.so");
+        assert_string_equal(joined(env), "PATH=/bin|A=1|A=2|LD_PRELOAD=/lib/mine.so /run/shim.so|");
+        strv_free(env);
+        env = container_env_exact(NULL, 0, NULL);
+        assert_string_equal(joined(env), "");
+        strv_free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_extra_later_wins),
                 cmocka_unit_test(test_preload),
+                cmocka_unit_test(test_exact),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
