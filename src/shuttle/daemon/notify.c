@@ -50,7 +50,10 @@ int notify_send(const char *socket_name, const char *text) {
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        k = sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *) &sa, len);
+        /* MSG_DONTWAIT: a service manager that does not read its socket
+         * must not stall the broker's loop (invariant 12); the message is
+         * then lost, and the caller says so. */
+        k = sendto(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *) &sa, len);
         if (k < 0)
                 return -errno;
         return (size_t) k == strlen(text) ? 1 : -EMSGSIZE;
