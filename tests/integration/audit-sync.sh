@@ -11,17 +11,7 @@
 require_root
 plan 12
 
-cat >"$T/policy.yaml" <<'YAML'
-version: 1
-default: deny
-audit: all
-rules:
-  - id: a-uses-kv
-    from: a
-    to: b
-    allow: ipc
-    endpoint: kv
-YAML
+policy_a_uses_kv >"$T/policy.yaml"
 
 H=/opt/t
 mkdir -p "$T/sync"

@@ -8,17 +8,7 @@
 require_root
 plan 5
 
-cat >"$T/policy.yaml" <<'YAML'
-version: 1
-default: deny
-audit: all
-rules:
-  - id: a-uses-kv
-    from: a
-    to: b
-    allow: ipc
-    endpoint: kv
-YAML
+policy_a_uses_kv >"$T/policy.yaml"
 
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 H=/opt/t

@@ -166,6 +166,22 @@ SHUTTLED=${SHUTTLED:-${top_builddir:-.}/shuttled}
 BROKER_PID=
 
 # start_broker [shuttled options...]: a broker on this test's state dir.
+# policy_a_uses_kv: the broker tests' policy on stdout: a may use b's kv,
+# nothing else, everything audited.
+policy_a_uses_kv() {
+        cat <<'YAML'
+version: 1
+default: deny
+audit: all
+rules:
+  - id: a-uses-kv
+    from: a
+    to: b
+    allow: ipc
+    endpoint: kv
+YAML
+}
+
 start_broker() {
         SRUN=("$SHUTTLECTL" run --state-dir "$STATE_DIR")
         "$SHUTTLED" --foreground --state-dir "$STATE_DIR" --audit-log "$AUDIT_LOG" "$@" 2>>"$T/shuttled.log" &
