@@ -52,6 +52,15 @@ static int add_preload(char **env, size_t *n, const char *preload) {
         return env_put(env, n, concat("LD_PRELOAD=", preload, ""));
 }
 
+#ifdef SHUTTLE_SANITIZERS
+/* ASAN_OPTIONS for a sanitizer build's containers: no leak check (it needs
+ * ptrace, which the profile refuses), and, where the (sanitized) shim is
+ * preloaded ahead of a program's ASan runtime, no complaint about that. */
+static const char *sanitizer_options(const char *preload) {
+        return preload ? "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0" : "ASAN_OPTIONS=detect_leaks=0";
+}
+#endif
+
 char **container_env_new(const char *home, const char *hostname, const char *term, char *const *extra,
                          size_t n_extra, const char *preload) {
         char **env = calloc(n_extra + 8, sizeof(char *));
@@ -73,8 +82,7 @@ char **container_env_new(const char *home, const char *hostname, const char *ter
          * with ptrace, which the seccomp profile refuses without
          * CAP_SYS_PTRACE: no leak check inside containers.  Only in such
          * test builds. */
-        r |= env_put(env, &n, strdup(preload ? "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0"
-                                             : "ASAN_OPTIONS=detect_leaks=0"));
+        r |= env_put(env, &n, strdup(sanitizer_options(preload)));
 #endif
         for (size_t i = 0; r == 0 && i < n_extra; i++)
                 r |= env_put(env, &n, strdup(extra[i]));
@@ -110,7 +118,7 @@ char **container_env_exact(char *const *env, size_t n_env, const char *preload) 
                 for (size_t i = 0; i < n; i++)
                         set = set || strncmp(v[i], "ASAN_OPTIONS=", 13) == 0;
                 if (!set)
-                        r |= env_put(v, &n, strdup("ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0"));
+                        r |= env_put(v, &n, strdup(sanitizer_options(preload)));
         }
 #endif
         if (preload)
