@@ -334,13 +334,8 @@ int audit_explain_main(int argc, char **argv) {
                 case ARG_JSON:
                         json = true;
                         break;
-                case ':':
-                        log_error("audit explain: %s: missing value", argv[optind - 1]);
-                        return EXIT_USAGE;
                 default:
-                        log_error("audit explain: %s: unknown option (see 'shuttlectl audit explain --help')",
-                                  argv[optind - 1]);
-                        return EXIT_USAGE;
+                        return verb_option_error("audit explain", c, argv);
                 }
         if (optind + 1 != argc) {
                 log_error("audit explain: %s (see 'shuttlectl audit explain --help')",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/policy-draft.h"
+#include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -130,7 +131,7 @@ int policy_verb_draft(int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":ho:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_draft();
@@ -156,7 +157,7 @@ int policy_verb_draft(int argc, char **argv) {
                         output = optarg;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return verb_option_error("policy draft", c, argv);
                 }
         if (optind < argc) {
                 log_error("policy draft: unexpected argument '%s' (see 'shuttlectl policy draft --help')", argv[optind]);

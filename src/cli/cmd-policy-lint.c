@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/time-util.h"
@@ -164,7 +165,7 @@ int policy_verb_lint(int argc, char **argv) {
         group_paths = calloc((size_t) argc, sizeof(char *));
         if (!group_paths)
                 return log_oom(), EXIT_CANNOT;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_lint();
@@ -187,7 +188,7 @@ int policy_verb_lint(int argc, char **argv) {
                         a.json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return verb_option_error("policy lint", c, argv);
                 }
         if (since && !a.audit) {
                 log_error("policy lint: --since needs --audit LOG");

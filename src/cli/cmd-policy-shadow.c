@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli/control-call.h"
+#include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -101,7 +102,8 @@ int policy_verb_shadow(int argc, char **argv) {
                         group = optarg;
                         break;
                 case 'S':
-                        state = optarg;
+                        if (verb_state_dir("policy shadow", optarg, &state) != 0)
+                                return EXIT_USAGE;
                         break;
                 case ARG_JSON:
                         json = true;
@@ -109,12 +111,8 @@ int policy_verb_shadow(int argc, char **argv) {
                 case 'h':
                         help_shadow();
                         return 0;
-                case ':':
-                        log_error("policy shadow: %s: missing value", argv[optind - 1]);
-                        return EXIT_USAGE;
                 default:
-                        log_error("policy shadow: %s: unknown option", argv[optind - 1]);
-                        return EXIT_USAGE;
+                        return verb_option_error("policy shadow", opt, argv);
                 }
         if (clear && optind < argc) {
                 log_error("policy shadow: --clear takes no FILE");

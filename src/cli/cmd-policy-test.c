@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -165,7 +166,7 @@ int policy_verb_test(int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_test();
@@ -174,7 +175,7 @@ int policy_verb_test(int argc, char **argv) {
                         json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return verb_option_error("policy test", c, argv);
                 }
         if (optind >= argc) {
                 log_error("policy test: no FILE given (see 'shuttlectl policy test --help')");

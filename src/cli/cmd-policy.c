@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -109,13 +110,13 @@ static int do_check(int argc, char **argv) {
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_check();
                         return 0;
                 default:
-                        return EXIT_USAGE;
+                        return verb_option_error("policy check", c, argv);
                 }
         if (optind >= argc) {
                 log_error("policy check: no FILE given (see 'shuttlectl policy check --help')");
@@ -188,7 +189,7 @@ static int do_explain(int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_explain();
@@ -269,7 +270,7 @@ static int do_explain(int argc, char **argv) {
                         json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return verb_option_error("policy explain", c, argv);
                 }
 
         if (optind >= argc) {
@@ -357,7 +358,7 @@ static int do_show(int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_show();
@@ -366,7 +367,7 @@ static int do_show(int argc, char **argv) {
                         json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return verb_option_error("policy show", c, argv);
                 }
         if (optind >= argc) {
                 log_error("policy show: no FILE given (see 'shuttlectl policy show --help')");
@@ -449,7 +450,8 @@ static int do_reload(int argc, char **argv) {
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (opt) {
                 case 'S':
-                        state = optarg;
+                        if (verb_state_dir("policy reload", optarg, &state) != 0)
+                                return EXIT_USAGE;
                         break;
                 case ARG_JSON:
                         json = true;
@@ -457,12 +459,8 @@ static int do_reload(int argc, char **argv) {
                 case 'h':
                         help_reload();
                         return 0;
-                case ':':
-                        log_error("policy reload: %s: missing value", argv[optind - 1]);
-                        return EXIT_USAGE;
                 default:
-                        log_error("policy reload: %s: unknown option", argv[optind - 1]);
-                        return EXIT_USAGE;
+                        return verb_option_error("policy reload", opt, argv);
                 }
         if (optind < argc) {
                 log_error("policy reload: unexpected argument '%s'", argv[optind]);

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cli/verb-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -295,13 +296,8 @@ int policy_reach_main(int argc, char **argv) {
                 case ARG_JSON:
                         a.json = true;
                         break;
-                case ':':
-                        log_error("policy reach: %s: missing value", argv[optind - 1]);
-                        return EXIT_USAGE;
                 default:
-                        log_error("policy reach: %s: unknown option (see 'shuttlectl policy reach --help')",
-                                  argv[optind - 1]);
-                        return EXIT_USAGE;
+                        return verb_option_error("policy reach", c, argv);
                 }
         if (optind >= argc) {
                 log_error("policy reach: no FILE given (see 'shuttlectl policy reach --help')");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Option errors shared by the verbs on running containers (ps, exec, kill,
- * stop, logs): one line naming the option, exit 2. */
+/* Option errors shared by shuttlectl's verbs (ps, exec, kill, stop, logs,
+ * ask, transfer, audit graph/explain and every `policy` subcommand): one
+ * line naming the option, exit 2. */
 
 #include <getopt.h>
 #include <stdio.h>
