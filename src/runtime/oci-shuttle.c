@@ -152,11 +152,14 @@ static int dup_name(const char *key, const char *value, char **ret, char *err, s
 
 int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t errlen) {
         OciShuttle a = {};
+        bool sandbox = false;
         int r = 0;
 
         for (size_t i = 0; i < s->n_annotations && r >= 0; i++) {
                 const char *k = s->annotation_keys[i], *v = s->annotation_values[i];
 
+                if ((streq(k, OCI_ANNOTATION_CRI_TYPE) || streq(k, OCI_ANNOTATION_CRIO_TYPE)) && streq(v, "sandbox"))
+                        sandbox = true;
                 if (!strneq(k, "org.shuttle.", STRLEN("org.shuttle.")))
                         continue;
                 a.present = true;
@@ -180,9 +183,14 @@ int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t
                                  "unknown Shuttle annotation (known: " OCI_ANNOTATION_NAME ", "
                                  OCI_ANNOTATION_GROUP ", " OCI_ANNOTATION_EXPORTS ", " OCI_ANNOTATION_SHIM ")");
         }
-        if (r < 0) {
+        /* containerd's pod_annotations reach the pod's sandbox ("pause")
+         * container too: registering it would take the workload's name.
+         * Checked all the same, so that a bad annotation fails the pod at
+         * its first container. */
+        if (r < 0 || sandbox) {
                 oci_shuttle_done(&a);
-                return r;
+                if (r < 0)
+                        return r;
         }
         *ret = a;
         return 0;

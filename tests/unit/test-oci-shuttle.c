@@ -79,6 +79,42 @@ static void test_all(void **state _unused_) {
         oci_shuttle_done(&a);
 }
 
+/* containerd (pod_annotations) and CRI-O give the pod's annotations to its
+ * sandbox ("pause") container too: checked, but it is no Shuttle
+ * container, or it would take the workload's name first. */
+static void test_pod_sandbox(void **state _unused_) {
+        static const char *const sandboxes[] = {
+                "\"io.kubernetes.cri.container-type\":\"sandbox\"",
+                "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"",
+        };
+        OciShuttle a;
+        char err[256] = "";
+
+        for (size_t i = 0; i < ELEMENTSOF(sandboxes); i++) {
+                _cleanup_free_ char *ann = NULL;
+
+                assert_true(asprintf(&ann, "\"org.shuttle.name\":\"web\",%s,\"org.shuttle.exports\":\"http=tcp:80\"",
+                                     sandboxes[i]) > 0);
+                assert_int_equal(parse(ann, &a, err, sizeof(err)), 0);
+                assert_false(a.present);
+                assert_null(a.name);
+                assert_null(a.exports);
+                oci_shuttle_done(&a);
+        }
+
+        /* The pod's workload containers are Shuttle containers. */
+        assert_int_equal(parse("\"org.shuttle.name\":\"web\",\"io.kubernetes.cri.container-type\":\"container\"",
+                               &a, err, sizeof(err)), 0);
+        assert_true(a.present);
+        assert_string_equal(a.name, "web");
+        oci_shuttle_done(&a);
+
+        /* A bad annotation fails the sandbox already, naming it. */
+        assert_int_equal(parse("\"io.kubernetes.cri.container-type\":\"sandbox\",\"org.shuttle.shim\":\"yes\"",
+                               &a, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "annotations[\"org.shuttle.shim\"]: 'yes': expected \"true\" or \"false\"");
+}
+
 static const struct {
         const char *annotations, *message;
 } refusals[] = {
@@ -127,6 +163,7 @@ int main(void) {
                 cmocka_unit_test(test_none),
                 cmocka_unit_test(test_all),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_pod_sandbox),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
