@@ -5,9 +5,9 @@
 # shuttle-oci through `ctr run --runc-binary`, a wrapper giving it the
 # test's broker (--shuttle-state), as examples/kubernetes/ configures a
 # node.  Containers carry org.shuttle.* annotations as containerd's
-# pod_annotations would put them: a pod sandbox (registers nothing), a
-# server exporting a service, a client the node policy allows (the reply
-# comes back) and one it refuses; the audit log shows both decisions with
+# pod_annotations would put them: a pod sandbox and a sidecar (register
+# nothing), a server exporting a service, a client the node policy allows
+# (the reply comes back) and one it refuses; the audit log shows both decisions with
 # the annotations' names.  Everything it made is removed: tasks,
 # containers, the namespace, containerd and its shims, mounts, cgroups.
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +29,7 @@ case $OCI in /*) ;; *) OCI=$(pwd)/$OCI ;; esac
 C=$T/ctrd                  # containerd's config, root, state, socket
 NS=shuttle-it-$$           # containerd namespace; also the cgroup parent it names
 SOCK=$C/containerd.sock
-IDS="k8s-pause k8s-srv k8s-a k8s-b"
+IDS="k8s-pause k8s-srv k8s-side k8s-a k8s-b"
 CPID=
 had_run=0
 [ -e /run/containerd ] && had_run=1
@@ -72,7 +72,7 @@ ctrd_cleanup() {
 }
 trap ctrd_cleanup EXIT
 
-plan 16
+plan 17
 
 # ---- the examples' YAML is valid ----
 E=$(cd "$(dirname "$0")/../../examples/kubernetes" && pwd)
@@ -154,16 +154,19 @@ RUNOPTS=(--fifo-dir "$C/fifo" --runc-binary "$C/shuttle-oci-node" --runc-root "$
 # annotations (pod_annotations) and the container type.
 POD=(--annotation io.kubernetes.cri.container-type=container)
 
-# The pod sandbox first, as the CRI makes it: the server pod's annotations
-# and "sandbox".  It must not take the name echo-server.
-ctr_ run -d "${RUNOPTS[@]}" --annotation io.kubernetes.cri.container-type=sandbox \
-        --annotation org.shuttle.name=echo-server --annotation org.shuttle.exports=echo=/tmp/echo.sock \
+# The server pod (pod-echo-server.yaml): its annotations reach the
+# sandbox, the workload container "echo" and a sidecar alike.
+SRV_POD=(--annotation org.shuttle.name=echo-server --annotation org.shuttle.group=demo
+         --annotation org.shuttle.exports=echo=/tmp/echo.sock --annotation org.shuttle.container=echo)
+
+# The pod sandbox first, as the CRI makes it.  It must not take the name
+# echo-server.
+ctr_ run -d "${RUNOPTS[@]}" --annotation io.kubernetes.cri.container-type=sandbox "${SRV_POD[@]}" \
         --rootfs "$(mkroot k8s-pause)" k8s-pause /bin/sleep 600 >"$T/pause.out" 2>&1
 check_eq "a pod sandbox with the pod's annotations runs, registered as nothing" "" \
         "$(cat "$T/pause.out"; ls "$STATE_DIR/registry" 2>/dev/null)"
 
-ctr_ run -d "${RUNOPTS[@]}" "${POD[@]}" --annotation org.shuttle.name=echo-server \
-        --annotation org.shuttle.group=demo --annotation org.shuttle.exports=echo=/tmp/echo.sock \
+ctr_ run -d "${RUNOPTS[@]}" "${POD[@]}" "${SRV_POD[@]}" --annotation io.kubernetes.cri.container-name=echo \
         --rootfs "$(mkroot k8s-srv)" k8s-srv /opt/t/sockecho serve echo /tmp/echo.sock >"$T/srv.out" 2>&1
 srv_pid=$(ctr_ task ls 2>/dev/null | awk '$1 == "k8s-srv" { print $2 }')
 diag "the server's cgroups: $(tr '\n' ' ' <"/proc/${srv_pid:-0}/cgroup" 2>/dev/null)"
@@ -172,6 +175,13 @@ check_match "ctr run -d: the server's task runs through the runc v2 shim and shu
         "$(ctr_ task ls 2>&1; cat "$T/srv.out")"
 check_match "... registered with the node's broker under its annotation's name, not its container ID" \
         '"name":"echo-server".*"group":"demo"' "$(cat "$STATE_DIR/registry/echo-server.json" 2>/dev/null)"
+
+# A sidecar of the same pod: not the container org.shuttle.container names.
+ctr_ run -d "${RUNOPTS[@]}" "${POD[@]}" "${SRV_POD[@]}" --annotation io.kubernetes.cri.container-name=sidecar \
+        --rootfs "$(mkroot k8s-side)" k8s-side /bin/sleep 600 >"$T/side.out" 2>&1
+check_eq "a sidecar of the server's pod runs as a plain container; the name stays the server's" \
+        "echo-server.json $srv_pid" \
+        "$(cat "$T/side.out"; echo $(ls "$STATE_DIR/registry" 2>/dev/null) $(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$STATE_DIR/registry/echo-server.json" 2>/dev/null))"
 
 ctr_ run --rm "${RUNOPTS[@]}" "${POD[@]}" --annotation org.shuttle.name=echo-client --rootfs "$(mkroot k8s-a)" \
         k8s-a /bin/sh -c 'ls /run/shuttle/svc; /opt/t/sockecho call /run/shuttle/svc/echo-server.echo hello' \
@@ -202,10 +212,12 @@ ctr_ task delete k8s-srv >/dev/null 2>&1
 ctr_ container delete k8s-srv >"$T/del.out" 2>&1
 check_eq "the server's task and container deleted; it is unregistered" "" \
         "$(cat "$T/del.out"; ls "$STATE_DIR/registry" 2>/dev/null; ls "$STATE_DIR/broker" 2>/dev/null)"
-ctr_ task kill -s SIGKILL k8s-pause >/dev/null 2>&1
-wait_until sh -c "ctr -a '$SOCK' -n '$NS' task ls | grep -Eq '^k8s-pause +[0-9]+ +STOPPED'"
-ctr_ task delete k8s-pause >/dev/null 2>&1
-ctr_ container delete k8s-pause >/dev/null 2>&1
+for id in k8s-side k8s-pause; do
+        ctr_ task kill -s SIGKILL $id >/dev/null 2>&1
+        wait_until sh -c "ctr -a '$SOCK' -n '$NS' task ls | grep -Eq '^$id +[0-9]+ +STOPPED'"
+        ctr_ task delete $id >/dev/null 2>&1
+        ctr_ container delete $id >/dev/null 2>&1
+done
 # (the containers' own cgroups, that is: the parents are left as runc
 # leaves them, and removed at the end)
 check_eq "delete removed the containers' cgroups (containerd's cgroupsPath /$NS/ID)" "" \
