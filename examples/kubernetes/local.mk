@@ -4,4 +4,4 @@ EXTRA_DIST += examples/kubernetes/README.md examples/kubernetes/runtimeclass.yam
 	examples/kubernetes/containerd-shuttle.toml examples/kubernetes/crio-shuttle.conf \
 	examples/kubernetes/shuttle-oci-wrapper.sh examples/kubernetes/shuttled-daemonset.yaml \
 	examples/kubernetes/pod-echo-server.yaml examples/kubernetes/pod-echo-client.yaml \
-	examples/kubernetes/pod-intruder.yaml
+	examples/kubernetes/pod-intruder.yaml examples/kubernetes/admission-policy.yaml

@@ -85,8 +85,8 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.yaml")):
 print(" ".join(sorted(kinds)))
 PY
 )
-check_eq "examples/kubernetes: every YAML file parses (RuntimeClass, DaemonSet, ConfigMap, three pods)" \
-        "ConfigMap/shuttle-policy DaemonSet/shuttled Namespace/shuttle-system Pod/echo-client Pod/echo-server Pod/intruder RuntimeClass/shuttle" "$out"
+check_eq "examples/kubernetes: every YAML file parses (RuntimeClass, DaemonSet, ConfigMap, three pods, admission policy)" \
+        "ConfigMap/shuttle-policy DaemonSet/shuttled Namespace/shuttle-system Pod/echo-client Pod/echo-server Pod/intruder RuntimeClass/shuttle ValidatingAdmissionPolicy/shuttle-names ValidatingAdmissionPolicyBinding/shuttle-names" "$out"
 
 # ---- the node: a broker with the node policy, containerd, the runtime ----
 cat >"$T/policy.yaml" <<'YAML'
@@ -95,8 +95,8 @@ default: deny
 audit: all
 rules:
   - id: client-uses-echo
-    from: echo-client
-    to: echo-server
+    from: demo-echo-client
+    to: demo-echo-server
     allow: ipc
     endpoint: echo
 YAML
@@ -156,11 +156,11 @@ POD=(--annotation io.kubernetes.cri.container-type=container)
 
 # The server pod (pod-echo-server.yaml): its annotations reach the
 # sandbox, the workload container "echo" and a sidecar alike.
-SRV_POD=(--annotation org.shuttle.name=echo-server --annotation org.shuttle.group=demo
+SRV_POD=(--annotation org.shuttle.name=demo-echo-server --annotation org.shuttle.group=demo
          --annotation org.shuttle.exports=echo=/tmp/echo.sock --annotation org.shuttle.container=echo)
 
 # The pod sandbox first, as the CRI makes it.  It must not take the name
-# echo-server.
+# demo-echo-server.
 ctr_ run -d "${RUNOPTS[@]}" --annotation io.kubernetes.cri.container-type=sandbox "${SRV_POD[@]}" \
         --rootfs "$(mkroot k8s-pause)" k8s-pause /bin/sleep 600 >"$T/pause.out" 2>&1
 check_eq "a pod sandbox with the pod's annotations runs, registered as nothing" "" \
@@ -174,24 +174,24 @@ wait_until test -S "/proc/${srv_pid:-0}/root/tmp/echo.sock"
 check_match "ctr run -d: the server's task runs through the runc v2 shim and shuttle-oci" "^k8s-srv +[0-9]+ +RUNNING" \
         "$(ctr_ task ls 2>&1; cat "$T/srv.out")"
 check_match "... registered with the node's broker under its annotation's name, not its container ID" \
-        '"name":"echo-server".*"group":"demo"' "$(cat "$STATE_DIR/registry/echo-server.json" 2>/dev/null)"
+        '"name":"demo-echo-server".*"group":"demo"' "$(cat "$STATE_DIR/registry/demo-echo-server.json" 2>/dev/null)"
 
 # A sidecar of the same pod: not the container org.shuttle.container names.
 ctr_ run -d "${RUNOPTS[@]}" "${POD[@]}" "${SRV_POD[@]}" --annotation io.kubernetes.cri.container-name=sidecar \
         --rootfs "$(mkroot k8s-side)" k8s-side /bin/sleep 600 >"$T/side.out" 2>&1
 check_eq "a sidecar of the server's pod runs as a plain container; the name stays the server's" \
-        "echo-server.json $srv_pid" \
-        "$(cat "$T/side.out"; echo $(ls "$STATE_DIR/registry" 2>/dev/null) $(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$STATE_DIR/registry/echo-server.json" 2>/dev/null))"
+        "demo-echo-server.json $srv_pid" \
+        "$(cat "$T/side.out"; echo $(ls "$STATE_DIR/registry" 2>/dev/null) $(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$STATE_DIR/registry/demo-echo-server.json" 2>/dev/null))"
 
-ctr_ run --rm "${RUNOPTS[@]}" "${POD[@]}" --annotation org.shuttle.name=echo-client --rootfs "$(mkroot k8s-a)" \
-        k8s-a /bin/sh -c 'ls /run/shuttle/svc; /opt/t/sockecho call /run/shuttle/svc/echo-server.echo hello' \
+ctr_ run --rm "${RUNOPTS[@]}" "${POD[@]}" --annotation org.shuttle.name=demo-echo-client --rootfs "$(mkroot k8s-a)" \
+        k8s-a /bin/sh -c 'ls /run/shuttle/svc; /opt/t/sockecho call /run/shuttle/svc/demo-echo-server.echo hello' \
         >"$T/a.out" 2>&1
 a_rc=$?
-check_eq "the allowed client sees echo-server.echo in its /run/shuttle/svc" "echo-server.echo" "$(sed -n 1p "$T/a.out")"
+check_eq "the allowed client sees demo-echo-server.echo in its /run/shuttle/svc" "demo-echo-server.echo" "$(sed -n 1p "$T/a.out")"
 check_eq "... and gets the server's reply through it (exit 0)" "echo:hello rc=0" "$(sed -n 2p "$T/a.out") rc=$a_rc"
 
-ctr_ run --rm "${RUNOPTS[@]}" "${POD[@]}" --annotation org.shuttle.name=intruder --rootfs "$(mkroot k8s-b)" \
-        k8s-b /bin/sh -c 'ls /run/shuttle/svc | wc -l; echo x | /opt/b/shuttle-connect echo-server.echo; echo rc=$?' \
+ctr_ run --rm "${RUNOPTS[@]}" "${POD[@]}" --annotation org.shuttle.name=demo-intruder --rootfs "$(mkroot k8s-b)" \
+        k8s-b /bin/sh -c 'ls /run/shuttle/svc | wc -l; echo x | /opt/b/shuttle-connect demo-echo-server.echo; echo rc=$?' \
         >"$T/b.out" 2>&1
 check_match "the refused client sees no service, and asking the broker by name fails" "^0 .*rc=[1-9]" \
         "$(tr '\n' ' ' <"$T/b.out")"
@@ -199,11 +199,11 @@ diag "$(cat "$T/a.out" "$T/b.out")"
 
 audit=$("$SHUTTLECTL" audit --state-dir "$STATE_DIR" --json 2>&1)
 check_match "shuttlectl audit --json: the allow, by rule client-uses-echo, with the annotations' names" \
-        '"from":"echo-client","to":"echo-server","kind":"ipc","op":"[a-z-]*connect","object":"echo-server.echo","decision":"allow","rule":"client-uses-echo"' \
-        "$(echo "$audit" | grep '"from":"echo-client"')"
-check_match "... and the deny of intruder, by the policy's default" \
-        '"from":"intruder","to":"echo-server","kind":"ipc","op":"connect","object":"echo-server.echo","decision":"deny","rule":"default"' \
-        "$(echo "$audit" | grep '"from":"intruder"')"
+        '"from":"demo-echo-client","to":"demo-echo-server","kind":"ipc","op":"[a-z-]*connect","object":"demo-echo-server.echo","decision":"allow","rule":"client-uses-echo"' \
+        "$(echo "$audit" | grep '"from":"demo-echo-client"')"
+check_match "... and the deny of demo-intruder, by the policy's default" \
+        '"from":"demo-intruder","to":"demo-echo-server","kind":"ipc","op":"connect","object":"demo-echo-server.echo","decision":"deny","rule":"default"' \
+        "$(echo "$audit" | grep '"from":"demo-intruder"')"
 
 # ---- teardown as the kubelet does it: kill, delete ----
 ctr_ task kill -s SIGKILL k8s-srv >/dev/null 2>&1
