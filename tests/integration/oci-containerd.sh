@@ -29,7 +29,7 @@ case $OCI in /*) ;; *) OCI=$(pwd)/$OCI ;; esac
 C=$T/ctrd                  # containerd's config, root, state, socket
 NS=shuttle-it-$$           # containerd namespace; also the cgroup parent it names
 SOCK=$C/containerd.sock
-IDS="k8s-pause k8s-srv k8s-side k8s-a k8s-b"
+IDS="k8s-pause k8s-srv k8s-side k8s-a k8s-b k8s-bad"
 CPID=
 had_run=0
 [ -e /run/containerd ] && had_run=1
@@ -72,7 +72,7 @@ ctrd_cleanup() {
 }
 trap ctrd_cleanup EXIT
 
-plan 17
+plan 18
 
 # ---- the examples' YAML is valid ----
 E=$(cd "$(dirname "$0")/../../examples/kubernetes" && pwd)
@@ -204,6 +204,15 @@ check_match "shuttlectl audit --json: the allow, by rule client-uses-echo, with 
 check_match "... and the deny of demo-intruder, by the policy's default" \
         '"from":"demo-intruder","to":"demo-echo-server","kind":"ipc","op":"connect","object":"demo-echo-server.echo","decision":"deny","rule":"default"' \
         "$(echo "$audit" | grep '"from":"demo-intruder"')"
+
+# A pod whose annotation is wrong: containerd reports shuttle-oci's reason
+# (the last line of its JSON --log), naming the annotation; nothing stays.
+ctr_ run --rm "${RUNOPTS[@]}" "${POD[@]}" --annotation org.shuttle.name=demo-bad \
+        --annotation org.shuttle.exports=echo=tcp:0 --rootfs "$(mkroot k8s-bad)" k8s-bad /bin/true >"$T/bad.out" 2>&1
+ctr_ container delete k8s-bad >/dev/null 2>&1
+check_match "a bad annotation fails ctr run with shuttle-oci's message naming it; nothing is registered or left" \
+        "create k8s-bad: [^ ]*/k8s-bad/config.json: annotations\[\"org.shuttle.exports\"\]: 'echo=tcp:0': expected tcp:PORT.*\| demo-echo-server.json \|$" \
+        "$(cat "$T/bad.out") | $(echo $(ls "$STATE_DIR/registry" 2>/dev/null)) |$(ls "$C/oci-root/$NS" | grep -x k8s-bad)"
 
 # ---- teardown as the kubelet does it: kill, delete ----
 ctr_ task kill -s SIGKILL k8s-srv >/dev/null 2>&1
