@@ -5,12 +5,17 @@ set -eu
 
 # graphviz: dot, which `shuttlectl audit graph` runs for SVG and PNG (not
 # linked; the rest works without it, its tests skip those parts).
+# containerd (with ctr and the runc v2 shim) and python3-yaml: only for
+# tests/integration/oci-containerd.sh (the Kubernetes path through a
+# private containerd; the examples' YAML parsed), which skips without
+# containerd.
 packages="
  build-essential autoconf automake libtool pkg-config
  libcap-dev libseccomp-dev libmnl-dev libnl-3-dev libnl-route-3-dev
  libyaml-dev libjansson-dev libssl-dev libcmocka-dev
  procps util-linux iproute2 busybox-static strace
  graphviz
+ containerd python3-yaml
 "
 # Only for `make bench`: the reference tools it compares against.
 bench_packages="hyperfine bubblewrap crun"

@@ -150,13 +150,24 @@ static int dup_name(const char *key, const char *value, char **ret, char *err, s
         return *ret ? 0 : -ENOMEM;
 }
 
+static const char *annotation(const OciSpec *s, const char *key) {
+        for (size_t i = 0; i < s->n_annotations; i++)
+                if (streq(s->annotation_keys[i], key))
+                        return s->annotation_values[i];
+        return NULL;
+}
+
 int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t errlen) {
+        _cleanup_free_ char *container = NULL;
         OciShuttle a = {};
+        bool sandbox = false, other = false;
         int r = 0;
 
         for (size_t i = 0; i < s->n_annotations && r >= 0; i++) {
                 const char *k = s->annotation_keys[i], *v = s->annotation_values[i];
 
+                if ((streq(k, OCI_ANNOTATION_CRI_TYPE) || streq(k, OCI_ANNOTATION_CRIO_TYPE)) && streq(v, "sandbox"))
+                        sandbox = true;
                 if (!strneq(k, "org.shuttle.", STRLEN("org.shuttle.")))
                         continue;
                 a.present = true;
@@ -173,16 +184,38 @@ int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t
                                 a.shim = false;
                         else
                                 r = fail(err, errlen, k, "'%s': expected \"true\" or \"false\"", v);
-                } else
+                } else if (streq(k, OCI_ANNOTATION_CONTAINER))
+                        r = dup_name(k, v, &container, err, errlen);
+                else
                         /* A misspelt key would quietly leave the container
                          * outside the policy it was meant for. */
                         r = fail(err, errlen, k,
                                  "unknown Shuttle annotation (known: " OCI_ANNOTATION_NAME ", "
-                                 OCI_ANNOTATION_GROUP ", " OCI_ANNOTATION_EXPORTS ", " OCI_ANNOTATION_SHIM ")");
+                                 OCI_ANNOTATION_GROUP ", " OCI_ANNOTATION_EXPORTS ", " OCI_ANNOTATION_SHIM
+                                 ", " OCI_ANNOTATION_CONTAINER ")");
         }
-        if (r < 0) {
+        /* Which container of a pod is the Shuttle container: the pod's
+         * annotations reach every one of them (containerd's
+         * pod_annotations), and two under one name cannot both register. */
+        if (r >= 0 && container && !sandbox) {
+                const char *in_pod = annotation(s, OCI_ANNOTATION_CRI_NAME) ?: annotation(s, OCI_ANNOTATION_CRIO_NAME);
+
+                if (!in_pod)
+                        r = fail(err, errlen, OCI_ANNOTATION_CONTAINER,
+                                 "'%s': this container has no name in a pod (no \"" OCI_ANNOTATION_CRI_NAME
+                                 "\" annotation, as containerd's CRI writes); give it only to pods",
+                                 container);
+                else
+                        other = !streq(in_pod, container);
+        }
+        /* containerd's pod_annotations reach the pod's sandbox ("pause")
+         * container too: registering it would take the workload's name.
+         * Checked all the same, so that a bad annotation fails the pod at
+         * its first container.  The pod's other containers likewise. */
+        if (r < 0 || sandbox || other) {
                 oci_shuttle_done(&a);
-                return r;
+                if (r < 0)
+                        return r;
         }
         *ret = a;
         return 0;

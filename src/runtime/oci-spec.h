@@ -297,6 +297,14 @@ int oci_features_json(char **ret);
 #define OCI_ANNOTATION_GROUP "org.shuttle.group"
 #define OCI_ANNOTATION_EXPORTS "org.shuttle.exports"
 #define OCI_ANNOTATION_SHIM "org.shuttle.shim"
+#define OCI_ANNOTATION_CONTAINER "org.shuttle.container"
+/* How containerd's and CRI-O's CRI mark a pod's sandbox ("pause")
+ * container, which gets the pod's annotations as its containers do, and
+ * name a container within its pod (the pod spec's containers[].name). */
+#define OCI_ANNOTATION_CRI_TYPE "io.kubernetes.cri.container-type"
+#define OCI_ANNOTATION_CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
+#define OCI_ANNOTATION_CRI_NAME "io.kubernetes.cri.container-name"
+#define OCI_ANNOTATION_CRIO_NAME "io.kubernetes.container.name"
 
 typedef struct ContainerExport ContainerExport; /* runtime/container.h */
 
@@ -311,6 +319,12 @@ typedef struct OciShuttle {
 } OciShuttle;
 /* Reads them; an unknown org.shuttle.* key, a bad name or export, a shim
  * value other than "true"/"false" is refused with the annotation named
- * ('annotations["org.shuttle.exports"]: 'db=tcp:0': expected tcp:PORT ...'). */
+ * ('annotations["org.shuttle.exports"]: 'db=tcp:0': expected tcp:PORT ...').
+ * A pod's sandbox container (OCI_ANNOTATION_CRI_TYPE or _CRIO_TYPE
+ * "sandbox") is checked the same, then is not a Shuttle container: the
+ * pod's annotations name the pod's workload, not its pause process.  So is
+ * a container of a pod other than the one org.shuttle.container names
+ * (its sidecars, init containers); that annotation on a container with no
+ * name in a pod is refused. */
 int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t errlen);
 void oci_shuttle_done(OciShuttle *a);

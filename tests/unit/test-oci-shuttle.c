@@ -79,12 +79,95 @@ static void test_all(void **state _unused_) {
         oci_shuttle_done(&a);
 }
 
+/* containerd (pod_annotations) and CRI-O give the pod's annotations to its
+ * sandbox ("pause") container too: checked, but it is no Shuttle
+ * container, or it would take the workload's name first. */
+static void test_pod_sandbox(void **state _unused_) {
+        static const char *const sandboxes[] = {
+                "\"io.kubernetes.cri.container-type\":\"sandbox\"",
+                "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"",
+        };
+        OciShuttle a;
+        char err[256] = "";
+
+        for (size_t i = 0; i < ELEMENTSOF(sandboxes); i++) {
+                _cleanup_free_ char *ann = NULL;
+
+                assert_true(asprintf(&ann, "\"org.shuttle.name\":\"web\",%s,\"org.shuttle.exports\":\"http=tcp:80\"",
+                                     sandboxes[i]) > 0);
+                assert_int_equal(parse(ann, &a, err, sizeof(err)), 0);
+                assert_false(a.present);
+                assert_null(a.name);
+                assert_null(a.exports);
+                oci_shuttle_done(&a);
+        }
+
+        /* The pod's workload containers are Shuttle containers. */
+        assert_int_equal(parse("\"org.shuttle.name\":\"web\",\"io.kubernetes.cri.container-type\":\"container\"",
+                               &a, err, sizeof(err)), 0);
+        assert_true(a.present);
+        assert_string_equal(a.name, "web");
+        oci_shuttle_done(&a);
+
+        /* A bad annotation fails the sandbox already, naming it. */
+        assert_int_equal(parse("\"io.kubernetes.cri.container-type\":\"sandbox\",\"org.shuttle.shim\":\"yes\"",
+                               &a, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "annotations[\"org.shuttle.shim\"]: 'yes': expected \"true\" or \"false\"");
+}
+
+/* org.shuttle.container: in a pod, only the container of that name (in
+ * the pod spec) registers; its sidecars and init containers do not. */
+static void test_pod_container(void **state _unused_) {
+        static const char pod[] = "\"org.shuttle.name\":\"web\",\"org.shuttle.container\":\"app\","
+                                  "\"io.kubernetes.cri.container-type\":\"container\",";
+        OciShuttle a;
+        char err[256] = "";
+
+        assert_int_equal(parse("\"org.shuttle.name\":\"web\",\"org.shuttle.container\":\"app\","
+                               "\"io.kubernetes.cri.container-type\":\"container\","
+                               "\"io.kubernetes.cri.container-name\":\"app\"",
+                               &a, err, sizeof(err)), 0);
+        assert_true(a.present);
+        assert_string_equal(a.name, "web");
+        oci_shuttle_done(&a);
+
+        /* CRI-O's name for it (a kubelet label it copies in). */
+        assert_int_equal(parse("\"org.shuttle.name\":\"web\",\"org.shuttle.container\":\"app\","
+                               "\"io.kubernetes.container.name\":\"app\"",
+                               &a, err, sizeof(err)), 0);
+        assert_true(a.present);
+        oci_shuttle_done(&a);
+
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_free_ char *ann = NULL;
+
+                assert_true(asprintf(&ann, "%s\"%s\":\"istio-proxy\"", pod,
+                                     i == 0 ? "io.kubernetes.cri.container-name" : "io.kubernetes.container.name") > 0);
+                assert_int_equal(parse(ann, &a, err, sizeof(err)), 0);
+                assert_false(a.present);
+                assert_null(a.name);
+                oci_shuttle_done(&a);
+        }
+
+        /* The sandbox has no container name: no Shuttle container, no error. */
+        assert_int_equal(parse("\"org.shuttle.name\":\"web\",\"org.shuttle.container\":\"app\","
+                               "\"io.kubernetes.cri.container-type\":\"sandbox\"",
+                               &a, err, sizeof(err)), 0);
+        assert_false(a.present);
+        oci_shuttle_done(&a);
+}
+
 static const struct {
         const char *annotations, *message;
 } refusals[] = {
         { "\"org.shuttle.nmae\":\"web\"",
           "annotations[\"org.shuttle.nmae\"]: unknown Shuttle annotation (known: org.shuttle.name, "
-          "org.shuttle.group, org.shuttle.exports, org.shuttle.shim)" },
+          "org.shuttle.group, org.shuttle.exports, org.shuttle.shim, org.shuttle.container)" },
+        { "\"org.shuttle.container\":\"web\"",
+          "annotations[\"org.shuttle.container\"]: 'web': this container has no name in a pod (no "
+          "\"io.kubernetes.cri.container-name\" annotation, as containerd's CRI writes); give it only to pods" },
+        { "\"org.shuttle.container\":\"a b\",\"io.kubernetes.cri.container-name\":\"a b\"",
+          "annotations[\"org.shuttle.container\"]: 'a b' is not a valid name ..." },
         { "\"org.shuttle.name\":\"../etc\"",
           "annotations[\"org.shuttle.name\"]: '../etc' is not a valid name (1-63 characters of A-Z a-z "
           "0-9 _ . -, starting with a letter or digit)" },
@@ -127,6 +210,8 @@ int main(void) {
                 cmocka_unit_test(test_none),
                 cmocka_unit_test(test_all),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_pod_sandbox),
+                cmocka_unit_test(test_pod_container),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
