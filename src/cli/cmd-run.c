@@ -19,6 +19,7 @@
 #include "shuttle/host/locate.h"
 #include "shuttle/supervisor/logline.h"
 #include "runtime/group.h"
+#include "runtime/image.h"
 
 typedef struct Registration {
         const char *state_dir;
@@ -379,8 +380,41 @@ static int run_detached(RunOptions *o) {
         return 125;
 }
 
+/* --rootfs names an image or a bundle: the root it gives (unpacked into
+ * the cache first if need be), and for an image what of its config the
+ * command line leaves open.  img keeps the cache entry locked.  Returns 0
+ * or what shuttlectl exits with. */
+static int prepare_rootfs(RunOptions *o, ImageRootfs *img) {
+        const char *state = o->config.state_dir ?: "/run/shuttle";
+        _cleanup_free_ char *arg = strdup(o->config.rootfs);
+        char err[IMAGE_ERROR_MAX] = "";
+        int r;
+
+        if (!arg)
+                return log_oom(), 125;
+        r = image_rootfs_prepare(arg, state, img, err, sizeof(err));
+        if (r == -ENOMEM)
+                return log_oom(), 125;
+        if (r < 0) {
+                log_error("run: --rootfs: %s", err[0] ? err : strerror(-r));
+                return 125;
+        }
+        if (img->unpacked)
+                log_notice("unpacked image %s (%s) into %s", arg, img->digest, img->rootfs);
+        r = image_rootfs_apply(img, arg, &o->config, err, sizeof(err));
+        if (r == -ENOMEM)
+                return log_oom(), 125;
+        if (r < 0) {
+                log_error("run: %s", err);
+                /* No command, and none from the image: a usage error. */
+                return o->config.argv ? 125 : EXIT_USAGE;
+        }
+        return 0;
+}
+
 int verb_run(int argc, char **argv) {
         _cleanup_free_ char *error = NULL;
+        _cleanup_(image_rootfs_done) ImageRootfs img = { .lock_fd = -1 };
         RunOptions o;
         int r;
 
@@ -413,6 +447,13 @@ int verb_run(int argc, char **argv) {
                 run_options_done(&o);
                 (void) log_oom();
                 return 125;
+        }
+        if (o.config.rootfs) {
+                r = prepare_rootfs(&o, &img);
+                if (r != 0) {
+                        run_options_done(&o);
+                        return r;
+                }
         }
         r = o.detach ? run_detached(&o) : run_container(&o, -1, -1);
         run_options_done(&o);
