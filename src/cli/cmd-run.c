@@ -392,9 +392,14 @@ static int prepare_rootfs(RunOptions *o, ImageRootfs *img) {
 
         if (!arg)
                 return log_oom(), 125;
-        r = image_rootfs_prepare(arg, state, img, err, sizeof(err));
+        r = image_rootfs_prepare(arg, state, !!o->config.argv, img, err, sizeof(err));
         if (r == -ENOMEM)
                 return log_oom(), 125;
+        if (r == -ENOEXEC) {
+                /* No command, and none from the image: a usage error. */
+                log_error("run: %s", err);
+                return EXIT_USAGE;
+        }
         if (r < 0) {
                 log_error("run: --rootfs: %s", err[0] ? err : strerror(-r));
                 return 125;
@@ -406,8 +411,7 @@ static int prepare_rootfs(RunOptions *o, ImageRootfs *img) {
                 return log_oom(), 125;
         if (r < 0) {
                 log_error("run: %s", err);
-                /* No command, and none from the image: a usage error. */
-                return o->config.argv ? 125 : EXIT_USAGE;
+                return r == -ENOEXEC ? EXIT_USAGE : 125;
         }
         return 0;
 }

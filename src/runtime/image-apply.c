@@ -29,6 +29,20 @@ static char **strv_copy(char *const *v) {
         return c;
 }
 
+int image_no_command(const ImageRootfs *img, const char *arg, char *err, size_t errlen) {
+        if (img->kind == ROOTFS_LAYOUT)
+                snprintf(err, errlen,
+                         "missing command: the image '%s' has neither Entrypoint nor Cmd "
+                         "(usage: shuttlectl run --rootfs IMAGE [OPTIONS] [--] CMD [ARG...])",
+                         arg);
+        else
+                snprintf(err, errlen,
+                         "missing command: '%s' is %s, which names none "
+                         "(usage: shuttlectl run --rootfs DIR [OPTIONS] -- CMD [ARG...])",
+                         arg, img->kind == ROOTFS_BUNDLE ? "a bundle (its process is not used)" : "a directory");
+        return -ENOEXEC;
+}
+
 int image_rootfs_apply(const ImageRootfs *img, const char *arg, ContainerConfig *c, char *err, size_t errlen) {
         const ImageConfig *ic = &img->config;
         _cleanup_strv_free_ char **argv = NULL;
@@ -45,13 +59,8 @@ int image_rootfs_apply(const ImageRootfs *img, const char *arg, ContainerConfig 
                 return -ENOMEM;
 
         if (img->kind != ROOTFS_LAYOUT) {
-                if (!c->argv) {
-                        snprintf(err, errlen, "missing command: '%s' is %s, which names none "
-                                              "(usage: shuttlectl run --rootfs DIR [OPTIONS] -- CMD [ARG...])",
-                                 arg, img->kind == ROOTFS_BUNDLE ? "a bundle (its process is not used)" :
-                                                                   "a directory");
-                        return -EINVAL;
-                }
+                if (!c->argv)
+                        return image_no_command(img, arg, err, errlen);
                 free(c->rootfs);
                 c->rootfs = TAKE_PTR(rootfs);
                 c->read_only = c->read_only || img->read_only;
@@ -59,13 +68,8 @@ int image_rootfs_apply(const ImageRootfs *img, const char *arg, ContainerConfig 
         }
 
         if (!c->argv) {
-                if (!ic->argv) {
-                        snprintf(err, errlen,
-                                 "missing command: the image '%s' has neither Entrypoint nor Cmd "
-                                 "(usage: shuttlectl run --rootfs IMAGE [OPTIONS] [--] CMD [ARG...])",
-                                 arg);
-                        return -EINVAL;
-                }
+                if (!ic->argv)
+                        return image_no_command(img, arg, err, errlen);
                 argv = strv_copy(ic->argv);
                 if (!argv)
                         return -ENOMEM;

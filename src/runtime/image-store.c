@@ -486,7 +486,8 @@ static int bundle_root(const char *bundle, ImageRootfs *ret, char *err, size_t e
         return 0;
 }
 
-int image_rootfs_prepare(const char *arg, const char *state_dir, ImageRootfs *ret, char *err, size_t errlen) {
+int image_rootfs_prepare(const char *arg, const char *state_dir, bool have_command, ImageRootfs *ret, char *err,
+                         size_t errlen) {
         RootfsRef ref = {};
         _cleanup_free_ char *tag = NULL;
         char rootfs[PATH_MAX];
@@ -501,13 +502,15 @@ int image_rootfs_prepare(const char *arg, const char *state_dir, ImageRootfs *re
         switch (ref.kind) {
         case ROOTFS_DIR:
                 r.rootfs = TAKE_PTR(ref.path);
-                k = 0;
+                k = have_command ? 0 : image_no_command(&r, arg, err, errlen);
                 break;
         case ROOTFS_BUNDLE:
-                k = bundle_root(ref.path, &r, err, errlen);
+                k = have_command ? bundle_root(ref.path, &r, err, errlen) : image_no_command(&r, arg, err, errlen);
                 break;
         case ROOTFS_LAYOUT:
                 k = layout_resolve(ref.path, ref.tag, r.digest, &tag, &r.config, err, errlen);
+                if (k >= 0 && !have_command && !r.config.argv)
+                        k = image_no_command(&r, arg, err, errlen);
                 if (k >= 0)
                         k = store_get(state_dir, r.digest, ref.path, tag, &r.lock_fd, &r.unpacked, rootfs, err,
                                       errlen);

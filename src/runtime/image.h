@@ -102,8 +102,11 @@ void image_rootfs_init(ImageRootfs *r);
 void image_rootfs_done(ImageRootfs *r);
 
 /* Resolves arg (see image_rootfs_parse()) and, for an image layout,
- * unpacks it with umoci into <state_dir>/images/ unless it is there. */
-int image_rootfs_prepare(const char *arg, const char *state_dir, ImageRootfs *ret, char *err, size_t errlen);
+ * unpacks it with umoci into <state_dir>/images/ unless it is there.
+ * Without have_command, -ENOEXEC (before any unpack) unless arg is an
+ * image whose config names a command. */
+int image_rootfs_prepare(const char *arg, const char *state_dir, bool have_command, ImageRootfs *ret, char *err,
+                         size_t errlen);
 
 typedef struct ImageEntry {
         char digest[IMAGE_DIGEST_MAX];
@@ -128,5 +131,8 @@ int image_store_remove(const char *state_dir, const char *prefix, char ret_diges
 /* Makes c run on img: its root (read-only if img says so), and for an
  * image the config's Env (before c's env, which wins), Entrypoint + Cmd
  * when c has no argv, WorkingDir when c has no workdir, User when c has
- * no user.  arg (what --rootfs said) names the image in messages. */
+ * no user.  arg (what --rootfs said) names the image in messages.
+ * -ENOEXEC when c has no argv and img gives none. */
+/* The -ENOEXEC of a run on img, which gives no command, without one. */
+int image_no_command(const ImageRootfs *img, const char *arg, char *err, size_t errlen);
 int image_rootfs_apply(const ImageRootfs *img, const char *arg, ContainerConfig *c, char *err, size_t errlen);

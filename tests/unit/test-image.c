@@ -343,7 +343,7 @@ static void test_apply(void **state) {
         /* Neither a command nor Entrypoint/Cmd. */
         img.config.argv = NULL;
         container_config_init(&c);
-        assert_int_equal(image_rootfs_apply(&img, "/l:t", &c, err, sizeof(err)), -EINVAL);
+        assert_int_equal(image_rootfs_apply(&img, "/l:t", &c, err, sizeof(err)), -ENOEXEC);
         assert_non_null(strstr(err, "missing command: the image '/l:t' has neither Entrypoint nor Cmd"));
         assert_null(c.rootfs);
         container_config_done(&c);
@@ -351,7 +351,7 @@ static void test_apply(void **state) {
         /* A bundle: its root, read-only as it says; no command from it. */
         img = (ImageRootfs){ .kind = ROOTFS_BUNDLE, .rootfs = "/b/rootfs", .read_only = false, .lock_fd = -1 };
         container_config_init(&c);
-        assert_int_equal(image_rootfs_apply(&img, "/b", &c, err, sizeof(err)), -EINVAL);
+        assert_int_equal(image_rootfs_apply(&img, "/b", &c, err, sizeof(err)), -ENOEXEC);
         assert_non_null(strstr(err, "'/b' is a bundle (its process is not used)"));
         c.argv = calloc(2, sizeof(char *));
         c.argv[0] = strdup("/bin/true");
