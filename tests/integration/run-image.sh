@@ -11,7 +11,7 @@ if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
         echo "1..0 # SKIP a static busybox is not installed (Debian package busybox-static)"
         exit 77
 fi
-plan 47
+plan 48
 
 # What a second state directory's cache holds: its entries and what an
 # unpack or a lock would leave.
@@ -141,6 +141,22 @@ out=$(srun --rootfs "$T/bundle" -- /bin/cat /etc/image-marker 2>&1)
 check_eq "a bundle directory runs on its root.path" "from the image" "$out"
 check_status "a bundle without a command exits 2" 2 srun --rootfs "$T/bundle"
 check_match "... saying its process is not used" "missing command: '$T/bundle' is a bundle \(its process is not used\)" "$(cat "$T/err")"
+
+# ---- an image podman saved (podman only to make it, with storage of
+# this test's own; not at run time) ----
+if command -v podman >/dev/null 2>&1; then
+        P=(podman --root "$T/podman" --runroot "$T/podman-run" --storage-driver vfs)
+        mkdir -p "$T/pr/bin"
+        cp "$BUSYBOX" "$T/pr/bin/busybox"
+        ln -s busybox "$T/pr/bin/sh"
+        tar -C "$T/pr" -cf "$T/pr.tar" .
+        "${P[@]}" import --change 'CMD ["/bin/sh", "-c", "echo from podman"]' "$T/pr.tar" localhost/shuttle-test:1 >/dev/null 2>&1
+        "${P[@]}" save --format oci-dir -o "$T/podman-oci" localhost/shuttle-test:1 >/dev/null 2>&1
+        out=$("$SHUTTLECTL" run --state-dir "$T/state4" --isolated --rootfs "$T/podman-oci:localhost/shuttle-test:1" 2>&1 | grep -v unpacked)
+        check_eq "an image podman saved as oci-dir runs by its name and tag" "from podman" "$out"
+else
+        ok "# SKIP podman is not installed"
+fi
 
 # ---- images rm: not while in use ----
 "${SRUN[@]}" --name user --rootfs "$L:app" -- /bin/sh -c 'touch /tmp/x; sleep 30' &
