@@ -11,7 +11,7 @@ if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
         echo "1..0 # SKIP a static busybox is not installed (Debian package busybox-static)"
         exit 77
 fi
-plan 48
+plan 53
 
 # What a second state directory's cache holds: its entries and what an
 # unpack or a lock would leave.
@@ -170,4 +170,24 @@ wait $bg 2>/dev/null
 check_status "images rm removes it once the container has ended" 0 sctl images rm --state-dir "$STATE_DIR" "${entry##*sha256-}"
 check_eq "... and nothing of it stays" "" "$(cache_files "$STATE_DIR")"
 check_status "images rm --all on an empty cache succeeds" 0 sctl images rm --all --state-dir "$STATE_DIR"
+
+# ---- an app group's rootfs: images relative to the group file ----
+start_broker
+cat >"$T/g.yaml" <<'YAML'
+group: imgs
+containers:
+  fromimage:
+    rootfs: layout:app
+  given:
+    rootfs: oci:layout:app
+    command: ["/bin/sh", "-c", "echo given; cat /etc/image-marker"]
+YAML
+out=$(timeout 60 "$SHUTTLECTL" run --state-dir "$STATE_DIR" "$T/g.yaml" 2>&1)
+check_match "a group container without a command runs its image's" "fromimage +\| hello from /etc as 1234:4321" "$out"
+check_match "... one with a command runs that on the image" "given +\| from the image" "$out"
+sed -i 's/oci:layout:app/oci:layout:nope/' "$T/g.yaml"
+check_status "a group whose image tag is missing does not start" 1 timeout 60 "$SHUTTLECTL" run --state-dir "$STATE_DIR" "$T/g.yaml"
+check_match "... naming the group file, the container and the tag" "run: $T/g.yaml: container 'given': rootfs: $L/index.json: tag 'nope' not found" "$(cat "$T/err")"
+check_eq "... with nothing of it started" "" "$(leftovers fromimage)"
+stop_broker
 finish
