@@ -259,6 +259,47 @@ static int remove_tree_at(int parent, const char *name) {
         return r;
 }
 
+/* Removes the device nodes under the directory dirfd/name: an image's
+ * layers may carry them (umoci makes them, as root), and a node in the
+ * shared root would reach a host device past the container's own /dev.
+ * Returns how many were removed, or a negative errno. */
+static int strip_devices_at(int parent, const char *name, unsigned depth) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd, n = 0;
+
+        if (depth > 256)
+                return -ELOOP;
+        fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+                int k;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+                        if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                                return -errno;
+                        n++;
+                } else if (S_ISDIR(st.st_mode)) {
+                        k = strip_devices_at(dirfd(d), de->d_name, depth + 1);
+                        if (k < 0)
+                                return k;
+                        n += k;
+                }
+        }
+        return n;
+}
+
 /* Locks <images>/<name> (created if create), checking afterwards that the
  * file still has that name; -EAGAIN if it kept being replaced. */
 static int lock_entry(int images, const char *name, int how, bool create) {
@@ -347,6 +388,9 @@ static int unpack_entry(int images, const char *images_path, const char *name, c
         r = run_umoci(layout, tag, dest, err, errlen);
         if (r < 0)
                 goto fail_quiet;
+        r = strip_devices_at(fd, "rootfs", 0);
+        if (r < 0)
+                goto fail;
         r = write_info(fd, digest, layout, tag);
         if (r < 0)
                 goto fail;

@@ -11,7 +11,7 @@ if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
         echo "1..0 # SKIP a static busybox is not installed (Debian package busybox-static)"
         exit 77
 fi
-plan 53
+plan 54
 
 # What a second state directory's cache holds: its entries and what an
 # unpack or a lock would leave.
@@ -29,6 +29,7 @@ cp "$BUSYBOX" "$r/bin/busybox"
 for a in sh cat echo id pwd ls test sleep; do ln -s busybox "$r/bin/$a"; done
 echo "from the image" >"$r/etc/image-marker"
 echo 'app:x:1234:4321::/:/bin/sh' >"$r/etc/passwd"
+mknod "$r/etc/devnode" c 1 3   # a device node in a layer: not to be kept
 umoci repack --image "$L:app" "$T/bundle" >/dev/null
 umoci config --image "$L:app" --config.env GREETING=hello --config.env PATH=/bin \
         --config.entrypoint /bin/sh --config.cmd -c \
@@ -48,6 +49,9 @@ inode=$(stat -c %i "$entry/rootfs" 2>/dev/null)
 
 out=$(srun --rootfs "$L:app" -- /bin/sh -c 'test -e /etc/image-marker && echo image-file; test -e /usr/bin/env || echo no-host-usr; test -e /etc/os-release || echo no-host-etc' 2>&1)
 check_eq "the container sees the image's files, not the host's" "image-file no-host-usr no-host-etc" "$(echo $out)"
+
+out=$(srun --rootfs "$L:app" -- /bin/sh -c 'test -e /etc/devnode && echo kept || echo gone' 2>&1)
+check_eq "a device node of the image's layers is not kept in its root" "gone" "$out"
 
 # ---- the cached run: no unpack (a umoci that fails is first in PATH) ----
 mkdir -p "$T/fakebin"
