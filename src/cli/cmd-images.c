@@ -21,7 +21,8 @@ static const char images_usage[] =
         "by a running container is not removed.\n"
         "\n"
         "Options:\n"
-        "      --all             rm: every image not in use\n"
+        "      --all             rm: every image not in use, and what a killed\n"
+        "                        unpack left\n"
         "      --state-dir DIR   runtime state (default /run/shuttle)\n"
         "  -h, --help            show this help\n";
 
@@ -84,6 +85,7 @@ static int images_rm(const char *state, bool all, int argc, char **argv) {
         if (all) {
                 ImageEntry *e = NULL;
                 size_t n = 0;
+                unsigned left = 0;
                 int r = image_store_list(state, &e, &n);
 
                 if (r < 0)
@@ -92,6 +94,12 @@ static int images_rm(const char *state, bool all, int argc, char **argv) {
                         if (remove_one(state, e[i].digest, true) < 0)
                                 ret = 1;
                 image_entries_free(e, n);
+                /* And what an unpack or a removal that was killed left. */
+                r = image_store_clean(state, &left);
+                if (r < 0)
+                        return log_error_errno(r, "images rm: cannot clean '%s/images': %m", state), 1;
+                if (left > 0)
+                        log_notice("images rm: removed %u unfinished unpack(s) or removal(s)", left);
                 return ret;
         }
         for (int i = 0; i < argc; i++)

@@ -727,3 +727,46 @@ int image_store_remove(const char *state_dir, const char *prefix, char ret_diges
         snprintf(ret_digest, IMAGE_DIGEST_MAX, "sha256:%.64s", name + 7);
         return 0;
 }
+
+int image_store_clean(const char *state_dir, unsigned *ret_n) {
+        char images_path[PATH_MAX];
+        _cleanup_close_ int images = -1;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        unsigned n = 0;
+        int r;
+
+        *ret_n = 0;
+        images = images_dir(state_dir, false, images_path);
+        if (images == -ENOENT)
+                return 0;
+        if (images < 0)
+                return images;
+        r = opendir_at(images, &d);
+        if (r < 0)
+                return r;
+        while ((de = readdir(d))) {
+                const char *entry = NULL;
+                char lockname[104];
+                _cleanup_close_ int lock = -1;
+
+                if (strneq(de->d_name, ".unpack-", 8))
+                        entry = de->d_name + 8;
+                else if (strneq(de->d_name, ".remove-", 8))
+                        entry = de->d_name + 8;
+                if (!entry || !entry_name_is_valid(entry))
+                        continue;
+                /* Under the entry's lock: an unpack under way holds it. */
+                snprintf(lockname, sizeof(lockname), "%.80s.lock", entry);
+                lock = lock_entry(images, lockname, LOCK_EX | LOCK_NB, true);
+                if (lock < 0)
+                        continue;
+                if (remove_tree_at(images, de->d_name) >= 0)
+                        n++;
+                /* No entry of that name: its lock file goes too. */
+                if (!entry_complete(images, entry))
+                        (void) unlinkat(images, lockname, 0);
+        }
+        *ret_n = n;
+        return 0;
+}

@@ -126,6 +126,10 @@ void image_entries_free(ImageEntry *e, size_t n);
 int image_store_remove(const char *state_dir, const char *prefix, char ret_digest[static IMAGE_DIGEST_MAX],
                        char *err, size_t errlen);
 
+/* Removes what crashed unpacks and removals left (.unpack-*, .remove-*)
+ * where no one holds the entry's lock; *ret_n: how many. */
+int image_store_clean(const char *state_dir, unsigned *ret_n);
+
 /* ---- image-apply.c ---- */
 
 /* Makes c run on img: its root (read-only if img says so), and for an
