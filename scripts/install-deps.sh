@@ -9,12 +9,14 @@ set -eu
 # tests/integration/oci-containerd.sh (the Kubernetes path through a
 # private containerd; the examples' YAML parsed), which skips without
 # containerd.
+# umoci: unpacks OCI image layouts for `shuttlectl run --rootfs IMAGE` (run,
+# not linked; tests/integration/run-image.sh builds its image with it).
 packages="
  build-essential autoconf automake libtool pkg-config
  libcap-dev libseccomp-dev libmnl-dev libnl-3-dev libnl-route-3-dev
  libyaml-dev libjansson-dev libssl-dev libcmocka-dev
  procps util-linux iproute2 busybox-static strace
- graphviz
+ graphviz umoci
  containerd python3-yaml
 "
 # Only for `make bench`: the reference tools it compares against.

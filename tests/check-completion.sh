@@ -37,7 +37,7 @@ only() { [ "$(echo $reply)" = "$*" ]; }    # only WORD...: exactly these, in ord
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-completion.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-verbs="run ps exec kill stop logs audit"
+verbs="run ps exec kill stop logs audit images"
 policy_cmds=$("$SHUTTLECTL" policy --help 2>&1 | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p')
 
 comp shuttlectl r;                      has run;   ok $? "shuttlectl r<TAB> offers run" "got: $(echo $reply)"
@@ -46,6 +46,7 @@ comp shuttlectl run --ne;               only --net; ok $? "shuttlectl run --ne<T
 comp shuttlectl run --net "";           only none loopback; ok $? "shuttlectl run --net <TAB> gives none loopback" "got: $(echo $reply)"
 comp shuttlectl run --net = "";         only none loopback; ok $? "shuttlectl run --net=<TAB> gives none loopback" "got: $(echo $reply)"
 comp shuttlectl kill x "";              has TERM && has KILL; ok $? "shuttlectl kill x <TAB> includes TERM and KILL" "got: $(echo $reply)"
+comp shuttlectl images "";             only rm; ok $? "shuttlectl images <TAB> gives rm" "got: $(echo $reply)"
 comp shuttlectl ps --format "";         only table json; ok $? "shuttlectl ps --format <TAB> gives table json" "got: $(echo $reply)"
 comp shuttlectl audit --decision "";    only allow deny learn; ok $? "shuttlectl audit --decision <TAB> gives allow deny learn" "got: $(echo $reply)"
 comp shuttlectl audit --kind "";        only ipc invoke transfer depend signal; ok $? "shuttlectl audit --kind <TAB> gives the kinds" "got: $(echo $reply)"

@@ -39,7 +39,7 @@ compare "shuttlectl audit" "$("$SHUTTLECTL" audit --help)" "$man/shuttlectl.1" '
 compare "shuttlectl audit graph" "$("$SHUTTLECTL" audit graph --help)" "$man/shuttlectl.1" '/^\.SS audit graph/,/^\.S[SH] /p'
 compare "shuttlectl audit explain" "$("$SHUTTLECTL" audit explain --help)" "$man/shuttlectl.1" '/^\.SS audit explain/,/^\.S[SH] /p'
 # The verbs on running containers: each section runs to the next .SH.
-for verb in ps exec kill stop logs; do
+for verb in ps exec kill stop logs images; do
         upper=$(echo "$verb" | tr a-z A-Z)
         compare "shuttlectl $verb" "$("$SHUTTLECTL" $verb --help)" "$man/shuttlectl.1" "/^\\.SH $upper\$/,/^\\.SH /p"
 done

@@ -26,6 +26,7 @@ include tests/unit/pipeline.mk
 include tests/dist.mk
 include tests/unit/audit-graph.mk
 include tests/unit/oci.mk
+include tests/unit/image.mk
 # What shuttlectl maps at start (issue 14 item 3).
 TESTS += tests/check-start-libs.sh
 dist_noinst_SCRIPTS += tests/check-start-libs.sh

@@ -19,6 +19,7 @@
 #include "shuttle/host/locate.h"
 #include "shuttle/supervisor/logline.h"
 #include "runtime/group.h"
+#include "runtime/image.h"
 
 typedef struct Registration {
         const char *state_dir;
@@ -127,10 +128,57 @@ static int group_learn_check(Group *g, bool learn) {
         return 0;
 }
 
+/* The images and bundles the group's containers run on: unpacked (or
+ * found in the cache) and applied to their configuration before anything
+ * of the group starts; imgs keeps the cache entries locked while the
+ * group runs. */
+static int group_prepare_rootfs(Group *g, const char *state, ImageRootfs *imgs) {
+        char err[IMAGE_ERROR_MAX];
+        int r;
+
+        for (size_t i = 0; i < g->n_containers; i++) {
+                ContainerConfig *c = &g->containers[i].config;
+                _cleanup_free_ char *arg = NULL;
+
+                if (!c->rootfs)
+                        continue;
+                arg = strdup(c->rootfs);
+                if (!arg)
+                        return log_oom();
+                err[0] = '\0';
+                r = image_rootfs_prepare(arg, state, !!c->argv, &imgs[i], err, sizeof(err));
+                if (r >= 0) {
+                        if (imgs[i].unpacked)
+                                log_notice("unpacked image %s (%s) into %s", arg, imgs[i].digest, imgs[i].rootfs);
+                        r = image_rootfs_apply(&imgs[i], arg, c, err, sizeof(err));
+                }
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0) {
+                        log_error("run: %s: container '%s': rootfs: %s", g->file, g->containers[i].name,
+                                  err[0] ? err : strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+typedef struct ImageSet {
+        ImageRootfs *v;
+        size_t n;
+} ImageSet;
+
+static void image_set_done(ImageSet *s) {
+        for (size_t i = 0; i < s->n; i++)
+                image_rootfs_done(&s->v[i]);
+        free(s->v);
+}
+
 /* shuttlectl run GROUP.yaml */
 static int run_group(RunOptions *o) {
         _cleanup_(policy_diagnostics_clear) PolicyDiagnostics diags = {};
         _cleanup_(group_freep) Group *g = NULL;
+        _cleanup_(image_set_done) ImageSet imgs = {};
         _cleanup_free_ char *error = NULL;
         const char *state = o->config.state_dir ?: "/run/shuttle";
         GroupRunOptions gro = { .state_dir = state, .notify_fd = -1, .no_shim = o->no_shim };
@@ -152,6 +200,14 @@ static int run_group(RunOptions *o) {
                 log_error("run: starting an app group needs root");
                 return 1;
         }
+        imgs.v = calloc(g->n_containers ?: 1, sizeof(ImageRootfs));
+        if (!imgs.v)
+                return log_oom(), 1;
+        imgs.n = g->n_containers;
+        for (size_t i = 0; i < imgs.n; i++)
+                image_rootfs_init(&imgs.v[i]);
+        if (group_prepare_rootfs(g, state, imgs.v) < 0)
+                return 1;
 
         /* A group's interactions need the broker: start one if none runs. */
         r = broker_ensure_running(state, &started, &error);
@@ -379,8 +435,45 @@ static int run_detached(RunOptions *o) {
         return 125;
 }
 
+/* --rootfs names an image or a bundle: the root it gives (unpacked into
+ * the cache first if need be), and for an image what of its config the
+ * command line leaves open.  img keeps the cache entry locked.  Returns 0
+ * or what shuttlectl exits with. */
+static int prepare_rootfs(RunOptions *o, ImageRootfs *img) {
+        const char *state = o->config.state_dir ?: "/run/shuttle";
+        _cleanup_free_ char *arg = strdup(o->config.rootfs);
+        char err[IMAGE_ERROR_MAX] = "";
+        int r;
+
+        if (!arg)
+                return log_oom(), 125;
+        r = image_rootfs_prepare(arg, state, !!o->config.argv, img, err, sizeof(err));
+        if (r == -ENOMEM)
+                return log_oom(), 125;
+        if (r == -ENOEXEC) {
+                /* No command, and none from the image: a usage error. */
+                log_error("run: %s", err);
+                return EXIT_USAGE;
+        }
+        if (r < 0) {
+                log_error("run: --rootfs: %s", err[0] ? err : strerror(-r));
+                return 125;
+        }
+        if (img->unpacked)
+                log_notice("unpacked image %s (%s) into %s", arg, img->digest, img->rootfs);
+        r = image_rootfs_apply(img, arg, &o->config, err, sizeof(err));
+        if (r == -ENOMEM)
+                return log_oom(), 125;
+        if (r < 0) {
+                log_error("run: %s", err);
+                return r == -ENOEXEC ? EXIT_USAGE : 125;
+        }
+        return 0;
+}
+
 int verb_run(int argc, char **argv) {
         _cleanup_free_ char *error = NULL;
+        _cleanup_(image_rootfs_done) ImageRootfs img = { .lock_fd = -1 };
         RunOptions o;
         int r;
 
@@ -413,6 +506,13 @@ int verb_run(int argc, char **argv) {
                 run_options_done(&o);
                 (void) log_oom();
                 return 125;
+        }
+        if (o.config.rootfs) {
+                r = prepare_rootfs(&o, &img);
+                if (r != 0) {
+                        run_options_done(&o);
+                        return r;
+                }
         }
         r = o.detach ? run_detached(&o) : run_container(&o, -1, -1);
         run_options_done(&o);

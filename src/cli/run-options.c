@@ -12,16 +12,23 @@
 
 const char run_usage[] =
         "Usage: shuttlectl run [OPTIONS] [--] CMD [ARG...]\n"
+        "       shuttlectl run --rootfs IMAGE [OPTIONS] [--] [CMD [ARG...]]\n"
         "       shuttlectl run [--detach] [--learn] [--state-dir DIR] GROUP.yaml\n"
         "\n"
         "Run CMD in a new container in the foreground and exit with its status\n"
         "(128+N when it was killed by signal N), or start the app group that\n"
-        "GROUP.yaml describes (see shuttle-group(5)).\n"
+        "GROUP.yaml describes (see shuttle-group(5)).  On an OCI image, CMD\n"
+        "defaults to the image's Entrypoint and Cmd.\n"
         "\n"
         "Options:\n"
         "  -n, --name NAME          container name (default: shuttle-PID)\n"
-        "      --rootfs DIR|host    root filesystem (default: host, the host's /usr,\n"
-        "                           /bin, /sbin, /lib* and a few /etc files, read-only)\n"
+        "      --rootfs DIR|IMAGE|host\n"
+        "                           root filesystem (default: host, the host's /usr,\n"
+        "                           /bin, /sbin, /lib* and a few /etc files, read-only):\n"
+        "                           a directory, an OCI runtime bundle (its root.path),\n"
+        "                           or an OCI image layout DIR, DIR:TAG or oci:DIR[:TAG]\n"
+        "                           (unpacked by umoci into STATE/images/, read-only;\n"
+        "                           see 'shuttlectl images')\n"
         "      --hostname NAME      host name inside (default: the container name)\n"
         "  -m, --memory SIZE        memory limit, e.g. 64M, 1G\n"
         "      --pids N|max         maximum number of processes (default 2048)\n"
@@ -302,9 +309,10 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                                 r = 0;
                                 break;
                         }
-                        if (optarg[0] != '/')
+                        if (optarg[0] != '/' && !(strneq(optarg, "oci:", 4) && optarg[4] == '/'))
                                 return fail(ret_error,
-                                            "--rootfs: '%s': expected 'host' or an absolute directory",
+                                            "--rootfs: '%s': expected 'host', an absolute directory, "
+                                            "DIR:TAG or oci:DIR[:TAG]",
                                             optarg);
                         r = set_string(&c->rootfs, optarg);
                         break;
@@ -499,7 +507,9 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
                         return fail(ret_error, "-f: a group file takes no command");
                 goto group;
         }
-        if (optind >= argc)
+        /* On an image, the command may come from the image: the caller
+         * says, once it has looked at the --rootfs (argv stays NULL). */
+        if (optind >= argc && !c->rootfs)
                 return fail(ret_error, "missing command (usage: shuttlectl run [OPTIONS] -- CMD [ARG...])");
 
         /* A single argument ending in .yaml/.yml is an app group file. */
@@ -525,6 +535,8 @@ int run_options_parse(int argc, char **argv, RunOptions *o, char **ret_error) {
         if ((c->caps_add & c->caps_drop) != 0)
                 return fail(ret_error, "--cap-add and --cap-drop name the same capability");
 
+        if (optind >= argc)
+                return 0;
         c->argv = calloc((size_t) (argc - optind) + 1, sizeof(char *));
         if (!c->argv)
                 return -ENOMEM;

@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "logs", "Show the output of an app group's container", verb_logs },
         { "transfer", "List and revoke paths handed between containers", verb_transfer },
         { "ask", "List and answer requests that wait for an operator", verb_ask },
+        { "images", "List and remove the OCI images run --rootfs unpacked", verb_images },
         { "help", "Show this help", verb_help },
 };
 

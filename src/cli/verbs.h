@@ -26,6 +26,7 @@ int verb_stop(int argc, char **argv);
 int verb_logs(int argc, char **argv);
 int verb_transfer(int argc, char **argv);
 int verb_ask(int argc, char **argv);
+int verb_images(int argc, char **argv);
 
 /* `audit graph` (cmd-audit-graph.c), reached through verb_audit(); the
  * log `audit` reads without --file (cmd-audit.c), and how it was found. */

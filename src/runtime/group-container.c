@@ -3,11 +3,13 @@
  * checked the way `shuttlectl run` checks the matching options, with the
  * same wording where there is one. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/parse.h"
 #include "runtime/group-internal.h"
+#include "runtime/image.h"
 
 typedef struct ContainerState {
         size_t index;                   /* SIZE_MAX: a duplicate, checked only */
@@ -37,11 +39,38 @@ static int ck_rootfs(GroupContext *c, ContainerState *st, GroupContainer *gc, co
                 return -EINVAL;
         if (streq(s, "host"))
                 return 0;  /* NULL: the built-in host rootfs */
-        if (*s == 0) {
-                group_error(c, v, "'rootfs': expected 'host' or a directory");
+        if (*s == 0 || streq(s, "oci:")) {
+                group_error(c, v, "'rootfs': expected 'host', a directory, DIR:TAG or oci:DIR[:TAG]");
                 return -EINVAL;
         }
+        /* An image (oci:DIR[:TAG], DIR:TAG) is resolved by whoever starts
+         * the group (runtime/image.h); its DIR too is relative to the
+         * group file. */
+        if (strneq(s, "oci:", 4)) {
+                _cleanup_free_ char *rest = NULL;
+                if (group_resolve_path(c, s + 4, &rest) < 0)
+                        return c->oom;
+                if (asprintf(&gc->config.rootfs, "oci:%s", rest) < 0) {
+                        gc->config.rootfs = NULL;
+                        return (c->oom = -ENOMEM);
+                }
+                return 0;
+        }
         return group_resolve_path(c, s, &gc->config.rootfs);
+}
+
+/* An image may give the command (Entrypoint + Cmd). */
+static bool rootfs_is_image(const char *rootfs) {
+        RootfsRef ref = {};
+        bool image;
+
+        if (rootfs && strneq(rootfs, "oci:", 4))
+                return true; /* said so: checked when the group starts */
+        if (!rootfs || image_rootfs_parse(rootfs, image_probe_path, NULL, &ref, NULL, 0) < 0)
+                return false;
+        image = ref.kind == ROOTFS_LAYOUT;
+        rootfs_ref_done(&ref);
+        return image;
 }
 
 static int ck_hostname(GroupContext *c, ContainerState *st, GroupContainer *gc, const YNode *key,
@@ -734,7 +763,7 @@ int group_parse_container(GroupContext *c, size_t index, GroupContainer *gc, con
                 if (k < 0 || container_keys[k].handler(c, &st, gc, node->items[i], node->items[i + 1]) < 0)
                         ok = false;
         }
-        if (!seen.key[CK_COMMAND] && !c->truncated) {
+        if (!seen.key[CK_COMMAND] && !c->truncated && !rootfs_is_image(gc->config.rootfs)) {
                 group_error(c, name, "container '%s' has no 'command'", gc->name);
                 ok = false;
         }

@@ -49,3 +49,4 @@ integration_tests += tests/integration/broker-idle.sh
 integration_tests += tests/integration/connect-handles.sh
 integration_tests += tests/integration/audit-sync.sh
 integration_tests += tests/integration/ask.sh
+integration_tests += tests/integration/run-image.sh

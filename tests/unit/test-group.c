@@ -402,7 +402,7 @@ static void test_value_errors(void **state) {
                            "    user: root\n"
                            "    workdir: /a/../b\n"
                            "    net: host\n",
-                      "g.yaml:5:13: 'rootfs': expected 'host' or a directory",
+                      "g.yaml:5:13: 'rootfs': expected 'host', a directory, DIR:TAG or oci:DIR[:TAG]",
                       "g.yaml:6:15: 'hostname': 'a/b' is not a valid host name (1-64 characters, no '/')",
                       "g.yaml:7:11: 'user': 'root': expected numeric UID or UID:GID",
                       "g.yaml:8:14: 'workdir': '/a/../b': expected an absolute path without '.' or '..'",
@@ -858,6 +858,35 @@ static void test_policy_warning(void **state) {
 
 /* ---- Files -------------------------------------------------------------*/
 
+/* rootfs: an image layout (DIR:TAG, oci:DIR) is resolved against the
+ * group file's directory like a plain one, and may stand in for the
+ * command (its Entrypoint + Cmd); a plain directory may not. */
+static void test_rootfs_image(void **state) {
+        Fixture *f = *state;
+        char want[PATH_MAX * 2];
+        Group *g;
+
+        assert_int_equal(mkdir("img", 0755), 0);
+        write_file("img/oci-layout", "{\"imageLayoutVersion\": \"1.0.0\"}");
+        assert_int_equal(mkdir("plain", 0755), 0);
+        g = load_ok(HEAD "  a: { rootfs: \"img:v1\" }\n"
+                         "  b: { rootfs: \"oci:img\", command: [x] }\n"
+                         "  c: { rootfs: \"oci:/srv/other:v2\" }\n");
+        snprintf(want, sizeof(want), "%s/img:v1", f->dir);
+        assert_string_equal(container(g, "a")->config.rootfs, want);
+        assert_null(container(g, "a")->config.argv);
+        snprintf(want, sizeof(want), "oci:%s/img", f->dir);
+        assert_string_equal(container(g, "b")->config.rootfs, want);
+        assert_string_equal(container(g, "b")->config.argv[0], "x");
+        /* oci: says it is an image even where there is none yet. */
+        assert_string_equal(container(g, "c")->config.rootfs, "oci:/srv/other:v2");
+        group_free(g);
+
+        expect_errors(HEAD "  a: { rootfs: plain }\n", "g.yaml:3:3: container 'a' has no 'command'");
+        expect_errors(HEAD "  a: { rootfs: \"oci:\", command: [x] }\n",
+                      "g.yaml:3:16: 'rootfs': expected 'host', a directory, DIR:TAG or oci:DIR[:TAG]");
+}
+
 static void test_files(void **state) {
         PolicyDiagnostics d = {};
         Group *g = NULL;
@@ -916,6 +945,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_policy_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_policy_inline, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_policy_warning, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rootfs_image, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_files, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

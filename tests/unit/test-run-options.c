@@ -236,6 +236,8 @@ static void test_errors(void **state) {
                 { { "--name", "a/b", "true" }, "--name: 'a/b' is not a valid name" },
                 { { "--name", "", "true" }, "--name" },
                 { { "--rootfs", "relative", "true" }, "--rootfs: 'relative'" },
+                { { "--rootfs", "oci:relative:t", "true" }, "--rootfs: 'oci:relative:t': expected 'host', an absolute" },
+                { { "--rootfs", "host" }, "missing command" },
                 { { "--hostname", "", "true" }, "--hostname" },
                 { { "--bogus", "true" }, "--bogus: unknown option" },
                 { { "--memory" }, "--memory: missing value" },
@@ -287,8 +289,31 @@ static void test_errors(void **state) {
         }
 }
 
+/* On an image the command may come from the image: the parser leaves argv
+ * NULL for cmd-run to fill. */
+static void test_rootfs_image(void **state) {
+        RunOptions o;
+        char *err = NULL;
+        (void) state;
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--rootfs", "oci:/srv/layout:v1", "-e", "A=1"), 0);
+        assert_null(err);
+        assert_string_equal(o.config.rootfs, "oci:/srv/layout:v1");
+        assert_null(o.config.argv);
+        assert_null(o.group_file);
+        run_options_done(&o);
+
+        run_options_init(&o);
+        assert_int_equal(PARSE(&o, &err, "--rootfs", "/srv/layout:v1", "--", "/bin/sh", "-c", "true"), 0);
+        assert_string_equal(o.config.argv[0], "/bin/sh");
+        assert_string_equal(o.config.argv[2], "true");
+        run_options_done(&o);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_rootfs_image),
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_group_file),
