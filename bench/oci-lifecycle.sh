@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The OCI lifecycle: `create` + `start` + `delete --force` of /bin/true
-# through the runtime's command line, as conmon and containerd's shim drive
-# it, for shuttle-oci, crun and runc side by side in one hyperfine run.
+# The OCI lifecycle: `create` + `start` + `delete` of /bin/true through the
+# runtime's command line, as conmon and containerd's shim drive it (their
+# part played by tests/helpers/subreaper, which runs create and start, then
+# reaps the container's process), for shuttle-oci, crun and runc side by
+# side in one hyperfine run.
 #
 # Run by `make bench` (not by `make check`) in the build directory, as root.
 # Reports; never asserts: a missed target is printed, not failed.  Exits
@@ -14,11 +16,13 @@
 #                $SHUTTLECTL, or ./shuttle-oci)
 #   BENCH_RUNS   timed runs per command (default 100)
 #   BENCH_WARMUP warm-up runs per command (default 3)
+#   SUBREAPER    tests/helpers/subreaper (default: next to $SHUTTLECTL)
 #
 # All three run the same bundle: `crun spec`'s default config.json (its
 # namespaces, capabilities, masked paths, /dev) with /bin/true of a static
-# busybox as the process.  Each timed command is one `sh -c` running the
-# three verbs, so the shell's cost is in every row alike.  crun runs
+# busybox as the process.  Each timed command is one `sh -c`: the
+# subreaper running create and start and waiting for /bin/true to exit,
+# then delete; the shell's and the subreaper's cost is in every row alike.  crun runs
 # through bench/crun-wrap.sh (Debian's crun refuses the hybrid cgroup
 # layout); the wrapper alone is timed too and subtracted ("crun net"), as
 # bench/start-latency.sh does, and the target is judged against crun net.
@@ -45,6 +49,13 @@ if [ ! -x "$OCI" ]; then
     exit 1
 fi
 OCI=$(cd "$(dirname "$OCI")" && pwd)/$(basename "$OCI")
+
+SUB=${SUBREAPER:-$(dirname "$OCI")/tests/helpers/subreaper}
+if [ ! -x "$SUB" ]; then
+    note "tests/helpers/subreaper not found at '$SUB' (make tests/helpers/subreaper, or set SUBREAPER)"
+    exit 1
+fi
+SUB=$(cd "$(dirname "$SUB")" && pwd)/$(basename "$SUB")
 
 if [ "$(id -u)" != 0 ]; then
     note "skipped: containers need root (run 'make bench' as root)"
@@ -96,10 +107,12 @@ EOF
 names=() cmds=() skipped=()
 add() { names+=("$1"); cmds+=("$2"); }
 
-# lifecycle RUNTIME-WORDS ROOT: the one shell command of the three verbs.
+# lifecycle RUNTIME-WORDS ROOT: the one shell command of the three verbs;
+# the subreaper prints how the process ended ("exited 0"), which must be
+# all it prints.
 lifecycle() {
     local rt="$1 --root $(q "$2")"
-    printf 'sh -c %q' "$rt create --bundle $(q "$B") $ID && $rt start $ID && $rt delete --force $ID"
+    printf 'sh -c %q' "test \"\$($(q "$SUB") $rt create --bundle $(q "$B") $ID \; $rt start $ID)\" = 'exited 0' && $rt delete $ID"
 }
 try() {   # try NAME CMD: adds it if it runs here, else says why not
     local out rc
