@@ -657,6 +657,9 @@ int oci_resources_parse(const char *json, size_t len, OciResources *ret, char *e
         r = oci_load_json(&c, json, len, &root);
         if (r < 0)
                 return r;
+        r = oci_want_object(&c, root, "");
+        if (r < 0)
+                return r;
         r = parse_resources_object(&c, root, "", &res);
         if (r < 0) {
                 oci_resources_done(&res);
