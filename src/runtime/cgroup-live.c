@@ -262,6 +262,11 @@ static int plan_v2(Plan *p, const LiveDirs *l, const CgroupUpdate *u) {
                                     "%" PRId64, u->memory_bytes)
                          : plan_add(p, v2_dir_for(l, "memory.max", "memory"), "memory.max", "memory.limit", "max")) < 0)
                 return r;
+        /* No swap, as at create (where the memory controller is new, its
+         * swap limit is "max"). */
+        if (u->has_memory && u->memory_bytes > 0 && cg_file_exists(l->fds[0], "memory.swap.max") &&
+            (r = plan_add(p, l->fds[0], "memory.swap.max", "memory.limit", "0")) < 0)
+                return r;
         if (u->has_memory_reservation &&
             (r = plan_add(p, v2_dir_for(l, "memory.low", "memory"), "memory.low", "memory.reservation",
                           "%" PRId64, u->memory_reservation > 0 ? u->memory_reservation : 0)) < 0)
