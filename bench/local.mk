@@ -39,6 +39,10 @@ bench_scripts += bench/group-start.sh
 EXTRA_DIST += bench/group-start.sh
 bench_scripts += bench/invoke.sh
 EXTRA_DIST += bench/invoke.sh
+# create + start + delete through the OCI command line: shuttle-oci, crun, runc.
+bench_scripts += bench/oci-lifecycle.sh
+EXTRA_DIST += bench/oci-lifecycle.sh
+bench: shuttle-oci$(EXEEXT) tests/helpers/subreaper$(EXEEXT)
 # The shim's cost: non-redirected calls with and without it, a redirected
 # connect() against the client library (bench/shim.sh).  shim-bench is built
 # from the client sources alone, like the shim, and only for 'make bench'.

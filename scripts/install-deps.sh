@@ -11,16 +11,18 @@ set -eu
 # containerd.
 # umoci: unpacks OCI image layouts for `shuttlectl run --rootfs IMAGE` (run,
 # not linked; tests/integration/run-image.sh builds its image with it).
+# podman: tests/integration/oci-podman.sh drives shuttle-oci through it
+# (offline, a private storage root; the test skips without it).
 packages="
  build-essential autoconf automake libtool pkg-config
  libcap-dev libseccomp-dev libmnl-dev libnl-3-dev libnl-route-3-dev
  libyaml-dev libjansson-dev libssl-dev libcmocka-dev
  procps util-linux iproute2 busybox-static strace
  graphviz umoci
- containerd python3-yaml
+ containerd python3-yaml podman
 "
 # Only for `make bench`: the reference tools it compares against.
-bench_packages="hyperfine bubblewrap crun"
+bench_packages="hyperfine bubblewrap crun runc"
 
 if [ "${1:-}" = "--bench" ]; then
         packages="$packages $bench_packages"

@@ -1,7 +1,8 @@
 #!/bin/bash
-# The bash completion (completion/shuttlectl): completions of a few command
-# lines, and every long option each verb's --help prints is in the script's
-# list for that verb, so that the lists cannot drift from the program.
+# The bash completions (completion/shuttlectl, completion/shuttle-oci):
+# completions of a few command lines, and every long option each verb's
+# --help prints is in the script's list for that verb, so that the lists
+# cannot drift from the programs.
 set -u
 : "${SHUTTLECTL:=./shuttlectl}"
 script=${top_srcdir:-.}/completion/shuttlectl
@@ -28,7 +29,7 @@ comp() {
         COMP_LINE="$*"
         COMP_POINT=${#COMP_LINE}
         COMPREPLY=()
-        _shuttlectl shuttlectl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+        "_${1//-/_}" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
         reply=$(printf '%s\n' "${COMPREPLY[@]}")
 }
 has() { grep -qxF -- "$1" <<<"$reply"; }   # has WORD: WORD is in $reply
@@ -123,6 +124,44 @@ check_opts "shuttlectl" "$(sed -n '/^Options:/,$p' <<<"$help")" shuttlectl
 comp shuttlectl policy ""
 [ -n "$policy_cmds" ] && [ "$(echo $reply)" = "$(echo $policy_cmds)" ]
 ok $? "the policy commands completed are those of 'shuttlectl policy --help'" "--help: $(echo $policy_cmds); script: $(echo $reply)"
+# ---- shuttle-oci ----
+OCI=${SHUTTLE_OCI:-$(dirname "$SHUTTLECTL")/shuttle-oci}
+oci_script=${top_srcdir:-.}/completion/shuttle-oci
+# shellcheck source=/dev/null
+. "$oci_script" || { echo "Bail out! cannot source $oci_script"; exit 1; }
+help=$("$OCI" --help 2>&1)
+oci_verbs=$(sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' <<<"$help" | sort)
+comp shuttle-oci ""; reply=$(sort <<<"$reply")
+[ -n "$oci_verbs" ] && [ "$reply" = "$oci_verbs" ]
+ok $? "the verbs completed are the Commands of 'shuttle-oci --help'" "--help: $(echo $oci_verbs); script: $(echo $reply)"
+check_opts "shuttle-oci" "$(sed -n '/^Global options:/,$p' <<<"$help")" shuttle-oci
+for verb in $oci_verbs; do
+        [ "$verb" = help ] && continue
+        # the option lines (a description may name a global option)
+        check_opts "shuttle-oci $verb" "$("$OCI" "$verb" --help 2>&1 | grep -E "^ +-")" shuttle-oci "$verb"
+done
+comp shuttle-oci --log-format "";       only text json; ok $? "shuttle-oci --log-format <TAB> gives text json" "got: $(echo $reply)"
+comp shuttle-oci --root /x li;          only list; ok $? "shuttle-oci --root DIR li<TAB> gives list (a global option's value is not the verb)" "got: $(echo $reply)"
+comp shuttle-oci list --format "";      only table json; ok $? "shuttle-oci list --format <TAB> gives table json" "got: $(echo $reply)"
+comp shuttle-oci update --re;           only --resources; ok $? "shuttle-oci update --re<TAB> gives --resources" "got: $(echo $reply)"
+comp shuttle-oci events --st;           only --stats; ok $? "shuttle-oci events --st<TAB> gives --stats" "got: $(echo $reply)"
+(cd "$tmp/files" && touch r.json && comp shuttle-oci update --resources ""; has - && has r.json && ! has c.txt)
+ok $? "shuttle-oci update --resources <TAB> offers - and *.json"
+# IDs: a stand-in shuttle-oci whose list prints two containers; the --root
+# of the command line must be passed on.
+printf '#!/bin/sh\necho "$*" >>"%s/oci-calls"\n%s\n' "$tmp" \
+        "echo '[{\"ociVersion\":\"1.0.2\",\"id\":\"web\",\"pid\":1,\"status\":\"running\"},{\"ociVersion\":\"1.0.2\",\"id\":\"db.1\",\"status\":\"created\"}]'" \
+        >"$tmp/bin/shuttle-oci"
+chmod +x "$tmp/bin/shuttle-oci"
+comp shuttle-oci --root "$tmp/r" kill "";  only web db.1; ok $? "shuttle-oci kill <TAB> offers the IDs from list --format json" "got: $(echo $reply)"
+grep -qxF -- "--root $tmp/r list --format json" "$tmp/oci-calls"
+ok $? "list is asked with the --root of the command line" "calls: $(tr '\n' ';' <"$tmp/oci-calls" 2>/dev/null)"
+comp shuttle-oci delete -f "";          only web db.1; ok $? "delete -f is --force (no value): the IDs follow" "got: $(echo $reply)"
+comp shuttle-oci kill web "";           has TERM && has KILL; ok $? "shuttle-oci kill ID <TAB> gives signals" "got: $(echo $reply)"
+comp shuttle-oci update --memory 1G d;  only db.1; ok $? "update --memory 1G d<TAB> gives db.1 (an option's value is not the ID)" "got: $(echo $reply)"
+comp shuttle-oci create --bundle . "";  only; ok $? "create offers no existing ID" "got: $(echo $reply)"
+comp shuttle-oci exec web --pro;        ! has --process; ok $? "after exec ID, the words are the command's" "got: $(echo $reply)"
+
 # The plan comes last (TAP allows it): no count to keep in step.
 echo "1..$n"
 exit $fail

@@ -32,6 +32,10 @@ check "... linked statically (it runs in containers whatever their C library)" \
 check "... with its man page" grep -q '/man1/shuttle-connect\.1$' "$tmp/files"
 check "shuttled, shuttlectl and libshuttle.so.0 are installed" \
         sh -c "grep -q '/sbin/shuttled$' '$tmp/files' && grep -q '/bin/shuttlectl$' '$tmp/files' && grep -q '/libshuttle\.so\.0$' '$tmp/files'"
+check "shuttle-oci is installed in sbindir, with its man page" \
+        sh -c "grep -q '/sbin/shuttle-oci$' '$tmp/files' && grep -q '/man8/shuttle-oci\.8$' '$tmp/files'"
+check "the bash completions of shuttlectl and shuttle-oci are installed under their names" \
+        sh -c "grep -q '/bash-completion/completions/shuttlectl$' '$tmp/files' && grep -q '/bash-completion/completions/shuttle-oci$' '$tmp/files'"
 if grep '\.la$' "$tmp/files" >"$tmp/la"; then not_ok "no libtool archive (.la) is installed"; diag "$tmp/la"; else
         ok "no libtool archive (.la) is installed"; fi
 

@@ -52,7 +52,7 @@ compare "shuttle-connect" "$("$bin/shuttle-connect" --help)" "$man/shuttle-conne
 # shuttle-oci: the global options, then each verb's section.
 oci=$bin/shuttle-oci
 compare "shuttle-oci" "$("$oci" --help)" "$man/shuttle-oci.8" '/^\.SH GLOBAL OPTIONS/,/^\.SH CREATE/p'
-for verb in create start state kill delete run list ps exec pause resume spec features; do
+for verb in create start state kill delete run list ps exec pause resume update events spec features; do
         upper=$(echo "$verb" | tr a-z A-Z)
         compare "shuttle-oci $verb" "$("$oci" $verb --help)" "$man/shuttle-oci.8" "/^\\.SH $upper\$/,/^\\.SH /p"
 done

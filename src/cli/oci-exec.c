@@ -11,13 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/oci.h"
+#include "common/fdpass.h"
 #include "common/fileio.h"
+#include "common/socket-util.h"
 #include "runtime/exec.h"
 #include "runtime/oci-spec.h"
 #include "runtime/state-info.h"
@@ -30,6 +34,8 @@ typedef struct ExecOptions {
         char **env; /* from -e, NULL-terminated */
         size_t n_env;
         const char *user;
+        const char *console_socket;
+        bool tty;
         const char *id;
         char **argv; /* runc style: ID CMD ARGS... */
 } ExecOptions;
@@ -45,6 +51,9 @@ static void exec_help(void) {
                "      --cwd DIR          its working directory (with COMMAND)\n"
                "  -e, --env K=V          set a variable (with COMMAND)\n"
                "  -u, --user UID[:GID]   its user (with COMMAND)\n"
+               "  -t, --tty              give it a terminal (with COMMAND; --process has\n"
+               "                         process.terminal)\n"
+               "      --console-socket S send the terminal's master to the unix socket S\n"
                "  -h, --help             show this help\n");
 }
 
@@ -93,9 +102,11 @@ static int parse_exec(int argc, char **argv, ExecOptions *o) {
                         o->user = optarg;
                         break;
                 case OPT_CONSOLE:
+                        o->console_socket = optarg;
+                        break;
                 case 't':
-                        fprintf(stderr, "shuttle-oci: exec: a terminal (--tty, --console-socket) is not supported yet\n");
-                        return -EOPNOTSUPP;
+                        o->tty = true;
+                        break;
                 case 'h':
                         exec_help();
                         return 1;
@@ -164,7 +175,9 @@ int oci_exec(int argc, char **argv) {
         StateInfo info = {};
         ExecConfig ec = {};
         SeccompProgram *seccomp = NULL;
-        _cleanup_close_ int pidfd = -1, cmd_pidfd = -1;
+        _cleanup_close_ int pidfd = -1, cmd_pidfd = -1, console = -1, master = -1;
+        struct winsize ws = {};
+        bool tty;
         const int stdio[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
         char err[512] = "", msg[512] = "";
         char **env = NULL;
@@ -201,6 +214,31 @@ int oci_exec(int argc, char **argv) {
                 goto out;
         /* --process: ours to free; else the spec's, with our args. */
         own_proc = o.process != NULL;
+
+        /* A terminal: --process's process.terminal, or --tty with a
+         * command (the spec's own terminal is the container's process's,
+         * not this one's).  Its master goes to --console-socket, as
+         * create's does; without one there is nobody to hand it to. */
+        tty = o.process ? proc.terminal || o.tty : o.tty;
+        if (tty && !o.console_socket) {
+                oci_error("exec", o.id, "%s: --console-socket is needed",
+                          o.process ? "process.terminal is true" : "--tty");
+                goto out;
+        }
+        if (!tty && o.console_socket) {
+                oci_error("exec", o.id, "--console-socket given without a terminal (--tty or process.terminal)");
+                goto out;
+        }
+        if (o.console_socket) {
+                r = unix_connect(o.console_socket, SOCK_STREAM, &console);
+                if (r < 0) {
+                        oci_error("exec", o.id, "--console-socket '%s': %s", o.console_socket, strerror(-r));
+                        goto out;
+                }
+        }
+        if (tty && o.process && (proc.console_height > 0 || proc.console_width > 0))
+                ws = (struct winsize){ .ws_row = (unsigned short) proc.console_height,
+                                       .ws_col = (unsigned short) proc.console_width };
 
         /* The environment: the process's, then -e. */
         for (char **e = proc.env; e && *e; e++)
@@ -261,6 +299,8 @@ int oci_exec(int argc, char **argv) {
                 .has_init_pidfd = true,
                 .init_pidfd = pidfd,
                 .seccomp = seccomp,
+                .tty = tty,
+                .winsize = ws.ws_row > 0 || ws.ws_col > 0 ? &ws : NULL,
         };
         if (o.user) {
                 unsigned u, g = 0;
@@ -275,10 +315,29 @@ int oci_exec(int argc, char **argv) {
                 ec.gid = k == 2 ? g : 0;
         }
 
-        r = container_exec_spawn(&info, NULL, &ec, stdio, &cmd, &cmd_pidfd, msg, sizeof(msg));
+        if (tty)
+                r = container_exec_spawn_tty(&info, NULL, &ec, &cmd, &cmd_pidfd, &master, msg, sizeof(msg));
+        else
+                r = container_exec_spawn(&info, NULL, &ec, stdio, &cmd, &cmd_pidfd, msg, sizeof(msg));
         if (r < 0) {
                 oci_error("exec", o.id, "%s", msg[0] ? msg : strerror(-r));
                 goto out;
+        }
+        if (tty) {
+                ssize_t n = fd_send(console, "/dev/ptmx", 9, &master, 1);
+
+                master = safe_close(master);
+                if (n < 0) {
+                        (void) pidfd_send_signal(cmd_pidfd, SIGKILL, NULL, 0);
+                        {
+                                siginfo_t si = {};
+                                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
+                        }
+                        oci_error("exec", o.id, "--console-socket '%s': passing the terminal: %s", o.console_socket,
+                                  strerror((int) -n));
+                        goto out;
+                }
+                console = safe_close(console);
         }
         if (o.pid_file) {
                 r = oci_write_pid_file(o.pid_file, cmd);

@@ -135,6 +135,8 @@ int oci_ps(int argc, char **argv);
 int oci_exec(int argc, char **argv);
 int oci_pause(int argc, char **argv);
 int oci_resume(int argc, char **argv);
+int oci_update(int argc, char **argv);
+int oci_events(int argc, char **argv);
 int oci_spec(int argc, char **argv);
 int oci_features(int argc, char **argv);
 /* Signal names as kill takes them: "TERM", "SIGTERM", "15". */

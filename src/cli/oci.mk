@@ -8,6 +8,7 @@ shuttle_oci_SOURCES = \
 	src/cli/oci-create.c \
 	src/cli/oci-verbs.c \
 	src/cli/oci-exec.c \
+	src/cli/oci-update.c \
 	src/cli/oci-hooks.c \
 	src/cli/oci-broker.c
 shuttle_oci_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

@@ -42,6 +42,8 @@ static const OciVerb verbs[] = {
         { "exec", "Run one more process in a running container", oci_exec },
         { "pause", "Freeze a running container", oci_pause },
         { "resume", "Thaw a paused container", oci_resume },
+        { "update", "Change a container's cgroup limits", oci_update },
+        { "events", "Print a container's resource usage (JSON lines)", oci_events },
         { "spec", "Write a default config.json", oci_spec },
         { "features", "Print what this build supports (JSON)", oci_features },
         { "help", "Show this help", oci_help },

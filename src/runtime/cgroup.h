@@ -230,6 +230,62 @@ CgroupSub *cgroup_sub_free(CgroupSub *s);
  * every one), and in *ret_killed how many processes were found in them. */
 int cgroup_sub_remove_stale(char *const *parents, unsigned *ret_killed);
 
+/* ---- a running container's cgroup, by its recorded paths (cgroup-live.c) ----
+ *
+ * paths: the NULL-terminated directories cgroup_paths() returned at create
+ * (a state file's); each must be on a cgroupfs (-EMEDIUMTYPE otherwise). */
+
+/* What to change; has_* (or a non-NULL string) says whether.  Values as
+ * OCI's LinuxResources gives them. */
+typedef struct CgroupUpdate {
+        bool has_memory;
+        int64_t memory_bytes;       /* <= 0: no limit; v1 memory+swap gets it too */
+        bool has_memory_reservation;
+        int64_t memory_reservation; /* <= 0: none (v1 soft limit, v2 memory.low) */
+        bool has_pids;
+        int64_t pids_max;           /* <= 0: no limit */
+        bool has_cpu_shares;
+        uint64_t cpu_shares;        /* 2..262144 (v2: cpu.weight, converted) */
+        bool has_cpu_quota;
+        int64_t cpu_quota;          /* <= 0: no limit; else >= 1000 */
+        bool has_cpu_period;
+        uint64_t cpu_period;        /* 1000..1000000 */
+        const char *cpus, *mems;    /* cpuset.cpus / cpuset.mems */
+        /* v2 only: file = value of this cgroup (no path, no cgroup.*) */
+        char *const *unified_keys, *const *unified_values;
+        size_t n_unified;
+} CgroupUpdate;
+
+/* Writes every requested value, or none: the old values are read first,
+ * and put back (in reverse order) when a write fails.  On v2 a controller
+ * the container was created without is enabled in its parents first.  On
+ * failure *ret_field (if not NULL) names the LinuxResources field at fault
+ * ("memory.limit", "cpu.quota", "unified"; a static string); -EOPNOTSUPP
+ * when the cgroup has no such controller (v1: a hierarchy the container
+ * is not in) or for unified on v1. */
+int cgroup_update_paths(char *const *paths, const CgroupUpdate *u, const char **ret_field);
+
+#define CGROUP_STATS_RAW_MAX 64
+
+/* What the cgroup uses now, as runc's `events` reports it.  What the
+ * cgroup has no file for stays 0 (v1: cpu usage needs a cpuacct
+ * directory, throttling a cpu one).  Limits: UINT64_MAX for none. */
+typedef struct CgroupStats {
+        uint64_t cpu_total_ns, cpu_user_ns, cpu_kernel_ns;
+        uint64_t cpu_periods, cpu_throttled_periods, cpu_throttled_ns;
+        uint64_t memory_usage, memory_max_usage, memory_limit, memory_failcnt, memory_cache;
+        uint64_t swap_usage, swap_limit; /* v1: memory+swap, v2: swap alone */
+        uint64_t oom_kills;
+        uint64_t pids_current, pids_limit;
+        struct {
+                char key[48];
+                uint64_t value;
+        } raw[CGROUP_STATS_RAW_MAX]; /* memory.stat */
+        size_t n_raw;
+} CgroupStats;
+
+int cgroup_stats_paths(char *const *paths, CgroupStats *ret);
+
 static inline void cgroup_sub_freep(CgroupSub **s) {
         cgroup_sub_free(*s);
 }

@@ -562,7 +562,9 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         /* The terminal's size is set before the command exists: a command
          * that asks at once (stty size, a full-screen program) must not see
          * 0x0.  Later changes follow through the relay (SIGWINCH). */
-        if (c->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &x.winsize) < 0)
+        if (c->tty && c->winsize)
+                x.winsize = *c->winsize;
+        else if (c->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &x.winsize) < 0)
                 x.winsize = (struct winsize){};
         env = build_env(info, c, !x.set_ids || x.uid == 0);
         if (!env)
@@ -756,5 +758,29 @@ int container_exec_spawn(const StateInfo *info, const char *state_dir, const Exe
                 return r;
         *ret_pid = cmd;
         *ret_pidfd = pidfd;
+        return 0;
+}
+
+int container_exec_spawn_tty(const StateInfo *info, const char *state_dir, const ExecConfig *c, pid_t *ret_pid,
+                             int *ret_pidfd, int *ret_master, char *msg, size_t msg_size) {
+        ExecResult result = {};
+        ExecMessage error = {};
+        pid_t cmd = 0;
+        int pidfd = -1, master = -1, r;
+
+        if (!c->tty)
+                return -EINVAL;
+        r = exec_start(info, state_dir, c, NULL, &cmd, &pidfd, &master, &error, &result);
+        if (msg && msg_size > 0) {
+                if (r >= 0 && error.type == EXEC_MSG_EXEC_FAILED)
+                        snprintf(msg, msg_size, "failed to execute %s", error.text);
+                else
+                        snprintf(msg, msg_size, "%s", result.message);
+        }
+        if (r < 0)
+                return r;
+        *ret_pid = cmd;
+        *ret_pidfd = pidfd;
+        *ret_master = master;
         return 0;
 }

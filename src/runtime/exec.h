@@ -77,6 +77,8 @@ typedef struct ExecConfig {
         bool env_exact;         /* env is the whole environment (no defaults) */
         const SeccompProgram *seccomp; /* instead of the default profile
                                  * for StateInfo.caps (the caller's) */
+        const struct winsize *winsize; /* with tty: the terminal's size
+                                 * (else our stdin's, if it is one) */
 } ExecConfig;
 
 #define EXEC_PASS_FDS_MAX 256
@@ -110,6 +112,13 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
  * inside the container. */
 int container_exec_spawn(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int stdio[3],
                          pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size);
+
+/* container_exec_spawn() with c->tty: the command's stdin, stdout and
+ * stderr are a terminal of the container's devpts (its controlling one),
+ * whose master (checked to be a pty master) is returned in *ret_master,
+ * for shuttle-oci exec --console-socket to hand on. */
+int container_exec_spawn_tty(const StateInfo *info, const char *state_dir, const ExecConfig *c, pid_t *ret_pid,
+                             int *ret_pidfd, int *ret_master, char *msg, size_t msg_size);
 
 /* In the command, after stdio: makes fds[0…n-1] (none of them 0-2)
  * descriptors 3…3+n-1, without close-on-exec, whatever numbers they have

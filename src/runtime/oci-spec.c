@@ -553,16 +553,14 @@ static int parse_device_rule(Ctx *c, json_t *v, const char *path, void *ret) {
         return 0;
 }
 
-static int parse_resources(Ctx *c, json_t *linux_, OciResources *res) {
-        json_t *v, *o;
-        JPath path, q;
+/* A LinuxResources object (linux.resources, or what `update` reads) at
+ * path; path "" names its members alone ("memory.limit"). */
+static int parse_resources_object(Ctx *c, json_t *v, const char *path, OciResources *res) {
+        json_t *o;
+        JPath q;
         int64_t n;
         bool has;
         int r;
-
-        r = oci_get_object(c, linux_, "linux", "resources", false, path, &v);
-        if (r <= 0)
-                return r;
 
         r = oci_get_object(c, v, path, "memory", false, q, &o);
         if (r < 0)
@@ -628,6 +626,47 @@ static int parse_resources(Ctx *c, json_t *linux_, OciResources *res) {
                 return r;
         return oci_get_string_map(c, v, path, "unified", &res->unified_keys, &res->unified_values,
                               &res->n_unified);
+}
+
+static int parse_resources(Ctx *c, json_t *linux_, OciResources *res) {
+        json_t *v;
+        JPath path;
+        int r;
+
+        r = oci_get_object(c, linux_, "linux", "resources", false, path, &v);
+        if (r <= 0)
+                return r;
+        return parse_resources_object(c, v, path, res);
+}
+
+void oci_resources_done(OciResources *res) {
+        free(res->cpu_cpus);
+        free(res->cpu_mems);
+        free(res->devices);
+        strv_free(res->unified_keys);
+        strv_free(res->unified_values);
+        *res = (OciResources){};
+}
+
+int oci_resources_parse(const char *json, size_t len, OciResources *ret, char *err, size_t errlen) {
+        _cleanup_(json_decrefp) json_t *root = NULL;
+        Ctx c = { err, errlen };
+        OciResources res = {};
+        int r;
+
+        r = oci_load_json(&c, json, len, &root);
+        if (r < 0)
+                return r;
+        r = oci_want_object(&c, root, "");
+        if (r < 0)
+                return r;
+        r = parse_resources_object(&c, root, "", &res);
+        if (r < 0) {
+                oci_resources_done(&res);
+                return r;
+        }
+        *ret = res;
+        return 0;
 }
 
 static const char *const propagations[] = {
@@ -840,11 +879,7 @@ void oci_spec_free(OciSpec *s) {
                 device_done(&s->devices[i]);
         free(s->devices);
         free(s->cgroups_path);
-        free(s->resources.cpu_cpus);
-        free(s->resources.cpu_mems);
-        free(s->resources.devices);
-        strv_free(s->resources.unified_keys);
-        strv_free(s->resources.unified_values);
+        oci_resources_done(&s->resources);
         oci_seccomp_done(&s->seccomp);
         strv_free(s->sysctl_keys);
         strv_free(s->sysctl_values);

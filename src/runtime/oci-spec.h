@@ -207,6 +207,10 @@ void oci_spec_free(OciSpec *s);
  * config.json's "process". */
 int oci_process_parse(const char *json, size_t len, OciProcess *ret, char *err, size_t errlen);
 void oci_process_done(OciProcess *p);
+/* A LinuxResources object alone (`update --resources F.json`): same rules
+ * as config.json's linux.resources; errors name the member ("memory.limit"). */
+int oci_resources_parse(const char *json, size_t len, OciResources *ret, char *err, size_t errlen);
+void oci_resources_done(OciResources *res);
 /* The annotation's value, or NULL. */
 const char *oci_spec_annotation(const OciSpec *s, const char *key);
 /* The namespace entry of this type, or NULL when the spec does not list it

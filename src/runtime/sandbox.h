@@ -95,6 +95,10 @@ uint64_t seccomp_clone_denied_flags(uint64_t caps, bool unshare);
 /* Whether socket(family, *, protocol) is allowed; protocol matters for
  * AF_NETLINK only.  Refused ones get EPERM. */
 bool seccomp_socket_allowed(int family, int protocol, uint64_t caps);
+/* The capabilities the profile looks at (the groups' ones, CAP_SYS_ADMIN
+ * for namespaces, CAP_NET_RAW, CAP_NET_ADMIN and CAP_AUDIT_WRITE for
+ * sockets): two sets that agree on these get the same program. */
+uint64_t seccomp_caps_consulted(void);
 /* Whether personality(persona) is allowed; other values get ENOSYS. */
 bool seccomp_personality_allowed(uint64_t persona);
 /* The allowed personality values, for the filter: fills up to size of them,
@@ -107,8 +111,13 @@ size_t seccomp_personality_values(uint64_t *ret, size_t size);
 typedef struct SeccompProgram SeccompProgram;
 int seccomp_program_new(uint64_t caps, SeccompProgram **ret);
 /* The same, always compiled now with libseccomp (seccomp_program_new() takes
- * the program compiled at build time for the default set where it fits). */
+ * a program compiled at build time where one fits). */
 int seccomp_program_compile(uint64_t caps, SeccompProgram **ret);
+/* The program compiled at build time for a set that agrees with caps on
+ * seccomp_caps_consulted() (shuttlectl's default set, runc's and crun's,
+ * Docker's), for this architecture, kernel API level and libseccomp;
+ * -ENOENT if there is none. */
+int seccomp_program_builtin(uint64_t caps, SeccompProgram **ret);
 /* Its instructions. */
 struct sock_filter;
 const struct sock_filter *seccomp_program_code(const SeccompProgram *p, size_t *ret_len);

@@ -9,9 +9,10 @@ libshuttle_runtime_la_SOURCES += \
 	src/runtime/netlink.c
 libshuttle_runtime_la_SOURCES += src/runtime/seccomp-builtin.h
 
-# The default seccomp profile compiled once, at build time (libseccomp takes
-# a good part of a second of CPU for it): seccomp-gen, built from the same
-# sources, prints seccomp-builtin.c, which the runtime library carries.
+# The seccomp profile compiled once, at build time, for the usual capability
+# sets (libseccomp takes a good part of a second of CPU for each):
+# seccomp-gen, built from the same sources, prints seccomp-builtin.c, which
+# the runtime library carries.
 noinst_PROGRAMS += src/runtime/seccomp-gen
 src_runtime_seccomp_gen_SOURCES = src/runtime/seccomp-gen.c src/runtime/seccomp.c \
 	src/runtime/seccomp-table.c src/runtime/caps.c

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The default profile compiled at build time by seccomp-gen (see
- * seccomp-gen.c) into seccomp-builtin.c, with what it was compiled for. */
+/* The profile compiled at build time by seccomp-gen (see seccomp-gen.c)
+ * into seccomp-builtin.c for a few capability sets, each with what it was
+ * compiled for. */
 
 #include <linux/filter.h>
 #include <stddef.h>
@@ -17,4 +18,5 @@ typedef struct SeccompBuiltin {
         const struct sock_filter *code;
 } SeccompBuiltin;
 
-extern const SeccompBuiltin seccomp_builtin;
+extern const SeccompBuiltin seccomp_builtins[];
+extern const size_t seccomp_n_builtins;

@@ -256,6 +256,16 @@ SeccompVerdict seccomp_verdict(const char *syscall, uint64_t caps, int *ret_erro
         return SECCOMP_VERDICT_DENY;
 }
 
+uint64_t seccomp_caps_consulted(void) {
+        uint64_t m = CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_NET_RAW) | CAP_MASK(CAP_NET_ADMIN) |
+                     CAP_MASK(CAP_AUDIT_WRITE);
+
+        for (size_t i = 0; i < ELEMENTSOF(groups); i++)
+                if (groups[i].cap >= 0 && groups[i].cap < 64)
+                        m |= CAP_MASK(groups[i].cap);
+        return m;
+}
+
 /* Namespace flags: a new namespace of any kind needs CAP_SYS_ADMIN (the
  * kernel checks that too; the filter makes it a second wall).  A new user
  * namespace is refused even with it: it hands out a full capability set

@@ -349,41 +349,60 @@ int seccomp_program_compile(uint64_t caps, SeccompProgram **ret) {
 }
 
 #ifndef SECCOMP_GENERATOR
-/* The program for the default capability set was compiled when Shuttle was
- * built (seccomp-gen): libseccomp takes a good part of a second of CPU for
- * this profile, every start.  It is used only where compiling now would
- * give the same program: same set, native architecture, kernel API level
- * (which decides the bad-architecture action) and libseccomp version. */
-static bool builtin_fits(uint64_t caps) {
-        const struct scmp_version *v;
+/* The programs for the default capability set and the usual OCI ones were
+ * compiled when Shuttle was built (seccomp-gen): libseccomp takes a good
+ * part of a second of CPU for this profile, every start.  One is used only
+ * where compiling now would give the same program: a set that agrees on
+ * the capabilities the profile looks at, native architecture, kernel API
+ * level (which decides the bad-architecture action) and libseccomp
+ * version. */
+static const SeccompBuiltin *builtin_find(uint64_t caps) {
+        const struct scmp_version *v = seccomp_version();
+        uint64_t consulted = seccomp_caps_consulted();
 
-        if (seccomp_builtin.len == 0 || caps != seccomp_builtin.caps ||
-            seccomp_arch_native() != seccomp_builtin.arch || seccomp_api_get() != seccomp_builtin.api)
-                return false;
-        v = seccomp_version();
-        return v && v->major == seccomp_builtin.version[0] && v->minor == seccomp_builtin.version[1] &&
-               v->micro == seccomp_builtin.version[2];
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < seccomp_n_builtins; i++) {
+                const SeccompBuiltin *b = &seccomp_builtins[i];
+
+                if (b->len > 0 && (caps & consulted) == (b->caps & consulted) &&
+                    seccomp_arch_native() == b->arch && seccomp_api_get() == b->api && v->major == b->version[0] &&
+                    v->minor == b->version[1] && v->micro == b->version[2])
+                        return b;
+        }
+        return NULL;
 }
 
-int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
+int seccomp_program_builtin(uint64_t caps, SeccompProgram **ret) {
         _cleanup_free_ SeccompProgram *p = NULL;
+        const SeccompBuiltin *b = builtin_find(caps);
         size_t size;
 
-        if (!builtin_fits(caps))
-                return seccomp_program_compile(caps, ret);
-        size = seccomp_builtin.len * sizeof(struct sock_filter);
+        if (!b)
+                return -ENOENT;
+        size = b->len * sizeof(struct sock_filter);
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
         p->fprog.filter = malloc(size);
         if (!p->fprog.filter)
                 return -ENOMEM;
-        memcpy(p->fprog.filter, seccomp_builtin.code, size);
-        p->fprog.len = (unsigned short) seccomp_builtin.len;
+        memcpy(p->fprog.filter, b->code, size);
+        p->fprog.len = (unsigned short) b->len;
         *ret = TAKE_PTR(p);
         return 0;
 }
+
+int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
+        int r = seccomp_program_builtin(caps, ret);
+
+        return r == -ENOENT ? seccomp_program_compile(caps, ret) : r;
+}
 #else
+int seccomp_program_builtin(uint64_t caps _unused_, SeccompProgram **ret _unused_) {
+        return -ENOENT;
+}
+
 int seccomp_program_new(uint64_t caps, SeccompProgram **ret) {
         return seccomp_program_compile(caps, ret);
 }

@@ -465,6 +465,49 @@ static void test_process(void **state _unused_) {
         assert_null(p.args);
 }
 
+/* `update --resources F.json`: a LinuxResources object alone, errors
+ * naming the member from the object's top. */
+static void test_resources(void **state _unused_) {
+        static const char ok[] =
+                "{\"memory\":{\"limit\":134217728,\"reservation\":-1,\"swap\":268435456},"
+                "\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000,\"cpus\":\"0-1\"},"
+                "\"pids\":{\"limit\":-1},\"unified\":{\"memory.high\":\"max\"},\"hugepageLimits\":[]}";
+        static const struct {
+                const char *json, *err;
+        } bad[] = {
+                { "{\"memory\":{\"limit\":\"1G\"}}", "memory.limit: must be an integer" },
+                { "{\"cpu\":{\"shares\":-2}}", "cpu.shares: " },
+                { "{\"pids\":{}}", "pids.limit: required" },
+                { "{\"cpu\":[]}", "cpu: must be an object" },
+                { "[]", "must be an object" },
+        };
+        char err[512] = "";
+        OciResources r = {};
+
+        if (oci_resources_parse(ok, strlen(ok), &r, err, sizeof(err)) < 0)
+                fail_msg("%s", err);
+        assert_true(r.has_memory_limit);
+        assert_int_equal(r.memory_limit, 134217728);
+        assert_int_equal(r.memory_reservation, -1);
+        assert_int_equal(r.cpu_shares, 512);
+        assert_int_equal(r.cpu_quota, 50000);
+        assert_string_equal(r.cpu_cpus, "0-1");
+        assert_true(r.has_pids_limit);
+        assert_int_equal(r.pids_limit, -1);
+        assert_int_equal(r.n_unified, 1);
+        assert_string_equal(r.unified_keys[0], "memory.high");
+        assert_false(r.has_blkio_weight);
+        oci_resources_done(&r);
+        assert_null(r.cpu_cpus);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                err[0] = '\0';
+                assert_int_equal(oci_resources_parse(bad[i].json, strlen(bad[i].json), &r, err, sizeof(err)), -EINVAL);
+                assert_prefix(err, bad[i].err);
+                assert_null(r.cpu_cpus);
+        }
+}
+
 /* oci_spec_load(): the bundle's config.json, errors naming the file. */
 static void test_load(void **state _unused_) {
         char dir[] = "/tmp/test-oci-spec.XXXXXX", path[256], err[512] = "";
@@ -643,7 +686,7 @@ int main(void) {
                 cmocka_unit_test(test_podman_real), cmocka_unit_test(test_containerd_spec),
                 cmocka_unit_test(test_long),        cmocka_unit_test(test_prefixes),
                 cmocka_unit_test(test_lenient),     cmocka_unit_test(test_process),
-                cmocka_unit_test(test_big_integers),
+                cmocka_unit_test(test_big_integers), cmocka_unit_test(test_resources),
                 cmocka_unit_test(test_load),        cmocka_unit_test(test_names),
         };
         struct CMUnitTest tests[ELEMENTSOF(fixed) + ELEMENTSOF(refusals)];

@@ -821,9 +821,10 @@ static void test_seccomp_i386(void **state) {
 #endif
 }
 
-/* The program compiled at build time for the default set is what
- * libseccomp compiles now, instruction for instruction, and is the one a
- * start gets; another set is compiled. */
+/* The programs compiled at build time (the default set, runc's and crun's
+ * default set) are what libseccomp compiles now, instruction for
+ * instruction, and are what a start gets, also for a set that differs only
+ * where the profile does not look; another set is compiled. */
 static void test_seccomp_builtin(void **state) {
         SeccompProgram *built = NULL, *now = NULL, *other = NULL;
         const struct sock_filter *a, *b, *c;
@@ -836,6 +837,38 @@ static void test_seccomp_builtin(void **state) {
         assert_true(na > 0);
         assert_int_equal(na, nb);
         assert_memory_equal(a, b, na * sizeof(struct sock_filter));
+
+        /* A set that differs only where the profile does not look (KILL
+         * dropped): the same program. */
+        {
+                SeccompProgram *same = NULL;
+                const struct sock_filter *d;
+                size_t nd;
+
+                assert_int_equal(seccomp_program_builtin(caps_default_mask() & ~(UINT64_C(1) << CAP_KILL), &same), 0);
+                d = seccomp_program_code(same, &nd);
+                assert_int_equal(nd, na);
+                assert_memory_equal(a, d, na * sizeof(struct sock_filter));
+                seccomp_program_free(same);
+        }
+        /* runc's and crun's default set (AUDIT_WRITE, KILL,
+         * NET_BIND_SERVICE) is built in too, and is what compiling gives. */
+        {
+                uint64_t oci = (UINT64_C(1) << CAP_AUDIT_WRITE) | (UINT64_C(1) << CAP_KILL) |
+                               (UINT64_C(1) << CAP_NET_BIND_SERVICE);
+                SeccompProgram *fast = NULL, *slow = NULL;
+                const struct sock_filter *e, *f;
+                size_t ne, nf;
+
+                assert_int_equal(seccomp_program_builtin(oci, &fast), 0);
+                assert_int_equal(seccomp_program_compile(oci, &slow), 0);
+                e = seccomp_program_code(fast, &ne);
+                f = seccomp_program_code(slow, &nf);
+                assert_int_equal(ne, nf);
+                assert_memory_equal(e, f, ne * sizeof(struct sock_filter));
+                seccomp_program_free(fast);
+                seccomp_program_free(slow);
+        }
 
         /* With CAP_SYS_ADMIN more calls are allowed: another program. */
         assert_int_equal(seccomp_program_new(caps_default_mask() | (UINT64_C(1) << CAP_SYS_ADMIN), &other), 0);
