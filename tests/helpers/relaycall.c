@@ -8,6 +8,10 @@
  *   relaycall stuck PATH SECONDS     connect and write (never reading) until
  *                                    nothing more is taken; prints "stuck",
  *                                    then holds the connection SECONDS
+ *   relaycall hold PATH              a server that accepts connections on
+ *                                    the unix socket PATH and never reads
+ *                                    from them nor closes them; prints
+ *                                    "holding" once it listens
  *
  * Exit status: 0, 1 on a failure, 2 on usage errors. */
 #include <errno.h>
@@ -111,12 +115,31 @@ static int stuck(const char *path, int seconds) {
         return 0;
 }
 
+static int hold(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return 2;
+        strcpy(sa.sun_path, path);
+        (void) unlink(path);
+        if (l < 0 || bind(l, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(l, 64) < 0) {
+                fprintf(stderr, "%s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        printf("holding\n");
+        for (;;)
+                (void) accept4(l, NULL, NULL, SOCK_CLOEXEC); /* kept open, never read */
+}
+
 int main(int argc, char **argv) {
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc == 4 && strcmp(argv[1], "halfclose") == 0)
                 return halfclose(argv[2], atoll(argv[3]));
         if (argc == 4 && strcmp(argv[1], "stuck") == 0)
                 return stuck(argv[2], atoi(argv[3]));
-        fprintf(stderr, "usage: relaycall halfclose PATH BYTES | stuck PATH SECONDS\n");
+        if (argc == 3 && strcmp(argv[1], "hold") == 0)
+                return hold(argv[2]);
+        fprintf(stderr, "usage: relaycall halfclose PATH BYTES | stuck PATH SECONDS | hold PATH\n");
         return 2;
 }

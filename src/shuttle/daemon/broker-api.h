@@ -189,6 +189,7 @@ struct Relay {
         size_t pending[2]; /* bytes in pipe[d] */
         bool eof[2];       /* end[d] will send no more */
         bool shut[2];      /* end[!d]'s write side shut down after eof[d] */
+        bool hup[2];       /* end[d] hung up: no longer watched (ipc.c) */
         Container *importer;
         char *exporter;
         char *service;

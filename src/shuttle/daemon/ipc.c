@@ -460,7 +460,9 @@ static void relay_update_events(Broker *b, Relay *r) {
         for (int s = 0; s < 2; s++) {
                 uint32_t ev = 0;
                 struct epoll_event e;
-                /* Read from end s while its outgoing pipe is empty and it
+
+                if (r->hup[s])
+                        continue; /* no longer watched */                /* Read from end s while its outgoing pipe is empty and it
                  * has not ended; write to it while data waits for it. */
                 if (!r->eof[s] && r->pending[s] == 0)
                         ev |= EPOLLIN;
@@ -492,8 +494,10 @@ static int relay_pump(Relay *r, int d) {
                 }
                 /* Less than a chunk came last time: end d had no more
                  * then, and the (level-triggered) loop says when it has
-                 * (a read now would mostly answer EAGAIN). */
-                if (r->eof[d] || drained)
+                 * (a read now would mostly answer EAGAIN).  Not for an
+                 * end that hung up: it is no longer watched, and what it
+                 * left is read to its end here. */
+                if (r->eof[d] || (drained && !r->hup[d]))
                         break;
                 n = splice(r->end[d].src.fd, NULL, r->pipe[d][1], NULL, RELAY_CHUNK,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -532,6 +536,23 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
             (r->eof[0] || r->eof[1])) {
                 relay_drop(b, r);
                 return;
+        }
+        if (all && !r->hup[s]) {
+                /* End s hung up with data of its still on the way (the
+                 * other end is not reading): epoll would report the hangup
+                 * on every turn, whatever we ask of it, and the loop would
+                 * spin until the other end reads.  Not watched any more:
+                 * the other end's EPOLLOUT moves the rest (relay_pump()
+                 * reads s to its end), and a write to s fails, which ends
+                 * the relay. */
+                r->hup[s] = true;
+                (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, r->end[s].src.fd, NULL);
+                r->end[s].src.events = 0;
+                /* What the hangup left in s, now that it is unwatched. */
+                if (relay_pump(r, s) < 0 || (r->shut[0] && r->shut[1])) {
+                        relay_drop(b, r);
+                        return;
+                }
         }
         relay_update_events(b, r);
 }
