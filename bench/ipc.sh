@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # IPC through the broker, side by side in one run: a direct unix socket
-# (native), the fast path (the broker passes a connected fd) and the proxy
-# path (the broker splices bytes): connect + 1-byte round trip, and
+# (the reference), the fast path (the broker passes a connected fd) and the
+# proxy path (the broker splices bytes): connect + 1-byte round trip, and
 # throughput of one stream; then the broker's RSS with 500 registered
 # containers.
 #
@@ -13,8 +13,14 @@
 # A private shuttled runs on a temporary state directory.  Container b runs
 # `ipc-bench server` and exports echo and sink; every measurement runs in a
 # container a, from the build directory bound read-only at /opt/b.  The
-# native baseline runs client and server both inside a (fork), on a unix
-# socket in a's /run.  (a and b are named ipc-a-PID and ipc-b-PID: cgroups
+# reference ("direct") is a's client connecting to the very sockets b's
+# server listens on, without the broker: they are in a directory bound into
+# both containers (/direct), so the reference has the same server, the same
+# two containers and the same cgroups as the broker's paths, and differs by
+# the broker alone.  The older reference ("same container") runs client and
+# server both inside a (fork), on a unix socket in a's /run: a wakeup within
+# one cgroup, which on a busy machine costs much less than one that crosses
+# to another container's; it is printed beside, for comparison.  (a and b are named ipc-a-PID and ipc-b-PID: cgroups
 # are named shuttle/NAME whatever the state directory, so plain a and b
 # would collide with integration tests running at the same time.)
 #
@@ -37,14 +43,18 @@
 
 set -u
 export LC_ALL=C
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$BENCH_DIR/results.sh"
 
 BYTES=${BENCH_IPC_BYTES:-1073741824}
 RUNS=${BENCH_IPC_RUNS:-5}
 CONNECTS=${BENCH_IPC_CONNECTS:-2000}
 CONTAINERS=${BENCH_IPC_CONTAINERS:-500}
-T_CONNECT=1.5      # fast-path connect <= 1.5x native
-T_FAST_TPUT=0.95   # fast-path throughput >= 0.95x native
-T_PROXY_TPUT=0.5   # proxy throughput >= 0.5x native
+# The goals of issue 14 (bench/summary.sh has the same), against "direct".
+T_CONNECT=1.2      # fast-path connect <= 1.2x direct
+T_PROXY_CONNECT=2  # proxy-path connect <= 2x direct
+T_FAST_TPUT=0.97   # fast-path throughput >= 0.97x direct
+T_PROXY_TPUT=0.7   # proxy throughput >= 0.7x direct
 T_RSS_MB=20        # broker RSS with 500 containers < 20 MB
 
 say() { printf '%s\n' "$*"; }
@@ -92,18 +102,14 @@ A=ipc-a-$$
 B=ipc-b-$$
 STATE=$TMP/state
 BROKER_PID=
-B_PID=
+SERVER_PIDS=()
+BROKER_PIDS=()
 
 cleanup() {
-    if [ -n "$B_PID" ]; then
-        # shuttlectl forwards TERM to the container and tears it down.
-        kill -TERM "$B_PID" 2>/dev/null
-        wait "$B_PID" 2>/dev/null
-    fi
-    if [ -n "$BROKER_PID" ]; then
-        kill -TERM "$BROKER_PID" 2>/dev/null
-        wait "$BROKER_PID" 2>/dev/null
-    fi
+    local p
+    # shuttlectl forwards TERM to the container and tears it down.
+    for p in "${SERVER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in "${BROKER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -128,39 +134,54 @@ wait_until() {
 
 # --- broker and server ---------------------------------------------------
 
-cat >"$TMP/policy.yaml" <<YAML
+# start_pair SUFFIX AUDIT SYNC: a broker on $TMP/stateSUFFIX (policy with
+# `audit: AUDIT`, --audit-sync SYNC) and its server container $B$SUFFIX,
+# serving on $TMP/directSUFFIX (bound at /direct in b and in the a's).
+start_pair() {
+    local st=$TMP/state$1 a=$A$1 b=$B$1 pid
+    cat >"$TMP/policy$1.yaml" <<YAML
 version: 1
 default: deny
-audit: deny        # allows are not logged during the benchmark
+audit: $2
 rules:
   - id: a-echo
-    from: $A
-    to: $B
+    from: $a
+    to: $b
     allow: ipc
     endpoint: echo
   - id: a-sink
-    from: $A
-    to: $B
+    from: $a
+    to: $b
     allow: ipc
     endpoint: sink
 YAML
-
-"${PIN[@]}" "$SHUTTLED" --foreground --state-dir "$STATE" --audit-log "$TMP/audit.jsonl" \
-    --policy "$TMP/policy.yaml" 2>"$TMP/shuttled.log" &
-BROKER_PID=$!
-wait_until test -S "$STATE/control.sock" || fail "shuttled did not start"
-
-VOL=(-v "$BUILD:/opt/b:ro")
-"${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE" --name "$B" "${VOL[@]}" \
-    --export echo=/run/echo.sock --export sink=/run/sink.sock \
-    -- "$IN_BENCH" server /run/echo.sock /run/sink.sock >"$TMP/b.out" 2>&1 &
-B_PID=$!
-wait_until grep -q serving "$TMP/b.out" || fail "the server in container $B did not start"
+    "${PIN[@]}" "$SHUTTLED" --foreground --state-dir "$st" --audit-log "$TMP/audit$1.jsonl" --audit-sync "$3" \
+        --policy "$TMP/policy$1.yaml" 2>"$TMP/shuttled$1.log" &
+    pid=$!
+    BROKER_PIDS+=("$pid")
+    [ -n "$1" ] || BROKER_PID=$pid
+    wait_until test -S "$st/control.sock" || fail "shuttled did not start"
+    mkdir -p "$TMP/direct$1"
+    "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$st" --name "$b" -v "$BUILD:/opt/b:ro" -v "$TMP/direct$1:/direct" \
+        --export echo=/direct/echo.sock --export sink=/direct/sink.sock \
+        -- "$IN_BENCH" server /direct/echo.sock /direct/sink.sock >"$TMP/b$1.out" 2>&1 &
+    SERVER_PIDS+=("$!")
+    wait_until grep -q serving "$TMP/b$1.out" || fail "the server in container $b did not start"
+}
+# The measurements proper: no allow recorded.  Then, for the cost of the
+# record, the fast path with every allow recorded, in both --audit-sync
+# modes (the option is the broker's: one broker each).
+start_pair "" deny sync
+start_pair -s all sync
+start_pair -b all batch
 
 # a_run ARGS...: ipc-bench ARGS in a fresh container $A; its result lines.
+# (AS=SUFFIX: in $A$SUFFIX of that broker.)
 a_run() {
-    "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE" --name "$A" --no-shim "${VOL[@]}" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
-        fail "ipc-bench $* failed in container $A"
+    local s=${AS:-}
+    "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE$s" --name "$A$s" --no-shim -v "$BUILD:/opt/b:ro" \
+        -v "$TMP/direct$s:/direct" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
+        fail "ipc-bench $* failed in container $A$s"
     cat "$TMP/a.out" >>"$TMP/results"
 }
 
@@ -200,6 +221,10 @@ for ((r = 1; r <= RUNS; r++)); do
     a_run native /run "$CONNECTS" "$BYTES" 1
     rec lat_native $r connect-latency mean_us; rec p99_native $r connect-latency p99_us
     rec tp_native $r throughput median_mbps
+    a_run connect-latency /direct/echo.sock "$CONNECTS"
+    rec lat_direct $r connect-latency mean_us; rec p99_direct $r connect-latency p99_us
+    a_run throughput /direct/sink.sock "$BYTES" 1
+    rec tp_direct $r throughput median_mbps
     a_run connect-latency --fast "$B.echo" "$CONNECTS"
     rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
     a_run throughput --fast "$B.sink" "$BYTES" 1
@@ -210,6 +235,10 @@ for ((r = 1; r <= RUNS; r++)); do
     rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
     a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
     rec tp_proxy $r throughput median_mbps
+    AS=-s a_run connect-latency --fast "$B-s.echo" "$CONNECTS"
+    rec lat_fastsync $r connect-latency mean_us; rec p99_fastsync $r connect-latency p99_us
+    AS=-b a_run connect-latency --fast "$B-b.echo" "$CONNECTS"
+    rec lat_fastbatch $r connect-latency mean_us; rec p99_fastbatch $r connect-latency p99_us
 done
 
 # med KEY: the median of KEY over the rounds.
@@ -231,22 +260,32 @@ printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' path "connect+RTT µs" "p99
 printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------------" "---------------:" "----------:" "-------:" "----------------:" "-------:"
 row() { # row LABEL KEY-SUFFIX
     local tp=-
-    [ "$2" != fresh ] && tp=$(med "tp_$2")
+    case $2 in fresh | fast?*) ;; *) tp=$(med "tp_$2") ;; esac
     printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' "$1" "$(med "lat_$2")" "$(med "p99_$2")" \
-        "$(x "$(rmed "lat_$2" lat_native)")" "$tp" "$(x "$(rmed "tp_$2" tp_native)")"
+        "$(x "$(rmed "lat_$2" lat_direct)")" "$tp" "$(x "$(rmed "tp_$2" tp_direct)")"
 }
-row "native (direct unix)" native
+row "direct (reference)" direct
+row "same container" native
 row "fast path" fast
 row "fast path, new client" fresh
 row "proxy path" proxy
+row "fast, audited, sync" fastsync
+row "fast, audited, batch" fastbatch
 say ""
 say "connect+RTT: mean of $CONNECTS (connect, 1 byte there and back, close) after warm-up;"
 say "  fast path: one broker client per run (HELLO before timing), one CONNECT per connection;"
 say "  new client: a broker client opened (connect + HELLO) for every connection."
+say "  audited: the same as the fast path, on a broker whose policy says audit: all (every allow"
+say "  recorded in $(df -PT "$TMP" 2>/dev/null | awk 'NR == 2 { print $2 }') at $TMP), with --audit-sync sync (an allow is answered once its record"
+say "  is on disk) and batch (records synced every 100 ms); each against the direct connect of the same round."
 say "throughput: one stream of $BYTES bytes in 256 KiB writes, timed until the sink acknowledges"
 say "  the byte count; MB = 10^6 bytes."
-say "values: medians over $RUNS rounds; ratio: median over the rounds of path / native of the same round."
-for k in lat_native lat_fast lat_fresh lat_proxy tp_native tp_fast tp_proxy; do
+say "direct: a's client on b's server's own sockets (bound into both), no broker; same container:"
+say "  client and server both in a (the reference of earlier runs)."
+say "values: medians over $RUNS rounds; ratio: median over the rounds of path / direct of the same round."
+say "  against the same-container reference: fast path $(x "$(rmed lat_fast lat_native)") connect, $(x "$(rmed tp_fast tp_native)") throughput;" \
+    "proxy path $(x "$(rmed lat_proxy lat_native)") connect, $(x "$(rmed tp_proxy tp_native)") throughput"
+for k in lat_direct lat_native lat_fast lat_fresh lat_proxy lat_fastsync lat_fastbatch tp_direct tp_native tp_fast tp_proxy; do
     say "  rounds $k: $(rounds $k)"
 done
 
@@ -264,9 +303,24 @@ judge() { # judge DESCRIPTION VALUE OP LIMIT
     say "target $1: $3 $4, got ${2:--}: $verdict"
 }
 say ""
-judge "fast-path connect / native" "$(rmed lat_fast lat_native)" "<=" "$T_CONNECT"
-judge "fast-path throughput / native" "$(rmed tp_fast tp_native)" ">=" "$T_FAST_TPUT"
-judge "proxy throughput / native" "$(rmed tp_proxy tp_native)" ">=" "$T_PROXY_TPUT"
+judge "fast-path connect / direct" "$(rmed lat_fast lat_direct)" "<=" "$T_CONNECT"
+judge "proxy-path connect / direct" "$(rmed lat_proxy lat_direct)" "<=" "$T_PROXY_CONNECT"
+judge "fast-path throughput / direct" "$(rmed tp_fast tp_direct)" ">=" "$T_FAST_TPUT"
+judge "proxy throughput / direct" "$(rmed tp_proxy tp_direct)" ">=" "$T_PROXY_TPUT"
+# The rows of `make bench`'s summary (bench/summary.sh).
+summary() { # summary KEY VALUE-KEY UNIT
+    local v
+    v=$(rmed "$2" "${2%_*}_direct")
+    if [ -n "$v" ]; then
+        bench_result "$1" "$v" "medians: $(med "$2") $3 vs direct $(med "${2%_*}_direct") $3; $(x "$(rmed "$2" "${2%_*}_native")") against both ends in one container; $RUNS rounds"
+    else
+        bench_result "$1" - "no value"
+    fi
+}
+summary connect-fast lat_fast "µs"
+summary connect-proxy lat_proxy "µs"
+summary bulk-fast tp_fast "MB/s"
+summary bulk-proxy tp_proxy "MB/s"
 
 # --- broker RSS ----------------------------------------------------------
 

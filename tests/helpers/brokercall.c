@@ -16,6 +16,15 @@
  *   brokercall transfers PATH CONTAINER N  hand PATH to CONTAINER read-only N
  *                                          times; print "ok N", or "refused
  *                                          after K: ..." at the first refusal
+ *   brokercall lend PATH                   connect to broker.sock and pass that
+ *                                          connection over the unix socket PATH
+ *                                          (made by borrow, perhaps in another
+ *                                          container); wait until it hangs up
+ *   brokercall borrow PATH SERVICE         listen on PATH, take the connection
+ *                                          lend passes, and on it: HELLO and
+ *                                          CONNECT SERVICE; then the same on a
+ *                                          connection of our own; print
+ *                                          "borrowed: NAME RESULT own: NAME RESULT"
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/macro.h"
 #include "common/parse.h"
 #include "shuttle/client/client.h"
@@ -38,6 +48,101 @@ int main(int argc, char **argv) {
         int r = run(argc, argv);
         fflush(stdout);
         return r;
+}
+
+static const char *connect_result(int r) {
+        return r == 0 ? "connected" : r == -EACCES ? "EACCES" : r == -ECONNREFUSED ? "ECONNREFUSED" :
+               r == -ENOENT ? "ENOENT" : strerror(-r);
+}
+
+/* HELLO and CONNECT service on c: "NAME RESULT". */
+static void hello_connect(ShuttleClient *c, const char *service, char *buf, size_t size) {
+        char name[SHUTTLE_NAME_MAX + 1] = "?";
+        uint32_t version = 0;
+        int r, fd = -1;
+
+        r = shuttle_client_hello(c, &version, name);
+        if (r < 0)
+                snprintf(name, sizeof(name), "(hello: %s)", strerror(-r));
+        r = shuttle_connect_service(c, service, &fd);
+        if (fd >= 0)
+                close(fd);
+        snprintf(buf, size, "%s %s", name, connect_result(r));
+}
+
+static int unix_addr_of(const char *path, struct sockaddr_un *sa) {
+        *sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(sa->sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa->sun_path, path);
+        return 0;
+}
+
+static int lend(const char *path) {
+        struct sockaddr_un sa, broker = { .sun_family = AF_UNIX, .sun_path = "/run/shuttle/broker.sock" };
+        int b, s = -1;
+        char c = 'x';
+
+        alarm(30);
+        if (unix_addr_of(path, &sa) < 0)
+                return 2;
+        b = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (b < 0 || connect(b, (struct sockaddr *) &broker, sizeof(broker)) < 0) {
+                fprintf(stderr, "broker.sock: %s\n", strerror(errno));
+                return 1;
+        }
+        /* borrow listens on PATH when it is ready. */
+        for (int i = 0; i < 200; i++) {
+                s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (s >= 0 && connect(s, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        break;
+                if (s >= 0)
+                        close(s);
+                s = -1;
+                usleep(50000);
+        }
+        if (s < 0 || fd_send(s, &c, 1, &b, 1) < 0) {
+                fprintf(stderr, "%s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        /* Until the borrower is done (it closes its end). */
+        (void) read(s, &c, 1);
+        return 0;
+}
+
+static int borrow(const char *path, const char *service) {
+        _cleanup_(shuttle_client_freep) ShuttleClient *lent = NULL, *own = NULL;
+        struct sockaddr_un sa;
+        char c, a[SHUTTLE_NAME_MAX + 64], o[SHUTTLE_NAME_MAX + 64];
+        int l, s, fd = -1, r;
+
+        alarm(30);
+        if (unix_addr_of(path, &sa) < 0)
+                return 2;
+        (void) unlink(path);
+        l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (l < 0 || bind(l, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(l, 1) < 0) {
+                fprintf(stderr, "%s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        if (s < 0 || fd_recv(s, &c, 1, &fd, 1, 0) != 1) {
+                fprintf(stderr, "no connection was lent\n");
+                return 1;
+        }
+        r = shuttle_client_new_from_fd(fd, &lent);
+        if (r < 0)
+                return 1;
+        hello_connect(lent, service, a, sizeof(a));
+        r = shuttle_client_open(NULL, &own);
+        if (r < 0) {
+                fprintf(stderr, "open: %s\n", strerror(-r));
+                return 1;
+        }
+        hello_connect(own, service, o, sizeof(o));
+        printf("borrowed: %s own: %s\n", a, o);
+        close(s);
+        return 0;
 }
 
 static int run(int argc, char **argv) {
@@ -84,6 +189,11 @@ static int run(int argc, char **argv) {
                 printf("flooded with %d connections\n", conns);
                 return 0;
         }
+
+        if (strcmp(argv[1], "lend") == 0 && argc == 3)
+                return lend(argv[2]);
+        if (strcmp(argv[1], "borrow") == 0 && argc == 4)
+                return borrow(argv[2], argv[3]);
 
         r = shuttle_client_open(NULL, &c);
         if (r < 0) {

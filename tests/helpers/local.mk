@@ -40,3 +40,7 @@ check_PROGRAMS += tests/helpers/subreaper tests/helpers/consock
 tests_helpers_subreaper_SOURCES = tests/helpers/subreaper.c
 tests_helpers_consock_SOURCES = tests/helpers/consock.c
 tests_helpers_consock_LDADD = libshuttle-common.la
+# A proxied connection's edges: half-close, a peer that never reads
+# (tests/integration/proxy-relay.sh).
+check_PROGRAMS += tests/helpers/relaycall
+tests_helpers_relaycall_SOURCES = tests/helpers/relaycall.c

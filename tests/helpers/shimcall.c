@@ -18,6 +18,17 @@
  *                                   FD_CLOEXEC survive a redirected connect
  *   shimcall dgram PATH             connect() of a datagram socket: the
  *                                   shim leaves it to the real call
+ *   shimcall kept PATH N            N connects: prints "kept" if the first
+ *                                   left a descriptor open (the shim's
+ *                                   broker connection) and the process's
+ *                                   descriptors (number and file) after
+ *                                   the last are those after the first,
+ *                                   else all three lists
+ *   shimcall closeall PATH          connect, close every descriptor above
+ *                                   stderr (close_range()), make a socket
+ *                                   pair that takes the freed numbers,
+ *                                   connect again; prints both answers and
+ *                                   "clean" if nothing arrived on the pair
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -241,6 +254,72 @@ static int cmd_dgram(const char *path) {
         return 0;
 }
 
+/* "N:DEV:INO " for every open descriptor, into buf. */
+static void fd_list(char *buf, size_t size) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        size_t n = 0;
+
+        buf[0] = '\0';
+        if (!d)
+                return;
+        while ((e = readdir(d))) {
+                struct stat st;
+                int fd = atoi(e->d_name);
+
+                if (e->d_name[0] == '.' || fd == dirfd(d) || fstat(fd, &st) < 0)
+                        continue;
+                n += (size_t) snprintf(buf + n, n < size ? size - n : 0, "%d:%lu:%lu ", fd,
+                                       (unsigned long) st.st_dev, (unsigned long) st.st_ino);
+                if (n >= size)
+                        break;
+        }
+        closedir(d);
+}
+
+static int cmd_kept(const char *path, int n) {
+        char before[4096], first[4096], last[4096];
+
+        fd_list(before, sizeof(before));
+        if (n < 2 || call_once(path, "first") != 0)
+                return 1;
+        fd_list(first, sizeof(first));
+        for (int i = 1; i < n; i++)
+                if (call_once(path, "again") != 0)
+                        return 1;
+        fd_list(last, sizeof(last));
+        /* The first connect opened the shim's connection (one descriptor
+         * more), and it is the same one after the last. */
+        if (strcmp(before, first) != 0 && strcmp(first, last) == 0)
+                printf("kept\n");
+        else
+                printf("before: %s; after the first: %s; after the last: %s\n", before, first, last);
+        return 0;
+}
+
+static int cmd_closeall(const char *path) {
+        int pair[2], rc;
+        char c;
+
+        alarm(20); /* a shim writing into the pair would wait for an answer forever */
+        rc = call_once(path, "first");
+        fflush(stdout);
+        /* As a daemon does before it execs something, or a program that
+         * wants no stray descriptors: everything above stderr. */
+        if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+                return 1;
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+                return 1;
+        rc |= call_once(path, "again");
+        /* Nothing of the shim's may have gone into the pair. */
+        if (recv(pair[0], &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN && recv(pair[1], &c, 1, MSG_DONTWAIT) < 0 &&
+            errno == EAGAIN)
+                printf("clean\n");
+        else
+                printf("something arrived on the program's own socket pair\n");
+        return rc;
+}
+
 int main(int argc, char **argv) {
         if (argc == 5 && strcmp(argv[1], "tcp") == 0)
                 return cmd_tcp(argv[2], argv[3], argv[4]);
@@ -254,7 +333,11 @@ int main(int argc, char **argv) {
                 return cmd_keep(argv[2]);
         if (argc == 3 && strcmp(argv[1], "dgram") == 0)
                 return cmd_dgram(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "kept") == 0)
+                return cmd_kept(argv[2], atoi(argv[3]));
+        if (argc == 3 && strcmp(argv[1], "closeall") == 0)
+                return cmd_closeall(argv[2]);
         fprintf(stderr, "usage: shimcall tcp HOST PORT MSG | threads PATH N M | fork PATH | errno PATH | "
-                        "keep PATH | dgram PATH\n");
+                        "keep PATH | dgram PATH | kept PATH N | closeall PATH\n");
         return 2;
 }

@@ -22,6 +22,7 @@ integration_tests += tests/integration/start-many.sh
 integration_tests += tests/integration/group-net.sh
 integration_tests += tests/integration/shim.sh
 integration_tests += tests/integration/peer-check.sh
+integration_tests += tests/integration/proxy-relay.sh
 integration_tests += tests/integration/seccomp.sh
 integration_tests += tests/integration/invoke.sh tests/integration/transfer.sh
 integration_tests += tests/integration/invoke-fd.sh tests/integration/invoke-tree.sh

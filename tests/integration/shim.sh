@@ -6,7 +6,7 @@
 # (op "proxy-connect").  Everything else is left to libc, errno included.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 38
+plan 43
 
 SHIM=${top_builddir:-.}/.libs/libshuttle-shim.so
 if [ ! -f "$SHIM" ]; then
@@ -159,6 +159,35 @@ out=$(srun --name a "${VOL[@]}" -- $H/shimcall fork /run/shuttle/svc/b.kv 2>&1 |
 check_eq "after fork the child connects through the shim, and so does the parent" \
         "kv:parent kv:child kv:child-again kv:parent-again " "$out"
 check_eq "... all four over the fast path" "4 0" "$(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+# ---- the kept broker connection ----
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall kept /run/shuttle/svc/b.kv 20 2>&1 | tail -n 1)
+check_eq "20 connects of one process: one broker connection, kept (the same descriptors after the first and the last)" \
+        "kept" "$out"
+# A program that closes every descriptor it did not open (close_range)
+# and then opens its own on the same numbers: the shim neither writes into
+# them nor closes them, and connects again on a connection of its own.
+f0=$(count "$FAST"); p0=$(count "$PROXY")
+out=$(srun --name a "${VOL[@]}" -- $H/shimcall closeall /run/shuttle/svc/b.kv 2>&1 | tr '\n' ' ')
+check_eq "after close_range() and new descriptors on the freed numbers, the next connect works" \
+        "kv:first kv:again clean " "$out"
+check_eq "... both over the fast path" "2 0" "$(($(count "$FAST") - f0)) $(($(count "$PROXY") - p0))"
+
+# Identity is the connection's (invariant 2), made when it was accepted: a
+# connection of a's to broker.sock passed to a process of c (which no rule
+# lets reach anything) still speaks for a, and only for a; c's own
+# connection speaks for c.
+mkdir -p "$T/lend"
+srun --name c "${VOL[@]}" -v "$T/lend:/lend" -- $H/brokercall borrow /lend/sock b.kv >"$T/borrow.out" 2>&1 &
+cpid=$!
+f0=$(count "$FAST")
+fc=$(count '"from":"c","to":"b","kind":"ipc","op":"connect","object":"b.kv","decision":"allow"')
+srun --name a "${VOL[@]}" -v "$T/lend:/lend" -- $H/brokercall lend /lend/sock >"$T/lend.out" 2>&1
+wait $cpid
+check_eq "a's broker connection, passed to a process of c: HELLO names a, and a's grant answers; c's own is refused" \
+        "borrowed: a connected own: c EACCES" "$(cat "$T/borrow.out" "$T/lend.out")"
+check_eq "... audited as a's connect, never as an allow of c's" "1 0" \
+        "$(($(count "$FAST") - f0)) $(($(count '"from":"c","to":"b","kind":"ipc","op":"connect","object":"b.kv","decision":"allow"') - fc))"
 
 # A shell pipeline: every program of the container has the shim.
 f0=$(count "$FAST")

@@ -11,6 +11,7 @@
 
 #include "common/macro.h"
 #include "shuttle/client/client.h"
+#include "shuttle/client/client-internal.h"
 #include "shuttle/client/protocol.h"
 
 /* Library code that will run inside arbitrary programs (via the shim):
@@ -87,6 +88,13 @@ ShuttleClient *shuttle_client_free(ShuttleClient *c) {
         pthread_mutex_destroy(&c->lock);
         free(c);
         return NULL;
+}
+
+void client_free_keep_fd(ShuttleClient *c) {
+        if (!c)
+                return;
+        pthread_mutex_destroy(&c->lock);
+        free(c);
 }
 
 /* The stream is out of step with the broker (or gone): refuse everything

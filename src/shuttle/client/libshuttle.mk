@@ -5,7 +5,7 @@
 # functions.  No sanitizers: it is linked into arbitrary programs.
 lib_LTLIBRARIES = libshuttle.la
 libshuttle_la_SOURCES = \
-	src/shuttle/client/client.h src/shuttle/client/client.c \
+	src/shuttle/client/client.h src/shuttle/client/client-internal.h src/shuttle/client/client.c \
 	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
 	src/common/fdpass.h src/common/fdpass.c
 libshuttle_la_CFLAGS = $(WARN_CFLAGS)

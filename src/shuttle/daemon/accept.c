@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,6 +42,9 @@
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+#ifndef PIDFD_GET_PID_NAMESPACE
+#define PIDFD_GET_PID_NAMESPACE _IO(0xFF, 5) /* Linux 6.11 */
 #endif
 
 /* Refused peers are audited, at most REFUSALS_BURST records at once and
@@ -110,14 +114,26 @@ void broker_refusals_tick(Broker *b, uint64_t now) {
 }
 
 /* The pid namespace of the process that connected.  With SO_PEERPIDFD the
- * answer is about that very process: /proc/PID is opened first, then the
- * pidfd shows the peer still alive, so PID was not reused in between (a
- * /proc/PID directory stays bound to the process it was opened for).
- * Without it (before Linux 6.5), a peer that exits at once could have its
- * pid reused before we look. */
+ * answer is about that very process: asked of the pidfd itself (Linux
+ * 6.11, one call and no /proc lookup; ESRCH once the peer is gone), or
+ * else /proc/PID is opened first, then the pidfd shows the peer still
+ * alive, so PID was not reused in between (a /proc/PID directory stays
+ * bound to the process it was opened for).  Without it (before Linux
+ * 6.5), a peer that exits at once could have its pid reused before we
+ * look. */
 static int peer_pidns(const BrokerPeer *peer, int pidfd, struct stat *ret) {
         _cleanup_close_ int procfd = -1;
         char path[32];
+
+        if (pidfd >= 0) {
+                _cleanup_close_ int ns = ioctl(pidfd, PIDFD_GET_PID_NAMESPACE, 0);
+
+                if (ns >= 0)
+                        return fstat(ns, ret) < 0 ? -errno : 0;
+                if (errno == ESRCH)
+                        return -ESRCH;
+                /* ENOTTY and the like: a kernel without it. */
+        }
 
         snprintf(path, sizeof(path), "/proc/%d", (int) peer->pid);
         procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -27,6 +27,7 @@
  * slows only itself). */
 #define BROKER_CLIENTS_PER_CONTAINER 64
 #define BROKER_RELAYS_PER_CONTAINER 256
+#define BROKER_RELAY_PIPES_KEPT 16 /* empty pipes of ended relays kept for the next (ipc.c) */
 #define BROKER_EXPORTS_MAX 64
 #define BROKER_CONTAINERS_MAX 4096
 #define BROKER_INVOCATIONS_PER_CONTAINER 16 /* running invocations a container started */
@@ -188,6 +189,7 @@ struct Relay {
         size_t pending[2]; /* bytes in pipe[d] */
         bool eof[2];       /* end[d] will send no more */
         bool shut[2];      /* end[!d]'s write side shut down after eof[d] */
+        bool hup[2];       /* end[d] hung up: no longer watched (ipc.c) */
         Container *importer;
         char *exporter;
         char *service;
@@ -341,6 +343,8 @@ struct Broker {
         size_t n_containers;
         Client *clients;
         Relay *relays;
+        int relay_pipes[BROKER_RELAY_PIPES_KEPT][2]; /* empty, for the next relays (ipc.c) */
+        unsigned n_relay_pipes;
         ControlConn *controls;
         Invocation *invocations;
         uint64_t next_invocation_cgroup; /* for the names of their cgroups */

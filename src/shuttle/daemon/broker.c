@@ -834,6 +834,7 @@ Broker *broker_free(Broker *b) {
                 if (b->relays == r)
                         break;
         }
+        ipc_relay_pipes_free(b);
         while (b->containers) {
                 Container *c = b->containers;
                 broker_drop_clients_of(b, c);

@@ -28,8 +28,16 @@
 
 #define RELAY_CHUNK (256u * 1024u)
 
+/* A relay's ends as relay_start() takes them: made non-blocking already
+ * (accepted with SOCK_NONBLOCK, connected with ns_connect_*_at(nonblock)),
+ * or to be made so. */
+typedef enum RelayEnds {
+        RELAY_ENDS_BLOCKING,
+        RELAY_ENDS_NONBLOCKING,
+} RelayEnds;
+
 static int relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
-                       LimitState *limit, Relay **ret_held);
+                       RelayEnds ends, LimitState *limit, Relay **ret_held);
 static void relay_watch(Broker *b, Relay *r);
 
 /* ---- CONNECT: the mediator ---------------------------------------------- */
@@ -77,7 +85,9 @@ static int connect_build(Request *r) {
         return 0;
 }
 
-static int connect_export(Broker *b, const ConnectState *s, int *ret_fd) {
+/* nonblock: for the broker's relay (the caller of a fast-path connect
+ * gets an ordinary blocking socket). */
+static int connect_export(Broker *b, const ConnectState *s, bool nonblock, int *ret_fd) {
         int r;
 
         /* Through the exporter's handles, opened once (registry.c): no
@@ -85,11 +95,11 @@ static int connect_export(Broker *b, const ConnectState *s, int *ret_fd) {
         if (!s->export->socket) {
                 r = container_netns_fd(s->exporter);
                 if (r >= 0)
-                        r = ns_connect_tcp_at(r, b->self_netns, s->export->port, ret_fd);
+                        r = ns_connect_tcp_at(r, b->self_netns, s->export->port, nonblock, ret_fd);
         } else {
                 r = container_root_fd(s->exporter);
                 if (r >= 0)
-                        r = ns_connect_unix_at(r, s->export->socket, ret_fd);
+                        r = ns_connect_unix_at(r, s->export->socket, nonblock, ret_fd);
         }
         /* The policy said yes: whatever keeps the exporter from answering
          * (its socket not there yet or any more, not a socket, nobody
@@ -124,7 +134,9 @@ static int connect_carry_out(Request *r) {
                 snprintf(r->why, sizeof(r->why), "no such service");
                 return -ENOENT;
         }
-        k = connect_export(r->broker, s, &fd);
+        /* Relayed (a proxy socket's connection, or a grant counted while
+         * open): the exporter's end stays non-blocking for the relay. */
+        k = connect_export(r->broker, s, !r->client || r->limit, &fd);
         if (k < 0)
                 return k;
         if (!r->client) {
@@ -132,9 +144,10 @@ static int connect_carry_out(Request *r) {
                 int in = r->fds[0];
                 r->fds[0] = -1;
                 /* With --audit-sync sync, no byte goes either way before
-                 * the connection's record is on disk (connect_done()). */
-                return relay_start(r->broker, r->from, s->exporter->name, s->service, in, fd, r->limit,
-                                   r->broker->syncer ? &s->held : NULL);
+                 * the connection's record is on disk (connect_done()).
+                 * in was accepted non-blocking (accept.c). */
+                return relay_start(r->broker, r->from, s->exporter->name, s->service, in, fd,
+                                   RELAY_ENDS_NONBLOCKING, r->limit, r->broker->syncer ? &s->held : NULL);
         }
         if (r->limit) {
                 /* A grant with max_open must be counted while it is open:
@@ -146,7 +159,17 @@ static int connect_carry_out(Request *r) {
                         close(fd);
                         return k;
                 }
-                k = ipc_relay_start(r->broker, r->from, s->exporter->name, s->service, pair[1], fd, r->limit);
+                /* The caller's end blocks as a connect()ed socket does; the
+                 * broker's end is the relay's. */
+                if (fcntl(pair[1], F_SETFL, O_NONBLOCK) < 0) {
+                        k = -errno;
+                        close(pair[0]);
+                        close(pair[1]);
+                        close(fd);
+                        return k;
+                }
+                k = relay_start(r->broker, r->from, s->exporter->name, s->service, pair[1], fd,
+                                RELAY_ENDS_NONBLOCKING, r->limit, NULL);
                 if (k < 0) {
                         close(pair[0]);
                         return k;
@@ -344,10 +367,49 @@ static void relay_free(void *p) {
         free(r);
 }
 
+/* Empty pipes of relays that ended, kept for the next ones: a proxied
+ * connection then costs no pipe2() and F_SETPIPE_SZ per direction, nor
+ * their close()s. */
+static int relay_pipe_get(Broker *b, int ret[2]) {
+        if (b->n_relay_pipes > 0) {
+                b->n_relay_pipes--;
+                ret[0] = b->relay_pipes[b->n_relay_pipes][0];
+                ret[1] = b->relay_pipes[b->n_relay_pipes][1];
+                return 0;
+        }
+        if (pipe2(ret, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        /* A pipe holds 64 KiB by default: make it hold a whole chunk,
+         * halving splices and wakeups (best effort). */
+        (void) fcntl(ret[1], F_SETPIPE_SZ, (int) RELAY_CHUNK);
+        return 0;
+}
+
+/* Only a pipe known to be empty goes back: whatever is in one that is
+ * not (its relay broke off mid-stream) must not reach another connection. */
+static void relay_pipes_put(Broker *b, Relay *r) {
+        for (int d = 0; d < 2; d++)
+                if (r->pipe[d][0] >= 0 && r->pending[d] == 0 && b->n_relay_pipes < BROKER_RELAY_PIPES_KEPT) {
+                        b->relay_pipes[b->n_relay_pipes][0] = r->pipe[d][0];
+                        b->relay_pipes[b->n_relay_pipes][1] = r->pipe[d][1];
+                        b->n_relay_pipes++;
+                        r->pipe[d][0] = r->pipe[d][1] = -1;
+                }
+}
+
+void ipc_relay_pipes_free(Broker *b) {
+        while (b->n_relay_pipes > 0) {
+                b->n_relay_pipes--;
+                safe_close(b->relay_pipes[b->n_relay_pipes][0]);
+                safe_close(b->relay_pipes[b->n_relay_pipes][1]);
+        }
+}
+
 static void relay_drop(Broker *b, Relay *r) {
         if (r->dead)
                 return;
         r->dead = true;
+        relay_pipes_put(b, r);
         broker_unwatch(b, &r->end[0].src);
         broker_unwatch(b, &r->end[1].src);
         if (r->importer)
@@ -398,7 +460,9 @@ static void relay_update_events(Broker *b, Relay *r) {
         for (int s = 0; s < 2; s++) {
                 uint32_t ev = 0;
                 struct epoll_event e;
-                /* Read from end s while its outgoing pipe is empty and it
+
+                if (r->hup[s])
+                        continue; /* no longer watched */                /* Read from end s while its outgoing pipe is empty and it
                  * has not ended; write to it while data waits for it. */
                 if (!r->eof[s] && r->pending[s] == 0)
                         ev |= EPOLLIN;
@@ -414,6 +478,8 @@ static void relay_update_events(Broker *b, Relay *r) {
 
 /* Moves data from end d to end !d through pipe[d]. */
 static int relay_pump(Relay *r, int d) {
+        bool drained = false;
+
         for (;;) {
                 ssize_t n;
 
@@ -426,7 +492,12 @@ static int relay_pump(Relay *r, int d) {
                         if (r->pending[d] > 0)
                                 return 0;
                 }
-                if (r->eof[d])
+                /* Less than a chunk came last time: end d had no more
+                 * then, and the (level-triggered) loop says when it has
+                 * (a read now would mostly answer EAGAIN).  Not for an
+                 * end that hung up: it is no longer watched, and what it
+                 * left is read to its end here. */
+                if (r->eof[d] || (drained && !r->hup[d]))
                         break;
                 n = splice(r->end[d].src.fd, NULL, r->pipe[d][1], NULL, RELAY_CHUNK,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -437,6 +508,7 @@ static int relay_pump(Relay *r, int d) {
                         break;
                 }
                 r->pending[d] += (size_t) n;
+                drained = (size_t) n < RELAY_CHUNK;
         }
         if (r->eof[d] && r->pending[d] == 0 && !r->shut[d]) {
                 (void) shutdown(r->end[!d].src.fd, SHUT_WR);
@@ -447,10 +519,16 @@ static int relay_pump(Relay *r, int d) {
 
 void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
         Relay *r = e->relay;
+        int s = e->side;
+        /* Only the directions this event can move: data from end s (it is
+         * readable), data to end s (it is writable); both on an error or
+         * a hangup, to see them out. */
+        bool all = events & (EPOLLERR | EPOLLHUP);
+        bool from_s = all || (events & EPOLLIN), to_s = all || (events & EPOLLOUT);
 
         if (r->dead)
                 return;
-        if (relay_pump(r, 0) < 0 || relay_pump(r, 1) < 0 || (r->shut[0] && r->shut[1])) {
+        if ((from_s && relay_pump(r, s) < 0) || (to_s && relay_pump(r, !s) < 0) || (r->shut[0] && r->shut[1])) {
                 relay_drop(b, r);
                 return;
         }
@@ -458,6 +536,23 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
             (r->eof[0] || r->eof[1])) {
                 relay_drop(b, r);
                 return;
+        }
+        if (all && !r->hup[s]) {
+                /* End s hung up with data of its still on the way (the
+                 * other end is not reading): epoll would report the hangup
+                 * on every turn, whatever we ask of it, and the loop would
+                 * spin until the other end reads.  Not watched any more:
+                 * the other end's EPOLLOUT moves the rest (relay_pump()
+                 * reads s to its end), and a write to s fails, which ends
+                 * the relay. */
+                r->hup[s] = true;
+                (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, r->end[s].src.fd, NULL);
+                r->end[s].src.events = 0;
+                /* What the hangup left in s, now that it is unwatched. */
+                if (relay_pump(r, s) < 0 || (r->shut[0] && r->shut[1])) {
+                        relay_drop(b, r);
+                        return;
+                }
         }
         relay_update_events(b, r);
 }
@@ -481,10 +576,11 @@ void ipc_release_held(Broker *b) {
 /* ret_held: the relay is made but not watched (its ends wait), and
  * returned there for the caller to start with relay_watch(). */
 static int relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
-                       LimitState *limit, Relay **ret_held) {
+                       RelayEnds ends, LimitState *limit, Relay **ret_held) {
         Relay *r;
 
-        if (fcntl(in, F_SETFL, O_NONBLOCK) < 0 || fcntl(out, F_SETFL, O_NONBLOCK) < 0 ||
+        if ((ends == RELAY_ENDS_BLOCKING &&
+             (fcntl(in, F_SETFL, O_NONBLOCK) < 0 || fcntl(out, F_SETFL, O_NONBLOCK) < 0)) ||
             !(r = calloc(1, sizeof(*r)))) {
                 safe_close(in);
                 safe_close(out);
@@ -494,13 +590,9 @@ static int relay_start(Broker *b, Container *importer, const char *exporter, con
                 r->pipe[d][0] = r->pipe[d][1] = -1;
         r->end[0] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = in }, .relay = r, .side = 0 };
         r->end[1] = (RelayEnd){ .src = { .type = SRC_RELAY, .fd = out }, .relay = r, .side = 1 };
-        for (int d = 0; d < 2; d++) {
-                if (pipe2(r->pipe[d], O_CLOEXEC | O_NONBLOCK) < 0)
+        for (int d = 0; d < 2; d++)
+                if (relay_pipe_get(b, r->pipe[d]) < 0)
                         goto fail;
-                /* A pipe holds 64 KiB by default: make it hold a whole
-                 * chunk, halving splices and wakeups (best effort). */
-                (void) fcntl(r->pipe[d][1], F_SETPIPE_SZ, (int) RELAY_CHUNK);
-        }
         r->importer = importer;
         r->exporter = strdup(exporter);
         r->service = strdup(service);
@@ -530,11 +622,12 @@ static int relay_start(Broker *b, Container *importer, const char *exporter, con
 fail:
         safe_close(r->end[0].src.fd);
         safe_close(r->end[1].src.fd);
+        relay_pipes_put(b, r); /* nothing went through them */
         relay_free(r);
         return -ENOMEM;
 }
 
 int ipc_relay_start(Broker *b, Container *importer, const char *exporter, const char *service, int in, int out,
                     LimitState *limit) {
-        return relay_start(b, importer, exporter, service, in, out, limit, NULL);
+        return relay_start(b, importer, exporter, service, in, out, RELAY_ENDS_BLOCKING, limit, NULL);
 }

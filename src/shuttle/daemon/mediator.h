@@ -145,6 +145,8 @@ void ipc_relays_recheck(Broker *b);
  * (--audit-sync sync). */
 void ipc_release_held(Broker *b);
 void ipc_drop_relays_of(Broker *b, const Container *c);
+/* The empty pipes kept for relays: closed when the broker ends. */
+void ipc_relay_pipes_free(Broker *b);
 
 
 /* invoke.c */

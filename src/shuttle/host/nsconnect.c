@@ -39,7 +39,7 @@ int ns_open_root(pid_t pid, int pidfd, bool set_up) {
         return TAKE_FD(root);
 }
 
-int ns_connect_unix_at(int root, const char *path, int *ret_fd) {
+int ns_connect_unix_at(int root, const char *path, bool nonblock, int *ret_fd) {
         struct open_how how = {
                 .flags = O_PATH | O_CLOEXEC,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
@@ -47,19 +47,16 @@ int ns_connect_unix_at(int root, const char *path, int *ret_fd) {
         _cleanup_close_ int sock_path = -1, fd = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
-        struct stat st;
         int r = -ECONNREFUSED;
 
         sock_path = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
         if (sock_path < 0)
                 return -errno;
-        if (fstat(sock_path, &st) < 0)
-                return -errno;
-        if (!S_ISSOCK(st.st_mode))
-                return -ENOTSOCK;
 
         /* Connect through the O_PATH descriptor: the name the kernel looks
-         * up is our own fd, the file is the one we resolved. */
+         * up is our own fd, the file is the one we resolved.  (A file that
+         * is not a socket answers ECONNREFUSED, as connect(2) does for it:
+         * no fstat() needed to tell.) */
         snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sock_path);
         for (size_t i = 0; i < ELEMENTSOF(types); i++) {
                 fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -76,9 +73,9 @@ int ns_connect_unix_at(int root, const char *path, int *ret_fd) {
         }
         if (r < 0)
                 return r == -EAGAIN ? -ECONNREFUSED : r;
-        /* The caller gets an ordinary blocking socket (O_NONBLOCK is the
-         * only status flag socket() set). */
-        if (fcntl(fd, F_SETFL, 0) < 0)
+        /* O_NONBLOCK is the only status flag socket() set: cleared for a
+         * caller that wants an ordinary blocking socket. */
+        if (!nonblock && fcntl(fd, F_SETFL, 0) < 0)
                 return -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -90,7 +87,7 @@ int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd) {
         root = ns_open_root(pid, pidfd, false);
         if (root < 0)
                 return root;
-        return ns_connect_unix_at(root, path, ret_fd);
+        return ns_connect_unix_at(root, path, false, ret_fd);
 }
 
 int ns_open_netns(pid_t pid, int pidfd) {
@@ -106,7 +103,7 @@ int ns_open_netns(pid_t pid, int pidfd) {
         return TAKE_FD(ns);
 }
 
-int ns_connect_tcp_at(int netns, int self, uint16_t port, int *ret_fd) {
+int ns_connect_tcp_at(int netns, int self, uint16_t port, bool nonblock, int *ret_fd) {
         struct sockaddr_in sin = {
                 .sin_family = AF_INET,
                 .sin_port = htons(port),
@@ -136,7 +133,7 @@ int ns_connect_tcp_at(int netns, int self, uint16_t port, int *ret_fd) {
                 if (err)
                         return -err;
         }
-        if (fcntl(fd, F_SETFL, 0) < 0)
+        if (!nonblock && fcntl(fd, F_SETFL, 0) < 0)
                 return -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -151,5 +148,5 @@ int ns_connect_tcp(pid_t pid, int pidfd, uint16_t port, int *ret_fd) {
         self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         if (self < 0)
                 return -errno;
-        return ns_connect_tcp_at(ns, self, port, ret_fd);
+        return ns_connect_tcp_at(ns, self, port, false, ret_fd);
 }

@@ -25,8 +25,9 @@ int ns_open_root(pid_t pid, int pidfd, bool set_up);
  * Returns a connected, blocking socket. */
 int ns_connect_unix(pid_t pid, int pidfd, const char *path, int *ret_fd);
 /* The same inside a root already opened with ns_open_root() (the broker
- * keeps one per container). */
-int ns_connect_unix_at(int root, const char *path, int *ret_fd);
+ * keeps one per container); nonblock: the socket is left non-blocking
+ * (for the broker's relay). */
+int ns_connect_unix_at(int root, const char *path, bool nonblock, int *ret_fd);
 
 /* A descriptor of the container's network namespace (/proc/PID/ns/net),
  * checked against pidfd as ns_open_root() does. */
@@ -37,5 +38,6 @@ int ns_open_netns(pid_t pid, int pidfd);
  * single-threaded).  Waits at most 1 s for the connection. */
 int ns_connect_tcp(pid_t pid, int pidfd, uint16_t port, int *ret_fd);
 /* The same with the namespace already open (ns_open_netns()) and `self`
- * the caller's own network namespace, to return to. */
-int ns_connect_tcp_at(int netns, int self, uint16_t port, int *ret_fd);
+ * the caller's own network namespace, to return to; nonblock as for
+ * ns_connect_unix_at(). */
+int ns_connect_tcp_at(int netns, int self, uint16_t port, bool nonblock, int *ret_fd);

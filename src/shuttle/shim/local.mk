@@ -10,7 +10,7 @@ libshuttle_shim_la_SOURCES = \
 	src/shuttle/shim/shim-exec.c src/shuttle/client/app-entry.h \
 	src/shuttle/shim/shim-ipc.c src/shuttle/shim/shim-fifo.c \
 	src/shuttle/shim/shim-signal.c \
-	src/shuttle/client/client.h src/shuttle/client/client.c \
+	src/shuttle/client/client.h src/shuttle/client/client-internal.h src/shuttle/client/client.c \
 	src/shuttle/client/protocol.h src/shuttle/client/protocol.c \
 	src/common/fdpass.h src/common/fdpass.c
 libshuttle_shim_la_CFLAGS = $(WARN_CFLAGS) -fvisibility=hidden

@@ -30,10 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "shuttle/client/client-internal.h"
 #include "shuttle/shim/shim-internal.h"
 
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
@@ -65,6 +67,9 @@ static void resolve_real(void) {
 struct ShimClient {
         ShuttleClient *client;
         int fd;        /* the client's socket: closed in a forked child */
+        dev_t dev;     /* ... and which socket that is (fstat()), */
+        ino_t ino;     /*     to tell when the number is no longer ours */
+        bool lost;     /* the program closed fd: the number is not ours to close */
         unsigned refs; /* holders, plus one while it is the current one */
 };
 
@@ -98,6 +103,34 @@ static int broker_open(void) {
         return fd;
 }
 
+/* Is s->fd still the socket the shim opened?  A program may close every
+ * descriptor it did not open itself (close_range(), closefrom(), a loop
+ * up to the limit) and then open something that gets the same number: the
+ * shim must neither write its frames into that nor close it. */
+static bool shim_fd_ours(const ShimClient *s) {
+        struct stat st;
+
+        return fstat(s->fd, &st) == 0 && st.st_ino == s->ino && st.st_dev == s->dev;
+}
+
+static void shim_client_free(ShimClient *s) {
+        if (s->lost || !shim_fd_ours(s))
+                client_free_keep_fd(s->client);
+        else
+                shuttle_client_free(s->client);
+        free(s);
+}
+
+/* Called locked: the current client is not to be handed out any more. */
+static void shim_client_lose(void) {
+        ShimClient *s = current;
+
+        current = NULL;
+        s->lost = true;
+        if (--s->refs == 0)
+                shim_client_free(s);
+}
+
 ShimClient *shim_client_get(int *ret_error) {
         ShimClient *s;
         pid_t pid = getpid();
@@ -107,24 +140,36 @@ ShimClient *shim_client_get(int *ret_error) {
         if (current && current_pid != pid) {
                 /* A child made without fork() (clone(), vfork()): the
                  * parent's connection is not ours to use; leave it to the
-                 * parent, drop our copy of its socket. */
-                close(current->fd);
+                 * parent, drop our copy of its socket (if it still is). */
+                if (shim_fd_ours(current))
+                        close(current->fd);
                 current = NULL;
         }
+        if (current && !shim_fd_ours(current))
+                /* The program closed it: a new connection (the broker
+                 * notices the old one's end by itself). */
+                shim_client_lose();
         if (!current) {
                 int fd = broker_open();
+                struct stat st;
+
                 if (fd < 0)
                         r = fd;
                 else {
                         s = calloc(1, sizeof(*s));
                         if (!s)
                                 r = -ENOMEM;
-                        else if ((r = shuttle_client_new_from_fd(fd, &s->client)) < 0)
+                        else if (fstat(fd, &st) < 0)
+                                r = -errno;
+                        else
+                                r = shuttle_client_new_from_fd(fd, &s->client);
+                        if (r < 0) {
                                 free(s);
-                        if (r < 0)
                                 close(fd);
-                        else {
+                        } else {
                                 s->fd = fd;
+                                s->dev = st.st_dev;
+                                s->ino = st.st_ino;
                                 s->refs = 1;
                                 current = s;
                                 current_pid = pid;
@@ -159,10 +204,8 @@ void shim_client_put(ShimClient *s) {
         pthread_mutex_lock(&client_lock);
         last = --s->refs == 0;
         pthread_mutex_unlock(&client_lock);
-        if (last) {
-                shuttle_client_free(s->client);
-                free(s);
-        }
+        if (last)
+                shim_client_free(s);
 }
 
 /* fork(): the child gets a copy of the parent's broker connection, which it
@@ -189,7 +232,10 @@ static void atfork_parent(void) {
 static void atfork_child(void) {
         shim_names_atfork_child();
         if (current) {
-                close(current->fd);
+                /* Unless the program closed it (and the number is its
+                 * own again). */
+                if (shim_fd_ours(current))
+                        close(current->fd);
                 current = NULL;
         }
         if (fork_locked)
