@@ -4,9 +4,11 @@
  * (oci-seccomp-cache.h says what and why). */
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,13 +64,50 @@ static int sha256(const void *a, size_t na, const void *b, size_t nb, uint8_t re
         return 0;
 }
 
+/* Which file: device, inode, size, modification time. */
+static int file_identity(const char *path, uint64_t ret[static 5]) {
+        struct stat st;
+
+        if (!path || stat(path, &st) < 0)
+                return -ENOENT;
+        ret[0] = st.st_dev;
+        ret[1] = st.st_ino;
+        ret[2] = (uint64_t) st.st_size;
+        ret[3] = (uint64_t) st.st_mtim.tv_sec;
+        ret[4] = (uint64_t) st.st_mtim.tv_nsec;
+        return 0;
+}
+
+/* The compiler itself: the executable oci-seccomp.c is linked into and the
+ * libseccomp it runs with.  An update of either — a syscall table patched
+ * under the same libseccomp version, a change in how we compile a profile
+ * — gives new keys without anyone having to remember to raise a version
+ * number; the old entries age out. */
+static int compiler_identity(uint64_t ret[static 10]) {
+        Dl_info info = {};
+        int r;
+
+        r = file_identity("/proc/self/exe", ret);
+        if (r < 0)
+                return r;
+        /* A datum inside libseccomp (a function's address, taken from a
+         * non-PIE executable, could be a stub in the executable). */
+        if (!seccomp_version() || dladdr(seccomp_version(), &info) == 0)
+                return -ENOENT;
+        return file_identity(info.dli_fname, ret + 5);
+}
+
 int oci_seccomp_cache_key(const OciSeccomp *s, uint8_t ret[static OCI_SECCOMP_KEY_SIZE]) {
         _cleanup_free_ void *buf = NULL;
+        uint64_t id[10];
         size_t size;
         int r;
 
+        r = compiler_identity(id);
+        if (r < 0)
+                return r;
         r = oci_seccomp_serialize(s, &buf, &size);
-        return r < 0 ? r : sha256(buf, size, NULL, 0, ret);
+        return r < 0 ? r : sha256(buf, size, id, sizeof(id), ret);
 }
 
 static int entry_sum(const EntryHeader *h, const void *code, uint8_t ret[static OCI_SECCOMP_KEY_SIZE]) {

@@ -5,9 +5,11 @@
  * and containerd put the same profile of some 350 calls into every
  * bundle, and libseccomp takes ~100 ms of CPU to compile it.  A program
  * compiled once is kept under <root>/.seccomp-cache/ (a name no container
- * ID can have), keyed by the SHA-256 of oci_seccomp_serialize(): all the
+ * ID can have), keyed by the SHA-256 of oci_seccomp_serialize() — all the
  * compiler consumed, libseccomp's version and the kernel's API level
- * included.
+ * included — and of the compiler's own files (shuttle-oci's executable
+ * and the libseccomp library: device, inode, size, mtime), so that an
+ * update of either is never served an old program.
  *
  *   <root>/.seccomp-cache/          0700, ours, or not used at all
  *   <root>/.seccomp-cache/HEX.bpf   one entry, 0600: a header (magic,
@@ -33,7 +35,8 @@
 #define OCI_SECCOMP_KEY_SIZE 32
 #define OCI_SECCOMP_CACHE_FORMAT 1
 
-/* SHA-256 of oci_seccomp_serialize(s).  -EOPNOTSUPP without libcrypto. */
+/* SHA-256 of oci_seccomp_serialize(s) and the compiler's files.
+ * -EOPNOTSUPP without libcrypto, -ENOENT if the files cannot be told. */
 int oci_seccomp_cache_key(const OciSeccomp *s, uint8_t ret[static OCI_SECCOMP_KEY_SIZE]);
 
 /* One entry's bytes for program p under key (malloc'ed). */

@@ -4,7 +4,8 @@
 # profile behaves the same on the first create (compiled, then written to
 # <root>/.seccomp-cache/) and the next (read from there): a denied call gets
 # the profile's errno, a call denied for one argument works with another,
-# allowed calls work.  A corrupted entry is compiled again and rewritten as
+# allowed calls work.  Another shuttle-oci executable (an update) does not
+# take the entries of this one.  A corrupted entry is compiled again and rewritten as
 # it was; a cache directory others can write is not used (a warning) and
 # the container still gets its filter; podman's own profile runs from the
 # cache too.
@@ -82,7 +83,7 @@ behaved() {
         check_match "$2: an allowed call works" "^mkdir-works$" "$out"
 }
 
-plan 28
+plan 30
 
 B=$T/b
 make_bundle "$B" "$PROFILE"
@@ -103,6 +104,14 @@ behaved c2 "second run (cached)"
 check_match "second run: read from the cache" "seccomp profile read from the cache" "$(cat "$T/c2.err")"
 check_eq "both runs print the same" "$(cat "$T/c1.out"; grep -v '^shuttle-oci:' "$T/c1.err")" \
         "$(cat "$T/c2.out"; grep -v '^shuttle-oci:' "$T/c2.err")"
+
+# ---- another shuttle-oci (an update: another file): its own entry ----
+cp "$OCI" "$T/shuttle-oci-updated"
+"$T/shuttle-oci-updated" --root "$ROOT" --debug run --bundle "$B" u1 >"$T/u1.out" 2>"$T/u1.err"
+check_match "an updated shuttle-oci compiles the profile anew" "seccomp profile compiled and cached" "$(cat "$T/u1.err")"
+check_eq "... into an entry of its own" 2 "$(entries)"
+rm -f "$CACHE"/*.bpf
+cp "$T/entry.good" "$ENTRY"
 
 # ---- a corrupted entry: compiled again, rewritten ----
 size=$(stat -c %s "$ENTRY")
