@@ -20,7 +20,13 @@
 #
 # All three run the same bundle: `crun spec`'s default config.json (its
 # namespaces, capabilities, masked paths, /dev) with /bin/true of a static
-# busybox as the process.  Each timed command is one `sh -c`: the
+# busybox as the process.  A second bundle adds podman's default seccomp
+# profile as podman puts it into config.json (containers-common's
+# /usr/share/containers/seccomp.json for this architecture and the
+# bundle's capabilities, or, without it, the profile podman 4.3 wrote into
+# tests/unit/oci/podman-4.3.json): shuttle-oci with its cache of compiled
+# profiles (docs/OCI.md), shuttle-oci with the cache emptied before every
+# run (the profile compiled each time, as before the cache), and crun.  Each timed command is one `sh -c`: the
 # subreaper running create and start and waiting for /bin/true to exit,
 # then delete; the shell's and the subreaper's cost is in every row alike.  crun runs
 # through bench/crun-wrap.sh (Debian's crun refuses the hybrid cgroup
@@ -102,17 +108,59 @@ c["process"]["terminal"] = False
 json.dump(c, open(sys.argv[1], "w"), indent=1)
 EOF
 
+# The second bundle: the same root and process, podman's seccomp profile.
+BS=$TMP/bundle-seccomp
+PROFILE_SRC=/usr/share/containers/seccomp.json
+[ -r "$PROFILE_SRC" ] || PROFILE_SRC=$BENCH_DIR/../tests/unit/oci/podman-4.3.json
+mkdir -p "$BS" &&
+python3 - "$B/config.json" "$PROFILE_SRC" "$BS/config.json" "$B/rootfs" <<'EOF' || { note "could not make the seccomp bundle from $PROFILE_SRC"; exit 1; }
+import json, os, platform, sys
+c = json.load(open(sys.argv[1]))
+src = json.load(open(sys.argv[2]))
+if "linux" in src:  # a bundle's config.json: its profile as podman wrote it
+    prof = src["linux"]["seccomp"]
+else:  # containers-common's form, resolved as podman does it (seccomp_linux.go)
+    arch = {"x86_64": "SCMP_ARCH_X86_64", "aarch64": "SCMP_ARCH_AARCH64", "ppc64le": "SCMP_ARCH_PPC64LE",
+            "s390x": "SCMP_ARCH_S390X", "riscv64": "SCMP_ARCH_RISCV64"}[platform.machine()]
+    goarch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    caps = set(c["process"].get("capabilities", {}).get("bounding", []))
+    kernel = tuple(int(x) for x in platform.release().split("-")[0].split(".")[:2])
+    def kver(v): return tuple(int(x) for x in v.split(".")[:2])
+    prof = {"defaultAction": src["defaultAction"]}
+    if "defaultErrnoRet" in src: prof["defaultErrnoRet"] = src["defaultErrnoRet"]
+    archs = []
+    for m in src.get("archMap", []):
+        if m["architecture"] == arch: archs = [arch] + m.get("subArchitectures", [])
+    prof["architectures"] = archs
+    calls = []
+    for call in src["syscalls"]:
+        inc, exc = call.get("includes", {}), call.get("excludes", {})
+        if goarch in exc.get("arches", []) or any(x in caps for x in exc.get("caps", [])): continue
+        if "minKernel" in exc and kernel >= kver(exc["minKernel"]): continue
+        if inc.get("arches") and goarch not in inc["arches"]: continue
+        if any(x not in caps for x in inc.get("caps", [])): continue
+        if "minKernel" in inc and kernel < kver(inc["minKernel"]): continue
+        r = {"names": call["names"], "action": call["action"]}
+        if call.get("errnoRet") is not None: r["errnoRet"] = call["errnoRet"]
+        if call.get("args"): r["args"] = [{k: a[k] for k in ("index", "value", "valueTwo", "op") if k in a} for a in call["args"]]
+        calls.append(r)
+    prof["syscalls"] = calls
+c["root"]["path"] = sys.argv[4]
+c.setdefault("linux", {})["seccomp"] = prof
+json.dump(c, open(sys.argv[3], "w"), indent=1)
+EOF
+
 # --- the commands --------------------------------------------------------------
 
 names=() cmds=() skipped=()
 add() { names+=("$1"); cmds+=("$2"); }
 
-# lifecycle RUNTIME-WORDS ROOT: the one shell command of the three verbs;
-# the subreaper prints how the process ended ("exited 0"), which must be
-# all it prints.
+# lifecycle RUNTIME-WORDS ROOT [BUNDLE [FIRST]]: the one shell command of
+# the three verbs (FIRST: a command before them); the subreaper prints how
+# the process ended ("exited 0"), which must be all it prints.
 lifecycle() {
     local rt="$1 --root $(q "$2")"
-    printf 'sh -c %q' "test \"\$($(q "$SUB") $rt create --bundle $(q "$B") $ID \; $rt start $ID)\" = 'exited 0' && $rt delete $ID"
+    printf 'sh -c %q' "${4:+$4 && }test \"\$($(q "$SUB") $rt create --bundle $(q "${3:-$B}") $ID \; $rt start $ID)\" = 'exited 0' && $rt delete $ID"
 }
 try() {   # try NAME CMD: adds it if it runs here, else says why not
     local out rc
@@ -141,6 +189,12 @@ if have runc; then
 else
     skipped+=("runc: not installed (apt-get install runc)")
 fi
+
+# With podman's seccomp profile: from shuttle-oci's cache (the warm-up
+# fills it), compiled every time (the cache emptied first), crun.
+try shuttle-oci+sc "$(lifecycle "$(q "$OCI")" "$TMP/shuttle-root" "$BS")"
+try shuttle-oci+sc-nocache "$(lifecycle "$(q "$OCI")" "$TMP/shuttle-root" "$BS" "rm -rf $(q "$TMP/shuttle-root/.seccomp-cache")")"
+[ -n "$crun_ok" ] && try crun+sc "$W $(lifecycle crun "$TMP/crun-root" "$BS")"
 
 # --- timing ----------------------------------------------------------------------
 
@@ -187,6 +241,11 @@ for i in "${!names[@]}"; do
         "$(ratio "${means[$i]}" "$crun_net")" "$(ratio "${means[$i]}" "$runc_mean")"
 done
 say ""
+say "+sc: with podman's default seccomp profile (from $PROFILE_SRC); +sc-nocache: shuttle-oci's cache of compiled profiles emptied before each run"
+i_sc=$(idx shuttle-oci+sc); i_scn=$(idx shuttle-oci+sc-nocache)
+if [ -n "$i_sc" ] && [ -n "$i_scn" ]; then
+    say "seccomp profile: compiled at every create $(ms "${means[$i_scn]}") ms, from the cache $(ms "${means[$i_sc]}") ms, without one $(ms "${means[0]}") ms"
+fi
 [ -n "$crun_ok" ] && say "crun net = crun - crun-wrapper (bench/crun-wrap.sh, needed only for crun on a hybrid cgroup layout)"
 say "target: shuttle-oci <= ${TARGET}x crun"
 if [ -n "$crun_ok" ]; then

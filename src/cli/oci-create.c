@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/oci-seccomp-cache.h"
 #include "cli/oci.h"
 #include "common/fdpass.h"
 #include "common/fileio.h"
@@ -144,6 +145,37 @@ static char *absolute(const char *p) {
         return s;
 }
 
+int oci_seccomp_program(const OciSeccomp *s, SeccompProgram **ret, char *err, size_t errlen) {
+        static const char *const use_name[] = {
+                [OCI_SECCOMP_CACHE_HIT] = "read from the cache",
+                [OCI_SECCOMP_CACHE_STORED] = "compiled and cached",
+                [OCI_SECCOMP_CACHE_REPLACED] = "compiled; a bad cache entry replaced",
+                [OCI_SECCOMP_CACHE_UNUSED] = "compiled, not cached",
+        };
+        OciSeccompCacheUse use;
+        int r, cache_error;
+
+        /* The cache lives under --root, which create makes if need be. */
+        if (mkdir(oci_globals.root, 0700) < 0 && errno != EEXIST)
+                return oci_seccomp_program_new(s, ret, err, errlen);
+        r = oci_seccomp_program_cached(s, oci_globals.root, ret, &use, &cache_error, err, errlen);
+        if (r < 0)
+                return r;
+        if (use == OCI_SECCOMP_CACHE_UNUSED &&
+            (cache_error == -EPERM || cache_error == -ELOOP || cache_error == -ENOTDIR))
+                /* Someone else could write the programs of our containers
+                 * there: compiled each time until an operator looks. */
+                oci_warning("%s/%s: not a directory of ours closed to group and others; not used, "
+                            "seccomp profiles are compiled at every create",
+                            oci_globals.root, OCI_SECCOMP_CACHE_DIR);
+        if (use == OCI_SECCOMP_CACHE_UNUSED)
+                oci_debug("seccomp profile %s (%s/%s: %s)", use_name[use], oci_globals.root,
+                          OCI_SECCOMP_CACHE_DIR, strerror(-cache_error));
+        else
+                oci_debug("seccomp profile %s", use_name[use]);
+        return 0;
+}
+
 /* Everything of create; on success *ret is the created container (the
  * caller releases it, or starts and waits for it with `run`). */
 static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *cfg, Container **ret) {
@@ -171,7 +203,9 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
         if (r < 0)
                 return oci_error(verb, o->id, "%s", err[0] ? err : strerror(-r));
         container_config_init(cfg);
-        r = oci_config_from_spec(spec, bundle, o->id, cfg, err, sizeof(err));
+        r = spec->has_seccomp ? oci_seccomp_program(&spec->seccomp, &cfg->seccomp, err, sizeof(err)) : 0;
+        if (r >= 0)
+                r = oci_config_from_spec(spec, bundle, o->id, cfg, err, sizeof(err));
         if (r < 0) {
                 oci_spec_free(spec);
                 return oci_error(verb, o->id, "%s/config.json: %s", bundle, r == -ENOMEM ? "out of memory" : err);

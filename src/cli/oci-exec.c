@@ -254,7 +254,7 @@ int oci_exec(int argc, char **argv) {
                 env[n_env + i] = o.env[i];
 
         if (spec->has_seccomp) {
-                r = oci_seccomp_program_new(&spec->seccomp, &seccomp, err, sizeof(err));
+                r = oci_seccomp_program(&spec->seccomp, &seccomp, err, sizeof(err));
                 if (r < 0) {
                         oci_error("exec", o.id, "%s/config.json: %s", st.bundle, err[0] ? err : strerror(-r));
                         goto out;

@@ -123,6 +123,12 @@ int oci_hooks_run(const OciSpec *spec, OciHookKind kind, const OciState *st, Oci
 /* The poststop hooks of the container's bundle (warnings only). */
 void oci_hooks_poststop(const OciState *st);
 
+/* A bundle's seccomp profile compiled, or read from the cache of compiled
+ * ones under --root (oci-seccomp-cache.h; oci-create.c): for create, run
+ * and exec.  Fails only as compiling does (err names the key); what the
+ * cache did is a --debug line, an unsafe cache directory a warning. */
+int oci_seccomp_program(const OciSeccomp *s, SeccompProgram **ret, char *err, size_t errlen);
+
 /* Verbs (argv[0] is the verb). */
 int oci_create(int argc, char **argv);
 int oci_start(int argc, char **argv);

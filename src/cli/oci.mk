@@ -10,6 +10,15 @@ shuttle_oci_SOURCES = \
 	src/cli/oci-exec.c \
 	src/cli/oci-update.c \
 	src/cli/oci-hooks.c \
-	src/cli/oci-broker.c
+	src/cli/oci-broker.c \
+	src/cli/oci-seccomp-cache.h \
+	src/cli/oci-seccomp-cache.c
 shuttle_oci_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-shuttle_oci_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.la libshuttle-common.la $(JANSSON_LIBS)
+shuttle_oci_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.la libshuttle-common.la \
+	$(JANSSON_LIBS) $(LIBSECCOMP_LIBS) $(LIBCRYPTO_LIBS)
+# The cache of compiled seccomp profiles hashes with libcrypto, loaded on
+# first use (crypto-lazy.c, as in shuttlectl): a create without a profile
+# does not map it.
+shuttle_oci_SOURCES += src/cli/crypto-lazy.c
+shuttle_oci_CFLAGS += $(LIBCRYPTO_CFLAGS) $(LIBSECCOMP_CFLAGS)
+shuttle_oci_LDFLAGS = -Wl,--as-needed

@@ -510,7 +510,8 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                 if (r < 0)
                         return r;
         }
-        if (s->has_seccomp) {
+        /* shuttle-oci puts in the program from its cache, when it has one. */
+        if (s->has_seccomp && !c->seccomp) {
                 r = oci_seccomp_program_new(&s->seccomp, &c->seccomp, err, errlen);
                 if (r < 0)
                         return r;

@@ -24,7 +24,10 @@
  * env_exact, hostname_exact and the rest of what the spec says; not
  * exec_fifo, staging_dir nor cgroup_name, which are the caller's.  Without
  * a process (the spec allows it for create), argv is "/" with no
- * capabilities: the caller must never start it.  On
+ * capabilities: the caller must never start it.  A seccomp program the
+ * caller put in c->seccomp (compiled from s's profile, or read from
+ * shuttle-oci's cache of them) is kept; otherwise linux.seccomp is
+ * compiled here.  On
  * -EINVAL (or -ENOMEM) err names the key at fault. */
 int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, ContainerConfig *c, char *err,
                          size_t errlen);

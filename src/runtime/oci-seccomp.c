@@ -11,6 +11,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/macro.h"
@@ -478,5 +479,103 @@ int oci_seccomp_program_new(const OciSeccomp *s, SeccompProgram **ret, char *err
                         oci_fail(&c, "linux.seccomp", "cannot compile the filter: %s", strerror(-r));
                 return r;
         }
+        return 0;
+}
+
+/* ---- what the compiler consumes, as bytes ------------------------------- */
+
+typedef struct Buf {
+        uint8_t *data;
+        size_t size, allocated;
+        bool oom;
+} Buf;
+
+static void buf_put(Buf *b, const void *p, size_t n) {
+        if (b->oom)
+                return;
+        if (b->size + n > b->allocated) {
+                size_t a = MAX(b->allocated * 2, b->size + n + 256);
+                uint8_t *d = realloc(b->data, a);
+
+                if (!d) {
+                        b->oom = true;
+                        return;
+                }
+                b->data = d;
+                b->allocated = a;
+        }
+        memcpy(b->data + b->size, p, n);
+        b->size += n;
+}
+
+static void buf_u32(Buf *b, uint32_t v) {
+        buf_put(b, &v, sizeof(v));
+}
+
+static void buf_u64(Buf *b, uint64_t v) {
+        buf_put(b, &v, sizeof(v));
+}
+
+/* Every string and list is preceded by its length: no two inputs meet in
+ * one sequence of bytes. */
+static void buf_str(Buf *b, const char *s) {
+        size_t n = strlen(s);
+
+        buf_u32(b, (uint32_t) MIN(n, (size_t) UINT32_MAX));
+        buf_put(b, s, n);
+}
+
+int oci_seccomp_serialize(const OciSeccomp *s, void **ret, size_t *ret_size) {
+        static const char magic[] = "shuttle-oci-seccomp";
+        const struct scmp_version *v = seccomp_version();
+        Buf b = {};
+
+        if (!v)
+                return -EOPNOTSUPP;
+        buf_put(&b, magic, sizeof(magic));
+        buf_u32(&b, OCI_SECCOMP_SERIAL_VERSION);
+        /* What else decides the program: which names this libseccomp
+         * resolves and how it lays out the tree, the architecture whose
+         * numbers and byte order the program has, and the kernel's API
+         * level, which decides what libseccomp accepts (actions, flags). */
+        buf_u32(&b, v->major);
+        buf_u32(&b, v->minor);
+        buf_u32(&b, v->micro);
+        buf_u32(&b, seccomp_arch_native());
+        buf_u32(&b, seccomp_api_get());
+
+        buf_u32(&b, s->default_action);
+        /* The flags as the compiler reads them (filter attributes) and as
+         * the program is loaded: one bit each, whatever their order or
+         * repetition in config.json.  listenerPath is not in the program. */
+        buf_u32(&b, oci_seccomp_kernel_flags(s));
+        buf_u64(&b, s->n_architectures);
+        for (size_t i = 0; i < s->n_architectures; i++)
+                buf_u32(&b, s->architectures[i]);
+        buf_u64(&b, s->n_rules);
+        for (size_t i = 0; i < s->n_rules; i++) {
+                const OciSeccompRule *rule = &s->rules[i];
+                size_t n = 0;
+
+                buf_u32(&b, rule->action);
+                while (rule->names[n])
+                        n++;
+                buf_u64(&b, n);
+                for (size_t j = 0; j < n; j++)
+                        buf_str(&b, rule->names[j]);
+                buf_u64(&b, rule->n_args);
+                for (size_t j = 0; j < rule->n_args; j++) {
+                        buf_u32(&b, rule->args[j].index);
+                        buf_u32(&b, (uint32_t) rule->args[j].op);
+                        buf_u64(&b, rule->args[j].value);
+                        buf_u64(&b, rule->args[j].value_two);
+                }
+        }
+        if (b.oom) {
+                free(b.data);
+                return -ENOMEM;
+        }
+        *ret = b.data;
+        *ret_size = b.size;
         return 0;
 }

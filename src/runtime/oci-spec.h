@@ -248,6 +248,18 @@ unsigned oci_seccomp_kernel_flags(const OciSeccomp *s);
 typedef struct SeccompProgram SeccompProgram;
 int oci_seccomp_program_new(const OciSeccomp *s, SeccompProgram **ret, char *err, size_t errlen);
 
+/* Everything oci_seccomp_program_new() consumes, as bytes (malloc'ed): a
+ * format version (OCI_SECCOMP_SERIAL_VERSION, raised whenever the compiler
+ * or this serialization changes), libseccomp's version, the native
+ * architecture, the kernel's seccomp API level, then the profile's values
+ * after defaults (default action with its errno, the kernel flags, the
+ * architectures, each rule's action, names and argument conditions, in
+ * order).  Two profiles give the same bytes exactly when they compile to
+ * the same program here: the key of shuttle-oci's cache of compiled
+ * profiles.  listenerPath is left out (not part of the program). */
+#define OCI_SECCOMP_SERIAL_VERSION 1
+int oci_seccomp_serialize(const OciSeccomp *s, void **ret, size_t *ret_size);
+
 /* The names this build accepts (for `features`): fills up to size of them,
  * returns how many there are. */
 typedef enum OciSeccompNames {

@@ -128,6 +128,13 @@ void seccomp_program_free(SeccompProgram *p);
  * compiled to classic BPF, to be loaded with seccomp(2) flags
  * (SECCOMP_FILTER_FLAG_*: the OCI profile's flags). */
 int seccomp_program_new_from_filter(void *filter, unsigned flags, SeccompProgram **ret);
+/* A program from instructions compiled earlier (shuttle-oci's cache of
+ * compiled OCI profiles), copied, with the seccomp(2) flags to load it
+ * with.  -EBADMSG if len is 0 or above BPF_MAXINSNS. */
+int seccomp_program_new_from_code(const struct sock_filter *code, size_t len, unsigned flags,
+                                  SeccompProgram **ret);
+/* The SECCOMP_FILTER_FLAG_* it is loaded with. */
+unsigned seccomp_program_flags(const SeccompProgram *p);
 /* Loads into the calling thread with seccomp(2) and the program's flags.
  * Only a system call: safe in a forked child.  Needs no_new_privs (or
  * CAP_SYS_ADMIN).  Returns 0, or the notification fd when the flags have

@@ -338,6 +338,29 @@ int seccomp_program_new_from_filter(void *filter, unsigned flags, SeccompProgram
         return 0;
 }
 
+int seccomp_program_new_from_code(const struct sock_filter *code, size_t len, unsigned flags,
+                                  SeccompProgram **ret) {
+        _cleanup_free_ SeccompProgram *p = NULL;
+
+        if (len == 0 || len > BPF_MAXINSNS)
+                return -EBADMSG;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->fprog.filter = malloc(len * sizeof(struct sock_filter));
+        if (!p->fprog.filter)
+                return -ENOMEM;
+        memcpy(p->fprog.filter, code, len * sizeof(struct sock_filter));
+        p->fprog.len = (unsigned short) len;
+        p->flags = flags;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+unsigned seccomp_program_flags(const SeccompProgram *p) {
+        return p->flags;
+}
+
 int seccomp_program_compile(uint64_t caps, SeccompProgram **ret) {
         _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
         int r;

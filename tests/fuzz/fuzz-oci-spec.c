@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: arbitrary bytes as a bundle's config.json.  Parsing
  * must either fail with a message or yield a spec whose annotations, mount
- * options and seccomp profile can be read and compiled without crashing
- * or leaking.  Seeds: tests/unit/oci/. */
+ * options and seccomp profile can be read, compiled and serialized (the
+ * key of shuttle-oci's cache) without crashing or leaking.  Seeds: tests/unit/oci/. */
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,9 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (s->has_seccomp) {
                 scmp_filter_ctx ctx = NULL;
+                void *bytes = NULL;
+                size_t n;
 
                 if (oci_seccomp_build(&s->seccomp, &ctx, err, sizeof(err)) >= 0)
                         seccomp_release(ctx);
+                /* What keys shuttle-oci's cache of compiled profiles. */
+                if (oci_seccomp_serialize(&s->seccomp, &bytes, &n) >= 0)
+                        free(bytes);
         }
         oci_spec_free(s);
         return 0;

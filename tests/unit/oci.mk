@@ -28,3 +28,12 @@ TESTS += tests/unit/test-oci-config
 tests_unit_test_oci_config_SOURCES = tests/unit/test-oci-config.c
 tests_unit_test_oci_config_CFLAGS = $(OCI_TEST_CFLAGS)
 tests_unit_test_oci_config_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)
+# shuttle-oci's cache of compiled seccomp profiles (src/cli/oci-seccomp-cache.c):
+# keys, entry checks, the directory's checks, the bound; hits loaded in children.
+check_PROGRAMS += tests/unit/test-oci-seccomp-cache
+TESTS += tests/unit/test-oci-seccomp-cache
+tests_unit_test_oci_seccomp_cache_SOURCES = tests/unit/test-oci-seccomp-cache.c \
+	src/cli/oci-seccomp-cache.c src/cli/oci-seccomp-cache.h
+tests_unit_test_oci_seccomp_cache_CFLAGS = $(OCI_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
+tests_unit_test_oci_seccomp_cache_LDADD = libshuttle-runtime.la libshuttle-common.la $(LIBSECCOMP_LIBS) \
+	$(LIBCRYPTO_LIBS) $(TEST_LIBS)
