@@ -39,6 +39,8 @@ bench_scripts += bench/group-start.sh
 EXTRA_DIST += bench/group-start.sh
 bench_scripts += bench/invoke.sh
 EXTRA_DIST += bench/invoke.sh
+bench_scripts += bench/idle-memory.sh
+EXTRA_DIST += bench/idle-memory.sh
 # The shim's cost: non-redirected calls with and without it, a redirected
 # connect() against the client library (bench/shim.sh).  shim-bench is built
 # from the client sources alone, like the shim, and only for 'make bench'.
