@@ -11,3 +11,4 @@ include src/runtime/sandbox.mk
 include src/runtime/group.mk
 include src/runtime/bridge.mk
 include src/runtime/oci.mk
+include src/runtime/monitor.mk
