@@ -55,3 +55,13 @@ CLEANFILES += bench/shim-bench$(EXEEXT)
 bench_scripts += bench/shim.sh
 dist_noinst_SCRIPTS += bench/shim.sh
 bench: bench/shim-bench$(EXEEXT) libshuttle-shim.la
+# Register + unregister against the number of registered containers
+# (bench/register.sh); register-bench is built only for 'make bench'.
+EXTRA_PROGRAMS += bench/register-bench
+bench_register_bench_SOURCES = bench/register.c
+bench_register_bench_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+bench_register_bench_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-common.la $(JANSSON_LIBS)
+CLEANFILES += bench/register-bench$(EXEEXT)
+bench_scripts += bench/register.sh
+dist_noinst_SCRIPTS += bench/register.sh
+bench: bench/register-bench$(EXEEXT)
