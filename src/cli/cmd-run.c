@@ -2,6 +2,7 @@
 /* shuttlectl run */
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,12 +14,15 @@
 #include "cli/run-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "shuttle/host/broker-client.h"
 #include "shuttle/host/control.h"
 #include "shuttle/supervisor/group-run.h"
 #include "shuttle/host/locate.h"
 #include "shuttle/supervisor/logline.h"
 #include "runtime/group.h"
+#include "runtime/cgroup.h"
+#include "runtime/state-info.h"
 #include "runtime/state.h"
 
 /* run --detach: the owner stamps what the container writes (the read end
@@ -406,6 +410,29 @@ int verb_monitor_exit(int argc, char **argv) {
         isolated = streq(argv[6], "1");
         if (registered)
                 (void) broker_unregister_container(state, name);
+        /* Killed: by the OOM killer?  Said in its log, as a foreground run
+         * says it on its stderr. */
+        if (log_fd >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+                StateInfo si = {};
+                uint64_t ooms = 0, n;
+                if (state_info_load(state, name, &si) >= 0) {
+                        for (char **p = si.cgroups; *p; p++)
+                                if (cgroup_path_oom_kill_count(*p, &n) >= 0)
+                                        ooms += n;
+                        if (ooms > 0) {
+                                _cleanup_free_ char *msg = NULL;
+                                char sz[32];
+                                bool at_line_start = true;
+                                int k = si.limits.memory_bytes
+                                                ? asprintf(&msg, "shuttlectl: container '%s' was killed: out of memory (limit %s)\n",
+                                                           name, format_size(sz, sizeof(sz), si.limits.memory_bytes))
+                                                : asprintf(&msg, "shuttlectl: container '%s' was killed: out of memory\n", name);
+                                if (k > 0)
+                                        (void) logline_append(log_fd, msg, (size_t) k, &at_line_start);
+                        }
+                        state_info_done(&si);
+                }
+        }
         if (state_entry_finish(state, name, lock, argv[7], "/proc/self/cgroup") < 0)
                 return 1;
         if (!isolated) {

@@ -7,7 +7,7 @@
 # lets it go, the next start removes its state and cgroups.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 19
+plan 21
 
 S=(--state-dir "$STATE_DIR")
 policy_a_uses_kv >"$T/policy.yaml"
@@ -54,6 +54,13 @@ wait_until gone short
 check_eq "when its command ends, everything goes" "" "$(leftovers short; registered short && echo registered)"
 check_eq "... the log stays" "bye" "$(sctl logs "${S[@]}" short | grep -v '^shuttlectl:')"
 check_eq "... the broker recorded its stop" "1" "$(grep -c '"op":"stop".*"object":"short"' "$AUDIT_LOG")"
+
+# Killed by the OOM killer: said in its log, as a foreground run says it.
+out=$(srun --detach --name oom --memory 32M -- tail /dev/zero 2>&1)
+check_eq "a detached allocator over --memory starts" "0 oom" "$? $out"
+wait_until gone oom
+check_eq "... and its log says it was killed for want of memory" \
+        "shuttlectl: container 'oom' was killed: out of memory (limit 32M)" "$(sctl logs "${S[@]}" oom | tail -1)"
 
 # Killing the monitor.
 srun --detach --name victim -- sleep 300 >/dev/null 2>&1
