@@ -2,9 +2,9 @@
 /* shuttlectl run */
 
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,8 @@
 #include "shuttle/supervisor/group-run.h"
 #include "shuttle/host/locate.h"
 #include "shuttle/supervisor/logline.h"
-#include "runtime/group.h"
 #include "runtime/cgroup.h"
+#include "runtime/group.h"
 #include "runtime/state-info.h"
 #include "runtime/state.h"
 
@@ -447,8 +447,9 @@ int verb_monitor_exit(int argc, char **argv) {
 /* shuttlectl run --detach -- CMD: the container runs under a process in a
  * session of its own (its owner, holding its state entry as in the
  * foreground), with no terminal: stdin is /dev/null, and what it writes goes
- * through a logger that stamps each line into <state>/logs/NAME.log.  We
- * return once its command runs, or with the reason it did not start. */
+ * into a pipe that the owner, once the command runs as shuttle-monitor,
+ * stamps line by line into <state>/logs/NAME.log.  We return once its
+ * command runs, or with the reason it did not start. */
 static int run_detached(RunOptions *o) {
         _cleanup_free_ char *monitor = NULL;
         int ready[2], out[2], status;
