@@ -43,6 +43,8 @@ EXTRA_DIST += bench/invoke.sh
 bench_scripts += bench/oci-lifecycle.sh
 EXTRA_DIST += bench/oci-lifecycle.sh
 bench: shuttle-oci$(EXEEXT) tests/helpers/subreaper$(EXEEXT)
+bench_scripts += bench/idle-memory.sh
+EXTRA_DIST += bench/idle-memory.sh
 # The shim's cost: non-redirected calls with and without it, a redirected
 # connect() against the client library (bench/shim.sh).  shim-bench is built
 # from the client sources alone, like the shim, and only for 'make bench'.
@@ -57,3 +59,13 @@ CLEANFILES += bench/shim-bench$(EXEEXT)
 bench_scripts += bench/shim.sh
 dist_noinst_SCRIPTS += bench/shim.sh
 bench: bench/shim-bench$(EXEEXT) libshuttle-shim.la
+# Register + unregister against the number of registered containers
+# (bench/register.sh); register-bench is built only for 'make bench'.
+EXTRA_PROGRAMS += bench/register-bench
+bench_register_bench_SOURCES = bench/register.c
+bench_register_bench_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+bench_register_bench_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-common.la $(JANSSON_LIBS)
+CLEANFILES += bench/register-bench$(EXEEXT)
+bench_scripts += bench/register.sh
+dist_noinst_SCRIPTS += bench/register.sh
+bench: bench/register-bench$(EXEEXT)

@@ -16,7 +16,8 @@ bulk-proxy|bulk throughput, proxy path|direct|>=|0.7|bench/ipc.sh
 invoke|invoke /bin/true in another container|nsenter -a|<=|1.0|bench/invoke.sh
 start|start + run /bin/true|crun (net of the cgroup wrapper)|<=|0.5|bench/start-latency.sh
 oci-lifecycle|OCI create + start + delete of /bin/true|crun (net of the cgroup wrapper)|<=|1.0|bench/oci-lifecycle.sh
-idle-memory|memory per idle container|crun|<=|1.0|-
+idle-memory|memory per idle container|crun (cgroup)|<=|1.0|bench/idle-memory.sh
+register|register + unregister at 500 containers|the same at 100|<=|1.1|bench/register.sh
 audit-rate|audit records/s (batched fdatasync)|write+SHA-256 per record|>=|0.9|bench/audit.sh'
 
 printf '%-40s %-34s %9s %9s  %s\n' work reference shuttle goal ""

@@ -39,6 +39,11 @@ check "the bash completions of shuttlectl and shuttle-oci are installed under th
 if grep '\.la$' "$tmp/files" >"$tmp/la"; then not_ok "no libtool archive (.la) is installed"; diag "$tmp/la"; else
         ok "no libtool archive (.la) is installed"; fi
 
+monitor=$(grep -E '/shuttle-monitor$' "$tmp/files")
+check "shuttle-monitor (run --detach) is installed ($monitor)" test -n "$monitor"
+check "... linked statically (no shared library stays mapped beside every detached container)" \
+        sh -c "test -f '$D$monitor' && ! readelf -l '$D$monitor' | grep -q 'program interpreter'"
+
 unit=$(grep -E '/systemd/system/shuttled\.service$' "$tmp/files")
 check "the systemd unit is installed ($unit)" test -n "$unit"
 check "... Type=notify" grep -qx 'Type=notify' "$D$unit"

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,32 @@
 #include "cli/run-options.h"
 #include "cli/verbs.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "shuttle/host/broker-client.h"
 #include "shuttle/host/control.h"
 #include "shuttle/supervisor/group-run.h"
 #include "shuttle/host/locate.h"
 #include "shuttle/supervisor/logline.h"
+#include "runtime/cgroup.h"
 #include "runtime/group.h"
 #include "runtime/image.h"
+#include "runtime/state-info.h"
+#include "runtime/state.h"
+
+/* run --detach: the owner stamps what the container writes (the read end
+ * of its stdout/stderr pipe) into its log, opened once the name is ours;
+ * once the command runs it becomes shuttle-monitor (see monitor_exec()). */
+typedef struct Detached {
+        int out_fd;
+        int log_fd;
+        const char *monitor; /* shuttle-monitor's path */
+} Detached;
 
 typedef struct Registration {
         const char *state_dir;
         bool registered;
         int ready_fd;   /* run --detach: told 'R' once the command runs */
-        int logger_fd;  /* run --detach: told 'L' once the name is ours */
+        Detached *detached;
 } Registration;
 
 /* Every container registers with the running broker, which fills its
@@ -61,11 +75,10 @@ static int container_created(const ContainerConfig *c, pid_t init_pid, void *use
 
         /* The name is ours now: a detached container's log may be started
          * (rotating the one of the previous container of that name, which
-         * a start refused for a name in use must not do). */
-        if (reg->logger_fd >= 0) {
-                (void) !write(reg->logger_fd, "L", 1);
-                reg->logger_fd = safe_close(reg->logger_fd);
-        }
+         * a start refused for a name in use must not do).  Without it, what
+         * the container writes is dropped. */
+        if (reg->detached && reg->detached->log_fd < 0)
+                reg->detached->log_fd = logline_open(c->state_dir ?: "/run/shuttle", c->name);
         return reg->state_dir ? register_container(c, init_pid, userdata) : 0;
 }
 
@@ -254,13 +267,64 @@ static int run_group(RunOptions *o) {
         return 0;
 }
 
+static int fd_inheritable(int fd) {
+        int flags = fcntl(fd, F_GETFD);
+        return flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0 ? -errno : 0;
+}
+
+/* run --detach, once the command runs: this process (the init's parent,
+ * holding the state entry's lock) becomes shuttle-monitor, a small static
+ * program, instead of staying a whole shuttlectl while the container runs.
+ * When the init has ended, the monitor execs this shuttlectl again (by an
+ * fd of its binary) as `__monitor-exit` for the teardown.  Returns only if
+ * it could not, with a negative errno. */
+static int monitor_exec(RunOptions *o, Registration *reg, Container *ct) {
+        const char *state = o->config.state_dir ?: "/run/shuttle";
+        char fds[5][16], lockfd[16], reg_s[2], iso_s[2];
+        int sock, pidfd, lock, exe, null, r;
+
+        exe = open("/proc/self/exe", O_PATH);
+        if (exe < 0)
+                return -errno;
+        r = container_hand_over(ct, &sock, &pidfd, &lock);
+        if (r < 0 || (r = fd_inheritable(reg->detached->out_fd)) < 0 ||
+            (reg->detached->log_fd >= 0 && (r = fd_inheritable(reg->detached->log_fd)) < 0)) {
+                safe_close(exe);
+                return r;
+        }
+        /* Only the container may hold its pipe's write end: its end is
+         * the end of the log. */
+        null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0) {
+                safe_close(exe);
+                return -errno;
+        }
+        safe_close(null);
+        snprintf(fds[0], sizeof(fds[0]), "%d", sock);
+        snprintf(fds[1], sizeof(fds[1]), "%d", pidfd);
+        snprintf(fds[2], sizeof(fds[2]), "%d", reg->detached->out_fd);
+        snprintf(fds[3], sizeof(fds[3]), "%d", reg->detached->log_fd);
+        snprintf(fds[4], sizeof(fds[4]), "%d", exe);
+        snprintf(lockfd, sizeof(lockfd), "%d", lock);
+        snprintf(reg_s, sizeof(reg_s), "%d", reg->registered ? 1 : 0);
+        snprintf(iso_s, sizeof(iso_s), "%d", o->isolated ? 1 : 0);
+        execl(reg->detached->monitor, "shuttle-monitor", fds[0], fds[1], fds[2], fds[3], fds[4], "shuttlectl",
+              "__monitor-exit", state, o->config.name, lockfd, fds[3], reg_s, iso_s,
+              o->config.cgroup_root ?: "/sys/fs/cgroup", (char *) NULL);
+        r = -errno;
+        safe_close(exe);
+        return r;
+}
+
 /* Runs a single container to its end; returns what shuttlectl exits with.
  * ready_fd (-1: none) is told 'R' once the command runs, or gets the reason
- * it could not start; logger_fd (-1: none) is told 'L' once the container's
- * name is ours. */
-static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
+ * it could not start.  detached (NULL: in the foreground): its log is
+ * opened once the container's name is ours, and once the command runs,
+ * this process becomes its monitor. */
+static int run_container(RunOptions *o, int ready_fd, Detached *detached) {
         ContainerResult result = {};
-        Registration reg = { .ready_fd = ready_fd, .logger_fd = logger_fd };
+        Registration reg = { .ready_fd = ready_fd, .detached = detached };
+        Container *ct = NULL;
         int r;
 
         if (!o->isolated) {
@@ -307,7 +371,21 @@ static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
                 log_warning("container '%s' runs in LEARN MODE: what the policy denies by default is allowed and "
                             "recorded as 'learn'",
                             o->config.name);
-        r = container_run(&o->config, &result);
+        r = container_create(&o->config, &ct, &result);
+        if (r >= 0) {
+                r = container_start(ct, &result);
+                if (r >= 0 && detached && container_wait_started(ct) > 0) {
+                        r = monitor_exec(o, &reg, ct);
+                        /* Still here: the container cannot be left
+                         * without its monitor. */
+                        snprintf(result.message, sizeof(result.message),
+                                 "container '%s': cannot run its monitor %s: %s", o->config.name, detached->monitor,
+                                 strerror(-r));
+                }
+                if (r >= 0)
+                        r = container_wait(ct, &result);
+                container_destroy(ct);
+        }
         if (o->config.shuttle_dir)
                 remove_shuttle_dir(o->config.shuttle_dir);
         if (r < 0) {
@@ -318,7 +396,6 @@ static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
                         (void) !write(reg.ready_fd, result.message, strlen(result.message));
                 log_error("%s", result.message);
                 safe_close(reg.ready_fd);
-                safe_close(reg.logger_fd);
                 return 125;
         }
         if (result.message[0]) {
@@ -329,55 +406,118 @@ static int run_container(RunOptions *o, int ready_fd, int logger_fd) {
                 log_error("%s", result.message);
         }
         safe_close(reg.ready_fd);
-        safe_close(reg.logger_fd);
         return result.exit_status;
 }
 
-/* The logger of a detached container: once the name is ours (an 'L' on
- * ctl), what the container writes, stamped line by line into its log, until
- * every writer has closed the pipe.  A start that fails before (the name is
- * in use) leaves the log of the container that has the name alone. */
-_Noreturn static void log_pump(int ctl, int in, const char *state_dir, const char *name) {
+/* A detached container that did not start (or whose monitor could not
+ * run): what it and we wrote, stamped into its log if the name was ours.
+ * Every writer is gone once we let go of our stdout and stderr. */
+static void drain_to_log(Detached *d) {
         bool at_line_start = true;
-        char buf[8192], go;
-        ssize_t k;
-        int log_fd;
+        char buf[8192];
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 
-        do
-                k = read(ctl, &go, 1);
-        while (k < 0 && errno == EINTR);
-        if (k != 1)
-                _exit(0);
-        close(ctl);
-        log_fd = logline_open(state_dir, name);
-        if (log_fd < 0)
-                _exit(1);
-
+        if (null >= 0) {
+                (void) dup2(null, STDOUT_FILENO);
+                (void) dup2(null, STDERR_FILENO);
+                safe_close(null);
+        }
         for (;;) {
-                ssize_t n = read(in, buf, sizeof(buf));
+                ssize_t n = read(d->out_fd, buf, sizeof(buf));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
-                        _exit(0);
-                (void) logline_append(log_fd, buf, (size_t) n, &at_line_start);
+                        break;
+                if (d->log_fd >= 0)
+                        (void) logline_append(d->log_fd, buf, (size_t) n, &at_line_start);
         }
+}
+
+static int parse_int(const char *s, int *ret) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < INT_MIN || v > INT_MAX)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+/* shuttlectl __monitor-exit STATE NAME LOCK LOG REGISTERED ISOLATED
+ * CGROUP-ROOT STATUS: what shuttle-monitor execs once a detached
+ * container's init has ended, still holding its state entry's lock: the
+ * teardown container_destroy() and run_container() do in the foreground.
+ * Not a command for operators (not listed). */
+int verb_monitor_exit(int argc, char **argv) {
+        const char *state, *name;
+        int lock, log_fd, status;
+        bool registered, isolated;
+
+        if (argc != 9 || parse_int(argv[3], &lock) < 0 || parse_int(argv[4], &log_fd) < 0 ||
+            parse_int(argv[8], &status) < 0) {
+                log_error("__monitor-exit: run by shuttle-monitor only");
+                return EXIT_USAGE;
+        }
+        state = argv[1];
+        name = argv[2];
+        registered = streq(argv[5], "1");
+        isolated = streq(argv[6], "1");
+        if (registered)
+                (void) broker_unregister_container(state, name);
+        /* Killed: by the OOM killer?  Said in its log, as a foreground run
+         * says it on its stderr. */
+        if (log_fd >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+                StateInfo si = {};
+                uint64_t ooms = 0, n;
+                if (state_info_load(state, name, &si) >= 0) {
+                        for (char **p = si.cgroups; *p; p++)
+                                if (cgroup_path_oom_kill_count(*p, &n) >= 0)
+                                        ooms += n;
+                        if (ooms > 0) {
+                                _cleanup_free_ char *msg = NULL;
+                                char sz[32];
+                                bool at_line_start = true;
+                                int k = si.limits.memory_bytes
+                                                ? asprintf(&msg, "shuttlectl: container '%s' was killed: out of memory (limit %s)\n",
+                                                           name, format_size(sz, sizeof(sz), si.limits.memory_bytes))
+                                                : asprintf(&msg, "shuttlectl: container '%s' was killed: out of memory\n", name);
+                                if (k > 0)
+                                        (void) logline_append(log_fd, msg, (size_t) k, &at_line_start);
+                        }
+                        state_info_done(&si);
+                }
+        }
+        if (state_entry_finish(state, name, lock, argv[7], "/proc/self/cgroup") < 0)
+                return 1;
+        if (!isolated) {
+                char dir[PATH_MAX];
+                if (control_container_dir(state, name, dir, sizeof(dir)) >= 0)
+                        remove_shuttle_dir(dir);
+        }
+        safe_close(log_fd);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 }
 
 /* shuttlectl run --detach -- CMD: the container runs under a process in a
  * session of its own (its owner, holding its state entry as in the
  * foreground), with no terminal: stdin is /dev/null, and what it writes goes
- * through a logger that stamps each line into <state>/logs/NAME.log.  We
- * return once its command runs, or with the reason it did not start. */
+ * into a pipe that the owner, once the command runs as shuttle-monitor,
+ * stamps line by line into <state>/logs/NAME.log.  We return once its
+ * command runs, or with the reason it did not start. */
 static int run_detached(RunOptions *o) {
-        const char *state = o->config.state_dir ?: "/run/shuttle";
-        int ready[2], out[2], ctl[2], status;
+        _cleanup_free_ char *monitor = NULL;
+        int ready[2], out[2], status;
         char msg[512];
         ssize_t n;
         pid_t pid;
 
-        if (pipe2(ready, O_CLOEXEC) < 0)
-                return log_error_errno(-errno, "run: pipe: %m"), 125;
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(ctl, O_CLOEXEC) < 0)
+        if (monitor_locate(&monitor) < 0)
+                return log_error("run: --detach needs shuttle-monitor, found neither in the build tree nor at "
+                                 SHUTTLE_LIBEXECDIR "/shuttle-monitor"),
+                       125;
+        if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
                 return log_error_errno(-errno, "run: pipe: %m"), 125;
         fflush(stdout);
         fflush(stderr);
@@ -386,38 +526,26 @@ static int run_detached(RunOptions *o) {
                 return log_error_errno(-errno, "run: fork: %m"), 125;
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-                pid_t logger;
+                Detached d = { .out_fd = out[0], .log_fd = -1, .monitor = monitor };
+                int rc;
 
                 /* Nothing of ours may keep the caller's stdio (a shell's
                  * $(...) would wait for the container's end). */
                 if (null < 0 || dup2(null, STDIN_FILENO) < 0)
                         _exit(125);
+                safe_close(null);
                 close(ready[0]);
                 (void) setsid();
-                logger = fork();
-                if (logger < 0)
-                        _exit(125);
-                if (logger == 0) {
-                        (void) dup2(null, STDOUT_FILENO);
-                        (void) dup2(null, STDERR_FILENO);
-                        close(ready[1]);
-                        close(out[1]);
-                        close(ctl[1]);
-                        log_pump(ctl[0], out[0], state, o->config.name);
-                }
-                close(out[0]);
-                close(ctl[0]);
                 if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(out[1], STDERR_FILENO) < 0)
                         _exit(125);
-                safe_close(null);
                 close(out[1]);
-                _exit(run_container(o, ready[1], ctl[1]));
+                rc = run_container(o, ready[1], &d);
+                drain_to_log(&d);
+                _exit(rc);
         }
         close(ready[1]);
         close(out[0]);
         close(out[1]);
-        close(ctl[0]);
-        close(ctl[1]);
         do
                 n = read(ready[0], msg, sizeof(msg) - 1);
         while (n < 0 && errno == EINTR);
@@ -509,12 +637,20 @@ int verb_run(int argc, char **argv) {
         }
         if (o.config.rootfs) {
                 r = prepare_rootfs(&o, &img);
+                /* run --detach: the lock on the image's cache entry goes
+                 * with the owner into shuttle-monitor and __monitor-exit
+                 * (the container's init closes it: only its own fds pass). */
+                if (r == 0 && o.detach && img.lock_fd >= 0) {
+                        int k = fd_inheritable(img.lock_fd);
+                        if (k < 0)
+                                r = log_error_errno(k, "run: %s: %m", o.config.rootfs), 125;
+                }
                 if (r != 0) {
                         run_options_done(&o);
                         return r;
                 }
         }
-        r = o.detach ? run_detached(&o) : run_container(&o, -1, -1);
+        r = o.detach ? run_detached(&o) : run_container(&o, -1, NULL);
         run_options_done(&o);
         return r;
 }

@@ -58,6 +58,10 @@ int main(int argc, char **argv) {
                 verb_help(0, NULL);
                 return EXIT_USAGE;
         }
+        /* What shuttle-monitor execs at the end of a detached container:
+         * not a command for operators. */
+        if (streq(argv[i], "__monitor-exit"))
+                return verb_monitor_exit(argc - i, argv + i);
         for (size_t v = 0; v < ELEMENTSOF(verbs); v++)
                 if (streq(argv[i], verbs[v].name))
                         return verbs[v].run(argc - i, argv + i);

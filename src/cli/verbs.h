@@ -17,6 +17,7 @@ typedef struct Verb {
 
 int verb_help(int argc, char **argv);
 int verb_run(int argc, char **argv);
+int verb_monitor_exit(int argc, char **argv);
 int verb_policy(int argc, char **argv);
 int verb_audit(int argc, char **argv);
 int verb_ps(int argc, char **argv);

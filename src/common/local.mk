@@ -7,6 +7,7 @@ libshuttle_common_la_SOURCES = \
 	src/common/fdpass.c src/common/fdpass.h \
 	src/common/fileio.c src/common/fileio.h \
 	src/common/parse.c src/common/parse.h \
+	src/common/strmap.c src/common/strmap.h \
 	src/common/socket-util.c src/common/socket-util.h
 libshuttle_common_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 libshuttle_common_la_LIBADD = $(JANSSON_LIBS)

@@ -39,6 +39,8 @@ void policy_free(Policy *p) {
                 table_done(&p->index[k].pair);
                 table_done(&p->index[k].from_only);
                 table_done(&p->index[k].to_only);
+                table_done(&p->index[k].by_from);
+                table_done(&p->index[k].by_to);
                 free(p->index[k].globs.items);
         }
         free(p);
@@ -289,6 +291,10 @@ int policy_compile(Policy *p) {
                                 r = table_add(&idx->to_only, rule->to.name.literal, NULL, (uint32_t) i);
                         else
                                 r = list_push(&idx->globs, (uint32_t) i);
+                        if (r >= 0 && from_lit)
+                                r = table_add(&idx->by_from, rule->from.name.literal, NULL, (uint32_t) i);
+                        if (r >= 0 && to_lit)
+                                r = table_add(&idx->by_to, rule->to.name.literal, NULL, (uint32_t) i);
                         if (r < 0)
                                 return r;
                 }
@@ -331,6 +337,56 @@ void policy_for_each_literal_from(const Policy *p, PolicyKind k, const char *fro
         e = table_find(&idx->from_only, from_name, NULL, hash_keys(from_name, NULL));
         if (e)
                 visit(p, &e->rules, f, userdata);
+}
+
+/* The rule's side NAME is on, and the other. */
+static const ContainerPattern *side(const PolicyRule *r, bool from) {
+        return from ? &r->from : &r->to;
+}
+
+void policy_for_each_partner(const Policy *p, PolicyKind k, const char *name, bool as_from, PolicyPartnerFn fn,
+                             void *userdata) {
+        const KindIndex *idx;
+        const IndexTable *other_lit;
+        const IndexEntry *e;
+
+        if (!p || !name || (unsigned) k >= _POLICY_KIND_MAX)
+                return;
+        idx = &p->index[k];
+        /* Every pair not named by a rule gets the default. */
+        if (p->default_verdict != POLICY_DENY) {
+                fn(NULL, userdata);
+                return;
+        }
+        /* Patterns on both sides: any partner, if NAME's side matches. */
+        for (size_t i = 0; i < idx->globs.n; i++)
+                if (glob_match(&side(p->rules[idx->globs.items[i]], as_from)->name, name)) {
+                        fn(NULL, userdata);
+                        return;
+                }
+        /* NAME's side literal: the other side's literal, or anyone. */
+        e = table_find(as_from ? &idx->by_from : &idx->by_to, name, NULL, hash_keys(name, NULL));
+        for (size_t i = 0; e && i < e->rules.n; i++) {
+                const ContainerPattern *o = side(p->rules[e->rules.items[i]], !as_from);
+                if (!glob_is_literal(&o->name)) {
+                        fn(NULL, userdata);
+                        return;
+                }
+        }
+        for (size_t i = 0; e && i < e->rules.n; i++)
+                fn(side(p->rules[e->rules.items[i]], !as_from)->name.literal, userdata);
+        /* NAME's side a pattern, the other literal. */
+        other_lit = as_from ? &idx->to_only : &idx->from_only;
+        for (size_t j = 0; j < other_lit->size; j++) {
+                const IndexEntry *t = &other_lit->entries[j];
+                if (t->hash == 0)
+                        continue;
+                for (size_t i = 0; i < t->rules.n; i++)
+                        if (glob_match(&side(p->rules[t->rules.items[i]], as_from)->name, name)) {
+                                fn(t->k1, userdata);
+                                break;
+                        }
+        }
 }
 
 /* ---- Inspection ----------------------------------------------------------*/

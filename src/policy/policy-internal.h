@@ -93,6 +93,8 @@ typedef struct KindIndex {
         IndexTable from_only;           /* from literal, to glob */
         IndexTable to_only;             /* from glob, to literal */
         RuleList globs;                 /* both globs */
+        IndexTable by_from;             /* from literal: the rules of pair and from_only */
+        IndexTable by_to;               /* to literal: the rules of pair and to_only */
         size_t n_rules;
 } KindIndex;
 

@@ -178,6 +178,20 @@ PolicyAudit policy_get_audit(const Policy *p);
 size_t policy_get_n_rules(const Policy *p);
 /* Number of rules that apply to a kind (a rule may list several kinds). */
 size_t policy_get_n_rules_for_kind(const Policy *p, PolicyKind k);
+
+/* The containers that a rule of kind k could pair with the container NAME
+ * (its name without the group), NAME being the 'from' side (as_from) or
+ * the 'to' side: fn(OTHER) for each literal name a rule pairs it with (a
+ * name may come more than once), or fn(NULL) once, and nothing else, when
+ * any container could be its partner (a pattern on the other side, or a
+ * default that is not deny).  Every pair with NAME in that role that no
+ * call names is decided by the default deny, whatever the other's name:
+ * the broker looks at only these pairs when a container comes or goes.
+ * Shadow, expired and deny rules are counted too (never fewer pairs than
+ * needed). */
+typedef void (*PolicyPartnerFn)(const char *other, void *userdata);
+void policy_for_each_partner(const Policy *p, PolicyKind k, const char *name, bool as_from, PolicyPartnerFn fn,
+                             void *userdata);
 const PolicyRule *policy_get_rule(const Policy *p, size_t i);
 const char *policy_rule_get_id(const PolicyRule *r);
 const char *policy_rule_get_file(const PolicyRule *r);

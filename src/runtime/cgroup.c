@@ -768,6 +768,20 @@ int cgroup_dir_attach_self(int dirfd) {
         return -EMEDIUMTYPE;
 }
 
+int cgroup_path_oom_kill_count(const char *path, uint64_t *ret) {
+        static const char *const files[] = { "memory.oom_control", "memory.events" }; /* v1, v2 */
+        _cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *text = NULL;
+                if (read_file_at(dfd, files[i], 4096, &text, NULL) >= 0)
+                        return cg_parse_keyed(text, "oom_kill", ret);
+        }
+        return -ENOENT;
+}
+
 int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret) {
         return cg->version == CGROUP_V1 ? cgroup_v1_oom_kill_count(cg, ret)
                                         : cgroup_v2_oom_kill_count(cg, ret);

@@ -146,6 +146,9 @@ int cgroup_dir_attach_self(int dirfd);
  * memory.events "oom_kill", 0 when no memory limit was set since then the
  * memory controller is not enabled and the cgroup has no limit to hit). */
 int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret);
+/* The same for the cgroup directory PATH (a memory one on v1): -ENOENT if
+ * it has no OOM count. */
+int cgroup_path_oom_kill_count(const char *path, uint64_t *ret);
 /* Freezes (or thaws) every process in the cgroup: v1 freezer.state (with
  * limits.freezer; -EOPNOTSUPP without a freezer directory), v2
  * cgroup.freeze.  Does not wait for the state to settle. */

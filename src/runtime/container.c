@@ -336,6 +336,41 @@ static bool is_root_ready(const Container *ct) {
         return ct->root_ready;
 }
 
+static bool is_started(const Container *ct) {
+        return ct->started || ct->exited || ct->exec_failed;
+}
+
+int container_wait_started(Container *ct) {
+        wait_for(ct, is_started);
+        return ct->started && !ct->got_error;
+}
+
+static int fd_inheritable(int fd) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+                return -errno;
+        return 0;
+}
+
+int container_hand_over(Container *ct, int *ret_sock, int *ret_pidfd, int *ret_lock) {
+        int r;
+
+        if (!ct->started || ct->sock < 0 || !ct->has_state || ct->state.lock_fd < 0 || ct->tty.master >= 0)
+                return -EINVAL;
+        if ((r = fd_inheritable(ct->sock)) < 0 || (r = fd_inheritable(ct->pidfd)) < 0 ||
+            (r = fd_inheritable(ct->state.lock_fd)) < 0)
+                return r;
+        /* The monitor handles the signals itself: blocked ones would stay
+         * blocked across execve(). */
+        if (ct->mask_set && sigprocmask(SIG_SETMASK, &ct->old_mask, NULL) < 0)
+                return -errno;
+        ct->mask_set = false;
+        *ret_sock = ct->sock;
+        *ret_pidfd = ct->pidfd;
+        *ret_lock = ct->state.lock_fd;
+        return 0;
+}
+
 static bool is_created(const Container *ct) {
         return ct->created;
 }

@@ -233,6 +233,15 @@ int container_start(Container *ct, ContainerResult *result);
 /* Waits until the container ended, relaying the terminal and forwarding
  * signals; fills *ret as container_run() does. */
 int container_wait(Container *ct, ContainerResult *ret);
+/* Waits until CMD runs: 1.  0 if the init ended or failed before (then
+ * container_wait() says how). */
+int container_wait_started(Container *ct);
+/* For a monitor that takes the running container over by execve() in this
+ * process (the init stays our child): the init's socket and pidfd and the
+ * state entry's lock, made to survive execve(), the signal mask restored.
+ * Only after container_wait_started() said 1.  If the execve() fails,
+ * container_destroy() still tears all down. */
+int container_hand_over(Container *ct, int *ret_sock, int *ret_pidfd, int *ret_lock);
 /* Kills what is left of it, removes its cgroup and state entry, frees.
  * Accepts NULL; returns NULL. */
 Container *container_destroy(Container *ct);

@@ -12,3 +12,4 @@ include src/runtime/group.mk
 include src/runtime/bridge.mk
 include src/runtime/oci.mk
 include src/runtime/image.mk
+include src/runtime/monitor.mk

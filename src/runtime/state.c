@@ -328,6 +328,29 @@ static void remove_stale_cgroups(const char *state_dir, const StateEntry *e, con
         (void) cgroup_remove_stale(cgroup_root, self_cgroup_file, cgname);
 }
 
+int state_entry_finish(const char *state_dir, const char *name, int lock_fd, const char *cgroup_root,
+                       const char *self_cgroup_file) {
+        StateEntry e = { .lock_fd = lock_fd };
+        char lock[PATH_MAX + 8];
+        struct stat a, b;
+        int r;
+
+        if (!container_name_is_valid(name))
+                r = -EINVAL;
+        else if ((r = entry_paths(&e, state_dir, name)) >= 0) {
+                snprintf(lock, sizeof(lock), "%s/lock", e.dir);
+                if (fstat(lock_fd, &a) < 0 || lstat(lock, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                        r = -ESTALE;
+        }
+        if (r < 0) {
+                safe_close(lock_fd);
+                return r;
+        }
+        remove_stale_cgroups(state_dir, &e, cgroup_root, self_cgroup_file);
+        state_entry_remove(&e);
+        return 0;
+}
+
 int state_cleanup_stale(const char *state_dir, const char *cgroup_root, const char *self_cgroup_file) {
         _cleanup_closedir_ DIR *d = NULL;
         char base[PATH_MAX];

@@ -38,6 +38,12 @@ struct ContainerConfig;
 int state_entry_write(StateEntry *e, const struct ContainerConfig *c, pid_t owner, pid_t init_pid,
                       const char *const *cgroups, uint64_t caps);
 void state_entry_remove(StateEntry *e);
+/* The end of the entry NAME whose lock (LOCK_FD, closed here) this process
+ * holds but did not make: a monitor's exit command, after the container's
+ * init ended.  Removes its cgroups as a stale entry's, then its files.
+ * -ESTALE (nothing removed) if LOCK_FD is not that entry's lock. */
+int state_entry_finish(const char *state_dir, const char *name, int lock_fd, const char *cgroup_root,
+                       const char *self_cgroup_file);
 
 /* The cgroup name of a container: its name under the default state
  * directory; with another state directory, "<name>.<hash>" (a hash of both),

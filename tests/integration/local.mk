@@ -18,6 +18,7 @@ TESTS += $(integration_tests)
 dist_noinst_SCRIPTS += $(integration_tests)
 dist_noinst_DATA += tests/integration/lib.sh
 integration_tests += tests/integration/verbs.sh
+integration_tests += tests/integration/monitor.sh
 integration_tests += tests/integration/start-many.sh
 integration_tests += tests/integration/group-net.sh
 integration_tests += tests/integration/shim.sh

@@ -173,6 +173,17 @@ kill $bg 2>/dev/null
 wait $bg 2>/dev/null
 check_status "images rm removes it once the container has ended" 0 sctl images rm --state-dir "$STATE_DIR" "${entry##*sha256-}"
 check_eq "... and nothing of it stays" "" "$(cache_files "$STATE_DIR")"
+# ---- run --detach: the image stays in use while shuttle-monitor runs ----
+"${SRUN[@]}" --detach --name detached-user --rootfs "$L:app" -- /bin/sh -c 'sleep 30' >/dev/null 2>&1
+in_use() { sctl images --state-dir "$STATE_DIR" | awk 'NR == 2 { print $2 }'; }
+i=0
+while [ "$(in_use)" != yes ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+check_eq "a detached container's image is in use" yes "$(in_use)"
+check_status "images rm refuses it while the detached container runs" 1 sctl images rm --state-dir "$STATE_DIR" "${entry##*sha256-}"
+sctl stop --state-dir "$STATE_DIR" detached-user >/dev/null 2>&1
+i=0
+while [ "$(in_use)" != no ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+check_status "... and removes it once the container has stopped" 0 sctl images rm --state-dir "$STATE_DIR" "${entry##*sha256-}"
 check_status "images rm --all on an empty cache succeeds" 0 sctl images rm --all --state-dir "$STATE_DIR"
 # What a killed unpack leaves (made by hand: killing umoci at the right
 # moment is not something a test can time) goes with rm --all.

@@ -18,3 +18,9 @@ TESTS += tests/unit/test-env
 tests_unit_test_env_SOURCES = tests/unit/test-env.c
 tests_unit_test_env_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_env_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-strmap
+TESTS += tests/unit/test-strmap
+tests_unit_test_strmap_SOURCES = tests/unit/test-strmap.c
+tests_unit_test_strmap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_strmap_LDADD = libshuttle-common.la $(TEST_LIBS)

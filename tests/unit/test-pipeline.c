@@ -65,8 +65,12 @@ static Container *add_container(Broker *b, const char *name) {
         c->listen.fd = c->pidfd.fd = c->root_fd = c->netns_fd = -1;
         snprintf(c->dir, sizeof(c->dir), "/nonexistent/%s", name);
         c->next = b->containers;
+        if (c->next)
+                c->next->prev_next = &c->next;
+        c->prev_next = &b->containers;
         b->containers = c;
         b->n_containers++;
+        assert_int_equal(strmap_put(&b->containers_by_name, c->name, c), 0);
         return c;
 }
 

@@ -1002,6 +1002,89 @@ static void test_refcount_swap(void **state) {
         assert_null(policy_ref(NULL));
 }
 
+
+/* policy_for_each_partner(): the names it gives, joined by spaces in the
+ * order given, "*" for any. */
+typedef struct Partners {
+        char buf[256];
+} Partners;
+
+static void partner_cb(const char *other, void *userdata) {
+        Partners *s = userdata;
+        size_t l = strlen(s->buf);
+        snprintf(s->buf + l, sizeof(s->buf) - l, "%s%s", l ? " " : "", other ?: "*");
+}
+
+static const char *partners(const Policy *p, PolicyKind k, const char *name, bool as_from, Partners *s) {
+        s->buf[0] = 0;
+        policy_for_each_partner(p, k, name, as_from, partner_cb, s);
+        return s->buf;
+}
+
+static bool partners_include(const char *list, const char *name) {
+        char pad[300], key[80];
+        snprintf(pad, sizeof(pad), " %s ", list);
+        snprintf(key, sizeof(key), " %s ", name);
+        return strstr(pad, " * ") || strstr(pad, key);
+}
+
+static void test_partners(void **state) {
+        static const char *const names[] = { "web", "db", "cache", "queue", "job-1", "admin", "mon-1",
+                                             "svc-1", "stranger" };
+        Policy *p = load_ok(HEAD
+                            "  - {id: a, from: web, to: db, allow: ipc, endpoint: kv}\n"
+                            "  - {id: b, from: web, to: cache, allow: ipc, endpoint: kv}\n"
+                            "  - {id: c, from: 'job-*', to: queue, allow: ipc, endpoint: q}\n"
+                            "  - {id: d, from: admin, to: '*', allow: ipc, endpoint: ssh}\n"
+                            "  - {id: e, from: 'mon-*', to: 'svc-*', allow: ipc, endpoint: metrics}\n"
+                            "  - {id: f, from: cache, to: db, deny: ipc}\n");
+        Partners s;
+
+        /* Literal on both sides: the other's name, nothing more. */
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "web", true, &s), "db cache");
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "db", false, &s), "web cache admin");
+        /* A pattern on the other side: anyone. */
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "queue", false, &s), "*");
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "admin", true, &s), "*");
+        /* A pattern on its side that matches it: the literal other. */
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "job-1", true, &s), "queue");
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "stranger", false, &s), "admin");
+        /* Patterns on both sides that match it. */
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "mon-1", true, &s), "*");
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "svc-1", false, &s), "*");
+        /* Named by no rule of that kind, in that role. */
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "stranger", true, &s), "");
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "db", true, &s), "");
+        assert_string_equal(partners(p, POLICY_KIND_INVOKE, "web", true, &s), "");
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "job-1", false, &s), "admin");
+
+        /* What it promises: a pair it does not give is the default deny. */
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+                        char as_from[256], as_to[256];
+                        PolicyVerdict v;
+                        const char *id;
+
+                        snprintf(as_from, sizeof(as_from), "%s", partners(p, POLICY_KIND_IPC, names[i], true, &s));
+                        snprintf(as_to, sizeof(as_to), "%s", partners(p, POLICY_KIND_IPC, names[j], false, &s));
+                        for (const char *obj = "kv"; obj; obj = streq(obj, "kv") ? "q" : streq(obj, "q") ? "ssh"
+                                                                      : streq(obj, "ssh") ? "metrics" : NULL) {
+                                id = decide(p, names[i], names[j], POLICY_KIND_IPC, obj, &v);
+                                if (!streq(id, "default")) {
+                                        assert_true(partners_include(as_from, names[j]));
+                                        assert_true(partners_include(as_to, names[i]));
+                                }
+                        }
+                }
+        policy_unref(p);
+
+        /* A default that is not deny: anyone, whatever the rules. */
+        p = load_ok("version: 1\ndefault: allow\n");
+        assert_string_equal(partners(p, POLICY_KIND_IPC, "web", true, &s), "*");
+        assert_string_equal(partners(p, POLICY_KIND_DEPEND, "web", false, &s), "*");
+        policy_unref(p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_default),
@@ -1029,6 +1112,7 @@ int main(void) {
                 cmocka_unit_test(test_explain),
                 cmocka_unit_test(test_ask),
                 cmocka_unit_test(test_refcount_swap),
+                cmocka_unit_test(test_partners),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
 # client sources alone and linked statically (glibc's static libc is
 # enough: it resolves no names and loads nothing); no sanitizers, whose
 # runtimes do not link statically.
-pkglibexec_PROGRAMS = shuttle-invoke
+pkglibexec_PROGRAMS += shuttle-invoke
 shuttle_invoke_SOURCES = src/shuttle/client/shuttle-invoke.c src/shuttle/client/app-entry.h \
 	$(shuttle_helper_sources)
 shuttle_invoke_CFLAGS = $(WARN_CFLAGS)

@@ -221,6 +221,33 @@ void apps_sync(Broker *b) {
                         sync_container(b, a);
 }
 
+typedef struct AddedState {
+        Container *c;
+        int own; /* c's apps/ */
+} AddedState;
+
+/* What the new container may invoke in a. */
+static void added_out(Broker *b, Container *a, void *userdata) {
+        AddedState *s = userdata;
+        _cleanup_(app_list_done) AppList want = {};
+
+        if (pair_wanted(b, s->c, a, &want) >= 0 && want.n > 0)
+                sync_pair_to(s->c, a, s->own, &want);
+}
+
+/* What a may invoke in the new container. */
+static void added_in(Broker *b, Container *a, void *userdata) {
+        AddedState *s = userdata;
+        _cleanup_(app_list_done) AppList back = {};
+        _cleanup_close_ int fd = -1;
+
+        if (pair_wanted(b, a, s->c, &back) >= 0 && back.n > 0) {
+                fd = open_apps_dir(a);
+                if (fd >= 0)
+                        sync_pair_to(a, s->c, fd, &back);
+        }
+}
+
 /* A new container: its own entries, and the others' entries for it.
  * Between the syncs of everything (apps_sync(), at every policy change
  * and re-adoption) <a's apps>/<t> exists exactly when the policy names
@@ -242,41 +269,30 @@ void apps_sync_added(Broker *b, Container *c) {
                 while ((de = readdir(d)))
                         if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
                                 remove_target_dir(own, de->d_name);
-        for (Container *a = b->containers; a; a = a->next) {
-                _cleanup_(app_list_done) AppList want = {}, back = {};
-                _cleanup_close_ int fd = -1;
-
-                if (a == c || a->dead)
-                        continue;
-                if (pair_wanted(b, c, a, &want) >= 0 && want.n > 0)
-                        sync_pair_to(c, a, own, &want);
-                if (pair_wanted(b, a, c, &back) >= 0 && back.n > 0) {
-                        fd = open_apps_dir(a);
-                        if (fd >= 0)
-                                sync_pair_to(a, c, fd, &back);
-                }
-        }
+        container_for_each_partner(b, c, POLICY_KIND_INVOKE, true, added_out, &(AddedState){ .c = c, .own = own });
+        container_for_each_partner(b, c, POLICY_KIND_INVOKE, false, added_in, &(AddedState){ .c = c, .own = own });
 }
 
 /* A container that is going: the others' entries for it.  (Its own go with
  * its directory: apps_remove_dir().) */
-void apps_sync_removed(Broker *b, Container *c) {
-        for (Container *a = b->containers; a; a = a->next) {
-                _cleanup_(app_list_done) AppList want = {};
-                _cleanup_close_ int fd = -1;
-                char path[PATH_MAX + 16];
+static void removed_in(Broker *b, Container *a, void *userdata) {
+        Container *c = userdata;
+        _cleanup_(app_list_done) AppList want = {};
+        _cleanup_close_ int fd = -1;
+        char path[PATH_MAX + 16];
 
-                if (a == c || a->dead)
-                        continue;
-                /* Only a pair the policy names has a directory (see
-                 * apps_sync_added()); if it cannot say, look. */
-                if (pair_wanted(b, a, c, &want) >= 0 && want.n == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/" APPS_DIR, a->dir);
-                fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0)
-                        remove_target_dir(fd, c->name);
-        }
+        /* Only a pair the policy names has a directory (see
+         * apps_sync_added()); if it cannot say, look. */
+        if (pair_wanted(b, a, c, &want) >= 0 && want.n == 0)
+                return;
+        snprintf(path, sizeof(path), "%s/" APPS_DIR, a->dir);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+                remove_target_dir(fd, c->name);
+}
+
+void apps_sync_removed(Broker *b, Container *c) {
+        container_for_each_partner(b, c, POLICY_KIND_INVOKE, false, removed_in, c);
 }
 
 void apps_remove_dir(const char *dir) {

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "common/strmap.h"
 #include "policy/policy.h"
 #include "shuttle/host/policy-store.h"
 
@@ -132,6 +133,9 @@ struct Container {
         int netns_fd;
         bool dead;
         Container *next;
+        Container **prev_next; /* what points to it in the broker's list (O(1) removal) */
+        uint64_t partner_mark;  /* container_for_each_partner(): seen in this round */
+        size_t n_named_by;      /* entries of names tables (resolve.c) for its processes, or more */
 };
 
 /* A frame waiting to be sent, with the descriptor it carries (or -1). */
@@ -341,6 +345,9 @@ struct Broker {
         struct AuditAgg *audit_agg; /* repeated denials, counted (audit-agg.h) */
         Container *containers;
         size_t n_containers;
+        StrMap containers_by_name;  /* the live ones of containers, by name (container_find()) */
+        size_t n_learning;          /* of them, how many are in learn mode */
+        uint64_t partner_round;     /* container_for_each_partner() */
         Client *clients;
         Relay *relays;
         int relay_pipes[BROKER_RELAY_PIPES_KEPT][2]; /* empty, for the next relays (ipc.c) */
@@ -420,6 +427,18 @@ bool broker_audit_durable(const Broker *b, uint64_t seq);
 
 /* registry.c */
 Container *container_find(Broker *b, const char *name);
+/* fn(b, t, userdata) for every other live container t whose pair with c a
+ * rule of kind k could concern, c being the pair's 'from' (c_is_from) or
+ * its 'to'; every other pair is decided by a default deny (see
+ * policy_for_each_partner()).  Looks at the policies that decide such
+ * pairs (c's as 'from'; as 'to', the node's and every group's) and at
+ * learn mode (a learning 'from' may be allowed anything).  Rules naming c
+ * and another container by name cost a lookup each, so registering a
+ * container costs the same with 10 or 1000 others; a pattern that could
+ * pair c with anyone costs a walk over all. */
+typedef void (*ContainerPartnerFn)(Broker *b, Container *t, void *userdata);
+void container_for_each_partner(Broker *b, Container *c, PolicyKind k, bool c_is_from, ContainerPartnerFn fn,
+                                void *userdata);
 const Export *container_find_export(const Container *c, const char *name);
 /* Handles of a container's init for connecting inside it, opened on the
  * first use through /proc/PID and checked against the pidfd taken when it

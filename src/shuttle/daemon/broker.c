@@ -844,6 +844,7 @@ Broker *broker_free(Broker *b) {
                 b->containers = c->next;
                 container_free(c);
         }
+        strmap_done(&b->containers_by_name);
         while (b->controls)
                 control_conn_close(b, b->controls);
         sweep(b);

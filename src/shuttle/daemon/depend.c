@@ -425,6 +425,14 @@ static void add_pair(Broker *b, Container *from, Container *to) {
                                       &(AddState){ .b = b, .from = from, .to = to });
 }
 
+static void depend_on(Broker *b, Container *o, void *userdata) {
+        add_pair(b, userdata, o);
+}
+
+static void depended_on(Broker *b, Container *a, void *userdata) {
+        add_pair(b, a, userdata);
+}
+
 static void sync_for(Broker *b, Container *c) {
         /* What the policy no longer grants goes first: a mount point it
          * frees may be what a new grant needs. */
@@ -433,14 +441,16 @@ static void sync_for(Broker *b, Container *c) {
                 if ((!c || m->from == c || m->to == c) && !still_granted(b, m))
                         depend_revoke(b, m, "no longer allowed by the policy", true);
         }
-        for (Container *a = b->containers; a; a = a->next)
-                if (!c || a == c)
+        if (!c) {
+                for (Container *a = b->containers; a; a = a->next)
                         for (Container *o = b->containers; o; o = o->next)
                                 add_pair(b, a, o);
-        if (c)
-                for (Container *a = b->containers; a; a = a->next)
-                        if (a != c)
-                                add_pair(b, a, c);
+                return;
+        }
+        /* Only the pairs a rule could grant (registration costs the same
+         * with many containers). */
+        container_for_each_partner(b, c, POLICY_KIND_DEPEND, true, depend_on, c);
+        container_for_each_partner(b, c, POLICY_KIND_DEPEND, false, depended_on, c);
 }
 
 void depend_sync(Broker *b) {

@@ -307,29 +307,43 @@ static void create_allowed(Broker *b, Container *a, Container *e) {
 }
 
 /* A new container: its own proxies, and others' proxies to its services.
- * (Only the pairs it is part of are decided: registration stays cheap with
- * many containers.) */
+ * (Only the pairs a rule could allow are decided: registration costs the
+ * same with many containers.) */
+static void import_from(Broker *b, Container *e, void *userdata) {
+        create_allowed(b, userdata, e);
+}
+
+static void export_to(Broker *b, Container *a, void *userdata) {
+        create_allowed(b, a, userdata);
+}
+
 void ipc_sync_proxies_added(Broker *b, Container *c) {
-        for (Container *a = b->containers; a; a = a->next) {
-                if (a == c || a->dead)
-                        continue;
-                create_allowed(b, c, a);
-                create_allowed(b, a, c);
-        }
+        container_for_each_partner(b, c, POLICY_KIND_IPC, true, import_from, c);
+        if (c->n_exports > 0)
+                container_for_each_partner(b, c, POLICY_KIND_IPC, false, export_to, c);
 }
 
 /* A container that is gone: its proxies, and others' proxies to it. */
+static void drop_imports_of(Broker *b, Container *a, void *userdata) {
+        const Container *c = userdata;
+
+        for (Proxy **pp = &a->proxies; *pp;) {
+                Proxy *p = *pp;
+                if (streq(p->exporter, c->name)) {
+                        *pp = p->next;
+                        proxy_drop(b, p);
+                } else
+                        pp = &p->next;
+        }
+}
+
 void ipc_sync_proxies_removed(Broker *b, Container *c) {
         ipc_drop_proxies(b, c);
-        for (Container *a = b->containers; a; a = a->next)
-                for (Proxy **pp = &a->proxies; *pp;) {
-                        Proxy *p = *pp;
-                        if (streq(p->exporter, c->name)) {
-                                *pp = p->next;
-                                proxy_drop(b, p);
-                        } else
-                                pp = &p->next;
-                }
+        /* Proxies are made only for pairs the policy allows, and dropped
+         * when a policy change takes that back (ipc_sync_proxies()): so
+         * only the importers a rule could allow have one to c. */
+        if (c->n_exports > 0)
+                container_for_each_partner(b, c, POLICY_KIND_IPC, false, drop_imports_of, c);
 }
 
 /* Makes /run/shuttle/svc/ of every container hold exactly the services the

@@ -34,11 +34,74 @@ static int record_path(const Broker *b, const char *name, char *ret, size_t size
         return 0;
 }
 
+/* By a table of the live ones: every request looks its target up, and
+ * registration must not cost more with more containers. */
 Container *container_find(Broker *b, const char *name) {
-        for (Container *c = b->containers; c; c = c->next)
-                if (!c->dead && streq(c->name, name))
-                        return c;
-        return NULL;
+        return name ? strmap_get(&b->containers_by_name, name) : NULL;
+}
+
+typedef struct PartnerState {
+        Broker *b;
+        Container *c;
+        bool any;
+        Container **found;
+        size_t n, allocated;
+        bool oom;
+} PartnerState;
+
+static void partner_add(const char *other, void *userdata) {
+        PartnerState *s = userdata;
+        Container *t;
+
+        if (s->any)
+                return;
+        if (!other) {
+                s->any = true;
+                return;
+        }
+        t = container_find(s->b, other);
+        if (!t || t == s->c || t->partner_mark == s->b->partner_round)
+                return;
+        if (s->n == s->allocated) {
+                size_t n = s->allocated ? s->allocated * 2 : 8;
+                Container **f = reallocarray(s->found, n, sizeof(Container *));
+                if (!f) {
+                        /* Cannot list them: look at all. */
+                        s->oom = s->any = true;
+                        return;
+                }
+                s->found = f;
+                s->allocated = n;
+        }
+        t->partner_mark = s->b->partner_round;
+        s->found[s->n++] = t;
+}
+
+void container_for_each_partner(Broker *b, Container *c, PolicyKind k, bool c_is_from, ContainerPartnerFn fn,
+                                void *userdata) {
+        PartnerState s = { .b = b, .c = c };
+
+        b->partner_round++;
+        if (c_is_from) {
+                s.any = c->learn;
+                policy_for_each_partner(broker_policy_for(b, c), k, c->name, true, partner_add, &s);
+        } else {
+                s.any = b->n_learning > 0;
+                policy_for_each_partner(b->policy, k, c->name, false, partner_add, &s);
+                for (GroupPolicy *g = b->group_policies; g && !s.any; g = g->next)
+                        policy_for_each_partner(g->policy, k, c->name, false, partner_add, &s);
+        }
+        if (s.any) {
+                for (Container *t = b->containers, *next; t; t = next) {
+                        next = t->next;
+                        if (t != c && !t->dead)
+                                fn(b, t, userdata);
+                }
+        } else
+                for (size_t i = 0; i < s.n; i++)
+                        if (!s.found[i]->dead)
+                                fn(b, s.found[i], userdata);
+        free(s.found);
 }
 
 const Export *container_find_export(const Container *c, const char *name) {
@@ -334,12 +397,19 @@ static int container_add(Broker *b, const char *name, const char *group, bool le
         r = broker_watch(b, &c->listen, EPOLLIN);
         if (r >= 0)
                 r = broker_watch(b, &c->pidfd, EPOLLIN);
+        if (r >= 0)
+                r = strmap_put(&b->containers_by_name, c->name, c);
         if (r < 0)
                 goto fail_dir;
 
         c->next = b->containers;
+        if (c->next)
+                c->next->prev_next = &c->next;
+        c->prev_next = &b->containers;
         b->containers = c;
         b->n_containers++;
+        if (c->learn)
+                b->n_learning++;
         *ret = c;
         return 0;
 
@@ -463,12 +533,15 @@ void container_unregister(Broker *b, Container *c, const char *why) {
         remove_dir(c->dir);
         remove_record(b, c->name);
         c->dead = true;
-        for (Container **i = &b->containers; *i; i = &(*i)->next)
-                if (*i == c) {
-                        *i = c->next;
-                        break;
-                }
+        (void) strmap_remove(&b->containers_by_name, c->name);
+        if (c->prev_next) {
+                *c->prev_next = c->next;
+                if (c->next)
+                        c->next->prev_next = c->prev_next;
+        }
         b->n_containers--;
+        if (c->learn)
+                b->n_learning--;
         broker_defer_free(b, c, container_free);
 }
 

@@ -81,21 +81,28 @@ static bool named_alive(const NamedPid *e) {
 }
 
 static void named_drop(NameTable *t, size_t i) {
+        t->entries[i].target->n_named_by--;
         safe_close(t->entries[i].pidfd);
         free(t->entries[i].app);
         t->entries[i] = t->entries[--t->n];
 }
 
+/* Without touching the targets' counts: they may be gone already (the
+ * broker's exit), and an overcount only costs resolve_forget_container() a
+ * walk. */
 void resolve_table_free(NameTable *t) {
         if (!t)
                 return;
-        while (t->n > 0)
-                named_drop(t, t->n - 1);
+        for (size_t i = 0; i < t->n; i++) {
+                safe_close(t->entries[i].pidfd);
+                free(t->entries[i].app);
+        }
         free(t);
 }
 
 void resolve_forget_container(Broker *b, Container *c) {
-        for (Container *a = b->containers; a; a = a->next) {
+        /* Nobody holds a name for one of its processes: no walk. */
+        for (Container *a = c->n_named_by > 0 ? b->containers : NULL; a; a = a->next) {
                 NameTable *t = a->names;
                 for (size_t i = 0; t && i < t->n;)
                         if (t->entries[i].target == c)
@@ -162,6 +169,7 @@ static int named_add(Container *caller, Container *target, pid_t pid, uint64_t s
         if (!e->app)
                 return -ENOMEM;
         e->pidfd = TAKE_FD(pidfd);
+        target->n_named_by++;
         t->next++;
         t->n++;
         *ret = e->mapped;
