@@ -29,6 +29,7 @@ integration_tests += tests/integration/transfer-as.sh tests/integration/transfer
 integration_tests += tests/integration/group-reload.sh
 integration_tests += tests/integration/shadow.sh
 integration_tests += tests/integration/restart-grants.sh
+integration_tests += tests/integration/restart-counts.sh
 integration_tests += tests/integration/example-mail-viewer.sh
 integration_tests += tests/integration/depend.sh tests/integration/example-build-toolchain.sh
 integration_tests += tests/integration/shim-exec.sh

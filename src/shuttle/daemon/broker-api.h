@@ -490,12 +490,19 @@ int64_t transfer_rule_until(const PolicyDecision *d);
 typedef enum GrantKind {
         GRANT_TRANSFER,
         GRANT_DEPEND,
+        GRANT_ASK,      /* `ask allow --for` (ask.c) */
 } GrantKind;
 /* Writes (replaces) the record of grant id of kind; o's reference is
  * taken.  A negative errno if it could not be written: the grant is then
  * not made (a grant the broker would forget in a crash is not given). */
 int grant_save(Broker *b, GrantKind kind, uint64_t id, json_t *o);
 void grant_remove(Broker *b, GrantKind kind, uint64_t id);
+/* The `limit: {uses: N}` counts (b->limits with used > 0), written whole to
+ * <state>/uses.json (temporary file, fsync, rename) each time one grows,
+ * before the request it counts is carried out: a restarted broker goes on
+ * counting where its predecessor was (a restart is no way around a limit).
+ * A negative errno if it could not be written. */
+int limits_save(Broker *b);
 /* A container as a record names it: name, group, pid and the pid's start
  * time (a later process with the same pid or a new container with the
  * same name is not it). */

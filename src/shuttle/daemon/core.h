@@ -140,6 +140,13 @@ void apps_remove_dir(const char *dir);
  * what is left of it, audited.  The ids of new grants come after every
  * id found. */
 void grants_restore(Broker *b);
+/* grants.c: the uses counts of a previous broker, back in b->limits. */
+void limits_restore(Broker *b);
+/* broker.c: the use of rule by the container named from (made if new). */
+LimitState *broker_limit_get(Broker *b, const char *rule, const char *from);
+/* ask.c: an `ask allow --for` grant's record read back at start
+ * (grants.c); negative: the record is removed. */
+int ask_grant_restore(Broker *b, uint64_t id, const json_t *o);
 /* One record (o; NULL if it could not be read or parsed): 0 if restored
  * to the books, else torn down (what could be found) and audited. */
 int transfer_restore(Broker *b, uint64_t id, const json_t *o);
