@@ -48,4 +48,5 @@ integration_tests += tests/integration/learn.sh
 integration_tests += tests/integration/broker-idle.sh
 integration_tests += tests/integration/connect-handles.sh
 integration_tests += tests/integration/audit-sync.sh
+integration_tests += tests/integration/audit-sync-act.sh
 integration_tests += tests/integration/ask.sh

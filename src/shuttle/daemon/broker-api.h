@@ -145,6 +145,10 @@ typedef struct OutFrame {
 /* A client waits for one answer at a time, so it can owe at most a reply
  * and an EXIT event (and a farewell); more means it is not reading. */
 #define BROKER_CLIENT_QUEUE_MAX 4u
+/* Requests of one connection decided and waiting for their record to be
+ * on disk before they are carried out (--audit-sync sync): more are
+ * refused ("too many requests waiting for the audit log"). */
+#define BROKER_CLIENT_PENDING_MAX 16u
 
 typedef struct Client {
         Source src;
@@ -157,6 +161,8 @@ typedef struct Client {
         unsigned n_out;
         struct Invocation *invocation; /* running on this connection, or NULL */
         bool held;                     /* a frame waits for the audit log (on b->held_clients) */
+        unsigned n_pending;            /* requests waiting to be carried out until the record of
+                                        * their decision is on disk (pipeline.c) */
         struct Client *held_next;
         struct Client *next;
 } Client;
@@ -359,6 +365,7 @@ struct Broker {
         RefusalBudget refusals;
         struct AuditSyncer *syncer; /* --audit-sync sync: the group commit (audit-sync.c); NULL: batch */
         Client *held_clients;       /* with a reply waiting for the audit log */
+        struct Pending *pending;    /* decided, carried out once their record is on disk (pipeline.c) */
         struct Reloader *reloader;
         char *notify_socket;    /* BrokerOptions.notify_socket */
         bool notify_reloading;  /* RELOADING=1 said, READY=1 not yet */

@@ -837,6 +837,7 @@ Broker *broker_free(Broker *b) {
          * transfers. */
         invoke_drop_all(b);
         transfer_drop_all(b);
+        pipeline_drop_pending(b);
         ask_drop_all(b);
         depend_drop_all(b);
         while (b->relays) {

@@ -42,6 +42,12 @@ void pipeline_control_event(Broker *b, ControlConn *cc);
 void pipeline_proxy_connect(Broker *b, Proxy *p, int fd);
 /* pipeline.c: sends the replies whose audit records are now on disk. */
 void pipeline_release_held(Broker *b);
+/* --audit-sync sync: the requests whose decision's record is now on disk
+ * are carried out (error 0), or, the sync having failed with error, those
+ * whose record is not are refused. */
+void pipeline_release_pending(Broker *b, int error);
+/* The broker stops: what waits to be carried out is not (audited). */
+void pipeline_drop_pending(Broker *b);
 
 /* audit-sync.c: the group commit of --audit-sync sync, with a thread that
  * fdatasync()s the batches.  start/stop with the broker; kick at the end of
