@@ -13,7 +13,7 @@
 # (Containers are named as*, which no other test uses.)
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 23
+plan 24
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -22,6 +22,7 @@ audit: all
 rules:
   - { id: asa-sh, from: asa, to: asb, allow: invoke, app: /bin/sh }
   - { id: asa-share, from: asa, to: asb, allow: transfer, path: "/tmp/share/**" }
+  - { id: asa-sleep, from: asa, to: asb, allow: invoke, app: /bin/sleep, limit: {max_open: 1} }
 YAML
 
 mkdir -p "$T/sync"
@@ -94,10 +95,19 @@ out=$(timeout 30 "${SX[@]}" asa -- timeout 20 /opt/t/brokercall transfer /tmp/sh
 check_match "sync working: the transfer is made" "^[0-9]+ /run/shuttle/xfer/[0-9]+/doc.txt$" "$out"
 check_eq "... and readable in the target" "doc-of-asa" "$(inb "cat ${out#* }")"
 
+# max_open is checked again when a parked request is carried out: two
+# invocations sent at once, both admitted while neither runs yet, and
+# parked together, run one at a time.
+out=$(timeout 30 "${SX[@]}" asa -- sh -c "
+        { $SI asb /bin/sleep 2 2>&1; echo rc=\$?; } &
+        $SI asb /bin/sleep 2 2>&1; echo rc=\$?; wait" 2>&1 | tr '\n' ' ')
+check_match "max_open: 1 holds for invocations parked together: one runs, one is refused" \
+        "^(rc=0 .*max_open of rule .asa-sleep. reached.*rc=125|.*max_open of rule .asa-sleep. reached.*rc=125 rc=0) *$" "$out"
+
 # ---- the audit CLI: one row per request
 rows=$("$SHUTTLECTL" audit --file "$AUDIT_LOG" --kind invoke 2>&1)
 check_eq "shuttlectl audit shows each invocation once (decision and outcome paired)" "2" \
-        "$(echo "$rows" | grep -c ' exec ')"
+        "$(echo "$rows" | grep -c ' exec .* asa-sh *$')"
 check_match "... as its outcome" " ${oseq_fail:-x} +deny +invoke +exec .* asa-sh *$" "$rows"
 check_eq "--json shows both records of each" "4" "$("$SHUTTLECTL" audit --file "$AUDIT_LOG" --kind invoke --json | grep -c "marker-\(fail\|ok\)")"
 check_status "the chain verifies" 0 "$SHUTTLECTL" audit --file "$AUDIT_LOG" --verify

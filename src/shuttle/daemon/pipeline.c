@@ -634,6 +634,13 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                         snprintf(r->why, sizeof(r->why), "the audit log could not be synced: %s",
                                  strerror(-parked->error));
                         status = -EIO;
+                } else if (status >= 0 && parked->limit && parked->limit->open >= r->d.limits.max_open) {
+                        /* Admitted when decided, but others of the rule
+                         * were carried out meanwhile: max_open counts what
+                         * is open now. */
+                        snprintf(r->why, sizeof(r->why), "max_open of rule '%s' reached (%llu open)", r->d.rule_id,
+                                 (unsigned long long) r->d.limits.max_open);
+                        status = -ops->denied_errno;
                 } else if (status >= 0) {
                         r->limit = parked->limit;
                         status = ops->carry_out(r);
