@@ -90,7 +90,7 @@ check_match "the grant that expired while the broker was down is gone, audited" 
         "\"op\":\"ask-grant\",\"object\":\"rcb.slow\",\"decision\":\"deny\".*\"reason\":\"ask grant expired while the broker was down\".*\"ask_grant\":$g_slow" \
         "$(audit_grep '"op":"ask-grant"')"
 check_match "so is rcd's, whose container stopped while the broker was down" \
-        "\"op\":\"ask-grant\",\"object\":\"rcb.kv\",\"decision\":\"deny\".*\"reason\":\"the container it was given to stopped while the broker was down\".*\"ask_grant\":$g_d" \
+        "\"from\":\"rcd\",\"to\":\"rcb\",\"kind\":\"ipc\",\"op\":\"ask-grant\",\"object\":\"rcb.kv\",\"decision\":\"deny\".*\"reason\":\"the container it was given to stopped while the broker was down\".*\"ask_grant\":$g_d" \
         "$(audit_grep '"op":"ask-grant"')"
 check_eq "... their records with them" "absent absent present" \
         "$(for g in $g_slow $g_d $g_kv; do test -e "$STATE_DIR/grants/ask-$g.json" && echo present || echo absent; done | tr '\n' ' ' | sed 's/ $//')"

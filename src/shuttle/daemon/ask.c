@@ -474,11 +474,19 @@ int ask_grant_restore(Broker *b, uint64_t id, const json_t *o) {
                 why = "its record in the state directory is unreadable";
         else if ((time_t) json_integer_value(until) < time(NULL))
                 why = "ask grant expired while the broker was down";
-        else if (!(c = grant_container_find(b, cj)) || !streq(c->qname, from))
+        else if (!(c = grant_container_find(b, cj)) || !streq(c->qname, from)) {
+                c = NULL;
                 why = "the container it was given to stopped while the broker was down";
+        }
         if (why) {
+                /* A container that is gone is named as the record names it. */
+                Container ghost = {
+                        .name = (char *) (json_string_value(json_object_get(cj, "name")) ?: "-"),
+                        .group = (char *) json_string_value(json_object_get(cj, "group")),
+                };
+
                 broker_audit_event(b, &(AuditEvent){
-                                              .from = c,
+                                              .from = c ?: &ghost,
                                               .to = to,
                                               .kind = kind ?: "-",
                                               .op = "ask-grant",
