@@ -265,6 +265,11 @@ int audit_graph_add_record(AuditGraph *g, json_t *rec) {
                 return a < 0 ? (int) a : 1;
         }
 
+        /* The decision of a request that acts (--audit-sync sync) is
+         * followed by the record of its outcome, which names it: the
+         * request is counted once, by its outcome (docs/AUDIT.md). */
+        if (json_object_get(rec, "phase"))
+                return 0;
         k = policy_kind_from_string(kind);
         if (k < 0 || op_is_followup(str_field(rec, "op")) || !decision)
                 return 0;

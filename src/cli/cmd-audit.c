@@ -249,7 +249,14 @@ static void print_rule(json_t *rec, const char *day) {
                 return;
         }
         if (!json_is_integer(sup)) {
-                put_cell(field(rec, "rule"), 64, false);
+                /* The decision of a request that acts, without the record
+                 * of its outcome (paired in show()): the broker stopped
+                 * between the two. */
+                if (json_object_get(rec, "phase")) {
+                        snprintf(buf, sizeof(buf), "%.64s (decided; no outcome recorded)", field(rec, "rule") ?: "-");
+                        put_cell(buf, 160, false);
+                } else
+                        put_cell(field(rec, "rule"), 64, false);
                 return;
         }
         short_ts(field(rec, "first"), day, first);
@@ -311,16 +318,59 @@ static void put_json_line(const char *line, size_t len) {
         putchar('\n');
 }
 
+/* --audit-sync sync writes two records for a request that acts: its
+ * decision ("phase": "decided"), then its outcome ("decided": the
+ * decision's seq).  A row is one request: a decision is held until its
+ * outcome comes and then left out; one whose outcome never comes is shown
+ * at the end (a crash came between).  At most HELD_MAX wait: beyond that
+ * the oldest is shown as it is. */
+#define HELD_MAX 1024
+
+typedef struct Held {
+        json_t *recs[HELD_MAX];
+        size_t n;
+} Held;
+
+static void held_flush(Held *h, size_t n) {
+        for (size_t i = 0; i < n && i < h->n; i++) {
+                print_row(h->recs[i]);
+                json_decref(h->recs[i]);
+        }
+        n = MIN(n, h->n);
+        memmove(h->recs, h->recs + n, (h->n - n) * sizeof(json_t *));
+        h->n -= n;
+}
+
+/* rec is an outcome: the decision it names, if held, is left out. */
+static void held_pair(Held *h, json_t *rec) {
+        json_t *link = json_object_get(rec, "decided");
+
+        if (!json_is_integer(link))
+                return;
+        for (size_t i = 0; i < h->n; i++)
+                if (json_integer_value(json_object_get(h->recs[i], "seq")) == json_integer_value(link)) {
+                        json_decref(h->recs[i]);
+                        memmove(h->recs + i, h->recs + i + 1, (h->n - i - 1) * sizeof(json_t *));
+                        h->n--;
+                        return;
+                }
+}
+
 static int show(const AuditArgs *a) {
         _cleanup_(audit_reader_freep) AuditReader *r = NULL;
+        _cleanup_free_ Held *held = NULL;
         int k;
 
         k = audit_reader_open(a->file, a->all, &r);
         if (k < 0)
                 return log_error_errno(k, "Failed to open audit log '%s'%s: %m", a->file, a->origin);
         learn_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-        if (!a->json)
+        if (!a->json) {
+                held = calloc(1, sizeof(*held));
+                if (!held)
+                        return log_oom();
                 print_header();
+        }
         for (;;) {
                 json_t *rec = NULL;
                 const char *line;
@@ -343,14 +393,22 @@ static int show(const AuditArgs *a) {
                                 return log_error_errno(k, "Failed to wait for '%s': %m", a->file);
                         continue;
                 }
+                if (held)
+                        held_pair(held, rec);
                 if (audit_filter_match(&a->filter, rec)) {
                         if (a->json)
                                 put_json_line(line, len);
-                        else
+                        else if (json_object_get(rec, "phase")) {
+                                if (held->n == HELD_MAX)
+                                        held_flush(held, 1);
+                                held->recs[held->n++] = json_incref(rec);
+                        } else
                                 print_row(rec);
                 }
                 json_decref(rec);
         }
+        if (held)
+                held_flush(held, held->n);
         if (fflush(stdout) != 0)
                 return log_error_errno(-errno, "Failed to write output: %m");
         return 0;

@@ -82,6 +82,10 @@ static bool counts(json_t *rec) {
 
         if (!decision || !rule || !kind || streq(rule, "-") || streq(kind, "depend"))
                 return false;
+        /* The decision of a request that acts (--audit-sync sync): its
+         * outcome's record follows and counts it (docs/AUDIT.md). */
+        if (json_object_get(rec, "phase"))
+                return false;
         if (streq(decision, "learn") || streq(decision, "allow"))
                 return true;
         return streq(decision, "deny") && streq(rule, "default");

@@ -91,7 +91,7 @@ for kind in execve execv execvp execvpe execl execlp execle spawn spawnp; do
 $kind exit 5" "$out"
 done
 check_eq "... each one an invoke in the audit log, resolved to /bin/sh and allowed by a-sh" "9" \
-        "$(audit_grep '"kind":"invoke","op":"exec","object":"/bin/sh -c echo .*exit 5","decision":"allow","rule":"a-sh"' | wc -l)"
+        "$(audit_grep '"kind":"invoke","op":"exec","object":"/bin/sh -c echo .*exit 5","decision":"allow","rule":"a-sh"' | grep -vc "\"phase\":\"decided\"")"
 for kind in execvp execlp spawnp; do
         out=$(arun -e PATH=$APPS:/usr/bin:/bin -- $H/execcall $kind sh -c "$APP_CMD" 2>&1)
         check_eq "$kind of a bare name that \$PATH finds in apps/b first runs it in b" "bee none

@@ -294,6 +294,28 @@ static void test_dot(void **state) {
         audit_graph_done(&g);
 }
 
+/* A request that acts has two records with --audit-sync sync, its decision
+ * ("phase") and its outcome ("decided"): one request on the edge. */
+static void test_decision_and_outcome(void **state) {
+        AuditGraph g;
+        json_t *rec;
+
+        (void) state;
+        audit_graph_init(&g);
+        rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t) 7, "from", "a", "to", "b",
+                        "kind", "invoke", "op", "exec", "decision", "allow", "rule", "a-sh", "phase", "decided");
+        assert_int_equal(audit_graph_add_record(&g, rec), 0);
+        json_decref(rec);
+        rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "seq", (json_int_t) 8, "from", "a", "to", "b",
+                        "kind", "invoke", "op", "exec", "decision", "allow", "rule", "a-sh", "decided", (json_int_t) 7);
+        assert_int_equal(audit_graph_add_record(&g, rec), 1);
+        json_decref(rec);
+        assert_int_equal(g.n_edges, 1);
+        assert_int_equal(g.edges[0].allow, 1);
+        assert_int_equal(g.edges[0].deny, 0);
+        audit_graph_done(&g);
+}
+
 /* Names from a log can neither end a DOT string nor rewrite a terminal. */
 static void test_dot_escaping(void **state) {
         _cleanup_free_ char *dot = NULL;
@@ -505,6 +527,7 @@ int main(void) {
                 cmocka_unit_test(test_dot_escaping), cmocka_unit_test(test_json),
                 cmocka_unit_test(test_rule_cap),   cmocka_unit_test(test_many),
                 cmocka_unit_test(test_declared_cover),
+                cmocka_unit_test(test_decision_and_outcome),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,10 +365,58 @@ static void test_proxy_connect(void **state) {
         json_decref(after);
 }
 
+/* The broker's LimitStates gone, as in a new broker on the same state
+ * directory; then what it reads back at start. */
+static void limits_forget(Broker *b) {
+        while (b->limits) {
+                LimitState *l = b->limits;
+                b->limits = l->next;
+                free(l->rule);
+                free(l->from);
+                free(l);
+        }
+}
+
+/* `limit: {uses: N}`: each use is on disk before it is admitted, and a
+ * restarted broker counts on from there (a restart is no reset); a count
+ * file that is not one is moved aside, never half believed. */
+static void test_uses_survive_restart(void **state) {
+        Fixture *f = *state;
+        PolicyDecision d = { .verdict = POLICY_ALLOW, .rule_id = "twice", .limits = { .uses = 2 } };
+        LimitState *limit = NULL;
+        char why[256], path[PATH_MAX], bad[PATH_MAX];
+        FILE *fp;
+
+        assert_null(broker_limits_admit(f->b, f->a, &d, &limit, why, sizeof(why)));
+        snprintf(path, sizeof(path), "%s/uses.json", f->dir);
+        assert_int_equal(access(path, F_OK), 0);
+
+        limits_forget(f->b);
+        limits_restore(f->b);
+        assert_null(broker_limits_admit(f->b, f->a, &d, &limit, why, sizeof(why)));
+        limits_forget(f->b);
+        limits_restore(f->b);
+        assert_string_equal(broker_limits_admit(f->b, f->a, &d, &limit, why, sizeof(why)), POLICY_REASON_USED_UP);
+        /* Another caller's count is its own. */
+        assert_null(broker_limits_admit(f->b, f->c, &d, &limit, why, sizeof(why)));
+
+        /* Damaged: set aside as .bad. */
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("{\"version\": 1, \"uses\": ", fp);
+        fclose(fp);
+        limits_forget(f->b);
+        limits_restore(f->b);
+        snprintf(bad, sizeof(bad), "%s/uses.json.bad", f->dir);
+        assert_int_equal(access(bad, F_OK), 0);
+        assert_int_not_equal(access(path, F_OK), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_every_request_type, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_proxy_connect, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_uses_survive_restart, setup, teardown),
         };
 
         if (geteuid() != 0) {

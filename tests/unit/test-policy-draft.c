@@ -98,6 +98,13 @@ static const struct {
         { "{" TS "\"from\":\"web\",\"to\":\"db\",\"kind\":\"protocol\",\"op\":\"malformed\",\"object\":null,"
           "\"decision\":\"deny\",\"rule\":\"-\"}",
           0 },
+        /* The decision of a request that acts (--audit-sync sync): the
+         * record of its outcome, which names it ("decided"), counts the
+         * request (here there is none: the broker stopped between). */
+        { "{" TS "\"from\":\"mail\",\"to\":\"printer\",\"kind\":\"invoke\",\"op\":\"exec\","
+          "\"object\":\"/usr/bin/lpr\",\"args\":[],\"decision\":\"learn\",\"rule\":\"default\","
+          "\"phase\":\"decided\"}",
+          0 },
 };
 
 static json_t *rec_of(const char *fmt, int i) {

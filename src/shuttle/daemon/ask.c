@@ -14,9 +14,14 @@
  * BROKER_ASKS_MAX in all.  A caller that hangs up loses its pending asks
  * (audited).  `ask allow --for D` leaves a grant here: the same request
  * (from, kind, to, object) decided by an ask rule is allowed without
- * asking until it expires.  Grants are kept in memory: they survive policy
- * reloads (they answer asks only, so a reload that takes the ask rule away
- * takes them out of use) and not a restart of the broker. */
+ * asking until it expires.  Grants survive policy reloads (they answer
+ * asks only, so a reload that takes the ask rule away takes them out of
+ * use) and a restart of the broker: each has a record under
+ * <state>/grants/ (grants.c), written before the request it answers goes
+ * on, removed when it expires, and read back at start (ask_grant_restore())
+ * only for the very container it was given to (re-adopted: the same name,
+ * pid and start time) and only if it has not expired meanwhile (the wall
+ * clock). */
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,8 +68,11 @@ typedef struct AskGrant {
         time_t until;
         uid_t uid;
         pid_t pid;
+        json_t *container;     /* the container it was given to, as its record names it */
         struct AskGrant *next;
 } AskGrant;
+
+#define ASK_GRANT_VERSION 1
 
 static const char *const how_names[_ASK_HOW_MAX] = {
         [ASK_ONCE] = "once", [ASK_FOR] = "for", [ASK_ALWAYS] = "always", [ASK_DENY] = "deny",
@@ -97,6 +105,7 @@ static void grant_free(AskGrant *g) {
         free(g->to);
         free(g->kind);
         free(g->object);
+        json_decref(g->container);
         free(g);
 }
 
@@ -326,6 +335,7 @@ void ask_tick(Broker *b, uint64_t now_usec) {
                         continue;
                 }
                 *i = g->next;
+                grant_remove(b, GRANT_ASK, g->id);
                 broker_audit_event(b, &(AuditEvent){
                                               .from = container_find(b, g->from),
                                               .to = g->to,
@@ -360,6 +370,7 @@ void ask_container_gone(Broker *b, Container *c) {
 void ask_drop_all(Broker *b) {
         while (b->asks)
                 ask_drop(b, b->asks, "broker stopped while asking");
+        /* Their records stay: the next broker restores them. */
         while (b->ask_grants) {
                 AskGrant *g = b->ask_grants;
                 b->ask_grants = g->next;
@@ -403,6 +414,7 @@ oom:
 
 static int grant_add(Broker *b, const Ask *a, const ControlConn *cc, uint64_t for_usec, uint64_t *ret_id) {
         AskGrant *g = calloc(1, sizeof(*g));
+        int k;
 
         if (!g)
                 return -ENOMEM;
@@ -418,9 +430,105 @@ static int grant_add(Broker *b, const Ask *a, const ControlConn *cc, uint64_t fo
         g->until = time(NULL) + (time_t) (for_usec / 1000000);
         g->uid = cc->peer_uid;
         g->pid = cc->peer_pid;
+        g->container = grant_container_json(a->from);
+        if (!g->container) {
+                grant_free(g);
+                return -ENOMEM;
+        }
+        /* On disk before the request goes on: a grant a restarted broker
+         * would not know is not given. */
+        k = grant_save(b, GRANT_ASK, g->id,
+                       json_pack("{s:i, s:I, s:s, s:s?, s:s, s:s, s:I, s:I, s:I, s:O}", "version",
+                                 ASK_GRANT_VERSION, "id", (json_int_t) g->id, "from", g->from, "to", g->to,
+                                 "kind", g->kind, "object", g->object, "until", (json_int_t) g->until, "by_uid",
+                                 (json_int_t) g->uid, "by_pid", (json_int_t) g->pid, "container", g->container));
+        if (k < 0) {
+                grant_free(g);
+                return k;
+        }
         g->next = b->ask_grants;
         b->ask_grants = g;
         *ret_id = g->id;
+        return 0;
+}
+
+/* A grant's record, read back at start (grants.c): restored, or audited
+ * as gone (and then a negative errno: the record is removed). */
+int ask_grant_restore(Broker *b, uint64_t id, const json_t *o) {
+        const char *from = json_string_value(json_object_get(o, "from"));
+        const char *to = json_string_value(json_object_get(o, "to"));
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        const char *object = json_string_value(json_object_get(o, "object"));
+        json_t *until = json_object_get(o, "until"), *version = json_object_get(o, "version");
+        json_t *idj = json_object_get(o, "id"), *cj = json_object_get(o, "container");
+        json_t *uid = json_object_get(o, "by_uid"), *pid = json_object_get(o, "by_pid");
+        json_t *toj = json_object_get(o, "to");
+        const char *why = NULL;
+        Container *c = NULL;
+        AskGrant *g;
+
+        if (!json_is_integer(version) || json_integer_value(version) != ASK_GRANT_VERSION || !json_is_integer(idj) ||
+            (uint64_t) json_integer_value(idj) != id || !from || (toj && !json_is_null(toj) && !to) ||
+            !kind || !object || !json_is_integer(until) || !json_is_object(cj) || !json_is_integer(uid) ||
+            !json_is_integer(pid))
+                why = "its record in the state directory is unreadable";
+        else if ((time_t) json_integer_value(until) < time(NULL))
+                why = "ask grant expired while the broker was down";
+        else if (!(c = grant_container_find(b, cj)) || !streq(c->qname, from)) {
+                c = NULL;
+                why = "the container it was given to stopped while the broker was down";
+        }
+        if (why) {
+                /* A container that is gone is named as the record names it. */
+                Container ghost = {
+                        .name = (char *) (json_string_value(json_object_get(cj, "name")) ?: "-"),
+                        .group = (char *) json_string_value(json_object_get(cj, "group")),
+                };
+
+                broker_audit_event(b, &(AuditEvent){
+                                              .from = c ?: &ghost,
+                                              .to = to,
+                                              .kind = kind ?: "-",
+                                              .op = "ask-grant",
+                                              .object = object ?: "-",
+                                              .allow = false,
+                                              .rule = "-",
+                                              .reason = why,
+                                              .extra = json_pack("{s:I, s:s?}", "ask_grant", (json_int_t) id,
+                                                                 "granted_to", from),
+                                      });
+                return -ENOENT;
+        }
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        g->id = id;
+        g->from = strdup(from);
+        g->to = to ? strdup(to) : NULL;
+        g->kind = strdup(kind);
+        g->object = strdup(object);
+        g->container = json_deep_copy(cj);
+        if (!g->from || (to && !g->to) || !g->kind || !g->object || !g->container) {
+                grant_free(g);
+                return -ENOMEM;
+        }
+        g->until = (time_t) json_integer_value(until);
+        g->uid = (uid_t) json_integer_value(uid);
+        g->pid = (pid_t) json_integer_value(pid);
+        g->next = b->ask_grants;
+        b->ask_grants = g;
+        broker_audit_event(b, &(AuditEvent){
+                                      .from = c,
+                                      .to = g->to,
+                                      .kind = g->kind,
+                                      .op = "ask-grant",
+                                      .object = g->object,
+                                      .allow = true,
+                                      .rule = "-",
+                                      .reason = "restored after a broker restart",
+                                      .extra = json_pack("{s:I, s:I}", "ask_grant", (json_int_t) id, "until",
+                                                         (json_int_t) g->until),
+                              });
         return 0;
 }
 

@@ -2,8 +2,10 @@
 /* Group commit of the audit log (`--audit-sync sync`): the loop writes
  * records as before, a thread of its own fdatasync()s them, and what an
  * allowed request does for its caller waits until its record is on disk:
- * its reply (with the descriptor it passes) and, for a proxied connection,
- * its relay.  The loop never waits: it hands the thread the log's
+ * its reply (with the descriptor it passes), for a proxied connection, its
+ * relay, and for a request that acts (an invocation, a transfer, a
+ * signal), the act itself (pipeline.c: carried out once the record of its
+ * decision is on disk; refused if the sync fails).  The loop never waits: it hands the thread the log's
  * descriptor and the last seq written, and goes on; records written
  * meanwhile make the next batch, so the batches grow with the load (one
  * fdatasync() per batch, however many records it holds).  When the thread
@@ -46,6 +48,8 @@ struct AuditSyncer {
         uint64_t delay_usec;    /* SHUTTLED_TEST_AUDIT_SYNC_DELAY_MS: before each fdatasync */
         char *synced_file;      /* SHUTTLED_TEST_AUDIT_SYNCED_FILE: the synced seq, written
                                  * before what waited for it goes on */
+        char *fail_file;        /* SHUTTLED_TEST_AUDIT_SYNC_FAIL_FILE: while it exists, each
+                                 * sync fails with EIO instead of calling fdatasync() */
 };
 
 static void *syncer_main(void *p) {
@@ -69,7 +73,9 @@ static void *syncer_main(void *p) {
                         (void) nanosleep(&(struct timespec){ .tv_sec = (time_t) (s->delay_usec / 1000000u),
                                                              .tv_nsec = (long) (s->delay_usec % 1000000u) * 1000 },
                                          NULL);
-                if (fdatasync(fd) < 0)
+                if (s->fail_file && access(s->fail_file, F_OK) >= 0)
+                        r = -EIO;
+                else if (fdatasync(fd) < 0)
                         r = -errno;
                 close(fd);
 
@@ -107,11 +113,18 @@ int audit_syncer_start(Broker *b) {
                 free(s);
                 return -ENOMEM;
         }
+        e = secure_getenv("SHUTTLED_TEST_AUDIT_SYNC_FAIL_FILE");
+        if (e && !(s->fail_file = strdup(e))) {
+                free(s->synced_file);
+                free(s);
+                return -ENOMEM;
+        }
         s->src = (Source){ .type = SRC_AUDIT_SYNC, .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
         if (s->src.fd < 0 || broker_watch(b, &s->src, EPOLLIN) < 0) {
                 r = -errno;
                 safe_close(s->src.fd);
                 free(s->synced_file);
+                free(s->fail_file);
                 free(s);
                 return r;
         }
@@ -119,6 +132,7 @@ int audit_syncer_start(Broker *b) {
         if (r < 0) {
                 broker_unwatch(b, &s->src);
                 free(s->synced_file);
+                free(s->fail_file);
                 free(s);
                 return r;
         }
@@ -139,6 +153,7 @@ void audit_syncer_stop(Broker *b) {
         safe_close(s->fd);
         broker_unwatch(b, &s->src);
         free(s->synced_file);
+        free(s->fail_file);
         free(s);
         b->syncer = NULL;
         /* audit_log_close() syncs what is left. */
@@ -190,6 +205,9 @@ void audit_syncer_event(Broker *b) {
                  * once: a failing disk must not make the loop spin). */
                 log_warning_errno(error, "Failed to sync the audit log: %m");
                 s->retry_usec = clock_usec(CLOCK_MONOTONIC) + AUDIT_SYNC_RETRY_USEC;
+                /* ... but what would act before its record is on disk is
+                 * refused now (pipeline.c). */
+                pipeline_release_pending(b, error);
                 return;
         }
         audit_log_sync_done(b->audit, done);
@@ -200,6 +218,7 @@ void audit_syncer_event(Broker *b) {
                 if (fd >= 0)
                         (void) loop_write(fd, buf, strlen(buf));
         }
+        pipeline_release_pending(b, 0);
         pipeline_release_held(b);
         ipc_release_held(b);
 }

@@ -150,6 +150,10 @@ typedef struct OutFrame {
 /* A client waits for one answer at a time, so it can owe at most a reply
  * and an EXIT event (and a farewell); more means it is not reading. */
 #define BROKER_CLIENT_QUEUE_MAX 4u
+/* Requests of one connection decided and waiting for their record to be
+ * on disk before they are carried out (--audit-sync sync): more are
+ * refused ("too many requests waiting for the audit log"). */
+#define BROKER_CLIENT_PENDING_MAX 16u
 
 typedef struct Client {
         Source src;
@@ -162,6 +166,8 @@ typedef struct Client {
         unsigned n_out;
         struct Invocation *invocation; /* running on this connection, or NULL */
         bool held;                     /* a frame waits for the audit log (on b->held_clients) */
+        unsigned n_pending;            /* requests waiting to be carried out until the record of
+                                        * their decision is on disk (pipeline.c) */
         struct Client *held_next;
         struct Client *next;
 } Client;
@@ -370,6 +376,7 @@ struct Broker {
         RefusalBudget refusals;
         struct AuditSyncer *syncer; /* --audit-sync sync: the group commit (audit-sync.c); NULL: batch */
         Client *held_clients;       /* with a reply waiting for the audit log */
+        struct Pending *pending;    /* decided, carried out once their record is on disk (pipeline.c) */
         struct Reloader *reloader;
         char *notify_socket;    /* BrokerOptions.notify_socket */
         bool notify_reloading;  /* RELOADING=1 said, READY=1 not yet */
@@ -513,12 +520,19 @@ int64_t transfer_rule_until(const PolicyDecision *d);
 typedef enum GrantKind {
         GRANT_TRANSFER,
         GRANT_DEPEND,
+        GRANT_ASK,      /* `ask allow --for` (ask.c) */
 } GrantKind;
 /* Writes (replaces) the record of grant id of kind; o's reference is
  * taken.  A negative errno if it could not be written: the grant is then
  * not made (a grant the broker would forget in a crash is not given). */
 int grant_save(Broker *b, GrantKind kind, uint64_t id, json_t *o);
 void grant_remove(Broker *b, GrantKind kind, uint64_t id);
+/* The `limit: {uses: N}` counts (b->limits with used > 0), written whole to
+ * <state>/uses.json (temporary file, fsync, rename) each time one grows,
+ * before the request it counts is carried out: a restarted broker goes on
+ * counting where its predecessor was (a restart is no way around a limit).
+ * A negative errno if it could not be written. */
+int limits_save(Broker *b);
 /* A container as a record names it: name, group, pid and the pid's start
  * time (a later process with the same pid or a new container with the
  * same name is not it). */

@@ -122,7 +122,7 @@ void broker_audit_event(Broker *b, const AuditEvent *e) {
         json_decref(extra);
 }
 
-static LimitState *limit_get(Broker *b, const char *rule, const char *from) {
+LimitState *broker_limit_get(Broker *b, const char *rule, const char *from) {
         LimitState *l;
 
         for (l = b->limits; l; l = l->next)
@@ -155,7 +155,7 @@ const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDe
         *ret_limit = NULL;
         if (!lim->rate_count && !lim->max_open && !lim->uses)
                 return NULL;
-        l = limit_get(b, d->rule_id, from->qname);
+        l = broker_limit_get(b, d->rule_id, from->qname);
         if (!l)
                 return "out of memory";
         /* Spent: said as such (reason used-up), before any token is taken. */
@@ -183,10 +183,22 @@ const char *broker_limits_admit(Broker *b, const Container *from, const PolicyDe
                          (unsigned long long) lim->max_open);
                 return why;
         }
+        if (lim->uses) {
+                /* On disk before the request is carried out: a restarted
+                 * broker counts on from here (grants.c). */
+                int r;
+
+                l->used++;
+                r = limits_save(b);
+                if (r < 0) {
+                        l->used--;
+                        snprintf(why, size, "cannot record the use of rule '%s' in the state directory: %s",
+                                 d->rule_id, strerror(-r));
+                        return why;
+                }
+        }
         if (lim->rate_count)
                 l->tokens -= 1;
-        if (lim->uses)
-                l->used++;
         if (lim->max_open)
                 *ret_limit = l;
         return NULL;
@@ -825,6 +837,7 @@ Broker *broker_free(Broker *b) {
          * transfers. */
         invoke_drop_all(b);
         transfer_drop_all(b);
+        pipeline_drop_pending(b);
         ask_drop_all(b);
         depend_drop_all(b);
         while (b->relays) {

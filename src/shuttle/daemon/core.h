@@ -42,6 +42,12 @@ void pipeline_control_event(Broker *b, ControlConn *cc);
 void pipeline_proxy_connect(Broker *b, Proxy *p, int fd);
 /* pipeline.c: sends the replies whose audit records are now on disk. */
 void pipeline_release_held(Broker *b);
+/* --audit-sync sync: the requests whose decision's record is now on disk
+ * are carried out (error 0), or, the sync having failed with error, those
+ * whose record is not are refused. */
+void pipeline_release_pending(Broker *b, int error);
+/* The broker stops: what waits to be carried out is not (audited). */
+void pipeline_drop_pending(Broker *b);
 
 /* audit-sync.c: the group commit of --audit-sync sync, with a thread that
  * fdatasync()s the batches.  start/stop with the broker; kick at the end of
@@ -140,6 +146,13 @@ void apps_remove_dir(const char *dir);
  * what is left of it, audited.  The ids of new grants come after every
  * id found. */
 void grants_restore(Broker *b);
+/* grants.c: the uses counts of a previous broker, back in b->limits. */
+void limits_restore(Broker *b);
+/* broker.c: the use of rule by the container named from (made if new). */
+LimitState *broker_limit_get(Broker *b, const char *rule, const char *from);
+/* ask.c: an `ask allow --for` grant's record read back at start
+ * (grants.c); negative: the record is removed. */
+int ask_grant_restore(Broker *b, uint64_t id, const json_t *o);
 /* One record (o; NULL if it could not be read or parsed): 0 if restored
  * to the books, else torn down (what could be found) and audited. */
 int transfer_restore(Broker *b, uint64_t id, const json_t *o);

@@ -37,6 +37,7 @@
 static const char *const kind_prefix[] = {
         [GRANT_TRANSFER] = "xfer-",
         [GRANT_DEPEND] = "depend-",
+        [GRANT_ASK] = "ask-",
 };
 
 /* <state>/grants/, made if asked: a directory only root may enter (the
@@ -77,7 +78,7 @@ int grant_save(Broker *b, GrantKind kind, uint64_t id, json_t *o) {
         }
         r = json_dumpfd(o, fd, JSON_COMPACT);
         json_decref(o);
-        if (r < 0 || close(TAKE_FD(fd)) < 0) {
+        if (r < 0 || fsync(fd) < 0 || close(TAKE_FD(fd)) < 0) {
                 (void) unlinkat(dir, tmp, 0);
                 return -EIO;
         }
@@ -211,10 +212,14 @@ void grants_restore(Broker *b) {
                  * and `shuttlectl transfer` name grants by them. */
                 if (kind == GRANT_TRANSFER)
                         b->next_xfer_id = MAX(b->next_xfer_id, id);
-                else
+                else if (kind == GRANT_DEPEND)
                         b->next_depend_id = MAX(b->next_depend_id, id);
+                else
+                        b->next_ask_grant_id = MAX(b->next_ask_grant_id, id);
                 o = load_record(dir, names[i]);
-                r = kind == GRANT_TRANSFER ? transfer_restore(b, id, o) : depend_restore(b, id, o);
+                r = kind == GRANT_TRANSFER ? transfer_restore(b, id, o)
+                  : kind == GRANT_DEPEND   ? depend_restore(b, id, o)
+                                           : ask_grant_restore(b, id, o);
                 json_decref(o);
                 if (r < 0)
                         (void) unlinkat(dir, names[i], 0);
@@ -223,4 +228,106 @@ void grants_restore(Broker *b) {
                 free(names[i]);
         free(names);
         transfer_sweep_unrecorded(b);
+        limits_restore(b);
+}
+
+/* ---- uses counts -------------------------------------------------------- */
+
+#define USES_FILE "uses.json"
+#define USES_TMP "uses.json.tmp"
+#define USES_VERSION 1
+/* Per (rule, container): a rule id and a name, and a number. */
+#define USES_FILE_MAX (4 * 1024 * 1024)
+
+int limits_save(Broker *b) {
+        _cleanup_close_ int state = -1, fd = -1;
+        json_t *o, *list;
+        int r;
+
+        list = json_array();
+        o = json_pack("{s:i, s:o}", "version", USES_VERSION, "uses", list);
+        if (!o)
+                return -ENOMEM;
+        for (LimitState *l = b->limits; l; l = l->next) {
+                if (l->used == 0)
+                        continue;
+                if (json_array_append_new(list, json_pack("{s:s, s:s, s:I}", "rule", l->rule, "from", l->from,
+                                                          "used", (json_int_t) l->used)) < 0) {
+                        json_decref(o);
+                        return -ENOMEM;
+                }
+        }
+        state = open(b->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (state < 0) {
+                json_decref(o);
+                return -errno;
+        }
+        fd = openat(state, USES_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                json_decref(o);
+                return -errno;
+        }
+        r = json_dumpfd(o, fd, JSON_COMPACT);
+        json_decref(o);
+        if (r < 0 || fsync(fd) < 0 || close(TAKE_FD(fd)) < 0) {
+                (void) unlinkat(state, USES_TMP, 0);
+                return -EIO;
+        }
+        if (renameat(state, USES_TMP, state, USES_FILE) < 0) {
+                r = -errno;
+                (void) unlinkat(state, USES_TMP, 0);
+                return r;
+        }
+        return 0;
+}
+
+/* The counts of a previous broker, added to the books.  A file that cannot
+ * be read is not a reason to count from zero: it is kept aside for the
+ * operator and said so (the broker goes on, counting anew). */
+void limits_restore(Broker *b) {
+        _cleanup_close_ int state = -1, fd = -1;
+        json_t *o, *list, *e;
+        struct stat st;
+        size_t i;
+
+        state = open(b->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (state < 0)
+                return;
+        (void) unlinkat(state, USES_TMP, 0);
+        fd = openat(state, USES_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        log_warning_errno(-errno, "Cannot open '%s/" USES_FILE "': the uses counts of a previous "
+                                                  "broker are not restored: %m", b->state_dir);
+                return;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > USES_FILE_MAX)
+                o = NULL;
+        else
+                o = json_loadfd(fd, JSON_REJECT_DUPLICATES, NULL);
+        list = json_object_get(o, "uses");
+        if (!json_is_object(o) || !json_is_integer(json_object_get(o, "version")) ||
+            json_integer_value(json_object_get(o, "version")) != USES_VERSION || !json_is_array(list)) {
+                log_error("'%s/" USES_FILE "' is not a uses count file of version %d: the counts of rules with "
+                          "'limit: {uses: N}' start anew (the file is kept as " USES_FILE ".bad)",
+                          b->state_dir, USES_VERSION);
+                (void) renameat(state, USES_FILE, state, USES_FILE ".bad");
+                json_decref(o);
+                return;
+        }
+        json_array_foreach(list, i, e) {
+                const char *rule = json_string_value(json_object_get(e, "rule"));
+                const char *from = json_string_value(json_object_get(e, "from"));
+                json_t *used = json_object_get(e, "used");
+                LimitState *l;
+
+                if (!rule || !from || !json_is_integer(used) || json_integer_value(used) <= 0) {
+                        log_warning("'%s/" USES_FILE "': entry %zu is malformed, skipped", b->state_dir, i);
+                        continue;
+                }
+                l = broker_limit_get(b, rule, from);
+                if (l)
+                        l->used = MAX(l->used, (uint64_t) json_integer_value(used));
+        }
+        json_decref(o);
 }

@@ -488,6 +488,7 @@ const MediatorOps invoke_ops = {
         .kind = "invoke",
         .op = "exec",
         .denied_errno = EACCES,
+        .acts = true,
         .build = invoke_build,
         .carry_out = invoke_carry_out,
         /* No undo: an answer that cannot be delivered means the caller's

@@ -17,7 +17,10 @@
  *                                       enforced; broker_limits_admit())
  *   5. carry out an allowed request    (MediatorOps.carry_out)
  *   6. audit: one record per decided request, with the deciding rule, and
- *      with the outcome: an error after an allow is on record too
+ *      with the outcome: an error after an allow is on record too.  With
+ *      --audit-sync sync, a request whose carry_out acts (MediatorOps.acts)
+ *      has two: its decision ("phase": "decided"), on disk before step 5,
+ *      and its outcome ("decided": that record's seq) after it
  *   7. reply                           (pipeline; MediatorOps.undo if the
  *                                       answer cannot be delivered)
  *
@@ -77,6 +80,9 @@ typedef struct Request {
         /* Set by the pipeline when it allows: the grant's max_open count,
          * for carry_out to raise while what it opens lives (NULL: none). */
         LimitState *limit;
+        /* Carried out after the record of its decision (this seq) was on
+         * disk: the outcome's record names it (0: one record). */
+        uint64_t decided_seq;
 
         /* Set by build or carry_out. */
         char why[REQUEST_WHY_MAX]; /* a refusal or failure other than the policy's */
@@ -98,6 +104,12 @@ typedef struct MediatorOps {
         uint16_t type;            /* SHUTTLE_MSG_* it handles */
         const char *kind, *op;    /* the audit record's, unless build says otherwise */
         int denied_errno;         /* the answer to a denied request: EACCES (signals: EPERM) */
+        /* carry_out acts beyond the answer it prepares (starts a program,
+         * mounts, sends a signal).  With --audit-sync sync such a request,
+         * once allowed, is carried out only when a record of its decision
+         * is on disk (pipeline.c); what only the answer hands over (a
+         * descriptor) waits with the answer instead. */
+        bool acts;
         /* Fills r->policy (kind, to, object, …) and the record's names from
          * r->msg.  Returns 0 (decide), REQUEST_UNDECIDED, or a negative
          * errno: refused before the policy is asked (r->why says why; the

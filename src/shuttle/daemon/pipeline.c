@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "shuttle/audit/audit.h"
 #include "shuttle/daemon/core.h"
 #include "shuttle/host/control.h"
 #include "shuttle/daemon/mediator.h"
@@ -44,6 +45,8 @@ static void client_free(void *p) {
         free(cl);
 }
 
+static void pending_client_gone(Broker *b, Client *cl);
+
 static void client_drop(Broker *b, Client *cl) {
         if (cl->src.dead)
                 return;
@@ -56,6 +59,7 @@ static void client_drop(Broker *b, Client *cl) {
                         }
         cl->held = false;
         ask_client_gone(b, cl);
+        pending_client_gone(b, cl);
         broker_unwatch(b, &cl->src);
         if (cl->container)
                 cl->container->n_clients--;
@@ -298,11 +302,18 @@ json_t *request_extra(Request *r) {
 /* The one record of a decided request: the deciding rule (with where it
  * is written), and the outcome, so that a failure after an allow is on
  * record as such. */
-static void audit_request(Request *r, int status) {
+static void audit_request(Request *r, int status, bool decision) {
         bool allow = status >= 0;
         json_t *extra = r->extra;
 
         r->extra = NULL;
+        /* Sync mode, a request that acts: the record of its decision, on
+         * disk before it is carried out, and that of its outcome, which
+         * names it (docs/AUDIT.md). */
+        if (decision && (extra || (extra = json_object())))
+                json_object_set_new(extra, "phase", json_string("decided"));
+        if (r->decided_seq && (extra || (extra = json_object())))
+                json_object_set_new(extra, "decided", json_integer((json_int_t) r->decided_seq));
         if (r->d.rule_file && (extra || (extra = json_object()))) {
                 json_object_set_new(extra, "rule_file", json_string(r->d.rule_file));
                 json_object_set_new(extra, "rule_line", json_integer(r->d.rule_line));
@@ -404,10 +415,190 @@ static bool learn_adjust(Request *r) {
         return true;
 }
 
-/* Identify (done: r->from is the channel's), build, decide with the
- * limits, carry out, audit, reply: for every request on every socket. */
+/* ---- carried out once the decision is on disk ---------------------------
+ * --audit-sync sync: what an allowed request does beyond its answer (an
+ * invoked program starting, a transfer's mount, a signal) must not happen
+ * before the log says so, or a crash could leave an action with no record.
+ * So such a request (MediatorOps.acts), once decided, has a record of its
+ * decision written ("phase": "decided") and is parked here, like an ask:
+ * its frame re-encoded, its descriptors, and its decision (with a
+ * reference to the policy whose strings it points to).  When the sync
+ * thread says that record is on disk, the request goes through the
+ * pipeline again: built again (the target may have gone meanwhile), not
+ * decided again (it was, and its limits counted), carried out, and its
+ * outcome recorded ("decided": the decision's seq) and answered.  If the
+ * sync fails, it is refused instead ("the audit log could not be synced"):
+ * in sync mode nothing is done that the log may not hold.  The loop never
+ * waits for the disk: everyone else is served meanwhile. */
+
+typedef struct Pending {
+        Container *from;
+        Client *client;
+        char *kind, *op, *to, *object; /* for the record of a request dropped unanswered */
+        void *frame;
+        size_t frame_len;
+        int fds[SHUTTLE_FDS_MAX];
+        size_t n_fds;
+        Policy *policy;         /* d's strings are its */
+        PolicyDecision d;
+        bool learned;
+        LimitState *limit;
+        uint64_t seq;           /* the decision's record */
+        int error;              /* refused instead: why (negative errno) */
+        struct Pending *next;
+} Pending;
+
+static void pending_free(Pending *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_fds; i++)
+                safe_close(p->fds[i]);
+        policy_unref(p->policy);
+        free(p->kind);
+        free(p->op);
+        free(p->to);
+        free(p->object);
+        free(p->frame);
+        free(p);
+}
+
+static void pending_unlink(Broker *b, Pending *p) {
+        for (Pending **i = &b->pending; *i; i = &(*i)->next)
+                if (*i == p) {
+                        *i = p->next;
+                        break;
+                }
+        p->next = NULL;
+        p->client->n_pending--;
+}
+
+/* Writes the record of r's decision and parks r until it is on disk: 1,
+ * or a negative errno with r->why (then it is refused). */
+static int pending_park(Broker *b, Request *r, const Policy *policy) {
+        char buf[SHUTTLE_FRAME_MAX];
+        size_t len = 0;
+        uint64_t before;
+        Pending *p;
+
+        if (r->client->n_pending >= BROKER_CLIENT_PENDING_MAX) {
+                snprintf(r->why, sizeof(r->why), "too many requests waiting for the audit log");
+                return -EBUSY;
+        }
+        if (shuttle_msg_encode(r->msg, buf, sizeof(buf), &len, NULL) < 0) {
+                snprintf(r->why, sizeof(r->why), "request could not be kept until its record is on disk");
+                return -EINVAL;
+        }
+        p = calloc(1, sizeof(*p));
+        if (!p || !(p->frame = malloc(len)) || !(p->kind = strdup(r->kind)) || !(p->op = strdup(r->op)) ||
+            !(p->object = strdup(r->object)) || (r->to && !(p->to = strdup(r->to)))) {
+                pending_free(p);
+                snprintf(r->why, sizeof(r->why), "out of memory");
+                return -ENOMEM;
+        }
+        /* The record first: if it cannot be written, nothing is done. */
+        before = audit_log_get_seq(b->audit);
+        audit_request(r, 0, true);
+        p->seq = audit_log_get_seq(b->audit);
+        if (p->seq == before) {
+                pending_free(p);
+                snprintf(r->why, sizeof(r->why), "the audit record could not be written");
+                return -EIO;
+        }
+        memcpy(p->frame, buf, len);
+        p->frame_len = len;
+        p->from = r->from;
+        p->client = r->client;
+        p->policy = policy ? policy_ref((Policy *) policy) : NULL;
+        p->d = r->d;
+        p->learned = r->learned;
+        p->limit = r->limit;
+        /* The descriptors are the request's: kept while it waits. */
+        for (size_t i = 0; i < r->n_fds && i < SHUTTLE_FDS_MAX; i++) {
+                p->fds[i] = r->fds[i];
+                r->fds[i] = -1;
+        }
+        p->n_fds = MIN(r->n_fds, (size_t) SHUTTLE_FDS_MAX);
+        p->next = b->pending;
+        b->pending = p;
+        r->client->n_pending++;
+        return 1;
+}
+
 static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Client *cl, const ShuttleMsg *m,
-                         int *fds, size_t n_fds, const AskAnswer *answer) {
+                         int *fds, size_t n_fds, const AskAnswer *answer, const Pending *parked);
+
+/* p's record is on disk (or its sync failed: p->error): through the
+ * pipeline again; p is freed. */
+static void pending_resume(Broker *b, Pending *p) {
+        const MediatorOps *ops;
+        ShuttleMsg m;
+
+        pending_unlink(b, p);
+        if (shuttle_msg_decode(p->frame, p->frame_len, p->n_fds, SHUTTLE_DECODE_REQUEST, &m, NULL) < 0 ||
+            !(ops = pipeline_ops_for(m.type))) {
+                log_warning("A request of '%s' could not be decoded again after its record was synced",
+                            p->from->qname);
+                pending_free(p);
+                return;
+        }
+        pipeline_run(b, ops, p->from, p->client, &m, p->fds, p->n_fds, NULL, p);
+        pending_free(p);
+}
+
+/* Dropped unanswered (the caller went away, the broker stops): the
+ * outcome's record says it was not carried out. */
+static void pending_drop(Broker *b, Pending *p, const char *why) {
+        pending_unlink(b, p);
+        broker_audit_event(b, &(AuditEvent){
+                                      .from = p->from,
+                                      .to = p->to,
+                                      .kind = p->kind,
+                                      .op = p->op,
+                                      .object = p->object,
+                                      .allow = false,
+                                      .rule = p->d.rule_id ?: "-",
+                                      .reason = why,
+                                      .extra = json_pack("{s:I}", "decided", (json_int_t) p->seq),
+                              });
+        pending_free(p);
+}
+
+void pipeline_release_pending(Broker *b, int error) {
+        for (Pending *p = b->pending, *next; p; p = next) {
+                next = p->next;
+                if (broker_audit_durable(b, p->seq))
+                        p->error = 0;
+                else if (error < 0)
+                        p->error = error;
+                else
+                        continue;
+                pending_resume(b, p);
+                /* The pipeline may have dropped a client, and others'
+                 * requests with it: start over. */
+                next = b->pending;
+        }
+}
+
+static void pending_client_gone(Broker *b, Client *cl) {
+        for (Pending *p = b->pending, *next; p; p = next) {
+                next = p->next;
+                if (p->client == cl)
+                        pending_drop(b, p, "caller went away before its record was on disk");
+        }
+}
+
+void pipeline_drop_pending(Broker *b) {
+        while (b->pending)
+                pending_drop(b, b->pending, "broker stopped before its record was on disk");
+}
+
+/* Identify (done: r->from is the channel's), build, decide with the
+ * limits, carry out, audit, reply: for every request on every socket.
+ * parked: a request decided before, whose decision's record is now on
+ * disk (or could not be put there): built again and carried out (or
+ * refused), not decided again. */
+static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Client *cl, const ShuttleMsg *m,
+                         int *fds, size_t n_fds, const AskAnswer *answer, const Pending *parked) {
         Request req, *r = &req;
         uint64_t durable_seq = 0;
         bool decided = false;
@@ -428,7 +619,35 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
         r->policy.now = time(NULL);
 
         status = ops->build(r);
-        if (status < 0) {
+        if (parked) {
+                /* Its decision is on record: the outcome follows it. */
+                decided = true;
+                r->decided_seq = parked->seq;
+                r->d = parked->d;
+                r->learned = parked->learned;
+                r->d.audited = true;
+                if (status == REQUEST_UNDECIDED) {
+                        /* What it named is gone (a pid that exited). */
+                        snprintf(r->why, sizeof(r->why), "gone before the record of the decision was on disk");
+                        status = -ESRCH;
+                } else if (status >= 0 && parked->error < 0) {
+                        snprintf(r->why, sizeof(r->why), "the audit log could not be synced: %s",
+                                 strerror(-parked->error));
+                        status = -EIO;
+                } else if (status >= 0 && parked->limit && parked->limit->open >= r->d.limits.max_open) {
+                        /* Admitted when decided, but others of the rule
+                         * were carried out meanwhile: max_open counts what
+                         * is open now. */
+                        snprintf(r->why, sizeof(r->why), "max_open of rule '%s' reached (%llu open)", r->d.rule_id,
+                                 (unsigned long long) r->d.limits.max_open);
+                        status = -ops->denied_errno;
+                } else if (status >= 0) {
+                        r->limit = parked->limit;
+                        status = ops->carry_out(r);
+                        if (status < 0 && !r->why[0])
+                                snprintf(r->why, sizeof(r->why), "%s", strerror(-status));
+                }
+        } else if (status < 0) {
                 /* Refused before the policy is asked: still on record. */
                 r->d = (PolicyDecision){ .verdict = POLICY_DENY, .rule_id = r->d.rule_id ?: "-",
                                          .reason = r->why[0] ? r->why : "refused", .audited = true };
@@ -478,7 +697,17 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                                 r->d.audited = true;
                         }
                 }
-                if (r->d.verdict == POLICY_ALLOW) {
+                if (r->d.verdict == POLICY_ALLOW && ops->acts && r->d.audited && b->syncer && cl) {
+                        /* Carried out once its decision is on disk. */
+                        status = pending_park(b, r, policy);
+                        if (status > 0) {
+                                json_decref(r->extra);
+                                r->extra = NULL;
+                                if (ops->done)
+                                        ops->done(r);
+                                return;
+                        }
+                } else if (r->d.verdict == POLICY_ALLOW) {
                         status = ops->carry_out(r);
                         if (status < 0 && !r->why[0])
                                 snprintf(r->why, sizeof(r->why), "%s", strerror(-status));
@@ -486,10 +715,11 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                         status = -ops->denied_errno;
         }
         if (decided && (r->d.audited || status < 0)) {
-                audit_request(r, status);
+                audit_request(r, status, false);
                 /* Group commit: what the caller is given waits for its
-                 * record to be on disk. */
-                if (status >= 0)
+                 * record to be on disk (a request carried out after its
+                 * decision's record was: that one is). */
+                if (status >= 0 && !parked)
                         durable_seq = broker_audit_hold_seq(b);
         }
         json_decref(r->extra);
@@ -512,7 +742,7 @@ static void handle_message(Broker *b, Client *cl, const ShuttleMsg *m, int *fds,
                 (void) client_reply(b, cl, m->id, -EOPNOTSUPP, "not supported by this broker");
                 return;
         }
-        pipeline_run(b, ops, cl->container, cl, m, fds, n_fds, NULL);
+        pipeline_run(b, ops, cl->container, cl, m, fds, n_fds, NULL, NULL);
 }
 
 /* A parked request (ask.c), answered: decoded again from the frame it came
@@ -531,7 +761,7 @@ void pipeline_resume(Broker *b, Container *from, Client *cl, const void *frame, 
         }
         ops = pipeline_ops_for(m.type);
         if (ops)
-                pipeline_run(b, ops, from, cl, &m, fds, n_fds, a);
+                pipeline_run(b, ops, from, cl, &m, fds, n_fds, a, NULL);
 }
 
 /* A connection on one of the importer's proxy sockets, whose peer
@@ -547,7 +777,7 @@ void pipeline_proxy_connect(Broker *b, Proxy *p, int fd) {
 
         snprintf(service, sizeof(service), "%s.%s", p->exporter, p->service);
         shuttle_msg_connect(&m, 0, service);
-        pipeline_run(b, &ipc_connect_ops, p->importer, NULL, &m, fds, 1, NULL);
+        pipeline_run(b, &ipc_connect_ops, p->importer, NULL, &m, fds, 1, NULL, NULL);
         safe_close(fds[0]);
 }
 

@@ -428,6 +428,7 @@ const MediatorOps signal_pid_ops = {
         .kind = "signal",
         .op = "kill",
         .denied_errno = EPERM,
+        .acts = true,
         .build = signal_pid_build,
         .carry_out = signal_pid_carry_out,
 };

@@ -81,6 +81,7 @@ const MediatorOps signal_ops = {
         .kind = "signal",
         .op = "kill",
         .denied_errno = EPERM,
+        .acts = true,
         .build = signal_build,
         .carry_out = signal_carry_out,
 };

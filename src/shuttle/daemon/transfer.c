@@ -107,6 +107,7 @@ const MediatorOps transfer_ops = {
         .kind = "transfer",
         .op = "open",
         .denied_errno = EACCES,
+        .acts = true,
         .build = transfer_build,
         .carry_out = transfer_carry_out,
         .undo = transfer_undo,
