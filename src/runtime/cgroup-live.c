@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A running container's cgroup, by the directories its state recorded
  * (cgroup_paths()): its limits changed all together or not at all
- * (shuttle-oci update), and what it uses read (shuttle-oci events). */
+ * (shuttle-oci update), what it uses read (shuttle-oci events), its
+ * OOM kills counted and its processes frozen or thawed. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -489,4 +490,41 @@ int cgroup_stats_paths(char *const *paths, CgroupStats *ret) {
         live_dirs_done(&l);
         *ret = st;
         return 0;
+}
+
+int cgroup_path_oom_kill_count(const char *path, uint64_t *ret) {
+        static const char *const files[] = { "memory.oom_control", "memory.events" }; /* v1, v2 */
+        _cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *text = NULL;
+                if (read_file_at(dfd, files[i], 4096, &text, NULL) >= 0)
+                        return cg_parse_keyed(text, "oom_kill", ret);
+        }
+        return -ENOENT;
+}
+
+int cgroup_freeze_path(const char *const *paths, bool freeze) {
+        bool found = false;
+
+        for (const char *const *p = paths; p && *p; p++) {
+                _cleanup_close_ int fd = open(*p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int r;
+
+                if (fd < 0)
+                        return -errno;
+                /* v1: the freezer hierarchy's directory; v2: any. */
+                if (faccessat(fd, "freezer.state", F_OK, 0) == 0)
+                        r = write_file_at(fd, "freezer.state", freeze ? "FROZEN" : "THAWED");
+                else if (faccessat(fd, "cgroup.freeze", F_OK, 0) == 0)
+                        r = write_file_at(fd, "cgroup.freeze", freeze ? "1" : "0");
+                else
+                        continue;
+                if (r < 0)
+                        return r;
+                found = true;
+        }
+        return found ? 0 : -EOPNOTSUPP;
 }

@@ -768,20 +768,6 @@ int cgroup_dir_attach_self(int dirfd) {
         return -EMEDIUMTYPE;
 }
 
-int cgroup_path_oom_kill_count(const char *path, uint64_t *ret) {
-        static const char *const files[] = { "memory.oom_control", "memory.events" }; /* v1, v2 */
-        _cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (dfd < 0)
-                return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *text = NULL;
-                if (read_file_at(dfd, files[i], 4096, &text, NULL) >= 0)
-                        return cg_parse_keyed(text, "oom_kill", ret);
-        }
-        return -ENOENT;
-}
-
 int cgroup_oom_kill_count(Cgroup *cg, uint64_t *ret) {
         return cg->version == CGROUP_V1 ? cgroup_v1_oom_kill_count(cg, ret)
                                         : cgroup_v2_oom_kill_count(cg, ret);
@@ -972,29 +958,6 @@ int cgroup_remove_path(const char *path) {
         int r = on_cgroupfs(path);
 
         return r <= 0 ? r : cgroup_remove_path_ops(&cgroup_kernel_ops, path);
-}
-
-int cgroup_freeze_path(const char *const *paths, bool freeze) {
-        bool found = false;
-
-        for (const char *const *p = paths; p && *p; p++) {
-                _cleanup_close_ int fd = open(*p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                int r;
-
-                if (fd < 0)
-                        return -errno;
-                /* v1: the freezer hierarchy's directory; v2: any. */
-                if (faccessat(fd, "freezer.state", F_OK, 0) == 0)
-                        r = write_file_at(fd, "freezer.state", freeze ? "FROZEN" : "THAWED");
-                else if (faccessat(fd, "cgroup.freeze", F_OK, 0) == 0)
-                        r = write_file_at(fd, "cgroup.freeze", freeze ? "1" : "0");
-                else
-                        continue;
-                if (r < 0)
-                        return r;
-                found = true;
-        }
-        return found ? 0 : -EOPNOTSUPP;
 }
 
 bool cgroup_enforces_devices(const Cgroup *cg) {

@@ -11,7 +11,7 @@ if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
         echo "1..0 # SKIP a static busybox is not installed (Debian package busybox-static)"
         exit 77
 fi
-plan 56
+plan 59
 
 # What a second state directory's cache holds: its entries and what an
 # unpack or a lock would leave.
