@@ -43,6 +43,7 @@ integration_tests += tests/integration/notify.sh
 integration_tests += tests/integration/audit-explain.sh
 integration_tests += tests/integration/oci-lifecycle.sh
 integration_tests += tests/integration/oci-shuttle.sh
+integration_tests += tests/integration/oci-userns.sh
 integration_tests += tests/integration/learn.sh
 integration_tests += tests/integration/broker-idle.sh
 integration_tests += tests/integration/connect-handles.sh
