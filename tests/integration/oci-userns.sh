@@ -71,7 +71,7 @@ JSON
 MAPS=', "uidMappings": [ { "containerID": 0, "hostID": 100000, "size": 65536 } ], "gidMappings": [ { "containerID": 0, "hostID": 100000, "size": 65536 } ]'
 NEW_NS='{ "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }'
 
-plan 18
+plan 20
 
 # ---- a user namespace mapping 0 -> 100000 (65536 ids) ----
 B=$T/b1
@@ -151,5 +151,13 @@ check_status "a namespace path that does not exist: create fails" 1 \
         sh -c "sed 's#$NSDIR/net#$NSDIR/nope#' '$B/config.json' > '$T/c.json' && cp '$T/c.json' '$B/config.json' && '$OCI' --root '$ROOT' create --bundle '$B' j4"
 check_match "... naming it" "create j4: .*$NSDIR/nope.*No such file" "$(cat "$T/err")"
 check_eq "nothing is left under --root" "" "$(ls "$ROOT" 2>/dev/null)"
+
+# Shuttle's annotations with a user namespace: refused by name (the
+# broker knows its containers by host ids), nothing made.
+B=$T/b6
+make_bundle "$B" '["true"]' "[ $NEW_NS, { \"type\": \"user\" } ]" "$MAPS"
+sed -i 's/^  "root":/  "annotations": { "org.shuttle.name": "un" },\n  "root":/' "$B/config.json"
+check_status "org.shuttle.* annotations with a user namespace: create fails" 1 oci create --bundle "$B" s1
+check_match "... saying why" "create s1: .*annotations\[\"org.shuttle.name\"\]: a Shuttle container needs the host's user namespace" "$(cat "$T/err")"
 
 finish
