@@ -19,6 +19,7 @@ if ! command -v unshare >/dev/null; then
         exit 77
 fi
 ROOT=$T/oci-root
+SUB=$HELPERS/subreaper
 NSDIR=$T/ns
 # The container's root is host uid 100000: it must be able to reach the
 # bind mounts' sources in the work directory (mktemp made it 0700).
@@ -38,7 +39,7 @@ make_bundle() {
         local dir=$1 args=$2 ns=$3 extra=${4:-}
         mkdir -p "$dir/rootfs/bin" "$dir/shared"
         cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
-        for c in sh cat id ls touch stat readlink hostname echo; do ln -sf busybox "$dir/rootfs/bin/$c"; done
+        for c in sh cat id ls touch stat readlink hostname echo sleep; do ln -sf busybox "$dir/rootfs/bin/$c"; done
         cat > "$dir/config.json" <<JSON
 {
   "ociVersion": "1.0.2",
@@ -71,7 +72,7 @@ JSON
 MAPS=', "uidMappings": [ { "containerID": 0, "hostID": 100000, "size": 65536 } ], "gidMappings": [ { "containerID": 0, "hostID": 100000, "size": 65536 } ]'
 NEW_NS='{ "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }'
 
-plan 20
+plan 22
 
 # ---- a user namespace mapping 0 -> 100000 (65536 ids) ----
 B=$T/b1
@@ -96,6 +97,19 @@ check_eq "... which is unchanged" "host" "$(cat "$B/shared/hostfile")"
 check_match "sysfs is there (a network namespace of its user namespace's)" " sysfs " "$OUT"
 check_match "its /dev (a tmpfs) belongs to its root" " 0$" "$OUT"
 check_eq "nothing is left under --root" "" "$(ls "$ROOT" 2>/dev/null)"
+
+# ---- exec joins the user namespace too (else it would be host root in
+# the container's other namespaces) ----
+B=$T/b7
+make_bundle "$B" '["sh", "-c", "touch /shared/started; exec sleep 1000"]' "[ $NEW_NS, { \"type\": \"user\" } ]" "$MAPS"
+chown -R 100000:100000 "$B/rootfs" "$B/shared"
+"$SUB" "$OCI" --root "$ROOT" create --bundle "$B" u3 \; "$OCI" --root "$ROOT" start u3 \; \
+        sh -c "i=0; while [ ! -e '$B/shared/started' ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i+1)); done; \
+               '$OCI' --root '$ROOT' exec u3 sh -c 'id -u; cat /proc/self/uid_map; touch /shared/byexec' > '$T/exec.out' 2>&1" \; \
+        "$OCI" --root "$ROOT" delete --force u3 > "$T/reaped3"
+check_eq "exec in a user namespace container: uid 0 of its namespace, mapped" "0 0 100000 65536" \
+        "$(tr -s ' \n' ' ' < "$T/exec.out" | sed 's/^ //;s/ $//')"
+check_eq "... a file it makes belongs to 100000 on the host" "100000:100000" "$(stat -c %u:%g "$B/shared/byexec" 2>&1)"
 
 # ---- a bad mapping is refused by name, nothing made ----
 B=$T/b2
