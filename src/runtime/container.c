@@ -790,22 +790,24 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 /* The init waits for this byte before it sets anything up
                  * (container_init_main()).  No "deny" in setgroups: host
                  * root may map freely, and the container may set groups. */
-                r = write_id_map(pid, "uid_map", c->uid_map, c->n_uid_map);
-                if (r < 0) {
-                        set_message(&ct->result, "writing the user namespace's uid_map: %s", strerror(-r));
-                        goto fail;
+                const char *which = "uid_map";
+
+                r = write_id_map(pid, which, c->uid_map, c->n_uid_map);
+                if (r >= 0) {
+                        which = "gid_map";
+                        r = write_id_map(pid, which, c->gid_map, c->n_gid_map);
                 }
-                r = write_id_map(pid, "gid_map", c->gid_map, c->n_gid_map);
-                if (r < 0) {
-                        set_message(&ct->result, "writing the user namespace's gid_map: %s", strerror(-r));
-                        goto fail;
-                }
-                if (send(ct->sock, "u", 1, MSG_NOSIGNAL) != 1) {
+                if (r >= 0 && send(ct->sock, "u", 1, MSG_NOSIGNAL) != 1)
                         r = -errno;
-                        /* It ended first: it said why, if it could. */
-                        wait_for(ct, is_root_ready);
-                        if (!ct->result.message[0])
-                                set_message(&ct->result, "container '%s': its init ended during setup", c->name);
+                if (r < 0) {
+                        /* If it ended first (its cgroup refused it), it
+                         * said why: that is the message. */
+                        while (ct->sock >= 0 && handle_init_message(ct) > 0)
+                                ;
+                        if (ct->got_error)
+                                r = -ct->error;
+                        else
+                                set_message(&ct->result, "writing the user namespace's %s: %s", which, strerror(-r));
                         goto fail;
                 }
         }
