@@ -268,6 +268,35 @@ static int idmaps_from_spec(const OciIdMap *m, size_t n, const char *key, IdMapp
         return 0;
 }
 
+static bool idmap_has(const IdMapping *m, size_t n, uint32_t id) {
+        for (size_t i = 0; i < n; i++)
+                if (id >= m[i].inside && id - m[i].inside < m[i].count)
+                        return true;
+        return false;
+}
+
+/* With a user namespace: its root sets the container up, and the
+ * process's ids must exist in it. */
+static int userns_ids_check(const ContainerConfig *c, char *err, size_t errlen) {
+        if (!(c->namespaces & CLONE_NEWUSER))
+                return 0;
+        if (!idmap_has(c->uid_map, c->n_uid_map, 0))
+                return bad(err, errlen, "linux.uidMappings: container id 0 must be mapped (the container's root "
+                           "sets it up)");
+        if (!idmap_has(c->gid_map, c->n_gid_map, 0))
+                return bad(err, errlen, "linux.gidMappings: container id 0 must be mapped (the container's root "
+                           "sets it up)");
+        if (!idmap_has(c->uid_map, c->n_uid_map, (uint32_t) c->uid))
+                return bad(err, errlen, "process.user.uid: %u is not in linux.uidMappings", (unsigned) c->uid);
+        if (!idmap_has(c->gid_map, c->n_gid_map, (uint32_t) c->gid))
+                return bad(err, errlen, "process.user.gid: %u is not in linux.gidMappings", (unsigned) c->gid);
+        for (size_t i = 0; i < c->n_groups; i++)
+                if (!idmap_has(c->gid_map, c->n_gid_map, (uint32_t) c->groups[i]))
+                        return bad(err, errlen, "process.user.additionalGids[%zu]: %u is not in linux.gidMappings", i,
+                                   (unsigned) c->groups[i]);
+        return 0;
+}
+
 static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err, size_t errlen) {
         static const struct {
                 int flag;
@@ -534,6 +563,9 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                         return r;
         }
         r = namespaces_from_spec(s, c, err, errlen);
+        if (r < 0)
+                return r;
+        r = userns_ids_check(c, err, errlen);
         if (r < 0)
                 return r;
         if (c->hostname && !(c->namespaces & CLONE_NEWUTS) && !c->ns_path[CONTAINER_NS_UTS])

@@ -179,6 +179,15 @@ static void edit_userns_too_many(OciSpec *s) {
         }
         edit_user_ns_maps(s, 341, (const uint32_t (*)[3]) m);
 }
+static void edit_userns_root_unmapped(OciSpec *s) {
+        static const uint32_t m[][3] = { { 1, 100000, 1000 } };
+        edit_user_ns_maps(s, 1, m);
+}
+static void edit_userns_user_unmapped(OciSpec *s) {
+        static const uint32_t m[][3] = { { 0, 100000, 1000 } };
+        edit_user_ns_maps(s, 1, m);
+        s->process.uid = 5000;
+}
 static void edit_userns_no_maps(OciSpec *s) {
         s->namespaces[0].type = OCI_NS_USER;
 }
@@ -323,6 +332,8 @@ static void test_refusals(void **state) {
         refused(edit_maps_no_userns, "linux.uidMappings: needs a user namespace of the container's own");
         refused(edit_userns_overlap_inside, "linux.uidMappings[2]: container ids 999-1003 overlap linux.uidMappings[0]");
         refused(edit_userns_overlap_host, "linux.uidMappings[1]: host ids 100500-100509 overlap linux.uidMappings[0]");
+        refused(edit_userns_root_unmapped, "linux.uidMappings: container id 0 must be mapped");
+        refused(edit_userns_user_unmapped, "process.user.uid: 5000 is not in linux.uidMappings");
         refused(edit_userns_too_many, "linux.uidMappings: 341 mappings, the kernel takes at most 340");
         refused(edit_userns_join_cgroup, "joining a cgroup namespace together with a new user namespace");
         refused(edit_join_user, "linux.namespaces[0].path: joining a user namespace is not supported");
