@@ -462,10 +462,9 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 /* Nothing is set up until our uid_map and gid_map are
                  * written (container_create()): until then every id is
                  * the overflow id here.  Our kernel ids stay the host's
-                 * root's until sandbox_enter() changes them, so host
-                 * paths (the bundle, the state) resolve as before, and
-                 * the capabilities are the new namespace's, over what it
-                 * owns. */
+                 * root's until become_userns_root(), so host paths (the
+                 * bundle, the state) resolve as before; the capabilities
+                 * are the new namespace's, over what it owns. */
                 do
                         n = read(a->sock, &go, 1);
                 while (n < 0 && errno == EINTR);
