@@ -5,6 +5,7 @@
  * is removed (docs/OCI.md, "Shuttle's annotations"). */
 
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,18 @@ int oci_broker_prepare(const OciSpec *spec, const char *id, ContainerConfig *cfg
                 return 0; /* a plain OCI container */
 
         b->annotation = annotation_named(&sh);
+        /* /run/shuttle inside is a mount of the container's own mount
+         * namespace, and the broker knows its containers by host ids;
+         * neither holds with these (docs/OCI.md). */
+        if (cfg->ns_path[CONTAINER_NS_MOUNT] || (cfg->namespaces & CLONE_NEWUSER)) {
+                snprintf(b->message, sizeof(b->message),
+                         "annotations[\"%s\"]: a Shuttle container needs %s", b->annotation,
+                         cfg->ns_path[CONTAINER_NS_MOUNT] ? "a mount namespace of its own (not one joined by path)"
+                                                          : "the host's user namespace (user namespaces are not "
+                                                            "supported with Shuttle's annotations yet)");
+                r = -EINVAL;
+                goto fail;
+        }
         b->name = sh.name ? TAKE_PTR(sh.name) : strdup(id);
         if (!b->name)
                 goto oom;

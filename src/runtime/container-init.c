@@ -95,6 +95,19 @@ static const char *mount_what(const MountEntry *e) {
         return buf;
 }
 
+/* In a user namespace of its own: become its root (the container's uid
+ * and gid 0) before anything is mounted or created inside, as runc and
+ * crun do; the kernel refuses new filesystem instances to a mounter whose
+ * ids the namespace does not map (host root), and what we create is the
+ * container's root's.  Host paths that need host root to be reached (the
+ * bundle in a 0700 directory, the state) were opened before. */
+static void become_userns_root(const InitArgs *a) {
+        if (!(a->namespaces & CLONE_NEWUSER) || !a->plan->userns_root_mapped)
+                return;
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                fail(a, -errno, "becoming the user namespace's root: %m");
+}
+
 static void setup_root(const InitArgs *a) {
         const ContainerConfig *c = a->config;
         const MountEntry *failed = NULL;
@@ -131,6 +144,7 @@ static void setup_root(const InitArgs *a) {
         root = open(a->staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root < 0)
                 fail(a, -errno, "opening the new root: %m");
+        become_userns_root(a);
 
         r = mount_plan_apply(a->plan, root, &failed);
         if (r < 0)
@@ -171,8 +185,10 @@ static int setup_tty(const InitArgs *a) {
         slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (slave < 0)
                 fail(a, -errno, "--tty: opening %s: %m", path);
-        if (touch_at(AT_FDCWD, "/dev/console", 0600) < 0 ||
-            mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+        /* Not in a mount namespace joined by path: it is not ours to
+         * change. */
+        if (!a->config->ns_path[CONTAINER_NS_MOUNT] &&
+            (touch_at(AT_FDCWD, "/dev/console", 0600) < 0 || mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0))
                 fail(a, -errno, "--tty: binding %s at /dev/console: %m", path);
         r = (int) fd_send(a->sock, &m, sizeof(m), &master, 1);
         if (r < 0)
@@ -320,6 +336,7 @@ static void join_namespaces(const InitArgs *a) {
                 [CONTAINER_NS_NET] = CLONE_NEWNET,
                 [CONTAINER_NS_IPC] = CLONE_NEWIPC,
                 [CONTAINER_NS_UTS] = CLONE_NEWUTS,
+                [CONTAINER_NS_MOUNT] = CLONE_NEWNS,
         };
 
         for (size_t i = 0; i < _CONTAINER_NS_MAX; i++) {
@@ -441,6 +458,20 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 fail(a, r, "adding the container to its cgroup: %m");
         }
 
+        if (a->namespaces & CLONE_NEWUSER) {
+                /* Nothing is set up until our uid_map and gid_map are
+                 * written (container_create()): until then every id is
+                 * the overflow id here.  Our kernel ids stay the host's
+                 * root's until become_userns_root(), so host paths (the
+                 * bundle, the state) resolve as before; the capabilities
+                 * are the new namespace's, over what it owns. */
+                do
+                        n = read(a->sock, &go, 1);
+                while (n < 0 && errno == EINTR);
+                if (n != 1)
+                        _exit(1);
+        }
+
         find_proc_areas(&areas);
         join_namespaces(a);
         close_inherited(a);
@@ -453,7 +484,15 @@ _Noreturn void container_init_main(const InitArgs *a) {
          * host's) the value is someone else's. */
         if (a->namespaces & CLONE_NEWNET)
                 allow_ping();
-        setup_root(a);
+        if (a->config->ns_path[CONTAINER_NS_MOUNT]) {
+                /* A mount namespace joined: its mounts are the
+                 * container's, as they are (runc does the same); setns()
+                 * put us at its root. */
+                if (chdir("/") < 0)
+                        fail(a, -errno, "chdir /: %m");
+                become_userns_root(a);
+        } else
+                setup_root(a);
 
         /* A UTS namespace of the container's own: new, or one it was
          * given by path (never ours, the host's). */

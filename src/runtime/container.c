@@ -80,6 +80,8 @@ void container_config_done(ContainerConfig *c) {
         free(c->exec_fifo);
         for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
                 free(c->ns_path[i]);
+        free(c->uid_map);
+        free(c->gid_map);
         for (size_t i = 0; i < c->n_mounts; i++) {
                 free(c->mounts[i].source);
                 free(c->mounts[i].target);
@@ -205,9 +207,12 @@ struct Container {
 static uint64_t new_namespaces(const ContainerConfig *c) {
         uint64_t f = c->has_namespaces ? c->namespaces
                                        : (uint64_t) (CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP);
-        /* The root is built in a mount namespace of its own, always; and
-         * one joined is not also created. */
+        /* The root is built in a mount namespace of its own, unless one
+         * is joined (then its mounts are the container's); one joined is
+         * not also created. */
         f |= CLONE_NEWNS;
+        if (c->ns_path[CONTAINER_NS_MOUNT])
+                f &= ~(uint64_t) CLONE_NEWNS;
         if (c->ns_path[CONTAINER_NS_NET])
                 f &= ~(uint64_t) CLONE_NEWNET;
         if (c->ns_path[CONTAINER_NS_IPC])
@@ -514,6 +519,98 @@ static int open_ns_paths(const ContainerConfig *c, int fds[static _CONTAINER_NS_
         return 0;
 }
 
+/* "inside outside count" lines, as /proc/PID/uid_map takes them in one
+ * write. */
+static int write_id_map(pid_t pid, const char *file, const IdMapping *m, size_t n) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        char path[64];
+        size_t len = 0;
+
+        text = malloc(n * 33 + 1);
+        if (!text)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) sprintf(text + len, "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n", m[i].inside,
+                                        m[i].outside, m[i].count);
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, len) != (ssize_t) len)
+                return errno ? -errno : -EIO;
+        return 0;
+}
+
+static bool id_mapped(const IdMapping *m, size_t n, uint32_t id) {
+        for (size_t i = 0; i < n; i++)
+                if (id >= m[i].inside && id - m[i].inside < m[i].count)
+                        return true;
+        return false;
+}
+
+/* With a new user namespace, namespaces given by path are entered by
+ * the creating process around clone3(): entered from inside the new user
+ * namespace, the init would lack the privilege over namespaces the host
+ * owns (runc's nsexec joins them before it unshares the user namespace
+ * too).  The caller's own are kept in saved[] and its working directory
+ * in *saved_cwd, to come back with restore_own_namespaces(). */
+static const int join_types[_CONTAINER_NS_MAX] = {
+        [CONTAINER_NS_NET] = CLONE_NEWNET,
+        [CONTAINER_NS_IPC] = CLONE_NEWIPC,
+        [CONTAINER_NS_UTS] = CLONE_NEWUTS,
+        [CONTAINER_NS_MOUNT] = CLONE_NEWNS,
+};
+static const char *const join_files[_CONTAINER_NS_MAX] = {
+        [CONTAINER_NS_NET] = "net",
+        [CONTAINER_NS_IPC] = "ipc",
+        [CONTAINER_NS_UTS] = "uts",
+        [CONTAINER_NS_MOUNT] = "mnt",
+};
+
+static void restore_own_namespaces(int saved[static _CONTAINER_NS_MAX], int *saved_cwd) {
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
+                if (saved[i] >= 0) {
+                        /* Our own namespaces, which we were in a moment ago. */
+                        (void) setns(saved[i], join_types[i]);
+                        saved[i] = safe_close(saved[i]);
+                }
+        if (*saved_cwd >= 0) {
+                (void) fchdir(*saved_cwd);
+                *saved_cwd = safe_close(*saved_cwd);
+        }
+}
+
+static int enter_ns_paths(const ContainerConfig *c, int ns_fds[static _CONTAINER_NS_MAX],
+                          int saved[static _CONTAINER_NS_MAX], int *saved_cwd, ContainerResult *result) {
+        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++) {
+                char path[64];
+                int r;
+
+                if (ns_fds[i] < 0 || join_types[i] == 0)
+                        continue;
+                if (i == CONTAINER_NS_MOUNT && *saved_cwd < 0) {
+                        *saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (*saved_cwd < 0) {
+                                r = -errno;
+                                set_message(result, "opening the working directory: %s", strerror(-r));
+                                return r;
+                        }
+                }
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", join_files[i]);
+                saved[i] = open(path, O_RDONLY | O_CLOEXEC);
+                if (saved[i] < 0 || setns(ns_fds[i], join_types[i]) < 0) {
+                        r = -errno;
+                        saved[i] = safe_close(saved[i]);
+                        set_message(result, "joining the namespace '%s': %s", c->ns_path[i], strerror(-r));
+                        return r;
+                }
+                /* Entered: the init inherits it. */
+                ns_fds[i] = safe_close(ns_fds[i]);
+        }
+        return 0;
+}
+
 int container_create(const ContainerConfig *c, Container **ret, ContainerResult *result) {
         Container *ct = NULL;
         const RlimitSpec *bad_rlimit = NULL;
@@ -524,16 +621,17 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         const char *staging;
         InitArgs args;
         sigset_t mask;
-        int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], r;
+        int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], saved_ns[_CONTAINER_NS_MAX], saved_cwd = -1, r;
         _cleanup_close_ int fifo = -1;
         uint64_t ns_new = new_namespaces(c);
         pid_t pid;
 
         for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
-                ns_fds[i] = -1;
+                ns_fds[i] = saved_ns[i] = -1;
         *result = (ContainerResult){};
         if (!c->name || !c->argv || !c->argv[0] || (c->cmd_is_pid1 && !c->exec_fifo) ||
-            (c->own_mounts && !c->rootfs))
+            (c->own_mounts && !c->rootfs) ||
+            ((ns_new & CLONE_NEWUSER) && (c->n_uid_map == 0 || c->n_gid_map == 0)))
                 return -EINVAL;
 
         ct = calloc(1, sizeof(*ct));
@@ -694,16 +792,27 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 .caps = ct->caps,
                 .cgroup = ct->cgroup,
         };
+        ct->plan.in_userns = ns_new & CLONE_NEWUSER;
+        ct->plan.userns_root_mapped = ct->plan.in_userns && id_mapped(c->uid_map, c->n_uid_map, 0) &&
+                                      id_mapped(c->gid_map, c->n_gid_map, 0);
+        if (ns_new & CLONE_NEWUSER) {
+                r = enter_ns_paths(c, ns_fds, saved_ns, &saved_cwd, &ct->result);
+                if (r < 0) {
+                        restore_own_namespaces(saved_ns, &saved_cwd);
+                        goto fail_ns;
+                }
+        }
         memcpy(args.ns_fds, ns_fds, sizeof(ns_fds));
         pid = clone_container(ns_new, &ct->pidfd);
-        if (pid < 0) {
-                r = -errno;
-                set_message(&ct->result, "creating namespaces: %s", strerror(-r));
-                goto fail_ns;
-        }
         if (pid == 0) {
                 pair[0] = safe_close(pair[0]);
                 container_init_main(&args);
+        }
+        r = pid < 0 ? -errno : 0;
+        restore_own_namespaces(saved_ns, &saved_cwd);
+        if (pid < 0) {
+                set_message(&ct->result, "creating namespaces: %s", strerror(-r));
+                goto fail_ns;
         }
         for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
                 ns_fds[i] = safe_close(ns_fds[i]);
@@ -711,6 +820,32 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         pair[1] = safe_close(pair[1]);
         ct->sock = TAKE_FD(pair[0]);
         ct->init_pid = pid;
+
+        if (ns_new & CLONE_NEWUSER) {
+                /* The init waits for this byte before it sets anything up
+                 * (container_init_main()).  No "deny" in setgroups: host
+                 * root may map freely, and the container may set groups. */
+                const char *which = "uid_map";
+
+                r = write_id_map(pid, which, c->uid_map, c->n_uid_map);
+                if (r >= 0) {
+                        which = "gid_map";
+                        r = write_id_map(pid, which, c->gid_map, c->n_gid_map);
+                }
+                if (r >= 0 && send(ct->sock, "u", 1, MSG_NOSIGNAL) != 1)
+                        r = -errno;
+                if (r < 0) {
+                        /* If it ended first (its cgroup refused it), it
+                         * said why: that is the message. */
+                        while (ct->sock >= 0 && handle_init_message(ct) > 0)
+                                ;
+                        if (ct->got_error)
+                                r = -ct->error;
+                        else
+                                set_message(&ct->result, "writing the user namespace's %s: %s", which, strerror(-r));
+                        goto fail;
+                }
+        }
 
         /* The init moves itself into the cgroup first thing (and says so
          * if it cannot): see container_init_main(). */

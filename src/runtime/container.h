@@ -23,8 +23,17 @@ typedef enum ContainerNs {
         CONTAINER_NS_UTS,
         CONTAINER_NS_PID,
         CONTAINER_NS_CGROUP,
+        CONTAINER_NS_MOUNT, /* then no root is built: the namespace's own mounts are the container's */
         _CONTAINER_NS_MAX,
 } ContainerNs;
+
+/* One line of a user namespace's uid_map or gid_map: ids inside …
+ * inside+count-1 are host ids outside … outside+count-1. */
+typedef struct IdMapping {
+        uint32_t inside, outside, count;
+} IdMapping;
+/* The most lines the kernel takes in one uid_map or gid_map. */
+#define ID_MAPPINGS_MAX 340
 
 typedef enum NetMode {
         NET_LOOPBACK, /* new netns, lo up (default) */
@@ -155,11 +164,18 @@ struct ContainerConfig {
         char *exec_fifo;       /* host path of a FIFO (mkfifo'ed by the caller); with cmd_is_pid1 */
         unsigned preserve_fds; /* descriptors 3 … 3+n-1 are passed on to CMD */
         /* Which namespaces are new (CLONE_NEW* flags) when has_namespaces;
-         * else mount, pid, uts, ipc, net and cgroup.  A mount namespace is always
-         * new.  Those in ns_path are joined instead (setns). */
+         * else mount, pid, uts, ipc, net and cgroup.  A mount namespace is
+         * new unless one is joined.  Those in ns_path are joined instead
+         * (setns). */
         bool has_namespaces;
         uint64_t namespaces;
         char *ns_path[_CONTAINER_NS_MAX];
+        /* With CLONE_NEWUSER in namespaces: written to the init's uid_map
+         * and gid_map by the creating process (host root) before the init
+         * sets anything up.  The user namespace is made first, so every
+         * other new namespace is owned by it. */
+        IdMapping *uid_map, *gid_map;
+        size_t n_uid_map, n_gid_map;
         /* The mounts after the root, replacing the default /proc, /sys,
          * /dev, /tmp and /run (MOUNT_CGROUP entries become the container's
          * own cgroup directories, read-only unless asked otherwise). */

@@ -67,6 +67,7 @@ typedef struct Exec {
         uid_t uid;
         gid_t gid;
         bool set_ids;
+        bool join_user; /* the container has a user namespace of its own */
         int init_pidfd;
         int report; /* our end of the report pair, in the joiner and the command */
         const int *stdio; /* the command's 0, 1, 2 (NULL with tty) */
@@ -294,7 +295,7 @@ _Noreturn static void joiner_main(const Exec *x) {
 
         /* All namespaces at once, through the init's pidfd (kernel >= 5.8):
          * atomic, and no /proc path that could be swapped under us. */
-        if (setns(x->init_pidfd, JOIN_NAMESPACES) < 0)
+        if (setns(x->init_pidfd, JOIN_NAMESPACES | (x->join_user ? CLONE_NEWUSER : 0)) < 0)
                 fail(x, -errno, "joining the container's namespaces: %m");
 
         r = place_fds(&self);
@@ -559,6 +560,27 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 .stdio = c->tty ? NULL : stdio,
                 .tty = c->tty,
         };
+        {
+                /* A container with a user namespace of its own (shuttle-oci):
+                 * the command joins it too, or it would be host root in the
+                 * container's other namespaces.  Its ids are then the
+                 * namespace's (root, unless the process says otherwise). */
+                struct stat ours, theirs;
+                char path[64];
+
+                snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) info->init_pid);
+                if (stat(path, &theirs) < 0 || stat("/proc/self/ns/user", &ours) < 0) {
+                        r = -errno;
+                        set_message(ret, "no running container named '%s'", info->name);
+                        return r;
+                }
+                x.join_user = ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
+                if (x.join_user && !x.set_ids) {
+                        x.set_ids = true;
+                        x.uid = 0;
+                        x.gid = 0;
+                }
+        }
         /* The terminal's size is set before the command exists: a command
          * that asks at once (stty size, a full-screen program) must not see
          * 0x0.  Later changes follow through the relay (SIGWINCH). */

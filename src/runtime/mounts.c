@@ -481,13 +481,35 @@ int bind_mount_fd(const char *source, int target_fd, uint32_t attrs) {
         return attach(tree, target_fd);
 }
 
-static int fs_mount_fd(const char *fstype, const char *source, const char *options, int target_fd, uint32_t attrs) {
+static bool has_option(const char *options, const char *key) {
+        size_t n = strlen(key);
+
+        for (const char *o = options; o && *o;) {
+                if (strncmp(o, key, n) == 0 && (o[n] == '=' || o[n] == ',' || o[n] == '\0'))
+                        return true;
+                o = strchr(o, ',');
+                if (o)
+                        o++;
+        }
+        return false;
+}
+
+static int fs_mount_fd(const MountPlan *p, const char *fstype, const char *source, const char *options,
+                       int target_fd, uint32_t attrs) {
         _cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
         _cleanup_close_ int mnt = -1;
         _cleanup_free_ char *opts = NULL;
 
         if (fs < 0)
                 return -errno;
+        /* In a user namespace the ids are the namespace's: 0 is the
+         * container's root (the mounter, host root, is not mapped). */
+        if (p && p->in_userns && p->userns_root_mapped && streq(fstype, "tmpfs")) {
+                if (!has_option(options, "uid") && fsconfig(fs, FSCONFIG_SET_STRING, "uid", "0", 0) < 0)
+                        return -errno;
+                if (!has_option(options, "gid") && fsconfig(fs, FSCONFIG_SET_STRING, "gid", "0", 0) < 0)
+                        return -errno;
+        }
         /* What mountinfo shows as the source ("proc", "tmpfs", "shm"). */
         if (source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
                 return -errno;
@@ -516,7 +538,7 @@ static int fs_mount_fd(const char *fstype, const char *source, const char *optio
         return attach(mnt, target_fd);
 }
 
-static int apply_one(const MountEntry *e, int root_fd) {
+static int apply_one(const MountPlan *p, const MountEntry *e, int root_fd) {
         _cleanup_close_ int target = -1;
         struct stat st;
         int r;
@@ -563,7 +585,13 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 target = open_in_root(root_fd, e->target, true, false);
                 if (target < 0)
                         return target;
-                return fs_mount_fd(e->fstype, e->source, e->options, target, e->attrs);
+                r = fs_mount_fd(p, e->fstype, e->source, e->options, target, e->attrs);
+                /* A new sysfs needs the network namespace to be owned by
+                 * our user namespace; else the host's, read-only, as runc
+                 * binds it. */
+                if (r == -EPERM && p->in_userns && streq(e->fstype, "sysfs"))
+                        r = bind_mount_fd("/sys", target, e->attrs | MNT_RDONLY | MNT_NOSUID | MNT_NODEV | MNT_NOEXEC);
+                return r;
 
         case MOUNT_MASK:
                 target = open_in_root(root_fd, e->target, false, true);
@@ -572,7 +600,7 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 if (fstat(target, &st) < 0)
                         return -errno;
                 if (S_ISDIR(st.st_mode))
-                        return fs_mount_fd("tmpfs", NULL, "size=4k,nr_inodes=1", target, MNT_RDONLY | ATTR_KERNEL);
+                        return fs_mount_fd(NULL, "tmpfs", NULL, "size=4k,nr_inodes=1", target, MNT_RDONLY | ATTR_KERNEL);
                 return bind_mount_fd("/dev/null", target, MNT_RDONLY | MNT_NOSUID | MNT_NOEXEC);
 
         case MOUNT_READONLY: {
@@ -620,6 +648,22 @@ static int apply_one(const MountEntry *e, int root_fd) {
                 parent = open_in_root(root_fd, copy[0] ? copy : "/", true, false);
                 if (parent < 0)
                         return parent;
+                if (p->in_userns) {
+                        /* No mknod in a user namespace: the host's node of
+                         * the same path, if it is the same device, bound
+                         * (its owner and mode are the host's), as runc and
+                         * crun do. */
+                        _cleanup_close_ int node = -1;
+
+                        if (stat(e->target, &st) < 0)
+                                return -errno;
+                        if ((st.st_mode & S_IFMT) != ((mode_t) e->mode & S_IFMT) || st.st_rdev != (dev_t) e->dev)
+                                return -ENODEV;
+                        node = open_in_root(root_fd, e->target, true, true);
+                        if (node < 0)
+                                return node;
+                        return bind_mount_fd(e->target, node, MNT_NOSUID | MNT_NOEXEC);
+                }
                 if (mknodat(parent, slash + 1, (mode_t) e->mode, (dev_t) e->dev) < 0) {
                         if (errno != EEXIST)
                                 return -errno;
@@ -640,7 +684,7 @@ static int apply_one(const MountEntry *e, int root_fd) {
 
 int mount_plan_apply(const MountPlan *p, int root_fd, const MountEntry **ret_failed) {
         for (size_t i = 0; i < p->n; i++) {
-                int r = apply_one(&p->entries[i], root_fd);
+                int r = apply_one(p, &p->entries[i], root_fd);
                 if (r < 0) {
                         if (ret_failed)
                                 *ret_failed = &p->entries[i];

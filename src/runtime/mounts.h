@@ -52,6 +52,15 @@ typedef struct MountPlan {
         size_t n;
         bool root_is_tmpfs;  /* host rootfs: the root is a fresh tmpfs */
         bool root_read_only; /* remount the root read-only at the end */
+        /* Applied in a user namespace of the container's own (set by
+         * container_create(), not by the plan's builder): device nodes are
+         * bound from the host's same path instead of made, a sysfs the
+         * kernel refuses (a network namespace not owned by the user
+         * namespace) becomes a read-only bind of the host's /sys, and new
+         * tmpfs roots belong to the container's root (uid and gid 0 inside,
+         * when those are mapped) unless the options say whose. */
+        bool in_userns;
+        bool userns_root_mapped;
 } MountPlan;
 
 struct ContainerConfig;

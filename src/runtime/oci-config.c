@@ -2,6 +2,7 @@
 /* config.json's values as a ContainerConfig (see oci-config.h). */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -235,6 +236,67 @@ static int sysctls_from_spec(const OciSpec *s, ContainerConfig *c, char *err, si
         return 0;
 }
 
+/* linux.uidMappings or gidMappings (KEY) as the kernel takes them: at
+ * most ID_MAPPINGS_MAX lines, no two overlapping inside or outside (size 0
+ * and ranges past 2^32 are refused when config.json is read). */
+static int idmaps_from_spec(const OciIdMap *m, size_t n, const char *key, IdMapping **ret, size_t *ret_n,
+                            char *err, size_t errlen) {
+        if (n > ID_MAPPINGS_MAX)
+                return bad(err, errlen, "linux.%s: %zu mappings, the kernel takes at most %d", key, n,
+                           ID_MAPPINGS_MAX);
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < i; j++) {
+                        uint64_t a = m[i].container_id, b = m[j].container_id;
+                        uint64_t ha = m[i].host_id, hb = m[j].host_id;
+
+                        if (a < b + m[j].size && b < a + m[i].size)
+                                return bad(err, errlen,
+                                           "linux.%s[%zu]: container ids %" PRIu64 "-%" PRIu64
+                                           " overlap linux.%s[%zu]",
+                                           key, i, a, a + m[i].size - 1, key, j);
+                        if (ha < hb + m[j].size && hb < ha + m[i].size)
+                                return bad(err, errlen,
+                                           "linux.%s[%zu]: host ids %" PRIu64 "-%" PRIu64 " overlap linux.%s[%zu]",
+                                           key, i, ha, ha + m[i].size - 1, key, j);
+                }
+        *ret = calloc(n, sizeof(IdMapping));
+        if (!*ret)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                (*ret)[i] = (IdMapping){ .inside = m[i].container_id, .outside = m[i].host_id, .count = m[i].size };
+        *ret_n = n;
+        return 0;
+}
+
+static bool idmap_has(const IdMapping *m, size_t n, uint32_t id) {
+        for (size_t i = 0; i < n; i++)
+                if (id >= m[i].inside && id - m[i].inside < m[i].count)
+                        return true;
+        return false;
+}
+
+/* With a user namespace: its root sets the container up, and the
+ * process's ids must exist in it. */
+static int userns_ids_check(const ContainerConfig *c, char *err, size_t errlen) {
+        if (!(c->namespaces & CLONE_NEWUSER))
+                return 0;
+        if (!idmap_has(c->uid_map, c->n_uid_map, 0))
+                return bad(err, errlen, "linux.uidMappings: container id 0 must be mapped (the container's root "
+                           "sets it up)");
+        if (!idmap_has(c->gid_map, c->n_gid_map, 0))
+                return bad(err, errlen, "linux.gidMappings: container id 0 must be mapped (the container's root "
+                           "sets it up)");
+        if (!idmap_has(c->uid_map, c->n_uid_map, (uint32_t) c->uid))
+                return bad(err, errlen, "process.user.uid: %u is not in linux.uidMappings", (unsigned) c->uid);
+        if (!idmap_has(c->gid_map, c->n_gid_map, (uint32_t) c->gid))
+                return bad(err, errlen, "process.user.gid: %u is not in linux.gidMappings", (unsigned) c->gid);
+        for (size_t i = 0; i < c->n_groups; i++)
+                if (!idmap_has(c->gid_map, c->n_gid_map, (uint32_t) c->groups[i]))
+                        return bad(err, errlen, "process.user.additionalGids[%zu]: %u is not in linux.gidMappings", i,
+                                   (unsigned) c->groups[i]);
+        return 0;
+}
+
 static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err, size_t errlen) {
         static const struct {
                 int flag;
@@ -243,13 +305,14 @@ static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err,
         } map[_OCI_NS_MAX] = {
                 [OCI_NS_PID] = { CLONE_NEWPID, CONTAINER_NS_PID, "pid" },
                 [OCI_NS_NETWORK] = { CLONE_NEWNET, CONTAINER_NS_NET, "network" },
-                [OCI_NS_MOUNT] = { CLONE_NEWNS, -1, "mount" },
+                [OCI_NS_MOUNT] = { CLONE_NEWNS, CONTAINER_NS_MOUNT, "mount" },
                 [OCI_NS_IPC] = { CLONE_NEWIPC, CONTAINER_NS_IPC, "ipc" },
                 [OCI_NS_UTS] = { CLONE_NEWUTS, CONTAINER_NS_UTS, "uts" },
                 [OCI_NS_USER] = { CLONE_NEWUSER, -1, "user" },
                 [OCI_NS_CGROUP] = { CLONE_NEWCGROUP, CONTAINER_NS_CGROUP, "cgroup" },
                 [OCI_NS_TIME] = { 0, -1, "time" },
         };
+        int r;
 
         c->has_namespaces = true;
         c->namespaces = 0;
@@ -258,7 +321,7 @@ static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err,
 
                 if (n->type >= _OCI_NS_MAX)
                         return bad(err, errlen, "linux.namespaces[%zu].type: unknown", i);
-                if (n->type == OCI_NS_USER || n->type == OCI_NS_TIME)
+                if (n->type == OCI_NS_TIME)
                         return bad(err, errlen, "linux.namespaces[%zu]: %s namespaces are not supported", i,
                                    map[n->type].name);
                 if (n->path) {
@@ -274,9 +337,29 @@ static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err,
         }
         if (!oci_spec_namespace(s, OCI_NS_MOUNT))
                 return bad(err, errlen, "linux.namespaces: a container needs a mount namespace of its own");
-        if (s->n_uid_mappings > 0 || s->n_gid_mappings > 0)
-                return bad(err, errlen, "linux.uidMappings: user namespaces are not supported");
-        return 0;
+        if (!(c->namespaces & CLONE_NEWUSER)) {
+                if (s->n_uid_mappings > 0 || s->n_gid_mappings > 0)
+                        return bad(err, errlen, "linux.%s: needs a user namespace of the container's own "
+                                   "(linux.namespaces type user)", s->n_uid_mappings > 0 ? "uidMappings" : "gidMappings");
+                return 0;
+        }
+        /* The maps are the container's ids: without them every id is the
+         * overflow id and nothing could be set up. */
+        if (s->n_uid_mappings == 0 || s->n_gid_mappings == 0)
+                return bad(err, errlen, "linux.%s: required with a new user namespace",
+                           s->n_uid_mappings == 0 ? "uidMappings" : "gidMappings");
+        /* Joined in the creating process before the user namespace is made
+         * (it owns them, not the new one); a cgroup namespace is joined by
+         * the container's first process once in its cgroup, too late. */
+        if (c->ns_path[CONTAINER_NS_CGROUP])
+                return bad(err, errlen, "linux.namespaces: joining a cgroup namespace together with a new user "
+                           "namespace is not supported");
+        r = idmaps_from_spec(s->uid_mappings, s->n_uid_mappings, "uidMappings", &c->uid_map, &c->n_uid_map,
+                             err, errlen);
+        if (r < 0)
+                return r;
+        return idmaps_from_spec(s->gid_mappings, s->n_gid_mappings, "gidMappings", &c->gid_map, &c->n_gid_map,
+                                err, errlen);
 }
 
 static int process_from_spec(const OciProcess *p, ContainerConfig *c, char *err, size_t errlen) {
@@ -480,6 +563,9 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
                         return r;
         }
         r = namespaces_from_spec(s, c, err, errlen);
+        if (r < 0)
+                return r;
+        r = userns_ids_check(c, err, errlen);
         if (r < 0)
                 return r;
         if (c->hostname && !(c->namespaces & CLONE_NEWUTS) && !c->ns_path[CONTAINER_NS_UTS])

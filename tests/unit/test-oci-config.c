@@ -145,6 +145,70 @@ static void refused(void (*fn)(OciSpec *s), const char *key) {
 static void edit_user_ns(OciSpec *s) {
         s->namespaces[0].type = OCI_NS_USER;
 }
+/* uid map LINES: each "inside outside size", as in config.json. */
+static void set_maps(OciSpec *s, size_t n, const uint32_t (*uid)[3], const uint32_t (*gid)[3]) {
+        free(s->uid_mappings);
+        free(s->gid_mappings);
+        s->uid_mappings = calloc(n ? n : 1, sizeof(OciIdMap));
+        s->gid_mappings = calloc(1, sizeof(OciIdMap));
+        for (size_t i = 0; i < n; i++)
+                s->uid_mappings[i] = (OciIdMap){ .container_id = uid[i][0], .host_id = uid[i][1], .size = uid[i][2] };
+        s->n_uid_mappings = n;
+        s->gid_mappings[0] = (OciIdMap){ .container_id = gid[0][0], .host_id = gid[0][1], .size = gid[0][2] };
+        s->n_gid_mappings = 1;
+}
+static const uint32_t one_map[][3] = { { 0, 100000, 65536 } };
+static void edit_user_ns_maps(OciSpec *s, size_t n, const uint32_t (*uid)[3]) {
+        s->namespaces[0].type = OCI_NS_USER;
+        set_maps(s, n, uid, one_map);
+}
+static void edit_userns_overlap_inside(OciSpec *s) {
+        static const uint32_t m[][3] = { { 0, 100000, 1000 }, { 2000, 300000, 10 }, { 999, 200000, 5 } };
+        edit_user_ns_maps(s, 3, m);
+}
+static void edit_userns_overlap_host(OciSpec *s) {
+        static const uint32_t m[][3] = { { 0, 100000, 1000 }, { 5000, 100500, 10 } };
+        edit_user_ns_maps(s, 2, m);
+}
+static void edit_userns_too_many(OciSpec *s) {
+        static uint32_t m[341][3];
+        for (size_t i = 0; i < 341; i++) {
+                m[i][0] = (uint32_t) i;
+                m[i][1] = 100000 + (uint32_t) i;
+                m[i][2] = 1;
+        }
+        edit_user_ns_maps(s, 341, (const uint32_t (*)[3]) m);
+}
+static void edit_userns_root_unmapped(OciSpec *s) {
+        static const uint32_t m[][3] = { { 1, 100000, 1000 } };
+        edit_user_ns_maps(s, 1, m);
+}
+static void edit_userns_user_unmapped(OciSpec *s) {
+        static const uint32_t m[][3] = { { 0, 100000, 1000 } };
+        edit_user_ns_maps(s, 1, m);
+        s->process.uid = 5000;
+}
+static void edit_userns_no_maps(OciSpec *s) {
+        s->namespaces[0].type = OCI_NS_USER;
+}
+static void edit_maps_no_userns(OciSpec *s) {
+        set_maps(s, 1, one_map, one_map);
+}
+static void edit_userns_join_cgroup(OciSpec *s) {
+        static const OciNamespace cg = { .type = OCI_NS_CGROUP };
+        edit_user_ns_maps(s, 1, one_map);
+        s->namespaces = realloc(s->namespaces, (s->n_namespaces + 1) * sizeof(OciNamespace));
+        s->namespaces[s->n_namespaces] = cg;
+        s->namespaces[s->n_namespaces].path = strdup("/proc/1/ns/cgroup");
+        s->n_namespaces++;
+}
+static void edit_join_user(OciSpec *s) {
+        s->namespaces[0].type = OCI_NS_USER;
+        s->namespaces[0].path = strdup("/proc/1/ns/user");
+}
+static void edit_time_ns(OciSpec *s) {
+        s->namespaces[0].type = OCI_NS_TIME;
+}
 static void edit_no_mount_ns(OciSpec *s) {
         for (size_t i = 0; i < s->n_namespaces; i++)
                 if (s->namespaces[i].type == OCI_NS_MOUNT)
@@ -225,11 +289,56 @@ static void test_cgroups(void **state) {
         oci_spec_free(s);
 }
 
+/* A user namespace: the maps reach the configuration; a mount namespace
+ * joined by path is no longer new. */
+static void test_user_ns(void **state) {
+        static const uint32_t m[][3] = { { 0, 100000, 1000 }, { 1000, 300000, 64536 } };
+        OciSpec *s = parse("runc-spec.json");
+        ContainerConfig c;
+        char err[512] = "";
+
+        (void) state;
+        s->namespaces = realloc(s->namespaces, (s->n_namespaces + 1) * sizeof(OciNamespace));
+        s->namespaces[s->n_namespaces++] = (OciNamespace){ .type = OCI_NS_USER };
+        set_maps(s, 2, m, one_map);
+        container_config_init(&c);
+        if (oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_true(c.namespaces & CLONE_NEWUSER);
+        assert_int_equal(c.n_uid_map, 2);
+        assert_int_equal(c.uid_map[1].inside, 1000);
+        assert_int_equal(c.uid_map[1].outside, 300000);
+        assert_int_equal(c.uid_map[1].count, 64536);
+        assert_int_equal(c.n_gid_map, 1);
+        assert_int_equal(c.gid_map[0].outside, 100000);
+        container_config_done(&c);
+        oci_spec_free(s);
+
+        s = parse("runc-spec.json");
+        edit_join_mount(s);
+        container_config_init(&c);
+        if (oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_false(c.namespaces & CLONE_NEWNS);
+        assert_string_equal(c.ns_path[CONTAINER_NS_MOUNT], "/proc/1/ns/mnt");
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
 static void test_refusals(void **state) {
         (void) state;
-        refused(edit_user_ns, "linux.namespaces[0]: user namespaces are not supported");
+        refused(edit_user_ns, "linux.uidMappings: required with a new user namespace");
+        refused(edit_userns_no_maps, "linux.uidMappings: required with a new user namespace");
+        refused(edit_maps_no_userns, "linux.uidMappings: needs a user namespace of the container's own");
+        refused(edit_userns_overlap_inside, "linux.uidMappings[2]: container ids 999-1003 overlap linux.uidMappings[0]");
+        refused(edit_userns_overlap_host, "linux.uidMappings[1]: host ids 100500-100509 overlap linux.uidMappings[0]");
+        refused(edit_userns_root_unmapped, "linux.uidMappings: container id 0 must be mapped");
+        refused(edit_userns_user_unmapped, "process.user.uid: 5000 is not in linux.uidMappings");
+        refused(edit_userns_too_many, "linux.uidMappings: 341 mappings, the kernel takes at most 340");
+        refused(edit_userns_join_cgroup, "joining a cgroup namespace together with a new user namespace");
+        refused(edit_join_user, "linux.namespaces[0].path: joining a user namespace is not supported");
+        refused(edit_time_ns, "linux.namespaces[0]: time namespaces are not supported");
         refused(edit_no_mount_ns, "a mount namespace of its own");
-        refused(edit_join_mount, "joining a mount namespace is not supported");
         refused(edit_mount_idmap, "mounts[0].options: 'idmap' is not supported");
         refused(edit_mount_type, "mounts[0].type: 'overlay' is not supported");
         refused(edit_sysctl_host, "linux.sysctl.vm.swappiness: not in a namespace of the container's");
@@ -263,6 +372,7 @@ int main(void) {
                 cmocka_unit_test(test_runc_spec),
                 cmocka_unit_test(test_podman_spec),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_user_ns),
                 cmocka_unit_test(test_cgroups),
                 cmocka_unit_test(test_mount_options),
         };
