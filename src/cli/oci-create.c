@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/oci-seccomp-cache.h"
+#include "cli/oci-seccomp-notify.h"
 #include "cli/oci.h"
 #include "common/fdpass.h"
 #include "common/fileio.h"
@@ -176,11 +177,39 @@ int oci_seccomp_program(const OciSeccomp *s, SeccompProgram **ret, char *err, si
         return 0;
 }
 
+int oci_seccomp_agent_deliver(const OciSeccomp *s, const OciState *st, OciStatus status, pid_t pid, int fd,
+                              char *err, size_t errlen) {
+        _cleanup_close_ int listener = fd;
+        _cleanup_free_ char *state = NULL, *json = NULL;
+        int r;
+
+        if (!s->listener_path) {
+                /* oci_seccomp_from_json() refuses a NOTIFY rule without it. */
+                snprintf(err, errlen, "linux.seccomp.listenerPath: not set, but the profile notifies");
+                return -EINVAL;
+        }
+        state = oci_state_format(st, status, true);
+        json = state ? oci_process_state_format(state, pid, s->listener_metadata) : NULL;
+        if (!json) {
+                snprintf(err, errlen, "linux.seccomp.listenerPath '%s': out of memory", s->listener_path);
+                return -ENOMEM;
+        }
+        r = oci_seccomp_agent_send(s->listener_path, json, listener);
+        if (r < 0) {
+                snprintf(err, errlen, "linux.seccomp.listenerPath '%s': sending the seccomp notify fd: %s%s",
+                         s->listener_path, strerror(-r),
+                         r == -EAGAIN ? " (the agent did not take it in time)" : "");
+                return r;
+        }
+        oci_debug("seccomp notify fd sent to '%s'", s->listener_path);
+        return 0;
+}
+
 /* Everything of create; on success *ret is the created container (the
  * caller releases it, or starts and waits for it with `run`). */
 static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *cfg, Container **ret) {
         _cleanup_free_ char *bundle = NULL, *dir = NULL, *fifo = NULL, *staging = NULL, *pid_file = NULL;
-        _cleanup_close_ int lock = -1, console = -1;
+        _cleanup_close_ int lock = -1, console = -1, listener = -1;
         OciSpec *spec = NULL;
         OciState st = {};
         OciBroker broker = {};
@@ -309,6 +338,19 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 .annotation_values = spec->annotation_values,
                 .n_annotations = spec->n_annotations,
         };
+        /* A profile with SCMP_ACT_NOTIFY rules: its agent gets the notify
+         * fd now, before anything runs the command (hooks, start); until
+         * then the process's notifying calls wait.  No agent, no container
+         * (runtime-spec: the runtime MUST generate an error). */
+        listener = container_take_seccomp_listener(ct);
+        if (listener >= 0) {
+                r = oci_seccomp_agent_deliver(&spec->seccomp, &st, OCI_STATUS_CREATING, container_pid(ct),
+                                              TAKE_FD(listener), err, sizeof(err));
+                if (r < 0) {
+                        oci_error(verb, o->id, "%s", err);
+                        goto fail_container;
+                }
+        }
         r = oci_state_write(&st);
         if (r < 0) {
                 oci_error(verb, o->id, "writing '%s/state.json': %s", dir, strerror(-r));

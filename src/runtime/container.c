@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 
 #include "common/fdpass.h"
 #include "common/fileio.h"
@@ -184,6 +185,7 @@ struct Container {
         Cgroup *cgroup;
         TtyRelay tty;
         int console; /* cmd_is_pid1 with tty: the master, for the caller */
+        int seccomp_listener; /* cmd_is_pid1: the seccomp notify fd, for the caller */
         int sock;
         int sigfd;
         int pidfd;
@@ -234,6 +236,16 @@ static pid_t clone_container(uint64_t flags, int *ret_pidfd) {
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
+static bool wants_listener(const ContainerConfig *c) {
+        return c->seccomp && (seccomp_program_flags(c->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+}
+
+static bool is_seccomp_listener(int fd) {
+        uint64_t id = 0;
+
+        return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT;
+}
+
 /* Returns 1 if a message was handled, 0 if none was waiting. */
 static int handle_init_message(Container *ct) {
         InitMessage m;
@@ -247,8 +259,10 @@ static int handle_init_message(Container *ct) {
                 return (int) n;
         if (n == 0)
                 return -ECONNRESET;
-        /* Only the terminal message carries a descriptor. */
-        if (n != (ssize_t) sizeof(m) || (n_fds == 1) != (m.type == INIT_MSG_TTY)) {
+        /* Only the terminal and the seccomp listener messages carry a
+         * descriptor. */
+        if (n != (ssize_t) sizeof(m) ||
+            (n_fds == 1) != (m.type == INIT_MSG_TTY || m.type == INIT_MSG_SECCOMP_LISTENER)) {
                 safe_close(fd);
                 return -EBADMSG;
         }
@@ -273,11 +287,24 @@ static int handle_init_message(Container *ct) {
                         (void) tty_relay_attach(&ct->tty, fd);
                 break;
         }
+        case INIT_MSG_SECCOMP_LISTENER:
+                /* Once, between the root and "created", only when the
+                 * program was loaded with a listener, and only a seccomp
+                 * notify fd (which knows this ioctl; no notification has
+                 * id 0 yet). */
+                if (!ct->config->cmd_is_pid1 || !ct->root_ready || ct->created || ct->seccomp_listener >= 0 ||
+                    !wants_listener(ct->config) || !is_seccomp_listener(fd)) {
+                        safe_close(fd);
+                        return -EBADMSG;
+                }
+                ct->seccomp_listener = fd;
+                break;
         case INIT_MSG_ROOT_READY:
                 ct->root_ready = true;
                 break;
         case INIT_MSG_CREATED:
-                if (!ct->config->cmd_is_pid1 || !ct->root_ready)
+                if (!ct->config->cmd_is_pid1 || !ct->root_ready ||
+                    (wants_listener(ct->config) && ct->seccomp_listener < 0))
                         return -EBADMSG;
                 ct->created = true;
                 break;
@@ -408,6 +435,7 @@ static void container_free(Container *ct) {
         if (ct->cgroup)
                 ct->cgroup = cgroup_free(ct->cgroup);
         ct->console = safe_close(ct->console);
+        ct->seccomp_listener = safe_close(ct->seccomp_listener);
         ct->sock = safe_close(ct->sock);
         ct->sigfd = safe_close(ct->sigfd);
         ct->pidfd = safe_close(ct->pidfd);
@@ -451,6 +479,10 @@ const char *const *container_cgroup_paths(const Container *ct) {
 
 int container_take_console(Container *ct) {
         return TAKE_FD(ct->console);
+}
+
+int container_take_seccomp_listener(Container *ct) {
+        return TAKE_FD(ct->seccomp_listener);
 }
 
 static bool has_cgroup_mount(const MountPlan *p) {
@@ -505,7 +537,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         if (!ct)
                 return -ENOMEM;
         ct->config = c;
-        ct->sock = ct->sigfd = ct->pidfd = ct->console = -1;
+        ct->sock = ct->sigfd = ct->pidfd = ct->console = ct->seccomp_listener = -1;
         ct->tty.master = -1;
         ct->state.lock_fd = -1;
 

@@ -228,6 +228,11 @@ const char *const *container_cgroup_paths(const Container *ct);
 /* With tty and cmd_is_pid1: the terminal's master, now the caller's (-1 if
  * none). */
 int container_take_console(Container *ct);
+/* With cmd_is_pid1 and a seccomp program loaded with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER (SCMP_ACT_NOTIFY rules): the
+ * notification fd the init got, now the caller's (-1 if none).  Until
+ * someone listens on it, the container's notifying calls wait. */
+int container_take_seccomp_listener(Container *ct);
 /* Lets the init start CMD (not with cmd_is_pid1). */
 int container_start(Container *ct, ContainerResult *result);
 /* Waits until the container ended, relaying the terminal and forwarding

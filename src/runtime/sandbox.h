@@ -228,7 +228,11 @@ typedef enum SandboxStep {
 } SandboxStep;
 
 /* Returns 0, or a negative errno with *ret_step naming the step that
- * failed (and *ret_rlimit the limit, for SANDBOX_STEP_RLIMITS). */
+ * failed (and *ret_rlimit the limit, for SANDBOX_STEP_RLIMITS).  When the
+ * program's flags have SECCOMP_FILTER_FLAG_NEW_LISTENER (an OCI profile
+ * with SCMP_ACT_NOTIFY rules), a value >= 0 is its notification fd
+ * (close-on-exec), the caller's to pass on or close; on failure it is
+ * closed. */
 int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec **ret_rlimit);
 /* "setting capabilities", for messages. */
 const char *sandbox_step_describe(SandboxStep step);
