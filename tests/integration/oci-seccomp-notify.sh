@@ -79,7 +79,7 @@ left_of() {
         find /sys/fs/cgroup -maxdepth 4 -type d -name "$1.*" -path "*shuttle*" 2>/dev/null
 }
 
-plan 25
+plan 34
 
 B=$T/b
 make_bundle "$B" "$PROFILE" "$SCRIPT"
@@ -116,6 +116,40 @@ check_match "mkdir /tmp/z goes on in the kernel (CONTINUE)" "^z-made$" "$OUT"
 check_match "the agent saw each call, with the container's pids" "notify mkdir(at)? /x pid=[0-9]+$" "$(cat "$T/agent1")"
 check_match "no process of the container holds the notify fd" "^0$" "$OUT"
 oci delete n1 >/dev/null 2>&1
+
+# ---- exec: the exec'd process's notify fd goes to the agent too ----
+B6=$T/b6
+make_bundle "$B6" "$PROFILE" '["sh", "-c", "busybox touch /tmp/up; exec busybox sleep 1000"]'
+start_agent "$T/agent6"
+oci create --bundle "$B6" n6 >"$T/n6.out" 2>&1 && oci start n6
+wait_until grep -q '^state.status=creating$' "$T/agent6"
+# Its agent stays until the container ends: stopped here (the container's
+# process makes no call it would be asked about).
+kill "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID" 2>/dev/null
+start_agent "$T/agent7" /x:errno:13
+oci exec --pid-file "$T/n7.pid" n6 sh -c 'busybox mkdir /x; echo x-status=$?; busybox mkdir /tmp/w && echo w-made' >"$T/n7.out" 2>&1
+check_eq "exec with a notify profile and its agent listening runs" "0" "$?"
+A=$(cat "$T/agent7")
+check_match "the agent of exec got a seccomp notify fd" "^fd=seccomp$" "$A"
+check_match "... with the container's state: running" "^state\.status=running$" "$A"
+check_eq "... and the exec'd process's pid (--pid-file's)" "pid=$(cat "$T/n7.pid" 2>/dev/null)" "$(grep "^pid=" <<<"$A")"
+OUT=$(cat "$T/n7.out")
+check_match "the exec'd mkdir /x gets the agent's errno (EACCES)" "mkdir: .*/x.*Permission denied" "$OUT"
+check_match "... other paths go on in the kernel" "^w-made$" "$OUT"
+# No agent: exec fails naming listenerPath, and its command never ran.
+wait_until grep -q "^done$" "$T/agent7"
+wait "$AGENT_PID" 2>/dev/null
+rm -f "$SOCK"
+oci exec n6 sh -c 'busybox touch /tmp/ran' >"$T/n8.out" 2>&1
+check_eq "exec without an agent fails" "1" "$?"
+check_match "... naming listenerPath" "linux\.seccomp\.listenerPath '$SOCK': .*No such file or directory" "$(cat "$T/n8.out")"
+start_agent "$T/agent9"
+oci exec n6 sh -c 'busybox ls /tmp' >"$T/n9.out" 2>&1
+wait_until grep -q "^done$" "$T/agent9"
+wait "$AGENT_PID" 2>/dev/null
+check_eq "... its command never ran (nothing of it before the agent has the fd)" "up w" "$(tr '\n' ' ' <"$T/n9.out" | sed 's/ $//')"
+oci delete --force n6 >/dev/null 2>&1
 
 # ---- no agent: create fails naming listenerPath, nothing is left ----
 rm -f "$SOCK"
