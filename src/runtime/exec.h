@@ -79,11 +79,12 @@ typedef struct ExecConfig {
                                  * for StateInfo.caps (the caller's) */
         /* With a seccomp program loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER
          * (an OCI profile with SCMP_ACT_NOTIFY rules): called with its
-         * notify fd (the callee's to close) and the command's pid, before
-         * the command's exec; the command's notifying calls wait for
-         * whoever answers on the fd.  A negative errno fails the exec (the
-         * command is killed).  NULL: the fd is closed (those calls then
-         * fail with ENOSYS). */
+         * notify fd (the callee's to close) and the command's pid (as the
+         * host sees it) once the command exists; the command waits before
+         * its exec until this returned 0.  A negative errno fails the exec
+         * and the command is killed without having run anything of its
+         * own.  NULL: the fd is closed (its notifying calls then fail with
+         * ENOSYS). */
         int (*seccomp_listener)(int fd, pid_t pid, void *userdata);
         void *seccomp_listener_userdata;
         const struct winsize *winsize; /* with tty: the terminal's size
