@@ -205,14 +205,31 @@ int oci_seccomp_agent_deliver(const OciSeccomp *s, const OciState *st, OciStatus
         return 0;
 }
 
+/* The container's state while it is being created, for its seccomp
+ * agent. */
+typedef struct CreateAgent {
+        const OciSeccomp *seccomp;
+        OciState st;
+        char err[512];
+} CreateAgent;
+
+static int agent_listener(const ContainerConfig *c _unused_, pid_t init_pid, int fd, void *userdata) {
+        CreateAgent *a = userdata;
+
+        a->st.pid = init_pid;
+        return oci_seccomp_agent_deliver(a->seccomp, &a->st, OCI_STATUS_CREATING, init_pid, fd, a->err,
+                                         sizeof(a->err));
+}
+
 /* Everything of create; on success *ret is the created container (the
  * caller releases it, or starts and waits for it with `run`). */
 static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *cfg, Container **ret) {
         _cleanup_free_ char *bundle = NULL, *dir = NULL, *fifo = NULL, *staging = NULL, *pid_file = NULL;
-        _cleanup_close_ int lock = -1, console = -1, listener = -1;
+        _cleanup_close_ int lock = -1, console = -1;
         OciSpec *spec = NULL;
         OciState st = {};
         OciBroker broker = {};
+        CreateAgent agent = {};
         ContainerResult result = {};
         Container *ct = NULL;
         char err[512] = "", cgname[64], created[40];
@@ -300,9 +317,32 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 goto fail_dir;
         }
 
+        /* A profile with SCMP_ACT_NOTIFY rules: its agent gets the notify
+         * fd as soon as the container's process has loaded the filter,
+         * before anything of the command runs (hooks, start); until then
+         * its notifying calls wait.  No agent, no container (runtime-spec:
+         * the runtime MUST generate an error). */
+        rfc3339_now(created);
+        agent = (CreateAgent){
+                .seccomp = &spec->seccomp,
+                .st = {
+                        .id = (char *) o->id,
+                        .bundle = bundle,
+                        .rootfs = cfg->rootfs,
+                        .created = created,
+                        .annotation_keys = spec->annotation_keys,
+                        .annotation_values = spec->annotation_values,
+                        .n_annotations = spec->n_annotations,
+                },
+        };
+        cfg->hooks.seccomp_listener = agent_listener;
+        cfg->hooks.seccomp_listener_userdata = &agent;
+
         r = container_create(cfg, &ct, &result);
         if (r < 0) {
-                if (broker.message[0])
+                if (agent.err[0])
+                        oci_error(verb, o->id, "%s", agent.err);
+                else if (broker.message[0])
                         oci_error(verb, o->id, "%s", broker.message);
                 else
                         oci_error(verb, o->id, "%s", result.message[0] ? result.message : strerror(-r));
@@ -324,7 +364,6 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 oci_error(verb, o->id, "reading /proc/%d/stat: %s", (int) container_pid(ct), strerror(-r));
                 goto fail_container;
         }
-        rfc3339_now(created);
         st = (OciState){
                 .id = (char *) o->id,
                 .bundle = bundle,
@@ -338,19 +377,6 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 .annotation_values = spec->annotation_values,
                 .n_annotations = spec->n_annotations,
         };
-        /* A profile with SCMP_ACT_NOTIFY rules: its agent gets the notify
-         * fd now, before anything runs the command (hooks, start); until
-         * then the process's notifying calls wait.  No agent, no container
-         * (runtime-spec: the runtime MUST generate an error). */
-        listener = container_take_seccomp_listener(ct);
-        if (listener >= 0) {
-                r = oci_seccomp_agent_deliver(&spec->seccomp, &st, OCI_STATUS_CREATING, container_pid(ct),
-                                              TAKE_FD(listener), err, sizeof(err));
-                if (r < 0) {
-                        oci_error(verb, o->id, "%s", err);
-                        goto fail_container;
-                }
-        }
         r = oci_state_write(&st);
         if (r < 0) {
                 oci_error(verb, o->id, "writing '%s/state.json': %s", dir, strerror(-r));

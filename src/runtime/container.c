@@ -185,7 +185,7 @@ struct Container {
         Cgroup *cgroup;
         TtyRelay tty;
         int console; /* cmd_is_pid1 with tty: the master, for the caller */
-        int seccomp_listener; /* cmd_is_pid1: the seccomp notify fd, for the caller */
+        bool got_listener; /* cmd_is_pid1: the seccomp notify fd came (and went to the hook) */
         int sock;
         int sigfd;
         int pidfd;
@@ -249,7 +249,7 @@ static bool is_seccomp_listener(int fd) {
 /* Returns 1 if a message was handled, 0 if none was waiting. */
 static int handle_init_message(Container *ct) {
         InitMessage m;
-        int fd = -1;
+        int fd = -1, r;
         size_t n_fds = 0;
         ssize_t n = fd_recv_upto(ct->sock, &m, sizeof(m), &fd, 1, &n_fds, MSG_DONTWAIT);
 
@@ -292,19 +292,35 @@ static int handle_init_message(Container *ct) {
                  * program was loaded with a listener, and only a seccomp
                  * notify fd (which knows this ioctl; no notification has
                  * id 0 yet). */
-                if (!ct->config->cmd_is_pid1 || !ct->root_ready || ct->created || ct->seccomp_listener >= 0 ||
+                if (!ct->config->cmd_is_pid1 || !ct->root_ready || ct->created || ct->got_listener ||
                     !wants_listener(ct->config) || !is_seccomp_listener(fd)) {
                         safe_close(fd);
                         return -EBADMSG;
                 }
-                ct->seccomp_listener = fd;
+                ct->got_listener = true;
+                /* Handed on at once: the init's next calls (closing its
+                 * copy, saying it is created) may be ones the agent is
+                 * to answer. */
+                if (!ct->config->hooks.seccomp_listener) {
+                        safe_close(fd);
+                        break;
+                }
+                r = ct->config->hooks.seccomp_listener(ct->config, ct->init_pid, fd,
+                                                       ct->config->hooks.seccomp_listener_userdata);
+                if (r < 0) {
+                        ct->got_error = true;
+                        ct->error = -r;
+                        set_message(&ct->result, "container '%s': handing over the seccomp notify fd: %s",
+                                    ct->config->name, strerror(-r));
+                        return r;
+                }
                 break;
         case INIT_MSG_ROOT_READY:
                 ct->root_ready = true;
                 break;
         case INIT_MSG_CREATED:
                 if (!ct->config->cmd_is_pid1 || !ct->root_ready ||
-                    (wants_listener(ct->config) && ct->seccomp_listener < 0))
+                    (wants_listener(ct->config) && !ct->got_listener))
                         return -EBADMSG;
                 ct->created = true;
                 break;
@@ -435,7 +451,6 @@ static void container_free(Container *ct) {
         if (ct->cgroup)
                 ct->cgroup = cgroup_free(ct->cgroup);
         ct->console = safe_close(ct->console);
-        ct->seccomp_listener = safe_close(ct->seccomp_listener);
         ct->sock = safe_close(ct->sock);
         ct->sigfd = safe_close(ct->sigfd);
         ct->pidfd = safe_close(ct->pidfd);
@@ -479,10 +494,6 @@ const char *const *container_cgroup_paths(const Container *ct) {
 
 int container_take_console(Container *ct) {
         return TAKE_FD(ct->console);
-}
-
-int container_take_seccomp_listener(Container *ct) {
-        return TAKE_FD(ct->seccomp_listener);
 }
 
 static bool has_cgroup_mount(const MountPlan *p) {
@@ -537,7 +548,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         if (!ct)
                 return -ENOMEM;
         ct->config = c;
-        ct->sock = ct->sigfd = ct->pidfd = ct->console = ct->seccomp_listener = -1;
+        ct->sock = ct->sigfd = ct->pidfd = ct->console = -1;
         ct->tty.master = -1;
         ct->state.lock_fd = -1;
 

@@ -65,6 +65,15 @@ typedef struct ContainerHooks {
         /* The container has ended (also after a failed start). */
         void (*finished)(const ContainerConfig *c, void *userdata);
         void *userdata;
+        /* cmd_is_pid1 with a seccomp program loaded with
+         * SECCOMP_FILTER_FLAG_NEW_LISTENER (an OCI profile's SCMP_ACT_NOTIFY
+         * rules): the notify fd (the callee's to close) as soon as the
+         * init loaded the filter, before it says it is created; until
+         * someone answers on the fd, the container's notifying calls wait.
+         * A negative errno fails container_create().  NULL: the fd is
+         * closed (those calls then fail with ENOSYS). */
+        int (*seccomp_listener)(const ContainerConfig *c, pid_t init_pid, int fd, void *userdata);
+        void *seccomp_listener_userdata;
 } ContainerHooks;
 
 /* A service this container offers to others: `--export NAME=/path.sock`,
@@ -228,11 +237,6 @@ const char *const *container_cgroup_paths(const Container *ct);
 /* With tty and cmd_is_pid1: the terminal's master, now the caller's (-1 if
  * none). */
 int container_take_console(Container *ct);
-/* With cmd_is_pid1 and a seccomp program loaded with
- * SECCOMP_FILTER_FLAG_NEW_LISTENER (SCMP_ACT_NOTIFY rules): the
- * notification fd the init got, now the caller's (-1 if none).  Until
- * someone listens on it, the container's notifying calls wait. */
-int container_take_seccomp_listener(Container *ct);
 /* Lets the init start CMD (not with cmd_is_pid1). */
 int container_start(Container *ct, ContainerResult *result);
 /* Waits until the container ended, relaying the terminal and forwarding

@@ -79,7 +79,7 @@ left_of() {
         find /sys/fs/cgroup -maxdepth 4 -type d -name "$1.*" -path "*shuttle*" 2>/dev/null
 }
 
-plan 34
+plan 38
 
 B=$T/b
 make_bundle "$B" "$PROFILE" "$SCRIPT"
@@ -116,6 +116,25 @@ check_match "mkdir /tmp/z goes on in the kernel (CONTINUE)" "^z-made$" "$OUT"
 check_match "the agent saw each call, with the container's pids" "notify mkdir(at)? /x pid=[0-9]+$" "$(cat "$T/agent1")"
 check_match "no process of the container holds the notify fd" "^0$" "$OUT"
 oci delete n1 >/dev/null 2>&1
+
+# ---- run, without no_new_privs, notifying close(2) too ----
+# The filter is loaded before the ids change (noNewPrivileges false); the
+# container's process closes its copy of the fd and says it is created
+# after the agent has it, so those calls may be notify calls as well.
+B10=$T/b10
+make_bundle "$B10" "{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$SOCK\",
+  \"syscalls\": [ { \"names\": [ \"mkdir\", \"mkdirat\", \"close\" ], \"action\": \"SCMP_ACT_NOTIFY\" } ] }" \
+        '["sh", "-c", "busybox mkdir /x; echo x-status=$?"]'
+sed -i 's/"noNewPrivileges": true/"noNewPrivileges": false/' "$B10/config.json"
+start_agent "$T/agent10" /x:errno:30
+timeout -s KILL 20 "$OCI" --root "$ROOT" run --bundle "$B10" n10 >"$T/n10.out" 2>&1
+check_eq "run without no_new_privs, close(2) notified too: the agent answers, the container runs" "0" "$?"
+check_match "... mkdir /x gets the agent's errno" "mkdir: .*/x.*Read-only file system" "$(cat "$T/n10.out")"
+check_match "... the agent answered the container's close calls" "^notify other  pid=[0-9]+ continue$" "$(cat "$T/agent10")"
+check_eq "... the state had no metadata (no listenerMetadata)" "state.id=n10 " \
+        "$(grep -E '^(metadata|state\.id)=' "$T/agent10" | tr '\n' ' ')"
+kill "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID" 2>/dev/null
 
 # ---- exec: the exec'd process's notify fd goes to the agent too ----
 B6=$T/b6
