@@ -240,12 +240,6 @@ static bool wants_listener(const ContainerConfig *c) {
         return c->seccomp && (seccomp_program_flags(c->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER);
 }
 
-static bool is_seccomp_listener(int fd) {
-        uint64_t id = 0;
-
-        return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT;
-}
-
 /* Returns 1 if a message was handled, 0 if none was waiting. */
 static int handle_init_message(Container *ct) {
         InitMessage m;
@@ -293,7 +287,7 @@ static int handle_init_message(Container *ct) {
                  * notify fd (which knows this ioctl; no notification has
                  * id 0 yet). */
                 if (!ct->config->cmd_is_pid1 || !ct->root_ready || ct->created || ct->got_listener ||
-                    !wants_listener(ct->config) || !is_seccomp_listener(fd)) {
+                    !wants_listener(ct->config) || !seccomp_is_listener(fd)) {
                         safe_close(fd);
                         return -EBADMSG;
                 }

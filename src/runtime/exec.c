@@ -469,13 +469,6 @@ static int wait_command(int pidfd, int sigfd, Relay *io, siginfo_t *ret) {
         }
 }
 
-static bool is_seccomp_listener(int fd) {
-        uint64_t id = 0;
-
-        /* No notification has id 0 yet: a seccomp notify fd says ENOENT. */
-        return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT;
-}
-
 /* Reads the joiner's and the command's messages until both have closed
  * their ends (the command's closes on exec).  The first pid counts (a
  * second, different one is an error); a terminal only if one was asked
@@ -534,7 +527,7 @@ static int read_messages(int fd, const ExecConfig *c, const SeccompProgram *secc
                                 return -errno;
                         break;
                 case EXEC_MSG_SECCOMP_LISTENER:
-                        if (!want_listener || listener >= 0 || ret_pids[0] > 0 || !is_seccomp_listener(tty)) {
+                        if (!want_listener || listener >= 0 || ret_pids[0] > 0 || !seccomp_is_listener(tty)) {
                                 safe_close(tty);
                                 return -EBADMSG;
                         }

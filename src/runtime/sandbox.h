@@ -140,6 +140,10 @@ unsigned seccomp_program_flags(const SeccompProgram *p);
  * CAP_SYS_ADMIN).  Returns 0, or the notification fd when the flags have
  * SECCOMP_FILTER_FLAG_NEW_LISTENER. */
 int seccomp_program_load(const SeccompProgram *p);
+/* Whether fd is a seccomp notification fd (what a load with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER returned), for a receiver that must
+ * not take anything else in its place. */
+bool seccomp_is_listener(int fd);
 
 /* Build and load the profile into the calling thread (new + load + free).
  * Same requirement as seccomp_program_load(). */

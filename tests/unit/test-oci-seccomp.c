@@ -246,6 +246,15 @@ static void test_notify_sandbox(void **state _unused_) {
                         /* A seccomp notify fd: no notification 0 pending. */
                         if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT)
                                 _exit(3);
+                        /* What the receivers check (container.c, exec.c):
+                         * this is one, a pipe or a socket is not. */
+                        if (!seccomp_is_listener(fd))
+                                _exit(4);
+                        {
+                                int p[2];
+                                if (pipe(p) < 0 || seccomp_is_listener(p[0]) || seccomp_is_listener(STDIN_FILENO))
+                                        _exit(5);
+                        }
                         _exit(0);
                 }
                 assert_int_equal(waitpid(pid, &status, 0), pid);
