@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/oci-seccomp-cache.h"
+#include "cli/oci-seccomp-notify.h"
 #include "cli/oci.h"
 #include "common/fdpass.h"
 #include "common/fileio.h"
@@ -176,6 +177,50 @@ int oci_seccomp_program(const OciSeccomp *s, SeccompProgram **ret, char *err, si
         return 0;
 }
 
+int oci_seccomp_agent_deliver(const OciSeccomp *s, const OciState *st, OciStatus status, pid_t pid, int fd,
+                              char *err, size_t errlen) {
+        _cleanup_close_ int listener = fd;
+        _cleanup_free_ char *state = NULL, *json = NULL;
+        int r;
+
+        if (!s->listener_path) {
+                /* oci_seccomp_from_json() refuses a NOTIFY rule without it. */
+                snprintf(err, errlen, "linux.seccomp.listenerPath: not set, but the profile notifies");
+                return -EINVAL;
+        }
+        state = oci_state_format(st, status, true);
+        json = state ? oci_process_state_format(state, pid, s->listener_metadata) : NULL;
+        if (!json) {
+                snprintf(err, errlen, "linux.seccomp.listenerPath '%s': out of memory", s->listener_path);
+                return -ENOMEM;
+        }
+        r = oci_seccomp_agent_send(s->listener_path, json, listener);
+        if (r < 0) {
+                snprintf(err, errlen, "linux.seccomp.listenerPath '%s': sending the seccomp notify fd: %s%s",
+                         s->listener_path, strerror(-r),
+                         r == -EAGAIN ? " (the agent did not take it in time)" : "");
+                return r;
+        }
+        oci_debug("seccomp notify fd sent to '%s'", s->listener_path);
+        return 0;
+}
+
+/* The container's state while it is being created, for its seccomp
+ * agent. */
+typedef struct CreateAgent {
+        const OciSeccomp *seccomp;
+        OciState st;
+        char err[512];
+} CreateAgent;
+
+static int agent_listener(const ContainerConfig *c _unused_, pid_t init_pid, int fd, void *userdata) {
+        CreateAgent *a = userdata;
+
+        a->st.pid = init_pid;
+        return oci_seccomp_agent_deliver(a->seccomp, &a->st, OCI_STATUS_CREATING, init_pid, fd, a->err,
+                                         sizeof(a->err));
+}
+
 /* Everything of create; on success *ret is the created container (the
  * caller releases it, or starts and waits for it with `run`). */
 static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *cfg, Container **ret) {
@@ -184,6 +229,7 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
         OciSpec *spec = NULL;
         OciState st = {};
         OciBroker broker = {};
+        CreateAgent agent = {};
         ContainerResult result = {};
         Container *ct = NULL;
         char err[512] = "", cgname[64], created[40];
@@ -271,9 +317,32 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 goto fail_dir;
         }
 
+        /* A profile with SCMP_ACT_NOTIFY rules: its agent gets the notify
+         * fd as soon as the container's process has loaded the filter,
+         * before anything of the command runs (hooks, start); until then
+         * its notifying calls wait.  No agent, no container (runtime-spec:
+         * the runtime MUST generate an error). */
+        rfc3339_now(created);
+        agent = (CreateAgent){
+                .seccomp = &spec->seccomp,
+                .st = {
+                        .id = (char *) o->id,
+                        .bundle = bundle,
+                        .rootfs = cfg->rootfs,
+                        .created = created,
+                        .annotation_keys = spec->annotation_keys,
+                        .annotation_values = spec->annotation_values,
+                        .n_annotations = spec->n_annotations,
+                },
+        };
+        cfg->hooks.seccomp_listener = agent_listener;
+        cfg->hooks.seccomp_listener_userdata = &agent;
+
         r = container_create(cfg, &ct, &result);
         if (r < 0) {
-                if (broker.message[0])
+                if (agent.err[0])
+                        oci_error(verb, o->id, "%s", agent.err);
+                else if (broker.message[0])
                         oci_error(verb, o->id, "%s", broker.message);
                 else
                         oci_error(verb, o->id, "%s", result.message[0] ? result.message : strerror(-r));
@@ -295,7 +364,6 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                 oci_error(verb, o->id, "reading /proc/%d/stat: %s", (int) container_pid(ct), strerror(-r));
                 goto fail_container;
         }
-        rfc3339_now(created);
         st = (OciState){
                 .id = (char *) o->id,
                 .bundle = bundle,

@@ -166,6 +166,21 @@ static int load_process(const char *verb, const ExecOptions *o, const OciSpec *s
         return 0;
 }
 
+/* The seccomp agent of the bundle's profile gets the exec'd process's
+ * notify fd, as create's did for the container's process, with the
+ * container's state (running) and this process's pid. */
+typedef struct AgentDelivery {
+        const OciSeccomp *seccomp;
+        const OciState *st;
+        char err[512];
+} AgentDelivery;
+
+static int deliver_listener(int fd, pid_t pid, void *userdata) {
+        AgentDelivery *d = userdata;
+
+        return oci_seccomp_agent_deliver(d->seccomp, d->st, OCI_STATUS_RUNNING, pid, fd, d->err, sizeof(d->err));
+}
+
 int oci_exec(int argc, char **argv) {
         ExecOptions o = {};
         OciState st = {};
@@ -175,6 +190,7 @@ int oci_exec(int argc, char **argv) {
         StateInfo info = {};
         ExecConfig ec = {};
         SeccompProgram *seccomp = NULL;
+        AgentDelivery agent = {};
         _cleanup_close_ int pidfd = -1, cmd_pidfd = -1, console = -1, master = -1;
         struct winsize ws = {};
         bool tty;
@@ -302,6 +318,11 @@ int oci_exec(int argc, char **argv) {
                 .tty = tty,
                 .winsize = ws.ws_row > 0 || ws.ws_col > 0 ? &ws : NULL,
         };
+        if (spec->has_seccomp) {
+                agent = (AgentDelivery){ .seccomp = &spec->seccomp, .st = &st };
+                ec.seccomp_listener = deliver_listener;
+                ec.seccomp_listener_userdata = &agent;
+        }
         if (o.user) {
                 unsigned u, g = 0;
                 char extra;
@@ -320,7 +341,7 @@ int oci_exec(int argc, char **argv) {
         else
                 r = container_exec_spawn(&info, NULL, &ec, stdio, &cmd, &cmd_pidfd, msg, sizeof(msg));
         if (r < 0) {
-                oci_error("exec", o.id, "%s", msg[0] ? msg : strerror(-r));
+                oci_error("exec", o.id, "%s", agent.err[0] ? agent.err : msg[0] ? msg : strerror(-r));
                 goto out;
         }
         if (tty) {

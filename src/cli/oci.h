@@ -128,6 +128,11 @@ void oci_hooks_poststop(const OciState *st);
  * and exec.  Fails only as compiling does (err names the key); what the
  * cache did is a --debug line, an unsafe cache directory a warning. */
 int oci_seccomp_program(const OciSeccomp *s, SeccompProgram **ret, char *err, size_t errlen);
+/* Sends the seccomp notify fd (taken: closed in any case) with the
+ * container process state (the container's state with status, pid) to
+ * s->listenerPath (oci-seccomp-notify.h); err names listenerPath. */
+int oci_seccomp_agent_deliver(const OciSeccomp *s, const OciState *st, OciStatus status, pid_t pid, int fd,
+                              char *err, size_t errlen);
 
 /* Verbs (argv[0] is the verb). */
 int oci_create(int argc, char **argv);

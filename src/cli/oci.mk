@@ -12,7 +12,9 @@ shuttle_oci_SOURCES = \
 	src/cli/oci-hooks.c \
 	src/cli/oci-broker.c \
 	src/cli/oci-seccomp-cache.h \
-	src/cli/oci-seccomp-cache.c
+	src/cli/oci-seccomp-cache.c \
+	src/cli/oci-seccomp-notify.h \
+	src/cli/oci-seccomp-notify.c
 shuttle_oci_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 shuttle_oci_LDADD = libshuttle-broker.la libshuttle-runtime.la libshuttle-policy.la libshuttle-common.la \
 	$(JANSSON_LIBS) $(LIBSECCOMP_LIBS) $(LIBCRYPTO_LIBS)

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -208,8 +209,9 @@ static void allow_ping(void) {
  * directory, no_new_privs and seccomp program.  CMD is forked from it and
  * inherits all of it, so nothing of ours in the container ever holds more
  * than the container, even for an instant.  Failures end the init with a
- * message to shuttlectl. */
-static void enter_sandbox(const InitArgs *a) {
+ * message to shuttlectl.  Returns the seccomp notify fd of a profile with
+ * SCMP_ACT_NOTIFY rules (shuttle-oci), else -1. */
+static int enter_sandbox(const InitArgs *a) {
         const ContainerConfig *c = a->config;
         const RlimitSpec *failed_rlimit = NULL;
         /* shuttle-oci's errors name config.json's keys, not shuttlectl's options. */
@@ -233,9 +235,11 @@ static void enter_sandbox(const InitArgs *a) {
                 .new_privs = c->new_privs,
         };
         SandboxStep step;
-        int r;
+        int r, listener = -1;
 
         r = sandbox_enter(&spec, &step, &failed_rlimit);
+        if (r >= 0)
+                listener = seccomp_program_flags(a->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER ? r : -1;
         if (r < 0)
                 switch (step) {
                 case SANDBOX_STEP_RLIMITS:
@@ -267,6 +271,7 @@ static void enter_sandbox(const InitArgs *a) {
                 if (poll(&p, 1, 0) != 0)
                         _exit(1);
         }
+        return listener;
 }
 
 /* In the forked CMD process, already in the sandbox: its own session, the
@@ -350,12 +355,24 @@ static void join_namespaces(const InitArgs *a) {
 /* cmd_is_pid1 (shuttle-oci): in the sandbox already, we say we are
  * created, wait for container_start_fifo()'s byte on the FIFO, and become
  * CMD.  Nothing else of ours is in the container, ever. */
-_Noreturn static void become_command(const InitArgs *a) {
+_Noreturn static void become_command(const InitArgs *a, int listener) {
         const ContainerConfig *c = a->config;
         sigset_t none;
         char b;
         ssize_t n;
 
+        if (listener >= 0) {
+                /* The seccomp notify fd goes to shuttle-oci, which hands it
+                 * to linux.seccomp.listenerPath's agent.  Not ours to keep:
+                 * a container process that held it could answer its own
+                 * notifications. */
+                InitMessage m = { .type = INIT_MSG_SECCOMP_LISTENER };
+
+                n = fd_send(a->sock, &m, sizeof(m), &listener, 1);
+                (void) close(listener);
+                if (n < 0)
+                        _exit(1);
+        }
         send_msg(a->sock, INIT_MSG_CREATED, 0, 0, 0, NULL);
         /* The caller leaves now; nobody hears us any more but stderr. */
         (void) close(a->sock);
@@ -554,10 +571,8 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (a->config->has_umask)
                 umask(a->config->umask);
 
-        if (a->config->cmd_is_pid1) {
-                enter_sandbox(a);
-                become_command(a);
-        }
+        if (a->config->cmd_is_pid1)
+                become_command(a, enter_sandbox(a));
 
         if (pipe2(errpipe, O_CLOEXEC) < 0)
                 fail(a, -errno, "pipe: %m");
@@ -565,7 +580,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
         /* pid 1 enters the container's sandbox before CMD exists: an execve
          * forced on it (ptrace, with --cap-add SYS_PTRACE) can never gain
          * more than the bounding set, no_new_privs and seccomp allow. */
-        enter_sandbox(a);
+        safe_close(enter_sandbox(a));
 
         cmd = fork();
         if (cmd < 0)

@@ -18,9 +18,11 @@ typedef enum InitMessageType {
         INIT_MSG_EXEC_FAILED, /* CMD could not be executed (err = errno) */
         INIT_MSG_STARTED,   /* CMD is running (pid = its pid inside) */
         INIT_MSG_EXITED,    /* CMD ended (status = wait status) */
-        INIT_MSG_TTY,       /* carries the pty master (the only message with an fd) */
+        INIT_MSG_TTY,       /* carries the pty master */
         INIT_MSG_ROOT_READY, /* pivoted into its own root: /proc/PID/root is the container's */
         INIT_MSG_CREATED,   /* cmd_is_pid1: in the sandbox, waiting on the exec FIFO */
+        INIT_MSG_SECCOMP_LISTENER, /* cmd_is_pid1: carries the seccomp notify fd, right
+                                    * before CREATED (the only other message with an fd) */
 } InitMessageType;
 
 typedef struct InitMessage {

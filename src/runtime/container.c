@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 
 #include "common/fdpass.h"
 #include "common/fileio.h"
@@ -186,6 +187,7 @@ struct Container {
         Cgroup *cgroup;
         TtyRelay tty;
         int console; /* cmd_is_pid1 with tty: the master, for the caller */
+        bool got_listener; /* cmd_is_pid1: the seccomp notify fd came (and went to the hook) */
         int sock;
         int sigfd;
         int pidfd;
@@ -239,10 +241,14 @@ static pid_t clone_container(uint64_t flags, int *ret_pidfd) {
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
+static bool wants_listener(const ContainerConfig *c) {
+        return c->seccomp && (seccomp_program_flags(c->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+}
+
 /* Returns 1 if a message was handled, 0 if none was waiting. */
 static int handle_init_message(Container *ct) {
         InitMessage m;
-        int fd = -1;
+        int fd = -1, r;
         size_t n_fds = 0;
         ssize_t n = fd_recv_upto(ct->sock, &m, sizeof(m), &fd, 1, &n_fds, MSG_DONTWAIT);
 
@@ -252,8 +258,10 @@ static int handle_init_message(Container *ct) {
                 return (int) n;
         if (n == 0)
                 return -ECONNRESET;
-        /* Only the terminal message carries a descriptor. */
-        if (n != (ssize_t) sizeof(m) || (n_fds == 1) != (m.type == INIT_MSG_TTY)) {
+        /* Only the terminal and the seccomp listener messages carry a
+         * descriptor. */
+        if (n != (ssize_t) sizeof(m) ||
+            (n_fds == 1) != (m.type == INIT_MSG_TTY || m.type == INIT_MSG_SECCOMP_LISTENER)) {
                 safe_close(fd);
                 return -EBADMSG;
         }
@@ -278,11 +286,40 @@ static int handle_init_message(Container *ct) {
                         (void) tty_relay_attach(&ct->tty, fd);
                 break;
         }
+        case INIT_MSG_SECCOMP_LISTENER:
+                /* Once, between the root and "created", only when the
+                 * program was loaded with a listener, and only a seccomp
+                 * notify fd (which knows this ioctl; no notification has
+                 * id 0 yet). */
+                if (!ct->config->cmd_is_pid1 || !ct->root_ready || ct->created || ct->got_listener ||
+                    !wants_listener(ct->config) || !seccomp_is_listener(fd)) {
+                        safe_close(fd);
+                        return -EBADMSG;
+                }
+                ct->got_listener = true;
+                /* Handed on at once: the init's next calls (closing its
+                 * copy, saying it is created) may be ones the agent is
+                 * to answer. */
+                if (!ct->config->hooks.seccomp_listener) {
+                        safe_close(fd);
+                        break;
+                }
+                r = ct->config->hooks.seccomp_listener(ct->config, ct->init_pid, fd,
+                                                       ct->config->hooks.seccomp_listener_userdata);
+                if (r < 0) {
+                        ct->got_error = true;
+                        ct->error = -r;
+                        set_message(&ct->result, "container '%s': handing over the seccomp notify fd: %s",
+                                    ct->config->name, strerror(-r));
+                        return r;
+                }
+                break;
         case INIT_MSG_ROOT_READY:
                 ct->root_ready = true;
                 break;
         case INIT_MSG_CREATED:
-                if (!ct->config->cmd_is_pid1 || !ct->root_ready)
+                if (!ct->config->cmd_is_pid1 || !ct->root_ready ||
+                    (wants_listener(ct->config) && !ct->got_listener))
                         return -EBADMSG;
                 ct->created = true;
                 break;

@@ -74,6 +74,15 @@ typedef struct ContainerHooks {
         /* The container has ended (also after a failed start). */
         void (*finished)(const ContainerConfig *c, void *userdata);
         void *userdata;
+        /* cmd_is_pid1 with a seccomp program loaded with
+         * SECCOMP_FILTER_FLAG_NEW_LISTENER (an OCI profile's SCMP_ACT_NOTIFY
+         * rules): the notify fd (the callee's to close) as soon as the
+         * init loaded the filter, before it says it is created; until
+         * someone answers on the fd, the container's notifying calls wait.
+         * A negative errno fails container_create().  NULL: the fd is
+         * closed (those calls then fail with ENOSYS). */
+        int (*seccomp_listener)(const ContainerConfig *c, pid_t init_pid, int fd, void *userdata);
+        void *seccomp_listener_userdata;
 } ContainerHooks;
 
 /* A service this container offers to others: `--export NAME=/path.sock`,

@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <linux/magic.h>
+#include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -48,7 +49,9 @@ typedef enum ExecMessageType {
         EXEC_MSG_PID = 1,     /* the command exists: pid (as the host sees it) */
         EXEC_MSG_ERROR,       /* joining or dropping privileges failed */
         EXEC_MSG_EXEC_FAILED, /* execvp failed: err */
-        EXEC_MSG_TTY,         /* --tty: carries the pty master (the only fd) */
+        EXEC_MSG_TTY,         /* --tty: carries the pty master */
+        EXEC_MSG_SECCOMP_LISTENER, /* carries the seccomp notify fd (before PID; the
+                                    * only other message with an fd) */
 } ExecMessageType;
 
 typedef struct ExecMessage {
@@ -259,6 +262,20 @@ _Noreturn static void command_main(const Exec *x) {
         if (x->config->die_with_caller && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 fail(x, -errno, "prctl: %m");
 
+        /* A notifying profile: nothing of the command runs before its
+         * agent has the notify fd; the caller says so with one byte (and
+         * kills us if it could not hand it over). */
+        if (seccomp_program_flags(x->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+                char go;
+                ssize_t n;
+
+                do
+                        n = recv(x->report, &go, 1, 0);
+                while (n < 0 && errno == EINTR);
+                if (n != 1)
+                        _exit(125);
+        }
+
         environ = x->envp;
         execvp(x->config->argv[0], x->config->argv);
         r = errno;
@@ -331,6 +348,18 @@ _Noreturn static void joiner_main(const Exec *x) {
                         if (step == SANDBOX_STEP_WORKDIR)
                                 fail(x, r, "cannot enter working directory '%s': %m", x->workdir);
                         fail(x, r, "%s: %m", sandbox_step_describe(step));
+                }
+                if (seccomp_program_flags(x->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+                        /* The notify fd goes to the caller before the
+                         * command exists, and is not the command's: a
+                         * process holding it could answer its own
+                         * notifications. */
+                        ExecMessage lm = { .type = EXEC_MSG_SECCOMP_LISTENER };
+                        ssize_t k = fd_send(x->report, &lm, sizeof(lm), &r, 1);
+
+                        (void) close(r);
+                        if (k < 0)
+                                fail(x, (int) k, "passing the seccomp notify fd: %m");
                 }
         }
         /* Changing ids resets both. */
@@ -444,12 +473,21 @@ static int wait_command(int pidfd, int sigfd, Relay *io, siginfo_t *ret) {
 /* Reads the joiner's and the command's messages until both have closed
  * their ends (the command's closes on exec).  The first pid counts (a
  * second, different one is an error); a terminal only if one was asked
- * for, once, and only a pty master. */
-static int read_messages(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty, ExecMessage *ret_error) {
+ * for, once, and only a pty master.  With a program loaded with
+ * NEW_LISTENER, its notify fd (once, before the pid, and only a seccomp
+ * notify fd) goes to c->seccomp_listener with the command's pid as soon as
+ * both are here: before the command's exec, whose calls on the way may be
+ * ones the agent answers. */
+static int read_messages(int fd, const ExecConfig *c, const SeccompProgram *seccomp, pid_t ret_pids[2],
+                         int *ret_tty, ExecMessage *ret_error) {
+        bool want_tty = c->tty;
+        bool want_listener = seccomp_program_flags(seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        _cleanup_close_ int listener = -1;
+
         for (;;) {
                 ExecMessage m;
                 size_t n_fds = 0;
-                int tty = -1, ptn;
+                int tty = -1, ptn, r;
                 ssize_t n = fd_recv_upto(fd, &m, sizeof(m), &tty, 1, &n_fds, 0);
 
                 if (n == -EINTR)
@@ -458,7 +496,8 @@ static int read_messages(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty,
                         return (int) n;
                 if (n == 0)
                         return 0;
-                if (n != (ssize_t) sizeof(m) || (n_fds == 1) != (m.type == EXEC_MSG_TTY)) {
+                if (n != (ssize_t) sizeof(m) ||
+                    (n_fds == 1) != (m.type == EXEC_MSG_TTY || m.type == EXEC_MSG_SECCOMP_LISTENER)) {
                         safe_close(tty);
                         return -EBADMSG;
                 }
@@ -471,7 +510,29 @@ static int read_messages(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty,
                                 ret_pids[1] = m.pid;
                                 return -EBADMSG;
                         }
+                        if (ret_pids[0] > 0)
+                                break;
                         ret_pids[0] = m.pid;
+                        if (!want_listener)
+                                break;
+                        if (listener < 0)
+                                return -EBADMSG;
+                        want_listener = false;
+                        r = c->seccomp_listener ? c->seccomp_listener(TAKE_FD(listener), m.pid,
+                                                                      c->seccomp_listener_userdata)
+                                                : 0;
+                        if (r < 0)
+                                return r;
+                        /* The command waits for this before its exec. */
+                        if (send(fd, "g", 1, MSG_NOSIGNAL) != 1)
+                                return -errno;
+                        break;
+                case EXEC_MSG_SECCOMP_LISTENER:
+                        if (!want_listener || listener >= 0 || ret_pids[0] > 0 || !seccomp_is_listener(tty)) {
+                                safe_close(tty);
+                                return -EBADMSG;
+                        }
+                        listener = tty;
                         break;
                 case EXEC_MSG_TTY:
                         if (!want_tty || *ret_tty >= 0 || ioctl(tty, TIOCGPTN, &ptn) < 0) {
@@ -621,7 +682,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         }
         pair[1] = safe_close(pair[1]);
 
-        r = read_messages(pair[0], c->tty, pids, &tty, &error);
+        r = read_messages(pair[0], c, x.seccomp, pids, &tty, &error);
         (void) waitid(P_PID, (id_t) joiner, &si, WEXITED);
         if (pids[1] > 0) {
                 /* Two claims, one forged: end whichever of them is our

@@ -77,6 +77,16 @@ typedef struct ExecConfig {
         bool env_exact;         /* env is the whole environment (no defaults) */
         const SeccompProgram *seccomp; /* instead of the default profile
                                  * for StateInfo.caps (the caller's) */
+        /* With a seccomp program loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER
+         * (an OCI profile with SCMP_ACT_NOTIFY rules): called with its
+         * notify fd (the callee's to close) and the command's pid (as the
+         * host sees it) once the command exists; the command waits before
+         * its exec until this returned 0.  A negative errno fails the exec
+         * and the command is killed without having run anything of its
+         * own.  NULL: the fd is closed (its notifying calls then fail with
+         * ENOSYS). */
+        int (*seccomp_listener)(int fd, pid_t pid, void *userdata);
+        void *seccomp_listener_userdata;
         const struct winsize *winsize; /* with tty: the terminal's size
                                  * (else our stdin's, if it is one) */
 } ExecConfig;

@@ -283,6 +283,14 @@ int oci_seccomp_from_json(Ctx *c, json_t *v, const char *path, OciSeccomp *ret) 
         r = oci_get_string(c, v, path, "listenerPath", false, &s.listener_path);
         if (r < 0)
                 return r;
+        if (s.listener_path && !s.listener_path[0])
+                return oci_fail(c, oci_jpath_sub(q, path, "listenerPath"), "must not be empty");
+        r = oci_get_string(c, v, path, "listenerMetadata", false, &s.listener_metadata);
+        if (r < 0)
+                return r;
+        /* runtime-spec: "MUST NOT be set if listenerPath is not set". */
+        if (s.listener_metadata && !s.listener_path)
+                return oci_fail(c, oci_jpath_sub(q, path, "listenerMetadata"), "set without listenerPath");
 
         r = oci_get_array(c, v, path, "syscalls", sizeof(OciSeccompRule), parse_rule, rule_done,
                           (void **) &s.rules, &s.n_rules);
@@ -306,6 +314,7 @@ void oci_seccomp_done(OciSeccomp *s) {
         free(s->architectures);
         strv_free(s->flags);
         free(s->listener_path);
+        free(s->listener_metadata);
         for (size_t i = 0; i < s->n_rules; i++)
                 rule_done(&s->rules[i]);
         free(s->rules);

@@ -140,7 +140,8 @@ typedef struct OciSeccomp {
         uint32_t *architectures; /* SCMP_ARCH_* */
         size_t n_architectures;
         char **flags; /* NULL-terminated, as given ("SECCOMP_FILTER_FLAG_LOG"...) */
-        char *listener_path; /* NULL if absent */
+        char *listener_path; /* NULL if absent; the seccomp agent's socket (host path) */
+        char *listener_metadata; /* NULL if absent; passed to the agent as is */
         OciSeccompRule *rules;
         size_t n_rules;
 } OciSeccomp;
@@ -256,7 +257,8 @@ int oci_seccomp_program_new(const OciSeccomp *s, SeccompProgram **ret, char *err
  * architectures, each rule's action, names and argument conditions, in
  * order).  Two profiles give the same bytes exactly when they compile to
  * the same program here: the key of shuttle-oci's cache of compiled
- * profiles.  listenerPath is left out (not part of the program). */
+ * profiles.  listenerPath and listenerMetadata are left out (not part of
+ * the program). */
 #define OCI_SECCOMP_SERIAL_VERSION 1
 int oci_seccomp_serialize(const OciSeccomp *s, void **ret, size_t *ret_size);
 

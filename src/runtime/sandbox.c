@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 
@@ -23,7 +24,14 @@ int no_new_privs_set(void) {
         return 0;
 }
 
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+
 int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec **ret_rlimit) {
+        /* The notification fd of a program loaded with NEW_LISTENER: the
+         * caller's, but only once every step succeeded. */
+        _cleanup_close_ int listener = -1;
         int r;
 
 #define STEP(step, expr)                        \
@@ -32,6 +40,12 @@ int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec 
                 r = (expr);                     \
                 if (r < 0)                      \
                         return r;               \
+        } while (0)
+#define LOAD_SECCOMP()                                                                          \
+        do {                                                                                    \
+                STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));                   \
+                if (seccomp_program_flags(s->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER)       \
+                        listener = r;                                                           \
         } while (0)
 #define SYS(call) ((call) < 0 ? -errno : 0)
 
@@ -46,7 +60,7 @@ int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec 
                  * now, while we hold it.  What follows runs under the
                  * filter (an OCI profile allows what the runtime needs). */
                 STEP(SANDBOX_STEP_FDS, SYS(close_range(3 + s->n_pass_fds, ~0U, CLOSE_RANGE_CLOEXEC)));
-                STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));
+                LOAD_SECCOMP();
         }
         if (s->keep_caps)
                 /* setresuid() to a non-root uid empties the permitted set
@@ -73,11 +87,12 @@ int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec 
                  * close_range. */
                 STEP(SANDBOX_STEP_FDS, SYS(close_range(3 + s->n_pass_fds, ~0U, CLOSE_RANGE_CLOEXEC)));
                 STEP(SANDBOX_STEP_NO_NEW_PRIVS, no_new_privs_set());
-                STEP(SANDBOX_STEP_SECCOMP, seccomp_program_load(s->seccomp));
+                LOAD_SECCOMP();
         }
+#undef LOAD_SECCOMP
 #undef SYS
 #undef STEP
-        return 0;
+        return listener >= 0 ? TAKE_FD(listener) : 0;
 }
 
 const char *sandbox_step_describe(SandboxStep step) {

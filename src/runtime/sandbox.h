@@ -140,6 +140,10 @@ unsigned seccomp_program_flags(const SeccompProgram *p);
  * CAP_SYS_ADMIN).  Returns 0, or the notification fd when the flags have
  * SECCOMP_FILTER_FLAG_NEW_LISTENER. */
 int seccomp_program_load(const SeccompProgram *p);
+/* Whether fd is a seccomp notification fd (what a load with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER returned), for a receiver that must
+ * not take anything else in its place. */
+bool seccomp_is_listener(int fd);
 
 /* Build and load the profile into the calling thread (new + load + free).
  * Same requirement as seccomp_program_load(). */
@@ -228,7 +232,11 @@ typedef enum SandboxStep {
 } SandboxStep;
 
 /* Returns 0, or a negative errno with *ret_step naming the step that
- * failed (and *ret_rlimit the limit, for SANDBOX_STEP_RLIMITS). */
+ * failed (and *ret_rlimit the limit, for SANDBOX_STEP_RLIMITS).  When the
+ * program's flags have SECCOMP_FILTER_FLAG_NEW_LISTENER (an OCI profile
+ * with SCMP_ACT_NOTIFY rules), a value >= 0 is its notification fd
+ * (close-on-exec), the caller's to pass on or close; on failure it is
+ * closed. */
 int sandbox_enter(const SandboxSpec *s, SandboxStep *ret_step, const RlimitSpec **ret_rlimit);
 /* "setting capabilities", for messages. */
 const char *sandbox_step_describe(SandboxStep step);

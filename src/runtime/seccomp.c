@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -469,6 +470,15 @@ int seccomp_program_load(const SeccompProgram *p) {
         if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->fprog, 0, 0) < 0)
                 return negative_errno();
         return 0;
+}
+
+bool seccomp_is_listener(int fd) {
+        uint64_t id = 0;
+
+        /* Only a seccomp notify fd knows this ioctl, and answers ENOENT
+         * for an id no pending notification has: ids count up from a
+         * random 64-bit value, so 0 is never one in practice. */
+        return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT;
 }
 
 int seccomp_load_profile(uint64_t caps) {

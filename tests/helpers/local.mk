@@ -44,3 +44,9 @@ tests_helpers_consock_LDADD = libshuttle-common.la
 # (tests/integration/proxy-relay.sh).
 check_PROGRAMS += tests/helpers/relaycall
 tests_helpers_relaycall_SOURCES = tests/helpers/relaycall.c
+# The seccomp agent at a bundle's linux.seccomp.listenerPath
+# (tests/integration/oci-seccomp-notify.sh).
+check_PROGRAMS += tests/helpers/seccomp-agent
+tests_helpers_seccomp_agent_SOURCES = tests/helpers/seccomp-agent.c
+tests_helpers_seccomp_agent_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_helpers_seccomp_agent_LDADD = libshuttle-common.la $(JANSSON_LIBS)

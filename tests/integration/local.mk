@@ -51,6 +51,7 @@ integration_tests += tests/integration/oci-verbs.sh
 integration_tests += tests/integration/oci-podman.sh
 integration_tests += tests/integration/oci-seccomp-cache.sh
 integration_tests += tests/integration/oci-userns.sh
+integration_tests += tests/integration/oci-seccomp-notify.sh
 integration_tests += tests/integration/learn.sh
 integration_tests += tests/integration/broker-idle.sh
 integration_tests += tests/integration/connect-handles.sh

@@ -37,3 +37,11 @@ tests_unit_test_oci_seccomp_cache_SOURCES = tests/unit/test-oci-seccomp-cache.c 
 tests_unit_test_oci_seccomp_cache_CFLAGS = $(OCI_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
 tests_unit_test_oci_seccomp_cache_LDADD = libshuttle-runtime.la libshuttle-common.la $(LIBSECCOMP_LIBS) \
 	$(LIBCRYPTO_LIBS) $(TEST_LIBS)
+# What shuttle-oci sends linux.seccomp.listenerPath's agent
+# (src/cli/oci-seccomp-notify.c): the container process state, its delivery.
+check_PROGRAMS += tests/unit/test-oci-seccomp-notify
+TESTS += tests/unit/test-oci-seccomp-notify
+tests_unit_test_oci_seccomp_notify_SOURCES = tests/unit/test-oci-seccomp-notify.c \
+	src/cli/oci-seccomp-notify.c src/cli/oci-seccomp-notify.h
+tests_unit_test_oci_seccomp_notify_CFLAGS = $(OCI_TEST_CFLAGS)
+tests_unit_test_oci_seccomp_notify_LDADD = libshuttle-common.la $(JANSSON_LIBS) $(TEST_LIBS)

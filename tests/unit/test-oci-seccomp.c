@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -215,6 +216,55 @@ static void test_notify(void **state _unused_) {
         oci_spec_free(s);
 }
 
+/* sandbox_enter() hands the notification fd to its caller (the container's
+ * init passes it on to shuttle-oci), close-on-exec, and nothing else of
+ * the sandbox changes for it; with no_new_privs or without. */
+static void test_notify_sandbox(void **state _unused_) {
+        OciSpec *s = parse_profile(
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/seccomp-agent.sock\","
+                "\"listenerMetadata\":\"m1\",\"syscalls\":[{\"names\":[\"mknodat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}");
+        SeccompProgram *p = compile(s);
+
+        assert_string_equal(s->seccomp.listener_metadata, "m1");
+        for (int new_privs = 0; new_privs < 2; new_privs++) {
+                pid_t pid = fork();
+                int status;
+
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        const SandboxSpec spec = { .caps = caps_all_mask(), .seccomp = p, .new_privs = new_privs,
+                                                   .n_pass_fds = 0 };
+                        SandboxStep step;
+                        uint64_t id = 0;
+                        int fd = sandbox_enter(&spec, &step, NULL), flags;
+
+                        if (fd < 3)
+                                _exit(1);
+                        flags = fcntl(fd, F_GETFD);
+                        if (flags < 0 || !(flags & FD_CLOEXEC))
+                                _exit(2);
+                        /* A seccomp notify fd: no notification 0 pending. */
+                        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT)
+                                _exit(3);
+                        /* What the receivers check (container.c, exec.c):
+                         * this is one, a pipe or a socket is not. */
+                        if (!seccomp_is_listener(fd))
+                                _exit(4);
+                        {
+                                int p[2];
+                                if (pipe(p) < 0 || seccomp_is_listener(p[0]) || seccomp_is_listener(STDIN_FILENO))
+                                        _exit(5);
+                        }
+                        _exit(0);
+                }
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        seccomp_program_free(p);
+        oci_spec_free(s);
+}
+
 static int check_getppid(int listener) {
         if (listener != 0)
                 return 1;
@@ -355,7 +405,8 @@ static void test_names(void **state _unused_) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rules),          cmocka_unit_test(test_kill_process),
-                cmocka_unit_test(test_notify),         cmocka_unit_test(test_flags),
+                cmocka_unit_test(test_notify),         cmocka_unit_test(test_notify_sandbox),
+                cmocka_unit_test(test_flags),
                 cmocka_unit_test(test_podman_profile), cmocka_unit_test(test_podman_real_profile),
                 cmocka_unit_test(test_architectures),
                 cmocka_unit_test(test_names),
