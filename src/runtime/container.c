@@ -562,7 +562,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                         goto fail;
                 }
                 ct->has_state = true;
-                staging = ct->state.root_dir;
+                staging = ct->state.dir;
         }
 
         if (c->cgroup_name)
