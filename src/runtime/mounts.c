@@ -435,6 +435,9 @@ static int open_in_root_impl(int root_fd, const char *path, bool create, bool wa
         copy = strdup(path);
         if (!copy)
                 return -ENOMEM;
+        /* "dir/" is "dir" (a file's path must not end in a slash) */
+        for (size_t n = strlen(copy); !want_file && n > 1 && copy[n - 1] == '/'; n--)
+                copy[n - 1] = '\0';
         slash = strrchr(copy, '/');
         if (slash) {
                 *slash = '\0';
