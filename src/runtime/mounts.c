@@ -594,7 +594,8 @@ static int apply_one(const MountEntry *e, int root_fd, bool fresh) {
                         return -ENOMEM;
                 slash = strrchr(copy, '/');
                 *slash = '\0';
-                parent = open_in_root_impl(root_fd, copy, true, false, fresh);
+                /* (the parent is there already, as a rule: look first) */
+                parent = open_in_root(root_fd, copy, true, false);
                 if (parent < 0)
                         return parent;
                 if (symlinkat(e->source, parent, slash + 1) == 0)
