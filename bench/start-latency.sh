@@ -76,9 +76,11 @@ add() { names+=("$1"); cmds+=("$2"); }
 
 q() { printf '%q' "$1"; }   # quote one word for a command line
 
-SH_BASE="$(q "$SHUTTLECTL") run --state-dir $(q "$TMP/state")"
-add "shuttle"        "$SH_BASE -- /bin/true"
-add "shuttle+limits" "$SH_BASE --memory 64M --pids 64 -- /bin/true"
+# A state directory each: on ext4 a new inode costs more the more were
+# deleted near it lately, and each start makes and deletes a few.
+SH_BASE="$(q "$SHUTTLECTL") run --state-dir"
+add "shuttle"        "$SH_BASE $(q "$TMP/state") -- /bin/true"
+add "shuttle+limits" "$SH_BASE $(q "$TMP/state-limits") --memory 64M --pids 64 -- /bin/true"
 if [ -n "${SHUTTLECTL_BASELINE:-}" ]; then
     if [ -x "$SHUTTLECTL_BASELINE" ]; then
         add "baseline" "$(q "$SHUTTLECTL_BASELINE") run --state-dir $(q "$TMP/state-baseline") -- /bin/true"
