@@ -76,8 +76,10 @@ add() { names+=("$1"); cmds+=("$2"); }
 
 q() { printf '%q' "$1"; }   # quote one word for a command line
 
-# A state directory each: on ext4 a new inode costs more the more were
-# deleted near it lately, and each start makes and deletes a few.
+# A state directory each, as the baseline has: on ext4 a new inode costs
+# more the more were deleted near it lately, and each start makes and
+# deletes a few (sharing one made no measurable difference, but keeps the
+# commands from affecting each other's figures).
 SH_BASE="$(q "$SHUTTLECTL") run --state-dir"
 add "shuttle"        "$SH_BASE $(q "$TMP/state") -- /bin/true"
 add "shuttle+limits" "$SH_BASE $(q "$TMP/state-limits") --memory 64M --pids 64 -- /bin/true"
