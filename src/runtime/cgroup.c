@@ -796,17 +796,11 @@ int cgroup_destroy(Cgroup *cg) {
 
         if (!cg)
                 return 0;
-        /* Usually the container's processes are all gone and it made no
-         * cgroup of its own: then the leaf goes with one rmdir, and only a
-         * busy one (EBUSY: processes, or cgroups below) takes the long way:
-         * kill what is in it, then remove it deepest first. */
+        /* Usually empty: one rmdir; a busy leaf (processes, cgroups below)
+         * is killed and removed deepest first below. */
         for (size_t i = 0; i < cg->n_dirs; i++) {
                 CgroupDir *d = &cg->dirs[i];
-
-                if (d->fd < 0)
-                        continue;
-                r = cg->ops->rmdir(cg->ops, d->shuttle_fd, cg->name);
-                if (r >= 0 || r == -ENOENT)
+                if (d->fd >= 0 && ((r = cg->ops->rmdir(cg->ops, d->shuttle_fd, cg->name)) >= 0 || r == -ENOENT))
                         d->fd = safe_close(d->fd);
         }
         r = cgroup_kill_all(cg);
