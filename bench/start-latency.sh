@@ -10,6 +10,8 @@
 # Environment:
 #   SHUTTLECTL   the shuttlectl binary (default: ./shuttlectl)
 #   BENCH_RUNS   timed runs per command (default 50)
+#   BENCH_ROUNDS the runs are made in this many rounds of every command in
+#                turn (default 5), so that a change of load meets them all
 #   BENCH_WARMUP warm-up runs per command (default 3)
 #   SHUTTLECTL_BASELINE  another build's shuttlectl, timed in the same run
 #                as "baseline" (before/after a change)
@@ -25,6 +27,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/results.sh"
 
 RUNS=${BENCH_RUNS:-50}
+ROUNDS=${BENCH_ROUNDS:-5}
 WARMUP=${BENCH_WARMUP:-3}
 TARGET=0.5
 
@@ -33,6 +36,8 @@ note() { printf 'start-latency: %s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 case $RUNS in ''|*[!0-9]*|0) note "BENCH_RUNS must be a positive integer, got '$RUNS'"; exit 2 ;; esac
+case $ROUNDS in ''|*[!0-9]*|0) note "BENCH_ROUNDS must be a positive integer, got '$ROUNDS'"; exit 2 ;; esac
+[ "$ROUNDS" -gt "$RUNS" ] && ROUNDS=$RUNS
 case $WARMUP in ''|*[!0-9]*) note "BENCH_WARMUP must be a non-negative integer, got '$WARMUP'"; exit 2 ;; esac
 
 SHUTTLECTL=${SHUTTLECTL:-./shuttlectl}
@@ -71,9 +76,13 @@ add() { names+=("$1"); cmds+=("$2"); }
 
 q() { printf '%q' "$1"; }   # quote one word for a command line
 
-SH_BASE="$(q "$SHUTTLECTL") run --state-dir $(q "$TMP/state")"
-add "shuttle"        "$SH_BASE -- /bin/true"
-add "shuttle+limits" "$SH_BASE --memory 64M --pids 64 -- /bin/true"
+# A state directory each, as the baseline has: on ext4 a new inode costs
+# more the more were deleted near it lately, and each start makes and
+# deletes a few (sharing one made no measurable difference, but keeps the
+# commands from affecting each other's figures).
+SH_BASE="$(q "$SHUTTLECTL") run --state-dir"
+add "shuttle"        "$SH_BASE $(q "$TMP/state") -- /bin/true"
+add "shuttle+limits" "$SH_BASE $(q "$TMP/state-limits") --memory 64M --pids 64 -- /bin/true"
 if [ -n "${SHUTTLECTL_BASELINE:-}" ]; then
     if [ -x "$SHUTTLECTL_BASELINE" ]; then
         add "baseline" "$(q "$SHUTTLECTL_BASELINE") run --state-dir $(q "$TMP/state-baseline") -- /bin/true"
@@ -167,14 +176,26 @@ means=()     # seconds
 stddevs=()   # seconds
 medians=()   # seconds
 
-# hyperfine --export-json writes one key per line; pick mean, stddev and median in
-# result order.
-parse_hyperfine_json() {
+# hyperfine --export-json writes one value a line: every run's time, as
+# "INDEX SECONDS" (INDEX: the command's, in result order).
+hyperfine_times() {
     awk '
-        /"mean":/   { v = $2; sub(/,$/, "", v); printf "mean %s\n", v }
-        /"stddev":/ { v = $2; sub(/,$/, "", v); printf "stddev %s\n", v }
-        /"median":/ { v = $2; sub(/,$/, "", v); printf "median %s\n", v }
+        /"command":/ { i++ }
+        /"times": *\[/ { in_times = 1; next }
+        in_times && /\]/ { in_times = 0; next }
+        in_times { v = $1; sub(/,$/, "", v); printf "%d %s\n", i - 1, v }
     ' "$1"
+}
+
+# Mean, stddev and median of the numbers on stdin (seconds).
+stats() {
+    sort -g | awk '
+        { x[NR] = $1; s += $1 }
+        END {
+            m = s / NR; for (i = 1; i <= NR; i++) v += (x[i] - m) ^ 2
+            md = (NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2)
+            printf "mean %.9f\nstddev %.9f\nmedian %.9f\n", m, (NR > 1 ? sqrt(v / (NR - 1)) : 0), md
+        }'
 }
 
 time_loop() {   # time_loop CMDLINE: prints "mean S", "stddev S" and "median S"
@@ -186,33 +207,33 @@ time_loop() {   # time_loop CMDLINE: prints "mean S", "stddev S" and "median S"
         t1=$(date +%s%N)
         ts+=($((t1 - t0)))
     done
-    printf '%s\n' "${ts[@]}" | sort -n | awk '
-        { x[NR] = $1 / 1e9; s += x[NR] }
-        END {
-            m = s / NR; for (i = 1; i <= NR; i++) v += (x[i] - m) ^ 2
-            md = (NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2)
-            printf "mean %.9f\nstddev %.9f\nmedian %.9f\n", m, (NR > 1 ? sqrt(v / (NR - 1)) : 0), md
-        }'
+    printf '%s\n' "${ts[@]}" | awk '{ printf "%.9f\n", $1 / 1e9 }' | stats
 }
 
-say "start latency: $RUNS runs, $WARMUP warm-up, $(nproc) CPUs, kernel $(uname -r)"
+say "start latency: $RUNS runs in $ROUNDS rounds, $WARMUP warm-up, $(nproc) CPUs, kernel $(uname -r)"
 for s in "${skipped[@]}"; do say "skipped $s"; done
 
 if have hyperfine; then
-    args=(--warmup "$WARMUP" --runs "$RUNS" -N --style basic --export-json "$TMP/hf.json")
-    for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-    if ! hyperfine "${args[@]}" >"$TMP/hf.out" 2>&1; then
-        cat "$TMP/hf.out" >&2
-        note "hyperfine failed"
-        exit 1
-    fi
-    while read -r k v; do
-        case $k in
-        mean) means+=("$v") ;;
-        stddev) stddevs+=("${v/null/0}") ;;
-        median) medians+=("$v") ;;
-        esac
-    done < <(parse_hyperfine_json "$TMP/hf.json")
+    # hyperfine times one command's runs after the other: in rounds, a
+    # change of load in the middle meets every command, not only one.
+    : >"$TMP/times"
+    for ((r = 0; r < ROUNDS; r++)); do
+        n=$((RUNS / ROUNDS + (r < RUNS % ROUNDS ? 1 : 0)))
+        w=$((r == 0 ? WARMUP : (WARMUP > 0 ? 1 : 0)))
+        args=(--warmup "$w" --runs "$n" -N --style basic --export-json "$TMP/hf.json")
+        for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+        if ! hyperfine "${args[@]}" >"$TMP/hf.out" 2>&1; then
+            cat "$TMP/hf.out" >&2
+            note "hyperfine failed"
+            exit 1
+        fi
+        hyperfine_times "$TMP/hf.json" >>"$TMP/times"
+    done
+    for i in "${!cmds[@]}"; do
+        while read -r k v; do
+            case $k in mean) means+=("$v") ;; stddev) stddevs+=("$v") ;; median) medians+=("$v") ;; esac
+        done < <(awk -v i="$i" '$1 == i { print $2 }' "$TMP/times" | stats)
+    done
     timer="hyperfine $(hyperfine --version | awk '{ print $2 }')"
 else
     say "hyperfine not installed (apt-get install hyperfine): timing with a date +%s%N loop, which adds fork+exec of date"
@@ -233,12 +254,14 @@ fi
 
 idx() { local i; for i in "${!names[@]}"; do [ "${names[$i]}" = "$1" ] && { echo "$i"; return; }; done; }
 i_crun=$(idx crun); i_bwrap=$(idx bwrap); i_wrap=$(idx crun-wrapper)
-crun_mean=${i_crun:+${means[$i_crun]}}
-bwrap_mean=${i_bwrap:+${means[$i_bwrap]}}
+# Ratios of medians: crun's runs have a long tail here (a mean moves with
+# a few slow ones).
+crun_med=${i_crun:+${medians[$i_crun]}}
+bwrap_med=${i_bwrap:+${medians[$i_bwrap]}}
 # crun without the namespace/umount wrapper it needs here: the stricter
 # baseline for the target.
 crun_net=
-[ -n "$crun_ok" ] && crun_net=$(awk -v a="$crun_mean" -v b="${means[$i_wrap]}" 'BEGIN { d = a - b; printf "%.9f", (d > 0 ? d : a) }')
+[ -n "$crun_ok" ] && crun_net=$(awk -v a="$crun_med" -v b="${medians[$i_wrap]}" 'BEGIN { d = a - b; printf "%.9f", (d > 0 ? d : a) }')
 
 ratio() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }' || echo "-"; }
 
@@ -250,18 +273,18 @@ for i in "${!names[@]}"; do
         "$(awk -v x="${means[$i]}" 'BEGIN { print x * 1000 }')" \
         "$(awk -v x="${stddevs[$i]}" 'BEGIN { print x * 1000 }')" \
         "$(awk -v x="${medians[$i]}" 'BEGIN { print x * 1000 }')" \
-        "$(ratio "${means[$i]}" "$crun_mean")" \
-        "$(ratio "${means[$i]}" "$crun_net")" \
-        "$(ratio "${means[$i]}" "$bwrap_mean")"
+        "$(ratio "${medians[$i]}" "$crun_med")" \
+        "$(ratio "${medians[$i]}" "$crun_net")" \
+        "$(ratio "${medians[$i]}" "$bwrap_med")"
 done
-say ""
+say "(ratios of medians)"
 [ -n "$crun_ok" ] && say "crun net = crun - crun-wrapper (bench/crun-wrap.sh: on a hybrid cgroup layout, unshare -m + sh + umount of the cgroup2 mount, needed only for crun)"
 
 say "target: shuttle <= ${TARGET}x crun (full setup: namespaces, cgroups, seccomp, caps)"
 if [ -n "$crun_ok" ]; then
-    r=$(awk -v a="${means[0]}" -v b="$crun_net" 'BEGIN { printf "%.2f", a / b }')
-    r_raw=$(awk -v a="${means[0]}" -v b="$crun_mean" 'BEGIN { printf "%.2f", a / b }')
-    bench_result start "$r" "crun net $(awk -v x="$crun_net" 'BEGIN { printf "%.1f", x * 1000 }') ms, shuttle $(awk -v x="${means[0]}" 'BEGIN { printf "%.1f", x * 1000 }') ms, means of $RUNS"
+    r=$(awk -v a="${medians[0]}" -v b="$crun_net" 'BEGIN { printf "%.2f", a / b }')
+    r_raw=$(awk -v a="${medians[0]}" -v b="$crun_med" 'BEGIN { printf "%.2f", a / b }')
+    bench_result start "$r" "crun net $(awk -v x="$crun_net" 'BEGIN { printf "%.1f", x * 1000 }') ms, shuttle $(awk -v x="${medians[0]}" 'BEGIN { printf "%.1f", x * 1000 }') ms, medians of $RUNS in $ROUNDS rounds"
     if awk -v r="$r" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then
         say "target met: shuttle = ${r}x crun net (${r_raw}x crun with wrapper)"
     else

@@ -796,6 +796,13 @@ int cgroup_destroy(Cgroup *cg) {
 
         if (!cg)
                 return 0;
+        /* Usually empty: one rmdir; a busy leaf (processes, cgroups below)
+         * is killed and removed deepest first below. */
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                CgroupDir *d = &cg->dirs[i];
+                if (d->fd >= 0 && ((r = cg->ops->rmdir(cg->ops, d->shuttle_fd, cg->name)) >= 0 || r == -ENOENT))
+                        d->fd = safe_close(d->fd);
+        }
         r = cgroup_kill_all(cg);
         if (r < 0)
                 return r;

@@ -732,7 +732,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                         goto fail;
                 }
                 ct->has_state = true;
-                staging = ct->state.root_dir;
+                staging = ct->state.dir;
         }
 
         if (c->cgroup_name)
@@ -997,7 +997,6 @@ int container_wait(Container *ct, ContainerResult *ret) {
                 *ret = ct->result;
                 return -ct->error;
         }
-        (void) cgroup_oom_kill_count(ct->cgroup, &ooms);
 
         if (ct->exec_failed)
                 ct->result.exit_status = ct->error == ENOENT ? 127 : 126;
@@ -1014,7 +1013,10 @@ int container_wait(Container *ct, ContainerResult *ret) {
                 else
                         ct->result.exit_status = 255;
         }
-        if (ooms > 0 && ct->result.signal == SIGKILL) {
+        /* Only a SIGKILL can be the OOM killer's. */
+        if (ct->result.signal == SIGKILL)
+                (void) cgroup_oom_kill_count(ct->cgroup, &ooms);
+        if (ooms > 0) {
                 char sz[32];
                 ct->result.oom_killed = true;
                 if (c->limits.memory_bytes)

@@ -389,7 +389,28 @@ static int resolve(int root_fd, const char *path, int flags, uint64_t resolve_fl
         return fd < 0 ? -errno : fd;
 }
 
-int open_in_root(int root_fd, const char *path, bool create, bool want_file) {
+/* Creates the last component of path in the directory parent: an empty
+ * file, or a directory.  Returns an fd of what it made (the file opened for
+ * writing, which O_CREAT|O_EXCL|O_NOFOLLOW guarantees is the new regular file;
+ * the directory O_PATH), -EEXIST if something is there already, or another
+ * error. */
+static int create_in(int parent, const char *base, bool want_file) {
+        int fd;
+
+        if (streq(base, "..") || streq(base, "."))
+                return -EINVAL;
+        if (want_file) {
+                /* An O_PATH directory fd serves openat() as well. */
+                fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+                return fd < 0 ? -errno : fd;
+        }
+        if (mkdirat(parent, base, 0755) < 0)
+                return -errno;
+        /* The component we just made must not be a symlink now. */
+        return resolve(parent, base, O_PATH | O_DIRECTORY | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+}
+
+static int open_in_root_impl(int root_fd, const char *path, bool create, bool want_file, bool fresh) {
         const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
         int flags = O_PATH | (want_file ? 0 : O_DIRECTORY);
         _cleanup_free_ char *copy = NULL;
@@ -402,43 +423,53 @@ int open_in_root(int root_fd, const char *path, bool create, bool want_file) {
         if (*path == '\0')
                 return want_file ? -EISDIR : resolve(root_fd, ".", flags, in_root);
 
-        fd = resolve(root_fd, path, flags, in_root);
-        if (fd != -ENOENT || !create)
-                return fd;
+        /* In a root we are building (a fresh tmpfs) the target is usually
+         * not there yet: make it first, and look for what is there only if
+         * that finds something. */
+        if (!fresh || !create) {
+                fd = resolve(root_fd, path, flags, in_root);
+                if (fd != -ENOENT || !create)
+                        return fd;
+        }
 
         copy = strdup(path);
         if (!copy)
                 return -ENOMEM;
+        /* "dir/" is "dir" (a file's path must not end in a slash) */
+        for (size_t n = strlen(copy); !want_file && n > 1 && copy[n - 1] == '/'; n--)
+                copy[n - 1] = '\0';
         slash = strrchr(copy, '/');
         if (slash) {
                 *slash = '\0';
                 base = slash + 1;
-                parent = open_in_root(root_fd, copy, true, false);
+                /* Fresh: the parent usually exists (an earlier entry's). */
+                parent = fresh ? resolve(root_fd, copy, O_PATH | O_DIRECTORY, in_root) : -ENOENT;
+                if (parent == -ENOENT)
+                        parent = open_in_root_impl(root_fd, copy, true, false, fresh);
         } else {
                 base = copy;
                 parent = resolve(root_fd, ".", O_PATH | O_DIRECTORY, in_root);
         }
         if (parent < 0)
                 return parent;
-        if (streq(base, "..") || streq(base, "."))
-                return -EINVAL;
 
-        if (want_file) {
-                /* O_PATH fds cannot create: go through /proc-free openat on a
-                 * real directory fd. */
-                _cleanup_close_ int dirfd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                int f;
-                if (dirfd < 0)
-                        return -errno;
-                f = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-                if (f < 0 && errno != EEXIST)
-                        return -errno;
-                safe_close(f);
-        } else if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST)
-                return -errno;
-
-        /* The component we just made must not be a symlink now. */
+        fd = create_in(parent, base, want_file);
+        if (fd != -EEXIST)
+                return fd;
+        /* Something is there already.  Fresh: we did not look first, so
+         * look now, as above: whatever the path leads to inside the root. */
+        if (fresh) {
+                fd = resolve(root_fd, path, flags, in_root);
+                if (fd != -ENOENT)
+                        return fd;
+        }
+        /* A dangling symlink, or one made since we looked: the component
+         * itself, never what it points to. */
         return resolve(parent, base, flags | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+}
+
+int open_in_root(int root_fd, const char *path, bool create, bool want_file) {
+        return open_in_root_impl(root_fd, path, create, want_file, false);
 }
 
 static uint64_t to_mount_attr(uint32_t a) {
@@ -463,6 +494,38 @@ static int set_attrs(int fd, uint32_t attrs) {
         return 0;
 }
 
+#ifndef __NR_open_tree_attr
+#define __NR_open_tree_attr 467 /* Linux 6.15, the same number everywhere */
+#endif
+
+/* A recursive clone of the tree at dfd/path with attrs set on every mount
+ * of it: open_tree_attr(2) does it in one call (Linux 6.15), older kernels
+ * in two. */
+static int clone_tree(int dfd, const char *path, unsigned flags, uint32_t attrs) {
+        static bool no_open_tree_attr = false;
+        struct mount_attr ma = { .attr_set = to_mount_attr(attrs) };
+        int fd, r;
+
+        flags |= OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
+        if (ma.attr_set != 0 && !no_open_tree_attr) {
+                fd = (int) syscall(__NR_open_tree_attr, dfd, path, flags, &ma, sizeof(ma));
+                if (fd >= 0)
+                        return fd;
+                if (errno != ENOSYS)
+                        return -errno;
+                no_open_tree_attr = true;
+        }
+        fd = open_tree(dfd, path, flags);
+        if (fd < 0)
+                return -errno;
+        r = set_attrs(fd, attrs);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        return fd;
+}
+
 static int attach(int mnt_fd, int target_fd) {
         if (move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return -errno;
@@ -470,14 +533,10 @@ static int attach(int mnt_fd, int target_fd) {
 }
 
 int bind_mount_fd(const char *source, int target_fd, uint32_t attrs) {
-        _cleanup_close_ int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-        int r;
+        _cleanup_close_ int tree = clone_tree(AT_FDCWD, source, 0, attrs);
 
         if (tree < 0)
-                return -errno;
-        r = set_attrs(tree, attrs);
-        if (r < 0)
-                return r;
+                return tree;
         return attach(tree, target_fd);
 }
 
@@ -539,13 +598,13 @@ static int fs_mount_fd(const MountPlan *p, const char *fstype, const char *sourc
 }
 
 static int apply_one(const MountPlan *p, const MountEntry *e, int root_fd) {
+        bool fresh = p->root_is_tmpfs;
         _cleanup_close_ int target = -1;
         struct stat st;
-        int r;
 
         switch (e->kind) {
         case MOUNT_DIR:
-                target = open_in_root(root_fd, e->target, true, false);
+                target = open_in_root_impl(root_fd, e->target, true, false, fresh);
                 return target < 0 ? target : 0;
 
         case MOUNT_SYMLINK: {
@@ -558,6 +617,7 @@ static int apply_one(const MountPlan *p, const MountEntry *e, int root_fd) {
                         return -ENOMEM;
                 slash = strrchr(copy, '/');
                 *slash = '\0';
+                /* (the parent is there already, as a rule: look first) */
                 parent = open_in_root(root_fd, copy, true, false);
                 if (parent < 0)
                         return parent;
@@ -573,16 +633,23 @@ static int apply_one(const MountPlan *p, const MountEntry *e, int root_fd) {
                 return streq(link, e->source) ? 0 : -EEXIST;
         }
 
-        case MOUNT_BIND:
-                if (stat(e->source, &st) < 0)
-                        return e->optional && errno == ENOENT ? 0 : -errno;
-                target = open_in_root(root_fd, e->target, true, !S_ISDIR(st.st_mode));
+        case MOUNT_BIND: {
+                /* The host's tree first: whether it is a directory decides
+                 * what the target is made as. */
+                _cleanup_close_ int tree = clone_tree(AT_FDCWD, e->source, 0, e->attrs);
+
+                if (tree < 0)
+                        return e->optional && tree == -ENOENT ? 0 : tree;
+                if (fstat(tree, &st) < 0)
+                        return -errno;
+                target = open_in_root_impl(root_fd, e->target, true, !S_ISDIR(st.st_mode), fresh);
                 if (target < 0)
                         return target;
-                return bind_mount_fd(e->source, target, e->attrs);
+                return attach(tree, target);
+        }
 
         case MOUNT_FS:
-                target = open_in_root(root_fd, e->target, true, false);
+                target = open_in_root_impl(root_fd, e->target, true, false, fresh);
                 if (target < 0)
                         return target;
                 r = fs_mount_fd(p, e->fstype, e->source, e->options, target, e->attrs);
@@ -609,12 +676,9 @@ static int apply_one(const MountPlan *p, const MountEntry *e, int root_fd) {
                 target = open_in_root(root_fd, e->target, false, true);
                 if (target < 0)
                         return e->optional && target == -ENOENT ? 0 : target;
-                tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+                tree = clone_tree(target, "", AT_EMPTY_PATH, MNT_RDONLY | MNT_NOSUID | MNT_NODEV);
                 if (tree < 0)
-                        return -errno;
-                r = set_attrs(tree, MNT_RDONLY | MNT_NOSUID | MNT_NODEV);
-                if (r < 0)
-                        return r;
+                        return tree;
                 return attach(tree, target);
         }
         case MOUNT_SYSCTL: {

@@ -91,7 +91,10 @@ int mount_plan_apply(const MountPlan *p, int root_fd, const MountEntry **ret_fai
 
 /* Opens (O_PATH|O_DIRECTORY unless want_file) path inside root_fd with
  * RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS, creating missing directories
- * (and the last component as an empty file if want_file) when create. */
+ * (and the last component as an empty file if want_file) when create; a
+ * file it has just made comes back opened for writing (O_CREAT|O_EXCL|
+ * O_NOFOLLOW: the new regular file itself), which serves as a mount target
+ * all the same. */
 int open_in_root(int root_fd, const char *path, bool create, bool want_file);
 
 /* Bind the host path at dirfd/"" (an O_PATH fd), optionally read-only and

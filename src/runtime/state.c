@@ -19,8 +19,7 @@
 #include "runtime/state.h"
 
 static int entry_paths(StateEntry *e, const char *state_dir, const char *name) {
-        if ((size_t) snprintf(e->dir, sizeof(e->dir), "%s/containers/%s", state_dir, name) >= sizeof(e->dir) ||
-            (size_t) snprintf(e->root_dir, sizeof(e->root_dir), "%s/root", e->dir) >= sizeof(e->root_dir))
+        if ((size_t) snprintf(e->dir, sizeof(e->dir), "%s/containers/%s", state_dir, name) >= sizeof(e->dir))
                 return -ENAMETOOLONG;
         snprintf(e->name, sizeof(e->name), "%s", name);
         return 0;
@@ -31,6 +30,7 @@ static int entry_paths(StateEntry *e, const char *state_dir, const char *name) {
  * is never touched), then the directory itself, by path: rmdir() fails on a
  * new start's directory, which is never empty. */
 static void entry_remove_at(int dfd, const char *dir) {
+        /* root/: where older runs built the container's root */
         (void) unlinkat(dfd, "root", AT_REMOVEDIR);
         (void) unlinkat(dfd, "state.json", 0);
         (void) unlinkat(dfd, "state.json.tmp", 0);
@@ -60,7 +60,7 @@ static void entry_remove_files(const StateEntry *e) {
  *   - whoever removes a stale entry holds LOCK_EX on the entry's directory
  *     (not its lock file), so that two removers take turns.
  *
- * An entry appears complete (directory, lock held, root/) by one rename()
+ * An entry appears complete (directory, lock held) by one rename()
  * from a private ".new-XXXXXX" directory: nobody can see it half made, and
  * no check ever mistakes a passing reader or cleaner for a live owner. */
 
@@ -147,7 +147,9 @@ static int make_locked_lock(int dfd) {
         return TAKE_FD(fd);
 }
 
-/* A private directory holding a locked lock file and root/. */
+/* A private directory holding a locked lock file.  The directory is also
+ * where the container's root is built, in its own mount namespace: nothing
+ * of that is seen here. */
 static int make_new_entry(const char *base, char ret_dir[static PATH_MAX], int *ret_lock) {
         for (int attempt = 0; attempt < 16; attempt++) {
                 _cleanup_close_ int dfd = -1;
@@ -166,12 +168,6 @@ static int make_new_entry(const char *base, char ret_dir[static PATH_MAX], int *
                 if (fd < 0) {
                         (void) rmdir(ret_dir);
                         return fd;
-                }
-                if (mkdirat(dfd, "root", 0755) < 0) {
-                        int r = -errno;
-                        entry_remove_at(dfd, ret_dir);
-                        close(fd);
-                        return r;
                 }
                 *ret_lock = fd;
                 return 0;

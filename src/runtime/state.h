@@ -21,8 +21,8 @@
 #include <sys/types.h>
 
 typedef struct StateEntry {
-        char dir[PATH_MAX];
-        char root_dir[PATH_MAX];
+        char dir[PATH_MAX];     /* also where the container's root is built (in its
+                                 * own mount namespace) */
         char name[64];
         int lock_fd;
 } StateEntry;

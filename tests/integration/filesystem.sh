@@ -4,7 +4,7 @@
 # nothing propagating to the host.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 22
+plan 25
 
 marker=$(mktemp /var/tmp/shuttle-marker.XXXXXX)
 trap 'rm -f "$marker"; cleanup_lib' EXIT
@@ -52,6 +52,32 @@ out=$(srun -- sh -c 'ls -A /sys/firmware | wc -l' 2>&1)
 check_eq "/sys/firmware is masked" "0" "$out"
 out=$(srun -- sh -c 'touch /sys/x 2>/dev/null; echo $?; awk "\$5 == \"/sys\" {print \$6}" /proc/self/mountinfo | cut -c1-2' 2>&1 | tr '\n' ' ')
 check_eq "/sys is read-only" "1 ro " "$out"
+
+# Each mount's own flags, as mountinfo shows them (field 6): whatever way
+# the mounts are made, none may lose one.  Prints the mounts that lack what
+# they must have; nothing when all is well.
+flags_rule='
+function need(want,   n, a, i) {
+        n = split(want, a, ",")
+        for (i = 1; i <= n; i++)
+                if (index("," $6 ",", "," a[i] ",") == 0) { print $5, $6, "lacks", a[i]; return }
+}
+$5 == "/usr" || $5 ~ /^\/etc\// { host++; need("ro,nosuid,nodev") }
+$5 == "/" { need("ro,nosuid,nodev") }
+$5 == "/proc" || $5 == "/dev/shm" || $5 == "/dev/mqueue" { need("nosuid,nodev,noexec") }
+$5 == "/sys" { need("ro,nosuid,nodev,noexec") }
+$5 ~ /^\/dev\/(null|zero|full|random|urandom|tty)$/ { dev++; need("nosuid,noexec") }
+$5 ~ /^\/proc\/(bus|fs|irq|sys|sysrq-trigger|acpi|keys|timer_list|kcore|latency_stats|timer_stats|sched_debug|scsi|asound)$/ ||
+$5 == "/sys/firmware" { masked++; need("ro,nosuid") }
+$5 ~ /^\/run\/shuttle/ { need("ro,nosuid,nodev") }
+END { print "host binds:", host + 0, "devices:", dev + 0, "masked or read-only:", masked + 0 }'
+flags_ok="^host binds: [1-9][0-9]* devices: 6 masked or read-only: [1-9][0-9]* $"
+out=$(srun -- awk "$flags_rule" /proc/self/mountinfo 2>&1 | tr '\n' ' ')
+check_match "every host bind, kernel file system, device and mask has its flags" "$flags_ok" "$out"
+out=$(srun --isolated -- awk "$flags_rule" /proc/self/mountinfo 2>&1 | tr '\n' ' ')
+check_match "... with --isolated too" "$flags_ok" "$out"
+out=$(srun -- sh -c 'for f in /etc/*; do [ -L "$f" ] || grep -q " $f " /proc/self/mountinfo || echo "$f"; done' 2>&1)
+check_eq "every /etc entry but a symlink is a bind of the host's (none made in the root)" "" "$out"
 
 out=$(srun -- sh -c 'ls /dev | tr "\n" " "' 2>&1)
 check_eq "a minimal /dev" "core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero " "$out"

@@ -125,7 +125,7 @@ cgroup_dir_of_pid() {
 leftovers() {
         local name=$1
         find /sys/fs/cgroup -maxdepth 6 -type d \( -name "$name" -o -name "$name.*" \) -path "*shuttle*" 2>/dev/null
-        grep -F "/containers/$name/" /proc/self/mountinfo 2>/dev/null
+        grep -E " [^ ]*/containers/$name(/[^ ]*)? " /proc/self/mountinfo 2>/dev/null
         ls -d "$STATE_DIR/containers/$name" 2>/dev/null
 }
 

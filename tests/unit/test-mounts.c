@@ -173,10 +173,78 @@ static void test_dir_rootfs_and_volumes(void **state) {
         container_config_done(&c);
 }
 
+/* Applying the entries that mount nothing (directories, links) onto a root
+ * being built (root_is_tmpfs: targets made first, looked up only if
+ * something is there) and onto a rootfs directory (looked up first): the
+ * same tree either way, and never anything outside the root, whatever
+ * links the root holds. */
+static void apply_dirs(bool fresh) {
+        char root[PATH_MAX + 16], outside[PATH_MAX + 16], p[PATH_MAX + 64], link[64];
+        MountPlan plan = { .root_is_tmpfs = fresh };
+        const MountEntry *failed = NULL;
+        struct stat st;
+        int fd;
+
+        snprintf(root, sizeof(root), "%s/root-%d", host, fresh);
+        snprintf(outside, sizeof(outside), "%s/outside-%d", host, fresh);
+        assert_int_equal(mkdir(root, 0755), 0);
+        assert_int_equal(mkdir(outside, 0755), 0);
+        /* What a rootfs (or an earlier entry) may hold: a link that points
+         * out of the root, absolutely and by "..". */
+        snprintf(p, sizeof(p), "%s/abs", root);
+        assert_int_equal(symlink(outside, p), 0);
+        snprintf(p, sizeof(p), "%s/up", root);
+        assert_int_equal(symlink("../../../..", p), 0);
+
+        assert_int_equal(mount_plan_add(&plan, MOUNT_DIR, NULL, "/a/b/c", NULL, NULL, 0, 0755, false), 0);
+        assert_int_equal(mount_plan_add(&plan, MOUNT_SYMLINK, "a/b", "/l", NULL, NULL, 0, 0, false), 0);
+        assert_int_equal(mount_plan_add(&plan, MOUNT_DIR, NULL, "/l/d/", NULL, NULL, 0, 0755, false), 0);
+        assert_int_equal(mount_plan_add(&plan, MOUNT_SYMLINK, "/x", "/a/ln", NULL, NULL, 0, 0, false), 0);
+        assert_int_equal(mount_plan_add(&plan, MOUNT_DIR, NULL, "/a/b/c", NULL, NULL, 0, 0755, false), 0);
+        assert_int_equal(mount_plan_add(&plan, MOUNT_DIR, NULL, "/up/in-too", NULL, NULL, 0, 0755, false), 0);
+        fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(mount_plan_apply(&plan, fd, &failed), 0);
+        mount_plan_done(&plan);
+        plan = (MountPlan){ .root_is_tmpfs = fresh };
+        /* Below a link that leads nowhere inside the root: refused. */
+        assert_int_equal(mount_plan_add(&plan, MOUNT_DIR, NULL, "/abs/in", NULL, NULL, 0, 0755, false), 0);
+        assert_true(mount_plan_apply(&plan, fd, &failed) < 0);
+        assert_ptr_equal(failed, &plan.entries[0]);
+        close(fd);
+
+        snprintf(p, sizeof(p), "%s/a/b/c", root);
+        assert_int_equal(stat(p, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        snprintf(p, sizeof(p), "%s/a/b/d", root); /* through /l */
+        assert_int_equal(stat(p, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        snprintf(p, sizeof(p), "%s/a/ln", root);
+        assert_int_equal(readlink(p, link, sizeof(link) - 1), 2);
+        /* Neither link led out of the root. */
+        snprintf(p, sizeof(p), "%s/in-too", root);
+        assert_int_equal(stat(p, &st), 0);
+        snprintf(p, sizeof(p), "%s/in", outside);
+        assert_int_equal(stat(p, &st), -1);
+        snprintf(p, sizeof(p), "%s/in-too", host);
+        assert_int_equal(stat(p, &st), -1);
+        mount_plan_done(&plan);
+}
+
+static void test_apply_fresh_root(void **state) {
+        apply_dirs(true);
+}
+
+static void test_apply_rootfs_dir(void **state) {
+        apply_dirs(false);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_host_rootfs),
                 cmocka_unit_test(test_dir_rootfs_and_volumes),
+                cmocka_unit_test(test_apply_fresh_root),
+                cmocka_unit_test(test_apply_rootfs_dir),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

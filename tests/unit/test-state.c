@@ -54,8 +54,8 @@ static bool exists(const char *name, const char *file) {
         return access(p, F_OK) == 0;
 }
 
-/* What a run killed with SIGKILL leaves: state, an unheld lock, root/ (and
- * `stopping` if it was being stopped). */
+/* What a run killed with SIGKILL leaves: state, an unheld lock (and
+ * `stopping` if it was being stopped); root/ too, from older versions. */
 static void make_stale(const char *name, bool with_lock) {
         char p[PATH_MAX * 2];
         int fd;
@@ -91,14 +91,15 @@ static void test_create_live_remove(void **state _unused_) {
 
         assert_int_equal(state_entry_create(dir, "one", &a), 0);
         assert_true(exists("one", "lock"));
-        assert_true(exists("one", "root"));
+        /* The root is built on the entry's directory itself. */
+        assert_false(exists("one", "root"));
         /* The owner holds the lock: nobody else can share it. */
         fd = open_lock("one");
         assert_true(fd >= 0);
         assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), -1);
         close(fd);
         assert_int_equal(state_entry_create(dir, "one", &b), -EEXIST);
-        assert_true(exists("one", "root"));
+        assert_true(exists("one", "lock"));
         /* The cleanup leaves a live entry alone. */
         assert_int_equal(state_cleanup_stale(dir, cgroot, selfcg), 0);
         assert_true(exists("one", "lock"));
@@ -115,7 +116,8 @@ static void test_stale_taken_over(void **state _unused_) {
         assert_int_equal(state_entry_create(dir, "two", &e), 0);
         assert_false(exists("two", "state.json"));
         assert_false(exists("two", "stopping"));
-        assert_true(exists("two", "root"));
+        assert_false(exists("two", "root")); /* an older run's */
+        assert_true(exists("two", "lock"));
         state_entry_remove(&e);
         assert_false(exists("two", NULL));
 }
