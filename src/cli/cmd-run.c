@@ -642,8 +642,10 @@ int verb_run(int argc, char **argv) {
                  * (the container's init closes it: only its own fds pass). */
                 if (r == 0 && o.detach && img.lock_fd >= 0) {
                         int k = fd_inheritable(img.lock_fd);
-                        if (k < 0)
-                                r = log_error_errno(k, "run: %s: %m", o.config.rootfs), 125;
+                        if (k < 0) {
+                                log_error_errno(k, "run: %s: %m", o.config.rootfs);
+                                r = 125;
+                        }
                 }
                 if (r != 0) {
                         run_options_done(&o);

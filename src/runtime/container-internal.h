@@ -5,8 +5,11 @@
  * (container-init.c).  Not part of the library's interface. */
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "common/macro.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/mounts.h"
@@ -48,6 +51,19 @@ typedef struct InitArgs {
         uint64_t caps;         /* capabilities CMD keeps */
         const Cgroup *cgroup;  /* the init moves itself in first thing */
 } InitArgs;
+
+/* ret->message, formatted. */
+_printf_(2, 3) void container_set_message(ContainerResult *ret, const char *fmt, ...);
+
+/* container-ns.c: the namespaces of a container being created. */
+uint64_t container_ns_new(const ContainerConfig *c); /* CLONE_NEW* flags of the new ones */
+pid_t container_ns_clone(uint64_t flags, int *ret_pidfd);
+int container_ns_open_paths(const ContainerConfig *c, int fds[static _CONTAINER_NS_MAX], ContainerResult *result);
+int container_ns_write_id_map(pid_t pid, const char *file, const IdMapping *m, size_t n);
+bool container_ns_id_mapped(const IdMapping *m, size_t n, uint32_t id);
+int container_ns_enter_paths(const ContainerConfig *c, int ns_fds[static _CONTAINER_NS_MAX],
+                             int saved[static _CONTAINER_NS_MAX], int *saved_cwd, ContainerResult *result);
+void container_ns_restore_own(int saved[static _CONTAINER_NS_MAX], int *saved_cwd);
 
 /* Signals shuttlectl and the init forward to CMD. */
 void forwarded_signals(sigset_t *ret);

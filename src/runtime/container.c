@@ -130,7 +130,7 @@ static void result_from_status(int status, ContainerResult *ret) {
                 ret->exit_status = 255;
 }
 
-_printf_(2, 3) static void set_message(ContainerResult *ret, const char *fmt, ...) {
+void container_set_message(ContainerResult *ret, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(ret->message, sizeof(ret->message), fmt, ap);
@@ -158,7 +158,7 @@ static int check_volumes(const ContainerConfig *c, ContainerResult *ret) {
                 struct stat st;
                 if (stat(c->volumes[i].source, &st) < 0) {
                         int r = -errno;
-                        set_message(ret, "--volume %s:%s: %s", c->volumes[i].source,
+                        container_set_message(ret, "--volume %s:%s: %s", c->volumes[i].source,
                                     c->volumes[i].destination, strerror(-r));
                         return r;
                 }
@@ -166,7 +166,7 @@ static int check_volumes(const ContainerConfig *c, ContainerResult *ret) {
         if (c->rootfs) {
                 struct stat st;
                 if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        set_message(ret, "%s %s: %s", c->staging_dir ? "root" : "--rootfs", c->rootfs,
+                        container_set_message(ret, "%s %s: %s", c->staging_dir ? "root" : "--rootfs", c->rootfs,
                                     errno ? strerror(errno) : "not a directory");
                         return -ENOTDIR;
                 }
@@ -205,41 +205,6 @@ struct Container {
         bool root_ready;
         bool hooked;
 };
-
-static uint64_t new_namespaces(const ContainerConfig *c) {
-        uint64_t f = c->has_namespaces ? c->namespaces
-                                       : (uint64_t) (CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP);
-        /* The root is built in a mount namespace of its own, unless one
-         * is joined (then its mounts are the container's); one joined is
-         * not also created. */
-        f |= CLONE_NEWNS;
-        if (c->ns_path[CONTAINER_NS_MOUNT])
-                f &= ~(uint64_t) CLONE_NEWNS;
-        if (c->ns_path[CONTAINER_NS_NET])
-                f &= ~(uint64_t) CLONE_NEWNET;
-        if (c->ns_path[CONTAINER_NS_IPC])
-                f &= ~(uint64_t) CLONE_NEWIPC;
-        if (c->ns_path[CONTAINER_NS_UTS])
-                f &= ~(uint64_t) CLONE_NEWUTS;
-        if (c->ns_path[CONTAINER_NS_PID])
-                f &= ~(uint64_t) CLONE_NEWPID;
-        if (c->ns_path[CONTAINER_NS_CGROUP])
-                f &= ~(uint64_t) CLONE_NEWCGROUP;
-        return f;
-}
-
-static pid_t clone_container(uint64_t flags, int *ret_pidfd) {
-        struct clone_args args = {
-                /* The cgroup namespace is made by the init, once it is in
-                 * its cgroup. */
-                .flags = (flags & ~(uint64_t) CLONE_NEWCGROUP) | CLONE_PIDFD,
-                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
-                .exit_signal = SIGCHLD,
-        };
-        /* clone3 without a stack behaves like fork(): the child continues
-         * here on a copy of our stack, in the new namespaces. */
-        return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
-}
 
 static bool wants_listener(const ContainerConfig *c) {
         return c->seccomp && (seccomp_program_flags(c->seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER);
@@ -309,7 +274,7 @@ static int handle_init_message(Container *ct) {
                 if (r < 0) {
                         ct->got_error = true;
                         ct->error = -r;
-                        set_message(&ct->result, "container '%s': handing over the seccomp notify fd: %s",
+                        container_set_message(&ct->result, "container '%s': handing over the seccomp notify fd: %s",
                                     ct->config->name, strerror(-r));
                         return r;
                 }
@@ -345,13 +310,13 @@ static int handle_init_message(Container *ct) {
         case INIT_MSG_EXEC_FAILED:
                 ct->exec_failed = true;
                 ct->error = m.err;
-                set_message(&ct->result, "failed to execute %s", m.text);
+                container_set_message(&ct->result, "failed to execute %s", m.text);
                 break;
         case INIT_MSG_ERROR:
         default:
                 ct->got_error = true;
                 ct->error = m.err > 0 ? m.err : EIO;
-                set_message(&ct->result, "container '%s': %s", ct->config->name, m.text);
+                container_set_message(&ct->result, "container '%s': %s", ct->config->name, m.text);
                 break;
         }
         return 1;
@@ -537,117 +502,6 @@ static bool has_cgroup_mount(const MountPlan *p) {
         return false;
 }
 
-/* Namespaces to join, opened here (the paths are the host's); the init
- * enters them before it closes what it inherited. */
-static int open_ns_paths(const ContainerConfig *c, int fds[static _CONTAINER_NS_MAX], ContainerResult *result) {
-        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++) {
-                fds[i] = -1;
-                if (!c->ns_path[i])
-                        continue;
-                fds[i] = open(c->ns_path[i], O_RDONLY | O_CLOEXEC);
-                if (fds[i] < 0) {
-                        int r = -errno;
-                        set_message(result, "namespace '%s': %s", c->ns_path[i], strerror(-r));
-                        for (size_t k = 0; k < i; k++)
-                                fds[k] = safe_close(fds[k]);
-                        return r;
-                }
-        }
-        return 0;
-}
-
-/* "inside outside count" lines, as /proc/PID/uid_map takes them in one
- * write. */
-static int write_id_map(pid_t pid, const char *file, const IdMapping *m, size_t n) {
-        _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int fd = -1;
-        char path[64];
-        size_t len = 0;
-
-        text = malloc(n * 33 + 1);
-        if (!text)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                len += (size_t) sprintf(text + len, "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n", m[i].inside,
-                                        m[i].outside, m[i].count);
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, text, len) != (ssize_t) len)
-                return errno ? -errno : -EIO;
-        return 0;
-}
-
-static bool id_mapped(const IdMapping *m, size_t n, uint32_t id) {
-        for (size_t i = 0; i < n; i++)
-                if (id >= m[i].inside && id - m[i].inside < m[i].count)
-                        return true;
-        return false;
-}
-
-/* With a new user namespace, namespaces given by path are entered by
- * the creating process around clone3(): entered from inside the new user
- * namespace, the init would lack the privilege over namespaces the host
- * owns (runc's nsexec joins them before it unshares the user namespace
- * too).  The caller's own are kept in saved[] and its working directory
- * in *saved_cwd, to come back with restore_own_namespaces(). */
-static const int join_types[_CONTAINER_NS_MAX] = {
-        [CONTAINER_NS_NET] = CLONE_NEWNET,
-        [CONTAINER_NS_IPC] = CLONE_NEWIPC,
-        [CONTAINER_NS_UTS] = CLONE_NEWUTS,
-        [CONTAINER_NS_MOUNT] = CLONE_NEWNS,
-};
-static const char *const join_files[_CONTAINER_NS_MAX] = {
-        [CONTAINER_NS_NET] = "net",
-        [CONTAINER_NS_IPC] = "ipc",
-        [CONTAINER_NS_UTS] = "uts",
-        [CONTAINER_NS_MOUNT] = "mnt",
-};
-
-static void restore_own_namespaces(int saved[static _CONTAINER_NS_MAX], int *saved_cwd) {
-        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
-                if (saved[i] >= 0) {
-                        /* Our own namespaces, which we were in a moment ago. */
-                        (void) setns(saved[i], join_types[i]);
-                        saved[i] = safe_close(saved[i]);
-                }
-        if (*saved_cwd >= 0) {
-                (void) fchdir(*saved_cwd);
-                *saved_cwd = safe_close(*saved_cwd);
-        }
-}
-
-static int enter_ns_paths(const ContainerConfig *c, int ns_fds[static _CONTAINER_NS_MAX],
-                          int saved[static _CONTAINER_NS_MAX], int *saved_cwd, ContainerResult *result) {
-        for (size_t i = 0; i < _CONTAINER_NS_MAX; i++) {
-                char path[64];
-                int r;
-
-                if (ns_fds[i] < 0 || join_types[i] == 0)
-                        continue;
-                if (i == CONTAINER_NS_MOUNT && *saved_cwd < 0) {
-                        *saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                        if (*saved_cwd < 0) {
-                                r = -errno;
-                                set_message(result, "opening the working directory: %s", strerror(-r));
-                                return r;
-                        }
-                }
-                snprintf(path, sizeof(path), "/proc/self/ns/%s", join_files[i]);
-                saved[i] = open(path, O_RDONLY | O_CLOEXEC);
-                if (saved[i] < 0 || setns(ns_fds[i], join_types[i]) < 0) {
-                        r = -errno;
-                        saved[i] = safe_close(saved[i]);
-                        set_message(result, "joining the namespace '%s': %s", c->ns_path[i], strerror(-r));
-                        return r;
-                }
-                /* Entered: the init inherits it. */
-                ns_fds[i] = safe_close(ns_fds[i]);
-        }
-        return 0;
-}
-
 int container_create(const ContainerConfig *c, Container **ret, ContainerResult *result) {
         Container *ct = NULL;
         const RlimitSpec *bad_rlimit = NULL;
@@ -660,7 +514,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         sigset_t mask;
         int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], saved_ns[_CONTAINER_NS_MAX], saved_cwd = -1, r;
         _cleanup_close_ int fifo = -1;
-        uint64_t ns_new = new_namespaces(c);
+        uint64_t ns_new = container_ns_new(c);
         pid_t pid;
 
         for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
@@ -685,28 +539,28 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 goto fail;
         r = mount_plan_build(c, "/", &ct->plan);
         if (r < 0) {
-                set_message(&ct->result, "building the mount plan: %s", strerror(-r));
+                container_set_message(&ct->result, "building the mount plan: %s", strerror(-r));
                 goto fail;
         }
         r = rlimits_check(c->rlimits, c->n_rlimits, &bad_rlimit, &max_rlimit);
         if (r == -EPERM && bad_rlimit) {
-                set_message(&ct->result,
+                container_set_message(&ct->result,
                             "%s %s: cannot raise the hard limit above %llu without CAP_SYS_RESOURCE",
                             c->staging_dir ? "rlimit" : "--ulimit", rlimit_name(bad_rlimit->resource),
                             (unsigned long long) max_rlimit);
                 goto fail;
         }
         if (r < 0) {
-                set_message(&ct->result, "%s: %s", c->staging_dir ? "rlimits" : "--ulimit", strerror(-r));
+                container_set_message(&ct->result, "%s: %s", c->staging_dir ? "rlimits" : "--ulimit", strerror(-r));
                 goto fail;
         }
         r = cgroup_check_limits(cgroup_root_of(c), self_cgroup_of(c), &c->limits, &controller);
         if (r < 0) {
                 if (controller)
-                        set_message(&ct->result, "cgroup controller '%s' is not available under %s",
+                        container_set_message(&ct->result, "cgroup controller '%s' is not available under %s",
                                     controller, cgroup_root_of(c));
                 else
-                        set_message(&ct->result, "no usable cgroup hierarchy under %s: %s",
+                        container_set_message(&ct->result, "no usable cgroup hierarchy under %s: %s",
                                     cgroup_root_of(c), strerror(-r));
                 goto fail;
         }
@@ -724,11 +578,11 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
 
                 r = state_entry_create(state_dir_of(c), c->name, &ct->state);
                 if (r == -EEXIST) {
-                        set_message(&ct->result, "a container named '%s' is already running", c->name);
+                        container_set_message(&ct->result, "a container named '%s' is already running", c->name);
                         goto fail;
                 }
                 if (r < 0) {
-                        set_message(&ct->result, "creating state under '%s': %s", state_dir_of(c), strerror(-r));
+                        container_set_message(&ct->result, "creating state under '%s': %s", state_dir_of(c), strerror(-r));
                         goto fail;
                 }
                 ct->has_state = true;
@@ -741,7 +595,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 state_cgroup_name(state_dir_of(c), c->name, cgname);
         r = cgroup_create(cgroup_root_of(c), self_cgroup_of(c), cgname, &c->limits, &ct->cgroup);
         if (r < 0) {
-                set_message(&ct->result, "creating the cgroup for '%s' under %s: %s", c->name,
+                container_set_message(&ct->result, "creating the cgroup for '%s' under %s: %s", c->name,
                             cgroup_root_of(c), strerror(-r));
                 goto fail;
         }
@@ -753,7 +607,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         if (ct->has_state) {
                 r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), ct->caps);
                 if (r < 0) {
-                        set_message(&ct->result, "writing state: %s", strerror(-r));
+                        container_set_message(&ct->result, "writing state: %s", strerror(-r));
                         goto fail;
                 }
         }
@@ -761,7 +615,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 r = mount_plan_expand_cgroup(&ct->plan, cgroup_version(ct->cgroup) == CGROUP_V2,
                                              cgroup_root_of(c), cgroup_paths(ct->cgroup));
                 if (r < 0) {
-                        set_message(&ct->result, "mounting the cgroups: %s", strerror(-r));
+                        container_set_message(&ct->result, "mounting the cgroups: %s", strerror(-r));
                         goto fail;
                 }
         }
@@ -769,7 +623,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         if (!c->seccomp) {
                 r = seccomp_program_new(ct->caps, &ct->seccomp);
                 if (r < 0) {
-                        set_message(&ct->result, "building the seccomp profile: %s", strerror(-r));
+                        container_set_message(&ct->result, "building the seccomp profile: %s", strerror(-r));
                         goto fail;
                 }
         }
@@ -781,24 +635,24 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 fifo = open(c->exec_fifo, O_RDWR | O_CLOEXEC);
                 if (fifo < 0) {
                         r = -errno;
-                        set_message(&ct->result, "opening '%s': %s", c->exec_fifo, strerror(-r));
+                        container_set_message(&ct->result, "opening '%s': %s", c->exec_fifo, strerror(-r));
                         goto fail;
                 }
         }
-        r = open_ns_paths(c, ns_fds, &ct->result);
+        r = container_ns_open_paths(c, ns_fds, &ct->result);
         if (r < 0)
                 goto fail;
         if (ns_fds[CONTAINER_NS_PID] >= 0 && setns(ns_fds[CONTAINER_NS_PID], CLONE_NEWPID) < 0) {
                 /* Only our children enter it: the init, cloned below. */
                 r = -errno;
-                set_message(&ct->result, "joining the pid namespace '%s': %s", c->ns_path[CONTAINER_NS_PID],
+                container_set_message(&ct->result, "joining the pid namespace '%s': %s", c->ns_path[CONTAINER_NS_PID],
                             strerror(-r));
                 goto fail_ns;
         }
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
                 r = -errno;
-                set_message(&ct->result, "socketpair: %s", strerror(-r));
+                container_set_message(&ct->result, "socketpair: %s", strerror(-r));
                 goto fail_ns;
         }
 
@@ -811,7 +665,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         ct->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (ct->sigfd < 0) {
                 r = -errno;
-                set_message(&ct->result, "signalfd: %s", strerror(-r));
+                container_set_message(&ct->result, "signalfd: %s", strerror(-r));
                 goto fail_ns;
         }
 
@@ -830,25 +684,25 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 .cgroup = ct->cgroup,
         };
         ct->plan.in_userns = ns_new & CLONE_NEWUSER;
-        ct->plan.userns_root_mapped = ct->plan.in_userns && id_mapped(c->uid_map, c->n_uid_map, 0) &&
-                                      id_mapped(c->gid_map, c->n_gid_map, 0);
+        ct->plan.userns_root_mapped = ct->plan.in_userns && container_ns_id_mapped(c->uid_map, c->n_uid_map, 0) &&
+                                      container_ns_id_mapped(c->gid_map, c->n_gid_map, 0);
         if (ns_new & CLONE_NEWUSER) {
-                r = enter_ns_paths(c, ns_fds, saved_ns, &saved_cwd, &ct->result);
+                r = container_ns_enter_paths(c, ns_fds, saved_ns, &saved_cwd, &ct->result);
                 if (r < 0) {
-                        restore_own_namespaces(saved_ns, &saved_cwd);
+                        container_ns_restore_own(saved_ns, &saved_cwd);
                         goto fail_ns;
                 }
         }
         memcpy(args.ns_fds, ns_fds, sizeof(ns_fds));
-        pid = clone_container(ns_new, &ct->pidfd);
+        pid = container_ns_clone(ns_new, &ct->pidfd);
         if (pid == 0) {
                 pair[0] = safe_close(pair[0]);
                 container_init_main(&args);
         }
         r = pid < 0 ? -errno : 0;
-        restore_own_namespaces(saved_ns, &saved_cwd);
+        container_ns_restore_own(saved_ns, &saved_cwd);
         if (pid < 0) {
-                set_message(&ct->result, "creating namespaces: %s", strerror(-r));
+                container_set_message(&ct->result, "creating namespaces: %s", strerror(-r));
                 goto fail_ns;
         }
         for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
@@ -864,10 +718,10 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                  * root may map freely, and the container may set groups. */
                 const char *which = "uid_map";
 
-                r = write_id_map(pid, which, c->uid_map, c->n_uid_map);
+                r = container_ns_write_id_map(pid, which, c->uid_map, c->n_uid_map);
                 if (r >= 0) {
                         which = "gid_map";
-                        r = write_id_map(pid, which, c->gid_map, c->n_gid_map);
+                        r = container_ns_write_id_map(pid, which, c->gid_map, c->n_gid_map);
                 }
                 if (r >= 0 && send(ct->sock, "u", 1, MSG_NOSIGNAL) != 1)
                         r = -errno;
@@ -879,7 +733,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                         if (ct->got_error)
                                 r = -ct->error;
                         else
-                                set_message(&ct->result, "writing the user namespace's %s: %s", which, strerror(-r));
+                                container_set_message(&ct->result, "writing the user namespace's %s: %s", which, strerror(-r));
                         goto fail;
                 }
         }
@@ -894,7 +748,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         if (!ct->root_ready) {
                 r = ct->got_error ? -ct->error : -EIO;
                 if (!ct->result.message[0])
-                        set_message(&ct->result, "container '%s': its init ended during setup", c->name);
+                        container_set_message(&ct->result, "container '%s': its init ended during setup", c->name);
                 goto fail;
         }
 
@@ -902,7 +756,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 r = c->hooks.created(c, pid, c->hooks.userdata);
                 if (r < 0) {
                         if (!ct->result.message[0])
-                                set_message(&ct->result, "container '%s': %s", c->name, strerror(-r));
+                                container_set_message(&ct->result, "container '%s': %s", c->name, strerror(-r));
                         goto fail;
                 }
                 ct->hooked = true;
@@ -918,7 +772,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 if (!ct->created) {
                         r = ct->got_error ? -ct->error : -EIO;
                         if (!ct->result.message[0])
-                                set_message(&ct->result, "container '%s': its init ended during setup", c->name);
+                                container_set_message(&ct->result, "container '%s': its init ended during setup", c->name);
                         goto fail;
                 }
         }
@@ -944,7 +798,7 @@ int container_start(Container *ct, ContainerResult *result) {
                 while (ct->sock >= 0 && handle_init_message(ct) > 0)
                         ;
                 if (!ct->got_error)
-                        set_message(&ct->result, "starting the container: %s", strerror(-r));
+                        container_set_message(&ct->result, "starting the container: %s", strerror(-r));
                 else
                         r = -ct->error;
                 if (result != &ct->result)
@@ -1020,10 +874,10 @@ int container_wait(Container *ct, ContainerResult *ret) {
                 char sz[32];
                 ct->result.oom_killed = true;
                 if (c->limits.memory_bytes)
-                        set_message(&ct->result, "container '%s' was killed: out of memory (limit %s)",
+                        container_set_message(&ct->result, "container '%s' was killed: out of memory (limit %s)",
                                     c->name, format_size(sz, sizeof(sz), c->limits.memory_bytes));
                 else
-                        set_message(&ct->result, "container '%s' was killed: out of memory", c->name);
+                        container_set_message(&ct->result, "container '%s' was killed: out of memory", c->name);
         }
         *ret = ct->result;
         return 0;

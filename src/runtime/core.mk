@@ -1,6 +1,6 @@
 libshuttle_runtime_la_SOURCES += \
 	src/runtime/container.h src/runtime/container.c \
-	src/runtime/container-internal.h src/runtime/container-init.c \
+	src/runtime/container-internal.h src/runtime/container-init.c src/runtime/container-ns.c \
 	src/runtime/mounts.h src/runtime/mounts.c \
 	src/runtime/state.h src/runtime/state.c \
 	src/runtime/tty.h src/runtime/tty.c

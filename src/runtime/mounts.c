@@ -601,6 +601,7 @@ static int apply_one(const MountPlan *p, const MountEntry *e, int root_fd) {
         bool fresh = p->root_is_tmpfs;
         _cleanup_close_ int target = -1;
         struct stat st;
+        int r;
 
         switch (e->kind) {
         case MOUNT_DIR:
