@@ -449,7 +449,7 @@ static void hide_host_cmdline(const ProcAreas *v) {
 _Noreturn void container_init_main(const InitArgs *a) {
         ProcAreas areas;
         sigset_t fwd;
-        int errpipe[2], r;
+        int errpipe[2], gopipe[2], r;
         InitMessage m;
         pid_t cmd;
         char go;
@@ -574,7 +574,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (a->config->cmd_is_pid1)
                 become_command(a, enter_sandbox(a));
 
-        if (pipe2(errpipe, O_CLOEXEC) < 0)
+        if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(gopipe, O_CLOEXEC) < 0)
                 fail(a, -errno, "pipe: %m");
 
         /* pid 1 enters the container's sandbox before CMD exists: an execve
@@ -586,11 +586,25 @@ _Noreturn void container_init_main(const InitArgs *a) {
         if (cmd < 0)
                 fail(a, -errno, "fork: %m");
         if (cmd == 0) {
+                ssize_t k;
+                char go;
+
                 close(errpipe[0]);
+                close(gopipe[1]);
                 close(a->sock);
+                /* Nothing of CMD runs before pid 1 has hidden the host's
+                 * command line and dropped its capabilities: until then
+                 * they would be there for CMD to read in /proc/1. */
+                do
+                        k = read(gopipe[0], &go, 1);
+                while (k < 0 && errno == EINTR);
+                if (k != 1)
+                        _exit(127);
+                close(gopipe[0]);
                 exec_command(a, errpipe[1]);
         }
         close(errpipe[1]);
+        close(gopipe[0]);
         hide_host_cmdline(&areas);
 
         /* From here on pid 1 only waits and forwards signals.  It keeps
@@ -602,6 +616,12 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 (void) kill(cmd, SIGKILL);
                 fail(a, r, "dropping the init's capabilities: %m");
         }
+        if (write(gopipe[1], "x", 1) != 1) {
+                r = -errno;
+                (void) kill(cmd, SIGKILL);
+                fail(a, r, "starting the command: %m");
+        }
+        close(gopipe[1]);
         (void) close_range(0, 2, 0);
 
         /* The pipe closes on a successful exec, or carries why it failed. */

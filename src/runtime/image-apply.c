@@ -96,7 +96,8 @@ int image_rootfs_apply(const ImageRootfs *img, const char *arg, ContainerConfig 
                                 strv_free(env);
                                 return -ENOMEM;
                         }
-                memcpy(env + n_image_env, c->env, c->n_env * sizeof(char *));
+                if (c->n_env > 0) /* c->env may be NULL then */
+                        memcpy(env + n_image_env, c->env, c->n_env * sizeof(char *));
                 free(c->env);
                 c->env = env;
                 c->n_env += n_image_env;
