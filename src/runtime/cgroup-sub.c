@@ -255,6 +255,24 @@ int cgroup_sub_kill(CgroupSub *s, pid_t spare_pid) {
 
         s->spare_pid = spare_pid;
         if (!s->stopped) {
+                /* Most apps leave nothing behind: an empty cgroup goes at
+                 * once.  rmdir fails while a process or a child cgroup is
+                 * in it (a fork in flight counts: its parent is in it), so
+                 * success means there is nothing to stop or kill; this
+                 * spares the first round's writes and reads. */
+                size_t left = 0;
+                for (size_t i = 0; i < s->n; i++) {
+                        if (s->parent_fd[i] < 0)
+                                continue;
+                        if (s->ops->rmdir(s->ops, s->parent_fd[i], s->name) < 0) {
+                                left++;
+                                continue;
+                        }
+                        s->fd[i] = safe_close(s->fd[i]);
+                        s->parent_fd[i] = safe_close(s->parent_fd[i]);
+                }
+                if (left == 0)
+                        return 0;
                 r = stop_forks(s);
                 if (r < 0)
                         return r;

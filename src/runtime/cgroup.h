@@ -213,7 +213,9 @@ char *const *cgroup_sub_paths(const CgroupSub *s);
  * forking (v1: pids.max 0; v2: cgroup.freeze where cgroup.kill is
  * missing), then each round SIGKILLs what cgroup.procs lists (v2:
  * cgroup.kill).  Returns how many processes were listed (0: it is empty).
- * A process that dies of it does not leave at once: call again later. */
+ * A process that dies of it does not leave at once: call again later.
+ * The first round removes the directories that are empty already (an app
+ * that left nothing behind costs one rmdir each). */
 int cgroup_sub_kill(CgroupSub *s, pid_t spare_pid);
 /* How many processes the rounds found, spare_pid (the app itself) not
  * counted: what outlived it, or would have. */

@@ -72,6 +72,7 @@ typedef struct Exec {
         const int *stdio; /* the command's 0, 1, 2 (NULL with tty) */
         bool tty; /* a terminal of the container's devpts instead */
         struct winsize winsize; /* with tty: the caller's, if it has one (else 0x0) */
+        uint64_t set_signals; /* bit s-1: signal s is not SIG_DFL in the caller */
 } Exec;
 
 static void forwarded(sigset_t *ret) {
@@ -82,6 +83,38 @@ static void forwarded(sigset_t *ret) {
         sigaddset(ret, SIGQUIT);
         sigaddset(ret, SIGUSR1);
         sigaddset(ret, SIGUSR2);
+}
+
+/* The signals whose disposition is not SIG_DFL in this process (ignored
+ * or caught: SigIgn and SigCgt of /proc/self/status, bit s-1 for signal
+ * s), which the command inherits and puts back: one read here instead of
+ * a sigaction() for each of the 64 in the command.  Everything if they
+ * cannot be read. */
+static uint64_t set_signals(void) {
+        _cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        uint64_t mask = 0;
+        unsigned found = 0;
+        char buf[4096];
+        ssize_t n;
+
+        if (fd < 0)
+                return UINT64_MAX;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return UINT64_MAX;
+        buf[n] = '\0';
+        for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                if (strneq(p, "SigIgn:", 7) || strneq(p, "SigCgt:", 7)) {
+                        char *end;
+                        errno = 0;
+                        unsigned long long v = strtoull(p + 7, &end, 16);
+                        if (errno != 0 || end == p + 7)
+                                return UINT64_MAX;
+                        mask |= (uint64_t) v;
+                        found++;
+                }
+        }
+        return found == 2 ? mask : UINT64_MAX;
 }
 
 _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, ...) {
@@ -241,8 +274,11 @@ _Noreturn static void command_main(const Exec *x) {
         sigset_t none;
         int r;
 
-        for (int s = 1; s < NSIG; s++)
-                (void) signal(s, SIG_DFL);
+        /* Only those the caller had set (a handler does not survive the
+         * execve, but could run before it; ignoring does). */
+        for (int s = 1; s < NSIG && s <= 64; s++)
+                if (x->set_signals & (UINT64_C(1) << (s - 1)))
+                        (void) signal(s, SIG_DFL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -558,6 +594,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 .init_pidfd = init_pidfd,
                 .stdio = c->tty ? NULL : stdio,
                 .tty = c->tty,
+                .set_signals = set_signals(),
         };
         /* The terminal's size is set before the command exists: a command
          * that asks at once (stty size, a full-screen program) must not see
