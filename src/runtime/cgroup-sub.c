@@ -153,6 +153,36 @@ char *const *cgroup_sub_paths(const CgroupSub *s) {
         return s->paths;
 }
 
+int cgroup_sub_attach_files(const CgroupSub *s, int *ret_fds, size_t max, size_t *ret_n) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n; i++) {
+                struct statfs sfs;
+                const char *file;
+                int fd;
+
+                if (s->fd[i] < 0)
+                        continue;
+                if (fstatfs(s->fd[i], &sfs) < 0)
+                        goto fail;
+                file = sfs.f_type == CGROUP2_SUPER_MAGIC ? "cgroup.procs" : "tasks";
+                if (n >= max) {
+                        errno = E2BIG;
+                        goto fail;
+                }
+                fd = openat(s->fd[i], file, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+                if (fd < 0)
+                        goto fail;
+                ret_fds[n++] = fd;
+        }
+        *ret_n = n;
+        return 0;
+fail:
+        for (size_t i = 0; i < n; i++)
+                safe_close(ret_fds[i]);
+        return -errno;
+}
+
 unsigned cgroup_sub_killed(const CgroupSub *s) {
         return (unsigned) s->n_seen;
 }

@@ -149,6 +149,10 @@ void ipc_drop_relays_of(Broker *b, const Container *c);
 
 /* invoke.c */
 void invoke_exited(Broker *b, Invocation *inv);
+/* A target's zygote (invoke.c) has ended: reaped at once (a zombie in the
+ * container's pid namespace would keep its pid 1 from exiting). */
+struct InvokeZygote;
+void invoke_zygote_exited(Broker *b, struct InvokeZygote *z);
 /* The caller's connection is going: its app is killed (and reaped later). */
 void invoke_client_gone(Broker *b, Client *cl);
 /* A container is being unregistered: what refers to it lets go. */
