@@ -33,6 +33,7 @@
 #include "runtime/container.h"
 #include "runtime/env.h"
 #include "runtime/exec.h"
+#include "runtime/exec-internal.h"
 #include "runtime/sandbox.h"
 #include "runtime/tty.h"
 #include "runtime/zygote.h"
@@ -125,7 +126,7 @@ _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, 
  * order, later ones winning. */
 /* The environment of the container's own command: the same defaults, and
  * the shim if its command has it. */
-static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
+char **exec_build_env(const StateInfo *info, const ExecConfig *c, bool root) {
         if (c->env_exact) {
                 char **v = calloc(c->n_env + 1, sizeof(char *));
                 for (size_t i = 0; v && i < c->n_env; i++)
@@ -415,7 +416,7 @@ static void result_from_siginfo(const siginfo_t *si, ExecResult *ret) {
                 ret->exit_status = 255;
 }
 
-_printf_(2, 3) static void set_message(ExecResult *ret, const char *fmt, ...) {
+void exec_set_message(ExecResult *ret, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(ret->message, sizeof(ret->message), fmt, ap);
@@ -488,8 +489,8 @@ static int wait_command(int pidfd, int sigfd, Relay *io, siginfo_t *ret) {
  * their ends (the command's closes on exec).  The first pid counts (a
  * second, different one is an error); a terminal only if one was asked
  * for, once, and only a pty master. */
-static int read_messages_full(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty, int *ret_pidfd,
-                              ExecMessage *ret_error) {
+int exec_read_messages(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty, int *ret_pidfd,
+                       ExecMessage *ret_error) {
         for (;;) {
                 ExecMessage m;
                 size_t n_fds = 0;
@@ -541,15 +542,12 @@ static int read_messages_full(int fd, bool want_tty, pid_t ret_pids[2], int *ret
         }
 }
 
-static int read_messages(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty, ExecMessage *ret_error) {
-        return read_messages_full(fd, want_tty, ret_pids, ret_tty, NULL, ret_error);
-}
 
 /* The pid in a report is only a claim: the command could have been made to
  * send another before it exec'd.  It must be our child (which also pins the
  * pid: nobody else can reap it) and live in the container's pid namespace,
  * so at worst it names another process of the same container. */
-static int check_command(pid_t pid, pid_t init_pid, int *ret_pidfd) {
+int exec_check_command(pid_t pid, pid_t init_pid, int *ret_pidfd) {
         _cleanup_close_ int pidfd = -1;
         char path[64];
         struct stat ours, theirs;
@@ -579,8 +577,8 @@ static int check_command(pid_t pid, pid_t init_pid, int *ret_pidfd) {
  * pty master with c->tty; *ret_error holds an EXEC_MSG_EXEC_FAILED report if
  * execvp failed (it then exits 127/126).  On failure nothing is left running
  * and ret->message says why. */
-static int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int *stdio,
-                      pid_t *ret_pid, int *ret_pidfd, int *ret_tty, ExecMessage *ret_error, ExecResult *ret) {
+int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int *stdio,
+               pid_t *ret_pid, int *ret_pidfd, int *ret_tty, ExecMessage *ret_error, ExecResult *ret) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_close_ int init_pidfd = -1, cmd_pidfd = -1, tty = -1;
         SeccompProgram *seccomp = NULL;
@@ -604,7 +602,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         } else
                 r = state_info_open_init(info, state_dir, &init_pidfd);
         if (r < 0) {
-                set_message(ret, "no running container named '%s'", info->name);
+                exec_set_message(ret, "no running container named '%s'", info->name);
                 return r;
         }
         x = (Exec){
@@ -625,7 +623,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
          * 0x0.  Later changes follow through the relay (SIGWINCH). */
         if (c->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &x.winsize) < 0)
                 x.winsize = (struct winsize){};
-        env = build_env(info, c, !x.set_ids || x.uid == 0);
+        env = exec_build_env(info, c, !x.set_ids || x.uid == 0);
         if (!env)
                 return -ENOMEM;
         x.envp = env;
@@ -636,7 +634,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         else {
                 r = seccomp_program_new(info->caps, &seccomp);
                 if (r < 0) {
-                        set_message(ret, "building the seccomp profile: %s", strerror(-r));
+                        exec_set_message(ret, "building the seccomp profile: %s", strerror(-r));
                         return r;
                 }
                 x.seccomp = seccomp;
@@ -658,20 +656,20 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         }
         pair[1] = safe_close(pair[1]);
 
-        r = read_messages(pair[0], c->tty, pids, &tty, &error);
+        r = exec_read_messages(pair[0], c->tty, pids, &tty, NULL, &error);
         (void) waitid(P_PID, (id_t) joiner, &si, WEXITED);
         if (pids[1] > 0) {
                 /* Two claims, one forged: end whichever of them is our
                  * child in the container, and give up. */
                 for (int i = 0; i < 2; i++) {
                         _cleanup_close_ int fd = -1;
-                        if (check_command(pids[i], info->init_pid, &fd) < 0)
+                        if (exec_check_command(pids[i], info->init_pid, &fd) < 0)
                                 continue;
                         (void) pidfd_send_signal(fd, SIGKILL, NULL, 0);
                         (void) waitid(P_PIDFD, (id_t) fd, &si, WEXITED);
                 }
         } else if (pids[0] > 0) {
-                int k = check_command(pids[0], info->init_pid, &cmd_pidfd);
+                int k = exec_check_command(pids[0], info->init_pid, &cmd_pidfd);
                 if (k < 0 && r >= 0)
                         r = k;
                 cmd = pids[0];
@@ -680,7 +678,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 /* The command failed before its exec and is exiting. */
                 (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
                 r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
-                set_message(ret, "%s", error.text);
+                exec_set_message(ret, "%s", error.text);
                 goto out;
         }
         if (r >= 0 && c->tty && tty < 0)
@@ -692,11 +690,11 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 }
                 if (error.type != 0) {
                         r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
-                        set_message(ret, "%s", error.text);
+                        exec_set_message(ret, "%s", error.text);
                 } else if (r >= 0)
                         r = -ESRCH;
                 if (r == -ESRCH && !ret->message[0])
-                        set_message(ret, "no running container named '%s'", info->name);
+                        exec_set_message(ret, "no running container named '%s'", info->name);
                 goto out;
         }
         *ret_pid = cmd;
@@ -748,7 +746,7 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
         if (!c->tty) {
                 r = pipe_relay_open(&io.pipes);
                 if (r < 0) {
-                        set_message(&result, "creating pipes for the command: %s", strerror(-r));
+                        exec_set_message(&result, "creating pipes for the command: %s", strerror(-r));
                         goto out_mask;
                 }
         }
@@ -768,7 +766,7 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
         }
         result_from_siginfo(&si, &result);
         if (error.type == EXEC_MSG_EXEC_FAILED)
-                set_message(&result, "failed to execute %s", error.text);
+                exec_set_message(&result, "failed to execute %s", error.text);
 
 out_mask:
         pipe_relay_close(&io.pipes);
@@ -818,237 +816,4 @@ int container_exec_spawn(const StateInfo *info, const char *state_dir, const Exe
         *ret_pid = cmd;
         *ret_pidfd = pidfd;
         return 0;
-}
-
-/* ---- through a zygote ---- */
-
-/* How long a zygote and its child may take to answer a request (they are
- * in the container: one that does not answer must not hold the caller). */
-#define ZYGOTE_REPLY_TIMEOUT_SEC 2
-
-/* The pid, as we see it, of the process a pidfd refers to. */
-static int pidfd_pid(int pidfd, pid_t *ret) {
-        _cleanup_close_ int fd = -1;
-        char path[64], buf[1024];
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        for (const char *p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-                if (strneq(p, "Pid:", 4)) {
-                        long v = strtol(p + 4, NULL, 10);
-                        if (v <= 0) /* gone (-1), or not in our pid namespace (0) */
-                                return -ESRCH;
-                        *ret = (pid_t) v;
-                        return 0;
-                }
-        return -EBADMSG;
-}
-
-static int send_request(int sock, const void *buf, size_t len, const int *fds, size_t n_fds) {
-        char control[CMSG_SPACE(ZYGOTE_FDS_MAX * sizeof(int))] = {};
-        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                             .msg_controllen = CMSG_SPACE(n_fds * sizeof(int)) };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        ssize_t n;
-
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, n_fds * sizeof(int));
-        do
-                n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        return (size_t) n == len ? 0 : -EIO;
-}
-
-int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c, const int stdio[3],
-                           const int *cgroup_fds, size_t n_cgroup_fds, pid_t *ret_pid, int *ret_pidfd,
-                           bool *ret_broken, char *msg, size_t msg_size) {
-        _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_close_ int pidfd = -1, cmd_pidfd = -1;
-        int pair[2] = { -1, -1 }, fds[ZYGOTE_FDS_MAX], r;
-        ExecMessage error = {};
-        ExecResult result = {};
-        ZygoteRequest h = { .magic = ZYGOTE_MAGIC };
-        siginfo_t si = {};
-        pid_t pids[2] = { 0, 0 }, pid = 0;
-        size_t len = sizeof(h), n_fds = 0;
-        int tty = -1;
-        struct timeval tv = { .tv_sec = ZYGOTE_REPLY_TIMEOUT_SEC };
-
-        if (msg && msg_size > 0)
-                msg[0] = '\0';
-        *ret_broken = false;
-        /* What the zygote took on once is what every request gets. */
-        if (!c->argv || !c->argv[0] || !stdio || c->tty || c->has_user || c->workdir || c->env_exact ||
-            c->seccomp || c->has_exec_fd || c->cgroups)
-                return -EINVAL;
-        if (4 + n_cgroup_fds + c->n_pass_fds > ZYGOTE_FDS_MAX || (c->n_pass_fds > 0 && !c->pass_fds))
-                return -E2BIG;
-        env = build_env(info, c, !info->has_user || info->uid == 0);
-        if (!env)
-                return -ENOMEM;
-
-        /* The request: header, argv, env. */
-        for (char **v = c->argv; *v; v++, h.n_argv++)
-                len += strlen(*v) + 1;
-        for (char **v = env; *v; v++, h.n_env++)
-                len += strlen(*v) + 1;
-        if (len > ZYGOTE_REQUEST_MAX || h.n_argv > ZYGOTE_ARGS_MAX || h.n_env > ZYGOTE_ARGS_MAX)
-                return -E2BIG;
-        buf = malloc(len);
-        if (!buf)
-                return -ENOMEM;
-        h.n_cgroup_fds = (uint32_t) n_cgroup_fds;
-        h.n_pass_fds = (uint32_t) c->n_pass_fds;
-        h.strings_len = (uint32_t) (len - sizeof(h));
-        memcpy(buf, &h, sizeof(h));
-        {
-                size_t off = sizeof(h);
-                for (char **v = c->argv; *v; v++)
-                        off += (size_t) stpcpy(buf + off, *v) - (size_t) (buf + off) + 1;
-                for (char **v = env; *v; v++)
-                        off += (size_t) stpcpy(buf + off, *v) - (size_t) (buf + off) + 1;
-        }
-
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return -errno;
-        (void) setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        fds[n_fds++] = pair[1];
-        for (int i = 0; i < 3; i++)
-                fds[n_fds++] = stdio[i];
-        for (size_t i = 0; i < n_cgroup_fds; i++)
-                fds[n_fds++] = cgroup_fds[i];
-        for (size_t i = 0; i < c->n_pass_fds; i++)
-                fds[n_fds++] = c->pass_fds[i];
-        r = send_request(z->sock, buf, len, fds, n_fds);
-        pair[1] = safe_close(pair[1]);
-        if (r < 0) {
-                /* -EPIPE, -ECONNRESET: the zygote is gone; -EAGAIN: it
-                 * does not read.  Either way the caller starts another. */
-                *ret_broken = true;
-                set_message(&result, "the container's zygote does not take requests: %s", strerror(-r));
-                goto out;
-        }
-
-        r = read_messages_full(pair[0], false, pids, &tty, &pidfd, &error);
-        safe_close(tty);
-        if (r >= 0 && pidfd < 0)
-                r = error.type != 0 ? -(error.err > 0 && error.err < 4096 ? error.err : EIO) : -EBADMSG;
-        if (pidfd >= 0) {
-                /* Only a claim, checked as exec's pid report is: our child
-                 * (CLONE_PARENT), in the container's pid namespace, and not
-                 * the zygote itself. */
-                int k = pidfd_pid(pidfd, &pid);
-                if (k >= 0 && pid == z->pid)
-                        k = -EBADMSG;
-                if (k >= 0)
-                        k = check_command(pid, info->init_pid, &cmd_pidfd);
-                if (k < 0 && r >= 0)
-                        r = k;
-        }
-        if (r >= 0 && error.type == EXEC_MSG_ERROR) {
-                /* It failed before its exec and is exiting. */
-                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
-                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
-                set_message(&result, "%s", error.text);
-                goto out;
-        }
-        if (r < 0) {
-                if (cmd_pidfd >= 0) {
-                        (void) pidfd_send_signal(cmd_pidfd, SIGKILL, NULL, 0);
-                        (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
-                }
-                /* The zygote's own report that it could not fork is an
-                 * answer; anything else (no answer, a bad one, a claim that
-                 * does not check out) is a zygote not to be used again. */
-                *ret_broken = !(error.type == EXEC_MSG_ERROR && pidfd < 0);
-                if (error.type != 0 && error.type != EXEC_MSG_EXEC_FAILED)
-                        set_message(&result, "%s", error.text);
-                else
-                        set_message(&result, "the container's zygote did not start the command: %s",
-                                    r == -EAGAIN ? "no answer in time" : strerror(-r));
-                goto out;
-        }
-        if (error.type == EXEC_MSG_EXEC_FAILED)
-                set_message(&result, "failed to execute %s", error.text);
-        *ret_pid = pid;
-        *ret_pidfd = TAKE_FD(cmd_pidfd);
-        r = 0;
-out:
-        if (msg && msg_size > 0)
-                snprintf(msg, msg_size, "%s", result.message);
-        safe_close(pair[0]);
-        safe_close(pair[1]);
-        return r;
-}
-
-int container_zygote_start(const StateInfo *info, const char *state_dir, int program_fd, uint64_t nofile_cur,
-                           ContainerZygote *ret, char *msg, size_t msg_size) {
-        char *argv[] = { (char *) "shuttle-zygote", NULL };
-        _cleanup_close_ int null = -1, pidfd = -1;
-        int pair[2] = { -1, -1 }, stdio[3], r;
-        ExecConfig cfg;
-        ExecMessage error = {};
-        ExecResult result = {};
-        siginfo_t si = {};
-        pid_t pid = 0;
-
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return -errno;
-        null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null < 0) {
-                r = -errno;
-                goto out;
-        }
-        stdio[0] = stdio[1] = stdio[2] = null;
-        cfg = (ExecConfig){ .argv = argv, .die_with_caller = true, .nofile_cur = nofile_cur,
-                            .pass_fds = &pair[1], .n_pass_fds = 1, .has_exec_fd = true,
-                            .exec_fd = program_fd };
-        r = exec_start(info, state_dir, &cfg, stdio, &pid, &pidfd, NULL, &error, &result);
-        if (r >= 0 && error.type == EXEC_MSG_EXEC_FAILED) {
-                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
-                r = -(error.err > 0 && error.err < 4096 ? error.err : ENOEXEC);
-                set_message(&result, "failed to execute shuttle-zygote: %s", error.text);
-        }
-        if (msg && msg_size > 0)
-                snprintf(msg, msg_size, "%s", result.message);
-        if (r < 0)
-                goto out;
-        /* It only reads: what it might write is never looked at. */
-        (void) shutdown(pair[0], SHUT_RD);
-        *ret = (ContainerZygote){ .pid = pid, .pidfd = TAKE_FD(pidfd), .sock = TAKE_FD(pair[0]) };
-        r = 0;
-out:
-        safe_close(pair[0]);
-        safe_close(pair[1]);
-        return r;
-}
-
-void container_zygote_kill(ContainerZygote *z) {
-        z->sock = safe_close(z->sock);
-        if (z->pidfd >= 0)
-                (void) pidfd_send_signal(z->pidfd, SIGKILL, NULL, 0);
-}
-
-int container_zygote_reap(const ContainerZygote *z) {
-        siginfo_t si = {};
-
-        if (z->pidfd < 0)
-                return 1;
-        if (waitid(P_PIDFD, (id_t) z->pidfd, &si, WEXITED | WNOHANG) < 0)
-                return -errno;
-        return si.si_pid != 0;
 }

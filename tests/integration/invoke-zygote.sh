@@ -9,7 +9,7 @@
 # runs and is audited.  When the target stops, the zygote is gone.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 14
+plan 16
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -88,10 +88,19 @@ if [ -n "$zp2" ] && [ "$zp2" != "$zp" ]; then ok "... and b has a new zygote"; e
         not_ok "... and b has a new zygote"; diag "old $zp, now '${zp2}'"; fi
 
 # 4. b stops: its zygote is gone (nothing of b's pid namespace is alive),
-# and reaped (no zombie of it left with the broker).
+# and reaped (no zombie of it left with the broker: b's pid 1 could not
+# finish exiting while one is there, and the stop would hang).
+srun --name a -- $SI b /bin/sh -c true >/dev/null 2>&1
+zp2=$(zygote_pid)
+check_match "b has a running zygote before it stops" "^[0-9]+$" "$zp2"
 zp2=${zp2:-0}
-kill -TERM $b_job; wait $b_job 2>/dev/null
-if wait_until test -z "$(alive_in_pidns "$b_ns")" && wait_until test ! -e "/proc/$zp2"; then
+# Ended (a zombie until waited for counts).
+ended() { local st; st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ]; }
+kill -TERM $b_job
+if wait_until ended $b_job; then ok "b stops"; wait $b_job 2>/dev/null; else
+        not_ok "b stops"; diag "b's init: $(grep -E '^State:' "/proc/$b_init/status" 2>/dev/null)"; fi
+b_empty() { [ -z "$(alive_in_pidns "$b_ns")" ]; }
+if wait_until b_empty && wait_until test ! -e "/proc/$zp2"; then
         ok "when b stops, its zygote is gone and reaped"
 else
         not_ok "when b stops, its zygote is gone and reaped"
