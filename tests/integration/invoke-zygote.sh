@@ -9,7 +9,7 @@
 # runs and is audited.  When the target stops, the zygote is gone.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 16
+plan 20
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -22,6 +22,11 @@ rules:
     allow: invoke
     app: /bin/sh
     transfer: ro
+  - id: a-sh-c
+    from: a
+    to: c
+    allow: invoke
+    app: /bin/sh
 YAML
 
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
@@ -36,10 +41,11 @@ b_init=$(container_init_pid b)
 b_ns=$(readlink "/proc/$b_init/ns/pid")
 
 # The host pid of b's zygote (a process of b's pid namespace whose
-# executable is shuttle-zygote), or nothing.
+# executable is shuttle-zygote), or nothing; of another's with the
+# readlink of its pid namespace as $1.
 zygote_pid() {
         local p
-        for p in $(alive_in_pidns "$b_ns"); do
+        for p in $(alive_in_pidns "${1:-$b_ns}"); do
                 [ "$(cat "/proc/$p/comm" 2>/dev/null)" = shuttle-zygote ] && { echo "$p"; return 0; }
         done
         return 1
@@ -86,6 +92,25 @@ check_match "... audited (exec and end)" \
 zp2=$(zygote_pid)
 if [ -n "$zp2" ] && [ "$zp2" != "$zp" ]; then ok "... and b has a new zygote"; else
         not_ok "... and b has a new zygote"; diag "old $zp, now '${zp2}'"; fi
+
+# 3b. c stops its zygote (SIGSTOP): the invocation still runs (through the
+# join path, after a bounded wait), the broker goes on answering, and c
+# gets no zygote again.
+"${SRUN[@]}" --name c -- sleep 600 >"$T/c.out" 2>&1 &
+c_job=$!
+wait_until test -S "$STATE_DIR/broker/c/broker.sock" || diag "c did not register: $(cat "$T/c.out")"
+c_ns=$(readlink "/proc/$(container_init_pid c)/ns/pid")
+srun --name a -- $SI c /bin/sh -c true >/dev/null 2>&1
+check_status "c may stop its zygote" 0 "$SHUTTLECTL" exec --state-dir "$STATE_DIR" c -- \
+        sh -c "for p in /proc/[0-9]*; do [ \"\$(cat \$p/comm)\" = shuttle-zygote ] && kill -STOP \${p#/proc/}; done; true"
+t0=$(date +%s)
+out=$(srun --name a -- sh -c "$SI c /bin/sh -c 'echo after-stop'; echo rc=\$?" 2>&1 | tr '\n' ' ')
+t1=$(date +%s)
+check_eq "an invocation while c's zygote is stopped runs" "after-stop rc=0 " "$out"
+if [ $((t1 - t0)) -lt 15 ]; then ok "... within a bounded wait"; else not_ok "... within a bounded wait"; diag "$((t1 - t0)) s"; fi
+out=$(srun --name a -- sh -c "$SI c /bin/sh -c 'echo next'" 2>&1)
+check_eq "... and so does the next, with no zygote in c any more" "next none" "$out $(zygote_pid "$c_ns" || echo none)"
+kill -TERM $c_job
 
 # 4. b stops: its zygote is gone (nothing of b's pid namespace is alive),
 # and reaped (no zombie of it left with the broker: b's pid 1 could not

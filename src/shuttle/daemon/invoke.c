@@ -332,6 +332,18 @@ static void zygote_drop(Broker *b, Container *c) {
                 zygote_gone(b, z);
 }
 
+/* c gets no zygote (again): a placeholder that says so. */
+static void zygote_refuse(Container *c) {
+        InvokeZygote *z = calloc(1, sizeof(*z));
+
+        if (!z)
+                return; /* then it may get another */
+        z->src = (Source){ .type = SRC_ZYGOTE, .fd = -1 };
+        z->z = (ContainerZygote){ .pidfd = -1, .sock = -1 };
+        z->container = c;
+        c->zygote = z;
+}
+
 static int zygote_program(Broker *b) {
         if (!b->zygote_looked) {
                 _cleanup_free_ char *path = NULL;
@@ -413,9 +425,17 @@ static int spawn_in_zygote(Broker *b, Container *target, const StateInfo *info, 
         for (size_t i = 0; i < n_cg; i++)
                 safe_close(cg_fds[i]);
         if (r < 0 && broken) {
-                log_warning("Zygote of '%s' failed (%s); starting the app through the join path", target->qname,
-                            why[0] ? why : strerror(-r));
+                /* Killed meanwhile: the next invocation gets another.  Alive
+                 * but not answering, or not well: the container's doing
+                 * (it may stop or take over its zygote), so it gets none
+                 * again, and never makes us wait for one twice. */
+                bool dead = container_zygote_reap(&z->z) != 0;
+                log_warning("Zygote of '%s' %s (%s); starting the app through the join path%s", target->qname,
+                            dead ? "ended" : "failed", why[0] ? why : strerror(-r),
+                            dead ? "" : ", and all the container's next ones");
                 zygote_drop(b, target);
+                if (!dead)
+                        zygote_refuse(target);
                 why[0] = '\0';
                 return 1;
         }
