@@ -295,7 +295,22 @@ typedef struct InvokeZygote {
         Source src;          /* its pidfd (z.pidfd): readable when it ends */
         ContainerZygote z;   /* pid 0: none (could not be started) */
         Container *container; /* whose it is; NULL once dropped */
+        struct InvokeZygote *next; /* on b->zygotes */
 } InvokeZygote;
+
+static InvokeZygote *zygote_new(Broker *b, Container *c) {
+        InvokeZygote *z = calloc(1, sizeof(*z));
+
+        if (!z)
+                return NULL;
+        z->src = (Source){ .type = SRC_ZYGOTE, .fd = -1 };
+        z->z = (ContainerZygote){ .pidfd = -1, .sock = -1 };
+        z->container = c;
+        c->zygote = z;
+        z->next = b->zygotes;
+        b->zygotes = z;
+        return z;
+}
 
 /* Once it is reaped (or never ran): the books close. */
 static void zygote_gone(Broker *b, InvokeZygote *z) {
@@ -305,6 +320,11 @@ static void zygote_gone(Broker *b, InvokeZygote *z) {
         broker_unwatch(b, &z->src); /* closes z.pidfd */
         z->z.pidfd = -1;
         z->z.sock = safe_close(z->z.sock);
+        for (InvokeZygote **i = &b->zygotes; *i; i = &(*i)->next)
+                if (*i == z) {
+                        *i = z->next;
+                        break;
+                }
         broker_defer_free(b, z, free);
 }
 
@@ -332,16 +352,10 @@ static void zygote_drop(Broker *b, Container *c) {
                 zygote_gone(b, z);
 }
 
-/* c gets no zygote (again): a placeholder that says so. */
-static void zygote_refuse(Container *c) {
-        InvokeZygote *z = calloc(1, sizeof(*z));
-
-        if (!z)
-                return; /* then it may get another */
-        z->src = (Source){ .type = SRC_ZYGOTE, .fd = -1 };
-        z->z = (ContainerZygote){ .pidfd = -1, .sock = -1 };
-        z->container = c;
-        c->zygote = z;
+/* c gets no zygote (again): a placeholder that says so (if there is no
+ * memory for it, c may get another). */
+static void zygote_refuse(Broker *b, Container *c) {
+        (void) zygote_new(b, c);
 }
 
 static int zygote_program(Broker *b) {
@@ -370,13 +384,9 @@ static InvokeZygote *zygote_get(Broker *b, Container *target, const StateInfo *i
                 return z->z.pid > 0 ? z : NULL;
         if (zygote_program(b) < 0)
                 return NULL;
-        z = calloc(1, sizeof(*z));
+        z = zygote_new(b, target);
         if (!z)
                 return NULL;
-        z->src = (Source){ .type = SRC_ZYGOTE, .fd = -1 };
-        z->z = (ContainerZygote){ .pidfd = -1, .sock = -1 };
-        z->container = target;
-        target->zygote = z;
         r = container_zygote_start(info, b->state_dir, b->zygote_program, b->child_nofile, &z->z, msg, sizeof(msg));
         if (r >= 0) {
                 z->src.fd = z->z.pidfd;
@@ -435,7 +445,7 @@ static int spawn_in_zygote(Broker *b, Container *target, const StateInfo *info, 
                             dead ? "" : ", and all the container's next ones");
                 zygote_drop(b, target);
                 if (!dead)
-                        zygote_refuse(target);
+                        zygote_refuse(b, target);
                 why[0] = '\0';
                 return 1;
         }
@@ -841,17 +851,16 @@ void invoke_drop_all(Broker *b) {
         uint64_t deadline = deadline_from_now(DROP_TIMEOUT_USEC);
 
         /* Zygotes die with us anyway (die_with_caller); reaped here if they
-         * are quick about it. */
-        for (Container *c = b->containers; c; c = c->next) {
-                InvokeZygote *z = c->zygote;
-                if (!z)
-                        continue;
+         * are quick about it, else by init once we are gone. */
+        for (Container *c = b->containers; c; c = c->next)
                 zygote_drop(b, c);
+        while (b->zygotes) {
+                InvokeZygote *z = b->zygotes;
                 if (z->src.fd >= 0) {
                         (void) poll(&(struct pollfd){ .fd = z->src.fd, .events = POLLIN }, 1, 100);
-                        if (container_zygote_reap(&z->z) != 0)
-                                zygote_gone(b, z);
+                        (void) container_zygote_reap(&z->z);
                 }
+                zygote_gone(b, z);
         }
         if (b->zygote_looked)
                 b->zygote_program = safe_close(b->zygote_program);
