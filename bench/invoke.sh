@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Latency of running /bin/true in another container, side by side:
 #   invoke      shuttle-invoke inside container a → the broker → /bin/true
-#               inside container b (decision, audit record, join, exec,
-#               EXIT event)
+#               inside container b (decision, audit record, one fork of b's
+#               zygote, started by the first invocation, which is not timed;
+#               exec, EXIT event)
 #   exec        shuttlectl exec b -- /bin/true, from the host
 #   nsenter -a  nsenter -a -t <b's init> /bin/true, from the host: joining
 #               every namespace of b and exec, the floor of any runtime

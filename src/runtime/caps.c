@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Capabilities with libcap.  The default set and the reason for each
+/* Capabilities: names and the bounding set with libcap, the sets with
+ * capget()/capset() (caps_apply()).  The default set and the reason for each
  * capability being in or out are in docs/SANDBOX.md. */
 
 #include <ctype.h>
@@ -13,14 +14,6 @@
 #include "common/macro.h"
 #include "runtime/sandbox.h"
 
-static void cap_freep(cap_t *c) {
-        if (*c) {
-                int saved = errno;
-                cap_free(*c);
-                errno = saved;
-        }
-}
-#define _cleanup_cap_free_ _cleanup_(cap_freep)
 
 /* Number of capabilities the running kernel knows (CAP_LAST_CAP + 1), capped
  * to what fits in our 64-bit masks. */
@@ -171,43 +164,36 @@ int caps_drop_bounding(uint64_t keep) {
 }
 
 int caps_apply(uint64_t keep) {
-        _cleanup_cap_free_ cap_t cur = NULL, want = NULL;
-        unsigned n = caps_count();
+        struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+        uint64_t permitted, want;
 
-        cur = cap_get_proc();
-        if (!cur)
+        /* One capget() and one capset() on the raw interface: libcap's
+         * cap_get_proc() and cap_set_proc() ask the kernel's version and
+         * read the set again on their way (three capget() more, and
+         * allocations), on every exec and invoke. */
+        if (capget(&header, data) < 0)
                 return negative_errno();
-        want = cap_init(); /* all clear */
-        if (!want)
-                return negative_errno();
+        permitted = (uint64_t) data[0].permitted | (uint64_t) data[1].permitted << 32;
 
         /* Only what is still permitted can be kept: after setresuid() to a
          * non-root uid the kernel has emptied the permitted set, and asking
          * for more than that is EPERM.  Inheritable is kept within permitted
          * too; with no_new_privs an execve() can never turn inheritable file
          * capabilities into new permitted ones (CVE-2022-24769). */
-        for (unsigned c = 0; c < n; c++) {
-                cap_value_t v = (cap_value_t) c;
-                cap_flag_value_t permitted;
-
-                if (!(keep & CAP_MASK(c)))
-                        continue;
-                if (cap_get_flag(cur, v, CAP_PERMITTED, &permitted) < 0)
-                        return negative_errno();
-                if (permitted != CAP_SET)
-                        continue;
-                if (cap_set_flag(want, CAP_PERMITTED, 1, &v, CAP_SET) < 0 ||
-                    cap_set_flag(want, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0 ||
-                    cap_set_flag(want, CAP_INHERITABLE, 1, &v, CAP_SET) < 0)
-                        return negative_errno();
-        }
+        want = keep & permitted & caps_all_mask();
 
         /* Ambient first: the kernel drops ambient caps that leave permitted or
          * inheritable anyway, but clearing explicitly also covers kept ones. */
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return negative_errno();
 
-        if (cap_set_proc(want) < 0)
+        for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+                uint32_t w = (uint32_t) (want >> (32 * i));
+                data[i] = (struct __user_cap_data_struct){ .effective = w, .permitted = w, .inheritable = w };
+        }
+        header = (struct __user_cap_header_struct){ .version = _LINUX_CAPABILITY_VERSION_3 };
+        if (capset(&header, data) < 0)
                 return negative_errno();
         return 0;
 }

@@ -153,6 +153,36 @@ char *const *cgroup_sub_paths(const CgroupSub *s) {
         return s->paths;
 }
 
+int cgroup_sub_attach_files(const CgroupSub *s, int *ret_fds, size_t max, size_t *ret_n) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n; i++) {
+                struct statfs sfs;
+                const char *file;
+                int fd;
+
+                if (s->fd[i] < 0)
+                        continue;
+                if (fstatfs(s->fd[i], &sfs) < 0)
+                        goto fail;
+                file = sfs.f_type == CGROUP2_SUPER_MAGIC ? "cgroup.procs" : "tasks";
+                if (n >= max) {
+                        errno = E2BIG;
+                        goto fail;
+                }
+                fd = openat(s->fd[i], file, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+                if (fd < 0)
+                        goto fail;
+                ret_fds[n++] = fd;
+        }
+        *ret_n = n;
+        return 0;
+fail:
+        for (size_t i = 0; i < n; i++)
+                safe_close(ret_fds[i]);
+        return -errno;
+}
+
 unsigned cgroup_sub_killed(const CgroupSub *s) {
         return (unsigned) s->n_seen;
 }
@@ -255,6 +285,24 @@ int cgroup_sub_kill(CgroupSub *s, pid_t spare_pid) {
 
         s->spare_pid = spare_pid;
         if (!s->stopped) {
+                /* Most apps leave nothing behind: an empty cgroup goes at
+                 * once.  rmdir fails while a process or a child cgroup is
+                 * in it (a fork in flight counts: its parent is in it), so
+                 * success means there is nothing to stop or kill; this
+                 * spares the first round's writes and reads. */
+                size_t left = 0;
+                for (size_t i = 0; i < s->n; i++) {
+                        if (s->parent_fd[i] < 0)
+                                continue;
+                        if (s->ops->rmdir(s->ops, s->parent_fd[i], s->name) < 0) {
+                                left++;
+                                continue;
+                        }
+                        s->fd[i] = safe_close(s->fd[i]);
+                        s->parent_fd[i] = safe_close(s->parent_fd[i]);
+                }
+                if (left == 0)
+                        return 0;
                 r = stop_forks(s);
                 if (r < 0)
                         return r;

@@ -212,11 +212,20 @@ bool cgroup_sub_name_is_valid(const char *name);
 int cgroup_sub_create(char *const *parents, const char *name, CgroupSub **ret);
 /* Its directories, NULL-terminated, in the order of the parents. */
 char *const *cgroup_sub_paths(const CgroupSub *s);
+/* The file of each of its directories by which a process joins it
+ * ("tasks" on v1, "cgroup.procs" on v2), open for writing (close-on-exec):
+ * a process that writes "0" to each is in it.  Permission is checked at
+ * open (and the kernel's migration checks use the opener's credentials),
+ * so a process we hand them to joins as if we had moved it: an invoked
+ * app started by a zygote. */
+int cgroup_sub_attach_files(const CgroupSub *s, int *ret_fds, size_t max, size_t *ret_n);
 /* One round of ending it: the first round stops every process in it from
  * forking (v1: pids.max 0; v2: cgroup.freeze where cgroup.kill is
  * missing), then each round SIGKILLs what cgroup.procs lists (v2:
  * cgroup.kill).  Returns how many processes were listed (0: it is empty).
- * A process that dies of it does not leave at once: call again later. */
+ * A process that dies of it does not leave at once: call again later.
+ * The first round removes the directories that are empty already (an app
+ * that left nothing behind costs one rmdir each). */
 int cgroup_sub_kill(CgroupSub *s, pid_t spare_pid);
 /* How many processes the rounds found, spare_pid (the app itself) not
  * counted: what outlived it, or would have. */

@@ -587,7 +587,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 fail(a, -errno, "fork: %m");
         if (cmd == 0) {
                 ssize_t k;
-                char go;
+                char byte;
 
                 close(errpipe[0]);
                 close(gopipe[1]);
@@ -596,7 +596,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
                  * command line and dropped its capabilities: until then
                  * they would be there for CMD to read in /proc/1. */
                 do
-                        k = read(gopipe[0], &go, 1);
+                        k = read(gopipe[0], &byte, 1);
                 while (k < 0 && errno == EINTR);
                 if (k != 1)
                         _exit(127);

@@ -4,5 +4,5 @@ libshuttle_runtime_la_SOURCES += \
 	src/runtime/mounts.h src/runtime/mounts.c \
 	src/runtime/state.h src/runtime/state.c \
 	src/runtime/tty.h src/runtime/tty.c
-libshuttle_runtime_la_SOURCES += src/runtime/state-info.h src/runtime/state-read.c src/runtime/exec.h src/runtime/exec.c src/runtime/lifecycle.h src/runtime/lifecycle.c
+libshuttle_runtime_la_SOURCES += src/runtime/state-info.h src/runtime/state-read.c src/runtime/exec.h src/runtime/exec.c src/runtime/exec-internal.h src/runtime/exec-zygote.c src/runtime/lifecycle.h src/runtime/lifecycle.c
 libshuttle_runtime_la_SOURCES += src/runtime/env.h src/runtime/env.c

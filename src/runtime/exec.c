@@ -34,32 +34,16 @@
 #include "runtime/container.h"
 #include "runtime/env.h"
 #include "runtime/exec.h"
+#include "runtime/exec-internal.h"
 #include "runtime/sandbox.h"
 #include "runtime/tty.h"
+#include "runtime/zygote.h"
 
 
 #define JOIN_NAMESPACES \
         (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
 
-/* From the joiner and the command to the caller, over a CLOEXEC
- * SOCK_SEQPACKET pair: one message per packet.  The command is in the
- * container before it execs, so the caller believes no more of what arrives
- * than it can check (read_messages(), check_command()). */
-typedef enum ExecMessageType {
-        EXEC_MSG_PID = 1,     /* the command exists: pid (as the host sees it) */
-        EXEC_MSG_ERROR,       /* joining or dropping privileges failed */
-        EXEC_MSG_EXEC_FAILED, /* execvp failed: err */
-        EXEC_MSG_TTY,         /* --tty: carries the pty master */
-        EXEC_MSG_SECCOMP_LISTENER, /* carries the seccomp notify fd (before PID; the
-                                    * only other message with an fd) */
-} ExecMessageType;
-
-typedef struct ExecMessage {
-        int type;
-        int err; /* positive errno */
-        pid_t pid;
-        char text[400];
-} ExecMessage;
+/* The reports (ExecMessage) are in zygote.h. */
 
 typedef struct Exec {
         const StateInfo *info;
@@ -73,9 +57,11 @@ typedef struct Exec {
         bool join_user; /* the container has a user namespace of its own */
         int init_pidfd;
         int report; /* our end of the report pair, in the joiner and the command */
+        int exec_fd; /* ExecConfig.exec_fd, moved like report (-1: none) */
         const int *stdio; /* the command's 0, 1, 2 (NULL with tty) */
         bool tty; /* a terminal of the container's devpts instead */
         struct winsize winsize; /* with tty: the caller's, if it has one (else 0x0) */
+        uint64_t set_signals; /* bit s-1: signal s is not SIG_DFL in the caller */
 } Exec;
 
 static void forwarded(sigset_t *ret) {
@@ -86,6 +72,38 @@ static void forwarded(sigset_t *ret) {
         sigaddset(ret, SIGQUIT);
         sigaddset(ret, SIGUSR1);
         sigaddset(ret, SIGUSR2);
+}
+
+/* The signals whose disposition is not SIG_DFL in this process (ignored
+ * or caught: SigIgn and SigCgt of /proc/self/status, bit s-1 for signal
+ * s), which the command inherits and puts back: one read here instead of
+ * a sigaction() for each of the 64 in the command.  Everything if they
+ * cannot be read. */
+static uint64_t set_signals(void) {
+        _cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        uint64_t mask = 0;
+        unsigned found = 0;
+        char buf[4096];
+        ssize_t n;
+
+        if (fd < 0)
+                return UINT64_MAX;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return UINT64_MAX;
+        buf[n] = '\0';
+        for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                if (strneq(p, "SigIgn:", 7) || strneq(p, "SigCgt:", 7)) {
+                        char *end;
+                        errno = 0;
+                        unsigned long long v = strtoull(p + 7, &end, 16);
+                        if (errno != 0 || end == p + 7)
+                                return UINT64_MAX;
+                        mask |= (uint64_t) v;
+                        found++;
+                }
+        }
+        return found == 2 ? mask : UINT64_MAX;
 }
 
 _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, ...) {
@@ -110,7 +128,7 @@ _printf_(4, 5) static void send_msg(int fd, int type, int err, const char *fmt, 
  * order, later ones winning. */
 /* The environment of the container's own command: the same defaults, and
  * the shim if its command has it. */
-static char **build_env(const StateInfo *info, const ExecConfig *c, bool root) {
+char **exec_build_env(const StateInfo *info, const ExecConfig *c, bool root) {
         if (c->env_exact) {
                 char **v = calloc(c->n_env + 1, sizeof(char *));
                 for (size_t i = 0; v && i < c->n_env; i++)
@@ -205,9 +223,28 @@ static int place_fds(Exec *x) {
                 if (r < 0)
                         return r;
         }
-        if (x->report > lowest)
-                (void) close_range((unsigned) lowest, (unsigned) x->report - 1, 0);
-        (void) close_range((unsigned) x->report + 1, ~0U, 0);
+        if (x->exec_fd >= 0) {
+                /* Above the range like the report socket, and kept. */
+                k = fcntl(x->exec_fd, F_DUPFD_CLOEXEC, lowest);
+                if (k < 0)
+                        return -errno;
+                x->exec_fd = k;
+        }
+        {
+                int keep[2] = { x->report, x->exec_fd }, from = lowest;
+                if (keep[1] >= 0 && keep[1] < keep[0]) {
+                        keep[1] = keep[0];
+                        keep[0] = x->exec_fd;
+                }
+                for (size_t i = 0; i < 2; i++) {
+                        if (keep[i] < 0)
+                                continue;
+                        if (keep[i] > from)
+                                (void) close_range((unsigned) from, (unsigned) keep[i] - 1, 0);
+                        from = keep[i] + 1;
+                }
+                (void) close_range((unsigned) from, ~0U, 0);
+        }
         return 0;
 }
 
@@ -245,8 +282,11 @@ _Noreturn static void command_main(const Exec *x) {
         sigset_t none;
         int r;
 
-        for (int s = 1; s < NSIG; s++)
-                (void) signal(s, SIG_DFL);
+        /* Only those the caller had set (a handler does not survive the
+         * execve, but could run before it; ignoring does). */
+        for (int s = 1; s < NSIG && s <= 64; s++)
+                if (x->set_signals & (UINT64_C(1) << (s - 1)))
+                        (void) signal(s, SIG_DFL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -277,7 +317,10 @@ _Noreturn static void command_main(const Exec *x) {
         }
 
         environ = x->envp;
-        execvp(x->config->argv[0], x->config->argv);
+        if (x->exec_fd >= 0)
+                execveat(x->exec_fd, "", x->config->argv, x->envp, AT_EMPTY_PATH);
+        else
+                execvp(x->config->argv[0], x->config->argv);
         r = errno;
         send_msg(x->report, EXEC_MSG_EXEC_FAILED, r, "%s: %s", x->config->argv[0], strerror(r));
         _exit(r == ENOENT ? 127 : 126);
@@ -401,7 +444,7 @@ static void result_from_siginfo(const siginfo_t *si, ExecResult *ret) {
                 ret->exit_status = 255;
 }
 
-_printf_(2, 3) static void set_message(ExecResult *ret, const char *fmt, ...) {
+void exec_set_message(ExecResult *ret, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(ret->message, sizeof(ret->message), fmt, ap);
@@ -473,15 +516,14 @@ static int wait_command(int pidfd, int sigfd, Relay *io, siginfo_t *ret) {
 /* Reads the joiner's and the command's messages until both have closed
  * their ends (the command's closes on exec).  The first pid counts (a
  * second, different one is an error); a terminal only if one was asked
- * for, once, and only a pty master.  With a program loaded with
- * NEW_LISTENER, its notify fd (once, before the pid, and only a seccomp
+ * for, once, and only a pty master; a zygote's child's pidfd only where
+ * ret_pidfd asks for one.  With a program loaded with NEW_LISTENER
+ * (want_listener), its notify fd (once, before the pid, and only a seccomp
  * notify fd) goes to c->seccomp_listener with the command's pid as soon as
  * both are here: before the command's exec, whose calls on the way may be
  * ones the agent answers. */
-static int read_messages(int fd, const ExecConfig *c, const SeccompProgram *seccomp, pid_t ret_pids[2],
-                         int *ret_tty, ExecMessage *ret_error) {
-        bool want_tty = c->tty;
-        bool want_listener = seccomp_program_flags(seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER;
+static int read_messages(int fd, bool want_tty, const ExecConfig *c, bool want_listener, pid_t ret_pids[2],
+                         int *ret_tty, int *ret_pidfd, ExecMessage *ret_error) {
         _cleanup_close_ int listener = -1;
 
         for (;;) {
@@ -489,6 +531,7 @@ static int read_messages(int fd, const ExecConfig *c, const SeccompProgram *secc
                 size_t n_fds = 0;
                 int tty = -1, ptn, r;
                 ssize_t n = fd_recv_upto(fd, &m, sizeof(m), &tty, 1, &n_fds, 0);
+                bool with_fd;
 
                 if (n == -EINTR)
                         continue;
@@ -496,13 +539,22 @@ static int read_messages(int fd, const ExecConfig *c, const SeccompProgram *secc
                         return (int) n;
                 if (n == 0)
                         return 0;
-                if (n != (ssize_t) sizeof(m) ||
-                    (n_fds == 1) != (m.type == EXEC_MSG_TTY || m.type == EXEC_MSG_SECCOMP_LISTENER)) {
+                with_fd = n == (ssize_t) sizeof(m) && (m.type == EXEC_MSG_TTY || m.type == EXEC_MSG_PIDFD ||
+                                                       m.type == EXEC_MSG_SECCOMP_LISTENER);
+                if (n != (ssize_t) sizeof(m) || (n_fds == 1) != with_fd) {
                         safe_close(tty);
                         return -EBADMSG;
                 }
                 m.text[sizeof(m.text) - 1] = '\0';
                 switch (m.type) {
+                case EXEC_MSG_PIDFD:
+                        /* A zygote's: one, and only where one was asked for. */
+                        if (!ret_pidfd || *ret_pidfd >= 0) {
+                                safe_close(tty);
+                                return -EBADMSG;
+                        }
+                        *ret_pidfd = tty;
+                        break;
                 case EXEC_MSG_PID:
                         if (m.pid <= 0)
                                 return -EBADMSG;
@@ -518,9 +570,9 @@ static int read_messages(int fd, const ExecConfig *c, const SeccompProgram *secc
                         if (listener < 0)
                                 return -EBADMSG;
                         want_listener = false;
-                        r = c->seccomp_listener ? c->seccomp_listener(TAKE_FD(listener), m.pid,
-                                                                      c->seccomp_listener_userdata)
-                                                : 0;
+                        r = c && c->seccomp_listener ? c->seccomp_listener(TAKE_FD(listener), m.pid,
+                                                                           c->seccomp_listener_userdata)
+                                                     : 0;
                         if (r < 0)
                                 return r;
                         /* The command waits for this before its exec. */
@@ -548,11 +600,17 @@ static int read_messages(int fd, const ExecConfig *c, const SeccompProgram *secc
         }
 }
 
+int exec_read_messages(int fd, bool want_tty, pid_t ret_pids[2], int *ret_tty, int *ret_pidfd,
+                       ExecMessage *ret_error) {
+        return read_messages(fd, want_tty, NULL, false, ret_pids, ret_tty, ret_pidfd, ret_error);
+}
+
+
 /* The pid in a report is only a claim: the command could have been made to
  * send another before it exec'd.  It must be our child (which also pins the
  * pid: nobody else can reap it) and live in the container's pid namespace,
  * so at worst it names another process of the same container. */
-static int check_command(pid_t pid, pid_t init_pid, int *ret_pidfd) {
+int exec_check_command(pid_t pid, pid_t init_pid, int *ret_pidfd) {
         _cleanup_close_ int pidfd = -1;
         char path[64];
         struct stat ours, theirs;
@@ -582,8 +640,8 @@ static int check_command(pid_t pid, pid_t init_pid, int *ret_pidfd) {
  * pty master with c->tty; *ret_error holds an EXEC_MSG_EXEC_FAILED report if
  * execvp failed (it then exits 127/126).  On failure nothing is left running
  * and ret->message says why. */
-static int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int *stdio,
-                      pid_t *ret_pid, int *ret_pidfd, int *ret_tty, ExecMessage *ret_error, ExecResult *ret) {
+int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int *stdio,
+               pid_t *ret_pid, int *ret_pidfd, int *ret_tty, ExecMessage *ret_error, ExecResult *ret) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_close_ int init_pidfd = -1, cmd_pidfd = -1, tty = -1;
         SeccompProgram *seccomp = NULL;
@@ -607,7 +665,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         } else
                 r = state_info_open_init(info, state_dir, &init_pidfd);
         if (r < 0) {
-                set_message(ret, "no running container named '%s'", info->name);
+                exec_set_message(ret, "no running container named '%s'", info->name);
                 return r;
         }
         x = (Exec){
@@ -618,8 +676,10 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 .uid = c->has_user ? c->uid : info->uid,
                 .gid = c->has_user ? c->gid : info->gid,
                 .init_pidfd = init_pidfd,
+                .exec_fd = c->has_exec_fd ? c->exec_fd : -1,
                 .stdio = c->tty ? NULL : stdio,
                 .tty = c->tty,
+                .set_signals = set_signals(),
         };
         {
                 /* A container with a user namespace of its own (shuttle-oci):
@@ -632,7 +692,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) info->init_pid);
                 if (stat(path, &theirs) < 0 || stat("/proc/self/ns/user", &ours) < 0) {
                         r = -errno;
-                        set_message(ret, "no running container named '%s'", info->name);
+                        exec_set_message(ret, "no running container named '%s'", info->name);
                         return r;
                 }
                 x.join_user = ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
@@ -649,7 +709,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 x.winsize = *c->winsize;
         else if (c->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &x.winsize) < 0)
                 x.winsize = (struct winsize){};
-        env = build_env(info, c, !x.set_ids || x.uid == 0);
+        env = exec_build_env(info, c, !x.set_ids || x.uid == 0);
         if (!env)
                 return -ENOMEM;
         x.envp = env;
@@ -660,7 +720,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         else {
                 r = seccomp_program_new(info->caps, &seccomp);
                 if (r < 0) {
-                        set_message(ret, "building the seccomp profile: %s", strerror(-r));
+                        exec_set_message(ret, "building the seccomp profile: %s", strerror(-r));
                         return r;
                 }
                 x.seccomp = seccomp;
@@ -682,20 +742,21 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
         }
         pair[1] = safe_close(pair[1]);
 
-        r = read_messages(pair[0], c, x.seccomp, pids, &tty, &error);
+        r = read_messages(pair[0], c->tty, c, seccomp_program_flags(x.seccomp) & SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                          pids, &tty, NULL, &error);
         (void) waitid(P_PID, (id_t) joiner, &si, WEXITED);
         if (pids[1] > 0) {
                 /* Two claims, one forged: end whichever of them is our
                  * child in the container, and give up. */
                 for (int i = 0; i < 2; i++) {
                         _cleanup_close_ int fd = -1;
-                        if (check_command(pids[i], info->init_pid, &fd) < 0)
+                        if (exec_check_command(pids[i], info->init_pid, &fd) < 0)
                                 continue;
                         (void) pidfd_send_signal(fd, SIGKILL, NULL, 0);
                         (void) waitid(P_PIDFD, (id_t) fd, &si, WEXITED);
                 }
         } else if (pids[0] > 0) {
-                int k = check_command(pids[0], info->init_pid, &cmd_pidfd);
+                int k = exec_check_command(pids[0], info->init_pid, &cmd_pidfd);
                 if (k < 0 && r >= 0)
                         r = k;
                 cmd = pids[0];
@@ -704,7 +765,7 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 /* The command failed before its exec and is exiting. */
                 (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
                 r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
-                set_message(ret, "%s", error.text);
+                exec_set_message(ret, "%s", error.text);
                 goto out;
         }
         if (r >= 0 && c->tty && tty < 0)
@@ -716,11 +777,11 @@ static int exec_start(const StateInfo *info, const char *state_dir, const ExecCo
                 }
                 if (error.type != 0) {
                         r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
-                        set_message(ret, "%s", error.text);
+                        exec_set_message(ret, "%s", error.text);
                 } else if (r >= 0)
                         r = -ESRCH;
                 if (r == -ESRCH && !ret->message[0])
-                        set_message(ret, "no running container named '%s'", info->name);
+                        exec_set_message(ret, "no running container named '%s'", info->name);
                 goto out;
         }
         *ret_pid = cmd;
@@ -772,7 +833,7 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
         if (!c->tty) {
                 r = pipe_relay_open(&io.pipes);
                 if (r < 0) {
-                        set_message(&result, "creating pipes for the command: %s", strerror(-r));
+                        exec_set_message(&result, "creating pipes for the command: %s", strerror(-r));
                         goto out_mask;
                 }
         }
@@ -792,7 +853,7 @@ int container_exec(const StateInfo *info, const char *state_dir, const ExecConfi
         }
         result_from_siginfo(&si, &result);
         if (error.type == EXEC_MSG_EXEC_FAILED)
-                set_message(&result, "failed to execute %s", error.text);
+                exec_set_message(&result, "failed to execute %s", error.text);
 
 out_mask:
         pipe_relay_close(&io.pipes);

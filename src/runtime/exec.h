@@ -89,6 +89,12 @@ typedef struct ExecConfig {
         void *seccomp_listener_userdata;
         const struct winsize *winsize; /* with tty: the terminal's size
                                  * (else our stdin's, if it is one) */
+        bool has_exec_fd;       /* execute the file exec_fd refers to (an
+                                 * O_PATH or read-only descriptor of the
+                                 * caller's, execveat() AT_EMPTY_PATH)
+                                 * instead of looking argv[0] up in PATH:
+                                 * a program of the host's (shuttle-zygote) */
+        int exec_fd;
 } ExecConfig;
 
 #define EXEC_PASS_FDS_MAX 256
@@ -143,3 +149,39 @@ int exec_place_fds(const int *fds, size_t n, int *keep);
  * directory (-EMEDIUMTYPE otherwise); *ret_failed names the one that
  * failed. */
 int container_join_cgroups(char *const *paths, const char **ret_failed);
+
+/* ---- a zygote: one fork per command (zygote.h) ---- */
+
+typedef struct ContainerZygote {
+        pid_t pid;   /* as we see it */
+        int pidfd;   /* of our child */
+        int sock;    /* our end of its socket pair */
+} ContainerZygote;
+
+/* Starts shuttle-zygote (program_fd: the host's file, see
+ * ExecConfig.exec_fd) in the container through the join path above: the
+ * container's namespaces, cgroup, user and sandbox, nofile_cur as for
+ * invoked apps, /dev/null as stdio, its socket at descriptor 3, and our
+ * child, killed when we die.  0 and *ret, or a negative errno and msg. */
+int container_zygote_start(const StateInfo *info, const char *state_dir, int program_fd, uint64_t nofile_cur,
+                           ContainerZygote *ret, char *msg, size_t msg_size);
+/* Closes its socket and SIGKILLs it (its pidfd stays the caller's, to
+ * reap it with container_zygote_reap() once it is readable). */
+void container_zygote_kill(ContainerZygote *z);
+/* Reaps it if it has ended, without waiting: 1 if it was, 0 if it runs,
+ * or a negative errno.  Closes nothing. */
+int container_zygote_reap(const ContainerZygote *z);
+
+/* Starts a command like container_exec_spawn() but through z: one fork
+ * of a process that is in the container already.  c may set argv, env,
+ * pass_fds only (the rest is what the zygote took on, and -EINVAL);
+ * cgroup_fds are files the command writes "0" to before anything else
+ * (cgroup_attach_files(): an invocation's own cgroups).  On failure
+ * *ret_broken says whether the zygote failed us (it does not answer, in
+ * time or well-formed: stop it, and start the command another way), or
+ * the command could not start (msg says why, as container_exec_spawn()).
+ * The command is our child, its pid checked as exec's is (exec.h);
+ * that an execvp failed is a success with msg set. */
+int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c,
+                           const int stdio[3], const int *cgroup_fds, size_t n_cgroup_fds, pid_t *ret_pid,
+                           int *ret_pidfd, bool *ret_broken, char *msg, size_t msg_size);

@@ -169,6 +169,66 @@ static void test_names(void **state _unused_) {
         assert_false(cgroup_sub_name_is_valid("cgroup.procs"));
 }
 
+/* An app that left nothing behind: the first round removes its empty
+ * directories at once (no pids.max written, nothing listed); one that is
+ * not empty in one hierarchy is ended the usual way there, the empty one
+ * is gone already.  Then the attach files (tasks on v1). */
+static void test_empty_removed_at_once(void **state) {
+        Tree *t = *state;
+        CgroupSub *s = NULL;
+        char d0[256], d1[256], list[64];
+        _cleanup_free_ char *max1 = NULL;
+        int fds[4];
+        size_t n = 0;
+        pid_t left;
+
+        assert_int_equal(cgroup_sub_create_ops(&fake_ops, t->parents, CGROUP_SUB_PREFIX "2-1", &s), 0);
+        snprintf(d0, sizeof(d0), "%s/" CGROUP_SUB_PREFIX "2-1", t->p0);
+        snprintf(d1, sizeof(d1), "%s/" CGROUP_SUB_PREFIX "2-1", t->p1);
+        /* v1's attach file, which the fake tree does not make. */
+        set(d0, "tasks", "");
+        set(d1, "tasks", "");
+        assert_int_equal(cgroup_sub_attach_files(s, fds, 1, &n), -E2BIG);
+        assert_int_equal(cgroup_sub_attach_files(s, fds, ELEMENTSOF(fds), &n), 0);
+        assert_int_equal(n, 2);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(fcntl(fds[i], F_GETFL) & O_ACCMODE, O_WRONLY);
+                assert_true(fcntl(fds[i], F_GETFD) & FD_CLOEXEC);
+                close(fds[i]);
+        }
+        for (int i = 0; i < 2; i++) {
+                char tasks[300];
+                snprintf(tasks, sizeof(tasks), "%s/tasks", i == 0 ? d0 : d1);
+                assert_int_equal(unlink(tasks), 0);
+        }
+        assert_int_equal(cgroup_sub_kill(s, 0), 0);
+        assert_false(is_dir(d0));
+        assert_false(is_dir(d1));
+        assert_int_equal(cgroup_sub_remove(s), 0);
+        assert_int_equal(cgroup_sub_killed(s), 0);
+        cgroup_sub_free(s);
+
+        /* A process left in the second hierarchy only. */
+        left = sleeper();
+        assert_int_equal(cgroup_sub_create_ops(&fake_ops, t->parents, CGROUP_SUB_PREFIX "2-2", &s), 0);
+        snprintf(d0, sizeof(d0), "%s/" CGROUP_SUB_PREFIX "2-2", t->p0);
+        snprintf(d1, sizeof(d1), "%s/" CGROUP_SUB_PREFIX "2-2", t->p1);
+        snprintf(list, sizeof(list), "%d\n", (int) left);
+        set(d1, "cgroup.procs", list);
+        assert_int_equal(cgroup_sub_kill(s, 0), 1);
+        assert_false(is_dir(d0));
+        assert_true(is_dir(d1));
+        max1 = get(d1, "pids.max");
+        assert_string_equal(max1, "0");
+        assert_true(died_of_sigkill(left));
+        set(d1, "cgroup.procs", "");
+        assert_int_equal(cgroup_sub_kill(s, 0), 0);
+        assert_int_equal(cgroup_sub_remove(s), 0);
+        assert_false(is_dir(d1));
+        assert_int_equal(cgroup_sub_killed(s), 1);
+        cgroup_sub_free(s);
+}
+
 /* v1: a directory below each parent; forks stopped through pids.max; what
  * is listed is SIGKILLed, the app itself not counted as a leftover. */
 static void test_v1_create_kill_remove(void **state) {
@@ -320,6 +380,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
                 cmocka_unit_test_setup_teardown(test_v1_create_kill_remove, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_empty_removed_at_once, setup_v1, teardown),
                 cmocka_unit_test_setup_teardown(test_v2_kill_file_and_freeze, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_create_rollback, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_remove_stale, setup_v1, teardown),

@@ -52,6 +52,7 @@ typedef enum SourceType {
         SRC_PROXY_LISTEN,     /* /run/shuttle/svc/<exporter>.<service> */
         SRC_RELAY,            /* one end of a proxied connection */
         SRC_INVOCATION,       /* an invoked app's pidfd: readable when it exits */
+        SRC_ZYGOTE,           /* an invoke target's zygote (invoke.c): likewise */
         SRC_RELOAD,           /* eventfd: a policy load finished (reload.c) */
         SRC_AUDIT_SYNC,       /* eventfd: a batch of audit records is on disk (audit-sync.c) */
 } SourceType;
@@ -131,6 +132,7 @@ struct Container {
          * (container_root_fd(), container_netns_fd()); -1 until then. */
         int root_fd;
         int netns_fd;
+        struct InvokeZygote *zygote; /* invoke.c's helper inside it, once started */
         bool dead;
         Container *next;
         Container **prev_next; /* what points to it in the broker's list (O(1) removal) */
@@ -361,6 +363,9 @@ struct Broker {
         ControlConn *controls;
         Invocation *invocations;
         uint64_t next_invocation_cgroup; /* for the names of their cgroups */
+        struct InvokeZygote *zygotes; /* every zygote not reaped yet (invoke.c) */
+        bool zygote_looked;     /* for shuttle-zygote, on the first invoke: */
+        int zygote_program;     /* its file, O_PATH (-1: not found, not used) */
         Transfer *transfers;
         uint64_t next_xfer_id;
         uint64_t next_xfer_check_usec;

@@ -813,6 +813,9 @@ int broker_run(Broker *b) {
                         case SRC_INVOCATION:
                                 invoke_exited(b, (Invocation *) s);
                                 break;
+                        case SRC_ZYGOTE:
+                                invoke_zygote_exited(b, (struct InvokeZygote *) s);
+                                break;
                         case SRC_RELOAD:
                                 reload_event(b);
                                 reload_notify(b);

@@ -163,6 +163,10 @@ void ipc_relay_pipes_free(Broker *b);
 
 /* invoke.c */
 void invoke_exited(Broker *b, Invocation *inv);
+/* A target's zygote (invoke.c) has ended: reaped at once (a zombie in the
+ * container's pid namespace would keep its pid 1 from exiting). */
+struct InvokeZygote;
+void invoke_zygote_exited(Broker *b, struct InvokeZygote *z);
 /* The caller's connection is going: its app is killed (and reaped later). */
 void invoke_client_gone(Broker *b, Client *cl);
 /* A container is being unregistered: what refers to it lets go. */

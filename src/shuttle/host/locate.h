@@ -19,4 +19,6 @@ int shuttle_locate(const char *build_path, const char *installed_path, bool want
 #define transfer_helper_locate(ret) \
         shuttle_locate("shuttle-transfer", SHUTTLE_LIBEXECDIR "/shuttle-transfer", true, (ret))
 #define monitor_locate(ret) shuttle_locate("shuttle-monitor", SHUTTLE_LIBEXECDIR "/shuttle-monitor", true, (ret))
+#define zygote_helper_locate(ret) \
+        shuttle_locate("shuttle-zygote", SHUTTLE_LIBEXECDIR "/shuttle-zygote", true, (ret))
 #define shuttled_locate(ret) shuttle_locate("shuttled", SHUTTLE_SBINDIR "/shuttled", true, (ret))
