@@ -6,6 +6,7 @@ libshuttle_common_la_SOURCES = \
 	src/common/log.c src/common/log.h \
 	src/common/fdpass.c src/common/fdpass.h \
 	src/common/fileio.c src/common/fileio.h \
+	src/common/json-file.c src/common/json-file.h \
 	src/common/parse.c src/common/parse.h \
 	src/common/strmap.c src/common/strmap.h \
 	src/common/socket-util.c src/common/socket-util.h

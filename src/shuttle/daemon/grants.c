@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/json-file.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/parse.h"
@@ -59,7 +60,7 @@ static void record_name(GrantKind kind, uint64_t id, const char *suffix, char *b
 
 int grant_save(Broker *b, GrantKind kind, uint64_t id, json_t *o) {
         char name[GRANT_NAME_MAX], tmp[GRANT_NAME_MAX];
-        _cleanup_close_ int dir = -1, fd = -1;
+        _cleanup_close_ int dir = -1;
         int r;
 
         if (!o)
@@ -71,24 +72,10 @@ int grant_save(Broker *b, GrantKind kind, uint64_t id, json_t *o) {
         }
         record_name(kind, id, "", name, sizeof(name));
         record_name(kind, id, ".tmp", tmp, sizeof(tmp));
-        fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                json_decref(o);
-                return -errno;
-        }
-        r = json_dumpfd(o, fd, JSON_COMPACT);
-        json_decref(o);
-        if (r < 0 || fsync(fd) < 0 || close(TAKE_FD(fd)) < 0) {
-                (void) unlinkat(dir, tmp, 0);
-                return -EIO;
-        }
         /* Whole or not at all: a restart never reads half a record. */
-        if (renameat(dir, tmp, dir, name) < 0) {
-                r = -errno;
-                (void) unlinkat(dir, tmp, 0);
-                return r;
-        }
-        return 0;
+        r = write_json_atomic_at(dir, tmp, name, o);
+        json_decref(o);
+        return r;
 }
 
 void grant_remove(Broker *b, GrantKind kind, uint64_t id) {
@@ -240,7 +227,7 @@ void grants_restore(Broker *b) {
 #define USES_FILE_MAX (4 * 1024 * 1024)
 
 int limits_save(Broker *b) {
-        _cleanup_close_ int state = -1, fd = -1;
+        _cleanup_close_ int state = -1;
         json_t *o, *list;
         int r;
 
@@ -262,23 +249,9 @@ int limits_save(Broker *b) {
                 json_decref(o);
                 return -errno;
         }
-        fd = openat(state, USES_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                json_decref(o);
-                return -errno;
-        }
-        r = json_dumpfd(o, fd, JSON_COMPACT);
+        r = write_json_atomic_at(state, USES_TMP, USES_FILE, o);
         json_decref(o);
-        if (r < 0 || fsync(fd) < 0 || close(TAKE_FD(fd)) < 0) {
-                (void) unlinkat(state, USES_TMP, 0);
-                return -EIO;
-        }
-        if (renameat(state, USES_TMP, state, USES_FILE) < 0) {
-                r = -errno;
-                (void) unlinkat(state, USES_TMP, 0);
-                return r;
-        }
-        return 0;
+        return r;
 }
 
 /* The counts of a previous broker, added to the books.  A file that cannot
