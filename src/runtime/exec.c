@@ -871,6 +871,17 @@ out_mask:
         return r;
 }
 
+/* What a spawn says went wrong: the command's exec failure, else the
+ * join's message. */
+static void spawn_message(int r, const ExecMessage *error, const ExecResult *result, char *msg, size_t msg_size) {
+        if (!msg || msg_size == 0)
+                return;
+        if (r >= 0 && error->type == EXEC_MSG_EXEC_FAILED)
+                snprintf(msg, msg_size, "failed to execute %s", error->text);
+        else
+                snprintf(msg, msg_size, "%s", result->message);
+}
+
 int container_exec_spawn(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int stdio[3],
                          pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size) {
         ExecResult result = {};
@@ -892,12 +903,7 @@ int container_exec_spawn(const StateInfo *info, const char *state_dir, const Exe
                 stdio = null3;
         }
         r = exec_start(info, state_dir, c, stdio, &cmd, &pidfd, NULL, &error, &result);
-        if (msg && msg_size > 0) {
-                if (r >= 0 && error.type == EXEC_MSG_EXEC_FAILED)
-                        snprintf(msg, msg_size, "failed to execute %s", error.text);
-                else
-                        snprintf(msg, msg_size, "%s", result.message);
-        }
+        spawn_message(r, &error, &result, msg, msg_size);
         if (r < 0)
                 return r;
         *ret_pid = cmd;
@@ -915,12 +921,7 @@ int container_exec_spawn_tty(const StateInfo *info, const char *state_dir, const
         if (!c->tty)
                 return -EINVAL;
         r = exec_start(info, state_dir, c, NULL, &cmd, &pidfd, &master, &error, &result);
-        if (msg && msg_size > 0) {
-                if (r >= 0 && error.type == EXEC_MSG_EXEC_FAILED)
-                        snprintf(msg, msg_size, "failed to execute %s", error.text);
-                else
-                        snprintf(msg, msg_size, "%s", result.message);
-        }
+        spawn_message(r, &error, &result, msg, msg_size);
         if (r < 0)
                 return r;
         *ret_pid = cmd;
