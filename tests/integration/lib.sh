@@ -242,3 +242,24 @@ group_lines() {
 
 # The audit records (JSON lines) matching a grep -E pattern.
 audit_grep() { grep -E -- "$1" "$AUDIT_LOG" 2>/dev/null; }
+
+# OCI tests: shuttle-oci (SHUTTLE_OCI or the build's), a static busybox for
+# the bundles' roots (else the test is skipped), a --root of the test's own
+# (ROOT), oci() calling shuttle-oci on it, and every container left there
+# deleted (killed) before lib.sh removes the work directory.
+oci_setup() {
+        OCI=${SHUTTLE_OCI:-${top_builddir:-.}/shuttle-oci}
+        BUSYBOX=$(command -v busybox 2>/dev/null)
+        if [ -z "$BUSYBOX" ] || ! ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic"; then
+                echo "1..0 # SKIP needs a static busybox (busybox-static)"
+                exit 77
+        fi
+        ROOT=$T/oci-root
+        trap oci_cleanup EXIT
+}
+oci() { "$OCI" --root "$ROOT" "$@"; }
+oci_cleanup() {
+        local d
+        for d in "$ROOT"/*; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
+        cleanup_lib
+}

@@ -12,22 +12,9 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-OCI=${SHUTTLE_OCI:-${top_builddir:-.}/shuttle-oci}
-BUSYBOX=$(command -v busybox 2>/dev/null)
-if [ -z "$BUSYBOX" ] || ! ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic"; then
-        echo "1..0 # SKIP needs a static busybox (busybox-static)"
-        exit 77
-fi
-ROOT=$T/oci-root
+oci_setup
 CACHE=$ROOT/.seccomp-cache
 FIXTURES=${top_srcdir:-$(dirname "$0")/../..}/tests/unit/oci
-oci() { "$OCI" --root "$ROOT" "$@"; }
-oci_cleanup() {
-        local d
-        for d in "$ROOT"/*; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
-        cleanup_lib
-}
-trap oci_cleanup EXIT
 
 # make_bundle DIR SECCOMP-JSON
 make_bundle() {
