@@ -38,7 +38,6 @@ oexec() {
                 -e ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 own -- "$@" 2>&1
 }
 imp() { srun --name imp "${VOL[@]}" "$@" 2>&1; }
-broker_fds() { ls "/proc/$BROKER_PID/fd" | wc -l; }
 count() { audit_grep "$1" | wc -l; }
 # exporter_reads N: the exporter reads its FIFO logs (in the background,
 # into $T/readN.out) once it holds the read end.
@@ -152,8 +151,7 @@ fds0=$(broker_fds)
 out=$(imp -- $H/fifocall lib-loop own.feed 200)
 check_eq "200 opens in a row" "ok 200" "$out"
 wait_until test ! -e "$STATE_DIR/broker/imp"
-wait_until test "$(broker_fds)" -le "$fds0"
-check_eq "the broker holds no more descriptors than before" "$fds0" "$(broker_fds)"
+check_broker_fds_at_most "the broker holds no more descriptors than before" "$fds0"
 
 # ---- a broker restart ----
 stop_broker

@@ -222,6 +222,17 @@ wait_until() {
         done
 }
 
+# wait_for 'TEST': the same for a shell test evaluated afresh each time, for
+# tests on the output of a function ("wait_until test "$(f)" = x" would
+# run f once, before the first try, and never poll).
+wait_for() {
+        local i=0
+        until eval "$1" >/dev/null 2>&1; do
+                [ $i -ge 400 ] && return 1
+                sleep 0.05; i=$((i + 1))
+        done
+}
+
 # ---- app groups ----
 
 # run_group_until DIR ERE [SECONDS]: runs the app group DIR/group.yaml (its
@@ -262,4 +273,16 @@ oci_cleanup() {
         local d
         for d in "$ROOT"/*; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
         cleanup_lib
+}
+
+# The broker's open descriptors (BROKER_PID), and a check that it holds no
+# more than BEFORE: fewer is fine (an earlier container's handles may go
+# meanwhile).  Waits (bounded) for what a finished request held to go.
+broker_fds() { ls "/proc/$BROKER_PID/fd" | wc -l; }
+broker_fds_at_most() { [ "$(broker_fds)" -le "$1" ]; }
+check_broker_fds_at_most() {
+        local desc=$1 before=$2 now
+        wait_until broker_fds_at_most "$before"
+        now=$(broker_fds)
+        check_eq "$desc" "yes" "$([ "$now" -le "$before" ] && echo yes || echo "no: $now after, $before before")"
 }

@@ -93,7 +93,7 @@ oci start n1
 check_eq "start succeeds" "0" "$?"
 wait_until grep -q '^done$' "$T/agent1"
 wait "$AGENT_PID" 2>/dev/null
-wait_until test "$(state_of n1)" = stopped
+wait_for '[ "$(state_of n1)" = stopped ]'
 OUT=$(cat "$T/n1.out" "$T/n1.err")
 check_match "mkdir /x gets the agent's errno (EROFS)" "mkdir: .*/x.*Read-only file system" "$OUT"
 check_match "... and fails" "^x-status=1$" "$OUT"

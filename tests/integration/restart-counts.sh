@@ -73,7 +73,7 @@ check_match "... and the count is on disk" '"rule":"rca-twice","from":"rca","use
 restart_killed
 kill -TERM $d_job
 wait $d_job 2>/dev/null
-wait_until test "$(date +%s)" -gt "${until_slow:-0}"
+wait_for '[ "$(date +%s)" -gt "${until_slow:-0}" ]'
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
 
 grants=$(sctl ask ls --state-dir "$STATE_DIR" | sed -n '/^GRANT/,$p' | tail -n +2)

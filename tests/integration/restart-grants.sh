@@ -62,8 +62,8 @@ id_c=${out%% *}
 tp_c=${out#* }
 out=$(xfer rga /tmp/placed.txt rgb ro)
 id_as=${out%% *}
-wait_until test "$(mounts_at /tmp/fromp)" = 1
-wait_until test "$(mounts_at /tmp/fromq)" = 1
+wait_for '[ "$(mounts_at /tmp/fromp)" = 1 ]'
+wait_for '[ "$(mounts_at /tmp/fromq)" = 1 ]'
 check_eq "before: rgb reads rga's and rgc's transfers and has both depend trees" \
         "doc-of-rga doc-of-rgc placed tree-content tree-content" \
         "$(inb "cat $tp_a $tp_c /tmp/inbox/placed.txt /tmp/fromp/hello.txt /tmp/fromq/hello.txt" | tr '\n' ' ' | sed 's/ $//')"
@@ -139,7 +139,7 @@ check_match "... audited" \
         "$(audit_grep '"op":"revoke"')"
 kill -TERM $p_job
 wait $p_job 2>/dev/null
-wait_until test "$(mounts_at /tmp/fromp)" = 0
+wait_for '[ "$(mounts_at /tmp/fromp)" = 0 ]'
 check_eq "when rgp stops now, the restored mount is taken away" "0" "$(mounts_at /tmp/fromp)"
 check_match "... audited" '"to":"rgp","kind":"depend","op":"revoke","object":"rgp:/data/tree -> /tmp/fromp".*"reason":"provider stopped"' \
         "$(audit_grep '"op":"revoke"')"

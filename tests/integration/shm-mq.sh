@@ -40,7 +40,6 @@ oexec() {
                 -e ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 own -- "$@" 2>&1
 }
 imp() { srun --name imp "${VOL[@]}" "$@" 2>&1; }
-broker_fds() { ls "/proc/$BROKER_PID/fd" | wc -l; }
 memfds() { ls -l "/proc/$BROKER_PID/fd" 2>/dev/null | grep -c 'memfd:shuttle:own.frames'; }
 count() { audit_grep "$1" | wc -l; }
 
@@ -136,8 +135,7 @@ out=$(srun --name nob "${VOL[@]}" -- $H/shmqcall loop shm /own.frames 1 2>&1)
 check_eq "(denied ones too)" "open 0: EACCES" "$out"
 wait_until test ! -e "$STATE_DIR/broker/imp"
 wait_until test ! -e "$STATE_DIR/broker/nob"
-wait_until test "$(broker_fds)" -le "$fds0"
-check_eq "the broker holds no more descriptors than before" "$fds0" "$(broker_fds)"
+check_broker_fds_at_most "the broker holds no more descriptors than before" "$fds0"
 out=$(imp -- $H/shmqcall shm-read /own.frames 0)
 check_eq "and still serves" "from-owner" "$out"
 
@@ -209,7 +207,7 @@ check_eq "... and its shared-memory export (a new object)" "wrote 1048576 1" "$o
 check_eq "while the exporter runs the broker keeps its object" "1" "$(memfds)"
 kill -TERM $ownpid 2>/dev/null
 wait_until test ! -e "$STATE_DIR/broker/own"
-wait_until test "$(memfds)" = 0
+wait_for '[ "$(memfds)" = 0 ]'
 check_eq "once it stops, the broker's object is gone" "0" "$(memfds)"
 out=$(imp -- $H/shmqcall shm-read /own.frames 0)
 check_eq "... and the name is no one's" "shm_open: ENOENT" "$out"
