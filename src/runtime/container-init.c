@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Inside the container: the first process of the new namespaces builds the
  * filesystem, pivots into it, enters the container's sandbox, starts CMD,
- * and stays as pid 1 to reap zombies and forward signals.  What pid 1 holds
+ * and stays as pid 1 to reap zombies and forward signals, as shuttle-init
+ * (shuttle-init.c) where it can exec it, else as itself.  What pid 1 holds
  * once CMD runs, and why, is in docs/SANDBOX.md ("What of ours lives in a
  * container"). */
 
@@ -622,9 +623,10 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 close(a->sock);
                 if (a->init_program >= 0)
                         close(a->init_program);
-                /* Nothing of CMD runs before pid 1 has hidden the host's
-                 * command line and dropped its capabilities: until then
-                 * they would be there for CMD to read in /proc/1. */
+                /* Nothing of CMD runs before pid 1 has dropped its
+                 * capabilities and replaced (exec of shuttle-init) or
+                 * hidden the host's command line: until then they would
+                 * be there for CMD to read in /proc/1. */
                 do
                         k = read(gopipe[0], &byte, 1);
                 while (k < 0 && errno == EINTR);
