@@ -353,6 +353,9 @@ static int run_container(RunOptions *o, int ready_fd, Detached *detached) {
                 if (r < 0 && r != -ENOENT)
                         return log_oom(), 125;
         }
+        /* Not found: pid 1 stays a fork of shuttlectl (container-init.c). */
+        if (init_locate(&o->config.init_path) == -ENOMEM)
+                return log_oom(), 125;
         /* Not found (not built, not installed): no shuttle-invoke,
          * shuttle-name or shuttle-transfer inside. */
         if (!o->isolated && (invoke_helper_locate(&o->config.invoke_path) == -ENOMEM ||

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Inside the container: the first process of the new namespaces builds the
  * filesystem, pivots into it, enters the container's sandbox, starts CMD,
- * and stays as pid 1 to reap zombies and forward signals.  What pid 1 holds
+ * and stays as pid 1 to reap zombies and forward signals, as shuttle-init
+ * (shuttle-init.c) where it can exec it, else as itself.  What pid 1 holds
  * once CMD runs, and why, is in docs/SANDBOX.md ("What of ours lives in a
  * container"). */
 
@@ -315,14 +316,16 @@ _Noreturn static void exec_command(const InitArgs *a, int errpipe) {
  * left open) is host state: none of it may be held inside the container.
  * Only stdio, for CMD, and our socket stay. */
 static void close_inherited(const InitArgs *a) {
-        /* Kept: the socket, the exec FIFO, and what the caller passes on
-         * on purpose (3 … 3+preserve_fds-1). */
-        int keep[2] = { a->sock, a->exec_fifo }, lo = 3 + (int) a->config->preserve_fds;
+        /* Kept: the socket, the exec FIFO, shuttle-init's file, and what
+         * the caller passes on on purpose (3 … 3+preserve_fds-1). */
+        int keep[3] = { a->sock, a->exec_fifo, a->init_program }, lo = 3 + (int) a->config->preserve_fds;
 
-        if (keep[1] >= 0 && keep[1] < keep[0]) {
-                keep[1] = a->sock;
-                keep[0] = a->exec_fifo;
-        }
+        for (size_t i = 1; i < ELEMENTSOF(keep); i++)
+                for (size_t j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
+                        int t = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = t;
+                }
         for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
                 if (keep[i] < 0 || keep[i] < lo)
                         continue;
@@ -444,6 +447,32 @@ static void hide_host_cmdline(const ProcAreas *v) {
         /* Not NUL: the kernel then reads the command line only up to the
          * first NUL, as after setproctitle(). */
         ((char *) v->arg_end)[-1] = ' ';
+}
+
+/* pid 1 becomes shuttle-init (shuttle-init.c), which lets CMD go and does
+ * the rest of the loop below: the exec replaces all of our memory (a fork
+ * of shuttlectl, with the host's command line in it) by a few pages, before
+ * anything of CMD runs.  It holds only the socket and the two pipes (not
+ * stdio: CMD's alone).  Returns if the exec failed (no file, a seccomp
+ * profile refusing execveat): then the init stays itself. */
+static void exec_tiny_init(const InitArgs *a, int errfd, int gofd, pid_t cmd) {
+        char s_sock[16], s_err[16], s_go[16], s_cmd[16], s_kill[2];
+        char *const argv[] = { (char *) "shuttle-init", s_sock, s_err, s_go, s_cmd, s_kill, NULL };
+        char *const envp[] = { NULL };
+
+        if (a->init_program < 0)
+                return;
+        snprintf(s_sock, sizeof(s_sock), "%d", a->sock);
+        snprintf(s_err, sizeof(s_err), "%d", errfd);
+        snprintf(s_go, sizeof(s_go), "%d", gofd);
+        snprintf(s_cmd, sizeof(s_cmd), "%d", (int) cmd);
+        snprintf(s_kill, sizeof(s_kill), "%d", (a->caps & CAP_MASK(CAP_KILL)) ? 1 : 0);
+        /* Whatever else we hold stays out of shuttle-init: all of it is
+         * close-on-exec but the three it is given. */
+        (void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (fcntl(a->sock, F_SETFD, 0) < 0 || fcntl(errfd, F_SETFD, 0) < 0 || fcntl(gofd, F_SETFD, 0) < 0)
+                return;
+        (void) syscall(SYS_execveat, a->init_program, "", argv, envp, AT_EMPTY_PATH);
 }
 
 _Noreturn void container_init_main(const InitArgs *a) {
@@ -592,9 +621,12 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 close(errpipe[0]);
                 close(gopipe[1]);
                 close(a->sock);
-                /* Nothing of CMD runs before pid 1 has hidden the host's
-                 * command line and dropped its capabilities: until then
-                 * they would be there for CMD to read in /proc/1. */
+                if (a->init_program >= 0)
+                        close(a->init_program);
+                /* Nothing of CMD runs before pid 1 has dropped its
+                 * capabilities and replaced (exec of shuttle-init) or
+                 * hidden the host's command line: until then they would
+                 * be there for CMD to read in /proc/1. */
                 do
                         k = read(gopipe[0], &byte, 1);
                 while (k < 0 && errno == EINTR);
@@ -605,7 +637,6 @@ _Noreturn void container_init_main(const InitArgs *a) {
         }
         close(errpipe[1]);
         close(gopipe[0]);
-        hide_host_cmdline(&areas);
 
         /* From here on pid 1 only waits and forwards signals.  It keeps
          * CAP_KILL if the container has it (CMD may switch to another user
@@ -616,13 +647,19 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 (void) kill(cmd, SIGKILL);
                 fail(a, r, "dropping the init's capabilities: %m");
         }
+        (void) close_range(0, 2, 0);
+        exec_tiny_init(a, errpipe[0], gopipe[1], cmd);
+
+        /* Still ourselves: the host's command line goes before CMD runs. */
+        hide_host_cmdline(&areas);
+        if (a->init_program >= 0)
+                (void) close(a->init_program);
         if (write(gopipe[1], "x", 1) != 1) {
                 r = -errno;
                 (void) kill(cmd, SIGKILL);
                 fail(a, r, "starting the command: %m");
         }
         close(gopipe[1]);
-        (void) close_range(0, 2, 0);
 
         /* The pipe closes on a successful exec, or carries why it failed. */
         do

@@ -44,6 +44,7 @@ typedef struct InitArgs {
         const SeccompProgram *seccomp; /* built before cloning */
         int sock;              /* our end of the pair */
         int exec_fifo;         /* cmd_is_pid1: the FIFO, open for reading and writing */
+        int init_program;      /* shuttle-init, O_PATH (-1: none) */
         uint64_t namespaces;   /* the CLONE_NEW* flags of the new ones */
         int ns_fds[_CONTAINER_NS_MAX]; /* namespaces to join, or -1 */
         pid_t parent;

@@ -75,6 +75,7 @@ void container_config_done(ContainerConfig *c) {
         free(c->exports);
         free(c->shuttle_dir);
         free(c->shim_path);
+        free(c->init_path);
         free(c->invoke_path);
         free(c->name_path);
         free(c->transfer_path);
@@ -513,7 +514,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         InitArgs args;
         sigset_t mask;
         int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], saved_ns[_CONTAINER_NS_MAX], saved_cwd = -1, r;
-        _cleanup_close_ int fifo = -1;
+        _cleanup_close_ int fifo = -1, init_program = -1;
         uint64_t ns_new = container_ns_new(c);
         pid_t pid;
 
@@ -669,6 +670,11 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 goto fail_ns;
         }
 
+        /* Opened here, in the host's mount namespace: the container's
+         * root has nothing of ours.  Not there: the init stays itself. */
+        if (c->init_path && !c->cmd_is_pid1)
+                init_program = open(c->init_path, O_PATH | O_CLOEXEC);
+
         args = (InitArgs){
                 .config = c,
                 .plan = &ct->plan,
@@ -677,6 +683,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 .seccomp = c->seccomp ?: ct->seccomp,
                 .sock = pair[1],
                 .exec_fifo = fifo,
+                .init_program = init_program,
                 .namespaces = ns_new,
                 .parent = getpid(),
                 .envp = ct->env,
@@ -708,6 +715,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         for (size_t i = 0; i < _CONTAINER_NS_MAX; i++)
                 ns_fds[i] = safe_close(ns_fds[i]);
         fifo = safe_close(fifo);
+        init_program = safe_close(init_program);
         pair[1] = safe_close(pair[1]);
         ct->sock = TAKE_FD(pair[0]);
         ct->init_pid = pid;

@@ -150,6 +150,12 @@ struct ContainerConfig {
          * env), so that the container's programs use the broker's fast
          * path.  See shuttle-shim(7). */
         char *shim_path;
+        /* The host path of shuttle-init, or NULL: pid 1 execs it (by a
+         * descriptor opened before the container's root is built) once CMD
+         * is forked, instead of waiting for CMD as a fork of its caller.
+         * Unusable (missing, not executable, refused by seccomp): pid 1
+         * stays as it is.  Not used with cmd_is_pid1. */
+        char *init_path;
         /* The host path of the shuttle-invoke helper, or NULL: bound
          * read-only at SHUTTLE_INVOKE_PATH. */
         char *invoke_path;

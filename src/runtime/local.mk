@@ -13,3 +13,4 @@ include src/runtime/bridge.mk
 include src/runtime/oci.mk
 include src/runtime/image.mk
 include src/runtime/monitor.mk
+include src/runtime/init.mk

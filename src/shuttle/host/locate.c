@@ -41,3 +41,15 @@ int shuttle_locate(const char *build_path, const char *installed_path, bool want
         }
         return found(installed_path, want_exec, ret);
 }
+
+int init_locate(char **ret) {
+        /* Test-only (tests/integration/init-exec.sh): another file, which
+         * may be missing or not executable, to see the init stay itself. */
+        const char *e = secure_getenv("SHUTTLE_TEST_INIT_PROGRAM");
+
+        if (e) {
+                *ret = strdup(e);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return shuttle_locate("shuttle-init", SHUTTLE_LIBEXECDIR "/shuttle-init", true, ret);
+}

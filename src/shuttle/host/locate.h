@@ -21,4 +21,8 @@ int shuttle_locate(const char *build_path, const char *installed_path, bool want
 #define monitor_locate(ret) shuttle_locate("shuttle-monitor", SHUTTLE_LIBEXECDIR "/shuttle-monitor", true, (ret))
 #define zygote_helper_locate(ret) \
         shuttle_locate("shuttle-zygote", SHUTTLE_LIBEXECDIR "/shuttle-zygote", true, (ret))
+/* shuttle-init, what a container's pid 1 execs once CMD is forked
+ * (ContainerConfig.init_path).  The test-only SHUTTLE_TEST_INIT_PROGRAM
+ * names another file (which may be missing: the init then stays itself). */
+int init_locate(char **ret);
 #define shuttled_locate(ret) shuttle_locate("shuttled", SHUTTLE_SBINDIR "/shuttled", true, (ret))

@@ -238,6 +238,7 @@ _Noreturn static void runner_main(Supervisor *s, Member *m, int out_w, int statu
          * group file says 'shim: false' (nor with --no-shim). */
         if (!s->no_shim && !m->gc->no_shim && !c.rootfs)
                 (void) shim_locate(&c.shim_path);
+        (void) init_locate(&c.init_path);
         (void) invoke_helper_locate(&c.invoke_path);
         (void) name_helper_locate(&c.name_path);
         (void) transfer_helper_locate(&c.transfer_path);
