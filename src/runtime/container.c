@@ -47,6 +47,8 @@ void container_config_init(ContainerConfig *c) {
 }
 
 void container_config_done(ContainerConfig *c) {
+        free(c->start_hooks);
+        free(c->start_hook_state);
         free(c->name);
         free(c->group);
         free(c->rootfs);
@@ -808,8 +810,11 @@ int container_start(Container *ct, ContainerResult *result) {
         return 0;
 }
 
-int container_start_fifo(const char *exec_fifo) {
-        _cleanup_close_ int fd = -1;
+int container_start_fifo(const char *exec_fifo, char *err, size_t errlen) {
+        _cleanup_close_ int fd = -1, rd = -1;
+        char buf[1024];
+        ssize_t n;
+        bool gone = false;
 
         /* Without a reader (the init waiting on it), opening for writing
          * without blocking fails with ENXIO: nobody to start. */
@@ -824,10 +829,26 @@ int container_start_fifo(const char *exec_fifo) {
          * command started (poststart hooks). */
         for (int i = 0; i < 100; i++) {
                 struct pollfd p = { .fd = fd, .events = 0 };
-                if (poll(&p, 1, 100) > 0 && (p.revents & (POLLERR | POLLHUP)))
+                if (poll(&p, 1, 100) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+                        gone = true;
                         break;
+                }
         }
-        return 0;
+        /* A start hook that failed left 'E' and why in the FIFO (kept while
+         * our write end is open).  Read only once no reader is left: else
+         * we could take the byte meant for the process. */
+        if (!gone)
+                return 0;
+        rd = open(exec_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (rd < 0)
+                return 0;
+        n = read(rd, buf, sizeof(buf) - 1);
+        if (n < 1 || buf[0] != 'E')
+                return 0;
+        buf[n] = '\0';
+        if (err && errlen > 0)
+                snprintf(err, errlen, "%s", buf + 1);
+        return -ECANCELED;
 }
 
 int container_wait(Container *ct, ContainerResult *ret) {

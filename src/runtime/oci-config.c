@@ -531,10 +531,21 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
 
         if (!s->root_path)
                 return bad(err, errlen, "root.path: missing");
-        /* The others are run by shuttle-oci (oci-hooks.c); this one would
-         * have to run inside, between the FIFO and exec. */
-        if (s->n_hooks[OCI_HOOK_START_CONTAINER] > 0)
-                return bad(err, errlen, "hooks.startContainer: not supported yet");
+        /* The others are run by shuttle-oci (oci-hooks.c); these by the
+         * container's process, between the FIFO and exec.  The strings
+         * stay the spec's. */
+        if (s->n_hooks[OCI_HOOK_START_CONTAINER] > 0) {
+                const OciHook *h = s->hooks[OCI_HOOK_START_CONTAINER];
+
+                c->start_hooks = calloc(s->n_hooks[OCI_HOOK_START_CONTAINER], sizeof(ContainerStartHook));
+                if (!c->start_hooks)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->n_hooks[OCI_HOOK_START_CONTAINER]; i++)
+                        c->start_hooks[i] = (ContainerStartHook){
+                                .path = h[i].path, .args = h[i].args, .env = h[i].env, .timeout = h[i].timeout,
+                        };
+                c->n_start_hooks = s->n_hooks[OCI_HOOK_START_CONTAINER];
+        }
 
         c->cmd_is_pid1 = true;
         c->own_mounts = true;

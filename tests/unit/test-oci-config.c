@@ -325,6 +325,27 @@ static void test_user_ns(void **state) {
         oci_spec_free(s);
 }
 
+/* hooks.startContainer goes to the container's process: path, args, env
+ * and timeout as the spec has them. */
+static void test_start_container_hooks(void **state) {
+        ContainerConfig c;
+        OciSpec *s = parse("runc-spec.json");
+        char err[512] = "";
+
+        (void) state;
+        edit_start_container_hook(s);
+        s->hooks[OCI_HOOK_START_CONTAINER][0].timeout = 7;
+        container_config_init(&c);
+        if (oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_int_equal(c.n_start_hooks, 1);
+        assert_string_equal(c.start_hooks[0].path, "/bin/true");
+        assert_null(c.start_hooks[0].args);
+        assert_int_equal(c.start_hooks[0].timeout, 7);
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
 static void test_refusals(void **state) {
         (void) state;
         refused(edit_user_ns, "linux.uidMappings: required with a new user namespace");
@@ -343,7 +364,6 @@ static void test_refusals(void **state) {
         refused(edit_mount_type, "mounts[0].type: 'overlay' is not supported");
         refused(edit_sysctl_host, "linux.sysctl.vm.swappiness: not in a namespace of the container's");
         refused(edit_hostname_shared_uts, "hostname: needs a uts namespace");
-        refused(edit_start_container_hook, "hooks.startContainer: not supported yet");
         refused(edit_cgroups_path_dotdot, "linux.cgroupsPath: '/a/../b'");
         refused(edit_cpu_shares, "linux.resources.cpu.shares: not within 2..262144");
 }
@@ -372,6 +392,7 @@ int main(void) {
                 cmocka_unit_test(test_runc_spec),
                 cmocka_unit_test(test_podman_spec),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_start_container_hooks),
                 cmocka_unit_test(test_user_ns),
                 cmocka_unit_test(test_cgroups),
                 cmocka_unit_test(test_mount_options),
