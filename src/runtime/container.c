@@ -514,7 +514,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         const char *staging;
         InitArgs args;
         sigset_t mask;
-        int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], saved_ns[_CONTAINER_NS_MAX], saved_cwd = -1, r;
+        int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], saved_ns[_CONTAINER_NS_MAX], saved_cwd = -1, saved_time = -1, r;
         _cleanup_close_ int fifo = -1;
         uint64_t ns_new = container_ns_new(c);
         pid_t pid;
@@ -695,6 +695,13 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                         goto fail_ns;
                 }
         }
+        if (ns_new & CLONE_NEWTIME) {
+                r = container_ns_time_enter(c, &saved_time, &ct->result);
+                if (r < 0) {
+                        container_ns_restore_own(saved_ns, &saved_cwd);
+                        goto fail_ns;
+                }
+        }
         memcpy(args.ns_fds, ns_fds, sizeof(ns_fds));
         pid = container_ns_clone(ns_new, &ct->pidfd);
         if (pid == 0) {
@@ -702,6 +709,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 container_init_main(&args);
         }
         r = pid < 0 ? -errno : 0;
+        container_ns_time_leave(&saved_time);
         container_ns_restore_own(saved_ns, &saved_cwd);
         if (pid < 0) {
                 container_set_message(&ct->result, "creating namespaces: %s", strerror(-r));

@@ -197,6 +197,13 @@ struct ContainerConfig {
         bool has_namespaces;
         uint64_t namespaces;
         char *ns_path[_CONTAINER_NS_MAX];
+        /* With CLONE_NEWTIME in namespaces: the offsets of CLOCK_MONOTONIC
+         * ([0]) and CLOCK_BOOTTIME ([1]) in the new time namespace, written
+         * by the creating process before the init is cloned into it (a time
+         * namespace applies to children only, and its offsets only before
+         * a process is in it).  A time namespace cannot be joined by path. */
+        int64_t time_offset_secs[2];
+        uint32_t time_offset_nsecs[2];
         /* With CLONE_NEWUSER in namespaces: written to the init's uid_map
          * and gid_map by the creating process (host root) before the init
          * sets anything up.  The user namespace is made first, so every
