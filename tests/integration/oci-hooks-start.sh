@@ -70,7 +70,7 @@ add_hooks() { sed -i "s|\"hostname\": \"ocitest\",|\"hostname\": \"ocitest\", \"
 # wait_for FILE: up to 10 s
 wait_for() { local i=0; while [ ! -e "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
 
-plan 13
+plan 15
 
 # ---- a startContainer hook: in the container's root, with the state, before the command ----
 B=$T/b1
@@ -112,3 +112,12 @@ check_match "... saying so, within a few seconds" "hooks.startContainer\[0\]: ho
         "$(cat "$T/err") $(( $(date +%s) - t0 < 8 ))"
 oci delete --force s3 >/dev/null 2>&1
 check_eq "nothing is left" "" "$(ls -A "$ROOT" 2>/dev/null)$(ls -A "$B3/shared")"
+
+# ---- run: the same in one verb; a failing hook fails run and leaves nothing ----
+B4=$T/b4
+make_bundle "$B4" false '["touch", "/shared/ran"]'
+add_hooks "$B4" "$(hook "exit 2")"
+check_status "run with a failing startContainer hook fails" 1 oci run --bundle "$B4" s4
+check_eq "... naming the hook; the command never ran, nothing is left" \
+        "shuttle-oci: run s4: hooks.startContainer[0]: hook '/bin/sh' exited with 2" \
+        "$(grep -v '^shuttle-oci: hooks' "$T/err")$(ls -A "$B4/shared")$(ls -A "$ROOT" 2>/dev/null)"
