@@ -335,6 +335,10 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                         .n_annotations = spec->n_annotations,
                 },
         };
+        if (cfg->n_start_hooks > 0 && !(cfg->start_hook_state = oci_state_format_open(&agent.st))) {
+                oci_error(verb, o->id, "out of memory");
+                goto fail_dir;
+        }
         cfg->hooks.seccomp_listener = agent_listener;
         cfg->hooks.seccomp_listener_userdata = &agent;
 
@@ -482,10 +486,16 @@ static int start_locked(const char *verb, const char *id) {
                         return EXIT_FAILURE;
                 }
         }
-        r = container_start_fifo(fifo);
+        r = container_start_fifo(fifo, err, sizeof(err));
         if (r < 0) {
                 oci_spec_free(spec);
                 oci_state_done(&st);
+                /* A startContainer hook failed: the process is gone, the
+                 * container stopped (as runc; `delete` removes it). */
+                if (r == -ECANCELED) {
+                        (void) unlink(fifo);
+                        return oci_error(verb, id, "%s", err);
+                }
                 if (r == -ESRCH)
                         return oci_error(verb, id, "the container's process is gone");
                 return oci_error(verb, id, "writing '%s': %s", fifo, strerror(-r));

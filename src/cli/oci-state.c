@@ -260,6 +260,25 @@ char *oci_state_format(const OciState *s, OciStatus st, bool compact) {
         return text;
 }
 
+char *oci_state_format_open(const OciState *s) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ociVersion", "1.0.2", "id", s->id, "status",
+                              oci_status_name(OCI_STATUS_CREATED), "bundle", s->bundle, "rootfs", s->rootfs ?: "",
+                              "created", s->created ?: "", "annotations", annotations_json(s));
+        char *text;
+        size_t n;
+
+        if (!o)
+                return NULL;
+        text = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!text)
+                return NULL;
+        n = strlen(text);
+        if (n > 0 && text[n - 1] == '}')
+                text[n - 1] = '\0';
+        return text;
+}
+
 static int remove_tree_at(int parent, const char *name) {
         _cleanup_close_ int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         DIR *d;

@@ -91,6 +91,10 @@ OciStatus oci_state_status(const OciState *s);
 /* The runtime-spec state object (ociVersion, id, status, pid, bundle,
  * annotations, plus rootfs and created as runc prints them). */
 char *oci_state_format(const OciState *s, OciStatus st, bool compact);
+/* The state for hooks.startContainer (status created), as a JSON object
+ * without "pid" and its closing brace: the container's process adds both
+ * (ContainerConfig.start_hook_state).  NULL without memory. */
+char *oci_state_format_open(const OciState *s);
 /* Removes the directory and what is in it. */
 int oci_state_remove(const char *id);
 /* The start time of a process (field 22 of /proc/PID/stat), and whether it

@@ -355,6 +355,118 @@ static void join_namespaces(const InitArgs *a) {
         }
 }
 
+/* Our pid in the host's pid namespace (for the start hooks' state), read
+ * while /proc is still the host's. */
+static pid_t host_pid;
+
+static pid_t read_host_pid(void) {
+        char b[32];
+        ssize_t n = readlink("/proc/self", b, sizeof(b) - 1);
+
+        if (n <= 0)
+                return 0;
+        b[n] = '\0';
+        return (pid_t) strtol(b, NULL, 10);
+}
+
+/* One start hook, as pid 1 of the container, in its sandbox: the state on
+ * its stdin, killed after its timeout.  0 if it exited 0, else -errno
+ * with msg saying why. */
+static int run_start_hook(const ContainerStartHook *h, const char *state, size_t len, char *msg, size_t msglen) {
+        static char *const no_env[] = { NULL };
+        char *const just_path[] = { (char *) h->path, NULL };
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+        _cleanup_close_ int pidfd = -1;
+        siginfo_t si = {};
+        int in[2], r;
+        pid_t pid;
+
+        if (pipe2(in, O_CLOEXEC) < 0) {
+                r = -errno;
+                snprintf(msg, msglen, "hook '%s': pipe: %m", h->path);
+                return r;
+        }
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                snprintf(msg, msglen, "hook '%s': fork: %m", h->path);
+                close(in[0]);
+                close(in[1]);
+                return r;
+        }
+        if (pid == 0) {
+                if (dup2(in[0], STDIN_FILENO) < 0)
+                        _exit(126);
+                execve(h->path, h->args ? h->args : just_path, h->env ? h->env : no_env);
+                dprintf(STDERR_FILENO, "shuttle-oci: hook '%s': %m\n", h->path);
+                _exit(127);
+        }
+        close(in[0]);
+        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        /* Small enough for the pipe: a hook that does not read it does not
+         * block us, and one gone already does not kill us. */
+        sigaction(SIGPIPE, &ign, &old);
+        (void) !write(in[1], state, len);
+        sigaction(SIGPIPE, &old, NULL);
+        close(in[1]);
+
+        if (h->timeout > 0 && pidfd >= 0) {
+                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+                int k;
+
+                do
+                        k = poll(&p, 1, h->timeout * 1000);
+                while (k < 0 && errno == EINTR);
+                if (k == 0) {
+                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                        (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
+                        snprintf(msg, msglen, "hook '%s' timed out after %d s", h->path, h->timeout);
+                        return -ETIMEDOUT;
+                }
+        }
+        while (waitid(P_PID, (id_t) pid, &si, WEXITED) < 0)
+                if (errno != EINTR) {
+                        r = -errno;
+                        snprintf(msg, msglen, "hook '%s': waitid: %m", h->path);
+                        return r;
+                }
+        if (si.si_code == CLD_EXITED && si.si_status == 0)
+                return 0;
+        if (si.si_code == CLD_EXITED)
+                snprintf(msg, msglen, "hook '%s' exited with %d", h->path, si.si_status);
+        else
+                snprintf(msg, msglen, "hook '%s' was killed by signal %d", h->path, si.si_status);
+        return -EIO;
+}
+
+/* hooks.startContainer, in order; the first failing one ends us: why goes
+ * to our stderr and, after an 'E', into the FIFO, where
+ * container_start_fifo() finds it once we are gone. */
+static void run_start_hooks(const InitArgs *a) {
+        const ContainerConfig *c = a->config;
+        _cleanup_free_ char *state = NULL;
+        int len;
+
+        if (c->n_start_hooks == 0)
+                return;
+        len = asprintf(&state, "%s,\"pid\":%d}", c->start_hook_state ? c->start_hook_state : "{\"ociVersion\":\"1.0.2\"",
+                       (int) host_pid);
+        if (len < 0)
+                _exit(1);
+        for (size_t i = 0; i < c->n_start_hooks; i++) {
+                char msg[512] = "", out[600];
+                int k;
+
+                if (run_start_hook(&c->start_hooks[i], state, (size_t) len, msg, sizeof(msg)) == 0)
+                        continue;
+                k = snprintf(out, sizeof(out), "Ehooks.startContainer[%zu]: %s", i, msg);
+                dprintf(STDERR_FILENO, "shuttle-oci: %s\n", out + 1);
+                if (k > 0)
+                        (void) !write(a->exec_fifo, out, MIN((size_t) k, sizeof(out) - 1));
+                _exit(1);
+        }
+}
+
 /* cmd_is_pid1 (shuttle-oci): in the sandbox already, we say we are
  * created, wait for container_start_fifo()'s byte on the FIFO, and become
  * CMD.  Nothing else of ours is in the container, ever. */
@@ -392,6 +504,7 @@ _Noreturn static void become_command(const InitArgs *a, int listener) {
                 (void) signal(s, SIG_DFL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        run_start_hooks(a);
         if (c->tty && (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)) {
                 dprintf(STDERR_FILENO, "shuttle-oci: acquiring the terminal: %m\n");
                 _exit(127);
@@ -519,6 +632,7 @@ _Noreturn void container_init_main(const InitArgs *a) {
         }
 
         find_proc_areas(&areas);
+        host_pid = read_host_pid();
         join_namespaces(a);
         close_inherited(a);
 

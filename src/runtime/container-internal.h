@@ -65,6 +65,8 @@ bool container_ns_id_mapped(const IdMapping *m, size_t n, uint32_t id);
 int container_ns_enter_paths(const ContainerConfig *c, int ns_fds[static _CONTAINER_NS_MAX],
                              int saved[static _CONTAINER_NS_MAX], int *saved_cwd, ContainerResult *result);
 void container_ns_restore_own(int saved[static _CONTAINER_NS_MAX], int *saved_cwd);
+int container_ns_time_enter(const ContainerConfig *c, int *saved, ContainerResult *result);
+void container_ns_time_leave(int *saved);
 
 /* Signals shuttlectl and the init forward to CMD. */
 void forwarded_signals(sigset_t *ret);

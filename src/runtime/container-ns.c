@@ -44,8 +44,8 @@ uint64_t container_ns_new(const ContainerConfig *c) {
 pid_t container_ns_clone(uint64_t flags, int *ret_pidfd) {
         struct clone_args args = {
                 /* The cgroup namespace is made by the init, once it is in
-                 * its cgroup. */
-                .flags = (flags & ~(uint64_t) CLONE_NEWCGROUP) | CLONE_PIDFD,
+                 * its cgroup; the time namespace by container_ns_time_enter(). */
+                .flags = (flags & ~(uint64_t) (CLONE_NEWCGROUP | CLONE_NEWTIME)) | CLONE_PIDFD,
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -163,4 +163,49 @@ int container_ns_enter_paths(const ContainerConfig *c, int ns_fds[static _CONTAI
                 ns_fds[i] = safe_close(ns_fds[i]);
         }
         return 0;
+}
+
+/* A time namespace applies to the children of whoever made it, and takes
+ * offsets only while no process is in it: made here with unshare() and its
+ * offsets written, so the init is cloned into it; our own is saved in
+ * *saved for container_ns_time_leave(). */
+int container_ns_time_enter(const ContainerConfig *c, int *saved, ContainerResult *result) {
+        _cleanup_close_ int fd = -1;
+        char text[160];
+        int r, n;
+
+        *saved = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
+        if (*saved < 0) {
+                r = -errno;
+                container_set_message(result, "time namespace: /proc/self/ns/time: %s (a kernel without time namespaces?)",
+                                      strerror(-r));
+                return r;
+        }
+        if (unshare(CLONE_NEWTIME) < 0) {
+                r = -errno;
+                *saved = safe_close(*saved);
+                container_set_message(result, "creating the time namespace: %s", strerror(-r));
+                return r;
+        }
+        n = snprintf(text, sizeof(text), "monotonic %" PRId64 " %" PRIu32 "\nboottime %" PRId64 " %" PRIu32 "\n",
+                     c->time_offset_secs[0], c->time_offset_nsecs[0], c->time_offset_secs[1], c->time_offset_nsecs[1]);
+        fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, text, (size_t) n) != n) {
+                r = -errno;
+                container_ns_time_leave(saved);
+                container_set_message(result, "the time namespace's offsets (monotonic %" PRId64 ".%09" PRIu32
+                                      " s, boottime %" PRId64 ".%09" PRIu32 " s): %s",
+                                      c->time_offset_secs[0], c->time_offset_nsecs[0], c->time_offset_secs[1],
+                                      c->time_offset_nsecs[1], strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+void container_ns_time_leave(int *saved) {
+        if (*saved < 0)
+                return;
+        /* Back to our own, for us and our later children. */
+        (void) setns(*saved, CLONE_NEWTIME);
+        *saved = safe_close(*saved);
 }

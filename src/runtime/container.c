@@ -47,6 +47,8 @@ void container_config_init(ContainerConfig *c) {
 }
 
 void container_config_done(ContainerConfig *c) {
+        free(c->start_hooks);
+        free(c->start_hook_state);
         free(c->name);
         free(c->group);
         free(c->rootfs);
@@ -513,7 +515,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         const char *staging;
         InitArgs args;
         sigset_t mask;
-        int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], saved_ns[_CONTAINER_NS_MAX], saved_cwd = -1, r;
+        int pair[2] = { -1, -1 }, ns_fds[_CONTAINER_NS_MAX], saved_ns[_CONTAINER_NS_MAX], saved_cwd = -1, saved_time = -1, r;
         _cleanup_close_ int fifo = -1, init_program = -1;
         uint64_t ns_new = container_ns_new(c);
         pid_t pid;
@@ -700,6 +702,13 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                         goto fail_ns;
                 }
         }
+        if (ns_new & CLONE_NEWTIME) {
+                r = container_ns_time_enter(c, &saved_time, &ct->result);
+                if (r < 0) {
+                        container_ns_restore_own(saved_ns, &saved_cwd);
+                        goto fail_ns;
+                }
+        }
         memcpy(args.ns_fds, ns_fds, sizeof(ns_fds));
         pid = container_ns_clone(ns_new, &ct->pidfd);
         if (pid == 0) {
@@ -707,6 +716,7 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 container_init_main(&args);
         }
         r = pid < 0 ? -errno : 0;
+        container_ns_time_leave(&saved_time);
         container_ns_restore_own(saved_ns, &saved_cwd);
         if (pid < 0) {
                 container_set_message(&ct->result, "creating namespaces: %s", strerror(-r));
@@ -816,8 +826,11 @@ int container_start(Container *ct, ContainerResult *result) {
         return 0;
 }
 
-int container_start_fifo(const char *exec_fifo) {
-        _cleanup_close_ int fd = -1;
+int container_start_fifo(const char *exec_fifo, char *err, size_t errlen) {
+        _cleanup_close_ int fd = -1, rd = -1;
+        char buf[1024];
+        ssize_t n;
+        bool gone = false;
 
         /* Without a reader (the init waiting on it), opening for writing
          * without blocking fails with ENXIO: nobody to start. */
@@ -832,10 +845,26 @@ int container_start_fifo(const char *exec_fifo) {
          * command started (poststart hooks). */
         for (int i = 0; i < 100; i++) {
                 struct pollfd p = { .fd = fd, .events = 0 };
-                if (poll(&p, 1, 100) > 0 && (p.revents & (POLLERR | POLLHUP)))
+                if (poll(&p, 1, 100) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+                        gone = true;
                         break;
+                }
         }
-        return 0;
+        /* A start hook that failed left 'E' and why in the FIFO (kept while
+         * our write end is open).  Read only once no reader is left: else
+         * we could take the byte meant for the process. */
+        if (!gone)
+                return 0;
+        rd = open(exec_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (rd < 0)
+                return 0;
+        n = read(rd, buf, sizeof(buf) - 1);
+        if (n < 1 || buf[0] != 'E')
+                return 0;
+        buf[n] = '\0';
+        if (err && errlen > 0)
+                snprintf(err, errlen, "%s", buf + 1);
+        return -ECANCELED;
 }
 
 int container_wait(Container *ct, ContainerResult *ret) {

@@ -102,6 +102,15 @@ typedef struct ContainerExport {
  * the exporter's memory cgroup, when it is first opened). */
 #define CONTAINER_EXPORT_SHM_MAX (UINT64_C(64) << 30)
 
+/* A program run inside the container before CMD (shuttle-oci's
+ * hooks.startContainer); path is resolved in the container's root. */
+typedef struct ContainerStartHook {
+        const char *path;
+        char *const *args; /* NULL-terminated, or NULL: just path */
+        char *const *env;  /* NULL-terminated, or NULL: none */
+        int timeout;       /* seconds; 0 = none */
+} ContainerStartHook;
+
 struct ContainerConfig {
         char *name;     /* unique among running containers */
         char *group;    /* the app group it belongs to, or NULL */
@@ -178,6 +187,15 @@ struct ContainerConfig {
         bool cmd_is_pid1;
         char *exec_fifo;       /* host path of a FIFO (mkfifo'ed by the caller); with cmd_is_pid1 */
         unsigned preserve_fds; /* descriptors 3 … 3+n-1 are passed on to CMD */
+        /* hooks.startContainer (cmd_is_pid1): run in order by the
+         * container's process once the FIFO was read, before CMD: in its
+         * namespaces, root and sandbox, each with the state on stdin
+         * (start_hook_state, a JSON object without its closing brace, to
+         * which the process adds ,"pid":N}).  The first that fails ends
+         * the process; container_start_fifo() reports why. */
+        ContainerStartHook *start_hooks; /* the array is ours; its strings the caller's */
+        size_t n_start_hooks;
+        char *start_hook_state;
         /* Which namespaces are new (CLONE_NEW* flags) when has_namespaces;
          * else mount, pid, uts, ipc, net and cgroup.  A mount namespace is
          * new unless one is joined.  Those in ns_path are joined instead
@@ -185,6 +203,13 @@ struct ContainerConfig {
         bool has_namespaces;
         uint64_t namespaces;
         char *ns_path[_CONTAINER_NS_MAX];
+        /* With CLONE_NEWTIME in namespaces: the offsets of CLOCK_MONOTONIC
+         * ([0]) and CLOCK_BOOTTIME ([1]) in the new time namespace, written
+         * by the creating process before the init is cloned into it (a time
+         * namespace applies to children only, and its offsets only before
+         * a process is in it).  A time namespace cannot be joined by path. */
+        int64_t time_offset_secs[2];
+        uint32_t time_offset_nsecs[2];
         /* With CLONE_NEWUSER in namespaces: written to the init's uid_map
          * and gid_map by the creating process (host root) before the init
          * sets anything up.  The user namespace is made first, so every
@@ -282,8 +307,9 @@ Container *container_release(Container *ct);
 
 /* Releases a cmd_is_pid1 container waiting on exec_fifo: CMD is exec'ed;
  * returns once it was (or it failed to), within about 10 s.  -ESRCH if
- * nothing waits there (not created, or started already). */
-int container_start_fifo(const char *exec_fifo);
+ * nothing waits there (not created, or started already); -ECANCELED with
+ * err set if a start hook failed (the process is gone). */
+int container_start_fifo(const char *exec_fifo, char *err, size_t errlen);
 
 /* create + start + wait + destroy: runs the container in the foreground
  * and tears it down.  Returns 0 and fills *ret once the container ran

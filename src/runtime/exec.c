@@ -55,6 +55,7 @@ typedef struct Exec {
         gid_t gid;
         bool set_ids;
         bool join_user; /* the container has a user namespace of its own */
+        bool join_time; /* ... and a time namespace */
         int init_pidfd;
         int report; /* our end of the report pair, in the joiner and the command */
         int exec_fd; /* ExecConfig.exec_fd, moved like report (-1: none) */
@@ -355,7 +356,7 @@ _Noreturn static void joiner_main(const Exec *x) {
 
         /* All namespaces at once, through the init's pidfd (kernel >= 5.8):
          * atomic, and no /proc path that could be swapped under us. */
-        if (setns(x->init_pidfd, JOIN_NAMESPACES | (x->join_user ? CLONE_NEWUSER : 0)) < 0)
+        if (setns(x->init_pidfd, JOIN_NAMESPACES | (x->join_user ? CLONE_NEWUSER : 0) | (x->join_time ? CLONE_NEWTIME : 0)) < 0)
                 fail(x, -errno, "joining the container's namespaces: %m");
 
         r = place_fds(&self);
@@ -696,6 +697,11 @@ int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c
                         return r;
                 }
                 x.join_user = ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
+                /* A time namespace of its own (shuttle-oci's linux.namespaces
+                 * type time): joined too (none on this kernel: nothing to join). */
+                snprintf(path, sizeof(path), "/proc/%d/ns/time", (int) info->init_pid);
+                x.join_time = stat(path, &theirs) == 0 && stat("/proc/self/ns/time", &ours) == 0 &&
+                              (ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev);
                 if (x.join_user && !x.set_ids) {
                         x.set_ids = true;
                         x.uid = 0;

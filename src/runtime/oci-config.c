@@ -310,7 +310,7 @@ static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err,
                 [OCI_NS_UTS] = { CLONE_NEWUTS, CONTAINER_NS_UTS, "uts" },
                 [OCI_NS_USER] = { CLONE_NEWUSER, -1, "user" },
                 [OCI_NS_CGROUP] = { CLONE_NEWCGROUP, CONTAINER_NS_CGROUP, "cgroup" },
-                [OCI_NS_TIME] = { 0, -1, "time" },
+                [OCI_NS_TIME] = { CLONE_NEWTIME, -1, "time" },
         };
         int r;
 
@@ -321,9 +321,6 @@ static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err,
 
                 if (n->type >= _OCI_NS_MAX)
                         return bad(err, errlen, "linux.namespaces[%zu].type: unknown", i);
-                if (n->type == OCI_NS_TIME)
-                        return bad(err, errlen, "linux.namespaces[%zu]: %s namespaces are not supported", i,
-                                   map[n->type].name);
                 if (n->path) {
                         if (map[n->type].join < 0)
                                 return bad(err, errlen, "linux.namespaces[%zu].path: joining a %s namespace is not supported",
@@ -335,6 +332,14 @@ static int namespaces_from_spec(const OciSpec *s, ContainerConfig *c, char *err,
                 } else
                         c->namespaces |= (uint64_t) map[n->type].flag;
         }
+        if (c->namespaces & CLONE_NEWTIME) {
+                c->time_offset_secs[0] = s->time_monotonic.secs;
+                c->time_offset_nsecs[0] = s->time_monotonic.nanosecs;
+                c->time_offset_secs[1] = s->time_boottime.secs;
+                c->time_offset_nsecs[1] = s->time_boottime.nanosecs;
+        } else if (s->time_monotonic.has || s->time_boottime.has)
+                return bad(err, errlen, "linux.timeOffsets: needs a time namespace of the container's own "
+                           "(linux.namespaces type time)");
         if (!oci_spec_namespace(s, OCI_NS_MOUNT))
                 return bad(err, errlen, "linux.namespaces: a container needs a mount namespace of its own");
         if (!(c->namespaces & CLONE_NEWUSER)) {
@@ -531,10 +536,21 @@ int oci_config_from_spec(const OciSpec *s, const char *bundle, const char *id, C
 
         if (!s->root_path)
                 return bad(err, errlen, "root.path: missing");
-        /* The others are run by shuttle-oci (oci-hooks.c); this one would
-         * have to run inside, between the FIFO and exec. */
-        if (s->n_hooks[OCI_HOOK_START_CONTAINER] > 0)
-                return bad(err, errlen, "hooks.startContainer: not supported yet");
+        /* The others are run by shuttle-oci (oci-hooks.c); these by the
+         * container's process, between the FIFO and exec.  The strings
+         * stay the spec's. */
+        if (s->n_hooks[OCI_HOOK_START_CONTAINER] > 0) {
+                const OciHook *h = s->hooks[OCI_HOOK_START_CONTAINER];
+
+                c->start_hooks = calloc(s->n_hooks[OCI_HOOK_START_CONTAINER], sizeof(ContainerStartHook));
+                if (!c->start_hooks)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->n_hooks[OCI_HOOK_START_CONTAINER]; i++)
+                        c->start_hooks[i] = (ContainerStartHook){
+                                .path = h[i].path, .args = h[i].args, .env = h[i].env, .timeout = h[i].timeout,
+                        };
+                c->n_start_hooks = s->n_hooks[OCI_HOOK_START_CONTAINER];
+        }
 
         c->cmd_is_pid1 = true;
         c->own_mounts = true;

@@ -233,8 +233,8 @@ int oci_features_json(char **ret) {
                 }
         ns = json_array();
         for (OciNsType t = 0; ns && t < _OCI_NS_MAX; t++)
-                /* What create takes (a time namespace it refuses). */
-                if (t != OCI_NS_TIME && json_array_append_new(ns, json_string(oci_ns_type_name(t))) < 0) {
+                /* What create takes: all of them. */
+                if (json_array_append_new(ns, json_string(oci_ns_type_name(t))) < 0) {
                         json_decref(ns);
                         ns = NULL;
                 }

@@ -673,6 +673,39 @@ static const char *const propagations[] = {
         "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable",
 };
 
+/* linux.timeOffsets: {"monotonic"|"boottime": {"secs", "nanosecs"}}. */
+static int parse_time_offsets(Ctx *c, json_t *l, OciSpec *s) {
+        const char *key;
+        json_t *o, *v;
+        JPath q, k;
+        int r;
+
+        r = oci_get_object(c, l, "linux", "timeOffsets", false, q, &o);
+        if (r <= 0)
+                return r;
+        json_object_foreach(o, key, v) {
+                OciTimeOffset *t = streq(key, "monotonic") ? &s->time_monotonic :
+                                   streq(key, "boottime")  ? &s->time_boottime : NULL;
+                int64_t n = 0;
+
+                oci_jpath_sub(k, q, key);
+                if (!t)
+                        return oci_fail(c, k, "unknown clock (monotonic or boottime)");
+                r = oci_want_object(c, v, k);
+                if (r < 0)
+                        return r;
+                r = oci_get_int(c, v, k, "secs", false, INT64_MIN, INT64_MAX, NULL, &t->secs);
+                if (r < 0)
+                        return r;
+                r = oci_get_int(c, v, k, "nanosecs", false, 0, 999999999, NULL, &n);
+                if (r < 0)
+                        return r;
+                t->nanosecs = (uint32_t) n;
+                t->has = true;
+        }
+        return 0;
+}
+
 static int parse_linux(Ctx *c, json_t *root, OciSpec *s) {
         json_t *l, *v;
         JPath q;
@@ -742,6 +775,9 @@ static int parse_linux(Ctx *c, json_t *root, OciSpec *s) {
             (r = oci_get_strv(c, l, "linux", "readonlyPaths", false, &s->readonly_paths)) < 0 ||
             (r = oci_check_abs_paths(c, s->masked_paths, "linux.maskedPaths")) < 0 ||
             (r = oci_check_abs_paths(c, s->readonly_paths, "linux.readonlyPaths")) < 0)
+                return r;
+        r = parse_time_offsets(c, l, s);
+        if (r < 0)
                 return r;
         return oci_get_string(c, l, "linux", "mountLabel", false, &s->mount_label);
 }

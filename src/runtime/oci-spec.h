@@ -146,6 +146,12 @@ typedef struct OciSeccomp {
         size_t n_rules;
 } OciSeccomp;
 
+typedef struct OciTimeOffset {
+        bool has;
+        int64_t secs;
+        uint32_t nanosecs; /* below 10^9 */
+} OciTimeOffset;
+
 typedef struct OciHook {
         char *path; /* absolute */
         char **args; /* NULL-terminated, may be NULL */
@@ -195,7 +201,10 @@ typedef struct OciSpec {
         char *rootfs_propagation;
         char **masked_paths, **readonly_paths; /* NULL-terminated, may be NULL */
         char *mount_label;
-        /* personality, intelRdt, timeOffsets...: not carried (ignored). */
+        /* linux.timeOffsets: the time namespace's offsets of
+         * CLOCK_MONOTONIC and CLOCK_BOOTTIME. */
+        OciTimeOffset time_monotonic, time_boottime;
+        /* personality, intelRdt...: not carried (ignored). */
 } OciSpec;
 
 /* Parses config.json text.  On failure returns -EINVAL (or -ENOMEM) and

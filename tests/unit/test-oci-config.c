@@ -206,8 +206,16 @@ static void edit_join_user(OciSpec *s) {
         s->namespaces[0].type = OCI_NS_USER;
         s->namespaces[0].path = strdup("/proc/1/ns/user");
 }
-static void edit_time_ns(OciSpec *s) {
-        s->namespaces[0].type = OCI_NS_TIME;
+static void add_ns(OciSpec *s, OciNsType t, const char *path) {
+        s->namespaces = realloc(s->namespaces, (s->n_namespaces + 1) * sizeof(OciNamespace));
+        s->namespaces[s->n_namespaces] = (OciNamespace){ .type = t, .path = path ? strdup(path) : NULL };
+        s->n_namespaces++;
+}
+static void edit_join_time(OciSpec *s) {
+        add_ns(s, OCI_NS_TIME, "/proc/1/ns/time");
+}
+static void edit_time_offsets_no_ns(OciSpec *s) {
+        s->time_boottime = (OciTimeOffset){ .has = true, .secs = 100 };
 }
 static void edit_no_mount_ns(OciSpec *s) {
         for (size_t i = 0; i < s->n_namespaces; i++)
@@ -325,6 +333,49 @@ static void test_user_ns(void **state) {
         oci_spec_free(s);
 }
 
+/* hooks.startContainer goes to the container's process: path, args, env
+ * and timeout as the spec has them. */
+static void test_start_container_hooks(void **state) {
+        ContainerConfig c;
+        OciSpec *s = parse("runc-spec.json");
+        char err[512] = "";
+
+        (void) state;
+        edit_start_container_hook(s);
+        s->hooks[OCI_HOOK_START_CONTAINER][0].timeout = 7;
+        container_config_init(&c);
+        if (oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_int_equal(c.n_start_hooks, 1);
+        assert_string_equal(c.start_hooks[0].path, "/bin/true");
+        assert_null(c.start_hooks[0].args);
+        assert_int_equal(c.start_hooks[0].timeout, 7);
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
+/* A time namespace is new, with its offsets (monotonic, boottime). */
+static void test_time_ns(void **state) {
+        ContainerConfig c;
+        OciSpec *s = parse("runc-spec.json");
+        char err[512] = "";
+
+        (void) state;
+        add_ns(s, OCI_NS_TIME, NULL);
+        s->time_monotonic = (OciTimeOffset){ .has = true, .secs = -5, .nanosecs = 7 };
+        s->time_boottime = (OciTimeOffset){ .has = true, .secs = 86400 };
+        container_config_init(&c);
+        if (oci_config_from_spec(s, "/b", "x", &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_true(c.namespaces & CLONE_NEWTIME);
+        assert_int_equal(c.time_offset_secs[0], -5);
+        assert_int_equal(c.time_offset_nsecs[0], 7);
+        assert_int_equal(c.time_offset_secs[1], 86400);
+        assert_int_equal(c.time_offset_nsecs[1], 0);
+        container_config_done(&c);
+        oci_spec_free(s);
+}
+
 static void test_refusals(void **state) {
         (void) state;
         refused(edit_user_ns, "linux.uidMappings: required with a new user namespace");
@@ -337,13 +388,13 @@ static void test_refusals(void **state) {
         refused(edit_userns_too_many, "linux.uidMappings: 341 mappings, the kernel takes at most 340");
         refused(edit_userns_join_cgroup, "joining a cgroup namespace together with a new user namespace");
         refused(edit_join_user, "linux.namespaces[0].path: joining a user namespace is not supported");
-        refused(edit_time_ns, "linux.namespaces[0]: time namespaces are not supported");
+        refused(edit_join_time, "linux.namespaces[5].path: joining a time namespace is not supported");
+        refused(edit_time_offsets_no_ns, "linux.timeOffsets: needs a time namespace of the container's own");
         refused(edit_no_mount_ns, "a mount namespace of its own");
         refused(edit_mount_idmap, "mounts[0].options: 'idmap' is not supported");
         refused(edit_mount_type, "mounts[0].type: 'overlay' is not supported");
         refused(edit_sysctl_host, "linux.sysctl.vm.swappiness: not in a namespace of the container's");
         refused(edit_hostname_shared_uts, "hostname: needs a uts namespace");
-        refused(edit_start_container_hook, "hooks.startContainer: not supported yet");
         refused(edit_cgroups_path_dotdot, "linux.cgroupsPath: '/a/../b'");
         refused(edit_cpu_shares, "linux.resources.cpu.shares: not within 2..262144");
 }
@@ -372,6 +423,8 @@ int main(void) {
                 cmocka_unit_test(test_runc_spec),
                 cmocka_unit_test(test_podman_spec),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_start_container_hooks),
+                cmocka_unit_test(test_time_ns),
                 cmocka_unit_test(test_user_ns),
                 cmocka_unit_test(test_cgroups),
                 cmocka_unit_test(test_mount_options),

@@ -136,10 +136,11 @@ static void test_features(void **state _unused_) {
 
         linux_ = json_object_get(f, "linux");
         assert_true(json_is_object(linux_));
-        assert_int_equal(json_array_size(json_object_get(linux_, "namespaces")), _OCI_NS_MAX - 1);
+        assert_int_equal(json_array_size(json_object_get(linux_, "namespaces")), _OCI_NS_MAX);
         assert_true(array_has(json_object_get(linux_, "namespaces"), "user"));
-        /* create refuses a time namespace: features says so by leaving it out. */
-        assert_false(array_has(json_object_get(linux_, "namespaces"), "time"));
+        /* create takes a time namespace (with linux.timeOffsets). */
+        assert_true(array_has(json_object_get(linux_, "namespaces"), "time"));
+        assert_true(array_has(json_object_get(f, "hooks"), "startContainer"));
         assert_true(array_has(json_object_get(linux_, "capabilities"), "CAP_SYS_ADMIN"));
         assert_true(array_has(json_object_get(linux_, "capabilities"), "CAP_CHOWN"));
         json_array_foreach(json_object_get(linux_, "capabilities"), i, v)

@@ -639,6 +639,9 @@ static const Refusal refusals[] = {
         { "{" V "," R "," L("\"devices\":[{\"type\":\"c\",\"path\":\"dev/null\",\"major\":1,\"minor\":3}]") "}", "linux.devices[0].path: must be an absolute path (is 'dev/null')" },
         { "{" V "," R "," L("\"sysctl\":{\"net.ipv4.ip_forward\":1}") "}", "linux.sysctl[\"net.ipv4.ip_forward\"]: must be a string" },
         { "{" V "," R "," L("\"rootfsPropagation\":\"weird\"") "}", "linux.rootfsPropagation: unknown propagation 'weird'" },
+        { "{" V "," R "," L("\"timeOffsets\":{\"realtime\":{\"secs\":1}}") "}", "linux.timeOffsets.realtime: unknown clock (monotonic or boottime)" },
+        { "{" V "," R "," L("\"timeOffsets\":{\"boottime\":{\"secs\":1,\"nanosecs\":1000000000}}") "}", "linux.timeOffsets.boottime.nanosecs: 1000000000 is out of range ..." },
+        { "{" V "," R "," L("\"timeOffsets\":{\"monotonic\":5}") "}", "linux.timeOffsets.monotonic: must be an object" },
         { "{" V "," R "," L("\"maskedPaths\":[\"/proc/kcore\",\"proc/keys\"]") "}", "linux.maskedPaths[1]: must be an absolute path (is 'proc/keys')" },
         { "{" V "," R "," L("\"readonlyPaths\":\"/proc\"") "}", "linux.readonlyPaths: must be an array" },
         { "{" V "," R "," L("\"seccomp\":{}") "}", "linux.seccomp.defaultAction: required" },
@@ -660,6 +663,23 @@ static const Refusal refusals[] = {
         { "{" V "," R "," RULE("\"action\":\"SCMP_ACT_KILL\",\"args\":[{\"index\":0,\"op\":\"SCMP_CMP_EQ\"}]") "}", "linux.seccomp.syscalls[0].args[0].value: required" },
         { "{" V "," R "," RULE("\"action\":\"SCMP_ACT_KILL\",\"args\":[{\"index\":0,\"value\":-1,\"op\":\"SCMP_CMP_EQ\"}]") "}", "linux.seccomp.syscalls[0].args[0].value: -1 is out of range ..." },
 };
+
+/* linux.timeOffsets: each clock's secs (negative too) and nanosecs. */
+static void test_time_offsets(void **state _unused_) {
+        const char *json = "{" V "," R "," L("\"timeOffsets\":{\"boottime\":{\"secs\":-3,\"nanosecs\":5},"
+                                             "\"monotonic\":{\"secs\":86400}}") "}";
+        char err[512] = "";
+        OciSpec *s = NULL;
+
+        assert_int_equal(oci_spec_parse(json, strlen(json), &s, err, sizeof(err)), 0);
+        assert_true(s->time_boottime.has);
+        assert_int_equal(s->time_boottime.secs, -3);
+        assert_int_equal(s->time_boottime.nanosecs, 5);
+        assert_true(s->time_monotonic.has);
+        assert_int_equal(s->time_monotonic.secs, 86400);
+        assert_int_equal(s->time_monotonic.nanosecs, 0);
+        oci_spec_free(s);
+}
 
 static void test_refusal(void **state) {
         const Refusal *t = *state;
@@ -691,6 +711,7 @@ int main(void) {
                 cmocka_unit_test(test_lenient),     cmocka_unit_test(test_process),
                 cmocka_unit_test(test_big_integers), cmocka_unit_test(test_resources),
                 cmocka_unit_test(test_load),        cmocka_unit_test(test_names),
+                cmocka_unit_test(test_time_offsets),
         };
         struct CMUnitTest tests[ELEMENTSOF(fixed) + ELEMENTSOF(refusals)];
         char names[ELEMENTSOF(refusals)][96];
