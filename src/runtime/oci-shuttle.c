@@ -252,9 +252,24 @@ int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t
 }
 
 int oci_shuttle_annotations_pod(const OciSpec *s, const OciSpec *pod, OciShuttle *ret, char *err, size_t errlen) {
+        const char *uid, *pod_uid;
+
         /* Only where oci_shuttle_crio_sandbox() says the pod's apply. */
         if (!pod || !oci_shuttle_crio_sandbox(s) || !is_sandbox(pod))
                 return shuttle_annotations(s, NULL, ret, err, errlen);
+        /* CRI-O writes a pod's annotations and labels after its own keys:
+         * a pod author can make a sandbox look like an app container of
+         * another pod's sandbox.  The kubelet's pod UID (a label it sets
+         * over the author's, on the sandbox and each container) tells. */
+        uid = annotation(s, OCI_ANNOTATION_POD_UID);
+        pod_uid = annotation(pod, OCI_ANNOTATION_POD_UID);
+        if (!uid || !pod_uid || !uid[0] || !streq(uid, pod_uid)) {
+                *ret = (OciShuttle){};
+                return fail(err, errlen, OCI_ANNOTATION_CRIO_SANDBOX_ID,
+                            "'%s' is not this container's pod: \"" OCI_ANNOTATION_POD_UID "\" %s%s%s, the sandbox's %s%s%s",
+                            oci_shuttle_crio_sandbox(s), uid ? "'" : "", uid ?: "missing", uid ? "'" : "",
+                            pod_uid ? "'" : "", pod_uid ?: "missing", pod_uid ? "'" : "");
+        }
         return shuttle_annotations(s, pod, ret, err, errlen);
 }
 

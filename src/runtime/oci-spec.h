@@ -335,6 +335,9 @@ int oci_features_json(char **ret);
 /* CRI-O gives a pod's annotations to its sandbox ("infra") container
  * only; each app container (type "container") names its sandbox here. */
 #define OCI_ANNOTATION_CRIO_SANDBOX_ID "io.kubernetes.cri-o.SandboxID"
+/* The kubelet's label of a pod's sandbox and containers, which CRI-O
+ * copies into their annotations: the pod they belong to. */
+#define OCI_ANNOTATION_POD_UID "io.kubernetes.pod.uid"
 
 typedef struct ContainerExport ContainerExport; /* runtime/container.h */
 
@@ -366,6 +369,8 @@ const char *oci_shuttle_crio_sandbox(const OciSpec *s);
  * its annotations are read: the sandbox's, which must be marked
  * "sandbox") when oci_shuttle_crio_sandbox(s) says they apply; the rest
  * (a sandbox registers nothing, org.shuttle.container picks the pod's
- * container by s's name in the pod) as there.  pod NULL: s alone. */
+ * container by s's name in the pod) as there.  Both must carry the same
+ * OCI_ANNOTATION_POD_UID, else refused naming OCI_ANNOTATION_CRIO_SANDBOX_ID.
+ * pod NULL: s alone. */
 int oci_shuttle_annotations_pod(const OciSpec *s, const OciSpec *pod, OciShuttle *ret, char *err, size_t errlen);
 void oci_shuttle_done(OciShuttle *a);

@@ -8,7 +8,7 @@
 # container org.shuttle.container names registers under the pod's name,
 # the pod's other containers and the sandbox register nothing, an app
 # container whose sandbox is not ours runs plain, and a sandbox state that
-# is a symbolic link is refused.
+# is a symbolic link or a sandbox of another pod is refused.
 . "$(dirname "$0")/lib.sh"
 require_root
 
@@ -58,12 +58,12 @@ crio_app() {
         cat <<JSON
 { "io.kubernetes.cri-o.ContainerType": "container", "io.kubernetes.cri-o.SandboxID": "$2",
   "io.kubernetes.cri-o.ContainerName": "k8s_$1_web-0_demo_0123_0", "io.kubernetes.container.name": "$1",
-  "io.kubernetes.pod.name": "web-0", "io.kubernetes.pod.namespace": "demo",
+  "io.kubernetes.pod.name": "web-0", "io.kubernetes.pod.namespace": "demo", "io.kubernetes.pod.uid": "${3:-0123}",
   "io.kubernetes.cri-o.Annotations": "{\"io.kubernetes.container.hash\":\"e1\"}" }
 JSON
 }
 
-plan 11
+plan 12
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -82,6 +82,7 @@ start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not sta
 make_bundle "$T/sandbox" '["sleep", "300"]' "{
   \"io.kubernetes.cri-o.ContainerType\": \"sandbox\", \"io.kubernetes.cri-o.SandboxID\": \"$SB\",
   \"io.kubernetes.cri-o.ContainerName\": \"k8s_POD_web-0_demo_0123_0\", \"io.kubernetes.pod.name\": \"web-0\",
+  \"io.kubernetes.pod.uid\": \"0123\",
   \"io.kubernetes.cri-o.Annotations\": \"{\\\"org.shuttle.name\\\":\\\"web\\\"}\",
   \"org.shuttle.name\": \"web\", \"org.shuttle.group\": \"demo\", \"org.shuttle.exports\": \"echo=/tmp/echo.sock\",
   \"org.shuttle.container\": \"app\" }"
@@ -90,6 +91,9 @@ make_bundle "$T/sidecar" '["sh", "-c", "[ -e /run/shuttle ] && echo has-run-shut
 make_bundle "$T/orphan" '["sh", "-c", "[ -e /run/shuttle ] && echo has-run-shuttle; echo done"]' "$(crio_app app nosuchsandbox)"
 make_bundle "$T/cli" '["/opt/t/sockecho", "call", "/run/shuttle/svc/web.echo", "hello"]' '{ "org.shuttle.name": "cli" }'
 make_bundle "$T/linkedapp" '["true"]' "$(crio_app app linked)"
+# Another pod's sandbox whose pod annotations override CRI-O's keys (CRI-O
+# writes them after its own) to pass for an app container of web-0's pod.
+make_bundle "$T/forged" '["true"]' "$(crio_app app "$SB" 9999)"
 
 # A state directory whose state.json is a symbolic link to a file made to
 # look like a sandbox's: not ours, refused.
@@ -114,6 +118,7 @@ oci run --bundle "$T/cli" cli-1 > "$T/cli.out" 2>&1
 oci run --bundle "$T/sidecar" sidecar-1 > "$T/sidecar.out" 2>&1
 oci --debug run --bundle "$T/orphan" orphan-1 > "$T/orphan.out" 2>&1
 oci create --bundle "$T/linkedapp" linkedapp-1 > "$T/linked.out" 2>&1 && echo created >> "$T/linked.out"
+oci create --bundle "$T/forged" forged-1 > "$T/forged.out" 2>&1 && echo created >> "$T/forged.out"
 ls "$STATE_DIR/registry" > "$T/registry-running"
 oci delete --force app-1
 ls "$STATE_DIR/registry" > "$T/registry-deleted"
@@ -134,7 +139,10 @@ check_match "an app container whose sandbox has no state under --root runs plain
 check_match "a sandbox state.json that is a symbolic link is refused, naming the annotation and the sandbox" \
         "annotations\[\"io.kubernetes.cri-o.SandboxID\"\]: sandbox 'linked' '.*/linked/state.json': Too many levels of symbolic links" \
         "$(cat "$T/linked.out")"
-check_eq "... and nothing registered as the fake sandbox's name" "web.json" "$(grep -v '^$' "$T/registry-running" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+check_match "an app container of another pod (its pod UID not the sandbox's) is refused" \
+        "annotations\[\"io.kubernetes.cri-o.SandboxID\"\]: '$SB' is not this container's pod: \"io.kubernetes.pod.uid\" '9999', the sandbox's '0123'\$" \
+        "$(cat "$T/forged.out")"
+check_eq "... and nothing registered as the fake sandbox's name or twice" "web.json" "$(grep -v '^$' "$T/registry-running" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 check_eq "delete unregisters the app container" "" "$(cat "$T/registry-deleted" 2>/dev/null)"
 rm -rf "$ROOT/linked"
 check_eq "nothing is left under --root" "" "$(ls "$ROOT" 2>/dev/null)"

@@ -176,11 +176,13 @@ static OciSpec *spec_of(const char *annotations) {
  * io.kubernetes.container.name, and its sandbox's ID. */
 #define CRIO_SANDBOX \
         "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\",\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"," \
-        "\"io.kubernetes.cri-o.Annotations\":\"{\\\"org.shuttle.name\\\":\\\"web\\\"}\","
+        "\"io.kubernetes.cri-o.Annotations\":\"{\\\"org.shuttle.name\\\":\\\"web\\\"}\"," \
+        "\"io.kubernetes.pod.uid\":\"u-1\","
 #define CRIO_APP(name) \
         "\"io.kubernetes.cri-o.ContainerType\":\"container\",\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"," \
         "\"io.kubernetes.cri-o.Annotations\":\"{\\\"io.kubernetes.container.hash\\\":\\\"e1\\\"}\"," \
-        "\"io.kubernetes.container.name\":\"" name "\",\"io.kubernetes.pod.name\":\"web-0\""
+        "\"io.kubernetes.container.name\":\"" name "\",\"io.kubernetes.pod.name\":\"web-0\"," \
+        "\"io.kubernetes.pod.uid\":\"u-1\""
 
 static void test_crio_sandbox_id(void **state _unused_) {
         static const struct {
@@ -262,6 +264,20 @@ static void test_crio_pod(void **state _unused_) {
         assert_int_equal(parse_pod(CRIO_APP("app"), NULL, &a, err, sizeof(err)), 0);
         assert_false(a.present);
         oci_shuttle_done(&a);
+
+        /* Another pod's sandbox (a pod author can write CRI-O's keys into
+         * its own sandbox's annotations, but not the kubelet's pod UID). */
+        assert_int_equal(parse_pod(CRIO_APP("app"),
+                                   "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\",\"io.kubernetes.cri-o.SandboxID\":"
+                                   "\"5b1d\",\"io.kubernetes.pod.uid\":\"u-2\",\"org.shuttle.name\":\"web\"",
+                                   &a, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "annotations[\"io.kubernetes.cri-o.SandboxID\"]: '5b1d' is not this container's pod: "
+                                 "\"io.kubernetes.pod.uid\" 'u-1', the sandbox's 'u-2'");
+        assert_false(a.present);
+        assert_int_equal(parse_pod("\"io.kubernetes.cri-o.ContainerType\":\"container\","
+                                   "\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"", pod, &a, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "annotations[\"io.kubernetes.cri-o.SandboxID\"]: '5b1d' is not this container's pod: "
+                                 "\"io.kubernetes.pod.uid\" missing, the sandbox's 'u-1'");
 
         /* The pod's mistakes are refused as the pod's own would be. */
         assert_int_equal(parse_pod(CRIO_APP("app"), CRIO_SANDBOX "\"org.shuttle.shim\":\"yes\"", &a, err,
