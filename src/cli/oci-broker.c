@@ -5,11 +5,13 @@
  * is removed (docs/OCI.md, "Shuttle's annotations"). */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -43,6 +45,10 @@ static void remove_shuttle_dir(const char *dir) {
         snprintf(svc, sizeof(svc), "%s/svc", dir);
         (void) rmdir(svc);
         (void) rmdir(dir);
+}
+
+static bool streq_ptr(const char *a, const char *b) {
+        return a && b && streq(a, b);
 }
 
 static const char *annotation_named(const OciShuttle *sh) {
@@ -85,13 +91,125 @@ static int registered(const ContainerConfig *c, pid_t init_pid, void *userdata) 
         return 0;
 }
 
+static void pod_done(OciSpec *pod) {
+        for (size_t i = 0; i < pod->n_annotations; i++) {
+                free(pod->annotation_keys[i]);
+                free(pod->annotation_values[i]);
+        }
+        free(pod->annotation_keys);
+        free(pod->annotation_values);
+        *pod = (OciSpec){};
+}
+
+/* The annotations of a CRI-O pod's sandbox, as its create recorded them in
+ * <root>/<sandbox>/state.json: ours only (no symbolic link on the way, a
+ * regular file of our user's, its "id" the sandbox's, marked "sandbox").
+ * -ENOENT: no such container under this --root (CRI-O's drop_infra_ctr,
+ * another runtime's sandbox); other errors with why. */
+static int read_pod(const char *sandbox, OciSpec *ret, char *why, size_t whylen) {
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        _cleanup_free_ char *dir = NULL;
+        OciSpec pod = {};
+        struct stat st;
+        json_error_t e;
+        json_t *o = NULL, *a, *v;
+        const char *key;
+        int r;
+
+        if (!oci_id_is_valid(sandbox)) {
+                snprintf(why, whylen, "is no container ID");
+                return -EINVAL;
+        }
+        dir = oci_state_dir(sandbox);
+        if (!dir)
+                return -ENOMEM;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0 && errno == ENOENT)
+                return -ENOENT;
+        if (dfd >= 0)
+                fd = openat(dfd, "state.json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (dfd < 0 || fd < 0) {
+                r = -errno;
+                if (r == -ENOENT)
+                        return r; /* still being created, or being deleted */
+                snprintf(why, whylen, "'%s/state.json': %s", dir, strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+                snprintf(why, whylen, "'%s/state.json' is not a regular file owned by uid %u", dir,
+                         (unsigned) geteuid());
+                return -EPERM;
+        }
+        o = json_loadfd(fd, 0, &e);
+        r = -EBADMSG;
+        if (!json_is_object(o) || !json_is_string(json_object_get(o, "id")) ||
+            !streq(json_string_value(json_object_get(o, "id")), sandbox)) {
+                snprintf(why, whylen, "'%s/state.json' is not a container's state", dir);
+                goto out;
+        }
+        a = json_object_get(o, "annotations");
+        pod.annotation_keys = calloc(json_object_size(a) + 1, sizeof(char *));
+        pod.annotation_values = calloc(json_object_size(a) + 1, sizeof(char *));
+        if (!pod.annotation_keys || !pod.annotation_values)
+                goto oom;
+        json_object_foreach(a, key, v) {
+                if (!json_is_string(v))
+                        continue;
+                pod.annotation_keys[pod.n_annotations] = strdup(key);
+                pod.annotation_values[pod.n_annotations] = strdup(json_string_value(v));
+                pod.n_annotations++;
+                if (!pod.annotation_keys[pod.n_annotations - 1] || !pod.annotation_values[pod.n_annotations - 1])
+                        goto oom;
+        }
+        if (!streq_ptr(oci_spec_annotation(&pod, OCI_ANNOTATION_CRIO_TYPE), "sandbox") ||
+            !streq_ptr(oci_spec_annotation(&pod, OCI_ANNOTATION_CRIO_SANDBOX_ID), sandbox)) {
+                snprintf(why, whylen, "is not marked a sandbox (\"" OCI_ANNOTATION_CRIO_TYPE "\": \"sandbox\", \""
+                         OCI_ANNOTATION_CRIO_SANDBOX_ID "\" its own ID)");
+                r = -EINVAL;
+                goto out;
+        }
+        *ret = pod;
+        pod = (OciSpec){};
+        r = 0;
+        goto out;
+oom:
+        r = -ENOMEM;
+        snprintf(why, whylen, "out of memory");
+out:
+        json_decref(o);
+        pod_done(&pod);
+        return r;
+}
+
 int oci_broker_prepare(const OciSpec *spec, const char *id, ContainerConfig *cfg, OciBroker *b) {
+        _cleanup_(pod_done) OciSpec pod = {};
         OciShuttle sh = {};
+        const char *sandbox;
         char dir[PATH_MAX] = "";
         int r;
 
         *b = (OciBroker){ .id = id, .state_dir = oci_globals.shuttle_state };
-        r = oci_shuttle_annotations(spec, &sh, b->message, sizeof(b->message));
+        /* CRI-O: a pod's annotations reach only its sandbox container;
+         * an app container without org.shuttle.* of its own takes the
+         * sandbox's, as containerd gives them to each container. */
+        sandbox = oci_shuttle_crio_sandbox(spec);
+        if (sandbox) {
+                char why[400] = "";
+
+                r = read_pod(sandbox, &pod, why, sizeof(why));
+                if (r == -ENOENT)
+                        oci_debug("sandbox %s: no state under %s, so no pod annotations: a plain container",
+                                  sandbox, oci_globals.root);
+                else if (r < 0) {
+                        snprintf(b->message, sizeof(b->message),
+                                 "annotations[\"" OCI_ANNOTATION_CRIO_SANDBOX_ID "\"]: sandbox '%.100s' %s", sandbox,
+                                 why[0] ? why : strerror(-r));
+                        return r;
+                } else
+                        oci_debug("sandbox %s: the pod's org.shuttle.* annotations apply", sandbox);
+        }
+        r = oci_shuttle_annotations_pod(spec, sandbox && pod.annotation_keys ? &pod : NULL, &sh, b->message,
+                                        sizeof(b->message));
         if (r < 0) {
                 if (r == -ENOMEM || !b->message[0])
                         snprintf(b->message, sizeof(b->message), "%s", strerror(-r));

@@ -157,18 +157,44 @@ static const char *annotation(const OciSpec *s, const char *key) {
         return NULL;
 }
 
-int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t errlen) {
+static bool streq_ptr(const char *a, const char *b) {
+        return a && b && streq(a, b);
+}
+
+static bool is_shuttle_key(const char *k) {
+        return strneq(k, "org.shuttle.", STRLEN("org.shuttle."));
+}
+
+static bool is_sandbox(const OciSpec *s) {
+        return streq_ptr(annotation(s, OCI_ANNOTATION_CRI_TYPE), "sandbox") ||
+               streq_ptr(annotation(s, OCI_ANNOTATION_CRIO_TYPE), "sandbox");
+}
+
+const char *oci_shuttle_crio_sandbox(const OciSpec *s) {
+        const char *id = annotation(s, OCI_ANNOTATION_CRIO_SANDBOX_ID);
+
+        if (!streq_ptr(annotation(s, OCI_ANNOTATION_CRIO_TYPE), "container") || is_sandbox(s) || !id || !id[0])
+                return NULL;
+        for (size_t i = 0; i < s->n_annotations; i++)
+                if (is_shuttle_key(s->annotation_keys[i]))
+                        return NULL; /* its own annotations win, whole */
+        return id;
+}
+
+/* The org.shuttle.* keys come from pod (the sandbox's annotations under
+ * CRI-O) or from s itself; whether s is a sandbox and its name in the
+ * pod always from s. */
+static int shuttle_annotations(const OciSpec *s, const OciSpec *pod, OciShuttle *ret, char *err, size_t errlen) {
         _cleanup_free_ char *container = NULL;
         OciShuttle a = {};
-        bool sandbox = false, other = false;
+        bool sandbox = is_sandbox(s), other = false;
+        const OciSpec *src = pod ?: s;
         int r = 0;
 
-        for (size_t i = 0; i < s->n_annotations && r >= 0; i++) {
-                const char *k = s->annotation_keys[i], *v = s->annotation_values[i];
+        for (size_t i = 0; i < src->n_annotations && r >= 0; i++) {
+                const char *k = src->annotation_keys[i], *v = src->annotation_values[i];
 
-                if ((streq(k, OCI_ANNOTATION_CRI_TYPE) || streq(k, OCI_ANNOTATION_CRIO_TYPE)) && streq(v, "sandbox"))
-                        sandbox = true;
-                if (!strneq(k, "org.shuttle.", STRLEN("org.shuttle.")))
+                if (!is_shuttle_key(k))
                         continue;
                 a.present = true;
                 if (streq(k, OCI_ANNOTATION_NAME))
@@ -219,6 +245,32 @@ int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t
         }
         *ret = a;
         return 0;
+}
+
+int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t errlen) {
+        return shuttle_annotations(s, NULL, ret, err, errlen);
+}
+
+int oci_shuttle_annotations_pod(const OciSpec *s, const OciSpec *pod, OciShuttle *ret, char *err, size_t errlen) {
+        const char *uid, *pod_uid;
+
+        /* Only where oci_shuttle_crio_sandbox() says the pod's apply. */
+        if (!pod || !oci_shuttle_crio_sandbox(s) || !is_sandbox(pod))
+                return shuttle_annotations(s, NULL, ret, err, errlen);
+        /* CRI-O writes a pod's annotations and labels after its own keys:
+         * a pod author can make a sandbox look like an app container of
+         * another pod's sandbox.  The kubelet's pod UID (a label it sets
+         * over the author's, on the sandbox and each container) tells. */
+        uid = annotation(s, OCI_ANNOTATION_POD_UID);
+        pod_uid = annotation(pod, OCI_ANNOTATION_POD_UID);
+        if (!uid || !pod_uid || !uid[0] || !streq(uid, pod_uid)) {
+                *ret = (OciShuttle){};
+                return fail(err, errlen, OCI_ANNOTATION_CRIO_SANDBOX_ID,
+                            "'%s' is not this container's pod: \"" OCI_ANNOTATION_POD_UID "\" %s%s%s, the sandbox's %s%s%s",
+                            oci_shuttle_crio_sandbox(s), uid ? "'" : "", uid ?: "missing", uid ? "'" : "",
+                            pod_uid ? "'" : "", pod_uid ?: "missing", pod_uid ? "'" : "");
+        }
+        return shuttle_annotations(s, pod, ret, err, errlen);
 }
 
 void oci_shuttle_done(OciShuttle *a) {

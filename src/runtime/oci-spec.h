@@ -332,6 +332,12 @@ int oci_features_json(char **ret);
 #define OCI_ANNOTATION_CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
 #define OCI_ANNOTATION_CRI_NAME "io.kubernetes.cri.container-name"
 #define OCI_ANNOTATION_CRIO_NAME "io.kubernetes.container.name"
+/* CRI-O gives a pod's annotations to its sandbox ("infra") container
+ * only; each app container (type "container") names its sandbox here. */
+#define OCI_ANNOTATION_CRIO_SANDBOX_ID "io.kubernetes.cri-o.SandboxID"
+/* The kubelet's label of a pod's sandbox and containers, which CRI-O
+ * copies into their annotations: the pod they belong to. */
+#define OCI_ANNOTATION_POD_UID "io.kubernetes.pod.uid"
 
 typedef struct ContainerExport ContainerExport; /* runtime/container.h */
 
@@ -354,4 +360,17 @@ typedef struct OciShuttle {
  * (its sidecars, init containers); that annotation on a container with no
  * name in a pod is refused. */
 int oci_shuttle_annotations(const OciSpec *s, OciShuttle *ret, char *err, size_t errlen);
+/* Under CRI-O: the sandbox ID of s when s is an app container
+ * (OCI_ANNOTATION_CRIO_TYPE "container", OCI_ANNOTATION_CRIO_SANDBOX_ID
+ * set) with no org.shuttle.* annotation of its own, so that the pod's
+ * (its sandbox's) apply; otherwise NULL.  Points into s. */
+const char *oci_shuttle_crio_sandbox(const OciSpec *s);
+/* As oci_shuttle_annotations(), with the org.shuttle.* keys of pod (only
+ * its annotations are read: the sandbox's, which must be marked
+ * "sandbox") when oci_shuttle_crio_sandbox(s) says they apply; the rest
+ * (a sandbox registers nothing, org.shuttle.container picks the pod's
+ * container by s's name in the pod) as there.  Both must carry the same
+ * OCI_ANNOTATION_POD_UID, else refused naming OCI_ANNOTATION_CRIO_SANDBOX_ID.
+ * pod NULL: s alone. */
+int oci_shuttle_annotations_pod(const OciSpec *s, const OciSpec *pod, OciShuttle *ret, char *err, size_t errlen);
 void oci_shuttle_done(OciShuttle *a);

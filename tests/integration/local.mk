@@ -48,6 +48,7 @@ integration_tests += tests/integration/oci-lifecycle.sh
 integration_tests += tests/integration/oci-hooks-start.sh
 integration_tests += tests/integration/oci-timens.sh
 integration_tests += tests/integration/oci-shuttle.sh
+integration_tests += tests/integration/oci-crio.sh
 integration_tests += tests/integration/oci-containerd.sh
 integration_tests += tests/integration/oci-verbs.sh
 integration_tests += tests/integration/oci-podman.sh

@@ -157,6 +157,135 @@ static void test_pod_container(void **state _unused_) {
         oci_shuttle_done(&a);
 }
 
+static OciSpec *spec_of(const char *annotations) {
+        _cleanup_free_ char *json = NULL;
+        char perr[512] = "";
+        OciSpec *s = NULL;
+
+        assert_true(asprintf(&json, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+                                    "\"annotations\":{%s}}", annotations) > 0);
+        if (oci_spec_parse(json, strlen(json), &s, perr, sizeof(perr)) < 0)
+                fail_msg("%s", perr);
+        return s;
+}
+
+/* CRI-O as its source writes them: the pod's annotations (and the JSON of
+ * them in io.kubernetes.cri-o.Annotations) on the sandbox ("infra")
+ * container only; an app container has its own kubelet-made ones, its
+ * type "container", its name in the pod as the label
+ * io.kubernetes.container.name, and its sandbox's ID. */
+#define CRIO_SANDBOX \
+        "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\",\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"," \
+        "\"io.kubernetes.cri-o.Annotations\":\"{\\\"org.shuttle.name\\\":\\\"web\\\"}\"," \
+        "\"io.kubernetes.pod.uid\":\"u-1\","
+#define CRIO_APP(name) \
+        "\"io.kubernetes.cri-o.ContainerType\":\"container\",\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"," \
+        "\"io.kubernetes.cri-o.Annotations\":\"{\\\"io.kubernetes.container.hash\\\":\\\"e1\\\"}\"," \
+        "\"io.kubernetes.container.name\":\"" name "\",\"io.kubernetes.pod.name\":\"web-0\"," \
+        "\"io.kubernetes.pod.uid\":\"u-1\""
+
+static void test_crio_sandbox_id(void **state _unused_) {
+        static const struct {
+                const char *annotations, *sandbox;
+        } cases[] = {
+                { CRIO_APP("app"), "5b1d" },
+                /* its own org.shuttle.* win, whole: no mixing */
+                { CRIO_APP("app") ",\"org.shuttle.group\":\"g\"", NULL },
+                /* the sandbox itself, containerd's containers, plain ones */
+                { CRIO_SANDBOX "\"org.shuttle.name\":\"web\"", NULL },
+                { "\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"", NULL },
+                { "\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"", NULL },
+                { "\"io.kubernetes.cri-o.ContainerType\":\"container\"", NULL },
+                { "\"io.kubernetes.cri-o.ContainerType\":\"container\",\"io.kubernetes.cri-o.SandboxID\":\"\"", NULL },
+                { "", NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                OciSpec *s = spec_of(cases[i].annotations);
+                const char *id = oci_shuttle_crio_sandbox(s);
+
+                if (cases[i].sandbox ? !id || !streq(id, cases[i].sandbox) : id != NULL)
+                        fail_msg("%s: got %s", cases[i].annotations, id ?: "(null)");
+                oci_spec_free(s);
+        }
+}
+
+static int parse_pod(const char *app, const char *pod, OciShuttle *ret, char *err, size_t errlen) {
+        OciSpec *s = spec_of(app), *p = pod ? spec_of(pod) : NULL;
+        int r = oci_shuttle_annotations_pod(s, p, ret, err, errlen);
+
+        oci_spec_free(s);
+        oci_spec_free(p);
+        return r;
+}
+
+static void test_crio_pod(void **state _unused_) {
+        static const char pod[] = CRIO_SANDBOX "\"org.shuttle.name\":\"web\",\"org.shuttle.group\":\"shop\","
+                                  "\"org.shuttle.exports\":\"http=tcp:8080\",\"org.shuttle.container\":\"app\"";
+        OciShuttle a;
+        char err[512] = "";
+
+        /* The pod's container named by org.shuttle.container: the pod's name. */
+        assert_int_equal(parse_pod(CRIO_APP("app"), pod, &a, err, sizeof(err)), 0);
+        assert_true(a.present);
+        assert_string_equal(a.name, "web");
+        assert_string_equal(a.group, "shop");
+        assert_int_equal(a.n_exports, 1);
+        assert_int_equal(a.exports[0].port, 8080);
+        oci_shuttle_done(&a);
+
+        /* Its sidecar: plain. */
+        assert_int_equal(parse_pod(CRIO_APP("istio-proxy"), pod, &a, err, sizeof(err)), 0);
+        assert_false(a.present);
+        assert_null(a.name);
+        oci_shuttle_done(&a);
+
+        /* Without org.shuttle.container, every app container of the pod. */
+        assert_int_equal(parse_pod(CRIO_APP("istio-proxy"), CRIO_SANDBOX "\"org.shuttle.name\":\"web\"", &a, err,
+                                   sizeof(err)), 0);
+        assert_true(a.present);
+        assert_string_equal(a.name, "web");
+        oci_shuttle_done(&a);
+
+        /* A container's own annotations win over the pod's, whole. */
+        assert_int_equal(parse_pod(CRIO_APP("app") ",\"org.shuttle.name\":\"own\"", pod, &a, err, sizeof(err)), 0);
+        assert_true(a.present);
+        assert_string_equal(a.name, "own");
+        assert_null(a.group);
+        oci_shuttle_done(&a);
+
+        /* What is not a sandbox lends nothing; a sandbox takes nothing. */
+        assert_int_equal(parse_pod(CRIO_APP("app"), "\"org.shuttle.name\":\"web\"", &a, err, sizeof(err)), 0);
+        assert_false(a.present);
+        oci_shuttle_done(&a);
+        assert_int_equal(parse_pod(CRIO_SANDBOX "\"x\":\"y\"", pod, &a, err, sizeof(err)), 0);
+        assert_false(a.present);
+        oci_shuttle_done(&a);
+        assert_int_equal(parse_pod(CRIO_APP("app"), NULL, &a, err, sizeof(err)), 0);
+        assert_false(a.present);
+        oci_shuttle_done(&a);
+
+        /* Another pod's sandbox (a pod author can write CRI-O's keys into
+         * its own sandbox's annotations, but not the kubelet's pod UID). */
+        assert_int_equal(parse_pod(CRIO_APP("app"),
+                                   "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\",\"io.kubernetes.cri-o.SandboxID\":"
+                                   "\"5b1d\",\"io.kubernetes.pod.uid\":\"u-2\",\"org.shuttle.name\":\"web\"",
+                                   &a, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "annotations[\"io.kubernetes.cri-o.SandboxID\"]: '5b1d' is not this container's pod: "
+                                 "\"io.kubernetes.pod.uid\" 'u-1', the sandbox's 'u-2'");
+        assert_false(a.present);
+        assert_int_equal(parse_pod("\"io.kubernetes.cri-o.ContainerType\":\"container\","
+                                   "\"io.kubernetes.cri-o.SandboxID\":\"5b1d\"", pod, &a, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "annotations[\"io.kubernetes.cri-o.SandboxID\"]: '5b1d' is not this container's pod: "
+                                 "\"io.kubernetes.pod.uid\" missing, the sandbox's 'u-1'");
+
+        /* The pod's mistakes are refused as the pod's own would be. */
+        assert_int_equal(parse_pod(CRIO_APP("app"), CRIO_SANDBOX "\"org.shuttle.shim\":\"yes\"", &a, err,
+                                   sizeof(err)), -EINVAL);
+        assert_string_equal(err, "annotations[\"org.shuttle.shim\"]: 'yes': expected \"true\" or \"false\"");
+        assert_false(a.present);
+}
+
 static const struct {
         const char *annotations, *message;
 } refusals[] = {
@@ -212,6 +341,8 @@ int main(void) {
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_pod_sandbox),
                 cmocka_unit_test(test_pod_container),
+                cmocka_unit_test(test_crio_sandbox_id),
+                cmocka_unit_test(test_crio_pod),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
