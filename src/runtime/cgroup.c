@@ -968,6 +968,8 @@ int cgroup_remove_path(const char *path) {
 }
 
 bool cgroup_enforces_devices(const Cgroup *cg) {
+        if (cg->devices_bpf)
+                return true;
         for (size_t i = 0; i < cg->n_dirs; i++)
                 if (cg->dirs[i].mask & CG_DEVICES)
                         return true;

@@ -71,9 +71,11 @@ typedef struct CgroupLimits {
         const char *path;
         bool freezer;             /* v1: a directory in the freezer hierarchy too, where
                                    * there is one (v2 always has cgroup.freeze) */
-        /* The devices the container may use (v1 devices controller; v2
-         * would need a BPF program and ignores them: cgroup_enforces_devices()
-         * says so).  Applied in order after denying everything; not owned. */
+        /* The devices the container may use: v1 devices controller; v2 a
+         * BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup
+         * (cgroup-bpf.h), where the kernel lets us load one:
+         * cgroup_enforces_devices() says whether they hold.  Applied in
+         * order after denying everything (last match wins); not owned. */
         const struct CgroupDeviceRule *devices;
         size_t n_devices;
         bool has_devices;
@@ -117,7 +119,7 @@ int cgroup_create(const char *root, const char *self_cgroup_file, const char *na
 
 CgroupVersion cgroup_version(const Cgroup *cg);
 /* Whether limits.devices is enforced for this cgroup (v1 with a devices
- * hierarchy): if not, nothing stops a process with CAP_MKNOD from opening
+ * hierarchy, v2 with the program attached): if not, nothing stops a process with CAP_MKNOD from opening
  * the host's devices. */
 bool cgroup_enforces_devices(const Cgroup *cg);
 /* The cgroup's directory (v2) or the memory controller's directory (v1),

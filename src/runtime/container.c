@@ -605,7 +605,8 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
         ct->caps = effective_caps(c);
         if (c->limits.has_devices && !cgroup_enforces_devices(ct->cgroup))
                 /* Nothing else would stop a process that may mknod from
-                 * opening the host's disks (cgroup v2: no BPF program yet). */
+                 * opening the host's disks (v1 without a devices hierarchy;
+                 * v2 where the kernel would not load the BPF program). */
                 ct->caps &= ~CAP_MASK(CAP_MKNOD);
         if (ct->has_state) {
                 r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), ct->caps);
