@@ -88,6 +88,13 @@ typedef struct CgroupDeviceRule {
         char access[4];       /* subset of "rwm" */
 } CgroupDeviceRule;
 
+/* What every container may use (as runc): mknod of any node, /dev/null,
+ * zero, full, random, urandom, tty, console, ptmx and the ptys.  shuttle-oci
+ * puts it after linux.resources.devices; a container without rules of its
+ * own that keeps CAP_MKNOD (shuttlectl run --cap-add MKNOD) gets it alone. */
+extern const CgroupDeviceRule cgroup_default_devices[];
+extern const size_t cgroup_n_default_devices;
+
 typedef struct Cgroup Cgroup;
 
 /* root: "/sys/fs/cgroup" or a test tree.
