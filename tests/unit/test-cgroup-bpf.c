@@ -3,7 +3,8 @@
  * here by a small interpreter of the instructions it uses; then, as root,
  * loaded (the verifier accepts it) and attached to a cgroup2 directory of
  * our own below /sys/fs/cgroup/unified or /sys/fs/cgroup, where a child moved
- * into it may open what the rules allow and nothing else. */
+ * into it may open what the rules allow and nothing else; and
+ * cgroup_create() there attaches it. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -217,6 +218,24 @@ static const char *make_cgdir(void) {
         return NULL;
 }
 
+/* Whatever a failed test left of its cgroup2 directory goes (the children
+ * it moved in have exited). */
+static int remove_cgdir(void **state _unused_) {
+        char p[320];
+
+        if (!cgdir[0])
+                return 0;
+        snprintf(p, sizeof p, "%s/shuttle/dev", cgdir);
+        (void) rmdir(p);
+        snprintf(p, sizeof p, "%s/shuttle/nodev", cgdir);
+        (void) rmdir(p);
+        snprintf(p, sizeof p, "%s/shuttle", cgdir);
+        (void) rmdir(p);
+        (void) rmdir(cgdir);
+        cgdir[0] = '\0';
+        return 0;
+}
+
 /* In a child moved into the cgroup: 0 if path opens for reading, else errno. */
 static int open_in_cgroup(int cgfd, const char *path) {
         pid_t pid = fork();
@@ -256,6 +275,40 @@ static void test_attached_filter_holds(void **state _unused_) {
         assert_int_equal(rmdir(cgdir), 0);
 }
 
+/* cgroup_create() on a real cgroup2 root with device rules attaches the
+ * program, and says the rules hold; without rules, nothing is attached. */
+static void test_create_attaches(void **state _unused_) {
+        CgroupLimits with = { .devices = oci_rules, .n_devices = ELEMENTSOF(oci_rules), .has_devices = true };
+        CgroupLimits without = { 0 };
+        Cgroup *cg = NULL;
+        int fd;
+
+        if (!can_bpf() || !make_cgdir())
+                skip();
+        assert_int_equal(cgroup_create(cgdir, "/proc/self/cgroup", "dev", &with, &cg), 0);
+        assert_int_equal(cgroup_version(cg), CGROUP_V2);
+        assert_true(cgroup_enforces_devices(cg));
+        fd = cgroup_open_fd(cg);
+        assert_true(fd >= 0);
+        assert_int_equal(cgroup_device_prog_count(fd), 1);
+        assert_int_equal(open_in_cgroup(fd, "/dev/null"), 0);
+        assert_int_equal(open_in_cgroup(fd, "/dev/kmsg"), EPERM);
+        close(fd);
+        assert_int_equal(cgroup_destroy(cg), 0);
+        cgroup_free(cg);
+
+        cg = NULL;
+        assert_int_equal(cgroup_create(cgdir, "/proc/self/cgroup", "nodev", &without, &cg), 0);
+        assert_false(cgroup_enforces_devices(cg));
+        fd = cgroup_open_fd(cg);
+        assert_true(fd >= 0);
+        assert_int_equal(cgroup_device_prog_count(fd), 0);
+        close(fd);
+        assert_int_equal(cgroup_destroy(cg), 0);
+        cgroup_free(cg);
+        assert_int_equal(rmdir(cgdir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_empty_denies_all),
@@ -263,7 +316,8 @@ int main(void) {
                 cmocka_unit_test(test_last_match_wins),
                 cmocka_unit_test(test_never_matching_rules_left_out),
                 cmocka_unit_test(test_verifier_accepts),
-                cmocka_unit_test(test_attached_filter_holds),
+                cmocka_unit_test_teardown(test_attached_filter_holds, remove_cgdir),
+                cmocka_unit_test_teardown(test_create_attaches, remove_cgdir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
