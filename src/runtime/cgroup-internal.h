@@ -54,6 +54,7 @@ struct Cgroup {
         char *parent;           /* below each base: "shuttle", or limits.path's
                                  * parents ("" for none) */
         bool custom;            /* parent comes from limits.path: never removed */
+        bool devices_bpf;       /* v2: the devices filter program is attached */
         size_t n_dirs;
         CgroupDir dirs[CGROUP_MAX_DIRS];
         const char *paths[CGROUP_MAX_DIRS + 1];

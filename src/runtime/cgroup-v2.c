@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "common/macro.h"
+#include "runtime/cgroup-bpf.h"
 #include "runtime/cgroup-internal.h"
 
 static const struct {
@@ -130,6 +133,24 @@ int cgroup_v2_apply(Cgroup *cg, const CgroupLimits *limits) {
                 return r;
         if (limits->mems && (r = cg_write(d->fd, "cpuset.mems", limits->mems)) < 0)
                 return r;
+        if (limits->has_devices) {
+                struct statfs sfs;
+
+                /* Only a real cgroup2 takes a program (the unit tests' tmpfs
+                 * trees do not). */
+                if (fstatfs(d->fd, &sfs) < 0)
+                        return -errno;
+                if (sfs.f_type != CGROUP2_SUPER_MAGIC)
+                        return 0;
+                r = cgroup_device_filter_apply(d->fd, limits->devices, limits->n_devices);
+                if (r >= 0)
+                        cg->devices_bpf = true;
+                else if (r != -EPERM && r != -EINVAL && r != -ENOSYS && r != -EOPNOTSUPP)
+                        return r;
+                /* else: a kernel without cgroup device programs, or no
+                 * right to load one (bpf(2) refused in a user namespace):
+                 * not enforced, cgroup_enforces_devices() says so. */
+        }
         return 0;
 }
 

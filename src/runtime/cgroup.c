@@ -967,7 +967,17 @@ int cgroup_remove_path(const char *path) {
         return r <= 0 ? r : cgroup_remove_path_ops(&cgroup_kernel_ops, path);
 }
 
+const CgroupDeviceRule cgroup_default_devices[] = {
+        { true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },
+        { true, 'c', 1, 3, "rwm" },  { true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 7, "rwm" },
+        { true, 'c', 1, 8, "rwm" },  { true, 'c', 1, 9, "rwm" },  { true, 'c', 5, 0, "rwm" },
+        { true, 'c', 5, 1, "rwm" },  { true, 'c', 5, 2, "rwm" },  { true, 'c', 136, -1, "rwm" },
+};
+const size_t cgroup_n_default_devices = ELEMENTSOF(cgroup_default_devices);
+
 bool cgroup_enforces_devices(const Cgroup *cg) {
+        if (cg->devices_bpf)
+                return true;
         for (size_t i = 0; i < cg->n_dirs; i++)
                 if (cg->dirs[i].mask & CG_DEVICES)
                         return true;

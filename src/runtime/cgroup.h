@@ -71,9 +71,11 @@ typedef struct CgroupLimits {
         const char *path;
         bool freezer;             /* v1: a directory in the freezer hierarchy too, where
                                    * there is one (v2 always has cgroup.freeze) */
-        /* The devices the container may use (v1 devices controller; v2
-         * would need a BPF program and ignores them: cgroup_enforces_devices()
-         * says so).  Applied in order after denying everything; not owned. */
+        /* The devices the container may use: v1 devices controller; v2 a
+         * BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup
+         * (cgroup-bpf.h), where the kernel lets us load one:
+         * cgroup_enforces_devices() says whether they hold.  Applied in
+         * order after denying everything (last match wins); not owned. */
         const struct CgroupDeviceRule *devices;
         size_t n_devices;
         bool has_devices;
@@ -85,6 +87,13 @@ typedef struct CgroupDeviceRule {
         int64_t major, minor; /* -1 = any */
         char access[4];       /* subset of "rwm" */
 } CgroupDeviceRule;
+
+/* What every container may use (as runc): mknod of any node, /dev/null,
+ * zero, full, random, urandom, tty, console, ptmx and the ptys.  shuttle-oci
+ * puts it after linux.resources.devices; a container without rules of its
+ * own that keeps CAP_MKNOD (shuttlectl run --cap-add MKNOD) gets it alone. */
+extern const CgroupDeviceRule cgroup_default_devices[];
+extern const size_t cgroup_n_default_devices;
 
 typedef struct Cgroup Cgroup;
 
@@ -117,7 +126,7 @@ int cgroup_create(const char *root, const char *self_cgroup_file, const char *na
 
 CgroupVersion cgroup_version(const Cgroup *cg);
 /* Whether limits.devices is enforced for this cgroup (v1 with a devices
- * hierarchy): if not, nothing stops a process with CAP_MKNOD from opening
+ * hierarchy, v2 with the program attached): if not, nothing stops a process with CAP_MKNOD from opening
  * the host's devices. */
 bool cgroup_enforces_devices(const Cgroup *cg);
 /* The cgroup's directory (v2) or the memory controller's directory (v1),

@@ -185,6 +185,8 @@ struct Container {
         SeccompProgram *seccomp; /* the default profile, when the config has none */
         uint64_t caps;           /* what CMD keeps: effective_caps(), less CAP_MKNOD where
                                   * the devices cgroup asked for is not enforced */
+        CgroupLimits limits;     /* config->limits, with the default devices
+                                  * when CMD keeps CAP_MKNOD and has no rules */
         StateEntry state;
         bool has_state;
         Cgroup *cgroup;
@@ -557,7 +559,16 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 container_set_message(&ct->result, "%s: %s", c->staging_dir ? "rlimits" : "--ulimit", strerror(-r));
                 goto fail;
         }
-        r = cgroup_check_limits(cgroup_root_of(c), self_cgroup_of(c), &c->limits, &controller);
+        ct->limits = c->limits;
+        if (!ct->limits.has_devices && (effective_caps(c) & CAP_MASK(CAP_MKNOD))) {
+                /* A container that may mknod gets the devices cgroup
+                 * (shuttle-oci brings its own rules): the nodes it makes
+                 * stay shut unless they are the usual ones. */
+                ct->limits.devices = cgroup_default_devices;
+                ct->limits.n_devices = cgroup_n_default_devices;
+                ct->limits.has_devices = true;
+        }
+        r = cgroup_check_limits(cgroup_root_of(c), self_cgroup_of(c), &ct->limits, &controller);
         if (r < 0) {
                 if (controller)
                         container_set_message(&ct->result, "cgroup controller '%s' is not available under %s",
@@ -596,16 +607,17 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                 snprintf(cgname, sizeof(cgname), "%s", c->cgroup_name);
         else
                 state_cgroup_name(state_dir_of(c), c->name, cgname);
-        r = cgroup_create(cgroup_root_of(c), self_cgroup_of(c), cgname, &c->limits, &ct->cgroup);
+        r = cgroup_create(cgroup_root_of(c), self_cgroup_of(c), cgname, &ct->limits, &ct->cgroup);
         if (r < 0) {
                 container_set_message(&ct->result, "creating the cgroup for '%s' under %s: %s", c->name,
                             cgroup_root_of(c), strerror(-r));
                 goto fail;
         }
         ct->caps = effective_caps(c);
-        if (c->limits.has_devices && !cgroup_enforces_devices(ct->cgroup))
+        if (ct->limits.has_devices && !cgroup_enforces_devices(ct->cgroup))
                 /* Nothing else would stop a process that may mknod from
-                 * opening the host's disks (cgroup v2: no BPF program yet). */
+                 * opening the host's disks (v1 without a devices hierarchy;
+                 * v2 where the kernel would not load the BPF program). */
                 ct->caps &= ~CAP_MASK(CAP_MKNOD);
         if (ct->has_state) {
                 r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), ct->caps);

@@ -445,14 +445,8 @@ static int process_from_spec(const OciProcess *p, ContainerConfig *c, char *err,
  * order, then what every container may use (as runc): mknod of any node,
  * the default devices and the ptys, and linux.devices' nodes. */
 static int device_rules_from_spec(const OciSpec *s, ContainerConfig *c) {
-        static const CgroupDeviceRule defaults[] = {
-                { true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },
-                { true, 'c', 1, 3, "rwm" },  { true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 7, "rwm" },
-                { true, 'c', 1, 8, "rwm" },  { true, 'c', 1, 9, "rwm" },  { true, 'c', 5, 0, "rwm" },
-                { true, 'c', 5, 1, "rwm" },  { true, 'c', 5, 2, "rwm" },  { true, 'c', 136, -1, "rwm" },
-        };
         const OciResources *res = &s->resources;
-        size_t n = res->n_devices + ELEMENTSOF(defaults) + s->n_devices, k = 0;
+        size_t n = res->n_devices + cgroup_n_default_devices + s->n_devices, k = 0;
         CgroupDeviceRule *v = calloc(n, sizeof(CgroupDeviceRule));
 
         if (!v)
@@ -464,8 +458,8 @@ static int device_rules_from_spec(const OciSpec *s, ContainerConfig *c) {
                 v[k].access[3] = '\0';
                 k++;
         }
-        for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
-                v[k++] = defaults[i];
+        for (size_t i = 0; i < cgroup_n_default_devices; i++)
+                v[k++] = cgroup_default_devices[i];
         for (size_t i = 0; i < s->n_devices; i++) {
                 const OciDevice *d = &s->devices[i];
                 if (d->type == 'p')

@@ -6,6 +6,7 @@ integration_tests = \
 	tests/integration/filesystem.sh \
 	tests/integration/security.sh \
 	tests/integration/limits.sh \
+	tests/integration/devices-v2.sh \
 	tests/integration/signals.sh \
 	tests/integration/volumes.sh \
 	tests/integration/teardown.sh \

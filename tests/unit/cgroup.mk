@@ -11,3 +11,9 @@ TESTS += tests/unit/test-cgroup-sub
 tests_unit_test_cgroup_sub_SOURCES = tests/unit/test-cgroup-sub.c
 tests_unit_test_cgroup_sub_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_cgroup_sub_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-cgroup-bpf
+TESTS += tests/unit/test-cgroup-bpf
+tests_unit_test_cgroup_bpf_SOURCES = tests/unit/test-cgroup-bpf.c
+tests_unit_test_cgroup_bpf_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cgroup_bpf_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)

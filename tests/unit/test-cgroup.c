@@ -345,6 +345,20 @@ static void test_v2_custom_period_no_swap(void **state) {
         cgroup_free(cg);
 }
 
+/* Device rules on a tree that is no cgroup2 (no program can be attached):
+ * created all the same, and said not to hold. */
+static void test_v2_devices_not_enforced(void **state) {
+        static const CgroupDeviceRule rules[] = { { true, 'c', 1, 3, "rwm" } };
+        CgroupLimits l = { .devices = rules, .n_devices = 1, .has_devices = true };
+        Tree *t = *state;
+        Cgroup *cg = NULL;
+
+        assert_int_equal(cgroup_create_ops(&fake_ops, t->root, t->self, "dev", &l, &cg), 0);
+        assert_false(cgroup_enforces_devices(cg));
+        assert_int_equal(cgroup_destroy(cg), 0);
+        cgroup_free(cg);
+}
+
 static void test_v2_no_limits(void **state) {
         Tree *t = *state;
         Cgroup *cg = NULL;
@@ -1167,6 +1181,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_v2_create_limits, setup_v2, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v2_custom_period_no_swap, setup_v2, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v2_no_limits, setup_v2, teardown_tree),
+                cmocka_unit_test_setup_teardown(test_v2_devices_not_enforced, setup_v2, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v2_missing_controller, setup_v2, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v2_rollback, setup_v2, teardown_tree),
                 cmocka_unit_test_setup_teardown(test_v2_invalid, setup_v2, teardown_tree),
