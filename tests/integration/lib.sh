@@ -286,3 +286,48 @@ check_broker_fds_at_most() {
         now=$(broker_fds)
         check_eq "$desc" "yes" "$([ "$now" -le "$before" ] && echo yes || echo "no: $now after, $before before")"
 }
+
+# oci_bundle DIR TERMINAL ARGS-JSON [EXTRA-JSON-KEYS]: a bundle on a busybox
+# root, the container keeping only CAP_KILL, its /shared bound from DIR/shared.
+oci_bundle() {
+        local dir=$1 term=$2 args=$3 extra=${4:-}
+        mkdir -p "$dir/rootfs/bin" "$dir/rootfs/shared"
+        cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
+        for c in sh cat sleep echo touch tty id hostname ls; do ln -sf busybox "$dir/rootfs/bin/$c"; done
+        cat > "$dir/config.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": $term,
+    "user": { "uid": 0, "gid": 0 },
+    "args": $args,
+    "env": [ "PATH=/bin", "TERM=xterm" ],
+    "cwd": "/",
+    "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
+    "noNewPrivileges": true
+  },
+  "root": { "path": "rootfs" },
+  "hostname": "ocitest",
+  "mounts": [
+    { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
+    { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
+    { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+    { "destination": "/shared", "type": "bind", "source": "$dir/shared", "options": ["rbind", "rw"] }
+  ],
+  "linux": {
+    "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ],
+    "resources": { "memory": { "limit": 67108864 }, "pids": { "limit": 77 } },
+    "maskedPaths": [ "/proc/kcore" ],
+    "readonlyPaths": [ "/proc/sys" ]
+    $extra
+  }
+}
+JSON
+        mkdir -p "$dir/shared"
+}
+
+# The status and a field of a container's state (oci state).
+oci_status() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
+oci_field() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }

@@ -7,80 +7,26 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-OCI=${SHUTTLE_OCI:-${top_builddir:-.}/shuttle-oci}
-BUSYBOX=$(command -v busybox 2>/dev/null)
-if [ -z "$BUSYBOX" ] || ! ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic"; then
-        echo "1..0 # SKIP needs a static busybox (busybox-static)"
-        exit 77
-fi
-ROOT=$T/oci-root
-oci() { "$OCI" --root "$ROOT" "$@"; }
-oci_cleanup() {
-        local d
-        for d in "$ROOT"/*; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
-        cleanup_lib
-}
-trap oci_cleanup EXIT
+oci_setup
 
-# make_bundle DIR TERMINAL ARGS-JSON [EXTRA-JSON-KEYS]
-make_bundle() {
-        local dir=$1 term=$2 args=$3 extra=${4:-}
-        mkdir -p "$dir/rootfs/bin" "$dir/rootfs/shared"
-        cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
-        for c in sh cat sleep echo touch tty id hostname ls; do ln -sf busybox "$dir/rootfs/bin/$c"; done
-        cat > "$dir/config.json" <<JSON
-{
-  "ociVersion": "1.0.2",
-  "process": {
-    "terminal": $term,
-    "user": { "uid": 0, "gid": 0 },
-    "args": $args,
-    "env": [ "PATH=/bin", "TERM=xterm" ],
-    "cwd": "/",
-    "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
-    "noNewPrivileges": true
-  },
-  "root": { "path": "rootfs" },
-  "hostname": "ocitest",
-  "mounts": [
-    { "destination": "/proc", "type": "proc", "source": "proc" },
-    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-    { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
-    { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
-    { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] },
-    { "destination": "/shared", "type": "bind", "source": "$dir/shared", "options": ["rbind", "rw"] }
-  ],
-  "linux": {
-    "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ],
-    "resources": { "memory": { "limit": 67108864 }, "pids": { "limit": 77 } },
-    "maskedPaths": [ "/proc/kcore" ],
-    "readonlyPaths": [ "/proc/sys" ]
-    $extra
-  }
-}
-JSON
-        mkdir -p "$dir/shared"
-}
 
-state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
-field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
 hook() { printf '{ "path": "/bin/sh", "args": ["sh", "-c", "%s"]%s }' "$1" "${2:+, \"timeout\": $2}"; }
 add_hooks() { sed -i "s|\"hostname\": \"ocitest\",|\"hostname\": \"ocitest\", \"hooks\": { \"startContainer\": [ $2 ] },|" "$1/config.json"; }
-# wait_for FILE: up to 10 s
-wait_for() { local i=0; while [ ! -e "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
+# wait_file FILE: up to 10 s
+wait_file() { local i=0; while [ ! -e "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
 
 plan 15
 
 # ---- a startContainer hook: in the container's root, with the state, before the command ----
 B=$T/b1
-make_bundle "$B" false '["sh", "-c", "cat /hookran > /shared/cmd.out"]'
+oci_bundle "$B" false '["sh", "-c", "cat /hookran > /shared/cmd.out"]'
 add_hooks "$B" "$(hook "cat > /shared/start.json; grep CapBnd /proc/self/status > /shared/capbnd; echo ran > /hookran")"
 check_status "create with a startContainer hook" 0 oci create --bundle "$B" s1
-pid=$(field_of s1 pid)
+pid=$(oci_field s1 pid)
 check_eq "... the hook has not run before start" "" "$(ls -A "$B/shared")"
 check_status "start runs it" 0 oci start s1
-wait_for "$B/shared/cmd.out"
+wait_file "$B/shared/cmd.out"
 check_eq "the hook wrote into the container's root (its mount namespace), before the command ran" "ran" \
         "$(cat "$B/shared/cmd.out" 2>/dev/null)"
 check_match "the hook got the state on stdin: id, status created, the container's pid" \
@@ -91,19 +37,19 @@ oci delete --force s1 >/dev/null 2>&1
 
 # ---- a failing hook: start fails naming it, the command never runs, the container is stopped ----
 B2=$T/b2
-make_bundle "$B2" false '["touch", "/shared/ran"]'
+oci_bundle "$B2" false '["touch", "/shared/ran"]'
 add_hooks "$B2" "$(hook "true"), $(hook "exit 4"), $(hook "touch /shared/third")"
 oci create --bundle "$B2" s2 >/dev/null 2>&1
 check_status "start with a failing startContainer hook fails" 1 oci start s2
 check_match "... naming the hook" "start s2: hooks.startContainer\[1\]: hook '/bin/sh' exited with 4" "$(cat "$T/err")"
-i=0; while [ "$(state_of s2)" != stopped ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+i=0; while [ "$(oci_status s2)" != stopped ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 check_eq "... the command and the later hooks never ran, the container is stopped" "stopped" \
-        "$(ls -A "$B2/shared")$(state_of s2)"
+        "$(ls -A "$B2/shared")$(oci_status s2)"
 check_status "... and delete removes it" 0 oci delete s2
 
 # ---- a hook past its timeout is killed and start fails ----
 B3=$T/b3
-make_bundle "$B3" false '["touch", "/shared/ran"]'
+oci_bundle "$B3" false '["touch", "/shared/ran"]'
 add_hooks "$B3" "$(hook "sleep 20" 1)"
 oci create --bundle "$B3" s3 >/dev/null 2>&1
 t0=$(date +%s)
@@ -115,7 +61,7 @@ check_eq "nothing is left" "" "$(ls -A "$ROOT" 2>/dev/null)$(ls -A "$B3/shared")
 
 # ---- run: the same in one verb; a failing hook fails run and leaves nothing ----
 B4=$T/b4
-make_bundle "$B4" false '["touch", "/shared/ran"]'
+oci_bundle "$B4" false '["touch", "/shared/ran"]'
 add_hooks "$B4" "$(hook "exit 2")"
 check_status "run with a failing startContainer hook fails" 1 oci run --bundle "$B4" s4
 check_eq "... naming the hook; the command never ran, nothing is left" \

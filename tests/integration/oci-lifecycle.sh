@@ -9,48 +9,7 @@ require_root
 oci_setup
 SUB=$HELPERS/subreaper
 
-# make_bundle DIR TERMINAL ARGS-JSON [EXTRA-JSON-KEYS]
-make_bundle() {
-        local dir=$1 term=$2 args=$3 extra=${4:-}
-        mkdir -p "$dir/rootfs/bin" "$dir/rootfs/shared"
-        cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
-        for c in sh cat sleep echo touch tty id hostname ls; do ln -sf busybox "$dir/rootfs/bin/$c"; done
-        cat > "$dir/config.json" <<JSON
-{
-  "ociVersion": "1.0.2",
-  "process": {
-    "terminal": $term,
-    "user": { "uid": 0, "gid": 0 },
-    "args": $args,
-    "env": [ "PATH=/bin", "TERM=xterm" ],
-    "cwd": "/",
-    "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
-    "noNewPrivileges": true
-  },
-  "root": { "path": "rootfs" },
-  "hostname": "ocitest",
-  "mounts": [
-    { "destination": "/proc", "type": "proc", "source": "proc" },
-    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-    { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
-    { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
-    { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] },
-    { "destination": "/shared", "type": "bind", "source": "$dir/shared", "options": ["rbind", "rw"] }
-  ],
-  "linux": {
-    "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ],
-    "resources": { "memory": { "limit": 67108864 }, "pids": { "limit": 77 } },
-    "maskedPaths": [ "/proc/kcore" ],
-    "readonlyPaths": [ "/proc/sys" ]
-    $extra
-  }
-}
-JSON
-        mkdir -p "$dir/shared"
-}
 
-state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
-field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
 plan 61
 
@@ -58,7 +17,7 @@ plan 61
 B=$T/b1
 # (started is touched once the trap is set: as pid 1, sh ignores a TERM
 # it has no handler for.)
-make_bundle "$B" false '["sh", "-c", "trap \"exit 7\" TERM; hostname > /shared/hostname; touch /shared/started; while :; do sleep 0.1; done"]'
+oci_bundle "$B" false '["sh", "-c", "trap \"exit 7\" TERM; hostname > /shared/hostname; touch /shared/started; while :; do sleep 0.1; done"]'
 "$SUB" "$OCI" --root "$ROOT" create --bundle "$B" --pid-file "$T/pid1" c1 \; \
         sh -c "'$OCI' --root '$ROOT' state c1 > '$T/state-created'; ls '$B/shared' > '$T/before-start'" \; \
         "$OCI" --root "$ROOT" start c1 \; \
@@ -74,7 +33,7 @@ check_eq "the command does not run before start" "" "$(cat "$T/before-start")"
 check_eq "after start it runs, with the spec's host name" "ocitest" "$(cat "$B/shared/hostname" 2>/dev/null)"
 check_match "state after start: running" '"status": "running"' "$(cat "$T/state-running")"
 check_match "ps --format json lists the container's process" "^\[([0-9]+,)*$(cat "$T/pid1")(,[0-9]+)*\]$" "$(cat "$T/ps1")"
-check_eq "state after it ended: stopped" "stopped" "$(state_of c1)"
+check_eq "state after it ended: stopped" "stopped" "$(oci_status c1)"
 CG1=$(cat "$T/cg1")
 check_match "its cgroup was recorded and exists" "shuttle/c1\." "$CG1$( [ -d "$CG1" ] || echo ' (missing)')"
 check_status "delete of a stopped container" 0 oci delete c1
@@ -83,7 +42,7 @@ check_status "state of a deleted container fails" 1 oci state c1
 
 # ---- kill KILL: reaped as killed by SIGKILL; delete needs --force while it runs ----
 B2=$T/b2
-make_bundle "$B2" false '["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max > /shared/limits 2>/dev/null; touch /shared/started; exec sleep 1000"]'
+oci_bundle "$B2" false '["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max > /shared/limits 2>/dev/null; touch /shared/started; exec sleep 1000"]'
 "$SUB" "$OCI" --root "$ROOT" create --bundle "$B2" c2 \; "$OCI" --root "$ROOT" start c2 \; \
         sh -c "i=0; while [ ! -e '$B2/shared/started' ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i+1)); done; '$OCI' --root '$ROOT' delete c2 > '$T/del2.out' 2> '$T/del2.err'; echo \$? > '$T/del2.rc'" \; \
         "$OCI" --root "$ROOT" kill c2 9 > "$T/reaped2"
@@ -126,7 +85,7 @@ check_eq "... leaves nothing under --root" "" "$(ls "$ROOT" 2>/dev/null)"
 
 # ---- console socket: the pty master reaches the caller ----
 B4=$T/b4
-make_bundle "$B4" true '["sh", "-c", "echo on-the-terminal; tty"]'
+oci_bundle "$B4" true '["sh", "-c", "echo on-the-terminal; tty"]'
 "$HELPERS/consock" "$T/console.sock" "$T/console.out" &
 CONSOCK=$!
 wait_until test -S "$T/console.sock"
@@ -139,7 +98,7 @@ oci delete c4 >/dev/null 2>&1
 
 # ---- errors: named, logged as JSON, nothing left ----
 B5=$T/b5
-make_bundle "$B5" false '["true"]' ', "uidMappings": [ { "containerID": 0, "hostID": 1000, "size": 1 } ]'
+oci_bundle "$B5" false '["true"]' ', "uidMappings": [ { "containerID": 0, "hostID": 1000, "size": 1 } ]'
 check_status "create with user namespace mappings fails" 1 "$OCI" --root "$ROOT" --log "$T/log.json" --log-format json create --bundle "$B5" c5
 check_match "... naming config.json and the key" "shuttle-oci: create c5: $B5/config.json: linux.uidMappings" "$(cat "$T/err")"
 check_match "the --log file's last line is JSON with level error and the message" '^\{"level": ?"error", ?"msg": ?"create c5: .*linux.uidMappings.*", ?"time": ?"[0-9T:.-]+Z"\}$' "$(tail -1 "$T/log.json")"
@@ -147,7 +106,7 @@ check_eq "... and nothing is left under --root" "" "$(ls "$ROOT" 2>/dev/null)"
 
 # ---- CAP_MKNOD: nodes can be made, but the devices cgroup keeps them shut ----
 B8=$T/b8
-make_bundle "$B8" false '["sh", "-c", "mknod /dev/l0 b 7 0; head -c 1 /dev/l0; head -c 3 /dev/zero | wc -c"]'
+oci_bundle "$B8" false '["sh", "-c", "mknod /dev/l0 b 7 0; head -c 1 /dev/l0; head -c 3 /dev/zero | wc -c"]'
 sed -i 's/"CAP_KILL"/"CAP_KILL", "CAP_MKNOD"/g' "$B8/config.json"
 oci run --bundle "$B8" c8 > "$T/mknod.out" 2> "$T/mknod.err"
 check_match "a block device the container makes cannot be opened" "/dev/l0: Operation not permitted" "$(cat "$T/mknod.err")"
@@ -156,7 +115,7 @@ check_eq "... and nothing is left" "" "$(ls "$ROOT" 2>/dev/null)"
 
 # ---- hooks: prestart, createContainer, poststart, poststop with the state on stdin ----
 B9=$T/b9
-make_bundle "$B9" false '["true"]'
+oci_bundle "$B9" false '["true"]'
 hook() { printf '{ "path": "/bin/sh", "args": ["sh", "-c", "%s"] }' "$1"; }
 sed -i "s|\"hostname\": \"ocitest\",|\"hostname\": \"ocitest\", \"hooks\": { \
   \"prestart\": [ $(hook "cat > $T/prestart.json") ], \
@@ -173,7 +132,7 @@ check_eq "a failing poststop hook is a warning; the next one still runs" "after"
 
 # ---- a failing prestart hook: start fails, the container is stopped and deleted ----
 B11=$T/b11
-make_bundle "$B11" false '["touch", "/shared/ran"]'
+oci_bundle "$B11" false '["touch", "/shared/ran"]'
 sed -i "s|\"hostname\": \"ocitest\",|\"hostname\": \"ocitest\", \"hooks\": { \"prestart\": [ $(hook "exit 1") ] },|" "$B11/config.json"
 oci create --bundle "$B11" c11 >/dev/null 2>&1
 check_status "start with a failing prestart hook fails" 1 oci start c11
@@ -182,7 +141,7 @@ check_eq "... the command never ran and the container is gone" "" "$(ls -A "$B11
 
 # ---- a config.json without a process: created, never started ----
 B10=$T/b10
-make_bundle "$B10" false '["true"]'
+oci_bundle "$B10" false '["true"]'
 python3 -c "import json,sys; c=json.load(open(sys.argv[1])); del c['process']; json.dump(c, open(sys.argv[1], 'w'))" "$B10/config.json"
 check_status "create without a process" 0 oci create --bundle "$B10" c10
 check_status "... start fails" 1 oci start c10
@@ -203,7 +162,7 @@ check_match "features says which spec versions it reads" '"ociVersionMax": ?"1\.
 # by create, left by delete (as runc), removed here.
 CGP=shuttle-test-ocicg-$$
 B9=$T/b9
-make_bundle "$B9" false '["sh", "-c", "touch /shared/started; exec sleep 1000"]' ", \"cgroupsPath\": \"/$CGP/c9\""
+oci_bundle "$B9" false '["sh", "-c", "touch /shared/started; exec sleep 1000"]' ", \"cgroupsPath\": \"/$CGP/c9\""
 sed -i 's/"pids": { "limit": 77 } }/"pids": { "limit": 77 }, "cpu": { "shares": 512, "cpus": "0" } }/' "$B9/config.json"
 "$SUB" "$OCI" --root "$ROOT" create --bundle "$B9" c9 \; "$OCI" --root "$ROOT" start c9 \; \
         sh -c "i=0; while [ ! -e '$B9/shared/started' ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i+1)); done; cat /sys/fs/cgroup/cpu/$CGP/c9/cpu.shares /sys/fs/cgroup/cpuset/$CGP/c9/cpuset.cpus > '$T/cg9' 2>&1; cat /sys/fs/cgroup/memory/$CGP/c9/cgroup.procs > '$T/procs9' 2>&1; cat '$ROOT/c9/state.json' > '$T/state9'; '$OCI' --root '$ROOT' state c9 > '$T/st9'" \; \
@@ -217,7 +176,7 @@ for d in /sys/fs/cgroup/*/"$CGP"; do [ -d "$d" ] && rmdir "$d"; done
 
 # ---- run in the foreground: the container's status, nothing left ----
 B6=$T/b6
-make_bundle "$B6" false '["sh", "-c", "exit 5"]'
+oci_bundle "$B6" false '["sh", "-c", "exit 5"]'
 check_status "run exits with the container's status" 5 oci run --bundle "$B6" c6
 check_eq "... and deletes it" "" "$(ls "$ROOT" 2>/dev/null)"
 

@@ -6,67 +6,13 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-OCI=${SHUTTLE_OCI:-${top_builddir:-.}/shuttle-oci}
-BUSYBOX=$(command -v busybox 2>/dev/null)
 if [ ! -e /proc/self/ns/time ]; then
         echo "1..0 # SKIP the kernel has no time namespaces"
         exit 77
 fi
-if [ -z "$BUSYBOX" ] || ! ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic"; then
-        echo "1..0 # SKIP needs a static busybox (busybox-static)"
-        exit 77
-fi
-ROOT=$T/oci-root
-oci() { "$OCI" --root "$ROOT" "$@"; }
-oci_cleanup() {
-        local d
-        for d in "$ROOT"/*; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
-        cleanup_lib
-}
-trap oci_cleanup EXIT
+oci_setup
 
-# make_bundle DIR TERMINAL ARGS-JSON [EXTRA-JSON-KEYS]
-make_bundle() {
-        local dir=$1 term=$2 args=$3 extra=${4:-}
-        mkdir -p "$dir/rootfs/bin" "$dir/rootfs/shared"
-        cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
-        for c in sh cat sleep echo touch tty id hostname ls; do ln -sf busybox "$dir/rootfs/bin/$c"; done
-        cat > "$dir/config.json" <<JSON
-{
-  "ociVersion": "1.0.2",
-  "process": {
-    "terminal": $term,
-    "user": { "uid": 0, "gid": 0 },
-    "args": $args,
-    "env": [ "PATH=/bin", "TERM=xterm" ],
-    "cwd": "/",
-    "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
-    "noNewPrivileges": true
-  },
-  "root": { "path": "rootfs" },
-  "hostname": "ocitest",
-  "mounts": [
-    { "destination": "/proc", "type": "proc", "source": "proc" },
-    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-    { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
-    { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
-    { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] },
-    { "destination": "/shared", "type": "bind", "source": "$dir/shared", "options": ["rbind", "rw"] }
-  ],
-  "linux": {
-    "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ],
-    "resources": { "memory": { "limit": 67108864 }, "pids": { "limit": 77 } },
-    "maskedPaths": [ "/proc/kcore" ],
-    "readonlyPaths": [ "/proc/sys" ]
-    $extra
-  }
-}
-JSON
-        mkdir -p "$dir/shared"
-}
 
-state_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
-field_of() { oci state "$1" 2>/dev/null | sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
 
 wait_for() { local i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
 uptime_s() { cut -d. -f1 < /proc/uptime; }
@@ -75,7 +21,7 @@ OFF=864000   # ten days
 plan 8
 
 B=$T/b1
-make_bundle "$B" false '["sh", "-c", "cat /proc/uptime > /shared/uptime; readlink /proc/self/ns/time > /shared/ns; sleep 30"]'
+oci_bundle "$B" false '["sh", "-c", "cat /proc/uptime > /shared/uptime; readlink /proc/self/ns/time > /shared/ns; sleep 30"]'
 sed -i 's|"namespaces": \[|"timeOffsets": { "boottime": { "secs": '$OFF', "nanosecs": 0 }, "monotonic": { "secs": 3600 } }, "namespaces": [ { "type": "time" },|' "$B/config.json"
 check_status "create with a time namespace and offsets" 0 oci create --bundle "$B" t1
 before=$(uptime_s)
@@ -85,7 +31,7 @@ after=$(uptime_s)
 inside=$(cut -d. -f1 < "$B/shared/uptime" 2>/dev/null)
 check_eq "the container's /proc/uptime is the host's plus the boottime offset (within 5 s)" "yes" \
         "$([ -n "$inside" ] && [ "$inside" -ge $((before + OFF)) ] && [ "$inside" -le $((after + OFF + 5)) ] && echo yes || echo "no: host $before..$after, container $inside")"
-pid=$(field_of t1 pid)
+pid=$(oci_field t1 pid)
 check_eq "its process is in a time namespace other than ours" "yes" \
         "$([ -n "$(cat "$B/shared/ns" 2>/dev/null)" ] && [ "$(cat "$B/shared/ns")" != "$(readlink /proc/self/ns/time)" ] && echo yes)"
 check_eq "... with the offsets written" "monotonic 3600 0 boottime $OFF 0" \
@@ -97,7 +43,7 @@ oci delete --force t1 >/dev/null 2>&1
 
 # ---- an offset the kernel refuses: create fails saying which, nothing is left ----
 B2=$T/b2
-make_bundle "$B2" false '["true"]'
+oci_bundle "$B2" false '["true"]'
 sed -i 's|"namespaces": \[|"timeOffsets": { "boottime": { "secs": -9000000000 } }, "namespaces": [ { "type": "time" },|' "$B2/config.json"
 check_status "create with a boottime offset before the boot fails" 1 oci create --bundle "$B2" t2
 check_match "... naming the offsets and leaving nothing" "create t2: .*time namespace's offsets.*boottime -9000000000.000000000 s" \
