@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -961,6 +962,10 @@ static pid_t spawn(int *ret_go, void (*fn)(void)) {
         assert_true(pid >= 0);
         if (pid == 0) {
                 char c;
+                /* A failed check must not leave it behind: it would hold
+                 * the test's stdout, and the harness would wait forever. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+                        _exit(11);
                 close(p[1]);
                 if (read(p[0], &c, 1) != 1)
                         _exit(10);
@@ -1006,6 +1011,20 @@ static bool in_cgroup(pid_t pid, const char *suffix) {
         return strstr(s, suffix) != NULL;
 }
 
+/* In how many hierarchies pid's cgroup ends in suffix. */
+static int hierarchies_with(pid_t pid, const char *suffix) {
+        _cleanup_free_ char *s = NULL;
+        char p[64];
+        int n = 0;
+
+        snprintf(p, sizeof p, "/proc/%d/cgroup", (int) pid);
+        if (read_file_at(AT_FDCWD, p, 8192, &s, NULL) < 0)
+                return -1;
+        for (const char *q = s; (q = strstr(q, suffix)); q++)
+                n++;
+        return n;
+}
+
 static void attach_self_and_wait(void) {
         if (cgroup_attach_self(g_real_cg) < 0)
                 _exit(12);
@@ -1025,19 +1044,14 @@ static void test_real_v1_attach_self(void **state _unused_) {
         assert_int_equal(write(go, "x", 1), 1);
         close(go);
         snprintf(suffix, sizeof suffix, "/shuttle/%s\n", name);
-        for (int i = 0; i < 200 && !in_cgroup(pid, suffix); i++)
-                usleep(10000);
-        /* in every hierarchy of the cgroup: memory, pids, cpu */
+        /* in every hierarchy of the cgroup (memory, pids, cpu): the child
+         * writes to one after the other, so wait for all of them. */
         {
-                char p[64];
-                _cleanup_free_ char *s = NULL;
-                int n = 0;
+                int want = cgroup_paths(g_real_cg)[2] ? 3 : cgroup_paths(g_real_cg)[1] ? 2 : 1, n = 0;
 
-                snprintf(p, sizeof p, "/proc/%d/cgroup", (int) pid);
-                assert_int_equal(read_file_at(AT_FDCWD, p, 8192, &s, NULL), 0);
-                for (const char *q = s; (q = strstr(q, suffix)); q++)
-                        n++;
-                assert_int_equal(n, (int) (cgroup_paths(g_real_cg)[2] ? 3 : cgroup_paths(g_real_cg)[1] ? 2 : 1));
+                for (int i = 0; i < 500 && (n = hierarchies_with(pid, suffix)) < want; i++)
+                        usleep(10000);
+                assert_int_equal(n, want);
         }
         assert_int_equal(cgroup_kill_all(g_real_cg), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
