@@ -14,7 +14,7 @@ oci_setup
 
 
 
-wait_for() { local i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
+wait_nonempty() { local i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
 uptime_s() { cut -d. -f1 < /proc/uptime; }
 OFF=864000   # ten days
 
@@ -26,7 +26,7 @@ sed -i 's|"namespaces": \[|"timeOffsets": { "boottime": { "secs": '$OFF', "nanos
 check_status "create with a time namespace and offsets" 0 oci create --bundle "$B" t1
 before=$(uptime_s)
 check_status "start" 0 oci start t1
-wait_for "$B/shared/uptime"
+wait_nonempty "$B/shared/uptime"
 after=$(uptime_s)
 inside=$(cut -d. -f1 < "$B/shared/uptime" 2>/dev/null)
 check_eq "the container's /proc/uptime is the host's plus the boottime offset (within 5 s)" "yes" \
