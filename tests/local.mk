@@ -11,8 +11,8 @@ include tests/unit/sandbox.mk
 include tests/helpers/local.mk
 include tests/integration/local.mk
 
-TESTS += tests/check-man.sh tests/check-usage.sh tests/check-waits.sh tests/check-accept.sh tests/check-layers.sh tests/check-layers-plant.sh
-dist_noinst_SCRIPTS += tests/check-man.sh tests/check-usage.sh tests/check-waits.sh tests/check-accept.sh tests/check-layers.sh tests/check-layers-plant.sh
+TESTS += tests/check-man.sh tests/check-usage.sh tests/check-waits.sh tests/check-tap-filter.sh tests/check-accept.sh tests/check-layers.sh tests/check-layers-plant.sh
+dist_noinst_SCRIPTS += tests/check-man.sh tests/check-usage.sh tests/check-waits.sh tests/check-tap-filter.sh tests/check-accept.sh tests/check-layers.sh tests/check-layers-plant.sh
 include tests/unit/protocol.mk
 include tests/fuzz/protocol.mk
 include tests/unit/audit.mk
