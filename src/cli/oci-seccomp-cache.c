@@ -13,17 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "cli/oci-seccomp-cache.h"
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "runtime/sandbox.h"
+#include "shuttle/host/sha256.h"
 
 #define ENTRY_MAGIC "SHTLBPF\n"
 #define NAME_SUFFIX ".bpf"
+_Static_assert(OCI_SECCOMP_KEY_SIZE == SHA256_SIZE, "the key is a SHA-256");
 #define NAME_LEN (2 * OCI_SECCOMP_KEY_SIZE + STRLEN(NAME_SUFFIX))
 /* A temporary file older than this is what a crash left behind. */
 #define STALE_TMP_SEC 60
@@ -39,30 +40,6 @@ typedef struct EntryHeader {
 } EntryHeader;
 
 #define ENTRY_MAX (sizeof(EntryHeader) + BPF_MAXINSNS * sizeof(struct sock_filter))
-
-/* The calls the audit chain makes, no others: shuttle-oci maps libcrypto
- * only when it hashes (crypto-lazy.c stands in for exactly these). */
-static int sha256(const void *a, size_t na, const void *b, size_t nb, uint8_t ret[static OCI_SECCOMP_KEY_SIZE]) {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        EVP_MD_CTX *ctx;
-        EVP_MD *md;
-        bool ok;
-
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        if (!md)
-                return -EOPNOTSUPP;
-        ctx = EVP_MD_CTX_new();
-        ok = ctx && EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, na) == 1 &&
-             (nb == 0 || EVP_DigestUpdate(ctx, b, nb) == 1) && EVP_DigestFinal_ex(ctx, d, &n) == 1 &&
-             n == OCI_SECCOMP_KEY_SIZE;
-        EVP_MD_CTX_free(ctx);
-        EVP_MD_free(md);
-        if (!ok)
-                return -EIO;
-        memcpy(ret, d, OCI_SECCOMP_KEY_SIZE);
-        return 0;
-}
 
 /* Which file: device, inode, size, modification time. */
 static int file_identity(const char *path, uint64_t ret[static 5]) {
@@ -107,11 +84,11 @@ int oci_seccomp_cache_key(const OciSeccomp *s, uint8_t ret[static OCI_SECCOMP_KE
         if (r < 0)
                 return r;
         r = oci_seccomp_serialize(s, &buf, &size);
-        return r < 0 ? r : sha256(buf, size, id, sizeof(id), ret);
+        return r < 0 ? r : sha256_parts(buf, size, id, sizeof(id), ret);
 }
 
 static int entry_sum(const EntryHeader *h, const void *code, uint8_t ret[static OCI_SECCOMP_KEY_SIZE]) {
-        return sha256(h, offsetof(EntryHeader, sum), code, (size_t) h->len * sizeof(struct sock_filter), ret);
+        return sha256_parts(h, offsetof(EntryHeader, sum), code, (size_t) h->len * sizeof(struct sock_filter), ret);
 }
 
 int oci_seccomp_entry_encode(const uint8_t key[static OCI_SECCOMP_KEY_SIZE], const SeccompProgram *p,

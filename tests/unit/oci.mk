@@ -33,7 +33,8 @@ tests_unit_test_oci_config_LDADD = libshuttle-runtime.la libshuttle-common.la $(
 check_PROGRAMS += tests/unit/test-oci-seccomp-cache
 TESTS += tests/unit/test-oci-seccomp-cache
 tests_unit_test_oci_seccomp_cache_SOURCES = tests/unit/test-oci-seccomp-cache.c \
-	src/cli/oci-seccomp-cache.c src/cli/oci-seccomp-cache.h
+	src/cli/oci-seccomp-cache.c src/cli/oci-seccomp-cache.h \
+	src/shuttle/host/sha256.c src/shuttle/host/sha256.h
 tests_unit_test_oci_seccomp_cache_CFLAGS = $(OCI_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
 tests_unit_test_oci_seccomp_cache_LDADD = libshuttle-runtime.la libshuttle-common.la $(LIBSECCOMP_LIBS) \
 	$(LIBCRYPTO_LIBS) $(TEST_LIBS)

@@ -10,12 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "shuttle/host/control.h"
 #include "shuttle/host/policy-store.h"
+#include "shuttle/host/sha256.h"
 
 static int dump(const Policy *p, char **ret, size_t *ret_size) {
         char *buf = NULL;
@@ -39,30 +38,17 @@ static int dump(const Policy *p, char **ret, size_t *ret_size) {
 
 static int digest_of(const char *buf, size_t size, char ret[static POLICY_DIGEST_LEN + 1]) {
         static const char hex[] = "0123456789abcdef";
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        EVP_MD_CTX *ctx;
-        EVP_MD *md;
-        bool ok;
+        uint8_t d[SHA256_SIZE];
+        int r;
 
-        /* The calls the audit chain makes, no others: shuttlectl loads
-         * libcrypto only when it hashes (src/cli/crypto-lazy.c stands in
-         * for exactly these; tests/check-start-libs.sh). */
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        if (!md)
-                return -EOPNOTSUPP;
-        ctx = EVP_MD_CTX_new();
-        ok = ctx && EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, buf, size) == 1 &&
-             EVP_DigestFinal_ex(ctx, d, &n) == 1 && n == 32;
-        EVP_MD_CTX_free(ctx);
-        EVP_MD_free(md);
-        if (!ok)
-                return -EIO;
-        for (unsigned i = 0; i < n; i++) {
+        r = sha256_parts(buf, size, NULL, 0, d);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < SHA256_SIZE; i++) {
                 ret[2 * i] = hex[d[i] >> 4];
                 ret[2 * i + 1] = hex[d[i] & 15];
         }
-        ret[2 * n] = 0;
+        ret[2 * SHA256_SIZE] = 0;
         return 0;
 }
 
