@@ -46,8 +46,6 @@ static int hash_parts(AuditHasher *h, const char *prev, const char *a, size_t al
         unsigned char d[EVP_MAX_MD_SIZE];
         unsigned n = 0;
 
-        if (!audit_hex64_is_valid(prev))
-                return -EINVAL;
         if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1 ||
             EVP_DigestUpdate(h->ctx, prev, AUDIT_HASH_HEX_LEN) != 1 ||
             EVP_DigestUpdate(h->ctx, "\n", 1) != 1 ||
@@ -61,6 +59,8 @@ static int hash_parts(AuditHasher *h, const char *prev, const char *a, size_t al
 
 int audit_hash_body(AuditHasher *h, const char *prev, const char *json, size_t len,
                     char ret[static AUDIT_HASH_HEX_LEN + 1]) {
+        /* prev is the writer's own: read back from a verified line, the
+         * genesis hash or a hash it computed. */
         return hash_parts(h, prev, json, len, NULL, 0, ret);
 }
 
@@ -93,6 +93,8 @@ int audit_hash_line(AuditHasher *h, const char *prev, const char *line, size_t l
                     char ret[static AUDIT_HASH_HEX_LEN + 1]) {
         size_t b = body_length(line, len);
 
+        if (!audit_hex64_is_valid(prev))
+                return -EINVAL;
         if (b == 0)
                 return -EBADMSG;
         return hash_parts(h, prev, line, b, "}", 1, ret);

@@ -2,11 +2,13 @@
 /* The audit log writer: hash-chained JSON lines, one write(2) each on an
  * O_APPEND descriptor, fdatasync() in batches, rotation by size that keeps
  * the chain.  The format is in audit.h and docs/AUDIT.md. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -502,8 +504,11 @@ static int note_drop(AuditLog *log) {
         return 1;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ": the date and time formatted once per
+ * second, the microseconds by hand. */
 static void format_ts(AuditLog *log, uint64_t usec, char out[static AUDIT_TIMESTAMP_MAX]) {
         time_t sec = (time_t) (usec / 1000000U);
+        unsigned frac = (unsigned) (usec % 1000000U);
 
         if (sec != log->ts_sec || !log->ts_prefix[0]) {
                 struct tm tm;
@@ -517,17 +522,37 @@ static void format_ts(AuditLog *log, uint64_t usec, char out[static AUDIT_TIMEST
         }
         /* The prefix is 19 bytes (the year is checked above). */
         memcpy(out, log->ts_prefix, 19);
-        snprintf(out + 19, AUDIT_TIMESTAMP_MAX - 19, ".%06uZ", (unsigned) (usec % 1000000U));
+        out[19] = '.';
+        for (int i = 25; i >= 20; i--, frac /= 10)
+                out[i] = (char) ('0' + frac % 10);
+        out[26] = 'Z';
+        out[27] = 0;
 }
 
-/* Replaces every byte that does not start a valid UTF-8 sequence by
- * U+FFFD, and stops before the output would exceed max bytes. */
-static json_t *sanitized_string(const char *s, size_t n, size_t max, bool *ret_cut) {
-        _cleanup_free_ char *out = malloc(max + 1);
+static bool utf8_is_valid(const char *s, size_t n) {
+        for (size_t i = 0; i < n;) {
+                uint32_t cp;
+                size_t l;
+
+                if ((unsigned char) s[i] < 0x80) {
+                        i++;
+                        continue;
+                }
+                l = audit_utf8_decode(s + i, n - i, &cp);
+                if (l == 0)
+                        return false;
+                i += l;
+        }
+        return true;
+}
+
+/* Copies s[0..n) to out (at least max bytes) with every byte that does not
+ * start a valid UTF-8 sequence replaced by U+FFFD, stopping before the
+ * output would exceed max bytes.  Returns the output length; *ret_cut says
+ * whether it stopped early. */
+static size_t sanitize_utf8(const char *s, size_t n, size_t max, char *out, bool *ret_cut) {
         size_t o = 0, i = 0;
 
-        if (!out)
-                return NULL;
         while (i < n) {
                 uint32_t cp;
                 size_t l = audit_utf8_decode(s + i, n - i, &cp);
@@ -542,65 +567,203 @@ static json_t *sanitized_string(const char *s, size_t n, size_t max, bool *ret_c
                 i += l ? l : 1;
         }
         *ret_cut = i < n;
-        return json_stringn(out, o);
+        return o;
 }
 
-/* A string value, truncated to AUDIT_FIELD_MAX bytes and made valid UTF-8;
- * records the original length in *truncated when it had to cut. */
-static int string_value(const char *name, const char *s, json_t **truncated, json_t **ret) {
-        size_t len = strlen(s), n = MIN(len, (size_t) AUDIT_FIELD_MAX);
-        bool cut = n < len;
-        json_t *v;
+/* ---- the record, written directly into log->buf ----
+ *
+ * The bytes are those jansson's json_dumpb(JSON_COMPACT) makes of the
+ * record built as an object with the keys in the documented order (which
+ * is how this writer made them before): strings escaped as jansson does
+ * (\" \\ \b \f \n \r \t, other C0 controls as \u00XX in upper case,
+ * everything else as it is, the line then going through escape_unsafe()),
+ * integers in decimal, nested objects and arrays and reals of extra dumped
+ * by jansson itself.  test-audit's test_writer_matches_jansson holds the
+ * two side by side.  Building and dumping a jansson tree per record cost
+ * more than hashing and writing it. */
 
-        /* Cut at a character boundary. */
-        if (cut)
-                while (n > 0 && (((unsigned char) s[n]) & 0xC0) == 0x80)
-                        n--;
-        v = json_stringn(s, n);
-        if (!v) {
-                bool cut2 = false;
-                /* Not valid UTF-8 (or out of memory). */
-                v = sanitized_string(s, len, AUDIT_FIELD_MAX, &cut2);
-                if (!v)
-                        return -ENOMEM;
-                cut = cut2;
-        }
-        if (cut) {
-                if (!*truncated) {
-                        *truncated = json_object();
-                        if (!*truncated) {
-                                json_decref(v);
-                                return -ENOMEM;
-                        }
-                }
-                if (json_object_set_new(*truncated, name, json_integer((json_int_t) len)) < 0) {
-                        json_decref(v);
-                        return -ENOMEM;
-                }
-        }
-        *ret = v;
+/* buf[0] is kept for the newline after a torn fragment; the body starts at
+ * buf[1], and room for the hash member is kept after it. */
+#define RECORD_SLACK (AUDIT_HASH_SUFFIX_LEN + 2)
+
+typedef struct RecordWriter {
+        AuditLog *log;
+        size_t pos; /* next byte in log->buf */
+        struct {
+                const char *name;
+                uint64_t length;
+        } truncated[ELEMENTSOF(string_fields) + AUDIT_EXTRA_KEYS_MAX];
+        size_t n_truncated;
+} RecordWriter;
+
+static int rw_reserve(RecordWriter *w, size_t n) {
+        AuditLog *log = w->log;
+        size_t need, sz;
+        char *nb;
+
+        if (n > AUDIT_LINE_MAX || w->pos + n > AUDIT_LINE_MAX - RECORD_SLACK)
+                return -E2BIG; /* cannot happen with the field limits */
+        need = w->pos + n + RECORD_SLACK;
+        if (need <= log->buf_size)
+                return 0;
+        sz = MAX(MAX(need, 2 * log->buf_size), (size_t) 4096);
+        nb = realloc(log->buf, sz);
+        if (!nb)
+                return -ENOMEM;
+        log->buf = nb;
+        log->buf_size = sz;
         return 0;
 }
 
-static int extra_value(const char *key, json_t *value, json_t **truncated, json_t **ret) {
-        size_t size;
+static int rw_raw(RecordWriter *w, const char *s, size_t n) {
+        int r = rw_reserve(w, n);
+        if (r < 0)
+                return r;
+        memcpy(w->log->buf + w->pos, s, n);
+        w->pos += n;
+        return 0;
+}
 
-        if (json_is_string(value))
-                return string_value(key, json_string_value(value), truncated, ret);
-        if (!json_is_object(value) && !json_is_array(value)) {
-                *ret = json_incref(value);
-                return 0;
+#define rw_literal(w, s) rw_raw((w), "" s, STRLEN(s))
+
+static int rw_int(RecordWriter *w, json_int_t v) {
+        char tmp[24];
+        size_t i = sizeof(tmp);
+        uint64_t u = v < 0 ? -(uint64_t) v : (uint64_t) v;
+
+        do {
+                tmp[--i] = (char) ('0' + u % 10);
+                u /= 10;
+        } while (u > 0);
+        if (v < 0)
+                tmp[--i] = '-';
+        return rw_raw(w, tmp + i, sizeof(tmp) - i);
+}
+
+/* s[0..n), valid UTF-8, as a JSON string. */
+static int rw_string(RecordWriter *w, const char *s, size_t n) {
+        static const char hex[] = "0123456789ABCDEF";
+        char *o;
+        int r;
+
+        r = rw_reserve(w, 6 * n + 2);
+        if (r < 0)
+                return r;
+        o = w->log->buf + w->pos;
+        *o++ = '"';
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) s[i];
+
+                if (c >= 0x20 && c != '"' && c != '\\') {
+                        *o++ = (char) c;
+                        continue;
+                }
+                *o++ = '\\';
+                switch (c) {
+                case '"':
+                case '\\':
+                        *o++ = (char) c;
+                        break;
+                case '\b':
+                        *o++ = 'b';
+                        break;
+                case '\f':
+                        *o++ = 'f';
+                        break;
+                case '\n':
+                        *o++ = 'n';
+                        break;
+                case '\r':
+                        *o++ = 'r';
+                        break;
+                case '\t':
+                        *o++ = 't';
+                        break;
+                default:
+                        *o++ = 'u';
+                        *o++ = '0';
+                        *o++ = '0';
+                        *o++ = hex[c >> 4];
+                        *o++ = hex[c & 15];
+                }
         }
-        size = json_dumpb(value, NULL, 0, JSON_COMPACT);
-        if (size <= AUDIT_FIELD_MAX) {
-                *ret = json_incref(value);
-                return 0;
+        *o++ = '"';
+        w->pos = (size_t) (o - w->log->buf);
+        return 0;
+}
+
+static void rw_truncated(RecordWriter *w, const char *name, uint64_t length) {
+        assert(w->n_truncated < ELEMENTSOF(w->truncated));
+        w->truncated[w->n_truncated].name = name;
+        w->truncated[w->n_truncated].length = length;
+        w->n_truncated++;
+}
+
+/* A string value, cut to AUDIT_FIELD_MAX bytes at a character boundary and
+ * made valid UTF-8; notes the original length when it had to cut. */
+static int rw_string_value(RecordWriter *w, const char *name, const char *s) {
+        size_t len = strlen(s), n = MIN(len, (size_t) AUDIT_FIELD_MAX);
+        bool cut = n < len;
+        int r;
+
+        if (cut)
+                while (n > 0 && (((unsigned char) s[n]) & 0xC0) == 0x80)
+                        n--;
+        if (utf8_is_valid(s, n))
+                r = rw_string(w, s, n);
+        else {
+                _cleanup_free_ char *tmp = malloc(AUDIT_FIELD_MAX);
+                if (!tmp)
+                        return -ENOMEM;
+                n = sanitize_utf8(s, len, AUDIT_FIELD_MAX, tmp, &cut);
+                r = rw_string(w, tmp, n);
         }
-        if (!*truncated && !(*truncated = json_object()))
+        if (r < 0)
+                return r;
+        if (cut)
+                rw_truncated(w, name, len);
+        return 0;
+}
+
+/* A value of extra: strings as the record's own; an object or array whose
+ * compact JSON is longer than AUDIT_FIELD_MAX becomes null. */
+static int rw_extra_value(RecordWriter *w, const char *key, json_t *v) {
+        size_t size;
+        int r;
+
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                return rw_string_value(w, key, json_string_value(v));
+        case JSON_INTEGER:
+                return rw_int(w, json_integer_value(v));
+        case JSON_TRUE:
+                return rw_literal(w, "true");
+        case JSON_FALSE:
+                return rw_literal(w, "false");
+        case JSON_NULL:
+                return rw_literal(w, "null");
+        case JSON_REAL:
+                size = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+                break;
+        case JSON_OBJECT:
+        case JSON_ARRAY:
+                size = json_dumpb(v, NULL, 0, JSON_COMPACT);
+                if (size > AUDIT_FIELD_MAX) {
+                        rw_truncated(w, key, size);
+                        return rw_literal(w, "null");
+                }
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (size == 0)
                 return -ENOMEM;
-        if (json_object_set_new(*truncated, key, json_integer((json_int_t) size)) < 0)
+        r = rw_reserve(w, size);
+        if (r < 0)
+                return r;
+        if (json_dumpb(v, w->log->buf + w->pos, size, JSON_COMPACT | JSON_ENCODE_ANY) != size)
                 return -ENOMEM;
-        *ret = json_null();
+        w->pos += size;
         return 0;
 }
 
@@ -615,7 +778,11 @@ static int check_extra(json_t *extra) {
         if (json_object_size(extra) > AUDIT_EXTRA_KEYS_MAX)
                 return -E2BIG;
         json_object_foreach(extra, key, v) {
-                if (strlen(key) > AUDIT_EXTRA_KEY_MAX || !*key)
+                size_t n = strlen(key);
+
+                /* jansson refused a key that is not UTF-8 when the
+                 * record was an object. */
+                if (n > AUDIT_EXTRA_KEY_MAX || n == 0 || !utf8_is_valid(key, n))
                         return -EINVAL;
                 for (size_t i = 0; i < ELEMENTSOF(reserved_keys); i++)
                         if (streq(key, reserved_keys[i]))
@@ -624,49 +791,95 @@ static int check_extra(json_t *extra) {
         return 0;
 }
 
-/* The record without its hash, in the documented key order. */
-static int build_record(AuditLog *log, const AuditRecord *rec, json_t **ret) {
-        _cleanup_(json_decrefp) json_t *o = NULL, *truncated = NULL;
+/* The record without its hash member, in the documented key order, from
+ * log->buf + 1; returns its length in *ret_len. */
+static int build_record(AuditLog *log, const AuditRecord *rec, size_t *ret_len) {
+        static const char *const field_keys[] = {
+                "\"group\":", "\"from\":", "\"to\":", "\"kind\":", "\"op\":",
+                "\"object\":", "\"decision\":", "\"rule\":", "\"reason\":",
+        };
+        RecordWriter w = { .log = log, .pos = 1 };
         char ts[AUDIT_TIMESTAMP_MAX];
         const char *key;
         json_t *v;
         int r;
 
+        static_assert(ELEMENTSOF(field_keys) == ELEMENTSOF(string_fields), "one key per field");
+
         format_ts(log, rec->ts_usec ? rec->ts_usec : clock_usec(CLOCK_REALTIME), ts);
-        o = json_object();
-        if (!o || json_object_set_new(o, "ts", json_string(ts)) < 0 ||
-            json_object_set_new(o, "seq", json_integer((json_int_t) (log->seq + 1))) < 0)
-                return -ENOMEM;
+        r = rw_literal(&w, "{\"ts\":");
+        if (r < 0)
+                return r;
+        r = rw_string(&w, ts, strlen(ts));
+        if (r < 0)
+                return r;
+        r = rw_literal(&w, ",\"seq\":");
+        if (r < 0)
+                return r;
+        r = rw_int(&w, (json_int_t) (log->seq + 1));
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(string_fields); i++) {
                 const char *s = *(const char *const *) ((const char *) rec + string_fields[i].offset);
-                if (!s)
-                        v = json_null();
-                else {
-                        r = string_value(string_fields[i].name, s, &truncated, &v);
-                        if (r < 0)
-                                return r;
-                }
-                if (json_object_set_new(o, string_fields[i].name, v) < 0)
-                        return -ENOMEM;
+
+                r = rw_literal(&w, ",");
+                if (r >= 0)
+                        r = rw_raw(&w, field_keys[i], strlen(field_keys[i]));
+                if (r >= 0)
+                        r = s ? rw_string_value(&w, string_fields[i].name, s) : rw_literal(&w, "null");
+                if (r < 0)
+                        return r;
         }
         if (rec->extra)
                 json_object_foreach(rec->extra, key, v) {
-                        json_t *nv;
-                        r = extra_value(key, v, &truncated, &nv);
+                        r = rw_literal(&w, ",");
+                        if (r >= 0)
+                                r = rw_string(&w, key, strlen(key));
+                        if (r >= 0)
+                                r = rw_literal(&w, ":");
+                        if (r >= 0)
+                                r = rw_extra_value(&w, key, v);
                         if (r < 0)
                                 return r;
-                        if (json_object_set_new(o, key, nv) < 0)
-                                return -ENOMEM;
                 }
-        if (truncated && json_object_set(o, "truncated", truncated) < 0)
-                return -ENOMEM;
-        if (log->torn &&
-            json_object_set_new(o, "torn", json_pack("{s:I,s:I}", "offset", (json_int_t) log->torn_offset,
-                                                     "length", (json_int_t) log->torn_length)) < 0)
-                return -ENOMEM;
-        if (json_object_set_new(o, "prev", json_string(log->last_hash)) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(o);
+        if (w.n_truncated > 0) {
+                r = rw_literal(&w, ",\"truncated\":{");
+                for (size_t i = 0; r >= 0 && i < w.n_truncated; i++) {
+                        if (i > 0)
+                                r = rw_literal(&w, ",");
+                        if (r >= 0)
+                                r = rw_string(&w, w.truncated[i].name, strlen(w.truncated[i].name));
+                        if (r >= 0)
+                                r = rw_literal(&w, ":");
+                        if (r >= 0)
+                                r = rw_int(&w, (json_int_t) w.truncated[i].length);
+                }
+                if (r >= 0)
+                        r = rw_literal(&w, "}");
+                if (r < 0)
+                        return r;
+        }
+        if (log->torn) {
+                r = rw_literal(&w, ",\"torn\":{\"offset\":");
+                if (r >= 0)
+                        r = rw_int(&w, (json_int_t) log->torn_offset);
+                if (r >= 0)
+                        r = rw_literal(&w, ",\"length\":");
+                if (r >= 0)
+                        r = rw_int(&w, (json_int_t) log->torn_length);
+                if (r >= 0)
+                        r = rw_literal(&w, "}");
+                if (r < 0)
+                        return r;
+        }
+        r = rw_literal(&w, ",\"prev\":\"");
+        if (r >= 0)
+                r = rw_raw(&w, log->last_hash, AUDIT_HASH_HEX_LEN);
+        if (r >= 0)
+                r = rw_literal(&w, "\"}");
+        if (r < 0)
+                return r;
+        *ret_len = w.pos - 1;
         return 0;
 }
 
@@ -727,7 +940,6 @@ static int escape_unsafe(AuditLog *log, size_t *n) {
 }
 
 _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
-        _cleanup_(json_decrefp) json_t *o = NULL;
         char hash[AUDIT_HASH_HEX_LEN + 1];
         size_t n, len, written;
         uint64_t mono;
@@ -741,28 +953,13 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
         r = check_extra(rec->extra);
         if (r < 0)
                 return r;
-        r = build_record(log, rec, &o);
-        if (r < 0)
-                return r;
 
         /* buf = ['\n'] JSON-without-hash, then the hash member replaces its
          * closing brace.  One leading byte is kept for the newline that
          * ends a torn fragment. */
-        for (;;) {
-                n = json_dumpb(o, log->buf ? log->buf + 1 : NULL, log->buf ? log->buf_size - 1 : 0, JSON_COMPACT);
-                if (n == 0)
-                        return -ENOMEM;
-                if (n > AUDIT_LINE_MAX - AUDIT_HASH_SUFFIX_LEN - 2)
-                        return -E2BIG; /* cannot happen with the field limits */
-                if (log->buf && n + AUDIT_HASH_SUFFIX_LEN + 2 <= log->buf_size)
-                        break;
-                size_t sz = MAX(n + AUDIT_HASH_SUFFIX_LEN + 2, (size_t) 4096);
-                char *nb = realloc(log->buf, sz);
-                if (!nb)
-                        return -ENOMEM;
-                log->buf = nb;
-                log->buf_size = sz;
-        }
+        r = build_record(log, rec, &n);
+        if (r < 0)
+                return r;
         r = escape_unsafe(log, &n);
         if (r < 0)
                 return r;
@@ -814,13 +1011,17 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
         memcpy(log->last_hash, hash, sizeof(hash));
         log->torn = false;
 
+        /* Group commit: the caller syncs, and no deadline is kept here. */
+        if (log->opts.defer_sync) {
+                log->unsynced++;
+                return 0;
+        }
         mono = clock_usec(CLOCK_MONOTONIC);
         if (log->unsynced++ == 0)
                 log->first_unsynced_usec = mono;
         /* The record is in the chain from here on; a sync error only puts
          * its durability in doubt, and is returned. */
-        if (!log->opts.defer_sync && (log->unsynced >= log->opts.sync_records ||
-                                      mono >= log->first_unsynced_usec + log->opts.sync_interval_usec))
+        if (log->unsynced >= log->opts.sync_records || mono >= log->first_unsynced_usec + log->opts.sync_interval_usec)
                 return log_sync(log);
         return 0;
 }
