@@ -23,11 +23,10 @@ typedef struct AuditHasher {
 int audit_hasher_init(AuditHasher *h);
 void audit_hasher_done(AuditHasher *h);
 
-/* hex(SHA-256(prev || "\n" || json)), json being the record without its
- * hash member (as serialized, ending in '}').  prev is not checked: the
- * writer's own last hash. */
-int audit_hash_body(AuditHasher *h, const char *prev, const char *json, size_t len,
-                    char ret[static AUDIT_HASH_HEX_LEN + 1]);
+/* hex(SHA-256(data)), data being prev || "\n" || the record without its
+ * hash member (as serialized, ending in '}'), in one piece (the writer
+ * lays it out so). */
+int audit_hash_prefixed(AuditHasher *h, const char *data, size_t len, char ret[static AUDIT_HASH_HEX_LEN + 1]);
 /* The same for a written line (no newline): hashes the line minus its hash
  * member.  -EBADMSG if the line does not end with one. */
 int audit_hash_line(AuditHasher *h, const char *prev, const char *line, size_t len,

@@ -57,11 +57,15 @@ static int hash_parts(AuditHasher *h, const char *prev, const char *a, size_t al
         return 0;
 }
 
-int audit_hash_body(AuditHasher *h, const char *prev, const char *json, size_t len,
-                    char ret[static AUDIT_HASH_HEX_LEN + 1]) {
-        /* prev is the writer's own: read back from a verified line, the
-         * genesis hash or a hash it computed. */
-        return hash_parts(h, prev, json, len, NULL, 0, ret);
+int audit_hash_prefixed(AuditHasher *h, const char *data, size_t len, char ret[static AUDIT_HASH_HEX_LEN + 1]) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+
+        if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1 || EVP_DigestUpdate(h->ctx, data, len) != 1 ||
+            EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n != 32)
+                return -EIO;
+        to_hex(d, n, ret);
+        return 0;
 }
 
 bool audit_hex64_is_valid(const char *s) {

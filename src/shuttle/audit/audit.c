@@ -529,23 +529,6 @@ static void format_ts(AuditLog *log, uint64_t usec, char out[static AUDIT_TIMEST
         out[27] = 0;
 }
 
-static bool utf8_is_valid(const char *s, size_t n) {
-        for (size_t i = 0; i < n;) {
-                uint32_t cp;
-                size_t l;
-
-                if ((unsigned char) s[i] < 0x80) {
-                        i++;
-                        continue;
-                }
-                l = audit_utf8_decode(s + i, n - i, &cp);
-                if (l == 0)
-                        return false;
-                i += l;
-        }
-        return true;
-}
-
 /* Copies s[0..n) to out (at least max bytes) with every byte that does not
  * start a valid UTF-8 sequence replaced by U+FFFD, stopping before the
  * output would exceed max bytes.  Returns the output length; *ret_cut says
@@ -582,13 +565,17 @@ static size_t sanitize_utf8(const char *s, size_t n, size_t max, char *out, bool
  * two side by side.  Building and dumping a jansson tree per record cost
  * more than hashing and writing it. */
 
-/* buf[0] is kept for the newline after a torn fragment; the body starts at
- * buf[1], and room for the hash member is kept after it. */
+/* buf = prev '\n' body: what the hash is over, in one piece (the newline
+ * also ends a torn fragment when one is in the file).  Room for the hash
+ * member is kept after the body. */
+#define BODY_OFFSET (AUDIT_HASH_HEX_LEN + 1)
 #define RECORD_SLACK (AUDIT_HASH_SUFFIX_LEN + 2)
 
 typedef struct RecordWriter {
         AuditLog *log;
         size_t pos; /* next byte in log->buf */
+        /* Bytes from DEL up were written: escape_unsafe() has work. */
+        bool high;
         struct {
                 const char *name;
                 uint64_t length;
@@ -596,17 +583,10 @@ typedef struct RecordWriter {
         size_t n_truncated;
 } RecordWriter;
 
-static int rw_reserve(RecordWriter *w, size_t n) {
-        AuditLog *log = w->log;
-        size_t need, sz;
+static int buf_grow(AuditLog *log, size_t need) {
+        size_t sz = MAX(MAX(need, 2 * log->buf_size), (size_t) 4096);
         char *nb;
 
-        if (n > AUDIT_LINE_MAX || w->pos + n > AUDIT_LINE_MAX - RECORD_SLACK)
-                return -E2BIG; /* cannot happen with the field limits */
-        need = w->pos + n + RECORD_SLACK;
-        if (need <= log->buf_size)
-                return 0;
-        sz = MAX(MAX(need, 2 * log->buf_size), (size_t) 4096);
         nb = realloc(log->buf, sz);
         if (!nb)
                 return -ENOMEM;
@@ -615,7 +595,15 @@ static int rw_reserve(RecordWriter *w, size_t n) {
         return 0;
 }
 
-static int rw_raw(RecordWriter *w, const char *s, size_t n) {
+static inline int rw_reserve(RecordWriter *w, size_t n) {
+        size_t need = w->pos + n + RECORD_SLACK;
+
+        if (n > AUDIT_LINE_MAX || w->pos - BODY_OFFSET + n > AUDIT_LINE_MAX - RECORD_SLACK)
+                return -E2BIG; /* cannot happen with the field limits */
+        return need <= w->log->buf_size ? 0 : buf_grow(w->log, need);
+}
+
+static inline int rw_raw(RecordWriter *w, const char *s, size_t n) {
         int r = rw_reserve(w, n);
         if (r < 0)
                 return r;
@@ -640,23 +628,45 @@ static int rw_int(RecordWriter *w, json_int_t v) {
         return rw_raw(w, tmp + i, sizeof(tmp) - i);
 }
 
-/* s[0..n), valid UTF-8, as a JSON string. */
+/* What a byte of a string needs: 0 nothing, 1 a JSON escape, 2 a look
+ * (DEL, or the start of a multi-byte sequence to check). */
+static const uint8_t byte_class[256] = {
+        [0x00 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x7F ... 0xFF] = 2,
+};
+
+/* s[0..n) as a JSON string; -EILSEQ (the output position unchanged) if it
+ * is not valid UTF-8. */
 static int rw_string(RecordWriter *w, const char *s, size_t n) {
         static const char hex[] = "0123456789ABCDEF";
-        char *o;
+        const unsigned char *u = (const unsigned char *) s;
+        char *o, *start;
         int r;
 
         r = rw_reserve(w, 6 * n + 2);
         if (r < 0)
                 return r;
-        o = w->log->buf + w->pos;
+        o = start = w->log->buf + w->pos;
         *o++ = '"';
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
+        for (size_t i = 0; i < n;) {
+                unsigned char c = u[i];
 
-                if (c >= 0x20 && c != '"' && c != '\\') {
+                switch (byte_class[c]) {
+                case 0:
                         *o++ = (char) c;
+                        i++;
                         continue;
+                case 2: {
+                        uint32_t cp;
+                        size_t l = audit_utf8_decode(s + i, n - i, &cp);
+
+                        if (l == 0)
+                                return -EILSEQ;
+                        memcpy(o, s + i, l);
+                        o += l;
+                        i += l;
+                        w->high = true;
+                        continue;
+                }
                 }
                 *o++ = '\\';
                 switch (c) {
@@ -686,9 +696,10 @@ static int rw_string(RecordWriter *w, const char *s, size_t n) {
                         *o++ = hex[c >> 4];
                         *o++ = hex[c & 15];
                 }
+                i++;
         }
         *o++ = '"';
-        w->pos = (size_t) (o - w->log->buf);
+        w->pos += (size_t) (o - start);
         return 0;
 }
 
@@ -709,9 +720,8 @@ static int rw_string_value(RecordWriter *w, const char *name, const char *s) {
         if (cut)
                 while (n > 0 && (((unsigned char) s[n]) & 0xC0) == 0x80)
                         n--;
-        if (utf8_is_valid(s, n))
-                r = rw_string(w, s, n);
-        else {
+        r = rw_string(w, s, n);
+        if (r == -EILSEQ) {
                 _cleanup_free_ char *tmp = malloc(AUDIT_FIELD_MAX);
                 if (!tmp)
                         return -ENOMEM;
@@ -764,41 +774,59 @@ static int rw_extra_value(RecordWriter *w, const char *key, json_t *v) {
         if (json_dumpb(v, w->log->buf + w->pos, size, JSON_COMPACT | JSON_ENCODE_ANY) != size)
                 return -ENOMEM;
         w->pos += size;
+        w->high = true; /* not looked at: escape_unsafe() will */
         return 0;
 }
 
 static int check_extra(json_t *extra) {
-        const char *key;
-        json_t *v;
-
         if (!extra)
                 return 0;
         if (!json_is_object(extra))
                 return -EINVAL;
         if (json_object_size(extra) > AUDIT_EXTRA_KEYS_MAX)
                 return -E2BIG;
-        json_object_foreach(extra, key, v) {
-                size_t n = strlen(key);
-
-                /* jansson refused a key that is not UTF-8 when the
-                 * record was an object. */
-                if (n > AUDIT_EXTRA_KEY_MAX || n == 0 || !utf8_is_valid(key, n))
-                        return -EINVAL;
-                for (size_t i = 0; i < ELEMENTSOF(reserved_keys); i++)
-                        if (streq(key, reserved_keys[i]))
-                                return -EINVAL;
-        }
         return 0;
 }
 
-/* The record without its hash member, in the documented key order, from
- * log->buf + 1; returns its length in *ret_len. */
-static int build_record(AuditLog *log, const AuditRecord *rec, size_t *ret_len) {
-        static const char *const field_keys[] = {
-                "\"group\":", "\"from\":", "\"to\":", "\"kind\":", "\"op\":",
-                "\"object\":", "\"decision\":", "\"rule\":", "\"reason\":",
+static bool key_is_reserved(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(reserved_keys); i++)
+                if (key[0] == reserved_keys[i][0] && streq(key, reserved_keys[i]))
+                        return true;
+        return false;
+}
+
+/* ,"key": of extra; -EINVAL for a key that is empty, too long, a record
+ * key, or not UTF-8 (as jansson refused it when the record was an
+ * object). */
+static int rw_extra_key(RecordWriter *w, const char *key) {
+        size_t n = strlen(key);
+        int r;
+
+        if (n == 0 || n > AUDIT_EXTRA_KEY_MAX || key_is_reserved(key))
+                return -EINVAL;
+        r = rw_literal(w, ",");
+        if (r >= 0)
+                r = rw_string(w, key, n);
+        if (r == -EILSEQ)
+                return -EINVAL;
+        if (r >= 0)
+                r = rw_literal(w, ":");
+        return r;
+}
+
+/* The record without its hash member, in the documented key order, at
+ * log->buf + BODY_OFFSET; returns its length in *ret_len, and in *ret_high whether
+ * it may hold characters escape_unsafe() escapes. */
+static int build_record(AuditLog *log, const AuditRecord *rec, size_t *ret_len, bool *ret_high) {
+#define K(s) { ",\"" s "\":", STRLEN(",\"" s "\":") }
+        static const struct {
+                const char *s;
+                size_t n;
+        } field_keys[] = {
+                K("group"), K("from"), K("to"), K("kind"), K("op"), K("object"), K("decision"), K("rule"), K("reason"),
         };
-        RecordWriter w = { .log = log, .pos = 1 };
+#undef K
+        RecordWriter w = { .log = log, .pos = BODY_OFFSET };
         char ts[AUDIT_TIMESTAMP_MAX];
         const char *key;
         json_t *v;
@@ -822,9 +850,7 @@ static int build_record(AuditLog *log, const AuditRecord *rec, size_t *ret_len) 
         for (size_t i = 0; i < ELEMENTSOF(string_fields); i++) {
                 const char *s = *(const char *const *) ((const char *) rec + string_fields[i].offset);
 
-                r = rw_literal(&w, ",");
-                if (r >= 0)
-                        r = rw_raw(&w, field_keys[i], strlen(field_keys[i]));
+                r = rw_raw(&w, field_keys[i].s, field_keys[i].n);
                 if (r >= 0)
                         r = s ? rw_string_value(&w, string_fields[i].name, s) : rw_literal(&w, "null");
                 if (r < 0)
@@ -832,11 +858,7 @@ static int build_record(AuditLog *log, const AuditRecord *rec, size_t *ret_len) 
         }
         if (rec->extra)
                 json_object_foreach(rec->extra, key, v) {
-                        r = rw_literal(&w, ",");
-                        if (r >= 0)
-                                r = rw_string(&w, key, strlen(key));
-                        if (r >= 0)
-                                r = rw_literal(&w, ":");
+                        r = rw_extra_key(&w, key);
                         if (r >= 0)
                                 r = rw_extra_value(&w, key, v);
                         if (r < 0)
@@ -879,7 +901,8 @@ static int build_record(AuditLog *log, const AuditRecord *rec, size_t *ret_len) 
                 r = rw_literal(&w, "\"}");
         if (r < 0)
                 return r;
-        *ret_len = w.pos - 1;
+        *ret_len = w.pos - BODY_OFFSET;
+        *ret_high = w.high;
         return 0;
 }
 
@@ -909,7 +932,8 @@ static int write_all(int fd, const char *p, size_t n, size_t *ret_written) {
  * `tail` of the log shows them raw): they go into the line as \u escapes.
  * Most lines are ASCII, so the check is one pass over the bytes. */
 static int escape_unsafe(AuditLog *log, size_t *n) {
-        const unsigned char *p = (const unsigned char *) log->buf + 1;
+        char *body = log->buf + BODY_OFFSET;
+        const unsigned char *p = (const unsigned char *) body;
         _cleanup_free_ char *tmp = NULL;
         size_t i, m;
 
@@ -918,23 +942,21 @@ static int escape_unsafe(AuditLog *log, size_t *n) {
                         break;
         if (i == *n)
                 return 0;
-        m = audit_json_escape(log->buf + 1, *n, NULL);
+        m = audit_json_escape(body, *n, NULL);
         if (m == *n)
                 return 0;
-        if (m > AUDIT_LINE_MAX - AUDIT_HASH_SUFFIX_LEN - 2)
+        if (m > AUDIT_LINE_MAX - RECORD_SLACK)
                 return -E2BIG;
         tmp = malloc(m);
         if (!tmp)
                 return -ENOMEM;
-        audit_json_escape(log->buf + 1, *n, tmp);
-        if (m + AUDIT_HASH_SUFFIX_LEN + 2 > log->buf_size) {
-                char *nb = realloc(log->buf, m + AUDIT_HASH_SUFFIX_LEN + 2);
-                if (!nb)
-                        return -ENOMEM;
-                log->buf = nb;
-                log->buf_size = m + AUDIT_HASH_SUFFIX_LEN + 2;
+        audit_json_escape(body, *n, tmp);
+        if (BODY_OFFSET + m + RECORD_SLACK > log->buf_size) {
+                int r = buf_grow(log, BODY_OFFSET + m + RECORD_SLACK);
+                if (r < 0)
+                        return r;
         }
-        memcpy(log->buf + 1, tmp, m);
+        memcpy(log->buf + BODY_OFFSET, tmp, m);
         *n = m;
         return 0;
 }
@@ -943,6 +965,7 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
         char hash[AUDIT_HASH_HEX_LEN + 1];
         size_t n, len, written;
         uint64_t mono;
+        bool high;
         char *line;
         int r;
 
@@ -954,29 +977,32 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
         if (r < 0)
                 return r;
 
-        /* buf = ['\n'] JSON-without-hash, then the hash member replaces its
-         * closing brace.  One leading byte is kept for the newline that
-         * ends a torn fragment. */
-        r = build_record(log, rec, &n);
+        /* buf = prev '\n' JSON-without-hash; the hash is over all of it,
+         * then the hash member replaces the closing brace. */
+        r = build_record(log, rec, &n, &high);
         if (r < 0)
                 return r;
-        r = escape_unsafe(log, &n);
+        if (high) {
+                r = escape_unsafe(log, &n);
+                if (r < 0)
+                        return r;
+        }
+        memcpy(log->buf, log->last_hash, AUDIT_HASH_HEX_LEN);
+        log->buf[AUDIT_HASH_HEX_LEN] = '\n';
+        r = audit_hash_prefixed(&log->hasher, log->buf, BODY_OFFSET + n, hash);
         if (r < 0)
                 return r;
-        r = audit_hash_body(&log->hasher, log->last_hash, log->buf + 1, n, hash);
-        if (r < 0)
-                return r;
+        line = log->buf + BODY_OFFSET;
         len = n - 1;
-        memcpy(log->buf + 1 + len, AUDIT_HASH_PREFIX, STRLEN(AUDIT_HASH_PREFIX));
+        memcpy(line + len, AUDIT_HASH_PREFIX, STRLEN(AUDIT_HASH_PREFIX));
         len += STRLEN(AUDIT_HASH_PREFIX);
-        memcpy(log->buf + 1 + len, hash, AUDIT_HASH_HEX_LEN);
+        memcpy(line + len, hash, AUDIT_HASH_HEX_LEN);
         len += AUDIT_HASH_HEX_LEN;
-        memcpy(log->buf + 1 + len, "\"}\n", 3);
+        memcpy(line + len, "\"}\n", 3);
         len += 3;
-        line = log->buf + 1;
         if (log->torn) {
+                /* the newline after prev ends the fragment */
                 line--;
-                line[0] = '\n';
                 len++;
         }
 
