@@ -91,7 +91,8 @@ static json_t *oracle_string(const char *name, const char *s, json_t **truncated
  * number seq after prev must have, with unsafe characters escaped as the
  * writer does after serializing. */
 static char *oracle_body(const AuditRecord *rec, uint64_t seq, const char *prev, size_t *ret_len) {
-        static const char *const keys[] = { "group", "from", "to", "kind", "op", "object", "decision", "rule", "reason" };
+        static const char *const keys[] = { "group",  "from",     "to",   "kind",  "op",
+                                            "object", "decision", "rule", "reason" };
         const char *const vals[] = { rec->group,  rec->from,     rec->to,   rec->kind,  rec->op,
                                      rec->object, rec->decision, rec->rule, rec->reason };
         json_t *o = json_object(), *truncated = NULL, *v;

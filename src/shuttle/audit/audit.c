@@ -561,9 +561,9 @@ static size_t sanitize_utf8(const char *s, size_t n, size_t max, char *out, bool
  * (\" \\ \b \f \n \r \t, other C0 controls as \u00XX in upper case,
  * everything else as it is, the line then going through escape_unsafe()),
  * integers in decimal, nested objects and arrays and reals of extra dumped
- * by jansson itself.  test-audit's test_writer_matches_jansson holds the
- * two side by side.  Building and dumping a jansson tree per record cost
- * more than hashing and writing it. */
+ * by jansson itself.  test-audit-writer holds the two side by side.
+ * Building and dumping a jansson tree per record had cost more than
+ * hashing and writing it. */
 
 /* buf = prev '\n' body: what the hash is over, in one piece (the newline
  * also ends a torn fragment when one is in the file).  Room for the hash
@@ -574,7 +574,7 @@ static size_t sanitize_utf8(const char *s, size_t n, size_t max, char *out, bool
 typedef struct RecordWriter {
         AuditLog *log;
         size_t pos; /* next byte in log->buf */
-        /* Bytes from DEL up were written: escape_unsafe() has work. */
+        /* Bytes from DEL up were written: escape_unsafe() may have work. */
         bool high;
         struct {
                 const char *name;
