@@ -3,6 +3,8 @@
 
 /* Shared between the audit writer, reader and verifier; not for callers. */
 
+#include <time.h>
+
 #include <openssl/evp.h>
 
 #include "common/macro.h"
@@ -33,6 +35,30 @@ int audit_hash_line(AuditHasher *h, const char *prev, const char *line, size_t l
                     char ret[static AUDIT_HASH_HEX_LEN + 1]);
 
 bool audit_hex64_is_valid(const char *s);
+
+/* The writer's line buffer: prev '\n' body, what the hash is over in one
+ * piece (the newline also ends a torn fragment when one is in the file),
+ * and room for the hash member after the body. */
+#define AUDIT_BODY_OFFSET (AUDIT_HASH_HEX_LEN + 1)
+#define AUDIT_RECORD_SLACK (AUDIT_HASH_SUFFIX_LEN + 2)
+typedef struct AuditLineBuf {
+        char *buf;
+        size_t size;
+        time_t ts_sec; /* the second ts_prefix is of */
+        char ts_prefix[32];
+} AuditLineBuf;
+
+typedef struct AuditTorn {
+        uint64_t offset, length;
+} AuditTorn;
+
+/* Formats record number seq, chained to prev (64 hex digits) and naming
+ * the torn fragment before it if torn is not NULL, into b->buf from
+ * AUDIT_BODY_OFFSET on: the line without its hash member, ending in '}',
+ * *ret_len bytes (audit-format.c).  -EINVAL or -E2BIG for a bad extra,
+ * -ENOMEM. */
+int audit_record_format(AuditLineBuf *b, const AuditRecord *rec, uint64_t seq, const char *prev,
+                        const AuditTorn *torn, size_t *ret_len);
 
 /* A line parsed as a record.  obj is owned. */
 typedef struct AuditParsedLine {
