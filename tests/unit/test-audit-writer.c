@@ -335,6 +335,113 @@ static void test_hostile_extra(void **state) {
         free(long_key);
 }
 
+/* ---- a log the writer before this one wrote ----
+ *
+ * tests/unit/audit/old-writer.jsonl holds these records as the jansson
+ * writer (main at 6df6d44) wrote them: `test-audit-writer --write-fixture
+ * FILE` built against that audit.c.  Written again now they must be the
+ * same file, and the writer must continue it and the verifier accept it. */
+
+static unsigned fixture_records(AuditLog *log) {
+        static const char *const hostile[] = {
+                "",
+                "quote\" backslash\\ slash/ tab\t nl\n cr\r bs\b ff\f \x01\x1F",
+                "del\x7F c1\xC2\x85 bidi \xE2\x80\xAE" "fdp.txt zwsp\xE2\x80\x8B tag\xF3\xA0\x80\x81",
+                "emoji \xF0\x9F\x98\x80 fffd \xEF\xBF\xBD",
+                "lone \xFF overlong \xC0\xAF surrogate \xED\xA0\x80 too big \xF4\x90\x80\x80 cut \xE2\x82",
+        };
+        char *long_cut = repeat("a", 4095, "\xC3\xA9tail"), *long_escapes = repeat("\"\x02", 2100, "");
+        json_t *extra = json_pack("{s:i,s:s,s:b,s:n,s:f,s:{s:[s,i]}}", "peer_pid", 4242, "k\"\x01\xE2\x80\xAE",
+                                  "v\\\n\xE2\x80\xAE", "yes", 1, "nothing", "real", 0.5, "nested", "a", "b\t", -7);
+        unsigned n = 0;
+
+        assert_non_null(extra);
+        for (size_t i = 0; i < ELEMENTSOF(hostile); i++) {
+                const char *s = hostile[i];
+                assert_int_equal(audit_log_append(log, &(AuditRecord) { .group = "g", .from = s, .to = "db",
+                                                                        .kind = "ipc", .op = "connect", .object = s,
+                                                                        .decision = "deny", .reason = s,
+                                                                        .ts_usec = TS0 + n++ * UINT64_C(1000003) }),
+                                 0);
+        }
+        assert_int_equal(audit_log_append(log, &(AuditRecord) { .from = "web", .kind = "ipc", .decision = "allow",
+                                                                .extra = extra,
+                                                                .ts_usec = TS0 + n++ * UINT64_C(1000003) }),
+                         0);
+        assert_int_equal(audit_log_append(log, &(AuditRecord) { .from = long_cut, .object = long_escapes,
+                                                                .decision = "deny", .extra = extra,
+                                                                .ts_usec = TS0 + n++ * UINT64_C(1000003) }),
+                         0);
+        json_decref(extra);
+        free(long_cut);
+        free(long_escapes);
+        return n;
+}
+
+static char *read_file(const char *path, size_t *ret_len) {
+        FILE *fp = fopen(path, "re");
+        char *buf;
+        long n;
+
+        assert_non_null(fp);
+        assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+        n = ftell(fp);
+        rewind(fp);
+        assert_non_null(buf = malloc((size_t) n + 1));
+        assert_int_equal(fread(buf, 1, (size_t) n, fp), (size_t) n);
+        buf[n] = 0;
+        fclose(fp);
+        *ret_len = (size_t) n;
+        return buf;
+}
+
+static void test_old_writer_log(void **state) {
+        Fixture *f = *state;
+        AuditLogOptions o = { .max_size = UINT64_MAX };
+        char old_path[160], *old, *now;
+        size_t old_len, now_len;
+        AuditLog *log = NULL;
+        AuditReader *rd = NULL;
+        AuditVerifyResult v;
+        json_t *j;
+        unsigned n;
+        FILE *fp;
+
+        old = read_file(AUDIT_FIXTURE_DIR "/old-writer.jsonl", &old_len);
+
+        /* The same records, the same bytes. */
+        assert_int_equal(audit_log_open(f->path, &o, &log), 0);
+        n = fixture_records(log);
+        assert_int_equal(audit_log_close(log), 0);
+        now = read_file(f->path, &now_len);
+        assert_int_equal(now_len, old_len);
+        assert_memory_equal(now, old, old_len);
+        free(now);
+
+        /* The old log continued by this writer, verified and read whole. */
+        snprintf(old_path, sizeof(old_path), "%s/old.jsonl", f->dir);
+        assert_non_null(fp = fopen(old_path, "we"));
+        assert_int_equal(fwrite(old, 1, old_len, fp), old_len);
+        assert_int_equal(fclose(fp), 0);
+        assert_int_equal(audit_log_open(old_path, &o, &log), 0);
+        assert_int_equal(audit_log_get_seq(log), n);
+        assert_int_equal(audit_log_append(log, &(AuditRecord) { .from = "after", .object = "\xE2\x80\xAE\x01" }), 0);
+        assert_int_equal(audit_log_close(log), 0);
+        assert_int_equal(audit_verify(old_path, 0, &v), 0);
+        if (!v.ok)
+                fail_msg("verify: line %" PRIu64 ": %s", v.line, v.reason);
+        assert_int_equal(v.n_records, n + 1);
+        assert_int_equal(audit_reader_open(old_path, false, &rd), 0);
+        for (unsigned i = 0; i < n + 1; i++) {
+                assert_int_equal(audit_reader_next(rd, &j, NULL, NULL), 1);
+                assert_int_equal(json_integer_value(json_object_get(j, "seq")), i + 1);
+                json_decref(j);
+        }
+        assert_int_equal(audit_reader_next(rd, &j, NULL, NULL), 0);
+        audit_reader_free(rd);
+        free(old);
+}
+
 /* Random bytes, biased towards the ones that need work. */
 static void random_string(unsigned *seed, char *out, size_t max) {
         static const char interesting[] = "\"\\/\b\f\n\r\t\x01\x1F\x7F\x80\xBF\xC0\xC2\xDF\xE0\xED\xEF\xF0\xF4\xF5\xFF";
@@ -385,11 +492,20 @@ static void test_random_bytes(void **state) {
         check_close(&c);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_old_writer_log, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_extra, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_random_bytes, setup, teardown),
         };
+        if (argc == 3 && strcmp(argv[1], "--write-fixture") == 0) {
+                AuditLog *log = NULL;
+                unlink(argv[2]);
+                if (audit_log_open(argv[2], &(AuditLogOptions) { .max_size = UINT64_MAX }, &log) < 0)
+                        return 1;
+                fixture_records(log);
+                return audit_log_close(log) < 0;
+        }
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
