@@ -94,7 +94,6 @@ static size_t sanitize_utf8(const char *s, size_t n, size_t max, char *out, bool
  * Building and dumping a jansson tree per record had cost more than
  * hashing and writing it. */
 
-
 typedef struct RecordWriter {
         AuditLineBuf *b;
         size_t pos; /* next byte in b->buf */
