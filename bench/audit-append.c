@@ -8,12 +8,15 @@
  * turn of up to 64 events, whenever the thread is idle), and a sync per
  * record for comparison; then the verification rate.  Target: >= 100,000
  * records/s with the chain and the default batching.  The reference of
- * issue 14's audit row: the least such a log can cost, a record of the same
- * size formatted with snprintf, its SHA-256 over the previous hash and the
- * line, one write(2), fdatasync at the same batching as the default; the
- * last lines ("ratio DIR X") give the default's rate over it, per DIR.
+ * issue 14's audit row: the least such a log can cost, the same records
+ * (the same bytes) with their time, each formatted with one snprintf(),
+ * its SHA-256 over the previous hash and the record, one write(2),
+ * fdatasync at the same batching as the default (run_reference() says
+ * what it leaves out).  The default and the reference then run in
+ * interleaved rounds; the last lines ("ratio DIR X") give the median of
+ * the rounds' ratios of the default's rate over the reference's, per DIR.
  *
- *   audit-append [--records N] [DIR...]     (default: /dev/shm /var/tmp)
+ *   audit-append [--records N] [--rounds R] [DIR...]   (default: /dev/shm /var/tmp; 3 rounds)
  *
  * Reports; exits non-zero only when the log cannot be written. */
 #include <errno.h>
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,10 +39,35 @@
 #include "shuttle/audit/audit.h"
 
 #define TARGET 100000.0
+#define MAX_ROUNDS 15
 
 static double now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Bytes in the log and its rotated files. */
+static uint64_t log_bytes(const char *path) {
+        char p[4200];
+        struct stat st;
+        uint64_t sum = 0;
+
+        if (stat(path, &st) == 0)
+                sum += (uint64_t) st.st_size;
+        for (unsigned i = 1; i <= AUDIT_KEEP_MAX; i++) {
+                snprintf(p, sizeof(p), "%s.%u", path, i);
+                if (stat(p, &st) < 0)
+                        break;
+                sum += (uint64_t) st.st_size;
+        }
+        return sum;
+}
+
+/* CPU time of the process (the group commit's thread included). */
+static double cpu_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
@@ -115,7 +144,7 @@ static void syncer_kick(Syncer *s, AuditLog *log) {
 }
 
 static int run(const char *dir, const Config *c, uint64_t n, double *ret_rate, double *ret_verify_rate,
-               uint64_t *ret_syncs, uint64_t *ret_rotations) {
+               uint64_t *ret_syncs, uint64_t *ret_rotations, double *ret_bytes, double *ret_cpu_rate) {
         char path[4096];
         AuditLogOptions o = { .sync_records = c->sync_records, .sync_interval_usec = c->sync_interval_usec,
                               .defer_sync = c->group };
@@ -124,7 +153,7 @@ static int run(const char *dir, const Config *c, uint64_t n, double *ret_rate, d
         AuditVerifyResult v;
         AuditLog *log = NULL;
         json_t *extra = json_pack("{s:i}", "peer_pid", 4242);
-        double t0, t1;
+        double t0, t1, c0;
         int r;
 
         snprintf(path, sizeof(path), "%s/shuttle-bench-audit.%d.jsonl", dir, (int) getpid());
@@ -141,6 +170,7 @@ static int run(const char *dir, const Config *c, uint64_t n, double *ret_rate, d
                 return -EAGAIN;
         }
         t0 = now();
+        c0 = cpu_now();
         for (uint64_t i = 0; i < n; i++) {
                 AuditRecord rec = {
                         .group = "webapp", .from = "web", .to = "db", .kind = "ipc", .op = "connect",
@@ -178,6 +208,12 @@ static int run(const char *dir, const Config *c, uint64_t n, double *ret_rate, d
                 return r;
         }
         *ret_rate = (double) n / (t1 - t0);
+        *ret_cpu_rate = (double) n / (cpu_now() - c0);
+        *ret_bytes = (double) log_bytes(path) / (double) n;
+        if (!ret_verify_rate) {
+                cleanup(path);
+                return 0;
+        }
 
         t0 = now();
         r = audit_verify(path, AUDIT_VERIFY_ROTATED, &v);
@@ -187,14 +223,29 @@ static int run(const char *dir, const Config *c, uint64_t n, double *ret_rate, d
         return 0;
 }
 
-/* The reference: write + SHA-256 per record, fdatasync every 1024 records
- * or 100 ms, as the default batching; records of the audit log's size. */
-static int run_reference(const char *dir, uint64_t n, double *ret_rate) {
-        unsigned char prev[32] = {}, h[32];
-        char path[4096], line[512], hex[65];
+static void to_hex(const unsigned char *d, char *out) {
+        static const char hex[] = "0123456789abcdef";
+        for (int k = 0; k < 32; k++) {
+                out[2 * k] = hex[d[k] >> 4];
+                out[2 * k + 1] = hex[d[k] & 15];
+        }
+        out[64] = 0;
+}
+
+/* The reference: the same records (the same fields and bytes as the audit
+ * log's lines, a deny with its reason every 8th), each with its time
+ * (CLOCK_REALTIME, the date formatted once per second as the log does),
+ * formatted by one snprintf(), SHA-256 over the previous hash, a newline
+ * and the record (the log's definition), one write(2) each, fdatasync
+ * every 1024 records or 100 ms, as the default batching.  What it leaves
+ * out: escaping and truncating strings from containers, and rotation. */
+static int run_reference(const char *dir, uint64_t n, double *ret_rate, double *ret_bytes, double *ret_cpu_rate) {
+        unsigned char h[32];
+        char path[4096], line[1024], prev[65], ts_prefix[32] = "", frac[8];
         unsigned hlen = 0;
-        double t0, last_sync;
-        uint64_t since_sync = 0;
+        time_t ts_sec = 0;
+        double t0, c0, last_sync;
+        uint64_t since_sync = 0, bytes = 0;
         int fd, r = 0;
 
         /* The digest fetched once and its context reused, as the audit
@@ -202,6 +253,8 @@ static int run_reference(const char *dir, uint64_t n, double *ret_rate) {
         EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
+        memset(prev, '0', 64);
+        prev[64] = 0;
         snprintf(path, sizeof(path), "%s/shuttle-bench-ref.%d.jsonl", dir, (int) getpid());
         fd = md && ctx ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600) : -1;
         if (fd < 0) {
@@ -211,28 +264,47 @@ static int run_reference(const char *dir, uint64_t n, double *ret_rate) {
                 return r;
         }
         t0 = last_sync = now();
+        c0 = cpu_now();
         for (uint64_t i = 0; i < n && r == 0; i++) {
+                bool deny = i % 8 == 0;
+                struct timespec ts;
                 int len;
 
-                for (int k = 0; k < 32; k++)
-                        snprintf(hex + 2 * k, 3, "%02x", prev[k]);
+                clock_gettime(CLOCK_REALTIME, &ts);
+                if (ts.tv_sec != ts_sec) {
+                        struct tm tm;
+                        gmtime_r(&ts.tv_sec, &tm);
+                        strftime(ts_prefix, sizeof(ts_prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+                        ts_sec = ts.tv_sec;
+                }
+                unsigned us = (unsigned) (ts.tv_nsec / 1000);
+                for (int k = 5; k >= 0; k--, us /= 10)
+                        frac[k] = (char) ('0' + us % 10);
+                frac[6] = 0;
                 len = snprintf(line, sizeof(line),
-                               "{\"ts\":\"2026-12-06T09:00:00.000000Z\",\"seq\":%" PRIu64
-                               ",\"group\":\"webapp\",\"from\":\"web\",\"to\":\"db\",\"kind\":\"ipc\","
-                               "\"op\":\"connect\",\"object\":\"kv\",\"decision\":\"allow\",\"rule\":"
-                               "\"web-uses-kv\",\"peer_pid\":4242,\"prev\":\"%s\",\"hash\":\"",
-                               i + 1, hex);
-                if (EVP_DigestInit_ex(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, line, (size_t) len) != 1 ||
+                               "{\"ts\":\"%s.%sZ\",\"seq\":%" PRIu64 ",\"group\":\"webapp\",\"from\":\"web\","
+                               "\"to\":\"db\",\"kind\":\"ipc\",\"op\":\"connect\",\"object\":\"%s\","
+                               "\"decision\":\"%s\",\"rule\":\"%s\",\"reason\":%s,\"peer_pid\":4242,"
+                               "\"prev\":\"%s\"}",
+                               ts_prefix, frac, i + 1, deny ? "admin" : "kv", deny ? "deny" : "allow",
+                               deny ? "nobody-admins-db" : "web-uses-kv",
+                               deny ? "\"denied by rule nobody-admins-db (policy.yaml:14)\"" : "null", prev);
+                if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, prev, 64) != 1 ||
+                    EVP_DigestUpdate(ctx, "\n", 1) != 1 || EVP_DigestUpdate(ctx, line, (size_t) len) != 1 ||
                     EVP_DigestFinal_ex(ctx, h, &hlen) != 1) {
                         r = -EIO;
                         break;
                 }
-                for (int k = 0; k < 32; k++)
-                        len += snprintf(line + len, sizeof(line) - (size_t) len, "%02x", h[k]);
-                len += snprintf(line + len, sizeof(line) - (size_t) len, "\"}\n");
-                memcpy(prev, h, sizeof(prev));
+                to_hex(h, prev);
+                /* ,"hash":"..."} replaces the closing brace */
+                len--;
+                memcpy(line + len, ",\"hash\":\"", 9);
+                memcpy(line + len + 9, prev, 64);
+                memcpy(line + len + 73, "\"}\n", 3);
+                len += 76;
                 if (write(fd, line, (size_t) len) != len)
                         r = -EIO;
+                bytes += (uint64_t) len;
                 if (++since_sync >= 1024 || now() - last_sync >= 0.1) {
                         (void) fdatasync(fd);
                         since_sync = 0;
@@ -244,8 +316,15 @@ static int run_reference(const char *dir, uint64_t n, double *ret_rate) {
         EVP_MD_CTX_free(ctx);
         EVP_MD_free(md);
         *ret_rate = (double) n / (now() - t0);
+        *ret_cpu_rate = (double) n / (cpu_now() - c0);
+        *ret_bytes = (double) bytes / (double) n;
         unlink(path);
         return r;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
@@ -257,12 +336,14 @@ int main(int argc, char **argv) {
         };
         static const struct option options[] = {
                 { "records", required_argument, NULL, 'n' },
+                { "rounds", required_argument, NULL, 'r' },
                 {},
         };
         const char *default_dirs[] = { "/dev/shm", "/var/tmp" };
         const char **dirs = default_dirs;
         size_t n_dirs = 2;
         uint64_t n = 500000;
+        uint32_t rounds = 3;
         bool missed = false;
         int c;
 
@@ -271,6 +352,12 @@ int main(int argc, char **argv) {
                 case 'n':
                         if (parse_uint64(optarg, &n) < 0 || n == 0) {
                                 fprintf(stderr, "audit-append: bad --records '%s'\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case 'r':
+                        if (parse_uint32(optarg, &rounds) < 0 || rounds == 0 || rounds > MAX_ROUNDS) {
+                                fprintf(stderr, "audit-append: bad --rounds '%s' (1-%d)\n", optarg, MAX_ROUNDS);
                                 return 2;
                         }
                         break;
@@ -285,34 +372,62 @@ int main(int argc, char **argv) {
         printf("audit append: %" PRIu64 " records per run (1/50 of that with a sync per record), "
                "~330-byte records, SHA-256 chain, 64 MiB rotation\n\n",
                n);
-        printf("%-10s %-34s %9s %12s %7s %9s %14s\n", "dir", "fdatasync batching", "records", "records/s",
-               "syncs", "rotations", "verify rec/s");
-        double default_rate[16] = {}, ref_rate[16] = {};
+        printf("%-10s %-34s %9s %12s %7s %9s %14s %9s\n", "dir", "fdatasync batching", "records", "records/s",
+               "syncs", "rotations", "verify rec/s", "bytes/rec");
+        double ratio[16] = {};
         n_dirs = MIN(n_dirs, (size_t) 16);
         for (size_t d = 0; d < n_dirs; d++) {
+                double rates[MAX_ROUNDS], refs[MAX_ROUNDS], ratios[MAX_ROUNDS], cpu_ratios[MAX_ROUNDS], bytes = 0,
+                       ref_bytes = 0, cpu = 0, ref_cpu = 0;
+
                 for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
                         uint64_t syncs = 0, rot = 0, m = MAX(n / configs[i].divisor, (uint64_t) 1);
                         double rate = 0, vrate = 0;
 
-                        if (run(dirs[d], &configs[i], m, &rate, &vrate, &syncs, &rot) < 0)
+                        if (run(dirs[d], &configs[i], m, &rate, &vrate, &syncs, &rot, &bytes, &cpu) < 0)
                                 return 1;
-                        printf("%-10s %-34s %9" PRIu64 " %12.0f %7" PRIu64 " %9" PRIu64 " %14.0f\n", dirs[d],
-                               configs[i].name, m, rate, syncs, rot, vrate);
-                        if (i == 0) {
-                                default_rate[d] = rate;
-                                if (rate < TARGET)
-                                        missed = true;
-                        }
+                        printf("%-10s %-34s %9" PRIu64 " %12.0f %7" PRIu64 " %9" PRIu64 " %14.0f %9.1f\n", dirs[d],
+                               configs[i].name, m, rate, syncs, rot, vrate, bytes);
                 }
-                if (run_reference(dirs[d], n, &ref_rate[d]) < 0)
-                        return 1;
-                printf("%-10s %-34s %9" PRIu64 " %12.0f\n", dirs[d], "reference: write + SHA-256, default", n,
-                       ref_rate[d]);
+                /* The default and the reference in interleaved rounds (the
+                 * order alternating), judged by the median of the rounds'
+                 * ratios: a burst of other work on the machine then spoils
+                 * one round, not the figure. */
+                for (unsigned k = 0; k < rounds; k++) {
+                        uint64_t syncs, rot;
+                        int r1, r2;
+
+                        if (k % 2 == 0) {
+                                r1 = run_reference(dirs[d], n, &refs[k], &ref_bytes, &ref_cpu);
+                                r2 = run(dirs[d], &configs[0], n, &rates[k], NULL, &syncs, &rot, &bytes, &cpu);
+                        } else {
+                                r2 = run(dirs[d], &configs[0], n, &rates[k], NULL, &syncs, &rot, &bytes, &cpu);
+                                r1 = run_reference(dirs[d], n, &refs[k], &ref_bytes, &ref_cpu);
+                        }
+                        if (r1 < 0 || r2 < 0)
+                                return 1;
+                        ratios[k] = rates[k] / refs[k];
+                        cpu_ratios[k] = cpu / ref_cpu;
+                }
+                qsort(rates, rounds, sizeof(double), cmp_double);
+                qsort(refs, rounds, sizeof(double), cmp_double);
+                qsort(ratios, rounds, sizeof(double), cmp_double);
+                qsort(cpu_ratios, rounds, sizeof(double), cmp_double);
+                ratio[d] = ratios[rounds / 2];
+                if (rates[rounds / 2] < TARGET)
+                        missed = true;
+                printf("%-10s %-34s %9" PRIu64 " %12.0f %7s %9s %14s %9.1f\n", dirs[d], "default, median of rounds", n,
+                       rates[rounds / 2], "", "", "", bytes);
+                printf("%-10s %-34s %9" PRIu64 " %12.0f %7s %9s %14s %9.1f\n", dirs[d],
+                       "reference: write + SHA-256, default", n, refs[rounds / 2], "", "", "", ref_bytes);
+                printf("%-10s %-34s %9u   %.2f .. %.2f\n", dirs[d], "rounds, ratio min .. max", rounds, ratios[0],
+                       ratios[rounds - 1]);
+                printf("%-10s %-34s %9u   %.2f (%.2f .. %.2f)\n", dirs[d], "ratio of records per CPU second", rounds,
+                       cpu_ratios[rounds / 2], cpu_ratios[0], cpu_ratios[rounds - 1]);
         }
         printf("\ntarget: >= %.0f records/s with the chain and the default batching: %s\n", TARGET,
                missed ? "MISSED" : "met");
         for (size_t d = 0; d < n_dirs; d++)
-                if (ref_rate[d] > 0)
-                        printf("ratio %s %.2f\n", dirs[d], default_rate[d] / ref_rate[d]);
+                printf("ratio %s %.2f\n", dirs[d], ratio[d]);
         return 0;
 }

@@ -30,3 +30,13 @@ TESTS += tests/unit/test-audit-bounds
 tests_unit_test_audit_bounds_SOURCES = tests/unit/test-audit-bounds.c tests/unit/audit-fixture.h
 tests_unit_test_audit_bounds_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_bounds_LDADD = $(audit_test_libs) $(TEST_LIBS)
+
+# The writer's own record formatting against jansson's dump of the same
+# record (hostile strings, extra keys and values, random bytes), and a log
+# the jansson writer wrote (tests/unit/audit/) written again the same.
+EXTRA_DIST += tests/unit/audit
+check_PROGRAMS += tests/unit/test-audit-writer
+TESTS += tests/unit/test-audit-writer
+tests_unit_test_audit_writer_SOURCES = tests/unit/test-audit-writer.c tests/unit/audit-fixture.h
+tests_unit_test_audit_writer_CFLAGS = $(audit_test_cflags) -DAUDIT_FIXTURE_DIR='"$(abs_top_srcdir)/tests/unit/audit"'
+tests_unit_test_audit_writer_LDADD = $(audit_test_libs) $(TEST_LIBS)

@@ -3,6 +3,8 @@
 
 /* Shared between the audit writer, reader and verifier; not for callers. */
 
+#include <time.h>
+
 #include <openssl/evp.h>
 
 #include "common/macro.h"
@@ -23,16 +25,40 @@ typedef struct AuditHasher {
 int audit_hasher_init(AuditHasher *h);
 void audit_hasher_done(AuditHasher *h);
 
-/* hex(SHA-256(prev || "\n" || json)), json being the record without its
- * hash member (as serialized, ending in '}'). */
-int audit_hash_body(AuditHasher *h, const char *prev, const char *json, size_t len,
-                    char ret[static AUDIT_HASH_HEX_LEN + 1]);
+/* hex(SHA-256(data)), data being prev || "\n" || the record without its
+ * hash member (as serialized, ending in '}'), in one piece (the writer
+ * lays it out so). */
+int audit_hash_prefixed(AuditHasher *h, const char *data, size_t len, char ret[static AUDIT_HASH_HEX_LEN + 1]);
 /* The same for a written line (no newline): hashes the line minus its hash
  * member.  -EBADMSG if the line does not end with one. */
 int audit_hash_line(AuditHasher *h, const char *prev, const char *line, size_t len,
                     char ret[static AUDIT_HASH_HEX_LEN + 1]);
 
 bool audit_hex64_is_valid(const char *s);
+
+/* The writer's line buffer: prev '\n' body, what the hash is over in one
+ * piece (the newline also ends a torn fragment when one is in the file),
+ * and room for the hash member after the body. */
+#define AUDIT_BODY_OFFSET (AUDIT_HASH_HEX_LEN + 1)
+#define AUDIT_RECORD_SLACK (AUDIT_HASH_SUFFIX_LEN + 2)
+typedef struct AuditLineBuf {
+        char *buf;
+        size_t size;
+        time_t ts_sec; /* the second ts_prefix is of */
+        char ts_prefix[32];
+} AuditLineBuf;
+
+typedef struct AuditTorn {
+        uint64_t offset, length;
+} AuditTorn;
+
+/* Formats record number seq, chained to prev (64 hex digits) and naming
+ * the torn fragment before it if torn is not NULL, into b->buf from
+ * AUDIT_BODY_OFFSET on: the line without its hash member, ending in '}',
+ * *ret_len bytes (audit-format.c).  -EINVAL or -E2BIG for a bad extra,
+ * -ENOMEM. */
+int audit_record_format(AuditLineBuf *b, const AuditRecord *rec, uint64_t seq, const char *prev,
+                        const AuditTorn *torn, size_t *ret_len);
 
 /* A line parsed as a record.  obj is owned. */
 typedef struct AuditParsedLine {

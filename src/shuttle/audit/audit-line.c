@@ -46,8 +46,6 @@ static int hash_parts(AuditHasher *h, const char *prev, const char *a, size_t al
         unsigned char d[EVP_MAX_MD_SIZE];
         unsigned n = 0;
 
-        if (!audit_hex64_is_valid(prev))
-                return -EINVAL;
         if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1 ||
             EVP_DigestUpdate(h->ctx, prev, AUDIT_HASH_HEX_LEN) != 1 ||
             EVP_DigestUpdate(h->ctx, "\n", 1) != 1 ||
@@ -59,9 +57,15 @@ static int hash_parts(AuditHasher *h, const char *prev, const char *a, size_t al
         return 0;
 }
 
-int audit_hash_body(AuditHasher *h, const char *prev, const char *json, size_t len,
-                    char ret[static AUDIT_HASH_HEX_LEN + 1]) {
-        return hash_parts(h, prev, json, len, NULL, 0, ret);
+int audit_hash_prefixed(AuditHasher *h, const char *data, size_t len, char ret[static AUDIT_HASH_HEX_LEN + 1]) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+
+        if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1 || EVP_DigestUpdate(h->ctx, data, len) != 1 ||
+            EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n != 32)
+                return -EIO;
+        to_hex(d, n, ret);
+        return 0;
 }
 
 bool audit_hex64_is_valid(const char *s) {
@@ -93,6 +97,8 @@ int audit_hash_line(AuditHasher *h, const char *prev, const char *line, size_t l
                     char ret[static AUDIT_HASH_HEX_LEN + 1]) {
         size_t b = body_length(line, len);
 
+        if (!audit_hex64_is_valid(prev))
+                return -EINVAL;
         if (b == 0)
                 return -EBADMSG;
         return hash_parts(h, prev, line, b, "}", 1, ret);

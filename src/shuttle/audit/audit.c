@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The audit log writer: hash-chained JSON lines, one write(2) each on an
  * O_APPEND descriptor, fdatasync() in batches, rotation by size that keeps
- * the chain.  The format is in audit.h and docs/AUDIT.md. */
+ * the chain (a record's line itself is formatted in audit-format.c).  The
+ * format is in audit.h and docs/AUDIT.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -48,30 +50,7 @@ struct AuditLog {
         /* Writing the record that announces a drop (no rotation for it). */
         bool dropping;
 
-        char *buf;
-        size_t buf_size;
-        time_t ts_sec;
-        char ts_prefix[32];
-};
-
-static const char *const reserved_keys[] = {
-        "ts", "seq", "group", "from", "to", "kind", "op", "object", "decision",
-        "rule", "reason", "truncated", "torn", "prev", "hash",
-};
-
-static const struct {
-        const char *name;
-        size_t offset;
-} string_fields[] = {
-        { "group", offsetof(AuditRecord, group) },
-        { "from", offsetof(AuditRecord, from) },
-        { "to", offsetof(AuditRecord, to) },
-        { "kind", offsetof(AuditRecord, kind) },
-        { "op", offsetof(AuditRecord, op) },
-        { "object", offsetof(AuditRecord, object) },
-        { "decision", offsetof(AuditRecord, decision) },
-        { "rule", offsetof(AuditRecord, rule) },
-        { "reason", offsetof(AuditRecord, reason) },
+        AuditLineBuf line;
 };
 
 static int read_full_at(int fd, char *buf, size_t n, uint64_t offset) {
@@ -201,7 +180,7 @@ static void audit_log_free(AuditLog *log) {
         audit_hasher_done(&log->hasher);
         free(log->path);
         free(log->base);
-        free(log->buf);
+        free(log->line.buf);
         free(log);
 }
 
@@ -502,174 +481,6 @@ static int note_drop(AuditLog *log) {
         return 1;
 }
 
-static void format_ts(AuditLog *log, uint64_t usec, char out[static AUDIT_TIMESTAMP_MAX]) {
-        time_t sec = (time_t) (usec / 1000000U);
-
-        if (sec != log->ts_sec || !log->ts_prefix[0]) {
-                struct tm tm;
-                if (!gmtime_r(&sec, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-                        audit_format_timestamp(usec, out);
-                        return;
-                }
-                snprintf(log->ts_prefix, sizeof(log->ts_prefix), "%04d-%02d-%02dT%02d:%02d:%02d",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-                log->ts_sec = sec;
-        }
-        /* The prefix is 19 bytes (the year is checked above). */
-        memcpy(out, log->ts_prefix, 19);
-        snprintf(out + 19, AUDIT_TIMESTAMP_MAX - 19, ".%06uZ", (unsigned) (usec % 1000000U));
-}
-
-/* Replaces every byte that does not start a valid UTF-8 sequence by
- * U+FFFD, and stops before the output would exceed max bytes. */
-static json_t *sanitized_string(const char *s, size_t n, size_t max, bool *ret_cut) {
-        _cleanup_free_ char *out = malloc(max + 1);
-        size_t o = 0, i = 0;
-
-        if (!out)
-                return NULL;
-        while (i < n) {
-                uint32_t cp;
-                size_t l = audit_utf8_decode(s + i, n - i, &cp);
-                size_t ol = l ? l : 3;
-                if (o + ol > max)
-                        break;
-                if (l)
-                        memcpy(out + o, s + i, l);
-                else
-                        memcpy(out + o, "\xEF\xBF\xBD", 3);
-                o += ol;
-                i += l ? l : 1;
-        }
-        *ret_cut = i < n;
-        return json_stringn(out, o);
-}
-
-/* A string value, truncated to AUDIT_FIELD_MAX bytes and made valid UTF-8;
- * records the original length in *truncated when it had to cut. */
-static int string_value(const char *name, const char *s, json_t **truncated, json_t **ret) {
-        size_t len = strlen(s), n = MIN(len, (size_t) AUDIT_FIELD_MAX);
-        bool cut = n < len;
-        json_t *v;
-
-        /* Cut at a character boundary. */
-        if (cut)
-                while (n > 0 && (((unsigned char) s[n]) & 0xC0) == 0x80)
-                        n--;
-        v = json_stringn(s, n);
-        if (!v) {
-                bool cut2 = false;
-                /* Not valid UTF-8 (or out of memory). */
-                v = sanitized_string(s, len, AUDIT_FIELD_MAX, &cut2);
-                if (!v)
-                        return -ENOMEM;
-                cut = cut2;
-        }
-        if (cut) {
-                if (!*truncated) {
-                        *truncated = json_object();
-                        if (!*truncated) {
-                                json_decref(v);
-                                return -ENOMEM;
-                        }
-                }
-                if (json_object_set_new(*truncated, name, json_integer((json_int_t) len)) < 0) {
-                        json_decref(v);
-                        return -ENOMEM;
-                }
-        }
-        *ret = v;
-        return 0;
-}
-
-static int extra_value(const char *key, json_t *value, json_t **truncated, json_t **ret) {
-        size_t size;
-
-        if (json_is_string(value))
-                return string_value(key, json_string_value(value), truncated, ret);
-        if (!json_is_object(value) && !json_is_array(value)) {
-                *ret = json_incref(value);
-                return 0;
-        }
-        size = json_dumpb(value, NULL, 0, JSON_COMPACT);
-        if (size <= AUDIT_FIELD_MAX) {
-                *ret = json_incref(value);
-                return 0;
-        }
-        if (!*truncated && !(*truncated = json_object()))
-                return -ENOMEM;
-        if (json_object_set_new(*truncated, key, json_integer((json_int_t) size)) < 0)
-                return -ENOMEM;
-        *ret = json_null();
-        return 0;
-}
-
-static int check_extra(json_t *extra) {
-        const char *key;
-        json_t *v;
-
-        if (!extra)
-                return 0;
-        if (!json_is_object(extra))
-                return -EINVAL;
-        if (json_object_size(extra) > AUDIT_EXTRA_KEYS_MAX)
-                return -E2BIG;
-        json_object_foreach(extra, key, v) {
-                if (strlen(key) > AUDIT_EXTRA_KEY_MAX || !*key)
-                        return -EINVAL;
-                for (size_t i = 0; i < ELEMENTSOF(reserved_keys); i++)
-                        if (streq(key, reserved_keys[i]))
-                                return -EINVAL;
-        }
-        return 0;
-}
-
-/* The record without its hash, in the documented key order. */
-static int build_record(AuditLog *log, const AuditRecord *rec, json_t **ret) {
-        _cleanup_(json_decrefp) json_t *o = NULL, *truncated = NULL;
-        char ts[AUDIT_TIMESTAMP_MAX];
-        const char *key;
-        json_t *v;
-        int r;
-
-        format_ts(log, rec->ts_usec ? rec->ts_usec : clock_usec(CLOCK_REALTIME), ts);
-        o = json_object();
-        if (!o || json_object_set_new(o, "ts", json_string(ts)) < 0 ||
-            json_object_set_new(o, "seq", json_integer((json_int_t) (log->seq + 1))) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(string_fields); i++) {
-                const char *s = *(const char *const *) ((const char *) rec + string_fields[i].offset);
-                if (!s)
-                        v = json_null();
-                else {
-                        r = string_value(string_fields[i].name, s, &truncated, &v);
-                        if (r < 0)
-                                return r;
-                }
-                if (json_object_set_new(o, string_fields[i].name, v) < 0)
-                        return -ENOMEM;
-        }
-        if (rec->extra)
-                json_object_foreach(rec->extra, key, v) {
-                        json_t *nv;
-                        r = extra_value(key, v, &truncated, &nv);
-                        if (r < 0)
-                                return r;
-                        if (json_object_set_new(o, key, nv) < 0)
-                                return -ENOMEM;
-                }
-        if (truncated && json_object_set(o, "truncated", truncated) < 0)
-                return -ENOMEM;
-        if (log->torn &&
-            json_object_set_new(o, "torn", json_pack("{s:I,s:I}", "offset", (json_int_t) log->torn_offset,
-                                                     "length", (json_int_t) log->torn_length)) < 0)
-                return -ENOMEM;
-        if (json_object_set_new(o, "prev", json_string(log->last_hash)) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(o);
-        return 0;
-}
-
 static int write_all(int fd, const char *p, size_t n, size_t *ret_written) {
         size_t done = 0;
 
@@ -691,43 +502,7 @@ static int write_all(int fd, const char *p, size_t n, size_t *ret_written) {
         return 0;
 }
 
-/* Text from a container may hold C1 controls, bidi overrides and other
- * characters that are harmless in JSON but not on a terminal (a `grep` or
- * `tail` of the log shows them raw): they go into the line as \u escapes.
- * Most lines are ASCII, so the check is one pass over the bytes. */
-static int escape_unsafe(AuditLog *log, size_t *n) {
-        const unsigned char *p = (const unsigned char *) log->buf + 1;
-        _cleanup_free_ char *tmp = NULL;
-        size_t i, m;
-
-        for (i = 0; i < *n; i++)
-                if (p[i] >= 0x7F)
-                        break;
-        if (i == *n)
-                return 0;
-        m = audit_json_escape(log->buf + 1, *n, NULL);
-        if (m == *n)
-                return 0;
-        if (m > AUDIT_LINE_MAX - AUDIT_HASH_SUFFIX_LEN - 2)
-                return -E2BIG;
-        tmp = malloc(m);
-        if (!tmp)
-                return -ENOMEM;
-        audit_json_escape(log->buf + 1, *n, tmp);
-        if (m + AUDIT_HASH_SUFFIX_LEN + 2 > log->buf_size) {
-                char *nb = realloc(log->buf, m + AUDIT_HASH_SUFFIX_LEN + 2);
-                if (!nb)
-                        return -ENOMEM;
-                log->buf = nb;
-                log->buf_size = m + AUDIT_HASH_SUFFIX_LEN + 2;
-        }
-        memcpy(log->buf + 1, tmp, m);
-        *n = m;
-        return 0;
-}
-
 _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
-        _cleanup_(json_decrefp) json_t *o = NULL;
         char hash[AUDIT_HASH_HEX_LEN + 1];
         size_t n, len, written;
         uint64_t mono;
@@ -738,48 +513,28 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
                 return -EINVAL;
         if (log->broken)
                 return -EIO;
-        r = check_extra(rec->extra);
+        /* buf = prev '\n' JSON-without-hash; the hash is over all of it,
+         * then the hash member replaces the closing brace. */
+        r = audit_record_format(&log->line, rec, log->seq + 1, log->last_hash,
+                                log->torn ? &(AuditTorn) { log->torn_offset, log->torn_length } : NULL, &n);
         if (r < 0)
                 return r;
-        r = build_record(log, rec, &o);
+        memcpy(log->line.buf, log->last_hash, AUDIT_HASH_HEX_LEN);
+        log->line.buf[AUDIT_HASH_HEX_LEN] = '\n';
+        r = audit_hash_prefixed(&log->hasher, log->line.buf, AUDIT_BODY_OFFSET + n, hash);
         if (r < 0)
                 return r;
-
-        /* buf = ['\n'] JSON-without-hash, then the hash member replaces its
-         * closing brace.  One leading byte is kept for the newline that
-         * ends a torn fragment. */
-        for (;;) {
-                n = json_dumpb(o, log->buf ? log->buf + 1 : NULL, log->buf ? log->buf_size - 1 : 0, JSON_COMPACT);
-                if (n == 0)
-                        return -ENOMEM;
-                if (n > AUDIT_LINE_MAX - AUDIT_HASH_SUFFIX_LEN - 2)
-                        return -E2BIG; /* cannot happen with the field limits */
-                if (log->buf && n + AUDIT_HASH_SUFFIX_LEN + 2 <= log->buf_size)
-                        break;
-                size_t sz = MAX(n + AUDIT_HASH_SUFFIX_LEN + 2, (size_t) 4096);
-                char *nb = realloc(log->buf, sz);
-                if (!nb)
-                        return -ENOMEM;
-                log->buf = nb;
-                log->buf_size = sz;
-        }
-        r = escape_unsafe(log, &n);
-        if (r < 0)
-                return r;
-        r = audit_hash_body(&log->hasher, log->last_hash, log->buf + 1, n, hash);
-        if (r < 0)
-                return r;
+        line = log->line.buf + AUDIT_BODY_OFFSET;
         len = n - 1;
-        memcpy(log->buf + 1 + len, AUDIT_HASH_PREFIX, STRLEN(AUDIT_HASH_PREFIX));
+        memcpy(line + len, AUDIT_HASH_PREFIX, STRLEN(AUDIT_HASH_PREFIX));
         len += STRLEN(AUDIT_HASH_PREFIX);
-        memcpy(log->buf + 1 + len, hash, AUDIT_HASH_HEX_LEN);
+        memcpy(line + len, hash, AUDIT_HASH_HEX_LEN);
         len += AUDIT_HASH_HEX_LEN;
-        memcpy(log->buf + 1 + len, "\"}\n", 3);
+        memcpy(line + len, "\"}\n", 3);
         len += 3;
-        line = log->buf + 1;
         if (log->torn) {
+                /* the newline after prev ends the fragment */
                 line--;
-                line[0] = '\n';
                 len++;
         }
 
@@ -814,13 +569,17 @@ _public_ int audit_log_append(AuditLog *log, const AuditRecord *rec) {
         memcpy(log->last_hash, hash, sizeof(hash));
         log->torn = false;
 
+        /* Group commit: the caller syncs, and no deadline is kept here. */
+        if (log->opts.defer_sync) {
+                log->unsynced++;
+                return 0;
+        }
         mono = clock_usec(CLOCK_MONOTONIC);
         if (log->unsynced++ == 0)
                 log->first_unsynced_usec = mono;
         /* The record is in the chain from here on; a sync error only puts
          * its durability in doubt, and is returned. */
-        if (!log->opts.defer_sync && (log->unsynced >= log->opts.sync_records ||
-                                      mono >= log->first_unsynced_usec + log->opts.sync_interval_usec))
+        if (log->unsynced >= log->opts.sync_records || mono >= log->first_unsynced_usec + log->opts.sync_interval_usec)
                 return log_sync(log);
         return 0;
 }

@@ -112,7 +112,8 @@ typedef struct AuditRecord {
         /* Optional JSON object; its keys are written after "reason", in
          * its order.  Keys must not be one of the record's own keys (ts, seq,
          * group, from, to, kind, op, object, decision, rule, reason,
-         * truncated, torn, prev, hash): -EINVAL.  Borrowed. */
+         * truncated, torn, prev, hash), empty, longer than
+         * AUDIT_EXTRA_KEY_MAX or not UTF-8: -EINVAL.  Borrowed. */
         json_t *extra;
         /* CLOCK_REALTIME in microseconds; 0 = now. */
         uint64_t ts_usec;

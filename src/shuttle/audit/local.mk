@@ -6,6 +6,7 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/audit/audit-internal.h \
 	src/shuttle/audit/audit-line.c \
 	src/shuttle/audit/audit.c \
+	src/shuttle/audit/audit-format.c \
 	src/shuttle/audit/audit-read.c \
 	src/shuttle/audit/audit-verify.c \
 	src/shuttle/audit/audit-text.c \
