@@ -24,6 +24,14 @@
 # are named shuttle/NAME whatever the state directory, so plain a and b
 # would collide with integration tests running at the same time.)
 #
+# The floor: what the hop through any broker costs, whatever it decides.
+# `ipc-bench floor` runs beside shuttled on the host (pinned alike) as a
+# do-nothing broker, with no policy, no audit, no peer check, no protocol:
+# on /floor/fd.sock it answers a byte with a socket connected to b's echo
+# (SCM_RIGHTS: the fast path's extra round trip and fd pass), on
+# /floor/relay.sock it relays each connection to b's echo (the proxy path's
+# two extra hops).  Path / floor is what Shuttle adds to that hop.
+#
 # Environment:
 #   SHUTTLECTL        the shuttlectl binary (default: ./shuttlectl)
 #   SHUTTLED          the shuttled binary (default: next to SHUTTLECTL)
@@ -104,12 +112,13 @@ STATE=$TMP/state
 BROKER_PID=
 SERVER_PIDS=()
 BROKER_PIDS=()
+FLOOR_PID=
 
 cleanup() {
     local p
     # shuttlectl forwards TERM to the container and tears it down.
     for p in "${SERVER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for p in "${BROKER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in "${BROKER_PIDS[@]}" $FLOOR_PID; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -117,7 +126,7 @@ trap 'exit 130' INT TERM
 
 fail() {
     note "$*"
-    for f in shuttled.log b.out a.out; do
+    for f in shuttled.log b.out a.out floor.out; do
         [ -s "$TMP/$f" ] && { note "--- $f:"; tail -n 20 "$TMP/$f" >&2; }
     done
     exit 1
@@ -174,13 +183,18 @@ YAML
 start_pair "" deny sync
 start_pair -s all sync
 start_pair -b all batch
+# The do-nothing broker, on the host as shuttled is, to the main pair's echo.
+mkdir -p "$TMP/floor"
+"${PIN[@]}" "$IPC_BENCH" floor "$TMP/floor" "$TMP/direct/echo.sock" >"$TMP/floor.out" 2>&1 &
+FLOOR_PID=$!
+wait_until grep -q serving "$TMP/floor.out" || fail "ipc-bench floor did not start"
 
 # a_run ARGS...: ipc-bench ARGS in a fresh container $A; its result lines.
 # (AS=SUFFIX: in $A$SUFFIX of that broker.)
 a_run() {
     local s=${AS:-}
     "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE$s" --name "$A$s" --no-shim -v "$BUILD:/opt/b:ro" \
-        -v "$TMP/direct$s:/direct" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
+        -v "$TMP/direct$s:/direct" -v "$TMP/floor:/floor:ro" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
         fail "ipc-bench $* failed in container $A$s"
     cat "$TMP/a.out" >>"$TMP/results"
 }
@@ -229,10 +243,14 @@ for ((r = 1; r <= RUNS; r++)); do
     rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
     a_run throughput --fast "$B.sink" "$BYTES" 1
     rec tp_fast $r throughput median_mbps
+    a_run connect-latency --floor-fd /floor/fd.sock "$CONNECTS"
+    rec lat_floor $r connect-latency mean_us; rec p99_floor $r connect-latency p99_us
     a_run connect-latency --fast-fresh "$B.echo" "$CONNECTS"
     rec lat_fresh $r connect-latency mean_us; rec p99_fresh $r connect-latency p99_us
     a_run connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
     rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
+    a_run connect-latency /floor/relay.sock "$CONNECTS"
+    rec lat_floorrelay $r connect-latency mean_us; rec p99_floorrelay $r connect-latency p99_us
     a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
     rec tp_proxy $r throughput median_mbps
     AS=-s a_run connect-latency --fast "$B-s.echo" "$CONNECTS"
@@ -260,15 +278,17 @@ printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' path "connect+RTT µs" "p99
 printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------------" "---------------:" "----------:" "-------:" "----------------:" "-------:"
 row() { # row LABEL KEY-SUFFIX
     local tp=-
-    case $2 in fresh | fast?*) ;; *) tp=$(med "tp_$2") ;; esac
+    case $2 in fresh | fast?* | floor*) ;; *) tp=$(med "tp_$2") ;; esac
     printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' "$1" "$(med "lat_$2")" "$(med "p99_$2")" \
         "$(x "$(rmed "lat_$2" lat_direct)")" "$tp" "$(x "$(rmed "tp_$2" tp_direct)")"
 }
 row "direct (reference)" direct
 row "same container" native
 row "fast path" fast
+row "floor: fd passed" floor
 row "fast path, new client" fresh
 row "proxy path" proxy
+row "floor: relayed" floorrelay
 row "fast, audited, sync" fastsync
 row "fast, audited, batch" fastbatch
 say ""
@@ -280,12 +300,16 @@ say "  recorded in $(df -PT "$TMP" 2>/dev/null | awk 'NR == 2 { print $2 }') at 
 say "  is on disk) and batch (records synced every 100 ms); each against the direct connect of the same round."
 say "throughput: one stream of $BYTES bytes in 256 KiB writes, timed until the sink acknowledges"
 say "  the byte count; MB = 10^6 bytes."
+say "floor: a do-nothing broker on the host (ipc-bench floor, no policy, audit, peer check or protocol):"
+say "  fd passed: one more unix round trip and an fd pass per connection; relayed: its bytes copied"
+say "  through one epoll loop.  What no broker deciding each connect avoids; path / floor is Shuttle's own."
+say "  fast path $(x "$(rmed lat_fast lat_floor)") its floor, proxy path $(x "$(rmed lat_proxy lat_floorrelay)") its floor."
 say "direct: a's client on b's server's own sockets (bound into both), no broker; same container:"
 say "  client and server both in a (the reference of earlier runs)."
 say "values: medians over $RUNS rounds; ratio: median over the rounds of path / direct of the same round."
 say "  against the same-container reference: fast path $(x "$(rmed lat_fast lat_native)") connect, $(x "$(rmed tp_fast tp_native)") throughput;" \
     "proxy path $(x "$(rmed lat_proxy lat_native)") connect, $(x "$(rmed tp_proxy tp_native)") throughput"
-for k in lat_direct lat_native lat_fast lat_fresh lat_proxy lat_fastsync lat_fastbatch tp_direct tp_native tp_fast tp_proxy; do
+for k in lat_direct lat_native lat_fast lat_floor lat_fresh lat_proxy lat_floorrelay lat_fastsync lat_fastbatch tp_direct tp_native tp_fast tp_proxy; do
     say "  rounds $k: $(rounds $k)"
 done
 
@@ -305,20 +329,23 @@ judge() { # judge DESCRIPTION VALUE OP LIMIT
 say ""
 judge "fast-path connect / direct" "$(rmed lat_fast lat_direct)" "<=" "$T_CONNECT"
 judge "proxy-path connect / direct" "$(rmed lat_proxy lat_direct)" "<=" "$T_PROXY_CONNECT"
+say "  (the floor, a do-nothing broker in between: $(x "$(rmed lat_floor lat_direct)") for an fd passed," \
+    "$(x "$(rmed lat_floorrelay lat_direct)") relayed; a goal below its floor needs no process in between)"
 judge "fast-path throughput / direct" "$(rmed tp_fast tp_direct)" ">=" "$T_FAST_TPUT"
 judge "proxy throughput / direct" "$(rmed tp_proxy tp_direct)" ">=" "$T_PROXY_TPUT"
 # The rows of `make bench`'s summary (bench/summary.sh).
-summary() { # summary KEY VALUE-KEY UNIT
-    local v
+summary() { # summary KEY VALUE-KEY UNIT [FLOOR-KEY]
+    local v floor=
     v=$(rmed "$2" "${2%_*}_direct")
+    [ -n "${4:-}" ] && floor="; a do-nothing broker's floor $(x "$(rmed "$4" "${2%_*}_direct")"), Shuttle $(x "$(rmed "$2" "$4")") the floor"
     if [ -n "$v" ]; then
-        bench_result "$1" "$v" "medians: $(med "$2") $3 vs direct $(med "${2%_*}_direct") $3; $(x "$(rmed "$2" "${2%_*}_native")") against both ends in one container; $RUNS rounds"
+        bench_result "$1" "$v" "medians: $(med "$2") $3 vs direct $(med "${2%_*}_direct") $3$floor; $(x "$(rmed "$2" "${2%_*}_native")") against both ends in one container; $RUNS rounds"
     else
         bench_result "$1" - "no value"
     fi
 }
-summary connect-fast lat_fast "µs"
-summary connect-proxy lat_proxy "µs"
+summary connect-fast lat_fast "µs" lat_floor
+summary connect-proxy lat_proxy "µs" lat_floorrelay
 summary bulk-fast tp_fast "MB/s"
 summary bulk-proxy tp_proxy "MB/s"
 
