@@ -571,10 +571,21 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
         relay_update_events(b, r);
 }
 
+/* A relay just watched: what the importer sent already goes on now, not
+ * after another turn of the loop (a client writes as soon as its connect
+ * returns, which is before the broker has accepted it, let alone connected
+ * to the exporter).  One splice that answers EAGAIN when nothing came. */
+static void relay_kick(Broker *b, Relay *r) {
+        ipc_relay_event(b, &r->end[0], EPOLLIN);
+}
+
 /* Both ends watched: the relay runs. */
 static void relay_watch(Broker *b, Relay *r) {
-        if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0 || broker_watch(b, &r->end[1].src, EPOLLIN) < 0)
+        if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0 || broker_watch(b, &r->end[1].src, EPOLLIN) < 0) {
                 relay_drop(b, r);
+                return;
+        }
+        relay_kick(b, r);
 }
 
 void ipc_release_held(Broker *b) {
@@ -631,6 +642,8 @@ static int relay_start(Broker *b, Container *importer, const char *exporter, con
                 limit->open++;
         r->next = b->relays;
         b->relays = r;
+        if (!ret_held)
+                relay_kick(b, r);
         return 0;
 
 fail:
