@@ -209,6 +209,20 @@ rec() {
         "$TMP/a.out" >>"$TMP/results"
 }
 
+# cpu_ns PID: CPU time of PID's main thread so far, in ns (the loop's
+# thread: shuttled's audit syncer is another).
+cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+# cpu_run KEY ROUND PID ARGS...: a_run ARGS, and the CPU time PID's loop
+# spent meanwhile, appended to the results as "KEY ROUND NS".
+cpu_run() {
+    local k=$1 r=$2 pid=$3 c0 c1
+    shift 3
+    c0=$(cpu_ns "$pid")
+    a_run "$@"
+    c1=$(cpu_ns "$pid")
+    echo "$k $r $((c1 - c0))" >>"$TMP/results"
+}
+
 # busy: the percentage of CPU time the machine spent on anything over one
 # second (before the benchmark starts: other work skews every number).
 busy() {
@@ -235,21 +249,21 @@ for ((r = 1; r <= RUNS; r++)); do
     a_run native /run "$CONNECTS" "$BYTES" 1
     rec lat_native $r connect-latency mean_us; rec p99_native $r connect-latency p99_us
     rec tp_native $r throughput median_mbps
-    a_run connect-latency /direct/echo.sock "$CONNECTS"
+    cpu_run cpu_direct $r "$BROKER_PID" connect-latency /direct/echo.sock "$CONNECTS"
     rec lat_direct $r connect-latency mean_us; rec p99_direct $r connect-latency p99_us
     a_run throughput /direct/sink.sock "$BYTES" 1
     rec tp_direct $r throughput median_mbps
-    a_run connect-latency --fast "$B.echo" "$CONNECTS"
+    cpu_run cpu_fast $r "$BROKER_PID" connect-latency --fast "$B.echo" "$CONNECTS"
     rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
     a_run throughput --fast "$B.sink" "$BYTES" 1
     rec tp_fast $r throughput median_mbps
-    a_run connect-latency --floor-fd /floor/fd.sock "$CONNECTS"
+    cpu_run cpu_floor $r "$FLOOR_PID" connect-latency --floor-fd /floor/fd.sock "$CONNECTS"
     rec lat_floor $r connect-latency mean_us; rec p99_floor $r connect-latency p99_us
     a_run connect-latency --fast-fresh "$B.echo" "$CONNECTS"
     rec lat_fresh $r connect-latency mean_us; rec p99_fresh $r connect-latency p99_us
-    a_run connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
+    cpu_run cpu_proxy $r "$BROKER_PID" connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
     rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
-    a_run connect-latency /floor/relay.sock "$CONNECTS"
+    cpu_run cpu_floorrelay $r "$FLOOR_PID" connect-latency /floor/relay.sock "$CONNECTS"
     rec lat_floorrelay $r connect-latency mean_us; rec p99_floorrelay $r connect-latency p99_us
     a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
     rec tp_proxy $r throughput median_mbps
@@ -304,6 +318,17 @@ say "floor: a do-nothing broker on the host (ipc-bench floor, no policy, audit, 
 say "  fd passed: one more unix round trip and an fd pass per connection; relayed: its bytes copied"
 say "  through one epoll loop.  What no broker deciding each connect avoids; path / floor is Shuttle's own."
 say "  fast path $(x "$(rmed lat_fast lat_floor)") its floor, proxy path $(x "$(rmed lat_proxy lat_floorrelay)") its floor."
+# CPU per connection of the loop in between: shuttled's net of what it
+# spent on the direct run of the same round (registering and unregistering
+# a, which every run costs it), the floor's as it is.
+NCONN=$((CONNECTS + (CONNECTS / 10 > 10 ? CONNECTS / 10 : 10)))
+cpu_per() { # cpu_per KEY [BASE-KEY]: median over the rounds of (KEY - BASE) / connections, in µs
+    awk -v k="$1" -v b="${2:-}" -v n="$NCONN" '$1 == k { v[$2] = $3 } b != "" && $1 == b { w[$2] = $3 }
+        END { for (r in v) print (v[r] - (b != "" ? w[r] : 0)) / n / 1000 }' "$TMP/results" | sort -g |
+        awk '{ x[NR] = $1 } END { if (NR) printf "%.1f", NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2 }'
+}
+say "  CPU per connection of the loop in between (µs, its main thread; shuttled's net of registering a):"
+say "  fast path $(cpu_per cpu_fast cpu_direct), its floor $(cpu_per cpu_floor); proxy path $(cpu_per cpu_proxy cpu_direct), its floor $(cpu_per cpu_floorrelay)."
 say "direct: a's client on b's server's own sockets (bound into both), no broker; same container:"
 say "  client and server both in a (the reference of earlier runs)."
 say "values: medians over $RUNS rounds; ratio: median over the rounds of path / direct of the same round."
@@ -334,18 +359,18 @@ say "  (the floor, a do-nothing broker in between: $(x "$(rmed lat_floor lat_dir
 judge "fast-path throughput / direct" "$(rmed tp_fast tp_direct)" ">=" "$T_FAST_TPUT"
 judge "proxy throughput / direct" "$(rmed tp_proxy tp_direct)" ">=" "$T_PROXY_TPUT"
 # The rows of `make bench`'s summary (bench/summary.sh).
-summary() { # summary KEY VALUE-KEY UNIT [FLOOR-KEY]
+summary() { # summary KEY VALUE-KEY UNIT [FLOOR-KEY CPU-KEY FLOOR-CPU-KEY]
     local v floor=
     v=$(rmed "$2" "${2%_*}_direct")
-    [ -n "${4:-}" ] && floor="; a do-nothing broker's floor $(x "$(rmed "$4" "${2%_*}_direct")"), Shuttle $(x "$(rmed "$2" "$4")") the floor"
+    [ -n "${4:-}" ] && floor="; a do-nothing broker's floor $(x "$(rmed "$4" "${2%_*}_direct")"), Shuttle $(x "$(rmed "$2" "$4")") the floor, CPU per connection $(cpu_per "$5" cpu_direct) µs vs the floor's $(cpu_per "$6") µs"
     if [ -n "$v" ]; then
         bench_result "$1" "$v" "medians: $(med "$2") $3 vs direct $(med "${2%_*}_direct") $3$floor; $(x "$(rmed "$2" "${2%_*}_native")") against both ends in one container; $RUNS rounds"
     else
         bench_result "$1" - "no value"
     fi
 }
-summary connect-fast lat_fast "µs" lat_floor
-summary connect-proxy lat_proxy "µs" lat_floorrelay
+summary connect-fast lat_fast "µs" lat_floor cpu_fast cpu_floor
+summary connect-proxy lat_proxy "µs" lat_floorrelay cpu_proxy cpu_floorrelay
 summary bulk-fast tp_fast "MB/s"
 summary bulk-proxy tp_proxy "MB/s"
 
