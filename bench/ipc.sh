@@ -35,6 +35,9 @@
 # Environment:
 #   SHUTTLECTL        the shuttlectl binary (default: ./shuttlectl)
 #   SHUTTLED          the shuttled binary (default: next to SHUTTLECTL)
+#   SHUTTLED_BASELINE another build's shuttled (a static copy of its binary),
+#                     measured in the same run on the fast and proxy paths
+#                     beside this one: before/after in one run
 #   IPC_BENCH         the ipc-bench binary (default: bench/ipc-bench there)
 #   BENCH_IPC_BYTES   bytes per stream (default 1073741824 = 1 GiB)
 #   BENCH_IPC_RUNS    rounds (default 5): each runs every path once
@@ -82,7 +85,7 @@ BUILD=$(cd "$(dirname "$SHUTTLECTL")" && pwd)
 SHUTTLECTL=$BUILD/$(basename "$SHUTTLECTL")
 SHUTTLED=${SHUTTLED:-$BUILD/shuttled}
 IPC_BENCH=${IPC_BENCH:-$BUILD/bench/ipc-bench}
-for b in "$SHUTTLED" "$IPC_BENCH"; do
+for b in "$SHUTTLED" "$IPC_BENCH" ${SHUTTLED_BASELINE:+"$SHUTTLED_BASELINE"}; do
     [ -x "$b" ] || { note "$b not found (make bench builds it; or set SHUTTLED / IPC_BENCH)"; exit 1; }
 done
 case $IPC_BENCH in
@@ -143,11 +146,12 @@ wait_until() {
 
 # --- broker and server ---------------------------------------------------
 
-# start_pair SUFFIX AUDIT SYNC: a broker on $TMP/stateSUFFIX (policy with
-# `audit: AUDIT`, --audit-sync SYNC) and its server container $B$SUFFIX,
-# serving on $TMP/directSUFFIX (bound at /direct in b and in the a's).
+# start_pair SUFFIX AUDIT SYNC [SHUTTLED]: a broker on $TMP/stateSUFFIX
+# (policy with `audit: AUDIT`, --audit-sync SYNC) and its server container
+# $B$SUFFIX, serving on $TMP/directSUFFIX (bound at /direct in b and in the
+# a's).
 start_pair() {
-    local st=$TMP/state$1 a=$A$1 b=$B$1 pid
+    local st=$TMP/state$1 a=$A$1 b=$B$1 pid shuttled=${4:-$SHUTTLED}
     cat >"$TMP/policy$1.yaml" <<YAML
 version: 1
 default: deny
@@ -164,11 +168,12 @@ rules:
     allow: ipc
     endpoint: sink
 YAML
-    "${PIN[@]}" "$SHUTTLED" --foreground --state-dir "$st" --audit-log "$TMP/audit$1.jsonl" --audit-sync "$3" \
+    "${PIN[@]}" "$shuttled" --foreground --state-dir "$st" --audit-log "$TMP/audit$1.jsonl" --audit-sync "$3" \
         --policy "$TMP/policy$1.yaml" 2>"$TMP/shuttled$1.log" &
     pid=$!
     BROKER_PIDS+=("$pid")
     [ -n "$1" ] || BROKER_PID=$pid
+    [ "$1" != -0 ] || BASE_PID=$pid
     wait_until test -S "$st/control.sock" || fail "shuttled did not start"
     mkdir -p "$TMP/direct$1"
     "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$st" --name "$b" -v "$BUILD:/opt/b:ro" -v "$TMP/direct$1:/direct" \
@@ -183,6 +188,9 @@ YAML
 start_pair "" deny sync
 start_pair -s all sync
 start_pair -b all batch
+# The baseline: the same as the first pair, with the other build's broker.
+BASE_PID=
+[ -z "${SHUTTLED_BASELINE:-}" ] || start_pair -0 deny sync "$SHUTTLED_BASELINE"
 # The do-nothing broker, on the host as shuttled is, to the main pair's echo.
 mkdir -p "$TMP/floor"
 "${PIN[@]}" "$IPC_BENCH" floor "$TMP/floor" "$TMP/direct/echo.sock" >"$TMP/floor.out" 2>&1 &
@@ -267,6 +275,13 @@ for ((r = 1; r <= RUNS; r++)); do
     rec lat_floorrelay $r connect-latency mean_us; rec p99_floorrelay $r connect-latency p99_us
     a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
     rec tp_proxy $r throughput median_mbps
+    if [ -n "$BASE_PID" ]; then
+        AS=-0 cpu_run cpu_basedirect $r "$BASE_PID" connect-latency /direct/echo.sock "$CONNECTS"
+        AS=-0 cpu_run cpu_basefast $r "$BASE_PID" connect-latency --fast "$B-0.echo" "$CONNECTS"
+        rec lat_basefast $r connect-latency mean_us; rec p99_basefast $r connect-latency p99_us
+        AS=-0 cpu_run cpu_baseproxy $r "$BASE_PID" connect-latency "/run/shuttle/svc/$B-0.echo" "$CONNECTS"
+        rec lat_baseproxy $r connect-latency mean_us; rec p99_baseproxy $r connect-latency p99_us
+    fi
     AS=-s a_run connect-latency --fast "$B-s.echo" "$CONNECTS"
     rec lat_fastsync $r connect-latency mean_us; rec p99_fastsync $r connect-latency p99_us
     AS=-b a_run connect-latency --fast "$B-b.echo" "$CONNECTS"
@@ -292,7 +307,7 @@ printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' path "connect+RTT µs" "p99
 printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------------" "---------------:" "----------:" "-------:" "----------------:" "-------:"
 row() { # row LABEL KEY-SUFFIX
     local tp=-
-    case $2 in fresh | fast?* | floor*) ;; *) tp=$(med "tp_$2") ;; esac
+    case $2 in fresh | fast?* | floor* | base*) ;; *) tp=$(med "tp_$2") ;; esac
     printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' "$1" "$(med "lat_$2")" "$(med "p99_$2")" \
         "$(x "$(rmed "lat_$2" lat_direct)")" "$tp" "$(x "$(rmed "tp_$2" tp_direct)")"
 }
@@ -303,6 +318,10 @@ row "floor: fd passed" floor
 row "fast path, new client" fresh
 row "proxy path" proxy
 row "floor: relayed" floorrelay
+if [ -n "$BASE_PID" ]; then
+    row "fast path, baseline" basefast
+    row "proxy path, baseline" baseproxy
+fi
 row "fast, audited, sync" fastsync
 row "fast, audited, batch" fastbatch
 say ""
@@ -329,13 +348,19 @@ cpu_per() { # cpu_per KEY [BASE-KEY]: median over the rounds of (KEY - BASE) / c
 }
 say "  CPU per connection of the loop in between (µs, its main thread; shuttled's net of registering a):"
 say "  fast path $(cpu_per cpu_fast cpu_direct), its floor $(cpu_per cpu_floor); proxy path $(cpu_per cpu_proxy cpu_direct), its floor $(cpu_per cpu_floorrelay)."
+if [ -n "$BASE_PID" ]; then
+    say "baseline: $SHUTTLED_BASELINE as a fourth broker (its own b, the same policy), its paths against the"
+    say "  same direct connect of the round: fast path $(x "$(rmed lat_basefast lat_direct)"), proxy path $(x "$(rmed lat_baseproxy lat_direct)");"
+    say "  this build / baseline: fast $(x "$(rmed lat_fast lat_basefast)"), proxy $(x "$(rmed lat_proxy lat_baseproxy)");" \
+        "CPU per connection: fast $(cpu_per cpu_basefast cpu_basedirect), proxy $(cpu_per cpu_baseproxy cpu_basedirect)"
+fi
 say "direct: a's client on b's server's own sockets (bound into both), no broker; same container:"
 say "  client and server both in a (the reference of earlier runs)."
 say "values: medians over $RUNS rounds; ratio: median over the rounds of path / direct of the same round."
 say "  against the same-container reference: fast path $(x "$(rmed lat_fast lat_native)") connect, $(x "$(rmed tp_fast tp_native)") throughput;" \
     "proxy path $(x "$(rmed lat_proxy lat_native)") connect, $(x "$(rmed tp_proxy tp_native)") throughput"
-for k in lat_direct lat_native lat_fast lat_floor lat_fresh lat_proxy lat_floorrelay lat_fastsync lat_fastbatch tp_direct tp_native tp_fast tp_proxy; do
-    say "  rounds $k: $(rounds $k)"
+for k in lat_direct lat_native lat_fast lat_floor lat_fresh lat_proxy lat_floorrelay lat_basefast lat_baseproxy lat_fastsync lat_fastbatch tp_direct tp_native tp_fast tp_proxy; do
+    [ -z "$(rounds $k)" ] || say "  rounds $k: $(rounds $k)"
 done
 
 # --- targets -------------------------------------------------------------
