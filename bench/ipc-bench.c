@@ -136,15 +136,18 @@ static int target_connect(Target *t, int *ret_fd) {
                 return shuttle_connect_service(fresh, t->name, ret_fd);
         case TARGET_FLOOR_FD: {
                 char c = 'c';
+                size_t n_fds = 0;
                 ssize_t n;
 
                 if (write(t->floor_fd, &c, 1) != 1)
                         return -errno;
-                n = fd_recv(t->floor_fd, &c, 1, ret_fd, 1, MSG_CMSG_CLOEXEC);
+                n = fd_recv_upto(t->floor_fd, &c, 1, ret_fd, 1, &n_fds, MSG_CMSG_CLOEXEC);
                 if (n < 0)
                         return (int) n;
-                /* Without a descriptor: the floor's connect failed. */
-                return n == 1 ? 0 : -ECONNREFUSED;
+                if (n == 0)
+                        return -ECONNRESET; /* the floor went away */
+                /* A byte without a descriptor: the floor's connect failed. */
+                return n_fds == 1 ? 0 : -ECONNREFUSED;
         }
         }
         return -EINVAL;
