@@ -143,11 +143,12 @@ static int connect_carry_out(Request *r) {
                 /* A proxy socket's: relayed, and counted while open. */
                 int in = r->fds[0];
                 r->fds[0] = -1;
-                /* With --audit-sync sync, no byte goes either way before
-                 * the connection's record is on disk (connect_done()).
-                 * in was accepted non-blocking (accept.c). */
+                /* Started by connect_done(), after the connection's record:
+                 * no byte goes either way before it is written, nor, with
+                 * --audit-sync sync, before it is on disk.  in was
+                 * accepted non-blocking (accept.c). */
                 return relay_start(r->broker, r->from, s->exporter->name, s->service, in, fd,
-                                   RELAY_ENDS_NONBLOCKING, r->limit, r->broker->syncer ? &s->held : NULL);
+                                   RELAY_ENDS_NONBLOCKING, r->limit, &s->held);
         }
         if (r->limit) {
                 /* A grant with max_open must be counted while it is open:
@@ -658,8 +659,6 @@ static int relay_start(Broker *b, Container *importer, const char *exporter, con
                 limit->open++;
         r->next = b->relays;
         b->relays = r;
-        if (!ret_held)
-                relay_kick(b, r);
         return 0;
 
 fail:
