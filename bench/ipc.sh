@@ -253,35 +253,53 @@ say "policy: audit: deny (allows are not written to the audit log during the mea
 : >"$TMP/results"
 # Rounds interleave the paths, so that other work on the machine weighs on
 # all of them alike; every value below is a median over the rounds.
+# The connects of this build's broker and the baseline's, next to each
+# other, in turns (this build first in odd rounds): what ran just before
+# weighs on both alike.
+fast_main() {
+    cpu_run cpu_fast $r "$BROKER_PID" connect-latency --fast "$B.echo" "$CONNECTS"
+    rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
+}
+fast_base() {
+    AS=-0 cpu_run cpu_basefast $r "$BASE_PID" connect-latency --fast "$B-0.echo" "$CONNECTS"
+    rec lat_basefast $r connect-latency mean_us; rec p99_basefast $r connect-latency p99_us
+}
+proxy_main() {
+    cpu_run cpu_proxy $r "$BROKER_PID" connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
+    rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
+}
+proxy_base() {
+    AS=-0 cpu_run cpu_baseproxy $r "$BASE_PID" connect-latency "/run/shuttle/svc/$B-0.echo" "$CONNECTS"
+    rec lat_baseproxy $r connect-latency mean_us; rec p99_baseproxy $r connect-latency p99_us
+}
+# in_turn MAIN BASE: MAIN alone, or both in this round's order.
+in_turn() {
+    if [ -z "$BASE_PID" ]; then "$1"
+    elif ((r % 2)); then "$1"; "$2"
+    else "$2"; "$1"; fi
+}
 for ((r = 1; r <= RUNS; r++)); do
     a_run native /run "$CONNECTS" "$BYTES" 1
     rec lat_native $r connect-latency mean_us; rec p99_native $r connect-latency p99_us
     rec tp_native $r throughput median_mbps
     cpu_run cpu_direct $r "$BROKER_PID" connect-latency /direct/echo.sock "$CONNECTS"
     rec lat_direct $r connect-latency mean_us; rec p99_direct $r connect-latency p99_us
+    # The baseline's registering of a, subtracted from its CPU figures.
+    [ -z "$BASE_PID" ] || AS=-0 cpu_run cpu_basedirect $r "$BASE_PID" connect-latency /direct/echo.sock "$CONNECTS"
     a_run throughput /direct/sink.sock "$BYTES" 1
     rec tp_direct $r throughput median_mbps
-    cpu_run cpu_fast $r "$BROKER_PID" connect-latency --fast "$B.echo" "$CONNECTS"
-    rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
+    in_turn fast_main fast_base
     a_run throughput --fast "$B.sink" "$BYTES" 1
     rec tp_fast $r throughput median_mbps
     cpu_run cpu_floor $r "$FLOOR_PID" connect-latency --floor-fd /floor/fd.sock "$CONNECTS"
     rec lat_floor $r connect-latency mean_us; rec p99_floor $r connect-latency p99_us
     a_run connect-latency --fast-fresh "$B.echo" "$CONNECTS"
     rec lat_fresh $r connect-latency mean_us; rec p99_fresh $r connect-latency p99_us
-    cpu_run cpu_proxy $r "$BROKER_PID" connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
-    rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
+    in_turn proxy_main proxy_base
     cpu_run cpu_floorrelay $r "$FLOOR_PID" connect-latency /floor/relay.sock "$CONNECTS"
     rec lat_floorrelay $r connect-latency mean_us; rec p99_floorrelay $r connect-latency p99_us
     a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
     rec tp_proxy $r throughput median_mbps
-    if [ -n "$BASE_PID" ]; then
-        AS=-0 cpu_run cpu_basedirect $r "$BASE_PID" connect-latency /direct/echo.sock "$CONNECTS"
-        AS=-0 cpu_run cpu_basefast $r "$BASE_PID" connect-latency --fast "$B-0.echo" "$CONNECTS"
-        rec lat_basefast $r connect-latency mean_us; rec p99_basefast $r connect-latency p99_us
-        AS=-0 cpu_run cpu_baseproxy $r "$BASE_PID" connect-latency "/run/shuttle/svc/$B-0.echo" "$CONNECTS"
-        rec lat_baseproxy $r connect-latency mean_us; rec p99_baseproxy $r connect-latency p99_us
-    fi
     AS=-s a_run connect-latency --fast "$B-s.echo" "$CONNECTS"
     rec lat_fastsync $r connect-latency mean_us; rec p99_fastsync $r connect-latency p99_us
     AS=-b a_run connect-latency --fast "$B-b.echo" "$CONNECTS"
