@@ -18,6 +18,11 @@
  *   ipc-bench native DIR N BYTES [RUNS]
  *       the baseline: forks a server on DIR/echo.sock and DIR/sink.sock and
  *       runs both measurements above against it (direct unix socket).
+ *   ipc-bench floor DIR TARGET_PATH
+ *       a do-nothing broker, run on the host beside shuttled: on
+ *       DIR/fd.sock a byte is answered with a socket connected to
+ *       TARGET_PATH, on DIR/relay.sock each connection is relayed to it
+ *       (see run_floor()).  Prints "serving" once both listen.
  *   ipc-bench register STATE_DIR BROKER_PID COUNT
  *       forks COUNT idle processes, registers each with the broker as a
  *       container (one export), reads the broker's VmRSS, unregisters them
@@ -27,7 +32,8 @@
  * socket), "--fast SERVICE" (one broker client for the whole run, hello
  * said before timing: shuttle_connect_service() per connection), or
  * "--fast-fresh SERVICE" (connect-latency only: a new broker client, HELLO
- * included, for every connection).
+ * included, for every connection), or "--floor-fd PATH" (one connection to
+ * a floor's fd.sock, a byte sent for every socket).
  *
  * Results are single lines of KEY=VALUE words for bench/ipc.sh to read.
  * Exit status: 0, 1 on any failure, 2 on usage errors. */
@@ -811,7 +817,7 @@ static int usage(void) {
                 "Usage: %1$s server ECHO_PATH SINK_PATH\n"
                 "       %1$s floor DIR TARGET_PATH\n"
                 "       %1$s connect-latency PATH|--fast SERVICE|--fast-fresh SERVICE|--floor-fd PATH N\n"
-                "       %1$s throughput PATH|--fast SERVICE BYTES [RUNS]\n"
+                "       %1$s throughput PATH|--fast SERVICE|--floor-fd PATH BYTES [RUNS]\n"
                 "       %1$s native DIR N BYTES [RUNS]\n"
                 "       %1$s register STATE_DIR BROKER_PID COUNT\n",
                 prog);
