@@ -109,7 +109,7 @@ static int read_all(int fd, void *p, size_t n) {
         return 0;
 }
 
-static int unix_listen(const char *path, int *ret_fd) {
+static int unix_listen(const char *path, int type, int *ret_fd) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
 
@@ -117,7 +117,7 @@ static int unix_listen(const char *path, int *ret_fd) {
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
         (void) unlink(path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
@@ -196,7 +196,7 @@ static int target_open(Target *t) {
         int r;
 
         if (t->kind == TARGET_FLOOR_FD)
-                return unix_connect(t->name, SOCK_STREAM, &t->floor_fd);
+                return unix_connect(t->name, SOCK_SEQPACKET, &t->floor_fd);
         if (t->kind != TARGET_FAST)
                 return 0;
         r = shuttle_client_open(NULL, &t->client);
@@ -293,7 +293,7 @@ static int run_server(const char *echo_path, const char *sink_path, int ready_fd
 
         signal(SIGPIPE, SIG_IGN);
         for (int i = 0; i < 2; i++) {
-                r = unix_listen(paths[i], &l[i].fd);
+                r = unix_listen(paths[i], SOCK_STREAM, &l[i].fd);
                 if (r < 0)
                         return fail_errno(r, "cannot listen on", paths[i]);
         }
@@ -318,7 +318,10 @@ static int run_server(const char *echo_path, const char *sink_path, int ready_fd
  * two containers, as shuttled is, with one level-triggered epoll loop, as
  * shuttled has, and nothing else: no policy, no audit, no peer check, no
  * protocol.  Two doors on DIR:
- *   fd.sock     the fast path's floor: a client sends one byte for every
+ *   fd.sock     the fast path's floor (SOCK_SEQPACKET, as broker.sock is:
+ *               on a stream, the floor's read of the request would also
+ *               wake the client waiting for its answer, which a seqpacket
+ *               reader's wait lets sleep): a client sends one byte for every
  *               connection it wants and gets back one byte and a socket
  *               connected to TARGET (SCM_RIGHTS); one byte without a
  *               descriptor if the connect failed.
@@ -480,7 +483,8 @@ static int run_floor(const char *dir, const char *target) {
                 if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, i == 0 ? "fd.sock" : "relay.sock") >=
                     sizeof(path))
                         return fail_errno(-ENAMETOOLONG, "socket directory", dir);
-                r = unix_listen(path, &doors[i].fd);
+                /* fd.sock a SOCK_SEQPACKET socket, as broker.sock is. */
+                r = unix_listen(path, i == 0 ? SOCK_SEQPACKET : SOCK_STREAM, &doors[i].fd);
                 if (r < 0)
                         return fail_errno(r, "cannot listen on", path);
                 r = floor_watch(ep, &doors[i], EPOLLIN);
