@@ -18,6 +18,11 @@
  *   ipc-bench native DIR N BYTES [RUNS]
  *       the baseline: forks a server on DIR/echo.sock and DIR/sink.sock and
  *       runs both measurements above against it (direct unix socket).
+ *   ipc-bench floor DIR TARGET_PATH
+ *       a do-nothing broker, run on the host beside shuttled: on
+ *       DIR/fd.sock a byte is answered with a socket connected to
+ *       TARGET_PATH, on DIR/relay.sock each connection is relayed to it
+ *       (see run_floor()).  Prints "serving" once both listen.
  *   ipc-bench register STATE_DIR BROKER_PID COUNT
  *       forks COUNT idle processes, registers each with the broker as a
  *       container (one export), reads the broker's VmRSS, unregisters them
@@ -27,7 +32,8 @@
  * socket), "--fast SERVICE" (one broker client for the whole run, hello
  * said before timing: shuttle_connect_service() per connection), or
  * "--fast-fresh SERVICE" (connect-latency only: a new broker client, HELLO
- * included, for every connection).
+ * included, for every connection), or "--floor-fd PATH" (one connection to
+ * a floor's fd.sock, a byte sent for every socket).
  *
  * Results are single lines of KEY=VALUE words for bench/ipc.sh to read.
  * Exit status: 0, 1 on any failure, 2 on usage errors. */
@@ -41,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -49,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
@@ -65,12 +73,14 @@ typedef enum TargetKind {
         TARGET_PATH,       /* plain connect(): native or the proxy socket */
         TARGET_FAST,       /* one broker client, CONNECT per connection */
         TARGET_FAST_FRESH, /* a new broker client per connection */
+        TARGET_FLOOR_FD,   /* one connection to `ipc-bench floor`'s fd.sock, a byte asks for each socket */
 } TargetKind;
 
 typedef struct Target {
         TargetKind kind;
         const char *name; /* a path or container.service */
         ShuttleClient *client;
+        int floor_fd; /* TARGET_FLOOR_FD: the connection to fd.sock (opened when > 0) */
 } Target;
 
 static const char *prog = "ipc-bench";
@@ -99,7 +109,7 @@ static int read_all(int fd, void *p, size_t n) {
         return 0;
 }
 
-static int unix_listen(const char *path, int *ret_fd) {
+static int unix_listen(const char *path, int type, int *ret_fd) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
 
@@ -107,7 +117,7 @@ static int unix_listen(const char *path, int *ret_fd) {
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
         (void) unlink(path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
@@ -130,6 +140,21 @@ static int target_connect(Target *t, int *ret_fd) {
                 if (r < 0)
                         return r;
                 return shuttle_connect_service(fresh, t->name, ret_fd);
+        case TARGET_FLOOR_FD: {
+                char c = 'c';
+                size_t n_fds = 0;
+                ssize_t n;
+
+                if (write(t->floor_fd, &c, 1) != 1)
+                        return -errno;
+                n = fd_recv_upto(t->floor_fd, &c, 1, ret_fd, 1, &n_fds, MSG_CMSG_CLOEXEC);
+                if (n < 0)
+                        return (int) n;
+                if (n == 0)
+                        return -ECONNRESET; /* the floor went away */
+                /* A byte without a descriptor: the floor's connect failed. */
+                return n_fds == 1 ? 0 : -ECONNREFUSED;
+        }
         }
         return -EINVAL;
 }
@@ -139,6 +164,10 @@ static int target_parse(int argc, char **argv, Target *ret) {
         if (argc >= 2 && (streq(argv[0], "--fast") || streq(argv[0], "--fast-fresh"))) {
                 *ret = (Target){ .kind = streq(argv[0], "--fast") ? TARGET_FAST : TARGET_FAST_FRESH,
                                  .name = argv[1] };
+                return 2;
+        }
+        if (argc >= 2 && streq(argv[0], "--floor-fd")) {
+                *ret = (Target){ .kind = TARGET_FLOOR_FD, .name = argv[1] };
                 return 2;
         }
         if (argc >= 1 && argv[0][0] == '/') {
@@ -154,6 +183,8 @@ static const char *target_label(const Target *t) {
                 return "fast";
         case TARGET_FAST_FRESH:
                 return "fast-fresh";
+        case TARGET_FLOOR_FD:
+                return "floor-fd";
         default:
                 return "path";
         }
@@ -164,6 +195,8 @@ static const char *target_label(const Target *t) {
 static int target_open(Target *t) {
         int r;
 
+        if (t->kind == TARGET_FLOOR_FD)
+                return unix_connect(t->name, SOCK_SEQPACKET, &t->floor_fd);
         if (t->kind != TARGET_FAST)
                 return 0;
         r = shuttle_client_open(NULL, &t->client);
@@ -175,6 +208,8 @@ static int target_open(Target *t) {
 static void target_close(Target *t) {
         if (t->client)
                 t->client = shuttle_client_free(t->client);
+        if (t->floor_fd > 0)
+                t->floor_fd = safe_close(t->floor_fd);
 }
 
 static int fail_errno(int r, const char *what, const char *name) {
@@ -258,7 +293,7 @@ static int run_server(const char *echo_path, const char *sink_path, int ready_fd
 
         signal(SIGPIPE, SIG_IGN);
         for (int i = 0; i < 2; i++) {
-                r = unix_listen(paths[i], &l[i].fd);
+                r = unix_listen(paths[i], SOCK_STREAM, &l[i].fd);
                 if (r < 0)
                         return fail_errno(r, "cannot listen on", paths[i]);
         }
@@ -274,6 +309,231 @@ static int run_server(const char *echo_path, const char *sink_path, int ready_fd
         }
         serve_thread(&l[0]);
         return 1;
+}
+
+/* ---- the floor: a do-nothing broker ------------------------------------- */
+
+/* What any mediation by a process in between costs at the least, measured
+ * beside shuttled in the same run: one process on the host between the
+ * two containers, as shuttled is, with one level-triggered epoll loop, as
+ * shuttled has, and nothing else: no policy, no audit, no peer check, no
+ * protocol.  Two doors on DIR:
+ *   fd.sock     the fast path's floor (SOCK_SEQPACKET, as broker.sock is:
+ *               on a stream, the floor's read of the request would also
+ *               wake the client waiting for its answer, which a seqpacket
+ *               reader's wait lets sleep): a client sends one byte for every
+ *               connection it wants and gets back one byte and a socket
+ *               connected to TARGET (SCM_RIGHTS); one byte without a
+ *               descriptor if the connect failed.
+ *   relay.sock  the proxy path's floor: every connection is connected to
+ *               TARGET and its bytes are copied both ways through a buffer.
+ * A bench tool: at a hangup the relay forwards what it can read at once
+ * and closes both ends. */
+
+#define FLOOR_BUF 65536u
+
+typedef enum FloorKind {
+        FLOOR_FD_LISTEN,
+        FLOOR_RELAY_LISTEN,
+        FLOOR_FD_CLIENT,
+        FLOOR_RELAY_END,
+} FloorKind;
+
+typedef struct FloorRelay FloorRelay;
+
+typedef struct FloorSrc {
+        FloorKind kind;
+        int fd;
+        uint32_t events;
+        FloorRelay *relay; /* FLOOR_RELAY_END */
+        int side;
+} FloorSrc;
+
+struct FloorRelay {
+        FloorSrc end[2];
+        char buf[2][FLOOR_BUF]; /* buf[d]: read from end d, not yet written to end !d */
+        size_t len[2];
+        bool eof[2];
+        FloorRelay *next_dead; /* closed, freed after the events of this turn */
+};
+
+static FloorRelay *floor_dead;
+
+static int floor_watch(int ep, FloorSrc *s, uint32_t events) {
+        struct epoll_event e = { .events = events, .data.ptr = s };
+
+        if (epoll_ctl(ep, s->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd, &e) < 0)
+                return -errno;
+        s->events = events;
+        return 0;
+}
+
+/* Closed now (which takes the ends out of the epoll set: nobody else
+ * holds them), freed once this turn's events, which may name it, are
+ * handled. */
+static void floor_relay_drop(FloorRelay *r) {
+        r->end[0].fd = safe_close(r->end[0].fd);
+        r->end[1].fd = safe_close(r->end[1].fd);
+        r->next_dead = floor_dead;
+        floor_dead = r;
+}
+
+/* Writes what waits for end !d; false if the relay is broken. */
+static bool floor_flush(FloorRelay *r, int d) {
+        while (r->len[d] > 0) {
+                ssize_t n = write(r->end[!d].fd, r->buf[d], r->len[d]);
+                if (n < 0)
+                        return errno == EAGAIN;
+                r->len[d] -= (size_t) n;
+                memmove(r->buf[d], r->buf[d] + n, r->len[d]);
+        }
+        if (r->eof[d])
+                (void) shutdown(r->end[!d].fd, SHUT_WR);
+        return true;
+}
+
+/* Reads what end d has (once, the loop being level-triggered); false if
+ * the relay is broken. */
+static bool floor_fill(FloorRelay *r, int d) {
+        ssize_t n;
+
+        if (r->len[d] > 0 || r->eof[d])
+                return true;
+        n = read(r->end[d].fd, r->buf[d], FLOOR_BUF);
+        if (n < 0)
+                return errno == EAGAIN;
+        if (n == 0)
+                r->eof[d] = true;
+        r->len[d] = (size_t) n;
+        return floor_flush(r, d);
+}
+
+static void floor_relay_event(int ep, FloorSrc *s, uint32_t events) {
+        FloorRelay *r = s->relay;
+        int d = s->side;
+        bool ok = true;
+
+        if (r->end[0].fd < 0)
+                return; /* dropped earlier this turn */
+        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                ok = floor_fill(r, d);
+        if (ok && (events & EPOLLOUT))
+                ok = floor_flush(r, !d);
+        if (!ok || (events & (EPOLLHUP | EPOLLERR)) || (r->eof[0] && r->eof[1] && !r->len[0] && !r->len[1])) {
+                floor_relay_drop(r);
+                return;
+        }
+        for (int e = 0; e < 2; e++) {
+                uint32_t want = (r->len[e] == 0 && !r->eof[e] ? EPOLLIN : 0) | (r->len[!e] > 0 ? EPOLLOUT : 0);
+                if (want != r->end[e].events && floor_watch(ep, &r->end[e], want) < 0) {
+                        floor_relay_drop(r);
+                        return;
+                }
+        }
+}
+
+static void floor_relay_new(int ep, int listen_fd, const char *target) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        FloorRelay *r;
+        int in, out;
+
+        in = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (in < 0)
+                return;
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", target);
+        out = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (out < 0 || connect(out, (struct sockaddr *) &sa, sizeof(sa)) < 0 || !(r = calloc(1, sizeof(*r)))) {
+                safe_close(out);
+                close(in);
+                return;
+        }
+        r->end[0] = (FloorSrc){ .kind = FLOOR_RELAY_END, .fd = in, .relay = r, .side = 0 };
+        r->end[1] = (FloorSrc){ .kind = FLOOR_RELAY_END, .fd = out, .relay = r, .side = 1 };
+        if (floor_watch(ep, &r->end[0], EPOLLIN) < 0 || floor_watch(ep, &r->end[1], EPOLLIN) < 0)
+                floor_relay_drop(r);
+}
+
+static void floor_fd_request(FloorSrc *s, const char *target) {
+        _cleanup_close_ int fd = -1;
+        char c;
+
+        if (read(s->fd, &c, 1) != 1) {
+                /* the client went away */
+                s->fd = safe_close(s->fd);
+                free(s);
+                return;
+        }
+        if (unix_connect(target, SOCK_STREAM, &fd) < 0)
+                (void) fd_send(s->fd, &c, 1, NULL, 0);
+        else
+                (void) fd_send(s->fd, &c, 1, &fd, 1);
+}
+
+static int run_floor(const char *dir, const char *target) {
+        FloorSrc doors[2] = { { .kind = FLOOR_FD_LISTEN, .fd = -1 }, { .kind = FLOOR_RELAY_LISTEN, .fd = -1 } };
+        char path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+        _cleanup_close_ int ep = -1;
+        int r;
+
+        signal(SIGPIPE, SIG_IGN);
+        ep = epoll_create1(EPOLL_CLOEXEC);
+        if (ep < 0)
+                return fail_errno(-errno, "cannot create", "an epoll set");
+        for (int i = 0; i < 2; i++) {
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, i == 0 ? "fd.sock" : "relay.sock") >=
+                    sizeof(path))
+                        return fail_errno(-ENAMETOOLONG, "socket directory", dir);
+                /* fd.sock a SOCK_SEQPACKET socket, as broker.sock is. */
+                r = unix_listen(path, i == 0 ? SOCK_SEQPACKET : SOCK_STREAM, &doors[i].fd);
+                if (r < 0)
+                        return fail_errno(r, "cannot listen on", path);
+                r = floor_watch(ep, &doors[i], EPOLLIN);
+                if (r < 0)
+                        return fail_errno(r, "cannot watch", path);
+        }
+        printf("serving\n");
+        fflush(stdout);
+        for (;;) {
+                struct epoll_event ev[64];
+                int n = epoll_wait(ep, ev, (int) ELEMENTSOF(ev), -1);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return fail_errno(-errno, "cannot wait in", "epoll");
+                }
+                for (int i = 0; i < n; i++) {
+                        FloorSrc *s = ev[i].data.ptr, *c;
+
+                        switch (s->kind) {
+                        case FLOOR_FD_LISTEN:
+                                c = calloc(1, sizeof(*c));
+                                if (!c)
+                                        break;
+                                *c = (FloorSrc){ .kind = FLOOR_FD_CLIENT,
+                                                 .fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC) };
+                                if (c->fd < 0 || floor_watch(ep, c, EPOLLIN) < 0) {
+                                        safe_close(c->fd);
+                                        free(c);
+                                }
+                                break;
+                        case FLOOR_RELAY_LISTEN:
+                                floor_relay_new(ep, s->fd, target);
+                                break;
+                        case FLOOR_FD_CLIENT:
+                                floor_fd_request(s, target);
+                                break;
+                        case FLOOR_RELAY_END:
+                                floor_relay_event(ep, s, ev[i].events);
+                                break;
+                        }
+                }
+                while (floor_dead) {
+                        FloorRelay *x = floor_dead;
+                        floor_dead = x->next_dead;
+                        free(x);
+                }
+        }
 }
 
 /* ---- measurements ------------------------------------------------------ */
@@ -559,8 +819,9 @@ out:
 static int usage(void) {
         fprintf(stderr,
                 "Usage: %1$s server ECHO_PATH SINK_PATH\n"
-                "       %1$s connect-latency PATH|--fast SERVICE|--fast-fresh SERVICE N\n"
-                "       %1$s throughput PATH|--fast SERVICE BYTES [RUNS]\n"
+                "       %1$s floor DIR TARGET_PATH\n"
+                "       %1$s connect-latency PATH|--fast SERVICE|--fast-fresh SERVICE|--floor-fd PATH N\n"
+                "       %1$s throughput PATH|--fast SERVICE|--floor-fd PATH BYTES [RUNS]\n"
                 "       %1$s native DIR N BYTES [RUNS]\n"
                 "       %1$s register STATE_DIR BROKER_PID COUNT\n",
                 prog);
@@ -610,6 +871,8 @@ int main(int argc, char *argv[]) {
                         return usage();
                 return native(argv[2], (uint32_t) n, bytes, (uint32_t) runs);
         }
+        if (streq(argv[1], "floor") && argc == 4)
+                return run_floor(argv[2], argv[3]);
         if (streq(argv[1], "register") && argc == 5) {
                 if (parse_count(argv[3], 1, INT32_MAX, &pid) < 0 || parse_count(argv[4], 1, REGISTER_MAX, &n) < 0)
                         return usage();

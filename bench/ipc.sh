@@ -24,9 +24,20 @@
 # are named shuttle/NAME whatever the state directory, so plain a and b
 # would collide with integration tests running at the same time.)
 #
+# The floor: what the hop through any broker costs, whatever it decides.
+# `ipc-bench floor` runs beside shuttled on the host (pinned alike) as a
+# do-nothing broker, with no policy, no audit, no peer check, no protocol:
+# on /floor/fd.sock it answers a byte with a socket connected to b's echo
+# (SCM_RIGHTS: the fast path's extra round trip and fd pass), on
+# /floor/relay.sock it relays each connection to b's echo (the proxy path's
+# two extra hops).  Path / floor is what Shuttle adds to that hop.
+#
 # Environment:
 #   SHUTTLECTL        the shuttlectl binary (default: ./shuttlectl)
 #   SHUTTLED          the shuttled binary (default: next to SHUTTLECTL)
+#   SHUTTLED_BASELINE another build's shuttled (a static copy of its binary),
+#                     measured in the same run on the fast and proxy paths
+#                     beside this one: before/after in one run
 #   IPC_BENCH         the ipc-bench binary (default: bench/ipc-bench there)
 #   BENCH_IPC_BYTES   bytes per stream (default 1073741824 = 1 GiB)
 #   BENCH_IPC_RUNS    rounds (default 5): each runs every path once
@@ -74,7 +85,7 @@ BUILD=$(cd "$(dirname "$SHUTTLECTL")" && pwd)
 SHUTTLECTL=$BUILD/$(basename "$SHUTTLECTL")
 SHUTTLED=${SHUTTLED:-$BUILD/shuttled}
 IPC_BENCH=${IPC_BENCH:-$BUILD/bench/ipc-bench}
-for b in "$SHUTTLED" "$IPC_BENCH"; do
+for b in "$SHUTTLED" "$IPC_BENCH" ${SHUTTLED_BASELINE:+"$SHUTTLED_BASELINE"}; do
     [ -x "$b" ] || { note "$b not found (make bench builds it; or set SHUTTLED / IPC_BENCH)"; exit 1; }
 done
 case $IPC_BENCH in
@@ -104,12 +115,13 @@ STATE=$TMP/state
 BROKER_PID=
 SERVER_PIDS=()
 BROKER_PIDS=()
+FLOOR_PID=
 
 cleanup() {
     local p
     # shuttlectl forwards TERM to the container and tears it down.
     for p in "${SERVER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for p in "${BROKER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in "${BROKER_PIDS[@]}" $FLOOR_PID; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -117,7 +129,7 @@ trap 'exit 130' INT TERM
 
 fail() {
     note "$*"
-    for f in shuttled.log b.out a.out; do
+    for f in shuttled.log b.out a.out floor.out; do
         [ -s "$TMP/$f" ] && { note "--- $f:"; tail -n 20 "$TMP/$f" >&2; }
     done
     exit 1
@@ -134,11 +146,12 @@ wait_until() {
 
 # --- broker and server ---------------------------------------------------
 
-# start_pair SUFFIX AUDIT SYNC: a broker on $TMP/stateSUFFIX (policy with
-# `audit: AUDIT`, --audit-sync SYNC) and its server container $B$SUFFIX,
-# serving on $TMP/directSUFFIX (bound at /direct in b and in the a's).
+# start_pair SUFFIX AUDIT SYNC [SHUTTLED]: a broker on $TMP/stateSUFFIX
+# (policy with `audit: AUDIT`, --audit-sync SYNC) and its server container
+# $B$SUFFIX, serving on $TMP/directSUFFIX (bound at /direct in b and in the
+# a's).
 start_pair() {
-    local st=$TMP/state$1 a=$A$1 b=$B$1 pid
+    local st=$TMP/state$1 a=$A$1 b=$B$1 pid shuttled=${4:-$SHUTTLED}
     cat >"$TMP/policy$1.yaml" <<YAML
 version: 1
 default: deny
@@ -155,11 +168,12 @@ rules:
     allow: ipc
     endpoint: sink
 YAML
-    "${PIN[@]}" "$SHUTTLED" --foreground --state-dir "$st" --audit-log "$TMP/audit$1.jsonl" --audit-sync "$3" \
+    "${PIN[@]}" "$shuttled" --foreground --state-dir "$st" --audit-log "$TMP/audit$1.jsonl" --audit-sync "$3" \
         --policy "$TMP/policy$1.yaml" 2>"$TMP/shuttled$1.log" &
     pid=$!
     BROKER_PIDS+=("$pid")
     [ -n "$1" ] || BROKER_PID=$pid
+    [ "$1" != -0 ] || BASE_PID=$pid
     wait_until test -S "$st/control.sock" || fail "shuttled did not start"
     mkdir -p "$TMP/direct$1"
     "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$st" --name "$b" -v "$BUILD:/opt/b:ro" -v "$TMP/direct$1:/direct" \
@@ -174,13 +188,21 @@ YAML
 start_pair "" deny sync
 start_pair -s all sync
 start_pair -b all batch
+# The baseline: the same as the first pair, with the other build's broker.
+BASE_PID=
+[ -z "${SHUTTLED_BASELINE:-}" ] || start_pair -0 deny sync "$SHUTTLED_BASELINE"
+# The do-nothing broker, on the host as shuttled is, to the main pair's echo.
+mkdir -p "$TMP/floor"
+"${PIN[@]}" "$IPC_BENCH" floor "$TMP/floor" "$TMP/direct/echo.sock" >"$TMP/floor.out" 2>&1 &
+FLOOR_PID=$!
+wait_until grep -q serving "$TMP/floor.out" || fail "ipc-bench floor did not start"
 
 # a_run ARGS...: ipc-bench ARGS in a fresh container $A; its result lines.
 # (AS=SUFFIX: in $A$SUFFIX of that broker.)
 a_run() {
     local s=${AS:-}
     "${PIN[@]}" "$SHUTTLECTL" run --state-dir "$STATE$s" --name "$A$s" --no-shim -v "$BUILD:/opt/b:ro" \
-        -v "$TMP/direct$s:/direct" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
+        -v "$TMP/direct$s:/direct" -v "$TMP/floor:/floor:ro" -- "$IN_BENCH" "$@" >"$TMP/a.out" 2>&1 ||
         fail "ipc-bench $* failed in container $A$s"
     cat "$TMP/a.out" >>"$TMP/results"
 }
@@ -193,6 +215,20 @@ rec() {
     awk -v key="$1" -v r="$2" -v p="$3" -v f="$4" '
         $1 == p { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print key, r, kv[2] } }' \
         "$TMP/a.out" >>"$TMP/results"
+}
+
+# cpu_ns PID: CPU time of PID's main thread so far, in ns (the loop's
+# thread: shuttled's audit syncer is another).
+cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+# cpu_run KEY ROUND PID ARGS...: a_run ARGS, and the CPU time PID's loop
+# spent meanwhile, appended to the results as "KEY ROUND NS".
+cpu_run() {
+    local k=$1 r=$2 pid=$3 c0 c1
+    shift 3
+    c0=$(cpu_ns "$pid")
+    a_run "$@"
+    c1=$(cpu_ns "$pid")
+    echo "$k $r $((c1 - c0))" >>"$TMP/results"
 }
 
 # busy: the percentage of CPU time the machine spent on anything over one
@@ -217,22 +253,51 @@ say "policy: audit: deny (allows are not written to the audit log during the mea
 : >"$TMP/results"
 # Rounds interleave the paths, so that other work on the machine weighs on
 # all of them alike; every value below is a median over the rounds.
+# The connects of this build's broker and the baseline's, next to each
+# other, in turns (this build first in odd rounds): what ran just before
+# weighs on both alike.
+fast_main() {
+    cpu_run cpu_fast $r "$BROKER_PID" connect-latency --fast "$B.echo" "$CONNECTS"
+    rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
+}
+fast_base() {
+    AS=-0 cpu_run cpu_basefast $r "$BASE_PID" connect-latency --fast "$B-0.echo" "$CONNECTS"
+    rec lat_basefast $r connect-latency mean_us; rec p99_basefast $r connect-latency p99_us
+}
+proxy_main() {
+    cpu_run cpu_proxy $r "$BROKER_PID" connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
+    rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
+}
+proxy_base() {
+    AS=-0 cpu_run cpu_baseproxy $r "$BASE_PID" connect-latency "/run/shuttle/svc/$B-0.echo" "$CONNECTS"
+    rec lat_baseproxy $r connect-latency mean_us; rec p99_baseproxy $r connect-latency p99_us
+}
+# in_turn MAIN BASE: MAIN alone, or both in this round's order.
+in_turn() {
+    if [ -z "$BASE_PID" ]; then "$1"
+    elif ((r % 2)); then "$1"; "$2"
+    else "$2"; "$1"; fi
+}
 for ((r = 1; r <= RUNS; r++)); do
     a_run native /run "$CONNECTS" "$BYTES" 1
     rec lat_native $r connect-latency mean_us; rec p99_native $r connect-latency p99_us
     rec tp_native $r throughput median_mbps
-    a_run connect-latency /direct/echo.sock "$CONNECTS"
+    cpu_run cpu_direct $r "$BROKER_PID" connect-latency /direct/echo.sock "$CONNECTS"
     rec lat_direct $r connect-latency mean_us; rec p99_direct $r connect-latency p99_us
+    # The baseline's registering of a, subtracted from its CPU figures.
+    [ -z "$BASE_PID" ] || AS=-0 cpu_run cpu_basedirect $r "$BASE_PID" connect-latency /direct/echo.sock "$CONNECTS"
     a_run throughput /direct/sink.sock "$BYTES" 1
     rec tp_direct $r throughput median_mbps
-    a_run connect-latency --fast "$B.echo" "$CONNECTS"
-    rec lat_fast $r connect-latency mean_us; rec p99_fast $r connect-latency p99_us
+    in_turn fast_main fast_base
     a_run throughput --fast "$B.sink" "$BYTES" 1
     rec tp_fast $r throughput median_mbps
+    cpu_run cpu_floor $r "$FLOOR_PID" connect-latency --floor-fd /floor/fd.sock "$CONNECTS"
+    rec lat_floor $r connect-latency mean_us; rec p99_floor $r connect-latency p99_us
     a_run connect-latency --fast-fresh "$B.echo" "$CONNECTS"
     rec lat_fresh $r connect-latency mean_us; rec p99_fresh $r connect-latency p99_us
-    a_run connect-latency "/run/shuttle/svc/$B.echo" "$CONNECTS"
-    rec lat_proxy $r connect-latency mean_us; rec p99_proxy $r connect-latency p99_us
+    in_turn proxy_main proxy_base
+    cpu_run cpu_floorrelay $r "$FLOOR_PID" connect-latency /floor/relay.sock "$CONNECTS"
+    rec lat_floorrelay $r connect-latency mean_us; rec p99_floorrelay $r connect-latency p99_us
     a_run throughput "/run/shuttle/svc/$B.sink" "$BYTES" 1
     rec tp_proxy $r throughput median_mbps
     AS=-s a_run connect-latency --fast "$B-s.echo" "$CONNECTS"
@@ -260,15 +325,21 @@ printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' path "connect+RTT µs" "p99
 printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------------" "---------------:" "----------:" "-------:" "----------------:" "-------:"
 row() { # row LABEL KEY-SUFFIX
     local tp=-
-    case $2 in fresh | fast?*) ;; *) tp=$(med "tp_$2") ;; esac
+    case $2 in fresh | fast?* | floor* | base*) ;; *) tp=$(med "tp_$2") ;; esac
     printf '| %-21s | %14s | %9s | %6s | %15s | %6s |\n' "$1" "$(med "lat_$2")" "$(med "p99_$2")" \
         "$(x "$(rmed "lat_$2" lat_direct)")" "$tp" "$(x "$(rmed "tp_$2" tp_direct)")"
 }
 row "direct (reference)" direct
 row "same container" native
 row "fast path" fast
+row "floor: fd passed" floor
 row "fast path, new client" fresh
 row "proxy path" proxy
+row "floor: relayed" floorrelay
+if [ -n "$BASE_PID" ]; then
+    row "fast path, baseline" basefast
+    row "proxy path, baseline" baseproxy
+fi
 row "fast, audited, sync" fastsync
 row "fast, audited, batch" fastbatch
 say ""
@@ -280,13 +351,34 @@ say "  recorded in $(df -PT "$TMP" 2>/dev/null | awk 'NR == 2 { print $2 }') at 
 say "  is on disk) and batch (records synced every 100 ms); each against the direct connect of the same round."
 say "throughput: one stream of $BYTES bytes in 256 KiB writes, timed until the sink acknowledges"
 say "  the byte count; MB = 10^6 bytes."
+say "floor: a do-nothing broker on the host (ipc-bench floor, no policy, audit, peer check or protocol):"
+say "  fd passed: one more unix round trip and an fd pass per connection; relayed: its bytes copied"
+say "  through one epoll loop.  What no broker deciding each connect avoids; path / floor is Shuttle's own."
+say "  fast path $(x "$(rmed lat_fast lat_floor)") its floor, proxy path $(x "$(rmed lat_proxy lat_floorrelay)") its floor."
+# CPU per connection of the loop in between: shuttled's net of what it
+# spent on the direct run of the same round (registering and unregistering
+# a, which every run costs it), the floor's as it is.
+NCONN=$((CONNECTS + (CONNECTS / 10 > 10 ? CONNECTS / 10 : 10)))
+cpu_per() { # cpu_per KEY [BASE-KEY]: median over the rounds of (KEY - BASE) / connections, in µs
+    awk -v k="$1" -v b="${2:-}" -v n="$NCONN" '$1 == k { v[$2] = $3 } b != "" && $1 == b { w[$2] = $3 }
+        END { for (r in v) print (v[r] - (b != "" ? w[r] : 0)) / n / 1000 }' "$TMP/results" | sort -g |
+        awk '{ x[NR] = $1 } END { if (NR) printf "%.1f", NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2 }'
+}
+say "  CPU per connection of the loop in between (µs, its main thread; shuttled's net of registering a):"
+say "  fast path $(cpu_per cpu_fast cpu_direct), its floor $(cpu_per cpu_floor); proxy path $(cpu_per cpu_proxy cpu_direct), its floor $(cpu_per cpu_floorrelay)."
+if [ -n "$BASE_PID" ]; then
+    say "baseline: $SHUTTLED_BASELINE as a fourth broker (its own b, the same policy), its paths against the"
+    say "  same direct connect of the round: fast path $(x "$(rmed lat_basefast lat_direct)"), proxy path $(x "$(rmed lat_baseproxy lat_direct)");"
+    say "  this build / baseline: fast $(x "$(rmed lat_fast lat_basefast)"), proxy $(x "$(rmed lat_proxy lat_baseproxy)");" \
+        "CPU per connection: fast $(cpu_per cpu_basefast cpu_basedirect), proxy $(cpu_per cpu_baseproxy cpu_basedirect)"
+fi
 say "direct: a's client on b's server's own sockets (bound into both), no broker; same container:"
 say "  client and server both in a (the reference of earlier runs)."
 say "values: medians over $RUNS rounds; ratio: median over the rounds of path / direct of the same round."
 say "  against the same-container reference: fast path $(x "$(rmed lat_fast lat_native)") connect, $(x "$(rmed tp_fast tp_native)") throughput;" \
     "proxy path $(x "$(rmed lat_proxy lat_native)") connect, $(x "$(rmed tp_proxy tp_native)") throughput"
-for k in lat_direct lat_native lat_fast lat_fresh lat_proxy lat_fastsync lat_fastbatch tp_direct tp_native tp_fast tp_proxy; do
-    say "  rounds $k: $(rounds $k)"
+for k in lat_direct lat_native lat_fast lat_floor lat_fresh lat_proxy lat_floorrelay lat_basefast lat_baseproxy lat_fastsync lat_fastbatch tp_direct tp_native tp_fast tp_proxy; do
+    [ -z "$(rounds $k)" ] || say "  rounds $k: $(rounds $k)"
 done
 
 # --- targets -------------------------------------------------------------
@@ -305,20 +397,23 @@ judge() { # judge DESCRIPTION VALUE OP LIMIT
 say ""
 judge "fast-path connect / direct" "$(rmed lat_fast lat_direct)" "<=" "$T_CONNECT"
 judge "proxy-path connect / direct" "$(rmed lat_proxy lat_direct)" "<=" "$T_PROXY_CONNECT"
+say "  (the floor, a do-nothing broker in between: $(x "$(rmed lat_floor lat_direct)") for an fd passed," \
+    "$(x "$(rmed lat_floorrelay lat_direct)") relayed; a goal below its floor needs no process in between)"
 judge "fast-path throughput / direct" "$(rmed tp_fast tp_direct)" ">=" "$T_FAST_TPUT"
 judge "proxy throughput / direct" "$(rmed tp_proxy tp_direct)" ">=" "$T_PROXY_TPUT"
 # The rows of `make bench`'s summary (bench/summary.sh).
-summary() { # summary KEY VALUE-KEY UNIT
-    local v
+summary() { # summary KEY VALUE-KEY UNIT [FLOOR-KEY CPU-KEY FLOOR-CPU-KEY]
+    local v floor=
     v=$(rmed "$2" "${2%_*}_direct")
+    [ -n "${4:-}" ] && floor="; a do-nothing broker's floor $(x "$(rmed "$4" "${2%_*}_direct")"), Shuttle $(x "$(rmed "$2" "$4")") the floor, CPU per connection $(cpu_per "$5" cpu_direct) µs vs the floor's $(cpu_per "$6") µs"
     if [ -n "$v" ]; then
-        bench_result "$1" "$v" "medians: $(med "$2") $3 vs direct $(med "${2%_*}_direct") $3; $(x "$(rmed "$2" "${2%_*}_native")") against both ends in one container; $RUNS rounds"
+        bench_result "$1" "$v" "medians: $(med "$2") $3 vs direct $(med "${2%_*}_direct") $3$floor; $(x "$(rmed "$2" "${2%_*}_native")") against both ends in one container; $RUNS rounds"
     else
         bench_result "$1" - "no value"
     fi
 }
-summary connect-fast lat_fast "µs"
-summary connect-proxy lat_proxy "µs"
+summary connect-fast lat_fast "µs" lat_floor cpu_fast cpu_floor
+summary connect-proxy lat_proxy "µs" lat_floorrelay cpu_proxy cpu_floorrelay
 summary bulk-fast tp_fast "MB/s"
 summary bulk-proxy tp_proxy "MB/s"
 

@@ -8,6 +8,14 @@
  *   relaycall stuck PATH SECONDS     connect and write (never reading) until
  *                                    nothing more is taken; prints "stuck",
  *                                    then holds the connection SECONDS
+ *   relaycall sendclose PATH BYTES   connect, send BYTES, close (no shutdown,
+ *                                    reading nothing)
+ *   relaycall count PATH             a server on the unix socket PATH: reads
+ *                                    each connection, one after the other,
+ *                                    to its end of stream and prints
+ *                                    "count N" (bytes read), or "count N
+ *                                    error" if it broke off; prints
+ *                                    "counting" once it listens
  *   relaycall hold PATH              a server that accepts connections on
  *                                    the unix socket PATH and never reads
  *                                    from them nor closes them; prints
@@ -115,18 +123,64 @@ static int stuck(const char *path, int seconds) {
         return 0;
 }
 
-static int hold(const char *path) {
+static int sendclose(const char *path, long long bytes) {
+        static char buf[65536];
+        int fd = connect_to(path);
+
+        if (fd < 0)
+                return 1;
+        while (bytes > 0) {
+                ssize_t n = write(fd, buf, (size_t) (bytes < (long long) sizeof(buf) ? bytes : (long long) sizeof(buf)));
+                if (n < 0) {
+                        fprintf(stderr, "write: %s\n", strerror(errno));
+                        return 1;
+                }
+                bytes -= n;
+        }
+        return close(fd) < 0;
+}
+
+static int listen_on(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
         if (strlen(path) >= sizeof(sa.sun_path))
-                return 2;
+                return -1;
         strcpy(sa.sun_path, path);
         (void) unlink(path);
         if (l < 0 || bind(l, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(l, 64) < 0) {
                 fprintf(stderr, "%s: %s\n", path, strerror(errno));
-                return 1;
+                return -1;
         }
+        return l;
+}
+
+static int count(const char *path) {
+        static char buf[65536];
+        int l = listen_on(path);
+
+        if (l < 0)
+                return 1;
+        printf("counting\n");
+        for (;;) {
+                long long got = 0;
+                ssize_t n;
+                int fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+
+                if (fd < 0)
+                        continue;
+                while ((n = read(fd, buf, sizeof(buf))) > 0)
+                        got += n;
+                printf("count %lld%s\n", got, n < 0 ? " error" : "");
+                close(fd);
+        }
+}
+
+static int hold(const char *path) {
+        int l = listen_on(path);
+
+        if (l < 0)
+                return 1;
         printf("holding\n");
         for (;;)
                 (void) accept4(l, NULL, NULL, SOCK_CLOEXEC); /* kept open, never read */
@@ -138,8 +192,12 @@ int main(int argc, char **argv) {
                 return halfclose(argv[2], atoll(argv[3]));
         if (argc == 4 && strcmp(argv[1], "stuck") == 0)
                 return stuck(argv[2], atoi(argv[3]));
+        if (argc == 4 && strcmp(argv[1], "sendclose") == 0)
+                return sendclose(argv[2], atoll(argv[3]));
+        if (argc == 3 && strcmp(argv[1], "count") == 0)
+                return count(argv[2]);
         if (argc == 3 && strcmp(argv[1], "hold") == 0)
                 return hold(argv[2]);
-        fprintf(stderr, "usage: relaycall halfclose PATH BYTES | stuck PATH SECONDS | hold PATH\n");
+        fprintf(stderr, "usage: relaycall halfclose PATH BYTES | stuck PATH SECONDS | sendclose PATH BYTES | count PATH | hold PATH\n");
         return 2;
 }

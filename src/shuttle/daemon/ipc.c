@@ -143,11 +143,12 @@ static int connect_carry_out(Request *r) {
                 /* A proxy socket's: relayed, and counted while open. */
                 int in = r->fds[0];
                 r->fds[0] = -1;
-                /* With --audit-sync sync, no byte goes either way before
-                 * the connection's record is on disk (connect_done()).
-                 * in was accepted non-blocking (accept.c). */
+                /* Started by connect_done(), after the connection's record:
+                 * no byte goes either way before it is written, nor, with
+                 * --audit-sync sync, before it is on disk.  in was
+                 * accepted non-blocking (accept.c). */
                 return relay_start(r->broker, r->from, s->exporter->name, s->service, in, fd,
-                                   RELAY_ENDS_NONBLOCKING, r->limit, r->broker->syncer ? &s->held : NULL);
+                                   RELAY_ENDS_NONBLOCKING, r->limit, &s->held);
         }
         if (r->limit) {
                 /* A grant with max_open must be counted while it is open:
@@ -490,8 +491,18 @@ static void relay_update_events(Broker *b, Relay *r) {
         }
 }
 
-/* Moves data from end d to end !d through pipe[d]. */
-static int relay_pump(Relay *r, int d) {
+/* End d has ended and all it sent is delivered: end !d's peer is told. */
+static void relay_shut(Relay *r, int d) {
+        if (r->eof[d] && r->pending[d] == 0 && !r->shut[d]) {
+                (void) shutdown(r->end[!d].src.fd, SHUT_WR);
+                r->shut[d] = true;
+        }
+}
+
+/* Moves data from end d to end !d through pipe[d].  shut: pass end d's
+ * end of stream on to end !d once all its data is there (not when the
+ * caller may close end !d instead). */
+static int relay_pump(Relay *r, int d, bool shut) {
         bool drained = false;
 
         for (;;) {
@@ -524,10 +535,8 @@ static int relay_pump(Relay *r, int d) {
                 r->pending[d] += (size_t) n;
                 drained = (size_t) n < RELAY_CHUNK;
         }
-        if (r->eof[d] && r->pending[d] == 0 && !r->shut[d]) {
-                (void) shutdown(r->end[!d].src.fd, SHUT_WR);
-                r->shut[d] = true;
-        }
+        if (shut)
+                relay_shut(r, d);
         return 0;
 }
 
@@ -542,12 +551,20 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
 
         if (r->dead)
                 return;
-        if ((from_s && relay_pump(r, s) < 0) || (to_s && relay_pump(r, !s) < 0) || (r->shut[0] && r->shut[1])) {
+        /* On a hangup, no shutdown() while pumping: mostly the relay ends
+         * right below, and close() tells the other peer as much (waking it
+         * once, not twice).  Otherwise they follow. */
+        if ((from_s && relay_pump(r, s, !all) < 0) || (to_s && relay_pump(r, !s, !all) < 0)) {
                 relay_drop(b, r);
                 return;
         }
-        if ((events & (EPOLLHUP | EPOLLERR)) && r->pending[0] == 0 && r->pending[1] == 0 &&
-            (r->eof[0] || r->eof[1])) {
+        if (all && r->pending[0] == 0 && r->pending[1] == 0 && (r->eof[0] || r->eof[1])) {
+                relay_drop(b, r);
+                return;
+        }
+        relay_shut(r, 0);
+        relay_shut(r, 1);
+        if (r->shut[0] && r->shut[1]) {
                 relay_drop(b, r);
                 return;
         }
@@ -563,7 +580,7 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
                 (void) epoll_ctl(b->epfd, EPOLL_CTL_DEL, r->end[s].src.fd, NULL);
                 r->end[s].src.events = 0;
                 /* What the hangup left in s, now that it is unwatched. */
-                if (relay_pump(r, s) < 0 || (r->shut[0] && r->shut[1])) {
+                if (relay_pump(r, s, true) < 0 || (r->shut[0] && r->shut[1])) {
                         relay_drop(b, r);
                         return;
                 }
@@ -571,10 +588,21 @@ void ipc_relay_event(Broker *b, RelayEnd *e, uint32_t events) {
         relay_update_events(b, r);
 }
 
+/* A relay just watched: what the importer sent already goes on now, not
+ * after another turn of the loop (a client writes as soon as its connect
+ * returns, which is before the broker has accepted it, let alone connected
+ * to the exporter).  One splice that answers EAGAIN when nothing came. */
+static void relay_kick(Broker *b, Relay *r) {
+        ipc_relay_event(b, &r->end[0], EPOLLIN);
+}
+
 /* Both ends watched: the relay runs. */
 static void relay_watch(Broker *b, Relay *r) {
-        if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0 || broker_watch(b, &r->end[1].src, EPOLLIN) < 0)
+        if (broker_watch(b, &r->end[0].src, EPOLLIN) < 0 || broker_watch(b, &r->end[1].src, EPOLLIN) < 0) {
                 relay_drop(b, r);
+                return;
+        }
+        relay_kick(b, r);
 }
 
 void ipc_release_held(Broker *b) {
