@@ -298,6 +298,9 @@ int container_wait_started(Container *ct);
  * Only after container_wait_started() said 1.  If the execve() fails,
  * container_destroy() still tears all down. */
 int container_hand_over(Container *ct, int *ret_sock, int *ret_pidfd, int *ret_lock);
+/* The state entry says OWNER runs it from now on (a detached container's
+ * shuttle-monitor); its init is then known by its start time. */
+int container_set_owner(Container *ct, pid_t owner);
 /* Kills what is left of it, removes its cgroup and state entry, frees.
  * Accepts NULL; returns NULL. */
 Container *container_destroy(Container *ct);

@@ -6,7 +6,8 @@
 # 60 KB, a few pages of RSS), else against glibc's static libc (several
 # hundred KB of RSS).  bench/idle-memory.sh measures it.
 shuttle_monitor_deps = $(top_srcdir)/src/runtime/shuttle-monitor.c \
-	$(top_srcdir)/src/runtime/container-internal.h $(top_srcdir)/src/runtime/container.h
+	$(top_srcdir)/src/runtime/container-internal.h $(top_srcdir)/src/runtime/container.h \
+	$(top_srcdir)/src/runtime/monitor-proto.h
 EXTRA_DIST += src/runtime/shuttle-monitor.c
 if HAVE_MUSL_GCC
 pkglibexec_SCRIPTS = shuttle-monitor
@@ -16,7 +17,7 @@ shuttle-monitor: $(shuttle_monitor_deps) config.h
 CLEANFILES += shuttle-monitor
 else
 pkglibexec_PROGRAMS += shuttle-monitor
-shuttle_monitor_SOURCES = src/runtime/shuttle-monitor.c src/runtime/container-internal.h
+shuttle_monitor_SOURCES = src/runtime/shuttle-monitor.c src/runtime/container-internal.h src/runtime/monitor-proto.h
 shuttle_monitor_CFLAGS = $(WARN_CFLAGS)
 shuttle_monitor_LDFLAGS = -all-static
 endif

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "common/time-util.h"
+#include "runtime/monitor-client.h"
+
+/* The socket's address through the directory's fd: any state directory,
+ * however long its path. */
+static socklen_t monitor_address(int dir_fd, struct sockaddr_un *ret) {
+        *ret = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d/monitor.sock", dir_fd);
+        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(ret->sun_path) + 1);
+}
+
+/* 0 and the monitor's pid, or a negative errno (-ENOENT, -ECONNREFUSED:
+ * none runs). */
+static int monitor_connect(int dir_fd, int *ret_fd, pid_t *ret_pid) {
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa;
+        socklen_t len = monitor_address(dir_fd, &sa);
+        struct ucred cred;
+        socklen_t n = sizeof(cred);
+
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, len) < 0)
+                return -errno;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) < 0)
+                return -errno;
+        *ret_pid = cred.pid;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Starts a monitor if we get monitor.lock: 1 started, 0 someone else holds
+ * the lock (a monitor starting or ending: try again soon). */
+static int monitor_start(int dir_fd, const char *monitor_path) {
+        _cleanup_close_ int lock = -1, listen_fd = -1, null = -1;
+        struct sockaddr_un sa;
+        socklen_t len;
+        char s_listen[16], s_lock[16], s_dir[16];
+        pid_t pid;
+
+        lock = openat(dir_fd, "monitor.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lock < 0)
+                return -errno;
+        if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? 0 : -errno;
+        /* Ours: a socket left there is a dead monitor's. */
+        if (unlinkat(dir_fd, "monitor.sock", 0) < 0 && errno != ENOENT)
+                return -errno;
+        listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (listen_fd < 0)
+                return -errno;
+        len = monitor_address(dir_fd, &sa);
+        /* The monitor calls listen(): the peer credentials a client gets
+         * are those of whoever did (monitor_connect() takes its pid). */
+        if (bind(listen_fd, (struct sockaddr *) &sa, len) < 0)
+                return -errno;
+        null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (null < 0)
+                return -errno;
+        snprintf(s_listen, sizeof(s_listen), "%d", listen_fd);
+        snprintf(s_lock, sizeof(s_lock), "%d", lock);
+        snprintf(s_dir, sizeof(s_dir), "%d", dir_fd);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                sigset_t none;
+
+                /* Nothing of the container's (or ours) but these three:
+                 * the monitor takes each container's fds by message. */
+                (void) setsid();
+                if (dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0)
+                        _exit(1);
+                (void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+                if (fcntl(listen_fd, F_SETFD, 0) < 0 || fcntl(lock, F_SETFD, 0) < 0 || fcntl(dir_fd, F_SETFD, 0) < 0)
+                        _exit(1);
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                execl(monitor_path, "shuttle-monitor", s_listen, s_lock, s_dir, (char *) NULL);
+                _exit(127);
+        }
+        /* The lock and the socket are the monitor's now (one open file
+         * each, shared until we close ours). */
+        return 1;
+}
+
+/* Sends the container; 0 once the monitor answered, -EAGAIN if it closed
+ * the connection unanswered (it was ending). */
+static int monitor_send(int fd, const MonitorHandover *h, int sock, int pidfd, uint64_t deadline) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * (MONITOR_FD_MAX + MONITOR_HELD_MAX))];
+        } control = {};
+        _cleanup_free_ char *data = malloc(MONITOR_MSG_MAX);
+        MonitorAdopt a = { .magic = MONITOR_MAGIC, .n_held = h->n_held, .log_index = h->log_index };
+        int fds[MONITOR_FD_MAX + MONITOR_HELD_MAX];
+        struct iovec iov;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control };
+        struct cmsghdr *c;
+        size_t len = sizeof(a);
+        unsigned n_fds = MONITOR_FD_MAX + h->n_held;
+        char ack;
+        ssize_t n;
+
+        if (!data)
+                return -ENOMEM;
+        for (char *const *p = h->exit_argv; *p; p++) {
+                size_t k = strlen(*p) + 1;
+                if (len + k > MONITOR_MSG_MAX)
+                        return -E2BIG;
+                memcpy(data + len, *p, k);
+                len += k;
+                a.argc++;
+        }
+        memcpy(data, &a, sizeof(a));
+        iov = (struct iovec){ .iov_base = data, .iov_len = len };
+        fds[MONITOR_FD_SOCK] = sock;
+        fds[MONITOR_FD_PIDFD] = pidfd;
+        fds[MONITOR_FD_OUT] = h->out_fd;
+        fds[MONITOR_FD_EXE] = h->exe_fd;
+        for (unsigned i = 0; i < h->n_held; i++)
+                fds[MONITOR_FD_MAX + i] = h->held[i];
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+        do
+                n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EPIPE || errno == ECONNRESET ? -EAGAIN : -errno;
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                uint64_t now = clock_usec(CLOCK_MONOTONIC);
+                int k;
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                k = poll(&p, 1, (int) MIN((deadline - now) / 1000 + 1, (uint64_t) 1000));
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                if (k > 0)
+                        break;
+        }
+        n = recv(fd, &ack, 1, 0);
+        if (n == 1 && ack == MONITOR_ACK)
+                return 0;
+        return n < 0 && errno != ECONNRESET ? -errno : -EAGAIN;
+}
+
+int monitor_hand_over(Container *ct, const char *state_dir, MonitorHandover *h, pid_t *ret_pid) {
+        uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + MONITOR_HANDOVER_USEC;
+        _cleanup_close_ int dir_fd = -1;
+        int sock, pidfd, lock, r;
+
+        if (h->n_held + 1 > MONITOR_HELD_MAX)
+                return -E2BIG;
+        r = container_hand_over(ct, &sock, &pidfd, &lock);
+        if (r < 0)
+                return r;
+        memmove(h->held + 1, h->held, sizeof(int) * h->n_held);
+        h->held[0] = lock;
+        h->n_held++;
+        dir_fd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        for (;;) {
+                _cleanup_close_ int fd = -1;
+                pid_t pid = 0;
+
+                if (clock_usec(CLOCK_MONOTONIC) >= deadline)
+                        return -ETIMEDOUT;
+                r = monitor_connect(dir_fd, &fd, &pid);
+                if (r == -ENOENT || r == -ECONNREFUSED) {
+                        r = monitor_start(dir_fd, h->monitor_path);
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                (void) usleep(5000);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                /* Before it is the monitor's: the owner (holding the lock
+                 * with it) may still write the entry. */
+                r = container_set_owner(ct, pid);
+                if (r < 0)
+                        return r;
+                r = monitor_send(fd, h, sock, pidfd, deadline);
+                if (r == -EAGAIN)
+                        continue;
+                if (r < 0)
+                        return r;
+                *ret_pid = pid;
+                return 0;
+        }
+}
