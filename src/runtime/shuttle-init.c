@@ -105,6 +105,29 @@ int main(int argc, char **argv) {
         if (detached && prctl(PR_SET_PDEATHSIG, 0) < 0)
                 _exit(1);
 
+        /* For the init's loop below: the forwarded signals and SIGCHLD
+         * were blocked before clone and stay blocked over exec; taken from
+         * a signalfd when detached, else with sigwaitinfo.  The same list
+         * as forwarded_signals(). */
+        sigemptyset(&fwd);
+        sigaddset(&fwd, SIGINT);
+        sigaddset(&fwd, SIGTERM);
+        sigaddset(&fwd, SIGHUP);
+        sigaddset(&fwd, SIGQUIT);
+        sigaddset(&fwd, SIGUSR1);
+        sigaddset(&fwd, SIGUSR2);
+        sigaddset(&fwd, SIGWINCH);
+        sigaddset(&fwd, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &fwd, NULL);
+        /* Detached: signals and the socket (see above); in the
+         * foreground only signals, shuttlectl being our parent. */
+        sigfd = detached ? signalfd(-1, &fwd, SFD_CLOEXEC) : -1;
+        if (detached && sigfd < 0) {
+                int r = errno;
+                (void) kill((pid_t) cmd, SIGKILL);
+                send_error((int) sock, r, "watching the init's socket: signalfd failed");
+                _exit(1);
+        }
         if (drop_caps(keep_kill != 0) < 0) {
                 int r = errno;
                 (void) kill((pid_t) cmd, SIGKILL);
@@ -136,27 +159,12 @@ int main(int argc, char **argv) {
         m = (InitMessage){ .type = INIT_MSG_STARTED, .pid = (pid_t) cmd };
         send_msg((int) sock, &m);
 
-        /* The init's loop: the forwarded signals and SIGCHLD were blocked
-         * before clone and stay blocked over exec; taken with sigwaitinfo.
-         * The same list as forwarded_signals(). */
-        sigemptyset(&fwd);
-        sigaddset(&fwd, SIGINT);
-        sigaddset(&fwd, SIGTERM);
-        sigaddset(&fwd, SIGHUP);
-        sigaddset(&fwd, SIGQUIT);
-        sigaddset(&fwd, SIGUSR1);
-        sigaddset(&fwd, SIGUSR2);
-        sigaddset(&fwd, SIGWINCH);
-        sigaddset(&fwd, SIGCHLD);
-        (void) sigprocmask(SIG_BLOCK, &fwd, NULL);
-        sigfd = signalfd(-1, &fwd, SFD_CLOEXEC);
         for (;;) {
                 struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = (int) sock, .events = POLLIN } };
                 struct signalfd_siginfo si;
                 char c;
 
-                /* Without a signalfd (refused by a seccomp profile?): in
-                 * the foreground, signals only, as before. */
+                /* Without a signalfd: signals only. */
                 if (sigfd >= 0 && poll(pfd, 2, -1) < 0)
                         continue;
                 if (sigfd >= 0 && pfd[1].revents) {
