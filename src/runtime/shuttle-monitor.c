@@ -262,9 +262,12 @@ static void adopt(int conn) {
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(int) * (MONITOR_FD_MAX + MONITOR_HELD_MAX))];
         } control;
+        /* Received here, kept in a copy of its size: a few bytes per
+         * container, not a page. */
+        static char buf[MONITOR_MSG_MAX];
         MonitorAdopt a;
-        char *data = malloc(MONITOR_MSG_MAX);
-        struct iovec iov = { .iov_base = data, .iov_len = MONITOR_MSG_MAX };
+        char *data = NULL;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
         int fds[MONITOR_FD_MAX + MONITOR_HELD_MAX], n_fds = 0;
         Watched *w = NULL;
@@ -272,8 +275,6 @@ static void adopt(int conn) {
         size_t off;
         char ack = MONITOR_ACK;
 
-        if (!data)
-                return;
         do
                 n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         while (n < 0 && errno == EINTR);
@@ -289,8 +290,9 @@ static void adopt(int conn) {
                                         close(fd);
                         }
                 }
-        if (n < (ssize_t) sizeof(a) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+        if (n < (ssize_t) sizeof(a) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || !(data = malloc((size_t) n)))
                 goto refuse;
+        memcpy(data, buf, (size_t) n);
         memcpy(&a, data, sizeof(a));
         if (a.magic != MONITOR_MAGIC || a.argc == 0 || a.argc > 64 || a.n_held > MONITOR_HELD_MAX ||
             (int) (MONITOR_FD_MAX + a.n_held) != n_fds || a.log_index < -1 || a.log_index >= (int32_t) a.n_held ||
