@@ -15,7 +15,8 @@
  * within MONITOR_FIRST_WAIT_MS of its start).
  *
  * It is not the inits' parent (the owners were): whoever reaps orphans
- * reaps them; the pidfd says when one ended.  If it dies, every init sees
+ * reaps them; the pidfd says when one ended.  The exit commands run with
+ * the environment of the start that started the monitor.  If it dies, every init sees
  * its socket close and ends (shuttle-init), as with its owner before: the
  * entries are then stale and the next start or `shuttlectl ps` removes
  * them and their cgroups.
@@ -367,6 +368,11 @@ int main(int argc, char **argv) {
                 sigaddset(&mask, forwarded[i]);
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
+        /* Ignored ones (kept over execve() from whoever started us) would
+         * never reach the signalfd. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sigismember(&mask, sig) == 1)
+                        (void) signal(sig, SIG_DFL);
         (void) signal(SIGPIPE, SIG_IGN);
         sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         epfd = epoll_create1(EPOLL_CLOEXEC);
