@@ -8,7 +8,7 @@
 # monitor.  A connection that never sends stalls nothing.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 26
+plan 28
 
 S=(--state-dir "$STATE_DIR")
 S2DIR=$(mktemp -d "/tmp/shuttle-it-$TEST_NAME-2.XXXXXX")
@@ -104,6 +104,20 @@ wait_until gone k1
 sctl ps "${S[@]}" >/dev/null 2>&1
 wait_until gone k2
 check_eq "... and nothing of either is left" "" "$(leftovers k1; leftovers k2)"
+
+# Started at once: one monitor still (one start takes monitor.lock and
+# starts it, the others wait for its socket).
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+        srun --detach --name "p$i" -- sleep 300 >/dev/null 2>&1 &
+        pids+=($!)
+done
+wait "${pids[@]}"
+check_eq "eight detached starts at once share one monitor" "8 1" \
+        "$(for i in 1 2 3 4 5 6 7 8; do owner_of "p$i" "$STATE_DIR"; echo; done | grep -c .) $(for i in 1 2 3 4 5 6 7 8; do owner_of "p$i" "$STATE_DIR"; echo; done | grep . | sort -u | wc -l)"
+kill -TERM "$(owner_of p1 "$STATE_DIR")"
+for i in 1 2 3 4 5 6 7 8; do wait_until gone "p$i"; done
+check_eq "... and all end with a signal to it" "" "$(for i in 1 2 3 4 5 6 7 8; do leftovers "p$i"; done)"
 
 sctl stop --state-dir "$S2DIR" other >/dev/null 2>&1
 finish
