@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/macro.h"
 #include "common/time-util.h"
 #include "runtime/monitor-client.h"
@@ -66,7 +68,7 @@ static int monitor_start(int dir_fd, const char *monitor_path) {
         len = monitor_address(dir_fd, &sa);
         /* The monitor calls listen(): the peer credentials a client gets
          * are those of whoever did (monitor_connect() takes its pid). */
-        if (bind(listen_fd, (struct sockaddr *) &sa, len) < 0)
+        if (bind(listen_fd, (struct sockaddr *) &sa, len) < 0 || fchmodat(dir_fd, "monitor.sock", 0600, 0) < 0)
                 return -errno;
         null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (null < 0)
@@ -101,18 +103,10 @@ static int monitor_start(int dir_fd, const char *monitor_path) {
 /* Sends the container; 0 once the monitor answered, -EAGAIN if it closed
  * the connection unanswered (it was ending). */
 static int monitor_send(int fd, const MonitorHandover *h, int sock, int pidfd, uint64_t deadline) {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int) * (MONITOR_FD_MAX + MONITOR_HELD_MAX))];
-        } control = {};
         _cleanup_free_ char *data = malloc(MONITOR_MSG_MAX);
         MonitorAdopt a = { .magic = MONITOR_MAGIC, .n_held = h->n_held, .log_index = h->log_index };
         int fds[MONITOR_FD_MAX + MONITOR_HELD_MAX];
-        struct iovec iov;
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control };
-        struct cmsghdr *c;
         size_t len = sizeof(a);
-        unsigned n_fds = MONITOR_FD_MAX + h->n_held;
         char ack;
         ssize_t n;
 
@@ -127,24 +121,15 @@ static int monitor_send(int fd, const MonitorHandover *h, int sock, int pidfd, u
                 a.argc++;
         }
         memcpy(data, &a, sizeof(a));
-        iov = (struct iovec){ .iov_base = data, .iov_len = len };
         fds[MONITOR_FD_SOCK] = sock;
         fds[MONITOR_FD_PIDFD] = pidfd;
         fds[MONITOR_FD_OUT] = h->out_fd;
         fds[MONITOR_FD_EXE] = h->exe_fd;
         for (unsigned i = 0; i < h->n_held; i++)
                 fds[MONITOR_FD_MAX + i] = h->held[i];
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-        do
-                n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
+        n = fd_send(fd, data, len, fds, MONITOR_FD_MAX + h->n_held);
         if (n < 0)
-                return errno == EPIPE || errno == ECONNRESET ? -EAGAIN : -errno;
+                return n == -EPIPE || n == -ECONNRESET ? -EAGAIN : (int) n;
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 uint64_t now = clock_usec(CLOCK_MONOTONIC);

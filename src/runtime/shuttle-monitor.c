@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "runtime/container-internal.h"
 #include "runtime/monitor-proto.h"
 
@@ -259,44 +260,31 @@ static void finish(Watched *w, const sigset_t *mask) {
  * Refused (a bad message, no memory): conn is closed unanswered, and the
  * owner, which still has all of it, tries again or gives up. */
 static void adopt(int conn) {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int) * (MONITOR_FD_MAX + MONITOR_HELD_MAX))];
-        } control;
         /* Received here, kept in a copy of its size: a few bytes per
          * container, not a page. */
         static char buf[MONITOR_MSG_MAX];
         MonitorAdopt a;
         char *data = NULL;
-        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
-        int fds[MONITOR_FD_MAX + MONITOR_HELD_MAX], n_fds = 0;
+        int fds[MONITOR_FD_MAX + MONITOR_HELD_MAX];
+        size_t n_fds = 0;
         Watched *w = NULL;
         ssize_t n;
         size_t off;
         char ack = MONITOR_ACK;
 
-        do
-                n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        for (size_t i = 0; i < k; i++) {
-                                int fd;
-                                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                if (n_fds < (int) (sizeof(fds) / sizeof(fds[0])))
-                                        fds[n_fds++] = fd;
-                                else
-                                        close(fd);
-                        }
-                }
-        if (n < (ssize_t) sizeof(a) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || !(data = malloc((size_t) n)))
+        /* The hardened receiver: CLOEXEC, exact types, truncation refused,
+         * all closed on error; the count is checked against the header. */
+        n = fd_recv_upto(conn, buf, sizeof(buf), fds, MONITOR_FD_MAX + MONITOR_HELD_MAX, &n_fds, MSG_DONTWAIT);
+        if (n < 0) {
+                n_fds = 0;
+                goto refuse;
+        }
+        if (n < (ssize_t) sizeof(a) || !(data = malloc((size_t) n)))
                 goto refuse;
         memcpy(data, buf, (size_t) n);
         memcpy(&a, data, sizeof(a));
         if (a.magic != MONITOR_MAGIC || a.argc == 0 || a.argc > 64 || a.n_held > MONITOR_HELD_MAX ||
-            (int) (MONITOR_FD_MAX + a.n_held) != n_fds || a.log_index < -1 || a.log_index >= (int32_t) a.n_held ||
+            MONITOR_FD_MAX + a.n_held != n_fds || a.log_index < -1 || a.log_index >= (int32_t) a.n_held ||
             data[n - 1] != '\0')
                 goto refuse;
         w = calloc(1, sizeof(*w));
@@ -338,7 +326,7 @@ static void adopt(int conn) {
         n_watched++;
         return;
 refuse:
-        for (int i = 0; i < n_fds; i++)
+        for (size_t i = 0; i < n_fds; i++)
                 close(fds[i]);
         free(data);
 }
