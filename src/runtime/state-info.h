@@ -7,7 +7,10 @@
  * reads, plus the one marker file below.
  *
  *   <state>/containers/<name>/lock        flock()-ed (LOCK_EX) by the process
- *                                         that runs the container (its owner)
+ *                                         that runs the container (its owner;
+ *                                         for a detached one, once it runs,
+ *                                         the state directory's
+ *                                         shuttle-monitor)
  *   <state>/containers/<name>/state.json  see StateInfo
  *   <state>/containers/<name>/stopping    created by `shuttlectl stop` before
  *                                         it signals a container of an app
