@@ -173,11 +173,12 @@ int monitor_hand_over(Container *ct, const char *state_dir, MonitorHandover *h, 
                         return -ETIMEDOUT;
                 r = monitor_connect(dir_fd, &fd, &pid);
                 if (r == -ENOENT || r == -ECONNREFUSED) {
+                        /* Started (it listens in a moment), or being started
+                         * or ending (its lock is held): try again soon. */
                         r = monitor_start(dir_fd, h->monitor_path);
                         if (r < 0)
                                 return r;
-                        if (r == 0)
-                                (void) usleep(5000);
+                        (void) usleep(1000);
                         continue;
                 }
                 if (r < 0)
