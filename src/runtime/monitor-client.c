@@ -13,24 +13,39 @@
 #include <unistd.h>
 
 #include "common/fdpass.h"
+#include "common/fileio.h"
 #include "common/macro.h"
 #include "common/time-util.h"
 #include "runtime/monitor-client.h"
 
+/* "monitor.HASH", HASH of where we sit in the cgroup trees: the starts of
+ * one cgroup (one login session, one service) share a monitor, which runs
+ * in that cgroup like each container's owner did, so that whatever ends
+ * that cgroup (a service stopped) ends only what was started from it. */
+static void monitor_name(char ret[static 32]) {
+        _cleanup_free_ char *text = NULL;
+        uint32_t h = 2166136261u; /* FNV-1a */
+
+        if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, &text, NULL) >= 0)
+                for (const char *p = text; *p; p++)
+                        h = (h ^ (uint8_t) *p) * 16777619u;
+        snprintf(ret, 32, "monitor.%08x", h);
+}
+
 /* The socket's address through the directory's fd: any state directory,
  * however long its path. */
-static socklen_t monitor_address(int dir_fd, struct sockaddr_un *ret) {
+static socklen_t monitor_address(int dir_fd, const char *name, struct sockaddr_un *ret) {
         *ret = (struct sockaddr_un){ .sun_family = AF_UNIX };
-        snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d/monitor.sock", dir_fd);
+        snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d/%s.sock", dir_fd, name);
         return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(ret->sun_path) + 1);
 }
 
 /* 0 and the monitor's pid, or a negative errno (-ENOENT, -ECONNREFUSED:
  * none runs). */
-static int monitor_connect(int dir_fd, int *ret_fd, pid_t *ret_pid) {
+static int monitor_connect(int dir_fd, const char *name, int *ret_fd, pid_t *ret_pid) {
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         struct sockaddr_un sa;
-        socklen_t len = monitor_address(dir_fd, &sa);
+        socklen_t len = monitor_address(dir_fd, name, &sa);
         struct ucred cred;
         socklen_t n = sizeof(cred);
 
@@ -45,30 +60,32 @@ static int monitor_connect(int dir_fd, int *ret_fd, pid_t *ret_pid) {
         return 0;
 }
 
-/* Starts a monitor if we get monitor.lock: 1 started, 0 someone else holds
+/* Starts a monitor if we get NAME.lock: 1 started, 0 someone else holds
  * the lock (a monitor starting or ending: try again soon). */
-static int monitor_start(int dir_fd, const char *monitor_path) {
+static int monitor_start(int dir_fd, const char *name, const char *monitor_path) {
         _cleanup_close_ int lock = -1, listen_fd = -1, null = -1;
         struct sockaddr_un sa;
         socklen_t len;
-        char s_listen[16], s_lock[16], s_dir[16];
+        char s_listen[16], s_lock[16], s_dir[16], file[48];
         pid_t pid;
 
-        lock = openat(dir_fd, "monitor.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        snprintf(file, sizeof(file), "%s.lock", name);
+        lock = openat(dir_fd, file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (lock < 0)
                 return -errno;
         if (flock(lock, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? 0 : -errno;
         /* Ours: a socket left there is a dead monitor's. */
-        if (unlinkat(dir_fd, "monitor.sock", 0) < 0 && errno != ENOENT)
+        snprintf(file, sizeof(file), "%s.sock", name);
+        if (unlinkat(dir_fd, file, 0) < 0 && errno != ENOENT)
                 return -errno;
         listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (listen_fd < 0)
                 return -errno;
-        len = monitor_address(dir_fd, &sa);
+        len = monitor_address(dir_fd, name, &sa);
         /* The monitor calls listen(): the peer credentials a client gets
          * are those of whoever did (monitor_connect() takes its pid). */
-        if (bind(listen_fd, (struct sockaddr *) &sa, len) < 0 || fchmodat(dir_fd, "monitor.sock", 0600, 0) < 0)
+        if (bind(listen_fd, (struct sockaddr *) &sa, len) < 0 || fchmodat(dir_fd, file, 0600, 0) < 0)
                 return -errno;
         null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (null < 0)
@@ -92,7 +109,7 @@ static int monitor_start(int dir_fd, const char *monitor_path) {
                         _exit(1);
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
-                execl(monitor_path, "shuttle-monitor", s_listen, s_lock, s_dir, (char *) NULL);
+                execl(monitor_path, "shuttle-monitor", s_listen, s_lock, s_dir, file, (char *) NULL);
                 _exit(127);
         }
         /* The lock and the socket are the monitor's now (one open file
@@ -153,6 +170,7 @@ int monitor_hand_over(Container *ct, const char *state_dir, MonitorHandover *h, 
         uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + MONITOR_HANDOVER_USEC;
         _cleanup_close_ int dir_fd = -1;
         int sock, pidfd, lock, r;
+        char name[32];
 
         if (h->n_held + 1 > MONITOR_HELD_MAX)
                 return -E2BIG;
@@ -165,17 +183,18 @@ int monitor_hand_over(Container *ct, const char *state_dir, MonitorHandover *h, 
         dir_fd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
                 return -errno;
+        monitor_name(name);
         for (;;) {
                 _cleanup_close_ int fd = -1;
                 pid_t pid = 0;
 
                 if (clock_usec(CLOCK_MONOTONIC) >= deadline)
                         return -ETIMEDOUT;
-                r = monitor_connect(dir_fd, &fd, &pid);
+                r = monitor_connect(dir_fd, name, &fd, &pid);
                 if (r == -ENOENT || r == -ECONNREFUSED) {
                         /* Started (it listens in a moment), or being started
                          * or ending (its lock is held): try again soon. */
-                        r = monitor_start(dir_fd, h->monitor_path);
+                        r = monitor_start(dir_fd, name, h->monitor_path);
                         if (r < 0)
                                 return r;
                         (void) usleep(1000);

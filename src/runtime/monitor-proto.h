@@ -5,9 +5,12 @@
  * shuttle-monitor (shuttle-monitor.c; the client side is monitor-client.c).
  * libc only: the static monitor includes it.
  *
- *   <state>/monitor.sock   SOCK_SEQPACKET, the monitor listens
- *   <state>/monitor.lock   flock()-ed (LOCK_EX) by the monitor for its whole
- *                          life: whoever takes it starts the next monitor
+ *   <state>/monitor.HASH.sock   SOCK_SEQPACKET, the monitor listens
+ *   <state>/monitor.HASH.lock   flock()-ed (LOCK_EX) by the monitor for its
+ *                               whole life: whoever takes it starts the next
+ *
+ * HASH: of the starter's /proc/self/cgroup (monitor-client.c): one monitor
+ * per state directory and cgroup the starts come from.
  *
  * One message per container, client to monitor: a MonitorAdopt, then
  * argc NUL-terminated strings (the exit command's argv, without the status

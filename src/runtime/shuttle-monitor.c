@@ -24,10 +24,11 @@
  * Built statically, from this file alone, so that it costs a few pages
  * (bench/idle-memory.sh).  Not meant to be run by hand.
  *
- *   shuttle-monitor LISTEN-FD LOCK-FD DIR-FD
+ *   shuttle-monitor LISTEN-FD LOCK-FD DIR-FD SOCK-NAME
  *
- * LISTEN-FD: a socket bound at DIR-FD's monitor.sock, listen()ed on here; LOCK-FD:
- * monitor.lock, flock()-ed; DIR-FD: the state directory. */
+ * LISTEN-FD: a socket bound at DIR-FD's SOCK-NAME, listen()ed on here;
+ * LOCK-FD: its monitor.HASH.lock, flock()-ed; DIR-FD: the state directory
+ * (monitor-proto.h). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -337,7 +338,8 @@ int main(int argc, char **argv) {
         bool had_one = false;
         sigset_t mask;
 
-        if (argc != 4 || (listen_fd = atoi(argv[1])) < 3 || atoi(argv[2]) < 3 || (dir_fd = atoi(argv[3])) < 3) {
+        if (argc != 5 || (listen_fd = atoi(argv[1])) < 3 || atoi(argv[2]) < 3 || (dir_fd = atoi(argv[3])) < 3 ||
+            strncmp(argv[4], "monitor.", 8) != 0 || strchr(argv[4], '/')) {
                 fputs("shuttle-monitor: started by shuttlectl run --detach only\n", stderr);
                 return 2;
         }
@@ -456,7 +458,7 @@ int main(int argc, char **argv) {
         /* No container left: new clients find no socket (and wait for our
          * lock to start the next monitor); those already connected are
          * closed unanswered, and try again. */
-        (void) unlinkat(dir_fd, "monitor.sock", 0);
+        (void) unlinkat(dir_fd, argv[4], 0);
         for (int conn; (conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0;)
                 close(conn);
         for (unsigned i = 0; i < n_pending; i++)

@@ -8,7 +8,7 @@
 # monitor.  A connection that never sends stalls nothing.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 28
+plan 29
 
 S=(--state-dir "$STATE_DIR")
 S2DIR=$(mktemp -d "/tmp/shuttle-it-$TEST_NAME-2.XXXXXX")
@@ -28,8 +28,8 @@ mon=$(owner_of d1 "$STATE_DIR")
 check_eq "three detached containers of one state directory name one owner" "$mon $mon $mon" \
         "$(owner_of d1 "$STATE_DIR") $(owner_of d2 "$STATE_DIR") $(owner_of d3 "$STATE_DIR")"
 check_eq "... which is shuttle-monitor" "shuttle-monitor" "$(basename "$(readlink "/proc/$mon/exe")")"
-check_eq "... holding this state directory's monitor.lock" "yes" \
-        "$(ls -l /proc/"$mon"/fd 2>/dev/null | grep -qF "$STATE_DIR/monitor.lock" && echo yes || echo no)"
+check_eq "... holding this state directory's monitor lock" "yes" \
+        "$(ls -l /proc/"$mon"/fd 2>/dev/null | grep -qE " $STATE_DIR/monitor\.[0-9a-f]{8}\.lock\$" && echo yes || echo no)"
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$mon/status")
 diag "shared monitor RSS with 3 containers: ${rss} KB"
 check_eq "... whose RSS is below 1 MB (${rss} KB)" "yes" "$([ "${rss:-99999}" -lt 1024 ] && echo yes || echo no)"
@@ -42,6 +42,23 @@ srun --detach --state-dir "$S2DIR" --name other -- sleep 300 >/dev/null 2>&1
 mon2=$(owner_of other "$S2DIR")
 check_eq "another state directory's container has a monitor of its own" "shuttle-monitor yes" \
         "$(basename "$(readlink "/proc/$mon2/exe")") $([ "$mon2" != "$mon" ] && echo yes || echo no)"
+
+# A start from another cgroup (another login session, another service)
+# gets a monitor of its own, in that cgroup: ending that cgroup's processes
+# ends only what was started from there.
+pidsmnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)pids(,|$)/ { print $2; exit }' /proc/mounts)
+CG=$pidsmnt$(grep -m1 -E '^[0-9]+:pids:' /proc/self/cgroup | cut -d: -f3)/shuttle-it-mon-$$
+if [ -n "$pidsmnt" ] && mkdir "$CG" 2>/dev/null; then
+        (echo "$BASHPID" >"$CG/cgroup.procs" && exec "${SRUN[@]}" --detach --name othercg -- sleep 300) >/dev/null 2>&1
+        mon3=$(owner_of othercg "$STATE_DIR")
+        check_eq "a start from another cgroup gets a monitor of its own, in that cgroup" "yes yes" \
+                "$([ -n "$mon3" ] && [ "$mon3" != "$mon" ] && echo yes) $(grep -qxF "$mon3" "$CG/cgroup.procs" && echo yes)"
+        sctl stop "${S[@]}" othercg >/dev/null 2>&1
+        wait_for "rmdir '$CG'"
+        [ -d "$CG" ] && diag "could not remove $CG"
+else
+        ok "# SKIP no cgroup v1 pids hierarchy to make another cgroup in"
+fi
 
 wait_for '[ "$(log_of d3)" = "out3 err3" ]'
 check_eq "each container's log has its own output only" "out1 err1|out2 err2|out3 err3" \
@@ -56,7 +73,7 @@ check_eq "... which still run" "d2 running d3 running" \
         "$(sctl ps "${S[@]}" | awk '$1 == "d2" || $1 == "d3" { printf "%s %s ", $1, $3 }' | sed 's/ $//')"
 
 # A client that connects and never sends does not stall the monitor.
-python3 - "$STATE_DIR/monitor.sock" <<'EOF' &
+python3 - "$(ls "$STATE_DIR"/monitor.*.sock)" <<'EOF' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
@@ -76,7 +93,7 @@ wait_until gone d3 && wait_until gone d4
 check_eq "SIGTERM to the monitor ends all its containers, each torn down" "" "$(leftovers d3; leftovers d4)"
 wait_for "! alive $mon"
 check_eq "... and the monitor ends with its last container" "no" "$(alive "$mon" && echo yes || echo no)"
-check_eq "... taking its socket away" "no" "$([ -e "$STATE_DIR/monitor.sock" ] && echo yes || echo no)"
+check_eq "... taking its socket away" "" "$(ls "$STATE_DIR"/monitor.*.sock 2>/dev/null)"
 check_eq "the other state directory's monitor is untouched" "yes running" \
         "$(alive "$mon2" && echo yes) $(sctl ps --state-dir "$S2DIR" | awk '$1 == "other" { print $3 }')"
 
@@ -105,7 +122,7 @@ sctl ps "${S[@]}" >/dev/null 2>&1
 wait_until gone k2
 check_eq "... and nothing of either is left" "" "$(leftovers k1; leftovers k2)"
 
-# Started at once: one monitor still (one start takes monitor.lock and
+# Started at once: one monitor still (one start takes the monitor lock and
 # starts it, the others wait for its socket).
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
