@@ -8,9 +8,11 @@
 # cgroup v2, memory.usage_in_bytes on v1; the median over the N, so the
 # first container's page cache charge does not count N times), and the
 # RSS/PSS of every process outside that cgroup that exists because of the
-# container: for Shuttle the detached owner (`shuttlectl run` or what it
-# execs) and anything else it forks, found as the descendants of the
-# state's owner pid that are not in the container's cgroup; for crun there
+# container: for Shuttle the detached owner (the state directory's one
+# shuttle-monitor, shared by all its detached containers: a process that is
+# the owner of k containers counts 1/k for each) and anything else it
+# forks, found as the descendants of the state's owner pid that are not in
+# the container's cgroup; for crun there
 # is none (crun exits once the container runs; conmon, when podman runs
 # crun, is podman's).  The ratio is Shuttle (cgroup + RSS outside) / crun
 # (cgroup).
@@ -94,21 +96,30 @@ memory_of() {
     printf '%s %s\n' "$(cat "$file")" "$line"
 }
 
-# outside OWNER CGLINE: "RSS PSS COUNT" in bytes of OWNER and its
-# descendants whose cgroup file has no line CGLINE.
+# outside OWNER CGLINE: "PID RSS PSS" (bytes) of OWNER and each of its
+# descendants whose cgroup file has no line CGLINE, one line each.
 outside() {
-    local todo=("$1") p rss=0 pss=0 n=0 kids r s
-    while [ ${#todo[@]} -gt 0 ]; do
-        p=${todo[0]}; todo=("${todo[@]:1}")
-        [ -r "/proc/$p/cgroup" ] || continue
-        kids=$(cat /proc/"$p"/task/*/children 2>/dev/null)
-        for k in $kids; do todo+=("$k"); done
-        grep -qxF "$2" "/proc/$p/cgroup" 2>/dev/null && continue
-        r=$(awk '/^Rss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
-        s=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
-        rss=$((rss + ${r:-0} * 1024)); pss=$((pss + ${s:-0} * 1024)); n=$((n + 1))
-    done
-    printf '%s %s %s\n' "$rss" "$pss" "$n"
+        local todo=("$1") p kids r s
+        while [ ${#todo[@]} -gt 0 ]; do
+                p=${todo[0]}; todo=("${todo[@]:1}")
+                [ -r "/proc/$p/cgroup" ] || continue
+                kids=$(cat /proc/"$p"/task/*/children 2>/dev/null)
+                for k in $kids; do todo+=("$k"); done
+                grep -qxF "$2" "/proc/$p/cgroup" 2>/dev/null && continue
+                r=$(awk '/^Rss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+                s=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+                printf '%s %s %s\n' "$p" $((${r:-0} * 1024)) $((${s:-0} * 1024))
+        done
+}
+
+# shares FILE...: per FILE (one container's outside processes), "RSS PSS
+# COUNT" where a process listed for k containers (one shuttle-monitor for
+# all the containers of a state directory) counts 1/k in each.
+shares() {
+        awk 'FNR == 1 { f++ } { n[$1]++; rss[f] += 0; pid[f, FNR] = $1; r[f, FNR] = $2; p[f, FNR] = $3; lines[f] = FNR }
+             END { for (i = 1; i <= f; i++) { a = 0; b = 0; c = 0
+                     for (j = 1; j <= lines[i]; j++) { k = n[pid[i, j]]; a += r[i, j] / k; b += p[i, j] / k; c += 1 / k }
+                     printf "%.0f %.0f %.2f\n", a, b, c } }' "$@"
 }
 
 median() { sort -n | awk '{ x[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? x[(NR + 1) / 2] : int((x[NR / 2] + x[NR / 2 + 1]) / 2)) }'; }
@@ -130,18 +141,21 @@ for i in $(seq 1 "$N"); do
     read -r pid owner <<<"$pids"
     [ -n "${pid:-}" ] || { note "container idle$i is not running"; exit 1; }
     read -r cg line < <(memory_of "$pid") || { note "no memory cgroup for idle$i (pid $pid)"; exit 1; }
-    read -r r p n < <(outside "$owner" "$line")
-    sh_cg+=("$cg"); sh_rss+=("$r"); sh_pss+=("$p"); sh_n+=("$n")
+    outside "$owner" "$line" >"$TMP/outside.$i"
+    sh_cg+=("$cg")
 done
+while read -r r p n; do sh_rss+=("$r"); sh_pss+=("$p"); sh_n+=("$n"); done < <(shares "$TMP"/outside.*)
+sh_procs=$(cat "$TMP"/outside.* | awk '{ print $1 }' | sort -u | wc -l)
+sh_procs_rss=$(cat "$TMP"/outside.* | sort -u -k1,1 | awk '{ s += $2 } END { print s + 0 }')
 for i in $(seq 1 "$N"); do "$SHUTTLECTL" kill --state-dir "$STATE" "idle$i" KILL >/dev/null 2>&1; done
 
 sh_cg_m=$(printf '%s\n' "${sh_cg[@]}" | median)
 sh_rss_m=$(printf '%s\n' "${sh_rss[@]}" | median)
 sh_pss_m=$(printf '%s\n' "${sh_pss[@]}" | median)
-sh_n_m=$(printf '%s\n' "${sh_n[@]}" | median)
+sh_n_m=$(printf '%s\n' "${sh_n[@]}" | sort -n | awk '{ x[NR] = $1 } END { print x[int((NR + 1) / 2)] }')
 printf 'idle memory: %d containers per side, medians per container\n' "$N"
-printf '  %-8s cgroup %8s  outside: %s process(es), RSS %s, PSS %s\n' shuttle "$(kb "$sh_cg_m")" \
-    "$sh_n_m" "$(kb "$sh_rss_m")" "$(kb "$sh_pss_m")"
+printf '  %-8s cgroup %8s  outside: %s process(es) per container, RSS %s, PSS %s (%d process(es) for all %d: RSS %s)\n' \
+    shuttle "$(kb "$sh_cg_m")" "$sh_n_m" "$(kb "$sh_rss_m")" "$(kb "$sh_pss_m")" "$sh_procs" "$N" "$(kb "$sh_procs_rss")"
 
 # --- crun ---------------------------------------------------------------------
 crun_why=

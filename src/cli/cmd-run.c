@@ -23,15 +23,18 @@
 #include "runtime/cgroup.h"
 #include "runtime/group.h"
 #include "runtime/image.h"
+#include "runtime/monitor-client.h"
 #include "runtime/state-info.h"
 #include "runtime/state.h"
 
-/* run --detach: the owner stamps what the container writes (the read end
- * of its stdout/stderr pipe) into its log, opened once the name is ours;
- * once the command runs it becomes shuttle-monitor (see monitor_exec()). */
+/* run --detach: what the container writes (the read end of its
+ * stdout/stderr pipe) goes into its log, opened once the name is ours;
+ * once the command runs the owner hands all of it to the state directory's
+ * shuttle-monitor and leaves (see monitor_adopt()). */
 typedef struct Detached {
         int out_fd;
         int log_fd;
+        int image_lock_fd;   /* -1: none */
         const char *monitor; /* shuttle-monitor's path */
 } Detached;
 
@@ -86,7 +89,9 @@ static void container_started(const ContainerConfig *c, void *userdata) {
         Registration *reg = userdata;
         (void) c;
 
-        if (reg->ready_fd >= 0) {
+        /* Detached: once its monitor has it (run_container()), so that
+         * what the front end says is the whole story. */
+        if (reg->ready_fd >= 0 && !reg->detached) {
                 (void) !write(reg->ready_fd, "R", 1);
                 reg->ready_fd = safe_close(reg->ready_fd);
         }
@@ -267,60 +272,49 @@ static int run_group(RunOptions *o) {
         return 0;
 }
 
-static int fd_inheritable(int fd) {
-        int flags = fcntl(fd, F_GETFD);
-        return flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0 ? -errno : 0;
-}
-
-/* run --detach, once the command runs: this process (the init's parent,
- * holding the state entry's lock) becomes shuttle-monitor, a small static
- * program, instead of staying a whole shuttlectl while the container runs.
- * When the init has ended, the monitor execs this shuttlectl again (by an
- * fd of its binary) as `__monitor-exit` for the teardown.  Returns only if
- * it could not, with a negative errno. */
-static int monitor_exec(RunOptions *o, Registration *reg, Container *ct) {
+/* run --detach, once the command runs: the container goes to the state
+ * directory's one shuttle-monitor (started if none runs), a small static
+ * program that watches all of that directory's detached containers,
+ * instead of this process staying as a whole shuttlectl.  When the init
+ * has ended, the monitor runs this shuttlectl again (by an fd of its
+ * binary) as `__monitor-exit` for the teardown, with the state entry's
+ * lock (fd 3) and the log (fd 4).  0: the monitor has it all, and this
+ * process just leaves; else a negative errno. */
+static int monitor_adopt(RunOptions *o, Registration *reg, Container *ct) {
         const char *state = o->config.state_dir ?: "/run/shuttle";
-        char fds[5][16], lockfd[16], reg_s[2], iso_s[2];
-        int sock, pidfd, lock, exe, null, r;
+        Detached *d = reg->detached;
+        MonitorHandover h = { .monitor_path = d->monitor, .out_fd = d->out_fd, .log_index = -1 };
+        char reg_s[2], iso_s[2];
+        _cleanup_close_ int exe = -1;
+        pid_t pid;
 
-        exe = open("/proc/self/exe", O_PATH);
+        exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
         if (exe < 0)
                 return -errno;
-        r = container_hand_over(ct, &sock, &pidfd, &lock);
-        if (r < 0 || (r = fd_inheritable(reg->detached->out_fd)) < 0 ||
-            (reg->detached->log_fd >= 0 && (r = fd_inheritable(reg->detached->log_fd)) < 0)) {
-                safe_close(exe);
-                return r;
+        h.exe_fd = exe;
+        /* held[0] is the lock (fd 3), then the log (fd 4), then the image
+         * lock, which only has to be held until the end. */
+        if (d->log_fd >= 0) {
+                h.held[h.n_held++] = d->log_fd;
+                h.log_index = 1;
         }
-        /* Only the container may hold its pipe's write end: its end is
-         * the end of the log. */
-        null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0) {
-                safe_close(exe);
-                return -errno;
-        }
-        safe_close(null);
-        snprintf(fds[0], sizeof(fds[0]), "%d", sock);
-        snprintf(fds[1], sizeof(fds[1]), "%d", pidfd);
-        snprintf(fds[2], sizeof(fds[2]), "%d", reg->detached->out_fd);
-        snprintf(fds[3], sizeof(fds[3]), "%d", reg->detached->log_fd);
-        snprintf(fds[4], sizeof(fds[4]), "%d", exe);
-        snprintf(lockfd, sizeof(lockfd), "%d", lock);
+        if (d->image_lock_fd >= 0)
+                h.held[h.n_held++] = d->image_lock_fd;
         snprintf(reg_s, sizeof(reg_s), "%d", reg->registered ? 1 : 0);
         snprintf(iso_s, sizeof(iso_s), "%d", o->isolated ? 1 : 0);
-        execl(reg->detached->monitor, "shuttle-monitor", fds[0], fds[1], fds[2], fds[3], fds[4], "shuttlectl",
-              "__monitor-exit", state, o->config.name, lockfd, fds[3], reg_s, iso_s,
-              o->config.cgroup_root ?: "/sys/fs/cgroup", (char *) NULL);
-        r = -errno;
-        safe_close(exe);
-        return r;
+        char *const argv[] = { (char *) "shuttlectl", (char *) "__monitor-exit", (char *) state, o->config.name,
+                               (char *) "3", (char *) (d->log_fd >= 0 ? "4" : "-1"), reg_s, iso_s,
+                               (char *) (o->config.cgroup_root ?: "/sys/fs/cgroup"), NULL };
+        h.exit_argv = argv;
+        return monitor_hand_over(ct, state, &h, &pid);
 }
 
 /* Runs a single container to its end; returns what shuttlectl exits with.
  * ready_fd (-1: none) is told 'R' once the command runs, or gets the reason
  * it could not start.  detached (NULL: in the foreground): its log is
- * opened once the container's name is ours, and once the command runs,
- * this process becomes its monitor. */
+ * opened once the container's name is ours, and once the command runs, it
+ * goes to the state directory's shuttle-monitor, ready_fd is told 'R' and
+ * this process ends. */
 static int run_container(RunOptions *o, int ready_fd, Detached *detached) {
         ContainerResult result = {};
         Registration reg = { .ready_fd = ready_fd, .detached = detached };
@@ -353,9 +347,16 @@ static int run_container(RunOptions *o, int ready_fd, Detached *detached) {
                 if (r < 0 && r != -ENOENT)
                         return log_oom(), 125;
         }
-        /* Not found: pid 1 stays a fork of shuttlectl (container-init.c). */
-        if (init_locate(&o->config.init_path) == -ENOMEM)
+        /* Not found: pid 1 stays a fork of shuttlectl (container-init.c);
+         * but a detached container's pid 1 must end when its monitor does,
+         * which only shuttle-init does (its parent, the owner, leaves). */
+        r = init_locate(&o->config.init_path);
+        if (r == -ENOMEM)
                 return log_oom(), 125;
+        if (r < 0 && detached)
+                return log_error("run: --detach needs shuttle-init, found neither in the build tree nor at "
+                                 SHUTTLE_LIBEXECDIR "/shuttle-init"),
+                       125;
         /* Not found (not built, not installed): no shuttle-invoke,
          * shuttle-name or shuttle-transfer inside. */
         if (!o->isolated && (invoke_helper_locate(&o->config.invoke_path) == -ENOMEM ||
@@ -378,12 +379,18 @@ static int run_container(RunOptions *o, int ready_fd, Detached *detached) {
         if (r >= 0) {
                 r = container_start(ct, &result);
                 if (r >= 0 && detached && container_wait_started(ct) > 0) {
-                        r = monitor_exec(o, &reg, ct);
-                        /* Still here: the container cannot be left
-                         * without its monitor. */
+                        r = monitor_adopt(o, &reg, ct);
+                        /* The monitor has it: nothing of it is ours any
+                         * more (the front end was told it runs). */
+                        if (r >= 0) {
+                                (void) !write(reg.ready_fd, "R", 1);
+                                _exit(0);
+                        }
+                        /* The container cannot be left without its
+                         * monitor. */
                         snprintf(result.message, sizeof(result.message),
-                                 "container '%s': cannot run its monitor %s: %s", o->config.name, detached->monitor,
-                                 strerror(-r));
+                                 "container '%s': cannot hand it to shuttle-monitor %s: %s", o->config.name,
+                                 detached->monitor, strerror(-r));
                 }
                 if (r >= 0)
                         r = container_wait(ct, &result);
@@ -509,7 +516,7 @@ int verb_monitor_exit(int argc, char **argv) {
  * into a pipe that the owner, once the command runs as shuttle-monitor,
  * stamps line by line into <state>/logs/NAME.log.  We return once its
  * command runs, or with the reason it did not start. */
-static int run_detached(RunOptions *o) {
+static int run_detached(RunOptions *o, int image_lock_fd) {
         _cleanup_free_ char *monitor = NULL;
         int ready[2], out[2], status;
         char msg[512];
@@ -529,7 +536,7 @@ static int run_detached(RunOptions *o) {
                 return log_error_errno(-errno, "run: fork: %m"), 125;
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-                Detached d = { .out_fd = out[0], .log_fd = -1, .monitor = monitor };
+                Detached d = { .out_fd = out[0], .log_fd = -1, .image_lock_fd = image_lock_fd, .monitor = monitor };
                 int rc;
 
                 /* Nothing of ours may keep the caller's stdio (a shell's
@@ -639,23 +646,16 @@ int verb_run(int argc, char **argv) {
                 return 125;
         }
         if (o.config.rootfs) {
-                r = prepare_rootfs(&o, &img);
                 /* run --detach: the lock on the image's cache entry goes
-                 * with the owner into shuttle-monitor and __monitor-exit
-                 * (the container's init closes it: only its own fds pass). */
-                if (r == 0 && o.detach && img.lock_fd >= 0) {
-                        int k = fd_inheritable(img.lock_fd);
-                        if (k < 0) {
-                                log_error_errno(k, "run: %s: %m", o.config.rootfs);
-                                r = 125;
-                        }
-                }
+                 * with the container to shuttle-monitor, and from there to
+                 * __monitor-exit. */
+                r = prepare_rootfs(&o, &img);
                 if (r != 0) {
                         run_options_done(&o);
                         return r;
                 }
         }
-        r = o.detach ? run_detached(&o) : run_container(&o, -1, NULL);
+        r = o.detach ? run_detached(&o, img.lock_fd) : run_container(&o, -1, NULL);
         run_options_done(&o);
         return r;
 }

@@ -570,7 +570,10 @@ static void hide_host_cmdline(const ProcAreas *v) {
  * profile refusing execveat): then the init stays itself. */
 static void exec_tiny_init(const InitArgs *a, int errfd, int gofd, pid_t cmd) {
         char s_sock[16], s_err[16], s_go[16], s_cmd[16], s_kill[2];
-        char *const argv[] = { (char *) "shuttle-init", s_sock, s_err, s_go, s_cmd, s_kill, NULL };
+        /* DETACHED: handed to shuttle-monitor once it runs (see
+         * shuttle-init.c). */
+        char *const argv[] = { (char *) "shuttle-init", s_sock, s_err, s_go, s_cmd, s_kill,
+                               (char *) (a->config->detached ? "1" : NULL), NULL };
         char *const envp[] = { NULL };
 
         if (a->init_program < 0)

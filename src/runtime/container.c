@@ -383,6 +383,12 @@ int container_hand_over(Container *ct, int *ret_sock, int *ret_pidfd, int *ret_l
         return 0;
 }
 
+int container_set_owner(Container *ct, pid_t owner) {
+        if (!ct->started || !ct->has_state || ct->state.lock_fd < 0)
+                return -EINVAL;
+        return state_entry_write(&ct->state, ct->config, owner, ct->init_pid, cgroup_paths(ct->cgroup), ct->caps);
+}
+
 static bool is_created(const Container *ct) {
         return ct->created;
 }

@@ -292,12 +292,15 @@ int container_wait(Container *ct, ContainerResult *ret);
 /* Waits until CMD runs: 1.  0 if the init ended or failed before (then
  * container_wait() says how). */
 int container_wait_started(Container *ct);
-/* For a monitor that takes the running container over by execve() in this
- * process (the init stays our child): the init's socket and pidfd and the
+/* For a monitor that takes the running container over (monitor-client.c
+ * passes them to shuttle-monitor): the init's socket and pidfd and the
  * state entry's lock, made to survive execve(), the signal mask restored.
- * Only after container_wait_started() said 1.  If the execve() fails,
+ * Only after container_wait_started() said 1.  If the hand-over fails,
  * container_destroy() still tears all down. */
 int container_hand_over(Container *ct, int *ret_sock, int *ret_pidfd, int *ret_lock);
+/* The state entry says OWNER runs it from now on (a detached container's
+ * shuttle-monitor); its init is then known by its start time. */
+int container_set_owner(Container *ct, pid_t owner);
 /* Kills what is left of it, removes its cgroup and state entry, frees.
  * Accepts NULL; returns NULL. */
 Container *container_destroy(Container *ct);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* shuttle-init SOCK ERRPIPE GOPIPE CMD-PID KEEP-KILL: what a container's pid
+/* shuttle-init SOCK ERRPIPE GOPIPE CMD-PID KEEP-KILL [DETACHED]: what a container's pid
  * 1 becomes once it has forked CMD (container-init.c,
  * container_init_main()): a small static program, so that the container's
  * memory holds a few pages of ours instead of a fork of shuttlectl.  It is
@@ -12,7 +12,13 @@
  *     be executed, which goes to shuttlectl on SOCK as it came;
  *   - says STARTED, then forwards the forwarded_signals() to CMD, reaps
  *     every child, and when CMD ends sends EXITED with its wait status and
- *     exits 0: the pid namespace ends with it, and whatever CMD left.
+ *     exits 0: the pid namespace ends with it, and whatever CMD left;
+ *   - ends (and the container with it) when SOCK closes: whoever watched
+ *     the container is gone.  That is how it dies with a detached
+ *     container's shuttle-monitor, which is not its parent (DETACHED 1:
+ *     its parent, the owner that handed it to the monitor, leaves, so no
+ *     PR_SET_PDEATHSIG); in the foreground shuttlectl is its parent and the
+ *     signal stays.
  *
  * libc only: it runs inside any container; one header for the messages. */
 
@@ -21,7 +27,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -78,8 +86,9 @@ static int drop_caps(int keep_kill) {
 }
 
 int main(int argc, char **argv) {
-        long sock, errfd, gofd, cmd, keep_kill;
+        long sock, errfd, gofd, cmd, keep_kill, detached = 0;
         sigset_t fwd;
+        int sigfd;
         InitMessage m;
         ssize_t n;
 
@@ -88,10 +97,37 @@ int main(int argc, char **argv) {
          * with shuttlectl, as before (kept over exec, set again). */
         if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 _exit(1);
-        if (argc != 6 || number(argv[1], &sock) < 0 || number(argv[2], &errfd) < 0 || number(argv[3], &gofd) < 0 ||
-            number(argv[4], &cmd) < 0 || number(argv[5], &keep_kill) < 0 || cmd < 2)
+        if ((argc != 6 && argc != 7) || number(argv[1], &sock) < 0 || number(argv[2], &errfd) < 0 ||
+            number(argv[3], &gofd) < 0 || number(argv[4], &cmd) < 0 || number(argv[5], &keep_kill) < 0 || cmd < 2 ||
+            (argc == 7 && number(argv[6], &detached) < 0))
+                _exit(1);
+        /* Before STARTED, after which the owner may leave. */
+        if (detached && prctl(PR_SET_PDEATHSIG, 0) < 0)
                 _exit(1);
 
+        /* For the init's loop below: the forwarded signals and SIGCHLD
+         * were blocked before clone and stay blocked over exec; taken from
+         * a signalfd when detached, else with sigwaitinfo.  The same list
+         * as forwarded_signals(). */
+        sigemptyset(&fwd);
+        sigaddset(&fwd, SIGINT);
+        sigaddset(&fwd, SIGTERM);
+        sigaddset(&fwd, SIGHUP);
+        sigaddset(&fwd, SIGQUIT);
+        sigaddset(&fwd, SIGUSR1);
+        sigaddset(&fwd, SIGUSR2);
+        sigaddset(&fwd, SIGWINCH);
+        sigaddset(&fwd, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &fwd, NULL);
+        /* Detached: signals and the socket (see above); in the
+         * foreground only signals, shuttlectl being our parent. */
+        sigfd = detached ? signalfd(-1, &fwd, SFD_CLOEXEC) : -1;
+        if (detached && sigfd < 0) {
+                int r = errno;
+                (void) kill((pid_t) cmd, SIGKILL);
+                send_error((int) sock, r, "watching the init's socket: signalfd failed");
+                _exit(1);
+        }
         if (drop_caps(keep_kill != 0) < 0) {
                 int r = errno;
                 (void) kill((pid_t) cmd, SIGKILL);
@@ -123,27 +159,34 @@ int main(int argc, char **argv) {
         m = (InitMessage){ .type = INIT_MSG_STARTED, .pid = (pid_t) cmd };
         send_msg((int) sock, &m);
 
-        /* The init's loop: the forwarded signals and SIGCHLD were blocked
-         * before clone and stay blocked over exec; taken with sigwaitinfo.
-         * The same list as forwarded_signals(). */
-        sigemptyset(&fwd);
-        sigaddset(&fwd, SIGINT);
-        sigaddset(&fwd, SIGTERM);
-        sigaddset(&fwd, SIGHUP);
-        sigaddset(&fwd, SIGQUIT);
-        sigaddset(&fwd, SIGUSR1);
-        sigaddset(&fwd, SIGUSR2);
-        sigaddset(&fwd, SIGWINCH);
-        sigaddset(&fwd, SIGCHLD);
-        (void) sigprocmask(SIG_BLOCK, &fwd, NULL);
         for (;;) {
-                siginfo_t si;
-                int sig = sigwaitinfo(&fwd, &si);
+                struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = (int) sock, .events = POLLIN } };
+                struct signalfd_siginfo si;
+                char c;
 
-                if (sig < 0)
+                /* Without a signalfd: signals only. */
+                if (sigfd >= 0 && poll(pfd, 2, -1) < 0)
                         continue;
-                if (sig != SIGCHLD) {
-                        (void) kill((pid_t) cmd, sig);
+                if (sigfd >= 0 && pfd[1].revents) {
+                        /* Nothing comes on it after STARTED; a close is the
+                         * end of whoever watched us. */
+                        n = recv((int) sock, &c, 1, MSG_DONTWAIT);
+                        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                                _exit(1);
+                }
+                if (sigfd >= 0 && !(pfd[0].revents & POLLIN))
+                        continue;
+                if (sigfd >= 0) {
+                        if (read(sigfd, &si, sizeof(si)) != (ssize_t) sizeof(si))
+                                continue;
+                } else {
+                        int sig = sigwaitinfo(&fwd, NULL);
+                        if (sig < 0)
+                                continue;
+                        si.ssi_signo = (uint32_t) sig;
+                }
+                if (si.ssi_signo != SIGCHLD) {
+                        (void) kill((pid_t) cmd, (int) si.ssi_signo);
                         continue;
                 }
                 for (;;) {

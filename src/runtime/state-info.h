@@ -7,7 +7,10 @@
  * reads, plus the one marker file below.
  *
  *   <state>/containers/<name>/lock        flock()-ed (LOCK_EX) by the process
- *                                         that runs the container (its owner)
+ *                                         that runs the container (its owner;
+ *                                         for a detached one, once it runs,
+ *                                         the state directory's
+ *                                         shuttle-monitor)
  *   <state>/containers/<name>/state.json  see StateInfo
  *   <state>/containers/<name>/stopping    created by `shuttlectl stop` before
  *                                         it signals a container of an app
@@ -55,6 +58,9 @@ typedef struct StateInfo {
         char *group;        /* NULL outside app groups */
         pid_t owner_pid;    /* the process that runs it and holds the lock */
         pid_t init_pid;     /* its pid 1, as the host sees it; 0 while starting */
+        uint64_t init_start; /* that pid 1's start time (/proc/PID/stat field
+                              * 22); 0: not recorded (then the init is the
+                              * owner's child) */
         char **cgroups;     /* NULL-terminated; never NULL after a load */
         int64_t created;    /* seconds since the epoch */
         char **command;     /* NULL-terminated; never NULL after a load */
@@ -132,6 +138,9 @@ void group_info_done(GroupInfo *g);
 void group_info_free_array(GroupInfo *a, size_t n);
 
 /* Opens a pidfd for a live container's init and checks that the pid still
- * is that init (a child of the owner, while the owner holds the lock), so a
- * recycled pid is never signalled.  -ESRCH if the container is gone. */
+ * is that init (its start time is init_start, or without one: a child of
+ * the owner, while the owner holds the lock), so a recycled pid is never
+ * signalled.  -ESRCH if the container is gone. */
 int state_info_open_init(const StateInfo *i, const char *state_dir, int *ret_pidfd);
+/* /proc/PID/stat's start time (field 22, clock ticks since boot). */
+int state_proc_start_time(pid_t pid, uint64_t *ret);

@@ -187,6 +187,8 @@ static int parse_state(json_t *o, StateInfo *s) {
         if ((r = get_int(o, "init_pid", 0, INT32_MAX, &n)) < 0)
                 return r;
         s->init_pid = (pid_t) n;
+        if (json_object_get(o, "init_start") && (r = get_u64(o, "init_start", &s->init_start)) < 0)
+                return r;
         if ((r = get_int(o, "created", 0, INT64_MAX, &s->created)) < 0)
                 return r;
         if ((r = get_int(o, "uid", 0, UINT32_MAX - 1, &n)) < 0)
@@ -417,6 +419,24 @@ static int read_ppid(pid_t pid, pid_t *ret) {
         return 0;
 }
 
+int state_proc_start_time(pid_t pid, uint64_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        char path[64], *p;
+        unsigned long long v;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        p = strrchr(text, ')'); /* the command name may hold spaces and parentheses */
+        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                         &v) != 1)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
 int state_info_open_init(const StateInfo *i, const char *state_dir, int *ret_pidfd) {
         _cleanup_close_ int pidfd = -1;
         char lock[PATH_MAX];
@@ -431,10 +451,25 @@ int state_info_open_init(const StateInfo *i, const char *state_dir, int *ret_pid
         pidfd = pidfd_open(i->init_pid, 0);
         if (pidfd < 0)
                 return errno == ESRCH ? -ESRCH : -errno;
-        /* The pidfd now pins whatever process has that pid.  It is the init
-         * if it is the owner's child while the owner still holds the lock:
-         * the owner reaps its init before it releases the lock, and a pid is
-         * not reused before it is reaped. */
+        /* The pidfd now holds whatever process had that pid.  With a start
+         * time recorded (a detached container's init is nobody's child of
+         * ours: its owner handed it to shuttle-monitor and left): it is
+         * the init if /proc says that start time while the pidfd's process
+         * still lives (so /proc/PID was still it). */
+        if (i->init_start > 0) {
+                uint64_t start;
+                r = state_proc_start_time(i->init_pid, &start);
+                if (r < 0)
+                        return r;
+                if (start != i->init_start || pidfd_send_signal(pidfd, 0, NULL, 0) < 0 ||
+                    state_lock_is_held(lock) <= 0)
+                        return -ESRCH;
+                *ret_pidfd = TAKE_FD(pidfd);
+                return 0;
+        }
+        /* Without: it is the init if it is the owner's child while the
+         * owner still holds the lock: the owner reaps its init before it
+         * releases the lock, and a pid is not reused before it is reaped. */
         r = read_ppid(i->init_pid, &ppid);
         if (r < 0)
                 return r;

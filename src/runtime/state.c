@@ -17,6 +17,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
+#include "runtime/state-info.h"
 
 static int entry_paths(StateEntry *e, const char *state_dir, const char *name) {
         if ((size_t) snprintf(e->dir, sizeof(e->dir), "%s/containers/%s", state_dir, name) >= sizeof(e->dir))
@@ -265,6 +266,14 @@ int state_entry_write(StateEntry *e, const ContainerConfig *c, pid_t owner, pid_
                                json_object_set_new(o, "shim", json_boolean(c->shim_path != NULL)) < 0 ||
                                json_object_set_new(o, "detached", json_boolean(c->detached)) < 0))
                         r = -ENOMEM;
+                /* Who the init is, for those that cannot tell it by its
+                 * parent (state_info_open_init()). */
+                if (r >= 0 && init_pid > 0) {
+                        uint64_t start;
+                        if (state_proc_start_time(init_pid, &start) >= 0 &&
+                            json_object_set_new(o, "init_start", json_integer((json_int_t) start)) < 0)
+                                r = -ENOMEM;
+                }
                 else if (r < 0)
                         json_decref(rl);
                 if (r < 0) {

@@ -346,6 +346,59 @@ static void test_open_init(void **state _unused_) {
         end_child(init);
 }
 
+/* A detached container's init is nobody's child of ours (its owner handed
+ * it to shuttle-monitor and left): known by its start time, whoever its
+ * parent is, and only while the lock is held. */
+static void test_open_init_by_start_time(void **state _unused_) {
+        StateInfo s = {};
+        uint64_t start = 0;
+        pid_t holder, init;
+        char json[320];
+        int pidfd = -1;
+
+        init = fork();
+        assert_true(init >= 0);
+        if (init == 0) {
+                for (;;)
+                        pause();
+        }
+        assert_int_equal(state_proc_start_time(init, &start), 0);
+        assert_true(start > 0);
+        /* The owner named is not its parent: only the start time says it. */
+        snprintf(json, sizeof(json), "{\"name\":\"t\",\"owner_pid\":1,\"init_pid\":%d,\"init_start\":%llu}",
+                 (int) init, (unsigned long long) start);
+        put("containers/t/state.json", json);
+        put("containers/t/lock", "");
+
+        assert_int_equal(state_info_load(dir, "t", &s), 0);
+        assert_true(s.init_start == start);
+        assert_int_equal(state_info_open_init(&s, dir, &pidfd), -ESRCH); /* stale */
+        state_info_done(&s);
+
+        holder = hold_lock("containers/t/lock");
+        assert_int_equal(state_info_load_running(dir, "t", 0, &s), 0);
+        assert_int_equal(state_info_open_init(&s, dir, &pidfd), 0);
+        assert_true(pidfd >= 0);
+        close(pidfd);
+        pidfd = -1;
+
+        /* Another process under that pid (another start time): no. */
+        s.init_start = start + 1;
+        assert_int_equal(state_info_open_init(&s, dir, &pidfd), -ESRCH);
+        assert_int_equal(pidfd, -1);
+        state_info_done(&s);
+
+        /* Gone: no. */
+        end_child(init);
+        assert_int_equal(state_info_load_running(dir, "t", 0, &s), 0);
+        assert_int_equal(state_info_open_init(&s, dir, &pidfd), -ESRCH);
+        state_info_done(&s);
+        end_child(holder);
+
+        put("containers/u/state.json", "{\"name\":\"u\",\"init_start\":-1}");
+        assert_int_equal(state_info_load(dir, "u", &s), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
@@ -357,6 +410,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_list, setup_dir, remove_dir),
                 cmocka_unit_test_setup_teardown(test_stopping, setup_dir, remove_dir),
                 cmocka_unit_test_setup_teardown(test_open_init, setup_dir, remove_dir),
+                cmocka_unit_test_setup_teardown(test_open_init_by_start_time, setup_dir, remove_dir),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
