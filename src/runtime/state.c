@@ -283,6 +283,15 @@ int state_entry_write(StateEntry *e, const ContainerConfig *c, pid_t owner, pid_
         return 0;
 }
 
+void state_entry_retire(StateEntry *e) {
+        char path[PATH_MAX + 16];
+
+        if (e->lock_fd < 0)
+                return;
+        snprintf(path, sizeof(path), "%s/state.json", e->dir);
+        (void) unlink(path);
+}
+
 void state_entry_remove(StateEntry *e) {
         if (e->lock_fd < 0)
                 return;

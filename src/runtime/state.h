@@ -38,6 +38,10 @@ struct ContainerConfig;
 int state_entry_write(StateEntry *e, const struct ContainerConfig *c, pid_t owner, pid_t init_pid,
                       const char *const *cgroups, uint64_t caps);
 void state_entry_remove(StateEntry *e);
+/* Removes the entry's state.json once its command has ended, while the
+ * entry itself stays held (readers take it for one whose state is not
+ * there: not running) until state_entry_remove(). */
+void state_entry_retire(StateEntry *e);
 /* The end of the entry NAME whose lock (LOCK_FD, closed here) this process
  * holds but did not make: a monitor's exit command, after the container's
  * init ended.  Removes its cgroups as a stale entry's, then its files.
