@@ -7,6 +7,8 @@
  *   <state>/containers/<name>/lock        flock()-ed while shuttlectl runs
  *   <state>/containers/<name>/state.json  name, group, pids, cgroups, limits,
  *                                         user, caps, command, start time
+ *                                         (its first version is a second name
+ *                                         of the lock file, which holds it)
  *   <state>/containers/<name>/root/       where the container's root is built
  *                                         (mounted only in its own namespace)
  *   <state>/containers/.new-XXXXXX/       an entry being made, renamed to its
@@ -17,6 +19,7 @@
  * nobody: it is stale, for good. */
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,6 +28,7 @@ typedef struct StateEntry {
                                  * own mount namespace) */
         char name[64];
         int lock_fd;
+        bool written; /* state.json was written once */
 } StateEntry;
 
 /* -EEXIST when a live container holds the name (and only then: a stale
