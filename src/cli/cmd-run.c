@@ -106,6 +106,16 @@ static void unregister_container(const ContainerConfig *c, void *userdata) {
                 reg->registered = false;
 }
 
+/* Whether anything is at <state>/control.sock: when nothing is, no broker
+ * runs there (a stale socket is told by connect(), later). */
+static bool broker_socket_exists(const char *state) {
+        char path[PATH_MAX];
+
+        if (control_socket_path(state, path, sizeof(path)) < 0)
+                return true;
+        return faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) >= 0 || errno != ENOENT;
+}
+
 static void remove_shuttle_dir(const char *dir) {
         char svc[PATH_MAX + 8];
 
@@ -321,6 +331,18 @@ static int run_container(RunOptions *o, int ready_fd, Detached *detached) {
         Container *ct = NULL;
         int r;
 
+        /* No broker (no control.sock at all): the container runs as with
+         * --isolated, without what only a broker serves (its directory at
+         * /run/shuttle, the shim, the helpers), as it would have after a
+         * failed registration anyway; a broker started later never learns
+         * of it either way.  A socket left by a broker that died is found
+         * out by the registration below, as before.  --learn still fails
+         * there. */
+        if (!o->isolated && !o->config.learn && !broker_socket_exists(o->config.state_dir ?: "/run/shuttle")) {
+                log_notice("no broker (shuttled) is running: container '%s' runs isolated, mediation is off",
+                           o->config.name);
+                o->isolated = true;
+        }
         if (!o->isolated) {
                 const char *state = o->config.state_dir ?: "/run/shuttle";
                 char dir[PATH_MAX];

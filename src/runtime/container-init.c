@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -591,8 +592,76 @@ static void exec_tiny_init(const InitArgs *a, int errfd, int gofd, pid_t cmd) {
         (void) syscall(SYS_execveat, a->init_program, "", argv, envp, AT_EMPTY_PATH);
 }
 
+typedef struct CmdChild {
+        const InitArgs *a;
+        int errpipe[2];
+        int gopipe[2];
+} CmdChild;
+
+/* CMD's process until its exec: waits for pid 1's word, then execs. */
+static int cmd_child(void *userdata) {
+        CmdChild *k = userdata;
+        ssize_t n;
+        char byte;
+
+        close(k->errpipe[0]);
+        close(k->gopipe[1]);
+        close(k->a->sock);
+        if (k->a->init_program >= 0)
+                close(k->a->init_program);
+        /* Nothing of CMD runs before pid 1 has dropped its capabilities
+         * and replaced (exec of shuttle-init) or hidden the host's command
+         * line: until then they would be there for CMD to read in
+         * /proc/1. */
+        do
+                n = read(k->gopipe[0], &byte, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(127);
+        close(k->gopipe[0]);
+        exec_command(k->a, k->errpipe[1]);
+}
+
+#define CMD_STACK_SIZE (1024u * 1024u)
+
+/* CMD's process.  Where pid 1 is about to become shuttle-init, it shares
+ * our memory (CLONE_VM, on a stack of its own) instead of getting a copy
+ * of it: no page tables copied, no copy-on-write faults, one address space
+ * torn down at its exec instead of two.  That is safe because until pid 1's
+ * word CMD only closes its copies of the descriptors and waits, and pid 1
+ * says the word only once it is shuttle-init (then this memory is CMD's
+ * alone) or, failing that exec, while it does nothing but wait on the error
+ * pipe until CMD has exec'd or ended. */
+static pid_t spawn_cmd(CmdChild *k, void **ret_stack) {
+        void *stack = MAP_FAILED;
+        pid_t pid;
+
+        *ret_stack = NULL;
+#ifndef __SANITIZE_ADDRESS__
+        /* (Not under AddressSanitizer: its per-thread state, which both
+         * would use, is not made for two processes.) */
+        if (k->a->init_program >= 0)
+                stack = mmap(NULL, CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+#endif
+        if (stack != MAP_FAILED) {
+                pid = clone(cmd_child, (char *) stack + CMD_STACK_SIZE, CLONE_VM | SIGCHLD, k);
+                if (pid >= 0) {
+                        *ret_stack = stack;
+                        return pid;
+                }
+                (void) munmap(stack, CMD_STACK_SIZE);
+        }
+        pid = fork();
+        if (pid == 0)
+                _exit(cmd_child(k));
+        return pid;
+}
+
 _Noreturn void container_init_main(const InitArgs *a) {
         ProcAreas areas;
+        CmdChild child;
+        void *cmd_stack;
         sigset_t fwd;
         int errpipe[2], gopipe[2], r;
         InitMessage m;
@@ -728,30 +797,10 @@ _Noreturn void container_init_main(const InitArgs *a) {
          * more than the bounding set, no_new_privs and seccomp allow. */
         safe_close(enter_sandbox(a));
 
-        cmd = fork();
+        child = (CmdChild){ .a = a, .errpipe = { errpipe[0], errpipe[1] }, .gopipe = { gopipe[0], gopipe[1] } };
+        cmd = spawn_cmd(&child, &cmd_stack);
         if (cmd < 0)
                 fail(a, -errno, "fork: %m");
-        if (cmd == 0) {
-                ssize_t k;
-                char byte;
-
-                close(errpipe[0]);
-                close(gopipe[1]);
-                close(a->sock);
-                if (a->init_program >= 0)
-                        close(a->init_program);
-                /* Nothing of CMD runs before pid 1 has dropped its
-                 * capabilities and replaced (exec of shuttle-init) or
-                 * hidden the host's command line: until then they would
-                 * be there for CMD to read in /proc/1. */
-                do
-                        k = read(gopipe[0], &byte, 1);
-                while (k < 0 && errno == EINTR);
-                if (k != 1)
-                        _exit(127);
-                close(gopipe[0]);
-                exec_command(a, errpipe[1]);
-        }
         close(errpipe[1]);
         close(gopipe[0]);
 
@@ -788,6 +837,9 @@ _Noreturn void container_init_main(const InitArgs *a) {
                 send_msg(a->sock, m.type, m.err, 0, 0, "%s", m.text);
                 _exit(1);
         }
+        /* CMD has exec'd: its stack here is no one's. */
+        if (cmd_stack)
+                (void) munmap(cmd_stack, CMD_STACK_SIZE);
         send_msg(a->sock, INIT_MSG_STARTED, 0, 0, cmd, NULL);
 
         /* pid 1's loop: the forwarded signals and SIGCHLD stay blocked (they

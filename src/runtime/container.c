@@ -209,6 +209,7 @@ struct Container {
         bool exec_failed;
         bool root_ready;
         bool hooked;
+        bool retired; /* state.json removed: CMD has ended */
 };
 
 static bool wants_listener(const ContainerConfig *c) {
@@ -444,6 +445,14 @@ static int wait_loop(Container *ct) {
                                 return r;
                         if (r == -ECONNRESET)
                                 ct->sock = safe_close(ct->sock);
+                        /* CMD has ended and the init is ending (tearing
+                         * down its namespaces, which takes a while): its
+                         * state goes meanwhile, the entry itself (the name)
+                         * only once the cgroup is gone. */
+                        if ((ct->exited || ct->exec_failed) && ct->has_state && !ct->retired) {
+                                state_entry_retire(&ct->state);
+                                ct->retired = true;
+                        }
                 }
                 if (p[P_MASTER].revents & (POLLIN | POLLHUP | POLLERR))
                         if (tty_relay_from_master(&ct->tty) < 0)
@@ -625,13 +634,6 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
                  * opening the host's disks (v1 without a devices hierarchy;
                  * v2 where the kernel would not load the BPF program). */
                 ct->caps &= ~CAP_MASK(CAP_MKNOD);
-        if (ct->has_state) {
-                r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), ct->caps);
-                if (r < 0) {
-                        container_set_message(&ct->result, "writing state: %s", strerror(-r));
-                        goto fail;
-                }
-        }
         if (has_cgroup_mount(&ct->plan)) {
                 r = mount_plan_expand_cgroup(&ct->plan, cgroup_version(ct->cgroup) == CGROUP_V2,
                                              cgroup_root_of(c), cgroup_paths(ct->cgroup));
@@ -776,6 +778,18 @@ int container_create(const ContainerConfig *c, Container **ret, ContainerResult 
 
         /* The init moves itself into the cgroup first thing (and says so
          * if it cannot): see container_init_main(). */
+
+        /* The entry's state ("starting": no init pid yet), written while
+         * the init builds the container's root, on the other CPU if there
+         * is one; in place before anyone learns of the container (the
+         * hook below registers it). */
+        if (ct->has_state) {
+                r = state_entry_write(&ct->state, c, getpid(), 0, cgroup_paths(ct->cgroup), ct->caps);
+                if (r < 0) {
+                        container_set_message(&ct->result, "writing state: %s", strerror(-r));
+                        goto fail;
+                }
+        }
 
         /* The hook (registration with the broker) waits until the container
          * is in its own root: before that, /proc/PID/root is the host's, and

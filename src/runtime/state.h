@@ -7,6 +7,8 @@
  *   <state>/containers/<name>/lock        flock()-ed while shuttlectl runs
  *   <state>/containers/<name>/state.json  name, group, pids, cgroups, limits,
  *                                         user, caps, command, start time
+ *                                         (its first version is a second name
+ *                                         of the lock file, which holds it)
  *   <state>/containers/<name>/root/       where the container's root is built
  *                                         (mounted only in its own namespace)
  *   <state>/containers/.new-XXXXXX/       an entry being made, renamed to its
@@ -17,6 +19,7 @@
  * nobody: it is stale, for good. */
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,6 +28,7 @@ typedef struct StateEntry {
                                  * own mount namespace) */
         char name[64];
         int lock_fd;
+        bool written; /* state.json was written once */
 } StateEntry;
 
 /* -EEXIST when a live container holds the name (and only then: a stale
@@ -38,6 +42,10 @@ struct ContainerConfig;
 int state_entry_write(StateEntry *e, const struct ContainerConfig *c, pid_t owner, pid_t init_pid,
                       const char *const *cgroups, uint64_t caps);
 void state_entry_remove(StateEntry *e);
+/* Removes the entry's state.json once its command has ended, while the
+ * entry itself stays held (readers take it for one whose state is not
+ * there: not running) until state_entry_remove(). */
+void state_entry_retire(StateEntry *e);
 /* The end of the entry NAME whose lock (LOCK_FD, closed here) this process
  * holds but did not make: a monitor's exit command, after the container's
  * init ended.  Removes its cgroups as a stale entry's, then its files.

@@ -3,7 +3,7 @@
 # on reload, a flooding container, identity, and running without a broker.
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 30
+plan 32
 
 H=/opt/t
 VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/opt/b:ro")
@@ -12,6 +12,12 @@ VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/o
 out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --name lone -- sh -c 'ls -A /run/shuttle | wc -l' 2>"$T/err")
 check_eq "without a broker the container still runs" "0" "$out"
 check_match "... and shuttlectl says mediation is off" "no broker \(shuttled\) is running: container 'lone' runs isolated, mediation is off" "$(cat "$T/err")"
+# ... as with --isolated: nothing that only a broker serves is set up (its
+# directory at /run/shuttle, the shim), and the notice is said once.
+out=$("$SHUTTLECTL" run --state-dir "$STATE_DIR" --name lone -- sh -c \
+        'test -e /run/shuttle && echo run-shuttle; echo "preload=$LD_PRELOAD"' 2>"$T/err")
+check_eq "... with no /run/shuttle and no shim in it" "preload=" "$out"
+check_eq "... said once" "1" "$(grep -c 'mediation is off' "$T/err")"
 
 # A shuttled that fails to start says why on the caller's terminal, and
 # its exit status says so, also when it would have detached.

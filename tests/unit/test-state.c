@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "runtime/container.h"
 #include "runtime/state.h"
 
 static char dir[PATH_MAX], cgroot[PATH_MAX + 16], selfcg[PATH_MAX + 16];
@@ -109,6 +110,65 @@ static void test_create_live_remove(void **state _unused_) {
         state_entry_remove(&a);
 }
 
+static ino_t ino_of(const char *name, const char *file) {
+        char p[PATH_MAX * 2];
+        struct stat st;
+
+        snprintf(p, sizeof(p), "%s/containers/%s/%s", dir, name, file);
+        assert_int_equal(stat(p, &st), 0);
+        return st.st_ino;
+}
+
+static bool state_says(const char *name, const char *what) {
+        char p[PATH_MAX * 2], buf[4096];
+        ssize_t n;
+        int fd;
+
+        snprintf(p, sizeof(p), "%s/containers/%s/state.json", dir, name);
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        return strstr(buf, what) != NULL;
+}
+
+/* The first state.json is the lock file under a second name (no inode of
+ * its own); the next write replaces that name with a file of its own, and
+ * the lock stays the owner's, held; once retired, only state.json goes. */
+static void test_write_retire(void **state _unused_) {
+        const char *const cgroups[] = { NULL };
+        ContainerConfig c;
+        StateEntry a;
+        struct stat st;
+        int fd;
+
+        container_config_init(&c);
+        assert_int_equal(state_entry_create(dir, "w", &a), 0);
+        assert_false(exists("w", "state.json"));
+        assert_int_equal(state_entry_write(&a, &c, 100, 0, cgroups, 0), 0);
+        assert_true(exists("w", "state.json"));
+        assert_true(ino_of("w", "state.json") == ino_of("w", "lock"));
+        assert_true(state_says("w", "\"init_pid\":0"));
+        assert_int_equal(state_entry_write(&a, &c, 100, 4242, cgroups, 0), 0);
+        assert_true(ino_of("w", "state.json") != ino_of("w", "lock"));
+        assert_true(state_says("w", "\"init_pid\":4242"));
+        assert_int_equal(fstat(a.lock_fd, &st), 0);
+        assert_true(st.st_ino == ino_of("w", "lock"));
+        fd = open_lock("w");
+        assert_true(fd >= 0);
+        assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), -1);
+        close(fd);
+        state_entry_retire(&a);
+        assert_false(exists("w", "state.json"));
+        assert_true(exists("w", "lock"));
+        assert_int_equal(state_entry_create(dir, "w", &a), -EEXIST);
+        state_entry_remove(&a);
+        assert_false(exists("w", NULL));
+        container_config_done(&c);
+}
+
 static void test_stale_taken_over(void **state _unused_) {
         StateEntry e;
 
@@ -176,6 +236,7 @@ static void test_cleanup(void **state _unused_) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_create_live_remove, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_write_retire, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_taken_over, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reader_is_no_owner, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lockless, setup, teardown),
