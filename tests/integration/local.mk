@@ -33,6 +33,7 @@ integration_tests += tests/integration/group-reload.sh
 integration_tests += tests/integration/shadow.sh
 integration_tests += tests/integration/restart-grants.sh
 integration_tests += tests/integration/restart-counts.sh
+integration_tests += tests/integration/grant-instance.sh
 integration_tests += tests/integration/example-mail-viewer.sh
 integration_tests += tests/integration/depend.sh tests/integration/example-build-toolchain.sh
 integration_tests += tests/integration/shim-exec.sh
