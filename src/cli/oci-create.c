@@ -401,7 +401,7 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                                 oci_error(verb, o->id, "opening the container's process: %m");
                                 goto fail_container;
                         }
-                        r = oci_hooks_run(spec, kinds[k], &st, OCI_STATUS_CREATED, nsfd, true, err, sizeof(err));
+                        r = oci_hooks_run(spec, kinds[k], &st, OCI_STATUS_CREATED, nsfd, -1, true, err, sizeof(err));
                         if (r < 0) {
                                 oci_error(verb, o->id, "%s", err);
                                 goto fail_container;
@@ -475,7 +475,7 @@ static int start_locked(const char *verb, const char *id) {
         if (spec_r >= 0 && spec->n_hooks[OCI_HOOK_PRESTART] > 0) {
                 /* prestart: after start was asked, before the command runs
                  * (runtime-spec 1.0); one failing stops the container. */
-                r = oci_hooks_run(spec, OCI_HOOK_PRESTART, &st, OCI_STATUS_CREATED, -1, true, err, sizeof(err));
+                r = oci_hooks_run(spec, OCI_HOOK_PRESTART, &st, OCI_STATUS_CREATED, -1, -1, true, err, sizeof(err));
                 if (r < 0) {
                         /* The container is stopped and deleted, as the
                          * spec's lifecycle goes on after a failed prestart. */
@@ -504,7 +504,7 @@ static int start_locked(const char *verb, const char *id) {
         /* poststart: the command runs (container_start_fifo() waited for
          * its exec); failures are warnings, start succeeded. */
         if (spec_r >= 0)
-                (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, false, err, sizeof(err));
+                (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, -1, false, err, sizeof(err));
         oci_spec_free(spec);
         oci_state_done(&st);
         return 0;
