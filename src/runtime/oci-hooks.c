@@ -59,6 +59,12 @@ int oci_hook_run(const OciHookRun *h, const char *state, size_t len, char *msg, 
                 return r;
         }
         if (pid == 0) {
+                sigset_t none;
+
+                /* A hook starts with no signal blocked: the caller may
+                 * block those it waits for (shuttle-oci create's). */
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
                 /* createContainer: in the container's namespaces (all but
                  * its pid namespace, which applies to children only). */
                 if (h->ns_pidfd >= 0 &&

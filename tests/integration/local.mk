@@ -47,6 +47,7 @@ integration_tests += tests/integration/reload-tests.sh
 integration_tests += tests/integration/notify.sh
 integration_tests += tests/integration/audit-explain.sh
 integration_tests += tests/integration/oci-lifecycle.sh
+integration_tests += tests/integration/oci-create-interrupt.sh
 integration_tests += tests/integration/oci-hooks-start.sh
 integration_tests += tests/integration/oci-timens.sh
 integration_tests += tests/integration/oci-shuttle.sh
