@@ -17,9 +17,10 @@
  * asking until it expires, for the container instance it was given to
  * alone (its init's pid and start time, not its name): it is dropped,
  * audited, when that container unregisters or dies, so a container
- * started later under the same name is asked again.  Grants survive policy reloads (they answer
- * asks only, so a reload that takes the ask rule away takes them out of
- * use) and a restart of the broker: each has a record under
+ * started later under the same name is asked again.  The target is named
+ * as the policy names it, by its name.  Grants survive policy reloads
+ * (they answer asks only, so a reload that takes the ask rule away takes
+ * them out of use) and a restart of the broker: each has a record under
  * <state>/grants/ (grants.c), written before the request it answers goes
  * on, removed when it expires, and read back at start (ask_grant_restore())
  * only for the very container it was given to (re-adopted: the same name,
