@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -221,11 +222,52 @@ static int agent_listener(const ContainerConfig *c _unused_, pid_t init_pid, int
                                          sizeof(a->err));
 }
 
+/* The signals that end a create (kill's default, timeout(1)'s, ^C, a
+ * closed terminal): blocked from the start of create and read through a
+ * signalfd, so that create stops where it waits (for the container's first
+ * process, for a hook) and takes down what it made, instead of dying with
+ * its state, cgroup and half-made container left behind or, with them
+ * blocked as they were, not stopping at all.  runc and crun let a create
+ * run on to its end on SIGTERM (a createRuntime hook that sleeps 30 s: they
+ * exit 0 after it, with the container created). */
+static int cancel_open(void) {
+        sigset_t mask;
+        int fd;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGQUIT);
+        /* Left blocked: create exits after, and `run` forwards them to
+         * its container once it runs (container_wait()). */
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        return fd < 0 ? -errno : fd;
+}
+
+/* The signal that came on fd, as "SIGTERM", or NULL if none. */
+static const char *cancel_signal(int fd, char buf[static 16]) {
+        struct signalfd_siginfo si;
+        const char *abbrev;
+
+        if (fd < 0 || read(fd, &si, sizeof(si)) != (ssize_t) sizeof(si))
+                return NULL;
+        abbrev = sigabbrev_np((int) si.ssi_signo);
+        if (abbrev)
+                snprintf(buf, 16, "SIG%s", abbrev);
+        else
+                snprintf(buf, 16, "signal %u", si.ssi_signo);
+        return buf;
+}
+
 /* Everything of create; on success *ret is the created container (the
  * caller releases it, or starts and waits for it with `run`). */
 static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *cfg, Container **ret) {
         _cleanup_free_ char *bundle = NULL, *dir = NULL, *fifo = NULL, *staging = NULL, *pid_file = NULL;
-        _cleanup_close_ int lock = -1, console = -1;
+        _cleanup_close_ int lock = -1, console = -1, cancel = -1;
+        char signame[16];
         OciSpec *spec = NULL;
         OciState st = {};
         OciBroker broker = {};
@@ -272,6 +314,15 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                                         strerror(-r));
                 }
         }
+
+        /* From here on, what create makes is taken down if it is told to
+         * stop. */
+        cancel = cancel_open();
+        if (cancel < 0) {
+                oci_spec_free(spec);
+                return oci_error(verb, o->id, "blocking the signals that stop create: %s", strerror(-cancel));
+        }
+        cfg->cancel_fd = cancel;
 
         /* The directory is the container's name: mkdir is the one atomic
          * step that decides who creates it. */
@@ -344,7 +395,10 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
 
         r = container_create(cfg, &ct, &result);
         if (r < 0) {
-                if (agent.err[0])
+                if (r == -EINTR && cancel_signal(cancel, signame))
+                        oci_error(verb, o->id, "interrupted by %s while the container was being created; "
+                                  "nothing of it is left", signame);
+                else if (agent.err[0])
                         oci_error(verb, o->id, "%s", agent.err);
                 else if (broker.message[0])
                         oci_error(verb, o->id, "%s", broker.message);
@@ -401,7 +455,13 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                                 oci_error(verb, o->id, "opening the container's process: %m");
                                 goto fail_container;
                         }
-                        r = oci_hooks_run(spec, kinds[k], &st, OCI_STATUS_CREATED, nsfd, true, err, sizeof(err));
+                        r = oci_hooks_run(spec, kinds[k], &st, OCI_STATUS_CREATED, nsfd, cancel, true, err,
+                                          sizeof(err));
+                        if (r == -EINTR && cancel_signal(cancel, signame)) {
+                                oci_error(verb, o->id, "interrupted by %s: %s; the container is taken down",
+                                          signame, err);
+                                goto fail_container;
+                        }
                         if (r < 0) {
                                 oci_error(verb, o->id, "%s", err);
                                 goto fail_container;
@@ -415,15 +475,23 @@ static int do_create(const char *verb, const CreateOptions *o, ContainerConfig *
                         goto fail_container;
                 }
         }
+        /* Told to stop in the last steps: not created after all. */
+        if (cancel_signal(cancel, signame)) {
+                oci_error(verb, o->id, "interrupted by %s while the container was being created; it is taken down",
+                          signame);
+                goto fail_container;
+        }
         oci_debug("created %s: pid %d", o->id, (int) container_pid(ct));
         oci_spec_free(spec);
         oci_broker_done(&broker);
+        cfg->cancel_fd = -1; /* closed on return */
         *ret = ct;
         return 0;
 
 fail_container:
         container_destroy(ct);
 fail_dir:
+        cfg->cancel_fd = -1;
         oci_spec_free(spec);
         /* Forgets a registration (its record is in the state directory). */
         (void) oci_state_remove(o->id);
@@ -475,7 +543,7 @@ static int start_locked(const char *verb, const char *id) {
         if (spec_r >= 0 && spec->n_hooks[OCI_HOOK_PRESTART] > 0) {
                 /* prestart: after start was asked, before the command runs
                  * (runtime-spec 1.0); one failing stops the container. */
-                r = oci_hooks_run(spec, OCI_HOOK_PRESTART, &st, OCI_STATUS_CREATED, -1, true, err, sizeof(err));
+                r = oci_hooks_run(spec, OCI_HOOK_PRESTART, &st, OCI_STATUS_CREATED, -1, -1, true, err, sizeof(err));
                 if (r < 0) {
                         /* The container is stopped and deleted, as the
                          * spec's lifecycle goes on after a failed prestart. */
@@ -504,7 +572,7 @@ static int start_locked(const char *verb, const char *id) {
         /* poststart: the command runs (container_start_fifo() waited for
          * its exec); failures are warnings, start succeeded. */
         if (spec_r >= 0)
-                (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, false, err, sizeof(err));
+                (void) oci_hooks_run(spec, OCI_HOOK_POSTSTART, &st, OCI_STATUS_RUNNING, -1, -1, false, err, sizeof(err));
         oci_spec_free(spec);
         oci_state_done(&st);
         return 0;

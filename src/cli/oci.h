@@ -118,12 +118,14 @@ void oci_cgroup_name(const char *root, const char *id, char ret[static 64]);
 
 /* Runs config.json's hooks of one kind with the state (as `state` prints
  * it, with status) on their stdin, in order, each within its timeout; with
- * ns_pidfd >= 0 in the namespaces of that process (createContainer).
+ * ns_pidfd >= 0 in the namespaces of that process (createContainer);
+ * with cancel_fd >= 0 a hook still running when it becomes readable is
+ * killed and -EINTR returned (create's signalfd).
  * stop_at_failure: the first failure ends it (-errno, err names the hook);
  * else failures are warnings (poststart, poststop) and 0 is returned. */
 #include "runtime/oci-spec.h"
 int oci_hooks_run(const OciSpec *spec, OciHookKind kind, const OciState *st, OciStatus status, int ns_pidfd,
-                  bool stop_at_failure, char *err, size_t errlen);
+                  int cancel_fd, bool stop_at_failure, char *err, size_t errlen);
 /* The poststop hooks of the container's bundle (warnings only). */
 void oci_hooks_poststop(const OciState *st);
 

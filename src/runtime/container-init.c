@@ -33,6 +33,7 @@
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "runtime/container-internal.h"
+#include "runtime/oci-hooks.h"
 #include "runtime/sandbox.h"
 
 void forwarded_signals(sigset_t *ret) {
@@ -370,76 +371,6 @@ static pid_t read_host_pid(void) {
         return (pid_t) strtol(b, NULL, 10);
 }
 
-/* One start hook, as pid 1 of the container, in its sandbox: the state on
- * its stdin, killed after its timeout.  0 if it exited 0, else -errno
- * with msg saying why. */
-static int run_start_hook(const ContainerStartHook *h, const char *state, size_t len, char *msg, size_t msglen) {
-        static char *const no_env[] = { NULL };
-        char *const just_path[] = { (char *) h->path, NULL };
-        struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-        _cleanup_close_ int pidfd = -1;
-        siginfo_t si = {};
-        int in[2], r;
-        pid_t pid;
-
-        if (pipe2(in, O_CLOEXEC) < 0) {
-                r = -errno;
-                snprintf(msg, msglen, "hook '%s': pipe: %m", h->path);
-                return r;
-        }
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                snprintf(msg, msglen, "hook '%s': fork: %m", h->path);
-                close(in[0]);
-                close(in[1]);
-                return r;
-        }
-        if (pid == 0) {
-                if (dup2(in[0], STDIN_FILENO) < 0)
-                        _exit(126);
-                execve(h->path, h->args ? h->args : just_path, h->env ? h->env : no_env);
-                dprintf(STDERR_FILENO, "shuttle-oci: hook '%s': %m\n", h->path);
-                _exit(127);
-        }
-        close(in[0]);
-        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        /* Small enough for the pipe: a hook that does not read it does not
-         * block us, and one gone already does not kill us. */
-        sigaction(SIGPIPE, &ign, &old);
-        (void) !write(in[1], state, len);
-        sigaction(SIGPIPE, &old, NULL);
-        close(in[1]);
-
-        if (h->timeout > 0 && pidfd >= 0) {
-                struct pollfd p = { .fd = pidfd, .events = POLLIN };
-                int k;
-
-                do
-                        k = poll(&p, 1, h->timeout * 1000);
-                while (k < 0 && errno == EINTR);
-                if (k == 0) {
-                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                        (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
-                        snprintf(msg, msglen, "hook '%s' timed out after %d s", h->path, h->timeout);
-                        return -ETIMEDOUT;
-                }
-        }
-        while (waitid(P_PID, (id_t) pid, &si, WEXITED) < 0)
-                if (errno != EINTR) {
-                        r = -errno;
-                        snprintf(msg, msglen, "hook '%s': waitid: %m", h->path);
-                        return r;
-                }
-        if (si.si_code == CLD_EXITED && si.si_status == 0)
-                return 0;
-        if (si.si_code == CLD_EXITED)
-                snprintf(msg, msglen, "hook '%s' exited with %d", h->path, si.si_status);
-        else
-                snprintf(msg, msglen, "hook '%s' was killed by signal %d", h->path, si.si_status);
-        return -EIO;
-}
-
 /* hooks.startContainer, in order; the first failing one ends us: why goes
  * to our stderr and, after an 'E', into the FIFO, where
  * container_start_fifo() finds it once we are gone. */
@@ -458,7 +389,13 @@ static void run_start_hooks(const InitArgs *a) {
                 char msg[512] = "", out[600];
                 int k;
 
-                if (run_start_hook(&c->start_hooks[i], state, (size_t) len, msg, sizeof(msg)) == 0)
+                const ContainerStartHook *h = &c->start_hooks[i];
+
+                /* As pid 1 of the container, in its sandbox. */
+                if (oci_hook_run(&(OciHookRun){ .path = h->path, .args = h->args, .env = h->env,
+                                                .timeout = h->timeout, .ns_pidfd = -1, .cancel_fd = -1,
+                                                .exec_error_prefix = "shuttle-oci" },
+                                 state, (size_t) len, msg, sizeof(msg)) == 0)
                         continue;
                 k = snprintf(out, sizeof(out), "Ehooks.startContainer[%zu]: %s", i, msg);
                 dprintf(STDERR_FILENO, "shuttle-oci: %s\n", out + 1);

@@ -43,6 +43,7 @@ void container_config_init(ContainerConfig *c) {
         *c = (ContainerConfig){
                 .net = NET_LOOPBACK,
                 .limits = { .pids_max = CONTAINER_DEFAULT_PIDS, .pids_default = true },
+                .cancel_fd = -1,
         };
 }
 
@@ -329,14 +330,25 @@ static int handle_init_message(Container *ct) {
 }
 
 /* Reads the init's messages until done(ct) holds, it reported an error or
- * its socket closed. */
+ * its socket closed, or the config's cancel fd became readable (then an
+ * error, EINTR). */
 static void wait_for(Container *ct, bool (*done)(const Container *ct)) {
         while (!done(ct) && !ct->got_error && ct->sock >= 0) {
-                struct pollfd p = { .fd = ct->sock, .events = POLLIN };
+                struct pollfd p[2] = {
+                        { .fd = ct->sock, .events = POLLIN },
+                        { .fd = ct->config->cancel_fd, .events = POLLIN }, /* ignored when negative */
+                };
                 int k;
 
-                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
                         break;
+                if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        ct->got_error = true;
+                        ct->error = EINTR;
+                        container_set_message(&ct->result, "container '%s': interrupted while it was being created",
+                                              ct->config->name);
+                        break;
+                }
                 k = handle_init_message(ct);
                 if (k == -ECONNRESET)
                         ct->sock = safe_close(ct->sock);

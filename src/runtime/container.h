@@ -196,6 +196,12 @@ struct ContainerConfig {
         ContainerStartHook *start_hooks; /* the array is ours; its strings the caller's */
         size_t n_start_hooks;
         char *start_hook_state;
+        /* >= 0 (container_config_init() sets -1): once readable, the
+         * creation stops where it waits for the container's first process
+         * (a signalfd of the signals that end shuttle-oci create):
+         * container_create() takes down what it made and returns -EINTR.
+         * It is not read: the caller says what came. */
+        int cancel_fd;
         /* Which namespaces are new (CLONE_NEW* flags) when has_namespaces;
          * else mount, pid, uts, ipc, net and cgroup.  A mount namespace is
          * new unless one is joined.  Those in ns_path are joined instead

@@ -13,4 +13,6 @@ libshuttle_runtime_la_SOURCES += \
 	src/runtime/oci-default.c \
 	src/runtime/oci-shuttle.c \
 	src/runtime/oci-config.h \
-	src/runtime/oci-config.c
+	src/runtime/oci-config.c \
+	src/runtime/oci-hooks.h \
+	src/runtime/oci-hooks.c

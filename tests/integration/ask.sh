@@ -140,10 +140,18 @@ check_match "... audited as 'ask timed out'" \
         "$(audit_grep '"answer":"timeout"')"
 check_nomatch "... with nobody named as the answerer" "by_uid" "$(audit_grep '"answer":"timeout"')"
 
-# ---- allow --for: a grant
+# ---- allow --for: a grant, for the container that asked (this one a,
+# which stays; a new a is asked again: grant-instance.sh)
 out=$(sctl ask allow 1 --for 10x --state-dir "$STATE_DIR" 2>&1; echo "rc=$?")
 check_match "a bad --for is refused before the broker is asked" "--for '10x'.*rc=2" "$(echo $out)"
-connect_bg a "$T/for.out" b.kv
+"${SRUN[@]}" --name a "${VOL[@]}" -- sh -c 'touch /tmp/ready; exec sleep 600' >"$T/a-for.out" 2>&1 &
+a_job=$!
+wait_until "$SHUTTLECTL" exec --state-dir "$STATE_DIR" a -- test -e /tmp/ready || diag "a did not start: $(cat "$T/a-for.out")"
+# exec_connect_bg OUT SERVICE: the running a connects to SERVICE.
+exec_connect_bg() {
+        echo "hello-$2" | "$SHUTTLECTL" exec --state-dir "$STATE_DIR" a -- /opt/b/shuttle-connect "$2" >"$1" 2>&1 &
+}
+exec_connect_bg "$T/for.out" b.kv
 cpid=$!
 wait_until has_ask a b.kv
 id=$(ask_line a b.kv | awk '{ print $1 }')
@@ -154,7 +162,7 @@ check_eq "... the request goes through" "kv:hello-b.kv" "$(cat "$T/for.out")"
 check_match "... ask ls lists the grant until it expires" '^[0-9]+ +a +b +ipc +b\.kv +[0-9T:-]+Z$' \
         "$(sctl ask ls --state-dir "$STATE_DIR" | sed -n '/^GRANT/,$p' | tail -n +2)"
 reload_broker
-out=$(echo again | timeout 10 "${SRUN[@]}" --name a "${VOL[@]}" -- /opt/b/shuttle-connect b.kv 2>&1)
+out=$(echo again | timeout 10 "$SHUTTLECTL" exec --state-dir "$STATE_DIR" a -- /opt/b/shuttle-connect b.kv 2>&1)
 check_eq "the same request again, after a policy reload, is allowed without asking" "kv:again" "$out"
 check_match "... audited as allowed by the grant" \
         '"object":"b.kv","decision":"allow","rule":"a-asks-kv","reason":"allowed by an ask grant".*"ask_grant":[0-9]+' \
@@ -162,12 +170,14 @@ check_match "... audited as allowed by the grant" \
 wait_until sh -c "! '$SHUTTLECTL' ask ls --state-dir '$STATE_DIR' | grep -q ^GRANT"
 check_match "the grant's expiry is audited" '"op":"ask-grant","object":"b.kv","decision":"deny","rule":"-","reason":"ask grant expired"' \
         "$(audit_grep 'ask grant expired')"
-connect_bg a "$T/for2.out" b.kv
+exec_connect_bg "$T/for2.out" b.kv
 cpid=$!
 wait_until has_ask a b.kv
 check_match "after it expired, the request asks again" "a-asks-kv" "$(ask_line a b.kv)"
 sctl ask deny "$(ask_line a b.kv | awk '{ print $1 }')" --state-dir "$STATE_DIR" >/dev/null
 wait $cpid
+kill -TERM "$a_job"
+wait "$a_job" 2>/dev/null
 
 # ---- allow --always: a rule in the drop-in file next to the policy
 connect_bg a "$T/always.out" b.kv

@@ -46,3 +46,9 @@ tests_unit_test_oci_seccomp_notify_SOURCES = tests/unit/test-oci-seccomp-notify.
 	src/cli/oci-seccomp-notify.c src/cli/oci-seccomp-notify.h
 tests_unit_test_oci_seccomp_notify_CFLAGS = $(OCI_TEST_CFLAGS)
 tests_unit_test_oci_seccomp_notify_LDADD = libshuttle-common.la $(JANSSON_LIBS) $(TEST_LIBS)
+# The one OCI hook runner (oci-hooks.c): state, env, failures, timeout, cancel.
+check_PROGRAMS += tests/unit/test-oci-hooks
+TESTS += tests/unit/test-oci-hooks
+tests_unit_test_oci_hooks_SOURCES = tests/unit/test-oci-hooks.c
+tests_unit_test_oci_hooks_CFLAGS = $(OCI_TEST_CFLAGS)
+tests_unit_test_oci_hooks_LDADD = libshuttle-runtime.la libshuttle-common.la $(TEST_LIBS)

@@ -14,9 +14,13 @@
  * BROKER_ASKS_MAX in all.  A caller that hangs up loses its pending asks
  * (audited).  `ask allow --for D` leaves a grant here: the same request
  * (from, kind, to, object) decided by an ask rule is allowed without
- * asking until it expires.  Grants survive policy reloads (they answer
- * asks only, so a reload that takes the ask rule away takes them out of
- * use) and a restart of the broker: each has a record under
+ * asking until it expires, for the container instance it was given to
+ * alone (its init's pid and start time, not its name): it is dropped,
+ * audited, when that container unregisters or dies, so a container
+ * started later under the same name is asked again.  The target is named
+ * as the policy names it, by its name.  Grants survive policy reloads
+ * (they answer asks only, so a reload that takes the ask rule away takes
+ * them out of use) and a restart of the broker: each has a record under
  * <state>/grants/ (grants.c), written before the request it answers goes
  * on, removed when it expires, and read back at start (ask_grant_restore())
  * only for the very container it was given to (re-adopted: the same name,
@@ -69,6 +73,11 @@ typedef struct AskGrant {
         uid_t uid;
         pid_t pid;
         json_t *container;     /* the container it was given to, as its record names it */
+        /* That container's instance (its init's pid and start time): a
+         * grant answers for it alone, and goes when it does (a container
+         * started later under the same name is asked again). */
+        pid_t cpid;
+        uint64_t cstart;
         struct AskGrant *next;
 } AskGrant;
 
@@ -133,7 +142,8 @@ static AskGrant *grant_find(Broker *b, const Request *r, time_t now) {
                         i = &g->next;
                         continue;
                 }
-                if (str_eq(g->from, r->from->qname) && str_eq(g->kind, r->kind) && str_eq(g->to, r->to) &&
+                if (str_eq(g->from, r->from->qname) && g->cpid == r->from->pid &&
+                    g->cstart == r->from->start_time && str_eq(g->kind, r->kind) && str_eq(g->to, r->to) &&
                     str_eq(g->object, r->object))
                         return g;
                 i = &g->next;
@@ -365,6 +375,30 @@ void ask_container_gone(Broker *b, Container *c) {
                 if (a->from == c)
                         ask_drop(b, a, "caller went away while asking");
         }
+        /* Its grants were given to it, not to its name: they go with it,
+         * record and all, as they would have at a restart of the broker. */
+        for (AskGrant **i = &b->ask_grants; *i;) {
+                AskGrant *g = *i;
+                if (!streq(g->from, c->qname) || g->cpid != c->pid || g->cstart != c->start_time) {
+                        i = &g->next;
+                        continue;
+                }
+                *i = g->next;
+                grant_remove(b, GRANT_ASK, g->id);
+                broker_audit_event(b, &(AuditEvent){
+                                              .from = c,
+                                              .to = g->to,
+                                              .kind = g->kind,
+                                              .op = "ask-grant",
+                                              .object = g->object,
+                                              .allow = false,
+                                              .rule = "-",
+                                              .reason = "the container it was given to stopped",
+                                              .extra = json_pack("{s:I, s:I}", "ask_grant", (json_int_t) g->id,
+                                                                 "until", (json_int_t) g->until),
+                                      });
+                grant_free(g);
+        }
 }
 
 void ask_drop_all(Broker *b) {
@@ -431,6 +465,8 @@ static int grant_add(Broker *b, const Ask *a, const ControlConn *cc, uint64_t fo
         g->uid = cc->peer_uid;
         g->pid = cc->peer_pid;
         g->container = grant_container_json(a->from);
+        g->cpid = a->from->pid;
+        g->cstart = a->from->start_time;
         if (!g->container) {
                 grant_free(g);
                 return -ENOMEM;
@@ -515,6 +551,8 @@ int ask_grant_restore(Broker *b, uint64_t id, const json_t *o) {
         g->until = (time_t) json_integer_value(until);
         g->uid = (uid_t) json_integer_value(uid);
         g->pid = (pid_t) json_integer_value(pid);
+        g->cpid = c->pid;
+        g->cstart = c->start_time;
         g->next = b->ask_grants;
         b->ask_grants = g;
         broker_audit_event(b, &(AuditEvent){

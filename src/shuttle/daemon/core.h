@@ -195,7 +195,8 @@ int ask_decide(Broker *b, Request *r, const AskAnswer *a);
 void ask_tick(Broker *b, uint64_t now_usec);
 /* A broker.sock connection is going: its pending asks are dropped, audited. */
 void ask_client_gone(Broker *b, Client *cl);
-/* A container is going: the asks of its proxy sockets' connections too. */
+/* A container is going: the asks of its proxy sockets' connections too,
+ * and the `--for` grants given to it (audited; their records removed). */
 void ask_container_gone(Broker *b, Container *c);
 json_t *ask_control_ls(Broker *b);
 json_t *ask_control_answer(Broker *b, ControlConn *cc, json_t *req);
