@@ -19,6 +19,7 @@
 
 #include "cli/oci.h"
 #include "common/fileio.h"
+#include "common/proc-stat.h"
 
 const char *oci_status_name(OciStatus s) {
         static const char *const names[] = {
@@ -190,27 +191,13 @@ int oci_state_write(const OciState *s) {
 }
 
 int oci_proc_start_time(pid_t pid, uint64_t *ret, bool *ret_zombie) {
-        _cleanup_free_ char *stat = NULL;
-        char path[64], state;
-        unsigned long long t;
-        const char *p;
-        size_t size;
-        int r;
+        ProcStat st;
+        int r = proc_stat_read(pid, &st);
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        r = read_file_at(AT_FDCWD, path, 4096, &stat, &size);
         if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        /* After the comm's last ')': " S ppid ..." and field 22 further. */
-        p = strrchr(stat, ')');
-        if (!p || sscanf(p + 1, " %c", &state) != 1)
-                return -EBADMSG;
-        for (int field = 2; field < 22 && p; field++)
-                p = strchr(p + 1, ' ');
-        if (!p || sscanf(p, " %llu", &t) != 1)
-                return -EBADMSG;
-        *ret = t;
-        *ret_zombie = state == 'Z' || state == 'X';
+                return r;
+        *ret = st.start_time;
+        *ret_zombie = proc_stat_is_zombie(&st);
         return 0;
 }
 

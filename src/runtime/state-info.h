@@ -142,5 +142,3 @@ void group_info_free_array(GroupInfo *a, size_t n);
  * the owner, while the owner holds the lock), so a recycled pid is never
  * signalled.  -ESRCH if the container is gone. */
 int state_info_open_init(const StateInfo *i, const char *state_dir, int *ret_pidfd);
-/* /proc/PID/stat's start time (field 22, clock ticks since boot). */
-int state_proc_start_time(pid_t pid, uint64_t *ret);

@@ -21,6 +21,7 @@
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/proc-stat.h"
 #include "common/time-util.h"
 #include "runtime/state-info.h"
 
@@ -401,46 +402,10 @@ int state_info_mark_stopping(const char *state_dir, const char *name) {
         return touch_at(AT_FDCWD, path, 0600);
 }
 
-/* /proc/PID/stat field 4 is the parent's pid; the command name (field 2)
- * may hold spaces and parentheses, so parse after the last ')'. */
-static int read_ppid(pid_t pid, pid_t *ret) {
-        _cleanup_free_ char *text = NULL;
-        char path[64], *p;
-        int ppid, r;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        p = strrchr(text, ')');
-        if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-                return -EBADMSG;
-        *ret = (pid_t) ppid;
-        return 0;
-}
-
-int state_proc_start_time(pid_t pid, uint64_t *ret) {
-        _cleanup_free_ char *text = NULL;
-        char path[64], *p;
-        unsigned long long v;
-        int r;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        p = strrchr(text, ')'); /* the command name may hold spaces and parentheses */
-        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                         &v) != 1)
-                return -EBADMSG;
-        *ret = v;
-        return 0;
-}
-
 int state_info_open_init(const StateInfo *i, const char *state_dir, int *ret_pidfd) {
         _cleanup_close_ int pidfd = -1;
         char lock[PATH_MAX];
-        pid_t ppid;
+        ProcStat st;
         int r;
 
         if (!i->alive || i->init_pid <= 0)
@@ -456,12 +421,11 @@ int state_info_open_init(const StateInfo *i, const char *state_dir, int *ret_pid
          * ours: its owner handed it to shuttle-monitor and left): it is
          * the init if /proc says that start time while the pidfd's process
          * still lives (so /proc/PID was still it). */
+        r = proc_stat_read(i->init_pid, &st);
+        if (r < 0)
+                return r;
         if (i->init_start > 0) {
-                uint64_t start;
-                r = state_proc_start_time(i->init_pid, &start);
-                if (r < 0)
-                        return r;
-                if (start != i->init_start || pidfd_send_signal(pidfd, 0, NULL, 0) < 0 ||
+                if (st.start_time != i->init_start || pidfd_send_signal(pidfd, 0, NULL, 0) < 0 ||
                     state_lock_is_held(lock) <= 0)
                         return -ESRCH;
                 *ret_pidfd = TAKE_FD(pidfd);
@@ -470,10 +434,7 @@ int state_info_open_init(const StateInfo *i, const char *state_dir, int *ret_pid
         /* Without: it is the init if it is the owner's child while the
          * owner still holds the lock: the owner reaps its init before it
          * releases the lock, and a pid is not reused before it is reaped. */
-        r = read_ppid(i->init_pid, &ppid);
-        if (r < 0)
-                return r;
-        if (ppid != i->owner_pid || state_lock_is_held(lock) <= 0)
+        if (st.ppid != i->owner_pid || state_lock_is_held(lock) <= 0)
                 return -ESRCH;
         *ret_pidfd = TAKE_FD(pidfd);
         return 0;

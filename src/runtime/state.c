@@ -14,6 +14,7 @@
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/proc-stat.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
@@ -305,9 +306,9 @@ int state_entry_write(StateEntry *e, const ContainerConfig *c, pid_t owner, pid_
                 /* Who the init is, for those that cannot tell it by its
                  * parent (state_info_open_init()). */
                 if (r >= 0 && init_pid > 0) {
-                        uint64_t start;
-                        if (state_proc_start_time(init_pid, &start) >= 0 &&
-                            json_object_set_new(o, "init_start", json_integer((json_int_t) start)) < 0)
+                        ProcStat st;
+                        if (proc_stat_read(init_pid, &st) >= 0 &&
+                            json_object_set_new(o, "init_start", json_integer((json_int_t) st.start_time)) < 0)
                                 r = -ENOMEM;
                 }
                 else if (r < 0)

@@ -24,3 +24,9 @@ TESTS += tests/unit/test-strmap
 tests_unit_test_strmap_SOURCES = tests/unit/test-strmap.c
 tests_unit_test_strmap_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_strmap_LDADD = libshuttle-common.la $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-proc-stat
+TESTS += tests/unit/test-proc-stat
+tests_unit_test_proc_stat_SOURCES = tests/unit/test-proc-stat.c
+tests_unit_test_proc_stat_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_proc_stat_LDADD = libshuttle-common.la $(TEST_LIBS)

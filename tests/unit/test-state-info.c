@@ -23,6 +23,7 @@
 
 #include "common/fileio.h"
 #include "common/macro.h"
+#include "common/proc-stat.h"
 #include "runtime/state-info.h"
 
 static const char sample[] =
@@ -352,6 +353,7 @@ static void test_open_init(void **state _unused_) {
 static void test_open_init_by_start_time(void **state _unused_) {
         StateInfo s = {};
         uint64_t start = 0;
+        ProcStat ps;
         pid_t holder, init;
         char json[320];
         int pidfd = -1;
@@ -362,7 +364,8 @@ static void test_open_init_by_start_time(void **state _unused_) {
                 for (;;)
                         pause();
         }
-        assert_int_equal(state_proc_start_time(init, &start), 0);
+        assert_int_equal(proc_stat_read(init, &ps), 0);
+        start = ps.start_time;
         assert_true(start > 0);
         /* The owner named is not its parent: only the start time says it. */
         snprintf(json, sizeof(json), "{\"name\":\"t\",\"owner_pid\":1,\"init_pid\":%d,\"init_start\":%llu}",

@@ -463,9 +463,6 @@ const Export *container_find_export(const Container *c, const char *name);
  * The descriptor stays the container's; a negative errno on failure. */
 int container_root_fd(Container *c);
 int container_netns_fd(Container *c);
-/* Field 22 of /proc/PID/stat, the start time: tells a process from a later
- * one that reused its pid. */
-int proc_start_time(pid_t pid, uint64_t *ret);
 
 /* An INVOKE's bare app name (no '/'): the literal path of an allow invoke
  * rule from caller to `to` whose last component is name.  0 and the path

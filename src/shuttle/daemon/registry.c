@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/proc-stat.h"
 #include "shuttle/daemon/core.h"
 #include "shuttle/host/control.h"
 #include "shuttle/host/nsconnect.h"
@@ -200,25 +201,6 @@ void container_free(void *p) {
         free(c);
 }
 
-int proc_start_time(pid_t pid, uint64_t *ret) {
-        _cleanup_free_ char *buf = NULL;
-        char path[64], *p;
-        unsigned long long v;
-        int r;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        r = read_file_at(AT_FDCWD, path, 4096, &buf, NULL);
-        if (r < 0)
-                return r;
-        p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
-        if (!p)
-                return -EBADMSG;
-        if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
-                return -EBADMSG;
-        *ret = v;
-        return 0;
-}
-
 static int save_record(const Container *c) {
         char path[PATH_MAX + 32], tmp[PATH_MAX + 48];
         json_t *exports = json_array(), *o;
@@ -304,6 +286,7 @@ static int container_add(Broker *b, const char *name, const char *group, bool le
                          char **ret_error) {
         Container *c;
         struct stat st;
+        ProcStat ps;
         char path[64];
         int r;
 
@@ -335,7 +318,9 @@ static int container_add(Broker *b, const char *name, const char *group, bool le
                 (void) asprintf(ret_error, "container '%s': no process %d", name, (int) pid);
                 goto fail;
         }
-        r = proc_start_time(pid, &c->start_time);
+        r = proc_stat_read(pid, &ps);
+        if (r >= 0)
+                c->start_time = ps.start_time;
         if (r < 0 || (expect_start && expect_start != c->start_time)) {
                 r = r < 0 ? r : -ESRCH;
                 (void) asprintf(ret_error, "container '%s': process %d is gone", name, (int) pid);

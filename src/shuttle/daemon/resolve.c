@@ -27,6 +27,7 @@
 
 #include "common/macro.h"
 #include "common/parse.h"
+#include "common/proc-stat.h"
 #include "runtime/bridge.h"
 #include "shuttle/daemon/broker-api.h"
 #include "shuttle/daemon/mediator.h"
@@ -61,13 +62,13 @@ typedef struct Oldest {
 
 static void pick_oldest(pid_t pid, void *userdata) {
         Oldest *o = userdata;
-        uint64_t start;
+        ProcStat st;
 
-        if (proc_start_time(pid, &start) < 0)
+        if (proc_stat_read(pid, &st) < 0)
                 return;
-        if (o->pid == 0 || start < o->start || (start == o->start && pid < o->pid)) {
+        if (o->pid == 0 || st.start_time < o->start || (st.start_time == o->start && pid < o->pid)) {
                 o->pid = pid;
-                o->start = start;
+                o->start = st.start_time;
         }
 }
 
@@ -134,7 +135,7 @@ static int named_add(Container *caller, Container *target, pid_t pid, uint64_t s
         _cleanup_close_ int pidfd = -1;
         char name[32];
         NameTable *t;
-        uint64_t now;
+        ProcStat st;
 
         if (!caller->names && !(caller->names = calloc(1, sizeof(NameTable))))
                 return -ENOMEM;
@@ -157,7 +158,7 @@ static int named_add(Container *caller, Container *target, pid_t pid, uint64_t s
         /* The pidfd holds the process it was opened for; that it is the one
          * we looked at shows in its start time and namespace, read after. */
         snprintf(name, sizeof(name), "%d", (int) pid);
-        if (proc_start_time(pid, &now) < 0 || now != start || !broker_proc_in_pidns(name, target))
+        if (proc_stat_read(pid, &st) < 0 || st.start_time != start || !broker_proc_in_pidns(name, target))
                 return -ESRCH;
 
         NamedPid *e = &t->entries[t->n];
