@@ -324,6 +324,23 @@ static void ask_drop(Broker *b, Ask *a, const char *why) {
         ask_free(a);
 }
 
+/* What happens to a grant outside a request: its record in the audit log
+ * (extra's reference is taken). */
+static void audit_grant(Broker *b, const Container *c, const AskGrant *g, bool allow, const char *reason,
+                        json_t *extra) {
+        broker_audit_event(b, &(AuditEvent){
+                                      .from = c,
+                                      .to = g->to,
+                                      .kind = g->kind,
+                                      .op = "ask-grant",
+                                      .object = g->object,
+                                      .allow = allow,
+                                      .rule = "-",
+                                      .reason = reason,
+                                      .extra = extra,
+                              });
+}
+
 void ask_tick(Broker *b, uint64_t now_usec) {
         time_t now = time(NULL);
 
@@ -346,17 +363,8 @@ void ask_tick(Broker *b, uint64_t now_usec) {
                 }
                 *i = g->next;
                 grant_remove(b, GRANT_ASK, g->id);
-                broker_audit_event(b, &(AuditEvent){
-                                              .from = container_find(b, g->from),
-                                              .to = g->to,
-                                              .kind = g->kind,
-                                              .op = "ask-grant",
-                                              .object = g->object,
-                                              .allow = false,
-                                              .rule = "-",
-                                              .reason = "ask grant expired",
-                                              .extra = json_pack("{s:I}", "ask_grant", (json_int_t) g->id),
-                                      });
+                audit_grant(b, container_find(b, g->from), g, false, "ask grant expired",
+                            json_pack("{s:I}", "ask_grant", (json_int_t) g->id));
                 grant_free(g);
         }
 }
@@ -385,18 +393,8 @@ void ask_container_gone(Broker *b, Container *c) {
                 }
                 *i = g->next;
                 grant_remove(b, GRANT_ASK, g->id);
-                broker_audit_event(b, &(AuditEvent){
-                                              .from = c,
-                                              .to = g->to,
-                                              .kind = g->kind,
-                                              .op = "ask-grant",
-                                              .object = g->object,
-                                              .allow = false,
-                                              .rule = "-",
-                                              .reason = "the container it was given to stopped",
-                                              .extra = json_pack("{s:I, s:I}", "ask_grant", (json_int_t) g->id,
-                                                                 "until", (json_int_t) g->until),
-                                      });
+                audit_grant(b, c, g, false, "the container it was given to stopped",
+                            json_pack("{s:I, s:I}", "ask_grant", (json_int_t) g->id, "until", (json_int_t) g->until));
                 grant_free(g);
         }
 }
@@ -555,18 +553,8 @@ int ask_grant_restore(Broker *b, uint64_t id, const json_t *o) {
         g->cstart = c->start_time;
         g->next = b->ask_grants;
         b->ask_grants = g;
-        broker_audit_event(b, &(AuditEvent){
-                                      .from = c,
-                                      .to = g->to,
-                                      .kind = g->kind,
-                                      .op = "ask-grant",
-                                      .object = g->object,
-                                      .allow = true,
-                                      .rule = "-",
-                                      .reason = "restored after a broker restart",
-                                      .extra = json_pack("{s:I, s:I}", "ask_grant", (json_int_t) id, "until",
-                                                         (json_int_t) g->until),
-                              });
+        audit_grant(b, c, g, true, "restored after a broker restart",
+                    json_pack("{s:I, s:I}", "ask_grant", (json_int_t) id, "until", (json_int_t) g->until));
         return 0;
 }
 
