@@ -23,6 +23,12 @@
 #   SHUTTLED            the shuttled binary (default: next to SHUTTLECTL)
 #   BENCH_INVOKE_N      invocations per round and path (default 100)
 #   BENCH_INVOKE_ROUNDS rounds (default 3)
+#   BENCH_INVOKE_BASELINE
+#                       a build directory of other code (another checkout's
+#                       build, main's say): its shuttled and shuttlectl run
+#                       the invoke path too, on a state directory of their
+#                       own, interleaved in the same rounds, as a row of its
+#                       own (before/after in one run)
 
 set -u
 export LC_ALL=C
@@ -31,6 +37,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 CRUN="$BENCH_DIR/crun-wrap.sh crun"
 
 N=${BENCH_INVOKE_N:-100}
+BASE=${BENCH_INVOKE_BASELINE:-}
 ROUNDS=${BENCH_INVOKE_ROUNDS:-3}
 : "${SHUTTLECTL:=./shuttlectl}"
 SHUTTLED=${SHUTTLED:-$(dirname "$SHUTTLECTL")/shuttled}
@@ -45,8 +52,14 @@ B=inv-b-$$
 CRUN_ID=shuttle-bench-$$
 BPID=
 BJOB=
+BASE_STATE=
+BASE_BPID=
+BASE_BJOB=
 cleanup() {
         [ -n "$BJOB" ] && kill -TERM "$BJOB" 2>/dev/null && wait "$BJOB" 2>/dev/null
+        [ -n "$BASE_BJOB" ] && kill -TERM "$BASE_BJOB" 2>/dev/null && wait "$BASE_BJOB" 2>/dev/null
+        [ -n "$BASE_BPID" ] && kill -TERM "$BASE_BPID" 2>/dev/null && wait "$BASE_BPID" 2>/dev/null
+        [ -n "$BASE_STATE" ] && rm -rf "$BASE_STATE"
         if command -v crun >/dev/null 2>&1; then
                 $CRUN delete -f "$CRUN_ID" >/dev/null 2>&1
         fi
@@ -73,6 +86,24 @@ for _ in $(seq 100); do [ -S "$STATE/control.sock" ] && break; sleep 0.05; done
 "$SHUTTLECTL" run --state-dir "$STATE" --name "$B" -- sleep 3600 >/dev/null 2>&1 &
 BJOB=$!
 for _ in $(seq 100); do [ -S "$STATE/broker/$B/broker.sock" ] && break; sleep 0.05; done
+
+# The baseline's broker and b, the same way.
+if [ -n "$BASE" ]; then
+        if [ -x "$BASE/shuttled" ] && [ -x "$BASE/shuttlectl" ]; then
+                BASE_STATE=$(mktemp -d /tmp/shuttle-bench-invoke-base.XXXXXX)
+                cp "$STATE/policy.yaml" "$BASE_STATE/policy.yaml"
+                "$BASE/shuttled" --foreground --state-dir "$BASE_STATE" --audit-log "$BASE_STATE/audit.jsonl" \
+                        --policy "$BASE_STATE/policy.yaml" 2>"$BASE_STATE/shuttled.log" &
+                BASE_BPID=$!
+                for _ in $(seq 100); do [ -S "$BASE_STATE/control.sock" ] && break; sleep 0.05; done
+                "$BASE/shuttlectl" run --state-dir "$BASE_STATE" --name "$B" -- sleep 3600 >/dev/null 2>&1 &
+                BASE_BJOB=$!
+                for _ in $(seq 100); do [ -S "$BASE_STATE/broker/$B/broker.sock" ] && break; sleep 0.05; done
+        else
+                echo "bench/invoke: BENCH_INVOKE_BASELINE=$BASE has no shuttled and shuttlectl, ignored"
+                BASE=
+        fi
+fi
 
 # Microseconds per run from two date +%s%N stamps around N runs.
 per_us() { awk -v t0="$1" -v t1="$2" -v n="$N" 'BEGIN { printf "%.0f", (t1 - t0) / 1000 / n }'; }
@@ -133,6 +164,16 @@ for r in $(seq "$ROUNDS"); do
         if [ "$(echo "$out" | wc -w)" = 2 ]; then echo "invoke $(per_us $out)" >>"$STATE/rounds"
         else echo "invoke failed: $out"; fi
 
+        if [ -n "$BASE" ]; then
+                out=$("$BASE/shuttlectl" run --state-dir "$BASE_STATE" --name "$A" -- sh -c "
+                        /run/shuttle/bin/shuttle-invoke $B /bin/true || exit 1
+                        t0=\$(date +%s%N); i=0
+                        while [ \$i -lt $N ]; do /run/shuttle/bin/shuttle-invoke $B /bin/true || exit 1; i=\$((i+1)); done
+                        t1=\$(date +%s%N); echo \$t0 \$t1" 2>&1)
+                if [ "$(echo "$out" | wc -w)" = 2 ]; then echo "base $(per_us $out)" >>"$STATE/rounds"
+                else echo "baseline invoke failed: $out"; fi
+        fi
+
         t0=$(date +%s%N)
         for _ in $(seq "$N"); do "$SHUTTLECTL" exec --state-dir "$STATE" "$B" -- /bin/true || break; done
         t1=$(date +%s%N)
@@ -157,6 +198,7 @@ invoke_us=$(med invoke)
 exec_us=$(med exec)
 nsenter_us=$(med nsenter)
 crun_us=$(med crun)
+base_us=$(med base)
 
 echo "Latency of running /bin/true in another container (median of $ROUNDS rounds of $N runs)"
 printf '%-34s %12s %12s %10s\n' "path" "latency" "vs nsenter" "vs crun"
@@ -166,6 +208,7 @@ row() {
         else printf '%-34s %12s  %s\n' "$1" "-" "${3:-failed}"; fi
 }
 row "shuttle-invoke (a -> broker -> b)" "$invoke_us"
+[ -n "$BASE" ] && row "shuttle-invoke, baseline build" "$base_us"
 row "shuttlectl exec (host -> b)" "$exec_us"
 row "nsenter -a (host -> b)" "$nsenter_us" "b's init pid not found"
 row "crun exec (host -> crun container)" "$crun_us" "$crun_note"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,8 @@ struct CgroupSub {
         size_t n;
         int parent_fd[CGROUP_MAX_DIRS];
         int fd[CGROUP_MAX_DIRS]; /* -1 once removed (or never there) */
+        int attach_fd[CGROUP_MAX_DIRS]; /* cgroup_sub_attach_fds()'s, kept until freed */
+        size_t n_attach;
         char *paths[CGROUP_MAX_DIRS + 1];
         bool stopped;            /* forks stopped (pids.max 0, cgroup.freeze 1) */
         pid_t spare_pid;         /* not counted as a leftover */
@@ -62,6 +65,8 @@ CgroupSub *cgroup_sub_free(CgroupSub *s) {
                 safe_close(s->parent_fd[i]);
                 free(s->paths[i]);
         }
+        for (size_t i = 0; i < s->n_attach; i++)
+                safe_close(s->attach_fd[i]);
         free(s->seen);
         free(s->name);
         free(s);
@@ -181,6 +186,55 @@ fail:
         for (size_t i = 0; i < n; i++)
                 safe_close(ret_fds[i]);
         return -errno;
+}
+
+int cgroup_sub_attach_fds(CgroupSub *s, const int **ret_fds, size_t *ret_n) {
+        if (s->n_attach == 0) {
+                int r = cgroup_sub_attach_files(s, s->attach_fd, ELEMENTSOF(s->attach_fd), &s->n_attach);
+                if (r < 0) {
+                        s->n_attach = 0;
+                        return r;
+                }
+        }
+        *ret_fds = s->attach_fd;
+        *ret_n = s->n_attach;
+        return 0;
+}
+
+int cgroup_sub_reusable(CgroupSub *s) {
+        /* Stopped, or something found in it and signalled: not as new. */
+        if (s->stopped || s->n_seen > 0)
+                return 0;
+        for (size_t i = 0; i < s->n; i++) {
+                _cleanup_close_ int fd = -1;
+                struct stat st;
+                char c;
+                ssize_t n;
+
+                if (s->fd[i] < 0 || s->parent_fd[i] < 0)
+                        return 0; /* removed, or never there */
+                /* A directory's link count is 2 and one more for each
+                 * directory in it: no cgroup below. */
+                if (fstat(s->fd[i], &st) < 0)
+                        return -errno;
+                if (st.st_nlink != 2)
+                        return 0;
+                /* Opened afresh: v1 keeps the list an open cgroup.procs
+                 * read first (for a while), so a kept one would go on
+                 * saying "empty".  A byte means a process. */
+                fd = openat(s->fd[i], "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+                if (fd < 0)
+                        return errno == ENOENT || errno == ENODEV ? 0 : -errno;
+                do
+                        n = read(fd, &c, 1);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return errno == ENODEV ? 0 : -errno;
+                if (n > 0)
+                        return 0;
+        }
+        s->spare_pid = 0;
+        return 1;
 }
 
 unsigned cgroup_sub_killed(const CgroupSub *s) {

@@ -228,6 +228,18 @@ char *const *cgroup_sub_paths(const CgroupSub *s);
  * so a process we hand them to joins as if we had moved it: an invoked
  * app started by a zygote. */
 int cgroup_sub_attach_files(const CgroupSub *s, int *ret_fds, size_t max, size_t *ret_n);
+/* The same files, opened on the first call and kept (closed by
+ * cgroup_sub_free(), not by the caller): for a cgroup used again. */
+int cgroup_sub_attach_fds(CgroupSub *s, const int **ret_fds, size_t *ret_n);
+/* Whether it may serve another app as it is, instead of being removed and
+ * another made (a mkdir and an rmdir per hierarchy, the costliest part of
+ * an invocation on v1): 1 if nothing of its app is left (no process listed
+ * in any of its directories, no cgroup below any) and no round has stopped
+ * or signalled anything in it; then it is as new.  0 if not (end it with
+ * the rounds below), or a negative errno.  Nothing can join an empty one
+ * but a process moved there by someone allowed to write its files; what
+ * is there when the next app's invocation ends is ended with it. */
+int cgroup_sub_reusable(CgroupSub *s);
 /* One round of ending it: the first round stops every process in it from
  * forking (v1: pids.max 0; v2: cgroup.freeze where cgroup.kill is
  * missing), then each round SIGKILLs what cgroup.procs lists (v2:

@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "runtime/cgroup.h"
@@ -95,6 +96,28 @@ int state_info_load(const char *state_dir, const char *name, StateInfo *ret);
  * init_pid 0).  -ESRCH if no live container has the name. */
 int state_info_load_running(const char *state_dir, const char *name, uint64_t timeout_usec,
                             StateInfo *ret);
+
+/* A running container's state kept between reads, for a reader that
+ * asks again and again (the broker, per invocation): while the same file
+ * (inode, size, times) is in place, what it said stands, and the check is
+ * one stat(2) and one flock(2) on the lock file, kept open, instead of a
+ * read, a parse and the lock's open; another file is read again.  Zeroed
+ * with lock_fd -1 (STATE_CACHE_INIT) before first use. */
+typedef struct StateCache {
+        StateInfo info;
+        bool loaded;
+        struct stat st; /* of the state.json read into info */
+        int lock_fd;
+} StateCache;
+
+#define STATE_CACHE_INIT { .lock_fd = -1 }
+
+/* As state_info_load_running() with no wait: *ret points into c, valid
+ * until the next call or state_cache_done().  1 if it was read now, 0 if
+ * what was read before stands, -ESRCH if the container does not run (the
+ * cache is emptied), another negative errno. */
+int state_cache_get(StateCache *c, const char *state_dir, const char *name, const StateInfo **ret);
+void state_cache_done(StateCache *c);
 
 /* Every entry that has a state.json, alive or stale, sorted by name.
  * An absent state directory is an empty list. */

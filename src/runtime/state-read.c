@@ -349,6 +349,69 @@ int state_info_load_running(const char *state_dir, const char *name, uint64_t ti
         }
 }
 
+static bool same_file(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+void state_cache_done(StateCache *c) {
+        if (c->loaded)
+                state_info_done(&c->info);
+        c->loaded = false;
+        c->lock_fd = safe_close(c->lock_fd);
+}
+
+int state_cache_get(StateCache *c, const char *state_dir, const char *name, const StateInfo **ret) {
+        char path[PATH_MAX];
+        struct stat st;
+        int r;
+
+        r = path_in(path, sizeof(path), state_dir, "containers", name, "state.json");
+        if (r < 0) {
+                state_cache_done(c);
+                return r == -EINVAL ? -ESRCH : r;
+        }
+        /* Before the read: a file replaced in between is read again next
+         * time, never taken for the one read. */
+        if (stat(path, &st) < 0) {
+                state_cache_done(c);
+                return -ESRCH;
+        }
+        if (c->loaded && same_file(&st, &c->st)) {
+                /* state_lock_is_held()'s test on the kept descriptor. */
+                if (flock(c->lock_fd, LOCK_SH | LOCK_NB) >= 0) {
+                        (void) flock(c->lock_fd, LOCK_UN);
+                        state_cache_done(c);
+                        return -ESRCH; /* nobody holds it: stale */
+                }
+                if (errno != EWOULDBLOCK) {
+                        r = -errno;
+                        state_cache_done(c);
+                        return r;
+                }
+                *ret = &c->info;
+                return 0;
+        }
+        state_cache_done(c);
+        r = state_info_load_running(state_dir, name, 0, &c->info);
+        if (r < 0)
+                return r;
+        c->loaded = true;
+        r = state_container_lock_path(state_dir, name, path, sizeof(path));
+        if (r >= 0) {
+                c->lock_fd = open(path, O_RDONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+                r = c->lock_fd < 0 ? -errno : 0;
+        }
+        if (r < 0) {
+                state_cache_done(c);
+                return r == -ENOENT ? -ESRCH : r;
+        }
+        c->st = st;
+        *ret = &c->info;
+        return 1;
+}
+
 static int cmp_state(const void *a, const void *b) {
         return strcmp(((const StateInfo *) a)->name, ((const StateInfo *) b)->name);
 }

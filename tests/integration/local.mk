@@ -27,7 +27,8 @@ integration_tests += tests/integration/peer-check.sh
 integration_tests += tests/integration/proxy-relay.sh
 integration_tests += tests/integration/seccomp.sh
 integration_tests += tests/integration/invoke.sh tests/integration/transfer.sh
-integration_tests += tests/integration/invoke-fd.sh tests/integration/invoke-tree.sh tests/integration/invoke-zygote.sh
+integration_tests += tests/integration/invoke-fd.sh tests/integration/invoke-tree.sh tests/integration/invoke-zygote.sh \
+	tests/integration/invoke-reuse.sh
 integration_tests += tests/integration/transfer-as.sh tests/integration/transfer-cli.sh
 integration_tests += tests/integration/group-reload.sh
 integration_tests += tests/integration/shadow.sh

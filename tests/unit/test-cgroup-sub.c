@@ -376,6 +376,70 @@ static void test_remove_stale(void **state) {
         assert_int_equal(cgroup_sub_remove_stale_ops(&fake_ops, t->parents, &killed), 0);
 }
 
+/* An ended app's cgroup used again: as long as nothing is in it (no
+ * process listed in any directory, no cgroup below any) and no round
+ * stopped or signalled anything there; its attach files are opened once. */
+static void test_reusable(void **state) {
+        Tree *t = *state;
+        CgroupSub *s = NULL;
+        char d0[256], d1[256], child[300], list[32];
+        const int *fds = NULL, *again = NULL;
+        size_t n = 0, n_again = 0;
+        pid_t p;
+
+        assert_int_equal(cgroup_sub_create_ops(&fake_ops, t->parents, CGROUP_SUB_PREFIX "6-1", &s), 0);
+        snprintf(d0, sizeof(d0), "%s/" CGROUP_SUB_PREFIX "6-1", t->p0);
+        snprintf(d1, sizeof(d1), "%s/" CGROUP_SUB_PREFIX "6-1", t->p1);
+        set(d0, "tasks", "");
+        set(d1, "tasks", "");
+        assert_int_equal(cgroup_sub_attach_fds(s, &fds, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(cgroup_sub_attach_fds(s, &again, &n_again), 0);
+        assert_int_equal(n_again, 2);
+        assert_ptr_equal(fds, again);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(fcntl(fds[i], F_GETFL) & O_ACCMODE, O_WRONLY);
+        /* (the fake rmdir leaves a tasks file) */
+        for (int i = 0; i < 2; i++) {
+                char tasks[300];
+                snprintf(tasks, sizeof(tasks), "%s/tasks", i == 0 ? d0 : d1);
+                assert_int_equal(unlink(tasks), 0);
+        }
+
+        assert_int_equal(cgroup_sub_reusable(s), 1);
+        /* a process in one hierarchy */
+        snprintf(list, sizeof(list), "%d\n", (int) getpid());
+        set(d1, "cgroup.procs", list);
+        assert_int_equal(cgroup_sub_reusable(s), 0);
+        set(d1, "cgroup.procs", "");
+        assert_int_equal(cgroup_sub_reusable(s), 1);
+        /* a cgroup below one */
+        snprintf(child, sizeof(child), "%s/x", d0);
+        assert_int_equal(mkdir(child, 0755), 0);
+        assert_int_equal(cgroup_sub_reusable(s), 0);
+        assert_int_equal(rmdir(child), 0);
+        assert_int_equal(cgroup_sub_reusable(s), 1);
+        /* still there, not removed */
+        assert_true(is_dir(d0));
+        assert_true(is_dir(d1));
+
+        /* Once a round stopped forks in it (something was left), never
+         * again, even when it is empty by now. */
+        p = sleeper();
+        snprintf(list, sizeof(list), "%d\n", (int) p);
+        set(d1, "cgroup.procs", list);
+        assert_true(cgroup_sub_kill(s, 0) > 0);
+        assert_true(died_of_sigkill(p));
+        set(d1, "cgroup.procs", "");
+        assert_int_equal(cgroup_sub_reusable(s), 0);
+        assert_int_equal(cgroup_sub_kill(s, 0), 0);
+        assert_int_equal(cgroup_sub_remove(s), 0);
+        assert_false(is_dir(d0));
+        assert_false(is_dir(d1));
+        assert_int_equal(cgroup_sub_reusable(s), 0);
+        cgroup_sub_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
@@ -384,6 +448,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_v2_kill_file_and_freeze, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_create_rollback, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_remove_stale, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_reusable, setup_v1, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

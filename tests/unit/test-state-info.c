@@ -400,6 +400,49 @@ static void test_open_init_by_start_time(void **state _unused_) {
 
         put("containers/u/state.json", "{\"name\":\"u\",\"init_start\":-1}");
         assert_int_equal(state_info_load(dir, "u", &s), -EBADMSG);
+/* The cache: read once, then kept while the same file is in place and its
+ * lock held; read again when another file is put in its place; emptied
+ * when the owner is gone. */
+static void test_cache(void **state _unused_) {
+        StateCache c = STATE_CACHE_INIT;
+        const StateInfo *info = NULL, *again = NULL;
+        char path[PATH_MAX], tmp[PATH_MAX];
+        pid_t holder;
+
+        put("containers/x/state.json", sample);
+        put("containers/x/lock", "");
+        /* Not running (nobody holds the lock). */
+        assert_int_equal(state_cache_get(&c, dir, "x", &info), -ESRCH);
+        assert_false(c.loaded);
+
+        holder = hold_lock("containers/x/lock");
+        assert_int_equal(state_cache_get(&c, dir, "x", &info), 1);
+        assert_int_equal(info->init_pid, 24351);
+        assert_int_equal(state_cache_get(&c, dir, "x", &again), 0);
+        assert_ptr_equal(info, again);
+        assert_int_equal(again->init_pid, 24351);
+
+        /* Another file in its place (written aside, renamed over it, as
+         * the runtime does). */
+        snprintf(path, sizeof(path), "%s/containers/x/state.json", dir);
+        snprintf(tmp, sizeof(tmp), "%s/containers/x/state.json.tmp", dir);
+        assert_int_equal(touch_at(AT_FDCWD, tmp, 0600), 0);
+        assert_int_equal(write_file_at(AT_FDCWD, tmp, "{\"name\":\"x\",\"init_pid\":777}"), 0);
+        assert_int_equal(rename(tmp, path), 0);
+        assert_int_equal(state_cache_get(&c, dir, "x", &info), 1);
+        assert_int_equal(info->init_pid, 777);
+        assert_int_equal(state_cache_get(&c, dir, "x", &info), 0);
+
+        /* The owner gone: not running any more, though the file stays. */
+        end_child(holder);
+        assert_int_equal(state_cache_get(&c, dir, "x", &info), -ESRCH);
+        assert_false(c.loaded);
+        assert_int_equal(c.lock_fd, -1);
+
+        /* No entry, a bad name. */
+        assert_int_equal(state_cache_get(&c, dir, "nope", &info), -ESRCH);
+        assert_int_equal(state_cache_get(&c, dir, "../x", &info), -ESRCH);
+        state_cache_done(&c);
 }
 
 int main(void) {
@@ -414,6 +457,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stopping, setup_dir, remove_dir),
                 cmocka_unit_test_setup_teardown(test_open_init, setup_dir, remove_dir),
                 cmocka_unit_test_setup_teardown(test_open_init_by_start_time, setup_dir, remove_dir),
+                cmocka_unit_test_setup_teardown(test_cache, setup_dir, remove_dir),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

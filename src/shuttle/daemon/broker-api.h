@@ -133,6 +133,7 @@ struct Container {
         int root_fd;
         int netns_fd;
         struct InvokeZygote *zygote; /* invoke.c's helper inside it, once started */
+        struct InvokeTarget *invoke; /* invoke.c's cache of it as a target, once invoked */
         bool dead;
         Container *next;
         Container **prev_next; /* what points to it in the broker's list (O(1) removal) */
@@ -267,6 +268,7 @@ typedef struct Invocation {
         uint32_t id;         /* the INVOKE's request id, for its EXIT event */
         pid_t pid;
         struct CgroupSub *cgroup; /* NULL once removed */
+        Container *to;       /* the target; NULL once it is unregistered */
         bool ending;
         const char *end_why; /* static: why it ends */
         int status;          /* the app's wait status, once reaped */

@@ -19,7 +19,14 @@
  * ends (file arguments asked for as descriptors are no transfers to
  * revoke: nothing is mounted, and the app's descriptors go with it).  An
  * app named by a bare name (exec of an apps/ entry) is first resolved to
- * the path of the rule that names it (apps.c). */
+ * the path of the rule that names it (apps.c).
+ *
+ * Per call only what must be: the target's state file is read again only
+ * when another file is in its place (InvokeTarget), and an invocation's
+ * cgroup that its app left empty and untouched serves the target's next
+ * one instead of being removed and another made (cgroup_sub_reusable());
+ * one that held anything else when it ended is ended and removed as
+ * above. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +91,101 @@ static int make_cgroup(Broker *b, const StateInfo *info, CgroupSub **ret) {
                         return r;
         }
         return -EEXIST;
+}
+
+/* ---- what an invocation needs of its target, kept between them ----
+ *
+ * Its state as last read (StateCache: one stat() and one flock() per
+ * invocation while the same state file is in place), and a spare cgroup:
+ * an ended invocation's, empty and untouched, for the next one. */
+
+typedef struct InvokeTarget {
+        StateCache state;
+        CgroupSub *spare;
+} InvokeTarget;
+
+/* An empty spare goes (one rmdir each); one that something joined is the
+ * container's own doing, left to its runtime, which removes everything
+ * below its cgroup when it stops. */
+static void spare_drop(InvokeTarget *t) {
+        if (t->spare && cgroup_sub_kill(t->spare, 0) == 0)
+                (void) cgroup_sub_remove(t->spare);
+        t->spare = cgroup_sub_free(t->spare);
+}
+
+static void target_forget(Container *c) {
+        if (!c->invoke)
+                return;
+        spare_drop(c->invoke);
+        state_cache_done(&c->invoke->state);
+        free(c->invoke);
+        c->invoke = NULL;
+}
+
+/* The target as its runtime recorded it (caps, user, cgroups), while it
+ * runs as the container registered: -ESRCH if not. */
+static int target_info(Broker *b, Container *c, const StateInfo **ret) {
+        InvokeTarget *t = c->invoke;
+        const StateInfo *info;
+        int r;
+
+        if (!t) {
+                t = calloc(1, sizeof(*t));
+                if (!t)
+                        return -ENOMEM;
+                t->state = (StateCache) STATE_CACHE_INIT;
+                c->invoke = t;
+        }
+        r = state_cache_get(&t->state, b->state_dir, c->name, &info);
+        if (r != 0)
+                /* Read anew (or gone): a spare below what it said before
+                 * is not taken for one below what it says now. */
+                spare_drop(t);
+        if (r < 0)
+                return r;
+        if (info->init_pid != c->pid) {
+                state_cache_done(&t->state);
+                return -ESRCH;
+        }
+        *ret = info;
+        return 0;
+}
+
+/* The target's spare cgroup, or a new one. */
+static int take_cgroup(Broker *b, Container *c, const StateInfo *info, CgroupSub **ret) {
+        if (c->invoke && c->invoke->spare) {
+                *ret = TAKE_PTR(c->invoke->spare);
+                return 0;
+        }
+        return make_cgroup(b, info, ret);
+}
+
+/* Is each of s's directories below the corresponding one of parents (the
+ * target's cgroups as last read)? */
+static bool cgroup_below(const CgroupSub *s, char *const *parents) {
+        char *const *paths = cgroup_sub_paths(s);
+        size_t i;
+
+        for (i = 0; paths[i] && parents[i]; i++) {
+                size_t n = strlen(parents[i]);
+                if (!strneq(paths[i], parents[i], n) || paths[i][n] != '/' || strchr(paths[i] + n + 1, '/'))
+                        return false;
+        }
+        return !paths[i] && !parents[i];
+}
+
+/* An ended invocation's cgroup, kept as its target's spare if its app left
+ * it as new (and the target has none): true if so. */
+static bool keep_cgroup(Invocation *inv) {
+        InvokeTarget *t = inv->to ? inv->to->invoke : NULL;
+
+        if (!inv->cgroup || inv->src.fd >= 0 || !t || !t->state.loaded || t->spare || inv->to->dead ||
+            !cgroup_below(inv->cgroup, t->state.info.cgroups))
+                return false;
+        if (cgroup_sub_reusable(inv->cgroup) <= 0)
+                return false;
+        t->spare = TAKE_PTR(inv->cgroup);
+        return true;
 }
 
 /* One round of ending an invocation's cgroup: 0 once it is gone, > 0 (or
@@ -414,7 +516,7 @@ static InvokeZygote *zygote_get(Broker *b, Container *target, const StateInfo *i
 static int spawn_in_zygote(Broker *b, Container *target, const StateInfo *info, const ExecConfig *cfg,
                            const int *stdio, CgroupSub *cg, pid_t *ret_pid, int *ret_pidfd, char *why,
                            size_t why_size) {
-        int cg_fds[16];
+        const int *cg_fds = NULL;
         size_t n_cg = 0;
         bool broken = false;
         InvokeZygote *z;
@@ -425,15 +527,13 @@ static int spawn_in_zygote(Broker *b, Container *target, const StateInfo *info, 
         z = zygote_get(b, target, info);
         if (!z)
                 return 1;
-        r = cgroup_sub_attach_files(cg, cg_fds, ELEMENTSOF(cg_fds), &n_cg);
+        r = cgroup_sub_attach_fds(cg, &cg_fds, &n_cg);
         if (r < 0) {
                 snprintf(why, why_size, "cannot open the invocation's cgroup: %s", strerror(-r));
                 return r;
         }
         r = container_zygote_spawn(info, &z->z, &zc, stdio, cg_fds, n_cg, ret_pid, ret_pidfd, &broken, why,
                                    why_size);
-        for (size_t i = 0; i < n_cg; i++)
-                safe_close(cg_fds[i]);
         if (r < 0 && broken) {
                 /* Killed meanwhile: the next invocation gets another.  Alive
                  * but not answering, or not well: the container's doing
@@ -457,7 +557,7 @@ static int spawn_in_zygote(Broker *b, Container *target, const StateInfo *info, 
 static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, const PolicyDecision *d,
                  const int *fds, Invocation **ret, char *why, size_t why_size) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_(state_info_done) StateInfo info = {};
+        const StateInfo *info = NULL;
         int pass_fds[BROKER_INVOKE_FDS_MAX];
         ExecConfig cfg = {};
         Invocation *inv = NULL;
@@ -494,9 +594,7 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         }
 
         /* The target as its runtime recorded it: caps, user, cgroups. */
-        r = state_info_load_running(b->state_dir, target->name, 0, &info);
-        if (r >= 0 && info.init_pid != target->pid)
-                r = -ESRCH;
+        r = target_info(b, target, &info);
         if (r < 0) {
                 snprintf(why, why_size, "container '%s' is not running", target->name);
                 goto fail;
@@ -511,7 +609,7 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
          * invocation ends: it is born in a cgroup of its own (below the
          * target's, so the target's limits count it), never started
          * without one. */
-        r = make_cgroup(b, &info, &inv->cgroup);
+        r = take_cgroup(b, target, info, &inv->cgroup);
         if (r < 0) {
                 snprintf(why, why_size, "cannot create the invocation's cgroup: %s", strerror(-r));
                 goto fail;
@@ -522,9 +620,9 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env, .die_with_caller = true,
                             .nofile_cur = b->child_nofile, .pass_fds = pass_fds, .n_pass_fds = n_pass_fds,
                             .cgroups = cgroup_sub_paths(inv->cgroup) };
-        r = spawn_in_zygote(b, target, &info, &cfg, fds, inv->cgroup, &pid, &pidfd, why, why_size);
+        r = spawn_in_zygote(b, target, info, &cfg, fds, inv->cgroup, &pid, &pidfd, why, why_size);
         if (r > 0)
-                r = container_exec_spawn(&info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
+                r = container_exec_spawn(info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
         /* The app has its own copies now (or none, if it did not start). */
         for (size_t i = 0; i < n_pass_fds; i++)
                 safe_close(pass_fds[i]);
@@ -534,6 +632,7 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
 
         inv->src = (Source){ .type = SRC_INVOCATION, .fd = pidfd };
         inv->pid = pid;
+        inv->to = target;
         inv->id = m->id;
         inv->client = cl;
         inv->caller = cl->container;
@@ -745,7 +844,7 @@ static void invocation_end(Broker *b, Invocation *inv, bool send_exit) {
  * gone and the app reaped.  Otherwise the next round comes with the timer
  * (invoke_tick) or the app's pidfd. */
 static void end_step(Broker *b, Invocation *inv) {
-        int r = cgroup_round(inv);
+        int r = keep_cgroup(inv) ? 0 : cgroup_round(inv);
 
         if (r > 0 || r == -EBUSY)
                 return;
@@ -804,10 +903,13 @@ void invoke_tick(Broker *b) {
 void broker_forget_container(Broker *b, Container *c) {
         /* Its runtime kills it with the cgroup; ours to reap. */
         zygote_drop(b, c);
+        target_forget(c);
         for (Invocation *inv = b->invocations, *next; inv; inv = next) {
                 next = inv->next;
                 if (inv->caller == c)
                         inv->caller = NULL;
+                if (inv->to == c)
+                        inv->to = NULL;
                 /* Its runtime kills its cgroup, ours included; the books
                  * close as soon as that is done. */
                 if (streq(inv->target, c->name))
@@ -853,8 +955,11 @@ void invoke_drop_all(Broker *b) {
 
         /* Zygotes die with us anyway (die_with_caller); reaped here if they
          * are quick about it, else by init once we are gone. */
-        for (Container *c = b->containers; c; c = c->next)
+        for (Container *c = b->containers; c; c = c->next) {
                 zygote_drop(b, c);
+                /* Nothing of ours is left below a container's cgroup. */
+                target_forget(c);
+        }
         while (b->zygotes) {
                 InvokeZygote *z = b->zygotes;
                 if (z->src.fd >= 0) {
