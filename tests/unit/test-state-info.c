@@ -400,6 +400,8 @@ static void test_open_init_by_start_time(void **state _unused_) {
 
         put("containers/u/state.json", "{\"name\":\"u\",\"init_start\":-1}");
         assert_int_equal(state_info_load(dir, "u", &s), -EBADMSG);
+}
+
 /* The cache: read once, then kept while the same file is in place and its
  * lock held; read again when another file is put in its place; emptied
  * when the owner is gone. */
