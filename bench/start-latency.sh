@@ -15,6 +15,13 @@
 #   BENCH_WARMUP warm-up runs per command (default 3)
 #   SHUTTLECTL_BASELINE  another build's shuttlectl, timed in the same run
 #                as "baseline" (before/after a change)
+#   SHUTTLED     the shuttled binary (default: next to SHUTTLECTL), for the
+#                "shuttle+broker" row: the same start with a broker running
+#                on its state directory (registration, /run/shuttle, the
+#                shim), as containers run in use; without a broker
+#                shuttlectl runs a container isolated (no shim, nothing to
+#                register), which is what the "shuttle" row and the goal
+#                measure
 #
 # Debian's crun refuses the hybrid cgroup layout (cgroup2 mounted without
 # controllers), so it runs through bench/crun-wrap.sh (on such a host: a
@@ -53,7 +60,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/shuttle-bench.XXXXXX") || exit 1
+BROKER_PID=
 cleanup() {
+    if [ -n "$BROKER_PID" ]; then
+        kill "$BROKER_PID" 2>/dev/null
+        wait "$BROKER_PID" 2>/dev/null
+    fi
     # crun containers are run with `run` (foreground, removed on exit); a
     # leftover would only exist after an interrupt.
     if [ -d "$TMP/crun-root" ] && have crun; then
@@ -83,6 +95,28 @@ q() { printf '%q' "$1"; }   # quote one word for a command line
 SH_BASE="$(q "$SHUTTLECTL") run --state-dir"
 add "shuttle"        "$SH_BASE $(q "$TMP/state") -- /bin/true"
 add "shuttle+limits" "$SH_BASE $(q "$TMP/state-limits") --memory 64M --pids 64 -- /bin/true"
+# A broker on a state directory of its own, with a policy that allows
+# nothing (a start registers and unregisters, and gets the shim and
+# /run/shuttle); audit records of registration synced as by default.
+SHUTTLED=${SHUTTLED:-$(dirname "$SHUTTLECTL")/shuttled}
+if [ -x "$SHUTTLED" ]; then
+    printf 'version: 1\ndefault: deny\n' >"$TMP/policy.yaml"
+    "$SHUTTLED" --foreground --state-dir "$TMP/state-broker" --audit-log "$TMP/audit.jsonl" \
+        --policy "$TMP/policy.yaml" 2>"$TMP/shuttled.log" &
+    BROKER_PID=$!
+    for _ in $(seq 200); do
+        [ -S "$TMP/state-broker/control.sock" ] && break
+        kill -0 "$BROKER_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ -S "$TMP/state-broker/control.sock" ]; then
+        add "shuttle+broker" "$SH_BASE $(q "$TMP/state-broker") -- /bin/true"
+    else
+        note "shuttled did not start (the shuttle+broker row is left out): $(tail -n 3 "$TMP/shuttled.log")"
+    fi
+else
+    note "no shuttled at '$SHUTTLED' (the shuttle+broker row is left out)"
+fi
 if [ -n "${SHUTTLECTL_BASELINE:-}" ]; then
     if [ -x "$SHUTTLECTL_BASELINE" ]; then
         add "baseline" "$(q "$SHUTTLECTL_BASELINE") run --state-dir $(q "$TMP/state-baseline") -- /bin/true"
@@ -284,7 +318,10 @@ say "target: shuttle <= ${TARGET}x crun (full setup: namespaces, cgroups, seccom
 if [ -n "$crun_ok" ]; then
     r=$(awk -v a="${medians[0]}" -v b="$crun_net" 'BEGIN { printf "%.2f", a / b }')
     r_raw=$(awk -v a="${medians[0]}" -v b="$crun_med" 'BEGIN { printf "%.2f", a / b }')
-    bench_result start "$r" "crun net $(awk -v x="$crun_net" 'BEGIN { printf "%.1f", x * 1000 }') ms, shuttle $(awk -v x="${medians[0]}" 'BEGIN { printf "%.1f", x * 1000 }') ms, medians of $RUNS in $ROUNDS rounds"
+    i_broker=$(idx shuttle+broker)
+    with_broker=
+    [ -n "$i_broker" ] && with_broker=", with a broker running $(awk -v x="${medians[$i_broker]}" 'BEGIN { printf "%.1f", x * 1000 }') ms ($(ratio "${medians[$i_broker]}" "$crun_net"))"
+    bench_result start "$r" "crun net $(awk -v x="$crun_net" 'BEGIN { printf "%.1f", x * 1000 }') ms, shuttle $(awk -v x="${medians[0]}" 'BEGIN { printf "%.1f", x * 1000 }') ms$with_broker, medians of $RUNS in $ROUNDS rounds"
     if awk -v r="$r" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then
         say "target met: shuttle = ${r}x crun net (${r_raw}x crun with wrapper)"
     else
