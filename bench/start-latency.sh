@@ -15,6 +15,11 @@
 #   BENCH_WARMUP warm-up runs per command (default 3)
 #   SHUTTLECTL_BASELINE  another build's shuttlectl, timed in the same run
 #                as "baseline" (before/after a change)
+#   BENCH_STATE_PARENT where the state directories (shuttlectl's, crun's
+#                --root) are made (default /run: both tools' defaults,
+#                /run/shuttle and /run/crun, are on that tmpfs; on this
+#                kind of machine's ext4 each file made there costs about a
+#                millisecond, which would measure the disk, not the tools)
 #   SHUTTLED     the shuttled binary (default: next to SHUTTLECTL), for the
 #                "shuttle+broker" row: the same start with a broker running
 #                on its state directory (registration, /run/shuttle, the
@@ -60,6 +65,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/shuttle-bench.XXXXXX") || exit 1
+RUN=$(mktemp -d "${BENCH_STATE_PARENT:-/run}/shuttle-bench.XXXXXX") || { rm -rf "$TMP"; exit 1; }
 BROKER_PID=
 cleanup() {
     if [ -n "$BROKER_PID" ]; then
@@ -68,12 +74,12 @@ cleanup() {
     fi
     # crun containers are run with `run` (foreground, removed on exit); a
     # leftover would only exist after an interrupt.
-    if [ -d "$TMP/crun-root" ] && have crun; then
-        for c in $(crun --root "$TMP/crun-root" list -q 2>/dev/null); do
-            crun --root "$TMP/crun-root" delete -f "$c" >/dev/null 2>&1
+    if [ -d "$RUN/crun-root" ] && have crun; then
+        for c in $(crun --root "$RUN/crun-root" list -q 2>/dev/null); do
+            crun --root "$RUN/crun-root" delete -f "$c" >/dev/null 2>&1
         done
     fi
-    rm -rf "$TMP"
+    rm -rf "$TMP" "$RUN"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -93,24 +99,24 @@ q() { printf '%q' "$1"; }   # quote one word for a command line
 # deletes a few (sharing one made no measurable difference, but keeps the
 # commands from affecting each other's figures).
 SH_BASE="$(q "$SHUTTLECTL") run --state-dir"
-add "shuttle"        "$SH_BASE $(q "$TMP/state") -- /bin/true"
-add "shuttle+limits" "$SH_BASE $(q "$TMP/state-limits") --memory 64M --pids 64 -- /bin/true"
+add "shuttle"        "$SH_BASE $(q "$RUN/state") -- /bin/true"
+add "shuttle+limits" "$SH_BASE $(q "$RUN/state-limits") --memory 64M --pids 64 -- /bin/true"
 # A broker on a state directory of its own, with a policy that allows
 # nothing (a start registers and unregisters, and gets the shim and
 # /run/shuttle); audit records of registration synced as by default.
 SHUTTLED=${SHUTTLED:-$(dirname "$SHUTTLECTL")/shuttled}
 if [ -x "$SHUTTLED" ]; then
     printf 'version: 1\ndefault: deny\n' >"$TMP/policy.yaml"
-    "$SHUTTLED" --foreground --state-dir "$TMP/state-broker" --audit-log "$TMP/audit.jsonl" \
+    "$SHUTTLED" --foreground --state-dir "$RUN/state-broker" --audit-log "$TMP/audit.jsonl" \
         --policy "$TMP/policy.yaml" 2>"$TMP/shuttled.log" &
     BROKER_PID=$!
     for _ in $(seq 200); do
-        [ -S "$TMP/state-broker/control.sock" ] && break
+        [ -S "$RUN/state-broker/control.sock" ] && break
         kill -0 "$BROKER_PID" 2>/dev/null || break
         sleep 0.05
     done
-    if [ -S "$TMP/state-broker/control.sock" ]; then
-        add "shuttle+broker" "$SH_BASE $(q "$TMP/state-broker") -- /bin/true"
+    if [ -S "$RUN/state-broker/control.sock" ]; then
+        add "shuttle+broker" "$SH_BASE $(q "$RUN/state-broker") -- /bin/true"
     else
         note "shuttled did not start (the shuttle+broker row is left out): $(tail -n 3 "$TMP/shuttled.log")"
     fi
@@ -119,7 +125,7 @@ else
 fi
 if [ -n "${SHUTTLECTL_BASELINE:-}" ]; then
     if [ -x "$SHUTTLECTL_BASELINE" ]; then
-        add "baseline" "$(q "$SHUTTLECTL_BASELINE") run --state-dir $(q "$TMP/state-baseline") -- /bin/true"
+        add "baseline" "$(q "$SHUTTLECTL_BASELINE") run --state-dir $(q "$RUN/state-baseline") -- /bin/true"
     else
         note "SHUTTLECTL_BASELINE: '$SHUTTLECTL_BASELINE' is not an executable"
         exit 2
@@ -185,7 +191,7 @@ prepare_crun() {
                -e 's/"args": *\[.*/"args": [ "\/bin\/true"/' \
                "$b/config.json" || { echo "sed could not edit config.json"; return 1; }
     fi
-    mkdir -p "$TMP/crun-root"
+    mkdir -p "$RUN/crun-root"
     local out rc
     out=$(eval "$CRUN_CMD" 2>&1); rc=$?
     if [ "$rc" != 0 ]; then
@@ -195,7 +201,7 @@ prepare_crun() {
     return 0
 }
 CRUN_WRAP="$(q "$BENCH_DIR/crun-wrap.sh")"
-CRUN_CMD="$CRUN_WRAP crun --root $(q "$TMP/crun-root") run --bundle $(q "$TMP/bundle") shuttle-bench-$$"
+CRUN_CMD="$CRUN_WRAP crun --root $(q "$RUN/crun-root") run --bundle $(q "$TMP/bundle") shuttle-bench-$$"
 if why=$(prepare_crun); then
     add "crun" "$CRUN_CMD"
     add "crun-wrapper" "$CRUN_WRAP true"
