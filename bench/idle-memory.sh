@@ -15,7 +15,9 @@
 # the container's cgroup; for crun there
 # is none (crun exits once the container runs; conmon, when podman runs
 # crun, is podman's).  The ratio is Shuttle (cgroup + RSS outside) / crun
-# (cgroup).
+# (cgroup).  Beside it, the same against crun running catatonit as pid 1
+# with sleep its child (`podman run --init`; Shuttle's containers always
+# have such a pid 1), where a static catatonit is installed (podman's).
 #
 # Run by `make bench` (not by `make check`) as root.  Reports; never
 # asserts.  Exits non-zero only when shuttlectl cannot start the containers
@@ -74,11 +76,23 @@ trap 'exit 130' INT TERM
 
 # One rootfs per side, so each side's first container pays for its own page
 # cache of busybox.
-for side in shuttle crun; do
+for side in shuttle crun crun-init; do
     mkdir -p "$TMP/$side/rootfs/bin" "$TMP/$side/rootfs/proc" "$TMP/$side/rootfs/dev" \
         "$TMP/$side/rootfs/sys" "$TMP/$side/rootfs/tmp" || exit 1
     cp "$BB" "$TMP/$side/rootfs/bin/busybox" && ln -s busybox "$TMP/$side/rootfs/bin/sleep" || exit 1
 done
+# The second reference: crun with an init as pid 1 and sleep its child, as
+# `podman run --init` runs it (catatonit, static; podman's own dependency)
+# and as Shuttle always does (its pid 1 forwards signals, reaps and reports
+# the exit status).
+CATATONIT=
+for c in /usr/libexec/podman/catatonit /usr/bin/catatonit; do
+    if [ -x "$c" ] && LC_ALL=C file -L "$c" 2>/dev/null | grep -q 'statically linked'; then
+        CATATONIT=$c
+        break
+    fi
+done
+[ -n "$CATATONIT" ] && cp "$CATATONIT" "$TMP/crun-init/rootfs/bin/catatonit"
 
 # memory_of PID: the bytes its memory cgroup holds, and that cgroup's path
 # (for telling its processes from others).
@@ -158,39 +172,42 @@ printf '  %-8s cgroup %8s  outside: %s process(es) per container, RSS %s, PSS %s
     shuttle "$(kb "$sh_cg_m")" "$sh_n_m" "$(kb "$sh_rss_m")" "$(kb "$sh_pss_m")" "$sh_procs" "$N" "$(kb "$sh_procs_rss")"
 
 # --- crun ---------------------------------------------------------------------
-crun_why=
-if ! have crun; then
-    crun_why="crun not installed (apt-get install crun)"
-elif ! have jq; then
-    crun_why="jq not installed"
-else
-    b=$TMP/crun
-    if (cd "$b" && crun spec >/dev/null 2>&1) &&
-       jq '.process.args = ["/bin/sleep", "100000"] | .process.terminal = false' "$b/config.json" >"$b/c.json" &&
-       mv "$b/c.json" "$b/config.json"; then
-        mkdir -p "$TMP/crun-root"
-        cr_cg=()
-        for i in $(seq 1 "$N"); do
-            # Its container keeps crun's stdio: not a pipe we wait on.
-            if ! $CRUN run --detach --bundle "$b" "idle-$$-$i" </dev/null >/dev/null 2>"$TMP/crun.err"; then
-                crun_why="crun run --detach failed: $(cat "$TMP/crun.err")"
-                break
-            fi
-        done
-        if [ -z "$crun_why" ]; then
-            sleep "$SETTLE"
-            for i in $(seq 1 "$N"); do
-                pid=$($CRUN state "idle-$$-$i" | jq -r .pid)
-                read -r cg line < <(memory_of "$pid") || { crun_why="no memory cgroup for a crun container"; break; }
-                cr_cg+=("$cg")
-            done
-        fi
-        for i in $(seq 1 "$N"); do $CRUN delete -f "idle-$$-$i" >/dev/null 2>&1; done
-    else
-        crun_why="'crun spec' failed"
+# crun_side DIR ARGS: N containers of bundle DIR running ARGS (a JSON array)
+# by `crun run --detach`; their memory cgroups into cr_cg, or the reason
+# they could not be measured into crun_why.
+crun_side() {
+    local b=$1 args=$2 i pid cg line
+    cr_cg=() crun_why=
+    if ! have crun; then
+        crun_why="crun not installed (apt-get install crun)"; return
+    elif ! have jq; then
+        crun_why="jq not installed"; return
     fi
-fi
+    if ! (cd "$b" && crun spec >/dev/null 2>&1) ||
+       ! jq --argjson a "$args" '.process.args = $a | .process.terminal = false' "$b/config.json" >"$b/c.json" ||
+       ! mv "$b/c.json" "$b/config.json"; then
+        crun_why="'crun spec' failed"; return
+    fi
+    mkdir -p "$TMP/crun-root"
+    for i in $(seq 1 "$N"); do
+        # Its container keeps crun's stdio: not a pipe we wait on.
+        if ! $CRUN run --detach --bundle "$b" "idle-$$-$i" </dev/null >/dev/null 2>"$TMP/crun.err"; then
+            crun_why="crun run --detach failed: $(cat "$TMP/crun.err")"
+            break
+        fi
+    done
+    if [ -z "$crun_why" ]; then
+        sleep "$SETTLE"
+        for i in $(seq 1 "$N"); do
+            pid=$($CRUN state "idle-$$-$i" | jq -r .pid)
+            read -r cg line < <(memory_of "$pid") || { crun_why="no memory cgroup for a crun container"; break; }
+            cr_cg+=("$cg")
+        done
+    fi
+    for i in $(seq 1 "$N"); do $CRUN delete -f "idle-$$-$i" >/dev/null 2>&1; done
+}
 
+crun_side "$TMP/crun" '["/bin/sleep", "100000"]'
 if [ -n "$crun_why" ]; then
     printf '  %-8s %s\n' crun "not measured: $crun_why"
     bench_result idle-memory - "$crun_why"
@@ -199,6 +216,21 @@ fi
 cr_cg_m=$(printf '%s\n' "${cr_cg[@]}" | median)
 printf '  %-8s cgroup %8s  outside: none (crun exits; conmon is podman'"'"'s)\n' crun "$(kb "$cr_cg_m")"
 ratio=$(awk -v s=$((sh_cg_m + sh_rss_m)) -v c="$cr_cg_m" 'BEGIN { printf "%.2f", (c > 0 ? s / c : 0) }')
+
+init_note=
+if [ -n "$CATATONIT" ]; then
+    crun_side "$TMP/crun-init" '["/bin/catatonit", "--", "/bin/sleep", "100000"]'
+    if [ -z "$crun_why" ]; then
+        ci_cg_m=$(printf '%s\n' "${cr_cg[@]}" | median)
+        ratio_init=$(awk -v s=$((sh_cg_m + sh_rss_m)) -v c="$ci_cg_m" 'BEGIN { printf "%.2f", (c > 0 ? s / c : 0) }')
+        printf '  %-8s cgroup %8s  (crun with catatonit as pid 1, as podman run --init)\n' crun+init "$(kb "$ci_cg_m")"
+        init_note="; against crun with an init as pid 1 (catatonit, podman run --init: $(kb "$ci_cg_m")) ${ratio_init}x"
+    else
+        printf '  %-8s not measured: %s\n' crun+init "$crun_why"
+    fi
+else
+    printf '  %-8s not measured: no static catatonit (apt-get install catatonit)\n' crun+init
+fi
 printf '  ratio (shuttle cgroup + RSS outside) / crun cgroup: %s\n' "$ratio"
-bench_result idle-memory "$ratio" "shuttle $(kb "$sh_cg_m") cgroup + $(kb "$sh_rss_m") RSS in $sh_n_m process(es) outside (PSS $(kb "$sh_pss_m")), crun $(kb "$cr_cg_m"), medians of $N"
+bench_result idle-memory "$ratio" "shuttle $(kb "$sh_cg_m") cgroup + $(kb "$sh_rss_m") RSS in $sh_n_m process(es) outside (PSS $(kb "$sh_pss_m")), crun $(kb "$cr_cg_m")$init_note, medians of $N"
 exit 0
