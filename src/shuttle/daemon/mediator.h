@@ -83,6 +83,10 @@ typedef struct Request {
         /* Carried out after the record of its decision (this seq) was on
          * disk: the outcome's record names it (0: one record). */
         uint64_t decided_seq;
+        /* What prepare made of it while that record was synced (NULL:
+         * nothing): carry_out may use it (and empty it); the pipeline
+         * hands what is left to unprepare. */
+        void *prepared;
 
         /* Set by build or carry_out. */
         char why[REQUEST_WHY_MAX]; /* a refusal or failure other than the policy's */
@@ -121,6 +125,14 @@ typedef struct MediatorOps {
         /* The answer to a request carried out could not be delivered:
          * takes back what carry_out granted.  May be NULL. */
         void (*undo)(Request *r);
+        /* acts, parked: its decision's record is written and being synced.
+         * May start what carry_out will do, as long as nothing of it can
+         * be seen before carry_out (a process forked and set up, that
+         * waits before its exec): returns that (r->prepared for carry_out
+         * later), or NULL.  With unprepare, which undoes what carry_out
+         * did not take (the request was refused, dropped).  May be NULL. */
+        void *(*prepare)(Request *r);
+        void (*unprepare)(Broker *b, void *prepared);
         /* Frees what build and carry_out kept in r->state.  May be NULL. */
         void (*done)(Request *r);
 } MediatorOps;
