@@ -429,7 +429,11 @@ static bool learn_adjust(Request *r) {
  * outcome recorded ("decided": the decision's seq) and answered.  If the
  * sync fails, it is refused instead ("the audit log could not be synced"):
  * in sync mode nothing is done that the log may not hold.  The loop never
- * waits for the disk: everyone else is served meanwhile. */
+ * waits for the disk: everyone else is served meanwhile.  The sync begins
+ * as soon as the record is written, and meanwhile the mediator may make
+ * ready what nobody can see yet (MediatorOps.prepare: an invoked app's
+ * process forked, waiting before its exec); carry_out takes it, or
+ * unprepare undoes it when the request is refused or dropped instead. */
 
 typedef struct Pending {
         Container *from;
