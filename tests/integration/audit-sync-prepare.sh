@@ -11,7 +11,7 @@
 # (Containers are named ap*, which no other test uses.)
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 19
+plan 20
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -50,6 +50,7 @@ absent() { inb "test -e $1 && echo present || echo absent"; }
 # The first invocation starts apb's zygote.
 check_eq "an invocation runs (and apb has its zygote)" "rc=0" "$(invoke true)"
 check_eq "... which is its only shuttle-zygote process" "1" "$(zygotes)"
+fds0=$(broker_fds)
 
 # ---- a slow sync: prepared meanwhile, run once the record is on disk
 invoke 'cat /opt/sync/synced; ls /proc/self/fd | tr "\n" " "; touch /tmp/m-slow' >"$T/slow.out" &
@@ -105,6 +106,7 @@ inb 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = shuttle-zygote ]
 wait "$job"
 check_eq "zygote killed meanwhile: the invocation still runs" "rc=0" "$(cat "$T/zk.out")"
 check_eq "... the next one too (another zygote)" "rc=0" "$(invoke true)"
+check_broker_fds_at_most "the broker holds no more descriptors than after the first invocation" "$fds0"
 
 # ---- the target stops while the child waits
 invoke 'touch /tmp/m-stop' >"$T/stop.out" &
