@@ -7,11 +7,12 @@
 # shuttle-zygote there) while nothing of the app has run; made to fail
 # (SHUTTLED_TEST_AUDIT_SYNC_FAIL_FILE), the invocation is refused and the
 # prepared process ends without its exec; the same when the caller hangs
-# up, the target's zygote is killed, or the target stops meanwhile.
+# up, the target stops or the broker stops meanwhile (the target's zygote
+# killed meanwhile, the waiting process still runs the app).
 # (Containers are named ap*, which no other test uses.)
 . "$(dirname "$0")/lib.sh"
 require_root
-plan 20
+plan 24
 
 cat >"$T/policy.yaml" <<'YAML'
 version: 1
@@ -118,6 +119,19 @@ wait "$job"
 check_match "target stopped meanwhile: the invocation is refused, without a hang" "rc=12[0-9]$" "$(cat "$T/stop.out")"
 check_status "... its outcome is on record" 0 \
         wait_until grep -q '"object":"/bin/sh -c touch /tmp/m-stop","decision":"deny".*"decided":[0-9]' "$AUDIT_LOG"
-check_status "the chain verifies" 0 "$SHUTTLECTL" audit --file "$AUDIT_LOG" --verify
+
+# ---- the broker stops while the child waits
+"${SRUN[@]}" --name apb -- sh -c 'touch /tmp/ready; exec sleep 600' >"$T/apb2.out" 2>&1 &
+wait_until "${SX[@]}" apb -- test -e /tmp/ready || diag "apb did not start again: $(cat "$T/apb2.out")"
+check_eq "apb again: an invocation runs" "rc=0" "$(invoke true)"
+invoke 'touch /tmp/m-bstop' >/dev/null &
+job=$!
+wait_for '[ "$(zygotes)" = 2 ]' || diag "no prepared process seen"
 stop_broker
+wait "$job"
+check_status "broker stopped meanwhile: its outcome is on record" 0 \
+        grep -q '"object":"/bin/sh -c touch /tmp/m-bstop","decision":"deny".*broker stopped before its record' "$AUDIT_LOG"
+check_status "... the prepared process is gone (and the zygote with the broker)" 0 wait_for '[ "$(zygotes)" = 0 ]'
+check_eq "... and its program never ran" "absent" "$(absent /tmp/m-bstop)"
+check_status "the chain verifies" 0 "$SHUTTLECTL" audit --file "$AUDIT_LOG" --verify
 finish
