@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/macro.h"
 #include "runtime/exec.h"
 #include "runtime/exec-internal.h"
@@ -70,24 +71,19 @@ static int send_request(int sock, const void *buf, size_t len, const int *fds, s
         return (size_t) n == len ? 0 : -EIO;
 }
 
-int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c, const int stdio[3],
-                           const int *cgroup_fds, size_t n_cgroup_fds, pid_t *ret_pid, int *ret_pidfd,
-                           bool *ret_broken, char *msg, size_t msg_size) {
+/* The request to z: *ret_sock is the report socket of the process it
+ * forks.  -EINVAL, -E2BIG, -ENOMEM: not sent; another negative errno:
+ * the zygote does not take it (*ret_broken, msg). */
+static int zygote_send(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c, const int stdio[3],
+                       const int *cgroup_fds, size_t n_cgroup_fds, uint32_t flags, int *ret_sock,
+                       bool *ret_broken, ExecResult *result) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *buf = NULL;
-        _cleanup_close_ int pidfd = -1, cmd_pidfd = -1;
         int pair[2] = { -1, -1 }, fds[ZYGOTE_FDS_MAX], r;
-        ExecMessage error = {};
-        ExecResult result = {};
-        ZygoteRequest h = { .magic = ZYGOTE_MAGIC };
-        siginfo_t si = {};
-        pid_t pids[2] = { 0, 0 }, pid = 0;
+        ZygoteRequest h = { .magic = ZYGOTE_MAGIC, .flags = flags };
         size_t len = sizeof(h), n_fds = 0;
-        int tty = -1;
         struct timeval tv = { .tv_sec = ZYGOTE_REPLY_TIMEOUT_SEC };
 
-        if (msg && msg_size > 0)
-                msg[0] = '\0';
         *ret_broken = false;
         /* What the zygote took on once is what every request gets. */
         if (!c->argv || !c->argv[0] || !stdio || c->tty || c->has_user || c->workdir || c->env_exact ||
@@ -132,52 +128,88 @@ int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, cons
         for (size_t i = 0; i < c->n_pass_fds; i++)
                 fds[n_fds++] = c->pass_fds[i];
         r = send_request(z->sock, buf, len, fds, n_fds);
-        pair[1] = safe_close(pair[1]);
+        safe_close(pair[1]);
         if (r < 0) {
                 /* -EPIPE, -ECONNRESET: the zygote is gone; -EAGAIN: it
                  * does not read.  Either way the caller starts another. */
                 *ret_broken = true;
-                exec_set_message(&result, "the container's zygote does not take requests: %s", strerror(-r));
-                goto out;
+                exec_set_message(result, "the container's zygote does not take requests: %s", strerror(-r));
+                safe_close(pair[0]);
+                return r;
         }
+        *ret_sock = pair[0];
+        return 0;
+}
 
-        r = exec_read_messages(pair[0], false, pids, &tty, &pidfd, &error);
+/* The zygote's claim (pidfd, as it sees the pid) checked: our child
+ * (CLONE_PARENT), in the container's pid namespace, and not the zygote
+ * itself; *ret_pidfd is ours for it. */
+static int check_claim(const StateInfo *info, const ContainerZygote *z, int pidfd, pid_t *ret_pid, int *ret_pidfd) {
+        pid_t pid = 0;
+        int k = pidfd_pid(pidfd, &pid);
+
+        if (k >= 0 && pid == z->pid)
+                k = -EBADMSG;
+        if (k >= 0)
+                k = exec_check_command(pid, info->init_pid, ret_pidfd);
+        if (k >= 0)
+                *ret_pid = pid;
+        return k;
+}
+
+/* A failure after the request was taken: the zygote's own report that it
+ * could not fork is an answer; anything else (no answer, a bad one, a
+ * claim that does not check out) is a zygote not to be used again. */
+static void answer_failed(int r, const ExecMessage *error, int pidfd, bool *ret_broken, ExecResult *result) {
+        *ret_broken = !(error->type == EXEC_MSG_ERROR && pidfd < 0);
+        if (error->type != 0 && error->type != EXEC_MSG_EXEC_FAILED)
+                exec_set_message(result, "%s", error->text);
+        else
+                exec_set_message(result, "the container's zygote did not start the command: %s",
+                                 r == -EAGAIN ? "no answer in time" : strerror(-r));
+}
+
+static void kill_reap(int pidfd) {
+        if (pidfd < 0)
+                return;
+        (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+        (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
+}
+
+int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c, const int stdio[3],
+                           const int *cgroup_fds, size_t n_cgroup_fds, pid_t *ret_pid, int *ret_pidfd,
+                           bool *ret_broken, char *msg, size_t msg_size) {
+        _cleanup_close_ int pidfd = -1, cmd_pidfd = -1, sock = -1;
+        pid_t pids[2] = { 0, 0 }, pid = 0;
+        ExecMessage error = {};
+        ExecResult result = {};
+        int tty = -1, r;
+
+        if (msg && msg_size > 0)
+                msg[0] = '\0';
+        r = zygote_send(info, z, c, stdio, cgroup_fds, n_cgroup_fds, 0, &sock, ret_broken, &result);
+        if (r < 0)
+                goto out;
+
+        r = exec_read_messages(sock, false, pids, &tty, &pidfd, &error);
         safe_close(tty);
         if (r >= 0 && pidfd < 0)
                 r = error.type != 0 ? -(error.err > 0 && error.err < 4096 ? error.err : EIO) : -EBADMSG;
         if (pidfd >= 0) {
-                /* Only a claim, checked as exec's pid report is: our child
-                 * (CLONE_PARENT), in the container's pid namespace, and not
-                 * the zygote itself. */
-                int k = pidfd_pid(pidfd, &pid);
-                if (k >= 0 && pid == z->pid)
-                        k = -EBADMSG;
-                if (k >= 0)
-                        k = exec_check_command(pid, info->init_pid, &cmd_pidfd);
+                int k = check_claim(info, z, pidfd, &pid, &cmd_pidfd);
                 if (k < 0 && r >= 0)
                         r = k;
         }
         if (r >= 0 && error.type == EXEC_MSG_ERROR) {
                 /* It failed before its exec and is exiting. */
-                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
+                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &(siginfo_t){}, WEXITED);
                 r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
                 exec_set_message(&result, "%s", error.text);
                 goto out;
         }
         if (r < 0) {
-                if (cmd_pidfd >= 0) {
-                        (void) pidfd_send_signal(cmd_pidfd, SIGKILL, NULL, 0);
-                        (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
-                }
-                /* The zygote's own report that it could not fork is an
-                 * answer; anything else (no answer, a bad one, a claim that
-                 * does not check out) is a zygote not to be used again. */
-                *ret_broken = !(error.type == EXEC_MSG_ERROR && pidfd < 0);
-                if (error.type != 0 && error.type != EXEC_MSG_EXEC_FAILED)
-                        exec_set_message(&result, "%s", error.text);
-                else
-                        exec_set_message(&result, "the container's zygote did not start the command: %s",
-                                    r == -EAGAIN ? "no answer in time" : strerror(-r));
+                kill_reap(cmd_pidfd);
+                answer_failed(r, &error, pidfd, ret_broken, &result);
                 goto out;
         }
         if (error.type == EXEC_MSG_EXEC_FAILED)
@@ -188,9 +220,127 @@ int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, cons
 out:
         if (msg && msg_size > 0)
                 snprintf(msg, msg_size, "%s", result.message);
-        safe_close(pair[0]);
-        safe_close(pair[1]);
         return r;
+}
+
+int container_zygote_prepare(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c,
+                             const int stdio[3], const int *cgroup_fds, size_t n_cgroup_fds, ZygoteChild *ret,
+                             bool *ret_broken, char *msg, size_t msg_size) {
+        _cleanup_close_ int pidfd = -1, cmd_pidfd = -1, sock = -1;
+        ExecMessage error = {};
+        ExecResult result = {};
+        pid_t pid = 0;
+        int r;
+
+        if (msg && msg_size > 0)
+                msg[0] = '\0';
+        r = zygote_send(info, z, c, stdio, cgroup_fds, n_cgroup_fds, ZYGOTE_WAIT_GO, &sock, ret_broken, &result);
+        if (r < 0)
+                goto out;
+
+        /* The zygote's report (its child's, that it could not set itself
+         * up, may come first): up to the pidfd, not to the end, which is
+         * the exec that waits for us. */
+        for (;;) {
+                ExecMessage m;
+                size_t n_fds = 0;
+                int fd = -1;
+                ssize_t n = fd_recv_upto(sock, &m, sizeof(m), &fd, 1, &n_fds, 0);
+
+                if (n == -EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? (int) n : error.type != 0 ? -(error.err > 0 && error.err < 4096 ? error.err : EIO)
+                                                               : -EBADMSG;
+                        break;
+                }
+                if (n != (ssize_t) sizeof(m) || (n_fds == 1) != (m.type == EXEC_MSG_PIDFD) ||
+                    (m.type != EXEC_MSG_PIDFD && m.type != EXEC_MSG_ERROR)) {
+                        safe_close(fd);
+                        r = -EBADMSG;
+                        break;
+                }
+                m.text[sizeof(m.text) - 1] = '\0';
+                if (m.type == EXEC_MSG_PIDFD) {
+                        pidfd = fd;
+                        break;
+                }
+                if (error.type == 0)
+                        error = m;
+        }
+        if (pidfd >= 0) {
+                int k = check_claim(info, z, pidfd, &pid, &cmd_pidfd);
+                if (k < 0 && r >= 0)
+                        r = k;
+        }
+        if (r >= 0 && error.type == EXEC_MSG_ERROR) {
+                /* Its child could not set itself up and is exiting. */
+                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &(siginfo_t){}, WEXITED);
+                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
+                exec_set_message(&result, "%s", error.text);
+                goto out;
+        }
+        if (r < 0) {
+                kill_reap(cmd_pidfd);
+                answer_failed(r, &error, pidfd, ret_broken, &result);
+                goto out;
+        }
+        *ret = (ZygoteChild){ .pid = pid, .pidfd = TAKE_FD(cmd_pidfd), .sock = TAKE_FD(sock) };
+        r = 0;
+out:
+        if (msg && msg_size > 0)
+                snprintf(msg, msg_size, "%s", result.message);
+        return r;
+}
+
+int container_zygote_go(ZygoteChild *p, pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size) {
+        _cleanup_close_ int cmd_pidfd = TAKE_FD(p->pidfd), sock = TAKE_FD(p->sock);
+        pid_t pids[2] = { 0, 0 }, pid = p->pid;
+        ExecMessage error = {};
+        ExecResult result = {};
+        int tty = -1, r;
+        bool sent;
+
+        if (msg && msg_size > 0)
+                msg[0] = '\0';
+        *p = ZYGOTE_CHILD_NULL;
+        if (cmd_pidfd < 0 || sock < 0)
+                return -EBADF;
+        /* Refused only by a child that is gone (killed meanwhile, or
+         * failed to set itself up: then its report is there to read). */
+        sent = send(sock, "g", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+        r = exec_read_messages(sock, false, pids, &tty, NULL, &error);
+        safe_close(tty);
+        if (r >= 0 && error.type == EXEC_MSG_ERROR) {
+                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
+                exec_set_message(&result, "%s", error.text);
+        } else if (r >= 0 && !sent) {
+                r = -ESRCH;
+                exec_set_message(&result, "the command's process ended before it was let start");
+        } else if (r < 0)
+                exec_set_message(&result, "the command's process did not start: %s",
+                                 r == -EAGAIN ? "no answer in time" : strerror(-r));
+        if (r < 0) {
+                kill_reap(cmd_pidfd);
+                goto out;
+        }
+        if (error.type == EXEC_MSG_EXEC_FAILED)
+                exec_set_message(&result, "failed to execute %s", error.text);
+        *ret_pid = pid;
+        *ret_pidfd = TAKE_FD(cmd_pidfd);
+        r = 0;
+out:
+        if (msg && msg_size > 0)
+                snprintf(msg, msg_size, "%s", result.message);
+        return r;
+}
+
+void container_zygote_discard(ZygoteChild *p) {
+        /* SIGKILL first: it must not see its socket close and run on. */
+        kill_reap(p->pidfd);
+        safe_close(p->pidfd);
+        safe_close(p->sock);
+        *p = ZYGOTE_CHILD_NULL;
 }
 
 int container_zygote_start(const StateInfo *info, const char *state_dir, int program_fd, uint64_t nofile_cur,

@@ -185,3 +185,31 @@ int container_zygote_reap(const ContainerZygote *z);
 int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c,
                            const int stdio[3], const int *cgroup_fds, size_t n_cgroup_fds, pid_t *ret_pid,
                            int *ret_pidfd, bool *ret_broken, char *msg, size_t msg_size);
+
+/* container_zygote_spawn() in two steps: a command whose process exists
+ * and is ready (its cgroups joined, its descriptors in place) but waits
+ * before its exec until container_zygote_go() (ZYGOTE_WAIT_GO), so that
+ * the fork and the set-up can happen while something else must finish
+ * first (the record of its decision being synced).  Nothing of the
+ * command happens before "go": no exec, nothing opened, nothing signalled.
+ * The process is our child; it ends (without its exec) when sock closes. */
+typedef struct ZygoteChild {
+        pid_t pid;
+        int pidfd;      /* checked as exec's is (exec.h) */
+        int sock;       /* its report socket: "go", then its reports */
+} ZygoteChild;
+
+#define ZYGOTE_CHILD_NULL ((ZygoteChild){ .pid = 0, .pidfd = -1, .sock = -1 })
+
+/* As container_zygote_spawn(), but returns once the process exists:
+ * *ret, or a negative errno, *ret_broken and msg as there. */
+int container_zygote_prepare(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c,
+                             const int stdio[3], const int *cgroup_fds, size_t n_cgroup_fds, ZygoteChild *ret,
+                             bool *ret_broken, char *msg, size_t msg_size);
+/* Lets it execute the command and waits (bounded) until it has: as
+ * container_zygote_spawn() from there (*ret_pid, *ret_pidfd, or a negative
+ * errno and msg: then it has not run and is reaped).  p is emptied either
+ * way. */
+int container_zygote_go(ZygoteChild *p, pid_t *ret_pid, int *ret_pidfd, char *msg, size_t msg_size);
+/* Ends it before its exec (SIGKILL, reaped) and closes what p holds. */
+void container_zygote_discard(ZygoteChild *p);

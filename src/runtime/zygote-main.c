@@ -104,7 +104,7 @@ static int read_request(Request *r) {
                 goto bad;
         memcpy(&r->h, buf, sizeof(r->h));
         if (r->h.magic != ZYGOTE_MAGIC || r->h.n_argv == 0 || r->h.n_argv > ZYGOTE_ARGS_MAX ||
-            r->h.n_env > ZYGOTE_ARGS_MAX || r->h.strings_len != (size_t) n - sizeof(ZygoteRequest) ||
+            r->h.n_env > ZYGOTE_ARGS_MAX || (r->h.flags & ~ZYGOTE_WAIT_GO) || r->h.strings_len != (size_t) n - sizeof(ZygoteRequest) ||
             (size_t) r->h.n_cgroup_fds + r->h.n_pass_fds + 4 != r->n_fds)
                 goto bad;
         /* Every string NUL-terminated inside the packet. */
@@ -177,6 +177,18 @@ _Noreturn static void child(Request *r) {
         /* Our parent is the broker (CLONE_PARENT): if it dies, so do we. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
                 _exit(125);
+        /* Prepared: nothing of the command happens before the caller says
+         * so (its decision's record is on disk). */
+        if (r->h.flags & ZYGOTE_WAIT_GO) {
+                char go = 0;
+                ssize_t k;
+
+                do
+                        k = read(rep, &go, 1);
+                while (k < 0 && errno == EINTR);
+                if (k != 1 || go != 'g')
+                        _exit(125);
+        }
 
         environ = r->env;
         execvp(r->argv[0], r->argv);

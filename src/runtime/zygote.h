@@ -63,7 +63,16 @@ typedef struct ZygoteRequest {
         uint32_t n_cgroup_fds;
         uint32_t n_pass_fds;
         uint32_t strings_len;
+        uint32_t flags;         /* ZYGOTE_WAIT_GO */
 } ZygoteRequest;
+
+/* The child, once ready (its cgroups joined, its descriptors in place),
+ * reads one byte from its report socket and executes the command only if
+ * it is "g"; anything else (the caller closed its end, killed it) and it
+ * exits 125 without its exec.  The caller prepares an invocation while
+ * its decision's record is being synced and says "go" only once it is on
+ * disk (container_zygote_prepare()). */
+#define ZYGOTE_WAIT_GO UINT32_C(1)
 
 /* Descriptor 3 of a zygote: its end of the socket pair. */
 #define ZYGOTE_SOCKET_FD 3

@@ -64,5 +64,6 @@ integration_tests += tests/integration/broker-idle.sh
 integration_tests += tests/integration/connect-handles.sh
 integration_tests += tests/integration/audit-sync.sh
 integration_tests += tests/integration/audit-sync-act.sh
+integration_tests += tests/integration/audit-sync-prepare.sh
 integration_tests += tests/integration/ask.sh
 integration_tests += tests/integration/run-image.sh

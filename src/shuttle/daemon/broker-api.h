@@ -366,6 +366,7 @@ struct Broker {
         Invocation *invocations;
         uint64_t next_invocation_cgroup; /* for the names of their cgroups */
         struct InvokeZygote *zygotes; /* every zygote not reaped yet (invoke.c) */
+        struct InvokePrepared *prepared; /* invocations ready while their record syncs (invoke.c) */
         bool zygote_looked;     /* for shuttle-zygote, on the first invoke: */
         int zygote_program;     /* its file, O_PATH (-1: not found, not used) */
         Transfer *transfers;

@@ -379,183 +379,63 @@ static int transfer_args(Broker *b, Client *cl, Container *target, const Shuttle
         return 0;
 }
 
-/* ---- the zygote: a process already inside the target (zygote.h) ----
- *
- * Started through the join path on a container's first invocation, it
- * makes every later one a single fork inside the container: no fork of
- * the broker, no namespaces to join, no sandbox to enter (the seccomp
- * filter alone is most of that).  It is the container's own: its user,
- * capabilities, no_new_privs, seccomp, cgroup, and nothing of ours but its
- * end of a socket pair; a program of the host's executed by descriptor,
- * so it holds no copy of the broker's memory either.  A container that
- * kills it or makes it misbehave only loses it: the invocation then starts
- * through the join path, and the next one gets a new zygote.  It ends with
- * the container (its runtime kills the cgroup; we reap it) or with us
- * (die_with_caller). */
+/* ---- prepared while the record of its decision is synced ---------------
+ * --audit-sync sync (pipeline.c): an invocation's decision is on disk
+ * before its app starts, and that sync takes a while (an fdatasync() of
+ * the log).  Meanwhile what can be done without anything of the app
+ * happening is done: its cgroup taken, the zygote's fork and the child's
+ * set-up (the cgroup joined, its descriptors in place), the child then
+ * waiting before its exec (container_zygote_prepare()).  carry_out lets it
+ * go once the record is on disk; a refusal instead (the sync failed, the
+ * caller or the target went, a limit) ends it before its exec, and so
+ * does the broker's end (its socket closes, and it dies with us).  Only
+ * what the zygote starts and what moves no file: an invocation whose rule
+ * transfers file arguments starts after the sync, as without a zygote. */
+typedef struct InvokePrepared {
+        Invocation *inv;        /* its cgroup and names; NULL once started or given up */
+        Container *target;      /* NULL once the target is forgotten */
+        ZygoteChild child;
+        struct InvokePrepared *next; /* on b->prepared */
+} InvokePrepared;
 
-typedef struct InvokeZygote {
-        Source src;          /* its pidfd (z.pidfd): readable when it ends */
-        ContainerZygote z;   /* pid 0: none (could not be started) */
-        Container *container; /* whose it is; NULL once dropped */
-        struct InvokeZygote *next; /* on b->zygotes */
-} InvokeZygote;
-
-static InvokeZygote *zygote_new(Broker *b, Container *c) {
-        InvokeZygote *z = calloc(1, sizeof(*z));
-
-        if (!z)
-                return NULL;
-        z->src = (Source){ .type = SRC_ZYGOTE, .fd = -1 };
-        z->z = (ContainerZygote){ .pidfd = -1, .sock = -1 };
-        z->container = c;
-        c->zygote = z;
-        z->next = b->zygotes;
-        b->zygotes = z;
-        return z;
+/* An invocation that did not start: nothing ran in its cgroup, or what
+ * did is gone (quick). */
+static void start_failed(Broker *b, Invocation *inv) {
+        cgroup_end_now(inv, deadline_from_now(DROP_TIMEOUT_USEC));
+        revoke_xfers(b, inv, "invocation not started");
+        invocation_free(inv);
 }
 
-/* Once it is reaped (or never ran): the books close. */
-static void zygote_gone(Broker *b, InvokeZygote *z) {
-        if (z->container && z->container->zygote == z)
-                z->container->zygote = NULL;
-        z->container = NULL;
-        broker_unwatch(b, &z->src); /* closes z.pidfd */
-        z->z.pidfd = -1;
-        z->z.sock = safe_close(z->z.sock);
-        for (InvokeZygote **i = &b->zygotes; *i; i = &(*i)->next)
-                if (*i == z) {
-                        *i = z->next;
-                        break;
-                }
-        broker_defer_free(b, z, free);
-}
-
-void invoke_zygote_exited(Broker *b, InvokeZygote *z) {
-        if (container_zygote_reap(&z->z) == 0)
-                return; /* not yet (spurious wake-up) */
-        if (z->container)
-                /* Killed (by the container, which may): the next invocation
-                 * gets another. */
-                log_debug("Zygote of '%s' ended", z->container->qname);
-        zygote_gone(b, z);
-}
-
-/* Kills c's zygote; reaped now if it has ended already, or when its pidfd
- * says so. */
-static void zygote_drop(Broker *b, Container *c) {
-        InvokeZygote *z = c->zygote;
-
-        if (!z)
-                return;
-        c->zygote = NULL;
-        z->container = NULL;
-        container_zygote_kill(&z->z);
-        if (z->src.fd < 0 || container_zygote_reap(&z->z) != 0)
-                zygote_gone(b, z);
-}
-
-/* c gets no zygote (again): a placeholder that says so (if there is no
- * memory for it, c may get another). */
-static void zygote_refuse(Broker *b, Container *c) {
-        (void) zygote_new(b, c);
-}
-
-static int zygote_program(Broker *b) {
-        if (!b->zygote_looked) {
-                _cleanup_free_ char *path = NULL;
-
-                b->zygote_looked = true;
-                b->zygote_program = -1;
-                if (zygote_helper_locate(&path) < 0)
-                        log_warning("shuttle-zygote not found: invocations start through the join path");
-                else if ((b->zygote_program = open(path, O_PATH | O_CLOEXEC)) < 0)
-                        log_warning_errno(-errno, "Failed to open '%s', invocations start through the join path: %m",
-                                          path);
-        }
-        return b->zygote_program;
-}
-
-/* target's running zygote, started now if it has none; NULL if it cannot
- * have one. */
-static InvokeZygote *zygote_get(Broker *b, Container *target, const StateInfo *info) {
-        InvokeZygote *z = target->zygote;
-        char msg[256];
+/* The app started (pid, pidfd): watched, and inv is running. */
+static int start_watch(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, Invocation *inv, pid_t pid,
+                       int pidfd, Invocation **ret, char *why, size_t why_size) {
         int r;
 
-        if (z)
-                return z->z.pid > 0 ? z : NULL;
-        if (zygote_program(b) < 0)
-                return NULL;
-        z = zygote_new(b, target);
-        if (!z)
-                return NULL;
-        r = container_zygote_start(info, b->state_dir, b->zygote_program, b->child_nofile, &z->z, msg, sizeof(msg));
-        if (r >= 0) {
-                z->src.fd = z->z.pidfd;
-                r = broker_watch(b, &z->src, EPOLLIN);
-                if (r < 0) {
-                        container_zygote_kill(&z->z);
-                        (void) waitid(P_PIDFD, (id_t) z->z.pidfd, &(siginfo_t){}, WEXITED);
-                        snprintf(msg, sizeof(msg), "cannot watch it");
-                }
-        }
+        inv->src = (Source){ .type = SRC_INVOCATION, .fd = pidfd };
+        inv->pid = pid;
+        inv->to = target;
+        inv->id = m->id;
+        inv->client = cl;
+        inv->caller = cl->container;
+        r = broker_watch(b, &inv->src, EPOLLIN);
         if (r < 0) {
-                /* Not again for this container (its seccomp profile may
-                 * not allow execveat, say): the join path for all. */
-                log_warning_errno(r, "Cannot start a zygote in '%s', invocations start through the join path: %s",
-                                  target->qname, msg[0] ? msg : strerror(-r));
-                z->src.fd = safe_close(z->z.pidfd);
-                z->z = (ContainerZygote){ .pidfd = -1, .sock = -1 };
-                return NULL;
-        }
-        return z;
-}
-
-/* The app through target's zygote: 0, or a negative errno and why; 1 if
- * there is no zygote to use, so the join path is next. */
-static int spawn_in_zygote(Broker *b, Container *target, const StateInfo *info, const ExecConfig *cfg,
-                           const int *stdio, CgroupSub *cg, pid_t *ret_pid, int *ret_pidfd, char *why,
-                           size_t why_size) {
-        const int *cg_fds = NULL;
-        size_t n_cg = 0;
-        bool broken = false;
-        InvokeZygote *z;
-        ExecConfig zc = { .argv = cfg->argv, .env = cfg->env, .n_env = cfg->n_env, .pass_fds = cfg->pass_fds,
-                          .n_pass_fds = cfg->n_pass_fds };
-        int r;
-
-        z = zygote_get(b, target, info);
-        if (!z)
-                return 1;
-        r = cgroup_sub_attach_fds(cg, &cg_fds, &n_cg);
-        if (r < 0) {
-                snprintf(why, why_size, "cannot open the invocation's cgroup: %s", strerror(-r));
+                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+                (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
+                close(pidfd);
+                inv->src.fd = -1;
+                snprintf(why, why_size, "cannot watch the app");
+                start_failed(b, inv);
                 return r;
         }
-        r = container_zygote_spawn(info, &z->z, &zc, stdio, cg_fds, n_cg, ret_pid, ret_pidfd, &broken, why,
-                                   why_size);
-        if (r < 0 && broken) {
-                /* Killed meanwhile: the next invocation gets another.  Alive
-                 * but not answering, or not well: the container's doing
-                 * (it may stop or take over its zygote), so it gets none
-                 * again, and never makes us wait for one twice. */
-                bool dead = container_zygote_reap(&z->z) != 0;
-                log_warning("Zygote of '%s' %s (%s); starting the app through the join path%s", target->qname,
-                            dead ? "ended" : "failed", why[0] ? why : strerror(-r),
-                            dead ? "" : ", and all the container's next ones");
-                zygote_drop(b, target);
-                if (!dead)
-                        zygote_refuse(b, target);
-                why[0] = '\0';
-                return 1;
-        }
-        return r;
+        *ret = inv;
+        return 0;
 }
 
 /* Starts the app; 0 and the running invocation, or a negative errno and
- * why (for the caller and the audit log). */
+ * why (for the caller and the audit log).  With prepare_into, up to the
+ * app's exec only (InvokePrepared): 0 and *prepare_into filled. */
 static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, const PolicyDecision *d,
-                 const int *fds, Invocation **ret, char *why, size_t why_size) {
+                 const int *fds, InvokePrepared *prepare_into, Invocation **ret, char *why, size_t why_size) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
         const StateInfo *info = NULL;
         int pass_fds[BROKER_INVOKE_FDS_MAX];
@@ -620,7 +500,21 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         cfg = (ExecConfig){ .argv = argv, .env = env, .n_env = n_env, .die_with_caller = true,
                             .nofile_cur = b->child_nofile, .pass_fds = pass_fds, .n_pass_fds = n_pass_fds,
                             .cgroups = cgroup_sub_paths(inv->cgroup) };
-        r = spawn_in_zygote(b, target, info, &cfg, fds, inv->cgroup, &pid, &pidfd, why, why_size);
+        if (prepare_into) {
+                /* No zygote to fork (or it failed us): after the sync then. */
+                r = n_pass_fds > 0 || inv->n_xfers > 0
+                            ? -EINVAL
+                            : invoke_spawn_in_zygote(b, target, info, &cfg, fds, inv->cgroup,
+                                                     &prepare_into->child, NULL, NULL, why, why_size);
+                if (r != 0) {
+                        r = r > 0 ? -EAGAIN : r;
+                        goto fail;
+                }
+                prepare_into->inv = inv;
+                prepare_into->target = target;
+                return 0;
+        }
+        r = invoke_spawn_in_zygote(b, target, info, &cfg, fds, inv->cgroup, NULL, &pid, &pidfd, why, why_size);
         if (r > 0)
                 r = container_exec_spawn(info, b->state_dir, &cfg, fds, &pid, &pidfd, why, why_size);
         /* The app has its own copies now (or none, if it did not start). */
@@ -629,34 +523,36 @@ static int start(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, 
         n_pass_fds = 0;
         if (r < 0)
                 goto fail;
-
-        inv->src = (Source){ .type = SRC_INVOCATION, .fd = pidfd };
-        inv->pid = pid;
-        inv->to = target;
-        inv->id = m->id;
-        inv->client = cl;
-        inv->caller = cl->container;
-        r = broker_watch(b, &inv->src, EPOLLIN);
-        if (r < 0) {
-                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
-                close(pidfd);
-                snprintf(why, why_size, "cannot watch the app");
-                goto fail;
-        }
-        *ret = inv;
-        return 0;
+        return start_watch(b, cl, target, m, inv, pid, pidfd, ret, why, why_size);
 
 fail:
         for (size_t i = 0; i < n_pass_fds; i++)
                 safe_close(pass_fds[i]);
-        if (inv) {
-                /* Nothing ran in it, or what did is gone: quick. */
-                cgroup_end_now(inv, deadline_from_now(DROP_TIMEOUT_USEC));
-                revoke_xfers(b, inv, "invocation not started");
-                invocation_free(inv);
-        }
+        if (inv)
+                start_failed(b, inv);
         return r;
+}
+
+/* The prepared app lets go (its decision's record is on disk). */
+static int start_prepared(Broker *b, Client *cl, Container *target, const ShuttleMsg *m, InvokePrepared *p,
+                          Invocation **ret, char *why, size_t why_size) {
+        Invocation *inv = TAKE_PTR(p->inv);
+        pid_t pid = 0;
+        int pidfd = -1, r;
+
+        r = container_zygote_go(&p->child, &pid, &pidfd, why, why_size);
+        if (r < 0) {
+                start_failed(b, inv);
+                return r;
+        }
+        return start_watch(b, cl, target, m, inv, pid, pidfd, ret, why, why_size);
+}
+
+/* What carry_out did not take: the child ends before its exec. */
+static void prepared_end(Broker *b, InvokePrepared *p) {
+        container_zygote_discard(&p->child);
+        if (p->inv)
+                start_failed(b, TAKE_PTR(p->inv));
 }
 
 typedef struct InvokeState {
@@ -718,6 +614,7 @@ static int invoke_build(Request *r) {
 
 static int invoke_carry_out(Request *r) {
         InvokeState *s = REQUEST_STATE(r, InvokeState);
+        InvokePrepared *p = r->prepared;
         Client *cl = r->client;
         int k;
 
@@ -735,7 +632,10 @@ static int invoke_carry_out(Request *r) {
                          BROKER_INVOCATIONS_PER_CONTAINER);
                 return -EAGAIN;
         }
-        k = start(r->broker, cl, s->target, s->m, &r->d, r->fds, &s->inv, r->why, sizeof(r->why));
+        if (p && p->inv && p->target == s->target && streq(p->inv->app, s->m->app))
+                k = start_prepared(r->broker, cl, s->target, s->m, p, &s->inv, r->why, sizeof(r->why));
+        else
+                k = start(r->broker, cl, s->target, s->m, &r->d, r->fds, NULL, &s->inv, r->why, sizeof(r->why));
         if (k < 0)
                 return k;
         /* The rule's max_open counts running invocations. */
@@ -754,6 +654,46 @@ static int invoke_carry_out(Request *r) {
         return 0;
 }
 
+/* Parked until its decision's record is on disk: the app made ready
+ * meanwhile, if it can be (InvokePrepared).  What carry_out would refuse
+ * now is not prepared. */
+static void *invoke_prepare(Request *r) {
+        InvokeState *s = REQUEST_STATE(r, InvokeState);
+        Client *cl = r->client;
+        InvokePrepared *p;
+        char why[REQUEST_WHY_MAX];
+        int k;
+
+        if (!s->target || !cl || cl->invocation || r->from->n_invocations >= BROKER_INVOCATIONS_PER_CONTAINER ||
+            r->d.mode != POLICY_MODE_NONE || r->n_fds != 3)
+                return NULL;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        p->child = ZYGOTE_CHILD_NULL;
+        k = start(r->broker, cl, s->target, s->m, &r->d, r->fds, p, NULL, why, sizeof(why));
+        if (k < 0) {
+                /* Started after the sync instead, which says why if it fails. */
+                free(p);
+                return NULL;
+        }
+        p->next = r->broker->prepared;
+        r->broker->prepared = p;
+        return p;
+}
+
+static void invoke_unprepare(Broker *b, void *userdata) {
+        InvokePrepared *p = userdata;
+
+        prepared_end(b, p);
+        for (InvokePrepared **i = &b->prepared; *i; i = &(*i)->next)
+                if (*i == p) {
+                        *i = p->next;
+                        break;
+                }
+        free(p);
+}
+
 static void invoke_done(Request *r) {
         InvokeState *s = REQUEST_STATE(r, InvokeState);
 
@@ -770,6 +710,8 @@ const MediatorOps invoke_ops = {
         .acts = true,
         .build = invoke_build,
         .carry_out = invoke_carry_out,
+        .prepare = invoke_prepare,
+        .unprepare = invoke_unprepare,
         /* No undo: an answer that cannot be delivered means the caller's
          * connection is going, and its app ends with it
          * (invoke_client_gone()). */
@@ -901,8 +843,15 @@ void invoke_tick(Broker *b) {
 }
 
 void broker_forget_container(Broker *b, Container *c) {
+        /* What was prepared in it never starts (its request, once its
+         * record is synced, finds no such container). */
+        for (InvokePrepared *p = b->prepared; p; p = p->next)
+                if (p->target == c) {
+                        prepared_end(b, p);
+                        p->target = NULL;
+                }
         /* Its runtime kills it with the cgroup; ours to reap. */
-        zygote_drop(b, c);
+        invoke_zygote_drop(b, c);
         target_forget(c);
         for (Invocation *inv = b->invocations, *next; inv; inv = next) {
                 next = inv->next;
@@ -953,23 +902,10 @@ void invoke_reap_leftovers(Broker *b, Container *c) {
 void invoke_drop_all(Broker *b) {
         uint64_t deadline = deadline_from_now(DROP_TIMEOUT_USEC);
 
-        /* Zygotes die with us anyway (die_with_caller); reaped here if they
-         * are quick about it, else by init once we are gone. */
-        for (Container *c = b->containers; c; c = c->next) {
-                zygote_drop(b, c);
-                /* Nothing of ours is left below a container's cgroup. */
+        invoke_zygotes_drop_all(b);
+        /* Nothing of ours is left below a container's cgroup. */
+        for (Container *c = b->containers; c; c = c->next)
                 target_forget(c);
-        }
-        while (b->zygotes) {
-                InvokeZygote *z = b->zygotes;
-                if (z->src.fd >= 0) {
-                        (void) poll(&(struct pollfd){ .fd = z->src.fd, .events = POLLIN }, 1, 100);
-                        (void) container_zygote_reap(&z->z);
-                }
-                zygote_gone(b, z);
-        }
-        if (b->zygote_looked)
-                b->zygote_program = safe_close(b->zygote_program);
 
         /* The broker is going: nothing it started may outlive it unwatched. */
         while (b->invocations) {

@@ -18,6 +18,7 @@ libshuttle_broker_la_SOURCES += \
 	src/shuttle/daemon/ask.c \
 	src/shuttle/daemon/notify.h src/shuttle/daemon/notify.c \
 	src/shuttle/daemon/ipc.c src/shuttle/daemon/signal.c src/shuttle/daemon/invoke.c \
+	src/shuttle/daemon/invoke-zygote.c \
 	src/shuttle/daemon/transfer.c src/shuttle/daemon/resolve.c src/shuttle/daemon/shmq.c \
 	src/shuttle/daemon/depend.c \
 	src/shuttle/daemon/xfer.h src/shuttle/daemon/xfer.c src/shuttle/daemon/xfer-glob.c

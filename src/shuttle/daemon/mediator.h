@@ -83,6 +83,10 @@ typedef struct Request {
         /* Carried out after the record of its decision (this seq) was on
          * disk: the outcome's record names it (0: one record). */
         uint64_t decided_seq;
+        /* What prepare made of it while that record was synced (NULL:
+         * nothing): carry_out may use it (and empty it); the pipeline
+         * hands what is left to unprepare. */
+        void *prepared;
 
         /* Set by build or carry_out. */
         char why[REQUEST_WHY_MAX]; /* a refusal or failure other than the policy's */
@@ -121,6 +125,14 @@ typedef struct MediatorOps {
         /* The answer to a request carried out could not be delivered:
          * takes back what carry_out granted.  May be NULL. */
         void (*undo)(Request *r);
+        /* acts, parked: its decision's record is written and being synced.
+         * May start what carry_out will do, as long as nothing of it can
+         * be seen before carry_out (a process forked and set up, that
+         * waits before its exec): returns that (r->prepared for carry_out
+         * later), or NULL.  With unprepare, which undoes what carry_out
+         * did not take (the request was refused, dropped).  May be NULL. */
+        void *(*prepare)(Request *r);
+        void (*unprepare)(Broker *b, void *prepared);
         /* Frees what build and carry_out kept in r->state.  May be NULL. */
         void (*done)(Request *r);
 } MediatorOps;
@@ -167,6 +179,26 @@ void invoke_exited(Broker *b, Invocation *inv);
  * container's pid namespace would keep its pid 1 from exiting). */
 struct InvokeZygote;
 void invoke_zygote_exited(Broker *b, struct InvokeZygote *z);
+
+/* invoke-zygote.c: invoke.c's use of a target's zygote, a process already
+ * inside the target that makes each invocation one fork (runtime/zygote.h). */
+struct CgroupSub;
+struct ExecConfig;
+struct StateInfo;
+struct ZygoteChild;
+/* The app through target's zygote (started now if it has none): 0, or a
+ * negative errno and why; 1 if there is no zygote to use, so the join path
+ * is next.  With prepare, up to its exec only (container_zygote_prepare():
+ * *prepare filled); else started (*ret_pid, *ret_pidfd). */
+int invoke_spawn_in_zygote(Broker *b, Container *target, const struct StateInfo *info,
+                           const struct ExecConfig *cfg, const int *stdio, struct CgroupSub *cg,
+                           struct ZygoteChild *prepare, pid_t *ret_pid, int *ret_pidfd, char *why, size_t why_size);
+/* Kills c's zygote; reaped now if it has ended already, or when its pidfd
+ * says so. */
+void invoke_zygote_drop(Broker *b, Container *c);
+/* The broker is going: every container's zygote killed, reaped if quick,
+ * and the zygote program's file closed. */
+void invoke_zygotes_drop_all(Broker *b);
 /* The caller's connection is going: its app is killed (and reaped later). */
 void invoke_client_gone(Broker *b, Client *cl);
 /* A container is being unregistered: what refers to it lets go. */

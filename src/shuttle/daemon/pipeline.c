@@ -429,7 +429,11 @@ static bool learn_adjust(Request *r) {
  * outcome recorded ("decided": the decision's seq) and answered.  If the
  * sync fails, it is refused instead ("the audit log could not be synced"):
  * in sync mode nothing is done that the log may not hold.  The loop never
- * waits for the disk: everyone else is served meanwhile. */
+ * waits for the disk: everyone else is served meanwhile.  The sync begins
+ * as soon as the record is written, and meanwhile the mediator may make
+ * ready what nobody can see yet (MediatorOps.prepare: an invoked app's
+ * process forked, waiting before its exec); carry_out takes it, or
+ * unprepare undoes it when the request is refused or dropped instead. */
 
 typedef struct Pending {
         Container *from;
@@ -445,12 +449,16 @@ typedef struct Pending {
         LimitState *limit;
         uint64_t seq;           /* the decision's record */
         int error;              /* refused instead: why (negative errno) */
+        void *prepared;         /* MediatorOps.prepare's, meanwhile */
+        void (*unprepare)(Broker *b, void *prepared);
         struct Pending *next;
 } Pending;
 
-static void pending_free(Pending *p) {
+static void pending_free(Broker *b, Pending *p) {
         if (!p)
                 return;
+        if (p->prepared)
+                p->unprepare(b, p->prepared);
         for (size_t i = 0; i < p->n_fds; i++)
                 safe_close(p->fds[i]);
         policy_unref(p->policy);
@@ -474,7 +482,7 @@ static void pending_unlink(Broker *b, Pending *p) {
 
 /* Writes the record of r's decision and parks r until it is on disk: 1,
  * or a negative errno with r->why (then it is refused). */
-static int pending_park(Broker *b, Request *r, const Policy *policy) {
+static int pending_park(Broker *b, const MediatorOps *ops, Request *r, const Policy *policy) {
         char buf[SHUTTLE_FRAME_MAX];
         size_t len = 0;
         uint64_t before;
@@ -491,7 +499,7 @@ static int pending_park(Broker *b, Request *r, const Policy *policy) {
         p = calloc(1, sizeof(*p));
         if (!p || !(p->frame = malloc(len)) || !(p->kind = strdup(r->kind)) || !(p->op = strdup(r->op)) ||
             !(p->object = strdup(r->object)) || (r->to && !(p->to = strdup(r->to)))) {
-                pending_free(p);
+                pending_free(b, p);
                 snprintf(r->why, sizeof(r->why), "out of memory");
                 return -ENOMEM;
         }
@@ -500,9 +508,16 @@ static int pending_park(Broker *b, Request *r, const Policy *policy) {
         audit_request(r, 0, true);
         p->seq = audit_log_get_seq(b->audit);
         if (p->seq == before) {
-                pending_free(p);
+                pending_free(b, p);
                 snprintf(r->why, sizeof(r->why), "the audit record could not be written");
                 return -EIO;
+        }
+        /* The sync begins now, and what can be made ready meanwhile
+         * (nothing the target or the caller can see) is. */
+        audit_syncer_kick(b);
+        if (ops->prepare && ops->unprepare) {
+                p->prepared = ops->prepare(r);
+                p->unprepare = ops->unprepare;
         }
         memcpy(p->frame, buf, len);
         p->frame_len = len;
@@ -538,11 +553,11 @@ static void pending_resume(Broker *b, Pending *p) {
             !(ops = pipeline_ops_for(m.type))) {
                 log_warning("A request of '%s' could not be decoded again after its record was synced",
                             p->from->qname);
-                pending_free(p);
+                pending_free(b, p);
                 return;
         }
         pipeline_run(b, ops, p->from, p->client, &m, p->fds, p->n_fds, NULL, p);
-        pending_free(p);
+        pending_free(b, p);
 }
 
 /* Dropped unanswered (the caller went away, the broker stops): the
@@ -560,7 +575,7 @@ static void pending_drop(Broker *b, Pending *p, const char *why) {
                                       .reason = why,
                                       .extra = json_pack("{s:I}", "decided", (json_int_t) p->seq),
                               });
-        pending_free(p);
+        pending_free(b, p);
 }
 
 void pipeline_release_pending(Broker *b, int error) {
@@ -643,6 +658,7 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                         status = -ops->denied_errno;
                 } else if (status >= 0) {
                         r->limit = parked->limit;
+                        r->prepared = parked->prepared;
                         status = ops->carry_out(r);
                         if (status < 0 && !r->why[0])
                                 snprintf(r->why, sizeof(r->why), "%s", strerror(-status));
@@ -699,7 +715,7 @@ static void pipeline_run(Broker *b, const MediatorOps *ops, Container *from, Cli
                 }
                 if (r->d.verdict == POLICY_ALLOW && ops->acts && r->d.audited && b->syncer && cl) {
                         /* Carried out once its decision is on disk. */
-                        status = pending_park(b, r, policy);
+                        status = pending_park(b, ops, r, policy);
                         if (status > 0) {
                                 json_decref(r->extra);
                                 r->extra = NULL;
