@@ -176,6 +176,36 @@ static void kill_reap(int pidfd) {
         (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
 }
 
+/* What the zygote's report comes to (r: reading it; pidfd: the claim, if
+ * any; error: a message that came with it): 0 with *ret_pid and
+ * *ret_pidfd, ours for the command, once the claim checks out; else a
+ * negative errno, the command (if any) gone and the reason in result. */
+static int settle_claim(const StateInfo *info, const ContainerZygote *z, int r, int pidfd, const ExecMessage *error,
+                        pid_t *ret_pid, int *ret_pidfd, bool *ret_broken, ExecResult *result) {
+        _cleanup_close_ int cmd_pidfd = -1;
+        pid_t pid = 0;
+
+        if (pidfd >= 0) {
+                int k = check_claim(info, z, pidfd, &pid, &cmd_pidfd);
+                if (k < 0 && r >= 0)
+                        r = k;
+        }
+        if (r >= 0 && error->type == EXEC_MSG_ERROR) {
+                /* It failed before its exec and is exiting. */
+                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &(siginfo_t){}, WEXITED);
+                exec_set_message(result, "%s", error->text);
+                return -(error->err > 0 && error->err < 4096 ? error->err : EIO);
+        }
+        if (r < 0) {
+                kill_reap(cmd_pidfd);
+                answer_failed(r, error, pidfd, ret_broken, result);
+                return r;
+        }
+        *ret_pid = pid;
+        *ret_pidfd = TAKE_FD(cmd_pidfd);
+        return 0;
+}
+
 int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, const ExecConfig *c, const int stdio[3],
                            const int *cgroup_fds, size_t n_cgroup_fds, pid_t *ret_pid, int *ret_pidfd,
                            bool *ret_broken, char *msg, size_t msg_size) {
@@ -195,23 +225,9 @@ int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, cons
         safe_close(tty);
         if (r >= 0 && pidfd < 0)
                 r = error.type != 0 ? -(error.err > 0 && error.err < 4096 ? error.err : EIO) : -EBADMSG;
-        if (pidfd >= 0) {
-                int k = check_claim(info, z, pidfd, &pid, &cmd_pidfd);
-                if (k < 0 && r >= 0)
-                        r = k;
-        }
-        if (r >= 0 && error.type == EXEC_MSG_ERROR) {
-                /* It failed before its exec and is exiting. */
-                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &(siginfo_t){}, WEXITED);
-                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
-                exec_set_message(&result, "%s", error.text);
+        r = settle_claim(info, z, r, pidfd, &error, &pid, &cmd_pidfd, ret_broken, &result);
+        if (r < 0)
                 goto out;
-        }
-        if (r < 0) {
-                kill_reap(cmd_pidfd);
-                answer_failed(r, &error, pidfd, ret_broken, &result);
-                goto out;
-        }
         if (error.type == EXEC_MSG_EXEC_FAILED)
                 exec_set_message(&result, "failed to execute %s", error.text);
         *ret_pid = pid;
@@ -268,23 +284,9 @@ int container_zygote_prepare(const StateInfo *info, const ContainerZygote *z, co
                 if (error.type == 0)
                         error = m;
         }
-        if (pidfd >= 0) {
-                int k = check_claim(info, z, pidfd, &pid, &cmd_pidfd);
-                if (k < 0 && r >= 0)
-                        r = k;
-        }
-        if (r >= 0 && error.type == EXEC_MSG_ERROR) {
-                /* Its child could not set itself up and is exiting. */
-                (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &(siginfo_t){}, WEXITED);
-                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
-                exec_set_message(&result, "%s", error.text);
+        r = settle_claim(info, z, r, pidfd, &error, &pid, &cmd_pidfd, ret_broken, &result);
+        if (r < 0)
                 goto out;
-        }
-        if (r < 0) {
-                kill_reap(cmd_pidfd);
-                answer_failed(r, &error, pidfd, ret_broken, &result);
-                goto out;
-        }
         *ret = (ZygoteChild){ .pid = pid, .pidfd = TAKE_FD(cmd_pidfd), .sock = TAKE_FD(sock) };
         r = 0;
 out:
