@@ -25,3 +25,8 @@ int exec_check_command(pid_t pid, pid_t init_pid, int *ret_pidfd);
 int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c, const int *stdio,
                pid_t *ret_pid, int *ret_pidfd, int *ret_tty, ExecMessage *ret_error, ExecResult *ret);
 _printf_(2, 3) void exec_set_message(ExecResult *ret, const char *fmt, ...);
+/* The error a report names, as a negative errno: fallback where it names
+ * none (or no errno: the child's word is not taken for more). */
+static inline int exec_message_errno(const ExecMessage *m, int fallback) {
+        return -(m->err > 0 && m->err < 4096 ? m->err : fallback);
+}

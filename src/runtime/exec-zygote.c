@@ -194,7 +194,7 @@ static int settle_claim(const StateInfo *info, const ContainerZygote *z, int r, 
                 /* It failed before its exec and is exiting. */
                 (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &(siginfo_t){}, WEXITED);
                 exec_set_message(result, "%s", error->text);
-                return -(error->err > 0 && error->err < 4096 ? error->err : EIO);
+                return exec_message_errno(error, EIO);
         }
         if (r < 0) {
                 kill_reap(cmd_pidfd);
@@ -224,7 +224,7 @@ int container_zygote_spawn(const StateInfo *info, const ContainerZygote *z, cons
         r = exec_read_messages(sock, false, pids, &tty, &pidfd, &error);
         safe_close(tty);
         if (r >= 0 && pidfd < 0)
-                r = error.type != 0 ? -(error.err > 0 && error.err < 4096 ? error.err : EIO) : -EBADMSG;
+                r = error.type != 0 ? exec_message_errno(&error, EIO) : -EBADMSG;
         r = settle_claim(info, z, r, pidfd, &error, &pid, &cmd_pidfd, ret_broken, &result);
         if (r < 0)
                 goto out;
@@ -266,8 +266,7 @@ int container_zygote_prepare(const StateInfo *info, const ContainerZygote *z, co
                 if (n == -EINTR)
                         continue;
                 if (n <= 0) {
-                        r = n < 0 ? (int) n : error.type != 0 ? -(error.err > 0 && error.err < 4096 ? error.err : EIO)
-                                                               : -EBADMSG;
+                        r = n < 0 ? (int) n : error.type != 0 ? exec_message_errno(&error, EIO) : -EBADMSG;
                         break;
                 }
                 if (n != (ssize_t) sizeof(m) || (n_fds == 1) != (m.type == EXEC_MSG_PIDFD) ||
@@ -314,7 +313,7 @@ int container_zygote_go(ZygoteChild *p, pid_t *ret_pid, int *ret_pidfd, char *ms
         r = exec_read_messages(sock, false, pids, &tty, NULL, &error);
         safe_close(tty);
         if (r >= 0 && error.type == EXEC_MSG_ERROR) {
-                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
+                r = exec_message_errno(&error, EIO);
                 exec_set_message(&result, "%s", error.text);
         } else if (r >= 0 && !sent) {
                 r = -ESRCH;
@@ -371,7 +370,7 @@ int container_zygote_start(const StateInfo *info, const char *state_dir, int pro
         if (r >= 0 && error.type == EXEC_MSG_EXEC_FAILED) {
                 (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
                 (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
-                r = -(error.err > 0 && error.err < 4096 ? error.err : ENOEXEC);
+                r = exec_message_errno(&error, ENOEXEC);
                 exec_set_message(&result, "failed to execute shuttle-zygote: %s", error.text);
         }
         if (msg && msg_size > 0)

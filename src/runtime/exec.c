@@ -770,7 +770,7 @@ int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c
         if (r >= 0 && cmd_pidfd >= 0 && error.type == EXEC_MSG_ERROR) {
                 /* The command failed before its exec and is exiting. */
                 (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
-                r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
+                r = exec_message_errno(&error, EIO);
                 exec_set_message(ret, "%s", error.text);
                 goto out;
         }
@@ -782,7 +782,7 @@ int exec_start(const StateInfo *info, const char *state_dir, const ExecConfig *c
                         (void) waitid(P_PIDFD, (id_t) cmd_pidfd, &si, WEXITED);
                 }
                 if (error.type != 0) {
-                        r = -(error.err > 0 && error.err < 4096 ? error.err : EIO);
+                        r = exec_message_errno(&error, EIO);
                         exec_set_message(ret, "%s", error.text);
                 } else if (r >= 0)
                         r = -ESRCH;
