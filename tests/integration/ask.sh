@@ -55,9 +55,7 @@ VOL=(-v "$(cd "$HELPERS" && pwd):$H:ro" -v "$(cd "${top_builddir:-.}" && pwd):/o
         -- $H/sockecho serve kv /run/kv.sock slow /run/slow.sock >"$T/b.out" 2>&1 &
 wait_until grep -q serving "$T/b.out" || diag "b did not start: $(cat "$T/b.out")"
 
-# The pending ask of container $1 for object $2: its line in `ask ls`.
-ask_line() { sctl ask ls --state-dir "$STATE_DIR" | awk -v f="$1" -v o="$2" '$2 == f && $5 == o'; }
-has_ask() { [ -n "$(ask_line "$1" "$2")" ]; }
+# How many asks container $1 has pending.
 n_asks() { sctl ask ls --json --state-dir "$STATE_DIR" | grep -o '"from":"'"$1"'"' | wc -l; }
 # connect_bg NAME OUT SERVICE: NAME connects to SERVICE (in the background).
 connect_bg() {

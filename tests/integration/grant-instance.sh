@@ -37,26 +37,12 @@ start gia gia.out
 a_job=$JOB
 start gic gic.out
 
-connect() { "${SX[@]}" "$1" -- sh -c "echo hi | timeout 10 /opt/b/shuttle-connect $2" 2>&1; }
-connect_bg() { connect "$1" "$2" >"$3" 2>&1 & }
-ask_line() { sctl ask ls --state-dir "$STATE_DIR" | awk -v f="$1" -v o="$2" '$2 == f && $5 == o'; }
-has_ask() { [ -n "$(ask_line "$1" "$2")" ]; }
 grants() { sctl ask ls --state-dir "$STATE_DIR" | sed -n '/^GRANT/,$p' | tail -n +2; }
-# grant NAME SERVICE DURATION: NAME asks for SERVICE, the operator allows
-# it for DURATION; prints the grant's id.
-grant() {
-        local id
-        connect_bg "$1" "$2" "$T/grant-$1-$2.out"
-        wait_until has_ask "$1" "$2"
-        id=$(ask_line "$1" "$2" | awk '{ print $1 }')
-        sctl ask allow "$id" --for "$3" --state-dir "$STATE_DIR" | sed -n 's/.*grant \([0-9]*\) for.*/\1/p'
-        wait_until grep -q . "$T/grant-$1-$2.out"
-}
 
-g_a=$(grant gia gib.kv 1h)
-g_c=$(grant gic gib.kv 1h)
-check_eq "gia's request goes through on its grant" "kv:hi" "$(connect gia gib.kv)"
-check_eq "gia uses its uses-limited rule once" "once:hi" "$(connect gia gib.once)"
+g_a=$(ask_grant gia gib.kv 1h)
+g_c=$(ask_grant gic gib.kv 1h)
+check_eq "gia's request goes through on its grant" "kv:hi" "$(svc_connect gia gib.kv)"
+check_eq "gia uses its uses-limited rule once" "once:hi" "$(svc_connect gia gib.once)"
 check_eq "two grants, each with its record" "present present" \
         "$(for g in $g_a $g_c; do test -e "$STATE_DIR/grants/ask-$g.json" && echo present || echo absent; done | tr '\n' ' ' | sed 's/ $//')"
 
@@ -74,7 +60,7 @@ check_match "... and only gic's grant is listed" "^$g_c +gic +gib +ipc +gib\.kv 
 check_eq "... one grant in all" "1" "$(grants | grep -c .)"
 
 start gia gia2.out
-connect_bg gia gib.kv "$T/gia2-kv.out"
+svc_connect_bg gia gib.kv "$T/gia2-kv.out"
 wait_until has_ask gia gib.kv
 check_match "a new gia within the grant's time is asked again" "gia-asks-kv" "$(ask_line gia gib.kv)"
 sctl ask deny "$(ask_line gia gib.kv | awk '{ print $1 }')" --state-dir "$STATE_DIR" >/dev/null
@@ -87,9 +73,9 @@ check_match "... audited as the operator's denial, not as the old grant's allow"
 check_eq "... and never allowed by the old gia's grant" "$n_by_grant" \
         "$(audit_grep 'allowed by an ask grant' | grep -c '"from":"gia"')"
 check_match "the new gia's uses-limited rule is used up (a new container is no reset)" "used-up" \
-        "$(connect gia gib.once)"
+        "$(svc_connect gia gib.once)"
 
-check_eq "gic's grant still answers" "kv:hi" "$(connect gic gib.kv)"
+check_eq "gic's grant still answers" "kv:hi" "$(svc_connect gic gib.kv)"
 check_match "... audited as allowed by its grant" \
         "\"from\":\"gic\".*\"object\":\"gib.kv\",\"decision\":\"allow\",\"rule\":\"gic-asks-kv\",\"reason\":\"allowed by an ask grant\".*\"ask_grant\":$g_c" \
         "$(audit_grep 'allowed by an ask grant' | tail -n 1)"

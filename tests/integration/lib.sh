@@ -254,6 +254,28 @@ group_lines() {
 # The audit records (JSON lines) matching a grep -E pattern.
 audit_grep() { grep -E -- "$1" "$AUDIT_LOG" 2>/dev/null; }
 
+# Asks (`ask:` rules).  ask_line FROM OBJECT: FROM's pending ask for
+# OBJECT, as `shuttlectl ask ls` prints it (empty if none).
+ask_line() { sctl ask ls --state-dir "$STATE_DIR" | awk -v f="$1" -v o="$2" '$2 == f && $5 == o'; }
+has_ask() { [ -n "$(ask_line "$1" "$2")" ]; }
+# svc_connect NAME SERVICE: NAME, a running container with the build
+# directory at /opt/b, sends "hi" to SERVICE through the broker; what came
+# back (or the error).  svc_connect_bg NAME SERVICE OUT: the same in the
+# background, into OUT.
+svc_connect() { "$SHUTTLECTL" exec --state-dir "$STATE_DIR" "$1" -- sh -c "echo hi | timeout 10 /opt/b/shuttle-connect $2" 2>&1; }
+svc_connect_bg() { svc_connect "$1" "$2" >"$3" 2>&1 & }
+# ask_grant NAME SERVICE DURATION: NAME asks for SERVICE, the operator
+# allows it for DURATION (`ask allow --for`); prints the grant's id once
+# NAME's request has its answer.
+ask_grant() {
+        local id
+        svc_connect_bg "$1" "$2" "$T/grant-$1-$2.out"
+        wait_until has_ask "$1" "$2"
+        id=$(ask_line "$1" "$2" | awk '{ print $1 }')
+        sctl ask allow "$id" --for "$3" --state-dir "$STATE_DIR" | sed -n 's/.*grant \([0-9]*\) for.*/\1/p'
+        wait_until grep -q . "$T/grant-$1-$2.out"
+}
+
 # OCI tests: shuttle-oci (SHUTTLE_OCI or the build's), a static busybox for
 # the bundles' roots (else the test is skipped), a --root of the test's own
 # (ROOT), oci() calling shuttle-oci on it, and every container left there
@@ -285,6 +307,36 @@ check_broker_fds_at_most() {
         wait_until broker_fds_at_most "$before"
         now=$(broker_fds)
         check_eq "$desc" "yes" "$([ "$now" -le "$before" ] && echo yes || echo "no: $now after, $before before")"
+}
+
+# oci_host_bundle DIR ARGS-JSON ANNOTATIONS-JSON [VAR=VALUE...]: a bundle
+# whose root has the host's /usr (read-only) as its programs, the test
+# helpers at /opt/t and the build at /opt/b, its own /tmp and hostname (DIR's
+# name), in new pid, network, ipc, uts and mount namespaces; its process
+# runs ARGS with PATH and the VAR=VALUEs as its environment.
+oci_host_bundle() {
+        local dir=$1 args=$2 ann=$3 env='"PATH=/usr/bin:/bin"' v
+        shift 3
+        for v in "$@"; do env+=", \"$v\""; done
+        mkdir -p "$dir/rootfs/usr" "$dir/rootfs/opt/t" "$dir/rootfs/opt/b" "$dir/rootfs/run" "$dir/rootfs/tmp"
+        for v in bin lib lib64 sbin; do ln -sfn "usr/$v" "$dir/rootfs/$v"; done
+        cat > "$dir/config.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": { "user": { "uid": 0, "gid": 0 }, "args": $args, "env": [ $env ], "cwd": "/" },
+  "root": { "path": "rootfs" },
+  "hostname": "$(basename "$dir")",
+  "annotations": $ann,
+  "mounts": [
+    { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs" },
+    { "destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"] },
+    { "destination": "/opt/t", "type": "bind", "source": "$(cd "$HELPERS" && pwd)", "options": ["rbind", "ro"] },
+    { "destination": "/opt/b", "type": "bind", "source": "$(cd "${top_builddir:-.}" && pwd)", "options": ["rbind", "ro"] }
+  ],
+  "linux": { "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ] }
+}
+JSON
 }
 
 # oci_bundle DIR TERMINAL ARGS-JSON [EXTRA-JSON-KEYS]: a bundle on a busybox

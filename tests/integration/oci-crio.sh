@@ -15,8 +15,6 @@ require_root
 OCI=${SHUTTLE_OCI:-${top_builddir:-.}/shuttle-oci}
 ROOT=$T/oci-root
 SUB=$HELPERS/subreaper
-H=$(cd "$HELPERS" && pwd)
-B=$(cd "${top_builddir:-.}" && pwd)
 SB=5b1d0c0ffee0
 oci() { "$OCI" --root "$ROOT" --shuttle-state "$STATE_DIR" "$@"; }
 oci_cleanup() {
@@ -28,32 +26,11 @@ oci_cleanup() {
 }
 trap oci_cleanup EXIT
 
-# make_bundle DIR ARGS-JSON ANNOTATIONS-JSON (as oci-shuttle.sh).  In a
-# sanitizer build the test helpers run inside are sanitized, and
+# make_bundle DIR ARGS-JSON ANNOTATIONS-JSON: lib.sh's oci_host_bundle.  In
+# a sanitizer build the test helpers run inside are sanitized, and
 # LeakSanitizer's exit check fails in these containers (a fatal error on the
 # client's stderr): ASAN_OPTIONS turns it off, unsanitized programs ignore it.
-make_bundle() {
-        local dir=$1 args=$2 ann=$3
-        mkdir -p "$dir/rootfs/usr" "$dir/rootfs/opt/t" "$dir/rootfs/opt/b" "$dir/rootfs/run" "$dir/rootfs/tmp"
-        for l in bin lib lib64 sbin; do ln -sfn "usr/$l" "$dir/rootfs/$l"; done
-        cat > "$dir/config.json" <<JSON
-{
-  "ociVersion": "1.0.2",
-  "process": { "user": { "uid": 0, "gid": 0 }, "args": $args, "env": [ "PATH=/usr/bin:/bin", "ASAN_OPTIONS=detect_leaks=0" ], "cwd": "/" },
-  "root": { "path": "rootfs" },
-  "hostname": "$(basename "$dir")",
-  "annotations": $ann,
-  "mounts": [
-    { "destination": "/proc", "type": "proc", "source": "proc" },
-    { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs" },
-    { "destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"] },
-    { "destination": "/opt/t", "type": "bind", "source": "$H", "options": ["rbind", "ro"] },
-    { "destination": "/opt/b", "type": "bind", "source": "$B", "options": ["rbind", "ro"] }
-  ],
-  "linux": { "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ] }
-}
-JSON
-}
+make_bundle() { oci_host_bundle "$1" "$2" "$3" ASAN_OPTIONS=detect_leaks=0; }
 
 # crio_app NAME-IN-POD SANDBOX-ID: an app container's annotations as CRI-O
 # writes them (its own, kubelet-made; none of the pod's).

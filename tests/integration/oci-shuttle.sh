@@ -11,8 +11,6 @@ require_root
 OCI=${SHUTTLE_OCI:-${top_builddir:-.}/shuttle-oci}
 ROOT=$T/oci-root
 SUB=$HELPERS/subreaper
-H=$(cd "$HELPERS" && pwd)
-B=$(cd "${top_builddir:-.}" && pwd)
 oci() { "$OCI" --root "$ROOT" --shuttle-state "$STATE_DIR" "$@"; }
 oci_cleanup() {
         local d
@@ -22,35 +20,10 @@ oci_cleanup() {
 }
 trap oci_cleanup EXIT
 
-# make_bundle DIR ARGS-JSON ANNOTATIONS-JSON: the host's /usr (read-only)
-# as the root's programs, the test helpers at /opt/t, the build at /opt/b.
-make_bundle() {
-        local dir=$1 args=$2 ann=$3
-        mkdir -p "$dir/rootfs/usr" "$dir/rootfs/opt/t" "$dir/rootfs/opt/b" "$dir/rootfs/run" "$dir/rootfs/tmp"
-        for l in bin lib lib64 sbin; do ln -sfn "usr/$l" "$dir/rootfs/$l"; done
-        cat > "$dir/config.json" <<JSON
-{
-  "ociVersion": "1.0.2",
-  "process": { "user": { "uid": 0, "gid": 0 }, "args": $args, "env": [ "PATH=/usr/bin:/bin" ], "cwd": "/" },
-  "root": { "path": "rootfs" },
-  "hostname": "$(basename "$dir")",
-  "annotations": $ann,
-  "mounts": [
-    { "destination": "/proc", "type": "proc", "source": "proc" },
-    { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs" },
-    { "destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"] },
-    { "destination": "/opt/t", "type": "bind", "source": "$H", "options": ["rbind", "ro"] },
-    { "destination": "/opt/b", "type": "bind", "source": "$B", "options": ["rbind", "ro"] }
-  ],
-  "linux": { "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ] }
-}
-JSON
-}
-
 plan 15
 
 # ---- no broker: create fails naming the annotation, nothing is left ----
-make_bundle "$T/lone" '["true"]' '{ "org.shuttle.name": "lone" }'
+oci_host_bundle "$T/lone" '["true"]' '{ "org.shuttle.name": "lone" }'
 # (to a file, bounded: a create that wrongly succeeded leaves a process
 # holding its output, deleted at the end)
 timeout 30 "$SUB" "$OCI" --root "$ROOT" --shuttle-state "$T/nobroker" create --bundle "$T/lone" lone >"$T/lone.out" 2>&1
@@ -72,13 +45,13 @@ rules:
 YAML
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not start"; exit 1; }
 
-make_bundle "$T/srv" '["/opt/t/sockecho", "serve", "echo", "/tmp/echo.sock"]' \
+oci_host_bundle "$T/srv" '["/opt/t/sockecho", "serve", "echo", "/tmp/echo.sock"]' \
         '{ "org.shuttle.name": "srv", "org.shuttle.group": "shop", "org.shuttle.exports": "echo=/tmp/echo.sock" }'
-make_bundle "$T/cli" '["sh", "-c", "echo \"preload=$LD_PRELOAD\"; ls /run/shuttle/svc; /opt/t/sockecho call /run/shuttle/svc/srv.echo hello"]' \
+oci_host_bundle "$T/cli" '["sh", "-c", "echo \"preload=$LD_PRELOAD\"; ls /run/shuttle/svc; /opt/t/sockecho call /run/shuttle/svc/srv.echo hello"]' \
         '{ "org.shuttle.name": "cli", "org.shuttle.shim": "true" }'
-make_bundle "$T/evil" '["sh", "-c", "ls /run/shuttle/svc | wc -l; echo x | /opt/b/shuttle-connect srv.echo; echo rc=$?"]' \
+oci_host_bundle "$T/evil" '["sh", "-c", "ls /run/shuttle/svc | wc -l; echo x | /opt/b/shuttle-connect srv.echo; echo rc=$?"]' \
         '{ "org.shuttle.name": "evil" }'
-make_bundle "$T/plain" '["sh", "-c", "[ -e /run/shuttle ] && echo has-run-shuttle; echo \"preload=$LD_PRELOAD\"; echo done"]' '{ "org.example.other": "x" }'
+oci_host_bundle "$T/plain" '["sh", "-c", "[ -e /run/shuttle ] && echo has-run-shuttle; echo \"preload=$LD_PRELOAD\"; echo done"]' '{ "org.example.other": "x" }'
 
 # A conmon-like parent: srv is created and started and left running; the
 # others run to their end (run, in the foreground) while it serves.

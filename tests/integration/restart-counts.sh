@@ -43,29 +43,13 @@ for n in rca rcd; do
         wait_until "${SX[@]}" $n -- test -e /tmp/ready || diag "$n did not start: $(cat "$T/$n.out")"
 done
 
-# connect NAME SERVICE: NAME (a running container) connects to SERVICE.
-connect() { "${SX[@]}" "$1" -- sh -c "echo hi | timeout 10 /opt/b/shuttle-connect $2" 2>&1; }
-connect_bg() { connect "$1" "$2" >"$3" 2>&1 & }
-ask_line() { sctl ask ls --state-dir "$STATE_DIR" | awk -v f="$1" -v o="$2" '$2 == f && $5 == o'; }
-has_ask() { [ -n "$(ask_line "$1" "$2")" ]; }
-# grant NAME SERVICE DURATION: NAME asks for SERVICE, the operator allows
-# it for DURATION; prints the grant's id.
-grant() {
-        local id
-        connect_bg "$1" "$2" "$T/grant-$1-$2.out"
-        wait_until has_ask "$1" "$2"
-        id=$(ask_line "$1" "$2" | awk '{ print $1 }')
-        sctl ask allow "$id" --for "$3" --state-dir "$STATE_DIR" | sed -n 's/.*grant \([0-9]*\) for.*/\1/p'
-        wait_until grep -q . "$T/grant-$1-$2.out"
-}
-
-g_kv=$(grant rca rcb.kv 1h)
-g_slow=$(grant rca rcb.slow 2s)
-g_d=$(grant rcd rcb.kv 1h)
+g_kv=$(ask_grant rca rcb.kv 1h)
+g_slow=$(ask_grant rca rcb.slow 2s)
+g_d=$(ask_grant rcd rcb.kv 1h)
 until_slow=$(sctl ask ls --json --state-dir "$STATE_DIR" | grep -o "\"id\":$g_slow,[^}]*" | sed -n 's/.*"until":\([0-9]*\).*/\1/p')
 check_eq "three grants, each with a record of its own (0600)" "600 600 600" \
         "$(for g in $g_kv $g_slow $g_d; do stat -c %a "$STATE_DIR/grants/ask-$g.json" 2>&1; done | tr '\n' ' ' | sed 's/ $//')"
-check_eq "rca uses its uses-limited grant once" "once:hi" "$(connect rca rcb.once)"
+check_eq "rca uses its uses-limited grant once" "once:hi" "$(svc_connect rca rcb.once)"
 check_match "... and the count is on disk" '"rule":"rca-twice","from":"rca","used":1' "$(cat "$STATE_DIR/uses.json" 2>&1)"
 
 # The broker dies; while it is down the 2 s grant expires, and rcd stops
@@ -82,7 +66,7 @@ check_eq "... and it alone" "1" "$(echo "$grants" | grep -c .)"
 check_match "... audited as restored" \
         "\"from\":\"rca\",\"to\":\"rcb\",\"kind\":\"ipc\",\"op\":\"ask-grant\",\"object\":\"rcb.kv\",\"decision\":\"allow\".*\"reason\":\"restored after a broker restart\".*\"ask_grant\":$g_kv" \
         "$(audit_grep '"op":"ask-grant"')"
-check_eq "rca's request goes through without asking" "kv:hi" "$(connect rca rcb.kv)"
+check_eq "rca's request goes through without asking" "kv:hi" "$(svc_connect rca rcb.kv)"
 check_match "... allowed by the restored grant" \
         "\"from\":\"rca\".*\"object\":\"rcb.kv\",\"decision\":\"allow\",\"rule\":\"rca-asks-kv\",\"reason\":\"allowed by an ask grant\".*\"ask_grant\":$g_kv" \
         "$(audit_grep 'allowed by an ask grant' | tail -n 1)"
@@ -97,26 +81,26 @@ check_eq "... their records with them" "absent absent present" \
 
 "${SRUN[@]}" --name rcd "${VOL[@]}" -- sh -c 'touch /tmp/ready; exec sleep 600' >"$T/rcd2.out" 2>&1 &
 wait_until "${SX[@]}" rcd -- test -e /tmp/ready || diag "the new rcd did not start: $(cat "$T/rcd2.out")"
-connect_bg rcd rcb.kv "$T/rcd2-kv.out"
+svc_connect_bg rcd rcb.kv "$T/rcd2-kv.out"
 wait_until has_ask rcd rcb.kv
 check_match "a new rcd does not inherit the old one's grant: its request asks" "rcd-asks-kv" "$(ask_line rcd rcb.kv)"
 sctl ask deny "$(ask_line rcd rcb.kv | awk '{ print $1 }')" --state-dir "$STATE_DIR" >/dev/null
 wait_until grep -q . "$T/rcd2-kv.out"
 
-check_eq "rca's uses-limited grant: the second use after the restart is allowed" "once:hi" "$(connect rca rcb.once)"
-check_match "... the third is refused: used up (the restart did not reset the count)" "used-up" "$(connect rca rcb.once)"
+check_eq "rca's uses-limited grant: the second use after the restart is allowed" "once:hi" "$(svc_connect rca rcb.once)"
+check_match "... the third is refused: used up (the restart did not reset the count)" "used-up" "$(svc_connect rca rcb.once)"
 check_match "... audited as such" '"from":"rca","to":"rcb","kind":"ipc","op":"connect","object":"rcb.once","decision":"deny","rule":"rca-twice","reason":"used-up"' \
         "$(audit_grep '"object":"rcb.once"' | tail -n 1)"
 
 restart_killed
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
-check_match "after another restart, still used up" "used-up" "$(connect rca rcb.once)"
+check_match "after another restart, still used up" "used-up" "$(svc_connect rca rcb.once)"
 check_eq "the count file is root's alone" "600" "$(stat -c %a "$STATE_DIR/uses.json")"
 
 # A broker that stops (SIGTERM) keeps them too: a restart is not a reset.
 stop_broker
 start_broker --policy "$T/policy.yaml" || { echo "Bail out! shuttled did not restart"; exit 1; }
-check_eq "after a clean stop and start, rca's grant still answers" "kv:hi" "$(connect rca rcb.kv)"
+check_eq "after a clean stop and start, rca's grant still answers" "kv:hi" "$(svc_connect rca rcb.kv)"
 
 stop_broker
 finish

@@ -184,6 +184,17 @@ static pid_t hold_lock(const char *rel) {
         return pid;
 }
 
+/* A child that does nothing until killed, standing for a container's init. */
+static pid_t pausing_child(void) {
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0)
+                for (;;)
+                        pause();
+        return pid;
+}
+
 static void end_child(pid_t pid) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -314,12 +325,7 @@ static void test_open_init(void **state _unused_) {
         char json[256];
         int pidfd = -1;
 
-        init = fork();
-        assert_true(init >= 0);
-        if (init == 0) {
-                for (;;)
-                        pause();
-        }
+        init = pausing_child();
         snprintf(json, sizeof(json), "{\"name\":\"o\",\"owner_pid\":%d,\"init_pid\":%d}", (int) getpid(),
                  (int) init);
         put("containers/o/state.json", json);
@@ -358,12 +364,7 @@ static void test_open_init_by_start_time(void **state _unused_) {
         char json[320];
         int pidfd = -1;
 
-        init = fork();
-        assert_true(init >= 0);
-        if (init == 0) {
-                for (;;)
-                        pause();
-        }
+        init = pausing_child();
         assert_int_equal(proc_stat_read(init, &ps), 0);
         start = ps.start_time;
         assert_true(start > 0);
